@@ -1,0 +1,102 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SpecError } from './diagnostics.js';
+import { checkFiles, render, TARGETS, writeFiles } from './generate.js';
+import { DEFAULT_SPEC, loadSpec, ROOT } from './load.js';
+
+const USAGE = `usage: vfio-subregion <command> [options]
+
+commands:
+  generate [--spec FILE] [--out DIR] [--target NAME]...
+                      write the generated files (default: every target, into the repository)
+  check [--spec FILE] exit 1 and list the files when regenerating would change anything
+  validate SPEC        check a spec file against the schema and the resolver's rules
+
+targets: ${Object.keys(TARGETS).join(', ')}
+`;
+
+class UsageError extends Error {}
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+/** Runs the CLI; returns the exit status (0 ok, 1 spec or check failure, 2 usage). */
+export function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): number {
+  try {
+    const [command, ...rest] = argv;
+    switch (command) {
+      case 'generate': return generate(rest, io);
+      case 'check': return check(rest, io);
+      case 'validate': return validate(rest, io);
+      case '-h': case '--help': case 'help': io.out(USAGE); return 0;
+      case undefined: throw new UsageError('missing command');
+      default: throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) { io.err(`vfio-subregion: ${e.message}\n${USAGE}`); return 2; }
+    if (e instanceof SpecError) { io.err(`${e.message}\n`); return 1; }
+    const code = (e as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) { io.err(`vfio-subregion: ${(e as Error).message}\n${USAGE}`); return 2; }
+    throw e;
+  }
+}
+
+const OPTIONS = {
+  spec: { type: 'string' },
+  out: { type: 'string' },
+  target: { type: 'string', multiple: true },
+} as const;
+
+function options(args: string[], allowed: (keyof typeof OPTIONS)[], positionals = 0) {
+  const parsed = parseArgs({ args, strict: true, allowPositionals: true, options: OPTIONS });
+  for (const k of Object.keys(parsed.values)) {
+    if (!allowed.includes(k as keyof typeof OPTIONS)) throw new UsageError(`option --${k} does not apply here`);
+  }
+  if (parsed.positionals.length > positionals) throw new UsageError(`unexpected argument "${parsed.positionals[positionals]}"`);
+  return parsed;
+}
+
+/** A spec path from the command line; a missing file is a usage error, not a spec error. */
+function specPath(given: string | undefined): string {
+  const file = resolve(given ?? DEFAULT_SPEC);
+  if (!existsSync(file)) throw new UsageError(`no such spec file: ${given ?? file}`);
+  return file;
+}
+
+function generate(args: string[], io: Io): number {
+  const { values } = options(args, ['spec', 'out', 'target']);
+  const targets = values.target ?? Object.keys(TARGETS);
+  for (const t of targets) if (!(t in TARGETS)) throw new UsageError(`unknown target "${t}"`);
+  const spec = loadSpec(specPath(values.spec));
+  const files = render(spec, targets);
+  const root = values.out !== undefined ? resolve(values.out) : ROOT;
+  const written = new Set(writeFiles(root, files));
+  for (const f of files) io.out(`${written.has(f.path) ? 'wrote    ' : 'unchanged'} ${f.path}\n`);
+  return 0;
+}
+
+function check(args: string[], io: Io): number {
+  const { values } = options(args, ['spec']);
+  const spec = loadSpec(specPath(values.spec));
+  const { changed, stale } = checkFiles(ROOT, spec, render(spec));
+  for (const f of changed) io.err(`out of date: ${f}\n`);
+  for (const f of stale) io.err(`stale (no target produces it): ${f}\n`);
+  if (changed.length + stale.length > 0) {
+    io.err('run `npm run gen` and commit the result\n');
+    return 1;
+  }
+  io.out('generated files are up to date\n');
+  return 0;
+}
+
+function validate(args: string[], io: Io): number {
+  const { positionals } = options(args, [], 1);
+  const file = positionals[0];
+  if (file === undefined) throw new UsageError('validate needs a spec file');
+  const spec = loadSpec(specPath(file));
+  io.out(`${file}: ok (${spec.structs.length} structs, ${spec.ioctls.length} ioctls, ${spec.features.length} features, ${spec.validators.length} validators)\n`);
+  return 0;
+}

@@ -1,0 +1,79 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Spec } from './ir.js';
+import { GENERATED_MARKER, type Emitter, type GeneratedFile } from './emit/file.js';
+import { emitCHeader } from './emit/c-header.js';
+import { emitCValidators } from './emit/c-validators.js';
+import { emitTypeScript } from './emit/typescript.js';
+import { emitAssemblyScript } from './emit/assemblyscript.js';
+import { emitMarkdown } from './emit/markdown.js';
+
+/** Every target, in the order `generate` lists them. */
+export const TARGETS: Record<string, Emitter> = {
+  'c-header': emitCHeader,
+  'c-validators': emitCValidators,
+  typescript: emitTypeScript,
+  assemblyscript: emitAssemblyScript,
+  markdown: emitMarkdown,
+};
+
+/** Folders where generated files live; `check` looks there for generated files no target produces any more. */
+const OUTPUT_DIRS = ['native', 'runtime', 'docs'];
+
+export function render(spec: Spec, targets: string[] = Object.keys(TARGETS)): GeneratedFile[] {
+  return targets.flatMap((t) => {
+    const emit = TARGETS[t];
+    if (emit === undefined) throw new Error(`unknown target ${t}`);
+    return emit(spec);
+  });
+}
+
+/** Writes the files under root, touching only those whose content changed. Returns the paths written. */
+export function writeFiles(root: string, files: GeneratedFile[]): string[] {
+  const written: string[] = [];
+  for (const f of files) {
+    const path = join(root, f.path);
+    if (existsSync(path) && readFileSync(path, 'utf8') === f.content) continue;
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, f.content);
+    written.push(f.path);
+  }
+  return written;
+}
+
+function* walk(root: string, dir: string): Generator<string> {
+  const full = join(root, dir);
+  if (!existsSync(full)) return;
+  for (const e of readdirSync(full, { withFileTypes: true })) {
+    if (e.name === 'node_modules' || e.name === 'build' || e.name.startsWith('.')) continue;
+    const rel = `${dir}/${e.name}`;
+    if (e.isDirectory()) yield* walk(root, rel);
+    else if (e.isFile()) yield rel;
+  }
+}
+
+export interface CheckResult {
+  /** Files whose content would change (or that are missing). */
+  changed: string[];
+  /** Files marked as generated from this spec that no target produces. */
+  stale: string[];
+}
+
+/** Compares what generation would produce with what is on disk, writing nothing. */
+export function checkFiles(root: string, spec: Spec, files: GeneratedFile[]): CheckResult {
+  const changed = files.filter((f) => {
+    const path = join(root, f.path);
+    return !existsSync(path) || readFileSync(path, 'utf8') !== f.content;
+  }).map((f) => f.path);
+  const produced = new Set(files.map((f) => f.path));
+  const stale: string[] = [];
+  for (const dir of OUTPUT_DIRS) {
+    for (const rel of walk(root, dir)) {
+      if (produced.has(rel)) continue;
+      const head = readFileSync(join(root, rel), 'utf8').slice(0, 512);
+      const m = GENERATED_MARKER.exec(head);
+      if (m !== null && m[1] === spec.file) stale.push(rel);
+    }
+  }
+  return { changed, stale };
+}

@@ -1,0 +1,254 @@
+/**
+ * The resolved IR: every reference followed, every layout computed and checked. Emitters read
+ * only this; they never look at the raw spec.
+ */
+
+export type Origin = { kind: 'upstream'; kernel: string } | { kind: 'proposed' };
+
+/** Where an element was declared: a JSON pointer into the spec. */
+export interface Declared {
+  pointer: string;
+}
+
+export interface Constant extends Declared {
+  name: string;
+  value: bigint;
+  /** Set for a character constant such as VFIO_TYPE (';'). */
+  char: string | null;
+  doc: string;
+  origin: Origin;
+  provisional: boolean;
+}
+
+export interface EnumValue extends Declared {
+  name: string;
+  value: bigint;
+  doc: string;
+  origin: Origin;
+  provisional: boolean;
+}
+
+export interface Enum extends Declared {
+  name: string;
+  doc: string;
+  origin: Origin;
+  render: 'enum' | 'define';
+  values: EnumValue[];
+}
+
+export interface FlagBit extends Declared {
+  name: string;
+  bit: number;
+  value: bigint;
+  doc: string;
+}
+
+export interface FlagSet extends Declared {
+  name: string;
+  doc: string;
+  origin: Origin;
+  width: 8 | 16 | 32 | 64;
+  bits: FlagBit[];
+  /** Every defined bit; what a request may carry. */
+  mask: bigint;
+}
+
+export type IntTypeName = '__u8' | '__u16' | '__u32' | '__u64' | '__s8' | '__s16' | '__s32' | '__s64' | '__aligned_u64';
+
+export interface IntType {
+  kind: 'int';
+  name: IntTypeName;
+  /** Bytes. */
+  size: 1 | 2 | 4 | 8;
+  signed: boolean;
+}
+
+export interface StructRef {
+  kind: 'struct';
+  struct: Struct;
+}
+
+export interface Member extends Declared {
+  name: string;
+  doc: string;
+  type: IntType | StructRef;
+  /** null: a scalar; a number: a fixed array; 'flexible': a flexible array member. */
+  count: number | 'flexible' | null;
+  /** Byte offset (identical on every supported ABI; the resolver refuses anything else). */
+  offset: number;
+  /** Size of one element. */
+  elementSize: number;
+  /** Bytes the member takes in the struct (0 for a flexible array). */
+  size: number;
+  reserved: boolean;
+  padding: boolean;
+  dir: 'in' | 'out' | 'inout' | null;
+  flags: FlagSet | null;
+  enum: Enum | null;
+}
+
+export interface Struct extends Declared {
+  name: string;
+  doc: string;
+  origin: Origin;
+  members: Member[];
+  /** sizeof, without flexible array elements. */
+  size: number;
+  align: number;
+  /** The flexible array member, if the struct ends with one. */
+  flexible: Member | null;
+}
+
+export interface Capability extends Declared {
+  name: string;
+  id: number;
+  version: number;
+  struct: Struct | null;
+  info: Ioctl;
+  deprecated: boolean;
+  doc: string;
+  origin: Origin;
+  provisional: boolean;
+}
+
+export type Errno = 'EINVAL' | 'EOPNOTSUPP' | 'ENOSPC' | 'EBUSY' | 'EFAULT' | 'ENOTTY' | 'ENOMEM' | 'EPERM' | 'ENODEV' | 'ENXIO' | 'E2BIG' | 'ERANGE' | 'EOVERFLOW';
+
+export interface ErrorCase {
+  errno: Errno;
+  when: string;
+}
+
+export type Arch = 'x86_64' | 'i386' | 'aarch64' | 'riscv64' | 's390x' | 'ppc64le' | 'mips64el';
+
+export interface Ioctl extends Declared {
+  name: string;
+  doc: string;
+  origin: Origin;
+  provisional: boolean;
+  fd: 'container' | 'group' | 'device' | 'iommufd';
+  type: Constant;
+  nr: number;
+  /** How the number is written in C: VFIO_BASE + 8, or a plain number. */
+  nrBase: { constant: Constant; offset: number } | null;
+  encoding: 'IO' | 'IOR' | 'IOW' | 'IOWR';
+  arg: Struct;
+  argsz: Member | null;
+  outputs: Member[];
+  errors: ErrorCase[];
+  /** The request number on each architecture. */
+  numbers: Record<Arch, number>;
+}
+
+export interface FeatureOp {
+  payload: Struct | null;
+  validator: Validator | null;
+  doc: string;
+  errors: ErrorCase[];
+}
+
+export interface Feature extends Declared {
+  name: string;
+  number: number;
+  doc: string;
+  origin: Origin;
+  provisional: boolean;
+  get: FeatureOp | null;
+  set: FeatureOp | null;
+}
+
+export interface StateField {
+  name: string;
+  type: 'u32' | 'u64' | 'bool';
+  doc: string;
+}
+
+export interface StateRecord {
+  name: string;
+  doc: string;
+  fields: StateField[];
+}
+
+/** A value a rule reads. Widths: 64 for u64, 32 for u32, 1 for bool. */
+export type Operand =
+  | { kind: 'request'; member: Member; width: 1 | 32 | 64 }
+  | { kind: 'device'; field: StateField; width: 1 | 32 | 64 }
+  | { kind: 'region'; binding: string; field: StateField; width: 1 | 32 | 64 }
+  /** A named constant, enum value, flag bit or flag set mask. */
+  | { kind: 'constant'; name: string; value: bigint; source: 'constant' | 'enum' | 'flag' | 'flagset' }
+  | { kind: 'literal'; value: bigint | boolean };
+
+export type Expr = Operand | { kind: 'or'; terms: Expr[] } | { kind: 'and'; terms: Expr[] };
+
+export type Check =
+  | { kind: 'zero'; value: Operand }
+  | { kind: 'nonzero'; value: Operand }
+  | { kind: 'false'; value: Operand }
+  /** value & ~within == 0 */
+  | { kind: 'bits'; value: Operand; within: Operand }
+  /** value & flag != 0 */
+  | { kind: 'has'; value: Operand; flag: FlagBit }
+  /** value % to == 0, to a power of two */
+  | { kind: 'aligned'; value: Operand; to: Operand }
+  | { kind: 'lt'; left: Operand; right: Operand }
+  /** offset + size <= limit without overflow */
+  | { kind: 'within'; offset: Operand; size: Operand; limit: Operand }
+  /** index < dev.num_regions; binds the region */
+  | { kind: 'lookup'; index: Operand; binding: string };
+
+export interface Rule extends Declared {
+  name: string;
+  doc: string;
+  errno: Errno;
+  check: Check;
+}
+
+export type EffectTarget =
+  | { kind: 'request'; member: Member }
+  | { kind: 'new'; field: StateField }
+  | { kind: 'region'; binding: string; field: StateField };
+
+export interface Effect {
+  target: EffectTarget;
+  value: Expr;
+}
+
+export interface Validator extends Declared {
+  name: string;
+  doc: string;
+  request: Struct;
+  rules: Rule[];
+  effects: Effect[];
+  /** Region names bound by lookup rules, in order. */
+  bindings: string[];
+  /** True when a success creates a region (effects on new.*). */
+  creates: boolean;
+}
+
+export interface Mmio {
+  doc: string;
+  widths: (8 | 16 | 32 | 64)[];
+  burst: { bytes: 16 | 32 | 64; doc: string };
+  ordering: { name: string; doc: string }[];
+}
+
+export interface Spec {
+  name: string;
+  doc: string;
+  /** The spec file, relative to the repository root, as generated markers name it. */
+  file: string;
+  uapi: { header: string; includes: string[]; doc: string };
+  constants: Constant[];
+  enums: Enum[];
+  flags: FlagSet[];
+  structs: Struct[];
+  capabilities: Capability[];
+  ioctls: Ioctl[];
+  features: Feature[];
+  state: { doc: string; device: StateRecord; region: StateRecord };
+  validators: Validator[];
+  mmio: Mmio;
+  /** The errnos any rule or error case names, with their Linux (asm-generic) values. */
+  errnos: { name: Errno; value: number }[];
+}
+
+export const isProposed = (o: { origin: Origin }): boolean => o.origin.kind === 'proposed';

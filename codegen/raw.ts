@@ -1,0 +1,45 @@
+/** The spec as written, after schema validation (spec/schema/abi.schema.json). */
+
+export type Uint = number | string;
+export type Origin = { upstream: string } | { proposed: true };
+type Errno = import('./ir.js').Errno;
+
+export interface Constant { name: string; value?: Uint; char?: string; doc: string; origin: Origin; provisional?: boolean }
+export interface EnumValue { name: string; value?: Uint; doc: string; origin?: Origin; provisional?: boolean }
+export interface Enum { name: string; doc: string; origin: Origin; render?: 'enum' | 'define'; values: EnumValue[] }
+export interface FlagSet { name: string; doc: string; origin: Origin; width: 8 | 16 | 32 | 64; bits: { name: string; bit: number; doc: string }[] }
+export interface Member {
+  name: string; type: string; doc: string; count?: number | 'flexible'; reserved?: true; padding?: true;
+  dir?: 'in' | 'out' | 'inout'; flags?: string; enum?: string;
+}
+export interface Struct { name: string; doc: string; origin: Origin; members: Member[] }
+export interface Capability { name: string; id: number; version: number; struct?: string; info: string; deprecated?: true; doc: string; origin: Origin; provisional?: boolean }
+export interface ErrorCase { errno: Errno; when: string }
+export interface Ioctl {
+  name: string; doc: string; origin: Origin; provisional?: boolean; fd: 'container' | 'group' | 'device' | 'iommufd';
+  type: string; nr: number | { base: string; offset: number }; encoding: 'IO' | 'IOR' | 'IOW' | 'IOWR';
+  arg: string; argsz?: string; outputs?: string[]; errors: ErrorCase[];
+}
+export interface FeatureOp { payload?: string; validator?: string; doc: string; errors?: ErrorCase[] }
+export interface Feature { name: string; number: number; doc: string; origin: Origin; provisional?: boolean; ops: { get?: FeatureOp; set?: FeatureOp } }
+export interface StateRecord { name: string; doc: string; fields: { name: string; type: 'u32' | 'u64' | 'bool'; doc: string }[] }
+export type Operand = string | number | boolean;
+export type Expr = Operand | { or: Expr[] } | { and: Expr[] };
+export type Check =
+  | { zero: Operand } | { nonzero: Operand } | { false: Operand } | { bits: Operand; within: Operand }
+  | { has: Operand; flag: string } | { aligned: Operand; to: Operand } | { lt: [Operand, Operand] }
+  | { offset: Operand; size: Operand; within: Operand } | { lookup: Operand; as: string };
+export interface Validator {
+  name: string; doc: string; request: string;
+  rules: { rule: string; doc: string; errno: Errno; check: Check }[];
+  effects: { set: string; to: Expr }[];
+}
+export interface Spec {
+  $schema: string; name: string; doc: string;
+  uapi: { header: string; includes: string[]; doc: string };
+  constants: Constant[]; enums: Enum[]; flags: FlagSet[]; structs: Struct[]; capabilities: Capability[];
+  ioctls: Ioctl[]; features: Feature[];
+  state: { doc: string; device: StateRecord; region: StateRecord };
+  validators: Validator[];
+  mmio: { doc: string; widths: (8 | 16 | 32 | 64)[]; burst: { bytes: 16 | 32 | 64; doc: string }; ordering: { name: string; doc: string }[] };
+}

@@ -1,0 +1,465 @@
+import { type Diagnostic, SpecError } from './diagnostics.js';
+import { ERRNO_VALUES } from './errno.js';
+import { ARCHES, encodeIoctl } from './ioctl-encoding.js';
+import type * as IR from './ir.js';
+import { INT_TYPES, alignUp, intAlign, type LayoutAbi } from './layout.js';
+import type { JsonSource } from './json-source.js';
+import type * as Raw from './raw.js';
+
+/**
+ * Turns a schema-valid spec into the IR. Every semantic rule the schema cannot express is checked
+ * here, and every problem is reported (not just the first) with the JSON pointer it concerns.
+ */
+export function resolveSpec(src: JsonSource, specFile: string): IR.Spec {
+  return new Resolver(src, specFile).run();
+}
+
+const ABIS: LayoutAbi[] = ['x86_64', 'i386'];
+
+function parseUint(v: Raw.Uint): bigint {
+  return BigInt(v);
+}
+
+function origin(o: Raw.Origin): IR.Origin {
+  return 'upstream' in o ? { kind: 'upstream', kernel: o.upstream } : { kind: 'proposed' };
+}
+
+class Resolver {
+  private readonly raw: Raw.Spec;
+  private readonly diags: Diagnostic[] = [];
+  /** One namespace for every C macro the spec defines (constants, enum values, bits, caps, ioctls, features). */
+  private readonly macros = new Map<string, { pointer: string; value: bigint; source: 'constant' | 'enum' | 'flag' | 'capability' | 'ioctl' | 'feature' }>();
+  private readonly structs = new Map<string, IR.Struct>();
+  private readonly structRaw = new Map<string, { raw: Raw.Struct; pointer: string }>();
+  private readonly resolving = new Set<string>();
+  private readonly flagsets = new Map<string, IR.FlagSet>();
+  private readonly flagBits = new Map<string, IR.FlagBit>();
+  private readonly enums = new Map<string, IR.Enum>();
+  private readonly constants = new Map<string, IR.Constant>();
+
+  constructor(private readonly src: JsonSource, private readonly specFile: string) {
+    this.raw = src.value as Raw.Spec;
+  }
+
+  private error(pointer: string, message: string): void {
+    this.diags.push(this.src.at(pointer, message));
+  }
+
+  private defineMacro(name: string, pointer: string, value: bigint, source: 'constant' | 'enum' | 'flag' | 'capability' | 'ioctl' | 'feature'): void {
+    const prev = this.macros.get(name);
+    if (prev !== undefined) this.error(pointer, `duplicate name ${name} (first defined at ${prev.pointer})`);
+    else this.macros.set(name, { pointer, value, source });
+  }
+
+  private provisional(item: { origin: Raw.Origin; provisional?: boolean }, pointer: string, numbered: boolean): boolean {
+    const o = origin(item.origin);
+    if (item.provisional !== undefined && o.kind === 'upstream') this.error(`${pointer}/provisional`, 'an upstream element cannot be provisional');
+    if (numbered && o.kind === 'proposed' && item.provisional === undefined)
+      this.error(pointer, 'a proposed element with a number must say whether the number is provisional');
+    return item.provisional ?? false;
+  }
+
+  run(): IR.Spec {
+    const r = this.raw;
+    const constants = r.constants.map((c, i) => this.constant(c, `/constants/${i}`));
+    const enums = r.enums.map((e, i) => this.enumDef(e, `/enums/${i}`));
+    const flags = r.flags.map((f, i) => this.flagset(f, `/flags/${i}`));
+
+    r.structs.forEach((s, i) => {
+      const pointer = `/structs/${i}`;
+      if (this.structRaw.has(s.name)) this.error(`${pointer}/name`, `duplicate struct ${s.name} (first defined at ${this.structRaw.get(s.name)!.pointer})`);
+      else this.structRaw.set(s.name, { raw: s, pointer });
+    });
+    const structs = r.structs.map((s) => this.struct(s.name)).filter((s): s is IR.Struct => s !== null);
+
+    const ioctls = r.ioctls.map((x, i) => this.ioctl(x, `/ioctls/${i}`)).filter((x): x is IR.Ioctl => x !== null);
+    this.uniqueIoctlNumbers(ioctls);
+    const capabilities = r.capabilities.map((c, i) => this.capability(c, `/capabilities/${i}`, ioctls)).filter((c): c is IR.Capability => c !== null);
+    this.unique(capabilities, (c) => `${c.info.name}:${c.id}`, (c) => `capability id ${c.id} is already used by another capability of ${c.info.name}`);
+
+    const state = {
+      doc: r.state.doc,
+      device: this.stateRecord(r.state.device, '/state/device'),
+      region: this.stateRecord(r.state.region, '/state/region'),
+    };
+    this.unique([{ name: state.device.name, pointer: '/state/device/name' }, { name: state.region.name, pointer: '/state/region/name' }, ...structs.map((s) => ({ name: s.name, pointer: s.pointer }))], (x) => x.name, (x) => `duplicate type name ${x.name}`);
+    if (!state.device.fields.some((f) => f.name === 'num_regions' && f.type === 'u32'))
+      this.error('/state/device/fields', 'the device state needs a u32 num_regions field (lookup rules check indexes against it)');
+
+    const validators = r.validators.map((v, i) => this.validator(v, `/validators/${i}`, state)).filter((v): v is IR.Validator => v !== null);
+    this.unique(validators, (v) => v.name, (v) => `duplicate validator ${v.name}`);
+    const features = r.features.map((f, i) => this.feature(f, `/features/${i}`, validators));
+    this.unique(features, (f) => String(f.number), (f) => `feature number ${f.number} is already used by another feature`);
+
+    if (this.diags.length > 0) throw new SpecError(this.diags);
+
+    const used = new Set<IR.Errno>();
+    for (const v of validators) for (const rule of v.rules) used.add(rule.errno);
+    for (const x of ioctls) for (const e of x.errors) used.add(e.errno);
+    for (const f of features) for (const op of [f.get, f.set]) for (const e of op?.errors ?? []) used.add(e.errno);
+    const errnos = [...used].sort((a, b) => ERRNO_VALUES[a] - ERRNO_VALUES[b]).map((name) => ({ name, value: ERRNO_VALUES[name] }));
+
+    return {
+      name: r.name, doc: r.doc, file: this.specFile, uapi: r.uapi,
+      constants, enums, flags, structs, capabilities, ioctls, features, state, validators,
+      mmio: { doc: r.mmio.doc, widths: r.mmio.widths, burst: r.mmio.burst, ordering: r.mmio.ordering },
+      errnos,
+    };
+  }
+
+  private unique<T extends { pointer: string }>(items: T[], key: (t: T) => string, message: (t: T) => string): void {
+    const seen = new Set<string>();
+    for (const it of items) {
+      const k = key(it);
+      if (seen.has(k)) this.error(it.pointer, message(it));
+      seen.add(k);
+    }
+  }
+
+  private constant(c: Raw.Constant, pointer: string): IR.Constant {
+    const value = c.char !== undefined ? BigInt(c.char.charCodeAt(0)) : parseUint(c.value!);
+    if (value >= 1n << 64n) this.error(`${pointer}/value`, 'value does not fit in 64 bits');
+    this.defineMacro(c.name, `${pointer}/name`, value, 'constant');
+    const ir: IR.Constant = { pointer, name: c.name, value, char: c.char ?? null, doc: c.doc, origin: origin(c.origin), provisional: this.provisional(c, pointer, true) };
+    this.constants.set(c.name, ir);
+    return ir;
+  }
+
+  private enumDef(e: Raw.Enum, pointer: string): IR.Enum {
+    let next = 0n;
+    const values = e.values.map((v, i): IR.EnumValue => {
+      const p = `${pointer}/values/${i}`;
+      const value = v.value !== undefined ? parseUint(v.value) : next;
+      if (v.value === undefined && (e.render ?? 'define') === 'define') this.error(p, `${v.name}: a value rendered as #define needs an explicit value`);
+      if (value >= 1n << 32n) this.error(p, `${v.name}: enum value does not fit in 32 bits`);
+      next = value + 1n;
+      const o = v.origin ?? e.origin;
+      this.defineMacro(v.name, `${p}/name`, value, 'enum');
+      return { pointer: p, name: v.name, value, doc: v.doc, origin: origin(o), provisional: this.provisional({ origin: o, provisional: v.provisional }, p, true) };
+    });
+    const ir: IR.Enum = { pointer, name: e.name, doc: e.doc, origin: origin(e.origin), render: e.render ?? 'define', values };
+    if (this.enums.has(e.name)) this.error(`${pointer}/name`, `duplicate enum ${e.name}`);
+    this.enums.set(e.name, ir);
+    return ir;
+  }
+
+  private flagset(f: Raw.FlagSet, pointer: string): IR.FlagSet {
+    const byBit = new Map<number, string>();
+    let mask = 0n;
+    const bits = f.bits.map((b, i): IR.FlagBit => {
+      const p = `${pointer}/bits/${i}`;
+      if (b.bit >= f.width) this.error(`${p}/bit`, `${b.name}: bit ${b.bit} does not fit in a ${f.width}-bit word`);
+      const clash = byBit.get(b.bit);
+      if (clash !== undefined) this.error(`${p}/bit`, `${b.name}: bit ${b.bit} overlaps ${clash}`);
+      byBit.set(b.bit, b.name);
+      const value = 1n << BigInt(b.bit);
+      mask |= value;
+      this.defineMacro(b.name, `${p}/name`, value, 'flag');
+      const bit: IR.FlagBit = { pointer: p, name: b.name, bit: b.bit, value, doc: b.doc };
+      this.flagBits.set(b.name, bit);
+      return bit;
+    });
+    const ir: IR.FlagSet = { pointer, name: f.name, doc: f.doc, origin: origin(f.origin), width: f.width, bits, mask };
+    if (this.flagsets.has(f.name)) this.error(`${pointer}/name`, `duplicate flag set ${f.name}`);
+    this.flagsets.set(f.name, ir);
+    return ir;
+  }
+
+  /** Resolves a struct by name (any declaration order), computing and checking its layout. */
+  private struct(name: string): IR.Struct | null {
+    const done = this.structs.get(name);
+    if (done !== undefined) return done;
+    const entry = this.structRaw.get(name);
+    if (entry === undefined) return null;
+    if (this.resolving.has(name)) {
+      this.error(entry.pointer, `struct ${name} contains itself`);
+      return null;
+    }
+    this.resolving.add(name);
+    const ir = this.layout(entry.raw, entry.pointer);
+    this.resolving.delete(name);
+    if (ir !== null) this.structs.set(name, ir);
+    return ir;
+  }
+
+  private layout(s: Raw.Struct, pointer: string): IR.Struct | null {
+    const members: IR.Member[] = [];
+    const names = new Set<string>();
+    const end: Record<LayoutAbi, number> = { x86_64: 0, i386: 0 };
+    const align: Record<LayoutAbi, number> = { x86_64: 1, i386: 1 };
+    let ok = true;
+    s.members.forEach((m, i) => {
+      const p = `${pointer}/members/${i}`;
+      if (names.has(m.name)) this.error(`${p}/name`, `duplicate member ${m.name} in struct ${s.name}`);
+      names.add(m.name);
+      let type: IR.IntType | IR.StructRef;
+      const memberAlign: Record<LayoutAbi, number> = { x86_64: 1, i386: 1 };
+      if (m.type.startsWith('struct ')) {
+        const target = m.type.slice('struct '.length);
+        if (!this.structRaw.has(target)) {
+          this.error(`${p}/type`, `unknown struct ${target}`);
+          ok = false;
+          return;
+        }
+        const inner = this.struct(target);
+        if (inner === null) { ok = false; return; }
+        if (inner.flexible !== null) this.error(`${p}/type`, `struct ${target} ends with a flexible array and cannot be embedded`);
+        type = { kind: 'struct', struct: inner };
+        memberAlign.x86_64 = memberAlign.i386 = inner.align;
+      } else {
+        type = INT_TYPES[m.type as IR.IntTypeName];
+        for (const abi of ABIS) memberAlign[abi] = intAlign(type, abi);
+      }
+      const elementSize = type.kind === 'int' ? type.size : type.struct.size;
+      const count = m.count ?? null;
+      if (count === 'flexible' && i !== s.members.length - 1) this.error(`${p}/count`, `flexible array ${m.name} must be the last member of struct ${s.name}`);
+      const offsets = {} as Record<LayoutAbi, number>;
+      for (const abi of ABIS) {
+        const at = alignUp(end[abi], memberAlign[abi]);
+        if (at !== end[abi] && abi === 'x86_64') this.error(p, `implicit padding: ${at - end[abi]} byte(s) before ${s.name}.${m.name} at offset ${end[abi]}; add an explicit padding member`);
+        offsets[abi] = at;
+        end[abi] = at + (count === 'flexible' ? 0 : elementSize * (count ?? 1));
+        align[abi] = Math.max(align[abi], memberAlign[abi]);
+      }
+      if (offsets.x86_64 !== offsets.i386)
+        this.error(p, `${s.name}.${m.name} is at offset ${offsets.x86_64} on x86-64 but ${offsets.i386} on i386; use __aligned_u64 or explicit padding`);
+      if (m.flags !== undefined && !this.flagsets.has(m.flags)) this.error(`${p}/flags`, `unknown flag set ${m.flags}`);
+      if (m.enum !== undefined && !this.enums.has(m.enum)) this.error(`${p}/enum`, `unknown enum ${m.enum}`);
+      if (m.reserved === true && m.padding === true) this.error(p, 'a member is reserved or padding, not both');
+      members.push({
+        pointer: p, name: m.name, doc: m.doc, type, count, offset: offsets.x86_64, elementSize,
+        size: count === 'flexible' ? 0 : elementSize * (count ?? 1),
+        reserved: m.reserved === true, padding: m.padding === true, dir: m.dir ?? null,
+        flags: m.flags !== undefined ? this.flagsets.get(m.flags) ?? null : null,
+        enum: m.enum !== undefined ? this.enums.get(m.enum) ?? null : null,
+      });
+    });
+    if (!ok) return null;
+    for (const abi of ABIS) {
+      if (end[abi] % align[abi] !== 0) {
+        this.error(pointer, `struct ${s.name} is ${end[abi]} bytes on ${abi}, not a multiple of its ${align[abi]}-byte alignment; add explicit tail padding`);
+        return null;
+      }
+    }
+    if (end.x86_64 !== end.i386) this.error(pointer, `struct ${s.name} is ${end.x86_64} bytes on x86-64 but ${end.i386} on i386`);
+    const last = members[members.length - 1];
+    return {
+      pointer, name: s.name, doc: s.doc, origin: origin(s.origin), members,
+      size: end.x86_64, align: align.x86_64,
+      flexible: last !== undefined && last.count === 'flexible' ? last : null,
+    };
+  }
+
+  private structRef(name: string, pointer: string): IR.Struct | null {
+    const s = this.struct(name);
+    if (s === null && !this.structRaw.has(name)) this.error(pointer, `unknown struct ${name}`);
+    return s;
+  }
+
+  private ioctl(x: Raw.Ioctl, pointer: string): IR.Ioctl | null {
+    const type = this.constants.get(x.type);
+    if (type === undefined) this.error(`${pointer}/type`, `unknown constant ${x.type}`);
+    else if (type.char === null) this.error(`${pointer}/type`, `${x.type} is not a character constant`);
+    let nr: number;
+    let nrBase: IR.Ioctl['nrBase'] = null;
+    if (typeof x.nr === 'number') nr = x.nr;
+    else {
+      const base = this.constants.get(x.nr.base);
+      if (base === undefined) { this.error(`${pointer}/nr/base`, `unknown constant ${x.nr.base}`); nr = 0; }
+      else { nr = Number(base.value) + x.nr.offset; nrBase = { constant: base, offset: x.nr.offset }; }
+      if (nr > 255) this.error(`${pointer}/nr`, `ioctl number ${nr} does not fit in 8 bits`);
+    }
+    const arg = this.structRef(x.arg, `${pointer}/arg`);
+    const provisional = this.provisional(x, pointer, true);
+    if (type === undefined || type.char === null || arg === null) return null;
+    const member = (name: string, p: string): IR.Member | null => {
+      const m = arg.members.find((mm) => mm.name === name);
+      if (m === undefined) this.error(p, `struct ${arg.name} has no member ${name}`);
+      return m ?? null;
+    };
+    const argsz = x.argsz !== undefined ? member(x.argsz, `${pointer}/argsz`) : null;
+    if (argsz !== null && (argsz.type.kind !== 'int' || argsz.type.size !== 4 || argsz.offset !== 0))
+      this.error(`${pointer}/argsz`, 'the argsz member must be a __u32 at offset 0');
+    const outputs = (x.outputs ?? []).map((o, i) => member(o, `${pointer}/outputs/${i}`)).filter((m): m is IR.Member => m !== null);
+    const numbers = {} as Record<IR.Arch, number>;
+    for (const arch of ARCHES) numbers[arch] = encodeIoctl(arch, x.encoding, Number(type.value), nr, arg.size);
+    this.defineMacro(x.name, `${pointer}/name`, BigInt(numbers.x86_64), 'ioctl');
+    return {
+      pointer, name: x.name, doc: x.doc, origin: origin(x.origin), provisional, fd: x.fd, type, nr, nrBase,
+      encoding: x.encoding, arg, argsz, outputs, errors: x.errors, numbers,
+    };
+  }
+
+  private uniqueIoctlNumbers(ioctls: IR.Ioctl[]): void {
+    const seen = new Map<string, string>();
+    for (const x of ioctls) {
+      const key = `${x.fd}:${x.type.value}:${x.nr}`;
+      const prev = seen.get(key);
+      if (prev !== undefined) this.error(`${x.pointer}/nr`, `${x.name} has the same number as ${prev} on the ${x.fd} fd`);
+      else seen.set(key, x.name);
+    }
+  }
+
+  private capability(c: Raw.Capability, pointer: string, ioctls: IR.Ioctl[]): IR.Capability | null {
+    const info = ioctls.find((x) => x.name === c.info);
+    if (info === undefined) this.error(`${pointer}/info`, `unknown ioctl ${c.info}`);
+    const struct = c.struct !== undefined ? this.structRef(c.struct, `${pointer}/struct`) : null;
+    if (struct !== null) {
+      const first = struct.members[0]!;
+      if (first.type.kind !== 'struct' || first.type.struct.name !== 'vfio_info_cap_header') {
+        if (struct.name !== 'vfio_info_cap_header') this.error(`${pointer}/struct`, `struct ${struct.name} must start with struct vfio_info_cap_header`);
+      }
+    }
+    this.defineMacro(c.name, `${pointer}/name`, BigInt(c.id), 'capability');
+    const provisional = this.provisional(c, pointer, true);
+    if (info === undefined) return null;
+    return { pointer, name: c.name, id: c.id, version: c.version, struct, info, deprecated: c.deprecated === true, doc: c.doc, origin: origin(c.origin), provisional };
+  }
+
+  private stateRecord(r: Raw.StateRecord, pointer: string): IR.StateRecord {
+    this.unique(r.fields.map((f, i) => ({ ...f, pointer: `${pointer}/fields/${i}/name` })), (f) => f.name, (f) => `duplicate field ${f.name} in ${r.name}`);
+    return { name: r.name, doc: r.doc, fields: r.fields };
+  }
+
+  private validator(v: Raw.Validator, pointer: string, state: IR.Spec['state']): IR.Validator | null {
+    const request = this.structRef(v.request, `${pointer}/request`);
+    if (request === null) return null;
+    const bindings: string[] = [];
+    const widthOf = (t: 'u32' | 'u64' | 'bool'): 1 | 32 | 64 => (t === 'bool' ? 1 : t === 'u32' ? 32 : 64);
+
+    const operand = (o: Raw.Operand, p: string): IR.Operand | null => {
+      if (typeof o === 'boolean') return { kind: 'literal', value: o };
+      if (typeof o === 'number') return { kind: 'literal', value: BigInt(o) };
+      const dot = o.indexOf('.');
+      if (dot >= 0) {
+        const scope = o.slice(0, dot);
+        const field = o.slice(dot + 1);
+        if (scope === 'req') {
+          const m = request.members.find((mm) => mm.name === field);
+          if (m === undefined || m.type.kind !== 'int' || m.count !== null) { this.error(p, `struct ${request.name} has no integer member ${field}`); return null; }
+          return { kind: 'request', member: m, width: m.type.size === 8 ? 64 : 32 };
+        }
+        const record = scope === 'dev' ? state.device : bindings.includes(scope) ? state.region : null;
+        if (record === null) { this.error(p, `unknown name ${scope}: expected req, dev or a region bound by an earlier lookup rule`); return null; }
+        const f = record.fields.find((ff) => ff.name === field);
+        if (f === undefined) { this.error(p, `${record.name} has no field ${field}`); return null; }
+        return scope === 'dev' ? { kind: 'device', field: f, width: widthOf(f.type) } : { kind: 'region', binding: scope, field: f, width: widthOf(f.type) };
+      }
+      const fs = this.flagsets.get(o);
+      if (fs !== undefined) return { kind: 'constant', name: o, value: fs.mask, source: 'flagset' };
+      const macro = this.macros.get(o);
+      if (macro === undefined || macro.source === 'ioctl' || macro.source === 'capability' || macro.source === 'feature') {
+        this.error(p, `unknown constant, flag or flag set ${o}`);
+        return null;
+      }
+      return { kind: 'constant', name: o, value: macro.value, source: macro.source };
+    };
+    const numeric = (op: IR.Operand | null, p: string): IR.Operand | null => {
+      if (op !== null && (('width' in op && op.width === 1) || (op.kind === 'literal' && typeof op.value === 'boolean'))) { this.error(p, 'expected a number, got a boolean'); return null; }
+      return op;
+    };
+    const boolean = (op: IR.Operand | null, p: string): IR.Operand | null => {
+      if (op !== null && !('width' in op && op.width === 1)) { this.error(p, 'expected a bool state field'); return null; }
+      return op;
+    };
+
+    const check = (c: Raw.Check, p: string): IR.Check | null => {
+      if ('zero' in c) { const v = numeric(operand(c.zero, `${p}/zero`), `${p}/zero`); return v && { kind: 'zero', value: v }; }
+      if ('nonzero' in c) { const v = numeric(operand(c.nonzero, `${p}/nonzero`), `${p}/nonzero`); return v && { kind: 'nonzero', value: v }; }
+      if ('false' in c) { const v = boolean(operand(c.false, `${p}/false`), `${p}/false`); return v && { kind: 'false', value: v }; }
+      if ('bits' in c) {
+        const a = numeric(operand(c.bits, `${p}/bits`), `${p}/bits`);
+        const w = numeric(operand(c.within, `${p}/within`), `${p}/within`);
+        return a && w && { kind: 'bits', value: a, within: w };
+      }
+      if ('has' in c) {
+        const a = numeric(operand(c.has, `${p}/has`), `${p}/has`);
+        const flag = this.flagBits.get(c.flag);
+        if (flag === undefined) this.error(`${p}/flag`, `unknown flag ${c.flag}`);
+        return a && flag ? { kind: 'has', value: a, flag } : null;
+      }
+      if ('aligned' in c) {
+        const a = numeric(operand(c.aligned, `${p}/aligned`), `${p}/aligned`);
+        const to = numeric(operand(c.to, `${p}/to`), `${p}/to`);
+        return a && to && { kind: 'aligned', value: a, to };
+      }
+      if ('lt' in c) {
+        const l = numeric(operand(c.lt[0], `${p}/lt/0`), `${p}/lt/0`);
+        const r = numeric(operand(c.lt[1], `${p}/lt/1`), `${p}/lt/1`);
+        return l && r && { kind: 'lt', left: l, right: r };
+      }
+      if ('lookup' in c) {
+        const idx = numeric(operand(c.lookup, `${p}/lookup`), `${p}/lookup`);
+        if (bindings.includes(c.as) || c.as === 'req' || c.as === 'dev' || c.as === 'new') { this.error(`${p}/as`, `name ${c.as} is already taken`); return null; }
+        bindings.push(c.as);
+        return idx && { kind: 'lookup', index: idx, binding: c.as };
+      }
+      const off = numeric(operand(c.offset, `${p}/offset`), `${p}/offset`);
+      const size = numeric(operand(c.size, `${p}/size`), `${p}/size`);
+      const lim = numeric(operand(c.within, `${p}/within`), `${p}/within`);
+      return off && size && lim && { kind: 'within', offset: off, size, limit: lim };
+    };
+
+    const rules: IR.Rule[] = [];
+    v.rules.forEach((r, i) => {
+      const p = `${pointer}/rules/${i}`;
+      if (rules.some((x) => x.name === r.rule)) this.error(`${p}/rule`, `duplicate rule ${r.rule} in validator ${v.name}`);
+      const c = check(r.check, `${p}/check`);
+      if (c !== null) rules.push({ pointer: p, name: r.rule, doc: r.doc, errno: r.errno, check: c });
+    });
+
+    const expr = (e: Raw.Expr, p: string): IR.Expr | null => {
+      if (typeof e === 'object' && e !== null && 'or' in e) {
+        const terms = e.or.map((t, i) => expr(t, `${p}/or/${i}`));
+        return terms.every((t) => t !== null) ? { kind: 'or', terms: terms as IR.Expr[] } : null;
+      }
+      if (typeof e === 'object' && e !== null && 'and' in e) {
+        const terms = e.and.map((t, i) => expr(t, `${p}/and/${i}`));
+        return terms.every((t) => t !== null) ? { kind: 'and', terms: terms as IR.Expr[] } : null;
+      }
+      return operand(e as Raw.Operand, p);
+    };
+    let creates = false;
+    const effects: IR.Effect[] = [];
+    const assigned = new Set<string>();
+    v.effects.forEach((e, i) => {
+      const p = `${pointer}/effects/${i}`;
+      const [scope, field] = e.set.split('.') as [string, string];
+      let target: IR.EffectTarget | null = null;
+      if (scope === 'req') {
+        const m = request.members.find((mm) => mm.name === field);
+        if (m === undefined || m.type.kind !== 'int' || m.count !== null) this.error(`${p}/set`, `struct ${request.name} has no integer member ${field}`);
+        else if (m.dir === 'in') this.error(`${p}/set`, `${request.name}.${field} is an input member and cannot be written`);
+        else target = { kind: 'request', member: m };
+      } else {
+        const f = state.region.fields.find((ff) => ff.name === field);
+        if (f === undefined) this.error(`${p}/set`, `${state.region.name} has no field ${field}`);
+        else if (scope === 'new') { creates = true; target = { kind: 'new', field: f }; }
+        else if (bindings.includes(scope)) target = { kind: 'region', binding: scope, field: f };
+        else this.error(`${p}/set`, `unknown name ${scope}: expected req, new or a bound region`);
+      }
+      if (assigned.has(e.set)) this.error(`${p}/set`, `${e.set} is set twice`);
+      assigned.add(e.set);
+      const value = expr(e.to, `${p}/to`);
+      if (target !== null && value !== null) effects.push({ target, value });
+    });
+    return { pointer, name: v.name, doc: v.doc, request, rules, effects, bindings, creates };
+  }
+
+  private feature(f: Raw.Feature, pointer: string, validators: IR.Validator[]): IR.Feature {
+    const op = (o: Raw.FeatureOp | undefined, p: string): IR.FeatureOp | null => {
+      if (o === undefined) return null;
+      const payload = o.payload !== undefined ? this.structRef(o.payload, `${p}/payload`) : null;
+      const validator = o.validator !== undefined ? validators.find((v) => v.name === o.validator) ?? null : null;
+      if (o.validator !== undefined && validator === null) this.error(`${p}/validator`, `unknown validator ${o.validator}`);
+      if (validator !== null && payload !== null && validator.request !== payload)
+        this.error(`${p}/validator`, `validator ${validator.name} checks struct ${validator.request.name}, not the payload ${payload.name}`);
+      return { payload, validator, doc: o.doc, errors: o.errors ?? [] };
+    };
+    this.defineMacro(f.name, `${pointer}/name`, BigInt(f.number), 'feature');
+    return {
+      pointer, name: f.name, number: f.number, doc: f.doc, origin: origin(f.origin), provisional: this.provisional(f, pointer, true),
+      get: op(f.ops.get, `${pointer}/ops/get`), set: op(f.ops.set, `${pointer}/ops/set`),
+    };
+  }
+}

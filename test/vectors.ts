@@ -1,0 +1,60 @@
+import { resolve } from 'node:path';
+import { readJsonFile } from '../codegen/json-source.js';
+import { ROOT } from '../codegen/load.js';
+import { validateAgainst } from '../codegen/schema.js';
+
+/**
+ * Loads the hand-written vectors (spec/vectors/*.json), checking each file against
+ * spec/schema/vectors.schema.json first so a malformed vector fails loudly with its position.
+ */
+
+export const VECTOR_SCHEMA = resolve(ROOT, 'spec/schema/vectors.schema.json');
+
+/** An unsigned integer as vectors write it: a number, or a decimal or 0x-hex string. */
+export type VUint = number | string;
+export const big = (v: VUint): bigint => BigInt(v);
+
+export interface LayoutCase { name: string; doc: string; struct: string; size: number; fields: Record<string, unknown>; bytes: string }
+export interface IoctlCase { name: string; doc: string; encode: { dir: 'IO' | 'IOR' | 'IOW' | 'IOWR'; type: VUint; nr: number; size: number }; numbers: Record<string, string> }
+export interface CapInfo { argsz: VUint; flags: VUint; index: VUint; cap_offset: VUint; size: VUint; offset: VUint }
+export interface CapEntry { offset: number; id: number; version: number; next: number; body?: Record<string, unknown> }
+export interface CapchainCase {
+  name: string; doc: string; buffer: string;
+  expect: { info: CapInfo; caps: CapEntry[] } | { info: CapInfo; retry: number } | { error: 'out-of-bounds' | 'backwards' | 'loop' | 'truncated' | 'misaligned'; at: number };
+}
+export interface RegionStateV { size: VUint; flags: VUint; attrs: VUint; supported_attrs: VUint; is_subregion: boolean; mapped: boolean; parent_index?: VUint; parent_offset?: VUint }
+export interface DeviceV { page_size: VUint; max_subregions: VUint; nr_subregions: VUint; regions: RegionStateV[] }
+export interface ValidationCase {
+  name: string; doc: string; device: string; op: string; request: Record<string, VUint>;
+  expect: { errno: string; rule: string } | { ok: true; effects: Record<string, VUint | boolean> };
+}
+
+export interface VectorFiles {
+  layout: LayoutCase[];
+  ioctl: IoctlCase[];
+  capchain: CapchainCase[];
+  validation: { devices: Record<string, DeviceV>; cases: ValidationCase[] };
+}
+
+/** Reads one vector file, validated against the vector schema (throws SpecError with positions). */
+export function readVectorFile(file: string): { kind: string; cases: unknown[]; devices?: Record<string, DeviceV> } {
+  const src = readJsonFile(file);
+  validateAgainst(VECTOR_SCHEMA, src);
+  return src.value as { kind: string; cases: unknown[]; devices?: Record<string, DeviceV> };
+}
+
+export function loadVectors(dir = resolve(ROOT, 'spec/vectors')): VectorFiles {
+  const layout = readVectorFile(resolve(dir, 'layout.json'));
+  const ioctl = readVectorFile(resolve(dir, 'ioctl.json'));
+  const capchain = readVectorFile(resolve(dir, 'capchain.json'));
+  const validation = readVectorFile(resolve(dir, 'validation.json'));
+  return {
+    layout: layout.cases as LayoutCase[],
+    ioctl: ioctl.cases as IoctlCase[],
+    capchain: capchain.cases as CapchainCase[],
+    validation: { devices: validation.devices!, cases: validation.cases as ValidationCase[] },
+  };
+}
+
+export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+export const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
