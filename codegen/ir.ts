@@ -97,6 +97,8 @@ export interface Struct extends Declared {
   align: number;
   /** The flexible array member, if the struct ends with one. */
   flexible: Member | null;
+  /** The member holding the flexible array's element count, when the spec names one. */
+  flexibleCount: Member | null;
 }
 
 export interface Capability extends Declared {

@@ -10,7 +10,7 @@ export interface Enum { name: string; doc: string; origin: Origin; render?: 'enu
 export interface FlagSet { name: string; doc: string; origin: Origin; width: 8 | 16 | 32 | 64; bits: { name: string; bit: number; doc: string }[] }
 export interface Member {
   name: string; type: string; doc: string; count?: number | 'flexible'; reserved?: true; padding?: true;
-  dir?: 'in' | 'out' | 'inout'; flags?: string; enum?: string;
+  dir?: 'in' | 'out' | 'inout'; flags?: string; enum?: string; counts?: string;
 }
 export interface Struct { name: string; doc: string; origin: Origin; members: Member[] }
 export interface Capability { name: string; id: number; version: number; struct?: string; info: string; deprecated?: true; doc: string; origin: Origin; provisional?: boolean }

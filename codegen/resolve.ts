@@ -243,10 +243,19 @@ class Resolver {
     }
     if (end.x86_64 !== end.i386) this.error(pointer, `struct ${s.name} is ${end.x86_64} bytes on x86-64 but ${end.i386} on i386`);
     const last = members[members.length - 1];
+    const flexible = last !== undefined && last.count === 'flexible' ? last : null;
+    let flexibleCount: IR.Member | null = null;
+    s.members.forEach((m, i) => {
+      if (m.counts === undefined) return;
+      const p = `${pointer}/members/${i}/counts`;
+      if (flexibleCount !== null) this.error(p, `struct ${s.name} names the length of its flexible array twice`);
+      else if (flexible === null || flexible.name !== m.counts) this.error(p, `${m.counts} is not the flexible array member of struct ${s.name}`);
+      else if (members[i]!.type.kind !== 'int' || members[i]!.count !== null) this.error(p, 'an element count must be a scalar integer');
+      else flexibleCount = members[i]!;
+    });
     return {
       pointer, name: s.name, doc: s.doc, origin: origin(s.origin), members,
-      size: end.x86_64, align: align.x86_64,
-      flexible: last !== undefined && last.count === 'flexible' ? last : null,
+      size: end.x86_64, align: align.x86_64, flexible, flexibleCount,
     };
   }
 
