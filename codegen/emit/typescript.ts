@@ -1,6 +1,550 @@
-import type { GeneratedFile } from './file.js';
-import type { Spec } from '../ir.js';
+import { IndentationText, NewLineKind, Project, QuoteKind, VariableDeclarationKind, type SourceFile, type WriterFunction } from 'ts-morph';
+import type * as IR from '../ir.js';
+import { ARCHES } from '../ioctl-encoding.js';
+import { generatedLine, type GeneratedFile } from './file.js';
+import { bindingsRead, hexLiteral, origin, pascal } from './names.js';
 
-export function emitTypeScript(_spec: Spec): GeneratedFile[] {
-  return [];
+/**
+ * TypeScript bindings: constants as `as const` objects, per-architecture ioctl numbers, a codec per
+ * struct, the validators and the capability-chain walkers. Built with ts-morph so the output is
+ * formatted like hand-written code.
+ */
+export function emitTypeScript(spec: IR.Spec): GeneratedFile[] {
+  const project = new Project({
+    useInMemoryFileSystem: true,
+    manipulationSettings: { indentationText: IndentationText.TwoSpaces, quoteKind: QuoteKind.Single, newLineKind: NewLineKind.LineFeed, useTrailingCommas: true },
+  });
+  const path = `runtime/src/generated/${spec.name}.ts`;
+  const sf = project.createSourceFile(path, '');
+  sf.addStatements([`// ${generatedLine(spec)}`, `// ${spec.doc.split('. ')[0]}.`]);
+  emitArches(sf);
+  emitConstants(sf, spec);
+  emitEnums(sf, spec);
+  emitFlags(sf, spec);
+  emitCapabilityIds(sf, spec);
+  emitFeatures(sf, spec);
+  emitIoctls(sf, spec);
+  emitErrnos(sf, spec);
+  for (const s of spec.structs) emitStruct(sf, s);
+  emitValidation(sf, spec);
+  for (const info of infoIoctls(spec)) emitCapWalker(sf, spec, info);
+  const body = sf.getFullText();
+  const helpers = ['CodecError', 'checkBig', 'checkInt', 'checkLength', 'checkReserved', 'checkRoom', 'checkUint'].filter((h) => new RegExp(`\\b${h}\\b`).test(body));
+  sf.insertImportDeclaration(2, { moduleSpecifier: '../codec-support.js', namedImports: [...helpers, 'type CodecOptions'] });
+  sf.formatText({ indentSize: 2, convertTabsToSpaces: true, ensureNewLineAtEndOfFile: true });
+  return [{ path, content: sf.getFullText() }];
 }
+
+const doc = (text: string, ...tags: string[]): string => [text, ...tags].join('\n');
+
+function constObject(sf: SourceFile, name: string, docs: string, entries: [string, string, string][]): void {
+  sf.addVariableStatement({
+    isExported: true,
+    declarationKind: VariableDeclarationKind.Const,
+    docs: [docs],
+    declarations: [{
+      name,
+      initializer: (w) => {
+        w.write('{').newLine();
+        w.indent(() => {
+          for (const [key, value, d] of entries) {
+            w.writeLine(`/** ${d} */`);
+            w.writeLine(`${key}: ${value},`);
+          }
+        });
+        w.write('} as const');
+      },
+    }],
+  });
+  sf.addTypeAlias({ isExported: true, name, type: `(typeof ${name})[keyof typeof ${name}]`, docs: [`A value of {@link ${name}}.`] });
+}
+
+const literal = (v: bigint): string => (v > BigInt(Number.MAX_SAFE_INTEGER) ? `${hexLiteral(v)}n` : hexLiteral(v));
+
+function emitArches(sf: SourceFile): void {
+  sf.addVariableStatement({
+    isExported: true, declarationKind: VariableDeclarationKind.Const,
+    docs: ['Architectures whose ioctl request numbers the bindings carry (powerpc and mips encode `_IO` differently).'],
+    declarations: [{ name: 'ARCHES', initializer: `[${ARCHES.map((a) => `'${a}'`).join(', ')}] as const` }],
+  });
+  sf.addTypeAlias({ isExported: true, name: 'Arch', type: '(typeof ARCHES)[number]', docs: ['One of {@link ARCHES}.'] });
+}
+
+function emitConstants(sf: SourceFile, spec: IR.Spec): void {
+  constObject(sf, 'VfioConstants', 'Plain constants of the ABI.', spec.constants.map((c) => [
+    c.name, literal(c.value), `${c.doc}${c.char !== null ? ` (\`'${c.char}'\`)` : ''} ${origin(c)}`,
+  ]));
+}
+
+function emitEnums(sf: SourceFile, spec: IR.Spec): void {
+  for (const e of spec.enums) constObject(sf, pascal(e.name), doc(e.doc, origin(e)), e.values.map((v) => [v.name, literal(v.value), `${v.doc} ${origin(v)}`]));
+}
+
+function emitFlags(sf: SourceFile, spec: IR.Spec): void {
+  for (const f of spec.flags) {
+    constObject(sf, pascal(f.name), doc(f.doc, origin(f)), f.bits.map((b) => [b.name, literal(b.value), `Bit ${b.bit}: ${b.doc}`]));
+    sf.addVariableStatement({
+      isExported: true, declarationKind: VariableDeclarationKind.Const,
+      docs: [`Every defined bit of {@link ${pascal(f.name)}}; any other bit is reserved.`],
+      declarations: [{ name: `${pascal(f.name)}Mask`, initializer: literal(f.mask) }],
+    });
+  }
+}
+
+function capGroup(info: IR.Ioctl): string {
+  return `${pascal(info.arg.name)}Cap`;
+}
+
+function infoIoctls(spec: IR.Spec): IR.Ioctl[] {
+  return spec.ioctls.filter((x) => spec.capabilities.some((c) => c.info === x));
+}
+
+function emitCapabilityIds(sf: SourceFile, spec: IR.Spec): void {
+  for (const info of infoIoctls(spec)) {
+    const caps = spec.capabilities.filter((c) => c.info === info);
+    constObject(sf, capGroup(info), `Capability ids in a ${info.name} reply chain.`,
+      caps.map((c) => [c.name, String(c.id), `${c.doc} Version ${c.version}.${c.deprecated ? ' @deprecated' : ''} ${origin(c)}`]));
+  }
+}
+
+function emitFeatures(sf: SourceFile, spec: IR.Spec): void {
+  constObject(sf, 'VfioDeviceFeatureId', 'Feature numbers of VFIO_DEVICE_FEATURE (the low 16 bits of its flags).',
+    spec.features.map((f) => [f.name, String(f.number), `${f.doc} ${origin(f)}`]));
+}
+
+function emitIoctls(sf: SourceFile, spec: IR.Spec): void {
+  sf.addVariableStatement({
+    isExported: true, declarationKind: VariableDeclarationKind.Const,
+    docs: ['ioctl request numbers, per architecture.'],
+    declarations: [{
+      name: 'VfioIoctl',
+      initializer: (w) => {
+        w.write('{').newLine();
+        w.indent(() => {
+          for (const x of spec.ioctls) {
+            const nr = x.nrBase !== null ? `${x.nrBase.constant.name} + ${x.nrBase.offset}` : String(x.nr);
+            w.writeLine(`/** ${x.doc} \`_${x.encoding}(${x.type.name}, ${nr})\` on the ${x.fd} fd. ${origin(x)} */`);
+            w.writeLine(`${x.name}: { ${ARCHES.map((a) => `${a}: ${hexLiteral(BigInt(x.numbers[a]))}`).join(', ')} },`);
+          }
+        });
+        w.write('} as const');
+      },
+    }],
+  });
+  sf.addFunction({
+    isExported: true, name: 'ioctlNumber',
+    docs: [doc('The request number of an ioctl on an architecture.', '@param name - An ioctl of {@link VfioIoctl}.', '@param arch - The target architecture.')],
+    parameters: [{ name: 'name', type: 'keyof typeof VfioIoctl' }, { name: 'arch', type: 'Arch' }],
+    returnType: 'number',
+    statements: 'return VfioIoctl[name][arch];',
+  });
+}
+
+function emitErrnos(sf: SourceFile, spec: IR.Spec): void {
+  constObject(sf, 'Errno', 'errno values the ABI names (Linux asm-generic numbering).', spec.errnos.map((e) => [e.name, String(e.value), `${e.name}.`]));
+  sf.addTypeAlias({ isExported: true, name: 'ErrnoName', type: 'keyof typeof Errno', docs: ['The name of an errno in {@link Errno}.'] });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Structs
+
+function tsType(m: IR.Member): string {
+  const el = m.type.kind === 'struct' ? pascal(m.type.struct.name) : m.type.size === 8 ? 'bigint' : 'number';
+  if (m.count === null) return el;
+  if (m.type.kind === 'int' && m.type.name === '__u8') return 'Uint8Array';
+  return `${el}[]`;
+}
+
+function memberDoc(m: IR.Member): string {
+  const notes: string[] = [];
+  if (m.type.kind === 'int') notes.push(`\`${m.type.name}\`${m.count === 'flexible' ? '[]' : m.count !== null ? `[${m.count}]` : ''} at offset ${m.offset}`);
+  else notes.push(`\`struct ${m.type.struct.name}\`${m.count === 'flexible' ? '[]' : m.count !== null ? `[${m.count}]` : ''} at offset ${m.offset}`);
+  if (m.dir !== null) notes.push(m.dir);
+  if (m.reserved) notes.push('reserved, zero');
+  if (m.flags !== null) notes.push(`bits of {@link ${pascal(m.flags.name)}}`);
+  if (m.enum !== null) notes.push(`a {@link ${pascal(m.enum.name)}}`);
+  return `${m.doc} (${notes.join('; ')})`;
+}
+
+/** Statements writing one element of type `m.type` at `at` from `src`. */
+function writeElement(m: IR.Member, at: string, src: string, path: string): string {
+  if (m.type.kind === 'struct') return `${pascal(m.type.struct.name)}.write(view, ${at}, ${src}, options, ${path});`;
+  const t = m.type;
+  if (t.size === 8) return `view.set${t.signed ? 'BigInt64' : 'BigUint64'}(${at}, checkBig(${src}, ${t.signed}, ${path}), true);`;
+  const bits = t.size * 8;
+  const setter = `set${t.signed ? 'Int' : 'Uint'}${bits}`;
+  return `view.${setter}(${at}, ${t.signed ? 'checkInt' : 'checkUint'}(${src}, ${bits}, ${path})${t.size > 1 ? ', true' : ''});`;
+}
+
+function readElement(m: IR.Member, at: string, path: string): string {
+  if (m.type.kind === 'struct') return `${pascal(m.type.struct.name)}.read(view, ${at}, { raw: options.raw }, ${path})`;
+  const t = m.type;
+  if (t.size === 8) return `view.get${t.signed ? 'BigInt64' : 'BigUint64'}(${at}, true)`;
+  return `view.get${t.signed ? 'Int' : 'Uint'}${t.size * 8}(${at}${t.size > 1 ? ', true' : ''})`;
+}
+
+/** Names the codec methods use for their own parameters; a member may not take one. */
+const CODEC_LOCALS = new Set(['view', 'at', 'options', 'path', 'value', 'bytes']);
+
+function emitStruct(sf: SourceFile, s: IR.Struct): void {
+  const name = pascal(s.name);
+  for (const m of s.members) {
+    if (CODEC_LOCALS.has(m.name) || m.name.endsWith('Count')) throw new Error(`struct ${s.name}: member name ${m.name} clashes with the TypeScript codec's locals`);
+  }
+  sf.addInterface({
+    isExported: true, name,
+    docs: [doc(s.doc, `\`struct ${s.name}\`, ${s.size} bytes${s.flexible !== null ? ` plus ${s.flexible.name}[]` : ''}. ${origin(s)}`)],
+    properties: s.members.map((m) => ({ name: m.name, type: tsType(m), docs: [memberDoc(m)] })),
+  });
+  const flex = s.flexible;
+  const count = s.flexibleCount;
+  const writer: WriterFunction = (w) => {
+    w.write('{').newLine();
+    w.indent(() => {
+      w.writeLine(`/** \`sizeof(struct ${s.name})\`${flex !== null ? ', without flexible array elements' : ''}. */`);
+      w.writeLine(`size: ${s.size},`);
+      w.writeLine('/** Byte offset of each member. */');
+      w.writeLine(`offsets: { ${s.members.map((m) => `${m.name}: ${m.offset}`).join(', ')} },`);
+      w.writeLine('/** Bytes an encoding of `value` takes. */');
+      w.writeLine(`byteLength(${flex !== null ? 'value' : '_value'}: ${name}): number {`);
+      w.indent(() => w.writeLine(flex !== null ? `return ${s.size} + value.${flex.name}.length * ${flex.elementSize};` : `return ${s.size};`));
+      w.writeLine('},');
+      w.writeLine('/** Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not fit. */');
+      w.writeLine(`encode(value: ${name}, options: CodecOptions = {}): Uint8Array {`);
+      w.indent(() => {
+        w.writeLine(`const bytes = new Uint8Array(${name}.byteLength(value));`);
+        w.writeLine(`${name}.write(new DataView(bytes.buffer), 0, value, options);`);
+        w.writeLine('return bytes;');
+      });
+      w.writeLine('},');
+      w.writeLine('/** Writes `value` at byte `at` of `view`. */');
+      const writeUsesOptions = s.members.some((m) => m.reserved || m.padding || m.type.kind === 'struct') || count !== null;
+      w.writeLine(`write(view: DataView, at: number, value: ${name}, ${writeUsesOptions ? 'options' : '_options'}: CodecOptions = {}, path = '${s.name}'): void {`);
+      w.indent(() => {
+        w.writeLine(`checkRoom(view, at, ${name}.byteLength(value), path);`);
+        for (const m of s.members) {
+          const at = `at + ${m.offset}`;
+          const p = `\`\${path}.${m.name}\``;
+          if (m.reserved || m.padding) {
+            if (m.count === null) w.writeLine(`if (!options.raw) checkReserved(value.${m.name}, ${p});`);
+            else w.writeLine(`if (!options.raw) value.${m.name}.forEach((e, i) => checkReserved(${m.type.kind === 'struct' ? '0' : 'e'}, \`\${path}.${m.name}[\${i}]\`));`);
+          }
+          if (m.count === null) { w.writeLine(writeElement(m, at, `value.${m.name}`, p)); continue; }
+          if (m.count !== 'flexible') w.writeLine(`checkLength(value.${m.name}.length, ${m.count}, ${p});`);
+          if (m === count) continue;
+          if (m.type.kind === 'int' && m.type.name === '__u8') {
+            w.writeLine(`new Uint8Array(view.buffer, view.byteOffset + ${at}, value.${m.name}.length).set(value.${m.name});`);
+          } else {
+            w.writeLine(`value.${m.name}.forEach((e, i) => {`);
+            w.indent(() => w.writeLine(writeElement(m, `${at} + i * ${m.elementSize}`, 'e', `\`\${path}.${m.name}[\${i}]\``)));
+            w.writeLine('});');
+          }
+        }
+        if (count !== null && flex !== null) {
+          w.writeLine(`if (!options.raw && value.${count.name} !== value.${flex.name}.length)`);
+          w.indent(() => w.writeLine(`throw new CodecError(\`\${path}.${count.name}\`, \`says \${value.${count.name}} elements, ${flex.name} has \${value.${flex.name}.length}\`);`));
+        }
+      });
+      w.writeLine('},');
+      w.writeLine('/** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */');
+      w.writeLine(`decode(bytes: Uint8Array, options: CodecOptions = {}): ${name} {`);
+      w.indent(() => w.writeLine(`return ${name}.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);`));
+      w.writeLine('},');
+      w.writeLine('/** Reads a value at byte `at` of `view`. */');
+      const readUsesOptions = s.members.some((m) => m.reserved || m.padding || m.type.kind === 'struct') || flex !== null;
+      w.writeLine(`read(view: DataView, at: number, ${readUsesOptions ? 'options' : '_options'}: CodecOptions = {}, path = '${s.name}'): ${name} {`);
+      w.indent(() => {
+        w.writeLine(`checkRoom(view, at, ${s.size}, path);`);
+        for (const m of s.members) {
+          if (m.count !== null) continue;
+          w.writeLine(`const ${m.name} = ${readElement(m, `at + ${m.offset}`, `\`\${path}.${m.name}\``)};`);
+          if (m.reserved || m.padding) w.writeLine(`if (!options.raw) checkReserved(${m.name}, \`\${path}.${m.name}\`);`);
+        }
+        for (const m of s.members) {
+          if (m.count === null) continue;
+          const n = m.count === 'flexible'
+            ? count !== null ? `options.count ?? ${count.name}` : `options.count ?? Math.floor((view.byteLength - at - ${m.offset}) / ${m.elementSize})`
+            : String(m.count);
+          w.writeLine(`const ${m.name}Count = ${n};`);
+          if (m.count === 'flexible') w.writeLine(`checkRoom(view, at + ${m.offset}, ${m.name}Count * ${m.elementSize}, \`\${path}.${m.name}\`);`);
+          if (m.type.kind === 'int' && m.type.name === '__u8') {
+            w.writeLine(`const ${m.name} = new Uint8Array(view.buffer.slice(view.byteOffset + at + ${m.offset}, view.byteOffset + at + ${m.offset} + ${m.name}Count));`);
+          } else {
+            w.writeLine(`const ${m.name} = Array.from({ length: ${m.name}Count }, (_, i) => ${readElement(m, `at + ${m.offset} + i * ${m.elementSize}`, `\`\${path}.${m.name}[\${i}]\``)});`);
+          }
+          if (m.reserved || m.padding) w.writeLine(`if (!options.raw) ${m.name}.forEach((e, i) => checkReserved(${m.type.kind === 'struct' ? '0' : 'e'}, \`\${path}.${m.name}[\${i}]\`));`);
+        }
+        w.writeLine(`return { ${s.members.map((m) => m.name).join(', ')} };`);
+      });
+      w.writeLine('},');
+    });
+    w.write('} as const');
+  };
+  sf.addVariableStatement({
+    isExported: true, declarationKind: VariableDeclarationKind.Const,
+    docs: [`Layout and codec of {@link ${name}} (little-endian, as every supported architecture but s390x stores it).`],
+    declarations: [{ name, initializer: writer }],
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+interface Rendered { code: string; big: boolean }
+
+function stateType(f: IR.StateField): string {
+  return f.type === 'u64' ? 'bigint' : f.type === 'u32' ? 'number' : 'boolean';
+}
+
+function operand(o: IR.Operand, spec: IR.Spec): Rendered {
+  switch (o.kind) {
+    case 'request': return { code: `req.${o.member.name}`, big: o.width === 64 };
+    case 'device': return { code: `dev.${o.field.name}`, big: o.width === 64 };
+    case 'region': return { code: `${o.binding}.${o.field.name}`, big: o.width === 64 };
+    case 'literal': return { code: typeof o.value === 'boolean' ? String(o.value) : hexLiteral(o.value), big: false };
+    case 'constant': return { code: constantRef(o, spec), big: false };
+  }
+}
+
+function constantRef(o: Extract<IR.Operand, { kind: 'constant' }>, spec: IR.Spec): string {
+  if (o.source === 'flagset') return `${pascal(o.name)}Mask`;
+  if (o.source === 'flag') return `${pascal(spec.flags.find((f) => f.bits.some((b) => b.name === o.name))!.name)}.${o.name}`;
+  if (o.source === 'enum') return `${pascal(spec.enums.find((e) => e.values.some((v) => v.name === o.name))!.name)}.${o.name}`;
+  return `VfioConstants.${o.name}`;
+}
+
+/** Renders both sides in one domain: bigint if either is 64-bit. */
+function pair(a: Rendered, b: Rendered): [string, string, boolean] {
+  const big = a.big || b.big;
+  const lift = (r: Rendered) => (big && !r.big ? `BigInt(${r.code})` : r.code);
+  return [lift(a), lift(b), big];
+}
+
+/** The condition under which a check fails. */
+function failExpr(c: IR.Check, spec: IR.Spec): string {
+  const op = (o: IR.Operand) => operand(o, spec);
+  const zero = (big: boolean) => (big ? '0n' : '0');
+  switch (c.kind) {
+    case 'zero': { const a = op(c.value); return `${a.code} !== ${zero(a.big)}`; }
+    case 'nonzero': { const a = op(c.value); return `${a.code} === ${zero(a.big)}`; }
+    case 'false': return op(c.value).code;
+    case 'bits': { const [a, b, big] = pair(op(c.value), op(c.within)); return `(${a} & ~${b}) !== ${zero(big)}`; }
+    case 'has': {
+      const a = op(c.value);
+      const flag = constantRef({ kind: 'constant', name: c.flag.name, value: c.flag.value, source: 'flag' }, spec);
+      return `(${a.code} & ${a.big ? `BigInt(${flag})` : flag}) === ${zero(a.big)}`;
+    }
+    case 'aligned': { const [a, to, big] = pair(op(c.value), op(c.to)); return `(${a} & (${to} - ${big ? '1n' : '1'})) !== ${zero(big)}`; }
+    case 'lt': { const [a, b] = pair(op(c.left), op(c.right)); return `${a} >= ${b}`; }
+    case 'within': {
+      const o = op(c.offset); const s = op(c.size); const l = op(c.limit);
+      const big = o.big || s.big || l.big;
+      const lift = (r: Rendered) => (big && !r.big ? `BigInt(${r.code})` : r.code);
+      return `${lift(o)} > ${lift(l)} || ${lift(s)} > ${lift(l)} - ${lift(o)}`;
+    }
+    case 'lookup': return `${op(c.index).code} >= dev.num_regions`;
+  }
+}
+
+/** An effect's value; a 32-bit bitwise result is brought back to unsigned once, at the top. */
+function exprCode(e: IR.Expr, spec: IR.Spec, big: boolean, top = true): string {
+  if (e.kind === 'or' || e.kind === 'and') {
+    const sym = e.kind === 'or' ? ' | ' : ' & ';
+    const inner = e.terms.map((t) => exprCode(t, spec, big, false)).join(sym);
+    return top ? (big ? inner : `(${inner}) >>> 0`) : `(${inner})`;
+  }
+  const r = operand(e, spec);
+  if (e.kind === 'literal' && typeof e.value === 'boolean') return r.code;
+  if (big && !r.big) return e.kind === 'literal' ? `${r.code}n` : `BigInt(${r.code})`;
+  return r.code;
+}
+
+function ruleConst(v: IR.Validator): string {
+  return `${pascal(v.name)}Rules`;
+}
+
+function emitValidation(sf: SourceFile, spec: IR.Spec): void {
+  const { device, region } = spec.state;
+  sf.addInterface({
+    isExported: true, name: pascal(region.name), docs: [region.doc],
+    properties: region.fields.map((f) => ({ name: f.name, type: stateType(f), docs: [f.doc] })),
+  });
+  sf.addInterface({
+    isExported: true, name: pascal(device.name), docs: [doc(device.doc, `\`regions\` holds \`num_regions\` entries, indexed by region index.`)],
+    properties: [
+      ...device.fields.map((f) => ({ name: f.name, type: stateType(f), docs: [f.doc] })),
+      { name: 'regions', type: `${pascal(region.name)}[]`, docs: ['The region table.'] },
+    ],
+  });
+  sf.addTypeAlias({
+    isExported: true, name: 'CheckResult', typeParameters: ['Rule extends string = string'],
+    docs: ['What a validator says about a request: accepted, or the errno and the rule that refused it.'],
+    type: '{ ok: true } | { ok: false; errno: ErrnoName; rule: Rule }',
+  });
+  for (const v of spec.validators) {
+    const req = pascal(v.request.name);
+    const rules = ruleConst(v);
+    sf.addVariableStatement({
+      isExported: true, declarationKind: VariableDeclarationKind.Const,
+      docs: [`The rules of {@link check${pascal(v.name)}}, in the order they are checked.`],
+      declarations: [{ name: rules, initializer: `[${v.rules.map((r) => `'${r.name}'`).join(', ')}] as const` }],
+    });
+    sf.addFunction({
+      isExported: true, name: `check${pascal(v.name)}`,
+      docs: [doc(v.doc, ...v.rules.map((r, i) => `${i + 1}. \`${r.name}\` (${r.errno}): ${r.doc}`), '', '@param dev - The device state.', '@param req - The request payload.', '@returns The first rule that fails, or ok.')],
+      parameters: [{ name: 'dev', type: pascal(device.name) }, { name: 'req', type: req }],
+      returnType: `CheckResult<(typeof ${rules})[number]>`,
+      statements: (w) => {
+        const read = new Set(v.rules.flatMap((r) => [...bindingsRead(r.check)]));
+        for (const r of v.rules) {
+          w.writeLine(`if (${failExpr(r.check, spec)}) return { ok: false, errno: '${r.errno}', rule: '${r.name}' };`);
+          if (r.check.kind === 'lookup' && read.has(r.check.binding)) w.writeLine(`const ${r.check.binding} = regionAt(dev, ${operand(r.check.index, spec).code});`);
+        }
+        w.writeLine('return { ok: true };');
+      },
+    });
+    const newRegion = v.creates ? pascal(region.name) : null;
+    sf.addFunction({
+      isExported: true, name: `apply${pascal(v.name)}`,
+      docs: [doc(`Applies what a successful {@link check${pascal(v.name)}} allows: ${v.effects.map((e) => `\`${targetName(e.target)}\``).join(', ')}.`, 'Call it only after the check said ok.', newRegion !== null ? '@returns The new region, to append to the table.' : '')],
+      parameters: [{ name: 'dev', type: pascal(device.name) }, { name: 'req', type: req }],
+      returnType: newRegion ?? 'void',
+      statements: (w) => {
+        const read = new Set(v.effects.flatMap((e) => [...bindingsRead(e.value), ...(e.target.kind === 'region' ? [e.target.binding] : [])]));
+        for (const r of v.rules) if (r.check.kind === 'lookup' && read.has(r.check.binding)) w.writeLine(`const ${r.check.binding} = regionAt(dev, ${operand(r.check.index, spec).code});`);
+        const fresh = v.effects.filter((e) => e.target.kind === 'new');
+        for (const e of v.effects) {
+          if (e.target.kind === 'new') continue;
+          const big = e.target.kind === 'request' ? e.target.member.type.kind === 'int' && e.target.member.type.size === 8 : e.target.field.type === 'u64';
+          w.writeLine(`${targetName(e.target)} = ${exprCode(e.value, spec, big)};`);
+        }
+        if (newRegion !== null) {
+          w.writeLine('return {');
+          w.indent(() => {
+            for (const f of region.fields) {
+              const e = fresh.find((x) => x.target.kind === 'new' && x.target.field === f);
+              w.writeLine(`${f.name}: ${e !== undefined ? exprCode(e.value, spec, f.type === 'u64') : f.type === 'u64' ? '0n' : f.type === 'bool' ? 'false' : '0'},`);
+            }
+          });
+          w.writeLine('};');
+        }
+        if (v.effects.length === 0) w.writeLine('void dev; void req;');
+      },
+    });
+  }
+  sf.addFunction({
+    name: 'regionAt',
+    docs: ['The region at `index`, which a lookup rule has checked against `num_regions`.'],
+    parameters: [{ name: 'dev', type: pascal(device.name) }, { name: 'index', type: 'number' }],
+    returnType: pascal(region.name),
+    statements: [
+      'const region = dev.regions[index];',
+      "if (region === undefined) throw new RangeError(`device state: num_regions is ${dev.num_regions} but regions has ${dev.regions.length} entries`);",
+      'return region;',
+    ],
+  });
+}
+
+function targetName(t: IR.EffectTarget): string {
+  return t.kind === 'request' ? `req.${t.member.name}` : t.kind === 'new' ? `new.${t.field.name}` : `${t.binding}.${t.field.name}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capability chains
+
+function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.Ioctl): void {
+  const arg = info.arg;
+  const argName = pascal(arg.name);
+  const flagsMember = arg.members.find((m) => m.name === 'flags');
+  const capsBit = flagsMember?.flags?.bits.find((b) => b.name.endsWith('_CAPS'));
+  if (flagsMember === undefined || capsBit === undefined || !arg.members.some((m) => m.name === 'cap_offset') || info.argsz === null)
+    throw new Error(`${info.name}: an info struct with capabilities needs argsz, flags with a *_CAPS bit, and cap_offset`);
+  const caps = spec.capabilities.filter((c) => c.info === info);
+  const decoded = caps.filter((c) => c.struct !== null);
+  const base = arg.name.replace(/^vfio_/, '');
+  const capType = `${pascal(base)}CapEntry`;
+  const replyType = `${pascal(base)}Reply`;
+
+  sf.addTypeAlias({
+    isExported: true, name: capType,
+    docs: [`One capability of a ${info.name} reply: its offset in the buffer, its header and, for a capability the bindings know, its decoded payload.`],
+    type: (w) => {
+      for (const c of decoded) w.writeLine(`| { offset: number; header: VfioInfoCapHeader; name: '${c.name}'; value: ${pascal(c.struct!.name)} }`);
+      w.write('| { offset: number; header: VfioInfoCapHeader; name: null; value: null }');
+    },
+  });
+  sf.addTypeAlias({
+    isExported: true, name: replyType,
+    docs: [`A decoded ${info.name} reply. \`retry\` is set when the kernel needs a larger buffer: call again with argsz = retry.`],
+    type: `{ info: ${argName}; caps: ${capType}[]; retry: number | null }`,
+  });
+  sf.addClass({
+    isExported: true, name: 'CapChainError', extends: 'Error',
+    docs: ['A malformed capability chain: what is wrong and the buffer offset it concerns.'],
+    properties: [
+      { name: 'kind', isReadonly: true, type: "'truncated' | 'misaligned' | 'out-of-bounds' | 'backwards' | 'loop'" },
+      { name: 'at', isReadonly: true, type: 'number', docs: ['The offset the chain pointed at (the buffer length for truncated).'] },
+    ],
+    ctors: [{
+      parameters: [{ name: 'kind', type: "CapChainError['kind']" }, { name: 'at', type: 'number' }, { name: 'message', type: 'string' }],
+      statements: ['super(`capability chain: ${message} (offset ${at})`);', "this.name = 'CapChainError';", 'this.kind = kind;', 'this.at = at;'],
+    }],
+  });
+  sf.addFunction({
+    isExported: true, name: `parse${pascal(base)}Reply`,
+    docs: [doc(
+      `Decodes a ${info.name} reply buffer (its length is the argsz the caller gave) and walks its capability chain.`,
+      'Every offset is checked against the buffer; `next` must move forward, so a loop or a backwards pointer cannot make the walk run forever.',
+      '@throws {@link CapChainError} for a malformed chain.',
+    )],
+    parameters: [{ name: 'bytes', type: 'Uint8Array' }],
+    returnType: replyType,
+    statements: (w) => {
+      w.writeLine(`if (bytes.byteLength < ${arg.size}) throw new CapChainError('truncated', bytes.byteLength, \`reply of \${bytes.byteLength} bytes is shorter than struct ${arg.name}\`);`);
+      w.writeLine('const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);');
+      w.writeLine(`const info = ${argName}.read(view, 0, { raw: true });`);
+      w.writeLine(`const hasCaps = (info.flags & ${pascal(flagsMember.flags!.name)}.${capsBit.name}) !== 0;`);
+      w.writeLine(`if (hasCaps && info.${info.argsz!.name} > bytes.byteLength) return { info, caps: [], retry: info.${info.argsz!.name} };`);
+      w.writeLine('if (!hasCaps || info.cap_offset === 0) return { info, caps: [], retry: null };');
+      w.writeLine(`const caps: ${capType}[] = [];`);
+      w.writeLine('const visited = new Set<number>();');
+      w.writeLine('let prev = -1;');
+      w.writeLine('for (let off = info.cap_offset; off !== 0; ) {');
+      w.indent(() => {
+        w.writeLine("if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');");
+        w.writeLine(`if (off < ${arg.size} || off < prev) throw new CapChainError('backwards', off, 'next points backwards');`);
+        w.writeLine("if (off % 4 !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of 4');");
+        w.writeLine(`if (off + VfioInfoCapHeader.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');`);
+        w.writeLine('const header = VfioInfoCapHeader.read(view, off);');
+        w.writeLine('let entry: ' + capType + ';');
+        w.writeLine('switch (header.id) {');
+        w.indent(() => {
+          for (const c of decoded) {
+            const s = c.struct!;
+            w.writeLine(`case ${capGroup(info)}.${c.name}: {`);
+            w.indent(() => {
+              w.writeLine(`if (off + ${s.size} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} runs past the buffer');`);
+              if (s.flexibleCount !== null && s.flexible !== null) {
+                w.writeLine(`const count = view.getUint32(off + ${s.flexibleCount.offset}, true);`);
+                w.writeLine(`if (off + ${s.size} + count * ${s.flexible.elementSize} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} elements run past the buffer');`);
+              }
+              w.writeLine(`entry = { offset: off, header, name: '${c.name}', value: ${pascal(s.name)}.read(view, off, { raw: true }) };`);
+              w.writeLine('break;');
+            });
+            w.writeLine('}');
+          }
+          w.writeLine('default:');
+          w.indent(() => w.writeLine('entry = { offset: off, header, name: null, value: null };'));
+        });
+        w.writeLine('}');
+        w.writeLine('caps.push(entry);');
+        w.writeLine('visited.add(off);');
+        w.writeLine('prev = off;');
+        w.writeLine('off = header.next;');
+      });
+      w.writeLine('}');
+      w.writeLine('return { info, caps, retry: null };');
+    },
+  });
+}
+

@@ -1,0 +1,33 @@
+import type * as IR from '../ir.js';
+
+/** vfio_region_info -> VfioRegionInfo */
+export const pascal = (snake: string): string => snake.split(/[_-]/).filter(Boolean).map((p) => p[0]!.toUpperCase() + p.slice(1)).join('');
+
+/** vfio_region_info -> vfioRegionInfo */
+export const camel = (snake: string): string => {
+  const p = pascal(snake);
+  return p[0]!.toLowerCase() + p.slice(1);
+};
+
+/** Small values in decimal, larger ones (masks, bits) in hex. */
+export const hexLiteral = (v: bigint): string => (v < 256n ? v.toString() : `0x${v.toString(16)}`);
+
+/** A provenance note for docs: where the element comes from. */
+export function origin(item: { origin: IR.Origin; provisional?: boolean }): string {
+  if (item.origin.kind === 'upstream') return `(upstream, Linux ${item.origin.kernel})`;
+  return item.provisional === true ? '(proposed; provisional number)' : '(proposed)';
+}
+
+/** The region bindings an expression or check reads. */
+export function bindingsRead(x: IR.Check | IR.Expr): Set<string> {
+  const out = new Set<string>();
+  const visit = (v: unknown): void => {
+    if (v === null || typeof v !== 'object') return;
+    const o = v as { kind?: string; binding?: string };
+    if (o.kind === 'region' && typeof o.binding === 'string') out.add(o.binding);
+    for (const val of Object.values(o)) if (typeof val === 'object') visit(val);
+  };
+  if (x.kind === 'lookup') visit(x.index);
+  else visit(x);
+  return out;
+}
