@@ -30,8 +30,11 @@ export function parseJsonText(file: string, text: string): JsonSource {
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (errors.length > 0 || root === undefined) {
-    const diags = errors.map((e) => ({ file, ...lineColumn(text, e.offset), pointer: '', message: `invalid JSON: ${printParseErrorCode(e.error)}` }));
-    throw new SpecError(diags.length > 0 ? diags : [{ file, line: 1, column: 1, pointer: '', message: 'invalid JSON: empty document' }]);
+    // Only the first syntax error: the ones after it are usually its echoes.
+    const first = errors[0];
+    throw new SpecError([first !== undefined
+      ? { file, ...lineColumn(text, first.offset), pointer: '', message: `invalid JSON: ${printParseErrorCode(first.error)}` }
+      : { file, line: 1, column: 1, pointer: '', message: 'invalid JSON: empty document' }]);
   }
   const value: unknown = JSON.parse(text);
   const at = (pointer: string, message: string): Diagnostic => {

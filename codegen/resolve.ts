@@ -32,6 +32,8 @@ class Resolver {
   private readonly structs = new Map<string, IR.Struct>();
   private readonly structRaw = new Map<string, { raw: Raw.Struct; pointer: string }>();
   private readonly resolving = new Set<string>();
+  /** Structs already reported as broken, so each problem is reported once. */
+  private readonly failed = new Set<string>();
   private readonly flagsets = new Map<string, IR.FlagSet>();
   private readonly flagBits = new Map<string, IR.FlagBit>();
   private readonly enums = new Map<string, IR.Enum>();
@@ -170,7 +172,7 @@ class Resolver {
     const done = this.structs.get(name);
     if (done !== undefined) return done;
     const entry = this.structRaw.get(name);
-    if (entry === undefined) return null;
+    if (entry === undefined || this.failed.has(name)) return null;
     if (this.resolving.has(name)) {
       this.error(entry.pointer, `struct ${name} contains itself`);
       return null;
@@ -179,6 +181,7 @@ class Resolver {
     const ir = this.layout(entry.raw, entry.pointer);
     this.resolving.delete(name);
     if (ir !== null) this.structs.set(name, ir);
+    else this.failed.add(name);
     return ir;
   }
 

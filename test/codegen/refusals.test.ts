@@ -1,0 +1,129 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SpecError } from '../../codegen/diagnostics.js';
+import { DEFAULT_SPEC, loadSpec } from '../../codegen/load.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vfio-spec-'));
+const pristine = readFileSync(DEFAULT_SPEC, 'utf8');
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Writes a mutated copy of the real spec (or raw text) and returns every diagnostic its load gives. */
+function refusals(mutate: ((spec: Json) => void) | string): string[] {
+  const file = join(dir, 'spec.json');
+  if (typeof mutate === 'string') writeFileSync(file, mutate);
+  else {
+    const spec = JSON.parse(pristine) as Json;
+    spec.$schema = './schema/abi.schema.json';
+    mutate(spec);
+    writeFileSync(file, JSON.stringify(spec, null, 2));
+  }
+  try {
+    loadSpec(file);
+  } catch (e) {
+    expect(e).toBeInstanceOf(SpecError);
+    return (e as SpecError).message.split('\n');
+  }
+  return [];
+}
+
+const struct = (name: string, members: Json[]): Json => ({ name, doc: 'test struct', origin: { proposed: true }, members });
+const u = (name: string, type: string, extra: Json = {}): Json => ({ name, type, doc: name, ...extra });
+
+describe('the spec is accepted as written', () => {
+  it('loads', () => expect(refusals(() => {})).toEqual([]));
+});
+
+describe('syntax and schema errors name file:line:column and the JSON pointer', () => {
+  it('not JSON', () => {
+    expect(refusals('{\n  "name": "x",\n  oops\n}')).toEqual([expect.stringMatching(/spec\.json:3:3: invalid JSON: /)]);
+  });
+  it('trailing comma', () => {
+    expect(refusals('{"a": 1,}')[0]).toMatch(/spec\.json:1:9: invalid JSON/);
+  });
+  it('an unknown key', () => {
+    const errs = refusals((s) => { s.structs[2].members[1].colour = 'red'; });
+    expect(errs).toEqual([expect.stringMatching(/^.*spec\.json:\d+:\d+: \/structs\/2\/members\/1: unknown key "colour"$/)]);
+  });
+  it('the line and column point at the offending value', () => {
+    const spec = JSON.parse(pristine) as Json;
+    spec.$schema = './schema/abi.schema.json';
+    spec.flags[0].bits[0].bit = 'zero';
+    const text = JSON.stringify(spec, null, 2);
+    const line = text.split('\n').findIndex((l) => l.includes('"bit": "zero"')) + 1;
+    const errs = refusals(text);
+    expect(errs).toEqual([expect.stringContaining(`spec.json:${line}:11: /flags/0/bits/0/bit: expected integer`)]);
+  });
+  it('a missing doc', () => {
+    expect(refusals((s) => { delete s.validators[0].rules[3].doc; })).toEqual([expect.stringMatching(/\/validators\/0\/rules\/3: missing required key "doc"$/)]);
+  });
+  it('a wrong type deep inside a oneOf', () => {
+    expect(refusals((s) => { s.ioctls[0].nr.offset = 'seven'; })).toEqual([expect.stringMatching(/\/ioctls\/0\/nr\/offset: expected integer$/)]);
+  });
+  it('an errno the schema does not know', () => {
+    expect(refusals((s) => { s.validators[0].rules[0].errno = 'EWHATEVER'; })[0]).toMatch(/\/validators\/0\/rules\/0\/errno: expected one of "EINVAL"/);
+  });
+});
+
+describe('the resolver refuses', () => {
+  it('implicit padding', () => {
+    const errs = refusals((s) => { s.structs.push(struct('bad', [u('a', '__u32'), u('b', '__aligned_u64')])); });
+    expect(errs).toEqual([expect.stringMatching(/\/structs\/11\/members\/1: implicit padding: 4 byte\(s\) before bad\.b at offset 4/)]);
+  });
+  it('a 64-bit member whose offset differs between i386 and x86-64', () => {
+    const errs = refusals((s) => { s.structs.push(struct('bad', [u('a', '__u32'), u('b', '__u64')])); });
+    expect(errs).toContainEqual(expect.stringMatching(/\/structs\/11\/members\/1: bad\.b is at offset 8 on x86-64 but 4 on i386; use __aligned_u64/));
+  });
+  it('a struct size that is not a multiple of its alignment', () => {
+    const errs = refusals((s) => { s.structs.push(struct('bad', [u('a', '__aligned_u64'), u('b', '__u32')])); });
+    expect(errs).toEqual([expect.stringMatching(/\/structs\/11: struct bad is 12 bytes on x86_64, not a multiple of its 8-byte alignment/)]);
+  });
+  it('duplicate names', () => {
+    const errs = refusals((s) => { s.constants.push({ ...s.constants[1] }); });
+    expect(errs).toEqual([expect.stringMatching(/\/constants\/4\/name: duplicate name VFIO_BASE \(first defined at \/constants\/1\/name\)/)]);
+  });
+  it('a name defined twice across kinds', () => {
+    const errs = refusals((s) => { s.flags[3].bits.push({ name: 'VFIO_BASE', bit: 5, doc: 'clash' }); });
+    expect(errs).toEqual([expect.stringMatching(/\/flags\/3\/bits\/1\/name: duplicate name VFIO_BASE/)]);
+  });
+  it('dangling references', () => {
+    expect(refusals((s) => { s.structs[4].members[0].type = 'struct nowhere'; })).toEqual([expect.stringMatching(/\/structs\/4\/members\/0\/type: unknown struct nowhere/)]);
+    expect(refusals((s) => { s.capabilities[0].info = 'VFIO_NOPE'; })).toEqual([expect.stringMatching(/\/capabilities\/0\/info: unknown ioctl VFIO_NOPE/)]);
+    expect(refusals((s) => { s.features[9].ops.set.validator = 'nope'; })).toEqual([expect.stringMatching(/\/features\/9\/ops\/set\/validator: unknown validator nope/)]);
+    expect(refusals((s) => { s.validators[0].rules[4].check.has = 'ghost.flags'; })).toEqual([expect.stringMatching(/\/validators\/0\/rules\/4\/check\/has: unknown name ghost/)]);
+    expect(refusals((s) => { s.structs[7].members[4].flags = 'no_such_flags'; })).toEqual([expect.stringMatching(/\/structs\/7\/members\/4\/flags: unknown flag set no_such_flags/)]);
+  });
+  it('overlapping flag bits', () => {
+    const errs = refusals((s) => { s.flags[3].bits.push({ name: 'VFIO_REGION_ATTR_UC', bit: 0, doc: 'clash' }); });
+    expect(errs).toEqual([expect.stringMatching(/\/flags\/3\/bits\/1\/bit: VFIO_REGION_ATTR_UC: bit 0 overlaps VFIO_REGION_ATTR_WC/)]);
+  });
+  it('a bit beyond the word', () => {
+    expect(refusals((s) => { s.flags[3].bits[0].bit = 40; })).toEqual([expect.stringMatching(/bit 40 does not fit in a 32-bit word/)]);
+  });
+  it('two ioctls with one number on the same fd kind', () => {
+    const errs = refusals((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_DEVICE_CLASH' }); });
+    expect(errs).toEqual([expect.stringMatching(/\/ioctls\/3\/nr: VFIO_DEVICE_CLASH has the same number as VFIO_DEVICE_GET_REGION_INFO on the device fd/)]);
+  });
+  it('the same number on another fd kind is fine', () => {
+    expect(refusals((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_GROUP_THING', fd: 'group' }); })).toEqual([]);
+  });
+  it('a flexible array that is not last', () => {
+    const errs = refusals((s) => { s.structs.push(struct('bad', [u('n', '__u32'), u('data', '__u8', { count: 'flexible' }), u('tail', '__u32')])); });
+    expect(errs).toContainEqual(expect.stringMatching(/\/structs\/11\/members\/1\/count: flexible array data must be the last member of struct bad/));
+  });
+  it('duplicate feature numbers and capability ids', () => {
+    expect(refusals((s) => { s.features[10].number = 15; })).toEqual([expect.stringMatching(/\/features\/10: feature number 15 is already used/)]);
+    expect(refusals((s) => { s.capabilities[6].id = 6; })).toEqual([expect.stringMatching(/\/capabilities\/6: capability id 6 is already used/)]);
+  });
+  it('a proposed number that does not say whether it is provisional', () => {
+    expect(refusals((s) => { delete s.features[9].provisional; })).toEqual([expect.stringMatching(/\/features\/9: a proposed element with a number must say whether the number is provisional/)]);
+  });
+  it('a rule on a boolean where a number is needed', () => {
+    expect(refusals((s) => { s.validators[0].rules[0].check = { zero: 'dev.page_size' }; s.validators[0].rules[1].check = { zero: true }; }))
+      .toEqual([expect.stringMatching(/\/validators\/0\/rules\/1\/check\/zero: expected a number, got a boolean/)]);
+  });
+  it('an effect on an input member', () => {
+    expect(refusals((s) => { s.validators[0].effects[0].set = 'req.offset'; })).toEqual([expect.stringMatching(/\/validators\/0\/effects\/0\/set: vfio_device_feature_subregion\.offset is an input member/)]);
+  });
+});
