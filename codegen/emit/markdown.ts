@@ -1,6 +1,133 @@
-import type { GeneratedFile } from './file.js';
-import type { Spec } from '../ir.js';
+import type * as IR from '../ir.js';
+import { ARCHES } from '../ioctl-encoding.js';
+import { generatedLine, type GeneratedFile } from './file.js';
+import { hexLiteral } from './names.js';
 
-export function emitMarkdown(_spec: Spec): GeneratedFile[] {
-  return [];
+/** The reference page a kernel reviewer reads: the proposal first, then every layout and number. */
+export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
+  const out: string[] = [];
+  const p = (...lines: string[]) => out.push(...lines);
+  const proposed = <T extends { origin: IR.Origin }>(xs: T[]) => xs.filter((x) => x.origin.kind === 'proposed');
+  const upstream = <T extends { origin: IR.Origin }>(xs: T[]) => xs.filter((x) => x.origin.kind === 'upstream');
+
+  p(`<!-- ${generatedLine(spec)} -->`, '', `# The ${spec.name} ABI`, '', spec.doc, '');
+  p(`The proposed definitions go in \`<${spec.uapi.header}>\`: ${spec.uapi.doc}`, '');
+  p('Numbers marked *provisional* are not assigned upstream and may change when the proposal is merged.', '');
+
+  p('## Features', '');
+  for (const f of proposed(spec.features)) {
+    p(`### ${f.name} (${f.number}${f.provisional ? ', provisional' : ''})`, '', f.doc, '');
+    for (const [opName, op] of [['GET', f.get], ['SET', f.set]] as const) {
+      if (op === null) continue;
+      p(`#### ${opName}${op.payload !== null ? `: \`struct ${op.payload.name}\`` : ''}`, '', op.doc, '');
+      if (op.validator !== null) validator(p, op.validator);
+      if (op.errors.length > 0) {
+        p('| errno | when |', '|---|---|', ...op.errors.map((e) => `| ${e.errno} | ${e.when} |`), '');
+      }
+    }
+    p(`PROBE: \`VFIO_DEVICE_FEATURE_PROBE | ${[f.get && 'VFIO_DEVICE_FEATURE_GET', f.set && 'VFIO_DEVICE_FEATURE_SET'].filter(Boolean).join(' | ')} | ${f.name}\` succeeds when the kernel supports the feature.`, '');
+  }
+
+  p('## Region capabilities', '', '| name | id | version | payload | origin |', '|---|---|---|---|---|');
+  for (const c of spec.capabilities) {
+    p(`| ${c.name} | ${c.id}${c.provisional ? ' (provisional)' : ''} | ${c.version} | ${c.struct !== null ? `\`struct ${c.struct.name}\`` : '—'} | ${originText(c)}${c.deprecated ? ', deprecated' : ''} |`);
+  }
+  p('');
+  for (const c of proposed(spec.capabilities)) p(`- **${c.name}**: ${c.doc}`);
+  p('');
+
+  p('## Attribute and flag bits', '');
+  for (const f of spec.flags) {
+    p(`### ${f.name} (${f.width}-bit, ${originText(f)})`, '', f.doc, '', '| name | value | meaning |', '|---|---|---|');
+    for (const b of f.bits) p(`| ${b.name} | \`1 << ${b.bit}\` | ${b.doc} |`);
+    p('');
+  }
+
+  p('## Structures', '', 'Offsets and sizes are in bytes and identical on every supported architecture (i386 included).', '');
+  for (const s of [...proposed(spec.structs), ...upstream(spec.structs)]) {
+    p(`### struct ${s.name} (${s.size} bytes${s.flexible !== null ? ' + flexible array' : ''}, ${originText(s)})`, '', s.doc, '');
+    p('| offset | size | member | type | dir | meaning |', '|---|---|---|---|---|---|');
+    for (const m of s.members) {
+      const type = (m.type.kind === 'int' ? m.type.name : `struct ${m.type.struct.name}`) + (m.count === 'flexible' ? '[]' : m.count !== null ? `[${m.count}]` : '');
+      const notes = [m.reserved ? 'reserved, must be zero.' : '', m.flags !== null ? `Bits: ${m.flags.name}.` : ''].filter(Boolean).join(' ');
+      p(`| ${m.offset} | ${m.count === 'flexible' ? `${m.elementSize} each` : m.size} | \`${m.name}\` | \`${type}\` | ${m.dir ?? ''} | ${m.doc}${notes ? ' ' + notes : ''} |`);
+    }
+    p('');
+  }
+
+  p('## ioctls', '', `| ioctl | encoding | fd | ${ARCHES.join(' | ')} |`, `|---|---|---|${ARCHES.map(() => '---').join('|')}|`);
+  for (const x of spec.ioctls) {
+    const nr = x.nrBase !== null ? `${x.nrBase.constant.name} + ${x.nrBase.offset}` : String(x.nr);
+    p(`| ${x.name} | \`_${x.encoding}(${x.type.name}, ${nr})\` | ${x.fd} | ${ARCHES.map((a) => `\`0x${x.numbers[a].toString(16)}\``).join(' | ')} |`);
+  }
+  p('');
+  for (const x of spec.ioctls) {
+    p(`- **${x.name}**: ${x.doc}`);
+    for (const e of x.errors) p(`  - ${e.errno}: ${e.when}`);
+  }
+  p('');
+
+  p('## Validator state', '', spec.state.doc, '');
+  for (const r of [spec.state.device, spec.state.region]) {
+    p(`### ${r.name}`, '', r.doc, '', '| field | type | meaning |', '|---|---|---|', ...r.fields.map((f) => `| \`${f.name}\` | ${f.type} | ${f.doc} |`), '');
+  }
+
+  p('## MMIO accessor (wasm)', '', spec.mmio.doc, '');
+  p(`- Access widths: ${spec.mmio.widths.map((w) => `${w}-bit`).join(', ')}.`);
+  p(`- Burst: ${spec.mmio.burst.bytes} bytes. ${spec.mmio.burst.doc}`);
+  for (const o of spec.mmio.ordering) p(`- \`${o.name}\`: ${o.doc}`);
+  p('');
+
+  p('## errno values', '', '| errno | value |', '|---|---|', ...spec.errnos.map((e) => `| ${e.name} | ${e.value} |`), '');
+  return [{ path: `docs/${spec.name}-abi.md`, content: out.join('\n') }];
+}
+
+function originText(o: { origin: IR.Origin }): string {
+  return o.origin.kind === 'upstream' ? `upstream ${o.origin.kernel}` : 'proposed';
+}
+
+function validator(p: (...lines: string[]) => void, v: IR.Validator): void {
+  p(`Checked by \`${v.name}\`, in this order; the first rule that fails gives the errno.`, '');
+  p('| # | rule | errno | must hold | why |', '|---|---|---|---|---|');
+  v.rules.forEach((r, i) => p(`| ${i + 1} | \`${r.name}\` | ${r.errno} | \`${condition(r.check)}\` | ${r.doc} |`));
+  p('');
+  if (v.effects.length > 0) {
+    p('On success:', '');
+    for (const e of v.effects) p(`- \`${target(e.target)} = ${expr(e.value)}\``);
+    p('');
+  }
+}
+
+function operand(o: IR.Operand): string {
+  switch (o.kind) {
+    case 'request': return `req.${o.member.name}`;
+    case 'device': return `dev.${o.field.name}`;
+    case 'region': return `${o.binding}.${o.field.name}`;
+    case 'constant': return o.source === 'flagset' ? `${hexLiteral(o.value)} /* all ${o.name} bits */` : o.name;
+    case 'literal': return String(o.value);
+  }
+}
+
+function condition(c: IR.Check): string {
+  switch (c.kind) {
+    case 'zero': return `${operand(c.value)} == 0`;
+    case 'nonzero': return `${operand(c.value)} != 0`;
+    case 'false': return `!${operand(c.value)}`;
+    case 'bits': return `(${operand(c.value)} & ~${operand(c.within)}) == 0`;
+    case 'has': return `${operand(c.value)} & ${c.flag.name}`;
+    case 'aligned': return `${operand(c.value)} % ${operand(c.to)} == 0`;
+    case 'lt': return `${operand(c.left)} < ${operand(c.right)}`;
+    case 'within': return `${operand(c.offset)} + ${operand(c.size)} <= ${operand(c.limit)} (no overflow)`;
+    case 'lookup': return `${operand(c.index)} < dev.num_regions; ${c.binding} = that region`;
+  }
+}
+
+function expr(e: IR.Expr): string {
+  if (e.kind === 'or') return e.terms.map((t) => (t.kind === 'and' ? `(${expr(t)})` : expr(t))).join(' | ');
+  if (e.kind === 'and') return e.terms.map((t) => (t.kind === 'or' ? `(${expr(t)})` : expr(t))).join(' & ');
+  return operand(e);
+}
+
+function target(t: IR.EffectTarget): string {
+  return t.kind === 'request' ? `req.${t.member.name}` : t.kind === 'new' ? `new.${t.field.name}` : `${t.binding}.${t.field.name}`;
 }
