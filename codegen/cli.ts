@@ -5,26 +5,30 @@ import { SpecError } from './diagnostics.js';
 import { checkFiles, render, TARGETS, writeFiles } from './generate.js';
 import { DEFAULT_SPEC, loadSpec, ROOT } from './load.js';
 
-const USAGE = `usage: vfio-subregion <command> [options]
+export const USAGE = `usage: vfio-subregion <command> [options]
 
 commands:
   generate [--spec FILE] [--out DIR] [--target NAME]...
                       write the generated files (default: every target, into the repository)
   check [--spec FILE] exit 1 and list the files when regenerating would change anything
   validate SPEC        check a spec file against the schema and the resolver's rules
+  info [--device DEV] [--json]
+                      show a device's regions, capabilities, subregions and mappings
+                      (DEV: sim (default), a PCI address bound to vfio-pci, /dev/vfio/devices/vfioN)
+  demo                 the simulated NIC: a WC TX push buffer beside UC registers in one BAR
 
 targets: ${Object.keys(TARGETS).join(', ')}
 `;
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
-interface Io {
+export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
 }
 
 /** Runs the CLI; returns the exit status (0 ok, 1 spec or check failure, 2 usage). */
-export function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): number {
+export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
   try {
     const [command, ...rest] = argv;
     switch (command) {
@@ -100,3 +104,4 @@ function validate(args: string[], io: Io): number {
   io.out(`${file}: ok (${spec.structs.length} structs, ${spec.ioctls.length} ioctls, ${spec.features.length} features, ${spec.validators.length} validators)\n`);
   return 0;
 }
+
