@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AS_OUTPUT, emitAssemblyScript } from '../../codegen/emit/assemblyscript.js';
+import { generatedLine } from '../../codegen/emit/file.js';
+import { loadSpec, ROOT } from '../../codegen/load.js';
+import { loadVectors } from '../vectors.js';
+import { checkCapchain, checkIoctl, checkLayout, checkValidation } from './checks.js';
+import { compileHarness, Harness } from './wasm.js';
+
+const spec = loadSpec();
+const vectors = loadVectors();
+
+describe('assemblyscript target', () => {
+  it('emits one module with the generated marker first', () => {
+    const files = emitAssemblyScript(spec);
+    expect(files.map((f) => f.path)).toEqual([AS_OUTPUT]);
+    expect(files[0]!.content.split('\n')[0]).toBe(`// ${generatedLine(spec)}`);
+  });
+  it('is up to date on disk (run `node bin/vfio-subregion.js generate`)', () => {
+    expect(readFileSync(resolve(ROOT, AS_OUTPUT), 'utf8')).toBe(emitAssemblyScript(spec)[0]!.content);
+  });
+});
+
+/** Compile modes: every vector runs under each. */
+const MODES: Record<string, string[]> = { O3: ['-O3'], O0: ['-O0', '--debug'] };
+
+for (const [mode, flags] of Object.entries(MODES)) {
+  describe(`assemblyscript vectors (${mode})`, () => {
+    let h: Harness;
+    let ran = 0;
+    beforeAll(async () => {
+      const { binary } = await compileHarness(spec, flags);
+      h = await Harness.instantiate(binary);
+    });
+
+    it('harness covers every struct and validator of the spec', () => {
+      for (const s of spec.structs) {
+        expect(typeof h.ex[`encode_${s.name}`], `encode_${s.name}`).toBe('function');
+        expect(typeof h.ex[`decode_${s.name}`], `decode_${s.name}`).toBe('function');
+      }
+      for (const v of spec.validators) expect(typeof h.ex[`run_${v.name}`], `run_${v.name}`).toBe('function');
+    });
+
+    describe('layout', () => {
+      for (const c of vectors.layout) it(c.name, () => { ran++; expect(checkLayout(h, spec, c)).toEqual([]); });
+    });
+    describe('ioctl', () => {
+      for (const c of vectors.ioctl) it(c.name, () => { ran++; expect(checkIoctl(h, spec, c)).toEqual([]); });
+    });
+    describe('validation', () => {
+      for (const c of vectors.validation.cases) {
+        it(`${c.op}/${c.name}`, () => { ran++; expect(checkValidation(h, spec, vectors.validation.devices, c)).toEqual([]); });
+      }
+    });
+    describe('capchain', () => {
+      for (const c of vectors.capchain) it(c.name, () => { ran++; expect(checkCapchain(h, spec, c)).toEqual([]); });
+    });
+
+    it('ran every vector', () => {
+      expect(ran).toBe(vectors.layout.length + vectors.ioctl.length + vectors.validation.cases.length + vectors.capchain.length);
+    });
+
+    describe('the harness can fail', () => {
+      it('a layout vector with one byte changed', () => {
+        const c = vectors.layout.find((x) => x.name === 'vfio_region_info/mixed')!;
+        const bytes = `${c.bytes.slice(0, 32)}ff${c.bytes.slice(34)}`;
+        const diff = checkLayout(h, spec, { ...c, bytes });
+        expect(diff.some((d) => d.startsWith('encode: bytes'))).toBe(true);
+        expect(diff.some((d) => d.includes('decode vfio_region_info.size'))).toBe(true);
+      });
+      it('a validation vector expecting another rule', () => {
+        const c = vectors.validation.cases.find((x) => 'errno' in x.expect)!;
+        expect(checkValidation(h, spec, vectors.validation.devices, { ...c, expect: { errno: 'ENOSPC', rule: 'no-such-rule' } })).toHaveLength(2);
+      });
+      it('a validation vector expecting other effects', () => {
+        const c = vectors.validation.cases.find((x) => x.name === 'create-ok-wc')!;
+        const effects = { ...(c.expect as { effects: Record<string, number> }).effects, 'req.index': 11, 'new.is_subregion': false };
+        expect(checkValidation(h, spec, vectors.validation.devices, { ...c, expect: { ok: true, effects } })).toHaveLength(2);
+      });
+      it('a capchain vector with the error offset moved', () => {
+        const c = vectors.capchain.find((x) => x.name === 'loop-self')!;
+        expect(checkCapchain(h, spec, { ...c, expect: { error: 'loop', at: 36 } })).toEqual(['at 32, expected 36']);
+      });
+      it('a capchain vector with a body changed', () => {
+        const c = vectors.capchain.find((x) => x.name === 'subregion-reply')!;
+        const x = structuredClone(c);
+        const caps = (x.expect as { caps: { body?: Record<string, unknown> }[] }).caps;
+        caps[0]!.body!['offset'] = '0x20000';
+        expect(checkCapchain(h, spec, x)).toEqual(['caps[0].body.offset: expected 0x20000, got 0x10000']);
+      });
+      it('an ioctl vector with a number changed', () => {
+        const c = vectors.ioctl.find((x) => x.name === 'VFIO_DEVICE_FEATURE')!;
+        const diff = checkIoctl(h, spec, { ...c, numbers: { ...c.numbers, aarch64: '0x00003b76' } });
+        expect(diff.length).toBeGreaterThanOrEqual(2);
+        expect(diff.every((d) => d.startsWith('aarch64:') || d.startsWith('VFIO_DEVICE_FEATURE_AARCH64'))).toBe(true);
+      });
+    });
+
+    describe('MMIO window', () => {
+      const win = (): DataView => new DataView(h.ex.memory.buffer, h.ptr('h_win'), 4096);
+      it('reads and writes every width little-endian at base + offset', () => {
+        new Uint8Array(h.ex.memory.buffer, h.ptr('h_win'), 4096).fill(0);
+        h.call('mm_write', 8, 3, 0xabn);
+        h.call('mm_write', 16, 6, 0xbeefn);
+        h.call('mm_write', 32, 8, 0xdeadbeefn);
+        h.call('mm_write', 64, 16, 0x0123456789abcdefn);
+        const w = win();
+        expect(w.getUint8(3)).toBe(0xab);
+        expect(w.getUint16(6, true)).toBe(0xbeef);
+        expect(w.getUint32(8, true)).toBe(0xdeadbeef);
+        expect(w.getBigUint64(16, true)).toBe(0x0123456789abcdefn);
+        expect(w.getUint8(2)).toBe(0);
+        expect(w.getUint8(24)).toBe(0);
+        w.setBigUint64(4088, 0xfeedfacecafebeefn, true);
+        expect(h.callBig('mm_read', 64, 4088)).toBe(0xfeedfacecafebeefn);
+        expect(h.callBig('mm_read', 32, 4092)).toBe(0xfeedfacen);
+        expect(h.callBig('mm_read', 16, 4088)).toBe(0xbeefn);
+        expect(h.callBig('mm_read', 8, 4095)).toBe(0xfen);
+      });
+      it('checked accessors refuse out-of-window and misaligned accesses', () => {
+        expect(h.callBig('mm_read_checked', 64, 4088)).toBe(0xfeedfacecafebeefn);
+        h.call('mm_write_checked', 32, 4092, 0x11223344n);
+        expect(win().getUint32(4092, true)).toBe(0x11223344);
+        expect(() => h.call('mm_read_checked', 64, 4096)).toThrow(/outside the window/);
+        expect(() => h.call('mm_read_checked', 8, 4096)).toThrow(/outside the window/);
+        expect(() => h.call('mm_write_checked', 32, 4094, 0n)).toThrow(/outside the window/);
+        expect(() => h.call('mm_read_checked', 64, 0xfffffff8)).toThrow(/outside the window/);
+        expect(() => h.call('mm_write_checked', 16, 5, 0n)).toThrow(/misaligned/);
+        expect(() => h.call('mm_read_checked', 64, 4)).toThrow(/misaligned/);
+      });
+      it('bursts 64 bytes, and only those', () => {
+        new Uint8Array(h.ex.memory.buffer, h.ptr('h_win'), 4096).fill(0);
+        const src = Uint8Array.from({ length: 64 }, (_, i) => i + 1);
+        h.setBuf(src);
+        h.call('mm_burst', 128);
+        const w = new Uint8Array(h.ex.memory.buffer, h.ptr('h_win'), 4096);
+        expect(Array.from(w.slice(128, 192))).toEqual(Array.from(src));
+        expect(w[127]).toBe(0);
+        expect(w[192]).toBe(0);
+        h.call('mm_burst_checked', 4032);
+        expect(Array.from(w.slice(4032, 4096))).toEqual(Array.from(src));
+        expect(() => h.call('mm_burst_checked', 4064)).toThrow(/outside the window/);
+        expect(() => h.call('mm_burst_checked', 32)).toThrow(/misaligned/);
+      });
+      it('ordering points call the host with the window base', () => {
+        h.log.calls.length = 0;
+        h.call('mm_write', 32, 0, 1n);
+        h.call('mm_wmb');
+        h.call('mm_flush');
+        expect(h.log.calls).toEqual([{ name: 'wmb', window: h.ptr('h_win') }, { name: 'flush', window: h.ptr('h_win') }]);
+      });
+    });
+  });
+}
