@@ -1,6 +1,150 @@
-import type { GeneratedFile } from './file.js';
-import type { Spec } from '../ir.js';
+/**
+ * The C uapi header of the proposed ABI (native/include/linux/vfio_subregion.h). Only proposed
+ * elements are emitted; upstream ones come from <linux/vfio.h>, which the header includes.
+ */
+import { generatedLine, type GeneratedFile } from './file.js';
+import { isProposed, type Capability, type Constant, type Enum, type ErrorCase, type Feature, type FeatureOp, type FlagSet, type Spec, type Struct } from '../ir.js';
+import { blockComment, cUnsigned, firstSentence, flagExpr, memberType, wrap } from './c-common.js';
 
-export function emitCHeader(_spec: Spec): GeneratedFile[] {
-  return [];
+export const C_HEADER_GUARD = '_UAPI_LINUX_VFIO_SUBREGION_H';
+
+export function cHeaderPath(spec: Spec): string {
+  return `native/include/${spec.uapi.header}`;
+}
+
+const PROVISIONAL = '/* provisional */';
+
+/** `#define NAME<tab>VALUE`, with an optional trailing comment. */
+function define(name: string, value: string, comment: string | null = null): string {
+  return `#define ${name}\t${value}${comment === null ? '' : `\t${comment}`}`;
+}
+
+function constantValue(c: Constant): string {
+  if (c.char !== null) return `'${c.char === "'" || c.char === '\\' ? `\\${c.char}` : c.char}'`;
+  const v = cUnsigned(c.value, 64, c.value >= 4096n || /MASK/.test(c.name));
+  return /^\d+$/.test(v) ? v : `(${v})`;
+}
+
+/** A plain comment block: a heading paragraph and optional further paragraphs. */
+function docBlock(heading: string, ...more: string[]): string[] {
+  const paras = [wrap(heading, ' * ', ' * ')];
+  for (const p of more) if (p.trim() !== '') paras.push(wrap(p, ' * ', ' * '));
+  return blockComment(paras);
+}
+
+function errorLines(errors: ErrorCase[]): string[] {
+  return errors.flatMap((e) => wrap(`-${e.errno}: ${e.when}`, ' * ', ' *\t'));
+}
+
+function emitConstant(c: Constant): string[] {
+  return [...docBlock(`${c.name} - ${c.doc}`), define(c.name, constantValue(c), c.provisional ? PROVISIONAL : null)];
+}
+
+function emitEnum(e: Enum, out: string[]): void {
+  const proposed = isProposed(e);
+  const values = proposed ? e.values : e.values.filter(isProposed);
+  if (values.length === 0) return;
+  if (proposed && e.render === 'enum') {
+    const para = [wrap(`enum ${e.name} - ${e.doc}`, ' * ', ' *\t')];
+    para.push(values.flatMap((v) => wrap(`@${v.name}: ${v.doc}`, ' * ', ' *\t')));
+    out.push(...blockComment([para[0]!, para[1]!], '/**'));
+    out.push(`enum ${e.name} {`);
+    let next = 0n;
+    for (const v of values) {
+      const explicit = v.value !== next ? ` = ${cUnsigned(v.value, 32, v.value >= 4096n)}` : '';
+      out.push(`\t${v.name}${explicit},${v.provisional ? ` ${PROVISIONAL}` : ''}`);
+      next = v.value + 1n;
+    }
+    out.push('};', '');
+    return;
+  }
+  out.push(...docBlock(proposed ? `${e.name} - ${e.doc}` : `More values of ${e.name} (from <linux/vfio.h>).`,
+    ...values.map((v) => `${v.name}: ${v.doc}`)));
+  for (const v of values) out.push(define(v.name, `(${cUnsigned(v.value, 32, v.value >= 4096n)})`, v.provisional ? PROVISIONAL : null));
+  out.push('');
+}
+
+function emitFlags(f: FlagSet, out: string[]): void {
+  out.push(...docBlock(`${f.name} (__u${f.width}) - ${f.doc}`, ...f.bits.map((b) => `${b.name}: ${b.doc}`)));
+  for (const b of f.bits) out.push(define(b.name, flagExpr(b.bit, f)));
+  out.push('');
+}
+
+function opDoc(label: string, op: FeatureOp): string[] {
+  const head = `${label}: ${op.doc}${op.payload === null ? '' : ` Payload: struct ${op.payload.name}.`}`;
+  const lines = wrap(head, ' * ', ' * ');
+  if (op.errors.length > 0) lines.push(...wrap(`Return: 0 on success, or a negative errno:`, ' * ', ' * '), ...errorLines(op.errors));
+  return lines;
+}
+
+function emitFeatureDefine(f: Feature): string[] {
+  const paras = [wrap(`${f.name} - ${f.doc}`, ' * ', ' * ')];
+  if (f.get !== null) paras.push(opDoc('GET', f.get));
+  if (f.set !== null) paras.push(opDoc('SET', f.set));
+  return [...blockComment(paras), `#define ${f.name} ${f.number}${f.provisional ? ` ${PROVISIONAL}` : ''}`];
+}
+
+function emitCapabilityDefine(c: Capability): string[] {
+  const doc = `${c.name} - ${c.doc} Returned by ${c.info.name}${c.struct === null ? '' : ` as struct ${c.struct.name}`}, version ${c.version}.`;
+  return [...docBlock(doc), `#define ${c.name} ${c.id}${c.provisional ? ` ${PROVISIONAL}` : ''}`];
+}
+
+/** A kernel-doc comment and definition of one struct. */
+function structLines(s: Struct): string[] {
+  const [brief, rest] = firstSentence(s.doc);
+  const paras = [[
+    ...wrap(`struct ${s.name} - ${brief}`, ' * ', ' *\t'),
+    ...s.members.flatMap((m) => wrap(`@${m.name}: ${m.doc}`, ' * ', ' *\t')),
+  ]];
+  if (rest !== '') paras.push(wrap(rest, ' * ', ' * '));
+  const out = blockComment(paras, '/**');
+  out.push(`struct ${s.name} {`);
+  for (const m of s.members) {
+    const type = memberType(m);
+    if (m.count === 'flexible') {
+      // Flexible array members are not standard C++: the member is left out there.
+      out.push('#ifndef __cplusplus', `\t${type} ${m.name}[];`, '#endif');
+    } else if (typeof m.count === 'number') {
+      out.push(`\t${type} ${m.name}[${m.count}];`);
+    } else {
+      out.push(`\t${type} ${m.name};`);
+    }
+  }
+  out.push('};');
+  return out;
+}
+
+export function emitCHeader(spec: Spec): GeneratedFile[] {
+  const out: string[] = [];
+  out.push('/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */');
+  // The marker stays on one line so GENERATED_MARKER finds it.
+  out.push(...blockComment([[` * ${generatedLine(spec)}`], wrap(spec.uapi.doc, ' * ', ' * ')]));
+  out.push(`#ifndef ${C_HEADER_GUARD}`, `#define ${C_HEADER_GUARD}`, '');
+  for (const inc of spec.uapi.includes) out.push(`#include <${inc}>`);
+  out.push('');
+
+  for (const c of spec.constants.filter(isProposed)) out.push(...emitConstant(c), '');
+  for (const e of spec.enums) emitEnum(e, out);
+  for (const f of spec.flags.filter(isProposed)) emitFlags(f, out);
+
+  const emitted = new Set<string>();
+  const emitStruct = (s: Struct): void => {
+    if (!isProposed(s) || emitted.has(s.name)) return;
+    emitted.add(s.name);
+    for (const m of s.members) if (m.type.kind === 'struct') emitStruct(m.type.struct);
+    out.push(...structLines(s), '');
+  };
+
+  for (const f of spec.features.filter(isProposed)) {
+    out.push(...emitFeatureDefine(f), '');
+    for (const op of [f.get, f.set]) if (op?.payload) emitStruct(op.payload);
+  }
+  for (const c of spec.capabilities.filter(isProposed)) {
+    out.push(...emitCapabilityDefine(c), '');
+    if (c.struct !== null) emitStruct(c.struct);
+  }
+  for (const s of spec.structs) emitStruct(s);
+
+  out.push(`#endif /* ${C_HEADER_GUARD} */`, '');
+  return [{ path: cHeaderPath(spec), content: out.join('\n') }];
 }

@@ -1,6 +1,419 @@
-import type { GeneratedFile } from './file.js';
-import type { Spec } from '../ir.js';
+/**
+ * The C validators (native/validators/vfio_subregion_validate.{h,c}): the state the checks read,
+ * one check and one apply function per validator of the IR, and an allocation-free walker for
+ * VFIO_DEVICE_GET_REGION_INFO capability chains. The code builds in the kernel (__KERNEL__) and in
+ * userspace, as C11 and as C++17, and calls nothing from libc.
+ */
+import { generatedLine, type GeneratedFile } from './file.js';
+import type { Capability, Check, Effect, EffectTarget, Expr, Member, Operand, Spec, StateField, StateRecord, Struct, Validator } from '../ir.js';
+import { arithType, blockComment, cString, cUnsigned, macroCase, wrap } from './c-common.js';
 
-export function emitCValidators(_spec: Spec): GeneratedFile[] {
-  return [];
+export const C_VALIDATORS_DIR = 'native/validators';
+export const C_VALIDATORS_BASE = 'vfio_subregion_validate';
+const GUARD = 'VFIO_SUBREGION_VALIDATE_H';
+const GET_REGION_INFO = 'VFIO_DEVICE_GET_REGION_INFO';
+
+/** The capchain error strings of spec/vectors/FORMAT.md, in enum order. */
+export const CAP_ERRORS = ['truncated', 'out-of-bounds', 'backwards', 'loop', 'misaligned'] as const;
+
+export const ruleEnum = (v: Validator, rule: string): string => `VFIO_RULE_${macroCase(v.name)}_${macroCase(rule)}`;
+export const capErrorEnum = (e: string): string => `VFIO_CAP_ERR_${macroCase(e)}`;
+
+function stateType(f: StateField): string {
+  return f.type === 'u64' ? '__u64' : f.type === 'u32' ? '__u32' : '__u8';
+}
+
+function stateStruct(r: StateRecord, extra: string[]): string[] {
+  const paras = [[
+    ...wrap(`struct ${r.name} - ${r.doc}`, ' * ', ' *\t'),
+    ...r.fields.flatMap((f) => wrap(`@${f.name}: ${f.type === 'bool' ? '(bool, 0 or 1) ' : ''}${f.doc}`, ' * ', ' *\t')),
+    ...extra.flatMap((e) => wrap(e, ' * ', ' *\t')),
+  ]];
+  return [...blockComment(paras, '/**'), `struct ${r.name} {`, ...r.fields.map((f) => `\t${stateType(f)} ${f.name};`)];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expressions
+
+function memberArith(m: Member): string {
+  if (m.type.kind !== 'int' || m.count !== null) throw new Error(`validator operand ${m.name} is not a scalar integer`);
+  return arithType(m.type);
+}
+
+/** The C type of an operand, or null for a constant whose type C decides. */
+function operandType(o: Operand): string | null {
+  switch (o.kind) {
+    case 'request': return memberArith(o.member);
+    case 'device': case 'region': return stateType(o.field);
+    default: return null;
+  }
+}
+
+function operand(o: Operand): string {
+  switch (o.kind) {
+    case 'request': return `req->${o.member.name}`;
+    case 'device': return `dev->${o.field.name}`;
+    case 'region': return `${o.binding}->${o.field.name}`;
+    case 'constant':
+      // A flag set's mask has no macro of its own: a hex literal says which set it is.
+      return o.source === 'flagset' ? `${cUnsigned(o.value, 32, true)} /* ${o.name} */` : o.name;
+    case 'literal':
+      return typeof o.value === 'boolean' ? (o.value ? '1' : '0') : cUnsigned(o.value, o.value > 0xffffffffn ? 64 : 32, o.value >= 4096n);
+  }
+}
+
+/** An operand cast to type t (when it is not already of that type). */
+function as(o: Operand, t: string): string {
+  return operandType(o) === t ? operand(o) : `(${t})${operand(o)}`;
+}
+
+function expr(e: Expr): string {
+  if (e.kind === 'or' || e.kind === 'and') return `(${e.terms.map(expr).join(e.kind === 'or' ? ' | ' : ' & ')})`;
+  return operand(e);
+}
+
+function widest(...os: Operand[]): string {
+  return os.some((o) => operandType(o) === '__u64') ? '__u64' : '__u32';
+}
+
+/** The C condition under which a check FAILS. */
+function failCondition(c: Check): string {
+  switch (c.kind) {
+    case 'zero': return `${operand(c.value)} != 0`;
+    case 'nonzero': return `${operand(c.value)} == 0`;
+    case 'false': return `${operand(c.value)} != 0`;
+    case 'bits': {
+      const t = operandType(c.value) ?? '__u64';
+      return `(${operand(c.value)} & ~${as(c.within, t)}) != 0`;
+    }
+    case 'has': return `(${operand(c.value)} & ${c.flag.name}) == 0`;
+    case 'aligned': {
+      const t = operandType(c.value) ?? '__u64';
+      return `(${operand(c.value)} & (${as(c.to, t)} - 1)) != 0`;
+    }
+    case 'lt': {
+      const t = widest(c.left, c.right);
+      return `${as(c.left, t)} >= ${as(c.right, t)}`;
+    }
+    case 'within': {
+      const t = widest(c.offset, c.size, c.limit);
+      const [o, s, l] = [as(c.offset, t), as(c.size, t), as(c.limit, t)];
+      return `${o} > ${l} || ${s} > ${l} - ${o}`;
+    }
+    case 'lookup': return `${operand(c.index)} >= dev->num_regions`;
+  }
+}
+
+function checkOperands(c: Check): Operand[] {
+  switch (c.kind) {
+    case 'zero': case 'nonzero': case 'false': return [c.value];
+    case 'bits': return [c.value, c.within];
+    case 'has': return [c.value];
+    case 'aligned': return [c.value, c.to];
+    case 'lt': return [c.left, c.right];
+    case 'within': return [c.offset, c.size, c.limit];
+    case 'lookup': return [c.index];
+  }
+}
+
+function exprOperands(e: Expr): Operand[] {
+  return e.kind === 'or' || e.kind === 'and' ? e.terms.flatMap(exprOperands) : [e];
+}
+
+const bindingsRead = (os: Operand[]): Set<string> => new Set(os.flatMap((o) => (o.kind === 'region' ? [o.binding] : [])));
+
+function lookupIndex(v: Validator, binding: string): Operand {
+  for (const r of v.rules) if (r.check.kind === 'lookup' && r.check.binding === binding) return r.check.index;
+  throw new Error(`validator ${v.name}: no lookup binds ${binding}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validators
+
+const checkName = (v: Validator): string => `vfio_check_${v.name}`;
+const applyName = (v: Validator): string => `vfio_apply_${v.name}`;
+
+function checkSignature(spec: Spec, v: Validator): string {
+  return `int ${checkName(v)}(const struct ${spec.state.device.name} *dev,\n\t\tconst struct ${v.request.name} *req,\n\t\tenum vfio_subregion_rule *rule)`;
+}
+
+function applySignature(spec: Spec, v: Validator): string {
+  const extra = v.creates ? `,\n\t\tstruct ${spec.state.region.name} *new_region` : '';
+  return `void ${applyName(v)}(const struct ${spec.state.device.name} *dev,\n\t\tstruct ${v.request.name} *req${extra})`;
+}
+
+function validatorDoc(v: Validator, which: 'check' | 'apply'): string[] {
+  const paras: string[][] = [];
+  if (which === 'check') {
+    paras.push([...wrap(`${checkName(v)} - ${v.doc}`, ' * ', ' *\t'),
+      ' * @dev: The device, read under its lock.',
+      ...wrap(`@req: The request (struct ${v.request.name}), already copied from userspace.`, ' * ', ' *\t'),
+      ' * @rule: If not NULL, receives the rule that failed.']);
+    paras.push(wrap('Rules, in order (the first that fails gives the result and, when rule is not NULL, *rule):', ' * ', ' * '));
+    for (const r of v.rules) paras[1]!.push(...wrap(`${r.name} (-${r.errno}): ${r.doc}`, ' * ', ' *\t'));
+    paras.push(wrap('Return: 0 when every rule holds (*rule is then VFIO_RULE_NONE), else a negative errno.', ' * ', ' * '));
+  } else {
+    paras.push([...wrap(`${applyName(v)} - Applies the effects of a request ${checkName(v)} accepted; call it only after that returned 0, under the same lock.`, ' * ', ' *\t'),
+      ' * @dev: The device (a region it holds may be updated).',
+      ' * @req: The request; its output members are filled.',
+      ...(v.creates ? [' * @new_region: Receives the state of the created region.'] : [])]);
+    if (v.creates) paras.push(wrap('Adding new_region to the device (and counting it in nr_subregions and num_regions) is the caller\'s job.', ' * ', ' * '));
+  }
+  return blockComment(paras, '/**');
+}
+
+function targetLvalue(t: EffectTarget): string {
+  switch (t.kind) {
+    case 'request': return `req->${t.member.name}`;
+    case 'new': return `new_region->${t.field.name}`;
+    case 'region': return `${t.binding}->${t.field.name}`;
+  }
+}
+
+function effectLine(e: Effect): string {
+  const boolTarget = e.target.kind !== 'request' && e.target.field.type === 'bool';
+  let value: string;
+  if (e.value.kind === 'literal' && typeof e.value.value === 'boolean') value = e.value.value ? '1' : '0';
+  else if (boolTarget) value = `!!(${expr(e.value)})`;
+  else value = expr(e.value);
+  return `\t${targetLvalue(e.target)} = ${value};`;
+}
+
+function emitValidator(spec: Spec, v: Validator): string[] {
+  const region = `struct ${spec.state.region.name}`;
+  const out: string[] = [...validatorDoc(v, 'check'), checkSignature(spec, v), '{'];
+  // Declare only the bindings a later rule reads (an unread one would be set but unused).
+  const read = bindingsRead(v.rules.flatMap((r) => checkOperands(r.check)));
+  const checkBindings = v.bindings.filter((b) => read.has(b));
+  for (const b of checkBindings) out.push(`\tconst ${region} *${b};`);
+  if (checkBindings.length > 0) out.push('');
+  for (const r of v.rules) {
+    out.push(`\t/* ${r.name} */`);
+    out.push(`\tif (${failCondition(r.check)})`);
+    out.push(`\t\treturn vfio_subregion_fail(rule, ${ruleEnum(v, r.name)}, -${r.errno});`);
+    if (r.check.kind === 'lookup' && checkBindings.includes(r.check.binding)) out.push(`\t${r.check.binding} = &dev->regions[${operand(r.check.index)}];`);
+  }
+  out.push('\tif (rule)', '\t\t*rule = VFIO_RULE_NONE;', '\treturn 0;', '}', '');
+
+  out.push(...validatorDoc(v, 'apply'), applySignature(spec, v), '{');
+  const effectOperands = v.effects.flatMap((e) => exprOperands(e.value));
+  const used = bindingsRead(effectOperands);
+  const written = new Set(v.effects.flatMap((e) => (e.target.kind === 'region' ? [e.target.binding] : [])));
+  const applyBindings = v.bindings.filter((b) => used.has(b) || written.has(b));
+  for (const b of applyBindings) {
+    out.push(`\t${written.has(b) ? '' : 'const '}${region} *${b} = &dev->regions[${operand(lookupIndex(v, b))}];`);
+  }
+  if (applyBindings.length > 0) out.push('');
+  const usesDev = applyBindings.length > 0 || effectOperands.some((o) => o.kind === 'device');
+  const usesReq = applyBindings.length > 0 || effectOperands.some((o) => o.kind === 'request') || v.effects.some((e) => e.target.kind === 'request');
+  if (!usesDev) out.push('\t(void)dev;');
+  if (!usesReq) out.push('\t(void)req;');
+  for (const e of v.effects) out.push(effectLine(e));
+  out.push('}', '');
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capability chain walker
+
+interface ChainLayout {
+  info: Struct;
+  capsFlag: string;
+  argsz: Member;
+  flags: Member;
+  capOffset: Member;
+  header: Struct;
+  id: Member;
+  version: Member;
+  next: Member;
+  caps: Capability[];
+}
+
+function findMember(s: Struct, name: string): Member {
+  const m = s.members.find((x) => x.name === name);
+  if (m === undefined) throw new Error(`struct ${s.name} has no member ${name}`);
+  return m;
+}
+
+function chainLayout(spec: Spec): ChainLayout {
+  const ioctl = spec.ioctls.find((i) => i.name === GET_REGION_INFO);
+  if (ioctl === undefined) throw new Error(`the C validators need ${GET_REGION_INFO} in the spec`);
+  const info = ioctl.arg;
+  const flags = findMember(info, 'flags');
+  const caps = flags.flags?.bits.find((b) => b.name.endsWith('_CAPS'));
+  if (caps === undefined) throw new Error(`${info.name}.flags has no *_CAPS bit`);
+  const capStructs = spec.capabilities.filter((c) => c.info === ioctl);
+  const headerMember = capStructs.map((c) => c.struct?.members[0]).find((m) => m?.type.kind === 'struct');
+  if (headerMember === undefined || headerMember.type.kind !== 'struct') throw new Error('no capability struct starts with a header struct');
+  const header = headerMember.type.struct;
+  return {
+    info, capsFlag: caps.name, argsz: findMember(info, 'argsz'), flags, capOffset: findMember(info, 'cap_offset'),
+    header, id: findMember(header, 'id'), version: findMember(header, 'version'), next: findMember(header, 'next'),
+    caps: capStructs.filter((c) => c.struct !== null),
+  };
+}
+
+function capSizeCase(c: Capability): string[] {
+  const s = c.struct!;
+  const out = [`\tcase ${c.name}:\t/* struct ${s.name} */`];
+  if (s.flexible !== null && s.flexibleCount !== null) {
+    const count = s.flexibleCount;
+    if (count.size !== 4 && count.size !== 2 && count.size !== 1) throw new Error(`${s.name}.${count.name}: unsupported count width`);
+    const read = count.size === 4 ? 'vfio_cap_get32' : count.size === 2 ? 'vfio_cap_get16' : 'vfio_cap_get8';
+    out.push(`\t\tif (avail < ${s.size})`, `\t\t\treturn ${s.size};`);
+    out.push(`\t\treturn ${s.size} + (__u64)${read}(p + ${count.offset}) * ${s.flexible.elementSize};`);
+  } else {
+    out.push(`\t\treturn ${s.size};`);
+  }
+  return out;
+}
+
+function walkerHeader(spec: Spec): string[] {
+  const L = chainLayout(spec);
+  const out: string[] = [];
+  out.push(...blockComment([
+    wrap(`enum vfio_cap_error - Why a ${GET_REGION_INFO} reply was refused; vfio_cap_error_name() gives the names spec/vectors/FORMAT.md uses.`, ' * ', ' *\t'),
+  ], '/**'));
+  out.push('enum vfio_cap_error {', '\tVFIO_CAP_ERR_NONE = 0,');
+  const docs: Record<(typeof CAP_ERRORS)[number], string> = {
+    truncated: `the buffer is shorter than struct ${L.info.name}`,
+    'out-of-bounds': 'a capability header or its known payload does not fit in the buffer',
+    backwards: `next points before the current capability (or cap_offset into struct ${L.info.name})`,
+    loop: 'next points at a capability already visited, itself included',
+    misaligned: 'a capability offset is not a multiple of 4',
+  };
+  for (const e of CAP_ERRORS) out.push(`\t${capErrorEnum(e)},\t/* "${e}": ${docs[e]} */`);
+  out.push('};', '');
+  out.push(...blockComment([
+    [...wrap('struct vfio_cap_cursor - Position in a capability chain.', ' * ', ' *\t'),
+      ...wrap('@buf: The reply buffer.', ' * ', ' *\t'),
+      ...wrap('@len: Its length in bytes (what the caller gave as argsz).', ' * ', ' *\t'),
+      ...wrap('@first: cap_offset of the reply: the first capability.', ' * ', ' *\t'),
+      ...wrap('@offset: Offset of the current capability; 0 before the first.', ' * ', ' *\t'),
+      ...wrap('@next: Its next field.', ' * ', ' *\t'),
+      ...wrap('@id: Its id.', ' * ', ' *\t'),
+      ...wrap('@version: Its version.', ' * ', ' *\t'),
+      ...wrap('@known: 1 when the id is a capability this header knows (its payload was checked to fit), else 0.', ' * ', ' *\t'),
+      ...wrap('@size: Bytes checked to fit from @offset: the known struct with its flexible elements, or the header.', ' * ', ' *\t'),
+      ...wrap('@retry: After -ENOSPC from vfio_region_info_cap_first(), the argsz the kernel asked for.', ' * ', ' *\t'),
+      ...wrap('@error: After -EINVAL, why.', ' * ', ' *\t'),
+      ...wrap('@at: After -EINVAL, the offset at fault (the buffer length for VFIO_CAP_ERR_TRUNCATED).', ' * ', ' *\t')],
+    wrap('Fill it with vfio_region_info_cap_first() and advance it with vfio_region_info_cap_next(); both return 1 when the cursor holds a capability, 0 at the end of the chain (or when there is none), -ENOSPC when the reply asks for a larger buffer and -EINVAL for a malformed reply. The walker neither allocates nor recurses; every loop is bounded by the buffer length.', ' * ', ' * '),
+  ], '/**'));
+  out.push('struct vfio_cap_cursor {', '\tconst __u8 *buf;', '\t__u32 len;', '\t__u32 first;', '\t__u32 offset;', '\t__u32 next;',
+    '\t__u16 id;', '\t__u16 version;', '\t__u32 known;', '\t__u32 size;', '\t__u32 retry;', '\tenum vfio_cap_error error;', '\t__u32 at;', '};', '');
+  out.push('const char *vfio_cap_error_name(enum vfio_cap_error e);');
+  out.push(`__u64 vfio_region_info_cap_size(__u16 id, const void *cap, __u32 avail);`);
+  out.push('int vfio_region_info_cap_first(const void *buf, __u32 len,\n\t\tstruct vfio_cap_cursor *cur);');
+  out.push('int vfio_region_info_cap_next(struct vfio_cap_cursor *cur);', '');
+  return out;
+}
+
+function walkerSource(spec: Spec): string[] {
+  const L = chainLayout(spec);
+  const infoSize = L.info.size;
+  const hdr = L.header.size;
+  const rd = (m: Member, base: string): string => {
+    const f = m.size === 4 ? 'vfio_cap_get32' : m.size === 2 ? 'vfio_cap_get16' : null;
+    if (f === null) throw new Error(`${m.name}: unsupported width`);
+    return `${f}(${base} + ${m.offset})`;
+  };
+  const out: string[] = [];
+  out.push('/* Byte copies: the buffer may not be aligned for the types read from it. */');
+  out.push('static void vfio_cap_copy(void *dst, const __u8 *src, __u32 n)', '{', '\t__u8 *d = (__u8 *)dst;', '\t__u32 i;', '',
+    '\tfor (i = 0; i < n; i++)', '\t\td[i] = src[i];', '}', '');
+  const needs8 = L.caps.some((c) => c.struct!.flexibleCount?.size === 1);
+  if (needs8) out.push('static __u8 vfio_cap_get8(const __u8 *p)', '{', '\treturn p[0];', '}', '');
+  out.push('static __u16 vfio_cap_get16(const __u8 *p)', '{', '\t__u16 v;', '', '\tvfio_cap_copy(&v, p, sizeof(v));', '\treturn v;', '}', '');
+  out.push('static __u32 vfio_cap_get32(const __u8 *p)', '{', '\t__u32 v;', '', '\tvfio_cap_copy(&v, p, sizeof(v));', '\treturn v;', '}', '');
+
+  out.push('const char *vfio_cap_error_name(enum vfio_cap_error e)', '{', '\tswitch (e) {', '\tcase VFIO_CAP_ERR_NONE:', '\t\treturn "none";');
+  for (const e of CAP_ERRORS) out.push(`\tcase ${capErrorEnum(e)}:`, `\t\treturn ${cString(e)};`);
+  out.push('\t}', '\treturn "unknown";', '}', '');
+
+  out.push(...blockComment([
+    wrap(`vfio_region_info_cap_size - Bytes a ${GET_REGION_INFO} capability needs from its offset: its struct and, for one ending in a flexible array, the elements its count member names (computed in 64 bits, so a huge count cannot wrap). 0 for an id this header does not know.`, ' * ', ' *\t'),
+    wrap('@cap points at the capability and @avail bytes are readable there; a count member outside them is not read (the struct size alone then already exceeds @avail).', ' * ', ' * '),
+  ], '/**'));
+  out.push('__u64 vfio_region_info_cap_size(__u16 id, const void *cap, __u32 avail)', '{');
+  const flexible = L.caps.some((c) => c.struct!.flexible !== null && c.struct!.flexibleCount !== null);
+  if (flexible) out.push('\tconst __u8 *p = (const __u8 *)cap;', '');
+  else out.push('\t(void)cap;', '\t(void)avail;', '');
+  out.push('\tswitch (id) {');
+  for (const c of L.caps) out.push(...capSizeCase(c));
+  out.push('\tdefault:', '\t\treturn 0;', '\t}', '}', '');
+
+  out.push('static int vfio_cap_fail(struct vfio_cap_cursor *cur, enum vfio_cap_error e, __u32 at)', '{',
+    '\tcur->error = e;', '\tcur->at = at;', '\treturn -EINVAL;', '}', '');
+  out.push(...blockComment([wrap('Whether off is one of the capabilities visited so far. They were all checked (in bounds, each after the one before), so re-walking from the first ends at the current one within len / 4 steps.', ' * ', ' * ')]));
+  out.push('static int vfio_cap_seen(const struct vfio_cap_cursor *cur, __u32 off)', '{', '\t__u32 p = cur->first;', '',
+    '\twhile (p != 0 && p < cur->offset) {', '\t\tif (p == off)', '\t\t\treturn 1;', `\t\tp = ${rd(L.next, 'cur->buf + p')};`, '\t}',
+    '\treturn p == off;', '}', '');
+  out.push(...blockComment([wrap('Checks the capability at off (cap_offset, or the current one\'s next) and makes it the current one. Order: loop, backwards, misaligned, out-of-bounds.', ' * ', ' * ')]));
+  out.push('static int vfio_cap_visit(struct vfio_cap_cursor *cur, __u32 off)', '{', '\t__u64 need;', '\t__u16 id;', '');
+  out.push('\tif (cur->offset != 0) {', '\t\tif (off <= cur->offset)',
+    `\t\t\treturn vfio_cap_fail(cur, vfio_cap_seen(cur, off) ? ${capErrorEnum('loop')} : ${capErrorEnum('backwards')}, off);`,
+    `\t} else if (off < ${infoSize}) {\t/* inside struct ${L.info.name} */`,
+    `\t\treturn vfio_cap_fail(cur, ${capErrorEnum('backwards')}, off);`, '\t}');
+  out.push('\tif (off & 3)', `\t\treturn vfio_cap_fail(cur, ${capErrorEnum('misaligned')}, off);`);
+  out.push(`\tif (off > cur->len || cur->len - off < ${hdr})\t/* struct ${L.header.name} */`, `\t\treturn vfio_cap_fail(cur, ${capErrorEnum('out-of-bounds')}, off);`);
+  out.push(`\tid = ${rd(L.id, 'cur->buf + off')};`);
+  out.push('\tneed = vfio_region_info_cap_size(id, cur->buf + off, cur->len - off);');
+  out.push('\tif (need > cur->len - off)', `\t\treturn vfio_cap_fail(cur, ${capErrorEnum('out-of-bounds')}, off);`);
+  out.push('\tcur->offset = off;', '\tcur->id = id;', `\tcur->version = ${rd(L.version, 'cur->buf + off')};`, `\tcur->next = ${rd(L.next, 'cur->buf + off')};`,
+    '\tcur->known = need != 0;', `\tcur->size = need != 0 ? (__u32)need : ${hdr};`, '\treturn 1;', '}', '');
+
+  out.push('int vfio_region_info_cap_first(const void *buf, __u32 len,\n\t\tstruct vfio_cap_cursor *cur)', '{', '\tconst __u8 *b = (const __u8 *)buf;',
+    '\t__u32 argsz, flags, cap_offset;', '');
+  out.push('\tcur->buf = b;', '\tcur->len = len;', '\tcur->first = 0;', '\tcur->offset = 0;', '\tcur->next = 0;', '\tcur->id = 0;', '\tcur->version = 0;',
+    '\tcur->known = 0;', '\tcur->size = 0;', '\tcur->retry = 0;', '\tcur->error = VFIO_CAP_ERR_NONE;', '\tcur->at = 0;', '');
+  out.push(`\tif (len < ${infoSize})\t/* struct ${L.info.name} */`, `\t\treturn vfio_cap_fail(cur, ${capErrorEnum('truncated')}, len);`);
+  out.push(`\targsz = ${rd(L.argsz, 'b')};`, `\tflags = ${rd(L.flags, 'b')};`, `\tcap_offset = ${rd(L.capOffset, 'b')};`);
+  out.push(`\tif ((flags & ${L.capsFlag}) == 0)\t/* no chain, whatever cap_offset says */`, '\t\treturn 0;');
+  out.push('\tif (argsz > len) {\t/* the kernel asks for a larger buffer */', '\t\tcur->retry = argsz;', '\t\treturn -ENOSPC;', '\t}');
+  out.push('\tif (cap_offset == 0)', '\t\treturn 0;', '\tcur->first = cap_offset;', '\treturn vfio_cap_visit(cur, cap_offset);', '}', '');
+
+  out.push('int vfio_region_info_cap_next(struct vfio_cap_cursor *cur)', '{', '\tif (cur->error != VFIO_CAP_ERR_NONE)', '\t\treturn -EINVAL;',
+    '\tif (cur->offset == 0 || cur->next == 0)', '\t\treturn 0;', '\treturn vfio_cap_visit(cur, cur->next);', '}');
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function includes(spec: Spec): string[] {
+  return ['#ifdef __KERNEL__', '#include <linux/errno.h>', '#include <linux/types.h>', '#else', '#include <errno.h>', '#include <linux/types.h>', '#endif',
+    '#include <linux/vfio.h>', `#include <${spec.uapi.header}>`];
+}
+
+export function emitCValidators(spec: Spec): GeneratedFile[] {
+  const h: string[] = ['/* SPDX-License-Identifier: GPL-2.0-only OR MIT */'];
+  h.push(...blockComment([[` * ${generatedLine(spec)}`],
+    wrap(`Validators of the proposed VFIO subregion ABI, for the kernel (build with __KERNEL__) and for userspace. ${spec.state.doc} Check functions return 0 or a negative errno and call nothing outside this file.`, ' * ', ' * ')]));
+  h.push(`#ifndef ${GUARD}`, `#define ${GUARD}`, '', ...includes(spec), '', '#ifdef __cplusplus', 'extern "C" {', '#endif', '');
+  h.push(...stateStruct(spec.state.region, []), '};', '');
+  h.push(...stateStruct(spec.state.device, [`@regions: num_regions entries, indexed by region index.`]),
+    `\tstruct ${spec.state.region.name} *regions;\t/* num_regions entries */`, '};', '');
+
+  h.push(...blockComment([wrap('enum vfio_subregion_rule - The rule a check failed; vfio_subregion_rule_name() gives its name in the spec.', ' * ', ' *\t')], '/**'));
+  h.push('enum vfio_subregion_rule {', '\tVFIO_RULE_NONE = 0,');
+  for (const v of spec.validators) for (const r of v.rules) h.push(`\t${ruleEnum(v, r.name)},`);
+  h.push('};', '', 'const char *vfio_subregion_rule_name(enum vfio_subregion_rule r);', '');
+  for (const v of spec.validators) h.push(`${checkSignature(spec, v)};`, `${applySignature(spec, v)};`, '');
+  h.push(...walkerHeader(spec));
+  h.push('#ifdef __cplusplus', '}', '#endif', '', `#endif /* ${GUARD} */`, '');
+
+  const c: string[] = ['// SPDX-License-Identifier: GPL-2.0-only OR MIT'];
+  c.push(...blockComment([[` * ${generatedLine(spec)}`]]));
+  c.push(`#include "${C_VALIDATORS_BASE}.h"`, '');
+  c.push('const char *vfio_subregion_rule_name(enum vfio_subregion_rule r)', '{', '\tswitch (r) {', '\tcase VFIO_RULE_NONE:', '\t\treturn "none";');
+  for (const v of spec.validators) for (const r of v.rules) c.push(`\tcase ${ruleEnum(v, r.name)}:`, `\t\treturn ${cString(r.name)};`);
+  c.push('\t}', '\treturn "unknown";', '}', '');
+  c.push('static int vfio_subregion_fail(enum vfio_subregion_rule *rule,', '\t\tenum vfio_subregion_rule r, int err)', '{', '\tif (rule)', '\t\t*rule = r;', '\treturn err;', '}', '');
+  for (const v of spec.validators) c.push(...emitValidator(spec, v));
+  c.push(...walkerSource(spec), '');
+
+  return [
+    { path: `${C_VALIDATORS_DIR}/${C_VALIDATORS_BASE}.h`, content: h.join('\n') },
+    { path: `${C_VALIDATORS_DIR}/${C_VALIDATORS_BASE}.c`, content: c.join('\n') },
+  ];
 }
