@@ -166,18 +166,24 @@ function memberDoc(m: IR.Member): string {
   return `${m.doc} (${notes.join('; ')})`;
 }
 
+/** The (path, member[, index]) arguments of a check: joined into a string only on failure. */
+const where = (m: IR.Member, index?: string): string => `path, '${m.name}'${index !== undefined ? `, ${index}` : ''}`;
+
+/** The path a nested struct codec reports under. */
+const nestedPath = (m: IR.Member, index?: string): string => (index === undefined ? `path + '.${m.name}'` : `\`\${path}.${m.name}[\${${index}}]\``);
+
 /** Statements writing one element of type `m.type` at `at` from `src`. */
-function writeElement(m: IR.Member, at: string, src: string, path: string): string {
-  if (m.type.kind === 'struct') return `${pascal(m.type.struct.name)}.write(view, ${at}, ${src}, options, ${path});`;
+function writeElement(m: IR.Member, at: string, src: string, index?: string): string {
+  if (m.type.kind === 'struct') return `${pascal(m.type.struct.name)}.write(view, ${at}, ${src}, options, ${nestedPath(m, index)});`;
   const t = m.type;
-  if (t.size === 8) return `view.set${t.signed ? 'BigInt64' : 'BigUint64'}(${at}, checkBig(${src}, ${t.signed}, ${path}), true);`;
+  if (t.size === 8) return `view.set${t.signed ? 'BigInt64' : 'BigUint64'}(${at}, checkBig(${src}, ${t.signed}, ${where(m, index)}), true);`;
   const bits = t.size * 8;
   const setter = `set${t.signed ? 'Int' : 'Uint'}${bits}`;
-  return `view.${setter}(${at}, ${t.signed ? 'checkInt' : 'checkUint'}(${src}, ${bits}, ${path})${t.size > 1 ? ', true' : ''});`;
+  return `view.${setter}(${at}, ${t.signed ? 'checkInt' : 'checkUint'}(${src}, ${bits}, ${where(m, index)})${t.size > 1 ? ', true' : ''});`;
 }
 
-function readElement(m: IR.Member, at: string, path: string): string {
-  if (m.type.kind === 'struct') return `${pascal(m.type.struct.name)}.read(view, ${at}, { raw: options.raw }, ${path})`;
+function readElement(m: IR.Member, at: string, index?: string): string {
+  if (m.type.kind === 'struct') return `${pascal(m.type.struct.name)}.read(view, ${at}, options, ${nestedPath(m, index)})`;
   const t = m.type;
   if (t.size === 8) return `view.get${t.signed ? 'BigInt64' : 'BigUint64'}(${at}, true)`;
   return `view.get${t.signed ? 'Int' : 'Uint'}${t.size * 8}(${at}${t.size > 1 ? ', true' : ''})`;
@@ -224,25 +230,24 @@ function emitStruct(sf: SourceFile, s: IR.Struct): void {
         w.writeLine(`checkRoom(view, at, ${name}.byteLength(value), path);`);
         for (const m of s.members) {
           const at = `at + ${m.offset}`;
-          const p = `\`\${path}.${m.name}\``;
           if (m.reserved || m.padding) {
-            if (m.count === null) w.writeLine(`if (!options.raw) checkReserved(value.${m.name}, ${p});`);
-            else w.writeLine(`if (!options.raw) value.${m.name}.forEach((e, i) => checkReserved(${m.type.kind === 'struct' ? '0' : 'e'}, \`\${path}.${m.name}[\${i}]\`));`);
+            if (m.count === null) w.writeLine(`if (!options.raw) checkReserved(value.${m.name}, ${where(m)});`);
+            else w.writeLine(`if (!options.raw) value.${m.name}.forEach((e, i) => checkReserved(${m.type.kind === 'struct' ? '0' : 'e'}, ${where(m, 'i')}));`);
           }
-          if (m.count === null) { w.writeLine(writeElement(m, at, `value.${m.name}`, p)); continue; }
-          if (m.count !== 'flexible') w.writeLine(`checkLength(value.${m.name}.length, ${m.count}, ${p});`);
+          if (m.count === null) { w.writeLine(writeElement(m, at, `value.${m.name}`)); continue; }
+          if (m.count !== 'flexible') w.writeLine(`checkLength(value.${m.name}.length, ${m.count}, ${where(m)});`);
           if (m === count) continue;
           if (m.type.kind === 'int' && m.type.name === '__u8') {
             w.writeLine(`new Uint8Array(view.buffer, view.byteOffset + ${at}, value.${m.name}.length).set(value.${m.name});`);
           } else {
             w.writeLine(`value.${m.name}.forEach((e, i) => {`);
-            w.indent(() => w.writeLine(writeElement(m, `${at} + i * ${m.elementSize}`, 'e', `\`\${path}.${m.name}[\${i}]\``)));
+            w.indent(() => w.writeLine(writeElement(m, `${at} + i * ${m.elementSize}`, 'e', 'i')));
             w.writeLine('});');
           }
         }
         if (count !== null && flex !== null) {
           w.writeLine(`if (!options.raw && value.${count.name} !== value.${flex.name}.length)`);
-          w.indent(() => w.writeLine(`throw new CodecError(\`\${path}.${count.name}\`, \`says \${value.${count.name}} elements, ${flex.name} has \${value.${flex.name}.length}\`);`));
+          w.indent(() => w.writeLine(`throw new CodecError(path + '.${count.name}', \`says \${value.${count.name}} elements, ${flex.name} has \${value.${flex.name}.length}\`);`));
         }
       });
       w.writeLine('},');
@@ -257,8 +262,8 @@ function emitStruct(sf: SourceFile, s: IR.Struct): void {
         w.writeLine(`checkRoom(view, at, ${s.size}, path);`);
         for (const m of s.members) {
           if (m.count !== null) continue;
-          w.writeLine(`const ${m.name} = ${readElement(m, `at + ${m.offset}`, `\`\${path}.${m.name}\``)};`);
-          if (m.reserved || m.padding) w.writeLine(`if (!options.raw) checkReserved(${m.name}, \`\${path}.${m.name}\`);`);
+          w.writeLine(`const ${m.name} = ${readElement(m, `at + ${m.offset}`)};`);
+          if (m.reserved || m.padding) w.writeLine(`if (!options.raw) checkReserved(${m.name}, ${where(m)});`);
         }
         for (const m of s.members) {
           if (m.count === null) continue;
@@ -266,13 +271,13 @@ function emitStruct(sf: SourceFile, s: IR.Struct): void {
             ? count !== null ? `options.count ?? ${count.name}` : `options.count ?? Math.floor((view.byteLength - at - ${m.offset}) / ${m.elementSize})`
             : String(m.count);
           w.writeLine(`const ${m.name}Count = ${n};`);
-          if (m.count === 'flexible') w.writeLine(`checkRoom(view, at + ${m.offset}, ${m.name}Count * ${m.elementSize}, \`\${path}.${m.name}\`);`);
+          if (m.count === 'flexible') w.writeLine(`checkRoom(view, at + ${m.offset}, ${m.name}Count * ${m.elementSize}, ${where(m)});`);
           if (m.type.kind === 'int' && m.type.name === '__u8') {
             w.writeLine(`const ${m.name} = new Uint8Array(view.buffer.slice(view.byteOffset + at + ${m.offset}, view.byteOffset + at + ${m.offset} + ${m.name}Count));`);
           } else {
-            w.writeLine(`const ${m.name} = Array.from({ length: ${m.name}Count }, (_, i) => ${readElement(m, `at + ${m.offset} + i * ${m.elementSize}`, `\`\${path}.${m.name}[\${i}]\``)});`);
+            w.writeLine(`const ${m.name} = Array.from({ length: ${m.name}Count }, (_, i) => ${readElement(m, `at + ${m.offset} + i * ${m.elementSize}`, 'i')});`);
           }
-          if (m.reserved || m.padding) w.writeLine(`if (!options.raw) ${m.name}.forEach((e, i) => checkReserved(${m.type.kind === 'struct' ? '0' : 'e'}, \`\${path}.${m.name}[\${i}]\`));`);
+          if (m.reserved || m.padding) w.writeLine(`if (!options.raw) ${m.name}.forEach((e, i) => checkReserved(${m.type.kind === 'struct' ? '0' : 'e'}, ${where(m, 'i')}));`);
         }
         w.writeLine(`return { ${s.members.map((m) => m.name).join(', ')} };`);
       });

@@ -275,9 +275,9 @@ export const VfioInfoCapHeader = {
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioInfoCapHeader, _options: CodecOptions = {}, path = 'vfio_info_cap_header'): void {
     checkRoom(view, at, VfioInfoCapHeader.byteLength(value), path);
-    view.setUint16(at + 0, checkUint(value.id, 16, `${path}.id`), true);
-    view.setUint16(at + 2, checkUint(value.version, 16, `${path}.version`), true);
-    view.setUint32(at + 4, checkUint(value.next, 32, `${path}.next`), true);
+    view.setUint16(at + 0, checkUint(value.id, 16, path, 'id'), true);
+    view.setUint16(at + 2, checkUint(value.version, 16, path, 'version'), true);
+    view.setUint32(at + 4, checkUint(value.next, 32, path, 'next'), true);
   },
   /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioInfoCapHeader {
@@ -329,11 +329,11 @@ export const VfioDeviceInfo = {
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioDeviceInfo, _options: CodecOptions = {}, path = 'vfio_device_info'): void {
     checkRoom(view, at, VfioDeviceInfo.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, `${path}.argsz`), true);
-    view.setUint32(at + 4, checkUint(value.flags, 32, `${path}.flags`), true);
-    view.setUint32(at + 8, checkUint(value.num_regions, 32, `${path}.num_regions`), true);
-    view.setUint32(at + 12, checkUint(value.num_irqs, 32, `${path}.num_irqs`), true);
-    view.setUint32(at + 16, checkUint(value.cap_offset, 32, `${path}.cap_offset`), true);
+    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.num_regions, 32, path, 'num_regions'), true);
+    view.setUint32(at + 12, checkUint(value.num_irqs, 32, path, 'num_irqs'), true);
+    view.setUint32(at + 16, checkUint(value.cap_offset, 32, path, 'cap_offset'), true);
   },
   /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceInfo {
@@ -389,12 +389,12 @@ export const VfioRegionInfo = {
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioRegionInfo, _options: CodecOptions = {}, path = 'vfio_region_info'): void {
     checkRoom(view, at, VfioRegionInfo.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, `${path}.argsz`), true);
-    view.setUint32(at + 4, checkUint(value.flags, 32, `${path}.flags`), true);
-    view.setUint32(at + 8, checkUint(value.index, 32, `${path}.index`), true);
-    view.setUint32(at + 12, checkUint(value.cap_offset, 32, `${path}.cap_offset`), true);
-    view.setBigUint64(at + 16, checkBig(value.size, false, `${path}.size`), true);
-    view.setBigUint64(at + 24, checkBig(value.offset, false, `${path}.offset`), true);
+    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.index, 32, path, 'index'), true);
+    view.setUint32(at + 12, checkUint(value.cap_offset, 32, path, 'cap_offset'), true);
+    view.setBigUint64(at + 16, checkBig(value.size, false, path, 'size'), true);
+    view.setBigUint64(at + 24, checkBig(value.offset, false, path, 'offset'), true);
   },
   /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioRegionInfo {
@@ -443,8 +443,8 @@ export const VfioRegionSparseMmapArea = {
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioRegionSparseMmapArea, _options: CodecOptions = {}, path = 'vfio_region_sparse_mmap_area'): void {
     checkRoom(view, at, VfioRegionSparseMmapArea.byteLength(value), path);
-    view.setBigUint64(at + 0, checkBig(value.offset, false, `${path}.offset`), true);
-    view.setBigUint64(at + 8, checkBig(value.size, false, `${path}.size`), true);
+    view.setBigUint64(at + 0, checkBig(value.offset, false, path, 'offset'), true);
+    view.setBigUint64(at + 8, checkBig(value.size, false, path, 'size'), true);
   },
   /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioRegionSparseMmapArea {
@@ -493,15 +493,15 @@ export const VfioRegionInfoCapSparseMmap = {
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioRegionInfoCapSparseMmap, options: CodecOptions = {}, path = 'vfio_region_info_cap_sparse_mmap'): void {
     checkRoom(view, at, VfioRegionInfoCapSparseMmap.byteLength(value), path);
-    VfioInfoCapHeader.write(view, at + 0, value.header, options, `${path}.header`);
-    view.setUint32(at + 8, checkUint(value.nr_areas, 32, `${path}.nr_areas`), true);
-    if (!options.raw) checkReserved(value.reserved, `${path}.reserved`);
-    view.setUint32(at + 12, checkUint(value.reserved, 32, `${path}.reserved`), true);
+    VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
+    view.setUint32(at + 8, checkUint(value.nr_areas, 32, path, 'nr_areas'), true);
+    if (!options.raw) checkReserved(value.reserved, path, 'reserved');
+    view.setUint32(at + 12, checkUint(value.reserved, 32, path, 'reserved'), true);
     value.areas.forEach((e, i) => {
       VfioRegionSparseMmapArea.write(view, at + 16 + i * 16, e, options, `${path}.areas[${i}]`);
     });
     if (!options.raw && value.nr_areas !== value.areas.length)
-      throw new CodecError(`${path}.nr_areas`, `says ${value.nr_areas} elements, areas has ${value.areas.length}`);
+      throw new CodecError(path + '.nr_areas', `says ${value.nr_areas} elements, areas has ${value.areas.length}`);
   },
   /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioRegionInfoCapSparseMmap {
@@ -510,13 +510,13 @@ export const VfioRegionInfoCapSparseMmap = {
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_region_info_cap_sparse_mmap'): VfioRegionInfoCapSparseMmap {
     checkRoom(view, at, 16, path);
-    const header = VfioInfoCapHeader.read(view, at + 0, { raw: options.raw }, `${path}.header`);
+    const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
     const nr_areas = view.getUint32(at + 8, true);
     const reserved = view.getUint32(at + 12, true);
-    if (!options.raw) checkReserved(reserved, `${path}.reserved`);
+    if (!options.raw) checkReserved(reserved, path, 'reserved');
     const areasCount = options.count ?? nr_areas;
-    checkRoom(view, at + 16, areasCount * 16, `${path}.areas`);
-    const areas = Array.from({ length: areasCount }, (_, i) => VfioRegionSparseMmapArea.read(view, at + 16 + i * 16, { raw: options.raw }, `${path}.areas[${i}]`));
+    checkRoom(view, at + 16, areasCount * 16, path, 'areas');
+    const areas = Array.from({ length: areasCount }, (_, i) => VfioRegionSparseMmapArea.read(view, at + 16 + i * 16, options, `${path}.areas[${i}]`));
     return { header, nr_areas, reserved, areas };
   },
 } as const;
@@ -553,9 +553,9 @@ export const VfioRegionInfoCapType = {
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioRegionInfoCapType, options: CodecOptions = {}, path = 'vfio_region_info_cap_type'): void {
     checkRoom(view, at, VfioRegionInfoCapType.byteLength(value), path);
-    VfioInfoCapHeader.write(view, at + 0, value.header, options, `${path}.header`);
-    view.setUint32(at + 8, checkUint(value.type, 32, `${path}.type`), true);
-    view.setUint32(at + 12, checkUint(value.subtype, 32, `${path}.subtype`), true);
+    VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
+    view.setUint32(at + 8, checkUint(value.type, 32, path, 'type'), true);
+    view.setUint32(at + 12, checkUint(value.subtype, 32, path, 'subtype'), true);
   },
   /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioRegionInfoCapType {
@@ -564,7 +564,7 @@ export const VfioRegionInfoCapType = {
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_region_info_cap_type'): VfioRegionInfoCapType {
     checkRoom(view, at, 16, path);
-    const header = VfioInfoCapHeader.read(view, at + 0, { raw: options.raw }, `${path}.header`);
+    const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
     const type = view.getUint32(at + 8, true);
     const subtype = view.getUint32(at + 12, true);
     return { header, type, subtype };
@@ -603,8 +603,8 @@ export const VfioDeviceFeature = {
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioDeviceFeature, _options: CodecOptions = {}, path = 'vfio_device_feature'): void {
     checkRoom(view, at, VfioDeviceFeature.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, `${path}.argsz`), true);
-    view.setUint32(at + 4, checkUint(value.flags, 32, `${path}.flags`), true);
+    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     new Uint8Array(view.buffer, view.byteOffset + at + 8, value.data.length).set(value.data);
   },
   /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
@@ -617,7 +617,7 @@ export const VfioDeviceFeature = {
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
     const dataCount = options.count ?? Math.floor((view.byteLength - at - 8) / 1);
-    checkRoom(view, at + 8, dataCount * 1, `${path}.data`);
+    checkRoom(view, at + 8, dataCount * 1, path, 'data');
     const data = new Uint8Array(view.buffer.slice(view.byteOffset + at + 8, view.byteOffset + at + 8 + dataCount));
     return { argsz, flags, data };
   },
@@ -661,13 +661,13 @@ export const VfioDeviceFeatureSubregion = {
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioDeviceFeatureSubregion, options: CodecOptions = {}, path = 'vfio_device_feature_subregion'): void {
     checkRoom(view, at, VfioDeviceFeatureSubregion.byteLength(value), path);
-    if (!options.raw) checkReserved(value.flags, `${path}.flags`);
-    view.setUint32(at + 0, checkUint(value.flags, 32, `${path}.flags`), true);
-    view.setUint32(at + 4, checkUint(value.parent_index, 32, `${path}.parent_index`), true);
-    view.setBigUint64(at + 8, checkBig(value.offset, false, `${path}.offset`), true);
-    view.setBigUint64(at + 16, checkBig(value.size, false, `${path}.size`), true);
-    view.setUint32(at + 24, checkUint(value.attrs, 32, `${path}.attrs`), true);
-    view.setUint32(at + 28, checkUint(value.index, 32, `${path}.index`), true);
+    if (!options.raw) checkReserved(value.flags, path, 'flags');
+    view.setUint32(at + 0, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 4, checkUint(value.parent_index, 32, path, 'parent_index'), true);
+    view.setBigUint64(at + 8, checkBig(value.offset, false, path, 'offset'), true);
+    view.setBigUint64(at + 16, checkBig(value.size, false, path, 'size'), true);
+    view.setUint32(at + 24, checkUint(value.attrs, 32, path, 'attrs'), true);
+    view.setUint32(at + 28, checkUint(value.index, 32, path, 'index'), true);
   },
   /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureSubregion {
@@ -677,7 +677,7 @@ export const VfioDeviceFeatureSubregion = {
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_feature_subregion'): VfioDeviceFeatureSubregion {
     checkRoom(view, at, 32, path);
     const flags = view.getUint32(at + 0, true);
-    if (!options.raw) checkReserved(flags, `${path}.flags`);
+    if (!options.raw) checkReserved(flags, path, 'flags');
     const parent_index = view.getUint32(at + 4, true);
     const offset = view.getBigUint64(at + 8, true);
     const size = view.getBigUint64(at + 16, true);
@@ -721,11 +721,11 @@ export const VfioDeviceFeatureRegionAttrs = {
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioDeviceFeatureRegionAttrs, options: CodecOptions = {}, path = 'vfio_device_feature_region_attrs'): void {
     checkRoom(view, at, VfioDeviceFeatureRegionAttrs.byteLength(value), path);
-    if (!options.raw) checkReserved(value.flags, `${path}.flags`);
-    view.setUint32(at + 0, checkUint(value.flags, 32, `${path}.flags`), true);
-    view.setUint32(at + 4, checkUint(value.index, 32, `${path}.index`), true);
-    view.setUint32(at + 8, checkUint(value.attrs, 32, `${path}.attrs`), true);
-    view.setUint32(at + 12, checkUint(value.supported, 32, `${path}.supported`), true);
+    if (!options.raw) checkReserved(value.flags, path, 'flags');
+    view.setUint32(at + 0, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 4, checkUint(value.index, 32, path, 'index'), true);
+    view.setUint32(at + 8, checkUint(value.attrs, 32, path, 'attrs'), true);
+    view.setUint32(at + 12, checkUint(value.supported, 32, path, 'supported'), true);
   },
   /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureRegionAttrs {
@@ -735,7 +735,7 @@ export const VfioDeviceFeatureRegionAttrs = {
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_feature_region_attrs'): VfioDeviceFeatureRegionAttrs {
     checkRoom(view, at, 16, path);
     const flags = view.getUint32(at + 0, true);
-    if (!options.raw) checkReserved(flags, `${path}.flags`);
+    if (!options.raw) checkReserved(flags, path, 'flags');
     const index = view.getUint32(at + 4, true);
     const attrs = view.getUint32(at + 8, true);
     const supported = view.getUint32(at + 12, true);
@@ -777,11 +777,11 @@ export const VfioRegionInfoCapSubregion = {
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioRegionInfoCapSubregion, options: CodecOptions = {}, path = 'vfio_region_info_cap_subregion'): void {
     checkRoom(view, at, VfioRegionInfoCapSubregion.byteLength(value), path);
-    VfioInfoCapHeader.write(view, at + 0, value.header, options, `${path}.header`);
-    view.setUint32(at + 8, checkUint(value.parent_index, 32, `${path}.parent_index`), true);
-    if (!options.raw) checkReserved(value.reserved, `${path}.reserved`);
-    view.setUint32(at + 12, checkUint(value.reserved, 32, `${path}.reserved`), true);
-    view.setBigUint64(at + 16, checkBig(value.offset, false, `${path}.offset`), true);
+    VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
+    view.setUint32(at + 8, checkUint(value.parent_index, 32, path, 'parent_index'), true);
+    if (!options.raw) checkReserved(value.reserved, path, 'reserved');
+    view.setUint32(at + 12, checkUint(value.reserved, 32, path, 'reserved'), true);
+    view.setBigUint64(at + 16, checkBig(value.offset, false, path, 'offset'), true);
   },
   /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioRegionInfoCapSubregion {
@@ -790,10 +790,10 @@ export const VfioRegionInfoCapSubregion = {
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_region_info_cap_subregion'): VfioRegionInfoCapSubregion {
     checkRoom(view, at, 24, path);
-    const header = VfioInfoCapHeader.read(view, at + 0, { raw: options.raw }, `${path}.header`);
+    const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
     const parent_index = view.getUint32(at + 8, true);
     const reserved = view.getUint32(at + 12, true);
-    if (!options.raw) checkReserved(reserved, `${path}.reserved`);
+    if (!options.raw) checkReserved(reserved, path, 'reserved');
     const offset = view.getBigUint64(at + 16, true);
     return { header, parent_index, reserved, offset };
   },
@@ -831,10 +831,10 @@ export const VfioRegionInfoCapAttrs = {
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioRegionInfoCapAttrs, options: CodecOptions = {}, path = 'vfio_region_info_cap_attrs'): void {
     checkRoom(view, at, VfioRegionInfoCapAttrs.byteLength(value), path);
-    VfioInfoCapHeader.write(view, at + 0, value.header, options, `${path}.header`);
-    view.setUint32(at + 8, checkUint(value.attrs, 32, `${path}.attrs`), true);
-    if (!options.raw) checkReserved(value.reserved, `${path}.reserved`);
-    view.setUint32(at + 12, checkUint(value.reserved, 32, `${path}.reserved`), true);
+    VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
+    view.setUint32(at + 8, checkUint(value.attrs, 32, path, 'attrs'), true);
+    if (!options.raw) checkReserved(value.reserved, path, 'reserved');
+    view.setUint32(at + 12, checkUint(value.reserved, 32, path, 'reserved'), true);
   },
   /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioRegionInfoCapAttrs {
@@ -843,10 +843,10 @@ export const VfioRegionInfoCapAttrs = {
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_region_info_cap_attrs'): VfioRegionInfoCapAttrs {
     checkRoom(view, at, 16, path);
-    const header = VfioInfoCapHeader.read(view, at + 0, { raw: options.raw }, `${path}.header`);
+    const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
     const attrs = view.getUint32(at + 8, true);
     const reserved = view.getUint32(at + 12, true);
-    if (!options.raw) checkReserved(reserved, `${path}.reserved`);
+    if (!options.raw) checkReserved(reserved, path, 'reserved');
     return { header, attrs, reserved };
   },
 } as const;

@@ -1,0 +1,23 @@
+{
+  "targets": [
+    {
+      "target_name": "vfio_native",
+      "sources": [
+        "src/addon.c",
+        "src/vfio_host.c",
+        "src/sim.c",
+        "validators/vfio_subregion_validate.c"
+      ],
+      "include_dirs": ["include", "validators", "src"],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror"],
+      "conditions": [
+        ["OS=='mac'", {
+          "xcode_settings": {
+            "OTHER_CFLAGS": ["-std=gnu11", "-Wall", "-Wextra", "-Werror"]
+          }
+        }]
+      ]
+    }
+  ]
+}

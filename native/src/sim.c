@@ -1,0 +1,781 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * The simulated vfio-pci device (see sim.h). The ioctl handlers follow drivers/vfio/vfio_main.c and
+ * drivers/vfio/pci/vfio_pci_core.c (6.1): the same minsz/argsz rules, the same capability chain
+ * layout (vfio_info_cap_add: each capability 8-byte aligned, appended, next offsets from the start
+ * of the reply) and the same errnos. The proposed subregion ABI goes through the generated
+ * validators, exactly as the kernel module would call them.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "sim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+#include <linux/vfio_subregion.h>
+#include "vfio_subregion_validate.h"
+
+#define SIM_POS_MASK ((UINT64_C(1) << SIM_OFFSET_SHIFT) - 1)
+
+struct sim_region {
+	enum sim_region_kind kind;
+	int shm_fd;			/* the backing file (a sparse one); -1 for none and subregions */
+	char *shm_path;
+	struct sim_sparse_area *sparse;
+	uint32_t nr_sparse;
+	int has_type;
+	uint32_t type;
+	uint32_t subtype;
+	int msix_mappable;
+	uint32_t nr_maps;		/* live mappings made from this region */
+};
+
+struct sim_map {
+	struct sim_mapping pub;
+	size_t map_len;			/* length rounded up to pages: what was mmapped */
+};
+
+struct sim_device {
+	uint32_t num_regions;
+	uint32_t cap_regions;
+	uint32_t nr_fixed;
+	uint32_t nr_subregions;
+	uint32_t max_subregions;
+	uint32_t num_irqs;
+	struct sim_region *reg;				/* num_regions entries */
+	struct vfio_subregion_region_state *st;		/* num_regions entries: what the validators see */
+	struct sim_map *maps;
+	size_t nr_maps;
+	size_t cap_maps;
+};
+
+uint64_t sim_page_size(void)
+{
+	static uint64_t ps;
+
+	if (!ps) {
+		long v = sysconf(_SC_PAGESIZE);
+
+		ps = v > 0 ? (uint64_t)v : 4096;
+	}
+	return ps;
+}
+
+/* Rounds v up to the page size; 0 when that overflows. */
+static uint64_t page_round_up(uint64_t v)
+{
+	uint64_t ps = sim_page_size();
+
+	if (v > UINT64_MAX - (ps - 1))
+		return 0;
+	return (v + ps - 1) & ~(ps - 1);
+}
+
+static int region_has_caps(const struct sim_device *dev, uint32_t i)
+{
+	const struct sim_region *r = &dev->reg[i];
+
+	return dev->st[i].is_subregion || r->has_type || r->nr_sparse || r->msix_mappable ||
+	       dev->st[i].attrs != 0;
+}
+
+static void region_update_flags(struct sim_device *dev, uint32_t i)
+{
+	if (region_has_caps(dev, i))
+		dev->st[i].flags |= VFIO_REGION_INFO_FLAG_CAPS;
+	else
+		dev->st[i].flags &= ~(uint32_t)VFIO_REGION_INFO_FLAG_CAPS;
+}
+
+static int grow_regions(struct sim_device *dev, uint32_t want)
+{
+	struct sim_region *reg;
+	struct vfio_subregion_region_state *st;
+	uint32_t cap;
+
+	if (want <= dev->cap_regions)
+		return 0;
+	cap = dev->cap_regions ? dev->cap_regions : 8;
+	while (cap < want)
+		cap = cap > UINT32_MAX / 2 ? want : cap * 2;
+	reg = realloc(dev->reg, (size_t)cap * sizeof(*reg));
+	if (!reg)
+		return -ENOMEM;
+	dev->reg = reg;
+	st = realloc(dev->st, (size_t)cap * sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	dev->st = st;
+	dev->cap_regions = cap;
+	return 0;
+}
+
+static int make_backing(struct sim_region *r, const char *dir, uint64_t size)
+{
+	static const char name[] = "/vfio-sim-XXXXXX";
+	size_t n = strlen(dir);
+	char *path = malloc(n + sizeof(name));
+	int fd, err;
+
+	if (!path)
+		return -ENOMEM;
+	memcpy(path, dir, n);
+	memcpy(path + n, name, sizeof(name));
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		free(path);
+		return err;
+	}
+	if (ftruncate(fd, (off_t)page_round_up(size)) < 0) {
+		err = -errno;
+		close(fd);
+		unlink(path);
+		free(path);
+		return err;
+	}
+	r->shm_fd = fd;
+	r->shm_path = path;
+	return 0;
+}
+
+static int check_region_config(const struct sim_region_config *c)
+{
+	uint32_t i;
+
+	if (c->kind < SIM_KIND_NONE || c->kind > SIM_KIND_CONFIG)
+		return -EINVAL;
+	if (c->size > SIM_POS_MASK)
+		return -EINVAL;		/* would overlap the next region's offset */
+	if (c->mmap && c->kind != SIM_KIND_MEMORY)
+		return -EINVAL;
+	if (c->nr_sparse > 1024 || (c->nr_sparse && !c->sparse))
+		return -EINVAL;
+	for (i = 0; i < c->nr_sparse; i++) {
+		if (c->sparse[i].offset > c->size || c->sparse[i].size > c->size - c->sparse[i].offset)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int sim_create(const struct sim_config *cfg, struct sim_device **out)
+{
+	struct sim_device *dev;
+	const char *dir = cfg->shm_dir ? cfg->shm_dir : "/dev/shm";
+	uint32_t i;
+	int err;
+
+	*out = NULL;
+	if (cfg->nr_regions > 64 || (cfg->nr_regions && !cfg->regions))
+		return -EINVAL;
+	if (cfg->max_subregions > 4096 || cfg->num_irqs > 64)
+		return -EINVAL;
+	for (i = 0; i < cfg->nr_regions; i++) {
+		err = check_region_config(&cfg->regions[i]);
+		if (err)
+			return err;
+	}
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	dev->nr_fixed = cfg->nr_regions;
+	dev->max_subregions = cfg->max_subregions;
+	dev->num_irqs = cfg->num_irqs;
+	err = grow_regions(dev, cfg->nr_regions + 1);
+	if (err)
+		goto fail;
+	for (i = 0; i < cfg->nr_regions; i++) {
+		const struct sim_region_config *c = &cfg->regions[i];
+		struct sim_region *r = &dev->reg[i];
+		struct vfio_subregion_region_state *s = &dev->st[i];
+		int present = c->kind != SIM_KIND_NONE && c->size > 0;
+
+		memset(r, 0, sizeof(*r));
+		memset(s, 0, sizeof(*s));
+		r->shm_fd = -1;
+		dev->num_regions = i + 1;	/* from here on sim_destroy frees it */
+		r->kind = present ? c->kind : SIM_KIND_NONE;
+		if (!present)
+			continue;
+		s->size = c->size;
+		if (c->readable)
+			s->flags |= VFIO_REGION_INFO_FLAG_READ;
+		if (c->writable)
+			s->flags |= VFIO_REGION_INFO_FLAG_WRITE;
+		if (c->mmap)
+			s->flags |= VFIO_REGION_INFO_FLAG_MMAP;
+		s->supported_attrs = c->supported_attrs;
+		r->has_type = c->has_type;
+		r->type = c->type;
+		r->subtype = c->subtype;
+		r->msix_mappable = c->msix_mappable;
+		if (c->nr_sparse) {
+			r->sparse = malloc((size_t)c->nr_sparse * sizeof(*r->sparse));
+			if (!r->sparse) {
+				err = -ENOMEM;
+				goto fail;
+			}
+			memcpy(r->sparse, c->sparse, (size_t)c->nr_sparse * sizeof(*r->sparse));
+			r->nr_sparse = c->nr_sparse;
+		}
+		/* io and config regions get a file too: only read/write reach it */
+		err = make_backing(r, dir, c->size);
+		if (err)
+			goto fail;
+		region_update_flags(dev, i);
+	}
+	*out = dev;
+	return 0;
+fail:
+	sim_destroy(dev);
+	return err;
+}
+
+void sim_destroy(struct sim_device *dev)
+{
+	uint32_t i;
+	size_t m;
+
+	if (!dev)
+		return;
+	for (m = 0; m < dev->nr_maps; m++)
+		munmap(dev->maps[m].pub.addr, dev->maps[m].map_len);
+	for (i = 0; i < dev->num_regions; i++) {
+		struct sim_region *r = &dev->reg[i];
+
+		if (r->shm_fd >= 0)
+			close(r->shm_fd);
+		if (r->shm_path) {
+			unlink(r->shm_path);
+			free(r->shm_path);
+		}
+		free(r->sparse);
+	}
+	free(dev->maps);
+	free(dev->reg);
+	free(dev->st);
+	free(dev);
+}
+
+/* ---- user memory: arg[0..len) is all the caller gave; beyond it is EFAULT ---- */
+
+static int copy_from(void *dst, const void *arg, size_t len, size_t off, size_t n)
+{
+	if (off > len || n > len - off)
+		return -EFAULT;
+	memcpy(dst, (const uint8_t *)arg + off, n);
+	return 0;
+}
+
+static int copy_to(void *arg, size_t len, size_t off, const void *src, size_t n)
+{
+	if (off > len || n > len - off)
+		return -EFAULT;
+	memcpy((uint8_t *)arg + off, src, n);
+	return 0;
+}
+
+/* ---- VFIO_DEVICE_GET_INFO ---- */
+
+static int ioctl_get_info(struct sim_device *dev, void *arg, size_t len)
+{
+	struct vfio_device_info info;
+	size_t minsz = offsetof(struct vfio_device_info, num_irqs) + sizeof(info.num_irqs);
+	/* "For backward compatibility, cannot require this" (vfio_pci_ioctl_get_info) */
+	size_t capsz = offsetof(struct vfio_device_info, cap_offset) + sizeof(info.cap_offset);
+
+	memset(&info, 0, sizeof(info));
+	if (copy_from(&info, arg, len, 0, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	if (info.argsz >= capsz) {
+		minsz = capsz;
+		info.cap_offset = 0;
+	}
+	info.flags = VFIO_DEVICE_FLAGS_PCI;
+	info.num_regions = dev->num_regions;
+	info.num_irqs = dev->num_irqs;
+	return copy_to(arg, len, 0, &info, minsz);
+}
+
+/* ---- VFIO_DEVICE_GET_REGION_INFO ---- */
+
+struct capbuf {
+	uint8_t *buf;
+	size_t size;
+	size_t last;		/* offset of the last capability added; meaningful when size > 0 */
+};
+
+/* vfio_info_cap_add: append an 8-byte aligned, zeroed capability and link it in. */
+static void *cap_add(struct capbuf *c, size_t size, uint16_t id, uint16_t version)
+{
+	struct vfio_info_cap_header *h;
+
+	size = (size + 7) & ~(size_t)7;
+	if (c->size) {
+		h = (struct vfio_info_cap_header *)(c->buf + c->last);
+		h->next = (uint32_t)c->size;	/* shifted by sizeof(info) later */
+	}
+	h = (struct vfio_info_cap_header *)(c->buf + c->size);
+	memset(h, 0, size);
+	h->id = id;
+	h->version = version;
+	h->next = 0;
+	c->last = c->size;
+	c->size += size;
+	return h;
+}
+
+/* Upper bound of the chain of region i, for the buffer. */
+static size_t cap_max(const struct sim_device *dev, uint32_t i)
+{
+	return sizeof(struct vfio_region_info_cap_type) +
+	       sizeof(struct vfio_region_info_cap_sparse_mmap) +
+	       (size_t)dev->reg[i].nr_sparse * sizeof(struct vfio_region_sparse_mmap_area) +
+	       sizeof(struct vfio_info_cap_header) + sizeof(struct vfio_region_info_cap_subregion) +
+	       sizeof(struct vfio_region_info_cap_attrs) + 64;
+}
+
+static void build_caps(const struct sim_device *dev, uint32_t i, struct capbuf *c)
+{
+	const struct sim_region *r = &dev->reg[i];
+	const struct vfio_subregion_region_state *s = &dev->st[i];
+
+	if (s->is_subregion) {
+		struct vfio_region_info_cap_subregion *sub =
+			cap_add(c, sizeof(*sub), VFIO_REGION_INFO_CAP_SUBREGION, 1);
+
+		sub->parent_index = s->parent_index;
+		sub->offset = s->parent_offset;
+	} else {
+		if (r->has_type) {
+			struct vfio_region_info_cap_type *t =
+				cap_add(c, sizeof(*t), VFIO_REGION_INFO_CAP_TYPE, 1);
+
+			t->type = r->type;
+			t->subtype = r->subtype;
+		}
+		if (r->nr_sparse) {
+			struct vfio_region_info_cap_sparse_mmap *sp = cap_add(c,
+				sizeof(*sp) + (size_t)r->nr_sparse * sizeof(sp->areas[0]),
+				VFIO_REGION_INFO_CAP_SPARSE_MMAP, 1);
+			uint32_t k;
+
+			sp->nr_areas = r->nr_sparse;
+			for (k = 0; k < r->nr_sparse; k++) {
+				sp->areas[k].offset = r->sparse[k].offset;
+				sp->areas[k].size = r->sparse[k].size;
+			}
+		}
+		if (r->msix_mappable)
+			cap_add(c, sizeof(struct vfio_info_cap_header), VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, 1);
+	}
+	if (s->attrs) {
+		struct vfio_region_info_cap_attrs *a =
+			cap_add(c, sizeof(*a), VFIO_REGION_INFO_CAP_ATTRS, 1);
+
+		a->attrs = s->attrs;
+	}
+}
+
+/* vfio_info_cap_shift */
+static void cap_shift(struct capbuf *c, uint32_t offset)
+{
+	struct vfio_info_cap_header *h;
+	size_t at = 0;
+
+	if (!c->size)
+		return;
+	for (;;) {
+		h = (struct vfio_info_cap_header *)(c->buf + at);
+		if (!h->next)
+			break;
+		at = h->next;
+		h->next += offset;
+	}
+}
+
+static int ioctl_get_region_info(struct sim_device *dev, void *arg, size_t len)
+{
+	struct vfio_region_info info;
+	size_t minsz = offsetof(struct vfio_region_info, offset) + sizeof(info.offset);
+	struct capbuf caps = { 0 };
+	uint32_t i;
+	int err = 0;
+
+	if (copy_from(&info, arg, len, 0, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	if (info.index >= dev->num_regions)
+		return -EINVAL;
+	i = info.index;
+	info.offset = SIM_INDEX_TO_OFFSET(i);
+	info.size = dev->st[i].size;
+	info.flags = dev->st[i].flags & ~(uint32_t)VFIO_REGION_INFO_FLAG_CAPS;
+
+	caps.buf = malloc(cap_max(dev, i));
+	if (!caps.buf)
+		return -ENOMEM;
+	build_caps(dev, i, &caps);
+	if (caps.size) {
+		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
+		if (info.argsz < sizeof(info) + caps.size) {
+			info.argsz = (uint32_t)(sizeof(info) + caps.size);
+			info.cap_offset = 0;
+		} else {
+			cap_shift(&caps, sizeof(info));
+			if (copy_to(arg, len, sizeof(info), caps.buf, caps.size))
+				err = -EFAULT;
+			info.cap_offset = sizeof(info);
+		}
+	}
+	free(caps.buf);
+	if (err)
+		return err;
+	return copy_to(arg, len, 0, &info, minsz);
+}
+
+/* ---- VFIO_DEVICE_GET_IRQ_INFO ---- */
+
+static int ioctl_get_irq_info(struct sim_device *dev, void *arg, size_t len)
+{
+	struct vfio_irq_info info;
+	size_t minsz = offsetof(struct vfio_irq_info, count) + sizeof(info.count);
+
+	if (copy_from(&info, arg, len, 0, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz || info.index >= dev->num_irqs)
+		return -EINVAL;
+	info.flags = VFIO_IRQ_INFO_EVENTFD;
+	if (info.index == VFIO_PCI_INTX_IRQ_INDEX)
+		info.flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
+	else
+		info.flags |= VFIO_IRQ_INFO_NORESIZE;
+	info.count = 1;
+	return copy_to(arg, len, 0, &info, minsz);
+}
+
+/* ---- VFIO_DEVICE_FEATURE ---- */
+
+/* vfio_check_feature: 1 to go on, 0 for a successful PROBE, or a negative errno. */
+static int check_feature(uint32_t flags, size_t argsz, uint32_t supported_ops, size_t minsz)
+{
+	if ((flags & (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET)) & ~supported_ops)
+		return -EINVAL;
+	if (flags & VFIO_DEVICE_FEATURE_PROBE)
+		return 0;
+	/* Without PROBE one of GET or SET must be requested */
+	if (!(flags & (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET)))
+		return -EINVAL;
+	if (argsz < minsz)
+		return -EINVAL;
+	return 1;
+}
+
+static void fill_state(struct sim_device *dev, struct vfio_subregion_device_state *ds)
+{
+	ds->page_size = sim_page_size();
+	ds->num_regions = dev->num_regions;
+	ds->nr_subregions = dev->nr_subregions;
+	ds->max_subregions = dev->max_subregions;
+	ds->regions = dev->st;
+}
+
+static int feature_subregion(struct sim_device *dev, uint32_t flags, void *arg, size_t len,
+			     size_t payload_sz)
+{
+	struct vfio_device_feature_subregion req;
+	struct vfio_subregion_region_state nst;
+	struct vfio_subregion_device_state ds;
+	const size_t data = offsetof(struct vfio_device_feature, data);
+	uint32_t n;
+	int ret;
+
+	ret = check_feature(flags, payload_sz, VFIO_DEVICE_FEATURE_SET, sizeof(req));
+	if (ret != 1)
+		return ret;
+	if (copy_from(&req, arg, len, data, sizeof(req)))
+		return -EFAULT;
+	fill_state(dev, &ds);
+	ret = vfio_check_subregion_create(&ds, &req, NULL);
+	if (ret)
+		return ret;
+	n = dev->num_regions;
+	if (grow_regions(dev, n + 1))
+		return -ENOMEM;
+	fill_state(dev, &ds);	/* the table may have moved */
+	memset(&nst, 0, sizeof(nst));
+	vfio_apply_subregion_create(&ds, &req, &nst);
+	/* the kernel writes the index back before it publishes the region */
+	if (copy_to(arg, len, data, &req, sizeof(req)))
+		return -EFAULT;
+	memset(&dev->reg[n], 0, sizeof(dev->reg[n]));
+	dev->reg[n].kind = SIM_KIND_MEMORY;
+	dev->reg[n].shm_fd = -1;
+	dev->st[n] = nst;
+	dev->num_regions = n + 1;
+	dev->nr_subregions++;
+	return 0;
+}
+
+static int feature_region_attrs(struct sim_device *dev, uint32_t flags, void *arg, size_t len,
+				size_t payload_sz)
+{
+	struct vfio_device_feature_region_attrs req;
+	struct vfio_subregion_device_state ds;
+	const size_t data = offsetof(struct vfio_device_feature, data);
+	int ret;
+
+	ret = check_feature(flags, payload_sz, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET,
+			    sizeof(req));
+	if (ret != 1)
+		return ret;
+	if (copy_from(&req, arg, len, data, sizeof(req)))
+		return -EFAULT;
+	fill_state(dev, &ds);
+	if (flags & VFIO_DEVICE_FEATURE_GET) {
+		ret = vfio_check_region_attrs_get(&ds, &req, NULL);
+		if (ret)
+			return ret;
+		vfio_apply_region_attrs_get(&ds, &req);
+		return copy_to(arg, len, data, &req, sizeof(req));
+	}
+	ret = vfio_check_region_attrs_set(&ds, &req, NULL);
+	if (ret)
+		return ret;
+	vfio_apply_region_attrs_set(&ds, &req);
+	region_update_flags(dev, req.index);
+	return 0;
+}
+
+static int ioctl_feature(struct sim_device *dev, void *arg, size_t len)
+{
+	struct vfio_device_feature feature;
+	size_t minsz = offsetof(struct vfio_device_feature, flags) + sizeof(feature.flags);
+
+	if (copy_from(&feature, arg, len, 0, minsz))
+		return -EFAULT;
+	if (feature.argsz < minsz)
+		return -EINVAL;
+	/* Check unknown flags */
+	if (feature.flags & ~(uint32_t)(VFIO_DEVICE_FEATURE_MASK | VFIO_DEVICE_FEATURE_SET |
+					VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_PROBE))
+		return -EINVAL;
+	/* GET & SET are mutually exclusive except with PROBE */
+	if (!(feature.flags & VFIO_DEVICE_FEATURE_PROBE) &&
+	    (feature.flags & VFIO_DEVICE_FEATURE_SET) && (feature.flags & VFIO_DEVICE_FEATURE_GET))
+		return -EINVAL;
+	switch (feature.flags & VFIO_DEVICE_FEATURE_MASK) {
+	case VFIO_DEVICE_FEATURE_SUBREGION:
+		return feature_subregion(dev, feature.flags, arg, len, feature.argsz - minsz);
+	case VFIO_DEVICE_FEATURE_REGION_ATTRS:
+		return feature_region_attrs(dev, feature.flags, arg, len, feature.argsz - minsz);
+	default:
+		return -ENOTTY;
+	}
+}
+
+int sim_ioctl(struct sim_device *dev, unsigned long request, void *arg, size_t len)
+{
+	if (!arg)
+		len = 0;
+	switch (request) {
+	case VFIO_DEVICE_GET_INFO:
+		return ioctl_get_info(dev, arg, len);
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return ioctl_get_region_info(dev, arg, len);
+	case VFIO_DEVICE_GET_IRQ_INFO:
+		return ioctl_get_irq_info(dev, arg, len);
+	case VFIO_DEVICE_FEATURE:
+		return ioctl_feature(dev, arg, len);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* ---- read/write ---- */
+
+/* The file and offset in it that hold region i's byte 0 (memory regions only). */
+static void backing_of(const struct sim_device *dev, uint32_t i, int *fd, uint64_t *base)
+{
+	const struct vfio_subregion_region_state *s = &dev->st[i];
+
+	if (s->is_subregion) {
+		*fd = dev->reg[s->parent_index].shm_fd;
+		*base = s->parent_offset;
+	} else {
+		*fd = dev->reg[i].shm_fd;
+		*base = 0;
+	}
+}
+
+ssize_t sim_rw(struct sim_device *dev, void *buf, size_t len, uint64_t offset, int write)
+{
+	uint64_t index = offset >> SIM_OFFSET_SHIFT, pos = offset & SIM_POS_MASK;
+	const struct vfio_subregion_region_state *s;
+	size_t count, done = 0;
+	uint64_t base;
+	int fd;
+
+	if (index >= dev->num_regions)
+		return -EINVAL;
+	s = &dev->st[index];
+	if (!(s->flags & (write ? VFIO_REGION_INFO_FLAG_WRITE : VFIO_REGION_INFO_FLAG_READ)))
+		return -EINVAL;
+	if (pos >= s->size)
+		return -EINVAL;
+	count = len < s->size - pos ? len : (size_t)(s->size - pos);
+	if (count == 0)
+		return 0;
+	backing_of(dev, (uint32_t)index, &fd, &base);
+	while (done < count) {
+		ssize_t n = write ? pwrite(fd, (const uint8_t *)buf + done, count - done,
+					   (off_t)(base + pos + done))
+				  : pread(fd, (uint8_t *)buf + done, count - done,
+					  (off_t)(base + pos + done));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return done ? (ssize_t)done : -errno;
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+/* ---- mmap ---- */
+
+static int in_sparse(const struct sim_region *r, uint64_t pos, uint64_t len)
+{
+	uint32_t k;
+
+	for (k = 0; k < r->nr_sparse; k++) {
+		const struct sim_sparse_area *a = &r->sparse[k];
+
+		if (pos >= a->offset && len <= a->size && pos - a->offset <= a->size - len)
+			return 1;
+	}
+	return 0;
+}
+
+int sim_mmap(struct sim_device *dev, uint64_t offset, size_t length, int prot, void **addr)
+{
+	uint64_t index = offset >> SIM_OFFSET_SHIFT, pos = offset & SIM_POS_MASK;
+	uint64_t ps = sim_page_size(), span, rlen, base;
+	const struct vfio_subregion_region_state *s;
+	const struct sim_region *sparse_owner;
+	struct sim_map *m;
+	void *p;
+	int fd;
+
+	*addr = NULL;
+	if (length == 0 || (offset & (ps - 1)))
+		return -EINVAL;
+	if (prot & ~(PROT_READ | PROT_WRITE))
+		return -EINVAL;
+	if (index >= dev->num_regions)
+		return -EINVAL;
+	s = &dev->st[index];
+	if (!(s->flags & VFIO_REGION_INFO_FLAG_MMAP))
+		return -EINVAL;
+	if ((prot & PROT_READ) && !(s->flags & VFIO_REGION_INFO_FLAG_READ))
+		return -EINVAL;
+	if ((prot & PROT_WRITE) && !(s->flags & VFIO_REGION_INFO_FLAG_WRITE))
+		return -EINVAL;
+	rlen = page_round_up(length);
+	span = page_round_up(s->size);
+	if (rlen == 0 || pos >= span || rlen > span - pos)
+		return -EINVAL;
+	backing_of(dev, (uint32_t)index, &fd, &base);
+	/* a window never maps what its parent's sparse areas leave out */
+	sparse_owner = s->is_subregion ? &dev->reg[s->parent_index] : &dev->reg[index];
+	if (sparse_owner->nr_sparse && !in_sparse(sparse_owner, base + pos, rlen))
+		return -EINVAL;
+	if (dev->nr_maps == dev->cap_maps) {
+		size_t cap = dev->cap_maps ? dev->cap_maps * 2 : 8;
+
+		m = realloc(dev->maps, cap * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		dev->maps = m;
+		dev->cap_maps = cap;
+	}
+	p = mmap(NULL, (size_t)rlen, prot, MAP_SHARED, fd, (off_t)(base + pos));
+	if (p == MAP_FAILED)
+		return -errno;
+	m = &dev->maps[dev->nr_maps++];
+	m->pub.index = (uint32_t)index;
+	m->pub.offset = pos;
+	m->pub.length = length;
+	m->pub.prot = prot;
+	m->pub.addr = p;
+	m->pub.attrs = s->attrs;
+	m->map_len = (size_t)rlen;
+	dev->reg[index].nr_maps++;
+	dev->st[index].mapped = 1;
+	*addr = p;
+	return 0;
+}
+
+int sim_munmap(struct sim_device *dev, void *addr)
+{
+	size_t k;
+
+	for (k = 0; k < dev->nr_maps; k++) {
+		struct sim_map *m = &dev->maps[k];
+
+		if (m->pub.addr != addr)
+			continue;
+		munmap(m->pub.addr, m->map_len);
+		if (--dev->reg[m->pub.index].nr_maps == 0)
+			dev->st[m->pub.index].mapped = 0;
+		memmove(m, m + 1, (dev->nr_maps - k - 1) * sizeof(*m));
+		dev->nr_maps--;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+size_t sim_nr_mappings(const struct sim_device *dev)
+{
+	return dev->nr_maps;
+}
+
+const struct sim_mapping *sim_mapping_at(const struct sim_device *dev, size_t i)
+{
+	return i < dev->nr_maps ? &dev->maps[i].pub : NULL;
+}
+
+uint32_t sim_num_regions(const struct sim_device *dev)
+{
+	return dev->num_regions;
+}
+
+int sim_backing(const struct sim_device *dev, uint32_t index, const char **path,
+		uint64_t *offset, uint64_t *size)
+{
+	uint64_t base;
+	int fd;
+
+	if (index >= dev->num_regions || dev->reg[index].kind != SIM_KIND_MEMORY)
+		return -EINVAL;
+	backing_of(dev, index, &fd, &base);
+	(void)fd;
+	*path = dev->st[index].is_subregion ? dev->reg[dev->st[index].parent_index].shm_path
+					    : dev->reg[index].shm_path;
+	*offset = base;
+	*size = dev->st[index].size;
+	return 0;
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * A simulated vfio-pci device: plain C, no Node dependency, so it can also be built standalone (the
+ * sanitizer driver in test/native/sim_driver.c does). It answers the VFIO device ioctls the way
+ * drivers/vfio/pci/vfio_pci_core.c does, byte for byte, plus the proposed subregion ABI through the
+ * generated validators; BAR memory lives in shared-memory files so that mmap behaves like a BAR
+ * mapping (MAP_SHARED, visible through read/write at the same time).
+ *
+ * Every function returns 0 (or a byte count) or a negative errno. Not thread-safe: the caller holds
+ * one lock per device (the addon runs on the JS thread).
+ */
+#ifndef VFIO_SIM_H
+#define VFIO_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum sim_region_kind {
+	SIM_KIND_NONE = 0,	/* unimplemented: size 0, no flags */
+	SIM_KIND_MEMORY,	/* a memory BAR: shared-memory backing, mmap possible */
+	SIM_KIND_IO,		/* an I/O port BAR: read/write only (backed by a file too) */
+	SIM_KIND_CONFIG,	/* PCI config space: read/write only (backed by a file too) */
+};
+
+struct sim_sparse_area {
+	uint64_t offset;
+	uint64_t size;
+};
+
+struct sim_region_config {
+	uint64_t size;
+	enum sim_region_kind kind;
+	int readable;
+	int writable;
+	int mmap;			/* only for SIM_KIND_MEMORY */
+	uint32_t supported_attrs;	/* VFIO_REGION_ATTR_*; any bits (a device may claim
+					 * unknown ones: the validators still refuse them) */
+	uint32_t nr_sparse;		/* > 0: report VFIO_REGION_INFO_CAP_SPARSE_MMAP */
+	const struct sim_sparse_area *sparse;
+	int has_type;			/* report VFIO_REGION_INFO_CAP_TYPE */
+	uint32_t type;
+	uint32_t subtype;
+	int msix_mappable;		/* report VFIO_REGION_INFO_CAP_MSIX_MAPPABLE */
+};
+
+struct sim_config {
+	uint32_t nr_regions;		/* fixed regions, in index order */
+	const struct sim_region_config *regions;
+	uint32_t num_irqs;
+	uint32_t max_subregions;
+	const char *shm_dir;		/* NULL: /dev/shm */
+};
+
+/* Fixed regions live at index << SIM_OFFSET_SHIFT in the device fd, like VFIO_PCI_OFFSET_SHIFT. */
+#define SIM_OFFSET_SHIFT 40
+#define SIM_INDEX_TO_OFFSET(i) ((uint64_t)(i) << SIM_OFFSET_SHIFT)
+
+/* One live mapping and the attributes its (simulated) page tables got. */
+struct sim_mapping {
+	uint32_t index;		/* the region it was made from */
+	uint64_t offset;	/* offset within that region */
+	size_t length;		/* as asked */
+	int prot;
+	void *addr;
+	uint32_t attrs;		/* VFIO_REGION_ATTR_* */
+};
+
+struct sim_device;
+
+/* Validates cfg and creates the device (its backing files included). */
+int sim_create(const struct sim_config *cfg, struct sim_device **out);
+/* Unmaps every remaining mapping, unlinks the backing files, frees the device. */
+void sim_destroy(struct sim_device *dev);
+
+/* ioctl(2) on the device fd: arg is the caller's memory, len bytes of it (beyond is EFAULT). */
+int sim_ioctl(struct sim_device *dev, unsigned long request, void *arg, size_t len);
+/* pread(2)/pwrite(2) at a device fd offset. */
+ssize_t sim_rw(struct sim_device *dev, void *buf, size_t len, uint64_t offset, int write);
+/* mmap(2) MAP_SHARED of the device fd; *addr receives the mapping. */
+int sim_mmap(struct sim_device *dev, uint64_t offset, size_t length, int prot, void **addr);
+/* munmap(2) of a mapping sim_mmap returned (the whole mapping). */
+int sim_munmap(struct sim_device *dev, void *addr);
+
+size_t sim_nr_mappings(const struct sim_device *dev);
+/* The i-th live mapping (0 <= i < sim_nr_mappings), oldest first. */
+const struct sim_mapping *sim_mapping_at(const struct sim_device *dev, size_t i);
+
+uint32_t sim_num_regions(const struct sim_device *dev);
+/*
+ * The file that backs memory region index: its path, the region's offset in it and its size.
+ * -EINVAL for a region that does not exist or is not memory.
+ */
+int sim_backing(const struct sim_device *dev, uint32_t index, const char **path,
+		uint64_t *offset, uint64_t *size);
+
+uint64_t sim_page_size(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VFIO_SIM_H */

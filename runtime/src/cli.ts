@@ -1,0 +1,43 @@
+import { parseArgs } from 'node:util';
+import { USAGE, type Io } from '../../codegen/cli.js';
+import { openDevice } from './device.js';
+import { runDemo } from './demo.js';
+import { formatInfo, gatherInfo, toJson } from './info.js';
+
+/** The commands that need a device: `info` and `demo`. bin/vfio-subregion.js routes them here. */
+export const RUNTIME_COMMANDS = ['info', 'demo'];
+
+function usage(io: Io, message: string): number {
+  io.err(`vfio-subregion: ${message}\n${USAGE}`);
+  return 2;
+}
+
+export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
+  const [command, ...rest] = argv;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, strict: true, allowPositionals: false, options: command === 'info' ? { device: { type: 'string' }, json: { type: 'boolean' } } : {} });
+  } catch (e) {
+    return usage(io, (e as Error).message);
+  }
+  if (command === 'demo') {
+    runDemo(io.out);
+    return 0;
+  }
+  const target = (parsed.values as { device?: string }).device ?? 'sim';
+  let dev;
+  try {
+    dev = openDevice(target);
+  } catch (e) {
+    const err = e as { code?: string; message: string };
+    io.err(`vfio-subregion: cannot open ${target}: ${err.message}${err.code !== undefined && !err.message.includes(err.code) ? ` (${err.code})` : ''}\n`);
+    return 1;
+  }
+  try {
+    const report = gatherInfo(dev);
+    io.out((parsed.values as { json?: boolean }).json === true ? toJson(report) : formatInfo(report));
+  } finally {
+    dev.close();
+  }
+  return 0;
+}

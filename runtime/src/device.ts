@@ -1,0 +1,359 @@
+import { readlinkSync } from 'node:fs';
+import { basename } from 'node:path';
+import * as abi from './generated/vfio-subregion.js';
+import { native, type SimConfig, type SimMapping } from './native.js';
+import { checkedIndex, checkedU32, checkedU64, checkedLength } from './args.js';
+import { DEFAULT_SIM } from './sim-presets.js';
+
+const { VfioDeviceFeatureFlags: FF, VfioDeviceFeatureId: FEAT, VfioRegionInfoFlags: RF } = abi;
+const ARCH: abi.Arch = process.arch === 'arm64' ? 'aarch64' : process.arch === 'ppc64' ? 'ppc64le' : process.arch === 'riscv64' ? 'riscv64' : process.arch === 's390x' ? 's390x' : 'x86_64';
+const IOCTL = {
+  GET_INFO: abi.ioctlNumber('VFIO_DEVICE_GET_INFO', ARCH),
+  GET_REGION_INFO: abi.ioctlNumber('VFIO_DEVICE_GET_REGION_INFO', ARCH),
+  FEATURE: abi.ioctlNumber('VFIO_DEVICE_FEATURE', ARCH),
+};
+
+/** Where to find a device: the simulator (the default), a VFIO group, or an iommufd cdev. */
+export type DeviceTarget =
+  | { simulator: SimConfig }
+  | { group: string; device: string }
+  | { cdev: string }
+  | string;
+
+/** What `VFIO_DEVICE_GET_INFO` says. */
+export interface DeviceInfo {
+  flags: number;
+  numRegions: number;
+  numIrqs: number;
+}
+
+/** One region, decoded from `VFIO_DEVICE_GET_REGION_INFO` with its capability chain. */
+export interface RegionInfo {
+  index: number;
+  size: bigint;
+  /** VFIO_REGION_INFO_FLAG_* */
+  flags: number;
+  /** The region's offset in the device fd: the cookie read, write and mmap take. */
+  offset: bigint;
+  caps: abi.RegionInfoCapEntry[];
+  /** Set when the region is a subregion (VFIO_REGION_INFO_CAP_SUBREGION). */
+  subregion: { parent: number; offset: bigint } | null;
+  /** VFIO_REGION_ATTR_* its mappings get (VFIO_REGION_INFO_CAP_ATTRS; 0 when absent). */
+  attrs: number;
+  /** Sparse mmap areas (VFIO_REGION_INFO_CAP_SPARSE_MMAP), or null when the whole region may be mapped. */
+  sparse: { offset: bigint; size: bigint }[] | null;
+  /** VFIO_REGION_INFO_CAP_TYPE, when present. */
+  type: { type: number; subtype: number } | null;
+}
+
+/** What the kernel (or simulator) supports of the subregion ABI, from VFIO_DEVICE_FEATURE PROBE. */
+export interface Support {
+  subregion: boolean;
+  regionAttrsGet: boolean;
+  regionAttrsSet: boolean;
+}
+
+export interface SubregionRequest {
+  parent: number;
+  offset: bigint | number;
+  size: bigint | number;
+  /** VFIO_REGION_ATTR_* (default 0). */
+  attrs?: number;
+}
+
+export interface MapOptions {
+  /** Offset within the region (page-aligned; default 0). */
+  offset?: bigint | number;
+  /** Bytes to map (default: the rest of the region). */
+  length?: number;
+  /** PROT_READ | PROT_WRITE by default, as the region's flags allow. */
+  prot?: number;
+}
+
+/** An error of this API that is not a system call's: a closed device or mapping. */
+export class DeviceStateError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'DeviceStateError';
+    this.code = code;
+  }
+}
+
+/** A live mapping of (part of) a region, with typed little-endian accessors. */
+export class Mapping {
+  readonly region: number;
+  readonly offset: bigint;
+  readonly length: number;
+  readonly prot: number;
+  /** VFIO_REGION_ATTR_* the region's mappings get, as REGION_INFO reports them. */
+  readonly attrs: number;
+  readonly address: bigint;
+  #id: number;
+  #view: DataView | null;
+  #bytes: Uint8Array | null;
+  readonly #onUnmap: (m: Mapping) => void;
+
+  /** @internal */
+  constructor(region: number, offset: bigint, prot: number, attrs: number, m: { id: number; buffer: ArrayBuffer; address: bigint }, onUnmap: (m: Mapping) => void) {
+    this.region = region;
+    this.offset = offset;
+    this.length = m.buffer.byteLength;
+    this.prot = prot;
+    this.attrs = attrs;
+    this.address = m.address;
+    this.#id = m.id;
+    this.#view = new DataView(m.buffer);
+    this.#bytes = new Uint8Array(m.buffer);
+    this.#onUnmap = onUnmap;
+  }
+
+  get mapped(): boolean {
+    return this.#view !== null;
+  }
+
+  /** The mapped bytes. Throws once unmapped. */
+  get bytes(): Uint8Array {
+    return this.#bytes ?? this.#gone();
+  }
+
+  #gone(): never {
+    throw new DeviceStateError('ERR_UNMAPPED', `mapping of region ${this.region} at +0x${this.offset.toString(16)} is unmapped`);
+  }
+
+  #at(off: number, width: number): DataView {
+    const view = this.#view ?? this.#gone();
+    if (!Number.isInteger(off) || off < 0 || off + width > this.length || off % width !== 0)
+      throw new RangeError(`offset ${off}: a ${width * 8}-bit access must be aligned and inside the ${this.length}-byte mapping`);
+    return view;
+  }
+
+  read8(off: number): number { return this.#at(off, 1).getUint8(off); }
+  read16(off: number): number { return this.#at(off, 2).getUint16(off, true); }
+  read32(off: number): number { return this.#at(off, 4).getUint32(off, true); }
+  read64(off: number): bigint { return this.#at(off, 8).getBigUint64(off, true); }
+  write8(off: number, v: number): void { this.#at(off, 1).setUint8(off, checkedU32(v, 'value', 0xff)); }
+  write16(off: number, v: number): void { this.#at(off, 2).setUint16(off, checkedU32(v, 'value', 0xffff), true); }
+  write32(off: number, v: number): void { this.#at(off, 4).setUint32(off, checkedU32(v, 'value'), true); }
+  write64(off: number, v: bigint): void { this.#at(off, 8).setBigUint64(off, checkedU64(v, 'value'), true); }
+
+  /** Unmaps. Idempotent: a second call does nothing. */
+  unmap(): void {
+    if (this.#view === null) return;
+    this.#view = null;
+    this.#bytes = null;
+    native().munmap(this.#id);
+    this.#onUnmap(this);
+  }
+}
+
+/** An open VFIO device (real or simulated): the same interface for both. */
+export class Device {
+  /** 'simulator', or the path the device was opened from. */
+  readonly source: string;
+  #fd: number;
+  readonly #extraFds: number[];
+  readonly #mappings = new Set<Mapping>();
+
+  /** @internal */
+  constructor(source: string, fd: number, extraFds: number[]) {
+    this.source = source;
+    this.#fd = fd;
+    this.#extraFds = extraFds;
+  }
+
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  /** The device fd (for the simulator: the fd the addon dispatches on). */
+  get fd(): number {
+    if (this.#fd < 0) throw new DeviceStateError('ERR_DEVICE_CLOSED', `device ${this.source} is closed`);
+    return this.#fd;
+  }
+
+  info(): DeviceInfo {
+    const buf = abi.VfioDeviceInfo.encode({ argsz: abi.VfioDeviceInfo.size, flags: 0, num_regions: 0, num_irqs: 0, cap_offset: 0 });
+    native().ioctl(this.fd, IOCTL.GET_INFO, buf);
+    const info = abi.VfioDeviceInfo.decode(buf);
+    return { flags: info.flags, numRegions: info.num_regions, numIrqs: info.num_irqs };
+  }
+
+  /** `VFIO_DEVICE_GET_REGION_INFO` for one region, retrying once with the argsz the kernel asks for. */
+  region(index: number): RegionInfo {
+    const idx = checkedIndex(index, 'index');
+    let size: number = abi.VfioRegionInfo.size;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const buf = new Uint8Array(size);
+      abi.VfioRegionInfo.write(new DataView(buf.buffer), 0, { argsz: size, flags: 0, index: idx, cap_offset: 0, size: 0n, offset: 0n });
+      native().ioctl(this.fd, IOCTL.GET_REGION_INFO, buf);
+      const reply = abi.parseRegionInfoReply(buf);
+      if (reply.retry === null) return decodeRegion(idx, reply);
+      size = reply.retry;
+    }
+    throw new Error(`VFIO_DEVICE_GET_REGION_INFO(index=${idx}): the kernel asked for a larger buffer twice`);
+  }
+
+  /** Every region, index 0 .. num_regions - 1. */
+  regions(): RegionInfo[] {
+    return Array.from({ length: this.info().numRegions }, (_, i) => this.region(i));
+  }
+
+  #feature(flags: number, payload: Uint8Array | null): Uint8Array {
+    const data = payload ?? new Uint8Array(0);
+    const buf = abi.VfioDeviceFeature.encode({ argsz: abi.VfioDeviceFeature.size + data.length, flags, data });
+    native().ioctl(this.fd, IOCTL.FEATURE, buf);
+    return buf.subarray(abi.VfioDeviceFeature.size);
+  }
+
+  #probe(feature: number, op: number): boolean {
+    try {
+      this.#feature(FF.VFIO_DEVICE_FEATURE_PROBE | op | feature, null);
+      return true;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === 'ENOTTY' || code === 'EINVAL' || code === 'EOPNOTSUPP') return false;
+      throw e;
+    }
+  }
+
+  /** Which parts of the subregion ABI the device supports (VFIO_DEVICE_FEATURE PROBE). */
+  support(): Support {
+    return {
+      subregion: this.#probe(FEAT.VFIO_DEVICE_FEATURE_SUBREGION, FF.VFIO_DEVICE_FEATURE_SET),
+      regionAttrsGet: this.#probe(FEAT.VFIO_DEVICE_FEATURE_REGION_ATTRS, FF.VFIO_DEVICE_FEATURE_GET),
+      regionAttrsSet: this.#probe(FEAT.VFIO_DEVICE_FEATURE_REGION_ATTRS, FF.VFIO_DEVICE_FEATURE_SET),
+    };
+  }
+
+  /** A region's attributes and the attributes it supports (VFIO_DEVICE_FEATURE_REGION_ATTRS GET). */
+  regionAttrs(index: number): { attrs: number; supported: number } {
+    const payload = abi.VfioDeviceFeatureRegionAttrs.encode({ flags: 0, index: checkedIndex(index, 'index'), attrs: 0, supported: 0 });
+    const out = abi.VfioDeviceFeatureRegionAttrs.decode(this.#feature(FF.VFIO_DEVICE_FEATURE_GET | FEAT.VFIO_DEVICE_FEATURE_REGION_ATTRS, payload));
+    return { attrs: out.attrs, supported: out.supported };
+  }
+
+  /** Gives a whole region new attributes; refused (EBUSY) while it is mapped. */
+  setRegionAttrs(index: number, attrs: number): void {
+    const payload = abi.VfioDeviceFeatureRegionAttrs.encode({ flags: 0, index: checkedIndex(index, 'index'), attrs: checkedU32(attrs, 'attrs'), supported: 0 });
+    this.#feature(FF.VFIO_DEVICE_FEATURE_SET | FEAT.VFIO_DEVICE_FEATURE_REGION_ATTRS, payload);
+  }
+
+  /** Creates a subregion (VFIO_DEVICE_FEATURE_SUBREGION) and returns its region info. */
+  createSubregion(req: SubregionRequest): RegionInfo {
+    const payload = abi.VfioDeviceFeatureSubregion.encode({
+      flags: 0,
+      parent_index: checkedIndex(req.parent, 'parent'),
+      offset: checkedU64(req.offset, 'offset'),
+      size: checkedU64(req.size, 'size'),
+      attrs: checkedU32(req.attrs ?? 0, 'attrs'),
+      index: 0,
+    });
+    const out = abi.VfioDeviceFeatureSubregion.decode(this.#feature(FF.VFIO_DEVICE_FEATURE_SET | FEAT.VFIO_DEVICE_FEATURE_SUBREGION, payload));
+    return this.region(out.index);
+  }
+
+  /** Maps (part of) a region, given by index or by the info already read. The mapping lives until `unmap()` or `close()`. */
+  map(region: number | RegionInfo, options: MapOptions = {}): Mapping {
+    const r = typeof region === 'object' && region !== null ? region : this.region(region);
+    const offset = checkedU64(options.offset ?? 0, 'offset');
+    if ((r.flags & RF.VFIO_REGION_INFO_FLAG_MMAP) === 0) throw Object.assign(new Error(`region ${r.index} cannot be mmapped`), { code: 'EINVAL' });
+    if (offset > r.size) throw new RangeError(`offset 0x${offset.toString(16)} is past the end of region ${r.index} (0x${r.size.toString(16)} bytes)`);
+    const length = options.length !== undefined ? checkedLength(options.length, 'length') : Number(r.size - offset);
+    if (BigInt(length) > r.size - offset) throw new RangeError(`0x${length.toString(16)} bytes at 0x${offset.toString(16)} run past the end of region ${r.index} (0x${r.size.toString(16)} bytes)`);
+    const n = native();
+    const prot = options.prot ?? ((r.flags & RF.VFIO_REGION_INFO_FLAG_READ ? n.PROT_READ : 0) | (r.flags & RF.VFIO_REGION_INFO_FLAG_WRITE ? n.PROT_WRITE : 0));
+    const m = n.mmap(this.fd, r.offset + offset, length, prot);
+    const mapping = new Mapping(r.index, offset, prot, r.attrs, m, (x) => this.#mappings.delete(x));
+    this.#mappings.add(mapping);
+    return mapping;
+  }
+
+  /** Reads bytes of a region through the device fd. */
+  read(index: number, offset: bigint | number, length: number): Uint8Array {
+    const r = this.region(index);
+    const buf = new Uint8Array(checkedLength(length, 'length'));
+    native().pread(this.fd, buf, r.offset + checkedU64(offset, 'offset'));
+    return buf;
+  }
+
+  /** Writes bytes to a region through the device fd. */
+  write(index: number, offset: bigint | number, data: Uint8Array): void {
+    const r = this.region(index);
+    native().pwrite(this.fd, data, r.offset + checkedU64(offset, 'offset'));
+  }
+
+  /** Live mappings made through this object. */
+  get mappings(): readonly Mapping[] {
+    return [...this.#mappings];
+  }
+
+  /** For a simulated device: the simulator's record of live mappings and the attributes each got. */
+  simMappings(): SimMapping[] {
+    return native().simMappings(this.fd);
+  }
+
+  /** For a simulated device: the shared-memory file behind a memory region. */
+  simBacking(index: number): { path: string; offset: bigint; size: bigint } | null {
+    return native().simBacking(this.fd, checkedIndex(index, 'index'));
+  }
+
+  /** Unmaps every mapping, closes the device fd and the container/group/iommufd fds. Idempotent. */
+  close(): void {
+    if (this.#fd < 0) return;
+    for (const m of [...this.#mappings]) m.unmap();
+    const n = native();
+    const fd = this.#fd;
+    this.#fd = -1;
+    n.close(fd);
+    for (const extra of this.#extraFds) n.close(extra);
+  }
+}
+
+function decodeRegion(index: number, reply: abi.RegionInfoReply): RegionInfo {
+  const out: RegionInfo = {
+    index, size: reply.info.size, flags: reply.info.flags, offset: reply.info.offset, caps: reply.caps,
+    subregion: null, attrs: 0, sparse: null, type: null,
+  };
+  for (const c of reply.caps) {
+    switch (c.name) {
+      case 'VFIO_REGION_INFO_CAP_SUBREGION': out.subregion = { parent: c.value.parent_index, offset: c.value.offset }; break;
+      case 'VFIO_REGION_INFO_CAP_ATTRS': out.attrs = c.value.attrs; break;
+      case 'VFIO_REGION_INFO_CAP_SPARSE_MMAP': out.sparse = c.value.areas.map((a) => ({ offset: a.offset, size: a.size })); break;
+      case 'VFIO_REGION_INFO_CAP_TYPE': out.type = { type: c.value.type, subtype: c.value.subtype }; break;
+      default: break;
+    }
+  }
+  return out;
+}
+
+const PCI_ADDRESS = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i;
+
+/**
+ * Opens a device. A string target is 'sim' (the default simulated NIC), a PCI address bound to
+ * vfio-pci (its IOMMU group is looked up in sysfs), or a /dev/vfio/devices/vfioN cdev.
+ */
+export function openDevice(target: DeviceTarget = 'sim'): Device {
+  const n = native();
+  if (typeof target === 'string') {
+    if (target === 'sim') return openDevice({ simulator: DEFAULT_SIM });
+    if (target.startsWith('/dev/vfio/devices/')) return openDevice({ cdev: target });
+    if (PCI_ADDRESS.test(target)) {
+      let group: string;
+      try {
+        group = basename(readlinkSync(`/sys/bus/pci/devices/${target}/iommu_group`));
+      } catch (e) {
+        throw Object.assign(new Error(`${target}: no IOMMU group in sysfs (is the device present and bound to vfio-pci?)`), { code: (e as { code?: string }).code ?? 'ENOENT' });
+      }
+      return openDevice({ group: `/dev/vfio/${group}`, device: target });
+    }
+    throw Object.assign(new TypeError(`device "${target}": expected 'sim', a PCI address (0000:01:00.0) or /dev/vfio/devices/vfioN`), { code: 'ERR_INVALID_ARG_VALUE' });
+  }
+  if ('simulator' in target) return new Device('simulator', n.simCreate(target.simulator), []);
+  if ('cdev' in target) {
+    const fds = n.openCdevDevice(target.cdev, '/dev/iommu');
+    return new Device(target.cdev, fds.device, [fds.iommufd]);
+  }
+  const fds = n.openGroupDevice('/dev/vfio/vfio', target.group, target.device);
+  return new Device(`${target.group} ${target.device}`, fds.device, [fds.group, fds.container]);
+}

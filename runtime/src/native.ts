@@ -1,0 +1,108 @@
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The native addon (native/, Node-API, C): real VFIO file descriptors and the simulated device behind
+ * one fd-based surface. A simulated device is a real file descriptor too (an eventfd that reserves the
+ * number), so `ioctl`, `pread`, `pwrite`, `mmap` and `close` take either kind.
+ *
+ * Every failure throws an Error whose `code` is the errno name ("EINVAL"), `errno` the number, and
+ * whose message names the call and its arguments.
+ */
+export interface NativeAddon {
+  /** open(2) with O_RDWR | O_CLOEXEC. */
+  open(path: string): number;
+  /**
+   * The legacy group path: opens /dev/vfio/vfio, checks the API version, opens the group file, checks
+   * it is viable, attaches it to the container, selects the type1 IOMMU and asks for the device fd.
+   */
+  openGroupDevice(containerPath: string, groupPath: string, deviceName: string): { container: number; group: number; device: number };
+  /** The iommufd path: opens a /dev/vfio/devices/vfioN cdev, binds it to /dev/iommu and attaches an IOAS. */
+  openCdevDevice(cdevPath: string, iommuPath: string): { iommufd: number; device: number };
+  /** ioctl(2) with `arg` as the argument buffer (read and written in place). Returns ioctl's result. */
+  ioctl(fd: number, request: number, arg: Uint8Array): number;
+  /** pread(2) into `buf` at a 64-bit file offset; returns the bytes read. */
+  pread(fd: number, buf: Uint8Array, offset: bigint): number;
+  /** pwrite(2) from `buf` at a 64-bit file offset; returns the bytes written. */
+  pwrite(fd: number, buf: Uint8Array, offset: bigint): number;
+  /**
+   * mmap(2) MAP_SHARED of `length` bytes at a 64-bit file offset. The ArrayBuffer views the mapping;
+   * `munmap(id)` unmaps it and detaches the ArrayBuffer so later JS access sees an empty buffer,
+   * never freed memory.
+   */
+  mmap(fd: number, offset: bigint, length: number, prot: number): { id: number; buffer: ArrayBuffer; address: bigint };
+  munmap(id: number): void;
+  /** close(2); for a simulated device also tears down its mappings and regions. */
+  close(fd: number): void;
+  /** Creates a simulated vfio-pci device from a {@link SimConfig}; returns its fd. */
+  simCreate(config: SimConfig): number;
+  /** The live mappings of a simulated device and the attributes each got. */
+  simMappings(fd: number): SimMapping[];
+  /** The shared-memory file that backs a memory region of a simulated device (its path, and the offset of the region in it). */
+  simBacking(fd: number, index: number): { path: string; offset: bigint; size: bigint } | null;
+  /** Page size the native side uses (sysconf(_SC_PAGESIZE)). */
+  pageSize: number;
+  PROT_READ: number;
+  PROT_WRITE: number;
+}
+
+/** One region of a simulated device, in region-index order (BAR0..5, ROM, CONFIG, VGA). */
+export interface SimRegionConfig {
+  /** Bytes; 0 for an unimplemented region. */
+  size: bigint;
+  /** 'memory' regions are backed by shared memory; 'io' and 'config' regions only by read/write. */
+  kind: 'memory' | 'io' | 'config' | 'none';
+  readable: boolean;
+  writable: boolean;
+  mmap: boolean;
+  /** VFIO_REGION_ATTR_* bits the device allows on this region. */
+  supportedAttrs: number;
+  /** Sparse mmap areas; the region then reports VFIO_REGION_INFO_CAP_SPARSE_MMAP. */
+  sparse?: { offset: bigint; size: bigint }[];
+  /** A VFIO_REGION_INFO_CAP_TYPE to report. */
+  type?: { type: number; subtype: number };
+  /** Report VFIO_REGION_INFO_CAP_MSIX_MAPPABLE. */
+  msixMappable?: boolean;
+}
+
+export interface SimConfig {
+  regions: SimRegionConfig[];
+  numIrqs: number;
+  /** How many subregions the device may hold. */
+  maxSubregions: number;
+  /** Directory for the BAR backing files (default: /dev/shm). */
+  shmDir?: string;
+}
+
+export interface SimMapping {
+  /** The region the mapping was made from. */
+  index: number;
+  /** Offset within that region, and length. */
+  offset: bigint;
+  length: number;
+  /** VFIO_REGION_ATTR_* the simulated page tables got. */
+  attrs: number;
+  prot: number;
+  address: bigint;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Finds the built addon from runtime/src or dist/runtime/src. */
+function addonPath(): string {
+  for (const up of ['../..', '../../..']) {
+    const p = resolve(here, up, 'native/build/Release/vfio_native.node');
+    if (existsSync(p)) return p;
+  }
+  throw new Error('the native addon is not built: run `npm install` (it needs python3, make and a C compiler; see the README)');
+}
+
+let cached: NativeAddon | undefined;
+
+/** Loads the addon once. */
+export function native(): NativeAddon {
+  cached ??= createRequire(import.meta.url)(addonPath()) as NativeAddon;
+  return cached;
+}

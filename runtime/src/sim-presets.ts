@@ -1,0 +1,37 @@
+import { VfioRegionAttr } from './generated/vfio-subregion.js';
+import type { SimConfig } from './native.js';
+
+const KiB = 1024n;
+const WC = VfioRegionAttr.VFIO_REGION_ATTR_WC;
+
+/** Register block and TX push buffer of the default NIC's BAR0. */
+export const NIC_LAYOUT = {
+  bar: 0,
+  registers: { offset: 0n, size: 64n * KiB },
+  doorbell: 0x40,
+  txPush: { offset: 128n * KiB, size: 128n * KiB },
+} as const;
+
+/**
+ * The embedded default: a NIC-like vfio-pci device. BAR0 (256 KiB, prefetchable memory) holds a
+ * register block and a TX push buffer, the part a driver wants write-combined; BAR2 is an MSI-X BAR
+ * with a sparse mmap hole; BAR4 is an I/O port range; then ROM and config space.
+ */
+export const DEFAULT_SIM: SimConfig = {
+  regions: [
+    { size: 256n * KiB, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: WC },
+    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
+    {
+      size: 16n * KiB, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: 0,
+      sparse: [{ offset: 0n, size: 8n * KiB }, { offset: 12n * KiB, size: 4n * KiB }], msixMappable: true,
+    },
+    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
+    { size: 256n, kind: 'io', readable: true, writable: true, mmap: false, supportedAttrs: 0 },
+    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
+    { size: 64n * KiB, kind: 'memory', readable: true, writable: false, mmap: false, supportedAttrs: 0 },
+    { size: 4n * KiB, kind: 'config', readable: true, writable: true, mmap: false, supportedAttrs: 0 },
+    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
+  ],
+  numIrqs: 5,
+  maxSubregions: 16,
+};

@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Drives native/src/sim.c (with the generated validators) under AddressSanitizer and UBSan: every
+ * ioctl path once with known answers, then a few thousand random ioctls, feature payloads, reads,
+ * writes and mmaps from a fixed-seed PRNG, checking after each step that
+ *   - every result is 0 (or a byte count) or a negative errno from the set the ABI allows,
+ *   - a created subregion gets index == the old num_regions and num_regions grows by one,
+ *   - no subregion lies outside its parent, none has a subregion parent, all are page-aligned,
+ *   - every capability chain the simulator returns is accepted by the generated walker,
+ *   - every live mapping lies inside its region and sees the same bytes as read().
+ * Argument buffers are heap blocks of exactly the length passed, so any overrun is an ASan report.
+ * Usage: sim_driver [shm-dir] [iterations]. Exit 0 and "ok" on success.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <linux/vfio.h>
+#include <linux/vfio_subregion.h>
+#include "vfio_subregion_validate.h"
+#include "sim.h"
+
+#define CHECK(cond, ...)                                                              \
+	do {                                                                          \
+		if (!(cond)) {                                                        \
+			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);                                 \
+			fprintf(stderr, "\n");                                        \
+			exit(1);                                                      \
+		}                                                                     \
+	} while (0)
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t next(void)
+{
+	/* xorshift64* */
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 0x2545f4914f6cdd1dULL;
+}
+
+static uint64_t below(uint64_t n)
+{
+	return n ? next() % n : 0;
+}
+
+static uint64_t PS;
+/* what the random phase achieved, so the test can see it did more than fail */
+static unsigned long nr_created, nr_mapped, nr_rw, nr_feature_ok;
+static const char *shm_dir;
+
+#define NR_FIXED 9
+static const struct sim_sparse_area bar2_sparse[] = { { 0, 0x4000 }, { 0x8000, 0x8000 } };
+
+static void standard_config(struct sim_region_config *r, struct sim_config *cfg)
+{
+	memset(r, 0, NR_FIXED * sizeof(*r));
+	r[0] = (struct sim_region_config){ .size = 1 << 20, .kind = SIM_KIND_MEMORY, .readable = 1,
+		.writable = 1, .mmap = 1, .supported_attrs = VFIO_REGION_ATTR_WC };
+	r[1] = (struct sim_region_config){ .size = 0x10000, .kind = SIM_KIND_MEMORY, .readable = 1,
+		.writable = 1, .mmap = 1 };
+	r[2] = (struct sim_region_config){ .size = 0x10000, .kind = SIM_KIND_MEMORY, .readable = 1,
+		.writable = 1, .mmap = 1, .supported_attrs = VFIO_REGION_ATTR_WC, .nr_sparse = 2,
+		.sparse = bar2_sparse, .msix_mappable = 1 };
+	r[4] = (struct sim_region_config){ .size = 256, .kind = SIM_KIND_IO, .readable = 1, .writable = 1 };
+	r[5] = (struct sim_region_config){ .size = 0x4000, .kind = SIM_KIND_MEMORY, .readable = 1,
+		.mmap = 1, .has_type = 1, .type = 0x8086, .subtype = 3 };
+	r[6] = (struct sim_region_config){ .size = 0x10000, .kind = SIM_KIND_MEMORY, .readable = 1 };
+	r[7] = (struct sim_region_config){ .size = 256, .kind = SIM_KIND_CONFIG, .readable = 1, .writable = 1 };
+	cfg->nr_regions = NR_FIXED;
+	cfg->regions = r;
+	cfg->num_irqs = 5;
+	cfg->max_subregions = 6;
+	cfg->shm_dir = shm_dir;
+}
+
+static int allowed_errno(int rc)
+{
+	switch (-rc) {
+	case EINVAL: case EFAULT: case ENOTTY: case EOPNOTSUPP: case ENOSPC: case EBUSY: case ENOMEM:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* ioctl through an exact-size heap copy, so ASan sees any access past len */
+static int do_ioctl(struct sim_device *d, unsigned long req, void *arg, size_t len)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+	int rc;
+
+	CHECK(copy, "malloc");
+	memcpy(copy, arg, len);
+	rc = sim_ioctl(d, req, len ? copy : NULL, len);
+	memcpy(arg, copy, len);
+	free(copy);
+	CHECK(rc == 0 || (rc < 0 && allowed_errno(rc)), "ioctl 0x%lx returned %d", req, rc);
+	return rc;
+}
+
+static uint32_t num_regions(struct sim_device *d)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+
+	CHECK(do_ioctl(d, VFIO_DEVICE_GET_INFO, &info, sizeof(info)) == 0, "GET_INFO");
+	CHECK(info.num_regions == sim_num_regions(d), "num_regions %u vs %u", info.num_regions,
+	      sim_num_regions(d));
+	return info.num_regions;
+}
+
+struct rinfo {
+	struct vfio_region_info info;
+	int is_sub;
+	uint32_t parent;
+	uint64_t parent_offset;
+	uint32_t attrs;		/* from CAP_ATTRS, 0 when absent */
+	uint32_t cap_ids[8];
+	int nr_caps;
+};
+
+/* GET_REGION_INFO with the retry dance, walking the chain with the generated walker. */
+static int region_info(struct sim_device *d, uint32_t index, struct rinfo *out)
+{
+	struct vfio_region_info head = { .argsz = sizeof(head), .index = index };
+	struct vfio_cap_cursor cur;
+	uint8_t *buf;
+	int rc, r;
+
+	memset(out, 0, sizeof(*out));
+	rc = do_ioctl(d, VFIO_DEVICE_GET_REGION_INFO, &head, sizeof(head));
+	if (rc)
+		return rc;
+	buf = calloc(1, head.argsz);
+	CHECK(buf, "calloc");
+	memcpy(buf, &head, sizeof(head));
+	((struct vfio_region_info *)buf)->cap_offset = 0;
+	CHECK(do_ioctl(d, VFIO_DEVICE_GET_REGION_INFO, buf, head.argsz) == 0, "retry");
+	memcpy(&out->info, buf, sizeof(out->info));
+	CHECK(out->info.offset == SIM_INDEX_TO_OFFSET(index), "offset");
+	r = vfio_region_info_cap_first(buf, head.argsz, &cur);
+	CHECK(r >= 0, "walker: %d %s", r, vfio_cap_error_name(cur.error));
+	CHECK(!(out->info.flags & VFIO_REGION_INFO_FLAG_CAPS) || r == 1, "CAPS flag but no chain");
+	for (; r == 1; r = vfio_region_info_cap_next(&cur)) {
+		CHECK(cur.offset % 8 == 0, "cap alignment");
+		CHECK(cur.known, "unknown cap id %u", cur.id);
+		CHECK(cur.version == 1, "version");
+		CHECK(out->nr_caps < 8, "too many caps");
+		out->cap_ids[out->nr_caps++] = cur.id;
+		if (cur.id == VFIO_REGION_INFO_CAP_SUBREGION) {
+			struct vfio_region_info_cap_subregion s;
+
+			memcpy(&s, buf + cur.offset, sizeof(s));
+			CHECK(s.reserved == 0, "reserved");
+			out->is_sub = 1;
+			out->parent = s.parent_index;
+			out->parent_offset = s.offset;
+		} else if (cur.id == VFIO_REGION_INFO_CAP_ATTRS) {
+			struct vfio_region_info_cap_attrs a;
+
+			memcpy(&a, buf + cur.offset, sizeof(a));
+			CHECK(a.attrs != 0 && a.reserved == 0, "attrs cap");
+			out->attrs = a.attrs;
+		}
+	}
+	CHECK(r == 0, "walker ended with %d", r);
+	free(buf);
+	return 0;
+}
+
+static void check_invariants(struct sim_device *d)
+{
+	uint32_t n = num_regions(d), i;
+	size_t k;
+
+	for (i = 0; i < n; i++) {
+		struct rinfo ri, pi;
+
+		CHECK(region_info(d, i, &ri) == 0, "region %u", i);
+		CHECK(ri.is_sub == (i >= NR_FIXED), "region %u: subregion cap iff dynamic", i);
+		if (!ri.is_sub)
+			continue;
+		CHECK(ri.cap_ids[0] == VFIO_REGION_INFO_CAP_SUBREGION, "SUBREGION first");
+		CHECK(ri.parent < NR_FIXED && ri.parent < i, "region %u: parent %u", i, ri.parent);
+		CHECK(region_info(d, ri.parent, &pi) == 0, "parent");
+		CHECK(!pi.is_sub, "parent is a subregion");
+		CHECK(pi.info.flags & VFIO_REGION_INFO_FLAG_MMAP, "parent mmap");
+		CHECK(ri.info.size > 0 && ri.info.size % PS == 0 && ri.parent_offset % PS == 0, "aligned");
+		CHECK(ri.parent_offset <= pi.info.size && ri.info.size <= pi.info.size - ri.parent_offset,
+		      "region %u outside its parent", i);
+		CHECK((ri.info.flags & ~(uint32_t)(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE)) ==
+		      (VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_CAPS), "subregion flags");
+	}
+	for (k = 0; k < sim_nr_mappings(d); k++) {
+		const struct sim_mapping *m = sim_mapping_at(d, k);
+		struct rinfo ri;
+		uint8_t b = 0;
+		size_t at;
+
+		CHECK(region_info(d, m->index, &ri) == 0, "mapping region");
+		CHECK(m->offset % PS == 0 && m->offset < ri.info.size, "mapping offset");
+		CHECK(m->attrs == ri.attrs || (m->attrs != ri.attrs && !ri.is_sub), "mapping attrs");
+		at = (size_t)below(m->length < ri.info.size - m->offset ? m->length : ri.info.size - m->offset);
+		if ((m->prot & PROT_READ) && (ri.info.flags & VFIO_REGION_INFO_FLAG_READ)) {
+			CHECK(sim_rw(d, &b, 1, SIM_INDEX_TO_OFFSET(m->index) + m->offset + at, 0) == 1, "read");
+			CHECK(((volatile uint8_t *)m->addr)[at] == b, "mapping and read disagree");
+		}
+	}
+}
+
+static int feature(struct sim_device *d, uint32_t flags, const void *payload, size_t plen,
+		   uint32_t argsz, void *out)
+{
+	size_t len = sizeof(struct vfio_device_feature) + plen;
+	uint8_t *b = calloc(1, len);
+	int rc;
+
+	CHECK(b, "calloc");
+	((struct vfio_device_feature *)b)->argsz = argsz;
+	((struct vfio_device_feature *)b)->flags = flags;
+	if (plen)
+		memcpy(b + sizeof(struct vfio_device_feature), payload, plen);
+	rc = do_ioctl(d, VFIO_DEVICE_FEATURE, b, len);
+	if (out)
+		memcpy(out, b + sizeof(struct vfio_device_feature), plen);
+	free(b);
+	return rc;
+}
+
+static int create(struct sim_device *d, uint32_t parent, uint64_t off, uint64_t size, uint32_t attrs,
+		  uint32_t *index)
+{
+	struct vfio_device_feature_subregion s = { .parent_index = parent, .offset = off, .size = size,
+						  .attrs = attrs, .index = 0xffffffff };
+	int rc = feature(d, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_SUBREGION, &s, sizeof(s),
+			 8 + sizeof(s), &s);
+
+	if (index)
+		*index = s.index;
+	return rc;
+}
+
+static void known_answers(void)
+{
+	struct sim_region_config r[NR_FIXED];
+	struct sim_config cfg;
+	struct sim_device *d;
+	struct vfio_device_info di;
+	struct vfio_irq_info irq = { .argsz = sizeof(irq), .index = 1 };
+	struct vfio_device_feature_region_attrs ra;
+	struct rinfo ri;
+	uint32_t idx;
+	uint8_t buf[64];
+	void *p, *p2;
+
+	standard_config(r, &cfg);
+	CHECK(sim_create(&cfg, &d) == 0, "create");
+	/* GET_INFO: argsz 16 and 20 accepted, 15 refused, short buffer faults */
+	memset(&di, 0, sizeof(di));
+	di.argsz = 16;
+	CHECK(do_ioctl(d, VFIO_DEVICE_GET_INFO, &di, 16) == 0 && di.num_regions == NR_FIXED &&
+	      di.num_irqs == 5 && di.flags == VFIO_DEVICE_FLAGS_PCI, "GET_INFO");
+	di.argsz = 15;
+	CHECK(do_ioctl(d, VFIO_DEVICE_GET_INFO, &di, 16) == -EINVAL, "GET_INFO argsz");
+	CHECK(do_ioctl(d, VFIO_DEVICE_GET_INFO, &di, 8) == -EFAULT, "GET_INFO short");
+	CHECK(do_ioctl(d, VFIO_DEVICE_GET_IRQ_INFO, &irq, sizeof(irq)) == 0 && irq.count == 1, "IRQ");
+	irq.index = 5;
+	CHECK(do_ioctl(d, VFIO_DEVICE_GET_IRQ_INFO, &irq, sizeof(irq)) == -EINVAL, "IRQ index");
+	CHECK(do_ioctl(d, 0x3b99, buf, sizeof(buf)) == -ENOTTY, "unknown request");
+	/* REGION_INFO: caps per region */
+	CHECK(region_info(d, 2, &ri) == 0 && ri.nr_caps == 2 &&
+	      ri.cap_ids[0] == VFIO_REGION_INFO_CAP_SPARSE_MMAP &&
+	      ri.cap_ids[1] == VFIO_REGION_INFO_CAP_MSIX_MAPPABLE, "BAR2 caps");
+	CHECK(region_info(d, 5, &ri) == 0 && ri.nr_caps == 1 && ri.cap_ids[0] == VFIO_REGION_INFO_CAP_TYPE,
+	      "BAR5 caps");
+	CHECK(region_info(d, 0, &ri) == 0 && ri.nr_caps == 0 && !(ri.info.flags & VFIO_REGION_INFO_FLAG_CAPS),
+	      "BAR0 caps");
+	CHECK(region_info(d, NR_FIXED, &ri) == -EINVAL, "index past end");
+	/* features */
+	CHECK(feature(d, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_SUBREGION,
+		      NULL, 0, 8, NULL) == 0, "probe");
+	CHECK(feature(d, VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SUBREGION,
+		      NULL, 0, 8, NULL) == -EINVAL, "probe get");
+	CHECK(feature(d, VFIO_DEVICE_FEATURE_GET | 99, NULL, 0, 8, NULL) == -ENOTTY, "unknown feature");
+	CHECK(create(d, 0, 0x10000, 0x10000, VFIO_REGION_ATTR_WC, &idx) == 0 && idx == NR_FIXED, "create");
+	CHECK(region_info(d, idx, &ri) == 0 && ri.nr_caps == 2 && ri.attrs == VFIO_REGION_ATTR_WC &&
+	      ri.parent == 0 && ri.parent_offset == 0x10000, "subregion info");
+	CHECK(create(d, 1, 0, PS, VFIO_REGION_ATTR_WC, NULL) == -EOPNOTSUPP, "unsupported attr");
+	CHECK(create(d, idx, 0, PS, 0, NULL) == -EINVAL, "nested");
+	memset(&ra, 0, sizeof(ra));
+	ra.index = 0;
+	CHECK(feature(d, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_REGION_ATTRS, &ra, sizeof(ra),
+		      8 + sizeof(ra), &ra) == 0 && ra.supported == VFIO_REGION_ATTR_WC, "attrs get");
+	/* mmap: parent UC and WC window share bytes; SET refused while mapped */
+	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(0), 0x20000, PROT_READ | PROT_WRITE, &p) == 0, "mmap bar");
+	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(idx), PS, PROT_READ | PROT_WRITE, &p2) == 0, "mmap sub");
+	((volatile uint8_t *)p)[0x10000 + 3] = 0x42;
+	CHECK(((volatile uint8_t *)p2)[3] == 0x42, "window sees parent");
+	CHECK(sim_mapping_at(d, 0)->attrs == 0 && sim_mapping_at(d, 1)->attrs == VFIO_REGION_ATTR_WC, "attrs");
+	ra.attrs = VFIO_REGION_ATTR_WC;
+	ra.supported = 0;
+	CHECK(feature(d, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_REGION_ATTRS, &ra, sizeof(ra),
+		      8 + sizeof(ra), NULL) == -EBUSY, "attrs set busy");
+	CHECK(sim_munmap(d, p) == 0 && sim_munmap(d, p) == -EINVAL, "munmap");
+	CHECK(feature(d, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_REGION_ATTRS, &ra, sizeof(ra),
+		      8 + sizeof(ra), NULL) == 0, "attrs set");
+	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(6), PS, PROT_READ, &p) == -EINVAL, "mmap ROM");
+	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(1) + 0x10000, PS, PROT_READ, &p) == -EINVAL, "mmap past end");
+	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(2) + 0x4000, PS, PROT_READ, &p) == -EINVAL, "mmap sparse hole");
+	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(5), PS, PROT_WRITE, &p) == -EINVAL, "mmap ro write");
+	CHECK(sim_rw(d, buf, 64, SIM_INDEX_TO_OFFSET(7) + 250, 0) == 6, "clipped read");
+	CHECK(sim_rw(d, buf, 1, SIM_INDEX_TO_OFFSET(6), 1) == -EINVAL, "ROM write");
+	check_invariants(d);
+	sim_destroy(d);	/* with p2 still mapped */
+
+	/* config refusals and a missing directory */
+	standard_config(r, &cfg);
+	r[4].mmap = 1;
+	CHECK(sim_create(&cfg, &d) == -EINVAL && !d, "mmap io");
+	standard_config(r, &cfg);
+	cfg.shm_dir = "/nonexistent-vfio-sim-dir";
+	CHECK(sim_create(&cfg, &d) == -ENOENT && !d, "missing dir");
+}
+
+static const uint32_t feature_flags[] = {
+	VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_SUBREGION,
+	VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_REGION_ATTRS,
+	VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_REGION_ATTRS,
+	VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_SUBREGION,
+	VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_REGION_ATTRS,
+	VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SUBREGION,
+	VFIO_DEVICE_FEATURE_SET | 14,
+};
+
+static uint64_t rand_size(void)
+{
+	switch (below(4)) {
+	case 0: return below(8) * PS;
+	case 1: return next();
+	case 2: return below(0x30000);
+	default: return (uint64_t)0 - below(3) * PS;
+	}
+}
+
+static void random_step(struct sim_device *d, void **maps, size_t *nr_maps)
+{
+	uint32_t n = num_regions(d), idx;
+	uint8_t *b;
+	size_t len;
+	int rc;
+
+	switch (below(7)) {
+	case 0: {	/* GET_INFO / REGION_INFO / IRQ_INFO with random argsz and length */
+		static const unsigned long reqs[] = { VFIO_DEVICE_GET_INFO, VFIO_DEVICE_GET_REGION_INFO,
+						      VFIO_DEVICE_GET_IRQ_INFO };
+		len = (size_t)below(200);
+		b = malloc(len ? len : 1);
+		CHECK(b, "malloc");
+		for (size_t i = 0; i < len; i++)
+			b[i] = (uint8_t)next();
+		if (len >= 4)
+			*(uint32_t *)b = (uint32_t)(below(2) ? below(220) : next());
+		if (len >= 12)
+			((uint32_t *)b)[2] = (uint32_t)(below(4) ? below(n + 2) : next());
+		rc = sim_ioctl(d, reqs[below(3)], len ? b : NULL, len);
+		CHECK(rc == 0 || (rc < 0 && allowed_errno(rc)), "info rc %d", rc);
+		free(b);
+		break;
+	}
+	case 1: {	/* a subregion create, mostly well-formed */
+		uint32_t old = n, parent = (uint32_t)(below(4) ? below(NR_FIXED) : below(n + 2));
+		uint64_t off = below(4) ? below(0x40) * PS : rand_size(), size = below(4) ? (1 + below(0x20)) * PS : rand_size();
+
+		rc = create(d, parent, off, size, (uint32_t)(below(4) ? below(2) : next()), &idx);
+		if (rc == 0) {
+			nr_created++;
+			CHECK(idx == old, "new index %u, old num_regions %u", idx, old);
+			CHECK(num_regions(d) == old + 1, "num_regions grew by one");
+		} else {
+			CHECK(num_regions(d) == old, "failed create changed num_regions");
+		}
+		break;
+	}
+	case 2: {	/* a random feature request with random payload and argsz */
+		uint8_t payload[40];
+		size_t plen = (size_t)below(sizeof(payload) + 1);
+		uint32_t flags = below(3) ? feature_flags[below(sizeof(feature_flags) / sizeof(feature_flags[0]))]
+					  : (uint32_t)next();
+
+		for (size_t i = 0; i < plen; i++)
+			payload[i] = (uint8_t)next();
+		if (plen >= 8 && below(2)) {
+			((uint32_t *)payload)[0] = 0;
+			((uint32_t *)payload)[1] = (uint32_t)below(n + 1);
+		}
+		if (feature(d, flags, payload, plen, (uint32_t)(below(3) ? 8 + plen : below(64)), NULL) == 0)
+			nr_feature_ok++;
+		CHECK(num_regions(d) <= NR_FIXED + 6, "bounded");
+		break;
+	}
+	case 3: {	/* mmap */
+		uint64_t off = SIM_INDEX_TO_OFFSET(below(n + 1)) + (below(3) ? below(0x20) * PS : next() & 0xfffff);
+		size_t mlen = (size_t)(below(4) ? (1 + below(8)) * PS : below(0x40000));
+		int prot = (int)below(4);
+		void *p;
+
+		if (*nr_maps >= 32)
+			break;
+		rc = sim_mmap(d, off, mlen, prot, &p);
+		CHECK(rc == 0 || rc == -EINVAL, "mmap rc %d", rc);
+		if (rc == 0) {
+			CHECK(p, "address");
+			nr_mapped++;
+			if (prot & PROT_WRITE)
+				((volatile uint8_t *)p)[0] = (uint8_t)next();
+			maps[(*nr_maps)++] = p;
+		}
+		break;
+	}
+	case 4:		/* munmap */
+		if (*nr_maps) {
+			size_t k = (size_t)below(*nr_maps);
+
+			CHECK(sim_munmap(d, maps[k]) == 0, "munmap");
+			maps[k] = maps[--*nr_maps];
+		}
+		break;
+	case 5: {	/* read / write */
+		uint64_t off = SIM_INDEX_TO_OFFSET(below(n + 1)) + (below(3) ? below(0x20000) : next() & 0xffffffffffULL);
+		ssize_t r;
+
+		len = (size_t)below(0x3000);
+		b = malloc(len ? len : 1);
+		CHECK(b, "malloc");
+		memset(b, 0xab, len);
+		r = sim_rw(d, b, len, off, (int)below(2));
+		CHECK(r >= 0 ? (size_t)r <= len : r == -EINVAL, "rw %zd", r);
+		if (r > 0)
+			nr_rw++;
+		free(b);
+		break;
+	}
+	default:	/* random requests */
+		b = malloc(64);
+		CHECK(b, "malloc");
+		for (int i = 0; i < 64; i++)
+			b[i] = (uint8_t)next();
+		rc = sim_ioctl(d, (unsigned long)(below(2) ? 0x3b00 + below(0x100) : next()), b, 64);
+		CHECK(rc == 0 || (rc < 0 && allowed_errno(rc)), "rc %d", rc);
+		free(b);
+		break;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct sim_region_config r[NR_FIXED];
+	struct sim_config cfg;
+	long iterations = argc > 2 ? atol(argv[2]) : 4000;
+	void *maps[32];
+
+	shm_dir = argc > 1 ? argv[1] : NULL;
+	PS = sim_page_size();
+	known_answers();
+	for (long round = 0; round * 1000 < iterations; round++) {
+		struct sim_device *d;
+		size_t nr_maps = 0;
+
+		standard_config(r, &cfg);
+		CHECK(sim_create(&cfg, &d) == 0, "create");
+		for (long i = round * 1000; i < iterations && i < (round + 1) * 1000; i++) {
+			random_step(d, maps, &nr_maps);
+			if (i % 16 == 0)
+				check_invariants(d);
+		}
+		check_invariants(d);
+		sim_destroy(d);	/* with whatever is still mapped */
+	}
+	printf("ok %ld iterations: %lu subregions, %lu mappings, %lu reads/writes, %lu other features\n",
+	       iterations, nr_created, nr_mapped, nr_rw, nr_feature_ok);
+	return 0;
+}
