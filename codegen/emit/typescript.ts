@@ -27,6 +27,7 @@ export function emitTypeScript(spec: IR.Spec): GeneratedFile[] {
   emitErrnos(sf, spec);
   for (const s of spec.structs) emitStruct(sf, s);
   emitValidation(sf, spec);
+  if (infoIoctls(spec).length > 0) emitCapWalkerSupport(sf);
   for (const info of infoIoctls(spec)) emitCapWalker(sf, spec, info);
   const body = sf.getFullText();
   const helpers = ['CodecError', 'checkBig', 'checkInt', 'checkLength', 'checkReserved', 'checkRoom', 'checkUint'].filter((h) => new RegExp(`\\b${h}\\b`).test(body));
@@ -457,6 +458,14 @@ function targetName(t: IR.EffectTarget): string {
 // ---------------------------------------------------------------------------------------------
 // Capability chains
 
+function emitCapWalkerSupport(sf: SourceFile): void {
+  sf.addVariableStatement({
+    declarationKind: VariableDeclarationKind.Const,
+    docs: ['Replies are decoded as the kernel wrote them; reserved members are not the reader\'s to police.'],
+    declarations: [{ name: 'RAW', type: 'CodecOptions', initializer: '{ raw: true }' }],
+  });
+}
+
 function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.Ioctl): void {
   const arg = info.arg;
   const argName = pascal(arg.name);
@@ -499,15 +508,16 @@ function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.Ioctl): void {
     isExported: true, name: `parse${pascal(base)}Reply`,
     docs: [doc(
       `Decodes a ${info.name} reply buffer (its length is the argsz the caller gave) and walks its capability chain.`,
+      'A DataView is read in place, so a caller with a scratch buffer allocates nothing but the result.',
       'Every offset is checked against the buffer; `next` must move forward, so a loop or a backwards pointer cannot make the walk run forever.',
       '@throws {@link CapChainError} for a malformed chain.',
     )],
-    parameters: [{ name: 'bytes', type: 'Uint8Array' }],
+    parameters: [{ name: 'bytes', type: 'Uint8Array | DataView' }],
     returnType: replyType,
     statements: (w) => {
       w.writeLine(`if (bytes.byteLength < ${arg.size}) throw new CapChainError('truncated', bytes.byteLength, \`reply of \${bytes.byteLength} bytes is shorter than struct ${arg.name}\`);`);
-      w.writeLine('const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);');
-      w.writeLine(`const info = ${argName}.read(view, 0, { raw: true });`);
+      w.writeLine('const view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);');
+      w.writeLine(`const info = ${argName}.read(view, 0, RAW);`);
       w.writeLine(`const hasCaps = (info.flags & ${pascal(flagsMember.flags!.name)}.${capsBit.name}) !== 0;`);
       w.writeLine(`if (hasCaps && info.${info.argsz!.name} > bytes.byteLength) return { info, caps: [], retry: info.${info.argsz!.name} };`);
       w.writeLine('if (!hasCaps || info.cap_offset === 0) return { info, caps: [], retry: null };');
@@ -533,7 +543,7 @@ function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.Ioctl): void {
                 w.writeLine(`const count = view.getUint32(off + ${s.flexibleCount.offset}, true);`);
                 w.writeLine(`if (off + ${s.size} + count * ${s.flexible.elementSize} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} elements run past the buffer');`);
               }
-              w.writeLine(`entry = { offset: off, header, name: '${c.name}', value: ${pascal(s.name)}.read(view, off, { raw: true }) };`);
+              w.writeLine(`entry = { offset: off, header, name: '${c.name}', value: ${pascal(s.name)}.read(view, off, RAW) };`);
               w.writeLine('break;');
             });
             w.writeLine('}');

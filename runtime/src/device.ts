@@ -147,6 +147,14 @@ export class Mapping {
   }
 }
 
+/**
+ * Bytes of the per-device argument buffer: every ioctl argument is encoded into it and decoded from it
+ * in place, because allocating an ArrayBuffer per call would cost more than the call. It also holds a
+ * REGION_INFO reply with its whole capability chain, so one call usually answers.
+ */
+const SCRATCH_BYTES = 4096;
+const NO_DATA = new Uint8Array(0);
+
 /** An open VFIO device (real or simulated): the same interface for both. */
 export class Device {
   /** 'simulator', or the path the device was opened from. */
@@ -154,6 +162,8 @@ export class Device {
   #fd: number;
   readonly #extraFds: number[];
   readonly #mappings = new Set<Mapping>();
+  readonly #scratch = new Uint8Array(SCRATCH_BYTES);
+  readonly #view = new DataView(this.#scratch.buffer);
 
   /** @internal */
   constructor(source: string, fd: number, extraFds: number[]) {
@@ -173,23 +183,22 @@ export class Device {
   }
 
   info(): DeviceInfo {
-    const buf = abi.VfioDeviceInfo.encode({ argsz: abi.VfioDeviceInfo.size, flags: 0, num_regions: 0, num_irqs: 0, cap_offset: 0 });
-    native().ioctl(this.fd, IOCTL.GET_INFO, buf);
-    const info = abi.VfioDeviceInfo.decode(buf);
+    abi.VfioDeviceInfo.write(this.#view, 0, { argsz: abi.VfioDeviceInfo.size, flags: 0, num_regions: 0, num_irqs: 0, cap_offset: 0 });
+    native().ioctl(this.fd, IOCTL.GET_INFO, this.#scratch);
+    const info = abi.VfioDeviceInfo.read(this.#view, 0, RAW);
     return { flags: info.flags, numRegions: info.num_regions, numIrqs: info.num_irqs };
   }
 
-  /** `VFIO_DEVICE_GET_REGION_INFO` for one region, retrying once with the argsz the kernel asks for. */
+  /** `VFIO_DEVICE_GET_REGION_INFO` for one region; a chain too long for the scratch buffer gets the retry the argsz convention asks for. */
   region(index: number): RegionInfo {
     const idx = checkedIndex(index, 'index');
-    let size: number = abi.VfioRegionInfo.size;
+    let view = this.#view;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const buf = new Uint8Array(size);
-      abi.VfioRegionInfo.write(new DataView(buf.buffer), 0, { argsz: size, flags: 0, index: idx, cap_offset: 0, size: 0n, offset: 0n });
-      native().ioctl(this.fd, IOCTL.GET_REGION_INFO, buf);
-      const reply = abi.parseRegionInfoReply(buf);
+      abi.VfioRegionInfo.write(view, 0, { argsz: view.byteLength, flags: 0, index: idx, cap_offset: 0, size: 0n, offset: 0n });
+      native().ioctl(this.fd, IOCTL.GET_REGION_INFO, new Uint8Array(view.buffer));
+      const reply = abi.parseRegionInfoReply(view);
       if (reply.retry === null) return decodeRegion(idx, reply);
-      size = reply.retry;
+      view = new DataView(new ArrayBuffer(reply.retry));
     }
     throw new Error(`VFIO_DEVICE_GET_REGION_INFO(index=${idx}): the kernel asked for a larger buffer twice`);
   }
@@ -199,16 +208,20 @@ export class Device {
     return Array.from({ length: this.info().numRegions }, (_, i) => this.region(i));
   }
 
-  #feature(flags: number, payload: Uint8Array | null): Uint8Array {
-    const data = payload ?? new Uint8Array(0);
-    const buf = abi.VfioDeviceFeature.encode({ argsz: abi.VfioDeviceFeature.size + data.length, flags, data });
-    native().ioctl(this.fd, IOCTL.FEATURE, buf);
-    return buf.subarray(abi.VfioDeviceFeature.size);
+  /** VFIO_DEVICE_FEATURE with a payload encoded after the header; returns the payload as the kernel left it. */
+  #feature<T>(flags: number, codec: PayloadCodec<T>, payload: T): T;
+  #feature(flags: number): void;
+  #feature<T>(flags: number, codec?: PayloadCodec<T>, payload?: T): T | void {
+    const at = abi.VfioDeviceFeature.size;
+    abi.VfioDeviceFeature.write(this.#view, 0, { argsz: at + (codec?.size ?? 0), flags, data: NO_DATA });
+    if (codec !== undefined) codec.write(this.#view, at, payload as T);
+    native().ioctl(this.fd, IOCTL.FEATURE, this.#scratch);
+    if (codec !== undefined) return codec.read(this.#view, at, RAW);
   }
 
   #probe(feature: number, op: number): boolean {
     try {
-      this.#feature(FF.VFIO_DEVICE_FEATURE_PROBE | op | feature, null);
+      this.#feature(FF.VFIO_DEVICE_FEATURE_PROBE | op | feature);
       return true;
     } catch (e) {
       const code = (e as { code?: string }).code;
@@ -228,20 +241,20 @@ export class Device {
 
   /** A region's attributes and the attributes it supports (VFIO_DEVICE_FEATURE_REGION_ATTRS GET). */
   regionAttrs(index: number): { attrs: number; supported: number } {
-    const payload = abi.VfioDeviceFeatureRegionAttrs.encode({ flags: 0, index: checkedIndex(index, 'index'), attrs: 0, supported: 0 });
-    const out = abi.VfioDeviceFeatureRegionAttrs.decode(this.#feature(FF.VFIO_DEVICE_FEATURE_GET | FEAT.VFIO_DEVICE_FEATURE_REGION_ATTRS, payload));
+    const out = this.#feature(FF.VFIO_DEVICE_FEATURE_GET | FEAT.VFIO_DEVICE_FEATURE_REGION_ATTRS, abi.VfioDeviceFeatureRegionAttrs,
+      { flags: 0, index: checkedIndex(index, 'index'), attrs: 0, supported: 0 });
     return { attrs: out.attrs, supported: out.supported };
   }
 
   /** Gives a whole region new attributes; refused (EBUSY) while it is mapped. */
   setRegionAttrs(index: number, attrs: number): void {
-    const payload = abi.VfioDeviceFeatureRegionAttrs.encode({ flags: 0, index: checkedIndex(index, 'index'), attrs: checkedU32(attrs, 'attrs'), supported: 0 });
-    this.#feature(FF.VFIO_DEVICE_FEATURE_SET | FEAT.VFIO_DEVICE_FEATURE_REGION_ATTRS, payload);
+    this.#feature(FF.VFIO_DEVICE_FEATURE_SET | FEAT.VFIO_DEVICE_FEATURE_REGION_ATTRS, abi.VfioDeviceFeatureRegionAttrs,
+      { flags: 0, index: checkedIndex(index, 'index'), attrs: checkedU32(attrs, 'attrs'), supported: 0 });
   }
 
   /** Creates a subregion (VFIO_DEVICE_FEATURE_SUBREGION) and returns its region info. */
   createSubregion(req: SubregionRequest): RegionInfo {
-    const payload = abi.VfioDeviceFeatureSubregion.encode({
+    const out = this.#feature(FF.VFIO_DEVICE_FEATURE_SET | FEAT.VFIO_DEVICE_FEATURE_SUBREGION, abi.VfioDeviceFeatureSubregion, {
       flags: 0,
       parent_index: checkedIndex(req.parent, 'parent'),
       offset: checkedU64(req.offset, 'offset'),
@@ -249,7 +262,6 @@ export class Device {
       attrs: checkedU32(req.attrs ?? 0, 'attrs'),
       index: 0,
     });
-    const out = abi.VfioDeviceFeatureSubregion.decode(this.#feature(FF.VFIO_DEVICE_FEATURE_SET | FEAT.VFIO_DEVICE_FEATURE_SUBREGION, payload));
     return this.region(out.index);
   }
 
@@ -308,6 +320,15 @@ export class Device {
     n.close(fd);
     for (const extra of this.#extraFds) n.close(extra);
   }
+}
+
+const RAW = { raw: true } as const;
+
+/** What #feature needs of a generated payload codec. */
+interface PayloadCodec<T> {
+  size: number;
+  write(view: DataView, at: number, value: T): void;
+  read(view: DataView, at: number, options: { raw: boolean }): T;
 }
 
 function decodeRegion(index: number, reply: abi.RegionInfoReply): RegionInfo {

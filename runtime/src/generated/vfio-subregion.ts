@@ -1025,6 +1025,9 @@ function regionAt(dev: VfioSubregionDeviceState, index: number): VfioSubregionRe
   return region;
 }
 
+/** Replies are decoded as the kernel wrote them; reserved members are not the reader's to police. */
+const RAW: CodecOptions = { raw: true };
+
 /** One capability of a VFIO_DEVICE_GET_REGION_INFO reply: its offset in the buffer, its header and, for a capability the bindings know, its decoded payload. */
 export type RegionInfoCapEntry = | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_SPARSE_MMAP'; value: VfioRegionInfoCapSparseMmap }
   | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_TYPE'; value: VfioRegionInfoCapType }
@@ -1051,13 +1054,14 @@ export class CapChainError extends Error {
 
 /**
  * Decodes a VFIO_DEVICE_GET_REGION_INFO reply buffer (its length is the argsz the caller gave) and walks its capability chain.
+ * A DataView is read in place, so a caller with a scratch buffer allocates nothing but the result.
  * Every offset is checked against the buffer; `next` must move forward, so a loop or a backwards pointer cannot make the walk run forever.
  * @throws {@link CapChainError} for a malformed chain.
  */
-export function parseRegionInfoReply(bytes: Uint8Array): RegionInfoReply {
+export function parseRegionInfoReply(bytes: Uint8Array | DataView): RegionInfoReply {
   if (bytes.byteLength < 32) throw new CapChainError('truncated', bytes.byteLength, `reply of ${bytes.byteLength} bytes is shorter than struct vfio_region_info`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const info = VfioRegionInfo.read(view, 0, { raw: true });
+  const view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const info = VfioRegionInfo.read(view, 0, RAW);
   const hasCaps = (info.flags & VfioRegionInfoFlags.VFIO_REGION_INFO_FLAG_CAPS) !== 0;
   if (hasCaps && info.argsz > bytes.byteLength) return { info, caps: [], retry: info.argsz };
   if (!hasCaps || info.cap_offset === 0) return { info, caps: [], retry: null };
@@ -1076,27 +1080,27 @@ export function parseRegionInfoReply(bytes: Uint8Array): RegionInfoReply {
         if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_SPARSE_MMAP runs past the buffer');
         const count = view.getUint32(off + 8, true);
         if (off + 16 + count * 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_SPARSE_MMAP elements run past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_SPARSE_MMAP', value: VfioRegionInfoCapSparseMmap.read(view, off, { raw: true }) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_SPARSE_MMAP', value: VfioRegionInfoCapSparseMmap.read(view, off, RAW) };
         break;
       }
       case VfioRegionInfoCap.VFIO_REGION_INFO_CAP_TYPE: {
         if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_TYPE runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_TYPE', value: VfioRegionInfoCapType.read(view, off, { raw: true }) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_TYPE', value: VfioRegionInfoCapType.read(view, off, RAW) };
         break;
       }
       case VfioRegionInfoCap.VFIO_REGION_INFO_CAP_MSIX_MAPPABLE: {
         if (off + 8 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE', value: VfioInfoCapHeader.read(view, off, { raw: true }) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE', value: VfioInfoCapHeader.read(view, off, RAW) };
         break;
       }
       case VfioRegionInfoCap.VFIO_REGION_INFO_CAP_SUBREGION: {
         if (off + 24 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_SUBREGION runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_SUBREGION', value: VfioRegionInfoCapSubregion.read(view, off, { raw: true }) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_SUBREGION', value: VfioRegionInfoCapSubregion.read(view, off, RAW) };
         break;
       }
       case VfioRegionInfoCap.VFIO_REGION_INFO_CAP_ATTRS: {
         if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_ATTRS runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_ATTRS', value: VfioRegionInfoCapAttrs.read(view, off, { raw: true }) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_ATTRS', value: VfioRegionInfoCapAttrs.read(view, off, RAW) };
         break;
       }
       default:
