@@ -1,4 +1,4 @@
-import { readlinkSync } from 'node:fs';
+import { accessSync, constants, readlinkSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as abi from './generated/vfio-subregion.js';
 import { native, type SimConfig, type SimMapping } from './native.js';
@@ -350,6 +350,36 @@ function decodeRegion(index: number, reply: abi.RegionInfoReply): RegionInfo {
 
 const PCI_ADDRESS = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i;
 
+function deviceError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/**
+ * Checks that `path` is a character device of the expected sysfs class ('vfio' for a group,
+ * 'vfio-dev' for an iommufd cdev) before anything opens it, so a wrong path gets an answer that
+ * names the path and what it is instead of an ioctl's ENOTTY.
+ */
+function checkCharDevice(path: string, subsystem: string): void {
+  let st;
+  try {
+    st = statSync(path);
+    accessSync(path, constants.R_OK | constants.W_OK);
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? 'EIO';
+    throw deviceError(code, code === 'ENOENT' ? `${path}: no such device` : code === 'EACCES' ? `${path}: permission denied (it needs read and write access)` : `${path}: ${code}`);
+  }
+  if (!st.isCharacterDevice()) throw deviceError('ENODEV', `${path} is not a VFIO device: it is not a character device`);
+  const major = Number(st.rdev >> 8) & 0xfff;
+  const minor = (Number(st.rdev) & 0xff) | ((Number(st.rdev) >> 12) & 0xfff00);
+  let cls: string;
+  try {
+    cls = basename(readlinkSync(`/sys/dev/char/${major}:${minor}/subsystem`));
+  } catch {
+    cls = 'unknown';
+  }
+  if (cls !== subsystem) throw deviceError('ENODEV', `${path} is not a VFIO device: it is a ${cls} character device (${major}:${minor})`);
+}
+
 /**
  * Opens a device. A string target is 'sim' (the default simulated NIC), a PCI address bound to
  * vfio-pci (its IOMMU group is looked up in sysfs), or a /dev/vfio/devices/vfioN cdev.
@@ -364,7 +394,7 @@ export function openDevice(target: DeviceTarget = 'sim'): Device {
       try {
         group = basename(readlinkSync(`/sys/bus/pci/devices/${target}/iommu_group`));
       } catch (e) {
-        throw Object.assign(new Error(`${target}: no IOMMU group in sysfs (is the device present and bound to vfio-pci?)`), { code: (e as { code?: string }).code ?? 'ENOENT' });
+        throw deviceError((e as { code?: string }).code ?? 'ENOENT', `${target}: no IOMMU group in sysfs (is the device present and bound to vfio-pci?)`);
       }
       return openDevice({ group: `/dev/vfio/${group}`, device: target });
     }
@@ -372,9 +402,11 @@ export function openDevice(target: DeviceTarget = 'sim'): Device {
   }
   if ('simulator' in target) return new Device('simulator', n.simCreate(target.simulator), []);
   if ('cdev' in target) {
+    checkCharDevice(target.cdev, 'vfio-dev');
     const fds = n.openCdevDevice(target.cdev, '/dev/iommu');
     return new Device(target.cdev, fds.device, [fds.iommufd]);
   }
+  checkCharDevice(target.group, 'vfio');
   const fds = n.openGroupDevice('/dev/vfio/vfio', target.group, target.device);
   return new Device(`${target.group} ${target.device}`, fds.device, [fds.group, fds.container]);
 }

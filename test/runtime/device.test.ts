@@ -1,0 +1,216 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDevice, type Device } from '../../runtime/src/device.js';
+import { main as cli } from '../../runtime/src/cli.js';
+import { NIC_LAYOUT } from '../../runtime/src/sim-presets.js';
+import { VfioRegionAttr, VfioRegionInfoFlags as RF } from '../../runtime/src/generated/vfio-subregion.js';
+
+const WC = VfioRegionAttr.VFIO_REGION_ATTR_WC;
+const openFds = (): number => readdirSync('/proc/self/fd').length;
+
+function withSim<T>(fn: (dev: Device) => T): T {
+  const dev = openDevice('sim');
+  try {
+    return fn(dev);
+  } finally {
+    dev.close();
+  }
+}
+
+describe('the device API on the default simulated NIC', () => {
+  it('lists the regions with decoded capabilities', () => {
+    withSim((dev) => {
+      const regions = dev.regions();
+      expect(regions).toHaveLength(9);
+      expect(regions[0]).toMatchObject({ index: 0, size: 0x40000n, flags: RF.VFIO_REGION_INFO_FLAG_READ | RF.VFIO_REGION_INFO_FLAG_WRITE | RF.VFIO_REGION_INFO_FLAG_MMAP, attrs: 0, subregion: null, sparse: null });
+      expect(regions[2]!.sparse).toEqual([{ offset: 0n, size: 0x2000n }, { offset: 0x3000n, size: 0x1000n }]);
+      expect(regions[2]!.caps.map((c) => c.name)).toEqual(['VFIO_REGION_INFO_CAP_SPARSE_MMAP', 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE']);
+      expect(regions[1]!.size).toBe(0n);
+      expect(dev.support()).toEqual({ subregion: true, regionAttrsGet: true, regionAttrsSet: true });
+      expect(dev.regionAttrs(0)).toEqual({ attrs: 0, supported: WC });
+      expect(dev.regionAttrs(7)).toEqual({ attrs: 0, supported: 0 });
+    });
+  });
+
+  it('creates a WC subregion, maps it beside the UC registers, and the device sees both', () => {
+    withSim((dev) => {
+      const sub = dev.createSubregion({ parent: 0, offset: NIC_LAYOUT.txPush.offset, size: NIC_LAYOUT.txPush.size, attrs: WC });
+      expect(sub).toMatchObject({ index: 9, size: NIC_LAYOUT.txPush.size, attrs: WC, subregion: { parent: 0, offset: NIC_LAYOUT.txPush.offset } });
+      expect(sub.flags & RF.VFIO_REGION_INFO_FLAG_CAPS).not.toBe(0);
+      expect(dev.info().numRegions).toBe(10);
+      const regs = dev.map(0, { length: 0x1000 });
+      const push = dev.map(sub);
+      push.write64(0, 0x1122334455667788n);
+      regs.write32(NIC_LAYOUT.doorbell, 0xcafe);
+      expect(regs.attrs).toBe(0);
+      expect(push.attrs).toBe(WC);
+      // The parent BAR, read through the fd, shows what went through the subregion's mapping.
+      expect(Buffer.from(dev.read(0, NIC_LAYOUT.txPush.offset, 8)).readBigUInt64LE(0)).toBe(0x1122334455667788n);
+      const backing = dev.simBacking(0)!;
+      const file = readFileSync(backing.path);
+      expect(file.readUInt32LE(Number(backing.offset) + NIC_LAYOUT.doorbell)).toBe(0xcafe);
+      expect(dev.simMappings().map((m) => ({ index: m.index, attrs: m.attrs }))).toEqual([{ index: 0, attrs: 0 }, { index: 9, attrs: WC }]);
+    });
+  });
+
+  it('sets whole-region attributes only while the region is unmapped', () => {
+    withSim((dev) => {
+      dev.setRegionAttrs(0, WC);
+      expect(dev.region(0).attrs).toBe(WC);
+      const m = dev.map(0, { length: 0x1000 });
+      expect(m.attrs).toBe(WC);
+      expect(() => dev.setRegionAttrs(0, 0)).toThrow(expect.objectContaining({ code: 'EBUSY' }));
+      m.unmap();
+      dev.setRegionAttrs(0, 0);
+      expect(dev.region(0).attrs).toBe(0);
+    });
+  });
+});
+
+describe('bad input: a clear error, never a crash, and the device stays usable', () => {
+  it('a missing device path', () => {
+    expect(() => openDevice({ cdev: '/dev/vfio/devices/vfio4242' })).toThrow(expect.objectContaining({ code: 'ENOENT', message: '/dev/vfio/devices/vfio4242: no such device' }));
+    expect(() => openDevice('0000:7f:1f.7')).toThrow(expect.objectContaining({ code: 'ENOENT', message: expect.stringMatching(/no IOMMU group in sysfs/) }));
+    expect(() => openDevice('gpu0')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+  });
+
+  it('a path that is not a VFIO device', () => {
+    expect(() => openDevice({ cdev: '/dev/null' })).toThrow(expect.objectContaining({ code: 'ENODEV', message: '/dev/null is not a VFIO device: it is a mem character device (1:3)' }));
+    expect(() => openDevice({ group: tmpdir(), device: '0000:00:03.0' })).toThrow(expect.objectContaining({ code: 'ENODEV', message: expect.stringMatching(/not a character device/) }));
+  });
+
+  it('permission denied', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vfio-perm-'));
+    chmodSync(dir, 0o755);
+    const node = join(dir, 'vfio0');
+    writeFileSync(node, '');
+    chmodSync(node, 0o600);
+    // As an unprivileged user (root would bypass the mode bits).
+    const script = `import('${new URL('../../runtime/src/device.ts', import.meta.url).pathname.replace(/\.ts$/, '.js').replace('/runtime/', '/dist/runtime/')}')` +
+      `.then((m) => { try { m.openDevice({ cdev: ${JSON.stringify(node)} }); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); } })`;
+    const uid = process.getuid?.() ?? 0;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', ...(uid === 0 ? { uid: 65534, gid: 65534 } : {}) });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ code: 'EACCES', message: `${node}: permission denied (it needs read and write access)` });
+  });
+
+  it('double close and use after close', () => {
+    const dev = openDevice('sim');
+    const m = dev.map(0, { length: 0x1000 });
+    dev.close();
+    expect(dev.closed).toBe(true);
+    expect(() => dev.close()).not.toThrow();
+    expect(() => dev.regions()).toThrow(expect.objectContaining({ code: 'ERR_DEVICE_CLOSED', message: 'device simulator is closed' }));
+    expect(() => dev.createSubregion({ parent: 0, offset: 0, size: 4096 })).toThrow(expect.objectContaining({ code: 'ERR_DEVICE_CLOSED' }));
+    expect(m.mapped).toBe(false);
+    expect(() => m.read32(0)).toThrow(expect.objectContaining({ code: 'ERR_UNMAPPED' }));
+    expect(() => m.unmap()).not.toThrow();
+  });
+
+  it('mapping a region that cannot be mmapped, or past its end', () => {
+    withSim((dev) => {
+      expect(() => dev.map(7)).toThrow(expect.objectContaining({ code: 'EINVAL', message: 'region 7 cannot be mmapped' }));
+      expect(() => dev.map(4)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+      expect(() => dev.map(0, { offset: 0x40000n, length: 0x1000 })).toThrow(/run past the end of region 0/);
+      expect(() => dev.map(0, { offset: 0x41000n })).toThrow(/past the end of region 0/);
+      expect(() => dev.map(2, { offset: 0x2000n, length: 0x1000 })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+      expect(() => dev.map(0, { offset: 1n, length: 0x1000 })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+      expect(dev.map(0, { length: 0x1000 }).read32(0)).toBe(0);
+    });
+  });
+
+  it('arguments of the wrong kind from JS', () => {
+    withSim((dev) => {
+      const bad: [() => unknown, RegExp][] = [
+        [() => dev.createSubregion({ parent: 0, offset: -4096, size: 4096 }), /offset: expected a non-negative integer, got -4096/],
+        [() => dev.createSubregion({ parent: 0, offset: 1n << 64n, size: 4096 }), /offset: 18446744073709551616n is outside \[0, 2\^64\)/],
+        [() => dev.createSubregion({ parent: 0, offset: Number.NaN, size: 4096 }), /offset: expected a non-negative integer, got NaN/],
+        [() => dev.createSubregion({ parent: 0, offset: '4096' as unknown as number, size: 4096 }), /offset: expected a bigint or a number, got string "4096"/],
+        [() => dev.createSubregion({ parent: -1, offset: 0, size: 4096 }), /parent: expected an integer in \[0, 4294967295\], got -1/],
+        [() => dev.createSubregion({ parent: 0, offset: 0, size: 4096, attrs: 2 ** 32 }), /attrs: expected an integer/],
+        [() => dev.region(Number.NaN), /index: expected an integer/],
+        [() => dev.region('0' as unknown as number), /index: expected a number, got string/],
+        [() => dev.map(0, { length: -1 }), /length: expected a positive integer, got -1/],
+        [() => dev.map(0, { length: 0x1000 }).write32(0, 2 ** 32), /value: expected an integer in \[0, 4294967295\]/],
+        [() => dev.map(0, { length: 0x1000 }).read32(4094), /must be aligned and inside the 4096-byte mapping/],
+      ];
+      for (const [fn, message] of bad) expect(fn).toThrow(message);
+      // The kernel's own refusals arrive as errno codes.
+      expect(() => dev.createSubregion({ parent: 0, offset: 0x1000n, size: 0x800n, attrs: WC })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+      expect(() => dev.createSubregion({ parent: 3, offset: 0, size: 4096 })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+      expect(() => dev.createSubregion({ parent: 2, offset: 0, size: 4096, attrs: WC })).toThrow(expect.objectContaining({ code: 'EOPNOTSUPP' }));
+      // Still usable.
+      const sub = dev.createSubregion({ parent: 0, offset: 0x1000n, size: 0x1000n, attrs: WC });
+      expect(dev.region(sub.index).subregion).toEqual({ parent: 0, offset: 0x1000n });
+    });
+  });
+});
+
+describe('no leaks', () => {
+  it('10,000 create/map/unmap cycles leave open fds and RSS flat', () => {
+    const cycle = (dev: Device, i: number) => {
+      const sub = dev.createSubregion({ parent: 0, offset: BigInt(i % 32) * 0x1000n, size: 0x1000n, attrs: i % 2 });
+      const m = dev.map(sub);
+      m.write32(0, i);
+      m.unmap();
+    };
+    const run = (devices: number, perDevice: number) => {
+      for (let d = 0; d < devices; d++) {
+        const dev = openDevice({ simulator: { regions: [{ size: 0x40000n, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: WC }], numIrqs: 1, maxSubregions: perDevice } });
+        for (let i = 0; i < perDevice; i++) cycle(dev, i);
+        dev.close();
+      }
+    };
+    run(2, 1000);
+    globalThis.gc?.();
+    const fds = openFds();
+    const rss = process.memoryUsage().rss;
+    run(10, 1000);
+    globalThis.gc?.();
+    expect(openFds()).toBe(fds);
+    expect(process.memoryUsage().rss - rss).toBeLessThan(16 * 1024 * 1024);
+  });
+});
+
+describe('info command', () => {
+  const capture = async (...argv: string[]) => {
+    let out = '';
+    let err = '';
+    const status = await cli(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } });
+    return { status, out, err };
+  };
+
+  it('shows the simulated device like lspci -vv', async () => {
+    const r = await capture('info');
+    expect(r.status).toBe(0);
+    expect(r.out).toMatch(/^Device: simulator, 9 regions, 5 IRQs$/m);
+    expect(r.out).toMatch(/^Region 0 \(BAR0\): size 256K \[read write mmap\] at fd offset 0x0\n\tAttributes: UC \(supported: WC\)$/m);
+    expect(r.out).toMatch(/^\tCapability: sparse mmap: \[0x0, \+8K\] \[0x3000, \+4K\]$/m);
+    expect(r.out).toMatch(/^Mappings: none$/m);
+  });
+
+  it('--json gives the same facts for scripts', async () => {
+    const r = await capture('info', '--json');
+    const report = JSON.parse(r.out) as { numRegions: number; regions: { index: number; size: string; supportedAttrs: number }[] };
+    expect(report.numRegions).toBe(9);
+    expect(report.regions[0]).toMatchObject({ index: 0, size: '0x40000', supportedAttrs: WC });
+  });
+
+  it('demo shows a subregion with its parent, offset and attributes, and the mappings', async () => {
+    const r = await capture('demo');
+    expect(r.out).toMatch(/the device model sees both/);
+    expect(r.out).toMatch(/^Region 9 \(subregion\): size 128K \[read write mmap caps\] at fd offset 0x90000000000\n\tParent: region 0 at \+0x20000\n\tAttributes: WC/m);
+    expect(r.out).toMatch(/^\tregion 9 \+0x0 128K WC$/m);
+  });
+
+  it('a device that cannot be opened exits 1 with the reason; misuse exits 2', async () => {
+    const r = await capture('info', '--device', '/dev/vfio/devices/vfio77');
+    expect(r).toMatchObject({ status: 1, err: 'vfio-subregion: cannot open /dev/vfio/devices/vfio77: /dev/vfio/devices/vfio77: no such device (ENOENT)\n' });
+    const u = await capture('info', '--verbose');
+    expect(u.status).toBe(2);
+    expect(u.err).toMatch(/Unknown option '--verbose'/);
+  });
+});
