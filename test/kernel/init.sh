@@ -1,0 +1,82 @@
+#!/bin/busybox sh
+# /init of the kernel-test initramfs (test/kernel/run.sh builds it). Prints KT lines on the
+# serial console and powers off.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t debugfs debugfs /sys/kernel/debug
+echo 1 > /proc/sys/kernel/printk_ratelimit 2>/dev/null
+SEED=$(sed -n 's/.*kt\.seed=\([0-9]*\).*/\1/p' /proc/cmdline)
+kt() { echo "KT $*"; }
+run() {	# a runner invocation: 0 and 1 are its verdicts; anything else means it died
+	/runner "$@"
+	rc=$?
+	[ $rc -le 1 ] || kt FAIL runner/$1-exited-$rc: the runner died \(signal $((rc - 128))\?\)
+}
+done_() { kt DONE; sync; poweroff -f; }
+
+for m in irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci vfio-pci-subregion; do
+	insmod /lib/modules/$m.ko || { kt FAIL boot/insmod-$m: insmod failed; done_; }
+done
+kt PASS boot/modules-loaded
+
+find_dev() {	# vendor device -> BDF
+	for d in /sys/bus/pci/devices/*; do
+		if [ "$(cat $d/vendor)" = "$1" ] && [ "$(cat $d/device)" = "$2" ]; then basename $d; return; fi
+	done
+}
+IVS=$(find_dev 0x1af4 0x1110)
+E1K=$(find_dev 0x8086 0x10d3)
+[ -n "$IVS" ] && [ -n "$E1K" ] || { kt FAIL boot/devices: ivshmem=$IVS e1000e=$E1K; done_; }
+kt INFO ivshmem $IVS e1000e $E1K
+
+bind() {	# BDF driver
+	d=/sys/bus/pci/devices/$1
+	[ -e $d/driver ] && echo $1 > $d/driver/unbind
+	echo $2 > $d/driver_override
+	echo $1 > /sys/bus/pci/drivers_probe
+	[ "$(basename $(readlink $d/driver))" = "$2" ] || { kt FAIL bind/$2-$1: not bound; return 1; }
+}
+
+# stock vfio-pci: the reference answers and the unknown-feature behaviour
+bind $IVS vfio-pci && bind $E1K vfio-pci || done_
+/runner dump $IVS > /tmp/stock-ivshmem.txt
+/runner dump $E1K > /tmp/stock-e1000e.txt
+run stock $IVS
+run stock $E1K
+
+# the variant driver
+bind $IVS vfio-pci-subregion && bind $E1K vfio-pci-subregion || done_
+for dev in ivshmem e1000e; do
+	[ $dev = ivshmem ] && b=$IVS || b=$E1K
+	/runner dump $b > /tmp/variant-$dev.txt
+	if cmp -s /tmp/stock-$dev.txt /tmp/variant-$dev.txt && [ -s /tmp/stock-$dev.txt ]; then
+		kt PASS upstream/$dev-identical-to-stock-vfio-pci
+		sed 's/^/KT INFO upstream '$dev': /' /tmp/stock-$dev.txt | cut -c1-160
+	else
+		kt FAIL upstream/$dev-identical-to-stock-vfio-pci: answers differ
+		diff /tmp/stock-$dev.txt /tmp/variant-$dev.txt | sed 's/^/KT INFO diff: /'
+	fi
+done
+run variant-other $E1K
+run variant $IVS ${SEED:-1}
+
+# the kernel log: no oops, BUG or WARNING anywhere in the run
+if dmesg | grep -E -q 'WARNING:|BUG:|Oops|general protection|Call Trace|kernel BUG|UBSAN|list_del corruption'; then
+	kt FAIL kernel/dmesg-clean: see below
+	dmesg | grep -E -A20 'WARNING:|BUG:|Oops|general protection|Call Trace' | head -60 | sed 's/^/KT INFO dmesg: /'
+else
+	kt PASS kernel/dmesg-clean
+fi
+dmesg | grep -E 'x86/PAT|vfio' | tail -40 | sed 's/^/KT INFO dmesg: /'
+# unbinding frees the devices (remove path, vfio_put_device) without complaint; then unload
+echo $IVS > /sys/bus/pci/drivers/vfio-pci-subregion/unbind
+echo $E1K > /sys/bus/pci/drivers/vfio-pci-subregion/unbind
+if rmmod vfio-pci-subregion && ! dmesg | grep -E -q 'WARNING:|BUG:|Oops'; then
+	kt PASS kernel/unbind-and-unload
+else
+	kt FAIL kernel/unbind-and-unload: rmmod failed or the log complains
+fi
+done_
