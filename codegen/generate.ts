@@ -7,6 +7,7 @@ import { emitCValidators } from './emit/c-validators.js';
 import { emitTypeScript } from './emit/typescript.js';
 import { emitAssemblyScript } from './emit/assemblyscript.js';
 import { emitMarkdown } from './emit/markdown.js';
+import { emitWit } from './emit/wit.js';
 
 /** Every target, in the order `generate` lists them. */
 export const TARGETS: Record<string, Emitter> = {
@@ -15,6 +16,7 @@ export const TARGETS: Record<string, Emitter> = {
   typescript: emitTypeScript,
   assemblyscript: emitAssemblyScript,
   markdown: emitMarkdown,
+  wit: emitWit,
 };
 
 /** Folders where generated files live; `check` looks there for generated files no target produces any more. */

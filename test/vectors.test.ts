@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadVectors } from './vectors.js';
+import { loadMmioVectors, loadVectors } from './vectors.js';
 
 describe('vector files', () => {
   it('load and pass the vector schema', () => {
@@ -8,5 +8,6 @@ describe('vector files', () => {
     expect(v.ioctl.length).toBeGreaterThan(0);
     expect(v.capchain.length).toBeGreaterThan(0);
     expect(v.validation.cases.length).toBeGreaterThan(0);
+    expect(loadMmioVectors().length).toBeGreaterThan(0);
   });
 });

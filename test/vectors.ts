@@ -56,5 +56,19 @@ export function loadVectors(dir = resolve(ROOT, 'spec/vectors')): VectorFiles {
   };
 }
 
+export interface MmioPatch { offset: number; bytes: string }
+export type MmioOp =
+  | { op: 'write'; width: 8 | 16 | 32 | 64; offset: number; value: VUint }
+  | { op: 'read'; width: 8 | 16 | 32 | 64; offset: number; expect: VUint }
+  | { op: 'burst'; offset: number; bytes: string }
+  | { op: 'wmb'; seen: MmioPatch[] }
+  | { op: 'flush'; offset: number; seen: MmioPatch[] };
+export interface MmioCase { name: string; doc: string; window: number; initial?: MmioPatch[]; ops: MmioOp[]; final: MmioPatch[] }
+
+/** spec/vectors/mmio.json (kind mmio), validated against the vector schema. */
+export function loadMmioVectors(dir = resolve(ROOT, 'spec/vectors')): MmioCase[] {
+  return readVectorFile(resolve(dir, 'mmio.json')).cases as MmioCase[];
+}
+
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 export const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));

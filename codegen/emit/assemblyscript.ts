@@ -423,9 +423,15 @@ function mmioCode(spec: Spec, o: Out): void {
   for (const p of mm.ordering) {
     o.push(...doc(p.doc), `@external("vfio", "${p.name}")`, `export declare function ${o.claim(p.name, `ordering point ${p.name}`)}(window: usize): void;`);
   }
+  o.push('', ...comment('The host-call path (module "vfio"): one host function per access, which performs exactly one volatile access of that width at that linear-memory address, and only inside a window the host mapped (anything else traps). Use it for registers whose reads have side effects (clear-on-read, FIFOs): Binaryen merges two plain loads of one address into one, and an import call is opaque to it, so two host reads stay two reads.'));
+  for (const w of mm.widths) {
+    const t = `u${w}`;
+    o.push(`@external("vfio", "read${w}")`, `export declare function ${o.claim(`host_read${w}`, `host read ${w}`)}(addr: usize): ${t};`);
+    o.push(`@external("vfio", "write${w}")`, `export declare function ${o.claim(`host_write${w}`, `host write ${w}`)}(addr: usize, value: ${t}): void;`);
+  }
   const B = mm.burst.bytes;
   o.push('', ...doc(`Bytes of one burst. ${mm.burst.doc}`), `export const ${o.claim('MMIO_BURST_BYTES', 'burst size')}: i32 = ${B};`);
-  o.push('', ...doc('A mapped region window inside linear memory: base is where the host mapped it, size its length. The plain accessors are single aligned loads and stores at base + offset, with no checks (the hot path); the _checked ones first check that the access lies inside the window and is naturally aligned, and throw otherwise. Binaryen may merge repeated plain loads of one address, so registers with read side effects (clear-on-read, FIFOs) need a host read.'));
+  o.push('', ...doc('A mapped region window inside linear memory: base is where the host mapped it, size its length. The plain accessors are single aligned loads and stores at base + offset, with no checks (the hot path); the _checked ones first check that the access lies inside the window and is naturally aligned, and throw otherwise. Binaryen may merge repeated plain loads of one address, so registers with read side effects (clear-on-read, FIFOs) need a host read (the _host accessors).'));
   o.push(`export class ${o.claim('Region', 'MMIO region')} {`);
   o.push('  constructor(', '    /** Address of the window in linear memory (page-aligned when the host maps it). */', '    public readonly base: usize,', '    /** Bytes in the window. */', '    public readonly size: usize,', '  ) {}', '');
   o.push(...doc('Throws a RangeError unless [offset, offset + bytes) lies in the window and base + offset is a multiple of align.', '  '));
@@ -438,6 +444,8 @@ function mmioCode(spec: Spec, o: Out): void {
     o.push(`  /** Writes ${b} byte${b > 1 ? 's' : ''} at offset (unchecked). */`, `  @inline write${w}(offset: usize, value: ${t}): void { store<${t}>(this.base + offset, value); }`);
     o.push(`  read${w}_checked(offset: usize): ${t} { this.check(offset, ${b}, ${b}); return load<${t}>(this.base + offset); }`);
     o.push(`  write${w}_checked(offset: usize, value: ${t}): void { this.check(offset, ${b}, ${b}); store<${t}>(this.base + offset, value); }`);
+    o.push(`  /** Reads ${b} byte${b > 1 ? 's' : ''} at offset through the host (never merged, dropped or reordered by the compiler). */`, `  @inline read${w}_host(offset: usize): ${t} { return host_read${w}(this.base + offset); }`);
+    o.push(`  /** Writes ${b} byte${b > 1 ? 's' : ''} at offset through the host. */`, `  @inline write${w}_host(offset: usize, value: ${t}): void { host_write${w}(this.base + offset, value); }`);
   }
   const n = B / 16;
   o.push('', ...doc(`Copies ${B} bytes from src (linear memory) to offset as ${n} whole v128 stores, in order (unchecked; base + offset should be ${B}-aligned).`, '  '));

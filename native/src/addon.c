@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -51,6 +52,7 @@ struct map_entry {
 	void *addr;
 	size_t len;
 	napi_ref buffer;	/* weak: the ArrayBuffer, to detach it */
+	napi_ref memory;	/* strong: the WebAssembly.Memory a window lies in (wasmMap) */
 };
 
 struct addon {
@@ -314,6 +316,8 @@ static void drop_map(napi_env env, struct addon *a, struct map_entry *m)
 			napi_detach_arraybuffer(env, ab);
 		napi_delete_reference(env, m->buffer);
 	}
+	if (env && m->memory)
+		napi_delete_reference(env, m->memory);
 	memmove(m, m + 1, (size_t)(a->maps + a->nr_maps - (m + 1)) * sizeof(*m));
 	a->nr_maps--;
 }
@@ -666,6 +670,10 @@ static napi_value js_munmap(napi_env env, napi_callback_info info)
 	if (m->is_sim) {
 		s = find_sim(a, m->fd);
 		ret = s ? sim_munmap(s->dev, m->addr) : -EINVAL;
+	} else if (m->memory) {
+		if (mmap(m->addr, m->len, PROT_READ | PROT_WRITE,
+			 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED)
+			ret = -errno;
 	} else if (munmap(m->addr, m->len) < 0) {
 		ret = -errno;
 	}
@@ -673,6 +681,462 @@ static napi_value js_munmap(napi_env env, napi_callback_info info)
 		return throw_errno(env, -ret, "munmap", NULL, "munmap(id=%u)", id);
 	drop_map(env, a, m);
 	return NULL;
+}
+
+/* ---------------------------------------------------------------- wasm windows */
+
+/*
+ * wasmMap(fd, offset, length, prot, memory, view, at): maps `length` bytes of the device fd at
+ * `offset` over linear-memory bytes [at, at + length) of a WebAssembly.Memory, MAP_FIXED |
+ * MAP_SHARED, so that plain wasm loads and stores at those addresses reach the region. `view` is a
+ * Uint8Array over the whole of memory.buffer (a typed array works for shared memories too, where
+ * napi_get_arraybuffer_info does not); it must be that memory's current buffer. The window must be
+ * page-aligned and lie inside the memory's current size: past it, V8's guard region would stop
+ * out-of-bounds accesses from trapping. The Memory is held by a strong reference until munmap(id)
+ * (or close of a simulated device), which puts anonymous zero pages back over the range.
+ */
+static napi_value js_wasm_map(napi_env env, napi_callback_info info)
+{
+	napi_value argv[7], o, v, buf, vbuf;
+	napi_typedarray_type t;
+	struct map_entry *m;
+	struct sim_entry *s;
+	struct addon *a;
+	size_t vlen, voff, len, ps = (size_t)sim_page_size();
+	uint64_t off;
+	double dlen, dat;
+	uint32_t prot;
+	bool is = false, same = false;
+	uint8_t *base, *p;
+	int fd, ret;
+
+	if (get_args(env, info, 7, argv, &a) || get_fd(env, argv[0], &fd) ||
+	    get_u64_bigint(env, argv[1], "offset", &off) ||
+	    get_integer(env, argv[2], "length", 1, MAX_SAFE_INTEGER, &dlen) ||
+	    get_u32(env, argv[3], "prot", &prot) ||
+	    get_integer(env, argv[6], "at", 0, MAX_SAFE_INTEGER, &dat))
+		return NULL;
+	len = (size_t)dlen;
+	if (prot != (PROT_READ | PROT_WRITE))
+		return RANGE_ERR(env, "a wasm window must be PROT_READ | PROT_WRITE (wasm cannot trap on a read-only page), got %u", prot);
+	if (type_of(env, argv[4]) != napi_object)
+		return TYPE_ERR(env, "memory must be a WebAssembly.Memory");
+	napi_is_typedarray(env, argv[5], &is);
+	if (!is || napi_get_typedarray_info(env, argv[5], &t, &vlen, (void **)&base, &vbuf, &voff) != napi_ok ||
+	    t != napi_uint8_array)
+		return TYPE_ERR(env, "view must be a Uint8Array over memory.buffer");
+	buf = get_prop(env, argv[4], "buffer");
+	if (napi_strict_equals(env, buf, vbuf, &same) != napi_ok || !same || voff != 0)
+		return RANGE_ERR(env, "view must cover the whole of memory.buffer (the memory's current buffer, from byte 0)");
+	if (((uintptr_t)base & (ps - 1)) || ((size_t)dat & (ps - 1)) || (len & (ps - 1)))
+		return throw_errno(env, EINVAL, "mmap", "a window must be page-aligned: its address and its length", "wasmMap(fd=%d, at 0x%zx, length %zu)", fd, (size_t)dat, len);
+	if ((size_t)dat > vlen || len > vlen - (size_t)dat)
+		return throw_errno(env, EINVAL, "mmap", "a window must lie inside the memory's current size", "wasmMap(fd=%d, at 0x%zx, length %zu; memory is %zu bytes)", fd, (size_t)dat, len, vlen);
+	if (a->nr_maps == a->cap_maps) {
+		size_t cap = a->cap_maps ? a->cap_maps * 2 : 16;
+		struct map_entry *nm = realloc(a->maps, cap * sizeof(*nm));
+
+		if (!nm)
+			return throw_errno(env, ENOMEM, "mmap", NULL, "wasmMap(fd=%d)", fd);
+		a->maps = nm;
+		a->cap_maps = cap;
+	}
+	for (size_t i = 0; i < a->nr_maps; i++) {
+		uint8_t *q = a->maps[i].addr;
+
+		if (a->maps[i].memory && q < base + (size_t)dat + len && base + (size_t)dat < q + a->maps[i].len)
+			return throw_errno(env, EBUSY, "mmap", "overlaps a window already mapped there", "wasmMap(fd=%d, at 0x%zx)", fd, (size_t)dat);
+	}
+	p = base + (size_t)dat;
+	s = find_sim(a, fd);
+	if (s) {
+		ret = sim_mmap_fixed(s->dev, off, len, (int)prot, p);
+	} else if (off > INT64_MAX) {
+		ret = -EINVAL;
+	} else if (mmap(p, len, (int)prot, MAP_SHARED | MAP_FIXED, fd, (off_t)off) == MAP_FAILED) {
+		ret = -errno;
+		mmap(p, len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	} else {
+		ret = 0;
+	}
+	if (ret < 0)
+		return throw_errno(env, -ret, "mmap", NULL, "wasmMap(fd=%d, offset 0x%llx, length %zu, at 0x%zx)",
+				   fd, (unsigned long long)off, len, (size_t)dat);
+	m = &a->maps[a->nr_maps];
+	memset(m, 0, sizeof(*m));
+	m->id = ++a->next_id ? a->next_id : ++a->next_id;
+	m->fd = fd;
+	m->is_sim = s != NULL;
+	m->addr = p;
+	m->len = len;
+	if (napi_create_reference(env, argv[4], 1, &m->memory) != napi_ok ||
+	    napi_create_object(env, &o) != napi_ok) {
+		if (m->memory)
+			napi_delete_reference(env, m->memory);
+		if (s)
+			sim_munmap(s->dev, p);
+		else
+			mmap(p, len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		return napi_fail(env);
+	}
+	a->nr_maps++;
+	NAPI_OK(env, napi_create_uint32(env, m->id, &v));
+	NAPI_OK(env, napi_set_named_property(env, o, "id", v));
+	NAPI_OK(env, napi_create_bigint_uint64(env, (uint64_t)(uintptr_t)p, &v));
+	NAPI_OK(env, napi_set_named_property(env, o, "address", v));
+	return o;
+}
+
+/* ---------------------------------------------------------------- host-call MMIO path */
+
+/*
+ * Single volatile accesses through a mapping (an mmap id or a window id): what a wasm guest uses for
+ * registers whose reads have side effects, where a plain wasm load could be merged by the optimiser.
+ * Each call is exactly one access of the given width, aligned and inside the mapping.
+ */
+static void *mmio_at(napi_env env, struct addon *a, napi_value vid, napi_value voff, unsigned width)
+{
+	struct map_entry *m;
+	uint32_t id;
+	double d;
+
+	if (get_u32(env, vid, "id", &id) || get_integer(env, voff, "offset", 0, MAX_SAFE_INTEGER, &d))
+		return NULL;
+	m = find_map(a, id);
+	if (!m) {
+		throw_errno(env, EINVAL, "mmio", "no such mapping", "mmio(id=%u)", id);
+		return NULL;
+	}
+	if ((size_t)d > m->len || width / 8 > m->len - (size_t)d || ((size_t)d & (width / 8 - 1))) {
+		RANGE_ERR(env, "offset %.0f: a %u-bit access must be aligned and inside the %zu-byte mapping", d, width, m->len);
+		return NULL;
+	}
+	return (uint8_t *)m->addr + (size_t)d;
+}
+
+static int get_width(napi_env env, napi_value v, unsigned *w)
+{
+	uint32_t x;
+
+	if (get_u32(env, v, "width", &x))
+		return -1;
+	if (x != 8 && x != 16 && x != 32 && x != 64) {
+		RANGE_ERR(env, "width must be 8, 16, 32 or 64, got %u", x);
+		return -1;
+	}
+	*w = x;
+	return 0;
+}
+
+/* mmioRead(id, offset, width): a number, or a bigint for width 64. */
+static napi_value js_mmio_read(napi_env env, napi_callback_info info)
+{
+	napi_value argv[3], r;
+	struct addon *a;
+	unsigned w;
+	void *p;
+
+	if (get_args(env, info, 3, argv, &a) || get_width(env, argv[2], &w))
+		return NULL;
+	p = mmio_at(env, a, argv[0], argv[1], w);
+	if (!p)
+		return NULL;
+	switch (w) {
+	case 8: NAPI_OK(env, napi_create_uint32(env, *(volatile uint8_t *)p, &r)); break;
+	case 16: NAPI_OK(env, napi_create_uint32(env, *(volatile uint16_t *)p, &r)); break;
+	case 32: NAPI_OK(env, napi_create_uint32(env, *(volatile uint32_t *)p, &r)); break;
+	default: NAPI_OK(env, napi_create_bigint_uint64(env, *(volatile uint64_t *)p, &r)); break;
+	}
+	return r;
+}
+
+/* mmioWrite(id, offset, width, value): value a number, or a bigint for width 64 (or any width). */
+static napi_value js_mmio_write(napi_env env, napi_callback_info info)
+{
+	napi_value argv[4];
+	struct addon *a;
+	uint64_t v = 0;
+	unsigned w;
+	bool lossless;
+	double d;
+	void *p;
+
+	if (get_args(env, info, 4, argv, &a) || get_width(env, argv[2], &w))
+		return NULL;
+	if (type_of(env, argv[3]) == napi_bigint) {
+		napi_get_value_bigint_uint64(env, argv[3], &v, &lossless);
+	} else {
+		if (get_integer(env, argv[3], "value", 0, 4294967295.0, &d))
+			return NULL;
+		v = (uint64_t)d;
+	}
+	if (w < 64 && v >> w)
+		return RANGE_ERR(env, "value 0x%llx does not fit in %u bits", (unsigned long long)v, w);
+	p = mmio_at(env, a, argv[0], argv[1], w);
+	if (!p)
+		return NULL;
+	switch (w) {
+	case 8: *(volatile uint8_t *)p = (uint8_t)v; break;
+	case 16: *(volatile uint16_t *)p = (uint16_t)v; break;
+	case 32: *(volatile uint32_t *)p = (uint32_t)v; break;
+	default: *(volatile uint64_t *)p = v; break;
+	}
+	return NULL;
+}
+
+/* Fences for the host-call path: real CPU instructions, never an access to a window. */
+static inline void cpu_wmb(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ __volatile__("sfence" ::: "memory");
+#elif defined(__aarch64__)
+	__asm__ __volatile__("dmb oshst" ::: "memory");
+#else
+	__sync_synchronize();
+#endif
+}
+
+static inline void cpu_mb(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ __volatile__("mfence" ::: "memory");
+#elif defined(__aarch64__)
+	__asm__ __volatile__("dmb osh" ::: "memory");
+#else
+	__sync_synchronize();
+#endif
+}
+
+static inline void cpu_rmb(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ __volatile__("lfence" ::: "memory");
+#elif defined(__aarch64__)
+	__asm__ __volatile__("dmb oshld" ::: "memory");
+#else
+	__sync_synchronize();
+#endif
+}
+
+static napi_value js_wmb(napi_env env, napi_callback_info info)
+{
+	(void)env;
+	(void)info;
+	cpu_wmb();
+	return NULL;
+}
+
+static napi_value js_mb(napi_env env, napi_callback_info info)
+{
+	(void)env;
+	(void)info;
+	cpu_mb();
+	return NULL;
+}
+
+static napi_value js_rmb(napi_env env, napi_callback_info info)
+{
+	(void)env;
+	(void)info;
+	cpu_rmb();
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- native C accessor */
+
+/*
+ * mmioExec(id, program): the C accessor the MMIO vectors run through. program is a sequence of
+ * 16-byte records { u8 op; u8 width; u16 pad; u32 offset; u64 value } (little-endian); a burst record
+ * is followed by its 64 source bytes. Reads store what they read into the record's value field.
+ * Ops: 1 write, 2 read, 3 burst64 (aligned; four 16-byte vector stores), 4 wmb, 5 flush (a 32-bit read
+ * at the record's offset), 6 mb.
+ */
+enum { OP_WRITE = 1, OP_READ, OP_BURST, OP_WMB, OP_FLUSH, OP_MB };
+
+static void burst64(uint8_t *dst, const uint8_t *src)
+{
+#if defined(__SSE2__)
+	typedef long long v2di __attribute__((vector_size(16)));
+	volatile v2di *d = (volatile v2di *)dst;
+	v2di x0, x1, x2, x3;
+
+	memcpy(&x0, src, 16);
+	memcpy(&x1, src + 16, 16);
+	memcpy(&x2, src + 32, 16);
+	memcpy(&x3, src + 48, 16);
+	d[0] = x0;
+	d[1] = x1;
+	d[2] = x2;
+	d[3] = x3;
+#else
+	volatile uint64_t *d = (volatile uint64_t *)dst;
+	uint64_t x;
+
+	for (int i = 0; i < 8; i++) {
+		memcpy(&x, src + 8 * i, 8);
+		d[i] = x;
+	}
+#endif
+}
+
+static napi_value js_mmio_exec(napi_env env, napi_callback_info info)
+{
+	napi_value argv[2];
+	struct map_entry *m;
+	struct addon *a;
+	uint8_t *prog, *base;
+	size_t plen, k = 0;
+	uint32_t id;
+
+	if (get_args(env, info, 2, argv, &a) || get_u32(env, argv[0], "id", &id) ||
+	    get_bytes(env, argv[1], "program", (void **)&prog, &plen))
+		return NULL;
+	m = find_map(a, id);
+	if (!m)
+		return throw_errno(env, EINVAL, "mmio", "no such mapping", "mmioExec(id=%u)", id);
+	base = m->addr;
+	while (k < plen) {
+		uint8_t op, width;
+		uint32_t off;
+		uint64_t v;
+		unsigned bytes;
+
+		if (plen - k < 16)
+			return RANGE_ERR(env, "program: record %zu is short", k / 16);
+		op = prog[k];
+		width = prog[k + 1];
+		memcpy(&off, prog + k + 4, 4);
+		memcpy(&v, prog + k + 8, 8);
+		bytes = op == OP_BURST ? 64 : op == OP_FLUSH ? 4 : width / 8u;
+		if ((op == OP_WRITE || op == OP_READ) && width != 8 && width != 16 && width != 32 && width != 64)
+			return RANGE_ERR(env, "program: record at %zu: width %u", k, width);
+		if (op != OP_WMB && op != OP_MB &&
+		    ((size_t)off > m->len || bytes > m->len - off || (off & (bytes - 1))))
+			return RANGE_ERR(env, "program: record at %zu: offset 0x%x is not an aligned %u-byte access inside the %zu-byte mapping", k, off, bytes, m->len);
+		switch (op) {
+		case OP_WRITE:
+			switch (width) {
+			case 8: *(volatile uint8_t *)(base + off) = (uint8_t)v; break;
+			case 16: *(volatile uint16_t *)(base + off) = (uint16_t)v; break;
+			case 32: *(volatile uint32_t *)(base + off) = (uint32_t)v; break;
+			default: *(volatile uint64_t *)(base + off) = v; break;
+			}
+			break;
+		case OP_READ:
+			switch (width) {
+			case 8: v = *(volatile uint8_t *)(base + off); break;
+			case 16: v = *(volatile uint16_t *)(base + off); break;
+			case 32: v = *(volatile uint32_t *)(base + off); break;
+			default: v = *(volatile uint64_t *)(base + off); break;
+			}
+			memcpy(prog + k + 8, &v, 8);
+			break;
+		case OP_BURST:
+			if (plen - k < 16 + 64)
+				return RANGE_ERR(env, "program: burst at %zu has no 64 source bytes", k);
+			burst64(base + off, prog + k + 16);
+			k += 64;
+			break;
+		case OP_WMB:
+			cpu_wmb();
+			break;
+		case OP_MB:
+			cpu_mb();
+			break;
+		case OP_FLUSH:
+			v = *(volatile uint32_t *)(base + off);
+			memcpy(prog + k + 8, &v, 8);
+			break;
+		default:
+			return RANGE_ERR(env, "program: record at %zu: unknown op %u", k, op);
+		}
+		k += 16;
+	}
+	return NULL;
+}
+
+/*
+ * mmioBench(id, offset, op, iterations, doorbellId, doorbellOffset): the native baseline of the MMIO
+ * bench, looping over the same mapping the wasm side uses; returns ns per iteration.
+ * op: 0 write32, 1 read32 (16 words in turn, as the wasm loop does), 2 burst64, 3 doorbell with sfence (wmb; write32 to the doorbell),
+ * 4 doorbell with a locked add on a stack word (the fence a wasm guest can issue itself),
+ * 5 doorbell with mfence, 6 write64.
+ */
+static napi_value js_mmio_bench(napi_env env, napi_callback_info info)
+{
+	napi_value argv[6], r;
+	struct map_entry *m, *db;
+	struct addon *a;
+	uint32_t id, op, dbid;
+	double dn, doff, ddb;
+	struct timespec t0, t1;
+	uint8_t *p, *bell;
+	uint8_t src[64] __attribute__((aligned(64)));
+	volatile uint32_t scratch = 0;
+	uint32_t sink = 0;
+	uint64_t n, i;
+
+	if (get_args(env, info, 6, argv, &a) || get_u32(env, argv[0], "id", &id) ||
+	    get_integer(env, argv[1], "offset", 0, MAX_SAFE_INTEGER, &doff) ||
+	    get_u32(env, argv[2], "op", &op) ||
+	    get_integer(env, argv[3], "iterations", 1, 1e12, &dn) ||
+	    get_u32(env, argv[4], "doorbellId", &dbid) ||
+	    get_integer(env, argv[5], "doorbellOffset", 0, MAX_SAFE_INTEGER, &ddb))
+		return NULL;
+	m = find_map(a, id);
+	db = find_map(a, dbid);
+	if (!m || !db)
+		return throw_errno(env, EINVAL, "mmio", "no such mapping", "mmioBench(id=%u, doorbellId=%u)", id, dbid);
+	if ((size_t)doff + 64 > m->len || ((size_t)doff & 63) || (size_t)ddb + 4 > db->len || ((size_t)ddb & 3))
+		return RANGE_ERR(env, "mmioBench: offsets outside the mappings or unaligned");
+	p = (uint8_t *)m->addr + (size_t)doff;
+	bell = (uint8_t *)db->addr + (size_t)ddb;
+	for (i = 0; i < 64; i++)
+		src[i] = (uint8_t)i;
+	n = (uint64_t)dn;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	switch (op) {
+	case 0:
+		for (i = 0; i < n; i++)
+			*(volatile uint32_t *)p = (uint32_t)i;
+		break;
+	case 1:
+		for (i = 0; i < n; i++)
+			sink += *(volatile uint32_t *)(p + ((i & 15) << 2));
+		break;
+	case 2:
+		for (i = 0; i < n; i++)
+			burst64(p, src);
+		break;
+	case 3:
+		for (i = 0; i < n; i++) {
+			cpu_wmb();
+			*(volatile uint32_t *)bell = (uint32_t)i;
+		}
+		break;
+	case 4:
+		for (i = 0; i < n; i++) {
+			__atomic_fetch_add(&scratch, 0, __ATOMIC_SEQ_CST);
+			*(volatile uint32_t *)bell = (uint32_t)i;
+		}
+		break;
+	case 5:
+		for (i = 0; i < n; i++) {
+			cpu_mb();
+			*(volatile uint32_t *)bell = (uint32_t)i;
+		}
+		break;
+	case 6:
+		for (i = 0; i < n; i++)
+			*(volatile uint64_t *)p = i;
+		break;
+	default:
+		return RANGE_ERR(env, "mmioBench: unknown op %u", op);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	(void)sink;
+	NAPI_OK(env, napi_create_double(env, ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / (double)n, &r));
+	return r;
 }
 
 /* ---------------------------------------------------------------- close */
@@ -1012,6 +1476,14 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "mmap", NULL, js_mmap, NULL, NULL, NULL, napi_enumerable, a },
 		{ "munmap", NULL, js_munmap, NULL, NULL, NULL, napi_enumerable, a },
 		{ "close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, a },
+		{ "wasmMap", NULL, js_wasm_map, NULL, NULL, NULL, napi_enumerable, a },
+		{ "mmioRead", NULL, js_mmio_read, NULL, NULL, NULL, napi_enumerable, a },
+		{ "mmioWrite", NULL, js_mmio_write, NULL, NULL, NULL, napi_enumerable, a },
+		{ "mmioExec", NULL, js_mmio_exec, NULL, NULL, NULL, napi_enumerable, a },
+		{ "mmioBench", NULL, js_mmio_bench, NULL, NULL, NULL, napi_enumerable, a },
+		{ "wmb", NULL, js_wmb, NULL, NULL, NULL, napi_enumerable, a },
+		{ "mb", NULL, js_mb, NULL, NULL, NULL, napi_enumerable, a },
+		{ "rmb", NULL, js_rmb, NULL, NULL, NULL, napi_enumerable, a },
 		{ "simCreate", NULL, js_sim_create, NULL, NULL, NULL, napi_enumerable, a },
 		{ "simMappings", NULL, js_sim_mappings, NULL, NULL, NULL, napi_enumerable, a },
 		{ "simBacking", NULL, js_sim_backing, NULL, NULL, NULL, napi_enumerable, a },

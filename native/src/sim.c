@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,22 @@ struct sim_region {
 struct sim_map {
 	struct sim_mapping pub;
 	size_t map_len;			/* length rounded up to pages: what was mmapped */
+	int fixed;			/* placed by the caller (sim_mmap_fixed): restore, never munmap */
 };
+
+/*
+ * Takes a mapping away. One the caller placed (a window inside a WebAssembly memory) is replaced by
+ * anonymous zero pages, MAP_FIXED over the same range, so the caller's address range stays ordinary
+ * memory; any other is unmapped.
+ */
+static void map_release(struct sim_map *m)
+{
+	if (m->fixed)
+		mmap(m->pub.addr, m->map_len, PROT_READ | PROT_WRITE,
+		     MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	else
+		munmap(m->pub.addr, m->map_len);
+}
 
 struct sim_device {
 	uint32_t num_regions;
@@ -247,7 +263,7 @@ void sim_destroy(struct sim_device *dev)
 	if (!dev)
 		return;
 	for (m = 0; m < dev->nr_maps; m++)
-		munmap(dev->maps[m].pub.addr, dev->maps[m].map_len);
+		map_release(&dev->maps[m]);
 	for (i = 0; i < dev->num_regions; i++) {
 		struct sim_region *r = &dev->reg[i];
 
@@ -670,7 +686,8 @@ static int in_sparse(const struct sim_region *r, uint64_t pos, uint64_t len)
 	return 0;
 }
 
-int sim_mmap(struct sim_device *dev, uint64_t offset, size_t length, int prot, void **addr)
+static int do_mmap(struct sim_device *dev, uint64_t offset, size_t length, int prot, void *fixed,
+		   void **addr)
 {
 	uint64_t index = offset >> SIM_OFFSET_SHIFT, pos = offset & SIM_POS_MASK;
 	uint64_t ps = sim_page_size(), span, rlen, base;
@@ -712,9 +729,19 @@ int sim_mmap(struct sim_device *dev, uint64_t offset, size_t length, int prot, v
 		dev->maps = m;
 		dev->cap_maps = cap;
 	}
-	p = mmap(NULL, (size_t)rlen, prot, MAP_SHARED, fd, (off_t)(base + pos));
-	if (p == MAP_FAILED)
-		return -errno;
+	if (fixed && (((uintptr_t)fixed & (ps - 1)) || rlen != length))
+		return -EINVAL;
+	p = mmap(fixed, (size_t)rlen, prot, MAP_SHARED | (fixed ? MAP_FIXED : 0), fd,
+		 (off_t)(base + pos));
+	if (p == MAP_FAILED) {
+		int err = errno;
+
+		/* a failed MAP_FIXED may already have taken the old pages away */
+		if (fixed)
+			mmap(fixed, (size_t)rlen, PROT_READ | PROT_WRITE,
+			     MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		return -err;
+	}
 	m = &dev->maps[dev->nr_maps++];
 	m->pub.index = (uint32_t)index;
 	m->pub.offset = pos;
@@ -723,10 +750,25 @@ int sim_mmap(struct sim_device *dev, uint64_t offset, size_t length, int prot, v
 	m->pub.addr = p;
 	m->pub.attrs = s->attrs;
 	m->map_len = (size_t)rlen;
+	m->fixed = fixed != NULL;
 	dev->reg[index].nr_maps++;
 	dev->st[index].mapped = 1;
 	*addr = p;
 	return 0;
+}
+
+int sim_mmap(struct sim_device *dev, uint64_t offset, size_t length, int prot, void **addr)
+{
+	return do_mmap(dev, offset, length, prot, NULL, addr);
+}
+
+int sim_mmap_fixed(struct sim_device *dev, uint64_t offset, size_t length, int prot, void *at)
+{
+	void *p;
+
+	if (!at)
+		return -EINVAL;
+	return do_mmap(dev, offset, length, prot, at, &p);
 }
 
 int sim_munmap(struct sim_device *dev, void *addr)
@@ -738,7 +780,7 @@ int sim_munmap(struct sim_device *dev, void *addr)
 
 		if (m->pub.addr != addr)
 			continue;
-		munmap(m->pub.addr, m->map_len);
+		map_release(m);
 		if (--dev->reg[m->pub.index].nr_maps == 0)
 			dev->st[m->pub.index].mapped = 0;
 		memmove(m, m + 1, (dev->nr_maps - k - 1) * sizeof(*m));

@@ -83,7 +83,14 @@ int sim_ioctl(struct sim_device *dev, unsigned long request, void *arg, size_t l
 ssize_t sim_rw(struct sim_device *dev, void *buf, size_t len, uint64_t offset, int write);
 /* mmap(2) MAP_SHARED of the device fd; *addr receives the mapping. */
 int sim_mmap(struct sim_device *dev, uint64_t offset, size_t length, int prot, void **addr);
-/* munmap(2) of a mapping sim_mmap returned (the whole mapping). */
+/*
+ * mmap(2) MAP_SHARED | MAP_FIXED of the device fd at the caller's address `at` (page-aligned; length
+ * a whole number of pages): a window placed inside memory the caller owns, such as a WebAssembly
+ * linear memory. sim_munmap(at) and sim_destroy put anonymous zero pages back over the range instead
+ * of unmapping it, so the caller's range never becomes a hole.
+ */
+int sim_mmap_fixed(struct sim_device *dev, uint64_t offset, size_t length, int prot, void *at);
+/* munmap(2) of a mapping sim_mmap or sim_mmap_fixed returned (the whole mapping). */
 int sim_munmap(struct sim_device *dev, void *addr);
 
 size_t sim_nr_mappings(const struct sim_device *dev);

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { USAGE, type Io } from '../../codegen/cli.js';
 import { openDevice } from './device.js';
-import { runDemo } from './demo.js';
+import { runStart } from './demo.js';
 import { formatInfo, gatherInfo, toJson } from './info.js';
 
 /** The commands that need a device: `info` and `demo`. bin/vfio-subregion.js routes them here. */
@@ -21,8 +21,8 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
     return usage(io, (e as Error).message);
   }
   if (command === 'demo') {
-    runDemo(io.out);
-    return 0;
+    await runStart(io.out);
+    return process.exitCode === 1 ? 1 : 0;
   }
   const target = (parsed.values as { device?: string }).device ?? 'sim';
   let dev;

@@ -3,6 +3,7 @@ import { openDevice } from './device.js';
 import { VfioRegionAttr } from './generated/vfio-subregion.js';
 import { attrWords, formatInfo, gatherInfo, size } from './info.js';
 import { NIC_LAYOUT } from './sim-presets.js';
+import { formatNicTx, runNicTx } from '../../examples/nic-tx/main.js';
 
 /** Reads what the device model sees: the BAR's shared-memory backing file. */
 function deviceView(path: string, offset: bigint, length: number): Buffer {
@@ -17,7 +18,19 @@ function deviceView(path: string, offset: bigint, length: number): Buffer {
 }
 
 /**
- * `npm start`: on the simulated NIC, make the TX push buffer of BAR0 a write-combined subregion,
+ * `npm start`: the mapping demo below, then the nic-tx example (an AssemblyScript driver pushing
+ * descriptors through a WC window in its linear memory) with its summary.
+ */
+export async function runStart(out: (s: string) => void = (s) => process.stdout.write(s), descriptors = 1_000_000): Promise<void> {
+  runDemo(out);
+  out('\n');
+  const r = await runNicTx({ descriptors });
+  out(formatNicTx(r));
+  if (r.device.errors !== 0 || r.device.consumed !== r.descriptors) process.exitCode = 1;
+}
+
+/**
+ * On the simulated NIC, make the TX push buffer of BAR0 a write-combined subregion,
  * map it and the uncached register block at once, write through both, and show what each got.
  */
 export function runDemo(out: (s: string) => void = (s) => process.stdout.write(s)): void {

@@ -147,6 +147,70 @@ export class Mapping {
   }
 }
 
+/** What wasm windows need of a WebAssembly.Memory (the lib here has no WebAssembly typings). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(pages: number): number;
+}
+
+export interface WindowOptions extends MapOptions {
+  /** Where in linear memory: a page-aligned byte address inside the memory's current size. */
+  at: number;
+}
+
+/**
+ * A region window mapped into a WebAssembly.Memory: guest loads and stores at [base, base + size)
+ * reach the region. The addon holds the Memory alive until `unmap()`, which puts anonymous zero pages
+ * back, so the guest's addresses turn into ordinary memory again (never a hole, never device memory).
+ */
+export class WasmWindow {
+  readonly region: number;
+  /** Offset within the region. */
+  readonly offset: bigint;
+  /** Linear-memory address of the window's first byte. */
+  readonly base: number;
+  readonly size: number;
+  /** VFIO_REGION_ATTR_* the region's mappings get. */
+  readonly attrs: number;
+  readonly memory: WasmMemory;
+  #id: number;
+  readonly #onUnmap: (w: WasmWindow) => void;
+
+  /** @internal */
+  constructor(region: number, offset: bigint, base: number, size: number, attrs: number, memory: WasmMemory, id: number, onUnmap: (w: WasmWindow) => void) {
+    this.region = region;
+    this.offset = offset;
+    this.base = base;
+    this.size = size;
+    this.attrs = attrs;
+    this.memory = memory;
+    this.#id = id;
+    this.#onUnmap = onUnmap;
+  }
+
+  get mapped(): boolean { return this.#id !== 0; }
+
+  /** The addon's id for the host-call path (mmioRead/mmioWrite/mmioExec). Throws once unmapped. */
+  get id(): number {
+    if (this.#id === 0) throw new DeviceStateError('ERR_UNMAPPED', `window of region ${this.region} at 0x${this.base.toString(16)} is unmapped`);
+    return this.#id;
+  }
+
+  /** Whether linear-memory bytes [addr, addr + bytes) lie inside the window. */
+  contains(addr: number, bytes: number): boolean {
+    return this.#id !== 0 && addr >= this.base && addr + bytes <= this.base + this.size;
+  }
+
+  /** Unmaps (anonymous zero pages replace the window). Idempotent. */
+  unmap(): void {
+    if (this.#id === 0) return;
+    const id = this.#id;
+    this.#id = 0;
+    native().munmap(id);
+    this.#onUnmap(this);
+  }
+}
+
 /**
  * Bytes of the per-device argument buffer: every ioctl argument is encoded into it and decoded from it
  * in place, because allocating an ArrayBuffer per call would cost more than the call. It also holds a
@@ -162,6 +226,7 @@ export class Device {
   #fd: number;
   readonly #extraFds: number[];
   readonly #mappings = new Set<Mapping>();
+  readonly #windows = new Set<WasmWindow>();
   readonly #scratch = new Uint8Array(SCRATCH_BYTES);
   readonly #view = new DataView(this.#scratch.buffer);
 
@@ -281,6 +346,35 @@ export class Device {
     return mapping;
   }
 
+  /**
+   * Maps (part of) a region into a WebAssembly.Memory at linear address `options.at`: the data path
+   * of a wasm driver (see runtime/src/mmio.ts). Offset and length must be page-aligned and inside the
+   * region, the window inside the memory's current size.
+   */
+  mapInto(memory: WasmMemory, region: number | RegionInfo, options: WindowOptions): WasmWindow {
+    const r = typeof region === 'object' && region !== null ? region : this.region(region);
+    const n = native();
+    const offset = checkedU64(options.offset ?? 0, 'offset');
+    if ((r.flags & RF.VFIO_REGION_INFO_FLAG_MMAP) === 0) throw Object.assign(new Error(`region ${r.index} cannot be mmapped`), { code: 'EINVAL' });
+    if ((r.flags & RF.VFIO_REGION_INFO_FLAG_READ) === 0 || (r.flags & RF.VFIO_REGION_INFO_FLAG_WRITE) === 0)
+      throw Object.assign(new Error(`region ${r.index} is not readable and writable: a wasm window must be both`), { code: 'EINVAL' });
+    if (offset > r.size) throw new RangeError(`offset 0x${offset.toString(16)} is past the end of region ${r.index} (0x${r.size.toString(16)} bytes)`);
+    const length = options.length !== undefined ? checkedLength(options.length, 'length') : Number(r.size - offset);
+    if (BigInt(length) > r.size - offset) throw new RangeError(`a 0x${length.toString(16)}-byte window at 0x${offset.toString(16)} runs past the end of region ${r.index} (0x${r.size.toString(16)} bytes)`);
+    const ps = BigInt(n.pageSize);
+    if (offset % ps !== 0n || BigInt(length) % ps !== 0n || options.at % n.pageSize !== 0)
+      throw new RangeError(`a window must be page-aligned (${n.pageSize} bytes): offset 0x${offset.toString(16)}, length 0x${length.toString(16)}, at 0x${options.at.toString(16)}`);
+    const m = n.wasmMap(this.fd, r.offset + offset, length, n.PROT_READ | n.PROT_WRITE, memory, new Uint8Array(memory.buffer), options.at);
+    const w = new WasmWindow(r.index, offset, options.at, length, r.attrs, memory, m.id, (x) => this.#windows.delete(x));
+    this.#windows.add(w);
+    return w;
+  }
+
+  /** Live wasm windows made through this object. */
+  get windows(): readonly WasmWindow[] {
+    return [...this.#windows];
+  }
+
   /** Reads bytes of a region through the device fd. */
   read(index: number, offset: bigint | number, length: number): Uint8Array {
     const r = this.region(index);
@@ -310,9 +404,10 @@ export class Device {
     return native().simBacking(this.fd, checkedIndex(index, 'index'));
   }
 
-  /** Unmaps every mapping, closes the device fd and the container/group/iommufd fds. Idempotent. */
+  /** Unmaps every wasm window and mapping (windows first: a guest still holding one then reads zero pages, never a torn-down BAR), closes the device fd and the container/group/iommufd fds. Idempotent. */
   close(): void {
     if (this.#fd < 0) return;
+    for (const w of [...this.#windows]) w.unmap();
     for (const m of [...this.#mappings]) m.unmap();
     const n = native();
     const fd = this.#fd;

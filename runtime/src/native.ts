@@ -34,6 +34,40 @@ export interface NativeAddon {
    */
   mmap(fd: number, offset: bigint, length: number, prot: number): { id: number; buffer: ArrayBuffer; address: bigint };
   munmap(id: number): void;
+  /**
+   * Maps `length` bytes of the fd at `offset` over bytes [at, at + length) of a WebAssembly.Memory's
+   * linear memory with MAP_FIXED | MAP_SHARED (for a simulated device: of its backing file at the
+   * region's offset), so plain wasm loads and stores there reach the region. `view` is a Uint8Array
+   * over the whole of `memory.buffer` (it works for shared memories too); `at` and `length` must be
+   * page-aligned and the window must lie inside the memory's current size (EINVAL otherwise), and not
+   * overlap another window (EBUSY). prot must be PROT_READ | PROT_WRITE. The addon holds a strong
+   * reference to the Memory until `munmap(id)`, which puts anonymous zero pages back over the range
+   * (so the guest's addresses stay ordinary memory); closing a simulated device does the same first.
+   */
+  wasmMap(fd: number, offset: bigint, length: number, prot: number, memory: object, view: Uint8Array, at: number): { id: number; address: bigint };
+  /** One volatile read of `width` bits at `offset` in a mapping or window (aligned, inside it): a number, or a bigint for 64. */
+  mmioRead(id: number, offset: number, width: 8 | 16 | 32): number;
+  mmioRead(id: number, offset: number, width: 64): bigint;
+  mmioRead(id: number, offset: number, width: number): number | bigint;
+  /** One volatile write of `width` bits (value a number, or a bigint). */
+  mmioWrite(id: number, offset: number, width: number, value: number | bigint): void;
+  /**
+   * The native C accessor: runs a program of 16-byte records { u8 op; u8 width; u16 pad; u32 offset;
+   * u64 value } on a mapping; reads leave their value in the record. Ops: 1 write, 2 read, 3 burst64
+   * (followed by its 64 source bytes), 4 wmb, 5 flush (a 32-bit read at offset), 6 mb.
+   */
+  mmioExec(id: number, program: Uint8Array): void;
+  /**
+   * Native baseline loops on a mapping (ns per iteration): op 0 write32, 1 read32, 2 burst64, 3 sfence +
+   * doorbell write32, 4 locked add on a stack word + doorbell, 5 mfence + doorbell, 6 write64.
+   */
+  mmioBench(id: number, offset: number, op: number, iterations: number, doorbellId: number, doorbellOffset: number): number;
+  /** Store fence: sfence (x86), dmb oshst (arm64). Ignores its arguments, so it can be a wasm import directly. */
+  wmb(...ignored: unknown[]): void;
+  /** Full fence: mfence (x86), dmb osh (arm64). */
+  mb(...ignored: unknown[]): void;
+  /** Load fence: lfence (x86), dmb oshld (arm64). */
+  rmb(...ignored: unknown[]): void;
   /** close(2); for a simulated device also tears down its mappings and regions. */
   close(fd: number): void;
   /** Creates a simulated vfio-pci device from a {@link SimConfig}; returns its fd. */

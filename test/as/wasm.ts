@@ -68,6 +68,16 @@ export class Harness {
       vfio: {
         wmb: (w: number) => { log.calls.push({ name: 'wmb', window: w >>> 0 }); },
         flush: (w: number) => { log.calls.push({ name: 'flush', window: w >>> 0 }); },
+        // the host-call path over ordinary linear memory (the real host is runtime/src/mmio.ts)
+        ...Object.fromEntries([8, 16, 32, 64].flatMap((bits) => {
+          const dv = () => new DataView(self!.ex.memory.buffer);
+          const get = (a: number): number | bigint => bits === 8 ? dv().getUint8(a) : bits === 16 ? dv().getUint16(a, true) : bits === 32 ? dv().getUint32(a, true) : dv().getBigUint64(a, true);
+          const set = (a: number, v: number | bigint): void => { if (bits === 64) dv().setBigUint64(a, BigInt(v), true); else if (bits === 32) dv().setUint32(a, Number(v), true); else if (bits === 16) dv().setUint16(a, Number(v), true); else dv().setUint8(a, Number(v)); };
+          return [
+            [`read${bits}`, (a: number) => { log.calls.push({ name: `read${bits}`, window: a >>> 0 }); return get(a >>> 0); }],
+            [`write${bits}`, (a: number, v: number | bigint) => { log.calls.push({ name: `write${bits}`, window: a >>> 0 }); set(a >>> 0, v); }],
+          ];
+        })),
       },
     });
     self = new Harness(instance.exports as Exports, log);

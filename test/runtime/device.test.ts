@@ -11,6 +11,13 @@ import { VfioRegionAttr, VfioRegionInfoFlags as RF } from '../../runtime/src/gen
 const WC = VfioRegionAttr.VFIO_REGION_ATTR_WC;
 const openFds = (): number => readdirSync('/proc/self/fd').length;
 
+/** A full collection before reading RSS (vitest.config.ts runs the workers with --expose-gc). */
+function collect(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('run with --expose-gc (vitest.config.ts sets it) so RSS readings are meaningful');
+  gc();
+}
+
 function withSim<T>(fn: (dev: Device) => T): T {
   const dev = openDevice('sim');
   try {
@@ -165,11 +172,11 @@ describe('no leaks', () => {
       }
     };
     run(2, 1000);
-    globalThis.gc?.();
+    collect();
     const fds = openFds();
     const rss = process.memoryUsage().rss;
     run(10, 1000);
-    globalThis.gc?.();
+    collect();
     expect(openFds()).toBe(fds);
     expect(process.memoryUsage().rss - rss).toBeLessThan(16 * 1024 * 1024);
   });

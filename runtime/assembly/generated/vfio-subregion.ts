@@ -1178,6 +1178,28 @@ export declare function wmb(window: usize): void;
 @external("vfio", "flush")
 export declare function flush(window: usize): void;
 
+// The host-call path (module "vfio"): one host function per access, which performs exactly one
+// volatile access of that width at that linear-memory address, and only inside a window the host
+// mapped (anything else traps). Use it for registers whose reads have side effects (clear-on-read,
+// FIFOs): Binaryen merges two plain loads of one address into one, and an import call is opaque to
+// it, so two host reads stay two reads.
+@external("vfio", "read8")
+export declare function host_read8(addr: usize): u8;
+@external("vfio", "write8")
+export declare function host_write8(addr: usize, value: u8): void;
+@external("vfio", "read16")
+export declare function host_read16(addr: usize): u16;
+@external("vfio", "write16")
+export declare function host_write16(addr: usize, value: u16): void;
+@external("vfio", "read32")
+export declare function host_read32(addr: usize): u32;
+@external("vfio", "write32")
+export declare function host_write32(addr: usize, value: u32): void;
+@external("vfio", "read64")
+export declare function host_read64(addr: usize): u64;
+@external("vfio", "write64")
+export declare function host_write64(addr: usize, value: u64): void;
+
 /**
  * Bytes of one burst. One aligned 64-byte block written as whole vector stores, so a WC buffer
  * emits it as one TLP.
@@ -1189,7 +1211,7 @@ export const MMIO_BURST_BYTES: i32 = 64;
  * The plain accessors are single aligned loads and stores at base + offset, with no checks (the hot
  * path); the _checked ones first check that the access lies inside the window and is naturally
  * aligned, and throw otherwise. Binaryen may merge repeated plain loads of one address, so
- * registers with read side effects (clear-on-read, FIFOs) need a host read.
+ * registers with read side effects (clear-on-read, FIFOs) need a host read (the _host accessors).
  */
 export class Region {
   constructor(
@@ -1214,6 +1236,10 @@ export class Region {
   @inline write8(offset: usize, value: u8): void { store<u8>(this.base + offset, value); }
   read8_checked(offset: usize): u8 { this.check(offset, 1, 1); return load<u8>(this.base + offset); }
   write8_checked(offset: usize, value: u8): void { this.check(offset, 1, 1); store<u8>(this.base + offset, value); }
+  /** Reads 1 byte at offset through the host (never merged, dropped or reordered by the compiler). */
+  @inline read8_host(offset: usize): u8 { return host_read8(this.base + offset); }
+  /** Writes 1 byte at offset through the host. */
+  @inline write8_host(offset: usize, value: u8): void { host_write8(this.base + offset, value); }
 
   /** Reads 2 bytes at offset (unchecked). */
   @inline read16(offset: usize): u16 { return load<u16>(this.base + offset); }
@@ -1221,6 +1247,10 @@ export class Region {
   @inline write16(offset: usize, value: u16): void { store<u16>(this.base + offset, value); }
   read16_checked(offset: usize): u16 { this.check(offset, 2, 2); return load<u16>(this.base + offset); }
   write16_checked(offset: usize, value: u16): void { this.check(offset, 2, 2); store<u16>(this.base + offset, value); }
+  /** Reads 2 bytes at offset through the host (never merged, dropped or reordered by the compiler). */
+  @inline read16_host(offset: usize): u16 { return host_read16(this.base + offset); }
+  /** Writes 2 bytes at offset through the host. */
+  @inline write16_host(offset: usize, value: u16): void { host_write16(this.base + offset, value); }
 
   /** Reads 4 bytes at offset (unchecked). */
   @inline read32(offset: usize): u32 { return load<u32>(this.base + offset); }
@@ -1228,6 +1258,10 @@ export class Region {
   @inline write32(offset: usize, value: u32): void { store<u32>(this.base + offset, value); }
   read32_checked(offset: usize): u32 { this.check(offset, 4, 4); return load<u32>(this.base + offset); }
   write32_checked(offset: usize, value: u32): void { this.check(offset, 4, 4); store<u32>(this.base + offset, value); }
+  /** Reads 4 bytes at offset through the host (never merged, dropped or reordered by the compiler). */
+  @inline read32_host(offset: usize): u32 { return host_read32(this.base + offset); }
+  /** Writes 4 bytes at offset through the host. */
+  @inline write32_host(offset: usize, value: u32): void { host_write32(this.base + offset, value); }
 
   /** Reads 8 bytes at offset (unchecked). */
   @inline read64(offset: usize): u64 { return load<u64>(this.base + offset); }
@@ -1235,6 +1269,10 @@ export class Region {
   @inline write64(offset: usize, value: u64): void { store<u64>(this.base + offset, value); }
   read64_checked(offset: usize): u64 { this.check(offset, 8, 8); return load<u64>(this.base + offset); }
   write64_checked(offset: usize, value: u64): void { this.check(offset, 8, 8); store<u64>(this.base + offset, value); }
+  /** Reads 8 bytes at offset through the host (never merged, dropped or reordered by the compiler). */
+  @inline read64_host(offset: usize): u64 { return host_read64(this.base + offset); }
+  /** Writes 8 bytes at offset through the host. */
+  @inline write64_host(offset: usize, value: u64): void { host_write64(this.base + offset, value); }
 
   /**
    * Copies 64 bytes from src (linear memory) to offset as 4 whole v128 stores, in order (unchecked;

@@ -1,0 +1,85 @@
+// The hand-written part of the AssemblyScript MMIO accessor (the generated part is
+// ./generated/vfio-subregion.ts: Region, the read/write accessors of every width the spec lists,
+// burst64, the ordering points wmb/flush and the host-call path, all from the spec's "mmio" section).
+//
+// What this adds:
+//   - window_reserve(): page-aligned room in linear memory where the host maps a window. It comes
+//     from the heap (never freed, never touched by the allocator or the GC), so it always lies inside
+//     the memory's current size, as a window must.
+//   - fence(): the cheapest correct store fence. Where the host says a locked read-modify-write is a
+//     store fence for write-combined memory (x86: a LOCK instruction drains the WC buffers and orders
+//     every earlier store, Intel SDM vol. 3 §11.3.1 and §8.2.2), it is one `i32.atomic.rmw.add` of 0 on
+//     a scratch word of this module's own static data, never on a window; everywhere else it is the
+//     host's wmb() (sfence / dmb oshst). Atomics never target a window.
+//   - burst(): whole aligned 64-byte bursts over a range, with clear errors for a misaligned or short one.
+//
+// Compile with --enable simd (bursts) and --enable threads (the locked fence).
+
+import { Region, MMIO_BURST_BYTES, wmb, flush } from "./generated/vfio-subregion";
+
+/**
+ * true once the host vouches (set_inline_fence) that a locked read-modify-write on ordinary memory is
+ * a store fence for the device's write-combined mappings (x86-64); false makes fence() call the
+ * host's wmb(). A global set by an export, not an imported global, so that components (whose core
+ * modules import only functions) work the same way.
+ */
+let INLINE_FENCE: bool = false;
+
+/** The host calls this (re-export it from the entry file) when the locked fence is valid on its CPU. */
+export function set_inline_fence(on: bool): void { INLINE_FENCE = on; }
+
+/** The fence's scratch word: this module's static data, a cache line of its own, never a window. */
+const FENCE_WORD: usize = memory.data(64, 64);
+
+/** Store fence before a doorbell: see the file comment. `window` is the window being ordered. */
+// @ts-ignore: decorator
+@inline export function fence(window: usize): void {
+  if (INLINE_FENCE) atomic.add<u32>(FENCE_WORD, 0);
+  else wmb(window);
+}
+
+/** Read-to-flush through the host (one 32-bit read of the window's first word, never merged). */
+// @ts-ignore: decorator
+@inline export function flush_window(window: usize): void { flush(window); }
+
+/**
+ * Reserves `bytes` of linear memory aligned to `align` (a power of two: the host's page size) for a
+ * window, and returns its address. The host maps the region there with MAP_FIXED; until it does, the
+ * range is ordinary zeroed memory.
+ */
+export function window_reserve(bytes: usize, align: usize): usize {
+  if (align == 0 || (align & (align - 1)) != 0) throw new RangeError("window alignment must be a power of two");
+  const raw = heap.alloc(bytes + align);
+  const at = (raw + align - 1) & ~(align - 1);
+  memory.fill(at, 0, bytes);
+  return at;
+}
+
+/** Error text of burst(); the host matches on it. */
+export const BURST_MISALIGNED = "MMIO burst: destination is not 64-byte aligned";
+export const BURST_SHORT = "MMIO burst: length is not a whole number of 64-byte blocks";
+
+/**
+ * Writes `bytes` from src to the window at offset as whole 64-byte bursts, in order. Refuses (throws
+ * a RangeError) a destination that is not 64-byte aligned, a length that is not a multiple of 64 (a
+ * short burst would be split into partial WC flushes), and a range outside the window.
+ */
+export function burst(win: Region, offset: usize, src: usize, bytes: usize): void {
+  if (((win.base + offset) & <usize>(MMIO_BURST_BYTES - 1)) != 0) throw new RangeError(BURST_MISALIGNED);
+  if (bytes == 0 || (bytes & <usize>(MMIO_BURST_BYTES - 1)) != 0) throw new RangeError(BURST_SHORT);
+  win.check(offset, bytes, <usize>MMIO_BURST_BYTES);
+  for (let k: usize = 0; k < bytes; k += <usize>MMIO_BURST_BYTES) win.burst64(offset + k, src + k);
+}
+
+/**
+ * Asks the host to map the window it grants as `slot` (host-defined: for nic-tx 0 is the register
+ * block, 1 the TX push buffer) at `at` (from window_reserve), `bytes` long. Returns 0, or a positive
+ * errno. For guests that run as commands (WASI _start) and so must request their windows themselves.
+ */
+@external("vfio", "map_window")
+export declare function map_window(slot: u32, at: usize, bytes: usize): i32;
+
+/** Traps (for --use abort=runtime/assembly/mmio/trap_abort, where no env.abort import may exist). */
+export function trap_abort(message: string | null, file: string | null, line: u32, column: u32): void {
+  unreachable();
+}
