@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
  * timing- and RSS-sensitive tests elsewhere, so they run last, on their own.
  */
 // --expose-gc: the leak tests collect garbage before they read RSS.
-const shared = { testTimeout: 120_000, hookTimeout: 120_000, execArgv: ['--expose-gc'] };
+const shared = { testTimeout: 120_000, hookTimeout: 120_000, execArgv: ['--expose-gc'], globalSetup: ['test/setup/native.ts'] };
 
 export default defineConfig({
   test: {
