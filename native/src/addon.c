@@ -202,6 +202,22 @@ static int get_u32(napi_env env, napi_value v, const char *name, uint32_t *out)
 	return 0;
 }
 
+/* An optional integer in [0, max]; def when undefined. */
+static int get_optional_u32(napi_env env, napi_value v, const char *name, uint32_t max, uint32_t def,
+			    uint32_t *out)
+{
+	double d;
+
+	if (type_of(env, v) == napi_undefined) {
+		*out = def;
+		return 0;
+	}
+	if (get_integer(env, v, name, 0, max, &d))
+		return -1;
+	*out = (uint32_t)d;
+	return 0;
+}
+
 static int get_u64_bigint(napi_env env, napi_value v, const char *name, uint64_t *out)
 {
 	bool lossless = false;
@@ -1205,8 +1221,13 @@ static int parse_region(napi_env env, napi_value r, uint32_t i, struct sim_regio
 	    get_bool(env, FIELD("writable"), name, 0, &c->writable) ||
 	    get_bool(env, FIELD("mmap"), name, 0, &c->mmap) ||
 	    get_u32(env, FIELD("supportedAttrs"), name, &c->supported_attrs) ||
-	    get_bool(env, FIELD("msixMappable"), name, 1, &c->msix_mappable))
+	    get_bool(env, FIELD("msixMappable"), name, 1, &c->msix_mappable) ||
+	    get_bool(env, FIELD("prefetchable"), name, 1, &c->prefetchable))
 		goto out;
+	if (c->prefetchable && c->kind != SIM_KIND_MEMORY) {
+		RANGE_ERR(env, "config.regions[%u]: only a 'memory' region can be prefetchable", i);
+		goto out;
+	}
 	if (c->mmap && c->kind != SIM_KIND_MEMORY) {
 		RANGE_ERR(env, "config.regions[%u]: only a 'memory' region can be mmap-able", i);
 		goto out;
@@ -1282,7 +1303,7 @@ static napi_value js_sim_create(napi_env env, napi_callback_info info)
 	struct addon *a;
 	char *shm_dir = NULL;
 	bool is_array;
-	uint32_t n = 0, i;
+	uint32_t n = 0, i, vendor, device;
 	int fd, ret;
 
 	if (get_args(env, info, 1, argv, &a))
@@ -1324,6 +1345,12 @@ static napi_value js_sim_create(napi_env env, napi_callback_info info)
 	v = get_prop(env, argv[0], "shmDir");
 	if (type_of(env, v) != napi_undefined && get_string(env, v, "config.shmDir", &shm_dir))
 		goto out;
+	if (get_optional_u32(env, get_prop(env, argv[0], "vendorId"), "config.vendorId", 0xffff, SIM_DEFAULT_VENDOR, &vendor) ||
+	    get_optional_u32(env, get_prop(env, argv[0], "deviceId"), "config.deviceId", 0xffff, SIM_DEFAULT_DEVICE, &device) ||
+	    get_optional_u32(env, get_prop(env, argv[0], "classCode"), "config.classCode", 0xffffff, 0, &cfg.class_code))
+		goto out;
+	cfg.vendor_id = (uint16_t)vendor;
+	cfg.device_id = (uint16_t)device;
 	cfg.nr_regions = n;
 	cfg.regions = regs;
 	cfg.shm_dir = shm_dir;

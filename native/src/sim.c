@@ -37,6 +37,7 @@ struct sim_region {
 	uint32_t subtype;
 	int msix_mappable;
 	uint32_t nr_maps;		/* live mappings made from this region */
+	int prefetchable;
 };
 
 struct sim_map {
@@ -182,6 +183,125 @@ static int check_region_config(const struct sim_region_config *c)
 	return 0;
 }
 
+/*
+ * PCI config space, as vfio-pci virtualizes it: a type 0 header naming the device, and BAR
+ * registers that report each BAR's type bits and answer the sizing protocol (write all ones, read
+ * back ~(size - 1) | type), so lspci-style tools and drivers that probe BARs see the region table.
+ */
+#define CFG_BAR0	0x10
+#define CFG_ROM		0x30
+#define NR_BARS		6
+#define ROM_INDEX	6
+
+static int config_index(const struct sim_device *dev)
+{
+	uint32_t i;
+
+	for (i = 0; i < dev->nr_fixed; i++)
+		if (dev->reg[i].kind == SIM_KIND_CONFIG && dev->st[i].size >= 0x40)
+			return (int)i;
+	return -1;
+}
+
+static int config_rw32(struct sim_device *dev, int cfg, uint32_t off, uint32_t *val, int write)
+{
+	uint8_t b[4];
+	ssize_t n;
+
+	if (write) {
+		b[0] = (uint8_t)*val;
+		b[1] = (uint8_t)(*val >> 8);
+		b[2] = (uint8_t)(*val >> 16);
+		b[3] = (uint8_t)(*val >> 24);
+		n = pwrite(dev->reg[cfg].shm_fd, b, 4, off);
+	} else {
+		n = pread(dev->reg[cfg].shm_fd, b, 4, off);
+		*val = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	}
+	return n == 4 ? 0 : -EIO;
+}
+
+/* What a BAR register may hold: its address bits (those above the size) and its type bits. */
+static uint32_t bar_value(const struct sim_device *dev, uint32_t bar, uint32_t v)
+{
+	const struct sim_region *r = &dev->reg[bar];
+	uint64_t size = dev->st[bar].size;
+	uint32_t mask;
+
+	if (bar >= dev->nr_fixed || size == 0 || size > (UINT64_C(1) << 31))
+		return 0;	/* unimplemented (or beyond what a 32-bit BAR describes) */
+	mask = ~(uint32_t)(size - 1);
+	if (bar == ROM_INDEX)
+		return (v & mask & ~UINT32_C(0x7ff)) | (v & 1);
+	if (r->kind == SIM_KIND_IO)
+		return (v & mask & ~UINT32_C(0x3)) | 0x1;
+	if (r->kind == SIM_KIND_MEMORY)
+		return (v & mask & ~UINT32_C(0xf)) | (r->prefetchable ? 0x8 : 0);
+	return 0;
+}
+
+static int config_fixup_bars(struct sim_device *dev, int cfg)
+{
+	uint32_t bar, v;
+	int err;
+
+	for (bar = 0; bar <= ROM_INDEX; bar++) {
+		uint32_t off = bar == ROM_INDEX ? CFG_ROM : CFG_BAR0 + 4 * bar;
+
+		err = config_rw32(dev, cfg, off, &v, 0);
+		if (!err) {
+			v = bar_value(dev, bar, v);
+			err = config_rw32(dev, cfg, off, &v, 1);
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Addresses as firmware would assign them, each BAR naturally aligned, so every BAR reads non-zero. */
+static int assign_bars(struct sim_device *dev, int cfg)
+{
+	uint64_t mem = 0xe0000000, io = 0xc000;
+	uint32_t bar, v;
+	int err = 0;
+
+	for (bar = 0; bar < NR_BARS && bar < dev->nr_fixed && !err; bar++) {
+		uint64_t size = dev->st[bar].size, *next;
+
+		if (size == 0 || dev->reg[bar].kind == SIM_KIND_CONFIG)
+			continue;
+		next = dev->reg[bar].kind == SIM_KIND_IO ? &io : &mem;
+		*next = (*next + size - 1) & ~(size - 1);
+		v = (uint32_t)*next;
+		*next += size;
+		err = config_rw32(dev, cfg, CFG_BAR0 + 4 * bar, &v, 1);
+	}
+	return err;
+}
+
+static int config_init(struct sim_device *dev, const struct sim_config *c)
+{
+	int cfg = config_index(dev);
+	uint32_t v;
+	int err;
+
+	if (cfg < 0)
+		return 0;
+	v = (uint32_t)c->device_id << 16 | c->vendor_id;
+	err = config_rw32(dev, cfg, 0x00, &v, 1);
+	v = 0x0003;		/* command: I/O and memory decoding on */
+	err = err ? err : config_rw32(dev, cfg, 0x04, &v, 1);
+	v = c->class_code << 8 | 0x01;	/* class code, revision 1 */
+	err = err ? err : config_rw32(dev, cfg, 0x08, &v, 1);
+	v = (uint32_t)c->device_id << 16 | c->vendor_id;	/* subsystem */
+	err = err ? err : config_rw32(dev, cfg, 0x2c, &v, 1);
+	v = dev->num_irqs ? 0x0100 : 0;	/* interrupt pin INTA */
+	err = err ? err : config_rw32(dev, cfg, 0x3c, &v, 1);
+	err = err ? err : assign_bars(dev, cfg);
+	return err ? err : config_fixup_bars(dev, cfg);
+}
+
 int sim_create(const struct sim_config *cfg, struct sim_device **out)
 {
 	struct sim_device *dev;
@@ -233,6 +353,7 @@ int sim_create(const struct sim_config *cfg, struct sim_device **out)
 		r->type = c->type;
 		r->subtype = c->subtype;
 		r->msix_mappable = c->msix_mappable;
+		r->prefetchable = c->prefetchable;
 		if (c->nr_sparse) {
 			r->sparse = malloc((size_t)c->nr_sparse * sizeof(*r->sparse));
 			if (!r->sparse) {
@@ -248,6 +369,9 @@ int sim_create(const struct sim_config *cfg, struct sim_device **out)
 			goto fail;
 		region_update_flags(dev, i);
 	}
+	err = config_init(dev, cfg);
+	if (err)
+		goto fail;
 	*out = dev;
 	return 0;
 fail:
@@ -667,6 +791,13 @@ ssize_t sim_rw(struct sim_device *dev, void *buf, size_t len, uint64_t offset, i
 		if (n == 0)
 			break;
 		done += (size_t)n;
+	}
+	/* a write that touched a BAR register: keep its type bits and the sizing answer */
+	if (write && done && (int)index == config_index(dev) && pos < CFG_ROM + 4 && pos + done > CFG_BAR0) {
+		int err = config_fixup_bars(dev, (int)index);
+
+		if (err)
+			return err;
 	}
 	return (ssize_t)done;
 }

@@ -46,6 +46,7 @@ struct sim_region_config {
 	uint32_t type;
 	uint32_t subtype;
 	int msix_mappable;		/* report VFIO_REGION_INFO_CAP_MSIX_MAPPABLE */
+	int prefetchable;		/* a memory BAR: the prefetchable bit in config space */
 };
 
 struct sim_config {
@@ -54,7 +55,15 @@ struct sim_config {
 	uint32_t num_irqs;
 	uint32_t max_subregions;
 	const char *shm_dir;		/* NULL: /dev/shm */
+	/* Identity written into the config region's type 0 header (when there is a config region). */
+	uint16_t vendor_id;
+	uint16_t device_id;
+	uint32_t class_code;		/* base class << 16 | subclass << 8 | prog-if */
 };
+
+/* The simulator's default identity: QEMU's PCI test device id space (Red Hat, Inc.). */
+#define SIM_DEFAULT_VENDOR 0x1b36
+#define SIM_DEFAULT_DEVICE 0x0005
 
 /* Fixed regions live at index << SIM_OFFSET_SHIFT in the device fd, like VFIO_PCI_OFFSET_SHIFT. */
 #define SIM_OFFSET_SHIFT 40

@@ -30,6 +30,7 @@ export function size(n: bigint): string {
 }
 
 const hex = (n: bigint | number): string => `0x${n.toString(16)}`;
+const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
 
 function capText(c: abi.RegionInfoCapEntry): string {
   switch (c.name) {
@@ -42,8 +43,40 @@ function capText(c: abi.RegionInfoCapEntry): string {
   }
 }
 
+/** What the config region's header says: identity and each BAR's type bits. */
+export interface PciHeader {
+  vendorId: number;
+  deviceId: number;
+  classCode: number;
+  /** BAR0..5 as lspci words ("memory, 32-bit, prefetchable", "I/O ports"), null when unimplemented. */
+  bars: (string | null)[];
+}
+
+const CONFIG_INDEX = 7;
+
+function barWords(v: number): string | null {
+  if (v === 0) return null;
+  if ((v & 1) !== 0) return 'I/O ports';
+  const width = ((v >>> 1) & 3) === 2 ? '64-bit' : '32-bit';
+  return `memory, ${width}, ${(v & 8) !== 0 ? 'prefetchable' : 'non-prefetchable'}`;
+}
+
+/** Reads the type 0 header through the config region, as vfio-pci virtualizes it. */
+export function readPciHeader(dev: Device, regions: RegionInfo[]): PciHeader | null {
+  const cfg = regions[CONFIG_INDEX];
+  if (cfg === undefined || cfg.size < 0x40n || (cfg.flags & RF.VFIO_REGION_INFO_FLAG_READ) === 0 || cfg.subregion !== null) return null;
+  const h = Buffer.from(dev.read(CONFIG_INDEX, 0, 0x40));
+  return {
+    vendorId: h.readUInt16LE(0),
+    deviceId: h.readUInt16LE(2),
+    classCode: h.readUInt32LE(8) >>> 8,
+    bars: Array.from({ length: 6 }, (_, i) => barWords(h.readUInt32LE(0x10 + 4 * i))),
+  };
+}
+
 export interface InfoReport {
   source: string;
+  pci: PciHeader | null;
   numRegions: number;
   numIrqs: number;
   support: { subregion: boolean; regionAttrsGet: boolean; regionAttrsSet: boolean };
@@ -62,13 +95,14 @@ export function gatherInfo(dev: Device): InfoReport {
   });
   let mappings: SimMapping[] | null = null;
   if (dev.source === 'simulator') mappings = dev.simMappings();
-  return { source: dev.source, numRegions: info.numRegions, numIrqs: info.numIrqs, support, regions, mappings };
+  return { source: dev.source, pci: readPciHeader(dev, regions), numRegions: info.numRegions, numIrqs: info.numIrqs, support, regions, mappings };
 }
 
 /** The region table, readable like `lspci -vv`. */
 export function formatInfo(r: InfoReport): string {
   const out: string[] = [];
   out.push(`Device: ${r.source}, ${r.numRegions} regions, ${r.numIrqs} IRQs`);
+  if (r.pci !== null) out.push(`\tPCI: [${hex4(r.pci.vendorId)}:${hex4(r.pci.deviceId)}] class ${r.pci.classCode.toString(16).padStart(6, '0')}`);
   out.push(`\tSubregions: ${r.support.subregion ? 'supported' : 'not supported'}; region attributes: ${r.support.regionAttrsGet ? 'get' : '-'}${r.support.regionAttrsSet ? '/set' : ''}`);
   for (const reg of r.regions) {
     if (reg.size === 0n && reg.caps.length === 0) {
@@ -76,6 +110,8 @@ export function formatInfo(r: InfoReport): string {
       continue;
     }
     out.push(`Region ${reg.index} (${reg.name}): size ${size(reg.size)} [${flagWords(reg.flags)}] at fd offset ${hex(reg.offset)}`);
+    const bar = reg.index < 6 ? r.pci?.bars[reg.index] : undefined;
+    if (bar) out.push(`\tBAR: ${bar}`);
     if (reg.subregion !== null) out.push(`\tParent: region ${reg.subregion.parent} at +${hex(reg.subregion.offset)}`);
     const supported = reg.supportedAttrs !== null ? ` (supported: ${reg.supportedAttrs !== 0 ? attrWords(reg.supportedAttrs) : 'none'})` : '';
     if ((reg.flags & RF.VFIO_REGION_INFO_FLAG_MMAP) !== 0) out.push(`\tAttributes: ${attrWords(reg.attrs)}${supported}`);

@@ -99,6 +99,8 @@ export interface SimRegionConfig {
   type?: { type: number; subtype: number };
   /** Report VFIO_REGION_INFO_CAP_MSIX_MAPPABLE. */
   msixMappable?: boolean;
+  /** A memory BAR whose config-space register has the prefetchable bit. */
+  prefetchable?: boolean;
 }
 
 export interface SimConfig {
@@ -108,6 +110,11 @@ export interface SimConfig {
   maxSubregions: number;
   /** Directory for the BAR backing files (default: /dev/shm). */
   shmDir?: string;
+  /** PCI identity in the config region's header (defaults: 0x1b36, 0x0005, class 0). */
+  vendorId?: number;
+  deviceId?: number;
+  /** base class << 16 | subclass << 8 | programming interface. */
+  classCode?: number;
 }
 
 export interface SimMapping {

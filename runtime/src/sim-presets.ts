@@ -19,7 +19,7 @@ export const NIC_LAYOUT = {
  */
 export const DEFAULT_SIM: SimConfig = {
   regions: [
-    { size: 256n * KiB, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: WC },
+    { size: 256n * KiB, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: WC, prefetchable: true },
     { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
     {
       size: 16n * KiB, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: 0,
@@ -34,4 +34,5 @@ export const DEFAULT_SIM: SimConfig = {
   ],
   numIrqs: 5,
   maxSubregions: 16,
+  classCode: 0x020000,
 };

@@ -63,6 +63,24 @@ describe('the device API on the default simulated NIC', () => {
     });
   });
 
+  it('virtualizes config space: identity, BAR types and the sizing protocol', () => {
+    withSim((dev) => {
+      const h = Buffer.from(dev.read(7, 0, 0x40));
+      expect([h.readUInt16LE(0), h.readUInt16LE(2), h.readUInt32LE(8) >>> 8]).toEqual([0x1b36, 0x0005, 0x020000]);
+      // BAR0: 256 KiB prefetchable 32-bit memory; BAR2 16 KiB non-prefetchable; BAR4 256 I/O ports; BAR1/3/5 unimplemented.
+      expect([0, 1, 2, 3, 4, 5].map((i) => h.readUInt32LE(0x10 + 4 * i) & 0xf)).toEqual([0x8, 0, 0, 0, 0x1, 0]);
+      const size = (bar: number): number => {
+        dev.write(7, 0x10 + 4 * bar, new Uint8Array([0xff, 0xff, 0xff, 0xff]));
+        return Buffer.from(dev.read(7, 0x10 + 4 * bar, 4)).readUInt32LE(0);
+      };
+      expect(size(0)).toBe(0xfffc0008);
+      expect(size(2)).toBe(0xffffc000);
+      expect(size(4)).toBe(0xffffff01);
+      expect(size(1)).toBe(0);
+      expect(dev.regions()).toHaveLength(9);
+    });
+  });
+
   it('sets whole-region attributes only while the region is unmapped', () => {
     withSim((dev) => {
       dev.setRegionAttrs(0, WC);
@@ -194,7 +212,9 @@ describe('info command', () => {
     const r = await capture('info');
     expect(r.status).toBe(0);
     expect(r.out).toMatch(/^Device: simulator, 9 regions, 5 IRQs$/m);
-    expect(r.out).toMatch(/^Region 0 \(BAR0\): size 256K \[read write mmap\] at fd offset 0x0\n\tAttributes: UC \(supported: WC\)$/m);
+    expect(r.out).toMatch(/^\tPCI: \[1b36:0005\] class 020000$/m);
+    expect(r.out).toMatch(/^Region 0 \(BAR0\): size 256K \[read write mmap\] at fd offset 0x0\n\tBAR: memory, 32-bit, prefetchable\n\tAttributes: UC \(supported: WC\)$/m);
+    expect(r.out).toMatch(/^Region 4 \(BAR4\): size 256 \[read write\] at fd offset 0x40000000000\n\tBAR: I\/O ports$/m);
     expect(r.out).toMatch(/^\tCapability: sparse mmap: \[0x0, \+8K\] \[0x3000, \+4K\]$/m);
     expect(r.out).toMatch(/^Mappings: none$/m);
   });
