@@ -68,8 +68,8 @@ echo "PASS build/module (native/kernel, -Werror)"
 
 # ---- the runner: static, generated header + validators + vectors ----
 node "$ROOT/test/kernel/gen-vectors.mjs" "$ROOT/spec/vectors/validation.json" > "$BUILD/vectors.h"
-gcc -static -O2 -Wall -Wextra -Wno-unused-parameter -Werror -I"$ROOT/native/include" -I"$ROOT/native/validators" -I"$BUILD" \
-	-o "$BUILD/runner" "$ROOT/test/kernel/runner.c" "$ROOT/native/validators/vfio_subregion_validate.c" -lpthread
+gcc -static -O2 -Wall -Wextra -Wno-unused-parameter -Werror -I"$ROOT/native/include" -I"$ROOT/native/validators" -I"$ROOT/native/src" -I"$BUILD" \
+	-o "$BUILD/runner" "$ROOT/test/kernel/runner.c" "$ROOT/native/validators/vfio_subregion_validate.c" "$ROOT/native/src/vfio_host.c" -lpthread
 echo "PASS build/runner"
 
 # ---- initramfs ----
