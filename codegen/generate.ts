@@ -7,6 +7,7 @@ import { emitCValidators } from './emit/c-validators.js';
 import { emitTypeScript } from './emit/typescript.js';
 import { emitAssemblyScript } from './emit/assemblyscript.js';
 import { emitMarkdown } from './emit/markdown.js';
+import { emitKernelPatch } from './emit/kernel-patch.js';
 import { emitWit } from './emit/wit.js';
 
 /** Every target, in the order `generate` lists them. */
@@ -17,6 +18,7 @@ export const TARGETS: Record<string, Emitter> = {
   assemblyscript: emitAssemblyScript,
   markdown: emitMarkdown,
   wit: emitWit,
+  'kernel-patch': emitKernelPatch,
 };
 
 /** Folders where generated files live; `check` looks there for generated files no target produces any more. */
@@ -72,7 +74,7 @@ export function checkFiles(root: string, spec: Spec, files: GeneratedFile[]): Ch
   for (const dir of OUTPUT_DIRS) {
     for (const rel of walk(root, dir)) {
       if (produced.has(rel)) continue;
-      const head = readFileSync(join(root, rel), 'utf8').slice(0, 512);
+      const head = readFileSync(join(root, rel), 'utf8').slice(0, 4096);
       const m = GENERATED_MARKER.exec(head);
       if (m !== null && m[1] === spec.file) stale.push(rel);
     }

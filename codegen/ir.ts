@@ -233,12 +233,25 @@ export interface Mmio {
   ordering: { name: string; doc: string }[];
 }
 
+/** Where the proposed definitions go in the upstream header (for the patch a kernel developer would post). */
+export interface UapiPatch {
+  file: string;
+  kernel: string;
+  subject: string;
+  body: string[];
+  /** Line number (1-based) of the last context line in the upstream file. */
+  line: number;
+  context: string[];
+  /** The upstream line the definitions go before. */
+  before: string;
+}
+
 export interface Spec {
   name: string;
   doc: string;
   /** The spec file, relative to the repository root, as generated markers name it. */
   file: string;
-  uapi: { header: string; includes: string[]; doc: string };
+  uapi: { header: string; includes: string[]; doc: string; patch: UapiPatch | null };
   constants: Constant[];
   enums: Enum[];
   flags: FlagSet[];

@@ -1,6 +1,7 @@
 /** The spec as written, after schema validation (spec/schema/abi.schema.json). */
 
 export type Uint = number | string;
+export type UapiPatch = import('./ir.js').UapiPatch;
 export type Origin = { upstream: string } | { proposed: true };
 type Errno = import('./ir.js').Errno;
 
@@ -36,7 +37,7 @@ export interface Validator {
 }
 export interface Spec {
   $schema: string; name: string; doc: string;
-  uapi: { header: string; includes: string[]; doc: string };
+  uapi: { header: string; includes: string[]; doc: string; patch?: UapiPatch };
   constants: Constant[]; enums: Enum[]; flags: FlagSet[]; structs: Struct[]; capabilities: Capability[];
   ioctls: Ioctl[]; features: Feature[];
   state: { doc: string; device: StateRecord; region: StateRecord };

@@ -102,7 +102,7 @@ class Resolver {
     const errnos = [...used].sort((a, b) => ERRNO_VALUES[a] - ERRNO_VALUES[b]).map((name) => ({ name, value: ERRNO_VALUES[name] }));
 
     return {
-      name: r.name, doc: r.doc, file: this.specFile, uapi: r.uapi,
+      name: r.name, doc: r.doc, file: this.specFile, uapi: { ...r.uapi, patch: r.uapi.patch ?? null },
       constants, enums, flags, structs, capabilities, ioctls, features, state, validators,
       mmio: { doc: r.mmio.doc, widths: r.mmio.widths, burst: r.mmio.burst, ordering: r.mmio.ordering },
       errnos,

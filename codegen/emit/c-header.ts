@@ -114,15 +114,12 @@ function structLines(s: Struct): string[] {
   return out;
 }
 
-export function emitCHeader(spec: Spec): GeneratedFile[] {
+/**
+ * The proposed definitions, as they read in the header: shared by the header itself and by the
+ * patch that adds them to the upstream one.
+ */
+export function uapiDefinitions(spec: Spec): string[] {
   const out: string[] = [];
-  out.push('/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */');
-  // The marker stays on one line so GENERATED_MARKER finds it.
-  out.push(...blockComment([[` * ${generatedLine(spec)}`], wrap(spec.uapi.doc, ' * ', ' * ')]));
-  out.push(`#ifndef ${C_HEADER_GUARD}`, `#define ${C_HEADER_GUARD}`, '');
-  for (const inc of spec.uapi.includes) out.push(`#include <${inc}>`);
-  out.push('');
-
   for (const c of spec.constants.filter(isProposed)) out.push(...emitConstant(c), '');
   for (const e of spec.enums) emitEnum(e, out);
   for (const f of spec.flags.filter(isProposed)) emitFlags(f, out);
@@ -144,7 +141,17 @@ export function emitCHeader(spec: Spec): GeneratedFile[] {
     if (c.struct !== null) emitStruct(c.struct);
   }
   for (const s of spec.structs) emitStruct(s);
+  return out;
+}
 
+export function emitCHeader(spec: Spec): GeneratedFile[] {
+  const out: string[] = [];
+  out.push('/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */');
+  // The marker stays on one line so GENERATED_MARKER finds it.
+  out.push(...blockComment([[` * ${generatedLine(spec)}`], wrap(spec.uapi.doc, ' * ', ' * ')]));
+  out.push(`#ifndef ${C_HEADER_GUARD}`, `#define ${C_HEADER_GUARD}`, '');
+  for (const inc of spec.uapi.includes) out.push(`#include <${inc}>`);
+  out.push('', ...uapiDefinitions(spec));
   out.push(`#endif /* ${C_HEADER_GUARD} */`, '');
   return [{ path: cHeaderPath(spec), content: out.join('\n') }];
 }

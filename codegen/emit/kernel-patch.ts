@@ -1,0 +1,44 @@
+import type { Spec } from '../ir.js';
+import { uapiDefinitions } from './c-header.js';
+import { generatedLine, type GeneratedFile } from './file.js';
+
+const SEPARATOR = '/* ***************************************************************** */';
+
+/**
+ * The proposal as a kernel developer would post it: a `git format-patch` style RFC that adds the
+ * definitions of the generated header to the upstream uapi header, at the place the spec names.
+ * `git am` applies it to the kernel version the spec names.
+ */
+export function emitKernelPatch(spec: Spec): GeneratedFile[] {
+  const p = spec.uapi.patch;
+  if (p === null) return [];
+  const added = [...uapiDefinitions(spec), SEPARATOR, ''];
+  const start = p.line - p.context.length + 1;
+  const oldCount = p.context.length + 1;
+  const slug = p.subject.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const out = [
+    'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001',
+    'From: vfio-subregion codegen <vfio-subregion@example.invalid>',
+    `Subject: [PATCH RFC] ${p.subject}`,
+    '',
+    ...p.body,
+    '---',
+    generatedLine(spec),
+    `Against Linux ${p.kernel}; the same definitions as native/include/${spec.uapi.header}.`,
+    '',
+    ` ${p.file} | ${added.length} ${'+'.repeat(Math.min(added.length, 50))}`,
+    ` 1 file changed, ${added.length} insertions(+)`,
+    '',
+    `diff --git a/${p.file} b/${p.file}`,
+    `--- a/${p.file}`,
+    `+++ b/${p.file}`,
+    `@@ -${start},${oldCount} +${start},${oldCount + added.length} @@`,
+    ...p.context.map((l) => ` ${l}`),
+    ...added.map((l) => `+${l}`),
+    ` ${p.before}`,
+    '-- ',
+    'vfio-subregion codegen',
+    '',
+  ];
+  return [{ path: `native/kernel/0001-${slug}.patch`, content: out.join('\n') }];
+}
