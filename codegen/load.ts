@@ -1,13 +1,12 @@
-import { dirname, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { relative, resolve } from 'node:path';
 import { SpecError } from './diagnostics.js';
 import type { Spec } from './ir.js';
 import { readJsonFile } from './json-source.js';
 import { resolveSpec } from './resolve.js';
 import { validateAgainst } from './schema.js';
+import { ROOT } from './paths.js';
 
-/** The repository root (this file lives in codegen/ or dist/codegen/). */
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../..' : '..');
+export { ROOT };
 export const SCHEMA = resolve(ROOT, 'spec/schema/abi.schema.json');
 export const DEFAULT_SPEC = resolve(ROOT, 'spec/vfio-subregion.json');
 

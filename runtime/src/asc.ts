@@ -1,9 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { ROOT } from '../../codegen/paths.js';
 
-/** The checkout's root, from runtime/src or dist/runtime/src. */
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../../..' : '../..');
+export { ROOT };
 
 /** Flags every MMIO guest here uses: v128 bursts, the locked fence, and the stub runtime (no GC: no shadow-stack traffic in hot loops; guests allocate a few objects once). */
 export const MMIO_ASC_FLAGS = ['--enable', 'simd', '--enable', 'threads', '--runtime', 'stub'];

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDevice } from './device.js';
 import { VfioRegionAttr } from './generated/vfio-subregion.js';
-import { compileAs } from './asc.js';
+import { compileAs, ROOT } from './asc.js';
 import { MmioHost, instantiateGuest } from './mmio.js';
 import { native } from './native.js';
 import { NIC_LAYOUT } from './sim-presets.js';
@@ -15,8 +15,6 @@ import { NIC_LAYOUT } from './sim-presets.js';
  * (native/bench/bench_sim.c), measured in the same run. Prints a table, and with --json one JSON
  * array as the last line: {name, ns, baselineNs, ratio} per row.
  */
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../../..' : '../..');
 
 export interface BenchRow {
   name: string;

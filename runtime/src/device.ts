@@ -330,14 +330,20 @@ export class Device {
     return this.region(out.index);
   }
 
-  /** Maps (part of) a region, given by index or by the info already read. The mapping lives until `unmap()` or `close()`. */
-  map(region: number | RegionInfo, options: MapOptions = {}): Mapping {
+  /** The region and the checked [offset, offset + length) of it that `map` and `mapInto` map. */
+  #mappable(region: number | RegionInfo, options: { offset?: bigint | number; length?: number }): { r: RegionInfo; offset: bigint; length: number } {
     const r = typeof region === 'object' && region !== null ? region : this.region(region);
     const offset = checkedU64(options.offset ?? 0, 'offset');
     if ((r.flags & RF.VFIO_REGION_INFO_FLAG_MMAP) === 0) throw Object.assign(new Error(`region ${r.index} cannot be mmapped`), { code: 'EINVAL' });
     if (offset > r.size) throw new RangeError(`offset 0x${offset.toString(16)} is past the end of region ${r.index} (0x${r.size.toString(16)} bytes)`);
     const length = options.length !== undefined ? checkedLength(options.length, 'length') : Number(r.size - offset);
     if (BigInt(length) > r.size - offset) throw new RangeError(`0x${length.toString(16)} bytes at 0x${offset.toString(16)} run past the end of region ${r.index} (0x${r.size.toString(16)} bytes)`);
+    return { r, offset, length };
+  }
+
+  /** Maps (part of) a region, given by index or by the info already read. The mapping lives until `unmap()` or `close()`. */
+  map(region: number | RegionInfo, options: MapOptions = {}): Mapping {
+    const { r, offset, length } = this.#mappable(region, options);
     const n = native();
     const prot = options.prot ?? ((r.flags & RF.VFIO_REGION_INFO_FLAG_READ ? n.PROT_READ : 0) | (r.flags & RF.VFIO_REGION_INFO_FLAG_WRITE ? n.PROT_WRITE : 0));
     const m = n.mmap(this.fd, r.offset + offset, length, prot);
@@ -352,15 +358,10 @@ export class Device {
    * region, the window inside the memory's current size.
    */
   mapInto(memory: WasmMemory, region: number | RegionInfo, options: WindowOptions): WasmWindow {
-    const r = typeof region === 'object' && region !== null ? region : this.region(region);
+    const { r, offset, length } = this.#mappable(region, options);
     const n = native();
-    const offset = checkedU64(options.offset ?? 0, 'offset');
-    if ((r.flags & RF.VFIO_REGION_INFO_FLAG_MMAP) === 0) throw Object.assign(new Error(`region ${r.index} cannot be mmapped`), { code: 'EINVAL' });
     if ((r.flags & RF.VFIO_REGION_INFO_FLAG_READ) === 0 || (r.flags & RF.VFIO_REGION_INFO_FLAG_WRITE) === 0)
       throw Object.assign(new Error(`region ${r.index} is not readable and writable: a wasm window must be both`), { code: 'EINVAL' });
-    if (offset > r.size) throw new RangeError(`offset 0x${offset.toString(16)} is past the end of region ${r.index} (0x${r.size.toString(16)} bytes)`);
-    const length = options.length !== undefined ? checkedLength(options.length, 'length') : Number(r.size - offset);
-    if (BigInt(length) > r.size - offset) throw new RangeError(`a 0x${length.toString(16)}-byte window at 0x${offset.toString(16)} runs past the end of region ${r.index} (0x${r.size.toString(16)} bytes)`);
     const ps = BigInt(n.pageSize);
     if (offset % ps !== 0n || BigInt(length) % ps !== 0n || options.at % n.pageSize !== 0)
       throw new RangeError(`a window must be page-aligned (${n.pageSize} bytes): offset 0x${offset.toString(16)}, length 0x${length.toString(16)}, at 0x${options.at.toString(16)}`);

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { ROOT } from '../../codegen/paths.js';
 
 /**
  * The native addon (native/, Node-API, C): real VFIO file descriptors and the simulated device behind
@@ -129,14 +129,10 @@ export interface SimMapping {
   address: bigint;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
+const ADDON = resolve(ROOT, 'native/build/Release/vfio_native.node');
 
-/** Finds the built addon from runtime/src or dist/runtime/src. */
 function addonPath(): string {
-  for (const up of ['../..', '../../..']) {
-    const p = resolve(here, up, 'native/build/Release/vfio_native.node');
-    if (existsSync(p)) return p;
-  }
+  if (existsSync(ADDON)) return ADDON;
   throw new Error('the native addon is not built: run `npm install` (it needs python3, make and a C compiler; see the README)');
 }
 

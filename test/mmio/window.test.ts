@@ -82,7 +82,7 @@ describe('wasm window data path', () => {
     const { g, at } = await setup();
     const mem = g.ex.memory as { buffer: ArrayBuffer; grow(n: number): number };
     const sub = dev!.regions().find((r) => r.subregion !== null)!;
-    expect(() => dev!.mapInto(mem, sub, { at, length: Number(sub.size) + PS })).toThrow(/runs past the end of region/);
+    expect(() => dev!.mapInto(mem, sub, { at, length: Number(sub.size) + PS })).toThrow(/run past the end of region/);
     expect(() => dev!.mapInto(mem, sub, { at: at + 100, length: PS })).toThrow(/page-aligned/);
     expect(() => dev!.mapInto(mem, sub, { at, length: 100 })).toThrow(/page-aligned/);
     expect(() => dev!.mapInto(mem, sub, { at, offset: 100, length: PS })).toThrow(/page-aligned/);

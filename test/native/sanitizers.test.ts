@@ -5,11 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT as root } from '../../codegen/paths.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CC = process.env.CC ?? 'gcc';
 const FLAGS = ['-std=gnu11', '-Wall', '-Wextra', '-Werror', '-g', '-O1', '-fno-omit-frame-pointer',
   '-fsanitize=address,undefined', '-fno-sanitize-recover=all'];

@@ -1,14 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ROOT as root } from '../../codegen/paths.js';
 
 /**
  * vitest globalSetup: `npm install` builds the addon, but a checkout that pulled new C sources would
  * otherwise test a stale binary. Rebuild when any source the addon compiles is newer than it.
  */
 export default function setup(): void {
-  const root = resolve(fileURLToPath(import.meta.url), '../../..');
   const addon = join(root, 'native/build/Release/vfio_native.node');
   const sources = ['native/src', 'native/validators', 'native/include/linux']
     .flatMap((d) => readdirSync(join(root, d)).map((f) => join(root, d, f)))

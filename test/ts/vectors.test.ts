@@ -3,12 +3,12 @@ import { loadSpec } from '../../codegen/load.js';
 import type * as IR from '../../codegen/ir.js';
 import * as B from '../../runtime/src/generated/vfio-subregion.js';
 import { CodecError } from '../../runtime/src/codec-support.js';
+import { pascal } from '../../codegen/emit/names.js';
 import { big, hex, loadVectors, unhex, type DeviceV, type VUint } from '../vectors.js';
 
 const spec = loadSpec();
 const vectors = loadVectors();
 const structByName = new Map(spec.structs.map((s) => [s.name, s]));
-const pascal = (s: string) => s.split('_').map((p) => p[0]!.toUpperCase() + p.slice(1)).join('');
 
 interface Codec {
   size: number;
