@@ -226,6 +226,16 @@ export interface Validator extends Declared {
   creates: boolean;
 }
 
+/**
+ * A rule of mmap with no declarative check (it concerns live mappings, which validators do not see):
+ * implementations enforce it in their mmap path with this errno, and name it like a validator rule.
+ */
+export interface MmapRule extends Declared {
+  name: string;
+  errno: Errno;
+  doc: string;
+}
+
 export interface Mmio {
   doc: string;
   widths: (8 | 16 | 32 | 64)[];
@@ -261,6 +271,8 @@ export interface Spec {
   features: Feature[];
   state: { doc: string; device: StateRecord; region: StateRecord };
   validators: Validator[];
+  /** The spec's "mmap" section, or null when it has none. */
+  mmap: { doc: string; rules: MmapRule[] } | null;
   mmio: Mmio;
   /** The errnos any rule or error case names, with their Linux (asm-generic) values. */
   errnos: { name: Errno; value: number }[];

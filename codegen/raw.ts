@@ -42,5 +42,6 @@ export interface Spec {
   ioctls: Ioctl[]; features: Feature[];
   state: { doc: string; device: StateRecord; region: StateRecord };
   validators: Validator[];
+  mmap?: { doc: string; rules: { rule: string; errno: Errno; doc: string }[] };
   mmio: { doc: string; widths: (8 | 16 | 32 | 64)[]; burst: { bytes: 16 | 32 | 64; doc: string }; ordering: { name: string; doc: string }[] };
 }

@@ -93,17 +93,28 @@ class Resolver {
     const features = r.features.map((f, i) => this.feature(f, `/features/${i}`, validators));
     this.unique(features, (f) => String(f.number), (f) => `feature number ${f.number} is already used by another feature`);
 
+    const mmap = r.mmap === undefined ? null : {
+      doc: r.mmap.doc,
+      rules: r.mmap.rules.map((x, i): IR.MmapRule => ({ pointer: `/mmap/rules/${i}`, name: x.rule, errno: x.errno, doc: x.doc })),
+    };
+    if (mmap !== null) {
+      this.unique(mmap.rules, (x) => x.name, (x) => `duplicate mmap rule ${x.name}`);
+      // Generated code names an mmap rule like a rule of a validator called "mmap".
+      for (const v of validators) if (v.name === 'mmap') this.error(`${v.pointer}/name`, 'a validator cannot be called mmap: the names of the mmap rules would clash with its rules');
+    }
+
     if (this.diags.length > 0) throw new SpecError(this.diags);
 
     const used = new Set<IR.Errno>();
     for (const v of validators) for (const rule of v.rules) used.add(rule.errno);
     for (const x of ioctls) for (const e of x.errors) used.add(e.errno);
     for (const f of features) for (const op of [f.get, f.set]) for (const e of op?.errors ?? []) used.add(e.errno);
+    for (const x of mmap?.rules ?? []) used.add(x.errno);
     const errnos = [...used].sort((a, b) => ERRNO_VALUES[a] - ERRNO_VALUES[b]).map((name) => ({ name, value: ERRNO_VALUES[name] }));
 
     return {
       name: r.name, doc: r.doc, file: this.specFile, uapi: { ...r.uapi, patch: r.uapi.patch ?? null },
-      constants, enums, flags, structs, capabilities, ioctls, features, state, validators,
+      constants, enums, flags, structs, capabilities, ioctls, features, state, validators, mmap,
       mmio: { doc: r.mmio.doc, widths: r.mmio.widths, burst: r.mmio.burst, ordering: r.mmio.ordering },
       errnos,
     };

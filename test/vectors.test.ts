@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadMmioVectors, loadVectors } from './vectors.js';
+import { loadMemtypeVectors, loadMmioVectors, loadVectors } from './vectors.js';
 
 describe('vector files', () => {
   it('load and pass the vector schema', () => {
@@ -9,5 +9,6 @@ describe('vector files', () => {
     expect(v.capchain.length).toBeGreaterThan(0);
     expect(v.validation.cases.length).toBeGreaterThan(0);
     expect(loadMmioVectors().length).toBeGreaterThan(0);
+    expect(loadMemtypeVectors().scenarios.length).toBeGreaterThan(0);
   });
 });

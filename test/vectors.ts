@@ -23,7 +23,7 @@ export interface CapchainCase {
   expect: { info: CapInfo; caps: CapEntry[] } | { info: CapInfo; retry: number } | { error: 'out-of-bounds' | 'backwards' | 'loop' | 'truncated' | 'misaligned'; at: number };
 }
 export interface RegionStateV { size: VUint; flags: VUint; attrs: VUint; supported_attrs: VUint; is_subregion: boolean; mapped: boolean; parent_index?: VUint; parent_offset?: VUint }
-export interface DeviceV { page_size: VUint; max_subregions: VUint; nr_subregions: VUint; regions: RegionStateV[] }
+export interface DeviceV { page_size: VUint; max_subregions: VUint; nr_subregions: VUint; region_span: VUint; regions: RegionStateV[] }
 export interface ValidationCase {
   name: string; doc: string; device: string; op: string; request: Record<string, VUint>;
   expect: { errno: string; rule: string } | { ok: true; effects: Record<string, VUint | boolean> };
@@ -72,3 +72,28 @@ export function loadMmioVectors(dir = resolve(ROOT, 'spec/vectors')): MmioCase[]
 
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 export const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
+
+/** One answer a memtype step expects: success, or the errno and the rule that refused it. */
+export type MemtypeExpect = 'ok' | { errno: string; rule: string };
+/** A region index, or the name a create step gave a subregion. */
+export type MemtypeRegionRef = number | string;
+export type MemtypeStep =
+  | { op: 'create'; parent: number; offset: number; size: number; attrs: number; as?: string; expect: MemtypeExpect }
+  | { op: 'map'; region: MemtypeRegionRef; offset: number; length: number; as?: string; expect: MemtypeExpect }
+  | { op: 'unmap'; mapping: string }
+  | { op: 'set'; region: MemtypeRegionRef; attrs: number; expect: MemtypeExpect }
+  | { op: 'get'; region: MemtypeRegionRef; expect: { attrs: number; supported?: number } };
+export interface MemtypeScenario { name: string; doc: string; steps: MemtypeStep[] }
+export interface MemtypeDevice {
+  doc: string; page_size: number;
+  regions: { index: number; size: number; mmap: boolean; prefetchable: boolean; supported_attrs: number }[];
+}
+
+/** spec/vectors/memtype.json (kind memtype), validated against the vector schema. */
+export function loadMemtypeVectors(dir = resolve(ROOT, 'spec/vectors')): { device: MemtypeDevice; scenarios: MemtypeScenario[] } {
+  const src = readJsonFile(resolve(dir, 'memtype.json'));
+  validateAgainst(VECTOR_SCHEMA, src);
+  const v = src.value as { kind: string; device: MemtypeDevice; scenarios: MemtypeScenario[] };
+  if (v.kind !== 'memtype') throw new Error(`memtype.json: kind ${v.kind}, want memtype`);
+  return { device: v.device, scenarios: v.scenarios };
+}

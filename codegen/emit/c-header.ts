@@ -141,6 +141,12 @@ export function uapiDefinitions(spec: Spec): string[] {
     if (c.struct !== null) emitStruct(c.struct);
   }
   for (const s of spec.structs) emitStruct(s);
+  if (spec.mmap !== null) {
+    out.push(...blockComment([
+      wrap(`mmap of a region - ${spec.mmap.doc}`, ' * ', ' * '),
+      ...spec.mmap.rules.map((r) => wrap(`-${r.errno} (${r.name}): ${r.doc}`, ' * ', ' *\t')),
+    ]), '');
+  }
   return out;
 }
 

@@ -17,6 +17,8 @@ const GET_REGION_INFO = 'VFIO_DEVICE_GET_REGION_INFO';
 export const CAP_ERRORS = ['truncated', 'out-of-bounds', 'backwards', 'loop', 'misaligned'] as const;
 
 export const ruleEnum = (v: Validator, rule: string): string => `VFIO_RULE_${macroCase(v.name)}_${macroCase(rule)}`;
+/** The enum vfio_subregion_rule value of an mmap rule (the resolver keeps "mmap" free of validators). */
+export const mmapRuleEnum = (rule: string): string => `VFIO_RULE_MMAP_${macroCase(rule)}`;
 export const capErrorEnum = (e: string): string => `VFIO_CAP_ERR_${macroCase(e)}`;
 
 function stateType(f: StateField): string {
@@ -394,9 +396,16 @@ export function emitCValidators(spec: Spec): GeneratedFile[] {
   h.push(...stateStruct(spec.state.device, [`@regions: num_regions entries, indexed by region index.`]),
     `\tstruct ${spec.state.region.name} *regions;\t/* num_regions entries */`, '};', '');
 
+  if (spec.mmap !== null) {
+    h.push(...blockComment([
+      wrap(`mmap rules - ${spec.mmap.doc}`, ' * ', ' * '),
+      ...spec.mmap.rules.map((r) => wrap(`${mmapRuleEnum(r.name)} ("${r.name}", -${r.errno}): ${r.doc}`, ' * ', ' *\t')),
+    ]));
+  }
   h.push(...blockComment([wrap('enum vfio_subregion_rule - The rule a check failed; vfio_subregion_rule_name() gives its name in the spec.', ' * ', ' *\t')], '/**'));
   h.push('enum vfio_subregion_rule {', '\tVFIO_RULE_NONE = 0,');
   for (const v of spec.validators) for (const r of v.rules) h.push(`\t${ruleEnum(v, r.name)},`);
+  for (const r of spec.mmap?.rules ?? []) h.push(`\t${mmapRuleEnum(r.name)},\t/* enforced by the mmap path */`);
   h.push('};', '', 'const char *vfio_subregion_rule_name(enum vfio_subregion_rule r);', '');
   for (const v of spec.validators) h.push(`${checkSignature(spec, v)};`, `${applySignature(spec, v)};`, '');
   h.push(...walkerHeader(spec));
@@ -407,6 +416,7 @@ export function emitCValidators(spec: Spec): GeneratedFile[] {
   c.push(`#include "${C_VALIDATORS_BASE}.h"`, '');
   c.push('const char *vfio_subregion_rule_name(enum vfio_subregion_rule r)', '{', '\tswitch (r) {', '\tcase VFIO_RULE_NONE:', '\t\treturn "none";');
   for (const v of spec.validators) for (const r of v.rules) c.push(`\tcase ${ruleEnum(v, r.name)}:`, `\t\treturn ${cString(r.name)};`);
+  for (const r of spec.mmap?.rules ?? []) c.push(`\tcase ${mmapRuleEnum(r.name)}:`, `\t\treturn ${cString(r.name)};`);
   c.push('\t}', '\treturn "unknown";', '}', '');
   c.push('static int vfio_subregion_fail(enum vfio_subregion_rule *rule,', '\t\tenum vfio_subregion_rule r, int err)', '{', '\tif (rule)', '\t\t*rule = r;', '\treturn err;', '}', '');
   for (const v of spec.validators) c.push(...emitValidator(spec, v));

@@ -28,6 +28,11 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
     p(`PROBE: \`VFIO_DEVICE_FEATURE_PROBE | ${[f.get && 'VFIO_DEVICE_FEATURE_GET', f.set && 'VFIO_DEVICE_FEATURE_SET'].filter(Boolean).join(' | ')} | ${f.name}\` succeeds when the kernel supports the feature.`, '');
   }
 
+  if (spec.mmap !== null) {
+    p('## mmap', '', spec.mmap.doc, '');
+    p('| rule | errno | why |', '|---|---|---|', ...spec.mmap.rules.map((r) => `| \`${r.name}\` | ${r.errno} | ${r.doc} |`), '');
+  }
+
   p('## Region capabilities', '', '| name | id | version | payload | origin |', '|---|---|---|---|---|');
   for (const c of spec.capabilities) {
     p(`| ${c.name} | ${c.id}${c.provisional ? ' (provisional)' : ''} | ${c.version} | ${c.struct !== null ? `\`struct ${c.struct.name}\`` : '—'} | ${originText(c)}${c.deprecated ? ', deprecated' : ''} |`);

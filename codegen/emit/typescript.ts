@@ -27,6 +27,7 @@ export function emitTypeScript(spec: IR.Spec): GeneratedFile[] {
   emitErrnos(sf, spec);
   for (const s of spec.structs) emitStruct(sf, s);
   emitValidation(sf, spec);
+  emitMmapRules(sf, spec);
   if (infoIoctls(spec).length > 0) emitCapWalkerSupport(sf);
   for (const info of infoIoctls(spec)) emitCapWalker(sf, spec, info);
   const body = sf.getFullText();
@@ -449,6 +450,25 @@ function emitValidation(sf: SourceFile, spec: IR.Spec): void {
       'return region;',
     ],
   });
+}
+
+function emitMmapRules(sf: SourceFile, spec: IR.Spec): void {
+  if (spec.mmap === null) return;
+  sf.addVariableStatement({
+    isExported: true, declarationKind: VariableDeclarationKind.Const,
+    docs: [doc(spec.mmap.doc, '', ...spec.mmap.rules.map((r) => `- \`${r.name}\` (${r.errno}): ${r.doc}`))],
+    declarations: [{
+      name: 'MmapRules',
+      initializer: (w) => {
+        w.write('[').newLine();
+        w.indent(() => {
+          for (const r of spec.mmap!.rules) w.writeLine(`{ rule: '${r.name}', errno: '${r.errno}' },`);
+        });
+        w.write('] as const');
+      },
+    }],
+  });
+  sf.addTypeAlias({ isExported: true, name: 'MmapRule', type: "(typeof MmapRules)[number]['rule']", docs: ['The name of a rule in {@link MmapRules}.'] });
 }
 
 function targetName(t: IR.EffectTarget): string {

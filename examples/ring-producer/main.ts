@@ -30,10 +30,15 @@ export async function ringProducer(records = 200_000, out: (s: string) => void =
     f('init')(regsAt, regsW.size, ringAt, ringW.size);
     const TAIL = (ex.TAIL_REG as { value: number }).value;
     const HEAD = (ex.HEAD_REG as { value: number }).value;
-    // the consumer's view: an ordinary mapping of BAR0 (uncached registers and the ring behind them)
-    const view = dev.map(bar);
-    const regs = new Int32Array(view.bytes.buffer, Number(registers.offset), 64);
-    const ring = new DataView(view.bytes.buffer, Number(txPush.offset), Number(txPush.size));
+    // The consumer is the device: it sees BAR0 through the simulator's backing file (registers and the
+    // ring behind them). A second driver mapping of the whole BAR would be refused: its uncached pages
+    // would overlap the WC ring (mmap rule one-memtype-per-page).
+    const backing = dev.simBacking(bar)!;
+    const n = native();
+    const file = n.open(backing.path);
+    const view = n.mmap(file, backing.offset, Number(backing.size), n.PROT_READ | n.PROT_WRITE);
+    const regs = new Int32Array(view.buffer, Number(registers.offset), 64);
+    const ring = new DataView(view.buffer, Number(txPush.offset), Number(txPush.size));
     const slots = Number(txPush.size) / 64;
     let head = 0, seq = 0, bytes = 0, errors = 0;
     const t0 = process.hrtime.bigint();
@@ -55,7 +60,8 @@ export async function ringProducer(records = 200_000, out: (s: string) => void =
     }
     const ns = Number(process.hrtime.bigint() - t0);
     out(`ring-producer: ${seq} records (${bytes} payload bytes) through a ${txPush.size / 1024n} KiB WC ring in ${(ns / 1e6).toFixed(1)} ms, ${(ns / seq).toFixed(1)} ns/record; ${errors === 0 ? 'every record intact and in order' : `${errors} bad record(s)`}\n`);
-    view.unmap();
+    n.munmap(view.id);
+    n.close(file);
     return { records: seq, bytes, errors };
   } finally {
     host.unmapAll();

@@ -72,21 +72,23 @@ static const char *errno_name(int err)
 	return n ? n : "EUNKNOWN";
 }
 
-/* Throws Error("<what>: CODE (strerror)") with code, errno and syscall. Returns NULL. */
-static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *note,
-			      const char *fmt, ...)
+/*
+ * Throws Error("<what>: CODE (strerror)[: note][: rule RULE]") with code, errno, syscall and, when
+ * the simulator named the rule of the spec that refused the call, rule. Returns NULL.
+ */
+static napi_value vthrow_errno(napi_env env, int err, const char *syscall, const char *note,
+			       const char *rule, const char *fmt, va_list ap)
 {
 	char what[512], msg[1024];
 	napi_value m, e, v;
-	va_list ap;
+	int n;
 
-	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	if (note)
-		snprintf(msg, sizeof(msg), "%s: %s (%s): %s", what, errno_name(err), strerror(err), note);
-	else
-		snprintf(msg, sizeof(msg), "%s: %s (%s)", what, errno_name(err), strerror(err));
+	n = snprintf(msg, sizeof(msg), "%s: %s (%s)", what, errno_name(err), strerror(err));
+	if (note && n > 0 && (size_t)n < sizeof(msg))
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", note);
+	if (rule && n > 0 && (size_t)n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - (size_t)n, ": rule %s", rule);
 	if (napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m) != napi_ok ||
 	    napi_create_error(env, NULL, m, &e) != napi_ok)
 		return NULL;
@@ -96,7 +98,34 @@ static napi_value throw_errno(napi_env env, int err, const char *syscall, const 
 	napi_set_named_property(env, e, "errno", v);
 	napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &v);
 	napi_set_named_property(env, e, "syscall", v);
+	if (rule) {
+		napi_create_string_utf8(env, rule, NAPI_AUTO_LENGTH, &v);
+		napi_set_named_property(env, e, "rule", v);
+	}
 	napi_throw(env, e);
+	return NULL;
+}
+
+static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *note,
+			      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vthrow_errno(env, err, syscall, note, NULL, fmt, ap);
+	va_end(ap);
+	return NULL;
+}
+
+/* A simulated device refused a call: the error also names the rule, when the simulator did. */
+static napi_value throw_sim(napi_env env, const struct sim_device *dev, int err, const char *syscall,
+			    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vthrow_errno(env, err, syscall, NULL, sim_last_rule(dev), fmt, ap);
+	va_end(ap);
 	return NULL;
 }
 
@@ -524,7 +553,7 @@ static napi_value js_ioctl(napi_env env, napi_callback_info info)
 	if (s) {
 		ret = sim_ioctl(s->dev, req, data, len);
 		if (ret < 0)
-			return throw_errno(env, -ret, "ioctl", NULL, "ioctl(fd=%d, 0x%x)", fd, req);
+			return throw_sim(env, s->dev, -ret, "ioctl", "ioctl(fd=%d, 0x%x)", fd, req);
 	} else {
 		if (!check_kernel_arg(env, req, data, len))
 			return NULL;
@@ -632,9 +661,9 @@ static napi_value js_mmap(napi_env env, napi_callback_info info)
 	if (s) {
 		ret = sim_mmap(s->dev, off, len, (int)prot, &p);
 		if (ret < 0)
-			return throw_errno(env, -ret, "mmap", NULL,
-					   "mmap(fd=%d, offset 0x%llx, length %zu, prot %u)", fd,
-					   (unsigned long long)off, len, prot);
+			return throw_sim(env, s->dev, -ret, "mmap",
+					 "mmap(fd=%d, offset 0x%llx, length %zu, prot %u)", fd,
+					 (unsigned long long)off, len, prot);
 	} else {
 		p = off > INT64_MAX ? MAP_FAILED : mmap(NULL, len, (int)prot, MAP_SHARED, fd, (off_t)off);
 		if (p == MAP_FAILED)
@@ -775,6 +804,9 @@ static napi_value js_wasm_map(napi_env env, napi_callback_info info)
 	} else {
 		ret = 0;
 	}
+	if (ret < 0 && s)
+		return throw_sim(env, s->dev, -ret, "mmap", "wasmMap(fd=%d, offset 0x%llx, length %zu, at 0x%zx)",
+				 fd, (unsigned long long)off, len, (size_t)dat);
 	if (ret < 0)
 		return throw_errno(env, -ret, "mmap", NULL, "wasmMap(fd=%d, offset 0x%llx, length %zu, at 0x%zx)",
 				   fd, (unsigned long long)off, len, (size_t)dat);

@@ -36,14 +36,25 @@ struct sim_region {
 	uint32_t type;
 	uint32_t subtype;
 	int msix_mappable;
-	uint32_t nr_maps;		/* live mappings made from this region */
 	int prefetchable;
+};
+
+/*
+ * The memory type a mapping gives its pages (mmap rule one-memtype-per-page): its claim on the
+ * parent BAR's pages [start, end), which lasts until the whole mapping is unmapped.
+ */
+struct sim_claim {
+	uint32_t bar;			/* the BAR: the region itself, or a subregion's parent */
+	uint64_t start;			/* page-aligned offsets in that BAR */
+	uint64_t end;
+	int wc;				/* VFIO_REGION_ATTR_WC: write-combining; else uncached */
 };
 
 struct sim_map {
 	struct sim_mapping pub;
 	size_t map_len;			/* length rounded up to pages: what was mmapped */
 	int fixed;			/* placed by the caller (sim_mmap_fixed): restore, never munmap */
+	struct sim_claim claim;
 };
 
 /*
@@ -72,6 +83,7 @@ struct sim_device {
 	struct sim_map *maps;
 	size_t nr_maps;
 	size_t cap_maps;
+	const char *last_rule;		/* the spec's name of the rule behind the last refusal */
 };
 
 uint64_t sim_page_size(void)
@@ -475,14 +487,57 @@ static void *cap_add(struct capbuf *c, size_t size, uint16_t id, uint16_t versio
 	return h;
 }
 
+/* The region whose sparse areas say what of region i may be mapped: a subregion's parent. */
+static const struct sim_region *sparse_owner(const struct sim_device *dev, uint32_t i)
+{
+	return dev->st[i].is_subregion ? &dev->reg[dev->st[i].parent_index] : &dev->reg[i];
+}
+
 /* Upper bound of the chain of region i, for the buffer. */
 static size_t cap_max(const struct sim_device *dev, uint32_t i)
 {
 	return sizeof(struct vfio_region_info_cap_type) +
 	       sizeof(struct vfio_region_info_cap_sparse_mmap) +
-	       (size_t)dev->reg[i].nr_sparse * sizeof(struct vfio_region_sparse_mmap_area) +
+	       (size_t)sparse_owner(dev, i)->nr_sparse * sizeof(struct vfio_region_sparse_mmap_area) +
 	       sizeof(struct vfio_info_cap_header) + sizeof(struct vfio_region_info_cap_subregion) +
 	       sizeof(struct vfio_region_info_cap_attrs) + 64;
+}
+
+/*
+ * A subregion of a region with sparse mmap areas tells the same truth as its parent: the parent's
+ * areas intersected with the window, at window offsets. An empty intersection (a window inside a
+ * hole) still reports the capability, with zero areas: nothing of it may be mapped, and the MMAP
+ * flag stays set, as VFIO allows.
+ */
+static void add_window_sparse(const struct sim_device *dev, uint32_t i, struct capbuf *c)
+{
+	const struct vfio_subregion_region_state *s = &dev->st[i];
+	const struct sim_region *p = &dev->reg[s->parent_index];
+	struct vfio_region_info_cap_sparse_mmap *sp;
+	uint64_t lo = s->parent_offset, hi = s->parent_offset + s->size;
+	uint32_t k, n = 0;
+
+	for (k = 0; k < p->nr_sparse; k++) {
+		uint64_t a = p->sparse[k].offset, b = a + p->sparse[k].size;
+
+		if (a < hi && lo < b && p->sparse[k].size)
+			n++;
+	}
+	sp = cap_add(c, sizeof(*sp) + (size_t)n * sizeof(sp->areas[0]),
+		     VFIO_REGION_INFO_CAP_SPARSE_MMAP, 1);
+	sp->nr_areas = n;
+	n = 0;
+	for (k = 0; k < p->nr_sparse; k++) {
+		uint64_t a = p->sparse[k].offset, b = a + p->sparse[k].size;
+
+		if (!(a < hi && lo < b && p->sparse[k].size))
+			continue;
+		a = a > lo ? a : lo;
+		b = b < hi ? b : hi;
+		sp->areas[n].offset = a - lo;
+		sp->areas[n].size = b - a;
+		n++;
+	}
 }
 
 static void build_caps(const struct sim_device *dev, uint32_t i, struct capbuf *c)
@@ -496,6 +551,8 @@ static void build_caps(const struct sim_device *dev, uint32_t i, struct capbuf *
 
 		sub->parent_index = s->parent_index;
 		sub->offset = s->parent_offset;
+		if (dev->reg[s->parent_index].nr_sparse)
+			add_window_sparse(dev, i, c);
 	} else {
 		if (r->has_type) {
 			struct vfio_region_info_cap_type *t =
@@ -622,12 +679,52 @@ static int check_feature(uint32_t flags, size_t argsz, uint32_t supported_ops, s
 	return 1;
 }
 
+/* The BAR a region's pages belong to, and where in it the region lies. */
+static void region_pages(const struct sim_device *dev, uint32_t i, uint32_t *bar, uint64_t *start,
+			 uint64_t *end)
+{
+	const struct vfio_subregion_region_state *s = &dev->st[i];
+
+	*bar = s->is_subregion ? s->parent_index : i;
+	*start = s->is_subregion ? s->parent_offset : 0;
+	*end = *start + s->size;
+}
+
+/*
+ * region.mapped as the spec defines it: a live mapping covers a page of the region, made through
+ * the region itself or through any region sharing that page (for a BAR: any mapping of it or of a
+ * subregion of it).
+ */
+static void update_mapped(struct sim_device *dev)
+{
+	uint32_t i;
+	size_t k;
+
+	for (i = 0; i < dev->num_regions; i++) {
+		uint32_t bar;
+		uint64_t start, end;
+
+		region_pages(dev, i, &bar, &start, &end);
+		dev->st[i].mapped = 0;
+		for (k = 0; k < dev->nr_maps; k++) {
+			const struct sim_claim *c = &dev->maps[k].claim;
+
+			if (c->bar == bar && c->start < end && start < c->end) {
+				dev->st[i].mapped = 1;
+				break;
+			}
+		}
+	}
+}
+
 static void fill_state(struct sim_device *dev, struct vfio_subregion_device_state *ds)
 {
+	update_mapped(dev);
 	ds->page_size = sim_page_size();
 	ds->num_regions = dev->num_regions;
 	ds->nr_subregions = dev->nr_subregions;
 	ds->max_subregions = dev->max_subregions;
+	ds->region_span = SIM_INDEX_TO_OFFSET(1);	/* VFIO_PCI_OFFSET_SHIFT */
 	ds->regions = dev->st;
 }
 
@@ -638,6 +735,7 @@ static int feature_subregion(struct sim_device *dev, uint32_t flags, void *arg, 
 	struct vfio_subregion_region_state nst;
 	struct vfio_subregion_device_state ds;
 	const size_t data = offsetof(struct vfio_device_feature, data);
+	enum vfio_subregion_rule rule = VFIO_RULE_NONE;
 	uint32_t n;
 	int ret;
 
@@ -647,9 +745,11 @@ static int feature_subregion(struct sim_device *dev, uint32_t flags, void *arg, 
 	if (copy_from(&req, arg, len, data, sizeof(req)))
 		return -EFAULT;
 	fill_state(dev, &ds);
-	ret = vfio_check_subregion_create(&ds, &req, NULL);
-	if (ret)
+	ret = vfio_check_subregion_create(&ds, &req, &rule);
+	if (ret) {
+		dev->last_rule = vfio_subregion_rule_name(rule);
 		return ret;
+	}
 	n = dev->num_regions;
 	if (grow_regions(dev, n + 1))
 		return -ENOMEM;
@@ -674,6 +774,7 @@ static int feature_region_attrs(struct sim_device *dev, uint32_t flags, void *ar
 	struct vfio_device_feature_region_attrs req;
 	struct vfio_subregion_device_state ds;
 	const size_t data = offsetof(struct vfio_device_feature, data);
+	enum vfio_subregion_rule rule = VFIO_RULE_NONE;
 	int ret;
 
 	ret = check_feature(flags, payload_sz, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET,
@@ -684,15 +785,19 @@ static int feature_region_attrs(struct sim_device *dev, uint32_t flags, void *ar
 		return -EFAULT;
 	fill_state(dev, &ds);
 	if (flags & VFIO_DEVICE_FEATURE_GET) {
-		ret = vfio_check_region_attrs_get(&ds, &req, NULL);
-		if (ret)
+		ret = vfio_check_region_attrs_get(&ds, &req, &rule);
+		if (ret) {
+			dev->last_rule = vfio_subregion_rule_name(rule);
 			return ret;
+		}
 		vfio_apply_region_attrs_get(&ds, &req);
 		return copy_to(arg, len, data, &req, sizeof(req));
 	}
-	ret = vfio_check_region_attrs_set(&ds, &req, NULL);
-	if (ret)
+	ret = vfio_check_region_attrs_set(&ds, &req, &rule);
+	if (ret) {
+		dev->last_rule = vfio_subregion_rule_name(rule);
 		return ret;
+	}
 	vfio_apply_region_attrs_set(&ds, &req);
 	region_update_flags(dev, req.index);
 	return 0;
@@ -727,6 +832,7 @@ static int ioctl_feature(struct sim_device *dev, void *arg, size_t len)
 
 int sim_ioctl(struct sim_device *dev, unsigned long request, void *arg, size_t len)
 {
+	dev->last_rule = NULL;
 	if (!arg)
 		len = 0;
 	switch (request) {
@@ -823,12 +929,15 @@ static int do_mmap(struct sim_device *dev, uint64_t offset, size_t length, int p
 	uint64_t index = offset >> SIM_OFFSET_SHIFT, pos = offset & SIM_POS_MASK;
 	uint64_t ps = sim_page_size(), span, rlen, base;
 	const struct vfio_subregion_region_state *s;
-	const struct sim_region *sparse_owner;
+	const struct sim_region *owner;
+	struct sim_claim claim;
 	struct sim_map *m;
+	size_t k;
 	void *p;
 	int fd;
 
 	*addr = NULL;
+	dev->last_rule = NULL;
 	if (length == 0 || (offset & (ps - 1)))
 		return -EINVAL;
 	if (prot & ~(PROT_READ | PROT_WRITE))
@@ -848,8 +957,8 @@ static int do_mmap(struct sim_device *dev, uint64_t offset, size_t length, int p
 		return -EINVAL;
 	backing_of(dev, (uint32_t)index, &fd, &base);
 	/* a window never maps what its parent's sparse areas leave out */
-	sparse_owner = s->is_subregion ? &dev->reg[s->parent_index] : &dev->reg[index];
-	if (sparse_owner->nr_sparse && !in_sparse(sparse_owner, base + pos, rlen))
+	owner = sparse_owner(dev, (uint32_t)index);
+	if (owner->nr_sparse && !in_sparse(owner, base + pos, rlen))
 		return -EINVAL;
 	if (dev->nr_maps == dev->cap_maps) {
 		size_t cap = dev->cap_maps ? dev->cap_maps * 2 : 8;
@@ -862,6 +971,20 @@ static int do_mmap(struct sim_device *dev, uint64_t offset, size_t length, int p
 	}
 	if (fixed && (((uintptr_t)fixed & (ps - 1)) || rlen != length))
 		return -EINVAL;
+	/* one-memtype-per-page: refuse, never change the type of a page another mapping holds */
+	claim.bar = s->is_subregion ? s->parent_index : (uint32_t)index;
+	claim.start = base + pos;
+	claim.end = base + pos + rlen;
+	claim.wc = (s->attrs & VFIO_REGION_ATTR_WC) != 0;
+	for (k = 0; k < dev->nr_maps; k++) {
+		const struct sim_claim *c = &dev->maps[k].claim;
+
+		if (c->bar == claim.bar && c->start < claim.end && claim.start < c->end &&
+		    c->wc != claim.wc) {
+			dev->last_rule = vfio_subregion_rule_name(VFIO_RULE_MMAP_ONE_MEMTYPE_PER_PAGE);
+			return -EBUSY;
+		}
+	}
 	p = mmap(fixed, (size_t)rlen, prot, MAP_SHARED | (fixed ? MAP_FIXED : 0), fd,
 		 (off_t)(base + pos));
 	if (p == MAP_FAILED) {
@@ -882,8 +1005,7 @@ static int do_mmap(struct sim_device *dev, uint64_t offset, size_t length, int p
 	m->pub.attrs = s->attrs;
 	m->map_len = (size_t)rlen;
 	m->fixed = fixed != NULL;
-	dev->reg[index].nr_maps++;
-	dev->st[index].mapped = 1;
+	m->claim = claim;
 	*addr = p;
 	return 0;
 }
@@ -912,8 +1034,6 @@ int sim_munmap(struct sim_device *dev, void *addr)
 		if (m->pub.addr != addr)
 			continue;
 		map_release(m);
-		if (--dev->reg[m->pub.index].nr_maps == 0)
-			dev->st[m->pub.index].mapped = 0;
 		memmove(m, m + 1, (dev->nr_maps - k - 1) * sizeof(*m));
 		dev->nr_maps--;
 		return 0;
@@ -929,6 +1049,11 @@ size_t sim_nr_mappings(const struct sim_device *dev)
 const struct sim_mapping *sim_mapping_at(const struct sim_device *dev, size_t i)
 {
 	return i < dev->nr_maps ? &dev->maps[i].pub : NULL;
+}
+
+const char *sim_last_rule(const struct sim_device *dev)
+{
+	return dev->last_rule;
 }
 
 uint32_t sim_num_regions(const struct sim_device *dev)

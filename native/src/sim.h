@@ -76,7 +76,7 @@ struct sim_mapping {
 	size_t length;		/* as asked */
 	int prot;
 	void *addr;
-	uint32_t attrs;		/* VFIO_REGION_ATTR_* */
+	uint32_t attrs;		/* VFIO_REGION_ATTR_*: what its page tables got */
 };
 
 struct sim_device;
@@ -105,6 +105,13 @@ int sim_munmap(struct sim_device *dev, void *addr);
 size_t sim_nr_mappings(const struct sim_device *dev);
 /* The i-th live mapping (0 <= i < sim_nr_mappings), oldest first. */
 const struct sim_mapping *sim_mapping_at(const struct sim_device *dev, size_t i);
+
+/*
+ * The name in the spec of the rule behind the last refusal of sim_ioctl, sim_mmap or sim_mmap_fixed
+ * (a validator rule such as "within-parent", or the mmap rule "one-memtype-per-page"); NULL when the
+ * last call succeeded or failed for a reason the spec does not name. A kernel reports only the errno.
+ */
+const char *sim_last_rule(const struct sim_device *dev);
 
 uint32_t sim_num_regions(const struct sim_device *dev);
 /*

@@ -29,6 +29,8 @@ const char *vfio_subregion_rule_name(enum vfio_subregion_rule r)
 		return "size-aligned";
 	case VFIO_RULE_SUBREGION_CREATE_WITHIN_PARENT:
 		return "within-parent";
+	case VFIO_RULE_SUBREGION_CREATE_FD_OFFSET_BOUND:
+		return "fd-offset-bound";
 	case VFIO_RULE_SUBREGION_CREATE_SUBREGION_LIMIT:
 		return "subregion-limit";
 	case VFIO_RULE_REGION_ATTRS_SET_FLAGS_ZERO:
@@ -51,6 +53,8 @@ const char *vfio_subregion_rule_name(enum vfio_subregion_rule r)
 		return "flags-zero";
 	case VFIO_RULE_REGION_ATTRS_GET_INDEX_EXISTS:
 		return "index-exists";
+	case VFIO_RULE_MMAP_ONE_MEMTYPE_PER_PAGE:
+		return "one-memtype-per-page";
 	}
 	return "unknown";
 }
@@ -91,6 +95,13 @@ static int vfio_subregion_fail(enum vfio_subregion_rule *rule,
  * size-aligned (-EINVAL): Page tables carry attributes per page.
  * within-parent (-EINVAL): offset + size <= parent size, evaluated as offset <=
  *	size_p && size <= size_p - offset so that a 64-bit overflow cannot pass.
+ * fd-offset-bound (-EINVAL): The window ends inside the fd offset space the
+ *	parent's region index owns (offset + size <= region_span, without
+ *	overflow). A subregion is reached at the parent's fd offset plus its
+ *	offset; in a BAR of 1 TiB or more a window past 1 TiB would cross into
+ *	the next region index, so mmap or read of the subregion would map or
+ *	read another region. Only such huge BARs can fail it: within-parent is
+ *	checked first.
  * subregion-limit (-ENOSPC): A bound on kernel memory per device fd; ENOSPC as
  *	for other exhausted per-object tables.
  *
@@ -134,6 +145,9 @@ int vfio_check_subregion_create(const struct vfio_subregion_device_state *dev,
 	/* within-parent */
 	if (req->offset > parent->size || req->size > parent->size - req->offset)
 		return vfio_subregion_fail(rule, VFIO_RULE_SUBREGION_CREATE_WITHIN_PARENT, -EINVAL);
+	/* fd-offset-bound */
+	if (req->offset > dev->region_span || req->size > dev->region_span - req->offset)
+		return vfio_subregion_fail(rule, VFIO_RULE_SUBREGION_CREATE_FD_OFFSET_BOUND, -EINVAL);
 	/* subregion-limit */
 	if (dev->nr_subregions >= dev->max_subregions)
 		return vfio_subregion_fail(rule, VFIO_RULE_SUBREGION_CREATE_SUBREGION_LIMIT, -ENOSPC);
@@ -188,8 +202,12 @@ void vfio_apply_subregion_create(const struct vfio_subregion_device_state *dev,
  * region-mmap (-EINVAL): Attributes only apply to mappings.
  * attrs-supported (-EOPNOTSUPP): The device allows these attributes on the
  *	region.
- * not-mapped (-EBUSY): The attributes of a live mapping never change: unmap
- *	first.
+ * not-mapped (-EBUSY): Neither the region nor any subregion of it (nor any
+ *	region sharing its pages) has a live mapping: the attributes of a live
+ *	mapping never change, and a page never gets a second memory type
+ *	(one-memtype-per-page). Conservatively this holds even when the mapped
+ *	subregion already has the attributes asked for, so the answer does not
+ *	depend on which pages are mapped. Unmap first.
  *
  * Return: 0 when every rule holds (*rule is then VFIO_RULE_NONE), else a
  * negative errno.

@@ -36,7 +36,12 @@ extern "C" {
  * @parent_index: For a subregion, its parent's index; else 0.
  * @is_subregion: (bool, 0 or 1) The region was made by
  *	VFIO_DEVICE_FEATURE_SUBREGION.
- * @mapped: (bool, 0 or 1) The region has at least one live mapping.
+ * @mapped: (bool, 0 or 1) A live mapping covers at least one page of the
+ *	region, made through the region itself or through any region sharing
+ *	that page (the parent BAR, or a subregion of the same BAR); for a BAR
+ *	that is any live mapping of it or of a subregion of it. A mapping counts
+ *	until it is entirely unmapped. Implementations compute it before every
+ *	check; a validator's effect only gives a new region's starting value.
  */
 struct vfio_subregion_region_state {
 	__u64 size;
@@ -56,6 +61,9 @@ struct vfio_subregion_region_state {
  *	handed out.
  * @nr_subregions: Subregions created so far.
  * @max_subregions: How many subregions the device may hold.
+ * @region_span: Bytes of fd offset space each region index owns: region i lives
+ *	at [i * region_span, (i + 1) * region_span) of the device fd (1 << 40 on
+ *	vfio-pci, whose VFIO_PCI_OFFSET_SHIFT is 40).
  * @regions: num_regions entries, indexed by region index.
  */
 struct vfio_subregion_device_state {
@@ -63,9 +71,38 @@ struct vfio_subregion_device_state {
 	__u32 num_regions;
 	__u32 nr_subregions;
 	__u32 max_subregions;
+	__u64 region_span;
 	struct vfio_subregion_region_state *regions;	/* num_regions entries */
 };
 
+/*
+ * mmap rules - What mmap of a region's fd offset (a BAR's or a subregion's)
+ * checks beyond the checks vfio-pci already makes (the range inside the region,
+ * VFIO_REGION_INFO_FLAG_MMAP, prot against READ and WRITE, sparse mmap areas).
+ * These rules have no declarative check: implementations enforce them in their
+ * mmap path, with the errno and the name given here. The pages of a mapping are
+ * always counted in the parent BAR: a mapping of a subregion at offset o of
+ * length l covers the BAR's pages [parent_offset + o, parent_offset + o + l),
+ * rounded out to whole pages. A refused mmap maps nothing and changes nothing.
+ *
+ * VFIO_RULE_MMAP_ONE_MEMTYPE_PER_PAGE ("one-memtype-per-page", -EBUSY): Every
+ *	page of a BAR has one effective memory type across all its live
+ *	mappings: the user mappings of the BAR and of every subregion of it, and
+ *	the kernel's own mapping of that range (read and write through the
+ *	device fd), which an implementation keeps at the type the pages have. A
+ *	mapping made through a region whose attrs have VFIO_REGION_ATTR_WC gives
+ *	its pages WC, any other mapping UC. An mmap whose pages overlap a live
+ *	mapping of the other type is refused with EBUSY, as x86 PAT's own
+ *	memtype_reserve() returns -EBUSY for a conflicting reservation. It is
+ *	refused, never silently upgraded or downgraded: a push buffer silently
+ *	mapped UC loses write combining, a register silently mapped WC loses
+ *	strong ordering, and both break a driver that was told otherwise (what
+ *	REGION_INFO, REGION_ATTRS GET and CAP_ATTRS report is always what the
+ *	page tables have). Mappings of one type overlap freely. A mapping keeps
+ *	its claim until it is entirely unmapped. Creating a subregion never
+ *	conflicts: WC and UC subregions over the same pages may both exist, they
+ *	just cannot be mapped at the same time.
+ */
 /**
  * enum vfio_subregion_rule - The rule a check failed;
  *	vfio_subregion_rule_name() gives its name in the spec.
@@ -82,6 +119,7 @@ enum vfio_subregion_rule {
 	VFIO_RULE_SUBREGION_CREATE_OFFSET_ALIGNED,
 	VFIO_RULE_SUBREGION_CREATE_SIZE_ALIGNED,
 	VFIO_RULE_SUBREGION_CREATE_WITHIN_PARENT,
+	VFIO_RULE_SUBREGION_CREATE_FD_OFFSET_BOUND,
 	VFIO_RULE_SUBREGION_CREATE_SUBREGION_LIMIT,
 	VFIO_RULE_REGION_ATTRS_SET_FLAGS_ZERO,
 	VFIO_RULE_REGION_ATTRS_SET_SUPPORTED_ZERO,
@@ -93,6 +131,7 @@ enum vfio_subregion_rule {
 	VFIO_RULE_REGION_ATTRS_SET_NOT_MAPPED,
 	VFIO_RULE_REGION_ATTRS_GET_FLAGS_ZERO,
 	VFIO_RULE_REGION_ATTRS_GET_INDEX_EXISTS,
+	VFIO_RULE_MMAP_ONE_MEMTYPE_PER_PAGE,	/* enforced by the mmap path */
 };
 
 const char *vfio_subregion_rule_name(enum vfio_subregion_rule r);

@@ -86,7 +86,11 @@ export class Mapping {
   readonly offset: bigint;
   readonly length: number;
   readonly prot: number;
-  /** VFIO_REGION_ATTR_* the region's mappings get, as REGION_INFO reports them. */
+  /**
+   * VFIO_REGION_ATTR_* its page tables got: the region's attributes when it was mapped, read fresh
+   * from REGION_INFO (a subregion's never change; a BAR's cannot change while it is mapped, rule
+   * not-mapped), and never silently different (mmap rule one-memtype-per-page refuses instead).
+   */
   readonly attrs: number;
   readonly address: bigint;
   #id: number;
@@ -330,9 +334,14 @@ export class Device {
     return this.region(out.index);
   }
 
-  /** The region and the checked [offset, offset + length) of it that `map` and `mapInto` map. */
+  /**
+   * The region and the checked [offset, offset + length) of it that `map` and `mapInto` map. Info
+   * passed in is used as is for a subregion (its attributes are fixed at creation); a BAR's is read
+   * again, since REGION_ATTRS SET may have changed its attributes since, and a mapping reports what
+   * its page tables got.
+   */
   #mappable(region: number | RegionInfo, options: { offset?: bigint | number; length?: number }): { r: RegionInfo; offset: bigint; length: number } {
-    const r = typeof region === 'object' && region !== null ? region : this.region(region);
+    const r = typeof region === 'object' && region !== null ? (region.subregion !== null ? region : this.region(region.index)) : this.region(region);
     const offset = checkedU64(options.offset ?? 0, 'offset');
     if ((r.flags & RF.VFIO_REGION_INFO_FLAG_MMAP) === 0) throw Object.assign(new Error(`region ${r.index} cannot be mmapped`), { code: 'EINVAL' });
     if (offset > r.size) throw new RangeError(`offset 0x${offset.toString(16)} is past the end of region ${r.index} (0x${r.size.toString(16)} bytes)`);
@@ -346,7 +355,12 @@ export class Device {
     const { r, offset, length } = this.#mappable(region, options);
     const n = native();
     const prot = options.prot ?? ((r.flags & RF.VFIO_REGION_INFO_FLAG_READ ? n.PROT_READ : 0) | (r.flags & RF.VFIO_REGION_INFO_FLAG_WRITE ? n.PROT_WRITE : 0));
-    const m = n.mmap(this.fd, r.offset + offset, length, prot);
+    let m;
+    try {
+      m = n.mmap(this.fd, r.offset + offset, length, prot);
+    } catch (e) {
+      throw withMmapRule(e);
+    }
     const mapping = new Mapping(r.index, offset, prot, r.attrs, m, (x) => this.#mappings.delete(x));
     this.#mappings.add(mapping);
     return mapping;
@@ -365,6 +379,7 @@ export class Device {
     const ps = BigInt(n.pageSize);
     if (offset % ps !== 0n || BigInt(length) % ps !== 0n || options.at % n.pageSize !== 0)
       throw new RangeError(`a window must be page-aligned (${n.pageSize} bytes): offset 0x${offset.toString(16)}, length 0x${length.toString(16)}, at 0x${options.at.toString(16)}`);
+    // No errno-based naming here: EBUSY is also the addon's own "overlaps another window" (the simulator names its rules itself).
     const m = n.wasmMap(this.fd, r.offset + offset, length, n.PROT_READ | n.PROT_WRITE, memory, new Uint8Array(memory.buffer), options.at);
     const w = new WasmWindow(r.index, offset, options.at, length, r.attrs, memory, m.id, (x) => this.#windows.delete(x));
     this.#windows.add(w);
@@ -419,6 +434,27 @@ export class Device {
 }
 
 const RAW = { raw: true } as const;
+
+/** The mmap rule of the spec that an errno of a refused mmap names, or null when none or several have it. */
+export function mmapRuleFor(errno: string): abi.MmapRule | null {
+  const rules = abi.MmapRules.filter((r) => r.errno === errno);
+  return rules.length === 1 ? rules[0]!.rule : null;
+}
+
+/**
+ * Names the mmap rule of the spec behind a refused mmap. The simulator names it itself (`rule` on
+ * the error); a kernel gives only the errno, which names the rule when exactly one mmap rule has
+ * that errno (EBUSY: one-memtype-per-page). The rule is also appended to the message.
+ */
+function withMmapRule(e: unknown): unknown {
+  const err = e as { code?: unknown; rule?: unknown; message?: unknown };
+  if (err === null || typeof err !== 'object' || typeof err.code !== 'string' || typeof err.rule === 'string') return e;
+  const rule = mmapRuleFor(err.code);
+  if (rule === null) return e;
+  Object.assign(err, { rule });
+  if (e instanceof Error) e.message += `: rule ${rule}`;
+  return e;
+}
 
 /** What #feature needs of a generated payload codec. */
 interface PayloadCodec<T> {

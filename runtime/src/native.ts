@@ -9,7 +9,9 @@ import { ROOT } from '../../codegen/paths.js';
  * number), so `ioctl`, `pread`, `pwrite`, `mmap` and `close` take either kind.
  *
  * Every failure throws an Error whose `code` is the errno name ("EINVAL"), `errno` the number, and
- * whose message names the call and its arguments.
+ * whose message names the call and its arguments. A simulated device also names the rule of the spec
+ * that refused the call, in `rule` ("within-parent", "not-mapped", "one-memtype-per-page"); a kernel
+ * reports only the errno.
  */
 export interface NativeAddon {
   /** open(2) with O_RDWR | O_CLOEXEC. */

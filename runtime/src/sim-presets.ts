@@ -36,3 +36,28 @@ export const DEFAULT_SIM: SimConfig = {
   maxSubregions: 16,
   classCode: 0x020000,
 };
+
+/**
+ * An ivshmem-like device (QEMU's inter-VM shared memory, ivshmem-plain): region 0 is a 4 KiB
+ * non-prefetchable register BAR, mmap-able, no attributes; region 2 is a 1 MiB prefetchable shared
+ * memory BAR, mmap-able, WC allowed. The device of the memory-type scenarios (spec/vectors/memtype.json),
+ * which the kernel test runs on a real ivshmem device.
+ */
+export const IVSHMEM_SIM: SimConfig = {
+  regions: [
+    { size: 4n * KiB, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: 0 },
+    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
+    { size: 1024n * KiB, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: WC, prefetchable: true },
+    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
+    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
+    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
+    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
+    { size: 256n, kind: 'config', readable: true, writable: true, mmap: false, supportedAttrs: 0 },
+    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
+  ],
+  numIrqs: 5,
+  maxSubregions: 16,
+  vendorId: 0x1af4,
+  deviceId: 0x1110,
+  classCode: 0x050000,
+};

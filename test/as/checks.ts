@@ -127,7 +127,7 @@ export function checkIoctl(h: Harness, spec: Spec, c: IoctlCase): string[] {
 // ---- validation ----
 
 export function loadDevice(h: Harness, d: DeviceV): void {
-  h.call('dev_reset', big(d.page_size), d.regions.length, Number(big(d.nr_subregions)), Number(big(d.max_subregions)));
+  h.call('dev_reset', big(d.page_size), d.regions.length, Number(big(d.nr_subregions)), Number(big(d.max_subregions)), big(d.region_span));
   for (const r of d.regions) {
     h.call('dev_add_region', big(r.size), big(r.parent_offset ?? 0), Number(big(r.flags)), Number(big(r.attrs)), Number(big(r.supported_attrs)),
       Number(big(r.parent_index ?? 0)), r.is_subregion ? 1 : 0, r.mapped ? 1 : 0);

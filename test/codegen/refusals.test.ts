@@ -123,6 +123,15 @@ describe('the resolver refuses', () => {
     expect(refusals((s) => { s.validators[0].rules[0].check = { zero: 'dev.page_size' }; s.validators[0].rules[1].check = { zero: true }; }))
       .toEqual([expect.stringMatching(/\/validators\/0\/rules\/1\/check\/zero: expected a number, got a boolean/)]);
   });
+  it('mmap rules: a duplicate name, an unknown key, a validator named mmap', () => {
+    expect(refusals((s) => { s.mmap.rules.push({ ...s.mmap.rules[0] }); })).toEqual([expect.stringMatching(/\/mmap\/rules\/1: duplicate mmap rule one-memtype-per-page/)]);
+    expect(refusals((s) => { s.mmap.rules[0].check = { zero: 'dev.page_size' }; })).toContainEqual(expect.stringMatching(/\/mmap\/rules\/0.*check/));
+    expect(refusals((s) => { s.validators[2].name = 'mmap'; s.features[10].ops.get.validator = 'mmap'; }))
+      .toEqual([expect.stringMatching(/\/validators\/2\/name: a validator cannot be called mmap/)]);
+  });
+  it('the mmap section is optional', () => {
+    expect(refusals((s) => { delete s.mmap; })).toEqual([]);
+  });
   it('an effect on an input member', () => {
     expect(refusals((s) => { s.validators[0].effects[0].set = 'req.offset'; })).toEqual([expect.stringMatching(/\/validators\/0\/effects\/0\/set: vfio_device_feature_subregion\.offset is an input member/)]);
   });

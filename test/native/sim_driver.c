@@ -54,7 +54,7 @@ static uint64_t below(uint64_t n)
 
 static uint64_t PS;
 /* what the random phase achieved, so the test can see it did more than fail */
-static unsigned long nr_created, nr_mapped, nr_rw, nr_feature_ok;
+static unsigned long nr_created, nr_mapped, nr_busy, nr_rw, nr_feature_ok;
 static const char *shm_dir;
 
 #define NR_FIXED 9
@@ -123,6 +123,9 @@ struct rinfo {
 	uint32_t parent;
 	uint64_t parent_offset;
 	uint32_t attrs;		/* from CAP_ATTRS, 0 when absent */
+	int has_sparse;		/* a SPARSE_MMAP capability */
+	uint32_t nr_areas;
+	struct vfio_region_sparse_mmap_area areas[4];	/* the first ones */
 	uint32_t cap_ids[8];
 	int nr_caps;
 };
@@ -163,6 +166,16 @@ static int region_info(struct sim_device *d, uint32_t index, struct rinfo *out)
 			out->is_sub = 1;
 			out->parent = s.parent_index;
 			out->parent_offset = s.offset;
+		} else if (cur.id == VFIO_REGION_INFO_CAP_SPARSE_MMAP) {
+			struct vfio_region_info_cap_sparse_mmap sp;
+			uint32_t k;
+
+			memcpy(&sp, buf + cur.offset, sizeof(sp));
+			out->has_sparse = 1;
+			out->nr_areas = sp.nr_areas;
+			for (k = 0; k < sp.nr_areas && k < 4; k++)
+				memcpy(&out->areas[k], buf + cur.offset + sizeof(sp) + k * sizeof(out->areas[0]),
+				       sizeof(out->areas[0]));
 		} else if (cur.id == VFIO_REGION_INFO_CAP_ATTRS) {
 			struct vfio_region_info_cap_attrs a;
 
@@ -198,6 +211,43 @@ static void check_invariants(struct sim_device *d)
 		      "region %u outside its parent", i);
 		CHECK((ri.info.flags & ~(uint32_t)(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE)) ==
 		      (VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_CAPS), "subregion flags");
+		/* sparse truth: the parent's areas within the window, at window offsets */
+		CHECK(ri.has_sparse == pi.has_sparse, "region %u: SPARSE_MMAP iff its parent has one", i);
+		for (k = 0; ri.has_sparse && k < ri.nr_areas && k < 4; k++) {
+			const struct vfio_region_sparse_mmap_area *a = &ri.areas[k];
+			uint32_t j;
+			int inside = 0;
+
+			CHECK(a->size > 0 && a->offset <= ri.info.size && a->size <= ri.info.size - a->offset,
+			      "region %u: area %u outside the window", i, (unsigned)k);
+			for (j = 0; j < pi.nr_areas && j < 4; j++)
+				inside |= ri.parent_offset + a->offset >= pi.areas[j].offset &&
+					  ri.parent_offset + a->offset + a->size <= pi.areas[j].offset + pi.areas[j].size;
+			CHECK(inside, "region %u: area %u is not inside an area of the parent", i, (unsigned)k);
+		}
+	}
+	/* one-memtype-per-page: no two live mappings give a page of a BAR two types */
+	for (k = 0; k < sim_nr_mappings(d); k++) {
+		const struct sim_mapping *a = sim_mapping_at(d, k);
+		struct rinfo ra;
+		uint64_t abar, astart, alen = (a->length + PS - 1) / PS * PS;
+		size_t j;
+
+		CHECK(region_info(d, a->index, &ra) == 0, "mapping region");
+		abar = ra.is_sub ? ra.parent : a->index;
+		astart = (ra.is_sub ? ra.parent_offset : 0) + a->offset;
+		for (j = k + 1; j < sim_nr_mappings(d); j++) {
+			const struct sim_mapping *b = sim_mapping_at(d, j);
+			struct rinfo rb;
+			uint64_t bbar, bstart, blen = (b->length + PS - 1) / PS * PS;
+
+			CHECK(region_info(d, b->index, &rb) == 0, "mapping region");
+			bbar = rb.is_sub ? rb.parent : b->index;
+			bstart = (rb.is_sub ? rb.parent_offset : 0) + b->offset;
+			if (abar == bbar && astart < bstart + blen && bstart < astart + alen)
+				CHECK((a->attrs & VFIO_REGION_ATTR_WC) == (b->attrs & VFIO_REGION_ATTR_WC),
+				      "BAR %llu: a page mapped with two memory types", (unsigned long long)abar);
+		}
 	}
 	for (k = 0; k < sim_nr_mappings(d); k++) {
 		const struct sim_mapping *m = sim_mapping_at(d, k);
@@ -207,7 +257,7 @@ static void check_invariants(struct sim_device *d)
 
 		CHECK(region_info(d, m->index, &ri) == 0, "mapping region");
 		CHECK(m->offset % PS == 0 && m->offset < ri.info.size, "mapping offset");
-		CHECK(m->attrs == ri.attrs || (m->attrs != ri.attrs && !ri.is_sub), "mapping attrs");
+		CHECK(m->attrs == ri.attrs, "mapping attrs: what REGION_INFO says is what the page tables have");
 		at = (size_t)below(m->length < ri.info.size - m->offset ? m->length : ri.info.size - m->offset);
 		if ((m->prot & PROT_READ) && (ri.info.flags & VFIO_REGION_INFO_FLAG_READ)) {
 			CHECK(sim_rw(d, &b, 1, SIM_INDEX_TO_OFFSET(m->index) + m->offset + at, 0) == 1, "read");
@@ -259,7 +309,7 @@ static void known_answers(void)
 	struct rinfo ri;
 	uint32_t idx;
 	uint8_t buf[64];
-	void *p, *p2;
+	void *p, *p2, *p3;
 
 	standard_config(r, &cfg);
 	CHECK(sim_create(&cfg, &d) == 0, "create");
@@ -299,19 +349,41 @@ static void known_answers(void)
 	ra.index = 0;
 	CHECK(feature(d, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_REGION_ATTRS, &ra, sizeof(ra),
 		      8 + sizeof(ra), &ra) == 0 && ra.supported == VFIO_REGION_ATTR_WC, "attrs get");
-	/* mmap: parent UC and WC window share bytes; SET refused while mapped */
+	/* mmap: the parent's UC pages and the WC window side by side, one type per page */
 	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(0), 0x20000, PROT_READ | PROT_WRITE, &p) == 0, "mmap bar");
+	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(idx), PS, PROT_READ | PROT_WRITE, &p2) == -EBUSY &&
+	      !strcmp(sim_last_rule(d), "one-memtype-per-page"), "WC window over UC pages");
+	CHECK(sim_munmap(d, p) == 0 && sim_munmap(d, p) == -EINVAL, "munmap");
+	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(0), 0x10000, PROT_READ | PROT_WRITE, &p) == 0 &&
+	      !sim_last_rule(d), "mmap bar below the window");
 	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(idx), PS, PROT_READ | PROT_WRITE, &p2) == 0, "mmap sub");
-	((volatile uint8_t *)p)[0x10000 + 3] = 0x42;
-	CHECK(((volatile uint8_t *)p2)[3] == 0x42, "window sees parent");
+	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(0) + 0x10000, PS, PROT_READ, &p3) == -EBUSY,
+	      "UC over the mapped window");
+	((volatile uint8_t *)p2)[3] = 0x42;
+	CHECK(sim_rw(d, buf, 1, SIM_INDEX_TO_OFFSET(0) + 0x10000 + 3, 0) == 1 && buf[0] == 0x42,
+	      "the parent sees the window");
 	CHECK(sim_mapping_at(d, 0)->attrs == 0 && sim_mapping_at(d, 1)->attrs == VFIO_REGION_ATTR_WC, "attrs");
 	ra.attrs = VFIO_REGION_ATTR_WC;
 	ra.supported = 0;
 	CHECK(feature(d, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_REGION_ATTRS, &ra, sizeof(ra),
-		      8 + sizeof(ra), NULL) == -EBUSY, "attrs set busy");
-	CHECK(sim_munmap(d, p) == 0 && sim_munmap(d, p) == -EINVAL, "munmap");
+		      8 + sizeof(ra), NULL) == -EBUSY && !strcmp(sim_last_rule(d), "not-mapped"), "attrs set busy");
+	CHECK(sim_munmap(d, p) == 0, "munmap");
+	/* a mapping of a subregion counts too (not-mapped) */
 	CHECK(feature(d, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_REGION_ATTRS, &ra, sizeof(ra),
-		      8 + sizeof(ra), NULL) == 0, "attrs set");
+		      8 + sizeof(ra), NULL) == -EBUSY, "attrs set busy while the window is mapped");
+	CHECK(sim_munmap(d, p2) == 0, "munmap window");
+	CHECK(feature(d, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_REGION_ATTRS, &ra, sizeof(ra),
+		      8 + sizeof(ra), NULL) == 0 && !sim_last_rule(d), "attrs set");
+	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(idx), PS, PROT_READ | PROT_WRITE, &p2) == 0, "mmap sub again");
+	/* a window of the sparse BAR2 reports the parent's areas within it; one in the hole, none */
+	CHECK(create(d, 2, 0x2000, 0x8000, 0, &idx) == 0 && region_info(d, idx, &ri) == 0 && ri.has_sparse &&
+	      ri.nr_areas == 2 && ri.areas[0].offset == 0 && ri.areas[0].size == 0x2000 &&
+	      ri.areas[1].offset == 0x6000 && ri.areas[1].size == 0x2000, "window sparse areas");
+	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(idx) + 0x2000, PS, PROT_READ, &p3) == -EINVAL,
+	      "window mmap over the hole");
+	CHECK(create(d, 2, 0x4000, 0x4000, 0, &idx) == 0 && region_info(d, idx, &ri) == 0 && ri.has_sparse &&
+	      ri.nr_areas == 0 && (ri.info.flags & VFIO_REGION_INFO_FLAG_MMAP), "window in the hole");
+	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(idx), PS, PROT_READ, &p3) == -EINVAL, "mmap in the hole");
 	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(6), PS, PROT_READ, &p) == -EINVAL, "mmap ROM");
 	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(1) + 0x10000, PS, PROT_READ, &p) == -EINVAL, "mmap past end");
 	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(2) + 0x4000, PS, PROT_READ, &p) == -EINVAL, "mmap sparse hole");
@@ -414,8 +486,21 @@ static void random_step(struct sim_device *d, void **maps, size_t *nr_maps)
 
 		if (*nr_maps >= 32)
 			break;
+		if (n > NR_FIXED && !below(3)) {
+			/* a window, or its parent's pages under it: where memory types meet */
+			uint32_t w = NR_FIXED + (uint32_t)below(n - NR_FIXED);
+			struct rinfo ri;
+
+			CHECK(region_info(d, w, &ri) == 0 && ri.is_sub, "window info");
+			off = below(2) ? SIM_INDEX_TO_OFFSET(w) : SIM_INDEX_TO_OFFSET(ri.parent) + ri.parent_offset;
+			mlen = (size_t)PS;
+			prot = PROT_READ;
+		}
 		rc = sim_mmap(d, off, mlen, prot, &p);
-		CHECK(rc == 0 || rc == -EINVAL, "mmap rc %d", rc);
+		CHECK(rc == 0 || rc == -EINVAL || (rc == -EBUSY && !strcmp(sim_last_rule(d), "one-memtype-per-page")),
+		      "mmap rc %d", rc);
+		if (rc == -EBUSY)
+			nr_busy++;
 		if (rc == 0) {
 			CHECK(p, "address");
 			nr_mapped++;
@@ -484,7 +569,7 @@ int main(int argc, char **argv)
 		check_invariants(d);
 		sim_destroy(d);	/* with whatever is still mapped */
 	}
-	printf("ok %ld iterations: %lu subregions, %lu mappings, %lu reads/writes, %lu other features\n",
-	       iterations, nr_created, nr_mapped, nr_rw, nr_feature_ok);
+	printf("ok %ld iterations: %lu subregions, %lu mappings, %lu refused for their memory type, %lu reads/writes, %lu other features\n",
+	       iterations, nr_created, nr_mapped, nr_busy, nr_rw, nr_feature_ok);
 	return 0;
 }

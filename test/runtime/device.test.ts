@@ -3,10 +3,10 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDevice, type Device } from '../../runtime/src/device.js';
+import { mmapRuleFor, openDevice, type Device } from '../../runtime/src/device.js';
 import { main as cli } from '../../runtime/src/cli.js';
 import { NIC_LAYOUT } from '../../runtime/src/sim-presets.js';
-import { VfioRegionAttr, VfioRegionInfoFlags as RF } from '../../runtime/src/generated/vfio-subregion.js';
+import { MmapRules, VfioRegionAttr, VfioRegionInfoFlags as RF } from '../../runtime/src/generated/vfio-subregion.js';
 
 const WC = VfioRegionAttr.VFIO_REGION_ATTR_WC;
 const openFds = (): number => readdirSync('/proc/self/fd').length;
@@ -92,6 +92,75 @@ describe('the device API on the default simulated NIC', () => {
       dev.setRegionAttrs(0, 0);
       expect(dev.region(0).attrs).toBe(0);
     });
+  });
+});
+
+describe('one memory type per page through the device API', () => {
+  it('a refused map carries EBUSY and the rule, and the device stays usable', () => {
+    withSim((dev) => {
+      const sub = dev.createSubregion({ parent: 0, offset: NIC_LAYOUT.txPush.offset, size: NIC_LAYOUT.txPush.size, attrs: WC });
+      const push = dev.map(sub);
+      let err: (Error & { code?: string; rule?: string }) | undefined;
+      try { dev.map(0); } catch (e) { err = e as Error & { code?: string; rule?: string }; }
+      expect(err).toBeInstanceOf(Error);
+      expect({ code: err!.code, rule: err!.rule }).toEqual({ code: 'EBUSY', rule: 'one-memtype-per-page' });
+      expect(err!.message).toMatch(/rule one-memtype-per-page$/);
+      expect(dev.mappings).toEqual([push]);
+      // SET of the BAR is refused while its window is mapped: not-mapped counts subregion mappings
+      expect(() => dev.setRegionAttrs(0, WC)).toThrow(expect.objectContaining({ code: 'EBUSY', rule: 'not-mapped' }));
+      const regs = dev.map(0, { length: Number(NIC_LAYOUT.registers.size) });
+      expect([regs.attrs, push.attrs]).toEqual([0, WC]);
+      push.unmap();
+      regs.unmap();
+      dev.setRegionAttrs(0, WC);
+      expect(dev.map(0).attrs).toBe(WC);
+    });
+  });
+  it('names the mmap rule from the errno alone, as it must for a kernel (which names no rule)', () => {
+    expect(mmapRuleFor('EBUSY')).toBe('one-memtype-per-page');
+    expect(mmapRuleFor('EINVAL')).toBeNull();
+    expect(MmapRules.map((r) => r.rule)).toContain('one-memtype-per-page');
+  });
+  it('a mapping reports the attributes its page tables got, even from region info read before a SET', () => {
+    withSim((dev) => {
+      const before = dev.region(0);
+      expect(before.attrs).toBe(0);
+      dev.setRegionAttrs(0, WC);
+      const m = dev.map(before, { length: 0x1000 });
+      expect(m.attrs).toBe(WC);
+      expect(dev.simMappings()[0]!.attrs).toBe(WC);
+    });
+  });
+  it('a subregion of a sparse BAR reports the areas within it (SPARSE_MMAP), zero areas inside the hole', () => {
+    withSim((dev) => {
+      // BAR2: 16 KiB, areas [0, 0x2000) and [0x3000, 0x4000)
+      const straddling = dev.createSubregion({ parent: 2, offset: 0x1000n, size: 0x3000n });
+      expect(straddling.sparse).toEqual([{ offset: 0n, size: 0x1000n }, { offset: 0x2000n, size: 0x1000n }]);
+      expect(straddling.caps.map((c) => c.name)).toEqual(['VFIO_REGION_INFO_CAP_SUBREGION', 'VFIO_REGION_INFO_CAP_SPARSE_MMAP']);
+      const hole = dev.createSubregion({ parent: 2, offset: 0x2000n, size: 0x1000n });
+      expect(hole.sparse).toEqual([]);
+      expect(hole.flags & RF.VFIO_REGION_INFO_FLAG_MMAP).toBe(RF.VFIO_REGION_INFO_FLAG_MMAP);
+      expect(() => dev.map(hole)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+      expect(() => dev.map(straddling)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+      dev.map(straddling, { offset: 0x2000n, length: 0x1000 }).unmap();
+      // a window of a BAR without sparse areas reports none
+      expect(dev.createSubregion({ parent: 0, offset: 0n, size: 0x1000n }).sparse).toBeNull();
+    });
+  });
+  it('a BAR just under the 1 TiB of fd offsets its index owns: its last page is a window; a 1 TiB BAR is refused', () => {
+    const size = (1n << 40n) - 0x1000n;
+    const dev = openDevice({ simulator: { regions: [{ size, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: WC }], numIrqs: 1, maxSubregions: 2 } });
+    try {
+      const last = dev.createSubregion({ parent: 0, offset: size - 0x1000n, size: 0x1000n, attrs: WC });
+      expect(last.subregion).toEqual({ parent: 0, offset: size - 0x1000n });
+      const m = dev.map(last);
+      m.write32(0, 0x600dcafe);
+      expect(Buffer.from(dev.read(0, size - 0x1000n, 4)).readUInt32LE(0)).toBe(0x600dcafe);
+      m.unmap();
+    } finally {
+      dev.close();
+    }
+    expect(() => openDevice({ simulator: { regions: [{ size: 1n << 40n, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: WC }], numIrqs: 1, maxSubregions: 2 } })).toThrow();
   });
 });
 

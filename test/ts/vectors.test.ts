@@ -99,6 +99,7 @@ describe('capability chain vectors (parseRegionInfoReply)', () => {
 function deviceState(d: DeviceV): B.VfioSubregionDeviceState {
   return {
     page_size: big(d.page_size), num_regions: d.regions.length, nr_subregions: num(d.nr_subregions), max_subregions: num(d.max_subregions),
+    region_span: big(d.region_span),
     regions: d.regions.map((r) => ({
       size: big(r.size), parent_offset: big(r.parent_offset ?? 0), flags: num(r.flags), attrs: num(r.attrs),
       supported_attrs: num(r.supported_attrs), parent_index: num(r.parent_index ?? 0), is_subregion: r.is_subregion, mapped: r.mapped,

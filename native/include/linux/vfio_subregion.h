@@ -34,7 +34,15 @@
  * mmap maps a page-aligned window of an existing region with the given
  * attributes. The parent stays usable as before and may be mapped at the same
  * time, so the registers of a BAR stay uncached while its TX push buffer is
- * write-combined. Subregions live until the device fd is closed (no destroy
+ * write-combined; a page is only ever mapped with one memory type at a time
+ * (mmap rule one-memtype-per-page). A window of a region with
+ * VFIO_REGION_INFO_CAP_SPARSE_MMAP reports its own SPARSE_MMAP: the parent's
+ * areas intersected with the window, at subregion offsets (zero areas when the
+ * window lies in a hole; the MMAP flag stays set, as VFIO allows), and mmap
+ * over a hole is refused exactly as on the parent. Creating a window over a
+ * hole is not refused: read and write through the fd reach the whole window as
+ * they reach the whole parent, and a window that straddles a hole still maps
+ * its areas. Subregions live until the device fd is closed (no destroy
  * operation: a region index, once handed out, keeps meaning the same thing);
  * the number a device holds is bounded. Number 15: 0..11 are taken upstream and
  * 12..14 are claimed by series in review.
@@ -43,8 +51,9 @@
  * struct vfio_device_feature_subregion.
  * Return: 0 on success, or a negative errno:
  * -EINVAL: A reserved bit or field is set, the parent does not exist, is a
- *	subregion or cannot be mmapped, or the window is empty, unaligned or
- *	outside the parent.
+ *	subregion or cannot be mmapped, or the window is empty, unaligned,
+ *	outside the parent or beyond the fd offset space of the parent's region
+ *	index.
  * -EOPNOTSUPP: The parent does not support the requested attributes.
  * -ENOSPC: The device already holds its maximum number of subregions.
  * -ENOMEM: The kernel could not allocate the region.
@@ -81,8 +90,8 @@ struct vfio_device_feature_subregion {
  * a whole region (the seed's simpler form). GET reports a region's attributes
  * and which it accepts, so userspace can ask before relying on WC (prefetchable
  * is not the same as WC-safe: the device, not the BAR flag, decides). SET is
- * refused while the region has a live mapping, so the attributes of a mapping
- * never change.
+ * refused while the region or any subregion of it has a live mapping, so the
+ * attributes of a mapping never change.
  *
  * GET: Read attrs and supported for a region. Payload: struct
  * vfio_device_feature_region_attrs.
@@ -95,7 +104,8 @@ struct vfio_device_feature_subregion {
  * -EINVAL: A reserved bit or field is set, the region does not exist, is a
  *	subregion or cannot be mmapped.
  * -EOPNOTSUPP: The region does not support the requested attributes.
- * -EBUSY: The region has a live mapping.
+ * -EBUSY: The region, a subregion of it or any region sharing its pages has a
+ *	live mapping.
  */
 #define VFIO_DEVICE_FEATURE_REGION_ATTRS 16 /* provisional */
 
@@ -163,5 +173,35 @@ struct vfio_region_info_cap_attrs {
 	__u32 attrs;
 	__u32 reserved;
 };
+
+/*
+ * mmap of a region - What mmap of a region's fd offset (a BAR's or a
+ * subregion's) checks beyond the checks vfio-pci already makes (the range
+ * inside the region, VFIO_REGION_INFO_FLAG_MMAP, prot against READ and WRITE,
+ * sparse mmap areas). These rules have no declarative check: implementations
+ * enforce them in their mmap path, with the errno and the name given here. The
+ * pages of a mapping are always counted in the parent BAR: a mapping of a
+ * subregion at offset o of length l covers the BAR's pages [parent_offset + o,
+ * parent_offset + o + l), rounded out to whole pages. A refused mmap maps
+ * nothing and changes nothing.
+ *
+ * -EBUSY (one-memtype-per-page): Every page of a BAR has one effective memory
+ *	type across all its live mappings: the user mappings of the BAR and of
+ *	every subregion of it, and the kernel's own mapping of that range (read
+ *	and write through the device fd), which an implementation keeps at the
+ *	type the pages have. A mapping made through a region whose attrs have
+ *	VFIO_REGION_ATTR_WC gives its pages WC, any other mapping UC. An mmap
+ *	whose pages overlap a live mapping of the other type is refused with
+ *	EBUSY, as x86 PAT's own memtype_reserve() returns -EBUSY for a
+ *	conflicting reservation. It is refused, never silently upgraded or
+ *	downgraded: a push buffer silently mapped UC loses write combining, a
+ *	register silently mapped WC loses strong ordering, and both break a
+ *	driver that was told otherwise (what REGION_INFO, REGION_ATTRS GET and
+ *	CAP_ATTRS report is always what the page tables have). Mappings of one
+ *	type overlap freely. A mapping keeps its claim until it is entirely
+ *	unmapped. Creating a subregion never conflicts: WC and UC subregions
+ *	over the same pages may both exist, they just cannot be mapped at the
+ *	same time.
+ */
 
 #endif /* _UAPI_LINUX_VFIO_SUBREGION_H */

@@ -185,7 +185,13 @@ export const VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT: u32 = 8;
 /**
  * Create a subregion: a new region index whose mmap maps a page-aligned window of an existing
  * region with the given attributes. The parent stays usable as before and may be mapped at the same
- * time, so the registers of a BAR stay uncached while its TX push buffer is write-combined.
+ * time, so the registers of a BAR stay uncached while its TX push buffer is write-combined; a page
+ * is only ever mapped with one memory type at a time (mmap rule one-memtype-per-page). A window of
+ * a region with VFIO_REGION_INFO_CAP_SPARSE_MMAP reports its own SPARSE_MMAP: the parent's areas
+ * intersected with the window, at subregion offsets (zero areas when the window lies in a hole; the
+ * MMAP flag stays set, as VFIO allows), and mmap over a hole is refused exactly as on the parent.
+ * Creating a window over a hole is not refused: read and write through the fd reach the whole
+ * window as they reach the whole parent, and a window that straddles a hole still maps its areas.
  * Subregions live until the device fd is closed (no destroy operation: a region index, once handed
  * out, keeps meaning the same thing); the number a device holds is bounded. Number 15: 0..11 are
  * taken upstream and 12..14 are claimed by series in review. Provisional number.
@@ -195,7 +201,8 @@ export const VFIO_DEVICE_FEATURE_SUBREGION: u32 = 15;
  * Discover and set the memory attributes of a whole region (the seed's simpler form). GET reports a
  * region's attributes and which it accepts, so userspace can ask before relying on WC (prefetchable
  * is not the same as WC-safe: the device, not the BAR flag, decides). SET is refused while the
- * region has a live mapping, so the attributes of a mapping never change. Provisional number.
+ * region or any subregion of it has a live mapping, so the attributes of a mapping never change.
+ * Provisional number.
  */
 export const VFIO_DEVICE_FEATURE_REGION_ATTRS: u32 = 16;
 
@@ -816,7 +823,13 @@ export class VfioSubregionRegionState {
   parent_index: u32 = 0;
   /** The region was made by VFIO_DEVICE_FEATURE_SUBREGION. */
   is_subregion: bool = false;
-  /** The region has at least one live mapping. */
+  /**
+   * A live mapping covers at least one page of the region, made through the region itself or
+   * through any region sharing that page (the parent BAR, or a subregion of the same BAR); for a
+   * BAR that is any live mapping of it or of a subregion of it. A mapping counts until it is
+   * entirely unmapped. Implementations compute it before every check; a validator's effect only
+   * gives a new region's starting value.
+   */
   mapped: bool = false;
 }
 
@@ -831,6 +844,11 @@ export class VfioSubregionDeviceState {
   /** How many subregions the device may hold. */
   max_subregions: u32 = 0;
   /**
+   * Bytes of fd offset space each region index owns: region i lives at [i * region_span, (i + 1) *
+   * region_span) of the device fd (1 << 40 on vfio-pci, whose VFIO_PCI_OFFSET_SHIFT is 40).
+   */
+  region_span: u64 = 0;
+  /**
    * The region table, by index; a lookup succeeds only for an index below both num_regions and its
    * length.
    */
@@ -840,7 +858,7 @@ export class VfioSubregionDeviceState {
 // validator subregion_create
 
 /** Rule names of subregion_create, by index. */
-export const SUBREGION_CREATE_RULES: StaticArray<string> = ["flags-zero", "attrs-known", "parent-exists", "parent-not-subregion", "parent-mmap", "attrs-supported", "size-nonzero", "offset-aligned", "size-aligned", "within-parent", "subregion-limit"];
+export const SUBREGION_CREATE_RULES: StaticArray<string> = ["flags-zero", "attrs-known", "parent-exists", "parent-not-subregion", "parent-mmap", "attrs-supported", "size-nonzero", "offset-aligned", "size-aligned", "within-parent", "fd-offset-bound", "subregion-limit"];
 export const SUBREGION_CREATE_RULE_FLAGS_ZERO: i32 = 0;
 export const SUBREGION_CREATE_RULE_ATTRS_KNOWN: i32 = 1;
 export const SUBREGION_CREATE_RULE_PARENT_EXISTS: i32 = 2;
@@ -851,7 +869,8 @@ export const SUBREGION_CREATE_RULE_SIZE_NONZERO: i32 = 6;
 export const SUBREGION_CREATE_RULE_OFFSET_ALIGNED: i32 = 7;
 export const SUBREGION_CREATE_RULE_SIZE_ALIGNED: i32 = 8;
 export const SUBREGION_CREATE_RULE_WITHIN_PARENT: i32 = 9;
-export const SUBREGION_CREATE_RULE_SUBREGION_LIMIT: i32 = 10;
+export const SUBREGION_CREATE_RULE_FD_OFFSET_BOUND: i32 = 10;
+export const SUBREGION_CREATE_RULE_SUBREGION_LIMIT: i32 = 11;
 /** What subregion_create_check decided, and the regions its lookups bound. */
 export class SubregionCreateResult {
   /** 0, or the negative errno of the first rule that failed. */
@@ -894,8 +913,10 @@ export function subregion_create_check(dev: VfioSubregionDeviceState, req: VfioD
   if ((req.size & (dev.page_size - 1)) != 0) { res.rule = 8; return res.errno = -EINVAL; }
   // within-parent: offset + size <= parent size, evaluated as offset <= size_p && size <= size_p - offset so that a 64-bit overflow cannot pass.
   if (req.offset > parent.size || req.size > parent.size - req.offset) { res.rule = 9; return res.errno = -EINVAL; }
+  // fd-offset-bound: The window ends inside the fd offset space the parent's region index owns (offset + size <= region_span, without overflow). A subregion is reached at the parent's fd offset plus its offset; in a BAR of 1 TiB or more a window past 1 TiB would cross into the next region index, so mmap or read of the subregion would map or read another region. Only such huge BARs can fail it: within-parent is checked first.
+  if (req.offset > dev.region_span || req.size > dev.region_span - req.offset) { res.rule = 10; return res.errno = -EINVAL; }
   // subregion-limit: A bound on kernel memory per device fd; ENOSPC as for other exhausted per-object tables.
-  if (<u64>dev.nr_subregions >= <u64>dev.max_subregions) { res.rule = 10; return res.errno = -ENOSPC; }
+  if (<u64>dev.nr_subregions >= <u64>dev.max_subregions) { res.rule = 11; return res.errno = -ENOSPC; }
   return 0;
 }
 
@@ -963,7 +984,7 @@ export function region_attrs_set_check(dev: VfioSubregionDeviceState, req: VfioD
   if ((<u64>region.flags & <u64>VFIO_REGION_INFO_FLAG_MMAP) == 0) { res.rule = 5; return res.errno = -EINVAL; }
   // attrs-supported: The device allows these attributes on the region.
   if ((<u64>req.attrs & ~<u64>region.supported_attrs) != 0) { res.rule = 6; return res.errno = -EOPNOTSUPP; }
-  // not-mapped: The attributes of a live mapping never change: unmap first.
+  // not-mapped: Neither the region nor any subregion of it (nor any region sharing its pages) has a live mapping: the attributes of a live mapping never change, and a page never gets a second memory type (one-memtype-per-page). Conservatively this holds even when the mapped subregion already has the attributes asked for, so the answer does not depend on which pages are mapped. Unmap first.
   if (region.mapped) { res.rule = 7; return res.errno = -EBUSY; }
   return 0;
 }

@@ -192,9 +192,9 @@ export const VfioDeviceFeatureId = {
   VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP: 7,
   /** Report device DMA dirty logging. (upstream, Linux 6.1) */
   VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT: 8,
-  /** Create a subregion: a new region index whose mmap maps a page-aligned window of an existing region with the given attributes. The parent stays usable as before and may be mapped at the same time, so the registers of a BAR stay uncached while its TX push buffer is write-combined. Subregions live until the device fd is closed (no destroy operation: a region index, once handed out, keeps meaning the same thing); the number a device holds is bounded. Number 15: 0..11 are taken upstream and 12..14 are claimed by series in review. (proposed; provisional number) */
+  /** Create a subregion: a new region index whose mmap maps a page-aligned window of an existing region with the given attributes. The parent stays usable as before and may be mapped at the same time, so the registers of a BAR stay uncached while its TX push buffer is write-combined; a page is only ever mapped with one memory type at a time (mmap rule one-memtype-per-page). A window of a region with VFIO_REGION_INFO_CAP_SPARSE_MMAP reports its own SPARSE_MMAP: the parent's areas intersected with the window, at subregion offsets (zero areas when the window lies in a hole; the MMAP flag stays set, as VFIO allows), and mmap over a hole is refused exactly as on the parent. Creating a window over a hole is not refused: read and write through the fd reach the whole window as they reach the whole parent, and a window that straddles a hole still maps its areas. Subregions live until the device fd is closed (no destroy operation: a region index, once handed out, keeps meaning the same thing); the number a device holds is bounded. Number 15: 0..11 are taken upstream and 12..14 are claimed by series in review. (proposed; provisional number) */
   VFIO_DEVICE_FEATURE_SUBREGION: 15,
-  /** Discover and set the memory attributes of a whole region (the seed's simpler form). GET reports a region's attributes and which it accepts, so userspace can ask before relying on WC (prefetchable is not the same as WC-safe: the device, not the BAR flag, decides). SET is refused while the region has a live mapping, so the attributes of a mapping never change. (proposed; provisional number) */
+  /** Discover and set the memory attributes of a whole region (the seed's simpler form). GET reports a region's attributes and which it accepts, so userspace can ask before relying on WC (prefetchable is not the same as WC-safe: the device, not the BAR flag, decides). SET is refused while the region or any subregion of it has a live mapping, so the attributes of a mapping never change. (proposed; provisional number) */
   VFIO_DEVICE_FEATURE_REGION_ATTRS: 16,
 } as const;
 
@@ -867,7 +867,7 @@ export interface VfioSubregionRegionState {
   parent_index: number;
   /** The region was made by VFIO_DEVICE_FEATURE_SUBREGION. */
   is_subregion: boolean;
-  /** The region has at least one live mapping. */
+  /** A live mapping covers at least one page of the region, made through the region itself or through any region sharing that page (the parent BAR, or a subregion of the same BAR); for a BAR that is any live mapping of it or of a subregion of it. A mapping counts until it is entirely unmapped. Implementations compute it before every check; a validator's effect only gives a new region's starting value. */
   mapped: boolean;
 }
 
@@ -884,6 +884,8 @@ export interface VfioSubregionDeviceState {
   nr_subregions: number;
   /** How many subregions the device may hold. */
   max_subregions: number;
+  /** Bytes of fd offset space each region index owns: region i lives at [i * region_span, (i + 1) * region_span) of the device fd (1 << 40 on vfio-pci, whose VFIO_PCI_OFFSET_SHIFT is 40). */
+  region_span: bigint;
   /** The region table. */
   regions: VfioSubregionRegionState[];
 }
@@ -892,7 +894,7 @@ export interface VfioSubregionDeviceState {
 export type CheckResult<Rule extends string = string> = { ok: true } | { ok: false; errno: ErrnoName; rule: Rule };
 
 /** The rules of {@link checkSubregionCreate}, in the order they are checked. */
-export const SubregionCreateRules = ['flags-zero', 'attrs-known', 'parent-exists', 'parent-not-subregion', 'parent-mmap', 'attrs-supported', 'size-nonzero', 'offset-aligned', 'size-aligned', 'within-parent', 'subregion-limit'] as const;
+export const SubregionCreateRules = ['flags-zero', 'attrs-known', 'parent-exists', 'parent-not-subregion', 'parent-mmap', 'attrs-supported', 'size-nonzero', 'offset-aligned', 'size-aligned', 'within-parent', 'fd-offset-bound', 'subregion-limit'] as const;
 
 /**
  * Checks a VFIO_DEVICE_FEATURE_SUBREGION SET. Rules run in order and the first that fails gives the errno, so one request always gets one answer.
@@ -906,7 +908,8 @@ export const SubregionCreateRules = ['flags-zero', 'attrs-known', 'parent-exists
  * 8. `offset-aligned` (EINVAL): Page tables carry attributes per page.
  * 9. `size-aligned` (EINVAL): Page tables carry attributes per page.
  * 10. `within-parent` (EINVAL): offset + size <= parent size, evaluated as offset <= size_p && size <= size_p - offset so that a 64-bit overflow cannot pass.
- * 11. `subregion-limit` (ENOSPC): A bound on kernel memory per device fd; ENOSPC as for other exhausted per-object tables.
+ * 11. `fd-offset-bound` (EINVAL): The window ends inside the fd offset space the parent's region index owns (offset + size <= region_span, without overflow). A subregion is reached at the parent's fd offset plus its offset; in a BAR of 1 TiB or more a window past 1 TiB would cross into the next region index, so mmap or read of the subregion would map or read another region. Only such huge BARs can fail it: within-parent is checked first.
+ * 12. `subregion-limit` (ENOSPC): A bound on kernel memory per device fd; ENOSPC as for other exhausted per-object tables.
  *
  * @param dev - The device state.
  * @param req - The request payload.
@@ -924,6 +927,7 @@ export function checkSubregionCreate(dev: VfioSubregionDeviceState, req: VfioDev
   if ((req.offset & (dev.page_size - 1n)) !== 0n) return { ok: false, errno: 'EINVAL', rule: 'offset-aligned' };
   if ((req.size & (dev.page_size - 1n)) !== 0n) return { ok: false, errno: 'EINVAL', rule: 'size-aligned' };
   if (req.offset > parent.size || req.size > parent.size - req.offset) return { ok: false, errno: 'EINVAL', rule: 'within-parent' };
+  if (req.offset > dev.region_span || req.size > dev.region_span - req.offset) return { ok: false, errno: 'EINVAL', rule: 'fd-offset-bound' };
   if (dev.nr_subregions >= dev.max_subregions) return { ok: false, errno: 'ENOSPC', rule: 'subregion-limit' };
   return { ok: true };
 }
@@ -960,7 +964,7 @@ export const RegionAttrsSetRules = ['flags-zero', 'supported-zero', 'attrs-known
  * 5. `not-subregion` (EINVAL): A subregion's attributes are fixed when it is created; make another subregion instead.
  * 6. `region-mmap` (EINVAL): Attributes only apply to mappings.
  * 7. `attrs-supported` (EOPNOTSUPP): The device allows these attributes on the region.
- * 8. `not-mapped` (EBUSY): The attributes of a live mapping never change: unmap first.
+ * 8. `not-mapped` (EBUSY): Neither the region nor any subregion of it (nor any region sharing its pages) has a live mapping: the attributes of a live mapping never change, and a page never gets a second memory type (one-memtype-per-page). Conservatively this holds even when the mapped subregion already has the attributes asked for, so the answer does not depend on which pages are mapped. Unmap first.
  *
  * @param dev - The device state.
  * @param req - The request payload.
@@ -1024,6 +1028,18 @@ function regionAt(dev: VfioSubregionDeviceState, index: number): VfioSubregionRe
   if (region === undefined) throw new RangeError(`device state: num_regions is ${dev.num_regions} but regions has ${dev.regions.length} entries`);
   return region;
 }
+
+/**
+ * What mmap of a region's fd offset (a BAR's or a subregion's) checks beyond the checks vfio-pci already makes (the range inside the region, VFIO_REGION_INFO_FLAG_MMAP, prot against READ and WRITE, sparse mmap areas). These rules have no declarative check: implementations enforce them in their mmap path, with the errno and the name given here. The pages of a mapping are always counted in the parent BAR: a mapping of a subregion at offset o of length l covers the BAR's pages [parent_offset + o, parent_offset + o + l), rounded out to whole pages. A refused mmap maps nothing and changes nothing.
+ *
+ * - `one-memtype-per-page` (EBUSY): Every page of a BAR has one effective memory type across all its live mappings: the user mappings of the BAR and of every subregion of it, and the kernel's own mapping of that range (read and write through the device fd), which an implementation keeps at the type the pages have. A mapping made through a region whose attrs have VFIO_REGION_ATTR_WC gives its pages WC, any other mapping UC. An mmap whose pages overlap a live mapping of the other type is refused with EBUSY, as x86 PAT's own memtype_reserve() returns -EBUSY for a conflicting reservation. It is refused, never silently upgraded or downgraded: a push buffer silently mapped UC loses write combining, a register silently mapped WC loses strong ordering, and both break a driver that was told otherwise (what REGION_INFO, REGION_ATTRS GET and CAP_ATTRS report is always what the page tables have). Mappings of one type overlap freely. A mapping keeps its claim until it is entirely unmapped. Creating a subregion never conflicts: WC and UC subregions over the same pages may both exist, they just cannot be mapped at the same time.
+ */
+export const MmapRules = [
+  { rule: 'one-memtype-per-page', errno: 'EBUSY' },
+] as const;
+
+/** The name of a rule in {@link MmapRules}. */
+export type MmapRule = (typeof MmapRules)[number]['rule'];
 
 /** Replies are decoded as the kernel wrote them; reserved members are not the reader's to police. */
 const RAW: CodecOptions = { raw: true };

@@ -173,9 +173,10 @@ export function h_errno_name(e: i32): i32 { return sout(V.errno_name(e)); }
 
 let dev = new V.VfioSubregionDeviceState();
 
-export function dev_reset(page_size: u64, num_regions: u32, nr_subregions: u32, max_subregions: u32): void {
+export function dev_reset(page_size: u64, num_regions: u32, nr_subregions: u32, max_subregions: u32, region_span: u64): void {
   dev = new V.VfioSubregionDeviceState();
   dev.page_size = page_size; dev.num_regions = num_regions; dev.nr_subregions = nr_subregions; dev.max_subregions = max_subregions;
+  dev.region_span = region_span;
 }
 export function dev_add_region(size: u64, parent_offset: u64, flags: u32, attrs: u32, supported_attrs: u32, parent_index: u32, is_subregion: bool, mapped: bool): void {
   const r = new V.VfioSubregionRegionState();
