@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Test-only translator (like test/c/translate.ts, NOT the generator): turns
-// spec/vectors/validation.json into C tables for the in-guest conformance runner (runner.c).
-// Usage: node test/kernel/gen-vectors.mjs spec/vectors/validation.json > vectors.h
+// spec/vectors/validation.json and the scenarios of spec/vectors/memtype.json into C tables for the
+// in-guest conformance runner (runner.c).
+// Usage: node test/kernel/gen-vectors.mjs spec/vectors/validation.json spec/vectors/memtype.json > vectors.h
 import { readFileSync } from 'node:fs';
 
 const file = process.argv[2];
@@ -32,7 +33,7 @@ devNames.forEach((name, d) => {
 out.push('', 'static const struct kv_device kv_devices[] = {');
 devNames.forEach((name, d) => {
   const dev = v.devices[name];
-  out.push(`\t{ ${str(name)}, ${u64(dev.page_size)}, ${big(dev.max_subregions)}, ${big(dev.nr_subregions)}, ${dev.regions.length}, kv_dev${d}_regions },`);
+  out.push(`\t{ ${str(name)}, ${u64(dev.page_size)}, ${u64(dev.region_span)}, ${big(dev.max_subregions)}, ${big(dev.nr_subregions)}, ${dev.regions.length}, kv_dev${d}_regions },`);
 });
 out.push('};', `#define KV_NR_DEVICES ${devNames.length}`, '');
 out.push('static const struct kv_case kv_cases[] = {');
@@ -60,4 +61,29 @@ for (const c of v.cases) {
 out.push('};', `#define KV_NR_CASES ${v.cases.length}`, '');
 out.push(`static const char *const kv_effect_names[] = { ${EFFECTS.map(str).join(', ')} };`);
 out.push(`#define KV_NR_EFFECTS ${EFFECTS.length}`, '');
+
+// Memory-type scenarios: a step names regions and mappings by number or by an 'as' slot.
+const mt = JSON.parse(readFileSync(process.argv[3], 'utf8'));
+if (mt.kind !== 'memtype') throw new Error(`${process.argv[3]}: kind ${mt.kind}, want memtype`);
+const MT_OPS = { create: 'MT_CREATE', map: 'MT_MAP', unmap: 'MT_UNMAP', set: 'MT_SET', get: 'MT_GET' };
+mt.scenarios.forEach((sc, i) => {
+  const slots = [];
+  const slot = (name) => { if (!slots.includes(name)) slots.push(name); return slots.indexOf(name); };
+  const ref = (r) => (typeof r === 'number' ? `${r}, -1` : `0, ${slot(r)}`);
+  out.push(`static const struct mt_step mt_steps${i}[] = {`);
+  for (const st of sc.steps) {
+    if (!(st.op in MT_OPS)) throw new Error(`${sc.name}: unknown op ${st.op}`);
+    const e = st.expect ?? 'ok';
+    const err = e === 'ok' || !e.errno ? '0, "none"' : `${e.errno}, ${str(e.rule)}`;
+    const get = st.op === 'get' ? `1, ${big(e.attrs)}, ${"supported" in e ? big(e.supported) : "MT_ANY"}` : '0, 0, 0';
+    const region = st.op === 'create' ? ref(st.parent) : st.op === 'unmap' ? '0, -1' : ref(st.region);
+    out.push(`\t{ ${MT_OPS[st.op]}, ${region}, ${u64(st.offset ?? 0)}, ${u64(st.size ?? st.length ?? 0)}, ` +
+      `${big(st.attrs ?? 0)}, ${st.as ? slot(st.as) : -1}, ${st.mapping ? slot(st.mapping) : -1}, ${err}, ${get} },`);
+  }
+  out.push('};');
+  if (slots.length > 8) throw new Error(`${sc.name}: more than 8 named regions and mappings`);
+});
+out.push('static const struct mt_scenario mt_scenarios[] = {');
+mt.scenarios.forEach((sc, i) => out.push(`\t{ ${str(sc.name)}, mt_steps${i}, ${sc.steps.length} },`));
+out.push('};', `#define MT_NR_SCENARIOS ${mt.scenarios.length}`, '');
 process.stdout.write(out.join('\n'));

@@ -17,10 +17,11 @@ run() {	# a runner invocation: 0 and 1 are its verdicts; anything else means it 
 }
 done_() { kt DONE; sync; poweroff -f; }
 
-for m in irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci vfio-pci-subregion; do
+for m in $(cat /lib/modules/order); do
 	insmod /lib/modules/$m.ko || { kt FAIL boot/insmod-$m: insmod failed; done_; }
 done
 kt PASS boot/modules-loaded
+kt INFO kernel $(uname -r)
 
 find_dev() {	# vendor device -> BDF
 	for d in /sys/bus/pci/devices/*; do
@@ -39,6 +40,19 @@ bind() {	# BDF driver
 	echo $1 > /sys/bus/pci/drivers_probe
 	[ "$(basename $(readlink $d/driver))" = "$2" ] || { kt FAIL bind/$2-$1: not bound; return 1; }
 }
+
+# Memory types across sessions, starting from a fresh bind that nothing has opened yet.
+bind $IVS vfio-pci-subregion || done_
+run first-open $IVS
+run session-wc $IVS
+bind $IVS vfio-pci || done_
+run stock-session $IVS
+bind $IVS vfio-pci-subregion || done_
+run session-uc $IVS
+run next-variant $IVS
+run fork $IVS
+run memtype $IVS
+run fd-bound $IVS
 
 # stock vfio-pci: the reference answers and the unknown-feature behaviour
 bind $IVS vfio-pci && bind $E1K vfio-pci || done_
@@ -61,12 +75,13 @@ for dev in ivshmem e1000e; do
 	fi
 done
 run variant-other $E1K
+run msix $E1K
 run variant $IVS ${SEED:-1}
 
 # the kernel log: no oops, BUG or WARNING anywhere in the run
-if dmesg | grep -E -q 'WARNING:|BUG:|Oops|general protection|Call Trace|kernel BUG|UBSAN|list_del corruption'; then
+if dmesg | grep -E -q 'WARNING:|BUG:|Oops|general protection|Call Trace|kernel BUG|UBSAN|list_del corruption|freeing invalid memtype|conflicting memory types'; then
 	kt FAIL kernel/dmesg-clean: see below
-	dmesg | grep -E -A20 'WARNING:|BUG:|Oops|general protection|Call Trace' | head -60 | sed 's/^/KT INFO dmesg: /'
+	dmesg | grep -E -A20 'WARNING:|BUG:|Oops|general protection|Call Trace|memtype' | head -60 | sed 's/^/KT INFO dmesg: /'
 else
 	kt PASS kernel/dmesg-clean
 fi

@@ -1,19 +1,33 @@
 #!/usr/bin/env bash
-# npm run test:kernel: builds the vfio-pci-subregion module against Debian's 6.1 kernel, boots
-# that kernel in QEMU (TCG) with an ivshmem-plain and an e1000e device, and runs the in-guest
-# conformance runner (test/kernel/runner.c). One PASS/FAIL/SKIP line per check, a summary, exit 1
-# on any failure. Cache: .cache/kernel/ (git-ignored). Needs root for apt-get when qemu or
-# busybox-static are missing. KT_SEED=N fixes the random run's seed; KT_TIMEOUT the QEMU limit.
+# npm run test:kernel [-- KERNEL...]: builds the vfio-pci-subregion module against Debian's kernels
+# (default: 6.1 = bookworm, 6.12 = trixie, Debian stable, 7.2 = sid), boots each in QEMU (TCG)
+# with an ivshmem-plain and an e1000e device, and runs the in-guest conformance runner
+# (test/kernel/runner.c, test/kernel/init.sh). One PASS/FAIL/SKIP line per check, prefixed with
+# the kernel; a summary; exit 1 on any failure.
+#
+# Kernel packages are downloaded with a private apt configuration per suite and unpacked, never
+# installed. A module is built with the compiler its kernel was built with: the machine's gcc for
+# 6.1, a debootstrap'ed trixie or sid with gcc-14/gcc-16 otherwise. Everything is cached in
+# $KT_CACHE (default ~/.cache/vfio-subregion/kernel, outside the clone so CI runs reuse it).
+# Needs root (apt-get, debootstrap, chroot). KT_SEED=N fixes the random run's seed; KT_TIMEOUT
+# bounds each QEMU run.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-CACHE=$ROOT/.cache/kernel
-BUILD=$CACHE/build
+CACHE=${KT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-subregion/kernel}
+BUILD=$ROOT/.cache/kernel-build
 SEED=${KT_SEED:-$(( $(date +%s) % 100000 ))}
 TIMEOUT=${KT_TIMEOUT:-300}
+KERNELS=("$@")
+[ ${#KERNELS[@]} -gt 0 ] || KERNELS=(6.1 6.12 7.2)
 T0=$(date +%s)
-mkdir -p "$CACHE/debs" "$BUILD"
+mkdir -p "$CACHE" "$BUILD"
 log() { echo "[test:kernel] $*"; }
+
+declare -A SUITE=([6.1]=bookworm [6.12]=trixie [7.2]=sid)
+for k in "${KERNELS[@]}"; do
+	[ -n "${SUITE[$k]:-}" ] || { echo "test:kernel: unknown kernel '$k' (known: ${!SUITE[*]})" >&2; exit 2; }
+done
 
 # ---- tools ----
 need=()
@@ -21,106 +35,197 @@ command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' || need+=(busybox-static)
 command -v gcc >/dev/null && command -v make >/dev/null || need+=(gcc make)
 command -v xz >/dev/null || need+=(xz-utils)
+command -v zstd >/dev/null || need+=(zstd)
+command -v debootstrap >/dev/null || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
 	log "installing ${need[*]}"
 	apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 BUSYBOX=/bin/busybox
 
-# ---- kernel packages (apt-get download, unpacked with dpkg -x; nothing is installed) ----
-KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \(linux-image-6\.1\.[0-9.-]*-amd64\)$/\1/p' | head -1)
-if [ -z "$KPKG" ]; then
-	KPKG=$(ls "$CACHE/debs" 2>/dev/null | sed -n 's/^\(linux-image-6\.1\.[0-9.-]*-amd64\)_.*/\1/p' | head -1)
-fi
-[ -n "$KPKG" ] || { echo "FAIL setup: cannot resolve linux-image-amd64 (apt-get update?)"; exit 1; }
-KVER=${KPKG#linux-image-}
-ABI=${KVER%-amd64}
-PKGS=("linux-image-$KVER" "linux-headers-$KVER" "linux-headers-$ABI-common" "linux-kbuild-6.1")
-KROOT=$CACHE/root-$KVER
-if [ ! -e "$KROOT/.done" ]; then
-	( cd "$CACHE/debs"
-	  for p in "${PKGS[@]}"; do ls ${p}_*.deb >/dev/null 2>&1 || apt-get download -qq "$p" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true; done )
-	rm -rf "$KROOT"; mkdir -p "$KROOT"
-	for p in "${PKGS[@]}"; do dpkg -x "$(ls "$CACHE"/debs/${p}_*.deb | tail -1)" "$KROOT"; done
-	# the headers' Makefile includes the -common tree by its installed path
-	sed -i "s#^include /usr/src/#include $KROOT/usr/src/#" "$KROOT/usr/src/linux-headers-$KVER/Makefile"
-	touch "$KROOT/.done"
-fi
-KDIR=$KROOT/usr/src/linux-headers-$KVER
-MODDIR=$KROOT/lib/modules/$KVER/kernel
-VMLINUX=$CACHE/vmlinux-$KVER
-if [ ! -s "$VMLINUX" ]; then
-	# the uncompressed kernel boots faster (PVH entry): xz stream inside the bzImage
-	off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$KROOT/boot/vmlinuz-$KVER" | head -1 | cut -d: -f1)
-	tail -c +$((off + 1)) "$KROOT/boot/vmlinuz-$KVER" | xz -dc > "$VMLINUX.tmp" 2>/dev/null || true
-	mv "$VMLINUX.tmp" "$VMLINUX"
-fi
-log "kernel $KVER ($(( $(date +%s) - T0 ))s)"
+# ---- apt, per suite: the machine's own for bookworm, a private list for the others ----
+apt_for() {	# suite -> the apt options that see it
+	local suite=$1 dir=$CACHE/apt-$1
+	[ "$suite" = bookworm ] && return 0
+	if [ ! -s "$dir/sources.list" ] || [ -z "$(ls "$dir/lists" 2>/dev/null | grep _Packages)" ] ||
+	   [ -n "$(find "$dir/lists" -maxdepth 1 -name '*_Packages' -mtime +1)" ]; then
+		mkdir -p "$dir/lists/partial"
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" > "$dir/sources.list"
+		apt-get -qq -o Dir::Etc::sourcelist="$dir/sources.list" -o Dir::Etc::sourceparts=/dev/null \
+			-o Dir::State::lists="$dir/lists" update >/dev/null
+	fi
+	echo "-o Dir::Etc::sourcelist=$dir/sources.list -o Dir::Etc::sourceparts=/dev/null -o Dir::State::lists=$dir/lists"
+}
 
-# ---- the module ----
-rm -rf "$BUILD/mod"; mkdir -p "$BUILD/mod"
-cp "$ROOT"/native/kernel/Kbuild "$ROOT"/native/kernel/*.c "$BUILD/mod/"
-if ! make -s -C "$KDIR" M="$BUILD/mod" VFIO_SUBREGION_NATIVE="$ROOT/native" KCFLAGS=-Werror modules > "$BUILD/module.log" 2>&1; then
-	cat "$BUILD/module.log"; echo "FAIL build/module"; exit 1
-fi
-grep -v 'Skipping BTF generation' "$BUILD/module.log" || true
-echo "PASS build/module (native/kernel, -Werror)"
+deps_of() {	# apt-options package regex -> that package's dependencies matching the regex
+	# shellcheck disable=SC2086
+	apt-cache $1 depends "$2" 2>/dev/null | sed -n 's/^ *|\?Depends: //p' | grep -E "$3" | sort -u || true
+}
 
-# ---- the runner: static, generated header + validators + vectors ----
-node "$ROOT/test/kernel/gen-vectors.mjs" "$ROOT/spec/vectors/validation.json" > "$BUILD/vectors.h"
-gcc -static -O2 -Wall -Wextra -Wno-unused-parameter -Werror -I"$ROOT/native/include" -I"$ROOT/native/validators" -I"$ROOT/native/src" -I"$BUILD" \
-	-o "$BUILD/runner" "$ROOT/test/kernel/runner.c" "$ROOT/native/validators/vfio_subregion_validate.c" "$ROOT/native/src/vfio_host.c" -lpthread
-echo "PASS build/runner"
+# ---- one kernel: packages, compiler, module, initramfs, boot ----
+setup_kernel() {	# K -> KVER KROOT KDIR KIMAGE CHROOT
+	local k=$1 suite=${SUITE[$1]} opts img abi pkgs=() p cc
+	opts=$(apt_for "$suite")
+	img=$(deps_of "$opts" linux-image-amd64 '^linux-image-[0-9].*-amd64$' | head -1)
+	if [ -z "$img" ]; then	# offline: whatever this cache already unpacked
+		img=$(ls -d "$CACHE"/root-"$k".* 2>/dev/null | sed -n 's#.*/root-\(.*\)#linux-image-\1#p' | tail -1)
+	fi
+	[ -n "$img" ] || { echo "FAIL $k/setup: cannot resolve linux-image-amd64 in $suite"; return 1; }
+	KVER=${img#linux-image-}
+	abi=${KVER%-amd64}
+	KROOT=$CACHE/root-$KVER
+	if [ ! -e "$KROOT/.done" ]; then
+		pkgs=("$img" "linux-headers-$KVER")
+		mapfile -t -O ${#pkgs[@]} pkgs < <(deps_of "$opts" "$img" '^linux-(binary|modules)-')
+		mapfile -t -O ${#pkgs[@]} pkgs < <(deps_of "$opts" "linux-headers-$KVER" '^linux-(headers|kbuild)-.*(common|[0-9])$')
+		mkdir -p "$CACHE/debs"
+		# shellcheck disable=SC2086
+		( cd "$CACHE/debs" && for p in "${pkgs[@]}"; do ls "${p}"_*.deb >/dev/null 2>&1 ||
+			apt-get $opts download -qq "$p" 2>&1 | grep -v 'Download is performed unsandboxed' || true; done )
+		rm -rf "$KROOT"; mkdir -p "$KROOT"
+		for p in "${pkgs[@]}"; do dpkg -x "$(ls "$CACHE"/debs/"${p}"_*.deb | tail -1)" "$KROOT"; done
+		touch "$KROOT/.done"
+	fi
+	KDIR=/usr/src/linux-headers-$KVER
+	KIMAGE=$(find "$KROOT/boot" "$KROOT/usr/lib/modules/$KVER" -maxdepth 1 -name 'vmlinuz*' 2>/dev/null | head -1 || true)
+	# the compiler the kernel was built with: this machine's, or a chroot of the kernel's suite
+	cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT=".*gcc-\([0-9]*\) .*/\1/p' "$KROOT$KDIR/.config")
+	CHROOT=
+	if [ "$(gcc -dumpversion | cut -d. -f1)" != "$cc" ]; then
+		CHROOT=$CACHE/chroot-$suite-gcc$cc
+		if [ ! -e "$CHROOT/.done" ]; then
+			log "$k: debootstrap $suite with gcc-$cc (once)"
+			rm -rf "$CHROOT"
+			debootstrap --variant=minbase --include="gcc-$cc,make,libc6-dev,libelf1t64,dwarves" \
+				"$suite" "$CHROOT" http://deb.debian.org/debian > "$CACHE/debootstrap-$suite.log" 2>&1 ||
+				{ echo "FAIL $k/setup: debootstrap $suite (see $CACHE/debootstrap-$suite.log)"; return 1; }
+			touch "$CHROOT/.done"
+		fi
+	fi
+}
 
-# ---- initramfs ----
-IR=$BUILD/initramfs
-rm -rf "$IR"; mkdir -p "$IR"/{bin,dev,proc,sys,tmp,lib/modules}
-cp "$BUSYBOX" "$IR/bin/busybox"
-cp "$ROOT/test/kernel/init.sh" "$IR/init"; chmod +x "$IR/init"
-cp "$BUILD/runner" "$IR/runner"
-cp "$MODDIR/../kernel/virt/lib/irqbypass.ko" "$MODDIR"/drivers/vfio/{vfio.ko,vfio_iommu_type1.ko,vfio_virqfd.ko} \
-	"$MODDIR"/drivers/vfio/pci/{vfio-pci-core.ko,vfio-pci.ko} "$BUILD/mod/vfio-pci-subregion.ko" "$IR/lib/modules/"
-( cd "$IR" && find . | "$BUSYBOX" cpio -o -H newc 2>/dev/null | gzip -1 > "$BUILD/initramfs.cpio.gz" )
+build_module() {	# K -> $KB/vfio-pci-subregion.ko
+	local k=$1 KB=$BUILD/$1 top
+	rm -rf "$KB/mod"; mkdir -p "$KB/mod"
+	cp "$ROOT"/native/kernel/Kbuild "$ROOT"/native/kernel/*.c "$KB/mod/"
+	cp -r "$ROOT/native/include" "$ROOT/native/validators" "$KB/"
+	if [ -z "$CHROOT" ]; then
+		# the headers' Makefile includes the -common tree by its installed path
+		sed -i "s#^include /usr/src/#include $KROOT/usr/src/#" "$KROOT$KDIR/Makefile"
+		make -s -C "$KROOT$KDIR" M="$KB/mod" VFIO_SUBREGION_NATIVE="$KB" KCFLAGS=-Werror modules > "$KB/module.log" 2>&1
+	else
+		top=$CHROOT/kt
+		rm -rf "$top"; mkdir -p "$top" "$CHROOT/usr/src"
+		cp -r "$KB/mod" "$KB/include" "$KB/validators" "$top/"
+		for p in "$KROOT"/usr/src/*; do [ -e "$CHROOT/usr/src/$(basename "$p")" ] || cp -a "$p" "$CHROOT/usr/src/"; done
+		for p in "$KROOT"/usr/lib/linux-kbuild-*; do [ -e "$CHROOT/usr/lib/$(basename "$p")" ] || cp -a "$p" "$CHROOT/usr/lib/"; done
+		mountpoint -q "$CHROOT/proc" || mount -t proc proc "$CHROOT/proc"	# objtool reads /proc
+		chroot "$CHROOT" make -s -C "$KDIR" M=/kt/mod VFIO_SUBREGION_NATIVE=/kt KCFLAGS=-Werror modules \
+			> "$KB/module.log" 2>&1 || { umount "$CHROOT/proc"; return 1; }
+		umount "$CHROOT/proc"
+		cp "$top/mod/vfio-pci-subregion.ko" "$KB/mod/"
+	fi
+}
 
-# ---- boot ----
-SHM=$BUILD/ivshmem.bin
-rm -f "$SHM"; truncate -s 1M "$SHM"
-SERIAL=$BUILD/serial.log
-log "booting (seed $SEED, limit ${TIMEOUT}s)"
-set +e
-timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -machine q35 -m 512 -smp 2 \
-	-nographic -no-reboot -nodefaults -serial stdio \
-	-kernel "$VMLINUX" -initrd "$BUILD/initramfs.cpio.gz" \
-	-append "console=ttyS0 intel_iommu=on iommu=pt panic=-1 oops=panic quiet kt.seed=$SEED" \
-	-device intel-iommu,intremap=on \
-	-object memory-backend-file,id=shm,share=on,mem-path="$SHM",size=1M \
-	-device ivshmem-plain,memdev=shm -device e1000e \
-	< /dev/null > "$SERIAL" 2>&1
-QRC=$?
-set -e
-sed -n 's/\r$//; s/^KT //p' "$SERIAL" | grep -v '^DONE$' || true
+boot_kernel() {	# K: initramfs with that kernel's modules, QEMU, host-side checks -> $KB/results.txt
+	local k=$1 KB=$BUILD/$1 IR mod f off magic
+	IR=$KB/initramfs
+	rm -rf "$IR"; mkdir -p "$IR"/{bin,dev,proc,sys,tmp,lib/modules}
+	cp "$BUSYBOX" "$IR/bin/busybox"
+	cp "$ROOT/test/kernel/init.sh" "$IR/init"; chmod +x "$IR/init"
+	cp "$BUILD/runner" "$IR/runner"
+	: > "$IR/lib/modules/order"
+	for mod in irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do
+		f=$(find "$KROOT"/lib/modules "$KROOT"/usr/lib/modules -name "$mod.ko*" 2>/dev/null | head -1 || true)
+		[ -n "$f" ] || continue	# vfio_virqfd is part of vfio since 6.2
+		case $f in
+			*.xz) xz -dc "$f" > "$IR/lib/modules/$mod.ko" ;;
+			*.zst) zstd -qdc "$f" > "$IR/lib/modules/$mod.ko" ;;
+			*) cp "$f" "$IR/lib/modules/$mod.ko" ;;
+		esac
+		echo "$mod" >> "$IR/lib/modules/order"
+	done
+	cp "$KB/mod/vfio-pci-subregion.ko" "$IR/lib/modules/"
+	echo vfio-pci-subregion >> "$IR/lib/modules/order"
+	( cd "$IR" && find . | "$BUSYBOX" cpio -o -H newc 2>/dev/null | gzip -1 > "$KB/initramfs.cpio.gz" )
 
-# ---- host side: what the guest wrote through each mapping is in the ivshmem backing file ----
+	# the uncompressed kernel boots faster (PVH entry): the xz or zstd stream inside the bzImage
+	VMLINUX=$CACHE/vmlinux-$KVER
+	if [ ! -s "$VMLINUX" ]; then
+		for magic in '\xfd7zXZ\x00:xz -dc' '\x28\xb5\x2f\xfd:zstd -qdc'; do
+			off=$(LC_ALL=C grep -obUaP "${magic%%:*}" "$KIMAGE" | head -1 | cut -d: -f1 || true)
+			[ -n "$off" ] || continue
+			tail -c +$((off + 1)) "$KIMAGE" | ${magic#*:} > "$VMLINUX.tmp" 2>/dev/null || true
+			[ -s "$VMLINUX.tmp" ] && mv "$VMLINUX.tmp" "$VMLINUX" && break
+		done
+		[ -s "$VMLINUX" ] || cp "$KIMAGE" "$VMLINUX"
+	fi
+
+	SHM=$KB/ivshmem.bin
+	rm -f "$SHM"; truncate -s 1M "$SHM"
+	SERIAL=$KB/serial.log
+	set +e
+	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -machine q35 -m 512 -smp 2 \
+		-nographic -no-reboot -nodefaults -serial stdio \
+		-kernel "$VMLINUX" -initrd "$KB/initramfs.cpio.gz" \
+		-append "console=ttyS0 intel_iommu=on iommu=pt panic=-1 oops=panic quiet kt.seed=$SEED" \
+		-device intel-iommu,intremap=on \
+		-object memory-backend-file,id=shm,share=on,mem-path="$SHM",size=1M \
+		-device ivshmem-plain,memdev=shm -device e1000e \
+		< /dev/null > "$SERIAL" 2>&1
+	QRC=$?
+	set -e
+	{
+		sed -n 's/\r$//; s/^KT //p' "$SERIAL" | grep -v '^DONE$' || true
+		if grep -q '^KT DONE' "$SERIAL"; then echo "PASS guest/finished"; else
+			echo "FAIL guest/finished: no completion marker (qemu exit $QRC; timeout ${TIMEOUT}s?)"
+			tail -30 "$SERIAL" | sed 's/^/INFO serial: /'; fi
+		hostcheck host/uc-mapping-reached-device 0 "UC-PART: written through the UC mapping of BAR2"
+		hostcheck host/wc-subregion-reached-device 0x10000 "WC-PART: written through the WC subregion of BAR2"
+		hostcheck host/subregion-pwrite-reached-device 0x12000 "RW-PART: pwrite on the subregion offset"
+		want=$(python3 -c 'import sys; sys.stdout.write("".join("%02x" % ((r*7+3) & 255) for r in range(4096)))' 2>/dev/null || true)
+		got=$(dd if="$SHM" bs=4096 skip=17 count=1 2>/dev/null | od -An -v -tx1 | tr -d ' \n')
+		if [ -n "$want" ] && [ "$got" = "$want" ]; then echo "PASS host/wc-page-pattern"; else echo "FAIL host/wc-page-pattern: 4 KiB written through WC differs"; fi
+	} > "$KB/results.txt"
+}
+
+# What the guest wrote through each mapping is in the ivshmem backing file.
 hostcheck() {	# name offset string
 	local got
 	got=$(dd if="$SHM" bs=1 skip=$(($2)) count=${#3} 2>/dev/null | tr -d "\000")
 	if [ "$got" = "$3" ]; then echo "PASS $1"; else echo "FAIL $1: backing file at $2 holds '$got'"; fi
 }
-{
-	if grep -q '^KT DONE' "$SERIAL"; then echo "PASS guest/finished"; else
-		echo "FAIL guest/finished: no completion marker (qemu exit $QRC; timeout ${TIMEOUT}s?)"; tail -30 "$SERIAL"; fi
-	hostcheck host/uc-mapping-reached-device 0 "UC-PART: written through the UC mapping of BAR2"
-	hostcheck host/wc-subregion-reached-device 0x10000 "WC-PART: written through the WC subregion of BAR2"
-	hostcheck host/subregion-pwrite-reached-device 0x12000 "RW-PART: pwrite on the subregion offset"
-	want=$(python3 -c 'import sys; sys.stdout.write("".join("%02x" % ((r*7+3) & 255) for r in range(4096)))' 2>/dev/null || true)
-	got=$(dd if="$SHM" bs=4096 skip=17 count=1 2>/dev/null | od -An -v -tx1 | tr -d ' \n')
-	if [ -n "$want" ] && [ "$got" = "$want" ]; then echo "PASS host/wc-page-pattern"; else echo "FAIL host/wc-page-pattern: 4 KiB written through WC differs"; fi
-} > "$BUILD/host.txt"
-cat "$BUILD/host.txt"
 
-ALL=$( { sed -n 's/\r$//; s/^KT //p' "$SERIAL"; cat "$BUILD/host.txt"; echo "PASS build/module"; echo "PASS build/runner"; } )
+# ---- the runner: static, generated header + validators + vectors (one for every kernel) ----
+node "$ROOT/test/kernel/gen-vectors.mjs" "$ROOT/spec/vectors/validation.json" "$ROOT/spec/vectors/memtype.json" > "$BUILD/vectors.h"
+gcc -static -O2 -Wall -Wextra -Wno-unused-parameter -Werror -I"$ROOT/native/include" -I"$ROOT/native/validators" -I"$ROOT/native/src" -I"$BUILD" \
+	-o "$BUILD/runner" "$ROOT/test/kernel/runner.c" "$ROOT/native/validators/vfio_subregion_validate.c" "$ROOT/native/src/vfio_host.c" -lpthread
+ALL="PASS build/runner"$'\n'
+
+for k in "${KERNELS[@]}"; do
+	t=$(date +%s)
+	mkdir -p "$BUILD/$k"
+	if ! setup_kernel "$k" > "$BUILD/$k/setup.txt"; then
+		cat "$BUILD/$k/setup.txt"; ALL+=$(sed "s#^\(PASS\|FAIL\|SKIP\) #\1 $k/#" "$BUILD/$k/setup.txt")$'\n'; continue
+	fi
+	if build_module "$k"; then
+		line="PASS build/module (native/kernel against $KVER, -Werror${CHROOT:+, gcc in $(basename "$CHROOT")})"
+	else
+		grep -v 'Skipping BTF' "$BUILD/$k/module.log" | head -40
+		line="FAIL build/module: see $BUILD/$k/module.log"
+	fi
+	echo "$k $line"
+	ALL+="${line/ / $k/}"$'\n'
+	[[ $line == PASS* ]] || continue
+	log "$k: booting $KVER (seed $SEED, limit ${TIMEOUT}s)"
+	boot_kernel "$k"
+	sed "s#^\(PASS\|FAIL\|SKIP\|INFO\) #$k \1 #" "$BUILD/$k/results.txt"
+	ALL+=$(sed "s#^\(PASS\|FAIL\|SKIP\) #\1 $k/#" "$BUILD/$k/results.txt")$'\n'
+	log "$k: $(grep -c '^PASS ' "$BUILD/$k/results.txt" || true) passed, $(grep -c '^FAIL ' "$BUILD/$k/results.txt" || true) failed, $(grep -c '^SKIP ' "$BUILD/$k/results.txt" || true) skipped in $(( $(date +%s) - t ))s (serial log $BUILD/$k/serial.log)"
+done
+
 P=$(grep -c '^PASS ' <<<"$ALL" || true)
 F=$(grep -c '^FAIL ' <<<"$ALL" || true)
 S=$(grep -c '^SKIP ' <<<"$ALL" || true)
-echo "test:kernel: $P passed, $F failed, $S skipped ($(( $(date +%s) - T0 ))s; kernel $KVER; seed $SEED; log $SERIAL)"
+echo "test:kernel: $P passed, $F failed, $S skipped ($(( $(date +%s) - T0 ))s; kernels ${KERNELS[*]}; seed $SEED)"
 [ "$F" -eq 0 ] && [ "$P" -gt 0 ]

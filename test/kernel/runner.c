@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/vfio.h>
@@ -45,7 +46,7 @@ struct kv_region {
 };
 struct kv_device {
 	const char *name;
-	uint64_t page_size;
+	uint64_t page_size, region_span;
 	uint32_t max, nr_sub, n;
 	const struct kv_region *regions;
 };
@@ -63,6 +64,27 @@ struct kv_case {
 enum { E_REQ_INDEX, E_REQ_ATTRS, E_REQ_SUPPORTED, E_NEW_SIZE, E_NEW_FLAGS, E_NEW_ATTRS,
        E_NEW_SUPPORTED, E_NEW_IS_SUB, E_NEW_MAPPED, E_NEW_PARENT_INDEX, E_NEW_PARENT_OFFSET,
        E_REGION_ATTRS };
+/* spec/vectors/memtype.json: a region or mapping is a number or a named slot of the scenario */
+enum { MT_CREATE, MT_MAP, MT_UNMAP, MT_SET, MT_GET };
+#define MT_ANY UINT32_MAX	/* a GET expectation that leaves the field out */
+struct mt_step {
+	int op;
+	uint32_t region;
+	int region_slot;
+	uint64_t offset, size;
+	uint32_t attrs;
+	int as, mapping;
+	int err;
+	const char *rule;
+	int is_get;
+	uint32_t get_attrs, get_supported;
+};
+struct mt_scenario {
+	const char *name;
+	const struct mt_step *steps;
+	int n;
+};
+
 #include "vectors.h"
 
 /* ---- reporting ---- */
@@ -571,6 +593,7 @@ static int real_state(int fd, const uint8_t *mapped, struct vfio_subregion_regio
 		return -1;
 	memset(st, 0, sizeof(*st) * n);
 	ds->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+	ds->region_span = 1ULL << 40;	/* VFIO_PCI_OFFSET_SHIFT */
 	ds->num_regions = n;
 	ds->nr_subregions = 0;
 	ds->max_subregions = max;
@@ -613,6 +636,7 @@ static void vector_state(const struct kv_device *d, struct vfio_subregion_region
 		};
 	}
 	ds->page_size = d->page_size;
+	ds->region_span = d->region_span;
 	ds->num_regions = d->n;
 	ds->nr_subregions = d->nr_sub;
 	ds->max_subregions = d->max;
@@ -1047,6 +1071,37 @@ static void pat_dump(uint64_t s, uint64_t e)
 			printf("KT INFO pat [%#llx-%#llx) %s\n", pe[i].s, pe[i].e, pe[i].type);
 }
 
+/* [s, e) looks up as UC-: every entry overlapping it (if any) is uncached-minus. */
+static int pat_uc(uint64_t s, uint64_t e, char *why, size_t whylen)
+{
+	struct pat_entry pe[256];
+	int n = pat_read(pe, 256), i;
+
+	if (n < 0) {
+		snprintf(why, whylen, "no /sys/kernel/debug/x86/pat_memtype_list");
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (pe[i].s < e && pe[i].e > s && strcmp(pe[i].type, "uncached-minus")) {
+			snprintf(why, whylen, "[%#llx-%#llx) is %s", pe[i].s, pe[i].e, pe[i].type);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Entries overlapping [s, e): none may be left once every fd is closed. */
+static int pat_count(uint64_t s, uint64_t e)
+{
+	struct pat_entry pe[256];
+	int n = pat_read(pe, 256), i, left = 0;
+
+	for (i = 0; i < n; i++)
+		if (pe[i].s < e && pe[i].e > s)
+			left++;
+	return n < 0 ? -1 : left;
+}
+
 static void check_wc_uc(void)
 {
 	uint64_t bar = bar_phys(2);
@@ -1102,11 +1157,11 @@ static void check_wc_uc(void)
 		pass("wcuc/pat-wc-window-write-combining");
 	else
 		fail("wcuc/pat-wc-window-write-combining", "%s", why);
-	if (pat_check(bar, bar + 0x10000, "uncached-minus", why, sizeof(why)))
+	if (pat_uc(bar, bar + 0x10000, why, sizeof(why)))
 		pass("wcuc/pat-registers-uncached-minus");
 	else
 		fail("wcuc/pat-registers-uncached-minus", "%s", why);
-	/* the parent is mapped: REGION_ATTRS SET refuses; the subregion mapping does not count */
+	/* the parent is mapped: REGION_ATTRS SET refuses */
 	r = attrs_set(fd, 0, 2, 0, 0);
 	if (r != -EBUSY)
 		fail("wcuc/attrs-set-mapped-ebusy", "%s", errname(r));
@@ -1124,12 +1179,18 @@ static void check_wc_uc(void)
 	else
 		pass("wcuc/attrs-set-after-split-ebusy");
 	munmap(uc, 0xf000);
+	/* the WC subregion still maps pages of the BAR: not-mapped counts it */
+	r = attrs_set(fd, 0, 2, 0, 0);
+	if (r != -EBUSY)
+		fail("wcuc/attrs-set-while-subregion-mapped-ebusy", "%s", errname(r));
+	else
+		pass("wcuc/attrs-set-while-subregion-mapped-ebusy");
+	munmap(wc, 0x10000);
 	r = attrs_set(fd, 0, 2, 0, 0);
 	if (r != 0)
 		fail("wcuc/attrs-set-after-munmap", "%s", errname(r));
 	else
 		pass("wcuc/attrs-set-after-munmap");
-	munmap(wc, 0x10000);
 	/* a mapping beyond the subregion is refused */
 	wc = mmap(NULL, 0x11000, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)sub.offset);
 	if (wc != MAP_FAILED) {
@@ -1204,7 +1265,7 @@ static void check_whole_bar(void)
 	p = mmap(NULL, 0x100000, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)ri.offset);
 	if (p != MAP_FAILED) {
 		*(volatile uint8_t *)p;
-		if (pat_check(bar, bar + 0x100000, "uncached-minus", why, sizeof(why)))
+		if (pat_uc(bar, bar + 0x100000, why, sizeof(why)))
 			pass("wholebar/pat-uc-after-clear");
 		else
 			fail("wholebar/pat-uc-after-clear", "%s", why);
@@ -1547,6 +1608,358 @@ static int mode_variant_other(void)
 	return 0;
 }
 
+
+/* ---- memory types across sessions (test/kernel/init.sh orders the sessions and binds) ---- */
+
+#define KiB 0x400ULL
+
+/* The first open after a fresh bind: BAR2 offers WC at once, and a WC window maps WC. */
+static int mode_wc_window(const char *tag)
+{
+	uint64_t bar = bar_phys(2);
+	uint32_t a = 9, s = 9, idx = 0;
+	char name[96], why[256];
+	void *p = NULL;
+	int fd = dev_open(), r;
+
+	snprintf(name, sizeof(name), "%s/open", tag);
+	if (fd < 0) {
+		fail(name, "%s", errname(-errno));
+		return 1;
+	}
+	r = attrs_get(fd, 0, 2, &a, &s);
+	snprintf(name, sizeof(name), "%s/bar2-supports-wc", tag);
+	if (r || s != VFIO_REGION_ATTR_WC)
+		fail(name, "%s supported %#x", errname(r), s);
+	else
+		pass(name);
+	r = create(fd, 0, 2, 64 * KiB, 64 * KiB, VFIO_REGION_ATTR_WC, 0, &idx);
+	if (!r)
+		r = map_region(fd, idx, 0, 64 * KiB, NULL, &p);
+	snprintf(name, sizeof(name), "%s/wc-window-maps-write-combining", tag);
+	if (r)
+		fail(name, "%s", errname(r));
+	else if (!pat_check(bar + 64 * KiB, bar + 128 * KiB, "write-combining", why, sizeof(why)))
+		fail(name, "%s", why);
+	else
+		pass(name);
+	if (p)
+		munmap(p, 64 * KiB);
+	close(fd);
+	return 0;
+}
+
+/*
+ * One session that unmaps the head of a faulted mapping (the 6.1 path that leaks a PAT
+ * reservation with stock vfio-pci), closes the fd while the rest is mapped, then unmaps the rest.
+ * Afterwards no memtype reservation of BAR2 may be left.
+ */
+static int mode_session(int wc)
+{
+	const char *tag = wc ? "session-wc" : "session-uc";
+	uint64_t bar = bar_phys(2), len = wc ? 64 * KiB : 1024 * KiB, k;
+	uint32_t idx = 2;
+	char name[96];
+	uint8_t *p = NULL;
+	int fd = dev_open(), r = 0, left;
+
+	if (fd >= 0 && wc)
+		r = create(fd, 0, 2, 64 * KiB, len, VFIO_REGION_ATTR_WC, 0, &idx);
+	if (fd >= 0 && !r)
+		r = map_region(fd, idx, 0, len, NULL, (void **)&p);
+	snprintf(name, sizeof(name), "%s/map", tag);
+	if (fd < 0 || r) {
+		fail(name, "%s", errname(fd < 0 ? -errno : r));
+		return 1;
+	}
+	pass(name);
+	for (k = 0; k < len; k += 4 * KiB)
+		p[k] = (uint8_t)k;
+	snprintf(name, sizeof(name), "%s/partial-munmap", tag);
+	if (munmap(p, 4 * KiB))
+		fail(name, "%s", strerror(errno));
+	else
+		pass(name);
+	p[4 * KiB] = 1;
+	close(fd);
+	munmap(p + 4 * KiB, len - 4 * KiB);
+	left = pat_count(bar, bar + 1024 * KiB);
+	snprintf(name, sizeof(name), "%s/no-reservation-outlives-the-fd", tag);
+	if (left)
+		fail(name, "%d memtype entries overlap BAR2 after the session", left);
+	else
+		pass(name);
+	snprintf(name, sizeof(name), "%s/no-claim-left", tag);
+	if (get_param("live_claims") || get_param("live_maps"))
+		fail(name, "live_claims %ld live_maps %ld", get_param("live_claims"), get_param("live_maps"));
+	else
+		pass(name);
+	return 0;
+}
+
+/* Stock vfio-pci after a variant session: its kernel and user mappings of BAR2 are UC-. */
+static int mode_stock_session(void)
+{
+	uint64_t bar = bar_phys(2);
+	struct rinfo ri;
+	char why[256];
+	uint8_t b[64], *p;
+	int fd = dev_open();
+
+	if (fd < 0) {
+		fail("next/stock-open", "%s", errname(-errno));
+		return 1;
+	}
+	rinfo_get(fd, 2, &ri);
+	if (pread(fd, b, sizeof(b), (off_t)ri.offset) != (ssize_t)sizeof(b))
+		fail("next/stock-pread", "%s", strerror(errno));
+	p = mmap(NULL, 1024 * KiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)ri.offset);
+	if (p == MAP_FAILED) {
+		fail("next/stock-mmap", "%s", strerror(errno));
+		close(fd);
+		return 1;
+	}
+	p[64 * KiB] = 1;
+	pat_dump(bar, bar + 1024 * KiB);
+	if (!pat_uc(bar, bar + 1024 * KiB, why, sizeof(why)))
+		fail("next/stock-vfio-pci-sees-uc-minus", "%s", why);
+	else if (pat_count(bar, bar + 1024 * KiB) < 1)
+		fail("next/stock-vfio-pci-sees-uc-minus", "the core's UC- kernel mapping is not reserved");
+	else
+		pass("next/stock-vfio-pci-sees-uc-minus");
+	munmap(p, 1024 * KiB);
+	close(fd);
+	return 0;
+}
+
+/* A forked child's copy of a WC mapping keeps the claim after the parent unmaps its own. */
+static int mode_fork(void)
+{
+	uint32_t idx = 0;
+	uint8_t *p = NULL;
+	void *q = NULL;
+	int fd = dev_open(), r, st;
+	int go[2], done[2];
+	pid_t pid;
+
+	r = fd < 0 ? -errno : create(fd, 0, 2, 0, 64 * KiB, VFIO_REGION_ATTR_WC, 0, &idx);
+	if (!r)
+		r = map_region(fd, idx, 0, 64 * KiB, NULL, (void **)&p);
+	if (r || pipe(go) || pipe(done)) {
+		fail("fork/setup", "%s", errname(r));
+		return 1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		char c;
+
+		p[0] = 1;	/* the child's copy of the WC mapping */
+		if (write(done[1], "x", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	if (read(done[0], &st, 1) != 1)
+		fail("fork/child", "no child");
+	munmap(p, 64 * KiB);
+	r = map_region(fd, 2, 0, 64 * KiB, NULL, &q);
+	if (r != -EBUSY)
+		fail("fork/child-mapping-keeps-the-claim", "UC map of the pages: %s, want EBUSY", errname(r));
+	else
+		pass("fork/child-mapping-keeps-the-claim");
+	if (q)
+		munmap(q, 64 * KiB);
+	q = NULL;
+	if (write(go[1], "x", 1) != 1)
+		fail("fork/child", "cannot release the child");
+	waitpid(pid, &st, 0);
+	r = map_region(fd, 2, 0, 64 * KiB, NULL, &q);
+	if (r)
+		fail("fork/claim-released-with-the-last-copy", "UC map after the child exited: %s", errname(r));
+	else
+		pass("fork/claim-released-with-the-last-copy");
+	if (q)
+		munmap(q, 64 * KiB);
+	close(fd);
+	return 0;
+}
+
+/* spec/vectors/memtype.json on the real kernel: ivshmem is the vectors' device (BAR0, BAR2). */
+static void run_scenario(const struct mt_scenario *sc)
+{
+	uint32_t region[8] = { 0 }, a = 0, s = 0;
+	void *map[8] = { 0 };
+	size_t len[8] = { 0 };
+	char name[128];
+	int fd = dev_open(), k, r = 0;
+
+	snprintf(name, sizeof(name), "memtype/%s", sc->name);
+	if (fd < 0) {
+		fail(name, "open: %s", errname(-errno));
+		return;
+	}
+	for (k = 0; k < sc->n; k++) {
+		const struct mt_step *st = &sc->steps[k];
+		uint32_t idx = st->region_slot >= 0 ? region[st->region_slot] : st->region;
+		void *p = NULL;
+
+		switch (st->op) {
+		case MT_CREATE:
+			r = create(fd, 0, idx, st->offset, st->size, st->attrs, 0, &a);
+			if (!r && st->as >= 0)
+				region[st->as] = a;
+			break;
+		case MT_MAP:
+			r = map_region(fd, idx, st->offset, st->size, NULL, &p);
+			if (!r && st->as >= 0) {
+				map[st->as] = p;
+				len[st->as] = st->size;
+			} else if (!r) {
+				munmap(p, st->size);
+			}
+			break;
+		case MT_UNMAP:
+			r = munmap(map[st->mapping], len[st->mapping]) ? -errno : 0;
+			map[st->mapping] = NULL;
+			break;
+		case MT_SET:
+			r = attrs_set(fd, 0, idx, st->attrs, 0);
+			break;
+		case MT_GET:
+			r = attrs_get(fd, 0, idx, &a, &s);
+			if (!r && (a != st->get_attrs || (st->get_supported != MT_ANY && s != st->get_supported))) {
+				fail(name, "step %d: attrs %#x supported %#x, want %#x %#x", k + 1, a, s,
+				     st->get_attrs, st->get_supported);
+				goto out;
+			}
+			break;
+		}
+		if (r != -st->err) {
+			fail(name, "step %d: %s, want %s (%s)", k + 1, errname(r), errname(-st->err), st->rule);
+			goto out;
+		}
+	}
+	pass(name);
+out:
+	for (k = 0; k < 8; k++)
+		if (map[k])
+			munmap(map[k], len[k]);
+	close(fd);
+}
+
+static int mode_memtype(void)
+{
+	uint64_t bar = bar_phys(2);
+	int i, left;
+
+	for (i = 0; i < MT_NR_SCENARIOS; i++)
+		run_scenario(&mt_scenarios[i]);
+	left = pat_count(bar, bar + 1024 * KiB);
+	if (left || get_param("live_claims"))
+		fail("memtype/nothing-left", "%d memtype entries, %ld claims", left, get_param("live_claims"));
+	else
+		pass("memtype/nothing-left");
+	return 0;
+}
+
+/* fd offsets: a window never reaches past its region, in mmap or in read. */
+static int mode_fd_bound(void)
+{
+	uint32_t idx = 0;
+	struct rinfo ri;
+	uint8_t b[8];
+	void *p;
+	int fd = dev_open(), r;
+
+	r = fd < 0 ? -errno : create(fd, 0, 2, 1024 * KiB - 64 * KiB, 64 * KiB, 0, 0, &idx);
+	rinfo_get(fd, idx, &ri);
+	if (r || ri.err) {
+		fail("fd-offset-bound/setup", "%s", errname(r ? r : ri.err));
+		return 1;
+	}
+	p = mmap(NULL, 4 * KiB, PROT_READ, MAP_SHARED, fd, (off_t)(ri.offset + 64 * KiB));
+	if (p != MAP_FAILED || errno != EINVAL) {
+		fail("fd-offset-bound/mmap-past-the-window-einval", "%s", p == MAP_FAILED ? strerror(errno) : "mapped");
+		if (p != MAP_FAILED)
+			munmap(p, 4 * KiB);
+	} else {
+		pass("fd-offset-bound/mmap-past-the-window-einval");
+	}
+	if (pread(fd, b, sizeof(b), (off_t)(ri.offset + 64 * KiB)) >= 0 || errno != EINVAL)
+		fail("fd-offset-bound/read-past-the-window-einval", "%s", strerror(errno));
+	else
+		pass("fd-offset-bound/read-past-the-window-einval");
+	r = create(fd, 0, 2, 1024 * KiB - 64 * KiB, 128 * KiB, 0, 0, &idx);
+	if (r != -EINVAL)
+		fail("fd-offset-bound/window-past-the-parent-einval", "%s", errname(r));
+	else
+		pass("fd-offset-bound/window-past-the-parent-einval");
+	close(fd);
+	return 0;
+}
+
+/* The MSI-X table page: what the kernel reports, and a subregion over it behaves as the parent. */
+static int mode_msix(void)
+{
+	uint8_t cfg[256], b1[16], b2[16];
+	struct rinfo par, sub;
+	uint32_t table = 0, bir, toff, idx = 0;
+	void *p1, *p2;
+	int fd = dev_open(), pos, r, e1, e2, i;
+	ssize_t n1, n2;
+
+	rinfo_get(fd, VFIO_PCI_CONFIG_REGION_INDEX, &par);
+	if (fd < 0 || par.err || pread(fd, cfg, sizeof(cfg), (off_t)par.offset) != sizeof(cfg)) {
+		fail("msix/config", "cannot read config space");
+		return 1;
+	}
+	for (pos = cfg[0x34] & ~3; pos && pos < 0xff; pos = cfg[pos + 1] & ~3)
+		if (cfg[pos] == 0x11) {
+			memcpy(&table, cfg + pos + 4, 4);
+			break;
+		}
+	if (!table && !pos) {
+		skip("msix/table", "the device has no MSI-X capability");
+		return 0;
+	}
+	bir = table & 7;
+	toff = table & ~7u & ~0xfffu;
+	rinfo_get(fd, bir, &par);
+	printf("KT INFO msix table in BAR%u at %#x: flags %#x caps", bir, table & ~7u, par.flags);
+	for (i = 0; i < par.ncaps && i < 8; i++)
+		printf(" %u", par.ids[i]);
+	printf(" (3 = MSIX_MAPPABLE, 1 = SPARSE_MMAP)\n");
+	r = create(fd, 0, bir, toff, 4 * KiB, 0, 0, &idx);
+	rinfo_get(fd, idx, &sub);
+	if (r || sub.err) {
+		fail("msix/uc-subregion-over-table", "%s", errname(r ? r : sub.err));
+		return 1;
+	}
+	pass("msix/uc-subregion-over-table");
+	p1 = mmap(NULL, 4 * KiB, PROT_READ, MAP_SHARED, fd, (off_t)(par.offset + toff));
+	e1 = p1 == MAP_FAILED ? errno : 0;
+	p2 = mmap(NULL, 4 * KiB, PROT_READ, MAP_SHARED, fd, (off_t)sub.offset);
+	e2 = p2 == MAP_FAILED ? errno : 0;
+	if (e1 != e2)
+		fail("msix/subregion-maps-the-table-page-as-the-parent", "parent %s, subregion %s",
+		     e1 ? strerror(e1) : "mapped", e2 ? strerror(e2) : "mapped");
+	else
+		pass("msix/subregion-maps-the-table-page-as-the-parent");
+	if (!e1)
+		munmap(p1, 4 * KiB);
+	if (!e2)
+		munmap(p2, 4 * KiB);
+	memset(b1, 0xa5, sizeof(b1));
+	memset(b2, 0x5a, sizeof(b2));
+	n1 = pread(fd, b1, sizeof(b1), (off_t)(par.offset + (table & ~7u)));
+	n2 = pread(fd, b2, sizeof(b2), (off_t)(sub.offset + ((table & ~7u) - toff)));
+	if (n1 != n2 || (n1 > 0 && memcmp(b1, b2, (size_t)n1)))
+		fail("msix/subregion-reads-the-table-as-the-parent", "parent %zd, subregion %zd", n1, n2);
+	else
+		pass("msix/subregion-reads-the-table-as-the-parent");
+	close(fd);
+	return 0;
+}
+
 /*
  * The addon's real-device path (native/src/vfio_host.c, what openDevice('BDF') uses from Node):
  * it must open the group the way the kernel wants, hand back a working device fd, and on every
@@ -1625,7 +2038,7 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s dump|stock|variant|variant-other BDF [SEED]\n", argv[0]);
+		fprintf(stderr, "usage: %s dump|stock|variant|variant-other|first-open|next-variant|session-wc|session-uc|stock-session|fork|memtype|fd-bound|msix BDF [SEED]\n", argv[0]);
 		return 2;
 	}
 	if (!strcmp(argv[1], "stock") || !strcmp(argv[1], "variant"))
@@ -1643,6 +2056,24 @@ int main(int argc, char **argv)
 		mode_variant(argc > 3 ? strtoull(argv[3], NULL, 0) : 1);
 	else if (!strcmp(argv[1], "variant-other"))
 		mode_variant_other();
+	else if (!strcmp(argv[1], "first-open"))
+		mode_wc_window("first-open");
+	else if (!strcmp(argv[1], "next-variant"))
+		mode_wc_window("next/variant-after-uc-session");
+	else if (!strcmp(argv[1], "session-wc"))
+		mode_session(1);
+	else if (!strcmp(argv[1], "session-uc"))
+		mode_session(0);
+	else if (!strcmp(argv[1], "stock-session"))
+		mode_stock_session();
+	else if (!strcmp(argv[1], "fork"))
+		mode_fork();
+	else if (!strcmp(argv[1], "memtype"))
+		mode_memtype();
+	else if (!strcmp(argv[1], "fd-bound"))
+		mode_fd_bound();
+	else if (!strcmp(argv[1], "msix"))
+		mode_msix();
 	else
 		return 2;
 	printf("KT INFO %s: %d passed, %d failed, %d skipped\n", argv[1], npass, nfail, nskip);
