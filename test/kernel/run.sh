@@ -165,7 +165,7 @@ boot_kernel() {	# K: initramfs with that kernel's modules, QEMU, host-side check
 	rm -f "$SHM"; truncate -s 1M "$SHM"
 	SERIAL=$KB/serial.log
 	set +e
-	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -machine q35 -m 512 -smp 2 \
+	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=single -cpu max -machine q35 -m 512 -smp 2 \
 		-nographic -no-reboot -nodefaults -serial stdio \
 		-kernel "$VMLINUX" -initrd "$KB/initramfs.cpio.gz" \
 		-append "console=ttyS0 intel_iommu=on iommu=pt panic=-1 oops=panic quiet kt.seed=$SEED" \
