@@ -169,6 +169,17 @@ static bool sr_claim_conflicts(struct sr_device *sd, u32 bar, u64 first, u64 npa
 	return false;
 }
 
+/* The type a kernel access to a page takes: WC while a WC claim covers it. */
+static bool sr_page_is_wc(struct sr_device *sd, u32 bar, u64 page)
+{
+	struct sr_claim *c;
+
+	list_for_each_entry(c, &sd->claims, node)
+		if (c->wc && sr_claims_overlap(c, bar, page, 1))
+			return true;
+	return false;
+}
+
 static resource_size_t sr_claim_phys(struct sr_device *sd, const struct sr_claim *c)
 {
 	return pci_resource_start(sd->core.pdev, c->bar) + (c->first << PAGE_SHIFT);
@@ -307,7 +318,7 @@ static ssize_t sr_bar_rw(struct sr_device *sd, u32 bar, char __user *buf, size_t
 		ssize_t ret;
 
 		mutex_lock(&sd->lock);
-		wc = sr_claim_conflicts(sd, bar, page, 1, false);	/* a WC claim covers it */
+		wc = sr_page_is_wc(sd, bar, page);
 		c = sr_claim_new(sd, bar, page, 1, wc, true);
 		mutex_unlock(&sd->lock);
 		if (IS_ERR(c))

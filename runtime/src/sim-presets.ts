@@ -4,6 +4,9 @@ import type { SimConfig } from './native.js';
 const KiB = 1024n;
 const WC = VfioRegionAttr.VFIO_REGION_ATTR_WC;
 
+/** A region index the device does not have (an unused BAR, no VGA). */
+export const ABSENT: SimConfig['regions'][number] = { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 };
+
 /** Register block and TX push buffer of the default NIC's BAR0. */
 export const NIC_LAYOUT = {
   bar: 0,
@@ -20,17 +23,17 @@ export const NIC_LAYOUT = {
 export const DEFAULT_SIM: SimConfig = {
   regions: [
     { size: 256n * KiB, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: WC, prefetchable: true },
-    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
+    ABSENT,
     {
       size: 16n * KiB, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: 0,
       sparse: [{ offset: 0n, size: 8n * KiB }, { offset: 12n * KiB, size: 4n * KiB }], msixMappable: true,
     },
-    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
+    ABSENT,
     { size: 256n, kind: 'io', readable: true, writable: true, mmap: false, supportedAttrs: 0 },
-    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
+    ABSENT,
     { size: 64n * KiB, kind: 'memory', readable: true, writable: false, mmap: false, supportedAttrs: 0 },
     { size: 4n * KiB, kind: 'config', readable: true, writable: true, mmap: false, supportedAttrs: 0 },
-    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
+    ABSENT,
   ],
   numIrqs: 5,
   maxSubregions: 16,
@@ -46,14 +49,14 @@ export const DEFAULT_SIM: SimConfig = {
 export const IVSHMEM_SIM: SimConfig = {
   regions: [
     { size: 4n * KiB, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: 0 },
-    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
+    ABSENT,
     { size: 1024n * KiB, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: WC, prefetchable: true },
-    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
-    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
-    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
-    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
+    ABSENT,
+    ABSENT,
+    ABSENT,
+    ABSENT,
     { size: 256n, kind: 'config', readable: true, writable: true, mmap: false, supportedAttrs: 0 },
-    { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
+    ABSENT,
   ],
   numIrqs: 5,
   maxSubregions: 16,

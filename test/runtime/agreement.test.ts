@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openDevice, type Device, type Mapping, type RegionInfo } from '../../runtime/src/device.js';
 import { native, type SimConfig } from '../../runtime/src/native.js';
+import { ABSENT } from '../../runtime/src/sim-presets.js';
 import * as B from '../../runtime/src/generated/vfio-subregion.js';
 import { big, loadVectors, type DeviceV, type VUint } from '../vectors.js';
 
@@ -240,11 +241,11 @@ function simConfigDefault(): SimConfig {
       { size: 0x4000n, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: 0 },
       { size: 0x2000n, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: 1, sparse: [{ offset: 0n, size: 0x1000n }] },
       { size: 0x100n, kind: 'io', readable: true, writable: true, mmap: false, supportedAttrs: 0 },
-      { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
-      { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
+      ABSENT,
+      ABSENT,
       { size: 0x10000n, kind: 'memory', readable: true, writable: false, mmap: false, supportedAttrs: 0 },
       { size: 0x1000n, kind: 'config', readable: true, writable: true, mmap: false, supportedAttrs: 0 },
-      { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 },
+      ABSENT,
     ],
     numIrqs: 1,
     maxSubregions: 4,
