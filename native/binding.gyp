@@ -3,12 +3,18 @@
     {
       "target_name": "vfio_native",
       "sources": [
-        "src/addon.c",
+        "addon/args.c",
+        "addon/device.c",
+        "addon/mapping.c",
+        "addon/window.c",
+        "addon/mmio.c",
+        "addon/sim_config.c",
+        "addon/module.c",
         "src/vfio_host.c",
         "src/sim.c",
         "validators/vfio_subregion_validate.c"
       ],
-      "include_dirs": ["include", "validators", "src"],
+      "include_dirs": ["include", "validators", "src", "addon"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror"],
       "conditions": [

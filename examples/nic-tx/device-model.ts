@@ -44,6 +44,7 @@ function run(d: DeviceModelData): DeviceModelResult {
   const span = d.push + d.pushSize;
   const base = d.barOffset - (d.barOffset % ps);
   const m = n.mmap(fd, BigInt(base), span + (d.barOffset - base), n.PROT_READ | n.PROT_WRITE);
+  if (typeof m === 'number' || m.buffer === null) throw new Error(`device model: mmap of ${d.path} failed (errno ${-m})`);
   try {
     const at0 = d.barOffset - base;
     const regs = new Int32Array(m.buffer, at0 + d.registers, 0x1000 / 4);
@@ -69,7 +70,7 @@ function run(d: DeviceModelData): DeviceModelResult {
     }
     return { consumed, errors, firstError, doorbells };
   } finally {
-    n.munmap(m.id);
+    n.munmap(m.handle);
     n.close(fd);
   }
 }

@@ -37,6 +37,7 @@ export async function ringProducer(records = 200_000, out: (s: string) => void =
     const n = native();
     const file = n.open(backing.path);
     const view = n.mmap(file, backing.offset, Number(backing.size), n.PROT_READ | n.PROT_WRITE);
+    if (typeof view === 'number' || view.buffer === null) throw new Error(`ring-producer: mmap of the BAR memory failed (errno ${-view})`);
     const regs = new Int32Array(view.buffer, Number(registers.offset), 64);
     const ring = new DataView(view.buffer, Number(txPush.offset), Number(txPush.size));
     const slots = Number(txPush.size) / 64;
@@ -60,7 +61,7 @@ export async function ringProducer(records = 200_000, out: (s: string) => void =
     }
     const ns = Number(process.hrtime.bigint() - t0);
     out(`ring-producer: ${seq} records (${bytes} payload bytes) through a ${txPush.size / 1024n} KiB WC ring in ${(ns / 1e6).toFixed(1)} ms, ${(ns / seq).toFixed(1)} ns/record; ${errors === 0 ? 'every record intact and in order' : `${errors} bad record(s)`}\n`);
-    n.munmap(view.id);
+    n.munmap(view.handle);
     n.close(file);
     return { records: seq, bytes, errors };
   } finally {

@@ -147,32 +147,54 @@ static int grow_regions(struct sim_device *dev, uint32_t want)
 	return 0;
 }
 
-static int make_backing(struct sim_region *r, const char *dir, uint64_t size)
+/*
+ * Bytes of memfd backing a device gets allocated up front. Past it (BARs of gigabytes, which the
+ * validation vectors use) the memfd stays sparse: it lives on no size-limited mount, so a store can
+ * only fail where any anonymous page would (the OOM killer; SIGBUS only under strict overcommit).
+ */
+#define SIM_RESERVE_LIMIT (UINT64_C(64) << 20)
+
+/*
+ * A region's backing: a memfd (or, with shm_dir, an O_TMPFILE there), so it has no name to leak when
+ * the process dies and nobody else can truncate it. Pages are allocated now when `reserve` (always
+ * in shm_dir, a tmpfs that can fill up): a full tmpfs is ENOSPC here, never SIGBUS on a later store.
+ * A memfd is also sealed against shrinking and growing.
+ */
+static int make_backing(struct sim_region *r, const char *dir, uint64_t size, int reserve)
 {
-	static const char name[] = "/vfio-sim-XXXXXX";
-	size_t n = strlen(dir);
-	char *path = malloc(n + sizeof(name));
+	uint64_t span = page_round_up(size);
+	char path[64];
 	int fd, err;
 
-	if (!path)
-		return -ENOMEM;
-	memcpy(path, dir, n);
-	memcpy(path + n, name, sizeof(name));
-	fd = mkostemp(path, O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		free(path);
-		return err;
+	if (!span)
+		return -EINVAL;
+	if (dir)
+		fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	else
+		fd = memfd_create("vfio-sim", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	if (dir || reserve) {
+		do {
+			err = fallocate(fd, 0, 0, (off_t)span) < 0 ? -errno : 0;
+		} while (err == -EINTR);
+	} else {
+		err = ftruncate(fd, (off_t)span) < 0 ? -errno : 0;
 	}
-	if (ftruncate(fd, (off_t)page_round_up(size)) < 0) {
+	if (!err && !dir &&
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		err = -errno;
+	if (!err) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getpid(), fd);
+		r->shm_path = strdup(path);
+		if (!r->shm_path)
+			err = -ENOMEM;
+	}
+	if (err) {
 		close(fd);
-		unlink(path);
-		free(path);
 		return err;
 	}
 	r->shm_fd = fd;
-	r->shm_path = path;
 	return 0;
 }
 
@@ -317,9 +339,10 @@ static int config_init(struct sim_device *dev, const struct sim_config *c)
 int sim_create(const struct sim_config *cfg, struct sim_device **out)
 {
 	struct sim_device *dev;
-	const char *dir = cfg->shm_dir ? cfg->shm_dir : "/dev/shm";
+	const char *dir = cfg->shm_dir;
+	uint64_t total = 0;
 	uint32_t i;
-	int err;
+	int err, reserve;
 
 	*out = NULL;
 	if (cfg->nr_regions > 64 || (cfg->nr_regions && !cfg->regions))
@@ -331,6 +354,9 @@ int sim_create(const struct sim_config *cfg, struct sim_device **out)
 		if (err)
 			return err;
 	}
+	for (i = 0; i < cfg->nr_regions; i++)
+		total += cfg->regions[i].size < SIM_RESERVE_LIMIT ? cfg->regions[i].size : SIM_RESERVE_LIMIT;
+	reserve = total < SIM_RESERVE_LIMIT;
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return -ENOMEM;
@@ -376,7 +402,7 @@ int sim_create(const struct sim_config *cfg, struct sim_device **out)
 			r->nr_sparse = c->nr_sparse;
 		}
 		/* io and config regions get a file too: only read/write reach it */
-		err = make_backing(r, dir, c->size);
+		err = make_backing(r, dir, c->size, reserve);
 		if (err)
 			goto fail;
 		region_update_flags(dev, i);
@@ -405,10 +431,7 @@ void sim_destroy(struct sim_device *dev)
 
 		if (r->shm_fd >= 0)
 			close(r->shm_fd);
-		if (r->shm_path) {
-			unlink(r->shm_path);
-			free(r->shm_path);
-		}
+		free(r->shm_path);
 		free(r->sparse);
 	}
 	free(dev->maps);
@@ -1035,6 +1058,20 @@ int sim_munmap(struct sim_device *dev, void *addr)
 			continue;
 		map_release(m);
 		memmove(m, m + 1, (dev->nr_maps - k - 1) * sizeof(*m));
+		dev->nr_maps--;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int sim_forget(struct sim_device *dev, void *addr)
+{
+	size_t k;
+
+	for (k = 0; k < dev->nr_maps; k++) {
+		if (dev->maps[k].pub.addr != addr)
+			continue;
+		memmove(&dev->maps[k], &dev->maps[k + 1], (dev->nr_maps - k - 1) * sizeof(dev->maps[k]));
 		dev->nr_maps--;
 		return 0;
 	}

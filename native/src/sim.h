@@ -3,8 +3,9 @@
  * A simulated vfio-pci device: plain C, no Node dependency, so it can also be built standalone (the
  * sanitizer driver in test/native/sim_driver.c does). It answers the VFIO device ioctls the way
  * drivers/vfio/pci/vfio_pci_core.c does, byte for byte, plus the proposed subregion ABI through the
- * generated validators; BAR memory lives in shared-memory files so that mmap behaves like a BAR
- * mapping (MAP_SHARED, visible through read/write at the same time).
+ * generated validators; BAR memory lives in shared memory (memfds, allocated up front) so that mmap
+ * behaves like a BAR mapping (MAP_SHARED, visible through read/write at the same time) and a store
+ * can never fault for want of space.
  *
  * Every function returns 0 (or a byte count) or a negative errno. Not thread-safe: the caller holds
  * one lock per device (the addon runs on the JS thread).
@@ -54,7 +55,7 @@ struct sim_config {
 	const struct sim_region_config *regions;
 	uint32_t num_irqs;
 	uint32_t max_subregions;
-	const char *shm_dir;		/* NULL: /dev/shm */
+	const char *shm_dir;		/* NULL: memfds; else unnamed O_TMPFILE files there */
 	/* Identity written into the config region's type 0 header (when there is a config region). */
 	uint16_t vendor_id;
 	uint16_t device_id;
@@ -83,7 +84,7 @@ struct sim_device;
 
 /* Validates cfg and creates the device (its backing files included). */
 int sim_create(const struct sim_config *cfg, struct sim_device **out);
-/* Unmaps every remaining mapping, unlinks the backing files, frees the device. */
+/* Unmaps every remaining mapping, closes the backing files, frees the device. */
 void sim_destroy(struct sim_device *dev);
 
 /* ioctl(2) on the device fd: arg is the caller's memory, len bytes of it (beyond is EFAULT). */
@@ -102,6 +103,12 @@ int sim_mmap_fixed(struct sim_device *dev, uint64_t offset, size_t length, int p
 /* munmap(2) of a mapping sim_mmap or sim_mmap_fixed returned (the whole mapping). */
 int sim_munmap(struct sim_device *dev, void *addr);
 
+/*
+ * The pages of a mapping sim_mmap or sim_mmap_fixed returned no longer map the device (the caller
+ * replaced or unmapped them itself): drop its record, and with it its claim on the pages' type.
+ */
+int sim_forget(struct sim_device *dev, void *addr);
+
 size_t sim_nr_mappings(const struct sim_device *dev);
 /* The i-th live mapping (0 <= i < sim_nr_mappings), oldest first. */
 const struct sim_mapping *sim_mapping_at(const struct sim_device *dev, size_t i);
@@ -115,7 +122,8 @@ const char *sim_last_rule(const struct sim_device *dev);
 
 uint32_t sim_num_regions(const struct sim_device *dev);
 /*
- * The file that backs memory region index: its path, the region's offset in it and its size.
+ * The file that backs memory region index: a path that opens it while the device lives
+ * (/proc/<pid>/fd/<n>), the region's offset in it and its size.
  * -EINVAL for a region that does not exist or is not memory.
  */
 int sim_backing(const struct sim_device *dev, uint32_t index, const char **path,

@@ -30,7 +30,8 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
     dev = openDevice(target);
   } catch (e) {
     const err = e as { code?: string; message: string };
-    io.err(`vfio-subregion: cannot open ${target}: ${err.message}${err.code !== undefined && !err.message.includes(err.code) ? ` (${err.code})` : ''}\n`);
+    const why = err.message.replace(/^openDevice: /, '');
+    io.err(`vfio-subregion: cannot open ${target}: ${why}${err.code !== undefined && !why.includes(err.code) ? ` (${err.code})` : ''}\n`);
     return 1;
   }
   try {

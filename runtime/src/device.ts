@@ -1,10 +1,15 @@
 import { accessSync, constants, readlinkSync, statSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { basename } from 'node:path';
 import * as abi from './generated/vfio-subregion.js';
-import { native, type SimConfig, type SimMapping } from './native.js';
-import { checkedIndex, checkedU32, checkedU64, checkedLength } from './args.js';
+import { native, type DeviceHandle, type MappingHandle, type SimConfig, type SimMapping } from './native.js';
+import { checkedIndex, checkedU32, checkedU64, checkedLength, checkedOptions } from './args.js';
+import { argType, argValue, DeviceStateError, VfioError } from './errors.js';
 import { DEFAULT_SIM } from './sim-presets.js';
 
+export { DeviceStateError, VfioError } from './errors.js';
+
+const osErrno = osConstants.errno;
 const { VfioDeviceFeatureFlags: FF, VfioDeviceFeatureId: FEAT, VfioRegionInfoFlags: RF } = abi;
 const ARCH: abi.Arch = process.arch === 'arm64' ? 'aarch64' : process.arch === 'ppc64' ? 'ppc64le' : process.arch === 'riscv64' ? 'riscv64' : process.arch === 's390x' ? 's390x' : 'x86_64';
 const IOCTL = {
@@ -70,17 +75,22 @@ export interface MapOptions {
   prot?: number;
 }
 
-/** An error of this API that is not a system call's: a closed device or mapping. */
-export class DeviceStateError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'DeviceStateError';
-    this.code = code;
-  }
+/** What a Mapping or window shares with its Device: whether the device is closed. */
+interface Owner { closed: boolean; source: string }
+
+/** An errno thrown by the addon (opening, a window overlap) as a {@link VfioError} of `operation`. */
+function rethrow(e: unknown, operation: string): never {
+  const x = e as { errno?: unknown; syscall?: unknown; message?: unknown };
+  if (e instanceof Error && !(e instanceof TypeError) && !(e instanceof RangeError) && typeof x.errno === 'number')
+    throw new VfioError(operation, typeof x.syscall === 'string' ? x.syscall : 'unknown', x.errno, null, e.message);
+  throw e;
 }
 
-/** A live mapping of (part of) a region, with typed little-endian accessors. */
+/**
+ * A live mapping of (part of) a region, with typed little-endian accessors. A read-only mapping
+ * (prot PROT_READ) has no `bytes`: JavaScript cannot be kept from storing into a typed array, and a
+ * store into a read-only page would kill the process; its reads go through the addon.
+ */
 export class Mapping {
   readonly region: number;
   readonly offset: bigint;
@@ -93,61 +103,98 @@ export class Mapping {
    */
   readonly attrs: number;
   readonly address: bigint;
-  #id: number;
+  readonly #handle: MappingHandle;
+  readonly #owner: Owner;
   #view: DataView | null;
   #bytes: Uint8Array | null;
-  readonly #onUnmap: (m: Mapping) => void;
+  #unmapped = false;
 
   /** @internal */
-  constructor(region: number, offset: bigint, prot: number, attrs: number, m: { id: number; buffer: ArrayBuffer; address: bigint }, onUnmap: (m: Mapping) => void) {
+  constructor(owner: Owner, region: number, offset: bigint, length: number, prot: number, attrs: number, m: { handle: MappingHandle; buffer: ArrayBuffer | null; address: bigint }) {
     this.region = region;
     this.offset = offset;
-    this.length = m.buffer.byteLength;
+    this.length = length;
     this.prot = prot;
     this.attrs = attrs;
     this.address = m.address;
-    this.#id = m.id;
-    this.#view = new DataView(m.buffer);
-    this.#bytes = new Uint8Array(m.buffer);
-    this.#onUnmap = onUnmap;
+    this.#handle = m.handle;
+    this.#owner = owner;
+    this.#view = m.buffer === null ? null : new DataView(m.buffer);
+    this.#bytes = m.buffer === null ? null : new Uint8Array(m.buffer);
   }
 
   get mapped(): boolean {
-    return this.#view !== null;
+    return !this.#unmapped && !this.#owner.closed;
   }
 
-  /** The mapped bytes. Throws once unmapped. */
+  get writable(): boolean {
+    return this.#bytes !== null;
+  }
+
+  /** The mapped bytes (writable mappings only). Throws once unmapped or the device is closed. */
   get bytes(): Uint8Array {
-    return this.#bytes ?? this.#gone();
+    this.#live();
+    return this.#bytes ?? this.#readOnly();
   }
 
-  #gone(): never {
-    throw new DeviceStateError('ERR_UNMAPPED', `mapping of region ${this.region} at +0x${this.offset.toString(16)} is unmapped`);
+  #live(): void {
+    if (this.#unmapped || this.#owner.closed)
+      throw new DeviceStateError('ERR_UNMAPPED', `mapping of region ${this.region} at +0x${this.offset.toString(16)} is unmapped${this.#owner.closed ? ` (device ${this.#owner.source} is closed)` : ''}`);
   }
 
-  #at(off: number, width: number): DataView {
-    const view = this.#view ?? this.#gone();
+  #readOnly(): never {
+    throw new DeviceStateError('ERR_READ_ONLY', `mapping of region ${this.region} at +0x${this.offset.toString(16)} is read-only: it has no byte view and no write path`);
+  }
+
+  #at(off: number, width: number): number {
+    this.#live();
     if (!Number.isInteger(off) || off < 0 || off + width > this.length || off % width !== 0)
-      throw new RangeError(`offset ${off}: a ${width * 8}-bit access must be aligned and inside the ${this.length}-byte mapping`);
-    return view;
+      throw Object.assign(new RangeError(`offset: a ${width * 8}-bit access must be aligned and inside the ${this.length}-byte mapping, got ${String(off)}`), { code: 'ERR_OUT_OF_RANGE' });
+    return off;
   }
 
-  read8(off: number): number { return this.#at(off, 1).getUint8(off); }
-  read16(off: number): number { return this.#at(off, 2).getUint16(off, true); }
-  read32(off: number): number { return this.#at(off, 4).getUint32(off, true); }
-  read64(off: number): bigint { return this.#at(off, 8).getBigUint64(off, true); }
-  write8(off: number, v: number): void { this.#at(off, 1).setUint8(off, checkedU32(v, 'value', 0xff)); }
-  write16(off: number, v: number): void { this.#at(off, 2).setUint16(off, checkedU32(v, 'value', 0xffff), true); }
-  write32(off: number, v: number): void { this.#at(off, 4).setUint32(off, checkedU32(v, 'value'), true); }
-  write64(off: number, v: bigint): void { this.#at(off, 8).setBigUint64(off, checkedU64(v, 'value'), true); }
+  #w(off: number, width: number): DataView {
+    this.#at(off, width);
+    return this.#view ?? this.#readOnly();
+  }
 
-  /** Unmaps. Idempotent: a second call does nothing. */
+  read8(off: number): number { return this.#view !== null ? this.#w(off, 1).getUint8(off) : native().mmioRead(this.#handle, this.#at(off, 1), 8); }
+  read16(off: number): number { return this.#view !== null ? this.#w(off, 2).getUint16(off, true) : native().mmioRead(this.#handle, this.#at(off, 2), 16); }
+  read32(off: number): number { return this.#view !== null ? this.#w(off, 4).getUint32(off, true) : native().mmioRead(this.#handle, this.#at(off, 4), 32); }
+  read64(off: number): bigint { return this.#view !== null ? this.#w(off, 8).getBigUint64(off, true) : native().mmioRead(this.#handle, this.#at(off, 8), 64); }
+  write8(off: number, v: number): void { this.#w(off, 1).setUint8(off, checkedU32(v, 'value', 0xff)); }
+  write16(off: number, v: number): void { this.#w(off, 2).setUint16(off, checkedU32(v, 'value', 0xffff), true); }
+  write32(off: number, v: number): void { this.#w(off, 4).setUint32(off, checkedU32(v, 'value'), true); }
+  write64(off: number, v: bigint): void { this.#w(off, 8).setBigUint64(off, checkedU64(v, 'value'), true); }
+
+  /** A copy of `length` bytes at `offset` (any mapping, read-only ones included). */
+  read(offset: number, length: number): Uint8Array {
+    this.#live();
+    const len = checkedLength(length, 'length');
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset + len > this.length)
+      throw Object.assign(new RangeError(`offset: ${len} bytes at ${String(offset)} run past the ${this.length}-byte mapping`), { code: 'ERR_OUT_OF_RANGE' });
+    const out = new Uint8Array(len);
+    native().copyFrom(this.#handle, offset, out);
+    return out;
+  }
+
+  /** @internal The addon's handle, for the host-call path. */
+  get handle(): MappingHandle {
+    this.#live();
+    return this.#handle;
+  }
+
+  /**
+   * Unmaps: the device pages are replaced in place by anonymous ones and `bytes` is detached, so
+   * nothing that still holds the buffer (an async job) can fault or reach the device; the address
+   * range is released once nothing references it. Idempotent.
+   */
   unmap(): void {
-    if (this.#view === null) return;
+    if (this.#unmapped) return;
+    this.#unmapped = true;
     this.#view = null;
     this.#bytes = null;
-    native().munmap(this.#id);
-    this.#onUnmap(this);
+    native().munmap(this.#handle);
   }
 }
 
@@ -164,8 +211,9 @@ export interface WindowOptions extends MapOptions {
 
 /**
  * A region window mapped into a WebAssembly.Memory: guest loads and stores at [base, base + size)
- * reach the region. The addon holds the Memory alive until `unmap()`, which puts anonymous zero pages
- * back, so the guest's addresses turn into ordinary memory again (never a hole, never device memory).
+ * reach the region. It lives while this object or the Memory does (a running guest keeps its
+ * window), until `unmap()` or the device's close, which put anonymous zero pages back, so the
+ * guest's addresses turn into ordinary memory again (never a hole, never device memory).
  */
 export class WasmWindow {
   readonly region: number;
@@ -177,41 +225,43 @@ export class WasmWindow {
   /** VFIO_REGION_ATTR_* the region's mappings get. */
   readonly attrs: number;
   readonly memory: WasmMemory;
-  #id: number;
-  readonly #onUnmap: (w: WasmWindow) => void;
+  /** Process address of the window's first byte. */
+  readonly address: bigint;
+  readonly #handle: MappingHandle;
+  readonly #owner: Owner;
+  #unmapped = false;
 
   /** @internal */
-  constructor(region: number, offset: bigint, base: number, size: number, attrs: number, memory: WasmMemory, id: number, onUnmap: (w: WasmWindow) => void) {
+  constructor(owner: Owner, region: number, offset: bigint, base: number, size: number, attrs: number, memory: WasmMemory, m: { handle: MappingHandle; address: bigint }) {
     this.region = region;
     this.offset = offset;
     this.base = base;
     this.size = size;
     this.attrs = attrs;
     this.memory = memory;
-    this.#id = id;
-    this.#onUnmap = onUnmap;
+    this.address = m.address;
+    this.#handle = m.handle;
+    this.#owner = owner;
   }
 
-  get mapped(): boolean { return this.#id !== 0; }
+  get mapped(): boolean { return !this.#unmapped && !this.#owner.closed; }
 
-  /** The addon's id for the host-call path (mmioRead/mmioWrite/mmioExec). Throws once unmapped. */
-  get id(): number {
-    if (this.#id === 0) throw new DeviceStateError('ERR_UNMAPPED', `window of region ${this.region} at 0x${this.base.toString(16)} is unmapped`);
-    return this.#id;
+  /** @internal The addon's handle, for the host-call path (mmioRead/mmioWrite). Throws once unmapped. */
+  get handle(): MappingHandle {
+    if (!this.mapped) throw new DeviceStateError('ERR_UNMAPPED', `window of region ${this.region} at 0x${this.base.toString(16)} is unmapped`);
+    return this.#handle;
   }
 
   /** Whether linear-memory bytes [addr, addr + bytes) lie inside the window. */
   contains(addr: number, bytes: number): boolean {
-    return this.#id !== 0 && addr >= this.base && addr + bytes <= this.base + this.size;
+    return this.mapped && addr >= this.base && addr + bytes <= this.base + this.size;
   }
 
   /** Unmaps (anonymous zero pages replace the window). Idempotent. */
   unmap(): void {
-    if (this.#id === 0) return;
-    const id = this.#id;
-    this.#id = 0;
-    native().munmap(id);
-    this.#onUnmap(this);
+    if (this.#unmapped) return;
+    this.#unmapped = true;
+    native().munmap(this.#handle);
   }
 }
 
@@ -222,38 +272,66 @@ export class WasmWindow {
  */
 const SCRATCH_BYTES = 4096;
 const NO_DATA = new Uint8Array(0);
+/** A kernel does not say how many subregions it allows: ENOSPC itself says the limit was reached. */
+const UNKNOWN_LIMIT = Number.MAX_SAFE_INTEGER;
 
-/** An open VFIO device (real or simulated): the same interface for both. */
+/** The fields of a region `map` and `mapInto` need, copied when this device handed the info out. */
+interface Issued { index: number; offset: bigint; size: bigint; flags: number; attrs: number; subregion: boolean }
+
+/**
+ * An open VFIO device (real or simulated): the same interface for both. Dropped without `close()`,
+ * it is closed when collected (its mappings keep it open while they are reachable).
+ */
 export class Device {
   /** 'simulator', or the path the device was opened from. */
   readonly source: string;
-  #fd: number;
-  readonly #extraFds: number[];
-  readonly #mappings = new Set<Mapping>();
-  readonly #windows = new Set<WasmWindow>();
+  readonly #handle: DeviceHandle;
+  readonly #owner: Owner;
+  readonly #sim: boolean;
+  readonly #mappings = new Set<WeakRef<Mapping>>();
+  readonly #windows = new Set<WeakRef<WasmWindow>>();
+  /** RegionInfo objects this device returned, with a private copy of what mapping trusts. */
+  readonly #issued = new WeakMap<RegionInfo, Issued>();
   readonly #scratch = new Uint8Array(SCRATCH_BYTES);
   readonly #view = new DataView(this.#scratch.buffer);
 
   /** @internal */
-  constructor(source: string, fd: number, extraFds: number[]) {
+  constructor(source: string, handle: DeviceHandle, simulated: boolean) {
     this.source = source;
-    this.#fd = fd;
-    this.#extraFds = extraFds;
+    this.#handle = handle;
+    this.#owner = { closed: false, source };
+    this.#sim = simulated;
   }
 
   get closed(): boolean {
-    return this.#fd < 0;
+    return this.#owner.closed;
   }
 
-  /** The device fd (for the simulator: the fd the addon dispatches on). */
-  get fd(): number {
-    if (this.#fd < 0) throw new DeviceStateError('ERR_DEVICE_CLOSED', `device ${this.source} is closed`);
-    return this.#fd;
+  /** @internal The addon's handle. Throws once closed. */
+  get handle(): DeviceHandle {
+    if (this.#owner.closed) throw new DeviceStateError('ERR_DEVICE_CLOSED', `device ${this.source} is closed`);
+    return this.#handle;
+  }
+
+  /** ioctl with the refusal as a VfioError of `operation`; `rule` names the rule on a kernel. */
+  #ioctl(operation: string, request: number, arg: Uint8Array, rule?: (errno: string) => string | null): number {
+    const r = native().ioctl(this.handle, request, arg);
+    if (r < 0) throw this.#refused(operation, 'ioctl', -r, rule);
+    return r;
+  }
+
+  #refused(operation: string, syscall: string, errno: number, rule?: (errno: string) => string | null): VfioError {
+    let name = this.#sim ? native().lastRule(this.#handle) : null;
+    if (name === null && !this.#sim && rule !== undefined) {
+      const probe = new VfioError(operation, syscall, errno);
+      name = rule(probe.code);
+    }
+    return new VfioError(operation, syscall, errno, name);
   }
 
   info(): DeviceInfo {
     abi.VfioDeviceInfo.write(this.#view, 0, { argsz: abi.VfioDeviceInfo.size, flags: 0, num_regions: 0, num_irqs: 0, cap_offset: 0 });
-    native().ioctl(this.fd, IOCTL.GET_INFO, this.#scratch);
+    this.#ioctl('info', IOCTL.GET_INFO, this.#scratch);
     const info = abi.VfioDeviceInfo.read(this.#view, 0, RAW);
     return { flags: info.flags, numRegions: info.num_regions, numIrqs: info.num_irqs };
   }
@@ -264,12 +342,16 @@ export class Device {
     let view = this.#view;
     for (let attempt = 0; attempt < 2; attempt++) {
       abi.VfioRegionInfo.write(view, 0, { argsz: view.byteLength, flags: 0, index: idx, cap_offset: 0, size: 0n, offset: 0n });
-      native().ioctl(this.fd, IOCTL.GET_REGION_INFO, new Uint8Array(view.buffer));
+      this.#ioctl('region', IOCTL.GET_REGION_INFO, new Uint8Array(view.buffer));
       const reply = abi.parseRegionInfoReply(view);
-      if (reply.retry === null) return decodeRegion(idx, reply);
+      if (reply.retry === null) {
+        const r = decodeRegion(idx, reply);
+        this.#issued.set(r, { index: r.index, offset: r.offset, size: r.size, flags: r.flags, attrs: r.attrs, subregion: r.subregion !== null });
+        return r;
+      }
       view = new DataView(new ArrayBuffer(reply.retry));
     }
-    throw new Error(`VFIO_DEVICE_GET_REGION_INFO(index=${idx}): the kernel asked for a larger buffer twice`);
+    throw new VfioError('region', 'ioctl', abi.Errno.EINVAL, null, `VFIO_DEVICE_GET_REGION_INFO(index=${idx}): the device asked for a larger buffer twice`);
   }
 
   /** Every region, index 0 .. num_regions - 1. */
@@ -278,25 +360,22 @@ export class Device {
   }
 
   /** VFIO_DEVICE_FEATURE with a payload encoded after the header; returns the payload as the kernel left it. */
-  #feature<T>(flags: number, codec: PayloadCodec<T>, payload: T): T;
-  #feature(flags: number): void;
-  #feature<T>(flags: number, codec?: PayloadCodec<T>, payload?: T): T | void {
+  #feature<T>(operation: string, flags: number, codec: PayloadCodec<T>, payload: T, rule?: (errno: string) => string | null): T;
+  #feature(operation: string, flags: number): number;
+  #feature<T>(operation: string, flags: number, codec?: PayloadCodec<T>, payload?: T, rule?: (errno: string) => string | null): T | number {
     const at = abi.VfioDeviceFeature.size;
     abi.VfioDeviceFeature.write(this.#view, 0, { argsz: at + (codec?.size ?? 0), flags, data: NO_DATA });
-    if (codec !== undefined) codec.write(this.#view, at, payload as T);
-    native().ioctl(this.fd, IOCTL.FEATURE, this.#scratch);
-    if (codec !== undefined) return codec.read(this.#view, at, RAW);
+    if (codec === undefined) return native().ioctl(this.handle, IOCTL.FEATURE, this.#scratch);
+    codec.write(this.#view, at, payload as T);
+    this.#ioctl(operation, IOCTL.FEATURE, this.#scratch, rule);
+    return codec.read(this.#view, at, RAW);
   }
 
   #probe(feature: number, op: number): boolean {
-    try {
-      this.#feature(FF.VFIO_DEVICE_FEATURE_PROBE | op | feature);
-      return true;
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code === 'ENOTTY' || code === 'EINVAL' || code === 'EOPNOTSUPP') return false;
-      throw e;
-    }
+    const r = this.#feature('support', FF.VFIO_DEVICE_FEATURE_PROBE | op | feature);
+    if (r >= 0) return true;
+    if (r === -abi.Errno.ENOTTY || r === -abi.Errno.EINVAL || r === -abi.Errno.EOPNOTSUPP) return false;
+    throw this.#refused('support', 'ioctl', -r);
   }
 
   /** Which parts of the subregion ABI the device supports (VFIO_DEVICE_FEATURE PROBE). */
@@ -310,126 +389,230 @@ export class Device {
 
   /** A region's attributes and the attributes it supports (VFIO_DEVICE_FEATURE_REGION_ATTRS GET). */
   regionAttrs(index: number): { attrs: number; supported: number } {
-    const out = this.#feature(FF.VFIO_DEVICE_FEATURE_GET | FEAT.VFIO_DEVICE_FEATURE_REGION_ATTRS, abi.VfioDeviceFeatureRegionAttrs,
-      { flags: 0, index: checkedIndex(index, 'index'), attrs: 0, supported: 0 });
+    const req = { flags: 0, index: checkedIndex(index, 'index'), attrs: 0, supported: 0 };
+    const out = this.#feature('regionAttrs', FF.VFIO_DEVICE_FEATURE_GET | FEAT.VFIO_DEVICE_FEATURE_REGION_ATTRS, abi.VfioDeviceFeatureRegionAttrs,
+      req, (errno) => ruleOf(abi.checkRegionAttrsGet(this.#knownState(), req), errno));
     return { attrs: out.attrs, supported: out.supported };
   }
 
-  /** Gives a whole region new attributes; refused (EBUSY) while it is mapped. */
+  /** Gives a whole region new attributes; refused (EBUSY, rule not-mapped) while it is mapped. */
   setRegionAttrs(index: number, attrs: number): void {
-    this.#feature(FF.VFIO_DEVICE_FEATURE_SET | FEAT.VFIO_DEVICE_FEATURE_REGION_ATTRS, abi.VfioDeviceFeatureRegionAttrs,
-      { flags: 0, index: checkedIndex(index, 'index'), attrs: checkedU32(attrs, 'attrs'), supported: 0 });
+    const req = { flags: 0, index: checkedIndex(index, 'index'), attrs: checkedU32(attrs, 'attrs'), supported: 0 };
+    this.#feature('setRegionAttrs', FF.VFIO_DEVICE_FEATURE_SET | FEAT.VFIO_DEVICE_FEATURE_REGION_ATTRS, abi.VfioDeviceFeatureRegionAttrs,
+      req, (errno) => ruleOf(abi.checkRegionAttrsSet(this.#knownState(), req), errno));
   }
 
   /** Creates a subregion (VFIO_DEVICE_FEATURE_SUBREGION) and returns its region info. */
-  createSubregion(req: SubregionRequest): RegionInfo {
-    const out = this.#feature(FF.VFIO_DEVICE_FEATURE_SET | FEAT.VFIO_DEVICE_FEATURE_SUBREGION, abi.VfioDeviceFeatureSubregion, {
+  createSubregion(request: SubregionRequest): RegionInfo {
+    const r = checkedOptions<SubregionRequest>(request, 'request');
+    if (request === undefined) throw argType('request', 'an object', request);
+    const req = {
       flags: 0,
-      parent_index: checkedIndex(req.parent, 'parent'),
-      offset: checkedU64(req.offset, 'offset'),
-      size: checkedU64(req.size, 'size'),
-      attrs: checkedU32(req.attrs ?? 0, 'attrs'),
+      parent_index: checkedIndex(r.parent, 'request.parent'),
+      offset: checkedU64(r.offset, 'request.offset'),
+      size: checkedU64(r.size, 'request.size'),
+      attrs: checkedU32(r.attrs ?? 0, 'request.attrs'),
       index: 0,
-    });
+    };
+    const out = this.#feature('createSubregion', FF.VFIO_DEVICE_FEATURE_SET | FEAT.VFIO_DEVICE_FEATURE_SUBREGION, abi.VfioDeviceFeatureSubregion, req,
+      (errno) => ruleOf(abi.checkSubregionCreate(this.#knownState(errno), req), errno));
     return this.region(out.index);
   }
 
   /**
-   * The region and the checked [offset, offset + length) of it that `map` and `mapInto` map. Info
-   * passed in is used as is for a subregion (its attributes are fixed at creation); a BAR's is read
-   * again, since REGION_ATTRS SET may have changed its attributes since, and a mapping reports what
-   * its page tables got.
+   * The device as the validators see it, from what a kernel tells userspace (region info, region
+   * attributes) and what this object knows (its own live mappings): how a kernel's bare errno is
+   * given the rule behind it.
    */
-  #mappable(region: number | RegionInfo, options: { offset?: bigint | number; length?: number }): { r: RegionInfo; offset: bigint; length: number } {
-    const r = typeof region === 'object' && region !== null ? (region.subregion !== null ? region : this.region(region.index)) : this.region(region);
-    const offset = checkedU64(options.offset ?? 0, 'offset');
-    if ((r.flags & RF.VFIO_REGION_INFO_FLAG_MMAP) === 0) throw Object.assign(new Error(`region ${r.index} cannot be mmapped`), { code: 'EINVAL' });
-    if (offset > r.size) throw new RangeError(`offset 0x${offset.toString(16)} is past the end of region ${r.index} (0x${r.size.toString(16)} bytes)`);
-    const length = options.length !== undefined ? checkedLength(options.length, 'length') : Number(r.size - offset);
-    if (BigInt(length) > r.size - offset) throw new RangeError(`0x${length.toString(16)} bytes at 0x${offset.toString(16)} run past the end of region ${r.index} (0x${r.size.toString(16)} bytes)`);
+  #knownState(errno?: string): abi.VfioSubregionDeviceState {
+    const regions = this.regions();
+    const live = [...this.#liveMappings()];
+    const barOf = (r: RegionInfo) => r.subregion !== null ? { bar: r.subregion.parent, start: r.subregion.offset } : { bar: r.index, start: 0n };
+    const state = regions.map((r): abi.VfioSubregionRegionState => {
+      let supported = 0;
+      if (r.subregion === null && (r.flags & RF.VFIO_REGION_INFO_FLAG_MMAP) !== 0) {
+        const q = { flags: 0, index: r.index, attrs: 0, supported: 0 };
+        abi.VfioDeviceFeature.write(this.#view, 0, { argsz: abi.VfioDeviceFeature.size + abi.VfioDeviceFeatureRegionAttrs.size, flags: FF.VFIO_DEVICE_FEATURE_GET | FEAT.VFIO_DEVICE_FEATURE_REGION_ATTRS, data: NO_DATA });
+        abi.VfioDeviceFeatureRegionAttrs.write(this.#view, abi.VfioDeviceFeature.size, q);
+        if (native().ioctl(this.#handle, IOCTL.FEATURE, this.#scratch) >= 0) supported = abi.VfioDeviceFeatureRegionAttrs.read(this.#view, abi.VfioDeviceFeature.size, RAW).supported;
+      }
+      const { bar, start } = barOf(r);
+      const mapped = live.some((m) => {
+        const mr = regions[m.region];
+        if (mr === undefined) return false;
+        const o = barOf(mr);
+        return o.bar === bar && (r.subregion === null || (o.start + m.offset < start + r.size && start < o.start + m.offset + BigInt(m.length)));
+      });
+      return {
+        size: r.size, parent_offset: r.subregion?.offset ?? 0n, flags: r.flags, attrs: r.attrs, supported_attrs: supported,
+        parent_index: r.subregion?.parent ?? 0, is_subregion: r.subregion !== null, mapped,
+      };
+    });
+    const nrSub = regions.filter((r) => r.subregion !== null).length;
+    return {
+      page_size: BigInt(native().pageSize), num_regions: regions.length, nr_subregions: nrSub,
+      max_subregions: errno === 'ENOSPC' ? nrSub : UNKNOWN_LIMIT, region_span: 1n << 40n, regions: state,
+    };
+  }
+
+  *#liveMappings(): Iterable<{ region: number; offset: bigint; length: number }> {
+    for (const ref of this.#mappings) {
+      const m = ref.deref();
+      if (m === undefined || !m.mapped) this.#mappings.delete(ref);
+      else yield m;
+    }
+    for (const ref of this.#windows) {
+      const w = ref.deref();
+      if (w === undefined || !w.mapped) this.#windows.delete(ref);
+      else yield { region: w.region, offset: w.offset, length: w.size };
+    }
+  }
+
+  /**
+   * The region and the checked [offset, offset + length) of it that `map` and `mapInto` map. A
+   * RegionInfo must be one this device returned: its fields are taken from the copy made then
+   * (a subregion's attributes never change), and a BAR's info is read again, since REGION_ATTRS SET
+   * may have changed its attributes since, and a mapping reports what its page tables got.
+   */
+  #mappable(region: unknown, options: { offset?: bigint | number; length?: number }): { r: Issued; offset: bigint; length: number } {
+    let r: Issued | undefined;
+    if (typeof region === 'number') r = this.#issued.get(this.region(region));
+    else if (typeof region === 'object' && region !== null) {
+      const known = this.#issued.get(region as RegionInfo);
+      if (known === undefined) throw argType('region', 'a region index or a RegionInfo this device returned', region);
+      r = known.subregion ? known : this.#issued.get(this.region(known.index));
+    } else throw argType('region', 'a region index or a RegionInfo', region);
+    if (r === undefined) throw new Error('unreachable: region() registers what it returns');
+    const offset = checkedU64(options.offset ?? 0, 'options.offset');
+    if ((r.flags & RF.VFIO_REGION_INFO_FLAG_MMAP) === 0) throw new VfioError('map', 'mmap', abi.Errno.EINVAL, null, `region ${r.index} cannot be mmapped`);
+    if (offset > r.size) throw argValue('options.offset', `0x${offset.toString(16)} is past the end of region ${r.index} (0x${r.size.toString(16)} bytes)`);
+    const length = options.length !== undefined ? checkedLength(options.length, 'options.length') : Number(r.size - offset);
+    if (length === 0) throw argValue('options.offset', `nothing of region ${r.index} is left to map at 0x${offset.toString(16)}`);
+    if (BigInt(length) > r.size - offset) throw argValue('options.length', `0x${length.toString(16)} bytes at 0x${offset.toString(16)} run past the end of region ${r.index} (0x${r.size.toString(16)} bytes)`);
     return { r, offset, length };
   }
 
-  /** Maps (part of) a region, given by index or by the info already read. The mapping lives until `unmap()` or `close()`. */
-  map(region: number | RegionInfo, options: MapOptions = {}): Mapping {
-    const { r, offset, length } = this.#mappable(region, options);
+  /** Maps (part of) a region, given by index or by the info this device returned. The mapping lives until `unmap()` or `close()`. */
+  map(region: number | RegionInfo, options?: MapOptions): Mapping {
+    const o = checkedOptions<MapOptions>(options, 'options');
+    const { r, offset, length } = this.#mappable(region, o);
     const n = native();
-    const prot = options.prot ?? ((r.flags & RF.VFIO_REGION_INFO_FLAG_READ ? n.PROT_READ : 0) | (r.flags & RF.VFIO_REGION_INFO_FLAG_WRITE ? n.PROT_WRITE : 0));
+    const prot = o.prot === undefined
+      ? (r.flags & RF.VFIO_REGION_INFO_FLAG_READ ? n.PROT_READ : 0) | (r.flags & RF.VFIO_REGION_INFO_FLAG_WRITE ? n.PROT_WRITE : 0)
+      : checkedU32(o.prot, 'options.prot');
+    if (prot !== n.PROT_READ && prot !== (n.PROT_READ | n.PROT_WRITE))
+      throw argValue('options.prot', `must be PROT_READ or PROT_READ | PROT_WRITE${o.prot === undefined ? ` (region ${r.index} is not readable)` : `, got ${prot}`}`);
     let m;
     try {
-      m = n.mmap(this.fd, r.offset + offset, length, prot);
+      m = n.mmap(this.handle, r.offset + offset, length, prot);
     } catch (e) {
-      throw withMmapRule(e);
+      rethrow(e, 'map');
     }
-    const mapping = new Mapping(r.index, offset, prot, r.attrs, m, (x) => this.#mappings.delete(x));
-    this.#mappings.add(mapping);
+    if (typeof m === 'number') {
+      const errno = -m;
+      throw this.#refused('map', 'mmap', errno, (code) => mmapRuleFor(code));
+    }
+    const mapping = new Mapping(this.#owner, r.index, offset, length, prot, r.attrs, m);
+    this.#mappings.add(new WeakRef(mapping));
     return mapping;
   }
 
   /**
    * Maps (part of) a region into a WebAssembly.Memory at linear address `options.at`: the data path
    * of a wasm driver (see runtime/src/mmio.ts). Offset and length must be page-aligned and inside the
-   * region, the window inside the memory's current size.
+   * region, the window inside the memory's current size and clear of every other window.
    */
   mapInto(memory: WasmMemory, region: number | RegionInfo, options: WindowOptions): WasmWindow {
-    const { r, offset, length } = this.#mappable(region, options);
+    if (typeof memory !== 'object' || memory === null) throw argType('memory', 'a WebAssembly.Memory', memory);
+    const o = checkedOptions<WindowOptions>(options, 'options');
+    if (options === undefined) throw argType('options', 'an object with at', options);
+    const at = checkedU32(o.at, 'options.at', Number.MAX_SAFE_INTEGER);
+    const { r, offset, length } = this.#mappable(region, o);
     const n = native();
     if ((r.flags & RF.VFIO_REGION_INFO_FLAG_READ) === 0 || (r.flags & RF.VFIO_REGION_INFO_FLAG_WRITE) === 0)
-      throw Object.assign(new Error(`region ${r.index} is not readable and writable: a wasm window must be both`), { code: 'EINVAL' });
+      throw new VfioError('mapInto', 'mmap', abi.Errno.EINVAL, null, `region ${r.index} is not readable and writable: a wasm window must be both`);
     const ps = BigInt(n.pageSize);
-    if (offset % ps !== 0n || BigInt(length) % ps !== 0n || options.at % n.pageSize !== 0)
-      throw new RangeError(`a window must be page-aligned (${n.pageSize} bytes): offset 0x${offset.toString(16)}, length 0x${length.toString(16)}, at 0x${options.at.toString(16)}`);
-    // No errno-based naming here: EBUSY is also the addon's own "overlaps another window" (the simulator names its rules itself).
-    const m = n.wasmMap(this.fd, r.offset + offset, length, n.PROT_READ | n.PROT_WRITE, memory, new Uint8Array(memory.buffer), options.at);
-    const w = new WasmWindow(r.index, offset, options.at, length, r.attrs, memory, m.id, (x) => this.#windows.delete(x));
-    this.#windows.add(w);
+    if (offset % ps !== 0n || BigInt(length) % ps !== 0n || at % n.pageSize !== 0)
+      throw argValue('options', `a window must be page-aligned (${n.pageSize} bytes): offset 0x${offset.toString(16)}, length 0x${length.toString(16)}, at 0x${at.toString(16)}`);
+    let m;
+    try {
+      m = n.wasmMap(this.handle, r.offset + offset, length, memory, at);
+    } catch (e) {
+      rethrow(e, 'mapInto');
+    }
+    if (typeof m === 'number') throw this.#refused('mapInto', 'mmap', -m, (code) => mmapRuleFor(code));
+    const w = new WasmWindow(this.#owner, r.index, offset, at, length, r.attrs, memory, m);
+    this.#windows.add(new WeakRef(w));
     return w;
   }
 
   /** Live wasm windows made through this object. */
   get windows(): readonly WasmWindow[] {
-    return [...this.#windows];
-  }
-
-  /** Reads bytes of a region through the device fd. */
-  read(index: number, offset: bigint | number, length: number): Uint8Array {
-    const r = this.region(index);
-    const buf = new Uint8Array(checkedLength(length, 'length'));
-    native().pread(this.fd, buf, r.offset + checkedU64(offset, 'offset'));
-    return buf;
-  }
-
-  /** Writes bytes to a region through the device fd. */
-  write(index: number, offset: bigint | number, data: Uint8Array): void {
-    const r = this.region(index);
-    native().pwrite(this.fd, data, r.offset + checkedU64(offset, 'offset'));
+    return [...this.#windows].map((x) => x.deref()).filter((w): w is WasmWindow => w !== undefined && w.mapped);
   }
 
   /** Live mappings made through this object. */
   get mappings(): readonly Mapping[] {
-    return [...this.#mappings];
+    return [...this.#mappings].map((x) => x.deref()).filter((m): m is Mapping => m !== undefined && m.mapped);
+  }
+
+  /** The region's bounds for read/write: [offset, offset + length) must lie inside it. */
+  #span(operation: string, index: number, offset: bigint | number, length: number): bigint {
+    const r = this.region(checkedIndex(index, 'index'));
+    const off = checkedU64(offset, 'offset');
+    if (off > r.size || BigInt(length) > r.size - off)
+      throw argValue('offset', `${length} bytes at 0x${off.toString(16)} run past the end of region ${r.index} (0x${r.size.toString(16)} bytes) in ${operation}`);
+    return r.offset + off;
+  }
+
+  /** Reads `length` bytes of a region through the device; the whole range must lie inside the region. */
+  read(index: number, offset: bigint | number, length: number): Uint8Array {
+    const len = checkedLength(length, 'length');
+    const at = this.#span('read', index, offset, len);
+    const buf = new Uint8Array(len);
+    this.#transfer('read', buf, at);
+    return buf;
+  }
+
+  /** Writes `data` to a region through the device; the whole range must lie inside the region. */
+  write(index: number, offset: bigint | number, data: Uint8Array): void {
+    if (!(data instanceof Uint8Array)) throw argType('data', 'a Uint8Array', data);
+    if (data.length === 0) return;
+    this.#transfer('write', data, this.#span('write', index, offset, data.length));
+  }
+
+  /** pread/pwrite until every byte moved: a short transfer that stops is an EIO naming the count. */
+  #transfer(operation: 'read' | 'write', buf: Uint8Array, at: bigint): void {
+    const n = native();
+    let done = 0;
+    while (done < buf.length) {
+      const part = buf.subarray(done);
+      const r = operation === 'read' ? n.pread(this.handle, part, at + BigInt(done)) : n.pwrite(this.handle, part, at + BigInt(done));
+      if (r < 0) throw this.#refused(operation, operation === 'read' ? 'pread' : 'pwrite', -r);
+      if (r === 0) throw new VfioError(operation, operation === 'read' ? 'pread' : 'pwrite', osErrno.EIO, null, `short ${operation}: ${done} of ${buf.length} bytes`);
+      done += r;
+    }
   }
 
   /** For a simulated device: the simulator's record of live mappings and the attributes each got. */
   simMappings(): SimMapping[] {
-    return native().simMappings(this.fd);
+    return native().simMappings(this.handle);
   }
 
-  /** For a simulated device: the shared-memory file behind a memory region. */
+  /** For a simulated device: the memory behind a memory region (a path that opens it while the device lives). */
   simBacking(index: number): { path: string; offset: bigint; size: bigint } | null {
-    return native().simBacking(this.fd, checkedIndex(index, 'index'));
+    return native().simBacking(this.handle, checkedIndex(index, 'index'));
   }
 
-  /** Unmaps every wasm window and mapping (windows first: a guest still holding one then reads zero pages, never a torn-down BAR), closes the device fd and the container/group/iommufd fds. Idempotent. */
+  /**
+   * Unmaps every wasm window and mapping (windows first: a guest still holding one then reads zero
+   * pages, never a torn-down BAR) and closes the device and its container/group/iommufd fds.
+   * Idempotent.
+   */
   close(): void {
-    if (this.#fd < 0) return;
-    for (const w of [...this.#windows]) w.unmap();
-    for (const m of [...this.#mappings]) m.unmap();
-    const n = native();
-    const fd = this.#fd;
-    this.#fd = -1;
-    n.close(fd);
-    for (const extra of this.#extraFds) n.close(extra);
+    if (this.#owner.closed) return;
+    this.#owner.closed = true;
+    native().close(this.#handle);
   }
 }
 
@@ -441,19 +624,9 @@ export function mmapRuleFor(errno: string): abi.MmapRule | null {
   return rules.length === 1 ? rules[0]!.rule : null;
 }
 
-/**
- * Names the mmap rule of the spec behind a refused mmap. The simulator names it itself (`rule` on
- * the error); a kernel gives only the errno, which names the rule when exactly one mmap rule has
- * that errno (EBUSY: one-memtype-per-page). The rule is also appended to the message.
- */
-function withMmapRule(e: unknown): unknown {
-  const err = e as { code?: unknown; rule?: unknown; message?: unknown };
-  if (err === null || typeof err !== 'object' || typeof err.code !== 'string' || typeof err.rule === 'string') return e;
-  const rule = mmapRuleFor(err.code);
-  if (rule === null) return e;
-  Object.assign(err, { rule });
-  if (e instanceof Error) e.message += `: rule ${rule}`;
-  return e;
+/** The rule a validator found, when it refuses with the errno the device gave. */
+function ruleOf(check: abi.CheckResult, errno: string): string | null {
+  return !check.ok && check.errno === errno ? check.rule : null;
 }
 
 /** What #feature needs of a generated payload codec. */
@@ -482,8 +655,9 @@ function decodeRegion(index: number, reply: abi.RegionInfoReply): RegionInfo {
 
 const PCI_ADDRESS = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i;
 
-function deviceError(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
+/** Opening failed before any device call: a VfioError of openDevice with the errno by name. */
+function deviceError(code: string, message: string): VfioError {
+  return new VfioError('openDevice', 'open', (osErrno as Record<string, number>)[code] ?? osErrno.EIO, null, message);
 }
 
 /**
@@ -512,6 +686,8 @@ function checkCharDevice(path: string, subsystem: string): void {
   if (cls !== subsystem) throw deviceError('ENODEV', `${path} is not a VFIO device: it is a ${cls} character device (${major}:${minor})`);
 }
 
+const TARGET = "'sim', a PCI address (0000:01:00.0), a /dev/vfio/devices/vfioN path, { simulator }, { group, device } or { cdev }";
+
 /**
  * Opens a device. A string target is 'sim' (the default simulated NIC), a PCI address bound to
  * vfio-pci (its IOMMU group is looked up in sysfs), or a /dev/vfio/devices/vfioN cdev.
@@ -530,15 +706,36 @@ export function openDevice(target: DeviceTarget = 'sim'): Device {
       }
       return openDevice({ group: `/dev/vfio/${group}`, device: target });
     }
-    throw Object.assign(new TypeError(`device "${target}": expected 'sim', a PCI address (0000:01:00.0) or /dev/vfio/devices/vfioN`), { code: 'ERR_INVALID_ARG_VALUE' });
+    throw argValue('target', `"${target}" is not ${TARGET}`);
   }
-  if ('simulator' in target) return new Device('simulator', n.simCreate(target.simulator), []);
-  if ('cdev' in target) {
-    checkCharDevice(target.cdev, 'vfio-dev');
-    const fds = n.openCdevDevice(target.cdev, '/dev/iommu');
-    return new Device(target.cdev, fds.device, [fds.iommufd]);
+  if (typeof target !== 'object' || target === null || Array.isArray(target)) throw argType('target', TARGET, target);
+  const t = target as { simulator?: unknown; group?: unknown; device?: unknown; cdev?: unknown };
+  const kinds = ['simulator', 'group', 'cdev'].filter((k) => k in t);
+  if (kinds.length !== 1) throw argValue('target', `expected exactly one of simulator, group (with device) or cdev, got ${kinds.length === 0 ? 'none' : kinds.join(' and ')}`);
+  if (t.simulator !== undefined || 'simulator' in t) {
+    if (typeof t.simulator !== 'object' || t.simulator === null) throw argType('target.simulator', 'a SimConfig object', t.simulator);
+    try {
+      return new Device('simulator', n.simCreate(t.simulator as SimConfig), true);
+    } catch (e) {
+      if (e instanceof TypeError || e instanceof RangeError) e.message = e.message.replace(/^config/, 'target.simulator');
+      rethrow(e, 'openDevice');
+    }
   }
-  checkCharDevice(target.group, 'vfio');
-  const fds = n.openGroupDevice('/dev/vfio/vfio', target.group, target.device);
-  return new Device(`${target.group} ${target.device}`, fds.device, [fds.group, fds.container]);
+  if ('cdev' in t) {
+    if (typeof t.cdev !== 'string') throw argType('target.cdev', 'a path string', t.cdev);
+    checkCharDevice(t.cdev, 'vfio-dev');
+    try {
+      return new Device(t.cdev, n.openCdevDevice(t.cdev, '/dev/iommu'), false);
+    } catch (e) {
+      rethrow(e, 'openDevice');
+    }
+  }
+  if (typeof t.group !== 'string') throw argType('target.group', 'a path string', t.group);
+  if (typeof t.device !== 'string') throw argType('target.device', 'a PCI address string', t.device);
+  checkCharDevice(t.group, 'vfio');
+  try {
+    return new Device(`${t.group} ${t.device}`, n.openGroupDevice('/dev/vfio/vfio', t.group, t.device), false);
+  } catch (e) {
+    rethrow(e, 'openDevice');
+  }
 }

@@ -60,19 +60,19 @@ export class MmioHost {
   /** The "vfio" import module. */
   imports(): Record<string, (...a: never[]) => unknown> {
     const n = native();
-    const rd = (width: 8 | 16 | 32) => (addr: number): number => { const w = this.window(addr, width / 8); return n.mmioRead(w.id, (addr >>> 0) - w.base, width); };
-    const wr = (width: 8 | 16 | 32) => (addr: number, v: number): void => { const w = this.window(addr, width / 8); n.mmioWrite(w.id, (addr >>> 0) - w.base, width, v >>> 0); };
+    const rd = (width: 8 | 16 | 32) => (addr: number): number => { const w = this.window(addr, width / 8); return n.mmioRead(w.handle, (addr >>> 0) - w.base, width); };
+    const wr = (width: 8 | 16 | 32) => (addr: number, v: number): void => { const w = this.window(addr, width / 8); n.mmioWrite(w.handle, (addr >>> 0) - w.base, width, v >>> 0); };
     return {
       wmb: n.wmb,
-      flush: (addr: number): void => { const w = this.window(addr, 4); n.mmioRead(w.id, (addr >>> 0) - w.base, 32); },
+      flush: (addr: number): void => { const w = this.window(addr, 4); n.mmioRead(w.handle, (addr >>> 0) - w.base, 32); },
       read8: rd(8),
       read16: rd(16),
       read32: rd(32),
-      read64: (addr: number): bigint => { const w = this.window(addr, 8); return n.mmioRead(w.id, (addr >>> 0) - w.base, 64); },
+      read64: (addr: number): bigint => { const w = this.window(addr, 8); return n.mmioRead(w.handle, (addr >>> 0) - w.base, 64); },
       write8: wr(8),
       write16: wr(16),
       write32: wr(32),
-      write64: (addr: number, v: bigint): void => { const w = this.window(addr, 8); n.mmioWrite(w.id, (addr >>> 0) - w.base, 64, BigInt.asUintN(64, v)); },
+      write64: (addr: number, v: bigint): void => { const w = this.window(addr, 8); n.mmioWrite(w.handle, (addr >>> 0) - w.base, 64, BigInt.asUintN(64, v)); },
     };
   }
 }

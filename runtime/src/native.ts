@@ -3,81 +3,102 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ROOT } from '../../codegen/paths.js';
 
+declare const deviceBrand: unique symbol;
+declare const mappingBrand: unique symbol;
+/** An open device as the addon holds it: real VFIO fds or a simulated device. Opaque and unforgeable. */
+export interface DeviceHandle { readonly [deviceBrand]: true }
+/** A mapping or wasm window as the addon holds it. Opaque and unforgeable. */
+export interface MappingHandle { readonly [mappingBrand]: true }
+
+/** What the addon reports about the resources it holds. */
+export interface NativeStats {
+  /** Devices of this thread not yet closed (closed explicitly, or collected). */
+  openDevices: number;
+  /** Mapping address ranges of the process not yet released (a revoked one is released once collected). */
+  ranges: number;
+  /** wasm windows of the process. */
+  windows: number;
+}
+
 /**
- * The native addon (native/, Node-API, C): real VFIO file descriptors and the simulated device behind
- * one fd-based surface. A simulated device is a real file descriptor too (an eventfd that reserves the
- * number), so `ioctl`, `pread`, `pwrite`, `mmap` and `close` take either kind.
+ * The native addon (native/addon/, Node-API, C): real VFIO devices and the simulated device behind
+ * one handle-based surface (a backend ops table inside). Handles are type-tagged externals: a number
+ * or another object cannot stand in for one, and a device's fds are the addon's own.
  *
- * Every failure throws an Error whose `code` is the errno name ("EINVAL"), `errno` the number, and
- * whose message names the call and its arguments. A simulated device also names the rule of the spec
- * that refused the call, in `rule` ("within-parent", "not-mapped", "one-memtype-per-page"); a kernel
- * reports only the errno.
+ * Arguments of the wrong kind throw a TypeError (code ERR_INVALID_ARG_TYPE) and values out of range
+ * a RangeError (ERR_OUT_OF_RANGE), before anything runs. The calls a device can refuse (ioctl,
+ * pread, pwrite, mmap, wasmMap) return a negative errno instead of throwing; `lastRule` then names
+ * the spec's rule when the simulator refused. Opening throws an Error with code, errno and syscall.
+ *
+ * Lifetime: dropped handles are released by the garbage collector (fds closed, ranges unmapped);
+ * `munmap` and `close` revoke at once: the device pages are replaced by anonymous ones in place and
+ * the ArrayBuffer is detached, and the address range itself is released when the last object that
+ * could reach it is collected, so work already running on another thread never faults.
  */
 export interface NativeAddon {
   /** open(2) with O_RDWR | O_CLOEXEC. */
-  open(path: string): number;
+  open(path: string): DeviceHandle;
+  /** A handle over a duplicate of `fd` (the caller still owns, and closes, its own). */
+  adoptFd(fd: number): DeviceHandle;
   /**
    * The legacy group path: opens /dev/vfio/vfio, checks the API version, opens the group file, checks
    * it is viable, attaches it to the container, selects the type1 IOMMU and asks for the device fd.
    */
-  openGroupDevice(containerPath: string, groupPath: string, deviceName: string): { container: number; group: number; device: number };
+  openGroupDevice(containerPath: string, groupPath: string, deviceName: string): DeviceHandle;
   /** The iommufd path: opens a /dev/vfio/devices/vfioN cdev, binds it to /dev/iommu and attaches an IOAS. */
-  openCdevDevice(cdevPath: string, iommuPath: string): { iommufd: number; device: number };
-  /** ioctl(2) with `arg` as the argument buffer (read and written in place). Returns ioctl's result. */
-  ioctl(fd: number, request: number, arg: Uint8Array): number;
-  /** pread(2) into `buf` at a 64-bit file offset; returns the bytes read. */
-  pread(fd: number, buf: Uint8Array, offset: bigint): number;
-  /** pwrite(2) from `buf` at a 64-bit file offset; returns the bytes written. */
-  pwrite(fd: number, buf: Uint8Array, offset: bigint): number;
+  openCdevDevice(cdevPath: string, iommuPath: string): DeviceHandle;
+  /** Creates a simulated vfio-pci device from a {@link SimConfig}. */
+  simCreate(config: SimConfig): DeviceHandle;
   /**
-   * mmap(2) MAP_SHARED of `length` bytes at a 64-bit file offset. The ArrayBuffer views the mapping;
-   * `munmap(id)` unmaps it and detaches the ArrayBuffer so later JS access sees an empty buffer,
-   * never freed memory.
+   * ioctl(2) with `arg` as the argument (read and written back). Only ioctls of the spec's table: a
+   * request whose argument size the addon cannot prove is a RangeError, and so is an `arg` shorter
+   * than the argument or than its argsz. The device works on a private copy. Returns the result, or
+   * -errno.
    */
-  mmap(fd: number, offset: bigint, length: number, prot: number): { id: number; buffer: ArrayBuffer; address: bigint };
-  munmap(id: number): void;
+  ioctl(device: DeviceHandle, request: number, arg: Uint8Array): number;
+  /** pread(2) into `buf` at a 64-bit device offset: bytes read, or -errno. */
+  pread(device: DeviceHandle, buf: Uint8Array, offset: bigint): number;
+  /** pwrite(2) from `buf`: bytes written, or -errno. */
+  pwrite(device: DeviceHandle, buf: Uint8Array, offset: bigint): number;
+  /** The spec's rule behind the device's last refusal (the simulator names it; a kernel cannot), or null. */
+  lastRule(device: DeviceHandle): string | null;
+  /** Revokes the device's windows, then its mappings, and closes it. Idempotent. */
+  close(device: DeviceHandle): void;
   /**
-   * Maps `length` bytes of the fd at `offset` over bytes [at, at + length) of a WebAssembly.Memory's
-   * linear memory with MAP_FIXED | MAP_SHARED (for a simulated device: of its backing file at the
-   * region's offset), so plain wasm loads and stores there reach the region. `view` is a Uint8Array
-   * over the whole of `memory.buffer` (it works for shared memories too); `at` and `length` must be
-   * page-aligned and the window must lie inside the memory's current size (EINVAL otherwise), and not
-   * overlap another window (EBUSY). prot must be PROT_READ | PROT_WRITE. The addon holds a strong
-   * reference to the Memory until `munmap(id)`, which puts anonymous zero pages back over the range
-   * (so the guest's addresses stay ordinary memory); closing a simulated device does the same first.
+   * mmap(2) MAP_SHARED of `length` bytes at a 64-bit device offset, prot PROT_READ or PROT_READ |
+   * PROT_WRITE. A writable mapping comes with an ArrayBuffer over it; a read-only one with none (a
+   * store from JS into it would kill the process): read it with mmioRead and copyFrom. Or -errno.
    */
-  wasmMap(fd: number, offset: bigint, length: number, prot: number, memory: object, view: Uint8Array, at: number): { id: number; address: bigint };
-  /** One volatile read of `width` bits at `offset` in a mapping or window (aligned, inside it): a number, or a bigint for 64. */
-  mmioRead(id: number, offset: number, width: 8 | 16 | 32): number;
-  mmioRead(id: number, offset: number, width: 64): bigint;
-  mmioRead(id: number, offset: number, width: number): number | bigint;
-  /** One volatile write of `width` bits (value a number, or a bigint). */
-  mmioWrite(id: number, offset: number, width: number, value: number | bigint): void;
+  mmap(device: DeviceHandle, offset: bigint, length: number, prot: number): { handle: MappingHandle; buffer: ArrayBuffer | null; address: bigint } | number;
   /**
-   * The native C accessor: runs a program of 16-byte records { u8 op; u8 width; u16 pad; u32 offset;
-   * u64 value } on a mapping; reads leave their value in the record. Ops: 1 write, 2 read, 3 burst64
-   * (followed by its 64 source bytes), 4 wmb, 5 flush (a 32-bit read at offset), 6 mb.
+   * Maps `length` bytes of the device at `offset` over bytes [at, at + length) of a WebAssembly.Memory
+   * (brand-checked; shared ones too), MAP_FIXED | MAP_SHARED, read-write, so plain wasm loads and
+   * stores there reach the region. `at` and `length` page-aligned and inside the memory's current
+   * size (RangeError otherwise). -EBUSY when another window of the process overlaps it. A refused map
+   * leaves the memory's bytes as they were. The window lives while its handle or the Memory does.
    */
-  mmioExec(id: number, program: Uint8Array): void;
-  /**
-   * Native baseline loops on a mapping (ns per iteration): op 0 write32, 1 read32, 2 burst64, 3 sfence +
-   * doorbell write32, 4 locked add on a stack word + doorbell, 5 mfence + doorbell, 6 write64.
-   */
-  mmioBench(id: number, offset: number, op: number, iterations: number, doorbellId: number, doorbellOffset: number): number;
+  wasmMap(device: DeviceHandle, offset: bigint, length: number, memory: object, at: number): { handle: MappingHandle; address: bigint } | number;
+  /** Revokes a mapping or window (see above). Idempotent. */
+  munmap(mapping: MappingHandle): void;
+  /** One volatile read of `width` bits at `offset` (aligned, inside): a number, or a bigint for 64. */
+  mmioRead(mapping: MappingHandle, offset: number, width: 8 | 16 | 32): number;
+  mmioRead(mapping: MappingHandle, offset: number, width: 64): bigint;
+  mmioRead(mapping: MappingHandle, offset: number, width: number): number | bigint;
+  /** One volatile write of `width` bits (a number, or a bigint). ERR_READ_ONLY on a read-only mapping. */
+  mmioWrite(mapping: MappingHandle, offset: number, width: number, value: number | bigint): void;
+  /** Copies `dst.length` bytes of the mapping at `offset` into `dst`. */
+  copyFrom(mapping: MappingHandle, offset: number, dst: Uint8Array): void;
   /** Store fence: sfence (x86), dmb oshst (arm64). Ignores its arguments, so it can be a wasm import directly. */
   wmb(...ignored: unknown[]): void;
   /** Full fence: mfence (x86), dmb osh (arm64). */
   mb(...ignored: unknown[]): void;
   /** Load fence: lfence (x86), dmb oshld (arm64). */
   rmb(...ignored: unknown[]): void;
-  /** close(2); for a simulated device also tears down its mappings and regions. */
-  close(fd: number): void;
-  /** Creates a simulated vfio-pci device from a {@link SimConfig}; returns its fd. */
-  simCreate(config: SimConfig): number;
   /** The live mappings of a simulated device and the attributes each got. */
-  simMappings(fd: number): SimMapping[];
-  /** The shared-memory file that backs a memory region of a simulated device (its path, and the offset of the region in it). */
-  simBacking(fd: number, index: number): { path: string; offset: bigint; size: bigint } | null;
+  simMappings(device: DeviceHandle): SimMapping[];
+  /** The memory behind a memory region of a simulated device: a path that opens it while the device lives (/proc/<pid>/fd/<n>), the region's offset in it and its size. */
+  simBacking(device: DeviceHandle, index: number): { path: string; offset: bigint; size: bigint } | null;
+  stats(): NativeStats;
   /** Page size the native side uses (sysconf(_SC_PAGESIZE)). */
   pageSize: number;
   PROT_READ: number;
@@ -110,7 +131,10 @@ export interface SimConfig {
   numIrqs: number;
   /** How many subregions the device may hold. */
   maxSubregions: number;
-  /** Directory for the BAR backing files (default: /dev/shm). */
+  /**
+   * A directory (a tmpfs) for the BAR memory, as unnamed O_TMPFILE files; by default memfds. Either
+   * way it is allocated up front (ENOSPC then, never SIGBUS later) and vanishes with the process.
+   */
   shmDir?: string;
   /** PCI identity in the config region's header (defaults: 0x1b36, 0x0005, class 0). */
   vendorId?: number;

@@ -87,9 +87,9 @@ describe('wasm window data path', () => {
     expect(() => dev!.mapInto(mem, sub, { at, length: 100 })).toThrow(/page-aligned/);
     expect(() => dev!.mapInto(mem, sub, { at, offset: 100, length: PS })).toThrow(/page-aligned/);
     const end = mem.buffer.byteLength;
-    expect(() => dev!.mapInto(mem, sub, { at: end, length: PS })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
-    expect(() => dev!.mapInto(mem, sub, { at: end - PS, length: 2 * PS })).toThrow(/inside the memory's current size/);
-    expect(() => dev!.mapInto(mem, sub, { at, length: PS })).toThrow(expect.objectContaining({ code: 'EBUSY' }));
+    expect(() => dev!.mapInto(mem, sub, { at: end, length: PS })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringMatching(/inside the memory's current/) }));
+    expect(() => dev!.mapInto(mem, sub, { at: end - PS, length: 2 * PS })).toThrow(/inside the memory's current/);
+    expect(() => dev!.mapInto(mem, sub, { at, length: PS })).toThrow(expect.objectContaining({ code: 'EBUSY', operation: 'mapInto', rule: null, message: expect.stringMatching(/overlaps a window already mapped there/) }));
     // a region that cannot be mmapped (BAR4: I/O ports)
     expect(() => dev!.mapInto(mem, 4, { at: end - PS, length: PS })).toThrow(/cannot be mmapped/);
   });
@@ -112,7 +112,7 @@ describe('wasm window data path', () => {
 
   it('the native side unmaps windows when a simulated device closes under them (no JS bookkeeping)', async () => {
     const { g, dev: d } = await setup();
-    native().close(d.fd);   // behind Device's back: the addon's teardown restores the pages itself
+    native().close(d.handle);   // behind Device's back: the addon's teardown restores the pages itself
     expect(g.f('r32')(0)).toBe(0);
     g.f('w32')(8, 9);
     expect(g.f('r32')(8)).toBe(9);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { openDevice, type Device, type Mapping, type RegionInfo } from '../../runtime/src/device.js';
 import { native, type SimConfig } from '../../runtime/src/native.js';
+import { errnoName } from '../../runtime/src/errors.js';
 import { ABSENT } from '../../runtime/src/sim-presets.js';
 import * as B from '../../runtime/src/generated/vfio-subregion.js';
 import { big, loadVectors, type DeviceV, type VUint } from '../vectors.js';
@@ -60,11 +61,8 @@ function simulate(d: DeviceV): Device {
 /** Sends a feature payload exactly as given (reserved members included) and returns the errno name or the reply payload. */
 function rawFeature(dev: Device, flags: number, payload: Uint8Array): { errno: string } | { reply: Uint8Array } {
   const buf = B.VfioDeviceFeature.encode({ argsz: 8 + payload.length, flags, data: payload });
-  try {
-    native().ioctl(dev.fd, FEATURE, buf);
-  } catch (e) {
-    return { errno: (e as { code: string }).code };
-  }
+  const r = native().ioctl(dev.handle, FEATURE, buf);
+  if (r < 0) return { errno: errnoName(-r) };
   return { reply: buf.subarray(8) };
 }
 

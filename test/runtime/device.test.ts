@@ -166,13 +166,13 @@ describe('one memory type per page through the device API', () => {
 
 describe('bad input: a clear error, never a crash, and the device stays usable', () => {
   it('a missing device path', () => {
-    expect(() => openDevice({ cdev: '/dev/vfio/devices/vfio4242' })).toThrow(expect.objectContaining({ code: 'ENOENT', message: '/dev/vfio/devices/vfio4242: no such device' }));
+    expect(() => openDevice({ cdev: '/dev/vfio/devices/vfio4242' })).toThrow(expect.objectContaining({ code: 'ENOENT', operation: 'openDevice', message: 'openDevice: /dev/vfio/devices/vfio4242: no such device (ENOENT)' }));
     expect(() => openDevice('0000:7f:1f.7')).toThrow(expect.objectContaining({ code: 'ENOENT', message: expect.stringMatching(/no IOMMU group in sysfs/) }));
     expect(() => openDevice('gpu0')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
   });
 
   it('a path that is not a VFIO device', () => {
-    expect(() => openDevice({ cdev: '/dev/null' })).toThrow(expect.objectContaining({ code: 'ENODEV', message: '/dev/null is not a VFIO device: it is a mem character device (1:3)' }));
+    expect(() => openDevice({ cdev: '/dev/null' })).toThrow(expect.objectContaining({ code: 'ENODEV', message: 'openDevice: /dev/null is not a VFIO device: it is a mem character device (1:3) (ENODEV)' }));
     expect(() => openDevice({ group: tmpdir(), device: '0000:00:03.0' })).toThrow(expect.objectContaining({ code: 'ENODEV', message: expect.stringMatching(/not a character device/) }));
   });
 
@@ -188,7 +188,7 @@ describe('bad input: a clear error, never a crash, and the device stays usable',
     const uid = process.getuid?.() ?? 0;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', ...(uid === 0 ? { uid: 65534, gid: 65534 } : {}) });
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual({ code: 'EACCES', message: `${node}: permission denied (it needs read and write access)` });
+    expect(JSON.parse(r.stdout)).toEqual({ code: 'EACCES', message: `openDevice: ${node}: permission denied (it needs read and write access) (EACCES)` });
   });
 
   it('double close and use after close', () => {
@@ -206,7 +206,7 @@ describe('bad input: a clear error, never a crash, and the device stays usable',
 
   it('mapping a region that cannot be mmapped, or past its end', () => {
     withSim((dev) => {
-      expect(() => dev.map(7)).toThrow(expect.objectContaining({ code: 'EINVAL', message: 'region 7 cannot be mmapped' }));
+      expect(() => dev.map(7)).toThrow(expect.objectContaining({ code: 'EINVAL', operation: 'map', message: 'map: region 7 cannot be mmapped (EINVAL)' }));
       expect(() => dev.map(4)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
       expect(() => dev.map(0, { offset: 0x40000n, length: 0x1000 })).toThrow(/run past the end of region 0/);
       expect(() => dev.map(0, { offset: 0x41000n })).toThrow(/past the end of region 0/);
@@ -219,15 +219,15 @@ describe('bad input: a clear error, never a crash, and the device stays usable',
   it('arguments of the wrong kind from JS', () => {
     withSim((dev) => {
       const bad: [() => unknown, RegExp][] = [
-        [() => dev.createSubregion({ parent: 0, offset: -4096, size: 4096 }), /offset: expected a non-negative integer, got -4096/],
-        [() => dev.createSubregion({ parent: 0, offset: 1n << 64n, size: 4096 }), /offset: 18446744073709551616n is outside \[0, 2\^64\)/],
-        [() => dev.createSubregion({ parent: 0, offset: Number.NaN, size: 4096 }), /offset: expected a non-negative integer, got NaN/],
-        [() => dev.createSubregion({ parent: 0, offset: '4096' as unknown as number, size: 4096 }), /offset: expected a bigint or a number, got string "4096"/],
-        [() => dev.createSubregion({ parent: -1, offset: 0, size: 4096 }), /parent: expected an integer in \[0, 4294967295\], got -1/],
-        [() => dev.createSubregion({ parent: 0, offset: 0, size: 4096, attrs: 2 ** 32 }), /attrs: expected an integer/],
+        [() => dev.createSubregion({ parent: 0, offset: -4096, size: 4096 }), /request.offset: expected a non-negative safe integer or a bigint, got -4096/],
+        [() => dev.createSubregion({ parent: 0, offset: 1n << 64n, size: 4096 }), /request.offset: expected a value in \[0, 2\^64\), got 18446744073709551616n/],
+        [() => dev.createSubregion({ parent: 0, offset: Number.NaN, size: 4096 }), /request.offset: expected a non-negative safe integer or a bigint, got NaN/],
+        [() => dev.createSubregion({ parent: 0, offset: '4096' as unknown as number, size: 4096 }), /request.offset: expected a bigint or a number, got "4096"/],
+        [() => dev.createSubregion({ parent: -1, offset: 0, size: 4096 }), /request.parent: expected an integer in \[0, 4294967295\], got -1/],
+        [() => dev.createSubregion({ parent: 0, offset: 0, size: 4096, attrs: 2 ** 32 }), /request.attrs: expected an integer/],
         [() => dev.region(Number.NaN), /index: expected an integer/],
-        [() => dev.region('0' as unknown as number), /index: expected a number, got string/],
-        [() => dev.map(0, { length: -1 }), /length: expected a positive integer, got -1/],
+        [() => dev.region('0' as unknown as number), /index: expected a number, got "0"/],
+        [() => dev.map(0, { length: -1 }), /options.length: expected a positive safe integer, got -1/],
         [() => dev.map(0, { length: 0x1000 }).write32(0, 2 ** 32), /value: expected an integer in \[0, 4294967295\]/],
         [() => dev.map(0, { length: 0x1000 }).read32(4094), /must be aligned and inside the 4096-byte mapping/],
       ];

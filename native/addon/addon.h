@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * The production Node-API addon (runtime/src/native.ts is its contract). JavaScript holds opaque,
+ * type-tagged handles, never fd numbers or ids it could forge or see reused:
+ *
+ *   device handle  -> struct vdev: one backend (host: real VFIO fds; sim: the simulated device)
+ *                     behind one ops table, refcounted by its handle and its live mappings;
+ *   mapping handle -> struct vmap: a mapping or a wasm window, refcounted by its handle, its
+ *                     ArrayBuffer and (windows) the WebAssembly.Memory it lies in.
+ *
+ * Lifetime rule: an address range is released only when nothing can reach it any more. Unmapping
+ * (or closing the device) *revokes*: anonymous pages replace the device pages in place, the
+ * ArrayBuffer is detached, and the range itself is munmapped when the last reference is collected,
+ * so a job already running on another thread (crypto.randomFill, fs.read into the buffer) writes
+ * into ordinary memory instead of faulting.
+ */
+#ifndef VFIO_ADDON_H
+#define VFIO_ADDON_H
+
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MAX_SAFE_INTEGER 9007199254740991.0
+
+struct vdev;
+struct vmap;
+
+/* What a backend does; every call returns >= 0 or a negative errno. */
+struct vdev_ops {
+	const char *name;
+	int (*ioctl)(struct vdev *d, unsigned long request, void *arg, size_t len);
+	ssize_t (*rw)(struct vdev *d, void *buf, size_t len, uint64_t offset, bool write);
+	/* at == NULL: anywhere; else MAP_FIXED over the caller's pages, which survive a failure */
+	int (*map)(struct vdev *d, uint64_t offset, size_t len, int prot, void *at, void **out);
+	/* the device pages at addr were replaced or unmapped by the addon */
+	void (*unmapped)(struct vdev *d, void *addr);
+	/* the spec's rule behind the last refusal, or NULL */
+	const char *(*last_rule)(const struct vdev *d);
+	void (*release)(struct vdev *d);
+};
+
+/* Per Node-API environment (the main thread, each worker). */
+struct addon {
+	struct vdev *devices;		/* open or not yet collected: closed when the environment goes */
+	napi_ref memory_buffer;		/* WebAssembly.Memory.prototype.buffer's getter: the brand check */
+	napi_ref uint8array;		/* the Uint8Array constructor, as it was at load time */
+	size_t nr_maps;			/* mappings whose ranges are not yet released */
+};
+
+struct vdev {
+	const struct vdev_ops *ops;
+	struct addon *owner;		/* NULL once its environment is torn down */
+	struct vdev *next, **pprev;	/* in owner->devices */
+	struct vmap *maps;		/* live (not revoked) mappings and windows */
+	unsigned int refs;		/* the handle, each live mapping */
+	bool closed;
+	const char *rule;		/* the spec's rule behind the last refusal, or NULL */
+	int64_t external;		/* bytes reported to V8 as external memory */
+	union {
+		struct {
+			int fd;		/* the device fd */
+			int extra[2];	/* group and container, or iommufd; -1 when unused */
+		} host;
+		struct sim_device *sim;
+	};
+};
+
+struct vmap {
+	struct vdev *dev;		/* set while live: a live mapping holds a device reference */
+	struct vmap *next;		/* in dev->maps */
+	napi_env env;
+	uint8_t *addr;
+	size_t len;			/* as asked */
+	size_t span;			/* len rounded up to pages: what is mapped */
+	int prot;
+	bool window;			/* inside a WebAssembly.Memory: never munmapped by us */
+	bool revoked;
+	unsigned int refs;		/* the handle, the ArrayBuffer, the Memory */
+	napi_ref buffer;		/* weak: the ArrayBuffer, to detach on revoke */
+	napi_ref memory;		/* weak: the Memory a window lies in */
+};
+
+/* args.c: argument conversion; each failure throws a TypeError/RangeError naming the argument. */
+int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv, struct addon **a);
+napi_valuetype type_of(napi_env env, napi_value v);
+int get_integer(napi_env env, napi_value v, const char *name, double lo, double hi, double *out);
+int get_u32(napi_env env, napi_value v, const char *name, uint32_t *out);
+int get_optional_u32(napi_env env, napi_value v, const char *name, uint32_t max, uint32_t def, uint32_t *out);
+int get_u64_bigint(napi_env env, napi_value v, const char *name, uint64_t *out);
+int get_bool(napi_env env, napi_value v, const char *name, bool optional, int *out);
+int get_bytes(napi_env env, napi_value v, const char *name, void **data, size_t *len);
+int get_string(napi_env env, napi_value v, const char *name, char **out);
+napi_value get_prop(napi_env env, napi_value obj, const char *name);
+napi_value throw_kind(napi_env env, bool range, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+napi_value throw_state(napi_env env, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+napi_value throw_errno(napi_env env, int err, const char *syscall, const char *note, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+napi_value napi_fail(napi_env env);
+napi_value make_int(napi_env env, int64_t v);
+
+#define TYPE_ERR(env, ...) throw_kind(env, false, __VA_ARGS__)
+#define RANGE_ERR(env, ...) throw_kind(env, true, __VA_ARGS__)
+#define NAPI_OK(env, call)                         \
+	do {                                       \
+		if ((call) != napi_ok)             \
+			return napi_fail(env);     \
+	} while (0)
+
+/* device.c */
+extern const napi_type_tag vdev_tag, vmap_tag;
+struct vdev *vdev_new(napi_env env, struct addon *a, const struct vdev_ops *ops);
+napi_value vdev_handle(napi_env env, struct vdev *d, int64_t external);
+int get_vdev(napi_env env, napi_value v, struct vdev **out);
+void vdev_get(struct vdev *d);
+void vdev_put(struct vdev *d);
+void vdev_close(napi_env env, struct vdev *d);
+int vdev_result(struct vdev *d, int ret);
+extern const struct vdev_ops host_ops, sim_ops;
+
+/* mapping.c */
+int get_vmap(napi_env env, napi_value v, struct vmap **out);
+struct vmap *vmap_new(napi_env env, struct addon *a, struct vdev *d, void *addr, size_t len, size_t span, int prot, bool window);
+void vmap_revoke(struct vmap *m);
+void vmap_put(struct vmap *m);
+napi_value vmap_handle(napi_env env, struct vmap *m);
+size_t live_ranges(void);
+size_t page_size(void);
+
+/* window.c: the process-wide registry of windows, shared by every environment */
+int window_claim(uint8_t *start, size_t len);
+void window_release(uint8_t *start);
+size_t live_windows(void);
+
+/* The entry points, by module. */
+napi_value js_open(napi_env env, napi_callback_info info);
+napi_value js_adopt_fd(napi_env env, napi_callback_info info);
+napi_value js_open_group_device(napi_env env, napi_callback_info info);
+napi_value js_open_cdev_device(napi_env env, napi_callback_info info);
+napi_value js_ioctl(napi_env env, napi_callback_info info);
+napi_value js_pread(napi_env env, napi_callback_info info);
+napi_value js_pwrite(napi_env env, napi_callback_info info);
+napi_value js_close(napi_env env, napi_callback_info info);
+napi_value js_last_rule(napi_env env, napi_callback_info info);
+napi_value js_mmap(napi_env env, napi_callback_info info);
+napi_value js_munmap(napi_env env, napi_callback_info info);
+napi_value js_wasm_map(napi_env env, napi_callback_info info);
+napi_value js_mmio_read(napi_env env, napi_callback_info info);
+napi_value js_mmio_write(napi_env env, napi_callback_info info);
+napi_value js_copy_from(napi_env env, napi_callback_info info);
+napi_value js_wmb(napi_env env, napi_callback_info info);
+napi_value js_mb(napi_env env, napi_callback_info info);
+napi_value js_rmb(napi_env env, napi_callback_info info);
+napi_value js_sim_create(napi_env env, napi_callback_info info);
+napi_value js_sim_mappings(napi_env env, napi_callback_info info);
+napi_value js_sim_backing(napi_env env, napi_callback_info info);
+napi_value js_stats(napi_env env, napi_callback_info info);
+
+#endif /* VFIO_ADDON_H */

@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Device handles and the calls on them. A handle is a type-tagged external: a number cannot be
+ * passed for it, and closing an fd behind the addon's back (fs.closeSync) cannot make a handle
+ * reach another file. ioctl, pread and pwrite return a byte count or result, or a negative errno:
+ * the runtime turns that into its error (with the operation and the spec's rule), so a refusal
+ * costs no exception here.
+ */
+#include "addon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/vfio.h>
+#include <linux/vfio_subregion.h>
+#include "vfio_subregion_validate.h"
+#include "sim.h"
+#include "vfio_host.h"
+
+const napi_type_tag vdev_tag = { 0x7f1d0c6b3a2e4b55ULL, 0x9a1e2c3d4b5a6978ULL };
+
+/* Each open device counts as this much external memory, so that V8 collects dropped ones. */
+#define DEVICE_WEIGHT (1 << 20)
+
+/* ---------------------------------------------------------------- host backend */
+
+static int host_ioctl(struct vdev *d, unsigned long request, void *arg, size_t len)
+{
+	int r = ioctl(d->host.fd, request, len ? arg : NULL);
+
+	return r < 0 ? -errno : r;
+}
+
+static ssize_t host_rw(struct vdev *d, void *buf, size_t len, uint64_t offset, bool write)
+{
+	ssize_t n;
+
+	if (offset > INT64_MAX)
+		return -EINVAL;
+	do {
+		n = write ? pwrite(d->host.fd, buf, len, (off_t)offset) : pread(d->host.fd, buf, len, (off_t)offset);
+	} while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+/*
+ * A window is mapped somewhere first and then moved over the caller's pages, so a refused mmap
+ * leaves the caller's memory as it was (a failed MAP_FIXED would already have unmapped it).
+ */
+static int host_map(struct vdev *d, uint64_t offset, size_t len, int prot, void *at, void **out)
+{
+	void *p;
+
+	if (offset > INT64_MAX)
+		return -EINVAL;
+	p = mmap(NULL, len, prot, MAP_SHARED, d->host.fd, (off_t)offset);
+	if (p == MAP_FAILED)
+		return -errno;
+	if (at) {
+		void *q = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, at);
+
+		if (q == MAP_FAILED) {
+			int err = errno;
+
+			munmap(p, len);
+			/* mremap unmaps the target before it can fail: never leave a hole in it */
+			mmap(at, len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			return -err;
+		}
+		p = q;
+	}
+	*out = p;
+	return 0;
+}
+
+static void host_unmapped(struct vdev *d, void *addr)
+{
+	(void)d;
+	(void)addr;
+}
+
+static const char *host_last_rule(const struct vdev *d)
+{
+	(void)d;
+	return NULL;
+}
+
+static void host_release(struct vdev *d)
+{
+	close(d->host.fd);
+	for (int i = 0; i < 2; i++)
+		if (d->host.extra[i] >= 0)
+			close(d->host.extra[i]);
+}
+
+const struct vdev_ops host_ops = {
+	.name = "host",
+	.ioctl = host_ioctl,
+	.rw = host_rw,
+	.map = host_map,
+	.unmapped = host_unmapped,
+	.last_rule = host_last_rule,
+	.release = host_release,
+};
+
+/* ---------------------------------------------------------------- simulator backend */
+
+static int sim_ops_ioctl(struct vdev *d, unsigned long request, void *arg, size_t len)
+{
+	return sim_ioctl(d->sim, request, arg, len);
+}
+
+static ssize_t sim_ops_rw(struct vdev *d, void *buf, size_t len, uint64_t offset, bool write)
+{
+	return sim_rw(d->sim, buf, len, offset, write);
+}
+
+static int sim_ops_map(struct vdev *d, uint64_t offset, size_t len, int prot, void *at, void **out)
+{
+	if (at) {
+		*out = at;
+		return sim_mmap_fixed(d->sim, offset, len, prot, at);
+	}
+	return sim_mmap(d->sim, offset, len, prot, out);
+}
+
+static void sim_ops_unmapped(struct vdev *d, void *addr)
+{
+	sim_forget(d->sim, addr);
+}
+
+static const char *sim_ops_last_rule(const struct vdev *d)
+{
+	return sim_last_rule(d->sim);
+}
+
+static void sim_ops_release(struct vdev *d)
+{
+	sim_destroy(d->sim);
+}
+
+const struct vdev_ops sim_ops = {
+	.name = "sim",
+	.ioctl = sim_ops_ioctl,
+	.rw = sim_ops_rw,
+	.map = sim_ops_map,
+	.unmapped = sim_ops_unmapped,
+	.last_rule = sim_ops_last_rule,
+	.release = sim_ops_release,
+};
+
+/* ---------------------------------------------------------------- lifetime */
+
+struct vdev *vdev_new(napi_env env, struct addon *a, const struct vdev_ops *ops)
+{
+	struct vdev *d = calloc(1, sizeof(*d));
+
+	if (!d) {
+		throw_errno(env, ENOMEM, "malloc", NULL, "device");
+		return NULL;
+	}
+	d->ops = ops;
+	d->host.fd = -1;
+	d->host.extra[0] = d->host.extra[1] = -1;
+	d->owner = a;
+	d->next = a->devices;
+	if (d->next)
+		d->next->pprev = &d->next;
+	d->pprev = &a->devices;
+	a->devices = d;
+	return d;
+}
+
+/* Records the rule behind a backend's refusal (or none) for lastRule, and passes ret on. */
+int vdev_result(struct vdev *d, int ret)
+{
+	d->rule = ret < 0 ? d->ops->last_rule(d) : NULL;
+	return ret;
+}
+
+void vdev_get(struct vdev *d)
+{
+	d->refs++;
+}
+
+/* Revokes every mapping (windows first: a guest then sees zero pages, never a torn-down BAR). */
+void vdev_close(napi_env env, struct vdev *d)
+{
+	struct vmap **pp;
+
+	if (d->closed)
+		return;
+	for (int pass = 0; pass < 2; pass++) {
+		for (pp = &d->maps; *pp;) {
+			struct vmap *m = *pp;
+
+			if (m->window == (pass == 0))
+				vmap_revoke(m);	/* unlinks m */
+			else
+				pp = &m->next;
+		}
+	}
+	d->ops->release(d);
+	d->closed = true;
+	if (d->external && d->owner)
+		napi_adjust_external_memory(env, -d->external, &(int64_t){ 0 });
+	d->external = 0;
+}
+
+void vdev_put(struct vdev *d)
+{
+	if (--d->refs)
+		return;
+	if (!d->closed) {
+		/* dropped without close: no live mapping is left (each held a reference) */
+		d->ops->release(d);
+		d->closed = true;
+	}
+	if (d->owner) {
+		*d->pprev = d->next;
+		if (d->next)
+			d->next->pprev = d->pprev;
+	}
+	free(d);
+}
+
+static void handle_finalize(napi_env env, void *data, void *hint)
+{
+	struct vdev *d = data;
+
+	(void)hint;
+	if (d->external && d->owner)
+		napi_adjust_external_memory(env, -d->external, &(int64_t){ 0 });
+	d->external = 0;
+	vdev_put(d);
+}
+
+/* The JS handle of a new device; it holds the first reference. */
+napi_value vdev_handle(napi_env env, struct vdev *d, int64_t external)
+{
+	napi_value h;
+
+	if (napi_create_external(env, d, handle_finalize, NULL, &h) != napi_ok ||
+	    napi_type_tag_object(env, h, &vdev_tag) != napi_ok) {
+		vdev_get(d);
+		vdev_close(env, d);
+		vdev_put(d);
+		return napi_fail(env);
+	}
+	vdev_get(d);
+	d->external = DEVICE_WEIGHT + external;
+	napi_adjust_external_memory(env, d->external, &(int64_t){ 0 });
+	return h;
+}
+
+int get_vdev(napi_env env, napi_value v, struct vdev **out)
+{
+	bool ok = false;
+
+	if (type_of(env, v) != napi_external || napi_check_object_type_tag(env, v, &vdev_tag, &ok) != napi_ok || !ok ||
+	    napi_get_value_external(env, v, (void **)out) != napi_ok) {
+		TYPE_ERR(env, "device must be a device handle");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- open */
+
+static napi_value host_handle(napi_env env, struct addon *a, int fd, const int *extra, int nr_extra)
+{
+	struct vdev *d = vdev_new(env, a, &host_ops);
+
+	if (!d) {
+		close(fd);
+		for (int i = 0; i < nr_extra; i++)
+			close(extra[i]);
+		return NULL;
+	}
+	d->host.fd = fd;
+	for (int i = 0; i < nr_extra; i++)
+		d->host.extra[i] = extra[i];
+	return vdev_handle(env, d, 0);
+}
+
+/* open(path): a device handle over open(path, O_RDWR | O_CLOEXEC). */
+napi_value js_open(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+	struct addon *a;
+	char *path;
+	int fd;
+
+	if (get_args(env, info, 1, argv, &a) || get_string(env, argv[0], "path", &path))
+		return NULL;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+
+		throw_errno(env, err, "open", NULL, "open(%s)", path);
+		free(path);
+		return NULL;
+	}
+	free(path);
+	return host_handle(env, a, fd, NULL, 0);
+}
+
+/* adoptFd(fd): a device handle over a duplicate of fd (the caller keeps, and closes, its own). */
+napi_value js_adopt_fd(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+	struct addon *a;
+	double d;
+	int fd;
+
+	if (get_args(env, info, 1, argv, &a) || get_integer(env, argv[0], "fd", 0, INT32_MAX, &d))
+		return NULL;
+	fd = fcntl((int)d, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return throw_errno(env, errno, "fcntl", NULL, "adoptFd(%d)", (int)d);
+	return host_handle(env, a, fd, NULL, 0);
+}
+
+napi_value js_open_group_device(napi_env env, napi_callback_info info)
+{
+	char *cpath = NULL, *gpath = NULL, *name = NULL;
+	napi_value argv[3], r = NULL;
+	struct host_err e;
+	struct addon *a;
+	int fds[3];
+
+	if (get_args(env, info, 3, argv, &a))
+		return NULL;
+	if (get_string(env, argv[0], "containerPath", &cpath) ||
+	    get_string(env, argv[1], "groupPath", &gpath) ||
+	    get_string(env, argv[2], "deviceName", &name))
+		goto out;
+	if (host_open_group_device(cpath, gpath, name, fds, &e) < 0) {
+		throw_errno(env, e.err, e.syscall, e.note, "openGroupDevice: %s", e.what);
+		goto out;
+	}
+	r = host_handle(env, a, fds[2], (int[]){ fds[1], fds[0] }, 2);
+out:
+	free(cpath);
+	free(gpath);
+	free(name);
+	return r;
+}
+
+napi_value js_open_cdev_device(napi_env env, napi_callback_info info)
+{
+	char *cpath = NULL, *ipath = NULL;
+	napi_value argv[2], r = NULL;
+	struct host_err e;
+	struct addon *a;
+	int fds[2];
+
+	if (get_args(env, info, 2, argv, &a))
+		return NULL;
+	if (get_string(env, argv[0], "cdevPath", &cpath) ||
+	    get_string(env, argv[1], "iommuPath", &ipath))
+		goto out;
+	if (host_open_cdev_device(cpath, ipath, fds, &e) < 0) {
+		throw_errno(env, e.err, e.syscall, e.note, "openCdevDevice: %s", e.what);
+		goto out;
+	}
+	r = host_handle(env, a, fds[1], (int[]){ fds[0] }, 1);
+out:
+	free(cpath);
+	free(ipath);
+	return r;
+}
+
+/* ---------------------------------------------------------------- calls */
+
+/*
+ * ioctl(device, request, arg): only requests of the spec's ioctl table, whose argument size the
+ * addon can prove; the kernel (or simulator) works on a private copy of exactly the bytes it may
+ * touch, so it never reaches past arg, and a thread changing argsz in shared memory after the check
+ * changes nothing.
+ */
+napi_value js_ioctl(napi_env env, napi_callback_info info)
+{
+	const struct vfio_subregion_ioctl_arg *spec;
+	uint8_t stack[512], *copy;
+	napi_value argv[3];
+	struct vdev *d;
+	uint32_t req;
+	size_t len, n;
+	void *data;
+	int ret;
+
+	if (get_args(env, info, 3, argv, NULL) || get_vdev(env, argv[0], &d) ||
+	    get_u32(env, argv[1], "request", &req) || get_bytes(env, argv[2], "arg", &data, &len))
+		return NULL;
+	spec = vfio_subregion_ioctl_arg(req);
+	if (!spec)
+		return RANGE_ERR(env, "request 0x%x is not an ioctl of the spec: its argument size cannot be proven", req);
+	ret = vfio_subregion_ioctl_arg_size(spec, data, len, &n);
+	if (ret < 0)
+		return RANGE_ERR(env, "arg (%zu bytes) does not hold the argument of %s: it needs its %u-byte struct and argsz no larger than arg",
+				 len, spec->name, spec->size);
+	d->rule = NULL;
+	if (d->closed)
+		return make_int(env, -EBADF);
+	copy = n <= sizeof(stack) ? stack : malloc(n);
+	if (!copy)
+		return make_int(env, -ENOMEM);
+	memcpy(copy, data, n);
+	ret = vdev_result(d, d->ops->ioctl(d, req, n ? copy : NULL, n));
+	memcpy(data, copy, n);
+	if (copy != stack)
+		free(copy);
+	return make_int(env, ret);
+}
+
+static napi_value rw(napi_env env, napi_callback_info info, bool write)
+{
+	napi_value argv[3];
+	struct vdev *d;
+	uint64_t off;
+	size_t len;
+	void *data;
+
+	if (get_args(env, info, 3, argv, NULL) || get_vdev(env, argv[0], &d) ||
+	    get_bytes(env, argv[1], "buf", &data, &len) || get_u64_bigint(env, argv[2], "offset", &off))
+		return NULL;
+	d->rule = NULL;
+	if (d->closed)
+		return make_int(env, -EBADF);
+	return make_int(env, vdev_result(d, (int)d->ops->rw(d, data, len, off, write)));
+}
+
+/* pread(device, buf, offset) / pwrite(device, buf, offset): bytes transferred, or -errno. */
+napi_value js_pread(napi_env env, napi_callback_info info)
+{
+	return rw(env, info, false);
+}
+
+napi_value js_pwrite(napi_env env, napi_callback_info info)
+{
+	return rw(env, info, true);
+}
+
+/* close(device): revokes its mappings and windows and releases the backend. Idempotent. */
+napi_value js_close(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+	struct vdev *d;
+
+	if (get_args(env, info, 1, argv, NULL) || get_vdev(env, argv[0], &d))
+		return NULL;
+	vdev_close(env, d);
+	return NULL;
+}
+
+/* lastRule(device): the spec's rule behind the device's last refusal (simulator), or null. */
+napi_value js_last_rule(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1], r;
+	const char *rule;
+	struct vdev *d;
+
+	if (get_args(env, info, 1, argv, NULL) || get_vdev(env, argv[0], &d))
+		return NULL;
+	rule = d->rule;
+	if (rule)
+		NAPI_OK(env, napi_create_string_utf8(env, rule, NAPI_AUTO_LENGTH, &r));
+	else
+		NAPI_OK(env, napi_get_null(env, &r));
+	return r;
+}

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Mappings: their lifetime (see addon.h) and the calls that make and revoke them.
+ *
+ * A read-only mapping gets no ArrayBuffer: JavaScript cannot be stopped from storing into one, and
+ * a store into a PROT_READ page kills the process. It is read through mmioRead and copyFrom.
+ */
+#include "addon.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+const napi_type_tag vmap_tag = { 0x3c5e7a91d2b44f60ULL, 0x8b7d6e5f4a3b2c1dULL };
+
+/*
+ * Ranges not yet released, process-wide. Each is a VMA until its last reference is collected;
+ * past this bound mmap answers ENOMEM instead of letting vm.max_map_count run out under V8.
+ */
+#define MAX_RANGES 16384
+static atomic_size_t nr_ranges;
+
+size_t page_size(void)
+{
+	static size_t ps;
+
+	if (!ps) {
+		long v = sysconf(_SC_PAGESIZE);
+
+		ps = v > 0 ? (size_t)v : 4096;
+	}
+	return ps;
+}
+
+size_t live_ranges(void)
+{
+	return atomic_load(&nr_ranges);
+}
+
+struct vmap *vmap_new(napi_env env, struct addon *a, struct vdev *d, void *addr, size_t len, size_t span,
+		      int prot, bool window)
+{
+	struct vmap *m = calloc(1, sizeof(*m));
+
+	(void)a;
+	if (!m)
+		return NULL;
+	m->env = env;
+	m->addr = addr;
+	m->len = len;
+	m->span = span;
+	m->prot = prot;
+	m->window = window;
+	m->dev = d;
+	vdev_get(d);
+	m->next = d->maps;
+	d->maps = m;
+	if (!window) {
+		atomic_fetch_add(&nr_ranges, 1);
+		napi_adjust_external_memory(env, (int64_t)span, &(int64_t){ 0 });
+	}
+	return m;
+}
+
+static bool memory_alive(struct vmap *m)
+{
+	napi_value v = NULL;
+
+	return m->memory && napi_get_reference_value(m->env, m->memory, &v) == napi_ok && v;
+}
+
+/* Device pages out, anonymous pages in, in place; the range stays ours until vmap_put frees it. */
+void vmap_revoke(struct vmap *m)
+{
+	struct vdev *d = m->dev;
+	struct vmap **pp;
+	napi_value ab;
+
+	if (m->revoked)
+		return;
+	m->revoked = true;
+	if (!m->window || memory_alive(m))
+		mmap(m->addr, m->span, PROT_READ | PROT_WRITE,
+		     MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m->window)
+		window_release(m->addr);
+	if (m->buffer && napi_get_reference_value(m->env, m->buffer, &ab) == napi_ok && ab)
+		napi_detach_arraybuffer(m->env, ab);
+	for (pp = &d->maps; *pp; pp = &(*pp)->next) {
+		if (*pp == m) {
+			*pp = m->next;
+			break;
+		}
+	}
+	if (!d->closed)
+		d->ops->unmapped(d, m->addr);
+	m->dev = NULL;
+	vdev_put(d);
+}
+
+void vmap_put(struct vmap *m)
+{
+	if (--m->refs)
+		return;
+	vmap_revoke(m);
+	if (!m->window) {
+		munmap(m->addr, m->span);
+		atomic_fetch_sub(&nr_ranges, 1);
+		napi_adjust_external_memory(m->env, -(int64_t)m->span, &(int64_t){ 0 });
+	}
+	if (m->buffer)
+		napi_delete_reference(m->env, m->buffer);
+	if (m->memory)
+		napi_delete_reference(m->env, m->memory);
+	free(m);
+}
+
+static void ref_finalize(napi_env env, void *data, void *hint)
+{
+	(void)env;
+	(void)hint;
+	vmap_put(data);
+}
+
+int get_vmap(napi_env env, napi_value v, struct vmap **out)
+{
+	bool ok = false;
+
+	if (type_of(env, v) != napi_external || napi_check_object_type_tag(env, v, &vmap_tag, &ok) != napi_ok || !ok ||
+	    napi_get_value_external(env, v, (void **)out) != napi_ok) {
+		TYPE_ERR(env, "mapping must be a mapping handle");
+		return -1;
+	}
+	return 0;
+}
+
+/* The handle of a new mapping; it holds a reference. */
+napi_value vmap_handle(napi_env env, struct vmap *m)
+{
+	napi_value h;
+
+	if (napi_create_external(env, m, ref_finalize, NULL, &h) != napi_ok)
+		return NULL;
+	m->refs++;
+	if (napi_type_tag_object(env, h, &vmap_tag) != napi_ok)
+		return NULL;
+	return h;
+}
+
+/*
+ * mmap(device, offset, length, prot): { handle, buffer, address }, buffer null for a read-only
+ * mapping; or -errno.
+ */
+napi_value js_mmap(napi_env env, napi_callback_info info)
+{
+	napi_value argv[4], o, h, ab = NULL, v;
+	struct vdev *d;
+	struct vmap *m;
+	struct addon *a;
+	uint64_t off;
+	uint32_t prot;
+	size_t len, span;
+	double dlen;
+	void *p;
+	int ret;
+
+	if (get_args(env, info, 4, argv, &a) || get_vdev(env, argv[0], &d) ||
+	    get_u64_bigint(env, argv[1], "offset", &off) ||
+	    get_integer(env, argv[2], "length", 1, MAX_SAFE_INTEGER, &dlen) ||
+	    get_u32(env, argv[3], "prot", &prot))
+		return NULL;
+	if (prot != PROT_READ && prot != (PROT_READ | PROT_WRITE))
+		return RANGE_ERR(env, "prot must be PROT_READ or PROT_READ | PROT_WRITE, got %u", prot);
+	len = (size_t)dlen;
+	span = (len + page_size() - 1) & ~(page_size() - 1);
+	d->rule = NULL;
+	if (d->closed)
+		return make_int(env, -EBADF);
+	if (live_ranges() >= MAX_RANGES)
+		return throw_errno(env, ENOMEM, "mmap", "too many mappings wait to be collected: unmap them, or let the event loop run so that dropped ones are released",
+				   "mmap(length %zu)", len);
+	ret = vdev_result(d, d->ops->map(d, off, len, (int)prot, NULL, &p));
+	if (ret < 0)
+		return make_int(env, ret);
+	m = vmap_new(env, a, d, p, len, span, (int)prot, false);
+	if (!m) {
+		munmap(p, span);
+		d->ops->unmapped(d, p);
+		return make_int(env, -ENOMEM);
+	}
+	m->refs++;	/* until the handle and buffer exist */
+	if (!(h = vmap_handle(env, m)))
+		goto fail;
+	if (prot & PROT_WRITE) {
+		if (napi_create_external_arraybuffer(env, p, len, ref_finalize, NULL, &ab) != napi_ok)
+			goto fail;
+		m->refs++;
+		if (napi_create_reference(env, ab, 0, &m->buffer) != napi_ok)
+			goto fail;
+	} else if (napi_get_null(env, &ab) != napi_ok) {
+		goto fail;
+	}
+	if (napi_create_object(env, &o) != napi_ok ||
+	    napi_set_named_property(env, o, "handle", h) != napi_ok ||
+	    napi_set_named_property(env, o, "buffer", ab) != napi_ok ||
+	    napi_create_bigint_uint64(env, (uint64_t)(uintptr_t)p, &v) != napi_ok ||
+	    napi_set_named_property(env, o, "address", v) != napi_ok)
+		goto fail;
+	vmap_put(m);
+	return o;
+fail:
+	vmap_revoke(m);
+	vmap_put(m);
+	return napi_fail(env);
+}
+
+/* munmap(mapping): revokes it (see addon.h). Idempotent. */
+napi_value js_munmap(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+	struct vmap *m;
+
+	if (get_args(env, info, 1, argv, NULL) || get_vmap(env, argv[0], &m))
+		return NULL;
+	vmap_revoke(m);
+	return NULL;
+}
