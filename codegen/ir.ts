@@ -141,6 +141,21 @@ export interface Ioctl extends Declared {
   numbers: Record<Arch, number>;
 }
 
+/**
+ * What the kernel may read and write through an ioctl's argument pointer, proven from the spec: one
+ * entry of the table the native addon checks a raw ioctl against before it issues it. The resolver
+ * lowers Spec.ioctls into these once; one entry per request number (ioctls of other fd kinds that
+ * share a number and describe the same argument share an entry).
+ */
+export type IoctlArg =
+  /**
+   * An _IO ioctl whose struct starts with a __u32 argsz: the caller's buffer holds at least the
+   * fixed part (size bytes) and argsz bytes; the kernel touches at most max(argsz, size) bytes.
+   */
+  | { kind: 'argsz'; ioctl: Ioctl; struct: Struct; size: number; argsz: Member }
+  /** An _IOR, _IOW or _IOWR ioctl: exactly size bytes, the size its request number encodes. */
+  | { kind: 'fixed'; ioctl: Ioctl; struct: Struct; size: number };
+
 export interface FeatureOp {
   payload: Struct | null;
   validator: Validator | null;
@@ -268,6 +283,8 @@ export interface Spec {
   structs: Struct[];
   capabilities: Capability[];
   ioctls: Ioctl[];
+  /** The argument table lowered from ioctls, in spec order. */
+  ioctlArgs: IoctlArg[];
   features: Feature[];
   state: { doc: string; device: StateRecord; region: StateRecord };
   validators: Validator[];

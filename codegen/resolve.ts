@@ -76,6 +76,7 @@ class Resolver {
 
     const ioctls = r.ioctls.map((x, i) => this.ioctl(x, `/ioctls/${i}`)).filter((x): x is IR.Ioctl => x !== null);
     this.uniqueIoctlNumbers(ioctls);
+    const ioctlArgs = this.lowerIoctlArgs(ioctls);
     const capabilities = r.capabilities.map((c, i) => this.capability(c, `/capabilities/${i}`, ioctls)).filter((c): c is IR.Capability => c !== null);
     this.unique(capabilities, (c) => `${c.info.name}:${c.id}`, (c) => `capability id ${c.id} is already used by another capability of ${c.info.name}`);
 
@@ -114,7 +115,7 @@ class Resolver {
 
     return {
       name: r.name, doc: r.doc, file: this.specFile, uapi: { ...r.uapi, patch: r.uapi.patch ?? null },
-      constants, enums, flags, structs, capabilities, ioctls, features, state, validators, mmap,
+      constants, enums, flags, structs, capabilities, ioctls, ioctlArgs, features, state, validators, mmap,
       mmio: { doc: r.mmio.doc, widths: r.mmio.widths, burst: r.mmio.burst, ordering: r.mmio.ordering },
       errnos,
     };
@@ -303,6 +304,13 @@ class Resolver {
     const argsz = x.argsz !== undefined ? member(x.argsz, `${pointer}/argsz`) : null;
     if (argsz !== null && (argsz.type.kind !== 'int' || argsz.type.size !== 4 || argsz.offset !== 0))
       this.error(`${pointer}/argsz`, 'the argsz member must be a __u32 at offset 0');
+    // What the kernel touches through the argument pointer must follow from the spec (see lowerIoctlArgs).
+    if (x.argsz !== undefined && x.encoding !== 'IO')
+      this.error(`${pointer}/encoding`, `an ioctl with an argsz member is encoded _IO: the kernel reads argsz bytes, not the _IOC_SIZE of _${x.encoding}`);
+    if (x.argsz === undefined && x.encoding === 'IO')
+      this.error(pointer, `the _IO number of ${x.name} carries no argument size: name the argsz member of struct ${arg.name}, or encode it _IOR, _IOW or _IOWR`);
+    if (x.argsz === undefined && x.encoding !== 'IO' && arg.flexible !== null)
+      this.error(`${pointer}/arg`, `struct ${arg.name} ends with a flexible array, so _${x.encoding} cannot give its size: give it an argsz member and encode the ioctl _IO`);
     const outputs = (x.outputs ?? []).map((o, i) => member(o, `${pointer}/outputs/${i}`)).filter((m): m is IR.Member => m !== null);
     const numbers = {} as Record<IR.Arch, number>;
     for (const arch of ARCHES) numbers[arch] = encodeIoctl(arch, x.encoding, Number(type.value), nr, arg.size);
@@ -321,6 +329,29 @@ class Resolver {
       if (prev !== undefined) this.error(`${x.pointer}/nr`, `${x.name} has the same number as ${prev} on the ${x.fd} fd`);
       else seen.set(key, x.name);
     }
+  }
+
+  /**
+   * Lowers the ioctls into the argument table: per request number, what the kernel may touch
+   * through the argument pointer. ioctl() already refused the encodings that prove nothing (an _IO
+   * number without argsz, an argsz struct under a sized number, a flexible array under a sized
+   * number). The table is keyed by request number alone, so ioctls of different fd kinds that share
+   * a number must describe the same argument; the first of them names the entry.
+   */
+  private lowerIoctlArgs(ioctls: IR.Ioctl[]): IR.IoctlArg[] {
+    const table: IR.IoctlArg[] = [];
+    for (const x of ioctls) {
+      let entry: IR.IoctlArg;
+      if (x.argsz !== null) entry = { kind: 'argsz', ioctl: x, struct: x.arg, size: x.arg.size, argsz: x.argsz };
+      else if (x.encoding !== 'IO') entry = { kind: 'fixed', ioctl: x, struct: x.arg, size: x.arg.size };
+      else continue; // refused by ioctl()
+      const same = table.find((t) => ARCHES.some((a) => t.ioctl.numbers[a] === x.numbers[a]));
+      if (same === undefined) { table.push(entry); continue; }
+      const offset = (t: IR.IoctlArg): number | null => (t.kind === 'argsz' ? t.argsz.offset : null);
+      if (same.kind !== entry.kind || same.size !== entry.size || offset(same) !== offset(entry))
+        this.error(`${x.pointer}/arg`, `${x.name} shares its request number with ${same.ioctl.name} (${same.ioctl.fd} fd) but not its argument (${entry.kind}, ${entry.size} bytes against ${same.kind}, ${same.size} bytes)`);
+    }
+    return table;
   }
 
   private capability(c: Raw.Capability, pointer: string, ioctls: IR.Ioctl[]): IR.Capability | null {

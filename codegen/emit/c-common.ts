@@ -2,7 +2,7 @@
  * Helpers shared by the C emitters (c-header.ts, c-validators.ts): kernel-style comment
  * wrapping, C spelling of IR types and integer literals.
  */
-import type { FlagSet, IntType, Member, Struct } from '../ir.js';
+import type { FlagSet, IntType, Ioctl, Member, Struct } from '../ir.js';
 
 /** Display width of a line, tabs expanded to 8 columns as kernel style assumes. */
 export function columns(s: string): number {
@@ -89,4 +89,13 @@ export function macroCase(s: string): string {
 /** A C string literal. */
 export function cString(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * An ioctl's request number as the C preprocessor computes it for the compiling architecture:
+ * `_IO(VFIO_TYPE, VFIO_BASE + 8)`, `_IOWR(T, 3, struct foo)`.
+ */
+export function cIoctlRequest(x: Ioctl): string {
+  const nr = x.nrBase !== null ? `${x.nrBase.constant.name} + ${x.nrBase.offset}` : String(x.nr);
+  return x.encoding === 'IO' ? `_IO(${x.type.name}, ${nr})` : `_${x.encoding}(${x.type.name}, ${nr}, struct ${x.arg.name})`;
 }

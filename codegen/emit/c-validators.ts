@@ -5,8 +5,8 @@
  * userspace, as C11 and as C++17, and calls nothing from libc.
  */
 import { generatedLine, type GeneratedFile } from './file.js';
-import type { Capability, Check, Effect, EffectTarget, Expr, Member, Operand, Spec, StateField, StateRecord, Struct, Validator } from '../ir.js';
-import { arithType, blockComment, cString, cUnsigned, macroCase, wrap } from './c-common.js';
+import type { Capability, Check, Effect, EffectTarget, Expr, IoctlArg, Member, Operand, Spec, StateField, StateRecord, Struct, Validator } from '../ir.js';
+import { arithType, blockComment, cIoctlRequest, cString, cUnsigned, macroCase, wrap } from './c-common.js';
 
 export const C_VALIDATORS_DIR = 'native/validators';
 export const C_VALIDATORS_BASE = 'vfio_subregion_validate';
@@ -381,9 +381,92 @@ function walkerSource(spec: Spec): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// ioctl argument table
+
+/** The enum vfio_subregion_ioctl_arg_kind values, in value order. */
+const ARG_KINDS = ['NONE', 'FIXED', 'ARGSZ'] as const;
+const argKind = (k: (typeof ARG_KINDS)[number]): string => `VFIO_SUBREGION_IOCTL_ARG_${k}`;
+const kindOf = (a: IoctlArg): string => argKind(a.kind === 'argsz' ? 'ARGSZ' : 'FIXED');
+const NR_ARGS = 'VFIO_SUBREGION_NR_IOCTL_ARGS';
+/** A kernel-doc name line or @item (continued with a tab), and a prose paragraph. */
+const doc = (text: string): string[] => wrap(text, ' * ', ' *\t');
+const prose = (text: string): string[] => wrap(text, ' * ', ' * ');
+
+function ioctlTableHeader(spec: Spec): string[] {
+  const out: string[] = [];
+  out.push(...blockComment([
+    doc('enum vfio_subregion_ioctl_arg_kind - How the memory an ioctl\'s argument pointer lets the kernel touch is sized.'),
+    [...doc(`@${argKind('NONE')}: No argument: nothing (no ioctl of the spec has this kind today, as the spec gives every ioctl an argument struct).`),
+      ...doc(`@${argKind('FIXED')}: An _IOR, _IOW or _IOWR struct: exactly @size bytes, the _IOC_SIZE of its request number.`),
+      ...doc(`@${argKind('ARGSZ')}: An _IO struct whose __u32 argsz member says how large the caller's buffer is: the buffer holds at least @size bytes (the struct's fixed part) and argsz bytes, and the kernel touches at most max(argsz, @size).`)],
+  ], '/**'));
+  out.push('enum vfio_subregion_ioctl_arg_kind {', ...ARG_KINDS.map((k, i) => `\t${argKind(k)} = ${i},`), '};', '');
+  out.push(...blockComment([
+    doc('struct vfio_subregion_ioctl_arg - What the kernel may touch through the argument pointer of an ioctl of the spec.'),
+    [...doc('@request: The request number, as the compiling architecture encodes it.'),
+      ...doc('@kind: An enum vfio_subregion_ioctl_arg_kind.'),
+      ...doc('@size: sizeof the argument struct (without flexible array elements); 0 for VFIO_SUBREGION_IOCTL_ARG_NONE.'),
+      ...doc('@argsz_offset: offsetof the argsz member for VFIO_SUBREGION_IOCTL_ARG_ARGSZ; else 0.'),
+      ...doc('@name: The ioctl\'s name in the spec.')],
+    prose(`vfio_subregion_ioctl_args holds one entry per request number of the spec (${NR_ARGS} of them, in spec order); the compiler, not the generator, computes every request, size and offset.`),
+  ], '/**'));
+  out.push('struct vfio_subregion_ioctl_arg {', '\tunsigned long request;', '\t__u32 kind;', '\t__u32 size;', '\t__u32 argsz_offset;', '\tconst char *name;', '};', '');
+  out.push(`#define ${NR_ARGS} ${spec.ioctlArgs.length}`, '');
+  out.push(`extern const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[${NR_ARGS}];`, '');
+  out.push('const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(unsigned long request);');
+  out.push('int vfio_subregion_ioctl_arg_size(const struct vfio_subregion_ioctl_arg *a,\n\t\tconst void *arg, size_t len, size_t *out);', '');
+  return out;
+}
+
+function ioctlTableSource(spec: Spec): string[] {
+  if (spec.ioctlArgs.length === 0) throw new Error('the C validators need at least one ioctl (C has no empty arrays)');
+  const out: string[] = [];
+  out.push(`const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[${NR_ARGS}] = {`);
+  for (const a of spec.ioctlArgs) {
+    const s = `struct ${a.struct.name}`;
+    const offset = a.kind === 'argsz' ? `offsetof(${s}, ${a.argsz.name})` : '0';
+    out.push(`\t{ ${cIoctlRequest(a.ioctl)}, ${kindOf(a)},`, `\t  sizeof(${s}), ${offset},`, `\t  ${cString(a.ioctl.name)} },`);
+  }
+  out.push('};', '');
+
+  out.push(...blockComment([
+    doc('vfio_subregion_ioctl_arg - Finds the argument table entry of an ioctl request number.'),
+    doc('@request: The request number exactly as it would be passed to ioctl().'),
+    prose('Return: The entry, or NULL for a request number the spec does not define (then nothing about its argument is known and it must not be issued with one).'),
+  ], '/**'));
+  out.push('const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(unsigned long request)', '{', '\t__u32 i;', '',
+    `\tfor (i = 0; i < ${NR_ARGS}; i++)`, '\t\tif (vfio_subregion_ioctl_args[i].request == request)', '\t\t\treturn &vfio_subregion_ioctl_args[i];',
+    '\treturn NULL;', '}', '');
+
+  out.push(...blockComment([
+    doc('vfio_subregion_ioctl_arg_size - Bytes of an ioctl argument buffer the kernel may read or write.'),
+    [...doc('@a: The ioctl\'s entry, from vfio_subregion_ioctl_arg(); NULL gives -ENOTTY.'),
+      ...doc('@arg: The argument buffer (read only for VFIO_SUBREGION_IOCTL_ARG_ARGSZ; may be NULL otherwise).'),
+      ...doc('@len: Its length in bytes.'),
+      ...doc('@out: Receives the byte count on success; untouched on failure.')],
+    prose('NONE gives 0. FIXED needs @len >= @a->size and gives @a->size. ARGSZ needs @len >= @a->size (the fixed part, which holds argsz) and argsz <= @len, and gives max(argsz, @a->size); an argsz below the fixed part is the kernel\'s to refuse, but it may still read the fixed part. The result never exceeds @len.'),
+    prose('argsz is read once, by a single 4-byte __builtin_memcpy (no libc call, no alignment assumed), and the result depends on that one read only. Call this on the private copy the ioctl will be given, never on memory another thread can write, so that the argsz checked is the argsz the kernel sees; copy @len bytes first, pass the copy, and copy *@out bytes back afterwards.'),
+    prose('Return: 0 with *@out set; -ENOTTY when @a is NULL; -EINVAL when @len is shorter than the fixed part (or @a is malformed); -ERANGE when argsz exceeds @len.'),
+  ], '/**'));
+  out.push('int vfio_subregion_ioctl_arg_size(const struct vfio_subregion_ioctl_arg *a,\n\t\tconst void *arg, size_t len, size_t *out)', '{', '\t__u32 argsz;', '',
+    '\tif (!a)', '\t\treturn -ENOTTY;',
+    '\tswitch (a->kind) {',
+    `\tcase ${argKind('NONE')}:`, '\t\t*out = 0;', '\t\treturn 0;',
+    `\tcase ${argKind('FIXED')}:`, '\t\tif (len < a->size)', '\t\t\treturn -EINVAL;', '\t\t*out = a->size;', '\t\treturn 0;',
+    `\tcase ${argKind('ARGSZ')}:`,
+    '\t\tif (a->size < sizeof(argsz) || a->argsz_offset > a->size - sizeof(argsz))', '\t\t\treturn -EINVAL;\t/* argsz is not inside the fixed part */',
+    '\t\tif (len < a->size)', '\t\t\treturn -EINVAL;',
+    '\t\t__builtin_memcpy(&argsz, (const __u8 *)arg + a->argsz_offset, sizeof(argsz));',
+    '\t\tif (argsz > len)', '\t\t\treturn -ERANGE;',
+    '\t\t*out = argsz > a->size ? argsz : a->size;', '\t\treturn 0;',
+    '\t}', '\treturn -EINVAL;', '}');
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 function includes(spec: Spec): string[] {
-  return ['#ifdef __KERNEL__', '#include <linux/errno.h>', '#include <linux/types.h>', '#else', '#include <errno.h>', '#include <linux/types.h>', '#endif',
+  return ['#ifdef __KERNEL__', '#include <linux/errno.h>', '#include <linux/stddef.h>', '#include <linux/types.h>', '#else', '#include <errno.h>', '#include <stddef.h>', '#include <linux/types.h>', '#endif',
     '#include <linux/vfio.h>', `#include <${spec.uapi.header}>`];
 }
 
@@ -409,6 +492,7 @@ export function emitCValidators(spec: Spec): GeneratedFile[] {
   h.push('};', '', 'const char *vfio_subregion_rule_name(enum vfio_subregion_rule r);', '');
   for (const v of spec.validators) h.push(`${checkSignature(spec, v)};`, `${applySignature(spec, v)};`, '');
   h.push(...walkerHeader(spec));
+  h.push(...ioctlTableHeader(spec));
   h.push('#ifdef __cplusplus', '}', '#endif', '', `#endif /* ${GUARD} */`, '');
 
   const c: string[] = ['// SPDX-License-Identifier: GPL-2.0-only OR MIT'];
@@ -420,7 +504,7 @@ export function emitCValidators(spec: Spec): GeneratedFile[] {
   c.push('\t}', '\treturn "unknown";', '}', '');
   c.push('static int vfio_subregion_fail(enum vfio_subregion_rule *rule,', '\t\tenum vfio_subregion_rule r, int err)', '{', '\tif (rule)', '\t\t*rule = r;', '\treturn err;', '}', '');
   for (const v of spec.validators) c.push(...emitValidator(spec, v));
-  c.push(...walkerSource(spec), '');
+  c.push(...walkerSource(spec), '', ...ioctlTableSource(spec), '');
 
   return [
     { path: `${C_VALIDATORS_DIR}/${C_VALIDATORS_BASE}.h`, content: h.join('\n') },

@@ -487,3 +487,90 @@ int vfio_region_info_cap_next(struct vfio_cap_cursor *cur)
 		return 0;
 	return vfio_cap_visit(cur, cur->next);
 }
+
+const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[VFIO_SUBREGION_NR_IOCTL_ARGS] = {
+	{ _IO(VFIO_TYPE, VFIO_BASE + 7), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_device_info), offsetof(struct vfio_device_info, argsz),
+	  "VFIO_DEVICE_GET_INFO" },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 8), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_region_info), offsetof(struct vfio_region_info, argsz),
+	  "VFIO_DEVICE_GET_REGION_INFO" },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 17), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_device_feature), offsetof(struct vfio_device_feature, argsz),
+	  "VFIO_DEVICE_FEATURE" },
+};
+
+/**
+ * vfio_subregion_ioctl_arg - Finds the argument table entry of an ioctl request
+ *	number.
+ *
+ * @request: The request number exactly as it would be passed to ioctl().
+ *
+ * Return: The entry, or NULL for a request number the spec does not define
+ * (then nothing about its argument is known and it must not be issued with
+ * one).
+ */
+const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(unsigned long request)
+{
+	__u32 i;
+
+	for (i = 0; i < VFIO_SUBREGION_NR_IOCTL_ARGS; i++)
+		if (vfio_subregion_ioctl_args[i].request == request)
+			return &vfio_subregion_ioctl_args[i];
+	return NULL;
+}
+
+/**
+ * vfio_subregion_ioctl_arg_size - Bytes of an ioctl argument buffer the kernel
+ *	may read or write.
+ *
+ * @a: The ioctl's entry, from vfio_subregion_ioctl_arg(); NULL gives -ENOTTY.
+ * @arg: The argument buffer (read only for VFIO_SUBREGION_IOCTL_ARG_ARGSZ; may
+ *	be NULL otherwise).
+ * @len: Its length in bytes.
+ * @out: Receives the byte count on success; untouched on failure.
+ *
+ * NONE gives 0. FIXED needs @len >= @a->size and gives @a->size. ARGSZ needs
+ * @len >= @a->size (the fixed part, which holds argsz) and argsz <= @len, and
+ * gives max(argsz, @a->size); an argsz below the fixed part is the kernel's to
+ * refuse, but it may still read the fixed part. The result never exceeds @len.
+ *
+ * argsz is read once, by a single 4-byte __builtin_memcpy (no libc call, no
+ * alignment assumed), and the result depends on that one read only. Call this
+ * on the private copy the ioctl will be given, never on memory another thread
+ * can write, so that the argsz checked is the argsz the kernel sees; copy @len
+ * bytes first, pass the copy, and copy *@out bytes back afterwards.
+ *
+ * Return: 0 with *@out set; -ENOTTY when @a is NULL; -EINVAL when @len is
+ * shorter than the fixed part (or @a is malformed); -ERANGE when argsz exceeds
+ * @len.
+ */
+int vfio_subregion_ioctl_arg_size(const struct vfio_subregion_ioctl_arg *a,
+		const void *arg, size_t len, size_t *out)
+{
+	__u32 argsz;
+
+	if (!a)
+		return -ENOTTY;
+	switch (a->kind) {
+	case VFIO_SUBREGION_IOCTL_ARG_NONE:
+		*out = 0;
+		return 0;
+	case VFIO_SUBREGION_IOCTL_ARG_FIXED:
+		if (len < a->size)
+			return -EINVAL;
+		*out = a->size;
+		return 0;
+	case VFIO_SUBREGION_IOCTL_ARG_ARGSZ:
+		if (a->size < sizeof(argsz) || a->argsz_offset > a->size - sizeof(argsz))
+			return -EINVAL;	/* argsz is not inside the fixed part */
+		if (len < a->size)
+			return -EINVAL;
+		__builtin_memcpy(&argsz, (const __u8 *)arg + a->argsz_offset, sizeof(argsz));
+		if (argsz > len)
+			return -ERANGE;
+		*out = argsz > a->size ? argsz : a->size;
+		return 0;
+	}
+	return -EINVAL;
+}

@@ -13,9 +13,11 @@
 
 #ifdef __KERNEL__
 #include <linux/errno.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
 #else
 #include <errno.h>
+#include <stddef.h>
 #include <linux/types.h>
 #endif
 #include <linux/vfio.h>
@@ -214,6 +216,57 @@ __u64 vfio_region_info_cap_size(__u16 id, const void *cap, __u32 avail);
 int vfio_region_info_cap_first(const void *buf, __u32 len,
 		struct vfio_cap_cursor *cur);
 int vfio_region_info_cap_next(struct vfio_cap_cursor *cur);
+
+/**
+ * enum vfio_subregion_ioctl_arg_kind - How the memory an ioctl's argument
+ *	pointer lets the kernel touch is sized.
+ *
+ * @VFIO_SUBREGION_IOCTL_ARG_NONE: No argument: nothing (no ioctl of the spec
+ *	has this kind today, as the spec gives every ioctl an argument struct).
+ * @VFIO_SUBREGION_IOCTL_ARG_FIXED: An _IOR, _IOW or _IOWR struct: exactly @size
+ *	bytes, the _IOC_SIZE of its request number.
+ * @VFIO_SUBREGION_IOCTL_ARG_ARGSZ: An _IO struct whose __u32 argsz member says
+ *	how large the caller's buffer is: the buffer holds at least @size bytes
+ *	(the struct's fixed part) and argsz bytes, and the kernel touches at
+ *	most max(argsz, @size).
+ */
+enum vfio_subregion_ioctl_arg_kind {
+	VFIO_SUBREGION_IOCTL_ARG_NONE = 0,
+	VFIO_SUBREGION_IOCTL_ARG_FIXED = 1,
+	VFIO_SUBREGION_IOCTL_ARG_ARGSZ = 2,
+};
+
+/**
+ * struct vfio_subregion_ioctl_arg - What the kernel may touch through the
+ *	argument pointer of an ioctl of the spec.
+ *
+ * @request: The request number, as the compiling architecture encodes it.
+ * @kind: An enum vfio_subregion_ioctl_arg_kind.
+ * @size: sizeof the argument struct (without flexible array elements); 0 for
+ *	VFIO_SUBREGION_IOCTL_ARG_NONE.
+ * @argsz_offset: offsetof the argsz member for VFIO_SUBREGION_IOCTL_ARG_ARGSZ;
+ *	else 0.
+ * @name: The ioctl's name in the spec.
+ *
+ * vfio_subregion_ioctl_args holds one entry per request number of the spec
+ * (VFIO_SUBREGION_NR_IOCTL_ARGS of them, in spec order); the compiler, not the
+ * generator, computes every request, size and offset.
+ */
+struct vfio_subregion_ioctl_arg {
+	unsigned long request;
+	__u32 kind;
+	__u32 size;
+	__u32 argsz_offset;
+	const char *name;
+};
+
+#define VFIO_SUBREGION_NR_IOCTL_ARGS 3
+
+extern const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[VFIO_SUBREGION_NR_IOCTL_ARGS];
+
+const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(unsigned long request);
+int vfio_subregion_ioctl_arg_size(const struct vfio_subregion_ioctl_arg *a,
+		const void *arg, size_t len, size_t *out);
 
 #ifdef __cplusplus
 }

@@ -76,7 +76,7 @@ describe('generated C files', () => {
     const [h, c] = emitCValidators(spec);
     expect(h!.path).toBe('native/validators/vfio_subregion_validate.h');
     expect(c!.path).toBe('native/validators/vfio_subregion_validate.c');
-    expect(h!.content).toContain('#ifdef __KERNEL__\n#include <linux/errno.h>\n#include <linux/types.h>\n#else\n#include <errno.h>\n#include <linux/types.h>\n#endif\n#include <linux/vfio.h>\n#include <linux/vfio_subregion.h>');
+    expect(h!.content).toContain('#ifdef __KERNEL__\n#include <linux/errno.h>\n#include <linux/stddef.h>\n#include <linux/types.h>\n#else\n#include <errno.h>\n#include <stddef.h>\n#include <linux/types.h>\n#endif\n#include <linux/vfio.h>\n#include <linux/vfio_subregion.h>');
     expect(h!.content).toContain('\tstruct vfio_subregion_region_state *regions;\t/* num_regions entries */');
     expect(h!.content).toContain('\tVFIO_RULE_SUBREGION_CREATE_FLAGS_ZERO,');
     for (const v of spec.validators) {
@@ -84,8 +84,12 @@ describe('generated C files', () => {
       expect(h!.content).toContain(`void vfio_apply_${v.name}(const struct vfio_subregion_device_state *dev,`);
     }
     expect(h!.content).toContain('int vfio_region_info_cap_first(const void *buf, __u32 len,');
+    expect(h!.content).toContain('const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(unsigned long request);');
+    expect(h!.content).toContain('int vfio_subregion_ioctl_arg_size(const struct vfio_subregion_ioctl_arg *a,\n\t\tconst void *arg, size_t len, size_t *out);');
     // No libc: nothing but the headers it includes.
     expect(c!.content).not.toMatch(/\b(memcpy|memset|malloc|printf|strlen)\s*\(/);
+    // argsz is fetched once, by one 4-byte copy into a local (no double fetch).
+    expect([...c!.content.matchAll(/__builtin_memcpy\(.*\);/g)].map((m) => m[0])).toEqual(['__builtin_memcpy(&argsz, (const __u8 *)arg + a->argsz_offset, sizeof(argsz));']);
     expect([...c!.content.matchAll(/^#include (.+)$/gm)].map((m) => m[1])).toEqual(['"vfio_subregion_validate.h"']);
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SpecError } from '../../codegen/diagnostics.js';
 import { DEFAULT_SPEC, loadSpec } from '../../codegen/load.js';
+import type { Spec } from '../../codegen/ir.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vfio-spec-'));
 const pristine = readFileSync(DEFAULT_SPEC, 'utf8');
@@ -132,7 +133,48 @@ describe('the resolver refuses', () => {
   it('the mmap section is optional', () => {
     expect(refusals((s) => { delete s.mmap; })).toEqual([]);
   });
+  it('an ioctl whose argument size the spec cannot prove', () => {
+    expect(refusals((s) => { s.ioctls[0].encoding = 'IOWR'; }))
+      .toEqual([expect.stringMatching(/\/ioctls\/0\/encoding: an ioctl with an argsz member is encoded _IO: the kernel reads argsz bytes, not the _IOC_SIZE of _IOWR$/)]);
+    expect(refusals((s) => { delete s.ioctls[0].argsz; }))
+      .toEqual([expect.stringMatching(/\/ioctls\/0: the _IO number of VFIO_DEVICE_GET_INFO carries no argument size: name the argsz member of struct vfio_device_info, or encode it _IOR, _IOW or _IOWR$/)]);
+    expect(refusals((s) => { delete s.ioctls[2].argsz; s.ioctls[2].encoding = 'IOR'; }))
+      .toEqual([expect.stringMatching(/\/ioctls\/2\/arg: struct vfio_device_feature ends with a flexible array, so _IOR cannot give its size/)]);
+  });
+  it('one request number on two fd kinds with different arguments', () => {
+    const errs = refusals((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_GROUP_THING', fd: 'group', arg: 'vfio_device_feature', outputs: [] }); });
+    expect(errs).toEqual([expect.stringMatching(/\/ioctls\/3\/arg: VFIO_GROUP_THING shares its request number with VFIO_DEVICE_GET_REGION_INFO \(device fd\) but not its argument \(argsz, 8 bytes against argsz, 32 bytes\)$/)]);
+  });
   it('an effect on an input member', () => {
     expect(refusals((s) => { s.validators[0].effects[0].set = 'req.offset'; })).toEqual([expect.stringMatching(/\/validators\/0\/effects\/0\/set: vfio_device_feature_subregion\.offset is an input member/)]);
+  });
+});
+
+describe('the ioctl argument table is lowered once', () => {
+  function lowered(mutate: (spec: Json) => void): Spec {
+    const spec = JSON.parse(pristine) as Json;
+    spec.$schema = './schema/abi.schema.json';
+    mutate(spec);
+    const file = join(dir, 'lowered.json');
+    writeFileSync(file, JSON.stringify(spec, null, 2));
+    return loadSpec(file);
+  }
+  const rows = (s: Spec): unknown[] => s.ioctlArgs.map((a) => [a.ioctl.name, a.kind, a.struct.name, a.size, a.kind === 'argsz' ? a.argsz.offset : null]);
+
+  it('from the spec as written: every ioctl is argsz, at offset 0', () => {
+    expect(rows(lowered(() => {}))).toEqual([
+      ['VFIO_DEVICE_GET_INFO', 'argsz', 'vfio_device_info', 20, 0],
+      ['VFIO_DEVICE_GET_REGION_INFO', 'argsz', 'vfio_region_info', 32, 0],
+      ['VFIO_DEVICE_FEATURE', 'argsz', 'vfio_device_feature', 8, 0],
+    ]);
+  });
+  it('a sized encoding without argsz is fixed', () => {
+    const spec = lowered((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_TEST_FIXED', nr: 42, encoding: 'IOW', arg: 'vfio_info_cap_header', origin: { proposed: true }, provisional: true, argsz: undefined, outputs: [] }); });
+    expect(rows(spec)[3]).toEqual(['VFIO_TEST_FIXED', 'fixed', 'vfio_info_cap_header', 8, null]);
+  });
+  it('ioctls of two fd kinds with one number and one argument share an entry', () => {
+    const spec = lowered((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_GROUP_THING', fd: 'group' }); });
+    expect(spec.ioctls).toHaveLength(4);
+    expect(spec.ioctlArgs.map((a) => a.ioctl.name)).toEqual(['VFIO_DEVICE_GET_INFO', 'VFIO_DEVICE_GET_REGION_INFO', 'VFIO_DEVICE_FEATURE']);
   });
 });

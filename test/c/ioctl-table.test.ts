@@ -1,0 +1,338 @@
+/**
+ * The ioctl argument table of the generated C validators (vfio_subregion_ioctl_args,
+ * vfio_subregion_ioctl_arg(), vfio_subregion_ioctl_arg_size()), checked by a C program against
+ * expectations that do not come from the generator: the system's <linux/vfio.h> request macros and
+ * struct sizes, <sys/ioctl.h>, and hand-written byte counts. The same program runs against
+ * deliberately broken copies of the generated source to show that each line of logic is checked.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SPEC, loadSpec } from '../../codegen/load.js';
+import type { Arch, Spec } from '../../codegen/ir.js';
+import { build, hasCompiler, run, unavailable, VARIANTS, workspace, type Variant } from './cc.js';
+
+/**
+ * The ioctls the table must hold, in spec order, written by hand from <linux/vfio.h>: the request
+ * macro and the struct that macro's ioctl takes. A spec that adds an ioctl must add it here.
+ */
+const EXPECTED = [
+  { macro: 'VFIO_DEVICE_GET_INFO', struct: 'vfio_device_info' },
+  { macro: 'VFIO_DEVICE_GET_REGION_INFO', struct: 'vfio_region_info' },
+  { macro: 'VFIO_DEVICE_FEATURE', struct: 'vfio_device_feature' },
+];
+
+/** The ioctl the fixed-kind test adds to a copy of the spec, and the request it must have. */
+const FIXED = { name: 'VFIO_TEST_FIXED', struct: 'vfio_region_info_cap_type', request: '_IOWR(VFIO_TYPE, VFIO_BASE + 100, struct vfio_region_info_cap_type)' };
+
+const PRELUDE = String.raw`#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <linux/vfio.h>
+#include "vfio_subregion_validate.h"
+
+static int checks, fails;
+
+#define CHECK(cond) do { \
+	checks++; \
+	if (!(cond)) { \
+		fails++; \
+		printf("FAIL line %d: %s\n", __LINE__, #cond); \
+	} \
+} while (0)
+
+#define SENTINEL ((size_t)0xdead)
+
+static unsigned char store[4096 + 8];
+
+static void put32(unsigned char *p, __u32 v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/* The size helper, with *out preset to SENTINEL so that a write on failure shows. */
+static int size_of(const struct vfio_subregion_ioctl_arg *a, const void *arg, size_t len, size_t *out)
+{
+	*out = SENTINEL;
+	return vfio_subregion_ioctl_arg_size(a, arg, len, out);
+}
+
+/* The result for a buffer of len bytes at p whose argsz member (at off) holds argsz. */
+static int with_argsz(const struct vfio_subregion_ioctl_arg *a, unsigned char *p, size_t off, __u32 argsz, size_t len, size_t *out)
+{
+	memset(store, 0x5a, sizeof(store));
+	put32(p + off, argsz);
+	return size_of(a, p, len, out);
+}
+
+/* An argsz entry of the table, whose struct is sysize bytes in <linux/vfio.h>. */
+static void check_argsz_entry(const struct vfio_subregion_ioctl_arg *a, size_t sysize)
+{
+	const size_t s = sysize;
+	size_t out;
+
+	CHECK(a != NULL);
+	if (a == NULL)
+		return;
+	CHECK(a->kind == VFIO_SUBREGION_IOCTL_ARG_ARGSZ);
+	CHECK(a->size == sysize);
+	CHECK(a->argsz_offset == 0);
+	/* A 3-byte buffer cannot even hold argsz. */
+	CHECK(with_argsz(a, store, 0, 3, 3, &out) == -EINVAL && out == SENTINEL);
+	/* One byte short of the fixed part, whatever argsz says. */
+	CHECK(with_argsz(a, store, 0, (__u32)(s - 1), s - 1, &out) == -EINVAL && out == SENTINEL);
+	CHECK(with_argsz(a, store, 0, 4, s - 1, &out) == -EINVAL && out == SENTINEL);
+	/* argsz == len is fine, one more is not. */
+	CHECK(with_argsz(a, store, 0, (__u32)s, s, &out) == 0 && out == s);
+	CHECK(with_argsz(a, store, 0, (__u32)(s + 1), s, &out) == -ERANGE && out == SENTINEL);
+	CHECK(with_argsz(a, store, 0, (__u32)(s + 64), s + 64, &out) == 0 && out == s + 64);
+	CHECK(with_argsz(a, store, 0, (__u32)(s + 65), s + 64, &out) == -ERANGE && out == SENTINEL);
+	CHECK(with_argsz(a, store, 0, 0xffffffffu, s + 64, &out) == -ERANGE && out == SENTINEL);
+	/* max(argsz, fixed part): a larger buffer does not count, a small argsz does not shrink it. */
+	CHECK(with_argsz(a, store, 0, (__u32)(s + 8), s + 64, &out) == 0 && out == s + 8);
+	CHECK(with_argsz(a, store, 0, 4, s + 64, &out) == 0 && out == s);
+	CHECK(with_argsz(a, store, 0, 0, s + 64, &out) == 0 && out == s);
+	CHECK(with_argsz(a, store, 0, (__u32)(s - 1), s, &out) == 0 && out == s);
+	/* An unaligned buffer. */
+	CHECK(with_argsz(a, store + 1, 0, (__u32)(s + 16), s + 16, &out) == 0 && out == s + 16);
+	CHECK(with_argsz(a, store + 3, 0, (__u32)(s + 17), s + 16, &out) == -ERANGE && out == SENTINEL);
+}
+
+static void check_helper_kinds(void)
+{
+	struct vfio_subregion_ioctl_arg none = { 0x1234, VFIO_SUBREGION_IOCTL_ARG_NONE, 0, 0, "none" };
+	struct vfio_subregion_ioctl_arg fixed = { 0x1235, VFIO_SUBREGION_IOCTL_ARG_FIXED, 12, 0, "fixed" };
+	/* argsz at offset 4 of a 16-byte fixed part. */
+	struct vfio_subregion_ioctl_arg at4 = { 0x1236, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 16, 4, "at4" };
+	struct vfio_subregion_ioctl_arg last = { 0x1237, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 16, 12, "last" };
+	struct vfio_subregion_ioctl_arg outside = { 0x1238, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 16, 14, "outside" };
+	struct vfio_subregion_ioctl_arg tiny = { 0x1239, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 2, 0, "tiny" };
+	struct vfio_subregion_ioctl_arg odd = { 0x123a, 7, 16, 0, "odd" };
+	size_t out;
+
+	CHECK(size_of(NULL, store, 64, &out) == -ENOTTY && out == SENTINEL);
+	CHECK(size_of(&none, NULL, 0, &out) == 0 && out == 0);
+	CHECK(size_of(&none, store, 64, &out) == 0 && out == 0);
+	/* fixed: exactly size bytes, an argsz-like first word is not read. */
+	CHECK(with_argsz(&fixed, store, 0, 100, 11, &out) == -EINVAL && out == SENTINEL);
+	CHECK(with_argsz(&fixed, store, 0, 100, 12, &out) == 0 && out == 12);
+	CHECK(with_argsz(&fixed, store, 0, 0xffffffffu, 64, &out) == 0 && out == 12);
+	/* argsz is read at argsz_offset, not at 0. */
+	memset(store, 0x5a, sizeof(store));
+	put32(store, 0xffffffffu);
+	put32(store + 4, 40);
+	CHECK(size_of(&at4, store, 64, &out) == 0 && out == 40);
+	CHECK(with_argsz(&at4, store, 4, 65, 64, &out) == -ERANGE && out == SENTINEL);
+	CHECK(with_argsz(&at4, store, 4, 64, 64, &out) == 0 && out == 64);
+	CHECK(with_argsz(&at4, store, 4, 24, 15, &out) == -EINVAL && out == SENTINEL);
+	CHECK(with_argsz(&last, store, 12, 30, 32, &out) == 0 && out == 30);
+	/* Entries whose argsz is not inside their fixed part, and an unknown kind. */
+	CHECK(with_argsz(&outside, store, 14, 20, 64, &out) == -EINVAL && out == SENTINEL);
+	CHECK(with_argsz(&tiny, store, 0, 20, 64, &out) == -EINVAL && out == SENTINEL);
+	CHECK(with_argsz(&odd, store, 0, 20, 64, &out) == -EINVAL && out == SENTINEL);
+}
+
+static void check_lookup_misses(void)
+{
+	CHECK(vfio_subregion_ioctl_arg(FIONREAD) == NULL);
+	CHECK(vfio_subregion_ioctl_arg(0x541B) == NULL);
+	CHECK(vfio_subregion_ioctl_arg(0) == NULL);
+	/* VFIO numbers the spec does not define, and a defined type and nr with another direction. */
+	CHECK(vfio_subregion_ioctl_arg(VFIO_GET_API_VERSION) == NULL);
+	CHECK(vfio_subregion_ioctl_arg(VFIO_DEVICE_GET_IRQ_INFO) == NULL);
+	CHECK(vfio_subregion_ioctl_arg(_IOWR(VFIO_TYPE, VFIO_BASE + 8, struct vfio_region_info)) == NULL);
+	CHECK(vfio_subregion_ioctl_arg(_IO(VFIO_TYPE + 1, VFIO_BASE + 8)) == NULL);
+}
+`;
+
+/** The table checks for the real spec: every entry against its <linux/vfio.h> macro and struct. */
+function realProgram(): string {
+  const rows = EXPECTED.map((e) => `\t{ ${e.macro}, sizeof(struct ${e.struct}), "${e.macro}" },`);
+  return `${PRELUDE}
+static const struct {
+	unsigned long request;
+	size_t size;
+	const char *name;
+} expected[] = {
+${rows.join('\n')}
+};
+
+int main(void)
+{
+	size_t i;
+
+	CHECK(VFIO_SUBREGION_NR_IOCTL_ARGS == sizeof(expected) / sizeof(expected[0]));
+	for (i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
+		const struct vfio_subregion_ioctl_arg *t = &vfio_subregion_ioctl_args[i];
+
+		CHECK(t->request == expected[i].request);
+		CHECK(strcmp(t->name, expected[i].name) == 0);
+		CHECK(vfio_subregion_ioctl_arg(expected[i].request) == t);
+		check_argsz_entry(vfio_subregion_ioctl_arg(expected[i].request), expected[i].size);
+	}
+	for (i = 0; i < VFIO_SUBREGION_NR_IOCTL_ARGS; i++)
+		printf("entry %s 0x%lx %u %u %u\\n", vfio_subregion_ioctl_args[i].name, vfio_subregion_ioctl_args[i].request,
+		       (unsigned)vfio_subregion_ioctl_args[i].kind, (unsigned)vfio_subregion_ioctl_args[i].size,
+		       (unsigned)vfio_subregion_ioctl_args[i].argsz_offset);
+	check_helper_kinds();
+	check_lookup_misses();
+	printf("checks %d fails %d\\n", checks, fails);
+	return 0;
+}
+`;
+}
+
+/** The table checks for a spec with one _IOWR ioctl added: a fixed entry. */
+function fixedProgram(): string {
+  return `${PRELUDE}
+int main(void)
+{
+	const unsigned long req = ${FIXED.request};
+	const struct vfio_subregion_ioctl_arg *a = vfio_subregion_ioctl_arg(req);
+	const size_t s = sizeof(struct ${FIXED.struct});
+	size_t out;
+
+	CHECK(VFIO_SUBREGION_NR_IOCTL_ARGS == 4);
+	CHECK(a == &vfio_subregion_ioctl_args[3]);
+	CHECK(a != NULL);
+	if (a != NULL) {
+		CHECK(a->request == req);
+		CHECK(a->kind == VFIO_SUBREGION_IOCTL_ARG_FIXED);
+		CHECK(a->size == s && a->size == _IOC_SIZE(req));
+		CHECK(a->argsz_offset == 0);
+		CHECK(strcmp(a->name, "${FIXED.name}") == 0);
+		CHECK(with_argsz(a, store, 0, (__u32)s, s - 1, &out) == -EINVAL && out == SENTINEL);
+		CHECK(with_argsz(a, store, 0, 0, s, &out) == 0 && out == s);
+		CHECK(with_argsz(a, store, 0, 0xffffffffu, s + 10, &out) == 0 && out == s);
+	}
+	check_argsz_entry(vfio_subregion_ioctl_arg(VFIO_DEVICE_GET_REGION_INFO), sizeof(struct vfio_region_info));
+	CHECK(vfio_subregion_ioctl_arg(_IO(VFIO_TYPE, VFIO_BASE + 100)) == NULL);
+	check_helper_kinds();
+	check_lookup_misses();
+	printf("checks %d fails %d\\n", checks, fails);
+	return 0;
+}
+`;
+}
+
+interface Outcome {
+  checks: number;
+  fails: number;
+  failures: string[];
+  entries: { name: string; request: number; kind: number; size: number; argszOffset: number }[];
+}
+
+/** Builds program against the generated C of spec (with the validators source optionally edited) and runs it. */
+function runProgram(spec: Spec, v: Variant, program: string, edit: (c: string) => string = (c) => c): Outcome {
+  const ws = workspace(spec, 'vfio-ioctl-table-');
+  writeFileSync(ws.validators, edit(readFileSync(ws.validators, 'utf8')));
+  const src = join(ws.dir, 'table.c');
+  writeFileSync(src, program);
+  const b = build(v, [src, ws.validators], ws.include, join(ws.dir, 'table'));
+  if (!b.ok) throw new Error(`${v.name} failed to build ${src}:\n${b.stderr}`);
+  const r = run(b.exe);
+  if (r.status !== 0) throw new Error(`${b.exe} exited with ${r.status}: ${r.stderr}`);
+  const lines = r.stdout.split('\n');
+  const summary = /^checks (\d+) fails (\d+)$/m.exec(r.stdout);
+  if (summary === null) throw new Error(`no summary in:\n${r.stdout}`);
+  return {
+    checks: Number(summary[1]), fails: Number(summary[2]),
+    failures: lines.filter((l) => l.startsWith('FAIL')),
+    entries: lines.filter((l) => l.startsWith('entry ')).map((l) => {
+      const [, name, request, kind, size, argszOffset] = l.split(' ');
+      return { name: name!, request: Number(request), kind: Number(kind), size: Number(size), argszOffset: Number(argszOffset) };
+    }),
+  };
+}
+
+let spec: Spec;
+beforeAll(() => { spec = loadSpec(); });
+
+describe('the ioctl argument table', () => {
+  it('lists the ioctls this test expects (update EXPECTED with the spec)', () => {
+    expect(spec.ioctls.map((x) => x.name)).toEqual(EXPECTED.map((e) => e.macro));
+    expect(spec.ioctlArgs.map((a) => [a.ioctl.name, a.kind, a.struct.name])).toEqual(EXPECTED.map((e) => [e.macro, 'argsz', e.struct]));
+  });
+
+  for (const v of VARIANTS) {
+    it(`matches <linux/vfio.h> and sizes arguments with ${v.name}`, (ctx) => {
+      const why = unavailable(v);
+      if (why !== null) ctx.skip(`skipped ${v.name}: ${why}`);
+      const r = runProgram(spec, v, realProgram());
+      expect(r.failures).toEqual([]);
+      expect(r.fails).toBe(0);
+      // Every check ran: 1 count, per entry 3 + check_argsz_entry's 18, check_helper_kinds' 14, check_lookup_misses' 7.
+      expect(r.checks).toBe(1 + EXPECTED.length * (3 + 18) + 14 + 7);
+      // The compiler's numbers are the IR's numbers for this architecture.
+      const arch: Arch | null = process.arch === 'x64' ? (v.m32 ? 'i386' : 'x86_64') : null;
+      expect(r.entries.map((e) => e.name)).toEqual(EXPECTED.map((e) => e.macro));
+      for (const [i, a] of spec.ioctlArgs.entries()) {
+        if (arch !== null) expect(r.entries[i]!.request, a.ioctl.name).toBe(a.ioctl.numbers[arch]);
+        expect(r.entries[i]!.size, a.ioctl.name).toBeGreaterThanOrEqual(a.size); // newer kernels append to argsz structs
+      }
+    });
+  }
+
+  it('holds a fixed entry for an _IOWR ioctl', (ctx) => {
+    const v = VARIANTS[0]!;
+    const why = unavailable(v);
+    if (why !== null) ctx.skip(`skipped ${v.name}: ${why}`);
+    const raw = JSON.parse(readFileSync(DEFAULT_SPEC, 'utf8')) as { ioctls: Record<string, unknown>[] };
+    raw.ioctls.push({
+      name: FIXED.name, doc: 'A test ioctl with a fixed-size argument.', origin: { proposed: true }, provisional: true,
+      fd: 'device', type: 'VFIO_TYPE', nr: { base: 'VFIO_BASE', offset: 100 }, encoding: 'IOWR', arg: FIXED.struct, errors: [],
+    });
+    const file = join(mkdtempSync(join(tmpdir(), 'vfio-spec-fixed-')), 'spec.json');
+    writeFileSync(file, JSON.stringify({ ...raw, $schema: './schema/abi.schema.json' }, null, 2));
+    const fixedSpec = loadSpec(file);
+    expect(fixedSpec.ioctlArgs.map((a) => a.kind)).toEqual(['argsz', 'argsz', 'argsz', 'fixed']);
+    const r = runProgram(fixedSpec, v, fixedProgram());
+    expect(r.failures).toEqual([]);
+    expect(r.checks).toBe(11 + 18 + 1 + 14 + 7);
+  });
+
+  it('notices a broken line of the generated table or helpers', (ctx) => {
+    const v = VARIANTS[0]!;
+    if (!hasCompiler(v.cc)) ctx.skip('gcc is not installed');
+    const program = realProgram();
+    /** [what is broken, the text, its replacement]; the text must occur exactly once. */
+    const mutations: [string, string, string][] = [
+      ['a wrong nr', 'VFIO_BASE + 8), VFIO_SUBREGION_IOCTL_ARG_ARGSZ', 'VFIO_BASE + 9), VFIO_SUBREGION_IOCTL_ARG_ARGSZ'],
+      ['a wrong direction', '_IO(VFIO_TYPE, VFIO_BASE + 17)', '_IOR(VFIO_TYPE, VFIO_BASE + 17, struct vfio_device_feature)'],
+      ['a wrong kind', 'VFIO_BASE + 7), VFIO_SUBREGION_IOCTL_ARG_ARGSZ', 'VFIO_BASE + 7), VFIO_SUBREGION_IOCTL_ARG_FIXED'],
+      ['a wrong size', 'sizeof(struct vfio_region_info), offsetof', 'sizeof(struct vfio_device_info), offsetof'],
+      ['a wrong name', '"VFIO_DEVICE_FEATURE" }', '"VFIO_DEVICE_FEATURES" }'],
+      ['lookup by nr only', 'if (vfio_subregion_ioctl_args[i].request == request)', 'if ((vfio_subregion_ioctl_args[i].request & 0xff) == (request & 0xff))'],
+      ['lookup misses the last entry', 'for (i = 0; i < VFIO_SUBREGION_NR_IOCTL_ARGS; i++)', 'for (i = 0; i + 1 < VFIO_SUBREGION_NR_IOCTL_ARGS; i++)'],
+      ['NULL entry not refused', '\treturn -ENOTTY;', '\treturn -EINVAL;'],
+      ['NONE sized', '\tcase VFIO_SUBREGION_IOCTL_ARG_NONE:\n\t\t*out = 0;', '\tcase VFIO_SUBREGION_IOCTL_ARG_NONE:\n\t\t*out = 4;'],
+      ['FIXED short buffer accepted', '\tcase VFIO_SUBREGION_IOCTL_ARG_FIXED:\n\t\tif (len < a->size)', '\tcase VFIO_SUBREGION_IOCTL_ARG_FIXED:\n\t\tif (len < a->size - 1)'],
+      ['FIXED gives the buffer length', '\t\t*out = a->size;', '\t\t*out = len;'],
+      ['argsz outside the fixed part accepted', 'a->argsz_offset > a->size - sizeof(argsz)', 'a->argsz_offset > a->size'],
+      ['tiny fixed part accepted', 'a->size < sizeof(argsz) ||', 'a->size < 1 ||'],
+      ['ARGSZ short buffer accepted', '\t\tif (len < a->size)\n\t\t\treturn -EINVAL;\n\t\t__builtin_memcpy', '\t\tif (len < 3)\n\t\t\treturn -EINVAL;\n\t\t__builtin_memcpy'],
+      ['argsz read at 0', '(const __u8 *)arg + a->argsz_offset', '(const __u8 *)arg'],
+      ['argsz == len refused', '\t\tif (argsz > len)\n\t\t\treturn -ERANGE;', '\t\tif (argsz >= len)\n\t\t\treturn -ERANGE;'],
+      ['argsz > len accepted', '\t\tif (argsz > len)\n\t\t\treturn -ERANGE;', '\t\tif (argsz > len + 1)\n\t\t\treturn -ERANGE;'],
+      ['ERANGE reported as EINVAL', '\t\t\treturn -ERANGE;', '\t\t\treturn -EINVAL;'],
+      ['argsz alone', '*out = argsz > a->size ? argsz : a->size;', '*out = argsz;'],
+      ['fixed part alone', '*out = argsz > a->size ? argsz : a->size;', '*out = a->size;'],
+      ['buffer length', '*out = argsz > a->size ? argsz : a->size;', '*out = len;'],
+      ['an unknown kind accepted', '\t}\n\treturn -EINVAL;\n}', '\t}\n\t*out = 0;\n\treturn 0;\n}'],
+    ];
+    const broken: string[] = [];
+    for (const [what, from, to] of mutations) {
+      const r = runProgram(spec, v, program, (c) => {
+        const at = c.indexOf(from);
+        expect(at, `${what}: ${JSON.stringify(from)} is not in the generated source`).toBeGreaterThanOrEqual(0);
+        expect(c.indexOf(from, at + 1), `${what}: ${JSON.stringify(from)} occurs twice`).toBe(-1);
+        return c.slice(0, at) + to + c.slice(at + from.length);
+      });
+      if (r.fails === 0) broken.push(what);
+    }
+    expect(broken, 'mutations no check noticed').toEqual([]);
+  });
+});
