@@ -9,11 +9,15 @@ import { compileAs, ROOT } from './asc.js';
 import { MmioHost, instantiateGuest } from './mmio.js';
 import { native } from './native.js';
 import { NIC_LAYOUT } from './sim-presets.js';
+import { testingNative } from './testing-native.js';
 
 /**
  * `npm run bench`: the TypeScript API against the simulator vs the same call sequence in C
  * (native/bench/bench_sim.c), measured in the same run. Prints a table, and with --json one JSON
  * array as the last line: {name, ns, baselineNs, ratio} per row.
+ *
+ * Native baselines that run inside Node (the MMIO loops) come from the test/bench-only module
+ * native/testing/ (runtime/src/testing-native.ts), never from the production addon.
  */
 
 export interface BenchRow {
@@ -85,10 +89,10 @@ function timeWasm(n: number, fn: (n: number) => unknown): number {
 export const PROBE = 'runtime/assembly/mmio-probe.ts';
 
 /**
- * MMIO rows: the same loops in wasm (runtime/assembly/mmio-probe.ts) and in C (the addon's mmioBench),
- * on the same mapping in the same run: the simulated NIC's TX push buffer (a WC subregion) and its
- * register block, both mapped into the guest's linear memory. `extra` adds rows measured elsewhere
- * (the component path, examples/components).
+ * MMIO rows: the same loops in wasm (runtime/assembly/mmio-probe.ts) and in C (mmioBench of the
+ * test/bench module, on the windows' addresses), on the same mapping in the same run: the simulated
+ * NIC's TX push buffer (a WC subregion) and its register block, both mapped into the guest's linear
+ * memory. `extra` adds rows measured elsewhere (the component path, examples/components).
  */
 export async function runMmioBench(iterations = 5_000_000, hostIterations = 300_000, component = true): Promise<BenchRow[]> {
   const n = native();
@@ -105,7 +109,8 @@ export async function runMmioBench(iterations = 5_000_000, hostIterations = 300_
     const regs = host.map(dev, bar, { at: regsAt, offset: registers.offset, length: Number(registers.size) });
     f('set_inline_fence')(MmioHost.inlineFence ? 1 : 0);
     const R = 5;
-    const c = (op: number, iters = iterations, id = push.id, off = 0) => median(R, () => n.mmioBench(id, off, op, iters, regs.id, doorbell));
+    const tn = testingNative();
+    const c = (op: number, iters = iterations, off = 0) => median(R, () => tn.mmioBench(push.address, push.size, off, op, iters, regs.address, regs.size, doorbell));
     const w = (name: string, iters = iterations, ...a: number[]) => median(R, () => timeWasm(iters, (k) => f(name)(...a, k)));
     const rows: Omit<BenchRow, 'ratio'>[] = [];
     f('bind')(pushAt, push.size);

@@ -177,17 +177,20 @@ export class WasmWindow {
   /** VFIO_REGION_ATTR_* the region's mappings get. */
   readonly attrs: number;
   readonly memory: WasmMemory;
+  /** Process address of the window's first byte (what wasmMap returned), as Mapping.address. */
+  readonly address: bigint;
   #id: number;
   readonly #onUnmap: (w: WasmWindow) => void;
 
   /** @internal */
-  constructor(region: number, offset: bigint, base: number, size: number, attrs: number, memory: WasmMemory, id: number, onUnmap: (w: WasmWindow) => void) {
+  constructor(region: number, offset: bigint, base: number, size: number, attrs: number, memory: WasmMemory, id: number, address: bigint, onUnmap: (w: WasmWindow) => void) {
     this.region = region;
     this.offset = offset;
     this.base = base;
     this.size = size;
     this.attrs = attrs;
     this.memory = memory;
+    this.address = address;
     this.#id = id;
     this.#onUnmap = onUnmap;
   }
@@ -381,7 +384,7 @@ export class Device {
       throw new RangeError(`a window must be page-aligned (${n.pageSize} bytes): offset 0x${offset.toString(16)}, length 0x${length.toString(16)}, at 0x${options.at.toString(16)}`);
     // No errno-based naming here: EBUSY is also the addon's own "overlaps another window" (the simulator names its rules itself).
     const m = n.wasmMap(this.fd, r.offset + offset, length, n.PROT_READ | n.PROT_WRITE, memory, new Uint8Array(memory.buffer), options.at);
-    const w = new WasmWindow(r.index, offset, options.at, length, r.attrs, memory, m.id, (x) => this.#windows.delete(x));
+    const w = new WasmWindow(r.index, offset, options.at, length, r.attrs, memory, m.id, m.address, (x) => this.#windows.delete(x));
     this.#windows.add(w);
     return w;
   }
