@@ -204,34 +204,30 @@ export function runIoctlBench(iterations = 100_000, floorIterations = 2_000_000,
   const buf = new Uint8Array(64);
   new DataView(buf.buffer).setUint32(0, 32, true); // argsz; index 0 at offset 8
   const skip = (what: string, got: string) => process.stderr.write(`bench: ${what} row(s) left out: the first call gave ${got}, not ENOTTY\n`);
-  const rows: Omit<BenchRow, 'ratio'>[] = [];
+  let addon: AddonIoctl | undefined;
   try {
     const first = tn.ioctlLoop(fd, request, 1);
     if (first.errno !== Errno.ENOTTY) {
       skip('ioctl and floor', `errno ${first.errno} from C`);
       return [];
     }
-    const cNs = median(R, () => tn.ioctlLoop(fd, request, iterations).ns);
-    rows.push({ name: 'node-api floor: empty call', ns: median(R, () => time(floorIterations, () => tn.floorEmpty())), baselineNs: cNs });
-    rows.push({ name: 'node-api floor: int + Uint8Array', ns: median(R, () => time(floorIterations, () => tn.floorIntBytes(fd, buf))), baselineNs: cNs });
-
-    let addonNs: number | undefined;
-    let addon: AddonIoctl | undefined;
+    // every path that answers ENOTTY, timed in interleaved rounds so drift on a busy machine hits all alike
+    const paths: Record<string, () => number> = {
+      c: () => tn.ioctlLoop(fd, request, iterations).ns,
+      empty: () => time(floorIterations, () => tn.floorEmpty()),
+      intBytes: () => time(floorIterations, () => tn.floorIntBytes(fd, buf)),
+    };
     try {
       addon = addonIoctl(native(), fd, request);
       const r = addon.call(buf);
       if (r === -Errno.ENOTTY) {
         const call = addon.call;
-        addonNs = median(R, () => time(iterations, () => call(buf)));
+        paths.addon = () => time(iterations, () => call(buf));
         notes.push(`addon ioctl contract: ${addon.contract}`);
       } else skip('addon ioctl', `${r}`);
     } catch (e) {
       skip('addon ioctl', `${(e as Error).message}`);
-    } finally {
-      addon?.close();
     }
-
-    let koffiNs: number | undefined;
     let koffi: Koffi | undefined;
     try {
       koffi = createRequire(import.meta.url)('koffi') as Koffi;
@@ -241,15 +237,25 @@ export function runIoctlBench(iterations = 100_000, floorIterations = 2_000_000,
     if (koffi) {
       const ioctl = koffi.load('libc.so.6').func('int ioctl(int, unsigned long, void *)');
       const r = ioctl(fd, request, buf);
-      if (r === -1 && koffi.errno() === Errno.ENOTTY) koffiNs = median(R, () => time(iterations, () => ioctl(fd, request, buf)));
+      if (r === -1 && koffi.errno() === Errno.ENOTTY) paths.koffi = () => time(iterations, () => ioctl(fd, request, buf));
       else skip('koffi ioctl', `${r}, errno ${koffi.errno()}`);
     }
-
-    if (addonNs !== undefined) rows.push({ name: 'ioctl ENOTTY: addon vs C', ns: addonNs, baselineNs: cNs });
-    if (koffiNs !== undefined) rows.push({ name: 'ioctl ENOTTY: koffi vs C', ns: koffiNs, baselineNs: cNs });
+    const samples: Record<string, number[]> = {};
+    for (let round = 0; round < R; round++) for (const [k, f] of Object.entries(paths)) (samples[k] ??= []).push(f());
+    const ns = (k: string): number | undefined => samples[k]?.sort((a, b) => a - b)[Math.floor(R / 2)];
+    const c = ns('c')!;
+    const addonNs = ns('addon');
+    const koffiNs = ns('koffi');
+    const rows: Omit<BenchRow, 'ratio'>[] = [
+      { name: 'node-api floor: empty call', ns: ns('empty')!, baselineNs: c },
+      { name: 'node-api floor: int + Uint8Array', ns: ns('intBytes')!, baselineNs: c },
+    ];
+    if (addonNs !== undefined) rows.push({ name: 'ioctl ENOTTY: addon vs C', ns: addonNs, baselineNs: c });
+    if (koffiNs !== undefined) rows.push({ name: 'ioctl ENOTTY: koffi vs C', ns: koffiNs, baselineNs: c });
     if (addonNs !== undefined && koffiNs !== undefined) rows.push({ name: 'ioctl ENOTTY: addon vs koffi', ns: addonNs, baselineNs: koffiNs });
     return rows.map((r) => ({ ...r, ratio: r.ns / r.baselineNs }));
   } finally {
+    addon?.close();
     closeSync(fd);
   }
 }
