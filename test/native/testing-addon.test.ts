@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../codegen/paths.js';
+import { addonIoctl } from '../../runtime/src/bench.js';
 import { openDevice, type Device, type Mapping } from '../../runtime/src/device.js';
+import { native, type NativeAddon } from '../../runtime/src/native.js';
 import { testingNative } from '../../runtime/src/testing-native.js';
 
 /**
@@ -255,6 +257,36 @@ describe('vfio_testing on a simulated device mapping', () => {
       const r = t().ioctlLoop(fd, 0x3b6c, 10); // VFIO_DEVICE_GET_REGION_INFO: not a tty
       expect(r.errno).toBe(25); // ENOTTY
       expect(Number.isFinite(r.ns) && r.ns > 0).toBe(true);
+    } finally {
+      closeSync(fd);
+    }
+  });
+});
+
+describe("the bench's adapter for the addon's ioctl", () => {
+  it('with handles (adoptFd): ioctl(handle, request, buf) returns -errno, close() closes the handle', () => {
+    const calls: unknown[][] = [];
+    const handle = { opaque: true };
+    const fake = {
+      adoptFd: (fd: number) => { calls.push(['adoptFd', fd]); return handle; },
+      ioctl: (h: unknown, req: number, buf: Uint8Array) => { calls.push(['ioctl', h, req, buf.length]); return -25; },
+      close: (h: unknown) => { calls.push(['close', h]); },
+    } as unknown as NativeAddon;
+    const a = addonIoctl(fake, 7, 0x3b6c);
+    expect(a.contract).toBe('handle, returns -errno');
+    expect(a.call(new Uint8Array(64))).toBe(-25);
+    a.close();
+    expect(calls).toEqual([['adoptFd', 7], ['ioctl', handle, 0x3b6c, 64], ['close', handle]]);
+  });
+
+  it("with fd numbers (today's addon): the thrown errno comes back as -errno", () => {
+    const fd = openSync('/dev/null', 'r');
+    try {
+      const a = addonIoctl(native(), fd, 0x3b6c);
+      const buf = new Uint8Array(64);
+      buf[0] = 32; // argsz
+      if (a.contract === 'fd number, throws') expect(a.call(buf)).toBe(-25);
+      a.close();
     } finally {
       closeSync(fd);
     }
