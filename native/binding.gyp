@@ -24,6 +24,22 @@
           }
         }]
       ]
+    },
+    {
+      "target_name": "vfio_testing",
+      "sources": [
+        "testing/testing.c"
+      ],
+      "include_dirs": ["src"],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror"],
+      "conditions": [
+        ["OS=='mac'", {
+          "xcode_settings": {
+            "OTHER_CFLAGS": ["-std=gnu11", "-Wall", "-Wextra", "-Werror"]
+          }
+        }]
+      ]
     }
   ]
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Builds the native addon (native/build/Release/vfio_native.node) with node-gyp against the headers
-// of the Node that runs this script: --nodedir is the install prefix of process.execPath, so no
-// download and no hard-coded path.
+// Builds the native addon (native/build/Release/vfio_native.node) and the test/bench-only module
+// (native/build/Release/vfio_testing.node from native/testing/; one node-gyp rebuild builds both
+// targets) against the headers of the Node that runs this script: --nodedir is the install prefix of
+// process.execPath, so no download and no hard-coded path.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
@@ -40,4 +41,4 @@ if (process.env.VFIO_NATIVE_DEBUG) args.push('--debug');
 const r = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
 if (r.error) fail(`could not run node-gyp: ${r.error.message}`);
 if (r.status !== 0) fail(`node-gyp failed (exit ${r.status ?? r.signal}).`);
-console.log('native/build.mjs: built native/build/Release/vfio_native.node');
+console.log('native/build.mjs: built native/build/Release/vfio_native.node and native/build/Release/vfio_testing.node (test/bench only)');

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR MIT */
 /*
- * CPU fences for device memory, as the kernel's wmb()/mb()/rmb() on x86 and arm64: real
- * instructions, never an access to a mapping.
+ * CPU fences shared by the production addon (addon/mmio.c, host-call MMIO path) and the test/bench
+ * module (testing/testing.c): real instructions, never an access to a mapping.
+ *   cpu_wmb: store fence: sfence (x86), dmb oshst (arm64)
+ *   cpu_mb:  full fence:  mfence (x86), dmb osh (arm64)
+ *   cpu_rmb: load fence:  lfence (x86), dmb oshld (arm64)
+ * Elsewhere a full compiler + CPU barrier (__sync_synchronize).
  */
-#ifndef VFIO_FENCE_H
-#define VFIO_FENCE_H
+#ifndef VFIO_SUBREGION_FENCE_H
+#define VFIO_SUBREGION_FENCE_H
 
 static inline void cpu_wmb(void)
 {
@@ -39,4 +43,4 @@ static inline void cpu_rmb(void)
 #endif
 }
 
-#endif /* VFIO_FENCE_H */
+#endif /* VFIO_SUBREGION_FENCE_H */

@@ -1,19 +1,33 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDevice } from './device.js';
-import { VfioRegionAttr } from './generated/vfio-subregion.js';
+import { Errno, ioctlNumber, VfioRegionAttr, type Arch } from './generated/vfio-subregion.js';
 import { compileAs, ROOT } from './asc.js';
 import { MmioHost, instantiateGuest } from './mmio.js';
-import { native } from './native.js';
+import { native, type NativeAddon } from './native.js';
 import { NIC_LAYOUT } from './sim-presets.js';
+import { testingNative } from './testing-native.js';
 
 /**
  * `npm run bench`: the TypeScript API against the simulator vs the same call sequence in C
  * (native/bench/bench_sim.c), measured in the same run. Prints a table, and with --json one JSON
  * array as the last line: {name, ns, baselineNs, ratio} per row.
+ *
+ * Native baselines that run inside Node (the MMIO loops, the C ioctl loop, the Node-API floor) come
+ * from the test/bench-only module native/testing/ (runtime/src/testing-native.ts), never from the
+ * production addon.
+ *
+ * The ioctl rows issue VFIO_DEVICE_GET_REGION_INFO on /dev/null: no hardware, and the kernel answers
+ * ENOTTY at once, so each call is one real system call round trip. The baseline of every row there is
+ * the C loop (ioctlLoop) on the same fd, in the same run, except "addon vs koffi", whose baseline is
+ * koffi (a ratio below 1: the addon's ioctl beats a generic FFI call). The two Node-API floor rows (an
+ * empty call; a call that reads an int and a Uint8Array as the addon's ioctl does, without the system
+ * call) use that same C ioctl as their baseline, so their ratio is the share of one syscall round trip
+ * that crossing into C costs at the least.
  */
 
 export interface BenchRow {
@@ -85,10 +99,10 @@ function timeWasm(n: number, fn: (n: number) => unknown): number {
 export const PROBE = 'runtime/assembly/mmio-probe.ts';
 
 /**
- * MMIO rows: the same loops in wasm (runtime/assembly/mmio-probe.ts) and in C (the addon's mmioBench),
- * on the same mapping in the same run: the simulated NIC's TX push buffer (a WC subregion) and its
- * register block, both mapped into the guest's linear memory. `extra` adds rows measured elsewhere
- * (the component path, examples/components).
+ * MMIO rows: the same loops in wasm (runtime/assembly/mmio-probe.ts) and in C (mmioBench of the
+ * test/bench module, on the windows' addresses), on the same mapping in the same run: the simulated
+ * NIC's TX push buffer (a WC subregion) and its register block, both mapped into the guest's linear
+ * memory. `extra` adds rows measured elsewhere (the component path, examples/components).
  */
 export async function runMmioBench(iterations = 5_000_000, hostIterations = 300_000, component = true): Promise<BenchRow[]> {
   const n = native();
@@ -105,7 +119,8 @@ export async function runMmioBench(iterations = 5_000_000, hostIterations = 300_
     const regs = host.map(dev, bar, { at: regsAt, offset: registers.offset, length: Number(registers.size) });
     f('set_inline_fence')(MmioHost.inlineFence ? 1 : 0);
     const R = 5;
-    const c = (op: number, iters = iterations, id = push.id, off = 0) => median(R, () => n.mmioBench(id, off, op, iters, regs.id, doorbell));
+    const tn = testingNative();
+    const c = (op: number, iters = iterations, off = 0) => median(R, () => tn.mmioBench(push.address, push.size, off, op, iters, regs.address, regs.size, doorbell));
     const w = (name: string, iters = iterations, ...a: number[]) => median(R, () => timeWasm(iters, (k) => f(name)(...a, k)));
     const rows: Omit<BenchRow, 'ratio'>[] = [];
     f('bind')(pushAt, push.size);
@@ -134,6 +149,94 @@ export async function runMmioBench(iterations = 5_000_000, hostIterations = 300_
   }
 }
 
+const ARCH: Arch = process.arch === 'arm64' ? 'aarch64' : process.arch === 'ppc64' ? 'ppc64le' : process.arch === 'riscv64' ? 'riscv64' : process.arch === 's390x' ? 's390x' : 'x86_64';
+
+/** What the ioctl rows need of koffi (a devDependency): a libc function bound by its C prototype, and errno. */
+interface Koffi {
+  load(path: string): { func(prototype: string): (...args: unknown[]) => number };
+  errno(): number;
+}
+
+/** The production addon's ioctl on a handle over a duplicate of `fd`: the ioctl's result, or -errno. */
+export interface AddonIoctl {
+  call(buf: Uint8Array): number;
+  close(): void;
+}
+
+export function addonIoctl(n: NativeAddon, fd: number, request: number): AddonIoctl {
+  const h = n.adoptFd(fd);
+  return { call: (buf) => n.ioctl(h, request, buf), close: () => n.close(h) };
+}
+
+/**
+ * Node-API floor and ioctl rows (see the header comment): VFIO_DEVICE_GET_REGION_INFO on /dev/null,
+ * answered ENOTTY, through C (ioctlLoop), koffi and the production addon, each on the same 64-byte
+ * argument (argsz 32, index 0). A path whose first call does not fail with ENOTTY is left out, with a
+ * note on stderr, rather than timed doing something else. `notes` gets a line on what was measured.
+ */
+export function runIoctlBench(iterations = 100_000, floorIterations = 2_000_000, notes: string[] = []): BenchRow[] {
+  const R = 5;
+  const tn = testingNative();
+  const request = ioctlNumber('VFIO_DEVICE_GET_REGION_INFO', ARCH);
+  const fd = openSync('/dev/null', 'r');
+  const buf = new Uint8Array(64);
+  new DataView(buf.buffer).setUint32(0, 32, true); // argsz; index 0 at offset 8
+  const skip = (what: string, got: string) => process.stderr.write(`bench: ${what} row(s) left out: the first call gave ${got}, not ENOTTY\n`);
+  let addon: AddonIoctl | undefined;
+  try {
+    const first = tn.ioctlLoop(fd, request, 1);
+    if (first.errno !== Errno.ENOTTY) {
+      skip('ioctl and floor', `errno ${first.errno} from C`);
+      return [];
+    }
+    // every path that answers ENOTTY, timed in interleaved rounds so drift on a busy machine hits all alike
+    const paths: Record<string, () => number> = {
+      c: () => tn.ioctlLoop(fd, request, iterations).ns,
+      empty: () => time(floorIterations, () => tn.floorEmpty()),
+      intBytes: () => time(floorIterations, () => tn.floorIntBytes(fd, buf)),
+    };
+    try {
+      addon = addonIoctl(native(), fd, request);
+      const r = addon.call(buf);
+      if (r === -Errno.ENOTTY) {
+        const call = addon.call;
+        paths.addon = () => time(iterations, () => call(buf));
+      } else skip('addon ioctl', `${r}`);
+    } catch (e) {
+      skip('addon ioctl', `${(e as Error).message}`);
+    }
+    let koffi: Koffi | undefined;
+    try {
+      koffi = createRequire(import.meta.url)('koffi') as Koffi;
+    } catch (e) {
+      process.stderr.write(`bench: koffi rows left out: koffi does not load (${(e as Error).message.split('\n')[0]})\n`);
+    }
+    if (koffi) {
+      const ioctl = koffi.load('libc.so.6').func('int ioctl(int, unsigned long, void *)');
+      const r = ioctl(fd, request, buf);
+      if (r === -1 && koffi.errno() === Errno.ENOTTY) paths.koffi = () => time(iterations, () => ioctl(fd, request, buf));
+      else skip('koffi ioctl', `${r}, errno ${koffi.errno()}`);
+    }
+    const samples: Record<string, number[]> = {};
+    for (let round = 0; round < R; round++) for (const [k, f] of Object.entries(paths)) (samples[k] ??= []).push(f());
+    const ns = (k: string): number | undefined => samples[k]?.sort((a, b) => a - b)[Math.floor(R / 2)];
+    const c = ns('c')!;
+    const addonNs = ns('addon');
+    const koffiNs = ns('koffi');
+    const rows: Omit<BenchRow, 'ratio'>[] = [
+      { name: 'node-api floor: empty call', ns: ns('empty')!, baselineNs: c },
+      { name: 'node-api floor: int + Uint8Array', ns: ns('intBytes')!, baselineNs: c },
+    ];
+    if (addonNs !== undefined) rows.push({ name: 'ioctl ENOTTY: addon vs C', ns: addonNs, baselineNs: c });
+    if (koffiNs !== undefined) rows.push({ name: 'ioctl ENOTTY: koffi vs C', ns: koffiNs, baselineNs: c });
+    if (addonNs !== undefined && koffiNs !== undefined) rows.push({ name: 'ioctl ENOTTY: addon vs koffi', ns: addonNs, baselineNs: koffiNs });
+    return rows.map((r) => ({ ...r, ratio: r.ns / r.baselineNs }));
+  } finally {
+    addon?.close();
+    closeSync(fd);
+  }
+}
+
 export function formatRows(rows: BenchRow[]): string {
   const lines = ['benchmark                          TS ns/op   C ns/op   ratio'];
   for (const r of rows) lines.push(`${r.name.padEnd(32)} ${r.ns.toFixed(1).padStart(10)} ${r.baselineNs.toFixed(1).padStart(9)} ${r.ratio.toFixed(2).padStart(7)}`);
@@ -149,5 +252,11 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
   process.stdout.write('(MMIO targets vs C on the same mapping: window write32 <= 1.5x, burst64 <= 1.2x, doorbell+fence <= 1.5x, component path the same;\n' +
     ' the fence in wasm is a locked add on a scratch word, C\'s is sfence; host-call rows are for reference)\n');
   rows.push(...mmio);
+  const notes: string[] = [];
+  const ioctl = runIoctlBench(undefined, undefined, notes);
+  process.stdout.write('\n' + formatRows(ioctl).replace('TS ns/op', 'JS ns/op'));
+  process.stdout.write(`(VFIO_DEVICE_GET_REGION_INFO on /dev/null, ENOTTY: one syscall round trip; baseline: C ioctl on the same fd,\n` +
+    ` koffi for "addon vs koffi"; floor rows: a Node-API call without the syscall vs the C ioctl${notes.length ? '; ' + notes.join('; ') : ''})\n`);
+  rows.push(...ioctl);
   if (json) process.stdout.write(JSON.stringify(rows) + '\n');
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDevice, type Device, type RegionInfo } from '../../runtime/src/device.js';
 import { native } from '../../runtime/src/native.js';
+import { testingNative } from '../../runtime/src/testing-native.js';
 import { NIC_LAYOUT } from '../../runtime/src/sim-presets.js';
 import { VfioRegionAttr } from '../../runtime/src/generated/vfio-subregion.js';
 import { loadMmioVectors, unhex, type MmioCase, type MmioOp, type MmioPatch } from '../vectors.js';
@@ -8,8 +9,8 @@ import { fileBytes, guest, type Guest } from './guest.js';
 
 /**
  * spec/vectors/mmio.json through three accessors: AssemblyScript on the window (plain loads and
- * stores), AssemblyScript through the host-call path, and the native C accessor (mmioExec). Each must
- * leave the same bytes, read the same values, and let the device see what each ordering point promises.
+ * stores), AssemblyScript through the host-call path, and the native C accessor (mmioExec of the
+ * test-only module, on the window's address). Each must leave the same bytes, read the same values, and let the device see what each ordering point promises.
  */
 
 const cases = loadMmioVectors();
@@ -73,7 +74,7 @@ async function run(c: MmioCase, path: Path): Promise<bigint[]> {
         }
         case 'c': {
           const rec = encode(op);
-          n.mmioExec(w.id, rec);
+          testingNative().mmioExec(w.address, w.size, rec);
           if (op.op === 'read') reads.push(BigInt.asUintN(op.width, new DataView(rec.buffer).getBigUint64(8, true)));
           break;
         }
@@ -92,7 +93,7 @@ async function run(c: MmioCase, path: Path): Promise<bigint[]> {
   }
 }
 
-/** One op as a record of the C accessor's program (runtime/src/native.ts: mmioExec). */
+/** One op as a record of the C accessor's program (runtime/src/testing-native.ts: mmioExec). */
 function encode(op: MmioOp): Uint8Array {
   const rec = new Uint8Array(op.op === 'burst' ? 80 : 16);
   const v = new DataView(rec.buffer);

@@ -5,14 +5,15 @@ import { ROOT as root } from '../../codegen/paths.js';
 
 /**
  * vitest globalSetup: `npm install` builds the addon, but a checkout that pulled new C sources would
- * otherwise test a stale binary. Rebuild when any source the addon compiles is newer than it.
+ * otherwise test a stale binary. Rebuild when any source the addon or the test/bench module
+ * (vfio_testing) compiles is newer than the older of the two.
  */
 export default function setup(): void {
-  const addon = join(root, 'native/build/Release/vfio_native.node');
-  const sources = ['native/src', 'native/validators', 'native/include/linux']
+  const outputs = ['vfio_native.node', 'vfio_testing.node'].map((f) => join(root, 'native/build/Release', f));
+  const sources = ['native/src', 'native/validators', 'native/include/linux', 'native/testing']
     .flatMap((d) => readdirSync(join(root, d)).map((f) => join(root, d, f)))
     .concat(join(root, 'native/binding.gyp'));
-  const built = existsSync(addon) ? statSync(addon).mtimeMs : 0;
+  const built = Math.min(...outputs.map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0)));
   if (sources.every((f) => statSync(f).mtimeMs <= built)) return;
   const r = spawnSync(process.execPath, [join(root, 'native/build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (r.status !== 0) throw new Error('the native addon does not build: see the message above');

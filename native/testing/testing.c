@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * vfio_testing: the test and bench entry points, kept out of the production addon (vfio_native).
+ * runtime/src/testing-native.ts is its contract; nothing an application loads uses it.
+ *
+ * The MMIO entry points take a raw mapping address (a bigint, e.g. Mapping.address or
+ * WasmWindow.address) and its length in bytes. The address is TRUSTED: this module cannot tell a
+ * live mapping from any other number, so only tests and benches may call it. What it does check:
+ * every argument's kind (TypeError) and range (RangeError), that address + length does not wrap,
+ * and that every access lies inside [address, address + length) and is naturally aligned.
+ *
+ *   mmioExec(address, length, program)        the native C accessor of the MMIO vectors
+ *   mmioBench(address, length, offset, op, iterations, doorbellAddress, doorbellLength,
+ *             doorbellOffset)                 native MMIO loops, ns per iteration
+ *   floorEmpty()                              an empty Node-API call
+ *   floorIntBytes(fd, bytes)                  reads an int and a Uint8Array as the addon's ioctl does
+ *   ioctlLoop(fd, request, iterations)        ioctl(2) in a C loop: { ns, errno }
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <sys/ioctl.h>
+
+#include "fence.h"
+
+#define MAX_SAFE_INTEGER 9007199254740991.0
+
+/* ---------------------------------------------------------------- errors and arguments */
+
+static napi_value throw_kind(napi_env env, int range, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (range)
+		napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
+	else
+		napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+	return NULL;
+}
+
+#define TYPE_ERR(env, ...) throw_kind(env, 0, __VA_ARGS__)
+#define RANGE_ERR(env, ...) throw_kind(env, 1, __VA_ARGS__)
+
+static napi_value napi_fail(napi_env env)
+{
+	bool pending = false;
+
+	napi_is_exception_pending(env, &pending);
+	if (!pending)
+		napi_throw_error(env, NULL, "vfio_testing: Node-API call failed");
+	return NULL;
+}
+
+#define NAPI_OK(env, call)                         \
+	do {                                       \
+		if ((call) != napi_ok)             \
+			return napi_fail(env);     \
+	} while (0)
+
+/* Missing arguments read as undefined, so they fail the kind checks below. */
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv)
+{
+	size_t argc = want;
+	size_t i;
+
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+		napi_fail(env);
+		return -1;
+	}
+	for (i = argc; i < want; i++)
+		napi_get_undefined(env, &argv[i]);
+	return 0;
+}
+
+static napi_valuetype type_of(napi_env env, napi_value v)
+{
+	napi_valuetype t = napi_undefined;
+
+	napi_typeof(env, v, &t);
+	return t;
+}
+
+/* A number that is an integer in [lo, hi]. */
+static int get_integer(napi_env env, napi_value v, const char *name, double lo, double hi, double *out)
+{
+	double d;
+
+	if (type_of(env, v) != napi_number) {
+		TYPE_ERR(env, "%s must be a number", name);
+		return -1;
+	}
+	if (napi_get_value_double(env, v, &d) != napi_ok) {
+		napi_fail(env);
+		return -1;
+	}
+	if (!isfinite(d) || d != trunc(d) || d < lo || d > hi) {
+		RANGE_ERR(env, "%s must be an integer in [%.0f, %.0f], got %g", name, lo, hi, d);
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+static int get_u32(napi_env env, napi_value v, const char *name, uint32_t *out)
+{
+	double d;
+
+	if (get_integer(env, v, name, 0, UINT32_MAX, &d))
+		return -1;
+	*out = (uint32_t)d;
+	return 0;
+}
+
+static int get_bytes(napi_env env, napi_value v, const char *name, uint8_t **data, size_t *len)
+{
+	napi_typedarray_type t;
+	void *p = NULL;
+	bool is = false;
+
+	napi_is_typedarray(env, v, &is);
+	if (is && napi_get_typedarray_info(env, v, &t, len, &p, NULL, NULL) == napi_ok &&
+	    t == napi_uint8_array) {
+		if (!p)
+			*len = 0;
+		*data = p;
+		return 0;
+	}
+	TYPE_ERR(env, "%s must be a Uint8Array", name);
+	return -1;
+}
+
+/*
+ * A mapping: a non-zero bigint address below 2^64 and a length in [1, 2^53 - 1] such that
+ * address + length does not wrap. The address itself is trusted.
+ */
+static int get_mapping(napi_env env, napi_value vaddr, napi_value vlen, const char *name,
+		       uint8_t **base, size_t *len)
+{
+	bool lossless = false;
+	uint64_t a;
+	double d;
+
+	if (type_of(env, vaddr) != napi_bigint) {
+		TYPE_ERR(env, "%s address must be a bigint", name);
+		return -1;
+	}
+	if (napi_get_value_bigint_uint64(env, vaddr, &a, &lossless) != napi_ok || !lossless || a == 0) {
+		RANGE_ERR(env, "%s address must be a bigint in [1n, 2n ** 64n)", name);
+		return -1;
+	}
+	if (get_integer(env, vlen, name[0] == 'd' ? "doorbellLength" : "length", 1, MAX_SAFE_INTEGER, &d))
+		return -1;
+	if ((uint64_t)d > UINTPTR_MAX - a) {
+		RANGE_ERR(env, "%s: address 0x%llx + length %.0f wraps", name, (unsigned long long)a, d);
+		return -1;
+	}
+	*base = (uint8_t *)(uintptr_t)a;
+	*len = (size_t)d;
+	return 0;
+}
+
+/* [off, off + bytes) inside a len-byte mapping at base, and base + off aligned to bytes (a power of 2). */
+static int access_ok(const uint8_t *base, size_t len, size_t off, size_t bytes)
+{
+	return off <= len && bytes <= len - off && (((uintptr_t)base + off) & (bytes - 1)) == 0;
+}
+
+static double elapsed_ns(const struct timespec *t0, const struct timespec *t1)
+{
+	return (double)(t1->tv_sec - t0->tv_sec) * 1e9 + (double)(t1->tv_nsec - t0->tv_nsec);
+}
+
+/* ---------------------------------------------------------------- native C accessor */
+
+/* 64 bytes with four 16-byte vector stores (SSE2), else eight 64-bit stores; dst is 64-byte aligned. */
+static void burst64(uint8_t *dst, const uint8_t *src)
+{
+#if defined(__SSE2__)
+	typedef long long v2di __attribute__((vector_size(16)));
+	volatile v2di *d = (volatile v2di *)dst;
+	v2di x0, x1, x2, x3;
+
+	memcpy(&x0, src, 16);
+	memcpy(&x1, src + 16, 16);
+	memcpy(&x2, src + 32, 16);
+	memcpy(&x3, src + 48, 16);
+	d[0] = x0;
+	d[1] = x1;
+	d[2] = x2;
+	d[3] = x3;
+#else
+	volatile uint64_t *d = (volatile uint64_t *)dst;
+	uint64_t x;
+
+	for (int i = 0; i < 8; i++) {
+		memcpy(&x, src + 8 * i, 8);
+		d[i] = x;
+	}
+#endif
+}
+
+/*
+ * mmioExec(address, length, program): the C accessor the MMIO vectors run through. program is a
+ * sequence of 16-byte records { u8 op; u8 width; u16 pad; u32 offset; u64 value } (little-endian); a
+ * burst record is followed by its 64 source bytes. Reads store what they read into the record's value
+ * field. Ops: 1 write, 2 read, 3 burst64 (aligned; four 16-byte vector stores), 4 wmb, 5 flush (a
+ * 32-bit read at the record's offset, its value stored like a read's), 6 mb. A bad record throws a
+ * RangeError; the records before it have run.
+ */
+enum { OP_WRITE = 1, OP_READ, OP_BURST, OP_WMB, OP_FLUSH, OP_MB };
+
+static napi_value js_mmio_exec(napi_env env, napi_callback_info info)
+{
+	napi_value argv[3];
+	uint8_t *prog, *base;
+	size_t len, plen, k = 0;
+
+	if (get_args(env, info, 3, argv) || get_mapping(env, argv[0], argv[1], "mapping", &base, &len) ||
+	    get_bytes(env, argv[2], "program", &prog, &plen))
+		return NULL;
+	while (k < plen) {
+		uint8_t op, width;
+		uint32_t off;
+		uint64_t v;
+		unsigned bytes;
+
+		if (plen - k < 16)
+			return RANGE_ERR(env, "program: record %zu is short", k / 16);
+		op = prog[k];
+		width = prog[k + 1];
+		memcpy(&off, prog + k + 4, 4);
+		memcpy(&v, prog + k + 8, 8);
+		if (op < OP_WRITE || op > OP_MB)
+			return RANGE_ERR(env, "program: record at %zu: unknown op %u", k, op);
+		if ((op == OP_WRITE || op == OP_READ) && width != 8 && width != 16 && width != 32 && width != 64)
+			return RANGE_ERR(env, "program: record at %zu: width %u", k, width);
+		bytes = op == OP_BURST ? 64 : op == OP_FLUSH ? 4 : width / 8u;
+		if (op != OP_WMB && op != OP_MB && !access_ok(base, len, off, bytes))
+			return RANGE_ERR(env, "program: record at %zu: offset 0x%x is not an aligned %u-byte access inside the %zu-byte mapping", k, off, bytes, len);
+		switch (op) {
+		case OP_WRITE:
+			switch (width) {
+			case 8: *(volatile uint8_t *)(base + off) = (uint8_t)v; break;
+			case 16: *(volatile uint16_t *)(base + off) = (uint16_t)v; break;
+			case 32: *(volatile uint32_t *)(base + off) = (uint32_t)v; break;
+			default: *(volatile uint64_t *)(base + off) = v; break;
+			}
+			break;
+		case OP_READ:
+			switch (width) {
+			case 8: v = *(volatile uint8_t *)(base + off); break;
+			case 16: v = *(volatile uint16_t *)(base + off); break;
+			case 32: v = *(volatile uint32_t *)(base + off); break;
+			default: v = *(volatile uint64_t *)(base + off); break;
+			}
+			memcpy(prog + k + 8, &v, 8);
+			break;
+		case OP_BURST:
+			if (plen - k < 16 + 64)
+				return RANGE_ERR(env, "program: burst at %zu has no 64 source bytes", k);
+			burst64(base + off, prog + k + 16);
+			k += 64;
+			break;
+		case OP_WMB:
+			cpu_wmb();
+			break;
+		case OP_MB:
+			cpu_mb();
+			break;
+		default: /* OP_FLUSH */
+			v = *(volatile uint32_t *)(base + off);
+			memcpy(prog + k + 8, &v, 8);
+			break;
+		}
+		k += 16;
+	}
+	return NULL;
+}
+
+/*
+ * mmioBench(address, length, offset, op, iterations, doorbellAddress, doorbellLength,
+ * doorbellOffset): the native baseline of the MMIO bench, looping over the same mapping the wasm side
+ * uses; returns ns per iteration. [offset, offset + 64) must lie in the mapping, 64-byte aligned;
+ * [doorbellOffset, + 4) in the doorbell mapping, 4-byte aligned.
+ * op: 0 write32, 1 read32 (16 words in turn, as the wasm loop does), 2 burst64, 3 doorbell with
+ * sfence (wmb; write32 to the doorbell), 4 doorbell with a locked add on a stack word (the fence a
+ * wasm guest can issue itself), 5 doorbell with mfence, 6 write64.
+ */
+static napi_value js_mmio_bench(napi_env env, napi_callback_info info)
+{
+	napi_value argv[8], r;
+	uint8_t *base, *dbase, *p, *bell;
+	size_t len, dlen;
+	uint32_t op;
+	double dn, doff, ddb;
+	struct timespec t0, t1;
+	uint8_t src[64] __attribute__((aligned(64)));
+	volatile uint32_t scratch = 0;
+	uint32_t sink = 0;
+	uint64_t n, i;
+
+	if (get_args(env, info, 8, argv) || get_mapping(env, argv[0], argv[1], "mapping", &base, &len) ||
+	    get_integer(env, argv[2], "offset", 0, MAX_SAFE_INTEGER, &doff) ||
+	    get_u32(env, argv[3], "op", &op) ||
+	    get_integer(env, argv[4], "iterations", 1, 1e12, &dn) ||
+	    get_mapping(env, argv[5], argv[6], "doorbell", &dbase, &dlen) ||
+	    get_integer(env, argv[7], "doorbellOffset", 0, MAX_SAFE_INTEGER, &ddb))
+		return NULL;
+	if (op > 6)
+		return RANGE_ERR(env, "mmioBench: unknown op %u", op);
+	if (!access_ok(base, len, (size_t)doff, 64) || !access_ok(dbase, dlen, (size_t)ddb, 4))
+		return RANGE_ERR(env, "mmioBench: offsets outside the mappings or unaligned (offset %.0f of %zu bytes, 64-byte aligned; doorbellOffset %.0f of %zu bytes, 4-byte aligned)", doff, len, ddb, dlen);
+	p = base + (size_t)doff;
+	bell = dbase + (size_t)ddb;
+	for (i = 0; i < 64; i++)
+		src[i] = (uint8_t)i;
+	n = (uint64_t)dn;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	switch (op) {
+	case 0:
+		for (i = 0; i < n; i++)
+			*(volatile uint32_t *)p = (uint32_t)i;
+		break;
+	case 1:
+		for (i = 0; i < n; i++)
+			sink += *(volatile uint32_t *)(p + ((i & 15) << 2));
+		break;
+	case 2:
+		for (i = 0; i < n; i++)
+			burst64(p, src);
+		break;
+	case 3:
+		for (i = 0; i < n; i++) {
+			cpu_wmb();
+			*(volatile uint32_t *)bell = (uint32_t)i;
+		}
+		break;
+	case 4:
+		for (i = 0; i < n; i++) {
+			__atomic_fetch_add(&scratch, 0, __ATOMIC_SEQ_CST);
+			*(volatile uint32_t *)bell = (uint32_t)i;
+		}
+		break;
+	case 5:
+		for (i = 0; i < n; i++) {
+			cpu_mb();
+			*(volatile uint32_t *)bell = (uint32_t)i;
+		}
+		break;
+	default: /* 6 */
+		for (i = 0; i < n; i++)
+			*(volatile uint64_t *)p = i;
+		break;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	(void)sink;
+	NAPI_OK(env, napi_create_double(env, elapsed_ns(&t0, &t1) / (double)n, &r));
+	return r;
+}
+
+/* ---------------------------------------------------------------- Node-API floor */
+
+/* floorEmpty(): returns undefined and touches nothing: the cost of entering and leaving a Node-API call. */
+static napi_value js_floor_empty(napi_env env, napi_callback_info info)
+{
+	(void)env;
+	(void)info;
+	return NULL;
+}
+
+/*
+ * floorIntBytes(fd, bytes): the argument work of the addon's ioctl without the system call: the
+ * arguments (napi_get_cb_info), the fd as an integer (napi_typeof, napi_get_value_double, range
+ * check), the Uint8Array (napi_is_typedarray, napi_get_typedarray_info) and an int32 result
+ * (napi_create_int32): fd + the array's length.
+ */
+static napi_value js_floor_int_bytes(napi_env env, napi_callback_info info)
+{
+	napi_value argv[2], r;
+	uint8_t *data;
+	size_t len;
+	double fd;
+
+	if (get_args(env, info, 2, argv) || get_integer(env, argv[0], "fd", 0, INT32_MAX, &fd) ||
+	    get_bytes(env, argv[1], "bytes", &data, &len))
+		return NULL;
+	(void)data;
+	NAPI_OK(env, napi_create_int32(env, (int32_t)((int64_t)fd + (int64_t)len), &r));
+	return r;
+}
+
+/* ---------------------------------------------------------------- ioctl baseline */
+
+/*
+ * ioctlLoop(fd, request, iterations): `iterations` calls of ioctl(fd, request, buf) on a 64-byte stack
+ * buffer with argsz (its first u32) 32 and index 0 at offset 8 (a vfio_region_info for region 0), set
+ * once before the loop (VFIO requests are _IO and bounded by argsz; an encoded request whose _IOC_SIZE
+ * exceeds 64 bytes is refused with a RangeError). Returns { ns: ns per call (CLOCK_MONOTONIC), errno: the last call's errno, 0 if
+ * it succeeded }.
+ */
+static napi_value js_ioctl_loop(napi_env env, napi_callback_info info)
+{
+	napi_value argv[3], r, v;
+	uint8_t buf[64] __attribute__((aligned(8)));
+	uint32_t req, argsz = 32, index = 0;
+	double dfd, dn;
+	struct timespec t0, t1;
+	int fd, ret = 0, err = 0;
+	uint64_t n, i;
+
+	if (get_args(env, info, 3, argv) || get_integer(env, argv[0], "fd", 0, INT32_MAX, &dfd) ||
+	    get_u32(env, argv[1], "request", &req) ||
+	    get_integer(env, argv[2], "iterations", 1, 1e10, &dn))
+		return NULL;
+	/* an encoded request says how much of the argument the kernel may touch: refuse more than buf */
+	if (_IOC_DIR(req) != _IOC_NONE && _IOC_SIZE(req) > sizeof(buf))
+		return RANGE_ERR(env, "request 0x%x needs %u bytes of argument; ioctlLoop passes %zu", req, (unsigned)_IOC_SIZE(req), sizeof(buf));
+	fd = (int)dfd;
+	n = (uint64_t)dn;
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, &argsz, 4);
+	memcpy(buf + 8, &index, 4);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n; i++)
+		ret = ioctl(fd, (unsigned long)req, buf);
+	err = ret < 0 ? errno : 0;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	NAPI_OK(env, napi_create_object(env, &r));
+	NAPI_OK(env, napi_create_double(env, elapsed_ns(&t0, &t1) / (double)n, &v));
+	NAPI_OK(env, napi_set_named_property(env, r, "ns", v));
+	NAPI_OK(env, napi_create_int32(env, err, &v));
+	NAPI_OK(env, napi_set_named_property(env, r, "errno", v));
+	return r;
+}
+
+/* ---------------------------------------------------------------- module */
+
+static napi_value init(napi_env env, napi_value exports)
+{
+	napi_property_descriptor props[] = {
+		{ "mmioExec", NULL, js_mmio_exec, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "mmioBench", NULL, js_mmio_bench, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "floorEmpty", NULL, js_floor_empty, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "floorIntBytes", NULL, js_floor_int_bytes, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "ioctlLoop", NULL, js_ioctl_loop, NULL, NULL, NULL, napi_enumerable, NULL },
+	};
+
+	if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok)
+		return napi_fail(env);
+	return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
