@@ -4,6 +4,7 @@
       "target_name": "vfio_native",
       "sources": [
         "addon/args.c",
+        "addon/handles.c",
         "addon/device.c",
         "addon/mapping.c",
         "addon/window.c",

@@ -111,8 +111,13 @@ napi_value make_int(napi_env env, int64_t v);
 			return napi_fail(env);     \
 	} while (0)
 
+/* handles.c: the live handles of this thread */
+enum { HANDLE_NONE, HANDLE_DEVICE, HANDLE_MAPPING };
+int handle_add(void *p, int kind);
+void handle_del(void *p);
+bool handle_is(const void *p, int kind);
+
 /* device.c */
-extern const napi_type_tag vdev_tag, vmap_tag;
 struct vdev *vdev_new(napi_env env, struct addon *a, const struct vdev_ops *ops);
 napi_value vdev_handle(napi_env env, struct vdev *d, int64_t external);
 int get_vdev(napi_env env, napi_value v, struct vdev **out);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
- * Device handles and the calls on them. A handle is a type-tagged external: a number cannot be
+ * Device handles and the calls on them. A handle is an external handles.c knows: a number cannot be
  * passed for it, and closing an fd behind the addon's back (fs.closeSync) cannot make a handle
  * reach another file. ioctl, pread and pwrite return a byte count or result, or a negative errno:
  * the runtime turns that into its error (with the operation and the spec's rule), so a refusal
@@ -21,8 +21,6 @@
 #include "vfio_subregion_validate.h"
 #include "sim.h"
 #include "vfio_host.h"
-
-const napi_type_tag vdev_tag = { 0x7f1d0c6b3a2e4b55ULL, 0x9a1e2c3d4b5a6978ULL };
 
 /* Each open device counts as this much external memory, so that V8 collects dropped ones. */
 #define DEVICE_WEIGHT (1 << 20)
@@ -195,6 +193,7 @@ void vdev_close(napi_env env, struct vdev *d)
 
 	if (d->closed)
 		return;
+	vdev_get(d);	/* revoking drops the mappings' references */
 	for (int pass = 0; pass < 2; pass++) {
 		for (pp = &d->maps; *pp;) {
 			struct vmap *m = *pp;
@@ -210,6 +209,7 @@ void vdev_close(napi_env env, struct vdev *d)
 	if (d->external && d->owner)
 		napi_adjust_external_memory(env, -d->external, &(int64_t){ 0 });
 	d->external = 0;
+	vdev_put(d);
 }
 
 void vdev_put(struct vdev *d)
@@ -226,6 +226,7 @@ void vdev_put(struct vdev *d)
 		if (d->next)
 			d->next->pprev = d->pprev;
 	}
+	handle_del(d);
 	free(d);
 }
 
@@ -245,8 +246,7 @@ napi_value vdev_handle(napi_env env, struct vdev *d, int64_t external)
 {
 	napi_value h;
 
-	if (napi_create_external(env, d, handle_finalize, NULL, &h) != napi_ok ||
-	    napi_type_tag_object(env, h, &vdev_tag) != napi_ok) {
+	if (handle_add(d, HANDLE_DEVICE) < 0 || napi_create_external(env, d, handle_finalize, NULL, &h) != napi_ok) {
 		vdev_get(d);
 		vdev_close(env, d);
 		vdev_put(d);
@@ -260,10 +260,8 @@ napi_value vdev_handle(napi_env env, struct vdev *d, int64_t external)
 
 int get_vdev(napi_env env, napi_value v, struct vdev **out)
 {
-	bool ok = false;
-
-	if (type_of(env, v) != napi_external || napi_check_object_type_tag(env, v, &vdev_tag, &ok) != napi_ok || !ok ||
-	    napi_get_value_external(env, v, (void **)out) != napi_ok) {
+	if (type_of(env, v) != napi_external || napi_get_value_external(env, v, (void **)out) != napi_ok ||
+	    !handle_is(*out, HANDLE_DEVICE)) {
 		TYPE_ERR(env, "device must be a device handle");
 		return -1;
 	}
@@ -387,7 +385,7 @@ out:
 napi_value js_ioctl(napi_env env, napi_callback_info info)
 {
 	const struct vfio_subregion_ioctl_arg *spec;
-	uint8_t stack[512], *copy;
+	uint8_t stack[512], *copy = stack;
 	napi_value argv[3];
 	struct vdev *d;
 	uint32_t req;
@@ -401,17 +399,22 @@ napi_value js_ioctl(napi_env env, napi_callback_info info)
 	spec = vfio_subregion_ioctl_arg(req);
 	if (!spec)
 		return RANGE_ERR(env, "request 0x%x is not an ioctl of the spec: its argument size cannot be proven", req);
-	ret = vfio_subregion_ioctl_arg_size(spec, data, len, &n);
-	if (ret < 0)
-		return RANGE_ERR(env, "arg (%zu bytes) does not hold the argument of %s: it needs its %u-byte struct and argsz no larger than arg",
-				 len, spec->name, spec->size);
+	if (len < spec->size || spec->size > sizeof(stack))
+		return RANGE_ERR(env, "arg (%zu bytes) is shorter than the %u-byte argument of %s", len, spec->size, spec->name);
+	/* the fixed part first, and argsz read from the copy only: another thread may be changing arg */
+	memcpy(stack, data, spec->size);
+	if (vfio_subregion_ioctl_arg_size(spec, stack, len, &n) < 0)
+		return RANGE_ERR(env, "arg (%zu bytes) does not hold the argument of %s: its argsz is larger", len, spec->name);
 	d->rule = NULL;
 	if (d->closed)
 		return make_int(env, -EBADF);
-	copy = n <= sizeof(stack) ? stack : malloc(n);
-	if (!copy)
-		return make_int(env, -ENOMEM);
-	memcpy(copy, data, n);
+	if (n > sizeof(stack)) {
+		copy = malloc(n);
+		if (!copy)
+			return make_int(env, -ENOMEM);
+		memcpy(copy, stack, spec->size);
+	}
+	memcpy(copy + spec->size, (uint8_t *)data + spec->size, n - spec->size);
 	ret = vdev_result(d, d->ops->ioctl(d, req, n ? copy : NULL, n));
 	memcpy(data, copy, n);
 	if (copy != stack)

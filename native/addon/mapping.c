@@ -14,8 +14,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-const napi_type_tag vmap_tag = { 0x3c5e7a91d2b44f60ULL, 0x8b7d6e5f4a3b2c1dULL };
-
 /*
  * Ranges not yet released, process-wide. Each is a VMA until its last reference is collected;
  * past this bound mmap answers ENOMEM instead of letting vm.max_map_count run out under V8.
@@ -115,6 +113,7 @@ void vmap_put(struct vmap *m)
 		napi_delete_reference(m->env, m->buffer);
 	if (m->memory)
 		napi_delete_reference(m->env, m->memory);
+	handle_del(m);
 	free(m);
 }
 
@@ -127,10 +126,8 @@ static void ref_finalize(napi_env env, void *data, void *hint)
 
 int get_vmap(napi_env env, napi_value v, struct vmap **out)
 {
-	bool ok = false;
-
-	if (type_of(env, v) != napi_external || napi_check_object_type_tag(env, v, &vmap_tag, &ok) != napi_ok || !ok ||
-	    napi_get_value_external(env, v, (void **)out) != napi_ok) {
+	if (type_of(env, v) != napi_external || napi_get_value_external(env, v, (void **)out) != napi_ok ||
+	    !handle_is(*out, HANDLE_MAPPING)) {
 		TYPE_ERR(env, "mapping must be a mapping handle");
 		return -1;
 	}
@@ -142,11 +139,11 @@ napi_value vmap_handle(napi_env env, struct vmap *m)
 {
 	napi_value h;
 
+	if (!handle_is(m, HANDLE_MAPPING) && handle_add(m, HANDLE_MAPPING) < 0)
+		return NULL;
 	if (napi_create_external(env, m, ref_finalize, NULL, &h) != napi_ok)
 		return NULL;
 	m->refs++;
-	if (napi_type_tag_object(env, h, &vmap_tag) != napi_ok)
-		return NULL;
 	return h;
 }
 

@@ -18,11 +18,13 @@ static void addon_finalize(napi_env env, void *data, void *hint)
 	while (a->devices) {
 		struct vdev *d = a->devices;
 
+		vdev_get(d);
 		vdev_close(env, d);
 		a->devices = d->next;
 		if (d->next)
 			d->next->pprev = &a->devices;
 		d->owner = NULL;
+		vdev_put(d);
 	}
 	if (a->memory_buffer)
 		napi_delete_reference(env, a->memory_buffer);

@@ -172,9 +172,9 @@ export function addonIoctl(n: NativeAddon, fd: number, request: number): AddonIo
  * Node-API floor and ioctl rows (see the header comment): VFIO_DEVICE_GET_REGION_INFO on /dev/null,
  * answered ENOTTY, through C (ioctlLoop), koffi and the production addon, each on the same 64-byte
  * argument (argsz 32, index 0). A path whose first call does not fail with ENOTTY is left out, with a
- * note on stderr, rather than timed doing something else. `notes` gets a line on what was measured.
+ * note on stderr, rather than timed doing something else.
  */
-export function runIoctlBench(iterations = 100_000, floorIterations = 2_000_000, notes: string[] = []): BenchRow[] {
+export function runIoctlBench(iterations = 100_000, floorIterations = 2_000_000): BenchRow[] {
   const R = 5;
   const tn = testingNative();
   const request = ioctlNumber('VFIO_DEVICE_GET_REGION_INFO', ARCH);
@@ -252,11 +252,10 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
   process.stdout.write('(MMIO targets vs C on the same mapping: window write32 <= 1.5x, burst64 <= 1.2x, doorbell+fence <= 1.5x, component path the same;\n' +
     ' the fence in wasm is a locked add on a scratch word, C\'s is sfence; host-call rows are for reference)\n');
   rows.push(...mmio);
-  const notes: string[] = [];
-  const ioctl = runIoctlBench(undefined, undefined, notes);
+  const ioctl = runIoctlBench();
   process.stdout.write('\n' + formatRows(ioctl).replace('TS ns/op', 'JS ns/op'));
   process.stdout.write(`(VFIO_DEVICE_GET_REGION_INFO on /dev/null, ENOTTY: one syscall round trip; baseline: C ioctl on the same fd,\n` +
-    ` koffi for "addon vs koffi"; floor rows: a Node-API call without the syscall vs the C ioctl${notes.length ? '; ' + notes.join('; ') : ''})\n`);
+    ` koffi for "addon vs koffi"; floor rows: a Node-API call without the syscall vs the C ioctl)\n`);
   rows.push(...ioctl);
   if (json) process.stdout.write(JSON.stringify(rows) + '\n');
 }

@@ -271,12 +271,57 @@ export class WasmWindow {
  * REGION_INFO reply with its whole capability chain, so one call usually answers.
  */
 const SCRATCH_BYTES = 4096;
+/**
+ * Bytes a region info asks for first: room for the usual capability chains, and no more, since the
+ * device copies what argsz says each way. A longer chain gets the argsz retry.
+ */
+const REGION_INFO_BYTES = 256;
 const NO_DATA = new Uint8Array(0);
 /** A kernel does not say how many subregions it allows: ENOSPC itself says the limit was reached. */
 const UNKNOWN_LIMIT = Number.MAX_SAFE_INTEGER;
 
-/** The fields of a region `map` and `mapInto` need, copied when this device handed the info out. */
-interface Issued { index: number; offset: bigint; size: bigint; flags: number; attrs: number; subregion: boolean }
+/** The fields of a region `map` and `mapInto` need, copied when a device handed the info out. */
+interface Issued { owner: Owner; index: number; offset: bigint; size: bigint; flags: number; attrs: number; subregion: boolean }
+
+/**
+ * A RegionInfo as a device hands it out: plain public fields, and a private copy of what mapping
+ * trusts, which a caller cannot forge or change.
+ */
+class IssuedRegion implements RegionInfo {
+  index: number;
+  size: bigint;
+  flags: number;
+  offset: bigint;
+  caps: abi.RegionInfoCapEntry[];
+  subregion: { parent: number; offset: bigint } | null = null;
+  attrs = 0;
+  sparse: { offset: bigint; size: bigint }[] | null = null;
+  type: { type: number; subtype: number } | null = null;
+  readonly #issued: Issued;
+
+  constructor(owner: Owner, index: number, size: bigint, flags: number, offset: bigint, caps: abi.RegionInfoCapEntry[]) {
+    this.index = index;
+    this.size = size;
+    this.flags = flags;
+    this.offset = offset;
+    this.caps = caps;
+    for (const c of caps) {
+      switch (c.name) {
+        case 'VFIO_REGION_INFO_CAP_SUBREGION': this.subregion = { parent: c.value.parent_index, offset: c.value.offset }; break;
+        case 'VFIO_REGION_INFO_CAP_ATTRS': this.attrs = c.value.attrs; break;
+        case 'VFIO_REGION_INFO_CAP_SPARSE_MMAP': this.sparse = c.value.areas.map((a) => ({ offset: a.offset, size: a.size })); break;
+        case 'VFIO_REGION_INFO_CAP_TYPE': this.type = { type: c.value.type, subtype: c.value.subtype }; break;
+        default: break;
+      }
+    }
+    this.#issued = { owner, index, offset: this.offset, size: this.size, flags: this.flags, attrs: this.attrs, subregion: this.subregion !== null };
+  }
+
+  /** What `owner` handed out as `r`, or undefined for anything else. */
+  static issued(r: object, owner: Owner): Issued | undefined {
+    return #issued in r && r.#issued.owner === owner ? r.#issued : undefined;
+  }
+}
 
 /**
  * An open VFIO device (real or simulated): the same interface for both. Dropped without `close()`,
@@ -290,10 +335,11 @@ export class Device {
   readonly #sim: boolean;
   readonly #mappings = new Set<WeakRef<Mapping>>();
   readonly #windows = new Set<WeakRef<WasmWindow>>();
-  /** RegionInfo objects this device returned, with a private copy of what mapping trusts. */
-  readonly #issued = new WeakMap<RegionInfo, Issued>();
   readonly #scratch = new Uint8Array(SCRATCH_BYTES);
   readonly #view = new DataView(this.#scratch.buffer);
+  /** The first REGION_INFO_BYTES of the scratch buffer: what a region info asks for first. */
+  readonly #regionArg = this.#scratch.subarray(0, REGION_INFO_BYTES);
+  readonly #regionView = new DataView(this.#scratch.buffer, 0, REGION_INFO_BYTES);
 
   /** @internal */
   constructor(source: string, handle: DeviceHandle, simulated: boolean) {
@@ -339,17 +385,24 @@ export class Device {
   /** `VFIO_DEVICE_GET_REGION_INFO` for one region; a chain too long for the scratch buffer gets the retry the argsz convention asks for. */
   region(index: number): RegionInfo {
     const idx = checkedIndex(index, 'index');
-    let view = this.#view;
+    const at = abi.VfioRegionInfo.offsets;
+    let view = this.#regionView;
+    let arg = this.#regionArg;
     for (let attempt = 0; attempt < 2; attempt++) {
-      abi.VfioRegionInfo.write(view, 0, { argsz: view.byteLength, flags: 0, index: idx, cap_offset: 0, size: 0n, offset: 0n });
-      this.#ioctl('region', IOCTL.GET_REGION_INFO, new Uint8Array(view.buffer));
+      // the members the device reads; the rest are its answer
+      view.setUint32(at.argsz, view.byteLength, true);
+      view.setUint32(at.flags, 0, true);
+      view.setUint32(at.index, idx, true);
+      view.setUint32(at.cap_offset, 0, true);
+      this.#ioctl('region', IOCTL.GET_REGION_INFO, arg);
+      const flags = view.getUint32(at.flags, true);
+      // no capability chain (most BARs): nothing to walk
+      if ((flags & RF.VFIO_REGION_INFO_FLAG_CAPS) === 0)
+        return new IssuedRegion(this.#owner, idx, view.getBigUint64(at.size, true), flags, view.getBigUint64(at.offset, true), []);
       const reply = abi.parseRegionInfoReply(view);
-      if (reply.retry === null) {
-        const r = decodeRegion(idx, reply);
-        this.#issued.set(r, { index: r.index, offset: r.offset, size: r.size, flags: r.flags, attrs: r.attrs, subregion: r.subregion !== null });
-        return r;
-      }
-      view = new DataView(new ArrayBuffer(reply.retry));
+      if (reply.retry === null) return new IssuedRegion(this.#owner, idx, reply.info.size, reply.info.flags, reply.info.offset, reply.caps);
+      arg = new Uint8Array(reply.retry);
+      view = new DataView(arg.buffer);
     }
     throw new VfioError('region', 'ioctl', abi.Errno.EINVAL, null, `VFIO_DEVICE_GET_REGION_INFO(index=${idx}): the device asked for a larger buffer twice`);
   }
@@ -476,13 +529,13 @@ export class Device {
    */
   #mappable(region: unknown, options: { offset?: bigint | number; length?: number }): { r: Issued; offset: bigint; length: number } {
     let r: Issued | undefined;
-    if (typeof region === 'number') r = this.#issued.get(this.region(region));
+    if (typeof region === 'number') r = IssuedRegion.issued(this.region(region), this.#owner);
     else if (typeof region === 'object' && region !== null) {
-      const known = this.#issued.get(region as RegionInfo);
+      const known = IssuedRegion.issued(region, this.#owner);
       if (known === undefined) throw argType('region', 'a region index or a RegionInfo this device returned', region);
-      r = known.subregion ? known : this.#issued.get(this.region(known.index));
+      r = known.subregion ? known : IssuedRegion.issued(this.region(known.index), this.#owner);
     } else throw argType('region', 'a region index or a RegionInfo', region);
-    if (r === undefined) throw new Error('unreachable: region() registers what it returns');
+    if (r === undefined) throw new Error('unreachable: region() hands out IssuedRegion');
     const offset = checkedU64(options.offset ?? 0, 'options.offset');
     if ((r.flags & RF.VFIO_REGION_INFO_FLAG_MMAP) === 0) throw new VfioError('map', 'mmap', abi.Errno.EINVAL, null, `region ${r.index} cannot be mmapped`);
     if (offset > r.size) throw argValue('options.offset', `0x${offset.toString(16)} is past the end of region ${r.index} (0x${r.size.toString(16)} bytes)`);
@@ -636,22 +689,6 @@ interface PayloadCodec<T> {
   read(view: DataView, at: number, options: { raw: boolean }): T;
 }
 
-function decodeRegion(index: number, reply: abi.RegionInfoReply): RegionInfo {
-  const out: RegionInfo = {
-    index, size: reply.info.size, flags: reply.info.flags, offset: reply.info.offset, caps: reply.caps,
-    subregion: null, attrs: 0, sparse: null, type: null,
-  };
-  for (const c of reply.caps) {
-    switch (c.name) {
-      case 'VFIO_REGION_INFO_CAP_SUBREGION': out.subregion = { parent: c.value.parent_index, offset: c.value.offset }; break;
-      case 'VFIO_REGION_INFO_CAP_ATTRS': out.attrs = c.value.attrs; break;
-      case 'VFIO_REGION_INFO_CAP_SPARSE_MMAP': out.sparse = c.value.areas.map((a) => ({ offset: a.offset, size: a.size })); break;
-      case 'VFIO_REGION_INFO_CAP_TYPE': out.type = { type: c.value.type, subtype: c.value.subtype }; break;
-      default: break;
-    }
-  }
-  return out;
-}
 
 const PCI_ADDRESS = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i;
 
