@@ -89,7 +89,10 @@ napi_value make_int(napi_env env, int64_t v)
 {
 	napi_value r;
 
-	NAPI_OK(env, napi_create_double(env, (double)v, &r));
+	if (v >= INT32_MIN && v <= INT32_MAX)
+		NAPI_OK(env, napi_create_int32(env, (int32_t)v, &r));	/* a Smi: no allocation */
+	else
+		NAPI_OK(env, napi_create_double(env, (double)v, &r));
 	return r;
 }
 
@@ -122,11 +125,11 @@ int get_integer(napi_env env, napi_value v, const char *name, double lo, double 
 {
 	double d;
 
-	if (type_of(env, v) != napi_number) {
+	/* one call: napi_get_value_double itself refuses what is not a number */
+	if (napi_get_value_double(env, v, &d) != napi_ok) {
 		TYPE_ERR(env, "%s must be a number", name);
 		return -1;
 	}
-	napi_get_value_double(env, v, &d);
 	if (!isfinite(d) || d != trunc(d) || d < lo || d > hi) {
 		RANGE_ERR(env, "%s must be an integer in [%.0f, %.0f], got %g", name, lo, hi, d);
 		return -1;
@@ -196,11 +199,8 @@ int get_bool(napi_env env, napi_value v, const char *name, bool optional, int *o
 int get_bytes(napi_env env, napi_value v, const char *name, void **data, size_t *len)
 {
 	napi_typedarray_type t;
-	bool is = false;
 
-	napi_is_typedarray(env, v, &is);
-	if (is && napi_get_typedarray_info(env, v, &t, len, data, NULL, NULL) == napi_ok &&
-	    t == napi_uint8_array) {
+	if (napi_get_typedarray_info(env, v, &t, len, data, NULL, NULL) == napi_ok && t == napi_uint8_array) {
 		if (!*data)
 			*len = 0;
 		return 0;

@@ -260,8 +260,7 @@ napi_value vdev_handle(napi_env env, struct vdev *d, int64_t external)
 
 int get_vdev(napi_env env, napi_value v, struct vdev **out)
 {
-	if (type_of(env, v) != napi_external || napi_get_value_external(env, v, (void **)out) != napi_ok ||
-	    !handle_is(*out, HANDLE_DEVICE)) {
+	if (napi_get_value_external(env, v, (void **)out) != napi_ok || !handle_is(*out, HANDLE_DEVICE)) {
 		TYPE_ERR(env, "device must be a device handle");
 		return -1;
 	}
