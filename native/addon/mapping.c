@@ -124,6 +124,14 @@ static void ref_finalize(napi_env env, void *data, void *hint)
 	vmap_put(data);
 }
 
+/* An external ArrayBuffer's finalizer gets the buffer's data (the mapped pages) as data: m is the hint. */
+static void buffer_finalize(napi_env env, void *data, void *hint)
+{
+	(void)env;
+	(void)data;
+	vmap_put(hint);
+}
+
 int get_vmap(napi_env env, napi_value v, struct vmap **out)
 {
 	if (type_of(env, v) != napi_external || napi_get_value_external(env, v, (void **)out) != napi_ok ||
@@ -192,7 +200,7 @@ napi_value js_mmap(napi_env env, napi_callback_info info)
 	if (!(h = vmap_handle(env, m)))
 		goto fail;
 	if (prot & PROT_WRITE) {
-		if (napi_create_external_arraybuffer(env, p, len, ref_finalize, NULL, &ab) != napi_ok)
+		if (napi_create_external_arraybuffer(env, p, len, buffer_finalize, m, &ab) != napi_ok)
 			goto fail;
 		m->refs++;
 		if (napi_create_reference(env, ab, 0, &m->buffer) != napi_ok)
