@@ -19,6 +19,11 @@
  * past this bound mmap answers ENOMEM instead of letting vm.max_map_count run out under V8.
  */
 #define MAX_RANGES 16384
+/*
+ * What V8 is told each range costs: not its bytes (device memory, or untouched anonymous pages once
+ * revoked, which cost nothing), but enough that a few thousand pending ranges make it collect.
+ */
+#define RANGE_WEIGHT 4096
 static atomic_size_t nr_ranges;
 
 size_t page_size(void)
@@ -58,7 +63,7 @@ struct vmap *vmap_new(napi_env env, struct addon *a, struct vdev *d, void *addr,
 	d->maps = m;
 	if (!window) {
 		atomic_fetch_add(&nr_ranges, 1);
-		napi_adjust_external_memory(env, (int64_t)span, &(int64_t){ 0 });
+		napi_adjust_external_memory(env, RANGE_WEIGHT, &(int64_t){ 0 });
 	}
 	return m;
 }
@@ -107,7 +112,7 @@ void vmap_put(struct vmap *m)
 	if (!m->window) {
 		munmap(m->addr, m->span);
 		atomic_fetch_sub(&nr_ranges, 1);
-		napi_adjust_external_memory(m->env, -(int64_t)m->span, &(int64_t){ 0 });
+		napi_adjust_external_memory(m->env, -RANGE_WEIGHT, &(int64_t){ 0 });
 	}
 	if (m->buffer)
 		napi_delete_reference(m->env, m->buffer);
