@@ -121,7 +121,7 @@ export async function runComponentBench(host: MmioHost, dev: import('../../runti
   });
   for (const op of [0, 1, 2]) c.bench(op, op === 2 ? regsAt : pushAt, op === 2 ? regs.size : push.size, op === 2 ? doorbell : 0, iterations); // tier up first
   // the C baseline comes from the test/bench-only module, loaded here so the example's run path never imports it
-  const tn = (await import('../../runtime/src/testing-native.js')).testingNative();
+  const tn = (await import('../../tools/testing-native.js')).testingNative();
   const cb = (op: number) => med(() => tn.mmioBench(push.address, push.size, 0, op, iterations, regs.address, regs.size, doorbell));
   return [
     { name: 'mmio-write32 (component)', ns: t(0, pushAt, push.size, 0), baselineNs: cb(0) },

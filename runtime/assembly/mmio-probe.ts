@@ -1,5 +1,5 @@
 // MMIO probe guest (hand-written): thin exports over the accessor, for test/mmio/*.test.ts and the
-// MMIO rows of `npm run bench` (runtime/src/bench.ts).
+// MMIO rows of `npm run bench` (tools/bench.ts).
 import { Region, flush, wmb as host_wmb } from "./generated/vfio-subregion";
 import { burst, fence } from "./mmio";
 export { window_reserve, set_inline_fence } from "./mmio";

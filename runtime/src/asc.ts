@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ROOT } from '../../codegen/paths.js';
+import { ROOT } from './paths.js';
 
 export { ROOT };
 

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ROOT } from '../../codegen/paths.js';
+import { ROOT } from './paths.js';
 
 declare const deviceBrand: unique symbol;
 declare const mappingBrand: unique symbol;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDevice, type Device, type RegionInfo } from '../../runtime/src/device.js';
 import { native } from '../../runtime/src/native.js';
-import { testingNative } from '../../runtime/src/testing-native.js';
+import { testingNative } from '../../tools/testing-native.js';
 import { NIC_LAYOUT } from '../../runtime/src/sim-presets.js';
 import { VfioRegionAttr } from '../../runtime/src/generated/vfio-subregion.js';
 import { loadMmioVectors, unhex, type MmioCase, type MmioOp, type MmioPatch } from '../vectors.js';
@@ -93,7 +93,7 @@ async function run(c: MmioCase, path: Path): Promise<bigint[]> {
   }
 }
 
-/** One op as a record of the C accessor's program (runtime/src/testing-native.ts: mmioExec). */
+/** One op as a record of the C accessor's program (tools/testing-native.ts: mmioExec). */
 function encode(op: MmioOp): Uint8Array {
   const rec = new Uint8Array(op.op === 'burst' ? 80 : 16);
   const v = new DataView(rec.buffer);

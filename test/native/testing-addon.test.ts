@@ -2,13 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../codegen/paths.js';
-import { addonIoctl } from '../../runtime/src/bench.js';
+import { addonIoctl } from '../../tools/bench.js';
 import { openDevice, type Device, type Mapping } from '../../runtime/src/device.js';
 import { native, type NativeAddon } from '../../runtime/src/native.js';
-import { testingNative } from '../../runtime/src/testing-native.js';
+import { testingNative } from '../../tools/testing-native.js';
 
 /**
- * The test/bench-only module (native/testing/, runtime/src/testing-native.ts).
+ * The test/bench-only module (native/testing/, tools/testing-native.ts).
  *
  * Refusals run in a child process on an address nothing is mapped at (page 1): a refusal must come before
  * any access, so a check that let a call through kills the child with SIGSEGV instead of passing.

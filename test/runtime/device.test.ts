@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mmapRuleFor, openDevice, type Device } from '../../runtime/src/device.js';
-import { main as cli } from '../../runtime/src/cli.js';
+import { main as cli } from '../../cli/commands.js';
 import { NIC_LAYOUT } from '../../runtime/src/sim-presets.js';
 import { MmapRules, VfioRegionAttr, VfioRegionInfoFlags as RF } from '../../runtime/src/generated/vfio-subregion.js';
 

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { USAGE, type Io } from '../../codegen/cli.js';
-import { openDevice } from './device.js';
+import { USAGE, type Io } from '../codegen/cli.js';
+import { openDevice } from '../runtime/src/device.js';
 import { runStart } from './demo.js';
-import { formatInfo, gatherInfo, toJson } from './info.js';
+import { formatInfo, gatherInfo, toJson } from '../runtime/src/info.js';
 
 /** The commands that need a device: `info` and `demo`. bin/vfio-subregion.js routes them here. */
 export const RUNTIME_COMMANDS = ['info', 'demo'];

@@ -4,12 +4,12 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDevice } from './device.js';
-import { Errno, ioctlNumber, VfioRegionAttr, type Arch } from './generated/vfio-subregion.js';
-import { compileAs, ROOT } from './asc.js';
-import { MmioHost, instantiateGuest } from './mmio.js';
-import { native, type NativeAddon } from './native.js';
-import { NIC_LAYOUT } from './sim-presets.js';
+import { openDevice } from '../runtime/src/device.js';
+import { Errno, ioctlNumber, VfioRegionAttr, type Arch } from '../runtime/src/generated/vfio-subregion.js';
+import { compileAs, ROOT } from '../runtime/src/asc.js';
+import { MmioHost, instantiateGuest } from '../runtime/src/mmio.js';
+import { native, type NativeAddon } from '../runtime/src/native.js';
+import { NIC_LAYOUT } from '../runtime/src/sim-presets.js';
 import { testingNative } from './testing-native.js';
 
 /**
@@ -18,7 +18,7 @@ import { testingNative } from './testing-native.js';
  * array as the last line: {name, ns, baselineNs, ratio} per row.
  *
  * Native baselines that run inside Node (the MMIO loops, the C ioctl loop, the Node-API floor) come
- * from the test/bench-only module native/testing/ (runtime/src/testing-native.ts), never from the
+ * from the test/bench-only module native/testing/ (tools/testing-native.ts), never from the
  * production addon.
  *
  * The ioctl rows issue VFIO_DEVICE_GET_REGION_INFO on /dev/null: no hardware, and the kernel answers
@@ -139,7 +139,7 @@ export async function runMmioBench(iterations = 5_000_000, hostIterations = 300_
     rows.push({ name: 'mmio-read32 (host call)', ns: w('loop_host_read32', hostIterations, 0), baselineNs: c(1) });
     if (component) {
       // the same loops inside a jco-transpiled component, its windows mapped into its core memory
-      const { runComponentBench } = await import('../../examples/components/nic-tx.js');
+      const { runComponentBench } = await import('../examples/components/nic-tx.js');
       rows.push(...(await runComponentBench(new MmioHost(), dev, sub, iterations)));
     }
     return rows.map((r) => ({ ...r, ratio: r.ns / r.baselineNs }));

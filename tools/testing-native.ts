@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ROOT } from '../../codegen/paths.js';
+import { ROOT } from '../runtime/src/paths.js';
 
 /**
  * The test/bench-only native module (native/testing/, built next to the addon as vfio_testing.node).
- * Only runtime/src/bench.ts, examples' bench code and tests load it; nothing an application uses
+ * Only tools/bench.ts, examples' bench code and tests load it; nothing an application uses
  * imports this file, and the production addon (native.ts) has none of these entry points.
  *
  * The MMIO calls take a raw mapping address (`Mapping.address`, `WasmWindow.address`) and its length

@@ -1,9 +1,9 @@
 import { openSync, readSync, closeSync } from 'node:fs';
-import { openDevice } from './device.js';
-import { VfioRegionAttr } from './generated/vfio-subregion.js';
-import { attrWords, formatInfo, gatherInfo, size } from './info.js';
-import { NIC_LAYOUT } from './sim-presets.js';
-import { formatNicTx, runNicTx } from '../../examples/nic-tx/main.js';
+import { openDevice } from '../runtime/src/device.js';
+import { VfioRegionAttr } from '../runtime/src/generated/vfio-subregion.js';
+import { attrWords, formatInfo, gatherInfo, size } from '../runtime/src/info.js';
+import { NIC_LAYOUT } from '../runtime/src/sim-presets.js';
+import { formatNicTx, runNicTx } from '../examples/nic-tx/main.js';
 
 /** Reads what the device model sees: the BAR's shared-memory backing file. */
 function deviceView(path: string, offset: bigint, length: number): Buffer {
