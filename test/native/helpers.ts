@@ -1,8 +1,12 @@
 // Helpers for the native addon tests: a standard simulated device, the VFIO structs as bytes, and
 // errno assertions.
 import { readdirSync } from 'node:fs';
+import { constants } from 'node:os';
 import { expect } from 'vitest';
-import type { NativeAddon, SimConfig, SimRegionConfig } from '../../runtime/src/native.js';
+import type { DeviceHandle, MappingHandle, NativeAddon, SimConfig, SimRegionConfig } from '../../runtime/src/native.js';
+
+/** -errno as the addon returns it, from the OS's own table (never from the addon). */
+export const neg = (code: keyof typeof constants.errno): number => -constants.errno[code];
 
 // Request numbers on the generic ioctl encoding (x86, arm64, riscv, s390); the addon tests run on the
 // build machine, and ppc/mips would need the other encoding (see runtime/src/generated).
@@ -113,21 +117,21 @@ export function walkCaps(b: Uint8Array): Cap[] {
 }
 
 /** GET_REGION_INFO with the two-call dance; returns the info and the full reply. */
-export function getRegionInfo(n: NativeAddon, fd: number, index: number): { info: RegionInfo; buf: Uint8Array } {
+export function getRegionInfo(n: NativeAddon, dev: DeviceHandle, index: number): { info: RegionInfo; buf: Uint8Array } {
   let buf = regionInfoBuf(index);
-  n.ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, buf);
+  expect(n.ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, buf), `GET_REGION_INFO ${index}`).toBe(0);
   let info = parseRegionInfo(buf);
   if ((info.flags & FLAG_CAPS) && info.capOffset === 0 && info.argsz > 32) {
     buf = regionInfoBuf(index, info.argsz);
-    n.ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, buf);
+    expect(n.ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, buf), `GET_REGION_INFO ${index}, argsz ${info.argsz}`).toBe(0);
     info = parseRegionInfo(buf);
   }
   return { info, buf };
 }
 
-export function deviceInfo(n: NativeAddon, fd: number): { flags: number; numRegions: number; numIrqs: number } {
+export function deviceInfo(n: NativeAddon, dev: DeviceHandle): { flags: number; numRegions: number; numIrqs: number } {
   const b = u32s(20, 0, 0, 0, 0);
-  n.ioctl(fd, VFIO_DEVICE_GET_INFO, b);
+  expect(n.ioctl(dev, VFIO_DEVICE_GET_INFO, b)).toBe(0);
   const dv = view(b);
   return { flags: dv.getUint32(4, true), numRegions: dv.getUint32(8, true), numIrqs: dv.getUint32(12, true) };
 }
@@ -155,15 +159,15 @@ export function subregionPayload(p: { flags?: number; parent: number; offset: bi
 }
 
 /** Creates a subregion; returns its index. */
-export function createSubregion(n: NativeAddon, fd: number, parent: number, offset: bigint, size: bigint, attrs: number): number {
+export function createSubregion(n: NativeAddon, dev: DeviceHandle, parent: number, offset: bigint, size: bigint, attrs: number): number {
   const req = feature(FEATURE_SET | FEATURE_SUBREGION, subregionPayload({ parent, offset, size, attrs }));
-  expect(n.ioctl(fd, VFIO_DEVICE_FEATURE, req)).toBe(0);
+  expect(n.ioctl(dev, VFIO_DEVICE_FEATURE, req)).toBe(0);
   return view(req).getUint32(8 + 28, true);
 }
 
-export function regionAttrs(n: NativeAddon, fd: number, index: number): { attrs: number; supported: number } {
+export function regionAttrs(n: NativeAddon, dev: DeviceHandle, index: number): { attrs: number; supported: number } {
   const req = feature(FEATURE_GET | FEATURE_REGION_ATTRS, u32s(0, index, 0, 0));
-  n.ioctl(fd, VFIO_DEVICE_FEATURE, req);
+  expect(n.ioctl(dev, VFIO_DEVICE_FEATURE, req)).toBe(0);
   const dv = view(req);
   return { attrs: dv.getUint32(16, true), supported: dv.getUint32(20, true) };
 }
@@ -178,13 +182,27 @@ export function thrown(fn: () => unknown): Error & { code?: string; errno?: numb
   throw new Error('expected the call to throw');
 }
 
-/** Asserts fn throws the errno `code`, with errno, syscall and message set. */
+/** A mapping the call made (failing on -errno). */
+export function mapped<T extends { handle: MappingHandle }>(r: T | number): T {
+  if (typeof r === 'number') throw new Error(`expected a mapping, got ${r}`);
+  return r;
+}
+
+/** Asserts fn throws the TypeError/RangeError of the addon's argument checks, naming the argument. */
+export function expectArgError(fn: () => unknown, kind: typeof TypeError | typeof RangeError, name: RegExp): void {
+  const e = thrown(fn);
+  expect(e.constructor, e.message).toBe(kind);
+  expect(e.code).toBe(kind === TypeError ? 'ERR_INVALID_ARG_TYPE' : 'ERR_OUT_OF_RANGE');
+  expect(e.message).toMatch(name);
+}
+
+/** Asserts fn throws the errno `code` (an open, which throws), with errno, syscall and message set. */
 export function expectErrno(fn: () => unknown, code: string, syscall?: string): void {
   const e = thrown(fn);
   expect(e, e.message).toBeInstanceOf(Error);
   expect(e.constructor).toBe(Error);
   expect(e.code, e.message).toBe(code);
-  expect(typeof e.errno).toBe('number');
+  expect(e.errno).toBe(constants.errno[code as keyof typeof constants.errno]);
   expect(e.message).toContain(code);
   if (syscall) expect(e.syscall).toBe(syscall);
 }
