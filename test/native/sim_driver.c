@@ -9,17 +9,25 @@
  *   - every capability chain the simulator returns is accepted by the generated walker,
  *   - every live mapping lies inside its region and sees the same bytes as read().
  * Argument buffers are heap blocks of exactly the length passed, so any overrun is an ASan report.
+ * The memory behind the regions is checked for both kinds: memfds (the default) and unnamed
+ * O_TMPFILE files in shm-dir (nothing ever appears there, the /proc/<pid>/fd/<n> path opens while
+ * the device lives and not after), and sim_forget (the caller replaced a mapping's pages itself, as
+ * the addon does when it revokes) drops the record without touching the caller's range.
  * Usage: sim_driver [shm-dir] [iterations]. Exit 0 and "ok" on success.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <linux/vfio.h>
 #include <linux/vfio_subregion.h>
@@ -54,8 +62,10 @@ static uint64_t below(uint64_t n)
 
 static uint64_t PS;
 /* what the random phase achieved, so the test can see it did more than fail */
-static unsigned long nr_created, nr_mapped, nr_busy, nr_rw, nr_feature_ok;
-static const char *shm_dir;
+static unsigned long nr_created, nr_mapped, nr_busy, nr_rw, nr_feature_ok, nr_forgotten;
+static const char *shm_dir;	/* what the device under test uses: NULL for memfds */
+static const char *shm_arg;	/* the directory given on the command line */
+static void *forgotten_at;	/* a range the device forgot (forget_answers), for backing_answers */
 
 #define NR_FIXED 9
 static const struct sim_sparse_area bar2_sparse[] = { { 0, 0x4000 }, { 0x8000, 0x8000 } };
@@ -298,6 +308,121 @@ static int create(struct sim_device *d, uint32_t parent, uint64_t off, uint64_t 
 	return rc;
 }
 
+/* Files in dir (0 for none given). */
+static int dir_entries(const char *dir)
+{
+	struct dirent *e;
+	int count = 0;
+	DIR *dp;
+
+	if (!dir)
+		return 0;
+	dp = opendir(dir);
+	CHECK(dp, "opendir %s", dir);
+	while ((e = readdir(dp)))
+		count += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(dp);
+	return count;
+}
+
+/*
+ * sim_forget: the caller replaced a mapping's pages (the addon revokes so): the record goes, with
+ * its claim on the pages' memory type, and the range stays the caller's, even through sim_destroy.
+ */
+static void forget_answers(struct sim_device *d)
+{
+	struct vfio_device_feature_region_attrs ra = { .index = 1, .attrs = 0 };
+	size_t before = sim_nr_mappings(d);
+	uint32_t wc, k;
+	void *p, *q;
+
+	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(1), 2 * PS, PROT_READ | PROT_WRITE, &p) == 0, "mmap BAR1");
+	CHECK(sim_nr_mappings(d) == before + 1, "recorded");
+	CHECK(feature(d, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_REGION_ATTRS, &ra, sizeof(ra),
+		      8 + sizeof(ra), NULL) == -EBUSY, "BAR1 is mapped");
+	CHECK(sim_forget(d, (uint8_t *)p + PS) == -EINVAL, "forget wants the address the mapping began at");
+	CHECK(sim_forget(d, NULL) == -EINVAL, "forget NULL");
+	CHECK(mmap(p, 2 * PS, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == p,
+	      "anonymous pages in place");
+	CHECK(sim_forget(d, p) == 0, "forget");
+	CHECK(sim_nr_mappings(d) == before, "the record is gone");
+	for (k = 0; k < sim_nr_mappings(d); k++)
+		CHECK(sim_mapping_at(d, k)->addr != p, "no record of the forgotten mapping");
+	CHECK(sim_forget(d, p) == -EINVAL && sim_munmap(d, p) == -EINVAL, "forgotten once");
+	CHECK(feature(d, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_REGION_ATTRS, &ra, sizeof(ra),
+		      8 + sizeof(ra), NULL) == 0, "BAR1 no longer counts as mapped");
+	/* and the memory-type claim goes with the record: a WC window over forgotten UC pages maps */
+	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(2) + 0x8000, PS, PROT_READ, &q) == 0, "mmap a BAR2 page UC");
+	CHECK(create(d, 2, 0x8000, PS, VFIO_REGION_ATTR_WC, &wc) == 0, "a WC window over it");
+	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(wc), PS, PROT_READ, &p) == -EBUSY, "the UC page is mapped");
+	CHECK(mmap(q, PS, PROT_READ, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == q, "replace");
+	CHECK(sim_forget(d, q) == 0, "forget the UC page");
+	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(wc), PS, PROT_READ, &p) == 0, "the WC window maps now");
+	CHECK(sim_munmap(d, p) == 0, "munmap the window");
+	CHECK(munmap(q, PS) == 0, "the caller's range");
+	/* a forgotten range survives sim_destroy: the simulator never unmaps what is no longer its */
+	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(1), PS, PROT_READ | PROT_WRITE, &forgotten_at) == 0, "mmap again");
+	CHECK(mmap(forgotten_at, PS, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ==
+	      forgotten_at, "replace");
+	CHECK(sim_forget(d, forgotten_at) == 0, "forget");
+}
+
+/*
+ * The memory behind a region: a path under /proc/<pid>/fd that opens it while the device lives, a
+ * memfd (sealed) by default or an unnamed file in shm_dir; nothing is ever named in shm_dir.
+ */
+static void backing_answers(struct sim_device *d)
+{
+	char want[64], link[256];
+	const char *path;
+	uint64_t off, size;
+	struct stat st;
+	uint8_t b = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(want, sizeof(want), "/proc/%d/fd/", (int)getpid());
+	CHECK(sim_backing(d, 0, &path, &off, &size) == 0 && off == 0 && size == 1 << 20, "BAR0 backing");
+	CHECK(!strncmp(path, want, strlen(want)) && strspn(path + strlen(want), "0123456789") == strlen(path + strlen(want)),
+	      "path %s", path);
+	n = readlink(path, link, sizeof(link) - 1);
+	CHECK(n > 0, "readlink %s", path);
+	link[n] = 0;
+	if (shm_dir)
+		CHECK(!strncmp(link, shm_dir, strlen(shm_dir)) && link[strlen(shm_dir)] == '/' &&
+		      link[strlen(shm_dir) + 1] == '#' && strstr(link, " (deleted)"), "O_TMPFILE in shm_dir: %s", link);
+	else
+		CHECK(!strcmp(link, "/memfd:vfio-sim (deleted)"), "memfd: %s", link);
+	CHECK(dir_entries(shm_dir) == 0, "nothing named in %s", shm_dir);
+	CHECK(sim_rw(d, &(uint8_t){ 0x5e }, 1, SIM_INDEX_TO_OFFSET(0) + 77, 1) == 1, "write");
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0, "open %s: %s", path, strerror(errno));
+	CHECK(pread(fd, &b, 1, 77) == 1 && b == 0x5e, "the file is the region");
+	CHECK(fstat(fd, &st) == 0 && (uint64_t)st.st_size >= size, "size");
+	if (!shm_dir)
+		CHECK(ftruncate(fd, 0) < 0 && errno == EPERM, "a memfd is sealed against shrinking");
+	close(fd);
+	CHECK(sim_backing(d, 4, &path, &off, &size) == -EINVAL, "I/O ports: not memory");
+	CHECK(sim_backing(d, 7, &path, &off, &size) == -EINVAL, "config: not memory");
+	CHECK(sim_backing(d, 99, &path, &off, &size) == -EINVAL, "no region");
+	CHECK(sim_backing(d, 0, &path, &off, &size) == 0, "again");
+	snprintf(link, sizeof(link), "%s", path);
+	fd = open(link, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0 && fstat(fd, &st) == 0, "stat");
+	close(fd);
+	sim_destroy(d);	/* with p2 still mapped */
+	{
+		struct stat now;
+
+		/* gone: the number may be reused, but then by another file */
+		CHECK(stat(link, &now) < 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev,
+		      "%s still reaches the memory after sim_destroy", link);
+	}
+	((volatile uint8_t *)forgotten_at)[0] = 1;	/* the forgotten range is still the caller's */
+	CHECK(munmap(forgotten_at, PS) == 0, "munmap the forgotten range");
+	CHECK(dir_entries(shm_dir) == 0, "nothing left in %s", shm_dir);
+}
+
 static void known_answers(void)
 {
 	struct sim_region_config r[NR_FIXED];
@@ -390,8 +515,9 @@ static void known_answers(void)
 	CHECK(sim_mmap(d, SIM_INDEX_TO_OFFSET(5), PS, PROT_WRITE, &p) == -EINVAL, "mmap ro write");
 	CHECK(sim_rw(d, buf, 64, SIM_INDEX_TO_OFFSET(7) + 250, 0) == 6, "clipped read");
 	CHECK(sim_rw(d, buf, 1, SIM_INDEX_TO_OFFSET(6), 1) == -EINVAL, "ROM write");
+	forget_answers(d);
 	check_invariants(d);
-	sim_destroy(d);	/* with p2 still mapped */
+	backing_answers(d);
 
 	/* config refusals and a missing directory */
 	standard_config(r, &cfg);
@@ -510,11 +636,26 @@ static void random_step(struct sim_device *d, void **maps, size_t *nr_maps)
 		}
 		break;
 	}
-	case 4:		/* munmap */
+	case 4:		/* munmap, or revoke the addon's way: anonymous pages in place, then sim_forget */
 		if (*nr_maps) {
-			size_t k = (size_t)below(*nr_maps);
+			size_t k = (size_t)below(*nr_maps), before = sim_nr_mappings(d), len = 0, j;
 
-			CHECK(sim_munmap(d, maps[k]) == 0, "munmap");
+			if (below(2)) {
+				CHECK(sim_munmap(d, maps[k]) == 0, "munmap");
+			} else {
+				for (j = 0; j < before; j++)
+					if (sim_mapping_at(d, j)->addr == maps[k])
+						len = (sim_mapping_at(d, j)->length + PS - 1) / PS * PS;
+				CHECK(len, "the mapping is recorded");
+				CHECK(mmap(maps[k], len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS,
+					   -1, 0) == maps[k], "replace the pages");
+				CHECK(sim_forget(d, maps[k]) == 0 && sim_forget(d, maps[k]) == -EINVAL, "forget");
+				CHECK(sim_munmap(d, maps[k]) == -EINVAL, "a forgotten mapping is not the simulator's to unmap");
+				((volatile uint8_t *)maps[k])[len - 1] = 1;	/* still the caller's */
+				CHECK(munmap(maps[k], len) == 0, "the caller unmaps its range");
+				nr_forgotten++;
+			}
+			CHECK(sim_nr_mappings(d) == before - 1, "one record fewer");
 			maps[k] = maps[--*nr_maps];
 		}
 		break;
@@ -552,13 +693,20 @@ int main(int argc, char **argv)
 	long iterations = argc > 2 ? atol(argv[2]) : 4000;
 	void *maps[32];
 
-	shm_dir = argc > 1 ? argv[1] : NULL;
+	shm_arg = argc > 1 && argv[1][0] ? argv[1] : NULL;
 	PS = sim_page_size();
+	shm_dir = NULL;
 	known_answers();
+	if (shm_arg) {
+		shm_dir = shm_arg;
+		known_answers();
+	}
 	for (long round = 0; round * 1000 < iterations; round++) {
 		struct sim_device *d;
 		size_t nr_maps = 0;
 
+		/* memfds and shm_dir files, round by round */
+		shm_dir = round % 2 ? shm_arg : NULL;
 		standard_config(r, &cfg);
 		CHECK(sim_create(&cfg, &d) == 0, "create");
 		for (long i = round * 1000; i < iterations && i < (round + 1) * 1000; i++) {
@@ -569,7 +717,8 @@ int main(int argc, char **argv)
 		check_invariants(d);
 		sim_destroy(d);	/* with whatever is still mapped */
 	}
-	printf("ok %ld iterations: %lu subregions, %lu mappings, %lu refused for their memory type, %lu reads/writes, %lu other features\n",
-	       iterations, nr_created, nr_mapped, nr_busy, nr_rw, nr_feature_ok);
+	CHECK(dir_entries(shm_arg) == 0, "nothing left in %s", shm_arg);
+	printf("ok %ld iterations: %lu subregions, %lu mappings, %lu refused for their memory type, %lu reads/writes, %lu other features, %lu forgotten\n",
+	       iterations, nr_created, nr_mapped, nr_busy, nr_rw, nr_feature_ok, nr_forgotten);
 	return 0;
 }
