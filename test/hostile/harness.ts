@@ -27,6 +27,8 @@ function checkDist(): void {
 /**
  * What every child gets before its body: the public API, the raw addon and helpers.
  *  - settle(n): n rounds of gc() and a turn of the event loop (finalizers run deferred);
+ *  - settleUntil(pred, n): such rounds until pred() holds (at most n); returns pred();
+ *  - zeroStats(): native().stats() is all zero;
  *  - describe(e): an error as plain data (name, code, operation, rule, syscall, errno, message);
  *  - attempt(fn): { ok: true, value } or the described error;
  *  - report(v): prints v as the result line the test reads (bigints as "123n").
@@ -37,6 +39,8 @@ import { native } from ${JSON.stringify(dist('runtime/src/native.js'))};
 import { DEFAULT_SIM, ABSENT, IVSHMEM_SIM, NIC_LAYOUT } from ${JSON.stringify(dist('runtime/src/sim-presets.js'))};
 const tick = () => new Promise((r) => setImmediate(r));
 async function settle(rounds = 3) { for (let i = 0; i < rounds; i++) { globalThis.gc(); await tick(); } }
+async function settleUntil(done, rounds = 30) { for (let i = 0; i < rounds && !done(); i++) { globalThis.gc(); await tick(); } return done(); }
+const zeroStats = () => { const s = native().stats(); return s.openDevices === 0 && s.ranges === 0 && s.windows === 0; };
 function describe(e) {
   if (!(e instanceof Error)) return { thrown: true, name: 'non-Error', value: String(e) };
   return { thrown: true, name: e.name, ctor: e.constructor?.name, code: e.code ?? null, operation: e.operation ?? null,
@@ -67,7 +71,10 @@ export interface ChildOptions {
   bare?: boolean;
 }
 
-/** Runs PRELUDE + body as an ES module in a child node with --expose-gc. */
+/**
+ * Runs PRELUDE + body as an ES module in a child node with --expose-gc. Bodies that drop objects
+ * do the work inside a function: V8 may keep a top-level block's last values alive.
+ */
 export function runChild(body: string, options: ChildOptions = {}): ChildResult {
   checkDist();
   const script = options.bare ? body : `${PRELUDE}\n${body}`;
