@@ -119,6 +119,29 @@ describe('windows into anything', () => {
     expect(r.stats).toEqual({ openDevices: 0, ranges: 0, windows: 0 });
   });
 
+  it('a fresh Memory at the address of a collected one is never refused because of the old window', () => {
+    // V8 frees a collected Memory's pages at GC time and may hand the same addresses to the next
+    // Memory, while the old window's finalizer runs later (deferred): the registry must not still
+    // hold the old window then (EBUSY for a window that overlaps nothing alive).
+    const r = child(`
+      const dev = openDevice('sim');
+      let i = 0;
+      async function run() {
+        for (; i < 3000; i++) {
+          const mem = new WebAssembly.Memory({ initial: 2 });
+          dev.mapInto(mem, 0, { at: 0x10000, length: 0x10000 });
+          if (i % 10 === 9) await tick();
+        }
+      }
+      const result = await attemptAsync(run);
+      await settleUntil(() => native().stats().windows === 0, 60);
+      report({ i, result, windows: native().stats().windows });
+    `);
+    expect(r.result).toEqual({ ok: true });
+    expect(r.i).toBe(3000);
+    expect(r.windows).toBe(0);
+  });
+
   it('a worker and the main thread share one Memory: overlapping windows are EBUSY both ways, unmapping one leaves the other working', () => {
     const r = child(`
       import { Worker } from 'node:worker_threads';
