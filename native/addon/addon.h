@@ -48,7 +48,7 @@ struct vdev_ops {
 struct addon {
 	struct vdev *devices;		/* open or not yet collected: closed when the environment goes */
 	napi_ref memory_buffer;		/* WebAssembly.Memory.prototype.buffer's getter: the brand check */
-	napi_ref uint8array;		/* the Uint8Array constructor, as it was at load time */
+	napi_ref uint8array;		/* a Uint8Array constructor (both from a fresh context: init) */
 	size_t nr_maps;			/* mappings whose ranges are not yet released */
 };
 
@@ -137,8 +137,9 @@ size_t live_ranges(void);
 size_t page_size(void);
 
 /* window.c: the process-wide registry of windows, shared by every environment */
-int window_claim(uint8_t *start, size_t len);
-void window_release(uint8_t *start);
+int window_claim(napi_env env, uint8_t *start, size_t len);
+void window_attach(uint8_t *start, struct vmap *m);
+void window_release(struct vmap *m);
 size_t live_windows(void);
 
 /* The entry points, by module. */

@@ -428,6 +428,7 @@ static napi_value rw(napi_env env, napi_callback_info info, bool write)
 	uint64_t off;
 	size_t len;
 	void *data;
+	ssize_t n;
 
 	if (get_args(env, info, 3, argv, NULL) || get_vdev(env, argv[0], &d) ||
 	    get_bytes(env, argv[1], "buf", &data, &len) || get_u64_bigint(env, argv[2], "offset", &off))
@@ -435,7 +436,9 @@ static napi_value rw(napi_env env, napi_callback_info info, bool write)
 	d->rule = NULL;
 	if (d->closed)
 		return make_int(env, -EBADF);
-	return make_int(env, vdev_result(d, (int)d->ops->rw(d, data, len, off, write)));
+	n = d->ops->rw(d, data, len, off, write);
+	d->rule = n < 0 ? d->ops->last_rule(d) : NULL;
+	return make_int(env, n);
 }
 
 /* pread(device, buf, offset) / pwrite(device, buf, offset): bytes transferred, or -errno. */

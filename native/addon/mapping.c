@@ -89,7 +89,7 @@ void vmap_revoke(struct vmap *m)
 		mmap(m->addr, m->span, PROT_READ | PROT_WRITE,
 		     MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m->window)
-		window_release(m->addr);
+		window_release(m);
 	if (m->buffer && napi_get_reference_value(m->env, m->buffer, &ab) == napi_ok && ab)
 		napi_detach_arraybuffer(m->env, ab);
 	for (pp = &d->maps; *pp; pp = &(*pp)->next) {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
- * Module setup, once per Node-API environment (the main thread and each worker): what the brand
- * check of wasmMap needs, captured before any user code can replace it, the entry points, and the
- * teardown that closes whatever the environment leaves open when it exits.
+ * Module setup, once per Node-API environment (the main thread and each worker): the entry points,
+ * what the brand check of wasmMap needs (init), and the teardown that closes whatever the
+ * environment leaves open when it exits.
  */
 #include "addon.h"
 
@@ -33,25 +33,28 @@ static void addon_finalize(napi_env env, void *data, void *hint)
 	free(a);
 }
 
-/* Object.getOwnPropertyDescriptor(WebAssembly.Memory.prototype, 'buffer').get, and Uint8Array. */
-static napi_status capture(napi_env env, struct addon *a)
+/*
+ * init(memoryBufferGetter, Uint8Array): what the brand check of wasmMap calls, taken by the runtime
+ * from a fresh V8 context (node:vm) when it loads the addon, so that no replacement user code made
+ * in this one can stand in. Once per environment: a second call, which could only be an attempt to
+ * swap them, is refused, and so is wasmMap before the first.
+ */
+static napi_value js_init(napi_env env, napi_callback_info info)
 {
-	napi_value global, object, gopd, wa, mem, proto, name, desc, get, u8;
-	napi_status s;
+	napi_value argv[2];
+	struct addon *a;
 
-	if ((s = napi_get_global(env, &global)) != napi_ok ||
-	    (s = napi_get_named_property(env, global, "Object", &object)) != napi_ok ||
-	    (s = napi_get_named_property(env, object, "getOwnPropertyDescriptor", &gopd)) != napi_ok ||
-	    (s = napi_get_named_property(env, global, "WebAssembly", &wa)) != napi_ok ||
-	    (s = napi_get_named_property(env, wa, "Memory", &mem)) != napi_ok ||
-	    (s = napi_get_named_property(env, mem, "prototype", &proto)) != napi_ok ||
-	    (s = napi_create_string_utf8(env, "buffer", NAPI_AUTO_LENGTH, &name)) != napi_ok ||
-	    (s = napi_call_function(env, object, gopd, 2, (napi_value[]){ proto, name }, &desc)) != napi_ok ||
-	    (s = napi_get_named_property(env, desc, "get", &get)) != napi_ok ||
-	    (s = napi_create_reference(env, get, 1, &a->memory_buffer)) != napi_ok ||
-	    (s = napi_get_named_property(env, global, "Uint8Array", &u8)) != napi_ok)
-		return s;
-	return napi_create_reference(env, u8, 1, &a->uint8array);
+	if (get_args(env, info, 2, argv, &a))
+		return NULL;
+	if (a->memory_buffer)
+		return throw_state(env, "ERR_ALREADY_INITIALIZED", "the addon was initialised already");
+	if (type_of(env, argv[0]) != napi_function)
+		return TYPE_ERR(env, "memoryBufferGetter must be a function");
+	if (type_of(env, argv[1]) != napi_function)
+		return TYPE_ERR(env, "Uint8Array must be a function");
+	NAPI_OK(env, napi_create_reference(env, argv[1], 1, &a->uint8array));
+	NAPI_OK(env, napi_create_reference(env, argv[0], 1, &a->memory_buffer));
+	return NULL;
 }
 
 /* stats(): what the process and this environment hold, for leak checks. */
@@ -82,7 +85,7 @@ static napi_value init(napi_env env, napi_value exports)
 
 	if (!a)
 		return throw_errno(env, ENOMEM, "malloc", NULL, "vfio_native init");
-	if (capture(env, a) != napi_ok || napi_set_instance_data(env, a, addon_finalize, NULL) != napi_ok) {
+	if (napi_set_instance_data(env, a, addon_finalize, NULL) != napi_ok) {
 		free(a);
 		return napi_fail(env);
 	}
@@ -91,6 +94,7 @@ static napi_value init(napi_env env, napi_value exports)
 	NAPI_OK(env, napi_create_int32(env, PROT_WRITE, &pw));
 
 	napi_property_descriptor props[] = {
+		FN("init", js_init),
 		FN("open", js_open),
 		FN("adoptFd", js_adopt_fd),
 		FN("openGroupDevice", js_open_group_device),

@@ -3,9 +3,9 @@
  * wasm windows: a region mapped MAP_FIXED over page-aligned bytes of a WebAssembly.Memory, so plain
  * wasm loads and stores there reach the device.
  *
- * Only a real WebAssembly.Memory is accepted: the addon calls the original `buffer` getter of
- * WebAssembly.Memory.prototype on it (its brand check), once, so no look-alike object or getter
- * can hand over other memory. The window is referenced by its handle and by the Memory (a
+ * Only a real WebAssembly.Memory is accepted: the addon calls the `buffer` getter of
+ * WebAssembly.Memory.prototype, taken from a fresh context (init), on it (its brand check), once, so
+ * no look-alike object or replaced getter can hand over other memory. The window is referenced by its handle and by the Memory (a
  * finalizer on it): dropping the handle leaves a running guest its window; once both are gone the
  * window goes too. Revoking puts anonymous zero pages back while the Memory lives, and leaves the
  * range alone once V8 has released it.
@@ -23,6 +23,8 @@
 
 struct window_slot {
 	uint8_t *start, *end;
+	struct vmap *m;			/* NULL while the window is being mapped */
+	napi_env env;			/* whose thread may look at m */
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -39,16 +41,39 @@ size_t live_windows(void)
 	return n;
 }
 
-/* Registers [start, start + len); -EBUSY when it overlaps a window anywhere in the process. */
-int window_claim(uint8_t *start, size_t len)
+/*
+ * A window of this thread whose Memory was collected: V8 has released its pages, only the finalizer
+ * that would say so has not run yet. Its slot is stale and a new Memory may already be there.
+ */
+static bool stale(const struct window_slot *s, napi_env env)
+{
+	napi_value v = NULL;
+
+	return s->env == env && s->m && s->m->memory &&
+	       napi_get_reference_value(env, s->m->memory, &v) == napi_ok && !v;
+}
+
+/*
+ * Registers [start, start + len) for env; -EBUSY when it overlaps a live window anywhere in the
+ * process. A stale window of this thread in the way is revoked first (its device record goes; its
+ * pages are V8's again and are left alone).
+ */
+int window_claim(napi_env env, uint8_t *start, size_t len)
 {
 	uint8_t *end = start + len;
-	int err = 0;
+	struct vmap *gone;
+	int err;
 
+again:
+	err = 0;
+	gone = NULL;
 	pthread_mutex_lock(&registry_lock);
 	for (size_t i = 0; i < nr_slots; i++) {
 		if (slots[i].start < end && start < slots[i].end) {
-			err = -EBUSY;
+			if (stale(&slots[i], env))
+				gone = slots[i].m;
+			else
+				err = -EBUSY;
 			goto out;
 		}
 	}
@@ -63,17 +88,45 @@ int window_claim(uint8_t *start, size_t len)
 		slots = s;
 		cap_slots = cap;
 	}
-	slots[nr_slots++] = (struct window_slot){ start, end };
+	slots[nr_slots++] = (struct window_slot){ start, end, NULL, env };
 out:
 	pthread_mutex_unlock(&registry_lock);
+	if (gone) {
+		vmap_revoke(gone);	/* releases its slot */
+		goto again;
+	}
 	return err;
 }
 
-void window_release(uint8_t *start)
+/* The window mapped at start is m (its slot was claimed with window_claim). */
+void window_attach(uint8_t *start, struct vmap *m)
+{
+	pthread_mutex_lock(&registry_lock);
+	for (size_t i = 0; i < nr_slots; i++)
+		if (slots[i].start == start && !slots[i].m)
+			slots[i].m = m;
+	pthread_mutex_unlock(&registry_lock);
+}
+
+/* Releases m's slot, or the unattached one a failed map at m->addr leaves. */
+void window_release(struct vmap *m)
 {
 	pthread_mutex_lock(&registry_lock);
 	for (size_t i = 0; i < nr_slots; i++) {
-		if (slots[i].start == start) {
+		if (slots[i].m == m) {
+			slots[i] = slots[--nr_slots];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+}
+
+/* Releases the slot claimed at start that no window was attached to (the map failed). */
+static void window_unclaim(uint8_t *start)
+{
+	pthread_mutex_lock(&registry_lock);
+	for (size_t i = 0; i < nr_slots; i++) {
+		if (slots[i].start == start && !slots[i].m) {
 			slots[i] = slots[--nr_slots];
 			break;
 		}
@@ -88,6 +141,10 @@ static int memory_bytes(napi_env env, struct addon *a, napi_value memory, uint8_
 	napi_typedarray_type t;
 	bool pending = false, is_ab = false;
 
+	if (!a->memory_buffer) {
+		throw_state(env, "ERR_NOT_INITIALIZED", "wasmMap before init(): the runtime initialises the addon when it loads it");
+		return -1;
+	}
 	if (napi_get_reference_value(env, a->memory_buffer, &getter) != napi_ok || !getter ||
 	    napi_get_reference_value(env, a->uint8array, &ctor) != napi_ok || !ctor) {
 		napi_fail(env);
@@ -157,22 +214,23 @@ napi_value js_wasm_map(napi_env env, napi_callback_info info)
 	d->rule = NULL;
 	if (d->closed)
 		return make_int(env, -EBADF);
-	ret = window_claim(base + at, len);
+	ret = window_claim(env, base + at, len);
 	if (ret < 0)
 		return throw_errno(env, -ret, "mmap", ret == -EBUSY ? "overlaps a window already mapped there (by this or another thread)" : NULL,
 				   "wasmMap(at 0x%zx, length 0x%zx)", at, len);
 	ret = vdev_result(d, d->ops->map(d, off, len, PROT_READ | PROT_WRITE, base + at, &p));
 	if (ret < 0) {
-		window_release(base + at);
+		window_unclaim(base + at);
 		return make_int(env, ret);
 	}
 	m = vmap_new(env, a, d, p, len, len, PROT_READ | PROT_WRITE, true);
 	if (!m) {
 		mmap(p, len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		d->ops->unmapped(d, p);
-		window_release(p);
+		window_unclaim(p);
 		return make_int(env, -ENOMEM);
 	}
+	window_attach(p, m);
 	m->refs++;	/* until the handle exists */
 	if (napi_create_reference(env, argv[3], 0, &m->memory) != napi_ok ||
 	    napi_add_finalizer(env, argv[3], m, memory_finalize, NULL, NULL) != napi_ok)

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/vfio.h>
@@ -156,9 +157,10 @@ static int grow_regions(struct sim_device *dev, uint32_t want)
 
 /*
  * A region's backing: a memfd (or, with shm_dir, an O_TMPFILE there), so it has no name to leak when
- * the process dies and nobody else can truncate it. Pages are allocated now when `reserve` (always
- * in shm_dir, a tmpfs that can fill up): a full tmpfs is ENOSPC here, never SIGBUS on a later store.
- * A memfd is also sealed against shrinking and growing.
+ * the process dies. Pages are allocated now when `reserve` (always in shm_dir, a tmpfs that can fill
+ * up): a full tmpfs is ENOSPC here, never SIGBUS on a later store. A memfd is also sealed against
+ * shrinking and growing; a tmpfs file refuses seals, so it gets mode 0 instead (reopening it through
+ * /proc/<pid>/fd to truncate it then takes root).
  */
 static int make_backing(struct sim_region *r, const char *dir, uint64_t size, int reserve)
 {
@@ -183,6 +185,9 @@ static int make_backing(struct sim_region *r, const char *dir, uint64_t size, in
 	}
 	if (!err && !dir &&
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		err = -errno;
+	/* tmpfs files cannot be sealed: no permission bits, so only root can open it again to truncate */
+	if (!err && dir && fchmod(fd, 0) < 0)
 		err = -errno;
 	if (!err) {
 		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getpid(), fd);
@@ -1068,6 +1073,7 @@ int sim_forget(struct sim_device *dev, void *addr)
 {
 	size_t k;
 
+	/* the oldest record at addr: a newer one there is a mapping made after this one went */
 	for (k = 0; k < dev->nr_maps; k++) {
 		if (dev->maps[k].pub.addr != addr)
 			continue;

@@ -78,6 +78,12 @@ export interface MapOptions {
 /** What a Mapping or window shares with its Device: whether the device is closed. */
 interface Owner { closed: boolean; source: string }
 
+/** What of a region a mapping or window covers. */
+interface MappedRange { region: number; offset: bigint; length: number }
+
+/** Registers a new mapping or window with its device; returns what its unmap() calls. */
+type Tracker = (obj: object, range: MappedRange) => () => void;
+
 /** An errno thrown by the addon (opening, a window overlap) as a {@link VfioError} of `operation`. */
 function rethrow(e: unknown, operation: string): never {
   const x = e as { errno?: unknown; syscall?: unknown; message?: unknown };
@@ -108,9 +114,10 @@ export class Mapping {
   #view: DataView | null;
   #bytes: Uint8Array | null;
   #unmapped = false;
+  readonly #untrack: () => void;
 
   /** @internal */
-  constructor(owner: Owner, region: number, offset: bigint, length: number, prot: number, attrs: number, m: { handle: MappingHandle; buffer: ArrayBuffer | null; address: bigint }) {
+  constructor(owner: Owner, region: number, offset: bigint, length: number, prot: number, attrs: number, m: { handle: MappingHandle; buffer: ArrayBuffer | null; address: bigint }, track: Tracker) {
     this.region = region;
     this.offset = offset;
     this.length = length;
@@ -121,6 +128,7 @@ export class Mapping {
     this.#owner = owner;
     this.#view = m.buffer === null ? null : new DataView(m.buffer);
     this.#bytes = m.buffer === null ? null : new Uint8Array(m.buffer);
+    this.#untrack = track(this, { region, offset, length });
   }
 
   get mapped(): boolean {
@@ -195,6 +203,7 @@ export class Mapping {
     this.#view = null;
     this.#bytes = null;
     native().munmap(this.#handle);
+    this.#untrack();
   }
 }
 
@@ -230,9 +239,10 @@ export class WasmWindow {
   readonly #handle: MappingHandle;
   readonly #owner: Owner;
   #unmapped = false;
+  readonly #untrack: () => void;
 
   /** @internal */
-  constructor(owner: Owner, region: number, offset: bigint, base: number, size: number, attrs: number, memory: WasmMemory, m: { handle: MappingHandle; address: bigint }) {
+  constructor(owner: Owner, region: number, offset: bigint, base: number, size: number, attrs: number, memory: WasmMemory, m: { handle: MappingHandle; address: bigint }, track: Tracker) {
     this.region = region;
     this.offset = offset;
     this.base = base;
@@ -242,6 +252,7 @@ export class WasmWindow {
     this.address = m.address;
     this.#handle = m.handle;
     this.#owner = owner;
+    this.#untrack = track(this, { region, offset, length: size });
   }
 
   get mapped(): boolean { return !this.#unmapped && !this.#owner.closed; }
@@ -262,6 +273,7 @@ export class WasmWindow {
     if (this.#unmapped) return;
     this.#unmapped = true;
     native().munmap(this.#handle);
+    this.#untrack();
   }
 }
 
@@ -333,8 +345,13 @@ export class Device {
   readonly #handle: DeviceHandle;
   readonly #owner: Owner;
   readonly #sim: boolean;
-  readonly #mappings = new Set<WeakRef<Mapping>>();
-  readonly #windows = new Set<WeakRef<WasmWindow>>();
+  /**
+   * What this device has mapped, for naming a kernel's refusals (rule not-mapped): an entry per live
+   * mapping or window, gone at unmap() or when the object is collected. No reference to the objects
+   * themselves, weak ones included (a WeakRef keeps its target alive to the end of the job).
+   */
+  readonly #live = new Set<MappedRange>();
+  readonly #collected = new FinalizationRegistry<MappedRange>((r) => this.#live.delete(r));
   readonly #scratch = new Uint8Array(SCRATCH_BYTES);
   readonly #view = new DataView(this.#scratch.buffer);
   /** The first REGION_INFO_BYTES of the scratch buffer: what a region info asks for first. */
@@ -464,7 +481,7 @@ export class Device {
       parent_index: checkedIndex(r.parent, 'request.parent'),
       offset: checkedU64(r.offset, 'request.offset'),
       size: checkedU64(r.size, 'request.size'),
-      attrs: checkedU32(r.attrs ?? 0, 'request.attrs'),
+      attrs: r.attrs === undefined ? 0 : checkedU32(r.attrs, 'request.attrs'),
       index: 0,
     };
     const out = this.#feature('createSubregion', FF.VFIO_DEVICE_FEATURE_SET | FEAT.VFIO_DEVICE_FEATURE_SUBREGION, abi.VfioDeviceFeatureSubregion, req,
@@ -479,7 +496,7 @@ export class Device {
    */
   #knownState(errno?: string): abi.VfioSubregionDeviceState {
     const regions = this.regions();
-    const live = [...this.#liveMappings()];
+    const live = [...this.#live];
     const barOf = (r: RegionInfo) => r.subregion !== null ? { bar: r.subregion.parent, start: r.subregion.offset } : { bar: r.index, start: 0n };
     const state = regions.map((r): abi.VfioSubregionRegionState => {
       let supported = 0;
@@ -508,18 +525,18 @@ export class Device {
     };
   }
 
-  *#liveMappings(): Iterable<{ region: number; offset: bigint; length: number }> {
-    for (const ref of this.#mappings) {
-      const m = ref.deref();
-      if (m === undefined || !m.mapped) this.#mappings.delete(ref);
-      else yield m;
-    }
-    for (const ref of this.#windows) {
-      const w = ref.deref();
-      if (w === undefined || !w.mapped) this.#windows.delete(ref);
-      else yield { region: w.region, offset: w.offset, length: w.size };
-    }
+  readonly #tracker: Tracker = (obj, range) => this.#track(obj, range);
+
+  /** Records a new mapping or window of `range`; returns what its unmap() calls. */
+  #track(obj: object, range: MappedRange): () => void {
+    this.#live.add(range);
+    this.#collected.register(obj, range, range);
+    return () => {
+      this.#live.delete(range);
+      this.#collected.unregister(range);
+    };
   }
+
 
   /**
    * The region and the checked [offset, offset + length) of it that `map` and `mapInto` map. A
@@ -536,7 +553,7 @@ export class Device {
       r = known.subregion ? known : IssuedRegion.issued(this.region(known.index), this.#owner);
     } else throw argType('region', 'a region index or a RegionInfo', region);
     if (r === undefined) throw new Error('unreachable: region() hands out IssuedRegion');
-    const offset = checkedU64(options.offset ?? 0, 'options.offset');
+    const offset = options.offset === undefined ? 0n : checkedU64(options.offset, 'options.offset');
     if ((r.flags & RF.VFIO_REGION_INFO_FLAG_MMAP) === 0) throw new VfioError('map', 'mmap', abi.Errno.EINVAL, null, `region ${r.index} cannot be mmapped`);
     if (offset > r.size) throw argValue('options.offset', `0x${offset.toString(16)} is past the end of region ${r.index} (0x${r.size.toString(16)} bytes)`);
     const length = options.length !== undefined ? checkedLength(options.length, 'options.length') : Number(r.size - offset);
@@ -565,8 +582,7 @@ export class Device {
       const errno = -m;
       throw this.#refused('map', 'mmap', errno, (code) => mmapRuleFor(code));
     }
-    const mapping = new Mapping(this.#owner, r.index, offset, length, prot, r.attrs, m);
-    this.#mappings.add(new WeakRef(mapping));
+    const mapping = new Mapping(this.#owner, r.index, offset, length, prot, r.attrs, m, this.#tracker);
     return mapping;
   }
 
@@ -594,19 +610,8 @@ export class Device {
       rethrow(e, 'mapInto');
     }
     if (typeof m === 'number') throw this.#refused('mapInto', 'mmap', -m, (code) => mmapRuleFor(code));
-    const w = new WasmWindow(this.#owner, r.index, offset, at, length, r.attrs, memory, m);
-    this.#windows.add(new WeakRef(w));
+    const w = new WasmWindow(this.#owner, r.index, offset, at, length, r.attrs, memory, m, this.#tracker);
     return w;
-  }
-
-  /** Live wasm windows made through this object. */
-  get windows(): readonly WasmWindow[] {
-    return [...this.#windows].map((x) => x.deref()).filter((w): w is WasmWindow => w !== undefined && w.mapped);
-  }
-
-  /** Live mappings made through this object. */
-  get mappings(): readonly Mapping[] {
-    return [...this.#mappings].map((x) => x.deref()).filter((m): m is Mapping => m !== undefined && m.mapped);
   }
 
   /** The region's bounds for read/write: [offset, offset + length) must lie inside it. */

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
+import { runInNewContext } from 'node:vm';
 import { resolve } from 'node:path';
 import { ROOT } from './paths.js';
 
@@ -36,6 +37,12 @@ export interface NativeStats {
  * could reach it is collected, so work already running on another thread never faults.
  */
 export interface NativeAddon {
+  /**
+   * What the brand check of wasmMap calls: WebAssembly.Memory.prototype's `buffer` getter and a
+   * Uint8Array constructor. `native()` passes them, taken from a fresh V8 context, when it loads
+   * the addon; once per thread (a second call throws ERR_ALREADY_INITIALIZED).
+   */
+  init(memoryBufferGetter: (this: object) => ArrayBuffer | SharedArrayBuffer, uint8Array: Uint8ArrayConstructor): void;
   /** open(2) with O_RDWR | O_CLOEXEC. */
   open(path: string): DeviceHandle;
   /** A handle over a duplicate of `fd` (the caller still owns, and closes, its own). */
@@ -67,15 +74,17 @@ export interface NativeAddon {
   /**
    * mmap(2) MAP_SHARED of `length` bytes at a 64-bit device offset, prot PROT_READ or PROT_READ |
    * PROT_WRITE. A writable mapping comes with an ArrayBuffer over it; a read-only one with none (a
-   * store from JS into it would kill the process): read it with mmioRead and copyFrom. Or -errno.
+   * store from JS into it would kill the process): read it with mmioRead and copyFrom. Or -errno; past
+   * 16,384 ranges not yet released in the process, the addon itself throws an Error with code ENOMEM.
    */
   mmap(device: DeviceHandle, offset: bigint, length: number, prot: number): { handle: MappingHandle; buffer: ArrayBuffer | null; address: bigint } | number;
   /**
    * Maps `length` bytes of the device at `offset` over bytes [at, at + length) of a WebAssembly.Memory
    * (brand-checked; shared ones too), MAP_FIXED | MAP_SHARED, read-write, so plain wasm loads and
    * stores there reach the region. `at` and `length` page-aligned and inside the memory's current
-   * size (RangeError otherwise). -EBUSY when another window of the process overlaps it. A refused map
-   * leaves the memory's bytes as they were. The window lives while its handle or the Memory does.
+   * size (RangeError otherwise). A window overlapping another window of the process (any thread) is
+   * the addon's refusal, not the device's: it throws an Error with code EBUSY. A refused map leaves
+   * the memory's bytes as they were. The window lives while its handle or the Memory does.
    */
   wasmMap(device: DeviceHandle, offset: bigint, length: number, memory: object, at: number): { handle: MappingHandle; address: bigint } | number;
   /** Revokes a mapping or window (see above). Idempotent. */
@@ -164,8 +173,16 @@ function addonPath(): string {
 
 let cached: NativeAddon | undefined;
 
-/** Loads the addon once. */
+/**
+ * Loads the addon once per thread and gives it the brand check of wasmMap from a fresh context, so
+ * that replacing WebAssembly.Memory.prototype's `buffer` getter here cannot fool it.
+ */
 export function native(): NativeAddon {
-  cached ??= createRequire(import.meta.url)(addonPath()) as NativeAddon;
+  if (cached === undefined) {
+    const addon = createRequire(import.meta.url)(addonPath()) as NativeAddon;
+    const [getter, u8] = runInNewContext('[Object.getOwnPropertyDescriptor(WebAssembly.Memory.prototype, "buffer").get, Uint8Array]') as [never, Uint8ArrayConstructor];
+    addon.init(getter, u8);
+    cached = addon;
+  }
   return cached;
 }

@@ -54,7 +54,7 @@ describe('errors', () => {
       const cases = { ${CASES.map(([name, expr]) => `${JSON.stringify(name)}: () => ${expr}`).join(',\n')} };
       for (const [name, fn] of Object.entries(cases)) out[name] = attempt(fn);
       // nothing was mapped or created by any of them
-      out.after = { mappings: dev.mappings.length, regions: dev.info().numRegions, stats: native().stats() };
+      out.after = { mappings: dev.simMappings().length, regions: dev.info().numRegions, stats: native().stats() };
       report(out);
     `);
     // every case checked, then one assertion listing all that differ

@@ -92,13 +92,15 @@ const materialize = (spec) => { const c = realize(spec); return c === 'default' 
 const RAW = `${JUNK}${CONFIGS}
 import { createRequire } from 'node:module';
 const n = createRequire(import.meta.url)(process.env.HOSTILE_ADDON);
+// as runtime/src/native.ts does when it loads the addon
+n.init(...(await import('node:vm')).runInNewContext('[Object.getOwnPropertyDescriptor(WebAssembly.Memory.prototype, "buffer").get, Uint8Array]'));
 const report = (v) => process.stdout.write('\\n@@RESULT ' + JSON.stringify(v) + '\\n');
-const ENTRY = ['open', 'adoptFd', 'openGroupDevice', 'openCdevDevice', 'simCreate', 'ioctl', 'pread', 'pwrite', 'lastRule', 'close', 'mmap', 'wasmMap',
+const ENTRY = ['init', 'open', 'adoptFd', 'openGroupDevice', 'openCdevDevice', 'simCreate', 'ioctl', 'pread', 'pwrite', 'lastRule', 'close', 'mmap', 'wasmMap',
   'munmap', 'mmioRead', 'mmioWrite', 'copyFrom', 'wmb', 'mb', 'rmb', 'simMappings', 'simBacking', 'stats'];
 // errors the raw addon may throw besides TypeError/RangeError: an errno error (open, simCreate,
 // wasmMap's overlap) or a state error with its code
 const rawFamily = (e) => e instanceof Error && (typeof e.errno === 'number' && typeof e.syscall === 'string' && /^E[A-Z0-9]+$/.test(e.code)
-  || ['ERR_UNMAPPED', 'ERR_READ_ONLY', 'ERR_DEVICE_CLOSED'].includes(e.code));
+  || ['ERR_UNMAPPED', 'ERR_READ_ONLY', 'ERR_DEVICE_CLOSED', 'ERR_ALREADY_INITIALIZED'].includes(e.code));
 for (let i = 0; i < 4; i++) keep(pools.devices, n.simCreate(materialize('default')));
 keep(pools.devices, n.open('/dev/null'));
 for (let i = 0; i < 3; i++) keep(pools.memories, new WebAssembly.Memory({ initial: 4 }));

@@ -69,6 +69,9 @@ export interface ChildOptions {
   env?: NodeJS.ProcessEnv;
   /** Without the prelude (a child that loads something else). */
   bare?: boolean;
+  /** Run as this user and group (needs root). */
+  uid?: number;
+  gid?: number;
 }
 
 /**
@@ -84,6 +87,7 @@ export function runChild(body: string, options: ChildOptions = {}): ChildResult 
     cwd: root,
     env: options.env ?? process.env,
     maxBuffer: 64 * 1024 * 1024,
+    ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),
   });
   const line = r.stdout?.split('\n').filter((l) => l.startsWith('@@RESULT ')).pop();
   return {

@@ -92,6 +92,8 @@ function child(body: string): Record<string, unknown> {
   const script = [
     "import { createRequire } from 'node:module';",
     `const n = createRequire(import.meta.url)(${JSON.stringify(ADDON)});`,
+    // as runtime/src/native.ts does when it loads the addon
+    "n.init(...(await import('node:vm')).runInNewContext('[Object.getOwnPropertyDescriptor(WebAssembly.Memory.prototype, \"buffer\").get, Uint8Array]'));",
     "const mem = (size, o = {}) => ({ size, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: 0, ...o });",
     'const cfg = { regions: [mem(1n << 20n, { supportedAttrs: 1 }), mem(16384n, { writable: false })], numIrqs: 1, maxSubregions: 4 };',
     'const out = {};',

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../codegen/paths.js';
 import { addonIoctl } from '../../tools/bench.js';
 import { openDevice, type Device, type Mapping } from '../../runtime/src/device.js';
-import { native, type NativeAddon } from '../../runtime/src/native.js';
+import { native } from '../../runtime/src/native.js';
 import { testingNative } from '../../tools/testing-native.js';
 
 /**
