@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/vfio.h>
@@ -50,12 +51,37 @@ static ssize_t host_rw(struct vdev *d, void *buf, size_t len, uint64_t offset, b
  * A window is mapped somewhere first and then moved over the caller's pages, so a refused mmap
  * leaves the caller's memory as it was (a failed MAP_FIXED would already have unmapped it).
  */
+/*
+ * A store to a page of a regular file past its end is SIGBUS, and so is one after someone shrinks
+ * it: only a file sealed against shrinking (a simulator's memfd) is mapped, and only inside it.
+ */
+static int host_map_allowed(int fd, uint64_t offset, size_t len)
+{
+	struct stat st;
+	int seals;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK))
+		return -EPERM;
+	if (offset > (uint64_t)st.st_size || len > (uint64_t)st.st_size - offset)
+		return -EINVAL;
+	return 0;
+}
+
 static int host_map(struct vdev *d, uint64_t offset, size_t len, int prot, void *at, void **out)
 {
 	void *p;
+	int err;
 
 	if (offset > INT64_MAX)
 		return -EINVAL;
+	err = host_map_allowed(d->host.fd, offset, len);
+	if (err)
+		return err;
 	p = mmap(NULL, len, prot, MAP_SHARED, d->host.fd, (off_t)offset);
 	if (p == MAP_FAILED)
 		return -errno;

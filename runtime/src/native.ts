@@ -74,7 +74,10 @@ export interface NativeAddon {
   /**
    * mmap(2) MAP_SHARED of `length` bytes at a 64-bit device offset, prot PROT_READ or PROT_READ |
    * PROT_WRITE. A writable mapping comes with an ArrayBuffer over it; a read-only one with none (a
-   * store from JS into it would kill the process): read it with mmioRead and copyFrom. Or -errno; past
+   * store from JS into it would kill the process): read it with mmioRead and copyFrom. A regular file
+   * is mapped only when it is sealed against shrinking (a simulator's memfd, opened through
+   * simBacking's path) and only inside it (-EPERM, -EINVAL): a store past its end would be SIGBUS.
+   * Or -errno; past
    * 16,384 ranges not yet released in the process, the addon itself throws an Error with code ENOMEM.
    */
   mmap(device: DeviceHandle, offset: bigint, length: number, prot: number): { handle: MappingHandle; buffer: ArrayBuffer | null; address: bigint } | number;
