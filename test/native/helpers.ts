@@ -45,9 +45,13 @@ const mem = (size: bigint, over: Partial<SimRegionConfig> = {}): SimRegionConfig
 const none: SimRegionConfig = { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0 };
 
 /**
- * BAR0: 1 MiB, WC allowed. BAR1: 64 KiB, no attributes. BAR2: 64 KiB with sparse areas and the
- * MSI-X mappable cap. BAR3: unimplemented. BAR4: I/O ports. BAR5: 16 KiB read-only with a type cap.
- * ROM: 64 KiB readable, not mmap-able. CONFIG: 256 bytes. VGA: none.
+ * The standard test device, defined here only: the addon tests create it through simCreate, and the
+ * sanitizer driver (test/native/sim_driver.c) gets the same device as a C initializer that
+ * tools/sim-config-c.ts prints from this object (sanitizers.test.ts writes it).
+ *
+ * BAR0: 1 MiB, WC allowed. BAR1: 64 KiB, no attributes. BAR2: 64 KiB, WC allowed, with sparse areas
+ * and the MSI-X mappable cap. BAR3: unimplemented. BAR4: I/O ports. BAR5: 16 KiB read-only with a
+ * type cap. ROM: 64 KiB readable, not mmap-able. CONFIG: 256 bytes. VGA: none. At most 6 subregions.
  */
 export function standardConfig(over: Partial<SimConfig> = {}): SimConfig {
   return {
@@ -55,6 +59,7 @@ export function standardConfig(over: Partial<SimConfig> = {}): SimConfig {
       mem(1024n * KiB, { supportedAttrs: ATTR_WC }),
       mem(64n * KiB),
       mem(64n * KiB, {
+        supportedAttrs: ATTR_WC,
         sparse: [{ offset: 0n, size: 16n * KiB }, { offset: 32n * KiB, size: 32n * KiB }],
         msixMappable: true,
       }),
@@ -66,7 +71,7 @@ export function standardConfig(over: Partial<SimConfig> = {}): SimConfig {
       none,
     ],
     numIrqs: 5,
-    maxSubregions: 4,
+    maxSubregions: 6,
     ...over,
   };
 }

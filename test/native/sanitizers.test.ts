@@ -3,13 +3,16 @@
 // requests from a fixed seed, checking the ABI's invariants after each, on memfd memory and on
 // unnamed O_TMPFILE files in a directory, with sim_forget (pages replaced by the caller, as the
 // addon revokes) among the random steps. Any sanitizer report, leak or failed invariant is a
-// non-zero exit.
+// non-zero exit. The driver's device is standardConfig() (test/native/helpers.ts), printed as a C
+// header by tools/sim-config-c.ts into the build directory.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT as root } from '../../codegen/paths.js';
+import { simConfigToC } from '../../tools/sim-config-c.js';
+import { standardConfig } from './helpers.js';
 
 const CC = process.env.CC ?? 'gcc';
 const FLAGS = ['-std=gnu11', '-Wall', '-Wextra', '-Werror', '-g', '-O1', '-fno-omit-frame-pointer',
@@ -32,9 +35,10 @@ describe('simulator under ASan and UBSan', () => {
   it('builds and runs the driver: every ioctl path, memfd and shm-dir memory, sim_forget, 5000 random requests', (ctx) => {
     if (!sanitizersWork) ctx.skip();
     const exe = join(work, 'sim_driver');
+    writeFileSync(join(work, 'standard_config.h'), simConfigToC(standardConfig(), 'standard_config'));
     const build = spawnSync(CC, [
       ...FLAGS,
-      '-I', join(root, 'native/include'), '-I', join(root, 'native/validators'), '-I', join(root, 'native/src'),
+      '-I', work, '-I', join(root, 'native/include'), '-I', join(root, 'native/validators'), '-I', join(root, 'native/src'),
       join(root, 'test/native/sim_driver.c'), join(root, 'native/src/sim.c'),
       join(root, 'native/validators/vfio_subregion_validate.c'), '-o', exe,
     ], { encoding: 'utf8' });

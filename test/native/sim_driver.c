@@ -67,28 +67,23 @@ static const char *shm_dir;	/* what the device under test uses: NULL for memfds 
 static const char *shm_arg;	/* the directory given on the command line */
 static void *forgotten_at;	/* a range the device forgot (forget_answers), for backing_answers */
 
-#define NR_FIXED 9
-static const struct sim_sparse_area bar2_sparse[] = { { 0, 0x4000 }, { 0x8000, 0x8000 } };
+/*
+ * The standard test device: standardConfig() of test/native/helpers.ts, printed as C by
+ * tools/sim-config-c.ts into standard_config.h (sanitizers.test.ts writes it and builds with -I there).
+ * The known answers below assume it: BAR0 1 MiB WC, BAR1 64 KiB, BAR2 64 KiB WC with sparse areas
+ * and MSI-X mappable, BAR4 I/O, BAR5 read-only with a type cap, ROM not mmap-able, config, 5 IRQs.
+ */
+#include "standard_config.h"
 
-static void standard_config(struct sim_region_config *r, struct sim_config *cfg)
+#define NR_FIXED (sizeof(standard_config_regions) / sizeof(standard_config_regions[0]))
+_Static_assert(NR_FIXED == 9, "the known answers assume the nine fixed regions of a vfio-pci device");
+
+/* A copy of the standard device in r (NR_FIXED entries) that a test may change, on shm_dir's memory. */
+static void load_standard(struct sim_region_config *r, struct sim_config *cfg)
 {
-	memset(r, 0, NR_FIXED * sizeof(*r));
-	r[0] = (struct sim_region_config){ .size = 1 << 20, .kind = SIM_KIND_MEMORY, .readable = 1,
-		.writable = 1, .mmap = 1, .supported_attrs = VFIO_REGION_ATTR_WC };
-	r[1] = (struct sim_region_config){ .size = 0x10000, .kind = SIM_KIND_MEMORY, .readable = 1,
-		.writable = 1, .mmap = 1 };
-	r[2] = (struct sim_region_config){ .size = 0x10000, .kind = SIM_KIND_MEMORY, .readable = 1,
-		.writable = 1, .mmap = 1, .supported_attrs = VFIO_REGION_ATTR_WC, .nr_sparse = 2,
-		.sparse = bar2_sparse, .msix_mappable = 1 };
-	r[4] = (struct sim_region_config){ .size = 256, .kind = SIM_KIND_IO, .readable = 1, .writable = 1 };
-	r[5] = (struct sim_region_config){ .size = 0x4000, .kind = SIM_KIND_MEMORY, .readable = 1,
-		.mmap = 1, .has_type = 1, .type = 0x8086, .subtype = 3 };
-	r[6] = (struct sim_region_config){ .size = 0x10000, .kind = SIM_KIND_MEMORY, .readable = 1 };
-	r[7] = (struct sim_region_config){ .size = 256, .kind = SIM_KIND_CONFIG, .readable = 1, .writable = 1 };
-	cfg->nr_regions = NR_FIXED;
+	memcpy(r, standard_config_regions, sizeof(standard_config_regions));
+	*cfg = standard_config;
 	cfg->regions = r;
-	cfg->num_irqs = 5;
-	cfg->max_subregions = 6;
 	cfg->shm_dir = shm_dir;
 }
 
@@ -436,7 +431,7 @@ static void known_answers(void)
 	uint8_t buf[64];
 	void *p, *p2, *p3;
 
-	standard_config(r, &cfg);
+	load_standard(r, &cfg);
 	CHECK(sim_create(&cfg, &d) == 0, "create");
 	/* GET_INFO: argsz 16 and 20 accepted, 15 refused, short buffer faults */
 	memset(&di, 0, sizeof(di));
@@ -520,10 +515,10 @@ static void known_answers(void)
 	backing_answers(d);
 
 	/* config refusals and a missing directory */
-	standard_config(r, &cfg);
+	load_standard(r, &cfg);
 	r[4].mmap = 1;
 	CHECK(sim_create(&cfg, &d) == -EINVAL && !d, "mmap io");
-	standard_config(r, &cfg);
+	load_standard(r, &cfg);
 	cfg.shm_dir = "/nonexistent-vfio-sim-dir";
 	CHECK(sim_create(&cfg, &d) == -ENOENT && !d, "missing dir");
 }
@@ -601,7 +596,7 @@ static void random_step(struct sim_device *d, void **maps, size_t *nr_maps)
 		}
 		if (feature(d, flags, payload, plen, (uint32_t)(below(3) ? 8 + plen : below(64)), NULL) == 0)
 			nr_feature_ok++;
-		CHECK(num_regions(d) <= NR_FIXED + 6, "bounded");
+		CHECK(num_regions(d) <= NR_FIXED + standard_config.max_subregions, "bounded");
 		break;
 	}
 	case 3: {	/* mmap */
@@ -707,7 +702,7 @@ int main(int argc, char **argv)
 
 		/* memfds and shm_dir files, round by round */
 		shm_dir = round % 2 ? shm_arg : NULL;
-		standard_config(r, &cfg);
+		load_standard(r, &cfg);
 		CHECK(sim_create(&cfg, &d) == 0, "create");
 		for (long i = round * 1000; i < iterations && i < (round + 1) * 1000; i++) {
 			random_step(d, maps, &nr_maps);
