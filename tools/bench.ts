@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -8,8 +8,9 @@ import { openDevice } from '../runtime/src/device.js';
 import { Errno, ioctlNumber, VfioRegionAttr, type Arch } from '../runtime/src/generated/vfio-subregion.js';
 import { compileAs, ROOT } from '../runtime/src/asc.js';
 import { MmioHost, instantiateGuest } from '../runtime/src/mmio.js';
-import { native, type NativeAddon } from '../runtime/src/native.js';
+import { native, type NativeAddon, type SimConfig } from '../runtime/src/native.js';
 import { NIC_LAYOUT } from '../runtime/src/sim-presets.js';
+import { simConfigToC } from './sim-config-c.js';
 import { testingNative } from './testing-native.js';
 
 /**
@@ -37,12 +38,25 @@ export interface BenchRow {
   ratio: number;
 }
 
+/**
+ * The device of the API rows, defined here only: the TypeScript side opens it, and the C baseline
+ * (native/bench/bench_sim.c) gets it as bench_device.h, printed by tools/sim-config-c.ts. One 256 KiB
+ * memory BAR that allows WC, and the simulator's ceiling of subregions (each create row leaves one:
+ * the creates must stay below it).
+ */
+export const BENCH_DEVICE: SimConfig = {
+  regions: [{ size: 256n << 10n, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: VfioRegionAttr.VFIO_REGION_ATTR_WC }],
+  numIrqs: 1,
+  maxSubregions: 4096,
+};
+
 function nativeBaseline(iterations: number, creates: number): Record<string, number> {
   const dir = mkdtempSync(join(tmpdir(), 'vfio-bench-'));
   try {
     const exe = join(dir, 'bench_sim');
+    writeFileSync(join(dir, 'bench_device.h'), simConfigToC(BENCH_DEVICE, 'bench_device'));
     execFileSync('gcc', [
-      '-O2', '-std=gnu11', '-I', join(ROOT, 'native/include'), '-I', join(ROOT, 'native/validators'), '-I', join(ROOT, 'native/src'),
+      '-O2', '-std=gnu11', '-I', dir, '-I', join(ROOT, 'native/include'), '-I', join(ROOT, 'native/validators'), '-I', join(ROOT, 'native/src'),
       join(ROOT, 'native/bench/bench_sim.c'), join(ROOT, 'native/src/sim.c'), join(ROOT, 'native/validators/vfio_subregion_validate.c'), '-o', exe,
     ], { stdio: ['ignore', 'inherit', 'inherit'] });
     return JSON.parse(execFileSync(exe, [String(iterations), String(creates)], { encoding: 'utf8' })) as Record<string, number>;
@@ -60,13 +74,7 @@ function time(n: number, fn: () => void): number {
 
 export function runApiBench(iterations = 100_000, creates = 3_500): BenchRow[] {
   const baseline = nativeBaseline(iterations, creates);
-  const dev = openDevice({
-    simulator: {
-      regions: [{ size: 256n << 10n, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: VfioRegionAttr.VFIO_REGION_ATTR_WC }],
-      numIrqs: 1,
-      maxSubregions: 4096,
-    },
-  });
+  const dev = openDevice({ simulator: BENCH_DEVICE });
   try {
     const regionInfo = time(iterations, () => dev.region(0));
     const create = time(creates, () => {

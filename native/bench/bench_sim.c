@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
- * The native baseline of `npm run bench`: the same call sequences runtime/src/bench.ts makes through
+ * The native baseline of `npm run bench`: the same call sequences tools/bench.ts makes through
  * the TypeScript API, made directly in C against the simulator. Prints one JSON object: ns per op.
  */
 #define _GNU_SOURCE
@@ -13,6 +13,7 @@
 #include <linux/vfio_subregion.h>
 #include "sim.h"
 #include "vfio_subregion_validate.h"
+#include "bench_device.h"
 
 static double now_ns(void)
 {
@@ -57,15 +58,15 @@ static void region_info(struct sim_device *dev, __u32 index, __u64 *size, __u64 
 	*offset = info->offset;
 }
 
-static struct sim_device *make_device(__u32 max_subregions)
+/*
+ * The device: BENCH_DEVICE of tools/bench.ts (one 256 KiB memory BAR that allows WC, the simulator's
+ * ceiling of subregions), printed as C by tools/sim-config-c.ts into bench_device.h, which
+ * tools/bench.ts writes and puts on the include path.
+ */
+static struct sim_device *make_device(void)
 {
-	static const struct sim_region_config regions[] = {
-		{ .size = 256 << 10, .kind = SIM_KIND_MEMORY, .readable = 1, .writable = 1, .mmap = 1,
-		  .supported_attrs = VFIO_REGION_ATTR_WC },
-	};
-	struct sim_config cfg = { .nr_regions = 1, .regions = regions, .num_irqs = 1, .max_subregions = max_subregions };
 	struct sim_device *dev;
-	int ret = sim_create(&cfg, &dev);
+	int ret = sim_create(&bench_device, &dev);
 
 	if (ret < 0)
 		die("sim_create", ret);
@@ -101,7 +102,7 @@ int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 100000;
 	long creates = argc > 2 ? atol(argv[2]) : 3500;
-	struct sim_device *dev = make_device(4096);	/* the simulator's ceiling; creates must stay below it */
+	struct sim_device *dev = make_device();
 	__u64 size, offset;
 	double t0, region_ns, create_ns;
 

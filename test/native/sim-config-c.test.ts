@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT as root } from '../../codegen/paths.js';
 import type { SimConfig, SimRegionConfig } from '../../runtime/src/native.js';
+import { BENCH_DEVICE } from '../../tools/bench.js';
 import { simConfigToC } from '../../tools/sim-config-c.js';
 import { standardConfig } from './helpers.js';
 
@@ -71,6 +72,12 @@ describe('simConfigToC', () => {
       size: '65536', supported_attrs: 1, nr_sparse: 2, msix_mappable: 1,
       sparse: [{ offset: '0', size: '16384' }, { offset: '32768', size: '32768' }],
     });
+  });
+
+  it('the bench device: the header compiles and holds every field of BENCH_DEVICE', () => {
+    const got = dump(BENCH_DEVICE);
+    expect(got).toEqual(expected(BENCH_DEVICE));
+    expect(got).toMatchObject({ nr_regions: 1, num_irqs: 1, max_subregions: 4096 });
   });
 
   it('every field, set and unset, at the edges of its C type', () => {
