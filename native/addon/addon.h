@@ -26,6 +26,8 @@
 #include <sys/types.h>
 
 #define MAX_SAFE_INTEGER 9007199254740991.0
+/* The device's own ioctl argument area (deviceScratch): what the runtime encodes every argument into. */
+#define VDEV_SCRATCH 4096
 
 struct vdev;
 struct vmap;
@@ -61,6 +63,7 @@ struct vdev {
 	bool closed;
 	const char *rule;		/* the spec's rule behind the last refusal, or NULL */
 	int64_t external;		/* bytes reported to V8 as external memory */
+	uint8_t *scratch;		/* VDEV_SCRATCH bytes of ioctl argument area, once asked for */
 	union {
 		struct {
 			int fd;		/* the device fd */
@@ -148,6 +151,8 @@ napi_value js_adopt_fd(napi_env env, napi_callback_info info);
 napi_value js_open_group_device(napi_env env, napi_callback_info info);
 napi_value js_open_cdev_device(napi_env env, napi_callback_info info);
 napi_value js_ioctl(napi_env env, napi_callback_info info);
+napi_value js_device_scratch(napi_env env, napi_callback_info info);
+napi_value js_ioctl_scratch(napi_env env, napi_callback_info info);
 napi_value js_pread(napi_env env, napi_callback_info info);
 napi_value js_pwrite(napi_env env, napi_callback_info info);
 napi_value js_close(napi_env env, napi_callback_info info);

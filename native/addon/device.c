@@ -253,6 +253,7 @@ void vdev_put(struct vdev *d)
 			d->next->pprev = d->pprev;
 	}
 	handle_del(d);
+	free(d->scratch);
 	free(d);
 }
 
@@ -402,25 +403,18 @@ out:
 /* ---------------------------------------------------------------- calls */
 
 /*
- * ioctl(device, request, arg): only requests of the spec's ioctl table, whose argument size the
- * addon can prove; the kernel (or simulator) works on a private copy of exactly the bytes it may
- * touch, so it never reaches past arg, and a thread changing argsz in shared memory after the check
- * changes nothing.
+ * The ioctl of js_ioctl and js_ioctl_scratch: only requests of the spec's ioctl table, whose
+ * argument size the addon can prove; the kernel (or simulator) works on a private copy of exactly
+ * the bytes it may touch, so it never reaches past arg, and a thread changing argsz in shared memory
+ * after the check changes nothing.
  */
-napi_value js_ioctl(napi_env env, napi_callback_info info)
+static napi_value do_ioctl(napi_env env, struct vdev *d, uint32_t req, uint8_t *data, size_t len)
 {
 	const struct vfio_subregion_ioctl_arg *spec;
 	uint8_t stack[512], *copy = stack;
-	napi_value argv[3];
-	struct vdev *d;
-	uint32_t req;
-	size_t len, n;
-	void *data;
+	size_t n;
 	int ret;
 
-	if (get_args(env, info, 3, argv, NULL) || get_vdev(env, argv[0], &d) ||
-	    get_u32(env, argv[1], "request", &req) || get_bytes(env, argv[2], "arg", &data, &len))
-		return NULL;
 	spec = vfio_subregion_ioctl_arg(req);
 	if (!spec)
 		return RANGE_ERR(env, "request 0x%x is not an ioctl of the spec: its argument size cannot be proven", req);
@@ -439,12 +433,79 @@ napi_value js_ioctl(napi_env env, napi_callback_info info)
 			return make_int(env, -ENOMEM);
 		memcpy(copy, stack, spec->size);
 	}
-	memcpy(copy + spec->size, (uint8_t *)data + spec->size, n - spec->size);
+	memcpy(copy + spec->size, data + spec->size, n - spec->size);
 	ret = vdev_result(d, d->ops->ioctl(d, req, n ? copy : NULL, n));
 	memcpy(data, copy, n);
 	if (copy != stack)
 		free(copy);
 	return make_int(env, ret);
+}
+
+/* ioctl(device, request, arg): the result, or -errno (see do_ioctl). */
+napi_value js_ioctl(napi_env env, napi_callback_info info)
+{
+	napi_value argv[3];
+	struct vdev *d;
+	uint32_t req;
+	size_t len;
+	void *data;
+
+	if (get_args(env, info, 3, argv, NULL) || get_vdev(env, argv[0], &d) ||
+	    get_u32(env, argv[1], "request", &req) || get_bytes(env, argv[2], "arg", &data, &len))
+		return NULL;
+	return do_ioctl(env, d, req, data, len);
+}
+
+static void scratch_finalize(napi_env env, void *data, void *hint)
+{
+	(void)env;
+	(void)data;
+	vdev_put(hint);
+}
+
+/*
+ * deviceScratch(device): an ArrayBuffer of VDEV_SCRATCH bytes, the device's own argument area for
+ * ioctlScratch, once per device. The memory is the device's: it lives until both the device and the
+ * buffer are gone, so nothing done to the buffer (detaching it, transferring it) can free it under
+ * a call.
+ */
+napi_value js_device_scratch(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1], ab;
+	struct vdev *d;
+
+	if (get_args(env, info, 1, argv, NULL) || get_vdev(env, argv[0], &d))
+		return NULL;
+	if (d->scratch)
+		return throw_state(env, "ERR_INVALID_STATE", "deviceScratch: the device's argument area was already handed out");
+	d->scratch = calloc(1, VDEV_SCRATCH);
+	if (!d->scratch)
+		return throw_errno(env, ENOMEM, "malloc", NULL, "deviceScratch");
+	vdev_get(d);
+	if (napi_create_external_arraybuffer(env, d->scratch, VDEV_SCRATCH, scratch_finalize, d, &ab) != napi_ok) {
+		vdev_put(d);
+		return napi_fail(env);
+	}
+	return ab;
+}
+
+/*
+ * ioctlScratch(device, request): ioctl with the device's argument area (deviceScratch) as arg, all
+ * VDEV_SCRATCH bytes of it bounding argsz: what ioctl(device, request, new Uint8Array(scratch))
+ * does, without a typed array to look into on every call.
+ */
+napi_value js_ioctl_scratch(napi_env env, napi_callback_info info)
+{
+	napi_value argv[2];
+	struct vdev *d;
+	uint32_t req;
+
+	if (get_args(env, info, 2, argv, NULL) || get_vdev(env, argv[0], &d) ||
+	    get_u32(env, argv[1], "request", &req))
+		return NULL;
+	if (!d->scratch)
+		return throw_state(env, "ERR_INVALID_STATE", "ioctlScratch: the device's argument area was never asked for (deviceScratch)");
+	return do_ioctl(env, d, req, d->scratch, VDEV_SCRATCH);
 }
 
 static napi_value rw(napi_env env, napi_callback_info info, bool write)

@@ -101,6 +101,8 @@ static napi_value init(napi_env env, napi_value exports)
 		FN("openCdevDevice", js_open_cdev_device),
 		FN("simCreate", js_sim_create),
 		FN("ioctl", js_ioctl),
+		FN("deviceScratch", js_device_scratch),
+		FN("ioctlScratch", js_ioctl_scratch),
 		FN("pread", js_pread),
 		FN("pwrite", js_pwrite),
 		FN("lastRule", js_last_rule),

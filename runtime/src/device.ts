@@ -292,12 +292,35 @@ const NO_DATA = new Uint8Array(0);
 /** A kernel does not say how many subregions it allows: ENOSPC itself says the limit was reached. */
 const UNKNOWN_LIMIT = Number.MAX_SAFE_INTEGER;
 
+/**
+ * A little-endian u64 field decoded to a bigint, remembering the last value: a bigint is an immutable
+ * heap value, so the same bits read again (a region's size and offset, asked for over and over) give
+ * the same bigint back instead of a fresh allocation.
+ */
+class U64Field {
+  #lo = 0;
+  #hi = 0;
+  #value = 0n;
+
+  read(view: DataView, at: number): bigint {
+    const lo = view.getUint32(at, true);
+    const hi = view.getUint32(at + 4, true);
+    if (lo !== this.#lo || hi !== this.#hi) {
+      this.#value = view.getBigUint64(at, true);
+      this.#lo = lo;
+      this.#hi = hi;
+    }
+    return this.#value;
+  }
+}
+
 /** The fields of a region `map` and `mapInto` need, copied when a device handed the info out. */
 interface Issued { owner: Owner; index: number; offset: bigint; size: bigint; flags: number; attrs: number; subregion: boolean }
 
 /**
  * A RegionInfo as a device hands it out: plain public fields, and a private copy of what mapping
- * trusts, which a caller cannot forge or change.
+ * trusts, which a caller cannot forge or change. The copy lives in private fields of the object
+ * itself (no second object per region(): region() is a hot path).
  */
 class IssuedRegion implements RegionInfo {
   index: number;
@@ -309,7 +332,13 @@ class IssuedRegion implements RegionInfo {
   attrs = 0;
   sparse: { offset: bigint; size: bigint }[] | null = null;
   type: { type: number; subtype: number } | null = null;
-  readonly #issued: Issued;
+  readonly #owner: Owner;
+  readonly #index: number;
+  readonly #offset: bigint;
+  readonly #size: bigint;
+  readonly #flags: number;
+  readonly #attrs: number;
+  readonly #subregion: boolean;
 
   constructor(owner: Owner, index: number, size: bigint, flags: number, offset: bigint, caps: abi.RegionInfoCapEntry[]) {
     this.index = index;
@@ -317,6 +346,17 @@ class IssuedRegion implements RegionInfo {
     this.flags = flags;
     this.offset = offset;
     this.caps = caps;
+    if (caps.length !== 0) this.#decodeCaps(caps);
+    this.#owner = owner;
+    this.#index = index;
+    this.#offset = offset;
+    this.#size = size;
+    this.#flags = flags;
+    this.#attrs = this.attrs;
+    this.#subregion = this.subregion !== null;
+  }
+
+  #decodeCaps(caps: abi.RegionInfoCapEntry[]): void {
     for (const c of caps) {
       switch (c.name) {
         case 'VFIO_REGION_INFO_CAP_SUBREGION': this.subregion = { parent: c.value.parent_index, offset: c.value.offset }; break;
@@ -326,12 +366,12 @@ class IssuedRegion implements RegionInfo {
         default: break;
       }
     }
-    this.#issued = { owner, index, offset: this.offset, size: this.size, flags: this.flags, attrs: this.attrs, subregion: this.subregion !== null };
   }
 
-  /** What `owner` handed out as `r`, or undefined for anything else. */
+  /** What `owner` handed out as `r` (from the private copy), or undefined for anything else. */
   static issued(r: object, owner: Owner): Issued | undefined {
-    return #issued in r && r.#issued.owner === owner ? r.#issued : undefined;
+    if (!(#owner in r) || r.#owner !== owner) return undefined;
+    return { owner, index: r.#index, offset: r.#offset, size: r.#size, flags: r.#flags, attrs: r.#attrs, subregion: r.#subregion };
   }
 }
 
@@ -352,11 +392,13 @@ export class Device {
    */
   readonly #live = new Set<MappedRange>();
   readonly #collected = new FinalizationRegistry<MappedRange>((r) => this.#live.delete(r));
-  readonly #scratch = new Uint8Array(SCRATCH_BYTES);
-  readonly #view = new DataView(this.#scratch.buffer);
+  /** The device's own argument area (the addon's deviceScratch): ioctlScratch passes no typed array. */
+  readonly #scratch: Uint8Array;
+  readonly #view: DataView;
   /** The first REGION_INFO_BYTES of the scratch buffer: what a region info asks for first. */
-  readonly #regionArg = this.#scratch.subarray(0, REGION_INFO_BYTES);
-  readonly #regionView = new DataView(this.#scratch.buffer, 0, REGION_INFO_BYTES);
+  readonly #regionView: DataView;
+  readonly #regionSize = new U64Field();
+  readonly #regionOffset = new U64Field();
 
   /** @internal */
   constructor(source: string, handle: DeviceHandle, simulated: boolean) {
@@ -364,6 +406,10 @@ export class Device {
     this.#handle = handle;
     this.#owner = { closed: false, source };
     this.#sim = simulated;
+    const scratch = native().deviceScratch(handle);
+    this.#scratch = new Uint8Array(scratch);
+    this.#view = new DataView(scratch);
+    this.#regionView = new DataView(scratch, 0, REGION_INFO_BYTES);
   }
 
   get closed(): boolean {
@@ -376,9 +422,9 @@ export class Device {
     return this.#handle;
   }
 
-  /** ioctl with the refusal as a VfioError of `operation`; `rule` names the rule on a kernel. */
-  #ioctl(operation: string, request: number, arg: Uint8Array, rule?: (errno: string) => string | null): number {
-    const r = native().ioctl(this.handle, request, arg);
+  /** ioctl on the scratch buffer, the refusal as a VfioError of `operation`; `rule` names the rule on a kernel. */
+  #ioctl(operation: string, request: number, rule?: (errno: string) => string | null): number {
+    const r = native().ioctlScratch(this.handle, request);
     if (r < 0) throw this.#refused(operation, 'ioctl', -r, rule);
     return r;
   }
@@ -394,7 +440,7 @@ export class Device {
 
   info(): DeviceInfo {
     abi.VfioDeviceInfo.write(this.#view, 0, { argsz: abi.VfioDeviceInfo.size, flags: 0, num_regions: 0, num_irqs: 0, cap_offset: 0 });
-    this.#ioctl('info', IOCTL.GET_INFO, this.#scratch);
+    this.#ioctl('info', IOCTL.GET_INFO);
     const info = abi.VfioDeviceInfo.read(this.#view, 0, RAW);
     return { flags: info.flags, numRegions: info.num_regions, numIrqs: info.num_irqs };
   }
@@ -404,22 +450,27 @@ export class Device {
     const idx = checkedIndex(index, 'index');
     const at = abi.VfioRegionInfo.offsets;
     let view = this.#regionView;
-    let arg = this.#regionArg;
+    let argsz = REGION_INFO_BYTES;
     for (let attempt = 0; attempt < 2; attempt++) {
       // the members the device reads; the rest are its answer
-      view.setUint32(at.argsz, view.byteLength, true);
+      view.setUint32(at.argsz, argsz, true);
       view.setUint32(at.flags, 0, true);
       view.setUint32(at.index, idx, true);
       view.setUint32(at.cap_offset, 0, true);
-      this.#ioctl('region', IOCTL.GET_REGION_INFO, arg);
+      if (argsz <= SCRATCH_BYTES) this.#ioctl('region', IOCTL.GET_REGION_INFO);
+      else {
+        const r = native().ioctl(this.handle, IOCTL.GET_REGION_INFO, new Uint8Array(view.buffer));
+        if (r < 0) throw this.#refused('region', 'ioctl', -r);
+      }
       const flags = view.getUint32(at.flags, true);
       // no capability chain (most BARs): nothing to walk
       if ((flags & RF.VFIO_REGION_INFO_FLAG_CAPS) === 0)
-        return new IssuedRegion(this.#owner, idx, view.getBigUint64(at.size, true), flags, view.getBigUint64(at.offset, true), []);
+        return new IssuedRegion(this.#owner, idx, this.#regionSize.read(view, at.size), flags, this.#regionOffset.read(view, at.offset), []);
       const reply = abi.parseRegionInfoReply(view);
       if (reply.retry === null) return new IssuedRegion(this.#owner, idx, reply.info.size, reply.info.flags, reply.info.offset, reply.caps);
-      arg = new Uint8Array(reply.retry);
-      view = new DataView(arg.buffer);
+      argsz = reply.retry;
+      // a longer chain: the rest of the scratch buffer, or a buffer of its own past that
+      view = argsz <= SCRATCH_BYTES ? new DataView(this.#scratch.buffer, 0, argsz) : new DataView(new ArrayBuffer(argsz));
     }
     throw new VfioError('region', 'ioctl', abi.Errno.EINVAL, null, `VFIO_DEVICE_GET_REGION_INFO(index=${idx}): the device asked for a larger buffer twice`);
   }
@@ -435,9 +486,9 @@ export class Device {
   #feature<T>(operation: string, flags: number, codec?: PayloadCodec<T>, payload?: T, rule?: (errno: string) => string | null): T | number {
     const at = abi.VfioDeviceFeature.size;
     abi.VfioDeviceFeature.write(this.#view, 0, { argsz: at + (codec?.size ?? 0), flags, data: NO_DATA });
-    if (codec === undefined) return native().ioctl(this.handle, IOCTL.FEATURE, this.#scratch);
+    if (codec === undefined) return native().ioctlScratch(this.handle, IOCTL.FEATURE);
     codec.write(this.#view, at, payload as T);
-    this.#ioctl(operation, IOCTL.FEATURE, this.#scratch, rule);
+    this.#ioctl(operation, IOCTL.FEATURE, rule);
     return codec.read(this.#view, at, RAW);
   }
 
@@ -504,7 +555,7 @@ export class Device {
         const q = { flags: 0, index: r.index, attrs: 0, supported: 0 };
         abi.VfioDeviceFeature.write(this.#view, 0, { argsz: abi.VfioDeviceFeature.size + abi.VfioDeviceFeatureRegionAttrs.size, flags: FF.VFIO_DEVICE_FEATURE_GET | FEAT.VFIO_DEVICE_FEATURE_REGION_ATTRS, data: NO_DATA });
         abi.VfioDeviceFeatureRegionAttrs.write(this.#view, abi.VfioDeviceFeature.size, q);
-        if (native().ioctl(this.#handle, IOCTL.FEATURE, this.#scratch) >= 0) supported = abi.VfioDeviceFeatureRegionAttrs.read(this.#view, abi.VfioDeviceFeature.size, RAW).supported;
+        if (native().ioctlScratch(this.#handle, IOCTL.FEATURE) >= 0) supported = abi.VfioDeviceFeatureRegionAttrs.read(this.#view, abi.VfioDeviceFeature.size, RAW).supported;
       }
       const { bar, start } = barOf(r);
       const mapped = live.some((m) => {

@@ -63,6 +63,18 @@ export interface NativeAddon {
    * -errno.
    */
   ioctl(device: DeviceHandle, request: number, arg: Uint8Array): number;
+  /**
+   * The device's own ioctl argument area: an ArrayBuffer of 4096 bytes, handed out once per device
+   * (a second call throws ERR_INVALID_STATE). Its memory belongs to the device and lives until both
+   * the device and the buffer are gone.
+   */
+  deviceScratch(device: DeviceHandle): ArrayBuffer;
+  /**
+   * `ioctl(device, request, new Uint8Array(deviceScratch(device)))` without a typed array to pass and
+   * look into on every call (the runtime's hot path): the same checks, the same private copy.
+   * ERR_INVALID_STATE before deviceScratch was called.
+   */
+  ioctlScratch(device: DeviceHandle, request: number): number;
   /** pread(2) into `buf` at a 64-bit device offset: bytes read, or -errno. */
   pread(device: DeviceHandle, buf: Uint8Array, offset: bigint): number;
   /** pwrite(2) from `buf`: bytes written, or -errno. */
