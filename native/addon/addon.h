@@ -12,7 +12,10 @@
  * (or closing the device) *revokes*: anonymous pages replace the device pages in place, the
  * ArrayBuffer is detached, and the range itself is munmapped when the last reference is collected,
  * so a job already running on another thread (crypto.randomFill, fs.read into the buffer) writes
- * into ordinary memory instead of faulting.
+ * into ordinary memory instead of faulting. A mapping made by mmapHandle whose ArrayBuffer was
+ * never handed out (mappingBuffer; a read-only one never has one) is reachable only through the
+ * addon, which checks `revoked` before every access: revoking it munmaps the range at once. mmap's
+ * mappings, which come with their buffer and address, are always revoked in place.
  */
 #ifndef VFIO_ADDON_H
 #define VFIO_ADDON_H
@@ -83,6 +86,8 @@ struct vmap {
 	int prot;
 	bool window;			/* inside a WebAssembly.Memory: never munmapped by us */
 	bool revoked;
+	bool exposed;			/* an ArrayBuffer over it was handed out: JS (or a job) may hold it */
+	bool released;			/* the range is munmapped (revoked before it was exposed) */
 	unsigned int refs;		/* the handle, the ArrayBuffer, the Memory */
 	napi_ref buffer;		/* weak: the ArrayBuffer, to detach on revoke */
 	napi_ref memory;		/* weak: the Memory a window lies in */
@@ -159,6 +164,9 @@ napi_value js_close(napi_env env, napi_callback_info info);
 napi_value js_last_rule(napi_env env, napi_callback_info info);
 napi_value js_mmap(napi_env env, napi_callback_info info);
 napi_value js_munmap(napi_env env, napi_callback_info info);
+napi_value js_mmap_handle(napi_env env, napi_callback_info info);
+napi_value js_mapping_buffer(napi_env env, napi_callback_info info);
+napi_value js_mapping_address(napi_env env, napi_callback_info info);
 napi_value js_wasm_map(napi_env env, napi_callback_info info);
 napi_value js_mmio_read(napi_env env, napi_callback_info info);
 napi_value js_mmio_write(napi_env env, napi_callback_info info);

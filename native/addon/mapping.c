@@ -68,6 +68,13 @@ struct vmap *vmap_new(napi_env env, struct addon *a, struct vdev *d, void *addr,
 	return m;
 }
 
+static void range_released(struct vmap *m)
+{
+	m->released = true;
+	atomic_fetch_sub(&nr_ranges, 1);
+	napi_adjust_external_memory(m->env, -RANGE_WEIGHT, &(int64_t){ 0 });
+}
+
 static bool memory_alive(struct vmap *m)
 {
 	napi_value v = NULL;
@@ -85,9 +92,14 @@ void vmap_revoke(struct vmap *m)
 	if (m->revoked)
 		return;
 	m->revoked = true;
-	if (!m->window || memory_alive(m))
+	if (!m->window && !m->exposed) {
+		/* nothing outside the addon can reach the range: release it now */
+		munmap(m->addr, m->span);
+		range_released(m);
+	} else if (!m->window || memory_alive(m)) {
 		mmap(m->addr, m->span, PROT_READ | PROT_WRITE,
 		     MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	}
 	if (m->window)
 		window_release(m);
 	if (m->buffer && napi_get_reference_value(m->env, m->buffer, &ab) == napi_ok && ab)
@@ -109,10 +121,9 @@ void vmap_put(struct vmap *m)
 	if (--m->refs)
 		return;
 	vmap_revoke(m);
-	if (!m->window) {
+	if (!m->window && !m->released) {
 		munmap(m->addr, m->span);
-		atomic_fetch_sub(&nr_ranges, 1);
-		napi_adjust_external_memory(m->env, -RANGE_WEIGHT, &(int64_t){ 0 });
+		range_released(m);
 	}
 	if (m->buffer)
 		napi_delete_reference(m->env, m->buffer);
@@ -160,13 +171,10 @@ napi_value vmap_handle(napi_env env, struct vmap *m)
 	return h;
 }
 
-/*
- * mmap(device, offset, length, prot): { handle, buffer, address }, buffer null for a read-only
- * mapping; or -errno.
- */
-napi_value js_mmap(napi_env env, napi_callback_info info)
+/* The mapping of mmap and mmapHandle, with a reference of its own the caller drops; NULL with *ret set or an exception. */
+static struct vmap *map_new(napi_env env, napi_callback_info info, int *ret)
 {
-	napi_value argv[4], o, h, ab = NULL, v;
+	napi_value argv[4];
 	struct vdev *d;
 	struct vmap *m;
 	struct addon *a;
@@ -175,40 +183,78 @@ napi_value js_mmap(napi_env env, napi_callback_info info)
 	size_t len, span;
 	double dlen;
 	void *p;
-	int ret;
 
+	*ret = 0;
 	if (get_args(env, info, 4, argv, &a) || get_vdev(env, argv[0], &d) ||
 	    get_u64_bigint(env, argv[1], "offset", &off) ||
 	    get_integer(env, argv[2], "length", 1, MAX_SAFE_INTEGER, &dlen) ||
 	    get_u32(env, argv[3], "prot", &prot))
 		return NULL;
-	if (prot != PROT_READ && prot != (PROT_READ | PROT_WRITE))
-		return RANGE_ERR(env, "prot must be PROT_READ or PROT_READ | PROT_WRITE, got %u", prot);
+	if (prot != PROT_READ && prot != (PROT_READ | PROT_WRITE)) {
+		RANGE_ERR(env, "prot must be PROT_READ or PROT_READ | PROT_WRITE, got %u", prot);
+		return NULL;
+	}
 	len = (size_t)dlen;
 	span = (len + page_size() - 1) & ~(page_size() - 1);
 	d->rule = NULL;
-	if (d->closed)
-		return make_int(env, -EBADF);
-	if (live_ranges() >= MAX_RANGES)
-		return throw_errno(env, ENOMEM, "mmap", "too many mappings wait to be collected: unmap them, or let the event loop run so that dropped ones are released",
-				   "mmap(length %zu)", len);
-	ret = vdev_result(d, d->ops->map(d, off, len, (int)prot, NULL, &p));
-	if (ret < 0)
-		return make_int(env, ret);
+	if (d->closed) {
+		*ret = -EBADF;
+		return NULL;
+	}
+	if (live_ranges() >= MAX_RANGES) {
+		throw_errno(env, ENOMEM, "mmap", "too many mappings wait to be collected: unmap them, or let the event loop run so that dropped ones are released",
+			    "mmap(length %zu)", len);
+		return NULL;
+	}
+	*ret = vdev_result(d, d->ops->map(d, off, len, (int)prot, NULL, &p));
+	if (*ret < 0)
+		return NULL;
 	m = vmap_new(env, a, d, p, len, span, (int)prot, false);
 	if (!m) {
 		munmap(p, span);
 		d->ops->unmapped(d, p);
-		return make_int(env, -ENOMEM);
+		*ret = -ENOMEM;
+		return NULL;
 	}
-	m->refs++;	/* until the handle and buffer exist */
+	m->refs++;	/* the caller's, until the handle (and buffer) exist */
+	return m;
+}
+
+/* A new ArrayBuffer over a writable mapping; it holds a reference, and revoking detaches it. */
+static napi_value vmap_buffer(napi_env env, struct vmap *m)
+{
+	napi_value ab;
+
+	if (napi_create_external_arraybuffer(env, m->addr, m->len, buffer_finalize, m, &ab) != napi_ok)
+		return NULL;
+	m->refs++;
+	m->exposed = true;
+	if (m->buffer)
+		napi_delete_reference(env, m->buffer);
+	m->buffer = NULL;
+	if (napi_create_reference(env, ab, 0, &m->buffer) != napi_ok)
+		return NULL;
+	return ab;
+}
+
+/*
+ * mmap(device, offset, length, prot): { handle, buffer, address }, buffer null for a read-only
+ * mapping; or -errno.
+ */
+napi_value js_mmap(napi_env env, napi_callback_info info)
+{
+	napi_value o, h, ab = NULL, v;
+	struct vmap *m;
+	int ret;
+
+	if (!(m = map_new(env, info, &ret)))
+		return ret < 0 ? make_int(env, ret) : NULL;
+	/* mmap's contract, read-only mappings included: revoked in place, released when collected */
+	m->exposed = true;
 	if (!(h = vmap_handle(env, m)))
 		goto fail;
-	if (prot & PROT_WRITE) {
-		if (napi_create_external_arraybuffer(env, p, len, buffer_finalize, m, &ab) != napi_ok)
-			goto fail;
-		m->refs++;
-		if (napi_create_reference(env, ab, 0, &m->buffer) != napi_ok)
+	if (m->prot & PROT_WRITE) {
+		if (!(ab = vmap_buffer(env, m)))
 			goto fail;
 	} else if (napi_get_null(env, &ab) != napi_ok) {
 		goto fail;
@@ -216,7 +262,7 @@ napi_value js_mmap(napi_env env, napi_callback_info info)
 	if (napi_create_object(env, &o) != napi_ok ||
 	    napi_set_named_property(env, o, "handle", h) != napi_ok ||
 	    napi_set_named_property(env, o, "buffer", ab) != napi_ok ||
-	    napi_create_bigint_uint64(env, (uint64_t)(uintptr_t)p, &v) != napi_ok ||
+	    napi_create_bigint_uint64(env, (uint64_t)(uintptr_t)m->addr, &v) != napi_ok ||
 	    napi_set_named_property(env, o, "address", v) != napi_ok)
 		goto fail;
 	vmap_put(m);
@@ -225,6 +271,61 @@ fail:
 	vmap_revoke(m);
 	vmap_put(m);
 	return napi_fail(env);
+}
+
+/*
+ * mmapHandle(device, offset, length, prot): a mapping handle, or -errno. No ArrayBuffer: until
+ * mappingBuffer hands one out, only the addon reaches the range, and unmapping releases it at once.
+ */
+napi_value js_mmap_handle(napi_env env, napi_callback_info info)
+{
+	struct vmap *m;
+	napi_value h;
+	int ret;
+
+	if (!(m = map_new(env, info, &ret)))
+		return ret < 0 ? make_int(env, ret) : NULL;
+	h = vmap_handle(env, m);
+	if (!h)
+		vmap_revoke(m);
+	vmap_put(m);
+	return h ? h : napi_fail(env);
+}
+
+/*
+ * mappingBuffer(mapping): an ArrayBuffer over a live writable mapping (the one handed out before
+ * while it is alive), null for a read-only one; ERR_UNMAPPED once revoked.
+ */
+napi_value js_mapping_buffer(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1], ab = NULL;
+	struct vmap *m;
+
+	if (get_args(env, info, 1, argv, NULL) || get_vmap(env, argv[0], &m))
+		return NULL;
+	if (m->window)
+		return TYPE_ERR(env, "mapping must be a mapping handle, not a window's");
+	if (m->revoked)
+		return throw_state(env, "ERR_UNMAPPED", "the mapping is unmapped");
+	if (!(m->prot & PROT_WRITE)) {
+		NAPI_OK(env, napi_get_null(env, &ab));
+		return ab;
+	}
+	if (m->buffer && napi_get_reference_value(env, m->buffer, &ab) == napi_ok && ab)
+		return ab;
+	return (ab = vmap_buffer(env, m)) ? ab : napi_fail(env);
+}
+
+/* mappingAddress(mapping): the process address of the mapping's (or window's) first byte. */
+napi_value js_mapping_address(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1], v;
+	struct vmap *m;
+
+	if (get_args(env, info, 1, argv, NULL) || get_vmap(env, argv[0], &m))
+		return NULL;
+	NAPI_OK(env, napi_create_bigint_uint64(env, (uint64_t)(uintptr_t)m->addr, &v));
+	return v;
 }
 
 /* munmap(mapping): revokes it (see addon.h). Idempotent. */

@@ -108,27 +108,32 @@ export class Mapping {
    * not-mapped), and never silently different (mmap rule one-memtype-per-page refuses instead).
    */
   readonly attrs: number;
-  readonly address: bigint;
   readonly #handle: MappingHandle;
   readonly #owner: Owner;
-  #view: DataView | null;
-  #bytes: Uint8Array | null;
+  readonly #writable: boolean;
+  #address: bigint | undefined;
+  /** The ArrayBuffer's views, made on first use: until then only the addon reaches the pages. */
+  #view: DataView | null = null;
+  #bytes: Uint8Array | null = null;
   #unmapped = false;
   readonly #untrack: () => void;
 
   /** @internal */
-  constructor(owner: Owner, region: number, offset: bigint, length: number, prot: number, attrs: number, m: { handle: MappingHandle; buffer: ArrayBuffer | null; address: bigint }, track: Tracker) {
+  constructor(owner: Owner, region: number, offset: bigint, length: number, prot: number, attrs: number, handle: MappingHandle, track: Tracker) {
     this.region = region;
     this.offset = offset;
     this.length = length;
     this.prot = prot;
     this.attrs = attrs;
-    this.address = m.address;
-    this.#handle = m.handle;
+    this.#handle = handle;
     this.#owner = owner;
-    this.#view = m.buffer === null ? null : new DataView(m.buffer);
-    this.#bytes = m.buffer === null ? null : new Uint8Array(m.buffer);
+    this.#writable = (prot & native().PROT_WRITE) !== 0;
     this.#untrack = track(this, { region, offset, length });
+  }
+
+  /** Process address of the mapping's first byte. */
+  get address(): bigint {
+    return (this.#address ??= native().mappingAddress(this.#handle));
   }
 
   get mapped(): boolean {
@@ -136,13 +141,14 @@ export class Mapping {
   }
 
   get writable(): boolean {
-    return this.#bytes !== null;
+    return this.#writable;
   }
 
   /** The mapped bytes (writable mappings only). Throws once unmapped or the device is closed. */
   get bytes(): Uint8Array {
     this.#live();
-    return this.#bytes ?? this.#readOnly();
+    if (this.#bytes === null) this.#views();
+    return this.#bytes!;
   }
 
   #live(): void {
@@ -154,6 +160,14 @@ export class Mapping {
     throw new DeviceStateError('ERR_READ_ONLY', `mapping of region ${this.region} at +0x${this.offset.toString(16)} is read-only: it has no byte view and no write path`);
   }
 
+  /** The views over the mapping's ArrayBuffer, which the addon hands out now (a live writable mapping only). */
+  #views(): DataView {
+    if (!this.#writable) this.#readOnly();
+    const buffer = native().mappingBuffer(this.#handle) as ArrayBuffer;
+    this.#bytes = new Uint8Array(buffer);
+    return (this.#view = new DataView(buffer));
+  }
+
   #at(off: number, width: number): number {
     this.#live();
     if (!Number.isInteger(off) || off < 0 || off + width > this.length || off % width !== 0)
@@ -163,13 +177,13 @@ export class Mapping {
 
   #w(off: number, width: number): DataView {
     this.#at(off, width);
-    return this.#view ?? this.#readOnly();
+    return this.#view ?? this.#views();
   }
 
-  read8(off: number): number { return this.#view !== null ? this.#w(off, 1).getUint8(off) : native().mmioRead(this.#handle, this.#at(off, 1), 8); }
-  read16(off: number): number { return this.#view !== null ? this.#w(off, 2).getUint16(off, true) : native().mmioRead(this.#handle, this.#at(off, 2), 16); }
-  read32(off: number): number { return this.#view !== null ? this.#w(off, 4).getUint32(off, true) : native().mmioRead(this.#handle, this.#at(off, 4), 32); }
-  read64(off: number): bigint { return this.#view !== null ? this.#w(off, 8).getBigUint64(off, true) : native().mmioRead(this.#handle, this.#at(off, 8), 64); }
+  read8(off: number): number { return this.#writable ? this.#w(off, 1).getUint8(off) : native().mmioRead(this.#handle, this.#at(off, 1), 8); }
+  read16(off: number): number { return this.#writable ? this.#w(off, 2).getUint16(off, true) : native().mmioRead(this.#handle, this.#at(off, 2), 16); }
+  read32(off: number): number { return this.#writable ? this.#w(off, 4).getUint32(off, true) : native().mmioRead(this.#handle, this.#at(off, 4), 32); }
+  read64(off: number): bigint { return this.#writable ? this.#w(off, 8).getBigUint64(off, true) : native().mmioRead(this.#handle, this.#at(off, 8), 64); }
   write8(off: number, v: number): void { this.#w(off, 1).setUint8(off, checkedU32(v, 'value', 0xff)); }
   write16(off: number, v: number): void { this.#w(off, 2).setUint16(off, checkedU32(v, 'value', 0xffff), true); }
   write32(off: number, v: number): void { this.#w(off, 4).setUint32(off, checkedU32(v, 'value'), true); }
@@ -625,7 +639,7 @@ export class Device {
       throw argValue('options.prot', `must be PROT_READ or PROT_READ | PROT_WRITE${o.prot === undefined ? ` (region ${r.index} is not readable)` : `, got ${prot}`}`);
     let m;
     try {
-      m = n.mmap(this.handle, r.offset + offset, length, prot);
+      m = n.mmapHandle(this.handle, r.offset + offset, length, prot);
     } catch (e) {
       rethrow(e, 'map');
     }

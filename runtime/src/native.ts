@@ -102,6 +102,20 @@ export interface NativeAddon {
    * the memory's bytes as they were. The window lives while its handle or the Memory does.
    */
   wasmMap(device: DeviceHandle, offset: bigint, length: number, memory: object, at: number): { handle: MappingHandle; address: bigint } | number;
+  /**
+   * `mmap` without the ArrayBuffer: a mapping handle, or -errno. Until mappingBuffer hands a buffer
+   * out, nothing outside the addon reaches the range, so unmapping releases it at once (no revoked
+   * range waits for the garbage collector).
+   */
+  mmapHandle(device: DeviceHandle, offset: bigint, length: number, prot: number): MappingHandle | number;
+  /**
+   * The ArrayBuffer over a live writable mapping (the same one while it lives; made on the first
+   * call), null for a read-only one; ERR_UNMAPPED once unmapped. From then on the mapping is revoked
+   * as `mmap`'s are. A window's handle is a TypeError.
+   */
+  mappingBuffer(mapping: MappingHandle): ArrayBuffer | null;
+  /** The process address of a mapping's or window's first byte. */
+  mappingAddress(mapping: MappingHandle): bigint;
   /** Revokes a mapping or window (see above). Idempotent. */
   munmap(mapping: MappingHandle): void;
   /** One volatile read of `width` bits at `offset` (aligned, inside): a number, or a bigint for 64. */
