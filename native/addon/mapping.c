@@ -140,13 +140,6 @@ static void ref_finalize(napi_env env, void *data, void *hint)
 	vmap_put(data);
 }
 
-/* An external ArrayBuffer's finalizer gets the buffer's data (the mapped pages) as data: m is the hint. */
-static void buffer_finalize(napi_env env, void *data, void *hint)
-{
-	(void)env;
-	(void)data;
-	vmap_put(hint);
-}
 
 int get_vmap(napi_env env, napi_value v, struct vmap **out)
 {
@@ -220,12 +213,18 @@ static struct vmap *map_new(napi_env env, napi_callback_info info, int *ret)
 	return m;
 }
 
-/* A new ArrayBuffer over a writable mapping; it holds a reference, and revoking detaches it. */
+/*
+ * A new ArrayBuffer over a writable mapping; revoking detaches it. Its reference is held by the
+ * ArrayBuffer *object* (a finalizer on it), not by its backing store: detaching frees the backing
+ * store at once, while a job that was handed the buffer (fs.read, crypto.randomFill) keeps the
+ * object, and writes through the address it took, until it completes.
+ */
 static napi_value vmap_buffer(napi_env env, struct vmap *m)
 {
 	napi_value ab;
 
-	if (napi_create_external_arraybuffer(env, m->addr, m->len, buffer_finalize, m, &ab) != napi_ok)
+	if (napi_create_external_arraybuffer(env, m->addr, m->len, NULL, NULL, &ab) != napi_ok ||
+	    napi_add_finalizer(env, ab, m, ref_finalize, NULL, NULL) != napi_ok)
 		return NULL;
 	m->refs++;
 	m->exposed = true;

@@ -126,4 +126,44 @@ describe('use after unmap from async work', () => {
     expect(r.byteLength).toBe(0);
     expect(r.device).toEqual([0x5a]);
   });
+
+  it('the range outlives the Mapping while a job still holds its (detached) buffer: dropped and collected mid-read, no EFAULT', () => {
+    // Detaching frees the buffer's backing store at once; what keeps the range is the ArrayBuffer
+    // object the job holds. Drop the Mapping, collect, let other mappings take addresses, then
+    // complete the read: it must land in the revoked range, not fault and not hit anything else.
+    const r = child(`
+      import { openSync, read, writeSync, closeSync, rmSync, mkdtempSync } from 'node:fs';
+      import { execFileSync } from 'node:child_process';
+      import { join } from 'node:path';
+      import { tmpdir } from 'node:os';
+      const dir = mkdtempSync(join(tmpdir(), 'vfio-fifo-'));
+      const fifo = join(dir, 'p');
+      execFileSync('mkfifo', [fifo]);
+      const fd = openSync(fifo, 'r+');
+      const dev = openDevice('sim');
+      // the read's callback must not close over the Mapping (a closure keeps its whole scope alive)
+      const startRead = (bytes) => new Promise((res) => read(fd, bytes, 0x3000, 0x1000, null, (err, n) => res(err ? err.code : n)));
+      const job = await (() => {
+        const m = dev.map(0);
+        const p = startRead(m.bytes);
+        // unmap 50 ms later, with the read blocked; { p } so that awaiting this does not wait for the read
+        return new Promise((res) => setTimeout(() => { m.unmap(); res({ p }); }, 50));
+      })();
+      const pending = await Promise.race([job.p.then(() => 'settled'), new Promise((res) => setTimeout(() => res('waiting'), 10))]);
+      for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((res) => setImmediate(res)); }
+      const statsBefore = native().stats();
+      const others = Array.from({ length: 64 }, () => dev.map(0, { length: 0x10000 }));
+      for (const o of others) o.bytes.fill(0x11);
+      writeSync(fd, new Uint8Array(0x1000).fill(0xc3));
+      const n = await job.p;
+      const touched = others.filter((o) => o.bytes.some((x) => x !== 0x11)).length;
+      closeSync(fd);
+      rmSync(dir, { recursive: true });
+      report({ pending, n, touched, held: statsBefore.ranges });
+    `);
+    expect(r.pending).toBe('waiting');
+    expect(r.n).toBe(0x1000);
+    expect(r.touched).toBe(0);
+    expect(r.held).toBe(1); // the revoked range, held by the job's buffer alone
+  });
 });
