@@ -417,16 +417,13 @@ static void copy_bytes(uint8_t *dst, const uint8_t *src, size_t n)
 		*dst++ = *src++;
 }
 
-static inline __attribute__((always_inline)) napi_value do_ioctl(napi_env env, struct vdev *d, uint32_t req, uint8_t *data, size_t len)
+static inline __attribute__((always_inline)) napi_value
+do_ioctl_spec(napi_env env, struct vdev *d, uint32_t req, const struct vfio_subregion_ioctl_arg *spec, uint8_t *data, size_t len)
 {
-	const struct vfio_subregion_ioctl_arg *spec;
 	uint8_t stack[512], *copy = stack;
 	size_t n;
 	int ret;
 
-	spec = vfio_subregion_ioctl_arg(req);
-	if (!spec)
-		return RANGE_ERR(env, "request 0x%x is not an ioctl of the spec: its argument size cannot be proven", req);
 	if (len < spec->size || spec->size > sizeof(stack))
 		return RANGE_ERR(env, "arg (%zu bytes) is shorter than the %u-byte argument of %s", len, spec->size, spec->name);
 	/* the fixed part first, and argsz read from the copy only: another thread may be changing arg */
@@ -448,6 +445,15 @@ static inline __attribute__((always_inline)) napi_value do_ioctl(napi_env env, s
 	if (copy != stack)
 		free(copy);
 	return make_int(env, ret);
+}
+
+static inline __attribute__((always_inline)) napi_value do_ioctl(napi_env env, struct vdev *d, uint32_t req, uint8_t *data, size_t len)
+{
+	const struct vfio_subregion_ioctl_arg *spec = vfio_subregion_ioctl_arg(req);
+
+	if (!spec)
+		return RANGE_ERR(env, "request 0x%x is not an ioctl of the spec: its argument size cannot be proven", req);
+	return do_ioctl_spec(env, d, req, spec, data, len);
 }
 
 /* ioctl(device, request, arg): the result, or -errno (see do_ioctl). */
@@ -515,6 +521,71 @@ napi_value js_ioctl_scratch(napi_env env, napi_callback_info info)
 	if (!d->scratch)
 		return throw_state(env, "ERR_INVALID_STATE", "ioctlScratch: the device's argument area was never asked for (deviceScratch)");
 	return do_ioctl(env, d, req, d->scratch, VDEV_SCRATCH);
+}
+
+/* One request on one device's argument area: what a function made by bindIoctl holds. */
+struct bound_ioctl {
+	struct vdev *d;
+	const struct vfio_subregion_ioctl_arg *spec;
+	uint32_t req;
+};
+
+static napi_value js_bound_ioctl(napi_env env, napi_callback_info info)
+{
+	struct bound_ioctl *b;
+	size_t argc = 0;
+
+	if (napi_get_cb_info(env, info, &argc, NULL, NULL, (void **)&b) != napi_ok)
+		return napi_fail(env);
+	return do_ioctl_spec(env, b->d, b->req, b->spec, b->d->scratch, VDEV_SCRATCH);
+}
+
+static void bound_finalize(napi_env env, void *data, void *hint)
+{
+	struct bound_ioctl *b = data;
+
+	(void)env;
+	(void)hint;
+	vdev_put(b->d);
+	free(b);
+}
+
+/*
+ * bindIoctl(device, request): a function of no arguments that issues `request` on the device's
+ * argument area (deviceScratch) and returns the result or -errno: the device and the request are
+ * checked once, here, instead of on every call. It holds the device until it is collected.
+ */
+napi_value js_bind_ioctl(napi_env env, napi_callback_info info)
+{
+	const struct vfio_subregion_ioctl_arg *spec;
+	struct bound_ioctl *b;
+	napi_value argv[2], fn;
+	struct vdev *d;
+	uint32_t req;
+
+	if (get_args(env, info, 2, argv, NULL) || get_vdev(env, argv[0], &d) ||
+	    get_u32(env, argv[1], "request", &req))
+		return NULL;
+	spec = vfio_subregion_ioctl_arg(req);
+	if (!spec)
+		return RANGE_ERR(env, "request 0x%x is not an ioctl of the spec: its argument size cannot be proven", req);
+	if (!d->scratch)
+		return throw_state(env, "ERR_INVALID_STATE", "bindIoctl: the device's argument area was never asked for (deviceScratch)");
+	b = malloc(sizeof(*b));
+	if (!b)
+		return throw_errno(env, ENOMEM, "malloc", NULL, "bindIoctl");
+	*b = (struct bound_ioctl){ d, spec, req };
+	if (napi_create_function(env, spec->name, NAPI_AUTO_LENGTH, js_bound_ioctl, b, &fn) != napi_ok) {
+		free(b);
+		return napi_fail(env);
+	}
+	vdev_get(d);
+	if (napi_add_finalizer(env, fn, b, bound_finalize, NULL, NULL) != napi_ok) {
+		vdev_put(d);
+		free(b);	/* the function is unreachable: nothing calls it */
+		return napi_fail(env);
+	}
+	return fn;
 }
 
 static napi_value rw(napi_env env, napi_callback_info info, bool write)

@@ -103,6 +103,7 @@ static napi_value init(napi_env env, napi_value exports)
 		FN("ioctl", js_ioctl),
 		FN("deviceScratch", js_device_scratch),
 		FN("ioctlScratch", js_ioctl_scratch),
+		FN("bindIoctl", js_bind_ioctl),
 		FN("pread", js_pread),
 		FN("pwrite", js_pwrite),
 		FN("lastRule", js_last_rule),

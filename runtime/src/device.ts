@@ -406,7 +406,9 @@ export class Device {
    */
   readonly #live = new Set<MappedRange>();
   readonly #collected = new FinalizationRegistry<MappedRange>((r) => this.#live.delete(r));
-  /** The device's own argument area (the addon's deviceScratch): ioctlScratch passes no typed array. */
+  /** The ioctls this device issues, bound once to it and its argument area (the addon's bindIoctl). */
+  readonly #calls: Record<keyof typeof IOCTL, () => number>;
+  /** The device's own argument area (the addon's deviceScratch): the bound ioctls pass no typed array. */
   readonly #scratch: Uint8Array;
   readonly #view: DataView;
   /** The first REGION_INFO_BYTES of the scratch buffer: what a region info asks for first. */
@@ -420,7 +422,9 @@ export class Device {
     this.#handle = handle;
     this.#owner = { closed: false, source };
     this.#sim = simulated;
-    const scratch = native().deviceScratch(handle);
+    const n = native();
+    const scratch = n.deviceScratch(handle);
+    this.#calls = { GET_INFO: n.bindIoctl(handle, IOCTL.GET_INFO), GET_REGION_INFO: n.bindIoctl(handle, IOCTL.GET_REGION_INFO), FEATURE: n.bindIoctl(handle, IOCTL.FEATURE) };
     this.#scratch = new Uint8Array(scratch);
     this.#view = new DataView(scratch);
     this.#regionView = new DataView(scratch, 0, REGION_INFO_BYTES);
@@ -437,8 +441,9 @@ export class Device {
   }
 
   /** ioctl on the scratch buffer, the refusal as a VfioError of `operation`; `rule` names the rule on a kernel. */
-  #ioctl(operation: string, request: number, rule?: (errno: string) => string | null): number {
-    const r = native().ioctlScratch(this.handle, request);
+  #ioctl(operation: string, request: keyof typeof IOCTL, rule?: (errno: string) => string | null): number {
+    if (this.#owner.closed) throw new DeviceStateError('ERR_DEVICE_CLOSED', `device ${this.source} is closed`);
+    const r = this.#calls[request]();
     if (r < 0) throw this.#refused(operation, 'ioctl', -r, rule);
     return r;
   }
@@ -454,7 +459,7 @@ export class Device {
 
   info(): DeviceInfo {
     abi.VfioDeviceInfo.write(this.#view, 0, { argsz: abi.VfioDeviceInfo.size, flags: 0, num_regions: 0, num_irqs: 0, cap_offset: 0 });
-    this.#ioctl('info', IOCTL.GET_INFO);
+    this.#ioctl('info', 'GET_INFO');
     const info = abi.VfioDeviceInfo.read(this.#view, 0, RAW);
     return { flags: info.flags, numRegions: info.num_regions, numIrqs: info.num_irqs };
   }
@@ -471,7 +476,7 @@ export class Device {
       view.setUint32(at.flags, 0, true);
       view.setUint32(at.index, idx, true);
       view.setUint32(at.cap_offset, 0, true);
-      if (argsz <= SCRATCH_BYTES) this.#ioctl('region', IOCTL.GET_REGION_INFO);
+      if (argsz <= SCRATCH_BYTES) this.#ioctl('region', 'GET_REGION_INFO');
       else {
         const r = native().ioctl(this.handle, IOCTL.GET_REGION_INFO, new Uint8Array(view.buffer));
         if (r < 0) throw this.#refused('region', 'ioctl', -r);
@@ -500,9 +505,12 @@ export class Device {
   #feature<T>(operation: string, flags: number, codec?: PayloadCodec<T>, payload?: T, rule?: (errno: string) => string | null): T | number {
     const at = abi.VfioDeviceFeature.size;
     abi.VfioDeviceFeature.write(this.#view, 0, { argsz: at + (codec?.size ?? 0), flags, data: NO_DATA });
-    if (codec === undefined) return native().ioctlScratch(this.handle, IOCTL.FEATURE);
+    if (codec === undefined) {
+      if (this.#owner.closed) throw new DeviceStateError('ERR_DEVICE_CLOSED', `device ${this.source} is closed`);
+      return this.#calls.FEATURE();
+    }
     codec.write(this.#view, at, payload as T);
-    this.#ioctl(operation, IOCTL.FEATURE, rule);
+    this.#ioctl(operation, 'FEATURE', rule);
     return codec.read(this.#view, at, RAW);
   }
 
@@ -569,7 +577,7 @@ export class Device {
         const q = { flags: 0, index: r.index, attrs: 0, supported: 0 };
         abi.VfioDeviceFeature.write(this.#view, 0, { argsz: abi.VfioDeviceFeature.size + abi.VfioDeviceFeatureRegionAttrs.size, flags: FF.VFIO_DEVICE_FEATURE_GET | FEAT.VFIO_DEVICE_FEATURE_REGION_ATTRS, data: NO_DATA });
         abi.VfioDeviceFeatureRegionAttrs.write(this.#view, abi.VfioDeviceFeature.size, q);
-        if (native().ioctlScratch(this.#handle, IOCTL.FEATURE) >= 0) supported = abi.VfioDeviceFeatureRegionAttrs.read(this.#view, abi.VfioDeviceFeature.size, RAW).supported;
+        if (this.#calls.FEATURE() >= 0) supported = abi.VfioDeviceFeatureRegionAttrs.read(this.#view, abi.VfioDeviceFeature.size, RAW).supported;
       }
       const { bar, start } = barOf(r);
       const mapped = live.some((m) => {

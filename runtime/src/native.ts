@@ -75,6 +75,12 @@ export interface NativeAddon {
    * ERR_INVALID_STATE before deviceScratch was called.
    */
   ioctlScratch(device: DeviceHandle, request: number): number;
+  /**
+   * `() => ioctlScratch(device, request)` with the device and the request checked once, here (a
+   * RangeError for a request not in the spec's table): the call then converts no argument. The
+   * function holds the device until it is collected.
+   */
+  bindIoctl(device: DeviceHandle, request: number): () => number;
   /** pread(2) into `buf` at a 64-bit device offset: bytes read, or -errno. */
   pread(device: DeviceHandle, buf: Uint8Array, offset: bigint): number;
   /** pwrite(2) from `buf`: bytes written, or -errno. */
