@@ -25,7 +25,28 @@ function decodePointer(pointer: string): string[] {
   return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-/** Parses strict JSON (no comments, no trailing commas); throws SpecError with positions. */
+const encodeSegment = (s: string | number): string => String(s).replace(/~/g, '~0').replace(/\//g, '~1');
+
+/** Every key that appears twice in one object, at its second appearance, with the object's pointer. */
+function duplicateKeys(node: Node, pointer = ''): { node: Node; pointer: string; key: string }[] {
+  const out: { node: Node; pointer: string; key: string }[] = [];
+  if (node.type === 'object') {
+    const seen = new Set<string>();
+    for (const prop of node.children ?? []) {
+      const [keyNode, valueNode] = prop.children ?? [];
+      if (keyNode === undefined) continue;
+      const key = String(keyNode.value);
+      if (seen.has(key)) out.push({ node: prop, pointer: `${pointer}/${encodeSegment(key)}`, key });
+      seen.add(key);
+      if (valueNode !== undefined) out.push(...duplicateKeys(valueNode, `${pointer}/${encodeSegment(key)}`));
+    }
+  } else if (node.type === 'array') {
+    (node.children ?? []).forEach((child, i) => out.push(...duplicateKeys(child, `${pointer}/${i}`)));
+  }
+  return out;
+}
+
+/** Parses strict JSON (no comments, no trailing commas, no key twice in an object); throws SpecError with positions. */
 export function parseJsonText(file: string, text: string): JsonSource {
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
@@ -36,6 +57,10 @@ export function parseJsonText(file: string, text: string): JsonSource {
       ? { file, ...lineColumn(text, first.offset), pointer: '', message: `invalid JSON: ${printParseErrorCode(first.error)}` }
       : { file, line: 1, column: 1, pointer: '', message: 'invalid JSON: empty document' }]);
   }
+  const duplicates = duplicateKeys(root).map(({ node, pointer, key }) => ({
+    file, ...lineColumn(text, node.offset), pointer, message: `duplicate key "${key}" (JSON.parse would keep only the last one)`,
+  }));
+  if (duplicates.length > 0) throw new SpecError(duplicates);
   const value: unknown = JSON.parse(text);
   const at = (pointer: string, message: string): Diagnostic => {
     const path = decodePointer(pointer).map((p) => (/^\d+$/.test(p) ? Number(p) : p));

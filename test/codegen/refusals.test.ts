@@ -43,6 +43,15 @@ describe('syntax and schema errors name file:line:column and the JSON pointer', 
   it('trailing comma', () => {
     expect(refusals('{"a": 1,}')[0]).toMatch(/spec\.json:1:9: invalid JSON/);
   });
+  it('a key twice in one object (JSON.parse would silently keep the last), at every depth', () => {
+    expect(refusals('{\n  "name": "x",\n  "doc": "d",\n  "name": "y"\n}')).toEqual([
+      expect.stringMatching(/spec\.json:4:3: \/name: duplicate key "name"/),
+    ]);
+    const nested = pristine.replace('"constants": [', '"constants": [{ "name": "A_B", "value": 1, "value": 2, "doc": "d", "origin": { "proposed": true } },');
+    expect(refusals(nested)).toEqual([expect.stringMatching(/spec\.json:\d+:\d+: \/constants\/0\/value: duplicate key "value"/)]);
+    // the same key in two different objects is fine
+    expect(refusals('{"a": {"k": 1}, "b": {"k": 2}}').join('\n')).not.toMatch(/duplicate/);
+  });
   it('an unknown key', () => {
     const errs = refusals((s) => { s.structs[2].members[1].colour = 'red'; });
     expect(errs).toEqual([expect.stringMatching(/^.*spec\.json:\d+:\d+: \/structs\/2\/members\/1: unknown key "colour"$/)]);
