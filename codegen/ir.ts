@@ -1,3 +1,5 @@
+import type { Errno } from './errno.js';
+
 /**
  * The resolved IR: every reference followed, every layout computed and checked. Emitters read
  * only this; they never look at the raw spec.
@@ -113,7 +115,7 @@ export interface Capability extends Declared {
   provisional: boolean;
 }
 
-export type Errno = 'EINVAL' | 'EOPNOTSUPP' | 'ENOSPC' | 'EBUSY' | 'EFAULT' | 'ENOTTY' | 'ENOMEM' | 'EPERM' | 'ENODEV' | 'ENXIO' | 'E2BIG' | 'ERANGE' | 'EOVERFLOW';
+export type { Errno } from './errno.js';
 
 export interface ErrorCase {
   errno: Errno;

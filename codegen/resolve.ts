@@ -104,6 +104,7 @@ class Resolver {
       for (const v of validators) if (v.name === 'mmap') this.error(`${v.pointer}/name`, 'a validator cannot be called mmap: the names of the mmap rules would clash with its rules');
     }
 
+    this.knownErrnos(r, '');
     if (this.diags.length > 0) throw new SpecError(this.diags);
 
     const used = new Set<IR.Errno>();
@@ -119,6 +120,18 @@ class Resolver {
       mmio: { doc: r.mmio.doc, widths: r.mmio.widths, burst: r.mmio.burst, ordering: r.mmio.ordering },
       errnos,
     };
+  }
+
+  /** Every `errno` member anywhere in the spec names an errno of <asm-generic/errno.h>. */
+  private knownErrnos(node: unknown, pointer: string): void {
+    if (Array.isArray(node)) node.forEach((x, i) => this.knownErrnos(x, `${pointer}/${i}`));
+    else if (node !== null && typeof node === 'object') {
+      for (const [k, v] of Object.entries(node)) {
+        const at = `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+        if (k === 'errno' && typeof v === 'string' && !Object.hasOwn(ERRNO_VALUES, v)) this.error(at, `unknown errno ${v}: not a name of <asm-generic/errno.h>`);
+        else this.knownErrnos(v, at);
+      }
+    }
   }
 
   private unique<T extends { pointer: string }>(items: T[], key: (t: T) => string, message: (t: T) => string): void {

@@ -71,8 +71,10 @@ describe('syntax and schema errors name file:line:column and the JSON pointer', 
   it('a wrong type deep inside a oneOf', () => {
     expect(refusals((s) => { s.ioctls[0].nr.offset = 'seven'; })).toEqual([expect.stringMatching(/\/ioctls\/0\/nr\/offset: expected integer$/)]);
   });
-  it('an errno the schema does not know', () => {
-    expect(refusals((s) => { s.validators[0].rules[0].errno = 'EWHATEVER'; })[0]).toMatch(/\/validators\/0\/rules\/0\/errno: expected one of "EINVAL"/);
+  it('an errno <asm-generic/errno.h> does not have; any it has is accepted (EEXIST)', () => {
+    expect(refusals((s) => { s.validators[0].rules[0].errno = 'EWHATEVER'; })).toEqual([expect.stringMatching(/\/validators\/0\/rules\/0\/errno: unknown errno EWHATEVER: not a name of <asm-generic\/errno\.h>$/)]);
+    expect(refusals((s) => { s.ioctls[0].errors[0].errno = 'eexist'; })[0]).toMatch(/\/ioctls\/0\/errors\/0\/errno: /);
+    expect(refusals((s) => { s.validators[0].rules[0].errno = 'EEXIST'; })).toEqual([]);
   });
 });
 
@@ -185,5 +187,15 @@ describe('the ioctl argument table is lowered once', () => {
     const spec = lowered((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_GROUP_THING', fd: 'group' }); });
     expect(spec.ioctls).toHaveLength(4);
     expect(spec.ioctlArgs.map((a) => a.ioctl.name)).toEqual(['VFIO_DEVICE_GET_INFO', 'VFIO_DEVICE_GET_REGION_INFO', 'VFIO_DEVICE_FEATURE']);
+  });
+});
+
+describe('errno names', () => {
+  it('the generator knows every asm-generic errno, with the values this machine (x86_64 or arm64 Linux) has', async () => {
+    const { ERRNO_VALUES } = await import('../../codegen/errno.js');
+    const { constants } = await import('node:os');
+    const host = constants.errno as Record<string, number>;
+    for (const name of ['EPERM', 'EEXIST', 'EINVAL', 'ENOTTY', 'EOPNOTSUPP', 'EHWPOISON']) expect(ERRNO_VALUES).toHaveProperty(name);
+    for (const [name, value] of Object.entries(ERRNO_VALUES)) if (name in host) expect([name, value]).toEqual([name, host[name]]);
   });
 });
