@@ -36,7 +36,7 @@ apt_update() {	# suite -> 0 when its private list is there (fetched now or befor
 	mkdir -p "$dir/lists/partial" || return 1
 	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" > "$dir/sources.list"
 	# shellcheck disable=SC2046
-	timeout 120 apt-get -qq $(apt_opts "$suite") -o Acquire::Retries=1 -o Acquire::http::Timeout=20 update >"$dir/update.log" 2>&1
+	timeout 60 apt-get -qq $(apt_opts "$suite") -o Acquire::Retries=1 -o Acquire::http::Timeout=20 update >"$dir/update.log" 2>&1
 }
 
 candidate() {	# suite -> the version of linux-libc-dev its list offers, or nothing
