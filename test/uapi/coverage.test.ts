@@ -327,7 +327,7 @@ describe('the checks themselves', () => {
   it('name a spec value that differs from the header, and a proposed number upstream took', (ctx) => {
     const f = factsFor('linux/vfio.h', '6.1', 'x86_64');
     const g = factsFor('linux/vfio.h', '7.3', 'x86_64');
-    if (typeof f === 'string' || typeof g === 'string') { ctx.skip(typeof f === 'string' ? f : (g as string)); return; }
+    if (typeof f === 'string') { ctx.skip(f); return; }
     const bad = structuredClone(spec);
     bad.structs.find((s) => s.name === 'vfio_region_info')!.members.find((m) => m.name === 'size')!.offset = 20;
     bad.flags.flatMap((x) => x.bits).find((b) => b.name === 'VFIO_REGION_INFO_FLAG_CAPS')!.value = 4n;
@@ -338,6 +338,7 @@ describe('the checks themselves', () => {
       'VFIO_REGION_INFO_FLAG_CAPS (flag bit): header 8 (0x8), spec 4 (0x4)',
       expect.stringMatching(/^VFIO_DEVICE_GET_INFO \(ioctl \(x86_64\)\): header 15211 \(0x3b6b\), spec 15212/),
     ]);
+    if (typeof g === 'string') { ctx.skip(`the proposed-number half needs 7.3: ${g}`); return; }
     const dmaBuf = g.macros.find((m) => m.name === 'VFIO_DEVICE_FEATURE_DMA_BUF');
     expect(dmaBuf?.value, '7.3 assigns feature 11 to DMA_BUF').toBe('11');
     const proposed = bad.features.find((x) => x.origin.kind === 'proposed')!;

@@ -28,7 +28,7 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 apt_opts() {	# suite -> apt options that see only that suite
 	local dir=$KCACHE/apt-$1
-	echo "-o Dir::Etc::sourcelist=$dir/sources.list -o Dir::Etc::sourceparts=/dev/null -o Dir::State::lists=$dir/lists -o Debug::NoLocking=1"
+	echo "-o Dir::Etc::sourcelist=$dir/sources.list -o Dir::Etc::sourceparts=/dev/null -o Dir::State::lists=$dir/lists -o Dir::State::status=/dev/null -o Debug::NoLocking=1"
 }
 
 apt_update() {	# suite -> 0 when its private list is there (fetched now or before)
@@ -36,7 +36,8 @@ apt_update() {	# suite -> 0 when its private list is there (fetched now or befor
 	mkdir -p "$dir/lists/partial" || return 1
 	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" > "$dir/sources.list"
 	# shellcheck disable=SC2046
-	timeout 60 apt-get -qq $(apt_opts "$suite") -o Acquire::Retries=1 -o Acquire::http::Timeout=20 update >"$dir/update.log" 2>&1
+	timeout 60 apt-get -qq $(apt_opts "$suite") -o Acquire::Retries=1 -o Acquire::http::Timeout=20 update >"$dir/update.log" 2>&1 &&
+		! grep -q -E '^E: |Failed to fetch' "$dir/update.log" && [ -n "$(ls "$dir/lists" | grep _Packages)" ]
 }
 
 candidate() {	# suite -> the version of linux-libc-dev its list offers, or nothing
@@ -57,7 +58,7 @@ fetch() {	# version suite
 		pv=$(candidate "$suite")
 	fi
 	if [ -z "$pv" ]; then
-		apt_update "$suite" || { echo "SKIP $v cannot update the apt list of $suite (offline? see $KCACHE/apt-$suite/update.log): $(grep -m1 -E '^(E|W):' "$KCACHE/apt-$suite/update.log" | cut -c1-160)"; return; }
+		apt_update "$suite" || { echo "SKIP $v cannot update the apt list of $suite (offline?): $(grep -m1 -E '^(E|W):' "$KCACHE/apt-$suite/update.log" | cut -c1-160) (see $KCACHE/apt-$suite/update.log)"; return; }
 		pv=$(candidate "$suite")
 	fi
 	[ -n "$pv" ] || { echo "SKIP $v Debian $suite has no linux-libc-dev"; return; }
