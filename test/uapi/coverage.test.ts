@@ -1,0 +1,349 @@
+/**
+ * The spec against the real uapi headers of every version (test/uapi/fetch.sh: the system's 6.1,
+ * 6.12 from trixie, 7.2 from sid, 7.3 from trixie-backports) and both data models (x86_64, i386),
+ * with the compiler's numbers as the truth (test/uapi/facts.ts):
+ *
+ *   conformance  every upstream item of the spec that a header version has matches it: struct sizes,
+ *                member offsets and sizes (x86_64 layouts: the IR has one layout today), constants,
+ *                enum values, flag bits, capability ids, feature numbers, and the ioctl numbers of
+ *                each data model. Mismatches fail. Structs whose i386 layout differs from their
+ *                x86_64 one are listed (not failed): the IR cannot say so yet (issue 10).
+ *   coverage     how many of the header's named items the spec describes, per header, version and
+ *                data model; the missing ones are written to ~/.cache/vfio-subregion/uapi/coverage/.
+ *                Fails only when coverage drops below REQUIRED_COVERAGE.
+ *
+ * A version the mirror cannot give (offline, gone) is skipped with the reason, never failed.
+ * test/c/conformance.test.ts stays: it checks the same IR against the system header under the
+ * C and C++ compiler variants the generated C must build with, and tests the check itself.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadSpec } from '../../codegen/load.js';
+import type { Arch, Spec, Struct } from '../../codegen/ir.js';
+import { extensible } from '../c/translate.js';
+import {
+  CACHE, DATA_MODELS, extract, factsFile, fetchVersions, headerPath, HEADERS, history, items, pattern, unavailable,
+  type DataModel, type Facts, type HeaderName, type HeaderVersion, type ItemKind, type Versions,
+} from './facts.js';
+
+/**
+ * The coverage (covered items / named items of the header) a header version may not drop below,
+ * for every data model. Set to what the spec covers today so it cannot regress; issue 10 (the whole
+ * of <linux/vfio.h> and <linux/iommufd.h> in the spec) raises every entry to 1.0.
+ */
+const REQUIRED_COVERAGE: Record<string, number> = {
+  'vfio.h 6.1': 57 / 229,
+  'vfio.h 6.12': 57 / 259,
+  'vfio.h 7.2': 57 / 268,
+  'vfio.h 7.3': 57 / 270,
+  'iommufd.h 6.12': 0 / 106,
+  'iommufd.h 7.2': 0 / 158,
+  'iommufd.h 7.3': 0 / 163,
+};
+
+const VERSIONS = ['6.1', '6.12', '7.2', '7.3'];
+const short = (h: HeaderName): string => h.replace(/^linux\//, '');
+
+/** One number the spec states about an upstream item, and where it belongs in the header's facts. */
+interface Expect {
+  kind: 'struct' | 'value';
+  name: string;
+  /** What it is in the spec (constant, enum value, flag bit, capability, feature, ioctl). */
+  category: string;
+  value?: bigint;
+  struct?: Struct;
+  /** The version of the spec's origin: the header of that version must have the item. */
+  since: string;
+}
+
+function expectations(spec: Spec, arch: DataModel): Expect[] {
+  const up = (o: { origin: { kind: string } }): boolean => o.origin.kind === 'upstream';
+  const since = (o: { origin: { kind: string; kernel?: string } }): string => o.origin.kernel ?? '?';
+  const out: Expect[] = [];
+  for (const s of spec.structs.filter(up)) out.push({ kind: 'struct', name: s.name, category: 'struct', struct: s, since: since(s) });
+  for (const c of spec.constants.filter(up)) out.push({ kind: 'value', name: c.name, category: 'constant', value: c.value, since: since(c) });
+  for (const e of spec.enums) for (const v of e.values.filter(up)) out.push({ kind: 'value', name: v.name, category: 'enum value', value: v.value, since: since(v) });
+  for (const f of spec.flags.filter(up)) for (const b of f.bits) out.push({ kind: 'value', name: b.name, category: 'flag bit', value: b.value, since: since(f) });
+  for (const c of spec.capabilities.filter(up)) out.push({ kind: 'value', name: c.name, category: 'capability', value: BigInt(c.id), since: since(c) });
+  for (const f of spec.features.filter(up)) out.push({ kind: 'value', name: f.name, category: 'feature', value: BigInt(f.number), since: since(f) });
+  for (const i of spec.ioctls.filter(up)) out.push({ kind: 'value', name: i.name, category: `ioctl (${arch})`, value: BigInt(i.numbers[arch as Arch]), since: since(i) });
+  return out;
+}
+
+/** Every name the spec gives an upstream item (what coverage counts). */
+function upstreamNames(spec: Spec): Set<string> {
+  const up = (o: { origin: { kind: string } }): boolean => o.origin.kind === 'upstream';
+  return new Set([
+    ...spec.structs.filter(up).map((s) => s.name),
+    ...spec.constants.filter(up).map((c) => c.name),
+    ...spec.enums.filter(up).map((e) => e.name),
+    ...spec.enums.flatMap((e) => e.values.filter(up).map((v) => v.name)),
+    ...spec.flags.filter(up).flatMap((f) => f.bits.map((b) => b.name)),
+    ...spec.capabilities.filter(up).map((c) => c.name),
+    ...spec.features.filter(up).map((f) => f.name),
+    ...spec.ioctls.filter(up).map((i) => i.name),
+  ]);
+}
+
+interface Checked {
+  mismatches: string[];
+  /** Upstream spec items this version lacks (newer or removed ones), with their origin. */
+  absent: Expect[];
+  notes: string[];
+}
+
+function conform(spec: Spec, f: Facts, arch: DataModel, reference: Facts): Checked {
+  const out: Checked = { mismatches: [], absent: [], notes: [] };
+  const values = new Map<string, { v: bigint; string: boolean }>();
+  for (const m of f.macros) values.set(m.name, { v: m.string === true ? -1n : pattern(m), string: m.string === true });
+  for (const e of f.enumMembers) values.set(e.name, { v: pattern(e), string: false });
+  // layouts: the IR has one, the x86_64 one (reference is this version's x86_64 facts)
+  const structs = new Map(reference.structs.map((s) => [s.name, s]));
+  for (const x of expectations(spec, arch)) {
+    const here = x.kind === 'struct' ? f.structs.some((s) => s.name === x.name) : values.has(x.name);
+    if (!here) { out.absent.push(x); continue; }
+    if (x.kind === 'value') {
+      const h = values.get(x.name)!;
+      if (h.string) out.mismatches.push(`${x.name} (${x.category}): a string in the header, a number (${x.value}) in the spec`);
+      else if (h.v !== x.value) out.mismatches.push(`${x.name} (${x.category}): header ${h.v} (0x${h.v.toString(16)}), spec ${x.value} (0x${x.value!.toString(16)})`);
+      continue;
+    }
+    const s = x.struct!, h = structs.get(s.name)!;
+    let membersOk = true;
+    for (const m of s.members) {
+      const hm = h.members.find((y) => y.name === m.name);
+      if (hm === undefined) { out.mismatches.push(`struct ${s.name}: member ${m.name} is not in the header`); membersOk = false; continue; }
+      if (hm.offset !== m.offset) { out.mismatches.push(`offsetof(struct ${s.name}, ${m.name}): header ${hm.offset}, spec ${m.offset}`); membersOk = false; }
+      if ((m.count === 'flexible') !== hm.flexible) { out.mismatches.push(`struct ${s.name}.${m.name}: ${hm.flexible ? '' : 'not '}a flexible array in the header, ${m.count === 'flexible' ? '' : 'not '}one in the spec`); membersOk = false; }
+      else if (!hm.flexible && hm.size !== m.size) { out.mismatches.push(`sizeof(struct ${s.name}.${m.name}): header ${hm.size}, spec ${m.size}`); membersOk = false; }
+    }
+    if (h.align !== s.align) out.mismatches.push(`_Alignof(struct ${s.name}): header ${h.align}, spec ${s.align}`);
+    if (h.size !== s.size) {
+      if (membersOk && h.size > s.size && extensible(spec, s)) out.notes.push(`struct ${s.name} is ${h.size} bytes in ${f.version}, ${s.size} in the spec: members appended by a newer kernel (argsz absorbs them): ${h.members.filter((m) => m.offset >= s.size).map((m) => m.name).join(', ')}`);
+      else out.mismatches.push(`sizeof(struct ${s.name}): header ${h.size}, spec ${s.size}`);
+    }
+    const extra = h.members.filter((m) => m.offset < s.size && !s.members.some((y) => y.name === m.name));
+    if (extra.length > 0) out.notes.push(`struct ${s.name}: members of the header the spec does not name: ${extra.map((m) => m.name).join(', ')}`);
+  }
+  return out;
+}
+
+interface Coverage {
+  covered: number;
+  total: number;
+  byKind: Map<ItemKind, { covered: number; total: number; missing: string[] }>;
+}
+
+function coverage(spec: Spec, f: Facts): Coverage {
+  const names = upstreamNames(spec);
+  const c: Coverage = { covered: 0, total: 0, byKind: new Map() };
+  for (const it of items(f)) {
+    const k = c.byKind.get(it.kind) ?? { covered: 0, total: 0, missing: [] };
+    c.byKind.set(it.kind, k);
+    k.total++; c.total++;
+    if (names.has(it.name)) { k.covered++; c.covered++; } else k.missing.push(it.name);
+  }
+  return c;
+}
+
+/** Structs whose i386 layout differs from their x86_64 one: name and the first difference. */
+function i386Differences(x64: Facts, x32: Facts): string[] {
+  const out: string[] = [];
+  for (const a of x64.structs) {
+    const b = x32.structs.find((s) => s.name === a.name);
+    if (b === undefined) continue;
+    const diffs: string[] = [];
+    if (a.size !== b.size) diffs.push(`size ${a.size}/${b.size}`);
+    if (a.align !== b.align) diffs.push(`align ${a.align}/${b.align}`);
+    for (const m of a.members) {
+      const n = b.members.find((y) => y.name === m.name);
+      if (n !== undefined && n.offset !== m.offset) diffs.push(`${m.name} @${m.offset}/${n.offset}`);
+    }
+    if (diffs.length > 0) out.push(`${a.kind} ${a.name} (${diffs.join(', ')})`);
+  }
+  return out;
+}
+
+/** A family of numbered names (VFIO_DEVICE_FEATURE_, VFIO_REGION_INFO_CAP_): the common `_`-prefix of the spec's upstream names. */
+function family(names: string[]): string | null {
+  if (names.length < 2) return null;
+  let p = names[0]!.split('_');
+  for (const n of names.slice(1)) {
+    const q = n.split('_');
+    let k = 0;
+    while (k < p.length && k < q.length && p[k] === q[k]) k++;
+    p = p.slice(0, k);
+  }
+  return p.length === 0 ? null : `${p.join('_')}_`;
+}
+
+/**
+ * Proposed (provisional) numbers upstream has given to something else since: a proposed name the
+ * header defines, or a proposed capability id / feature number that a header macro of the same
+ * family already has.
+ */
+function proposedClashes(spec: Spec, f: Facts): string[] {
+  const out: string[] = [];
+  const macros = new Map(f.macros.filter((m) => m.string !== true).map((m) => [m.name, pattern(m)]));
+  const groups: { what: string; items: { name: string; value: bigint; proposed: boolean }[] }[] = [
+    { what: 'capability id', items: spec.capabilities.map((c) => ({ name: c.name, value: BigInt(c.id), proposed: c.origin.kind === 'proposed' })) },
+    { what: 'feature number', items: spec.features.map((x) => ({ name: x.name, value: BigInt(x.number), proposed: x.origin.kind === 'proposed' })) },
+  ];
+  for (const g of groups) {
+    const fam = family(g.items.filter((x) => !x.proposed).map((x) => x.name));
+    const upstream = new Set(g.items.filter((x) => !x.proposed).map((x) => x.name));
+    for (const x of g.items.filter((y) => y.proposed)) {
+      if (macros.has(x.name)) { out.push(`${x.name} (proposed ${g.what} ${x.value}) is defined by <${f.header}> ${f.version} as ${macros.get(x.name)}`); continue; }
+      if (fam === null) continue;
+      const taken = [...macros].filter(([n, v]) => n.startsWith(fam) && v === x.value && !upstream.has(n) && !n.endsWith('_MASK'));
+      const spec_ = [...macros].filter(([n, v]) => n.startsWith(fam) && v === x.value && upstream.has(n));
+      for (const [n] of [...spec_, ...taken]) out.push(`${x.name} (proposed ${g.what} ${x.value}): <${f.header}> ${f.version} already uses ${x.value} for ${n}`);
+    }
+  }
+  return out;
+}
+
+let spec: Spec;
+let fetched: Versions;
+const factsOf = new Map<string, Facts>();
+const key = (h: HeaderName, v: string, a: DataModel): string => `${h} ${v} ${a}`;
+
+beforeAll(() => {
+  spec = loadSpec();
+  fetched = fetchVersions();
+  const lines = [`uapi headers (test/uapi/fetch.sh, ${fetched.seconds.toFixed(1)} s in all):`];
+  for (const v of fetched.ok) lines.push(`  ${v.version}: linux-libc-dev ${v.packageVersion}, ${v.root === '/' ? 'the system\'s /usr/include' : v.fetchSeconds > 0 ? `downloaded and unpacked in ${v.fetchSeconds} s` : 'cached'}`);
+  for (const s of fetched.skipped) lines.push(`  ${s.version}: SKIPPED: ${s.reason}`);
+  console.log(lines.join('\n'));
+}, 900_000);
+
+function version(v: string): HeaderVersion | string {
+  const ok = fetched.ok.find((x) => x.version === v);
+  if (ok !== undefined) return ok;
+  return fetched.skipped.find((x) => x.version === v)?.reason ?? 'test/uapi/fetch.sh did not report it';
+}
+
+/** Facts for a combination, or the reason there are none. */
+function factsFor(h: HeaderName, v: string, a: DataModel): Facts | string {
+  const k = key(h, v, a);
+  if (factsOf.has(k)) return factsOf.get(k)!;
+  const hv = version(v);
+  if (typeof hv === 'string') return `${v} is not available: ${hv}`;
+  if (headerPath(hv, h) === null) return `<${h}> does not exist in ${v}`;
+  const why = unavailable(a);
+  if (why !== null) return why;
+  const f = extract(h, hv, a);
+  factsOf.set(k, f);
+  return f;
+}
+
+for (const h of HEADERS) {
+  describe(`<${h}>`, () => {
+    for (const v of VERSIONS) {
+      for (const a of DATA_MODELS) {
+        describe(`${v} ${a}`, () => {
+          it('conformance: every upstream item of the spec in this header matches it', (ctx) => {
+            const f = factsFor(h, v, a);
+            if (typeof f === 'string') { console.log(`${short(h)} ${v} ${a}: skipped: ${f}`); ctx.skip(f); return; }
+            const ref = a === 'x86_64' ? f : factsFor(h, v, 'x86_64');
+            if (typeof ref === 'string') { ctx.skip(`no x86_64 facts to compare layouts with: ${ref}`); return; }
+            const r = conform(spec, f, a, ref);
+            // an upstream item must be in the header of the version the spec says it came from
+            const wrong = r.absent.filter((x) => x.since === v);
+            const report = [
+              ...r.notes.map((n) => `note: ${n}`),
+              ...(r.absent.length > 0 ? [`not in ${short(h)} ${v} (${r.absent.length}): ${r.absent.map((x) => `${x.name} (upstream ${x.since})`).join(', ')}`] : []),
+            ];
+            if (h === 'linux/vfio.h' && report.length > 0 && a === 'x86_64') console.log(`${short(h)} ${v} ${a}:\n  ${report.join('\n  ')}`);
+            if (a === 'i386' && f !== ref) {
+              const d = i386Differences(ref, f);
+              const ours = new Set(spec.structs.map((s) => s.name));
+              const mark = (x: string): string => (ours.has(x.split(' ')[1]!) ? `*${x.split(' ')[1]}` : x.split(' ')[1]!);
+              const layout = d.filter((x) => !/\(align \d+\/\d+\)$/.test(x)), alignOnly = d.filter((x) => /\(align \d+\/\d+\)$/.test(x));
+              if (d.length > 0) console.log(`${short(h)} ${v}: structs whose i386 layout differs from x86_64 (x86_64/i386; * = in the spec, whose IR has one layout: not failed):\n  size or offsets (${layout.length}): ${layout.map((x) => (ours.has(x.split(' ')[1]!) ? `*${x}` : x)).join('; ')}\n  alignment only, 8/4 (${alignOnly.length}): ${alignOnly.map(mark).join(', ')}`);
+            }
+            if (h === 'linux/vfio.h') expect(wrong.map((x) => `${x.name} (${x.category})`), `upstream items the spec dates to ${v} that <${h}> ${v} lacks`).toEqual([]);
+            expect(r.mismatches, `spec items that differ from <${h}> ${v} ${a}:\n  ${r.mismatches.join('\n  ')}`).toEqual([]);
+          });
+
+          it('coverage: the share of the header\'s named items the spec describes', (ctx) => {
+            const f = factsFor(h, v, a);
+            if (typeof f === 'string') { ctx.skip(f); return; }
+            const c = coverage(spec, f);
+            const kinds = [...c.byKind].map(([k, x]) => `${k}s ${x.covered}/${x.total}`).join(', ');
+            const missing = [...c.byKind].map(([k, x]) => `## ${k}s missing (${x.missing.length})\n${x.missing.join('\n')}`).join('\n\n');
+            const file = join(CACHE, 'coverage', `${short(h).replace(/\.h$/, '')}-${v}-${a}.txt`);
+            mkdirSync(join(CACHE, 'coverage'), { recursive: true });
+            writeFileSync(file, `# <${h}> ${v} (linux-libc-dev ${f.packageVersion}) ${a}: ${c.covered}/${c.total} items the spec describes\n# facts: ${factsFile(h, v, a)}\n\n${missing}\n`);
+            const share = c.total === 0 ? 1 : c.covered / c.total;
+            const sample = [...c.byKind.values()].flatMap((x) => x.missing).slice(0, 8);
+            console.log(`${short(h)} ${v} ${a}: ${c.covered}/${c.total} items (${(share * 100).toFixed(1)}%; ${kinds}); missing e.g. ${sample.join(', ')}${c.total - c.covered > sample.length ? ', …' : ''} (all: ${file})`);
+            const required = REQUIRED_COVERAGE[`${short(h)} ${v}`];
+            expect(required, `REQUIRED_COVERAGE has no entry for '${short(h)} ${v}'`).toBeDefined();
+            expect(share, `coverage of <${h}> ${v} ${a} dropped below REQUIRED_COVERAGE (${required})`).toBeGreaterThanOrEqual(required!);
+          });
+        });
+      }
+    }
+
+    it('proposed numbers: none that upstream has assigned since (to the same name or another)', (ctx) => {
+      const clashes: string[] = [];
+      let any = false;
+      for (const v of VERSIONS) {
+        const f = factsFor(h, v, 'x86_64');
+        if (typeof f === 'string') continue;
+        any = true;
+        clashes.push(...proposedClashes(spec, f));
+      }
+      if (!any) { ctx.skip(`no version of <${h}> is available`); return; }
+      if (clashes.length > 0) console.log(`${short(h)}: proposed numbers upstream uses:\n  ${clashes.join('\n  ')}`);
+      expect(clashes).toEqual([]);
+    });
+
+    it('history: the first and last version of every item (removed items show their range)', (ctx) => {
+      let any = false;
+      for (const a of DATA_MODELS) {
+        const per = VERSIONS.map((v) => factsFor(h, v, a)).filter((f): f is Facts => typeof f !== 'string');
+        if (per.length === 0) continue;
+        any = true;
+        const hist = history(per);
+        const file = join(CACHE, 'facts', `history-${short(h).replace(/\.h$/, '')}-${a}.json`);
+        writeFileSync(file, JSON.stringify({ header: h, arch: a, versions: per.map((f) => `${f.version} (${f.packageVersion})`), items: hist }, null, 1) + '\n');
+        const newest = per[per.length - 1]!.version, oldest = per[0]!.version;
+        const removed = Object.entries(hist).filter(([, s]) => s.last !== newest);
+        const added = Object.entries(hist).filter(([, s]) => s.first !== oldest);
+        if (a === 'x86_64') {
+          console.log(`${short(h)} history (${per.map((f) => f.version).join(', ')}; ${file}):\n  removed since ${oldest} (${removed.length}): ${removed.map(([n, s]) => `${n} [${s.first}..${s.last}]`).join(', ')}\n  added after ${oldest}: ${added.length}`);
+        }
+        expect(Object.values(hist).every((s) => s.gaps === undefined), 'an item vanished and came back').toBe(true);
+      }
+      if (!any) ctx.skip(`no version of <${h}> is available`);
+    });
+  });
+}
+
+describe('the checks themselves', () => {
+  it('name a spec value that differs from the header, and a proposed number upstream took', (ctx) => {
+    const f = factsFor('linux/vfio.h', '6.1', 'x86_64');
+    const g = factsFor('linux/vfio.h', '7.3', 'x86_64');
+    if (typeof f === 'string') { ctx.skip(f); return; }
+    const bad = structuredClone(spec);
+    bad.structs.find((s) => s.name === 'vfio_region_info')!.members.find((m) => m.name === 'size')!.offset = 20;
+    bad.flags.flatMap((x) => x.bits).find((b) => b.name === 'VFIO_REGION_INFO_FLAG_CAPS')!.value = 4n;
+    bad.ioctls.find((i) => i.name === 'VFIO_DEVICE_GET_INFO')!.numbers.x86_64 += 1;
+    const r = conform(bad, f, 'x86_64', f);
+    expect(r.mismatches).toEqual([
+      'offsetof(struct vfio_region_info, size): header 16, spec 20',
+      'VFIO_REGION_INFO_FLAG_CAPS (flag bit): header 8 (0x8), spec 4 (0x4)',
+      expect.stringMatching(/^VFIO_DEVICE_GET_INFO \(ioctl \(x86_64\)\): header 15211 \(0x3b6b\), spec 15212/),
+    ]);
+    if (typeof g === 'string') { ctx.skip(`the proposed-number half needs 7.3: ${g}`); return; }
+    const dmaBuf = g.macros.find((m) => m.name === 'VFIO_DEVICE_FEATURE_DMA_BUF');
+    expect(dmaBuf?.value, '7.3 assigns feature 11 to DMA_BUF').toBe('11');
+    const proposed = bad.features.find((x) => x.origin.kind === 'proposed')!;
+    proposed.number = 11;
+    expect(proposedClashes(bad, g)).toEqual([`${proposed.name} (proposed feature number 11): <linux/vfio.h> 7.3 already uses 11 for VFIO_DEVICE_FEATURE_DMA_BUF`]);
+    expect(proposedClashes(bad, f)).toEqual([]);
+  });
+});
