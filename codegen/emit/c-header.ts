@@ -1,15 +1,14 @@
 /**
- * The C uapi header of the proposed ABI (native/include/linux/vfio_subregion.h). Only proposed
- * elements are emitted; upstream ones come from <linux/vfio.h>, which the header includes.
+ * The C uapi header of the spec (its targets name the path, uapi.guard the include guard). With
+ * uapi.emit "proposed" only proposed elements are emitted, the upstream ones coming from the headers
+ * it includes; with "all" (the default) it is a standalone header.
  */
 import { generatedLine, type GeneratedFile } from './file.js';
 import { isProposed, type Capability, type Constant, type Enum, type ErrorCase, type Feature, type FeatureOp, type FlagSet, type Spec, type Struct } from '../ir.js';
 import { blockComment, cUnsigned, firstSentence, flagExpr, memberType, wrap } from './c-common.js';
 
-export const C_HEADER_GUARD = '_UAPI_LINUX_VFIO_SUBREGION_H';
-
 export function cHeaderPath(spec: Spec): string {
-  return `native/include/${spec.uapi.header}`;
+  return spec.targets.cHeader.path;
 }
 
 const PROVISIONAL = '/* provisional */';
@@ -58,7 +57,7 @@ function emitEnum(e: Enum, out: string[]): void {
     out.push('};', '');
     return;
   }
-  out.push(...docBlock(proposed ? `${e.name} - ${e.doc}` : `More values of ${e.name} (from <linux/vfio.h>).`,
+  out.push(...docBlock(proposed ? `${e.name} - ${e.doc}` : `More values of ${e.name} (the others are upstream's).`,
     ...values.map((v) => `${v.name}: ${v.doc}`)));
   for (const v of values) out.push(define(v.name, `(${cUnsigned(v.value, 32, v.value >= 4096n)})`, v.provisional ? PROVISIONAL : null));
   out.push('');
@@ -155,9 +154,10 @@ export function emitCHeader(spec: Spec): GeneratedFile[] {
   out.push('/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */');
   // The marker stays on one line so GENERATED_MARKER finds it.
   out.push(...blockComment([[` * ${generatedLine(spec)}`], wrap(spec.uapi.doc, ' * ', ' * ')]));
-  out.push(`#ifndef ${C_HEADER_GUARD}`, `#define ${C_HEADER_GUARD}`, '');
+  const guard = spec.uapi.guard;
+  out.push(`#ifndef ${guard}`, `#define ${guard}`, '');
   for (const inc of spec.uapi.includes) out.push(`#include <${inc}>`);
   out.push('', ...uapiDefinitions(spec));
-  out.push(`#endif /* ${C_HEADER_GUARD} */`, '');
+  out.push(`#endif /* ${guard} */`, '');
   return [{ path: cHeaderPath(spec), content: out.join('\n') }];
 }
