@@ -4,8 +4,8 @@
  * it includes; with "all" (the default) it is a standalone header.
  */
 import { generatedLine, type GeneratedFile } from './file.js';
-import { isProposed, type Capability, type Constant, type Enum, type ErrorCase, type Feature, type FeatureOp, type FlagSet, type Spec, type Struct } from '../ir.js';
-import { blockComment, cUnsigned, firstSentence, flagExpr, memberType, wrap } from './c-common.js';
+import { isProposed, type Capability, type Constant, type Enum, type ErrorCase, type Feature, type FeatureOp, type FlagSet, type Ioctl, type Spec, type Struct } from '../ir.js';
+import { blockComment, cIoctlRequest, cUnsigned, firstSentence, flagExpr, memberType, wrap } from './c-common.js';
 
 export function cHeaderPath(spec: Spec): string {
   return spec.targets.cHeader.path;
@@ -39,9 +39,17 @@ function emitConstant(c: Constant): string[] {
   return [...docBlock(`${c.name} - ${c.doc}`), define(c.name, constantValue(c), c.provisional ? PROVISIONAL : null)];
 }
 
-function emitEnum(e: Enum, out: string[]): void {
-  const proposed = isProposed(e);
-  const values = proposed ? e.values : e.values.filter(isProposed);
+/** A kernel-doc comment and the #define of an ioctl's request number. */
+function emitIoctlDefine(x: Ioctl): string[] {
+  const request = cIoctlRequest(x);
+  const paras = [wrap(`${x.name} - ${request}`, ' * ', ' *\t'), wrap(x.doc, ' * ', ' * ')];
+  if (x.errors.length > 0) paras.push([...wrap('Return: 0 on success, or a negative errno:', ' * ', ' * '), ...errorLines(x.errors)]);
+  return [...blockComment(paras, '/**'), define(x.name, request, x.provisional ? PROVISIONAL : null)];
+}
+
+function emitEnum(e: Enum, out: string[], responsible: (o: { origin: Enum['origin'] }) => boolean): void {
+  const proposed = responsible(e);
+  const values = proposed ? e.values : e.values.filter(responsible);
   if (values.length === 0) return;
   if (proposed && e.render === 'enum') {
     const para = [wrap(`enum ${e.name} - ${e.doc}`, ' * ', ' *\t')];
@@ -118,28 +126,31 @@ function structLines(s: Struct): string[] {
  * patch that adds them to the upstream one.
  */
 export function uapiDefinitions(spec: Spec): string[] {
+  // What this header is responsible for: everything, or (uapi.emit "proposed") what its includes lack.
+  const mine = (o: { origin: Spec['structs'][number]['origin'] }): boolean => spec.uapi.emit === 'all' || isProposed(o);
   const out: string[] = [];
-  for (const c of spec.constants.filter(isProposed)) out.push(...emitConstant(c), '');
-  for (const e of spec.enums) emitEnum(e, out);
-  for (const f of spec.flags.filter(isProposed)) emitFlags(f, out);
+  for (const c of spec.constants.filter(mine)) out.push(...emitConstant(c), '');
+  for (const e of spec.enums) emitEnum(e, out, mine);
+  for (const f of spec.flags.filter(mine)) emitFlags(f, out);
 
   const emitted = new Set<string>();
   const emitStruct = (s: Struct): void => {
-    if (!isProposed(s) || emitted.has(s.name)) return;
+    if (!mine(s) || emitted.has(s.name)) return;
     emitted.add(s.name);
     for (const m of s.members) if (m.type.kind === 'struct') emitStruct(m.type.struct);
     out.push(...structLines(s), '');
   };
 
-  for (const f of spec.features.filter(isProposed)) {
+  for (const f of spec.features.filter(mine)) {
     out.push(...emitFeatureDefine(f), '');
     for (const op of [f.get, f.set]) if (op?.payload) emitStruct(op.payload);
   }
-  for (const c of spec.capabilities.filter(isProposed)) {
+  for (const c of spec.capabilities.filter(mine)) {
     out.push(...emitCapabilityDefine(c), '');
     if (c.struct !== null) emitStruct(c.struct);
   }
   for (const s of spec.structs) emitStruct(s);
+  for (const x of spec.ioctls.filter(mine)) out.push(...emitIoctlDefine(x), '');
   if (spec.mmap !== null) {
     out.push(...blockComment([
       wrap(`mmap of a region - ${spec.mmap.doc}`, ' * ', ' * '),

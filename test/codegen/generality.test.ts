@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -61,5 +62,38 @@ describe('targets that cannot print what a spec asks say so, with file:line:col 
   });
   it('features without a feature ioctl', () => {
     expect(messages(() => loadSpec(variant((s) => { delete s['feature-ioctl']; })))).toEqual([expect.stringMatching(/ \/features: features need a "feature-ioctl"/)]);
+  });
+});
+
+describe('the C header is responsible for what its spec says', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'codegen-header-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('uapi.emit "all" gives a standalone header: every struct and constant, and the ioctl #defines, which gcc computes as the IR does', () => {
+    const s = JSON.parse(readFileSync(DEFAULT_SPEC, 'utf8')) as Record<string, any>;
+    s.$schema = './schema/abi.schema.json';
+    s.name = 'standalone-abi';
+    delete s.targets;
+    delete s.uapi.patch;
+    delete s.uapi.guard;
+    s.uapi.emit = 'all';
+    s.uapi.header = 'linux/standalone_abi.h';
+    s.uapi.includes = ['linux/types.h', 'linux/ioctl.h'];
+    const file = join(dir, 'standalone.json');
+    writeFileSync(file, JSON.stringify(s, null, 2));
+    const spec = loadSpec(file);
+    const [h] = render(spec, ['c-header']);
+    expect(h!.path).toBe('native/include/linux/standalone_abi.h');
+    expect(h!.content).toContain('#ifndef _UAPI_LINUX_STANDALONE_ABI_H');
+    for (const x of spec.ioctls) expect(h!.content).toMatch(new RegExp(`^#define ${x.name}\\t_IO`, 'm'));
+    for (const st of spec.structs) expect(h!.content).toContain(`struct ${st.name} {`);
+    mkdirSync(join(dir, 'include/linux'), { recursive: true });
+    writeFileSync(join(dir, 'include', spec.uapi.header), h!.content);
+    const asserts = spec.ioctls.map((x) => `_Static_assert(${x.name} == ${x.numbers.x86_64}u, "${x.name}");`)
+      .concat(spec.structs.map((st) => `_Static_assert(sizeof(struct ${st.name}) == ${st.size}, "${st.name}");`));
+    const src = join(dir, 't.c');
+    writeFileSync(src, `#include <${spec.uapi.header}>\n${asserts.join('\n')}\nint main(void) { return 0; }\n`);
+    if (process.arch !== 'x64') return;
+    execFileSync('gcc', ['-std=c11', '-Wall', '-Wextra', '-Werror', '-pedantic', '-I', join(dir, 'include'), '-fsyntax-only', src]);
   });
 });
