@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { USAGE, type Io } from '../codegen/cli.js';
+import { usage as usageText, type Io } from '../codegen/cli.js';
+import { DEVICE_COMMANDS } from './usage.js';
 import { openDevice } from '../runtime/src/device.js';
 import { runStart } from './demo.js';
 import { formatInfo, gatherInfo, toJson } from '../runtime/src/info.js';
@@ -8,7 +9,7 @@ import { formatInfo, gatherInfo, toJson } from '../runtime/src/info.js';
 export const RUNTIME_COMMANDS = ['info', 'demo'];
 
 function usage(io: Io, message: string): number {
-  io.err(`vfio-subregion: ${message}\n${USAGE}`);
+  io.err(`vfio-subregion: ${message}\n${usageText(DEVICE_COMMANDS)}`);
   return 2;
 }
 

@@ -2,23 +2,26 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SpecError } from './diagnostics.js';
-import { checkFiles, render, TARGETS, writeFiles } from './generate.js';
+import { checkFiles, defaultTargets, render, TARGETS, writeFiles } from './generate.js';
 import { DEFAULT_SPEC, loadSpec, ROOT } from './load.js';
+import { PACKAGE } from './emit/file.js';
 
-export const USAGE = `usage: vfio-subregion <command> [options]
+/** The usage text; `more` adds the lines of commands the package's binary routes elsewhere. */
+export function usage(more = ''): string {
+  return `usage: ${PACKAGE.name} <command> [options]
 
 commands:
   generate [--spec FILE] [--out DIR] [--target NAME]...
-                      write the generated files (default: every target, into the repository)
+                      write the generated files (default: every target the spec has what it
+                      takes for, into the paths its targets name under the repository or DIR)
   check [--spec FILE] exit 1 and list the files when regenerating would change anything
   validate SPEC        check a spec file against the schema and the resolver's rules
-  info [--device DEV] [--json]
-                      show a device's regions, capabilities, subregions and mappings
-                      (DEV: sim (default), a PCI address bound to vfio-pci, /dev/vfio/devices/vfioN)
-  demo                 the simulated NIC: a WC TX push buffer beside UC registers in one BAR
-
+${more}
 targets: ${Object.keys(TARGETS).join(', ')}
 `;
+}
+
+export const USAGE = usage();
 
 export class UsageError extends Error {}
 
@@ -28,7 +31,8 @@ export interface Io {
 }
 
 /** Runs the CLI; returns the exit status (0 ok, 1 spec or check failure, 2 usage). */
-export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
+export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }, more = ''): Promise<number> {
+  const USAGE = usage(more);
   try {
     const [command, ...rest] = argv;
     switch (command) {
@@ -40,10 +44,10 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
       default: throw new UsageError(`unknown command "${command}"`);
     }
   } catch (e) {
-    if (e instanceof UsageError) { io.err(`vfio-subregion: ${e.message}\n${USAGE}`); return 2; }
+    if (e instanceof UsageError) { io.err(`${PACKAGE.name}: ${e.message}\n${USAGE}`); return 2; }
     if (e instanceof SpecError) { io.err(`${e.message}\n`); return 1; }
     const code = (e as { code?: string }).code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) { io.err(`vfio-subregion: ${(e as Error).message}\n${USAGE}`); return 2; }
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) { io.err(`${PACKAGE.name}: ${(e as Error).message}\n${USAGE}`); return 2; }
     throw e;
   }
 }
@@ -72,9 +76,9 @@ function specPath(given: string | undefined): string {
 
 function generate(args: string[], io: Io): number {
   const { values } = options(args, ['spec', 'out', 'target']);
-  const targets = values.target ?? Object.keys(TARGETS);
-  for (const t of targets) if (!(t in TARGETS)) throw new UsageError(`unknown target "${t}"`);
+  for (const t of values.target ?? []) if (!(t in TARGETS)) throw new UsageError(`unknown target "${t}"`);
   const spec = loadSpec(specPath(values.spec));
+  const targets = values.target ?? defaultTargets(spec);
   const files = render(spec, targets);
   const root = values.out !== undefined ? resolve(values.out) : ROOT;
   const written = new Set(writeFiles(root, files));
@@ -101,7 +105,7 @@ function validate(args: string[], io: Io): number {
   const file = positionals[0];
   if (file === undefined) throw new UsageError('validate needs a spec file');
   const spec = loadSpec(specPath(file));
-  io.out(`${file}: ok (${spec.structs.length} structs, ${spec.ioctls.length} ioctls, ${spec.features.length} features, ${spec.validators.length} validators)\n`);
+  io.out(`${file}: ok (${spec.structs.length} structs, ${spec.ioctls.length} ioctls, ${spec.features.length} features, ${spec.validators.length} validators, ${spec.ioctls.filter((x) => x.chain !== null).length} capability chains)\n`);
   return 0;
 }
 

@@ -21,10 +21,22 @@ export const TARGETS: Record<string, Emitter> = {
   'kernel-patch': emitKernelPatch,
 };
 
-/** Folders where generated files live; `check` looks there for generated files no target produces any more. */
-const OUTPUT_DIRS = ['native', 'runtime', 'docs'];
+/**
+ * The targets a spec has what it takes for, in TARGETS order: kernel-patch needs uapi.patch, wit
+ * needs an mmio section. Asking for one of those explicitly without it is a SpecError.
+ */
+export function defaultTargets(spec: Spec): string[] {
+  return Object.keys(TARGETS).filter((t) => !(t === 'kernel-patch' && spec.uapi.patch === null) && !(t === 'wit' && spec.mmio === null));
+}
 
-export function render(spec: Spec, targets: string[] = Object.keys(TARGETS)): GeneratedFile[] {
+/** Folders where a spec's generated files live (the top folder of every target path); `check` looks there for stale ones. */
+function outputDirs(spec: Spec): string[] {
+  const t = spec.targets;
+  const paths = [t.cHeader.path, t.cValidators.dir, t.typescript.path, t.assemblyscript.path, t.markdown.path, t.wit.path, t.kernelPatch.dir];
+  return [...new Set(paths.map((p) => p.split('/')[0]!))].sort();
+}
+
+export function render(spec: Spec, targets: string[] = defaultTargets(spec)): GeneratedFile[] {
   return targets.flatMap((t) => {
     const emit = TARGETS[t];
     if (emit === undefined) throw new Error(`unknown target ${t}`);
@@ -71,7 +83,7 @@ export function checkFiles(root: string, spec: Spec, files: GeneratedFile[]): Ch
   }).map((f) => f.path);
   const produced = new Set(files.map((f) => f.path));
   const stale: string[] = [];
-  for (const dir of OUTPUT_DIRS) {
+  for (const dir of outputDirs(spec)) {
     for (const rel of walk(root, dir)) {
       if (produced.has(rel)) continue;
       const head = readFileSync(join(root, rel), 'utf8').slice(0, 4096);

@@ -5,6 +5,8 @@ import type { Errno } from './errno.js';
  * only this; they never look at the raw spec.
  */
 
+import type { Diagnostic } from './diagnostics.js';
+
 export type Origin = { kind: 'upstream'; kernel: string } | { kind: 'proposed' };
 
 /** Where an element was declared: a JSON pointer into the spec. */
@@ -15,7 +17,7 @@ export interface Declared {
 export interface Constant extends Declared {
   name: string;
   value: bigint;
-  /** Set for a character constant such as VFIO_TYPE (';'). */
+  /** Set for a character constant, the type of an ioctl number (';'). */
   char: string | null;
   doc: string;
   origin: Origin;
@@ -101,6 +103,21 @@ export interface Struct extends Declared {
   flexible: Member | null;
   /** The member holding the flexible array's element count, when the spec names one. */
   flexibleCount: Member | null;
+  /** Set when the struct has the capability-header role: its id, version and next members. */
+  capHeader: { id: Member; version: Member; next: Member } | null;
+}
+
+/** The capability chain an ioctl's reply carries after its argument struct. */
+export interface Chain {
+  /** The member of the argument struct holding the offset of the first capability. */
+  offset: Member;
+  /** The member of the argument struct carrying the flag that says the chain is present, and that flag. */
+  flags: Member;
+  flag: FlagBit;
+  /** The capability-header struct every capability of the chain starts with. */
+  header: Struct & { capHeader: NonNullable<Struct['capHeader']> };
+  /** The reference page's title for the chain's capabilities. */
+  title: string;
 }
 
 export interface Capability extends Declared {
@@ -132,12 +149,14 @@ export interface Ioctl extends Declared {
   fd: 'container' | 'group' | 'device' | 'iommufd';
   type: Constant;
   nr: number;
-  /** How the number is written in C: VFIO_BASE + 8, or a plain number. */
+  /** How the number is written in C: a base constant plus an offset, or a plain number. */
   nrBase: { constant: Constant; offset: number } | null;
   encoding: 'IO' | 'IOR' | 'IOW' | 'IOWR';
   arg: Struct;
   argsz: Member | null;
   outputs: Member[];
+  /** Set when the reply carries a capability chain (then argsz is set too). */
+  chain: Chain | null;
   errors: ErrorCase[];
   /** The request number on each architecture. */
   numbers: Record<Arch, number>;
@@ -254,6 +273,8 @@ export interface MmapRule extends Declared {
 }
 
 export interface Mmio {
+  /** The wasm import module of the host functions. */
+  module: string;
   doc: string;
   widths: (8 | 16 | 32 | 64)[];
   burst: { bytes: 16 | 32 | 64; doc: string };
@@ -273,12 +294,34 @@ export interface UapiPatch {
   before: string;
 }
 
+/** Where each target writes (relative to the output root) and its options, defaults filled in. */
+export interface Targets {
+  cHeader: { path: string };
+  cValidators: { dir: string; base: string };
+  typescript: { path: string; support: string };
+  assemblyscript: { path: string };
+  markdown: { path: string };
+  wit: { path: string; package: string };
+  kernelPatch: { dir: string };
+}
+
+/** The feature-multiplexing ioctl and the flag bits selecting its operations. */
+export interface FeatureIoctl {
+  ioctl: Ioctl;
+  get: FlagBit;
+  set: FlagBit;
+  probe: FlagBit;
+}
+
 export interface Spec {
   name: string;
   doc: string;
+  /** The ABI's name prefix (snake case, e.g. "uffd"): generated C support names start with it, TS/AS names drop it. */
+  prefix: string;
   /** The spec file, relative to the repository root, as generated markers name it. */
   file: string;
-  uapi: { header: string; includes: string[]; doc: string; patch: UapiPatch | null };
+  targets: Targets;
+  uapi: { header: string; guard: string; emit: 'all' | 'proposed'; includes: string[]; doc: string; patch: UapiPatch | null };
   constants: Constant[];
   enums: Enum[];
   flags: FlagSet[];
@@ -288,13 +331,22 @@ export interface Spec {
   /** The argument table lowered from ioctls, in spec order. */
   ioctlArgs: IoctlArg[];
   features: Feature[];
-  state: { doc: string; device: StateRecord; region: StateRecord };
+  /** Set when the spec has features. */
+  featureIoctl: FeatureIoctl | null;
+  /** What validators read besides the request; null when the spec has no validators. */
+  state: { doc: string; device: StateRecord; region: StateRecord } | null;
   validators: Validator[];
   /** The spec's "mmap" section, or null when it has none. */
   mmap: { doc: string; rules: MmapRule[] } | null;
-  mmio: Mmio;
+  /** The spec's "mmio" section, or null when it has none. */
+  mmio: Mmio | null;
   /** The errnos any rule or error case names, with their Linux (asm-generic) values. */
   errnos: { name: Errno; value: number }[];
+  /**
+   * A diagnostic at a JSON pointer of the spec file (file:line:col), for a target that cannot print
+   * what the spec asks. Not enumerable, so the IR clones as plain data (a clone has no `at`).
+   */
+  at: (pointer: string, message: string) => Diagnostic;
 }
 
 export const isProposed = (o: { origin: Origin }): boolean => o.origin.kind === 'proposed';

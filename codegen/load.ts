@@ -5,10 +5,12 @@ import { readJsonFile } from './json-source.js';
 import { resolveSpec } from './resolve.js';
 import { validateAgainst } from './schema.js';
 import { ROOT } from './paths.js';
+import { PACKAGE } from './package.js';
 
 export { ROOT };
 export const SCHEMA = resolve(ROOT, 'spec/schema/abi.schema.json');
-export const DEFAULT_SPEC = resolve(ROOT, 'spec/vfio-subregion.json');
+/** The spec the CLI reads without --spec: package.json's codegen.spec. */
+export const DEFAULT_SPEC = resolve(ROOT, PACKAGE.codegen?.spec ?? 'spec/abi.json');
 
 /** Loads, schema-checks and resolves a spec file. Throws SpecError with positions on any problem. */
 export function loadSpec(file: string = DEFAULT_SPEC): Spec {

@@ -13,13 +13,14 @@ export interface Member {
   name: string; type: string; doc: string; count?: number | 'flexible'; reserved?: true; padding?: true;
   dir?: 'in' | 'out' | 'inout'; flags?: string; enum?: string; counts?: string;
 }
-export interface Struct { name: string; doc: string; origin: Origin; members: Member[] }
+export interface Struct { name: string; doc: string; origin: Origin; members: Member[]; 'capability-header'?: { id: string; version: string; next: string } }
 export interface Capability { name: string; id: number; version: number; struct?: string; info: string; deprecated?: true; doc: string; origin: Origin; provisional?: boolean }
 export interface ErrorCase { errno: Errno; when: string }
 export interface Ioctl {
   name: string; doc: string; origin: Origin; provisional?: boolean; fd: 'container' | 'group' | 'device' | 'iommufd';
   type: string; nr: number | { base: string; offset: number }; encoding: 'IO' | 'IOR' | 'IOW' | 'IOWR';
   arg: string; argsz?: string; outputs?: string[]; errors: ErrorCase[];
+  chain?: { offset: string; flag: string; header: string; title?: string };
 }
 export interface FeatureOp { payload?: string; validator?: string; doc: string; errors?: ErrorCase[] }
 export interface Feature { name: string; number: number; doc: string; origin: Origin; provisional?: boolean; ops: { get?: FeatureOp; set?: FeatureOp } }
@@ -35,13 +36,25 @@ export interface Validator {
   rules: { rule: string; doc: string; errno: Errno; check: Check }[];
   effects: { set: string; to: Expr }[];
 }
+export interface Targets {
+  'c-header'?: { path?: string };
+  'c-validators'?: { dir?: string; base?: string };
+  typescript?: { path?: string; support?: string };
+  assemblyscript?: { path?: string };
+  markdown?: { path?: string };
+  wit?: { path?: string; package?: string };
+  'kernel-patch'?: { dir?: string };
+}
 export interface Spec {
   $schema: string; name: string; doc: string;
-  uapi: { header: string; includes: string[]; doc: string; patch?: UapiPatch };
-  constants: Constant[]; enums: Enum[]; flags: FlagSet[]; structs: Struct[]; capabilities: Capability[];
-  ioctls: Ioctl[]; features: Feature[];
-  state: { doc: string; device: StateRecord; region: StateRecord };
-  validators: Validator[];
+  'name-prefix'?: string;
+  targets?: Targets;
+  'feature-ioctl'?: { ioctl: string; get: string; set: string; probe: string };
+  uapi: { header: string; guard?: string; emit?: 'all' | 'proposed'; includes: string[]; doc: string; patch?: UapiPatch };
+  constants?: Constant[]; enums?: Enum[]; flags?: FlagSet[]; structs: Struct[]; capabilities?: Capability[];
+  ioctls: Ioctl[]; features?: Feature[];
+  state?: { doc: string; device: StateRecord; region: StateRecord };
+  validators?: Validator[];
   mmap?: { doc: string; rules: { rule: string; errno: Errno; doc: string }[] };
-  mmio: { doc: string; widths: (8 | 16 | 32 | 64)[]; burst: { bytes: 16 | 32 | 64; doc: string }; ordering: { name: string; doc: string }[] };
+  mmio?: { module?: string; doc: string; widths: (8 | 16 | 32 | 64)[]; burst: { bytes: 16 | 32 | 64; doc: string }; ordering: { name: string; doc: string }[] };
 }

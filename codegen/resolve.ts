@@ -20,6 +20,9 @@ function parseUint(v: Raw.Uint): bigint {
   return BigInt(v);
 }
 
+/** my-abi -> my_abi */
+const snake = (kebab: string): string => kebab.replace(/-/g, '_');
+
 function origin(o: Raw.Origin): IR.Origin {
   return 'upstream' in o ? { kind: 'upstream', kernel: o.upstream } : { kind: 'proposed' };
 }
@@ -63,9 +66,9 @@ class Resolver {
 
   run(): IR.Spec {
     const r = this.raw;
-    const constants = r.constants.map((c, i) => this.constant(c, `/constants/${i}`));
-    const enums = r.enums.map((e, i) => this.enumDef(e, `/enums/${i}`));
-    const flags = r.flags.map((f, i) => this.flagset(f, `/flags/${i}`));
+    const constants = (r.constants ?? []).map((c, i) => this.constant(c, `/constants/${i}`));
+    const enums = (r.enums ?? []).map((e, i) => this.enumDef(e, `/enums/${i}`));
+    const flags = (r.flags ?? []).map((f, i) => this.flagset(f, `/flags/${i}`));
 
     r.structs.forEach((s, i) => {
       const pointer = `/structs/${i}`;
@@ -77,22 +80,27 @@ class Resolver {
     const ioctls = r.ioctls.map((x, i) => this.ioctl(x, `/ioctls/${i}`)).filter((x): x is IR.Ioctl => x !== null);
     this.uniqueIoctlNumbers(ioctls);
     const ioctlArgs = this.lowerIoctlArgs(ioctls);
-    const capabilities = r.capabilities.map((c, i) => this.capability(c, `/capabilities/${i}`, ioctls)).filter((c): c is IR.Capability => c !== null);
+    const capabilities = (r.capabilities ?? []).map((c, i) => this.capability(c, `/capabilities/${i}`, ioctls)).filter((c): c is IR.Capability => c !== null);
     this.unique(capabilities, (c) => `${c.info.name}:${c.id}`, (c) => `capability id ${c.id} is already used by another capability of ${c.info.name}`);
 
-    const state = {
+    const state = r.state === undefined ? null : {
       doc: r.state.doc,
       device: this.stateRecord(r.state.device, '/state/device'),
       region: this.stateRecord(r.state.region, '/state/region'),
     };
-    this.unique([{ name: state.device.name, pointer: '/state/device/name' }, { name: state.region.name, pointer: '/state/region/name' }, ...structs.map((s) => ({ name: s.name, pointer: s.pointer }))], (x) => x.name, (x) => `duplicate type name ${x.name}`);
-    if (!state.device.fields.some((f) => f.name === 'num_regions' && f.type === 'u32'))
-      this.error('/state/device/fields', 'the device state needs a u32 num_regions field (lookup rules check indexes against it)');
+    if (state !== null) {
+      this.unique([{ name: state.device.name, pointer: '/state/device/name' }, { name: state.region.name, pointer: '/state/region/name' }, ...structs.map((s) => ({ name: s.name, pointer: s.pointer }))], (x) => x.name, (x) => `duplicate type name ${x.name}`);
+      if (!state.device.fields.some((f) => f.name === 'num_regions' && f.type === 'u32'))
+        this.error('/state/device/fields', 'the device state needs a u32 num_regions field (lookup rules check indexes against it)');
+    } else if ((r.validators ?? []).length > 0) {
+      this.error('/validators', 'validators read a state section: add "state" (the device and region records they check against)');
+    }
 
-    const validators = r.validators.map((v, i) => this.validator(v, `/validators/${i}`, state)).filter((v): v is IR.Validator => v !== null);
+    const validators = state === null ? [] : (r.validators ?? []).map((v, i) => this.validator(v, `/validators/${i}`, state)).filter((v): v is IR.Validator => v !== null);
     this.unique(validators, (v) => v.name, (v) => `duplicate validator ${v.name}`);
-    const features = r.features.map((f, i) => this.feature(f, `/features/${i}`, validators));
+    const features = (r.features ?? []).map((f, i) => this.feature(f, `/features/${i}`, validators));
     this.unique(features, (f) => String(f.number), (f) => `feature number ${f.number} is already used by another feature`);
+    const featureIoctl = this.featureIoctl(ioctls, features.length > 0);
 
     const mmap = r.mmap === undefined ? null : {
       doc: r.mmap.doc,
@@ -114,12 +122,52 @@ class Resolver {
     for (const x of mmap?.rules ?? []) used.add(x.errno);
     const errnos = [...used].sort((a, b) => ERRNO_VALUES[a] - ERRNO_VALUES[b]).map((name) => ({ name, value: ERRNO_VALUES[name] }));
 
-    return {
-      name: r.name, doc: r.doc, file: this.specFile, uapi: { ...r.uapi, patch: r.uapi.patch ?? null },
-      constants, enums, flags, structs, capabilities, ioctls, ioctlArgs, features, state, validators, mmap,
-      mmio: { doc: r.mmio.doc, widths: r.mmio.widths, burst: r.mmio.burst, ordering: r.mmio.ordering },
+    const prefix = r['name-prefix'] ?? snake(r.name);
+    const spec: Omit<IR.Spec, 'at'> = {
+      name: r.name, doc: r.doc, prefix, file: this.specFile, targets: this.targets(prefix),
+      uapi: {
+        header: r.uapi.header, guard: r.uapi.guard ?? `_UAPI_${r.uapi.header.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`,
+        emit: r.uapi.emit ?? 'all', includes: r.uapi.includes, doc: r.uapi.doc, patch: r.uapi.patch ?? null,
+      },
+      constants, enums, flags, structs, capabilities, ioctls, ioctlArgs, features, featureIoctl, state, validators, mmap,
+      mmio: r.mmio === undefined ? null : { module: r.mmio.module ?? prefix, doc: r.mmio.doc, widths: r.mmio.widths, burst: r.mmio.burst, ordering: r.mmio.ordering },
       errnos,
     };
+    // Not enumerable: the IR stays plain data (structuredClone, JSON) and carries the way back to the file.
+    return Object.defineProperty(spec, 'at', { value: (pointer: string, message: string) => this.src.at(pointer, message), enumerable: false }) as IR.Spec;
+  }
+
+  /** Output paths and target options: the spec's, else defaults derived from the spec name (so two specs never share a file). */
+  private targets(prefix: string): IR.Targets {
+    const t = this.raw.targets ?? {};
+    const name = this.raw.name;
+    return {
+      cHeader: { path: t['c-header']?.path ?? `native/include/${this.raw.uapi.header}` },
+      cValidators: { dir: t['c-validators']?.dir ?? 'native/validators', base: t['c-validators']?.base ?? `${snake(name)}_validate` },
+      typescript: { path: t.typescript?.path ?? `runtime/src/generated/${name}.ts`, support: t.typescript?.support ?? '../codec-support.js' },
+      assemblyscript: { path: t.assemblyscript?.path ?? `runtime/assembly/generated/${name}.ts` },
+      markdown: { path: t.markdown?.path ?? `docs/${name}-abi.md` },
+      wit: { path: t.wit?.path ?? `runtime/wit/${name}.wit`, package: t.wit?.package ?? `${prefix.replace(/_/g, '-')}:${name}@0.1.0` },
+      kernelPatch: { dir: t['kernel-patch']?.dir ?? 'native/kernel' },
+    };
+  }
+
+  private featureIoctl(ioctls: IR.Ioctl[], needed: boolean): IR.FeatureIoctl | null {
+    const f = this.raw['feature-ioctl'];
+    if (f === undefined) {
+      if (needed) this.error('/features', 'features need a "feature-ioctl": the ioctl that multiplexes them and its get, set and probe flag bits');
+      return null;
+    }
+    const ioctl = ioctls.find((x) => x.name === f.ioctl);
+    if (ioctl === undefined) this.error('/feature-ioctl/ioctl', `unknown ioctl ${f.ioctl}`);
+    const bit = (k: 'get' | 'set' | 'probe'): IR.FlagBit | undefined => {
+      const b = this.flagBits.get(f[k]);
+      if (b === undefined) this.error(`/feature-ioctl/${k}`, `unknown flag ${f[k]}`);
+      return b;
+    };
+    const [get, set, probe] = [bit('get'), bit('set'), bit('probe')];
+    if (ioctl === undefined || get === undefined || set === undefined || probe === undefined) return null;
+    return { ioctl, get, set, probe };
   }
 
   /** Every `errno` member anywhere in the spec names an errno of <asm-generic/errno.h>. */
@@ -281,9 +329,23 @@ class Resolver {
       else if (members[i]!.type.kind !== 'int' || members[i]!.count !== null) this.error(p, 'an element count must be a scalar integer');
       else flexibleCount = members[i]!;
     });
+    let capHeader: IR.Struct['capHeader'] = null;
+    const role = s['capability-header'];
+    if (role !== undefined) {
+      const pick = (k: 'id' | 'version' | 'next'): IR.Member | null => {
+        const m = members.find((x) => x.name === role[k]);
+        if (m === undefined) this.error(`${pointer}/capability-header/${k}`, `struct ${s.name} has no member ${role[k]}`);
+        else if (m.type.kind !== 'int' || m.count !== null || m.type.signed || (m.type.size !== 2 && m.type.size !== 4))
+          this.error(`${pointer}/capability-header/${k}`, `${s.name}.${m.name} must be a __u16 or __u32 scalar to be a capability ${k}`);
+        else return m;
+        return null;
+      };
+      const [id, version, next] = [pick('id'), pick('version'), pick('next')];
+      if (id !== null && version !== null && next !== null) capHeader = { id, version, next };
+    }
     return {
       pointer, name: s.name, doc: s.doc, origin: origin(s.origin), members,
-      size: end.x86_64, align: align.x86_64, flexible, flexibleCount,
+      size: end.x86_64, align: align.x86_64, flexible, flexibleCount, capHeader,
     };
   }
 
@@ -325,13 +387,35 @@ class Resolver {
     if (x.argsz === undefined && x.encoding !== 'IO' && arg.flexible !== null)
       this.error(`${pointer}/arg`, `struct ${arg.name} ends with a flexible array, so _${x.encoding} cannot give its size: give it an argsz member and encode the ioctl _IO`);
     const outputs = (x.outputs ?? []).map((o, i) => member(o, `${pointer}/outputs/${i}`)).filter((m): m is IR.Member => m !== null);
+    const chain = x.chain === undefined ? null : this.chain(x, arg, argsz, pointer);
     const numbers = {} as Record<IR.Arch, number>;
     for (const arch of ARCHES) numbers[arch] = encodeIoctl(arch, x.encoding, Number(type.value), nr, arg.size);
     this.defineMacro(x.name, `${pointer}/name`, BigInt(numbers.x86_64), 'ioctl');
     return {
       pointer, name: x.name, doc: x.doc, origin: origin(x.origin), provisional, fd: x.fd, type, nr, nrBase,
-      encoding: x.encoding, arg, argsz, outputs, errors: x.errors, numbers,
+      encoding: x.encoding, arg, argsz, outputs, chain, errors: x.errors, numbers,
     };
+  }
+
+  /** The chain role of an ioctl: where it starts, the flag that says it is there, its header struct. */
+  private chain(x: Raw.Ioctl, arg: IR.Struct, argsz: IR.Member | null, pointer: string): IR.Chain | null {
+    const c = x.chain!;
+    const p = `${pointer}/chain`;
+    if (argsz === null) this.error(p, `${x.name} returns a capability chain, so it needs an argsz member (the size of the whole reply)`);
+    const offset = arg.members.find((m) => m.name === c.offset);
+    if (offset === undefined) this.error(`${p}/offset`, `struct ${arg.name} has no member ${c.offset}`);
+    else if (offset.type.kind !== 'int' || offset.count !== null || offset.type.size !== 4 || offset.type.signed)
+      this.error(`${p}/offset`, `${arg.name}.${offset.name} must be a __u32 to hold a chain offset`);
+    const flag = this.flagBits.get(c.flag);
+    const flags = flag === undefined ? undefined : arg.members.find((m) => m.flags?.bits.includes(flag) === true && m.count === null);
+    if (flag === undefined) this.error(`${p}/flag`, `unknown flag ${c.flag}`);
+    else if (flags === undefined) this.error(`${p}/flag`, `no member of struct ${arg.name} carries the flag set of ${c.flag}`);
+    else if (flags.type.kind !== 'int' || flags.type.size !== 4) this.error(`${p}/flag`, `${arg.name}.${flags.name} must be a __u32 to carry the chain flag`);
+    const header = this.structRaw.has(c.header) ? this.struct(c.header) : null;
+    if (!this.structRaw.has(c.header)) this.error(`${p}/header`, `unknown struct ${c.header}`);
+    else if (header !== null && header.capHeader === null) this.error(`${p}/header`, `struct ${c.header} has no "capability-header" role`);
+    if (argsz === null || offset === undefined || flag === undefined || flags === undefined || header === null || header.capHeader === null) return null;
+    return { offset, flags, flag, header: header as IR.Chain['header'], title: c.title ?? `Capabilities of ${x.name}` };
   }
 
   private uniqueIoctlNumbers(ioctls: IR.Ioctl[]): void {
@@ -370,12 +454,12 @@ class Resolver {
   private capability(c: Raw.Capability, pointer: string, ioctls: IR.Ioctl[]): IR.Capability | null {
     const info = ioctls.find((x) => x.name === c.info);
     if (info === undefined) this.error(`${pointer}/info`, `unknown ioctl ${c.info}`);
+    else if (info.chain === null) this.error(`${pointer}/info`, `${c.info} declares no capability chain (add "chain" to the ioctl)`);
     const struct = c.struct !== undefined ? this.structRef(c.struct, `${pointer}/struct`) : null;
-    if (struct !== null) {
+    const header = info?.chain?.header;
+    if (struct !== null && header !== undefined && struct !== header) {
       const first = struct.members[0]!;
-      if (first.type.kind !== 'struct' || first.type.struct.name !== 'vfio_info_cap_header') {
-        if (struct.name !== 'vfio_info_cap_header') this.error(`${pointer}/struct`, `struct ${struct.name} must start with struct vfio_info_cap_header`);
-      }
+      if (first.type.kind !== 'struct' || first.type.struct !== header) this.error(`${pointer}/struct`, `struct ${struct.name} must start with struct ${header.name}, the header of ${info!.name}'s chain`);
     }
     this.defineMacro(c.name, `${pointer}/name`, BigInt(c.id), 'capability');
     const provisional = this.provisional(c, pointer, true);
@@ -388,7 +472,7 @@ class Resolver {
     return { name: r.name, doc: r.doc, fields: r.fields };
   }
 
-  private validator(v: Raw.Validator, pointer: string, state: IR.Spec['state']): IR.Validator | null {
+  private validator(v: Raw.Validator, pointer: string, state: NonNullable<IR.Spec['state']>): IR.Validator | null {
     const request = this.structRef(v.request, `${pointer}/request`);
     if (request === null) return null;
     const bindings: string[] = [];

@@ -1,13 +1,15 @@
 import { generatedLine, type GeneratedFile } from './file.js';
 import { ARCH_LAYOUT, ARCHES } from '../ioctl-encoding.js';
-import type { Capability, Check, Expr, IntType, Ioctl, Member, Operand, Spec, StateField, StateRecord, Struct, Validator } from '../ir.js';
+import type { Capability, Chain, Check, Expr, IntType, Ioctl, Member, Operand, Spec, StateField, StateRecord, Struct, Validator } from '../ir.js';
+import { SpecError } from '../diagnostics.js';
 
 /**
  * The AssemblyScript target: one module with the ABI's numbers, little-endian codecs over linear
  * memory for every struct, the validators, a capability-chain walker and the MMIO window surface.
  */
 
-export const AS_OUTPUT = 'runtime/assembly/generated/vfio-subregion.ts';
+/** Where the target writes: the spec's targets.assemblyscript.path. */
+export const asOutputPath = (spec: Spec): string => spec.targets.assemblyscript.path;
 
 const pascal = (s: string): string => s.split(/[_\-]/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
 const upper = (s: string): string => s.replace(/-/g, '_').toUpperCase();
@@ -91,7 +93,7 @@ function constants(spec: Spec, o: Out, names: Map<string, string>): void {
     o.push(`export const ${o.claim(c.name, `capability ${c.name}`)}: u32 = ${c.id};`);
     o.push(`export const ${o.claim(`${c.name}_VERSION`, `capability ${c.name} version`)}: u32 = ${c.version};`);
   }
-  o.push('', '// ---- Device features (VFIO_DEVICE_FEATURE numbers) ----', '');
+  if (spec.featureIoctl !== null) o.push('', `// ---- Features (${spec.featureIoctl.ioctl.name} numbers) ----`, '');
   for (const f of spec.features) {
     o.push(...doc(f.doc + (f.provisional ? ' Provisional number.' : '')));
     o.push(`export const ${o.claim(f.name, `feature ${f.name}`)}: u32 = ${f.number};`);
@@ -237,6 +239,7 @@ function structCode(s: Struct, o: Out): void {
 // ---- validators ----
 
 function stateCode(spec: Spec, o: Out): void {
+  if (spec.state === null) return;
   const field = (f: StateField): string[] => [...doc(f.doc, '  '), `  ${f.name}: ${f.type} = ${f.type === 'bool' ? 'false' : '0'};`];
   const reg = o.claim(stateClass(spec.state.region), `state ${spec.state.region.name}`);
   const dev = o.claim(stateClass(spec.state.device), `state ${spec.state.device.name}`);
@@ -287,6 +290,7 @@ function fails(c: Check, names: Map<string, string>): string {
 
 function validatorCode(val: Validator, spec: Spec, o: Out, names: Map<string, string>): void {
   const req = structClass(val.request);
+  if (spec.state === null) throw new Error('validators without a state section');
   const dev = stateClass(spec.state.device);
   const reg = stateClass(spec.state.region);
   const R = upper(val.name);
@@ -335,13 +339,17 @@ function validatorCode(val: Validator, spec: Spec, o: Out, names: Map<string, st
 // ---- capability chains ----
 
 function capchainCode(spec: Spec, o: Out, names: Map<string, string>): void {
-  const byInfo = new Map<Ioctl, Capability[]>();
-  for (const c of spec.capabilities) byInfo.set(c.info, [...(byInfo.get(c.info) ?? []), c]);
+  const byInfo = new Map<Ioctl & { chain: Chain }, Capability[]>();
+  for (const x of spec.ioctls) if (x.chain !== null) byInfo.set(x as Ioctl & { chain: Chain }, spec.capabilities.filter((c) => c.info === x));
   if (byInfo.size === 0) return;
-  const header = spec.structs.find((s) => s.name === 'vfio_info_cap_header');
-  if (header === undefined) throw new Error('assemblyscript: capabilities without struct vfio_info_cap_header');
-  const hdr = (n: string): Member => { const m = header.members.find((x) => x.name === n); if (!m) throw new Error(`assemblyscript: vfio_info_cap_header has no ${n}`); return m; };
-  const [hid, hver, hnext] = [hdr('id'), hdr('version'), hdr('next')];
+  // One CapEntry for every chain: its id/version/next types are the first chain header's, and every other must match.
+  const header = [...byInfo.keys()][0]!.chain.header;
+  for (const x of byInfo.keys()) {
+    const h = x.chain.header.capHeader;
+    if (h.id.size !== header.capHeader.id.size || h.version.size !== header.capHeader.version.size || h.next.size !== header.capHeader.next.size)
+      throw new SpecError([spec.at(`${x.pointer}/chain/header`, `assemblyscript: the capability header of ${x.name} (struct ${x.chain.header.name}) has other member widths than struct ${header.name}; one CapEntry class holds both`)]);
+  }
+  const [hid, hver, hnext] = [header.capHeader.id, header.capHeader.version, header.capHeader.next];
 
   o.push('', '// ---- Capability chains ----', '');
   o.push('// Outcomes of a capability-chain walk: >= 0 usable, < 0 a malformed reply.');
@@ -366,12 +374,12 @@ function capchainCode(spec: Spec, o: Out, names: Map<string, string>): void {
   for (const [ioctl, caps] of byInfo) {
     const info = ioctl.arg;
     const I = structClass(info);
-    const m = (n: string): Member => { const x = info.members.find((y) => y.name === n); if (!x) throw new Error(`assemblyscript: ${info.name} has no ${n}`); return x; };
-    const flags = m('flags');
-    const capsBit = flags.flags?.bits.find((b) => b.name.endsWith('_CAPS'));
-    if (capsBit === undefined) throw new Error(`assemblyscript: ${info.name}.flags has no *_CAPS bit`);
-    const argsz = ioctl.argsz ?? m('argsz');
-    const capOffset = m('cap_offset');
+    const flags = ioctl.chain.flags;
+    const capsBit = ioctl.chain.flag;
+    const argsz = ioctl.argsz!;
+    const capOffset = ioctl.chain.offset;
+    const header = ioctl.chain.header;
+    const [hid, hver, hnext] = [header.capHeader.id, header.capHeader.version, header.capHeader.next];
     const chain = o.claim(`${I}CapChain`, `cap chain of ${info.name}`);
     const known = o.claim(`${info.name}_cap_known_size`, `cap sizes of ${info.name}`);
     const walk = o.claim(`${info.name}_walk_caps`, `cap walker of ${info.name}`);
@@ -392,7 +400,7 @@ function capchainCode(spec: Spec, o: Out, names: Map<string, string>): void {
       o.push('    }');
     }
     o.push('  }', '  return -1;', '}', '');
-    o.push(...doc(`Decodes a ${ioctl.name} reply of len bytes at buf and walks its capability chain into out. In order: a buffer shorter than ${info.name} is TRUNCATED; without ${capsBit.name} there is no chain; with it, an argsz larger than the buffer asks for a RETRY; then from cap_offset (0: no chain) each offset is checked for LOOP (already visited), BACKWARDS (before the current capability, or inside the info struct), MISALIGNED (not a multiple of 4), OUT_OF_BOUNDS (the header, or a known capability's struct with its flexible elements, past the end), and the walk follows next until 0. Returns out.status.`));
+    o.push(...doc(`Decodes a ${ioctl.name} reply of len bytes at buf and walks its capability chain into out. In order: a buffer shorter than ${info.name} is TRUNCATED; without ${capsBit.name} there is no chain; with it, an argsz larger than the buffer asks for a RETRY; then from ${capOffset.name} (0: no chain) each offset is checked for LOOP (already visited), BACKWARDS (before the current capability, or inside the info struct), MISALIGNED (not a multiple of 4), OUT_OF_BOUNDS (the header, or a known capability's struct with its flexible elements, past the end), and the walk follows next until 0. Returns out.status.`));
     o.push(`export function ${walk}(buf: usize, len: u64, out: ${chain}): i32 {`);
     o.push('  out.caps = [];', '  out.at = 0;');
     o.push(`  if (len < ${info.size}) { out.at = len; return out.status = CAPCHAIN_TRUNCATED; }`);
@@ -418,16 +426,18 @@ function capchainCode(spec: Spec, o: Out, names: Map<string, string>): void {
 
 function mmioCode(spec: Spec, o: Out): void {
   const mm = spec.mmio;
+  if (mm === null) return;
+  const mod = mm.module;
   o.push('', '// ---- MMIO windows ----', '', ...comment(mm.doc), '');
-  o.push(...comment('Ordering points are host functions (module "vfio"): AssemblyScript 0.28\'s atomic.fence fails validation or is deleted by the optimiser, and a fence must never target the window itself. Each takes the base of the window it orders, so a host with several mappings knows which device is meant. Bursts use v128 stores: compile with --enable simd. The _checked accessors throw (env.abort).'), '');
+  o.push(...comment(`Ordering points are host functions (module "${mod}"): AssemblyScript 0.28's atomic.fence fails validation or is deleted by the optimiser, and a fence must never target the window itself. Each takes the base of the window it orders, so a host with several mappings knows which device is meant. Bursts use v128 stores: compile with --enable simd. The _checked accessors throw (env.abort).`), '');
   for (const p of mm.ordering) {
-    o.push(...doc(p.doc), `@external("vfio", "${p.name}")`, `export declare function ${o.claim(p.name, `ordering point ${p.name}`)}(window: usize): void;`);
+    o.push(...doc(p.doc), `@external("${mod}", "${p.name}")`, `export declare function ${o.claim(p.name, `ordering point ${p.name}`)}(window: usize): void;`);
   }
-  o.push('', ...comment('The host-call path (module "vfio"): one host function per access, which performs exactly one volatile access of that width at that linear-memory address, and only inside a window the host mapped (anything else traps). Use it for registers whose reads have side effects (clear-on-read, FIFOs): Binaryen merges two plain loads of one address into one, and an import call is opaque to it, so two host reads stay two reads.'));
+  o.push('', ...comment(`The host-call path (module "${mod}"): one host function per access, which performs exactly one volatile access of that width at that linear-memory address, and only inside a window the host mapped (anything else traps). Use it for registers whose reads have side effects (clear-on-read, FIFOs): Binaryen merges two plain loads of one address into one, and an import call is opaque to it, so two host reads stay two reads.`));
   for (const w of mm.widths) {
     const t = `u${w}`;
-    o.push(`@external("vfio", "read${w}")`, `export declare function ${o.claim(`host_read${w}`, `host read ${w}`)}(addr: usize): ${t};`);
-    o.push(`@external("vfio", "write${w}")`, `export declare function ${o.claim(`host_write${w}`, `host write ${w}`)}(addr: usize, value: ${t}): void;`);
+    o.push(`@external("${mod}", "read${w}")`, `export declare function ${o.claim(`host_read${w}`, `host read ${w}`)}(addr: usize): ${t};`);
+    o.push(`@external("${mod}", "write${w}")`, `export declare function ${o.claim(`host_write${w}`, `host write ${w}`)}(addr: usize, value: ${t}): void;`);
   }
   const B = mm.burst.bytes;
   o.push('', ...doc(`Bytes of one burst. ${mm.burst.doc}`), `export const ${o.claim('MMIO_BURST_BYTES', 'burst size')}: i32 = ${B};`);
@@ -471,5 +481,5 @@ export function emitAssemblyScript(spec: Spec): GeneratedFile[] {
   for (const v of spec.validators) validatorCode(v, spec, o, names);
   capchainCode(spec, o, names);
   mmioCode(spec, o);
-  return [{ path: AS_OUTPUT, content: `${o.lines.join('\n')}\n` }];
+  return [{ path: asOutputPath(spec), content: `${o.lines.join('\n')}\n` }];
 }

@@ -93,7 +93,7 @@ export function cString(s: string): string {
 
 /**
  * An ioctl's request number as the C preprocessor computes it for the compiling architecture:
- * `_IO(VFIO_TYPE, VFIO_BASE + 8)`, `_IOWR(T, 3, struct foo)`.
+ * `_IO(TYPE, BASE + 8)`, `_IOWR(T, 3, struct foo)`.
  */
 export function cIoctlRequest(x: Ioctl): string {
   const nr = x.nrBase !== null ? `${x.nrBase.constant.name} + ${x.nrBase.offset}` : String(x.nr);

@@ -1,15 +1,14 @@
 /**
- * The C uapi header of the proposed ABI (native/include/linux/vfio_subregion.h). Only proposed
- * elements are emitted; upstream ones come from <linux/vfio.h>, which the header includes.
+ * The C uapi header of the spec (its targets name the path, uapi.guard the include guard). With
+ * uapi.emit "proposed" only proposed elements are emitted, the upstream ones coming from the headers
+ * it includes; with "all" (the default) it is a standalone header.
  */
 import { generatedLine, type GeneratedFile } from './file.js';
-import { isProposed, type Capability, type Constant, type Enum, type ErrorCase, type Feature, type FeatureOp, type FlagSet, type Spec, type Struct } from '../ir.js';
-import { blockComment, cUnsigned, firstSentence, flagExpr, memberType, wrap } from './c-common.js';
-
-export const C_HEADER_GUARD = '_UAPI_LINUX_VFIO_SUBREGION_H';
+import { isProposed, type Capability, type Constant, type Enum, type ErrorCase, type Feature, type FeatureOp, type FlagSet, type Ioctl, type Spec, type Struct } from '../ir.js';
+import { blockComment, cIoctlRequest, cUnsigned, firstSentence, flagExpr, memberType, wrap } from './c-common.js';
 
 export function cHeaderPath(spec: Spec): string {
-  return `native/include/${spec.uapi.header}`;
+  return spec.targets.cHeader.path;
 }
 
 const PROVISIONAL = '/* provisional */';
@@ -40,9 +39,17 @@ function emitConstant(c: Constant): string[] {
   return [...docBlock(`${c.name} - ${c.doc}`), define(c.name, constantValue(c), c.provisional ? PROVISIONAL : null)];
 }
 
-function emitEnum(e: Enum, out: string[]): void {
-  const proposed = isProposed(e);
-  const values = proposed ? e.values : e.values.filter(isProposed);
+/** A kernel-doc comment and the #define of an ioctl's request number. */
+function emitIoctlDefine(x: Ioctl): string[] {
+  const request = cIoctlRequest(x);
+  const paras = [wrap(`${x.name} - ${request}`, ' * ', ' *\t'), wrap(x.doc, ' * ', ' * ')];
+  if (x.errors.length > 0) paras.push([...wrap('Return: 0 on success, or a negative errno:', ' * ', ' * '), ...errorLines(x.errors)]);
+  return [...blockComment(paras, '/**'), define(x.name, request, x.provisional ? PROVISIONAL : null)];
+}
+
+function emitEnum(e: Enum, out: string[], responsible: (o: { origin: Enum['origin'] }) => boolean): void {
+  const proposed = responsible(e);
+  const values = proposed ? e.values : e.values.filter(responsible);
   if (values.length === 0) return;
   if (proposed && e.render === 'enum') {
     const para = [wrap(`enum ${e.name} - ${e.doc}`, ' * ', ' *\t')];
@@ -58,7 +65,7 @@ function emitEnum(e: Enum, out: string[]): void {
     out.push('};', '');
     return;
   }
-  out.push(...docBlock(proposed ? `${e.name} - ${e.doc}` : `More values of ${e.name} (from <linux/vfio.h>).`,
+  out.push(...docBlock(proposed ? `${e.name} - ${e.doc}` : `More values of ${e.name} (the others are upstream's).`,
     ...values.map((v) => `${v.name}: ${v.doc}`)));
   for (const v of values) out.push(define(v.name, `(${cUnsigned(v.value, 32, v.value >= 4096n)})`, v.provisional ? PROVISIONAL : null));
   out.push('');
@@ -119,28 +126,31 @@ function structLines(s: Struct): string[] {
  * patch that adds them to the upstream one.
  */
 export function uapiDefinitions(spec: Spec): string[] {
+  // What this header is responsible for: everything, or (uapi.emit "proposed") what its includes lack.
+  const mine = (o: { origin: Spec['structs'][number]['origin'] }): boolean => spec.uapi.emit === 'all' || isProposed(o);
   const out: string[] = [];
-  for (const c of spec.constants.filter(isProposed)) out.push(...emitConstant(c), '');
-  for (const e of spec.enums) emitEnum(e, out);
-  for (const f of spec.flags.filter(isProposed)) emitFlags(f, out);
+  for (const c of spec.constants.filter(mine)) out.push(...emitConstant(c), '');
+  for (const e of spec.enums) emitEnum(e, out, mine);
+  for (const f of spec.flags.filter(mine)) emitFlags(f, out);
 
   const emitted = new Set<string>();
   const emitStruct = (s: Struct): void => {
-    if (!isProposed(s) || emitted.has(s.name)) return;
+    if (!mine(s) || emitted.has(s.name)) return;
     emitted.add(s.name);
     for (const m of s.members) if (m.type.kind === 'struct') emitStruct(m.type.struct);
     out.push(...structLines(s), '');
   };
 
-  for (const f of spec.features.filter(isProposed)) {
+  for (const f of spec.features.filter(mine)) {
     out.push(...emitFeatureDefine(f), '');
     for (const op of [f.get, f.set]) if (op?.payload) emitStruct(op.payload);
   }
-  for (const c of spec.capabilities.filter(isProposed)) {
+  for (const c of spec.capabilities.filter(mine)) {
     out.push(...emitCapabilityDefine(c), '');
     if (c.struct !== null) emitStruct(c.struct);
   }
   for (const s of spec.structs) emitStruct(s);
+  for (const x of spec.ioctls.filter(mine)) out.push(...emitIoctlDefine(x), '');
   if (spec.mmap !== null) {
     out.push(...blockComment([
       wrap(`mmap of a region - ${spec.mmap.doc}`, ' * ', ' * '),
@@ -155,9 +165,10 @@ export function emitCHeader(spec: Spec): GeneratedFile[] {
   out.push('/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */');
   // The marker stays on one line so GENERATED_MARKER finds it.
   out.push(...blockComment([[` * ${generatedLine(spec)}`], wrap(spec.uapi.doc, ' * ', ' * ')]));
-  out.push(`#ifndef ${C_HEADER_GUARD}`, `#define ${C_HEADER_GUARD}`, '');
+  const guard = spec.uapi.guard;
+  out.push(`#ifndef ${guard}`, `#define ${guard}`, '');
   for (const inc of spec.uapi.includes) out.push(`#include <${inc}>`);
   out.push('', ...uapiDefinitions(spec));
-  out.push(`#endif /* ${C_HEADER_GUARD} */`, '');
+  out.push(`#endif /* ${guard} */`, '');
   return [{ path: cHeaderPath(spec), content: out.join('\n') }];
 }

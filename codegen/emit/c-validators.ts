@@ -1,25 +1,39 @@
 /**
- * The C validators (native/validators/vfio_subregion_validate.{h,c}): the state the checks read,
- * one check and one apply function per validator of the IR, and an allocation-free walker for
- * VFIO_DEVICE_GET_REGION_INFO capability chains. The code builds in the kernel (__KERNEL__) and in
- * userspace, as C11 and as C++17, and calls nothing from libc.
+ * The C validators (DIR/BASE.{h,c}, from the spec's targets): the state the checks read, one check
+ * and one apply function per validator of the IR, an allocation-free walker for the capability
+ * chain of every ioctl that declares one, and the ioctl argument table. The code builds in the
+ * kernel (__KERNEL__) and in userspace, as C11 and as C++17, and calls nothing from libc.
+ *
+ * Names: support code the spec shares with its ABI starts with the name prefix (PREFIX_cap_cursor,
+ * PREFIX_check_*, PREFIX_RULE_*); what belongs to this one spec starts with its name in snake case
+ * (NAME_rule, NAME_ioctl_args).
  */
+import { SpecError } from '../diagnostics.js';
 import { generatedLine, type GeneratedFile } from './file.js';
-import type { Capability, Check, Effect, EffectTarget, Expr, IoctlArg, Member, Operand, Spec, StateField, StateRecord, Struct, Validator } from '../ir.js';
+import type { Capability, Chain, Check, Effect, EffectTarget, Expr, Ioctl, IoctlArg, Member, Operand, Spec, StateField, StateRecord, Validator } from '../ir.js';
 import { arithType, blockComment, cIoctlRequest, cString, cUnsigned, macroCase, wrap } from './c-common.js';
-
-export const C_VALIDATORS_DIR = 'native/validators';
-export const C_VALIDATORS_BASE = 'vfio_subregion_validate';
-const GUARD = 'VFIO_SUBREGION_VALIDATE_H';
-const GET_REGION_INFO = 'VFIO_DEVICE_GET_REGION_INFO';
 
 /** The capchain error strings of spec/vectors/FORMAT.md, in enum order. */
 export const CAP_ERRORS = ['truncated', 'out-of-bounds', 'backwards', 'loop', 'misaligned'] as const;
 
-export const ruleEnum = (v: Validator, rule: string): string => `VFIO_RULE_${macroCase(v.name)}_${macroCase(rule)}`;
-/** The enum vfio_subregion_rule value of an mmap rule (the resolver keeps "mmap" free of validators). */
-export const mmapRuleEnum = (rule: string): string => `VFIO_RULE_MMAP_${macroCase(rule)}`;
-export const capErrorEnum = (e: string): string => `VFIO_CAP_ERR_${macroCase(e)}`;
+/** The name prefix, as C support identifiers start with it (PREFIX_cap_cursor). */
+export const cPrefix = (spec: Spec): string => spec.prefix;
+/** This spec's own C identifiers start with its name in snake case (my-abi -> my_abi_rule). */
+const cModule = (spec: Spec): string => spec.name.replace(/-/g, '_');
+const macroPrefix = (spec: Spec): string => macroCase(spec.prefix);
+
+export const ruleEnum = (spec: Spec, v: Validator, rule: string): string => `${macroPrefix(spec)}_RULE_${macroCase(v.name)}_${macroCase(rule)}`;
+/** The enum NAME_rule value of an mmap rule (the resolver keeps "mmap" free of validators). */
+export const mmapRuleEnum = (spec: Spec, rule: string): string => `${macroPrefix(spec)}_RULE_MMAP_${macroCase(rule)}`;
+const ruleNone = (spec: Spec): string => `${macroPrefix(spec)}_RULE_NONE`;
+export const capErrorEnum = (spec: Spec, e: string): string => `${macroPrefix(spec)}_CAP_ERR_${macroCase(e)}`;
+const ruleType = (spec: Spec): string => `enum ${cModule(spec)}_rule`;
+
+/** The two files of the target, from the spec's targets. */
+export function cValidatorsPaths(spec: Spec): { h: string; c: string } {
+  const { dir, base } = spec.targets.cValidators;
+  return { h: `${dir}/${base}.h`, c: `${dir}/${base}.c` };
+}
 
 function stateType(f: StateField): string {
   return f.type === 'u64' ? '__u64' : f.type === 'u32' ? '__u32' : '__u8';
@@ -132,34 +146,42 @@ function lookupIndex(v: Validator, binding: string): Operand {
 // ---------------------------------------------------------------------------------------------
 // Validators
 
-const checkName = (v: Validator): string => `vfio_check_${v.name}`;
-const applyName = (v: Validator): string => `vfio_apply_${v.name}`;
+const checkName = (spec: Spec, v: Validator): string => `${cPrefix(spec)}_check_${v.name}`;
+const applyName = (spec: Spec, v: Validator): string => `${cPrefix(spec)}_apply_${v.name}`;
+
+/** The validator state; validators exist only in a spec that has it (the resolver's rule). */
+function state(spec: Spec): NonNullable<Spec['state']> {
+  if (spec.state === null) throw new Error('validators without a state section');
+  return spec.state;
+}
 
 function checkSignature(spec: Spec, v: Validator): string {
-  return `int ${checkName(v)}(const struct ${spec.state.device.name} *dev,\n\t\tconst struct ${v.request.name} *req,\n\t\tenum vfio_subregion_rule *rule)`;
+  return `int ${checkName(spec, v)}(const struct ${state(spec).device.name} *dev,\n\t\tconst struct ${v.request.name} *req,\n\t\t${ruleType(spec)} *rule)`;
 }
 
 function applySignature(spec: Spec, v: Validator): string {
-  const extra = v.creates ? `,\n\t\tstruct ${spec.state.region.name} *new_region` : '';
-  return `void ${applyName(v)}(const struct ${spec.state.device.name} *dev,\n\t\tstruct ${v.request.name} *req${extra})`;
+  const extra = v.creates ? `,\n\t\tstruct ${state(spec).region.name} *new_region` : '';
+  return `void ${applyName(spec, v)}(const struct ${state(spec).device.name} *dev,\n\t\tstruct ${v.request.name} *req${extra})`;
 }
 
-function validatorDoc(v: Validator, which: 'check' | 'apply'): string[] {
+function validatorDoc(spec: Spec, v: Validator, which: 'check' | 'apply'): string[] {
+  const checkName_ = checkName(spec, v);
+  const applyName_ = applyName(spec, v);
   const paras: string[][] = [];
   if (which === 'check') {
-    paras.push([...wrap(`${checkName(v)} - ${v.doc}`, ' * ', ' *\t'),
+    paras.push([...wrap(`${checkName_} - ${v.doc}`, ' * ', ' *\t'),
       ' * @dev: The device, read under its lock.',
       ...wrap(`@req: The request (struct ${v.request.name}), already copied from userspace.`, ' * ', ' *\t'),
       ' * @rule: If not NULL, receives the rule that failed.']);
     paras.push(wrap('Rules, in order (the first that fails gives the result and, when rule is not NULL, *rule):', ' * ', ' * '));
     for (const r of v.rules) paras[1]!.push(...wrap(`${r.name} (-${r.errno}): ${r.doc}`, ' * ', ' *\t'));
-    paras.push(wrap('Return: 0 when every rule holds (*rule is then VFIO_RULE_NONE), else a negative errno.', ' * ', ' * '));
+    paras.push(wrap(`Return: 0 when every rule holds (*rule is then ${ruleNone(spec)}), else a negative errno.`, ' * ', ' * '));
   } else {
-    paras.push([...wrap(`${applyName(v)} - Applies the effects of a request ${checkName(v)} accepted; call it only after that returned 0, under the same lock.`, ' * ', ' *\t'),
+    paras.push([...wrap(`${applyName_} - Applies the effects of a request ${checkName_} accepted; call it only after that returned 0, under the same lock.`, ' * ', ' *\t'),
       ' * @dev: The device (a region it holds may be updated).',
       ' * @req: The request; its output members are filled.',
       ...(v.creates ? [' * @new_region: Receives the state of the created region.'] : [])]);
-    if (v.creates) paras.push(wrap('Adding new_region to the device (and counting it in nr_subregions and num_regions) is the caller\'s job.', ' * ', ' * '));
+    if (v.creates) paras.push(wrap('Adding new_region to the device (and counting it in num_regions and in any count of its own) is the caller\'s job.', ' * ', ' * '));
   }
   return blockComment(paras, '/**');
 }
@@ -182,8 +204,8 @@ function effectLine(e: Effect): string {
 }
 
 function emitValidator(spec: Spec, v: Validator): string[] {
-  const region = `struct ${spec.state.region.name}`;
-  const out: string[] = [...validatorDoc(v, 'check'), checkSignature(spec, v), '{'];
+  const region = `struct ${state(spec).region.name}`;
+  const out: string[] = [...validatorDoc(spec, v, 'check'), checkSignature(spec, v), '{'];
   // Declare only the bindings a later rule reads (an unread one would be set but unused).
   const read = bindingsRead(v.rules.flatMap((r) => checkOperands(r.check)));
   const checkBindings = v.bindings.filter((b) => read.has(b));
@@ -192,12 +214,12 @@ function emitValidator(spec: Spec, v: Validator): string[] {
   for (const r of v.rules) {
     out.push(`\t/* ${r.name} */`);
     out.push(`\tif (${failCondition(r.check)})`);
-    out.push(`\t\treturn vfio_subregion_fail(rule, ${ruleEnum(v, r.name)}, -${r.errno});`);
+    out.push(`\t\treturn ${cModule(spec)}_fail(rule, ${ruleEnum(spec, v, r.name)}, -${r.errno});`);
     if (r.check.kind === 'lookup' && checkBindings.includes(r.check.binding)) out.push(`\t${r.check.binding} = &dev->regions[${operand(r.check.index)}];`);
   }
-  out.push('\tif (rule)', '\t\t*rule = VFIO_RULE_NONE;', '\treturn 0;', '}', '');
+  out.push('\tif (rule)', `\t\t*rule = ${ruleNone(spec)};`, '\treturn 0;', '}', '');
 
-  out.push(...validatorDoc(v, 'apply'), applySignature(spec, v), '{');
+  out.push(...validatorDoc(spec, v, 'apply'), applySignature(spec, v), '{');
   const effectOperands = v.effects.flatMap((e) => exprOperands(e.value));
   const used = bindingsRead(effectOperands);
   const written = new Set(v.effects.flatMap((e) => (e.target.kind === 'region' ? [e.target.binding] : [])));
@@ -216,212 +238,225 @@ function emitValidator(spec: Spec, v: Validator): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Capability chain walker
+// Capability chain walkers: one per ioctl that declares a chain, sharing the cursor and the errors
 
-interface ChainLayout {
-  info: Struct;
-  capsFlag: string;
+/** The chains of the spec and the C names of their walkers. */
+interface ChainWalker {
+  ioctl: Ioctl;
+  chain: Chain;
   argsz: Member;
-  flags: Member;
-  capOffset: Member;
-  header: Struct;
-  id: Member;
-  version: Member;
-  next: Member;
+  /** Capabilities of the chain the walker decodes (those with a struct). */
   caps: Capability[];
+  /** Prefix of its functions: the argument struct's name (foo_info -> foo_info_cap_first). */
+  fn: string;
 }
 
-function findMember(s: Struct, name: string): Member {
-  const m = s.members.find((x) => x.name === name);
-  if (m === undefined) throw new Error(`struct ${s.name} has no member ${name}`);
-  return m;
+function chainWalkers(spec: Spec): ChainWalker[] {
+  return spec.ioctls.flatMap((ioctl) => (ioctl.chain === null || ioctl.argsz === null ? [] : [{
+    ioctl, chain: ioctl.chain, argsz: ioctl.argsz, fn: ioctl.arg.name,
+    caps: spec.capabilities.filter((c) => c.info === ioctl && c.struct !== null),
+  }]));
 }
 
-function chainLayout(spec: Spec): ChainLayout {
-  const ioctl = spec.ioctls.find((i) => i.name === GET_REGION_INFO);
-  if (ioctl === undefined) throw new Error(`the C validators need ${GET_REGION_INFO} in the spec`);
-  const info = ioctl.arg;
-  const flags = findMember(info, 'flags');
-  const caps = flags.flags?.bits.find((b) => b.name.endsWith('_CAPS'));
-  if (caps === undefined) throw new Error(`${info.name}.flags has no *_CAPS bit`);
-  const capStructs = spec.capabilities.filter((c) => c.info === ioctl);
-  const headerMember = capStructs.map((c) => c.struct?.members[0]).find((m) => m?.type.kind === 'struct');
-  if (headerMember === undefined || headerMember.type.kind !== 'struct') throw new Error('no capability struct starts with a header struct');
-  const header = headerMember.type.struct;
-  return {
-    info, capsFlag: caps.name, argsz: findMember(info, 'argsz'), flags, capOffset: findMember(info, 'cap_offset'),
-    header, id: findMember(header, 'id'), version: findMember(header, 'version'), next: findMember(header, 'next'),
-    caps: capStructs.filter((c) => c.struct !== null),
-  };
+/** The byte reader of a member's width. */
+function getter(spec: Spec, size: number, what: string): string {
+  if (size !== 1 && size !== 2 && size !== 4) throw new Error(`${what}: a chain walker reads 1, 2 or 4 bytes, not ${size}`);
+  return `${cPrefix(spec)}_cap_get${size * 8}`;
 }
 
-function capSizeCase(c: Capability): string[] {
+function capSizeCase(spec: Spec, c: Capability): string[] {
   const s = c.struct!;
   const out = [`\tcase ${c.name}:\t/* struct ${s.name} */`];
   if (s.flexible !== null && s.flexibleCount !== null) {
     const count = s.flexibleCount;
-    if (count.size !== 4 && count.size !== 2 && count.size !== 1) throw new Error(`${s.name}.${count.name}: unsupported count width`);
-    const read = count.size === 4 ? 'vfio_cap_get32' : count.size === 2 ? 'vfio_cap_get16' : 'vfio_cap_get8';
     out.push(`\t\tif (avail < ${s.size})`, `\t\t\treturn ${s.size};`);
-    out.push(`\t\treturn ${s.size} + (__u64)${read}(p + ${count.offset}) * ${s.flexible.elementSize};`);
+    out.push(`\t\treturn ${s.size} + (__u64)${getter(spec, count.size, `${s.name}.${count.name}`)}(p + ${count.offset}) * ${s.flexible.elementSize};`);
   } else {
     out.push(`\t\treturn ${s.size};`);
   }
   return out;
 }
 
+/** The C type of the cursor's id and version: wide enough for every chain's header. */
+function cursorWord(walkers: ChainWalker[], k: 'id' | 'version'): string {
+  return walkers.some((w) => w.chain.header.capHeader[k].size === 4) ? '__u32' : '__u16';
+}
+
 function walkerHeader(spec: Spec): string[] {
-  const L = chainLayout(spec);
+  const walkers = chainWalkers(spec);
+  if (walkers.length === 0) return [];
+  const p = cPrefix(spec);
+  const first = walkers[0]!;
+  const infos = walkers.map((w) => w.ioctl.name).join(', ');
   const out: string[] = [];
   out.push(...blockComment([
-    wrap(`enum vfio_cap_error - Why a ${GET_REGION_INFO} reply was refused; vfio_cap_error_name() gives the names spec/vectors/FORMAT.md uses.`, ' * ', ' *\t'),
+    wrap(`enum ${p}_cap_error - Why a ${infos} reply was refused; ${p}_cap_error_name() gives the names spec/vectors/FORMAT.md uses.`, ' * ', ' *\t'),
   ], '/**'));
-  out.push('enum vfio_cap_error {', '\tVFIO_CAP_ERR_NONE = 0,');
+  out.push(`enum ${p}_cap_error {`, `\t${capErrorEnum(spec, 'NONE')} = 0,`);
+  const infoStructs = walkers.map((w) => `struct ${w.ioctl.arg.name}`).join(' or ');
   const docs: Record<(typeof CAP_ERRORS)[number], string> = {
-    truncated: `the buffer is shorter than struct ${L.info.name}`,
+    truncated: `the buffer is shorter than ${infoStructs}`,
     'out-of-bounds': 'a capability header or its known payload does not fit in the buffer',
-    backwards: `next points before the current capability (or cap_offset into struct ${L.info.name})`,
+    backwards: `next points before the current capability (or ${first.chain.offset.name} into ${infoStructs})`,
     loop: 'next points at a capability already visited, itself included',
     misaligned: 'a capability offset is not a multiple of 4',
   };
-  for (const e of CAP_ERRORS) out.push(`\t${capErrorEnum(e)},\t/* "${e}": ${docs[e]} */`);
+  for (const e of CAP_ERRORS) out.push(`\t${capErrorEnum(spec, e)},\t/* "${e}": ${docs[e]} */`);
   out.push('};', '');
   out.push(...blockComment([
-    [...wrap('struct vfio_cap_cursor - Position in a capability chain.', ' * ', ' *\t'),
+    [...wrap(`struct ${p}_cap_cursor - Position in a capability chain.`, ' * ', ' *\t'),
       ...wrap('@buf: The reply buffer.', ' * ', ' *\t'),
       ...wrap('@len: Its length in bytes (what the caller gave as argsz).', ' * ', ' *\t'),
-      ...wrap('@first: cap_offset of the reply: the first capability.', ' * ', ' *\t'),
+      ...wrap(`@first: ${first.chain.offset.name} of the reply: the first capability.`, ' * ', ' *\t'),
       ...wrap('@offset: Offset of the current capability; 0 before the first.', ' * ', ' *\t'),
       ...wrap('@next: Its next field.', ' * ', ' *\t'),
       ...wrap('@id: Its id.', ' * ', ' *\t'),
       ...wrap('@version: Its version.', ' * ', ' *\t'),
       ...wrap('@known: 1 when the id is a capability this header knows (its payload was checked to fit), else 0.', ' * ', ' *\t'),
       ...wrap('@size: Bytes checked to fit from @offset: the known struct with its flexible elements, or the header.', ' * ', ' *\t'),
-      ...wrap('@retry: After -ENOSPC from vfio_region_info_cap_first(), the argsz the kernel asked for.', ' * ', ' *\t'),
+      ...wrap(`@retry: After -ENOSPC from ${first.fn}_cap_first(), the argsz the kernel asked for.`, ' * ', ' *\t'),
       ...wrap('@error: After -EINVAL, why.', ' * ', ' *\t'),
-      ...wrap('@at: After -EINVAL, the offset at fault (the buffer length for VFIO_CAP_ERR_TRUNCATED).', ' * ', ' *\t')],
-    wrap('Fill it with vfio_region_info_cap_first() and advance it with vfio_region_info_cap_next(); both return 1 when the cursor holds a capability, 0 at the end of the chain (or when there is none), -ENOSPC when the reply asks for a larger buffer and -EINVAL for a malformed reply. The walker neither allocates nor recurses; every loop is bounded by the buffer length.', ' * ', ' * '),
+      ...wrap(`@at: After -EINVAL, the offset at fault (the buffer length for ${capErrorEnum(spec, 'truncated')}).`, ' * ', ' *\t')],
+    wrap(`Fill it with ${first.fn}_cap_first() and advance it with ${first.fn}_cap_next()${walkers.length > 1 ? ' (or the pair of another chain)' : ''}; both return 1 when the cursor holds a capability, 0 at the end of the chain (or when there is none), -ENOSPC when the reply asks for a larger buffer and -EINVAL for a malformed reply. The walker neither allocates nor recurses; every loop is bounded by the buffer length.`, ' * ', ' * '),
   ], '/**'));
-  out.push('struct vfio_cap_cursor {', '\tconst __u8 *buf;', '\t__u32 len;', '\t__u32 first;', '\t__u32 offset;', '\t__u32 next;',
-    '\t__u16 id;', '\t__u16 version;', '\t__u32 known;', '\t__u32 size;', '\t__u32 retry;', '\tenum vfio_cap_error error;', '\t__u32 at;', '};', '');
-  out.push('const char *vfio_cap_error_name(enum vfio_cap_error e);');
-  out.push(`__u64 vfio_region_info_cap_size(__u16 id, const void *cap, __u32 avail);`);
-  out.push('int vfio_region_info_cap_first(const void *buf, __u32 len,\n\t\tstruct vfio_cap_cursor *cur);');
-  out.push('int vfio_region_info_cap_next(struct vfio_cap_cursor *cur);', '');
+  out.push(`struct ${p}_cap_cursor {`, '\tconst __u8 *buf;', '\t__u32 len;', '\t__u32 first;', '\t__u32 offset;', '\t__u32 next;',
+    `\t${cursorWord(walkers, 'id')} id;`, `\t${cursorWord(walkers, 'version')} version;`, '\t__u32 known;', '\t__u32 size;', '\t__u32 retry;', `\tenum ${p}_cap_error error;`, '\t__u32 at;', '};', '');
+  out.push(`const char *${p}_cap_error_name(enum ${p}_cap_error e);`);
+  for (const w of walkers) {
+    out.push(`__u64 ${w.fn}_cap_size(${cursorWord(walkers, 'id')} id, const void *cap, __u32 avail);`);
+    out.push(`int ${w.fn}_cap_first(const void *buf, __u32 len,\n\t\tstruct ${p}_cap_cursor *cur);`);
+    out.push(`int ${w.fn}_cap_next(struct ${p}_cap_cursor *cur);`, '');
+  }
   return out;
 }
 
 function walkerSource(spec: Spec): string[] {
-  const L = chainLayout(spec);
-  const infoSize = L.info.size;
-  const hdr = L.header.size;
-  const rd = (m: Member, base: string): string => {
-    const f = m.size === 4 ? 'vfio_cap_get32' : m.size === 2 ? 'vfio_cap_get16' : null;
-    if (f === null) throw new Error(`${m.name}: unsupported width`);
-    return `${f}(${base} + ${m.offset})`;
-  };
+  const walkers = chainWalkers(spec);
+  if (walkers.length === 0) return [];
+  const p = cPrefix(spec);
+  const rd = (m: Member, base: string): string => `${getter(spec, m.size, m.name)}(${base} + ${m.offset})`;
+  const widths = new Set<number>();
+  for (const w of walkers) {
+    const h = w.chain.header.capHeader;
+    for (const m of [w.argsz, w.chain.flags, w.chain.offset, h.id, h.version, h.next]) widths.add(m.size);
+    for (const c of w.caps) if (c.struct!.flexible !== null && c.struct!.flexibleCount !== null) widths.add(c.struct!.flexibleCount.size);
+  }
   const out: string[] = [];
   out.push('/* Byte copies: the buffer may not be aligned for the types read from it. */');
-  out.push('static void vfio_cap_copy(void *dst, const __u8 *src, __u32 n)', '{', '\t__u8 *d = (__u8 *)dst;', '\t__u32 i;', '',
+  out.push(`static void ${p}_cap_copy(void *dst, const __u8 *src, __u32 n)`, '{', '\t__u8 *d = (__u8 *)dst;', '\t__u32 i;', '',
     '\tfor (i = 0; i < n; i++)', '\t\td[i] = src[i];', '}', '');
-  const needs8 = L.caps.some((c) => c.struct!.flexibleCount?.size === 1);
-  if (needs8) out.push('static __u8 vfio_cap_get8(const __u8 *p)', '{', '\treturn p[0];', '}', '');
-  out.push('static __u16 vfio_cap_get16(const __u8 *p)', '{', '\t__u16 v;', '', '\tvfio_cap_copy(&v, p, sizeof(v));', '\treturn v;', '}', '');
-  out.push('static __u32 vfio_cap_get32(const __u8 *p)', '{', '\t__u32 v;', '', '\tvfio_cap_copy(&v, p, sizeof(v));', '\treturn v;', '}', '');
+  if (widths.has(1)) out.push(`static __u8 ${p}_cap_get8(const __u8 *p)`, '{', '\treturn p[0];', '}', '');
+  if (widths.has(2)) out.push(`static __u16 ${p}_cap_get16(const __u8 *p)`, '{', '\t__u16 v;', '', `\t${p}_cap_copy(&v, p, sizeof(v));`, '\treturn v;', '}', '');
+  if (widths.has(4)) out.push(`static __u32 ${p}_cap_get32(const __u8 *p)`, '{', '\t__u32 v;', '', `\t${p}_cap_copy(&v, p, sizeof(v));`, '\treturn v;', '}', '');
 
-  out.push('const char *vfio_cap_error_name(enum vfio_cap_error e)', '{', '\tswitch (e) {', '\tcase VFIO_CAP_ERR_NONE:', '\t\treturn "none";');
-  for (const e of CAP_ERRORS) out.push(`\tcase ${capErrorEnum(e)}:`, `\t\treturn ${cString(e)};`);
+  out.push(`const char *${p}_cap_error_name(enum ${p}_cap_error e)`, '{', '\tswitch (e) {', `\tcase ${capErrorEnum(spec, 'NONE')}:`, '\t\treturn "none";');
+  for (const e of CAP_ERRORS) out.push(`\tcase ${capErrorEnum(spec, e)}:`, `\t\treturn ${cString(e)};`);
   out.push('\t}', '\treturn "unknown";', '}', '');
-
-  out.push(...blockComment([
-    wrap(`vfio_region_info_cap_size - Bytes a ${GET_REGION_INFO} capability needs from its offset: its struct and, for one ending in a flexible array, the elements its count member names (computed in 64 bits, so a huge count cannot wrap). 0 for an id this header does not know.`, ' * ', ' *\t'),
-    wrap('@cap points at the capability and @avail bytes are readable there; a count member outside them is not read (the struct size alone then already exceeds @avail).', ' * ', ' * '),
-  ], '/**'));
-  out.push('__u64 vfio_region_info_cap_size(__u16 id, const void *cap, __u32 avail)', '{');
-  const flexible = L.caps.some((c) => c.struct!.flexible !== null && c.struct!.flexibleCount !== null);
-  if (flexible) out.push('\tconst __u8 *p = (const __u8 *)cap;', '');
-  else out.push('\t(void)cap;', '\t(void)avail;', '');
-  out.push('\tswitch (id) {');
-  for (const c of L.caps) out.push(...capSizeCase(c));
-  out.push('\tdefault:', '\t\treturn 0;', '\t}', '}', '');
-
-  out.push('static int vfio_cap_fail(struct vfio_cap_cursor *cur, enum vfio_cap_error e, __u32 at)', '{',
+  out.push(`static int ${p}_cap_fail(struct ${p}_cap_cursor *cur, enum ${p}_cap_error e, __u32 at)`, '{',
     '\tcur->error = e;', '\tcur->at = at;', '\treturn -EINVAL;', '}', '');
-  out.push(...blockComment([wrap('Whether off is one of the capabilities visited so far. They were all checked (in bounds, each after the one before), so re-walking from the first ends at the current one within len / 4 steps.', ' * ', ' * ')]));
-  out.push('static int vfio_cap_seen(const struct vfio_cap_cursor *cur, __u32 off)', '{', '\t__u32 p = cur->first;', '',
-    '\twhile (p != 0 && p < cur->offset) {', '\t\tif (p == off)', '\t\t\treturn 1;', `\t\tp = ${rd(L.next, 'cur->buf + p')};`, '\t}',
-    '\treturn p == off;', '}', '');
-  out.push(...blockComment([wrap('Checks the capability at off (cap_offset, or the current one\'s next) and makes it the current one. Order: loop, backwards, misaligned, out-of-bounds.', ' * ', ' * ')]));
-  out.push('static int vfio_cap_visit(struct vfio_cap_cursor *cur, __u32 off)', '{', '\t__u64 need;', '\t__u16 id;', '');
-  out.push('\tif (cur->offset != 0) {', '\t\tif (off <= cur->offset)',
-    `\t\t\treturn vfio_cap_fail(cur, vfio_cap_seen(cur, off) ? ${capErrorEnum('loop')} : ${capErrorEnum('backwards')}, off);`,
-    `\t} else if (off < ${infoSize}) {\t/* inside struct ${L.info.name} */`,
-    `\t\treturn vfio_cap_fail(cur, ${capErrorEnum('backwards')}, off);`, '\t}');
-  out.push('\tif (off & 3)', `\t\treturn vfio_cap_fail(cur, ${capErrorEnum('misaligned')}, off);`);
-  out.push(`\tif (off > cur->len || cur->len - off < ${hdr})\t/* struct ${L.header.name} */`, `\t\treturn vfio_cap_fail(cur, ${capErrorEnum('out-of-bounds')}, off);`);
-  out.push(`\tid = ${rd(L.id, 'cur->buf + off')};`);
-  out.push('\tneed = vfio_region_info_cap_size(id, cur->buf + off, cur->len - off);');
-  out.push('\tif (need > cur->len - off)', `\t\treturn vfio_cap_fail(cur, ${capErrorEnum('out-of-bounds')}, off);`);
-  out.push('\tcur->offset = off;', '\tcur->id = id;', `\tcur->version = ${rd(L.version, 'cur->buf + off')};`, `\tcur->next = ${rd(L.next, 'cur->buf + off')};`,
-    '\tcur->known = need != 0;', `\tcur->size = need != 0 ? (__u32)need : ${hdr};`, '\treturn 1;', '}', '');
+  const idType = cursorWord(walkers, 'id');
 
-  out.push('int vfio_region_info_cap_first(const void *buf, __u32 len,\n\t\tstruct vfio_cap_cursor *cur)', '{', '\tconst __u8 *b = (const __u8 *)buf;',
-    '\t__u32 argsz, flags, cap_offset;', '');
-  out.push('\tcur->buf = b;', '\tcur->len = len;', '\tcur->first = 0;', '\tcur->offset = 0;', '\tcur->next = 0;', '\tcur->id = 0;', '\tcur->version = 0;',
-    '\tcur->known = 0;', '\tcur->size = 0;', '\tcur->retry = 0;', '\tcur->error = VFIO_CAP_ERR_NONE;', '\tcur->at = 0;', '');
-  out.push(`\tif (len < ${infoSize})\t/* struct ${L.info.name} */`, `\t\treturn vfio_cap_fail(cur, ${capErrorEnum('truncated')}, len);`);
-  out.push(`\targsz = ${rd(L.argsz, 'b')};`, `\tflags = ${rd(L.flags, 'b')};`, `\tcap_offset = ${rd(L.capOffset, 'b')};`);
-  out.push(`\tif ((flags & ${L.capsFlag}) == 0)\t/* no chain, whatever cap_offset says */`, '\t\treturn 0;');
-  out.push('\tif (argsz > len) {\t/* the kernel asks for a larger buffer */', '\t\tcur->retry = argsz;', '\t\treturn -ENOSPC;', '\t}');
-  out.push('\tif (cap_offset == 0)', '\t\treturn 0;', '\tcur->first = cap_offset;', '\treturn vfio_cap_visit(cur, cap_offset);', '}', '');
+  for (const w of walkers) {
+    const { chain, fn } = w;
+    const h = chain.header.capHeader;
+    const info = w.ioctl.arg;
+    const hdr = chain.header.size;
+    out.push(...blockComment([
+      wrap(`${fn}_cap_size - Bytes a ${w.ioctl.name} capability needs from its offset: its struct and, for one ending in a flexible array, the elements its count member names (computed in 64 bits, so a huge count cannot wrap). 0 for an id this header does not know.`, ' * ', ' *\t'),
+      wrap('@cap points at the capability and @avail bytes are readable there; a count member outside them is not read (the struct size alone then already exceeds @avail).', ' * ', ' * '),
+    ], '/**'));
+    out.push(`__u64 ${fn}_cap_size(${idType} id, const void *cap, __u32 avail)`, '{');
+    const flexible = w.caps.some((c) => c.struct!.flexible !== null && c.struct!.flexibleCount !== null);
+    if (flexible) out.push('\tconst __u8 *p = (const __u8 *)cap;', '');
+    else out.push('\t(void)cap;', '\t(void)avail;', '');
+    out.push('\tswitch (id) {');
+    for (const c of w.caps) out.push(...capSizeCase(spec, c));
+    out.push('\tdefault:', '\t\treturn 0;', '\t}', '}', '');
 
-  out.push('int vfio_region_info_cap_next(struct vfio_cap_cursor *cur)', '{', '\tif (cur->error != VFIO_CAP_ERR_NONE)', '\t\treturn -EINVAL;',
-    '\tif (cur->offset == 0 || cur->next == 0)', '\t\treturn 0;', '\treturn vfio_cap_visit(cur, cur->next);', '}');
+    out.push(...blockComment([wrap('Whether off is one of the capabilities visited so far. They were all checked (in bounds, each after the one before), so re-walking from the first ends at the current one within len / 4 steps.', ' * ', ' * ')]));
+    out.push(`static int ${fn}_cap_seen(const struct ${p}_cap_cursor *cur, __u32 off)`, '{', '\t__u32 p = cur->first;', '',
+      '\twhile (p != 0 && p < cur->offset) {', '\t\tif (p == off)', '\t\t\treturn 1;', `\t\tp = ${rd(h.next, 'cur->buf + p')};`, '\t}',
+      '\treturn p == off;', '}', '');
+    out.push(...blockComment([wrap(`Checks the capability at off (${chain.offset.name}, or the current one's next) and makes it the current one. Order: loop, backwards, misaligned, out-of-bounds.`, ' * ', ' * ')]));
+    out.push(`static int ${fn}_cap_visit(struct ${p}_cap_cursor *cur, __u32 off)`, '{', '\t__u64 need;', `\t${idType} id;`, '');
+    out.push('\tif (cur->offset != 0) {', '\t\tif (off <= cur->offset)',
+      `\t\t\treturn ${p}_cap_fail(cur, ${fn}_cap_seen(cur, off) ? ${capErrorEnum(spec, 'loop')} : ${capErrorEnum(spec, 'backwards')}, off);`,
+      `\t} else if (off < ${info.size}) {\t/* inside struct ${info.name} */`,
+      `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'backwards')}, off);`, '\t}');
+    out.push('\tif (off & 3)', `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'misaligned')}, off);`);
+    out.push(`\tif (off > cur->len || cur->len - off < ${hdr})\t/* struct ${chain.header.name} */`, `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'out-of-bounds')}, off);`);
+    out.push(`\tid = ${rd(h.id, 'cur->buf + off')};`);
+    out.push(`\tneed = ${fn}_cap_size(id, cur->buf + off, cur->len - off);`);
+    out.push('\tif (need > cur->len - off)', `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'out-of-bounds')}, off);`);
+    out.push('\tcur->offset = off;', '\tcur->id = id;', `\tcur->version = ${rd(h.version, 'cur->buf + off')};`, `\tcur->next = ${rd(h.next, 'cur->buf + off')};`,
+      '\tcur->known = need != 0;', `\tcur->size = need != 0 ? (__u32)need : ${hdr};`, '\treturn 1;', '}', '');
+
+    const off = chain.offset.name;
+    out.push(`int ${fn}_cap_first(const void *buf, __u32 len,\n\t\tstruct ${p}_cap_cursor *cur)`, '{', '\tconst __u8 *b = (const __u8 *)buf;',
+      `\t__u32 argsz, flags, ${off};`, '');
+    out.push('\tcur->buf = b;', '\tcur->len = len;', '\tcur->first = 0;', '\tcur->offset = 0;', '\tcur->next = 0;', '\tcur->id = 0;', '\tcur->version = 0;',
+      '\tcur->known = 0;', '\tcur->size = 0;', '\tcur->retry = 0;', `\tcur->error = ${capErrorEnum(spec, 'NONE')};`, '\tcur->at = 0;', '');
+    out.push(`\tif (len < ${info.size})\t/* struct ${info.name} */`, `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'truncated')}, len);`);
+    out.push(`\targsz = ${rd(w.argsz, 'b')};`, `\tflags = ${rd(chain.flags, 'b')};`, `\t${off} = ${rd(chain.offset, 'b')};`);
+    out.push(`\tif ((flags & ${chain.flag.name}) == 0)\t/* no chain, whatever ${off} says */`, '\t\treturn 0;');
+    out.push('\tif (argsz > len) {\t/* the kernel asks for a larger buffer */', '\t\tcur->retry = argsz;', '\t\treturn -ENOSPC;', '\t}');
+    out.push(`\tif (${off} == 0)`, '\t\treturn 0;', `\tcur->first = ${off};`, `\treturn ${fn}_cap_visit(cur, ${off});`, '}', '');
+
+    out.push(`int ${fn}_cap_next(struct ${p}_cap_cursor *cur)`, '{', `\tif (cur->error != ${capErrorEnum(spec, 'NONE')})`, '\t\treturn -EINVAL;',
+      '\tif (cur->offset == 0 || cur->next == 0)', '\t\treturn 0;', `\treturn ${fn}_cap_visit(cur, cur->next);`, '}', '');
+  }
+  out.pop();
   return out;
 }
 
 // ---------------------------------------------------------------------------------------------
 // ioctl argument table
 
-/** The enum vfio_subregion_ioctl_arg_kind values, in value order. */
+/** The enum NAME_ioctl_arg_kind values, in value order. */
 const ARG_KINDS = ['NONE', 'FIXED', 'ARGSZ'] as const;
-const argKind = (k: (typeof ARG_KINDS)[number]): string => `VFIO_SUBREGION_IOCTL_ARG_${k}`;
-const kindOf = (a: IoctlArg): string => argKind(a.kind === 'argsz' ? 'ARGSZ' : 'FIXED');
-const NR_ARGS = 'VFIO_SUBREGION_NR_IOCTL_ARGS';
 /** A kernel-doc name line or @item (continued with a tab), and a prose paragraph. */
 const doc = (text: string): string[] => wrap(text, ' * ', ' *\t');
 const prose = (text: string): string[] => wrap(text, ' * ', ' * ');
 
+/** The names of the argument table: M (this spec's snake-case name), MU (its macro case), the kind and count macros. */
+function tableNames(spec: Spec) {
+  const M = cModule(spec);
+  const MU = macroCase(M);
+  const argKind = (k: (typeof ARG_KINDS)[number]): string => `${MU}_IOCTL_ARG_${k}`;
+  return { M, MU, argKind, kindOf: (a: IoctlArg): string => argKind(a.kind === 'argsz' ? 'ARGSZ' : 'FIXED'), NR_ARGS: `${MU}_NR_IOCTL_ARGS` };
+}
+
 function ioctlTableHeader(spec: Spec): string[] {
+  const { M, MU, argKind, NR_ARGS } = tableNames(spec);
   const out: string[] = [];
   out.push(...blockComment([
-    doc('enum vfio_subregion_ioctl_arg_kind - How the memory an ioctl\'s argument pointer lets the kernel touch is sized.'),
+    doc(`enum ${M}_ioctl_arg_kind - How the memory an ioctl's argument pointer lets the kernel touch is sized.`),
     [...doc(`@${argKind('NONE')}: No argument: nothing (no ioctl of the spec has this kind today, as the spec gives every ioctl an argument struct).`),
       ...doc(`@${argKind('FIXED')}: An _IOR, _IOW or _IOWR struct: exactly @size bytes, the _IOC_SIZE of its request number.`),
       ...doc(`@${argKind('ARGSZ')}: An _IO struct whose __u32 argsz member says how large the caller's buffer is: the buffer holds at least @size bytes (the struct's fixed part) and argsz bytes, and the kernel touches at most max(argsz, @size).`)],
   ], '/**'));
-  out.push('enum vfio_subregion_ioctl_arg_kind {', ...ARG_KINDS.map((k, i) => `\t${argKind(k)} = ${i},`), '};', '');
+  out.push(`enum ${M}_ioctl_arg_kind {`, ...ARG_KINDS.map((k, i) => `\t${argKind(k)} = ${i},`), '};', '');
   out.push(...blockComment([
-    doc('struct vfio_subregion_ioctl_arg - What the kernel may touch through the argument pointer of an ioctl of the spec.'),
+    doc(`struct ${M}_ioctl_arg - What the kernel may touch through the argument pointer of an ioctl of the spec.`),
     [...doc('@request: The request number, as the compiling architecture encodes it.'),
-      ...doc('@kind: An enum vfio_subregion_ioctl_arg_kind.'),
-      ...doc('@size: sizeof the argument struct (without flexible array elements); 0 for VFIO_SUBREGION_IOCTL_ARG_NONE.'),
-      ...doc('@argsz_offset: offsetof the argsz member for VFIO_SUBREGION_IOCTL_ARG_ARGSZ; else 0.'),
+      ...doc(`@kind: An enum ${M}_ioctl_arg_kind.`),
+      ...doc(`@size: sizeof the argument struct (without flexible array elements); 0 for ${MU}_IOCTL_ARG_NONE.`),
+      ...doc(`@argsz_offset: offsetof the argsz member for ${MU}_IOCTL_ARG_ARGSZ; else 0.`),
       ...doc('@name: The ioctl\'s name in the spec.')],
-    prose(`vfio_subregion_ioctl_args holds one entry per request number of the spec (${NR_ARGS} of them, in spec order); the compiler, not the generator, computes every request, size and offset.`),
+    prose(`${M}_ioctl_args holds one entry per request number of the spec (${NR_ARGS} of them, in spec order); the compiler, not the generator, computes every request, size and offset.`),
   ], '/**'));
-  out.push('struct vfio_subregion_ioctl_arg {', '\tunsigned long request;', '\t__u32 kind;', '\t__u32 size;', '\t__u32 argsz_offset;', '\tconst char *name;', '};', '');
+  out.push(`struct ${M}_ioctl_arg {`, '\tunsigned long request;', '\t__u32 kind;', '\t__u32 size;', '\t__u32 argsz_offset;', '\tconst char *name;', '};', '');
   out.push(`#define ${NR_ARGS} ${spec.ioctlArgs.length}`, '');
-  out.push(`extern const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[${NR_ARGS}];`, '');
-  out.push('const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(unsigned long request);');
-  out.push('int vfio_subregion_ioctl_arg_size(const struct vfio_subregion_ioctl_arg *a,\n\t\tconst void *arg, size_t len, size_t *out);', '');
+  out.push(`extern const struct ${M}_ioctl_arg ${M}_ioctl_args[${NR_ARGS}];`, '');
+  out.push(`const struct ${M}_ioctl_arg *${M}_ioctl_arg(unsigned long request);`);
+  out.push(`int ${M}_ioctl_arg_size(const struct ${M}_ioctl_arg *a,\n\t\tconst void *arg, size_t len, size_t *out);`, '');
   return out;
 }
 
 function ioctlTableSource(spec: Spec): string[] {
-  if (spec.ioctlArgs.length === 0) throw new Error('the C validators need at least one ioctl (C has no empty arrays)');
+  const { M, MU, argKind, kindOf, NR_ARGS } = tableNames(spec);
   const out: string[] = [];
-  out.push(`const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[${NR_ARGS}] = {`);
+  out.push(`const struct ${M}_ioctl_arg ${M}_ioctl_args[${NR_ARGS}] = {`);
   for (const a of spec.ioctlArgs) {
     const s = `struct ${a.struct.name}`;
     const offset = a.kind === 'argsz' ? `offsetof(${s}, ${a.argsz.name})` : '0';
@@ -430,25 +465,25 @@ function ioctlTableSource(spec: Spec): string[] {
   out.push('};', '');
 
   out.push(...blockComment([
-    doc('vfio_subregion_ioctl_arg - Finds the argument table entry of an ioctl request number.'),
+    doc(`${M}_ioctl_arg - Finds the argument table entry of an ioctl request number.`),
     doc('@request: The request number exactly as it would be passed to ioctl().'),
     prose('Return: The entry, or NULL for a request number the spec does not define (then nothing about its argument is known and it must not be issued with one).'),
   ], '/**'));
-  out.push('const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(unsigned long request)', '{', '\t__u32 i;', '',
-    `\tfor (i = 0; i < ${NR_ARGS}; i++)`, '\t\tif (vfio_subregion_ioctl_args[i].request == request)', '\t\t\treturn &vfio_subregion_ioctl_args[i];',
+  out.push(`const struct ${M}_ioctl_arg *${M}_ioctl_arg(unsigned long request)`, '{', '\t__u32 i;', '',
+    `\tfor (i = 0; i < ${NR_ARGS}; i++)`, `\t\tif (${M}_ioctl_args[i].request == request)`, `\t\t\treturn &${M}_ioctl_args[i];`,
     '\treturn NULL;', '}', '');
 
   out.push(...blockComment([
-    doc('vfio_subregion_ioctl_arg_size - Bytes of an ioctl argument buffer the kernel may read or write.'),
-    [...doc('@a: The ioctl\'s entry, from vfio_subregion_ioctl_arg(); NULL gives -ENOTTY.'),
-      ...doc('@arg: The argument buffer (read only for VFIO_SUBREGION_IOCTL_ARG_ARGSZ; may be NULL otherwise).'),
+    doc(`${M}_ioctl_arg_size - Bytes of an ioctl argument buffer the kernel may read or write.`),
+    [...doc(`@a: The ioctl's entry, from ${M}_ioctl_arg(); NULL gives -ENOTTY.`),
+      ...doc(`@arg: The argument buffer (read only for ${MU}_IOCTL_ARG_ARGSZ; may be NULL otherwise).`),
       ...doc('@len: Its length in bytes.'),
       ...doc('@out: Receives the byte count on success; untouched on failure.')],
     prose('NONE gives 0. FIXED needs @len >= @a->size and gives @a->size. ARGSZ needs @len >= @a->size (the fixed part, which holds argsz) and argsz <= @len, and gives max(argsz, @a->size); an argsz below the fixed part is the kernel\'s to refuse, but it may still read the fixed part. The result never exceeds @len.'),
     prose('argsz is read once, by a single 4-byte __builtin_memcpy (no libc call, no alignment assumed), and the result depends on that one read only. Call this on the private copy the ioctl will be given, never on memory another thread can write, so that the argsz checked is the argsz the kernel sees; copy @len bytes first, pass the copy, and copy *@out bytes back afterwards.'),
     prose('Return: 0 with *@out set; -ENOTTY when @a is NULL; -EINVAL when @len is shorter than the fixed part (or @a is malformed); -ERANGE when argsz exceeds @len.'),
   ], '/**'));
-  out.push('int vfio_subregion_ioctl_arg_size(const struct vfio_subregion_ioctl_arg *a,\n\t\tconst void *arg, size_t len, size_t *out)', '{', '\t__u32 argsz;', '',
+  out.push(`int ${M}_ioctl_arg_size(const struct ${M}_ioctl_arg *a,\n\t\tconst void *arg, size_t len, size_t *out)`, '{', '\t__u32 argsz;', '',
     '\tif (!a)', '\t\treturn -ENOTTY;',
     '\tswitch (a->kind) {',
     `\tcase ${argKind('NONE')}:`, '\t\t*out = 0;', '\t\treturn 0;',
@@ -467,29 +502,36 @@ function ioctlTableSource(spec: Spec): string[] {
 
 function includes(spec: Spec): string[] {
   return ['#ifdef __KERNEL__', '#include <linux/errno.h>', '#include <linux/stddef.h>', '#include <linux/types.h>', '#else', '#include <errno.h>', '#include <stddef.h>', '#include <linux/types.h>', '#endif',
-    '#include <linux/vfio.h>', `#include <${spec.uapi.header}>`];
+    `#include <${spec.uapi.header}>`];
 }
 
 export function emitCValidators(spec: Spec): GeneratedFile[] {
+  const M = cModule(spec);
+  const paths = cValidatorsPaths(spec);
+  const GUARD = `${macroCase(spec.targets.cValidators.base)}_H`;
+  if (spec.ioctlArgs.length === 0)
+    throw new SpecError([spec.at('/ioctls', 'the c-validators target needs at least one ioctl: its argument table is a C array, and C has no empty arrays')]);
   const h: string[] = ['/* SPDX-License-Identifier: GPL-2.0-only OR MIT */'];
   h.push(...blockComment([[` * ${generatedLine(spec)}`],
-    wrap(`Validators of the proposed VFIO subregion ABI, for the kernel (build with __KERNEL__) and for userspace. ${spec.state.doc} Check functions return 0 or a negative errno and call nothing outside this file.`, ' * ', ' * ')]));
+    wrap(`Validators, capability-chain walkers and the ioctl argument table of the ${spec.name} ABI, for the kernel (build with __KERNEL__) and for userspace.${spec.state !== null ? ` ${spec.state.doc}` : ''} Check functions return 0 or a negative errno and call nothing outside this file.`, ' * ', ' * ')]));
   h.push(`#ifndef ${GUARD}`, `#define ${GUARD}`, '', ...includes(spec), '', '#ifdef __cplusplus', 'extern "C" {', '#endif', '');
-  h.push(...stateStruct(spec.state.region, []), '};', '');
-  h.push(...stateStruct(spec.state.device, [`@regions: num_regions entries, indexed by region index.`]),
-    `\tstruct ${spec.state.region.name} *regions;\t/* num_regions entries */`, '};', '');
+  if (spec.state !== null) {
+    h.push(...stateStruct(spec.state.region, []), '};', '');
+    h.push(...stateStruct(spec.state.device, [`@regions: num_regions entries, indexed by region index.`]),
+      `\tstruct ${spec.state.region.name} *regions;\t/* num_regions entries */`, '};', '');
+  }
 
   if (spec.mmap !== null) {
     h.push(...blockComment([
       wrap(`mmap rules - ${spec.mmap.doc}`, ' * ', ' * '),
-      ...spec.mmap.rules.map((r) => wrap(`${mmapRuleEnum(r.name)} ("${r.name}", -${r.errno}): ${r.doc}`, ' * ', ' *\t')),
+      ...spec.mmap.rules.map((r) => wrap(`${mmapRuleEnum(spec, r.name)} ("${r.name}", -${r.errno}): ${r.doc}`, ' * ', ' *\t')),
     ]));
   }
-  h.push(...blockComment([wrap('enum vfio_subregion_rule - The rule a check failed; vfio_subregion_rule_name() gives its name in the spec.', ' * ', ' *\t')], '/**'));
-  h.push('enum vfio_subregion_rule {', '\tVFIO_RULE_NONE = 0,');
-  for (const v of spec.validators) for (const r of v.rules) h.push(`\t${ruleEnum(v, r.name)},`);
-  for (const r of spec.mmap?.rules ?? []) h.push(`\t${mmapRuleEnum(r.name)},\t/* enforced by the mmap path */`);
-  h.push('};', '', 'const char *vfio_subregion_rule_name(enum vfio_subregion_rule r);', '');
+  h.push(...blockComment([wrap(`enum ${M}_rule - The rule a check failed; ${M}_rule_name() gives its name in the spec.`, ' * ', ' *\t')], '/**'));
+  h.push(`enum ${M}_rule {`, `\t${ruleNone(spec)} = 0,`);
+  for (const v of spec.validators) for (const r of v.rules) h.push(`\t${ruleEnum(spec, v, r.name)},`);
+  for (const r of spec.mmap?.rules ?? []) h.push(`\t${mmapRuleEnum(spec, r.name)},\t/* enforced by the mmap path */`);
+  h.push('};', '', `const char *${M}_rule_name(enum ${M}_rule r);`, '');
   for (const v of spec.validators) h.push(`${checkSignature(spec, v)};`, `${applySignature(spec, v)};`, '');
   h.push(...walkerHeader(spec));
   h.push(...ioctlTableHeader(spec));
@@ -497,17 +539,19 @@ export function emitCValidators(spec: Spec): GeneratedFile[] {
 
   const c: string[] = ['// SPDX-License-Identifier: GPL-2.0-only OR MIT'];
   c.push(...blockComment([[` * ${generatedLine(spec)}`]]));
-  c.push(`#include "${C_VALIDATORS_BASE}.h"`, '');
-  c.push('const char *vfio_subregion_rule_name(enum vfio_subregion_rule r)', '{', '\tswitch (r) {', '\tcase VFIO_RULE_NONE:', '\t\treturn "none";');
-  for (const v of spec.validators) for (const r of v.rules) c.push(`\tcase ${ruleEnum(v, r.name)}:`, `\t\treturn ${cString(r.name)};`);
-  for (const r of spec.mmap?.rules ?? []) c.push(`\tcase ${mmapRuleEnum(r.name)}:`, `\t\treturn ${cString(r.name)};`);
+  c.push(`#include "${spec.targets.cValidators.base}.h"`, '');
+  c.push(`const char *${M}_rule_name(enum ${M}_rule r)`, '{', '\tswitch (r) {', `\tcase ${ruleNone(spec)}:`, '\t\treturn "none";');
+  for (const v of spec.validators) for (const r of v.rules) c.push(`\tcase ${ruleEnum(spec, v, r.name)}:`, `\t\treturn ${cString(r.name)};`);
+  for (const r of spec.mmap?.rules ?? []) c.push(`\tcase ${mmapRuleEnum(spec, r.name)}:`, `\t\treturn ${cString(r.name)};`);
   c.push('\t}', '\treturn "unknown";', '}', '');
-  c.push('static int vfio_subregion_fail(enum vfio_subregion_rule *rule,', '\t\tenum vfio_subregion_rule r, int err)', '{', '\tif (rule)', '\t\t*rule = r;', '\treturn err;', '}', '');
+  c.push(`static int ${M}_fail(enum ${M}_rule *rule,`, `\t\tenum ${M}_rule r, int err)`, '{', '\tif (rule)', '\t\t*rule = r;', '\treturn err;', '}', '');
   for (const v of spec.validators) c.push(...emitValidator(spec, v));
-  c.push(...walkerSource(spec), '', ...ioctlTableSource(spec), '');
+  const walker = walkerSource(spec);
+  if (walker.length > 0) c.push(...walker, '');
+  c.push(...ioctlTableSource(spec), '');
 
   return [
-    { path: `${C_VALIDATORS_DIR}/${C_VALIDATORS_BASE}.h`, content: h.join('\n') },
-    { path: `${C_VALIDATORS_DIR}/${C_VALIDATORS_BASE}.c`, content: c.join('\n') },
+    { path: paths.h, content: h.join('\n') },
+    { path: paths.c, content: c.join('\n') },
   ];
 }

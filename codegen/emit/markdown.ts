@@ -3,7 +3,10 @@ import { ARCHES } from '../ioctl-encoding.js';
 import { generatedLine, type GeneratedFile } from './file.js';
 import { hexLiteral } from './names.js';
 
-/** The reference page a kernel reviewer reads: the proposal first, then every layout and number. */
+/**
+ * The reference page a kernel reviewer reads: the proposal first, then every layout and number.
+ * A section the spec has nothing for is left out; chain sections take their titles from the spec.
+ */
 export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
   const out: string[] = [];
   const p = (...lines: string[]) => out.push(...lines);
@@ -12,10 +15,13 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
 
   p(`<!-- ${generatedLine(spec)} -->`, '', `# The ${spec.name} ABI`, '', spec.doc, '');
   p(`The proposed definitions go in \`<${spec.uapi.header}>\`: ${spec.uapi.doc}`, '');
-  p('Numbers marked *provisional* are not assigned upstream and may change when the proposal is merged.', '');
+  const provisional = [...spec.constants, ...spec.enums.flatMap((e) => e.values), ...spec.capabilities, ...spec.ioctls, ...spec.features].some((x) => x.provisional);
+  if (provisional) p('Numbers marked *provisional* are not assigned upstream and may change when the proposal is merged.', '');
 
-  p('## Features', '');
+  const fx = spec.featureIoctl;
+  if (fx !== null && proposed(spec.features).length > 0) p('## Features', '');
   for (const f of proposed(spec.features)) {
+    if (fx === null) break;
     p(`### ${f.name} (${f.number}${f.provisional ? ', provisional' : ''})`, '', f.doc, '');
     for (const [opName, op] of [['GET', f.get], ['SET', f.set]] as const) {
       if (op === null) continue;
@@ -25,7 +31,7 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
         p('| errno | when |', '|---|---|', ...op.errors.map((e) => `| ${e.errno} | ${e.when} |`), '');
       }
     }
-    p(`PROBE: \`VFIO_DEVICE_FEATURE_PROBE | ${[f.get && 'VFIO_DEVICE_FEATURE_GET', f.set && 'VFIO_DEVICE_FEATURE_SET'].filter(Boolean).join(' | ')} | ${f.name}\` succeeds when the kernel supports the feature.`, '');
+    p(`PROBE: \`${[fx.probe.name, f.get && fx.get.name, f.set && fx.set.name].filter(Boolean).join(' | ')} | ${f.name}\` succeeds when the kernel supports the feature.`, '');
   }
 
   if (spec.mmap !== null) {
@@ -33,22 +39,30 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
     p('| rule | errno | why |', '|---|---|---|', ...spec.mmap.rules.map((r) => `| \`${r.name}\` | ${r.errno} | ${r.doc} |`), '');
   }
 
-  p('## Region capabilities', '', '| name | id | version | payload | origin |', '|---|---|---|---|---|');
-  for (const c of spec.capabilities) {
-    p(`| ${c.name} | ${c.id}${c.provisional ? ' (provisional)' : ''} | ${c.version} | ${c.struct !== null ? `\`struct ${c.struct.name}\`` : '—'} | ${originText(c)}${c.deprecated ? ', deprecated' : ''} |`);
+  for (const x of spec.ioctls) {
+    if (x.chain === null) continue;
+    const caps = spec.capabilities.filter((c) => c.info === x);
+    p(`## ${x.chain.title}`, '', `The chain of a ${x.name} reply: \`${x.chain.flag.name}\` in \`${x.chain.flags.name}\` says it is there, \`${x.chain.offset.name}\` where it starts; every capability starts with \`struct ${x.chain.header.name}\`.`, '');
+    if (caps.length > 0) {
+      p('| name | id | version | payload | origin |', '|---|---|---|---|---|');
+      for (const c of caps) {
+        p(`| ${c.name} | ${c.id}${c.provisional ? ' (provisional)' : ''} | ${c.version} | ${c.struct !== null ? `\`struct ${c.struct.name}\`` : '—'} | ${originText(c)}${c.deprecated ? ', deprecated' : ''} |`);
+      }
+      p('');
+    }
+    const described = proposed(caps);
+    for (const c of described) p(`- **${c.name}**: ${c.doc}`);
+    if (described.length > 0) p('');
   }
-  p('');
-  for (const c of proposed(spec.capabilities)) p(`- **${c.name}**: ${c.doc}`);
-  p('');
 
-  p('## Attribute and flag bits', '');
+  if (spec.flags.length > 0) p('## Flag bits', '');
   for (const f of spec.flags) {
     p(`### ${f.name} (${f.width}-bit, ${originText(f)})`, '', f.doc, '', '| name | value | meaning |', '|---|---|---|');
     for (const b of f.bits) p(`| ${b.name} | \`1 << ${b.bit}\` | ${b.doc} |`);
     p('');
   }
 
-  p('## Structures', '', 'Offsets and sizes are in bytes and identical on every supported architecture (i386 included).', '');
+  if (spec.structs.length > 0) p('## Structures', '', 'Offsets and sizes are in bytes and identical on every supported architecture (i386 included).', '');
   for (const s of [...proposed(spec.structs), ...upstream(spec.structs)]) {
     p(`### struct ${s.name} (${s.size} bytes${s.flexible !== null ? ' + flexible array' : ''}, ${originText(s)})`, '', s.doc, '');
     p('| offset | size | member | type | dir | meaning |', '|---|---|---|---|---|---|');
@@ -60,7 +74,7 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
     p('');
   }
 
-  p('## ioctls', '', `| ioctl | encoding | fd | ${ARCHES.join(' | ')} |`, `|---|---|---|${ARCHES.map(() => '---').join('|')}|`);
+  if (spec.ioctls.length > 0) p('## ioctls', '', `| ioctl | encoding | fd | ${ARCHES.join(' | ')} |`, `|---|---|---|${ARCHES.map(() => '---').join('|')}|`);
   for (const x of spec.ioctls) {
     const nr = x.nrBase !== null ? `${x.nrBase.constant.name} + ${x.nrBase.offset}` : String(x.nr);
     p(`| ${x.name} | \`_${x.encoding}(${x.type.name}, ${nr})\` | ${x.fd} | ${ARCHES.map((a) => `\`0x${x.numbers[a].toString(16)}\``).join(' | ')} |`);
@@ -72,19 +86,24 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
   }
   p('');
 
-  p('## Validator state', '', spec.state.doc, '');
-  for (const r of [spec.state.device, spec.state.region]) {
-    p(`### ${r.name}`, '', r.doc, '', '| field | type | meaning |', '|---|---|---|', ...r.fields.map((f) => `| \`${f.name}\` | ${f.type} | ${f.doc} |`), '');
+  if (spec.state !== null) {
+    p('## Validator state', '', spec.state.doc, '');
+    for (const r of [spec.state.device, spec.state.region]) {
+      p(`### ${r.name}`, '', r.doc, '', '| field | type | meaning |', '|---|---|---|', ...r.fields.map((f) => `| \`${f.name}\` | ${f.type} | ${f.doc} |`), '');
+    }
   }
 
-  p('## MMIO accessor (wasm)', '', spec.mmio.doc, '');
-  p(`- Access widths: ${spec.mmio.widths.map((w) => `${w}-bit`).join(', ')}.`);
-  p(`- Burst: ${spec.mmio.burst.bytes} bytes. ${spec.mmio.burst.doc}`);
-  for (const o of spec.mmio.ordering) p(`- \`${o.name}\`: ${o.doc}`);
-  p('');
+  const mm = spec.mmio;
+  if (mm !== null) {
+    p('## MMIO accessor (wasm)', '', mm.doc, '');
+    p(`- Access widths: ${mm.widths.map((w) => `${w}-bit`).join(', ')}.`);
+    p(`- Burst: ${mm.burst.bytes} bytes. ${mm.burst.doc}`);
+    for (const o of mm.ordering) p(`- \`${o.name}\`: ${o.doc}`);
+    p('');
+  }
 
-  p('## errno values', '', '| errno | value |', '|---|---|', ...spec.errnos.map((e) => `| ${e.name} | ${e.value} |`), '');
-  return [{ path: `docs/${spec.name}-abi.md`, content: out.join('\n') }];
+  if (spec.errnos.length > 0) p('## errno values', '', '| errno | value |', '|---|---|', ...spec.errnos.map((e) => `| ${e.name} | ${e.value} |`), '');
+  return [{ path: spec.targets.markdown.path, content: out.join('\n') }];
 }
 
 function originText(o: { origin: IR.Origin }): string {

@@ -2,7 +2,7 @@ import { IndentationText, NewLineKind, Project, QuoteKind, VariableDeclarationKi
 import type * as IR from '../ir.js';
 import { ARCHES } from '../ioctl-encoding.js';
 import { generatedLine, type GeneratedFile } from './file.js';
-import { bindingsRead, hexLiteral, origin, pascal } from './names.js';
+import { bindingsRead, hexLiteral, origin, pascal, prefixed, unprefixed } from './names.js';
 
 /**
  * TypeScript bindings: constants as `as const` objects, per-architecture ioctl numbers, a codec per
@@ -14,7 +14,7 @@ export function emitTypeScript(spec: IR.Spec): GeneratedFile[] {
     useInMemoryFileSystem: true,
     manipulationSettings: { indentationText: IndentationText.TwoSpaces, quoteKind: QuoteKind.Single, newLineKind: NewLineKind.LineFeed, useTrailingCommas: true },
   });
-  const path = `runtime/src/generated/${spec.name}.ts`;
+  const path = spec.targets.typescript.path;
   const sf = project.createSourceFile(path, '');
   sf.addStatements([`// ${generatedLine(spec)}`, `// ${spec.doc.split('. ')[0]}.`]);
   emitArches(sf);
@@ -26,13 +26,13 @@ export function emitTypeScript(spec: IR.Spec): GeneratedFile[] {
   emitIoctls(sf, spec);
   emitErrnos(sf, spec);
   for (const s of spec.structs) emitStruct(sf, s);
-  emitValidation(sf, spec);
+  if (spec.state !== null) emitValidation(sf, spec, spec.state);
   emitMmapRules(sf, spec);
-  if (infoIoctls(spec).length > 0) emitCapWalkerSupport(sf);
-  for (const info of infoIoctls(spec)) emitCapWalker(sf, spec, info);
+  if (chainIoctls(spec).length > 0) emitCapWalkerSupport(sf);
+  for (const info of chainIoctls(spec)) emitCapWalker(sf, spec, info);
   const body = sf.getFullText();
   const helpers = ['CodecError', 'checkBig', 'checkInt', 'checkLength', 'checkReserved', 'checkRoom', 'checkUint'].filter((h) => new RegExp(`\\b${h}\\b`).test(body));
-  sf.insertImportDeclaration(2, { moduleSpecifier: '../codec-support.js', namedImports: [...helpers, 'type CodecOptions'] });
+  sf.insertImportDeclaration(2, { moduleSpecifier: spec.targets.typescript.support, namedImports: [...helpers, 'type CodecOptions'] });
   sf.formatText({ indentSize: 2, convertTabsToSpaces: true, ensureNewLineAtEndOfFile: true });
   return [{ path, content: sf.getFullText() }];
 }
@@ -73,7 +73,7 @@ function emitArches(sf: SourceFile): void {
 }
 
 function emitConstants(sf: SourceFile, spec: IR.Spec): void {
-  constObject(sf, 'VfioConstants', 'Plain constants of the ABI.', spec.constants.map((c) => [
+  constObject(sf, constantsName(spec), 'Plain constants of the ABI.', spec.constants.map((c) => [
     c.name, literal(c.value), `${c.doc}${c.char !== null ? ` (\`'${c.char}'\`)` : ''} ${origin(c)}`,
   ]));
 }
@@ -97,20 +97,28 @@ function capGroup(info: IR.Ioctl): string {
   return `${pascal(info.arg.name)}Cap`;
 }
 
-function infoIoctls(spec: IR.Spec): IR.Ioctl[] {
-  return spec.ioctls.filter((x) => spec.capabilities.some((c) => c.info === x));
+/** The ioctls whose replies carry a capability chain. */
+function chainIoctls(spec: IR.Spec): (IR.Ioctl & { chain: IR.Chain })[] {
+  return spec.ioctls.filter((x): x is IR.Ioctl & { chain: IR.Chain } => x.chain !== null);
 }
 
+/** The names the generator makes from the name prefix: PrefixConstants, PrefixIoctl. */
+const constantsName = (spec: IR.Spec): string => prefixed(spec, 'Constants');
+const ioctlName = (spec: IR.Spec): string => prefixed(spec, 'Ioctl');
+
 function emitCapabilityIds(sf: SourceFile, spec: IR.Spec): void {
-  for (const info of infoIoctls(spec)) {
+  for (const info of chainIoctls(spec)) {
     const caps = spec.capabilities.filter((c) => c.info === info);
+    if (caps.length === 0) continue;
     constObject(sf, capGroup(info), `Capability ids in a ${info.name} reply chain.`,
       caps.map((c) => [c.name, String(c.id), `${c.doc} Version ${c.version}.${c.deprecated ? ' @deprecated' : ''} ${origin(c)}`]));
   }
 }
 
 function emitFeatures(sf: SourceFile, spec: IR.Spec): void {
-  constObject(sf, 'VfioDeviceFeatureId', 'Feature numbers of VFIO_DEVICE_FEATURE (the low 16 bits of its flags).',
+  const fx = spec.featureIoctl;
+  if (fx === null) return;
+  constObject(sf, `${pascal(fx.ioctl.name.toLowerCase())}Id`, `Feature numbers of ${fx.ioctl.name} (the low 16 bits of its flags).`,
     spec.features.map((f) => [f.name, String(f.number), `${f.doc} ${origin(f)}`]));
 }
 
@@ -119,7 +127,7 @@ function emitIoctls(sf: SourceFile, spec: IR.Spec): void {
     isExported: true, declarationKind: VariableDeclarationKind.Const,
     docs: ['ioctl request numbers, per architecture.'],
     declarations: [{
-      name: 'VfioIoctl',
+      name: ioctlName(spec),
       initializer: (w) => {
         w.write('{').newLine();
         w.indent(() => {
@@ -135,10 +143,10 @@ function emitIoctls(sf: SourceFile, spec: IR.Spec): void {
   });
   sf.addFunction({
     isExported: true, name: 'ioctlNumber',
-    docs: [doc('The request number of an ioctl on an architecture.', '@param name - An ioctl of {@link VfioIoctl}.', '@param arch - The target architecture.')],
-    parameters: [{ name: 'name', type: 'keyof typeof VfioIoctl' }, { name: 'arch', type: 'Arch' }],
+    docs: [doc('The request number of an ioctl on an architecture.', `@param name - An ioctl of {@link ${ioctlName(spec)}}.`, '@param arch - The target architecture.')],
+    parameters: [{ name: 'name', type: `keyof typeof ${ioctlName(spec)}` }, { name: 'arch', type: 'Arch' }],
     returnType: 'number',
-    statements: 'return VfioIoctl[name][arch];',
+    statements: `return ${ioctlName(spec)}[name][arch];`,
   });
 }
 
@@ -317,7 +325,7 @@ function constantRef(o: Extract<IR.Operand, { kind: 'constant' }>, spec: IR.Spec
   if (o.source === 'flagset') return `${pascal(o.name)}Mask`;
   if (o.source === 'flag') return `${pascal(spec.flags.find((f) => f.bits.some((b) => b.name === o.name))!.name)}.${o.name}`;
   if (o.source === 'enum') return `${pascal(spec.enums.find((e) => e.values.some((v) => v.name === o.name))!.name)}.${o.name}`;
-  return `VfioConstants.${o.name}`;
+  return `${constantsName(spec)}.${o.name}`;
 }
 
 /** Renders both sides in one domain: bigint if either is 64-bit. */
@@ -370,8 +378,8 @@ function ruleConst(v: IR.Validator): string {
   return `${pascal(v.name)}Rules`;
 }
 
-function emitValidation(sf: SourceFile, spec: IR.Spec): void {
-  const { device, region } = spec.state;
+function emitValidation(sf: SourceFile, spec: IR.Spec, state: NonNullable<IR.Spec['state']>): void {
+  const { device, region } = state;
   sf.addInterface({
     isExported: true, name: pascal(region.name), docs: [region.doc],
     properties: region.fields.map((f) => ({ name: f.name, type: stateType(f), docs: [f.doc] })),
@@ -484,34 +492,6 @@ function emitCapWalkerSupport(sf: SourceFile): void {
     docs: ['Replies are decoded as the kernel wrote them; reserved members are not the reader\'s to police.'],
     declarations: [{ name: 'RAW', type: 'CodecOptions', initializer: '{ raw: true }' }],
   });
-}
-
-function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.Ioctl): void {
-  const arg = info.arg;
-  const argName = pascal(arg.name);
-  const flagsMember = arg.members.find((m) => m.name === 'flags');
-  const capsBit = flagsMember?.flags?.bits.find((b) => b.name.endsWith('_CAPS'));
-  if (flagsMember === undefined || capsBit === undefined || !arg.members.some((m) => m.name === 'cap_offset') || info.argsz === null)
-    throw new Error(`${info.name}: an info struct with capabilities needs argsz, flags with a *_CAPS bit, and cap_offset`);
-  const caps = spec.capabilities.filter((c) => c.info === info);
-  const decoded = caps.filter((c) => c.struct !== null);
-  const base = arg.name.replace(/^vfio_/, '');
-  const capType = `${pascal(base)}CapEntry`;
-  const replyType = `${pascal(base)}Reply`;
-
-  sf.addTypeAlias({
-    isExported: true, name: capType,
-    docs: [`One capability of a ${info.name} reply: its offset in the buffer, its header and, for a capability the bindings know, its decoded payload.`],
-    type: (w) => {
-      for (const c of decoded) w.writeLine(`| { offset: number; header: VfioInfoCapHeader; name: '${c.name}'; value: ${pascal(c.struct!.name)} }`);
-      w.write('| { offset: number; header: VfioInfoCapHeader; name: null; value: null }');
-    },
-  });
-  sf.addTypeAlias({
-    isExported: true, name: replyType,
-    docs: [`A decoded ${info.name} reply. \`retry\` is set when the kernel needs a larger buffer: call again with argsz = retry.`],
-    type: `{ info: ${argName}; caps: ${capType}[]; retry: number | null }`,
-  });
   sf.addClass({
     isExported: true, name: 'CapChainError', extends: 'Error',
     docs: ['A malformed capability chain: what is wrong and the buffer offset it concerns.'],
@@ -523,6 +503,33 @@ function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.Ioctl): void {
       parameters: [{ name: 'kind', type: "CapChainError['kind']" }, { name: 'at', type: 'number' }, { name: 'message', type: 'string' }],
       statements: ['super(`capability chain: ${message} (offset ${at})`);', "this.name = 'CapChainError';", 'this.kind = kind;', 'this.at = at;'],
     }],
+  });
+}
+
+function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.Ioctl & { chain: IR.Chain }): void {
+  const arg = info.arg;
+  const argName = pascal(arg.name);
+  const { chain } = info;
+  const argsz = info.argsz!;
+  const header = pascal(chain.header.name);
+  const caps = spec.capabilities.filter((c) => c.info === info);
+  const decoded = caps.filter((c) => c.struct !== null);
+  const base = unprefixed(spec, arg.name);
+  const capType = `${pascal(base)}CapEntry`;
+  const replyType = `${pascal(base)}Reply`;
+
+  sf.addTypeAlias({
+    isExported: true, name: capType,
+    docs: [`One capability of a ${info.name} reply: its offset in the buffer, its header and, for a capability the bindings know, its decoded payload.`],
+    type: (w) => {
+      for (const c of decoded) w.writeLine(`| { offset: number; header: ${header}; name: '${c.name}'; value: ${pascal(c.struct!.name)} }`);
+      w.write(`| { offset: number; header: ${header}; name: null; value: null }`);
+    },
+  });
+  sf.addTypeAlias({
+    isExported: true, name: replyType,
+    docs: [`A decoded ${info.name} reply. \`retry\` is set when the kernel needs a larger buffer: call again with argsz = retry.`],
+    type: `{ info: ${argName}; caps: ${capType}[]; retry: number | null }`,
   });
   sf.addFunction({
     isExported: true, name: `parse${pascal(base)}Reply`,
@@ -538,21 +545,21 @@ function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.Ioctl): void {
       w.writeLine(`if (bytes.byteLength < ${arg.size}) throw new CapChainError('truncated', bytes.byteLength, \`reply of \${bytes.byteLength} bytes is shorter than struct ${arg.name}\`);`);
       w.writeLine('const view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);');
       w.writeLine(`const info = ${argName}.read(view, 0, RAW);`);
-      w.writeLine(`const hasCaps = (info.flags & ${pascal(flagsMember.flags!.name)}.${capsBit.name}) !== 0;`);
-      w.writeLine(`if (hasCaps && info.${info.argsz!.name} > bytes.byteLength) return { info, caps: [], retry: info.${info.argsz!.name} };`);
-      w.writeLine('if (!hasCaps || info.cap_offset === 0) return { info, caps: [], retry: null };');
+      w.writeLine(`const hasCaps = (info.${chain.flags.name} & ${pascal(chain.flags.flags!.name)}.${chain.flag.name}) !== 0;`);
+      w.writeLine(`if (hasCaps && info.${argsz.name} > bytes.byteLength) return { info, caps: [], retry: info.${argsz.name} };`);
+      w.writeLine(`if (!hasCaps || info.${chain.offset.name} === 0) return { info, caps: [], retry: null };`);
       w.writeLine(`const caps: ${capType}[] = [];`);
       w.writeLine('const visited = new Set<number>();');
       w.writeLine('let prev = -1;');
-      w.writeLine('for (let off = info.cap_offset; off !== 0; ) {');
+      w.writeLine(`for (let off = info.${chain.offset.name}; off !== 0; ) {`);
       w.indent(() => {
         w.writeLine("if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');");
         w.writeLine(`if (off < ${arg.size} || off < prev) throw new CapChainError('backwards', off, 'next points backwards');`);
         w.writeLine("if (off % 4 !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of 4');");
-        w.writeLine(`if (off + VfioInfoCapHeader.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');`);
-        w.writeLine('const header = VfioInfoCapHeader.read(view, off);');
+        w.writeLine(`if (off + ${header}.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');`);
+        w.writeLine(`const header = ${header}.read(view, off);`);
         w.writeLine('let entry: ' + capType + ';');
-        w.writeLine('switch (header.id) {');
+        w.writeLine(`switch (header.${chain.header.capHeader.id.name}) {`);
         w.indent(() => {
           for (const c of decoded) {
             const s = c.struct!;
@@ -560,7 +567,9 @@ function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.Ioctl): void {
             w.indent(() => {
               w.writeLine(`if (off + ${s.size} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} runs past the buffer');`);
               if (s.flexibleCount !== null && s.flexible !== null) {
-                w.writeLine(`const count = view.getUint32(off + ${s.flexibleCount.offset}, true);`);
+                const t = s.flexibleCount.type;
+                if (t.kind !== 'int' || t.size > 4) throw new Error(`${s.name}.${s.flexibleCount.name}: a count read as a number is at most 32 bits`);
+                w.writeLine(`const count = view.get${t.signed ? 'Int' : 'Uint'}${t.size * 8}(off + ${s.flexibleCount.offset}${t.size > 1 ? ', true' : ''});`);
                 w.writeLine(`if (off + ${s.size} + count * ${s.flexible.elementSize} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} elements run past the buffer');`);
               }
               w.writeLine(`entry = { offset: off, header, name: '${c.name}', value: ${pascal(s.name)}.read(view, off, RAW) };`);
@@ -575,7 +584,7 @@ function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.Ioctl): void {
         w.writeLine('caps.push(entry);');
         w.writeLine('visited.add(off);');
         w.writeLine('prev = off;');
-        w.writeLine('off = header.next;');
+        w.writeLine(`off = header.${chain.header.capHeader.next.name};`);
       });
       w.writeLine('}');
       w.writeLine('return { info, caps, retry: null };');

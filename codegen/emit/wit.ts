@@ -1,20 +1,25 @@
+import { SpecError } from '../diagnostics.js';
 import type { Spec } from '../ir.js';
 import { generatedLine, type GeneratedFile } from './file.js';
 
 /**
  * The WIT target: the host side of the MMIO accessor as a WebAssembly component interface, so a
- * guest built as a component imports exactly what the core-module guest imports from "vfio":
+ * guest built as a component imports exactly what the core-module guest imports from the spec's
+ * mmio.module:
  * the ordering points, the host-call path for every width of the spec's "mmio" section, and
  * map-window (the guest's request for a granted window). The hot path (plain loads and stores on a
  * window the host maps into the component's core memory) needs nothing from WIT.
  *
  * Names are single lowercase words where an AssemblyScript core module must match them by export;
- * imports are renamed at build time (module "vfio" -> this interface).
+ * imports are renamed at build time (the core module's import module -> this interface). Path and
+ * package come from the spec's targets.wit.
  */
 
-export const WIT_OUTPUT = 'runtime/wit/vfio-subregion.wit';
-export const WIT_PACKAGE = 'vfio:subregion@0.1.0';
-export const WIT_INTERFACE = `vfio:subregion/mmio@0.1.0`;
+/** The interface a component imports: PACKAGE's mmio interface (ns:name@1.0.0 -> ns:name/mmio@1.0.0). */
+export function witInterface(spec: Spec): string {
+  const [name, version] = spec.targets.wit.package.split('@') as [string, string];
+  return `${name}/mmio@${version}`;
+}
 
 function docLines(text: string, indent: string): string[] {
   const words = text.split(/\s+/).filter(Boolean);
@@ -29,8 +34,9 @@ function docLines(text: string, indent: string): string[] {
 
 export function emitWit(spec: Spec): GeneratedFile[] {
   const mm = spec.mmio;
+  if (mm === null) throw new SpecError([spec.at('', 'the wit target describes the MMIO accessor: the spec needs an "mmio" section')]);
   const o: string[] = [`// ${generatedLine(spec)}`, '//', `// WIT for the MMIO accessor of ${spec.name}: the host functions a wasm driver built as a component imports.`, ''];
-  o.push(`package ${WIT_PACKAGE};`, '');
+  o.push(`package ${spec.targets.wit.package};`, '');
   o.push(...docLines(`${mm.doc} Addresses are linear-memory addresses of the guest's core memory; each host function touches only windows the host mapped there (anything else traps).`, ''));
   o.push('interface mmio {');
   for (const p of mm.ordering) o.push(...docLines(`${p.doc} window: base address of the window being ordered.`, '  '), `  ${p.name}: func(window: u32);`);
@@ -43,5 +49,5 @@ export function emitWit(spec: Spec): GeneratedFile[] {
   o.push(...docLines('Asks the host to map the window it grants as slot at linear address at (page-aligned, inside the memory), bytes long. Returns 0 or a positive errno.', '  '));
   o.push('  map-window: func(slot: u32, at: u32, bytes: u32) -> s32;', '}', '');
   o.push('/// A driver guest: it imports the accessor\'s host side; its exports are its own.', 'world guest {', '  import mmio;', '}', '');
-  return [{ path: WIT_OUTPUT, content: o.join('\n') }];
+  return [{ path: spec.targets.wit.path, content: o.join('\n') }];
 }

@@ -4,7 +4,12 @@ import { pathToFileURL } from 'node:url';
 import { compileAs, MMIO_ASC_FLAGS, ROOT } from '../../runtime/src/asc.js';
 import { native } from '../../runtime/src/native.js';
 import { NIC_LAYOUT } from '../../runtime/src/sim-presets.js';
-import { WIT_INTERFACE, WIT_OUTPUT } from '../../codegen/emit/wit.js';
+import { witInterface } from '../../codegen/emit/wit.js';
+import { loadSpec } from '../../codegen/load.js';
+
+const SPEC = loadSpec();
+const WIT_INTERFACE = witInterface(SPEC);
+const WIT_OUTPUT = SPEC.targets.wit.path;
 import type { MmioHost } from '../../runtime/src/mmio.js';
 import type { Grants } from '../nic-tx/main.js';
 

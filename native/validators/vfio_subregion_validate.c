@@ -164,8 +164,8 @@ int vfio_check_subregion_create(const struct vfio_subregion_device_state *dev,
  * @req: The request; its output members are filled.
  * @new_region: Receives the state of the created region.
  *
- * Adding new_region to the device (and counting it in nr_subregions and
- * num_regions) is the caller's job.
+ * Adding new_region to the device (and counting it in num_regions and in any
+ * count of its own) is the caller's job.
  */
 void vfio_apply_subregion_create(const struct vfio_subregion_device_state *dev,
 		struct vfio_device_feature_subregion *req,
@@ -355,6 +355,13 @@ const char *vfio_cap_error_name(enum vfio_cap_error e)
 	return "unknown";
 }
 
+static int vfio_cap_fail(struct vfio_cap_cursor *cur, enum vfio_cap_error e, __u32 at)
+{
+	cur->error = e;
+	cur->at = at;
+	return -EINVAL;
+}
+
 /**
  * vfio_region_info_cap_size - Bytes a VFIO_DEVICE_GET_REGION_INFO capability
  *	needs from its offset: its struct and, for one ending in a flexible
@@ -387,19 +394,12 @@ __u64 vfio_region_info_cap_size(__u16 id, const void *cap, __u32 avail)
 	}
 }
 
-static int vfio_cap_fail(struct vfio_cap_cursor *cur, enum vfio_cap_error e, __u32 at)
-{
-	cur->error = e;
-	cur->at = at;
-	return -EINVAL;
-}
-
 /*
  * Whether off is one of the capabilities visited so far. They were all checked
  * (in bounds, each after the one before), so re-walking from the first ends at
  * the current one within len / 4 steps.
  */
-static int vfio_cap_seen(const struct vfio_cap_cursor *cur, __u32 off)
+static int vfio_region_info_cap_seen(const struct vfio_cap_cursor *cur, __u32 off)
 {
 	__u32 p = cur->first;
 
@@ -415,14 +415,14 @@ static int vfio_cap_seen(const struct vfio_cap_cursor *cur, __u32 off)
  * Checks the capability at off (cap_offset, or the current one's next) and
  * makes it the current one. Order: loop, backwards, misaligned, out-of-bounds.
  */
-static int vfio_cap_visit(struct vfio_cap_cursor *cur, __u32 off)
+static int vfio_region_info_cap_visit(struct vfio_cap_cursor *cur, __u32 off)
 {
 	__u64 need;
 	__u16 id;
 
 	if (cur->offset != 0) {
 		if (off <= cur->offset)
-			return vfio_cap_fail(cur, vfio_cap_seen(cur, off) ? VFIO_CAP_ERR_LOOP : VFIO_CAP_ERR_BACKWARDS, off);
+			return vfio_cap_fail(cur, vfio_region_info_cap_seen(cur, off) ? VFIO_CAP_ERR_LOOP : VFIO_CAP_ERR_BACKWARDS, off);
 	} else if (off < 32) {	/* inside struct vfio_region_info */
 		return vfio_cap_fail(cur, VFIO_CAP_ERR_BACKWARDS, off);
 	}
@@ -476,7 +476,7 @@ int vfio_region_info_cap_first(const void *buf, __u32 len,
 	if (cap_offset == 0)
 		return 0;
 	cur->first = cap_offset;
-	return vfio_cap_visit(cur, cap_offset);
+	return vfio_region_info_cap_visit(cur, cap_offset);
 }
 
 int vfio_region_info_cap_next(struct vfio_cap_cursor *cur)
@@ -485,7 +485,7 @@ int vfio_region_info_cap_next(struct vfio_cap_cursor *cur)
 		return -EINVAL;
 	if (cur->offset == 0 || cur->next == 0)
 		return 0;
-	return vfio_cap_visit(cur, cur->next);
+	return vfio_region_info_cap_visit(cur, cur->next);
 }
 
 const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[VFIO_SUBREGION_NR_IOCTL_ARGS] = {

@@ -156,7 +156,7 @@ export function checkValidation(h: Harness, spec: Spec, devices: Record<string, 
   }
   if (e !== 0) return [`failed with ${errno || e} (rule ${rule}), expected success`];
   if (rule !== '') out.push(`rule name "${rule}" recorded on success`);
-  const fields = spec.state.region.fields;
+  const fields = spec.state!.region.fields;
   const got = h.slots(slots.length + fields.length);
   const req = unflatten(v.request, got.slice(0, slots.length), 0);
   const region: Record<string, bigint> = {};

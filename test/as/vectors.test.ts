@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AS_OUTPUT, emitAssemblyScript } from '../../codegen/emit/assemblyscript.js';
+import { asOutputPath, emitAssemblyScript } from '../../codegen/emit/assemblyscript.js';
 import { generatedLine } from '../../codegen/emit/file.js';
 import { loadSpec, ROOT } from '../../codegen/load.js';
 import { loadVectors } from '../vectors.js';
@@ -9,6 +9,7 @@ import { checkCapchain, checkIoctl, checkLayout, checkValidation } from './check
 import { compileHarness, Harness } from './wasm.js';
 
 const spec = loadSpec();
+const AS_OUTPUT = asOutputPath(spec);
 const vectors = loadVectors();
 
 describe('assemblyscript target', () => {

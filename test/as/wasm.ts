@@ -2,7 +2,7 @@ import asc from 'assemblyscript/asc';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ROOT } from '../../codegen/load.js';
-import { AS_OUTPUT, emitAssemblyScript } from '../../codegen/emit/assemblyscript.js';
+import { asOutputPath, emitAssemblyScript } from '../../codegen/emit/assemblyscript.js';
 import type { Spec } from '../../codegen/ir.js';
 
 /**
@@ -16,15 +16,15 @@ export const HARNESS = 'test/as/assembly/harness.ts';
 export interface Compiled { binary: Uint8Array; stderr: string }
 
 export async function compileHarness(spec: Spec, flags: string[]): Promise<Compiled> {
-  const generated = emitAssemblyScript(spec).find((f) => f.path === AS_OUTPUT);
-  if (generated === undefined) throw new Error(`the assemblyscript target did not produce ${AS_OUTPUT}`);
+  const generated = emitAssemblyScript(spec).find((f) => f.path === asOutputPath(spec));
+  if (generated === undefined) throw new Error(`the assemblyscript target did not produce ${asOutputPath(spec)}`);
   const outputs = new Map<string, Uint8Array | string>();
   let stderr = '';
   let stdout = '';
   const { error } = await asc.main([HARNESS, '--outFile', 'harness.wasm', '--enable', 'simd', '--disableWarning', '235', ...flags], {
     readFile: (name: string, baseDir: string) => {
       const path = resolve(ROOT, baseDir, name);
-      if (path === resolve(ROOT, AS_OUTPUT)) return generated.content;
+      if (path === resolve(ROOT, asOutputPath(spec))) return generated.content;
       return existsSync(path) ? readFileSync(path, 'utf8') : null;
     },
     writeFile: (name: string, contents: Uint8Array | string) => { outputs.set(name, contents); },

@@ -76,7 +76,7 @@ describe('generated C files', () => {
     const [h, c] = emitCValidators(spec);
     expect(h!.path).toBe('native/validators/vfio_subregion_validate.h');
     expect(c!.path).toBe('native/validators/vfio_subregion_validate.c');
-    expect(h!.content).toContain('#ifdef __KERNEL__\n#include <linux/errno.h>\n#include <linux/stddef.h>\n#include <linux/types.h>\n#else\n#include <errno.h>\n#include <stddef.h>\n#include <linux/types.h>\n#endif\n#include <linux/vfio.h>\n#include <linux/vfio_subregion.h>');
+    expect(h!.content).toContain('#ifdef __KERNEL__\n#include <linux/errno.h>\n#include <linux/stddef.h>\n#include <linux/types.h>\n#else\n#include <errno.h>\n#include <stddef.h>\n#include <linux/types.h>\n#endif\n#include <linux/vfio_subregion.h>');
     expect(h!.content).toContain('\tstruct vfio_subregion_region_state *regions;\t/* num_regions entries */');
     expect(h!.content).toContain('\tVFIO_RULE_SUBREGION_CREATE_FLAGS_ZERO,');
     for (const v of spec.validators) {

@@ -142,8 +142,8 @@ function validationCase(spec: Spec, devices: Record<string, DeviceV>, c: Validat
   if (v === undefined) throw new Error(`${c.name}: unknown op ${c.op}`);
   const d = devices[c.device];
   if (d === undefined) throw new Error(`${c.name}: unknown device ${c.device}`);
-  const D = spec.state.device;
-  const R = spec.state.region;
+  const D = spec.state!.device;
+  const R = spec.state!.region;
   const out: string[] = [`/* validation: ${c.name} */`, `static void validation_${i}(void)`, '{', `\tconst char *name = ${cstr(c.name)};`];
   out.push(`\tstruct ${R.name} regions[${Math.max(d.regions.length, 1)}];`, `\tstruct ${D.name} dev;`, `\tstruct ${v.request.name} req;`);
   if (v.creates) out.push(`\tstruct ${R.name} new_region;`);

@@ -153,7 +153,7 @@ describe('the resolver refuses', () => {
       .toEqual([expect.stringMatching(/\/ioctls\/2\/arg: struct vfio_device_feature ends with a flexible array, so _IOR cannot give its size/)]);
   });
   it('one request number on two fd kinds with different arguments', () => {
-    const errs = refusals((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_GROUP_THING', fd: 'group', arg: 'vfio_device_feature', outputs: [] }); });
+    const errs = refusals((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_GROUP_THING', fd: 'group', arg: 'vfio_device_feature', outputs: [], chain: undefined }); });
     expect(errs).toEqual([expect.stringMatching(/\/ioctls\/3\/arg: VFIO_GROUP_THING shares its request number with VFIO_DEVICE_GET_REGION_INFO \(device fd\) but not its argument \(argsz, 8 bytes against argsz, 32 bytes\)$/)]);
   });
   it('an effect on an input member', () => {
@@ -180,7 +180,7 @@ describe('the ioctl argument table is lowered once', () => {
     ]);
   });
   it('a sized encoding without argsz is fixed', () => {
-    const spec = lowered((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_TEST_FIXED', nr: 42, encoding: 'IOW', arg: 'vfio_info_cap_header', origin: { proposed: true }, provisional: true, argsz: undefined, outputs: [] }); });
+    const spec = lowered((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_TEST_FIXED', nr: 42, encoding: 'IOW', arg: 'vfio_info_cap_header', origin: { proposed: true }, provisional: true, argsz: undefined, outputs: [], chain: undefined }); });
     expect(rows(spec)[3]).toEqual(['VFIO_TEST_FIXED', 'fixed', 'vfio_info_cap_header', 8, null]);
   });
   it('ioctls of two fd kinds with one number and one argument share an entry', () => {

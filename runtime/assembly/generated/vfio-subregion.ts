@@ -162,7 +162,7 @@ export const VFIO_REGION_INFO_CAP_SUBREGION_VERSION: u32 = 1;
 export const VFIO_REGION_INFO_CAP_ATTRS: u32 = 7;
 export const VFIO_REGION_INFO_CAP_ATTRS_VERSION: u32 = 1;
 
-// ---- Device features (VFIO_DEVICE_FEATURE numbers) ----
+// ---- Features (VFIO_DEVICE_FEATURE numbers) ----
 
 /** Shared secret between PF and VF drivers. */
 export const VFIO_DEVICE_FEATURE_PCI_VF_TOKEN: u32 = 0;

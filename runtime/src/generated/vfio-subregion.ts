@@ -1044,16 +1044,6 @@ export type MmapRule = (typeof MmapRules)[number]['rule'];
 /** Replies are decoded as the kernel wrote them; reserved members are not the reader's to police. */
 const RAW: CodecOptions = { raw: true };
 
-/** One capability of a VFIO_DEVICE_GET_REGION_INFO reply: its offset in the buffer, its header and, for a capability the bindings know, its decoded payload. */
-export type RegionInfoCapEntry = | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_SPARSE_MMAP'; value: VfioRegionInfoCapSparseMmap }
-  | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_TYPE'; value: VfioRegionInfoCapType }
-  | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE'; value: VfioInfoCapHeader }
-  | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_SUBREGION'; value: VfioRegionInfoCapSubregion }
-  | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_ATTRS'; value: VfioRegionInfoCapAttrs }
-  | { offset: number; header: VfioInfoCapHeader; name: null; value: null };
-/** A decoded VFIO_DEVICE_GET_REGION_INFO reply. `retry` is set when the kernel needs a larger buffer: call again with argsz = retry. */
-export type RegionInfoReply = { info: VfioRegionInfo; caps: RegionInfoCapEntry[]; retry: number | null };
-
 /** A malformed capability chain: what is wrong and the buffer offset it concerns. */
 export class CapChainError extends Error {
   readonly kind: 'truncated' | 'misaligned' | 'out-of-bounds' | 'backwards' | 'loop';
@@ -1067,6 +1057,16 @@ export class CapChainError extends Error {
     this.at = at;
   }
 }
+
+/** One capability of a VFIO_DEVICE_GET_REGION_INFO reply: its offset in the buffer, its header and, for a capability the bindings know, its decoded payload. */
+export type RegionInfoCapEntry = | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_SPARSE_MMAP'; value: VfioRegionInfoCapSparseMmap }
+  | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_TYPE'; value: VfioRegionInfoCapType }
+  | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE'; value: VfioInfoCapHeader }
+  | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_SUBREGION'; value: VfioRegionInfoCapSubregion }
+  | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_ATTRS'; value: VfioRegionInfoCapAttrs }
+  | { offset: number; header: VfioInfoCapHeader; name: null; value: null };
+/** A decoded VFIO_DEVICE_GET_REGION_INFO reply. `retry` is set when the kernel needs a larger buffer: call again with argsz = retry. */
+export type RegionInfoReply = { info: VfioRegionInfo; caps: RegionInfoCapEntry[]; retry: number | null };
 
 /**
  * Decodes a VFIO_DEVICE_GET_REGION_INFO reply buffer (its length is the argsz the caller gave) and walks its capability chain.
