@@ -72,18 +72,64 @@ export interface StructRef {
   struct: Struct;
 }
 
-export interface Member extends Declared {
-  name: string;
-  doc: string;
-  type: IntType | StructRef;
-  /** null: a scalar; a number: a fixed array; 'flexible': a flexible array member. */
-  count: number | 'flexible' | null;
-  /** Byte offset (identical on every supported ABI; the resolver refuses anything else). */
+/**
+ * A user pointer (`__u64 __user *data`): an address the kernel follows, as many bytes as the data
+ * model's pointers (8 on LP64, 4 on ILP32). Generated code carries it as an integer.
+ */
+export interface PointerType {
+  kind: 'pointer';
+  /** What it points to. */
+  to: IntType | StructRef;
+}
+
+/**
+ * The C data models layouts are computed for: LP64 (every 64-bit architecture) and ILP32 as i386
+ * has it (64-bit integers aligned to 4). See ARCH_MODEL in layout.ts for which architecture uses which.
+ */
+export type DataModel = 'lp64' | 'ilp32';
+
+/** Where a member lies under one data model. */
+export interface MemberLayout {
   offset: number;
   /** Size of one element. */
   elementSize: number;
-  /** Bytes the member takes in the struct (0 for a flexible array). */
+  /** Bytes the member takes (0 for a flexible array). */
   size: number;
+}
+
+/** Bytes the compiler inserts and no member names: before a member (name) or at the tail (null). */
+export interface Hole {
+  offset: number;
+  size: number;
+  before: string | null;
+}
+
+/** A struct's layout under one data model. */
+export interface StructLayout {
+  /** sizeof, without flexible array elements. */
+  size: number;
+  align: number;
+  /** Implicit padding (only a natural-layout struct has any: a proposed one is refused). */
+  holes: Hole[];
+}
+
+export interface Member extends Declared {
+  name: string;
+  doc: string;
+  type: IntType | StructRef | PointerType;
+  /** null: a scalar; a number: a fixed array; 'flexible': a flexible array member. */
+  count: number | 'flexible' | null;
+  /**
+   * Byte offset under LP64. The same under every data model unless the struct is not `uniform`
+   * (a natural-layout upstream struct): then `layouts` has each model's.
+   */
+  offset: number;
+  /** Size of one element under LP64. */
+  elementSize: number;
+  /** Bytes the member takes in the struct under LP64 (0 for a flexible array). */
+  size: number;
+  /** Offset and sizes under each data model. */
+  layouts: Record<DataModel, MemberLayout>;
   reserved: boolean;
   padding: boolean;
   dir: 'in' | 'out' | 'inout' | null;
@@ -96,9 +142,20 @@ export interface Struct extends Declared {
   doc: string;
   origin: Origin;
   members: Member[];
-  /** sizeof, without flexible array elements. */
+  /** sizeof under LP64, without flexible array elements. */
   size: number;
+  /** _Alignof under LP64. */
   align: number;
+  /**
+   * The spec says this is upstream's real layout ("layout": "natural"): C's natural alignment per
+   * data model, implicit and tail padding allowed (and recorded in `layouts`). Otherwise the
+   * resolver refused implicit padding and any difference between data models in offsets or size.
+   */
+  natural: boolean;
+  /** Size, alignment and implicit padding under each data model. */
+  layouts: Record<DataModel, StructLayout>;
+  /** Every member's offset and size and the struct's size are the same under every data model. */
+  uniform: boolean;
   /** The flexible array member, if the struct ends with one. */
   flexible: Member | null;
   /** The member holding the flexible array's element count, when the spec names one. */
@@ -139,6 +196,7 @@ export interface ErrorCase {
   when: string;
 }
 
+/** The architectures numbers and layouts are computed for; ARCH_MODEL (layout.ts) gives each one's data model. */
 export type Arch = 'x86_64' | 'i386' | 'aarch64' | 'riscv64' | 's390x' | 'ppc64le' | 'mips64el';
 
 export interface Ioctl extends Declared {

@@ -1,7 +1,19 @@
-import type { IntType, IntTypeName } from './ir.js';
+import type { Arch, DataModel, IntType, IntTypeName } from './ir.js';
 
-/** Target ABIs whose layouts must agree: a uapi struct has one layout for 32- and 64-bit userspace. */
-export type LayoutAbi = 'x86_64' | 'i386';
+/**
+ * The C data models a uapi struct is laid out under. LP64 (x86_64, aarch64, riscv64, ppc64le,
+ * s390x, mips64el): 64-bit integers aligned to 8, pointers and long 8 bytes. ILP32 as i386 has it:
+ * 64-bit integers aligned to 4 unless __aligned_u64, pointers and long 4 bytes.
+ */
+export const DATA_MODELS: DataModel[] = ['lp64', 'ilp32'];
+
+/** The data model of each architecture's userspace. */
+export const ARCH_MODEL: Record<Arch, DataModel> = {
+  x86_64: 'lp64', i386: 'ilp32', aarch64: 'lp64', riscv64: 'lp64', s390x: 'lp64', ppc64le: 'lp64', mips64el: 'lp64',
+};
+
+/** Bytes of a pointer (and of long) in a data model; also its alignment. */
+export const POINTER_SIZE: Record<DataModel, 4 | 8> = { lp64: 8, ilp32: 4 };
 
 export const INT_TYPES: Record<IntTypeName, IntType> = {
   __u8: { kind: 'int', name: '__u8', size: 1, signed: false },
@@ -15,9 +27,9 @@ export const INT_TYPES: Record<IntTypeName, IntType> = {
   __aligned_u64: { kind: 'int', name: '__aligned_u64', size: 8, signed: false },
 };
 
-/** Alignment of an integer type: i386 aligns 64-bit integers to 4 unless __aligned_u64 says 8. */
-export function intAlign(t: IntType, abi: LayoutAbi): number {
-  if (abi === 'i386' && t.size === 8 && t.name !== '__aligned_u64') return 4;
+/** Alignment of an integer type: ILP32 (i386) aligns 64-bit integers to 4 unless __aligned_u64 says 8. */
+export function intAlign(t: IntType, model: DataModel): number {
+  if (model === 'ilp32' && t.size === 8 && t.name !== '__aligned_u64') return 4;
   return t.size;
 }
 

@@ -13,7 +13,7 @@ export interface Member {
   name: string; type: string; doc: string; count?: number | 'flexible'; reserved?: true; padding?: true;
   dir?: 'in' | 'out' | 'inout'; flags?: string; enum?: string; counts?: string;
 }
-export interface Struct { name: string; doc: string; origin: Origin; members: Member[]; 'capability-header'?: { id: string; version: string; next: string } }
+export interface Struct { name: string; doc: string; origin: Origin; layout?: 'natural'; members: Member[]; 'capability-header'?: { id: string; version: string; next: string } }
 export interface Capability { name: string; id: number; version: number; struct?: string; info: string; deprecated?: true; doc: string; origin: Origin; provisional?: boolean }
 export interface ErrorCase { errno: Errno; when: string }
 export interface Ioctl {

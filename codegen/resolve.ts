@@ -2,7 +2,7 @@ import { type Diagnostic, SpecError } from './diagnostics.js';
 import { ERRNO_VALUES } from './errno.js';
 import { ARCHES, encodeIoctl } from './ioctl-encoding.js';
 import type * as IR from './ir.js';
-import { INT_TYPES, alignUp, intAlign, type LayoutAbi } from './layout.js';
+import { ARCH_MODEL, DATA_MODELS, INT_TYPES, POINTER_SIZE, alignUp, intAlign } from './layout.js';
 import type { JsonSource } from './json-source.js';
 import type * as Raw from './raw.js';
 
@@ -13,8 +13,6 @@ import type * as Raw from './raw.js';
 export function resolveSpec(src: JsonSource, specFile: string): IR.Spec {
   return new Resolver(src, specFile).run();
 }
-
-const ABIS: LayoutAbi[] = ['x86_64', 'i386'];
 
 function parseUint(v: Raw.Uint): bigint {
   return BigInt(v);
@@ -261,63 +259,85 @@ class Resolver {
   private layout(s: Raw.Struct, pointer: string): IR.Struct | null {
     const members: IR.Member[] = [];
     const names = new Set<string>();
-    const end: Record<LayoutAbi, number> = { x86_64: 0, i386: 0 };
-    const align: Record<LayoutAbi, number> = { x86_64: 1, i386: 1 };
+    const natural = s.layout === 'natural';
+    if (natural && !('upstream' in s.origin))
+      this.error(`${pointer}/layout`, `struct ${s.name} is proposed: only an upstream struct may have "layout": "natural" (a proposed struct is laid out without implicit padding and the same on every data model)`);
+    const end: Record<IR.DataModel, number> = { lp64: 0, ilp32: 0 };
+    const align: Record<IR.DataModel, number> = { lp64: 1, ilp32: 1 };
+    const holes: Record<IR.DataModel, IR.Hole[]> = { lp64: [], ilp32: [] };
     let ok = true;
     s.members.forEach((m, i) => {
       const p = `${pointer}/members/${i}`;
       if (names.has(m.name)) this.error(`${p}/name`, `duplicate member ${m.name} in struct ${s.name}`);
       names.add(m.name);
-      let type: IR.IntType | IR.StructRef;
-      const memberAlign: Record<LayoutAbi, number> = { x86_64: 1, i386: 1 };
-      if (m.type.startsWith('struct ')) {
-        const target = m.type.slice('struct '.length);
-        if (!this.structRaw.has(target)) {
-          this.error(`${p}/type`, `unknown struct ${target}`);
+      const pointed = m.type.endsWith(' *');
+      const base = pointed ? m.type.slice(0, -2) : m.type;
+      let target: IR.IntType | IR.StructRef;
+      if (base.startsWith('struct ')) {
+        const name = base.slice('struct '.length);
+        if (!this.structRaw.has(name)) {
+          this.error(`${p}/type`, `unknown struct ${name}`);
           ok = false;
           return;
         }
-        const inner = this.struct(target);
-        if (inner === null) { ok = false; return; }
-        if (inner.flexible !== null) this.error(`${p}/type`, `struct ${target} ends with a flexible array and cannot be embedded`);
-        type = { kind: 'struct', struct: inner };
-        memberAlign.x86_64 = memberAlign.i386 = inner.align;
+        // A pointer only names its target: it may point to a struct that contains this one.
+        const inner = pointed && this.resolving.has(name) ? null : this.struct(name);
+        if (inner === null && !pointed) { ok = false; return; }
+        if (inner === null) { this.error(`${p}/type`, `struct ${name} is not resolved yet where ${s.name}.${m.name} points to it`); ok = false; return; }
+        if (!pointed && inner.flexible !== null) this.error(`${p}/type`, `struct ${name} ends with a flexible array and cannot be embedded`);
+        target = { kind: 'struct', struct: inner };
       } else {
-        type = INT_TYPES[m.type as IR.IntTypeName];
-        for (const abi of ABIS) memberAlign[abi] = intAlign(type, abi);
+        target = INT_TYPES[base as IR.IntTypeName];
       }
-      const elementSize = type.kind === 'int' ? type.size : type.struct.size;
+      const type: IR.IntType | IR.StructRef | IR.PointerType = pointed ? { kind: 'pointer', to: target } : target;
       const count = m.count ?? null;
       if (count === 'flexible' && i !== s.members.length - 1) this.error(`${p}/count`, `flexible array ${m.name} must be the last member of struct ${s.name}`);
-      const offsets = {} as Record<LayoutAbi, number>;
-      for (const abi of ABIS) {
-        const at = alignUp(end[abi], memberAlign[abi]);
-        if (at !== end[abi] && abi === 'x86_64') this.error(p, `implicit padding: ${at - end[abi]} byte(s) before ${s.name}.${m.name} at offset ${end[abi]}; add an explicit padding member`);
-        offsets[abi] = at;
-        end[abi] = at + (count === 'flexible' ? 0 : elementSize * (count ?? 1));
-        align[abi] = Math.max(align[abi], memberAlign[abi]);
+      if (pointed && (m.flags !== undefined || m.enum !== undefined || m.counts !== undefined)) this.error(p, `${s.name}.${m.name} is a pointer: it carries an address, not flags, an enum value or a count`);
+      const layouts = {} as Record<IR.DataModel, IR.MemberLayout>;
+      for (const model of DATA_MODELS) {
+        const [elementSize, memberAlign] = type.kind === 'pointer' ? [POINTER_SIZE[model], POINTER_SIZE[model]]
+          : type.kind === 'int' ? [type.size, intAlign(type, model)]
+          : [type.struct.layouts[model].size, type.struct.layouts[model].align];
+        const at = alignUp(end[model], memberAlign);
+        if (at !== end[model]) {
+          if (!natural && model === 'lp64') this.error(p, `implicit padding: ${at - end[model]} byte(s) before ${s.name}.${m.name} at offset ${end[model]}; add an explicit padding member (or, for upstream's own struct, say "layout": "natural")`);
+          holes[model].push({ offset: end[model], size: at - end[model], before: m.name });
+        }
+        const size = count === 'flexible' ? 0 : elementSize * (count ?? 1);
+        layouts[model] = { offset: at, elementSize, size };
+        end[model] = at + size;
+        align[model] = Math.max(align[model], memberAlign);
       }
-      if (offsets.x86_64 !== offsets.i386)
-        this.error(p, `${s.name}.${m.name} is at offset ${offsets.x86_64} on x86-64 but ${offsets.i386} on i386; use __aligned_u64 or explicit padding`);
+      if (!natural && (layouts.lp64.offset !== layouts.ilp32.offset || layouts.lp64.size !== layouts.ilp32.size)) {
+        const what = layouts.lp64.offset !== layouts.ilp32.offset ? `is at offset ${layouts.lp64.offset} on LP64 (x86-64) but ${layouts.ilp32.offset} on ILP32 (i386)` : `takes ${layouts.lp64.size} bytes on LP64 (x86-64) but ${layouts.ilp32.size} on ILP32 (i386)`;
+        this.error(p, `${s.name}.${m.name} ${what}; use __aligned_u64 or explicit padding (or, for upstream's own struct, say "layout": "natural")`);
+      }
       if (m.flags !== undefined && !this.flagsets.has(m.flags)) this.error(`${p}/flags`, `unknown flag set ${m.flags}`);
       if (m.enum !== undefined && !this.enums.has(m.enum)) this.error(`${p}/enum`, `unknown enum ${m.enum}`);
       if (m.reserved === true && m.padding === true) this.error(p, 'a member is reserved or padding, not both');
       members.push({
-        pointer: p, name: m.name, doc: m.doc, type, count, offset: offsets.x86_64, elementSize,
-        size: count === 'flexible' ? 0 : elementSize * (count ?? 1),
+        pointer: p, name: m.name, doc: m.doc, type, count, offset: layouts.lp64.offset, elementSize: layouts.lp64.elementSize,
+        size: layouts.lp64.size, layouts,
         reserved: m.reserved === true, padding: m.padding === true, dir: m.dir ?? null,
         flags: m.flags !== undefined ? this.flagsets.get(m.flags) ?? null : null,
         enum: m.enum !== undefined ? this.enums.get(m.enum) ?? null : null,
       });
     });
     if (!ok) return null;
-    for (const abi of ABIS) {
-      if (end[abi] % align[abi] !== 0) {
-        this.error(pointer, `struct ${s.name} is ${end[abi]} bytes on ${abi}, not a multiple of its ${align[abi]}-byte alignment; add explicit tail padding`);
+    const sizes = {} as Record<IR.DataModel, number>;
+    for (const model of DATA_MODELS) {
+      sizes[model] = alignUp(end[model], align[model]);
+      if (sizes[model] === end[model]) continue;
+      if (!natural) {
+        this.error(pointer, `struct ${s.name} is ${end[model]} bytes on ${model === 'lp64' ? 'LP64 (x86-64)' : 'ILP32 (i386)'}, not a multiple of its ${align[model]}-byte alignment; add explicit tail padding (or, for upstream's own struct, say "layout": "natural")`);
         return null;
       }
+      holes[model].push({ offset: end[model], size: sizes[model] - end[model], before: null });
     }
-    if (end.x86_64 !== end.i386) this.error(pointer, `struct ${s.name} is ${end.x86_64} bytes on x86-64 but ${end.i386} on i386`);
+    if (!natural && sizes.lp64 !== sizes.ilp32) this.error(pointer, `struct ${s.name} is ${sizes.lp64} bytes on LP64 (x86-64) but ${sizes.ilp32} on ILP32 (i386)`);
+    const structLayouts = {} as Record<IR.DataModel, IR.StructLayout>;
+    for (const model of DATA_MODELS) structLayouts[model] = { size: sizes[model], align: align[model], holes: holes[model] };
+    const uniform = sizes.lp64 === sizes.ilp32 && members.every((m) => m.layouts.lp64.offset === m.layouts.ilp32.offset && m.layouts.lp64.elementSize === m.layouts.ilp32.elementSize);
     const last = members[members.length - 1];
     const flexible = last !== undefined && last.count === 'flexible' ? last : null;
     let flexibleCount: IR.Member | null = null;
@@ -345,7 +365,7 @@ class Resolver {
     }
     return {
       pointer, name: s.name, doc: s.doc, origin: origin(s.origin), members,
-      size: end.x86_64, align: align.x86_64, flexible, flexibleCount, capHeader,
+      size: sizes.lp64, align: align.lp64, natural, layouts: structLayouts, uniform, flexible, flexibleCount, capHeader,
     };
   }
 
@@ -389,7 +409,7 @@ class Resolver {
     const outputs = (x.outputs ?? []).map((o, i) => member(o, `${pointer}/outputs/${i}`)).filter((m): m is IR.Member => m !== null);
     const chain = x.chain === undefined ? null : this.chain(x, arg, argsz, pointer);
     const numbers = {} as Record<IR.Arch, number>;
-    for (const arch of ARCHES) numbers[arch] = encodeIoctl(arch, x.encoding, Number(type.value), nr, arg.size);
+    for (const arch of ARCHES) numbers[arch] = encodeIoctl(arch, x.encoding, Number(type.value), nr, arg.layouts[ARCH_MODEL[arch]].size);
     this.defineMacro(x.name, `${pointer}/name`, BigInt(numbers.x86_64), 'ioctl');
     return {
       pointer, name: x.name, doc: x.doc, origin: origin(x.origin), provisional, fd: x.fd, type, nr, nrBase,

@@ -153,29 +153,37 @@ function ioctlConsts(x: Ioctl, o: Out): void {
 // ---- structs ----
 
 function memberType(m: Member): string {
-  const el = m.type.kind === 'int' ? asInt(m.type) : structClass(m.type.struct);
+  const el = m.type.kind === 'int' ? asInt(m.type) : m.type.kind === 'pointer' ? 'u64' : structClass(m.type.struct);
   if (m.count === null) return el;
   if (m.count === 'flexible') return `Array<${el}>`;
-  return m.type.kind === 'int' ? `StaticArray<${el}>` : `Array<${el}>`;
+  return m.type.kind === 'struct' ? `Array<${el}>` : `StaticArray<${el}>`;
 }
 
 function memberInit(m: Member): string {
-  if (m.count === null) return m.type.kind === 'int' ? '0' : `new ${structClass(m.type.struct)}()`;
+  if (m.count === null) return m.type.kind === 'struct' ? `new ${structClass(m.type.struct)}()` : '0';
   if (m.count === 'flexible') return `[]`;
-  if (m.type.kind === 'int') return `new StaticArray<${asInt(m.type)}>(${m.count})`;
+  if (m.type.kind !== 'struct') return `new StaticArray<${m.type.kind === 'int' ? asInt(m.type) : 'u64'}>(${m.count})`;
   const c = structClass(m.type.struct);
   return `[${Array.from({ length: m.count }, () => `new ${c}()`).join(', ')}]`;
 }
 
+/**
+ * A struct's constants and codec. One whose layout differs between data models (upstream's natural
+ * layout, a pointer) also has _ILP32 constants, and its functions take `ilp32` (false: LP64, every
+ * 64-bit host; true: i386); a user pointer is a u64 there, stored in 4 bytes under ILP32.
+ */
 function structCode(s: Struct, o: Out): void {
   const cls = o.claim(structClass(s), `struct ${s.name}`);
   const U = upper(s.name);
+  const u = s.uniform;
   const fn = (suffix: string): string => o.claim(`${s.name}_${suffix}`, `codec of ${s.name}`);
   o.push('', `// struct ${s.name}`, '');
-  o.push(`/** sizeof(struct ${s.name})${s.flexible ? ', without flexible array elements' : ''}. */`);
+  o.push(`/** sizeof(struct ${s.name})${s.flexible ? ', without flexible array elements' : ''}${u ? '' : ' on LP64'}. */`);
   o.push(`export const ${o.claim(`${U}_SIZE`, `size of ${s.name}`)}: i32 = ${s.size};`);
+  if (!u) o.push(`/** sizeof(struct ${s.name}) on ILP32 (i386). */`, `export const ${o.claim(`${U}_SIZE_ILP32`, `ILP32 size of ${s.name}`)}: i32 = ${s.layouts.ilp32.size};`);
   for (const m of s.members) {
     o.push(`export const ${o.claim(`${U}_OFFSET_${upper(m.name)}`, `offset of ${s.name}.${m.name}`)}: i32 = ${m.offset};`);
+    if (!u) o.push(`export const ${o.claim(`${U}_OFFSET_${upper(m.name)}_ILP32`, `ILP32 offset of ${s.name}.${m.name}`)}: i32 = ${m.layouts.ilp32.offset};`);
   }
   if (s.flexible) {
     o.push(`/** Bytes of one ${s.flexible.name}[] element. */`);
@@ -185,29 +193,43 @@ function structCode(s: Struct, o: Out): void {
   o.push(`export class ${cls} {`);
   for (const m of s.members) {
     const extra = [m.dir ? `[${m.dir}]` : '', m.reserved ? '[reserved]' : '', m.flags ? `(${m.flags.name})` : '', m.enum ? `(${m.enum.name})` : '',
+      m.type.kind === 'pointer' ? '[user address]' : '',
       m.count === 'flexible' ? '[flexible array]' : typeof m.count === 'number' ? `[${m.count}]` : '', s.flexibleCount === m ? `[count of ${s.flexible!.name}]` : ''].filter(Boolean).join(' ');
     o.push(...doc(`${m.doc}${extra ? ` ${extra}` : ''}`, '  '), `  ${m.name}: ${memberType(m)} = ${memberInit(m)};`);
   }
   o.push('}');
 
-  // write
+  // An offset or element size: a literal when the data models agree, else chosen by ilp32.
+  const pick = (lp: number, ilp: number): string => (lp === ilp ? String(lp) : `(ilp32 ? ${ilp} : ${lp})`);
+  const passModel = (t: Struct): string => (t.uniform ? '' : ', ilp32');
   const wr: string[] = [];
   const rd: string[] = [];
   for (const m of s.members) {
     const off = `${U}_OFFSET_${upper(m.name)}`;
+    const offExpr = pick(m.layouts.lp64.offset, m.layouts.ilp32.offset);
     if (m.count === null) {
       if (m.type.kind === 'int') {
-        wr.push(`  store<${asInt(m.type)}>(ptr, v.${m.name}, ${m.offset}); // ${off}`);
-        rd.push(`  out.${m.name} = load<${asInt(m.type)}>(ptr, ${m.offset}); // ${off}`);
+        if (u) {
+          wr.push(`  store<${asInt(m.type)}>(ptr, v.${m.name}, ${m.offset}); // ${off}`);
+          rd.push(`  out.${m.name} = load<${asInt(m.type)}>(ptr, ${m.offset}); // ${off}`);
+        } else {
+          wr.push(`  store<${asInt(m.type)}>(ptr + <usize>${offExpr}, v.${m.name});`);
+          rd.push(`  out.${m.name} = load<${asInt(m.type)}>(ptr + <usize>${offExpr});`);
+        }
+      } else if (m.type.kind === 'pointer') {
+        wr.push(`  if (ilp32) { assert(v.${m.name} <= 0xffffffff, "${s.name}.${m.name}: address does not fit a 32-bit pointer"); store<u32>(ptr + <usize>${offExpr}, <u32>v.${m.name}); } else store<u64>(ptr + <usize>${offExpr}, v.${m.name});`);
+        rd.push(`  out.${m.name} = ilp32 ? <u64>load<u32>(ptr + <usize>${offExpr}) : load<u64>(ptr + <usize>${offExpr});`);
       } else {
-        wr.push(`  ${m.type.struct.name}_write(ptr + ${off}, v.${m.name});`);
-        rd.push(`  ${m.type.struct.name}_read(ptr + ${off}, out.${m.name});`);
+        const at = u ? off : `<usize>${offExpr}`;
+        wr.push(`  ${m.type.struct.name}_write(ptr + ${at}, v.${m.name}${passModel(m.type.struct)});`);
+        rd.push(`  ${m.type.struct.name}_read(ptr + ${at}, out.${m.name}${passModel(m.type.struct)});`);
       }
       continue;
     }
     const n = m.count === 'flexible' ? `v.${m.name}.length` : `${m.count}`;
-    const at = `ptr + ${off} + <usize>i * ${m.elementSize}`;
-    if (m.type.kind === 'int') {
+    const at = u ? `ptr + ${off} + <usize>i * ${m.elementSize}` : `ptr + <usize>${offExpr} + <usize>i * ${pick(m.layouts.lp64.elementSize, m.layouts.ilp32.elementSize)}`;
+    if (m.type.kind === 'int' || m.type.kind === 'pointer') {
+      if (m.type.kind === 'pointer') throw new Error(`assemblyscript: ${s.name}.${m.name}: an array of pointers is not supported`);
       const t = asInt(m.type);
       wr.push(`  for (let i = 0, n = ${n}; i < n; i++) store<${t}>(${at}, unchecked(v.${m.name}[i]));`);
       if (m.count === 'flexible') {
@@ -215,24 +237,26 @@ function structCode(s: Struct, o: Out): void {
       } else rd.push(`  for (let i = 0; i < ${m.count}; i++) unchecked(out.${m.name}[i] = load<${t}>(${at}));`);
     } else {
       const es = m.type.struct;
-      wr.push(`  for (let i = 0, n = ${n}; i < n; i++) ${es.name}_write(${at}, unchecked(v.${m.name}[i]));`);
+      wr.push(`  for (let i = 0, n = ${n}; i < n; i++) ${es.name}_write(${at}, unchecked(v.${m.name}[i])${passModel(es)});`);
       if (m.count === 'flexible') {
         rd.push(`  const ${m.name} = new Array<${structClass(es)}>(0);`,
-          `  for (let i = 0; i < count; i++) { const e = new ${structClass(es)}(); ${es.name}_read(${at}, e); ${m.name}.push(e); }`,
+          `  for (let i = 0; i < count; i++) { const e = new ${structClass(es)}(); ${es.name}_read(${at}, e${passModel(es)}); ${m.name}.push(e); }`,
           `  out.${m.name} = ${m.name};`);
-      } else rd.push(`  for (let i = 0; i < ${m.count}; i++) ${es.name}_read(${at}, unchecked(out.${m.name}[i]));`);
+      } else rd.push(`  for (let i = 0; i < ${m.count}; i++) ${es.name}_read(${at}, unchecked(out.${m.name}[i])${passModel(es)});`);
     }
   }
   const flex = s.flexible;
-  o.push('', ...doc(`Encodes v at ptr (little-endian)${flex ? `, with every element of v.${flex.name}` : ''}; returns the bytes written.`));
-  o.push(`export function ${fn('write')}(ptr: usize, v: ${cls}): i32 {`, ...wr);
-  o.push(flex ? `  return ${s.size} + v.${flex.name}.length * ${flex.elementSize};` : `  return ${s.size};`, '}');
+  const model = u ? '' : ', ilp32: bool = false';
+  const size = pick(s.layouts.lp64.size, s.layouts.ilp32.size);
+  o.push('', ...doc(`Encodes v at ptr (little-endian${u ? '' : '; ilp32: the i386 layout, else LP64'})${flex ? `, with every element of v.${flex.name}` : ''}; returns the bytes written.`));
+  o.push(`export function ${fn('write')}(ptr: usize, v: ${cls}${model}): i32 {`, ...wr);
+  o.push(flex ? `  return ${size} + v.${flex.name}.length * ${pick(flex.layouts.lp64.elementSize, flex.layouts.ilp32.elementSize)};` : `  return ${size};`, '}');
   if (flex) {
     o.push(...doc(`Decodes the struct at ptr into out, with count ${flex.name}[] elements${s.flexibleCount ? ` (the caller checks count, normally ${s.flexibleCount.name}, against the bytes it has)` : ''}.`));
-    o.push(`export function ${fn('read')}(ptr: usize, out: ${cls}, count: i32 = 0): void {`, ...rd, '}');
+    o.push(`export function ${fn('read')}(ptr: usize, out: ${cls}, count: i32 = 0${model}): void {`, ...rd, '}');
   } else {
-    o.push(`/** Decodes the struct at ptr into out. */`);
-    o.push(`export function ${fn('read')}(ptr: usize, out: ${cls}): void {`, ...rd, '}');
+    o.push(`/** Decodes the struct at ptr into out${u ? '' : ' (ilp32: the i386 layout, else LP64)'}. */`);
+    o.push(`export function ${fn('read')}(ptr: usize, out: ${cls}${model}): void {`, ...rd, '}');
   }
 }
 

@@ -66,9 +66,19 @@ export function flagExpr(bit: number, set: FlagSet): string {
   return `(1 << ${bit})`;
 }
 
-/** The C type of a scalar member (`__u32`, `struct foo`). */
+/** The C type of a scalar member (`__u32`, `struct foo`, `__u64 *`). */
 export function memberType(m: Member): string {
-  return m.type.kind === 'int' ? m.type.name : `struct ${m.type.struct.name}`;
+  const t = (x: IntType | { kind: 'struct'; struct: Struct }): string => (x.kind === 'int' ? x.name : `struct ${x.struct.name}`);
+  return m.type.kind === 'pointer' ? `${t(m.type.to)} *` : t(m.type);
+}
+
+/**
+ * A member's declarator as installed uapi headers spell it: `__u32 flags`, `__u64 *data` (the
+ * kernel's `__u64 __user *data`; headers_install drops __user).
+ */
+export function memberDeclaration(m: Member, suffix = ''): string {
+  const type = memberType(m);
+  return `${type}${type.endsWith('*') ? '' : ' '}${m.name}${suffix}`;
 }
 
 /** The plain (unaligned) C integer type for arithmetic on a value of this IR integer type. */

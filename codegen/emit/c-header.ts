@@ -5,7 +5,7 @@
  */
 import { generatedLine, type GeneratedFile } from './file.js';
 import { isProposed, type Capability, type Constant, type Enum, type ErrorCase, type Feature, type FeatureOp, type FlagSet, type Ioctl, type Spec, type Struct } from '../ir.js';
-import { blockComment, cIoctlRequest, cUnsigned, firstSentence, flagExpr, memberType, wrap } from './c-common.js';
+import { blockComment, cIoctlRequest, cUnsigned, firstSentence, flagExpr, memberDeclaration, wrap } from './c-common.js';
 
 export function cHeaderPath(spec: Spec): string {
   return spec.targets.cHeader.path;
@@ -107,14 +107,13 @@ function structLines(s: Struct): string[] {
   const out = blockComment(paras, '/**');
   out.push(`struct ${s.name} {`);
   for (const m of s.members) {
-    const type = memberType(m);
     if (m.count === 'flexible') {
       // Flexible array members are not standard C++: the member is left out there.
-      out.push('#ifndef __cplusplus', `\t${type} ${m.name}[];`, '#endif');
+      out.push('#ifndef __cplusplus', `\t${memberDeclaration(m, '[]')};`, '#endif');
     } else if (typeof m.count === 'number') {
-      out.push(`\t${type} ${m.name}[${m.count}];`);
+      out.push(`\t${memberDeclaration(m, `[${m.count}]`)};`);
     } else {
-      out.push(`\t${type} ${m.name};`);
+      out.push(`\t${memberDeclaration(m)};`);
     }
   }
   out.push('};');

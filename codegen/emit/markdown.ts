@@ -62,15 +62,24 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
     p('');
   }
 
-  if (spec.structs.length > 0) p('## Structures', '', 'Offsets and sizes are in bytes and identical on every supported architecture (i386 included).', '');
+  if (spec.structs.length > 0) {
+    p('## Structures', '', spec.structs.every((s) => s.uniform)
+      ? 'Offsets and sizes are in bytes and identical on every supported architecture (i386 included).'
+      : 'Offsets and sizes are in bytes and identical on every supported architecture (i386 included), except in structs marked "natural layout": upstream\'s own structs whose layout differs between LP64 (every 64-bit architecture) and ILP32 (i386); there a cell reads LP64 / ILP32.', '');
+  }
   for (const s of [...proposed(spec.structs), ...upstream(spec.structs)]) {
-    p(`### struct ${s.name} (${s.size} bytes${s.flexible !== null ? ' + flexible array' : ''}, ${originText(s)})`, '', s.doc, '');
+    const both = (f: (x: 'lp64' | 'ilp32') => number): string => (s.uniform || f('lp64') === f('ilp32') ? String(f('lp64')) : `${f('lp64')} / ${f('ilp32')}`);
+    const size = s.uniform ? `${s.size} bytes` : `${s.layouts.lp64.size} / ${s.layouts.ilp32.size} bytes`;
+    p(`### struct ${s.name} (${size}${s.flexible !== null ? ' + flexible array' : ''}, ${originText(s)}${s.natural ? ', natural layout' : ''})`, '', s.doc, '');
     p('| offset | size | member | type | dir | meaning |', '|---|---|---|---|---|---|');
     for (const m of s.members) {
-      const type = (m.type.kind === 'int' ? m.type.name : `struct ${m.type.struct.name}`) + (m.count === 'flexible' ? '[]' : m.count !== null ? `[${m.count}]` : '');
-      const notes = [m.reserved ? 'reserved, must be zero.' : '', m.flags !== null ? `Bits: ${m.flags.name}.` : ''].filter(Boolean).join(' ');
-      p(`| ${m.offset} | ${m.count === 'flexible' ? `${m.elementSize} each` : m.size} | \`${m.name}\` | \`${type}\` | ${m.dir ?? ''} | ${m.doc}${notes ? ' ' + notes : ''} |`);
+      const t = (x: { kind: 'int'; name: string } | { kind: 'struct'; struct: { name: string } }): string => (x.kind === 'int' ? x.name : `struct ${x.struct.name}`);
+      const type = (m.type.kind === 'pointer' ? `${t(m.type.to)} *` : t(m.type)) + (m.count === 'flexible' ? '[]' : m.count !== null ? `[${m.count}]` : '');
+      const notes = [m.reserved ? 'reserved, must be zero.' : '', m.flags !== null ? `Bits: ${m.flags.name}.` : '', m.type.kind === 'pointer' ? 'A user address.' : ''].filter(Boolean).join(' ');
+      p(`| ${both((x) => m.layouts[x].offset)} | ${m.count === 'flexible' ? `${both((x) => m.layouts[x].elementSize)} each` : both((x) => m.layouts[x].size)} | \`${m.name}\` | \`${type}\` | ${m.dir ?? ''} | ${m.doc}${notes ? ' ' + notes : ''} |`);
     }
+    const holes = (x: 'lp64' | 'ilp32'): string => s.layouts[x].holes.map((h) => `${h.size} at ${h.offset}${h.before === null ? ' (tail)' : ` (before ${h.before})`}`).join(', ');
+    if (s.natural && (holes('lp64') !== '' || holes('ilp32') !== '')) p('', `Implicit padding: LP64 ${holes('lp64') || 'none'}; ILP32 ${holes('ilp32') || 'none'}.`);
     p('');
   }
 

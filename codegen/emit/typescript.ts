@@ -31,7 +31,7 @@ export function emitTypeScript(spec: IR.Spec): GeneratedFile[] {
   if (chainIoctls(spec).length > 0) emitCapWalkerSupport(sf);
   for (const info of chainIoctls(spec)) emitCapWalker(sf, spec, info);
   const body = sf.getFullText();
-  const helpers = ['CodecError', 'checkBig', 'checkInt', 'checkLength', 'checkReserved', 'checkRoom', 'checkUint'].filter((h) => new RegExp(`\\b${h}\\b`).test(body));
+  const helpers = ['CodecError', 'checkBig', 'checkInt', 'checkLength', 'checkReserved', 'checkRoom', 'checkUint', 'dataModelOf', 'readPointer', 'writePointer'].filter((h) => new RegExp(`\\b${h}\\b`).test(body));
   sf.insertImportDeclaration(2, { moduleSpecifier: spec.targets.typescript.support, namedImports: [...helpers, 'type CodecOptions'] });
   sf.formatText({ indentSize: 2, convertTabsToSpaces: true, ensureNewLineAtEndOfFile: true });
   return [{ path, content: sf.getFullText() }];
@@ -159,16 +159,24 @@ function emitErrnos(sf: SourceFile, spec: IR.Spec): void {
 // Structs
 
 function tsType(m: IR.Member): string {
-  const el = m.type.kind === 'struct' ? pascal(m.type.struct.name) : m.type.size === 8 ? 'bigint' : 'number';
+  const el = m.type.kind === 'struct' ? pascal(m.type.struct.name) : m.type.kind === 'pointer' || m.type.size === 8 ? 'bigint' : 'number';
   if (m.count === null) return el;
   if (m.type.kind === 'int' && m.type.name === '__u8') return 'Uint8Array';
   return `${el}[]`;
 }
 
-function memberDoc(m: IR.Member): string {
+/** The C spelling of a member's type, with its array suffix. */
+function cTypeText(m: IR.Member): string {
+  const t = (x: IR.IntType | IR.StructRef): string => (x.kind === 'int' ? x.name : `struct ${x.struct.name}`);
+  const base = m.type.kind === 'pointer' ? `${t(m.type.to)} *` : t(m.type);
+  return `${base}${m.count === 'flexible' ? '[]' : m.count !== null ? `[${m.count}]` : ''}`;
+}
+
+function memberDoc(m: IR.Member, s: IR.Struct): string {
   const notes: string[] = [];
-  if (m.type.kind === 'int') notes.push(`\`${m.type.name}\`${m.count === 'flexible' ? '[]' : m.count !== null ? `[${m.count}]` : ''} at offset ${m.offset}`);
-  else notes.push(`\`struct ${m.type.struct.name}\`${m.count === 'flexible' ? '[]' : m.count !== null ? `[${m.count}]` : ''} at offset ${m.offset}`);
+  const at = s.uniform ? `at offset ${m.offset}` : `at offset ${m.layouts.lp64.offset} (LP64), ${m.layouts.ilp32.offset} (ILP32)`;
+  notes.push(`\`${cTypeText(m)}\` ${at}`);
+  if (m.type.kind === 'pointer') notes.push('a user address');
   if (m.dir !== null) notes.push(m.dir);
   if (m.reserved) notes.push('reserved, zero');
   if (m.flags !== null) notes.push(`bits of {@link ${pascal(m.flags.name)}}`);
@@ -185,6 +193,7 @@ const nestedPath = (m: IR.Member, index?: string): string => (index === undefine
 /** Statements writing one element of type `m.type` at `at` from `src`. */
 function writeElement(m: IR.Member, at: string, src: string, index?: string): string {
   if (m.type.kind === 'struct') return `${pascal(m.type.struct.name)}.write(view, ${at}, ${src}, options, ${nestedPath(m, index)});`;
+  if (m.type.kind === 'pointer') return `writePointer(view, ${at}, ${src}, L.model, ${where(m, index)});`;
   const t = m.type;
   if (t.size === 8) return `view.set${t.signed ? 'BigInt64' : 'BigUint64'}(${at}, checkBig(${src}, ${t.signed}, ${where(m, index)}), true);`;
   const bits = t.size * 8;
@@ -194,52 +203,96 @@ function writeElement(m: IR.Member, at: string, src: string, index?: string): st
 
 function readElement(m: IR.Member, at: string, index?: string): string {
   if (m.type.kind === 'struct') return `${pascal(m.type.struct.name)}.read(view, ${at}, options, ${nestedPath(m, index)})`;
+  if (m.type.kind === 'pointer') return `readPointer(view, ${at}, L.model)`;
   const t = m.type;
   if (t.size === 8) return `view.get${t.signed ? 'BigInt64' : 'BigUint64'}(${at}, true)`;
   return `view.get${t.signed ? 'Int' : 'Uint'}${t.size * 8}(${at}${t.size > 1 ? ', true' : ''})`;
 }
 
 /** Names the codec methods use for their own parameters; a member may not take one. */
-const CODEC_LOCALS = new Set(['view', 'at', 'options', 'path', 'value', 'bytes']);
+const CODEC_LOCALS = new Set(['view', 'at', 'options', 'path', 'value', 'bytes', 'L']);
 
+/**
+ * A struct's codec. A struct laid out alike on every data model has its numbers inline; one whose
+ * layout differs (upstream's natural layout, a pointer) has a layout per data model and picks the
+ * one of options.arch (default: the host's) into L.
+ */
 function emitStruct(sf: SourceFile, s: IR.Struct): void {
   const name = pascal(s.name);
   for (const m of s.members) {
     if (CODEC_LOCALS.has(m.name) || m.name.endsWith('Count')) throw new Error(`struct ${s.name}: member name ${m.name} clashes with the TypeScript codec's locals`);
   }
+  const u = s.uniform;
+  const sizeText = u ? `${s.size} bytes` : `${s.layouts.lp64.size} bytes on LP64, ${s.layouts.ilp32.size} on ILP32 (i386)`;
   sf.addInterface({
     isExported: true, name,
-    docs: [doc(s.doc, `\`struct ${s.name}\`, ${s.size} bytes${s.flexible !== null ? ` plus ${s.flexible.name}[]` : ''}. ${origin(s)}`)],
-    properties: s.members.map((m) => ({ name: m.name, type: tsType(m), docs: [memberDoc(m)] })),
+    docs: [doc(s.doc, `\`struct ${s.name}\`, ${sizeText}${s.flexible !== null ? ` plus ${s.flexible.name}[]` : ''}. ${origin(s)}`)],
+    properties: s.members.map((m) => ({ name: m.name, type: tsType(m), docs: [memberDoc(m, s)] })),
   });
   const flex = s.flexible;
   const count = s.flexibleCount;
+  const off = (m: IR.Member): string => (u ? String(m.offset) : `L.offsets.${m.name}`);
+  const stride = (m: IR.Member): string => (u ? String(m.elementSize) : `L.strides.${m.name}`);
+  const size = u ? String(s.size) : 'L.size';
+  const arrays = s.members.filter((m) => m.count !== null);
+  if (!u) {
+    sf.addVariableStatement({
+      declarationKind: VariableDeclarationKind.Const,
+      docs: [`The layouts of {@link ${name}} per data model.`],
+      declarations: [{
+        name: `${name}Layouts`,
+        initializer: (w) => {
+          w.write('{').newLine();
+          w.indent(() => {
+            for (const model of ['lp64', 'ilp32'] as const) {
+              const strides = arrays.length > 0 ? `, strides: { ${arrays.map((m) => `${m.name}: ${m.layouts[model].elementSize}`).join(', ')} }` : '';
+              w.writeLine(`${model}: { model: '${model}', size: ${s.layouts[model].size}, offsets: { ${s.members.map((m) => `${m.name}: ${m.layouts[model].offset}`).join(', ')} }${strides} },`);
+            }
+          });
+          w.write('} as const');
+        },
+      }],
+    });
+  }
   const writer: WriterFunction = (w) => {
     w.write('{').newLine();
     w.indent(() => {
-      w.writeLine(`/** \`sizeof(struct ${s.name})\`${flex !== null ? ', without flexible array elements' : ''}. */`);
-      w.writeLine(`size: ${s.size},`);
-      w.writeLine('/** Byte offset of each member. */');
-      w.writeLine(`offsets: { ${s.members.map((m) => `${m.name}: ${m.offset}`).join(', ')} },`);
+      if (u) {
+        w.writeLine(`/** \`sizeof(struct ${s.name})\`${flex !== null ? ', without flexible array elements' : ''}. */`);
+        w.writeLine(`size: ${s.size},`);
+        w.writeLine('/** Byte offset of each member. */');
+        w.writeLine(`offsets: { ${s.members.map((m) => `${m.name}: ${m.offset}`).join(', ')} },`);
+      } else {
+        w.writeLine(`/** The layout under each data model (upstream's natural layout${s.members.some((m) => m.type.kind === 'pointer') ? ', pointers' : ''}): \`sizeof\`${flex !== null ? ' without flexible array elements' : ''}, member offsets${arrays.length > 0 ? ', array element sizes' : ''}. */`);
+        w.writeLine(`layouts: ${name}Layouts,`);
+        w.writeLine('/** The layout of `options.arch` (default: the host\'s architecture). */');
+        w.writeLine(`layout(options: CodecOptions = {}): (typeof ${name}Layouts)['lp64' | 'ilp32'] {`);
+        w.indent(() => w.writeLine(`return ${name}.layouts[dataModelOf(options.arch)];`));
+        w.writeLine('},');
+      }
       w.writeLine('/** Bytes an encoding of `value` takes. */');
-      w.writeLine(`byteLength(${flex !== null ? 'value' : '_value'}: ${name}): number {`);
-      w.indent(() => w.writeLine(flex !== null ? `return ${s.size} + value.${flex.name}.length * ${flex.elementSize};` : `return ${s.size};`));
+      w.writeLine(`byteLength(${flex !== null ? 'value' : '_value'}: ${name}${u ? '' : ', options: CodecOptions = {}'}): number {`);
+      w.indent(() => {
+        if (!u) w.writeLine(`const L = ${name}.layout(options);`);
+        w.writeLine(flex !== null ? `return ${size} + value.${flex.name}.length * ${stride(flex)};` : `return ${size};`);
+      });
       w.writeLine('},');
       w.writeLine('/** Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not fit. */');
       w.writeLine(`encode(value: ${name}, options: CodecOptions = {}): Uint8Array {`);
       w.indent(() => {
-        w.writeLine(`const bytes = new Uint8Array(${name}.byteLength(value));`);
+        w.writeLine(`const bytes = new Uint8Array(${name}.byteLength(value${u ? '' : ', options'}));`);
         w.writeLine(`${name}.write(new DataView(bytes.buffer), 0, value, options);`);
         w.writeLine('return bytes;');
       });
       w.writeLine('},');
       w.writeLine('/** Writes `value` at byte `at` of `view`. */');
-      const writeUsesOptions = s.members.some((m) => m.reserved || m.padding || m.type.kind === 'struct') || count !== null;
+      const writeUsesOptions = !u || s.members.some((m) => m.reserved || m.padding || m.type.kind === 'struct') || count !== null;
       w.writeLine(`write(view: DataView, at: number, value: ${name}, ${writeUsesOptions ? 'options' : '_options'}: CodecOptions = {}, path = '${s.name}'): void {`);
       w.indent(() => {
-        w.writeLine(`checkRoom(view, at, ${name}.byteLength(value), path);`);
+        if (!u) w.writeLine(`const L = ${name}.layout(options);`);
+        w.writeLine(`checkRoom(view, at, ${name}.byteLength(value${u ? '' : ', options'}), path);`);
         for (const m of s.members) {
-          const at = `at + ${m.offset}`;
+          const at = `at + ${off(m)}`;
           if (m.reserved || m.padding) {
             if (m.count === null) w.writeLine(`if (!options.raw) checkReserved(value.${m.name}, ${where(m)});`);
             else w.writeLine(`if (!options.raw) value.${m.name}.forEach((e, i) => checkReserved(${m.type.kind === 'struct' ? '0' : 'e'}, ${where(m, 'i')}));`);
@@ -251,7 +304,7 @@ function emitStruct(sf: SourceFile, s: IR.Struct): void {
             w.writeLine(`new Uint8Array(view.buffer, view.byteOffset + ${at}, value.${m.name}.length).set(value.${m.name});`);
           } else {
             w.writeLine(`value.${m.name}.forEach((e, i) => {`);
-            w.indent(() => w.writeLine(writeElement(m, `${at} + i * ${m.elementSize}`, 'e', 'i')));
+            w.indent(() => w.writeLine(writeElement(m, `${at} + i * ${stride(m)}`, 'e', 'i')));
             w.writeLine('});');
           }
         }
@@ -266,26 +319,27 @@ function emitStruct(sf: SourceFile, s: IR.Struct): void {
       w.indent(() => w.writeLine(`return ${name}.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);`));
       w.writeLine('},');
       w.writeLine('/** Reads a value at byte `at` of `view`. */');
-      const readUsesOptions = s.members.some((m) => m.reserved || m.padding || m.type.kind === 'struct') || flex !== null;
+      const readUsesOptions = !u || s.members.some((m) => m.reserved || m.padding || m.type.kind === 'struct') || flex !== null;
       w.writeLine(`read(view: DataView, at: number, ${readUsesOptions ? 'options' : '_options'}: CodecOptions = {}, path = '${s.name}'): ${name} {`);
       w.indent(() => {
-        w.writeLine(`checkRoom(view, at, ${s.size}, path);`);
+        if (!u) w.writeLine(`const L = ${name}.layout(options);`);
+        w.writeLine(`checkRoom(view, at, ${size}, path);`);
         for (const m of s.members) {
           if (m.count !== null) continue;
-          w.writeLine(`const ${m.name} = ${readElement(m, `at + ${m.offset}`)};`);
+          w.writeLine(`const ${m.name} = ${readElement(m, `at + ${off(m)}`)};`);
           if (m.reserved || m.padding) w.writeLine(`if (!options.raw) checkReserved(${m.name}, ${where(m)});`);
         }
         for (const m of s.members) {
           if (m.count === null) continue;
           const n = m.count === 'flexible'
-            ? count !== null ? `options.count ?? ${count.name}` : `options.count ?? Math.floor((view.byteLength - at - ${m.offset}) / ${m.elementSize})`
+            ? count !== null ? `options.count ?? ${count.name}` : `options.count ?? Math.floor((view.byteLength - at - ${off(m)}) / ${stride(m)})`
             : String(m.count);
           w.writeLine(`const ${m.name}Count = ${n};`);
-          if (m.count === 'flexible') w.writeLine(`checkRoom(view, at + ${m.offset}, ${m.name}Count * ${m.elementSize}, ${where(m)});`);
+          if (m.count === 'flexible') w.writeLine(`checkRoom(view, at + ${off(m)}, ${m.name}Count * ${stride(m)}, ${where(m)});`);
           if (m.type.kind === 'int' && m.type.name === '__u8') {
-            w.writeLine(`const ${m.name} = new Uint8Array(view.buffer.slice(view.byteOffset + at + ${m.offset}, view.byteOffset + at + ${m.offset} + ${m.name}Count));`);
+            w.writeLine(`const ${m.name} = new Uint8Array(view.buffer.slice(view.byteOffset + at + ${off(m)}, view.byteOffset + at + ${off(m)} + ${m.name}Count));`);
           } else {
-            w.writeLine(`const ${m.name} = Array.from({ length: ${m.name}Count }, (_, i) => ${readElement(m, `at + ${m.offset} + i * ${m.elementSize}`, 'i')});`);
+            w.writeLine(`const ${m.name} = Array.from({ length: ${m.name}Count }, (_, i) => ${readElement(m, `at + ${off(m)} + i * ${stride(m)}`, 'i')});`);
           }
           if (m.reserved || m.padding) w.writeLine(`if (!options.raw) ${m.name}.forEach((e, i) => checkReserved(${m.type.kind === 'struct' ? '0' : 'e'}, ${where(m, 'i')}));`);
         }

@@ -73,4 +73,49 @@ export interface CodecOptions {
   raw?: boolean;
   /** Decoding only: how many flexible array elements to read, instead of the member that counts them. */
   count?: number;
+  /**
+   * The architecture whose layout to use, for a struct whose layout differs between data models
+   * (an upstream struct with its natural layout, a pointer member). Default: the host's. Structs
+   * laid out alike everywhere ignore it.
+   */
+  arch?: CodecArch;
+}
+
+/** The architectures a struct layout is computed for (as the generated bindings name them). */
+export type CodecArch = 'x86_64' | 'i386' | 'aarch64' | 'riscv64' | 's390x' | 'ppc64le' | 'mips64el';
+
+/**
+ * A C data model: LP64 (every 64-bit architecture: 64-bit integers aligned to 8, pointers 8 bytes)
+ * or ILP32 as i386 has it (64-bit integers aligned to 4 unless __aligned_u64, pointers 4 bytes).
+ */
+export type DataModel = 'lp64' | 'ilp32';
+
+const NODE_ARCH: Record<string, CodecArch> = {
+  x64: 'x86_64', ia32: 'i386', arm64: 'aarch64', riscv64: 'riscv64', s390x: 's390x', ppc64: 'ppc64le', mips64el: 'mips64el',
+};
+
+/** The architecture this process runs on (process.arch mapped), or null where it is none of CodecArch. */
+export function hostArch(): CodecArch | null {
+  const a = (globalThis as { process?: { arch?: string } }).process?.arch;
+  return a === undefined ? null : NODE_ARCH[a] ?? null;
+}
+
+/** The data model of an architecture; without one, the host's. Throws where the host has none the bindings know. */
+export function dataModelOf(arch: CodecArch | undefined): DataModel {
+  const a = arch ?? hostArch();
+  if (a === null) throw new CodecError('arch', `this host (${(globalThis as { process?: { arch?: string } }).process?.arch ?? 'unknown'}) is none of the architectures the layouts are computed for: pass options.arch`);
+  return a === 'i386' ? 'ilp32' : 'lp64';
+}
+
+/** Writes a user pointer (an address, as a bigint) of the data model's size. */
+export function writePointer(view: DataView, at: number, value: unknown, model: DataModel, path: string, member?: string, index?: number): void {
+  const v = checkBig(value, false, path, member, index);
+  if (model === 'lp64') { view.setBigUint64(at, v, true); return; }
+  if (v >= 1n << 32n) throw new CodecError(where(path, member, index), `address ${describe(v)} does not fit a 32-bit (ILP32) pointer`);
+  view.setUint32(at, Number(v), true);
+}
+
+/** Reads a user pointer of the data model's size, as a bigint. */
+export function readPointer(view: DataView, at: number, model: DataModel): bigint {
+  return model === 'lp64' ? view.getBigUint64(at, true) : BigInt(view.getUint32(at, true));
 }

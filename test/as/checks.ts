@@ -20,7 +20,7 @@ export function flatten(s: Struct, fields: Record<string, unknown>, path = s.nam
     const p = `${path}.${m.name}`;
     if (v === undefined) throw new Error(`vector has no value for ${p}`);
     const one = (x: unknown, q: string): void => {
-      if (m.type.kind === 'int') slots.push(big(x as VUint));
+      if (m.type.kind !== 'struct') slots.push(big(x as VUint));
       else slots.push(...flatten(m.type.struct, x as Record<string, unknown>, q).slots);
     };
     if (m.count === null) one(v, p);
@@ -38,7 +38,7 @@ export function flatten(s: Struct, fields: Record<string, unknown>, path = s.nam
 export function unflatten(s: Struct, slots: bigint[], count: number, at = { i: 0 }): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const m of s.members) {
-    const one = (): unknown => (m.type.kind === 'int' ? slots[at.i++] : unflatten(m.type.struct, slots, 0, at));
+    const one = (): unknown => (m.type.kind !== 'struct' ? slots[at.i++] : unflatten(m.type.struct, slots, 0, at));
     if (m.count === null) out[m.name] = one();
     else out[m.name] = Array.from({ length: m.count === 'flexible' ? count : m.count }, one);
   }
@@ -230,7 +230,7 @@ function slotsPer(s: Struct | null): number { return s === null ? 1 : flatten(s,
 function zeroFields(s: Struct): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   for (const m of s.members) {
-    const one = (): unknown => (m.type.kind === 'int' ? 0 : zeroFields(m.type.struct));
+    const one = (): unknown => (m.type.kind !== 'struct' ? 0 : zeroFields(m.type.struct));
     o[m.name] = m.count === null ? one() : m.count === 'flexible' ? [] : Array.from({ length: m.count }, one);
   }
   return o;

@@ -43,6 +43,23 @@ for (const [mode, flags] of Object.entries(MODES)) {
       for (const v of spec.validators) expect(typeof h.ex[`run_${v.name}`], `run_${v.name}`).toBe('function');
     });
 
+    it('natural layouts: LP64 by default, the i386 layout with ilp32 (sizes and offsets of the real header)', () => {
+      const mig = [2n, 1n, 0n, 0n, 0x1000n, 0x100000n];
+      h.setSlots(mig);
+      expect(h.call('encode_vfio_iommu_type1_info_cap_migration', 0)).toBe(32);
+      expect(new DataView(h.buf(32).buffer).getBigUint64(16, true)).toBe(0x1000n);
+      h.setSlots(mig);
+      expect(h.call('encode_vfio_iommu_type1_info_cap_migration_ilp32', 0)).toBe(28);
+      expect(new DataView(h.buf(28).buffer).getBigUint64(12, true)).toBe(0x1000n);
+      expect(h.call('decode_vfio_iommu_type1_info_cap_migration_ilp32', 0)).toBe(6);
+      expect(h.slots(6)).toEqual(mig);
+      h.setSlots([4096n, 8n, 0xdeadbeefn]);
+      expect(h.call('encode_vfio_bitmap_ilp32', 0)).toBe(20);
+      expect(new DataView(h.buf(20).buffer).getUint32(16, true)).toBe(0xdeadbeef);
+      h.setSlots([1n, 2n, 3n, 4n]);
+      expect([h.call('encode_vfio_iommu_type1_info', 0), h.call('encode_vfio_iommu_type1_info_ilp32', 0)]).toEqual([24, 20]);
+    });
+
     describe('layout', () => {
       for (const c of vectors.layout) it(c.name, () => { ran++; expect(checkLayout(h, spec, c)).toEqual([]); });
     });

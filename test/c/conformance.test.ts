@@ -14,6 +14,7 @@ import { loadSpec } from '../../codegen/load.js';
 import type { Arch, Spec } from '../../codegen/ir.js';
 import { build, hasCompiler, run, unavailable, VARIANTS, type Variant } from './cc.js';
 import { extensible } from './translate.js';
+import { ARCH_MODEL } from '../../codegen/layout.js';
 
 const upstream = (o: { origin: { kind: string } }): boolean => o.origin.kind === 'upstream';
 
@@ -37,10 +38,10 @@ function items(spec: Spec, arch: Arch): Item[] {
   const out: Item[] = [];
   for (const s of spec.structs.filter(upstream)) {
     const T = `struct ${s.name}`;
-    out.push({ category: 'struct', key: `sizeof(${T})`, ir: BigInt(s.size), expr: `sizeof(${T})`, macro: null, grows: extensible(spec, s) });
+    out.push({ category: 'struct', key: `sizeof(${T})`, ir: BigInt(s.layouts[ARCH_MODEL[arch]].size), expr: `sizeof(${T})`, macro: null, grows: extensible(spec, s) });
     for (const m of s.members) {
-      out.push({ category: 'struct', key: `offsetof(${T}, ${m.name})`, ir: BigInt(m.offset), expr: `offsetof(${T}, ${m.name})`, macro: null });
-      if (m.count !== 'flexible') out.push({ category: 'struct', key: `sizeof(((${T} *)0)->${m.name})`, ir: BigInt(m.size), expr: `sizeof(((${T} *)0)->${m.name})`, macro: null });
+      out.push({ category: 'struct', key: `offsetof(${T}, ${m.name})`, ir: BigInt(m.layouts[ARCH_MODEL[arch]].offset), expr: `offsetof(${T}, ${m.name})`, macro: null });
+      if (m.count !== 'flexible') out.push({ category: 'struct', key: `sizeof(((${T} *)0)->${m.name})`, ir: BigInt(m.layouts[ARCH_MODEL[arch]].size), expr: `sizeof(((${T} *)0)->${m.name})`, macro: null });
     }
   }
   for (const c of spec.constants.filter(upstream)) out.push({ category: 'constant', key: c.name, ir: c.value, expr: c.name, macro: c.name });
@@ -161,7 +162,7 @@ describe('the conformance check itself', () => {
     if (arch === undefined) ctx.skip('no IR architecture for this host');
     const bad = structuredClone(spec);
     bad.constants.find((c) => c.name === 'VFIO_BASE')!.value = 101n;
-    bad.structs.find((s) => s.name === 'vfio_region_info')!.members.find((m) => m.name === 'size')!.offset = 20;
+    bad.structs.find((s) => s.name === 'vfio_region_info')!.members.find((m) => m.name === 'size')!.layouts[ARCH_MODEL[arch!]].offset = 20;
     bad.flags.flatMap((f) => f.bits).find((b) => b.name === 'VFIO_REGION_INFO_FLAG_CAPS')!.value = 4n;
     const { mismatches } = check(VARIANTS[0]!, bad, arch!);
     expect(mismatches.get('constant')).toEqual([expect.stringMatching(/^VFIO_BASE: <linux\/vfio.h> says 100 .* the IR says 101/)]);

@@ -80,7 +80,7 @@ function layoutCase(spec: Spec, c: LayoutCase, i: number): string[] {
         flexLines.push(`\t\tstruct ${m.type.struct.name} e;`, '\t\tmemset(&e, 0, sizeof(e));');
         walkFields(m.type.struct, e as Record<string, unknown>, 'e.', (lv, v) => flexLines.push(`\t\t${lv} = ${lit(v)};`), () => { throw new Error('nested flexible array'); });
       } else {
-        flexLines.push(`\t\t${m.type.name} e = ${lit(e as VUint)};`);
+        flexLines.push(`\t\t${m.type.kind === 'int' ? m.type.name : '__u64'} e = ${lit(e as VUint)};`);
       }
       flexLines.push(`\t\tmemcpy(got + offsetof(${T}, ${m.name}) + ${k} * sizeof(e), &e, sizeof(e));`, '\t}');
     });
@@ -246,7 +246,7 @@ function capchainCase(spec: Spec, c: CapchainCase, i: number, shift: number): st
                 out.push(`\t\t\tstruct ${m.type.struct.name} e;`, '', `\t\t\tmemcpy(&e, p + cur.offset + offsetof(${T}, ${m.name}) + ${j} * sizeof(e), sizeof(e));`);
                 walkFields(m.type.struct, el as Record<string, unknown>, 'e.', (lv, v, path) => cmp(lv, v, `${m.name}[${j}].${path}`, '\t\t\t'), () => { throw new Error('nested flexible array'); });
               } else {
-                out.push(`\t\t\t${m.type.name} e;`, '', `\t\t\tmemcpy(&e, p + cur.offset + offsetof(${T}, ${m.name}) + ${j} * sizeof(e), sizeof(e));`);
+                out.push(`\t\t\t${m.type.kind === 'int' ? m.type.name : '__u64'} e;`, '', `\t\t\tmemcpy(&e, p + cur.offset + offsetof(${T}, ${m.name}) + ${j} * sizeof(e), sizeof(e));`);
                 cmp('e', el as VUint, `${m.name}[${j}]`, '\t\t\t');
               }
               out.push('\t\t}');

@@ -23,7 +23,7 @@ function toValue(s: IR.Struct, fields: Record<string, unknown>): Record<string, 
   for (const m of s.members) {
     const v = fields[m.name];
     const one = (x: unknown): unknown =>
-      m.type.kind === 'struct' ? toValue(m.type.struct, x as Record<string, unknown>) : m.type.size === 8 ? big(x as VUint) : Number(big(x as VUint));
+      m.type.kind === 'struct' ? toValue(m.type.struct, x as Record<string, unknown>) : m.type.kind === 'pointer' || m.type.size === 8 ? big(x as VUint) : Number(big(x as VUint));
     if (m.count === null) out[m.name] = one(v);
     else if (m.type.kind === 'int' && m.type.name === '__u8') out[m.name] = new Uint8Array((v as VUint[]).map((x) => Number(big(x))));
     else out[m.name] = (v as unknown[]).map(one);

@@ -309,3 +309,25 @@ export function mm_burst(off: usize): void { win.burst64(off, BUF); }
 export function mm_burst_checked(off: usize): void { win.burst64_checked(off, BUF); }
 export function mm_wmb(): void { win.wmb(); }
 export function mm_flush(): void { win.flush(); }
+
+// Upstream structs with their natural layout: LP64 by default, the i386 layout with ilp32.
+function getType1Info(o: V.VfioIommuType1Info): void { o.argsz = <u32>g(); o.flags = <u32>g(); o.iova_pgsizes = g(); o.cap_offset = <u32>g(); }
+function putType1Info(o: V.VfioIommuType1Info): void { p(o.argsz); p(o.flags); p(o.iova_pgsizes); p(o.cap_offset); }
+export function encode_vfio_iommu_type1_info(_n: i32): i32 { cur = SLOTS; const o = new V.VfioIommuType1Info(); getType1Info(o); return V.vfio_iommu_type1_info_write(BUF, o); }
+export function decode_vfio_iommu_type1_info(_n: i32): i32 { const o = new V.VfioIommuType1Info(); V.vfio_iommu_type1_info_read(BUF, o); cur = SLOTS; putType1Info(o); return used(); }
+export function encode_vfio_iommu_type1_info_ilp32(_n: i32): i32 { cur = SLOTS; const o = new V.VfioIommuType1Info(); getType1Info(o); return V.vfio_iommu_type1_info_write(BUF, o, true); }
+export function decode_vfio_iommu_type1_info_ilp32(_n: i32): i32 { const o = new V.VfioIommuType1Info(); V.vfio_iommu_type1_info_read(BUF, o, true); cur = SLOTS; putType1Info(o); return used(); }
+
+function getMigration(o: V.VfioIommuType1InfoCapMigration): void { getHdr(o.header); o.flags = <u32>g(); o.pgsize_bitmap = g(); o.max_dirty_bitmap_size = g(); }
+function putMigration(o: V.VfioIommuType1InfoCapMigration): void { putHdr(o.header); p(o.flags); p(o.pgsize_bitmap); p(o.max_dirty_bitmap_size); }
+export function encode_vfio_iommu_type1_info_cap_migration(_n: i32): i32 { cur = SLOTS; const o = new V.VfioIommuType1InfoCapMigration(); getMigration(o); return V.vfio_iommu_type1_info_cap_migration_write(BUF, o); }
+export function decode_vfio_iommu_type1_info_cap_migration(_n: i32): i32 { const o = new V.VfioIommuType1InfoCapMigration(); V.vfio_iommu_type1_info_cap_migration_read(BUF, o); cur = SLOTS; putMigration(o); return used(); }
+export function encode_vfio_iommu_type1_info_cap_migration_ilp32(_n: i32): i32 { cur = SLOTS; const o = new V.VfioIommuType1InfoCapMigration(); getMigration(o); return V.vfio_iommu_type1_info_cap_migration_write(BUF, o, true); }
+export function decode_vfio_iommu_type1_info_cap_migration_ilp32(_n: i32): i32 { const o = new V.VfioIommuType1InfoCapMigration(); V.vfio_iommu_type1_info_cap_migration_read(BUF, o, true); cur = SLOTS; putMigration(o); return used(); }
+
+function getBitmap(o: V.VfioBitmap): void { o.pgsize = g(); o.size = g(); o.data = g(); }
+function putBitmap(o: V.VfioBitmap): void { p(o.pgsize); p(o.size); p(o.data); }
+export function encode_vfio_bitmap(_n: i32): i32 { cur = SLOTS; const o = new V.VfioBitmap(); getBitmap(o); return V.vfio_bitmap_write(BUF, o); }
+export function decode_vfio_bitmap(_n: i32): i32 { const o = new V.VfioBitmap(); V.vfio_bitmap_read(BUF, o); cur = SLOTS; putBitmap(o); return used(); }
+export function encode_vfio_bitmap_ilp32(_n: i32): i32 { cur = SLOTS; const o = new V.VfioBitmap(); getBitmap(o); return V.vfio_bitmap_write(BUF, o, true); }
+export function decode_vfio_bitmap_ilp32(_n: i32): i32 { const o = new V.VfioBitmap(); V.vfio_bitmap_read(BUF, o, true); cur = SLOTS; putBitmap(o); return used(); }
