@@ -118,7 +118,7 @@ int vfio_check_subregion_create(const struct vfio_subregion_device_state *dev,
 	if (req->flags != 0)
 		return vfio_subregion_fail(rule, VFIO_RULE_SUBREGION_CREATE_FLAGS_ZERO, -EINVAL);
 	/* attrs-known */
-	if ((req->attrs & ~(__u32)0x1U /* vfio_region_attr */) != 0)
+	if ((req->attrs & ~(__u32)1 /* vfio_region_attr */) != 0)
 		return vfio_subregion_fail(rule, VFIO_RULE_SUBREGION_CREATE_ATTRS_KNOWN, -EINVAL);
 	/* parent-exists */
 	if (req->parent_index >= dev->num_regions)
@@ -225,7 +225,7 @@ int vfio_check_region_attrs_set(const struct vfio_subregion_device_state *dev,
 	if (req->supported != 0)
 		return vfio_subregion_fail(rule, VFIO_RULE_REGION_ATTRS_SET_SUPPORTED_ZERO, -EINVAL);
 	/* attrs-known */
-	if ((req->attrs & ~(__u32)0x1U /* vfio_region_attr */) != 0)
+	if ((req->attrs & ~(__u32)1 /* vfio_region_attr */) != 0)
 		return vfio_subregion_fail(rule, VFIO_RULE_REGION_ATTRS_SET_ATTRS_KNOWN, -EINVAL);
 	/* index-exists */
 	if (req->index >= dev->num_regions)
@@ -369,8 +369,8 @@ static int vfio_cap_fail(struct vfio_cap_cursor *cur, enum vfio_cap_error e, __u
  *	huge count cannot wrap). 0 for an id this header does not know.
  *
  * @cap points at the capability and @avail bytes are readable there; a count
- * member outside them is not read (the struct size alone then already exceeds
- * @avail).
+ * member outside them is not read (the struct size alone then already
+ * exceeds @avail).
  */
 __u64 vfio_region_info_cap_size(__u16 id, const void *cap, __u32 avail)
 {
@@ -530,10 +530,11 @@ const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(unsigned long re
  * @len: Its length in bytes.
  * @out: Receives the byte count on success; untouched on failure.
  *
- * NONE gives 0. FIXED needs @len >= @a->size and gives @a->size. ARGSZ needs
- * @len >= @a->size (the fixed part, which holds argsz) and argsz <= @len, and
- * gives max(argsz, @a->size); an argsz below the fixed part is the kernel's to
- * refuse, but it may still read the fixed part. The result never exceeds @len.
+ * NONE gives 0. FIXED needs @len >= @a->size and gives @a->size. ARGSZ
+ * needs @len >= @a->size (the fixed part, which holds argsz) and argsz <= @len,
+ * and gives max(argsz, @a->size); an argsz below the fixed part is the kernel's
+ * to refuse, but it may still read the fixed part. The result never
+ * exceeds @len.
  *
  * argsz is read once, by a single 4-byte __builtin_memcpy (no libc call, no
  * alignment assumed), and the result depends on that one read only. Call this
@@ -542,8 +543,8 @@ const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(unsigned long re
  * bytes first, pass the copy, and copy *@out bytes back afterwards.
  *
  * Return: 0 with *@out set; -ENOTTY when @a is NULL; -EINVAL when @len is
- * shorter than the fixed part (or @a is malformed); -ERANGE when argsz exceeds
- * @len.
+ * shorter than the fixed part (or @a is malformed); -ERANGE when argsz
+ * exceeds @len.
  */
 int vfio_subregion_ioctl_arg_size(const struct vfio_subregion_ioctl_arg *a,
 		const void *arg, size_t len, size_t *out)

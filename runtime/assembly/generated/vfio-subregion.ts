@@ -288,11 +288,11 @@ export function ioctl_index(name: string): i32 {
  * VFIO_DEVICE_GET_INFO: _IO(VFIO_TYPE, VFIO_BASE + 7), argument struct vfio_device_info. Describe
  * the device. num_regions grows by one with each subregion created.
  */
-export const VFIO_DEVICE_GET_INFO_X86_64: u32 = 0x00003b6b;
-export const VFIO_DEVICE_GET_INFO_I386: u32 = 0x00003b6b;
-export const VFIO_DEVICE_GET_INFO_AARCH64: u32 = 0x00003b6b;
-export const VFIO_DEVICE_GET_INFO_RISCV64: u32 = 0x00003b6b;
-export const VFIO_DEVICE_GET_INFO_S390X: u32 = 0x00003b6b;
+export const VFIO_DEVICE_GET_INFO_X86_64: u32 = 0x3b6b;
+export const VFIO_DEVICE_GET_INFO_I386: u32 = 0x3b6b;
+export const VFIO_DEVICE_GET_INFO_AARCH64: u32 = 0x3b6b;
+export const VFIO_DEVICE_GET_INFO_RISCV64: u32 = 0x3b6b;
+export const VFIO_DEVICE_GET_INFO_S390X: u32 = 0x3b6b;
 export const VFIO_DEVICE_GET_INFO_PPC64LE: u32 = 0x20003b6b;
 export const VFIO_DEVICE_GET_INFO_MIPS64EL: u32 = 0x20003b6b;
 
@@ -303,11 +303,11 @@ export const VFIO_DEVICE_GET_INFO_MIPS64EL: u32 = 0x20003b6b;
  * with a larger buffer. A subregion answers with VFIO_REGION_INFO_CAP_SUBREGION and, when it has
  * attributes, VFIO_REGION_INFO_CAP_ATTRS.
  */
-export const VFIO_DEVICE_GET_REGION_INFO_X86_64: u32 = 0x00003b6c;
-export const VFIO_DEVICE_GET_REGION_INFO_I386: u32 = 0x00003b6c;
-export const VFIO_DEVICE_GET_REGION_INFO_AARCH64: u32 = 0x00003b6c;
-export const VFIO_DEVICE_GET_REGION_INFO_RISCV64: u32 = 0x00003b6c;
-export const VFIO_DEVICE_GET_REGION_INFO_S390X: u32 = 0x00003b6c;
+export const VFIO_DEVICE_GET_REGION_INFO_X86_64: u32 = 0x3b6c;
+export const VFIO_DEVICE_GET_REGION_INFO_I386: u32 = 0x3b6c;
+export const VFIO_DEVICE_GET_REGION_INFO_AARCH64: u32 = 0x3b6c;
+export const VFIO_DEVICE_GET_REGION_INFO_RISCV64: u32 = 0x3b6c;
+export const VFIO_DEVICE_GET_REGION_INFO_S390X: u32 = 0x3b6c;
 export const VFIO_DEVICE_GET_REGION_INFO_PPC64LE: u32 = 0x20003b6c;
 export const VFIO_DEVICE_GET_REGION_INFO_MIPS64EL: u32 = 0x20003b6c;
 
@@ -316,11 +316,11 @@ export const VFIO_DEVICE_GET_REGION_INFO_MIPS64EL: u32 = 0x20003b6c;
  * set or probe a device feature. The subregion ABI lives here: PROBE gives discovery for free, and
  * the core's header checks (vfio_check_feature) apply unchanged.
  */
-export const VFIO_DEVICE_FEATURE_X86_64: u32 = 0x00003b75;
-export const VFIO_DEVICE_FEATURE_I386: u32 = 0x00003b75;
-export const VFIO_DEVICE_FEATURE_AARCH64: u32 = 0x00003b75;
-export const VFIO_DEVICE_FEATURE_RISCV64: u32 = 0x00003b75;
-export const VFIO_DEVICE_FEATURE_S390X: u32 = 0x00003b75;
+export const VFIO_DEVICE_FEATURE_X86_64: u32 = 0x3b75;
+export const VFIO_DEVICE_FEATURE_I386: u32 = 0x3b75;
+export const VFIO_DEVICE_FEATURE_AARCH64: u32 = 0x3b75;
+export const VFIO_DEVICE_FEATURE_RISCV64: u32 = 0x3b75;
+export const VFIO_DEVICE_FEATURE_S390X: u32 = 0x3b75;
 export const VFIO_DEVICE_FEATURE_PPC64LE: u32 = 0x20003b75;
 export const VFIO_DEVICE_FEATURE_MIPS64EL: u32 = 0x20003b75;
 

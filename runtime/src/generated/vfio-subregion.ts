@@ -2,7 +2,10 @@
 // VFIO subregions with memory attributes.
 import { CodecError, checkBig, checkReserved, checkRoom, checkUint, type CodecOptions } from '../codec-support.js';
 
-/** Architectures whose ioctl request numbers the bindings carry (powerpc and mips encode `_IO` differently). */
+/**
+ * Architectures whose ioctl request numbers the bindings carry (powerpc and mips encode `_IO`
+ * differently).
+ */
 export const ARCHES = ['x86_64', 'i386', 'aarch64', 'riscv64', 's390x', 'ppc64le', 'mips64el'] as const;
 
 /** One of {@link ARCHES}. */
@@ -24,7 +27,8 @@ export const VfioConstants = {
 export type VfioConstants = (typeof VfioConstants)[keyof typeof VfioConstants];
 
 /**
- * Fixed region indexes of a vfio-pci device. Indexes from VFIO_PCI_NUM_REGIONS up are dynamic, device-specific regions described by capabilities; subregions are created there.
+ * Fixed region indexes of a vfio-pci device. Indexes from VFIO_PCI_NUM_REGIONS up are dynamic,
+ * device-specific regions described by capabilities; subregions are created there.
  * (upstream, Linux 6.1)
  */
 export const VfioPciRegionIndex = {
@@ -85,20 +89,20 @@ export const VfioDeviceFlags = {
   /** Bit 3: A vfio-amba device. */
   VFIO_DEVICE_FLAGS_AMBA: 8,
   /** Bit 4: A vfio-ccw device. */
-  VFIO_DEVICE_FLAGS_CCW: 16,
+  VFIO_DEVICE_FLAGS_CCW: 0x10,
   /** Bit 5: A vfio-ap device. */
-  VFIO_DEVICE_FLAGS_AP: 32,
+  VFIO_DEVICE_FLAGS_AP: 0x20,
   /** Bit 6: A vfio-fsl-mc device. */
-  VFIO_DEVICE_FLAGS_FSL_MC: 64,
+  VFIO_DEVICE_FLAGS_FSL_MC: 0x40,
   /** Bit 7: The info reply may carry a capability chain. */
-  VFIO_DEVICE_FLAGS_CAPS: 128,
+  VFIO_DEVICE_FLAGS_CAPS: 0x80,
 } as const;
 
 /** A value of {@link VfioDeviceFlags}. */
 export type VfioDeviceFlags = (typeof VfioDeviceFlags)[keyof typeof VfioDeviceFlags];
 
 /** Every defined bit of {@link VfioDeviceFlags}; any other bit is reserved. */
-export const VfioDeviceFlagsMask = 255;
+export const VfioDeviceFlagsMask = 0xff;
 /**
  * vfio_region_info.flags: what userspace may do with a region.
  * (upstream, Linux 6.1)
@@ -118,9 +122,10 @@ export const VfioRegionInfoFlags = {
 export type VfioRegionInfoFlags = (typeof VfioRegionInfoFlags)[keyof typeof VfioRegionInfoFlags];
 
 /** Every defined bit of {@link VfioRegionInfoFlags}; any other bit is reserved. */
-export const VfioRegionInfoFlagsMask = 15;
+export const VfioRegionInfoFlagsMask = 0xf;
 /**
- * vfio_device_feature.flags above the feature number: which operation is asked for. GET and SET are mutually exclusive except with PROBE.
+ * vfio_device_feature.flags above the feature number: which operation is asked for. GET and SET are
+ * mutually exclusive except with PROBE.
  * (upstream, Linux 6.1)
  */
 export const VfioDeviceFeatureFlags = {
@@ -128,7 +133,10 @@ export const VfioDeviceFeatureFlags = {
   VFIO_DEVICE_FEATURE_GET: 0x10000,
   /** Bit 17: Apply the feature from data[]. */
   VFIO_DEVICE_FEATURE_SET: 0x20000,
-  /** Bit 18: Only ask whether the feature (and the GET or SET also named) is supported; data[] is not used. */
+  /**
+   * Bit 18: Only ask whether the feature (and the GET or SET also named) is supported; data[] is
+   * not used.
+   */
   VFIO_DEVICE_FEATURE_PROBE: 0x40000,
 } as const;
 
@@ -138,11 +146,20 @@ export type VfioDeviceFeatureFlags = (typeof VfioDeviceFeatureFlags)[keyof typeo
 /** Every defined bit of {@link VfioDeviceFeatureFlags}; any other bit is reserved. */
 export const VfioDeviceFeatureFlagsMask = 0x70000;
 /**
- * Memory attributes of a region's mappings. Zero is the default: what vfio-pci gives a BAR today (uncached; UC- on x86, Device-nGnRnE on arm64). Every bit not defined here is reserved: a request carrying one is refused with EINVAL, so bits can be added later without ambiguity, and a kernel that does not support a defined bit on a region says so with EOPNOTSUPP. Attributes are requests the device allows, not guarantees: WC can silently degrade to UC (some hypervisors), so drivers must stay correct without combining.
+ * Memory attributes of a region's mappings. Zero is the default: what vfio-pci gives a BAR today
+ * (uncached; UC- on x86, Device-nGnRnE on arm64). Every bit not defined here is reserved: a request
+ * carrying one is refused with EINVAL, so bits can be added later without ambiguity, and a kernel
+ * that does not support a defined bit on a region says so with EOPNOTSUPP. Attributes are requests
+ * the device allows, not guarantees: WC can silently degrade to UC (some hypervisors), so drivers
+ * must stay correct without combining.
  * (proposed)
  */
 export const VfioRegionAttr = {
-  /** Bit 0: Write-combining: stores may be merged and reordered until a store fence (sfence on x86, dmb oshst on arm64) or a read from the device; pgprot_writecombine in the kernel (PAT WC on x86, Normal-NC on arm64). */
+  /**
+   * Bit 0: Write-combining: stores may be merged and reordered until a store fence (sfence on x86,
+   * dmb oshst on arm64) or a read from the device; pgprot_writecombine in the kernel (PAT WC on
+   * x86, Normal-NC on arm64).
+   */
   VFIO_REGION_ATTR_WC: 1,
 } as const;
 
@@ -163,9 +180,16 @@ export const VfioRegionInfoCap = {
   VFIO_REGION_INFO_CAP_NVLINK2_SSATGT: 4,
   /** NVLink2 link speed; no longer provided. Version 1. @deprecated (upstream, Linux 6.1) */
   VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD: 5,
-  /** The region is a subregion: it names its parent and its offset there. The next free id after the five upstream region capabilities. Version 1. (proposed; provisional number) */
+  /**
+   * The region is a subregion: it names its parent and its offset there. The next free id after the
+   * five upstream region capabilities. Version 1. (proposed; provisional number)
+   */
   VFIO_REGION_INFO_CAP_SUBREGION: 6,
-  /** The region's mappings get these memory attributes. A capability rather than new vfio_region_info.flags bits, as reviewers of the 2025 alias-region series asked: flags are not validated on input and cannot grow an attribute set. Version 1. (proposed; provisional number) */
+  /**
+   * The region's mappings get these memory attributes. A capability rather than new
+   * vfio_region_info.flags bits, as reviewers of the 2025 alias-region series asked: flags are not
+   * validated on input and cannot grow an attribute set. Version 1. (proposed; provisional number)
+   */
   VFIO_REGION_INFO_CAP_ATTRS: 7,
 } as const;
 
@@ -192,9 +216,29 @@ export const VfioDeviceFeatureId = {
   VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP: 7,
   /** Report device DMA dirty logging. (upstream, Linux 6.1) */
   VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT: 8,
-  /** Create a subregion: a new region index whose mmap maps a page-aligned window of an existing region with the given attributes. The parent stays usable as before and may be mapped at the same time, so the registers of a BAR stay uncached while its TX push buffer is write-combined; a page is only ever mapped with one memory type at a time (mmap rule one-memtype-per-page). A window of a region with VFIO_REGION_INFO_CAP_SPARSE_MMAP reports its own SPARSE_MMAP: the parent's areas intersected with the window, at subregion offsets (zero areas when the window lies in a hole; the MMAP flag stays set, as VFIO allows), and mmap over a hole is refused exactly as on the parent. Creating a window over a hole is not refused: read and write through the fd reach the whole window as they reach the whole parent, and a window that straddles a hole still maps its areas. Subregions live until the device fd is closed (no destroy operation: a region index, once handed out, keeps meaning the same thing); the number a device holds is bounded. Number 15: 0..11 are taken upstream and 12..14 are claimed by series in review. (proposed; provisional number) */
+  /**
+   * Create a subregion: a new region index whose mmap maps a page-aligned window of an existing
+   * region with the given attributes. The parent stays usable as before and may be mapped at the
+   * same time, so the registers of a BAR stay uncached while its TX push buffer is write-combined;
+   * a page is only ever mapped with one memory type at a time (mmap rule one-memtype-per-page). A
+   * window of a region with VFIO_REGION_INFO_CAP_SPARSE_MMAP reports its own SPARSE_MMAP: the
+   * parent's areas intersected with the window, at subregion offsets (zero areas when the window
+   * lies in a hole; the MMAP flag stays set, as VFIO allows), and mmap over a hole is refused
+   * exactly as on the parent. Creating a window over a hole is not refused: read and write through
+   * the fd reach the whole window as they reach the whole parent, and a window that straddles a
+   * hole still maps its areas. Subregions live until the device fd is closed (no destroy operation:
+   * a region index, once handed out, keeps meaning the same thing); the number a device holds is
+   * bounded. Number 15: 0..11 are taken upstream and 12..14 are claimed by series in review.
+   * (proposed; provisional number)
+   */
   VFIO_DEVICE_FEATURE_SUBREGION: 15,
-  /** Discover and set the memory attributes of a whole region (the seed's simpler form). GET reports a region's attributes and which it accepts, so userspace can ask before relying on WC (prefetchable is not the same as WC-safe: the device, not the BAR flag, decides). SET is refused while the region or any subregion of it has a live mapping, so the attributes of a mapping never change. (proposed; provisional number) */
+  /**
+   * Discover and set the memory attributes of a whole region (the seed's simpler form). GET reports
+   * a region's attributes and which it accepts, so userspace can ask before relying on WC
+   * (prefetchable is not the same as WC-safe: the device, not the BAR flag, decides). SET is
+   * refused while the region or any subregion of it has a live mapping, so the attributes of a
+   * mapping never change. (proposed; provisional number)
+   */
   VFIO_DEVICE_FEATURE_REGION_ATTRS: 16,
 } as const;
 
@@ -203,11 +247,24 @@ export type VfioDeviceFeatureId = (typeof VfioDeviceFeatureId)[keyof typeof Vfio
 
 /** ioctl request numbers, per architecture. */
 export const VfioIoctl = {
-  /** Describe the device. num_regions grows by one with each subregion created. `_IO(VFIO_TYPE, VFIO_BASE + 7)` on the device fd. (upstream, Linux 6.1) */
+  /**
+   * Describe the device. num_regions grows by one with each subregion created.
+   * `_IO(VFIO_TYPE, VFIO_BASE + 7)` on the device fd. (upstream, Linux 6.1)
+   */
   VFIO_DEVICE_GET_INFO: { x86_64: 0x3b6b, i386: 0x3b6b, aarch64: 0x3b6b, riscv64: 0x3b6b, s390x: 0x3b6b, ppc64le: 0x20003b6b, mips64el: 0x20003b6b },
-  /** Describe one region. When argsz is too small for the capability chain the kernel sets VFIO_REGION_INFO_FLAG_CAPS, returns the argsz it needs with cap_offset 0, and the caller retries with a larger buffer. A subregion answers with VFIO_REGION_INFO_CAP_SUBREGION and, when it has attributes, VFIO_REGION_INFO_CAP_ATTRS. `_IO(VFIO_TYPE, VFIO_BASE + 8)` on the device fd. (upstream, Linux 6.1) */
+  /**
+   * Describe one region. When argsz is too small for the capability chain the kernel sets
+   * VFIO_REGION_INFO_FLAG_CAPS, returns the argsz it needs with cap_offset 0, and the caller
+   * retries with a larger buffer. A subregion answers with VFIO_REGION_INFO_CAP_SUBREGION and, when
+   * it has attributes, VFIO_REGION_INFO_CAP_ATTRS. `_IO(VFIO_TYPE, VFIO_BASE + 8)` on the device
+   * fd. (upstream, Linux 6.1)
+   */
   VFIO_DEVICE_GET_REGION_INFO: { x86_64: 0x3b6c, i386: 0x3b6c, aarch64: 0x3b6c, riscv64: 0x3b6c, s390x: 0x3b6c, ppc64le: 0x20003b6c, mips64el: 0x20003b6c },
-  /** Get, set or probe a device feature. The subregion ABI lives here: PROBE gives discovery for free, and the core's header checks (vfio_check_feature) apply unchanged. `_IO(VFIO_TYPE, VFIO_BASE + 17)` on the device fd. (upstream, Linux 6.1) */
+  /**
+   * Get, set or probe a device feature. The subregion ABI lives here: PROBE gives discovery for
+   * free, and the core's header checks (vfio_check_feature) apply unchanged.
+   * `_IO(VFIO_TYPE, VFIO_BASE + 17)` on the device fd. (upstream, Linux 6.1)
+   */
   VFIO_DEVICE_FEATURE: { x86_64: 0x3b75, i386: 0x3b75, aarch64: 0x3b75, riscv64: 0x3b75, s390x: 0x3b75, ppc64le: 0x20003b75, mips64el: 0x20003b75 },
 } as const;
 
@@ -252,11 +309,17 @@ export interface VfioInfoCapHeader {
   id: number;
   /** Version of the capability's layout. (`__u16` at offset 2) */
   version: number;
-  /** Offset of the next capability from the start of the whole info buffer; 0 ends the chain. (`__u32` at offset 4) */
+  /**
+   * Offset of the next capability from the start of the whole info buffer; 0 ends the chain.
+   * (`__u32` at offset 4)
+   */
   next: number;
 }
 
-/** Layout and codec of {@link VfioInfoCapHeader} (little-endian, as every supported architecture but s390x stores it). */
+/**
+ * Layout and codec of {@link VfioInfoCapHeader} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
 export const VfioInfoCapHeader = {
   /** `sizeof(struct vfio_info_cap_header)`. */
   size: 8,
@@ -266,7 +329,10 @@ export const VfioInfoCapHeader = {
   byteLength(_value: VfioInfoCapHeader): number {
     return 8;
   },
-  /** Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not fit. */
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
   encode(value: VfioInfoCapHeader, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioInfoCapHeader.byteLength(value));
     VfioInfoCapHeader.write(new DataView(bytes.buffer), 0, value, options);
@@ -279,7 +345,10 @@ export const VfioInfoCapHeader = {
     view.setUint16(at + 2, checkUint(value.version, 16, path, 'version'), true);
     view.setUint32(at + 4, checkUint(value.next, 32, path, 'next'), true);
   },
-  /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioInfoCapHeader {
     return VfioInfoCapHeader.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
@@ -294,15 +363,22 @@ export const VfioInfoCapHeader = {
 } as const;
 
 /**
- * Argument of VFIO_DEVICE_GET_INFO (the 6.1 layout; later kernels append 4 bytes of padding, which the argsz convention absorbs).
+ * Argument of VFIO_DEVICE_GET_INFO (the 6.1 layout; later kernels append 4 bytes of padding, which
+ * the argsz convention absorbs).
  * `struct vfio_device_info`, 20 bytes. (upstream, Linux 6.1)
  */
 export interface VfioDeviceInfo {
-  /** Bytes the caller provides; on return, the bytes the full reply needs. (`__u32` at offset 0; inout) */
+  /**
+   * Bytes the caller provides; on return, the bytes the full reply needs. (`__u32` at offset 0;
+   * inout)
+   */
   argsz: number;
   /** VFIO_DEVICE_FLAGS_*. (`__u32` at offset 4; out; bits of {@link VfioDeviceFlags}) */
   flags: number;
-  /** Highest region index + 1, dynamic regions (subregions included) counted. (`__u32` at offset 8; out) */
+  /**
+   * Highest region index + 1, dynamic regions (subregions included) counted. (`__u32` at offset 8;
+   * out)
+   */
   num_regions: number;
   /** Highest IRQ index + 1. (`__u32` at offset 12; out) */
   num_irqs: number;
@@ -310,7 +386,10 @@ export interface VfioDeviceInfo {
   cap_offset: number;
 }
 
-/** Layout and codec of {@link VfioDeviceInfo} (little-endian, as every supported architecture but s390x stores it). */
+/**
+ * Layout and codec of {@link VfioDeviceInfo} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
 export const VfioDeviceInfo = {
   /** `sizeof(struct vfio_device_info)`. */
   size: 20,
@@ -320,7 +399,10 @@ export const VfioDeviceInfo = {
   byteLength(_value: VfioDeviceInfo): number {
     return 20;
   },
-  /** Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not fit. */
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
   encode(value: VfioDeviceInfo, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceInfo.byteLength(value));
     VfioDeviceInfo.write(new DataView(bytes.buffer), 0, value, options);
@@ -335,7 +417,10 @@ export const VfioDeviceInfo = {
     view.setUint32(at + 12, checkUint(value.num_irqs, 32, path, 'num_irqs'), true);
     view.setUint32(at + 16, checkUint(value.cap_offset, 32, path, 'cap_offset'), true);
   },
-  /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceInfo {
     return VfioDeviceInfo.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
@@ -356,21 +441,33 @@ export const VfioDeviceInfo = {
  * `struct vfio_region_info`, 32 bytes. (upstream, Linux 6.1)
  */
 export interface VfioRegionInfo {
-  /** Bytes the caller provides; on return, the bytes the reply with its whole capability chain needs. (`__u32` at offset 0; inout) */
+  /**
+   * Bytes the caller provides; on return, the bytes the reply with its whole capability chain
+   * needs. (`__u32` at offset 0; inout)
+   */
   argsz: number;
   /** VFIO_REGION_INFO_FLAG_*. (`__u32` at offset 4; out; bits of {@link VfioRegionInfoFlags}) */
   flags: number;
   /** The region asked about. (`__u32` at offset 8; in) */
   index: number;
-  /** Offset of the first capability within the reply, 0 if none or if argsz was too small for the chain. (`__u32` at offset 12; out) */
+  /**
+   * Offset of the first capability within the reply, 0 if none or if argsz was too small for the
+   * chain. (`__u32` at offset 12; out)
+   */
   cap_offset: number;
   /** Region size in bytes; 0 for an unimplemented region. (`__u64` at offset 16; out) */
   size: bigint;
-  /** Where the region lives in the device fd for read, write and mmap: an opaque cookie, naturally aligned. (`__u64` at offset 24; out) */
+  /**
+   * Where the region lives in the device fd for read, write and mmap: an opaque cookie, naturally
+   * aligned. (`__u64` at offset 24; out)
+   */
   offset: bigint;
 }
 
-/** Layout and codec of {@link VfioRegionInfo} (little-endian, as every supported architecture but s390x stores it). */
+/**
+ * Layout and codec of {@link VfioRegionInfo} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
 export const VfioRegionInfo = {
   /** `sizeof(struct vfio_region_info)`. */
   size: 32,
@@ -380,7 +477,10 @@ export const VfioRegionInfo = {
   byteLength(_value: VfioRegionInfo): number {
     return 32;
   },
-  /** Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not fit. */
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
   encode(value: VfioRegionInfo, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioRegionInfo.byteLength(value));
     VfioRegionInfo.write(new DataView(bytes.buffer), 0, value, options);
@@ -396,7 +496,10 @@ export const VfioRegionInfo = {
     view.setBigUint64(at + 16, checkBig(value.size, false, path, 'size'), true);
     view.setBigUint64(at + 24, checkBig(value.offset, false, path, 'offset'), true);
   },
-  /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioRegionInfo {
     return VfioRegionInfo.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
@@ -424,7 +527,10 @@ export interface VfioRegionSparseMmapArea {
   size: bigint;
 }
 
-/** Layout and codec of {@link VfioRegionSparseMmapArea} (little-endian, as every supported architecture but s390x stores it). */
+/**
+ * Layout and codec of {@link VfioRegionSparseMmapArea} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
 export const VfioRegionSparseMmapArea = {
   /** `sizeof(struct vfio_region_sparse_mmap_area)`. */
   size: 16,
@@ -434,7 +540,10 @@ export const VfioRegionSparseMmapArea = {
   byteLength(_value: VfioRegionSparseMmapArea): number {
     return 16;
   },
-  /** Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not fit. */
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
   encode(value: VfioRegionSparseMmapArea, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioRegionSparseMmapArea.byteLength(value));
     VfioRegionSparseMmapArea.write(new DataView(bytes.buffer), 0, value, options);
@@ -446,7 +555,10 @@ export const VfioRegionSparseMmapArea = {
     view.setBigUint64(at + 0, checkBig(value.offset, false, path, 'offset'), true);
     view.setBigUint64(at + 8, checkBig(value.size, false, path, 'size'), true);
   },
-  /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioRegionSparseMmapArea {
     return VfioRegionSparseMmapArea.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
@@ -474,7 +586,10 @@ export interface VfioRegionInfoCapSparseMmap {
   areas: VfioRegionSparseMmapArea[];
 }
 
-/** Layout and codec of {@link VfioRegionInfoCapSparseMmap} (little-endian, as every supported architecture but s390x stores it). */
+/**
+ * Layout and codec of {@link VfioRegionInfoCapSparseMmap} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
 export const VfioRegionInfoCapSparseMmap = {
   /** `sizeof(struct vfio_region_info_cap_sparse_mmap)`, without flexible array elements. */
   size: 16,
@@ -484,7 +599,10 @@ export const VfioRegionInfoCapSparseMmap = {
   byteLength(value: VfioRegionInfoCapSparseMmap): number {
     return 16 + value.areas.length * 16;
   },
-  /** Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not fit. */
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
   encode(value: VfioRegionInfoCapSparseMmap, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioRegionInfoCapSparseMmap.byteLength(value));
     VfioRegionInfoCapSparseMmap.write(new DataView(bytes.buffer), 0, value, options);
@@ -503,7 +621,10 @@ export const VfioRegionInfoCapSparseMmap = {
     if (!options.raw && value.nr_areas !== value.areas.length)
       throw new CodecError(path + '.nr_areas', `says ${value.nr_areas} elements, areas has ${value.areas.length}`);
   },
-  /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioRegionInfoCapSparseMmap {
     return VfioRegionInfoCapSparseMmap.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
@@ -534,7 +655,10 @@ export interface VfioRegionInfoCapType {
   subtype: number;
 }
 
-/** Layout and codec of {@link VfioRegionInfoCapType} (little-endian, as every supported architecture but s390x stores it). */
+/**
+ * Layout and codec of {@link VfioRegionInfoCapType} (little-endian, as every supported architecture
+ * but s390x stores it).
+ */
 export const VfioRegionInfoCapType = {
   /** `sizeof(struct vfio_region_info_cap_type)`. */
   size: 16,
@@ -544,7 +668,10 @@ export const VfioRegionInfoCapType = {
   byteLength(_value: VfioRegionInfoCapType): number {
     return 16;
   },
-  /** Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not fit. */
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
   encode(value: VfioRegionInfoCapType, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioRegionInfoCapType.byteLength(value));
     VfioRegionInfoCapType.write(new DataView(bytes.buffer), 0, value, options);
@@ -557,7 +684,10 @@ export const VfioRegionInfoCapType = {
     view.setUint32(at + 8, checkUint(value.type, 32, path, 'type'), true);
     view.setUint32(at + 12, checkUint(value.subtype, 32, path, 'subtype'), true);
   },
-  /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioRegionInfoCapType {
     return VfioRegionInfoCapType.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
@@ -578,13 +708,19 @@ export const VfioRegionInfoCapType = {
 export interface VfioDeviceFeature {
   /** Bytes the caller provides: the header plus the payload. (`__u32` at offset 0; in) */
   argsz: number;
-  /** The feature number (VFIO_DEVICE_FEATURE_MASK bits) and GET, SET or PROBE. (`__u32` at offset 4; in; bits of {@link VfioDeviceFeatureFlags}) */
+  /**
+   * The feature number (VFIO_DEVICE_FEATURE_MASK bits) and GET, SET or PROBE. (`__u32` at offset 4;
+   * in; bits of {@link VfioDeviceFeatureFlags})
+   */
   flags: number;
   /** The feature's payload. (`__u8`[] at offset 8; inout) */
   data: Uint8Array;
 }
 
-/** Layout and codec of {@link VfioDeviceFeature} (little-endian, as every supported architecture but s390x stores it). */
+/**
+ * Layout and codec of {@link VfioDeviceFeature} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
 export const VfioDeviceFeature = {
   /** `sizeof(struct vfio_device_feature)`, without flexible array elements. */
   size: 8,
@@ -594,7 +730,10 @@ export const VfioDeviceFeature = {
   byteLength(value: VfioDeviceFeature): number {
     return 8 + value.data.length * 1;
   },
-  /** Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not fit. */
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
   encode(value: VfioDeviceFeature, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceFeature.byteLength(value));
     VfioDeviceFeature.write(new DataView(bytes.buffer), 0, value, options);
@@ -607,7 +746,10 @@ export const VfioDeviceFeature = {
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     new Uint8Array(view.buffer, view.byteOffset + at + 8, value.data.length).set(value.data);
   },
-  /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeature {
     return VfioDeviceFeature.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
@@ -624,25 +766,44 @@ export const VfioDeviceFeature = {
 } as const;
 
 /**
- * Payload of VFIO_DEVICE_FEATURE_SUBREGION (SET): create a region that is a window of an existing one, with attributes. 64-bit members are __aligned_u64 and placed at 8-byte offsets so that i386 and x86-64 agree.
+ * Payload of VFIO_DEVICE_FEATURE_SUBREGION (SET): create a region that is a window of an existing
+ * one, with attributes. 64-bit members are __aligned_u64 and placed at 8-byte offsets so that i386
+ * and x86-64 agree.
  * `struct vfio_device_feature_subregion`, 32 bytes. (proposed)
  */
 export interface VfioDeviceFeatureSubregion {
   /** Reserved for future behaviour bits; must be zero. (`__u32` at offset 0; in; reserved, zero) */
   flags: number;
-  /** Index of the region to take the window from: a fixed region (a BAR) or an earlier dynamic region that is not itself a subregion. (`__u32` at offset 4; in) */
+  /**
+   * Index of the region to take the window from: a fixed region (a BAR) or an earlier dynamic
+   * region that is not itself a subregion. (`__u32` at offset 4; in)
+   */
   parent_index: number;
-  /** Start of the window within the parent; a multiple of the page size. (`__aligned_u64` at offset 8; in) */
+  /**
+   * Start of the window within the parent; a multiple of the page size. (`__aligned_u64` at offset
+   * 8; in)
+   */
   offset: bigint;
-  /** Size of the window; a non-zero multiple of the page size, offset + size within the parent. (`__aligned_u64` at offset 16; in) */
+  /**
+   * Size of the window; a non-zero multiple of the page size, offset + size within the parent.
+   * (`__aligned_u64` at offset 16; in)
+   */
   size: bigint;
-  /** VFIO_REGION_ATTR_* the subregion's mappings get. (`__u32` at offset 24; in; bits of {@link VfioRegionAttr}) */
+  /**
+   * VFIO_REGION_ATTR_* the subregion's mappings get. (`__u32` at offset 24; in; bits of {@link
+   * VfioRegionAttr})
+   */
   attrs: number;
-  /** On success, the new region's index (at least VFIO_PCI_NUM_REGIONS). (`__u32` at offset 28; out) */
+  /**
+   * On success, the new region's index (at least VFIO_PCI_NUM_REGIONS). (`__u32` at offset 28; out)
+   */
   index: number;
 }
 
-/** Layout and codec of {@link VfioDeviceFeatureSubregion} (little-endian, as every supported architecture but s390x stores it). */
+/**
+ * Layout and codec of {@link VfioDeviceFeatureSubregion} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
 export const VfioDeviceFeatureSubregion = {
   /** `sizeof(struct vfio_device_feature_subregion)`. */
   size: 32,
@@ -652,7 +813,10 @@ export const VfioDeviceFeatureSubregion = {
   byteLength(_value: VfioDeviceFeatureSubregion): number {
     return 32;
   },
-  /** Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not fit. */
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
   encode(value: VfioDeviceFeatureSubregion, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceFeatureSubregion.byteLength(value));
     VfioDeviceFeatureSubregion.write(new DataView(bytes.buffer), 0, value, options);
@@ -669,7 +833,10 @@ export const VfioDeviceFeatureSubregion = {
     view.setUint32(at + 24, checkUint(value.attrs, 32, path, 'attrs'), true);
     view.setUint32(at + 28, checkUint(value.index, 32, path, 'index'), true);
   },
-  /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureSubregion {
     return VfioDeviceFeatureSubregion.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
@@ -688,7 +855,8 @@ export const VfioDeviceFeatureSubregion = {
 } as const;
 
 /**
- * Payload of VFIO_DEVICE_FEATURE_REGION_ATTRS: GET reads a region's attributes and which it supports; SET changes the attributes of a whole region that has no live mapping.
+ * Payload of VFIO_DEVICE_FEATURE_REGION_ATTRS: GET reads a region's attributes and which it
+ * supports; SET changes the attributes of a whole region that has no live mapping.
  * `struct vfio_device_feature_region_attrs`, 16 bytes. (proposed)
  */
 export interface VfioDeviceFeatureRegionAttrs {
@@ -696,13 +864,22 @@ export interface VfioDeviceFeatureRegionAttrs {
   flags: number;
   /** The region. (`__u32` at offset 4; in) */
   index: number;
-  /** SET: the attributes to give the region. GET: the attributes it has. (`__u32` at offset 8; inout; bits of {@link VfioRegionAttr}) */
+  /**
+   * SET: the attributes to give the region. GET: the attributes it has. (`__u32` at offset 8;
+   * inout; bits of {@link VfioRegionAttr})
+   */
   attrs: number;
-  /** GET: the attributes this region accepts. SET: must be zero. (`__u32` at offset 12; out; bits of {@link VfioRegionAttr}) */
+  /**
+   * GET: the attributes this region accepts. SET: must be zero. (`__u32` at offset 12; out; bits of
+   * {@link VfioRegionAttr})
+   */
   supported: number;
 }
 
-/** Layout and codec of {@link VfioDeviceFeatureRegionAttrs} (little-endian, as every supported architecture but s390x stores it). */
+/**
+ * Layout and codec of {@link VfioDeviceFeatureRegionAttrs} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
 export const VfioDeviceFeatureRegionAttrs = {
   /** `sizeof(struct vfio_device_feature_region_attrs)`. */
   size: 16,
@@ -712,7 +889,10 @@ export const VfioDeviceFeatureRegionAttrs = {
   byteLength(_value: VfioDeviceFeatureRegionAttrs): number {
     return 16;
   },
-  /** Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not fit. */
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
   encode(value: VfioDeviceFeatureRegionAttrs, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceFeatureRegionAttrs.byteLength(value));
     VfioDeviceFeatureRegionAttrs.write(new DataView(bytes.buffer), 0, value, options);
@@ -727,7 +907,10 @@ export const VfioDeviceFeatureRegionAttrs = {
     view.setUint32(at + 8, checkUint(value.attrs, 32, path, 'attrs'), true);
     view.setUint32(at + 12, checkUint(value.supported, 32, path, 'supported'), true);
   },
-  /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureRegionAttrs {
     return VfioDeviceFeatureRegionAttrs.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
@@ -744,7 +927,8 @@ export const VfioDeviceFeatureRegionAttrs = {
 } as const;
 
 /**
- * VFIO_REGION_INFO_CAP_SUBREGION: this region is a window of another (introspection, as reviewers asked: what a region maps is visible without remembering how it was made).
+ * VFIO_REGION_INFO_CAP_SUBREGION: this region is a window of another (introspection, as reviewers
+ * asked: what a region maps is visible without remembering how it was made).
  * `struct vfio_region_info_cap_subregion`, 24 bytes. (proposed)
  */
 export interface VfioRegionInfoCapSubregion {
@@ -758,7 +942,10 @@ export interface VfioRegionInfoCapSubregion {
   offset: bigint;
 }
 
-/** Layout and codec of {@link VfioRegionInfoCapSubregion} (little-endian, as every supported architecture but s390x stores it). */
+/**
+ * Layout and codec of {@link VfioRegionInfoCapSubregion} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
 export const VfioRegionInfoCapSubregion = {
   /** `sizeof(struct vfio_region_info_cap_subregion)`. */
   size: 24,
@@ -768,7 +955,10 @@ export const VfioRegionInfoCapSubregion = {
   byteLength(_value: VfioRegionInfoCapSubregion): number {
     return 24;
   },
-  /** Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not fit. */
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
   encode(value: VfioRegionInfoCapSubregion, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioRegionInfoCapSubregion.byteLength(value));
     VfioRegionInfoCapSubregion.write(new DataView(bytes.buffer), 0, value, options);
@@ -783,7 +973,10 @@ export const VfioRegionInfoCapSubregion = {
     view.setUint32(at + 12, checkUint(value.reserved, 32, path, 'reserved'), true);
     view.setBigUint64(at + 16, checkBig(value.offset, false, path, 'offset'), true);
   },
-  /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioRegionInfoCapSubregion {
     return VfioRegionInfoCapSubregion.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
@@ -800,7 +993,8 @@ export const VfioRegionInfoCapSubregion = {
 } as const;
 
 /**
- * VFIO_REGION_INFO_CAP_ATTRS: the memory attributes mmap of this region gives. Present whenever they are not the default (0).
+ * VFIO_REGION_INFO_CAP_ATTRS: the memory attributes mmap of this region gives. Present whenever
+ * they are not the default (0).
  * `struct vfio_region_info_cap_attrs`, 16 bytes. (proposed)
  */
 export interface VfioRegionInfoCapAttrs {
@@ -812,7 +1006,10 @@ export interface VfioRegionInfoCapAttrs {
   reserved: number;
 }
 
-/** Layout and codec of {@link VfioRegionInfoCapAttrs} (little-endian, as every supported architecture but s390x stores it). */
+/**
+ * Layout and codec of {@link VfioRegionInfoCapAttrs} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
 export const VfioRegionInfoCapAttrs = {
   /** `sizeof(struct vfio_region_info_cap_attrs)`. */
   size: 16,
@@ -822,7 +1019,10 @@ export const VfioRegionInfoCapAttrs = {
   byteLength(_value: VfioRegionInfoCapAttrs): number {
     return 16;
   },
-  /** Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not fit. */
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
   encode(value: VfioRegionInfoCapAttrs, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioRegionInfoCapAttrs.byteLength(value));
     VfioRegionInfoCapAttrs.write(new DataView(bytes.buffer), 0, value, options);
@@ -836,7 +1036,10 @@ export const VfioRegionInfoCapAttrs = {
     if (!options.raw) checkReserved(value.reserved, path, 'reserved');
     view.setUint32(at + 12, checkUint(value.reserved, 32, path, 'reserved'), true);
   },
-  /** Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is set. */
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
   decode(bytes: Uint8Array, options: CodecOptions = {}): VfioRegionInfoCapAttrs {
     return VfioRegionInfoCapAttrs.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
@@ -861,13 +1064,22 @@ export interface VfioSubregionRegionState {
   flags: number;
   /** VFIO_REGION_ATTR_* its mappings get. */
   attrs: number;
-  /** VFIO_REGION_ATTR_* the device allows on this region (0 for I/O ports, config space, ROM and subregions). */
+  /**
+   * VFIO_REGION_ATTR_* the device allows on this region (0 for I/O ports, config space, ROM and
+   * subregions).
+   */
   supported_attrs: number;
   /** For a subregion, its parent's index; else 0. */
   parent_index: number;
   /** The region was made by VFIO_DEVICE_FEATURE_SUBREGION. */
   is_subregion: boolean;
-  /** A live mapping covers at least one page of the region, made through the region itself or through any region sharing that page (the parent BAR, or a subregion of the same BAR); for a BAR that is any live mapping of it or of a subregion of it. A mapping counts until it is entirely unmapped. Implementations compute it before every check; a validator's effect only gives a new region's starting value. */
+  /**
+   * A live mapping covers at least one page of the region, made through the region itself or
+   * through any region sharing that page (the parent BAR, or a subregion of the same BAR); for a
+   * BAR that is any live mapping of it or of a subregion of it. A mapping counts until it is
+   * entirely unmapped. Implementations compute it before every check; a validator's effect only
+   * gives a new region's starting value.
+   */
   mapped: boolean;
 }
 
@@ -884,7 +1096,10 @@ export interface VfioSubregionDeviceState {
   nr_subregions: number;
   /** How many subregions the device may hold. */
   max_subregions: number;
-  /** Bytes of fd offset space each region index owns: region i lives at [i * region_span, (i + 1) * region_span) of the device fd (1 << 40 on vfio-pci, whose VFIO_PCI_OFFSET_SHIFT is 40). */
+  /**
+   * Bytes of fd offset space each region index owns: region i lives at [i * region_span, (i + 1) *
+   * region_span) of the device fd (1 << 40 on vfio-pci, whose VFIO_PCI_OFFSET_SHIFT is 40).
+   */
   region_span: bigint;
   /** The region table. */
   regions: VfioSubregionRegionState[];
@@ -897,19 +1112,32 @@ export type CheckResult<Rule extends string = string> = { ok: true } | { ok: fal
 export const SubregionCreateRules = ['flags-zero', 'attrs-known', 'parent-exists', 'parent-not-subregion', 'parent-mmap', 'attrs-supported', 'size-nonzero', 'offset-aligned', 'size-aligned', 'within-parent', 'fd-offset-bound', 'subregion-limit'] as const;
 
 /**
- * Checks a VFIO_DEVICE_FEATURE_SUBREGION SET. Rules run in order and the first that fails gives the errno, so one request always gets one answer.
- * 1. `flags-zero` (EINVAL): No flags are defined yet; unknown bits are refused so they can be given a meaning later.
+ * Checks a VFIO_DEVICE_FEATURE_SUBREGION SET. Rules run in order and the first that fails gives the
+ * errno, so one request always gets one answer.
+ * 1. `flags-zero` (EINVAL): No flags are defined yet; unknown bits are refused so they can be given
+ *    a meaning later.
  * 2. `attrs-known` (EINVAL): Only defined attribute bits.
  * 3. `parent-exists` (EINVAL): The parent is a region of the device.
- * 4. `parent-not-subregion` (EINVAL): Subregions of subregions are refused: one level keeps the cap chain and the lifetime rules flat, and anything a nested window could express is a window of the BAR itself.
- * 5. `parent-mmap` (EINVAL): Attributes only mean something for mappings; a region that cannot be mmapped cannot have a window.
- * 6. `attrs-supported` (EOPNOTSUPP): The device allows these attributes on the parent. EOPNOTSUPP, not EINVAL, so userspace can tell a well-formed request the device declines (fall back to UC) from a malformed one.
+ * 4. `parent-not-subregion` (EINVAL): Subregions of subregions are refused: one level keeps the cap
+ *    chain and the lifetime rules flat, and anything a nested window could express is a window of
+ *    the BAR itself.
+ * 5. `parent-mmap` (EINVAL): Attributes only mean something for mappings; a region that cannot be
+ *    mmapped cannot have a window.
+ * 6. `attrs-supported` (EOPNOTSUPP): The device allows these attributes on the parent. EOPNOTSUPP,
+ *    not EINVAL, so userspace can tell a well-formed request the device declines (fall back to UC)
+ *    from a malformed one.
  * 7. `size-nonzero` (EINVAL): An empty window maps nothing.
  * 8. `offset-aligned` (EINVAL): Page tables carry attributes per page.
  * 9. `size-aligned` (EINVAL): Page tables carry attributes per page.
- * 10. `within-parent` (EINVAL): offset + size <= parent size, evaluated as offset <= size_p && size <= size_p - offset so that a 64-bit overflow cannot pass.
- * 11. `fd-offset-bound` (EINVAL): The window ends inside the fd offset space the parent's region index owns (offset + size <= region_span, without overflow). A subregion is reached at the parent's fd offset plus its offset; in a BAR of 1 TiB or more a window past 1 TiB would cross into the next region index, so mmap or read of the subregion would map or read another region. Only such huge BARs can fail it: within-parent is checked first.
- * 12. `subregion-limit` (ENOSPC): A bound on kernel memory per device fd; ENOSPC as for other exhausted per-object tables.
+ * 10. `within-parent` (EINVAL): offset + size <= parent size, evaluated as offset <= size_p && size
+ *     <= size_p - offset so that a 64-bit overflow cannot pass.
+ * 11. `fd-offset-bound` (EINVAL): The window ends inside the fd offset space the parent's region
+ *     index owns (offset + size <= region_span, without overflow). A subregion is reached at the
+ *     parent's fd offset plus its offset; in a BAR of 1 TiB or more a window past 1 TiB would cross
+ *     into the next region index, so mmap or read of the subregion would map or read another
+ *     region. Only such huge BARs can fail it: within-parent is checked first.
+ * 12. `subregion-limit` (ENOSPC): A bound on kernel memory per device fd; ENOSPC as for other
+ *     exhausted per-object tables.
  *
  * @param dev - The device state.
  * @param req - The request payload.
@@ -933,7 +1161,9 @@ export function checkSubregionCreate(dev: VfioSubregionDeviceState, req: VfioDev
 }
 
 /**
- * Applies what a successful {@link checkSubregionCreate} allows: `req.index`, `new.size`, `new.parent_offset`, `new.flags`, `new.attrs`, `new.supported_attrs`, `new.parent_index`, `new.is_subregion`, `new.mapped`.
+ * Applies what a successful {@link checkSubregionCreate} allows: `req.index`, `new.size`,
+ * `new.parent_offset`, `new.flags`, `new.attrs`, `new.supported_attrs`, `new.parent_index`,
+ * `new.is_subregion`, `new.mapped`.
  * Call it only after the check said ok.
  * @returns The new region, to append to the table.
  */
@@ -961,10 +1191,15 @@ export const RegionAttrsSetRules = ['flags-zero', 'supported-zero', 'attrs-known
  * 2. `supported-zero` (EINVAL): An output member; a SET that fills it is malformed.
  * 3. `attrs-known` (EINVAL): Only defined attribute bits.
  * 4. `index-exists` (EINVAL): The region exists.
- * 5. `not-subregion` (EINVAL): A subregion's attributes are fixed when it is created; make another subregion instead.
+ * 5. `not-subregion` (EINVAL): A subregion's attributes are fixed when it is created; make another
+ *    subregion instead.
  * 6. `region-mmap` (EINVAL): Attributes only apply to mappings.
  * 7. `attrs-supported` (EOPNOTSUPP): The device allows these attributes on the region.
- * 8. `not-mapped` (EBUSY): Neither the region nor any subregion of it (nor any region sharing its pages) has a live mapping: the attributes of a live mapping never change, and a page never gets a second memory type (one-memtype-per-page). Conservatively this holds even when the mapped subregion already has the attributes asked for, so the answer does not depend on which pages are mapped. Unmap first.
+ * 8. `not-mapped` (EBUSY): Neither the region nor any subregion of it (nor any region sharing its
+ *    pages) has a live mapping: the attributes of a live mapping never change, and a page never
+ *    gets a second memory type (one-memtype-per-page). Conservatively this holds even when the
+ *    mapped subregion already has the attributes asked for, so the answer does not depend on which
+ *    pages are mapped. Unmap first.
  *
  * @param dev - The device state.
  * @param req - The request payload.
@@ -986,7 +1221,6 @@ export function checkRegionAttrsSet(dev: VfioSubregionDeviceState, req: VfioDevi
 /**
  * Applies what a successful {@link checkRegionAttrsSet} allows: `region.attrs`.
  * Call it only after the check said ok.
- *
  */
 export function applyRegionAttrsSet(dev: VfioSubregionDeviceState, req: VfioDeviceFeatureRegionAttrs): void {
   const region = regionAt(dev, req.index);
@@ -1014,7 +1248,6 @@ export function checkRegionAttrsGet(dev: VfioSubregionDeviceState, req: VfioDevi
 /**
  * Applies what a successful {@link checkRegionAttrsGet} allows: `req.attrs`, `req.supported`.
  * Call it only after the check said ok.
- *
  */
 export function applyRegionAttrsGet(dev: VfioSubregionDeviceState, req: VfioDeviceFeatureRegionAttrs): void {
   const region = regionAt(dev, req.index);
@@ -1030,9 +1263,27 @@ function regionAt(dev: VfioSubregionDeviceState, index: number): VfioSubregionRe
 }
 
 /**
- * What mmap of a region's fd offset (a BAR's or a subregion's) checks beyond the checks vfio-pci already makes (the range inside the region, VFIO_REGION_INFO_FLAG_MMAP, prot against READ and WRITE, sparse mmap areas). These rules have no declarative check: implementations enforce them in their mmap path, with the errno and the name given here. The pages of a mapping are always counted in the parent BAR: a mapping of a subregion at offset o of length l covers the BAR's pages [parent_offset + o, parent_offset + o + l), rounded out to whole pages. A refused mmap maps nothing and changes nothing.
+ * What mmap of a region's fd offset (a BAR's or a subregion's) checks beyond the checks vfio-pci
+ * already makes (the range inside the region, VFIO_REGION_INFO_FLAG_MMAP, prot against READ and
+ * WRITE, sparse mmap areas). These rules have no declarative check: implementations enforce them in
+ * their mmap path, with the errno and the name given here. The pages of a mapping are always
+ * counted in the parent BAR: a mapping of a subregion at offset o of length l covers the BAR's
+ * pages [parent_offset + o, parent_offset + o + l), rounded out to whole pages. A refused mmap maps
+ * nothing and changes nothing.
  *
- * - `one-memtype-per-page` (EBUSY): Every page of a BAR has one effective memory type across all its live mappings: the user mappings of the BAR and of every subregion of it, and the kernel's own mapping of that range (read and write through the device fd), which an implementation keeps at the type the pages have. A mapping made through a region whose attrs have VFIO_REGION_ATTR_WC gives its pages WC, any other mapping UC. An mmap whose pages overlap a live mapping of the other type is refused with EBUSY, as x86 PAT's own memtype_reserve() returns -EBUSY for a conflicting reservation. It is refused, never silently upgraded or downgraded: a push buffer silently mapped UC loses write combining, a register silently mapped WC loses strong ordering, and both break a driver that was told otherwise (what REGION_INFO, REGION_ATTRS GET and CAP_ATTRS report is always what the page tables have). Mappings of one type overlap freely. A mapping keeps its claim until it is entirely unmapped. Creating a subregion never conflicts: WC and UC subregions over the same pages may both exist, they just cannot be mapped at the same time.
+ * - `one-memtype-per-page` (EBUSY): Every page of a BAR has one effective memory type across all
+ *   its live mappings: the user mappings of the BAR and of every subregion of it, and the kernel's
+ *   own mapping of that range (read and write through the device fd), which an implementation keeps
+ *   at the type the pages have. A mapping made through a region whose attrs have
+ *   VFIO_REGION_ATTR_WC gives its pages WC, any other mapping UC. An mmap whose pages overlap a
+ *   live mapping of the other type is refused with EBUSY, as x86 PAT's own memtype_reserve()
+ *   returns -EBUSY for a conflicting reservation. It is refused, never silently upgraded or
+ *   downgraded: a push buffer silently mapped UC loses write combining, a register silently mapped
+ *   WC loses strong ordering, and both break a driver that was told otherwise (what REGION_INFO,
+ *   REGION_ATTRS GET and CAP_ATTRS report is always what the page tables have). Mappings of one
+ *   type overlap freely. A mapping keeps its claim until it is entirely unmapped. Creating a
+ *   subregion never conflicts: WC and UC subregions over the same pages may both exist, they just
+ *   cannot be mapped at the same time.
  */
 export const MmapRules = [
   { rule: 'one-memtype-per-page', errno: 'EBUSY' },
@@ -1041,7 +1292,9 @@ export const MmapRules = [
 /** The name of a rule in {@link MmapRules}. */
 export type MmapRule = (typeof MmapRules)[number]['rule'];
 
-/** Replies are decoded as the kernel wrote them; reserved members are not the reader's to police. */
+/**
+ * Replies are decoded as the kernel wrote them; reserved members are not the reader's to police.
+ */
 const RAW: CodecOptions = { raw: true };
 
 /** A malformed capability chain: what is wrong and the buffer offset it concerns. */
@@ -1058,20 +1311,28 @@ export class CapChainError extends Error {
   }
 }
 
-/** One capability of a VFIO_DEVICE_GET_REGION_INFO reply: its offset in the buffer, its header and, for a capability the bindings know, its decoded payload. */
+/**
+ * One capability of a VFIO_DEVICE_GET_REGION_INFO reply: its offset in the buffer, its header and,
+ * for a capability the bindings know, its decoded payload.
+ */
 export type RegionInfoCapEntry = | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_SPARSE_MMAP'; value: VfioRegionInfoCapSparseMmap }
   | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_TYPE'; value: VfioRegionInfoCapType }
   | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE'; value: VfioInfoCapHeader }
   | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_SUBREGION'; value: VfioRegionInfoCapSubregion }
   | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_ATTRS'; value: VfioRegionInfoCapAttrs }
   | { offset: number; header: VfioInfoCapHeader; name: null; value: null };
-/** A decoded VFIO_DEVICE_GET_REGION_INFO reply. `retry` is set when the kernel needs a larger buffer: call again with argsz = retry. */
+/**
+ * A decoded VFIO_DEVICE_GET_REGION_INFO reply. `retry` is set when the kernel needs a larger
+ * buffer: call again with argsz = retry.
+ */
 export type RegionInfoReply = { info: VfioRegionInfo; caps: RegionInfoCapEntry[]; retry: number | null };
 
 /**
- * Decodes a VFIO_DEVICE_GET_REGION_INFO reply buffer (its length is the argsz the caller gave) and walks its capability chain.
+ * Decodes a VFIO_DEVICE_GET_REGION_INFO reply buffer (its length is the argsz the caller gave) and
+ * walks its capability chain.
  * A DataView is read in place, so a caller with a scratch buffer allocates nothing but the result.
- * Every offset is checked against the buffer; `next` must move forward, so a loop or a backwards pointer cannot make the walk run forever.
+ * Every offset is checked against the buffer; `next` must move forward, so a loop or a backwards
+ * pointer cannot make the walk run forever.
  * @throws {@link CapChainError} for a malformed chain.
  */
 export function parseRegionInfoReply(bytes: Uint8Array | DataView): RegionInfoReply {
