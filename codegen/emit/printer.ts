@@ -299,8 +299,7 @@ export function regenerateCommand(spec: Spec, target: string): string {
  * output is the same on every run), and the command that regenerates the file.
  */
 export function preamble(spec: Spec, target: string): string[] {
-  void target;
-  return [generatedLine(spec)];
+  return [generatedLine(spec), `Generator: ${GENERATOR} ${PACKAGE.version}`, `Regenerate: ${regenerateCommand(spec, target)}`];
 }
 
 /**
