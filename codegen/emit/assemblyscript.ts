@@ -126,7 +126,7 @@ function ioctls(spec: Spec, o: Out): void {
 
 function ioctlConsts(x: Ioctl, o: Out): void {
   o.push('', ...doc(`${x.name}: _${x.encoding}(${x.type.name}, ${x.nrBase ? `${x.nrBase.constant.name} + ${x.nrBase.offset}` : x.nr}), argument struct ${x.arg.name}. ${x.doc}`));
-  for (const a of ARCHES) o.push(`export const ${o.claim(`${x.name}_${a.toUpperCase()}`, `ioctl ${x.name} on ${a}`)}: u32 = ${asNumber(BigInt(x.numbers[a]), 'bits')};`);
+  for (const a of ARCHES) o.push(`export const ${o.claim(`${x.name}_${upper(a)}`, `ioctl ${x.name} on ${a}`)}: u32 = ${asNumber(BigInt(x.numbers[a]), 'bits')};`);
 }
 
 // ---- structs ----
