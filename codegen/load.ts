@@ -5,12 +5,12 @@ import { readJsonFile } from './json-source.js';
 import { resolveSpec } from './resolve.js';
 import { validateAgainst } from './schema.js';
 import { ROOT } from './paths.js';
-import { PACKAGE } from './package.js';
+import { DEFAULT_SPEC_FILE } from './package.js';
 
 export { ROOT };
 export const SCHEMA = resolve(ROOT, 'spec/schema/abi.schema.json');
 /** The spec the CLI reads without --spec: package.json's codegen.spec. */
-export const DEFAULT_SPEC = resolve(ROOT, PACKAGE.codegen?.spec ?? 'spec/abi.json');
+export const DEFAULT_SPEC = resolve(ROOT, DEFAULT_SPEC_FILE);
 
 /** Loads, schema-checks and resolves a spec file. Throws SpecError with positions on any problem. */
 export function loadSpec(file: string = DEFAULT_SPEC): Spec {

@@ -11,3 +11,6 @@ export const PACKAGE = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8
   version: string;
   codegen?: { spec?: string };
 };
+
+/** The spec the CLI reads without --spec, relative to the repository root: package.json's codegen.spec. */
+export const DEFAULT_SPEC_FILE = PACKAGE.codegen?.spec ?? 'spec/abi.json';

@@ -1,4 +1,5 @@
-import { generatedLine, type GeneratedFile } from './file.js';
+import type { GeneratedFile } from './file.js';
+import { asNumber, constantRole, jsDoc, lineComment, pascal, preambleComment, upper } from './printer.js';
 import { ARCH_LAYOUT, ARCHES } from '../ioctl-encoding.js';
 import type { Capability, Chain, Check, Expr, IntType, Ioctl, Member, Operand, Spec, StateField, StateRecord, Struct, Validator } from '../ir.js';
 import { SpecError } from '../diagnostics.js';
@@ -11,32 +12,10 @@ import { SpecError } from '../diagnostics.js';
 /** Where the target writes: the spec's targets.assemblyscript.path. */
 export const asOutputPath = (spec: Spec): string => spec.targets.assemblyscript.path;
 
-const pascal = (s: string): string => s.split(/[_\-]/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
-const upper = (s: string): string => s.replace(/-/g, '_').toUpperCase();
-const hex = (v: bigint): string => (v < 10n ? v.toString() : `0x${v.toString(16)}`);
-/** Small numbers in decimal, large ones (masks, type bits) in hex. */
-const num = (v: bigint): string => (v < 4096n ? v.toString() : hex(v));
-
-/** A doc comment, wrapped at about 100 columns. */
-function doc(text: string, indent = ''): string[] {
-  const clean = text.replace(/\*\//g, '*\\/').replace(/\s+/g, ' ').trim();
-  if (clean === '') return [];
-  if (indent.length + clean.length + 7 <= 100) return [`${indent}/** ${clean} */`];
-  const lines = [`${indent}/**`];
-  let cur = '';
-  for (const w of clean.split(' ')) {
-    if (cur !== '' && indent.length + 3 + cur.length + 1 + w.length > 100) { lines.push(`${indent} * ${cur}`); cur = w; }
-    else cur = cur === '' ? w : `${cur} ${w}`;
-  }
-  if (cur !== '') lines.push(`${indent} * ${cur}`);
-  lines.push(`${indent} */`);
-  return lines;
-}
-
-/** A plain // comment block, wrapped like doc(). */
-function comment(text: string): string[] {
-  return doc(text).map((l) => l.replace(/^(\/\*\*| \*\/| \*) ?/, '// ').trimEnd()).filter((l) => l !== '//');
-}
+/** A doc comment at indent, printed by the printer. */
+const doc = (text: string, indent = ''): string[] => jsDoc(text, indent, 'as');
+/** A plain // comment block. */
+const comment = (text: string): string[] => lineComment(text, '', '//', 'as');
 
 const AS_INT: Record<string, string> = {
   __u8: 'u8', __u16: 'u16', __u32: 'u32', __u64: 'u64', __aligned_u64: 'u64',
@@ -65,14 +44,14 @@ function constants(spec: Spec, o: Out, names: Map<string, string>): void {
   for (const c of spec.constants) {
     const t = c.value > 0xffffffffn ? 'u64' : 'u32';
     o.push(...doc(c.doc + (c.char !== null ? ` The character '${c.char}'.` : '')));
-    o.push(`export const ${o.claim(c.name, `constant ${c.name}`)}: ${t} = ${num(c.value)};`);
+    o.push(`export const ${o.claim(c.name, `constant ${c.name}`)}: ${t} = ${asNumber(c.value, constantRole(c.name))};`);
     names.set(c.name, c.name);
   }
   for (const e of spec.enums) {
     o.push('', `// enum ${e.name}`, ...doc(e.doc));
     for (const v of e.values) {
       const t = v.value > 0xffffffffn ? 'u64' : 'u32';
-      o.push(...doc(v.doc), `export const ${o.claim(v.name, `enum value ${v.name}`)}: ${t} = ${num(v.value)};`);
+      o.push(...doc(v.doc), `export const ${o.claim(v.name, `enum value ${v.name}`)}: ${t} = ${asNumber(v.value, 'quantity')};`);
       names.set(v.name, v.name);
     }
   }
@@ -80,11 +59,11 @@ function constants(spec: Spec, o: Out, names: Map<string, string>): void {
     const t = f.width === 64 ? 'u64' : 'u32';
     o.push('', `// flags ${f.name} (${f.width} bits)`, ...doc(f.doc));
     for (const b of f.bits) {
-      o.push(...doc(b.doc), `export const ${o.claim(b.name, `flag ${b.name}`)}: ${t} = ${hex(b.value)}; // 1 << ${b.bit}`);
+      o.push(...doc(b.doc), `export const ${o.claim(b.name, `flag ${b.name}`)}: ${t} = ${asNumber(b.value, 'bits')}; // 1 << ${b.bit}`);
       names.set(b.name, b.name);
     }
     const mask = o.claim(`${upper(f.name)}_MASK`, `mask of flag set ${f.name}`);
-    o.push(`/** Every defined bit of ${f.name}: what a request may carry. */`, `export const ${mask}: ${t} = ${hex(f.mask)};`);
+    o.push(`/** Every defined bit of ${f.name}: what a request may carry. */`, `export const ${mask}: ${t} = ${asNumber(f.mask, 'bits')};`);
     names.set(f.name, mask);
   }
   o.push('', '// ---- Capabilities ----', '');
@@ -138,7 +117,7 @@ function ioctls(spec: Spec, o: Out): void {
   spec.ioctls.forEach((x, i) => o.push(`  if (name == "${x.name}") return ${i};`));
   o.push('  return -1;', '}');
   for (const x of spec.ioctls) ioctlConsts(x, o);
-  o.push('', `const IOCTL_NUMBERS: StaticArray<u32> = [${spec.ioctls.flatMap((x) => ARCHES.map((a) => `0x${x.numbers[a].toString(16)}`)).join(', ')}];`);
+  o.push('', `const IOCTL_NUMBERS: StaticArray<u32> = [${spec.ioctls.flatMap((x) => ARCHES.map((a) => asNumber(BigInt(x.numbers[a]), 'bits'))).join(', ')}];`);
   o.push('/** The request number of an ioctl on an architecture (0 for an index out of range). */');
   o.push('export function ioctl_number(ioctl: i32, arch: i32): u32 {');
   o.push(`  if (<u32>ioctl >= ${spec.ioctls.length} || <u32>arch >= ${ARCHES.length}) return 0;`);
@@ -147,7 +126,7 @@ function ioctls(spec: Spec, o: Out): void {
 
 function ioctlConsts(x: Ioctl, o: Out): void {
   o.push('', ...doc(`${x.name}: _${x.encoding}(${x.type.name}, ${x.nrBase ? `${x.nrBase.constant.name} + ${x.nrBase.offset}` : x.nr}), argument struct ${x.arg.name}. ${x.doc}`));
-  for (const a of ARCHES) o.push(`export const ${o.claim(`${x.name}_${a.toUpperCase()}`, `ioctl ${x.name} on ${a}`)}: u32 = 0x${x.numbers[a].toString(16).padStart(8, '0')};`);
+  for (const a of ARCHES) o.push(`export const ${o.claim(`${x.name}_${upper(a)}`, `ioctl ${x.name} on ${a}`)}: u32 = ${asNumber(BigInt(x.numbers[a]), 'bits')};`);
 }
 
 // ---- structs ----
@@ -281,9 +260,9 @@ function operand(op: Operand, names: Map<string, string>): { code: string; bool:
     case 'region': return op.width === 1 ? { code: `${op.binding}.${op.field.name}`, bool: true } : { code: op.width === 64 ? `${op.binding}.${op.field.name}` : `<u64>${op.binding}.${op.field.name}`, bool: false };
     case 'constant': {
       const n = names.get(op.name);
-      return { code: n !== undefined ? `<u64>${n}` : `<u64>${hex(op.value)} /* ${op.name} */`, bool: false };
+      return { code: n !== undefined ? `<u64>${n}` : `<u64>${asNumber(op.value, constantRole(op.name, op.source))} /* ${op.name} */`, bool: false };
     }
-    case 'literal': return typeof op.value === 'boolean' ? { code: String(op.value), bool: true } : { code: `<u64>${hex(op.value)}`, bool: false };
+    case 'literal': return typeof op.value === 'boolean' ? { code: String(op.value), bool: true } : { code: `<u64>${asNumber(op.value, 'quantity')}`, bool: false };
   }
 }
 
@@ -304,7 +283,7 @@ function fails(c: Check, names: Map<string, string>): string {
     case 'nonzero': return `${v(c.value)} == 0`;
     case 'false': return v(c.value);
     case 'bits': return `(${v(c.value)} & ~${v(c.within)}) != 0`;
-    case 'has': return `(${v(c.value)} & <u64>${names.get(c.flag.name) ?? hex(c.flag.value)}) == 0`;
+    case 'has': return `(${v(c.value)} & <u64>${names.get(c.flag.name) ?? asNumber(c.flag.value, 'bits')}) == 0`;
     case 'aligned': return `(${v(c.value)} & (${v(c.to)} - 1)) != 0`;
     case 'lt': return `${v(c.left)} >= ${v(c.right)}`;
     case 'within': return `${v(c.offset)} > ${v(c.limit)} || ${v(c.size)} > ${v(c.limit)} - ${v(c.offset)}`;
@@ -494,7 +473,7 @@ function mmioCode(spec: Spec, o: Out): void {
 export function emitAssemblyScript(spec: Spec): GeneratedFile[] {
   const o = new Out();
   const names = new Map<string, string>();
-  o.push(`// ${generatedLine(spec)}`, '//', `// AssemblyScript bindings for ${spec.name}: the ABI's numbers, little-endian struct codecs over`,
+  o.push(...preambleComment(spec, 'assemblyscript', 'line'), '//', `// AssemblyScript bindings for ${spec.name}: the ABI's numbers, little-endian struct codecs over`,
     '// linear memory, the validators, the capability-chain walker and the MMIO window surface.', '');
   o.push(...comment(spec.doc), '');
   constants(spec, o, names);

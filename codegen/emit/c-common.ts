@@ -1,62 +1,14 @@
 /**
- * Helpers shared by the C emitters (c-header.ts, c-validators.ts): kernel-style comment
- * wrapping, C spelling of IR types and integer literals.
+ * Helpers shared by the C emitters (c-header.ts, c-validators.ts): C spelling of IR types and
+ * ioctl requests. Comments, names and integer literals are printed by printer.ts.
  */
 import type { FlagSet, IntType, Ioctl, Member, Struct } from '../ir.js';
-
-/** Display width of a line, tabs expanded to 8 columns as kernel style assumes. */
-export function columns(s: string): number {
-  let col = 0;
-  for (const ch of s) col = ch === '\t' ? col + 8 - (col % 8) : col + 1;
-  return col;
-}
-
-/**
- * Greedy word wrap: the first line starts with `first`, the rest with `rest`; no line is wider
- * than `width` columns unless a single word is.
- */
-export function wrap(text: string, first: string, rest: string, width = 80): string[] {
-  const words = text.split(/\s+/).filter((w) => w.length > 0);
-  const lines: string[] = [];
-  let line = first;
-  let empty = true;
-  for (const w of words) {
-    const candidate = empty ? line + w : `${line} ${w}`;
-    if (!empty && columns(candidate) > width) {
-      lines.push(line);
-      line = rest + w;
-    } else {
-      line = candidate;
-    }
-    empty = false;
-  }
-  lines.push(line.replace(/\s+$/, ''));
-  return lines;
-}
-
-/** A block comment (`/*` or `/**`) whose paragraphs are wrapped at 80 columns. */
-export function blockComment(paragraphs: string[][], opener = '/*', indent = ''): string[] {
-  const out = [`${indent}${opener}`];
-  paragraphs.forEach((p, i) => {
-    if (i > 0) out.push(`${indent} *`);
-    out.push(...p);
-  });
-  out.push(`${indent} */`);
-  return out;
-}
 
 /** Splits a doc string into its first sentence and the rest. */
 export function firstSentence(doc: string): [string, string] {
   const m = /^(.*?[.!?])\s+(?=[A-Z0-9(])(.*)$/s.exec(doc.trim());
   if (m === null) return [doc.trim(), ''];
   return [m[1]!, m[2]!.trim()];
-}
-
-/** A C integer literal for an unsigned value of the given width in bits. */
-export function cUnsigned(v: bigint, width: number, hex = v >= 4096n): string {
-  const body = hex ? `0x${v.toString(16)}` : v.toString();
-  if (width > 32 || v > 0xffffffffn) return `${body}ULL`;
-  return v > 0x7fffffffn || hex ? `${body}U` : body;
 }
 
 /** How a flag bit is written: (1 << n), with an unsigned one where int would overflow. */
@@ -89,11 +41,6 @@ export function arithType(t: IntType): string {
 /** Whether a struct (or any struct it contains) ends in a flexible array member. */
 export function hasFlexible(s: Struct): boolean {
   return s.flexible !== null || s.members.some((m) => m.type.kind === 'struct' && hasFlexible(m.type.struct));
-}
-
-/** Turns an identifier fragment such as `flags-zero` or `subregion_create` into `FLAGS_ZERO`. */
-export function macroCase(s: string): string {
-  return s.replace(/[^A-Za-z0-9]+/g, '_').toUpperCase();
 }
 
 /** A C string literal. */

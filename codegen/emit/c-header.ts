@@ -3,9 +3,10 @@
  * uapi.emit "proposed" only proposed elements are emitted, the upstream ones coming from the headers
  * it includes; with "all" (the default) it is a standalone header.
  */
-import { generatedLine, type GeneratedFile } from './file.js';
+import type { GeneratedFile } from './file.js';
 import { isProposed, type Capability, type Constant, type Enum, type ErrorCase, type Feature, type FeatureOp, type FlagSet, type Ioctl, type Spec, type Struct } from '../ir.js';
-import { blockComment, cIoctlRequest, cUnsigned, firstSentence, flagExpr, memberDeclaration, wrap } from './c-common.js';
+import { cIoctlRequest, firstSentence, flagExpr, memberDeclaration } from './c-common.js';
+import { cComment, cItem, cProse, constantRole, cUnsigned, preambleComment } from './printer.js';
 
 export function cHeaderPath(spec: Spec): string {
   return spec.targets.cHeader.path;
@@ -20,19 +21,19 @@ function define(name: string, value: string, comment: string | null = null): str
 
 function constantValue(c: Constant): string {
   if (c.char !== null) return `'${c.char === "'" || c.char === '\\' ? `\\${c.char}` : c.char}'`;
-  const v = cUnsigned(c.value, 64, c.value >= 4096n || /MASK/.test(c.name));
+  const v = cUnsigned(c.value, 64, constantRole(c.name));
   return /^\d+$/.test(v) ? v : `(${v})`;
 }
 
 /** A plain comment block: a heading paragraph and optional further paragraphs. */
 function docBlock(heading: string, ...more: string[]): string[] {
-  const paras = [wrap(heading, ' * ', ' * ')];
-  for (const p of more) if (p.trim() !== '') paras.push(wrap(p, ' * ', ' * '));
-  return blockComment(paras);
+  const paras = [cProse(heading)];
+  for (const p of more) if (p.trim() !== '') paras.push(cProse(p));
+  return cComment(paras);
 }
 
 function errorLines(errors: ErrorCase[]): string[] {
-  return errors.flatMap((e) => wrap(`-${e.errno}: ${e.when}`, ' * ', ' *\t'));
+  return errors.flatMap((e) => cItem(`-${e.errno}: ${e.when}`));
 }
 
 function emitConstant(c: Constant): string[] {
@@ -42,9 +43,9 @@ function emitConstant(c: Constant): string[] {
 /** A kernel-doc comment and the #define of an ioctl's request number. */
 function emitIoctlDefine(x: Ioctl): string[] {
   const request = cIoctlRequest(x);
-  const paras = [wrap(`${x.name} - ${request}`, ' * ', ' *\t'), wrap(x.doc, ' * ', ' * ')];
-  if (x.errors.length > 0) paras.push([...wrap('Return: 0 on success, or a negative errno:', ' * ', ' * '), ...errorLines(x.errors)]);
-  return [...blockComment(paras, '/**'), define(x.name, request, x.provisional ? PROVISIONAL : null)];
+  const paras = [cItem(`${x.name} - ${request}`), cProse(x.doc)];
+  if (x.errors.length > 0) paras.push([...cProse('Return: 0 on success, or a negative errno:'), ...errorLines(x.errors)]);
+  return [...cComment(paras, '/**'), define(x.name, request, x.provisional ? PROVISIONAL : null)];
 }
 
 function emitEnum(e: Enum, out: string[], responsible: (o: { origin: Enum['origin'] }) => boolean): void {
@@ -52,13 +53,13 @@ function emitEnum(e: Enum, out: string[], responsible: (o: { origin: Enum['origi
   const values = proposed ? e.values : e.values.filter(responsible);
   if (values.length === 0) return;
   if (proposed && e.render === 'enum') {
-    const para = [wrap(`enum ${e.name} - ${e.doc}`, ' * ', ' *\t')];
-    para.push(values.flatMap((v) => wrap(`@${v.name}: ${v.doc}`, ' * ', ' *\t')));
-    out.push(...blockComment([para[0]!, para[1]!], '/**'));
+    const para = [cItem(`enum ${e.name} - ${e.doc}`)];
+    para.push(values.flatMap((v) => cItem(`@${v.name}: ${v.doc}`)));
+    out.push(...cComment([para[0]!, para[1]!], '/**'));
     out.push(`enum ${e.name} {`);
     let next = 0n;
     for (const v of values) {
-      const explicit = v.value !== next ? ` = ${cUnsigned(v.value, 32, v.value >= 4096n)}` : '';
+      const explicit = v.value !== next ? ` = ${cUnsigned(v.value, 32, 'quantity')}` : '';
       out.push(`\t${v.name}${explicit},${v.provisional ? ` ${PROVISIONAL}` : ''}`);
       next = v.value + 1n;
     }
@@ -67,7 +68,7 @@ function emitEnum(e: Enum, out: string[], responsible: (o: { origin: Enum['origi
   }
   out.push(...docBlock(proposed ? `${e.name} - ${e.doc}` : `More values of ${e.name} (the others are upstream's).`,
     ...values.map((v) => `${v.name}: ${v.doc}`)));
-  for (const v of values) out.push(define(v.name, `(${cUnsigned(v.value, 32, v.value >= 4096n)})`, v.provisional ? PROVISIONAL : null));
+  for (const v of values) out.push(define(v.name, `(${cUnsigned(v.value, 32, 'quantity')})`, v.provisional ? PROVISIONAL : null));
   out.push('');
 }
 
@@ -79,16 +80,16 @@ function emitFlags(f: FlagSet, out: string[]): void {
 
 function opDoc(label: string, op: FeatureOp): string[] {
   const head = `${label}: ${op.doc}${op.payload === null ? '' : ` Payload: struct ${op.payload.name}.`}`;
-  const lines = wrap(head, ' * ', ' * ');
-  if (op.errors.length > 0) lines.push(...wrap(`Return: 0 on success, or a negative errno:`, ' * ', ' * '), ...errorLines(op.errors));
+  const lines = cProse(head);
+  if (op.errors.length > 0) lines.push(...cProse(`Return: 0 on success, or a negative errno:`), ...errorLines(op.errors));
   return lines;
 }
 
 function emitFeatureDefine(f: Feature): string[] {
-  const paras = [wrap(`${f.name} - ${f.doc}`, ' * ', ' * ')];
+  const paras = [cProse(`${f.name} - ${f.doc}`)];
   if (f.get !== null) paras.push(opDoc('GET', f.get));
   if (f.set !== null) paras.push(opDoc('SET', f.set));
-  return [...blockComment(paras), `#define ${f.name} ${f.number}${f.provisional ? ` ${PROVISIONAL}` : ''}`];
+  return [...cComment(paras), `#define ${f.name} ${f.number}${f.provisional ? ` ${PROVISIONAL}` : ''}`];
 }
 
 function emitCapabilityDefine(c: Capability): string[] {
@@ -100,11 +101,11 @@ function emitCapabilityDefine(c: Capability): string[] {
 function structLines(s: Struct): string[] {
   const [brief, rest] = firstSentence(s.doc);
   const paras = [[
-    ...wrap(`struct ${s.name} - ${brief}`, ' * ', ' *\t'),
-    ...s.members.flatMap((m) => wrap(`@${m.name}: ${m.doc}`, ' * ', ' *\t')),
+    ...cItem(`struct ${s.name} - ${brief}`),
+    ...s.members.flatMap((m) => cItem(`@${m.name}: ${m.doc}`)),
   ]];
-  if (rest !== '') paras.push(wrap(rest, ' * ', ' * '));
-  const out = blockComment(paras, '/**');
+  if (rest !== '') paras.push(cProse(rest));
+  const out = cComment(paras, '/**');
   out.push(`struct ${s.name} {`);
   for (const m of s.members) {
     if (m.count === 'flexible') {
@@ -151,9 +152,9 @@ export function uapiDefinitions(spec: Spec): string[] {
   for (const s of spec.structs) emitStruct(s);
   for (const x of spec.ioctls.filter(mine)) out.push(...emitIoctlDefine(x), '');
   if (spec.mmap !== null) {
-    out.push(...blockComment([
-      wrap(`mmap of a region - ${spec.mmap.doc}`, ' * ', ' * '),
-      ...spec.mmap.rules.map((r) => wrap(`-${r.errno} (${r.name}): ${r.doc}`, ' * ', ' *\t')),
+    out.push(...cComment([
+      cProse(`mmap of a region - ${spec.mmap.doc}`),
+      ...spec.mmap.rules.map((r) => cItem(`-${r.errno} (${r.name}): ${r.doc}`)),
     ]), '');
   }
   return out;
@@ -163,7 +164,7 @@ export function emitCHeader(spec: Spec): GeneratedFile[] {
   const out: string[] = [];
   out.push('/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */');
   // The marker stays on one line so GENERATED_MARKER finds it.
-  out.push(...blockComment([[` * ${generatedLine(spec)}`], wrap(spec.uapi.doc, ' * ', ' * ')]));
+  out.push(...cComment([preambleComment(spec, 'c-header', 'c'), cProse(spec.uapi.doc)]));
   const guard = spec.uapi.guard;
   out.push(`#ifndef ${guard}`, `#define ${guard}`, '');
   for (const inc of spec.uapi.includes) out.push(`#include <${inc}>`);

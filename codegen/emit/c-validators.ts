@@ -9,9 +9,10 @@
  * (NAME_rule, NAME_ioctl_args).
  */
 import { SpecError } from '../diagnostics.js';
-import { generatedLine, type GeneratedFile } from './file.js';
+import type { GeneratedFile } from './file.js';
 import type { Capability, Chain, Check, Effect, EffectTarget, Expr, Ioctl, IoctlArg, Member, Operand, Spec, StateField, StateRecord, Validator } from '../ir.js';
-import { arithType, blockComment, cIoctlRequest, cString, cUnsigned, macroCase, wrap } from './c-common.js';
+import { arithType, cIoctlRequest, cString } from './c-common.js';
+import { cComment, cItem, cProse, cUnsigned, preambleComment, snake, upper } from './printer.js';
 
 /** The capchain error strings of spec/vectors/FORMAT.md, in enum order. */
 export const CAP_ERRORS = ['truncated', 'out-of-bounds', 'backwards', 'loop', 'misaligned'] as const;
@@ -19,14 +20,14 @@ export const CAP_ERRORS = ['truncated', 'out-of-bounds', 'backwards', 'loop', 'm
 /** The name prefix, as C support identifiers start with it (PREFIX_cap_cursor). */
 export const cPrefix = (spec: Spec): string => spec.prefix;
 /** This spec's own C identifiers start with its name in snake case (my-abi -> my_abi_rule). */
-const cModule = (spec: Spec): string => spec.name.replace(/-/g, '_');
-const macroPrefix = (spec: Spec): string => macroCase(spec.prefix);
+const cModule = (spec: Spec): string => snake(spec.name);
+const macroPrefix = (spec: Spec): string => upper(spec.prefix);
 
-export const ruleEnum = (spec: Spec, v: Validator, rule: string): string => `${macroPrefix(spec)}_RULE_${macroCase(v.name)}_${macroCase(rule)}`;
+export const ruleEnum = (spec: Spec, v: Validator, rule: string): string => `${macroPrefix(spec)}_RULE_${upper(v.name)}_${upper(rule)}`;
 /** The enum NAME_rule value of an mmap rule (the resolver keeps "mmap" free of validators). */
-export const mmapRuleEnum = (spec: Spec, rule: string): string => `${macroPrefix(spec)}_RULE_MMAP_${macroCase(rule)}`;
+export const mmapRuleEnum = (spec: Spec, rule: string): string => `${macroPrefix(spec)}_RULE_MMAP_${upper(rule)}`;
 const ruleNone = (spec: Spec): string => `${macroPrefix(spec)}_RULE_NONE`;
-export const capErrorEnum = (spec: Spec, e: string): string => `${macroPrefix(spec)}_CAP_ERR_${macroCase(e)}`;
+export const capErrorEnum = (spec: Spec, e: string): string => `${macroPrefix(spec)}_CAP_ERR_${upper(e)}`;
 const ruleType = (spec: Spec): string => `enum ${cModule(spec)}_rule`;
 
 /** The two files of the target, from the spec's targets. */
@@ -41,11 +42,11 @@ function stateType(f: StateField): string {
 
 function stateStruct(r: StateRecord, extra: string[]): string[] {
   const paras = [[
-    ...wrap(`struct ${r.name} - ${r.doc}`, ' * ', ' *\t'),
-    ...r.fields.flatMap((f) => wrap(`@${f.name}: ${f.type === 'bool' ? '(bool, 0 or 1) ' : ''}${f.doc}`, ' * ', ' *\t')),
-    ...extra.flatMap((e) => wrap(e, ' * ', ' *\t')),
+    ...cItem(`struct ${r.name} - ${r.doc}`),
+    ...r.fields.flatMap((f) => cItem(`@${f.name}: ${f.type === 'bool' ? '(bool, 0 or 1) ' : ''}${f.doc}`)),
+    ...extra.flatMap((e) => cItem(e)),
   ]];
-  return [...blockComment(paras, '/**'), `struct ${r.name} {`, ...r.fields.map((f) => `\t${stateType(f)} ${f.name};`)];
+  return [...cComment(paras, '/**'), `struct ${r.name} {`, ...r.fields.map((f) => `\t${stateType(f)} ${f.name};`)];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -72,9 +73,9 @@ function operand(o: Operand): string {
     case 'region': return `${o.binding}->${o.field.name}`;
     case 'constant':
       // A flag set's mask has no macro of its own: a hex literal says which set it is.
-      return o.source === 'flagset' ? `${cUnsigned(o.value, 32, true)} /* ${o.name} */` : o.name;
+      return o.source === 'flagset' ? `${cUnsigned(o.value, 32, 'bits')} /* ${o.name} */` : o.name;
     case 'literal':
-      return typeof o.value === 'boolean' ? (o.value ? '1' : '0') : cUnsigned(o.value, o.value > 0xffffffffn ? 64 : 32, o.value >= 4096n);
+      return typeof o.value === 'boolean' ? (o.value ? '1' : '0') : cUnsigned(o.value, o.value > 0xffffffffn ? 64 : 32, 'quantity');
   }
 }
 
@@ -169,21 +170,21 @@ function validatorDoc(spec: Spec, v: Validator, which: 'check' | 'apply'): strin
   const applyName_ = applyName(spec, v);
   const paras: string[][] = [];
   if (which === 'check') {
-    paras.push([...wrap(`${checkName_} - ${v.doc}`, ' * ', ' *\t'),
+    paras.push([...cItem(`${checkName_} - ${v.doc}`),
       ' * @dev: The device, read under its lock.',
-      ...wrap(`@req: The request (struct ${v.request.name}), already copied from userspace.`, ' * ', ' *\t'),
+      ...cItem(`@req: The request (struct ${v.request.name}), already copied from userspace.`),
       ' * @rule: If not NULL, receives the rule that failed.']);
-    paras.push(wrap('Rules, in order (the first that fails gives the result and, when rule is not NULL, *rule):', ' * ', ' * '));
-    for (const r of v.rules) paras[1]!.push(...wrap(`${r.name} (-${r.errno}): ${r.doc}`, ' * ', ' *\t'));
-    paras.push(wrap(`Return: 0 when every rule holds (*rule is then ${ruleNone(spec)}), else a negative errno.`, ' * ', ' * '));
+    paras.push(cProse('Rules, in order (the first that fails gives the result and, when rule is not NULL, *rule):'));
+    for (const r of v.rules) paras[1]!.push(...cItem(`${r.name} (-${r.errno}): ${r.doc}`));
+    paras.push(cProse(`Return: 0 when every rule holds (*rule is then ${ruleNone(spec)}), else a negative errno.`));
   } else {
-    paras.push([...wrap(`${applyName_} - Applies the effects of a request ${checkName_} accepted; call it only after that returned 0, under the same lock.`, ' * ', ' *\t'),
+    paras.push([...cItem(`${applyName_} - Applies the effects of a request ${checkName_} accepted; call it only after that returned 0, under the same lock.`),
       ' * @dev: The device (a region it holds may be updated).',
       ' * @req: The request; its output members are filled.',
       ...(v.creates ? [' * @new_region: Receives the state of the created region.'] : [])]);
-    if (v.creates) paras.push(wrap('Adding new_region to the device (and counting it in num_regions and in any count of its own) is the caller\'s job.', ' * ', ' * '));
+    if (v.creates) paras.push(cProse('Adding new_region to the device (and counting it in num_regions and in any count of its own) is the caller\'s job.'));
   }
-  return blockComment(paras, '/**');
+  return cComment(paras, '/**');
 }
 
 function targetLvalue(t: EffectTarget): string {
@@ -289,8 +290,8 @@ function walkerHeader(spec: Spec): string[] {
   const first = walkers[0]!;
   const infos = walkers.map((w) => w.ioctl.name).join(', ');
   const out: string[] = [];
-  out.push(...blockComment([
-    wrap(`enum ${p}_cap_error - Why a ${infos} reply was refused; ${p}_cap_error_name() gives the names spec/vectors/FORMAT.md uses.`, ' * ', ' *\t'),
+  out.push(...cComment([
+    cItem(`enum ${p}_cap_error - Why a ${infos} reply was refused; ${p}_cap_error_name() gives the names spec/vectors/FORMAT.md uses.`),
   ], '/**'));
   out.push(`enum ${p}_cap_error {`, `\t${capErrorEnum(spec, 'NONE')} = 0,`);
   const infoStructs = walkers.map((w) => `struct ${w.ioctl.arg.name}`).join(' or ');
@@ -303,21 +304,21 @@ function walkerHeader(spec: Spec): string[] {
   };
   for (const e of CAP_ERRORS) out.push(`\t${capErrorEnum(spec, e)},\t/* "${e}": ${docs[e]} */`);
   out.push('};', '');
-  out.push(...blockComment([
-    [...wrap(`struct ${p}_cap_cursor - Position in a capability chain.`, ' * ', ' *\t'),
-      ...wrap('@buf: The reply buffer.', ' * ', ' *\t'),
-      ...wrap('@len: Its length in bytes (what the caller gave as argsz).', ' * ', ' *\t'),
-      ...wrap(`@first: ${first.chain.offset.name} of the reply: the first capability.`, ' * ', ' *\t'),
-      ...wrap('@offset: Offset of the current capability; 0 before the first.', ' * ', ' *\t'),
-      ...wrap('@next: Its next field.', ' * ', ' *\t'),
-      ...wrap('@id: Its id.', ' * ', ' *\t'),
-      ...wrap('@version: Its version.', ' * ', ' *\t'),
-      ...wrap('@known: 1 when the id is a capability this header knows (its payload was checked to fit), else 0.', ' * ', ' *\t'),
-      ...wrap('@size: Bytes checked to fit from @offset: the known struct with its flexible elements, or the header.', ' * ', ' *\t'),
-      ...wrap(`@retry: After -ENOSPC from ${first.fn}_cap_first(), the argsz the kernel asked for.`, ' * ', ' *\t'),
-      ...wrap('@error: After -EINVAL, why.', ' * ', ' *\t'),
-      ...wrap(`@at: After -EINVAL, the offset at fault (the buffer length for ${capErrorEnum(spec, 'truncated')}).`, ' * ', ' *\t')],
-    wrap(`Fill it with ${first.fn}_cap_first() and advance it with ${first.fn}_cap_next()${walkers.length > 1 ? ' (or the pair of another chain)' : ''}; both return 1 when the cursor holds a capability, 0 at the end of the chain (or when there is none), -ENOSPC when the reply asks for a larger buffer and -EINVAL for a malformed reply. The walker neither allocates nor recurses; every loop is bounded by the buffer length.`, ' * ', ' * '),
+  out.push(...cComment([
+    [...cItem(`struct ${p}_cap_cursor - Position in a capability chain.`),
+      ...cItem('@buf: The reply buffer.'),
+      ...cItem('@len: Its length in bytes (what the caller gave as argsz).'),
+      ...cItem(`@first: ${first.chain.offset.name} of the reply: the first capability.`),
+      ...cItem('@offset: Offset of the current capability; 0 before the first.'),
+      ...cItem('@next: Its next field.'),
+      ...cItem('@id: Its id.'),
+      ...cItem('@version: Its version.'),
+      ...cItem('@known: 1 when the id is a capability this header knows (its payload was checked to fit), else 0.'),
+      ...cItem('@size: Bytes checked to fit from @offset: the known struct with its flexible elements, or the header.'),
+      ...cItem(`@retry: After -ENOSPC from ${first.fn}_cap_first(), the argsz the kernel asked for.`),
+      ...cItem('@error: After -EINVAL, why.'),
+      ...cItem(`@at: After -EINVAL, the offset at fault (the buffer length for ${capErrorEnum(spec, 'truncated')}).`)],
+    cProse(`Fill it with ${first.fn}_cap_first() and advance it with ${first.fn}_cap_next()${walkers.length > 1 ? ' (or the pair of another chain)' : ''}; both return 1 when the cursor holds a capability, 0 at the end of the chain (or when there is none), -ENOSPC when the reply asks for a larger buffer and -EINVAL for a malformed reply. The walker neither allocates nor recurses; every loop is bounded by the buffer length.`),
   ], '/**'));
   out.push(`struct ${p}_cap_cursor {`, '\tconst __u8 *buf;', '\t__u32 len;', '\t__u32 first;', '\t__u32 offset;', '\t__u32 next;',
     `\t${cursorWord(walkers, 'id')} id;`, `\t${cursorWord(walkers, 'version')} version;`, '\t__u32 known;', '\t__u32 size;', '\t__u32 retry;', `\tenum ${p}_cap_error error;`, '\t__u32 at;', '};', '');
@@ -361,9 +362,9 @@ function walkerSource(spec: Spec): string[] {
     const h = chain.header.capHeader;
     const info = w.ioctl.arg;
     const hdr = chain.header.size;
-    out.push(...blockComment([
-      wrap(`${fn}_cap_size - Bytes a ${w.ioctl.name} capability needs from its offset: its struct and, for one ending in a flexible array, the elements its count member names (computed in 64 bits, so a huge count cannot wrap). 0 for an id this header does not know.`, ' * ', ' *\t'),
-      wrap('@cap points at the capability and @avail bytes are readable there; a count member outside them is not read (the struct size alone then already exceeds @avail).', ' * ', ' * '),
+    out.push(...cComment([
+      cItem(`${fn}_cap_size - Bytes a ${w.ioctl.name} capability needs from its offset: its struct and, for one ending in a flexible array, the elements its count member names (computed in 64 bits, so a huge count cannot wrap). 0 for an id this header does not know.`),
+      cProse('@cap points at the capability and @avail bytes are readable there; a count member outside them is not read (the struct size alone then already exceeds @avail).'),
     ], '/**'));
     out.push(`__u64 ${fn}_cap_size(${idType} id, const void *cap, __u32 avail)`, '{');
     const flexible = w.caps.some((c) => c.struct!.flexible !== null && c.struct!.flexibleCount !== null);
@@ -373,11 +374,11 @@ function walkerSource(spec: Spec): string[] {
     for (const c of w.caps) out.push(...capSizeCase(spec, c));
     out.push('\tdefault:', '\t\treturn 0;', '\t}', '}', '');
 
-    out.push(...blockComment([wrap('Whether off is one of the capabilities visited so far. They were all checked (in bounds, each after the one before), so re-walking from the first ends at the current one within len / 4 steps.', ' * ', ' * ')]));
+    out.push(...cComment([cProse('Whether off is one of the capabilities visited so far. They were all checked (in bounds, each after the one before), so re-walking from the first ends at the current one within len / 4 steps.')]));
     out.push(`static int ${fn}_cap_seen(const struct ${p}_cap_cursor *cur, __u32 off)`, '{', '\t__u32 p = cur->first;', '',
       '\twhile (p != 0 && p < cur->offset) {', '\t\tif (p == off)', '\t\t\treturn 1;', `\t\tp = ${rd(h.next, 'cur->buf + p')};`, '\t}',
       '\treturn p == off;', '}', '');
-    out.push(...blockComment([wrap(`Checks the capability at off (${chain.offset.name}, or the current one's next) and makes it the current one. Order: loop, backwards, misaligned, out-of-bounds.`, ' * ', ' * ')]));
+    out.push(...cComment([cProse(`Checks the capability at off (${chain.offset.name}, or the current one's next) and makes it the current one. Order: loop, backwards, misaligned, out-of-bounds.`)]));
     out.push(`static int ${fn}_cap_visit(struct ${p}_cap_cursor *cur, __u32 off)`, '{', '\t__u64 need;', `\t${idType} id;`, '');
     out.push('\tif (cur->offset != 0) {', '\t\tif (off <= cur->offset)',
       `\t\t\treturn ${p}_cap_fail(cur, ${fn}_cap_seen(cur, off) ? ${capErrorEnum(spec, 'loop')} : ${capErrorEnum(spec, 'backwards')}, off);`,
@@ -415,13 +416,13 @@ function walkerSource(spec: Spec): string[] {
 /** The enum NAME_ioctl_arg_kind values, in value order. */
 const ARG_KINDS = ['NONE', 'FIXED', 'ARGSZ'] as const;
 /** A kernel-doc name line or @item (continued with a tab), and a prose paragraph. */
-const doc = (text: string): string[] => wrap(text, ' * ', ' *\t');
-const prose = (text: string): string[] => wrap(text, ' * ', ' * ');
+const doc = cItem;
+const prose = cProse;
 
 /** The names of the argument table: M (this spec's snake-case name), MU (its macro case), the kind and count macros. */
 function tableNames(spec: Spec) {
   const M = cModule(spec);
-  const MU = macroCase(M);
+  const MU = upper(M);
   const argKind = (k: (typeof ARG_KINDS)[number]): string => `${MU}_IOCTL_ARG_${k}`;
   return { M, MU, argKind, kindOf: (a: IoctlArg): string => argKind(a.kind === 'argsz' ? 'ARGSZ' : 'FIXED'), NR_ARGS: `${MU}_NR_IOCTL_ARGS` };
 }
@@ -429,14 +430,14 @@ function tableNames(spec: Spec) {
 function ioctlTableHeader(spec: Spec): string[] {
   const { M, MU, argKind, NR_ARGS } = tableNames(spec);
   const out: string[] = [];
-  out.push(...blockComment([
+  out.push(...cComment([
     doc(`enum ${M}_ioctl_arg_kind - How the memory an ioctl's argument pointer lets the kernel touch is sized.`),
     [...doc(`@${argKind('NONE')}: No argument: nothing (no ioctl of the spec has this kind today, as the spec gives every ioctl an argument struct).`),
       ...doc(`@${argKind('FIXED')}: An _IOR, _IOW or _IOWR struct: exactly @size bytes, the _IOC_SIZE of its request number.`),
       ...doc(`@${argKind('ARGSZ')}: An _IO struct whose __u32 argsz member says how large the caller's buffer is: the buffer holds at least @size bytes (the struct's fixed part) and argsz bytes, and the kernel touches at most max(argsz, @size).`)],
   ], '/**'));
   out.push(`enum ${M}_ioctl_arg_kind {`, ...ARG_KINDS.map((k, i) => `\t${argKind(k)} = ${i},`), '};', '');
-  out.push(...blockComment([
+  out.push(...cComment([
     doc(`struct ${M}_ioctl_arg - What the kernel may touch through the argument pointer of an ioctl of the spec.`),
     [...doc('@request: The request number, as the compiling architecture encodes it.'),
       ...doc(`@kind: An enum ${M}_ioctl_arg_kind.`),
@@ -464,7 +465,7 @@ function ioctlTableSource(spec: Spec): string[] {
   }
   out.push('};', '');
 
-  out.push(...blockComment([
+  out.push(...cComment([
     doc(`${M}_ioctl_arg - Finds the argument table entry of an ioctl request number.`),
     doc('@request: The request number exactly as it would be passed to ioctl().'),
     prose('Return: The entry, or NULL for a request number the spec does not define (then nothing about its argument is known and it must not be issued with one).'),
@@ -473,7 +474,7 @@ function ioctlTableSource(spec: Spec): string[] {
     `\tfor (i = 0; i < ${NR_ARGS}; i++)`, `\t\tif (${M}_ioctl_args[i].request == request)`, `\t\t\treturn &${M}_ioctl_args[i];`,
     '\treturn NULL;', '}', '');
 
-  out.push(...blockComment([
+  out.push(...cComment([
     doc(`${M}_ioctl_arg_size - Bytes of an ioctl argument buffer the kernel may read or write.`),
     [...doc(`@a: The ioctl's entry, from ${M}_ioctl_arg(); NULL gives -ENOTTY.`),
       ...doc(`@arg: The argument buffer (read only for ${MU}_IOCTL_ARG_ARGSZ; may be NULL otherwise).`),
@@ -508,12 +509,12 @@ function includes(spec: Spec): string[] {
 export function emitCValidators(spec: Spec): GeneratedFile[] {
   const M = cModule(spec);
   const paths = cValidatorsPaths(spec);
-  const GUARD = `${macroCase(spec.targets.cValidators.base)}_H`;
+  const GUARD = `${upper(spec.targets.cValidators.base)}_H`;
   if (spec.ioctlArgs.length === 0)
     throw new SpecError([spec.at('/ioctls', 'the c-validators target needs at least one ioctl: its argument table is a C array, and C has no empty arrays')]);
   const h: string[] = ['/* SPDX-License-Identifier: GPL-2.0-only OR MIT */'];
-  h.push(...blockComment([[` * ${generatedLine(spec)}`],
-    wrap(`Validators, capability-chain walkers and the ioctl argument table of the ${spec.name} ABI, for the kernel (build with __KERNEL__) and for userspace.${spec.state !== null ? ` ${spec.state.doc}` : ''} Check functions return 0 or a negative errno and call nothing outside this file.`, ' * ', ' * ')]));
+  h.push(...cComment([preambleComment(spec, 'c-validators', 'c'),
+    cProse(`Validators, capability-chain walkers and the ioctl argument table of the ${spec.name} ABI, for the kernel (build with __KERNEL__) and for userspace.${spec.state !== null ? ` ${spec.state.doc}` : ''} Check functions return 0 or a negative errno and call nothing outside this file.`)]));
   h.push(`#ifndef ${GUARD}`, `#define ${GUARD}`, '', ...includes(spec), '', '#ifdef __cplusplus', 'extern "C" {', '#endif', '');
   if (spec.state !== null) {
     h.push(...stateStruct(spec.state.region, []), '};', '');
@@ -522,12 +523,12 @@ export function emitCValidators(spec: Spec): GeneratedFile[] {
   }
 
   if (spec.mmap !== null) {
-    h.push(...blockComment([
-      wrap(`mmap rules - ${spec.mmap.doc}`, ' * ', ' * '),
-      ...spec.mmap.rules.map((r) => wrap(`${mmapRuleEnum(spec, r.name)} ("${r.name}", -${r.errno}): ${r.doc}`, ' * ', ' *\t')),
+    h.push(...cComment([
+      cProse(`mmap rules - ${spec.mmap.doc}`),
+      ...spec.mmap.rules.map((r) => cItem(`${mmapRuleEnum(spec, r.name)} ("${r.name}", -${r.errno}): ${r.doc}`)),
     ]));
   }
-  h.push(...blockComment([wrap(`enum ${M}_rule - The rule a check failed; ${M}_rule_name() gives its name in the spec.`, ' * ', ' *\t')], '/**'));
+  h.push(...cComment([cItem(`enum ${M}_rule - The rule a check failed; ${M}_rule_name() gives its name in the spec.`)], '/**'));
   h.push(`enum ${M}_rule {`, `\t${ruleNone(spec)} = 0,`);
   for (const v of spec.validators) for (const r of v.rules) h.push(`\t${ruleEnum(spec, v, r.name)},`);
   for (const r of spec.mmap?.rules ?? []) h.push(`\t${mmapRuleEnum(spec, r.name)},\t/* enforced by the mmap path */`);
@@ -538,7 +539,7 @@ export function emitCValidators(spec: Spec): GeneratedFile[] {
   h.push('#ifdef __cplusplus', '}', '#endif', '', `#endif /* ${GUARD} */`, '');
 
   const c: string[] = ['// SPDX-License-Identifier: GPL-2.0-only OR MIT'];
-  c.push(...blockComment([[` * ${generatedLine(spec)}`]]));
+  c.push(...cComment([preambleComment(spec, 'c-validators', 'c')]));
   c.push(`#include "${spec.targets.cValidators.base}.h"`, '');
   c.push(`const char *${M}_rule_name(enum ${M}_rule r)`, '{', '\tswitch (r) {', `\tcase ${ruleNone(spec)}:`, '\t\treturn "none";');
   for (const v of spec.validators) for (const r of v.rules) c.push(`\tcase ${ruleEnum(spec, v, r.name)}:`, `\t\treturn ${cString(r.name)};`);

@@ -1,7 +1,9 @@
 import { SpecError } from '../diagnostics.js';
 import type { Spec } from '../ir.js';
 import { cHeaderPath, uapiDefinitions } from './c-header.js';
-import { GENERATOR, PACKAGE, generatedLine, type GeneratedFile } from './file.js';
+import type { GeneratedFile } from './file.js';
+import { PACKAGE } from '../package.js';
+import { GENERATOR, preamble } from './printer.js';
 
 const SEPARATOR = '/* ***************************************************************** */';
 
@@ -26,7 +28,7 @@ export function emitKernelPatch(spec: Spec): GeneratedFile[] {
     '',
     ...p.body,
     '---',
-    generatedLine(spec),
+    ...preamble(spec, 'kernel-patch'),
     `Against Linux ${p.kernel}; the same definitions as ${cHeaderPath(spec)}.`,
     '',
     ` ${p.file} | ${added.length} ${'+'.repeat(Math.min(added.length, 50))}`,

@@ -1,7 +1,7 @@
 import type * as IR from '../ir.js';
 import { ARCHES } from '../ioctl-encoding.js';
-import { generatedLine, type GeneratedFile } from './file.js';
-import { hexLiteral } from './names.js';
+import type { GeneratedFile } from './file.js';
+import { constantRole, digits, mdParagraph, preambleComment } from './printer.js';
 
 /**
  * The reference page a kernel reviewer reads: the proposal first, then every layout and number.
@@ -13,36 +13,36 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
   const proposed = <T extends { origin: IR.Origin }>(xs: T[]) => xs.filter((x) => x.origin.kind === 'proposed');
   const upstream = <T extends { origin: IR.Origin }>(xs: T[]) => xs.filter((x) => x.origin.kind === 'upstream');
 
-  p(`<!-- ${generatedLine(spec)} -->`, '', `# The ${spec.name} ABI`, '', spec.doc, '');
-  p(`The proposed definitions go in \`<${spec.uapi.header}>\`: ${spec.uapi.doc}`, '');
+  p(...preambleComment(spec, 'markdown', 'md'), '', `# The ${spec.name} ABI`, '', ...mdParagraph(spec.doc), '');
+  p(...mdParagraph(`The proposed definitions go in \`<${spec.uapi.header}>\`: ${spec.uapi.doc}`), '');
   const provisional = [...spec.constants, ...spec.enums.flatMap((e) => e.values), ...spec.capabilities, ...spec.ioctls, ...spec.features].some((x) => x.provisional);
-  if (provisional) p('Numbers marked *provisional* are not assigned upstream and may change when the proposal is merged.', '');
+  if (provisional) p(...mdParagraph('Numbers marked *provisional* are not assigned upstream and may change when the proposal is merged.'), '');
 
   const fx = spec.featureIoctl;
   if (fx !== null && proposed(spec.features).length > 0) p('## Features', '');
   for (const f of proposed(spec.features)) {
     if (fx === null) break;
-    p(`### ${f.name} (${f.number}${f.provisional ? ', provisional' : ''})`, '', f.doc, '');
+    p(`### ${f.name} (${f.number}${f.provisional ? ', provisional' : ''})`, '', ...mdParagraph(f.doc), '');
     for (const [opName, op] of [['GET', f.get], ['SET', f.set]] as const) {
       if (op === null) continue;
-      p(`#### ${opName}${op.payload !== null ? `: \`struct ${op.payload.name}\`` : ''}`, '', op.doc, '');
+      p(`#### ${opName}${op.payload !== null ? `: \`struct ${op.payload.name}\`` : ''}`, '', ...mdParagraph(op.doc), '');
       if (op.validator !== null) validator(p, op.validator);
       if (op.errors.length > 0) {
         p('| errno | when |', '|---|---|', ...op.errors.map((e) => `| ${e.errno} | ${e.when} |`), '');
       }
     }
-    p(`PROBE: \`${[fx.probe.name, f.get && fx.get.name, f.set && fx.set.name].filter(Boolean).join(' | ')} | ${f.name}\` succeeds when the kernel supports the feature.`, '');
+    p(...mdParagraph(`PROBE: \`${[fx.probe.name, f.get && fx.get.name, f.set && fx.set.name].filter(Boolean).join(' | ')} | ${f.name}\` succeeds when the kernel supports the feature.`), '');
   }
 
   if (spec.mmap !== null) {
-    p('## mmap', '', spec.mmap.doc, '');
+    p('## mmap', '', ...mdParagraph(spec.mmap.doc), '');
     p('| rule | errno | why |', '|---|---|---|', ...spec.mmap.rules.map((r) => `| \`${r.name}\` | ${r.errno} | ${r.doc} |`), '');
   }
 
   for (const x of spec.ioctls) {
     if (x.chain === null) continue;
     const caps = spec.capabilities.filter((c) => c.info === x);
-    p(`## ${x.chain.title}`, '', `The chain of a ${x.name} reply: \`${x.chain.flag.name}\` in \`${x.chain.flags.name}\` says it is there, \`${x.chain.offset.name}\` where it starts; every capability starts with \`struct ${x.chain.header.name}\`.`, '');
+    p(`## ${x.chain.title}`, '', ...mdParagraph(`The chain of a ${x.name} reply: \`${x.chain.flag.name}\` in \`${x.chain.flags.name}\` says it is there, \`${x.chain.offset.name}\` where it starts; every capability starts with \`struct ${x.chain.header.name}\`.`), '');
     if (caps.length > 0) {
       p('| name | id | version | payload | origin |', '|---|---|---|---|---|');
       for (const c of caps) {
@@ -51,26 +51,26 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
       p('');
     }
     const described = proposed(caps);
-    for (const c of described) p(`- **${c.name}**: ${c.doc}`);
+    for (const c of described) p(...mdParagraph(`- **${c.name}**: ${c.doc}`));
     if (described.length > 0) p('');
   }
 
   if (spec.flags.length > 0) p('## Flag bits', '');
   for (const f of spec.flags) {
-    p(`### ${f.name} (${f.width}-bit, ${originText(f)})`, '', f.doc, '', '| name | value | meaning |', '|---|---|---|');
+    p(`### ${f.name} (${f.width}-bit, ${originText(f)})`, '', ...mdParagraph(f.doc), '', '| name | value | meaning |', '|---|---|---|');
     for (const b of f.bits) p(`| ${b.name} | \`1 << ${b.bit}\` | ${b.doc} |`);
     p('');
   }
 
   if (spec.structs.length > 0) {
-    p('## Structures', '', spec.structs.every((s) => s.uniform)
+    p('## Structures', '', ...mdParagraph(spec.structs.every((s) => s.uniform)
       ? 'Offsets and sizes are in bytes and identical on every supported architecture (i386 included).'
-      : 'Offsets and sizes are in bytes and identical on every supported architecture (i386 included), except in structs marked "natural layout": upstream\'s own structs whose layout differs between LP64 (every 64-bit architecture) and ILP32 (i386); there a cell reads LP64 / ILP32.', '');
+      : 'Offsets and sizes are in bytes and identical on every supported architecture (i386 included), except in structs marked "natural layout": upstream\'s own structs whose layout differs between LP64 (every 64-bit architecture) and ILP32 (i386); there a cell reads LP64 / ILP32.'), '');
   }
   for (const s of [...proposed(spec.structs), ...upstream(spec.structs)]) {
     const both = (f: (x: 'lp64' | 'ilp32') => number): string => (s.uniform || f('lp64') === f('ilp32') ? String(f('lp64')) : `${f('lp64')} / ${f('ilp32')}`);
     const size = s.uniform ? `${s.size} bytes` : `${s.layouts.lp64.size} / ${s.layouts.ilp32.size} bytes`;
-    p(`### struct ${s.name} (${size}${s.flexible !== null ? ' + flexible array' : ''}, ${originText(s)}${s.natural ? ', natural layout' : ''})`, '', s.doc, '');
+    p(`### struct ${s.name} (${size}${s.flexible !== null ? ' + flexible array' : ''}, ${originText(s)}${s.natural ? ', natural layout' : ''})`, '', ...mdParagraph(s.doc), '');
     p('| offset | size | member | type | dir | meaning |', '|---|---|---|---|---|---|');
     for (const m of s.members) {
       const t = (x: { kind: 'int'; name: string } | { kind: 'struct'; struct: { name: string } }): string => (x.kind === 'int' ? x.name : `struct ${x.struct.name}`);
@@ -86,28 +86,28 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
   if (spec.ioctls.length > 0) p('## ioctls', '', `| ioctl | encoding | fd | ${ARCHES.join(' | ')} |`, `|---|---|---|${ARCHES.map(() => '---').join('|')}|`);
   for (const x of spec.ioctls) {
     const nr = x.nrBase !== null ? `${x.nrBase.constant.name} + ${x.nrBase.offset}` : String(x.nr);
-    p(`| ${x.name} | \`_${x.encoding}(${x.type.name}, ${nr})\` | ${x.fd} | ${ARCHES.map((a) => `\`0x${x.numbers[a].toString(16)}\``).join(' | ')} |`);
+    p(`| ${x.name} | \`_${x.encoding}(${x.type.name}, ${nr})\` | ${x.fd} | ${ARCHES.map((a) => `\`${digits(BigInt(x.numbers[a]), 'bits')}\``).join(' | ')} |`);
   }
   p('');
   for (const x of spec.ioctls) {
-    p(`- **${x.name}**: ${x.doc}`);
-    for (const e of x.errors) p(`  - ${e.errno}: ${e.when}`);
+    p(...mdParagraph(`- **${x.name}**: ${x.doc}`));
+    for (const e of x.errors) p(...mdParagraph(`  - ${e.errno}: ${e.when}`));
   }
   p('');
 
   if (spec.state !== null) {
-    p('## Validator state', '', spec.state.doc, '');
+    p('## Validator state', '', ...mdParagraph(spec.state.doc), '');
     for (const r of [spec.state.device, spec.state.region]) {
-      p(`### ${r.name}`, '', r.doc, '', '| field | type | meaning |', '|---|---|---|', ...r.fields.map((f) => `| \`${f.name}\` | ${f.type} | ${f.doc} |`), '');
+      p(`### ${r.name}`, '', ...mdParagraph(r.doc), '', '| field | type | meaning |', '|---|---|---|', ...r.fields.map((f) => `| \`${f.name}\` | ${f.type} | ${f.doc} |`), '');
     }
   }
 
   const mm = spec.mmio;
   if (mm !== null) {
-    p('## MMIO accessor (wasm)', '', mm.doc, '');
+    p('## MMIO accessor (wasm)', '', ...mdParagraph(mm.doc), '');
     p(`- Access widths: ${mm.widths.map((w) => `${w}-bit`).join(', ')}.`);
-    p(`- Burst: ${mm.burst.bytes} bytes. ${mm.burst.doc}`);
-    for (const o of mm.ordering) p(`- \`${o.name}\`: ${o.doc}`);
+    p(...mdParagraph(`- Burst: ${mm.burst.bytes} bytes. ${mm.burst.doc}`));
+    for (const o of mm.ordering) p(...mdParagraph(`- \`${o.name}\`: ${o.doc}`));
     p('');
   }
 
@@ -120,7 +120,7 @@ function originText(o: { origin: IR.Origin }): string {
 }
 
 function validator(p: (...lines: string[]) => void, v: IR.Validator): void {
-  p(`Checked by \`${v.name}\`, in this order; the first rule that fails gives the errno.`, '');
+  p(...mdParagraph(`Checked by \`${v.name}\`, in this order; the first rule that fails gives the errno.`), '');
   p('| # | rule | errno | must hold | why |', '|---|---|---|---|---|');
   v.rules.forEach((r, i) => p(`| ${i + 1} | \`${r.name}\` | ${r.errno} | \`${condition(r.check)}\` | ${r.doc} |`));
   p('');
@@ -136,8 +136,8 @@ function operand(o: IR.Operand): string {
     case 'request': return `req.${o.member.name}`;
     case 'device': return `dev.${o.field.name}`;
     case 'region': return `${o.binding}.${o.field.name}`;
-    case 'constant': return o.source === 'flagset' ? `${hexLiteral(o.value)} /* all ${o.name} bits */` : o.name;
-    case 'literal': return String(o.value);
+    case 'constant': return o.source === 'flagset' ? `${digits(o.value, constantRole(o.name, o.source))} /* all ${o.name} bits */` : o.name;
+    case 'literal': return typeof o.value === 'boolean' ? String(o.value) : digits(o.value, 'quantity');
   }
 }
 

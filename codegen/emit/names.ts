@@ -1,13 +1,5 @@
 import type * as IR from '../ir.js';
-
-/** region_info -> RegionInfo */
-export const pascal = (snake: string): string => snake.split(/[_-]/).filter(Boolean).map((p) => p[0]!.toUpperCase() + p.slice(1)).join('');
-
-/** region_info -> regionInfo */
-export const camel = (snake: string): string => {
-  const p = pascal(snake);
-  return p[0]!.toLowerCase() + p.slice(1);
-};
+import { pascal } from './printer.js';
 
 /** A name the generator makes from the spec's name prefix: (uffd, Constants) -> UffdConstants. */
 export const prefixed = (spec: IR.Spec, suffix: string): string => pascal(spec.prefix) + suffix;
@@ -15,9 +7,6 @@ export const prefixed = (spec: IR.Spec, suffix: string): string => pascal(spec.p
 /** A spec name without the name prefix, for TS/AS names that would repeat it: uffdio_api with prefix uffdio -> api. */
 export const unprefixed = (spec: IR.Spec, name: string): string =>
   name.toLowerCase().startsWith(`${spec.prefix}_`) ? name.slice(spec.prefix.length + 1) : name;
-
-/** Small values in decimal, larger ones (masks, bits) in hex. */
-export const hexLiteral = (v: bigint): string => (v < 256n ? v.toString() : `0x${v.toString(16)}`);
 
 /** A provenance note for docs: where the element comes from. */
 export function origin(item: { origin: IR.Origin; provisional?: boolean }): string {

@@ -1,8 +1,9 @@
 import { IndentationText, NewLineKind, Project, QuoteKind, VariableDeclarationKind, type SourceFile, type WriterFunction } from 'ts-morph';
 import type * as IR from '../ir.js';
 import { ARCHES } from '../ioctl-encoding.js';
-import { generatedLine, type GeneratedFile } from './file.js';
-import { bindingsRead, hexLiteral, origin, pascal, prefixed, unprefixed } from './names.js';
+import type { GeneratedFile } from './file.js';
+import { bindingsRead, origin, prefixed, unprefixed } from './names.js';
+import { constantRole, pascal, preambleComment, tsDocComments, tsNumber } from './printer.js';
 
 /**
  * TypeScript bindings: constants as `as const` objects, per-architecture ioctl numbers, a codec per
@@ -16,7 +17,8 @@ export function emitTypeScript(spec: IR.Spec): GeneratedFile[] {
   });
   const path = spec.targets.typescript.path;
   const sf = project.createSourceFile(path, '');
-  sf.addStatements([`// ${generatedLine(spec)}`, `// ${spec.doc.split('. ')[0]}.`]);
+  const head = [...preambleComment(spec, 'typescript', 'line'), `// ${spec.doc.split('. ')[0]}.`];
+  sf.addStatements(head);
   emitArches(sf);
   emitConstants(sf, spec);
   emitEnums(sf, spec);
@@ -32,9 +34,10 @@ export function emitTypeScript(spec: IR.Spec): GeneratedFile[] {
   for (const info of chainIoctls(spec)) emitCapWalker(sf, spec, info);
   const body = sf.getFullText();
   const helpers = ['CodecError', 'checkBig', 'checkInt', 'checkLength', 'checkReserved', 'checkRoom', 'checkUint', 'dataModelOf', 'readPointer', 'writePointer'].filter((h) => new RegExp(`\\b${h}\\b`).test(body));
-  sf.insertImportDeclaration(2, { moduleSpecifier: spec.targets.typescript.support, namedImports: [...helpers, 'type CodecOptions'] });
+  sf.insertImportDeclaration(head.length, { moduleSpecifier: spec.targets.typescript.support, namedImports: [...helpers, 'type CodecOptions'] });
   sf.formatText({ indentSize: 2, convertTabsToSpaces: true, ensureNewLineAtEndOfFile: true });
-  return [{ path, content: sf.getFullText() }];
+  // Doc comments are written whole by ts-morph and wrapped here, by the printer, in one pass.
+  return [{ path, content: tsDocComments(sf.getFullText()) }];
 }
 
 const doc = (text: string, ...tags: string[]): string => [text, ...tags].join('\n');
@@ -61,8 +64,6 @@ function constObject(sf: SourceFile, name: string, docs: string, entries: [strin
   sf.addTypeAlias({ isExported: true, name, type: `(typeof ${name})[keyof typeof ${name}]`, docs: [`A value of {@link ${name}}.`] });
 }
 
-const literal = (v: bigint): string => (v > BigInt(Number.MAX_SAFE_INTEGER) ? `${hexLiteral(v)}n` : hexLiteral(v));
-
 function emitArches(sf: SourceFile): void {
   sf.addVariableStatement({
     isExported: true, declarationKind: VariableDeclarationKind.Const,
@@ -74,21 +75,21 @@ function emitArches(sf: SourceFile): void {
 
 function emitConstants(sf: SourceFile, spec: IR.Spec): void {
   constObject(sf, constantsName(spec), 'Plain constants of the ABI.', spec.constants.map((c) => [
-    c.name, literal(c.value), `${c.doc}${c.char !== null ? ` (\`'${c.char}'\`)` : ''} ${origin(c)}`,
+    c.name, tsNumber(c.value, constantRole(c.name)), `${c.doc}${c.char !== null ? ` (\`'${c.char}'\`)` : ''} ${origin(c)}`,
   ]));
 }
 
 function emitEnums(sf: SourceFile, spec: IR.Spec): void {
-  for (const e of spec.enums) constObject(sf, pascal(e.name), doc(e.doc, origin(e)), e.values.map((v) => [v.name, literal(v.value), `${v.doc} ${origin(v)}`]));
+  for (const e of spec.enums) constObject(sf, pascal(e.name), doc(e.doc, origin(e)), e.values.map((v) => [v.name, tsNumber(v.value, 'quantity'), `${v.doc} ${origin(v)}`]));
 }
 
 function emitFlags(sf: SourceFile, spec: IR.Spec): void {
   for (const f of spec.flags) {
-    constObject(sf, pascal(f.name), doc(f.doc, origin(f)), f.bits.map((b) => [b.name, literal(b.value), `Bit ${b.bit}: ${b.doc}`]));
+    constObject(sf, pascal(f.name), doc(f.doc, origin(f)), f.bits.map((b) => [b.name, tsNumber(b.value, 'bits'), `Bit ${b.bit}: ${b.doc}`]));
     sf.addVariableStatement({
       isExported: true, declarationKind: VariableDeclarationKind.Const,
       docs: [`Every defined bit of {@link ${pascal(f.name)}}; any other bit is reserved.`],
-      declarations: [{ name: `${pascal(f.name)}Mask`, initializer: literal(f.mask) }],
+      declarations: [{ name: `${pascal(f.name)}Mask`, initializer: tsNumber(f.mask, 'bits') }],
     });
   }
 }
@@ -118,7 +119,7 @@ function emitCapabilityIds(sf: SourceFile, spec: IR.Spec): void {
 function emitFeatures(sf: SourceFile, spec: IR.Spec): void {
   const fx = spec.featureIoctl;
   if (fx === null) return;
-  constObject(sf, `${pascal(fx.ioctl.name.toLowerCase())}Id`, `Feature numbers of ${fx.ioctl.name} (the low 16 bits of its flags).`,
+  constObject(sf, `${pascal(fx.ioctl.name)}Id`, `Feature numbers of ${fx.ioctl.name} (the low 16 bits of its flags).`,
     spec.features.map((f) => [f.name, String(f.number), `${f.doc} ${origin(f)}`]));
 }
 
@@ -134,7 +135,7 @@ function emitIoctls(sf: SourceFile, spec: IR.Spec): void {
           for (const x of spec.ioctls) {
             const nr = x.nrBase !== null ? `${x.nrBase.constant.name} + ${x.nrBase.offset}` : String(x.nr);
             w.writeLine(`/** ${x.doc} \`_${x.encoding}(${x.type.name}, ${nr})\` on the ${x.fd} fd. ${origin(x)} */`);
-            w.writeLine(`${x.name}: { ${ARCHES.map((a) => `${a}: ${hexLiteral(BigInt(x.numbers[a]))}`).join(', ')} },`);
+            w.writeLine(`${x.name}: { ${ARCHES.map((a) => `${a}: ${tsNumber(BigInt(x.numbers[a]), 'bits')}`).join(', ')} },`);
           }
         });
         w.write('} as const');
@@ -370,7 +371,7 @@ function operand(o: IR.Operand, spec: IR.Spec): Rendered {
     case 'request': return { code: `req.${o.member.name}`, big: o.width === 64 };
     case 'device': return { code: `dev.${o.field.name}`, big: o.width === 64 };
     case 'region': return { code: `${o.binding}.${o.field.name}`, big: o.width === 64 };
-    case 'literal': return { code: typeof o.value === 'boolean' ? String(o.value) : hexLiteral(o.value), big: false };
+    case 'literal': return { code: typeof o.value === 'boolean' ? String(o.value) : tsNumber(o.value, 'quantity'), big: false };
     case 'constant': return { code: constantRef(o, spec), big: false };
   }
 }

@@ -1,6 +1,7 @@
 import { SpecError } from '../diagnostics.js';
 import type { Spec } from '../ir.js';
-import { generatedLine, type GeneratedFile } from './file.js';
+import type { GeneratedFile } from './file.js';
+import { preambleComment, witDoc } from './printer.js';
 
 /**
  * The WIT target: the host side of the MMIO accessor as a WebAssembly component interface, so a
@@ -21,32 +22,21 @@ export function witInterface(spec: Spec): string {
   return `${name}/mmio@${version}`;
 }
 
-function docLines(text: string, indent: string): string[] {
-  const words = text.split(/\s+/).filter(Boolean);
-  const out: string[] = [];
-  let line = '';
-  for (const w of words) {
-    if (line.length > 0 && indent.length + 4 + line.length + 1 + w.length > 100) { out.push(`${indent}/// ${line}`); line = w; } else line = line.length ? `${line} ${w}` : w;
-  }
-  if (line.length) out.push(`${indent}/// ${line}`);
-  return out;
-}
-
 export function emitWit(spec: Spec): GeneratedFile[] {
   const mm = spec.mmio;
   if (mm === null) throw new SpecError([spec.at('', 'the wit target describes the MMIO accessor: the spec needs an "mmio" section')]);
-  const o: string[] = [`// ${generatedLine(spec)}`, '//', `// WIT for the MMIO accessor of ${spec.name}: the host functions a wasm driver built as a component imports.`, ''];
+  const o: string[] = [...preambleComment(spec, 'wit', 'line'), '//', `// WIT for the MMIO accessor of ${spec.name}: the host functions a wasm driver built as a component imports.`, ''];
   o.push(`package ${spec.targets.wit.package};`, '');
-  o.push(...docLines(`${mm.doc} Addresses are linear-memory addresses of the guest's core memory; each host function touches only windows the host mapped there (anything else traps).`, ''));
+  o.push(...witDoc(`${mm.doc} Addresses are linear-memory addresses of the guest's core memory; each host function touches only windows the host mapped there (anything else traps).`, ''));
   o.push('interface mmio {');
-  for (const p of mm.ordering) o.push(...docLines(`${p.doc} window: base address of the window being ordered.`, '  '), `  ${p.name}: func(window: u32);`);
+  for (const p of mm.ordering) o.push(...witDoc(`${p.doc} window: base address of the window being ordered.`, '  '), `  ${p.name}: func(window: u32);`);
   o.push('');
   for (const w of mm.widths) {
     o.push(`  /// One volatile ${w}-bit read at addr, through the host (never merged or dropped).`, `  read${w}: func(addr: u32) -> u${w};`);
     o.push(`  /// One volatile ${w}-bit write at addr, through the host.`, `  write${w}: func(addr: u32, value: u${w});`);
   }
   o.push('');
-  o.push(...docLines('Asks the host to map the window it grants as slot at linear address at (page-aligned, inside the memory), bytes long. Returns 0 or a positive errno.', '  '));
+  o.push(...witDoc('Asks the host to map the window it grants as slot at linear address at (page-aligned, inside the memory), bytes long. Returns 0 or a positive errno.', '  '));
   o.push('  map-window: func(slot: u32, at: u32, bytes: u32) -> s32;', '}', '');
   o.push('/// A driver guest: it imports the accessor\'s host side; its exports are its own.', 'world guest {', '  import mmio;', '}', '');
   return [{ path: spec.targets.wit.path, content: o.join('\n') }];

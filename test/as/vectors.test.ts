@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { asOutputPath, emitAssemblyScript } from '../../codegen/emit/assemblyscript.js';
-import { generatedLine } from '../../codegen/emit/file.js';
+import { generatedLine } from '../../codegen/emit/printer.js';
 import { loadSpec, ROOT } from '../../codegen/load.js';
 import { loadVectors } from '../vectors.js';
 import { checkCapchain, checkIoctl, checkLayout, checkValidation } from './checks.js';

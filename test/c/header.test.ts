@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { emitCHeader } from '../../codegen/emit/c-header.js';
 import { emitCValidators } from '../../codegen/emit/c-validators.js';
-import { GENERATED_MARKER } from '../../codegen/emit/file.js';
+import { GENERATED_MARKER } from '../../codegen/emit/printer.js';
 import { loadSpec, ROOT } from '../../codegen/load.js';
 import type { Spec } from '../../codegen/ir.js';
-import { columns } from '../../codegen/emit/c-common.js';
+import { columns } from '../../codegen/emit/printer.js';
 import { compileOnly, unavailable, VARIANTS, workspace } from './cc.js';
 
 let spec: Spec;

@@ -3,7 +3,7 @@ import { loadSpec } from '../../codegen/load.js';
 import type * as IR from '../../codegen/ir.js';
 import * as B from '../../runtime/src/generated/vfio-subregion.js';
 import { CodecError } from '../../runtime/src/codec-support.js';
-import { pascal } from '../../codegen/emit/names.js';
+import { pascal } from '../../codegen/emit/printer.js';
 import { big, hex, loadVectors, unhex, type DeviceV, type VUint } from '../vectors.js';
 
 const spec = loadSpec();
