@@ -164,6 +164,9 @@ export interface Struct extends Declared {
   capHeader: { id: Member; version: Member; next: Member } | null;
 }
 
+/** An ioctl whose reply carries a capability chain (it has an argument struct and an argsz member). */
+export type ChainIoctl = Ioctl & { chain: Chain; arg: Struct; argsz: Member };
+
 /** The capability chain an ioctl's reply carries after its argument struct. */
 export interface Chain {
   /** The member of the argument struct holding the offset of the first capability. */
@@ -204,13 +207,19 @@ export interface Ioctl extends Declared {
   doc: string;
   origin: Origin;
   provisional: boolean;
-  fd: 'container' | 'group' | 'device' | 'iommufd';
+  /** The kind of file descriptor it is issued on: a free name (container, group, device, iommufd, uffd, ...). */
+  fd: string;
   type: Constant;
   nr: number;
   /** How the number is written in C: a base constant plus an offset, or a plain number. */
   nrBase: { constant: Constant; offset: number } | null;
+  /** Set when the number is an enum member's value: C writes the member's name. */
+  nrEnum: EnumValue | null;
   encoding: 'IO' | 'IOR' | 'IOW' | 'IOWR';
-  arg: Struct;
+  /** What the third argument of ioctl() is. */
+  argument: IoctlArgument;
+  /** The argument struct when `argument` is one (argument.kind 'struct'), else null. */
+  arg: Struct | null;
   argsz: Member | null;
   outputs: Member[];
   /** Set when the reply carries a capability chain (then argsz is set too). */
@@ -219,6 +228,26 @@ export interface Ioctl extends Declared {
   /** The request number on each architecture. */
   numbers: Record<Arch, number>;
 }
+
+/** An integer type an ioctl argument names: a kernel type, or C's int / unsigned int (4 bytes everywhere). */
+export interface ScalarType {
+  name: IntTypeName | 'int' | 'unsigned int';
+  size: 1 | 2 | 4 | 8;
+  signed: boolean;
+}
+
+/** What the third argument of an ioctl is. */
+export type IoctlArgument =
+  /** A pointer to the argument struct (Ioctl.arg). */
+  | { kind: 'struct'; struct: Struct }
+  /** Nothing (_IO): whatever is passed is ignored. */
+  | { kind: 'none'; doc: string | null }
+  /** An integer passed by value in the argument itself (_IO). */
+  | { kind: 'value'; type: ScalarType; doc: string }
+  /** A pointer to one integer: exactly type.size bytes. */
+  | { kind: 'pointer'; type: ScalarType; doc: string }
+  /** A pointer to a NUL-terminated string (_IO): the kernel reads up to the NUL. */
+  | { kind: 'string'; doc: string };
 
 /**
  * What the kernel may read and write through an ioctl's argument pointer, proven from the spec: one
@@ -233,7 +262,15 @@ export type IoctlArg =
    */
   | { kind: 'argsz'; ioctl: Ioctl; struct: Struct; size: number; argsz: Member }
   /** An _IOR, _IOW or _IOWR ioctl: exactly size bytes, the size its request number encodes. */
-  | { kind: 'fixed'; ioctl: Ioctl; struct: Struct; size: number };
+  | { kind: 'fixed'; ioctl: Ioctl; struct: Struct; size: number }
+  /** No argument: nothing is touched; issued with a value, never a buffer. */
+  | { kind: 'none'; ioctl: Ioctl; size: 0 }
+  /** An integer passed by value (size bytes, signed or not): nothing is touched; issued with a value, never a buffer. */
+  | { kind: 'value'; ioctl: Ioctl; size: number; signed: boolean }
+  /** A pointer to one integer: exactly size bytes. */
+  | { kind: 'scalar'; ioctl: Ioctl; size: number; type: ScalarType }
+  /** A NUL-terminated string: the bytes up to and including the first NUL, which must lie within the buffer. */
+  | { kind: 'string'; ioctl: Ioctl; size: 0 };
 
 export interface FeatureOp {
   payload: Struct | null;

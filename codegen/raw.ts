@@ -17,11 +17,17 @@ export interface Struct { name: string; doc: string; origin: Origin; layout?: 'n
 export interface Capability { name: string; id: number; version: number; struct?: string; info: string; deprecated?: true; doc: string; origin: Origin; provisional?: boolean }
 export interface ErrorCase { errno: Errno; when: string }
 export interface Ioctl {
-  name: string; doc: string; origin: Origin; provisional?: boolean; fd: 'container' | 'group' | 'device' | 'iommufd';
-  type: string; nr: number | { base: string; offset: number }; encoding: 'IO' | 'IOR' | 'IOW' | 'IOWR';
-  arg: string; argsz?: string; outputs?: string[]; errors: ErrorCase[];
+  name: string; doc: string; origin: Origin; provisional?: boolean; fd: string;
+  type: string; nr: number | { base: string; offset: number } | { enum: string }; encoding: 'IO' | 'IOR' | 'IOW' | 'IOWR';
+  arg: string | IoctlArgObject; argsz?: string; outputs?: string[]; errors: ErrorCase[];
   chain?: { offset: string; flag: string; header: string; title?: string };
 }
+export type ScalarType = '__u8' | '__u16' | '__u32' | '__u64' | '__s8' | '__s16' | '__s32' | '__s64' | 'int' | 'unsigned int';
+export type IoctlArgObject =
+  | { kind: 'none'; doc?: string }
+  | { kind: 'value'; type: ScalarType; doc: string }
+  | { kind: 'pointer'; type: ScalarType; doc: string }
+  | { kind: 'string'; doc: string };
 export interface FeatureOp { payload?: string; validator?: string; doc: string; errors?: ErrorCase[] }
 export interface Feature { name: string; number: number; doc: string; origin: Origin; provisional?: boolean; ops: { get?: FeatureOp; set?: FeatureOp } }
 export interface StateRecord { name: string; doc: string; fields: { name: string; type: 'u32' | 'u64' | 'bool'; doc: string }[] }

@@ -375,45 +375,83 @@ class Resolver {
     return s;
   }
 
+  /** The IR of an ioctl argument type name. */
+  private scalarType(name: Raw.ScalarType): IR.ScalarType {
+    if (name === 'int') return { name, size: 4, signed: true };
+    if (name === 'unsigned int') return { name, size: 4, signed: false };
+    const t = INT_TYPES[name];
+    return { name, size: t.size, signed: t.signed };
+  }
+
   private ioctl(x: Raw.Ioctl, pointer: string): IR.Ioctl | null {
     const type = this.constants.get(x.type);
     if (type === undefined) this.error(`${pointer}/type`, `unknown constant ${x.type}`);
     else if (type.char === null) this.error(`${pointer}/type`, `${x.type} is not a character constant`);
     let nr: number;
     let nrBase: IR.Ioctl['nrBase'] = null;
+    let nrEnum: IR.Ioctl['nrEnum'] = null;
     if (typeof x.nr === 'number') nr = x.nr;
-    else {
+    else if ('enum' in x.nr) {
+      const name = x.nr.enum;
+      const value = [...this.enums.values()].flatMap((e) => e.values).find((v) => v.name === name);
+      if (value === undefined) { this.error(`${pointer}/nr/enum`, `unknown enum member ${name}${this.macros.has(name) ? ' (it is not an enum member: write a constant as { "base": NAME, "offset": 0 })' : ''}`); nr = 0; }
+      else { nr = Number(value.value); nrEnum = value; }
+      if (nr > 255) this.error(`${pointer}/nr/enum`, `ioctl number ${nr} (${name}) does not fit in 8 bits`);
+    } else {
       const base = this.constants.get(x.nr.base);
       if (base === undefined) { this.error(`${pointer}/nr/base`, `unknown constant ${x.nr.base}`); nr = 0; }
       else { nr = Number(base.value) + x.nr.offset; nrBase = { constant: base, offset: x.nr.offset }; }
       if (nr > 255) this.error(`${pointer}/nr`, `ioctl number ${nr} does not fit in 8 bits`);
     }
-    const arg = this.structRef(x.arg, `${pointer}/arg`);
     const provisional = this.provisional(x, pointer, true);
-    if (type === undefined || type.char === null || arg === null) return null;
-    const member = (name: string, p: string): IR.Member | null => {
-      const m = arg.members.find((mm) => mm.name === name);
-      if (m === undefined) this.error(p, `struct ${arg.name} has no member ${name}`);
-      return m ?? null;
-    };
-    const argsz = x.argsz !== undefined ? member(x.argsz, `${pointer}/argsz`) : null;
-    if (argsz !== null && (argsz.type.kind !== 'int' || argsz.type.size !== 4 || argsz.offset !== 0))
-      this.error(`${pointer}/argsz`, 'the argsz member must be a __u32 at offset 0');
-    // What the kernel touches through the argument pointer must follow from the spec (see lowerIoctlArgs).
-    if (x.argsz !== undefined && x.encoding !== 'IO')
-      this.error(`${pointer}/encoding`, `an ioctl with an argsz member is encoded _IO: the kernel reads argsz bytes, not the _IOC_SIZE of _${x.encoding}`);
-    if (x.argsz === undefined && x.encoding === 'IO')
-      this.error(pointer, `the _IO number of ${x.name} carries no argument size: name the argsz member of struct ${arg.name}, or encode it _IOR, _IOW or _IOWR`);
-    if (x.argsz === undefined && x.encoding !== 'IO' && arg.flexible !== null)
-      this.error(`${pointer}/arg`, `struct ${arg.name} ends with a flexible array, so _${x.encoding} cannot give its size: give it an argsz member and encode the ioctl _IO`);
-    const outputs = (x.outputs ?? []).map((o, i) => member(o, `${pointer}/outputs/${i}`)).filter((m): m is IR.Member => m !== null);
-    const chain = x.chain === undefined ? null : this.chain(x, arg, argsz, pointer);
+    let argument: IR.IoctlArgument | null;
+    if (typeof x.arg === 'string') {
+      const s = this.structRef(x.arg, `${pointer}/arg`);
+      argument = s === null ? null : { kind: 'struct', struct: s };
+    } else {
+      const a = x.arg;
+      argument = a.kind === 'none' ? { kind: 'none', doc: a.doc ?? null }
+        : a.kind === 'string' ? { kind: 'string', doc: a.doc }
+        : { kind: a.kind, type: this.scalarType(a.type), doc: a.doc };
+      // Only a pointer has a size an _IOR/_IOW/_IOWR number could encode.
+      if (a.kind !== 'pointer' && x.encoding !== 'IO')
+        this.error(`${pointer}/encoding`, `${x.name} takes ${a.kind === 'none' ? 'no argument' : a.kind === 'value' ? 'an integer by value' : 'a string'}, which has no size for _${x.encoding} to encode: encode it _IO`);
+      for (const k of ['argsz', 'outputs', 'chain'] as const)
+        if (x[k] !== undefined) this.error(`${pointer}/${k}`, `${x.name} has no argument struct, so it has no ${k === 'chain' ? 'capability chain' : `${k} member`}`);
+    }
+    if (type === undefined || type.char === null || argument === null) return null;
+    const arg = argument.kind === 'struct' ? argument.struct : null;
+    let argsz: IR.Member | null = null;
+    let outputs: IR.Member[] = [];
+    let chain: IR.Chain | null = null;
+    if (arg !== null) {
+      const member = (name: string, p: string): IR.Member | null => {
+        const m = arg.members.find((mm) => mm.name === name);
+        if (m === undefined) this.error(p, `struct ${arg.name} has no member ${name}`);
+        return m ?? null;
+      };
+      argsz = x.argsz !== undefined ? member(x.argsz, `${pointer}/argsz`) : null;
+      if (argsz !== null && (argsz.type.kind !== 'int' || argsz.type.size !== 4 || argsz.offset !== 0))
+        this.error(`${pointer}/argsz`, 'the argsz member must be a __u32 at offset 0');
+      // What the kernel touches through the argument pointer must follow from the spec (see lowerIoctlArgs).
+      if (x.argsz !== undefined && x.encoding !== 'IO')
+        this.error(`${pointer}/encoding`, `an ioctl with an argsz member is encoded _IO: the kernel reads argsz bytes, not the _IOC_SIZE of _${x.encoding}`);
+      if (x.argsz === undefined && x.encoding === 'IO')
+        this.error(pointer, `the _IO number of ${x.name} carries no argument size: name the argsz member of struct ${arg.name}, or encode it _IOR, _IOW or _IOWR`);
+      if (x.argsz === undefined && x.encoding !== 'IO' && arg.flexible !== null)
+        this.error(`${pointer}/arg`, `struct ${arg.name} ends with a flexible array, so _${x.encoding} cannot give its size: give it an argsz member and encode the ioctl _IO`);
+      outputs = (x.outputs ?? []).map((o, i) => member(o, `${pointer}/outputs/${i}`)).filter((m): m is IR.Member => m !== null);
+      chain = x.chain === undefined ? null : this.chain(x, arg, argsz, pointer);
+    }
     const numbers = {} as Record<IR.Arch, number>;
-    for (const arch of ARCHES) numbers[arch] = encodeIoctl(arch, x.encoding, Number(type.value), nr, arg.layouts[ARCH_MODEL[arch]].size);
+    for (const arch of ARCHES) {
+      const size = arg !== null ? arg.layouts[ARCH_MODEL[arch]].size : argument.kind === 'pointer' ? argument.type.size : 0;
+      numbers[arch] = encodeIoctl(arch, x.encoding, Number(type.value), nr, size);
+    }
     this.defineMacro(x.name, `${pointer}/name`, BigInt(numbers.x86_64), 'ioctl');
     return {
-      pointer, name: x.name, doc: x.doc, origin: origin(x.origin), provisional, fd: x.fd, type, nr, nrBase,
-      encoding: x.encoding, arg, argsz, outputs, chain, errors: x.errors, numbers,
+      pointer, name: x.name, doc: x.doc, origin: origin(x.origin), provisional, fd: x.fd, type, nr, nrBase, nrEnum,
+      encoding: x.encoding, argument, arg, argsz, outputs, chain, errors: x.errors, numbers,
     };
   }
 
@@ -459,13 +497,19 @@ class Resolver {
     const table: IR.IoctlArg[] = [];
     for (const x of ioctls) {
       let entry: IR.IoctlArg;
-      if (x.argsz !== null) entry = { kind: 'argsz', ioctl: x, struct: x.arg, size: x.arg.size, argsz: x.argsz };
-      else if (x.encoding !== 'IO') entry = { kind: 'fixed', ioctl: x, struct: x.arg, size: x.arg.size };
+      const a = x.argument;
+      if (a.kind === 'none') entry = { kind: 'none', ioctl: x, size: 0 };
+      else if (a.kind === 'value') entry = { kind: 'value', ioctl: x, size: a.type.size, signed: a.type.signed };
+      else if (a.kind === 'pointer') entry = { kind: 'scalar', ioctl: x, size: a.type.size, type: a.type };
+      else if (a.kind === 'string') entry = { kind: 'string', ioctl: x, size: 0 };
+      else if (x.argsz !== null) entry = { kind: 'argsz', ioctl: x, struct: a.struct, size: a.struct.size, argsz: x.argsz };
+      else if (x.encoding !== 'IO') entry = { kind: 'fixed', ioctl: x, struct: a.struct, size: a.struct.size };
       else continue; // refused by ioctl()
       const same = table.find((t) => ARCHES.some((a) => t.ioctl.numbers[a] === x.numbers[a]));
       if (same === undefined) { table.push(entry); continue; }
       const offset = (t: IR.IoctlArg): number | null => (t.kind === 'argsz' ? t.argsz.offset : null);
-      if (same.kind !== entry.kind || same.size !== entry.size || offset(same) !== offset(entry))
+      const signed = (t: IR.IoctlArg): boolean | null => (t.kind === 'value' ? t.signed : t.kind === 'scalar' ? t.type.signed : null);
+      if (same.kind !== entry.kind || same.size !== entry.size || offset(same) !== offset(entry) || signed(same) !== signed(entry))
         this.error(`${x.pointer}/arg`, `${x.name} shares its request number with ${same.ioctl.name} (${same.ioctl.fd} fd) but not its argument (${entry.kind}, ${entry.size} bytes against ${same.kind}, ${same.size} bytes)`);
     }
     return table;

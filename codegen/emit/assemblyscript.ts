@@ -1,7 +1,8 @@
 import type { GeneratedFile } from './file.js';
 import { asNumber, constantRole, jsDoc, lineComment, pascal, preambleComment, upper } from './printer.js';
 import { ARCH_LAYOUT, ARCHES } from '../ioctl-encoding.js';
-import type { Capability, Chain, Check, Expr, IntType, Ioctl, Member, Operand, Spec, StateField, StateRecord, Struct, Validator } from '../ir.js';
+import { ioctlArgText, ioctlNr } from './c-common.js';
+import type { Capability, ChainIoctl, Check, Expr, IntType, Ioctl, Member, Operand, Spec, StateField, StateRecord, Struct, Validator } from '../ir.js';
 import { SpecError } from '../diagnostics.js';
 
 /**
@@ -125,7 +126,8 @@ function ioctls(spec: Spec, o: Out): void {
 }
 
 function ioctlConsts(x: Ioctl, o: Out): void {
-  o.push('', ...doc(`${x.name}: _${x.encoding}(${x.type.name}, ${x.nrBase ? `${x.nrBase.constant.name} + ${x.nrBase.offset}` : x.nr}), argument struct ${x.arg.name}. ${x.doc}`));
+  const arg = x.arg !== null ? `argument struct ${x.arg.name}.` : `argument ${ioctlArgText(x)}`;
+  o.push('', ...doc(`${x.name}: _${x.encoding}(${x.type.name}, ${ioctlNr(x)}), ${arg} ${x.doc}`));
   for (const a of ARCHES) o.push(`export const ${o.claim(`${x.name}_${upper(a)}`, `ioctl ${x.name} on ${a}`)}: u32 = ${asNumber(BigInt(x.numbers[a]), 'bits')};`);
 }
 
@@ -342,8 +344,8 @@ function validatorCode(val: Validator, spec: Spec, o: Out, names: Map<string, st
 // ---- capability chains ----
 
 function capchainCode(spec: Spec, o: Out, names: Map<string, string>): void {
-  const byInfo = new Map<Ioctl & { chain: Chain }, Capability[]>();
-  for (const x of spec.ioctls) if (x.chain !== null) byInfo.set(x as Ioctl & { chain: Chain }, spec.capabilities.filter((c) => c.info === x));
+  const byInfo = new Map<ChainIoctl, Capability[]>();
+  for (const x of spec.ioctls) if (x.chain !== null) byInfo.set(x as ChainIoctl, spec.capabilities.filter((c) => c.info === x));
   if (byInfo.size === 0) return;
   // One CapEntry for every chain: its id/version/next types are the first chain header's, and every other must match.
   const header = [...byInfo.keys()][0]!.chain.header;

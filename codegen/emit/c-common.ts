@@ -53,6 +53,40 @@ export function cString(s: string): string {
  * `_IO(TYPE, BASE + 8)`, `_IOWR(T, 3, struct foo)`.
  */
 export function cIoctlRequest(x: Ioctl): string {
-  const nr = x.nrBase !== null ? `${x.nrBase.constant.name} + ${x.nrBase.offset}` : String(x.nr);
-  return x.encoding === 'IO' ? `_IO(${x.type.name}, ${nr})` : `_${x.encoding}(${x.type.name}, ${nr}, struct ${x.arg.name})`;
+  const nr = ioctlNr(x);
+  if (x.encoding === 'IO') return `_IO(${x.type.name}, ${nr})`;
+  const sized = x.argument.kind === 'struct' ? `struct ${x.argument.struct.name}` : x.argument.kind === 'pointer' ? x.argument.type.name : null;
+  if (sized === null) throw new Error(`${x.name}: the resolver lets only a struct or a pointer argument have _${x.encoding}`);
+  return `_${x.encoding}(${x.type.name}, ${nr}, ${sized})`;
+}
+
+/** An ioctl's number as C writes it: an enum member's name, BASE + n, or a plain number. */
+export function ioctlNr(x: Ioctl): string {
+  if (x.nrEnum !== null) return x.nrEnum.name;
+  return x.nrBase !== null ? `${x.nrBase.constant.name} + ${x.nrBase.offset}` : String(x.nr);
+}
+
+/** The C type of an ioctl's third argument: `struct foo *`, `int *`, `char *` (a string), `__u32` (by value), or null for none. */
+export function ioctlArgCType(x: Ioctl): string | null {
+  const a = x.argument;
+  switch (a.kind) {
+    case 'struct': return `struct ${a.struct.name} *`;
+    case 'pointer': return `${a.type.name} *`;
+    case 'string': return 'char *';
+    case 'value': return a.type.name;
+    case 'none': return null;
+  }
+}
+
+/** What an ioctl's argument is, in words, for documentation: "none", "__u32, by value: ...", "int *: ...". */
+export function ioctlArgText(x: Ioctl): string {
+  const a = x.argument;
+  const t = ioctlArgCType(x);
+  switch (a.kind) {
+    case 'struct': return `${t}.`;
+    case 'none': return `none (the third argument of ioctl() is ignored).${a.doc === null ? '' : ` ${a.doc}`}`;
+    case 'value': return `${t}, passed by value (the argument itself, not a pointer): ${a.doc}`;
+    case 'pointer': return `${t}, a pointer to one ${a.type.name} (${a.type.size} bytes): ${a.doc}`;
+    case 'string': return `${t}, a pointer to a NUL-terminated string: ${a.doc}`;
+  }
 }

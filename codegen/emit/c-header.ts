@@ -5,7 +5,7 @@
  */
 import type { GeneratedFile } from './file.js';
 import { isProposed, type Capability, type Constant, type Enum, type ErrorCase, type Feature, type FeatureOp, type FlagSet, type Ioctl, type Spec, type Struct } from '../ir.js';
-import { cIoctlRequest, firstSentence, flagExpr, memberDeclaration } from './c-common.js';
+import { cIoctlRequest, firstSentence, ioctlArgText, flagExpr, memberDeclaration } from './c-common.js';
 import { cComment, cItem, cProse, constantRole, cUnsigned, preambleComment } from './printer.js';
 
 export function cHeaderPath(spec: Spec): string {
@@ -43,7 +43,7 @@ function emitConstant(c: Constant): string[] {
 /** A kernel-doc comment and the #define of an ioctl's request number. */
 function emitIoctlDefine(x: Ioctl): string[] {
   const request = cIoctlRequest(x);
-  const paras = [cItem(`${x.name} - ${request}`), cProse(x.doc)];
+  const paras = [cItem(`${x.name} - ${request}`), cProse(x.doc), cProse(`Argument: ${ioctlArgText(x)}`)];
   if (x.errors.length > 0) paras.push([...cProse('Return: 0 on success, or a negative errno:'), ...errorLines(x.errors)]);
   return [...cComment(paras, '/**'), define(x.name, request, x.provisional ? PROVISIONAL : null)];
 }

@@ -10,7 +10,7 @@
  */
 import { SpecError } from '../diagnostics.js';
 import type { GeneratedFile } from './file.js';
-import type { Capability, Chain, Check, Effect, EffectTarget, Expr, Ioctl, IoctlArg, Member, Operand, Spec, StateField, StateRecord, Validator } from '../ir.js';
+import type { Capability, Chain, ChainIoctl, Check, Effect, EffectTarget, Expr, IoctlArg, Member, Operand, Spec, StateField, StateRecord, Validator } from '../ir.js';
 import { arithType, cIoctlRequest, cString } from './c-common.js';
 import { cComment, cItem, cProse, cUnsigned, preambleComment, snake, upper } from './printer.js';
 
@@ -243,7 +243,7 @@ function emitValidator(spec: Spec, v: Validator): string[] {
 
 /** The chains of the spec and the C names of their walkers. */
 interface ChainWalker {
-  ioctl: Ioctl;
+  ioctl: ChainIoctl;
   chain: Chain;
   argsz: Member;
   /** Capabilities of the chain the walker decodes (those with a struct). */
@@ -253,10 +253,10 @@ interface ChainWalker {
 }
 
 function chainWalkers(spec: Spec): ChainWalker[] {
-  return spec.ioctls.flatMap((ioctl) => (ioctl.chain === null || ioctl.argsz === null ? [] : [{
+  return spec.ioctls.flatMap((x) => (x.chain === null ? [] : [x as ChainIoctl])).map((ioctl) => ({
     ioctl, chain: ioctl.chain, argsz: ioctl.argsz, fn: ioctl.arg.name,
     caps: spec.capabilities.filter((c) => c.info === ioctl && c.struct !== null),
-  }]));
+  }));
 }
 
 /** The byte reader of a member's width. */
@@ -414,7 +414,8 @@ function walkerSource(spec: Spec): string[] {
 // ioctl argument table
 
 /** The enum NAME_ioctl_arg_kind values, in value order. */
-const ARG_KINDS = ['NONE', 'FIXED', 'ARGSZ'] as const;
+const ARG_KINDS = ['NONE', 'FIXED', 'ARGSZ', 'VALUE', 'SCALAR', 'STRING'] as const;
+const KIND_OF: Record<IoctlArg['kind'], (typeof ARG_KINDS)[number]> = { none: 'NONE', fixed: 'FIXED', argsz: 'ARGSZ', value: 'VALUE', scalar: 'SCALAR', string: 'STRING' };
 /** A kernel-doc name line or @item (continued with a tab), and a prose paragraph. */
 const doc = cItem;
 const prose = cProse;
@@ -424,7 +425,7 @@ function tableNames(spec: Spec) {
   const M = cModule(spec);
   const MU = upper(M);
   const argKind = (k: (typeof ARG_KINDS)[number]): string => `${MU}_IOCTL_ARG_${k}`;
-  return { M, MU, argKind, kindOf: (a: IoctlArg): string => argKind(a.kind === 'argsz' ? 'ARGSZ' : 'FIXED'), NR_ARGS: `${MU}_NR_IOCTL_ARGS` };
+  return { M, MU, argKind, kindOf: (a: IoctlArg): string => argKind(KIND_OF[a.kind]), NR_ARGS: `${MU}_NR_IOCTL_ARGS` };
 }
 
 function ioctlTableHeader(spec: Spec): string[] {
@@ -432,21 +433,25 @@ function ioctlTableHeader(spec: Spec): string[] {
   const out: string[] = [];
   out.push(...cComment([
     doc(`enum ${M}_ioctl_arg_kind - How the memory an ioctl's argument pointer lets the kernel touch is sized.`),
-    [...doc(`@${argKind('NONE')}: No argument: nothing (no ioctl of the spec has this kind today, as the spec gives every ioctl an argument struct).`),
+    [...doc(`@${argKind('NONE')}: No argument (_IO): nothing is touched, and the argument is not a pointer.`),
       ...doc(`@${argKind('FIXED')}: An _IOR, _IOW or _IOWR struct: exactly @size bytes, the _IOC_SIZE of its request number.`),
-      ...doc(`@${argKind('ARGSZ')}: An _IO struct whose __u32 argsz member says how large the caller's buffer is: the buffer holds at least @size bytes (the struct's fixed part) and argsz bytes, and the kernel touches at most max(argsz, @size).`)],
+      ...doc(`@${argKind('ARGSZ')}: An _IO struct whose __u32 argsz member says how large the caller's buffer is: the buffer holds at least @size bytes (the struct's fixed part) and argsz bytes, and the kernel touches at most max(argsz, @size).`),
+      ...doc(`@${argKind('VALUE')}: An integer of @size bytes (signed when @value_signed) passed by value as the argument itself (_IO): nothing is touched, and the argument is not a pointer.`),
+      ...doc(`@${argKind('SCALAR')}: A pointer to one integer: a buffer of exactly @size bytes.`),
+      ...doc(`@${argKind('STRING')}: A pointer to a NUL-terminated string (_IO): the kernel reads up to and including the first NUL, which must lie inside the buffer.`)],
   ], '/**'));
   out.push(`enum ${M}_ioctl_arg_kind {`, ...ARG_KINDS.map((k, i) => `\t${argKind(k)} = ${i},`), '};', '');
   out.push(...cComment([
     doc(`struct ${M}_ioctl_arg - What the kernel may touch through the argument pointer of an ioctl of the spec.`),
     [...doc('@request: The request number, as the compiling architecture encodes it.'),
       ...doc(`@kind: An enum ${M}_ioctl_arg_kind.`),
-      ...doc(`@size: sizeof the argument struct (without flexible array elements); 0 for ${MU}_IOCTL_ARG_NONE.`),
+      ...doc(`@size: sizeof the argument struct (without flexible array elements), or of the integer for ${MU}_IOCTL_ARG_VALUE and ${MU}_IOCTL_ARG_SCALAR; 0 for ${MU}_IOCTL_ARG_NONE and ${MU}_IOCTL_ARG_STRING.`),
       ...doc(`@argsz_offset: offsetof the argsz member for ${MU}_IOCTL_ARG_ARGSZ; else 0.`),
-      ...doc('@name: The ioctl\'s name in the spec.')],
+      ...doc('@name: The ioctl\'s name in the spec.'),
+      ...doc(`@value_signed: 1 when the integer of ${MU}_IOCTL_ARG_VALUE or ${MU}_IOCTL_ARG_SCALAR is signed; else 0.`)],
     prose(`${M}_ioctl_args holds one entry per request number of the spec (${NR_ARGS} of them, in spec order); the compiler, not the generator, computes every request, size and offset.`),
   ], '/**'));
-  out.push(`struct ${M}_ioctl_arg {`, '\tunsigned long request;', '\t__u32 kind;', '\t__u32 size;', '\t__u32 argsz_offset;', '\tconst char *name;', '};', '');
+  out.push(`struct ${M}_ioctl_arg {`, '\tunsigned long request;', '\t__u32 kind;', '\t__u32 size;', '\t__u32 argsz_offset;', '\tconst char *name;', '\t__u32 value_signed;', '};', '');
   out.push(`#define ${NR_ARGS} ${spec.ioctlArgs.length}`, '');
   out.push(`extern const struct ${M}_ioctl_arg ${M}_ioctl_args[${NR_ARGS}];`, '');
   out.push(`const struct ${M}_ioctl_arg *${M}_ioctl_arg(unsigned long request);`);
@@ -459,9 +464,11 @@ function ioctlTableSource(spec: Spec): string[] {
   const out: string[] = [];
   out.push(`const struct ${M}_ioctl_arg ${M}_ioctl_args[${NR_ARGS}] = {`);
   for (const a of spec.ioctlArgs) {
-    const s = `struct ${a.struct.name}`;
-    const offset = a.kind === 'argsz' ? `offsetof(${s}, ${a.argsz.name})` : '0';
-    out.push(`\t{ ${cIoctlRequest(a.ioctl)}, ${kindOf(a)},`, `\t  sizeof(${s}), ${offset},`, `\t  ${cString(a.ioctl.name)} },`);
+    const x = a.ioctl.argument;
+    const sized = a.kind === 'argsz' || a.kind === 'fixed' ? `sizeof(struct ${a.struct.name})` : x.kind === 'value' || x.kind === 'pointer' ? `sizeof(${x.type.name})` : '0';
+    const offset = a.kind === 'argsz' ? `offsetof(struct ${a.struct.name}, ${a.argsz.name})` : '0';
+    const signed = x.kind === 'value' || x.kind === 'pointer' ? (x.type.signed ? '1' : '0') : '0';
+    out.push(`\t{ ${cIoctlRequest(a.ioctl)}, ${kindOf(a)},`, `\t  ${sized}, ${offset},`, `\t  ${cString(a.ioctl.name)}, ${signed} },`);
   }
   out.push('};', '');
 
@@ -477,17 +484,19 @@ function ioctlTableSource(spec: Spec): string[] {
   out.push(...cComment([
     doc(`${M}_ioctl_arg_size - Bytes of an ioctl argument buffer the kernel may read or write.`),
     [...doc(`@a: The ioctl's entry, from ${M}_ioctl_arg(); NULL gives -ENOTTY.`),
-      ...doc(`@arg: The argument buffer (read only for ${MU}_IOCTL_ARG_ARGSZ; may be NULL otherwise).`),
+      ...doc(`@arg: The argument buffer (read only for ${MU}_IOCTL_ARG_ARGSZ and ${MU}_IOCTL_ARG_STRING; may be NULL otherwise).`),
       ...doc('@len: Its length in bytes.'),
       ...doc('@out: Receives the byte count on success; untouched on failure.')],
-    prose('NONE gives 0. FIXED needs @len >= @a->size and gives @a->size. ARGSZ needs @len >= @a->size (the fixed part, which holds argsz) and argsz <= @len, and gives max(argsz, @a->size); an argsz below the fixed part is the kernel\'s to refuse, but it may still read the fixed part. The result never exceeds @len.'),
+    prose('NONE and VALUE give 0: their argument is not a pointer, and a caller passing a buffer for one is wrong (the native addon refuses it before asking). SCALAR needs @len == @a->size and gives @a->size. STRING needs a NUL among the @len bytes and gives the bytes up to and including the first one. FIXED needs @len >= @a->size and gives @a->size. ARGSZ needs @len >= @a->size (the fixed part, which holds argsz) and argsz <= @len, and gives max(argsz, @a->size); an argsz below the fixed part is the kernel\'s to refuse, but it may still read the fixed part. The result never exceeds @len.'),
     prose('argsz is read once, by a single 4-byte __builtin_memcpy (no libc call, no alignment assumed), and the result depends on that one read only. Call this on the private copy the ioctl will be given, never on memory another thread can write, so that the argsz checked is the argsz the kernel sees; copy @len bytes first, pass the copy, and copy *@out bytes back afterwards.'),
-    prose('Return: 0 with *@out set; -ENOTTY when @a is NULL; -EINVAL when @len is shorter than the fixed part (or @a is malformed); -ERANGE when argsz exceeds @len.'),
+    prose('Return: 0 with *@out set; -ENOTTY when @a is NULL; -EINVAL when @len is shorter than the fixed part, is not the size of a SCALAR, holds no NUL for a STRING (or @a is malformed); -ERANGE when argsz exceeds @len.'),
   ], '/**'));
-  out.push(`int ${M}_ioctl_arg_size(const struct ${M}_ioctl_arg *a,\n\t\tconst void *arg, size_t len, size_t *out)`, '{', '\t__u32 argsz;', '',
+  out.push(`int ${M}_ioctl_arg_size(const struct ${M}_ioctl_arg *a,\n\t\tconst void *arg, size_t len, size_t *out)`, '{', '\t__u32 argsz;', '\tsize_t i;', '',
     '\tif (!a)', '\t\treturn -ENOTTY;',
     '\tswitch (a->kind) {',
-    `\tcase ${argKind('NONE')}:`, '\t\t*out = 0;', '\t\treturn 0;',
+    `\tcase ${argKind('NONE')}:`, `\tcase ${argKind('VALUE')}:`, '\t\t*out = 0;', '\t\treturn 0;',
+    `\tcase ${argKind('SCALAR')}:`, '\t\tif (len != a->size)', '\t\t\treturn -EINVAL;', '\t\t*out = len;', '\t\treturn 0;',
+    `\tcase ${argKind('STRING')}:`, '\t\tfor (i = 0; i < len; i++) {', '\t\t\tif (((const __u8 *)arg)[i] == 0) {', '\t\t\t\t*out = i + 1;', '\t\t\t\treturn 0;', '\t\t\t}', '\t\t}', '\t\treturn -EINVAL;',
     `\tcase ${argKind('FIXED')}:`, '\t\tif (len < a->size)', '\t\t\treturn -EINVAL;', '\t\t*out = a->size;', '\t\treturn 0;',
     `\tcase ${argKind('ARGSZ')}:`,
     '\t\tif (a->size < sizeof(argsz) || a->argsz_offset > a->size - sizeof(argsz))', '\t\t\treturn -EINVAL;\t/* argsz is not inside the fixed part */',

@@ -1,5 +1,6 @@
 import type * as IR from '../ir.js';
 import { ARCHES } from '../ioctl-encoding.js';
+import { ioctlArgCType, ioctlArgText, ioctlNr } from './c-common.js';
 import type { GeneratedFile } from './file.js';
 import { constantRole, digits, mdParagraph, preambleComment } from './printer.js';
 
@@ -83,14 +84,15 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
     p('');
   }
 
-  if (spec.ioctls.length > 0) p('## ioctls', '', `| ioctl | encoding | fd | ${ARCHES.join(' | ')} |`, `|---|---|---|${ARCHES.map(() => '---').join('|')}|`);
+  if (spec.ioctls.length > 0) p('## ioctls', '', `| ioctl | encoding | argument | fd | ${ARCHES.join(' | ')} |`, `|---|---|---|---|${ARCHES.map(() => '---').join('|')}|`);
   for (const x of spec.ioctls) {
-    const nr = x.nrBase !== null ? `${x.nrBase.constant.name} + ${x.nrBase.offset}` : String(x.nr);
-    p(`| ${x.name} | \`_${x.encoding}(${x.type.name}, ${nr})\` | ${x.fd} | ${ARCHES.map((a) => `\`${digits(BigInt(x.numbers[a]), 'bits')}\``).join(' | ')} |`);
+    const argType = ioctlArgCType(x);
+    const arg = argType === null ? 'none' : `\`${argType}\`${x.argument.kind === 'value' ? ' by value' : x.argument.kind === 'string' ? ' (string)' : ''}`;
+    p(`| ${x.name} | \`_${x.encoding}(${x.type.name}, ${ioctlNr(x)})\` | ${arg} | ${x.fd} | ${ARCHES.map((a) => `\`${digits(BigInt(x.numbers[a]), 'bits')}\``).join(' | ')} |`);
   }
   p('');
   for (const x of spec.ioctls) {
-    p(...mdParagraph(`- **${x.name}**: ${x.doc}`));
+    p(...mdParagraph(`- **${x.name}**: ${x.doc}${x.arg === null ? ` Argument: ${ioctlArgText(x)}` : ''}`));
     for (const e of x.errors) p(...mdParagraph(`  - ${e.errno}: ${e.when}`));
   }
   p('');

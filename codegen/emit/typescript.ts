@@ -1,6 +1,7 @@
 import { IndentationText, NewLineKind, Project, QuoteKind, VariableDeclarationKind, type SourceFile, type WriterFunction } from 'ts-morph';
 import type * as IR from '../ir.js';
 import { ARCHES } from '../ioctl-encoding.js';
+import { ioctlNr } from './c-common.js';
 import type { GeneratedFile } from './file.js';
 import { bindingsRead, origin, prefixed, unprefixed } from './names.js';
 import { constantRole, pascal, preambleComment, tsDocComments, tsNumber } from './printer.js';
@@ -94,13 +95,13 @@ function emitFlags(sf: SourceFile, spec: IR.Spec): void {
   }
 }
 
-function capGroup(info: IR.Ioctl): string {
+function capGroup(info: IR.ChainIoctl): string {
   return `${pascal(info.arg.name)}Cap`;
 }
 
 /** The ioctls whose replies carry a capability chain. */
-function chainIoctls(spec: IR.Spec): (IR.Ioctl & { chain: IR.Chain })[] {
-  return spec.ioctls.filter((x): x is IR.Ioctl & { chain: IR.Chain } => x.chain !== null);
+function chainIoctls(spec: IR.Spec): IR.ChainIoctl[] {
+  return spec.ioctls.filter((x): x is IR.ChainIoctl => x.chain !== null);
 }
 
 /** The names the generator makes from the name prefix: PrefixConstants, PrefixIoctl. */
@@ -133,9 +134,28 @@ function emitIoctls(sf: SourceFile, spec: IR.Spec): void {
         w.write('{').newLine();
         w.indent(() => {
           for (const x of spec.ioctls) {
-            const nr = x.nrBase !== null ? `${x.nrBase.constant.name} + ${x.nrBase.offset}` : String(x.nr);
-            w.writeLine(`/** ${x.doc} \`_${x.encoding}(${x.type.name}, ${nr})\` on the ${x.fd} fd. ${origin(x)} */`);
+            w.writeLine(`/** ${x.doc} \`_${x.encoding}(${x.type.name}, ${ioctlNr(x)})\` on the ${x.fd} fd. ${origin(x)} */`);
             w.writeLine(`${x.name}: { ${ARCHES.map((a) => `${a}: ${tsNumber(BigInt(x.numbers[a]), 'bits')}`).join(', ')} },`);
+          }
+        });
+        w.write('} as const');
+      },
+    }],
+  });
+  sf.addVariableStatement({
+    isExported: true, declarationKind: VariableDeclarationKind.Const,
+    docs: [doc(`What the third argument of each ioctl is: \`struct\` (a pointer to the named struct; \`argsz\` names its argsz member, if any), \`none\` (nothing), \`value\` (an integer of \`type\`, \`size\` bytes, passed by value), \`pointer\` (a pointer to one integer of \`type\`, exactly \`size\` bytes) or \`string\` (a pointer to a NUL-terminated string).`)],
+    declarations: [{
+      name: prefixed(spec, 'IoctlArg'),
+      initializer: (w) => {
+        w.write('{').newLine();
+        w.indent(() => {
+          for (const x of spec.ioctls) {
+            const a = x.argument;
+            const fields = a.kind === 'struct' ? `kind: 'struct', struct: '${a.struct.name}'${x.argsz !== null ? `, argsz: '${x.argsz.name}'` : ''}`
+              : a.kind === 'value' || a.kind === 'pointer' ? `kind: '${a.kind}', type: '${a.type.name}', size: ${a.type.size}`
+              : `kind: '${a.kind}'`;
+            w.writeLine(`${x.name}: { ${fields} },`);
           }
         });
         w.write('} as const');
@@ -561,7 +581,7 @@ function emitCapWalkerSupport(sf: SourceFile): void {
   });
 }
 
-function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.Ioctl & { chain: IR.Chain }): void {
+function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.ChainIoctl): void {
   const arg = info.arg;
   const argName = pascal(arg.name);
   const { chain } = info;

@@ -159,6 +159,7 @@ napi_value js_ioctl(napi_env env, napi_callback_info info);
 napi_value js_device_scratch(napi_env env, napi_callback_info info);
 napi_value js_ioctl_scratch(napi_env env, napi_callback_info info);
 napi_value js_bind_ioctl(napi_env env, napi_callback_info info);
+napi_value js_ioctl_value(napi_env env, napi_callback_info info);
 napi_value js_pread(napi_env env, napi_callback_info info);
 napi_value js_pwrite(napi_env env, napi_callback_info info);
 napi_value js_close(napi_env env, napi_callback_info info);

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -417,6 +418,45 @@ static void copy_bytes(uint8_t *dst, const uint8_t *src, size_t n)
 		*dst++ = *src++;
 }
 
+/*
+ * A request whose argument is not a pointer (NONE, VALUE) cannot be issued with a buffer: the
+ * caller meant ioctlValue. NULL when the kind takes a buffer.
+ */
+static napi_value refuse_value_kind(napi_env env, const struct vfio_subregion_ioctl_arg *spec)
+{
+	if (spec->kind == VFIO_SUBREGION_IOCTL_ARG_NONE)
+		return RANGE_ERR(env, "%s takes no argument, not a buffer: issue it with ioctlValue(device, request, 0)", spec->name);
+	return RANGE_ERR(env, "%s takes a %u-byte integer by value, not a buffer: issue it with ioctlValue(device, request, value)", spec->name, spec->size);
+}
+
+/*
+ * A STRING request: the whole buffer is copied, the string must end with a NUL inside it, and the
+ * device is given the private copy up to that NUL (it reads nothing past it).
+ */
+static napi_value do_ioctl_string(napi_env env, struct vdev *d, uint32_t req, const struct vfio_subregion_ioctl_arg *spec, const uint8_t *data, size_t len)
+{
+	uint8_t stack[512], *copy = stack;
+	size_t n;
+	int ret;
+
+	if (len > sizeof(stack)) {
+		copy = malloc(len);
+		if (!copy)
+			return make_int(env, -ENOMEM);
+	}
+	copy_bytes(copy, data, len);
+	if (!len || vfio_subregion_ioctl_arg_size(spec, copy, len, &n) < 0) {
+		if (copy != stack)
+			free(copy);
+		return RANGE_ERR(env, "arg (%zu bytes) holds no NUL: %s takes a NUL-terminated string, which must end inside arg", len, spec->name);
+	}
+	d->rule = NULL;
+	ret = d->closed ? -EBADF : vdev_result(d, d->ops->ioctl(d, req, copy, n));
+	if (copy != stack)
+		free(copy);
+	return make_int(env, ret);
+}
+
 static inline __attribute__((always_inline)) napi_value
 do_ioctl_spec(napi_env env, struct vdev *d, uint32_t req, const struct vfio_subregion_ioctl_arg *spec, uint8_t *data, size_t len)
 {
@@ -424,6 +464,16 @@ do_ioctl_spec(napi_env env, struct vdev *d, uint32_t req, const struct vfio_subr
 	size_t n;
 	int ret;
 
+	if (__builtin_expect(spec->kind != VFIO_SUBREGION_IOCTL_ARG_ARGSZ && spec->kind != VFIO_SUBREGION_IOCTL_ARG_FIXED, 0)) {
+		if (spec->kind == VFIO_SUBREGION_IOCTL_ARG_NONE || spec->kind == VFIO_SUBREGION_IOCTL_ARG_VALUE)
+			return refuse_value_kind(env, spec);
+		if (spec->kind == VFIO_SUBREGION_IOCTL_ARG_STRING)
+			return do_ioctl_string(env, d, req, spec, data, len);
+		if (spec->kind != VFIO_SUBREGION_IOCTL_ARG_SCALAR)
+			return RANGE_ERR(env, "%s has an argument kind (%u) this addon does not know: its size cannot be proven", spec->name, spec->kind);
+		if (len != spec->size)
+			return RANGE_ERR(env, "arg (%zu bytes) must be exactly the %u-byte integer %s points to", len, spec->size, spec->name);
+	}
 	if (len < spec->size || spec->size > sizeof(stack))
 		return RANGE_ERR(env, "arg (%zu bytes) is shorter than the %u-byte argument of %s", len, spec->size, spec->name);
 	/* the fixed part first, and argsz read from the copy only: another thread may be changing arg */
@@ -569,6 +619,8 @@ napi_value js_bind_ioctl(napi_env env, napi_callback_info info)
 	spec = vfio_subregion_ioctl_arg(req);
 	if (!spec)
 		return RANGE_ERR(env, "request 0x%x is not an ioctl of the spec: its argument size cannot be proven", req);
+	if (spec->kind == VFIO_SUBREGION_IOCTL_ARG_NONE || spec->kind == VFIO_SUBREGION_IOCTL_ARG_VALUE)
+		return refuse_value_kind(env, spec);
 	if (!d->scratch)
 		return throw_state(env, "ERR_INVALID_STATE", "bindIoctl: the device's argument area was never asked for (deviceScratch)");
 	b = malloc(sizeof(*b));
@@ -586,6 +638,51 @@ napi_value js_bind_ioctl(napi_env env, napi_callback_info info)
 		return napi_fail(env);
 	}
 	return fn;
+}
+
+/*
+ * ioctlValue(device, request, value): a request of the spec's table whose argument is not a pointer
+ * (NONE: value must be 0; VALUE: an integer that fits the argument's type), issued with the value
+ * itself as the argument. Returns the result, or -errno. Any other kind is a RangeError: it takes a
+ * buffer (ioctl), and passing an integer where the kernel expects a pointer would let it touch
+ * memory nobody proved.
+ */
+napi_value js_ioctl_value(napi_env env, napi_callback_info info)
+{
+	const struct vfio_subregion_ioctl_arg *spec;
+	napi_value argv[3];
+	struct vdev *d;
+	double lo, hi, v;
+	uint32_t req;
+	int64_t value;
+
+	if (get_args(env, info, 3, argv, NULL) || get_vdev(env, argv[0], &d) ||
+	    get_u32(env, argv[1], "request", &req))
+		return NULL;
+	spec = vfio_subregion_ioctl_arg(req);
+	if (!spec)
+		return RANGE_ERR(env, "request 0x%x is not an ioctl of the spec: what its argument is cannot be proven", req);
+	if (spec->kind == VFIO_SUBREGION_IOCTL_ARG_NONE) {
+		lo = hi = 0;
+	} else if (spec->kind == VFIO_SUBREGION_IOCTL_ARG_VALUE && spec->size >= 1 && spec->size <= 8) {
+		/* the type's range, within what a double holds exactly */
+		int bits = 8 * (int)spec->size;
+		lo = spec->value_signed ? -ldexp(1.0, bits - 1) : 0;
+		hi = (spec->value_signed ? ldexp(1.0, bits - 1) : ldexp(1.0, bits)) - 1;
+		if (lo < -9007199254740991.0)
+			lo = -9007199254740991.0;
+		if (hi > 9007199254740991.0)
+			hi = 9007199254740991.0;
+	} else {
+		return RANGE_ERR(env, "%s takes a buffer, not a value: issue it with ioctl(device, request, arg)", spec->name);
+	}
+	if (get_integer(env, argv[2], "value", lo, hi, &v))
+		return NULL;
+	value = (int64_t)v;	/* a negative one sign-extends to the unsigned long the kernel gets */
+	d->rule = NULL;
+	if (d->closed)
+		return make_int(env, -EBADF);
+	return make_int(env, vdev_result(d, d->ops->ioctl(d, req, (void *)(intptr_t)value, 0)));
 }
 
 static napi_value rw(napi_env env, napi_callback_info info, bool write)

@@ -104,6 +104,7 @@ static napi_value init(napi_env env, napi_value exports)
 		FN("deviceScratch", js_device_scratch),
 		FN("ioctlScratch", js_ioctl_scratch),
 		FN("bindIoctl", js_bind_ioctl),
+		FN("ioctlValue", js_ioctl_value),
 		FN("pread", js_pread),
 		FN("pwrite", js_pwrite),
 		FN("lastRule", js_last_rule),

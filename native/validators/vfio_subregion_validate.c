@@ -493,13 +493,28 @@ int vfio_region_info_cap_next(struct vfio_cap_cursor *cur)
 const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[VFIO_SUBREGION_NR_IOCTL_ARGS] = {
 	{ _IO(VFIO_TYPE, VFIO_BASE + 7), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
 	  sizeof(struct vfio_device_info), offsetof(struct vfio_device_info, argsz),
-	  "VFIO_DEVICE_GET_INFO" },
+	  "VFIO_DEVICE_GET_INFO", 0 },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 8), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
 	  sizeof(struct vfio_region_info), offsetof(struct vfio_region_info, argsz),
-	  "VFIO_DEVICE_GET_REGION_INFO" },
+	  "VFIO_DEVICE_GET_REGION_INFO", 0 },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 17), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
 	  sizeof(struct vfio_device_feature), offsetof(struct vfio_device_feature, argsz),
-	  "VFIO_DEVICE_FEATURE" },
+	  "VFIO_DEVICE_FEATURE", 0 },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 1), VFIO_SUBREGION_IOCTL_ARG_VALUE,
+	  sizeof(__u32), 0,
+	  "VFIO_CHECK_EXTENSION", 0 },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 2), VFIO_SUBREGION_IOCTL_ARG_VALUE,
+	  sizeof(__s32), 0,
+	  "VFIO_SET_IOMMU", 1 },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 4), VFIO_SUBREGION_IOCTL_ARG_SCALAR,
+	  sizeof(int), 0,
+	  "VFIO_GROUP_SET_CONTAINER", 1 },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 6), VFIO_SUBREGION_IOCTL_ARG_STRING,
+	  0, 0,
+	  "VFIO_GROUP_GET_DEVICE_FD", 0 },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 11), VFIO_SUBREGION_IOCTL_ARG_NONE,
+	  0, 0,
+	  "VFIO_DEVICE_RESET", 0 },
 };
 
 /**
@@ -527,16 +542,19 @@ const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(unsigned long re
  *	may read or write.
  *
  * @a: The ioctl's entry, from vfio_subregion_ioctl_arg(); NULL gives -ENOTTY.
- * @arg: The argument buffer (read only for VFIO_SUBREGION_IOCTL_ARG_ARGSZ; may
- *	be NULL otherwise).
+ * @arg: The argument buffer (read only for VFIO_SUBREGION_IOCTL_ARG_ARGSZ and
+ *	VFIO_SUBREGION_IOCTL_ARG_STRING; may be NULL otherwise).
  * @len: Its length in bytes.
  * @out: Receives the byte count on success; untouched on failure.
  *
- * NONE gives 0. FIXED needs @len >= @a->size and gives @a->size. ARGSZ
- * needs @len >= @a->size (the fixed part, which holds argsz) and argsz <= @len,
- * and gives max(argsz, @a->size); an argsz below the fixed part is the kernel's
- * to refuse, but it may still read the fixed part. The result never
- * exceeds @len.
+ * NONE and VALUE give 0: their argument is not a pointer, and a caller passing
+ * a buffer for one is wrong (the native addon refuses it before asking). SCALAR
+ * needs @len == @a->size and gives @a->size. STRING needs a NUL among the @len
+ * bytes and gives the bytes up to and including the first one. FIXED
+ * needs @len >= @a->size and gives @a->size. ARGSZ needs @len >= @a->size (the
+ * fixed part, which holds argsz) and argsz <= @len, and gives
+ * max(argsz, @a->size); an argsz below the fixed part is the kernel's to
+ * refuse, but it may still read the fixed part. The result never exceeds @len.
  *
  * argsz is read once, by a single 4-byte __builtin_memcpy (no libc call, no
  * alignment assumed), and the result depends on that one read only. Call this
@@ -545,20 +563,35 @@ const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(unsigned long re
  * bytes first, pass the copy, and copy *@out bytes back afterwards.
  *
  * Return: 0 with *@out set; -ENOTTY when @a is NULL; -EINVAL when @len is
- * shorter than the fixed part (or @a is malformed); -ERANGE when argsz
- * exceeds @len.
+ * shorter than the fixed part, is not the size of a SCALAR, holds no NUL for a
+ * STRING (or @a is malformed); -ERANGE when argsz exceeds @len.
  */
 int vfio_subregion_ioctl_arg_size(const struct vfio_subregion_ioctl_arg *a,
 		const void *arg, size_t len, size_t *out)
 {
 	__u32 argsz;
+	size_t i;
 
 	if (!a)
 		return -ENOTTY;
 	switch (a->kind) {
 	case VFIO_SUBREGION_IOCTL_ARG_NONE:
+	case VFIO_SUBREGION_IOCTL_ARG_VALUE:
 		*out = 0;
 		return 0;
+	case VFIO_SUBREGION_IOCTL_ARG_SCALAR:
+		if (len != a->size)
+			return -EINVAL;
+		*out = len;
+		return 0;
+	case VFIO_SUBREGION_IOCTL_ARG_STRING:
+		for (i = 0; i < len; i++) {
+			if (((const __u8 *)arg)[i] == 0) {
+				*out = i + 1;
+				return 0;
+			}
+		}
+		return -EINVAL;
 	case VFIO_SUBREGION_IOCTL_ARG_FIXED:
 		if (len < a->size)
 			return -EINVAL;

@@ -223,19 +223,30 @@ int vfio_region_info_cap_next(struct vfio_cap_cursor *cur);
  * enum vfio_subregion_ioctl_arg_kind - How the memory an ioctl's argument
  *	pointer lets the kernel touch is sized.
  *
- * @VFIO_SUBREGION_IOCTL_ARG_NONE: No argument: nothing (no ioctl of the spec
- *	has this kind today, as the spec gives every ioctl an argument struct).
+ * @VFIO_SUBREGION_IOCTL_ARG_NONE: No argument (_IO): nothing is touched, and
+ *	the argument is not a pointer.
  * @VFIO_SUBREGION_IOCTL_ARG_FIXED: An _IOR, _IOW or _IOWR struct: exactly @size
  *	bytes, the _IOC_SIZE of its request number.
  * @VFIO_SUBREGION_IOCTL_ARG_ARGSZ: An _IO struct whose __u32 argsz member says
  *	how large the caller's buffer is: the buffer holds at least @size bytes
  *	(the struct's fixed part) and argsz bytes, and the kernel touches at
  *	most max(argsz, @size).
+ * @VFIO_SUBREGION_IOCTL_ARG_VALUE: An integer of @size bytes (signed
+ *	when @value_signed) passed by value as the argument itself (_IO):
+ *	nothing is touched, and the argument is not a pointer.
+ * @VFIO_SUBREGION_IOCTL_ARG_SCALAR: A pointer to one integer: a buffer of
+ *	exactly @size bytes.
+ * @VFIO_SUBREGION_IOCTL_ARG_STRING: A pointer to a NUL-terminated string (_IO):
+ *	the kernel reads up to and including the first NUL, which must lie
+ *	inside the buffer.
  */
 enum vfio_subregion_ioctl_arg_kind {
 	VFIO_SUBREGION_IOCTL_ARG_NONE = 0,
 	VFIO_SUBREGION_IOCTL_ARG_FIXED = 1,
 	VFIO_SUBREGION_IOCTL_ARG_ARGSZ = 2,
+	VFIO_SUBREGION_IOCTL_ARG_VALUE = 3,
+	VFIO_SUBREGION_IOCTL_ARG_SCALAR = 4,
+	VFIO_SUBREGION_IOCTL_ARG_STRING = 5,
 };
 
 /**
@@ -244,11 +255,15 @@ enum vfio_subregion_ioctl_arg_kind {
  *
  * @request: The request number, as the compiling architecture encodes it.
  * @kind: An enum vfio_subregion_ioctl_arg_kind.
- * @size: sizeof the argument struct (without flexible array elements); 0 for
- *	VFIO_SUBREGION_IOCTL_ARG_NONE.
+ * @size: sizeof the argument struct (without flexible array elements), or of
+ *	the integer for VFIO_SUBREGION_IOCTL_ARG_VALUE and
+ *	VFIO_SUBREGION_IOCTL_ARG_SCALAR; 0 for VFIO_SUBREGION_IOCTL_ARG_NONE and
+ *	VFIO_SUBREGION_IOCTL_ARG_STRING.
  * @argsz_offset: offsetof the argsz member for VFIO_SUBREGION_IOCTL_ARG_ARGSZ;
  *	else 0.
  * @name: The ioctl's name in the spec.
+ * @value_signed: 1 when the integer of VFIO_SUBREGION_IOCTL_ARG_VALUE or
+ *	VFIO_SUBREGION_IOCTL_ARG_SCALAR is signed; else 0.
  *
  * vfio_subregion_ioctl_args holds one entry per request number of the spec
  * (VFIO_SUBREGION_NR_IOCTL_ARGS of them, in spec order); the compiler, not the
@@ -260,9 +275,10 @@ struct vfio_subregion_ioctl_arg {
 	__u32 size;
 	__u32 argsz_offset;
 	const char *name;
+	__u32 value_signed;
 };
 
-#define VFIO_SUBREGION_NR_IOCTL_ARGS 3
+#define VFIO_SUBREGION_NR_IOCTL_ARGS 8
 
 extern const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[VFIO_SUBREGION_NR_IOCTL_ARGS];
 

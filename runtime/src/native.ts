@@ -59,7 +59,10 @@ export interface NativeAddon {
   /**
    * ioctl(2) with `arg` as the argument (read and written back). Only ioctls of the spec's table: a
    * request whose argument size the addon cannot prove is a RangeError, and so is an `arg` shorter
-   * than the argument or than its argsz. The device works on a private copy. Returns the result, or
+   * than the argument or than its argsz, an `arg` that is not exactly the integer a pointer-to-integer
+   * request (SCALAR) points to, an `arg` without a NUL for a string request (STRING: the device gets
+   * the bytes up to the first NUL), and a request whose argument is not a pointer (NONE, VALUE: use
+   * {@link ioctlValue}). The device works on a private copy. Returns the result, or
    * -errno.
    */
   ioctl(device: DeviceHandle, request: number, arg: Uint8Array): number;
@@ -81,6 +84,15 @@ export interface NativeAddon {
    * function holds the device until it is collected.
    */
   bindIoctl(device: DeviceHandle, request: number): () => number;
+  /**
+   * ioctl(2) with an integer as the argument itself, for the requests of the spec's table whose
+   * argument is not a pointer: kind NONE (no argument; `value` must be 0) and VALUE (an integer
+   * passed by value; `value` must fit its type). Returns the result, or -errno. Any other request
+   * is a RangeError (it takes a buffer: use {@link ioctl}); so is a value out of range. `ioctl`,
+   * `ioctlScratch` and `bindIoctl` refuse NONE and VALUE requests with a RangeError naming this
+   * function.
+   */
+  ioctlValue(device: DeviceHandle, request: number, value: number): number;
   /** pread(2) into `buf` at a 64-bit device offset: bytes read, or -errno. */
   pread(device: DeviceHandle, buf: Uint8Array, offset: bigint): number;
   /** pwrite(2) from `buf`: bytes written, or -errno. */

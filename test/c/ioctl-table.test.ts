@@ -14,14 +14,30 @@ import type { Arch, Spec } from '../../codegen/ir.js';
 import { build, hasCompiler, run, unavailable, VARIANTS, workspace, type Variant } from './cc.js';
 
 /**
- * The ioctls the table must hold, in spec order, written by hand from <linux/vfio.h>: the request
- * macro and the struct that macro's ioctl takes. A spec that adds an ioctl must add it here.
+ * The ioctls the table must hold, in spec order, written by hand from <linux/vfio.h> and its
+ * comments: the request macro, what its argument is (the table kind), the C size of the argument
+ * (the struct's sizeof for ARGSZ, the integer's for VALUE and SCALAR) and whether the integer is
+ * signed. A spec that adds an ioctl must add it here.
  */
-const EXPECTED = [
-  { macro: 'VFIO_DEVICE_GET_INFO', struct: 'vfio_device_info' },
-  { macro: 'VFIO_DEVICE_GET_REGION_INFO', struct: 'vfio_region_info' },
-  { macro: 'VFIO_DEVICE_FEATURE', struct: 'vfio_device_feature' },
+const EXPECTED: { macro: string; kind: 'ARGSZ' | 'NONE' | 'VALUE' | 'SCALAR' | 'STRING'; size: string; signed: 0 | 1; struct?: string }[] = [
+  { macro: 'VFIO_DEVICE_GET_INFO', kind: 'ARGSZ', size: 'sizeof(struct vfio_device_info)', signed: 0, struct: 'vfio_device_info' },
+  { macro: 'VFIO_DEVICE_GET_REGION_INFO', kind: 'ARGSZ', size: 'sizeof(struct vfio_region_info)', signed: 0, struct: 'vfio_region_info' },
+  { macro: 'VFIO_DEVICE_FEATURE', kind: 'ARGSZ', size: 'sizeof(struct vfio_device_feature)', signed: 0, struct: 'vfio_device_feature' },
+  // "VFIO_CHECK_EXTENSION - _IOW(VFIO_TYPE, VFIO_BASE + 1, __u32)": the extension by value
+  { macro: 'VFIO_CHECK_EXTENSION', kind: 'VALUE', size: 'sizeof(__u32)', signed: 0 },
+  // "VFIO_SET_IOMMU - _IOW(VFIO_TYPE, VFIO_BASE + 2, __s32)": the IOMMU model by value
+  { macro: 'VFIO_SET_IOMMU', kind: 'VALUE', size: 'sizeof(__s32)', signed: 1 },
+  // "VFIO_GROUP_SET_CONTAINER - _IOW(VFIO_TYPE, VFIO_BASE + 4, __s32)": the kernel get_user()s an int
+  { macro: 'VFIO_GROUP_SET_CONTAINER', kind: 'SCALAR', size: 'sizeof(int)', signed: 1 },
+  // "VFIO_GROUP_GET_DEVICE_FD - _IOW(VFIO_TYPE, VFIO_BASE + 6, char)": a NUL-terminated name
+  { macro: 'VFIO_GROUP_GET_DEVICE_FD', kind: 'STRING', size: '0', signed: 0 },
+  // "VFIO_DEVICE_RESET - _IO(VFIO_TYPE, VFIO_BASE + 11)": no argument
+  { macro: 'VFIO_DEVICE_RESET', kind: 'NONE', size: '0', signed: 0 },
 ];
+/** The checks check_helper_kinds makes. */
+const HELPER_CHECKS = 14 + 7;
+/** The checks check_entry makes for an entry of each kind. */
+const ENTRY_CHECKS = { ARGSZ: 18, NONE: 4 + 2, VALUE: 4 + 2, SCALAR: 4 + 4, STRING: 4 + 5 } as const;
 
 /** The ioctl the fixed-kind test adds to a copy of the spec, and the request it must have. */
 const FIXED = { name: 'VFIO_TEST_FIXED', struct: 'vfio_region_info_cap_type', request: '_IOWR(VFIO_TYPE, VFIO_BASE + 100, struct vfio_region_info_cap_type)' };
@@ -101,17 +117,70 @@ static void check_argsz_entry(const struct vfio_subregion_ioctl_arg *a, size_t s
 	CHECK(with_argsz(a, store + 3, 0, (__u32)(s + 17), s + 16, &out) == -ERANGE && out == SENTINEL);
 }
 
+/* An entry of another kind: its kind, size and signedness, and what the size helper says. */
+static __attribute__((unused)) void check_entry(const struct vfio_subregion_ioctl_arg *a, __u32 kind, size_t size, __u32 is_signed)
+{
+	size_t out;
+
+	CHECK(a != NULL);
+	if (a == NULL)
+		return;
+	CHECK(a->kind == kind);
+	CHECK(a->size == size);
+	CHECK(a->argsz_offset == 0 && a->value_signed == is_signed);
+	switch (kind) {
+	case VFIO_SUBREGION_IOCTL_ARG_NONE:
+	case VFIO_SUBREGION_IOCTL_ARG_VALUE:
+		/* not a pointer: nothing touched, whatever buffer is offered */
+		CHECK(size_of(a, NULL, 0, &out) == 0 && out == 0);
+		CHECK(size_of(a, store, 64, &out) == 0 && out == 0);
+		break;
+	case VFIO_SUBREGION_IOCTL_ARG_SCALAR:
+		/* exactly the integer */
+		CHECK(size_of(a, store, size - 1, &out) == -EINVAL && out == SENTINEL);
+		CHECK(size_of(a, store, size + 1, &out) == -EINVAL && out == SENTINEL);
+		CHECK(size_of(a, store, 0, &out) == -EINVAL && out == SENTINEL);
+		CHECK(size_of(a, store, size, &out) == 0 && out == size);
+		break;
+	case VFIO_SUBREGION_IOCTL_ARG_STRING:
+		/* up to and including the first NUL, which must lie inside len */
+		memcpy(store, "ab\0cd", 5);
+		CHECK(size_of(a, store, 5, &out) == 0 && out == 3);
+		CHECK(size_of(a, store, 3, &out) == 0 && out == 3);
+		CHECK(size_of(a, store, 2, &out) == -EINVAL && out == SENTINEL);
+		CHECK(size_of(a, store, 0, &out) == -EINVAL && out == SENTINEL);
+		memset(store, 0, 4);
+		CHECK(size_of(a, store, 4, &out) == 0 && out == 1);
+		break;
+	}
+}
+
 static void check_helper_kinds(void)
 {
-	struct vfio_subregion_ioctl_arg none = { 0x1234, VFIO_SUBREGION_IOCTL_ARG_NONE, 0, 0, "none" };
-	struct vfio_subregion_ioctl_arg fixed = { 0x1235, VFIO_SUBREGION_IOCTL_ARG_FIXED, 12, 0, "fixed" };
+	struct vfio_subregion_ioctl_arg none = { 0x1234, VFIO_SUBREGION_IOCTL_ARG_NONE, 0, 0, "none", 0 };
+	struct vfio_subregion_ioctl_arg fixed = { 0x1235, VFIO_SUBREGION_IOCTL_ARG_FIXED, 12, 0, "fixed", 0 };
 	/* argsz at offset 4 of a 16-byte fixed part. */
-	struct vfio_subregion_ioctl_arg at4 = { 0x1236, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 16, 4, "at4" };
-	struct vfio_subregion_ioctl_arg last = { 0x1237, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 16, 12, "last" };
-	struct vfio_subregion_ioctl_arg outside = { 0x1238, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 16, 14, "outside" };
-	struct vfio_subregion_ioctl_arg tiny = { 0x1239, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 2, 0, "tiny" };
-	struct vfio_subregion_ioctl_arg odd = { 0x123a, 7, 16, 0, "odd" };
+	struct vfio_subregion_ioctl_arg at4 = { 0x1236, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 16, 4, "at4", 0 };
+	struct vfio_subregion_ioctl_arg last = { 0x1237, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 16, 12, "last", 0 };
+	struct vfio_subregion_ioctl_arg outside = { 0x1238, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 16, 14, "outside", 0 };
+	struct vfio_subregion_ioctl_arg tiny = { 0x1239, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 2, 0, "tiny", 0 };
+	struct vfio_subregion_ioctl_arg odd = { 0x123a, 7, 16, 0, "odd", 0 };
+	struct vfio_subregion_ioctl_arg value = { 0x123b, VFIO_SUBREGION_IOCTL_ARG_VALUE, 4, 0, "value", 1 };
+	struct vfio_subregion_ioctl_arg scalar = { 0x123c, VFIO_SUBREGION_IOCTL_ARG_SCALAR, 8, 0, "scalar", 0 };
+	struct vfio_subregion_ioctl_arg string = { 0x123d, VFIO_SUBREGION_IOCTL_ARG_STRING, 0, 0, "string", 0 };
 	size_t out;
+
+	CHECK(size_of(&value, NULL, 0, &out) == 0 && out == 0);
+	CHECK(size_of(&scalar, store, 7, &out) == -EINVAL && out == SENTINEL);
+	CHECK(size_of(&scalar, store, 9, &out) == -EINVAL && out == SENTINEL);
+	CHECK(size_of(&scalar, store, 8, &out) == 0 && out == 8);
+	memset(store, 'x', sizeof(store));
+	CHECK(size_of(&string, store, 64, &out) == -EINVAL && out == SENTINEL);
+	/* a NUL just past len does not count; one at its last byte does */
+	store[64] = 0;
+	CHECK(size_of(&string, store, 64, &out) == -EINVAL && out == SENTINEL);
+	store[63] = 0;
+	CHECK(size_of(&string, store, 64, &out) == 0 && out == 64);
 
 	CHECK(size_of(NULL, store, 64, &out) == -ENOTTY && out == SENTINEL);
 	CHECK(size_of(&none, NULL, 0, &out) == 0 && out == 0);
@@ -150,11 +219,13 @@ static void check_lookup_misses(void)
 
 /** The table checks for the real spec: every entry against its <linux/vfio.h> macro and struct. */
 function realProgram(): string {
-  const rows = EXPECTED.map((e) => `\t{ ${e.macro}, sizeof(struct ${e.struct}), "${e.macro}" },`);
+  const rows = EXPECTED.map((e) => `\t{ ${e.macro}, VFIO_SUBREGION_IOCTL_ARG_${e.kind}, ${e.size}, ${e.signed}, "${e.macro}" },`);
   return `${PRELUDE}
 static const struct {
 	unsigned long request;
+	__u32 kind;
 	size_t size;
+	__u32 is_signed;
 	const char *name;
 } expected[] = {
 ${rows.join('\n')}
@@ -171,7 +242,10 @@ int main(void)
 		CHECK(t->request == expected[i].request);
 		CHECK(strcmp(t->name, expected[i].name) == 0);
 		CHECK(vfio_subregion_ioctl_arg(expected[i].request) == t);
-		check_argsz_entry(vfio_subregion_ioctl_arg(expected[i].request), expected[i].size);
+		if (expected[i].kind == VFIO_SUBREGION_IOCTL_ARG_ARGSZ)
+			check_argsz_entry(vfio_subregion_ioctl_arg(expected[i].request), expected[i].size);
+		else
+			check_entry(vfio_subregion_ioctl_arg(expected[i].request), expected[i].kind, expected[i].size, expected[i].is_signed);
 	}
 	for (i = 0; i < VFIO_SUBREGION_NR_IOCTL_ARGS; i++)
 		printf("entry %s 0x%lx %u %u %u\\n", vfio_subregion_ioctl_args[i].name, vfio_subregion_ioctl_args[i].request,
@@ -195,8 +269,8 @@ int main(void)
 	const size_t s = sizeof(struct ${FIXED.struct});
 	size_t out;
 
-	CHECK(VFIO_SUBREGION_NR_IOCTL_ARGS == 4);
-	CHECK(a == &vfio_subregion_ioctl_args[3]);
+	CHECK(VFIO_SUBREGION_NR_IOCTL_ARGS == ${EXPECTED.length + 1});
+	CHECK(a == &vfio_subregion_ioctl_args[${EXPECTED.length}]);
 	CHECK(a != NULL);
 	if (a != NULL) {
 		CHECK(a->request == req);
@@ -254,7 +328,7 @@ beforeAll(() => { spec = loadSpec(); });
 describe('the ioctl argument table', () => {
   it('lists the ioctls this test expects (update EXPECTED with the spec)', () => {
     expect(spec.ioctls.map((x) => x.name)).toEqual(EXPECTED.map((e) => e.macro));
-    expect(spec.ioctlArgs.map((a) => [a.ioctl.name, a.kind, a.struct.name])).toEqual(EXPECTED.map((e) => [e.macro, 'argsz', e.struct]));
+    expect(spec.ioctlArgs.map((a) => [a.ioctl.name, a.kind, 'struct' in a ? a.struct.name : undefined])).toEqual(EXPECTED.map((e) => [e.macro, e.kind.toLowerCase(), e.struct]));
   });
 
   for (const v of VARIANTS) {
@@ -264,8 +338,8 @@ describe('the ioctl argument table', () => {
       const r = runProgram(spec, v, realProgram());
       expect(r.failures).toEqual([]);
       expect(r.fails).toBe(0);
-      // Every check ran: 1 count, per entry 3 + check_argsz_entry's 18, check_helper_kinds' 14, check_lookup_misses' 7.
-      expect(r.checks).toBe(1 + EXPECTED.length * (3 + 18) + 14 + 7);
+      // Every check ran: 1 count, per entry 3 + check_argsz_entry's 18 or check_entry's, check_helper_kinds', check_lookup_misses' 7.
+      expect(r.checks).toBe(1 + EXPECTED.reduce((n, e) => n + 3 + ENTRY_CHECKS[e.kind], 0) + HELPER_CHECKS + 7);
       // The compiler's numbers are the IR's numbers for this architecture.
       const arch: Arch | null = process.arch === 'x64' ? (v.m32 ? 'i386' : 'x86_64') : null;
       expect(r.entries.map((e) => e.name)).toEqual(EXPECTED.map((e) => e.macro));
@@ -288,10 +362,10 @@ describe('the ioctl argument table', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'vfio-spec-fixed-')), 'spec.json');
     writeFileSync(file, JSON.stringify({ ...raw, $schema: './schema/abi.schema.json' }, null, 2));
     const fixedSpec = loadSpec(file);
-    expect(fixedSpec.ioctlArgs.map((a) => a.kind)).toEqual(['argsz', 'argsz', 'argsz', 'fixed']);
+    expect(fixedSpec.ioctlArgs.map((a) => a.kind)).toEqual([...EXPECTED.map((e) => e.kind.toLowerCase()), 'fixed']);
     const r = runProgram(fixedSpec, v, fixedProgram());
     expect(r.failures).toEqual([]);
-    expect(r.checks).toBe(11 + 18 + 1 + 14 + 7);
+    expect(r.checks).toBe(11 + 18 + 1 + HELPER_CHECKS + 7);
   });
 
   it('notices a broken line of the generated table or helpers', (ctx) => {
@@ -304,11 +378,11 @@ describe('the ioctl argument table', () => {
       ['a wrong direction', '_IO(VFIO_TYPE, VFIO_BASE + 17)', '_IOR(VFIO_TYPE, VFIO_BASE + 17, struct vfio_device_feature)'],
       ['a wrong kind', 'VFIO_BASE + 7), VFIO_SUBREGION_IOCTL_ARG_ARGSZ', 'VFIO_BASE + 7), VFIO_SUBREGION_IOCTL_ARG_FIXED'],
       ['a wrong size', 'sizeof(struct vfio_region_info), offsetof', 'sizeof(struct vfio_device_info), offsetof'],
-      ['a wrong name', '"VFIO_DEVICE_FEATURE" }', '"VFIO_DEVICE_FEATURES" }'],
+      ['a wrong name', '"VFIO_DEVICE_FEATURE", 0 }', '"VFIO_DEVICE_FEATURES", 0 }'],
       ['lookup by nr only', 'if (vfio_subregion_ioctl_args[i].request == request)', 'if ((vfio_subregion_ioctl_args[i].request & 0xff) == (request & 0xff))'],
       ['lookup misses the last entry', 'for (i = 0; i < VFIO_SUBREGION_NR_IOCTL_ARGS; i++)', 'for (i = 0; i + 1 < VFIO_SUBREGION_NR_IOCTL_ARGS; i++)'],
       ['NULL entry not refused', '\treturn -ENOTTY;', '\treturn -EINVAL;'],
-      ['NONE sized', '\tcase VFIO_SUBREGION_IOCTL_ARG_NONE:\n\t\t*out = 0;', '\tcase VFIO_SUBREGION_IOCTL_ARG_NONE:\n\t\t*out = 4;'],
+      ['NONE sized', '\tcase VFIO_SUBREGION_IOCTL_ARG_NONE:\n', '\tcase VFIO_SUBREGION_IOCTL_ARG_NONE:\n\t\t*out = 4;\n\t\treturn 0;\n'],
       ['FIXED short buffer accepted', '\tcase VFIO_SUBREGION_IOCTL_ARG_FIXED:\n\t\tif (len < a->size)', '\tcase VFIO_SUBREGION_IOCTL_ARG_FIXED:\n\t\tif (len < a->size - 1)'],
       ['FIXED gives the buffer length', '\t\t*out = a->size;', '\t\t*out = len;'],
       ['argsz outside the fixed part accepted', 'a->argsz_offset > a->size - sizeof(argsz)', 'a->argsz_offset > a->size'],
@@ -321,6 +395,11 @@ describe('the ioctl argument table', () => {
       ['argsz alone', '*out = argsz > a->size ? argsz : a->size;', '*out = argsz;'],
       ['fixed part alone', '*out = argsz > a->size ? argsz : a->size;', '*out = a->size;'],
       ['buffer length', '*out = argsz > a->size ? argsz : a->size;', '*out = len;'],
+      ['SCALAR short buffer accepted', '\t\tif (len != a->size)', '\t\tif (len < a->size)'],
+      ['VALUE sized', '\tcase VFIO_SUBREGION_IOCTL_ARG_VALUE:\n\t\t*out = 0;', '\tcase VFIO_SUBREGION_IOCTL_ARG_VALUE:\n\t\t*out = a->size;\n\t\treturn 0;'],
+      ['STRING without its NUL', '\t\t\t\t*out = i + 1;', '\t\t\t\t*out = i;'],
+      ['STRING read one past len', '\t\tfor (i = 0; i < len; i++) {', '\t\tfor (i = 0; i <= len; i++) {'],
+      ['STRING without a NUL accepted', '\t\t\t}\n\t\t}\n\t\treturn -EINVAL;', '\t\t\t}\n\t\t}\n\t\t*out = len;\n\t\treturn 0;'],
       ['an unknown kind accepted', '\t}\n\treturn -EINVAL;\n}', '\t}\n\t*out = 0;\n\treturn 0;\n}'],
     ];
     const broken: string[] = [];

@@ -79,6 +79,8 @@ describe('the C header is responsible for what its spec says', () => {
     s.uapi.emit = 'all';
     s.uapi.header = 'linux/standalone_abi.h';
     s.uapi.includes = ['linux/types.h', 'linux/ioctl.h'];
+    // A pointer to an int under a sized encoding: the number encodes sizeof(int).
+    s.ioctls.push({ name: 'VFIO_TEST_INT_IOW', fd: 'a_new_kind', type: 'VFIO_TYPE', nr: 42, encoding: 'IOW', arg: { kind: 'pointer', type: 'int', doc: 'A number.' }, doc: 'Test.', origin: { proposed: true }, provisional: true, errors: [] });
     const file = join(dir, 'standalone.json');
     writeFileSync(file, JSON.stringify(s, null, 2));
     const spec = loadSpec(file);
@@ -86,6 +88,18 @@ describe('the C header is responsible for what its spec says', () => {
     expect(h!.path).toBe('native/include/linux/standalone_abi.h');
     expect(h!.content).toContain('#ifndef _UAPI_LINUX_STANDALONE_ABI_H');
     for (const x of spec.ioctls) expect(h!.content).toMatch(new RegExp(`^#define ${x.name}\\t_IO`, 'm'));
+    // _IOW(';', 42, int), computed by hand for the generic and the powerpc/mips encodings
+    const iow = spec.ioctls.find((x) => x.name === 'VFIO_TEST_INT_IOW')!;
+    expect([iow.numbers.x86_64, iow.numbers.i386, iow.numbers.ppc64le, iow.fd]).toEqual([0x40043b2a, 0x40043b2a, 0x80043b2a, 'a_new_kind']);
+    expect(h!.content).toContain('#define VFIO_TEST_INT_IOW\t_IOW(VFIO_TYPE, 42, int)\t/* provisional */');
+    // kernel-doc says what each argument is
+    const docOf = (name: string): string => { const c = h!.content; const at = c.indexOf(` * ${name} - `); return c.slice(at, c.indexOf('#define', at)).replace(/\n \*\s?/g, ' '); };
+    expect(docOf('VFIO_DEVICE_RESET')).toContain('Argument: none (the third argument of ioctl() is ignored).');
+    expect(docOf('VFIO_CHECK_EXTENSION')).toContain('Argument: __u32, passed by value (the argument itself, not a pointer): The extension asked about');
+    expect(docOf('VFIO_SET_IOMMU')).toContain('Argument: __s32, passed by value');
+    expect(docOf('VFIO_GROUP_SET_CONTAINER')).toContain("Argument: int *, a pointer to one int (4 bytes): The container's file descriptor.");
+    expect(docOf('VFIO_GROUP_GET_DEVICE_FD')).toContain('Argument: char *, a pointer to a NUL-terminated string: ');
+    expect(docOf('VFIO_DEVICE_GET_INFO')).toContain('Argument: struct vfio_device_info *.');
     for (const st of spec.structs) expect(h!.content).toContain(`struct ${st.name} {`);
     mkdirSync(join(dir, 'include/linux'), { recursive: true });
     writeFileSync(join(dir, 'include', spec.uapi.header), h!.content);

@@ -115,7 +115,7 @@ describe('the resolver refuses', () => {
   });
   it('two ioctls with one number on the same fd kind', () => {
     const errs = refusals((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_DEVICE_CLASH' }); });
-    expect(errs).toEqual([expect.stringMatching(/\/ioctls\/3\/nr: VFIO_DEVICE_CLASH has the same number as VFIO_DEVICE_GET_REGION_INFO on the device fd/)]);
+    expect(errs).toEqual([expect.stringMatching(/\/ioctls\/8\/nr: VFIO_DEVICE_CLASH has the same number as VFIO_DEVICE_GET_REGION_INFO on the device fd/)]);
   });
   it('the same number on another fd kind is fine', () => {
     expect(refusals((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_GROUP_THING', fd: 'group' }); })).toEqual([]);
@@ -154,7 +154,23 @@ describe('the resolver refuses', () => {
   });
   it('one request number on two fd kinds with different arguments', () => {
     const errs = refusals((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_GROUP_THING', fd: 'group', arg: 'vfio_device_feature', outputs: [], chain: undefined }); });
-    expect(errs).toEqual([expect.stringMatching(/\/ioctls\/3\/arg: VFIO_GROUP_THING shares its request number with VFIO_DEVICE_GET_REGION_INFO \(device fd\) but not its argument \(argsz, 8 bytes against argsz, 32 bytes\)$/)]);
+    expect(errs).toEqual([expect.stringMatching(/\/ioctls\/8\/arg: VFIO_GROUP_THING shares its request number with VFIO_DEVICE_GET_REGION_INFO \(device fd\) but not its argument \(argsz, 8 bytes against argsz, 32 bytes\)$/)]);
+  });
+  it('an argument that is not a struct under a sized encoding, or with struct roles', () => {
+    const ext = (s: Json): Json => s.ioctls.find((x: Json) => x.name === 'VFIO_CHECK_EXTENSION');
+    expect(refusals((s) => { ext(s).encoding = 'IOW'; })).toEqual([expect.stringMatching(/spec\.json:\d+:\d+: \/ioctls\/3\/encoding: VFIO_CHECK_EXTENSION takes an integer by value, which has no size for _IOW to encode: encode it _IO$/)]);
+    expect(refusals((s) => { s.ioctls[6].encoding = 'IOR'; })).toEqual([expect.stringMatching(/\/ioctls\/6\/encoding: VFIO_GROUP_GET_DEVICE_FD takes a string, which has no size/)]);
+    expect(refusals((s) => { s.ioctls[7].encoding = 'IOWR'; })).toEqual([expect.stringMatching(/\/ioctls\/7\/encoding: VFIO_DEVICE_RESET takes no argument, which has no size/)]);
+    expect(refusals((s) => { s.ioctls[6].argsz = 'argsz'; s.ioctls[6].outputs = ['argsz']; })).toEqual([
+      expect.stringMatching(/\/ioctls\/6\/argsz: VFIO_GROUP_GET_DEVICE_FD has no argument struct, so it has no argsz member$/),
+      expect.stringMatching(/\/ioctls\/6\/outputs: VFIO_GROUP_GET_DEVICE_FD has no argument struct, so it has no outputs member$/),
+    ]);
+    expect(refusals((s) => { s.ioctls[5].arg = { kind: 'pointer', type: 'long', doc: 'x' }; })).toContainEqual(expect.stringMatching(/spec\.json:\d+:\d+: \/ioctls\/5\/arg\/type: expected one of "__u8", .*"int", "unsigned int"$/));
+  });
+  it('an ioctl number from an enum member that is not one', () => {
+    expect(refusals((s) => { s.ioctls[7].nr = { enum: 'VFIO_NO_SUCH' }; })).toEqual([expect.stringMatching(/\/ioctls\/7\/nr\/enum: unknown enum member VFIO_NO_SUCH$/)]);
+    expect(refusals((s) => { s.ioctls[7].nr = { enum: 'VFIO_BASE' }; })).toEqual([expect.stringMatching(/\/ioctls\/7\/nr\/enum: unknown enum member VFIO_BASE \(it is not an enum member: write a constant as \{ "base": NAME, "offset": 0 \}\)$/)]);
+    expect(refusals((s) => { s.ioctls[7].nr = { enum: 'VFIO_REGION_TYPE_PCI_VENDOR_TYPE' }; })).toEqual([expect.stringMatching(/\/ioctls\/7\/nr\/enum: ioctl number 2147483648 \(VFIO_REGION_TYPE_PCI_VENDOR_TYPE\) does not fit in 8 bits$/)]);
   });
   it('an effect on an input member', () => {
     expect(refusals((s) => { s.validators[0].effects[0].set = 'req.offset'; })).toEqual([expect.stringMatching(/\/validators\/0\/effects\/0\/set: vfio_device_feature_subregion\.offset is an input member/)]);
@@ -170,23 +186,30 @@ describe('the ioctl argument table is lowered once', () => {
     writeFileSync(file, JSON.stringify(spec, null, 2));
     return loadSpec(file);
   }
-  const rows = (s: Spec): unknown[] => s.ioctlArgs.map((a) => [a.ioctl.name, a.kind, a.struct.name, a.size, a.kind === 'argsz' ? a.argsz.offset : null]);
+  const regionInfo = (s: Json): Json => s.ioctls.find((x: Json) => x.name === 'VFIO_DEVICE_GET_REGION_INFO');
+  const rows = (s: Spec): unknown[] => s.ioctlArgs.map((a) => [a.ioctl.name, a.kind, 'struct' in a ? a.struct.name : null, a.size, a.kind === 'argsz' ? a.argsz.offset : null]);
 
-  it('from the spec as written: every ioctl is argsz, at offset 0', () => {
+  it('from the spec as written: struct ioctls are argsz, at offset 0; the others by what their argument is', () => {
     expect(rows(lowered(() => {}))).toEqual([
       ['VFIO_DEVICE_GET_INFO', 'argsz', 'vfio_device_info', 20, 0],
       ['VFIO_DEVICE_GET_REGION_INFO', 'argsz', 'vfio_region_info', 32, 0],
       ['VFIO_DEVICE_FEATURE', 'argsz', 'vfio_device_feature', 8, 0],
+      ['VFIO_CHECK_EXTENSION', 'value', null, 4, null],
+      ['VFIO_SET_IOMMU', 'value', null, 4, null],
+      ['VFIO_GROUP_SET_CONTAINER', 'scalar', null, 4, null],
+      ['VFIO_GROUP_GET_DEVICE_FD', 'string', null, 0, null],
+      ['VFIO_DEVICE_RESET', 'none', null, 0, null],
     ]);
   });
   it('a sized encoding without argsz is fixed', () => {
-    const spec = lowered((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_TEST_FIXED', nr: 42, encoding: 'IOW', arg: 'vfio_info_cap_header', origin: { proposed: true }, provisional: true, argsz: undefined, outputs: [], chain: undefined }); });
-    expect(rows(spec)[3]).toEqual(['VFIO_TEST_FIXED', 'fixed', 'vfio_info_cap_header', 8, null]);
+    const spec = lowered((s) => { s.ioctls.push({ ...regionInfo(s), name: 'VFIO_TEST_FIXED', nr: 42, encoding: 'IOW', arg: 'vfio_info_cap_header', origin: { proposed: true }, provisional: true, argsz: undefined, outputs: [], chain: undefined }); });
+    expect(rows(spec).at(-1)).toEqual(['VFIO_TEST_FIXED', 'fixed', 'vfio_info_cap_header', 8, null]);
   });
   it('ioctls of two fd kinds with one number and one argument share an entry', () => {
-    const spec = lowered((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_GROUP_THING', fd: 'group' }); });
-    expect(spec.ioctls).toHaveLength(4);
-    expect(spec.ioctlArgs.map((a) => a.ioctl.name)).toEqual(['VFIO_DEVICE_GET_INFO', 'VFIO_DEVICE_GET_REGION_INFO', 'VFIO_DEVICE_FEATURE']);
+    const before = lowered(() => {});
+    const spec = lowered((s) => { s.ioctls.push({ ...regionInfo(s), name: 'VFIO_GROUP_THING', fd: 'group' }); });
+    expect(spec.ioctls).toHaveLength(before.ioctls.length + 1);
+    expect(spec.ioctlArgs.map((a) => a.ioctl.name)).toEqual(before.ioctlArgs.map((a) => a.ioctl.name));
   });
 });
 

@@ -110,7 +110,7 @@ function child(body: string): Record<string, unknown> {
 describe.skipIf(!GENERIC_IOC)('native addon: simulated device', () => {
   it('exports the contract surface; handles are opaque objects, distinct per device', () => {
     for (const f of [
-      'open', 'adoptFd', 'openGroupDevice', 'openCdevDevice', 'simCreate', 'ioctl', 'pread', 'pwrite', 'lastRule', 'close',
+      'open', 'adoptFd', 'openGroupDevice', 'openCdevDevice', 'simCreate', 'ioctl', 'ioctlValue', 'pread', 'pwrite', 'lastRule', 'close',
       'mmap', 'wasmMap', 'munmap', 'mmioRead', 'mmioWrite', 'copyFrom', 'wmb', 'mb', 'rmb', 'simMappings', 'simBacking', 'stats',
     ] as const) {
       expect(typeof n[f], f).toBe('function');

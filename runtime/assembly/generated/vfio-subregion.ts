@@ -219,9 +219,11 @@ export const VFIO_DEVICE_FEATURE_REGION_ATTRS: u32 = 16;
 
 // ---- Errno values (asm-generic) ----
 
+export const EBADF: i32 = 9;
 export const ENOMEM: i32 = 12;
 export const EFAULT: i32 = 14;
 export const EBUSY: i32 = 16;
+export const ENODEV: i32 = 19;
 export const EINVAL: i32 = 22;
 export const ENOTTY: i32 = 25;
 export const ENOSPC: i32 = 28;
@@ -230,9 +232,11 @@ export const EOPNOTSUPP: i32 = 95;
 /** The name of an errno value (positive or negative), "" if the spec names no such errno. */
 export function errno_name(e: i32): string {
   switch (e < 0 ? -e : e) {
+    case 9: return "EBADF";
     case 12: return "ENOMEM";
     case 14: return "EFAULT";
     case 16: return "EBUSY";
+    case 19: return "ENODEV";
     case 22: return "EINVAL";
     case 25: return "ENOTTY";
     case 28: return "ENOSPC";
@@ -286,12 +290,22 @@ export enum Ioctl {
   VFIO_DEVICE_GET_INFO = 0,
   VFIO_DEVICE_GET_REGION_INFO = 1,
   VFIO_DEVICE_FEATURE = 2,
+  VFIO_CHECK_EXTENSION = 3,
+  VFIO_SET_IOMMU = 4,
+  VFIO_GROUP_SET_CONTAINER = 5,
+  VFIO_GROUP_GET_DEVICE_FD = 6,
+  VFIO_DEVICE_RESET = 7,
 }
 /** The Ioctl with this name, or -1. */
 export function ioctl_index(name: string): i32 {
   if (name == "VFIO_DEVICE_GET_INFO") return 0;
   if (name == "VFIO_DEVICE_GET_REGION_INFO") return 1;
   if (name == "VFIO_DEVICE_FEATURE") return 2;
+  if (name == "VFIO_CHECK_EXTENSION") return 3;
+  if (name == "VFIO_SET_IOMMU") return 4;
+  if (name == "VFIO_GROUP_SET_CONTAINER") return 5;
+  if (name == "VFIO_GROUP_GET_DEVICE_FD") return 6;
+  if (name == "VFIO_DEVICE_RESET") return 7;
   return -1;
 }
 
@@ -335,10 +349,74 @@ export const VFIO_DEVICE_FEATURE_S390X: u32 = 0x3b75;
 export const VFIO_DEVICE_FEATURE_PPC64LE: u32 = 0x20003b75;
 export const VFIO_DEVICE_FEATURE_MIPS64EL: u32 = 0x20003b75;
 
-const IOCTL_NUMBERS: StaticArray<u32> = [0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x20003b6b, 0x20003b6b, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x20003b6c, 0x20003b6c, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75];
+/**
+ * VFIO_CHECK_EXTENSION: _IO(VFIO_TYPE, VFIO_BASE + 1), argument __u32, passed by value (the
+ * argument itself, not a pointer): The extension asked about: an IOMMU model such as
+ * VFIO_TYPE1v2_IOMMU. Whether the container supports an extension: 0 if not, 1 (or another positive
+ * number) if it does.
+ */
+export const VFIO_CHECK_EXTENSION_X86_64: u32 = 0x3b65;
+export const VFIO_CHECK_EXTENSION_I386: u32 = 0x3b65;
+export const VFIO_CHECK_EXTENSION_AARCH64: u32 = 0x3b65;
+export const VFIO_CHECK_EXTENSION_RISCV64: u32 = 0x3b65;
+export const VFIO_CHECK_EXTENSION_S390X: u32 = 0x3b65;
+export const VFIO_CHECK_EXTENSION_PPC64LE: u32 = 0x20003b65;
+export const VFIO_CHECK_EXTENSION_MIPS64EL: u32 = 0x20003b65;
+
+/**
+ * VFIO_SET_IOMMU: _IO(VFIO_TYPE, VFIO_BASE + 2), argument __s32, passed by value (the argument
+ * itself, not a pointer): The IOMMU model, one VFIO_CHECK_EXTENSION reported. Set the container's
+ * IOMMU model; at least one group must be attached first.
+ */
+export const VFIO_SET_IOMMU_X86_64: u32 = 0x3b66;
+export const VFIO_SET_IOMMU_I386: u32 = 0x3b66;
+export const VFIO_SET_IOMMU_AARCH64: u32 = 0x3b66;
+export const VFIO_SET_IOMMU_RISCV64: u32 = 0x3b66;
+export const VFIO_SET_IOMMU_S390X: u32 = 0x3b66;
+export const VFIO_SET_IOMMU_PPC64LE: u32 = 0x20003b66;
+export const VFIO_SET_IOMMU_MIPS64EL: u32 = 0x20003b66;
+
+/**
+ * VFIO_GROUP_SET_CONTAINER: _IO(VFIO_TYPE, VFIO_BASE + 4), argument int *, a pointer to one int (4
+ * bytes): The container's file descriptor. Attach the group to a container.
+ */
+export const VFIO_GROUP_SET_CONTAINER_X86_64: u32 = 0x3b68;
+export const VFIO_GROUP_SET_CONTAINER_I386: u32 = 0x3b68;
+export const VFIO_GROUP_SET_CONTAINER_AARCH64: u32 = 0x3b68;
+export const VFIO_GROUP_SET_CONTAINER_RISCV64: u32 = 0x3b68;
+export const VFIO_GROUP_SET_CONTAINER_S390X: u32 = 0x3b68;
+export const VFIO_GROUP_SET_CONTAINER_PPC64LE: u32 = 0x20003b68;
+export const VFIO_GROUP_SET_CONTAINER_MIPS64EL: u32 = 0x20003b68;
+
+/**
+ * VFIO_GROUP_GET_DEVICE_FD: _IO(VFIO_TYPE, VFIO_BASE + 6), argument char *, a pointer to a
+ * NUL-terminated string: The device's name in the group (the PCI address for vfio-pci,
+ * 0000:01:00.0). Open a device of the group: the result is the device's new file descriptor.
+ */
+export const VFIO_GROUP_GET_DEVICE_FD_X86_64: u32 = 0x3b6a;
+export const VFIO_GROUP_GET_DEVICE_FD_I386: u32 = 0x3b6a;
+export const VFIO_GROUP_GET_DEVICE_FD_AARCH64: u32 = 0x3b6a;
+export const VFIO_GROUP_GET_DEVICE_FD_RISCV64: u32 = 0x3b6a;
+export const VFIO_GROUP_GET_DEVICE_FD_S390X: u32 = 0x3b6a;
+export const VFIO_GROUP_GET_DEVICE_FD_PPC64LE: u32 = 0x20003b6a;
+export const VFIO_GROUP_GET_DEVICE_FD_MIPS64EL: u32 = 0x20003b6a;
+
+/**
+ * VFIO_DEVICE_RESET: _IO(VFIO_TYPE, VFIO_BASE + 11), argument none (the third argument of ioctl()
+ * is ignored). Reset the device.
+ */
+export const VFIO_DEVICE_RESET_X86_64: u32 = 0x3b6f;
+export const VFIO_DEVICE_RESET_I386: u32 = 0x3b6f;
+export const VFIO_DEVICE_RESET_AARCH64: u32 = 0x3b6f;
+export const VFIO_DEVICE_RESET_RISCV64: u32 = 0x3b6f;
+export const VFIO_DEVICE_RESET_S390X: u32 = 0x3b6f;
+export const VFIO_DEVICE_RESET_PPC64LE: u32 = 0x20003b6f;
+export const VFIO_DEVICE_RESET_MIPS64EL: u32 = 0x20003b6f;
+
+const IOCTL_NUMBERS: StaticArray<u32> = [0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x20003b6b, 0x20003b6b, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x20003b6c, 0x20003b6c, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x20003b65, 0x20003b65, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x20003b66, 0x20003b66, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x20003b68, 0x20003b68, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x20003b6a, 0x20003b6a, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x20003b6f, 0x20003b6f];
 /** The request number of an ioctl on an architecture (0 for an index out of range). */
 export function ioctl_number(ioctl: i32, arch: i32): u32 {
-  if (<u32>ioctl >= 3 || <u32>arch >= 7) return 0;
+  if (<u32>ioctl >= 8 || <u32>arch >= 7) return 0;
   return unchecked(IOCTL_NUMBERS[ioctl * 7 + arch]);
 }
 

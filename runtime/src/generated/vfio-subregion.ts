@@ -284,6 +284,44 @@ export const VfioIoctl = {
    * `_IO(VFIO_TYPE, VFIO_BASE + 17)` on the device fd. (upstream, Linux 6.1)
    */
   VFIO_DEVICE_FEATURE: { x86_64: 0x3b75, i386: 0x3b75, aarch64: 0x3b75, riscv64: 0x3b75, s390x: 0x3b75, ppc64le: 0x20003b75, mips64el: 0x20003b75 },
+  /**
+   * Whether the container supports an extension: 0 if not, 1 (or another positive number) if it
+   * does. `_IO(VFIO_TYPE, VFIO_BASE + 1)` on the container fd. (upstream, Linux 6.1)
+   */
+  VFIO_CHECK_EXTENSION: { x86_64: 0x3b65, i386: 0x3b65, aarch64: 0x3b65, riscv64: 0x3b65, s390x: 0x3b65, ppc64le: 0x20003b65, mips64el: 0x20003b65 },
+  /**
+   * Set the container's IOMMU model; at least one group must be attached first.
+   * `_IO(VFIO_TYPE, VFIO_BASE + 2)` on the container fd. (upstream, Linux 6.1)
+   */
+  VFIO_SET_IOMMU: { x86_64: 0x3b66, i386: 0x3b66, aarch64: 0x3b66, riscv64: 0x3b66, s390x: 0x3b66, ppc64le: 0x20003b66, mips64el: 0x20003b66 },
+  /**
+   * Attach the group to a container. `_IO(VFIO_TYPE, VFIO_BASE + 4)` on the group fd. (upstream,
+   * Linux 6.1)
+   */
+  VFIO_GROUP_SET_CONTAINER: { x86_64: 0x3b68, i386: 0x3b68, aarch64: 0x3b68, riscv64: 0x3b68, s390x: 0x3b68, ppc64le: 0x20003b68, mips64el: 0x20003b68 },
+  /**
+   * Open a device of the group: the result is the device's new file descriptor.
+   * `_IO(VFIO_TYPE, VFIO_BASE + 6)` on the group fd. (upstream, Linux 6.1)
+   */
+  VFIO_GROUP_GET_DEVICE_FD: { x86_64: 0x3b6a, i386: 0x3b6a, aarch64: 0x3b6a, riscv64: 0x3b6a, s390x: 0x3b6a, ppc64le: 0x20003b6a, mips64el: 0x20003b6a },
+  /** Reset the device. `_IO(VFIO_TYPE, VFIO_BASE + 11)` on the device fd. (upstream, Linux 6.1) */
+  VFIO_DEVICE_RESET: { x86_64: 0x3b6f, i386: 0x3b6f, aarch64: 0x3b6f, riscv64: 0x3b6f, s390x: 0x3b6f, ppc64le: 0x20003b6f, mips64el: 0x20003b6f },
+} as const;
+/**
+ * What the third argument of each ioctl is: `struct` (a pointer to the named struct; `argsz` names
+ * its argsz member, if any), `none` (nothing), `value` (an integer of `type`, `size` bytes, passed
+ * by value), `pointer` (a pointer to one integer of `type`, exactly `size` bytes) or `string` (a
+ * pointer to a NUL-terminated string).
+ */
+export const VfioIoctlArg = {
+  VFIO_DEVICE_GET_INFO: { kind: 'struct', struct: 'vfio_device_info', argsz: 'argsz' },
+  VFIO_DEVICE_GET_REGION_INFO: { kind: 'struct', struct: 'vfio_region_info', argsz: 'argsz' },
+  VFIO_DEVICE_FEATURE: { kind: 'struct', struct: 'vfio_device_feature', argsz: 'argsz' },
+  VFIO_CHECK_EXTENSION: { kind: 'value', type: '__u32', size: 4 },
+  VFIO_SET_IOMMU: { kind: 'value', type: '__s32', size: 4 },
+  VFIO_GROUP_SET_CONTAINER: { kind: 'pointer', type: 'int', size: 4 },
+  VFIO_GROUP_GET_DEVICE_FD: { kind: 'string' },
+  VFIO_DEVICE_RESET: { kind: 'none' },
 } as const;
 
 /**
@@ -297,12 +335,16 @@ export function ioctlNumber(name: keyof typeof VfioIoctl, arch: Arch): number {
 
 /** errno values the ABI names (Linux asm-generic numbering). */
 export const Errno = {
+  /** EBADF. */
+  EBADF: 9,
   /** ENOMEM. */
   ENOMEM: 12,
   /** EFAULT. */
   EFAULT: 14,
   /** EBUSY. */
   EBUSY: 16,
+  /** ENODEV. */
+  ENODEV: 19,
   /** EINVAL. */
   EINVAL: 22,
   /** ENOTTY. */
