@@ -19,6 +19,8 @@ export interface Constant extends Declared {
   value: bigint;
   /** Set for a character constant, the type of an ioctl number (';'). */
   char: string | null;
+  /** Set for an OR of flag bits, enum values or constants (C writes `(A | B)`); value is the result. */
+  or: { name: string; value: bigint }[] | null;
   doc: string;
   origin: Origin;
   provisional: boolean;

@@ -5,7 +5,7 @@ export type UapiPatch = import('./ir.js').UapiPatch;
 export type Origin = { upstream: string } | { proposed: true };
 type Errno = import('./ir.js').Errno;
 
-export interface Constant { name: string; value?: Uint; char?: string; doc: string; origin: Origin; provisional?: boolean }
+export interface Constant { name: string; value?: Uint; char?: string; or?: string[]; doc: string; origin: Origin; provisional?: boolean }
 export interface EnumValue { name: string; value?: Uint; doc: string; origin?: Origin; provisional?: boolean }
 export interface Enum { name: string; doc: string; origin: Origin; render?: 'enum' | 'define'; values: EnumValue[] }
 export interface FlagSet { name: string; doc: string; origin: Origin; width: 8 | 16 | 32 | 64; bits: { name: string; bit: number; doc: string }[] }

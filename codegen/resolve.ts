@@ -67,6 +67,7 @@ class Resolver {
     const constants = (r.constants ?? []).map((c, i) => this.constant(c, `/constants/${i}`));
     const enums = (r.enums ?? []).map((e, i) => this.enumDef(e, `/enums/${i}`));
     const flags = (r.flags ?? []).map((f, i) => this.flagset(f, `/flags/${i}`));
+    this.orConstants(constants);
 
     r.structs.forEach((s, i) => {
       const pointer = `/structs/${i}`;
@@ -190,12 +191,41 @@ class Resolver {
   }
 
   private constant(c: Raw.Constant, pointer: string): IR.Constant {
-    const value = c.char !== undefined ? BigInt(c.char.charCodeAt(0)) : parseUint(c.value!);
+    // An OR's value is known once flags and enums are: orConstants() fills it in.
+    const value = c.char !== undefined ? BigInt(c.char.charCodeAt(0)) : c.or !== undefined ? 0n : parseUint(c.value!);
     if (value >= 1n << 64n) this.error(`${pointer}/value`, 'value does not fit in 64 bits');
-    this.defineMacro(c.name, `${pointer}/name`, value, 'constant');
-    const ir: IR.Constant = { pointer, name: c.name, value, char: c.char ?? null, doc: c.doc, origin: origin(c.origin), provisional: this.provisional(c, pointer, true) };
+    if (c.or === undefined) this.defineMacro(c.name, `${pointer}/name`, value, 'constant');
+    const ir: IR.Constant = { pointer, name: c.name, value, char: c.char ?? null, or: null, doc: c.doc, origin: origin(c.origin), provisional: this.provisional(c, pointer, true) };
     this.constants.set(c.name, ir);
     return ir;
+  }
+
+  /**
+   * The constants written as an OR: each name a flag bit, an enum value or a constant that is no
+   * OR itself or an earlier one (so there is no cycle); defined as macros only now, in spec order.
+   */
+  private orConstants(constants: IR.Constant[]): void {
+    (this.raw.constants ?? []).forEach((c, i) => {
+      if (c.or === undefined) return;
+      const pointer = `/constants/${i}`;
+      const ir = constants[i]!;
+      const terms: { name: string; value: bigint }[] = [];
+      c.or.forEach((name, j) => {
+        const m = this.macros.get(name);
+        if (m === undefined || m.source === 'ioctl' || m.source === 'capability' || m.source === 'feature') {
+          const later = (this.raw.constants ?? []).findIndex((k, x) => x > i && k.name === name && k.or !== undefined);
+          this.error(`${pointer}/or/${j}`, later >= 0 ? `${name} is an OR defined later (at /constants/${later}): an OR may name only earlier ones`
+            : m === undefined ? `unknown flag bit, enum value or constant ${name}` : `${name} is a${m.source === 'ioctl' ? 'n' : ''} ${m.source}, not a flag bit, enum value or constant`);
+          return;
+        }
+        const k = this.constants.get(name);
+        if (k !== undefined && k.char !== null) { this.error(`${pointer}/or/${j}`, `${name} is a character constant`); return; }
+        terms.push({ name, value: m.value });
+      });
+      ir.or = terms;
+      ir.value = terms.reduce((v, t) => v | t.value, 0n);
+      this.defineMacro(c.name, `${pointer}/name`, ir.value, 'constant');
+    });
   }
 
   private enumDef(e: Raw.Enum, pointer: string): IR.Enum {

@@ -20,6 +20,7 @@ function define(name: string, value: string, comment: string | null = null): str
 }
 
 function constantValue(c: Constant): string {
+  if (c.or !== null) return `(${c.or.map((t) => t.name).join(' | ')})`;
   if (c.char !== null) return `'${c.char === "'" || c.char === '\\' ? `\\${c.char}` : c.char}'`;
   const v = cUnsigned(c.value, 64, constantRole(c.name));
   return /^\d+$/.test(v) ? v : `(${v})`;

@@ -76,7 +76,7 @@ function emitArches(sf: SourceFile): void {
 
 function emitConstants(sf: SourceFile, spec: IR.Spec): void {
   constObject(sf, constantsName(spec), 'Plain constants of the ABI.', spec.constants.map((c) => [
-    c.name, tsNumber(c.value, constantRole(c.name)), `${c.doc}${c.char !== null ? ` (\`'${c.char}'\`)` : ''} ${origin(c)}`,
+    c.name, tsNumber(c.value, constantRole(c.name)), `${c.doc}${c.char !== null ? ` (\`'${c.char}'\`)` : ''}${c.or !== null ? ` (\`${c.or.map((t) => t.name).join(' | ')}\`)` : ''} ${origin(c)}`,
   ]));
 }
 

@@ -92,6 +92,10 @@ describe('the C header is responsible for what its spec says', () => {
     const iow = spec.ioctls.find((x) => x.name === 'VFIO_TEST_INT_IOW')!;
     expect([iow.numbers.x86_64, iow.numbers.i386, iow.numbers.ppc64le, iow.fd]).toEqual([0x40043b2a, 0x40043b2a, 0x80043b2a, 'a_new_kind']);
     expect(h!.content).toContain('#define VFIO_TEST_INT_IOW\t_IOW(VFIO_TYPE, 42, int)\t/* provisional */');
+    // an OR of flag bits: C writes the expression, the IR has the value (<linux/vfio.h>: 7 and 0x38)
+    expect(h!.content).toContain('#define VFIO_IRQ_SET_DATA_TYPE_MASK\t(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_DATA_EVENTFD)');
+    expect(h!.content).toContain('#define VFIO_IRQ_SET_ACTION_TYPE_MASK\t(VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_ACTION_UNMASK | VFIO_IRQ_SET_ACTION_TRIGGER)');
+    expect(spec.constants.filter((c) => c.or !== null).map((c) => [c.name, c.value])).toEqual([['VFIO_IRQ_SET_DATA_TYPE_MASK', 7n], ['VFIO_IRQ_SET_ACTION_TYPE_MASK', 0x38n]]);
     // kernel-doc says what each argument is
     const docOf = (name: string): string => { const c = h!.content; const at = c.indexOf(` * ${name} - `); return c.slice(at, c.indexOf('#define', at)).replace(/\n \*\s?/g, ' '); };
     expect(docOf('VFIO_DEVICE_RESET')).toContain('Argument: none (the third argument of ioctl() is ignored).');
@@ -104,9 +108,64 @@ describe('the C header is responsible for what its spec says', () => {
     mkdirSync(join(dir, 'include/linux'), { recursive: true });
     writeFileSync(join(dir, 'include', spec.uapi.header), h!.content);
     const asserts = spec.ioctls.map((x) => `_Static_assert(${x.name} == ${x.numbers.x86_64}u, "${x.name}");`)
-      .concat(spec.structs.map((st) => `_Static_assert(sizeof(struct ${st.name}) == ${st.size}, "${st.name}");`));
+      .concat(spec.structs.map((st) => `_Static_assert(sizeof(struct ${st.name}) == ${st.size}, "${st.name}");`))
+      .concat(spec.constants.filter((c) => c.char === null).map((c) => `_Static_assert(${c.name} == ${c.value}ULL, "${c.name}");`));
     const src = join(dir, 't.c');
     writeFileSync(src, `#include <${spec.uapi.header}>\n${asserts.join('\n')}\nint main(void) { return 0; }\n`);
+    if (process.arch !== 'x64') return;
+    execFileSync('gcc', ['-std=c11', '-Wall', '-Wextra', '-Werror', '-pedantic', '-I', join(dir, 'include'), '-fsyntax-only', src]);
+  });
+});
+
+describe('an ioctl number taken from an enum member', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'codegen-enum-nr-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A few items of <linux/iommufd.h> (6.2+), as a spec of their own. */
+  const iommufd = (): Record<string, any> => ({
+    $schema: join(ROOT, 'spec/schema/abi.schema.json'), name: 'iommufd-test', 'name-prefix': 'iommufd', doc: 'A piece of <linux/iommufd.h>.',
+    uapi: { header: 'linux/iommufd_test.h', emit: 'all', includes: ['linux/types.h', 'linux/ioctl.h'], doc: 'Test.' },
+    constants: [{ name: 'IOMMUFD_TYPE', char: ';', doc: 'The ioctl type.', origin: { upstream: '6.2' } }],
+    enums: [{
+      name: 'iommufd_cmd', doc: 'ioctl numbers.', origin: { upstream: '6.2' }, render: 'enum',
+      values: [
+        { name: 'IOMMUFD_CMD_BASE', value: '0x80', doc: 'The first.' },
+        { name: 'IOMMUFD_CMD_DESTROY', value: '0x80', doc: 'Destroy an object.' },
+        { name: 'IOMMUFD_CMD_IOAS_ALLOC', doc: 'Allocate an IOAS.' },
+      ],
+    }],
+    structs: [{
+      name: 'iommu_ioas_alloc', doc: 'The argument of IOMMU_IOAS_ALLOC.', origin: { upstream: '6.2' },
+      members: [
+        { name: 'size', type: '__u32', doc: 'sizeof(struct iommu_ioas_alloc).' },
+        { name: 'flags', type: '__u32', doc: 'Must be 0.' },
+        { name: 'out_ioas_id', type: '__u32', doc: 'The new IOAS.' },
+      ],
+    }],
+    ioctls: [{
+      name: 'IOMMU_IOAS_ALLOC', fd: 'iommufd', type: 'IOMMUFD_TYPE', nr: { enum: 'IOMMUFD_CMD_IOAS_ALLOC' }, encoding: 'IO',
+      arg: 'iommu_ioas_alloc', argsz: 'size', outputs: ['out_ioas_id'], doc: 'Allocate an IOAS.', origin: { upstream: '6.2' }, errors: [],
+    }],
+  });
+
+  it('resolves to the member value, and every target writes the member name', () => {
+    const file = join(dir, 'iommufd.json');
+    writeFileSync(file, JSON.stringify(iommufd(), null, 2));
+    const spec = loadSpec(file);
+    const x = spec.ioctls[0]!;
+    // <linux/iommufd.h>: IOMMU_IOAS_ALLOC is _IO(';', 0x81): 0x3b81 generic, 0x20003b81 on powerpc/mips
+    expect([x.nr, x.nrEnum?.name, x.numbers.x86_64, x.numbers.ppc64le, x.fd]).toEqual([0x81, 'IOMMUFD_CMD_IOAS_ALLOC', 0x3b81, 0x20003b81, 'iommufd']);
+    const files = render(spec, ['c-header', 'c-validators', 'typescript', 'markdown']);
+    const text = (suffix: string): string => files.find((f) => f.path.endsWith(suffix))!.content;
+    expect(text('.h')).toContain('#define IOMMU_IOAS_ALLOC\t_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC)');
+    expect(text('_validate.c')).toContain('\t{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC), IOMMUFD_TEST_IOCTL_ARG_ARGSZ,');
+    expect(text('iommufd-test.ts')).toContain('`_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC)` on the iommufd fd.');
+    expect(text('.md')).toContain('| IOMMU_IOAS_ALLOC | `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC)` | `struct iommu_ioas_alloc *` | iommufd |');
+    // gcc computes the same number from the header's enum
+    mkdirSync(join(dir, 'include/linux'), { recursive: true });
+    writeFileSync(join(dir, 'include/linux/iommufd_test.h'), text('iommufd_test.h'));
+    const src = join(dir, 't.c');
+    writeFileSync(src, '#include <linux/iommufd_test.h>\n_Static_assert(IOMMU_IOAS_ALLOC == 0x3b81, "nr");\n_Static_assert(IOMMUFD_CMD_IOAS_ALLOC == 0x81, "enum");\nint main(void) { return 0; }\n');
     if (process.arch !== 'x64') return;
     execFileSync('gcc', ['-std=c11', '-Wall', '-Wextra', '-Werror', '-pedantic', '-I', join(dir, 'include'), '-fsyntax-only', src]);
   });

@@ -93,7 +93,7 @@ describe('the resolver refuses', () => {
   });
   it('duplicate names', () => {
     const errs = refusals((s) => { s.constants.push({ ...s.constants[1] }); });
-    expect(errs).toEqual([expect.stringMatching(/\/constants\/4\/name: duplicate name VFIO_BASE \(first defined at \/constants\/1\/name\)/)]);
+    expect(errs).toEqual([expect.stringMatching(/\/constants\/6\/name: duplicate name VFIO_BASE \(first defined at \/constants\/1\/name\)/)]);
   });
   it('a name defined twice across kinds', () => {
     const errs = refusals((s) => { s.flags[3].bits.push({ name: 'VFIO_BASE', bit: 5, doc: 'clash' }); });
@@ -166,6 +166,15 @@ describe('the resolver refuses', () => {
       expect.stringMatching(/\/ioctls\/6\/outputs: VFIO_GROUP_GET_DEVICE_FD has no argument struct, so it has no outputs member$/),
     ]);
     expect(refusals((s) => { s.ioctls[5].arg = { kind: 'pointer', type: 'long', doc: 'x' }; })).toContainEqual(expect.stringMatching(/spec\.json:\d+:\d+: \/ioctls\/5\/arg\/type: expected one of "__u8", .*"int", "unsigned int"$/));
+  });
+  it('a constant written as an OR of names that are not flag bits, enum values or earlier constants', () => {
+    const or = (names: string[]): Json => ({ name: 'VFIO_TEST_OR', or: names, doc: 'Test.', origin: { upstream: '6.1' } });
+    expect(refusals((s) => { s.constants.push(or(['VFIO_IRQ_SET_DATA_NONE', 'VFIO_NO_SUCH'])); })).toEqual([expect.stringMatching(/spec\.json:\d+:\d+: \/constants\/6\/or\/1: unknown flag bit, enum value or constant VFIO_NO_SUCH$/)]);
+    expect(refusals((s) => { s.constants.push(or(['VFIO_IRQ_SET_DATA_NONE', 'VFIO_DEVICE_RESET'])); })).toEqual([expect.stringMatching(/\/constants\/6\/or\/1: unknown flag bit, enum value or constant VFIO_DEVICE_RESET$/)]);
+    expect(refusals((s) => { s.constants.push(or(['VFIO_TYPE', 'VFIO_BASE'])); })).toEqual([expect.stringMatching(/\/constants\/6\/or\/0: VFIO_TYPE is a character constant$/)]);
+    expect(refusals((s) => { s.constants.unshift(or(['VFIO_IRQ_SET_DATA_TYPE_MASK', 'VFIO_BASE'])); })).toEqual([expect.stringMatching(/\/constants\/0\/or\/0: VFIO_IRQ_SET_DATA_TYPE_MASK is an OR defined later \(at \/constants\/5\): an OR may name only earlier ones$/)]);
+    expect(refusals((s) => { s.constants.push(or(['VFIO_IRQ_SET_DATA_TYPE_MASK', 'VFIO_PCI_NUM_REGIONS', 'VFIO_BASE'])); })).toEqual([]);
+    expect(refusals((s) => { s.constants.push(or(['VFIO_BASE'])); })).toEqual([expect.stringMatching(/\/constants\/6/)]);
   });
   it('an ioctl number from an enum member that is not one', () => {
     expect(refusals((s) => { s.ioctls[7].nr = { enum: 'VFIO_NO_SUCH' }; })).toEqual([expect.stringMatching(/\/ioctls\/7\/nr\/enum: unknown enum member VFIO_NO_SUCH$/)]);

@@ -27,6 +27,10 @@ export const VFIO_BASE: u32 = 100;
 export const VFIO_DEVICE_FEATURE_MASK: u32 = 0xffff;
 /** The PCI vendor id field of a vendor-specific region type. */
 export const VFIO_REGION_TYPE_PCI_VENDOR_MASK: u32 = 0xffff;
+/** The data type bits of vfio_irq_set.flags; exactly one is set. */
+export const VFIO_IRQ_SET_DATA_TYPE_MASK: u32 = 7;
+/** The action bits of vfio_irq_set.flags; exactly one is set. */
+export const VFIO_IRQ_SET_ACTION_TYPE_MASK: u32 = 0x38;
 
 // enum vfio_pci_region_index
 /**
@@ -141,6 +145,23 @@ export const VFIO_IOMMU_INFO_PGSIZES: u32 = 1; // 1 << 0
 export const VFIO_IOMMU_INFO_CAPS: u32 = 2; // 1 << 1
 /** Every defined bit of vfio_iommu_type1_info_flags: what a request may carry. */
 export const VFIO_IOMMU_TYPE1_INFO_FLAGS_MASK: u32 = 3;
+
+// flags vfio_irq_set_flags (32 bits)
+/** vfio_irq_set.flags: the type of the data that follows and the action to take. */
+/** No data: trigger, mask or unmask the interrupts. */
+export const VFIO_IRQ_SET_DATA_NONE: u32 = 1; // 1 << 0
+/** An array of __u8 booleans, one per interrupt. */
+export const VFIO_IRQ_SET_DATA_BOOL: u32 = 2; // 1 << 1
+/** An array of __s32 eventfds, one per interrupt (-1 removes one). */
+export const VFIO_IRQ_SET_DATA_EVENTFD: u32 = 4; // 1 << 2
+/** Mask the interrupts. */
+export const VFIO_IRQ_SET_ACTION_MASK: u32 = 8; // 1 << 3
+/** Unmask the interrupts. */
+export const VFIO_IRQ_SET_ACTION_UNMASK: u32 = 0x10; // 1 << 4
+/** Trigger the interrupts, or set the eventfds that signal them. */
+export const VFIO_IRQ_SET_ACTION_TRIGGER: u32 = 0x20; // 1 << 5
+/** Every defined bit of vfio_irq_set_flags: what a request may carry. */
+export const VFIO_IRQ_SET_FLAGS_MASK: u32 = 0x3f;
 
 // ---- Capabilities ----
 

@@ -23,6 +23,18 @@ export const VfioConstants = {
   VFIO_DEVICE_FEATURE_MASK: 0xffff,
   /** The PCI vendor id field of a vendor-specific region type. (upstream, Linux 6.1) */
   VFIO_REGION_TYPE_PCI_VENDOR_MASK: 0xffff,
+  /**
+   * The data type bits of vfio_irq_set.flags; exactly one is set.
+   * (`VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_DATA_EVENTFD`) (upstream,
+   * Linux 6.1)
+   */
+  VFIO_IRQ_SET_DATA_TYPE_MASK: 7,
+  /**
+   * The action bits of vfio_irq_set.flags; exactly one is set.
+   * (`VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_ACTION_UNMASK | VFIO_IRQ_SET_ACTION_TRIGGER`)
+   * (upstream, Linux 6.1)
+   */
+  VFIO_IRQ_SET_ACTION_TYPE_MASK: 0x38,
 } as const;
 
 /** A value of {@link VfioConstants}. */
@@ -186,6 +198,30 @@ export type VfioIommuType1InfoFlags = (typeof VfioIommuType1InfoFlags)[keyof typ
 
 /** Every defined bit of {@link VfioIommuType1InfoFlags}; any other bit is reserved. */
 export const VfioIommuType1InfoFlagsMask = 3;
+/**
+ * vfio_irq_set.flags: the type of the data that follows and the action to take.
+ * (upstream, Linux 6.1)
+ */
+export const VfioIrqSetFlags = {
+  /** Bit 0: No data: trigger, mask or unmask the interrupts. */
+  VFIO_IRQ_SET_DATA_NONE: 1,
+  /** Bit 1: An array of __u8 booleans, one per interrupt. */
+  VFIO_IRQ_SET_DATA_BOOL: 2,
+  /** Bit 2: An array of __s32 eventfds, one per interrupt (-1 removes one). */
+  VFIO_IRQ_SET_DATA_EVENTFD: 4,
+  /** Bit 3: Mask the interrupts. */
+  VFIO_IRQ_SET_ACTION_MASK: 8,
+  /** Bit 4: Unmask the interrupts. */
+  VFIO_IRQ_SET_ACTION_UNMASK: 0x10,
+  /** Bit 5: Trigger the interrupts, or set the eventfds that signal them. */
+  VFIO_IRQ_SET_ACTION_TRIGGER: 0x20,
+} as const;
+
+/** A value of {@link VfioIrqSetFlags}. */
+export type VfioIrqSetFlags = (typeof VfioIrqSetFlags)[keyof typeof VfioIrqSetFlags];
+
+/** Every defined bit of {@link VfioIrqSetFlags}; any other bit is reserved. */
+export const VfioIrqSetFlagsMask = 0x3f;
 /** Capability ids in a VFIO_DEVICE_GET_REGION_INFO reply chain. */
 export const VfioRegionInfoCap = {
   /** Only the listed areas of the region may be mmapped. Version 1. (upstream, Linux 6.1) */
