@@ -93,7 +93,7 @@ describe('the resolver refuses', () => {
   });
   it('duplicate names', () => {
     const errs = refusals((s) => { s.constants.push({ ...s.constants[1] }); });
-    expect(errs).toEqual([expect.stringMatching(/\/constants\/6\/name: duplicate name VFIO_BASE \(first defined at \/constants\/1\/name\)/)]);
+    expect(errs).toEqual([expect.stringMatching(/\/constants\/8\/name: duplicate name VFIO_BASE \(first defined at \/constants\/1\/name\)/)]);
   });
   it('a name defined twice across kinds', () => {
     const errs = refusals((s) => { s.flags[3].bits.push({ name: 'VFIO_BASE', bit: 5, doc: 'clash' }); });
@@ -169,12 +169,18 @@ describe('the resolver refuses', () => {
   });
   it('a constant written as an OR of names that are not flag bits, enum values or earlier constants', () => {
     const or = (names: string[]): Json => ({ name: 'VFIO_TEST_OR', or: names, doc: 'Test.', origin: { upstream: '6.1' } });
-    expect(refusals((s) => { s.constants.push(or(['VFIO_IRQ_SET_DATA_NONE', 'VFIO_NO_SUCH'])); })).toEqual([expect.stringMatching(/spec\.json:\d+:\d+: \/constants\/6\/or\/1: unknown flag bit, enum value or constant VFIO_NO_SUCH$/)]);
-    expect(refusals((s) => { s.constants.push(or(['VFIO_IRQ_SET_DATA_NONE', 'VFIO_DEVICE_RESET'])); })).toEqual([expect.stringMatching(/\/constants\/6\/or\/1: unknown flag bit, enum value or constant VFIO_DEVICE_RESET$/)]);
-    expect(refusals((s) => { s.constants.push(or(['VFIO_TYPE', 'VFIO_BASE'])); })).toEqual([expect.stringMatching(/\/constants\/6\/or\/0: VFIO_TYPE is a character constant$/)]);
+    expect(refusals((s) => { s.constants.push(or(['VFIO_IRQ_SET_DATA_NONE', 'VFIO_NO_SUCH'])); })).toEqual([expect.stringMatching(/spec\.json:\d+:\d+: \/constants\/8\/or\/1: unknown flag bit, enum value or constant VFIO_NO_SUCH$/)]);
+    expect(refusals((s) => { s.constants.push(or(['VFIO_IRQ_SET_DATA_NONE', 'VFIO_DEVICE_RESET'])); })).toEqual([expect.stringMatching(/\/constants\/8\/or\/1: unknown flag bit, enum value or constant VFIO_DEVICE_RESET$/)]);
+    expect(refusals((s) => { s.constants.push(or(['VFIO_TYPE', 'VFIO_BASE'])); })).toEqual([expect.stringMatching(/\/constants\/8\/or\/0: VFIO_TYPE is a character constant$/)]);
     expect(refusals((s) => { s.constants.unshift(or(['VFIO_IRQ_SET_DATA_TYPE_MASK', 'VFIO_BASE'])); })).toEqual([expect.stringMatching(/\/constants\/0\/or\/0: VFIO_IRQ_SET_DATA_TYPE_MASK is an OR defined later \(at \/constants\/5\): an OR may name only earlier ones$/)]);
     expect(refusals((s) => { s.constants.push(or(['VFIO_IRQ_SET_DATA_TYPE_MASK', 'VFIO_PCI_NUM_REGIONS', 'VFIO_BASE'])); })).toEqual([]);
-    expect(refusals((s) => { s.constants.push(or(['VFIO_BASE'])); })).toEqual([expect.stringMatching(/\/constants\/6/)]);
+    expect(refusals((s) => { s.constants.push(or(['VFIO_BASE'])); })).toEqual([expect.stringMatching(/\/constants\/8/)]);
+  });
+  it('macro names: lower-case letters may follow the first character (VFIO_TYPE1v2_IOMMU), not start it', () => {
+    const k = (name: string): Json => ({ name, value: 9, doc: 'Test.', origin: { upstream: '6.1' } });
+    expect(refusals((s) => { s.constants.push(k('VFIO_SPAPR_TCEv2_IOMMU'), k('_VFIO_x')); s.ioctls[7].name = 'VFIO_DEVICE_RESETv2'; s.flags[0].bits[0].name = 'VFIO_DEVICE_FLAGS_RESETv1'; })).toEqual([]);
+    expect(refusals((s) => { s.constants.push(k('vfio_TYPE')); })).toEqual([expect.stringMatching(/spec\.json:\d+:\d+: \/constants\/8\/name: expected a string matching \^\[A-Z_\]\[A-Za-z0-9_\]\*\$$/)]);
+    expect(refusals((s) => { s.constants.push(k('VFIO_TYPE1v2_IOMMU')); })).toEqual([expect.stringMatching(/\/constants\/8\/name: duplicate name VFIO_TYPE1v2_IOMMU \(first defined at \/constants\/7\/name\)$/)]);
   });
   it('an ioctl number from an enum member that is not one', () => {
     expect(refusals((s) => { s.ioctls[7].nr = { enum: 'VFIO_NO_SUCH' }; })).toEqual([expect.stringMatching(/\/ioctls\/7\/nr\/enum: unknown enum member VFIO_NO_SUCH$/)]);

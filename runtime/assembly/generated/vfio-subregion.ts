@@ -31,6 +31,10 @@ export const VFIO_REGION_TYPE_PCI_VENDOR_MASK: u32 = 0xffff;
 export const VFIO_IRQ_SET_DATA_TYPE_MASK: u32 = 7;
 /** The action bits of vfio_irq_set.flags; exactly one is set. */
 export const VFIO_IRQ_SET_ACTION_TYPE_MASK: u32 = 0x38;
+/** The type1 IOMMU model (VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU). */
+export const VFIO_TYPE1_IOMMU: u32 = 1;
+/** The type1 IOMMU model, version 2: unmaps only whole mappings. */
+export const VFIO_TYPE1v2_IOMMU: u32 = 3;
 
 // enum vfio_pci_region_index
 /**

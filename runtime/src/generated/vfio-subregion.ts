@@ -35,6 +35,10 @@ export const VfioConstants = {
    * (upstream, Linux 6.1)
    */
   VFIO_IRQ_SET_ACTION_TYPE_MASK: 0x38,
+  /** The type1 IOMMU model (VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU). (upstream, Linux 6.1) */
+  VFIO_TYPE1_IOMMU: 1,
+  /** The type1 IOMMU model, version 2: unmaps only whole mappings. (upstream, Linux 6.1) */
+  VFIO_TYPE1v2_IOMMU: 3,
 } as const;
 
 /** A value of {@link VfioConstants}. */
