@@ -204,7 +204,7 @@ export interface Ioctl extends Declared {
   doc: string;
   origin: Origin;
   provisional: boolean;
-  fd: 'container' | 'group' | 'device' | 'iommufd';
+  fd: string;
   type: Constant;
   nr: number;
   /** How the number is written in C: a base constant plus an offset, or a plain number. */

@@ -17,7 +17,7 @@ export interface Struct { name: string; doc: string; origin: Origin; layout?: 'n
 export interface Capability { name: string; id: number; version: number; struct?: string; info: string; deprecated?: true; doc: string; origin: Origin; provisional?: boolean }
 export interface ErrorCase { errno: Errno; when: string }
 export interface Ioctl {
-  name: string; doc: string; origin: Origin; provisional?: boolean; fd: 'container' | 'group' | 'device' | 'iommufd';
+  name: string; doc: string; origin: Origin; provisional?: boolean; fd: string;
   type: string; nr: number | { base: string; offset: number }; encoding: 'IO' | 'IOR' | 'IOW' | 'IOWR';
   arg: string; argsz?: string; outputs?: string[]; errors: ErrorCase[];
   chain?: { offset: string; flag: string; header: string; title?: string };

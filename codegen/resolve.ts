@@ -378,7 +378,7 @@ class Resolver {
   private ioctl(x: Raw.Ioctl, pointer: string): IR.Ioctl | null {
     const type = this.constants.get(x.type);
     if (type === undefined) this.error(`${pointer}/type`, `unknown constant ${x.type}`);
-    else if (type.char === null) this.error(`${pointer}/type`, `${x.type} is not a character constant`);
+    else if (type.char === null && type.value > 0xffn) this.error(`${pointer}/type`, `${x.type} is ${type.value}: an ioctl type is a character constant or a number up to 0xff`);
     let nr: number;
     let nrBase: IR.Ioctl['nrBase'] = null;
     if (typeof x.nr === 'number') nr = x.nr;
@@ -390,7 +390,7 @@ class Resolver {
     }
     const arg = this.structRef(x.arg, `${pointer}/arg`);
     const provisional = this.provisional(x, pointer, true);
-    if (type === undefined || type.char === null || arg === null) return null;
+    if (type === undefined || (type.char === null && type.value > 0xffn) || arg === null) return null;
     const member = (name: string, p: string): IR.Member | null => {
       const m = arg.members.find((mm) => mm.name === name);
       if (m === undefined) this.error(p, `struct ${arg.name} has no member ${name}`);
