@@ -100,8 +100,12 @@ describe('generate and check', () => {
     expect(patch.err).toMatch(/:\d+:\d+: \/uapi: the kernel-patch target needs uapi\.patch/);
   });
 
-  it('the reference page describes every struct and ioctl', () => {
+  it('the reference page describes every constant, enum value, flag, struct and ioctl', () => {
     const md = readFileSync(file('docs/userfaultfd-abi.md'), 'utf8');
+    expect(md).toContain('The definitions are in `<linux/userfaultfd_abi.h>`');	// nothing in this spec is proposed
+    for (const n of [...spec.constants, ...spec.enums.flatMap((e) => e.values), ...spec.flags.flatMap((f) => f.bits)].map((x) => x.name)) expect(md).toMatch(new RegExp(`^\\| ${n} \\| \``, 'm'));
+    expect(md).toContain('| UFFDIO | `170` | upstream 6.1 | ');
+    expect(md).toContain('| UFFD_EVENT_UNMAP | `22` | ');
     for (const s of spec.structs) expect(md).toContain(`### struct ${s.name} (${s.size} bytes, upstream 6.1)`);
     for (const x of spec.ioctls) expect(md).toMatch(new RegExp(`^\\| ${x.name} \\| \`_${x.encoding}\\(UFFDIO, `, 'm'));
     expect(md).toContain('| UFFDIO_COPY | `_IOWR(UFFDIO, _UFFDIO_COPY + 0)` | userfaultfd | `0xc028aa03` |');
