@@ -41,6 +41,8 @@ function git(...args: string[]): string {
 
 let spec: Spec;
 let dir: string;
+/** Where the TypeScript and AssemblyScript outputs are built: copies, so the generated tree stays as generate left it. */
+let build: string;
 let generated: string[];
 let statusBefore: string;
 /** The checkout's status where the spec's outputs would land without --out (other test files may touch the rest meanwhile). */
@@ -50,15 +52,17 @@ const status = (): string => git('status', '--porcelain', '--untracked-files=all
 beforeAll(() => {
   spec = loadSpec(join(ROOT, SPEC));
   dir = mkdtempSync(join(tmpdir(), 'second-spec-'));
+  build = mkdtempSync(join(tmpdir(), 'second-spec-build-'));
   statusBefore = status();
   const r = cli('generate', '--spec', SPEC, '--out', dir);
   expect(r.err).toBe('');
   expect(r.status).toBe(0);
   generated = r.out.trim().split('\n').map((l) => l.replace(/^\S+\s+/, ''));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => { for (const d of [dir, build]) rmSync(d, { recursive: true, force: true }); });
 
 const file = (p: string): string => join(dir, p);
+const built = (p: string): string => join(build, p);
 
 describe('generate and check', () => {
   it('generates every target the spec has what it takes for, and only under --out', () => {
@@ -213,19 +217,21 @@ const pascal = (n: string): string => n.split('_').map((w) => w[0]!.toUpperCase(
 describe('TypeScript', () => {
   let ts: TsModule;
   beforeAll(async () => {
-    cpSync(join(ROOT, 'runtime/src/codec-support.ts'), file('ts/codec-support.ts'));
-    writeFileSync(file('ts/tsconfig.json'), JSON.stringify({
+    mkdirSync(built('ts'));
+    cpSync(file('ts/userfaultfd.ts'), built('ts/userfaultfd.ts'));
+    cpSync(join(ROOT, 'runtime/src/codec-support.ts'), built('ts/codec-support.ts'));
+    writeFileSync(built('ts/tsconfig.json'), JSON.stringify({
       compilerOptions: {
         target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022'], types: [], strict: true,
         noUnusedLocals: true, noUnusedParameters: true, noImplicitOverride: true, skipLibCheck: true, outDir: 'out',
       },
       include: ['*.ts'],
     }));
-    writeFileSync(file('ts/package.json'), '{ "type": "module" }\n');
+    writeFileSync(built('ts/package.json'), '{ "type": "module" }\n');
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    const r = spawnSync(process.execPath, [tsc, '-p', file('ts/tsconfig.json')], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [tsc, '-p', built('ts/tsconfig.json')], { encoding: 'utf8' });
     expect(r.stdout + r.stderr, 'tsc of the generated TypeScript').toBe('');
-    ts = await import(pathToFileURL(file('ts/out/userfaultfd.js')).href) as TsModule;
+    ts = await import(pathToFileURL(built('ts/out/userfaultfd.js')).href) as TsModule;
   }, 60_000);
 
   it('codecs round-trip a nested struct and a signed output, at the sizes and offsets of the system header', () => {
@@ -262,8 +268,9 @@ describe('TypeScript', () => {
 
 describe('AssemblyScript', () => {
   it('builds with asc (-O3, the MMIO guests\' flags) and writes the bytes the TypeScript codec writes', async () => {
-    mkdirSync(file('as'), { recursive: true });
-    writeFileSync(file('as/entry.ts'), [
+    mkdirSync(built('as'));
+    cpSync(file('as/userfaultfd.ts'), built('as/userfaultfd.ts'));
+    writeFileSync(built('as/entry.ts'), [
       "import { ioctl_number, UffdioRegister, UffdioRange, uffdio_register_write, uffdio_register_read, UFFDIO_REGISTER_SIZE } from './userfaultfd';",
       'const buf = memory.data(64);',
       'export function scratch(): usize { return buf; }',
@@ -276,7 +283,7 @@ describe('AssemblyScript', () => {
       'export function ioctl(i: i32, arch: i32): u32 { return ioctl_number(i, arch); }',
       '',
     ].join('\n'));
-    const { binary } = await compileAs(file('as/entry.ts'), { flags: ['-O3', '--noAssert', ...MMIO_ASC_FLAGS] });
+    const { binary } = await compileAs(built('as/entry.ts'), { flags: ['-O3', '--noAssert', ...MMIO_ASC_FLAGS] });
     // The lib here has no WebAssembly typings: just what this test uses.
     const WA = (globalThis as unknown as { WebAssembly: { instantiate(b: Uint8Array, i: object): Promise<{ instance: { exports: unknown } }> } }).WebAssembly;
     const { instance } = await WA.instantiate(binary, { env: { abort: () => { throw new Error('abort'); } } });
@@ -288,7 +295,7 @@ describe('AssemblyScript', () => {
     expect(e.register_size()).toBe(Number(sys.get('sizeof uffdio_register')));
     const n = e.write_register(0x7f00_0000_0000n, 0x20_0000n, 5n, 9n);
     const written = new Uint8Array(e.memory.buffer, e.scratch(), n).slice();
-    const ts = await import(pathToFileURL(file('ts/out/userfaultfd.js')).href) as Record<string, Codec>;
+    const ts = await import(pathToFileURL(built('ts/out/userfaultfd.js')).href) as Record<string, Codec>;
     expect(written).toEqual(ts.UffdioRegister!.encode({ range: { start: 0x7f00_0000_0000n, len: 0x20_0000n }, mode: 5n, ioctls: 9n }));
     expect(e.read_register_len()).toBe(0x20_0000n);
     // ioctl_number(index in spec order, arch in ARCHES order: x86_64 0, i386 1)
@@ -297,4 +304,13 @@ describe('AssemblyScript', () => {
       if (skipModel('i386') === null) expect(BigInt(e.ioctl(k, 1) >>> 0), `${x.name} i386`).toBe(systemNumbers('i386').get(x.name));
     }
   }, 60_000);
+});
+
+describe('afterwards', () => {
+  it('the generated tree is as generate left it (the builds worked on copies) and the checkout is untouched', () => {
+    const r = cli('check', '--spec', SPEC, '--out', dir);
+    expect(r.err).toBe('');
+    expect(r.status).toBe(0);
+    expect(status()).toBe(statusBefore);
+  });
 });
