@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { SpecError } from './diagnostics.js';
 import { checkFiles, defaultTargets, render, TARGETS, writeFiles } from './generate.js';
 import { DEFAULT_SPEC, loadSpec, ROOT } from './load.js';
+import { DEFAULT_SPEC_FILE } from './package.js';
 import { PACKAGE } from './emit/file.js';
 
 /** The usage text; `more` adds the lines of commands the package's binary routes elsewhere. */
@@ -14,7 +15,9 @@ commands:
   generate [--spec FILE] [--out DIR] [--target NAME]...
                       write the generated files (default: every target the spec has what it
                       takes for, into the paths its targets name under the repository or DIR)
-  check [--spec FILE] exit 1 and list the files when regenerating would change anything
+  check [--spec FILE] [--out DIR]
+                      exit 1 and list the files when regenerating would change anything
+                      (under the repository, or DIR for files generated there)
   validate SPEC        check a spec file against the schema and the resolver's rules
 ${more}
 targets: ${Object.keys(TARGETS).join(', ')}
@@ -87,13 +90,14 @@ function generate(args: string[], io: Io): number {
 }
 
 function check(args: string[], io: Io): number {
-  const { values } = options(args, ['spec']);
+  const { values } = options(args, ['spec', 'out']);
   const spec = loadSpec(specPath(values.spec));
-  const { changed, stale } = checkFiles(ROOT, spec, render(spec));
+  const { changed, stale } = checkFiles(values.out !== undefined ? resolve(values.out) : ROOT, spec, render(spec));
   for (const f of changed) io.err(`out of date: ${f}\n`);
   for (const f of stale) io.err(`stale (no target produces it): ${f}\n`);
   if (changed.length + stale.length > 0) {
-    io.err('run `npm run gen` and commit the result\n');
+    io.err(spec.file === DEFAULT_SPEC_FILE && values.out === undefined ? 'run `npm run gen` and commit the result\n'
+      : `run \`${PACKAGE.name} generate --spec ${spec.file}${values.out !== undefined ? ` --out ${values.out}` : ''}\`\n`);
     return 1;
   }
   io.out('generated files are up to date\n');

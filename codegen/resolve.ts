@@ -416,7 +416,7 @@ class Resolver {
   private ioctl(x: Raw.Ioctl, pointer: string): IR.Ioctl | null {
     const type = this.constants.get(x.type);
     if (type === undefined) this.error(`${pointer}/type`, `unknown constant ${x.type}`);
-    else if (type.char === null) this.error(`${pointer}/type`, `${x.type} is not a character constant`);
+    else if (type.char === null && type.value > 0xffn) this.error(`${pointer}/type`, `${x.type} is ${type.value}: an ioctl type is a character constant or a number up to 0xff`);
     let nr: number;
     let nrBase: IR.Ioctl['nrBase'] = null;
     let nrEnum: IR.Ioctl['nrEnum'] = null;
@@ -449,7 +449,7 @@ class Resolver {
       for (const k of ['argsz', 'outputs', 'chain'] as const)
         if (x[k] !== undefined) this.error(`${pointer}/${k}`, `${x.name} has no argument struct, so it has no ${k === 'chain' ? 'capability chain' : `${k} member`}`);
     }
-    if (type === undefined || type.char === null || argument === null) return null;
+    if (type === undefined || (type.char === null && type.value > 0xffn) || argument === null) return null;
     const arg = argument.kind === 'struct' ? argument.struct : null;
     let argsz: IR.Member | null = null;
     let outputs: IR.Member[] = [];

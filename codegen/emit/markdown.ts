@@ -15,7 +15,8 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
   const upstream = <T extends { origin: IR.Origin }>(xs: T[]) => xs.filter((x) => x.origin.kind === 'upstream');
 
   p(...preambleComment(spec, 'markdown', 'md'), '', `# The ${spec.name} ABI`, '', ...mdParagraph(spec.doc), '');
-  p(...mdParagraph(`The proposed definitions go in \`<${spec.uapi.header}>\`: ${spec.uapi.doc}`), '');
+  const anyProposed = [...spec.constants, ...spec.enums, ...spec.flags, ...spec.structs, ...spec.capabilities, ...spec.ioctls, ...spec.features].some((x) => x.origin.kind === 'proposed');
+  p(...mdParagraph(`${spec.uapi.emit === 'proposed' || anyProposed ? 'The proposed definitions go in' : 'The definitions are in'} \`<${spec.uapi.header}>\`: ${spec.uapi.doc}`), '');
   const provisional = [...spec.constants, ...spec.enums.flatMap((e) => e.values), ...spec.capabilities, ...spec.ioctls, ...spec.features].some((x) => x.provisional);
   if (provisional) p(...mdParagraph('Numbers marked *provisional* are not assigned upstream and may change when the proposal is merged.'), '');
 
@@ -54,6 +55,22 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
     const described = proposed(caps);
     for (const c of described) p(...mdParagraph(`- **${c.name}**: ${c.doc}`));
     if (described.length > 0) p('');
+  }
+
+  if (spec.constants.length > 0) {
+    p('## Constants', '', '| name | value | origin | meaning |', '|---|---|---|---|');
+    for (const c of spec.constants) {
+      const value = c.char !== null ? `'${c.char}' (${c.value})` : digits(c.value, constantRole(c.name));
+      p(`| ${c.name} | \`${value}\`${c.provisional ? ' (provisional)' : ''} | ${originText(c)} | ${c.doc} |`);
+    }
+    p('');
+  }
+
+  if (spec.enums.length > 0) p('## Enumerations', '');
+  for (const e of spec.enums) {
+    p(`### ${e.name} (${originText(e)})`, '', ...mdParagraph(e.doc), '', '| name | value | meaning |', '|---|---|---|');
+    for (const v of e.values) p(`| ${v.name} | \`${digits(v.value, 'quantity')}\`${v.provisional ? ' (provisional)' : ''} | ${v.doc}${v.origin.kind !== e.origin.kind || (v.origin.kind === 'upstream' && e.origin.kind === 'upstream' && v.origin.kernel !== e.origin.kernel) ? ` (${originText(v)})` : ''} |`);
+    p('');
   }
 
   if (spec.flags.length > 0) p('## Flag bits', '');

@@ -19,7 +19,7 @@ describe('CLI misuse gives usage and exit 2, never a stack trace', () => {
     [[], /missing command/],
     [['generate', '--colour'], /Unknown option '--colour'/],
     [['generate', '--target', 'cobol'], /unknown target "cobol"/],
-    [['check', '--out', 'x'], /option --out does not apply here/],
+    [['check', '--target', 'c-header'], /option --target does not apply here/],
     [['validate'], /validate needs a spec file/],
     [['validate', 'a.json', 'b.json'], /unexpected argument "b.json"/],
     [['validate', 'no/such/spec.json'], /no such spec file: no\/such\/spec.json/],

@@ -1,6 +1,7 @@
 /**
- * Ground truth for a uapi header: every named item of <linux/vfio.h> or <linux/iommufd.h> of one
- * kernel version, for one data model (x86_64 `-m64`, i386 `-m32`).
+ * Ground truth for a uapi header: every named item of <linux/vfio.h> or <linux/iommufd.h> (or
+ * <linux/userfaultfd.h>, for the second spec's fixture) of one kernel version, for one data model
+ * (x86_64 `-m64`, i386 `-m32`).
  *
  * The parser here only finds NAMES (in the preprocessed header: `gcc -E -dD`, lines of the header
  * file itself); every number comes from the C compiler, printed by a generated program:
@@ -27,8 +28,20 @@ const EXTRACTOR_VERSION = 2;
 
 export type DataModel = 'x86_64' | 'i386';
 export const DATA_MODELS: DataModel[] = ['x86_64', 'i386'];
-export type HeaderName = 'linux/vfio.h' | 'linux/iommufd.h';
+export type HeaderName = 'linux/vfio.h' | 'linux/iommufd.h' | 'linux/userfaultfd.h';
+/** The headers the project's own spec is checked against (test/uapi/coverage.test.ts). */
 export const HEADERS: HeaderName[] = ['linux/vfio.h', 'linux/iommufd.h'];
+
+/**
+ * What a header needs included before it to compile on its own: 6.1's <linux/userfaultfd.h> uses
+ * _IOWR without including <linux/ioctl.h> (its users include <sys/ioctl.h> first).
+ */
+const PRELUDE: Partial<Record<HeaderName, string[]>> = { 'linux/userfaultfd.h': ['linux/ioctl.h'] };
+
+/** The #include lines of a program that uses header. */
+function includes(header: HeaderName): string[] {
+  return [...(PRELUDE[header] ?? []), header].map((h) => `#include <${h}>`);
+}
 
 export const CACHE = process.env.UAPI_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'vfio-subregion', 'uapi');
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -194,7 +207,7 @@ interface Preprocessed {
 }
 
 function preprocess(header: HeaderName, flags: string[]): Preprocessed {
-  const r = gcc([...flags, '-E', '-dD', '-x', 'c', '-'], `#include <${header}>\n`);
+  const r = gcc([...flags, '-E', '-dD', '-x', 'c', '-'], `${includes(header).join('\n')}\n`);
   if (r.status !== 0) throw new Error(`gcc -E of <${header}> failed:\n${r.stderr}`);
   const defines: Preprocessed['defines'] = [];
   const code: string[] = [];
@@ -356,7 +369,7 @@ function integerMacros(header: HeaderName, flags: string[], defs: Preprocessed['
     return false;
   });
   for (let round = 0; round < 4; round++) {
-    const lines = [`#include <${header}>`];
+    const lines = includes(header);
     const first = lines.length + 1;
     for (const d of keep) lines.push(`static const char ck_${d.name}[__builtin_classify_type(${d.name}) <= 4 ? 1 : -1] = { 0 }; static const unsigned long long v_${d.name} = (unsigned long long)(${d.name});`);
     const r = gcc([...flags, '-fsyntax-only', '-fmax-errors=0', '-w', '-x', 'c', '-'], lines.join('\n') + '\n');
@@ -453,7 +466,7 @@ export function extract(header: HeaderName, v: HeaderVersion, arch: DataModel, o
     slots.push((value, bytes) => { mf.value = value; mf.bytes = bytes; });
   }
 
-  const src = ['#include <stddef.h>', '#include <stdio.h>', `#include <${header}>`, '', 'int main(void)', '{', ...body, '\treturn 0;', '}', ''].join('\n');
+  const src = ['#include <stddef.h>', '#include <stdio.h>', ...includes(header), '', 'int main(void)', '{', ...body, '\treturn 0;', '}', ''].join('\n');
   const dir = mkdtempSync(join(tmpdir(), 'uapi-facts-'));
   try {
     writeFileSync(join(dir, 'facts.c'), src);
