@@ -56,16 +56,19 @@ interface Expect {
   struct?: Struct;
   /** The version of the spec's origin: the header of that version must have the item. */
   since: string;
+  /** The first version without it (origin.removed), if upstream removed it. */
+  removed?: string;
 }
 
 function expectations(spec: Spec, arch: DataModel): Expect[] {
   const up = (o: { origin: { kind: string } }): boolean => o.origin.kind === 'upstream';
   const since = (o: { origin: { kind: string; kernel?: string } }): string => o.origin.kernel ?? '?';
   const out: Expect[] = [];
+  const removed = (o: { origin: { kind: string; removed?: string } } | { origin: null }): Partial<Expect> => (o.origin !== null && o.origin.removed !== undefined ? { removed: o.origin.removed } : {});
   for (const s of spec.structs.filter(up)) out.push({ kind: 'struct', name: s.name, category: 'struct', struct: s, since: since(s) });
-  for (const c of spec.constants.filter(up)) out.push({ kind: 'value', name: c.name, category: 'constant', value: c.value, since: since(c) });
-  for (const e of spec.enums) for (const v of e.values.filter(up)) out.push({ kind: 'value', name: v.name, category: 'enum value', value: v.value, since: since(v) });
-  for (const f of spec.flags.filter(up)) for (const b of f.bits) out.push({ kind: 'value', name: b.name, category: 'flag bit', value: b.value, since: since(f) });
+  for (const c of spec.constants.filter(up)) out.push({ kind: 'value', name: c.name, category: 'constant', value: c.value, since: since(c), ...removed(c) });
+  for (const e of spec.enums) for (const v of e.values.filter(up)) out.push({ kind: 'value', name: v.name, category: 'enum value', value: v.value, since: since(v), ...removed(v) });
+  for (const f of spec.flags.filter(up)) for (const b of f.bits) out.push({ kind: 'value', name: b.name, category: 'flag bit', value: b.value, since: since(b.origin !== null ? { origin: b.origin } : f) });
   for (const c of spec.capabilities.filter(up)) out.push({ kind: 'value', name: c.name, category: 'capability', value: BigInt(c.id), since: since(c) });
   for (const f of spec.features.filter(up)) out.push({ kind: 'value', name: f.name, category: 'feature', value: BigInt(f.number), since: since(f) });
   for (const i of spec.ioctls.filter(up)) out.push({ kind: 'value', name: i.name, category: `ioctl (${arch})`, value: BigInt(i.numbers[arch as Arch]), since: since(i) });
@@ -91,6 +94,8 @@ interface Checked {
   mismatches: string[];
   /** Upstream spec items this version lacks (newer or removed ones), with their origin. */
   absent: Expect[];
+  /** Upstream spec items this version has. */
+  present: Expect[];
   notes: string[];
 }
 
@@ -98,7 +103,7 @@ interface Checked {
 const MODEL: Record<DataModel, IRDataModel> = { x86_64: 'lp64', i386: 'ilp32' };
 
 function conform(spec: Spec, f: Facts, arch: DataModel): Checked {
-  const out: Checked = { mismatches: [], absent: [], notes: [] };
+  const out: Checked = { mismatches: [], absent: [], present: [], notes: [] };
   const values = new Map<string, { v: bigint; string: boolean }>();
   for (const m of f.macros) values.set(m.name, { v: m.string === true ? -1n : pattern(m), string: m.string === true });
   for (const e of f.enumMembers) values.set(e.name, { v: pattern(e), string: false });
@@ -108,6 +113,7 @@ function conform(spec: Spec, f: Facts, arch: DataModel): Checked {
   for (const x of expectations(spec, arch)) {
     const here = x.kind === 'struct' ? f.structs.some((s) => s.name === x.name) : values.has(x.name);
     if (!here) { out.absent.push(x); continue; }
+    out.present.push(x);
     if (x.kind === 'value') {
       const h = values.get(x.name)!;
       if (h.string) out.mismatches.push(`${x.name} (${x.category}): a string in the header, a number (${x.value}) in the spec`);
@@ -263,7 +269,10 @@ for (const h of HEADERS) {
             if (typeof f === 'string') { console.log(`${short(h)} ${v} ${a}: skipped: ${f}`); ctx.skip(f); return; }
             const r = conform(spec, f, a);
             // an upstream item must be in the header of the version the spec says it came from
-            const wrong = r.absent.filter((x) => x.since === v);
+            // ... and in every later one until the version that removed it, and in none from there on
+            const order = (x: string): number => { const [p, q] = x.split('.').map(Number); return p! * 1000 + q!; };
+            const wrong = r.absent.filter((x) => order(v) >= order(x.since) && (x.removed === undefined || order(v) < order(x.removed)));
+            const lingering = r.present.filter((x) => x.removed !== undefined && order(v) >= order(x.removed));
             const report = [
               ...r.notes.map((n) => `note: ${n}`),
               ...(r.absent.length > 0 ? [`not in ${short(h)} ${v} (${r.absent.length}): ${r.absent.map((x) => `${x.name} (upstream ${x.since})`).join(', ')}`] : []),
@@ -277,7 +286,8 @@ for (const h of HEADERS) {
               const layout = d.filter((x) => !/\(align \d+\/\d+\)$/.test(x)), alignOnly = d.filter((x) => /\(align \d+\/\d+\)$/.test(x));
               if (d.length > 0) console.log(`${short(h)} ${v}: structs the spec does not describe whose i386 layout differs from x86_64 (x86_64/i386):\n  size or offsets (${layout.length}): ${layout.join('; ')}\n  alignment only, 8/4 (${alignOnly.length}): ${alignOnly.map((x) => x.split(' ')[1]).join(', ')}`);
             }
-            if (h === 'linux/vfio.h') expect(wrong.map((x) => `${x.name} (${x.category})`), `upstream items the spec dates to ${v} that <${h}> ${v} lacks`).toEqual([]);
+            if (h === 'linux/vfio.h') expect(wrong.map((x) => `${x.name} (${x.category})`), `upstream items the spec dates to ${v} or earlier (and not removed) that <${h}> ${v} lacks`).toEqual([]);
+            expect(lingering.map((x) => `${x.name} (removed ${x.removed})`), `items the spec says upstream removed that <${h}> ${v} still has`).toEqual([]);
             expect(r.mismatches, `spec items that differ from <${h}> ${v} ${a}:\n  ${r.mismatches.join('\n  ')}`).toEqual([]);
           });
 

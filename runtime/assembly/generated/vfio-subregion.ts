@@ -115,6 +115,15 @@ export const VFIO_DEVICE_FEATURE_PROBE: u32 = 0x40000; // 1 << 18
 /** Every defined bit of vfio_device_feature_flags: what a request may carry. */
 export const VFIO_DEVICE_FEATURE_FLAGS_MASK: u32 = 0x70000;
 
+// flags vfio_iommu_type1_info_flags (32 bits)
+/** vfio_iommu_type1_info.flags: what the reply of VFIO_IOMMU_GET_INFO carries. */
+/** iova_pgsizes is valid. */
+export const VFIO_IOMMU_INFO_PGSIZES: u32 = 1; // 1 << 0
+/** The reply carries a capability chain at cap_offset. */
+export const VFIO_IOMMU_INFO_CAPS: u32 = 2; // 1 << 1
+/** Every defined bit of vfio_iommu_type1_info_flags: what a request may carry. */
+export const VFIO_IOMMU_TYPE1_INFO_FLAGS_MASK: u32 = 3;
+
 // flags vfio_region_attr (32 bits)
 /**
  * Memory attributes of a region's mappings. Zero is the default: what vfio-pci gives a BAR today
@@ -132,15 +141,6 @@ export const VFIO_DEVICE_FEATURE_FLAGS_MASK: u32 = 0x70000;
 export const VFIO_REGION_ATTR_WC: u32 = 1; // 1 << 0
 /** Every defined bit of vfio_region_attr: what a request may carry. */
 export const VFIO_REGION_ATTR_MASK: u32 = 1;
-
-// flags vfio_iommu_type1_info_flags (32 bits)
-/** vfio_iommu_type1_info.flags: what the reply of VFIO_IOMMU_GET_INFO carries. */
-/** iova_pgsizes is valid. */
-export const VFIO_IOMMU_INFO_PGSIZES: u32 = 1; // 1 << 0
-/** The reply carries a capability chain at cap_offset. */
-export const VFIO_IOMMU_INFO_CAPS: u32 = 2; // 1 << 1
-/** Every defined bit of vfio_iommu_type1_info_flags: what a request may carry. */
-export const VFIO_IOMMU_TYPE1_INFO_FLAGS_MASK: u32 = 3;
 
 // ---- Capabilities ----
 
@@ -635,6 +635,147 @@ export function vfio_device_feature_read(ptr: usize, out: VfioDeviceFeature, cou
   out.data = data;
 }
 
+// struct vfio_iommu_type1_info
+
+/** sizeof(struct vfio_iommu_type1_info) on LP64. */
+export const VFIO_IOMMU_TYPE1_INFO_SIZE: i32 = 24;
+/** sizeof(struct vfio_iommu_type1_info) on ILP32 (i386). */
+export const VFIO_IOMMU_TYPE1_INFO_SIZE_ILP32: i32 = 20;
+export const VFIO_IOMMU_TYPE1_INFO_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IOMMU_TYPE1_INFO_OFFSET_ARGSZ_ILP32: i32 = 0;
+export const VFIO_IOMMU_TYPE1_INFO_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IOMMU_TYPE1_INFO_OFFSET_FLAGS_ILP32: i32 = 4;
+export const VFIO_IOMMU_TYPE1_INFO_OFFSET_IOVA_PGSIZES: i32 = 8;
+export const VFIO_IOMMU_TYPE1_INFO_OFFSET_IOVA_PGSIZES_ILP32: i32 = 8;
+export const VFIO_IOMMU_TYPE1_INFO_OFFSET_CAP_OFFSET: i32 = 16;
+export const VFIO_IOMMU_TYPE1_INFO_OFFSET_CAP_OFFSET_ILP32: i32 = 16;
+/**
+ * struct vfio_iommu_type1_info: The reply of VFIO_IOMMU_GET_INFO on a type1 container: its flags,
+ * the IOMMU page sizes and the offset of its capability chain. Upstream's layout: 4 bytes of tail
+ * padding on LP64, none on i386 (24 and 20 bytes); later kernels name the tail pad. A plain value;
+ * its bytes are made by vfio_iommu_type1_info_write and read by vfio_iommu_type1_info_read.
+ */
+export class VfioIommuType1Info {
+  /** In: the buffer's size; out: the size the whole reply needs. [inout] */
+  argsz: u32 = 0;
+  /** VFIO_IOMMU_INFO_*. [out] (vfio_iommu_type1_info_flags) */
+  flags: u32 = 0;
+  /** Bitmap of the supported IOMMU page sizes. [out] */
+  iova_pgsizes: u64 = 0;
+  /** Offset of the first capability within the reply (0: none). [out] */
+  cap_offset: u32 = 0;
+}
+
+/**
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ */
+export function vfio_iommu_type1_info_write(ptr: usize, v: VfioIommuType1Info, ilp32: bool = false): i32 {
+  store<u32>(ptr + <usize>0, v.argsz);
+  store<u32>(ptr + <usize>4, v.flags);
+  store<u64>(ptr + <usize>8, v.iova_pgsizes);
+  store<u32>(ptr + <usize>16, v.cap_offset);
+  return (ilp32 ? 20 : 24);
+}
+/** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
+export function vfio_iommu_type1_info_read(ptr: usize, out: VfioIommuType1Info, ilp32: bool = false): void {
+  out.argsz = load<u32>(ptr + <usize>0);
+  out.flags = load<u32>(ptr + <usize>4);
+  out.iova_pgsizes = load<u64>(ptr + <usize>8);
+  out.cap_offset = load<u32>(ptr + <usize>16);
+}
+
+// struct vfio_iommu_type1_info_cap_migration
+
+/** sizeof(struct vfio_iommu_type1_info_cap_migration) on LP64. */
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_SIZE: i32 = 32;
+/** sizeof(struct vfio_iommu_type1_info_cap_migration) on ILP32 (i386). */
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_SIZE_ILP32: i32 = 28;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_HEADER: i32 = 0;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_HEADER_ILP32: i32 = 0;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_FLAGS: i32 = 8;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_FLAGS_ILP32: i32 = 8;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_PGSIZE_BITMAP: i32 = 16;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_PGSIZE_BITMAP_ILP32: i32 = 12;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_MAX_DIRTY_BITMAP_SIZE: i32 = 24;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_MAX_DIRTY_BITMAP_SIZE_ILP32: i32 = 20;
+/**
+ * struct vfio_iommu_type1_info_cap_migration: VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: dirty page
+ * tracking the container supports. Upstream's layout: pgsize_bitmap is at 16 on LP64 and 12 on i386
+ * (32 and 28 bytes). A plain value; its bytes are made by vfio_iommu_type1_info_cap_migration_write
+ * and read by vfio_iommu_type1_info_cap_migration_read.
+ */
+export class VfioIommuType1InfoCapMigration {
+  /** id VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, version 1. */
+  header: VfioInfoCapHeader = new VfioInfoCapHeader();
+  /** Reserved; zero. */
+  flags: u32 = 0;
+  /** Page sizes dirty pages can be tracked at. */
+  pgsize_bitmap: u64 = 0;
+  /** The largest dirty bitmap, in bytes. */
+  max_dirty_bitmap_size: u64 = 0;
+}
+
+/**
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ */
+export function vfio_iommu_type1_info_cap_migration_write(ptr: usize, v: VfioIommuType1InfoCapMigration, ilp32: bool = false): i32 {
+  vfio_info_cap_header_write(ptr + <usize>0, v.header);
+  store<u32>(ptr + <usize>8, v.flags);
+  store<u64>(ptr + <usize>(ilp32 ? 12 : 16), v.pgsize_bitmap);
+  store<u64>(ptr + <usize>(ilp32 ? 20 : 24), v.max_dirty_bitmap_size);
+  return (ilp32 ? 28 : 32);
+}
+/** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
+export function vfio_iommu_type1_info_cap_migration_read(ptr: usize, out: VfioIommuType1InfoCapMigration, ilp32: bool = false): void {
+  vfio_info_cap_header_read(ptr + <usize>0, out.header);
+  out.flags = load<u32>(ptr + <usize>8);
+  out.pgsize_bitmap = load<u64>(ptr + <usize>(ilp32 ? 12 : 16));
+  out.max_dirty_bitmap_size = load<u64>(ptr + <usize>(ilp32 ? 20 : 24));
+}
+
+// struct vfio_bitmap
+
+/** sizeof(struct vfio_bitmap) on LP64. */
+export const VFIO_BITMAP_SIZE: i32 = 24;
+/** sizeof(struct vfio_bitmap) on ILP32 (i386). */
+export const VFIO_BITMAP_SIZE_ILP32: i32 = 20;
+export const VFIO_BITMAP_OFFSET_PGSIZE: i32 = 0;
+export const VFIO_BITMAP_OFFSET_PGSIZE_ILP32: i32 = 0;
+export const VFIO_BITMAP_OFFSET_SIZE: i32 = 8;
+export const VFIO_BITMAP_OFFSET_SIZE_ILP32: i32 = 8;
+export const VFIO_BITMAP_OFFSET_DATA: i32 = 16;
+export const VFIO_BITMAP_OFFSET_DATA_ILP32: i32 = 16;
+/**
+ * struct vfio_bitmap: A dirty page bitmap of VFIO_IOMMU_UNMAP_DMA and VFIO_IOMMU_DIRTY_PAGES: one
+ * bit per page of pgsize, in the caller's memory at data. Upstream's layout: data is a pointer, 8
+ * bytes on LP64 and 4 on i386 (24 and 20 bytes). A plain value; its bytes are made by
+ * vfio_bitmap_write and read by vfio_bitmap_read.
+ */
+export class VfioBitmap {
+  /** Page size the bitmap tracks, in bytes. */
+  pgsize: u64 = 0;
+  /** Size of the bitmap, in bytes. */
+  size: u64 = 0;
+  /** The bitmap: one bit per page. [user address] */
+  data: u64 = 0;
+}
+
+/**
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ */
+export function vfio_bitmap_write(ptr: usize, v: VfioBitmap, ilp32: bool = false): i32 {
+  store<u64>(ptr + <usize>0, v.pgsize);
+  store<u64>(ptr + <usize>8, v.size);
+  if (ilp32) { assert(v.data <= 0xffffffff, "vfio_bitmap.data: address does not fit a 32-bit pointer"); store<u32>(ptr + <usize>16, <u32>v.data); } else store<u64>(ptr + <usize>16, v.data);
+  return (ilp32 ? 20 : 24);
+}
+/** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
+export function vfio_bitmap_read(ptr: usize, out: VfioBitmap, ilp32: bool = false): void {
+  out.pgsize = load<u64>(ptr + <usize>0);
+  out.size = load<u64>(ptr + <usize>8);
+  out.data = ilp32 ? <u64>load<u32>(ptr + <usize>16) : load<u64>(ptr + <usize>16);
+}
+
 // struct vfio_device_feature_subregion
 
 /** sizeof(struct vfio_device_feature_subregion). */
@@ -808,147 +949,6 @@ export function vfio_region_info_cap_attrs_read(ptr: usize, out: VfioRegionInfoC
   vfio_info_cap_header_read(ptr + VFIO_REGION_INFO_CAP_ATTRS_OFFSET_HEADER, out.header);
   out.attrs = load<u32>(ptr, 8); // VFIO_REGION_INFO_CAP_ATTRS_OFFSET_ATTRS
   out.reserved = load<u32>(ptr, 12); // VFIO_REGION_INFO_CAP_ATTRS_OFFSET_RESERVED
-}
-
-// struct vfio_iommu_type1_info
-
-/** sizeof(struct vfio_iommu_type1_info) on LP64. */
-export const VFIO_IOMMU_TYPE1_INFO_SIZE: i32 = 24;
-/** sizeof(struct vfio_iommu_type1_info) on ILP32 (i386). */
-export const VFIO_IOMMU_TYPE1_INFO_SIZE_ILP32: i32 = 20;
-export const VFIO_IOMMU_TYPE1_INFO_OFFSET_ARGSZ: i32 = 0;
-export const VFIO_IOMMU_TYPE1_INFO_OFFSET_ARGSZ_ILP32: i32 = 0;
-export const VFIO_IOMMU_TYPE1_INFO_OFFSET_FLAGS: i32 = 4;
-export const VFIO_IOMMU_TYPE1_INFO_OFFSET_FLAGS_ILP32: i32 = 4;
-export const VFIO_IOMMU_TYPE1_INFO_OFFSET_IOVA_PGSIZES: i32 = 8;
-export const VFIO_IOMMU_TYPE1_INFO_OFFSET_IOVA_PGSIZES_ILP32: i32 = 8;
-export const VFIO_IOMMU_TYPE1_INFO_OFFSET_CAP_OFFSET: i32 = 16;
-export const VFIO_IOMMU_TYPE1_INFO_OFFSET_CAP_OFFSET_ILP32: i32 = 16;
-/**
- * struct vfio_iommu_type1_info: The reply of VFIO_IOMMU_GET_INFO on a type1 container: its flags,
- * the IOMMU page sizes and the offset of its capability chain. Upstream's layout: 4 bytes of tail
- * padding on LP64, none on i386 (24 and 20 bytes); later kernels name the tail pad. A plain value;
- * its bytes are made by vfio_iommu_type1_info_write and read by vfio_iommu_type1_info_read.
- */
-export class VfioIommuType1Info {
-  /** In: the buffer's size; out: the size the whole reply needs. [inout] */
-  argsz: u32 = 0;
-  /** VFIO_IOMMU_INFO_*. [out] (vfio_iommu_type1_info_flags) */
-  flags: u32 = 0;
-  /** Bitmap of the supported IOMMU page sizes. [out] */
-  iova_pgsizes: u64 = 0;
-  /** Offset of the first capability within the reply (0: none). [out] */
-  cap_offset: u32 = 0;
-}
-
-/**
- * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
- */
-export function vfio_iommu_type1_info_write(ptr: usize, v: VfioIommuType1Info, ilp32: bool = false): i32 {
-  store<u32>(ptr + <usize>0, v.argsz);
-  store<u32>(ptr + <usize>4, v.flags);
-  store<u64>(ptr + <usize>8, v.iova_pgsizes);
-  store<u32>(ptr + <usize>16, v.cap_offset);
-  return (ilp32 ? 20 : 24);
-}
-/** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
-export function vfio_iommu_type1_info_read(ptr: usize, out: VfioIommuType1Info, ilp32: bool = false): void {
-  out.argsz = load<u32>(ptr + <usize>0);
-  out.flags = load<u32>(ptr + <usize>4);
-  out.iova_pgsizes = load<u64>(ptr + <usize>8);
-  out.cap_offset = load<u32>(ptr + <usize>16);
-}
-
-// struct vfio_iommu_type1_info_cap_migration
-
-/** sizeof(struct vfio_iommu_type1_info_cap_migration) on LP64. */
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_SIZE: i32 = 32;
-/** sizeof(struct vfio_iommu_type1_info_cap_migration) on ILP32 (i386). */
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_SIZE_ILP32: i32 = 28;
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_HEADER: i32 = 0;
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_HEADER_ILP32: i32 = 0;
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_FLAGS: i32 = 8;
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_FLAGS_ILP32: i32 = 8;
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_PGSIZE_BITMAP: i32 = 16;
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_PGSIZE_BITMAP_ILP32: i32 = 12;
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_MAX_DIRTY_BITMAP_SIZE: i32 = 24;
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_MAX_DIRTY_BITMAP_SIZE_ILP32: i32 = 20;
-/**
- * struct vfio_iommu_type1_info_cap_migration: VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: dirty page
- * tracking the container supports. Upstream's layout: pgsize_bitmap is at 16 on LP64 and 12 on i386
- * (32 and 28 bytes). A plain value; its bytes are made by vfio_iommu_type1_info_cap_migration_write
- * and read by vfio_iommu_type1_info_cap_migration_read.
- */
-export class VfioIommuType1InfoCapMigration {
-  /** id VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, version 1. */
-  header: VfioInfoCapHeader = new VfioInfoCapHeader();
-  /** Reserved; zero. */
-  flags: u32 = 0;
-  /** Page sizes dirty pages can be tracked at. */
-  pgsize_bitmap: u64 = 0;
-  /** The largest dirty bitmap, in bytes. */
-  max_dirty_bitmap_size: u64 = 0;
-}
-
-/**
- * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
- */
-export function vfio_iommu_type1_info_cap_migration_write(ptr: usize, v: VfioIommuType1InfoCapMigration, ilp32: bool = false): i32 {
-  vfio_info_cap_header_write(ptr + <usize>0, v.header);
-  store<u32>(ptr + <usize>8, v.flags);
-  store<u64>(ptr + <usize>(ilp32 ? 12 : 16), v.pgsize_bitmap);
-  store<u64>(ptr + <usize>(ilp32 ? 20 : 24), v.max_dirty_bitmap_size);
-  return (ilp32 ? 28 : 32);
-}
-/** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
-export function vfio_iommu_type1_info_cap_migration_read(ptr: usize, out: VfioIommuType1InfoCapMigration, ilp32: bool = false): void {
-  vfio_info_cap_header_read(ptr + <usize>0, out.header);
-  out.flags = load<u32>(ptr + <usize>8);
-  out.pgsize_bitmap = load<u64>(ptr + <usize>(ilp32 ? 12 : 16));
-  out.max_dirty_bitmap_size = load<u64>(ptr + <usize>(ilp32 ? 20 : 24));
-}
-
-// struct vfio_bitmap
-
-/** sizeof(struct vfio_bitmap) on LP64. */
-export const VFIO_BITMAP_SIZE: i32 = 24;
-/** sizeof(struct vfio_bitmap) on ILP32 (i386). */
-export const VFIO_BITMAP_SIZE_ILP32: i32 = 20;
-export const VFIO_BITMAP_OFFSET_PGSIZE: i32 = 0;
-export const VFIO_BITMAP_OFFSET_PGSIZE_ILP32: i32 = 0;
-export const VFIO_BITMAP_OFFSET_SIZE: i32 = 8;
-export const VFIO_BITMAP_OFFSET_SIZE_ILP32: i32 = 8;
-export const VFIO_BITMAP_OFFSET_DATA: i32 = 16;
-export const VFIO_BITMAP_OFFSET_DATA_ILP32: i32 = 16;
-/**
- * struct vfio_bitmap: A dirty page bitmap of VFIO_IOMMU_UNMAP_DMA and VFIO_IOMMU_DIRTY_PAGES: one
- * bit per page of pgsize, in the caller's memory at data. Upstream's layout: data is a pointer, 8
- * bytes on LP64 and 4 on i386 (24 and 20 bytes). A plain value; its bytes are made by
- * vfio_bitmap_write and read by vfio_bitmap_read.
- */
-export class VfioBitmap {
-  /** Page size the bitmap tracks, in bytes. */
-  pgsize: u64 = 0;
-  /** Size of the bitmap, in bytes. */
-  size: u64 = 0;
-  /** The bitmap: one bit per page. [user address] */
-  data: u64 = 0;
-}
-
-/**
- * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
- */
-export function vfio_bitmap_write(ptr: usize, v: VfioBitmap, ilp32: bool = false): i32 {
-  store<u64>(ptr + <usize>0, v.pgsize);
-  store<u64>(ptr + <usize>8, v.size);
-  if (ilp32) { assert(v.data <= 0xffffffff, "vfio_bitmap.data: address does not fit a 32-bit pointer"); store<u32>(ptr + <usize>16, <u32>v.data); } else store<u64>(ptr + <usize>16, v.data);
-  return (ilp32 ? 20 : 24);
-}
-/** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
-export function vfio_bitmap_read(ptr: usize, out: VfioBitmap, ilp32: bool = false): void {
-  out.pgsize = load<u64>(ptr + <usize>0);
-  out.size = load<u64>(ptr + <usize>8);
-  out.data = ilp32 ? <u64>load<u32>(ptr + <usize>16) : load<u64>(ptr + <usize>16);
 }
 
 // ---- Validator state ----

@@ -148,6 +148,22 @@ export type VfioDeviceFeatureFlags = (typeof VfioDeviceFeatureFlags)[keyof typeo
 /** Every defined bit of {@link VfioDeviceFeatureFlags}; any other bit is reserved. */
 export const VfioDeviceFeatureFlagsMask = 0x70000;
 /**
+ * vfio_iommu_type1_info.flags: what the reply of VFIO_IOMMU_GET_INFO carries.
+ * (upstream, Linux 6.1)
+ */
+export const VfioIommuType1InfoFlags = {
+  /** Bit 0: iova_pgsizes is valid. */
+  VFIO_IOMMU_INFO_PGSIZES: 1,
+  /** Bit 1: The reply carries a capability chain at cap_offset. */
+  VFIO_IOMMU_INFO_CAPS: 2,
+} as const;
+
+/** A value of {@link VfioIommuType1InfoFlags}. */
+export type VfioIommuType1InfoFlags = (typeof VfioIommuType1InfoFlags)[keyof typeof VfioIommuType1InfoFlags];
+
+/** Every defined bit of {@link VfioIommuType1InfoFlags}; any other bit is reserved. */
+export const VfioIommuType1InfoFlagsMask = 3;
+/**
  * Memory attributes of a region's mappings. Zero is the default: what vfio-pci gives a BAR today
  * (uncached; UC- on x86, Device-nGnRnE on arm64). Every bit not defined here is reserved: a request
  * carrying one is refused with EINVAL, so bits can be added later without ambiguity, and a kernel
@@ -170,22 +186,6 @@ export type VfioRegionAttr = (typeof VfioRegionAttr)[keyof typeof VfioRegionAttr
 
 /** Every defined bit of {@link VfioRegionAttr}; any other bit is reserved. */
 export const VfioRegionAttrMask = 1;
-/**
- * vfio_iommu_type1_info.flags: what the reply of VFIO_IOMMU_GET_INFO carries.
- * (upstream, Linux 6.1)
- */
-export const VfioIommuType1InfoFlags = {
-  /** Bit 0: iova_pgsizes is valid. */
-  VFIO_IOMMU_INFO_PGSIZES: 1,
-  /** Bit 1: The reply carries a capability chain at cap_offset. */
-  VFIO_IOMMU_INFO_CAPS: 2,
-} as const;
-
-/** A value of {@link VfioIommuType1InfoFlags}. */
-export type VfioIommuType1InfoFlags = (typeof VfioIommuType1InfoFlags)[keyof typeof VfioIommuType1InfoFlags];
-
-/** Every defined bit of {@link VfioIommuType1InfoFlags}; any other bit is reserved. */
-export const VfioIommuType1InfoFlagsMask = 3;
 /** Capability ids in a VFIO_DEVICE_GET_REGION_INFO reply chain. */
 export const VfioRegionInfoCap = {
   /** Only the listed areas of the region may be mmapped. Version 1. (upstream, Linux 6.1) */
@@ -784,6 +784,242 @@ export const VfioDeviceFeature = {
 } as const;
 
 /**
+ * The reply of VFIO_IOMMU_GET_INFO on a type1 container: its flags, the IOMMU page sizes and the
+ * offset of its capability chain. Upstream's layout: 4 bytes of tail padding on LP64, none on i386
+ * (24 and 20 bytes); later kernels name the tail pad.
+ * `struct vfio_iommu_type1_info`, 24 bytes on LP64, 20 on ILP32 (i386). (upstream, Linux 6.1)
+ */
+export interface VfioIommuType1Info {
+  /**
+   * In: the buffer's size; out: the size the whole reply needs. (`__u32` at offset 0 (LP64), 0
+   * (ILP32); inout)
+   */
+  argsz: number;
+  /**
+   * VFIO_IOMMU_INFO_*. (`__u32` at offset 4 (LP64), 4 (ILP32); out; bits of {@link
+   * VfioIommuType1InfoFlags})
+   */
+  flags: number;
+  /** Bitmap of the supported IOMMU page sizes. (`__u64` at offset 8 (LP64), 8 (ILP32); out) */
+  iova_pgsizes: bigint;
+  /**
+   * Offset of the first capability within the reply (0: none). (`__u32` at offset 16 (LP64), 16
+   * (ILP32); out)
+   */
+  cap_offset: number;
+}
+
+/** The layouts of {@link VfioIommuType1Info} per data model. */
+const VfioIommuType1InfoLayouts = {
+  lp64: { model: 'lp64', size: 24, offsets: { argsz: 0, flags: 4, iova_pgsizes: 8, cap_offset: 16 } },
+  ilp32: { model: 'ilp32', size: 20, offsets: { argsz: 0, flags: 4, iova_pgsizes: 8, cap_offset: 16 } },
+} as const;
+/**
+ * Layout and codec of {@link VfioIommuType1Info} (little-endian, as every supported architecture
+ * but s390x stores it).
+ */
+export const VfioIommuType1Info = {
+  /** The layout under each data model (upstream's natural layout): `sizeof`, member offsets. */
+  layouts: VfioIommuType1InfoLayouts,
+  /** The layout of `options.arch` (default: the host's architecture). */
+  layout(options: CodecOptions = {}): (typeof VfioIommuType1InfoLayouts)['lp64' | 'ilp32'] {
+    return VfioIommuType1Info.layouts[dataModelOf(options.arch)];
+  },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioIommuType1Info, options: CodecOptions = {}): number {
+    const L = VfioIommuType1Info.layout(options);
+    return L.size;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIommuType1Info, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuType1Info.byteLength(value, options));
+    VfioIommuType1Info.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIommuType1Info, options: CodecOptions = {}, path = 'vfio_iommu_type1_info'): void {
+    const L = VfioIommuType1Info.layout(options);
+    checkRoom(view, at, VfioIommuType1Info.byteLength(value, options), path);
+    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setBigUint64(at + L.offsets.iova_pgsizes, checkBig(value.iova_pgsizes, false, path, 'iova_pgsizes'), true);
+    view.setUint32(at + L.offsets.cap_offset, checkUint(value.cap_offset, 32, path, 'cap_offset'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuType1Info {
+    return VfioIommuType1Info.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_info'): VfioIommuType1Info {
+    const L = VfioIommuType1Info.layout(options);
+    checkRoom(view, at, L.size, path);
+    const argsz = view.getUint32(at + L.offsets.argsz, true);
+    const flags = view.getUint32(at + L.offsets.flags, true);
+    const iova_pgsizes = view.getBigUint64(at + L.offsets.iova_pgsizes, true);
+    const cap_offset = view.getUint32(at + L.offsets.cap_offset, true);
+    return { argsz, flags, iova_pgsizes, cap_offset };
+  },
+} as const;
+
+/**
+ * VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: dirty page tracking the container supports. Upstream's
+ * layout: pgsize_bitmap is at 16 on LP64 and 12 on i386 (32 and 28 bytes).
+ * `struct vfio_iommu_type1_info_cap_migration`, 32 bytes on LP64, 28 on ILP32 (i386). (upstream,
+ * Linux 6.1)
+ */
+export interface VfioIommuType1InfoCapMigration {
+  /**
+   * id VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, version 1. (`struct vfio_info_cap_header` at offset 0
+   * (LP64), 0 (ILP32))
+   */
+  header: VfioInfoCapHeader;
+  /** Reserved; zero. (`__u32` at offset 8 (LP64), 8 (ILP32)) */
+  flags: number;
+  /** Page sizes dirty pages can be tracked at. (`__u64` at offset 16 (LP64), 12 (ILP32)) */
+  pgsize_bitmap: bigint;
+  /** The largest dirty bitmap, in bytes. (`__u64` at offset 24 (LP64), 20 (ILP32)) */
+  max_dirty_bitmap_size: bigint;
+}
+
+/** The layouts of {@link VfioIommuType1InfoCapMigration} per data model. */
+const VfioIommuType1InfoCapMigrationLayouts = {
+  lp64: { model: 'lp64', size: 32, offsets: { header: 0, flags: 8, pgsize_bitmap: 16, max_dirty_bitmap_size: 24 } },
+  ilp32: { model: 'ilp32', size: 28, offsets: { header: 0, flags: 8, pgsize_bitmap: 12, max_dirty_bitmap_size: 20 } },
+} as const;
+/**
+ * Layout and codec of {@link VfioIommuType1InfoCapMigration} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioIommuType1InfoCapMigration = {
+  /** The layout under each data model (upstream's natural layout): `sizeof`, member offsets. */
+  layouts: VfioIommuType1InfoCapMigrationLayouts,
+  /** The layout of `options.arch` (default: the host's architecture). */
+  layout(options: CodecOptions = {}): (typeof VfioIommuType1InfoCapMigrationLayouts)['lp64' | 'ilp32'] {
+    return VfioIommuType1InfoCapMigration.layouts[dataModelOf(options.arch)];
+  },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioIommuType1InfoCapMigration, options: CodecOptions = {}): number {
+    const L = VfioIommuType1InfoCapMigration.layout(options);
+    return L.size;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIommuType1InfoCapMigration, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuType1InfoCapMigration.byteLength(value, options));
+    VfioIommuType1InfoCapMigration.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIommuType1InfoCapMigration, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_cap_migration'): void {
+    const L = VfioIommuType1InfoCapMigration.layout(options);
+    checkRoom(view, at, VfioIommuType1InfoCapMigration.byteLength(value, options), path);
+    VfioInfoCapHeader.write(view, at + L.offsets.header, value.header, options, path + '.header');
+    view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setBigUint64(at + L.offsets.pgsize_bitmap, checkBig(value.pgsize_bitmap, false, path, 'pgsize_bitmap'), true);
+    view.setBigUint64(at + L.offsets.max_dirty_bitmap_size, checkBig(value.max_dirty_bitmap_size, false, path, 'max_dirty_bitmap_size'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuType1InfoCapMigration {
+    return VfioIommuType1InfoCapMigration.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_cap_migration'): VfioIommuType1InfoCapMigration {
+    const L = VfioIommuType1InfoCapMigration.layout(options);
+    checkRoom(view, at, L.size, path);
+    const header = VfioInfoCapHeader.read(view, at + L.offsets.header, options, path + '.header');
+    const flags = view.getUint32(at + L.offsets.flags, true);
+    const pgsize_bitmap = view.getBigUint64(at + L.offsets.pgsize_bitmap, true);
+    const max_dirty_bitmap_size = view.getBigUint64(at + L.offsets.max_dirty_bitmap_size, true);
+    return { header, flags, pgsize_bitmap, max_dirty_bitmap_size };
+  },
+} as const;
+
+/**
+ * A dirty page bitmap of VFIO_IOMMU_UNMAP_DMA and VFIO_IOMMU_DIRTY_PAGES: one bit per page of
+ * pgsize, in the caller's memory at data. Upstream's layout: data is a pointer, 8 bytes on LP64 and
+ * 4 on i386 (24 and 20 bytes).
+ * `struct vfio_bitmap`, 24 bytes on LP64, 20 on ILP32 (i386). (upstream, Linux 6.1)
+ */
+export interface VfioBitmap {
+  /** Page size the bitmap tracks, in bytes. (`__u64` at offset 0 (LP64), 0 (ILP32)) */
+  pgsize: bigint;
+  /** Size of the bitmap, in bytes. (`__u64` at offset 8 (LP64), 8 (ILP32)) */
+  size: bigint;
+  /** The bitmap: one bit per page. (`__u64 *` at offset 16 (LP64), 16 (ILP32); a user address) */
+  data: bigint;
+}
+
+/** The layouts of {@link VfioBitmap} per data model. */
+const VfioBitmapLayouts = {
+  lp64: { model: 'lp64', size: 24, offsets: { pgsize: 0, size: 8, data: 16 } },
+  ilp32: { model: 'ilp32', size: 20, offsets: { pgsize: 0, size: 8, data: 16 } },
+} as const;
+/**
+ * Layout and codec of {@link VfioBitmap} (little-endian, as every supported architecture but s390x
+ * stores it).
+ */
+export const VfioBitmap = {
+  /**
+   * The layout under each data model (upstream's natural layout, pointers): `sizeof`, member
+   * offsets.
+   */
+  layouts: VfioBitmapLayouts,
+  /** The layout of `options.arch` (default: the host's architecture). */
+  layout(options: CodecOptions = {}): (typeof VfioBitmapLayouts)['lp64' | 'ilp32'] {
+    return VfioBitmap.layouts[dataModelOf(options.arch)];
+  },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioBitmap, options: CodecOptions = {}): number {
+    const L = VfioBitmap.layout(options);
+    return L.size;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioBitmap, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioBitmap.byteLength(value, options));
+    VfioBitmap.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioBitmap, options: CodecOptions = {}, path = 'vfio_bitmap'): void {
+    const L = VfioBitmap.layout(options);
+    checkRoom(view, at, VfioBitmap.byteLength(value, options), path);
+    view.setBigUint64(at + L.offsets.pgsize, checkBig(value.pgsize, false, path, 'pgsize'), true);
+    view.setBigUint64(at + L.offsets.size, checkBig(value.size, false, path, 'size'), true);
+    writePointer(view, at + L.offsets.data, value.data, L.model, path, 'data');
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioBitmap {
+    return VfioBitmap.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_bitmap'): VfioBitmap {
+    const L = VfioBitmap.layout(options);
+    checkRoom(view, at, L.size, path);
+    const pgsize = view.getBigUint64(at + L.offsets.pgsize, true);
+    const size = view.getBigUint64(at + L.offsets.size, true);
+    const data = readPointer(view, at + L.offsets.data, L.model);
+    return { pgsize, size, data };
+  },
+} as const;
+
+/**
  * Payload of VFIO_DEVICE_FEATURE_SUBREGION (SET): create a region that is a window of an existing
  * one, with attributes. 64-bit members are __aligned_u64 and placed at 8-byte offsets so that i386
  * and x86-64 agree.
@@ -1069,242 +1305,6 @@ export const VfioRegionInfoCapAttrs = {
     const reserved = view.getUint32(at + 12, true);
     if (!options.raw) checkReserved(reserved, path, 'reserved');
     return { header, attrs, reserved };
-  },
-} as const;
-
-/**
- * The reply of VFIO_IOMMU_GET_INFO on a type1 container: its flags, the IOMMU page sizes and the
- * offset of its capability chain. Upstream's layout: 4 bytes of tail padding on LP64, none on i386
- * (24 and 20 bytes); later kernels name the tail pad.
- * `struct vfio_iommu_type1_info`, 24 bytes on LP64, 20 on ILP32 (i386). (upstream, Linux 6.1)
- */
-export interface VfioIommuType1Info {
-  /**
-   * In: the buffer's size; out: the size the whole reply needs. (`__u32` at offset 0 (LP64), 0
-   * (ILP32); inout)
-   */
-  argsz: number;
-  /**
-   * VFIO_IOMMU_INFO_*. (`__u32` at offset 4 (LP64), 4 (ILP32); out; bits of {@link
-   * VfioIommuType1InfoFlags})
-   */
-  flags: number;
-  /** Bitmap of the supported IOMMU page sizes. (`__u64` at offset 8 (LP64), 8 (ILP32); out) */
-  iova_pgsizes: bigint;
-  /**
-   * Offset of the first capability within the reply (0: none). (`__u32` at offset 16 (LP64), 16
-   * (ILP32); out)
-   */
-  cap_offset: number;
-}
-
-/** The layouts of {@link VfioIommuType1Info} per data model. */
-const VfioIommuType1InfoLayouts = {
-  lp64: { model: 'lp64', size: 24, offsets: { argsz: 0, flags: 4, iova_pgsizes: 8, cap_offset: 16 } },
-  ilp32: { model: 'ilp32', size: 20, offsets: { argsz: 0, flags: 4, iova_pgsizes: 8, cap_offset: 16 } },
-} as const;
-/**
- * Layout and codec of {@link VfioIommuType1Info} (little-endian, as every supported architecture
- * but s390x stores it).
- */
-export const VfioIommuType1Info = {
-  /** The layout under each data model (upstream's natural layout): `sizeof`, member offsets. */
-  layouts: VfioIommuType1InfoLayouts,
-  /** The layout of `options.arch` (default: the host's architecture). */
-  layout(options: CodecOptions = {}): (typeof VfioIommuType1InfoLayouts)['lp64' | 'ilp32'] {
-    return VfioIommuType1Info.layouts[dataModelOf(options.arch)];
-  },
-  /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuType1Info, options: CodecOptions = {}): number {
-    const L = VfioIommuType1Info.layout(options);
-    return L.size;
-  },
-  /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
-   */
-  encode(value: VfioIommuType1Info, options: CodecOptions = {}): Uint8Array {
-    const bytes = new Uint8Array(VfioIommuType1Info.byteLength(value, options));
-    VfioIommuType1Info.write(new DataView(bytes.buffer), 0, value, options);
-    return bytes;
-  },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuType1Info, options: CodecOptions = {}, path = 'vfio_iommu_type1_info'): void {
-    const L = VfioIommuType1Info.layout(options);
-    checkRoom(view, at, VfioIommuType1Info.byteLength(value, options), path);
-    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz, 32, path, 'argsz'), true);
-    view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
-    view.setBigUint64(at + L.offsets.iova_pgsizes, checkBig(value.iova_pgsizes, false, path, 'iova_pgsizes'), true);
-    view.setUint32(at + L.offsets.cap_offset, checkUint(value.cap_offset, 32, path, 'cap_offset'), true);
-  },
-  /**
-   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
-   * set.
-   */
-  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuType1Info {
-    return VfioIommuType1Info.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
-  },
-  /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_info'): VfioIommuType1Info {
-    const L = VfioIommuType1Info.layout(options);
-    checkRoom(view, at, L.size, path);
-    const argsz = view.getUint32(at + L.offsets.argsz, true);
-    const flags = view.getUint32(at + L.offsets.flags, true);
-    const iova_pgsizes = view.getBigUint64(at + L.offsets.iova_pgsizes, true);
-    const cap_offset = view.getUint32(at + L.offsets.cap_offset, true);
-    return { argsz, flags, iova_pgsizes, cap_offset };
-  },
-} as const;
-
-/**
- * VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: dirty page tracking the container supports. Upstream's
- * layout: pgsize_bitmap is at 16 on LP64 and 12 on i386 (32 and 28 bytes).
- * `struct vfio_iommu_type1_info_cap_migration`, 32 bytes on LP64, 28 on ILP32 (i386). (upstream,
- * Linux 6.1)
- */
-export interface VfioIommuType1InfoCapMigration {
-  /**
-   * id VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, version 1. (`struct vfio_info_cap_header` at offset 0
-   * (LP64), 0 (ILP32))
-   */
-  header: VfioInfoCapHeader;
-  /** Reserved; zero. (`__u32` at offset 8 (LP64), 8 (ILP32)) */
-  flags: number;
-  /** Page sizes dirty pages can be tracked at. (`__u64` at offset 16 (LP64), 12 (ILP32)) */
-  pgsize_bitmap: bigint;
-  /** The largest dirty bitmap, in bytes. (`__u64` at offset 24 (LP64), 20 (ILP32)) */
-  max_dirty_bitmap_size: bigint;
-}
-
-/** The layouts of {@link VfioIommuType1InfoCapMigration} per data model. */
-const VfioIommuType1InfoCapMigrationLayouts = {
-  lp64: { model: 'lp64', size: 32, offsets: { header: 0, flags: 8, pgsize_bitmap: 16, max_dirty_bitmap_size: 24 } },
-  ilp32: { model: 'ilp32', size: 28, offsets: { header: 0, flags: 8, pgsize_bitmap: 12, max_dirty_bitmap_size: 20 } },
-} as const;
-/**
- * Layout and codec of {@link VfioIommuType1InfoCapMigration} (little-endian, as every supported
- * architecture but s390x stores it).
- */
-export const VfioIommuType1InfoCapMigration = {
-  /** The layout under each data model (upstream's natural layout): `sizeof`, member offsets. */
-  layouts: VfioIommuType1InfoCapMigrationLayouts,
-  /** The layout of `options.arch` (default: the host's architecture). */
-  layout(options: CodecOptions = {}): (typeof VfioIommuType1InfoCapMigrationLayouts)['lp64' | 'ilp32'] {
-    return VfioIommuType1InfoCapMigration.layouts[dataModelOf(options.arch)];
-  },
-  /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuType1InfoCapMigration, options: CodecOptions = {}): number {
-    const L = VfioIommuType1InfoCapMigration.layout(options);
-    return L.size;
-  },
-  /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
-   */
-  encode(value: VfioIommuType1InfoCapMigration, options: CodecOptions = {}): Uint8Array {
-    const bytes = new Uint8Array(VfioIommuType1InfoCapMigration.byteLength(value, options));
-    VfioIommuType1InfoCapMigration.write(new DataView(bytes.buffer), 0, value, options);
-    return bytes;
-  },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuType1InfoCapMigration, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_cap_migration'): void {
-    const L = VfioIommuType1InfoCapMigration.layout(options);
-    checkRoom(view, at, VfioIommuType1InfoCapMigration.byteLength(value, options), path);
-    VfioInfoCapHeader.write(view, at + L.offsets.header, value.header, options, path + '.header');
-    view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
-    view.setBigUint64(at + L.offsets.pgsize_bitmap, checkBig(value.pgsize_bitmap, false, path, 'pgsize_bitmap'), true);
-    view.setBigUint64(at + L.offsets.max_dirty_bitmap_size, checkBig(value.max_dirty_bitmap_size, false, path, 'max_dirty_bitmap_size'), true);
-  },
-  /**
-   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
-   * set.
-   */
-  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuType1InfoCapMigration {
-    return VfioIommuType1InfoCapMigration.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
-  },
-  /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_cap_migration'): VfioIommuType1InfoCapMigration {
-    const L = VfioIommuType1InfoCapMigration.layout(options);
-    checkRoom(view, at, L.size, path);
-    const header = VfioInfoCapHeader.read(view, at + L.offsets.header, options, path + '.header');
-    const flags = view.getUint32(at + L.offsets.flags, true);
-    const pgsize_bitmap = view.getBigUint64(at + L.offsets.pgsize_bitmap, true);
-    const max_dirty_bitmap_size = view.getBigUint64(at + L.offsets.max_dirty_bitmap_size, true);
-    return { header, flags, pgsize_bitmap, max_dirty_bitmap_size };
-  },
-} as const;
-
-/**
- * A dirty page bitmap of VFIO_IOMMU_UNMAP_DMA and VFIO_IOMMU_DIRTY_PAGES: one bit per page of
- * pgsize, in the caller's memory at data. Upstream's layout: data is a pointer, 8 bytes on LP64 and
- * 4 on i386 (24 and 20 bytes).
- * `struct vfio_bitmap`, 24 bytes on LP64, 20 on ILP32 (i386). (upstream, Linux 6.1)
- */
-export interface VfioBitmap {
-  /** Page size the bitmap tracks, in bytes. (`__u64` at offset 0 (LP64), 0 (ILP32)) */
-  pgsize: bigint;
-  /** Size of the bitmap, in bytes. (`__u64` at offset 8 (LP64), 8 (ILP32)) */
-  size: bigint;
-  /** The bitmap: one bit per page. (`__u64 *` at offset 16 (LP64), 16 (ILP32); a user address) */
-  data: bigint;
-}
-
-/** The layouts of {@link VfioBitmap} per data model. */
-const VfioBitmapLayouts = {
-  lp64: { model: 'lp64', size: 24, offsets: { pgsize: 0, size: 8, data: 16 } },
-  ilp32: { model: 'ilp32', size: 20, offsets: { pgsize: 0, size: 8, data: 16 } },
-} as const;
-/**
- * Layout and codec of {@link VfioBitmap} (little-endian, as every supported architecture but s390x
- * stores it).
- */
-export const VfioBitmap = {
-  /**
-   * The layout under each data model (upstream's natural layout, pointers): `sizeof`, member
-   * offsets.
-   */
-  layouts: VfioBitmapLayouts,
-  /** The layout of `options.arch` (default: the host's architecture). */
-  layout(options: CodecOptions = {}): (typeof VfioBitmapLayouts)['lp64' | 'ilp32'] {
-    return VfioBitmap.layouts[dataModelOf(options.arch)];
-  },
-  /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioBitmap, options: CodecOptions = {}): number {
-    const L = VfioBitmap.layout(options);
-    return L.size;
-  },
-  /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
-   */
-  encode(value: VfioBitmap, options: CodecOptions = {}): Uint8Array {
-    const bytes = new Uint8Array(VfioBitmap.byteLength(value, options));
-    VfioBitmap.write(new DataView(bytes.buffer), 0, value, options);
-    return bytes;
-  },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioBitmap, options: CodecOptions = {}, path = 'vfio_bitmap'): void {
-    const L = VfioBitmap.layout(options);
-    checkRoom(view, at, VfioBitmap.byteLength(value, options), path);
-    view.setBigUint64(at + L.offsets.pgsize, checkBig(value.pgsize, false, path, 'pgsize'), true);
-    view.setBigUint64(at + L.offsets.size, checkBig(value.size, false, path, 'size'), true);
-    writePointer(view, at + L.offsets.data, value.data, L.model, path, 'data');
-  },
-  /**
-   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
-   * set.
-   */
-  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioBitmap {
-    return VfioBitmap.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
-  },
-  /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_bitmap'): VfioBitmap {
-    const L = VfioBitmap.layout(options);
-    checkRoom(view, at, L.size, path);
-    const pgsize = view.getBigUint64(at + L.offsets.pgsize, true);
-    const size = view.getBigUint64(at + L.offsets.size, true);
-    const data = readPointer(view, at + L.offsets.data, L.model);
-    return { pgsize, size, data };
   },
 } as const;
 
