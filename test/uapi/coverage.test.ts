@@ -34,13 +34,37 @@ import {
  * of <linux/vfio.h> and <linux/iommufd.h> in the spec) raises every entry to 1.0.
  */
 const REQUIRED_COVERAGE: Record<string, number> = {
-  'vfio.h 6.1': 57 / 229,
-  'vfio.h 6.12': 57 / 259,
-  'vfio.h 7.2': 57 / 268,
-  'vfio.h 7.3': 57 / 270,
+  'vfio.h 6.1': 152 / 229,
+  'vfio.h 6.12': 167 / 259,
+  'vfio.h 7.2': 173 / 268,
+  'vfio.h 7.3': 174 / 270,
   'iommufd.h 6.12': 0 / 106,
   'iommufd.h 7.2': 0 / 158,
   'iommufd.h 7.3': 0 / 163,
+};
+
+/**
+ * The items of <linux/vfio.h> spec/linux/vfio.json does not describe yet, and what each needs: a
+ * list to read, not a filter (coverage counts them as missing). Language constructs: ioctl argument
+ * kinds other than a struct (none, a value, a pointer to an int, a string), names with lower case,
+ * masks written as an OR of flags, string constants, negative constants, unions, numbers that differ
+ * between versions. Generator and harness work: new structs need AssemblyScript and C vector
+ * harness functions (test/as/assembly/harness.ts, test/c) before they can join the spec, ioctls of
+ * different fd kinds sharing a request number need an ioctl table keyed by fd kind, and the
+ * generated C is built against the system's 6.1 headers, so 6.12+ structs, ioctls and capability
+ * payloads it would reference need guards.
+ */
+export const NOT_YET: Record<string, string> = {
+  'VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU, VFIO_GROUP_SET_CONTAINER, VFIO_GROUP_UNSET_CONTAINER, VFIO_GROUP_GET_DEVICE_FD, VFIO_DEVICE_RESET, VFIO_DEVICE_GET_GFX_DMABUF, VFIO_IOMMU_ENABLE, VFIO_IOMMU_DISABLE': 'ioctl argument kinds: no argument, a value, a pointer to an int, a string',
+  'VFIO_TYPE1v2_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU, VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2': 'macro names with lower case',
+  'VFIO_IRQ_SET_DATA_TYPE_MASK, VFIO_IRQ_SET_ACTION_TYPE_MASK, VFIO_DEVICE_IOEVENTFD_SIZE_MASK, VFIO_DEVICE_STATE_MASK': 'masks written as an OR of flags',
+  'VFIO_DEVICE_API_PCI_STRING, VFIO_DEVICE_API_PLATFORM_STRING, VFIO_DEVICE_API_AMBA_STRING, VFIO_DEVICE_API_CCW_STRING, VFIO_DEVICE_API_AP_STRING': 'string constants',
+  'VFIO_PCI_DEVID_OWNED, VFIO_PCI_DEVID_NOT_OWNED': 'signed constants (NOT_OWNED is -1); they belong to the union of vfio_pci_dependent_device',
+  'VFIO_AP_NUM_IRQS': 'a value that differs between versions (1 in 6.12, 2 from 7.2)',
+  'struct vfio_device_gfx_plane_info, struct vfio_eeh_pe_op, VFIO_DEVICE_QUERY_GFX_PLANE, VFIO_EEH_PE_OP': 'unions',
+  'the 40 expressible structs of <linux/vfio.h> (vfio_group_status, vfio_irq_info, vfio_irq_set, vfio_pci_hot_reset_info, vfio_pci_dependent_device, vfio_pci_hot_reset, vfio_device_ioeventfd, vfio_iommu_type1_dma_map, vfio_iommu_type1_dma_unmap, vfio_iova_range, vfio_iommu_type1_info_cap_iova_range, vfio_iommu_type1_info_dma_avail, the feature payloads, the sPAPR and NVLink2 structs, the 6.12+ iommufd binding structs, ...) and the ioctls that take them (VFIO_GROUP_GET_STATUS, VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_SET_IRQS, VFIO_DEVICE_IOEVENTFD, VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_IOMMU_DIRTY_PAGES, VFIO_IOMMU_SPAPR_*, VFIO_DEVICE_BIND_IOMMUFD, VFIO_DEVICE_ATTACH_IOMMUFD_PT, VFIO_DEVICE_DETACH_IOMMUFD_PT, VFIO_MIG_GET_PRECOPY_INFO)': 'AssemblyScript and C vector harness functions for every new struct (the harness tests require one per spec struct); they are written and checked against the facts (tools: field types from the header, layout natural where the facts show padding or i386 differences) but held back until the harnesses cover them',
+  'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, VFIO_DEVICE_PCI_HOT_RESET': 'the ioctl table keyed by request number alone: they share _IO(;, 112/113) with VFIO_IOMMU_GET_INFO and VFIO_IOMMU_MAP_DMA of the container fd, with other arguments',
+  'VFIO_DEVICE_INFO_CAP_ZPCI_BASE, _GROUP, _UTIL, _PFIP, VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL': 'the chains of VFIO_DEVICE_GET_INFO and VFIO_IOMMU_GET_INFO, whose walkers the vector harnesses do not cover yet (and the ioctl of the second)',
 };
 
 const VERSIONS = ['6.1', '6.12', '7.2', '7.3'];

@@ -27,6 +27,10 @@ export const VFIO_BASE: u32 = 100;
 export const VFIO_DEVICE_FEATURE_MASK: u32 = 0xffff;
 /** The PCI vendor id field of a vendor-specific region type. */
 export const VFIO_REGION_TYPE_PCI_VENDOR_MASK: u32 = 0xffff;
+/** The VFIO API version VFIO_GET_API_VERSION returns. */
+export const VFIO_API_VERSION: u32 = 0;
+/** The extension number of the removed VFIO_TYPE1_NESTING_IOMMU, kept reserved. */
+export const __VFIO_RESERVED_TYPE1_NESTING_IOMMU: u32 = 6;
 
 // enum vfio_pci_region_index
 /**
@@ -65,6 +69,193 @@ export const VFIO_REGION_TYPE_MIGRATION_DEPRECATED: u32 = 3;
 /** A vendor-specific type; the PCI vendor id is in the low 16 bits. */
 export const VFIO_REGION_TYPE_PCI_VENDOR_TYPE: u32 = 0x80000000;
 
+// enum vfio_extension
+/**
+ * IOMMU types and extensions: the argument of VFIO_CHECK_EXTENSION, and of VFIO_SET_IOMMU for the
+ * IOMMU types.
+ */
+/** The type1 IOMMU (x86 and most others). */
+export const VFIO_TYPE1_IOMMU: u32 = 1;
+/** The sPAPR TCE IOMMU (POWER). */
+export const VFIO_SPAPR_TCE_IOMMU: u32 = 2;
+/** The IOMMU enforces DMA cache coherence (no-snoop is blocked). */
+export const VFIO_DMA_CC_IOMMU: u32 = 4;
+/** EEH (Enhanced Error Handling) on POWER. */
+export const VFIO_EEH: u32 = 5;
+/** Two-stage IOMMU (nesting); removed upstream, the number stays reserved. */
+export const VFIO_TYPE1_NESTING_IOMMU: u32 = 6;
+/** No IOMMU: unsafe, no DMA translation or isolation (CAP_SYS_RAWIO only). */
+export const VFIO_NOIOMMU_IOMMU: u32 = 8;
+/** VFIO_DMA_UNMAP_FLAG_ALL is supported. */
+export const VFIO_UNMAP_ALL: u32 = 9;
+/** VFIO_DMA_MAP_FLAG_VADDR and VFIO_DMA_UNMAP_FLAG_VADDR are supported. */
+export const VFIO_UPDATE_VADDR: u32 = 10;
+
+// enum vfio_region_subtype
+/**
+ * Region subtypes of VFIO_REGION_INFO_CAP_TYPE, scoped by the region type (so values repeat across
+ * types).
+ */
+/** Intel IGD: the OpRegion (vendor type 0x8086). */
+export const VFIO_REGION_SUBTYPE_INTEL_IGD_OPREGION: u32 = 1;
+/** Intel IGD: the host bridge config space, read-only. */
+export const VFIO_REGION_SUBTYPE_INTEL_IGD_HOST_CFG: u32 = 2;
+/** Intel IGD: the LPC bridge config space, read-only. */
+export const VFIO_REGION_SUBTYPE_INTEL_IGD_LPC_CFG: u32 = 3;
+
+// enum vfio_region_subtype_nvlink2
+/** NVLink2 region subtypes (vendor types 0x10de and 0x1014); no longer provided. */
+/** NVIDIA GPU RAM over NVLink2 (vendor type 0x10de). */
+export const VFIO_REGION_SUBTYPE_NVIDIA_NVLINK2_RAM: u32 = 1;
+/** IBM NPU ATSD register (vendor type 0x1014). */
+export const VFIO_REGION_SUBTYPE_IBM_NVLINK2_ATSD: u32 = 1;
+
+// enum vfio_region_subtype_gfx
+/** Subtypes of VFIO_REGION_TYPE_GFX. */
+/** The EDID region: struct vfio_region_gfx_edid followed by the EDID blob. */
+export const VFIO_REGION_SUBTYPE_GFX_EDID: u32 = 1;
+
+// enum vfio_region_subtype_ccw
+/** Subtypes of VFIO_REGION_TYPE_CCW. */
+/** Asynchronous commands (halt, clear). */
+export const VFIO_REGION_SUBTYPE_CCW_ASYNC_CMD: u32 = 1;
+/** The subchannel information block. */
+export const VFIO_REGION_SUBTYPE_CCW_SCHIB: u32 = 2;
+/** Channel report words. */
+export const VFIO_REGION_SUBTYPE_CCW_CRW: u32 = 3;
+
+// enum vfio_region_subtype_migration
+/** Subtypes of VFIO_REGION_TYPE_MIGRATION_DEPRECATED. */
+/** The v1 migration region; no longer provided. */
+export const VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED: u32 = 1;
+
+// enum vfio_device_gfx_link_state
+/** vfio_region_gfx_edid.link_state. */
+/** The virtual display link is up. */
+export const VFIO_DEVICE_GFX_LINK_STATE_UP: u32 = 1;
+/** The virtual display link is down. */
+export const VFIO_DEVICE_GFX_LINK_STATE_DOWN: u32 = 2;
+
+// enum vfio_device_state_v1
+/** device_state of the deprecated v1 migration region (struct vfio_device_migration_info). */
+/** Stopped. */
+export const VFIO_DEVICE_STATE_V1_STOP: u32 = 0;
+/** Running. */
+export const VFIO_DEVICE_STATE_V1_RUNNING: u32 = 1;
+/** Saving state. */
+export const VFIO_DEVICE_STATE_V1_SAVING: u32 = 2;
+/** Resuming from saved state. */
+export const VFIO_DEVICE_STATE_V1_RESUMING: u32 = 4;
+
+// enum vfio_pci_irq_index
+/** Fixed IRQ indexes of a vfio-pci device (VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_SET_IRQS). */
+/** Legacy INTx. */
+export const VFIO_PCI_INTX_IRQ_INDEX: u32 = 0;
+/** MSI. */
+export const VFIO_PCI_MSI_IRQ_INDEX: u32 = 1;
+/** MSI-X. */
+export const VFIO_PCI_MSIX_IRQ_INDEX: u32 = 2;
+/** AER error reporting. */
+export const VFIO_PCI_ERR_IRQ_INDEX: u32 = 3;
+/** Device request: the host asks for the device back. */
+export const VFIO_PCI_REQ_IRQ_INDEX: u32 = 4;
+/** Number of IRQ indexes. */
+export const VFIO_PCI_NUM_IRQS: u32 = 5;
+
+// enum vfio_ccw_region_index
+/** Region indexes of a vfio-ccw device. */
+/** The I/O region. */
+export const VFIO_CCW_CONFIG_REGION_INDEX: u32 = 0;
+/** Number of fixed regions. */
+export const VFIO_CCW_NUM_REGIONS: u32 = 1;
+
+// enum vfio_ccw_irq_index
+/** IRQ indexes of a vfio-ccw device. */
+/** I/O completion. */
+export const VFIO_CCW_IO_IRQ_INDEX: u32 = 0;
+/** Channel report words pending. */
+export const VFIO_CCW_CRW_IRQ_INDEX: u32 = 1;
+/** Device request. */
+export const VFIO_CCW_REQ_IRQ_INDEX: u32 = 2;
+/** Number of IRQ indexes. */
+export const VFIO_CCW_NUM_IRQS: u32 = 3;
+
+// enum vfio_ap_irq_index
+/**
+ * IRQ indexes of a vfio-ap device (VFIO_AP_NUM_IRQS is left out: it is 1 in 6.12 and 2 from 7.2).
+ */
+/** Device request. */
+export const VFIO_AP_REQ_IRQ_INDEX: u32 = 0;
+/** The AP configuration changed. */
+export const VFIO_AP_CFG_CHG_IRQ_INDEX: u32 = 1;
+
+// enum vfio_device_mig_state
+/**
+ * Migration states of VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE (the v2 protocol). ERROR is entered on a
+ * failed transition and left only by reset.
+ */
+/** A failed transition left the device in an unknown state; reset it. */
+export const VFIO_DEVICE_STATE_ERROR: u32 = 0;
+/** Not running, no DMA or interrupts, internal state frozen. */
+export const VFIO_DEVICE_STATE_STOP: u32 = 1;
+/** Operating normally. */
+export const VFIO_DEVICE_STATE_RUNNING: u32 = 2;
+/** Stopped; the data fd streams the complete device state. */
+export const VFIO_DEVICE_STATE_STOP_COPY: u32 = 3;
+/** Stopped; the data fd loads a saved state. */
+export const VFIO_DEVICE_STATE_RESUMING: u32 = 4;
+/** Running, but accepting no new peer-to-peer DMA. */
+export const VFIO_DEVICE_STATE_RUNNING_P2P: u32 = 5;
+/** Running; the data fd streams initial state ahead of STOP_COPY. */
+export const VFIO_DEVICE_STATE_PRE_COPY: u32 = 6;
+/** PRE_COPY without new peer-to-peer DMA. */
+export const VFIO_DEVICE_STATE_PRE_COPY_P2P: u32 = 7;
+/** Number of states. */
+export const VFIO_DEVICE_STATE_NR: u32 = 8;
+
+// enum vfio_device_feature_bus_master_op
+/** vfio_device_feature_bus_master.op. */
+/** Clear Bus Master Enable. */
+export const VFIO_DEVICE_FEATURE_CLEAR_MASTER: u32 = 0;
+/** Set Bus Master Enable. */
+export const VFIO_DEVICE_FEATURE_SET_MASTER: u32 = 1;
+
+// enum vfio_eeh_pe_op_code
+/** vfio_eeh_pe_op.op: the EEH operation on a partitionable endpoint. */
+/** Disable EEH. */
+export const VFIO_EEH_PE_DISABLE: u32 = 0;
+/** Enable EEH. */
+export const VFIO_EEH_PE_ENABLE: u32 = 1;
+/** Enable MMIO and PIO. */
+export const VFIO_EEH_PE_UNFREEZE_IO: u32 = 2;
+/** Enable DMA. */
+export const VFIO_EEH_PE_UNFREEZE_DMA: u32 = 3;
+/** Return one of VFIO_EEH_PE_STATE_*. */
+export const VFIO_EEH_PE_GET_STATE: u32 = 4;
+/** Deassert the PE reset. */
+export const VFIO_EEH_PE_RESET_DEACTIVATE: u32 = 5;
+/** Assert a hot reset. */
+export const VFIO_EEH_PE_RESET_HOT: u32 = 6;
+/** Assert a fundamental reset. */
+export const VFIO_EEH_PE_RESET_FUNDAMENTAL: u32 = 7;
+/** Reconfigure the PE after reset. */
+export const VFIO_EEH_PE_CONFIGURE: u32 = 8;
+/** Inject an error (struct vfio_eeh_pe_err). */
+export const VFIO_EEH_PE_INJECT_ERR: u32 = 9;
+
+// enum vfio_eeh_pe_state
+/** What VFIO_EEH_PE_GET_STATE returns. */
+/** Functional. */
+export const VFIO_EEH_PE_STATE_NORMAL: u32 = 0;
+/** In reset. */
+export const VFIO_EEH_PE_STATE_RESET: u32 = 1;
+/** MMIO and DMA stopped. */
+export const VFIO_EEH_PE_STATE_STOPPED: u32 = 2;
+/** MMIO works, DMA stopped. */
+export const VFIO_EEH_PE_STATE_STOPPED_DMA: u32 = 4;
+/** State unavailable. */
+export const VFIO_EEH_PE_STATE_UNAVAIL: u32 = 5;
+
 // flags vfio_device_flags (32 bits)
 /** vfio_device_info.flags: what kind of device this is and what it supports. */
 /** The device supports reset. */
@@ -83,8 +274,10 @@ export const VFIO_DEVICE_FLAGS_AP: u32 = 0x20; // 1 << 5
 export const VFIO_DEVICE_FLAGS_FSL_MC: u32 = 0x40; // 1 << 6
 /** The info reply may carry a capability chain. */
 export const VFIO_DEVICE_FLAGS_CAPS: u32 = 0x80; // 1 << 7
+/** A vfio-cdx device. */
+export const VFIO_DEVICE_FLAGS_CDX: u32 = 0x100; // 1 << 8
 /** Every defined bit of vfio_device_flags: what a request may carry. */
-export const VFIO_DEVICE_FLAGS_MASK: u32 = 0xff;
+export const VFIO_DEVICE_FLAGS_MASK: u32 = 0x1ff;
 
 // flags vfio_region_info_flags (32 bits)
 /** vfio_region_info.flags: what userspace may do with a region. */
@@ -123,6 +316,175 @@ export const VFIO_IOMMU_INFO_PGSIZES: u32 = 1; // 1 << 0
 export const VFIO_IOMMU_INFO_CAPS: u32 = 2; // 1 << 1
 /** Every defined bit of vfio_iommu_type1_info_flags: what a request may carry. */
 export const VFIO_IOMMU_TYPE1_INFO_FLAGS_MASK: u32 = 3;
+
+// flags vfio_group_flags (32 bits)
+/** vfio_group_status.flags. */
+/** Every device of the group is bound to a VFIO driver (or none): the group may be used. */
+export const VFIO_GROUP_FLAGS_VIABLE: u32 = 1; // 1 << 0
+/** The group is attached to a container. */
+export const VFIO_GROUP_FLAGS_CONTAINER_SET: u32 = 2; // 1 << 1
+/** Every defined bit of vfio_group_flags: what a request may carry. */
+export const VFIO_GROUP_FLAGS_MASK: u32 = 3;
+
+// flags vfio_irq_info_flags (32 bits)
+/** vfio_irq_info.flags: how an IRQ index may be used. */
+/** Signalled through an eventfd. */
+export const VFIO_IRQ_INFO_EVENTFD: u32 = 1; // 1 << 0
+/** Supports mask and unmask. */
+export const VFIO_IRQ_INFO_MASKABLE: u32 = 2; // 1 << 1
+/** Level-triggered: masked by the kernel when it fires, unmask after handling. */
+export const VFIO_IRQ_INFO_AUTOMASKED: u32 = 4; // 1 << 2
+/** The number of vectors cannot grow while enabled: disable and re-enable to change it. */
+export const VFIO_IRQ_INFO_NORESIZE: u32 = 8; // 1 << 3
+/** Every defined bit of vfio_irq_info_flags: what a request may carry. */
+export const VFIO_IRQ_INFO_FLAGS_MASK: u32 = 0xf;
+
+// flags vfio_irq_set_flags (32 bits)
+/** vfio_irq_set.flags: exactly one DATA_ type (what data[] holds) and one ACTION_ type. */
+/** No data: apply the action to start..start+count-1. */
+export const VFIO_IRQ_SET_DATA_NONE: u32 = 1; // 1 << 0
+/** data[] holds one __u8 per vector: apply where non-zero. */
+export const VFIO_IRQ_SET_DATA_BOOL: u32 = 2; // 1 << 1
+/** data[] holds one __s32 eventfd per vector (-1: remove). */
+export const VFIO_IRQ_SET_DATA_EVENTFD: u32 = 4; // 1 << 2
+/** Mask the vectors (or set the mask eventfd). */
+export const VFIO_IRQ_SET_ACTION_MASK: u32 = 8; // 1 << 3
+/** Unmask the vectors (or set the unmask eventfd). */
+export const VFIO_IRQ_SET_ACTION_UNMASK: u32 = 0x10; // 1 << 4
+/**
+ * Trigger the vectors, or set the eventfds they signal (count 0 with DATA_NONE disables the index).
+ */
+export const VFIO_IRQ_SET_ACTION_TRIGGER: u32 = 0x20; // 1 << 5
+/** Every defined bit of vfio_irq_set_flags: what a request may carry. */
+export const VFIO_IRQ_SET_FLAGS_MASK: u32 = 0x3f;
+
+// flags vfio_gfx_plane_type (32 bits)
+/** vfio_device_gfx_plane_info.flags: what VFIO_DEVICE_QUERY_GFX_PLANE asks and answers. */
+/** Only ask whether the plane type is supported. */
+export const VFIO_GFX_PLANE_TYPE_PROBE: u32 = 1; // 1 << 0
+/** The plane is exported as a dma-buf. */
+export const VFIO_GFX_PLANE_TYPE_DMABUF: u32 = 2; // 1 << 1
+/** The plane lives in a device region. */
+export const VFIO_GFX_PLANE_TYPE_REGION: u32 = 4; // 1 << 2
+/** Every defined bit of vfio_gfx_plane_type: what a request may carry. */
+export const VFIO_GFX_PLANE_TYPE_MASK: u32 = 7;
+
+// flags vfio_device_ioeventfd_flags (32 bits)
+/** vfio_device_ioeventfd.flags: the access width (exactly one). */
+/** 1-byte write. */
+export const VFIO_DEVICE_IOEVENTFD_8: u32 = 1; // 1 << 0
+/** 2-byte write. */
+export const VFIO_DEVICE_IOEVENTFD_16: u32 = 2; // 1 << 1
+/** 4-byte write. */
+export const VFIO_DEVICE_IOEVENTFD_32: u32 = 4; // 1 << 2
+/** 8-byte write. */
+export const VFIO_DEVICE_IOEVENTFD_64: u32 = 8; // 1 << 3
+/** Every defined bit of vfio_device_ioeventfd_flags: what a request may carry. */
+export const VFIO_DEVICE_IOEVENTFD_FLAGS_MASK: u32 = 0xf;
+
+// flags vfio_migration_flags (64 bits)
+/** vfio_device_feature_migration.flags: the migration protocol states the device supports. */
+/** STOP, STOP_COPY and RESUMING. */
+export const VFIO_MIGRATION_STOP_COPY: u64 = 1; // 1 << 0
+/** RUNNING_P2P. */
+export const VFIO_MIGRATION_P2P: u64 = 2; // 1 << 1
+/** PRE_COPY (and PRE_COPY_P2P with P2P). */
+export const VFIO_MIGRATION_PRE_COPY: u64 = 4; // 1 << 2
+/** Every defined bit of vfio_migration_flags: what a request may carry. */
+export const VFIO_MIGRATION_FLAGS_MASK: u64 = 7;
+
+// flags vfio_dma_map_flags (32 bits)
+/** vfio_iommu_type1_dma_map.flags. */
+/** The device may read the memory. */
+export const VFIO_DMA_MAP_FLAG_READ: u32 = 1; // 1 << 0
+/** The device may write the memory. */
+export const VFIO_DMA_MAP_FLAG_WRITE: u32 = 2; // 1 << 1
+/** Only update the vaddr of an existing mapping (after VFIO_DMA_UNMAP_FLAG_VADDR). */
+export const VFIO_DMA_MAP_FLAG_VADDR: u32 = 4; // 1 << 2
+/** Every defined bit of vfio_dma_map_flags: what a request may carry. */
+export const VFIO_DMA_MAP_FLAGS_MASK: u32 = 7;
+
+// flags vfio_dma_unmap_flags (32 bits)
+/** vfio_iommu_type1_dma_unmap.flags. */
+/** data[] holds a struct vfio_bitmap that receives the dirty pages of the range. */
+export const VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP: u32 = 1; // 1 << 0
+/** Unmap every mapping (iova and size 0). */
+export const VFIO_DMA_UNMAP_FLAG_ALL: u32 = 2; // 1 << 1
+/** Invalidate the vaddr of the mappings but keep them (live update). */
+export const VFIO_DMA_UNMAP_FLAG_VADDR: u32 = 4; // 1 << 2
+/** Every defined bit of vfio_dma_unmap_flags: what a request may carry. */
+export const VFIO_DMA_UNMAP_FLAGS_MASK: u32 = 7;
+
+// flags vfio_iommu_dirty_pages_flags (32 bits)
+/** vfio_iommu_type1_dirty_bitmap.flags: exactly one operation. */
+/** Start dirty page tracking. */
+export const VFIO_IOMMU_DIRTY_PAGES_FLAG_START: u32 = 1; // 1 << 0
+/** Stop dirty page tracking. */
+export const VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP: u32 = 2; // 1 << 1
+/**
+ * Read and clear the bitmap of a range (data[] holds a struct vfio_iommu_type1_dirty_bitmap_get).
+ */
+export const VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP: u32 = 4; // 1 << 2
+/** Every defined bit of vfio_iommu_dirty_pages_flags: what a request may carry. */
+export const VFIO_IOMMU_DIRTY_PAGES_FLAGS_MASK: u32 = 7;
+
+// flags vfio_iommu_spapr_info_flags (32 bits)
+/** vfio_iommu_spapr_tce_info.flags. */
+/** Dynamic DMA windows are supported (ddw is valid). */
+export const VFIO_IOMMU_SPAPR_INFO_DDW: u32 = 1; // 1 << 0
+/** Every defined bit of vfio_iommu_spapr_info_flags: what a request may carry. */
+export const VFIO_IOMMU_SPAPR_INFO_FLAGS_MASK: u32 = 1;
+
+// flags vfio_pci_atomic_comp_flags (32 bits)
+/**
+ * vfio_device_info_cap_pci_atomic_comp.flags: the PCIe AtomicOp completer sizes the root port
+ * supports.
+ */
+/** 32-bit AtomicOps. */
+export const VFIO_PCI_ATOMIC_COMP32: u32 = 1; // 1 << 0
+/** 64-bit AtomicOps. */
+export const VFIO_PCI_ATOMIC_COMP64: u32 = 2; // 1 << 1
+/** 128-bit CAS. */
+export const VFIO_PCI_ATOMIC_COMP128: u32 = 4; // 1 << 2
+/** Every defined bit of vfio_pci_atomic_comp_flags: what a request may carry. */
+export const VFIO_PCI_ATOMIC_COMP_FLAGS_MASK: u32 = 7;
+
+// flags vfio_pci_hot_reset_flags (32 bits)
+/** vfio_pci_hot_reset_info.flags (output). */
+/** devices[] report device ids (iommufd cdev), not group ids. */
+export const VFIO_PCI_HOT_RESET_FLAG_DEV_ID: u32 = 1; // 1 << 0
+/** The caller owns every affected device. */
+export const VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED: u32 = 2; // 1 << 1
+/** Every defined bit of vfio_pci_hot_reset_flags: what a request may carry. */
+export const VFIO_PCI_HOT_RESET_FLAGS_MASK: u32 = 3;
+
+// flags vfio_device_bind_flags (32 bits)
+/** vfio_device_bind_iommufd.flags. */
+/** token_uuid_ptr points to the VF token (a UUID). */
+export const VFIO_DEVICE_BIND_FLAG_TOKEN: u32 = 1; // 1 << 0
+/** Every defined bit of vfio_device_bind_flags: what a request may carry. */
+export const VFIO_DEVICE_BIND_FLAGS_MASK: u32 = 1;
+
+// flags vfio_device_attach_flags (32 bits)
+/** vfio_device_attach_iommufd_pt.flags. */
+/** Attach the PASID in pasid, not the whole device. */
+export const VFIO_DEVICE_ATTACH_PASID: u32 = 1; // 1 << 0
+/** Every defined bit of vfio_device_attach_flags: what a request may carry. */
+export const VFIO_DEVICE_ATTACH_FLAGS_MASK: u32 = 1;
+
+// flags vfio_device_detach_flags (32 bits)
+/** vfio_device_detach_iommufd_pt.flags. */
+/** Detach the PASID in pasid, not the whole device. */
+export const VFIO_DEVICE_DETACH_PASID: u32 = 1; // 1 << 0
+/** Every defined bit of vfio_device_detach_flags: what a request may carry. */
+export const VFIO_DEVICE_DETACH_FLAGS_MASK: u32 = 1;
+
+// flags vfio_precopy_info_flags (32 bits)
+/** vfio_precopy_info.flags (output). */
+/** The device state was reinitialized: the initial bytes start over. */
+export const VFIO_PRECOPY_INFO_REINIT: u32 = 1; // 1 << 0
+/** Every defined bit of vfio_precopy_info_flags: what a request may carry. */
+export const VFIO_PRECOPY_INFO_FLAGS_MASK: u32 = 1;
 
 // flags vfio_region_attr (32 bits)
 /**
@@ -193,6 +555,14 @@ export const VFIO_DEVICE_FEATURE_DMA_LOGGING_START: u32 = 6;
 export const VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP: u32 = 7;
 /** Report device DMA dirty logging. */
 export const VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT: u32 = 8;
+/** The estimated size of the STOP_COPY data. */
+export const VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: u32 = 9;
+/** Bus Master Enable of a device whose config space userspace does not own. */
+export const VFIO_DEVICE_FEATURE_BUS_MASTER: u32 = 10;
+/** Export ranges of a region as a dma-buf (the fd is the return value). */
+export const VFIO_DEVICE_FEATURE_DMA_BUF: u32 = 11;
+/** A pending s390 zPCI error event. */
+export const VFIO_DEVICE_FEATURE_ZPCI_ERROR: u32 = 13;
 /**
  * Create a subregion: a new region index whose mmap maps a page-aligned window of an existing
  * region with the given attributes. The parent stays usable as before and may be mapped at the same

@@ -23,6 +23,13 @@ export const VfioConstants = {
   VFIO_DEVICE_FEATURE_MASK: 0xffff,
   /** The PCI vendor id field of a vendor-specific region type. (upstream, Linux 6.1) */
   VFIO_REGION_TYPE_PCI_VENDOR_MASK: 0xffff,
+  /** The VFIO API version VFIO_GET_API_VERSION returns. (upstream, Linux 6.1) */
+  VFIO_API_VERSION: 0,
+  /**
+   * The extension number of the removed VFIO_TYPE1_NESTING_IOMMU, kept reserved. (upstream, Linux
+   * 7.2)
+   */
+  __VFIO_RESERVED_TYPE1_NESTING_IOMMU: 6,
 } as const;
 
 /** A value of {@link VfioConstants}. */
@@ -78,6 +85,303 @@ export const VfioRegionType = {
 export type VfioRegionType = (typeof VfioRegionType)[keyof typeof VfioRegionType];
 
 /**
+ * IOMMU types and extensions: the argument of VFIO_CHECK_EXTENSION, and of VFIO_SET_IOMMU for the
+ * IOMMU types.
+ * (upstream, Linux 6.1)
+ */
+export const VfioExtension = {
+  /** The type1 IOMMU (x86 and most others). (upstream, Linux 6.1) */
+  VFIO_TYPE1_IOMMU: 1,
+  /** The sPAPR TCE IOMMU (POWER). (upstream, Linux 6.1) */
+  VFIO_SPAPR_TCE_IOMMU: 2,
+  /** The IOMMU enforces DMA cache coherence (no-snoop is blocked). (upstream, Linux 6.1) */
+  VFIO_DMA_CC_IOMMU: 4,
+  /** EEH (Enhanced Error Handling) on POWER. (upstream, Linux 6.1) */
+  VFIO_EEH: 5,
+  /**
+   * Two-stage IOMMU (nesting); removed upstream, the number stays reserved. (upstream, Linux 6.1)
+   */
+  VFIO_TYPE1_NESTING_IOMMU: 6,
+  /**
+   * No IOMMU: unsafe, no DMA translation or isolation (CAP_SYS_RAWIO only). (upstream, Linux 6.1)
+   */
+  VFIO_NOIOMMU_IOMMU: 8,
+  /** VFIO_DMA_UNMAP_FLAG_ALL is supported. (upstream, Linux 6.1) */
+  VFIO_UNMAP_ALL: 9,
+  /** VFIO_DMA_MAP_FLAG_VADDR and VFIO_DMA_UNMAP_FLAG_VADDR are supported. (upstream, Linux 6.1) */
+  VFIO_UPDATE_VADDR: 10,
+} as const;
+
+/** A value of {@link VfioExtension}. */
+export type VfioExtension = (typeof VfioExtension)[keyof typeof VfioExtension];
+
+/**
+ * Region subtypes of VFIO_REGION_INFO_CAP_TYPE, scoped by the region type (so values repeat across
+ * types).
+ * (upstream, Linux 6.1)
+ */
+export const VfioRegionSubtype = {
+  /** Intel IGD: the OpRegion (vendor type 0x8086). (upstream, Linux 6.1) */
+  VFIO_REGION_SUBTYPE_INTEL_IGD_OPREGION: 1,
+  /** Intel IGD: the host bridge config space, read-only. (upstream, Linux 6.1) */
+  VFIO_REGION_SUBTYPE_INTEL_IGD_HOST_CFG: 2,
+  /** Intel IGD: the LPC bridge config space, read-only. (upstream, Linux 6.1) */
+  VFIO_REGION_SUBTYPE_INTEL_IGD_LPC_CFG: 3,
+} as const;
+
+/** A value of {@link VfioRegionSubtype}. */
+export type VfioRegionSubtype = (typeof VfioRegionSubtype)[keyof typeof VfioRegionSubtype];
+
+/**
+ * NVLink2 region subtypes (vendor types 0x10de and 0x1014); no longer provided.
+ * (upstream, Linux 6.1)
+ */
+export const VfioRegionSubtypeNvlink2 = {
+  /** NVIDIA GPU RAM over NVLink2 (vendor type 0x10de). (upstream, Linux 6.1) */
+  VFIO_REGION_SUBTYPE_NVIDIA_NVLINK2_RAM: 1,
+  /** IBM NPU ATSD register (vendor type 0x1014). (upstream, Linux 6.1) */
+  VFIO_REGION_SUBTYPE_IBM_NVLINK2_ATSD: 1,
+} as const;
+
+/** A value of {@link VfioRegionSubtypeNvlink2}. */
+export type VfioRegionSubtypeNvlink2 = (typeof VfioRegionSubtypeNvlink2)[keyof typeof VfioRegionSubtypeNvlink2];
+
+/**
+ * Subtypes of VFIO_REGION_TYPE_GFX.
+ * (upstream, Linux 6.1)
+ */
+export const VfioRegionSubtypeGfx = {
+  /**
+   * The EDID region: struct vfio_region_gfx_edid followed by the EDID blob. (upstream, Linux 6.1)
+   */
+  VFIO_REGION_SUBTYPE_GFX_EDID: 1,
+} as const;
+
+/** A value of {@link VfioRegionSubtypeGfx}. */
+export type VfioRegionSubtypeGfx = (typeof VfioRegionSubtypeGfx)[keyof typeof VfioRegionSubtypeGfx];
+
+/**
+ * Subtypes of VFIO_REGION_TYPE_CCW.
+ * (upstream, Linux 6.1)
+ */
+export const VfioRegionSubtypeCcw = {
+  /** Asynchronous commands (halt, clear). (upstream, Linux 6.1) */
+  VFIO_REGION_SUBTYPE_CCW_ASYNC_CMD: 1,
+  /** The subchannel information block. (upstream, Linux 6.1) */
+  VFIO_REGION_SUBTYPE_CCW_SCHIB: 2,
+  /** Channel report words. (upstream, Linux 6.1) */
+  VFIO_REGION_SUBTYPE_CCW_CRW: 3,
+} as const;
+
+/** A value of {@link VfioRegionSubtypeCcw}. */
+export type VfioRegionSubtypeCcw = (typeof VfioRegionSubtypeCcw)[keyof typeof VfioRegionSubtypeCcw];
+
+/**
+ * Subtypes of VFIO_REGION_TYPE_MIGRATION_DEPRECATED.
+ * (upstream, Linux 6.1)
+ */
+export const VfioRegionSubtypeMigration = {
+  /** The v1 migration region; no longer provided. (upstream, Linux 6.1) */
+  VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED: 1,
+} as const;
+
+/** A value of {@link VfioRegionSubtypeMigration}. */
+export type VfioRegionSubtypeMigration = (typeof VfioRegionSubtypeMigration)[keyof typeof VfioRegionSubtypeMigration];
+
+/**
+ * vfio_region_gfx_edid.link_state.
+ * (upstream, Linux 6.1)
+ */
+export const VfioDeviceGfxLinkState = {
+  /** The virtual display link is up. (upstream, Linux 6.1) */
+  VFIO_DEVICE_GFX_LINK_STATE_UP: 1,
+  /** The virtual display link is down. (upstream, Linux 6.1) */
+  VFIO_DEVICE_GFX_LINK_STATE_DOWN: 2,
+} as const;
+
+/** A value of {@link VfioDeviceGfxLinkState}. */
+export type VfioDeviceGfxLinkState = (typeof VfioDeviceGfxLinkState)[keyof typeof VfioDeviceGfxLinkState];
+
+/**
+ * device_state of the deprecated v1 migration region (struct vfio_device_migration_info).
+ * (upstream, Linux 6.1)
+ */
+export const VfioDeviceStateV1 = {
+  /** Stopped. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_V1_STOP: 0,
+  /** Running. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_V1_RUNNING: 1,
+  /** Saving state. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_V1_SAVING: 2,
+  /** Resuming from saved state. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_V1_RESUMING: 4,
+} as const;
+
+/** A value of {@link VfioDeviceStateV1}. */
+export type VfioDeviceStateV1 = (typeof VfioDeviceStateV1)[keyof typeof VfioDeviceStateV1];
+
+/**
+ * Fixed IRQ indexes of a vfio-pci device (VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_SET_IRQS).
+ * (upstream, Linux 6.1)
+ */
+export const VfioPciIrqIndex = {
+  /** Legacy INTx. (upstream, Linux 6.1) */
+  VFIO_PCI_INTX_IRQ_INDEX: 0,
+  /** MSI. (upstream, Linux 6.1) */
+  VFIO_PCI_MSI_IRQ_INDEX: 1,
+  /** MSI-X. (upstream, Linux 6.1) */
+  VFIO_PCI_MSIX_IRQ_INDEX: 2,
+  /** AER error reporting. (upstream, Linux 6.1) */
+  VFIO_PCI_ERR_IRQ_INDEX: 3,
+  /** Device request: the host asks for the device back. (upstream, Linux 6.1) */
+  VFIO_PCI_REQ_IRQ_INDEX: 4,
+  /** Number of IRQ indexes. (upstream, Linux 6.1) */
+  VFIO_PCI_NUM_IRQS: 5,
+} as const;
+
+/** A value of {@link VfioPciIrqIndex}. */
+export type VfioPciIrqIndex = (typeof VfioPciIrqIndex)[keyof typeof VfioPciIrqIndex];
+
+/**
+ * Region indexes of a vfio-ccw device.
+ * (upstream, Linux 6.1)
+ */
+export const VfioCcwRegionIndex = {
+  /** The I/O region. (upstream, Linux 6.1) */
+  VFIO_CCW_CONFIG_REGION_INDEX: 0,
+  /** Number of fixed regions. (upstream, Linux 6.1) */
+  VFIO_CCW_NUM_REGIONS: 1,
+} as const;
+
+/** A value of {@link VfioCcwRegionIndex}. */
+export type VfioCcwRegionIndex = (typeof VfioCcwRegionIndex)[keyof typeof VfioCcwRegionIndex];
+
+/**
+ * IRQ indexes of a vfio-ccw device.
+ * (upstream, Linux 6.1)
+ */
+export const VfioCcwIrqIndex = {
+  /** I/O completion. (upstream, Linux 6.1) */
+  VFIO_CCW_IO_IRQ_INDEX: 0,
+  /** Channel report words pending. (upstream, Linux 6.1) */
+  VFIO_CCW_CRW_IRQ_INDEX: 1,
+  /** Device request. (upstream, Linux 6.1) */
+  VFIO_CCW_REQ_IRQ_INDEX: 2,
+  /** Number of IRQ indexes. (upstream, Linux 6.1) */
+  VFIO_CCW_NUM_IRQS: 3,
+} as const;
+
+/** A value of {@link VfioCcwIrqIndex}. */
+export type VfioCcwIrqIndex = (typeof VfioCcwIrqIndex)[keyof typeof VfioCcwIrqIndex];
+
+/**
+ * IRQ indexes of a vfio-ap device (VFIO_AP_NUM_IRQS is left out: it is 1 in 6.12 and 2 from 7.2).
+ * (upstream, Linux 6.12)
+ */
+export const VfioApIrqIndex = {
+  /** Device request. (upstream, Linux 6.12) */
+  VFIO_AP_REQ_IRQ_INDEX: 0,
+  /** The AP configuration changed. (upstream, Linux 7.2) */
+  VFIO_AP_CFG_CHG_IRQ_INDEX: 1,
+} as const;
+
+/** A value of {@link VfioApIrqIndex}. */
+export type VfioApIrqIndex = (typeof VfioApIrqIndex)[keyof typeof VfioApIrqIndex];
+
+/**
+ * Migration states of VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE (the v2 protocol). ERROR is entered on a
+ * failed transition and left only by reset.
+ * (upstream, Linux 6.1)
+ */
+export const VfioDeviceMigState = {
+  /** A failed transition left the device in an unknown state; reset it. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_ERROR: 0,
+  /** Not running, no DMA or interrupts, internal state frozen. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_STOP: 1,
+  /** Operating normally. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_RUNNING: 2,
+  /** Stopped; the data fd streams the complete device state. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_STOP_COPY: 3,
+  /** Stopped; the data fd loads a saved state. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_RESUMING: 4,
+  /** Running, but accepting no new peer-to-peer DMA. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_RUNNING_P2P: 5,
+  /** Running; the data fd streams initial state ahead of STOP_COPY. (upstream, Linux 6.12) */
+  VFIO_DEVICE_STATE_PRE_COPY: 6,
+  /** PRE_COPY without new peer-to-peer DMA. (upstream, Linux 6.12) */
+  VFIO_DEVICE_STATE_PRE_COPY_P2P: 7,
+  /** Number of states. (upstream, Linux 6.12) */
+  VFIO_DEVICE_STATE_NR: 8,
+} as const;
+
+/** A value of {@link VfioDeviceMigState}. */
+export type VfioDeviceMigState = (typeof VfioDeviceMigState)[keyof typeof VfioDeviceMigState];
+
+/**
+ * vfio_device_feature_bus_master.op.
+ * (upstream, Linux 6.12)
+ */
+export const VfioDeviceFeatureBusMasterOp = {
+  /** Clear Bus Master Enable. (upstream, Linux 6.12) */
+  VFIO_DEVICE_FEATURE_CLEAR_MASTER: 0,
+  /** Set Bus Master Enable. (upstream, Linux 6.12) */
+  VFIO_DEVICE_FEATURE_SET_MASTER: 1,
+} as const;
+
+/** A value of {@link VfioDeviceFeatureBusMasterOp}. */
+export type VfioDeviceFeatureBusMasterOp = (typeof VfioDeviceFeatureBusMasterOp)[keyof typeof VfioDeviceFeatureBusMasterOp];
+
+/**
+ * vfio_eeh_pe_op.op: the EEH operation on a partitionable endpoint.
+ * (upstream, Linux 6.1)
+ */
+export const VfioEehPeOpCode = {
+  /** Disable EEH. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_DISABLE: 0,
+  /** Enable EEH. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_ENABLE: 1,
+  /** Enable MMIO and PIO. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_UNFREEZE_IO: 2,
+  /** Enable DMA. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_UNFREEZE_DMA: 3,
+  /** Return one of VFIO_EEH_PE_STATE_*. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_GET_STATE: 4,
+  /** Deassert the PE reset. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_RESET_DEACTIVATE: 5,
+  /** Assert a hot reset. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_RESET_HOT: 6,
+  /** Assert a fundamental reset. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_RESET_FUNDAMENTAL: 7,
+  /** Reconfigure the PE after reset. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_CONFIGURE: 8,
+  /** Inject an error (struct vfio_eeh_pe_err). (upstream, Linux 6.1) */
+  VFIO_EEH_PE_INJECT_ERR: 9,
+} as const;
+
+/** A value of {@link VfioEehPeOpCode}. */
+export type VfioEehPeOpCode = (typeof VfioEehPeOpCode)[keyof typeof VfioEehPeOpCode];
+
+/**
+ * What VFIO_EEH_PE_GET_STATE returns.
+ * (upstream, Linux 6.1)
+ */
+export const VfioEehPeState = {
+  /** Functional. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_STATE_NORMAL: 0,
+  /** In reset. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_STATE_RESET: 1,
+  /** MMIO and DMA stopped. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_STATE_STOPPED: 2,
+  /** MMIO works, DMA stopped. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_STATE_STOPPED_DMA: 4,
+  /** State unavailable. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_STATE_UNAVAIL: 5,
+} as const;
+
+/** A value of {@link VfioEehPeState}. */
+export type VfioEehPeState = (typeof VfioEehPeState)[keyof typeof VfioEehPeState];
+
+/**
  * vfio_device_info.flags: what kind of device this is and what it supports.
  * (upstream, Linux 6.1)
  */
@@ -98,13 +402,15 @@ export const VfioDeviceFlags = {
   VFIO_DEVICE_FLAGS_FSL_MC: 0x40,
   /** Bit 7: The info reply may carry a capability chain. */
   VFIO_DEVICE_FLAGS_CAPS: 0x80,
+  /** Bit 8: A vfio-cdx device. */
+  VFIO_DEVICE_FLAGS_CDX: 0x100,
 } as const;
 
 /** A value of {@link VfioDeviceFlags}. */
 export type VfioDeviceFlags = (typeof VfioDeviceFlags)[keyof typeof VfioDeviceFlags];
 
 /** Every defined bit of {@link VfioDeviceFlags}; any other bit is reserved. */
-export const VfioDeviceFlagsMask = 0xff;
+export const VfioDeviceFlagsMask = 0x1ff;
 /**
  * vfio_region_info.flags: what userspace may do with a region.
  * (upstream, Linux 6.1)
@@ -163,6 +469,289 @@ export type VfioIommuType1InfoFlags = (typeof VfioIommuType1InfoFlags)[keyof typ
 
 /** Every defined bit of {@link VfioIommuType1InfoFlags}; any other bit is reserved. */
 export const VfioIommuType1InfoFlagsMask = 3;
+/**
+ * vfio_group_status.flags.
+ * (upstream, Linux 6.1)
+ */
+export const VfioGroupFlags = {
+  /**
+   * Bit 0: Every device of the group is bound to a VFIO driver (or none): the group may be used.
+   */
+  VFIO_GROUP_FLAGS_VIABLE: 1,
+  /** Bit 1: The group is attached to a container. */
+  VFIO_GROUP_FLAGS_CONTAINER_SET: 2,
+} as const;
+
+/** A value of {@link VfioGroupFlags}. */
+export type VfioGroupFlags = (typeof VfioGroupFlags)[keyof typeof VfioGroupFlags];
+
+/** Every defined bit of {@link VfioGroupFlags}; any other bit is reserved. */
+export const VfioGroupFlagsMask = 3;
+/**
+ * vfio_irq_info.flags: how an IRQ index may be used.
+ * (upstream, Linux 6.1)
+ */
+export const VfioIrqInfoFlags = {
+  /** Bit 0: Signalled through an eventfd. */
+  VFIO_IRQ_INFO_EVENTFD: 1,
+  /** Bit 1: Supports mask and unmask. */
+  VFIO_IRQ_INFO_MASKABLE: 2,
+  /** Bit 2: Level-triggered: masked by the kernel when it fires, unmask after handling. */
+  VFIO_IRQ_INFO_AUTOMASKED: 4,
+  /** Bit 3: The number of vectors cannot grow while enabled: disable and re-enable to change it. */
+  VFIO_IRQ_INFO_NORESIZE: 8,
+} as const;
+
+/** A value of {@link VfioIrqInfoFlags}. */
+export type VfioIrqInfoFlags = (typeof VfioIrqInfoFlags)[keyof typeof VfioIrqInfoFlags];
+
+/** Every defined bit of {@link VfioIrqInfoFlags}; any other bit is reserved. */
+export const VfioIrqInfoFlagsMask = 0xf;
+/**
+ * vfio_irq_set.flags: exactly one DATA_ type (what data[] holds) and one ACTION_ type.
+ * (upstream, Linux 6.1)
+ */
+export const VfioIrqSetFlags = {
+  /** Bit 0: No data: apply the action to start..start+count-1. */
+  VFIO_IRQ_SET_DATA_NONE: 1,
+  /** Bit 1: data[] holds one __u8 per vector: apply where non-zero. */
+  VFIO_IRQ_SET_DATA_BOOL: 2,
+  /** Bit 2: data[] holds one __s32 eventfd per vector (-1: remove). */
+  VFIO_IRQ_SET_DATA_EVENTFD: 4,
+  /** Bit 3: Mask the vectors (or set the mask eventfd). */
+  VFIO_IRQ_SET_ACTION_MASK: 8,
+  /** Bit 4: Unmask the vectors (or set the unmask eventfd). */
+  VFIO_IRQ_SET_ACTION_UNMASK: 0x10,
+  /**
+   * Bit 5: Trigger the vectors, or set the eventfds they signal (count 0 with DATA_NONE disables
+   * the index).
+   */
+  VFIO_IRQ_SET_ACTION_TRIGGER: 0x20,
+} as const;
+
+/** A value of {@link VfioIrqSetFlags}. */
+export type VfioIrqSetFlags = (typeof VfioIrqSetFlags)[keyof typeof VfioIrqSetFlags];
+
+/** Every defined bit of {@link VfioIrqSetFlags}; any other bit is reserved. */
+export const VfioIrqSetFlagsMask = 0x3f;
+/**
+ * vfio_device_gfx_plane_info.flags: what VFIO_DEVICE_QUERY_GFX_PLANE asks and answers.
+ * (upstream, Linux 6.1)
+ */
+export const VfioGfxPlaneType = {
+  /** Bit 0: Only ask whether the plane type is supported. */
+  VFIO_GFX_PLANE_TYPE_PROBE: 1,
+  /** Bit 1: The plane is exported as a dma-buf. */
+  VFIO_GFX_PLANE_TYPE_DMABUF: 2,
+  /** Bit 2: The plane lives in a device region. */
+  VFIO_GFX_PLANE_TYPE_REGION: 4,
+} as const;
+
+/** A value of {@link VfioGfxPlaneType}. */
+export type VfioGfxPlaneType = (typeof VfioGfxPlaneType)[keyof typeof VfioGfxPlaneType];
+
+/** Every defined bit of {@link VfioGfxPlaneType}; any other bit is reserved. */
+export const VfioGfxPlaneTypeMask = 7;
+/**
+ * vfio_device_ioeventfd.flags: the access width (exactly one).
+ * (upstream, Linux 6.1)
+ */
+export const VfioDeviceIoeventfdFlags = {
+  /** Bit 0: 1-byte write. */
+  VFIO_DEVICE_IOEVENTFD_8: 1,
+  /** Bit 1: 2-byte write. */
+  VFIO_DEVICE_IOEVENTFD_16: 2,
+  /** Bit 2: 4-byte write. */
+  VFIO_DEVICE_IOEVENTFD_32: 4,
+  /** Bit 3: 8-byte write. */
+  VFIO_DEVICE_IOEVENTFD_64: 8,
+} as const;
+
+/** A value of {@link VfioDeviceIoeventfdFlags}. */
+export type VfioDeviceIoeventfdFlags = (typeof VfioDeviceIoeventfdFlags)[keyof typeof VfioDeviceIoeventfdFlags];
+
+/** Every defined bit of {@link VfioDeviceIoeventfdFlags}; any other bit is reserved. */
+export const VfioDeviceIoeventfdFlagsMask = 0xf;
+/**
+ * vfio_device_feature_migration.flags: the migration protocol states the device supports.
+ * (upstream, Linux 6.1)
+ */
+export const VfioMigrationFlags = {
+  /** Bit 0: STOP, STOP_COPY and RESUMING. */
+  VFIO_MIGRATION_STOP_COPY: 1,
+  /** Bit 1: RUNNING_P2P. */
+  VFIO_MIGRATION_P2P: 2,
+  /** Bit 2: PRE_COPY (and PRE_COPY_P2P with P2P). */
+  VFIO_MIGRATION_PRE_COPY: 4,
+} as const;
+
+/** A value of {@link VfioMigrationFlags}. */
+export type VfioMigrationFlags = (typeof VfioMigrationFlags)[keyof typeof VfioMigrationFlags];
+
+/** Every defined bit of {@link VfioMigrationFlags}; any other bit is reserved. */
+export const VfioMigrationFlagsMask = 7;
+/**
+ * vfio_iommu_type1_dma_map.flags.
+ * (upstream, Linux 6.1)
+ */
+export const VfioDmaMapFlags = {
+  /** Bit 0: The device may read the memory. */
+  VFIO_DMA_MAP_FLAG_READ: 1,
+  /** Bit 1: The device may write the memory. */
+  VFIO_DMA_MAP_FLAG_WRITE: 2,
+  /** Bit 2: Only update the vaddr of an existing mapping (after VFIO_DMA_UNMAP_FLAG_VADDR). */
+  VFIO_DMA_MAP_FLAG_VADDR: 4,
+} as const;
+
+/** A value of {@link VfioDmaMapFlags}. */
+export type VfioDmaMapFlags = (typeof VfioDmaMapFlags)[keyof typeof VfioDmaMapFlags];
+
+/** Every defined bit of {@link VfioDmaMapFlags}; any other bit is reserved. */
+export const VfioDmaMapFlagsMask = 7;
+/**
+ * vfio_iommu_type1_dma_unmap.flags.
+ * (upstream, Linux 6.1)
+ */
+export const VfioDmaUnmapFlags = {
+  /** Bit 0: data[] holds a struct vfio_bitmap that receives the dirty pages of the range. */
+  VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP: 1,
+  /** Bit 1: Unmap every mapping (iova and size 0). */
+  VFIO_DMA_UNMAP_FLAG_ALL: 2,
+  /** Bit 2: Invalidate the vaddr of the mappings but keep them (live update). */
+  VFIO_DMA_UNMAP_FLAG_VADDR: 4,
+} as const;
+
+/** A value of {@link VfioDmaUnmapFlags}. */
+export type VfioDmaUnmapFlags = (typeof VfioDmaUnmapFlags)[keyof typeof VfioDmaUnmapFlags];
+
+/** Every defined bit of {@link VfioDmaUnmapFlags}; any other bit is reserved. */
+export const VfioDmaUnmapFlagsMask = 7;
+/**
+ * vfio_iommu_type1_dirty_bitmap.flags: exactly one operation.
+ * (upstream, Linux 6.1)
+ */
+export const VfioIommuDirtyPagesFlags = {
+  /** Bit 0: Start dirty page tracking. */
+  VFIO_IOMMU_DIRTY_PAGES_FLAG_START: 1,
+  /** Bit 1: Stop dirty page tracking. */
+  VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP: 2,
+  /**
+   * Bit 2: Read and clear the bitmap of a range (data[] holds a struct
+   * vfio_iommu_type1_dirty_bitmap_get).
+   */
+  VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP: 4,
+} as const;
+
+/** A value of {@link VfioIommuDirtyPagesFlags}. */
+export type VfioIommuDirtyPagesFlags = (typeof VfioIommuDirtyPagesFlags)[keyof typeof VfioIommuDirtyPagesFlags];
+
+/** Every defined bit of {@link VfioIommuDirtyPagesFlags}; any other bit is reserved. */
+export const VfioIommuDirtyPagesFlagsMask = 7;
+/**
+ * vfio_iommu_spapr_tce_info.flags.
+ * (upstream, Linux 6.1)
+ */
+export const VfioIommuSpaprInfoFlags = {
+  /** Bit 0: Dynamic DMA windows are supported (ddw is valid). */
+  VFIO_IOMMU_SPAPR_INFO_DDW: 1,
+} as const;
+
+/** A value of {@link VfioIommuSpaprInfoFlags}. */
+export type VfioIommuSpaprInfoFlags = (typeof VfioIommuSpaprInfoFlags)[keyof typeof VfioIommuSpaprInfoFlags];
+
+/** Every defined bit of {@link VfioIommuSpaprInfoFlags}; any other bit is reserved. */
+export const VfioIommuSpaprInfoFlagsMask = 1;
+/**
+ * vfio_device_info_cap_pci_atomic_comp.flags: the PCIe AtomicOp completer sizes the root port
+ * supports.
+ * (upstream, Linux 6.12)
+ */
+export const VfioPciAtomicCompFlags = {
+  /** Bit 0: 32-bit AtomicOps. */
+  VFIO_PCI_ATOMIC_COMP32: 1,
+  /** Bit 1: 64-bit AtomicOps. */
+  VFIO_PCI_ATOMIC_COMP64: 2,
+  /** Bit 2: 128-bit CAS. */
+  VFIO_PCI_ATOMIC_COMP128: 4,
+} as const;
+
+/** A value of {@link VfioPciAtomicCompFlags}. */
+export type VfioPciAtomicCompFlags = (typeof VfioPciAtomicCompFlags)[keyof typeof VfioPciAtomicCompFlags];
+
+/** Every defined bit of {@link VfioPciAtomicCompFlags}; any other bit is reserved. */
+export const VfioPciAtomicCompFlagsMask = 7;
+/**
+ * vfio_pci_hot_reset_info.flags (output).
+ * (upstream, Linux 6.12)
+ */
+export const VfioPciHotResetFlags = {
+  /** Bit 0: devices[] report device ids (iommufd cdev), not group ids. */
+  VFIO_PCI_HOT_RESET_FLAG_DEV_ID: 1,
+  /** Bit 1: The caller owns every affected device. */
+  VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED: 2,
+} as const;
+
+/** A value of {@link VfioPciHotResetFlags}. */
+export type VfioPciHotResetFlags = (typeof VfioPciHotResetFlags)[keyof typeof VfioPciHotResetFlags];
+
+/** Every defined bit of {@link VfioPciHotResetFlags}; any other bit is reserved. */
+export const VfioPciHotResetFlagsMask = 3;
+/**
+ * vfio_device_bind_iommufd.flags.
+ * (upstream, Linux 7.2)
+ */
+export const VfioDeviceBindFlags = {
+  /** Bit 0: token_uuid_ptr points to the VF token (a UUID). */
+  VFIO_DEVICE_BIND_FLAG_TOKEN: 1,
+} as const;
+
+/** A value of {@link VfioDeviceBindFlags}. */
+export type VfioDeviceBindFlags = (typeof VfioDeviceBindFlags)[keyof typeof VfioDeviceBindFlags];
+
+/** Every defined bit of {@link VfioDeviceBindFlags}; any other bit is reserved. */
+export const VfioDeviceBindFlagsMask = 1;
+/**
+ * vfio_device_attach_iommufd_pt.flags.
+ * (upstream, Linux 7.2)
+ */
+export const VfioDeviceAttachFlags = {
+  /** Bit 0: Attach the PASID in pasid, not the whole device. */
+  VFIO_DEVICE_ATTACH_PASID: 1,
+} as const;
+
+/** A value of {@link VfioDeviceAttachFlags}. */
+export type VfioDeviceAttachFlags = (typeof VfioDeviceAttachFlags)[keyof typeof VfioDeviceAttachFlags];
+
+/** Every defined bit of {@link VfioDeviceAttachFlags}; any other bit is reserved. */
+export const VfioDeviceAttachFlagsMask = 1;
+/**
+ * vfio_device_detach_iommufd_pt.flags.
+ * (upstream, Linux 7.2)
+ */
+export const VfioDeviceDetachFlags = {
+  /** Bit 0: Detach the PASID in pasid, not the whole device. */
+  VFIO_DEVICE_DETACH_PASID: 1,
+} as const;
+
+/** A value of {@link VfioDeviceDetachFlags}. */
+export type VfioDeviceDetachFlags = (typeof VfioDeviceDetachFlags)[keyof typeof VfioDeviceDetachFlags];
+
+/** Every defined bit of {@link VfioDeviceDetachFlags}; any other bit is reserved. */
+export const VfioDeviceDetachFlagsMask = 1;
+/**
+ * vfio_precopy_info.flags (output).
+ * (upstream, Linux 7.2)
+ */
+export const VfioPrecopyInfoFlags = {
+  /** Bit 0: The device state was reinitialized: the initial bytes start over. */
+  VFIO_PRECOPY_INFO_REINIT: 1,
+} as const;
+
+/** A value of {@link VfioPrecopyInfoFlags}. */
+export type VfioPrecopyInfoFlags = (typeof VfioPrecopyInfoFlags)[keyof typeof VfioPrecopyInfoFlags];
+
+/** Every defined bit of {@link VfioPrecopyInfoFlags}; any other bit is reserved. */
+export const VfioPrecopyInfoFlagsMask = 1;
 /**
  * Memory attributes of a region's mappings. Zero is the default: what vfio-pci gives a BAR today
  * (uncached; UC- on x86, Device-nGnRnE on arm64). Every bit not defined here is reserved: a request
@@ -234,6 +823,16 @@ export const VfioDeviceFeatureId = {
   VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP: 7,
   /** Report device DMA dirty logging. (upstream, Linux 6.1) */
   VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT: 8,
+  /** The estimated size of the STOP_COPY data. (upstream, Linux 6.12) */
+  VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: 9,
+  /**
+   * Bus Master Enable of a device whose config space userspace does not own. (upstream, Linux 6.12)
+   */
+  VFIO_DEVICE_FEATURE_BUS_MASTER: 10,
+  /** Export ranges of a region as a dma-buf (the fd is the return value). (upstream, Linux 7.2) */
+  VFIO_DEVICE_FEATURE_DMA_BUF: 11,
+  /** A pending s390 zPCI error event. (upstream, Linux 7.3) */
+  VFIO_DEVICE_FEATURE_ZPCI_ERROR: 13,
   /**
    * Create a subregion: a new region index whose mmap maps a page-aligned window of an existing
    * region with the given attributes. The parent stays usable as before and may be mapped at the
