@@ -42,7 +42,7 @@ describe('CLI commands', () => {
   it('validate accepts the spec', async () => {
     const r = await run('validate', DEFAULT_SPEC);
     expect(r.status).toBe(0);
-    expect(r.out).toMatch(/ok \(14 structs, 3 ioctls/);
+    expect(r.out).toMatch(/ok \(\d+ structs, \d+ ioctls/);
   });
   it('validate reports a broken spec with its position and exits 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vfio-cli-'));

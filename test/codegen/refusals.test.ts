@@ -88,15 +88,15 @@ describe('syntax and schema errors name file:line:column and the JSON pointer', 
 describe('the resolver refuses', () => {
   it('implicit padding', () => {
     const errs = refusals((s) => { s.structs.push(struct('bad', [u('a', '__u32'), u('b', '__aligned_u64')])); });
-    expect(errs).toEqual([expect.stringMatching(/\/structs\/14\/members\/1: implicit padding: 4 byte\(s\) before bad\.b at offset 4/)]);
+    expect(errs).toEqual([expect.stringMatching(/\/structs\/\d+\/members\/1: implicit padding: 4 byte\(s\) before bad\.b at offset 4/)]);
   });
   it('a 64-bit member whose offset differs between i386 and x86-64', () => {
     const errs = refusals((s) => { s.structs.push(struct('bad', [u('a', '__u32'), u('b', '__u64')])); });
-    expect(errs).toContainEqual(expect.stringMatching(/\/structs\/14\/members\/1: bad\.b is at offset 8 on LP64 \(x86-64\) but 4 on ILP32 \(i386\); use __aligned_u64/));
+    expect(errs).toContainEqual(expect.stringMatching(/\/structs\/\d+\/members\/1: bad\.b is at offset 8 on LP64 \(x86-64\) but 4 on ILP32 \(i386\); use __aligned_u64/));
   });
   it('a struct size that is not a multiple of its alignment', () => {
     const errs = refusals((s) => { s.structs.push(struct('bad', [u('a', '__aligned_u64'), u('b', '__u32')])); });
-    expect(errs).toEqual([expect.stringMatching(/\/structs\/14: struct bad is 12 bytes on LP64 \(x86-64\), not a multiple of its 8-byte alignment/)]);
+    expect(errs).toEqual([expect.stringMatching(/\/structs\/\d+: struct bad is 12 bytes on LP64 \(x86-64\), not a multiple of its 8-byte alignment/)]);
   });
   it('duplicate names', () => {
     const errs = refusals((s) => { s.constants.push({ ...s.constants[1] }); });
@@ -129,7 +129,7 @@ describe('the resolver refuses', () => {
   });
   it('a flexible array that is not last', () => {
     const errs = refusals((s) => { s.structs.push(struct('bad', [u('n', '__u32'), u('data', '__u8', { count: 'flexible' }), u('tail', '__u32')])); });
-    expect(errs).toContainEqual(expect.stringMatching(/\/structs\/14\/members\/1\/count: flexible array data must be the last member of struct bad/));
+    expect(errs).toContainEqual(expect.stringMatching(/\/structs\/\d+\/members\/1\/count: flexible array data must be the last member of struct bad/));
   });
   it('duplicate feature numbers and capability ids', () => {
     expect(refusals((s) => { s.features[RA].number = 15; })).toEqual([expect.stringMatching(new RegExp(`/features/${RA}: feature number 15 is already used`))]);

@@ -1146,6 +1146,955 @@ export function vfio_bitmap_read(ptr: usize, out: VfioBitmap, ilp32: bool = fals
   out.data = ilp32 ? <u64>load<u32>(ptr + <usize>16) : load<u64>(ptr + <usize>16);
 }
 
+// struct vfio_group_status
+
+/** sizeof(struct vfio_group_status). */
+export const VFIO_GROUP_STATUS_SIZE: i32 = 8;
+export const VFIO_GROUP_STATUS_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_GROUP_STATUS_OFFSET_FLAGS: i32 = 4;
+/**
+ * struct vfio_group_status: Argument of VFIO_GROUP_GET_STATUS. A plain value; its bytes are made by
+ * vfio_group_status_write and read by vfio_group_status_read.
+ */
+export class VfioGroupStatus {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** VFIO_GROUP_FLAGS_*. (vfio_group_flags) */
+  flags: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_group_status_write(ptr: usize, v: VfioGroupStatus): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_GROUP_STATUS_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_GROUP_STATUS_OFFSET_FLAGS
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_group_status_read(ptr: usize, out: VfioGroupStatus): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_GROUP_STATUS_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_GROUP_STATUS_OFFSET_FLAGS
+}
+
+// struct vfio_irq_info
+
+/** sizeof(struct vfio_irq_info). */
+export const VFIO_IRQ_INFO_SIZE: i32 = 16;
+export const VFIO_IRQ_INFO_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IRQ_INFO_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IRQ_INFO_OFFSET_INDEX: i32 = 8;
+export const VFIO_IRQ_INFO_OFFSET_COUNT: i32 = 12;
+/**
+ * struct vfio_irq_info: Argument of VFIO_DEVICE_GET_IRQ_INFO: what an IRQ index supports and how
+ * many vectors it has. A plain value; its bytes are made by vfio_irq_info_write and read by
+ * vfio_irq_info_read.
+ */
+export class VfioIrqInfo {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** VFIO_IRQ_INFO_* (out). (vfio_irq_info_flags) */
+  flags: u32 = 0;
+  /** The IRQ index asked about (in). */
+  index: u32 = 0;
+  /** Number of vectors of the index (out). */
+  count: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_irq_info_write(ptr: usize, v: VfioIrqInfo): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_IRQ_INFO_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_IRQ_INFO_OFFSET_FLAGS
+  store<u32>(ptr, v.index, 8); // VFIO_IRQ_INFO_OFFSET_INDEX
+  store<u32>(ptr, v.count, 12); // VFIO_IRQ_INFO_OFFSET_COUNT
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_irq_info_read(ptr: usize, out: VfioIrqInfo): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_IRQ_INFO_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_IRQ_INFO_OFFSET_FLAGS
+  out.index = load<u32>(ptr, 8); // VFIO_IRQ_INFO_OFFSET_INDEX
+  out.count = load<u32>(ptr, 12); // VFIO_IRQ_INFO_OFFSET_COUNT
+}
+
+// struct vfio_region_gfx_edid
+
+/** sizeof(struct vfio_region_gfx_edid). */
+export const VFIO_REGION_GFX_EDID_SIZE: i32 = 24;
+export const VFIO_REGION_GFX_EDID_OFFSET_EDID_OFFSET: i32 = 0;
+export const VFIO_REGION_GFX_EDID_OFFSET_EDID_MAX_SIZE: i32 = 4;
+export const VFIO_REGION_GFX_EDID_OFFSET_EDID_SIZE: i32 = 8;
+export const VFIO_REGION_GFX_EDID_OFFSET_MAX_XRES: i32 = 12;
+export const VFIO_REGION_GFX_EDID_OFFSET_MAX_YRES: i32 = 16;
+export const VFIO_REGION_GFX_EDID_OFFSET_LINK_STATE: i32 = 20;
+/**
+ * struct vfio_region_gfx_edid: The start of a VFIO_REGION_SUBTYPE_GFX_EDID region: where the EDID
+ * blob is and the virtual display it describes. A plain value; its bytes are made by
+ * vfio_region_gfx_edid_write and read by vfio_region_gfx_edid_read.
+ */
+export class VfioRegionGfxEdid {
+  /** Offset of the EDID blob in the region (read-only). */
+  edid_offset: u32 = 0;
+  /** Room for the blob (read-only). */
+  edid_max_size: u32 = 0;
+  /** Size of the blob; write to update it. */
+  edid_size: u32 = 0;
+  /** Maximum horizontal resolution (read-only). */
+  max_xres: u32 = 0;
+  /** Maximum vertical resolution (read-only). */
+  max_yres: u32 = 0;
+  /** VFIO_DEVICE_GFX_LINK_STATE_*. (vfio_device_gfx_link_state) */
+  link_state: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_region_gfx_edid_write(ptr: usize, v: VfioRegionGfxEdid): i32 {
+  store<u32>(ptr, v.edid_offset, 0); // VFIO_REGION_GFX_EDID_OFFSET_EDID_OFFSET
+  store<u32>(ptr, v.edid_max_size, 4); // VFIO_REGION_GFX_EDID_OFFSET_EDID_MAX_SIZE
+  store<u32>(ptr, v.edid_size, 8); // VFIO_REGION_GFX_EDID_OFFSET_EDID_SIZE
+  store<u32>(ptr, v.max_xres, 12); // VFIO_REGION_GFX_EDID_OFFSET_MAX_XRES
+  store<u32>(ptr, v.max_yres, 16); // VFIO_REGION_GFX_EDID_OFFSET_MAX_YRES
+  store<u32>(ptr, v.link_state, 20); // VFIO_REGION_GFX_EDID_OFFSET_LINK_STATE
+  return 24;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_region_gfx_edid_read(ptr: usize, out: VfioRegionGfxEdid): void {
+  out.edid_offset = load<u32>(ptr, 0); // VFIO_REGION_GFX_EDID_OFFSET_EDID_OFFSET
+  out.edid_max_size = load<u32>(ptr, 4); // VFIO_REGION_GFX_EDID_OFFSET_EDID_MAX_SIZE
+  out.edid_size = load<u32>(ptr, 8); // VFIO_REGION_GFX_EDID_OFFSET_EDID_SIZE
+  out.max_xres = load<u32>(ptr, 12); // VFIO_REGION_GFX_EDID_OFFSET_MAX_XRES
+  out.max_yres = load<u32>(ptr, 16); // VFIO_REGION_GFX_EDID_OFFSET_MAX_YRES
+  out.link_state = load<u32>(ptr, 20); // VFIO_REGION_GFX_EDID_OFFSET_LINK_STATE
+}
+
+// struct vfio_device_migration_info
+
+/** sizeof(struct vfio_device_migration_info). */
+export const VFIO_DEVICE_MIGRATION_INFO_SIZE: i32 = 32;
+export const VFIO_DEVICE_MIGRATION_INFO_OFFSET_DEVICE_STATE: i32 = 0;
+export const VFIO_DEVICE_MIGRATION_INFO_OFFSET_RESERVED: i32 = 4;
+export const VFIO_DEVICE_MIGRATION_INFO_OFFSET_PENDING_BYTES: i32 = 8;
+export const VFIO_DEVICE_MIGRATION_INFO_OFFSET_DATA_OFFSET: i32 = 16;
+export const VFIO_DEVICE_MIGRATION_INFO_OFFSET_DATA_SIZE: i32 = 24;
+/**
+ * struct vfio_device_migration_info: The start of the deprecated v1 migration region; kept for its
+ * layout only. A plain value; its bytes are made by vfio_device_migration_info_write and read by
+ * vfio_device_migration_info_read.
+ */
+export class VfioDeviceMigrationInfo {
+  /** VFIO_DEVICE_STATE_V1_*. */
+  device_state: u32 = 0;
+  /** Reserved. */
+  reserved: u32 = 0;
+  /** Bytes still to be read. */
+  pending_bytes: u64 = 0;
+  /** Offset of the data window in the region. */
+  data_offset: u64 = 0;
+  /** Bytes in the data window. */
+  data_size: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_migration_info_write(ptr: usize, v: VfioDeviceMigrationInfo): i32 {
+  store<u32>(ptr, v.device_state, 0); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_DEVICE_STATE
+  store<u32>(ptr, v.reserved, 4); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_RESERVED
+  store<u64>(ptr, v.pending_bytes, 8); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_PENDING_BYTES
+  store<u64>(ptr, v.data_offset, 16); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_DATA_OFFSET
+  store<u64>(ptr, v.data_size, 24); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_DATA_SIZE
+  return 32;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_migration_info_read(ptr: usize, out: VfioDeviceMigrationInfo): void {
+  out.device_state = load<u32>(ptr, 0); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_DEVICE_STATE
+  out.reserved = load<u32>(ptr, 4); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_RESERVED
+  out.pending_bytes = load<u64>(ptr, 8); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_PENDING_BYTES
+  out.data_offset = load<u64>(ptr, 16); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_DATA_OFFSET
+  out.data_size = load<u64>(ptr, 24); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_DATA_SIZE
+}
+
+// struct vfio_device_ioeventfd
+
+/** sizeof(struct vfio_device_ioeventfd) on LP64. */
+export const VFIO_DEVICE_IOEVENTFD_SIZE: i32 = 32;
+/** sizeof(struct vfio_device_ioeventfd) on ILP32 (i386). */
+export const VFIO_DEVICE_IOEVENTFD_SIZE_ILP32: i32 = 28;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_ARGSZ_ILP32: i32 = 0;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_FLAGS: i32 = 4;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_FLAGS_ILP32: i32 = 4;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_OFFSET: i32 = 8;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_OFFSET_ILP32: i32 = 8;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_DATA: i32 = 16;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_DATA_ILP32: i32 = 16;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_FD: i32 = 24;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_FD_ILP32: i32 = 24;
+/**
+ * struct vfio_device_ioeventfd: Argument of VFIO_DEVICE_IOEVENTFD: a write of data to offset of the
+ * device fd whenever the eventfd is signalled (fd -1 removes it). A plain value; its bytes are made
+ * by vfio_device_ioeventfd_write and read by vfio_device_ioeventfd_read.
+ */
+export class VfioDeviceIoeventfd {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** VFIO_DEVICE_IOEVENTFD_* (the access width). (vfio_device_ioeventfd_flags) */
+  flags: u32 = 0;
+  /** Device fd offset of the write. */
+  offset: u64 = 0;
+  /** The value written. */
+  data: u64 = 0;
+  /** The eventfd, or -1 to remove. */
+  fd: i32 = 0;
+}
+
+/**
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ */
+export function vfio_device_ioeventfd_write(ptr: usize, v: VfioDeviceIoeventfd, ilp32: bool = false): i32 {
+  store<u32>(ptr + <usize>0, v.argsz);
+  store<u32>(ptr + <usize>4, v.flags);
+  store<u64>(ptr + <usize>8, v.offset);
+  store<u64>(ptr + <usize>16, v.data);
+  store<i32>(ptr + <usize>24, v.fd);
+  return (ilp32 ? 28 : 32);
+}
+/** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
+export function vfio_device_ioeventfd_read(ptr: usize, out: VfioDeviceIoeventfd, ilp32: bool = false): void {
+  out.argsz = load<u32>(ptr + <usize>0);
+  out.flags = load<u32>(ptr + <usize>4);
+  out.offset = load<u64>(ptr + <usize>8);
+  out.data = load<u64>(ptr + <usize>16);
+  out.fd = load<i32>(ptr + <usize>24);
+}
+
+// struct vfio_device_feature_migration
+
+/** sizeof(struct vfio_device_feature_migration). */
+export const VFIO_DEVICE_FEATURE_MIGRATION_SIZE: i32 = 8;
+export const VFIO_DEVICE_FEATURE_MIGRATION_OFFSET_FLAGS: i32 = 0;
+/**
+ * struct vfio_device_feature_migration: Payload of VFIO_DEVICE_FEATURE_MIGRATION (GET). A plain
+ * value; its bytes are made by vfio_device_feature_migration_write and read by
+ * vfio_device_feature_migration_read.
+ */
+export class VfioDeviceFeatureMigration {
+  /** VFIO_MIGRATION_*: the supported protocol states. (vfio_migration_flags) */
+  flags: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_feature_migration_write(ptr: usize, v: VfioDeviceFeatureMigration): i32 {
+  store<u64>(ptr, v.flags, 0); // VFIO_DEVICE_FEATURE_MIGRATION_OFFSET_FLAGS
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_feature_migration_read(ptr: usize, out: VfioDeviceFeatureMigration): void {
+  out.flags = load<u64>(ptr, 0); // VFIO_DEVICE_FEATURE_MIGRATION_OFFSET_FLAGS
+}
+
+// struct vfio_device_feature_mig_state
+
+/** sizeof(struct vfio_device_feature_mig_state). */
+export const VFIO_DEVICE_FEATURE_MIG_STATE_SIZE: i32 = 8;
+export const VFIO_DEVICE_FEATURE_MIG_STATE_OFFSET_DEVICE_STATE: i32 = 0;
+export const VFIO_DEVICE_FEATURE_MIG_STATE_OFFSET_DATA_FD: i32 = 4;
+/**
+ * struct vfio_device_feature_mig_state: Payload of VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE: the state
+ * to enter (SET) or the current one (GET); a transition that streams data returns the data fd. A
+ * plain value; its bytes are made by vfio_device_feature_mig_state_write and read by
+ * vfio_device_feature_mig_state_read.
+ */
+export class VfioDeviceFeatureMigState {
+  /** enum vfio_device_mig_state. (vfio_device_mig_state) */
+  device_state: u32 = 0;
+  /** The data fd of STOP_COPY, RESUMING or PRE_COPY, else -1. */
+  data_fd: i32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_feature_mig_state_write(ptr: usize, v: VfioDeviceFeatureMigState): i32 {
+  store<u32>(ptr, v.device_state, 0); // VFIO_DEVICE_FEATURE_MIG_STATE_OFFSET_DEVICE_STATE
+  store<i32>(ptr, v.data_fd, 4); // VFIO_DEVICE_FEATURE_MIG_STATE_OFFSET_DATA_FD
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_feature_mig_state_read(ptr: usize, out: VfioDeviceFeatureMigState): void {
+  out.device_state = load<u32>(ptr, 0); // VFIO_DEVICE_FEATURE_MIG_STATE_OFFSET_DEVICE_STATE
+  out.data_fd = load<i32>(ptr, 4); // VFIO_DEVICE_FEATURE_MIG_STATE_OFFSET_DATA_FD
+}
+
+// struct vfio_device_low_power_entry_with_wakeup
+
+/** sizeof(struct vfio_device_low_power_entry_with_wakeup). */
+export const VFIO_DEVICE_LOW_POWER_ENTRY_WITH_WAKEUP_SIZE: i32 = 8;
+export const VFIO_DEVICE_LOW_POWER_ENTRY_WITH_WAKEUP_OFFSET_WAKEUP_EVENTFD: i32 = 0;
+export const VFIO_DEVICE_LOW_POWER_ENTRY_WITH_WAKEUP_OFFSET_RESERVED: i32 = 4;
+/**
+ * struct vfio_device_low_power_entry_with_wakeup: Payload of
+ * VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP. A plain value; its bytes are made by
+ * vfio_device_low_power_entry_with_wakeup_write and read by
+ * vfio_device_low_power_entry_with_wakeup_read.
+ */
+export class VfioDeviceLowPowerEntryWithWakeup {
+  /** Signalled when the device wakes up. */
+  wakeup_eventfd: i32 = 0;
+  /** Reserved; zero. */
+  reserved: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_low_power_entry_with_wakeup_write(ptr: usize, v: VfioDeviceLowPowerEntryWithWakeup): i32 {
+  store<i32>(ptr, v.wakeup_eventfd, 0); // VFIO_DEVICE_LOW_POWER_ENTRY_WITH_WAKEUP_OFFSET_WAKEUP_EVENTFD
+  store<u32>(ptr, v.reserved, 4); // VFIO_DEVICE_LOW_POWER_ENTRY_WITH_WAKEUP_OFFSET_RESERVED
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_low_power_entry_with_wakeup_read(ptr: usize, out: VfioDeviceLowPowerEntryWithWakeup): void {
+  out.wakeup_eventfd = load<i32>(ptr, 0); // VFIO_DEVICE_LOW_POWER_ENTRY_WITH_WAKEUP_OFFSET_WAKEUP_EVENTFD
+  out.reserved = load<u32>(ptr, 4); // VFIO_DEVICE_LOW_POWER_ENTRY_WITH_WAKEUP_OFFSET_RESERVED
+}
+
+// struct vfio_device_feature_dma_logging_range
+
+/** sizeof(struct vfio_device_feature_dma_logging_range). */
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_RANGE_SIZE: i32 = 16;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_RANGE_OFFSET_IOVA: i32 = 0;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_RANGE_OFFSET_LENGTH: i32 = 8;
+/**
+ * struct vfio_device_feature_dma_logging_range: One IOVA range of device DMA dirty logging. A plain
+ * value; its bytes are made by vfio_device_feature_dma_logging_range_write and read by
+ * vfio_device_feature_dma_logging_range_read.
+ */
+export class VfioDeviceFeatureDmaLoggingRange {
+  /** Start of the range. */
+  iova: u64 = 0;
+  /** Length of the range. */
+  length: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_feature_dma_logging_range_write(ptr: usize, v: VfioDeviceFeatureDmaLoggingRange): i32 {
+  store<u64>(ptr, v.iova, 0); // VFIO_DEVICE_FEATURE_DMA_LOGGING_RANGE_OFFSET_IOVA
+  store<u64>(ptr, v.length, 8); // VFIO_DEVICE_FEATURE_DMA_LOGGING_RANGE_OFFSET_LENGTH
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_feature_dma_logging_range_read(ptr: usize, out: VfioDeviceFeatureDmaLoggingRange): void {
+  out.iova = load<u64>(ptr, 0); // VFIO_DEVICE_FEATURE_DMA_LOGGING_RANGE_OFFSET_IOVA
+  out.length = load<u64>(ptr, 8); // VFIO_DEVICE_FEATURE_DMA_LOGGING_RANGE_OFFSET_LENGTH
+}
+
+// struct vfio_device_feature_dma_logging_control
+
+/** sizeof(struct vfio_device_feature_dma_logging_control). */
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_SIZE: i32 = 24;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_PAGE_SIZE: i32 = 0;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_NUM_RANGES: i32 = 8;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_RESERVED: i32 = 12;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_RANGES: i32 = 16;
+/**
+ * struct vfio_device_feature_dma_logging_control: Payload of VFIO_DEVICE_FEATURE_DMA_LOGGING_START:
+ * the page size and the ranges to track. A plain value; its bytes are made by
+ * vfio_device_feature_dma_logging_control_write and read by
+ * vfio_device_feature_dma_logging_control_read.
+ */
+export class VfioDeviceFeatureDmaLoggingControl {
+  /** Tracking granularity (rounded up by the device). */
+  page_size: u64 = 0;
+  /** Entries at ranges (0: the device picks). */
+  num_ranges: u32 = 0;
+  /** Reserved; zero. */
+  __reserved: u32 = 0;
+  /** User address of num_ranges struct vfio_device_feature_dma_logging_range. */
+  ranges: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_feature_dma_logging_control_write(ptr: usize, v: VfioDeviceFeatureDmaLoggingControl): i32 {
+  store<u64>(ptr, v.page_size, 0); // VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_PAGE_SIZE
+  store<u32>(ptr, v.num_ranges, 8); // VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_NUM_RANGES
+  store<u32>(ptr, v.__reserved, 12); // VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_RESERVED
+  store<u64>(ptr, v.ranges, 16); // VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_RANGES
+  return 24;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_feature_dma_logging_control_read(ptr: usize, out: VfioDeviceFeatureDmaLoggingControl): void {
+  out.page_size = load<u64>(ptr, 0); // VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_PAGE_SIZE
+  out.num_ranges = load<u32>(ptr, 8); // VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_NUM_RANGES
+  out.__reserved = load<u32>(ptr, 12); // VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_RESERVED
+  out.ranges = load<u64>(ptr, 16); // VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_RANGES
+}
+
+// struct vfio_device_feature_dma_logging_report
+
+/** sizeof(struct vfio_device_feature_dma_logging_report). */
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_SIZE: i32 = 32;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_IOVA: i32 = 0;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_LENGTH: i32 = 8;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_PAGE_SIZE: i32 = 16;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_BITMAP: i32 = 24;
+/**
+ * struct vfio_device_feature_dma_logging_report: Payload of VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT:
+ * read and clear the dirty bits of a range into a user bitmap. A plain value; its bytes are made by
+ * vfio_device_feature_dma_logging_report_write and read by
+ * vfio_device_feature_dma_logging_report_read.
+ */
+export class VfioDeviceFeatureDmaLoggingReport {
+  /** Start of the range. */
+  iova: u64 = 0;
+  /** Length of the range. */
+  length: u64 = 0;
+  /** Page size one bit stands for. */
+  page_size: u64 = 0;
+  /** User address of the bitmap. */
+  bitmap: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_feature_dma_logging_report_write(ptr: usize, v: VfioDeviceFeatureDmaLoggingReport): i32 {
+  store<u64>(ptr, v.iova, 0); // VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_IOVA
+  store<u64>(ptr, v.length, 8); // VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_LENGTH
+  store<u64>(ptr, v.page_size, 16); // VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_PAGE_SIZE
+  store<u64>(ptr, v.bitmap, 24); // VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_BITMAP
+  return 32;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_feature_dma_logging_report_read(ptr: usize, out: VfioDeviceFeatureDmaLoggingReport): void {
+  out.iova = load<u64>(ptr, 0); // VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_IOVA
+  out.length = load<u64>(ptr, 8); // VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_LENGTH
+  out.page_size = load<u64>(ptr, 16); // VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_PAGE_SIZE
+  out.bitmap = load<u64>(ptr, 24); // VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_BITMAP
+}
+
+// struct vfio_iova_range
+
+/** sizeof(struct vfio_iova_range). */
+export const VFIO_IOVA_RANGE_SIZE: i32 = 16;
+export const VFIO_IOVA_RANGE_OFFSET_START: i32 = 0;
+export const VFIO_IOVA_RANGE_OFFSET_END: i32 = 8;
+/**
+ * struct vfio_iova_range: One usable IOVA range of a type1 container. A plain value; its bytes are
+ * made by vfio_iova_range_write and read by vfio_iova_range_read.
+ */
+export class VfioIovaRange {
+  /** First usable IOVA. */
+  start: u64 = 0;
+  /** Last usable IOVA (inclusive). */
+  end: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_iova_range_write(ptr: usize, v: VfioIovaRange): i32 {
+  store<u64>(ptr, v.start, 0); // VFIO_IOVA_RANGE_OFFSET_START
+  store<u64>(ptr, v.end, 8); // VFIO_IOVA_RANGE_OFFSET_END
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_iova_range_read(ptr: usize, out: VfioIovaRange): void {
+  out.start = load<u64>(ptr, 0); // VFIO_IOVA_RANGE_OFFSET_START
+  out.end = load<u64>(ptr, 8); // VFIO_IOVA_RANGE_OFFSET_END
+}
+
+// struct vfio_iommu_type1_dma_map
+
+/** sizeof(struct vfio_iommu_type1_dma_map). */
+export const VFIO_IOMMU_TYPE1_DMA_MAP_SIZE: i32 = 32;
+export const VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_VADDR: i32 = 8;
+export const VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_IOVA: i32 = 16;
+export const VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_SIZE: i32 = 24;
+/**
+ * struct vfio_iommu_type1_dma_map: Argument of VFIO_IOMMU_MAP_DMA: map size bytes of process memory
+ * at vaddr to iova. A plain value; its bytes are made by vfio_iommu_type1_dma_map_write and read by
+ * vfio_iommu_type1_dma_map_read.
+ */
+export class VfioIommuType1DmaMap {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** VFIO_DMA_MAP_FLAG_*. (vfio_dma_map_flags) */
+  flags: u32 = 0;
+  /** Process virtual address. */
+  vaddr: u64 = 0;
+  /** IO virtual address. */
+  iova: u64 = 0;
+  /** Size of the mapping, bytes. */
+  size: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_iommu_type1_dma_map_write(ptr: usize, v: VfioIommuType1DmaMap): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_FLAGS
+  store<u64>(ptr, v.vaddr, 8); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_VADDR
+  store<u64>(ptr, v.iova, 16); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_IOVA
+  store<u64>(ptr, v.size, 24); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_SIZE
+  return 32;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_iommu_type1_dma_map_read(ptr: usize, out: VfioIommuType1DmaMap): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_FLAGS
+  out.vaddr = load<u64>(ptr, 8); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_VADDR
+  out.iova = load<u64>(ptr, 16); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_IOVA
+  out.size = load<u64>(ptr, 24); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_SIZE
+}
+
+// struct vfio_iommu_spapr_tce_ddw_info
+
+/** sizeof(struct vfio_iommu_spapr_tce_ddw_info). */
+export const VFIO_IOMMU_SPAPR_TCE_DDW_INFO_SIZE: i32 = 16;
+export const VFIO_IOMMU_SPAPR_TCE_DDW_INFO_OFFSET_PGSIZES: i32 = 0;
+export const VFIO_IOMMU_SPAPR_TCE_DDW_INFO_OFFSET_MAX_DYNAMIC_WINDOWS_SUPPORTED: i32 = 8;
+export const VFIO_IOMMU_SPAPR_TCE_DDW_INFO_OFFSET_LEVELS: i32 = 12;
+/**
+ * struct vfio_iommu_spapr_tce_ddw_info: Dynamic DMA window support of the sPAPR TCE IOMMU. A plain
+ * value; its bytes are made by vfio_iommu_spapr_tce_ddw_info_write and read by
+ * vfio_iommu_spapr_tce_ddw_info_read.
+ */
+export class VfioIommuSpaprTceDdwInfo {
+  /** Bitmap of supported page sizes. */
+  pgsizes: u64 = 0;
+  /** How many windows may be created. */
+  max_dynamic_windows_supported: u32 = 0;
+  /** Maximum TCE table levels. */
+  levels: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_iommu_spapr_tce_ddw_info_write(ptr: usize, v: VfioIommuSpaprTceDdwInfo): i32 {
+  store<u64>(ptr, v.pgsizes, 0); // VFIO_IOMMU_SPAPR_TCE_DDW_INFO_OFFSET_PGSIZES
+  store<u32>(ptr, v.max_dynamic_windows_supported, 8); // VFIO_IOMMU_SPAPR_TCE_DDW_INFO_OFFSET_MAX_DYNAMIC_WINDOWS_SUPPORTED
+  store<u32>(ptr, v.levels, 12); // VFIO_IOMMU_SPAPR_TCE_DDW_INFO_OFFSET_LEVELS
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_iommu_spapr_tce_ddw_info_read(ptr: usize, out: VfioIommuSpaprTceDdwInfo): void {
+  out.pgsizes = load<u64>(ptr, 0); // VFIO_IOMMU_SPAPR_TCE_DDW_INFO_OFFSET_PGSIZES
+  out.max_dynamic_windows_supported = load<u32>(ptr, 8); // VFIO_IOMMU_SPAPR_TCE_DDW_INFO_OFFSET_MAX_DYNAMIC_WINDOWS_SUPPORTED
+  out.levels = load<u32>(ptr, 12); // VFIO_IOMMU_SPAPR_TCE_DDW_INFO_OFFSET_LEVELS
+}
+
+// struct vfio_eeh_pe_err
+
+/** sizeof(struct vfio_eeh_pe_err). */
+export const VFIO_EEH_PE_ERR_SIZE: i32 = 24;
+export const VFIO_EEH_PE_ERR_OFFSET_TYPE: i32 = 0;
+export const VFIO_EEH_PE_ERR_OFFSET_FUNC: i32 = 4;
+export const VFIO_EEH_PE_ERR_OFFSET_ADDR: i32 = 8;
+export const VFIO_EEH_PE_ERR_OFFSET_MASK: i32 = 16;
+/**
+ * struct vfio_eeh_pe_err: The error VFIO_EEH_PE_INJECT_ERR injects. A plain value; its bytes are
+ * made by vfio_eeh_pe_err_write and read by vfio_eeh_pe_err_read.
+ */
+export class VfioEehPeErr {
+  /** Error type. */
+  type: u32 = 0;
+  /** Error function. */
+  func: u32 = 0;
+  /** Address. */
+  addr: u64 = 0;
+  /** Address mask. */
+  mask: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_eeh_pe_err_write(ptr: usize, v: VfioEehPeErr): i32 {
+  store<u32>(ptr, v.type, 0); // VFIO_EEH_PE_ERR_OFFSET_TYPE
+  store<u32>(ptr, v.func, 4); // VFIO_EEH_PE_ERR_OFFSET_FUNC
+  store<u64>(ptr, v.addr, 8); // VFIO_EEH_PE_ERR_OFFSET_ADDR
+  store<u64>(ptr, v.mask, 16); // VFIO_EEH_PE_ERR_OFFSET_MASK
+  return 24;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_eeh_pe_err_read(ptr: usize, out: VfioEehPeErr): void {
+  out.type = load<u32>(ptr, 0); // VFIO_EEH_PE_ERR_OFFSET_TYPE
+  out.func = load<u32>(ptr, 4); // VFIO_EEH_PE_ERR_OFFSET_FUNC
+  out.addr = load<u64>(ptr, 8); // VFIO_EEH_PE_ERR_OFFSET_ADDR
+  out.mask = load<u64>(ptr, 16); // VFIO_EEH_PE_ERR_OFFSET_MASK
+}
+
+// struct vfio_iommu_spapr_register_memory
+
+/** sizeof(struct vfio_iommu_spapr_register_memory). */
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_SIZE: i32 = 24;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_VADDR: i32 = 8;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_SIZE: i32 = 16;
+/**
+ * struct vfio_iommu_spapr_register_memory: Argument of VFIO_IOMMU_SPAPR_REGISTER_MEMORY and
+ * _UNREGISTER_MEMORY: pre-register memory for TCE mappings. A plain value; its bytes are made by
+ * vfio_iommu_spapr_register_memory_write and read by vfio_iommu_spapr_register_memory_read.
+ */
+export class VfioIommuSpaprRegisterMemory {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** Reserved; zero. */
+  flags: u32 = 0;
+  /** Process virtual address. */
+  vaddr: u64 = 0;
+  /** Size, bytes. */
+  size: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_iommu_spapr_register_memory_write(ptr: usize, v: VfioIommuSpaprRegisterMemory): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_FLAGS
+  store<u64>(ptr, v.vaddr, 8); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_VADDR
+  store<u64>(ptr, v.size, 16); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_SIZE
+  return 24;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_iommu_spapr_register_memory_read(ptr: usize, out: VfioIommuSpaprRegisterMemory): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_FLAGS
+  out.vaddr = load<u64>(ptr, 8); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_VADDR
+  out.size = load<u64>(ptr, 16); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_SIZE
+}
+
+// struct vfio_iommu_spapr_tce_create
+
+/** sizeof(struct vfio_iommu_spapr_tce_create). */
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_SIZE: i32 = 40;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_PAGE_SHIFT: i32 = 8;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_RESV1: i32 = 12;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_WINDOW_SIZE: i32 = 16;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_LEVELS: i32 = 24;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_RESV2: i32 = 28;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_START_ADDR: i32 = 32;
+/**
+ * struct vfio_iommu_spapr_tce_create: Argument of VFIO_IOMMU_SPAPR_TCE_CREATE: create a DMA window;
+ * start_addr is returned. A plain value; its bytes are made by vfio_iommu_spapr_tce_create_write
+ * and read by vfio_iommu_spapr_tce_create_read.
+ */
+export class VfioIommuSpaprTceCreate {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** Reserved; zero. */
+  flags: u32 = 0;
+  /** IOMMU page size, log2. */
+  page_shift: u32 = 0;
+  /** Reserved. */
+  __resv1: u32 = 0;
+  /** Window size, bytes. */
+  window_size: u64 = 0;
+  /** TCE table levels. */
+  levels: u32 = 0;
+  /** Reserved. */
+  __resv2: u32 = 0;
+  /** Out: the window's bus address. */
+  start_addr: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_iommu_spapr_tce_create_write(ptr: usize, v: VfioIommuSpaprTceCreate): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_FLAGS
+  store<u32>(ptr, v.page_shift, 8); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_PAGE_SHIFT
+  store<u32>(ptr, v.__resv1, 12); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_RESV1
+  store<u64>(ptr, v.window_size, 16); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_WINDOW_SIZE
+  store<u32>(ptr, v.levels, 24); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_LEVELS
+  store<u32>(ptr, v.__resv2, 28); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_RESV2
+  store<u64>(ptr, v.start_addr, 32); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_START_ADDR
+  return 40;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_iommu_spapr_tce_create_read(ptr: usize, out: VfioIommuSpaprTceCreate): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_FLAGS
+  out.page_shift = load<u32>(ptr, 8); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_PAGE_SHIFT
+  out.__resv1 = load<u32>(ptr, 12); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_RESV1
+  out.window_size = load<u64>(ptr, 16); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_WINDOW_SIZE
+  out.levels = load<u32>(ptr, 24); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_LEVELS
+  out.__resv2 = load<u32>(ptr, 28); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_RESV2
+  out.start_addr = load<u64>(ptr, 32); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_START_ADDR
+}
+
+// struct vfio_iommu_spapr_tce_remove
+
+/** sizeof(struct vfio_iommu_spapr_tce_remove). */
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_SIZE: i32 = 16;
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_START_ADDR: i32 = 8;
+/**
+ * struct vfio_iommu_spapr_tce_remove: Argument of VFIO_IOMMU_SPAPR_TCE_REMOVE. A plain value; its
+ * bytes are made by vfio_iommu_spapr_tce_remove_write and read by vfio_iommu_spapr_tce_remove_read.
+ */
+export class VfioIommuSpaprTceRemove {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** Reserved; zero. */
+  flags: u32 = 0;
+  /** The window to remove. */
+  start_addr: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_iommu_spapr_tce_remove_write(ptr: usize, v: VfioIommuSpaprTceRemove): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_FLAGS
+  store<u64>(ptr, v.start_addr, 8); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_START_ADDR
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_iommu_spapr_tce_remove_read(ptr: usize, out: VfioIommuSpaprTceRemove): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_FLAGS
+  out.start_addr = load<u64>(ptr, 8); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_START_ADDR
+}
+
+// struct vfio_device_bind_iommufd
+
+/** sizeof(struct vfio_device_bind_iommufd). */
+export const VFIO_DEVICE_BIND_IOMMUFD_SIZE: i32 = 16;
+export const VFIO_DEVICE_BIND_IOMMUFD_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_DEVICE_BIND_IOMMUFD_OFFSET_FLAGS: i32 = 4;
+export const VFIO_DEVICE_BIND_IOMMUFD_OFFSET_IOMMUFD: i32 = 8;
+export const VFIO_DEVICE_BIND_IOMMUFD_OFFSET_OUT_DEVID: i32 = 12;
+/**
+ * struct vfio_device_bind_iommufd: Argument of VFIO_DEVICE_BIND_IOMMUFD (the 6.12 layout; 7.2
+ * appends token_uuid_ptr, which argsz absorbs). A plain value; its bytes are made by
+ * vfio_device_bind_iommufd_write and read by vfio_device_bind_iommufd_read.
+ */
+export class VfioDeviceBindIommufd {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** VFIO_DEVICE_BIND_FLAG_* (7.2); zero before. */
+  flags: u32 = 0;
+  /** The iommufd to bind to. */
+  iommufd: i32 = 0;
+  /** Out: the device id in that iommufd. */
+  out_devid: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_bind_iommufd_write(ptr: usize, v: VfioDeviceBindIommufd): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_FLAGS
+  store<i32>(ptr, v.iommufd, 8); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_IOMMUFD
+  store<u32>(ptr, v.out_devid, 12); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_OUT_DEVID
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_bind_iommufd_read(ptr: usize, out: VfioDeviceBindIommufd): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_FLAGS
+  out.iommufd = load<i32>(ptr, 8); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_IOMMUFD
+  out.out_devid = load<u32>(ptr, 12); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_OUT_DEVID
+}
+
+// struct vfio_device_attach_iommufd_pt
+
+/** sizeof(struct vfio_device_attach_iommufd_pt). */
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_SIZE: i32 = 12;
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_FLAGS: i32 = 4;
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_PT_ID: i32 = 8;
+/**
+ * struct vfio_device_attach_iommufd_pt: Argument of VFIO_DEVICE_ATTACH_IOMMUFD_PT (the 6.12 layout;
+ * 7.2 appends pasid). A plain value; its bytes are made by vfio_device_attach_iommufd_pt_write and
+ * read by vfio_device_attach_iommufd_pt_read.
+ */
+export class VfioDeviceAttachIommufdPt {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** VFIO_DEVICE_ATTACH_PASID (7.2); zero before. */
+  flags: u32 = 0;
+  /** The IOAS or hwpt to attach; out: the hwpt actually attached. */
+  pt_id: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_attach_iommufd_pt_write(ptr: usize, v: VfioDeviceAttachIommufdPt): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_FLAGS
+  store<u32>(ptr, v.pt_id, 8); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_PT_ID
+  return 12;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_attach_iommufd_pt_read(ptr: usize, out: VfioDeviceAttachIommufdPt): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_FLAGS
+  out.pt_id = load<u32>(ptr, 8); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_PT_ID
+}
+
+// struct vfio_device_detach_iommufd_pt
+
+/** sizeof(struct vfio_device_detach_iommufd_pt). */
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_SIZE: i32 = 8;
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_FLAGS: i32 = 4;
+/**
+ * struct vfio_device_detach_iommufd_pt: Argument of VFIO_DEVICE_DETACH_IOMMUFD_PT (the 6.12 layout;
+ * 7.2 appends pasid). A plain value; its bytes are made by vfio_device_detach_iommufd_pt_write and
+ * read by vfio_device_detach_iommufd_pt_read.
+ */
+export class VfioDeviceDetachIommufdPt {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** VFIO_DEVICE_DETACH_PASID (7.2); zero before. */
+  flags: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_detach_iommufd_pt_write(ptr: usize, v: VfioDeviceDetachIommufdPt): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_FLAGS
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_detach_iommufd_pt_read(ptr: usize, out: VfioDeviceDetachIommufdPt): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_FLAGS
+}
+
+// struct vfio_precopy_info
+
+/** sizeof(struct vfio_precopy_info). */
+export const VFIO_PRECOPY_INFO_SIZE: i32 = 24;
+export const VFIO_PRECOPY_INFO_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_PRECOPY_INFO_OFFSET_FLAGS: i32 = 4;
+export const VFIO_PRECOPY_INFO_OFFSET_INITIAL_BYTES: i32 = 8;
+export const VFIO_PRECOPY_INFO_OFFSET_DIRTY_BYTES: i32 = 16;
+/**
+ * struct vfio_precopy_info: Argument of VFIO_MIG_GET_PRECOPY_INFO on a PRE_COPY data fd: how much
+ * data is left. A plain value; its bytes are made by vfio_precopy_info_write and read by
+ * vfio_precopy_info_read.
+ */
+export class VfioPrecopyInfo {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** VFIO_PRECOPY_INFO_* (7.2); zero before. */
+  flags: u32 = 0;
+  /** Initial data still to be read. */
+  initial_bytes: u64 = 0;
+  /** Dirty data known so far. */
+  dirty_bytes: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_precopy_info_write(ptr: usize, v: VfioPrecopyInfo): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_PRECOPY_INFO_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_PRECOPY_INFO_OFFSET_FLAGS
+  store<u64>(ptr, v.initial_bytes, 8); // VFIO_PRECOPY_INFO_OFFSET_INITIAL_BYTES
+  store<u64>(ptr, v.dirty_bytes, 16); // VFIO_PRECOPY_INFO_OFFSET_DIRTY_BYTES
+  return 24;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_precopy_info_read(ptr: usize, out: VfioPrecopyInfo): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_PRECOPY_INFO_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_PRECOPY_INFO_OFFSET_FLAGS
+  out.initial_bytes = load<u64>(ptr, 8); // VFIO_PRECOPY_INFO_OFFSET_INITIAL_BYTES
+  out.dirty_bytes = load<u64>(ptr, 16); // VFIO_PRECOPY_INFO_OFFSET_DIRTY_BYTES
+}
+
+// struct vfio_device_feature_mig_data_size
+
+/** sizeof(struct vfio_device_feature_mig_data_size). */
+export const VFIO_DEVICE_FEATURE_MIG_DATA_SIZE_SIZE: i32 = 8;
+export const VFIO_DEVICE_FEATURE_MIG_DATA_SIZE_OFFSET_STOP_COPY_LENGTH: i32 = 0;
+/**
+ * struct vfio_device_feature_mig_data_size: Payload of VFIO_DEVICE_FEATURE_MIG_DATA_SIZE (GET). A
+ * plain value; its bytes are made by vfio_device_feature_mig_data_size_write and read by
+ * vfio_device_feature_mig_data_size_read.
+ */
+export class VfioDeviceFeatureMigDataSize {
+  /** Estimated bytes of STOP_COPY data. */
+  stop_copy_length: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_feature_mig_data_size_write(ptr: usize, v: VfioDeviceFeatureMigDataSize): i32 {
+  store<u64>(ptr, v.stop_copy_length, 0); // VFIO_DEVICE_FEATURE_MIG_DATA_SIZE_OFFSET_STOP_COPY_LENGTH
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_feature_mig_data_size_read(ptr: usize, out: VfioDeviceFeatureMigDataSize): void {
+  out.stop_copy_length = load<u64>(ptr, 0); // VFIO_DEVICE_FEATURE_MIG_DATA_SIZE_OFFSET_STOP_COPY_LENGTH
+}
+
+// struct vfio_device_feature_bus_master
+
+/** sizeof(struct vfio_device_feature_bus_master). */
+export const VFIO_DEVICE_FEATURE_BUS_MASTER_SIZE: i32 = 4;
+export const VFIO_DEVICE_FEATURE_BUS_MASTER_OFFSET_OP: i32 = 0;
+/**
+ * struct vfio_device_feature_bus_master: Payload of VFIO_DEVICE_FEATURE_BUS_MASTER (SET). A plain
+ * value; its bytes are made by vfio_device_feature_bus_master_write and read by
+ * vfio_device_feature_bus_master_read.
+ */
+export class VfioDeviceFeatureBusMaster {
+  /** VFIO_DEVICE_FEATURE_CLEAR_MASTER or _SET_MASTER. (vfio_device_feature_bus_master_op) */
+  op: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_feature_bus_master_write(ptr: usize, v: VfioDeviceFeatureBusMaster): i32 {
+  store<u32>(ptr, v.op, 0); // VFIO_DEVICE_FEATURE_BUS_MASTER_OFFSET_OP
+  return 4;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_feature_bus_master_read(ptr: usize, out: VfioDeviceFeatureBusMaster): void {
+  out.op = load<u32>(ptr, 0); // VFIO_DEVICE_FEATURE_BUS_MASTER_OFFSET_OP
+}
+
+// struct vfio_region_dma_range
+
+/** sizeof(struct vfio_region_dma_range). */
+export const VFIO_REGION_DMA_RANGE_SIZE: i32 = 16;
+export const VFIO_REGION_DMA_RANGE_OFFSET_OFFSET: i32 = 0;
+export const VFIO_REGION_DMA_RANGE_OFFSET_LENGTH: i32 = 8;
+/**
+ * struct vfio_region_dma_range: One range of a region exported by VFIO_DEVICE_FEATURE_DMA_BUF. A
+ * plain value; its bytes are made by vfio_region_dma_range_write and read by
+ * vfio_region_dma_range_read.
+ */
+export class VfioRegionDmaRange {
+  /** Offset in the region. */
+  offset: u64 = 0;
+  /** Length, bytes. */
+  length: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_region_dma_range_write(ptr: usize, v: VfioRegionDmaRange): i32 {
+  store<u64>(ptr, v.offset, 0); // VFIO_REGION_DMA_RANGE_OFFSET_OFFSET
+  store<u64>(ptr, v.length, 8); // VFIO_REGION_DMA_RANGE_OFFSET_LENGTH
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_region_dma_range_read(ptr: usize, out: VfioRegionDmaRange): void {
+  out.offset = load<u64>(ptr, 0); // VFIO_REGION_DMA_RANGE_OFFSET_OFFSET
+  out.length = load<u64>(ptr, 8); // VFIO_REGION_DMA_RANGE_OFFSET_LENGTH
+}
+
+// struct vfio_device_feature_zpci_err
+
+/** sizeof(struct vfio_device_feature_zpci_err). */
+export const VFIO_DEVICE_FEATURE_ZPCI_ERR_SIZE: i32 = 8;
+export const VFIO_DEVICE_FEATURE_ZPCI_ERR_OFFSET_DATA: i32 = 0;
+/**
+ * struct vfio_device_feature_zpci_err: Payload of VFIO_DEVICE_FEATURE_ZPCI_ERROR (GET): a pending
+ * s390 PCI error event. A plain value; its bytes are made by vfio_device_feature_zpci_err_write and
+ * read by vfio_device_feature_zpci_err_read.
+ */
+export class VfioDeviceFeatureZpciErr {
+  /** Data. */
+  data: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_feature_zpci_err_write(ptr: usize, v: VfioDeviceFeatureZpciErr): i32 {
+  store<u64>(ptr, v.data, 0); // VFIO_DEVICE_FEATURE_ZPCI_ERR_OFFSET_DATA
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_feature_zpci_err_read(ptr: usize, out: VfioDeviceFeatureZpciErr): void {
+  out.data = load<u64>(ptr, 0); // VFIO_DEVICE_FEATURE_ZPCI_ERR_OFFSET_DATA
+}
+
 // struct vfio_device_feature_subregion
 
 /** sizeof(struct vfio_device_feature_subregion). */
