@@ -7,14 +7,27 @@ import type { Errno } from './errno.js';
 
 import type { Diagnostic } from './diagnostics.js';
 
-export type Origin = { kind: 'upstream'; kernel: string } | { kind: 'proposed' };
+/**
+ * Upstream: the first kernel version whose uapi header has the element, and (removed) the first
+ * that no longer has it; or proposed by this spec.
+ */
+export type Origin = { kind: 'upstream'; kernel: string; removed?: string } | { kind: 'proposed' };
 
-/** Where an element was declared: a JSON pointer into the spec. */
+/**
+ * Where an element was declared: a JSON pointer into the spec as the resolver saw it (imports
+ * merged in; Spec.at maps it back to the file that declares it).
+ */
 export interface Declared {
   pointer: string;
 }
 
-export interface Constant extends Declared {
+/** A top-level element: also the spec file that declares it (the importing spec or one it imports). */
+export interface Owned extends Declared {
+  /** The declaring spec file, as Spec.file names the importing one (repository-relative). */
+  spec: string;
+}
+
+export interface Constant extends Owned {
   name: string;
   value: bigint;
   /** Set for a character constant, the type of an ioctl number (';'). */
@@ -34,7 +47,7 @@ export interface EnumValue extends Declared {
   provisional: boolean;
 }
 
-export interface Enum extends Declared {
+export interface Enum extends Owned {
   name: string;
   doc: string;
   origin: Origin;
@@ -47,9 +60,11 @@ export interface FlagBit extends Declared {
   bit: number;
   value: bigint;
   doc: string;
+  /** The bit's own origin when it differs from its flag set's (an upstream bit added later); else null. */
+  origin: Origin | null;
 }
 
-export interface FlagSet extends Declared {
+export interface FlagSet extends Owned {
   name: string;
   doc: string;
   origin: Origin;
@@ -139,7 +154,7 @@ export interface Member extends Declared {
   enum: Enum | null;
 }
 
-export interface Struct extends Declared {
+export interface Struct extends Owned {
   name: string;
   doc: string;
   origin: Origin;
@@ -182,7 +197,7 @@ export interface Chain {
   title: string;
 }
 
-export interface Capability extends Declared {
+export interface Capability extends Owned {
   name: string;
   id: number;
   version: number;
@@ -204,7 +219,7 @@ export interface ErrorCase {
 /** The architectures numbers and layouts are computed for; ARCH_MODEL (layout.ts) gives each one's data model. */
 export type Arch = 'x86_64' | 'i386' | 'aarch64' | 'riscv64' | 's390x' | 'ppc64le' | 'mips64el';
 
-export interface Ioctl extends Declared {
+export interface Ioctl extends Owned {
   name: string;
   doc: string;
   origin: Origin;
@@ -281,7 +296,7 @@ export interface FeatureOp {
   errors: ErrorCase[];
 }
 
-export interface Feature extends Declared {
+export interface Feature extends Owned {
   name: string;
   number: number;
   doc: string;
@@ -417,6 +432,8 @@ export interface Spec {
   prefix: string;
   /** The spec file, relative to the repository root, as generated markers name it. */
   file: string;
+  /** Every spec file the IR was made from, imported ones first, this one (file) last. */
+  files: string[];
   targets: Targets;
   uapi: { header: string; guard: string; emit: 'all' | 'proposed'; includes: string[]; doc: string; patch: UapiPatch | null };
   constants: Constant[];

@@ -2,13 +2,13 @@
 
 export type Uint = number | string;
 export type UapiPatch = import('./ir.js').UapiPatch;
-export type Origin = { upstream: string } | { proposed: true };
+export type Origin = { upstream: string; removed?: string } | { proposed: true };
 type Errno = import('./ir.js').Errno;
 
 export interface Constant { name: string; value?: Uint; char?: string; or?: string[]; doc: string; origin: Origin; provisional?: boolean }
 export interface EnumValue { name: string; value?: Uint; doc: string; origin?: Origin; provisional?: boolean }
 export interface Enum { name: string; doc: string; origin: Origin; render?: 'enum' | 'define'; values: EnumValue[] }
-export interface FlagSet { name: string; doc: string; origin: Origin; width: 8 | 16 | 32 | 64; bits: { name: string; bit: number; doc: string }[] }
+export interface FlagSet { name: string; doc: string; origin: Origin; width: 8 | 16 | 32 | 64; bits: { name: string; bit: number; doc: string; origin?: Origin }[] }
 export interface Member {
   name: string; type: string; doc: string; count?: number | 'flexible'; reserved?: true; padding?: true;
   dir?: 'in' | 'out' | 'inout'; flags?: string; enum?: string; counts?: string;
@@ -53,6 +53,7 @@ export interface Targets {
 }
 export interface Spec {
   $schema: string; name: string; doc: string;
+  imports?: string[];
   'name-prefix'?: string;
   targets?: Targets;
   'feature-ioctl'?: { ioctl: string; get: string; set: string; probe: string };

@@ -10,8 +10,8 @@ import type * as Raw from './raw.js';
  * Turns a schema-valid spec into the IR. Every semantic rule the schema cannot express is checked
  * here, and every problem is reported (not just the first) with the JSON pointer it concerns.
  */
-export function resolveSpec(src: JsonSource, specFile: string): IR.Spec {
-  return new Resolver(src, specFile).run();
+export function resolveSpec(src: JsonSource, specFile: string, fileOf: (pointer: string) => string = () => specFile, files: string[] = [specFile]): IR.Spec {
+  return new Resolver(src, specFile, fileOf, files).run();
 }
 
 function parseUint(v: Raw.Uint): bigint {
@@ -22,8 +22,12 @@ function parseUint(v: Raw.Uint): bigint {
 const snake = (kebab: string): string => kebab.replace(/-/g, '_');
 
 function origin(o: Raw.Origin): IR.Origin {
-  return 'upstream' in o ? { kind: 'upstream', kernel: o.upstream } : { kind: 'proposed' };
+  if (!('upstream' in o)) return { kind: 'proposed' };
+  return o.removed === undefined ? { kind: 'upstream', kernel: o.upstream } : { kind: 'upstream', kernel: o.upstream, removed: o.removed };
 }
+
+/** 6.12 -> [6, 12], for ordering kernel versions. */
+const kernelOrder = (v: string): number => { const [a, b] = v.split('.').map(Number); return a! * 1000 + b!; };
 
 class Resolver {
   private readonly raw: Raw.Spec;
@@ -40,7 +44,7 @@ class Resolver {
   private readonly enums = new Map<string, IR.Enum>();
   private readonly constants = new Map<string, IR.Constant>();
 
-  constructor(private readonly src: JsonSource, private readonly specFile: string) {
+  constructor(private readonly src: JsonSource, private readonly specFile: string, private readonly fileOf: (pointer: string) => string, private readonly files: string[]) {
     this.raw = src.value as Raw.Spec;
   }
 
@@ -48,9 +52,22 @@ class Resolver {
     this.diags.push(this.src.at(pointer, message));
   }
 
+  /** Where a pointer of the merged spec is: file:line:col and the pointer within that file. */
+  private where(pointer: string): string {
+    const d = this.src.at(pointer, '');
+    return `${d.file}:${d.line}:${d.column} ${d.pointer}`;
+  }
+
+  /** The origin, checked: a removed version comes after the version that introduced the element. */
+  private origin(o: Raw.Origin, pointer: string): IR.Origin {
+    if ('upstream' in o && o.removed !== undefined && kernelOrder(o.removed) <= kernelOrder(o.upstream))
+      this.error(`${pointer}/origin/removed`, `removed in ${o.removed}, which is not after ${o.upstream}, the version that introduced it`);
+    return origin(o);
+  }
+
   private defineMacro(name: string, pointer: string, value: bigint, source: 'constant' | 'enum' | 'flag' | 'capability' | 'ioctl' | 'feature'): void {
     const prev = this.macros.get(name);
-    if (prev !== undefined) this.error(pointer, `duplicate name ${name} (first defined at ${prev.pointer})`);
+    if (prev !== undefined) this.error(pointer, `duplicate name ${name} (first defined at ${this.where(prev.pointer)})`);
     else this.macros.set(name, { pointer, value, source });
   }
 
@@ -71,7 +88,7 @@ class Resolver {
 
     r.structs.forEach((s, i) => {
       const pointer = `/structs/${i}`;
-      if (this.structRaw.has(s.name)) this.error(`${pointer}/name`, `duplicate struct ${s.name} (first defined at ${this.structRaw.get(s.name)!.pointer})`);
+      if (this.structRaw.has(s.name)) this.error(`${pointer}/name`, `duplicate struct ${s.name} (first defined at ${this.where(`${this.structRaw.get(s.name)!.pointer}/name`)})`);
       else this.structRaw.set(s.name, { raw: s, pointer });
     });
     const structs = r.structs.map((s) => this.struct(s.name)).filter((s): s is IR.Struct => s !== null);
@@ -123,7 +140,7 @@ class Resolver {
 
     const prefix = r['name-prefix'] ?? snake(r.name);
     const spec: Omit<IR.Spec, 'at'> = {
-      name: r.name, doc: r.doc, prefix, file: this.specFile, targets: this.targets(prefix),
+      name: r.name, doc: r.doc, prefix, file: this.specFile, files: this.files, targets: this.targets(prefix),
       uapi: {
         header: r.uapi.header, guard: r.uapi.guard ?? `_UAPI_${r.uapi.header.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`,
         emit: r.uapi.emit ?? 'all', includes: r.uapi.includes, doc: r.uapi.doc, patch: r.uapi.patch ?? null,
@@ -195,7 +212,7 @@ class Resolver {
     const value = c.char !== undefined ? BigInt(c.char.charCodeAt(0)) : c.or !== undefined ? 0n : parseUint(c.value!);
     if (value >= 1n << 64n) this.error(`${pointer}/value`, 'value does not fit in 64 bits');
     if (c.or === undefined) this.defineMacro(c.name, `${pointer}/name`, value, 'constant');
-    const ir: IR.Constant = { pointer, name: c.name, value, char: c.char ?? null, or: null, doc: c.doc, origin: origin(c.origin), provisional: this.provisional(c, pointer, true) };
+    const ir: IR.Constant = { pointer, name: c.name, value, char: c.char ?? null, or: null, doc: c.doc, spec: this.fileOf(pointer), origin: this.origin(c.origin, pointer), provisional: this.provisional(c, pointer, true) };
     this.constants.set(c.name, ir);
     return ir;
   }
@@ -238,10 +255,10 @@ class Resolver {
       next = value + 1n;
       const o = v.origin ?? e.origin;
       this.defineMacro(v.name, `${p}/name`, value, 'enum');
-      return { pointer: p, name: v.name, value, doc: v.doc, origin: origin(o), provisional: this.provisional({ origin: o, provisional: v.provisional }, p, true) };
+      return { pointer: p, name: v.name, value, doc: v.doc, origin: v.origin !== undefined ? this.origin(o, p) : origin(o), provisional: this.provisional({ origin: o, provisional: v.provisional }, p, true) };
     });
-    const ir: IR.Enum = { pointer, name: e.name, doc: e.doc, origin: origin(e.origin), render: e.render ?? 'define', values };
-    if (this.enums.has(e.name)) this.error(`${pointer}/name`, `duplicate enum ${e.name}`);
+    const ir: IR.Enum = { pointer, name: e.name, doc: e.doc, spec: this.fileOf(pointer), origin: this.origin(e.origin, pointer), render: e.render ?? 'define', values };
+    if (this.enums.has(e.name)) this.error(`${pointer}/name`, `duplicate enum ${e.name} (first defined at ${this.where(`${this.enums.get(e.name)!.pointer}/name`)})`);
     this.enums.set(e.name, ir);
     return ir;
   }
@@ -258,12 +275,12 @@ class Resolver {
       const value = 1n << BigInt(b.bit);
       mask |= value;
       this.defineMacro(b.name, `${p}/name`, value, 'flag');
-      const bit: IR.FlagBit = { pointer: p, name: b.name, bit: b.bit, value, doc: b.doc };
+      const bit: IR.FlagBit = { pointer: p, name: b.name, bit: b.bit, value, doc: b.doc, origin: b.origin === undefined ? null : this.origin(b.origin, p) };
       this.flagBits.set(b.name, bit);
       return bit;
     });
-    const ir: IR.FlagSet = { pointer, name: f.name, doc: f.doc, origin: origin(f.origin), width: f.width, bits, mask };
-    if (this.flagsets.has(f.name)) this.error(`${pointer}/name`, `duplicate flag set ${f.name}`);
+    const ir: IR.FlagSet = { pointer, name: f.name, doc: f.doc, spec: this.fileOf(pointer), origin: this.origin(f.origin, pointer), width: f.width, bits, mask };
+    if (this.flagsets.has(f.name)) this.error(`${pointer}/name`, `duplicate flag set ${f.name} (first defined at ${this.where(`${this.flagsets.get(f.name)!.pointer}/name`)})`);
     this.flagsets.set(f.name, ir);
     return ir;
   }
@@ -394,7 +411,7 @@ class Resolver {
       if (id !== null && version !== null && next !== null) capHeader = { id, version, next };
     }
     return {
-      pointer, name: s.name, doc: s.doc, origin: origin(s.origin), members,
+      pointer, name: s.name, doc: s.doc, spec: this.fileOf(pointer), origin: this.origin(s.origin, pointer), members,
       size: sizes.lp64, align: align.lp64, natural, layouts: structLayouts, uniform, flexible, flexibleCount, capHeader,
     };
   }
@@ -480,7 +497,7 @@ class Resolver {
     }
     this.defineMacro(x.name, `${pointer}/name`, BigInt(numbers.x86_64), 'ioctl');
     return {
-      pointer, name: x.name, doc: x.doc, origin: origin(x.origin), provisional, fd: x.fd, type, nr, nrBase, nrEnum,
+      pointer, name: x.name, doc: x.doc, spec: this.fileOf(pointer), origin: this.origin(x.origin, pointer), provisional, fd: x.fd, type, nr, nrBase, nrEnum,
       encoding: x.encoding, argument, arg, argsz, outputs, chain, errors: x.errors, numbers,
     };
   }
@@ -558,7 +575,7 @@ class Resolver {
     this.defineMacro(c.name, `${pointer}/name`, BigInt(c.id), 'capability');
     const provisional = this.provisional(c, pointer, true);
     if (info === undefined) return null;
-    return { pointer, name: c.name, id: c.id, version: c.version, struct, info, deprecated: c.deprecated === true, doc: c.doc, origin: origin(c.origin), provisional };
+    return { pointer, name: c.name, id: c.id, version: c.version, struct, info, deprecated: c.deprecated === true, doc: c.doc, spec: this.fileOf(pointer), origin: this.origin(c.origin, pointer), provisional };
   }
 
   private stateRecord(r: Raw.StateRecord, pointer: string): IR.StateRecord {
@@ -703,7 +720,7 @@ class Resolver {
     };
     this.defineMacro(f.name, `${pointer}/name`, BigInt(f.number), 'feature');
     return {
-      pointer, name: f.name, number: f.number, doc: f.doc, origin: origin(f.origin), provisional: this.provisional(f, pointer, true),
+      pointer, name: f.name, number: f.number, doc: f.doc, spec: this.fileOf(pointer), origin: this.origin(f.origin, pointer), provisional: this.provisional(f, pointer, true),
       get: op(f.ops.get, `${pointer}/ops/get`), set: op(f.ops.set, `${pointer}/ops/set`),
     };
   }

@@ -16,7 +16,14 @@ import { build, hasCompiler, run, unavailable, VARIANTS, type Variant } from './
 import { extensible } from './translate.js';
 import { ARCH_MODEL } from '../../codegen/layout.js';
 
-const upstream = (o: { origin: { kind: string } }): boolean => o.origin.kind === 'upstream';
+/**
+ * The kernel whose uapi headers the system has (test/uapi checks the newer ones): upstream elements
+ * the spec dates later are not in it, and ones upstream removed by then are not either.
+ */
+const SYSTEM_KERNEL = '6.1';
+const order = (v: string): number => { const [a, b] = v.split('.').map(Number); return a! * 1000 + b!; };
+const upstream = (o: { origin: { kind: string; kernel?: string; removed?: string } }): boolean =>
+  o.origin.kind === 'upstream' && order(o.origin.kernel!) <= order(SYSTEM_KERNEL) && (o.origin.removed === undefined || order(o.origin.removed) > order(SYSTEM_KERNEL));
 
 type Category = 'struct' | 'constant' | 'enum' | 'flag' | 'capability' | 'feature' | 'ioctl';
 
@@ -51,7 +58,7 @@ function items(spec: Spec, arch: Arch): Item[] {
       out.push({ category: 'enum', key: v.name, ir: v.value, expr: v.name, macro: upstream(e) && e.render === 'enum' ? null : v.name });
     }
   }
-  for (const f of spec.flags.filter(upstream)) for (const b of f.bits) out.push({ category: 'flag', key: b.name, ir: b.value, expr: b.name, macro: b.name });
+  for (const f of spec.flags.filter(upstream)) for (const b of f.bits.filter((x) => x.origin === null || upstream({ origin: x.origin }))) out.push({ category: 'flag', key: b.name, ir: b.value, expr: b.name, macro: b.name });
   for (const c of spec.capabilities.filter(upstream)) out.push({ category: 'capability', key: c.name, ir: BigInt(c.id), expr: c.name, macro: c.name });
   for (const f of spec.features.filter(upstream)) out.push({ category: 'feature', key: f.name, ir: BigInt(f.number), expr: f.name, macro: f.name });
   for (const i of spec.ioctls.filter(upstream)) out.push({ category: 'ioctl', key: `${i.name} (${arch})`, ir: BigInt(i.numbers[arch]), expr: `(unsigned int)(${i.name})`, macro: i.name });

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SPEC, loadSpec } from '../../codegen/load.js';
+import { flattenSpec, loadSpec } from '../../codegen/load.js';
 import type { Arch, Spec } from '../../codegen/ir.js';
 import { build, hasCompiler, run, unavailable, VARIANTS, workspace, type Variant } from './cc.js';
 
@@ -354,7 +354,7 @@ describe('the ioctl argument table', () => {
     const v = VARIANTS[0]!;
     const why = unavailable(v);
     if (why !== null) ctx.skip(`skipped ${v.name}: ${why}`);
-    const raw = JSON.parse(readFileSync(DEFAULT_SPEC, 'utf8')) as { ioctls: Record<string, unknown>[] };
+    const raw = flattenSpec() as unknown as { ioctls: Record<string, unknown>[] };
     raw.ioctls.push({
       name: FIXED.name, doc: 'A test ioctl with a fixed-size argument.', origin: { proposed: true }, provisional: true,
       fd: 'device', type: 'VFIO_TYPE', nr: { base: 'VFIO_BASE', offset: 100 }, encoding: 'IOWR', arg: FIXED.struct, errors: [],

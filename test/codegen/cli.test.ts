@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../codegen/cli.js';
-import { DEFAULT_SPEC, ROOT } from '../../codegen/load.js';
+import { DEFAULT_SPEC, flattenSpec, ROOT } from '../../codegen/load.js';
 
 async function run(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
   let out = '';
@@ -42,12 +42,12 @@ describe('CLI commands', () => {
   it('validate accepts the spec', async () => {
     const r = await run('validate', DEFAULT_SPEC);
     expect(r.status).toBe(0);
-    expect(r.out).toMatch(/ok \(14 structs, 8 ioctls/);
+    expect(r.out).toMatch(/ok \(\d+ structs, \d+ ioctls/);
   });
   it('validate reports a broken spec with its position and exits 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vfio-cli-'));
     const file = join(dir, 'bad.json');
-    const spec = JSON.parse(readFileSync(DEFAULT_SPEC, 'utf8')) as { $schema: string; structs: { members: { name: string; type: string }[] }[] };
+    const spec = flattenSpec() as unknown as { $schema: string; structs: { members: { name: string; type: string }[] }[] };
     spec.$schema = './schema/abi.schema.json';
     spec.structs[1]!.members[2]!.type = '__u128';
     writeFileSync(file, JSON.stringify(spec, null, 2));
@@ -63,9 +63,9 @@ describe('CLI commands', () => {
   it('check lists what a changed spec would regenerate and exits 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vfio-cli-'));
     const file = join(dir, 'changed.json');
-    const spec = JSON.parse(readFileSync(DEFAULT_SPEC, 'utf8')) as { $schema: string; flags: { doc: string }[] };
+    const spec = flattenSpec() as unknown as { $schema: string; flags: { doc: string }[] };
     spec.$schema = './schema/abi.schema.json';
-    spec.flags[3]!.doc += ' Changed.';
+    spec.flags.find((f) => (f as { name?: string }).name === 'vfio_region_attr')!.doc += ' Changed.';
     writeFileSync(file, JSON.stringify(spec, null, 2));
     const r = await run('check', '--spec', file);
     expect(r.status).toBe(1);

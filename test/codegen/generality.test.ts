@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SpecError } from '../../codegen/diagnostics.js';
 import { render } from '../../codegen/generate.js';
-import { DEFAULT_SPEC, loadSpec, ROOT } from '../../codegen/load.js';
+import { flattenSpec, loadSpec, ROOT } from '../../codegen/load.js';
 
 /** Every .ts file under dir. */
 function tsFiles(dir: string): string[] {
@@ -29,7 +29,7 @@ describe('the generator is not VFIO-specific', () => {
 describe('targets that cannot print what a spec asks say so, with file:line:col and pointer', () => {
   const dir = mkdtempSync(join(tmpdir(), 'codegen-roles-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const pristine = JSON.parse(readFileSync(DEFAULT_SPEC, 'utf8')) as Record<string, unknown>;
+  const pristine = flattenSpec();
   let n = 0;
   function variant(mutate: (s: Record<string, any>) => void): string {
     const s = structuredClone(pristine) as Record<string, any>;
@@ -70,7 +70,7 @@ describe('the C header is responsible for what its spec says', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('uapi.emit "all" gives a standalone header: every struct and constant, and the ioctl #defines, which gcc computes as the IR does', () => {
-    const s = JSON.parse(readFileSync(DEFAULT_SPEC, 'utf8')) as Record<string, any>;
+    const s = flattenSpec() as Record<string, any>;
     s.$schema = './schema/abi.schema.json';
     s.name = 'standalone-abi';
     delete s.targets;

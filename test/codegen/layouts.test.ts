@@ -4,19 +4,19 @@
  * the data model's; a proposed struct keeps the refusals. Expected numbers are the C compiler's for
  * the real <linux/vfio.h> 6.1 (gcc -m64 / -m32), written down here, not computed by the generator.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SpecError } from '../../codegen/diagnostics.js';
-import { DEFAULT_SPEC, loadSpec } from '../../codegen/load.js';
+import { flattenSpec, loadSpec } from '../../codegen/load.js';
 import type { Spec } from '../../codegen/ir.js';
 import { VfioBitmap, VfioIommuType1InfoCapMigration } from '../../runtime/src/generated/vfio-subregion.js';
 import { CodecError, dataModelOf, hostArch } from '../../runtime/src/codec-support.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const dir = mkdtempSync(join(tmpdir(), 'spec-layouts-'));
-const pristine = readFileSync(DEFAULT_SPEC, 'utf8');
+const pristine = JSON.stringify(flattenSpec(), null, 2);
 function load(mutate: (s: Json) => void): Spec | string[] {
   const s = JSON.parse(pristine) as Json;
   s.$schema = './schema/abi.schema.json';
@@ -65,16 +65,16 @@ describe('refusals stay for proposed structs, with file:line:col and pointer', (
   const proposed = (members: Json[], extra: Json = {}): Json => ({ name: 'bad', doc: 'test', origin: { proposed: true }, members, ...extra });
   const m = (name: string, type: string): Json => ({ name, type, doc: name });
   it('"layout": "natural" on a proposed struct', () => {
-    expect(load((j) => { j.structs.push(proposed([m('a', '__u32')], { layout: 'natural' })); })).toEqual([expect.stringMatching(/^\d+:\d+ \/structs\/14\/layout: struct bad is proposed: only an upstream struct may have "layout": "natural"/)]);
+    expect(load((j) => { j.structs.push(proposed([m('a', '__u32')], { layout: 'natural' })); })).toEqual([expect.stringMatching(/^\d+:\d+ \/structs\/\d+\/layout: struct bad is proposed: only an upstream struct may have "layout": "natural"/)]);
   });
   it('a pointer in a proposed struct (8 bytes on LP64, 4 on i386)', () => {
-    expect(load((j) => { j.structs.push(proposed([m('p', '__u64 *')])); })).toContainEqual(expect.stringMatching(/^\d+:\d+ \/structs\/14\/members\/0: bad\.p takes 8 bytes on LP64 \(x86-64\) but 4 on ILP32 \(i386\)/));
+    expect(load((j) => { j.structs.push(proposed([m('p', '__u64 *')])); })).toContainEqual(expect.stringMatching(/^\d+:\d+ \/structs\/\d+\/members\/0: bad\.p takes 8 bytes on LP64 \(x86-64\) but 4 on ILP32 \(i386\)/));
   });
   it('an upstream struct with implicit padding but no "layout": "natural" is told how to say so', () => {
     expect(load((j) => { delete j.structs.find((x: Json) => x.name === 'vfio_iommu_type1_info_cap_migration').layout; })).toContainEqual(expect.stringMatching(/implicit padding: 4 byte\(s\) before vfio_iommu_type1_info_cap_migration\.pgsize_bitmap at offset 12; .*"layout": "natural"/));
   });
   it('a pointer cannot carry flags', () => {
-    expect(load((j) => { j.structs.find((x: Json) => x.name === 'vfio_bitmap').members[2].flags = 'vfio_device_flags'; })).toContainEqual(expect.stringMatching(/\/structs\/13\/members\/2: vfio_bitmap\.data is a pointer/));
+    expect(load((j) => { j.structs.find((x: Json) => x.name === 'vfio_bitmap').members[2].flags = 'vfio_device_flags'; })).toContainEqual(expect.stringMatching(/\/structs\/\d+\/members\/2: vfio_bitmap\.data is a pointer/));
   });
 });
 

@@ -1,14 +1,21 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SpecError } from '../../codegen/diagnostics.js';
-import { DEFAULT_SPEC, loadSpec } from '../../codegen/load.js';
+import { flattenSpec, loadSpec } from '../../codegen/load.js';
 import type { Spec } from '../../codegen/ir.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vfio-spec-'));
-const pristine = readFileSync(DEFAULT_SPEC, 'utf8');
+const pristine = JSON.stringify(flattenSpec(), null, 2);
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** Where an element is in the flattened spec (imports first), so the tests name elements, not positions. */
+const index = (section: string, name: string): number => (JSON.parse(pristine) as Json)[section].findIndex((x: Json) => x.name === name);
+const count = (section: string): number => (JSON.parse(pristine) as Json)[section].length;
+const ATTR = index('flags', 'vfio_region_attr');
+const SUB = index('features', 'VFIO_DEVICE_FEATURE_SUBREGION');
+const RA = index('features', 'VFIO_DEVICE_FEATURE_REGION_ATTRS');
+const SUBSTRUCT = index('structs', 'vfio_device_feature_subregion');
 
 /** Writes a mutated copy of the real spec (or raw text) and returns every diagnostic its load gives. */
 function refusals(mutate: ((spec: Json) => void) | string): string[] {
@@ -81,37 +88,37 @@ describe('syntax and schema errors name file:line:column and the JSON pointer', 
 describe('the resolver refuses', () => {
   it('implicit padding', () => {
     const errs = refusals((s) => { s.structs.push(struct('bad', [u('a', '__u32'), u('b', '__aligned_u64')])); });
-    expect(errs).toEqual([expect.stringMatching(/\/structs\/14\/members\/1: implicit padding: 4 byte\(s\) before bad\.b at offset 4/)]);
+    expect(errs).toEqual([expect.stringMatching(/\/structs\/\d+\/members\/1: implicit padding: 4 byte\(s\) before bad\.b at offset 4/)]);
   });
   it('a 64-bit member whose offset differs between i386 and x86-64', () => {
     const errs = refusals((s) => { s.structs.push(struct('bad', [u('a', '__u32'), u('b', '__u64')])); });
-    expect(errs).toContainEqual(expect.stringMatching(/\/structs\/14\/members\/1: bad\.b is at offset 8 on LP64 \(x86-64\) but 4 on ILP32 \(i386\); use __aligned_u64/));
+    expect(errs).toContainEqual(expect.stringMatching(/\/structs\/\d+\/members\/1: bad\.b is at offset 8 on LP64 \(x86-64\) but 4 on ILP32 \(i386\); use __aligned_u64/));
   });
   it('a struct size that is not a multiple of its alignment', () => {
     const errs = refusals((s) => { s.structs.push(struct('bad', [u('a', '__aligned_u64'), u('b', '__u32')])); });
-    expect(errs).toEqual([expect.stringMatching(/\/structs\/14: struct bad is 12 bytes on LP64 \(x86-64\), not a multiple of its 8-byte alignment/)]);
+    expect(errs).toEqual([expect.stringMatching(/\/structs\/\d+: struct bad is 12 bytes on LP64 \(x86-64\), not a multiple of its 8-byte alignment/)]);
   });
   it('duplicate names', () => {
     const errs = refusals((s) => { s.constants.push({ ...s.constants[1] }); });
-    expect(errs).toEqual([expect.stringMatching(/\/constants\/8\/name: duplicate name VFIO_BASE \(first defined at \/constants\/1\/name\)/)]);
+    expect(errs).toEqual([expect.stringMatching(new RegExp(`/constants/${count('constants')}/name: duplicate name VFIO_BASE \\(first defined at \\S+spec\\.json:\\d+:\\d+ /constants/1/name\\)`))]);
   });
   it('a name defined twice across kinds', () => {
-    const errs = refusals((s) => { s.flags[3].bits.push({ name: 'VFIO_BASE', bit: 5, doc: 'clash' }); });
-    expect(errs).toEqual([expect.stringMatching(/\/flags\/3\/bits\/1\/name: duplicate name VFIO_BASE/)]);
+    const errs = refusals((s) => { s.flags[ATTR].bits.push({ name: 'VFIO_BASE', bit: 5, doc: 'clash' }); });
+    expect(errs).toEqual([expect.stringMatching(new RegExp(`/flags/${ATTR}/bits/1/name: duplicate name VFIO_BASE`))]);
   });
   it('dangling references', () => {
     expect(refusals((s) => { s.structs[4].members[0].type = 'struct nowhere'; })).toEqual([expect.stringMatching(/\/structs\/4\/members\/0\/type: unknown struct nowhere/)]);
     expect(refusals((s) => { s.capabilities[0].info = 'VFIO_NOPE'; })).toEqual([expect.stringMatching(/\/capabilities\/0\/info: unknown ioctl VFIO_NOPE/)]);
-    expect(refusals((s) => { s.features[9].ops.set.validator = 'nope'; })).toEqual([expect.stringMatching(/\/features\/9\/ops\/set\/validator: unknown validator nope/)]);
+    expect(refusals((s) => { s.features[SUB].ops.set.validator = 'nope'; })).toEqual([expect.stringMatching(new RegExp(`/features/${SUB}/ops/set/validator: unknown validator nope`))]);
     expect(refusals((s) => { s.validators[0].rules[4].check.has = 'ghost.flags'; })).toEqual([expect.stringMatching(/\/validators\/0\/rules\/4\/check\/has: unknown name ghost/)]);
-    expect(refusals((s) => { s.structs[7].members[4].flags = 'no_such_flags'; })).toEqual([expect.stringMatching(/\/structs\/7\/members\/4\/flags: unknown flag set no_such_flags/)]);
+    expect(refusals((s) => { s.structs[SUBSTRUCT].members[4].flags = 'no_such_flags'; })).toEqual([expect.stringMatching(new RegExp(`/structs/${SUBSTRUCT}/members/4/flags: unknown flag set no_such_flags`))]);
   });
   it('overlapping flag bits', () => {
-    const errs = refusals((s) => { s.flags[3].bits.push({ name: 'VFIO_REGION_ATTR_UC', bit: 0, doc: 'clash' }); });
-    expect(errs).toEqual([expect.stringMatching(/\/flags\/3\/bits\/1\/bit: VFIO_REGION_ATTR_UC: bit 0 overlaps VFIO_REGION_ATTR_WC/)]);
+    const errs = refusals((s) => { s.flags[ATTR].bits.push({ name: 'VFIO_REGION_ATTR_UC', bit: 0, doc: 'clash' }); });
+    expect(errs).toEqual([expect.stringMatching(new RegExp(`/flags/${ATTR}/bits/1/bit: VFIO_REGION_ATTR_UC: bit 0 overlaps VFIO_REGION_ATTR_WC`))]);
   });
   it('a bit beyond the word', () => {
-    expect(refusals((s) => { s.flags[3].bits[0].bit = 40; })).toEqual([expect.stringMatching(/bit 40 does not fit in a 32-bit word/)]);
+    expect(refusals((s) => { s.flags[ATTR].bits[0].bit = 40; })).toEqual([expect.stringMatching(/bit 40 does not fit in a 32-bit word/)]);
   });
   it('two ioctls with one number on the same fd kind', () => {
     const errs = refusals((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_DEVICE_CLASH' }); });
@@ -122,14 +129,14 @@ describe('the resolver refuses', () => {
   });
   it('a flexible array that is not last', () => {
     const errs = refusals((s) => { s.structs.push(struct('bad', [u('n', '__u32'), u('data', '__u8', { count: 'flexible' }), u('tail', '__u32')])); });
-    expect(errs).toContainEqual(expect.stringMatching(/\/structs\/14\/members\/1\/count: flexible array data must be the last member of struct bad/));
+    expect(errs).toContainEqual(expect.stringMatching(/\/structs\/\d+\/members\/1\/count: flexible array data must be the last member of struct bad/));
   });
   it('duplicate feature numbers and capability ids', () => {
-    expect(refusals((s) => { s.features[10].number = 15; })).toEqual([expect.stringMatching(/\/features\/10: feature number 15 is already used/)]);
+    expect(refusals((s) => { s.features[RA].number = 15; })).toEqual([expect.stringMatching(new RegExp(`/features/${RA}: feature number 15 is already used`))]);
     expect(refusals((s) => { s.capabilities[6].id = 6; })).toEqual([expect.stringMatching(/\/capabilities\/6: capability id 6 is already used/)]);
   });
   it('a proposed number that does not say whether it is provisional', () => {
-    expect(refusals((s) => { delete s.features[9].provisional; })).toEqual([expect.stringMatching(/\/features\/9: a proposed element with a number must say whether the number is provisional/)]);
+    expect(refusals((s) => { delete s.features[SUB].provisional; })).toEqual([expect.stringMatching(new RegExp(`/features/${SUB}: a proposed element with a number must say whether the number is provisional`))]);
   });
   it('a rule on a boolean where a number is needed', () => {
     expect(refusals((s) => { s.validators[0].rules[0].check = { zero: 'dev.page_size' }; s.validators[0].rules[1].check = { zero: true }; }))
@@ -138,7 +145,7 @@ describe('the resolver refuses', () => {
   it('mmap rules: a duplicate name, an unknown key, a validator named mmap', () => {
     expect(refusals((s) => { s.mmap.rules.push({ ...s.mmap.rules[0] }); })).toEqual([expect.stringMatching(/\/mmap\/rules\/1: duplicate mmap rule one-memtype-per-page/)]);
     expect(refusals((s) => { s.mmap.rules[0].check = { zero: 'dev.page_size' }; })).toContainEqual(expect.stringMatching(/\/mmap\/rules\/0.*check/));
-    expect(refusals((s) => { s.validators[2].name = 'mmap'; s.features[10].ops.get.validator = 'mmap'; }))
+    expect(refusals((s) => { s.validators[2].name = 'mmap'; s.features[RA].ops.get.validator = 'mmap'; }))
       .toEqual([expect.stringMatching(/\/validators\/2\/name: a validator cannot be called mmap/)]);
   });
   it('the mmap section is optional', () => {
@@ -172,7 +179,7 @@ describe('the resolver refuses', () => {
     expect(refusals((s) => { s.constants.push(or(['VFIO_IRQ_SET_DATA_NONE', 'VFIO_NO_SUCH'])); })).toEqual([expect.stringMatching(/spec\.json:\d+:\d+: \/constants\/8\/or\/1: unknown flag bit, enum value or constant VFIO_NO_SUCH$/)]);
     expect(refusals((s) => { s.constants.push(or(['VFIO_IRQ_SET_DATA_NONE', 'VFIO_DEVICE_RESET'])); })).toEqual([expect.stringMatching(/\/constants\/8\/or\/1: unknown flag bit, enum value or constant VFIO_DEVICE_RESET$/)]);
     expect(refusals((s) => { s.constants.push(or(['VFIO_TYPE', 'VFIO_BASE'])); })).toEqual([expect.stringMatching(/\/constants\/8\/or\/0: VFIO_TYPE is a character constant$/)]);
-    expect(refusals((s) => { s.constants.unshift(or(['VFIO_IRQ_SET_DATA_TYPE_MASK', 'VFIO_BASE'])); })).toEqual([expect.stringMatching(/\/constants\/0\/or\/0: VFIO_IRQ_SET_DATA_TYPE_MASK is an OR defined later \(at \/constants\/5\): an OR may name only earlier ones$/)]);
+    expect(refusals((s) => { s.constants.unshift(or(['VFIO_IRQ_SET_DATA_TYPE_MASK', 'VFIO_BASE'])); })).toEqual([expect.stringMatching(/\/constants\/0\/or\/0: VFIO_IRQ_SET_DATA_TYPE_MASK is an OR defined later \(at \/constants\/\d+\): an OR may name only earlier ones$/)]);
     expect(refusals((s) => { s.constants.push(or(['VFIO_IRQ_SET_DATA_TYPE_MASK', 'VFIO_PCI_NUM_REGIONS', 'VFIO_BASE'])); })).toEqual([]);
     expect(refusals((s) => { s.constants.push(or(['VFIO_BASE'])); })).toEqual([expect.stringMatching(/\/constants\/8/)]);
   });
@@ -180,7 +187,7 @@ describe('the resolver refuses', () => {
     const k = (name: string): Json => ({ name, value: 9, doc: 'Test.', origin: { upstream: '6.1' } });
     expect(refusals((s) => { s.constants.push(k('VFIO_SPAPR_TCEv2_IOMMU'), k('_VFIO_x')); s.ioctls[7].name = 'VFIO_DEVICE_RESETv2'; s.flags[0].bits[0].name = 'VFIO_DEVICE_FLAGS_RESETv1'; })).toEqual([]);
     expect(refusals((s) => { s.constants.push(k('vfio_TYPE')); })).toEqual([expect.stringMatching(/spec\.json:\d+:\d+: \/constants\/8\/name: expected a string matching \^\[A-Z_\]\[A-Za-z0-9_\]\*\$$/)]);
-    expect(refusals((s) => { s.constants.push(k('VFIO_TYPE1v2_IOMMU')); })).toEqual([expect.stringMatching(/\/constants\/8\/name: duplicate name VFIO_TYPE1v2_IOMMU \(first defined at \/constants\/7\/name\)$/)]);
+    expect(refusals((s) => { s.constants.push(k('VFIO_TYPE1v2_IOMMU')); })).toEqual([expect.stringMatching(/: duplicate name VFIO_TYPE1v2_IOMMU \(first defined at \S+spec\.json:\d+:\d+ \/(constants|enums)\/\d+(\/values\/\d+)?\/name\)$/)]);
   });
   it('an ioctl number from an enum member that is not one', () => {
     expect(refusals((s) => { s.ioctls[7].nr = { enum: 'VFIO_NO_SUCH' }; })).toEqual([expect.stringMatching(/\/ioctls\/7\/nr\/enum: unknown enum member VFIO_NO_SUCH$/)]);

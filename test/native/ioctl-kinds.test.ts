@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT } from '../../codegen/paths.js';
-import { VfioConstants, VfioIoctl, VfioIoctlArg } from '../../runtime/src/generated/vfio-subregion.js';
+import { VfioExtension, VfioIoctl, VfioIoctlArg } from '../../runtime/src/generated/vfio-subregion.js';
 import { native, type DeviceHandle } from '../../runtime/src/native.js';
 import { GENERIC_IOC, VFIO_DEVICE_GET_INFO, expectArgError, neg, standardConfig } from './helpers.js';
 
@@ -168,7 +168,7 @@ describe('the generated TypeScript says what each argument is', () => {
     expect(VfioIoctlArg.VFIO_DEVICE_GET_INFO).toEqual({ kind: 'struct', struct: 'vfio_device_info', argsz: 'argsz' });
     expect(Object.keys(VfioIoctlArg)).toEqual(Object.keys(VfioIoctl));
     // a macro name with lower-case letters keeps its spelling
-    expect([VfioConstants.VFIO_TYPE1_IOMMU, VfioConstants.VFIO_TYPE1v2_IOMMU]).toEqual([1, VFIO_TYPE1v2_IOMMU]);
+    expect([VfioExtension.VFIO_TYPE1_IOMMU, VfioExtension.VFIO_TYPE1v2_IOMMU]).toEqual([1, VFIO_TYPE1v2_IOMMU]);
     expect([VfioIoctl.VFIO_DEVICE_RESET.x86_64, VfioIoctl.VFIO_GROUP_GET_DEVICE_FD.x86_64]).toEqual([VFIO_DEVICE_RESET, VFIO_GROUP_GET_DEVICE_FD]);
   });
 });

@@ -34,13 +34,39 @@ import {
  * of <linux/vfio.h> and <linux/iommufd.h> in the spec) raises every entry to 1.0.
  */
 const REQUIRED_COVERAGE: Record<string, number> = {
-  'vfio.h 6.1': 57 / 229,
-  'vfio.h 6.12': 57 / 259,
-  'vfio.h 7.2': 57 / 268,
-  'vfio.h 7.3': 57 / 270,
+  'vfio.h 6.1': 170 / 229,
+  'vfio.h 6.12': 191 / 259,
+  'vfio.h 7.2': 198 / 268,
+  'vfio.h 7.3': 200 / 270,
   'iommufd.h 6.12': 0 / 106,
   'iommufd.h 7.2': 0 / 158,
   'iommufd.h 7.3': 0 / 163,
+};
+
+/**
+ * The items of <linux/vfio.h> spec/linux/vfio.json does not describe yet, and what each needs: a
+ * list to read, not a filter (coverage counts them as missing). Language constructs: ioctl argument
+ * kinds other than a struct (none, a value, a pointer to an int, a string), names with lower case,
+ * masks written as an OR of flags, string constants, negative constants, unions, numbers that differ
+ * between versions. Generator and harness work: new structs need AssemblyScript and C vector
+ * harness functions (test/as/assembly/harness.ts, test/c) before they can join the spec, ioctls of
+ * different fd kinds sharing a request number need an ioctl table keyed by fd kind, and the
+ * generated C is built against the system's 6.1 headers, so 6.12+ structs, ioctls and capability
+ * payloads it would reference need guards.
+ */
+export const NOT_YET: Record<string, string> = {
+  'VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU, VFIO_GROUP_SET_CONTAINER, VFIO_GROUP_UNSET_CONTAINER, VFIO_GROUP_GET_DEVICE_FD, VFIO_DEVICE_RESET, VFIO_DEVICE_GET_GFX_DMABUF, VFIO_IOMMU_ENABLE, VFIO_IOMMU_DISABLE': 'ioctl argument kinds: no argument, a value, a pointer to an int, a string',
+  'VFIO_TYPE1v2_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU, VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2': 'macro names with lower case',
+  'VFIO_IRQ_SET_DATA_TYPE_MASK, VFIO_IRQ_SET_ACTION_TYPE_MASK, VFIO_DEVICE_IOEVENTFD_SIZE_MASK, VFIO_DEVICE_STATE_MASK': 'masks written as an OR of flags',
+  'VFIO_DEVICE_API_PCI_STRING, VFIO_DEVICE_API_PLATFORM_STRING, VFIO_DEVICE_API_AMBA_STRING, VFIO_DEVICE_API_CCW_STRING, VFIO_DEVICE_API_AP_STRING': 'string constants',
+  'VFIO_PCI_DEVID_OWNED, VFIO_PCI_DEVID_NOT_OWNED': 'signed constants (NOT_OWNED is -1); they belong to the union of vfio_pci_dependent_device',
+  'VFIO_AP_NUM_IRQS': 'a value that differs between versions (1 in 6.12, 2 from 7.2)',
+  'struct vfio_device_gfx_plane_info, struct vfio_eeh_pe_op, VFIO_DEVICE_QUERY_GFX_PLANE, VFIO_EEH_PE_OP': 'unions',
+  'struct vfio_irq_set, vfio_pci_hot_reset_info, vfio_pci_dependent_device, vfio_pci_hot_reset, vfio_iommu_type1_info_cap_iova_range, vfio_iommu_type1_info_dma_avail, vfio_iommu_type1_dma_unmap, vfio_iommu_type1_dirty_bitmap, vfio_iommu_type1_dirty_bitmap_get, vfio_iommu_spapr_tce_info, vfio_region_info_cap_nvlink2_ssatgt, vfio_region_info_cap_nvlink2_lnkspd, vfio_device_info_cap_pci_atomic_comp, vfio_device_feature_dma_buf': 'AssemblyScript vector harness functions for structs with flexible arrays or embedded structs (test/as/assembly/harness.ts has them for the integer-only ones; the harness test requires one per spec struct)',
+  'VFIO_GROUP_GET_STATUS, VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_SET_IRQS, VFIO_DEVICE_IOEVENTFD, VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA, VFIO_IOMMU_DIRTY_PAGES, VFIO_IOMMU_SPAPR_TCE_GET_INFO, VFIO_IOMMU_SPAPR_(UN)REGISTER_MEMORY, VFIO_IOMMU_SPAPR_TCE_CREATE/_REMOVE, VFIO_DEVICE_BIND_IOMMUFD, VFIO_DEVICE_ATTACH_IOMMUFD_PT, VFIO_DEVICE_DETACH_IOMMUFD_PT, VFIO_MIG_GET_PRECOPY_INFO': 'struct-argument ioctls: each joins the native ioctl argument table, whose tests (test/c/ioctl-table.test.ts EXPECTED, the simulator) list its entries; the 6.12+ ones need the generated C (built against the system 6.1 headers) to guard what it references; the sPAPR ones share numbers with type1 and device ioctls (a table keyed by fd kind and IOMMU type); MIG_GET_PRECOPY_INFO needs a fd kind for the migration data fd',
+  'feature payloads (MIGRATION, MIG_DEVICE_STATE, LOW_POWER_ENTRY_WITH_WAKEUP, DMA_LOGGING_START/REPORT, MIG_DATA_SIZE, BUS_MASTER, DMA_BUF, ZPCI_ERROR)': 'the structs are in the spec; linking them as feature payloads changes the generated feature helpers, left for the vectors of issue 10 item 4',
+  'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, VFIO_DEVICE_PCI_HOT_RESET': 'the ioctl table keyed by request number alone: they share _IO(;, 112/113) with VFIO_IOMMU_GET_INFO and VFIO_IOMMU_MAP_DMA of the container fd, with other arguments',
+  'VFIO_DEVICE_INFO_CAP_ZPCI_BASE, _GROUP, _UTIL, _PFIP, VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL': 'the chains of VFIO_DEVICE_GET_INFO and VFIO_IOMMU_GET_INFO, whose walkers the vector harnesses do not cover yet (and the ioctl of the second)',
 };
 
 const VERSIONS = ['6.1', '6.12', '7.2', '7.3'];
@@ -56,16 +82,19 @@ interface Expect {
   struct?: Struct;
   /** The version of the spec's origin: the header of that version must have the item. */
   since: string;
+  /** The first version without it (origin.removed), if upstream removed it. */
+  removed?: string;
 }
 
 function expectations(spec: Spec, arch: DataModel): Expect[] {
   const up = (o: { origin: { kind: string } }): boolean => o.origin.kind === 'upstream';
   const since = (o: { origin: { kind: string; kernel?: string } }): string => o.origin.kernel ?? '?';
   const out: Expect[] = [];
+  const removed = (o: { origin: { kind: string; removed?: string } } | { origin: null }): Partial<Expect> => (o.origin !== null && o.origin.removed !== undefined ? { removed: o.origin.removed } : {});
   for (const s of spec.structs.filter(up)) out.push({ kind: 'struct', name: s.name, category: 'struct', struct: s, since: since(s) });
-  for (const c of spec.constants.filter(up)) out.push({ kind: 'value', name: c.name, category: 'constant', value: c.value, since: since(c) });
-  for (const e of spec.enums) for (const v of e.values.filter(up)) out.push({ kind: 'value', name: v.name, category: 'enum value', value: v.value, since: since(v) });
-  for (const f of spec.flags.filter(up)) for (const b of f.bits) out.push({ kind: 'value', name: b.name, category: 'flag bit', value: b.value, since: since(f) });
+  for (const c of spec.constants.filter(up)) out.push({ kind: 'value', name: c.name, category: 'constant', value: c.value, since: since(c), ...removed(c) });
+  for (const e of spec.enums) for (const v of e.values.filter(up)) out.push({ kind: 'value', name: v.name, category: 'enum value', value: v.value, since: since(v), ...removed(v) });
+  for (const f of spec.flags.filter(up)) for (const b of f.bits) out.push({ kind: 'value', name: b.name, category: 'flag bit', value: b.value, since: since(b.origin !== null ? { origin: b.origin } : f) });
   for (const c of spec.capabilities.filter(up)) out.push({ kind: 'value', name: c.name, category: 'capability', value: BigInt(c.id), since: since(c) });
   for (const f of spec.features.filter(up)) out.push({ kind: 'value', name: f.name, category: 'feature', value: BigInt(f.number), since: since(f) });
   for (const i of spec.ioctls.filter(up)) out.push({ kind: 'value', name: i.name, category: `ioctl (${arch})`, value: BigInt(i.numbers[arch as Arch]), since: since(i) });
@@ -91,6 +120,8 @@ interface Checked {
   mismatches: string[];
   /** Upstream spec items this version lacks (newer or removed ones), with their origin. */
   absent: Expect[];
+  /** Upstream spec items this version has. */
+  present: Expect[];
   notes: string[];
 }
 
@@ -98,7 +129,7 @@ interface Checked {
 const MODEL: Record<DataModel, IRDataModel> = { x86_64: 'lp64', i386: 'ilp32' };
 
 function conform(spec: Spec, f: Facts, arch: DataModel): Checked {
-  const out: Checked = { mismatches: [], absent: [], notes: [] };
+  const out: Checked = { mismatches: [], absent: [], present: [], notes: [] };
   const values = new Map<string, { v: bigint; string: boolean }>();
   for (const m of f.macros) values.set(m.name, { v: m.string === true ? -1n : pattern(m), string: m.string === true });
   for (const e of f.enumMembers) values.set(e.name, { v: pattern(e), string: false });
@@ -108,6 +139,7 @@ function conform(spec: Spec, f: Facts, arch: DataModel): Checked {
   for (const x of expectations(spec, arch)) {
     const here = x.kind === 'struct' ? f.structs.some((s) => s.name === x.name) : values.has(x.name);
     if (!here) { out.absent.push(x); continue; }
+    out.present.push(x);
     if (x.kind === 'value') {
       const h = values.get(x.name)!;
       if (h.string) out.mismatches.push(`${x.name} (${x.category}): a string in the header, a number (${x.value}) in the spec`);
@@ -263,7 +295,10 @@ for (const h of HEADERS) {
             if (typeof f === 'string') { console.log(`${short(h)} ${v} ${a}: skipped: ${f}`); ctx.skip(f); return; }
             const r = conform(spec, f, a);
             // an upstream item must be in the header of the version the spec says it came from
-            const wrong = r.absent.filter((x) => x.since === v);
+            // ... and in every later one until the version that removed it, and in none from there on
+            const order = (x: string): number => { const [p, q] = x.split('.').map(Number); return p! * 1000 + q!; };
+            const wrong = r.absent.filter((x) => order(v) >= order(x.since) && (x.removed === undefined || order(v) < order(x.removed)));
+            const lingering = r.present.filter((x) => x.removed !== undefined && order(v) >= order(x.removed));
             const report = [
               ...r.notes.map((n) => `note: ${n}`),
               ...(r.absent.length > 0 ? [`not in ${short(h)} ${v} (${r.absent.length}): ${r.absent.map((x) => `${x.name} (upstream ${x.since})`).join(', ')}`] : []),
@@ -277,7 +312,8 @@ for (const h of HEADERS) {
               const layout = d.filter((x) => !/\(align \d+\/\d+\)$/.test(x)), alignOnly = d.filter((x) => /\(align \d+\/\d+\)$/.test(x));
               if (d.length > 0) console.log(`${short(h)} ${v}: structs the spec does not describe whose i386 layout differs from x86_64 (x86_64/i386):\n  size or offsets (${layout.length}): ${layout.join('; ')}\n  alignment only, 8/4 (${alignOnly.length}): ${alignOnly.map((x) => x.split(' ')[1]).join(', ')}`);
             }
-            if (h === 'linux/vfio.h') expect(wrong.map((x) => `${x.name} (${x.category})`), `upstream items the spec dates to ${v} that <${h}> ${v} lacks`).toEqual([]);
+            if (h === 'linux/vfio.h') expect(wrong.map((x) => `${x.name} (${x.category})`), `upstream items the spec dates to ${v} or earlier (and not removed) that <${h}> ${v} lacks`).toEqual([]);
+            expect(lingering.map((x) => `${x.name} (removed ${x.removed})`), `items the spec says upstream removed that <${h}> ${v} still has`).toEqual([]);
             expect(r.mismatches, `spec items that differ from <${h}> ${v} ${a}:\n  ${r.mismatches.join('\n  ')}`).toEqual([]);
           });
 

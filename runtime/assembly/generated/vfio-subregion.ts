@@ -27,14 +27,14 @@ export const VFIO_BASE: u32 = 100;
 export const VFIO_DEVICE_FEATURE_MASK: u32 = 0xffff;
 /** The PCI vendor id field of a vendor-specific region type. */
 export const VFIO_REGION_TYPE_PCI_VENDOR_MASK: u32 = 0xffff;
+/** The VFIO API version VFIO_GET_API_VERSION returns. */
+export const VFIO_API_VERSION: u32 = 0;
+/** The extension number of the removed VFIO_TYPE1_NESTING_IOMMU, kept reserved. */
+export const __VFIO_RESERVED_TYPE1_NESTING_IOMMU: u32 = 6;
 /** The data type bits of vfio_irq_set.flags; exactly one is set. */
 export const VFIO_IRQ_SET_DATA_TYPE_MASK: u32 = 7;
 /** The action bits of vfio_irq_set.flags; exactly one is set. */
 export const VFIO_IRQ_SET_ACTION_TYPE_MASK: u32 = 0x38;
-/** The type1 IOMMU model (VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU). */
-export const VFIO_TYPE1_IOMMU: u32 = 1;
-/** The type1 IOMMU model, version 2: unmaps only whole mappings. */
-export const VFIO_TYPE1v2_IOMMU: u32 = 3;
 
 // enum vfio_pci_region_index
 /**
@@ -73,6 +73,195 @@ export const VFIO_REGION_TYPE_MIGRATION_DEPRECATED: u32 = 3;
 /** A vendor-specific type; the PCI vendor id is in the low 16 bits. */
 export const VFIO_REGION_TYPE_PCI_VENDOR_TYPE: u32 = 0x80000000;
 
+// enum vfio_extension
+/**
+ * IOMMU types and extensions: the argument of VFIO_CHECK_EXTENSION, and of VFIO_SET_IOMMU for the
+ * IOMMU types.
+ */
+/** The type1 IOMMU (x86 and most others). */
+export const VFIO_TYPE1_IOMMU: u32 = 1;
+/** The sPAPR TCE IOMMU (POWER). */
+export const VFIO_SPAPR_TCE_IOMMU: u32 = 2;
+/** The type1 IOMMU, version 2: an unmap removes only whole mappings. */
+export const VFIO_TYPE1v2_IOMMU: u32 = 3;
+/** The IOMMU enforces DMA cache coherence (no-snoop is blocked). */
+export const VFIO_DMA_CC_IOMMU: u32 = 4;
+/** EEH (Enhanced Error Handling) on POWER. */
+export const VFIO_EEH: u32 = 5;
+/** Two-stage IOMMU (nesting); removed upstream, the number stays reserved. */
+export const VFIO_TYPE1_NESTING_IOMMU: u32 = 6;
+/** No IOMMU: unsafe, no DMA translation or isolation (CAP_SYS_RAWIO only). */
+export const VFIO_NOIOMMU_IOMMU: u32 = 8;
+/** VFIO_DMA_UNMAP_FLAG_ALL is supported. */
+export const VFIO_UNMAP_ALL: u32 = 9;
+/** VFIO_DMA_MAP_FLAG_VADDR and VFIO_DMA_UNMAP_FLAG_VADDR are supported. */
+export const VFIO_UPDATE_VADDR: u32 = 10;
+
+// enum vfio_region_subtype
+/**
+ * Region subtypes of VFIO_REGION_INFO_CAP_TYPE, scoped by the region type (so values repeat across
+ * types).
+ */
+/** Intel IGD: the OpRegion (vendor type 0x8086). */
+export const VFIO_REGION_SUBTYPE_INTEL_IGD_OPREGION: u32 = 1;
+/** Intel IGD: the host bridge config space, read-only. */
+export const VFIO_REGION_SUBTYPE_INTEL_IGD_HOST_CFG: u32 = 2;
+/** Intel IGD: the LPC bridge config space, read-only. */
+export const VFIO_REGION_SUBTYPE_INTEL_IGD_LPC_CFG: u32 = 3;
+
+// enum vfio_region_subtype_nvlink2
+/** NVLink2 region subtypes (vendor types 0x10de and 0x1014); no longer provided. */
+/** NVIDIA GPU RAM over NVLink2 (vendor type 0x10de). */
+export const VFIO_REGION_SUBTYPE_NVIDIA_NVLINK2_RAM: u32 = 1;
+/** IBM NPU ATSD register (vendor type 0x1014). */
+export const VFIO_REGION_SUBTYPE_IBM_NVLINK2_ATSD: u32 = 1;
+
+// enum vfio_region_subtype_gfx
+/** Subtypes of VFIO_REGION_TYPE_GFX. */
+/** The EDID region: struct vfio_region_gfx_edid followed by the EDID blob. */
+export const VFIO_REGION_SUBTYPE_GFX_EDID: u32 = 1;
+
+// enum vfio_region_subtype_ccw
+/** Subtypes of VFIO_REGION_TYPE_CCW. */
+/** Asynchronous commands (halt, clear). */
+export const VFIO_REGION_SUBTYPE_CCW_ASYNC_CMD: u32 = 1;
+/** The subchannel information block. */
+export const VFIO_REGION_SUBTYPE_CCW_SCHIB: u32 = 2;
+/** Channel report words. */
+export const VFIO_REGION_SUBTYPE_CCW_CRW: u32 = 3;
+
+// enum vfio_region_subtype_migration
+/** Subtypes of VFIO_REGION_TYPE_MIGRATION_DEPRECATED. */
+/** The v1 migration region; no longer provided. */
+export const VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED: u32 = 1;
+
+// enum vfio_device_gfx_link_state
+/** vfio_region_gfx_edid.link_state. */
+/** The virtual display link is up. */
+export const VFIO_DEVICE_GFX_LINK_STATE_UP: u32 = 1;
+/** The virtual display link is down. */
+export const VFIO_DEVICE_GFX_LINK_STATE_DOWN: u32 = 2;
+
+// enum vfio_device_state_v1
+/** device_state of the deprecated v1 migration region (struct vfio_device_migration_info). */
+/** Stopped. */
+export const VFIO_DEVICE_STATE_V1_STOP: u32 = 0;
+/** Running. */
+export const VFIO_DEVICE_STATE_V1_RUNNING: u32 = 1;
+/** Saving state. */
+export const VFIO_DEVICE_STATE_V1_SAVING: u32 = 2;
+/** Resuming from saved state. */
+export const VFIO_DEVICE_STATE_V1_RESUMING: u32 = 4;
+
+// enum vfio_pci_irq_index
+/** Fixed IRQ indexes of a vfio-pci device (VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_SET_IRQS). */
+/** Legacy INTx. */
+export const VFIO_PCI_INTX_IRQ_INDEX: u32 = 0;
+/** MSI. */
+export const VFIO_PCI_MSI_IRQ_INDEX: u32 = 1;
+/** MSI-X. */
+export const VFIO_PCI_MSIX_IRQ_INDEX: u32 = 2;
+/** AER error reporting. */
+export const VFIO_PCI_ERR_IRQ_INDEX: u32 = 3;
+/** Device request: the host asks for the device back. */
+export const VFIO_PCI_REQ_IRQ_INDEX: u32 = 4;
+/** Number of IRQ indexes. */
+export const VFIO_PCI_NUM_IRQS: u32 = 5;
+
+// enum vfio_ccw_region_index
+/** Region indexes of a vfio-ccw device. */
+/** The I/O region. */
+export const VFIO_CCW_CONFIG_REGION_INDEX: u32 = 0;
+/** Number of fixed regions. */
+export const VFIO_CCW_NUM_REGIONS: u32 = 1;
+
+// enum vfio_ccw_irq_index
+/** IRQ indexes of a vfio-ccw device. */
+/** I/O completion. */
+export const VFIO_CCW_IO_IRQ_INDEX: u32 = 0;
+/** Channel report words pending. */
+export const VFIO_CCW_CRW_IRQ_INDEX: u32 = 1;
+/** Device request. */
+export const VFIO_CCW_REQ_IRQ_INDEX: u32 = 2;
+/** Number of IRQ indexes. */
+export const VFIO_CCW_NUM_IRQS: u32 = 3;
+
+// enum vfio_ap_irq_index
+/**
+ * IRQ indexes of a vfio-ap device (VFIO_AP_NUM_IRQS is left out: it is 1 in 6.12 and 2 from 7.2).
+ */
+/** Device request. */
+export const VFIO_AP_REQ_IRQ_INDEX: u32 = 0;
+/** The AP configuration changed. */
+export const VFIO_AP_CFG_CHG_IRQ_INDEX: u32 = 1;
+
+// enum vfio_device_mig_state
+/**
+ * Migration states of VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE (the v2 protocol). ERROR is entered on a
+ * failed transition and left only by reset.
+ */
+/** A failed transition left the device in an unknown state; reset it. */
+export const VFIO_DEVICE_STATE_ERROR: u32 = 0;
+/** Not running, no DMA or interrupts, internal state frozen. */
+export const VFIO_DEVICE_STATE_STOP: u32 = 1;
+/** Operating normally. */
+export const VFIO_DEVICE_STATE_RUNNING: u32 = 2;
+/** Stopped; the data fd streams the complete device state. */
+export const VFIO_DEVICE_STATE_STOP_COPY: u32 = 3;
+/** Stopped; the data fd loads a saved state. */
+export const VFIO_DEVICE_STATE_RESUMING: u32 = 4;
+/** Running, but accepting no new peer-to-peer DMA. */
+export const VFIO_DEVICE_STATE_RUNNING_P2P: u32 = 5;
+/** Running; the data fd streams initial state ahead of STOP_COPY. */
+export const VFIO_DEVICE_STATE_PRE_COPY: u32 = 6;
+/** PRE_COPY without new peer-to-peer DMA. */
+export const VFIO_DEVICE_STATE_PRE_COPY_P2P: u32 = 7;
+/** Number of states. */
+export const VFIO_DEVICE_STATE_NR: u32 = 8;
+
+// enum vfio_device_feature_bus_master_op
+/** vfio_device_feature_bus_master.op. */
+/** Clear Bus Master Enable. */
+export const VFIO_DEVICE_FEATURE_CLEAR_MASTER: u32 = 0;
+/** Set Bus Master Enable. */
+export const VFIO_DEVICE_FEATURE_SET_MASTER: u32 = 1;
+
+// enum vfio_eeh_pe_op_code
+/** vfio_eeh_pe_op.op: the EEH operation on a partitionable endpoint. */
+/** Disable EEH. */
+export const VFIO_EEH_PE_DISABLE: u32 = 0;
+/** Enable EEH. */
+export const VFIO_EEH_PE_ENABLE: u32 = 1;
+/** Enable MMIO and PIO. */
+export const VFIO_EEH_PE_UNFREEZE_IO: u32 = 2;
+/** Enable DMA. */
+export const VFIO_EEH_PE_UNFREEZE_DMA: u32 = 3;
+/** Return one of VFIO_EEH_PE_STATE_*. */
+export const VFIO_EEH_PE_GET_STATE: u32 = 4;
+/** Deassert the PE reset. */
+export const VFIO_EEH_PE_RESET_DEACTIVATE: u32 = 5;
+/** Assert a hot reset. */
+export const VFIO_EEH_PE_RESET_HOT: u32 = 6;
+/** Assert a fundamental reset. */
+export const VFIO_EEH_PE_RESET_FUNDAMENTAL: u32 = 7;
+/** Reconfigure the PE after reset. */
+export const VFIO_EEH_PE_CONFIGURE: u32 = 8;
+/** Inject an error (struct vfio_eeh_pe_err). */
+export const VFIO_EEH_PE_INJECT_ERR: u32 = 9;
+
+// enum vfio_eeh_pe_state
+/** What VFIO_EEH_PE_GET_STATE returns. */
+/** Functional. */
+export const VFIO_EEH_PE_STATE_NORMAL: u32 = 0;
+/** In reset. */
+export const VFIO_EEH_PE_STATE_RESET: u32 = 1;
+/** MMIO and DMA stopped. */
+export const VFIO_EEH_PE_STATE_STOPPED: u32 = 2;
+/** MMIO works, DMA stopped. */
+export const VFIO_EEH_PE_STATE_STOPPED_DMA: u32 = 4;
+/** State unavailable. */
+export const VFIO_EEH_PE_STATE_UNAVAIL: u32 = 5;
+
 // flags vfio_device_flags (32 bits)
 /** vfio_device_info.flags: what kind of device this is and what it supports. */
 /** The device supports reset. */
@@ -91,8 +280,10 @@ export const VFIO_DEVICE_FLAGS_AP: u32 = 0x20; // 1 << 5
 export const VFIO_DEVICE_FLAGS_FSL_MC: u32 = 0x40; // 1 << 6
 /** The info reply may carry a capability chain. */
 export const VFIO_DEVICE_FLAGS_CAPS: u32 = 0x80; // 1 << 7
+/** A vfio-cdx device. */
+export const VFIO_DEVICE_FLAGS_CDX: u32 = 0x100; // 1 << 8
 /** Every defined bit of vfio_device_flags: what a request may carry. */
-export const VFIO_DEVICE_FLAGS_MASK: u32 = 0xff;
+export const VFIO_DEVICE_FLAGS_MASK: u32 = 0x1ff;
 
 // flags vfio_region_info_flags (32 bits)
 /** vfio_region_info.flags: what userspace may do with a region. */
@@ -123,6 +314,184 @@ export const VFIO_DEVICE_FEATURE_PROBE: u32 = 0x40000; // 1 << 18
 /** Every defined bit of vfio_device_feature_flags: what a request may carry. */
 export const VFIO_DEVICE_FEATURE_FLAGS_MASK: u32 = 0x70000;
 
+// flags vfio_iommu_type1_info_flags (32 bits)
+/** vfio_iommu_type1_info.flags: what the reply of VFIO_IOMMU_GET_INFO carries. */
+/** iova_pgsizes is valid. */
+export const VFIO_IOMMU_INFO_PGSIZES: u32 = 1; // 1 << 0
+/** The reply carries a capability chain at cap_offset. */
+export const VFIO_IOMMU_INFO_CAPS: u32 = 2; // 1 << 1
+/** Every defined bit of vfio_iommu_type1_info_flags: what a request may carry. */
+export const VFIO_IOMMU_TYPE1_INFO_FLAGS_MASK: u32 = 3;
+
+// flags vfio_group_flags (32 bits)
+/** vfio_group_status.flags. */
+/** Every device of the group is bound to a VFIO driver (or none): the group may be used. */
+export const VFIO_GROUP_FLAGS_VIABLE: u32 = 1; // 1 << 0
+/** The group is attached to a container. */
+export const VFIO_GROUP_FLAGS_CONTAINER_SET: u32 = 2; // 1 << 1
+/** Every defined bit of vfio_group_flags: what a request may carry. */
+export const VFIO_GROUP_FLAGS_MASK: u32 = 3;
+
+// flags vfio_irq_info_flags (32 bits)
+/** vfio_irq_info.flags: how an IRQ index may be used. */
+/** Signalled through an eventfd. */
+export const VFIO_IRQ_INFO_EVENTFD: u32 = 1; // 1 << 0
+/** Supports mask and unmask. */
+export const VFIO_IRQ_INFO_MASKABLE: u32 = 2; // 1 << 1
+/** Level-triggered: masked by the kernel when it fires, unmask after handling. */
+export const VFIO_IRQ_INFO_AUTOMASKED: u32 = 4; // 1 << 2
+/** The number of vectors cannot grow while enabled: disable and re-enable to change it. */
+export const VFIO_IRQ_INFO_NORESIZE: u32 = 8; // 1 << 3
+/** Every defined bit of vfio_irq_info_flags: what a request may carry. */
+export const VFIO_IRQ_INFO_FLAGS_MASK: u32 = 0xf;
+
+// flags vfio_irq_set_flags (32 bits)
+/** vfio_irq_set.flags: exactly one DATA_ type (what data[] holds) and one ACTION_ type. */
+/** No data: apply the action to start..start+count-1. */
+export const VFIO_IRQ_SET_DATA_NONE: u32 = 1; // 1 << 0
+/** data[] holds one __u8 per vector: apply where non-zero. */
+export const VFIO_IRQ_SET_DATA_BOOL: u32 = 2; // 1 << 1
+/** data[] holds one __s32 eventfd per vector (-1: remove). */
+export const VFIO_IRQ_SET_DATA_EVENTFD: u32 = 4; // 1 << 2
+/** Mask the vectors (or set the mask eventfd). */
+export const VFIO_IRQ_SET_ACTION_MASK: u32 = 8; // 1 << 3
+/** Unmask the vectors (or set the unmask eventfd). */
+export const VFIO_IRQ_SET_ACTION_UNMASK: u32 = 0x10; // 1 << 4
+/**
+ * Trigger the vectors, or set the eventfds they signal (count 0 with DATA_NONE disables the index).
+ */
+export const VFIO_IRQ_SET_ACTION_TRIGGER: u32 = 0x20; // 1 << 5
+/** Every defined bit of vfio_irq_set_flags: what a request may carry. */
+export const VFIO_IRQ_SET_FLAGS_MASK: u32 = 0x3f;
+
+// flags vfio_gfx_plane_type (32 bits)
+/** vfio_device_gfx_plane_info.flags: what VFIO_DEVICE_QUERY_GFX_PLANE asks and answers. */
+/** Only ask whether the plane type is supported. */
+export const VFIO_GFX_PLANE_TYPE_PROBE: u32 = 1; // 1 << 0
+/** The plane is exported as a dma-buf. */
+export const VFIO_GFX_PLANE_TYPE_DMABUF: u32 = 2; // 1 << 1
+/** The plane lives in a device region. */
+export const VFIO_GFX_PLANE_TYPE_REGION: u32 = 4; // 1 << 2
+/** Every defined bit of vfio_gfx_plane_type: what a request may carry. */
+export const VFIO_GFX_PLANE_TYPE_MASK: u32 = 7;
+
+// flags vfio_device_ioeventfd_flags (32 bits)
+/** vfio_device_ioeventfd.flags: the access width (exactly one). */
+/** 1-byte write. */
+export const VFIO_DEVICE_IOEVENTFD_8: u32 = 1; // 1 << 0
+/** 2-byte write. */
+export const VFIO_DEVICE_IOEVENTFD_16: u32 = 2; // 1 << 1
+/** 4-byte write. */
+export const VFIO_DEVICE_IOEVENTFD_32: u32 = 4; // 1 << 2
+/** 8-byte write. */
+export const VFIO_DEVICE_IOEVENTFD_64: u32 = 8; // 1 << 3
+/** Every defined bit of vfio_device_ioeventfd_flags: what a request may carry. */
+export const VFIO_DEVICE_IOEVENTFD_FLAGS_MASK: u32 = 0xf;
+
+// flags vfio_migration_flags (64 bits)
+/** vfio_device_feature_migration.flags: the migration protocol states the device supports. */
+/** STOP, STOP_COPY and RESUMING. */
+export const VFIO_MIGRATION_STOP_COPY: u64 = 1; // 1 << 0
+/** RUNNING_P2P. */
+export const VFIO_MIGRATION_P2P: u64 = 2; // 1 << 1
+/** PRE_COPY (and PRE_COPY_P2P with P2P). */
+export const VFIO_MIGRATION_PRE_COPY: u64 = 4; // 1 << 2
+/** Every defined bit of vfio_migration_flags: what a request may carry. */
+export const VFIO_MIGRATION_FLAGS_MASK: u64 = 7;
+
+// flags vfio_dma_map_flags (32 bits)
+/** vfio_iommu_type1_dma_map.flags. */
+/** The device may read the memory. */
+export const VFIO_DMA_MAP_FLAG_READ: u32 = 1; // 1 << 0
+/** The device may write the memory. */
+export const VFIO_DMA_MAP_FLAG_WRITE: u32 = 2; // 1 << 1
+/** Only update the vaddr of an existing mapping (after VFIO_DMA_UNMAP_FLAG_VADDR). */
+export const VFIO_DMA_MAP_FLAG_VADDR: u32 = 4; // 1 << 2
+/** Every defined bit of vfio_dma_map_flags: what a request may carry. */
+export const VFIO_DMA_MAP_FLAGS_MASK: u32 = 7;
+
+// flags vfio_dma_unmap_flags (32 bits)
+/** vfio_iommu_type1_dma_unmap.flags. */
+/** data[] holds a struct vfio_bitmap that receives the dirty pages of the range. */
+export const VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP: u32 = 1; // 1 << 0
+/** Unmap every mapping (iova and size 0). */
+export const VFIO_DMA_UNMAP_FLAG_ALL: u32 = 2; // 1 << 1
+/** Invalidate the vaddr of the mappings but keep them (live update). */
+export const VFIO_DMA_UNMAP_FLAG_VADDR: u32 = 4; // 1 << 2
+/** Every defined bit of vfio_dma_unmap_flags: what a request may carry. */
+export const VFIO_DMA_UNMAP_FLAGS_MASK: u32 = 7;
+
+// flags vfio_iommu_dirty_pages_flags (32 bits)
+/** vfio_iommu_type1_dirty_bitmap.flags: exactly one operation. */
+/** Start dirty page tracking. */
+export const VFIO_IOMMU_DIRTY_PAGES_FLAG_START: u32 = 1; // 1 << 0
+/** Stop dirty page tracking. */
+export const VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP: u32 = 2; // 1 << 1
+/**
+ * Read and clear the bitmap of a range (data[] holds a struct vfio_iommu_type1_dirty_bitmap_get).
+ */
+export const VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP: u32 = 4; // 1 << 2
+/** Every defined bit of vfio_iommu_dirty_pages_flags: what a request may carry. */
+export const VFIO_IOMMU_DIRTY_PAGES_FLAGS_MASK: u32 = 7;
+
+// flags vfio_iommu_spapr_info_flags (32 bits)
+/** vfio_iommu_spapr_tce_info.flags. */
+/** Dynamic DMA windows are supported (ddw is valid). */
+export const VFIO_IOMMU_SPAPR_INFO_DDW: u32 = 1; // 1 << 0
+/** Every defined bit of vfio_iommu_spapr_info_flags: what a request may carry. */
+export const VFIO_IOMMU_SPAPR_INFO_FLAGS_MASK: u32 = 1;
+
+// flags vfio_pci_atomic_comp_flags (32 bits)
+/**
+ * vfio_device_info_cap_pci_atomic_comp.flags: the PCIe AtomicOp completer sizes the root port
+ * supports.
+ */
+/** 32-bit AtomicOps. */
+export const VFIO_PCI_ATOMIC_COMP32: u32 = 1; // 1 << 0
+/** 64-bit AtomicOps. */
+export const VFIO_PCI_ATOMIC_COMP64: u32 = 2; // 1 << 1
+/** 128-bit CAS. */
+export const VFIO_PCI_ATOMIC_COMP128: u32 = 4; // 1 << 2
+/** Every defined bit of vfio_pci_atomic_comp_flags: what a request may carry. */
+export const VFIO_PCI_ATOMIC_COMP_FLAGS_MASK: u32 = 7;
+
+// flags vfio_pci_hot_reset_flags (32 bits)
+/** vfio_pci_hot_reset_info.flags (output). */
+/** devices[] report device ids (iommufd cdev), not group ids. */
+export const VFIO_PCI_HOT_RESET_FLAG_DEV_ID: u32 = 1; // 1 << 0
+/** The caller owns every affected device. */
+export const VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED: u32 = 2; // 1 << 1
+/** Every defined bit of vfio_pci_hot_reset_flags: what a request may carry. */
+export const VFIO_PCI_HOT_RESET_FLAGS_MASK: u32 = 3;
+
+// flags vfio_device_bind_flags (32 bits)
+/** vfio_device_bind_iommufd.flags. */
+/** token_uuid_ptr points to the VF token (a UUID). */
+export const VFIO_DEVICE_BIND_FLAG_TOKEN: u32 = 1; // 1 << 0
+/** Every defined bit of vfio_device_bind_flags: what a request may carry. */
+export const VFIO_DEVICE_BIND_FLAGS_MASK: u32 = 1;
+
+// flags vfio_device_attach_flags (32 bits)
+/** vfio_device_attach_iommufd_pt.flags. */
+/** Attach the PASID in pasid, not the whole device. */
+export const VFIO_DEVICE_ATTACH_PASID: u32 = 1; // 1 << 0
+/** Every defined bit of vfio_device_attach_flags: what a request may carry. */
+export const VFIO_DEVICE_ATTACH_FLAGS_MASK: u32 = 1;
+
+// flags vfio_device_detach_flags (32 bits)
+/** vfio_device_detach_iommufd_pt.flags. */
+/** Detach the PASID in pasid, not the whole device. */
+export const VFIO_DEVICE_DETACH_PASID: u32 = 1; // 1 << 0
+/** Every defined bit of vfio_device_detach_flags: what a request may carry. */
+export const VFIO_DEVICE_DETACH_FLAGS_MASK: u32 = 1;
+
+// flags vfio_precopy_info_flags (32 bits)
+/** vfio_precopy_info.flags (output). */
+/** The device state was reinitialized: the initial bytes start over. */
+export const VFIO_PRECOPY_INFO_REINIT: u32 = 1; // 1 << 0
+/** Every defined bit of vfio_precopy_info_flags: what a request may carry. */
+export const VFIO_PRECOPY_INFO_FLAGS_MASK: u32 = 1;
+
 // flags vfio_region_attr (32 bits)
 /**
  * Memory attributes of a region's mappings. Zero is the default: what vfio-pci gives a BAR today
@@ -140,32 +509,6 @@ export const VFIO_DEVICE_FEATURE_FLAGS_MASK: u32 = 0x70000;
 export const VFIO_REGION_ATTR_WC: u32 = 1; // 1 << 0
 /** Every defined bit of vfio_region_attr: what a request may carry. */
 export const VFIO_REGION_ATTR_MASK: u32 = 1;
-
-// flags vfio_iommu_type1_info_flags (32 bits)
-/** vfio_iommu_type1_info.flags: what the reply of VFIO_IOMMU_GET_INFO carries. */
-/** iova_pgsizes is valid. */
-export const VFIO_IOMMU_INFO_PGSIZES: u32 = 1; // 1 << 0
-/** The reply carries a capability chain at cap_offset. */
-export const VFIO_IOMMU_INFO_CAPS: u32 = 2; // 1 << 1
-/** Every defined bit of vfio_iommu_type1_info_flags: what a request may carry. */
-export const VFIO_IOMMU_TYPE1_INFO_FLAGS_MASK: u32 = 3;
-
-// flags vfio_irq_set_flags (32 bits)
-/** vfio_irq_set.flags: the type of the data that follows and the action to take. */
-/** No data: trigger, mask or unmask the interrupts. */
-export const VFIO_IRQ_SET_DATA_NONE: u32 = 1; // 1 << 0
-/** An array of __u8 booleans, one per interrupt. */
-export const VFIO_IRQ_SET_DATA_BOOL: u32 = 2; // 1 << 1
-/** An array of __s32 eventfds, one per interrupt (-1 removes one). */
-export const VFIO_IRQ_SET_DATA_EVENTFD: u32 = 4; // 1 << 2
-/** Mask the interrupts. */
-export const VFIO_IRQ_SET_ACTION_MASK: u32 = 8; // 1 << 3
-/** Unmask the interrupts. */
-export const VFIO_IRQ_SET_ACTION_UNMASK: u32 = 0x10; // 1 << 4
-/** Trigger the interrupts, or set the eventfds that signal them. */
-export const VFIO_IRQ_SET_ACTION_TRIGGER: u32 = 0x20; // 1 << 5
-/** Every defined bit of vfio_irq_set_flags: what a request may carry. */
-export const VFIO_IRQ_SET_FLAGS_MASK: u32 = 0x3f;
 
 // ---- Capabilities ----
 
@@ -218,6 +561,14 @@ export const VFIO_DEVICE_FEATURE_DMA_LOGGING_START: u32 = 6;
 export const VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP: u32 = 7;
 /** Report device DMA dirty logging. */
 export const VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT: u32 = 8;
+/** The estimated size of the STOP_COPY data. */
+export const VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: u32 = 9;
+/** Bus Master Enable of a device whose config space userspace does not own. */
+export const VFIO_DEVICE_FEATURE_BUS_MASTER: u32 = 10;
+/** Export ranges of a region as a dma-buf (the fd is the return value). */
+export const VFIO_DEVICE_FEATURE_DMA_BUF: u32 = 11;
+/** A pending s390 zPCI error event. */
+export const VFIO_DEVICE_FEATURE_ZPCI_ERROR: u32 = 13;
 /**
  * Create a subregion: a new region index whose mmap maps a page-aligned window of an existing
  * region with the given attributes. The parent stays usable as before and may be mapped at the same
@@ -738,6 +1089,1096 @@ export function vfio_device_feature_read(ptr: usize, out: VfioDeviceFeature, cou
   out.data = data;
 }
 
+// struct vfio_iommu_type1_info
+
+/** sizeof(struct vfio_iommu_type1_info) on LP64. */
+export const VFIO_IOMMU_TYPE1_INFO_SIZE: i32 = 24;
+/** sizeof(struct vfio_iommu_type1_info) on ILP32 (i386). */
+export const VFIO_IOMMU_TYPE1_INFO_SIZE_ILP32: i32 = 20;
+export const VFIO_IOMMU_TYPE1_INFO_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IOMMU_TYPE1_INFO_OFFSET_ARGSZ_ILP32: i32 = 0;
+export const VFIO_IOMMU_TYPE1_INFO_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IOMMU_TYPE1_INFO_OFFSET_FLAGS_ILP32: i32 = 4;
+export const VFIO_IOMMU_TYPE1_INFO_OFFSET_IOVA_PGSIZES: i32 = 8;
+export const VFIO_IOMMU_TYPE1_INFO_OFFSET_IOVA_PGSIZES_ILP32: i32 = 8;
+export const VFIO_IOMMU_TYPE1_INFO_OFFSET_CAP_OFFSET: i32 = 16;
+export const VFIO_IOMMU_TYPE1_INFO_OFFSET_CAP_OFFSET_ILP32: i32 = 16;
+/**
+ * struct vfio_iommu_type1_info: The reply of VFIO_IOMMU_GET_INFO on a type1 container: its flags,
+ * the IOMMU page sizes and the offset of its capability chain. Upstream's layout: 4 bytes of tail
+ * padding on LP64, none on i386 (24 and 20 bytes); later kernels name the tail pad. A plain value;
+ * its bytes are made by vfio_iommu_type1_info_write and read by vfio_iommu_type1_info_read.
+ */
+export class VfioIommuType1Info {
+  /** In: the buffer's size; out: the size the whole reply needs. [inout] */
+  argsz: u32 = 0;
+  /** VFIO_IOMMU_INFO_*. [out] (vfio_iommu_type1_info_flags) */
+  flags: u32 = 0;
+  /** Bitmap of the supported IOMMU page sizes. [out] */
+  iova_pgsizes: u64 = 0;
+  /** Offset of the first capability within the reply (0: none). [out] */
+  cap_offset: u32 = 0;
+}
+
+/**
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ */
+export function vfio_iommu_type1_info_write(ptr: usize, v: VfioIommuType1Info, ilp32: bool = false): i32 {
+  store<u32>(ptr + <usize>0, v.argsz);
+  store<u32>(ptr + <usize>4, v.flags);
+  store<u64>(ptr + <usize>8, v.iova_pgsizes);
+  store<u32>(ptr + <usize>16, v.cap_offset);
+  return (ilp32 ? 20 : 24);
+}
+/** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
+export function vfio_iommu_type1_info_read(ptr: usize, out: VfioIommuType1Info, ilp32: bool = false): void {
+  out.argsz = load<u32>(ptr + <usize>0);
+  out.flags = load<u32>(ptr + <usize>4);
+  out.iova_pgsizes = load<u64>(ptr + <usize>8);
+  out.cap_offset = load<u32>(ptr + <usize>16);
+}
+
+// struct vfio_iommu_type1_info_cap_migration
+
+/** sizeof(struct vfio_iommu_type1_info_cap_migration) on LP64. */
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_SIZE: i32 = 32;
+/** sizeof(struct vfio_iommu_type1_info_cap_migration) on ILP32 (i386). */
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_SIZE_ILP32: i32 = 28;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_HEADER: i32 = 0;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_HEADER_ILP32: i32 = 0;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_FLAGS: i32 = 8;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_FLAGS_ILP32: i32 = 8;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_PGSIZE_BITMAP: i32 = 16;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_PGSIZE_BITMAP_ILP32: i32 = 12;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_MAX_DIRTY_BITMAP_SIZE: i32 = 24;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_MAX_DIRTY_BITMAP_SIZE_ILP32: i32 = 20;
+/**
+ * struct vfio_iommu_type1_info_cap_migration: VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: dirty page
+ * tracking the container supports. Upstream's layout: pgsize_bitmap is at 16 on LP64 and 12 on i386
+ * (32 and 28 bytes). A plain value; its bytes are made by vfio_iommu_type1_info_cap_migration_write
+ * and read by vfio_iommu_type1_info_cap_migration_read.
+ */
+export class VfioIommuType1InfoCapMigration {
+  /** id VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, version 1. */
+  header: VfioInfoCapHeader = new VfioInfoCapHeader();
+  /** Reserved; zero. */
+  flags: u32 = 0;
+  /** Page sizes dirty pages can be tracked at. */
+  pgsize_bitmap: u64 = 0;
+  /** The largest dirty bitmap, in bytes. */
+  max_dirty_bitmap_size: u64 = 0;
+}
+
+/**
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ */
+export function vfio_iommu_type1_info_cap_migration_write(ptr: usize, v: VfioIommuType1InfoCapMigration, ilp32: bool = false): i32 {
+  vfio_info_cap_header_write(ptr + <usize>0, v.header);
+  store<u32>(ptr + <usize>8, v.flags);
+  store<u64>(ptr + <usize>(ilp32 ? 12 : 16), v.pgsize_bitmap);
+  store<u64>(ptr + <usize>(ilp32 ? 20 : 24), v.max_dirty_bitmap_size);
+  return (ilp32 ? 28 : 32);
+}
+/** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
+export function vfio_iommu_type1_info_cap_migration_read(ptr: usize, out: VfioIommuType1InfoCapMigration, ilp32: bool = false): void {
+  vfio_info_cap_header_read(ptr + <usize>0, out.header);
+  out.flags = load<u32>(ptr + <usize>8);
+  out.pgsize_bitmap = load<u64>(ptr + <usize>(ilp32 ? 12 : 16));
+  out.max_dirty_bitmap_size = load<u64>(ptr + <usize>(ilp32 ? 20 : 24));
+}
+
+// struct vfio_bitmap
+
+/** sizeof(struct vfio_bitmap) on LP64. */
+export const VFIO_BITMAP_SIZE: i32 = 24;
+/** sizeof(struct vfio_bitmap) on ILP32 (i386). */
+export const VFIO_BITMAP_SIZE_ILP32: i32 = 20;
+export const VFIO_BITMAP_OFFSET_PGSIZE: i32 = 0;
+export const VFIO_BITMAP_OFFSET_PGSIZE_ILP32: i32 = 0;
+export const VFIO_BITMAP_OFFSET_SIZE: i32 = 8;
+export const VFIO_BITMAP_OFFSET_SIZE_ILP32: i32 = 8;
+export const VFIO_BITMAP_OFFSET_DATA: i32 = 16;
+export const VFIO_BITMAP_OFFSET_DATA_ILP32: i32 = 16;
+/**
+ * struct vfio_bitmap: A dirty page bitmap of VFIO_IOMMU_UNMAP_DMA and VFIO_IOMMU_DIRTY_PAGES: one
+ * bit per page of pgsize, in the caller's memory at data. Upstream's layout: data is a pointer, 8
+ * bytes on LP64 and 4 on i386 (24 and 20 bytes). A plain value; its bytes are made by
+ * vfio_bitmap_write and read by vfio_bitmap_read.
+ */
+export class VfioBitmap {
+  /** Page size the bitmap tracks, in bytes. */
+  pgsize: u64 = 0;
+  /** Size of the bitmap, in bytes. */
+  size: u64 = 0;
+  /** The bitmap: one bit per page. [user address] */
+  data: u64 = 0;
+}
+
+/**
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ */
+export function vfio_bitmap_write(ptr: usize, v: VfioBitmap, ilp32: bool = false): i32 {
+  store<u64>(ptr + <usize>0, v.pgsize);
+  store<u64>(ptr + <usize>8, v.size);
+  if (ilp32) { assert(v.data <= 0xffffffff, "vfio_bitmap.data: address does not fit a 32-bit pointer"); store<u32>(ptr + <usize>16, <u32>v.data); } else store<u64>(ptr + <usize>16, v.data);
+  return (ilp32 ? 20 : 24);
+}
+/** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
+export function vfio_bitmap_read(ptr: usize, out: VfioBitmap, ilp32: bool = false): void {
+  out.pgsize = load<u64>(ptr + <usize>0);
+  out.size = load<u64>(ptr + <usize>8);
+  out.data = ilp32 ? <u64>load<u32>(ptr + <usize>16) : load<u64>(ptr + <usize>16);
+}
+
+// struct vfio_group_status
+
+/** sizeof(struct vfio_group_status). */
+export const VFIO_GROUP_STATUS_SIZE: i32 = 8;
+export const VFIO_GROUP_STATUS_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_GROUP_STATUS_OFFSET_FLAGS: i32 = 4;
+/**
+ * struct vfio_group_status: Argument of VFIO_GROUP_GET_STATUS. A plain value; its bytes are made by
+ * vfio_group_status_write and read by vfio_group_status_read.
+ */
+export class VfioGroupStatus {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** VFIO_GROUP_FLAGS_*. (vfio_group_flags) */
+  flags: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_group_status_write(ptr: usize, v: VfioGroupStatus): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_GROUP_STATUS_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_GROUP_STATUS_OFFSET_FLAGS
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_group_status_read(ptr: usize, out: VfioGroupStatus): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_GROUP_STATUS_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_GROUP_STATUS_OFFSET_FLAGS
+}
+
+// struct vfio_irq_info
+
+/** sizeof(struct vfio_irq_info). */
+export const VFIO_IRQ_INFO_SIZE: i32 = 16;
+export const VFIO_IRQ_INFO_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IRQ_INFO_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IRQ_INFO_OFFSET_INDEX: i32 = 8;
+export const VFIO_IRQ_INFO_OFFSET_COUNT: i32 = 12;
+/**
+ * struct vfio_irq_info: Argument of VFIO_DEVICE_GET_IRQ_INFO: what an IRQ index supports and how
+ * many vectors it has. A plain value; its bytes are made by vfio_irq_info_write and read by
+ * vfio_irq_info_read.
+ */
+export class VfioIrqInfo {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** VFIO_IRQ_INFO_* (out). (vfio_irq_info_flags) */
+  flags: u32 = 0;
+  /** The IRQ index asked about (in). */
+  index: u32 = 0;
+  /** Number of vectors of the index (out). */
+  count: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_irq_info_write(ptr: usize, v: VfioIrqInfo): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_IRQ_INFO_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_IRQ_INFO_OFFSET_FLAGS
+  store<u32>(ptr, v.index, 8); // VFIO_IRQ_INFO_OFFSET_INDEX
+  store<u32>(ptr, v.count, 12); // VFIO_IRQ_INFO_OFFSET_COUNT
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_irq_info_read(ptr: usize, out: VfioIrqInfo): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_IRQ_INFO_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_IRQ_INFO_OFFSET_FLAGS
+  out.index = load<u32>(ptr, 8); // VFIO_IRQ_INFO_OFFSET_INDEX
+  out.count = load<u32>(ptr, 12); // VFIO_IRQ_INFO_OFFSET_COUNT
+}
+
+// struct vfio_region_gfx_edid
+
+/** sizeof(struct vfio_region_gfx_edid). */
+export const VFIO_REGION_GFX_EDID_SIZE: i32 = 24;
+export const VFIO_REGION_GFX_EDID_OFFSET_EDID_OFFSET: i32 = 0;
+export const VFIO_REGION_GFX_EDID_OFFSET_EDID_MAX_SIZE: i32 = 4;
+export const VFIO_REGION_GFX_EDID_OFFSET_EDID_SIZE: i32 = 8;
+export const VFIO_REGION_GFX_EDID_OFFSET_MAX_XRES: i32 = 12;
+export const VFIO_REGION_GFX_EDID_OFFSET_MAX_YRES: i32 = 16;
+export const VFIO_REGION_GFX_EDID_OFFSET_LINK_STATE: i32 = 20;
+/**
+ * struct vfio_region_gfx_edid: The start of a VFIO_REGION_SUBTYPE_GFX_EDID region: where the EDID
+ * blob is and the virtual display it describes. A plain value; its bytes are made by
+ * vfio_region_gfx_edid_write and read by vfio_region_gfx_edid_read.
+ */
+export class VfioRegionGfxEdid {
+  /** Offset of the EDID blob in the region (read-only). */
+  edid_offset: u32 = 0;
+  /** Room for the blob (read-only). */
+  edid_max_size: u32 = 0;
+  /** Size of the blob; write to update it. */
+  edid_size: u32 = 0;
+  /** Maximum horizontal resolution (read-only). */
+  max_xres: u32 = 0;
+  /** Maximum vertical resolution (read-only). */
+  max_yres: u32 = 0;
+  /** VFIO_DEVICE_GFX_LINK_STATE_*. (vfio_device_gfx_link_state) */
+  link_state: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_region_gfx_edid_write(ptr: usize, v: VfioRegionGfxEdid): i32 {
+  store<u32>(ptr, v.edid_offset, 0); // VFIO_REGION_GFX_EDID_OFFSET_EDID_OFFSET
+  store<u32>(ptr, v.edid_max_size, 4); // VFIO_REGION_GFX_EDID_OFFSET_EDID_MAX_SIZE
+  store<u32>(ptr, v.edid_size, 8); // VFIO_REGION_GFX_EDID_OFFSET_EDID_SIZE
+  store<u32>(ptr, v.max_xres, 12); // VFIO_REGION_GFX_EDID_OFFSET_MAX_XRES
+  store<u32>(ptr, v.max_yres, 16); // VFIO_REGION_GFX_EDID_OFFSET_MAX_YRES
+  store<u32>(ptr, v.link_state, 20); // VFIO_REGION_GFX_EDID_OFFSET_LINK_STATE
+  return 24;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_region_gfx_edid_read(ptr: usize, out: VfioRegionGfxEdid): void {
+  out.edid_offset = load<u32>(ptr, 0); // VFIO_REGION_GFX_EDID_OFFSET_EDID_OFFSET
+  out.edid_max_size = load<u32>(ptr, 4); // VFIO_REGION_GFX_EDID_OFFSET_EDID_MAX_SIZE
+  out.edid_size = load<u32>(ptr, 8); // VFIO_REGION_GFX_EDID_OFFSET_EDID_SIZE
+  out.max_xres = load<u32>(ptr, 12); // VFIO_REGION_GFX_EDID_OFFSET_MAX_XRES
+  out.max_yres = load<u32>(ptr, 16); // VFIO_REGION_GFX_EDID_OFFSET_MAX_YRES
+  out.link_state = load<u32>(ptr, 20); // VFIO_REGION_GFX_EDID_OFFSET_LINK_STATE
+}
+
+// struct vfio_device_migration_info
+
+/** sizeof(struct vfio_device_migration_info). */
+export const VFIO_DEVICE_MIGRATION_INFO_SIZE: i32 = 32;
+export const VFIO_DEVICE_MIGRATION_INFO_OFFSET_DEVICE_STATE: i32 = 0;
+export const VFIO_DEVICE_MIGRATION_INFO_OFFSET_RESERVED: i32 = 4;
+export const VFIO_DEVICE_MIGRATION_INFO_OFFSET_PENDING_BYTES: i32 = 8;
+export const VFIO_DEVICE_MIGRATION_INFO_OFFSET_DATA_OFFSET: i32 = 16;
+export const VFIO_DEVICE_MIGRATION_INFO_OFFSET_DATA_SIZE: i32 = 24;
+/**
+ * struct vfio_device_migration_info: The start of the deprecated v1 migration region; kept for its
+ * layout only. A plain value; its bytes are made by vfio_device_migration_info_write and read by
+ * vfio_device_migration_info_read.
+ */
+export class VfioDeviceMigrationInfo {
+  /** VFIO_DEVICE_STATE_V1_*. */
+  device_state: u32 = 0;
+  /** Reserved. */
+  reserved: u32 = 0;
+  /** Bytes still to be read. */
+  pending_bytes: u64 = 0;
+  /** Offset of the data window in the region. */
+  data_offset: u64 = 0;
+  /** Bytes in the data window. */
+  data_size: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_migration_info_write(ptr: usize, v: VfioDeviceMigrationInfo): i32 {
+  store<u32>(ptr, v.device_state, 0); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_DEVICE_STATE
+  store<u32>(ptr, v.reserved, 4); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_RESERVED
+  store<u64>(ptr, v.pending_bytes, 8); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_PENDING_BYTES
+  store<u64>(ptr, v.data_offset, 16); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_DATA_OFFSET
+  store<u64>(ptr, v.data_size, 24); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_DATA_SIZE
+  return 32;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_migration_info_read(ptr: usize, out: VfioDeviceMigrationInfo): void {
+  out.device_state = load<u32>(ptr, 0); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_DEVICE_STATE
+  out.reserved = load<u32>(ptr, 4); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_RESERVED
+  out.pending_bytes = load<u64>(ptr, 8); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_PENDING_BYTES
+  out.data_offset = load<u64>(ptr, 16); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_DATA_OFFSET
+  out.data_size = load<u64>(ptr, 24); // VFIO_DEVICE_MIGRATION_INFO_OFFSET_DATA_SIZE
+}
+
+// struct vfio_device_ioeventfd
+
+/** sizeof(struct vfio_device_ioeventfd) on LP64. */
+export const VFIO_DEVICE_IOEVENTFD_SIZE: i32 = 32;
+/** sizeof(struct vfio_device_ioeventfd) on ILP32 (i386). */
+export const VFIO_DEVICE_IOEVENTFD_SIZE_ILP32: i32 = 28;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_ARGSZ_ILP32: i32 = 0;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_FLAGS: i32 = 4;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_FLAGS_ILP32: i32 = 4;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_OFFSET: i32 = 8;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_OFFSET_ILP32: i32 = 8;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_DATA: i32 = 16;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_DATA_ILP32: i32 = 16;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_FD: i32 = 24;
+export const VFIO_DEVICE_IOEVENTFD_OFFSET_FD_ILP32: i32 = 24;
+/**
+ * struct vfio_device_ioeventfd: Argument of VFIO_DEVICE_IOEVENTFD: a write of data to offset of the
+ * device fd whenever the eventfd is signalled (fd -1 removes it). A plain value; its bytes are made
+ * by vfio_device_ioeventfd_write and read by vfio_device_ioeventfd_read.
+ */
+export class VfioDeviceIoeventfd {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** VFIO_DEVICE_IOEVENTFD_* (the access width). (vfio_device_ioeventfd_flags) */
+  flags: u32 = 0;
+  /** Device fd offset of the write. */
+  offset: u64 = 0;
+  /** The value written. */
+  data: u64 = 0;
+  /** The eventfd, or -1 to remove. */
+  fd: i32 = 0;
+}
+
+/**
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ */
+export function vfio_device_ioeventfd_write(ptr: usize, v: VfioDeviceIoeventfd, ilp32: bool = false): i32 {
+  store<u32>(ptr + <usize>0, v.argsz);
+  store<u32>(ptr + <usize>4, v.flags);
+  store<u64>(ptr + <usize>8, v.offset);
+  store<u64>(ptr + <usize>16, v.data);
+  store<i32>(ptr + <usize>24, v.fd);
+  return (ilp32 ? 28 : 32);
+}
+/** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
+export function vfio_device_ioeventfd_read(ptr: usize, out: VfioDeviceIoeventfd, ilp32: bool = false): void {
+  out.argsz = load<u32>(ptr + <usize>0);
+  out.flags = load<u32>(ptr + <usize>4);
+  out.offset = load<u64>(ptr + <usize>8);
+  out.data = load<u64>(ptr + <usize>16);
+  out.fd = load<i32>(ptr + <usize>24);
+}
+
+// struct vfio_device_feature_migration
+
+/** sizeof(struct vfio_device_feature_migration). */
+export const VFIO_DEVICE_FEATURE_MIGRATION_SIZE: i32 = 8;
+export const VFIO_DEVICE_FEATURE_MIGRATION_OFFSET_FLAGS: i32 = 0;
+/**
+ * struct vfio_device_feature_migration: Payload of VFIO_DEVICE_FEATURE_MIGRATION (GET). A plain
+ * value; its bytes are made by vfio_device_feature_migration_write and read by
+ * vfio_device_feature_migration_read.
+ */
+export class VfioDeviceFeatureMigration {
+  /** VFIO_MIGRATION_*: the supported protocol states. (vfio_migration_flags) */
+  flags: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_feature_migration_write(ptr: usize, v: VfioDeviceFeatureMigration): i32 {
+  store<u64>(ptr, v.flags, 0); // VFIO_DEVICE_FEATURE_MIGRATION_OFFSET_FLAGS
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_feature_migration_read(ptr: usize, out: VfioDeviceFeatureMigration): void {
+  out.flags = load<u64>(ptr, 0); // VFIO_DEVICE_FEATURE_MIGRATION_OFFSET_FLAGS
+}
+
+// struct vfio_device_feature_mig_state
+
+/** sizeof(struct vfio_device_feature_mig_state). */
+export const VFIO_DEVICE_FEATURE_MIG_STATE_SIZE: i32 = 8;
+export const VFIO_DEVICE_FEATURE_MIG_STATE_OFFSET_DEVICE_STATE: i32 = 0;
+export const VFIO_DEVICE_FEATURE_MIG_STATE_OFFSET_DATA_FD: i32 = 4;
+/**
+ * struct vfio_device_feature_mig_state: Payload of VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE: the state
+ * to enter (SET) or the current one (GET); a transition that streams data returns the data fd. A
+ * plain value; its bytes are made by vfio_device_feature_mig_state_write and read by
+ * vfio_device_feature_mig_state_read.
+ */
+export class VfioDeviceFeatureMigState {
+  /** enum vfio_device_mig_state. (vfio_device_mig_state) */
+  device_state: u32 = 0;
+  /** The data fd of STOP_COPY, RESUMING or PRE_COPY, else -1. */
+  data_fd: i32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_feature_mig_state_write(ptr: usize, v: VfioDeviceFeatureMigState): i32 {
+  store<u32>(ptr, v.device_state, 0); // VFIO_DEVICE_FEATURE_MIG_STATE_OFFSET_DEVICE_STATE
+  store<i32>(ptr, v.data_fd, 4); // VFIO_DEVICE_FEATURE_MIG_STATE_OFFSET_DATA_FD
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_feature_mig_state_read(ptr: usize, out: VfioDeviceFeatureMigState): void {
+  out.device_state = load<u32>(ptr, 0); // VFIO_DEVICE_FEATURE_MIG_STATE_OFFSET_DEVICE_STATE
+  out.data_fd = load<i32>(ptr, 4); // VFIO_DEVICE_FEATURE_MIG_STATE_OFFSET_DATA_FD
+}
+
+// struct vfio_device_low_power_entry_with_wakeup
+
+/** sizeof(struct vfio_device_low_power_entry_with_wakeup). */
+export const VFIO_DEVICE_LOW_POWER_ENTRY_WITH_WAKEUP_SIZE: i32 = 8;
+export const VFIO_DEVICE_LOW_POWER_ENTRY_WITH_WAKEUP_OFFSET_WAKEUP_EVENTFD: i32 = 0;
+export const VFIO_DEVICE_LOW_POWER_ENTRY_WITH_WAKEUP_OFFSET_RESERVED: i32 = 4;
+/**
+ * struct vfio_device_low_power_entry_with_wakeup: Payload of
+ * VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP. A plain value; its bytes are made by
+ * vfio_device_low_power_entry_with_wakeup_write and read by
+ * vfio_device_low_power_entry_with_wakeup_read.
+ */
+export class VfioDeviceLowPowerEntryWithWakeup {
+  /** Signalled when the device wakes up. */
+  wakeup_eventfd: i32 = 0;
+  /** Reserved; zero. */
+  reserved: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_low_power_entry_with_wakeup_write(ptr: usize, v: VfioDeviceLowPowerEntryWithWakeup): i32 {
+  store<i32>(ptr, v.wakeup_eventfd, 0); // VFIO_DEVICE_LOW_POWER_ENTRY_WITH_WAKEUP_OFFSET_WAKEUP_EVENTFD
+  store<u32>(ptr, v.reserved, 4); // VFIO_DEVICE_LOW_POWER_ENTRY_WITH_WAKEUP_OFFSET_RESERVED
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_low_power_entry_with_wakeup_read(ptr: usize, out: VfioDeviceLowPowerEntryWithWakeup): void {
+  out.wakeup_eventfd = load<i32>(ptr, 0); // VFIO_DEVICE_LOW_POWER_ENTRY_WITH_WAKEUP_OFFSET_WAKEUP_EVENTFD
+  out.reserved = load<u32>(ptr, 4); // VFIO_DEVICE_LOW_POWER_ENTRY_WITH_WAKEUP_OFFSET_RESERVED
+}
+
+// struct vfio_device_feature_dma_logging_range
+
+/** sizeof(struct vfio_device_feature_dma_logging_range). */
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_RANGE_SIZE: i32 = 16;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_RANGE_OFFSET_IOVA: i32 = 0;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_RANGE_OFFSET_LENGTH: i32 = 8;
+/**
+ * struct vfio_device_feature_dma_logging_range: One IOVA range of device DMA dirty logging. A plain
+ * value; its bytes are made by vfio_device_feature_dma_logging_range_write and read by
+ * vfio_device_feature_dma_logging_range_read.
+ */
+export class VfioDeviceFeatureDmaLoggingRange {
+  /** Start of the range. */
+  iova: u64 = 0;
+  /** Length of the range. */
+  length: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_feature_dma_logging_range_write(ptr: usize, v: VfioDeviceFeatureDmaLoggingRange): i32 {
+  store<u64>(ptr, v.iova, 0); // VFIO_DEVICE_FEATURE_DMA_LOGGING_RANGE_OFFSET_IOVA
+  store<u64>(ptr, v.length, 8); // VFIO_DEVICE_FEATURE_DMA_LOGGING_RANGE_OFFSET_LENGTH
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_feature_dma_logging_range_read(ptr: usize, out: VfioDeviceFeatureDmaLoggingRange): void {
+  out.iova = load<u64>(ptr, 0); // VFIO_DEVICE_FEATURE_DMA_LOGGING_RANGE_OFFSET_IOVA
+  out.length = load<u64>(ptr, 8); // VFIO_DEVICE_FEATURE_DMA_LOGGING_RANGE_OFFSET_LENGTH
+}
+
+// struct vfio_device_feature_dma_logging_control
+
+/** sizeof(struct vfio_device_feature_dma_logging_control). */
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_SIZE: i32 = 24;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_PAGE_SIZE: i32 = 0;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_NUM_RANGES: i32 = 8;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_RESERVED: i32 = 12;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_RANGES: i32 = 16;
+/**
+ * struct vfio_device_feature_dma_logging_control: Payload of VFIO_DEVICE_FEATURE_DMA_LOGGING_START:
+ * the page size and the ranges to track. A plain value; its bytes are made by
+ * vfio_device_feature_dma_logging_control_write and read by
+ * vfio_device_feature_dma_logging_control_read.
+ */
+export class VfioDeviceFeatureDmaLoggingControl {
+  /** Tracking granularity (rounded up by the device). */
+  page_size: u64 = 0;
+  /** Entries at ranges (0: the device picks). */
+  num_ranges: u32 = 0;
+  /** Reserved; zero. */
+  __reserved: u32 = 0;
+  /** User address of num_ranges struct vfio_device_feature_dma_logging_range. */
+  ranges: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_feature_dma_logging_control_write(ptr: usize, v: VfioDeviceFeatureDmaLoggingControl): i32 {
+  store<u64>(ptr, v.page_size, 0); // VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_PAGE_SIZE
+  store<u32>(ptr, v.num_ranges, 8); // VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_NUM_RANGES
+  store<u32>(ptr, v.__reserved, 12); // VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_RESERVED
+  store<u64>(ptr, v.ranges, 16); // VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_RANGES
+  return 24;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_feature_dma_logging_control_read(ptr: usize, out: VfioDeviceFeatureDmaLoggingControl): void {
+  out.page_size = load<u64>(ptr, 0); // VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_PAGE_SIZE
+  out.num_ranges = load<u32>(ptr, 8); // VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_NUM_RANGES
+  out.__reserved = load<u32>(ptr, 12); // VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_RESERVED
+  out.ranges = load<u64>(ptr, 16); // VFIO_DEVICE_FEATURE_DMA_LOGGING_CONTROL_OFFSET_RANGES
+}
+
+// struct vfio_device_feature_dma_logging_report
+
+/** sizeof(struct vfio_device_feature_dma_logging_report). */
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_SIZE: i32 = 32;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_IOVA: i32 = 0;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_LENGTH: i32 = 8;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_PAGE_SIZE: i32 = 16;
+export const VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_BITMAP: i32 = 24;
+/**
+ * struct vfio_device_feature_dma_logging_report: Payload of VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT:
+ * read and clear the dirty bits of a range into a user bitmap. A plain value; its bytes are made by
+ * vfio_device_feature_dma_logging_report_write and read by
+ * vfio_device_feature_dma_logging_report_read.
+ */
+export class VfioDeviceFeatureDmaLoggingReport {
+  /** Start of the range. */
+  iova: u64 = 0;
+  /** Length of the range. */
+  length: u64 = 0;
+  /** Page size one bit stands for. */
+  page_size: u64 = 0;
+  /** User address of the bitmap. */
+  bitmap: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_feature_dma_logging_report_write(ptr: usize, v: VfioDeviceFeatureDmaLoggingReport): i32 {
+  store<u64>(ptr, v.iova, 0); // VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_IOVA
+  store<u64>(ptr, v.length, 8); // VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_LENGTH
+  store<u64>(ptr, v.page_size, 16); // VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_PAGE_SIZE
+  store<u64>(ptr, v.bitmap, 24); // VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_BITMAP
+  return 32;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_feature_dma_logging_report_read(ptr: usize, out: VfioDeviceFeatureDmaLoggingReport): void {
+  out.iova = load<u64>(ptr, 0); // VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_IOVA
+  out.length = load<u64>(ptr, 8); // VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_LENGTH
+  out.page_size = load<u64>(ptr, 16); // VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_PAGE_SIZE
+  out.bitmap = load<u64>(ptr, 24); // VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT_OFFSET_BITMAP
+}
+
+// struct vfio_iova_range
+
+/** sizeof(struct vfio_iova_range). */
+export const VFIO_IOVA_RANGE_SIZE: i32 = 16;
+export const VFIO_IOVA_RANGE_OFFSET_START: i32 = 0;
+export const VFIO_IOVA_RANGE_OFFSET_END: i32 = 8;
+/**
+ * struct vfio_iova_range: One usable IOVA range of a type1 container. A plain value; its bytes are
+ * made by vfio_iova_range_write and read by vfio_iova_range_read.
+ */
+export class VfioIovaRange {
+  /** First usable IOVA. */
+  start: u64 = 0;
+  /** Last usable IOVA (inclusive). */
+  end: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_iova_range_write(ptr: usize, v: VfioIovaRange): i32 {
+  store<u64>(ptr, v.start, 0); // VFIO_IOVA_RANGE_OFFSET_START
+  store<u64>(ptr, v.end, 8); // VFIO_IOVA_RANGE_OFFSET_END
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_iova_range_read(ptr: usize, out: VfioIovaRange): void {
+  out.start = load<u64>(ptr, 0); // VFIO_IOVA_RANGE_OFFSET_START
+  out.end = load<u64>(ptr, 8); // VFIO_IOVA_RANGE_OFFSET_END
+}
+
+// struct vfio_iommu_type1_dma_map
+
+/** sizeof(struct vfio_iommu_type1_dma_map). */
+export const VFIO_IOMMU_TYPE1_DMA_MAP_SIZE: i32 = 32;
+export const VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_VADDR: i32 = 8;
+export const VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_IOVA: i32 = 16;
+export const VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_SIZE: i32 = 24;
+/**
+ * struct vfio_iommu_type1_dma_map: Argument of VFIO_IOMMU_MAP_DMA: map size bytes of process memory
+ * at vaddr to iova. A plain value; its bytes are made by vfio_iommu_type1_dma_map_write and read by
+ * vfio_iommu_type1_dma_map_read.
+ */
+export class VfioIommuType1DmaMap {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** VFIO_DMA_MAP_FLAG_*. (vfio_dma_map_flags) */
+  flags: u32 = 0;
+  /** Process virtual address. */
+  vaddr: u64 = 0;
+  /** IO virtual address. */
+  iova: u64 = 0;
+  /** Size of the mapping, bytes. */
+  size: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_iommu_type1_dma_map_write(ptr: usize, v: VfioIommuType1DmaMap): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_FLAGS
+  store<u64>(ptr, v.vaddr, 8); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_VADDR
+  store<u64>(ptr, v.iova, 16); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_IOVA
+  store<u64>(ptr, v.size, 24); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_SIZE
+  return 32;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_iommu_type1_dma_map_read(ptr: usize, out: VfioIommuType1DmaMap): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_FLAGS
+  out.vaddr = load<u64>(ptr, 8); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_VADDR
+  out.iova = load<u64>(ptr, 16); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_IOVA
+  out.size = load<u64>(ptr, 24); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_SIZE
+}
+
+// struct vfio_iommu_spapr_tce_ddw_info
+
+/** sizeof(struct vfio_iommu_spapr_tce_ddw_info). */
+export const VFIO_IOMMU_SPAPR_TCE_DDW_INFO_SIZE: i32 = 16;
+export const VFIO_IOMMU_SPAPR_TCE_DDW_INFO_OFFSET_PGSIZES: i32 = 0;
+export const VFIO_IOMMU_SPAPR_TCE_DDW_INFO_OFFSET_MAX_DYNAMIC_WINDOWS_SUPPORTED: i32 = 8;
+export const VFIO_IOMMU_SPAPR_TCE_DDW_INFO_OFFSET_LEVELS: i32 = 12;
+/**
+ * struct vfio_iommu_spapr_tce_ddw_info: Dynamic DMA window support of the sPAPR TCE IOMMU. A plain
+ * value; its bytes are made by vfio_iommu_spapr_tce_ddw_info_write and read by
+ * vfio_iommu_spapr_tce_ddw_info_read.
+ */
+export class VfioIommuSpaprTceDdwInfo {
+  /** Bitmap of supported page sizes. */
+  pgsizes: u64 = 0;
+  /** How many windows may be created. */
+  max_dynamic_windows_supported: u32 = 0;
+  /** Maximum TCE table levels. */
+  levels: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_iommu_spapr_tce_ddw_info_write(ptr: usize, v: VfioIommuSpaprTceDdwInfo): i32 {
+  store<u64>(ptr, v.pgsizes, 0); // VFIO_IOMMU_SPAPR_TCE_DDW_INFO_OFFSET_PGSIZES
+  store<u32>(ptr, v.max_dynamic_windows_supported, 8); // VFIO_IOMMU_SPAPR_TCE_DDW_INFO_OFFSET_MAX_DYNAMIC_WINDOWS_SUPPORTED
+  store<u32>(ptr, v.levels, 12); // VFIO_IOMMU_SPAPR_TCE_DDW_INFO_OFFSET_LEVELS
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_iommu_spapr_tce_ddw_info_read(ptr: usize, out: VfioIommuSpaprTceDdwInfo): void {
+  out.pgsizes = load<u64>(ptr, 0); // VFIO_IOMMU_SPAPR_TCE_DDW_INFO_OFFSET_PGSIZES
+  out.max_dynamic_windows_supported = load<u32>(ptr, 8); // VFIO_IOMMU_SPAPR_TCE_DDW_INFO_OFFSET_MAX_DYNAMIC_WINDOWS_SUPPORTED
+  out.levels = load<u32>(ptr, 12); // VFIO_IOMMU_SPAPR_TCE_DDW_INFO_OFFSET_LEVELS
+}
+
+// struct vfio_eeh_pe_err
+
+/** sizeof(struct vfio_eeh_pe_err). */
+export const VFIO_EEH_PE_ERR_SIZE: i32 = 24;
+export const VFIO_EEH_PE_ERR_OFFSET_TYPE: i32 = 0;
+export const VFIO_EEH_PE_ERR_OFFSET_FUNC: i32 = 4;
+export const VFIO_EEH_PE_ERR_OFFSET_ADDR: i32 = 8;
+export const VFIO_EEH_PE_ERR_OFFSET_MASK: i32 = 16;
+/**
+ * struct vfio_eeh_pe_err: The error VFIO_EEH_PE_INJECT_ERR injects. A plain value; its bytes are
+ * made by vfio_eeh_pe_err_write and read by vfio_eeh_pe_err_read.
+ */
+export class VfioEehPeErr {
+  /** Error type. */
+  type: u32 = 0;
+  /** Error function. */
+  func: u32 = 0;
+  /** Address. */
+  addr: u64 = 0;
+  /** Address mask. */
+  mask: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_eeh_pe_err_write(ptr: usize, v: VfioEehPeErr): i32 {
+  store<u32>(ptr, v.type, 0); // VFIO_EEH_PE_ERR_OFFSET_TYPE
+  store<u32>(ptr, v.func, 4); // VFIO_EEH_PE_ERR_OFFSET_FUNC
+  store<u64>(ptr, v.addr, 8); // VFIO_EEH_PE_ERR_OFFSET_ADDR
+  store<u64>(ptr, v.mask, 16); // VFIO_EEH_PE_ERR_OFFSET_MASK
+  return 24;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_eeh_pe_err_read(ptr: usize, out: VfioEehPeErr): void {
+  out.type = load<u32>(ptr, 0); // VFIO_EEH_PE_ERR_OFFSET_TYPE
+  out.func = load<u32>(ptr, 4); // VFIO_EEH_PE_ERR_OFFSET_FUNC
+  out.addr = load<u64>(ptr, 8); // VFIO_EEH_PE_ERR_OFFSET_ADDR
+  out.mask = load<u64>(ptr, 16); // VFIO_EEH_PE_ERR_OFFSET_MASK
+}
+
+// struct vfio_iommu_spapr_register_memory
+
+/** sizeof(struct vfio_iommu_spapr_register_memory). */
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_SIZE: i32 = 24;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_VADDR: i32 = 8;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_SIZE: i32 = 16;
+/**
+ * struct vfio_iommu_spapr_register_memory: Argument of VFIO_IOMMU_SPAPR_REGISTER_MEMORY and
+ * _UNREGISTER_MEMORY: pre-register memory for TCE mappings. A plain value; its bytes are made by
+ * vfio_iommu_spapr_register_memory_write and read by vfio_iommu_spapr_register_memory_read.
+ */
+export class VfioIommuSpaprRegisterMemory {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** Reserved; zero. */
+  flags: u32 = 0;
+  /** Process virtual address. */
+  vaddr: u64 = 0;
+  /** Size, bytes. */
+  size: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_iommu_spapr_register_memory_write(ptr: usize, v: VfioIommuSpaprRegisterMemory): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_FLAGS
+  store<u64>(ptr, v.vaddr, 8); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_VADDR
+  store<u64>(ptr, v.size, 16); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_SIZE
+  return 24;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_iommu_spapr_register_memory_read(ptr: usize, out: VfioIommuSpaprRegisterMemory): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_FLAGS
+  out.vaddr = load<u64>(ptr, 8); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_VADDR
+  out.size = load<u64>(ptr, 16); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_SIZE
+}
+
+// struct vfio_iommu_spapr_tce_create
+
+/** sizeof(struct vfio_iommu_spapr_tce_create). */
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_SIZE: i32 = 40;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_PAGE_SHIFT: i32 = 8;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_RESV1: i32 = 12;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_WINDOW_SIZE: i32 = 16;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_LEVELS: i32 = 24;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_RESV2: i32 = 28;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_START_ADDR: i32 = 32;
+/**
+ * struct vfio_iommu_spapr_tce_create: Argument of VFIO_IOMMU_SPAPR_TCE_CREATE: create a DMA window;
+ * start_addr is returned. A plain value; its bytes are made by vfio_iommu_spapr_tce_create_write
+ * and read by vfio_iommu_spapr_tce_create_read.
+ */
+export class VfioIommuSpaprTceCreate {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** Reserved; zero. */
+  flags: u32 = 0;
+  /** IOMMU page size, log2. */
+  page_shift: u32 = 0;
+  /** Reserved. */
+  __resv1: u32 = 0;
+  /** Window size, bytes. */
+  window_size: u64 = 0;
+  /** TCE table levels. */
+  levels: u32 = 0;
+  /** Reserved. */
+  __resv2: u32 = 0;
+  /** Out: the window's bus address. */
+  start_addr: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_iommu_spapr_tce_create_write(ptr: usize, v: VfioIommuSpaprTceCreate): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_FLAGS
+  store<u32>(ptr, v.page_shift, 8); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_PAGE_SHIFT
+  store<u32>(ptr, v.__resv1, 12); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_RESV1
+  store<u64>(ptr, v.window_size, 16); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_WINDOW_SIZE
+  store<u32>(ptr, v.levels, 24); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_LEVELS
+  store<u32>(ptr, v.__resv2, 28); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_RESV2
+  store<u64>(ptr, v.start_addr, 32); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_START_ADDR
+  return 40;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_iommu_spapr_tce_create_read(ptr: usize, out: VfioIommuSpaprTceCreate): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_FLAGS
+  out.page_shift = load<u32>(ptr, 8); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_PAGE_SHIFT
+  out.__resv1 = load<u32>(ptr, 12); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_RESV1
+  out.window_size = load<u64>(ptr, 16); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_WINDOW_SIZE
+  out.levels = load<u32>(ptr, 24); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_LEVELS
+  out.__resv2 = load<u32>(ptr, 28); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_RESV2
+  out.start_addr = load<u64>(ptr, 32); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_START_ADDR
+}
+
+// struct vfio_iommu_spapr_tce_remove
+
+/** sizeof(struct vfio_iommu_spapr_tce_remove). */
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_SIZE: i32 = 16;
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_START_ADDR: i32 = 8;
+/**
+ * struct vfio_iommu_spapr_tce_remove: Argument of VFIO_IOMMU_SPAPR_TCE_REMOVE. A plain value; its
+ * bytes are made by vfio_iommu_spapr_tce_remove_write and read by vfio_iommu_spapr_tce_remove_read.
+ */
+export class VfioIommuSpaprTceRemove {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** Reserved; zero. */
+  flags: u32 = 0;
+  /** The window to remove. */
+  start_addr: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_iommu_spapr_tce_remove_write(ptr: usize, v: VfioIommuSpaprTceRemove): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_FLAGS
+  store<u64>(ptr, v.start_addr, 8); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_START_ADDR
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_iommu_spapr_tce_remove_read(ptr: usize, out: VfioIommuSpaprTceRemove): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_FLAGS
+  out.start_addr = load<u64>(ptr, 8); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_START_ADDR
+}
+
+// struct vfio_device_bind_iommufd
+
+/** sizeof(struct vfio_device_bind_iommufd). */
+export const VFIO_DEVICE_BIND_IOMMUFD_SIZE: i32 = 16;
+export const VFIO_DEVICE_BIND_IOMMUFD_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_DEVICE_BIND_IOMMUFD_OFFSET_FLAGS: i32 = 4;
+export const VFIO_DEVICE_BIND_IOMMUFD_OFFSET_IOMMUFD: i32 = 8;
+export const VFIO_DEVICE_BIND_IOMMUFD_OFFSET_OUT_DEVID: i32 = 12;
+/**
+ * struct vfio_device_bind_iommufd: Argument of VFIO_DEVICE_BIND_IOMMUFD (the 6.12 layout; 7.2
+ * appends token_uuid_ptr, which argsz absorbs). A plain value; its bytes are made by
+ * vfio_device_bind_iommufd_write and read by vfio_device_bind_iommufd_read.
+ */
+export class VfioDeviceBindIommufd {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** VFIO_DEVICE_BIND_FLAG_* (7.2); zero before. */
+  flags: u32 = 0;
+  /** The iommufd to bind to. */
+  iommufd: i32 = 0;
+  /** Out: the device id in that iommufd. */
+  out_devid: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_bind_iommufd_write(ptr: usize, v: VfioDeviceBindIommufd): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_FLAGS
+  store<i32>(ptr, v.iommufd, 8); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_IOMMUFD
+  store<u32>(ptr, v.out_devid, 12); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_OUT_DEVID
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_bind_iommufd_read(ptr: usize, out: VfioDeviceBindIommufd): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_FLAGS
+  out.iommufd = load<i32>(ptr, 8); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_IOMMUFD
+  out.out_devid = load<u32>(ptr, 12); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_OUT_DEVID
+}
+
+// struct vfio_device_attach_iommufd_pt
+
+/** sizeof(struct vfio_device_attach_iommufd_pt). */
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_SIZE: i32 = 12;
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_FLAGS: i32 = 4;
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_PT_ID: i32 = 8;
+/**
+ * struct vfio_device_attach_iommufd_pt: Argument of VFIO_DEVICE_ATTACH_IOMMUFD_PT (the 6.12 layout;
+ * 7.2 appends pasid). A plain value; its bytes are made by vfio_device_attach_iommufd_pt_write and
+ * read by vfio_device_attach_iommufd_pt_read.
+ */
+export class VfioDeviceAttachIommufdPt {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** VFIO_DEVICE_ATTACH_PASID (7.2); zero before. */
+  flags: u32 = 0;
+  /** The IOAS or hwpt to attach; out: the hwpt actually attached. */
+  pt_id: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_attach_iommufd_pt_write(ptr: usize, v: VfioDeviceAttachIommufdPt): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_FLAGS
+  store<u32>(ptr, v.pt_id, 8); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_PT_ID
+  return 12;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_attach_iommufd_pt_read(ptr: usize, out: VfioDeviceAttachIommufdPt): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_FLAGS
+  out.pt_id = load<u32>(ptr, 8); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_PT_ID
+}
+
+// struct vfio_device_detach_iommufd_pt
+
+/** sizeof(struct vfio_device_detach_iommufd_pt). */
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_SIZE: i32 = 8;
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_FLAGS: i32 = 4;
+/**
+ * struct vfio_device_detach_iommufd_pt: Argument of VFIO_DEVICE_DETACH_IOMMUFD_PT (the 6.12 layout;
+ * 7.2 appends pasid). A plain value; its bytes are made by vfio_device_detach_iommufd_pt_write and
+ * read by vfio_device_detach_iommufd_pt_read.
+ */
+export class VfioDeviceDetachIommufdPt {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** VFIO_DEVICE_DETACH_PASID (7.2); zero before. */
+  flags: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_detach_iommufd_pt_write(ptr: usize, v: VfioDeviceDetachIommufdPt): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_FLAGS
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_detach_iommufd_pt_read(ptr: usize, out: VfioDeviceDetachIommufdPt): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_FLAGS
+}
+
+// struct vfio_precopy_info
+
+/** sizeof(struct vfio_precopy_info). */
+export const VFIO_PRECOPY_INFO_SIZE: i32 = 24;
+export const VFIO_PRECOPY_INFO_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_PRECOPY_INFO_OFFSET_FLAGS: i32 = 4;
+export const VFIO_PRECOPY_INFO_OFFSET_INITIAL_BYTES: i32 = 8;
+export const VFIO_PRECOPY_INFO_OFFSET_DIRTY_BYTES: i32 = 16;
+/**
+ * struct vfio_precopy_info: Argument of VFIO_MIG_GET_PRECOPY_INFO on a PRE_COPY data fd: how much
+ * data is left. A plain value; its bytes are made by vfio_precopy_info_write and read by
+ * vfio_precopy_info_read.
+ */
+export class VfioPrecopyInfo {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** VFIO_PRECOPY_INFO_* (7.2); zero before. */
+  flags: u32 = 0;
+  /** Initial data still to be read. */
+  initial_bytes: u64 = 0;
+  /** Dirty data known so far. */
+  dirty_bytes: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_precopy_info_write(ptr: usize, v: VfioPrecopyInfo): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_PRECOPY_INFO_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_PRECOPY_INFO_OFFSET_FLAGS
+  store<u64>(ptr, v.initial_bytes, 8); // VFIO_PRECOPY_INFO_OFFSET_INITIAL_BYTES
+  store<u64>(ptr, v.dirty_bytes, 16); // VFIO_PRECOPY_INFO_OFFSET_DIRTY_BYTES
+  return 24;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_precopy_info_read(ptr: usize, out: VfioPrecopyInfo): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_PRECOPY_INFO_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_PRECOPY_INFO_OFFSET_FLAGS
+  out.initial_bytes = load<u64>(ptr, 8); // VFIO_PRECOPY_INFO_OFFSET_INITIAL_BYTES
+  out.dirty_bytes = load<u64>(ptr, 16); // VFIO_PRECOPY_INFO_OFFSET_DIRTY_BYTES
+}
+
+// struct vfio_device_feature_mig_data_size
+
+/** sizeof(struct vfio_device_feature_mig_data_size). */
+export const VFIO_DEVICE_FEATURE_MIG_DATA_SIZE_SIZE: i32 = 8;
+export const VFIO_DEVICE_FEATURE_MIG_DATA_SIZE_OFFSET_STOP_COPY_LENGTH: i32 = 0;
+/**
+ * struct vfio_device_feature_mig_data_size: Payload of VFIO_DEVICE_FEATURE_MIG_DATA_SIZE (GET). A
+ * plain value; its bytes are made by vfio_device_feature_mig_data_size_write and read by
+ * vfio_device_feature_mig_data_size_read.
+ */
+export class VfioDeviceFeatureMigDataSize {
+  /** Estimated bytes of STOP_COPY data. */
+  stop_copy_length: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_feature_mig_data_size_write(ptr: usize, v: VfioDeviceFeatureMigDataSize): i32 {
+  store<u64>(ptr, v.stop_copy_length, 0); // VFIO_DEVICE_FEATURE_MIG_DATA_SIZE_OFFSET_STOP_COPY_LENGTH
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_feature_mig_data_size_read(ptr: usize, out: VfioDeviceFeatureMigDataSize): void {
+  out.stop_copy_length = load<u64>(ptr, 0); // VFIO_DEVICE_FEATURE_MIG_DATA_SIZE_OFFSET_STOP_COPY_LENGTH
+}
+
+// struct vfio_device_feature_bus_master
+
+/** sizeof(struct vfio_device_feature_bus_master). */
+export const VFIO_DEVICE_FEATURE_BUS_MASTER_SIZE: i32 = 4;
+export const VFIO_DEVICE_FEATURE_BUS_MASTER_OFFSET_OP: i32 = 0;
+/**
+ * struct vfio_device_feature_bus_master: Payload of VFIO_DEVICE_FEATURE_BUS_MASTER (SET). A plain
+ * value; its bytes are made by vfio_device_feature_bus_master_write and read by
+ * vfio_device_feature_bus_master_read.
+ */
+export class VfioDeviceFeatureBusMaster {
+  /** VFIO_DEVICE_FEATURE_CLEAR_MASTER or _SET_MASTER. (vfio_device_feature_bus_master_op) */
+  op: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_feature_bus_master_write(ptr: usize, v: VfioDeviceFeatureBusMaster): i32 {
+  store<u32>(ptr, v.op, 0); // VFIO_DEVICE_FEATURE_BUS_MASTER_OFFSET_OP
+  return 4;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_feature_bus_master_read(ptr: usize, out: VfioDeviceFeatureBusMaster): void {
+  out.op = load<u32>(ptr, 0); // VFIO_DEVICE_FEATURE_BUS_MASTER_OFFSET_OP
+}
+
+// struct vfio_region_dma_range
+
+/** sizeof(struct vfio_region_dma_range). */
+export const VFIO_REGION_DMA_RANGE_SIZE: i32 = 16;
+export const VFIO_REGION_DMA_RANGE_OFFSET_OFFSET: i32 = 0;
+export const VFIO_REGION_DMA_RANGE_OFFSET_LENGTH: i32 = 8;
+/**
+ * struct vfio_region_dma_range: One range of a region exported by VFIO_DEVICE_FEATURE_DMA_BUF. A
+ * plain value; its bytes are made by vfio_region_dma_range_write and read by
+ * vfio_region_dma_range_read.
+ */
+export class VfioRegionDmaRange {
+  /** Offset in the region. */
+  offset: u64 = 0;
+  /** Length, bytes. */
+  length: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_region_dma_range_write(ptr: usize, v: VfioRegionDmaRange): i32 {
+  store<u64>(ptr, v.offset, 0); // VFIO_REGION_DMA_RANGE_OFFSET_OFFSET
+  store<u64>(ptr, v.length, 8); // VFIO_REGION_DMA_RANGE_OFFSET_LENGTH
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_region_dma_range_read(ptr: usize, out: VfioRegionDmaRange): void {
+  out.offset = load<u64>(ptr, 0); // VFIO_REGION_DMA_RANGE_OFFSET_OFFSET
+  out.length = load<u64>(ptr, 8); // VFIO_REGION_DMA_RANGE_OFFSET_LENGTH
+}
+
+// struct vfio_device_feature_zpci_err
+
+/** sizeof(struct vfio_device_feature_zpci_err). */
+export const VFIO_DEVICE_FEATURE_ZPCI_ERR_SIZE: i32 = 8;
+export const VFIO_DEVICE_FEATURE_ZPCI_ERR_OFFSET_DATA: i32 = 0;
+/**
+ * struct vfio_device_feature_zpci_err: Payload of VFIO_DEVICE_FEATURE_ZPCI_ERROR (GET): a pending
+ * s390 PCI error event. A plain value; its bytes are made by vfio_device_feature_zpci_err_write and
+ * read by vfio_device_feature_zpci_err_read.
+ */
+export class VfioDeviceFeatureZpciErr {
+  /** Data. */
+  data: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_feature_zpci_err_write(ptr: usize, v: VfioDeviceFeatureZpciErr): i32 {
+  store<u64>(ptr, v.data, 0); // VFIO_DEVICE_FEATURE_ZPCI_ERR_OFFSET_DATA
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_feature_zpci_err_read(ptr: usize, out: VfioDeviceFeatureZpciErr): void {
+  out.data = load<u64>(ptr, 0); // VFIO_DEVICE_FEATURE_ZPCI_ERR_OFFSET_DATA
+}
+
 // struct vfio_device_feature_subregion
 
 /** sizeof(struct vfio_device_feature_subregion). */
@@ -911,147 +2352,6 @@ export function vfio_region_info_cap_attrs_read(ptr: usize, out: VfioRegionInfoC
   vfio_info_cap_header_read(ptr + VFIO_REGION_INFO_CAP_ATTRS_OFFSET_HEADER, out.header);
   out.attrs = load<u32>(ptr, 8); // VFIO_REGION_INFO_CAP_ATTRS_OFFSET_ATTRS
   out.reserved = load<u32>(ptr, 12); // VFIO_REGION_INFO_CAP_ATTRS_OFFSET_RESERVED
-}
-
-// struct vfio_iommu_type1_info
-
-/** sizeof(struct vfio_iommu_type1_info) on LP64. */
-export const VFIO_IOMMU_TYPE1_INFO_SIZE: i32 = 24;
-/** sizeof(struct vfio_iommu_type1_info) on ILP32 (i386). */
-export const VFIO_IOMMU_TYPE1_INFO_SIZE_ILP32: i32 = 20;
-export const VFIO_IOMMU_TYPE1_INFO_OFFSET_ARGSZ: i32 = 0;
-export const VFIO_IOMMU_TYPE1_INFO_OFFSET_ARGSZ_ILP32: i32 = 0;
-export const VFIO_IOMMU_TYPE1_INFO_OFFSET_FLAGS: i32 = 4;
-export const VFIO_IOMMU_TYPE1_INFO_OFFSET_FLAGS_ILP32: i32 = 4;
-export const VFIO_IOMMU_TYPE1_INFO_OFFSET_IOVA_PGSIZES: i32 = 8;
-export const VFIO_IOMMU_TYPE1_INFO_OFFSET_IOVA_PGSIZES_ILP32: i32 = 8;
-export const VFIO_IOMMU_TYPE1_INFO_OFFSET_CAP_OFFSET: i32 = 16;
-export const VFIO_IOMMU_TYPE1_INFO_OFFSET_CAP_OFFSET_ILP32: i32 = 16;
-/**
- * struct vfio_iommu_type1_info: The reply of VFIO_IOMMU_GET_INFO on a type1 container: its flags,
- * the IOMMU page sizes and the offset of its capability chain. Upstream's layout: 4 bytes of tail
- * padding on LP64, none on i386 (24 and 20 bytes); later kernels name the tail pad. A plain value;
- * its bytes are made by vfio_iommu_type1_info_write and read by vfio_iommu_type1_info_read.
- */
-export class VfioIommuType1Info {
-  /** In: the buffer's size; out: the size the whole reply needs. [inout] */
-  argsz: u32 = 0;
-  /** VFIO_IOMMU_INFO_*. [out] (vfio_iommu_type1_info_flags) */
-  flags: u32 = 0;
-  /** Bitmap of the supported IOMMU page sizes. [out] */
-  iova_pgsizes: u64 = 0;
-  /** Offset of the first capability within the reply (0: none). [out] */
-  cap_offset: u32 = 0;
-}
-
-/**
- * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
- */
-export function vfio_iommu_type1_info_write(ptr: usize, v: VfioIommuType1Info, ilp32: bool = false): i32 {
-  store<u32>(ptr + <usize>0, v.argsz);
-  store<u32>(ptr + <usize>4, v.flags);
-  store<u64>(ptr + <usize>8, v.iova_pgsizes);
-  store<u32>(ptr + <usize>16, v.cap_offset);
-  return (ilp32 ? 20 : 24);
-}
-/** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
-export function vfio_iommu_type1_info_read(ptr: usize, out: VfioIommuType1Info, ilp32: bool = false): void {
-  out.argsz = load<u32>(ptr + <usize>0);
-  out.flags = load<u32>(ptr + <usize>4);
-  out.iova_pgsizes = load<u64>(ptr + <usize>8);
-  out.cap_offset = load<u32>(ptr + <usize>16);
-}
-
-// struct vfio_iommu_type1_info_cap_migration
-
-/** sizeof(struct vfio_iommu_type1_info_cap_migration) on LP64. */
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_SIZE: i32 = 32;
-/** sizeof(struct vfio_iommu_type1_info_cap_migration) on ILP32 (i386). */
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_SIZE_ILP32: i32 = 28;
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_HEADER: i32 = 0;
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_HEADER_ILP32: i32 = 0;
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_FLAGS: i32 = 8;
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_FLAGS_ILP32: i32 = 8;
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_PGSIZE_BITMAP: i32 = 16;
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_PGSIZE_BITMAP_ILP32: i32 = 12;
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_MAX_DIRTY_BITMAP_SIZE: i32 = 24;
-export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_OFFSET_MAX_DIRTY_BITMAP_SIZE_ILP32: i32 = 20;
-/**
- * struct vfio_iommu_type1_info_cap_migration: VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: dirty page
- * tracking the container supports. Upstream's layout: pgsize_bitmap is at 16 on LP64 and 12 on i386
- * (32 and 28 bytes). A plain value; its bytes are made by vfio_iommu_type1_info_cap_migration_write
- * and read by vfio_iommu_type1_info_cap_migration_read.
- */
-export class VfioIommuType1InfoCapMigration {
-  /** id VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, version 1. */
-  header: VfioInfoCapHeader = new VfioInfoCapHeader();
-  /** Reserved; zero. */
-  flags: u32 = 0;
-  /** Page sizes dirty pages can be tracked at. */
-  pgsize_bitmap: u64 = 0;
-  /** The largest dirty bitmap, in bytes. */
-  max_dirty_bitmap_size: u64 = 0;
-}
-
-/**
- * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
- */
-export function vfio_iommu_type1_info_cap_migration_write(ptr: usize, v: VfioIommuType1InfoCapMigration, ilp32: bool = false): i32 {
-  vfio_info_cap_header_write(ptr + <usize>0, v.header);
-  store<u32>(ptr + <usize>8, v.flags);
-  store<u64>(ptr + <usize>(ilp32 ? 12 : 16), v.pgsize_bitmap);
-  store<u64>(ptr + <usize>(ilp32 ? 20 : 24), v.max_dirty_bitmap_size);
-  return (ilp32 ? 28 : 32);
-}
-/** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
-export function vfio_iommu_type1_info_cap_migration_read(ptr: usize, out: VfioIommuType1InfoCapMigration, ilp32: bool = false): void {
-  vfio_info_cap_header_read(ptr + <usize>0, out.header);
-  out.flags = load<u32>(ptr + <usize>8);
-  out.pgsize_bitmap = load<u64>(ptr + <usize>(ilp32 ? 12 : 16));
-  out.max_dirty_bitmap_size = load<u64>(ptr + <usize>(ilp32 ? 20 : 24));
-}
-
-// struct vfio_bitmap
-
-/** sizeof(struct vfio_bitmap) on LP64. */
-export const VFIO_BITMAP_SIZE: i32 = 24;
-/** sizeof(struct vfio_bitmap) on ILP32 (i386). */
-export const VFIO_BITMAP_SIZE_ILP32: i32 = 20;
-export const VFIO_BITMAP_OFFSET_PGSIZE: i32 = 0;
-export const VFIO_BITMAP_OFFSET_PGSIZE_ILP32: i32 = 0;
-export const VFIO_BITMAP_OFFSET_SIZE: i32 = 8;
-export const VFIO_BITMAP_OFFSET_SIZE_ILP32: i32 = 8;
-export const VFIO_BITMAP_OFFSET_DATA: i32 = 16;
-export const VFIO_BITMAP_OFFSET_DATA_ILP32: i32 = 16;
-/**
- * struct vfio_bitmap: A dirty page bitmap of VFIO_IOMMU_UNMAP_DMA and VFIO_IOMMU_DIRTY_PAGES: one
- * bit per page of pgsize, in the caller's memory at data. Upstream's layout: data is a pointer, 8
- * bytes on LP64 and 4 on i386 (24 and 20 bytes). A plain value; its bytes are made by
- * vfio_bitmap_write and read by vfio_bitmap_read.
- */
-export class VfioBitmap {
-  /** Page size the bitmap tracks, in bytes. */
-  pgsize: u64 = 0;
-  /** Size of the bitmap, in bytes. */
-  size: u64 = 0;
-  /** The bitmap: one bit per page. [user address] */
-  data: u64 = 0;
-}
-
-/**
- * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
- */
-export function vfio_bitmap_write(ptr: usize, v: VfioBitmap, ilp32: bool = false): i32 {
-  store<u64>(ptr + <usize>0, v.pgsize);
-  store<u64>(ptr + <usize>8, v.size);
-  if (ilp32) { assert(v.data <= 0xffffffff, "vfio_bitmap.data: address does not fit a 32-bit pointer"); store<u32>(ptr + <usize>16, <u32>v.data); } else store<u64>(ptr + <usize>16, v.data);
-  return (ilp32 ? 20 : 24);
-}
-/** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
-export function vfio_bitmap_read(ptr: usize, out: VfioBitmap, ilp32: bool = false): void {
-  out.pgsize = load<u64>(ptr + <usize>0);
-  out.size = load<u64>(ptr + <usize>8);
-  out.data = ilp32 ? <u64>load<u32>(ptr + <usize>16) : load<u64>(ptr + <usize>16);
 }
 
 // ---- Validator state ----

@@ -2,7 +2,7 @@
 // Generator: vfio-subregion codegen 0.1.0
 // Regenerate: npm run gen
 // VFIO subregions with memory attributes.
-import { CodecError, checkBig, checkReserved, checkRoom, checkUint, dataModelOf, readPointer, writePointer, type CodecOptions } from '../codec-support.js';
+import { CodecError, checkBig, checkInt, checkReserved, checkRoom, checkUint, dataModelOf, readPointer, writePointer, type CodecOptions } from '../codec-support.js';
 
 /**
  * Architectures whose ioctl request numbers the bindings carry (powerpc and mips encode `_IO`
@@ -23,6 +23,13 @@ export const VfioConstants = {
   VFIO_DEVICE_FEATURE_MASK: 0xffff,
   /** The PCI vendor id field of a vendor-specific region type. (upstream, Linux 6.1) */
   VFIO_REGION_TYPE_PCI_VENDOR_MASK: 0xffff,
+  /** The VFIO API version VFIO_GET_API_VERSION returns. (upstream, Linux 6.1) */
+  VFIO_API_VERSION: 0,
+  /**
+   * The extension number of the removed VFIO_TYPE1_NESTING_IOMMU, kept reserved. (upstream, Linux
+   * 7.2)
+   */
+  __VFIO_RESERVED_TYPE1_NESTING_IOMMU: 6,
   /**
    * The data type bits of vfio_irq_set.flags; exactly one is set.
    * (`VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_DATA_EVENTFD`) (upstream,
@@ -35,10 +42,6 @@ export const VfioConstants = {
    * (upstream, Linux 6.1)
    */
   VFIO_IRQ_SET_ACTION_TYPE_MASK: 0x38,
-  /** The type1 IOMMU model (VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU). (upstream, Linux 6.1) */
-  VFIO_TYPE1_IOMMU: 1,
-  /** The type1 IOMMU model, version 2: unmaps only whole mappings. (upstream, Linux 6.1) */
-  VFIO_TYPE1v2_IOMMU: 3,
 } as const;
 
 /** A value of {@link VfioConstants}. */
@@ -94,6 +97,305 @@ export const VfioRegionType = {
 export type VfioRegionType = (typeof VfioRegionType)[keyof typeof VfioRegionType];
 
 /**
+ * IOMMU types and extensions: the argument of VFIO_CHECK_EXTENSION, and of VFIO_SET_IOMMU for the
+ * IOMMU types.
+ * (upstream, Linux 6.1)
+ */
+export const VfioExtension = {
+  /** The type1 IOMMU (x86 and most others). (upstream, Linux 6.1) */
+  VFIO_TYPE1_IOMMU: 1,
+  /** The sPAPR TCE IOMMU (POWER). (upstream, Linux 6.1) */
+  VFIO_SPAPR_TCE_IOMMU: 2,
+  /** The type1 IOMMU, version 2: an unmap removes only whole mappings. (upstream, Linux 6.1) */
+  VFIO_TYPE1v2_IOMMU: 3,
+  /** The IOMMU enforces DMA cache coherence (no-snoop is blocked). (upstream, Linux 6.1) */
+  VFIO_DMA_CC_IOMMU: 4,
+  /** EEH (Enhanced Error Handling) on POWER. (upstream, Linux 6.1) */
+  VFIO_EEH: 5,
+  /**
+   * Two-stage IOMMU (nesting); removed upstream, the number stays reserved. (upstream, Linux 6.1)
+   */
+  VFIO_TYPE1_NESTING_IOMMU: 6,
+  /**
+   * No IOMMU: unsafe, no DMA translation or isolation (CAP_SYS_RAWIO only). (upstream, Linux 6.1)
+   */
+  VFIO_NOIOMMU_IOMMU: 8,
+  /** VFIO_DMA_UNMAP_FLAG_ALL is supported. (upstream, Linux 6.1) */
+  VFIO_UNMAP_ALL: 9,
+  /** VFIO_DMA_MAP_FLAG_VADDR and VFIO_DMA_UNMAP_FLAG_VADDR are supported. (upstream, Linux 6.1) */
+  VFIO_UPDATE_VADDR: 10,
+} as const;
+
+/** A value of {@link VfioExtension}. */
+export type VfioExtension = (typeof VfioExtension)[keyof typeof VfioExtension];
+
+/**
+ * Region subtypes of VFIO_REGION_INFO_CAP_TYPE, scoped by the region type (so values repeat across
+ * types).
+ * (upstream, Linux 6.1)
+ */
+export const VfioRegionSubtype = {
+  /** Intel IGD: the OpRegion (vendor type 0x8086). (upstream, Linux 6.1) */
+  VFIO_REGION_SUBTYPE_INTEL_IGD_OPREGION: 1,
+  /** Intel IGD: the host bridge config space, read-only. (upstream, Linux 6.1) */
+  VFIO_REGION_SUBTYPE_INTEL_IGD_HOST_CFG: 2,
+  /** Intel IGD: the LPC bridge config space, read-only. (upstream, Linux 6.1) */
+  VFIO_REGION_SUBTYPE_INTEL_IGD_LPC_CFG: 3,
+} as const;
+
+/** A value of {@link VfioRegionSubtype}. */
+export type VfioRegionSubtype = (typeof VfioRegionSubtype)[keyof typeof VfioRegionSubtype];
+
+/**
+ * NVLink2 region subtypes (vendor types 0x10de and 0x1014); no longer provided.
+ * (upstream, Linux 6.1)
+ */
+export const VfioRegionSubtypeNvlink2 = {
+  /** NVIDIA GPU RAM over NVLink2 (vendor type 0x10de). (upstream, Linux 6.1) */
+  VFIO_REGION_SUBTYPE_NVIDIA_NVLINK2_RAM: 1,
+  /** IBM NPU ATSD register (vendor type 0x1014). (upstream, Linux 6.1) */
+  VFIO_REGION_SUBTYPE_IBM_NVLINK2_ATSD: 1,
+} as const;
+
+/** A value of {@link VfioRegionSubtypeNvlink2}. */
+export type VfioRegionSubtypeNvlink2 = (typeof VfioRegionSubtypeNvlink2)[keyof typeof VfioRegionSubtypeNvlink2];
+
+/**
+ * Subtypes of VFIO_REGION_TYPE_GFX.
+ * (upstream, Linux 6.1)
+ */
+export const VfioRegionSubtypeGfx = {
+  /**
+   * The EDID region: struct vfio_region_gfx_edid followed by the EDID blob. (upstream, Linux 6.1)
+   */
+  VFIO_REGION_SUBTYPE_GFX_EDID: 1,
+} as const;
+
+/** A value of {@link VfioRegionSubtypeGfx}. */
+export type VfioRegionSubtypeGfx = (typeof VfioRegionSubtypeGfx)[keyof typeof VfioRegionSubtypeGfx];
+
+/**
+ * Subtypes of VFIO_REGION_TYPE_CCW.
+ * (upstream, Linux 6.1)
+ */
+export const VfioRegionSubtypeCcw = {
+  /** Asynchronous commands (halt, clear). (upstream, Linux 6.1) */
+  VFIO_REGION_SUBTYPE_CCW_ASYNC_CMD: 1,
+  /** The subchannel information block. (upstream, Linux 6.1) */
+  VFIO_REGION_SUBTYPE_CCW_SCHIB: 2,
+  /** Channel report words. (upstream, Linux 6.1) */
+  VFIO_REGION_SUBTYPE_CCW_CRW: 3,
+} as const;
+
+/** A value of {@link VfioRegionSubtypeCcw}. */
+export type VfioRegionSubtypeCcw = (typeof VfioRegionSubtypeCcw)[keyof typeof VfioRegionSubtypeCcw];
+
+/**
+ * Subtypes of VFIO_REGION_TYPE_MIGRATION_DEPRECATED.
+ * (upstream, Linux 6.1)
+ */
+export const VfioRegionSubtypeMigration = {
+  /** The v1 migration region; no longer provided. (upstream, Linux 6.1) */
+  VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED: 1,
+} as const;
+
+/** A value of {@link VfioRegionSubtypeMigration}. */
+export type VfioRegionSubtypeMigration = (typeof VfioRegionSubtypeMigration)[keyof typeof VfioRegionSubtypeMigration];
+
+/**
+ * vfio_region_gfx_edid.link_state.
+ * (upstream, Linux 6.1)
+ */
+export const VfioDeviceGfxLinkState = {
+  /** The virtual display link is up. (upstream, Linux 6.1) */
+  VFIO_DEVICE_GFX_LINK_STATE_UP: 1,
+  /** The virtual display link is down. (upstream, Linux 6.1) */
+  VFIO_DEVICE_GFX_LINK_STATE_DOWN: 2,
+} as const;
+
+/** A value of {@link VfioDeviceGfxLinkState}. */
+export type VfioDeviceGfxLinkState = (typeof VfioDeviceGfxLinkState)[keyof typeof VfioDeviceGfxLinkState];
+
+/**
+ * device_state of the deprecated v1 migration region (struct vfio_device_migration_info).
+ * (upstream, Linux 6.1)
+ */
+export const VfioDeviceStateV1 = {
+  /** Stopped. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_V1_STOP: 0,
+  /** Running. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_V1_RUNNING: 1,
+  /** Saving state. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_V1_SAVING: 2,
+  /** Resuming from saved state. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_V1_RESUMING: 4,
+} as const;
+
+/** A value of {@link VfioDeviceStateV1}. */
+export type VfioDeviceStateV1 = (typeof VfioDeviceStateV1)[keyof typeof VfioDeviceStateV1];
+
+/**
+ * Fixed IRQ indexes of a vfio-pci device (VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_SET_IRQS).
+ * (upstream, Linux 6.1)
+ */
+export const VfioPciIrqIndex = {
+  /** Legacy INTx. (upstream, Linux 6.1) */
+  VFIO_PCI_INTX_IRQ_INDEX: 0,
+  /** MSI. (upstream, Linux 6.1) */
+  VFIO_PCI_MSI_IRQ_INDEX: 1,
+  /** MSI-X. (upstream, Linux 6.1) */
+  VFIO_PCI_MSIX_IRQ_INDEX: 2,
+  /** AER error reporting. (upstream, Linux 6.1) */
+  VFIO_PCI_ERR_IRQ_INDEX: 3,
+  /** Device request: the host asks for the device back. (upstream, Linux 6.1) */
+  VFIO_PCI_REQ_IRQ_INDEX: 4,
+  /** Number of IRQ indexes. (upstream, Linux 6.1) */
+  VFIO_PCI_NUM_IRQS: 5,
+} as const;
+
+/** A value of {@link VfioPciIrqIndex}. */
+export type VfioPciIrqIndex = (typeof VfioPciIrqIndex)[keyof typeof VfioPciIrqIndex];
+
+/**
+ * Region indexes of a vfio-ccw device.
+ * (upstream, Linux 6.1)
+ */
+export const VfioCcwRegionIndex = {
+  /** The I/O region. (upstream, Linux 6.1) */
+  VFIO_CCW_CONFIG_REGION_INDEX: 0,
+  /** Number of fixed regions. (upstream, Linux 6.1) */
+  VFIO_CCW_NUM_REGIONS: 1,
+} as const;
+
+/** A value of {@link VfioCcwRegionIndex}. */
+export type VfioCcwRegionIndex = (typeof VfioCcwRegionIndex)[keyof typeof VfioCcwRegionIndex];
+
+/**
+ * IRQ indexes of a vfio-ccw device.
+ * (upstream, Linux 6.1)
+ */
+export const VfioCcwIrqIndex = {
+  /** I/O completion. (upstream, Linux 6.1) */
+  VFIO_CCW_IO_IRQ_INDEX: 0,
+  /** Channel report words pending. (upstream, Linux 6.1) */
+  VFIO_CCW_CRW_IRQ_INDEX: 1,
+  /** Device request. (upstream, Linux 6.1) */
+  VFIO_CCW_REQ_IRQ_INDEX: 2,
+  /** Number of IRQ indexes. (upstream, Linux 6.1) */
+  VFIO_CCW_NUM_IRQS: 3,
+} as const;
+
+/** A value of {@link VfioCcwIrqIndex}. */
+export type VfioCcwIrqIndex = (typeof VfioCcwIrqIndex)[keyof typeof VfioCcwIrqIndex];
+
+/**
+ * IRQ indexes of a vfio-ap device (VFIO_AP_NUM_IRQS is left out: it is 1 in 6.12 and 2 from 7.2).
+ * (upstream, Linux 6.12)
+ */
+export const VfioApIrqIndex = {
+  /** Device request. (upstream, Linux 6.12) */
+  VFIO_AP_REQ_IRQ_INDEX: 0,
+  /** The AP configuration changed. (upstream, Linux 7.2) */
+  VFIO_AP_CFG_CHG_IRQ_INDEX: 1,
+} as const;
+
+/** A value of {@link VfioApIrqIndex}. */
+export type VfioApIrqIndex = (typeof VfioApIrqIndex)[keyof typeof VfioApIrqIndex];
+
+/**
+ * Migration states of VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE (the v2 protocol). ERROR is entered on a
+ * failed transition and left only by reset.
+ * (upstream, Linux 6.1)
+ */
+export const VfioDeviceMigState = {
+  /** A failed transition left the device in an unknown state; reset it. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_ERROR: 0,
+  /** Not running, no DMA or interrupts, internal state frozen. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_STOP: 1,
+  /** Operating normally. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_RUNNING: 2,
+  /** Stopped; the data fd streams the complete device state. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_STOP_COPY: 3,
+  /** Stopped; the data fd loads a saved state. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_RESUMING: 4,
+  /** Running, but accepting no new peer-to-peer DMA. (upstream, Linux 6.1) */
+  VFIO_DEVICE_STATE_RUNNING_P2P: 5,
+  /** Running; the data fd streams initial state ahead of STOP_COPY. (upstream, Linux 6.12) */
+  VFIO_DEVICE_STATE_PRE_COPY: 6,
+  /** PRE_COPY without new peer-to-peer DMA. (upstream, Linux 6.12) */
+  VFIO_DEVICE_STATE_PRE_COPY_P2P: 7,
+  /** Number of states. (upstream, Linux 6.12) */
+  VFIO_DEVICE_STATE_NR: 8,
+} as const;
+
+/** A value of {@link VfioDeviceMigState}. */
+export type VfioDeviceMigState = (typeof VfioDeviceMigState)[keyof typeof VfioDeviceMigState];
+
+/**
+ * vfio_device_feature_bus_master.op.
+ * (upstream, Linux 6.12)
+ */
+export const VfioDeviceFeatureBusMasterOp = {
+  /** Clear Bus Master Enable. (upstream, Linux 6.12) */
+  VFIO_DEVICE_FEATURE_CLEAR_MASTER: 0,
+  /** Set Bus Master Enable. (upstream, Linux 6.12) */
+  VFIO_DEVICE_FEATURE_SET_MASTER: 1,
+} as const;
+
+/** A value of {@link VfioDeviceFeatureBusMasterOp}. */
+export type VfioDeviceFeatureBusMasterOp = (typeof VfioDeviceFeatureBusMasterOp)[keyof typeof VfioDeviceFeatureBusMasterOp];
+
+/**
+ * vfio_eeh_pe_op.op: the EEH operation on a partitionable endpoint.
+ * (upstream, Linux 6.1)
+ */
+export const VfioEehPeOpCode = {
+  /** Disable EEH. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_DISABLE: 0,
+  /** Enable EEH. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_ENABLE: 1,
+  /** Enable MMIO and PIO. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_UNFREEZE_IO: 2,
+  /** Enable DMA. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_UNFREEZE_DMA: 3,
+  /** Return one of VFIO_EEH_PE_STATE_*. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_GET_STATE: 4,
+  /** Deassert the PE reset. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_RESET_DEACTIVATE: 5,
+  /** Assert a hot reset. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_RESET_HOT: 6,
+  /** Assert a fundamental reset. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_RESET_FUNDAMENTAL: 7,
+  /** Reconfigure the PE after reset. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_CONFIGURE: 8,
+  /** Inject an error (struct vfio_eeh_pe_err). (upstream, Linux 6.1) */
+  VFIO_EEH_PE_INJECT_ERR: 9,
+} as const;
+
+/** A value of {@link VfioEehPeOpCode}. */
+export type VfioEehPeOpCode = (typeof VfioEehPeOpCode)[keyof typeof VfioEehPeOpCode];
+
+/**
+ * What VFIO_EEH_PE_GET_STATE returns.
+ * (upstream, Linux 6.1)
+ */
+export const VfioEehPeState = {
+  /** Functional. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_STATE_NORMAL: 0,
+  /** In reset. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_STATE_RESET: 1,
+  /** MMIO and DMA stopped. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_STATE_STOPPED: 2,
+  /** MMIO works, DMA stopped. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_STATE_STOPPED_DMA: 4,
+  /** State unavailable. (upstream, Linux 6.1) */
+  VFIO_EEH_PE_STATE_UNAVAIL: 5,
+} as const;
+
+/** A value of {@link VfioEehPeState}. */
+export type VfioEehPeState = (typeof VfioEehPeState)[keyof typeof VfioEehPeState];
+
+/**
  * vfio_device_info.flags: what kind of device this is and what it supports.
  * (upstream, Linux 6.1)
  */
@@ -114,13 +416,15 @@ export const VfioDeviceFlags = {
   VFIO_DEVICE_FLAGS_FSL_MC: 0x40,
   /** Bit 7: The info reply may carry a capability chain. */
   VFIO_DEVICE_FLAGS_CAPS: 0x80,
+  /** Bit 8: A vfio-cdx device. */
+  VFIO_DEVICE_FLAGS_CDX: 0x100,
 } as const;
 
 /** A value of {@link VfioDeviceFlags}. */
 export type VfioDeviceFlags = (typeof VfioDeviceFlags)[keyof typeof VfioDeviceFlags];
 
 /** Every defined bit of {@link VfioDeviceFlags}; any other bit is reserved. */
-export const VfioDeviceFlagsMask = 0xff;
+export const VfioDeviceFlagsMask = 0x1ff;
 /**
  * vfio_region_info.flags: what userspace may do with a region.
  * (upstream, Linux 6.1)
@@ -164,6 +468,305 @@ export type VfioDeviceFeatureFlags = (typeof VfioDeviceFeatureFlags)[keyof typeo
 /** Every defined bit of {@link VfioDeviceFeatureFlags}; any other bit is reserved. */
 export const VfioDeviceFeatureFlagsMask = 0x70000;
 /**
+ * vfio_iommu_type1_info.flags: what the reply of VFIO_IOMMU_GET_INFO carries.
+ * (upstream, Linux 6.1)
+ */
+export const VfioIommuType1InfoFlags = {
+  /** Bit 0: iova_pgsizes is valid. */
+  VFIO_IOMMU_INFO_PGSIZES: 1,
+  /** Bit 1: The reply carries a capability chain at cap_offset. */
+  VFIO_IOMMU_INFO_CAPS: 2,
+} as const;
+
+/** A value of {@link VfioIommuType1InfoFlags}. */
+export type VfioIommuType1InfoFlags = (typeof VfioIommuType1InfoFlags)[keyof typeof VfioIommuType1InfoFlags];
+
+/** Every defined bit of {@link VfioIommuType1InfoFlags}; any other bit is reserved. */
+export const VfioIommuType1InfoFlagsMask = 3;
+/**
+ * vfio_group_status.flags.
+ * (upstream, Linux 6.1)
+ */
+export const VfioGroupFlags = {
+  /**
+   * Bit 0: Every device of the group is bound to a VFIO driver (or none): the group may be used.
+   */
+  VFIO_GROUP_FLAGS_VIABLE: 1,
+  /** Bit 1: The group is attached to a container. */
+  VFIO_GROUP_FLAGS_CONTAINER_SET: 2,
+} as const;
+
+/** A value of {@link VfioGroupFlags}. */
+export type VfioGroupFlags = (typeof VfioGroupFlags)[keyof typeof VfioGroupFlags];
+
+/** Every defined bit of {@link VfioGroupFlags}; any other bit is reserved. */
+export const VfioGroupFlagsMask = 3;
+/**
+ * vfio_irq_info.flags: how an IRQ index may be used.
+ * (upstream, Linux 6.1)
+ */
+export const VfioIrqInfoFlags = {
+  /** Bit 0: Signalled through an eventfd. */
+  VFIO_IRQ_INFO_EVENTFD: 1,
+  /** Bit 1: Supports mask and unmask. */
+  VFIO_IRQ_INFO_MASKABLE: 2,
+  /** Bit 2: Level-triggered: masked by the kernel when it fires, unmask after handling. */
+  VFIO_IRQ_INFO_AUTOMASKED: 4,
+  /** Bit 3: The number of vectors cannot grow while enabled: disable and re-enable to change it. */
+  VFIO_IRQ_INFO_NORESIZE: 8,
+} as const;
+
+/** A value of {@link VfioIrqInfoFlags}. */
+export type VfioIrqInfoFlags = (typeof VfioIrqInfoFlags)[keyof typeof VfioIrqInfoFlags];
+
+/** Every defined bit of {@link VfioIrqInfoFlags}; any other bit is reserved. */
+export const VfioIrqInfoFlagsMask = 0xf;
+/**
+ * vfio_irq_set.flags: exactly one DATA_ type (what data[] holds) and one ACTION_ type.
+ * (upstream, Linux 6.1)
+ */
+export const VfioIrqSetFlags = {
+  /** Bit 0: No data: apply the action to start..start+count-1. */
+  VFIO_IRQ_SET_DATA_NONE: 1,
+  /** Bit 1: data[] holds one __u8 per vector: apply where non-zero. */
+  VFIO_IRQ_SET_DATA_BOOL: 2,
+  /** Bit 2: data[] holds one __s32 eventfd per vector (-1: remove). */
+  VFIO_IRQ_SET_DATA_EVENTFD: 4,
+  /** Bit 3: Mask the vectors (or set the mask eventfd). */
+  VFIO_IRQ_SET_ACTION_MASK: 8,
+  /** Bit 4: Unmask the vectors (or set the unmask eventfd). */
+  VFIO_IRQ_SET_ACTION_UNMASK: 0x10,
+  /**
+   * Bit 5: Trigger the vectors, or set the eventfds they signal (count 0 with DATA_NONE disables
+   * the index).
+   */
+  VFIO_IRQ_SET_ACTION_TRIGGER: 0x20,
+} as const;
+
+/** A value of {@link VfioIrqSetFlags}. */
+export type VfioIrqSetFlags = (typeof VfioIrqSetFlags)[keyof typeof VfioIrqSetFlags];
+
+/** Every defined bit of {@link VfioIrqSetFlags}; any other bit is reserved. */
+export const VfioIrqSetFlagsMask = 0x3f;
+/**
+ * vfio_device_gfx_plane_info.flags: what VFIO_DEVICE_QUERY_GFX_PLANE asks and answers.
+ * (upstream, Linux 6.1)
+ */
+export const VfioGfxPlaneType = {
+  /** Bit 0: Only ask whether the plane type is supported. */
+  VFIO_GFX_PLANE_TYPE_PROBE: 1,
+  /** Bit 1: The plane is exported as a dma-buf. */
+  VFIO_GFX_PLANE_TYPE_DMABUF: 2,
+  /** Bit 2: The plane lives in a device region. */
+  VFIO_GFX_PLANE_TYPE_REGION: 4,
+} as const;
+
+/** A value of {@link VfioGfxPlaneType}. */
+export type VfioGfxPlaneType = (typeof VfioGfxPlaneType)[keyof typeof VfioGfxPlaneType];
+
+/** Every defined bit of {@link VfioGfxPlaneType}; any other bit is reserved. */
+export const VfioGfxPlaneTypeMask = 7;
+/**
+ * vfio_device_ioeventfd.flags: the access width (exactly one).
+ * (upstream, Linux 6.1)
+ */
+export const VfioDeviceIoeventfdFlags = {
+  /** Bit 0: 1-byte write. */
+  VFIO_DEVICE_IOEVENTFD_8: 1,
+  /** Bit 1: 2-byte write. */
+  VFIO_DEVICE_IOEVENTFD_16: 2,
+  /** Bit 2: 4-byte write. */
+  VFIO_DEVICE_IOEVENTFD_32: 4,
+  /** Bit 3: 8-byte write. */
+  VFIO_DEVICE_IOEVENTFD_64: 8,
+} as const;
+
+/** A value of {@link VfioDeviceIoeventfdFlags}. */
+export type VfioDeviceIoeventfdFlags = (typeof VfioDeviceIoeventfdFlags)[keyof typeof VfioDeviceIoeventfdFlags];
+
+/** Every defined bit of {@link VfioDeviceIoeventfdFlags}; any other bit is reserved. */
+export const VfioDeviceIoeventfdFlagsMask = 0xf;
+/**
+ * vfio_device_feature_migration.flags: the migration protocol states the device supports.
+ * (upstream, Linux 6.1)
+ */
+export const VfioMigrationFlags = {
+  /** Bit 0: STOP, STOP_COPY and RESUMING. */
+  VFIO_MIGRATION_STOP_COPY: 1,
+  /** Bit 1: RUNNING_P2P. */
+  VFIO_MIGRATION_P2P: 2,
+  /** Bit 2: PRE_COPY (and PRE_COPY_P2P with P2P). */
+  VFIO_MIGRATION_PRE_COPY: 4,
+} as const;
+
+/** A value of {@link VfioMigrationFlags}. */
+export type VfioMigrationFlags = (typeof VfioMigrationFlags)[keyof typeof VfioMigrationFlags];
+
+/** Every defined bit of {@link VfioMigrationFlags}; any other bit is reserved. */
+export const VfioMigrationFlagsMask = 7;
+/**
+ * vfio_iommu_type1_dma_map.flags.
+ * (upstream, Linux 6.1)
+ */
+export const VfioDmaMapFlags = {
+  /** Bit 0: The device may read the memory. */
+  VFIO_DMA_MAP_FLAG_READ: 1,
+  /** Bit 1: The device may write the memory. */
+  VFIO_DMA_MAP_FLAG_WRITE: 2,
+  /** Bit 2: Only update the vaddr of an existing mapping (after VFIO_DMA_UNMAP_FLAG_VADDR). */
+  VFIO_DMA_MAP_FLAG_VADDR: 4,
+} as const;
+
+/** A value of {@link VfioDmaMapFlags}. */
+export type VfioDmaMapFlags = (typeof VfioDmaMapFlags)[keyof typeof VfioDmaMapFlags];
+
+/** Every defined bit of {@link VfioDmaMapFlags}; any other bit is reserved. */
+export const VfioDmaMapFlagsMask = 7;
+/**
+ * vfio_iommu_type1_dma_unmap.flags.
+ * (upstream, Linux 6.1)
+ */
+export const VfioDmaUnmapFlags = {
+  /** Bit 0: data[] holds a struct vfio_bitmap that receives the dirty pages of the range. */
+  VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP: 1,
+  /** Bit 1: Unmap every mapping (iova and size 0). */
+  VFIO_DMA_UNMAP_FLAG_ALL: 2,
+  /** Bit 2: Invalidate the vaddr of the mappings but keep them (live update). */
+  VFIO_DMA_UNMAP_FLAG_VADDR: 4,
+} as const;
+
+/** A value of {@link VfioDmaUnmapFlags}. */
+export type VfioDmaUnmapFlags = (typeof VfioDmaUnmapFlags)[keyof typeof VfioDmaUnmapFlags];
+
+/** Every defined bit of {@link VfioDmaUnmapFlags}; any other bit is reserved. */
+export const VfioDmaUnmapFlagsMask = 7;
+/**
+ * vfio_iommu_type1_dirty_bitmap.flags: exactly one operation.
+ * (upstream, Linux 6.1)
+ */
+export const VfioIommuDirtyPagesFlags = {
+  /** Bit 0: Start dirty page tracking. */
+  VFIO_IOMMU_DIRTY_PAGES_FLAG_START: 1,
+  /** Bit 1: Stop dirty page tracking. */
+  VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP: 2,
+  /**
+   * Bit 2: Read and clear the bitmap of a range (data[] holds a struct
+   * vfio_iommu_type1_dirty_bitmap_get).
+   */
+  VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP: 4,
+} as const;
+
+/** A value of {@link VfioIommuDirtyPagesFlags}. */
+export type VfioIommuDirtyPagesFlags = (typeof VfioIommuDirtyPagesFlags)[keyof typeof VfioIommuDirtyPagesFlags];
+
+/** Every defined bit of {@link VfioIommuDirtyPagesFlags}; any other bit is reserved. */
+export const VfioIommuDirtyPagesFlagsMask = 7;
+/**
+ * vfio_iommu_spapr_tce_info.flags.
+ * (upstream, Linux 6.1)
+ */
+export const VfioIommuSpaprInfoFlags = {
+  /** Bit 0: Dynamic DMA windows are supported (ddw is valid). */
+  VFIO_IOMMU_SPAPR_INFO_DDW: 1,
+} as const;
+
+/** A value of {@link VfioIommuSpaprInfoFlags}. */
+export type VfioIommuSpaprInfoFlags = (typeof VfioIommuSpaprInfoFlags)[keyof typeof VfioIommuSpaprInfoFlags];
+
+/** Every defined bit of {@link VfioIommuSpaprInfoFlags}; any other bit is reserved. */
+export const VfioIommuSpaprInfoFlagsMask = 1;
+/**
+ * vfio_device_info_cap_pci_atomic_comp.flags: the PCIe AtomicOp completer sizes the root port
+ * supports.
+ * (upstream, Linux 6.12)
+ */
+export const VfioPciAtomicCompFlags = {
+  /** Bit 0: 32-bit AtomicOps. */
+  VFIO_PCI_ATOMIC_COMP32: 1,
+  /** Bit 1: 64-bit AtomicOps. */
+  VFIO_PCI_ATOMIC_COMP64: 2,
+  /** Bit 2: 128-bit CAS. */
+  VFIO_PCI_ATOMIC_COMP128: 4,
+} as const;
+
+/** A value of {@link VfioPciAtomicCompFlags}. */
+export type VfioPciAtomicCompFlags = (typeof VfioPciAtomicCompFlags)[keyof typeof VfioPciAtomicCompFlags];
+
+/** Every defined bit of {@link VfioPciAtomicCompFlags}; any other bit is reserved. */
+export const VfioPciAtomicCompFlagsMask = 7;
+/**
+ * vfio_pci_hot_reset_info.flags (output).
+ * (upstream, Linux 6.12)
+ */
+export const VfioPciHotResetFlags = {
+  /** Bit 0: devices[] report device ids (iommufd cdev), not group ids. */
+  VFIO_PCI_HOT_RESET_FLAG_DEV_ID: 1,
+  /** Bit 1: The caller owns every affected device. */
+  VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED: 2,
+} as const;
+
+/** A value of {@link VfioPciHotResetFlags}. */
+export type VfioPciHotResetFlags = (typeof VfioPciHotResetFlags)[keyof typeof VfioPciHotResetFlags];
+
+/** Every defined bit of {@link VfioPciHotResetFlags}; any other bit is reserved. */
+export const VfioPciHotResetFlagsMask = 3;
+/**
+ * vfio_device_bind_iommufd.flags.
+ * (upstream, Linux 7.2)
+ */
+export const VfioDeviceBindFlags = {
+  /** Bit 0: token_uuid_ptr points to the VF token (a UUID). */
+  VFIO_DEVICE_BIND_FLAG_TOKEN: 1,
+} as const;
+
+/** A value of {@link VfioDeviceBindFlags}. */
+export type VfioDeviceBindFlags = (typeof VfioDeviceBindFlags)[keyof typeof VfioDeviceBindFlags];
+
+/** Every defined bit of {@link VfioDeviceBindFlags}; any other bit is reserved. */
+export const VfioDeviceBindFlagsMask = 1;
+/**
+ * vfio_device_attach_iommufd_pt.flags.
+ * (upstream, Linux 7.2)
+ */
+export const VfioDeviceAttachFlags = {
+  /** Bit 0: Attach the PASID in pasid, not the whole device. */
+  VFIO_DEVICE_ATTACH_PASID: 1,
+} as const;
+
+/** A value of {@link VfioDeviceAttachFlags}. */
+export type VfioDeviceAttachFlags = (typeof VfioDeviceAttachFlags)[keyof typeof VfioDeviceAttachFlags];
+
+/** Every defined bit of {@link VfioDeviceAttachFlags}; any other bit is reserved. */
+export const VfioDeviceAttachFlagsMask = 1;
+/**
+ * vfio_device_detach_iommufd_pt.flags.
+ * (upstream, Linux 7.2)
+ */
+export const VfioDeviceDetachFlags = {
+  /** Bit 0: Detach the PASID in pasid, not the whole device. */
+  VFIO_DEVICE_DETACH_PASID: 1,
+} as const;
+
+/** A value of {@link VfioDeviceDetachFlags}. */
+export type VfioDeviceDetachFlags = (typeof VfioDeviceDetachFlags)[keyof typeof VfioDeviceDetachFlags];
+
+/** Every defined bit of {@link VfioDeviceDetachFlags}; any other bit is reserved. */
+export const VfioDeviceDetachFlagsMask = 1;
+/**
+ * vfio_precopy_info.flags (output).
+ * (upstream, Linux 7.2)
+ */
+export const VfioPrecopyInfoFlags = {
+  /** Bit 0: The device state was reinitialized: the initial bytes start over. */
+  VFIO_PRECOPY_INFO_REINIT: 1,
+} as const;
+
+/** A value of {@link VfioPrecopyInfoFlags}. */
+export type VfioPrecopyInfoFlags = (typeof VfioPrecopyInfoFlags)[keyof typeof VfioPrecopyInfoFlags];
+
+/** Every defined bit of {@link VfioPrecopyInfoFlags}; any other bit is reserved. */
+export const VfioPrecopyInfoFlagsMask = 1;
+/**
  * Memory attributes of a region's mappings. Zero is the default: what vfio-pci gives a BAR today
  * (uncached; UC- on x86, Device-nGnRnE on arm64). Every bit not defined here is reserved: a request
  * carrying one is refused with EINVAL, so bits can be added later without ambiguity, and a kernel
@@ -186,46 +789,6 @@ export type VfioRegionAttr = (typeof VfioRegionAttr)[keyof typeof VfioRegionAttr
 
 /** Every defined bit of {@link VfioRegionAttr}; any other bit is reserved. */
 export const VfioRegionAttrMask = 1;
-/**
- * vfio_iommu_type1_info.flags: what the reply of VFIO_IOMMU_GET_INFO carries.
- * (upstream, Linux 6.1)
- */
-export const VfioIommuType1InfoFlags = {
-  /** Bit 0: iova_pgsizes is valid. */
-  VFIO_IOMMU_INFO_PGSIZES: 1,
-  /** Bit 1: The reply carries a capability chain at cap_offset. */
-  VFIO_IOMMU_INFO_CAPS: 2,
-} as const;
-
-/** A value of {@link VfioIommuType1InfoFlags}. */
-export type VfioIommuType1InfoFlags = (typeof VfioIommuType1InfoFlags)[keyof typeof VfioIommuType1InfoFlags];
-
-/** Every defined bit of {@link VfioIommuType1InfoFlags}; any other bit is reserved. */
-export const VfioIommuType1InfoFlagsMask = 3;
-/**
- * vfio_irq_set.flags: the type of the data that follows and the action to take.
- * (upstream, Linux 6.1)
- */
-export const VfioIrqSetFlags = {
-  /** Bit 0: No data: trigger, mask or unmask the interrupts. */
-  VFIO_IRQ_SET_DATA_NONE: 1,
-  /** Bit 1: An array of __u8 booleans, one per interrupt. */
-  VFIO_IRQ_SET_DATA_BOOL: 2,
-  /** Bit 2: An array of __s32 eventfds, one per interrupt (-1 removes one). */
-  VFIO_IRQ_SET_DATA_EVENTFD: 4,
-  /** Bit 3: Mask the interrupts. */
-  VFIO_IRQ_SET_ACTION_MASK: 8,
-  /** Bit 4: Unmask the interrupts. */
-  VFIO_IRQ_SET_ACTION_UNMASK: 0x10,
-  /** Bit 5: Trigger the interrupts, or set the eventfds that signal them. */
-  VFIO_IRQ_SET_ACTION_TRIGGER: 0x20,
-} as const;
-
-/** A value of {@link VfioIrqSetFlags}. */
-export type VfioIrqSetFlags = (typeof VfioIrqSetFlags)[keyof typeof VfioIrqSetFlags];
-
-/** Every defined bit of {@link VfioIrqSetFlags}; any other bit is reserved. */
-export const VfioIrqSetFlagsMask = 0x3f;
 /** Capability ids in a VFIO_DEVICE_GET_REGION_INFO reply chain. */
 export const VfioRegionInfoCap = {
   /** Only the listed areas of the region may be mmapped. Version 1. (upstream, Linux 6.1) */
@@ -274,6 +837,16 @@ export const VfioDeviceFeatureId = {
   VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP: 7,
   /** Report device DMA dirty logging. (upstream, Linux 6.1) */
   VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT: 8,
+  /** The estimated size of the STOP_COPY data. (upstream, Linux 6.12) */
+  VFIO_DEVICE_FEATURE_MIG_DATA_SIZE: 9,
+  /**
+   * Bus Master Enable of a device whose config space userspace does not own. (upstream, Linux 6.12)
+   */
+  VFIO_DEVICE_FEATURE_BUS_MASTER: 10,
+  /** Export ranges of a region as a dma-buf (the fd is the return value). (upstream, Linux 7.2) */
+  VFIO_DEVICE_FEATURE_DMA_BUF: 11,
+  /** A pending s390 zPCI error event. (upstream, Linux 7.3) */
+  VFIO_DEVICE_FEATURE_ZPCI_ERROR: 13,
   /**
    * Create a subregion: a new region index whose mmap maps a page-aligned window of an existing
    * region with the given attributes. The parent stays usable as before and may be mapped at the
@@ -866,6 +1439,1828 @@ export const VfioDeviceFeature = {
 } as const;
 
 /**
+ * The reply of VFIO_IOMMU_GET_INFO on a type1 container: its flags, the IOMMU page sizes and the
+ * offset of its capability chain. Upstream's layout: 4 bytes of tail padding on LP64, none on i386
+ * (24 and 20 bytes); later kernels name the tail pad.
+ * `struct vfio_iommu_type1_info`, 24 bytes on LP64, 20 on ILP32 (i386). (upstream, Linux 6.1)
+ */
+export interface VfioIommuType1Info {
+  /**
+   * In: the buffer's size; out: the size the whole reply needs. (`__u32` at offset 0 (LP64), 0
+   * (ILP32); inout)
+   */
+  argsz: number;
+  /**
+   * VFIO_IOMMU_INFO_*. (`__u32` at offset 4 (LP64), 4 (ILP32); out; bits of {@link
+   * VfioIommuType1InfoFlags})
+   */
+  flags: number;
+  /** Bitmap of the supported IOMMU page sizes. (`__u64` at offset 8 (LP64), 8 (ILP32); out) */
+  iova_pgsizes: bigint;
+  /**
+   * Offset of the first capability within the reply (0: none). (`__u32` at offset 16 (LP64), 16
+   * (ILP32); out)
+   */
+  cap_offset: number;
+}
+
+/** The layouts of {@link VfioIommuType1Info} per data model. */
+const VfioIommuType1InfoLayouts = {
+  lp64: { model: 'lp64', size: 24, offsets: { argsz: 0, flags: 4, iova_pgsizes: 8, cap_offset: 16 } },
+  ilp32: { model: 'ilp32', size: 20, offsets: { argsz: 0, flags: 4, iova_pgsizes: 8, cap_offset: 16 } },
+} as const;
+/**
+ * Layout and codec of {@link VfioIommuType1Info} (little-endian, as every supported architecture
+ * but s390x stores it).
+ */
+export const VfioIommuType1Info = {
+  /** The layout under each data model (upstream's natural layout): `sizeof`, member offsets. */
+  layouts: VfioIommuType1InfoLayouts,
+  /** The layout of `options.arch` (default: the host's architecture). */
+  layout(options: CodecOptions = {}): (typeof VfioIommuType1InfoLayouts)['lp64' | 'ilp32'] {
+    return VfioIommuType1Info.layouts[dataModelOf(options.arch)];
+  },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioIommuType1Info, options: CodecOptions = {}): number {
+    const L = VfioIommuType1Info.layout(options);
+    return L.size;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIommuType1Info, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuType1Info.byteLength(value, options));
+    VfioIommuType1Info.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIommuType1Info, options: CodecOptions = {}, path = 'vfio_iommu_type1_info'): void {
+    const L = VfioIommuType1Info.layout(options);
+    checkRoom(view, at, VfioIommuType1Info.byteLength(value, options), path);
+    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setBigUint64(at + L.offsets.iova_pgsizes, checkBig(value.iova_pgsizes, false, path, 'iova_pgsizes'), true);
+    view.setUint32(at + L.offsets.cap_offset, checkUint(value.cap_offset, 32, path, 'cap_offset'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuType1Info {
+    return VfioIommuType1Info.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_info'): VfioIommuType1Info {
+    const L = VfioIommuType1Info.layout(options);
+    checkRoom(view, at, L.size, path);
+    const argsz = view.getUint32(at + L.offsets.argsz, true);
+    const flags = view.getUint32(at + L.offsets.flags, true);
+    const iova_pgsizes = view.getBigUint64(at + L.offsets.iova_pgsizes, true);
+    const cap_offset = view.getUint32(at + L.offsets.cap_offset, true);
+    return { argsz, flags, iova_pgsizes, cap_offset };
+  },
+} as const;
+
+/**
+ * VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: dirty page tracking the container supports. Upstream's
+ * layout: pgsize_bitmap is at 16 on LP64 and 12 on i386 (32 and 28 bytes).
+ * `struct vfio_iommu_type1_info_cap_migration`, 32 bytes on LP64, 28 on ILP32 (i386). (upstream,
+ * Linux 6.1)
+ */
+export interface VfioIommuType1InfoCapMigration {
+  /**
+   * id VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, version 1. (`struct vfio_info_cap_header` at offset 0
+   * (LP64), 0 (ILP32))
+   */
+  header: VfioInfoCapHeader;
+  /** Reserved; zero. (`__u32` at offset 8 (LP64), 8 (ILP32)) */
+  flags: number;
+  /** Page sizes dirty pages can be tracked at. (`__u64` at offset 16 (LP64), 12 (ILP32)) */
+  pgsize_bitmap: bigint;
+  /** The largest dirty bitmap, in bytes. (`__u64` at offset 24 (LP64), 20 (ILP32)) */
+  max_dirty_bitmap_size: bigint;
+}
+
+/** The layouts of {@link VfioIommuType1InfoCapMigration} per data model. */
+const VfioIommuType1InfoCapMigrationLayouts = {
+  lp64: { model: 'lp64', size: 32, offsets: { header: 0, flags: 8, pgsize_bitmap: 16, max_dirty_bitmap_size: 24 } },
+  ilp32: { model: 'ilp32', size: 28, offsets: { header: 0, flags: 8, pgsize_bitmap: 12, max_dirty_bitmap_size: 20 } },
+} as const;
+/**
+ * Layout and codec of {@link VfioIommuType1InfoCapMigration} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioIommuType1InfoCapMigration = {
+  /** The layout under each data model (upstream's natural layout): `sizeof`, member offsets. */
+  layouts: VfioIommuType1InfoCapMigrationLayouts,
+  /** The layout of `options.arch` (default: the host's architecture). */
+  layout(options: CodecOptions = {}): (typeof VfioIommuType1InfoCapMigrationLayouts)['lp64' | 'ilp32'] {
+    return VfioIommuType1InfoCapMigration.layouts[dataModelOf(options.arch)];
+  },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioIommuType1InfoCapMigration, options: CodecOptions = {}): number {
+    const L = VfioIommuType1InfoCapMigration.layout(options);
+    return L.size;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIommuType1InfoCapMigration, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuType1InfoCapMigration.byteLength(value, options));
+    VfioIommuType1InfoCapMigration.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIommuType1InfoCapMigration, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_cap_migration'): void {
+    const L = VfioIommuType1InfoCapMigration.layout(options);
+    checkRoom(view, at, VfioIommuType1InfoCapMigration.byteLength(value, options), path);
+    VfioInfoCapHeader.write(view, at + L.offsets.header, value.header, options, path + '.header');
+    view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setBigUint64(at + L.offsets.pgsize_bitmap, checkBig(value.pgsize_bitmap, false, path, 'pgsize_bitmap'), true);
+    view.setBigUint64(at + L.offsets.max_dirty_bitmap_size, checkBig(value.max_dirty_bitmap_size, false, path, 'max_dirty_bitmap_size'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuType1InfoCapMigration {
+    return VfioIommuType1InfoCapMigration.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_cap_migration'): VfioIommuType1InfoCapMigration {
+    const L = VfioIommuType1InfoCapMigration.layout(options);
+    checkRoom(view, at, L.size, path);
+    const header = VfioInfoCapHeader.read(view, at + L.offsets.header, options, path + '.header');
+    const flags = view.getUint32(at + L.offsets.flags, true);
+    const pgsize_bitmap = view.getBigUint64(at + L.offsets.pgsize_bitmap, true);
+    const max_dirty_bitmap_size = view.getBigUint64(at + L.offsets.max_dirty_bitmap_size, true);
+    return { header, flags, pgsize_bitmap, max_dirty_bitmap_size };
+  },
+} as const;
+
+/**
+ * A dirty page bitmap of VFIO_IOMMU_UNMAP_DMA and VFIO_IOMMU_DIRTY_PAGES: one bit per page of
+ * pgsize, in the caller's memory at data. Upstream's layout: data is a pointer, 8 bytes on LP64 and
+ * 4 on i386 (24 and 20 bytes).
+ * `struct vfio_bitmap`, 24 bytes on LP64, 20 on ILP32 (i386). (upstream, Linux 6.1)
+ */
+export interface VfioBitmap {
+  /** Page size the bitmap tracks, in bytes. (`__u64` at offset 0 (LP64), 0 (ILP32)) */
+  pgsize: bigint;
+  /** Size of the bitmap, in bytes. (`__u64` at offset 8 (LP64), 8 (ILP32)) */
+  size: bigint;
+  /** The bitmap: one bit per page. (`__u64 *` at offset 16 (LP64), 16 (ILP32); a user address) */
+  data: bigint;
+}
+
+/** The layouts of {@link VfioBitmap} per data model. */
+const VfioBitmapLayouts = {
+  lp64: { model: 'lp64', size: 24, offsets: { pgsize: 0, size: 8, data: 16 } },
+  ilp32: { model: 'ilp32', size: 20, offsets: { pgsize: 0, size: 8, data: 16 } },
+} as const;
+/**
+ * Layout and codec of {@link VfioBitmap} (little-endian, as every supported architecture but s390x
+ * stores it).
+ */
+export const VfioBitmap = {
+  /**
+   * The layout under each data model (upstream's natural layout, pointers): `sizeof`, member
+   * offsets.
+   */
+  layouts: VfioBitmapLayouts,
+  /** The layout of `options.arch` (default: the host's architecture). */
+  layout(options: CodecOptions = {}): (typeof VfioBitmapLayouts)['lp64' | 'ilp32'] {
+    return VfioBitmap.layouts[dataModelOf(options.arch)];
+  },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioBitmap, options: CodecOptions = {}): number {
+    const L = VfioBitmap.layout(options);
+    return L.size;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioBitmap, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioBitmap.byteLength(value, options));
+    VfioBitmap.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioBitmap, options: CodecOptions = {}, path = 'vfio_bitmap'): void {
+    const L = VfioBitmap.layout(options);
+    checkRoom(view, at, VfioBitmap.byteLength(value, options), path);
+    view.setBigUint64(at + L.offsets.pgsize, checkBig(value.pgsize, false, path, 'pgsize'), true);
+    view.setBigUint64(at + L.offsets.size, checkBig(value.size, false, path, 'size'), true);
+    writePointer(view, at + L.offsets.data, value.data, L.model, path, 'data');
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioBitmap {
+    return VfioBitmap.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_bitmap'): VfioBitmap {
+    const L = VfioBitmap.layout(options);
+    checkRoom(view, at, L.size, path);
+    const pgsize = view.getBigUint64(at + L.offsets.pgsize, true);
+    const size = view.getBigUint64(at + L.offsets.size, true);
+    const data = readPointer(view, at + L.offsets.data, L.model);
+    return { pgsize, size, data };
+  },
+} as const;
+
+/**
+ * Argument of VFIO_GROUP_GET_STATUS.
+ * `struct vfio_group_status`, 8 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioGroupStatus {
+  /** Bytes the caller provides. (`__u32` at offset 0) */
+  argsz: number;
+  /** VFIO_GROUP_FLAGS_*. (`__u32` at offset 4; bits of {@link VfioGroupFlags}) */
+  flags: number;
+}
+
+/**
+ * Layout and codec of {@link VfioGroupStatus} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const VfioGroupStatus = {
+  /** `sizeof(struct vfio_group_status)`. */
+  size: 8,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioGroupStatus): number {
+    return 8;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioGroupStatus, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioGroupStatus.byteLength(value));
+    VfioGroupStatus.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioGroupStatus, _options: CodecOptions = {}, path = 'vfio_group_status'): void {
+    checkRoom(view, at, VfioGroupStatus.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioGroupStatus {
+    return VfioGroupStatus.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_group_status'): VfioGroupStatus {
+    checkRoom(view, at, 8, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    return { argsz, flags };
+  },
+} as const;
+
+/**
+ * Argument of VFIO_DEVICE_GET_IRQ_INFO: what an IRQ index supports and how many vectors it has.
+ * `struct vfio_irq_info`, 16 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioIrqInfo {
+  /** Bytes the caller provides. (`__u32` at offset 0) */
+  argsz: number;
+  /** VFIO_IRQ_INFO_* (out). (`__u32` at offset 4; bits of {@link VfioIrqInfoFlags}) */
+  flags: number;
+  /** The IRQ index asked about (in). (`__u32` at offset 8) */
+  index: number;
+  /** Number of vectors of the index (out). (`__u32` at offset 12) */
+  count: number;
+}
+
+/**
+ * Layout and codec of {@link VfioIrqInfo} (little-endian, as every supported architecture but s390x
+ * stores it).
+ */
+export const VfioIrqInfo = {
+  /** `sizeof(struct vfio_irq_info)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4, index: 8, count: 12 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioIrqInfo): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIrqInfo, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIrqInfo.byteLength(value));
+    VfioIrqInfo.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIrqInfo, _options: CodecOptions = {}, path = 'vfio_irq_info'): void {
+    checkRoom(view, at, VfioIrqInfo.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.index, 32, path, 'index'), true);
+    view.setUint32(at + 12, checkUint(value.count, 32, path, 'count'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIrqInfo {
+    return VfioIrqInfo.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_irq_info'): VfioIrqInfo {
+    checkRoom(view, at, 16, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const index = view.getUint32(at + 8, true);
+    const count = view.getUint32(at + 12, true);
+    return { argsz, flags, index, count };
+  },
+} as const;
+
+/**
+ * The start of a VFIO_REGION_SUBTYPE_GFX_EDID region: where the EDID blob is and the virtual
+ * display it describes.
+ * `struct vfio_region_gfx_edid`, 24 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioRegionGfxEdid {
+  /** Offset of the EDID blob in the region (read-only). (`__u32` at offset 0) */
+  edid_offset: number;
+  /** Room for the blob (read-only). (`__u32` at offset 4) */
+  edid_max_size: number;
+  /** Size of the blob; write to update it. (`__u32` at offset 8) */
+  edid_size: number;
+  /** Maximum horizontal resolution (read-only). (`__u32` at offset 12) */
+  max_xres: number;
+  /** Maximum vertical resolution (read-only). (`__u32` at offset 16) */
+  max_yres: number;
+  /** VFIO_DEVICE_GFX_LINK_STATE_*. (`__u32` at offset 20; a {@link VfioDeviceGfxLinkState}) */
+  link_state: number;
+}
+
+/**
+ * Layout and codec of {@link VfioRegionGfxEdid} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const VfioRegionGfxEdid = {
+  /** `sizeof(struct vfio_region_gfx_edid)`. */
+  size: 24,
+  /** Byte offset of each member. */
+  offsets: { edid_offset: 0, edid_max_size: 4, edid_size: 8, max_xres: 12, max_yres: 16, link_state: 20 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioRegionGfxEdid): number {
+    return 24;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioRegionGfxEdid, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioRegionGfxEdid.byteLength(value));
+    VfioRegionGfxEdid.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioRegionGfxEdid, _options: CodecOptions = {}, path = 'vfio_region_gfx_edid'): void {
+    checkRoom(view, at, VfioRegionGfxEdid.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.edid_offset, 32, path, 'edid_offset'), true);
+    view.setUint32(at + 4, checkUint(value.edid_max_size, 32, path, 'edid_max_size'), true);
+    view.setUint32(at + 8, checkUint(value.edid_size, 32, path, 'edid_size'), true);
+    view.setUint32(at + 12, checkUint(value.max_xres, 32, path, 'max_xres'), true);
+    view.setUint32(at + 16, checkUint(value.max_yres, 32, path, 'max_yres'), true);
+    view.setUint32(at + 20, checkUint(value.link_state, 32, path, 'link_state'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioRegionGfxEdid {
+    return VfioRegionGfxEdid.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_region_gfx_edid'): VfioRegionGfxEdid {
+    checkRoom(view, at, 24, path);
+    const edid_offset = view.getUint32(at + 0, true);
+    const edid_max_size = view.getUint32(at + 4, true);
+    const edid_size = view.getUint32(at + 8, true);
+    const max_xres = view.getUint32(at + 12, true);
+    const max_yres = view.getUint32(at + 16, true);
+    const link_state = view.getUint32(at + 20, true);
+    return { edid_offset, edid_max_size, edid_size, max_xres, max_yres, link_state };
+  },
+} as const;
+
+/**
+ * The start of the deprecated v1 migration region; kept for its layout only.
+ * `struct vfio_device_migration_info`, 32 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioDeviceMigrationInfo {
+  /** VFIO_DEVICE_STATE_V1_*. (`__u32` at offset 0) */
+  device_state: number;
+  /** Reserved. (`__u32` at offset 4) */
+  reserved: number;
+  /** Bytes still to be read. (`__u64` at offset 8) */
+  pending_bytes: bigint;
+  /** Offset of the data window in the region. (`__u64` at offset 16) */
+  data_offset: bigint;
+  /** Bytes in the data window. (`__u64` at offset 24) */
+  data_size: bigint;
+}
+
+/**
+ * Layout and codec of {@link VfioDeviceMigrationInfo} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioDeviceMigrationInfo = {
+  /** `sizeof(struct vfio_device_migration_info)`. */
+  size: 32,
+  /** Byte offset of each member. */
+  offsets: { device_state: 0, reserved: 4, pending_bytes: 8, data_offset: 16, data_size: 24 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioDeviceMigrationInfo): number {
+    return 32;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioDeviceMigrationInfo, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioDeviceMigrationInfo.byteLength(value));
+    VfioDeviceMigrationInfo.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioDeviceMigrationInfo, _options: CodecOptions = {}, path = 'vfio_device_migration_info'): void {
+    checkRoom(view, at, VfioDeviceMigrationInfo.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.device_state, 32, path, 'device_state'), true);
+    view.setUint32(at + 4, checkUint(value.reserved, 32, path, 'reserved'), true);
+    view.setBigUint64(at + 8, checkBig(value.pending_bytes, false, path, 'pending_bytes'), true);
+    view.setBigUint64(at + 16, checkBig(value.data_offset, false, path, 'data_offset'), true);
+    view.setBigUint64(at + 24, checkBig(value.data_size, false, path, 'data_size'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceMigrationInfo {
+    return VfioDeviceMigrationInfo.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_migration_info'): VfioDeviceMigrationInfo {
+    checkRoom(view, at, 32, path);
+    const device_state = view.getUint32(at + 0, true);
+    const reserved = view.getUint32(at + 4, true);
+    const pending_bytes = view.getBigUint64(at + 8, true);
+    const data_offset = view.getBigUint64(at + 16, true);
+    const data_size = view.getBigUint64(at + 24, true);
+    return { device_state, reserved, pending_bytes, data_offset, data_size };
+  },
+} as const;
+
+/**
+ * Argument of VFIO_DEVICE_IOEVENTFD: a write of data to offset of the device fd whenever the
+ * eventfd is signalled (fd -1 removes it).
+ * `struct vfio_device_ioeventfd`, 32 bytes on LP64, 28 on ILP32 (i386). (upstream, Linux 6.1)
+ */
+export interface VfioDeviceIoeventfd {
+  /** Bytes the caller provides. (`__u32` at offset 0 (LP64), 0 (ILP32)) */
+  argsz: number;
+  /**
+   * VFIO_DEVICE_IOEVENTFD_* (the access width). (`__u32` at offset 4 (LP64), 4 (ILP32); bits of
+   * {@link VfioDeviceIoeventfdFlags})
+   */
+  flags: number;
+  /** Device fd offset of the write. (`__u64` at offset 8 (LP64), 8 (ILP32)) */
+  offset: bigint;
+  /** The value written. (`__u64` at offset 16 (LP64), 16 (ILP32)) */
+  data: bigint;
+  /** The eventfd, or -1 to remove. (`__s32` at offset 24 (LP64), 24 (ILP32)) */
+  fd: number;
+}
+
+/** The layouts of {@link VfioDeviceIoeventfd} per data model. */
+const VfioDeviceIoeventfdLayouts = {
+  lp64: { model: 'lp64', size: 32, offsets: { argsz: 0, flags: 4, offset: 8, data: 16, fd: 24 } },
+  ilp32: { model: 'ilp32', size: 28, offsets: { argsz: 0, flags: 4, offset: 8, data: 16, fd: 24 } },
+} as const;
+/**
+ * Layout and codec of {@link VfioDeviceIoeventfd} (little-endian, as every supported architecture
+ * but s390x stores it).
+ */
+export const VfioDeviceIoeventfd = {
+  /** The layout under each data model (upstream's natural layout): `sizeof`, member offsets. */
+  layouts: VfioDeviceIoeventfdLayouts,
+  /** The layout of `options.arch` (default: the host's architecture). */
+  layout(options: CodecOptions = {}): (typeof VfioDeviceIoeventfdLayouts)['lp64' | 'ilp32'] {
+    return VfioDeviceIoeventfd.layouts[dataModelOf(options.arch)];
+  },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioDeviceIoeventfd, options: CodecOptions = {}): number {
+    const L = VfioDeviceIoeventfd.layout(options);
+    return L.size;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioDeviceIoeventfd, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioDeviceIoeventfd.byteLength(value, options));
+    VfioDeviceIoeventfd.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioDeviceIoeventfd, options: CodecOptions = {}, path = 'vfio_device_ioeventfd'): void {
+    const L = VfioDeviceIoeventfd.layout(options);
+    checkRoom(view, at, VfioDeviceIoeventfd.byteLength(value, options), path);
+    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setBigUint64(at + L.offsets.offset, checkBig(value.offset, false, path, 'offset'), true);
+    view.setBigUint64(at + L.offsets.data, checkBig(value.data, false, path, 'data'), true);
+    view.setInt32(at + L.offsets.fd, checkInt(value.fd, 32, path, 'fd'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceIoeventfd {
+    return VfioDeviceIoeventfd.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_ioeventfd'): VfioDeviceIoeventfd {
+    const L = VfioDeviceIoeventfd.layout(options);
+    checkRoom(view, at, L.size, path);
+    const argsz = view.getUint32(at + L.offsets.argsz, true);
+    const flags = view.getUint32(at + L.offsets.flags, true);
+    const offset = view.getBigUint64(at + L.offsets.offset, true);
+    const data = view.getBigUint64(at + L.offsets.data, true);
+    const fd = view.getInt32(at + L.offsets.fd, true);
+    return { argsz, flags, offset, data, fd };
+  },
+} as const;
+
+/**
+ * Payload of VFIO_DEVICE_FEATURE_MIGRATION (GET).
+ * `struct vfio_device_feature_migration`, 8 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioDeviceFeatureMigration {
+  /**
+   * VFIO_MIGRATION_*: the supported protocol states. (`__aligned_u64` at offset 0; bits of {@link
+   * VfioMigrationFlags})
+   */
+  flags: bigint;
+}
+
+/**
+ * Layout and codec of {@link VfioDeviceFeatureMigration} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioDeviceFeatureMigration = {
+  /** `sizeof(struct vfio_device_feature_migration)`. */
+  size: 8,
+  /** Byte offset of each member. */
+  offsets: { flags: 0 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioDeviceFeatureMigration): number {
+    return 8;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioDeviceFeatureMigration, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioDeviceFeatureMigration.byteLength(value));
+    VfioDeviceFeatureMigration.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioDeviceFeatureMigration, _options: CodecOptions = {}, path = 'vfio_device_feature_migration'): void {
+    checkRoom(view, at, VfioDeviceFeatureMigration.byteLength(value), path);
+    view.setBigUint64(at + 0, checkBig(value.flags, false, path, 'flags'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureMigration {
+    return VfioDeviceFeatureMigration.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_feature_migration'): VfioDeviceFeatureMigration {
+    checkRoom(view, at, 8, path);
+    const flags = view.getBigUint64(at + 0, true);
+    return { flags };
+  },
+} as const;
+
+/**
+ * Payload of VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE: the state to enter (SET) or the current one
+ * (GET); a transition that streams data returns the data fd.
+ * `struct vfio_device_feature_mig_state`, 8 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioDeviceFeatureMigState {
+  /** enum vfio_device_mig_state. (`__u32` at offset 0; a {@link VfioDeviceMigState}) */
+  device_state: number;
+  /** The data fd of STOP_COPY, RESUMING or PRE_COPY, else -1. (`__s32` at offset 4) */
+  data_fd: number;
+}
+
+/**
+ * Layout and codec of {@link VfioDeviceFeatureMigState} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioDeviceFeatureMigState = {
+  /** `sizeof(struct vfio_device_feature_mig_state)`. */
+  size: 8,
+  /** Byte offset of each member. */
+  offsets: { device_state: 0, data_fd: 4 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioDeviceFeatureMigState): number {
+    return 8;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioDeviceFeatureMigState, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioDeviceFeatureMigState.byteLength(value));
+    VfioDeviceFeatureMigState.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioDeviceFeatureMigState, _options: CodecOptions = {}, path = 'vfio_device_feature_mig_state'): void {
+    checkRoom(view, at, VfioDeviceFeatureMigState.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.device_state, 32, path, 'device_state'), true);
+    view.setInt32(at + 4, checkInt(value.data_fd, 32, path, 'data_fd'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureMigState {
+    return VfioDeviceFeatureMigState.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_feature_mig_state'): VfioDeviceFeatureMigState {
+    checkRoom(view, at, 8, path);
+    const device_state = view.getUint32(at + 0, true);
+    const data_fd = view.getInt32(at + 4, true);
+    return { device_state, data_fd };
+  },
+} as const;
+
+/**
+ * Payload of VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP.
+ * `struct vfio_device_low_power_entry_with_wakeup`, 8 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioDeviceLowPowerEntryWithWakeup {
+  /** Signalled when the device wakes up. (`__s32` at offset 0) */
+  wakeup_eventfd: number;
+  /** Reserved; zero. (`__u32` at offset 4) */
+  reserved: number;
+}
+
+/**
+ * Layout and codec of {@link VfioDeviceLowPowerEntryWithWakeup} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioDeviceLowPowerEntryWithWakeup = {
+  /** `sizeof(struct vfio_device_low_power_entry_with_wakeup)`. */
+  size: 8,
+  /** Byte offset of each member. */
+  offsets: { wakeup_eventfd: 0, reserved: 4 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioDeviceLowPowerEntryWithWakeup): number {
+    return 8;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioDeviceLowPowerEntryWithWakeup, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioDeviceLowPowerEntryWithWakeup.byteLength(value));
+    VfioDeviceLowPowerEntryWithWakeup.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioDeviceLowPowerEntryWithWakeup, _options: CodecOptions = {}, path = 'vfio_device_low_power_entry_with_wakeup'): void {
+    checkRoom(view, at, VfioDeviceLowPowerEntryWithWakeup.byteLength(value), path);
+    view.setInt32(at + 0, checkInt(value.wakeup_eventfd, 32, path, 'wakeup_eventfd'), true);
+    view.setUint32(at + 4, checkUint(value.reserved, 32, path, 'reserved'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceLowPowerEntryWithWakeup {
+    return VfioDeviceLowPowerEntryWithWakeup.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_low_power_entry_with_wakeup'): VfioDeviceLowPowerEntryWithWakeup {
+    checkRoom(view, at, 8, path);
+    const wakeup_eventfd = view.getInt32(at + 0, true);
+    const reserved = view.getUint32(at + 4, true);
+    return { wakeup_eventfd, reserved };
+  },
+} as const;
+
+/**
+ * One IOVA range of device DMA dirty logging.
+ * `struct vfio_device_feature_dma_logging_range`, 16 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioDeviceFeatureDmaLoggingRange {
+  /** Start of the range. (`__aligned_u64` at offset 0) */
+  iova: bigint;
+  /** Length of the range. (`__aligned_u64` at offset 8) */
+  length: bigint;
+}
+
+/**
+ * Layout and codec of {@link VfioDeviceFeatureDmaLoggingRange} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioDeviceFeatureDmaLoggingRange = {
+  /** `sizeof(struct vfio_device_feature_dma_logging_range)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { iova: 0, length: 8 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioDeviceFeatureDmaLoggingRange): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioDeviceFeatureDmaLoggingRange, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioDeviceFeatureDmaLoggingRange.byteLength(value));
+    VfioDeviceFeatureDmaLoggingRange.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioDeviceFeatureDmaLoggingRange, _options: CodecOptions = {}, path = 'vfio_device_feature_dma_logging_range'): void {
+    checkRoom(view, at, VfioDeviceFeatureDmaLoggingRange.byteLength(value), path);
+    view.setBigUint64(at + 0, checkBig(value.iova, false, path, 'iova'), true);
+    view.setBigUint64(at + 8, checkBig(value.length, false, path, 'length'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureDmaLoggingRange {
+    return VfioDeviceFeatureDmaLoggingRange.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_feature_dma_logging_range'): VfioDeviceFeatureDmaLoggingRange {
+    checkRoom(view, at, 16, path);
+    const iova = view.getBigUint64(at + 0, true);
+    const length = view.getBigUint64(at + 8, true);
+    return { iova, length };
+  },
+} as const;
+
+/**
+ * Payload of VFIO_DEVICE_FEATURE_DMA_LOGGING_START: the page size and the ranges to track.
+ * `struct vfio_device_feature_dma_logging_control`, 24 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioDeviceFeatureDmaLoggingControl {
+  /** Tracking granularity (rounded up by the device). (`__aligned_u64` at offset 0) */
+  page_size: bigint;
+  /** Entries at ranges (0: the device picks). (`__u32` at offset 8) */
+  num_ranges: number;
+  /** Reserved; zero. (`__u32` at offset 12) */
+  __reserved: number;
+  /**
+   * User address of num_ranges struct vfio_device_feature_dma_logging_range. (`__aligned_u64` at
+   * offset 16)
+   */
+  ranges: bigint;
+}
+
+/**
+ * Layout and codec of {@link VfioDeviceFeatureDmaLoggingControl} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioDeviceFeatureDmaLoggingControl = {
+  /** `sizeof(struct vfio_device_feature_dma_logging_control)`. */
+  size: 24,
+  /** Byte offset of each member. */
+  offsets: { page_size: 0, num_ranges: 8, __reserved: 12, ranges: 16 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioDeviceFeatureDmaLoggingControl): number {
+    return 24;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioDeviceFeatureDmaLoggingControl, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioDeviceFeatureDmaLoggingControl.byteLength(value));
+    VfioDeviceFeatureDmaLoggingControl.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioDeviceFeatureDmaLoggingControl, _options: CodecOptions = {}, path = 'vfio_device_feature_dma_logging_control'): void {
+    checkRoom(view, at, VfioDeviceFeatureDmaLoggingControl.byteLength(value), path);
+    view.setBigUint64(at + 0, checkBig(value.page_size, false, path, 'page_size'), true);
+    view.setUint32(at + 8, checkUint(value.num_ranges, 32, path, 'num_ranges'), true);
+    view.setUint32(at + 12, checkUint(value.__reserved, 32, path, '__reserved'), true);
+    view.setBigUint64(at + 16, checkBig(value.ranges, false, path, 'ranges'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureDmaLoggingControl {
+    return VfioDeviceFeatureDmaLoggingControl.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_feature_dma_logging_control'): VfioDeviceFeatureDmaLoggingControl {
+    checkRoom(view, at, 24, path);
+    const page_size = view.getBigUint64(at + 0, true);
+    const num_ranges = view.getUint32(at + 8, true);
+    const __reserved = view.getUint32(at + 12, true);
+    const ranges = view.getBigUint64(at + 16, true);
+    return { page_size, num_ranges, __reserved, ranges };
+  },
+} as const;
+
+/**
+ * Payload of VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT: read and clear the dirty bits of a range into
+ * a user bitmap.
+ * `struct vfio_device_feature_dma_logging_report`, 32 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioDeviceFeatureDmaLoggingReport {
+  /** Start of the range. (`__aligned_u64` at offset 0) */
+  iova: bigint;
+  /** Length of the range. (`__aligned_u64` at offset 8) */
+  length: bigint;
+  /** Page size one bit stands for. (`__aligned_u64` at offset 16) */
+  page_size: bigint;
+  /** User address of the bitmap. (`__aligned_u64` at offset 24) */
+  bitmap: bigint;
+}
+
+/**
+ * Layout and codec of {@link VfioDeviceFeatureDmaLoggingReport} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioDeviceFeatureDmaLoggingReport = {
+  /** `sizeof(struct vfio_device_feature_dma_logging_report)`. */
+  size: 32,
+  /** Byte offset of each member. */
+  offsets: { iova: 0, length: 8, page_size: 16, bitmap: 24 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioDeviceFeatureDmaLoggingReport): number {
+    return 32;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioDeviceFeatureDmaLoggingReport, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioDeviceFeatureDmaLoggingReport.byteLength(value));
+    VfioDeviceFeatureDmaLoggingReport.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioDeviceFeatureDmaLoggingReport, _options: CodecOptions = {}, path = 'vfio_device_feature_dma_logging_report'): void {
+    checkRoom(view, at, VfioDeviceFeatureDmaLoggingReport.byteLength(value), path);
+    view.setBigUint64(at + 0, checkBig(value.iova, false, path, 'iova'), true);
+    view.setBigUint64(at + 8, checkBig(value.length, false, path, 'length'), true);
+    view.setBigUint64(at + 16, checkBig(value.page_size, false, path, 'page_size'), true);
+    view.setBigUint64(at + 24, checkBig(value.bitmap, false, path, 'bitmap'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureDmaLoggingReport {
+    return VfioDeviceFeatureDmaLoggingReport.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_feature_dma_logging_report'): VfioDeviceFeatureDmaLoggingReport {
+    checkRoom(view, at, 32, path);
+    const iova = view.getBigUint64(at + 0, true);
+    const length = view.getBigUint64(at + 8, true);
+    const page_size = view.getBigUint64(at + 16, true);
+    const bitmap = view.getBigUint64(at + 24, true);
+    return { iova, length, page_size, bitmap };
+  },
+} as const;
+
+/**
+ * One usable IOVA range of a type1 container.
+ * `struct vfio_iova_range`, 16 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioIovaRange {
+  /** First usable IOVA. (`__u64` at offset 0) */
+  start: bigint;
+  /** Last usable IOVA (inclusive). (`__u64` at offset 8) */
+  end: bigint;
+}
+
+/**
+ * Layout and codec of {@link VfioIovaRange} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const VfioIovaRange = {
+  /** `sizeof(struct vfio_iova_range)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { start: 0, end: 8 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioIovaRange): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIovaRange, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIovaRange.byteLength(value));
+    VfioIovaRange.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIovaRange, _options: CodecOptions = {}, path = 'vfio_iova_range'): void {
+    checkRoom(view, at, VfioIovaRange.byteLength(value), path);
+    view.setBigUint64(at + 0, checkBig(value.start, false, path, 'start'), true);
+    view.setBigUint64(at + 8, checkBig(value.end, false, path, 'end'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIovaRange {
+    return VfioIovaRange.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_iova_range'): VfioIovaRange {
+    checkRoom(view, at, 16, path);
+    const start = view.getBigUint64(at + 0, true);
+    const end = view.getBigUint64(at + 8, true);
+    return { start, end };
+  },
+} as const;
+
+/**
+ * Argument of VFIO_IOMMU_MAP_DMA: map size bytes of process memory at vaddr to iova.
+ * `struct vfio_iommu_type1_dma_map`, 32 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioIommuType1DmaMap {
+  /** Bytes the caller provides. (`__u32` at offset 0) */
+  argsz: number;
+  /** VFIO_DMA_MAP_FLAG_*. (`__u32` at offset 4; bits of {@link VfioDmaMapFlags}) */
+  flags: number;
+  /** Process virtual address. (`__u64` at offset 8) */
+  vaddr: bigint;
+  /** IO virtual address. (`__u64` at offset 16) */
+  iova: bigint;
+  /** Size of the mapping, bytes. (`__u64` at offset 24) */
+  size: bigint;
+}
+
+/**
+ * Layout and codec of {@link VfioIommuType1DmaMap} (little-endian, as every supported architecture
+ * but s390x stores it).
+ */
+export const VfioIommuType1DmaMap = {
+  /** `sizeof(struct vfio_iommu_type1_dma_map)`. */
+  size: 32,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4, vaddr: 8, iova: 16, size: 24 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioIommuType1DmaMap): number {
+    return 32;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIommuType1DmaMap, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuType1DmaMap.byteLength(value));
+    VfioIommuType1DmaMap.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIommuType1DmaMap, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_map'): void {
+    checkRoom(view, at, VfioIommuType1DmaMap.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setBigUint64(at + 8, checkBig(value.vaddr, false, path, 'vaddr'), true);
+    view.setBigUint64(at + 16, checkBig(value.iova, false, path, 'iova'), true);
+    view.setBigUint64(at + 24, checkBig(value.size, false, path, 'size'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuType1DmaMap {
+    return VfioIommuType1DmaMap.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_map'): VfioIommuType1DmaMap {
+    checkRoom(view, at, 32, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const vaddr = view.getBigUint64(at + 8, true);
+    const iova = view.getBigUint64(at + 16, true);
+    const size = view.getBigUint64(at + 24, true);
+    return { argsz, flags, vaddr, iova, size };
+  },
+} as const;
+
+/**
+ * Dynamic DMA window support of the sPAPR TCE IOMMU.
+ * `struct vfio_iommu_spapr_tce_ddw_info`, 16 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioIommuSpaprTceDdwInfo {
+  /** Bitmap of supported page sizes. (`__u64` at offset 0) */
+  pgsizes: bigint;
+  /** How many windows may be created. (`__u32` at offset 8) */
+  max_dynamic_windows_supported: number;
+  /** Maximum TCE table levels. (`__u32` at offset 12) */
+  levels: number;
+}
+
+/**
+ * Layout and codec of {@link VfioIommuSpaprTceDdwInfo} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioIommuSpaprTceDdwInfo = {
+  /** `sizeof(struct vfio_iommu_spapr_tce_ddw_info)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { pgsizes: 0, max_dynamic_windows_supported: 8, levels: 12 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioIommuSpaprTceDdwInfo): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIommuSpaprTceDdwInfo, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuSpaprTceDdwInfo.byteLength(value));
+    VfioIommuSpaprTceDdwInfo.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIommuSpaprTceDdwInfo, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_ddw_info'): void {
+    checkRoom(view, at, VfioIommuSpaprTceDdwInfo.byteLength(value), path);
+    view.setBigUint64(at + 0, checkBig(value.pgsizes, false, path, 'pgsizes'), true);
+    view.setUint32(at + 8, checkUint(value.max_dynamic_windows_supported, 32, path, 'max_dynamic_windows_supported'), true);
+    view.setUint32(at + 12, checkUint(value.levels, 32, path, 'levels'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuSpaprTceDdwInfo {
+    return VfioIommuSpaprTceDdwInfo.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_ddw_info'): VfioIommuSpaprTceDdwInfo {
+    checkRoom(view, at, 16, path);
+    const pgsizes = view.getBigUint64(at + 0, true);
+    const max_dynamic_windows_supported = view.getUint32(at + 8, true);
+    const levels = view.getUint32(at + 12, true);
+    return { pgsizes, max_dynamic_windows_supported, levels };
+  },
+} as const;
+
+/**
+ * The error VFIO_EEH_PE_INJECT_ERR injects.
+ * `struct vfio_eeh_pe_err`, 24 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioEehPeErr {
+  /** Error type. (`__u32` at offset 0) */
+  type: number;
+  /** Error function. (`__u32` at offset 4) */
+  func: number;
+  /** Address. (`__u64` at offset 8) */
+  addr: bigint;
+  /** Address mask. (`__u64` at offset 16) */
+  mask: bigint;
+}
+
+/**
+ * Layout and codec of {@link VfioEehPeErr} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const VfioEehPeErr = {
+  /** `sizeof(struct vfio_eeh_pe_err)`. */
+  size: 24,
+  /** Byte offset of each member. */
+  offsets: { type: 0, func: 4, addr: 8, mask: 16 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioEehPeErr): number {
+    return 24;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioEehPeErr, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioEehPeErr.byteLength(value));
+    VfioEehPeErr.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioEehPeErr, _options: CodecOptions = {}, path = 'vfio_eeh_pe_err'): void {
+    checkRoom(view, at, VfioEehPeErr.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.type, 32, path, 'type'), true);
+    view.setUint32(at + 4, checkUint(value.func, 32, path, 'func'), true);
+    view.setBigUint64(at + 8, checkBig(value.addr, false, path, 'addr'), true);
+    view.setBigUint64(at + 16, checkBig(value.mask, false, path, 'mask'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioEehPeErr {
+    return VfioEehPeErr.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_eeh_pe_err'): VfioEehPeErr {
+    checkRoom(view, at, 24, path);
+    const type = view.getUint32(at + 0, true);
+    const func = view.getUint32(at + 4, true);
+    const addr = view.getBigUint64(at + 8, true);
+    const mask = view.getBigUint64(at + 16, true);
+    return { type, func, addr, mask };
+  },
+} as const;
+
+/**
+ * Argument of VFIO_IOMMU_SPAPR_REGISTER_MEMORY and _UNREGISTER_MEMORY: pre-register memory for TCE
+ * mappings.
+ * `struct vfio_iommu_spapr_register_memory`, 24 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioIommuSpaprRegisterMemory {
+  /** Bytes the caller provides. (`__u32` at offset 0) */
+  argsz: number;
+  /** Reserved; zero. (`__u32` at offset 4) */
+  flags: number;
+  /** Process virtual address. (`__u64` at offset 8) */
+  vaddr: bigint;
+  /** Size, bytes. (`__u64` at offset 16) */
+  size: bigint;
+}
+
+/**
+ * Layout and codec of {@link VfioIommuSpaprRegisterMemory} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioIommuSpaprRegisterMemory = {
+  /** `sizeof(struct vfio_iommu_spapr_register_memory)`. */
+  size: 24,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4, vaddr: 8, size: 16 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioIommuSpaprRegisterMemory): number {
+    return 24;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIommuSpaprRegisterMemory, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuSpaprRegisterMemory.byteLength(value));
+    VfioIommuSpaprRegisterMemory.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIommuSpaprRegisterMemory, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_register_memory'): void {
+    checkRoom(view, at, VfioIommuSpaprRegisterMemory.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setBigUint64(at + 8, checkBig(value.vaddr, false, path, 'vaddr'), true);
+    view.setBigUint64(at + 16, checkBig(value.size, false, path, 'size'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuSpaprRegisterMemory {
+    return VfioIommuSpaprRegisterMemory.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_register_memory'): VfioIommuSpaprRegisterMemory {
+    checkRoom(view, at, 24, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const vaddr = view.getBigUint64(at + 8, true);
+    const size = view.getBigUint64(at + 16, true);
+    return { argsz, flags, vaddr, size };
+  },
+} as const;
+
+/**
+ * Argument of VFIO_IOMMU_SPAPR_TCE_CREATE: create a DMA window; start_addr is returned.
+ * `struct vfio_iommu_spapr_tce_create`, 40 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioIommuSpaprTceCreate {
+  /** Bytes the caller provides. (`__u32` at offset 0) */
+  argsz: number;
+  /** Reserved; zero. (`__u32` at offset 4) */
+  flags: number;
+  /** IOMMU page size, log2. (`__u32` at offset 8) */
+  page_shift: number;
+  /** Reserved. (`__u32` at offset 12) */
+  __resv1: number;
+  /** Window size, bytes. (`__u64` at offset 16) */
+  window_size: bigint;
+  /** TCE table levels. (`__u32` at offset 24) */
+  levels: number;
+  /** Reserved. (`__u32` at offset 28) */
+  __resv2: number;
+  /** Out: the window's bus address. (`__u64` at offset 32) */
+  start_addr: bigint;
+}
+
+/**
+ * Layout and codec of {@link VfioIommuSpaprTceCreate} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioIommuSpaprTceCreate = {
+  /** `sizeof(struct vfio_iommu_spapr_tce_create)`. */
+  size: 40,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4, page_shift: 8, __resv1: 12, window_size: 16, levels: 24, __resv2: 28, start_addr: 32 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioIommuSpaprTceCreate): number {
+    return 40;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIommuSpaprTceCreate, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuSpaprTceCreate.byteLength(value));
+    VfioIommuSpaprTceCreate.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIommuSpaprTceCreate, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_create'): void {
+    checkRoom(view, at, VfioIommuSpaprTceCreate.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.page_shift, 32, path, 'page_shift'), true);
+    view.setUint32(at + 12, checkUint(value.__resv1, 32, path, '__resv1'), true);
+    view.setBigUint64(at + 16, checkBig(value.window_size, false, path, 'window_size'), true);
+    view.setUint32(at + 24, checkUint(value.levels, 32, path, 'levels'), true);
+    view.setUint32(at + 28, checkUint(value.__resv2, 32, path, '__resv2'), true);
+    view.setBigUint64(at + 32, checkBig(value.start_addr, false, path, 'start_addr'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuSpaprTceCreate {
+    return VfioIommuSpaprTceCreate.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_create'): VfioIommuSpaprTceCreate {
+    checkRoom(view, at, 40, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const page_shift = view.getUint32(at + 8, true);
+    const __resv1 = view.getUint32(at + 12, true);
+    const window_size = view.getBigUint64(at + 16, true);
+    const levels = view.getUint32(at + 24, true);
+    const __resv2 = view.getUint32(at + 28, true);
+    const start_addr = view.getBigUint64(at + 32, true);
+    return { argsz, flags, page_shift, __resv1, window_size, levels, __resv2, start_addr };
+  },
+} as const;
+
+/**
+ * Argument of VFIO_IOMMU_SPAPR_TCE_REMOVE.
+ * `struct vfio_iommu_spapr_tce_remove`, 16 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioIommuSpaprTceRemove {
+  /** Bytes the caller provides. (`__u32` at offset 0) */
+  argsz: number;
+  /** Reserved; zero. (`__u32` at offset 4) */
+  flags: number;
+  /** The window to remove. (`__u64` at offset 8) */
+  start_addr: bigint;
+}
+
+/**
+ * Layout and codec of {@link VfioIommuSpaprTceRemove} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioIommuSpaprTceRemove = {
+  /** `sizeof(struct vfio_iommu_spapr_tce_remove)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4, start_addr: 8 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioIommuSpaprTceRemove): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIommuSpaprTceRemove, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuSpaprTceRemove.byteLength(value));
+    VfioIommuSpaprTceRemove.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIommuSpaprTceRemove, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_remove'): void {
+    checkRoom(view, at, VfioIommuSpaprTceRemove.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setBigUint64(at + 8, checkBig(value.start_addr, false, path, 'start_addr'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuSpaprTceRemove {
+    return VfioIommuSpaprTceRemove.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_remove'): VfioIommuSpaprTceRemove {
+    checkRoom(view, at, 16, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const start_addr = view.getBigUint64(at + 8, true);
+    return { argsz, flags, start_addr };
+  },
+} as const;
+
+/**
+ * Argument of VFIO_DEVICE_BIND_IOMMUFD (the 6.12 layout; 7.2 appends token_uuid_ptr, which argsz
+ * absorbs).
+ * `struct vfio_device_bind_iommufd`, 16 bytes. (upstream, Linux 6.12)
+ */
+export interface VfioDeviceBindIommufd {
+  /** Bytes the caller provides. (`__u32` at offset 0) */
+  argsz: number;
+  /** VFIO_DEVICE_BIND_FLAG_* (7.2); zero before. (`__u32` at offset 4) */
+  flags: number;
+  /** The iommufd to bind to. (`__s32` at offset 8) */
+  iommufd: number;
+  /** Out: the device id in that iommufd. (`__u32` at offset 12) */
+  out_devid: number;
+}
+
+/**
+ * Layout and codec of {@link VfioDeviceBindIommufd} (little-endian, as every supported architecture
+ * but s390x stores it).
+ */
+export const VfioDeviceBindIommufd = {
+  /** `sizeof(struct vfio_device_bind_iommufd)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4, iommufd: 8, out_devid: 12 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioDeviceBindIommufd): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioDeviceBindIommufd, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioDeviceBindIommufd.byteLength(value));
+    VfioDeviceBindIommufd.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioDeviceBindIommufd, _options: CodecOptions = {}, path = 'vfio_device_bind_iommufd'): void {
+    checkRoom(view, at, VfioDeviceBindIommufd.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setInt32(at + 8, checkInt(value.iommufd, 32, path, 'iommufd'), true);
+    view.setUint32(at + 12, checkUint(value.out_devid, 32, path, 'out_devid'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceBindIommufd {
+    return VfioDeviceBindIommufd.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_bind_iommufd'): VfioDeviceBindIommufd {
+    checkRoom(view, at, 16, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const iommufd = view.getInt32(at + 8, true);
+    const out_devid = view.getUint32(at + 12, true);
+    return { argsz, flags, iommufd, out_devid };
+  },
+} as const;
+
+/**
+ * Argument of VFIO_DEVICE_ATTACH_IOMMUFD_PT (the 6.12 layout; 7.2 appends pasid).
+ * `struct vfio_device_attach_iommufd_pt`, 12 bytes. (upstream, Linux 6.12)
+ */
+export interface VfioDeviceAttachIommufdPt {
+  /** Bytes the caller provides. (`__u32` at offset 0) */
+  argsz: number;
+  /** VFIO_DEVICE_ATTACH_PASID (7.2); zero before. (`__u32` at offset 4) */
+  flags: number;
+  /** The IOAS or hwpt to attach; out: the hwpt actually attached. (`__u32` at offset 8) */
+  pt_id: number;
+}
+
+/**
+ * Layout and codec of {@link VfioDeviceAttachIommufdPt} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioDeviceAttachIommufdPt = {
+  /** `sizeof(struct vfio_device_attach_iommufd_pt)`. */
+  size: 12,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4, pt_id: 8 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioDeviceAttachIommufdPt): number {
+    return 12;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioDeviceAttachIommufdPt, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioDeviceAttachIommufdPt.byteLength(value));
+    VfioDeviceAttachIommufdPt.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioDeviceAttachIommufdPt, _options: CodecOptions = {}, path = 'vfio_device_attach_iommufd_pt'): void {
+    checkRoom(view, at, VfioDeviceAttachIommufdPt.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.pt_id, 32, path, 'pt_id'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceAttachIommufdPt {
+    return VfioDeviceAttachIommufdPt.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_attach_iommufd_pt'): VfioDeviceAttachIommufdPt {
+    checkRoom(view, at, 12, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const pt_id = view.getUint32(at + 8, true);
+    return { argsz, flags, pt_id };
+  },
+} as const;
+
+/**
+ * Argument of VFIO_DEVICE_DETACH_IOMMUFD_PT (the 6.12 layout; 7.2 appends pasid).
+ * `struct vfio_device_detach_iommufd_pt`, 8 bytes. (upstream, Linux 6.12)
+ */
+export interface VfioDeviceDetachIommufdPt {
+  /** Bytes the caller provides. (`__u32` at offset 0) */
+  argsz: number;
+  /** VFIO_DEVICE_DETACH_PASID (7.2); zero before. (`__u32` at offset 4) */
+  flags: number;
+}
+
+/**
+ * Layout and codec of {@link VfioDeviceDetachIommufdPt} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioDeviceDetachIommufdPt = {
+  /** `sizeof(struct vfio_device_detach_iommufd_pt)`. */
+  size: 8,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioDeviceDetachIommufdPt): number {
+    return 8;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioDeviceDetachIommufdPt, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioDeviceDetachIommufdPt.byteLength(value));
+    VfioDeviceDetachIommufdPt.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioDeviceDetachIommufdPt, _options: CodecOptions = {}, path = 'vfio_device_detach_iommufd_pt'): void {
+    checkRoom(view, at, VfioDeviceDetachIommufdPt.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceDetachIommufdPt {
+    return VfioDeviceDetachIommufdPt.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_detach_iommufd_pt'): VfioDeviceDetachIommufdPt {
+    checkRoom(view, at, 8, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    return { argsz, flags };
+  },
+} as const;
+
+/**
+ * Argument of VFIO_MIG_GET_PRECOPY_INFO on a PRE_COPY data fd: how much data is left.
+ * `struct vfio_precopy_info`, 24 bytes. (upstream, Linux 6.12)
+ */
+export interface VfioPrecopyInfo {
+  /** Bytes the caller provides. (`__u32` at offset 0) */
+  argsz: number;
+  /** VFIO_PRECOPY_INFO_* (7.2); zero before. (`__u32` at offset 4) */
+  flags: number;
+  /** Initial data still to be read. (`__aligned_u64` at offset 8) */
+  initial_bytes: bigint;
+  /** Dirty data known so far. (`__aligned_u64` at offset 16) */
+  dirty_bytes: bigint;
+}
+
+/**
+ * Layout and codec of {@link VfioPrecopyInfo} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const VfioPrecopyInfo = {
+  /** `sizeof(struct vfio_precopy_info)`. */
+  size: 24,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4, initial_bytes: 8, dirty_bytes: 16 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioPrecopyInfo): number {
+    return 24;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioPrecopyInfo, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioPrecopyInfo.byteLength(value));
+    VfioPrecopyInfo.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioPrecopyInfo, _options: CodecOptions = {}, path = 'vfio_precopy_info'): void {
+    checkRoom(view, at, VfioPrecopyInfo.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setBigUint64(at + 8, checkBig(value.initial_bytes, false, path, 'initial_bytes'), true);
+    view.setBigUint64(at + 16, checkBig(value.dirty_bytes, false, path, 'dirty_bytes'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioPrecopyInfo {
+    return VfioPrecopyInfo.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_precopy_info'): VfioPrecopyInfo {
+    checkRoom(view, at, 24, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const initial_bytes = view.getBigUint64(at + 8, true);
+    const dirty_bytes = view.getBigUint64(at + 16, true);
+    return { argsz, flags, initial_bytes, dirty_bytes };
+  },
+} as const;
+
+/**
+ * Payload of VFIO_DEVICE_FEATURE_MIG_DATA_SIZE (GET).
+ * `struct vfio_device_feature_mig_data_size`, 8 bytes. (upstream, Linux 6.12)
+ */
+export interface VfioDeviceFeatureMigDataSize {
+  /** Estimated bytes of STOP_COPY data. (`__aligned_u64` at offset 0) */
+  stop_copy_length: bigint;
+}
+
+/**
+ * Layout and codec of {@link VfioDeviceFeatureMigDataSize} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioDeviceFeatureMigDataSize = {
+  /** `sizeof(struct vfio_device_feature_mig_data_size)`. */
+  size: 8,
+  /** Byte offset of each member. */
+  offsets: { stop_copy_length: 0 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioDeviceFeatureMigDataSize): number {
+    return 8;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioDeviceFeatureMigDataSize, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioDeviceFeatureMigDataSize.byteLength(value));
+    VfioDeviceFeatureMigDataSize.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioDeviceFeatureMigDataSize, _options: CodecOptions = {}, path = 'vfio_device_feature_mig_data_size'): void {
+    checkRoom(view, at, VfioDeviceFeatureMigDataSize.byteLength(value), path);
+    view.setBigUint64(at + 0, checkBig(value.stop_copy_length, false, path, 'stop_copy_length'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureMigDataSize {
+    return VfioDeviceFeatureMigDataSize.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_feature_mig_data_size'): VfioDeviceFeatureMigDataSize {
+    checkRoom(view, at, 8, path);
+    const stop_copy_length = view.getBigUint64(at + 0, true);
+    return { stop_copy_length };
+  },
+} as const;
+
+/**
+ * Payload of VFIO_DEVICE_FEATURE_BUS_MASTER (SET).
+ * `struct vfio_device_feature_bus_master`, 4 bytes. (upstream, Linux 6.12)
+ */
+export interface VfioDeviceFeatureBusMaster {
+  /**
+   * VFIO_DEVICE_FEATURE_CLEAR_MASTER or _SET_MASTER. (`__u32` at offset 0; a {@link
+   * VfioDeviceFeatureBusMasterOp})
+   */
+  op: number;
+}
+
+/**
+ * Layout and codec of {@link VfioDeviceFeatureBusMaster} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioDeviceFeatureBusMaster = {
+  /** `sizeof(struct vfio_device_feature_bus_master)`. */
+  size: 4,
+  /** Byte offset of each member. */
+  offsets: { op: 0 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioDeviceFeatureBusMaster): number {
+    return 4;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioDeviceFeatureBusMaster, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioDeviceFeatureBusMaster.byteLength(value));
+    VfioDeviceFeatureBusMaster.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioDeviceFeatureBusMaster, _options: CodecOptions = {}, path = 'vfio_device_feature_bus_master'): void {
+    checkRoom(view, at, VfioDeviceFeatureBusMaster.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.op, 32, path, 'op'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureBusMaster {
+    return VfioDeviceFeatureBusMaster.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_feature_bus_master'): VfioDeviceFeatureBusMaster {
+    checkRoom(view, at, 4, path);
+    const op = view.getUint32(at + 0, true);
+    return { op };
+  },
+} as const;
+
+/**
+ * One range of a region exported by VFIO_DEVICE_FEATURE_DMA_BUF.
+ * `struct vfio_region_dma_range`, 16 bytes. (upstream, Linux 7.2)
+ */
+export interface VfioRegionDmaRange {
+  /** Offset in the region. (`__u64` at offset 0) */
+  offset: bigint;
+  /** Length, bytes. (`__u64` at offset 8) */
+  length: bigint;
+}
+
+/**
+ * Layout and codec of {@link VfioRegionDmaRange} (little-endian, as every supported architecture
+ * but s390x stores it).
+ */
+export const VfioRegionDmaRange = {
+  /** `sizeof(struct vfio_region_dma_range)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { offset: 0, length: 8 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioRegionDmaRange): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioRegionDmaRange, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioRegionDmaRange.byteLength(value));
+    VfioRegionDmaRange.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioRegionDmaRange, _options: CodecOptions = {}, path = 'vfio_region_dma_range'): void {
+    checkRoom(view, at, VfioRegionDmaRange.byteLength(value), path);
+    view.setBigUint64(at + 0, checkBig(value.offset, false, path, 'offset'), true);
+    view.setBigUint64(at + 8, checkBig(value.length, false, path, 'length'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioRegionDmaRange {
+    return VfioRegionDmaRange.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_region_dma_range'): VfioRegionDmaRange {
+    checkRoom(view, at, 16, path);
+    const offset = view.getBigUint64(at + 0, true);
+    const length = view.getBigUint64(at + 8, true);
+    return { offset, length };
+  },
+} as const;
+
+/**
+ * Payload of VFIO_DEVICE_FEATURE_ZPCI_ERROR (GET): a pending s390 PCI error event.
+ * `struct vfio_device_feature_zpci_err`, 8 bytes. (upstream, Linux 7.3)
+ */
+export interface VfioDeviceFeatureZpciErr {
+  /** Data. (`__aligned_u64` at offset 0) */
+  data: bigint;
+}
+
+/**
+ * Layout and codec of {@link VfioDeviceFeatureZpciErr} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioDeviceFeatureZpciErr = {
+  /** `sizeof(struct vfio_device_feature_zpci_err)`. */
+  size: 8,
+  /** Byte offset of each member. */
+  offsets: { data: 0 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioDeviceFeatureZpciErr): number {
+    return 8;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioDeviceFeatureZpciErr, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioDeviceFeatureZpciErr.byteLength(value));
+    VfioDeviceFeatureZpciErr.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioDeviceFeatureZpciErr, _options: CodecOptions = {}, path = 'vfio_device_feature_zpci_err'): void {
+    checkRoom(view, at, VfioDeviceFeatureZpciErr.byteLength(value), path);
+    view.setBigUint64(at + 0, checkBig(value.data, false, path, 'data'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureZpciErr {
+    return VfioDeviceFeatureZpciErr.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_feature_zpci_err'): VfioDeviceFeatureZpciErr {
+    checkRoom(view, at, 8, path);
+    const data = view.getBigUint64(at + 0, true);
+    return { data };
+  },
+} as const;
+
+/**
  * Payload of VFIO_DEVICE_FEATURE_SUBREGION (SET): create a region that is a window of an existing
  * one, with attributes. 64-bit members are __aligned_u64 and placed at 8-byte offsets so that i386
  * and x86-64 agree.
@@ -1151,242 +3546,6 @@ export const VfioRegionInfoCapAttrs = {
     const reserved = view.getUint32(at + 12, true);
     if (!options.raw) checkReserved(reserved, path, 'reserved');
     return { header, attrs, reserved };
-  },
-} as const;
-
-/**
- * The reply of VFIO_IOMMU_GET_INFO on a type1 container: its flags, the IOMMU page sizes and the
- * offset of its capability chain. Upstream's layout: 4 bytes of tail padding on LP64, none on i386
- * (24 and 20 bytes); later kernels name the tail pad.
- * `struct vfio_iommu_type1_info`, 24 bytes on LP64, 20 on ILP32 (i386). (upstream, Linux 6.1)
- */
-export interface VfioIommuType1Info {
-  /**
-   * In: the buffer's size; out: the size the whole reply needs. (`__u32` at offset 0 (LP64), 0
-   * (ILP32); inout)
-   */
-  argsz: number;
-  /**
-   * VFIO_IOMMU_INFO_*. (`__u32` at offset 4 (LP64), 4 (ILP32); out; bits of {@link
-   * VfioIommuType1InfoFlags})
-   */
-  flags: number;
-  /** Bitmap of the supported IOMMU page sizes. (`__u64` at offset 8 (LP64), 8 (ILP32); out) */
-  iova_pgsizes: bigint;
-  /**
-   * Offset of the first capability within the reply (0: none). (`__u32` at offset 16 (LP64), 16
-   * (ILP32); out)
-   */
-  cap_offset: number;
-}
-
-/** The layouts of {@link VfioIommuType1Info} per data model. */
-const VfioIommuType1InfoLayouts = {
-  lp64: { model: 'lp64', size: 24, offsets: { argsz: 0, flags: 4, iova_pgsizes: 8, cap_offset: 16 } },
-  ilp32: { model: 'ilp32', size: 20, offsets: { argsz: 0, flags: 4, iova_pgsizes: 8, cap_offset: 16 } },
-} as const;
-/**
- * Layout and codec of {@link VfioIommuType1Info} (little-endian, as every supported architecture
- * but s390x stores it).
- */
-export const VfioIommuType1Info = {
-  /** The layout under each data model (upstream's natural layout): `sizeof`, member offsets. */
-  layouts: VfioIommuType1InfoLayouts,
-  /** The layout of `options.arch` (default: the host's architecture). */
-  layout(options: CodecOptions = {}): (typeof VfioIommuType1InfoLayouts)['lp64' | 'ilp32'] {
-    return VfioIommuType1Info.layouts[dataModelOf(options.arch)];
-  },
-  /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuType1Info, options: CodecOptions = {}): number {
-    const L = VfioIommuType1Info.layout(options);
-    return L.size;
-  },
-  /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
-   */
-  encode(value: VfioIommuType1Info, options: CodecOptions = {}): Uint8Array {
-    const bytes = new Uint8Array(VfioIommuType1Info.byteLength(value, options));
-    VfioIommuType1Info.write(new DataView(bytes.buffer), 0, value, options);
-    return bytes;
-  },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuType1Info, options: CodecOptions = {}, path = 'vfio_iommu_type1_info'): void {
-    const L = VfioIommuType1Info.layout(options);
-    checkRoom(view, at, VfioIommuType1Info.byteLength(value, options), path);
-    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz, 32, path, 'argsz'), true);
-    view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
-    view.setBigUint64(at + L.offsets.iova_pgsizes, checkBig(value.iova_pgsizes, false, path, 'iova_pgsizes'), true);
-    view.setUint32(at + L.offsets.cap_offset, checkUint(value.cap_offset, 32, path, 'cap_offset'), true);
-  },
-  /**
-   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
-   * set.
-   */
-  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuType1Info {
-    return VfioIommuType1Info.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
-  },
-  /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_info'): VfioIommuType1Info {
-    const L = VfioIommuType1Info.layout(options);
-    checkRoom(view, at, L.size, path);
-    const argsz = view.getUint32(at + L.offsets.argsz, true);
-    const flags = view.getUint32(at + L.offsets.flags, true);
-    const iova_pgsizes = view.getBigUint64(at + L.offsets.iova_pgsizes, true);
-    const cap_offset = view.getUint32(at + L.offsets.cap_offset, true);
-    return { argsz, flags, iova_pgsizes, cap_offset };
-  },
-} as const;
-
-/**
- * VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: dirty page tracking the container supports. Upstream's
- * layout: pgsize_bitmap is at 16 on LP64 and 12 on i386 (32 and 28 bytes).
- * `struct vfio_iommu_type1_info_cap_migration`, 32 bytes on LP64, 28 on ILP32 (i386). (upstream,
- * Linux 6.1)
- */
-export interface VfioIommuType1InfoCapMigration {
-  /**
-   * id VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, version 1. (`struct vfio_info_cap_header` at offset 0
-   * (LP64), 0 (ILP32))
-   */
-  header: VfioInfoCapHeader;
-  /** Reserved; zero. (`__u32` at offset 8 (LP64), 8 (ILP32)) */
-  flags: number;
-  /** Page sizes dirty pages can be tracked at. (`__u64` at offset 16 (LP64), 12 (ILP32)) */
-  pgsize_bitmap: bigint;
-  /** The largest dirty bitmap, in bytes. (`__u64` at offset 24 (LP64), 20 (ILP32)) */
-  max_dirty_bitmap_size: bigint;
-}
-
-/** The layouts of {@link VfioIommuType1InfoCapMigration} per data model. */
-const VfioIommuType1InfoCapMigrationLayouts = {
-  lp64: { model: 'lp64', size: 32, offsets: { header: 0, flags: 8, pgsize_bitmap: 16, max_dirty_bitmap_size: 24 } },
-  ilp32: { model: 'ilp32', size: 28, offsets: { header: 0, flags: 8, pgsize_bitmap: 12, max_dirty_bitmap_size: 20 } },
-} as const;
-/**
- * Layout and codec of {@link VfioIommuType1InfoCapMigration} (little-endian, as every supported
- * architecture but s390x stores it).
- */
-export const VfioIommuType1InfoCapMigration = {
-  /** The layout under each data model (upstream's natural layout): `sizeof`, member offsets. */
-  layouts: VfioIommuType1InfoCapMigrationLayouts,
-  /** The layout of `options.arch` (default: the host's architecture). */
-  layout(options: CodecOptions = {}): (typeof VfioIommuType1InfoCapMigrationLayouts)['lp64' | 'ilp32'] {
-    return VfioIommuType1InfoCapMigration.layouts[dataModelOf(options.arch)];
-  },
-  /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuType1InfoCapMigration, options: CodecOptions = {}): number {
-    const L = VfioIommuType1InfoCapMigration.layout(options);
-    return L.size;
-  },
-  /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
-   */
-  encode(value: VfioIommuType1InfoCapMigration, options: CodecOptions = {}): Uint8Array {
-    const bytes = new Uint8Array(VfioIommuType1InfoCapMigration.byteLength(value, options));
-    VfioIommuType1InfoCapMigration.write(new DataView(bytes.buffer), 0, value, options);
-    return bytes;
-  },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuType1InfoCapMigration, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_cap_migration'): void {
-    const L = VfioIommuType1InfoCapMigration.layout(options);
-    checkRoom(view, at, VfioIommuType1InfoCapMigration.byteLength(value, options), path);
-    VfioInfoCapHeader.write(view, at + L.offsets.header, value.header, options, path + '.header');
-    view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
-    view.setBigUint64(at + L.offsets.pgsize_bitmap, checkBig(value.pgsize_bitmap, false, path, 'pgsize_bitmap'), true);
-    view.setBigUint64(at + L.offsets.max_dirty_bitmap_size, checkBig(value.max_dirty_bitmap_size, false, path, 'max_dirty_bitmap_size'), true);
-  },
-  /**
-   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
-   * set.
-   */
-  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuType1InfoCapMigration {
-    return VfioIommuType1InfoCapMigration.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
-  },
-  /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_cap_migration'): VfioIommuType1InfoCapMigration {
-    const L = VfioIommuType1InfoCapMigration.layout(options);
-    checkRoom(view, at, L.size, path);
-    const header = VfioInfoCapHeader.read(view, at + L.offsets.header, options, path + '.header');
-    const flags = view.getUint32(at + L.offsets.flags, true);
-    const pgsize_bitmap = view.getBigUint64(at + L.offsets.pgsize_bitmap, true);
-    const max_dirty_bitmap_size = view.getBigUint64(at + L.offsets.max_dirty_bitmap_size, true);
-    return { header, flags, pgsize_bitmap, max_dirty_bitmap_size };
-  },
-} as const;
-
-/**
- * A dirty page bitmap of VFIO_IOMMU_UNMAP_DMA and VFIO_IOMMU_DIRTY_PAGES: one bit per page of
- * pgsize, in the caller's memory at data. Upstream's layout: data is a pointer, 8 bytes on LP64 and
- * 4 on i386 (24 and 20 bytes).
- * `struct vfio_bitmap`, 24 bytes on LP64, 20 on ILP32 (i386). (upstream, Linux 6.1)
- */
-export interface VfioBitmap {
-  /** Page size the bitmap tracks, in bytes. (`__u64` at offset 0 (LP64), 0 (ILP32)) */
-  pgsize: bigint;
-  /** Size of the bitmap, in bytes. (`__u64` at offset 8 (LP64), 8 (ILP32)) */
-  size: bigint;
-  /** The bitmap: one bit per page. (`__u64 *` at offset 16 (LP64), 16 (ILP32); a user address) */
-  data: bigint;
-}
-
-/** The layouts of {@link VfioBitmap} per data model. */
-const VfioBitmapLayouts = {
-  lp64: { model: 'lp64', size: 24, offsets: { pgsize: 0, size: 8, data: 16 } },
-  ilp32: { model: 'ilp32', size: 20, offsets: { pgsize: 0, size: 8, data: 16 } },
-} as const;
-/**
- * Layout and codec of {@link VfioBitmap} (little-endian, as every supported architecture but s390x
- * stores it).
- */
-export const VfioBitmap = {
-  /**
-   * The layout under each data model (upstream's natural layout, pointers): `sizeof`, member
-   * offsets.
-   */
-  layouts: VfioBitmapLayouts,
-  /** The layout of `options.arch` (default: the host's architecture). */
-  layout(options: CodecOptions = {}): (typeof VfioBitmapLayouts)['lp64' | 'ilp32'] {
-    return VfioBitmap.layouts[dataModelOf(options.arch)];
-  },
-  /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioBitmap, options: CodecOptions = {}): number {
-    const L = VfioBitmap.layout(options);
-    return L.size;
-  },
-  /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
-   */
-  encode(value: VfioBitmap, options: CodecOptions = {}): Uint8Array {
-    const bytes = new Uint8Array(VfioBitmap.byteLength(value, options));
-    VfioBitmap.write(new DataView(bytes.buffer), 0, value, options);
-    return bytes;
-  },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioBitmap, options: CodecOptions = {}, path = 'vfio_bitmap'): void {
-    const L = VfioBitmap.layout(options);
-    checkRoom(view, at, VfioBitmap.byteLength(value, options), path);
-    view.setBigUint64(at + L.offsets.pgsize, checkBig(value.pgsize, false, path, 'pgsize'), true);
-    view.setBigUint64(at + L.offsets.size, checkBig(value.size, false, path, 'size'), true);
-    writePointer(view, at + L.offsets.data, value.data, L.model, path, 'data');
-  },
-  /**
-   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
-   * set.
-   */
-  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioBitmap {
-    return VfioBitmap.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
-  },
-  /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_bitmap'): VfioBitmap {
-    const L = VfioBitmap.layout(options);
-    checkRoom(view, at, L.size, path);
-    const pgsize = view.getBigUint64(at + L.offsets.pgsize, true);
-    const size = view.getBigUint64(at + L.offsets.size, true);
-    const data = readPointer(view, at + L.offsets.data, L.model);
-    return { pgsize, size, data };
   },
 } as const;
 

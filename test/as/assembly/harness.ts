@@ -331,3 +331,109 @@ export function encode_vfio_bitmap(_n: i32): i32 { cur = SLOTS; const o = new V.
 export function decode_vfio_bitmap(_n: i32): i32 { const o = new V.VfioBitmap(); V.vfio_bitmap_read(BUF, o); cur = SLOTS; putBitmap(o); return used(); }
 export function encode_vfio_bitmap_ilp32(_n: i32): i32 { cur = SLOTS; const o = new V.VfioBitmap(); getBitmap(o); return V.vfio_bitmap_write(BUF, o, true); }
 export function decode_vfio_bitmap_ilp32(_n: i32): i32 { const o = new V.VfioBitmap(); V.vfio_bitmap_read(BUF, o, true); cur = SLOTS; putBitmap(o); return used(); }
+
+// Upstream structs of spec/linux/vfio.json with integer members only: a slot per member, in order.
+function getVfioGroupStatus(o: V.VfioGroupStatus): void { o.argsz = <u32>g(); o.flags = <u32>g(); }
+function putVfioGroupStatus(o: V.VfioGroupStatus): void { p(<u64>o.argsz); p(<u64>o.flags); }
+export function encode_vfio_group_status(_n: i32): i32 { cur = SLOTS; const o = new V.VfioGroupStatus(); getVfioGroupStatus(o); return V.vfio_group_status_write(BUF, o); }
+export function decode_vfio_group_status(_n: i32): i32 { const o = new V.VfioGroupStatus(); V.vfio_group_status_read(BUF, o); cur = SLOTS; putVfioGroupStatus(o); return used(); }
+function getVfioIrqInfo(o: V.VfioIrqInfo): void { o.argsz = <u32>g(); o.flags = <u32>g(); o.index = <u32>g(); o.count = <u32>g(); }
+function putVfioIrqInfo(o: V.VfioIrqInfo): void { p(<u64>o.argsz); p(<u64>o.flags); p(<u64>o.index); p(<u64>o.count); }
+export function encode_vfio_irq_info(_n: i32): i32 { cur = SLOTS; const o = new V.VfioIrqInfo(); getVfioIrqInfo(o); return V.vfio_irq_info_write(BUF, o); }
+export function decode_vfio_irq_info(_n: i32): i32 { const o = new V.VfioIrqInfo(); V.vfio_irq_info_read(BUF, o); cur = SLOTS; putVfioIrqInfo(o); return used(); }
+function getVfioRegionGfxEdid(o: V.VfioRegionGfxEdid): void { o.edid_offset = <u32>g(); o.edid_max_size = <u32>g(); o.edid_size = <u32>g(); o.max_xres = <u32>g(); o.max_yres = <u32>g(); o.link_state = <u32>g(); }
+function putVfioRegionGfxEdid(o: V.VfioRegionGfxEdid): void { p(<u64>o.edid_offset); p(<u64>o.edid_max_size); p(<u64>o.edid_size); p(<u64>o.max_xres); p(<u64>o.max_yres); p(<u64>o.link_state); }
+export function encode_vfio_region_gfx_edid(_n: i32): i32 { cur = SLOTS; const o = new V.VfioRegionGfxEdid(); getVfioRegionGfxEdid(o); return V.vfio_region_gfx_edid_write(BUF, o); }
+export function decode_vfio_region_gfx_edid(_n: i32): i32 { const o = new V.VfioRegionGfxEdid(); V.vfio_region_gfx_edid_read(BUF, o); cur = SLOTS; putVfioRegionGfxEdid(o); return used(); }
+function getVfioDeviceMigrationInfo(o: V.VfioDeviceMigrationInfo): void { o.device_state = <u32>g(); o.reserved = <u32>g(); o.pending_bytes = <u64>g(); o.data_offset = <u64>g(); o.data_size = <u64>g(); }
+function putVfioDeviceMigrationInfo(o: V.VfioDeviceMigrationInfo): void { p(<u64>o.device_state); p(<u64>o.reserved); p(<u64>o.pending_bytes); p(<u64>o.data_offset); p(<u64>o.data_size); }
+export function encode_vfio_device_migration_info(_n: i32): i32 { cur = SLOTS; const o = new V.VfioDeviceMigrationInfo(); getVfioDeviceMigrationInfo(o); return V.vfio_device_migration_info_write(BUF, o); }
+export function decode_vfio_device_migration_info(_n: i32): i32 { const o = new V.VfioDeviceMigrationInfo(); V.vfio_device_migration_info_read(BUF, o); cur = SLOTS; putVfioDeviceMigrationInfo(o); return used(); }
+function getVfioDeviceIoeventfd(o: V.VfioDeviceIoeventfd): void { o.argsz = <u32>g(); o.flags = <u32>g(); o.offset = <u64>g(); o.data = <u64>g(); o.fd = <i32>g(); }
+function putVfioDeviceIoeventfd(o: V.VfioDeviceIoeventfd): void { p(<u64>o.argsz); p(<u64>o.flags); p(<u64>o.offset); p(<u64>o.data); p(<u64>o.fd); }
+export function encode_vfio_device_ioeventfd(_n: i32): i32 { cur = SLOTS; const o = new V.VfioDeviceIoeventfd(); getVfioDeviceIoeventfd(o); return V.vfio_device_ioeventfd_write(BUF, o); }
+export function decode_vfio_device_ioeventfd(_n: i32): i32 { const o = new V.VfioDeviceIoeventfd(); V.vfio_device_ioeventfd_read(BUF, o); cur = SLOTS; putVfioDeviceIoeventfd(o); return used(); }
+function getVfioDeviceFeatureMigration(o: V.VfioDeviceFeatureMigration): void { o.flags = <u64>g(); }
+function putVfioDeviceFeatureMigration(o: V.VfioDeviceFeatureMigration): void { p(<u64>o.flags); }
+export function encode_vfio_device_feature_migration(_n: i32): i32 { cur = SLOTS; const o = new V.VfioDeviceFeatureMigration(); getVfioDeviceFeatureMigration(o); return V.vfio_device_feature_migration_write(BUF, o); }
+export function decode_vfio_device_feature_migration(_n: i32): i32 { const o = new V.VfioDeviceFeatureMigration(); V.vfio_device_feature_migration_read(BUF, o); cur = SLOTS; putVfioDeviceFeatureMigration(o); return used(); }
+function getVfioDeviceFeatureMigState(o: V.VfioDeviceFeatureMigState): void { o.device_state = <u32>g(); o.data_fd = <i32>g(); }
+function putVfioDeviceFeatureMigState(o: V.VfioDeviceFeatureMigState): void { p(<u64>o.device_state); p(<u64>o.data_fd); }
+export function encode_vfio_device_feature_mig_state(_n: i32): i32 { cur = SLOTS; const o = new V.VfioDeviceFeatureMigState(); getVfioDeviceFeatureMigState(o); return V.vfio_device_feature_mig_state_write(BUF, o); }
+export function decode_vfio_device_feature_mig_state(_n: i32): i32 { const o = new V.VfioDeviceFeatureMigState(); V.vfio_device_feature_mig_state_read(BUF, o); cur = SLOTS; putVfioDeviceFeatureMigState(o); return used(); }
+function getVfioDeviceLowPowerEntryWithWakeup(o: V.VfioDeviceLowPowerEntryWithWakeup): void { o.wakeup_eventfd = <i32>g(); o.reserved = <u32>g(); }
+function putVfioDeviceLowPowerEntryWithWakeup(o: V.VfioDeviceLowPowerEntryWithWakeup): void { p(<u64>o.wakeup_eventfd); p(<u64>o.reserved); }
+export function encode_vfio_device_low_power_entry_with_wakeup(_n: i32): i32 { cur = SLOTS; const o = new V.VfioDeviceLowPowerEntryWithWakeup(); getVfioDeviceLowPowerEntryWithWakeup(o); return V.vfio_device_low_power_entry_with_wakeup_write(BUF, o); }
+export function decode_vfio_device_low_power_entry_with_wakeup(_n: i32): i32 { const o = new V.VfioDeviceLowPowerEntryWithWakeup(); V.vfio_device_low_power_entry_with_wakeup_read(BUF, o); cur = SLOTS; putVfioDeviceLowPowerEntryWithWakeup(o); return used(); }
+function getVfioDeviceFeatureDmaLoggingRange(o: V.VfioDeviceFeatureDmaLoggingRange): void { o.iova = <u64>g(); o.length = <u64>g(); }
+function putVfioDeviceFeatureDmaLoggingRange(o: V.VfioDeviceFeatureDmaLoggingRange): void { p(<u64>o.iova); p(<u64>o.length); }
+export function encode_vfio_device_feature_dma_logging_range(_n: i32): i32 { cur = SLOTS; const o = new V.VfioDeviceFeatureDmaLoggingRange(); getVfioDeviceFeatureDmaLoggingRange(o); return V.vfio_device_feature_dma_logging_range_write(BUF, o); }
+export function decode_vfio_device_feature_dma_logging_range(_n: i32): i32 { const o = new V.VfioDeviceFeatureDmaLoggingRange(); V.vfio_device_feature_dma_logging_range_read(BUF, o); cur = SLOTS; putVfioDeviceFeatureDmaLoggingRange(o); return used(); }
+function getVfioDeviceFeatureDmaLoggingControl(o: V.VfioDeviceFeatureDmaLoggingControl): void { o.page_size = <u64>g(); o.num_ranges = <u32>g(); o.__reserved = <u32>g(); o.ranges = <u64>g(); }
+function putVfioDeviceFeatureDmaLoggingControl(o: V.VfioDeviceFeatureDmaLoggingControl): void { p(<u64>o.page_size); p(<u64>o.num_ranges); p(<u64>o.__reserved); p(<u64>o.ranges); }
+export function encode_vfio_device_feature_dma_logging_control(_n: i32): i32 { cur = SLOTS; const o = new V.VfioDeviceFeatureDmaLoggingControl(); getVfioDeviceFeatureDmaLoggingControl(o); return V.vfio_device_feature_dma_logging_control_write(BUF, o); }
+export function decode_vfio_device_feature_dma_logging_control(_n: i32): i32 { const o = new V.VfioDeviceFeatureDmaLoggingControl(); V.vfio_device_feature_dma_logging_control_read(BUF, o); cur = SLOTS; putVfioDeviceFeatureDmaLoggingControl(o); return used(); }
+function getVfioDeviceFeatureDmaLoggingReport(o: V.VfioDeviceFeatureDmaLoggingReport): void { o.iova = <u64>g(); o.length = <u64>g(); o.page_size = <u64>g(); o.bitmap = <u64>g(); }
+function putVfioDeviceFeatureDmaLoggingReport(o: V.VfioDeviceFeatureDmaLoggingReport): void { p(<u64>o.iova); p(<u64>o.length); p(<u64>o.page_size); p(<u64>o.bitmap); }
+export function encode_vfio_device_feature_dma_logging_report(_n: i32): i32 { cur = SLOTS; const o = new V.VfioDeviceFeatureDmaLoggingReport(); getVfioDeviceFeatureDmaLoggingReport(o); return V.vfio_device_feature_dma_logging_report_write(BUF, o); }
+export function decode_vfio_device_feature_dma_logging_report(_n: i32): i32 { const o = new V.VfioDeviceFeatureDmaLoggingReport(); V.vfio_device_feature_dma_logging_report_read(BUF, o); cur = SLOTS; putVfioDeviceFeatureDmaLoggingReport(o); return used(); }
+function getVfioIovaRange(o: V.VfioIovaRange): void { o.start = <u64>g(); o.end = <u64>g(); }
+function putVfioIovaRange(o: V.VfioIovaRange): void { p(<u64>o.start); p(<u64>o.end); }
+export function encode_vfio_iova_range(_n: i32): i32 { cur = SLOTS; const o = new V.VfioIovaRange(); getVfioIovaRange(o); return V.vfio_iova_range_write(BUF, o); }
+export function decode_vfio_iova_range(_n: i32): i32 { const o = new V.VfioIovaRange(); V.vfio_iova_range_read(BUF, o); cur = SLOTS; putVfioIovaRange(o); return used(); }
+function getVfioIommuType1DmaMap(o: V.VfioIommuType1DmaMap): void { o.argsz = <u32>g(); o.flags = <u32>g(); o.vaddr = <u64>g(); o.iova = <u64>g(); o.size = <u64>g(); }
+function putVfioIommuType1DmaMap(o: V.VfioIommuType1DmaMap): void { p(<u64>o.argsz); p(<u64>o.flags); p(<u64>o.vaddr); p(<u64>o.iova); p(<u64>o.size); }
+export function encode_vfio_iommu_type1_dma_map(_n: i32): i32 { cur = SLOTS; const o = new V.VfioIommuType1DmaMap(); getVfioIommuType1DmaMap(o); return V.vfio_iommu_type1_dma_map_write(BUF, o); }
+export function decode_vfio_iommu_type1_dma_map(_n: i32): i32 { const o = new V.VfioIommuType1DmaMap(); V.vfio_iommu_type1_dma_map_read(BUF, o); cur = SLOTS; putVfioIommuType1DmaMap(o); return used(); }
+function getVfioIommuSpaprTceDdwInfo(o: V.VfioIommuSpaprTceDdwInfo): void { o.pgsizes = <u64>g(); o.max_dynamic_windows_supported = <u32>g(); o.levels = <u32>g(); }
+function putVfioIommuSpaprTceDdwInfo(o: V.VfioIommuSpaprTceDdwInfo): void { p(<u64>o.pgsizes); p(<u64>o.max_dynamic_windows_supported); p(<u64>o.levels); }
+export function encode_vfio_iommu_spapr_tce_ddw_info(_n: i32): i32 { cur = SLOTS; const o = new V.VfioIommuSpaprTceDdwInfo(); getVfioIommuSpaprTceDdwInfo(o); return V.vfio_iommu_spapr_tce_ddw_info_write(BUF, o); }
+export function decode_vfio_iommu_spapr_tce_ddw_info(_n: i32): i32 { const o = new V.VfioIommuSpaprTceDdwInfo(); V.vfio_iommu_spapr_tce_ddw_info_read(BUF, o); cur = SLOTS; putVfioIommuSpaprTceDdwInfo(o); return used(); }
+function getVfioEehPeErr(o: V.VfioEehPeErr): void { o.type = <u32>g(); o.func = <u32>g(); o.addr = <u64>g(); o.mask = <u64>g(); }
+function putVfioEehPeErr(o: V.VfioEehPeErr): void { p(<u64>o.type); p(<u64>o.func); p(<u64>o.addr); p(<u64>o.mask); }
+export function encode_vfio_eeh_pe_err(_n: i32): i32 { cur = SLOTS; const o = new V.VfioEehPeErr(); getVfioEehPeErr(o); return V.vfio_eeh_pe_err_write(BUF, o); }
+export function decode_vfio_eeh_pe_err(_n: i32): i32 { const o = new V.VfioEehPeErr(); V.vfio_eeh_pe_err_read(BUF, o); cur = SLOTS; putVfioEehPeErr(o); return used(); }
+function getVfioIommuSpaprRegisterMemory(o: V.VfioIommuSpaprRegisterMemory): void { o.argsz = <u32>g(); o.flags = <u32>g(); o.vaddr = <u64>g(); o.size = <u64>g(); }
+function putVfioIommuSpaprRegisterMemory(o: V.VfioIommuSpaprRegisterMemory): void { p(<u64>o.argsz); p(<u64>o.flags); p(<u64>o.vaddr); p(<u64>o.size); }
+export function encode_vfio_iommu_spapr_register_memory(_n: i32): i32 { cur = SLOTS; const o = new V.VfioIommuSpaprRegisterMemory(); getVfioIommuSpaprRegisterMemory(o); return V.vfio_iommu_spapr_register_memory_write(BUF, o); }
+export function decode_vfio_iommu_spapr_register_memory(_n: i32): i32 { const o = new V.VfioIommuSpaprRegisterMemory(); V.vfio_iommu_spapr_register_memory_read(BUF, o); cur = SLOTS; putVfioIommuSpaprRegisterMemory(o); return used(); }
+function getVfioIommuSpaprTceCreate(o: V.VfioIommuSpaprTceCreate): void { o.argsz = <u32>g(); o.flags = <u32>g(); o.page_shift = <u32>g(); o.__resv1 = <u32>g(); o.window_size = <u64>g(); o.levels = <u32>g(); o.__resv2 = <u32>g(); o.start_addr = <u64>g(); }
+function putVfioIommuSpaprTceCreate(o: V.VfioIommuSpaprTceCreate): void { p(<u64>o.argsz); p(<u64>o.flags); p(<u64>o.page_shift); p(<u64>o.__resv1); p(<u64>o.window_size); p(<u64>o.levels); p(<u64>o.__resv2); p(<u64>o.start_addr); }
+export function encode_vfio_iommu_spapr_tce_create(_n: i32): i32 { cur = SLOTS; const o = new V.VfioIommuSpaprTceCreate(); getVfioIommuSpaprTceCreate(o); return V.vfio_iommu_spapr_tce_create_write(BUF, o); }
+export function decode_vfio_iommu_spapr_tce_create(_n: i32): i32 { const o = new V.VfioIommuSpaprTceCreate(); V.vfio_iommu_spapr_tce_create_read(BUF, o); cur = SLOTS; putVfioIommuSpaprTceCreate(o); return used(); }
+function getVfioIommuSpaprTceRemove(o: V.VfioIommuSpaprTceRemove): void { o.argsz = <u32>g(); o.flags = <u32>g(); o.start_addr = <u64>g(); }
+function putVfioIommuSpaprTceRemove(o: V.VfioIommuSpaprTceRemove): void { p(<u64>o.argsz); p(<u64>o.flags); p(<u64>o.start_addr); }
+export function encode_vfio_iommu_spapr_tce_remove(_n: i32): i32 { cur = SLOTS; const o = new V.VfioIommuSpaprTceRemove(); getVfioIommuSpaprTceRemove(o); return V.vfio_iommu_spapr_tce_remove_write(BUF, o); }
+export function decode_vfio_iommu_spapr_tce_remove(_n: i32): i32 { const o = new V.VfioIommuSpaprTceRemove(); V.vfio_iommu_spapr_tce_remove_read(BUF, o); cur = SLOTS; putVfioIommuSpaprTceRemove(o); return used(); }
+function getVfioDeviceBindIommufd(o: V.VfioDeviceBindIommufd): void { o.argsz = <u32>g(); o.flags = <u32>g(); o.iommufd = <i32>g(); o.out_devid = <u32>g(); }
+function putVfioDeviceBindIommufd(o: V.VfioDeviceBindIommufd): void { p(<u64>o.argsz); p(<u64>o.flags); p(<u64>o.iommufd); p(<u64>o.out_devid); }
+export function encode_vfio_device_bind_iommufd(_n: i32): i32 { cur = SLOTS; const o = new V.VfioDeviceBindIommufd(); getVfioDeviceBindIommufd(o); return V.vfio_device_bind_iommufd_write(BUF, o); }
+export function decode_vfio_device_bind_iommufd(_n: i32): i32 { const o = new V.VfioDeviceBindIommufd(); V.vfio_device_bind_iommufd_read(BUF, o); cur = SLOTS; putVfioDeviceBindIommufd(o); return used(); }
+function getVfioDeviceAttachIommufdPt(o: V.VfioDeviceAttachIommufdPt): void { o.argsz = <u32>g(); o.flags = <u32>g(); o.pt_id = <u32>g(); }
+function putVfioDeviceAttachIommufdPt(o: V.VfioDeviceAttachIommufdPt): void { p(<u64>o.argsz); p(<u64>o.flags); p(<u64>o.pt_id); }
+export function encode_vfio_device_attach_iommufd_pt(_n: i32): i32 { cur = SLOTS; const o = new V.VfioDeviceAttachIommufdPt(); getVfioDeviceAttachIommufdPt(o); return V.vfio_device_attach_iommufd_pt_write(BUF, o); }
+export function decode_vfio_device_attach_iommufd_pt(_n: i32): i32 { const o = new V.VfioDeviceAttachIommufdPt(); V.vfio_device_attach_iommufd_pt_read(BUF, o); cur = SLOTS; putVfioDeviceAttachIommufdPt(o); return used(); }
+function getVfioDeviceDetachIommufdPt(o: V.VfioDeviceDetachIommufdPt): void { o.argsz = <u32>g(); o.flags = <u32>g(); }
+function putVfioDeviceDetachIommufdPt(o: V.VfioDeviceDetachIommufdPt): void { p(<u64>o.argsz); p(<u64>o.flags); }
+export function encode_vfio_device_detach_iommufd_pt(_n: i32): i32 { cur = SLOTS; const o = new V.VfioDeviceDetachIommufdPt(); getVfioDeviceDetachIommufdPt(o); return V.vfio_device_detach_iommufd_pt_write(BUF, o); }
+export function decode_vfio_device_detach_iommufd_pt(_n: i32): i32 { const o = new V.VfioDeviceDetachIommufdPt(); V.vfio_device_detach_iommufd_pt_read(BUF, o); cur = SLOTS; putVfioDeviceDetachIommufdPt(o); return used(); }
+function getVfioPrecopyInfo(o: V.VfioPrecopyInfo): void { o.argsz = <u32>g(); o.flags = <u32>g(); o.initial_bytes = <u64>g(); o.dirty_bytes = <u64>g(); }
+function putVfioPrecopyInfo(o: V.VfioPrecopyInfo): void { p(<u64>o.argsz); p(<u64>o.flags); p(<u64>o.initial_bytes); p(<u64>o.dirty_bytes); }
+export function encode_vfio_precopy_info(_n: i32): i32 { cur = SLOTS; const o = new V.VfioPrecopyInfo(); getVfioPrecopyInfo(o); return V.vfio_precopy_info_write(BUF, o); }
+export function decode_vfio_precopy_info(_n: i32): i32 { const o = new V.VfioPrecopyInfo(); V.vfio_precopy_info_read(BUF, o); cur = SLOTS; putVfioPrecopyInfo(o); return used(); }
+function getVfioDeviceFeatureMigDataSize(o: V.VfioDeviceFeatureMigDataSize): void { o.stop_copy_length = <u64>g(); }
+function putVfioDeviceFeatureMigDataSize(o: V.VfioDeviceFeatureMigDataSize): void { p(<u64>o.stop_copy_length); }
+export function encode_vfio_device_feature_mig_data_size(_n: i32): i32 { cur = SLOTS; const o = new V.VfioDeviceFeatureMigDataSize(); getVfioDeviceFeatureMigDataSize(o); return V.vfio_device_feature_mig_data_size_write(BUF, o); }
+export function decode_vfio_device_feature_mig_data_size(_n: i32): i32 { const o = new V.VfioDeviceFeatureMigDataSize(); V.vfio_device_feature_mig_data_size_read(BUF, o); cur = SLOTS; putVfioDeviceFeatureMigDataSize(o); return used(); }
+function getVfioDeviceFeatureBusMaster(o: V.VfioDeviceFeatureBusMaster): void { o.op = <u32>g(); }
+function putVfioDeviceFeatureBusMaster(o: V.VfioDeviceFeatureBusMaster): void { p(<u64>o.op); }
+export function encode_vfio_device_feature_bus_master(_n: i32): i32 { cur = SLOTS; const o = new V.VfioDeviceFeatureBusMaster(); getVfioDeviceFeatureBusMaster(o); return V.vfio_device_feature_bus_master_write(BUF, o); }
+export function decode_vfio_device_feature_bus_master(_n: i32): i32 { const o = new V.VfioDeviceFeatureBusMaster(); V.vfio_device_feature_bus_master_read(BUF, o); cur = SLOTS; putVfioDeviceFeatureBusMaster(o); return used(); }
+function getVfioRegionDmaRange(o: V.VfioRegionDmaRange): void { o.offset = <u64>g(); o.length = <u64>g(); }
+function putVfioRegionDmaRange(o: V.VfioRegionDmaRange): void { p(<u64>o.offset); p(<u64>o.length); }
+export function encode_vfio_region_dma_range(_n: i32): i32 { cur = SLOTS; const o = new V.VfioRegionDmaRange(); getVfioRegionDmaRange(o); return V.vfio_region_dma_range_write(BUF, o); }
+export function decode_vfio_region_dma_range(_n: i32): i32 { const o = new V.VfioRegionDmaRange(); V.vfio_region_dma_range_read(BUF, o); cur = SLOTS; putVfioRegionDmaRange(o); return used(); }
+function getVfioDeviceFeatureZpciErr(o: V.VfioDeviceFeatureZpciErr): void { o.data = <u64>g(); }
+function putVfioDeviceFeatureZpciErr(o: V.VfioDeviceFeatureZpciErr): void { p(<u64>o.data); }
+export function encode_vfio_device_feature_zpci_err(_n: i32): i32 { cur = SLOTS; const o = new V.VfioDeviceFeatureZpciErr(); getVfioDeviceFeatureZpciErr(o); return V.vfio_device_feature_zpci_err_write(BUF, o); }
+export function decode_vfio_device_feature_zpci_err(_n: i32): i32 { const o = new V.VfioDeviceFeatureZpciErr(); V.vfio_device_feature_zpci_err_read(BUF, o); cur = SLOTS; putVfioDeviceFeatureZpciErr(o); return used(); }
