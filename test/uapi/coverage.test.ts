@@ -34,10 +34,10 @@ import {
  * of <linux/vfio.h> and <linux/iommufd.h> in the spec) raises every entry to 1.0.
  */
 const REQUIRED_COVERAGE: Record<string, number> = {
-  'vfio.h 6.1': 170 / 229,
-  'vfio.h 6.12': 191 / 259,
-  'vfio.h 7.2': 198 / 268,
-  'vfio.h 7.3': 200 / 270,
+  'vfio.h 6.1': 178 / 229,
+  'vfio.h 6.12': 199 / 259,
+  'vfio.h 7.2': 206 / 268,
+  'vfio.h 7.3': 208 / 270,
   'iommufd.h 6.12': 0 / 106,
   'iommufd.h 7.2': 0 / 158,
   'iommufd.h 7.3': 0 / 163,
@@ -45,19 +45,18 @@ const REQUIRED_COVERAGE: Record<string, number> = {
 
 /**
  * The items of <linux/vfio.h> spec/linux/vfio.json does not describe yet, and what each needs: a
- * list to read, not a filter (coverage counts them as missing). Language constructs: ioctl argument
- * kinds other than a struct (none, a value, a pointer to an int, a string), names with lower case,
- * masks written as an OR of flags, string constants, negative constants, unions, numbers that differ
- * between versions. Generator and harness work: new structs need AssemblyScript and C vector
+ * list to read, not a filter (coverage counts them as missing). Language constructs: string
+ * constants, negative constants, unions, numbers that differ between versions (the argument kinds,
+ * lower-case names and OR masks exist now: what is listed under them is only not written yet). Generator and harness work: new structs need AssemblyScript and C vector
  * harness functions (test/as/assembly/harness.ts, test/c) before they can join the spec, ioctls of
  * different fd kinds sharing a request number need an ioctl table keyed by fd kind, and the
  * generated C is built against the system's 6.1 headers, so 6.12+ structs, ioctls and capability
  * payloads it would reference need guards.
  */
 export const NOT_YET: Record<string, string> = {
-  'VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU, VFIO_GROUP_SET_CONTAINER, VFIO_GROUP_UNSET_CONTAINER, VFIO_GROUP_GET_DEVICE_FD, VFIO_DEVICE_RESET, VFIO_DEVICE_GET_GFX_DMABUF, VFIO_IOMMU_ENABLE, VFIO_IOMMU_DISABLE': 'ioctl argument kinds: no argument, a value, a pointer to an int, a string',
-  'VFIO_TYPE1v2_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU, VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2': 'macro names with lower case',
-  'VFIO_IRQ_SET_DATA_TYPE_MASK, VFIO_IRQ_SET_ACTION_TYPE_MASK, VFIO_DEVICE_IOEVENTFD_SIZE_MASK, VFIO_DEVICE_STATE_MASK': 'masks written as an OR of flags',
+  'VFIO_GET_API_VERSION, VFIO_GROUP_UNSET_CONTAINER, VFIO_DEVICE_GET_GFX_DMABUF, VFIO_IOMMU_ENABLE, VFIO_IOMMU_DISABLE': 'ioctl argument kinds (none, value, pointer, string: they exist): not written yet',
+  'VFIO_SPAPR_TCE_v2_IOMMU, VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2': 'macro names with lower case (they exist): not written yet',
+  'VFIO_DEVICE_IOEVENTFD_SIZE_MASK, VFIO_DEVICE_STATE_MASK': 'masks written as an OR of flags (they exist): not written yet',
   'VFIO_DEVICE_API_PCI_STRING, VFIO_DEVICE_API_PLATFORM_STRING, VFIO_DEVICE_API_AMBA_STRING, VFIO_DEVICE_API_CCW_STRING, VFIO_DEVICE_API_AP_STRING': 'string constants',
   'VFIO_PCI_DEVID_OWNED, VFIO_PCI_DEVID_NOT_OWNED': 'signed constants (NOT_OWNED is -1); they belong to the union of vfio_pci_dependent_device',
   'VFIO_AP_NUM_IRQS': 'a value that differs between versions (1 in 6.12, 2 from 7.2)',
