@@ -77,7 +77,11 @@ function specPath(given: string | undefined): string {
   return file;
 }
 
+/** Milliseconds since `t0`, as the timing lines print them. */
+const since = (t0: bigint): string => `${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(0)} ms`;
+
 function generate(args: string[], io: Io): number {
+  const t0 = process.hrtime.bigint();
   const { values } = options(args, ['spec', 'out', 'target']);
   for (const t of values.target ?? []) if (!(t in TARGETS)) throw new UsageError(`unknown target "${t}"`);
   const spec = loadSpec(specPath(values.spec));
@@ -86,10 +90,12 @@ function generate(args: string[], io: Io): number {
   const root = values.out !== undefined ? resolve(values.out) : ROOT;
   const written = new Set(writeFiles(root, files));
   for (const f of files) io.out(`${written.has(f.path) ? 'wrote    ' : 'unchanged'} ${f.path}\n`);
+  io.out(`generated ${files.length} file(s) from ${spec.files.length} spec file(s) in ${since(t0)}\n`);
   return 0;
 }
 
 function check(args: string[], io: Io): number {
+  const t0 = process.hrtime.bigint();
   const { values } = options(args, ['spec', 'out']);
   const spec = loadSpec(specPath(values.spec));
   const { changed, stale } = checkFiles(values.out !== undefined ? resolve(values.out) : ROOT, spec, render(spec));
@@ -100,7 +106,7 @@ function check(args: string[], io: Io): number {
       : `run \`${PACKAGE.name} generate --spec ${spec.file}${values.out !== undefined ? ` --out ${values.out}` : ''}\`\n`);
     return 1;
   }
-  io.out('generated files are up to date\n');
+  io.out(`generated files are up to date (checked in ${since(t0)})\n`);
   return 0;
 }
 

@@ -76,7 +76,9 @@ describe('CLI commands', () => {
     const b = mkdtempSync(join(tmpdir(), 'vfio-gen-'));
     expect((await run('generate', '--out', a)).status).toBe(0);
     const r = await run('generate', '--out', b);
-    const files = r.out.trim().split('\n').map((l) => l.replace(/^\S+\s+/, ''));
+    const lines = r.out.trim().split('\n');
+    expect(lines.pop()).toMatch(/^generated \d+ file\(s\) from \d+ spec file\(s\) in \d+ ms$/);
+    const files = lines.map((l) => l.replace(/^\S+\s+/, ''));
     expect(files.length).toBeGreaterThanOrEqual(5);
     for (const f of files) {
       expect(existsSync(join(b, f)), f).toBe(true);
@@ -88,7 +90,7 @@ describe('CLI commands', () => {
   it('generate --target limits the output', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vfio-gen-'));
     const r = await run('generate', '--out', dir, '--target', 'typescript');
-    expect(r.out.trim().split('\n')).toEqual(['wrote     runtime/src/generated/vfio-subregion.ts']);
+    expect(r.out.trim().split('\n')).toEqual(['wrote     runtime/src/generated/vfio-subregion.ts', expect.stringMatching(/^generated 1 file\(s\) from 2 spec file\(s\) in \d+ ms$/)]);
   });
 });
 

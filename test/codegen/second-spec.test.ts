@@ -57,7 +57,7 @@ beforeAll(() => {
   const r = cli('generate', '--spec', SPEC, '--out', dir);
   expect(r.err).toBe('');
   expect(r.status).toBe(0);
-  generated = r.out.trim().split('\n').map((l) => l.replace(/^\S+\s+/, ''));
+  generated = r.out.trim().split('\n').filter((l) => !l.startsWith('generated ')).map((l) => l.replace(/^\S+\s+/, ''));
 });
 afterAll(() => { for (const d of [dir, build]) rmSync(d, { recursive: true, force: true }); });
 
