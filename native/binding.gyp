@@ -29,9 +29,10 @@
     {
       "target_name": "vfio_testing",
       "sources": [
-        "testing/testing.c"
+        "testing/testing.c",
+        "addon/args.c"
       ],
-      "include_dirs": ["src"],
+      "include_dirs": ["src", "addon"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror"],
       "conditions": [

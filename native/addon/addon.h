@@ -20,15 +20,13 @@
 #ifndef VFIO_ADDON_H
 #define VFIO_ADDON_H
 
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "args.h"
+#include "sim.h"
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#define MAX_SAFE_INTEGER 9007199254740991.0
 /* The device's own ioctl argument area (deviceScratch): what the runtime encodes every argument into. */
 #define VDEV_SCRATCH 4096
 
@@ -93,32 +91,6 @@ struct vmap {
 	napi_ref memory;		/* weak: the Memory a window lies in */
 };
 
-/* args.c: argument conversion; each failure throws a TypeError/RangeError naming the argument. */
-int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv, struct addon **a);
-napi_valuetype type_of(napi_env env, napi_value v);
-int get_integer(napi_env env, napi_value v, const char *name, double lo, double hi, double *out);
-int get_u32(napi_env env, napi_value v, const char *name, uint32_t *out);
-int get_optional_u32(napi_env env, napi_value v, const char *name, uint32_t max, uint32_t def, uint32_t *out);
-int get_u64_bigint(napi_env env, napi_value v, const char *name, uint64_t *out);
-int get_bool(napi_env env, napi_value v, const char *name, bool optional, int *out);
-int get_bytes(napi_env env, napi_value v, const char *name, void **data, size_t *len);
-int get_string(napi_env env, napi_value v, const char *name, char **out);
-napi_value get_prop(napi_env env, napi_value obj, const char *name);
-napi_value throw_kind(napi_env env, bool range, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-napi_value throw_state(napi_env env, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-napi_value throw_errno(napi_env env, int err, const char *syscall, const char *note, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-napi_value napi_fail(napi_env env);
-napi_value make_int(napi_env env, int64_t v);
-
-#define TYPE_ERR(env, ...) throw_kind(env, false, __VA_ARGS__)
-#define RANGE_ERR(env, ...) throw_kind(env, true, __VA_ARGS__)
-#define NAPI_OK(env, call)                         \
-	do {                                       \
-		if ((call) != napi_ok)             \
-			return napi_fail(env);     \
-	} while (0)
-
 /* handles.c: the live handles of this thread */
 enum { HANDLE_NONE, HANDLE_DEVICE, HANDLE_MAPPING };
 int handle_add(void *p, int kind);
@@ -132,7 +104,7 @@ int get_vdev(napi_env env, napi_value v, struct vdev **out);
 void vdev_get(struct vdev *d);
 void vdev_put(struct vdev *d);
 void vdev_close(napi_env env, struct vdev *d);
-int vdev_result(struct vdev *d, int ret);
+ssize_t vdev_result(struct vdev *d, ssize_t ret);
 extern const struct vdev_ops host_ops, sim_ops;
 
 /* mapping.c */
@@ -141,13 +113,13 @@ struct vmap *vmap_new(napi_env env, struct addon *a, struct vdev *d, void *addr,
 void vmap_revoke(struct vmap *m);
 void vmap_put(struct vmap *m);
 napi_value vmap_handle(napi_env env, struct vmap *m);
+napi_value vmap_result(napi_env env, struct vmap *m, napi_value h, napi_value ab);
 size_t live_ranges(void);
-size_t page_size(void);
 
 /* window.c: the process-wide registry of windows, shared by every environment */
 int window_claim(napi_env env, uint8_t *start, size_t len);
 void window_attach(uint8_t *start, struct vmap *m);
-void window_release(struct vmap *m);
+void window_release(uint8_t *start, struct vmap *m);
 size_t live_windows(void);
 
 /* The entry points, by module. */

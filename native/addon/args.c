@@ -4,7 +4,7 @@
  * (code ERR_INVALID_ARG_TYPE), a value out of range a RangeError (ERR_OUT_OF_RANGE), each naming the
  * argument as the contract in runtime/src/native.ts names it.
  */
-#include "addon.h"
+#include "args.h"
 
 #include <errno.h>
 #include <math.h>

@@ -202,7 +202,7 @@ struct vdev *vdev_new(napi_env env, struct addon *a, const struct vdev_ops *ops)
 }
 
 /* Records the rule behind a backend's refusal (or none) for lastRule, and passes ret on. */
-int vdev_result(struct vdev *d, int ret)
+ssize_t vdev_result(struct vdev *d, ssize_t ret)
 {
 	d->rule = ret < 0 ? d->ops->last_rule(d) : NULL;
 	return ret;
@@ -692,7 +692,6 @@ static napi_value rw(napi_env env, napi_callback_info info, bool write)
 	uint64_t off;
 	size_t len;
 	void *data;
-	ssize_t n;
 
 	if (get_args(env, info, 3, argv, NULL) || get_vdev(env, argv[0], &d) ||
 	    get_bytes(env, argv[1], "buf", &data, &len) || get_u64_bigint(env, argv[2], "offset", &off))
@@ -700,9 +699,7 @@ static napi_value rw(napi_env env, napi_callback_info info, bool write)
 	d->rule = NULL;
 	if (d->closed)
 		return make_int(env, -EBADF);
-	n = d->ops->rw(d, data, len, off, write);
-	d->rule = n < 0 ? d->ops->last_rule(d) : NULL;
-	return make_int(env, n);
+	return make_int(env, vdev_result(d, d->ops->rw(d, data, len, off, write)));
 }
 
 /* pread(device, buf, offset) / pwrite(device, buf, offset): bytes transferred, or -errno. */

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 /*
  * Ranges not yet released, process-wide. Each is a VMA until its last reference is collected;
@@ -25,18 +24,6 @@
  */
 #define RANGE_WEIGHT 4096
 static atomic_size_t nr_ranges;
-
-size_t page_size(void)
-{
-	static size_t ps;
-
-	if (!ps) {
-		long v = sysconf(_SC_PAGESIZE);
-
-		ps = v > 0 ? (size_t)v : 4096;
-	}
-	return ps;
-}
 
 size_t live_ranges(void)
 {
@@ -101,7 +88,7 @@ void vmap_revoke(struct vmap *m)
 		     MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	}
 	if (m->window)
-		window_release(m);
+		window_release(m->addr, m);
 	if (m->buffer && napi_get_reference_value(m->env, m->buffer, &ab) == napi_ok && ab)
 		napi_detach_arraybuffer(m->env, ab);
 	for (pp = &d->maps; *pp; pp = &(*pp)->next) {
@@ -173,7 +160,7 @@ static struct vmap *map_new(napi_env env, napi_callback_info info, int *ret)
 	struct addon *a;
 	uint64_t off;
 	uint32_t prot;
-	size_t len, span;
+	size_t len, span, ps = (size_t)sim_page_size();
 	double dlen;
 	void *p;
 
@@ -188,7 +175,7 @@ static struct vmap *map_new(napi_env env, napi_callback_info info, int *ret)
 		return NULL;
 	}
 	len = (size_t)dlen;
-	span = (len + page_size() - 1) & ~(page_size() - 1);
+	span = (len + ps - 1) & ~(ps - 1);
 	d->rule = NULL;
 	if (d->closed) {
 		*ret = -EBADF;
@@ -236,13 +223,27 @@ static napi_value vmap_buffer(napi_env env, struct vmap *m)
 	return ab;
 }
 
+/* What mmap and wasmMap return: { handle, buffer (when ab), address }; NULL when Node-API fails. */
+napi_value vmap_result(napi_env env, struct vmap *m, napi_value h, napi_value ab)
+{
+	napi_value o, v;
+
+	if (napi_create_object(env, &o) != napi_ok ||
+	    napi_set_named_property(env, o, "handle", h) != napi_ok ||
+	    (ab && napi_set_named_property(env, o, "buffer", ab) != napi_ok) ||
+	    napi_create_bigint_uint64(env, (uint64_t)(uintptr_t)m->addr, &v) != napi_ok ||
+	    napi_set_named_property(env, o, "address", v) != napi_ok)
+		return NULL;
+	return o;
+}
+
 /*
  * mmap(device, offset, length, prot): { handle, buffer, address }, buffer null for a read-only
  * mapping; or -errno.
  */
 napi_value js_mmap(napi_env env, napi_callback_info info)
 {
-	napi_value o, h, ab = NULL, v;
+	napi_value o, h, ab = NULL;
 	struct vmap *m;
 	int ret;
 
@@ -258,11 +259,7 @@ napi_value js_mmap(napi_env env, napi_callback_info info)
 	} else if (napi_get_null(env, &ab) != napi_ok) {
 		goto fail;
 	}
-	if (napi_create_object(env, &o) != napi_ok ||
-	    napi_set_named_property(env, o, "handle", h) != napi_ok ||
-	    napi_set_named_property(env, o, "buffer", ab) != napi_ok ||
-	    napi_create_bigint_uint64(env, (uint64_t)(uintptr_t)m->addr, &v) != napi_ok ||
-	    napi_set_named_property(env, o, "address", v) != napi_ok)
+	if (!(o = vmap_result(env, m, h, ab)))
 		goto fail;
 	vmap_put(m);
 	return o;

@@ -89,7 +89,7 @@ static napi_value init(napi_env env, napi_value exports)
 		free(a);
 		return napi_fail(env);
 	}
-	NAPI_OK(env, napi_create_double(env, (double)page_size(), &ps));
+	NAPI_OK(env, napi_create_double(env, (double)sim_page_size(), &ps));
 	NAPI_OK(env, napi_create_int32(env, PROT_READ, &pr));
 	NAPI_OK(env, napi_create_int32(env, PROT_WRITE, &pw));
 

@@ -108,25 +108,15 @@ void window_attach(uint8_t *start, struct vmap *m)
 	pthread_mutex_unlock(&registry_lock);
 }
 
-/* Releases m's slot, or the unattached one a failed map at m->addr leaves. */
-void window_release(struct vmap *m)
+/*
+ * Releases the slot at start held by m, or with m NULL the one claimed there that no window was
+ * attached to (its map failed). Slots never overlap, so start and m name one.
+ */
+void window_release(uint8_t *start, struct vmap *m)
 {
 	pthread_mutex_lock(&registry_lock);
 	for (size_t i = 0; i < nr_slots; i++) {
-		if (slots[i].m == m) {
-			slots[i] = slots[--nr_slots];
-			break;
-		}
-	}
-	pthread_mutex_unlock(&registry_lock);
-}
-
-/* Releases the slot claimed at start that no window was attached to (the map failed). */
-static void window_unclaim(uint8_t *start)
-{
-	pthread_mutex_lock(&registry_lock);
-	for (size_t i = 0; i < nr_slots; i++) {
-		if (slots[i].start == start && !slots[i].m) {
+		if (slots[i].start == start && slots[i].m == m) {
 			slots[i] = slots[--nr_slots];
 			break;
 		}
@@ -188,13 +178,13 @@ static void memory_finalize(napi_env env, void *data, void *hint)
  */
 napi_value js_wasm_map(napi_env env, napi_callback_info info)
 {
-	napi_value argv[5], o, h, v;
+	napi_value argv[5], o, h;
 	struct addon *a;
 	struct vdev *d;
 	struct vmap *m;
 	uint64_t off;
 	double dlen, dat;
-	size_t len, at, mlen, ps = page_size();
+	size_t len, at, mlen, ps = (size_t)sim_page_size();
 	uint8_t *base;
 	void *p;
 	int ret;
@@ -220,14 +210,14 @@ napi_value js_wasm_map(napi_env env, napi_callback_info info)
 				   "wasmMap(at 0x%zx, length 0x%zx)", at, len);
 	ret = vdev_result(d, d->ops->map(d, off, len, PROT_READ | PROT_WRITE, base + at, &p));
 	if (ret < 0) {
-		window_unclaim(base + at);
+		window_release(base + at, NULL);
 		return make_int(env, ret);
 	}
 	m = vmap_new(env, a, d, p, len, len, PROT_READ | PROT_WRITE, true);
 	if (!m) {
 		mmap(p, len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		d->ops->unmapped(d, p);
-		window_unclaim(p);
+		window_release(p, NULL);
 		return make_int(env, -ENOMEM);
 	}
 	window_attach(p, m);
@@ -236,10 +226,7 @@ napi_value js_wasm_map(napi_env env, napi_callback_info info)
 	    napi_add_finalizer(env, argv[3], m, memory_finalize, NULL, NULL) != napi_ok)
 		goto fail;
 	m->refs++;
-	if (!(h = vmap_handle(env, m)) || napi_create_object(env, &o) != napi_ok ||
-	    napi_set_named_property(env, o, "handle", h) != napi_ok ||
-	    napi_create_bigint_uint64(env, (uint64_t)(uintptr_t)m->addr, &v) != napi_ok ||
-	    napi_set_named_property(env, o, "address", v) != napi_ok)
+	if (!(h = vmap_handle(env, m)) || !(o = vmap_result(env, m, h, NULL)))
 		goto fail;
 	vmap_put(m);
 	return o;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
  * vfio_testing: the test and bench entry points, kept out of the production addon (vfio_native).
- * runtime/src/testing-native.ts is its contract; nothing an application loads uses it.
+ * tools/testing-native.ts is its contract; nothing an application loads uses it.
  *
  * The MMIO entry points take a raw mapping address (a bigint, e.g. Mapping.address or
  * WasmWindow.address) and its length in bytes. The address is TRUSTED: this module cannot tell a
@@ -19,129 +19,16 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#define NAPI_VERSION 8
-#include <node_api.h>
-
 #include <errno.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <sys/ioctl.h>
 
+#include "args.h"
 #include "fence.h"
 
-#define MAX_SAFE_INTEGER 9007199254740991.0
-
-/* ---------------------------------------------------------------- errors and arguments */
-
-static napi_value throw_kind(napi_env env, int range, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (range)
-		napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
-	else
-		napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
-	return NULL;
-}
-
-#define TYPE_ERR(env, ...) throw_kind(env, 0, __VA_ARGS__)
-#define RANGE_ERR(env, ...) throw_kind(env, 1, __VA_ARGS__)
-
-static napi_value napi_fail(napi_env env)
-{
-	bool pending = false;
-
-	napi_is_exception_pending(env, &pending);
-	if (!pending)
-		napi_throw_error(env, NULL, "vfio_testing: Node-API call failed");
-	return NULL;
-}
-
-#define NAPI_OK(env, call)                         \
-	do {                                       \
-		if ((call) != napi_ok)             \
-			return napi_fail(env);     \
-	} while (0)
-
-/* Missing arguments read as undefined, so they fail the kind checks below. */
-static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv)
-{
-	size_t argc = want;
-	size_t i;
-
-	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
-		napi_fail(env);
-		return -1;
-	}
-	for (i = argc; i < want; i++)
-		napi_get_undefined(env, &argv[i]);
-	return 0;
-}
-
-static napi_valuetype type_of(napi_env env, napi_value v)
-{
-	napi_valuetype t = napi_undefined;
-
-	napi_typeof(env, v, &t);
-	return t;
-}
-
-/* A number that is an integer in [lo, hi]. */
-static int get_integer(napi_env env, napi_value v, const char *name, double lo, double hi, double *out)
-{
-	double d;
-
-	if (type_of(env, v) != napi_number) {
-		TYPE_ERR(env, "%s must be a number", name);
-		return -1;
-	}
-	if (napi_get_value_double(env, v, &d) != napi_ok) {
-		napi_fail(env);
-		return -1;
-	}
-	if (!isfinite(d) || d != trunc(d) || d < lo || d > hi) {
-		RANGE_ERR(env, "%s must be an integer in [%.0f, %.0f], got %g", name, lo, hi, d);
-		return -1;
-	}
-	*out = d;
-	return 0;
-}
-
-static int get_u32(napi_env env, napi_value v, const char *name, uint32_t *out)
-{
-	double d;
-
-	if (get_integer(env, v, name, 0, UINT32_MAX, &d))
-		return -1;
-	*out = (uint32_t)d;
-	return 0;
-}
-
-static int get_bytes(napi_env env, napi_value v, const char *name, uint8_t **data, size_t *len)
-{
-	napi_typedarray_type t;
-	void *p = NULL;
-	bool is = false;
-
-	napi_is_typedarray(env, v, &is);
-	if (is && napi_get_typedarray_info(env, v, &t, len, &p, NULL, NULL) == napi_ok &&
-	    t == napi_uint8_array) {
-		if (!p)
-			*len = 0;
-		*data = p;
-		return 0;
-	}
-	TYPE_ERR(env, "%s must be a Uint8Array", name);
-	return -1;
-}
+/* ---------------------------------------------------------------- arguments (args.h for the rest) */
 
 /*
  * A mapping: a non-zero bigint address below 2^64 and a length in [1, 2^53 - 1] such that
@@ -229,8 +116,8 @@ static napi_value js_mmio_exec(napi_env env, napi_callback_info info)
 	uint8_t *prog, *base;
 	size_t len, plen, k = 0;
 
-	if (get_args(env, info, 3, argv) || get_mapping(env, argv[0], argv[1], "mapping", &base, &len) ||
-	    get_bytes(env, argv[2], "program", &prog, &plen))
+	if (get_args(env, info, 3, argv, NULL) || get_mapping(env, argv[0], argv[1], "mapping", &base, &len) ||
+	    get_bytes(env, argv[2], "program", (void **)&prog, &plen))
 		return NULL;
 	while (k < plen) {
 		uint8_t op, width;
@@ -313,7 +200,7 @@ static napi_value js_mmio_bench(napi_env env, napi_callback_info info)
 	uint32_t sink = 0;
 	uint64_t n, i;
 
-	if (get_args(env, info, 8, argv) || get_mapping(env, argv[0], argv[1], "mapping", &base, &len) ||
+	if (get_args(env, info, 8, argv, NULL) || get_mapping(env, argv[0], argv[1], "mapping", &base, &len) ||
 	    get_integer(env, argv[2], "offset", 0, MAX_SAFE_INTEGER, &doff) ||
 	    get_u32(env, argv[3], "op", &op) ||
 	    get_integer(env, argv[4], "iterations", 1, 1e12, &dn) ||
@@ -395,8 +282,8 @@ static napi_value js_floor_int_bytes(napi_env env, napi_callback_info info)
 	size_t len;
 	double fd;
 
-	if (get_args(env, info, 2, argv) || get_integer(env, argv[0], "fd", 0, INT32_MAX, &fd) ||
-	    get_bytes(env, argv[1], "bytes", &data, &len))
+	if (get_args(env, info, 2, argv, NULL) || get_integer(env, argv[0], "fd", 0, INT32_MAX, &fd) ||
+	    get_bytes(env, argv[1], "bytes", (void **)&data, &len))
 		return NULL;
 	(void)data;
 	NAPI_OK(env, napi_create_int32(env, (int32_t)((int64_t)fd + (int64_t)len), &r));
@@ -422,7 +309,7 @@ static napi_value js_ioctl_loop(napi_env env, napi_callback_info info)
 	int fd, ret = 0, err = 0;
 	uint64_t n, i;
 
-	if (get_args(env, info, 3, argv) || get_integer(env, argv[0], "fd", 0, INT32_MAX, &dfd) ||
+	if (get_args(env, info, 3, argv, NULL) || get_integer(env, argv[0], "fd", 0, INT32_MAX, &dfd) ||
 	    get_u32(env, argv[1], "request", &req) ||
 	    get_integer(env, argv[2], "iterations", 1, 1e10, &dn))
 		return NULL;

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import * as abi from './generated/vfio-subregion.js';
 import { native, type DeviceHandle, type MappingHandle, type SimConfig, type SimMapping } from './native.js';
 import { checkedIndex, checkedU32, checkedU64, checkedLength, checkedOptions } from './args.js';
-import { argType, argValue, DeviceStateError, VfioError } from './errors.js';
+import { argType, argValue, DeviceStateError, errnoName, VfioError } from './errors.js';
 import { DEFAULT_SIM } from './sim-presets.js';
 
 export { DeviceStateError, VfioError } from './errors.js';
@@ -436,13 +436,17 @@ export class Device {
 
   /** @internal The addon's handle. Throws once closed. */
   get handle(): DeviceHandle {
-    if (this.#owner.closed) throw new DeviceStateError('ERR_DEVICE_CLOSED', `device ${this.source} is closed`);
+    this.#open();
     return this.#handle;
+  }
+
+  #open(): void {
+    if (this.#owner.closed) throw new DeviceStateError('ERR_DEVICE_CLOSED', `device ${this.source} is closed`);
   }
 
   /** ioctl on the scratch buffer, the refusal as a VfioError of `operation`; `rule` names the rule on a kernel. */
   #ioctl(operation: string, request: keyof typeof IOCTL, rule?: (errno: string) => string | null): number {
-    if (this.#owner.closed) throw new DeviceStateError('ERR_DEVICE_CLOSED', `device ${this.source} is closed`);
+    this.#open();
     const r = this.#calls[request]();
     if (r < 0) throw this.#refused(operation, 'ioctl', -r, rule);
     return r;
@@ -450,10 +454,7 @@ export class Device {
 
   #refused(operation: string, syscall: string, errno: number, rule?: (errno: string) => string | null): VfioError {
     let name = this.#sim ? native().lastRule(this.#handle) : null;
-    if (name === null && !this.#sim && rule !== undefined) {
-      const probe = new VfioError(operation, syscall, errno);
-      name = rule(probe.code);
-    }
+    if (name === null && !this.#sim && rule !== undefined) name = rule(errnoName(errno));
     return new VfioError(operation, syscall, errno, name);
   }
 
@@ -503,16 +504,21 @@ export class Device {
   #feature<T>(operation: string, flags: number, codec: PayloadCodec<T>, payload: T, rule?: (errno: string) => string | null): T;
   #feature(operation: string, flags: number): number;
   #feature<T>(operation: string, flags: number, codec?: PayloadCodec<T>, payload?: T, rule?: (errno: string) => string | null): T | number {
+    const r = this.#featureCall(flags, codec, payload);
+    if (codec === undefined) return r;
+    if (r < 0) throw this.#refused(operation, 'ioctl', -r, rule);
+    return codec.read(this.#view, abi.VfioDeviceFeature.size, RAW);
+  }
+
+  /** VFIO_DEVICE_FEATURE with the payload encoded after the header: the ioctl's result, or -errno. */
+  #featureCall<T>(flags: number, codec?: PayloadCodec<T>, payload?: T): number {
     const at = abi.VfioDeviceFeature.size;
     abi.VfioDeviceFeature.write(this.#view, 0, { argsz: at + (codec?.size ?? 0), flags, data: NO_DATA });
-    if (codec === undefined) {
-      if (this.#owner.closed) throw new DeviceStateError('ERR_DEVICE_CLOSED', `device ${this.source} is closed`);
-      return this.#calls.FEATURE();
-    }
-    codec.write(this.#view, at, payload as T);
-    this.#ioctl(operation, 'FEATURE', rule);
-    return codec.read(this.#view, at, RAW);
+    if (codec !== undefined) codec.write(this.#view, at, payload as T);
+    this.#open();
+    return this.#calls.FEATURE();
   }
+
 
   #probe(feature: number, op: number): boolean {
     const r = this.#feature('support', FF.VFIO_DEVICE_FEATURE_PROBE | op | feature);
@@ -574,10 +580,10 @@ export class Device {
     const state = regions.map((r): abi.VfioSubregionRegionState => {
       let supported = 0;
       if (r.subregion === null && (r.flags & RF.VFIO_REGION_INFO_FLAG_MMAP) !== 0) {
+        // not regionAttrs(): a refusal here must not name its rule from this very state again
         const q = { flags: 0, index: r.index, attrs: 0, supported: 0 };
-        abi.VfioDeviceFeature.write(this.#view, 0, { argsz: abi.VfioDeviceFeature.size + abi.VfioDeviceFeatureRegionAttrs.size, flags: FF.VFIO_DEVICE_FEATURE_GET | FEAT.VFIO_DEVICE_FEATURE_REGION_ATTRS, data: NO_DATA });
-        abi.VfioDeviceFeatureRegionAttrs.write(this.#view, abi.VfioDeviceFeature.size, q);
-        if (this.#calls.FEATURE() >= 0) supported = abi.VfioDeviceFeatureRegionAttrs.read(this.#view, abi.VfioDeviceFeature.size, RAW).supported;
+        if (this.#featureCall(FF.VFIO_DEVICE_FEATURE_GET | FEAT.VFIO_DEVICE_FEATURE_REGION_ATTRS, abi.VfioDeviceFeatureRegionAttrs, q) >= 0)
+          supported = abi.VfioDeviceFeatureRegionAttrs.read(this.#view, abi.VfioDeviceFeature.size, RAW).supported;
       }
       const { bar, start } = barOf(r);
       const mapped = live.some((m) => {

@@ -15,13 +15,15 @@ import { Errno } from './generated/vfio-subregion.js';
  */
 
 const SPEC_NAMES = new Map<number, string>(Object.entries(Errno).map(([name, n]) => [n, name]));
+/** libuv's table, built by Node on every getSystemErrorMap() call: read once, when first needed. */
+let systemErrors: Map<number, [string, string]> | undefined;
 
 /**
  * The errno name (`EINVAL`) and message of a positive errno: the spec's name where it has one
  * (EOPNOTSUPP, where libuv says ENOTSUP for the same number), else libuv's.
  */
 function describeErrno(errno: number): { code: string; text: string } {
-  const e = getSystemErrorMap().get(-errno);
+  const e = (systemErrors ??= getSystemErrorMap()).get(-errno);
   return { code: SPEC_NAMES.get(errno) ?? e?.[0] ?? `E${errno}`, text: e?.[1] ?? `errno ${errno}` };
 }
 

@@ -97,10 +97,11 @@ describe('use after unmap from async work', () => {
     expect(r.stats).toEqual({ openDevices: 0, ranges: 0, windows: 0 });
   });
 
-  it('a read job blocked across unmap() lands in anonymous pages, never in the device', () => {
-    // fs.read from an empty FIFO waits in the threadpool with the mapping's address; the data comes
-    // only after unmap() and after the device was given new bytes at that place.
-    const r = child(`
+  /**
+   * A child's start for the read-job cases: an empty FIFO opened read-write as fd (a read(2) of it
+   * blocks in the threadpool until something is written), dir to remove, and the default device.
+   */
+  const FIFO = `
       import { openSync, read, writeSync, closeSync, rmSync, mkdtempSync } from 'node:fs';
       import { execFileSync } from 'node:child_process';
       import { join } from 'node:path';
@@ -109,7 +110,12 @@ describe('use after unmap from async work', () => {
       const fifo = join(dir, 'p');
       execFileSync('mkfifo', [fifo]);
       const fd = openSync(fifo, 'r+');
-      const dev = openDevice('sim');
+      const dev = openDevice('sim');`;
+
+  it('a read job blocked across unmap() lands in anonymous pages, never in the device', () => {
+    // fs.read from an empty FIFO waits in the threadpool with the mapping's address; the data comes
+    // only after unmap() and after the device was given new bytes at that place.
+    const r = child(`${FIFO}
       const m = dev.map(0);
       const b = m.bytes;
       const done = new Promise((res) => read(fd, b, 0x3000, 0x1000, null, (err, n) => res(err ? err.code : n)));
@@ -131,16 +137,7 @@ describe('use after unmap from async work', () => {
     // Detaching frees the buffer's backing store at once; what keeps the range is the ArrayBuffer
     // object the job holds. Drop the Mapping, collect, let other mappings take addresses, then
     // complete the read: it must land in the revoked range, not fault and not hit anything else.
-    const r = child(`
-      import { openSync, read, writeSync, closeSync, rmSync, mkdtempSync } from 'node:fs';
-      import { execFileSync } from 'node:child_process';
-      import { join } from 'node:path';
-      import { tmpdir } from 'node:os';
-      const dir = mkdtempSync(join(tmpdir(), 'vfio-fifo-'));
-      const fifo = join(dir, 'p');
-      execFileSync('mkfifo', [fifo]);
-      const fd = openSync(fifo, 'r+');
-      const dev = openDevice('sim');
+    const r = child(`${FIFO}
       // the read's callback must not close over the Mapping (a closure keeps its whole scope alive)
       const startRead = (bytes) => new Promise((res) => read(fd, bytes, 0x3000, 0x1000, null, (err, n) => res(err ? err.code : n)));
       const job = await (() => {
