@@ -210,4 +210,20 @@ describe('the packed package, installed into a fresh project', () => {
     `);
     expect(out, 'step 7').toContain('wasm ok');
   });
+
+  it('step 8: where the prebuilt addon does not fit (a musl machine) and no compiler runs, the install says what to do', () => {
+    const other = join(work, 'musl-app');
+    mkdirSync(other);
+    writeFileSync(join(other, 'package.json'), JSON.stringify({ name: 'musl-app', version: '1.0.0', private: true }));
+    // LIBC is node-gyp-build's override of the C library it matches prebuilds against.
+    const r = spawnSync(process.execPath, [npmCli, 'install', `../vfio-subregion-${pkg.version}.tgz`, '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund'],
+      { cwd: other, env: { ...env, LIBC: 'musl' }, encoding: 'utf8', timeout: 90_000 });
+    expect(r.status, `step 8: the install fails\n${r.stdout}${r.stderr}`).not.toBe(0);
+    const why = `${process.platform}-${process.arch} (No native build was found for`;
+    expect(r.stderr, 'step 8: why').toContain(`native/build.mjs: no prebuilt addon loads on ${why}`);
+    expect(r.stderr, 'step 8: why').toMatch(/libc=musl .*\); building it from source/);
+    expect(r.stderr, 'step 8: what to install').toContain('needs python3, make and a C compiler');
+    expect(r.stderr, 'step 8: what to run then').toContain('then run `npm rebuild vfio-subregion` in your project.');
+    expect(r.stderr, 'step 8: no advice meant for the checkout').not.toMatch(/devDependency|run `npm install`/);
+  });
 });
