@@ -1,4 +1,5 @@
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -8,7 +9,7 @@ import { compileAs } from '../../runtime/src/asc.js';
 
 /**
  * The package as an app gets it: `npm pack` (with the prepack step: the prebuilt addon), then the
- * tarball installed into a fresh project under the temp folder with --omit=dev, from the npm cache,
+ * tarball installed into a fresh project under the temp folder with --omit=dev, offline from the npm cache,
  * with no C compiler on PATH; then every export imported by the package's name, the types checked
  * with tsc, code generated from a spec outside the package (the API and npx), the device API on the
  * simulator and a wasm guest. Each step is its own test, named by its number.
@@ -61,9 +62,33 @@ beforeAll(() => {
   symlinkSync(process.execPath, join(bin, 'node'));
   symlinkSync('/bin/sh', join(bin, 'sh'));
   mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module' }));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/**
+ * An app's package.json and package-lock.json depending on the packed tarball, its dependencies
+ * pinned to the entries of this checkout's lock (the ones `npm ci` put in the npm cache), so the
+ * install runs with --offline: a test never reaches the registry.
+ */
+function appProject(dir: string, name: string, extra: Record<string, unknown> = {}): void {
+  const tgz = `vfio-subregion-${pkg.version}.tgz`;
+  const spec = `file:../${tgz}`;
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean } & Record<string, unknown>> };
+  const root = lock.packages['']!;
+  const prod = Object.entries(lock.packages).filter(([k, v]) => k.startsWith('node_modules/') && v.dev !== true && v.devOptional !== true);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true, ...extra, dependencies: { 'vfio-subregion': spec } }));
+  writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({
+    name, version: '1.0.0', lockfileVersion: 3, requires: true,
+    packages: {
+      '': { name, version: '1.0.0', dependencies: { 'vfio-subregion': spec } },
+      'node_modules/vfio-subregion': {
+        version: pkg.version, resolved: spec, integrity: `sha512-${createHash('sha512').update(readFileSync(join(work, tgz))).digest('base64')}`,
+        hasInstallScript: true, license: root.license, dependencies: root.dependencies, bin: root.bin, engines: root.engines,
+      },
+      ...Object.fromEntries(prod),
+    },
+  }, null, 2));
+}
 
 describe('the packed package, installed into a fresh project', () => {
   it('step 1: npm pack ships the build, the prebuilt addon and the sources an app needs, nothing test-only', () => {
@@ -81,7 +106,8 @@ describe('the packed package, installed into a fresh project', () => {
   });
 
   it('step 2: npm install --omit=dev from the npm cache, no compiler: the prebuilt addon is used', () => {
-    const out = run('step 2 (npm install)', process.execPath, [npmCli, 'install', `../vfio-subregion-${pkg.version}.tgz`, '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts'], { cwd: app, env });
+    appProject(app, 'app', { type: 'module' });
+    const out = run('step 2 (npm install)', process.execPath, [npmCli, 'install', '--omit=dev', '--offline', '--no-audit', '--no-fund', '--foreground-scripts'], { cwd: app, env });
     expect(out, 'step 2: the install script keeps the prebuild').toContain(`native/build.mjs: using the prebuilt addon prebuilds/${process.platform}-${process.arch}/vfio_native.glibc.node`);
     expect(existsSync(join(installed, 'native/build')), 'step 2: nothing built from source').toBe(false);
     expect(readdirSync(join(app, 'node_modules')).filter((d) => ['typescript', 'vitest', 'assemblyscript', 'node-gyp', 'prebuildify'].includes(d)), 'step 2: no devDependency installed').toEqual([]);
@@ -214,9 +240,9 @@ describe('the packed package, installed into a fresh project', () => {
   it('step 8: where the prebuilt addon does not fit (a musl machine) and no compiler runs, the install says what to do', () => {
     const other = join(work, 'musl-app');
     mkdirSync(other);
-    writeFileSync(join(other, 'package.json'), JSON.stringify({ name: 'musl-app', version: '1.0.0', private: true }));
+    appProject(other, 'musl-app');
     // LIBC is node-gyp-build's override of the C library it matches prebuilds against.
-    const r = spawnSync(process.execPath, [npmCli, 'install', `../vfio-subregion-${pkg.version}.tgz`, '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund'],
+    const r = spawnSync(process.execPath, [npmCli, 'install', '--omit=dev', '--offline', '--no-audit', '--no-fund'],
       { cwd: other, env: { ...env, LIBC: 'musl' }, encoding: 'utf8', timeout: 90_000 });
     expect(r.status, `step 8: the install fails\n${r.stdout}${r.stderr}`).not.toBe(0);
     const why = `${process.platform}-${process.arch} (No native build was found for`;
