@@ -434,7 +434,9 @@ class Resolver {
         const size = {} as Record<IR.DataModel, number>;
         for (const model of DATA_MODELS) {
           const a = Math.max(...union.members.map((x) => measure(x.type, model)[1]));
-          size[model] = alignUp(Math.max(...union.members.map((x) => x.layouts[model].size)), a);
+          const largest = Math.max(...union.members.map((x) => x.layouts[model].size));
+          size[model] = alignUp(largest, a);
+          if (size[model] !== largest && !natural && model === 'lp64') this.error(p, `implicit padding: the union of ${union.members.map((x) => x.name).join(', ')} is ${largest} bytes, padded to ${size[model]} for its ${a}-byte alignment; make its largest member a multiple of that`);
           at[model] = place(model, size[model], a, union.members[0]!.name, p);
           union.layouts[model] = { offset: at[model], size: size[model], align: a };
         }

@@ -182,6 +182,10 @@ describe('refusals, each with its pointer', () => {
     expect(refusals((s) => { i = s.structs.length; s.structs.push({ ...struct([m('a'), u([m('b'), { name: 'c', type: '__aligned_u64', doc: 'c' }])]), origin: { proposed: true } }); })).toEqual([
       `/structs/${i}/members/1: implicit padding: 4 byte(s) before vfio_test_union.b at offset 4; add an explicit padding member (or, for upstream's own struct, say "layout": "natural")`,
     ]);
+    // ... and so is a union rounded up past its largest member
+    expect(refusals((s) => { i = s.structs.length; s.structs.push({ ...struct([m('a'), u([m('b', { type: '__u8', count: 5 }), m('c')])]), origin: { proposed: true } }); })).toEqual([
+      `/structs/${i}/members/1: implicit padding: the union of b, c is 5 bytes, padded to 8 for its 4-byte alignment; make its largest member a multiple of that`,
+    ]);
   });
   it('a member\'s own origin is an upstream version later than its struct\'s', () => {
     const dep = (s: Json): Json => s.structs[at(s, 'structs', 'vfio_pci_dependent_device')];
