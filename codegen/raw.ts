@@ -9,11 +9,12 @@ type Errno = import('./ir.js').Errno;
 
 export interface Constant { name: string; value?: Int; char?: string; or?: string[]; string?: string; doc: string; origin: Origin; provisional?: boolean }
 export interface EnumValue { name: string; value?: Uint; doc: string; origin?: Origin; provisional?: boolean }
-export interface Enum { name: string; doc: string; origin: Origin; render?: 'enum' | 'define'; values: EnumValue[] }
-export interface FlagSet { name: string; doc: string; origin: Origin; width: 8 | 16 | 32 | 64; bits: { name: string; bit: number; doc: string; origin?: Origin }[] }
+export interface Enum { name: string; doc: string; origin: Origin; render?: 'enum' | 'define'; anonymous?: true; values: EnumValue[] }
+export interface FlagSet { name: string; doc: string; origin: Origin; width: 8 | 16 | 32 | 64; render?: 'define' | 'enum'; bits: { name: string; bit: number; doc: string; origin?: Origin }[] }
 export interface Member {
   name: string; type: string; doc: string; count?: number | 'flexible'; reserved?: true; padding?: true;
   dir?: 'in' | 'out' | 'inout'; flags?: string; enum?: string; counts?: string; origin?: Origin;
+  'points-to'?: { struct?: string; count?: string; bytes?: string };
 }
 /** An anonymous union: its members share one offset. */
 export interface Union { union: Member[]; doc: string }

@@ -286,7 +286,8 @@ class Resolver {
       this.defineMacro(v.name, `${p}/name`, value, 'enum');
       return { pointer: p, name: v.name, value, doc: v.doc, origin: v.origin !== undefined ? this.origin(o, p, value) : origin(o), provisional: this.provisional({ origin: o, provisional: v.provisional }, p, true) };
     });
-    const ir: IR.Enum = { pointer, name: e.name, doc: e.doc, spec: this.fileOf(pointer), origin: this.origin(e.origin, pointer), render: e.render ?? 'define', values };
+    if (e.anonymous === true && e.render !== 'enum') this.error(`${pointer}/anonymous`, `enum ${e.name} is rendered as #defines, so it has no C enum to leave untagged: add "render": "enum"`);
+    const ir: IR.Enum = { pointer, name: e.name, doc: e.doc, spec: this.fileOf(pointer), origin: this.origin(e.origin, pointer), render: e.render ?? 'define', anonymous: e.anonymous === true, values };
     if (this.enums.has(e.name)) this.error(`${pointer}/name`, `duplicate enum ${e.name} (first defined at ${this.where(`${this.enums.get(e.name)!.pointer}/name`)})`);
     this.enums.set(e.name, ir);
     return ir;
@@ -298,6 +299,7 @@ class Resolver {
     const bits = f.bits.map((b, i): IR.FlagBit => {
       const p = `${pointer}/bits/${i}`;
       if (b.bit >= f.width) this.error(`${p}/bit`, `${b.name}: bit ${b.bit} does not fit in a ${f.width}-bit word`);
+      else if (f.render === 'enum' && b.bit > 30) this.error(`${p}/bit`, `${b.name}: bit ${b.bit} does not fit in a C enumerator (an int): flag set ${f.name} is rendered as an enum, which holds bits 0 to 30`);
       const clash = byBit.get(b.bit);
       if (clash !== undefined) this.error(`${p}/bit`, `${b.name}: bit ${b.bit} overlaps ${clash}`);
       byBit.set(b.bit, b.name);
@@ -308,7 +310,7 @@ class Resolver {
       this.flagBits.set(b.name, bit);
       return bit;
     });
-    const ir: IR.FlagSet = { pointer, name: f.name, doc: f.doc, spec: this.fileOf(pointer), origin: this.origin(f.origin, pointer), width: f.width, bits, mask };
+    const ir: IR.FlagSet = { pointer, name: f.name, doc: f.doc, spec: this.fileOf(pointer), origin: this.origin(f.origin, pointer), width: f.width, render: f.render ?? 'define', bits, mask };
     if (this.flagsets.has(f.name)) this.error(`${pointer}/name`, `duplicate flag set ${f.name} (first defined at ${this.where(`${this.flagsets.get(f.name)!.pointer}/name`)})`);
     this.flagsets.set(f.name, ir);
     return ir;
@@ -384,7 +386,10 @@ class Resolver {
       if (names.has(m.name)) this.error(`${p}/name`, `duplicate member ${m.name} in struct ${s.name}`);
       names.add(m.name);
       const count = m.count ?? null;
-      if (type.kind === 'pointer' && (m.flags !== undefined || m.enum !== undefined || m.counts !== undefined)) this.error(p, `${s.name}.${m.name} is a pointer: it carries an address, not flags, an enum value or a count`);
+      if (type.kind === 'pointer' && (m.flags !== undefined || m.enum !== undefined || m.counts !== undefined || m['points-to'] !== undefined)) this.error(p, `${s.name}.${m.name} is a pointer: it carries an address, not flags, an enum value or a count`);
+      const base = type.kind === 'pointer' ? type.to : type;
+      if (base.kind === 'int' && base.littleEndian && (m.flags !== undefined || m.enum !== undefined || m.counts !== undefined || m['points-to'] !== undefined))
+        this.error(p, `${s.name}.${m.name} is ${base.name}, a little-endian value C reads through le*_to_cpu: it cannot carry flags, an enum value, a count or an address; declare it ${base.name.replace('le', 'u')} if the kernel reads it natively`);
       if (m.flags !== undefined && !this.flagsets.has(m.flags)) this.error(`${p}/flags`, `unknown flag set ${m.flags}`);
       if (m.enum !== undefined && !this.enums.has(m.enum)) this.error(`${p}/enum`, `unknown enum ${m.enum}`);
       if (m.reserved === true && m.padding === true) this.error(p, 'a member is reserved or padding, not both');
@@ -401,6 +406,7 @@ class Resolver {
         reserved: m.reserved === true, padding: m.padding === true, union, origin: own, dir: m.dir ?? null,
         flags: m.flags !== undefined ? this.flagsets.get(m.flags) ?? null : null,
         enum: m.enum !== undefined ? this.enums.get(m.enum) ?? null : null,
+        pointsTo: null,
       };
     };
     /** Sets where the members (one, or a union's) lie, and checks the data models agree unless the layout is natural. */
@@ -484,6 +490,7 @@ class Resolver {
       else if (members[i]!.type.kind !== 'int' || members[i]!.count !== null) this.error(p, 'an element count must be a scalar integer');
       else flexibleCount = members[i]!;
     });
+    rawMembers.forEach(({ raw: m, pointer: at }, i) => { if (m['points-to'] !== undefined) this.pointsTo(s, m['points-to'], members, i, `${at}/points-to`); });
     let capHeader: IR.Struct['capHeader'] = null;
     const role = s['capability-header'];
     if (role !== undefined) {
@@ -502,6 +509,36 @@ class Resolver {
       pointer, name: s.name, doc: s.doc, spec: this.fileOf(pointer), origin: this.origin(s.origin, pointer), members,
       size: sizes.lp64, align: align.lp64, natural, layouts: structLayouts, uniform, flexible, flexibleCount, capHeader,
     };
+  }
+
+  /**
+   * The points-to role of members[i]: a 64-bit unsigned integer carrying a user address, and what
+   * lies there (an array of a struct counted by a member, or bytes counted by a member).
+   */
+  private pointsTo(s: Raw.Struct, raw: NonNullable<Raw.Member['points-to']>, members: IR.Member[], i: number, p: string): void {
+    const m = members[i]!;
+    if (m.type.kind !== 'int' || m.type.size !== 8 || m.type.signed || m.count !== null) {
+      this.error(p, `${s.name}.${m.name} must be a scalar __u64 or __aligned_u64 to carry a user address`);
+      return;
+    }
+    const counter = (name: string, k: 'count' | 'bytes'): IR.Member | null => {
+      const c = members.find((x) => x.name === name);
+      if (c === undefined) this.error(`${p}/${k}`, `struct ${s.name} has no member ${name}`);
+      else if (c === m || c.type.kind !== 'int' || c.type.signed || c.type.littleEndian || c.count !== null) this.error(`${p}/${k}`, `${s.name}.${name} must be another scalar unsigned integer member to hold the ${k === 'count' ? 'element count' : 'byte count'}`);
+      else return c;
+      return null;
+    };
+    if (raw.bytes !== undefined) {
+      if (raw.struct !== undefined) { this.error(`${p}/struct`, `${s.name}.${m.name} points to bytes counted by ${raw.bytes}: "struct" goes with "count" instead`); return; }
+      const bytes = counter(raw.bytes, 'bytes');
+      if (bytes !== null) m.pointsTo = { struct: null, bytes };
+      return;
+    }
+    if (!this.structRaw.has(raw.struct!)) { this.error(`${p}/struct`, `unknown struct ${raw.struct}`); return; }
+    if (this.resolving.has(raw.struct!)) { this.error(`${p}/struct`, `struct ${raw.struct} contains ${s.name}, so ${s.name}.${m.name} cannot describe an array of it`); return; }
+    const target = this.struct(raw.struct!);
+    const count = counter(raw.count!, 'count');
+    if (target !== null && count !== null) m.pointsTo = { struct: target, count };
   }
 
   private structRef(name: string, pointer: string): IR.Struct | null {
@@ -568,7 +605,7 @@ class Resolver {
         return m ?? null;
       };
       argsz = x.argsz !== undefined ? member(x.argsz, `${pointer}/argsz`) : null;
-      if (argsz !== null && (argsz.type.kind !== 'int' || argsz.type.size !== 4 || argsz.offset !== 0 || argsz.union !== null))
+      if (argsz !== null && (argsz.type.kind !== 'int' || argsz.type.name !== '__u32' || argsz.count !== null || argsz.offset !== 0 || argsz.union !== null))
         this.error(`${pointer}/argsz`, 'the argsz member must be a __u32 at offset 0, outside a union');
       // What the kernel touches through the argument pointer must follow from the spec (see lowerIoctlArgs).
       if (x.argsz !== undefined && x.encoding !== 'IO')
@@ -690,6 +727,7 @@ class Resolver {
           const m = request.members.find((mm) => mm.name === field);
           if (m === undefined || m.type.kind !== 'int' || m.count !== null) { this.error(p, `struct ${request.name} has no integer member ${field}`); return null; }
           if (m.union !== null) { this.error(p, `${request.name}.${field} is a union member: which member the bytes hold is not known to a rule`); return null; }
+          if (m.type.littleEndian) { this.error(p, `${request.name}.${field} is ${m.type.name}: a rule compares native values, and C would have to convert it with le*_to_cpu first`); return null; }
           return { kind: 'request', member: m, width: m.type.size === 8 ? 64 : 32 };
         }
         const record = scope === 'dev' ? state.device : bindings.includes(scope) ? state.region : null;
@@ -785,6 +823,7 @@ class Resolver {
         if (m === undefined || m.type.kind !== 'int' || m.count !== null) this.error(`${p}/set`, `struct ${request.name} has no integer member ${field}`);
         else if (m.dir === 'in') this.error(`${p}/set`, `${request.name}.${field} is an input member and cannot be written`);
         else if (m.union !== null) this.error(`${p}/set`, `${request.name}.${field} is a union member: an effect would overwrite the others`);
+        else if (m.type.littleEndian) this.error(`${p}/set`, `${request.name}.${field} is ${m.type.name}: an effect writes a native value, which C would have to convert with cpu_to_le* first`);
         else target = { kind: 'request', member: m };
       } else {
         const f = state.region.fields.find((ff) => ff.name === field);

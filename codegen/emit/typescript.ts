@@ -201,6 +201,7 @@ function memberDoc(m: IR.Member, s: IR.Struct): string {
   if (m.type.kind === 'pointer') notes.push('a user address');
   if (m.origin !== null) notes.push(origin({ origin: m.origin }).slice(1, -1));
   if (m.union !== null) notes.push(`a member of a union with ${m.union.members.filter((x) => x !== m).map((x) => `\`${x.name}\``).join(', ') || 'no other member'}: read always, written when given (the last one given wins)`);
+  if (m.pointsTo !== null) notes.push(m.pointsTo.struct !== null ? `a user address: an array of \`${m.pointsTo.count.name}\` {@link ${pascal(m.pointsTo.struct.name)}}` : `a user address: \`${m.pointsTo.bytes.name}\` bytes`);
   if (m.dir !== null) notes.push(m.dir);
   if (m.reserved) notes.push('reserved, zero');
   if (m.flags !== null) notes.push(`bits of {@link ${pascal(m.flags.name)}}`);
