@@ -61,9 +61,7 @@ const SPECS: Record<string, string | undefined> = { 'linux/vfio.h': undefined, '
  * any other; <linux/vfio.h> is not held to it yet (its pads and reserved words are reported as notes).
  */
 const MEMBERS_OUT: Partial<Record<HeaderName, Record<string, string>>> = {
-  'linux/iommufd.h': {
-    'iommu_hw_info.in_data_type': '7.2 made out_data_type one member of an anonymous union with in_data_type (same offset and size; the spec\'s out_data_type documents both): unions are a construct of their own (vfio-constructs)',
-  },
+  'linux/iommufd.h': {},
 };
 
 /**
