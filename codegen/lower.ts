@@ -127,7 +127,7 @@ export function lower(spec: Spec): Lowered {
 // Validators
 
 /** What a check reads, in order. */
-export function checkReads(c: Check): Operand[] {
+function checkReads(c: Check): Operand[] {
   switch (c.kind) {
     case 'zero': case 'nonzero': case 'false': case 'has': return [c.value];
     case 'bits': return [c.value, c.within];
@@ -139,12 +139,12 @@ export function checkReads(c: Check): Operand[] {
 }
 
 /** What an expression reads, in order. */
-export function exprReads(e: Expr): Operand[] {
+function exprReads(e: Expr): Operand[] {
   return e.kind === 'or' || e.kind === 'and' ? e.terms.flatMap(exprReads) : [e];
 }
 
 /** The width of a value: a request member's or a state field's, or (a constant) what its value needs. */
-export function operandWidth(o: Operand): Width {
+function operandWidth(o: Operand): Width {
   if (o.kind === 'request' || o.kind === 'device' || o.kind === 'region') return o.width;
   if (typeof o.value === 'boolean') return 1;
   return o.value > 0xffffffffn ? 64 : 32;
@@ -213,8 +213,8 @@ function capErrors(chains: ChainPlan[]): { name: CapError; doc: string }[] {
   const docs: Record<CapError, string> = {
     truncated: `the buffer is shorter than ${infos}`,
     'out-of-bounds': 'a capability header or its known payload does not fit in the buffer',
-    backwards: `next points before the current capability (or ${chains[0]!.start.name} into ${infos})`,
-    loop: 'next points at a capability already visited, itself included',
+    backwards: `an offset points before the current capability (or ${chains[0]!.start.name} into ${infos})`,
+    loop: 'an offset points at a capability already visited, itself included',
     misaligned: `a capability offset is not a multiple of ${align}`,
   };
   return CAP_ERRORS.map((name) => ({ name, doc: docs[name] }));

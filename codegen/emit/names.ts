@@ -13,17 +13,3 @@ export function origin(item: { origin: IR.Origin; provisional?: boolean }): stri
   if (item.origin.kind === 'upstream') return `(upstream, Linux ${item.origin.kernel})`;
   return item.provisional === true ? '(proposed; provisional number)' : '(proposed)';
 }
-
-/** The region bindings an expression or check reads. */
-export function bindingsRead(x: IR.Check | IR.Expr): Set<string> {
-  const out = new Set<string>();
-  const visit = (v: unknown): void => {
-    if (v === null || typeof v !== 'object') return;
-    const o = v as { kind?: string; binding?: string };
-    if (o.kind === 'region' && typeof o.binding === 'string') out.add(o.binding);
-    for (const val of Object.values(o)) if (typeof val === 'object') visit(val);
-  };
-  if (x.kind === 'lookup') visit(x.index);
-  else visit(x);
-  return out;
-}

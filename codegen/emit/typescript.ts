@@ -3,7 +3,8 @@ import type * as IR from '../ir.js';
 import { ARCHES } from '../ioctl-encoding.js';
 import { ioctlNr } from './c-common.js';
 import type { GeneratedFile } from './file.js';
-import { bindingsRead, origin, prefixed, unprefixed } from './names.js';
+import { origin, prefixed, unprefixed } from './names.js';
+import { CAP_ERRORS, lower, type ChainPlan } from '../lower.js';
 import { constantRole, pascal, preambleComment, tsDocComments, tsNumber } from './printer.js';
 
 /**
@@ -31,8 +32,9 @@ export function emitTypeScript(spec: IR.Spec): GeneratedFile[] {
   for (const s of spec.structs) emitStruct(sf, s);
   if (spec.state !== null) emitValidation(sf, spec, spec.state);
   emitMmapRules(sf, spec);
-  if (chainIoctls(spec).length > 0) emitCapWalkerSupport(sf);
-  for (const info of chainIoctls(spec)) emitCapWalker(sf, spec, info);
+  const { chains } = lower(spec);
+  if (chains.length > 0) emitCapWalkerSupport(sf);
+  for (const chain of chains) emitCapWalker(sf, spec, chain);
   // What the code uses: a name only a doc comment mentions ({@link CodecError}) is not imported (noUnusedLocals).
   const body = sf.getFullText().replace(/\/\*\*[\s\S]*?\*\//g, '');
   const helpers = ['CodecError', 'checkBig', 'checkInt', 'checkLength', 'checkReserved', 'checkRoom', 'checkUint', 'dataModelOf', 'readPointer', 'writePointer'].filter((h) => new RegExp(`\\b${h}\\b`).test(body));
@@ -96,24 +98,17 @@ function emitFlags(sf: SourceFile, spec: IR.Spec): void {
   }
 }
 
-function capGroup(info: IR.ChainIoctl): string {
-  return `${pascal(info.arg.name)}Cap`;
-}
-
-/** The ioctls whose replies carry a capability chain. */
-function chainIoctls(spec: IR.Spec): IR.ChainIoctl[] {
-  return spec.ioctls.filter((x): x is IR.ChainIoctl => x.chain !== null);
-}
+/** The const object of a chain's capability ids. */
+const capGroup = (info: IR.Struct): string => `${pascal(info.name)}Cap`;
 
 /** The names the generator makes from the name prefix: PrefixConstants, PrefixIoctl. */
 const constantsName = (spec: IR.Spec): string => prefixed(spec, 'Constants');
 const ioctlName = (spec: IR.Spec): string => prefixed(spec, 'Ioctl');
 
 function emitCapabilityIds(sf: SourceFile, spec: IR.Spec): void {
-  for (const info of chainIoctls(spec)) {
-    const caps = spec.capabilities.filter((c) => c.info === info);
+  for (const { ioctl, info, caps } of lower(spec).chains) {
     if (caps.length === 0) continue;
-    constObject(sf, capGroup(info), `Capability ids in a ${info.name} reply chain.`,
+    constObject(sf, capGroup(info), `Capability ids in a ${ioctl.name} reply chain.`,
       caps.map((c) => [c.name, String(c.id), `${c.doc} Version ${c.version}.${c.deprecated ? ' @deprecated' : ''} ${origin(c)}`]));
   }
 }
@@ -472,7 +467,8 @@ function emitValidation(sf: SourceFile, spec: IR.Spec, state: NonNullable<IR.Spe
     docs: ['What a validator says about a request: accepted, or the errno and the rule that refused it.'],
     type: '{ ok: true } | { ok: false; errno: ErrnoName; rule: Rule }',
   });
-  for (const v of spec.validators) {
+  for (const p of lower(spec).validators) {
+    const v = p.validator;
     const req = pascal(v.request.name);
     const rules = ruleConst(v);
     sf.addVariableStatement({
@@ -486,10 +482,9 @@ function emitValidation(sf: SourceFile, spec: IR.Spec, state: NonNullable<IR.Spe
       parameters: [{ name: 'dev', type: pascal(device.name) }, { name: 'req', type: req }],
       returnType: `CheckResult<(typeof ${rules})[number]>`,
       statements: (w) => {
-        const read = new Set(v.rules.flatMap((r) => [...bindingsRead(r.check)]));
-        for (const r of v.rules) {
-          w.writeLine(`if (${failExpr(r.check, spec)}) return { ok: false, errno: '${r.errno}', rule: '${r.name}' };`);
-          if (r.check.kind === 'lookup' && read.has(r.check.binding)) w.writeLine(`const ${r.check.binding} = regionAt(dev, ${operand(r.check.index, spec).code});`);
+        for (const c of p.checks) {
+          w.writeLine(`if (${failExpr(c.check, spec)}) return { ok: false, errno: '${c.rule.errno}', rule: '${c.rule.name}' };`);
+          if (c.binds?.readLater === true) w.writeLine(`const ${c.binds.name} = regionAt(dev, ${operand(c.binds.index, spec).code});`);
         }
         w.writeLine('return { ok: true };');
       },
@@ -501,20 +496,13 @@ function emitValidation(sf: SourceFile, spec: IR.Spec, state: NonNullable<IR.Spe
       parameters: [{ name: 'dev', type: pascal(device.name) }, { name: 'req', type: req }],
       returnType: newRegion ?? 'void',
       statements: (w) => {
-        const read = new Set(v.effects.flatMap((e) => [...bindingsRead(e.value), ...(e.target.kind === 'region' ? [e.target.binding] : [])]));
-        for (const r of v.rules) if (r.check.kind === 'lookup' && read.has(r.check.binding)) w.writeLine(`const ${r.check.binding} = regionAt(dev, ${operand(r.check.index, spec).code});`);
-        const fresh = v.effects.filter((e) => e.target.kind === 'new');
-        for (const e of v.effects) {
-          if (e.target.kind === 'new') continue;
-          const big = e.target.kind === 'request' ? e.target.member.type.kind === 'int' && e.target.member.type.size === 8 : e.target.field.type === 'u64';
-          w.writeLine(`${targetName(e.target)} = ${exprCode(e.value, spec, big)};`);
-        }
-        if (newRegion !== null) {
+        for (const b of p.applyBindings) w.writeLine(`const ${b.name} = regionAt(dev, ${operand(b.index, spec).code});`);
+        for (const e of p.effects) if (e.target.kind !== 'new') w.writeLine(`${targetName(e.target)} = ${exprCode(e.value, spec, e.width === 64)};`);
+        if (p.created !== null) {
           w.writeLine('return {');
           w.indent(() => {
-            for (const f of region.fields) {
-              const e = fresh.find((x) => x.target.kind === 'new' && x.target.field === f);
-              w.writeLine(`${f.name}: ${e !== undefined ? exprCode(e.value, spec, f.type === 'u64') : f.type === 'u64' ? '0n' : f.type === 'bool' ? 'false' : '0'},`);
+            for (const { field: f, value: e } of p.created!) {
+              w.writeLine(`${f.name}: ${e !== null ? exprCode(e.value, spec, e.width === 64) : f.type === 'u64' ? '0n' : f.type === 'bool' ? 'false' : '0'},`);
             }
           });
           w.writeLine('};');
@@ -572,7 +560,7 @@ function emitCapWalkerSupport(sf: SourceFile): void {
     isExported: true, name: 'CapChainError', extends: 'Error',
     docs: ['A malformed capability chain: what is wrong and the buffer offset it concerns.'],
     properties: [
-      { name: 'kind', isReadonly: true, type: "'truncated' | 'misaligned' | 'out-of-bounds' | 'backwards' | 'loop'" },
+      { name: 'kind', isReadonly: true, type: CAP_ERRORS.map((e) => `'${e}'`).join(' | ') },
       { name: 'at', isReadonly: true, type: 'number', docs: ['The offset the chain pointed at (the buffer length for truncated).'] },
     ],
     ctors: [{
@@ -582,14 +570,10 @@ function emitCapWalkerSupport(sf: SourceFile): void {
   });
 }
 
-function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.ChainIoctl): void {
-  const arg = info.arg;
+function emitCapWalker(sf: SourceFile, spec: IR.Spec, chain: ChainPlan): void {
+  const { ioctl: info, info: arg, argsz, decoders } = chain;
   const argName = pascal(arg.name);
-  const { chain } = info;
-  const argsz = info.argsz!;
   const header = pascal(chain.header.name);
-  const caps = spec.capabilities.filter((c) => c.info === info);
-  const decoded = caps.filter((c) => c.struct !== null);
   const base = unprefixed(spec, arg.name);
   const capType = `${pascal(base)}CapEntry`;
   const replyType = `${pascal(base)}Reply`;
@@ -598,7 +582,7 @@ function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.ChainIoctl): void
     isExported: true, name: capType,
     docs: [`One capability of a ${info.name} reply: its offset in the buffer, its header and, for a capability the bindings know, its decoded payload.`],
     type: (w) => {
-      for (const c of decoded) w.writeLine(`| { offset: number; header: ${header}; name: '${c.name}'; value: ${pascal(c.struct!.name)} }`);
+      for (const d of decoders) w.writeLine(`| { offset: number; header: ${header}; name: '${d.cap.name}'; value: ${pascal(d.struct.name)} }`);
       w.write(`| { offset: number; header: ${header}; name: null; value: null }`);
     },
   });
@@ -623,30 +607,29 @@ function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.ChainIoctl): void
       w.writeLine(`const info = ${argName}.read(view, 0, RAW);`);
       w.writeLine(`const hasCaps = (info.${chain.flags.name} & ${pascal(chain.flags.flags!.name)}.${chain.flag.name}) !== 0;`);
       w.writeLine(`if (hasCaps && info.${argsz.name} > bytes.byteLength) return { info, caps: [], retry: info.${argsz.name} };`);
-      w.writeLine(`if (!hasCaps || info.${chain.offset.name} === 0) return { info, caps: [], retry: null };`);
+      w.writeLine(`if (!hasCaps || info.${chain.start.name} === 0) return { info, caps: [], retry: null };`);
       w.writeLine(`const caps: ${capType}[] = [];`);
       w.writeLine('const visited = new Set<number>();');
       w.writeLine('let prev = -1;');
-      w.writeLine(`for (let off = info.${chain.offset.name}; off !== 0; ) {`);
+      w.writeLine(`for (let off = info.${chain.start.name}; off !== 0; ) {`);
       w.indent(() => {
         w.writeLine("if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');");
         w.writeLine(`if (off < ${arg.size} || off < prev) throw new CapChainError('backwards', off, 'next points backwards');`);
-        w.writeLine("if (off % 4 !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of 4');");
+        w.writeLine(`if (off % ${chain.align} !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of ${chain.align}');`);
         w.writeLine(`if (off + ${header}.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');`);
         w.writeLine(`const header = ${header}.read(view, off);`);
         w.writeLine('let entry: ' + capType + ';');
-        w.writeLine(`switch (header.${chain.header.capHeader.id.name}) {`);
+        w.writeLine(`switch (header.${chain.id.name}) {`);
         w.indent(() => {
-          for (const c of decoded) {
-            const s = c.struct!;
-            w.writeLine(`case ${capGroup(info)}.${c.name}: {`);
+          for (const { cap: c, struct: s, size, flexible } of decoders) {
+            w.writeLine(`case ${capGroup(arg)}.${c.name}: {`);
             w.indent(() => {
-              w.writeLine(`if (off + ${s.size} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} runs past the buffer');`);
-              if (s.flexibleCount !== null && s.flexible !== null) {
-                const t = s.flexibleCount.type;
-                if (t.kind !== 'int' || t.size > 4) throw new Error(`${s.name}.${s.flexibleCount.name}: a count read as a number is at most 32 bits`);
-                w.writeLine(`const count = view.get${t.signed ? 'Int' : 'Uint'}${t.size * 8}(off + ${s.flexibleCount.offset}${t.size > 1 ? ', true' : ''});`);
-                w.writeLine(`if (off + ${s.size} + count * ${s.flexible.elementSize} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} elements run past the buffer');`);
+              w.writeLine(`if (off + ${size} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} runs past the buffer');`);
+              if (flexible !== null) {
+                const t = flexible.count.type;
+                if (t.kind !== 'int' || t.size > 4) throw new Error(`${s.name}.${flexible.count.name}: a count read as a number is at most 32 bits`);
+                w.writeLine(`const count = view.get${t.signed ? 'Int' : 'Uint'}${t.size * 8}(off + ${flexible.count.offset}${t.size > 1 ? ', true' : ''});`);
+                w.writeLine(`if (off + ${size} + count * ${flexible.elementSize} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} elements run past the buffer');`);
               }
               w.writeLine(`entry = { offset: off, header, name: '${c.name}', value: ${pascal(s.name)}.read(view, off, RAW) };`);
               w.writeLine('break;');
@@ -660,7 +643,7 @@ function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.ChainIoctl): void
         w.writeLine('caps.push(entry);');
         w.writeLine('visited.add(off);');
         w.writeLine('prev = off;');
-        w.writeLine(`off = header.${chain.header.capHeader.next.name};`);
+        w.writeLine(`off = header.${chain.next.name};`);
       });
       w.writeLine('}');
       w.writeLine('return { info, caps, retry: null };');

@@ -3794,7 +3794,7 @@ const RAW: CodecOptions = { raw: true };
 
 /** A malformed capability chain: what is wrong and the buffer offset it concerns. */
 export class CapChainError extends Error {
-  readonly kind: 'truncated' | 'misaligned' | 'out-of-bounds' | 'backwards' | 'loop';
+  readonly kind: 'truncated' | 'out-of-bounds' | 'backwards' | 'loop' | 'misaligned';
   /** The offset the chain pointed at (the buffer length for truncated). */
   readonly at: number;
 
