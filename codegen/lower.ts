@@ -143,10 +143,17 @@ function exprReads(e: Expr): Operand[] {
   return e.kind === 'or' || e.kind === 'and' ? e.terms.flatMap(exprReads) : [e];
 }
 
-/** The width of a value: a request member's or a state field's, or (a constant) what its value needs. */
-function operandWidth(o: Operand): Width {
+/**
+ * The width of a value: a request member's or a state field's; for a named value, its flag set's
+ * when that is 64 bits wide, else what the value needs.
+ */
+function operandWidth(spec: Spec, o: Operand): Width {
   if (o.kind === 'request' || o.kind === 'device' || o.kind === 'region') return o.width;
   if (typeof o.value === 'boolean') return 1;
+  if (o.kind === 'constant' && (o.source === 'flag' || o.source === 'flagset')) {
+    const set = spec.flags.find((f) => f.name === o.name || f.bits.some((b) => b.name === o.name));
+    if (set?.width === 64) return 64;
+  }
   return o.value > 0xffffffffn ? 64 : 32;
 }
 
@@ -164,7 +171,7 @@ function validatorPlan(spec: Spec, v: Validator): ValidatorPlan {
     const later = regionsRead(v.rules.slice(index + 1).flatMap((r) => checkReads(r.check)));
     return {
       rule, index, check: rule.check, reads,
-      width: reads.some((o) => operandWidth(o) === 64) ? 64 : 32,
+      width: reads.some((o) => operandWidth(spec, o) === 64) ? 64 : 32,
       binds: rule.check.kind === 'lookup' ? { name: rule.check.binding, index: rule.check.index, readLater: later.has(rule.check.binding) } : null,
     };
   });

@@ -10,8 +10,8 @@
  */
 import { SpecError } from '../diagnostics.js';
 import type { GeneratedFile } from './file.js';
-import type { Check, EffectTarget, Expr, IoctlArg, Member, Operand, Spec, StateField, StateRecord, Validator } from '../ir.js';
-import { lower, type CapDecoder, type ChainPlan, type EffectPlan, type ValidatorPlan } from '../lower.js';
+import type { EffectTarget, Expr, IoctlArg, Member, Operand, Spec, StateField, StateRecord, Validator } from '../ir.js';
+import { lower, type CapDecoder, type ChainPlan, type CheckPlan, type EffectPlan, type ValidatorPlan } from '../lower.js';
 import { arithType, cIoctlRequest, cString } from './c-common.js';
 import { cComment, cItem, cProse, cUnsigned, preambleComment, snake, upper } from './printer.js';
 
@@ -87,31 +87,19 @@ function expr(e: Expr): string {
   return operand(e);
 }
 
-function widest(...os: Operand[]): string {
-  return os.some((o) => operandType(o) === '__u64') ? '__u64' : '__u32';
-}
-
-/** The C condition under which a check FAILS. */
-function failCondition(c: Check): string {
+/** The C condition under which a check FAILS, computed in the check's width. */
+function failCondition(p: CheckPlan): string {
+  const c = p.check;
+  const t = `__u${p.width}`;
   switch (c.kind) {
     case 'zero': return `${operand(c.value)} != 0`;
     case 'nonzero': return `${operand(c.value)} == 0`;
     case 'false': return `${operand(c.value)} != 0`;
-    case 'bits': {
-      const t = operandType(c.value) ?? '__u64';
-      return `(${operand(c.value)} & ~${as(c.within, t)}) != 0`;
-    }
+    case 'bits': return `(${operand(c.value)} & ~${as(c.within, t)}) != 0`;
     case 'has': return `(${operand(c.value)} & ${c.flag.name}) == 0`;
-    case 'aligned': {
-      const t = operandType(c.value) ?? '__u64';
-      return `(${operand(c.value)} & (${as(c.to, t)} - 1)) != 0`;
-    }
-    case 'lt': {
-      const t = widest(c.left, c.right);
-      return `${as(c.left, t)} >= ${as(c.right, t)}`;
-    }
+    case 'aligned': return `(${operand(c.value)} & (${as(c.to, t)} - 1)) != 0`;
+    case 'lt': return `${as(c.left, t)} >= ${as(c.right, t)}`;
     case 'within': {
-      const t = widest(c.offset, c.size, c.limit);
       const [o, s, l] = [as(c.offset, t), as(c.size, t), as(c.limit, t)];
       return `${o} > ${l} || ${s} > ${l} - ${o}`;
     }
@@ -187,7 +175,7 @@ function emitValidator(spec: Spec, p: ValidatorPlan): string[] {
   if (p.checkBindings.length > 0) out.push('');
   for (const c of p.checks) {
     out.push(`\t/* ${c.rule.name} */`);
-    out.push(`\tif (${failCondition(c.check)})`);
+    out.push(`\tif (${failCondition(c)})`);
     out.push(`\t\treturn ${cModule(spec)}_fail(rule, ${ruleEnum(spec, v, c.rule.name)}, -${c.rule.errno});`);
     if (c.binds?.readLater === true) out.push(`\t${c.binds.name} = &dev->regions[${operand(c.binds.index)}];`);
   }

@@ -4,7 +4,7 @@ import { ARCHES } from '../ioctl-encoding.js';
 import { ioctlNr } from './c-common.js';
 import type { GeneratedFile } from './file.js';
 import { origin, prefixed, unprefixed } from './names.js';
-import { CAP_ERRORS, lower, type ChainPlan } from '../lower.js';
+import { CAP_ERRORS, lower, type ChainPlan, type CheckPlan } from '../lower.js';
 import { constantRole, pascal, preambleComment, tsDocComments, tsNumber } from './printer.js';
 
 /**
@@ -89,11 +89,13 @@ function emitEnums(sf: SourceFile, spec: IR.Spec): void {
 
 function emitFlags(sf: SourceFile, spec: IR.Spec): void {
   for (const f of spec.flags) {
-    constObject(sf, pascal(f.name), doc(f.doc, origin(f)), f.bits.map((b) => [b.name, tsNumber(b.value, 'bits'), `Bit ${b.bit}: ${b.doc}`]));
+    // A 64-bit set's bits and mask are bigints, as the members that carry them are.
+    const big = f.width === 64;
+    constObject(sf, pascal(f.name), doc(f.doc, origin(f)), f.bits.map((b) => [b.name, tsNumber(b.value, 'bits', big), `Bit ${b.bit}: ${b.doc}`]));
     sf.addVariableStatement({
       isExported: true, declarationKind: VariableDeclarationKind.Const,
       docs: [`Every defined bit of {@link ${pascal(f.name)}}; any other bit is reserved.`],
-      declarations: [{ name: `${pascal(f.name)}Mask`, initializer: tsNumber(f.mask, 'bits') }],
+      declarations: [{ name: `${pascal(f.name)}Mask`, initializer: tsNumber(f.mask, 'bits', big) }],
     });
   }
 }
@@ -388,8 +390,15 @@ function operand(o: IR.Operand, spec: IR.Spec): Rendered {
     case 'device': return { code: `dev.${o.field.name}`, big: o.width === 64 };
     case 'region': return { code: `${o.binding}.${o.field.name}`, big: o.width === 64 };
     case 'literal': return { code: typeof o.value === 'boolean' ? String(o.value) : tsNumber(o.value, 'quantity'), big: false };
-    case 'constant': return { code: constantRef(o, spec), big: false };
+    case 'constant': return { code: constantRef(o, spec), big: constantIsBig(o, spec) };
   }
+}
+
+/** Whether a named value prints as a bigint: a bit or mask of a 64-bit flag set, or a value a number cannot hold. */
+function constantIsBig(o: Extract<IR.Operand, { kind: 'constant' }>, spec: IR.Spec): boolean {
+  if (o.value > BigInt(Number.MAX_SAFE_INTEGER)) return true;
+  if (o.source === 'flagset') return spec.flags.some((f) => f.name === o.name && f.width === 64);
+  return o.source === 'flag' && spec.flags.some((f) => f.width === 64 && f.bits.some((b) => b.name === o.name));
 }
 
 function constantRef(o: Extract<IR.Operand, { kind: 'constant' }>, spec: IR.Spec): string {
@@ -399,17 +408,14 @@ function constantRef(o: Extract<IR.Operand, { kind: 'constant' }>, spec: IR.Spec
   return `${constantsName(spec)}.${o.name}`;
 }
 
-/** Renders both sides in one domain: bigint if either is 64-bit. */
-function pair(a: Rendered, b: Rendered): [string, string, boolean] {
-  const big = a.big || b.big;
-  const lift = (r: Rendered) => (big && !r.big ? `BigInt(${r.code})` : r.code);
-  return [lift(a), lift(b), big];
-}
-
-/** The condition under which a check fails. */
-function failExpr(c: IR.Check, spec: IR.Spec): string {
+/** The condition under which a check fails, computed in the check's width (bigint for 64 bits). */
+function failExpr(p: CheckPlan, spec: IR.Spec): string {
+  const c = p.check;
   const op = (o: IR.Operand) => operand(o, spec);
   const zero = (big: boolean) => (big ? '0n' : '0');
+  const domain = p.width === 64;
+  const lift = (r: Rendered) => (domain && !r.big ? `BigInt(${r.code})` : r.code);
+  const pair = (a: Rendered, b: Rendered): [string, string, boolean] => [lift(a), lift(b), domain];
   switch (c.kind) {
     case 'zero': { const a = op(c.value); return `${a.code} !== ${zero(a.big)}`; }
     case 'nonzero': { const a = op(c.value); return `${a.code} === ${zero(a.big)}`; }
@@ -417,15 +423,13 @@ function failExpr(c: IR.Check, spec: IR.Spec): string {
     case 'bits': { const [a, b, big] = pair(op(c.value), op(c.within)); return `(${a} & ~${b}) !== ${zero(big)}`; }
     case 'has': {
       const a = op(c.value);
-      const flag = constantRef({ kind: 'constant', name: c.flag.name, value: c.flag.value, source: 'flag' }, spec);
-      return `(${a.code} & ${a.big ? `BigInt(${flag})` : flag}) === ${zero(a.big)}`;
+      const flag = op({ kind: 'constant', name: c.flag.name, value: c.flag.value, source: 'flag' });
+      return `(${a.code} & ${a.big && !flag.big ? `BigInt(${flag.code})` : flag.code}) === ${zero(a.big)}`;
     }
     case 'aligned': { const [a, to, big] = pair(op(c.value), op(c.to)); return `(${a} & (${to} - ${big ? '1n' : '1'})) !== ${zero(big)}`; }
     case 'lt': { const [a, b] = pair(op(c.left), op(c.right)); return `${a} >= ${b}`; }
     case 'within': {
       const o = op(c.offset); const s = op(c.size); const l = op(c.limit);
-      const big = o.big || s.big || l.big;
-      const lift = (r: Rendered) => (big && !r.big ? `BigInt(${r.code})` : r.code);
       return `${lift(o)} > ${lift(l)} || ${lift(s)} > ${lift(l)} - ${lift(o)}`;
     }
     case 'lookup': return `${op(c.index).code} >= dev.num_regions`;
@@ -483,7 +487,7 @@ function emitValidation(sf: SourceFile, spec: IR.Spec, state: NonNullable<IR.Spe
       returnType: `CheckResult<(typeof ${rules})[number]>`,
       statements: (w) => {
         for (const c of p.checks) {
-          w.writeLine(`if (${failExpr(c.check, spec)}) return { ok: false, errno: '${c.rule.errno}', rule: '${c.rule.name}' };`);
+          w.writeLine(`if (${failExpr(c, spec)}) return { ok: false, errno: '${c.rule.errno}', rule: '${c.rule.name}' };`);
           if (c.binds?.readLater === true) w.writeLine(`const ${c.binds.name} = regionAt(dev, ${operand(c.binds.index, spec).code});`);
         }
         w.writeLine('return { ok: true };');

@@ -592,18 +592,18 @@ export const VfioDeviceIoeventfdFlagsMask = 0xf;
  */
 export const VfioMigrationFlags = {
   /** Bit 0: STOP, STOP_COPY and RESUMING. */
-  VFIO_MIGRATION_STOP_COPY: 1,
+  VFIO_MIGRATION_STOP_COPY: 1n,
   /** Bit 1: RUNNING_P2P. */
-  VFIO_MIGRATION_P2P: 2,
+  VFIO_MIGRATION_P2P: 2n,
   /** Bit 2: PRE_COPY (and PRE_COPY_P2P with P2P). */
-  VFIO_MIGRATION_PRE_COPY: 4,
+  VFIO_MIGRATION_PRE_COPY: 4n,
 } as const;
 
 /** A value of {@link VfioMigrationFlags}. */
 export type VfioMigrationFlags = (typeof VfioMigrationFlags)[keyof typeof VfioMigrationFlags];
 
 /** Every defined bit of {@link VfioMigrationFlags}; any other bit is reserved. */
-export const VfioMigrationFlagsMask = 7;
+export const VfioMigrationFlagsMask = 7n;
 /**
  * vfio_iommu_type1_dma_map.flags.
  * (upstream, Linux 6.1)
