@@ -8,9 +8,10 @@
  * - capability-chain plans: for each ioctl whose reply carries a chain, the walk (the fixed part,
  *   the members that say whether there is a chain, where it starts and how large the buffer is;
  *   the header's id, version and next; the alignment; the payload decoders) and the walk's errors;
- * - the ioctl argument table is lowered by the resolver (Spec.ioctlArgs).
+ * - how ioctl numbers are written: a base constant plus an offset, or a constant that is one ioctl's
+ *   own number, written alone (the argument table is lowered by the resolver: Spec.ioctlArgs).
  */
-import type { Capability, ChainIoctl, Check, Effect, EffectTarget, Expr, FlagBit, Member, Operand, Rule, Spec, StateField, Struct, Validator } from './ir.js';
+import type { Capability, ChainIoctl, Check, Constant, Effect, EffectTarget, Expr, FlagBit, Member, Operand, Rule, Spec, StateField, Struct, Validator } from './ir.js';
 
 /** The width a comparison or an assignment is computed in: 1 for a bool. */
 export type Width = 1 | 32 | 64;
@@ -108,6 +109,12 @@ export interface Lowered {
   chains: ChainPlan[];
   /** What each walk error means, for the chains of the spec (docs name their structs). */
   capErrors: { name: CapError; doc: string }[];
+  /**
+   * The constants an ioctl number is written with that are one ioctl's own number (the only one
+   * based on it, at offset 0): C writes `_IOWR(T, _NR_FOO, ...)` as the kernel does, where a base
+   * several ioctls share is written `BASE + 0`.
+   */
+  ownNumbers: Set<Constant>;
 }
 
 const cache = new WeakMap<Spec, Lowered>();
@@ -117,7 +124,10 @@ export function lower(spec: Spec): Lowered {
   let l = cache.get(spec);
   if (l === undefined) {
     const chains = spec.ioctls.filter((x): x is ChainIoctl => x.chain !== null).map((x) => chainPlan(spec, x));
-    l = { validators: spec.validators.map((v) => validatorPlan(spec, v)), chains, capErrors: capErrors(chains) };
+    const uses = new Map<Constant, number>();
+    for (const x of spec.ioctls) if (x.nrBase !== null) uses.set(x.nrBase.constant, (uses.get(x.nrBase.constant) ?? 0) + 1);
+    const ownNumbers = new Set(spec.ioctls.flatMap((x) => (x.nrBase !== null && x.nrBase.offset === 0 && uses.get(x.nrBase.constant) === 1 ? [x.nrBase.constant] : [])));
+    l = { validators: spec.validators.map((v) => validatorPlan(spec, v)), chains, capErrors: capErrors(chains), ownNumbers };
     cache.set(spec, l);
   }
   return l;

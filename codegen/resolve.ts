@@ -212,7 +212,7 @@ class Resolver {
     const value = c.char !== undefined ? BigInt(c.char.charCodeAt(0)) : c.or !== undefined ? 0n : parseUint(c.value!);
     if (value >= 1n << 64n) this.error(`${pointer}/value`, 'value does not fit in 64 bits');
     if (c.or === undefined) this.defineMacro(c.name, `${pointer}/name`, value, 'constant');
-    const ir: IR.Constant = { pointer, name: c.name, value, char: c.char ?? null, or: null, doc: c.doc, spec: this.fileOf(pointer), origin: this.origin(c.origin, pointer), provisional: this.provisional(c, pointer, true) };
+    const ir: IR.Constant = { pointer, name: c.name, value, char: c.char ?? null, or: null, hex: typeof c.value === 'string' && /^0x/i.test(c.value), doc: c.doc, spec: this.fileOf(pointer), origin: this.origin(c.origin, pointer), provisional: this.provisional(c, pointer, true) };
     this.constants.set(c.name, ir);
     return ir;
   }

@@ -1,5 +1,5 @@
 import type { GeneratedFile } from './file.js';
-import { asNumber, constantRole, jsDoc, lineComment, pascal, preambleComment, upper } from './printer.js';
+import { asNumber, constantRole, jsDoc, specConstantRole, lineComment, pascal, preambleComment, upper } from './printer.js';
 import { ARCH_LAYOUT, ARCHES } from '../ioctl-encoding.js';
 import { ioctlArgText, ioctlNr } from './c-common.js';
 import type { Check, Expr, IntType, Ioctl, Member, Operand, Spec, StateField, StateRecord, Struct } from '../ir.js';
@@ -46,7 +46,7 @@ function constants(spec: Spec, o: Out, names: Map<string, string>): void {
   for (const c of spec.constants) {
     const t = c.value > 0xffffffffn ? 'u64' : 'u32';
     o.push(...doc(c.doc + (c.char !== null ? ` The character '${c.char}'.` : '')));
-    o.push(`export const ${o.claim(c.name, `constant ${c.name}`)}: ${t} = ${asNumber(c.value, constantRole(c.name))};`);
+    o.push(`export const ${o.claim(c.name, `constant ${c.name}`)}: ${t} = ${asNumber(c.value, specConstantRole(c))};`);
     names.set(c.name, c.name);
   }
   for (const e of spec.enums) {
@@ -118,7 +118,7 @@ function ioctls(spec: Spec, o: Out): void {
   o.push('/** The Ioctl with this name, or -1. */', 'export function ioctl_index(name: string): i32 {');
   spec.ioctls.forEach((x, i) => o.push(`  if (name == "${x.name}") return ${i};`));
   o.push('  return -1;', '}');
-  for (const x of spec.ioctls) ioctlConsts(x, o);
+  for (const x of spec.ioctls) ioctlConsts(spec, x, o);
   o.push('', `const IOCTL_NUMBERS: StaticArray<u32> = [${spec.ioctls.flatMap((x) => ARCHES.map((a) => asNumber(BigInt(x.numbers[a]), 'bits'))).join(', ')}];`);
   o.push('/** The request number of an ioctl on an architecture (0 for an index out of range). */');
   o.push('export function ioctl_number(ioctl: i32, arch: i32): u32 {');
@@ -126,9 +126,9 @@ function ioctls(spec: Spec, o: Out): void {
   o.push(`  return unchecked(IOCTL_NUMBERS[ioctl * ${ARCHES.length} + arch]);`, '}');
 }
 
-function ioctlConsts(x: Ioctl, o: Out): void {
+function ioctlConsts(spec: Spec, x: Ioctl, o: Out): void {
   const arg = x.arg !== null ? `argument struct ${x.arg.name}.` : `argument ${ioctlArgText(x)}`;
-  o.push('', ...doc(`${x.name}: _${x.encoding}(${x.type.name}, ${ioctlNr(x)}), ${arg} ${x.doc}`));
+  o.push('', ...doc(`${x.name}: _${x.encoding}(${x.type.name}, ${ioctlNr(spec, x)}), ${arg} ${x.doc}`));
   for (const a of ARCHES) o.push(`export const ${o.claim(`${x.name}_${upper(a)}`, `ioctl ${x.name} on ${a}`)}: u32 = ${asNumber(BigInt(x.numbers[a]), 'bits')};`);
 }
 

@@ -6,7 +6,7 @@
 import type { GeneratedFile } from './file.js';
 import { isProposed, type Capability, type Constant, type Enum, type ErrorCase, type Feature, type FeatureOp, type FlagSet, type Ioctl, type Spec, type Struct } from '../ir.js';
 import { cIoctlRequest, firstSentence, ioctlArgText, flagExpr, memberDeclaration } from './c-common.js';
-import { cComment, cItem, cProse, constantRole, cUnsigned, preambleComment } from './printer.js';
+import { cComment, cDefineValue, cItem, cProse, cUnsigned, preambleComment, specConstantRole } from './printer.js';
 
 export function cHeaderPath(spec: Spec): string {
   return spec.targets.cHeader.path;
@@ -22,8 +22,7 @@ function define(name: string, value: string, comment: string | null = null): str
 function constantValue(c: Constant): string {
   if (c.or !== null) return `(${c.or.map((t) => t.name).join(' | ')})`;
   if (c.char !== null) return `'${c.char === "'" || c.char === '\\' ? `\\${c.char}` : c.char}'`;
-  const v = cUnsigned(c.value, 64, constantRole(c.name));
-  return /^\d+$/.test(v) ? v : `(${v})`;
+  return cDefineValue(c.value, specConstantRole(c));
 }
 
 /** A plain comment block: a heading paragraph and optional further paragraphs. */
@@ -42,8 +41,8 @@ function emitConstant(c: Constant): string[] {
 }
 
 /** A kernel-doc comment and the #define of an ioctl's request number. */
-function emitIoctlDefine(x: Ioctl): string[] {
-  const request = cIoctlRequest(x);
+function emitIoctlDefine(spec: Spec, x: Ioctl): string[] {
+  const request = cIoctlRequest(spec, x);
   const paras = [cItem(`${x.name} - ${request}`), cProse(x.doc), cProse(`Argument: ${ioctlArgText(x)}`)];
   if (x.errors.length > 0) paras.push([...cProse('Return: 0 on success, or a negative errno:'), ...errorLines(x.errors)]);
   return [...cComment(paras, '/**'), define(x.name, request, x.provisional ? PROVISIONAL : null)];
@@ -69,7 +68,7 @@ function emitEnum(e: Enum, out: string[], responsible: (o: { origin: Enum['origi
   }
   out.push(...docBlock(proposed ? `${e.name} - ${e.doc}` : `More values of ${e.name} (the others are upstream's).`,
     ...values.map((v) => `${v.name}: ${v.doc}`)));
-  for (const v of values) out.push(define(v.name, `(${cUnsigned(v.value, 32, 'quantity')})`, v.provisional ? PROVISIONAL : null));
+  for (const v of values) out.push(define(v.name, cDefineValue(v.value, 'quantity'), v.provisional ? PROVISIONAL : null));
   out.push('');
 }
 
@@ -151,7 +150,7 @@ export function uapiDefinitions(spec: Spec): string[] {
     if (c.struct !== null) emitStruct(c.struct);
   }
   for (const s of spec.structs) emitStruct(s);
-  for (const x of spec.ioctls.filter(mine)) out.push(...emitIoctlDefine(x), '');
+  for (const x of spec.ioctls.filter(mine)) out.push(...emitIoctlDefine(spec, x), '');
   if (spec.mmap !== null) {
     out.push(...cComment([
       cProse(`mmap of a region - ${spec.mmap.doc}`),

@@ -400,7 +400,7 @@ function ioctlTableSource(spec: Spec): string[] {
     const sized = a.kind === 'argsz' || a.kind === 'fixed' ? `sizeof(struct ${a.struct.name})` : x.kind === 'value' || x.kind === 'pointer' ? `sizeof(${x.type.name})` : '0';
     const offset = a.kind === 'argsz' ? `offsetof(struct ${a.struct.name}, ${a.argsz.name})` : '0';
     const signed = x.kind === 'value' || x.kind === 'pointer' ? (x.type.signed ? '1' : '0') : '0';
-    out.push(`\t{ ${cIoctlRequest(a.ioctl)}, ${kindOf(a)},`, `\t  ${sized}, ${offset},`, `\t  ${cString(a.ioctl.name)}, ${signed} },`);
+    out.push(`\t{ ${cIoctlRequest(spec, a.ioctl)}, ${kindOf(a)},`, `\t  ${sized}, ${offset},`, `\t  ${cString(a.ioctl.name)}, ${signed} },`);
   }
   out.push('};', '');
 

@@ -3,7 +3,7 @@ import { ARCHES } from '../ioctl-encoding.js';
 import { ioctlArgCType, ioctlArgText, ioctlNr } from './c-common.js';
 import type { GeneratedFile } from './file.js';
 import { lower, type ValidatorPlan } from '../lower.js';
-import { constantRole, digits, mdParagraph, preambleComment } from './printer.js';
+import { constantRole, digits, mdParagraph, preambleComment, specConstantRole } from './printer.js';
 
 /**
  * The reference page a kernel reviewer reads: the proposal first, then every layout and number.
@@ -60,7 +60,7 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
   if (spec.constants.length > 0) {
     p('## Constants', '', '| name | value | origin | meaning |', '|---|---|---|---|');
     for (const c of spec.constants) {
-      const value = c.char !== null ? `'${c.char}' (${c.value})` : digits(c.value, constantRole(c.name));
+      const value = c.char !== null ? `'${c.char}' (${c.value})` : digits(c.value, specConstantRole(c));
       p(`| ${c.name} | \`${value}\`${c.provisional ? ' (provisional)' : ''} | ${originText(c)} | ${c.doc} |`);
     }
     p('');
@@ -105,7 +105,7 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
   for (const x of spec.ioctls) {
     const argType = ioctlArgCType(x);
     const arg = argType === null ? 'none' : `\`${argType}\`${x.argument.kind === 'value' ? ' by value' : x.argument.kind === 'string' ? ' (string)' : ''}`;
-    p(`| ${x.name} | \`_${x.encoding}(${x.type.name}, ${ioctlNr(x)})\` | ${arg} | ${x.fd} | ${ARCHES.map((a) => `\`${digits(BigInt(x.numbers[a]), 'bits')}\``).join(' | ')} |`);
+    p(`| ${x.name} | \`_${x.encoding}(${x.type.name}, ${ioctlNr(spec, x)})\` | ${arg} | ${x.fd} | ${ARCHES.map((a) => `\`${digits(BigInt(x.numbers[a]), 'bits')}\``).join(' | ')} |`);
   }
   p('');
   for (const x of spec.ioctls) {

@@ -5,7 +5,7 @@ import { ioctlNr } from './c-common.js';
 import type { GeneratedFile } from './file.js';
 import { origin, prefixed, unprefixed } from './names.js';
 import { CAP_ERRORS, lower, type ChainPlan, type CheckPlan } from '../lower.js';
-import { constantRole, pascal, preambleComment, tsDocComments, tsNumber } from './printer.js';
+import { pascal, specConstantRole, preambleComment, tsDocComments, tsNumber } from './printer.js';
 
 /**
  * TypeScript bindings: constants as `as const` objects, per-architecture ioctl numbers, a codec per
@@ -79,7 +79,7 @@ function emitArches(sf: SourceFile): void {
 
 function emitConstants(sf: SourceFile, spec: IR.Spec): void {
   constObject(sf, constantsName(spec), 'Plain constants of the ABI.', spec.constants.map((c) => [
-    c.name, tsNumber(c.value, constantRole(c.name)), `${c.doc}${c.char !== null ? ` (\`'${c.char}'\`)` : ''}${c.or !== null ? ` (\`${c.or.map((t) => t.name).join(' | ')}\`)` : ''} ${origin(c)}`,
+    c.name, tsNumber(c.value, specConstantRole(c)), `${c.doc}${c.char !== null ? ` (\`'${c.char}'\`)` : ''}${c.or !== null ? ` (\`${c.or.map((t) => t.name).join(' | ')}\`)` : ''} ${origin(c)}`,
   ]));
 }
 
@@ -132,7 +132,7 @@ function emitIoctls(sf: SourceFile, spec: IR.Spec): void {
         w.write('{').newLine();
         w.indent(() => {
           for (const x of spec.ioctls) {
-            w.writeLine(`/** ${x.doc} \`_${x.encoding}(${x.type.name}, ${ioctlNr(x)})\` on the ${x.fd} fd. ${origin(x)} */`);
+            w.writeLine(`/** ${x.doc} \`_${x.encoding}(${x.type.name}, ${ioctlNr(spec, x)})\` on the ${x.fd} fd. ${origin(x)} */`);
             w.writeLine(`${x.name}: { ${ARCHES.map((a) => `${a}: ${tsNumber(BigInt(x.numbers[a]), 'bits')}`).join(', ')} },`);
           }
         });
