@@ -1,4 +1,8 @@
-import { IndentationText, NewLineKind, Project, QuoteKind, VariableDeclarationKind, type SourceFile, type WriterFunction } from 'ts-morph';
+import {
+  IndentationText, NewLineKind, Project, QuoteKind, StructureKind, VariableDeclarationKind,
+  type ClassDeclarationStructure, type FunctionDeclarationStructure, type InterfaceDeclarationStructure, type OptionalKind,
+  type StatementStructures, type TypeAliasDeclarationStructure, type VariableStatementStructure, type WriterFunction,
+} from 'ts-morph';
 import type * as IR from '../ir.js';
 import { ARCHES } from '../ioctl-encoding.js';
 import { ioctlNr } from './c-common.js';
@@ -18,7 +22,7 @@ export function emitTypeScript(spec: IR.Spec): GeneratedFile[] {
     manipulationSettings: { indentationText: IndentationText.TwoSpaces, quoteKind: QuoteKind.Single, newLineKind: NewLineKind.LineFeed, useTrailingCommas: true },
   });
   const path = spec.targets.typescript.path;
-  const sf = project.createSourceFile(path, '');
+  const sf = new Statements();
   const head = [...preambleComment(spec, 'typescript', 'line'), `// ${spec.doc.split('. ')[0]}.`];
   sf.addStatements(head);
   emitArches(sf);
@@ -35,18 +39,37 @@ export function emitTypeScript(spec: IR.Spec): GeneratedFile[] {
   const { chains } = lower(spec);
   if (chains.length > 0) emitCapWalkerSupport(sf);
   for (const chain of chains) emitCapWalker(sf, spec, chain);
+  // One insertion of every statement: ts-morph re-parses the file on each, so adding them one by one was quadratic.
+  const file = project.createSourceFile(path, '');
+  file.addStatements(sf.statements);
   // What the code uses: a name only a doc comment mentions ({@link CodecError}) is not imported (noUnusedLocals).
-  const body = sf.getFullText().replace(/\/\*\*[\s\S]*?\*\//g, '');
+  const body = file.getFullText().replace(/\/\*\*[\s\S]*?\*\//g, '');
   const helpers = ['CodecError', 'checkBig', 'checkInt', 'checkLength', 'checkReserved', 'checkRoom', 'checkUint', 'dataModelOf', 'readPointer', 'writePointer'].filter((h) => new RegExp(`\\b${h}\\b`).test(body));
-  sf.insertImportDeclaration(head.length, { moduleSpecifier: spec.targets.typescript.support, namedImports: [...helpers, 'type CodecOptions'] });
-  sf.formatText({ indentSize: 2, convertTabsToSpaces: true, ensureNewLineAtEndOfFile: true });
+  file.insertImportDeclaration(head.length, { moduleSpecifier: spec.targets.typescript.support, namedImports: [...helpers, 'type CodecOptions'] });
+  file.formatText({ indentSize: 2, convertTabsToSpaces: true, ensureNewLineAtEndOfFile: true });
   // Doc comments are written whole by ts-morph and wrapped here, by the printer, in one pass.
-  return [{ path, content: tsDocComments(sf.getFullText()) }];
+  return [{ path, content: tsDocComments(file.getFullText()) }];
+}
+
+/** The file's statements as ts-morph structures, in order, for one insertion. */
+class Statements {
+  readonly statements: (string | WriterFunction | StatementStructures)[] = [];
+  addStatements(lines: string[]): void { this.statements.push(...lines); }
+  /** Declarations are separated by a blank line, as ts-morph separates them when added one by one. */
+  private add(s: StatementStructures): void {
+    if (typeof this.statements.at(-1) === 'object') this.statements.push((w) => w.blankLineIfLastNot());
+    this.statements.push(s);
+  }
+  addVariableStatement(s: OptionalKind<VariableStatementStructure>): void { this.add({ ...s, kind: StructureKind.VariableStatement }); }
+  addTypeAlias(s: OptionalKind<TypeAliasDeclarationStructure>): void { this.add({ ...s, kind: StructureKind.TypeAlias }); }
+  addInterface(s: OptionalKind<InterfaceDeclarationStructure>): void { this.add({ ...s, kind: StructureKind.Interface }); }
+  addFunction(s: OptionalKind<FunctionDeclarationStructure>): void { this.add({ ...s, kind: StructureKind.Function }); }
+  addClass(s: OptionalKind<ClassDeclarationStructure>): void { this.add({ ...s, kind: StructureKind.Class }); }
 }
 
 const doc = (text: string, ...tags: string[]): string => [text, ...tags].join('\n');
 
-function constObject(sf: SourceFile, name: string, docs: string, entries: [string, string, string][]): void {
+function constObject(sf: Statements, name: string, docs: string, entries: [string, string, string][]): void {
   sf.addVariableStatement({
     isExported: true,
     declarationKind: VariableDeclarationKind.Const,
@@ -68,7 +91,7 @@ function constObject(sf: SourceFile, name: string, docs: string, entries: [strin
   sf.addTypeAlias({ isExported: true, name, type: `(typeof ${name})[keyof typeof ${name}]`, docs: [`A value of {@link ${name}}.`] });
 }
 
-function emitArches(sf: SourceFile): void {
+function emitArches(sf: Statements): void {
   sf.addVariableStatement({
     isExported: true, declarationKind: VariableDeclarationKind.Const,
     docs: ['Architectures whose ioctl request numbers the bindings carry (powerpc and mips encode `_IO` differently).'],
@@ -77,17 +100,17 @@ function emitArches(sf: SourceFile): void {
   sf.addTypeAlias({ isExported: true, name: 'Arch', type: '(typeof ARCHES)[number]', docs: ['One of {@link ARCHES}.'] });
 }
 
-function emitConstants(sf: SourceFile, spec: IR.Spec): void {
+function emitConstants(sf: Statements, spec: IR.Spec): void {
   constObject(sf, constantsName(spec), 'Plain constants of the ABI.', spec.constants.map((c) => [
     c.name, tsNumber(c.value, specConstantRole(c)), `${c.doc}${c.char !== null ? ` (\`'${c.char}'\`)` : ''}${c.or !== null ? ` (\`${c.or.map((t) => t.name).join(' | ')}\`)` : ''} ${origin(c)}`,
   ]));
 }
 
-function emitEnums(sf: SourceFile, spec: IR.Spec): void {
+function emitEnums(sf: Statements, spec: IR.Spec): void {
   for (const e of spec.enums) constObject(sf, pascal(e.name), doc(e.doc, origin(e)), e.values.map((v) => [v.name, tsNumber(v.value, 'quantity'), `${v.doc} ${origin(v)}`]));
 }
 
-function emitFlags(sf: SourceFile, spec: IR.Spec): void {
+function emitFlags(sf: Statements, spec: IR.Spec): void {
   for (const f of spec.flags) {
     // A 64-bit set's bits and mask are bigints, as the members that carry them are.
     const big = f.width === 64;
@@ -107,7 +130,7 @@ const capGroup = (info: IR.Struct): string => `${pascal(info.name)}Cap`;
 const constantsName = (spec: IR.Spec): string => prefixed(spec, 'Constants');
 const ioctlName = (spec: IR.Spec): string => prefixed(spec, 'Ioctl');
 
-function emitCapabilityIds(sf: SourceFile, spec: IR.Spec): void {
+function emitCapabilityIds(sf: Statements, spec: IR.Spec): void {
   for (const { ioctl, info, caps } of lower(spec).chains) {
     if (caps.length === 0) continue;
     constObject(sf, capGroup(info), `Capability ids in a ${ioctl.name} reply chain.`,
@@ -115,14 +138,14 @@ function emitCapabilityIds(sf: SourceFile, spec: IR.Spec): void {
   }
 }
 
-function emitFeatures(sf: SourceFile, spec: IR.Spec): void {
+function emitFeatures(sf: Statements, spec: IR.Spec): void {
   const fx = spec.featureIoctl;
   if (fx === null) return;
   constObject(sf, `${pascal(fx.ioctl.name)}Id`, `Feature numbers of ${fx.ioctl.name} (the low 16 bits of its flags).`,
     spec.features.map((f) => [f.name, String(f.number), `${f.doc} ${origin(f)}`]));
 }
 
-function emitIoctls(sf: SourceFile, spec: IR.Spec): void {
+function emitIoctls(sf: Statements, spec: IR.Spec): void {
   sf.addVariableStatement({
     isExported: true, declarationKind: VariableDeclarationKind.Const,
     docs: ['ioctl request numbers, per architecture.'],
@@ -169,7 +192,7 @@ function emitIoctls(sf: SourceFile, spec: IR.Spec): void {
   });
 }
 
-function emitErrnos(sf: SourceFile, spec: IR.Spec): void {
+function emitErrnos(sf: Statements, spec: IR.Spec): void {
   constObject(sf, 'Errno', 'errno values the ABI names (Linux asm-generic numbering).', spec.errnos.map((e) => [e.name, String(e.value), `${e.name}.`]));
   sf.addTypeAlias({ isExported: true, name: 'ErrnoName', type: 'keyof typeof Errno', docs: ['The name of an errno in {@link Errno}.'] });
 }
@@ -236,7 +259,7 @@ const CODEC_LOCALS = new Set(['view', 'at', 'options', 'path', 'value', 'bytes',
  * layout differs (upstream's natural layout, a pointer) has a layout per data model and picks the
  * one of options.arch (default: the host's) into L.
  */
-function emitStruct(sf: SourceFile, s: IR.Struct): void {
+function emitStruct(sf: Statements, s: IR.Struct): void {
   const name = pascal(s.name);
   for (const m of s.members) {
     if (CODEC_LOCALS.has(m.name) || m.name.endsWith('Count')) throw new Error(`struct ${s.name}: member name ${m.name} clashes with the TypeScript codec's locals`);
@@ -453,7 +476,7 @@ function ruleConst(v: IR.Validator): string {
   return `${pascal(v.name)}Rules`;
 }
 
-function emitValidation(sf: SourceFile, spec: IR.Spec, state: NonNullable<IR.Spec['state']>): void {
+function emitValidation(sf: Statements, spec: IR.Spec, state: NonNullable<IR.Spec['state']>): void {
   const { device, region } = state;
   sf.addInterface({
     isExported: true, name: pascal(region.name), docs: [region.doc],
@@ -528,7 +551,7 @@ function emitValidation(sf: SourceFile, spec: IR.Spec, state: NonNullable<IR.Spe
   });
 }
 
-function emitMmapRules(sf: SourceFile, spec: IR.Spec): void {
+function emitMmapRules(sf: Statements, spec: IR.Spec): void {
   if (spec.mmap === null) return;
   sf.addVariableStatement({
     isExported: true, declarationKind: VariableDeclarationKind.Const,
@@ -554,7 +577,7 @@ function targetName(t: IR.EffectTarget): string {
 // ---------------------------------------------------------------------------------------------
 // Capability chains
 
-function emitCapWalkerSupport(sf: SourceFile): void {
+function emitCapWalkerSupport(sf: Statements): void {
   sf.addVariableStatement({
     declarationKind: VariableDeclarationKind.Const,
     docs: ['Replies are decoded as the kernel wrote them; reserved members are not the reader\'s to police.'],
@@ -574,7 +597,7 @@ function emitCapWalkerSupport(sf: SourceFile): void {
   });
 }
 
-function emitCapWalker(sf: SourceFile, spec: IR.Spec, chain: ChainPlan): void {
+function emitCapWalker(sf: Statements, spec: IR.Spec, chain: ChainPlan): void {
   const { ioctl: info, info: arg, argsz, decoders } = chain;
   const argName = pascal(arg.name);
   const header = pascal(chain.header.name);

@@ -425,6 +425,7 @@ export type VfioDeviceFlags = (typeof VfioDeviceFlags)[keyof typeof VfioDeviceFl
 
 /** Every defined bit of {@link VfioDeviceFlags}; any other bit is reserved. */
 export const VfioDeviceFlagsMask = 0x1ff;
+
 /**
  * vfio_region_info.flags: what userspace may do with a region.
  * (upstream, Linux 6.1)
@@ -445,6 +446,7 @@ export type VfioRegionInfoFlags = (typeof VfioRegionInfoFlags)[keyof typeof Vfio
 
 /** Every defined bit of {@link VfioRegionInfoFlags}; any other bit is reserved. */
 export const VfioRegionInfoFlagsMask = 0xf;
+
 /**
  * vfio_device_feature.flags above the feature number: which operation is asked for. GET and SET are
  * mutually exclusive except with PROBE.
@@ -467,6 +469,7 @@ export type VfioDeviceFeatureFlags = (typeof VfioDeviceFeatureFlags)[keyof typeo
 
 /** Every defined bit of {@link VfioDeviceFeatureFlags}; any other bit is reserved. */
 export const VfioDeviceFeatureFlagsMask = 0x70000;
+
 /**
  * vfio_iommu_type1_info.flags: what the reply of VFIO_IOMMU_GET_INFO carries.
  * (upstream, Linux 6.1)
@@ -483,6 +486,7 @@ export type VfioIommuType1InfoFlags = (typeof VfioIommuType1InfoFlags)[keyof typ
 
 /** Every defined bit of {@link VfioIommuType1InfoFlags}; any other bit is reserved. */
 export const VfioIommuType1InfoFlagsMask = 3;
+
 /**
  * vfio_group_status.flags.
  * (upstream, Linux 6.1)
@@ -501,6 +505,7 @@ export type VfioGroupFlags = (typeof VfioGroupFlags)[keyof typeof VfioGroupFlags
 
 /** Every defined bit of {@link VfioGroupFlags}; any other bit is reserved. */
 export const VfioGroupFlagsMask = 3;
+
 /**
  * vfio_irq_info.flags: how an IRQ index may be used.
  * (upstream, Linux 6.1)
@@ -521,6 +526,7 @@ export type VfioIrqInfoFlags = (typeof VfioIrqInfoFlags)[keyof typeof VfioIrqInf
 
 /** Every defined bit of {@link VfioIrqInfoFlags}; any other bit is reserved. */
 export const VfioIrqInfoFlagsMask = 0xf;
+
 /**
  * vfio_irq_set.flags: exactly one DATA_ type (what data[] holds) and one ACTION_ type.
  * (upstream, Linux 6.1)
@@ -548,6 +554,7 @@ export type VfioIrqSetFlags = (typeof VfioIrqSetFlags)[keyof typeof VfioIrqSetFl
 
 /** Every defined bit of {@link VfioIrqSetFlags}; any other bit is reserved. */
 export const VfioIrqSetFlagsMask = 0x3f;
+
 /**
  * vfio_device_gfx_plane_info.flags: what VFIO_DEVICE_QUERY_GFX_PLANE asks and answers.
  * (upstream, Linux 6.1)
@@ -566,6 +573,7 @@ export type VfioGfxPlaneType = (typeof VfioGfxPlaneType)[keyof typeof VfioGfxPla
 
 /** Every defined bit of {@link VfioGfxPlaneType}; any other bit is reserved. */
 export const VfioGfxPlaneTypeMask = 7;
+
 /**
  * vfio_device_ioeventfd.flags: the access width (exactly one).
  * (upstream, Linux 6.1)
@@ -586,6 +594,7 @@ export type VfioDeviceIoeventfdFlags = (typeof VfioDeviceIoeventfdFlags)[keyof t
 
 /** Every defined bit of {@link VfioDeviceIoeventfdFlags}; any other bit is reserved. */
 export const VfioDeviceIoeventfdFlagsMask = 0xf;
+
 /**
  * vfio_device_feature_migration.flags: the migration protocol states the device supports.
  * (upstream, Linux 6.1)
@@ -604,6 +613,7 @@ export type VfioMigrationFlags = (typeof VfioMigrationFlags)[keyof typeof VfioMi
 
 /** Every defined bit of {@link VfioMigrationFlags}; any other bit is reserved. */
 export const VfioMigrationFlagsMask = 7n;
+
 /**
  * vfio_iommu_type1_dma_map.flags.
  * (upstream, Linux 6.1)
@@ -622,6 +632,7 @@ export type VfioDmaMapFlags = (typeof VfioDmaMapFlags)[keyof typeof VfioDmaMapFl
 
 /** Every defined bit of {@link VfioDmaMapFlags}; any other bit is reserved. */
 export const VfioDmaMapFlagsMask = 7;
+
 /**
  * vfio_iommu_type1_dma_unmap.flags.
  * (upstream, Linux 6.1)
@@ -640,6 +651,7 @@ export type VfioDmaUnmapFlags = (typeof VfioDmaUnmapFlags)[keyof typeof VfioDmaU
 
 /** Every defined bit of {@link VfioDmaUnmapFlags}; any other bit is reserved. */
 export const VfioDmaUnmapFlagsMask = 7;
+
 /**
  * vfio_iommu_type1_dirty_bitmap.flags: exactly one operation.
  * (upstream, Linux 6.1)
@@ -661,6 +673,7 @@ export type VfioIommuDirtyPagesFlags = (typeof VfioIommuDirtyPagesFlags)[keyof t
 
 /** Every defined bit of {@link VfioIommuDirtyPagesFlags}; any other bit is reserved. */
 export const VfioIommuDirtyPagesFlagsMask = 7;
+
 /**
  * vfio_iommu_spapr_tce_info.flags.
  * (upstream, Linux 6.1)
@@ -675,6 +688,7 @@ export type VfioIommuSpaprInfoFlags = (typeof VfioIommuSpaprInfoFlags)[keyof typ
 
 /** Every defined bit of {@link VfioIommuSpaprInfoFlags}; any other bit is reserved. */
 export const VfioIommuSpaprInfoFlagsMask = 1;
+
 /**
  * vfio_device_info_cap_pci_atomic_comp.flags: the PCIe AtomicOp completer sizes the root port
  * supports.
@@ -694,6 +708,7 @@ export type VfioPciAtomicCompFlags = (typeof VfioPciAtomicCompFlags)[keyof typeo
 
 /** Every defined bit of {@link VfioPciAtomicCompFlags}; any other bit is reserved. */
 export const VfioPciAtomicCompFlagsMask = 7;
+
 /**
  * vfio_pci_hot_reset_info.flags (output).
  * (upstream, Linux 6.12)
@@ -710,6 +725,7 @@ export type VfioPciHotResetFlags = (typeof VfioPciHotResetFlags)[keyof typeof Vf
 
 /** Every defined bit of {@link VfioPciHotResetFlags}; any other bit is reserved. */
 export const VfioPciHotResetFlagsMask = 3;
+
 /**
  * vfio_device_bind_iommufd.flags.
  * (upstream, Linux 7.2)
@@ -724,6 +740,7 @@ export type VfioDeviceBindFlags = (typeof VfioDeviceBindFlags)[keyof typeof Vfio
 
 /** Every defined bit of {@link VfioDeviceBindFlags}; any other bit is reserved. */
 export const VfioDeviceBindFlagsMask = 1;
+
 /**
  * vfio_device_attach_iommufd_pt.flags.
  * (upstream, Linux 7.2)
@@ -738,6 +755,7 @@ export type VfioDeviceAttachFlags = (typeof VfioDeviceAttachFlags)[keyof typeof 
 
 /** Every defined bit of {@link VfioDeviceAttachFlags}; any other bit is reserved. */
 export const VfioDeviceAttachFlagsMask = 1;
+
 /**
  * vfio_device_detach_iommufd_pt.flags.
  * (upstream, Linux 7.2)
@@ -752,6 +770,7 @@ export type VfioDeviceDetachFlags = (typeof VfioDeviceDetachFlags)[keyof typeof 
 
 /** Every defined bit of {@link VfioDeviceDetachFlags}; any other bit is reserved. */
 export const VfioDeviceDetachFlagsMask = 1;
+
 /**
  * vfio_precopy_info.flags (output).
  * (upstream, Linux 7.2)
@@ -766,6 +785,7 @@ export type VfioPrecopyInfoFlags = (typeof VfioPrecopyInfoFlags)[keyof typeof Vf
 
 /** Every defined bit of {@link VfioPrecopyInfoFlags}; any other bit is reserved. */
 export const VfioPrecopyInfoFlagsMask = 1;
+
 /**
  * Memory attributes of a region's mappings. Zero is the default: what vfio-pci gives a BAR today
  * (uncached; UC- on x86, Device-nGnRnE on arm64). Every bit not defined here is reserved: a request
@@ -789,6 +809,7 @@ export type VfioRegionAttr = (typeof VfioRegionAttr)[keyof typeof VfioRegionAttr
 
 /** Every defined bit of {@link VfioRegionAttr}; any other bit is reserved. */
 export const VfioRegionAttrMask = 1;
+
 /** Capability ids in a VFIO_DEVICE_GET_REGION_INFO reply chain. */
 export const VfioRegionInfoCap = {
   /** Only the listed areas of the region may be mmapped. Version 1. (upstream, Linux 6.1) */
@@ -920,6 +941,7 @@ export const VfioIoctl = {
   /** Reset the device. `_IO(VFIO_TYPE, VFIO_BASE + 11)` on the device fd. (upstream, Linux 6.1) */
   VFIO_DEVICE_RESET: { x86_64: 0x3b6f, i386: 0x3b6f, aarch64: 0x3b6f, riscv64: 0x3b6f, s390x: 0x3b6f, ppc64le: 0x20003b6f, mips64el: 0x20003b6f },
 } as const;
+
 /**
  * What the third argument of each ioctl is: `struct` (a pointer to the named struct; `argsz` names
  * its argsz member, if any), `none` (nothing), `value` (an integer of `type`, `size` bytes, passed
@@ -970,6 +992,7 @@ export const Errno = {
 
 /** A value of {@link Errno}. */
 export type Errno = (typeof Errno)[keyof typeof Errno];
+
 /** The name of an errno in {@link Errno}. */
 export type ErrnoName = keyof typeof Errno;
 
@@ -1469,6 +1492,7 @@ const VfioIommuType1InfoLayouts = {
   lp64: { model: 'lp64', size: 24, offsets: { argsz: 0, flags: 4, iova_pgsizes: 8, cap_offset: 16 } },
   ilp32: { model: 'ilp32', size: 20, offsets: { argsz: 0, flags: 4, iova_pgsizes: 8, cap_offset: 16 } },
 } as const;
+
 /**
  * Layout and codec of {@link VfioIommuType1Info} (little-endian, as every supported architecture
  * but s390x stores it).
@@ -1547,6 +1571,7 @@ const VfioIommuType1InfoCapMigrationLayouts = {
   lp64: { model: 'lp64', size: 32, offsets: { header: 0, flags: 8, pgsize_bitmap: 16, max_dirty_bitmap_size: 24 } },
   ilp32: { model: 'ilp32', size: 28, offsets: { header: 0, flags: 8, pgsize_bitmap: 12, max_dirty_bitmap_size: 20 } },
 } as const;
+
 /**
  * Layout and codec of {@link VfioIommuType1InfoCapMigration} (little-endian, as every supported
  * architecture but s390x stores it).
@@ -1620,6 +1645,7 @@ const VfioBitmapLayouts = {
   lp64: { model: 'lp64', size: 24, offsets: { pgsize: 0, size: 8, data: 16 } },
   ilp32: { model: 'ilp32', size: 20, offsets: { pgsize: 0, size: 8, data: 16 } },
 } as const;
+
 /**
  * Layout and codec of {@link VfioBitmap} (little-endian, as every supported architecture but s390x
  * stores it).
@@ -1957,6 +1983,7 @@ const VfioDeviceIoeventfdLayouts = {
   lp64: { model: 'lp64', size: 32, offsets: { argsz: 0, flags: 4, offset: 8, data: 16, fd: 24 } },
   ilp32: { model: 'ilp32', size: 28, offsets: { argsz: 0, flags: 4, offset: 8, data: 16, fd: 24 } },
 } as const;
+
 /**
  * Layout and codec of {@link VfioDeviceIoeventfd} (little-endian, as every supported architecture
  * but s390x stores it).
@@ -3816,6 +3843,7 @@ export type RegionInfoCapEntry = | { offset: number; header: VfioInfoCapHeader; 
   | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_SUBREGION'; value: VfioRegionInfoCapSubregion }
   | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_ATTRS'; value: VfioRegionInfoCapAttrs }
   | { offset: number; header: VfioInfoCapHeader; name: null; value: null };
+
 /**
  * A decoded VFIO_DEVICE_GET_REGION_INFO reply. `retry` is set when the kernel needs a larger
  * buffer: call again with argsz = retry.
