@@ -54,6 +54,8 @@ export interface Enum extends Owned {
   doc: string;
   origin: Origin;
   render: 'enum' | 'define';
+  /** C declares it without a tag (`enum { ... }`); the name only names it in the other targets. */
+  anonymous: boolean;
   values: EnumValue[];
 }
 
@@ -71,12 +73,16 @@ export interface FlagSet extends Owned {
   doc: string;
   origin: Origin;
   width: 8 | 16 | 32 | 64;
+  /** C rendering: a #define per bit, or a named enum of the bits (as upstream declares some). */
+  render: 'define' | 'enum';
   bits: FlagBit[];
   /** Every defined bit; what a request may carry. */
   mask: bigint;
 }
 
-export type IntTypeName = '__u8' | '__u16' | '__u32' | '__u64' | '__s8' | '__s16' | '__s32' | '__s64' | '__aligned_u64';
+export type IntTypeName =
+  | '__u8' | '__u16' | '__u32' | '__u64' | '__s8' | '__s16' | '__s32' | '__s64' | '__aligned_u64'
+  | '__le16' | '__le32' | '__le64' | '__aligned_le64';
 
 export interface IntType {
   kind: 'int';
@@ -84,6 +90,10 @@ export interface IntType {
   /** Bytes. */
   size: 1 | 2 | 4 | 8;
   signed: boolean;
+  /** __aligned_u64, __aligned_le64: aligned to 8 on every data model (i386 aligns a plain 64-bit integer to 4). */
+  aligned: boolean;
+  /** __le16/32/64, __aligned_le64: little-endian on every architecture (kernel-side sparse checks it; C code converts with le64_to_cpu). */
+  littleEndian: boolean;
 }
 
 export interface StructRef {
@@ -154,6 +164,8 @@ export interface Member extends Declared {
   dir: 'in' | 'out' | 'inout' | null;
   flags: FlagSet | null;
   enum: Enum | null;
+  /** Set for a 64-bit integer that carries a user address: what lies there (an array of a struct, counted by a member, or bytes counted by a member). */
+  pointsTo: { struct: Struct; count: Member } | { struct: null; bytes: Member } | null;
 }
 
 export interface Struct extends Owned {

@@ -7,11 +7,12 @@ type Errno = import('./ir.js').Errno;
 
 export interface Constant { name: string; value?: Uint; char?: string; or?: string[]; doc: string; origin: Origin; provisional?: boolean }
 export interface EnumValue { name: string; value?: Uint; doc: string; origin?: Origin; provisional?: boolean }
-export interface Enum { name: string; doc: string; origin: Origin; render?: 'enum' | 'define'; values: EnumValue[] }
-export interface FlagSet { name: string; doc: string; origin: Origin; width: 8 | 16 | 32 | 64; bits: { name: string; bit: number; doc: string; origin?: Origin }[] }
+export interface Enum { name: string; doc: string; origin: Origin; render?: 'enum' | 'define'; anonymous?: true; values: EnumValue[] }
+export interface FlagSet { name: string; doc: string; origin: Origin; width: 8 | 16 | 32 | 64; render?: 'define' | 'enum'; bits: { name: string; bit: number; doc: string; origin?: Origin }[] }
 export interface Member {
   name: string; type: string; doc: string; count?: number | 'flexible'; reserved?: true; padding?: true;
   dir?: 'in' | 'out' | 'inout'; flags?: string; enum?: string; counts?: string;
+  'points-to'?: { struct?: string; count?: string; bytes?: string };
 }
 export interface Struct { name: string; doc: string; origin: Origin; layout?: 'natural'; members: Member[]; 'capability-header'?: { id: string; version: string; next: string } }
 export interface Capability { name: string; id: number; version: number; struct?: string; info: string; deprecated?: true; doc: string; origin: Origin; provisional?: boolean }

@@ -257,7 +257,8 @@ class Resolver {
       this.defineMacro(v.name, `${p}/name`, value, 'enum');
       return { pointer: p, name: v.name, value, doc: v.doc, origin: v.origin !== undefined ? this.origin(o, p) : origin(o), provisional: this.provisional({ origin: o, provisional: v.provisional }, p, true) };
     });
-    const ir: IR.Enum = { pointer, name: e.name, doc: e.doc, spec: this.fileOf(pointer), origin: this.origin(e.origin, pointer), render: e.render ?? 'define', values };
+    if (e.anonymous === true && e.render !== 'enum') this.error(`${pointer}/anonymous`, `enum ${e.name} is rendered as #defines, so it has no C enum to leave untagged: add "render": "enum"`);
+    const ir: IR.Enum = { pointer, name: e.name, doc: e.doc, spec: this.fileOf(pointer), origin: this.origin(e.origin, pointer), render: e.render ?? 'define', anonymous: e.anonymous === true, values };
     if (this.enums.has(e.name)) this.error(`${pointer}/name`, `duplicate enum ${e.name} (first defined at ${this.where(`${this.enums.get(e.name)!.pointer}/name`)})`);
     this.enums.set(e.name, ir);
     return ir;
@@ -269,6 +270,7 @@ class Resolver {
     const bits = f.bits.map((b, i): IR.FlagBit => {
       const p = `${pointer}/bits/${i}`;
       if (b.bit >= f.width) this.error(`${p}/bit`, `${b.name}: bit ${b.bit} does not fit in a ${f.width}-bit word`);
+      else if (f.render === 'enum' && b.bit > 30) this.error(`${p}/bit`, `${b.name}: bit ${b.bit} does not fit in a C enumerator (an int): flag set ${f.name} is rendered as an enum, which holds bits 0 to 30`);
       const clash = byBit.get(b.bit);
       if (clash !== undefined) this.error(`${p}/bit`, `${b.name}: bit ${b.bit} overlaps ${clash}`);
       byBit.set(b.bit, b.name);
@@ -279,7 +281,7 @@ class Resolver {
       this.flagBits.set(b.name, bit);
       return bit;
     });
-    const ir: IR.FlagSet = { pointer, name: f.name, doc: f.doc, spec: this.fileOf(pointer), origin: this.origin(f.origin, pointer), width: f.width, bits, mask };
+    const ir: IR.FlagSet = { pointer, name: f.name, doc: f.doc, spec: this.fileOf(pointer), origin: this.origin(f.origin, pointer), width: f.width, render: f.render ?? 'define', bits, mask };
     if (this.flagsets.has(f.name)) this.error(`${pointer}/name`, `duplicate flag set ${f.name} (first defined at ${this.where(`${this.flagsets.get(f.name)!.pointer}/name`)})`);
     this.flagsets.set(f.name, ir);
     return ir;
@@ -339,7 +341,9 @@ class Resolver {
       const type: IR.IntType | IR.StructRef | IR.PointerType = pointed ? { kind: 'pointer', to: target } : target;
       const count = m.count ?? null;
       if (count === 'flexible' && i !== s.members.length - 1) this.error(`${p}/count`, `flexible array ${m.name} must be the last member of struct ${s.name}`);
-      if (pointed && (m.flags !== undefined || m.enum !== undefined || m.counts !== undefined)) this.error(p, `${s.name}.${m.name} is a pointer: it carries an address, not flags, an enum value or a count`);
+      if (pointed && (m.flags !== undefined || m.enum !== undefined || m.counts !== undefined || m['points-to'] !== undefined)) this.error(p, `${s.name}.${m.name} is a pointer: it carries an address, not flags, an enum value or a count`);
+      if (target.kind === 'int' && target.littleEndian && (m.flags !== undefined || m.enum !== undefined || m.counts !== undefined || m['points-to'] !== undefined))
+        this.error(p, `${s.name}.${m.name} is ${target.name}, a little-endian value C reads through le*_to_cpu: it cannot carry flags, an enum value, a count or an address; declare it ${target.name.replace('le', 'u')} if the kernel reads it natively`);
       const layouts = {} as Record<IR.DataModel, IR.MemberLayout>;
       for (const model of DATA_MODELS) {
         const [elementSize, memberAlign] = type.kind === 'pointer' ? [POINTER_SIZE[model], POINTER_SIZE[model]]
@@ -368,6 +372,7 @@ class Resolver {
         reserved: m.reserved === true, padding: m.padding === true, dir: m.dir ?? null,
         flags: m.flags !== undefined ? this.flagsets.get(m.flags) ?? null : null,
         enum: m.enum !== undefined ? this.enums.get(m.enum) ?? null : null,
+        pointsTo: null,
       });
     });
     if (!ok) return null;
@@ -396,6 +401,7 @@ class Resolver {
       else if (members[i]!.type.kind !== 'int' || members[i]!.count !== null) this.error(p, 'an element count must be a scalar integer');
       else flexibleCount = members[i]!;
     });
+    s.members.forEach((m, i) => { if (m['points-to'] !== undefined) this.pointsTo(s, members, i, `${pointer}/members/${i}/points-to`); });
     let capHeader: IR.Struct['capHeader'] = null;
     const role = s['capability-header'];
     if (role !== undefined) {
@@ -414,6 +420,37 @@ class Resolver {
       pointer, name: s.name, doc: s.doc, spec: this.fileOf(pointer), origin: this.origin(s.origin, pointer), members,
       size: sizes.lp64, align: align.lp64, natural, layouts: structLayouts, uniform, flexible, flexibleCount, capHeader,
     };
+  }
+
+  /**
+   * The points-to role of members[i]: a 64-bit unsigned integer carrying a user address, and what
+   * lies there (an array of a struct counted by a member, or bytes counted by a member).
+   */
+  private pointsTo(s: Raw.Struct, members: IR.Member[], i: number, p: string): void {
+    const raw = s.members[i]!['points-to']!;
+    const m = members[i]!;
+    if (m.type.kind !== 'int' || m.type.size !== 8 || m.type.signed || m.count !== null) {
+      this.error(p, `${s.name}.${m.name} must be a scalar __u64 or __aligned_u64 to carry a user address`);
+      return;
+    }
+    const counter = (name: string, k: 'count' | 'bytes'): IR.Member | null => {
+      const c = members.find((x) => x.name === name);
+      if (c === undefined) this.error(`${p}/${k}`, `struct ${s.name} has no member ${name}`);
+      else if (c === m || c.type.kind !== 'int' || c.type.signed || c.type.littleEndian || c.count !== null) this.error(`${p}/${k}`, `${s.name}.${name} must be another scalar unsigned integer member to hold the ${k === 'count' ? 'element count' : 'byte count'}`);
+      else return c;
+      return null;
+    };
+    if (raw.bytes !== undefined) {
+      if (raw.struct !== undefined) { this.error(`${p}/struct`, `${s.name}.${m.name} points to bytes counted by ${raw.bytes}: "struct" goes with "count" instead`); return; }
+      const bytes = counter(raw.bytes, 'bytes');
+      if (bytes !== null) m.pointsTo = { struct: null, bytes };
+      return;
+    }
+    if (!this.structRaw.has(raw.struct!)) { this.error(`${p}/struct`, `unknown struct ${raw.struct}`); return; }
+    if (this.resolving.has(raw.struct!)) { this.error(`${p}/struct`, `struct ${raw.struct} contains ${s.name}, so ${s.name}.${m.name} cannot describe an array of it`); return; }
+    const target = this.struct(raw.struct!);
+    const count = counter(raw.count!, 'count');
+    if (target !== null && count !== null) m.pointsTo = { struct: target, count };
   }
 
   private structRef(name: string, pointer: string): IR.Struct | null {
@@ -478,7 +515,7 @@ class Resolver {
         return m ?? null;
       };
       argsz = x.argsz !== undefined ? member(x.argsz, `${pointer}/argsz`) : null;
-      if (argsz !== null && (argsz.type.kind !== 'int' || argsz.type.size !== 4 || argsz.offset !== 0))
+      if (argsz !== null && (argsz.type.kind !== 'int' || argsz.type.name !== '__u32' || argsz.count !== null || argsz.offset !== 0))
         this.error(`${pointer}/argsz`, 'the argsz member must be a __u32 at offset 0');
       // What the kernel touches through the argument pointer must follow from the spec (see lowerIoctlArgs).
       if (x.argsz !== undefined && x.encoding !== 'IO')
@@ -599,6 +636,7 @@ class Resolver {
         if (scope === 'req') {
           const m = request.members.find((mm) => mm.name === field);
           if (m === undefined || m.type.kind !== 'int' || m.count !== null) { this.error(p, `struct ${request.name} has no integer member ${field}`); return null; }
+          if (m.type.littleEndian) { this.error(p, `${request.name}.${field} is ${m.type.name}: a rule compares native values, and C would have to convert it with le*_to_cpu first`); return null; }
           return { kind: 'request', member: m, width: m.type.size === 8 ? 64 : 32 };
         }
         const record = scope === 'dev' ? state.device : bindings.includes(scope) ? state.region : null;
@@ -692,6 +730,7 @@ class Resolver {
         const m = request.members.find((mm) => mm.name === field);
         if (m === undefined || m.type.kind !== 'int' || m.count !== null) this.error(`${p}/set`, `struct ${request.name} has no integer member ${field}`);
         else if (m.dir === 'in') this.error(`${p}/set`, `${request.name}.${field} is an input member and cannot be written`);
+        else if (m.type.littleEndian) this.error(`${p}/set`, `${request.name}.${field} is ${m.type.name}: an effect writes a native value, which C would have to convert with cpu_to_le* first`);
         else target = { kind: 'request', member: m };
       } else {
         const f = state.region.fields.find((ff) => ff.name === field);

@@ -22,6 +22,8 @@ const comment = (text: string): string[] => lineComment(text, '', '//', 'as');
 const AS_INT: Record<string, string> = {
   __u8: 'u8', __u16: 'u16', __u32: 'u32', __u64: 'u64', __aligned_u64: 'u64',
   __s8: 'i8', __s16: 'i16', __s32: 'i32', __s64: 'i64',
+  // wasm memory is little-endian, so a __le value loads and stores as it is
+  __le16: 'u16', __le32: 'u32', __le64: 'u64', __aligned_le64: 'u64',
 };
 const asInt = (t: IntType): string => AS_INT[t.name]!;
 

@@ -5,7 +5,7 @@
  */
 import type { GeneratedFile } from './file.js';
 import { isProposed, type Capability, type Constant, type Enum, type ErrorCase, type Feature, type FeatureOp, type FlagSet, type Ioctl, type Spec, type Struct } from '../ir.js';
-import { cIoctlRequest, firstSentence, ioctlArgText, flagExpr, memberDeclaration } from './c-common.js';
+import { cIoctlRequest, firstSentence, ioctlArgText, flagExpr, memberDeclaration, pointsToText } from './c-common.js';
 import { cComment, cDefineValue, cItem, cProse, cUnsigned, preambleComment, specConstantRole } from './printer.js';
 
 export function cHeaderPath(spec: Spec): string {
@@ -53,10 +53,10 @@ function emitEnum(e: Enum, out: string[], responsible: (o: { origin: Enum['origi
   const values = proposed ? e.values : e.values.filter(responsible);
   if (values.length === 0) return;
   if (proposed && e.render === 'enum') {
-    const para = [cItem(`enum ${e.name} - ${e.doc}`)];
+    const para = [cItem(e.anonymous ? `${e.doc} (${e.name})` : `enum ${e.name} - ${e.doc}`)];
     para.push(values.flatMap((v) => cItem(`@${v.name}: ${v.doc}`)));
     out.push(...cComment([para[0]!, para[1]!], '/**'));
-    out.push(`enum ${e.name} {`);
+    out.push(e.anonymous ? 'enum {' : `enum ${e.name} {`);
     let next = 0n;
     for (const v of values) {
       const explicit = v.value !== next ? ` = ${cUnsigned(v.value, 32, 'quantity')}` : '';
@@ -73,6 +73,11 @@ function emitEnum(e: Enum, out: string[], responsible: (o: { origin: Enum['origi
 }
 
 function emitFlags(f: FlagSet, out: string[]): void {
+  if (f.render === 'enum') {
+    out.push(...cComment([[...cItem(`enum ${f.name} - ${f.doc}`), ...f.bits.flatMap((b) => cItem(`@${b.name}: ${b.doc}`))]], '/**'));
+    out.push(`enum ${f.name} {`, ...f.bits.map((b) => `\t${b.name} = ${flagExpr(b.bit, f)},`), '};', '');
+    return;
+  }
   out.push(...docBlock(`${f.name} (__u${f.width}) - ${f.doc}`, ...f.bits.map((b) => `${b.name}: ${b.doc}`)));
   for (const b of f.bits) out.push(define(b.name, flagExpr(b.bit, f)));
   out.push('');
@@ -102,7 +107,7 @@ function structLines(s: Struct): string[] {
   const [brief, rest] = firstSentence(s.doc);
   const paras = [[
     ...cItem(`struct ${s.name} - ${brief}`),
-    ...s.members.flatMap((m) => cItem(`@${m.name}: ${m.doc}`)),
+    ...s.members.flatMap((m) => cItem(`@${m.name}: ${[m.doc, pointsToText(m)].filter(Boolean).join(' ')}`)),
   ]];
   if (rest !== '') paras.push(cProse(rest));
   const out = cComment(paras, '/**');

@@ -219,6 +219,7 @@ function memberDoc(m: IR.Member, s: IR.Struct): string {
   const at = s.uniform ? `at offset ${m.offset}` : `at offset ${m.layouts.lp64.offset} (LP64), ${m.layouts.ilp32.offset} (ILP32)`;
   notes.push(`\`${cTypeText(m)}\` ${at}`);
   if (m.type.kind === 'pointer') notes.push('a user address');
+  if (m.pointsTo !== null) notes.push(m.pointsTo.struct !== null ? `a user address: an array of \`${m.pointsTo.count.name}\` {@link ${pascal(m.pointsTo.struct.name)}}` : `a user address: \`${m.pointsTo.bytes.name}\` bytes`);
   if (m.dir !== null) notes.push(m.dir);
   if (m.reserved) notes.push('reserved, zero');
   if (m.flags !== null) notes.push(`bits of {@link ${pascal(m.flags.name)}}`);

@@ -235,6 +235,44 @@ describe('the ioctl argument table is lowered once', () => {
   });
 });
 
+describe('the constructs <linux/iommufd.h> needs, misused', () => {
+  const ioctlOf = (s: Json, name: string): Json => s.ioctls.find((x: Json) => x.name === name);
+  it('an anonymous enum rendered as #defines has no C enum to leave untagged', () => {
+    expect(refusals((s) => { s.enums[1].anonymous = true; })).toEqual([expect.stringMatching(/\/enums\/1\/anonymous: enum vfio_region_type is rendered as #defines, so it has no C enum to leave untagged/)]);
+  });
+  it('a flag set rendered as a C enum holds bits 0 to 30', () => {
+    const errs = refusals((s) => { s.flags[ATTR].render = 'enum'; s.flags[ATTR].bits[0].bit = 31; });
+    expect(errs).toEqual([expect.stringMatching(new RegExp(`/flags/${ATTR}/bits/0/bit: VFIO_REGION_ATTR_WC: bit 31 does not fit in a C enumerator \\(an int\\)`))]);
+  });
+  it('a little-endian member cannot carry flags, an enum value, a count or an address', () => {
+    const errs = refusals((s) => { s.structs.push(struct('bad', [u('f', '__le32', { flags: 'vfio_region_attr' }), u('n', '__le32')])); });
+    expect(errs).toEqual([expect.stringMatching(/\/structs\/\d+\/members\/0: bad\.f is __le32, a little-endian value C reads through le\*_to_cpu: .*declare it __u32/)]);
+  });
+  it('__aligned_le64 is 8-aligned on i386 too, __le64 is not', () => {
+    expect(refusals((s) => { s.structs.push(struct('ok', [u('a', '__u32'), u('pad', '__u32', { padding: true }), u('b', '__aligned_le64')])); })).toEqual([]);
+    expect(refusals((s) => { s.structs.push(struct('bad', [u('a', '__u32'), u('b', '__le64')])); }))
+      .toContainEqual(expect.stringMatching(/bad\.b is at offset 8 on LP64 \(x86-64\) but 4 on ILP32 \(i386\)/));
+  });
+  it('the argsz role takes a __u32 at offset 0, whatever its name', () => {
+    const errs = refusals((s) => { const a = s.structs.find((x: Json) => x.name === 'vfio_device_info'); a.members[0].type = '__le32'; });
+    expect(errs).toEqual([expect.stringMatching(/\/ioctls\/\d+\/argsz: the argsz member must be a __u32 at offset 0/)]);
+    expect(refusals((s) => { ioctlOf(s, 'VFIO_DEVICE_GET_INFO').argsz = 'flags'; })).toEqual([expect.stringMatching(/\/ioctls\/\d+\/argsz: the argsz member must be a __u32 at offset 0/)]);
+  });
+  it('points-to: on a 64-bit unsigned scalar, naming a struct and a count member, or a byte-count member', () => {
+    const range = struct('range', [u('start', '__aligned_u64'), u('last', '__aligned_u64')]);
+    const holder = (pointsTo: Json, type = '__aligned_u64'): Json => struct('holder', [u('num', '__u32'), u('len', '__u32'), u('addr', type, { 'points-to': pointsTo })]);
+    expect(refusals((s) => { s.structs.push(range, holder({ struct: 'range', count: 'num' })); })).toEqual([]);
+    expect(refusals((s) => { s.structs.push(holder({ bytes: 'len' })); })).toEqual([]);
+    expect(refusals((s) => { s.structs.push(range, holder({ struct: 'range', count: 'num' }, '__u32')); }))
+      .toEqual([expect.stringMatching(/\/structs\/\d+\/members\/2\/points-to: holder\.addr must be a scalar __u64 or __aligned_u64 to carry a user address/)]);
+    expect(refusals((s) => { s.structs.push(holder({ struct: 'nowhere', count: 'num' })); })).toEqual([expect.stringMatching(/\/members\/2\/points-to\/struct: unknown struct nowhere/)]);
+    expect(refusals((s) => { s.structs.push(range, holder({ struct: 'range', count: 'ghost' })); })).toEqual([expect.stringMatching(/\/members\/2\/points-to\/count: struct holder has no member ghost/)]);
+    expect(refusals((s) => { s.structs.push(range, holder({ struct: 'range', count: 'addr' })); })).toEqual([expect.stringMatching(/\/members\/2\/points-to\/count: holder\.addr must be another scalar unsigned integer member/)]);
+    expect(refusals((s) => { s.structs.push(range, holder({ struct: 'range', bytes: 'len' })); })).toEqual([expect.stringMatching(/\/members\/2\/points-to\/struct: holder\.addr points to bytes counted by len: "struct" goes with "count" instead/)]);
+    expect(refusals((s) => { s.structs.push(range, holder({ struct: 'range' })); })).toContainEqual(expect.stringMatching(/\/members\/2\/points-to/));
+  });
+});
+
 describe('errno names', () => {
   it('the generator knows every asm-generic errno, with the values this machine (x86_64 or arm64 Linux) has', async () => {
     const { ERRNO_VALUES } = await import('../../codegen/errno.js');
