@@ -32,8 +32,14 @@ function docBlock(heading: string, ...more: string[]): string[] {
   return cComment(paras);
 }
 
-function errorLines(errors: ErrorCase[]): string[] {
-  return errors.flatMap((e) => cItem(`-${e.errno}: ${e.when}`));
+/**
+ * The kernel-doc Return section of an ioctl or feature operation: its failures, as the spec lists
+ * them. What a success returns (0, a count, a new fd) is the spec's description to say, above: the
+ * spec has no separate field for it, and a fixed "0 on success" was wrong for the ioctls that
+ * return a file descriptor or a flag.
+ */
+function returnLines(errors: ErrorCase[]): string[] {
+  return [...cProse('Return: a negative errno on failure:'), ...errors.flatMap((e) => cItem(`-${e.errno}: ${e.when}`))];
 }
 
 function emitConstant(c: Constant): string[] {
@@ -44,7 +50,7 @@ function emitConstant(c: Constant): string[] {
 function emitIoctlDefine(spec: Spec, x: Ioctl): string[] {
   const request = cIoctlRequest(spec, x);
   const paras = [cItem(`${x.name} - ${request}`), cProse(x.doc), cProse(`Argument: ${ioctlArgText(x)}`)];
-  if (x.errors.length > 0) paras.push([...cProse('Return: 0 on success, or a negative errno:'), ...errorLines(x.errors)]);
+  if (x.errors.length > 0) paras.push(returnLines(x.errors));
   return [...cComment(paras, '/**'), define(x.name, request, x.provisional ? PROVISIONAL : null)];
 }
 
@@ -86,7 +92,7 @@ function emitFlags(f: FlagSet, out: string[]): void {
 function opDoc(label: string, op: FeatureOp): string[] {
   const head = `${label}: ${op.doc}${op.payload === null ? '' : ` Payload: struct ${op.payload.name}.`}`;
   const lines = cProse(head);
-  if (op.errors.length > 0) lines.push(...cProse(`Return: 0 on success, or a negative errno:`), ...errorLines(op.errors));
+  if (op.errors.length > 0) lines.push(...returnLines(op.errors));
   return lines;
 }
 
