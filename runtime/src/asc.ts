@@ -71,7 +71,15 @@ export async function compileAs(entry: string, options: AscOptions = {}): Promis
   const { default: asc } = await import('assemblyscript/asc');
   const outputs = new Map<string, Uint8Array | string>();
   let stderr = '';
-  const args = [file, '--outFile', 'out.wasm', ...(options.text === true ? ['--textFile', 'out.wat'] : []), ...flags];
+  const args = [file, '--baseDir', base, '--outFile', 'out.wasm', ...(options.text === true ? ['--textFile', 'out.wat'] : []), ...flags];
+  // Binaryen's validator writes its dump to the process's stderr (the console, under vitest) itself: caught here, so a failure
+  // can be explained in one line.
+  const { write } = process.stderr;
+  const con = console as unknown as Record<'error' | 'warn', (...a: unknown[]) => void>;
+  const { error: conError, warn: conWarn } = con;
+  const caught = (c: unknown): boolean => { stderr += String(c); return true; };
+  process.stderr.write = caught as typeof write;
+  con.error = con.warn = (...a: unknown[]) => { caught(`${a.join(' ')}\n`); };
   const { error } = await asc.main(args, {
     readFile: (name: string, baseDir: string) => {
       const path = resolve(base, baseDir, name);
@@ -87,6 +95,10 @@ export async function compileAs(entry: string, options: AscOptions = {}): Promis
     },
     stdout: asc.createMemoryStream(() => {}),
     stderr: asc.createMemoryStream((c) => { stderr += typeof c === 'string' ? c : Buffer.from(c).toString(); }),
+  }).finally(() => {
+    process.stderr.write = write;
+    con.error = conError;
+    con.warn = conWarn;
   });
   if (error !== null) throw ascError(entry, args, stderr, error.message);
   const binary = outputs.get('out.wasm');

@@ -80,11 +80,10 @@ export class MmioHost {
     if (reserved === undefined) {
       throw new RangeError(`MmioHost: no window was reserved at 0x${at >>> 0 === at ? at.toString(16) : String(options?.at)} (the guest's window_reserve gives the address): mapping there would overwrite the guest's own memory`);
     }
+    const info = typeof region === 'number' ? device.region(region) : region;
+    const length = options.length ?? Number(info.size - BigInt(options.offset ?? 0));
+    if (length > reserved) throw new RangeError(`MmioHost: the window at 0x${at.toString(16)} is 0x${length.toString(16)} bytes, but the guest reserved only 0x${reserved.toString(16)} there`);
     const w = device.mapInto(memory, region, options);
-    if (w.size > reserved) {
-      w.unmap();
-      throw new RangeError(`MmioHost: the window at 0x${at.toString(16)} is 0x${w.size.toString(16)} bytes, but the guest reserved only 0x${reserved.toString(16)} there`);
-    }
     new DataView(memory.buffer).setUint32(at - 4, w.size, true);
     this.#windows.push(w);
     return w;
