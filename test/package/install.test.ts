@@ -201,7 +201,7 @@ describe('the packed package, installed into a fresh project', () => {
   });
 
   it('step 7: a wasm guest (examples/ring-producer) drives the simulated device through the installed runtime', async () => {
-    writeFileSync(join(app, 'producer.wasm'), (await compileAs('examples/ring-producer/assembly/producer.ts')).binary);
+    writeFileSync(join(app, 'producer.wasm'), (await compileAs('examples/ring-producer/assembly/producer.ts', { baseDir: ROOT })).binary);
     const out = inApp('step 7 (wasm guest)', `
       import { readFileSync } from 'node:fs';
       import { openDevice } from 'vfio-subregion';
