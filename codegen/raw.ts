@@ -51,6 +51,7 @@ export interface Targets {
   wit?: { path?: string; package?: string };
   'kernel-patch'?: { dir?: string };
 }
+export interface FdKind { name: string; doc: string; extends?: string }
 export interface Spec {
   $schema: string; name: string; doc: string;
   imports?: string[];
@@ -59,6 +60,7 @@ export interface Spec {
   'feature-ioctl'?: { ioctl: string; get: string; set: string; probe: string };
   uapi: { header: string; guard?: string; emit?: 'all' | 'proposed'; includes: string[]; doc: string; patch?: UapiPatch };
   constants?: Constant[]; enums?: Enum[]; flags?: FlagSet[]; structs: Struct[]; capabilities?: Capability[];
+  'fd-kinds'?: FdKind[];
   ioctls: Ioctl[]; features?: Feature[];
   state?: { doc: string; device: StateRecord; region: StateRecord };
   validators?: Validator[];

@@ -425,12 +425,19 @@ function tableNames(spec: Spec) {
   const M = cModule(spec);
   const MU = upper(M);
   const argKind = (k: (typeof ARG_KINDS)[number]): string => `${MU}_IOCTL_ARG_${k}`;
-  return { M, MU, argKind, kindOf: (a: IoctlArg): string => argKind(KIND_OF[a.kind]), NR_ARGS: `${MU}_NR_IOCTL_ARGS` };
+  const fdKind = (name: string): string => `${MU}_FD_${upper(name)}`;
+  return { M, MU, argKind, fdKind, kindOf: (a: IoctlArg): string => argKind(KIND_OF[a.kind]), NR_ARGS: `${M}_nr_ioctl_args`, NR_FDS: `${MU}_NR_FD_KINDS` };
 }
 
 function ioctlTableHeader(spec: Spec): string[] {
-  const { M, MU, argKind, NR_ARGS } = tableNames(spec);
+  const { M, MU, argKind, fdKind, NR_ARGS, NR_FDS } = tableNames(spec);
   const out: string[] = [];
+  out.push(...cComment([
+    doc(`enum ${M}_fd_kind - The kinds of file descriptor the spec's ioctls are issued on; ${M}_fd_kind_names gives each one's name in the spec.`),
+    spec.fdKinds.flatMap((k) => doc(`@${fdKind(k.name)}: ${k.doc ?? `The ${k.name} fd.`}${k.extends !== null ? ` Accepts the ioctls of ${fdKind(k.extends)} too.` : ''}`)),
+  ], '/**'));
+  out.push(`enum ${M}_fd_kind {`, ...spec.fdKinds.map((k, i) => `	${fdKind(k.name)} = ${i},`), '};', '', `#define ${NR_FDS} ${spec.fdKinds.length}`, '',
+    `extern const char *const ${M}_fd_kind_names[${NR_FDS}];`, '');
   out.push(...cComment([
     doc(`enum ${M}_ioctl_arg_kind - How the memory an ioctl's argument pointer lets the kernel touch is sized.`),
     [...doc(`@${argKind('NONE')}: No argument (_IO): nothing is touched, and the argument is not a pointer.`),
@@ -448,37 +455,42 @@ function ioctlTableHeader(spec: Spec): string[] {
       ...doc(`@size: sizeof the argument struct (without flexible array elements), or of the integer for ${MU}_IOCTL_ARG_VALUE and ${MU}_IOCTL_ARG_SCALAR; 0 for ${MU}_IOCTL_ARG_NONE and ${MU}_IOCTL_ARG_STRING.`),
       ...doc(`@argsz_offset: offsetof the argsz member for ${MU}_IOCTL_ARG_ARGSZ; else 0.`),
       ...doc('@name: The ioctl\'s name in the spec.'),
-      ...doc(`@value_signed: 1 when the integer of ${MU}_IOCTL_ARG_VALUE or ${MU}_IOCTL_ARG_SCALAR is signed; else 0.`)],
-    prose(`${M}_ioctl_args holds one entry per request number of the spec (${NR_ARGS} of them, in spec order); the compiler, not the generator, computes every request, size and offset.`),
+      ...doc(`@value_signed: 1 when the integer of ${MU}_IOCTL_ARG_VALUE or ${MU}_IOCTL_ARG_SCALAR is signed; else 0.`),
+      ...doc(`@fds: The fd kinds that accept the ioctl, a bit (1 << enum ${M}_fd_kind) each: its own and every kind that extends it.`)],
+    prose(`${M}_ioctl_args holds one entry per ioctl of the spec (${NR_ARGS} of them, in spec order; an upstream ioctl newer than the oldest ones is there only when the included header defines it): a request number may mean other arguments on unrelated fd kinds, so an entry is found by fd kind and request. The compiler, not the generator, computes every request, size and offset.`),
   ], '/**'));
-  out.push(`struct ${M}_ioctl_arg {`, '\tunsigned long request;', '\t__u32 kind;', '\t__u32 size;', '\t__u32 argsz_offset;', '\tconst char *name;', '\t__u32 value_signed;', '};', '');
-  out.push(`#define ${NR_ARGS} ${spec.ioctlArgs.length}`, '');
-  out.push(`extern const struct ${M}_ioctl_arg ${M}_ioctl_args[${NR_ARGS}];`, '');
-  out.push(`const struct ${M}_ioctl_arg *${M}_ioctl_arg(unsigned long request);`);
+  out.push(`struct ${M}_ioctl_arg {`, '\tunsigned long request;', '\t__u32 kind;', '\t__u32 size;', '\t__u32 argsz_offset;', '\tconst char *name;', '\t__u32 value_signed;', '\t__u32 fds;', '};', '');
+  out.push(`extern const struct ${M}_ioctl_arg ${M}_ioctl_args[];`, `extern const __u32 ${NR_ARGS};`, '');
+  out.push(`const struct ${M}_ioctl_arg *${M}_ioctl_arg(__u32 fd, unsigned long request);`);
   out.push(`int ${M}_ioctl_arg_size(const struct ${M}_ioctl_arg *a,\n\t\tconst void *arg, size_t len, size_t *out);`, '');
   return out;
 }
 
 function ioctlTableSource(spec: Spec): string[] {
-  const { M, MU, argKind, kindOf, NR_ARGS } = tableNames(spec);
+  const { M, MU, argKind, fdKind, kindOf, NR_ARGS, NR_FDS } = tableNames(spec);
   const out: string[] = [];
-  out.push(`const struct ${M}_ioctl_arg ${M}_ioctl_args[${NR_ARGS}] = {`);
+  out.push(`const char *const ${M}_fd_kind_names[${NR_FDS}] = {`, ...spec.fdKinds.map((k) => `\t${cString(k.name)},\t/* ${fdKind(k.name)} */`), '};', '');
+  out.push(`const struct ${M}_ioctl_arg ${M}_ioctl_args[] = {`);
   for (const a of spec.ioctlArgs) {
     const x = a.ioctl.argument;
     const sized = a.kind === 'argsz' || a.kind === 'fixed' ? `sizeof(struct ${a.struct.name})` : x.kind === 'value' || x.kind === 'pointer' ? `sizeof(${x.type.name})` : '0';
     const offset = a.kind === 'argsz' ? `offsetof(struct ${a.struct.name}, ${a.argsz.name})` : '0';
     const signed = x.kind === 'value' || x.kind === 'pointer' ? (x.type.signed ? '1' : '0') : '0';
-    out.push(`\t{ ${cIoctlRequest(a.ioctl)}, ${kindOf(a)},`, `\t  ${sized}, ${offset},`, `\t  ${cString(a.ioctl.name)}, ${signed} },`);
+    const fds = a.fds.map((k) => `1u << ${fdKind(k)}`).join(' |\n\t  ');
+    const entry = [`\t{ ${cIoctlRequest(a.ioctl)}, ${kindOf(a)},`, `\t  ${sized}, ${offset},`, `\t  ${cString(a.ioctl.name)}, ${signed},`, `\t  ${fds} },`];
+    out.push(...(a.guarded ? [`#ifdef ${a.ioctl.name}`, ...entry, '#endif'] : entry));
   }
-  out.push('};', '');
+  out.push('};', '', `const __u32 ${NR_ARGS} = sizeof(${M}_ioctl_args) / sizeof(${M}_ioctl_args[0]);`, '');
 
   out.push(...cComment([
-    doc(`${M}_ioctl_arg - Finds the argument table entry of an ioctl request number.`),
-    doc('@request: The request number exactly as it would be passed to ioctl().'),
-    prose('Return: The entry, or NULL for a request number the spec does not define (then nothing about its argument is known and it must not be issued with one).'),
+    doc(`${M}_ioctl_arg - Finds the argument table entry of an ioctl request number on a kind of fd.`),
+    [...doc(`@fd: The enum ${M}_fd_kind of the fd the request is issued on.`),
+      ...doc('@request: The request number exactly as it would be passed to ioctl().')],
+    prose('Return: The entry, or NULL for a request number the spec does not define for that kind of fd (then nothing about its argument is known and it must not be issued with one).'),
   ], '/**'));
-  out.push(`const struct ${M}_ioctl_arg *${M}_ioctl_arg(unsigned long request)`, '{', '\t__u32 i;', '',
-    `\tfor (i = 0; i < ${NR_ARGS}; i++)`, `\t\tif (${M}_ioctl_args[i].request == request)`, `\t\t\treturn &${M}_ioctl_args[i];`,
+  out.push(`const struct ${M}_ioctl_arg *${M}_ioctl_arg(__u32 fd, unsigned long request)`, '{', '\t__u32 i;', '',
+    `\tif (fd >= ${NR_FDS})\t/* no entry has its bit, and 1u << fd is undefined from 32 on */`, '\t\treturn NULL;',
+    `\tfor (i = 0; i < ${NR_ARGS}; i++)`, `\t\tif (${M}_ioctl_args[i].request == request && (${M}_ioctl_args[i].fds & (1u << fd)))`, `\t\t\treturn &${M}_ioctl_args[i];`,
     '\treturn NULL;', '}', '');
 
   out.push(...cComment([

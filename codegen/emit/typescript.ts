@@ -145,7 +145,7 @@ function emitIoctls(sf: SourceFile, spec: IR.Spec): void {
   });
   sf.addVariableStatement({
     isExported: true, declarationKind: VariableDeclarationKind.Const,
-    docs: [doc(`What the third argument of each ioctl is: \`struct\` (a pointer to the named struct; \`argsz\` names its argsz member, if any), \`none\` (nothing), \`value\` (an integer of \`type\`, \`size\` bytes, passed by value), \`pointer\` (a pointer to one integer of \`type\`, exactly \`size\` bytes) or \`string\` (a pointer to a NUL-terminated string).`)],
+    docs: [doc(`What the third argument of each ioctl is, and the kind of fd (\`fd\`) it is issued on: \`struct\` (a pointer to the named struct; \`argsz\` names its argsz member, if any), \`none\` (nothing), \`value\` (an integer of \`type\`, \`size\` bytes, passed by value), \`pointer\` (a pointer to one integer of \`type\`, exactly \`size\` bytes) or \`string\` (a pointer to a NUL-terminated string).`)],
     declarations: [{
       name: prefixed(spec, 'IoctlArg'),
       initializer: (w) => {
@@ -156,11 +156,19 @@ function emitIoctls(sf: SourceFile, spec: IR.Spec): void {
             const fields = a.kind === 'struct' ? `kind: 'struct', struct: '${a.struct.name}'${x.argsz !== null ? `, argsz: '${x.argsz.name}'` : ''}`
               : a.kind === 'value' || a.kind === 'pointer' ? `kind: '${a.kind}', type: '${a.type.name}', size: ${a.type.size}`
               : `kind: '${a.kind}'`;
-            w.writeLine(`${x.name}: { ${fields} },`);
+            w.writeLine(`${x.name}: { ${fields}, fd: '${x.fd}' },`);
           }
         });
         w.write('} as const');
       },
+    }],
+  });
+  sf.addVariableStatement({
+    isExported: true, declarationKind: VariableDeclarationKind.Const,
+    docs: [doc(`The kinds of file descriptor the ioctls are issued on (\`fd\` of ${prefixed(spec, 'IoctlArg')}); the native addon's open and adoptFd take one, and accept on the handle the ioctls of that kind and of every kind it extends. ${spec.fdKinds.map((k) => `\`${k.name}\`${k.extends !== null ? ` (extends \`${k.extends}\`)` : ''}${k.doc !== null ? `: ${k.doc}` : ''}`).join(' ')}`)],
+    declarations: [{
+      name: prefixed(spec, 'FdKinds'),
+      initializer: (w) => { w.write(`[${spec.fdKinds.map((k) => `'${k.name}'`).join(', ')}] as const`); },
     }],
   });
   sf.addFunction({

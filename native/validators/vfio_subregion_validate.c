@@ -490,49 +490,140 @@ int vfio_region_info_cap_next(struct vfio_cap_cursor *cur)
 	return vfio_region_info_cap_visit(cur, cur->next);
 }
 
-const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[VFIO_SUBREGION_NR_IOCTL_ARGS] = {
+const char *const vfio_subregion_fd_kind_names[VFIO_SUBREGION_NR_FD_KINDS] = {
+	"container",	/* VFIO_SUBREGION_FD_CONTAINER */
+	"iommu_container",	/* VFIO_SUBREGION_FD_IOMMU_CONTAINER */
+	"type1_container",	/* VFIO_SUBREGION_FD_TYPE1_CONTAINER */
+	"spapr_container",	/* VFIO_SUBREGION_FD_SPAPR_CONTAINER */
+	"group",	/* VFIO_SUBREGION_FD_GROUP */
+	"device",	/* VFIO_SUBREGION_FD_DEVICE */
+	"migration",	/* VFIO_SUBREGION_FD_MIGRATION */
+};
+
+const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[] = {
 	{ _IO(VFIO_TYPE, VFIO_BASE + 7), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
 	  sizeof(struct vfio_device_info), offsetof(struct vfio_device_info, argsz),
-	  "VFIO_DEVICE_GET_INFO", 0 },
+	  "VFIO_DEVICE_GET_INFO", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 8), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
 	  sizeof(struct vfio_region_info), offsetof(struct vfio_region_info, argsz),
-	  "VFIO_DEVICE_GET_REGION_INFO", 0 },
+	  "VFIO_DEVICE_GET_REGION_INFO", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 17), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
 	  sizeof(struct vfio_device_feature), offsetof(struct vfio_device_feature, argsz),
-	  "VFIO_DEVICE_FEATURE", 0 },
+	  "VFIO_DEVICE_FEATURE", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 1), VFIO_SUBREGION_IOCTL_ARG_VALUE,
 	  sizeof(__u32), 0,
-	  "VFIO_CHECK_EXTENSION", 0 },
+	  "VFIO_CHECK_EXTENSION", 0,
+	  1u << VFIO_SUBREGION_FD_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_IOMMU_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_TYPE1_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 2), VFIO_SUBREGION_IOCTL_ARG_VALUE,
 	  sizeof(__s32), 0,
-	  "VFIO_SET_IOMMU", 1 },
+	  "VFIO_SET_IOMMU", 1,
+	  1u << VFIO_SUBREGION_FD_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_IOMMU_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_TYPE1_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 4), VFIO_SUBREGION_IOCTL_ARG_SCALAR,
 	  sizeof(int), 0,
-	  "VFIO_GROUP_SET_CONTAINER", 1 },
+	  "VFIO_GROUP_SET_CONTAINER", 1,
+	  1u << VFIO_SUBREGION_FD_GROUP },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 6), VFIO_SUBREGION_IOCTL_ARG_STRING,
 	  0, 0,
-	  "VFIO_GROUP_GET_DEVICE_FD", 0 },
+	  "VFIO_GROUP_GET_DEVICE_FD", 0,
+	  1u << VFIO_SUBREGION_FD_GROUP },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 11), VFIO_SUBREGION_IOCTL_ARG_NONE,
 	  0, 0,
-	  "VFIO_DEVICE_RESET", 0 },
+	  "VFIO_DEVICE_RESET", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 3), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_group_status), offsetof(struct vfio_group_status, argsz),
+	  "VFIO_GROUP_GET_STATUS", 0,
+	  1u << VFIO_SUBREGION_FD_GROUP },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 9), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_irq_info), offsetof(struct vfio_irq_info, argsz),
+	  "VFIO_DEVICE_GET_IRQ_INFO", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 16), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_device_ioeventfd), offsetof(struct vfio_device_ioeventfd, argsz),
+	  "VFIO_DEVICE_IOEVENTFD", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 12), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_iommu_type1_info), offsetof(struct vfio_iommu_type1_info, argsz),
+	  "VFIO_IOMMU_GET_INFO", 0,
+	  1u << VFIO_SUBREGION_FD_TYPE1_CONTAINER },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 13), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_iommu_type1_dma_map), offsetof(struct vfio_iommu_type1_dma_map, argsz),
+	  "VFIO_IOMMU_MAP_DMA", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMU_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_TYPE1_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 17), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_iommu_spapr_register_memory), offsetof(struct vfio_iommu_spapr_register_memory, argsz),
+	  "VFIO_IOMMU_SPAPR_REGISTER_MEMORY", 0,
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 18), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_iommu_spapr_register_memory), offsetof(struct vfio_iommu_spapr_register_memory, argsz),
+	  "VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY", 0,
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 19), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_iommu_spapr_tce_create), offsetof(struct vfio_iommu_spapr_tce_create, argsz),
+	  "VFIO_IOMMU_SPAPR_TCE_CREATE", 0,
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 20), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_iommu_spapr_tce_remove), offsetof(struct vfio_iommu_spapr_tce_remove, argsz),
+	  "VFIO_IOMMU_SPAPR_TCE_REMOVE", 0,
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
+#ifdef VFIO_DEVICE_BIND_IOMMUFD
+	{ _IO(VFIO_TYPE, VFIO_BASE + 18), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_device_bind_iommufd), offsetof(struct vfio_device_bind_iommufd, argsz),
+	  "VFIO_DEVICE_BIND_IOMMUFD", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
+#endif
+#ifdef VFIO_DEVICE_ATTACH_IOMMUFD_PT
+	{ _IO(VFIO_TYPE, VFIO_BASE + 19), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_device_attach_iommufd_pt), offsetof(struct vfio_device_attach_iommufd_pt, argsz),
+	  "VFIO_DEVICE_ATTACH_IOMMUFD_PT", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
+#endif
+#ifdef VFIO_DEVICE_DETACH_IOMMUFD_PT
+	{ _IO(VFIO_TYPE, VFIO_BASE + 20), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_device_detach_iommufd_pt), offsetof(struct vfio_device_detach_iommufd_pt, argsz),
+	  "VFIO_DEVICE_DETACH_IOMMUFD_PT", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
+#endif
+#ifdef VFIO_MIG_GET_PRECOPY_INFO
+	{ _IO(VFIO_TYPE, VFIO_BASE + 21), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_precopy_info), offsetof(struct vfio_precopy_info, argsz),
+	  "VFIO_MIG_GET_PRECOPY_INFO", 0,
+	  1u << VFIO_SUBREGION_FD_MIGRATION },
+#endif
 };
+
+const __u32 vfio_subregion_nr_ioctl_args = sizeof(vfio_subregion_ioctl_args) / sizeof(vfio_subregion_ioctl_args[0]);
 
 /**
  * vfio_subregion_ioctl_arg - Finds the argument table entry of an ioctl request
- *	number.
+ *	number on a kind of fd.
  *
+ * @fd: The enum vfio_subregion_fd_kind of the fd the request is issued on.
  * @request: The request number exactly as it would be passed to ioctl().
  *
- * Return: The entry, or NULL for a request number the spec does not define
- * (then nothing about its argument is known and it must not be issued with
- * one).
+ * Return: The entry, or NULL for a request number the spec does not define for
+ * that kind of fd (then nothing about its argument is known and it must not be
+ * issued with one).
  */
-const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(unsigned long request)
+const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(__u32 fd, unsigned long request)
 {
 	__u32 i;
 
-	for (i = 0; i < VFIO_SUBREGION_NR_IOCTL_ARGS; i++)
-		if (vfio_subregion_ioctl_args[i].request == request)
+	if (fd >= VFIO_SUBREGION_NR_FD_KINDS)	/* no entry has its bit, and 1u << fd is undefined from 32 on */
+		return NULL;
+	for (i = 0; i < vfio_subregion_nr_ioctl_args; i++)
+		if (vfio_subregion_ioctl_args[i].request == request && (vfio_subregion_ioctl_args[i].fds & (1u << fd)))
 			return &vfio_subregion_ioctl_args[i];
 	return NULL;
 }

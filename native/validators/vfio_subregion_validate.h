@@ -220,6 +220,45 @@ int vfio_region_info_cap_first(const void *buf, __u32 len,
 int vfio_region_info_cap_next(struct vfio_cap_cursor *cur);
 
 /**
+ * enum vfio_subregion_fd_kind - The kinds of file descriptor the spec's ioctls
+ *	are issued on; vfio_subregion_fd_kind_names gives each one's name in the
+ *	spec.
+ *
+ * @VFIO_SUBREGION_FD_CONTAINER: A container, /dev/vfio/vfio: the API version,
+ *	the extensions (IOMMU models) it supports, and VFIO_SET_IOMMU.
+ * @VFIO_SUBREGION_FD_IOMMU_CONTAINER: A container whose IOMMU model is set
+ *	(VFIO_SET_IOMMU): the DMA map and unmap ioctls every model implements. A
+ *	model's own ioctls are on the kind of that model. Accepts the ioctls of
+ *	VFIO_SUBREGION_FD_CONTAINER too.
+ * @VFIO_SUBREGION_FD_TYPE1_CONTAINER: A container with a type1 IOMMU model
+ *	(VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU). The sPAPR model reuses the
+ *	numbers of its ioctls for others, so each model is a kind of its own.
+ *	Accepts the ioctls of VFIO_SUBREGION_FD_IOMMU_CONTAINER too.
+ * @VFIO_SUBREGION_FD_SPAPR_CONTAINER: A container with an sPAPR TCE IOMMU model
+ *	(VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU). Accepts the ioctls of
+ *	VFIO_SUBREGION_FD_IOMMU_CONTAINER too.
+ * @VFIO_SUBREGION_FD_GROUP: An IOMMU group, /dev/vfio/N.
+ * @VFIO_SUBREGION_FD_DEVICE: A device: from VFIO_GROUP_GET_DEVICE_FD, or a cdev
+ *	/dev/vfio/devices/vfioN.
+ * @VFIO_SUBREGION_FD_MIGRATION: The migration data fd that
+ *	VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE returns (data_fd) in a state that
+ *	transfers data.
+ */
+enum vfio_subregion_fd_kind {
+	VFIO_SUBREGION_FD_CONTAINER = 0,
+	VFIO_SUBREGION_FD_IOMMU_CONTAINER = 1,
+	VFIO_SUBREGION_FD_TYPE1_CONTAINER = 2,
+	VFIO_SUBREGION_FD_SPAPR_CONTAINER = 3,
+	VFIO_SUBREGION_FD_GROUP = 4,
+	VFIO_SUBREGION_FD_DEVICE = 5,
+	VFIO_SUBREGION_FD_MIGRATION = 6,
+};
+
+#define VFIO_SUBREGION_NR_FD_KINDS 7
+
+extern const char *const vfio_subregion_fd_kind_names[VFIO_SUBREGION_NR_FD_KINDS];
+
+/**
  * enum vfio_subregion_ioctl_arg_kind - How the memory an ioctl's argument
  *	pointer lets the kernel touch is sized.
  *
@@ -264,10 +303,15 @@ enum vfio_subregion_ioctl_arg_kind {
  * @name: The ioctl's name in the spec.
  * @value_signed: 1 when the integer of VFIO_SUBREGION_IOCTL_ARG_VALUE or
  *	VFIO_SUBREGION_IOCTL_ARG_SCALAR is signed; else 0.
+ * @fds: The fd kinds that accept the ioctl, a bit (1 << enum
+ *	vfio_subregion_fd_kind) each: its own and every kind that extends it.
  *
- * vfio_subregion_ioctl_args holds one entry per request number of the spec
- * (VFIO_SUBREGION_NR_IOCTL_ARGS of them, in spec order); the compiler, not the
- * generator, computes every request, size and offset.
+ * vfio_subregion_ioctl_args holds one entry per ioctl of the spec
+ * (vfio_subregion_nr_ioctl_args of them, in spec order; an upstream ioctl newer
+ * than the oldest ones is there only when the included header defines it): a
+ * request number may mean other arguments on unrelated fd kinds, so an entry is
+ * found by fd kind and request. The compiler, not the generator, computes every
+ * request, size and offset.
  */
 struct vfio_subregion_ioctl_arg {
 	unsigned long request;
@@ -276,13 +320,13 @@ struct vfio_subregion_ioctl_arg {
 	__u32 argsz_offset;
 	const char *name;
 	__u32 value_signed;
+	__u32 fds;
 };
 
-#define VFIO_SUBREGION_NR_IOCTL_ARGS 8
+extern const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[];
+extern const __u32 vfio_subregion_nr_ioctl_args;
 
-extern const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[VFIO_SUBREGION_NR_IOCTL_ARGS];
-
-const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(unsigned long request);
+const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(__u32 fd, unsigned long request);
 int vfio_subregion_ioctl_arg_size(const struct vfio_subregion_ioctl_arg *a,
 		const void *arg, size_t len, size_t *out);
 

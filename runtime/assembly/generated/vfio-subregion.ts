@@ -599,6 +599,7 @@ export const EBADF: i32 = 9;
 export const ENOMEM: i32 = 12;
 export const EFAULT: i32 = 14;
 export const EBUSY: i32 = 16;
+export const EEXIST: i32 = 17;
 export const ENODEV: i32 = 19;
 export const EINVAL: i32 = 22;
 export const ENOTTY: i32 = 25;
@@ -612,6 +613,7 @@ export function errno_name(e: i32): string {
     case 12: return "ENOMEM";
     case 14: return "EFAULT";
     case 16: return "EBUSY";
+    case 17: return "EEXIST";
     case 19: return "ENODEV";
     case 22: return "EINVAL";
     case 25: return "ENOTTY";
@@ -671,6 +673,19 @@ export enum Ioctl {
   VFIO_GROUP_SET_CONTAINER = 5,
   VFIO_GROUP_GET_DEVICE_FD = 6,
   VFIO_DEVICE_RESET = 7,
+  VFIO_GROUP_GET_STATUS = 8,
+  VFIO_DEVICE_GET_IRQ_INFO = 9,
+  VFIO_DEVICE_IOEVENTFD = 10,
+  VFIO_IOMMU_GET_INFO = 11,
+  VFIO_IOMMU_MAP_DMA = 12,
+  VFIO_IOMMU_SPAPR_REGISTER_MEMORY = 13,
+  VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY = 14,
+  VFIO_IOMMU_SPAPR_TCE_CREATE = 15,
+  VFIO_IOMMU_SPAPR_TCE_REMOVE = 16,
+  VFIO_DEVICE_BIND_IOMMUFD = 17,
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT = 18,
+  VFIO_DEVICE_DETACH_IOMMUFD_PT = 19,
+  VFIO_MIG_GET_PRECOPY_INFO = 20,
 }
 /** The Ioctl with this name, or -1. */
 export function ioctl_index(name: string): i32 {
@@ -682,6 +697,19 @@ export function ioctl_index(name: string): i32 {
   if (name == "VFIO_GROUP_SET_CONTAINER") return 5;
   if (name == "VFIO_GROUP_GET_DEVICE_FD") return 6;
   if (name == "VFIO_DEVICE_RESET") return 7;
+  if (name == "VFIO_GROUP_GET_STATUS") return 8;
+  if (name == "VFIO_DEVICE_GET_IRQ_INFO") return 9;
+  if (name == "VFIO_DEVICE_IOEVENTFD") return 10;
+  if (name == "VFIO_IOMMU_GET_INFO") return 11;
+  if (name == "VFIO_IOMMU_MAP_DMA") return 12;
+  if (name == "VFIO_IOMMU_SPAPR_REGISTER_MEMORY") return 13;
+  if (name == "VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY") return 14;
+  if (name == "VFIO_IOMMU_SPAPR_TCE_CREATE") return 15;
+  if (name == "VFIO_IOMMU_SPAPR_TCE_REMOVE") return 16;
+  if (name == "VFIO_DEVICE_BIND_IOMMUFD") return 17;
+  if (name == "VFIO_DEVICE_ATTACH_IOMMUFD_PT") return 18;
+  if (name == "VFIO_DEVICE_DETACH_IOMMUFD_PT") return 19;
+  if (name == "VFIO_MIG_GET_PRECOPY_INFO") return 20;
   return -1;
 }
 
@@ -789,10 +817,175 @@ export const VFIO_DEVICE_RESET_S390X: u32 = 0x3b6f;
 export const VFIO_DEVICE_RESET_PPC64LE: u32 = 0x20003b6f;
 export const VFIO_DEVICE_RESET_MIPS64EL: u32 = 0x20003b6f;
 
-const IOCTL_NUMBERS: StaticArray<u32> = [0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x20003b6b, 0x20003b6b, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x20003b6c, 0x20003b6c, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x20003b65, 0x20003b65, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x20003b66, 0x20003b66, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x20003b68, 0x20003b68, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x20003b6a, 0x20003b6a, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x20003b6f, 0x20003b6f];
+/**
+ * VFIO_GROUP_GET_STATUS: _IO(VFIO_TYPE, VFIO_BASE + 3), argument struct vfio_group_status. Whether
+ * the group is viable (every device of it bound to a VFIO driver) and whether it is attached to a
+ * container.
+ */
+export const VFIO_GROUP_GET_STATUS_X86_64: u32 = 0x3b67;
+export const VFIO_GROUP_GET_STATUS_I386: u32 = 0x3b67;
+export const VFIO_GROUP_GET_STATUS_AARCH64: u32 = 0x3b67;
+export const VFIO_GROUP_GET_STATUS_RISCV64: u32 = 0x3b67;
+export const VFIO_GROUP_GET_STATUS_S390X: u32 = 0x3b67;
+export const VFIO_GROUP_GET_STATUS_PPC64LE: u32 = 0x20003b67;
+export const VFIO_GROUP_GET_STATUS_MIPS64EL: u32 = 0x20003b67;
+
+/**
+ * VFIO_DEVICE_GET_IRQ_INFO: _IO(VFIO_TYPE, VFIO_BASE + 9), argument struct vfio_irq_info. Describe
+ * the interrupts of one IRQ index: how many there are and how they may be signalled.
+ */
+export const VFIO_DEVICE_GET_IRQ_INFO_X86_64: u32 = 0x3b6d;
+export const VFIO_DEVICE_GET_IRQ_INFO_I386: u32 = 0x3b6d;
+export const VFIO_DEVICE_GET_IRQ_INFO_AARCH64: u32 = 0x3b6d;
+export const VFIO_DEVICE_GET_IRQ_INFO_RISCV64: u32 = 0x3b6d;
+export const VFIO_DEVICE_GET_IRQ_INFO_S390X: u32 = 0x3b6d;
+export const VFIO_DEVICE_GET_IRQ_INFO_PPC64LE: u32 = 0x20003b6d;
+export const VFIO_DEVICE_GET_IRQ_INFO_MIPS64EL: u32 = 0x20003b6d;
+
+/**
+ * VFIO_DEVICE_IOEVENTFD: _IO(VFIO_TYPE, VFIO_BASE + 16), argument struct vfio_device_ioeventfd.
+ * Have a write of data to offset of the device fd happen whenever the eventfd fd is signalled (fd
+ * -1 removes it).
+ */
+export const VFIO_DEVICE_IOEVENTFD_X86_64: u32 = 0x3b74;
+export const VFIO_DEVICE_IOEVENTFD_I386: u32 = 0x3b74;
+export const VFIO_DEVICE_IOEVENTFD_AARCH64: u32 = 0x3b74;
+export const VFIO_DEVICE_IOEVENTFD_RISCV64: u32 = 0x3b74;
+export const VFIO_DEVICE_IOEVENTFD_S390X: u32 = 0x3b74;
+export const VFIO_DEVICE_IOEVENTFD_PPC64LE: u32 = 0x20003b74;
+export const VFIO_DEVICE_IOEVENTFD_MIPS64EL: u32 = 0x20003b74;
+
+/**
+ * VFIO_IOMMU_GET_INFO: _IO(VFIO_TYPE, VFIO_BASE + 12), argument struct vfio_iommu_type1_info.
+ * Describe the type1 IOMMU: the page sizes it maps and (with VFIO_IOMMU_INFO_CAPS) a capability
+ * chain.
+ */
+export const VFIO_IOMMU_GET_INFO_X86_64: u32 = 0x3b70;
+export const VFIO_IOMMU_GET_INFO_I386: u32 = 0x3b70;
+export const VFIO_IOMMU_GET_INFO_AARCH64: u32 = 0x3b70;
+export const VFIO_IOMMU_GET_INFO_RISCV64: u32 = 0x3b70;
+export const VFIO_IOMMU_GET_INFO_S390X: u32 = 0x3b70;
+export const VFIO_IOMMU_GET_INFO_PPC64LE: u32 = 0x20003b70;
+export const VFIO_IOMMU_GET_INFO_MIPS64EL: u32 = 0x20003b70;
+
+/**
+ * VFIO_IOMMU_MAP_DMA: _IO(VFIO_TYPE, VFIO_BASE + 13), argument struct vfio_iommu_type1_dma_map. Map
+ * size bytes of the process's memory at vaddr for the device at iova.
+ */
+export const VFIO_IOMMU_MAP_DMA_X86_64: u32 = 0x3b71;
+export const VFIO_IOMMU_MAP_DMA_I386: u32 = 0x3b71;
+export const VFIO_IOMMU_MAP_DMA_AARCH64: u32 = 0x3b71;
+export const VFIO_IOMMU_MAP_DMA_RISCV64: u32 = 0x3b71;
+export const VFIO_IOMMU_MAP_DMA_S390X: u32 = 0x3b71;
+export const VFIO_IOMMU_MAP_DMA_PPC64LE: u32 = 0x20003b71;
+export const VFIO_IOMMU_MAP_DMA_MIPS64EL: u32 = 0x20003b71;
+
+/**
+ * VFIO_IOMMU_SPAPR_REGISTER_MEMORY: _IO(VFIO_TYPE, VFIO_BASE + 17), argument struct
+ * vfio_iommu_spapr_register_memory. Pre-register (pin) memory for later TCE mappings (sPAPR TCE
+ * v2).
+ */
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_X86_64: u32 = 0x3b75;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_I386: u32 = 0x3b75;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_AARCH64: u32 = 0x3b75;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_RISCV64: u32 = 0x3b75;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_S390X: u32 = 0x3b75;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_PPC64LE: u32 = 0x20003b75;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_MIPS64EL: u32 = 0x20003b75;
+
+/**
+ * VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: _IO(VFIO_TYPE, VFIO_BASE + 18), argument struct
+ * vfio_iommu_spapr_register_memory. Unregister memory that VFIO_IOMMU_SPAPR_REGISTER_MEMORY
+ * registered.
+ */
+export const VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY_X86_64: u32 = 0x3b76;
+export const VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY_I386: u32 = 0x3b76;
+export const VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY_AARCH64: u32 = 0x3b76;
+export const VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY_RISCV64: u32 = 0x3b76;
+export const VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY_S390X: u32 = 0x3b76;
+export const VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY_PPC64LE: u32 = 0x20003b76;
+export const VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY_MIPS64EL: u32 = 0x20003b76;
+
+/**
+ * VFIO_IOMMU_SPAPR_TCE_CREATE: _IO(VFIO_TYPE, VFIO_BASE + 19), argument struct
+ * vfio_iommu_spapr_tce_create. Create a DMA window; the kernel returns its bus address in
+ * start_addr.
+ */
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_X86_64: u32 = 0x3b77;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_I386: u32 = 0x3b77;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_AARCH64: u32 = 0x3b77;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_RISCV64: u32 = 0x3b77;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_S390X: u32 = 0x3b77;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_PPC64LE: u32 = 0x20003b77;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_MIPS64EL: u32 = 0x20003b77;
+
+/**
+ * VFIO_IOMMU_SPAPR_TCE_REMOVE: _IO(VFIO_TYPE, VFIO_BASE + 20), argument struct
+ * vfio_iommu_spapr_tce_remove. Remove the DMA window that starts at start_addr.
+ */
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_X86_64: u32 = 0x3b78;
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_I386: u32 = 0x3b78;
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_AARCH64: u32 = 0x3b78;
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_RISCV64: u32 = 0x3b78;
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_S390X: u32 = 0x3b78;
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_PPC64LE: u32 = 0x20003b78;
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_MIPS64EL: u32 = 0x20003b78;
+
+/**
+ * VFIO_DEVICE_BIND_IOMMUFD: _IO(VFIO_TYPE, VFIO_BASE + 18), argument struct
+ * vfio_device_bind_iommufd. Bind a device cdev to an iommufd; the kernel returns the device's id in
+ * it in out_devid.
+ */
+export const VFIO_DEVICE_BIND_IOMMUFD_X86_64: u32 = 0x3b76;
+export const VFIO_DEVICE_BIND_IOMMUFD_I386: u32 = 0x3b76;
+export const VFIO_DEVICE_BIND_IOMMUFD_AARCH64: u32 = 0x3b76;
+export const VFIO_DEVICE_BIND_IOMMUFD_RISCV64: u32 = 0x3b76;
+export const VFIO_DEVICE_BIND_IOMMUFD_S390X: u32 = 0x3b76;
+export const VFIO_DEVICE_BIND_IOMMUFD_PPC64LE: u32 = 0x20003b76;
+export const VFIO_DEVICE_BIND_IOMMUFD_MIPS64EL: u32 = 0x20003b76;
+
+/**
+ * VFIO_DEVICE_ATTACH_IOMMUFD_PT: _IO(VFIO_TYPE, VFIO_BASE + 19), argument struct
+ * vfio_device_attach_iommufd_pt. Attach a bound device to an IOAS or hardware page table of its
+ * iommufd; pt_id returns the hardware page table actually used.
+ */
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_X86_64: u32 = 0x3b77;
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_I386: u32 = 0x3b77;
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_AARCH64: u32 = 0x3b77;
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_RISCV64: u32 = 0x3b77;
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_S390X: u32 = 0x3b77;
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_PPC64LE: u32 = 0x20003b77;
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_MIPS64EL: u32 = 0x20003b77;
+
+/**
+ * VFIO_DEVICE_DETACH_IOMMUFD_PT: _IO(VFIO_TYPE, VFIO_BASE + 20), argument struct
+ * vfio_device_detach_iommufd_pt. Detach a bound device from its page table.
+ */
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_X86_64: u32 = 0x3b78;
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_I386: u32 = 0x3b78;
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_AARCH64: u32 = 0x3b78;
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_RISCV64: u32 = 0x3b78;
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_S390X: u32 = 0x3b78;
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_PPC64LE: u32 = 0x20003b78;
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_MIPS64EL: u32 = 0x20003b78;
+
+/**
+ * VFIO_MIG_GET_PRECOPY_INFO: _IO(VFIO_TYPE, VFIO_BASE + 21), argument struct vfio_precopy_info. How
+ * much data the pre-copy phase still has: initial_bytes before the device can converge, dirty_bytes
+ * changed since.
+ */
+export const VFIO_MIG_GET_PRECOPY_INFO_X86_64: u32 = 0x3b79;
+export const VFIO_MIG_GET_PRECOPY_INFO_I386: u32 = 0x3b79;
+export const VFIO_MIG_GET_PRECOPY_INFO_AARCH64: u32 = 0x3b79;
+export const VFIO_MIG_GET_PRECOPY_INFO_RISCV64: u32 = 0x3b79;
+export const VFIO_MIG_GET_PRECOPY_INFO_S390X: u32 = 0x3b79;
+export const VFIO_MIG_GET_PRECOPY_INFO_PPC64LE: u32 = 0x20003b79;
+export const VFIO_MIG_GET_PRECOPY_INFO_MIPS64EL: u32 = 0x20003b79;
+
+const IOCTL_NUMBERS: StaticArray<u32> = [0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x20003b6b, 0x20003b6b, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x20003b6c, 0x20003b6c, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x20003b65, 0x20003b65, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x20003b66, 0x20003b66, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x20003b68, 0x20003b68, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x20003b6a, 0x20003b6a, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x20003b6f, 0x20003b6f, 0x3b67, 0x3b67, 0x3b67, 0x3b67, 0x3b67, 0x20003b67, 0x20003b67, 0x3b6d, 0x3b6d, 0x3b6d, 0x3b6d, 0x3b6d, 0x20003b6d, 0x20003b6d, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x20003b74, 0x20003b74, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x20003b70, 0x20003b70, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x20003b71, 0x20003b71, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x20003b76, 0x20003b76, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x20003b77, 0x20003b77, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x20003b78, 0x20003b78, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x20003b76, 0x20003b76, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x20003b77, 0x20003b77, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x20003b78, 0x20003b78, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x20003b79, 0x20003b79];
 /** The request number of an ioctl on an architecture (0 for an index out of range). */
 export function ioctl_number(ioctl: i32, arch: i32): u32 {
-  if (<u32>ioctl >= 8 || <u32>arch >= 7) return 0;
+  if (<u32>ioctl >= 21 || <u32>arch >= 7) return 0;
   return unchecked(IOCTL_NUMBERS[ioctl * 7 + arch]);
 }
 

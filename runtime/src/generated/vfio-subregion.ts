@@ -919,23 +919,118 @@ export const VfioIoctl = {
   VFIO_GROUP_GET_DEVICE_FD: { x86_64: 0x3b6a, i386: 0x3b6a, aarch64: 0x3b6a, riscv64: 0x3b6a, s390x: 0x3b6a, ppc64le: 0x20003b6a, mips64el: 0x20003b6a },
   /** Reset the device. `_IO(VFIO_TYPE, VFIO_BASE + 11)` on the device fd. (upstream, Linux 6.1) */
   VFIO_DEVICE_RESET: { x86_64: 0x3b6f, i386: 0x3b6f, aarch64: 0x3b6f, riscv64: 0x3b6f, s390x: 0x3b6f, ppc64le: 0x20003b6f, mips64el: 0x20003b6f },
+  /**
+   * Whether the group is viable (every device of it bound to a VFIO driver) and whether it is
+   * attached to a container. `_IO(VFIO_TYPE, VFIO_BASE + 3)` on the group fd. (upstream, Linux 6.1)
+   */
+  VFIO_GROUP_GET_STATUS: { x86_64: 0x3b67, i386: 0x3b67, aarch64: 0x3b67, riscv64: 0x3b67, s390x: 0x3b67, ppc64le: 0x20003b67, mips64el: 0x20003b67 },
+  /**
+   * Describe the interrupts of one IRQ index: how many there are and how they may be signalled.
+   * `_IO(VFIO_TYPE, VFIO_BASE + 9)` on the device fd. (upstream, Linux 6.1)
+   */
+  VFIO_DEVICE_GET_IRQ_INFO: { x86_64: 0x3b6d, i386: 0x3b6d, aarch64: 0x3b6d, riscv64: 0x3b6d, s390x: 0x3b6d, ppc64le: 0x20003b6d, mips64el: 0x20003b6d },
+  /**
+   * Have a write of data to offset of the device fd happen whenever the eventfd fd is signalled (fd
+   * -1 removes it). `_IO(VFIO_TYPE, VFIO_BASE + 16)` on the device fd. (upstream, Linux 6.1)
+   */
+  VFIO_DEVICE_IOEVENTFD: { x86_64: 0x3b74, i386: 0x3b74, aarch64: 0x3b74, riscv64: 0x3b74, s390x: 0x3b74, ppc64le: 0x20003b74, mips64el: 0x20003b74 },
+  /**
+   * Describe the type1 IOMMU: the page sizes it maps and (with VFIO_IOMMU_INFO_CAPS) a capability
+   * chain. `_IO(VFIO_TYPE, VFIO_BASE + 12)` on the type1_container fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_GET_INFO: { x86_64: 0x3b70, i386: 0x3b70, aarch64: 0x3b70, riscv64: 0x3b70, s390x: 0x3b70, ppc64le: 0x20003b70, mips64el: 0x20003b70 },
+  /**
+   * Map size bytes of the process's memory at vaddr for the device at iova.
+   * `_IO(VFIO_TYPE, VFIO_BASE + 13)` on the iommu_container fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_MAP_DMA: { x86_64: 0x3b71, i386: 0x3b71, aarch64: 0x3b71, riscv64: 0x3b71, s390x: 0x3b71, ppc64le: 0x20003b71, mips64el: 0x20003b71 },
+  /**
+   * Pre-register (pin) memory for later TCE mappings (sPAPR TCE v2).
+   * `_IO(VFIO_TYPE, VFIO_BASE + 17)` on the spapr_container fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_SPAPR_REGISTER_MEMORY: { x86_64: 0x3b75, i386: 0x3b75, aarch64: 0x3b75, riscv64: 0x3b75, s390x: 0x3b75, ppc64le: 0x20003b75, mips64el: 0x20003b75 },
+  /**
+   * Unregister memory that VFIO_IOMMU_SPAPR_REGISTER_MEMORY registered.
+   * `_IO(VFIO_TYPE, VFIO_BASE + 18)` on the spapr_container fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: { x86_64: 0x3b76, i386: 0x3b76, aarch64: 0x3b76, riscv64: 0x3b76, s390x: 0x3b76, ppc64le: 0x20003b76, mips64el: 0x20003b76 },
+  /**
+   * Create a DMA window; the kernel returns its bus address in start_addr.
+   * `_IO(VFIO_TYPE, VFIO_BASE + 19)` on the spapr_container fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_SPAPR_TCE_CREATE: { x86_64: 0x3b77, i386: 0x3b77, aarch64: 0x3b77, riscv64: 0x3b77, s390x: 0x3b77, ppc64le: 0x20003b77, mips64el: 0x20003b77 },
+  /**
+   * Remove the DMA window that starts at start_addr. `_IO(VFIO_TYPE, VFIO_BASE + 20)` on the
+   * spapr_container fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_SPAPR_TCE_REMOVE: { x86_64: 0x3b78, i386: 0x3b78, aarch64: 0x3b78, riscv64: 0x3b78, s390x: 0x3b78, ppc64le: 0x20003b78, mips64el: 0x20003b78 },
+  /**
+   * Bind a device cdev to an iommufd; the kernel returns the device's id in it in out_devid.
+   * `_IO(VFIO_TYPE, VFIO_BASE + 18)` on the device fd. (upstream, Linux 6.12)
+   */
+  VFIO_DEVICE_BIND_IOMMUFD: { x86_64: 0x3b76, i386: 0x3b76, aarch64: 0x3b76, riscv64: 0x3b76, s390x: 0x3b76, ppc64le: 0x20003b76, mips64el: 0x20003b76 },
+  /**
+   * Attach a bound device to an IOAS or hardware page table of its iommufd; pt_id returns the
+   * hardware page table actually used. `_IO(VFIO_TYPE, VFIO_BASE + 19)` on the device fd.
+   * (upstream, Linux 6.12)
+   */
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT: { x86_64: 0x3b77, i386: 0x3b77, aarch64: 0x3b77, riscv64: 0x3b77, s390x: 0x3b77, ppc64le: 0x20003b77, mips64el: 0x20003b77 },
+  /**
+   * Detach a bound device from its page table. `_IO(VFIO_TYPE, VFIO_BASE + 20)` on the device fd.
+   * (upstream, Linux 6.12)
+   */
+  VFIO_DEVICE_DETACH_IOMMUFD_PT: { x86_64: 0x3b78, i386: 0x3b78, aarch64: 0x3b78, riscv64: 0x3b78, s390x: 0x3b78, ppc64le: 0x20003b78, mips64el: 0x20003b78 },
+  /**
+   * How much data the pre-copy phase still has: initial_bytes before the device can converge,
+   * dirty_bytes changed since. `_IO(VFIO_TYPE, VFIO_BASE + 21)` on the migration fd. (upstream,
+   * Linux 6.12)
+   */
+  VFIO_MIG_GET_PRECOPY_INFO: { x86_64: 0x3b79, i386: 0x3b79, aarch64: 0x3b79, riscv64: 0x3b79, s390x: 0x3b79, ppc64le: 0x20003b79, mips64el: 0x20003b79 },
 } as const;
 /**
- * What the third argument of each ioctl is: `struct` (a pointer to the named struct; `argsz` names
- * its argsz member, if any), `none` (nothing), `value` (an integer of `type`, `size` bytes, passed
- * by value), `pointer` (a pointer to one integer of `type`, exactly `size` bytes) or `string` (a
- * pointer to a NUL-terminated string).
+ * What the third argument of each ioctl is, and the kind of fd (`fd`) it is issued on: `struct` (a
+ * pointer to the named struct; `argsz` names its argsz member, if any), `none` (nothing), `value`
+ * (an integer of `type`, `size` bytes, passed by value), `pointer` (a pointer to one integer of
+ * `type`, exactly `size` bytes) or `string` (a pointer to a NUL-terminated string).
  */
 export const VfioIoctlArg = {
-  VFIO_DEVICE_GET_INFO: { kind: 'struct', struct: 'vfio_device_info', argsz: 'argsz' },
-  VFIO_DEVICE_GET_REGION_INFO: { kind: 'struct', struct: 'vfio_region_info', argsz: 'argsz' },
-  VFIO_DEVICE_FEATURE: { kind: 'struct', struct: 'vfio_device_feature', argsz: 'argsz' },
-  VFIO_CHECK_EXTENSION: { kind: 'value', type: '__u32', size: 4 },
-  VFIO_SET_IOMMU: { kind: 'value', type: '__s32', size: 4 },
-  VFIO_GROUP_SET_CONTAINER: { kind: 'pointer', type: 'int', size: 4 },
-  VFIO_GROUP_GET_DEVICE_FD: { kind: 'string' },
-  VFIO_DEVICE_RESET: { kind: 'none' },
+  VFIO_DEVICE_GET_INFO: { kind: 'struct', struct: 'vfio_device_info', argsz: 'argsz', fd: 'device' },
+  VFIO_DEVICE_GET_REGION_INFO: { kind: 'struct', struct: 'vfio_region_info', argsz: 'argsz', fd: 'device' },
+  VFIO_DEVICE_FEATURE: { kind: 'struct', struct: 'vfio_device_feature', argsz: 'argsz', fd: 'device' },
+  VFIO_CHECK_EXTENSION: { kind: 'value', type: '__u32', size: 4, fd: 'container' },
+  VFIO_SET_IOMMU: { kind: 'value', type: '__s32', size: 4, fd: 'container' },
+  VFIO_GROUP_SET_CONTAINER: { kind: 'pointer', type: 'int', size: 4, fd: 'group' },
+  VFIO_GROUP_GET_DEVICE_FD: { kind: 'string', fd: 'group' },
+  VFIO_DEVICE_RESET: { kind: 'none', fd: 'device' },
+  VFIO_GROUP_GET_STATUS: { kind: 'struct', struct: 'vfio_group_status', argsz: 'argsz', fd: 'group' },
+  VFIO_DEVICE_GET_IRQ_INFO: { kind: 'struct', struct: 'vfio_irq_info', argsz: 'argsz', fd: 'device' },
+  VFIO_DEVICE_IOEVENTFD: { kind: 'struct', struct: 'vfio_device_ioeventfd', argsz: 'argsz', fd: 'device' },
+  VFIO_IOMMU_GET_INFO: { kind: 'struct', struct: 'vfio_iommu_type1_info', argsz: 'argsz', fd: 'type1_container' },
+  VFIO_IOMMU_MAP_DMA: { kind: 'struct', struct: 'vfio_iommu_type1_dma_map', argsz: 'argsz', fd: 'iommu_container' },
+  VFIO_IOMMU_SPAPR_REGISTER_MEMORY: { kind: 'struct', struct: 'vfio_iommu_spapr_register_memory', argsz: 'argsz', fd: 'spapr_container' },
+  VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: { kind: 'struct', struct: 'vfio_iommu_spapr_register_memory', argsz: 'argsz', fd: 'spapr_container' },
+  VFIO_IOMMU_SPAPR_TCE_CREATE: { kind: 'struct', struct: 'vfio_iommu_spapr_tce_create', argsz: 'argsz', fd: 'spapr_container' },
+  VFIO_IOMMU_SPAPR_TCE_REMOVE: { kind: 'struct', struct: 'vfio_iommu_spapr_tce_remove', argsz: 'argsz', fd: 'spapr_container' },
+  VFIO_DEVICE_BIND_IOMMUFD: { kind: 'struct', struct: 'vfio_device_bind_iommufd', argsz: 'argsz', fd: 'device' },
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT: { kind: 'struct', struct: 'vfio_device_attach_iommufd_pt', argsz: 'argsz', fd: 'device' },
+  VFIO_DEVICE_DETACH_IOMMUFD_PT: { kind: 'struct', struct: 'vfio_device_detach_iommufd_pt', argsz: 'argsz', fd: 'device' },
+  VFIO_MIG_GET_PRECOPY_INFO: { kind: 'struct', struct: 'vfio_precopy_info', argsz: 'argsz', fd: 'migration' },
 } as const;
+/**
+ * The kinds of file descriptor the ioctls are issued on (`fd` of VfioIoctlArg); the native addon's
+ * open and adoptFd take one, and accept on the handle the ioctls of that kind and of every kind it
+ * extends. `container`: A container, /dev/vfio/vfio: the API version, the extensions (IOMMU models)
+ * it supports, and VFIO_SET_IOMMU. `iommu_container` (extends `container`): A container whose IOMMU
+ * model is set (VFIO_SET_IOMMU): the DMA map and unmap ioctls every model implements. A model's own
+ * ioctls are on the kind of that model. `type1_container` (extends `iommu_container`): A container
+ * with a type1 IOMMU model (VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU). The sPAPR model reuses the
+ * numbers of its ioctls for others, so each model is a kind of its own. `spapr_container` (extends
+ * `iommu_container`): A container with an sPAPR TCE IOMMU model (VFIO_SPAPR_TCE_IOMMU,
+ * VFIO_SPAPR_TCE_v2_IOMMU). `group`: An IOMMU group, /dev/vfio/N. `device`: A device: from
+ * VFIO_GROUP_GET_DEVICE_FD, or a cdev /dev/vfio/devices/vfioN. `migration`: The migration data fd
+ * that VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE returns (data_fd) in a state that transfers data.
+ */
+export const VfioFdKinds = ['container', 'iommu_container', 'type1_container', 'spapr_container', 'group', 'device', 'migration'] as const;
 
 /**
  * The request number of an ioctl on an architecture.
@@ -956,6 +1051,8 @@ export const Errno = {
   EFAULT: 14,
   /** EBUSY. */
   EBUSY: 16,
+  /** EEXIST. */
+  EEXIST: 17,
   /** ENODEV. */
   ENODEV: 19,
   /** EINVAL. */
