@@ -6,7 +6,7 @@ import { generatedLine } from '../../codegen/emit/printer.js';
 import { loadSpec, ROOT } from '../../codegen/load.js';
 import { loadVectors } from '../vectors.js';
 import { checkCapchain, checkIoctl, checkLayout, checkValidation } from './checks.js';
-import { compileHarness, Harness } from './wasm.js';
+import { compileHarness, emitted, Harness } from './wasm.js';
 
 const spec = loadSpec();
 const AS_OUTPUT = asOutputPath(spec);
@@ -23,6 +23,28 @@ describe('assemblyscript target', () => {
   });
 });
 
+describe('assemblyscript vectors catch a wrong codec', () => {
+  it('a codec with one member\'s offset moved fails the layout vectors of its struct, and only those', async () => {
+    const s = spec.structs.find((x) => x.name === 'vfio_region_info')!;
+    const m = s.members.find((x) => x.name === 'size')!;
+    // The generated write and read of vfio_region_info.size, both moved 8 bytes up (onto .offset).
+    const mark = `, ${m.offset}); // ${s.name.toUpperCase()}_OFFSET_${m.name.toUpperCase()}`;
+    const good = emitted(spec);
+    const bad = good.split(mark).join(`, ${m.offset + 8}); // moved by the test`);
+    expect(good.split(mark)).toHaveLength(3);
+    const h = await Harness.instantiate((await compileHarness(spec, ['-O0'], bad)).binary);
+    const failed = vectors.layout.filter((c) => {
+      const diff = checkLayout(h, spec, c);
+      if (c.struct === s.name) expect(diff.some((d) => d.startsWith('encode: bytes')), c.name).toBe(true);
+      // Where size and offset differ, decoding reads the wrong one.
+      if (c.name === `${s.name}/mixed`) expect(diff.some((d) => d.startsWith(`decode ${s.name}.size:`)), c.name).toBe(true);
+      return diff.length > 0;
+    });
+    expect(failed.map((c) => c.struct)).toEqual(vectors.layout.filter((c) => c.struct === s.name).map(() => s.name));
+    expect(failed.length).toBeGreaterThan(0);
+  }, 60_000);
+});
+
 /** Compile modes: every vector runs under each. */
 const MODES: Record<string, string[]> = { O3: ['-O3'], O0: ['-O0', '--debug'] };
 
@@ -35,11 +57,14 @@ for (const [mode, flags] of Object.entries(MODES)) {
       h = await Harness.instantiate(binary);
     });
 
-    it('harness covers every struct and validator of the spec', () => {
+    it('harness covers every struct (each data model its codec takes), capability chain and validator of the spec', () => {
       for (const s of spec.structs) {
-        expect(typeof h.ex[`encode_${s.name}`], `encode_${s.name}`).toBe('function');
-        expect(typeof h.ex[`decode_${s.name}`], `decode_${s.name}`).toBe('function');
+        for (const suffix of s.uniform ? [''] : ['', '_ilp32']) {
+          expect(typeof h.ex[`encode_${s.name}${suffix}`], `encode_${s.name}${suffix}`).toBe('function');
+          expect(typeof h.ex[`decode_${s.name}${suffix}`], `decode_${s.name}${suffix}`).toBe('function');
+        }
       }
+      for (const x of spec.ioctls) if (x.chain !== null) expect(typeof h.ex[`cap_body_${x.arg!.name}`], `cap_body_${x.arg!.name}`).toBe('function');
       for (const v of spec.validators) expect(typeof h.ex[`run_${v.name}`], `run_${v.name}`).toBe('function');
     });
 

@@ -1,30 +1,32 @@
 import asc from 'assemblyscript/asc';
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { ROOT } from '../../codegen/load.js';
 import { asOutputPath, emitAssemblyScript } from '../../codegen/emit/assemblyscript.js';
 import type { Spec } from '../../codegen/ir.js';
+import { asGlue, GLUE } from './glue.js';
 
 /**
- * Compiles test/as/harness.ts (which imports the generated AssemblyScript module) with asc, in
- * memory: the generated module is served from the emitter's current output, so the tests check
- * what `generate` would write; nothing touches the disk.
+ * Compiles test/as/harness.ts (which imports the generated AssemblyScript module and the glue) with
+ * asc, in memory: the generated module is served from the emitter's current output, so the tests
+ * check what `generate` would write, and the glue is printed from the same IR; nothing touches the
+ * disk. `generated` replaces the emitter's module (a test mutating the codec passes its copy).
  */
 
 export const HARNESS = 'test/as/assembly/harness.ts';
 
 export interface Compiled { binary: Uint8Array; stderr: string }
 
-export async function compileHarness(spec: Spec, flags: string[]): Promise<Compiled> {
-  const generated = emitAssemblyScript(spec).find((f) => f.path === asOutputPath(spec));
-  if (generated === undefined) throw new Error(`the assemblyscript target did not produce ${asOutputPath(spec)}`);
+export async function compileHarness(spec: Spec, flags: string[], generated = emitted(spec)): Promise<Compiled> {
+  const glue = asGlue(spec, relative(dirname(GLUE), asOutputPath(spec)).replace(/\.ts$/, ''));
   const outputs = new Map<string, Uint8Array | string>();
   let stderr = '';
   let stdout = '';
   const { error } = await asc.main([HARNESS, '--outFile', 'harness.wasm', '--enable', 'simd', '--disableWarning', '235', ...flags], {
     readFile: (name: string, baseDir: string) => {
       const path = resolve(ROOT, baseDir, name);
-      if (path === resolve(ROOT, asOutputPath(spec))) return generated.content;
+      if (path === resolve(ROOT, asOutputPath(spec))) return generated;
+      if (path === resolve(ROOT, GLUE)) return glue;
       return existsSync(path) ? readFileSync(path, 'utf8') : null;
     },
     writeFile: (name: string, contents: Uint8Array | string) => { outputs.set(name, contents); },
@@ -36,6 +38,13 @@ export async function compileHarness(spec: Spec, flags: string[]): Promise<Compi
   const bin = outputs.get('harness.wasm');
   if (!(bin instanceof Uint8Array)) throw new Error(`asc wrote no harness.wasm\n${stderr}`);
   return { binary: bin, stderr };
+}
+
+/** The generated AssemblyScript module as `generate` would write it. */
+export function emitted(spec: Spec): string {
+  const f = emitAssemblyScript(spec).find((x) => x.path === asOutputPath(spec));
+  if (f === undefined) throw new Error(`the assemblyscript target did not produce ${asOutputPath(spec)}`);
+  return f.content;
 }
 
 /** Host side of the "vfio" imports: records every ordering point with the window it names. */

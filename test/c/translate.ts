@@ -7,7 +7,7 @@
  * The IR (loadSpec) is only used to know the shape of structs and validators: which C member a
  * vector field is, which struct a capability id decodes to, which request member a lookup reads.
  */
-import type { Capability, Member, Spec, Struct, Validator } from '../../codegen/ir.js';
+import type { Capability, Ioctl, Member, Spec, Struct, Validator } from '../../codegen/ir.js';
 import { big, type CapchainCase, type DeviceV, type IoctlCase, type LayoutCase, type ValidationCase, type VectorFiles, type VUint } from '../vectors.js';
 
 const cstr = (s: string): string => JSON.stringify(s);
@@ -196,29 +196,39 @@ function validationCase(spec: Spec, devices: Record<string, DeviceV>, c: Validat
 
 // ---------------------------------------------------------------------------------------------
 
+/** The ioctl whose reply the capchain vectors hold (spec/vectors/FORMAT.md). */
+function capchainIoctl(spec: Spec): Ioctl & { arg: Struct } {
+  const x = spec.ioctls.find((i) => i.name === 'VFIO_DEVICE_GET_REGION_INFO');
+  if (x === undefined || x.chain === null || x.arg === null) throw new Error('capchain vectors: the spec has no VFIO_DEVICE_GET_REGION_INFO with a capability chain');
+  return x as Ioctl & { arg: Struct };
+}
+
 function capStruct(spec: Spec, id: number): Capability | undefined {
-  return spec.capabilities.find((c) => c.info.name === 'VFIO_DEVICE_GET_REGION_INFO' && c.id === id && c.struct !== null);
+  const x = capchainIoctl(spec);
+  return spec.capabilities.find((c) => c.info === x && c.id === id && c.struct !== null);
 }
 
 function capchainCase(spec: Spec, c: CapchainCase, i: number, shift: number): string[] {
   const fn = `capchain_${i}_${shift}`;
+  const info = capchainIoctl(spec).arg;
+  const walker = info.name;
   const out: string[] = [`/* capchain: ${c.name} (buffer at offset ${shift} of an 8-aligned array) */`, `static void ${fn}(void)`, '{',
     `\tconst char *name = ${cstr(shift === 0 ? c.name : `${c.name}`)};`];
   out.push(...bytesArray('in', c.buffer).map((l) => `\t${l}`));
   out.push(`\tunsigned long long store[${Math.ceil(c.buffer.length / 16) + 2}];`, '\tunsigned char *p = (unsigned char *)store + ' + shift + ';');
-  out.push('\tstruct vfio_cap_cursor cur;', ...('error' in c.expect ? ['\tint n = 0;'] : ['\tstruct vfio_region_info info;']), '\tint r;', '\tint bad = 0;', '');
-  out.push('\tmemset(store, 0xee, sizeof(store));', '\tmemcpy(p, in, in_len);', '\tr = vfio_region_info_cap_first(p, in_len, &cur);');
+  out.push('\tstruct vfio_cap_cursor cur;', ...('error' in c.expect ? ['\tint n = 0;'] : [`\tstruct ${info.name} info;`]), '\tint r;', '\tint bad = 0;', '');
+  out.push('\tmemset(store, 0xee, sizeof(store));', '\tmemcpy(p, in, in_len);', `\tr = ${walker}_cap_first(p, in_len, &cur);`);
   const e = c.expect;
-  const walk = ['\twhile (r == 1 && n < 64) {', '\t\tn++;', '\t\tr = vfio_region_info_cap_next(&cur);', '\t}'];
+  const walk = ['\twhile (r == 1 && n < 64) {', '\t\tn++;', `\t\tr = ${walker}_cap_next(&cur);`, '\t}'];
   if ('error' in e) {
     out.push(...walk);
     out.push(`\tif (r != -EINVAL || strcmp(vfio_cap_error_name(cur.error), ${cstr(e.error)}) != 0 || cur.at != ${e.at}U) {`,
       `\t\tfailf("capchain", name, "got r=%d error %s at %u, vector says ${e.error} at ${e.at}", r, vfio_cap_error_name(cur.error), cur.at);`, '\t\tbad = 1;', '\t}');
   } else {
     out.push('\tmemcpy(&info, p, sizeof(info));');
-    for (const k of ['argsz', 'flags', 'index', 'cap_offset', 'size', 'offset'] as const) {
-      out.push(`\tif ((unsigned long long)info.${k} != ${lit(e.info[k])}) {`, `\t\tfailf("capchain", name, "info.${k} is 0x%llx, vector says ${e.info[k]}", (unsigned long long)info.${k});`, '\t\tbad = 1;', '\t}');
-    }
+    walkFields(info, e.info as unknown as Record<string, unknown>, 'info.', (lv, want, path) => {
+      out.push(`\tif ((unsigned long long)${lv} != ${lit(want)}) {`, `\t\tfailf("capchain", name, "info.${path} is 0x%llx, vector says ${want}", (unsigned long long)${lv});`, '\t\tbad = 1;', '\t}');
+    }, () => { throw new Error(`${c.name}: info has a flexible array`); });
     if ('retry' in e) {
       out.push(`\tif (r != -ENOSPC || cur.retry != ${e.retry}U) {`, `\t\tfailf("capchain", name, "got r=%d retry %u, vector says retry ${e.retry}", r, cur.retry);`, '\t\tbad = 1;', '\t}');
     } else {
@@ -254,7 +264,7 @@ function capchainCase(spec: Spec, c: CapchainCase, i: number, shift: number): st
           });
           out.push('\t}');
         }
-        out.push('\tr = vfio_region_info_cap_next(&cur);');
+        out.push(`\tr = ${walker}_cap_next(&cur);`);
       });
       out.push(`\tif (r != 0) {`, `\t\tfailf("capchain", name, "after ${e.caps.length} capabilities the walker returned %d (error %s at %u), vector says end", r, vfio_cap_error_name(cur.error), cur.at);`, '\t\tbad = 1;', '\t}');
     }

@@ -10,7 +10,8 @@
  *     printouts are the expectations the TypeScript and AssemblyScript outputs are held to;
  *   - the TypeScript builds with tsc (strict, noUnusedLocals), its codecs round-trip and its
  *     numbers are the system header's; the AssemblyScript builds with asc (the MMIO guests' flags)
- *     and writes the bytes the TypeScript codec writes;
+ *     with the vector harness's glue (test/as/glue.ts) and writes, for every struct, the bytes the
+ *     TypeScript codec writes;
  *   - markdown is generated; wit and kernel-patch are refused with the spec position.
  *
  * test/uapi/userfaultfd.test.ts checks the spec's IR itself against the header's facts.
@@ -23,8 +24,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSpec, ROOT } from '../../codegen/load.js';
-import type { Spec } from '../../codegen/ir.js';
+import type { Spec, Struct } from '../../codegen/ir.js';
 import { compileAs, MMIO_ASC_FLAGS } from '../../runtime/src/asc.js';
+import { flatten } from '../as/checks.js';
+import { asGlue } from '../as/glue.js';
+import { Harness } from '../as/wasm.js';
 import { STRICT, unavailable, VARIANTS } from '../c/cc.js';
 
 const SPEC = 'test/fixtures/specs/userfaultfd.json';
@@ -266,42 +270,53 @@ describe('TypeScript', () => {
 
 // ---------------------------------------------------------------- AssemblyScript
 
+/** A value of s for the TypeScript codec (numbers up to 32 bits, bigints above), every member distinct, reserved ones 0; flexible arrays get 2 elements. */
+function sample(s: Struct, next = { k: 1 }): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const m of s.members) {
+    const one = (): unknown => {
+      if (m.type.kind === 'struct') return sample(m.type.struct, next);
+      const k = next.k++;
+      if (m.reserved) return m.type.kind === 'int' && m.type.size < 8 ? 0 : 0n;
+      return m.type.kind === 'int' && m.type.size < 8 ? k : (BigInt(k) << 32n) | BigInt(k);
+    };
+    out[m.name] = m.count === null ? one() : Array.from({ length: m.count === 'flexible' ? 2 : m.count }, one);
+  }
+  return out;
+}
+
 describe('AssemblyScript', () => {
-  it('builds with asc (-O3, the MMIO guests\' flags) and writes the bytes the TypeScript codec writes', async () => {
+  it('builds with asc (-O3, the MMIO guests\' flags) and writes the bytes the TypeScript codec writes, for every struct', async () => {
     mkdirSync(built('as'));
     cpSync(file('as/userfaultfd.ts'), built('as/userfaultfd.ts'));
-    writeFileSync(built('as/entry.ts'), [
-      "import { ioctl_number, UffdioRegister, UffdioRange, uffdio_register_write, uffdio_register_read, UFFDIO_REGISTER_SIZE } from './userfaultfd';",
-      'const buf = memory.data(64);',
-      'export function scratch(): usize { return buf; }',
-      'export function write_register(start: u64, len: u64, mode: u64, ioctls: u64): i32 {',
-      '  const r = new UffdioRegister(); const g = new UffdioRange(); g.start = start; g.len = len;',
-      '  r.range = g; r.mode = mode; r.ioctls = ioctls; return uffdio_register_write(buf, r);',
-      '}',
-      'export function read_register_len(): u64 { const r = new UffdioRegister(); uffdio_register_read(buf, r); return r.range.len; }',
-      'export function register_size(): i32 { return UFFDIO_REGISTER_SIZE; }',
-      'export function ioctl(i: i32, arch: i32): u32 { return ioctl_number(i, arch); }',
-      '',
-    ].join('\n'));
+    // The vector harness's glue, printed from this spec's IR: encode_/decode_ for every struct.
+    writeFileSync(built('as/glue.ts'), asGlue(spec, './userfaultfd'));
+    writeFileSync(built('as/entry.ts'), "export * from './glue';\nexport { ioctl_number } from './userfaultfd';\n");
     const { binary } = await compileAs(built('as/entry.ts'), { flags: ['-O3', '--noAssert', ...MMIO_ASC_FLAGS] });
-    // The lib here has no WebAssembly typings: just what this test uses.
-    const WA = (globalThis as unknown as { WebAssembly: { instantiate(b: Uint8Array, i: object): Promise<{ instance: { exports: unknown } }> } }).WebAssembly;
-    const { instance } = await WA.instantiate(binary, { env: { abort: () => { throw new Error('abort'); } } });
-    const e = instance.exports as {
-      memory: { buffer: ArrayBuffer }; scratch(): number; write_register(a: bigint, b: bigint, c: bigint, d: bigint): number;
-      read_register_len(): bigint; register_size(): number; ioctl(i: number, arch: number): number;
-    };
+    const h = await Harness.instantiate(binary);
     const sys = systemNumbers('x86_64');
-    expect(e.register_size()).toBe(Number(sys.get('sizeof uffdio_register')));
-    const n = e.write_register(0x7f00_0000_0000n, 0x20_0000n, 5n, 9n);
-    const written = new Uint8Array(e.memory.buffer, e.scratch(), n).slice();
     const ts = await import(pathToFileURL(built('ts/out/userfaultfd.js')).href) as Record<string, Codec>;
-    expect(written).toEqual(ts.UffdioRegister!.encode({ range: { start: 0x7f00_0000_0000n, len: 0x20_0000n }, mode: 5n, ioctls: 9n }));
-    expect(e.read_register_len()).toBe(0x20_0000n);
+    const roundTrip = (name: string, value: Record<string, unknown>): Uint8Array => {
+      const s = spec.structs.find((x) => x.name === name)!;
+      const { slots, count } = flatten(s, value);
+      h.setSlots(slots);
+      h.setBuf(new Uint8Array(0));
+      const n = h.call(`encode_${name}`, count);
+      expect(n, `${name} size`).toBe(Number(sys.get(`sizeof ${name}`)));
+      const written = h.buf(n);
+      expect(written, `${name} bytes`).toEqual(ts[pascal(name)]!.encode(value));
+      h.setSlots(slots.map(() => 0xdeadn));
+      expect(h.call(`decode_${name}`, count), `${name} decoded`).toBe(slots.length);
+      expect(h.slots(slots.length), `${name} decoded`).toEqual(slots);
+      return written;
+    };
+    const reg = roundTrip('uffdio_register', { range: { start: 0x7f00_0000_0000n, len: 0x20_0000n }, mode: 5n, ioctls: 9n });
+    expect(new DataView(reg.buffer).getBigUint64(Number(sys.get('offsetof uffdio_register.mode')), true)).toBe(5n);
+    for (const s of spec.structs) roundTrip(s.name, sample(s));
     // ioctl_number(index in spec order, arch in ARCHES order: x86_64 0, i386 1)
     for (const [k, x] of spec.ioctls.entries()) {
-      expect(BigInt(e.ioctl(k, 0) >>> 0), `${x.name} x86_64`).toBe(sys.get(x.name));
-      if (skipModel('i386') === null) expect(BigInt(e.ioctl(k, 1) >>> 0), `${x.name} i386`).toBe(systemNumbers('i386').get(x.name));
+      expect(BigInt(h.call('ioctl_number', k, 0) >>> 0), `${x.name} x86_64`).toBe(sys.get(x.name));
+      if (skipModel('i386') === null) expect(BigInt(h.call('ioctl_number', k, 1) >>> 0), `${x.name} i386`).toBe(systemNumbers('i386').get(x.name));
     }
   }, 60_000);
 });
