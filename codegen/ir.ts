@@ -204,6 +204,8 @@ export interface Capability extends Owned {
   struct: Struct | null;
   info: Ioctl;
   deprecated: boolean;
+  /** Upstream, newer than the oldest header the C may be built against (as IoctlArg.guarded): C names its id under #ifdef only. */
+  guarded: boolean;
   doc: string;
   origin: Origin;
   provisional: boolean;

@@ -570,11 +570,9 @@ class Resolver {
    */
   private lowerIoctlArgs(ioctls: IR.Ioctl[], kinds: IR.FdKind[]): IR.IoctlArg[] {
     const table: IR.IoctlArg[] = [];
-    const since = (x: IR.Ioctl): number | null => (x.origin.kind === 'upstream' ? kernelOrder(x.origin.kernel) : null);
-    const oldest = Math.min(...ioctls.map((x) => since(x) ?? Infinity));
     for (const x of ioctls) {
       const fds = kinds.find((k) => k.name === x.fd)!.accepting;
-      const guarded = (this.raw.uapi.emit ?? 'all') === 'proposed' && (since(x) ?? -Infinity) > oldest;
+      const guarded = this.guarded(x, ioctls);
       const a = x.argument;
       if (a.kind === 'none') table.push({ kind: 'none', ioctl: x, fds, guarded, size: 0 });
       else if (a.kind === 'value') table.push({ kind: 'value', ioctl: x, fds, guarded, size: a.type.size, signed: a.type.signed });
@@ -584,6 +582,17 @@ class Resolver {
       else if (x.encoding !== 'IO') table.push({ kind: 'fixed', ioctl: x, fds, guarded, struct: a.struct, size: a.struct.size });
     }
     return table;
+  }
+
+  /**
+   * Whether C may name an upstream element only under #ifdef of its macro: the upstream definitions
+   * come from the system's headers (uapi.emit proposed), which may be as old as the oldest of the
+   * spec's upstream ioctls, and the element is newer.
+   */
+  private guarded(x: { origin: IR.Origin }, ioctls: IR.Ioctl[]): boolean {
+    const since = (o: IR.Origin): number | null => (o.kind === 'upstream' ? kernelOrder(o.kernel) : null);
+    const oldest = Math.min(...ioctls.map((y) => since(y.origin) ?? Infinity));
+    return (this.raw.uapi.emit ?? 'all') === 'proposed' && (since(x.origin) ?? -Infinity) > oldest;
   }
 
   private capability(c: Raw.Capability, pointer: string, ioctls: IR.Ioctl[]): IR.Capability | null {
@@ -599,7 +608,8 @@ class Resolver {
     this.defineMacro(c.name, `${pointer}/name`, BigInt(c.id), 'capability');
     const provisional = this.provisional(c, pointer, true);
     if (info === undefined) return null;
-    return { pointer, name: c.name, id: c.id, version: c.version, struct, info, deprecated: c.deprecated === true, doc: c.doc, spec: this.fileOf(pointer), origin: this.origin(c.origin, pointer), provisional };
+    const o = this.origin(c.origin, pointer);
+    return { pointer, name: c.name, id: c.id, version: c.version, struct, info, deprecated: c.deprecated === true, guarded: this.guarded({ origin: o }, ioctls), doc: c.doc, spec: this.fileOf(pointer), origin: o, provisional };
   }
 
   private stateRecord(r: Raw.StateRecord, pointer: string): IR.StateRecord {

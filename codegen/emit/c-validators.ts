@@ -10,7 +10,7 @@
  */
 import { SpecError } from '../diagnostics.js';
 import type { GeneratedFile } from './file.js';
-import type { Capability, Chain, ChainIoctl, Check, Effect, EffectTarget, Expr, IoctlArg, Member, Operand, Spec, StateField, StateRecord, Validator } from '../ir.js';
+import type { Capability, Chain, ChainIoctl, Check, Effect, EffectTarget, Expr, IoctlArg, Member, Operand, Spec, StateField, StateRecord, Struct, Validator } from '../ir.js';
 import { arithType, cIoctlRequest, cString } from './c-common.js';
 import { cComment, cItem, cProse, cUnsigned, preambleComment, snake, upper } from './printer.js';
 
@@ -265,17 +265,22 @@ function getter(spec: Spec, size: number, what: string): string {
   return `${cPrefix(spec)}_cap_get${size * 8}`;
 }
 
+/** A struct's size as C writes it: the compiler's sizeof where upstream's layout differs between data models, else the number. */
+function cSize(s: Struct): string {
+  return s.natural ? `sizeof(struct ${s.name})` : String(s.size);
+}
+
 function capSizeCase(spec: Spec, c: Capability): string[] {
   const s = c.struct!;
   const out = [`\tcase ${c.name}:\t/* struct ${s.name} */`];
   if (s.flexible !== null && s.flexibleCount !== null) {
     const count = s.flexibleCount;
-    out.push(`\t\tif (avail < ${s.size})`, `\t\t\treturn ${s.size};`);
-    out.push(`\t\treturn ${s.size} + (__u64)${getter(spec, count.size, `${s.name}.${count.name}`)}(p + ${count.offset}) * ${s.flexible.elementSize};`);
+    out.push(`\t\tif (avail < ${cSize(s)})`, `\t\t\treturn ${cSize(s)};`);
+    out.push(`\t\treturn ${cSize(s)} + (__u64)${getter(spec, count.size, `${s.name}.${count.name}`)}(p + ${count.offset}) * ${s.flexible.elementSize};`);
   } else {
-    out.push(`\t\treturn ${s.size};`);
+    out.push(`\t\treturn ${cSize(s)};`);
   }
-  return out;
+  return c.guarded ? [`#ifdef ${c.name}`, ...out, '#endif'] : out;
 }
 
 /** The C type of the cursor's id and version: wide enough for every chain's header. */
@@ -382,7 +387,7 @@ function walkerSource(spec: Spec): string[] {
     out.push(`static int ${fn}_cap_visit(struct ${p}_cap_cursor *cur, __u32 off)`, '{', '\t__u64 need;', `\t${idType} id;`, '');
     out.push('\tif (cur->offset != 0) {', '\t\tif (off <= cur->offset)',
       `\t\t\treturn ${p}_cap_fail(cur, ${fn}_cap_seen(cur, off) ? ${capErrorEnum(spec, 'loop')} : ${capErrorEnum(spec, 'backwards')}, off);`,
-      `\t} else if (off < ${info.size}) {\t/* inside struct ${info.name} */`,
+      `\t} else if (off < ${cSize(info)}) {\t/* inside struct ${info.name} */`,
       `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'backwards')}, off);`, '\t}');
     out.push('\tif (off & 3)', `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'misaligned')}, off);`);
     out.push(`\tif (off > cur->len || cur->len - off < ${hdr})\t/* struct ${chain.header.name} */`, `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'out-of-bounds')}, off);`);
@@ -397,7 +402,7 @@ function walkerSource(spec: Spec): string[] {
       `\t__u32 argsz, flags, ${off};`, '');
     out.push('\tcur->buf = b;', '\tcur->len = len;', '\tcur->first = 0;', '\tcur->offset = 0;', '\tcur->next = 0;', '\tcur->id = 0;', '\tcur->version = 0;',
       '\tcur->known = 0;', '\tcur->size = 0;', '\tcur->retry = 0;', `\tcur->error = ${capErrorEnum(spec, 'NONE')};`, '\tcur->at = 0;', '');
-    out.push(`\tif (len < ${info.size})\t/* struct ${info.name} */`, `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'truncated')}, len);`);
+    out.push(`\tif (len < ${cSize(info)})\t/* struct ${info.name} */`, `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'truncated')}, len);`);
     out.push(`\targsz = ${rd(w.argsz, 'b')};`, `\tflags = ${rd(chain.flags, 'b')};`, `\t${off} = ${rd(chain.offset, 'b')};`);
     out.push(`\tif ((flags & ${chain.flag.name}) == 0)\t/* no chain, whatever ${off} says */`, '\t\treturn 0;');
     out.push('\tif (argsz > len) {\t/* the kernel asks for a larger buffer */', '\t\tcur->retry = argsz;', '\t\treturn -ENOSPC;', '\t}');

@@ -365,6 +365,125 @@ static int vfio_cap_fail(struct vfio_cap_cursor *cur, enum vfio_cap_error e, __u
 }
 
 /**
+ * vfio_device_info_cap_size - Bytes a VFIO_DEVICE_GET_INFO capability needs
+ *	from its offset: its struct and, for one ending in a flexible array, the
+ *	elements its count member names (computed in 64 bits, so a huge count
+ *	cannot wrap). 0 for an id this header does not know.
+ *
+ * @cap points at the capability and @avail bytes are readable there; a count
+ * member outside them is not read (the struct size alone then already
+ * exceeds @avail).
+ */
+__u64 vfio_device_info_cap_size(__u16 id, const void *cap, __u32 avail)
+{
+	(void)cap;
+	(void)avail;
+
+	switch (id) {
+#ifdef VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP
+	case VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP:	/* struct vfio_device_info_cap_pci_atomic_comp */
+		return 16;
+#endif
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Whether off is one of the capabilities visited so far. They were all checked
+ * (in bounds, each after the one before), so re-walking from the first ends at
+ * the current one within len / 4 steps.
+ */
+static int vfio_device_info_cap_seen(const struct vfio_cap_cursor *cur, __u32 off)
+{
+	__u32 p = cur->first;
+
+	while (p != 0 && p < cur->offset) {
+		if (p == off)
+			return 1;
+		p = vfio_cap_get32(cur->buf + p + 4);
+	}
+	return p == off;
+}
+
+/*
+ * Checks the capability at off (cap_offset, or the current one's next) and
+ * makes it the current one. Order: loop, backwards, misaligned, out-of-bounds.
+ */
+static int vfio_device_info_cap_visit(struct vfio_cap_cursor *cur, __u32 off)
+{
+	__u64 need;
+	__u16 id;
+
+	if (cur->offset != 0) {
+		if (off <= cur->offset)
+			return vfio_cap_fail(cur, vfio_device_info_cap_seen(cur, off) ? VFIO_CAP_ERR_LOOP : VFIO_CAP_ERR_BACKWARDS, off);
+	} else if (off < 20) {	/* inside struct vfio_device_info */
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_BACKWARDS, off);
+	}
+	if (off & 3)
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_MISALIGNED, off);
+	if (off > cur->len || cur->len - off < 8)	/* struct vfio_info_cap_header */
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_OUT_OF_BOUNDS, off);
+	id = vfio_cap_get16(cur->buf + off + 0);
+	need = vfio_device_info_cap_size(id, cur->buf + off, cur->len - off);
+	if (need > cur->len - off)
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_OUT_OF_BOUNDS, off);
+	cur->offset = off;
+	cur->id = id;
+	cur->version = vfio_cap_get16(cur->buf + off + 2);
+	cur->next = vfio_cap_get32(cur->buf + off + 4);
+	cur->known = need != 0;
+	cur->size = need != 0 ? (__u32)need : 8;
+	return 1;
+}
+
+int vfio_device_info_cap_first(const void *buf, __u32 len,
+		struct vfio_cap_cursor *cur)
+{
+	const __u8 *b = (const __u8 *)buf;
+	__u32 argsz, flags, cap_offset;
+
+	cur->buf = b;
+	cur->len = len;
+	cur->first = 0;
+	cur->offset = 0;
+	cur->next = 0;
+	cur->id = 0;
+	cur->version = 0;
+	cur->known = 0;
+	cur->size = 0;
+	cur->retry = 0;
+	cur->error = VFIO_CAP_ERR_NONE;
+	cur->at = 0;
+
+	if (len < 20)	/* struct vfio_device_info */
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_TRUNCATED, len);
+	argsz = vfio_cap_get32(b + 0);
+	flags = vfio_cap_get32(b + 4);
+	cap_offset = vfio_cap_get32(b + 16);
+	if ((flags & VFIO_DEVICE_FLAGS_CAPS) == 0)	/* no chain, whatever cap_offset says */
+		return 0;
+	if (argsz > len) {	/* the kernel asks for a larger buffer */
+		cur->retry = argsz;
+		return -ENOSPC;
+	}
+	if (cap_offset == 0)
+		return 0;
+	cur->first = cap_offset;
+	return vfio_device_info_cap_visit(cur, cap_offset);
+}
+
+int vfio_device_info_cap_next(struct vfio_cap_cursor *cur)
+{
+	if (cur->error != VFIO_CAP_ERR_NONE)
+		return -EINVAL;
+	if (cur->offset == 0 || cur->next == 0)
+		return 0;
+	return vfio_device_info_cap_visit(cur, cur->next);
+}
+
+/**
  * vfio_region_info_cap_size - Bytes a VFIO_DEVICE_GET_REGION_INFO capability
  *	needs from its offset: its struct and, for one ending in a flexible
  *	array, the elements its count member names (computed in 64 bits, so a
@@ -488,6 +607,128 @@ int vfio_region_info_cap_next(struct vfio_cap_cursor *cur)
 	if (cur->offset == 0 || cur->next == 0)
 		return 0;
 	return vfio_region_info_cap_visit(cur, cur->next);
+}
+
+/**
+ * vfio_iommu_type1_info_cap_size - Bytes a VFIO_IOMMU_GET_INFO capability needs
+ *	from its offset: its struct and, for one ending in a flexible array, the
+ *	elements its count member names (computed in 64 bits, so a huge count
+ *	cannot wrap). 0 for an id this header does not know.
+ *
+ * @cap points at the capability and @avail bytes are readable there; a count
+ * member outside them is not read (the struct size alone then already
+ * exceeds @avail).
+ */
+__u64 vfio_iommu_type1_info_cap_size(__u16 id, const void *cap, __u32 avail)
+{
+	const __u8 *p = (const __u8 *)cap;
+
+	switch (id) {
+	case VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE:	/* struct vfio_iommu_type1_info_cap_iova_range */
+		if (avail < 16)
+			return 16;
+		return 16 + (__u64)vfio_cap_get32(p + 8) * 16;
+	case VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION:	/* struct vfio_iommu_type1_info_cap_migration */
+		return sizeof(struct vfio_iommu_type1_info_cap_migration);
+	case VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL:	/* struct vfio_iommu_type1_info_dma_avail */
+		return 12;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Whether off is one of the capabilities visited so far. They were all checked
+ * (in bounds, each after the one before), so re-walking from the first ends at
+ * the current one within len / 4 steps.
+ */
+static int vfio_iommu_type1_info_cap_seen(const struct vfio_cap_cursor *cur, __u32 off)
+{
+	__u32 p = cur->first;
+
+	while (p != 0 && p < cur->offset) {
+		if (p == off)
+			return 1;
+		p = vfio_cap_get32(cur->buf + p + 4);
+	}
+	return p == off;
+}
+
+/*
+ * Checks the capability at off (cap_offset, or the current one's next) and
+ * makes it the current one. Order: loop, backwards, misaligned, out-of-bounds.
+ */
+static int vfio_iommu_type1_info_cap_visit(struct vfio_cap_cursor *cur, __u32 off)
+{
+	__u64 need;
+	__u16 id;
+
+	if (cur->offset != 0) {
+		if (off <= cur->offset)
+			return vfio_cap_fail(cur, vfio_iommu_type1_info_cap_seen(cur, off) ? VFIO_CAP_ERR_LOOP : VFIO_CAP_ERR_BACKWARDS, off);
+	} else if (off < sizeof(struct vfio_iommu_type1_info)) {	/* inside struct vfio_iommu_type1_info */
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_BACKWARDS, off);
+	}
+	if (off & 3)
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_MISALIGNED, off);
+	if (off > cur->len || cur->len - off < 8)	/* struct vfio_info_cap_header */
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_OUT_OF_BOUNDS, off);
+	id = vfio_cap_get16(cur->buf + off + 0);
+	need = vfio_iommu_type1_info_cap_size(id, cur->buf + off, cur->len - off);
+	if (need > cur->len - off)
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_OUT_OF_BOUNDS, off);
+	cur->offset = off;
+	cur->id = id;
+	cur->version = vfio_cap_get16(cur->buf + off + 2);
+	cur->next = vfio_cap_get32(cur->buf + off + 4);
+	cur->known = need != 0;
+	cur->size = need != 0 ? (__u32)need : 8;
+	return 1;
+}
+
+int vfio_iommu_type1_info_cap_first(const void *buf, __u32 len,
+		struct vfio_cap_cursor *cur)
+{
+	const __u8 *b = (const __u8 *)buf;
+	__u32 argsz, flags, cap_offset;
+
+	cur->buf = b;
+	cur->len = len;
+	cur->first = 0;
+	cur->offset = 0;
+	cur->next = 0;
+	cur->id = 0;
+	cur->version = 0;
+	cur->known = 0;
+	cur->size = 0;
+	cur->retry = 0;
+	cur->error = VFIO_CAP_ERR_NONE;
+	cur->at = 0;
+
+	if (len < sizeof(struct vfio_iommu_type1_info))	/* struct vfio_iommu_type1_info */
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_TRUNCATED, len);
+	argsz = vfio_cap_get32(b + 0);
+	flags = vfio_cap_get32(b + 4);
+	cap_offset = vfio_cap_get32(b + 16);
+	if ((flags & VFIO_IOMMU_INFO_CAPS) == 0)	/* no chain, whatever cap_offset says */
+		return 0;
+	if (argsz > len) {	/* the kernel asks for a larger buffer */
+		cur->retry = argsz;
+		return -ENOSPC;
+	}
+	if (cap_offset == 0)
+		return 0;
+	cur->first = cap_offset;
+	return vfio_iommu_type1_info_cap_visit(cur, cap_offset);
+}
+
+int vfio_iommu_type1_info_cap_next(struct vfio_cap_cursor *cur)
+{
+	if (cur->error != VFIO_CAP_ERR_NONE)
+		return -EINVAL;
+	if (cur->offset == 0 || cur->next == 0)
+		return 0;
+	return vfio_iommu_type1_info_cap_visit(cur, cur->next);
 }
 
 const char *const vfio_subregion_fd_kind_names[VFIO_SUBREGION_NR_FD_KINDS] = {

@@ -160,14 +160,15 @@ void vfio_apply_region_attrs_get(const struct vfio_subregion_device_state *dev,
 		struct vfio_device_feature_region_attrs *req);
 
 /**
- * enum vfio_cap_error - Why a VFIO_DEVICE_GET_REGION_INFO reply was refused;
+ * enum vfio_cap_error - Why a VFIO_DEVICE_GET_INFO,
+ *	VFIO_DEVICE_GET_REGION_INFO, VFIO_IOMMU_GET_INFO reply was refused;
  *	vfio_cap_error_name() gives the names spec/vectors/FORMAT.md uses.
  */
 enum vfio_cap_error {
 	VFIO_CAP_ERR_NONE = 0,
-	VFIO_CAP_ERR_TRUNCATED,	/* "truncated": the buffer is shorter than struct vfio_region_info */
+	VFIO_CAP_ERR_TRUNCATED,	/* "truncated": the buffer is shorter than struct vfio_device_info or struct vfio_region_info or struct vfio_iommu_type1_info */
 	VFIO_CAP_ERR_OUT_OF_BOUNDS,	/* "out-of-bounds": a capability header or its known payload does not fit in the buffer */
-	VFIO_CAP_ERR_BACKWARDS,	/* "backwards": next points before the current capability (or cap_offset into struct vfio_region_info) */
+	VFIO_CAP_ERR_BACKWARDS,	/* "backwards": next points before the current capability (or cap_offset into struct vfio_device_info or struct vfio_region_info or struct vfio_iommu_type1_info) */
 	VFIO_CAP_ERR_LOOP,	/* "loop": next points at a capability already visited, itself included */
 	VFIO_CAP_ERR_MISALIGNED,	/* "misaligned": a capability offset is not a multiple of 4 */
 };
@@ -185,18 +186,18 @@ enum vfio_cap_error {
  *	checked to fit), else 0.
  * @size: Bytes checked to fit from @offset: the known struct with its flexible
  *	elements, or the header.
- * @retry: After -ENOSPC from vfio_region_info_cap_first(), the argsz the kernel
+ * @retry: After -ENOSPC from vfio_device_info_cap_first(), the argsz the kernel
  *	asked for.
  * @error: After -EINVAL, why.
  * @at: After -EINVAL, the offset at fault (the buffer length for
  *	VFIO_CAP_ERR_TRUNCATED).
  *
- * Fill it with vfio_region_info_cap_first() and advance it with
- * vfio_region_info_cap_next(); both return 1 when the cursor holds a
- * capability, 0 at the end of the chain (or when there is none), -ENOSPC when
- * the reply asks for a larger buffer and -EINVAL for a malformed reply. The
- * walker neither allocates nor recurses; every loop is bounded by the buffer
- * length.
+ * Fill it with vfio_device_info_cap_first() and advance it with
+ * vfio_device_info_cap_next() (or the pair of another chain); both return 1
+ * when the cursor holds a capability, 0 at the end of the chain (or when there
+ * is none), -ENOSPC when the reply asks for a larger buffer and -EINVAL for a
+ * malformed reply. The walker neither allocates nor recurses; every loop is
+ * bounded by the buffer length.
  */
 struct vfio_cap_cursor {
 	const __u8 *buf;
@@ -214,10 +215,20 @@ struct vfio_cap_cursor {
 };
 
 const char *vfio_cap_error_name(enum vfio_cap_error e);
+__u64 vfio_device_info_cap_size(__u16 id, const void *cap, __u32 avail);
+int vfio_device_info_cap_first(const void *buf, __u32 len,
+		struct vfio_cap_cursor *cur);
+int vfio_device_info_cap_next(struct vfio_cap_cursor *cur);
+
 __u64 vfio_region_info_cap_size(__u16 id, const void *cap, __u32 avail);
 int vfio_region_info_cap_first(const void *buf, __u32 len,
 		struct vfio_cap_cursor *cur);
 int vfio_region_info_cap_next(struct vfio_cap_cursor *cur);
+
+__u64 vfio_iommu_type1_info_cap_size(__u16 id, const void *cap, __u32 avail);
+int vfio_iommu_type1_info_cap_first(const void *buf, __u32 len,
+		struct vfio_cap_cursor *cur);
+int vfio_iommu_type1_info_cap_next(struct vfio_cap_cursor *cur);
 
 /**
  * enum vfio_subregion_fd_kind - The kinds of file descriptor the spec's ioctls

@@ -527,6 +527,30 @@ export const VFIO_REGION_INFO_CAP_NVLINK2_SSATGT_VERSION: u32 = 1;
 /** NVLink2 link speed; no longer provided. Deprecated. */
 export const VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD: u32 = 5;
 export const VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_VERSION: u32 = 1;
+/** The IOVA ranges the container may map. */
+export const VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE: u32 = 1;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_VERSION: u32 = 1;
+/** Dirty page tracking: the page sizes and the largest bitmap it reports. */
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: u32 = 2;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_VERSION: u32 = 1;
+/** The DMA mappings still available. */
+export const VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: u32 = 3;
+export const VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL_VERSION: u32 = 1;
+/** s390 zPCI base data (struct vfio_device_info_cap_zpci_base of <linux/vfio_zdev.h>). */
+export const VFIO_DEVICE_INFO_CAP_ZPCI_BASE: u32 = 1;
+export const VFIO_DEVICE_INFO_CAP_ZPCI_BASE_VERSION: u32 = 1;
+/** s390 zPCI function group data (<linux/vfio_zdev.h>). */
+export const VFIO_DEVICE_INFO_CAP_ZPCI_GROUP: u32 = 2;
+export const VFIO_DEVICE_INFO_CAP_ZPCI_GROUP_VERSION: u32 = 1;
+/** s390 zPCI utility string (<linux/vfio_zdev.h>). */
+export const VFIO_DEVICE_INFO_CAP_ZPCI_UTIL: u32 = 3;
+export const VFIO_DEVICE_INFO_CAP_ZPCI_UTIL_VERSION: u32 = 1;
+/** s390 zPCI function path (<linux/vfio_zdev.h>). */
+export const VFIO_DEVICE_INFO_CAP_ZPCI_PFIP: u32 = 4;
+export const VFIO_DEVICE_INFO_CAP_ZPCI_PFIP_VERSION: u32 = 1;
+/** The PCIe AtomicOp completer sizes the root port supports. */
+export const VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP: u32 = 5;
+export const VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_VERSION: u32 = 1;
 /**
  * The region is a subregion: it names its parent and its offset there. The next free id after the
  * five upstream region capabilities. Provisional number.
@@ -2372,6 +2396,120 @@ export function vfio_device_feature_zpci_err_read(ptr: usize, out: VfioDeviceFea
   out.data = load<u64>(ptr, 0); // VFIO_DEVICE_FEATURE_ZPCI_ERR_OFFSET_DATA
 }
 
+// struct vfio_iommu_type1_info_cap_iova_range
+
+/** sizeof(struct vfio_iommu_type1_info_cap_iova_range), without flexible array elements. */
+export const VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_SIZE: i32 = 16;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_HEADER: i32 = 0;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_NR_IOVAS: i32 = 8;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_RESERVED: i32 = 12;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_IOVA_RANGES: i32 = 16;
+/** Bytes of one iova_ranges[] element. */
+export const VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_IOVA_RANGES_ELEMENT_SIZE: i32 = 16;
+/**
+ * struct vfio_iommu_type1_info_cap_iova_range: VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE: the IOVA
+ * ranges a type1 container may map. A plain value; its bytes are made by
+ * vfio_iommu_type1_info_cap_iova_range_write and read by vfio_iommu_type1_info_cap_iova_range_read.
+ */
+export class VfioIommuType1InfoCapIovaRange {
+  /** id VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, version 1. */
+  header: VfioInfoCapHeader = new VfioInfoCapHeader();
+  /** Number of entries in iova_ranges. [count of iova_ranges] */
+  nr_iovas: u32 = 0;
+  /** Reserved. [reserved] */
+  reserved: u32 = 0;
+  /** The usable ranges, inclusive. [flexible array] */
+  iova_ranges: Array<VfioIovaRange> = [];
+}
+
+/**
+ * Encodes v at ptr (little-endian), with every element of v.iova_ranges; returns the bytes written.
+ */
+export function vfio_iommu_type1_info_cap_iova_range_write(ptr: usize, v: VfioIommuType1InfoCapIovaRange): i32 {
+  vfio_info_cap_header_write(ptr + VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_HEADER, v.header);
+  store<u32>(ptr, v.nr_iovas, 8); // VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_NR_IOVAS
+  store<u32>(ptr, v.reserved, 12); // VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_RESERVED
+  for (let i = 0, n = v.iova_ranges.length; i < n; i++) vfio_iova_range_write(ptr + VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_IOVA_RANGES + <usize>i * 16, unchecked(v.iova_ranges[i]));
+  return 16 + v.iova_ranges.length * 16;
+}
+/**
+ * Decodes the struct at ptr into out, with count iova_ranges[] elements (the caller checks count,
+ * normally nr_iovas, against the bytes it has).
+ */
+export function vfio_iommu_type1_info_cap_iova_range_read(ptr: usize, out: VfioIommuType1InfoCapIovaRange, count: i32 = 0): void {
+  vfio_info_cap_header_read(ptr + VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_HEADER, out.header);
+  out.nr_iovas = load<u32>(ptr, 8); // VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_NR_IOVAS
+  out.reserved = load<u32>(ptr, 12); // VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_RESERVED
+  const iova_ranges = new Array<VfioIovaRange>(0);
+  for (let i = 0; i < count; i++) { const e = new VfioIovaRange(); vfio_iova_range_read(ptr + VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_IOVA_RANGES + <usize>i * 16, e); iova_ranges.push(e); }
+  out.iova_ranges = iova_ranges;
+}
+
+// struct vfio_iommu_type1_info_dma_avail
+
+/** sizeof(struct vfio_iommu_type1_info_dma_avail). */
+export const VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL_SIZE: i32 = 12;
+export const VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL_OFFSET_HEADER: i32 = 0;
+export const VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL_OFFSET_AVAIL: i32 = 8;
+/**
+ * struct vfio_iommu_type1_info_dma_avail: VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: how many more DMA
+ * mappings the container takes. A plain value; its bytes are made by
+ * vfio_iommu_type1_info_dma_avail_write and read by vfio_iommu_type1_info_dma_avail_read.
+ */
+export class VfioIommuType1InfoDmaAvail {
+  /** id VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, version 1. */
+  header: VfioInfoCapHeader = new VfioInfoCapHeader();
+  /** DMA mappings still available. */
+  avail: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_iommu_type1_info_dma_avail_write(ptr: usize, v: VfioIommuType1InfoDmaAvail): i32 {
+  vfio_info_cap_header_write(ptr + VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL_OFFSET_HEADER, v.header);
+  store<u32>(ptr, v.avail, 8); // VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL_OFFSET_AVAIL
+  return 12;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_iommu_type1_info_dma_avail_read(ptr: usize, out: VfioIommuType1InfoDmaAvail): void {
+  vfio_info_cap_header_read(ptr + VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL_OFFSET_HEADER, out.header);
+  out.avail = load<u32>(ptr, 8); // VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL_OFFSET_AVAIL
+}
+
+// struct vfio_device_info_cap_pci_atomic_comp
+
+/** sizeof(struct vfio_device_info_cap_pci_atomic_comp). */
+export const VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_SIZE: i32 = 16;
+export const VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_OFFSET_HEADER: i32 = 0;
+export const VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_OFFSET_FLAGS: i32 = 8;
+export const VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_OFFSET_RESERVED: i32 = 12;
+/**
+ * struct vfio_device_info_cap_pci_atomic_comp: VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP: the PCIe
+ * AtomicOp completer sizes the root port supports. A plain value; its bytes are made by
+ * vfio_device_info_cap_pci_atomic_comp_write and read by vfio_device_info_cap_pci_atomic_comp_read.
+ */
+export class VfioDeviceInfoCapPciAtomicComp {
+  /** id VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP, version 1. */
+  header: VfioInfoCapHeader = new VfioInfoCapHeader();
+  /** VFIO_PCI_ATOMIC_COMP*. (vfio_pci_atomic_comp_flags) */
+  flags: u32 = 0;
+  /** Reserved. [reserved] */
+  reserved: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_info_cap_pci_atomic_comp_write(ptr: usize, v: VfioDeviceInfoCapPciAtomicComp): i32 {
+  vfio_info_cap_header_write(ptr + VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_OFFSET_HEADER, v.header);
+  store<u32>(ptr, v.flags, 8); // VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_OFFSET_FLAGS
+  store<u32>(ptr, v.reserved, 12); // VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_OFFSET_RESERVED
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_info_cap_pci_atomic_comp_read(ptr: usize, out: VfioDeviceInfoCapPciAtomicComp): void {
+  vfio_info_cap_header_read(ptr + VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_OFFSET_HEADER, out.header);
+  out.flags = load<u32>(ptr, 8); // VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_OFFSET_FLAGS
+  out.reserved = load<u32>(ptr, 12); // VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_OFFSET_RESERVED
+}
+
 // struct vfio_device_feature_subregion
 
 /** sizeof(struct vfio_device_feature_subregion). */
@@ -2839,6 +2977,78 @@ export class CapEntry {
   size: u64 = 0;
 }
 
+/** A decoded VFIO_DEVICE_GET_INFO reply and its capability chain. */
+export class VfioDeviceInfoCapChain {
+  /** CAPCHAIN_* outcome. */
+  status: i32 = CAPCHAIN_OK;
+  /**
+   * RETRY: the argsz to retry with. An error: the offset where it was found (the buffer length for
+   * TRUNCATED).
+   */
+  at: u64 = 0;
+  info: VfioDeviceInfo = new VfioDeviceInfo();
+  caps: Array<CapEntry> = [];
+}
+
+/**
+ * The bytes a capability of VFIO_DEVICE_GET_INFO at cap needs, when the spec describes its id with
+ * a struct: the struct, plus the flexible array its count member sizes. -1 for an id without a
+ * struct (unknown or deprecated). avail is the bytes from cap to the end of the buffer; a count is
+ * only read once the fixed part fits (else the fixed size is returned).
+ */
+export function vfio_device_info_cap_known_size(id: u32, cap: usize, avail: u64): i64 {
+  switch (id) {
+    case 5: {
+      return 16; // vfio_device_info_cap_pci_atomic_comp
+    }
+  }
+  return -1;
+}
+
+/**
+ * Decodes a VFIO_DEVICE_GET_INFO reply of len bytes at buf and walks its capability chain into out.
+ * In order: a buffer shorter than vfio_device_info is TRUNCATED; without VFIO_DEVICE_FLAGS_CAPS
+ * there is no chain; with it, an argsz larger than the buffer asks for a RETRY; then from
+ * cap_offset (0: no chain) each offset is checked for LOOP (already visited), BACKWARDS (before the
+ * current capability, or inside the info struct), MISALIGNED (not a multiple of 4), OUT_OF_BOUNDS
+ * (the header, or a known capability's struct with its flexible elements, past the end), and the
+ * walk follows next until 0. Returns out.status.
+ */
+export function vfio_device_info_walk_caps(buf: usize, len: u64, out: VfioDeviceInfoCapChain): i32 {
+  out.caps = [];
+  out.at = 0;
+  if (len < 20) { out.at = len; return out.status = CAPCHAIN_TRUNCATED; }
+  vfio_device_info_read(buf, out.info);
+  if ((out.info.flags & VFIO_DEVICE_FLAGS_CAPS) == 0) return out.status = CAPCHAIN_OK;
+  if (<u64>out.info.argsz > len) { out.at = out.info.argsz; return out.status = CAPCHAIN_RETRY; }
+  let off: u64 = out.info.cap_offset;
+  let floor: u64 = 20;
+  while (off != 0) {
+    for (let i = 0, n = out.caps.length; i < n; i++) {
+      if (<u64>unchecked(out.caps[i]).offset == off) { out.at = off; return out.status = CAPCHAIN_LOOP; }
+    }
+    if (off < floor) { out.at = off; return out.status = CAPCHAIN_BACKWARDS; }
+    if ((off & 3) != 0) { out.at = off; return out.status = CAPCHAIN_MISALIGNED; }
+    if (off > len || len - off < 8) { out.at = off; return out.status = CAPCHAIN_OUT_OF_BOUNDS; }
+    const cap = buf + <usize>off;
+    const e = new CapEntry();
+    e.offset = <u32>off;
+    e.id = load<u16>(cap, 0);
+    e.version = load<u16>(cap, 2);
+    e.next = load<u32>(cap, 4);
+    const need = vfio_device_info_cap_known_size(<u32>e.id, cap, len - off);
+    if (need >= 0) {
+      if (<u64>need > len - off) { out.at = off; return out.status = CAPCHAIN_OUT_OF_BOUNDS; }
+      e.known = true;
+      e.size = <u64>need;
+    }
+    out.caps.push(e);
+    floor = off;
+    off = e.next;
+  }
+  return out.status = CAPCHAIN_OK;
+}
+
 /** A decoded VFIO_DEVICE_GET_REGION_INFO reply and its capability chain. */
 export class VfioRegionInfoCapChain {
   /** CAPCHAIN_* outcome. */
@@ -2912,6 +3122,85 @@ export function vfio_region_info_walk_caps(buf: usize, len: u64, out: VfioRegion
     e.version = load<u16>(cap, 2);
     e.next = load<u32>(cap, 4);
     const need = vfio_region_info_cap_known_size(<u32>e.id, cap, len - off);
+    if (need >= 0) {
+      if (<u64>need > len - off) { out.at = off; return out.status = CAPCHAIN_OUT_OF_BOUNDS; }
+      e.known = true;
+      e.size = <u64>need;
+    }
+    out.caps.push(e);
+    floor = off;
+    off = e.next;
+  }
+  return out.status = CAPCHAIN_OK;
+}
+
+/** A decoded VFIO_IOMMU_GET_INFO reply and its capability chain. */
+export class VfioIommuType1InfoCapChain {
+  /** CAPCHAIN_* outcome. */
+  status: i32 = CAPCHAIN_OK;
+  /**
+   * RETRY: the argsz to retry with. An error: the offset where it was found (the buffer length for
+   * TRUNCATED).
+   */
+  at: u64 = 0;
+  info: VfioIommuType1Info = new VfioIommuType1Info();
+  caps: Array<CapEntry> = [];
+}
+
+/**
+ * The bytes a capability of VFIO_IOMMU_GET_INFO at cap needs, when the spec describes its id with a
+ * struct: the struct, plus the flexible array its count member sizes. -1 for an id without a struct
+ * (unknown or deprecated). avail is the bytes from cap to the end of the buffer; a count is only
+ * read once the fixed part fits (else the fixed size is returned).
+ */
+export function vfio_iommu_type1_info_cap_known_size(id: u32, cap: usize, avail: u64): i64 {
+  switch (id) {
+    case 1: {
+      if (avail < 16) return 16;
+      return 16 + <i64>load<u32>(cap, 8) * 16; // vfio_iommu_type1_info_cap_iova_range.nr_iovas
+    }
+    case 2: {
+      return 32; // vfio_iommu_type1_info_cap_migration
+    }
+    case 3: {
+      return 12; // vfio_iommu_type1_info_dma_avail
+    }
+  }
+  return -1;
+}
+
+/**
+ * Decodes a VFIO_IOMMU_GET_INFO reply of len bytes at buf and walks its capability chain into out.
+ * In order: a buffer shorter than vfio_iommu_type1_info is TRUNCATED; without VFIO_IOMMU_INFO_CAPS
+ * there is no chain; with it, an argsz larger than the buffer asks for a RETRY; then from
+ * cap_offset (0: no chain) each offset is checked for LOOP (already visited), BACKWARDS (before the
+ * current capability, or inside the info struct), MISALIGNED (not a multiple of 4), OUT_OF_BOUNDS
+ * (the header, or a known capability's struct with its flexible elements, past the end), and the
+ * walk follows next until 0. Returns out.status.
+ */
+export function vfio_iommu_type1_info_walk_caps(buf: usize, len: u64, out: VfioIommuType1InfoCapChain): i32 {
+  out.caps = [];
+  out.at = 0;
+  if (len < 24) { out.at = len; return out.status = CAPCHAIN_TRUNCATED; }
+  vfio_iommu_type1_info_read(buf, out.info);
+  if ((out.info.flags & VFIO_IOMMU_INFO_CAPS) == 0) return out.status = CAPCHAIN_OK;
+  if (<u64>out.info.argsz > len) { out.at = out.info.argsz; return out.status = CAPCHAIN_RETRY; }
+  let off: u64 = out.info.cap_offset;
+  let floor: u64 = 24;
+  while (off != 0) {
+    for (let i = 0, n = out.caps.length; i < n; i++) {
+      if (<u64>unchecked(out.caps[i]).offset == off) { out.at = off; return out.status = CAPCHAIN_LOOP; }
+    }
+    if (off < floor) { out.at = off; return out.status = CAPCHAIN_BACKWARDS; }
+    if ((off & 3) != 0) { out.at = off; return out.status = CAPCHAIN_MISALIGNED; }
+    if (off > len || len - off < 8) { out.at = off; return out.status = CAPCHAIN_OUT_OF_BOUNDS; }
+    const cap = buf + <usize>off;
+    const e = new CapEntry();
+    e.offset = <u32>off;
+    e.id = load<u16>(cap, 0);
+    e.version = load<u16>(cap, 2);
+    e.next = load<u32>(cap, 4);
+    const need = vfio_iommu_type1_info_cap_known_size(<u32>e.id, cap, len - off);
     if (need >= 0) {
       if (<u64>need > len - off) { out.at = off; return out.status = CAPCHAIN_OUT_OF_BOUNDS; }
       e.known = true;

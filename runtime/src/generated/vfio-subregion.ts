@@ -789,6 +789,26 @@ export type VfioRegionAttr = (typeof VfioRegionAttr)[keyof typeof VfioRegionAttr
 
 /** Every defined bit of {@link VfioRegionAttr}; any other bit is reserved. */
 export const VfioRegionAttrMask = 1;
+/** Capability ids in a VFIO_DEVICE_GET_INFO reply chain. */
+export const VfioDeviceInfoCap = {
+  /**
+   * s390 zPCI base data (struct vfio_device_info_cap_zpci_base of <linux/vfio_zdev.h>). Version 1.
+   * (upstream, Linux 6.1)
+   */
+  VFIO_DEVICE_INFO_CAP_ZPCI_BASE: 1,
+  /** s390 zPCI function group data (<linux/vfio_zdev.h>). Version 1. (upstream, Linux 6.1) */
+  VFIO_DEVICE_INFO_CAP_ZPCI_GROUP: 2,
+  /** s390 zPCI utility string (<linux/vfio_zdev.h>). Version 1. (upstream, Linux 6.1) */
+  VFIO_DEVICE_INFO_CAP_ZPCI_UTIL: 3,
+  /** s390 zPCI function path (<linux/vfio_zdev.h>). Version 1. (upstream, Linux 6.1) */
+  VFIO_DEVICE_INFO_CAP_ZPCI_PFIP: 4,
+  /** The PCIe AtomicOp completer sizes the root port supports. Version 1. (upstream, Linux 6.12) */
+  VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP: 5,
+} as const;
+
+/** A value of {@link VfioDeviceInfoCap}. */
+export type VfioDeviceInfoCap = (typeof VfioDeviceInfoCap)[keyof typeof VfioDeviceInfoCap];
+
 /** Capability ids in a VFIO_DEVICE_GET_REGION_INFO reply chain. */
 export const VfioRegionInfoCap = {
   /** Only the listed areas of the region may be mmapped. Version 1. (upstream, Linux 6.1) */
@@ -816,6 +836,22 @@ export const VfioRegionInfoCap = {
 
 /** A value of {@link VfioRegionInfoCap}. */
 export type VfioRegionInfoCap = (typeof VfioRegionInfoCap)[keyof typeof VfioRegionInfoCap];
+
+/** Capability ids in a VFIO_IOMMU_GET_INFO reply chain. */
+export const VfioIommuType1InfoCap = {
+  /** The IOVA ranges the container may map. Version 1. (upstream, Linux 6.1) */
+  VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE: 1,
+  /**
+   * Dirty page tracking: the page sizes and the largest bitmap it reports. Version 1. (upstream,
+   * Linux 6.1)
+   */
+  VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: 2,
+  /** The DMA mappings still available. Version 1. (upstream, Linux 6.1) */
+  VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: 3,
+} as const;
+
+/** A value of {@link VfioIommuType1InfoCap}. */
+export type VfioIommuType1InfoCap = (typeof VfioIommuType1InfoCap)[keyof typeof VfioIommuType1InfoCap];
 
 /** Feature numbers of VFIO_DEVICE_FEATURE (the low 16 bits of its flags). */
 export const VfioDeviceFeatureId = {
@@ -3358,6 +3394,197 @@ export const VfioDeviceFeatureZpciErr = {
 } as const;
 
 /**
+ * VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE: the IOVA ranges a type1 container may map.
+ * `struct vfio_iommu_type1_info_cap_iova_range`, 16 bytes plus iova_ranges[]. (upstream, Linux 6.1)
+ */
+export interface VfioIommuType1InfoCapIovaRange {
+  /**
+   * id VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, version 1. (`struct vfio_info_cap_header` at offset 0)
+   */
+  header: VfioInfoCapHeader;
+  /** Number of entries in iova_ranges. (`__u32` at offset 8) */
+  nr_iovas: number;
+  /** Reserved. (`__u32` at offset 12; reserved, zero) */
+  reserved: number;
+  /** The usable ranges, inclusive. (`struct vfio_iova_range[]` at offset 16) */
+  iova_ranges: VfioIovaRange[];
+}
+
+/**
+ * Layout and codec of {@link VfioIommuType1InfoCapIovaRange} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioIommuType1InfoCapIovaRange = {
+  /** `sizeof(struct vfio_iommu_type1_info_cap_iova_range)`, without flexible array elements. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { header: 0, nr_iovas: 8, reserved: 12, iova_ranges: 16 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(value: VfioIommuType1InfoCapIovaRange): number {
+    return 16 + value.iova_ranges.length * 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIommuType1InfoCapIovaRange, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuType1InfoCapIovaRange.byteLength(value));
+    VfioIommuType1InfoCapIovaRange.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIommuType1InfoCapIovaRange, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_cap_iova_range'): void {
+    checkRoom(view, at, VfioIommuType1InfoCapIovaRange.byteLength(value), path);
+    VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
+    view.setUint32(at + 8, checkUint(value.nr_iovas, 32, path, 'nr_iovas'), true);
+    if (!options.raw) checkReserved(value.reserved, path, 'reserved');
+    view.setUint32(at + 12, checkUint(value.reserved, 32, path, 'reserved'), true);
+    value.iova_ranges.forEach((e, i) => {
+      VfioIovaRange.write(view, at + 16 + i * 16, e, options, `${path}.iova_ranges[${i}]`);
+    });
+    if (!options.raw && value.nr_iovas !== value.iova_ranges.length)
+      throw new CodecError(path + '.nr_iovas', `says ${value.nr_iovas} elements, iova_ranges has ${value.iova_ranges.length}`);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuType1InfoCapIovaRange {
+    return VfioIommuType1InfoCapIovaRange.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_cap_iova_range'): VfioIommuType1InfoCapIovaRange {
+    checkRoom(view, at, 16, path);
+    const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
+    const nr_iovas = view.getUint32(at + 8, true);
+    const reserved = view.getUint32(at + 12, true);
+    if (!options.raw) checkReserved(reserved, path, 'reserved');
+    const iova_rangesCount = options.count ?? nr_iovas;
+    checkRoom(view, at + 16, iova_rangesCount * 16, path, 'iova_ranges');
+    const iova_ranges = Array.from({ length: iova_rangesCount }, (_, i) => VfioIovaRange.read(view, at + 16 + i * 16, options, `${path}.iova_ranges[${i}]`));
+    return { header, nr_iovas, reserved, iova_ranges };
+  },
+} as const;
+
+/**
+ * VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: how many more DMA mappings the container takes.
+ * `struct vfio_iommu_type1_info_dma_avail`, 12 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioIommuType1InfoDmaAvail {
+  /** id VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, version 1. (`struct vfio_info_cap_header` at offset 0) */
+  header: VfioInfoCapHeader;
+  /** DMA mappings still available. (`__u32` at offset 8) */
+  avail: number;
+}
+
+/**
+ * Layout and codec of {@link VfioIommuType1InfoDmaAvail} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioIommuType1InfoDmaAvail = {
+  /** `sizeof(struct vfio_iommu_type1_info_dma_avail)`. */
+  size: 12,
+  /** Byte offset of each member. */
+  offsets: { header: 0, avail: 8 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioIommuType1InfoDmaAvail): number {
+    return 12;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIommuType1InfoDmaAvail, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuType1InfoDmaAvail.byteLength(value));
+    VfioIommuType1InfoDmaAvail.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIommuType1InfoDmaAvail, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_dma_avail'): void {
+    checkRoom(view, at, VfioIommuType1InfoDmaAvail.byteLength(value), path);
+    VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
+    view.setUint32(at + 8, checkUint(value.avail, 32, path, 'avail'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuType1InfoDmaAvail {
+    return VfioIommuType1InfoDmaAvail.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_dma_avail'): VfioIommuType1InfoDmaAvail {
+    checkRoom(view, at, 12, path);
+    const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
+    const avail = view.getUint32(at + 8, true);
+    return { header, avail };
+  },
+} as const;
+
+/**
+ * VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP: the PCIe AtomicOp completer sizes the root port supports.
+ * `struct vfio_device_info_cap_pci_atomic_comp`, 16 bytes. (upstream, Linux 6.12)
+ */
+export interface VfioDeviceInfoCapPciAtomicComp {
+  /**
+   * id VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP, version 1. (`struct vfio_info_cap_header` at offset 0)
+   */
+  header: VfioInfoCapHeader;
+  /** VFIO_PCI_ATOMIC_COMP*. (`__u32` at offset 8; bits of {@link VfioPciAtomicCompFlags}) */
+  flags: number;
+  /** Reserved. (`__u32` at offset 12; reserved, zero) */
+  reserved: number;
+}
+
+/**
+ * Layout and codec of {@link VfioDeviceInfoCapPciAtomicComp} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioDeviceInfoCapPciAtomicComp = {
+  /** `sizeof(struct vfio_device_info_cap_pci_atomic_comp)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { header: 0, flags: 8, reserved: 12 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioDeviceInfoCapPciAtomicComp): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioDeviceInfoCapPciAtomicComp, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioDeviceInfoCapPciAtomicComp.byteLength(value));
+    VfioDeviceInfoCapPciAtomicComp.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioDeviceInfoCapPciAtomicComp, options: CodecOptions = {}, path = 'vfio_device_info_cap_pci_atomic_comp'): void {
+    checkRoom(view, at, VfioDeviceInfoCapPciAtomicComp.byteLength(value), path);
+    VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
+    view.setUint32(at + 8, checkUint(value.flags, 32, path, 'flags'), true);
+    if (!options.raw) checkReserved(value.reserved, path, 'reserved');
+    view.setUint32(at + 12, checkUint(value.reserved, 32, path, 'reserved'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceInfoCapPciAtomicComp {
+    return VfioDeviceInfoCapPciAtomicComp.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_info_cap_pci_atomic_comp'): VfioDeviceInfoCapPciAtomicComp {
+    checkRoom(view, at, 16, path);
+    const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
+    const flags = view.getUint32(at + 8, true);
+    const reserved = view.getUint32(at + 12, true);
+    if (!options.raw) checkReserved(reserved, path, 'reserved');
+    return { header, flags, reserved };
+  },
+} as const;
+
+/**
  * Payload of VFIO_DEVICE_FEATURE_SUBREGION (SET): create a region that is a window of an existing
  * one, with attributes. 64-bit members are __aligned_u64 and placed at 8-byte offsets so that i386
  * and x86-64 agree.
@@ -3904,6 +4131,60 @@ export class CapChainError extends Error {
 }
 
 /**
+ * One capability of a VFIO_DEVICE_GET_INFO reply: its offset in the buffer, its header and, for a
+ * capability the bindings know, its decoded payload.
+ */
+export type DeviceInfoCapEntry = | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP'; value: VfioDeviceInfoCapPciAtomicComp }
+  | { offset: number; header: VfioInfoCapHeader; name: null; value: null };
+/**
+ * A decoded VFIO_DEVICE_GET_INFO reply. `retry` is set when the kernel needs a larger buffer: call
+ * again with argsz = retry.
+ */
+export type DeviceInfoReply = { info: VfioDeviceInfo; caps: DeviceInfoCapEntry[]; retry: number | null };
+
+/**
+ * Decodes a VFIO_DEVICE_GET_INFO reply buffer (its length is the argsz the caller gave) and walks
+ * its capability chain.
+ * A DataView is read in place, so a caller with a scratch buffer allocates nothing but the result.
+ * Every offset is checked against the buffer; `next` must move forward, so a loop or a backwards
+ * pointer cannot make the walk run forever.
+ * @throws {@link CapChainError} for a malformed chain.
+ */
+export function parseDeviceInfoReply(bytes: Uint8Array | DataView): DeviceInfoReply {
+  if (bytes.byteLength < 20) throw new CapChainError('truncated', bytes.byteLength, `reply of ${bytes.byteLength} bytes is shorter than struct vfio_device_info`);
+  const view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const info = VfioDeviceInfo.read(view, 0, RAW);
+  const hasCaps = (info.flags & VfioDeviceFlags.VFIO_DEVICE_FLAGS_CAPS) !== 0;
+  if (hasCaps && info.argsz > bytes.byteLength) return { info, caps: [], retry: info.argsz };
+  if (!hasCaps || info.cap_offset === 0) return { info, caps: [], retry: null };
+  const caps: DeviceInfoCapEntry[] = [];
+  const visited = new Set<number>();
+  let prev = -1;
+  for (let off = info.cap_offset; off !== 0;) {
+    if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');
+    if (off < 20 || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
+    if (off % 4 !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of 4');
+    if (off + VfioInfoCapHeader.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');
+    const header = VfioInfoCapHeader.read(view, off);
+    let entry: DeviceInfoCapEntry;
+    switch (header.id) {
+      case VfioDeviceInfoCap.VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP: {
+        if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP runs past the buffer');
+        entry = { offset: off, header, name: 'VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP', value: VfioDeviceInfoCapPciAtomicComp.read(view, off, RAW) };
+        break;
+      }
+      default:
+        entry = { offset: off, header, name: null, value: null };
+    }
+    caps.push(entry);
+    visited.add(off);
+    prev = off;
+    off = header.next;
+  }
+  return { info, caps, retry: null };
+}
+
+/**
  * One capability of a VFIO_DEVICE_GET_REGION_INFO reply: its offset in the buffer, its header and,
  * for a capability the bindings know, its decoded payload.
  */
@@ -3970,6 +4251,74 @@ export function parseRegionInfoReply(bytes: Uint8Array | DataView): RegionInfoRe
       case VfioRegionInfoCap.VFIO_REGION_INFO_CAP_ATTRS: {
         if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_ATTRS runs past the buffer');
         entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_ATTRS', value: VfioRegionInfoCapAttrs.read(view, off, RAW) };
+        break;
+      }
+      default:
+        entry = { offset: off, header, name: null, value: null };
+    }
+    caps.push(entry);
+    visited.add(off);
+    prev = off;
+    off = header.next;
+  }
+  return { info, caps, retry: null };
+}
+
+/**
+ * One capability of a VFIO_IOMMU_GET_INFO reply: its offset in the buffer, its header and, for a
+ * capability the bindings know, its decoded payload.
+ */
+export type IommuType1InfoCapEntry = | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE'; value: VfioIommuType1InfoCapIovaRange }
+  | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION'; value: VfioIommuType1InfoCapMigration }
+  | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL'; value: VfioIommuType1InfoDmaAvail }
+  | { offset: number; header: VfioInfoCapHeader; name: null; value: null };
+/**
+ * A decoded VFIO_IOMMU_GET_INFO reply. `retry` is set when the kernel needs a larger buffer: call
+ * again with argsz = retry.
+ */
+export type IommuType1InfoReply = { info: VfioIommuType1Info; caps: IommuType1InfoCapEntry[]; retry: number | null };
+
+/**
+ * Decodes a VFIO_IOMMU_GET_INFO reply buffer (its length is the argsz the caller gave) and walks
+ * its capability chain.
+ * A DataView is read in place, so a caller with a scratch buffer allocates nothing but the result.
+ * Every offset is checked against the buffer; `next` must move forward, so a loop or a backwards
+ * pointer cannot make the walk run forever.
+ * @throws {@link CapChainError} for a malformed chain.
+ */
+export function parseIommuType1InfoReply(bytes: Uint8Array | DataView): IommuType1InfoReply {
+  if (bytes.byteLength < 24) throw new CapChainError('truncated', bytes.byteLength, `reply of ${bytes.byteLength} bytes is shorter than struct vfio_iommu_type1_info`);
+  const view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const info = VfioIommuType1Info.read(view, 0, RAW);
+  const hasCaps = (info.flags & VfioIommuType1InfoFlags.VFIO_IOMMU_INFO_CAPS) !== 0;
+  if (hasCaps && info.argsz > bytes.byteLength) return { info, caps: [], retry: info.argsz };
+  if (!hasCaps || info.cap_offset === 0) return { info, caps: [], retry: null };
+  const caps: IommuType1InfoCapEntry[] = [];
+  const visited = new Set<number>();
+  let prev = -1;
+  for (let off = info.cap_offset; off !== 0;) {
+    if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');
+    if (off < 24 || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
+    if (off % 4 !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of 4');
+    if (off + VfioInfoCapHeader.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');
+    const header = VfioInfoCapHeader.read(view, off);
+    let entry: IommuType1InfoCapEntry;
+    switch (header.id) {
+      case VfioIommuType1InfoCap.VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE: {
+        if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE runs past the buffer');
+        const count = view.getUint32(off + 8, true);
+        if (off + 16 + count * 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE elements run past the buffer');
+        entry = { offset: off, header, name: 'VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE', value: VfioIommuType1InfoCapIovaRange.read(view, off, RAW) };
+        break;
+      }
+      case VfioIommuType1InfoCap.VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: {
+        if (off + 32 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION runs past the buffer');
+        entry = { offset: off, header, name: 'VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION', value: VfioIommuType1InfoCapMigration.read(view, off, RAW) };
+        break;
+      }
+      case VfioIommuType1InfoCap.VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: {
+        if (off + 12 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL runs past the buffer');
+        entry = { offset: off, header, name: 'VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL', value: VfioIommuType1InfoDmaAvail.read(view, off, RAW) };
         break;
       }
       default:
