@@ -152,6 +152,11 @@ export interface Member extends Declared {
   dir: 'in' | 'out' | 'inout' | null;
   flags: FlagSet | null;
   enum: Enum | null;
+  /**
+   * A flexible __u8 array counted in elements of another type: the flag bit of `by` that is set
+   * chooses the element's size in bytes (0: no bytes at all). null for any other member.
+   */
+  elements: { by: Member; types: { bit: FlagBit; size: number }[] } | null;
 }
 
 export interface Struct extends Owned {

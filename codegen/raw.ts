@@ -12,6 +12,7 @@ export interface FlagSet { name: string; doc: string; origin: Origin; width: 8 |
 export interface Member {
   name: string; type: string; doc: string; count?: number | 'flexible'; reserved?: true; padding?: true;
   dir?: 'in' | 'out' | 'inout'; flags?: string; enum?: string; counts?: string;
+  elements?: { by: string; types: { flag: string; type: string }[] };
 }
 export interface Struct { name: string; doc: string; origin: Origin; layout?: 'natural'; members: Member[]; 'capability-header'?: { id: string; version: string; next: string } }
 export interface Capability { name: string; id: number; version: number; struct?: string; info: string; deprecated?: true; doc: string; origin: Origin; provisional?: boolean }

@@ -369,6 +369,7 @@ class Resolver {
         reserved: m.reserved === true, padding: m.padding === true, dir: m.dir ?? null,
         flags: m.flags !== undefined ? this.flagsets.get(m.flags) ?? null : null,
         enum: m.enum !== undefined ? this.enums.get(m.enum) ?? null : null,
+        elements: m.elements === undefined ? null : this.elements(s, m, members, count, type, p),
       });
     });
     if (!ok) return null;
@@ -397,6 +398,7 @@ class Resolver {
       else if (members[i]!.type.kind !== 'int' || members[i]!.count !== null) this.error(p, 'an element count must be a scalar integer');
       else flexibleCount = members[i]!;
     });
+    if (flexible?.elements != null && flexibleCount === null) this.error(`${flexible.pointer}/elements`, `${s.name}.${flexible.name} is counted in elements of another type: a member must say it "counts" them`);
     let capHeader: IR.Struct['capHeader'] = null;
     const role = s['capability-header'];
     if (role !== undefined) {
@@ -548,6 +550,21 @@ class Resolver {
   }
 
   /** Two ioctls with one number may not reach one fd: the same kind, or one kind extending the other. */
+  /** The element types of a flexible byte array counted in elements of another type (a member's "elements"). */
+  private elements(s: Raw.Struct, m: Raw.Member, earlier: IR.Member[], count: IR.Member['count'], type: IR.Member['type'], p: string): IR.Member['elements'] {
+    const e = m.elements!;
+    if (count !== 'flexible' || type.kind !== 'int' || type.size !== 1) { this.error(`${p}/elements`, `${s.name}.${m.name}: only a flexible __u8 array holds elements of another type`); return null; }
+    const by = earlier.find((x) => x.name === e.by);
+    if (by === undefined || by.count !== null || by.flags === null) { this.error(`${p}/elements/by`, `${e.by} is not an earlier scalar member of struct ${s.name} that carries a flag set`); return null; }
+    const types: { bit: IR.FlagBit; size: number }[] = [];
+    e.types.forEach((t, i) => {
+      const bit = by.flags!.bits.find((b) => b.name === t.flag);
+      if (bit === undefined) this.error(`${p}/elements/types/${i}/flag`, `${t.flag} is not a bit of ${by.flags!.name}, the flag set of ${s.name}.${by.name}`);
+      else types.push({ bit, size: t.type === 'none' ? 0 : INT_TYPES[t.type as IR.IntTypeName].size });
+    });
+    return { by, types };
+  }
+
   private uniqueIoctlNumbers(ioctls: IR.Ioctl[], kinds: IR.FdKind[]): void {
     const seen = new Map<string, IR.Ioctl[]>();
     const accepting = (x: IR.Ioctl): string[] => kinds.find((k) => k.name === x.fd)?.accepting ?? [x.fd];

@@ -211,6 +211,7 @@ function memberDoc(m: IR.Member, s: IR.Struct): string {
   if (m.reserved) notes.push('reserved, zero');
   if (m.flags !== null) notes.push(`bits of {@link ${pascal(m.flags.name)}}`);
   if (m.enum !== null) notes.push(`a {@link ${pascal(m.enum.name)}}`);
+  if (m.elements !== null) notes.push(`the bytes of ${s.flexibleCount?.name ?? 'count'} elements of ${m.elements.types.map((t) => `${t.size} bytes with ${t.bit.name}`).join(', ')} in ${m.elements.by.name}`);
   return `${m.doc} (${notes.join('; ')})`;
 }
 
@@ -338,7 +339,17 @@ function emitStruct(sf: SourceFile, s: IR.Struct): void {
             w.writeLine('});');
           }
         }
-        if (count !== null && flex !== null) {
+        if (count !== null && flex !== null && flex.elements !== null) {
+          // counted in elements whose type a flag bit chooses: count * sizeof(element) bytes
+          const e = flex.elements;
+          if (e.by.type.kind !== 'int' || e.by.type.size > 4) throw new Error(`${s.name}.${e.by.name}: element types are chosen by a flag word of at most 32 bits`);
+          w.writeLine('let elementBytes = -1;');
+          e.types.forEach((t, i) => w.writeLine(`${i > 0 ? 'else ' : ''}if ((value.${e.by.name} & ${pascal(e.by.flags!.name)}.${t.bit.name}) !== 0) elementBytes = ${t.size};`));
+          w.writeLine('if (!options.raw && elementBytes < 0)');
+          w.indent(() => w.writeLine(`throw new CodecError(path + '.${e.by.name}', 'sets none of ${e.types.map((t) => t.bit.name).join(', ')}: the type of ${flex.name}[] is unknown');`));
+          w.writeLine(`if (!options.raw && value.${count.name} * elementBytes !== value.${flex.name}.length)`);
+          w.indent(() => w.writeLine(`throw new CodecError(path + '.${count.name}', \`says \${value.${count.name}} elements of \${elementBytes} bytes, ${flex.name} has \${value.${flex.name}.length} bytes\`);`));
+        } else if (count !== null && flex !== null) {
           w.writeLine(`if (!options.raw && value.${count.name} !== value.${flex.name}.length)`);
           w.indent(() => w.writeLine(`throw new CodecError(path + '.${count.name}', \`says \${value.${count.name}} elements, ${flex.name} has \${value.${flex.name}.length}\`);`));
         }

@@ -780,6 +780,16 @@ const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[] = {
 	  0, 0,
 	  "VFIO_DEVICE_RESET", 0,
 	  1u << VFIO_SUBREGION_FD_DEVICE },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 10), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_irq_set), offsetof(struct vfio_irq_set, argsz),
+	  "VFIO_DEVICE_SET_IRQS", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 14), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_iommu_type1_dma_unmap), offsetof(struct vfio_iommu_type1_dma_unmap, argsz),
+	  "VFIO_IOMMU_UNMAP_DMA", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMU_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_TYPE1_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 3), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
 	  sizeof(struct vfio_group_status), offsetof(struct vfio_group_status, argsz),
 	  "VFIO_GROUP_GET_STATUS", 0,

@@ -33,6 +33,9 @@ const EXPECTED: { macro: string; fd: string; kind: 'ARGSZ' | 'NONE' | 'VALUE' | 
   { macro: 'VFIO_GROUP_GET_DEVICE_FD', fd: 'GROUP', kind: 'STRING', size: '0', signed: 0 },
   // "VFIO_DEVICE_RESET - _IO(VFIO_TYPE, VFIO_BASE + 11)": no argument
   { macro: 'VFIO_DEVICE_RESET', fd: 'DEVICE', kind: 'NONE', size: '0', signed: 0 },
+  // "VFIO_DEVICE_SET_IRQS - _IOW(VFIO_TYPE, VFIO_BASE + 10, struct vfio_irq_set)", "VFIO_IOMMU_UNMAP_DMA - _IOWR(VFIO_TYPE, VFIO_BASE + 14, struct vfio_dma_unmap)": both _IO numbers, argsz first
+  { macro: 'VFIO_DEVICE_SET_IRQS', fd: 'DEVICE', kind: 'ARGSZ', size: 'sizeof(struct vfio_irq_set)', signed: 0, struct: 'vfio_irq_set' },
+  { macro: 'VFIO_IOMMU_UNMAP_DMA', fd: 'IOMMU_CONTAINER', kind: 'ARGSZ', size: 'sizeof(struct vfio_iommu_type1_dma_unmap)', signed: 0, struct: 'vfio_iommu_type1_dma_unmap' },
   // the struct-argument ioctls: "_IO(VFIO_TYPE, VFIO_BASE + n, struct X)" with argsz first
   { macro: 'VFIO_GROUP_GET_STATUS', fd: 'GROUP', kind: 'ARGSZ', size: 'sizeof(struct vfio_group_status)', signed: 0, struct: 'vfio_group_status' },
   { macro: 'VFIO_DEVICE_GET_IRQ_INFO', fd: 'DEVICE', kind: 'ARGSZ', size: 'sizeof(struct vfio_irq_info)', signed: 0, struct: 'vfio_irq_info' },

@@ -138,6 +138,14 @@ describe('the resolver refuses', () => {
   it('the same number on another fd kind is fine', () => {
     expect(refusals((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_GROUP_THING', fd: 'group' }); })).toEqual([]);
   });
+  it('elements of another type on a member that is not a counted flexible byte array, or chosen by a bit of another set', () => {
+    const irqSet = (s: Json): { at: number; data: Json } => { const at = s.structs.findIndex((x: Json) => x.name === 'vfio_irq_set'); return { at, data: s.structs[at].members[5] }; };
+    let at = 0;
+    expect(refusals((s) => { const x = irqSet(s); at = x.at; x.data.type = '__u32'; })).toEqual([expect.stringMatching(new RegExp(`/structs/${at}/members/5/elements: vfio_irq_set.data: only a flexible __u8 array holds elements of another type$`))]);
+    expect(refusals((s) => { const x = irqSet(s); at = x.at; x.data.elements.by = 'index'; })).toEqual([expect.stringMatching(new RegExp(`/structs/${at}/members/5/elements/by: index is not an earlier scalar member of struct vfio_irq_set that carries a flag set$`))]);
+    expect(refusals((s) => { const x = irqSet(s); at = x.at; x.data.elements.types[1].flag = 'VFIO_DMA_MAP_FLAG_READ'; })).toEqual([expect.stringMatching(new RegExp(`/structs/${at}/members/5/elements/types/1/flag: VFIO_DMA_MAP_FLAG_READ is not a bit of vfio_irq_set_flags, the flag set of vfio_irq_set.flags$`))]);
+    expect(refusals((s) => { const x = irqSet(s); at = x.at; delete s.structs[at].members[4].counts; })).toEqual([expect.stringMatching(new RegExp(`/structs/${at}/members/5/elements: vfio_irq_set.data is counted in elements of another type: a member must say it "counts" them$`))]);
+  });
   it('a flexible array that is not last', () => {
     const errs = refusals((s) => { s.structs.push(struct('bad', [u('n', '__u32'), u('data', '__u8', { count: 'flexible' }), u('tail', '__u32')])); });
     expect(errs).toContainEqual(expect.stringMatching(/\/structs\/\d+\/members\/1\/count: flexible array data must be the last member of struct bad/));

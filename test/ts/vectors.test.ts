@@ -173,3 +173,19 @@ describe('codec refusals', () => {
     expect(() => B.VfioRegionInfo.decode(new Uint8Array(31))).toThrow(/vfio_region_info: needs 32 bytes/);
   });
 });
+
+describe('a flexible array counted in elements of another type (vfio_irq_set.data by its DATA flag)', () => {
+  const F = B.VfioIrqSetFlags;
+  const set = (flags: number, count: number, data: number[]): B.VfioIrqSet => ({ argsz: 20 + data.length, flags, index: 2, start: 0, count, data: new Uint8Array(data) });
+  it('count eventfds are 4 bytes each, bools 1, none 0 (checked, not raw)', () => {
+    const fds = [10, 0, 0, 0, 11, 0, 0, 0];
+    expect(hex(B.VfioIrqSet.encode(set(F.VFIO_IRQ_SET_DATA_EVENTFD | F.VFIO_IRQ_SET_ACTION_TRIGGER, 2, fds)))).toBe('1c00000024000000020000000000000002000000' + '0a0000000b000000');
+    expect(B.VfioIrqSet.encode(set(F.VFIO_IRQ_SET_DATA_BOOL | F.VFIO_IRQ_SET_ACTION_UNMASK, 3, [1, 0, 1])).length).toBe(23);
+    expect(B.VfioIrqSet.encode(set(F.VFIO_IRQ_SET_DATA_NONE | F.VFIO_IRQ_SET_ACTION_TRIGGER, 4, [])).length).toBe(20);
+  });
+  it('refuses data that is not count elements of the flagged type, or flags without a data type', () => {
+    expect(() => B.VfioIrqSet.encode(set(F.VFIO_IRQ_SET_DATA_EVENTFD | F.VFIO_IRQ_SET_ACTION_TRIGGER, 2, [10, 0, 0, 0]))).toThrow(/vfio_irq_set\.count.*says 2 elements of 4 bytes, data has 4 bytes/);
+    expect(() => B.VfioIrqSet.encode(set(F.VFIO_IRQ_SET_DATA_NONE, 1, [1]))).toThrow(/says 1 elements of 0 bytes, data has 1 bytes/);
+    expect(() => B.VfioIrqSet.encode(set(F.VFIO_IRQ_SET_ACTION_TRIGGER, 1, [1]))).toThrow(/vfio_irq_set\.flags.*sets none of VFIO_IRQ_SET_DATA_NONE, VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD/);
+  });
+});

@@ -697,19 +697,21 @@ export enum Ioctl {
   VFIO_GROUP_SET_CONTAINER = 5,
   VFIO_GROUP_GET_DEVICE_FD = 6,
   VFIO_DEVICE_RESET = 7,
-  VFIO_GROUP_GET_STATUS = 8,
-  VFIO_DEVICE_GET_IRQ_INFO = 9,
-  VFIO_DEVICE_IOEVENTFD = 10,
-  VFIO_IOMMU_GET_INFO = 11,
-  VFIO_IOMMU_MAP_DMA = 12,
-  VFIO_IOMMU_SPAPR_REGISTER_MEMORY = 13,
-  VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY = 14,
-  VFIO_IOMMU_SPAPR_TCE_CREATE = 15,
-  VFIO_IOMMU_SPAPR_TCE_REMOVE = 16,
-  VFIO_DEVICE_BIND_IOMMUFD = 17,
-  VFIO_DEVICE_ATTACH_IOMMUFD_PT = 18,
-  VFIO_DEVICE_DETACH_IOMMUFD_PT = 19,
-  VFIO_MIG_GET_PRECOPY_INFO = 20,
+  VFIO_DEVICE_SET_IRQS = 8,
+  VFIO_IOMMU_UNMAP_DMA = 9,
+  VFIO_GROUP_GET_STATUS = 10,
+  VFIO_DEVICE_GET_IRQ_INFO = 11,
+  VFIO_DEVICE_IOEVENTFD = 12,
+  VFIO_IOMMU_GET_INFO = 13,
+  VFIO_IOMMU_MAP_DMA = 14,
+  VFIO_IOMMU_SPAPR_REGISTER_MEMORY = 15,
+  VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY = 16,
+  VFIO_IOMMU_SPAPR_TCE_CREATE = 17,
+  VFIO_IOMMU_SPAPR_TCE_REMOVE = 18,
+  VFIO_DEVICE_BIND_IOMMUFD = 19,
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT = 20,
+  VFIO_DEVICE_DETACH_IOMMUFD_PT = 21,
+  VFIO_MIG_GET_PRECOPY_INFO = 22,
 }
 /** The Ioctl with this name, or -1. */
 export function ioctl_index(name: string): i32 {
@@ -721,19 +723,21 @@ export function ioctl_index(name: string): i32 {
   if (name == "VFIO_GROUP_SET_CONTAINER") return 5;
   if (name == "VFIO_GROUP_GET_DEVICE_FD") return 6;
   if (name == "VFIO_DEVICE_RESET") return 7;
-  if (name == "VFIO_GROUP_GET_STATUS") return 8;
-  if (name == "VFIO_DEVICE_GET_IRQ_INFO") return 9;
-  if (name == "VFIO_DEVICE_IOEVENTFD") return 10;
-  if (name == "VFIO_IOMMU_GET_INFO") return 11;
-  if (name == "VFIO_IOMMU_MAP_DMA") return 12;
-  if (name == "VFIO_IOMMU_SPAPR_REGISTER_MEMORY") return 13;
-  if (name == "VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY") return 14;
-  if (name == "VFIO_IOMMU_SPAPR_TCE_CREATE") return 15;
-  if (name == "VFIO_IOMMU_SPAPR_TCE_REMOVE") return 16;
-  if (name == "VFIO_DEVICE_BIND_IOMMUFD") return 17;
-  if (name == "VFIO_DEVICE_ATTACH_IOMMUFD_PT") return 18;
-  if (name == "VFIO_DEVICE_DETACH_IOMMUFD_PT") return 19;
-  if (name == "VFIO_MIG_GET_PRECOPY_INFO") return 20;
+  if (name == "VFIO_DEVICE_SET_IRQS") return 8;
+  if (name == "VFIO_IOMMU_UNMAP_DMA") return 9;
+  if (name == "VFIO_GROUP_GET_STATUS") return 10;
+  if (name == "VFIO_DEVICE_GET_IRQ_INFO") return 11;
+  if (name == "VFIO_DEVICE_IOEVENTFD") return 12;
+  if (name == "VFIO_IOMMU_GET_INFO") return 13;
+  if (name == "VFIO_IOMMU_MAP_DMA") return 14;
+  if (name == "VFIO_IOMMU_SPAPR_REGISTER_MEMORY") return 15;
+  if (name == "VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY") return 16;
+  if (name == "VFIO_IOMMU_SPAPR_TCE_CREATE") return 17;
+  if (name == "VFIO_IOMMU_SPAPR_TCE_REMOVE") return 18;
+  if (name == "VFIO_DEVICE_BIND_IOMMUFD") return 19;
+  if (name == "VFIO_DEVICE_ATTACH_IOMMUFD_PT") return 20;
+  if (name == "VFIO_DEVICE_DETACH_IOMMUFD_PT") return 21;
+  if (name == "VFIO_MIG_GET_PRECOPY_INFO") return 22;
   return -1;
 }
 
@@ -840,6 +844,32 @@ export const VFIO_DEVICE_RESET_RISCV64: u32 = 0x3b6f;
 export const VFIO_DEVICE_RESET_S390X: u32 = 0x3b6f;
 export const VFIO_DEVICE_RESET_PPC64LE: u32 = 0x20003b6f;
 export const VFIO_DEVICE_RESET_MIPS64EL: u32 = 0x20003b6f;
+
+/**
+ * VFIO_DEVICE_SET_IRQS: _IO(VFIO_TYPE, VFIO_BASE + 10), argument struct vfio_irq_set. Trigger, mask
+ * or unmask interrupts of an IRQ index, or (VFIO_IRQ_SET_DATA_EVENTFD with
+ * VFIO_IRQ_SET_ACTION_TRIGGER) set the eventfds they signal.
+ */
+export const VFIO_DEVICE_SET_IRQS_X86_64: u32 = 0x3b6e;
+export const VFIO_DEVICE_SET_IRQS_I386: u32 = 0x3b6e;
+export const VFIO_DEVICE_SET_IRQS_AARCH64: u32 = 0x3b6e;
+export const VFIO_DEVICE_SET_IRQS_RISCV64: u32 = 0x3b6e;
+export const VFIO_DEVICE_SET_IRQS_S390X: u32 = 0x3b6e;
+export const VFIO_DEVICE_SET_IRQS_PPC64LE: u32 = 0x20003b6e;
+export const VFIO_DEVICE_SET_IRQS_MIPS64EL: u32 = 0x20003b6e;
+
+/**
+ * VFIO_IOMMU_UNMAP_DMA: _IO(VFIO_TYPE, VFIO_BASE + 14), argument struct vfio_iommu_type1_dma_unmap.
+ * Unmap an IOVA range (or, with VFIO_DMA_UNMAP_FLAG_ALL, every mapping), optionally reporting its
+ * dirty pages first; size returns the bytes unmapped.
+ */
+export const VFIO_IOMMU_UNMAP_DMA_X86_64: u32 = 0x3b72;
+export const VFIO_IOMMU_UNMAP_DMA_I386: u32 = 0x3b72;
+export const VFIO_IOMMU_UNMAP_DMA_AARCH64: u32 = 0x3b72;
+export const VFIO_IOMMU_UNMAP_DMA_RISCV64: u32 = 0x3b72;
+export const VFIO_IOMMU_UNMAP_DMA_S390X: u32 = 0x3b72;
+export const VFIO_IOMMU_UNMAP_DMA_PPC64LE: u32 = 0x20003b72;
+export const VFIO_IOMMU_UNMAP_DMA_MIPS64EL: u32 = 0x20003b72;
 
 /**
  * VFIO_GROUP_GET_STATUS: _IO(VFIO_TYPE, VFIO_BASE + 3), argument struct vfio_group_status. Whether
@@ -1006,10 +1036,10 @@ export const VFIO_MIG_GET_PRECOPY_INFO_S390X: u32 = 0x3b79;
 export const VFIO_MIG_GET_PRECOPY_INFO_PPC64LE: u32 = 0x20003b79;
 export const VFIO_MIG_GET_PRECOPY_INFO_MIPS64EL: u32 = 0x20003b79;
 
-const IOCTL_NUMBERS: StaticArray<u32> = [0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x20003b6b, 0x20003b6b, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x20003b6c, 0x20003b6c, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x20003b65, 0x20003b65, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x20003b66, 0x20003b66, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x20003b68, 0x20003b68, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x20003b6a, 0x20003b6a, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x20003b6f, 0x20003b6f, 0x3b67, 0x3b67, 0x3b67, 0x3b67, 0x3b67, 0x20003b67, 0x20003b67, 0x3b6d, 0x3b6d, 0x3b6d, 0x3b6d, 0x3b6d, 0x20003b6d, 0x20003b6d, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x20003b74, 0x20003b74, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x20003b70, 0x20003b70, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x20003b71, 0x20003b71, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x20003b76, 0x20003b76, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x20003b77, 0x20003b77, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x20003b78, 0x20003b78, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x20003b76, 0x20003b76, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x20003b77, 0x20003b77, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x20003b78, 0x20003b78, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x20003b79, 0x20003b79];
+const IOCTL_NUMBERS: StaticArray<u32> = [0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x20003b6b, 0x20003b6b, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x20003b6c, 0x20003b6c, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x20003b65, 0x20003b65, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x20003b66, 0x20003b66, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x20003b68, 0x20003b68, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x20003b6a, 0x20003b6a, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x20003b6f, 0x20003b6f, 0x3b6e, 0x3b6e, 0x3b6e, 0x3b6e, 0x3b6e, 0x20003b6e, 0x20003b6e, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x20003b72, 0x20003b72, 0x3b67, 0x3b67, 0x3b67, 0x3b67, 0x3b67, 0x20003b67, 0x20003b67, 0x3b6d, 0x3b6d, 0x3b6d, 0x3b6d, 0x3b6d, 0x20003b6d, 0x20003b6d, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x20003b74, 0x20003b74, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x20003b70, 0x20003b70, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x20003b71, 0x20003b71, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x20003b76, 0x20003b76, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x20003b77, 0x20003b77, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x20003b78, 0x20003b78, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x20003b76, 0x20003b76, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x20003b77, 0x20003b77, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x20003b78, 0x20003b78, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x20003b79, 0x20003b79];
 /** The request number of an ioctl on an architecture (0 for an index out of range). */
 export function ioctl_number(ioctl: i32, arch: i32): u32 {
-  if (<u32>ioctl >= 21 || <u32>arch >= 7) return 0;
+  if (<u32>ioctl >= 23 || <u32>arch >= 7) return 0;
   return unchecked(IOCTL_NUMBERS[ioctl * 7 + arch]);
 }
 
@@ -2394,6 +2424,118 @@ export function vfio_device_feature_zpci_err_write(ptr: usize, v: VfioDeviceFeat
 /** Decodes the struct at ptr into out. */
 export function vfio_device_feature_zpci_err_read(ptr: usize, out: VfioDeviceFeatureZpciErr): void {
   out.data = load<u64>(ptr, 0); // VFIO_DEVICE_FEATURE_ZPCI_ERR_OFFSET_DATA
+}
+
+// struct vfio_irq_set
+
+/** sizeof(struct vfio_irq_set), without flexible array elements. */
+export const VFIO_IRQ_SET_SIZE: i32 = 20;
+export const VFIO_IRQ_SET_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IRQ_SET_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IRQ_SET_OFFSET_INDEX: i32 = 8;
+export const VFIO_IRQ_SET_OFFSET_START: i32 = 12;
+export const VFIO_IRQ_SET_OFFSET_COUNT: i32 = 16;
+export const VFIO_IRQ_SET_OFFSET_DATA: i32 = 20;
+/** Bytes of one data[] element. */
+export const VFIO_IRQ_SET_DATA_ELEMENT_SIZE: i32 = 1;
+/**
+ * struct vfio_irq_set: The argument of VFIO_DEVICE_SET_IRQS: trigger, mask or unmask interrupts
+ * start .. start + count - 1 of an IRQ index, or set their eventfds. data holds count elements
+ * whose type the DATA flag says: none, a __u8 bool each, or a __s32 eventfd each (-1 tears one
+ * down). A plain value; its bytes are made by vfio_irq_set_write and read by vfio_irq_set_read.
+ */
+export class VfioIrqSet {
+  /** Size of the struct with its data. */
+  argsz: u32 = 0;
+  /** One VFIO_IRQ_SET_DATA_* and one VFIO_IRQ_SET_ACTION_*. (vfio_irq_set_flags) */
+  flags: u32 = 0;
+  /** The IRQ index. */
+  index: u32 = 0;
+  /** The first interrupt of the index. */
+  start: u32 = 0;
+  /** How many interrupts, and elements of data. [count of data] */
+  count: u32 = 0;
+  /**
+   * count bools or eventfds, by the DATA flag; empty with VFIO_IRQ_SET_DATA_NONE. [flexible array]
+   */
+  data: Array<u8> = [];
+}
+
+/** Encodes v at ptr (little-endian), with every element of v.data; returns the bytes written. */
+export function vfio_irq_set_write(ptr: usize, v: VfioIrqSet): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_IRQ_SET_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_IRQ_SET_OFFSET_FLAGS
+  store<u32>(ptr, v.index, 8); // VFIO_IRQ_SET_OFFSET_INDEX
+  store<u32>(ptr, v.start, 12); // VFIO_IRQ_SET_OFFSET_START
+  store<u32>(ptr, v.count, 16); // VFIO_IRQ_SET_OFFSET_COUNT
+  for (let i = 0, n = v.data.length; i < n; i++) store<u8>(ptr + VFIO_IRQ_SET_OFFSET_DATA + <usize>i * 1, unchecked(v.data[i]));
+  return 20 + v.data.length * 1;
+}
+/**
+ * Decodes the struct at ptr into out, with count data[] elements (the caller checks count, normally
+ * count, against the bytes it has).
+ */
+export function vfio_irq_set_read(ptr: usize, out: VfioIrqSet, count: i32 = 0): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_IRQ_SET_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_IRQ_SET_OFFSET_FLAGS
+  out.index = load<u32>(ptr, 8); // VFIO_IRQ_SET_OFFSET_INDEX
+  out.start = load<u32>(ptr, 12); // VFIO_IRQ_SET_OFFSET_START
+  out.count = load<u32>(ptr, 16); // VFIO_IRQ_SET_OFFSET_COUNT
+  const data = new Array<u8>(count);
+  for (let i = 0; i < count; i++) unchecked(data[i] = load<u8>(ptr + VFIO_IRQ_SET_OFFSET_DATA + <usize>i * 1));
+  out.data = data;
+}
+
+// struct vfio_iommu_type1_dma_unmap
+
+/** sizeof(struct vfio_iommu_type1_dma_unmap), without flexible array elements. */
+export const VFIO_IOMMU_TYPE1_DMA_UNMAP_SIZE: i32 = 24;
+export const VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_IOVA: i32 = 8;
+export const VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_SIZE: i32 = 16;
+export const VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_DATA: i32 = 24;
+/** Bytes of one data[] element. */
+export const VFIO_IOMMU_TYPE1_DMA_UNMAP_DATA_ELEMENT_SIZE: i32 = 1;
+/**
+ * struct vfio_iommu_type1_dma_unmap: The argument of VFIO_IOMMU_UNMAP_DMA. With
+ * VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, data holds a struct vfio_bitmap the kernel fills with the
+ * dirty pages of the range before it unmaps it; size returns the bytes unmapped. A plain value; its
+ * bytes are made by vfio_iommu_type1_dma_unmap_write and read by vfio_iommu_type1_dma_unmap_read.
+ */
+export class VfioIommuType1DmaUnmap {
+  /** Size of the struct with its data. */
+  argsz: u32 = 0;
+  /** VFIO_DMA_UNMAP_FLAG_*. (vfio_dma_unmap_flags) */
+  flags: u32 = 0;
+  /** Start of the range. */
+  iova: u64 = 0;
+  /** Length of the range; out: the bytes unmapped. [inout] */
+  size: u64 = 0;
+  /**
+   * A struct vfio_bitmap with VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP; else empty. [flexible array]
+   */
+  data: Array<u8> = [];
+}
+
+/** Encodes v at ptr (little-endian), with every element of v.data; returns the bytes written. */
+export function vfio_iommu_type1_dma_unmap_write(ptr: usize, v: VfioIommuType1DmaUnmap): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_FLAGS
+  store<u64>(ptr, v.iova, 8); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_IOVA
+  store<u64>(ptr, v.size, 16); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_SIZE
+  for (let i = 0, n = v.data.length; i < n; i++) store<u8>(ptr + VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_DATA + <usize>i * 1, unchecked(v.data[i]));
+  return 24 + v.data.length * 1;
+}
+/** Decodes the struct at ptr into out, with count data[] elements. */
+export function vfio_iommu_type1_dma_unmap_read(ptr: usize, out: VfioIommuType1DmaUnmap, count: i32 = 0): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_FLAGS
+  out.iova = load<u64>(ptr, 8); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_IOVA
+  out.size = load<u64>(ptr, 16); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_SIZE
+  const data = new Array<u8>(count);
+  for (let i = 0; i < count; i++) unchecked(data[i] = load<u8>(ptr + VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_DATA + <usize>i * 1));
+  out.data = data;
 }
 
 // struct vfio_iommu_type1_info_cap_iova_range

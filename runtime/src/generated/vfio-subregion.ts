@@ -956,6 +956,18 @@ export const VfioIoctl = {
   /** Reset the device. `_IO(VFIO_TYPE, VFIO_BASE + 11)` on the device fd. (upstream, Linux 6.1) */
   VFIO_DEVICE_RESET: { x86_64: 0x3b6f, i386: 0x3b6f, aarch64: 0x3b6f, riscv64: 0x3b6f, s390x: 0x3b6f, ppc64le: 0x20003b6f, mips64el: 0x20003b6f },
   /**
+   * Trigger, mask or unmask interrupts of an IRQ index, or (VFIO_IRQ_SET_DATA_EVENTFD with
+   * VFIO_IRQ_SET_ACTION_TRIGGER) set the eventfds they signal. `_IO(VFIO_TYPE, VFIO_BASE + 10)` on
+   * the device fd. (upstream, Linux 6.1)
+   */
+  VFIO_DEVICE_SET_IRQS: { x86_64: 0x3b6e, i386: 0x3b6e, aarch64: 0x3b6e, riscv64: 0x3b6e, s390x: 0x3b6e, ppc64le: 0x20003b6e, mips64el: 0x20003b6e },
+  /**
+   * Unmap an IOVA range (or, with VFIO_DMA_UNMAP_FLAG_ALL, every mapping), optionally reporting its
+   * dirty pages first; size returns the bytes unmapped. `_IO(VFIO_TYPE, VFIO_BASE + 14)` on the
+   * iommu_container fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_UNMAP_DMA: { x86_64: 0x3b72, i386: 0x3b72, aarch64: 0x3b72, riscv64: 0x3b72, s390x: 0x3b72, ppc64le: 0x20003b72, mips64el: 0x20003b72 },
+  /**
    * Whether the group is viable (every device of it bound to a VFIO driver) and whether it is
    * attached to a container. `_IO(VFIO_TYPE, VFIO_BASE + 3)` on the group fd. (upstream, Linux 6.1)
    */
@@ -1038,6 +1050,8 @@ export const VfioIoctlArg = {
   VFIO_GROUP_SET_CONTAINER: { kind: 'pointer', type: 'int', size: 4, fd: 'group' },
   VFIO_GROUP_GET_DEVICE_FD: { kind: 'string', fd: 'group' },
   VFIO_DEVICE_RESET: { kind: 'none', fd: 'device' },
+  VFIO_DEVICE_SET_IRQS: { kind: 'struct', struct: 'vfio_irq_set', argsz: 'argsz', fd: 'device' },
+  VFIO_IOMMU_UNMAP_DMA: { kind: 'struct', struct: 'vfio_iommu_type1_dma_unmap', argsz: 'argsz', fd: 'iommu_container' },
   VFIO_GROUP_GET_STATUS: { kind: 'struct', struct: 'vfio_group_status', argsz: 'argsz', fd: 'group' },
   VFIO_DEVICE_GET_IRQ_INFO: { kind: 'struct', struct: 'vfio_irq_info', argsz: 'argsz', fd: 'device' },
   VFIO_DEVICE_IOEVENTFD: { kind: 'struct', struct: 'vfio_device_ioeventfd', argsz: 'argsz', fd: 'device' },
@@ -3390,6 +3404,170 @@ export const VfioDeviceFeatureZpciErr = {
     checkRoom(view, at, 8, path);
     const data = view.getBigUint64(at + 0, true);
     return { data };
+  },
+} as const;
+
+/**
+ * The argument of VFIO_DEVICE_SET_IRQS: trigger, mask or unmask interrupts start .. start + count -
+ * 1 of an IRQ index, or set their eventfds. data holds count elements whose type the DATA flag
+ * says: none, a __u8 bool each, or a __s32 eventfd each (-1 tears one down).
+ * `struct vfio_irq_set`, 20 bytes plus data[]. (upstream, Linux 6.1)
+ */
+export interface VfioIrqSet {
+  /** Size of the struct with its data. (`__u32` at offset 0) */
+  argsz: number;
+  /**
+   * One VFIO_IRQ_SET_DATA_* and one VFIO_IRQ_SET_ACTION_*. (`__u32` at offset 4; bits of {@link
+   * VfioIrqSetFlags})
+   */
+  flags: number;
+  /** The IRQ index. (`__u32` at offset 8) */
+  index: number;
+  /** The first interrupt of the index. (`__u32` at offset 12) */
+  start: number;
+  /** How many interrupts, and elements of data. (`__u32` at offset 16) */
+  count: number;
+  /**
+   * count bools or eventfds, by the DATA flag; empty with VFIO_IRQ_SET_DATA_NONE. (`__u8[]` at
+   * offset 20; the bytes of count elements of 0 bytes with VFIO_IRQ_SET_DATA_NONE, 1 bytes with
+   * VFIO_IRQ_SET_DATA_BOOL, 4 bytes with VFIO_IRQ_SET_DATA_EVENTFD in flags)
+   */
+  data: Uint8Array;
+}
+
+/**
+ * Layout and codec of {@link VfioIrqSet} (little-endian, as every supported architecture but s390x
+ * stores it).
+ */
+export const VfioIrqSet = {
+  /** `sizeof(struct vfio_irq_set)`, without flexible array elements. */
+  size: 20,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4, index: 8, start: 12, count: 16, data: 20 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(value: VfioIrqSet): number {
+    return 20 + value.data.length * 1;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIrqSet, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIrqSet.byteLength(value));
+    VfioIrqSet.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIrqSet, options: CodecOptions = {}, path = 'vfio_irq_set'): void {
+    checkRoom(view, at, VfioIrqSet.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.index, 32, path, 'index'), true);
+    view.setUint32(at + 12, checkUint(value.start, 32, path, 'start'), true);
+    view.setUint32(at + 16, checkUint(value.count, 32, path, 'count'), true);
+    new Uint8Array(view.buffer, view.byteOffset + at + 20, value.data.length).set(value.data);
+    let elementBytes = -1;
+    if ((value.flags & VfioIrqSetFlags.VFIO_IRQ_SET_DATA_NONE) !== 0) elementBytes = 0;
+    else if ((value.flags & VfioIrqSetFlags.VFIO_IRQ_SET_DATA_BOOL) !== 0) elementBytes = 1;
+    else if ((value.flags & VfioIrqSetFlags.VFIO_IRQ_SET_DATA_EVENTFD) !== 0) elementBytes = 4;
+    if (!options.raw && elementBytes < 0)
+      throw new CodecError(path + '.flags', 'sets none of VFIO_IRQ_SET_DATA_NONE, VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD: the type of data[] is unknown');
+    if (!options.raw && value.count * elementBytes !== value.data.length)
+      throw new CodecError(path + '.count', `says ${value.count} elements of ${elementBytes} bytes, data has ${value.data.length} bytes`);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIrqSet {
+    return VfioIrqSet.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_irq_set'): VfioIrqSet {
+    checkRoom(view, at, 20, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const index = view.getUint32(at + 8, true);
+    const start = view.getUint32(at + 12, true);
+    const count = view.getUint32(at + 16, true);
+    const dataCount = options.count ?? count;
+    checkRoom(view, at + 20, dataCount * 1, path, 'data');
+    const data = new Uint8Array(view.buffer.slice(view.byteOffset + at + 20, view.byteOffset + at + 20 + dataCount));
+    return { argsz, flags, index, start, count, data };
+  },
+} as const;
+
+/**
+ * The argument of VFIO_IOMMU_UNMAP_DMA. With VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, data holds a
+ * struct vfio_bitmap the kernel fills with the dirty pages of the range before it unmaps it; size
+ * returns the bytes unmapped.
+ * `struct vfio_iommu_type1_dma_unmap`, 24 bytes plus data[]. (upstream, Linux 6.1)
+ */
+export interface VfioIommuType1DmaUnmap {
+  /** Size of the struct with its data. (`__u32` at offset 0) */
+  argsz: number;
+  /** VFIO_DMA_UNMAP_FLAG_*. (`__u32` at offset 4; bits of {@link VfioDmaUnmapFlags}) */
+  flags: number;
+  /** Start of the range. (`__u64` at offset 8) */
+  iova: bigint;
+  /** Length of the range; out: the bytes unmapped. (`__u64` at offset 16; inout) */
+  size: bigint;
+  /**
+   * A struct vfio_bitmap with VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP; else empty. (`__u8[]` at
+   * offset 24)
+   */
+  data: Uint8Array;
+}
+
+/**
+ * Layout and codec of {@link VfioIommuType1DmaUnmap} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioIommuType1DmaUnmap = {
+  /** `sizeof(struct vfio_iommu_type1_dma_unmap)`, without flexible array elements. */
+  size: 24,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4, iova: 8, size: 16, data: 24 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(value: VfioIommuType1DmaUnmap): number {
+    return 24 + value.data.length * 1;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIommuType1DmaUnmap, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuType1DmaUnmap.byteLength(value));
+    VfioIommuType1DmaUnmap.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIommuType1DmaUnmap, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_unmap'): void {
+    checkRoom(view, at, VfioIommuType1DmaUnmap.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setBigUint64(at + 8, checkBig(value.iova, false, path, 'iova'), true);
+    view.setBigUint64(at + 16, checkBig(value.size, false, path, 'size'), true);
+    new Uint8Array(view.buffer, view.byteOffset + at + 24, value.data.length).set(value.data);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuType1DmaUnmap {
+    return VfioIommuType1DmaUnmap.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_unmap'): VfioIommuType1DmaUnmap {
+    checkRoom(view, at, 24, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const iova = view.getBigUint64(at + 8, true);
+    const size = view.getBigUint64(at + 16, true);
+    const dataCount = options.count ?? Math.floor((view.byteLength - at - 24) / 1);
+    checkRoom(view, at + 24, dataCount * 1, path, 'data');
+    const data = new Uint8Array(view.buffer.slice(view.byteOffset + at + 24, view.byteOffset + at + 24 + dataCount));
+    return { argsz, flags, iova, size, data };
   },
 } as const;
 
