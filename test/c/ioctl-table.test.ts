@@ -33,6 +33,9 @@ const EXPECTED: { macro: string; fd: string; kind: 'ARGSZ' | 'NONE' | 'VALUE' | 
   { macro: 'VFIO_GROUP_GET_DEVICE_FD', fd: 'GROUP', kind: 'STRING', size: '0', signed: 0 },
   // "VFIO_DEVICE_RESET - _IO(VFIO_TYPE, VFIO_BASE + 11)": no argument
   { macro: 'VFIO_DEVICE_RESET', fd: 'DEVICE', kind: 'NONE', size: '0', signed: 0 },
+  // one number, two models: type1's DIRTY_PAGES is sPAPR's REGISTER_MEMORY (117), sPAPR's TCE_GET_INFO type1's GET_INFO (112)
+  { macro: 'VFIO_IOMMU_DIRTY_PAGES', fd: 'TYPE1_CONTAINER', kind: 'ARGSZ', size: 'sizeof(struct vfio_iommu_type1_dirty_bitmap)', signed: 0, struct: 'vfio_iommu_type1_dirty_bitmap' },
+  { macro: 'VFIO_IOMMU_SPAPR_TCE_GET_INFO', fd: 'SPAPR_CONTAINER', kind: 'ARGSZ', size: 'sizeof(struct vfio_iommu_spapr_tce_info)', signed: 0, struct: 'vfio_iommu_spapr_tce_info' },
   // "VFIO_DEVICE_SET_IRQS - _IOW(VFIO_TYPE, VFIO_BASE + 10, struct vfio_irq_set)", "VFIO_IOMMU_UNMAP_DMA - _IOWR(VFIO_TYPE, VFIO_BASE + 14, struct vfio_dma_unmap)": both _IO numbers, argsz first
   { macro: 'VFIO_DEVICE_SET_IRQS', fd: 'DEVICE', kind: 'ARGSZ', size: 'sizeof(struct vfio_irq_set)', signed: 0, struct: 'vfio_irq_set' },
   { macro: 'VFIO_IOMMU_UNMAP_DMA', fd: 'IOMMU_CONTAINER', kind: 'ARGSZ', size: 'sizeof(struct vfio_iommu_type1_dma_unmap)', signed: 0, struct: 'vfio_iommu_type1_dma_unmap' },
@@ -56,7 +59,7 @@ const EXPECTED: { macro: string; fd: string; kind: 'ARGSZ' | 'NONE' | 'VALUE' | 
 /** The checks check_helper_kinds makes. */
 const HELPER_CHECKS = 14 + 7;
 /** The checks check_lookup_misses and check_lookup_kinds make. */
-const LOOKUP_CHECKS = 8 + 13;
+const LOOKUP_CHECKS = 8 + 14;
 /** The checks check_entry makes for an entry of each kind. */
 const ENTRY_CHECKS = { ARGSZ: 18, NONE: 4 + 2, VALUE: 4 + 2, SCALAR: 4 + 4, STRING: 4 + 5 } as const;
 
@@ -257,12 +260,13 @@ static void check_lookup_kinds(void)
 {
 	CHECK(strcmp(found(VFIO_SUBREGION_FD_DEVICE, VFIO_IOMMU_SPAPR_REGISTER_MEMORY), "VFIO_DEVICE_FEATURE") == 0);
 	CHECK(strcmp(found(VFIO_SUBREGION_FD_SPAPR_CONTAINER, VFIO_DEVICE_FEATURE), "VFIO_IOMMU_SPAPR_REGISTER_MEMORY") == 0);
-	CHECK(strcmp(found(VFIO_SUBREGION_FD_TYPE1_CONTAINER, VFIO_DEVICE_FEATURE), "VFIO_IOMMU_SPAPR_REGISTER_MEMORY") != 0);
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_TYPE1_CONTAINER, VFIO_DEVICE_FEATURE), "VFIO_IOMMU_DIRTY_PAGES") == 0);
 	CHECK(strcmp(found(VFIO_SUBREGION_FD_TYPE1_CONTAINER, VFIO_IOMMU_MAP_DMA), "VFIO_IOMMU_MAP_DMA") == 0);
 	CHECK(strcmp(found(VFIO_SUBREGION_FD_SPAPR_CONTAINER, VFIO_IOMMU_MAP_DMA), "VFIO_IOMMU_MAP_DMA") == 0);
 	CHECK(strcmp(found(VFIO_SUBREGION_FD_DEVICE, VFIO_IOMMU_MAP_DMA), "VFIO_IOMMU_MAP_DMA") != 0);
 	CHECK(strcmp(found(VFIO_SUBREGION_FD_CONTAINER, VFIO_IOMMU_MAP_DMA), "") == 0);
-	CHECK(strcmp(found(VFIO_SUBREGION_FD_SPAPR_CONTAINER, VFIO_IOMMU_GET_INFO), "VFIO_IOMMU_GET_INFO") != 0);
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_SPAPR_CONTAINER, VFIO_IOMMU_GET_INFO), "VFIO_IOMMU_SPAPR_TCE_GET_INFO") == 0);
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_TYPE1_CONTAINER, VFIO_IOMMU_SPAPR_TCE_GET_INFO), "VFIO_IOMMU_GET_INFO") == 0);
 	CHECK(strcmp(found(VFIO_SUBREGION_FD_TYPE1_CONTAINER, VFIO_CHECK_EXTENSION), "VFIO_CHECK_EXTENSION") == 0);
 	CHECK(strcmp(found(VFIO_SUBREGION_FD_SPAPR_CONTAINER, VFIO_SET_IOMMU), "VFIO_SET_IOMMU") == 0);
 	CHECK(strcmp(found(VFIO_SUBREGION_FD_GROUP, VFIO_DEVICE_GET_INFO), "") == 0);

@@ -697,21 +697,23 @@ export enum Ioctl {
   VFIO_GROUP_SET_CONTAINER = 5,
   VFIO_GROUP_GET_DEVICE_FD = 6,
   VFIO_DEVICE_RESET = 7,
-  VFIO_DEVICE_SET_IRQS = 8,
-  VFIO_IOMMU_UNMAP_DMA = 9,
-  VFIO_GROUP_GET_STATUS = 10,
-  VFIO_DEVICE_GET_IRQ_INFO = 11,
-  VFIO_DEVICE_IOEVENTFD = 12,
-  VFIO_IOMMU_GET_INFO = 13,
-  VFIO_IOMMU_MAP_DMA = 14,
-  VFIO_IOMMU_SPAPR_REGISTER_MEMORY = 15,
-  VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY = 16,
-  VFIO_IOMMU_SPAPR_TCE_CREATE = 17,
-  VFIO_IOMMU_SPAPR_TCE_REMOVE = 18,
-  VFIO_DEVICE_BIND_IOMMUFD = 19,
-  VFIO_DEVICE_ATTACH_IOMMUFD_PT = 20,
-  VFIO_DEVICE_DETACH_IOMMUFD_PT = 21,
-  VFIO_MIG_GET_PRECOPY_INFO = 22,
+  VFIO_IOMMU_DIRTY_PAGES = 8,
+  VFIO_IOMMU_SPAPR_TCE_GET_INFO = 9,
+  VFIO_DEVICE_SET_IRQS = 10,
+  VFIO_IOMMU_UNMAP_DMA = 11,
+  VFIO_GROUP_GET_STATUS = 12,
+  VFIO_DEVICE_GET_IRQ_INFO = 13,
+  VFIO_DEVICE_IOEVENTFD = 14,
+  VFIO_IOMMU_GET_INFO = 15,
+  VFIO_IOMMU_MAP_DMA = 16,
+  VFIO_IOMMU_SPAPR_REGISTER_MEMORY = 17,
+  VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY = 18,
+  VFIO_IOMMU_SPAPR_TCE_CREATE = 19,
+  VFIO_IOMMU_SPAPR_TCE_REMOVE = 20,
+  VFIO_DEVICE_BIND_IOMMUFD = 21,
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT = 22,
+  VFIO_DEVICE_DETACH_IOMMUFD_PT = 23,
+  VFIO_MIG_GET_PRECOPY_INFO = 24,
 }
 /** The Ioctl with this name, or -1. */
 export function ioctl_index(name: string): i32 {
@@ -723,21 +725,23 @@ export function ioctl_index(name: string): i32 {
   if (name == "VFIO_GROUP_SET_CONTAINER") return 5;
   if (name == "VFIO_GROUP_GET_DEVICE_FD") return 6;
   if (name == "VFIO_DEVICE_RESET") return 7;
-  if (name == "VFIO_DEVICE_SET_IRQS") return 8;
-  if (name == "VFIO_IOMMU_UNMAP_DMA") return 9;
-  if (name == "VFIO_GROUP_GET_STATUS") return 10;
-  if (name == "VFIO_DEVICE_GET_IRQ_INFO") return 11;
-  if (name == "VFIO_DEVICE_IOEVENTFD") return 12;
-  if (name == "VFIO_IOMMU_GET_INFO") return 13;
-  if (name == "VFIO_IOMMU_MAP_DMA") return 14;
-  if (name == "VFIO_IOMMU_SPAPR_REGISTER_MEMORY") return 15;
-  if (name == "VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY") return 16;
-  if (name == "VFIO_IOMMU_SPAPR_TCE_CREATE") return 17;
-  if (name == "VFIO_IOMMU_SPAPR_TCE_REMOVE") return 18;
-  if (name == "VFIO_DEVICE_BIND_IOMMUFD") return 19;
-  if (name == "VFIO_DEVICE_ATTACH_IOMMUFD_PT") return 20;
-  if (name == "VFIO_DEVICE_DETACH_IOMMUFD_PT") return 21;
-  if (name == "VFIO_MIG_GET_PRECOPY_INFO") return 22;
+  if (name == "VFIO_IOMMU_DIRTY_PAGES") return 8;
+  if (name == "VFIO_IOMMU_SPAPR_TCE_GET_INFO") return 9;
+  if (name == "VFIO_DEVICE_SET_IRQS") return 10;
+  if (name == "VFIO_IOMMU_UNMAP_DMA") return 11;
+  if (name == "VFIO_GROUP_GET_STATUS") return 12;
+  if (name == "VFIO_DEVICE_GET_IRQ_INFO") return 13;
+  if (name == "VFIO_DEVICE_IOEVENTFD") return 14;
+  if (name == "VFIO_IOMMU_GET_INFO") return 15;
+  if (name == "VFIO_IOMMU_MAP_DMA") return 16;
+  if (name == "VFIO_IOMMU_SPAPR_REGISTER_MEMORY") return 17;
+  if (name == "VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY") return 18;
+  if (name == "VFIO_IOMMU_SPAPR_TCE_CREATE") return 19;
+  if (name == "VFIO_IOMMU_SPAPR_TCE_REMOVE") return 20;
+  if (name == "VFIO_DEVICE_BIND_IOMMUFD") return 21;
+  if (name == "VFIO_DEVICE_ATTACH_IOMMUFD_PT") return 22;
+  if (name == "VFIO_DEVICE_DETACH_IOMMUFD_PT") return 23;
+  if (name == "VFIO_MIG_GET_PRECOPY_INFO") return 24;
   return -1;
 }
 
@@ -844,6 +848,33 @@ export const VFIO_DEVICE_RESET_RISCV64: u32 = 0x3b6f;
 export const VFIO_DEVICE_RESET_S390X: u32 = 0x3b6f;
 export const VFIO_DEVICE_RESET_PPC64LE: u32 = 0x20003b6f;
 export const VFIO_DEVICE_RESET_MIPS64EL: u32 = 0x20003b6f;
+
+/**
+ * VFIO_IOMMU_DIRTY_PAGES: _IO(VFIO_TYPE, VFIO_BASE + 17), argument struct
+ * vfio_iommu_type1_dirty_bitmap. Start or stop dirty page tracking of the container, or read the
+ * dirty bitmap of a range (sPAPR's VFIO_IOMMU_SPAPR_REGISTER_MEMORY has the same number on its own
+ * kind of container).
+ */
+export const VFIO_IOMMU_DIRTY_PAGES_X86_64: u32 = 0x3b75;
+export const VFIO_IOMMU_DIRTY_PAGES_I386: u32 = 0x3b75;
+export const VFIO_IOMMU_DIRTY_PAGES_AARCH64: u32 = 0x3b75;
+export const VFIO_IOMMU_DIRTY_PAGES_RISCV64: u32 = 0x3b75;
+export const VFIO_IOMMU_DIRTY_PAGES_S390X: u32 = 0x3b75;
+export const VFIO_IOMMU_DIRTY_PAGES_PPC64LE: u32 = 0x20003b75;
+export const VFIO_IOMMU_DIRTY_PAGES_MIPS64EL: u32 = 0x20003b75;
+
+/**
+ * VFIO_IOMMU_SPAPR_TCE_GET_INFO: _IO(VFIO_TYPE, VFIO_BASE + 12), argument struct
+ * vfio_iommu_spapr_tce_info. Describe the sPAPR TCE IOMMU: the 32-bit DMA window and dynamic window
+ * support (type1's VFIO_IOMMU_GET_INFO has the same number on its own kind of container).
+ */
+export const VFIO_IOMMU_SPAPR_TCE_GET_INFO_X86_64: u32 = 0x3b70;
+export const VFIO_IOMMU_SPAPR_TCE_GET_INFO_I386: u32 = 0x3b70;
+export const VFIO_IOMMU_SPAPR_TCE_GET_INFO_AARCH64: u32 = 0x3b70;
+export const VFIO_IOMMU_SPAPR_TCE_GET_INFO_RISCV64: u32 = 0x3b70;
+export const VFIO_IOMMU_SPAPR_TCE_GET_INFO_S390X: u32 = 0x3b70;
+export const VFIO_IOMMU_SPAPR_TCE_GET_INFO_PPC64LE: u32 = 0x20003b70;
+export const VFIO_IOMMU_SPAPR_TCE_GET_INFO_MIPS64EL: u32 = 0x20003b70;
 
 /**
  * VFIO_DEVICE_SET_IRQS: _IO(VFIO_TYPE, VFIO_BASE + 10), argument struct vfio_irq_set. Trigger, mask
@@ -1036,10 +1067,10 @@ export const VFIO_MIG_GET_PRECOPY_INFO_S390X: u32 = 0x3b79;
 export const VFIO_MIG_GET_PRECOPY_INFO_PPC64LE: u32 = 0x20003b79;
 export const VFIO_MIG_GET_PRECOPY_INFO_MIPS64EL: u32 = 0x20003b79;
 
-const IOCTL_NUMBERS: StaticArray<u32> = [0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x20003b6b, 0x20003b6b, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x20003b6c, 0x20003b6c, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x20003b65, 0x20003b65, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x20003b66, 0x20003b66, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x20003b68, 0x20003b68, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x20003b6a, 0x20003b6a, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x20003b6f, 0x20003b6f, 0x3b6e, 0x3b6e, 0x3b6e, 0x3b6e, 0x3b6e, 0x20003b6e, 0x20003b6e, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x20003b72, 0x20003b72, 0x3b67, 0x3b67, 0x3b67, 0x3b67, 0x3b67, 0x20003b67, 0x20003b67, 0x3b6d, 0x3b6d, 0x3b6d, 0x3b6d, 0x3b6d, 0x20003b6d, 0x20003b6d, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x20003b74, 0x20003b74, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x20003b70, 0x20003b70, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x20003b71, 0x20003b71, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x20003b76, 0x20003b76, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x20003b77, 0x20003b77, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x20003b78, 0x20003b78, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x20003b76, 0x20003b76, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x20003b77, 0x20003b77, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x20003b78, 0x20003b78, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x20003b79, 0x20003b79];
+const IOCTL_NUMBERS: StaticArray<u32> = [0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x20003b6b, 0x20003b6b, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x20003b6c, 0x20003b6c, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x20003b65, 0x20003b65, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x20003b66, 0x20003b66, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x20003b68, 0x20003b68, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x20003b6a, 0x20003b6a, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x20003b6f, 0x20003b6f, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x20003b70, 0x20003b70, 0x3b6e, 0x3b6e, 0x3b6e, 0x3b6e, 0x3b6e, 0x20003b6e, 0x20003b6e, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x20003b72, 0x20003b72, 0x3b67, 0x3b67, 0x3b67, 0x3b67, 0x3b67, 0x20003b67, 0x20003b67, 0x3b6d, 0x3b6d, 0x3b6d, 0x3b6d, 0x3b6d, 0x20003b6d, 0x20003b6d, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x20003b74, 0x20003b74, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x20003b70, 0x20003b70, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x20003b71, 0x20003b71, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x20003b76, 0x20003b76, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x20003b77, 0x20003b77, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x20003b78, 0x20003b78, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x20003b76, 0x20003b76, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x20003b77, 0x20003b77, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x20003b78, 0x20003b78, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x20003b79, 0x20003b79];
 /** The request number of an ioctl on an architecture (0 for an index out of range). */
 export function ioctl_number(ioctl: i32, arch: i32): u32 {
-  if (<u32>ioctl >= 23 || <u32>arch >= 7) return 0;
+  if (<u32>ioctl >= 25 || <u32>arch >= 7) return 0;
   return unchecked(IOCTL_NUMBERS[ioctl * 7 + arch]);
 }
 
@@ -2536,6 +2567,255 @@ export function vfio_iommu_type1_dma_unmap_read(ptr: usize, out: VfioIommuType1D
   const data = new Array<u8>(count);
   for (let i = 0; i < count; i++) unchecked(data[i] = load<u8>(ptr + VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_DATA + <usize>i * 1));
   out.data = data;
+}
+
+// struct vfio_iommu_type1_dirty_bitmap
+
+/** sizeof(struct vfio_iommu_type1_dirty_bitmap), without flexible array elements. */
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_SIZE: i32 = 8;
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_DATA: i32 = 8;
+/** Bytes of one data[] element. */
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_DATA_ELEMENT_SIZE: i32 = 1;
+/**
+ * struct vfio_iommu_type1_dirty_bitmap: The argument of VFIO_IOMMU_DIRTY_PAGES: start or stop dirty
+ * page tracking, or (VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP) read the dirty bitmap of a range,
+ * whose struct vfio_iommu_type1_dirty_bitmap_get is data. A plain value; its bytes are made by
+ * vfio_iommu_type1_dirty_bitmap_write and read by vfio_iommu_type1_dirty_bitmap_read.
+ */
+export class VfioIommuType1DirtyBitmap {
+  /** Size of the struct with its data. */
+  argsz: u32 = 0;
+  /** One VFIO_IOMMU_DIRTY_PAGES_FLAG_*. (vfio_iommu_dirty_pages_flags) */
+  flags: u32 = 0;
+  /** A struct vfio_iommu_type1_dirty_bitmap_get with GET_BITMAP; else empty. [flexible array] */
+  data: Array<u8> = [];
+}
+
+/** Encodes v at ptr (little-endian), with every element of v.data; returns the bytes written. */
+export function vfio_iommu_type1_dirty_bitmap_write(ptr: usize, v: VfioIommuType1DirtyBitmap): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_FLAGS
+  for (let i = 0, n = v.data.length; i < n; i++) store<u8>(ptr + VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_DATA + <usize>i * 1, unchecked(v.data[i]));
+  return 8 + v.data.length * 1;
+}
+/** Decodes the struct at ptr into out, with count data[] elements. */
+export function vfio_iommu_type1_dirty_bitmap_read(ptr: usize, out: VfioIommuType1DirtyBitmap, count: i32 = 0): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_FLAGS
+  const data = new Array<u8>(count);
+  for (let i = 0; i < count; i++) unchecked(data[i] = load<u8>(ptr + VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_DATA + <usize>i * 1));
+  out.data = data;
+}
+
+// struct vfio_iommu_type1_dirty_bitmap_get
+
+/** sizeof(struct vfio_iommu_type1_dirty_bitmap_get) on LP64. */
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_GET_SIZE: i32 = 40;
+/** sizeof(struct vfio_iommu_type1_dirty_bitmap_get) on ILP32 (i386). */
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_GET_SIZE_ILP32: i32 = 36;
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_GET_OFFSET_IOVA: i32 = 0;
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_GET_OFFSET_IOVA_ILP32: i32 = 0;
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_GET_OFFSET_SIZE: i32 = 8;
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_GET_OFFSET_SIZE_ILP32: i32 = 8;
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_GET_OFFSET_BITMAP: i32 = 16;
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_GET_OFFSET_BITMAP_ILP32: i32 = 16;
+/**
+ * struct vfio_iommu_type1_dirty_bitmap_get: The range whose dirty bitmap
+ * VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP reads, and the bitmap it fills. Upstream's layout: it
+ * embeds struct vfio_bitmap, whose user pointer makes it 40 bytes on LP64 and 36 on i386. A plain
+ * value; its bytes are made by vfio_iommu_type1_dirty_bitmap_get_write and read by
+ * vfio_iommu_type1_dirty_bitmap_get_read.
+ */
+export class VfioIommuType1DirtyBitmapGet {
+  /** Start of the range. */
+  iova: u64 = 0;
+  /** Length of the range. */
+  size: u64 = 0;
+  /** Where the kernel writes one bit per page of bitmap.pgsize. */
+  bitmap: VfioBitmap = new VfioBitmap();
+}
+
+/**
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ */
+export function vfio_iommu_type1_dirty_bitmap_get_write(ptr: usize, v: VfioIommuType1DirtyBitmapGet, ilp32: bool = false): i32 {
+  store<u64>(ptr + <usize>0, v.iova);
+  store<u64>(ptr + <usize>8, v.size);
+  vfio_bitmap_write(ptr + <usize>16, v.bitmap, ilp32);
+  return (ilp32 ? 36 : 40);
+}
+/** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
+export function vfio_iommu_type1_dirty_bitmap_get_read(ptr: usize, out: VfioIommuType1DirtyBitmapGet, ilp32: bool = false): void {
+  out.iova = load<u64>(ptr + <usize>0);
+  out.size = load<u64>(ptr + <usize>8);
+  vfio_bitmap_read(ptr + <usize>16, out.bitmap, ilp32);
+}
+
+// struct vfio_iommu_spapr_tce_info
+
+/** sizeof(struct vfio_iommu_spapr_tce_info). */
+export const VFIO_IOMMU_SPAPR_TCE_INFO_SIZE: i32 = 32;
+export const VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DMA32_WINDOW_START: i32 = 8;
+export const VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DMA32_WINDOW_SIZE: i32 = 12;
+export const VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DDW: i32 = 16;
+/**
+ * struct vfio_iommu_spapr_tce_info: The reply of VFIO_IOMMU_SPAPR_TCE_GET_INFO: the default 32-bit
+ * DMA window and, with VFIO_IOMMU_SPAPR_INFO_DDW, what dynamic DMA windows may be created. A plain
+ * value; its bytes are made by vfio_iommu_spapr_tce_info_write and read by
+ * vfio_iommu_spapr_tce_info_read.
+ */
+export class VfioIommuSpaprTceInfo {
+  /** Size of the reply. */
+  argsz: u32 = 0;
+  /** VFIO_IOMMU_SPAPR_INFO_*. [out] (vfio_iommu_spapr_info_flags) */
+  flags: u32 = 0;
+  /** Bus address of the 32-bit window. [out] */
+  dma32_window_start: u32 = 0;
+  /** Its size in bytes. [out] */
+  dma32_window_size: u32 = 0;
+  /** Dynamic DMA window capabilities (with VFIO_IOMMU_SPAPR_INFO_DDW). [out] */
+  ddw: VfioIommuSpaprTceDdwInfo = new VfioIommuSpaprTceDdwInfo();
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_iommu_spapr_tce_info_write(ptr: usize, v: VfioIommuSpaprTceInfo): i32 {
+  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_FLAGS
+  store<u32>(ptr, v.dma32_window_start, 8); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DMA32_WINDOW_START
+  store<u32>(ptr, v.dma32_window_size, 12); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DMA32_WINDOW_SIZE
+  vfio_iommu_spapr_tce_ddw_info_write(ptr + VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DDW, v.ddw);
+  return 32;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_iommu_spapr_tce_info_read(ptr: usize, out: VfioIommuSpaprTceInfo): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_FLAGS
+  out.dma32_window_start = load<u32>(ptr, 8); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DMA32_WINDOW_START
+  out.dma32_window_size = load<u32>(ptr, 12); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DMA32_WINDOW_SIZE
+  vfio_iommu_spapr_tce_ddw_info_read(ptr + VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DDW, out.ddw);
+}
+
+// struct vfio_region_info_cap_nvlink2_ssatgt
+
+/** sizeof(struct vfio_region_info_cap_nvlink2_ssatgt). */
+export const VFIO_REGION_INFO_CAP_NVLINK2_SSATGT_SIZE: i32 = 16;
+export const VFIO_REGION_INFO_CAP_NVLINK2_SSATGT_OFFSET_HEADER: i32 = 0;
+export const VFIO_REGION_INFO_CAP_NVLINK2_SSATGT_OFFSET_TGT: i32 = 8;
+/**
+ * struct vfio_region_info_cap_nvlink2_ssatgt: The payload of VFIO_REGION_INFO_CAP_NVLINK2_SSATGT
+ * (no kernel provides it any more). A plain value; its bytes are made by
+ * vfio_region_info_cap_nvlink2_ssatgt_write and read by vfio_region_info_cap_nvlink2_ssatgt_read.
+ */
+export class VfioRegionInfoCapNvlink2Ssatgt {
+  /** id VFIO_REGION_INFO_CAP_NVLINK2_SSATGT, version 1. */
+  header: VfioInfoCapHeader = new VfioInfoCapHeader();
+  /** The GPU's NVLink2 target address. */
+  tgt: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_region_info_cap_nvlink2_ssatgt_write(ptr: usize, v: VfioRegionInfoCapNvlink2Ssatgt): i32 {
+  vfio_info_cap_header_write(ptr + VFIO_REGION_INFO_CAP_NVLINK2_SSATGT_OFFSET_HEADER, v.header);
+  store<u64>(ptr, v.tgt, 8); // VFIO_REGION_INFO_CAP_NVLINK2_SSATGT_OFFSET_TGT
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_region_info_cap_nvlink2_ssatgt_read(ptr: usize, out: VfioRegionInfoCapNvlink2Ssatgt): void {
+  vfio_info_cap_header_read(ptr + VFIO_REGION_INFO_CAP_NVLINK2_SSATGT_OFFSET_HEADER, out.header);
+  out.tgt = load<u64>(ptr, 8); // VFIO_REGION_INFO_CAP_NVLINK2_SSATGT_OFFSET_TGT
+}
+
+// struct vfio_region_info_cap_nvlink2_lnkspd
+
+/** sizeof(struct vfio_region_info_cap_nvlink2_lnkspd). */
+export const VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_SIZE: i32 = 16;
+export const VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_OFFSET_HEADER: i32 = 0;
+export const VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_OFFSET_LINK_SPEED: i32 = 8;
+export const VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_OFFSET_PAD: i32 = 12;
+/**
+ * struct vfio_region_info_cap_nvlink2_lnkspd: The payload of VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD
+ * (no kernel provides it any more). A plain value; its bytes are made by
+ * vfio_region_info_cap_nvlink2_lnkspd_write and read by vfio_region_info_cap_nvlink2_lnkspd_read.
+ */
+export class VfioRegionInfoCapNvlink2Lnkspd {
+  /** id VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD, version 1. */
+  header: VfioInfoCapHeader = new VfioInfoCapHeader();
+  /** The NVLink2 link speed. */
+  link_speed: u32 = 0;
+  /** Padding. */
+  __pad: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_region_info_cap_nvlink2_lnkspd_write(ptr: usize, v: VfioRegionInfoCapNvlink2Lnkspd): i32 {
+  vfio_info_cap_header_write(ptr + VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_OFFSET_HEADER, v.header);
+  store<u32>(ptr, v.link_speed, 8); // VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_OFFSET_LINK_SPEED
+  store<u32>(ptr, v.__pad, 12); // VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_OFFSET_PAD
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_region_info_cap_nvlink2_lnkspd_read(ptr: usize, out: VfioRegionInfoCapNvlink2Lnkspd): void {
+  vfio_info_cap_header_read(ptr + VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_OFFSET_HEADER, out.header);
+  out.link_speed = load<u32>(ptr, 8); // VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_OFFSET_LINK_SPEED
+  out.__pad = load<u32>(ptr, 12); // VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_OFFSET_PAD
+}
+
+// struct vfio_device_feature_dma_buf
+
+/** sizeof(struct vfio_device_feature_dma_buf), without flexible array elements. */
+export const VFIO_DEVICE_FEATURE_DMA_BUF_SIZE: i32 = 16;
+export const VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_REGION_INDEX: i32 = 0;
+export const VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_OPEN_FLAGS: i32 = 4;
+export const VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_FLAGS: i32 = 8;
+export const VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_NR_RANGES: i32 = 12;
+export const VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_DMA_RANGES: i32 = 16;
+/** Bytes of one dma_ranges[] element. */
+export const VFIO_DEVICE_FEATURE_DMA_BUF_DMA_RANGES_ELEMENT_SIZE: i32 = 16;
+/**
+ * struct vfio_device_feature_dma_buf: The payload of VFIO_DEVICE_FEATURE_DMA_BUF (GET): export
+ * ranges of a region as a dma-buf; the result is its fd. A plain value; its bytes are made by
+ * vfio_device_feature_dma_buf_write and read by vfio_device_feature_dma_buf_read.
+ */
+export class VfioDeviceFeatureDmaBuf {
+  /** The region the ranges are in. */
+  region_index: u32 = 0;
+  /** O_* flags of the new dma-buf fd. */
+  open_flags: u32 = 0;
+  /** Zero. */
+  flags: u32 = 0;
+  /** Number of entries in dma_ranges. [count of dma_ranges] */
+  nr_ranges: u32 = 0;
+  /** The ranges of the region the dma-buf holds. [flexible array] */
+  dma_ranges: Array<VfioRegionDmaRange> = [];
+}
+
+/**
+ * Encodes v at ptr (little-endian), with every element of v.dma_ranges; returns the bytes written.
+ */
+export function vfio_device_feature_dma_buf_write(ptr: usize, v: VfioDeviceFeatureDmaBuf): i32 {
+  store<u32>(ptr, v.region_index, 0); // VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_REGION_INDEX
+  store<u32>(ptr, v.open_flags, 4); // VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_OPEN_FLAGS
+  store<u32>(ptr, v.flags, 8); // VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_FLAGS
+  store<u32>(ptr, v.nr_ranges, 12); // VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_NR_RANGES
+  for (let i = 0, n = v.dma_ranges.length; i < n; i++) vfio_region_dma_range_write(ptr + VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_DMA_RANGES + <usize>i * 16, unchecked(v.dma_ranges[i]));
+  return 16 + v.dma_ranges.length * 16;
+}
+/**
+ * Decodes the struct at ptr into out, with count dma_ranges[] elements (the caller checks count,
+ * normally nr_ranges, against the bytes it has).
+ */
+export function vfio_device_feature_dma_buf_read(ptr: usize, out: VfioDeviceFeatureDmaBuf, count: i32 = 0): void {
+  out.region_index = load<u32>(ptr, 0); // VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_REGION_INDEX
+  out.open_flags = load<u32>(ptr, 4); // VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_OPEN_FLAGS
+  out.flags = load<u32>(ptr, 8); // VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_FLAGS
+  out.nr_ranges = load<u32>(ptr, 12); // VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_NR_RANGES
+  const dma_ranges = new Array<VfioRegionDmaRange>(0);
+  for (let i = 0; i < count; i++) { const e = new VfioRegionDmaRange(); vfio_region_dma_range_read(ptr + VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_DMA_RANGES + <usize>i * 16, e); dma_ranges.push(e); }
+  out.dma_ranges = dma_ranges;
 }
 
 // struct vfio_iommu_type1_info_cap_iova_range

@@ -956,6 +956,18 @@ export const VfioIoctl = {
   /** Reset the device. `_IO(VFIO_TYPE, VFIO_BASE + 11)` on the device fd. (upstream, Linux 6.1) */
   VFIO_DEVICE_RESET: { x86_64: 0x3b6f, i386: 0x3b6f, aarch64: 0x3b6f, riscv64: 0x3b6f, s390x: 0x3b6f, ppc64le: 0x20003b6f, mips64el: 0x20003b6f },
   /**
+   * Start or stop dirty page tracking of the container, or read the dirty bitmap of a range
+   * (sPAPR's VFIO_IOMMU_SPAPR_REGISTER_MEMORY has the same number on its own kind of container).
+   * `_IO(VFIO_TYPE, VFIO_BASE + 17)` on the type1_container fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_DIRTY_PAGES: { x86_64: 0x3b75, i386: 0x3b75, aarch64: 0x3b75, riscv64: 0x3b75, s390x: 0x3b75, ppc64le: 0x20003b75, mips64el: 0x20003b75 },
+  /**
+   * Describe the sPAPR TCE IOMMU: the 32-bit DMA window and dynamic window support (type1's
+   * VFIO_IOMMU_GET_INFO has the same number on its own kind of container).
+   * `_IO(VFIO_TYPE, VFIO_BASE + 12)` on the spapr_container fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_SPAPR_TCE_GET_INFO: { x86_64: 0x3b70, i386: 0x3b70, aarch64: 0x3b70, riscv64: 0x3b70, s390x: 0x3b70, ppc64le: 0x20003b70, mips64el: 0x20003b70 },
+  /**
    * Trigger, mask or unmask interrupts of an IRQ index, or (VFIO_IRQ_SET_DATA_EVENTFD with
    * VFIO_IRQ_SET_ACTION_TRIGGER) set the eventfds they signal. `_IO(VFIO_TYPE, VFIO_BASE + 10)` on
    * the device fd. (upstream, Linux 6.1)
@@ -1050,6 +1062,8 @@ export const VfioIoctlArg = {
   VFIO_GROUP_SET_CONTAINER: { kind: 'pointer', type: 'int', size: 4, fd: 'group' },
   VFIO_GROUP_GET_DEVICE_FD: { kind: 'string', fd: 'group' },
   VFIO_DEVICE_RESET: { kind: 'none', fd: 'device' },
+  VFIO_IOMMU_DIRTY_PAGES: { kind: 'struct', struct: 'vfio_iommu_type1_dirty_bitmap', argsz: 'argsz', fd: 'type1_container' },
+  VFIO_IOMMU_SPAPR_TCE_GET_INFO: { kind: 'struct', struct: 'vfio_iommu_spapr_tce_info', argsz: 'argsz', fd: 'spapr_container' },
   VFIO_DEVICE_SET_IRQS: { kind: 'struct', struct: 'vfio_irq_set', argsz: 'argsz', fd: 'device' },
   VFIO_IOMMU_UNMAP_DMA: { kind: 'struct', struct: 'vfio_iommu_type1_dma_unmap', argsz: 'argsz', fd: 'iommu_container' },
   VFIO_GROUP_GET_STATUS: { kind: 'struct', struct: 'vfio_group_status', argsz: 'argsz', fd: 'group' },
@@ -3568,6 +3582,416 @@ export const VfioIommuType1DmaUnmap = {
     checkRoom(view, at + 24, dataCount * 1, path, 'data');
     const data = new Uint8Array(view.buffer.slice(view.byteOffset + at + 24, view.byteOffset + at + 24 + dataCount));
     return { argsz, flags, iova, size, data };
+  },
+} as const;
+
+/**
+ * The argument of VFIO_IOMMU_DIRTY_PAGES: start or stop dirty page tracking, or
+ * (VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP) read the dirty bitmap of a range, whose struct
+ * vfio_iommu_type1_dirty_bitmap_get is data.
+ * `struct vfio_iommu_type1_dirty_bitmap`, 8 bytes plus data[]. (upstream, Linux 6.1)
+ */
+export interface VfioIommuType1DirtyBitmap {
+  /** Size of the struct with its data. (`__u32` at offset 0) */
+  argsz: number;
+  /**
+   * One VFIO_IOMMU_DIRTY_PAGES_FLAG_*. (`__u32` at offset 4; bits of {@link
+   * VfioIommuDirtyPagesFlags})
+   */
+  flags: number;
+  /**
+   * A struct vfio_iommu_type1_dirty_bitmap_get with GET_BITMAP; else empty. (`__u8[]` at offset 8)
+   */
+  data: Uint8Array;
+}
+
+/**
+ * Layout and codec of {@link VfioIommuType1DirtyBitmap} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioIommuType1DirtyBitmap = {
+  /** `sizeof(struct vfio_iommu_type1_dirty_bitmap)`, without flexible array elements. */
+  size: 8,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4, data: 8 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(value: VfioIommuType1DirtyBitmap): number {
+    return 8 + value.data.length * 1;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIommuType1DirtyBitmap, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuType1DirtyBitmap.byteLength(value));
+    VfioIommuType1DirtyBitmap.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIommuType1DirtyBitmap, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dirty_bitmap'): void {
+    checkRoom(view, at, VfioIommuType1DirtyBitmap.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    new Uint8Array(view.buffer, view.byteOffset + at + 8, value.data.length).set(value.data);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuType1DirtyBitmap {
+    return VfioIommuType1DirtyBitmap.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_dirty_bitmap'): VfioIommuType1DirtyBitmap {
+    checkRoom(view, at, 8, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const dataCount = options.count ?? Math.floor((view.byteLength - at - 8) / 1);
+    checkRoom(view, at + 8, dataCount * 1, path, 'data');
+    const data = new Uint8Array(view.buffer.slice(view.byteOffset + at + 8, view.byteOffset + at + 8 + dataCount));
+    return { argsz, flags, data };
+  },
+} as const;
+
+/**
+ * The range whose dirty bitmap VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP reads, and the bitmap it
+ * fills. Upstream's layout: it embeds struct vfio_bitmap, whose user pointer makes it 40 bytes on
+ * LP64 and 36 on i386.
+ * `struct vfio_iommu_type1_dirty_bitmap_get`, 40 bytes on LP64, 36 on ILP32 (i386). (upstream,
+ * Linux 6.1)
+ */
+export interface VfioIommuType1DirtyBitmapGet {
+  /** Start of the range. (`__u64` at offset 0 (LP64), 0 (ILP32)) */
+  iova: bigint;
+  /** Length of the range. (`__u64` at offset 8 (LP64), 8 (ILP32)) */
+  size: bigint;
+  /**
+   * Where the kernel writes one bit per page of bitmap.pgsize. (`struct vfio_bitmap` at offset 16
+   * (LP64), 16 (ILP32))
+   */
+  bitmap: VfioBitmap;
+}
+
+/** The layouts of {@link VfioIommuType1DirtyBitmapGet} per data model. */
+const VfioIommuType1DirtyBitmapGetLayouts = {
+  lp64: { model: 'lp64', size: 40, offsets: { iova: 0, size: 8, bitmap: 16 } },
+  ilp32: { model: 'ilp32', size: 36, offsets: { iova: 0, size: 8, bitmap: 16 } },
+} as const;
+/**
+ * Layout and codec of {@link VfioIommuType1DirtyBitmapGet} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioIommuType1DirtyBitmapGet = {
+  /** The layout under each data model (upstream's natural layout): `sizeof`, member offsets. */
+  layouts: VfioIommuType1DirtyBitmapGetLayouts,
+  /** The layout of `options.arch` (default: the host's architecture). */
+  layout(options: CodecOptions = {}): (typeof VfioIommuType1DirtyBitmapGetLayouts)['lp64' | 'ilp32'] {
+    return VfioIommuType1DirtyBitmapGet.layouts[dataModelOf(options.arch)];
+  },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioIommuType1DirtyBitmapGet, options: CodecOptions = {}): number {
+    const L = VfioIommuType1DirtyBitmapGet.layout(options);
+    return L.size;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIommuType1DirtyBitmapGet, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuType1DirtyBitmapGet.byteLength(value, options));
+    VfioIommuType1DirtyBitmapGet.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIommuType1DirtyBitmapGet, options: CodecOptions = {}, path = 'vfio_iommu_type1_dirty_bitmap_get'): void {
+    const L = VfioIommuType1DirtyBitmapGet.layout(options);
+    checkRoom(view, at, VfioIommuType1DirtyBitmapGet.byteLength(value, options), path);
+    view.setBigUint64(at + L.offsets.iova, checkBig(value.iova, false, path, 'iova'), true);
+    view.setBigUint64(at + L.offsets.size, checkBig(value.size, false, path, 'size'), true);
+    VfioBitmap.write(view, at + L.offsets.bitmap, value.bitmap, options, path + '.bitmap');
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuType1DirtyBitmapGet {
+    return VfioIommuType1DirtyBitmapGet.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_dirty_bitmap_get'): VfioIommuType1DirtyBitmapGet {
+    const L = VfioIommuType1DirtyBitmapGet.layout(options);
+    checkRoom(view, at, L.size, path);
+    const iova = view.getBigUint64(at + L.offsets.iova, true);
+    const size = view.getBigUint64(at + L.offsets.size, true);
+    const bitmap = VfioBitmap.read(view, at + L.offsets.bitmap, options, path + '.bitmap');
+    return { iova, size, bitmap };
+  },
+} as const;
+
+/**
+ * The reply of VFIO_IOMMU_SPAPR_TCE_GET_INFO: the default 32-bit DMA window and, with
+ * VFIO_IOMMU_SPAPR_INFO_DDW, what dynamic DMA windows may be created.
+ * `struct vfio_iommu_spapr_tce_info`, 32 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioIommuSpaprTceInfo {
+  /** Size of the reply. (`__u32` at offset 0) */
+  argsz: number;
+  /**
+   * VFIO_IOMMU_SPAPR_INFO_*. (`__u32` at offset 4; out; bits of {@link VfioIommuSpaprInfoFlags})
+   */
+  flags: number;
+  /** Bus address of the 32-bit window. (`__u32` at offset 8; out) */
+  dma32_window_start: number;
+  /** Its size in bytes. (`__u32` at offset 12; out) */
+  dma32_window_size: number;
+  /**
+   * Dynamic DMA window capabilities (with VFIO_IOMMU_SPAPR_INFO_DDW).
+   * (`struct vfio_iommu_spapr_tce_ddw_info` at offset 16; out)
+   */
+  ddw: VfioIommuSpaprTceDdwInfo;
+}
+
+/**
+ * Layout and codec of {@link VfioIommuSpaprTceInfo} (little-endian, as every supported architecture
+ * but s390x stores it).
+ */
+export const VfioIommuSpaprTceInfo = {
+  /** `sizeof(struct vfio_iommu_spapr_tce_info)`. */
+  size: 32,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4, dma32_window_start: 8, dma32_window_size: 12, ddw: 16 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioIommuSpaprTceInfo): number {
+    return 32;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIommuSpaprTceInfo, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuSpaprTceInfo.byteLength(value));
+    VfioIommuSpaprTceInfo.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIommuSpaprTceInfo, options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_info'): void {
+    checkRoom(view, at, VfioIommuSpaprTceInfo.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.dma32_window_start, 32, path, 'dma32_window_start'), true);
+    view.setUint32(at + 12, checkUint(value.dma32_window_size, 32, path, 'dma32_window_size'), true);
+    VfioIommuSpaprTceDdwInfo.write(view, at + 16, value.ddw, options, path + '.ddw');
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuSpaprTceInfo {
+    return VfioIommuSpaprTceInfo.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_info'): VfioIommuSpaprTceInfo {
+    checkRoom(view, at, 32, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const dma32_window_start = view.getUint32(at + 8, true);
+    const dma32_window_size = view.getUint32(at + 12, true);
+    const ddw = VfioIommuSpaprTceDdwInfo.read(view, at + 16, options, path + '.ddw');
+    return { argsz, flags, dma32_window_start, dma32_window_size, ddw };
+  },
+} as const;
+
+/**
+ * The payload of VFIO_REGION_INFO_CAP_NVLINK2_SSATGT (no kernel provides it any more).
+ * `struct vfio_region_info_cap_nvlink2_ssatgt`, 16 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioRegionInfoCapNvlink2Ssatgt {
+  /**
+   * id VFIO_REGION_INFO_CAP_NVLINK2_SSATGT, version 1. (`struct vfio_info_cap_header` at offset 0)
+   */
+  header: VfioInfoCapHeader;
+  /** The GPU's NVLink2 target address. (`__u64` at offset 8) */
+  tgt: bigint;
+}
+
+/**
+ * Layout and codec of {@link VfioRegionInfoCapNvlink2Ssatgt} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioRegionInfoCapNvlink2Ssatgt = {
+  /** `sizeof(struct vfio_region_info_cap_nvlink2_ssatgt)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { header: 0, tgt: 8 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioRegionInfoCapNvlink2Ssatgt): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioRegionInfoCapNvlink2Ssatgt, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioRegionInfoCapNvlink2Ssatgt.byteLength(value));
+    VfioRegionInfoCapNvlink2Ssatgt.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioRegionInfoCapNvlink2Ssatgt, options: CodecOptions = {}, path = 'vfio_region_info_cap_nvlink2_ssatgt'): void {
+    checkRoom(view, at, VfioRegionInfoCapNvlink2Ssatgt.byteLength(value), path);
+    VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
+    view.setBigUint64(at + 8, checkBig(value.tgt, false, path, 'tgt'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioRegionInfoCapNvlink2Ssatgt {
+    return VfioRegionInfoCapNvlink2Ssatgt.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_region_info_cap_nvlink2_ssatgt'): VfioRegionInfoCapNvlink2Ssatgt {
+    checkRoom(view, at, 16, path);
+    const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
+    const tgt = view.getBigUint64(at + 8, true);
+    return { header, tgt };
+  },
+} as const;
+
+/**
+ * The payload of VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD (no kernel provides it any more).
+ * `struct vfio_region_info_cap_nvlink2_lnkspd`, 16 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioRegionInfoCapNvlink2Lnkspd {
+  /**
+   * id VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD, version 1. (`struct vfio_info_cap_header` at offset 0)
+   */
+  header: VfioInfoCapHeader;
+  /** The NVLink2 link speed. (`__u32` at offset 8) */
+  link_speed: number;
+  /** Padding. (`__u32` at offset 12) */
+  __pad: number;
+}
+
+/**
+ * Layout and codec of {@link VfioRegionInfoCapNvlink2Lnkspd} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioRegionInfoCapNvlink2Lnkspd = {
+  /** `sizeof(struct vfio_region_info_cap_nvlink2_lnkspd)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { header: 0, link_speed: 8, __pad: 12 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioRegionInfoCapNvlink2Lnkspd): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioRegionInfoCapNvlink2Lnkspd, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioRegionInfoCapNvlink2Lnkspd.byteLength(value));
+    VfioRegionInfoCapNvlink2Lnkspd.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioRegionInfoCapNvlink2Lnkspd, options: CodecOptions = {}, path = 'vfio_region_info_cap_nvlink2_lnkspd'): void {
+    checkRoom(view, at, VfioRegionInfoCapNvlink2Lnkspd.byteLength(value), path);
+    VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
+    view.setUint32(at + 8, checkUint(value.link_speed, 32, path, 'link_speed'), true);
+    if (!options.raw) checkReserved(value.__pad, path, '__pad');
+    view.setUint32(at + 12, checkUint(value.__pad, 32, path, '__pad'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioRegionInfoCapNvlink2Lnkspd {
+    return VfioRegionInfoCapNvlink2Lnkspd.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_region_info_cap_nvlink2_lnkspd'): VfioRegionInfoCapNvlink2Lnkspd {
+    checkRoom(view, at, 16, path);
+    const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
+    const link_speed = view.getUint32(at + 8, true);
+    const __pad = view.getUint32(at + 12, true);
+    if (!options.raw) checkReserved(__pad, path, '__pad');
+    return { header, link_speed, __pad };
+  },
+} as const;
+
+/**
+ * The payload of VFIO_DEVICE_FEATURE_DMA_BUF (GET): export ranges of a region as a dma-buf; the
+ * result is its fd.
+ * `struct vfio_device_feature_dma_buf`, 16 bytes plus dma_ranges[]. (upstream, Linux 7.2)
+ */
+export interface VfioDeviceFeatureDmaBuf {
+  /** The region the ranges are in. (`__u32` at offset 0) */
+  region_index: number;
+  /** O_* flags of the new dma-buf fd. (`__u32` at offset 4) */
+  open_flags: number;
+  /** Zero. (`__u32` at offset 8) */
+  flags: number;
+  /** Number of entries in dma_ranges. (`__u32` at offset 12) */
+  nr_ranges: number;
+  /** The ranges of the region the dma-buf holds. (`struct vfio_region_dma_range[]` at offset 16) */
+  dma_ranges: VfioRegionDmaRange[];
+}
+
+/**
+ * Layout and codec of {@link VfioDeviceFeatureDmaBuf} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioDeviceFeatureDmaBuf = {
+  /** `sizeof(struct vfio_device_feature_dma_buf)`, without flexible array elements. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { region_index: 0, open_flags: 4, flags: 8, nr_ranges: 12, dma_ranges: 16 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(value: VfioDeviceFeatureDmaBuf): number {
+    return 16 + value.dma_ranges.length * 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioDeviceFeatureDmaBuf, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioDeviceFeatureDmaBuf.byteLength(value));
+    VfioDeviceFeatureDmaBuf.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioDeviceFeatureDmaBuf, options: CodecOptions = {}, path = 'vfio_device_feature_dma_buf'): void {
+    checkRoom(view, at, VfioDeviceFeatureDmaBuf.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.region_index, 32, path, 'region_index'), true);
+    view.setUint32(at + 4, checkUint(value.open_flags, 32, path, 'open_flags'), true);
+    view.setUint32(at + 8, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 12, checkUint(value.nr_ranges, 32, path, 'nr_ranges'), true);
+    value.dma_ranges.forEach((e, i) => {
+      VfioRegionDmaRange.write(view, at + 16 + i * 16, e, options, `${path}.dma_ranges[${i}]`);
+    });
+    if (!options.raw && value.nr_ranges !== value.dma_ranges.length)
+      throw new CodecError(path + '.nr_ranges', `says ${value.nr_ranges} elements, dma_ranges has ${value.dma_ranges.length}`);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureDmaBuf {
+    return VfioDeviceFeatureDmaBuf.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_feature_dma_buf'): VfioDeviceFeatureDmaBuf {
+    checkRoom(view, at, 16, path);
+    const region_index = view.getUint32(at + 0, true);
+    const open_flags = view.getUint32(at + 4, true);
+    const flags = view.getUint32(at + 8, true);
+    const nr_ranges = view.getUint32(at + 12, true);
+    const dma_rangesCount = options.count ?? nr_ranges;
+    checkRoom(view, at + 16, dma_rangesCount * 16, path, 'dma_ranges');
+    const dma_ranges = Array.from({ length: dma_rangesCount }, (_, i) => VfioRegionDmaRange.read(view, at + 16 + i * 16, options, `${path}.dma_ranges[${i}]`));
+    return { region_index, open_flags, flags, nr_ranges, dma_ranges };
   },
 } as const;
 
