@@ -11,7 +11,16 @@ import type { Diagnostic } from './diagnostics.js';
  * Upstream: the first kernel version whose uapi header has the element, and (removed) the first
  * that no longer has it; or proposed by this spec.
  */
-export type Origin = { kind: 'upstream'; kernel: string; removed?: string } | { kind: 'proposed' };
+export type Origin = { kind: 'upstream'; kernel: string; removed?: string; values?: VersionValue[] } | { kind: 'proposed' };
+
+/**
+ * The value a constant or enum value has from one kernel version on (until the next entry), for
+ * one whose value changed between versions; the element's own value is the newest entry's.
+ */
+export interface VersionValue {
+  kernel: string;
+  value: bigint;
+}
 
 /**
  * Where an element was declared: a JSON pointer into the spec as the resolver saw it (imports
@@ -29,7 +38,10 @@ export interface Owned extends Declared {
 
 export interface Constant extends Owned {
   name: string;
+  /** The number (negative for a signed constant); 0 for a string constant. */
   value: bigint;
+  /** Set for a string constant (C writes the literal); it has no number. */
+  string: string | null;
   /** Set for a character constant, the type of an ioctl number (';'). */
   char: string | null;
   /** Set for an OR of flag bits, enum values or constants (C writes `(A | B)`); value is the result. */
@@ -52,6 +64,8 @@ export interface Enum extends Owned {
   doc: string;
   origin: Origin;
   render: 'enum' | 'define';
+  /** C declares it without a tag (`enum { ... }`); the name only names it in the other targets. */
+  anonymous: boolean;
   values: EnumValue[];
 }
 
@@ -69,12 +83,16 @@ export interface FlagSet extends Owned {
   doc: string;
   origin: Origin;
   width: 8 | 16 | 32 | 64;
+  /** C rendering: a #define per bit, or a named enum of the bits (as upstream declares some). */
+  render: 'define' | 'enum';
   bits: FlagBit[];
   /** Every defined bit; what a request may carry. */
   mask: bigint;
 }
 
-export type IntTypeName = '__u8' | '__u16' | '__u32' | '__u64' | '__s8' | '__s16' | '__s32' | '__s64' | '__aligned_u64';
+export type IntTypeName =
+  | '__u8' | '__u16' | '__u32' | '__u64' | '__s8' | '__s16' | '__s32' | '__s64' | '__aligned_u64'
+  | '__le16' | '__le32' | '__le64' | '__aligned_le64';
 
 export interface IntType {
   kind: 'int';
@@ -82,6 +100,10 @@ export interface IntType {
   /** Bytes. */
   size: 1 | 2 | 4 | 8;
   signed: boolean;
+  /** __aligned_u64, __aligned_le64: aligned to 8 on every data model (i386 aligns a plain 64-bit integer to 4). */
+  aligned: boolean;
+  /** __le16/32/64, __aligned_le64: little-endian on every architecture (kernel-side sparse checks it; C code converts with le64_to_cpu). */
+  littleEndian: boolean;
 }
 
 export interface StructRef {
@@ -149,6 +171,10 @@ export interface Member extends Declared {
   layouts: Record<DataModel, MemberLayout>;
   reserved: boolean;
   padding: boolean;
+  /** The anonymous union the member belongs to (its members share one offset), or null. */
+  union: Union | null;
+  /** The member's own origin when upstream added it later than its struct; else null. */
+  origin: Origin | null;
   dir: 'in' | 'out' | 'inout' | null;
   flags: FlagSet | null;
   enum: Enum | null;
@@ -157,12 +183,27 @@ export interface Member extends Declared {
    * chooses the element's size in bytes (0: no bytes at all). null for any other member.
    */
   elements: { by: Member; types: { bit: FlagBit; size: number }[] } | null;
+  /** Set for a 64-bit integer that carries a user address: what lies there (an array of a struct, counted by a member, or bytes counted by a member). */
+  pointsTo: { struct: Struct; count: Member } | { struct: null; bytes: Member } | null;
+}
+
+/**
+ * An anonymous union of a struct: its members (in Struct.members, consecutive, each with `union`
+ * set to it) all lie at its offset. Aligned to its most aligned member, as large as its largest one
+ * rounded up to that alignment.
+ */
+export interface Union extends Declared {
+  doc: string;
+  members: Member[];
+  /** Offset, size and alignment under each data model. */
+  layouts: Record<DataModel, { offset: number; size: number; align: number }>;
 }
 
 export interface Struct extends Owned {
   name: string;
   doc: string;
   origin: Origin;
+  /** Every member, in order; the members of an anonymous union are here too, consecutive, sharing its offset. */
   members: Member[];
   /** sizeof under LP64, without flexible array elements. */
   size: number;

@@ -16,20 +16,24 @@ export const ARCH_MODEL: Record<Arch, DataModel> = {
 export const POINTER_SIZE: Record<DataModel, 4 | 8> = { lp64: 8, ilp32: 4 };
 
 export const INT_TYPES: Record<IntTypeName, IntType> = {
-  __u8: { kind: 'int', name: '__u8', size: 1, signed: false },
-  __u16: { kind: 'int', name: '__u16', size: 2, signed: false },
-  __u32: { kind: 'int', name: '__u32', size: 4, signed: false },
-  __u64: { kind: 'int', name: '__u64', size: 8, signed: false },
-  __s8: { kind: 'int', name: '__s8', size: 1, signed: true },
-  __s16: { kind: 'int', name: '__s16', size: 2, signed: true },
-  __s32: { kind: 'int', name: '__s32', size: 4, signed: true },
-  __s64: { kind: 'int', name: '__s64', size: 8, signed: true },
-  __aligned_u64: { kind: 'int', name: '__aligned_u64', size: 8, signed: false },
+  __u8: { kind: 'int', name: '__u8', size: 1, signed: false, aligned: false, littleEndian: false },
+  __u16: { kind: 'int', name: '__u16', size: 2, signed: false, aligned: false, littleEndian: false },
+  __u32: { kind: 'int', name: '__u32', size: 4, signed: false, aligned: false, littleEndian: false },
+  __u64: { kind: 'int', name: '__u64', size: 8, signed: false, aligned: false, littleEndian: false },
+  __s8: { kind: 'int', name: '__s8', size: 1, signed: true, aligned: false, littleEndian: false },
+  __s16: { kind: 'int', name: '__s16', size: 2, signed: true, aligned: false, littleEndian: false },
+  __s32: { kind: 'int', name: '__s32', size: 4, signed: true, aligned: false, littleEndian: false },
+  __s64: { kind: 'int', name: '__s64', size: 8, signed: true, aligned: false, littleEndian: false },
+  __aligned_u64: { kind: 'int', name: '__aligned_u64', size: 8, signed: false, aligned: true, littleEndian: false },
+  __le16: { kind: 'int', name: '__le16', size: 2, signed: false, aligned: false, littleEndian: true },
+  __le32: { kind: 'int', name: '__le32', size: 4, signed: false, aligned: false, littleEndian: true },
+  __le64: { kind: 'int', name: '__le64', size: 8, signed: false, aligned: false, littleEndian: true },
+  __aligned_le64: { kind: 'int', name: '__aligned_le64', size: 8, signed: false, aligned: true, littleEndian: true },
 };
 
-/** Alignment of an integer type: ILP32 (i386) aligns 64-bit integers to 4 unless __aligned_u64 says 8. */
+/** Alignment of an integer type: ILP32 (i386) aligns 64-bit integers to 4 unless __aligned_u64 (or __aligned_le64) says 8. */
 export function intAlign(t: IntType, model: DataModel): number {
-  if (model === 'ilp32' && t.size === 8 && t.name !== '__aligned_u64') return 4;
+  if (model === 'ilp32' && t.size === 8 && !t.aligned) return 4;
   return t.size;
 }
 

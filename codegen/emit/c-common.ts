@@ -35,7 +35,14 @@ export function memberDeclaration(m: Member, suffix = ''): string {
 
 /** The plain (unaligned) C integer type for arithmetic on a value of this IR integer type. */
 export function arithType(t: IntType): string {
-  return t.name === '__aligned_u64' ? '__u64' : t.name;
+  return t.aligned ? t.name.replace('__aligned_', '__') : t.name;
+}
+
+/** What a user address member points to, as a sentence ("Points to data_len bytes."), or '' for other members. */
+export function pointsToText(m: Member): string {
+  const p = m.pointsTo;
+  if (p === null) return '';
+  return `Points to ${p.struct !== null ? `an array of ${p.count.name} struct ${p.struct.name}` : `${p.bytes.name} bytes`}.`;
 }
 
 /** Whether a struct (or any struct it contains) ends in a flexible array member. */

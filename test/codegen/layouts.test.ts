@@ -45,7 +45,7 @@ describe('natural layouts of upstream structs, per data model', () => {
   });
   it('vfio_bitmap: a user pointer, 8 bytes on LP64 and 4 on i386 (24 / 20)', () => {
     const d = s('vfio_bitmap').members[2]!;
-    expect(d.type).toEqual({ kind: 'pointer', to: { kind: 'int', name: '__u64', size: 8, signed: false } });
+    expect(d.type).toEqual({ kind: 'pointer', to: { kind: 'int', name: '__u64', size: 8, signed: false, aligned: false, littleEndian: false } });
     expect([d.layouts.lp64, d.layouts.ilp32]).toEqual([{ offset: 16, elementSize: 8, size: 8 }, { offset: 16, elementSize: 4, size: 4 }]);
     expect([s('vfio_bitmap').layouts.lp64.size, s('vfio_bitmap').layouts.ilp32.size]).toEqual([24, 20]);
   });
