@@ -15,6 +15,7 @@ export interface Member {
   name: string; type: string; doc: string; count?: number | 'flexible'; reserved?: true; padding?: true;
   dir?: 'in' | 'out' | 'inout'; flags?: string; enum?: string; counts?: string; origin?: Origin;
   'points-to'?: { struct?: string; count?: string; bytes?: string };
+  elements?: { by: string; types: { flag: string; type: string }[] };
 }
 /** An anonymous union: its members share one offset. */
 export interface Union { union: Member[]; doc: string }
@@ -56,6 +57,7 @@ export interface Targets {
   wit?: { path?: string; package?: string };
   'kernel-patch'?: { dir?: string };
 }
+export interface FdKind { name: string; doc: string; extends?: string }
 export interface Spec {
   $schema: string; name: string; doc: string;
   imports?: string[];
@@ -64,6 +66,7 @@ export interface Spec {
   'feature-ioctl'?: { ioctl: string; get: string; set: string; probe: string };
   uapi: { header: string; guard?: string; emit?: 'all' | 'proposed'; includes: string[]; doc: string; patch?: UapiPatch };
   constants?: Constant[]; enums?: Enum[]; flags?: FlagSet[]; structs: Struct[]; capabilities?: Capability[];
+  'fd-kinds'?: FdKind[];
   ioctls: Ioctl[]; features?: Feature[];
   state?: { doc: string; device: StateRecord; region: StateRecord };
   validators?: Validator[];

@@ -165,7 +165,7 @@ function emitIoctls(sf: Statements, spec: IR.Spec): void {
   });
   sf.addVariableStatement({
     isExported: true, declarationKind: VariableDeclarationKind.Const,
-    docs: [doc(`What the third argument of each ioctl is: \`struct\` (a pointer to the named struct; \`argsz\` names its argsz member, if any), \`none\` (nothing), \`value\` (an integer of \`type\`, \`size\` bytes, passed by value), \`pointer\` (a pointer to one integer of \`type\`, exactly \`size\` bytes) or \`string\` (a pointer to a NUL-terminated string).`)],
+    docs: [doc(`What the third argument of each ioctl is, and the kind of fd (\`fd\`) it is issued on: \`struct\` (a pointer to the named struct; \`argsz\` names its argsz member, if any), \`none\` (nothing), \`value\` (an integer of \`type\`, \`size\` bytes, passed by value), \`pointer\` (a pointer to one integer of \`type\`, exactly \`size\` bytes) or \`string\` (a pointer to a NUL-terminated string).`)],
     declarations: [{
       name: prefixed(spec, 'IoctlArg'),
       initializer: (w) => {
@@ -176,11 +176,19 @@ function emitIoctls(sf: Statements, spec: IR.Spec): void {
             const fields = a.kind === 'struct' ? `kind: 'struct', struct: '${a.struct.name}'${x.argsz !== null ? `, argsz: '${x.argsz.name}'` : ''}`
               : a.kind === 'value' || a.kind === 'pointer' ? `kind: '${a.kind}', type: '${a.type.name}', size: ${a.type.size}`
               : `kind: '${a.kind}'`;
-            w.writeLine(`${x.name}: { ${fields} },`);
+            w.writeLine(`${x.name}: { ${fields}, fd: '${x.fd}' },`);
           }
         });
         w.write('} as const');
       },
+    }],
+  });
+  sf.addVariableStatement({
+    isExported: true, declarationKind: VariableDeclarationKind.Const,
+    docs: [doc(`The kinds of file descriptor the ioctls are issued on (\`fd\` of ${prefixed(spec, 'IoctlArg')}); the native addon's open and adoptFd take one, and accept on the handle the ioctls of that kind and of every kind it extends. ${spec.fdKinds.map((k) => `\`${k.name}\`${k.extends !== null ? ` (extends \`${k.extends}\`)` : ''}${k.doc !== null ? `: ${k.doc}` : ''}`).join(' ')}`)],
+    declarations: [{
+      name: prefixed(spec, 'FdKinds'),
+      initializer: (w) => { w.write(`[${spec.fdKinds.map((k) => `'${k.name}'`).join(', ')}] as const`); },
     }],
   });
   sf.addFunction({
@@ -226,6 +234,7 @@ function memberDoc(m: IR.Member, s: IR.Struct): string {
   if (m.reserved) notes.push('reserved, zero');
   if (m.flags !== null) notes.push(`bits of {@link ${pascal(m.flags.name)}}`);
   if (m.enum !== null) notes.push(`a {@link ${pascal(m.enum.name)}}`);
+  if (m.elements !== null) notes.push(`the bytes of ${s.flexibleCount?.name ?? 'count'} elements of ${m.elements.types.map((t) => `${t.size} bytes with ${t.bit.name}`).join(', ')} in ${m.elements.by.name}`);
   return `${m.doc} (${notes.join('; ')})`;
 }
 
@@ -358,7 +367,17 @@ function emitStruct(sf: Statements, s: IR.Struct): void {
           if (m.union !== null) w.write(`if (value.${m.name} !== undefined)`).block(() => writeMember(m, at));
           else writeMember(m, at);
         }
-        if (count !== null && flex !== null) {
+        if (count !== null && flex !== null && flex.elements !== null) {
+          // counted in elements whose type a flag bit chooses: count * sizeof(element) bytes
+          const e = flex.elements;
+          if (e.by.type.kind !== 'int' || e.by.type.size > 4) throw new Error(`${s.name}.${e.by.name}: element types are chosen by a flag word of at most 32 bits`);
+          w.writeLine('let elementBytes = -1;');
+          e.types.forEach((t, i) => w.writeLine(`${i > 0 ? 'else ' : ''}if ((value.${e.by.name} & ${pascal(e.by.flags!.name)}.${t.bit.name}) !== 0) elementBytes = ${t.size};`));
+          w.writeLine('if (!options.raw && elementBytes < 0)');
+          w.indent(() => w.writeLine(`throw new CodecError(path + '.${e.by.name}', 'sets none of ${e.types.map((t) => t.bit.name).join(', ')}: the type of ${flex.name}[] is unknown');`));
+          w.writeLine(`if (!options.raw && value.${count.name} * elementBytes !== value.${flex.name}.length)`);
+          w.indent(() => w.writeLine(`throw new CodecError(path + '.${count.name}', \`says \${value.${count.name}} elements of \${elementBytes} bytes, ${flex.name} has \${value.${flex.name}.length} bytes\`);`));
+        } else if (count !== null && flex !== null) {
           w.writeLine(`if (!options.raw && value.${count.name} !== value.${flex.name}.length)`);
           w.indent(() => w.writeLine(`throw new CodecError(path + '.${count.name}', \`says \${value.${count.name}} elements, ${flex.name} has \${value.${flex.name}.length}\`);`));
         }

@@ -5,7 +5,8 @@ import { structClass } from '../../codegen/emit/assemblyscript.js';
  * Prints the struct <-> slots glue of the AssemblyScript vector harness from the IR: for every
  * struct of a spec, get_<s>/put_<s> (slots <-> object fields) and encode_<s>/decode_<s> (slots ->
  * object -> generated <s>_write, and back through <s>_read), with _ilp32 variants where the codec
- * takes a data model; and for every capability chain, cap_body_<info>(id, at). The glue only moves
+ * takes a data model; and for every capability chain, cap_body_<info>(id, at) and the calls that walk
+ * a reply and read the walk back (walk_<info>, chain_at_/info_/count_/cap_/body_<info>). The glue only moves
  * integers between slots and fields: sizes and offsets are the generated codec's, and the vectors
  * (spec/vectors, the real headers) are what they are held to.
  *
@@ -84,7 +85,7 @@ function structCode(s: Struct): string[] {
   return out;
 }
 
-/** cap_body_<info>(id, at): decodes the capability of a chain at `at` with the struct its id names into the slots. */
+/** cap_body_<info>(id, at): decodes the capability of a chain at `at` with the struct its id names into the slots; walk_<info> and the chain_*_<info> readers. */
 function chainCode(spec: Spec): string[] {
   const out: string[] = [];
   for (const x of spec.ioctls) {
@@ -100,6 +101,22 @@ function chainCode(spec: Spec): string[] {
       out.push(`    case ${c.id}: { // ${c.name}`, `      const o = new V.${structClass(s)}(); ${read.join(' ')} put_${s.name}(o); return slots_used();`, '    }');
     }
     out.push('  }', '  return -1;', '}');
+    // The walk of one reply of this chain, kept for the calls that read it back.
+    const c = `chain_${x.arg.name}`;
+    out.push('', `const ${c} = new V.${structClass(x.arg)}CapChain();`,
+      `/** Walks the len-byte ${x.name} reply at BUF; returns the status. */`,
+      `export function walk_${x.arg.name}(len: u32): i32 { return V.${x.arg.name}_walk_caps(BUF, len, ${c}); }`,
+      `export function chain_at_${x.arg.name}(): u64 { return ${c}.at; }`,
+      `export function chain_info_${x.arg.name}(): i32 { rewind_slots(); put_${x.arg.name}(${c}.info); return slots_used(); }`,
+      `export function chain_count_${x.arg.name}(): i32 { return ${c}.caps.length; }`,
+      '/** Slots: offset, id, version, next, known, size. */',
+      `export function chain_cap_${x.arg.name}(i: i32): void {`,
+      `  const e = ${c}.caps[i];`,
+      '  rewind_slots(); put_slot(e.offset); put_slot(e.id); put_slot(e.version); put_slot(e.next); put_slot(e.known ? 1 : 0); put_slot(e.size);', '}',
+      '/** Decodes the body of cap i with the generated codec for its id (header included); -1 without one. */',
+      `export function chain_body_${x.arg.name}(i: i32): i32 {`,
+      `  const e = ${c}.caps[i];`,
+      `  return e.known ? cap_body_${x.arg.name}(e.id, BUF + <usize>e.offset) : -1;`, '}');
   }
   return out;
 }
