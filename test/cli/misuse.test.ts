@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -116,6 +116,22 @@ describe('generate and check with a spec outside the package', () => {
     const fix = r.err.split('\n').find((l) => l.startsWith('to fix: '))!.slice('to fix: '.length).replace(/^vfio-subregion/, `"${process.execPath}" "${BIN}"`);
     expect((await run('sh', ['-c', fix], p)).status).toBe(0);
     expect(await run(process.execPath, [BIN, 'check', '--spec', 'spec/mine.json', '--out', 'gen'], p)).toMatchObject({ status: 0, err: '' });
+  });
+});
+
+describe("the README's commands for your own project", () => {
+  it('run as written, with npx, in a project that has the package (linked here; the pack-and-install test installs it)', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = /From your own project, with your own spec:\n\n```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toMatch(/^npx vfio-subregion generate --spec spec\/mine\.json --out gen\/$/m);
+    const p = project(join(work, 'readme'));
+    writeFileSync(join(p, 'package.json'), '{ "name": "app", "private": true }\n');
+    mkdirSync(join(p, 'node_modules/.bin'), { recursive: true });
+    symlinkSync(ROOT, join(p, 'node_modules/vfio-subregion'));
+    symlinkSync('../vfio-subregion/bin/vfio-subregion.js', join(p, 'node_modules/.bin/vfio-subregion'));
+    const r = await run('sh', ['-ec', block!], p);
+    expect({ status: r.status, err: r.err }).toEqual({ status: 0, err: '' });
+    expect(r.out).toMatch(/^spec\/mine\.json: ok .*\n(.*\n)*generated 6 file\(s\) .*\n(.*\n)*generated files are up to date/);
   });
 });
 
