@@ -1,6 +1,6 @@
 import { deviceArg, parseCommandLine, STDIO, UsageError, type Io } from './args.js';
 import { DEVICE_HELP } from './usage.js';
-import { openDevice } from '../runtime/src/device.js';
+import { openDevice, VfioError } from '../runtime/src/device.js';
 import { runStart } from './demo.js';
 import { formatInfo, gatherInfo, toJson } from '../runtime/src/info.js';
 
@@ -44,6 +44,11 @@ function info(target: string, json: boolean, io: Io): number {
   try {
     const report = gatherInfo(dev);
     io.out(json ? toJson(report) : formatInfo(report));
+  } catch (e) {
+    // A device that refuses a query (a VfioError, with its errno by name) is a failure, not a bug.
+    if (!(e instanceof VfioError)) throw e;
+    io.err(`vfio-subregion: ${target}: ${e.message}\n`);
+    return 1;
   } finally {
     dev.close();
   }

@@ -83,6 +83,9 @@ export async function main(argv: string[], io: Io = STDIO, device: Record<string
     if (e instanceof UsageError) { io.err(`${NAME}: ${e.message}\n`); return 2; }
     if (e instanceof SpecError) { io.err(`${e.message}\n`); return 1; }
     if (e instanceof OutputError) { io.err(`${NAME}: ${e.message}\n`); return 1; }
+    // A file the system refused (a spec or import that cannot be read): Node's message names it.
+    const { code, syscall } = e as { code?: unknown; syscall?: unknown };
+    if (typeof code === 'string' && typeof syscall === 'string') { io.err(`${NAME}: ${(e as Error).message}\n`); return 1; }
     throw e;
   }
 }
