@@ -1,8 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseCommandLine, STDIO, UsageError, type Io } from './args.js';
 import { SpecError } from './diagnostics.js';
-import { checkFiles, defaultTargets, OutputError, render, specForOutput, TARGETS, writeFiles } from './generate.js';
+import { checkFiles, defaultTargets, inPackage, OutputError, render, specForOutput, TARGETS, writeFiles } from './generate.js';
 import { DEFAULT_SPEC, loadSpec, ROOT } from './load.js';
 import { DEFAULT_SPEC_FILE } from './package.js';
 import { PACKAGE } from './emit/file.js';
@@ -48,10 +48,12 @@ exit status: 0 ok, 1 a spec problem, out-of-date files or a failed operation, 2 
 `;
 }
 
+const commands = (device: Record<string, string>): string => [...Object.keys(HELP), ...Object.keys(device)].join(', ');
+
 /** One command's help text. */
 export function commandHelp(command: string, device: Record<string, string> = {}): string {
   const text = { ...HELP, ...device }[command];
-  if (text === undefined) throw new UsageError(`unknown command "${command}" (commands: ${[...Object.keys(HELP), ...Object.keys(device)].join(', ')})`);
+  if (text === undefined) throw new UsageError(`unknown command "${command}" (commands: ${commands(device)})`);
   return `usage: ${NAME} ${text}\n`;
 }
 
@@ -76,8 +78,8 @@ export async function main(argv: string[], io: Io = STDIO, device: Record<string
         parseCommandLine(rest, {});
         io.out(`${NAME} ${PACKAGE.version}\n`);
         return 0;
-      case undefined: throw new UsageError(`missing command (commands: ${[...Object.keys(HELP), ...Object.keys(device)].join(', ')}; see ${NAME} --help)`);
-      default: throw new UsageError(`unknown command "${command}" (commands: ${[...Object.keys(HELP), ...Object.keys(device)].join(', ')})`);
+      case undefined: throw new UsageError(`missing command (commands: ${commands(device)}; see ${NAME} --help)`);
+      default: throw new UsageError(`unknown command "${command}" (commands: ${commands(device)})`);
     }
   } catch (e) {
     if (e instanceof UsageError) { io.err(`${NAME}: ${e.message}\n`); return 2; }
@@ -105,10 +107,6 @@ function specPath(given: string | undefined): string {
   return file;
 }
 
-const inPackage = (file: string): boolean => {
-  const rel = relative(ROOT, file);
-  return !rel.startsWith('..') && !isAbsolute(rel);
-};
 /** A git checkout of the package (not an installed copy): the only place files are written without --out. */
 const CHECKOUT = existsSync(join(ROOT, '.git'));
 

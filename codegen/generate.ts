@@ -45,6 +45,12 @@ export function render(spec: Spec, targets: string[] = defaultTargets(spec)): Ge
   });
 }
 
+/** Whether a file is inside the package (one of its own specs). */
+export function inPackage(file: string): boolean {
+  const rel = relative(ROOT, file);
+  return !rel.startsWith('..') && !isAbsolute(rel);
+}
+
 /**
  * The spec as its generated files name it (marker, regenerate command, stale-file matching): one of
  * the package's own specs by its path in the package, any other by its path relative to the output
@@ -52,8 +58,7 @@ export function render(spec: Spec, targets: string[] = defaultTargets(spec)): Ge
  * both live or on the working directory.
  */
 export function specForOutput(spec: Spec, specFile: string, root: string): Spec {
-  const inPackage = relative(ROOT, specFile);
-  const file = (!inPackage.startsWith('..') && !isAbsolute(inPackage) ? inPackage : relative(root, specFile)).split('\\').join('/');
+  const file = relative(inPackage(specFile) ? ROOT : root, specFile).split('\\').join('/');
   // `at` is not enumerable (the IR clones as plain data): carry it over by its descriptor.
   return Object.defineProperties({ ...spec, file }, { at: Object.getOwnPropertyDescriptor(spec, 'at')! });
 }
