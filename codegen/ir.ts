@@ -11,7 +11,16 @@ import type { Diagnostic } from './diagnostics.js';
  * Upstream: the first kernel version whose uapi header has the element, and (removed) the first
  * that no longer has it; or proposed by this spec.
  */
-export type Origin = { kind: 'upstream'; kernel: string; removed?: string } | { kind: 'proposed' };
+export type Origin = { kind: 'upstream'; kernel: string; removed?: string; values?: VersionValue[] } | { kind: 'proposed' };
+
+/**
+ * The value a constant or enum value has from one kernel version on (until the next entry), for
+ * one whose value changed between versions; the element's own value is the newest entry's.
+ */
+export interface VersionValue {
+  kernel: string;
+  value: bigint;
+}
 
 /**
  * Where an element was declared: a JSON pointer into the spec as the resolver saw it (imports
@@ -29,7 +38,10 @@ export interface Owned extends Declared {
 
 export interface Constant extends Owned {
   name: string;
+  /** The number (negative for a signed constant); 0 for a string constant. */
   value: bigint;
+  /** Set for a string constant (C writes the literal); it has no number. */
+  string: string | null;
   /** Set for a character constant, the type of an ioctl number (';'). */
   char: string | null;
   /** Set for an OR of flag bits, enum values or constants (C writes `(A | B)`); value is the result. */
@@ -159,6 +171,10 @@ export interface Member extends Declared {
   layouts: Record<DataModel, MemberLayout>;
   reserved: boolean;
   padding: boolean;
+  /** The anonymous union the member belongs to (its members share one offset), or null. */
+  union: Union | null;
+  /** The member's own origin when upstream added it later than its struct; else null. */
+  origin: Origin | null;
   dir: 'in' | 'out' | 'inout' | null;
   flags: FlagSet | null;
   enum: Enum | null;
@@ -166,10 +182,23 @@ export interface Member extends Declared {
   pointsTo: { struct: Struct; count: Member } | { struct: null; bytes: Member } | null;
 }
 
+/**
+ * An anonymous union of a struct: its members (in Struct.members, consecutive, each with `union`
+ * set to it) all lie at its offset. Aligned to its most aligned member, as large as its largest one
+ * rounded up to that alignment.
+ */
+export interface Union extends Declared {
+  doc: string;
+  members: Member[];
+  /** Offset, size and alignment under each data model. */
+  layouts: Record<DataModel, { offset: number; size: number; align: number }>;
+}
+
 export interface Struct extends Owned {
   name: string;
   doc: string;
   origin: Origin;
+  /** Every member, in order; the members of an anonymous union are here too, consecutive, sharing its offset. */
   members: Member[];
   /** sizeof under LP64, without flexible array elements. */
   size: number;

@@ -1,20 +1,24 @@
 /** The spec as written, after schema validation (spec/schema/abi.schema.json). */
 
 export type Uint = number | string;
+/** A signed integer: a JSON integer or a decimal or 0x-hex string with an optional minus sign. */
+export type Int = number | string;
 export type UapiPatch = import('./ir.js').UapiPatch;
-export type Origin = { upstream: string; removed?: string } | { proposed: true };
+export type Origin = { upstream: string; removed?: string; values?: Record<string, Int> } | { proposed: true };
 type Errno = import('./ir.js').Errno;
 
-export interface Constant { name: string; value?: Uint; char?: string; or?: string[]; doc: string; origin: Origin; provisional?: boolean }
+export interface Constant { name: string; value?: Int; char?: string; or?: string[]; string?: string; doc: string; origin: Origin; provisional?: boolean }
 export interface EnumValue { name: string; value?: Uint; doc: string; origin?: Origin; provisional?: boolean }
 export interface Enum { name: string; doc: string; origin: Origin; render?: 'enum' | 'define'; anonymous?: true; values: EnumValue[] }
 export interface FlagSet { name: string; doc: string; origin: Origin; width: 8 | 16 | 32 | 64; render?: 'define' | 'enum'; bits: { name: string; bit: number; doc: string; origin?: Origin }[] }
 export interface Member {
   name: string; type: string; doc: string; count?: number | 'flexible'; reserved?: true; padding?: true;
-  dir?: 'in' | 'out' | 'inout'; flags?: string; enum?: string; counts?: string;
+  dir?: 'in' | 'out' | 'inout'; flags?: string; enum?: string; counts?: string; origin?: Origin;
   'points-to'?: { struct?: string; count?: string; bytes?: string };
 }
-export interface Struct { name: string; doc: string; origin: Origin; layout?: 'natural'; members: Member[]; 'capability-header'?: { id: string; version: string; next: string } }
+/** An anonymous union: its members share one offset. */
+export interface Union { union: Member[]; doc: string }
+export interface Struct { name: string; doc: string; origin: Origin; layout?: 'natural'; members: (Member | Union)[]; 'capability-header'?: { id: string; version: string; next: string } }
 export interface Capability { name: string; id: number; version: number; struct?: string; info: string; deprecated?: true; doc: string; origin: Origin; provisional?: boolean }
 export interface ErrorCase { errno: Errno; when: string }
 export interface Ioctl {

@@ -14,8 +14,10 @@ export function resolveSpec(src: JsonSource, specFile: string, fileOf: (pointer:
   return new Resolver(src, specFile, fileOf, files).run();
 }
 
-function parseUint(v: Raw.Uint): bigint {
-  return BigInt(v);
+/** A JSON integer or a decimal / 0x-hex string, with an optional minus sign (BigInt('-0x1') would throw). */
+function parseInt(v: Raw.Int): bigint {
+  if (typeof v === 'number') return BigInt(v);
+  return v.startsWith('-') ? -BigInt(v.slice(1)) : BigInt(v);
 }
 
 /** my-abi -> my_abi */
@@ -23,17 +25,23 @@ const snake = (kebab: string): string => kebab.replace(/-/g, '_');
 
 function origin(o: Raw.Origin): IR.Origin {
   if (!('upstream' in o)) return { kind: 'proposed' };
-  return o.removed === undefined ? { kind: 'upstream', kernel: o.upstream } : { kind: 'upstream', kernel: o.upstream, removed: o.removed };
+  const out: IR.Origin = { kind: 'upstream', kernel: o.upstream };
+  if (o.removed !== undefined) out.removed = o.removed;
+  if (o.values !== undefined) out.values = Object.entries(o.values).map(([kernel, v]) => ({ kernel, value: parseInt(v) }));
+  return out;
 }
 
 /** 6.12 -> [6, 12], for ordering kernel versions. */
 const kernelOrder = (v: string): number => { const [a, b] = v.split('.').map(Number); return a! * 1000 + b!; };
 
+/** What defined a C macro name; 'string' is a string constant, which has no number. */
+type MacroSource = 'constant' | 'string' | 'enum' | 'flag' | 'capability' | 'ioctl' | 'feature';
+
 class Resolver {
   private readonly raw: Raw.Spec;
   private readonly diags: Diagnostic[] = [];
   /** One namespace for every C macro the spec defines (constants, enum values, bits, caps, ioctls, features). */
-  private readonly macros = new Map<string, { pointer: string; value: bigint; source: 'constant' | 'enum' | 'flag' | 'capability' | 'ioctl' | 'feature' }>();
+  private readonly macros = new Map<string, { pointer: string; value: bigint; source: MacroSource }>();
   private readonly structs = new Map<string, IR.Struct>();
   private readonly structRaw = new Map<string, { raw: Raw.Struct; pointer: string }>();
   private readonly resolving = new Set<string>();
@@ -58,14 +66,31 @@ class Resolver {
     return `${d.file}:${d.line}:${d.column} ${d.pointer}`;
   }
 
-  /** The origin, checked: a removed version comes after the version that introduced the element. */
-  private origin(o: Raw.Origin, pointer: string): IR.Origin {
+  /**
+   * The origin, checked: a removed version comes after the version that introduced the element;
+   * values per version only where `value` (the element's own, the newest) says a number can change.
+   */
+  private origin(o: Raw.Origin, pointer: string, value: bigint | null = null): IR.Origin {
     if ('upstream' in o && o.removed !== undefined && kernelOrder(o.removed) <= kernelOrder(o.upstream))
       this.error(`${pointer}/origin/removed`, `removed in ${o.removed}, which is not after ${o.upstream}, the version that introduced it`);
-    return origin(o);
+    const ir = origin(o);
+    if (ir.kind !== 'upstream' || ir.values === undefined) return ir;
+    const p = `${pointer}/origin/values`;
+    if (value === null) { this.error(p, 'only a number (a constant or an enum value) has values per version'); return ir; }
+    const vs = ir.values;
+    if (vs[0]!.kernel !== ir.kernel) this.error(p, `the first version must be ${ir.kernel}, the one that introduced the element (got ${vs[0]!.kernel})`);
+    vs.forEach((v, i) => {
+      const prev = vs[i - 1];
+      if (prev !== undefined && kernelOrder(v.kernel) <= kernelOrder(prev.kernel)) this.error(`${p}/${v.kernel}`, `versions must increase: ${v.kernel} comes after ${prev.kernel}`);
+      else if (prev !== undefined && v.value === prev.value) this.error(`${p}/${v.kernel}`, `${v.value} is the value of ${prev.kernel} already: list only the versions where it changed`);
+    });
+    const newest = vs[vs.length - 1]!;
+    if (newest.value !== value) this.error(p, `the newest value (${newest.kernel}: ${newest.value}) must be the element's own value, ${value}: the targets print that one`);
+    if (ir.removed !== undefined && vs.some((v) => kernelOrder(v.kernel) >= kernelOrder(ir.removed!))) this.error(p, `a version from ${ir.removed} on, when upstream removed the element`);
+    return ir;
   }
 
-  private defineMacro(name: string, pointer: string, value: bigint, source: 'constant' | 'enum' | 'flag' | 'capability' | 'ioctl' | 'feature'): void {
+  private defineMacro(name: string, pointer: string, value: bigint, source: MacroSource): void {
     const prev = this.macros.get(name);
     if (prev !== undefined) this.error(pointer, `duplicate name ${name} (first defined at ${this.where(prev.pointer)})`);
     else this.macros.set(name, { pointer, value, source });
@@ -209,10 +234,13 @@ class Resolver {
 
   private constant(c: Raw.Constant, pointer: string): IR.Constant {
     // An OR's value is known once flags and enums are: orConstants() fills it in.
-    const value = c.char !== undefined ? BigInt(c.char.charCodeAt(0)) : c.or !== undefined ? 0n : parseUint(c.value!);
-    if (value >= 1n << 64n) this.error(`${pointer}/value`, 'value does not fit in 64 bits');
-    if (c.or === undefined) this.defineMacro(c.name, `${pointer}/name`, value, 'constant');
-    const ir: IR.Constant = { pointer, name: c.name, value, char: c.char ?? null, or: null, doc: c.doc, spec: this.fileOf(pointer), origin: this.origin(c.origin, pointer), provisional: this.provisional(c, pointer, true) };
+    const value = c.char !== undefined ? BigInt(c.char.charCodeAt(0)) : c.value !== undefined ? parseInt(c.value) : 0n;
+    if (value >= 1n << 64n || value < -(1n << 63n)) this.error(`${pointer}/value`, 'value does not fit in 64 bits (from -2^63 to 2^64-1)');
+    if (c.or === undefined) this.defineMacro(c.name, `${pointer}/name`, value, c.string !== undefined ? 'string' : 'constant');
+    const ir: IR.Constant = {
+      pointer, name: c.name, value, string: c.string ?? null, char: c.char ?? null, or: null, doc: c.doc, spec: this.fileOf(pointer),
+      origin: this.origin(c.origin, pointer, c.value !== undefined ? value : null), provisional: this.provisional(c, pointer, c.string === undefined),
+    };
     this.constants.set(c.name, ir);
     return ir;
   }
@@ -229,14 +257,15 @@ class Resolver {
       const terms: { name: string; value: bigint }[] = [];
       c.or.forEach((name, j) => {
         const m = this.macros.get(name);
-        if (m === undefined || m.source === 'ioctl' || m.source === 'capability' || m.source === 'feature') {
+        if (m === undefined || m.source === 'ioctl' || m.source === 'capability' || m.source === 'feature' || m.source === 'string') {
           const later = (this.raw.constants ?? []).findIndex((k, x) => x > i && k.name === name && k.or !== undefined);
           this.error(`${pointer}/or/${j}`, later >= 0 ? `${name} is an OR defined later (at /constants/${later}): an OR may name only earlier ones`
-            : m === undefined ? `unknown flag bit, enum value or constant ${name}` : `${name} is a${m.source === 'ioctl' ? 'n' : ''} ${m.source}, not a flag bit, enum value or constant`);
+            : m === undefined ? `unknown flag bit, enum value or constant ${name}` : `${name} is a${m.source === 'ioctl' ? 'n' : ''} ${m.source === 'string' ? 'string constant' : m.source}, not a flag bit, enum value or constant`);
           return;
         }
         const k = this.constants.get(name);
         if (k !== undefined && k.char !== null) { this.error(`${pointer}/or/${j}`, `${name} is a character constant`); return; }
+        if (m.value < 0n) { this.error(`${pointer}/or/${j}`, `${name} is negative (${m.value}): an OR takes bits`); return; }
         terms.push({ name, value: m.value });
       });
       ir.or = terms;
@@ -249,13 +278,13 @@ class Resolver {
     let next = 0n;
     const values = e.values.map((v, i): IR.EnumValue => {
       const p = `${pointer}/values/${i}`;
-      const value = v.value !== undefined ? parseUint(v.value) : next;
+      const value = v.value !== undefined ? BigInt(v.value) : next;
       if (v.value === undefined && (e.render ?? 'define') === 'define') this.error(p, `${v.name}: a value rendered as #define needs an explicit value`);
       if (value >= 1n << 32n) this.error(p, `${v.name}: enum value does not fit in 32 bits`);
       next = value + 1n;
       const o = v.origin ?? e.origin;
       this.defineMacro(v.name, `${p}/name`, value, 'enum');
-      return { pointer: p, name: v.name, value, doc: v.doc, origin: v.origin !== undefined ? this.origin(o, p) : origin(o), provisional: this.provisional({ origin: o, provisional: v.provisional }, p, true) };
+      return { pointer: p, name: v.name, value, doc: v.doc, origin: v.origin !== undefined ? this.origin(o, p, value) : origin(o), provisional: this.provisional({ origin: o, provisional: v.provisional }, p, true) };
     });
     if (e.anonymous === true && e.render !== 'enum') this.error(`${pointer}/anonymous`, `enum ${e.name} is rendered as #defines, so it has no C enum to leave untagged: add "render": "enum"`);
     const ir: IR.Enum = { pointer, name: e.name, doc: e.doc, spec: this.fileOf(pointer), origin: this.origin(e.origin, pointer), render: e.render ?? 'define', anonymous: e.anonymous === true, values };
@@ -315,10 +344,8 @@ class Resolver {
     const align: Record<IR.DataModel, number> = { lp64: 1, ilp32: 1 };
     const holes: Record<IR.DataModel, IR.Hole[]> = { lp64: [], ilp32: [] };
     let ok = true;
-    s.members.forEach((m, i) => {
-      const p = `${pointer}/members/${i}`;
-      if (names.has(m.name)) this.error(`${p}/name`, `duplicate member ${m.name} in struct ${s.name}`);
-      names.add(m.name);
+    /** A member's type, or null (reported) when it names a struct that cannot be used. */
+    const typeOf = (m: Raw.Member, p: string): IR.Member['type'] | null => {
       const pointed = m.type.endsWith(' *');
       const base = pointed ? m.type.slice(0, -2) : m.type;
       let target: IR.IntType | IR.StructRef;
@@ -326,54 +353,116 @@ class Resolver {
         const name = base.slice('struct '.length);
         if (!this.structRaw.has(name)) {
           this.error(`${p}/type`, `unknown struct ${name}`);
-          ok = false;
-          return;
+          return null;
         }
         // A pointer only names its target: it may point to a struct that contains this one.
         const inner = pointed && this.resolving.has(name) ? null : this.struct(name);
-        if (inner === null && !pointed) { ok = false; return; }
-        if (inner === null) { this.error(`${p}/type`, `struct ${name} is not resolved yet where ${s.name}.${m.name} points to it`); ok = false; return; }
+        if (inner === null && !pointed) return null;
+        if (inner === null) { this.error(`${p}/type`, `struct ${name} is not resolved yet where ${s.name}.${m.name} points to it`); return null; }
         if (!pointed && inner.flexible !== null) this.error(`${p}/type`, `struct ${name} ends with a flexible array and cannot be embedded`);
         target = { kind: 'struct', struct: inner };
       } else {
         target = INT_TYPES[base as IR.IntTypeName];
       }
-      const type: IR.IntType | IR.StructRef | IR.PointerType = pointed ? { kind: 'pointer', to: target } : target;
+      return pointed ? { kind: 'pointer', to: target } : target;
+    };
+    /** Element size and alignment of a type under a data model. */
+    const measure = (type: IR.Member['type'], model: IR.DataModel): [number, number] => (type.kind === 'pointer' ? [POINTER_SIZE[model], POINTER_SIZE[model]]
+      : type.kind === 'int' ? [type.size, intAlign(type, model)]
+      : [type.struct.layouts[model].size, type.struct.layouts[model].align]);
+    /** Places `size` bytes aligned to `a` at the end of the struct so far, recording (or refusing) the padding before `before`. */
+    const place = (model: IR.DataModel, size: number, a: number, before: string, p: string): number => {
+      const at = alignUp(end[model], a);
+      if (at !== end[model]) {
+        if (!natural && model === 'lp64') this.error(p, `implicit padding: ${at - end[model]} byte(s) before ${s.name}.${before} at offset ${end[model]}; add an explicit padding member (or, for upstream's own struct, say "layout": "natural")`);
+        holes[model].push({ offset: end[model], size: at - end[model], before });
+      }
+      end[model] = at + size;
+      align[model] = Math.max(align[model], a);
+      return at;
+    };
+    /** The IR member for m, its layouts still to be placed (offsets 0). */
+    const member = (m: Raw.Member, p: string, type: IR.Member['type'], union: IR.Union | null): IR.Member => {
+      if (names.has(m.name)) this.error(`${p}/name`, `duplicate member ${m.name} in struct ${s.name}`);
+      names.add(m.name);
       const count = m.count ?? null;
-      if (count === 'flexible' && i !== s.members.length - 1) this.error(`${p}/count`, `flexible array ${m.name} must be the last member of struct ${s.name}`);
-      if (pointed && (m.flags !== undefined || m.enum !== undefined || m.counts !== undefined || m['points-to'] !== undefined)) this.error(p, `${s.name}.${m.name} is a pointer: it carries an address, not flags, an enum value or a count`);
-      if (target.kind === 'int' && target.littleEndian && (m.flags !== undefined || m.enum !== undefined || m.counts !== undefined || m['points-to'] !== undefined))
-        this.error(p, `${s.name}.${m.name} is ${target.name}, a little-endian value C reads through le*_to_cpu: it cannot carry flags, an enum value, a count or an address; declare it ${target.name.replace('le', 'u')} if the kernel reads it natively`);
-      const layouts = {} as Record<IR.DataModel, IR.MemberLayout>;
-      for (const model of DATA_MODELS) {
-        const [elementSize, memberAlign] = type.kind === 'pointer' ? [POINTER_SIZE[model], POINTER_SIZE[model]]
-          : type.kind === 'int' ? [type.size, intAlign(type, model)]
-          : [type.struct.layouts[model].size, type.struct.layouts[model].align];
-        const at = alignUp(end[model], memberAlign);
-        if (at !== end[model]) {
-          if (!natural && model === 'lp64') this.error(p, `implicit padding: ${at - end[model]} byte(s) before ${s.name}.${m.name} at offset ${end[model]}; add an explicit padding member (or, for upstream's own struct, say "layout": "natural")`);
-          holes[model].push({ offset: end[model], size: at - end[model], before: m.name });
-        }
-        const size = count === 'flexible' ? 0 : elementSize * (count ?? 1);
-        layouts[model] = { offset: at, elementSize, size };
-        end[model] = at + size;
-        align[model] = Math.max(align[model], memberAlign);
-      }
-      if (!natural && (layouts.lp64.offset !== layouts.ilp32.offset || layouts.lp64.size !== layouts.ilp32.size)) {
-        const what = layouts.lp64.offset !== layouts.ilp32.offset ? `is at offset ${layouts.lp64.offset} on LP64 (x86-64) but ${layouts.ilp32.offset} on ILP32 (i386)` : `takes ${layouts.lp64.size} bytes on LP64 (x86-64) but ${layouts.ilp32.size} on ILP32 (i386)`;
-        this.error(p, `${s.name}.${m.name} ${what}; use __aligned_u64 or explicit padding (or, for upstream's own struct, say "layout": "natural")`);
-      }
+      if (type.kind === 'pointer' && (m.flags !== undefined || m.enum !== undefined || m.counts !== undefined || m['points-to'] !== undefined)) this.error(p, `${s.name}.${m.name} is a pointer: it carries an address, not flags, an enum value or a count`);
+      const base = type.kind === 'pointer' ? type.to : type;
+      if (base.kind === 'int' && base.littleEndian && (m.flags !== undefined || m.enum !== undefined || m.counts !== undefined || m['points-to'] !== undefined))
+        this.error(p, `${s.name}.${m.name} is ${base.name}, a little-endian value C reads through le*_to_cpu: it cannot carry flags, an enum value, a count or an address; declare it ${base.name.replace('le', 'u')} if the kernel reads it natively`);
       if (m.flags !== undefined && !this.flagsets.has(m.flags)) this.error(`${p}/flags`, `unknown flag set ${m.flags}`);
       if (m.enum !== undefined && !this.enums.has(m.enum)) this.error(`${p}/enum`, `unknown enum ${m.enum}`);
       if (m.reserved === true && m.padding === true) this.error(p, 'a member is reserved or padding, not both');
-      members.push({
-        pointer: p, name: m.name, doc: m.doc, type, count, offset: layouts.lp64.offset, elementSize: layouts.lp64.elementSize,
-        size: layouts.lp64.size, layouts,
-        reserved: m.reserved === true, padding: m.padding === true, dir: m.dir ?? null,
+      const own = m.origin === undefined ? null : this.origin(m.origin, p);
+      if (own !== null && (own.kind !== 'upstream' || !('upstream' in s.origin) || kernelOrder(own.kernel) <= kernelOrder(s.origin.upstream) || own.removed !== undefined))
+        this.error(`${p}/origin`, `${s.name}.${m.name}: a member's own origin is an upstream version later than its struct's (${'upstream' in s.origin ? s.origin.upstream : 'proposed'}), with no removal`);
+      const layouts = {} as Record<IR.DataModel, IR.MemberLayout>;
+      for (const model of DATA_MODELS) {
+        const [elementSize] = measure(type, model);
+        layouts[model] = { offset: 0, elementSize, size: count === 'flexible' ? 0 : elementSize * (count ?? 1) };
+      }
+      return {
+        pointer: p, name: m.name, doc: m.doc, type, count, offset: 0, elementSize: layouts.lp64.elementSize, size: layouts.lp64.size, layouts,
+        reserved: m.reserved === true, padding: m.padding === true, union, origin: own, dir: m.dir ?? null,
         flags: m.flags !== undefined ? this.flagsets.get(m.flags) ?? null : null,
         enum: m.enum !== undefined ? this.enums.get(m.enum) ?? null : null,
         pointsTo: null,
-      });
+      };
+    };
+    /** Sets where the members (one, or a union's) lie, and checks the data models agree unless the layout is natural. */
+    const settle = (ms: IR.Member[], at: Record<IR.DataModel, number>, p: string, what: string, size: Record<IR.DataModel, number>): void => {
+      for (const x of ms) {
+        for (const model of DATA_MODELS) x.layouts[model].offset = at[model];
+        x.offset = at.lp64;
+      }
+      if (!natural && (at.lp64 !== at.ilp32 || size.lp64 !== size.ilp32)) {
+        const how = at.lp64 !== at.ilp32 ? `is at offset ${at.lp64} on LP64 (x86-64) but ${at.ilp32} on ILP32 (i386)` : `takes ${size.lp64} bytes on LP64 (x86-64) but ${size.ilp32} on ILP32 (i386)`;
+        this.error(p, `${s.name}.${what} ${how}; use __aligned_u64 or explicit padding (or, for upstream's own struct, say "layout": "natural")`);
+      }
+    };
+    const rawMembers: { raw: Raw.Member; pointer: string }[] = [];
+    const lastIndex = s.members.length - 1;
+    s.members.forEach((item, i) => {
+      const p = `${pointer}/members/${i}`;
+      if ('union' in item) {
+        const union: IR.Union = { pointer: p, doc: item.doc, members: [], layouts: { lp64: { offset: 0, size: 0, align: 1 }, ilp32: { offset: 0, size: 0, align: 1 } } };
+        item.union.forEach((m, j) => {
+          const q = `${p}/union/${j}`;
+          rawMembers.push({ raw: m, pointer: q });
+          if (m.count === 'flexible') this.error(`${q}/count`, `${s.name}.${m.name}: a union member cannot be a flexible array`);
+          if (m.counts !== undefined) this.error(`${q}/counts`, `${s.name}.${m.name}: a union member cannot count a flexible array (its bytes are another member's too)`);
+          const type = typeOf(m, q);
+          if (type === null) { ok = false; return; }
+          union.members.push(member(m, q, type, union));
+        });
+        if (union.members.length !== item.union.length) return;
+        const at = {} as Record<IR.DataModel, number>;
+        const size = {} as Record<IR.DataModel, number>;
+        for (const model of DATA_MODELS) {
+          const a = Math.max(...union.members.map((x) => measure(x.type, model)[1]));
+          const largest = Math.max(...union.members.map((x) => x.layouts[model].size));
+          size[model] = alignUp(largest, a);
+          if (size[model] !== largest && !natural && model === 'lp64') this.error(p, `implicit padding: the union of ${union.members.map((x) => x.name).join(', ')} is ${largest} bytes, padded to ${size[model]} for its ${a}-byte alignment; make its largest member a multiple of that`);
+          at[model] = place(model, size[model], a, union.members[0]!.name, p);
+          union.layouts[model] = { offset: at[model], size: size[model], align: a };
+        }
+        settle(union.members, at, p, `(union of ${union.members.map((x) => x.name).join(', ')})`, size);
+        members.push(...union.members);
+        return;
+      }
+      rawMembers.push({ raw: item, pointer: p });
+      if (item.count === 'flexible' && i !== lastIndex) this.error(`${p}/count`, `flexible array ${item.name} must be the last member of struct ${s.name}`);
+      const type = typeOf(item, p);
+      if (type === null) { ok = false; return; }
+      const ir = member(item, p, type, null);
+      const at = {} as Record<IR.DataModel, number>;
+      const size = {} as Record<IR.DataModel, number>;
+      for (const model of DATA_MODELS) {
+        size[model] = ir.layouts[model].size;
+        at[model] = place(model, size[model], measure(type, model)[1], item.name, p);
+      }
+      settle([ir], at, p, item.name, size);
+      members.push(ir);
     });
     if (!ok) return null;
     const sizes = {} as Record<IR.DataModel, number>;
@@ -393,23 +482,23 @@ class Resolver {
     const last = members[members.length - 1];
     const flexible = last !== undefined && last.count === 'flexible' ? last : null;
     let flexibleCount: IR.Member | null = null;
-    s.members.forEach((m, i) => {
+    rawMembers.forEach(({ raw: m, pointer: at }, i) => {
       if (m.counts === undefined) return;
-      const p = `${pointer}/members/${i}/counts`;
+      const p = `${at}/counts`;
       if (flexibleCount !== null) this.error(p, `struct ${s.name} names the length of its flexible array twice`);
       else if (flexible === null || flexible.name !== m.counts) this.error(p, `${m.counts} is not the flexible array member of struct ${s.name}`);
       else if (members[i]!.type.kind !== 'int' || members[i]!.count !== null) this.error(p, 'an element count must be a scalar integer');
       else flexibleCount = members[i]!;
     });
-    s.members.forEach((m, i) => { if (m['points-to'] !== undefined) this.pointsTo(s, members, i, `${pointer}/members/${i}/points-to`); });
+    rawMembers.forEach(({ raw: m, pointer: at }, i) => { if (m['points-to'] !== undefined) this.pointsTo(s, m['points-to'], members, i, `${at}/points-to`); });
     let capHeader: IR.Struct['capHeader'] = null;
     const role = s['capability-header'];
     if (role !== undefined) {
       const pick = (k: 'id' | 'version' | 'next'): IR.Member | null => {
         const m = members.find((x) => x.name === role[k]);
         if (m === undefined) this.error(`${pointer}/capability-header/${k}`, `struct ${s.name} has no member ${role[k]}`);
-        else if (m.type.kind !== 'int' || m.count !== null || m.type.signed || (m.type.size !== 2 && m.type.size !== 4))
-          this.error(`${pointer}/capability-header/${k}`, `${s.name}.${m.name} must be a __u16 or __u32 scalar to be a capability ${k}`);
+        else if (m.type.kind !== 'int' || m.count !== null || m.type.signed || (m.type.size !== 2 && m.type.size !== 4) || m.union !== null)
+          this.error(`${pointer}/capability-header/${k}`, `${s.name}.${m.name} must be a __u16 or __u32 scalar outside a union to be a capability ${k}`);
         else return m;
         return null;
       };
@@ -426,8 +515,7 @@ class Resolver {
    * The points-to role of members[i]: a 64-bit unsigned integer carrying a user address, and what
    * lies there (an array of a struct counted by a member, or bytes counted by a member).
    */
-  private pointsTo(s: Raw.Struct, members: IR.Member[], i: number, p: string): void {
-    const raw = s.members[i]!['points-to']!;
+  private pointsTo(s: Raw.Struct, raw: NonNullable<Raw.Member['points-to']>, members: IR.Member[], i: number, p: string): void {
     const m = members[i]!;
     if (m.type.kind !== 'int' || m.type.size !== 8 || m.type.signed || m.count !== null) {
       this.error(p, `${s.name}.${m.name} must be a scalar __u64 or __aligned_u64 to carry a user address`);
@@ -469,8 +557,9 @@ class Resolver {
 
   private ioctl(x: Raw.Ioctl, pointer: string): IR.Ioctl | null {
     const type = this.constants.get(x.type);
+    const badType = type !== undefined && type.char === null && (type.string !== null || type.value > 0xffn || type.value < 0n);
     if (type === undefined) this.error(`${pointer}/type`, `unknown constant ${x.type}`);
-    else if (type.char === null && type.value > 0xffn) this.error(`${pointer}/type`, `${x.type} is ${type.value}: an ioctl type is a character constant or a number up to 0xff`);
+    else if (badType) this.error(`${pointer}/type`, `${x.type} is ${type.string !== null ? 'a string constant' : type.value}: an ioctl type is a character constant or a number up to 0xff`);
     let nr: number;
     let nrBase: IR.Ioctl['nrBase'] = null;
     let nrEnum: IR.Ioctl['nrEnum'] = null;
@@ -484,6 +573,7 @@ class Resolver {
     } else {
       const base = this.constants.get(x.nr.base);
       if (base === undefined) { this.error(`${pointer}/nr/base`, `unknown constant ${x.nr.base}`); nr = 0; }
+      else if (base.string !== null || base.value < 0n) { this.error(`${pointer}/nr/base`, `${x.nr.base} is ${base.string !== null ? 'a string constant' : `negative (${base.value})`}: an ioctl number's base is a number`); nr = 0; }
       else { nr = Number(base.value) + x.nr.offset; nrBase = { constant: base, offset: x.nr.offset }; }
       if (nr > 255) this.error(`${pointer}/nr`, `ioctl number ${nr} does not fit in 8 bits`);
     }
@@ -503,7 +593,7 @@ class Resolver {
       for (const k of ['argsz', 'outputs', 'chain'] as const)
         if (x[k] !== undefined) this.error(`${pointer}/${k}`, `${x.name} has no argument struct, so it has no ${k === 'chain' ? 'capability chain' : `${k} member`}`);
     }
-    if (type === undefined || (type.char === null && type.value > 0xffn) || argument === null) return null;
+    if (type === undefined || badType || argument === null) return null;
     const arg = argument.kind === 'struct' ? argument.struct : null;
     let argsz: IR.Member | null = null;
     let outputs: IR.Member[] = [];
@@ -515,8 +605,8 @@ class Resolver {
         return m ?? null;
       };
       argsz = x.argsz !== undefined ? member(x.argsz, `${pointer}/argsz`) : null;
-      if (argsz !== null && (argsz.type.kind !== 'int' || argsz.type.name !== '__u32' || argsz.count !== null || argsz.offset !== 0))
-        this.error(`${pointer}/argsz`, 'the argsz member must be a __u32 at offset 0');
+      if (argsz !== null && (argsz.type.kind !== 'int' || argsz.type.name !== '__u32' || argsz.count !== null || argsz.offset !== 0 || argsz.union !== null))
+        this.error(`${pointer}/argsz`, 'the argsz member must be a __u32 at offset 0, outside a union');
       // What the kernel touches through the argument pointer must follow from the spec (see lowerIoctlArgs).
       if (x.argsz !== undefined && x.encoding !== 'IO')
         this.error(`${pointer}/encoding`, `an ioctl with an argsz member is encoded _IO: the kernel reads argsz bytes, not the _IOC_SIZE of _${x.encoding}`);
@@ -546,10 +636,10 @@ class Resolver {
     if (argsz === null) this.error(p, `${x.name} returns a capability chain, so it needs an argsz member (the size of the whole reply)`);
     const offset = arg.members.find((m) => m.name === c.offset);
     if (offset === undefined) this.error(`${p}/offset`, `struct ${arg.name} has no member ${c.offset}`);
-    else if (offset.type.kind !== 'int' || offset.count !== null || offset.type.size !== 4 || offset.type.signed)
-      this.error(`${p}/offset`, `${arg.name}.${offset.name} must be a __u32 to hold a chain offset`);
+    else if (offset.type.kind !== 'int' || offset.count !== null || offset.type.size !== 4 || offset.type.signed || offset.union !== null)
+      this.error(`${p}/offset`, `${arg.name}.${offset.name} must be a __u32 outside a union to hold a chain offset`);
     const flag = this.flagBits.get(c.flag);
-    const flags = flag === undefined ? undefined : arg.members.find((m) => m.flags?.bits.includes(flag) === true && m.count === null);
+    const flags = flag === undefined ? undefined : arg.members.find((m) => m.flags?.bits.includes(flag) === true && m.count === null && m.union === null);
     if (flag === undefined) this.error(`${p}/flag`, `unknown flag ${c.flag}`);
     else if (flags === undefined) this.error(`${p}/flag`, `no member of struct ${arg.name} carries the flag set of ${c.flag}`);
     else if (flags.type.kind !== 'int' || flags.type.size !== 4) this.error(`${p}/flag`, `${arg.name}.${flags.name} must be a __u32 to carry the chain flag`);
@@ -636,6 +726,7 @@ class Resolver {
         if (scope === 'req') {
           const m = request.members.find((mm) => mm.name === field);
           if (m === undefined || m.type.kind !== 'int' || m.count !== null) { this.error(p, `struct ${request.name} has no integer member ${field}`); return null; }
+          if (m.union !== null) { this.error(p, `${request.name}.${field} is a union member: which member the bytes hold is not known to a rule`); return null; }
           if (m.type.littleEndian) { this.error(p, `${request.name}.${field} is ${m.type.name}: a rule compares native values, and C would have to convert it with le*_to_cpu first`); return null; }
           return { kind: 'request', member: m, width: m.type.size === 8 ? 64 : 32 };
         }
@@ -652,6 +743,7 @@ class Resolver {
         this.error(p, `unknown constant, flag or flag set ${o}`);
         return null;
       }
+      if (macro.source === 'string' || macro.value < 0n) { this.error(p, `${o} is ${macro.source === 'string' ? 'a string constant' : `negative (${macro.value})`}: a rule compares unsigned numbers`); return null; }
       return { kind: 'constant', name: o, value: macro.value, source: macro.source };
     };
     const numeric = (op: IR.Operand | null, p: string): IR.Operand | null => {
@@ -730,6 +822,7 @@ class Resolver {
         const m = request.members.find((mm) => mm.name === field);
         if (m === undefined || m.type.kind !== 'int' || m.count !== null) this.error(`${p}/set`, `struct ${request.name} has no integer member ${field}`);
         else if (m.dir === 'in') this.error(`${p}/set`, `${request.name}.${field} is an input member and cannot be written`);
+        else if (m.union !== null) this.error(`${p}/set`, `${request.name}.${field} is a union member: an effect would overwrite the others`);
         else if (m.type.littleEndian) this.error(`${p}/set`, `${request.name}.${field} is ${m.type.name}: an effect writes a native value, which C would have to convert with cpu_to_le* first`);
         else target = { kind: 'request', member: m };
       } else {

@@ -1,4 +1,8 @@
 {
+  # The test/bench-only module is built where its sources are: in the checkout, not in the package.
+  "variables": {
+    "with_testing%": "<!(node -p \"+require('fs').existsSync('testing/testing.c')\")"
+  },
   "targets": [
     {
       "target_name": "vfio_native",
@@ -25,23 +29,29 @@
           }
         }]
       ]
-    },
-    {
-      "target_name": "vfio_testing",
-      "sources": [
-        "testing/testing.c",
-        "addon/args.c"
-      ],
-      "include_dirs": ["src", "addon"],
-      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
-      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror"],
-      "conditions": [
-        ["OS=='mac'", {
-          "xcode_settings": {
-            "OTHER_CFLAGS": ["-std=gnu11", "-Wall", "-Wextra", "-Werror"]
-          }
-        }]
-      ]
     }
+  ],
+  "conditions": [
+    ["with_testing==1", {
+      "targets": [
+        {
+          "target_name": "vfio_testing",
+          "sources": [
+            "testing/testing.c",
+            "addon/args.c"
+          ],
+          "include_dirs": ["src", "addon"],
+          "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
+          "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror"],
+          "conditions": [
+            ["OS=='mac'", {
+              "xcode_settings": {
+                "OTHER_CFLAGS": ["-std=gnu11", "-Wall", "-Wextra", "-Werror"]
+              }
+            }]
+          ]
+        }
+      ]
+    }]
   ]
 }

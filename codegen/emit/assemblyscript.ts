@@ -1,8 +1,9 @@
 import type { GeneratedFile } from './file.js';
 import { asNumber, constantRole, jsDoc, lineComment, pascal, preambleComment, upper } from './printer.js';
 import { ARCH_LAYOUT, ARCHES } from '../ioctl-encoding.js';
-import { ioctlArgText, ioctlNr } from './c-common.js';
-import type { Capability, ChainIoctl, Check, Expr, IntType, Ioctl, Member, Operand, Spec, StateField, StateRecord, Struct, Validator } from '../ir.js';
+import { cString, ioctlArgText, ioctlNr } from './c-common.js';
+import { versionValues } from './names.js';
+import type { Capability, ChainIoctl, Check, Expr, IntType, Ioctl, Member, Operand, Spec, StateField, StateRecord, Struct, Union, Validator } from '../ir.js';
 import { SpecError } from '../diagnostics.js';
 
 /**
@@ -45,16 +46,21 @@ export const stateClass = (r: StateRecord): string => pascal(r.name);
 function constants(spec: Spec, o: Out, names: Map<string, string>): void {
   o.push('// ---- Constants ----', '');
   for (const c of spec.constants) {
-    const t = c.value > 0xffffffffn ? 'u64' : 'u32';
-    o.push(...doc(c.doc + (c.char !== null ? ` The character '${c.char}'.` : '')));
-    o.push(`export const ${o.claim(c.name, `constant ${c.name}`)}: ${t} = ${asNumber(c.value, constantRole(c.name))};`);
+    o.push(...doc(c.doc + (c.char !== null ? ` The character '${c.char}'.` : '') + versionValues(c)));
+    const name = o.claim(c.name, `constant ${c.name}`);
+    if (c.string !== null) {
+      o.push(`export const ${name}: string = ${cString(c.string)};`);
+      continue;
+    }
+    const t = c.value < 0n ? (c.value < -(1n << 31n) ? 'i64' : 'i32') : c.value > 0xffffffffn ? 'u64' : 'u32';
+    o.push(`export const ${name}: ${t} = ${asNumber(c.value, constantRole(c.name))};`);
     names.set(c.name, c.name);
   }
   for (const e of spec.enums) {
     o.push('', `// enum ${e.name}`, ...doc(e.doc));
     for (const v of e.values) {
       const t = v.value > 0xffffffffn ? 'u64' : 'u32';
-      o.push(...doc(v.doc), `export const ${o.claim(v.name, `enum value ${v.name}`)}: ${t} = ${asNumber(v.value, 'quantity')};`);
+      o.push(...doc(v.doc + versionValues(v)), `export const ${o.claim(v.name, `enum value ${v.name}`)}: ${t} = ${asNumber(v.value, 'quantity')};`);
       names.set(v.name, v.name);
     }
   }
@@ -177,7 +183,8 @@ function structCode(s: Struct, o: Out): void {
   for (const m of s.members) {
     const extra = [m.dir ? `[${m.dir}]` : '', m.reserved ? '[reserved]' : '', m.flags ? `(${m.flags.name})` : '', m.enum ? `(${m.enum.name})` : '',
       m.type.kind === 'pointer' ? '[user address]' : '',
-      m.count === 'flexible' ? '[flexible array]' : typeof m.count === 'number' ? `[${m.count}]` : '', s.flexibleCount === m ? `[count of ${s.flexible!.name}]` : ''].filter(Boolean).join(' ');
+      m.count === 'flexible' ? '[flexible array]' : typeof m.count === 'number' ? `[${m.count}]` : '', s.flexibleCount === m ? `[count of ${s.flexible!.name}]` : '',
+      m.union !== null ? `[union with ${m.union.members.filter((x) => x !== m).map((x) => x.name).join(', ') || 'no other member'}]` : ''].filter(Boolean).join(' ');
     o.push(...doc(`${m.doc}${extra ? ` ${extra}` : ''}`, '  '), `  ${m.name}: ${memberType(m)} = ${memberInit(m)};`);
   }
   o.push('}');
@@ -187,8 +194,31 @@ function structCode(s: Struct, o: Out): void {
   const passModel = (t: Struct): string => (t.uniform ? '' : ', ilp32');
   const wr: string[] = [];
   const rd: string[] = [];
+  /** The lines that write each member of a union, until the union is complete. */
+  const held = new Map<Member, string[]>();
   for (const m of s.members) {
     const off = `${U}_OFFSET_${upper(m.name)}`;
+    if (m.union !== null) {
+      const from = wr.length;
+      memberCode(m, off);
+      held.set(m, wr.splice(from));
+      if (s.members[s.members.indexOf(m) + 1]?.union !== m.union) unionWrite(m.union);
+      continue;
+    }
+    memberCode(m, off);
+  }
+  /**
+   * A union's members share their bytes: they are zeroed, then the struct and array members are
+   * written, then each scalar member that is not zero, so the member the caller set wins.
+   */
+  function unionWrite(union: Union): void {
+    const l = union.layouts;
+    wr.push(`  memory.fill(ptr + <usize>${pick(l.lp64.offset, l.ilp32.offset)}, 0, ${pick(l.lp64.size, l.ilp32.size)}); // union of ${union.members.map((x) => x.name).join(', ')}`);
+    const scalar = (x: Member): boolean => x.count === null && x.type.kind !== 'struct';
+    for (const x of union.members.filter((y) => !scalar(y))) wr.push(...held.get(x)!);
+    for (const x of union.members.filter(scalar)) wr.push(...held.get(x)!.map((line) => `  if (v.${x.name} != 0) { ${line.trim().replace(/ \/\/.*$/, '')} }`));
+  }
+  function memberCode(m: Member, off: string): void {
     const offExpr = pick(m.layouts.lp64.offset, m.layouts.ilp32.offset);
     if (m.count === null) {
       if (m.type.kind === 'int') {
@@ -207,7 +237,7 @@ function structCode(s: Struct, o: Out): void {
         wr.push(`  ${m.type.struct.name}_write(ptr + ${at}, v.${m.name}${passModel(m.type.struct)});`);
         rd.push(`  ${m.type.struct.name}_read(ptr + ${at}, out.${m.name}${passModel(m.type.struct)});`);
       }
-      continue;
+      return;
     }
     const n = m.count === 'flexible' ? `v.${m.name}.length` : `${m.count}`;
     const at = u ? `ptr + ${off} + <usize>i * ${m.elementSize}` : `ptr + <usize>${offExpr} + <usize>i * ${pick(m.layouts.lp64.elementSize, m.layouts.ilp32.elementSize)}`;

@@ -5,8 +5,9 @@
  */
 import type { GeneratedFile } from './file.js';
 import { isProposed, type Capability, type Constant, type Enum, type ErrorCase, type Feature, type FeatureOp, type FlagSet, type Ioctl, type Spec, type Struct } from '../ir.js';
-import { cIoctlRequest, firstSentence, ioctlArgText, flagExpr, memberDeclaration, pointsToText } from './c-common.js';
-import { cComment, cItem, cProse, constantRole, cUnsigned, preambleComment } from './printer.js';
+import { cIoctlRequest, cString, firstSentence, ioctlArgText, flagExpr, memberDeclaration, pointsToText } from './c-common.js';
+import { cComment, cItem, cProse, constantRole, cUnsigned, digits, preambleComment } from './printer.js';
+import { versionValues } from './names.js';
 
 export function cHeaderPath(spec: Spec): string {
   return spec.targets.cHeader.path;
@@ -20,6 +21,8 @@ function define(name: string, value: string, comment: string | null = null): str
 }
 
 function constantValue(c: Constant): string {
+  if (c.string !== null) return cString(c.string);
+  if (c.value < 0n) return `(-${digits(-c.value, constantRole(c.name))})`;
   if (c.or !== null) return `(${c.or.map((t) => t.name).join(' | ')})`;
   if (c.char !== null) return `'${c.char === "'" || c.char === '\\' ? `\\${c.char}` : c.char}'`;
   const v = cUnsigned(c.value, 64, constantRole(c.name));
@@ -38,7 +41,7 @@ function errorLines(errors: ErrorCase[]): string[] {
 }
 
 function emitConstant(c: Constant): string[] {
-  return [...docBlock(`${c.name} - ${c.doc}`), define(c.name, constantValue(c), c.provisional ? PROVISIONAL : null)];
+  return [...docBlock(`${c.name} - ${c.doc}${versionValues(c)}`), define(c.name, constantValue(c), c.provisional ? PROVISIONAL : null)];
 }
 
 /** A kernel-doc comment and the #define of an ioctl's request number. */
@@ -61,6 +64,7 @@ function emitEnum(e: Enum, out: string[], responsible: (o: { origin: Enum['origi
     let next = 0n;
     for (const v of values) {
       const explicit = v.value !== next ? ` = ${cUnsigned(v.value, 32, 'quantity')}` : '';
+      if (v.origin.kind === 'upstream' && v.origin.values !== undefined) out.push(`\t/* ${versionValues(v).trim()} */`);
       out.push(`\t${v.name}${explicit},${v.provisional ? ` ${PROVISIONAL}` : ''}`);
       next = v.value + 1n;
     }
@@ -68,7 +72,7 @@ function emitEnum(e: Enum, out: string[], responsible: (o: { origin: Enum['origi
     return;
   }
   out.push(...docBlock(proposed ? `${e.name} - ${e.doc}` : `More values of ${e.name} (the others are upstream's).`,
-    ...values.map((v) => `${v.name}: ${v.doc}`)));
+    ...values.map((v) => `${v.name}: ${v.doc}${versionValues(v)}`)));
   for (const v of values) out.push(define(v.name, `(${cUnsigned(v.value, 32, 'quantity')})`, v.provisional ? PROVISIONAL : null));
   out.push('');
 }
@@ -113,16 +117,20 @@ function structLines(s: Struct): string[] {
   if (rest !== '') paras.push(cProse(rest));
   const out = cComment(paras, '/**');
   out.push(`struct ${s.name} {`);
-  for (const m of s.members) {
+  s.members.forEach((m, i) => {
+    // An anonymous union is written around its members, as the kernel writes it.
+    const tab = m.union === null ? '\t' : '\t\t';
+    if (m.union !== null && s.members[i - 1]?.union !== m.union) out.push('\tunion {');
     if (m.count === 'flexible') {
       // Flexible array members are not standard C++: the member is left out there.
-      out.push('#ifndef __cplusplus', `\t${memberDeclaration(m, '[]')};`, '#endif');
+      out.push('#ifndef __cplusplus', `${tab}${memberDeclaration(m, '[]')};`, '#endif');
     } else if (typeof m.count === 'number') {
-      out.push(`\t${memberDeclaration(m, `[${m.count}]`)};`);
+      out.push(`${tab}${memberDeclaration(m, `[${m.count}]`)};`);
     } else {
-      out.push(`\t${memberDeclaration(m)};`);
+      out.push(`${tab}${memberDeclaration(m)};`);
     }
-  }
+    if (m.union !== null && s.members[i + 1]?.union !== m.union) out.push('\t};');
+  });
   out.push('};');
   return out;
 }

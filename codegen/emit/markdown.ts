@@ -2,6 +2,7 @@ import type * as IR from '../ir.js';
 import { ARCHES } from '../ioctl-encoding.js';
 import { ioctlArgCType, ioctlArgText, ioctlNr, pointsToText } from './c-common.js';
 import type { GeneratedFile } from './file.js';
+import { versionValues } from './names.js';
 import { constantRole, digits, mdParagraph, preambleComment } from './printer.js';
 
 /**
@@ -60,7 +61,7 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
   if (spec.constants.length > 0) {
     p('## Constants', '', '| name | value | origin | meaning |', '|---|---|---|---|');
     for (const c of spec.constants) {
-      const value = c.char !== null ? `'${c.char}' (${c.value})` : digits(c.value, constantRole(c.name));
+      const value = c.string !== null ? JSON.stringify(c.string) : c.char !== null ? `'${c.char}' (${c.value})` : digits(c.value, constantRole(c.name));
       p(`| ${c.name} | \`${value}\`${c.provisional ? ' (provisional)' : ''} | ${originText(c)} | ${c.doc} |`);
     }
     p('');
@@ -69,7 +70,7 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
   if (spec.enums.length > 0) p('## Enumerations', '');
   for (const e of spec.enums) {
     p(`### ${e.name} (${originText(e)}${e.anonymous ? ', an anonymous enum in C' : ''})`, '', ...mdParagraph(e.doc), '', '| name | value | meaning |', '|---|---|---|');
-    for (const v of e.values) p(`| ${v.name} | \`${digits(v.value, 'quantity')}\`${v.provisional ? ' (provisional)' : ''} | ${v.doc}${v.origin.kind !== e.origin.kind || (v.origin.kind === 'upstream' && e.origin.kind === 'upstream' && v.origin.kernel !== e.origin.kernel) ? ` (${originText(v)})` : ''} |`);
+    for (const v of e.values) p(`| ${v.name} | \`${digits(v.value, 'quantity')}\`${v.provisional ? ' (provisional)' : ''} | ${v.doc}${v.origin.kind !== e.origin.kind || versionValues(v) !== '' || (v.origin.kind === 'upstream' && e.origin.kind === 'upstream' && v.origin.kernel !== e.origin.kernel) ? ` (${originText(v)})` : ''} |`);
     p('');
   }
 
@@ -93,7 +94,7 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
     for (const m of s.members) {
       const t = (x: { kind: 'int'; name: string } | { kind: 'struct'; struct: { name: string } }): string => (x.kind === 'int' ? x.name : `struct ${x.struct.name}`);
       const type = (m.type.kind === 'pointer' ? `${t(m.type.to)} *` : t(m.type)) + (m.count === 'flexible' ? '[]' : m.count !== null ? `[${m.count}]` : '');
-      const notes = [m.reserved ? 'reserved, must be zero.' : '', m.flags !== null ? `Bits: ${m.flags.name}.` : '', m.type.kind === 'pointer' ? 'A user address.' : '', pointsToText(m)].filter(Boolean).join(' ');
+      const notes = [m.origin !== null ? `Since ${originText({ origin: m.origin })}.` : '', m.union !== null ? `In a union with ${m.union.members.filter((x) => x !== m).map((x) => `\`${x.name}\``).join(', ') || 'no other member'} (the same bytes).` : '', m.reserved ? 'reserved, must be zero.' : '', m.flags !== null ? `Bits: ${m.flags.name}.` : '', m.type.kind === 'pointer' ? 'A user address.' : '', pointsToText(m)].filter(Boolean).join(' ');
       p(`| ${both((x) => m.layouts[x].offset)} | ${m.count === 'flexible' ? `${both((x) => m.layouts[x].elementSize)} each` : both((x) => m.layouts[x].size)} | \`${m.name}\` | \`${type}\` | ${m.dir ?? ''} | ${m.doc}${notes ? ' ' + notes : ''} |`);
     }
     const holes = (x: 'lp64' | 'ilp32'): string => s.layouts[x].holes.map((h) => `${h.size} at ${h.offset}${h.before === null ? ' (tail)' : ` (before ${h.before})`}`).join(', ');
@@ -135,7 +136,7 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
 }
 
 function originText(o: { origin: IR.Origin }): string {
-  return o.origin.kind === 'upstream' ? `upstream ${o.origin.kernel}` : 'proposed';
+  return o.origin.kind === 'upstream' ? `upstream ${o.origin.kernel}${versionValues(o)}` : 'proposed';
 }
 
 function validator(p: (...lines: string[]) => void, v: IR.Validator): void {

@@ -10,8 +10,18 @@ export const unprefixed = (spec: IR.Spec, name: string): string =>
 
 /** A provenance note for docs: where the element comes from. */
 export function origin(item: { origin: IR.Origin; provisional?: boolean }): string {
-  if (item.origin.kind === 'upstream') return `(upstream, Linux ${item.origin.kernel})`;
+  if (item.origin.kind === 'upstream') return `(upstream, Linux ${item.origin.kernel})${versionValues(item)}`;
   return item.provisional === true ? '(proposed; provisional number)' : '(proposed)';
+}
+
+/**
+ * For a number whose value changed between kernel versions, a note naming them all (the targets
+ * print the newest): " (value 1 from 6.12, 2 from 7.2: the newest is used here)"; else "".
+ */
+export function versionValues(item: { origin: IR.Origin }): string {
+  const o = item.origin;
+  if (o.kind !== 'upstream' || o.values === undefined) return '';
+  return ` (value ${o.values.map((v) => `${v.value} from ${v.kernel}`).join(', ')}: the newest is used here)`;
 }
 
 /** The region bindings an expression or check reads. */

@@ -77,7 +77,7 @@ function emitArches(sf: SourceFile): void {
 
 function emitConstants(sf: SourceFile, spec: IR.Spec): void {
   constObject(sf, constantsName(spec), 'Plain constants of the ABI.', spec.constants.map((c) => [
-    c.name, tsNumber(c.value, constantRole(c.name)), `${c.doc}${c.char !== null ? ` (\`'${c.char}'\`)` : ''}${c.or !== null ? ` (\`${c.or.map((t) => t.name).join(' | ')}\`)` : ''} ${origin(c)}`,
+    c.name, c.string !== null ? `'${c.string.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : tsNumber(c.value, constantRole(c.name)), `${c.doc}${c.char !== null ? ` (\`'${c.char}'\`)` : ''}${c.or !== null ? ` (\`${c.or.map((t) => t.name).join(' | ')}\`)` : ''} ${origin(c)}`,
   ]));
 }
 
@@ -199,6 +199,8 @@ function memberDoc(m: IR.Member, s: IR.Struct): string {
   const at = s.uniform ? `at offset ${m.offset}` : `at offset ${m.layouts.lp64.offset} (LP64), ${m.layouts.ilp32.offset} (ILP32)`;
   notes.push(`\`${cTypeText(m)}\` ${at}`);
   if (m.type.kind === 'pointer') notes.push('a user address');
+  if (m.origin !== null) notes.push(origin({ origin: m.origin }).slice(1, -1));
+  if (m.union !== null) notes.push(`a member of a union with ${m.union.members.filter((x) => x !== m).map((x) => `\`${x.name}\``).join(', ') || 'no other member'}: read always, written when given (the last one given wins)`);
   if (m.pointsTo !== null) notes.push(m.pointsTo.struct !== null ? `a user address: an array of \`${m.pointsTo.count.name}\` {@link ${pascal(m.pointsTo.struct.name)}}` : `a user address: \`${m.pointsTo.bytes.name}\` bytes`);
   if (m.dir !== null) notes.push(m.dir);
   if (m.reserved) notes.push('reserved, zero');
@@ -250,7 +252,7 @@ function emitStruct(sf: SourceFile, s: IR.Struct): void {
   sf.addInterface({
     isExported: true, name,
     docs: [doc(s.doc, `\`struct ${s.name}\`, ${sizeText}${s.flexible !== null ? ` plus ${s.flexible.name}[]` : ''}. ${origin(s)}`)],
-    properties: s.members.map((m) => ({ name: m.name, type: tsType(m), docs: [memberDoc(m, s)] })),
+    properties: s.members.map((m) => ({ name: m.name, type: tsType(m), hasQuestionToken: m.union !== null, docs: [memberDoc(m, s)] })),
   });
   const flex = s.flexible;
   const count = s.flexibleCount;
@@ -314,15 +316,14 @@ function emitStruct(sf: SourceFile, s: IR.Struct): void {
       w.indent(() => {
         if (!u) w.writeLine(`const L = ${name}.layout(options);`);
         w.writeLine(`checkRoom(view, at, ${name}.byteLength(value${u ? '' : ', options'}), path);`);
-        for (const m of s.members) {
-          const at = `at + ${off(m)}`;
+        const writeMember = (m: IR.Member, at: string): void => {
           if (m.reserved || m.padding) {
             if (m.count === null) w.writeLine(`if (!options.raw) checkReserved(value.${m.name}, ${where(m)});`);
             else w.writeLine(`if (!options.raw) value.${m.name}.forEach((e, i) => checkReserved(${m.type.kind === 'struct' ? '0' : 'e'}, ${where(m, 'i')}));`);
           }
-          if (m.count === null) { w.writeLine(writeElement(m, at, `value.${m.name}`)); continue; }
+          if (m.count === null) { w.writeLine(writeElement(m, at, `value.${m.name}`)); return; }
           if (m.count !== 'flexible') w.writeLine(`checkLength(value.${m.name}.length, ${m.count}, ${where(m)});`);
-          if (m === count) continue;
+          if (m === count) return;
           if (m.type.kind === 'int' && m.type.name === '__u8') {
             w.writeLine(`new Uint8Array(view.buffer, view.byteOffset + ${at}, value.${m.name}.length).set(value.${m.name});`);
           } else {
@@ -330,6 +331,12 @@ function emitStruct(sf: SourceFile, s: IR.Struct): void {
             w.indent(() => w.writeLine(writeElement(m, `${at} + i * ${stride(m)}`, 'e', 'i')));
             w.writeLine('});');
           }
+        };
+        for (const m of s.members) {
+          const at = `at + ${off(m)}`;
+          // A union's members share their bytes: each is written only when the value gives it.
+          if (m.union !== null) w.write(`if (value.${m.name} !== undefined)`).block(() => writeMember(m, at));
+          else writeMember(m, at);
         }
         if (count !== null && flex !== null) {
           w.writeLine(`if (!options.raw && value.${count.name} !== value.${flex.name}.length)`);

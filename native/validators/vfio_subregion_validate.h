@@ -278,7 +278,7 @@ struct vfio_subregion_ioctl_arg {
 	__u32 value_signed;
 };
 
-#define VFIO_SUBREGION_NR_IOCTL_ARGS 8
+#define VFIO_SUBREGION_NR_IOCTL_ARGS 14
 
 extern const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[VFIO_SUBREGION_NR_IOCTL_ARGS];
 

@@ -211,11 +211,19 @@ export interface SimMapping {
   address: bigint;
 }
 
-const ADDON = resolve(ROOT, 'native/build/Release/vfio_native.node');
+const require = createRequire(import.meta.url);
 
+/** A build from source: the checkout's, or the install script's where no prebuilt addon loads. */
+const BUILT = resolve(ROOT, 'native/build/Release/vfio_native.node');
+
+/** The addon file: a build from source, else the prebuilt one node-gyp-build picks for this platform (prebuilds/). */
 function addonPath(): string {
-  if (existsSync(ADDON)) return ADDON;
-  throw new Error('the native addon is not built: run `npm install` (it needs python3, make and a C compiler; see the README)');
+  if (existsSync(BUILT)) return BUILT;
+  try {
+    return (require('node-gyp-build') as { resolve(dir: string): string }).resolve(ROOT);
+  } catch (e) {
+    throw new Error(`the native addon is neither built nor prebuilt for this machine (${(e as Error).message.split('\n')[0]}): run \`npm rebuild vfio-subregion\` (in a checkout of this repository: \`npm install\`; it needs python3, make and a C compiler; see the README)`);
+  }
 }
 
 let cached: NativeAddon | undefined;
@@ -226,7 +234,7 @@ let cached: NativeAddon | undefined;
  */
 export function native(): NativeAddon {
   if (cached === undefined) {
-    const addon = createRequire(import.meta.url)(addonPath()) as NativeAddon;
+    const addon = require(addonPath()) as NativeAddon;
     const [getter, u8] = runInNewContext('[Object.getOwnPropertyDescriptor(WebAssembly.Memory.prototype, "buffer").get, Uint8Array]') as [never, Uint8ArrayConstructor];
     addon.init(getter, u8);
     cached = addon;

@@ -46,16 +46,20 @@ function items(spec: Spec, arch: Arch): Item[] {
   for (const s of spec.structs.filter(upstream)) {
     const T = `struct ${s.name}`;
     out.push({ category: 'struct', key: `sizeof(${T})`, ir: BigInt(s.layouts[ARCH_MODEL[arch]].size), expr: `sizeof(${T})`, macro: null, grows: extensible(spec, s) });
-    for (const m of s.members) {
+    // a member upstream added later (vfio_pci_dependent_device.devid, 6.12) is not in the system's header
+    for (const m of s.members.filter((x) => x.origin === null || upstream({ origin: x.origin }))) {
       out.push({ category: 'struct', key: `offsetof(${T}, ${m.name})`, ir: BigInt(m.layouts[ARCH_MODEL[arch]].offset), expr: `offsetof(${T}, ${m.name})`, macro: null });
       if (m.count !== 'flexible') out.push({ category: 'struct', key: `sizeof(((${T} *)0)->${m.name})`, ir: BigInt(m.layouts[ARCH_MODEL[arch]].size), expr: `sizeof(((${T} *)0)->${m.name})`, macro: null });
     }
   }
-  for (const c of spec.constants.filter(upstream)) out.push({ category: 'constant', key: c.name, ir: c.value, expr: c.name, macro: c.name });
+  // the system's value of a number that changed between versions (origin.values); string constants are test/uapi's
+  const value = (x: { value: bigint; origin: Spec['constants'][number]['origin'] }): bigint =>
+    (x.origin.kind === 'upstream' ? x.origin.values?.filter((e) => order(e.kernel) <= order(SYSTEM_KERNEL)).at(-1)?.value : undefined) ?? x.value;
+  for (const c of spec.constants.filter(upstream).filter((x) => x.string === null)) out.push({ category: 'constant', key: c.name, ir: value(c), expr: c.name, macro: c.name });
   for (const e of spec.enums) {
     for (const v of e.values.filter(upstream)) {
       // Values of an upstream enum rendered as a C enum are enumerators, not macros.
-      out.push({ category: 'enum', key: v.name, ir: v.value, expr: v.name, macro: upstream(e) && e.render === 'enum' ? null : v.name });
+      out.push({ category: 'enum', key: v.name, ir: value(v), expr: v.name, macro: upstream(e) && e.render === 'enum' ? null : v.name });
     }
   }
   for (const f of spec.flags.filter(upstream)) for (const b of f.bits.filter((x) => x.origin === null || upstream({ origin: x.origin }))) out.push({ category: 'flag', key: b.name, ir: b.value, expr: b.name, macro: b.name });

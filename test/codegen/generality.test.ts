@@ -95,7 +95,7 @@ describe('the C header is responsible for what its spec says', () => {
     // an OR of flag bits: C writes the expression, the IR has the value (<linux/vfio.h>: 7 and 0x38)
     expect(h!.content).toContain('#define VFIO_IRQ_SET_DATA_TYPE_MASK\t(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_DATA_EVENTFD)');
     expect(h!.content).toContain('#define VFIO_IRQ_SET_ACTION_TYPE_MASK\t(VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_ACTION_UNMASK | VFIO_IRQ_SET_ACTION_TRIGGER)');
-    expect(spec.constants.filter((c) => c.or !== null).map((c) => [c.name, c.value])).toEqual([['VFIO_IRQ_SET_DATA_TYPE_MASK', 7n], ['VFIO_IRQ_SET_ACTION_TYPE_MASK', 0x38n]]);
+    expect(spec.constants.filter((c) => c.or !== null).map((c) => [c.name, c.value])).toEqual([['VFIO_IRQ_SET_DATA_TYPE_MASK', 7n], ['VFIO_IRQ_SET_ACTION_TYPE_MASK', 0x38n], ['VFIO_DEVICE_STATE_MASK', 7n], ['VFIO_DEVICE_IOEVENTFD_SIZE_MASK', 0xfn]]);
     // kernel-doc says what each argument is
     const docOf = (name: string): string => { const c = h!.content; const at = c.indexOf(` * ${name} - `); return c.slice(at, c.indexOf('#define', at)).replace(/\n \*\s?/g, ' '); };
     expect(docOf('VFIO_DEVICE_RESET')).toContain('Argument: none (the third argument of ioctl() is ignored).');
@@ -109,7 +109,7 @@ describe('the C header is responsible for what its spec says', () => {
     writeFileSync(join(dir, 'include', spec.uapi.header), h!.content);
     const asserts = spec.ioctls.map((x) => `_Static_assert(${x.name} == ${x.numbers.x86_64}u, "${x.name}");`)
       .concat(spec.structs.map((st) => `_Static_assert(sizeof(struct ${st.name}) == ${st.size}, "${st.name}");`))
-      .concat(spec.constants.filter((c) => c.char === null).map((c) => `_Static_assert(${c.name} == ${c.value}ULL, "${c.name}");`));
+      .concat(spec.constants.filter((c) => c.char === null && c.string === null).map((c) => `_Static_assert(${c.name} == ${c.value}${c.value < 0n ? 'LL' : 'ULL'}, "${c.name}");`));
     const src = join(dir, 't.c');
     writeFileSync(src, `#include <${spec.uapi.header}>\n${asserts.join('\n')}\nint main(void) { return 0; }\n`);
     if (process.arch !== 'x64') return;

@@ -122,7 +122,7 @@ describe('the resolver refuses', () => {
   });
   it('two ioctls with one number on the same fd kind', () => {
     const errs = refusals((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_DEVICE_CLASH' }); });
-    expect(errs).toEqual([expect.stringMatching(/\/ioctls\/8\/nr: VFIO_DEVICE_CLASH has the same number as VFIO_DEVICE_GET_REGION_INFO on the device fd/)]);
+    expect(errs).toEqual([expect.stringMatching(/\/ioctls\/\d+\/nr: VFIO_DEVICE_CLASH has the same number as VFIO_DEVICE_GET_REGION_INFO on the device fd/)]);
   });
   it('the same number on another fd kind is fine', () => {
     expect(refusals((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_GROUP_THING', fd: 'group' }); })).toEqual([]);
@@ -161,7 +161,7 @@ describe('the resolver refuses', () => {
   });
   it('one request number on two fd kinds with different arguments', () => {
     const errs = refusals((s) => { s.ioctls.push({ ...s.ioctls[1], name: 'VFIO_GROUP_THING', fd: 'group', arg: 'vfio_device_feature', outputs: [], chain: undefined }); });
-    expect(errs).toEqual([expect.stringMatching(/\/ioctls\/8\/arg: VFIO_GROUP_THING shares its request number with VFIO_DEVICE_GET_REGION_INFO \(device fd\) but not its argument \(argsz, 8 bytes against argsz, 32 bytes\)$/)]);
+    expect(errs).toEqual([expect.stringMatching(/\/ioctls\/\d+\/arg: VFIO_GROUP_THING shares its request number with VFIO_DEVICE_GET_REGION_INFO \(device fd\) but not its argument \(argsz, 8 bytes against argsz, 32 bytes\)$/)]);
   });
   it('an argument that is not a struct under a sized encoding, or with struct roles', () => {
     const ext = (s: Json): Json => s.ioctls.find((x: Json) => x.name === 'VFIO_CHECK_EXTENSION');
@@ -176,17 +176,17 @@ describe('the resolver refuses', () => {
   });
   it('a constant written as an OR of names that are not flag bits, enum values or earlier constants', () => {
     const or = (names: string[]): Json => ({ name: 'VFIO_TEST_OR', or: names, doc: 'Test.', origin: { upstream: '6.1' } });
-    expect(refusals((s) => { s.constants.push(or(['VFIO_IRQ_SET_DATA_NONE', 'VFIO_NO_SUCH'])); })).toEqual([expect.stringMatching(/spec\.json:\d+:\d+: \/constants\/8\/or\/1: unknown flag bit, enum value or constant VFIO_NO_SUCH$/)]);
-    expect(refusals((s) => { s.constants.push(or(['VFIO_IRQ_SET_DATA_NONE', 'VFIO_DEVICE_RESET'])); })).toEqual([expect.stringMatching(/\/constants\/8\/or\/1: unknown flag bit, enum value or constant VFIO_DEVICE_RESET$/)]);
-    expect(refusals((s) => { s.constants.push(or(['VFIO_TYPE', 'VFIO_BASE'])); })).toEqual([expect.stringMatching(/\/constants\/8\/or\/0: VFIO_TYPE is a character constant$/)]);
+    expect(refusals((s) => { s.constants.push(or(['VFIO_IRQ_SET_DATA_NONE', 'VFIO_NO_SUCH'])); })).toEqual([expect.stringMatching(/spec\.json:\d+:\d+: \/constants\/\d+\/or\/1: unknown flag bit, enum value or constant VFIO_NO_SUCH$/)]);
+    expect(refusals((s) => { s.constants.push(or(['VFIO_IRQ_SET_DATA_NONE', 'VFIO_DEVICE_RESET'])); })).toEqual([expect.stringMatching(/\/constants\/\d+\/or\/1: unknown flag bit, enum value or constant VFIO_DEVICE_RESET$/)]);
+    expect(refusals((s) => { s.constants.push(or(['VFIO_TYPE', 'VFIO_BASE'])); })).toEqual([expect.stringMatching(/\/constants\/\d+\/or\/0: VFIO_TYPE is a character constant$/)]);
     expect(refusals((s) => { s.constants.unshift(or(['VFIO_IRQ_SET_DATA_TYPE_MASK', 'VFIO_BASE'])); })).toEqual([expect.stringMatching(/\/constants\/0\/or\/0: VFIO_IRQ_SET_DATA_TYPE_MASK is an OR defined later \(at \/constants\/\d+\): an OR may name only earlier ones$/)]);
     expect(refusals((s) => { s.constants.push(or(['VFIO_IRQ_SET_DATA_TYPE_MASK', 'VFIO_PCI_NUM_REGIONS', 'VFIO_BASE'])); })).toEqual([]);
-    expect(refusals((s) => { s.constants.push(or(['VFIO_BASE'])); })).toEqual([expect.stringMatching(/\/constants\/8/)]);
+    expect(refusals((s) => { s.constants.push(or(['VFIO_BASE'])); })).toEqual([expect.stringMatching(/\/constants\/\d+/)]);
   });
   it('macro names: lower-case letters may follow the first character (VFIO_TYPE1v2_IOMMU), not start it', () => {
     const k = (name: string): Json => ({ name, value: 9, doc: 'Test.', origin: { upstream: '6.1' } });
     expect(refusals((s) => { s.constants.push(k('VFIO_SPAPR_TCEv2_IOMMU'), k('_VFIO_x')); s.ioctls[7].name = 'VFIO_DEVICE_RESETv2'; s.flags[0].bits[0].name = 'VFIO_DEVICE_FLAGS_RESETv1'; })).toEqual([]);
-    expect(refusals((s) => { s.constants.push(k('vfio_TYPE')); })).toEqual([expect.stringMatching(/spec\.json:\d+:\d+: \/constants\/8\/name: expected a string matching \^\[A-Z_\]\[A-Za-z0-9_\]\*\$$/)]);
+    expect(refusals((s) => { s.constants.push(k('vfio_TYPE')); })).toEqual([expect.stringMatching(/spec\.json:\d+:\d+: \/constants\/\d+\/name: expected a string matching \^\[A-Z_\]\[A-Za-z0-9_\]\*\$$/)]);
     expect(refusals((s) => { s.constants.push(k('VFIO_TYPE1v2_IOMMU')); })).toEqual([expect.stringMatching(/: duplicate name VFIO_TYPE1v2_IOMMU \(first defined at \S+spec\.json:\d+:\d+ \/(constants|enums)\/\d+(\/values\/\d+)?\/name\)$/)]);
   });
   it('an ioctl number from an enum member that is not one', () => {
@@ -221,6 +221,13 @@ describe('the ioctl argument table is lowered once', () => {
       ['VFIO_GROUP_SET_CONTAINER', 'scalar', null, 4, null],
       ['VFIO_GROUP_GET_DEVICE_FD', 'string', null, 0, null],
       ['VFIO_DEVICE_RESET', 'none', null, 0, null],
+      ['VFIO_GET_API_VERSION', 'none', null, 0, null],
+      ['VFIO_GROUP_UNSET_CONTAINER', 'none', null, 0, null],
+      ['VFIO_IOMMU_ENABLE', 'none', null, 0, null],
+      ['VFIO_IOMMU_DISABLE', 'none', null, 0, null],
+      // sizeof on x86_64 (6.1): 60 bytes of members and 4 of tail padding; 12 bytes, then err aligned to 8
+      ['VFIO_DEVICE_QUERY_GFX_PLANE', 'argsz', 'vfio_device_gfx_plane_info', 64, 0],
+      ['VFIO_EEH_PE_OP', 'argsz', 'vfio_eeh_pe_op', 40, 0],
     ]);
   });
   it('a sized encoding without argsz is fixed', () => {

@@ -26,7 +26,7 @@ describe('raw ioctl', () => {
       const out = {};
       // legacy direction-less numbers, _IO numbers of another type, VFIO-type numbers outside the table, junk
       const requests = { FIONREAD: 0x541b, SIOCGIFNAME: 0x8910, TCGETS: 0x5401, FIOCLEX: 0x5451, io_x_1: 0x7801,
-        vfio_unknown: 0x3b7f, vfio_base: 0x3b64, zero: 0, max: 0xffffffff, dirBits: 0xc0203b6c };
+        vfio_unknown: 0x3b7f, vfio_base_30: 0x3b82, zero: 0, max: 0xffffffff, dirBits: 0xc0203b6c };
       for (const [name, req] of Object.entries(requests)) {
         const { whole, arg } = framed(64);
         out[name] = { r: attempt(() => n.ioctl(dev.handle, req, arg)), clean: untouched(whole, 0, 4096) };

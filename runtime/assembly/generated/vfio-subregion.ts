@@ -35,6 +35,27 @@ export const __VFIO_RESERVED_TYPE1_NESTING_IOMMU: u32 = 6;
 export const VFIO_IRQ_SET_DATA_TYPE_MASK: u32 = 7;
 /** The action bits of vfio_irq_set.flags; exactly one is set. */
 export const VFIO_IRQ_SET_ACTION_TYPE_MASK: u32 = 0x38;
+/** The device_api attribute of a vfio-pci mediated device type. */
+export const VFIO_DEVICE_API_PCI_STRING: string = "vfio-pci";
+/** The device_api attribute of a vfio-platform device. */
+export const VFIO_DEVICE_API_PLATFORM_STRING: string = "vfio-platform";
+/** The device_api attribute of a vfio-amba device. */
+export const VFIO_DEVICE_API_AMBA_STRING: string = "vfio-amba";
+/** The device_api attribute of a vfio-ccw mediated device type. */
+export const VFIO_DEVICE_API_CCW_STRING: string = "vfio-ccw";
+/** The device_api attribute of a vfio-ap mediated device type. */
+export const VFIO_DEVICE_API_AP_STRING: string = "vfio-ap";
+/**
+ * vfio_pci_dependent_device.devid of an affected device the user owns but that is not bound to the
+ * iommufd context (VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED says whether all are owned).
+ */
+export const VFIO_PCI_DEVID_OWNED: u32 = 0;
+/** vfio_pci_dependent_device.devid of an affected device the user does not own. */
+export const VFIO_PCI_DEVID_NOT_OWNED: i32 = -1;
+/** Every state bit of the v1 migration region's device_state. */
+export const VFIO_DEVICE_STATE_MASK: u32 = 7;
+/** The access width bits of vfio_device_ioeventfd.flags. */
+export const VFIO_DEVICE_IOEVENTFD_SIZE_MASK: u32 = 0xf;
 
 // enum vfio_pci_region_index
 /**
@@ -90,6 +111,8 @@ export const VFIO_DMA_CC_IOMMU: u32 = 4;
 export const VFIO_EEH: u32 = 5;
 /** Two-stage IOMMU (nesting); removed upstream, the number stays reserved. */
 export const VFIO_TYPE1_NESTING_IOMMU: u32 = 6;
+/** The sPAPR TCE IOMMU, version 2 (memory preregistration, dynamic DMA windows). */
+export const VFIO_SPAPR_TCE_v2_IOMMU: u32 = 7;
 /** No IOMMU: unsafe, no DMA translation or isolation (CAP_SYS_RAWIO only). */
 export const VFIO_NOIOMMU_IOMMU: u32 = 8;
 /** VFIO_DMA_UNMAP_FLAG_ALL is supported. */
@@ -187,13 +210,16 @@ export const VFIO_CCW_REQ_IRQ_INDEX: u32 = 2;
 export const VFIO_CCW_NUM_IRQS: u32 = 3;
 
 // enum vfio_ap_irq_index
-/**
- * IRQ indexes of a vfio-ap device (VFIO_AP_NUM_IRQS is left out: it is 1 in 6.12 and 2 from 7.2).
- */
+/** IRQ indexes of a vfio-ap device. */
 /** Device request. */
 export const VFIO_AP_REQ_IRQ_INDEX: u32 = 0;
 /** The AP configuration changed. */
 export const VFIO_AP_CFG_CHG_IRQ_INDEX: u32 = 1;
+/**
+ * Number of IRQ indexes: 7.2 added CFG_CHG before it. (value 1 from 6.12, 2 from 7.2: the newest is
+ * used here)
+ */
+export const VFIO_AP_NUM_IRQS: u32 = 2;
 
 // enum vfio_device_mig_state
 /**
@@ -569,6 +595,8 @@ export const VFIO_DEVICE_FEATURE_BUS_MASTER: u32 = 10;
 export const VFIO_DEVICE_FEATURE_DMA_BUF: u32 = 11;
 /** A pending s390 zPCI error event. */
 export const VFIO_DEVICE_FEATURE_ZPCI_ERROR: u32 = 13;
+/** Enables the v2 precopy info: VFIO_MIG_GET_PRECOPY_INFO then fills vfio_precopy_info.flags. */
+export const VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2: u32 = 12;
 /**
  * Create a subregion: a new region index whose mmap maps a page-aligned window of an existing
  * region with the given attributes. The parent stays usable as before and may be mapped at the same
@@ -671,6 +699,12 @@ export enum Ioctl {
   VFIO_GROUP_SET_CONTAINER = 5,
   VFIO_GROUP_GET_DEVICE_FD = 6,
   VFIO_DEVICE_RESET = 7,
+  VFIO_GET_API_VERSION = 8,
+  VFIO_GROUP_UNSET_CONTAINER = 9,
+  VFIO_IOMMU_ENABLE = 10,
+  VFIO_IOMMU_DISABLE = 11,
+  VFIO_DEVICE_QUERY_GFX_PLANE = 12,
+  VFIO_EEH_PE_OP = 13,
 }
 /** The Ioctl with this name, or -1. */
 export function ioctl_index(name: string): i32 {
@@ -682,6 +716,12 @@ export function ioctl_index(name: string): i32 {
   if (name == "VFIO_GROUP_SET_CONTAINER") return 5;
   if (name == "VFIO_GROUP_GET_DEVICE_FD") return 6;
   if (name == "VFIO_DEVICE_RESET") return 7;
+  if (name == "VFIO_GET_API_VERSION") return 8;
+  if (name == "VFIO_GROUP_UNSET_CONTAINER") return 9;
+  if (name == "VFIO_IOMMU_ENABLE") return 10;
+  if (name == "VFIO_IOMMU_DISABLE") return 11;
+  if (name == "VFIO_DEVICE_QUERY_GFX_PLANE") return 12;
+  if (name == "VFIO_EEH_PE_OP") return 13;
   return -1;
 }
 
@@ -789,10 +829,85 @@ export const VFIO_DEVICE_RESET_S390X: u32 = 0x3b6f;
 export const VFIO_DEVICE_RESET_PPC64LE: u32 = 0x20003b6f;
 export const VFIO_DEVICE_RESET_MIPS64EL: u32 = 0x20003b6f;
 
-const IOCTL_NUMBERS: StaticArray<u32> = [0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x20003b6b, 0x20003b6b, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x20003b6c, 0x20003b6c, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x20003b65, 0x20003b65, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x20003b66, 0x20003b66, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x20003b68, 0x20003b68, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x20003b6a, 0x20003b6a, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x20003b6f, 0x20003b6f];
+/**
+ * VFIO_GET_API_VERSION: _IO(VFIO_TYPE, VFIO_BASE + 0), argument none (the third argument of ioctl()
+ * is ignored). The VFIO API version (VFIO_API_VERSION) is the return value.
+ */
+export const VFIO_GET_API_VERSION_X86_64: u32 = 0x3b64;
+export const VFIO_GET_API_VERSION_I386: u32 = 0x3b64;
+export const VFIO_GET_API_VERSION_AARCH64: u32 = 0x3b64;
+export const VFIO_GET_API_VERSION_RISCV64: u32 = 0x3b64;
+export const VFIO_GET_API_VERSION_S390X: u32 = 0x3b64;
+export const VFIO_GET_API_VERSION_PPC64LE: u32 = 0x20003b64;
+export const VFIO_GET_API_VERSION_MIPS64EL: u32 = 0x20003b64;
+
+/**
+ * VFIO_GROUP_UNSET_CONTAINER: _IO(VFIO_TYPE, VFIO_BASE + 5), argument none (the third argument of
+ * ioctl() is ignored). Detach the group from its container; the last group out tears down the
+ * container's IOMMU context.
+ */
+export const VFIO_GROUP_UNSET_CONTAINER_X86_64: u32 = 0x3b69;
+export const VFIO_GROUP_UNSET_CONTAINER_I386: u32 = 0x3b69;
+export const VFIO_GROUP_UNSET_CONTAINER_AARCH64: u32 = 0x3b69;
+export const VFIO_GROUP_UNSET_CONTAINER_RISCV64: u32 = 0x3b69;
+export const VFIO_GROUP_UNSET_CONTAINER_S390X: u32 = 0x3b69;
+export const VFIO_GROUP_UNSET_CONTAINER_PPC64LE: u32 = 0x20003b69;
+export const VFIO_GROUP_UNSET_CONTAINER_MIPS64EL: u32 = 0x20003b69;
+
+/**
+ * VFIO_IOMMU_ENABLE: _IO(VFIO_TYPE, VFIO_BASE + 15), argument none (the third argument of ioctl()
+ * is ignored). Enable the sPAPR TCE IOMMU of the container (counts the locked pages of the default
+ * DMA window).
+ */
+export const VFIO_IOMMU_ENABLE_X86_64: u32 = 0x3b73;
+export const VFIO_IOMMU_ENABLE_I386: u32 = 0x3b73;
+export const VFIO_IOMMU_ENABLE_AARCH64: u32 = 0x3b73;
+export const VFIO_IOMMU_ENABLE_RISCV64: u32 = 0x3b73;
+export const VFIO_IOMMU_ENABLE_S390X: u32 = 0x3b73;
+export const VFIO_IOMMU_ENABLE_PPC64LE: u32 = 0x20003b73;
+export const VFIO_IOMMU_ENABLE_MIPS64EL: u32 = 0x20003b73;
+
+/**
+ * VFIO_IOMMU_DISABLE: _IO(VFIO_TYPE, VFIO_BASE + 16), argument none (the third argument of ioctl()
+ * is ignored). Disable the sPAPR TCE IOMMU of the container.
+ */
+export const VFIO_IOMMU_DISABLE_X86_64: u32 = 0x3b74;
+export const VFIO_IOMMU_DISABLE_I386: u32 = 0x3b74;
+export const VFIO_IOMMU_DISABLE_AARCH64: u32 = 0x3b74;
+export const VFIO_IOMMU_DISABLE_RISCV64: u32 = 0x3b74;
+export const VFIO_IOMMU_DISABLE_S390X: u32 = 0x3b74;
+export const VFIO_IOMMU_DISABLE_PPC64LE: u32 = 0x20003b74;
+export const VFIO_IOMMU_DISABLE_MIPS64EL: u32 = 0x20003b74;
+
+/**
+ * VFIO_DEVICE_QUERY_GFX_PLANE: _IO(VFIO_TYPE, VFIO_BASE + 14), argument struct
+ * vfio_device_gfx_plane_info. Probe which kinds of plane a mediated display device exports, or
+ * query a plane: its format and size and where its framebuffer is.
+ */
+export const VFIO_DEVICE_QUERY_GFX_PLANE_X86_64: u32 = 0x3b72;
+export const VFIO_DEVICE_QUERY_GFX_PLANE_I386: u32 = 0x3b72;
+export const VFIO_DEVICE_QUERY_GFX_PLANE_AARCH64: u32 = 0x3b72;
+export const VFIO_DEVICE_QUERY_GFX_PLANE_RISCV64: u32 = 0x3b72;
+export const VFIO_DEVICE_QUERY_GFX_PLANE_S390X: u32 = 0x3b72;
+export const VFIO_DEVICE_QUERY_GFX_PLANE_PPC64LE: u32 = 0x20003b72;
+export const VFIO_DEVICE_QUERY_GFX_PLANE_MIPS64EL: u32 = 0x20003b72;
+
+/**
+ * VFIO_EEH_PE_OP: _IO(VFIO_TYPE, VFIO_BASE + 21), argument struct vfio_eeh_pe_op. Do an EEH
+ * operation on the container's partitionable endpoint (VFIO_EEH_PE_GET_STATE returns the state).
+ */
+export const VFIO_EEH_PE_OP_X86_64: u32 = 0x3b79;
+export const VFIO_EEH_PE_OP_I386: u32 = 0x3b79;
+export const VFIO_EEH_PE_OP_AARCH64: u32 = 0x3b79;
+export const VFIO_EEH_PE_OP_RISCV64: u32 = 0x3b79;
+export const VFIO_EEH_PE_OP_S390X: u32 = 0x3b79;
+export const VFIO_EEH_PE_OP_PPC64LE: u32 = 0x20003b79;
+export const VFIO_EEH_PE_OP_MIPS64EL: u32 = 0x20003b79;
+
+const IOCTL_NUMBERS: StaticArray<u32> = [0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x20003b6b, 0x20003b6b, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x20003b6c, 0x20003b6c, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x20003b65, 0x20003b65, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x20003b66, 0x20003b66, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x20003b68, 0x20003b68, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x20003b6a, 0x20003b6a, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x20003b6f, 0x20003b6f, 0x3b64, 0x3b64, 0x3b64, 0x3b64, 0x3b64, 0x20003b64, 0x20003b64, 0x3b69, 0x3b69, 0x3b69, 0x3b69, 0x3b69, 0x20003b69, 0x20003b69, 0x3b73, 0x3b73, 0x3b73, 0x3b73, 0x3b73, 0x20003b73, 0x20003b73, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x20003b74, 0x20003b74, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x20003b72, 0x20003b72, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x20003b79, 0x20003b79];
 /** The request number of an ioctl on an architecture (0 for an index out of range). */
 export function ioctl_number(ioctl: i32, arch: i32): u32 {
-  if (<u32>ioctl >= 8 || <u32>arch >= 7) return 0;
+  if (<u32>ioctl >= 14 || <u32>arch >= 7) return 0;
   return unchecked(IOCTL_NUMBERS[ioctl * 7 + arch]);
 }
 
@@ -2177,6 +2292,228 @@ export function vfio_device_feature_zpci_err_write(ptr: usize, v: VfioDeviceFeat
 /** Decodes the struct at ptr into out. */
 export function vfio_device_feature_zpci_err_read(ptr: usize, out: VfioDeviceFeatureZpciErr): void {
   out.data = load<u64>(ptr, 0); // VFIO_DEVICE_FEATURE_ZPCI_ERR_OFFSET_DATA
+}
+
+// struct vfio_pci_dependent_device
+
+/** sizeof(struct vfio_pci_dependent_device). */
+export const VFIO_PCI_DEPENDENT_DEVICE_SIZE: i32 = 8;
+export const VFIO_PCI_DEPENDENT_DEVICE_OFFSET_GROUP_ID: i32 = 0;
+export const VFIO_PCI_DEPENDENT_DEVICE_OFFSET_DEVID: i32 = 0;
+export const VFIO_PCI_DEPENDENT_DEVICE_OFFSET_SEGMENT: i32 = 4;
+export const VFIO_PCI_DEPENDENT_DEVICE_OFFSET_BUS: i32 = 6;
+export const VFIO_PCI_DEPENDENT_DEVICE_OFFSET_DEVFN: i32 = 7;
+/**
+ * struct vfio_pci_dependent_device: One device a hot reset affects (the elements of
+ * vfio_pci_hot_reset_info.devices): its IOMMU group, or with VFIO_PCI_HOT_RESET_FLAG_DEV_ID its
+ * iommufd device id, and its PCI address. A plain value; its bytes are made by
+ * vfio_pci_dependent_device_write and read by vfio_pci_dependent_device_read.
+ */
+export class VfioPciDependentDevice {
+  /** The IOMMU group of the device. [union with devid] */
+  group_id: u32 = 0;
+  /**
+   * The iommufd device id, VFIO_PCI_DEVID_OWNED or VFIO_PCI_DEVID_NOT_OWNED (with
+   * VFIO_PCI_HOT_RESET_FLAG_DEV_ID). [union with group_id]
+   */
+  devid: u32 = 0;
+  /** PCI segment. */
+  segment: u16 = 0;
+  /** PCI bus. */
+  bus: u8 = 0;
+  /** PCI device and function (PCI_SLOT, PCI_FUNC). */
+  devfn: u8 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_pci_dependent_device_write(ptr: usize, v: VfioPciDependentDevice): i32 {
+  memory.fill(ptr + <usize>0, 0, 4); // union of group_id, devid
+  if (v.group_id != 0) { store<u32>(ptr, v.group_id, 0); }
+  if (v.devid != 0) { store<u32>(ptr, v.devid, 0); }
+  store<u16>(ptr, v.segment, 4); // VFIO_PCI_DEPENDENT_DEVICE_OFFSET_SEGMENT
+  store<u8>(ptr, v.bus, 6); // VFIO_PCI_DEPENDENT_DEVICE_OFFSET_BUS
+  store<u8>(ptr, v.devfn, 7); // VFIO_PCI_DEPENDENT_DEVICE_OFFSET_DEVFN
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_pci_dependent_device_read(ptr: usize, out: VfioPciDependentDevice): void {
+  out.group_id = load<u32>(ptr, 0); // VFIO_PCI_DEPENDENT_DEVICE_OFFSET_GROUP_ID
+  out.devid = load<u32>(ptr, 0); // VFIO_PCI_DEPENDENT_DEVICE_OFFSET_DEVID
+  out.segment = load<u16>(ptr, 4); // VFIO_PCI_DEPENDENT_DEVICE_OFFSET_SEGMENT
+  out.bus = load<u8>(ptr, 6); // VFIO_PCI_DEPENDENT_DEVICE_OFFSET_BUS
+  out.devfn = load<u8>(ptr, 7); // VFIO_PCI_DEPENDENT_DEVICE_OFFSET_DEVFN
+}
+
+// struct vfio_device_gfx_plane_info
+
+/** sizeof(struct vfio_device_gfx_plane_info) on LP64. */
+export const VFIO_DEVICE_GFX_PLANE_INFO_SIZE: i32 = 64;
+/** sizeof(struct vfio_device_gfx_plane_info) on ILP32 (i386). */
+export const VFIO_DEVICE_GFX_PLANE_INFO_SIZE_ILP32: i32 = 60;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_ARGSZ_ILP32: i32 = 0;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_FLAGS: i32 = 4;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_FLAGS_ILP32: i32 = 4;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_DRM_PLANE_TYPE: i32 = 8;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_DRM_PLANE_TYPE_ILP32: i32 = 8;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_DRM_FORMAT: i32 = 12;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_DRM_FORMAT_ILP32: i32 = 12;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_DRM_FORMAT_MOD: i32 = 16;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_DRM_FORMAT_MOD_ILP32: i32 = 16;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_WIDTH: i32 = 24;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_WIDTH_ILP32: i32 = 24;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_HEIGHT: i32 = 28;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_HEIGHT_ILP32: i32 = 28;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_STRIDE: i32 = 32;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_STRIDE_ILP32: i32 = 32;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_SIZE: i32 = 36;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_SIZE_ILP32: i32 = 36;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_X_POS: i32 = 40;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_X_POS_ILP32: i32 = 40;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_Y_POS: i32 = 44;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_Y_POS_ILP32: i32 = 44;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_X_HOT: i32 = 48;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_X_HOT_ILP32: i32 = 48;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_Y_HOT: i32 = 52;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_Y_HOT_ILP32: i32 = 52;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_REGION_INDEX: i32 = 56;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_REGION_INDEX_ILP32: i32 = 56;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_DMABUF_ID: i32 = 56;
+export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_DMABUF_ID_ILP32: i32 = 56;
+/**
+ * struct vfio_device_gfx_plane_info: Argument of VFIO_DEVICE_QUERY_GFX_PLANE: a plane of a mediated
+ * display device and where its framebuffer lives (a region or a dma-buf). As 6.1 has it (64 bytes
+ * on x86-64 with tail padding, 60 on i386); 6.12 made drm_format_mod __aligned_u64 and appended
+ * __u32 reserved, which argsz absorbs. A plain value; its bytes are made by
+ * vfio_device_gfx_plane_info_write and read by vfio_device_gfx_plane_info_read.
+ */
+export class VfioDeviceGfxPlaneInfo {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /**
+   * PROBE with DMABUF or REGION asks whether that kind is supported; DMABUF or REGION alone queries
+   * the plane. [in] (vfio_gfx_plane_type)
+   */
+  flags: u32 = 0;
+  /** The plane asked about: DRM_PLANE_TYPE_*. [in] */
+  drm_plane_type: u32 = 0;
+  /** DRM format of the plane (0: the guest disabled it). [out] */
+  drm_format: u32 = 0;
+  /** Tiling mode. [out] */
+  drm_format_mod: u64 = 0;
+  /** Width, pixels. [out] */
+  width: u32 = 0;
+  /** Height, pixels. [out] */
+  height: u32 = 0;
+  /** Stride, bytes. [out] */
+  stride: u32 = 0;
+  /** Size, bytes, page-aligned. [out] */
+  size: u32 = 0;
+  /** Horizontal position of a cursor plane. [out] */
+  x_pos: u32 = 0;
+  /** Vertical position of a cursor plane. [out] */
+  y_pos: u32 = 0;
+  /** Horizontal hotspot of a cursor (0xffffffff: none). [out] */
+  x_hot: u32 = 0;
+  /** Vertical hotspot of a cursor (0xffffffff: none). [out] */
+  y_hot: u32 = 0;
+  /** The region holding the plane (VFIO_GFX_PLANE_TYPE_REGION). [out] [union with dmabuf_id] */
+  region_index: u32 = 0;
+  /**
+   * The dma-buf id to pass to VFIO_DEVICE_GET_GFX_DMABUF (VFIO_GFX_PLANE_TYPE_DMABUF). [out] [union
+   * with region_index]
+   */
+  dmabuf_id: u32 = 0;
+}
+
+/**
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ */
+export function vfio_device_gfx_plane_info_write(ptr: usize, v: VfioDeviceGfxPlaneInfo, ilp32: bool = false): i32 {
+  store<u32>(ptr + <usize>0, v.argsz);
+  store<u32>(ptr + <usize>4, v.flags);
+  store<u32>(ptr + <usize>8, v.drm_plane_type);
+  store<u32>(ptr + <usize>12, v.drm_format);
+  store<u64>(ptr + <usize>16, v.drm_format_mod);
+  store<u32>(ptr + <usize>24, v.width);
+  store<u32>(ptr + <usize>28, v.height);
+  store<u32>(ptr + <usize>32, v.stride);
+  store<u32>(ptr + <usize>36, v.size);
+  store<u32>(ptr + <usize>40, v.x_pos);
+  store<u32>(ptr + <usize>44, v.y_pos);
+  store<u32>(ptr + <usize>48, v.x_hot);
+  store<u32>(ptr + <usize>52, v.y_hot);
+  memory.fill(ptr + <usize>56, 0, 4); // union of region_index, dmabuf_id
+  if (v.region_index != 0) { store<u32>(ptr + <usize>56, v.region_index); }
+  if (v.dmabuf_id != 0) { store<u32>(ptr + <usize>56, v.dmabuf_id); }
+  return (ilp32 ? 60 : 64);
+}
+/** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
+export function vfio_device_gfx_plane_info_read(ptr: usize, out: VfioDeviceGfxPlaneInfo, ilp32: bool = false): void {
+  out.argsz = load<u32>(ptr + <usize>0);
+  out.flags = load<u32>(ptr + <usize>4);
+  out.drm_plane_type = load<u32>(ptr + <usize>8);
+  out.drm_format = load<u32>(ptr + <usize>12);
+  out.drm_format_mod = load<u64>(ptr + <usize>16);
+  out.width = load<u32>(ptr + <usize>24);
+  out.height = load<u32>(ptr + <usize>28);
+  out.stride = load<u32>(ptr + <usize>32);
+  out.size = load<u32>(ptr + <usize>36);
+  out.x_pos = load<u32>(ptr + <usize>40);
+  out.y_pos = load<u32>(ptr + <usize>44);
+  out.x_hot = load<u32>(ptr + <usize>48);
+  out.y_hot = load<u32>(ptr + <usize>52);
+  out.region_index = load<u32>(ptr + <usize>56);
+  out.dmabuf_id = load<u32>(ptr + <usize>56);
+}
+
+// struct vfio_eeh_pe_op
+
+/** sizeof(struct vfio_eeh_pe_op) on LP64. */
+export const VFIO_EEH_PE_OP_SIZE: i32 = 40;
+/** sizeof(struct vfio_eeh_pe_op) on ILP32 (i386). */
+export const VFIO_EEH_PE_OP_SIZE_ILP32: i32 = 36;
+export const VFIO_EEH_PE_OP_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_EEH_PE_OP_OFFSET_ARGSZ_ILP32: i32 = 0;
+export const VFIO_EEH_PE_OP_OFFSET_FLAGS: i32 = 4;
+export const VFIO_EEH_PE_OP_OFFSET_FLAGS_ILP32: i32 = 4;
+export const VFIO_EEH_PE_OP_OFFSET_OP: i32 = 8;
+export const VFIO_EEH_PE_OP_OFFSET_OP_ILP32: i32 = 8;
+export const VFIO_EEH_PE_OP_OFFSET_ERR: i32 = 16;
+export const VFIO_EEH_PE_OP_OFFSET_ERR_ILP32: i32 = 12;
+/**
+ * struct vfio_eeh_pe_op: Argument of VFIO_EEH_PE_OP: one EEH operation on the partitionable
+ * endpoint of the container (POWER). A plain value; its bytes are made by vfio_eeh_pe_op_write and
+ * read by vfio_eeh_pe_op_read.
+ */
+export class VfioEehPeOp {
+  /** Bytes the caller provides. */
+  argsz: u32 = 0;
+  /** Reserved; zero. */
+  flags: u32 = 0;
+  /** The operation: VFIO_EEH_PE_*. (vfio_eeh_pe_op_code) */
+  op: u32 = 0;
+  /** The error VFIO_EEH_PE_INJECT_ERR injects. [union with no other member] */
+  err: VfioEehPeErr = new VfioEehPeErr();
+}
+
+/**
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ */
+export function vfio_eeh_pe_op_write(ptr: usize, v: VfioEehPeOp, ilp32: bool = false): i32 {
+  store<u32>(ptr + <usize>0, v.argsz);
+  store<u32>(ptr + <usize>4, v.flags);
+  store<u32>(ptr + <usize>8, v.op);
+  memory.fill(ptr + <usize>(ilp32 ? 12 : 16), 0, 24); // union of err
+  vfio_eeh_pe_err_write(ptr + <usize>(ilp32 ? 12 : 16), v.err);
+  return (ilp32 ? 36 : 40);
+}
+/** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
+export function vfio_eeh_pe_op_read(ptr: usize, out: VfioEehPeOp, ilp32: bool = false): void {
+  out.argsz = load<u32>(ptr + <usize>0);
+  out.flags = load<u32>(ptr + <usize>4);
+  out.op = load<u32>(ptr + <usize>8);
+  vfio_eeh_pe_err_read(ptr + <usize>(ilp32 ? 12 : 16), out.err);
 }
 
 // struct vfio_device_feature_subregion

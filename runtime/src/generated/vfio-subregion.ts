@@ -42,6 +42,39 @@ export const VfioConstants = {
    * (upstream, Linux 6.1)
    */
   VFIO_IRQ_SET_ACTION_TYPE_MASK: 0x38,
+  /** The device_api attribute of a vfio-pci mediated device type. (upstream, Linux 6.1) */
+  VFIO_DEVICE_API_PCI_STRING: 'vfio-pci',
+  /** The device_api attribute of a vfio-platform device. (upstream, Linux 6.1) */
+  VFIO_DEVICE_API_PLATFORM_STRING: 'vfio-platform',
+  /** The device_api attribute of a vfio-amba device. (upstream, Linux 6.1) */
+  VFIO_DEVICE_API_AMBA_STRING: 'vfio-amba',
+  /** The device_api attribute of a vfio-ccw mediated device type. (upstream, Linux 6.1) */
+  VFIO_DEVICE_API_CCW_STRING: 'vfio-ccw',
+  /** The device_api attribute of a vfio-ap mediated device type. (upstream, Linux 6.1) */
+  VFIO_DEVICE_API_AP_STRING: 'vfio-ap',
+  /**
+   * vfio_pci_dependent_device.devid of an affected device the user owns but that is not bound to
+   * the iommufd context (VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED says whether all are owned).
+   * (upstream, Linux 6.12)
+   */
+  VFIO_PCI_DEVID_OWNED: 0,
+  /**
+   * vfio_pci_dependent_device.devid of an affected device the user does not own. (upstream, Linux
+   * 6.12)
+   */
+  VFIO_PCI_DEVID_NOT_OWNED: -1,
+  /**
+   * Every state bit of the v1 migration region's device_state.
+   * (`VFIO_DEVICE_STATE_V1_RUNNING | VFIO_DEVICE_STATE_V1_SAVING | VFIO_DEVICE_STATE_V1_RESUMING`)
+   * (upstream, Linux 6.1)
+   */
+  VFIO_DEVICE_STATE_MASK: 7,
+  /**
+   * The access width bits of vfio_device_ioeventfd.flags.
+   * (`VFIO_DEVICE_IOEVENTFD_8 | VFIO_DEVICE_IOEVENTFD_16 | VFIO_DEVICE_IOEVENTFD_32 | VFIO_DEVICE_IOEVENTFD_64`)
+   * (upstream, Linux 6.1)
+   */
+  VFIO_DEVICE_IOEVENTFD_SIZE_MASK: 0xf,
 } as const;
 
 /** A value of {@link VfioConstants}. */
@@ -116,6 +149,11 @@ export const VfioExtension = {
    * Two-stage IOMMU (nesting); removed upstream, the number stays reserved. (upstream, Linux 6.1)
    */
   VFIO_TYPE1_NESTING_IOMMU: 6,
+  /**
+   * The sPAPR TCE IOMMU, version 2 (memory preregistration, dynamic DMA windows). (upstream, Linux
+   * 6.1)
+   */
+  VFIO_SPAPR_TCE_v2_IOMMU: 7,
   /**
    * No IOMMU: unsafe, no DMA translation or isolation (CAP_SYS_RAWIO only). (upstream, Linux 6.1)
    */
@@ -289,7 +327,7 @@ export const VfioCcwIrqIndex = {
 export type VfioCcwIrqIndex = (typeof VfioCcwIrqIndex)[keyof typeof VfioCcwIrqIndex];
 
 /**
- * IRQ indexes of a vfio-ap device (VFIO_AP_NUM_IRQS is left out: it is 1 in 6.12 and 2 from 7.2).
+ * IRQ indexes of a vfio-ap device.
  * (upstream, Linux 6.12)
  */
 export const VfioApIrqIndex = {
@@ -297,6 +335,11 @@ export const VfioApIrqIndex = {
   VFIO_AP_REQ_IRQ_INDEX: 0,
   /** The AP configuration changed. (upstream, Linux 7.2) */
   VFIO_AP_CFG_CHG_IRQ_INDEX: 1,
+  /**
+   * Number of IRQ indexes: 7.2 added CFG_CHG before it. (upstream, Linux 6.12) (value 1 from 6.12,
+   * 2 from 7.2: the newest is used here)
+   */
+  VFIO_AP_NUM_IRQS: 2,
 } as const;
 
 /** A value of {@link VfioApIrqIndex}. */
@@ -848,6 +891,11 @@ export const VfioDeviceFeatureId = {
   /** A pending s390 zPCI error event. (upstream, Linux 7.3) */
   VFIO_DEVICE_FEATURE_ZPCI_ERROR: 13,
   /**
+   * Enables the v2 precopy info: VFIO_MIG_GET_PRECOPY_INFO then fills vfio_precopy_info.flags.
+   * (upstream, Linux 7.2)
+   */
+  VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2: 12,
+  /**
    * Create a subregion: a new region index whose mmap maps a page-aligned window of an existing
    * region with the given attributes. The parent stays usable as before and may be mapped at the
    * same time, so the registers of a BAR stay uncached while its TX push buffer is write-combined;
@@ -919,6 +967,37 @@ export const VfioIoctl = {
   VFIO_GROUP_GET_DEVICE_FD: { x86_64: 0x3b6a, i386: 0x3b6a, aarch64: 0x3b6a, riscv64: 0x3b6a, s390x: 0x3b6a, ppc64le: 0x20003b6a, mips64el: 0x20003b6a },
   /** Reset the device. `_IO(VFIO_TYPE, VFIO_BASE + 11)` on the device fd. (upstream, Linux 6.1) */
   VFIO_DEVICE_RESET: { x86_64: 0x3b6f, i386: 0x3b6f, aarch64: 0x3b6f, riscv64: 0x3b6f, s390x: 0x3b6f, ppc64le: 0x20003b6f, mips64el: 0x20003b6f },
+  /**
+   * The VFIO API version (VFIO_API_VERSION) is the return value. `_IO(VFIO_TYPE, VFIO_BASE + 0)` on
+   * the container fd. (upstream, Linux 6.1)
+   */
+  VFIO_GET_API_VERSION: { x86_64: 0x3b64, i386: 0x3b64, aarch64: 0x3b64, riscv64: 0x3b64, s390x: 0x3b64, ppc64le: 0x20003b64, mips64el: 0x20003b64 },
+  /**
+   * Detach the group from its container; the last group out tears down the container's IOMMU
+   * context. `_IO(VFIO_TYPE, VFIO_BASE + 5)` on the group fd. (upstream, Linux 6.1)
+   */
+  VFIO_GROUP_UNSET_CONTAINER: { x86_64: 0x3b69, i386: 0x3b69, aarch64: 0x3b69, riscv64: 0x3b69, s390x: 0x3b69, ppc64le: 0x20003b69, mips64el: 0x20003b69 },
+  /**
+   * Enable the sPAPR TCE IOMMU of the container (counts the locked pages of the default DMA
+   * window). `_IO(VFIO_TYPE, VFIO_BASE + 15)` on the container fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_ENABLE: { x86_64: 0x3b73, i386: 0x3b73, aarch64: 0x3b73, riscv64: 0x3b73, s390x: 0x3b73, ppc64le: 0x20003b73, mips64el: 0x20003b73 },
+  /**
+   * Disable the sPAPR TCE IOMMU of the container. `_IO(VFIO_TYPE, VFIO_BASE + 16)` on the container
+   * fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_DISABLE: { x86_64: 0x3b74, i386: 0x3b74, aarch64: 0x3b74, riscv64: 0x3b74, s390x: 0x3b74, ppc64le: 0x20003b74, mips64el: 0x20003b74 },
+  /**
+   * Probe which kinds of plane a mediated display device exports, or query a plane: its format and
+   * size and where its framebuffer is. `_IO(VFIO_TYPE, VFIO_BASE + 14)` on the device fd.
+   * (upstream, Linux 6.1)
+   */
+  VFIO_DEVICE_QUERY_GFX_PLANE: { x86_64: 0x3b72, i386: 0x3b72, aarch64: 0x3b72, riscv64: 0x3b72, s390x: 0x3b72, ppc64le: 0x20003b72, mips64el: 0x20003b72 },
+  /**
+   * Do an EEH operation on the container's partitionable endpoint (VFIO_EEH_PE_GET_STATE returns
+   * the state). `_IO(VFIO_TYPE, VFIO_BASE + 21)` on the container fd. (upstream, Linux 6.1)
+   */
+  VFIO_EEH_PE_OP: { x86_64: 0x3b79, i386: 0x3b79, aarch64: 0x3b79, riscv64: 0x3b79, s390x: 0x3b79, ppc64le: 0x20003b79, mips64el: 0x20003b79 },
 } as const;
 /**
  * What the third argument of each ioctl is: `struct` (a pointer to the named struct; `argsz` names
@@ -935,6 +1014,12 @@ export const VfioIoctlArg = {
   VFIO_GROUP_SET_CONTAINER: { kind: 'pointer', type: 'int', size: 4 },
   VFIO_GROUP_GET_DEVICE_FD: { kind: 'string' },
   VFIO_DEVICE_RESET: { kind: 'none' },
+  VFIO_GET_API_VERSION: { kind: 'none' },
+  VFIO_GROUP_UNSET_CONTAINER: { kind: 'none' },
+  VFIO_IOMMU_ENABLE: { kind: 'none' },
+  VFIO_IOMMU_DISABLE: { kind: 'none' },
+  VFIO_DEVICE_QUERY_GFX_PLANE: { kind: 'struct', struct: 'vfio_device_gfx_plane_info', argsz: 'argsz' },
+  VFIO_EEH_PE_OP: { kind: 'struct', struct: 'vfio_eeh_pe_op', argsz: 'argsz' },
 } as const;
 
 /**
@@ -3258,6 +3343,311 @@ export const VfioDeviceFeatureZpciErr = {
     checkRoom(view, at, 8, path);
     const data = view.getBigUint64(at + 0, true);
     return { data };
+  },
+} as const;
+
+/**
+ * One device a hot reset affects (the elements of vfio_pci_hot_reset_info.devices): its IOMMU
+ * group, or with VFIO_PCI_HOT_RESET_FLAG_DEV_ID its iommufd device id, and its PCI address.
+ * `struct vfio_pci_dependent_device`, 8 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioPciDependentDevice {
+  /**
+   * The IOMMU group of the device. (`__u32` at offset 0; a member of a union with `devid`: read
+   * always, written when given (the last one given wins))
+   */
+  group_id?: number;
+  /**
+   * The iommufd device id, VFIO_PCI_DEVID_OWNED or VFIO_PCI_DEVID_NOT_OWNED (with
+   * VFIO_PCI_HOT_RESET_FLAG_DEV_ID). (`__u32` at offset 0; upstream, Linux 6.12; a member of a
+   * union with `group_id`: read always, written when given (the last one given wins))
+   */
+  devid?: number;
+  /** PCI segment. (`__u16` at offset 4) */
+  segment: number;
+  /** PCI bus. (`__u8` at offset 6) */
+  bus: number;
+  /** PCI device and function (PCI_SLOT, PCI_FUNC). (`__u8` at offset 7) */
+  devfn: number;
+}
+
+/**
+ * Layout and codec of {@link VfioPciDependentDevice} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioPciDependentDevice = {
+  /** `sizeof(struct vfio_pci_dependent_device)`. */
+  size: 8,
+  /** Byte offset of each member. */
+  offsets: { group_id: 0, devid: 0, segment: 4, bus: 6, devfn: 7 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioPciDependentDevice): number {
+    return 8;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioPciDependentDevice, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioPciDependentDevice.byteLength(value));
+    VfioPciDependentDevice.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioPciDependentDevice, _options: CodecOptions = {}, path = 'vfio_pci_dependent_device'): void {
+    checkRoom(view, at, VfioPciDependentDevice.byteLength(value), path);
+    if (value.group_id !== undefined) {
+      view.setUint32(at + 0, checkUint(value.group_id, 32, path, 'group_id'), true);
+    }
+    if (value.devid !== undefined) {
+      view.setUint32(at + 0, checkUint(value.devid, 32, path, 'devid'), true);
+    }
+    view.setUint16(at + 4, checkUint(value.segment, 16, path, 'segment'), true);
+    view.setUint8(at + 6, checkUint(value.bus, 8, path, 'bus'));
+    view.setUint8(at + 7, checkUint(value.devfn, 8, path, 'devfn'));
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioPciDependentDevice {
+    return VfioPciDependentDevice.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_pci_dependent_device'): VfioPciDependentDevice {
+    checkRoom(view, at, 8, path);
+    const group_id = view.getUint32(at + 0, true);
+    const devid = view.getUint32(at + 0, true);
+    const segment = view.getUint16(at + 4, true);
+    const bus = view.getUint8(at + 6);
+    const devfn = view.getUint8(at + 7);
+    return { group_id, devid, segment, bus, devfn };
+  },
+} as const;
+
+/**
+ * Argument of VFIO_DEVICE_QUERY_GFX_PLANE: a plane of a mediated display device and where its
+ * framebuffer lives (a region or a dma-buf). As 6.1 has it (64 bytes on x86-64 with tail padding,
+ * 60 on i386); 6.12 made drm_format_mod __aligned_u64 and appended __u32 reserved, which argsz
+ * absorbs.
+ * `struct vfio_device_gfx_plane_info`, 64 bytes on LP64, 60 on ILP32 (i386). (upstream, Linux 6.1)
+ */
+export interface VfioDeviceGfxPlaneInfo {
+  /** Bytes the caller provides. (`__u32` at offset 0 (LP64), 0 (ILP32)) */
+  argsz: number;
+  /**
+   * PROBE with DMABUF or REGION asks whether that kind is supported; DMABUF or REGION alone queries
+   * the plane. (`__u32` at offset 4 (LP64), 4 (ILP32); in; bits of {@link VfioGfxPlaneType})
+   */
+  flags: number;
+  /** The plane asked about: DRM_PLANE_TYPE_*. (`__u32` at offset 8 (LP64), 8 (ILP32); in) */
+  drm_plane_type: number;
+  /**
+   * DRM format of the plane (0: the guest disabled it). (`__u32` at offset 12 (LP64), 12 (ILP32);
+   * out)
+   */
+  drm_format: number;
+  /** Tiling mode. (`__u64` at offset 16 (LP64), 16 (ILP32); out) */
+  drm_format_mod: bigint;
+  /** Width, pixels. (`__u32` at offset 24 (LP64), 24 (ILP32); out) */
+  width: number;
+  /** Height, pixels. (`__u32` at offset 28 (LP64), 28 (ILP32); out) */
+  height: number;
+  /** Stride, bytes. (`__u32` at offset 32 (LP64), 32 (ILP32); out) */
+  stride: number;
+  /** Size, bytes, page-aligned. (`__u32` at offset 36 (LP64), 36 (ILP32); out) */
+  size: number;
+  /** Horizontal position of a cursor plane. (`__u32` at offset 40 (LP64), 40 (ILP32); out) */
+  x_pos: number;
+  /** Vertical position of a cursor plane. (`__u32` at offset 44 (LP64), 44 (ILP32); out) */
+  y_pos: number;
+  /**
+   * Horizontal hotspot of a cursor (0xffffffff: none). (`__u32` at offset 48 (LP64), 48 (ILP32);
+   * out)
+   */
+  x_hot: number;
+  /**
+   * Vertical hotspot of a cursor (0xffffffff: none). (`__u32` at offset 52 (LP64), 52 (ILP32); out)
+   */
+  y_hot: number;
+  /**
+   * The region holding the plane (VFIO_GFX_PLANE_TYPE_REGION). (`__u32` at offset 56 (LP64), 56
+   * (ILP32); a member of a union with `dmabuf_id`: read always, written when given (the last one
+   * given wins); out)
+   */
+  region_index?: number;
+  /**
+   * The dma-buf id to pass to VFIO_DEVICE_GET_GFX_DMABUF (VFIO_GFX_PLANE_TYPE_DMABUF). (`__u32` at
+   * offset 56 (LP64), 56 (ILP32); a member of a union with `region_index`: read always, written
+   * when given (the last one given wins); out)
+   */
+  dmabuf_id?: number;
+}
+
+/** The layouts of {@link VfioDeviceGfxPlaneInfo} per data model. */
+const VfioDeviceGfxPlaneInfoLayouts = {
+  lp64: { model: 'lp64', size: 64, offsets: { argsz: 0, flags: 4, drm_plane_type: 8, drm_format: 12, drm_format_mod: 16, width: 24, height: 28, stride: 32, size: 36, x_pos: 40, y_pos: 44, x_hot: 48, y_hot: 52, region_index: 56, dmabuf_id: 56 } },
+  ilp32: { model: 'ilp32', size: 60, offsets: { argsz: 0, flags: 4, drm_plane_type: 8, drm_format: 12, drm_format_mod: 16, width: 24, height: 28, stride: 32, size: 36, x_pos: 40, y_pos: 44, x_hot: 48, y_hot: 52, region_index: 56, dmabuf_id: 56 } },
+} as const;
+/**
+ * Layout and codec of {@link VfioDeviceGfxPlaneInfo} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioDeviceGfxPlaneInfo = {
+  /** The layout under each data model (upstream's natural layout): `sizeof`, member offsets. */
+  layouts: VfioDeviceGfxPlaneInfoLayouts,
+  /** The layout of `options.arch` (default: the host's architecture). */
+  layout(options: CodecOptions = {}): (typeof VfioDeviceGfxPlaneInfoLayouts)['lp64' | 'ilp32'] {
+    return VfioDeviceGfxPlaneInfo.layouts[dataModelOf(options.arch)];
+  },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioDeviceGfxPlaneInfo, options: CodecOptions = {}): number {
+    const L = VfioDeviceGfxPlaneInfo.layout(options);
+    return L.size;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioDeviceGfxPlaneInfo, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioDeviceGfxPlaneInfo.byteLength(value, options));
+    VfioDeviceGfxPlaneInfo.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioDeviceGfxPlaneInfo, options: CodecOptions = {}, path = 'vfio_device_gfx_plane_info'): void {
+    const L = VfioDeviceGfxPlaneInfo.layout(options);
+    checkRoom(view, at, VfioDeviceGfxPlaneInfo.byteLength(value, options), path);
+    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + L.offsets.drm_plane_type, checkUint(value.drm_plane_type, 32, path, 'drm_plane_type'), true);
+    view.setUint32(at + L.offsets.drm_format, checkUint(value.drm_format, 32, path, 'drm_format'), true);
+    view.setBigUint64(at + L.offsets.drm_format_mod, checkBig(value.drm_format_mod, false, path, 'drm_format_mod'), true);
+    view.setUint32(at + L.offsets.width, checkUint(value.width, 32, path, 'width'), true);
+    view.setUint32(at + L.offsets.height, checkUint(value.height, 32, path, 'height'), true);
+    view.setUint32(at + L.offsets.stride, checkUint(value.stride, 32, path, 'stride'), true);
+    view.setUint32(at + L.offsets.size, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + L.offsets.x_pos, checkUint(value.x_pos, 32, path, 'x_pos'), true);
+    view.setUint32(at + L.offsets.y_pos, checkUint(value.y_pos, 32, path, 'y_pos'), true);
+    view.setUint32(at + L.offsets.x_hot, checkUint(value.x_hot, 32, path, 'x_hot'), true);
+    view.setUint32(at + L.offsets.y_hot, checkUint(value.y_hot, 32, path, 'y_hot'), true);
+    if (value.region_index !== undefined) {
+      view.setUint32(at + L.offsets.region_index, checkUint(value.region_index, 32, path, 'region_index'), true);
+    }
+    if (value.dmabuf_id !== undefined) {
+      view.setUint32(at + L.offsets.dmabuf_id, checkUint(value.dmabuf_id, 32, path, 'dmabuf_id'), true);
+    }
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceGfxPlaneInfo {
+    return VfioDeviceGfxPlaneInfo.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_gfx_plane_info'): VfioDeviceGfxPlaneInfo {
+    const L = VfioDeviceGfxPlaneInfo.layout(options);
+    checkRoom(view, at, L.size, path);
+    const argsz = view.getUint32(at + L.offsets.argsz, true);
+    const flags = view.getUint32(at + L.offsets.flags, true);
+    const drm_plane_type = view.getUint32(at + L.offsets.drm_plane_type, true);
+    const drm_format = view.getUint32(at + L.offsets.drm_format, true);
+    const drm_format_mod = view.getBigUint64(at + L.offsets.drm_format_mod, true);
+    const width = view.getUint32(at + L.offsets.width, true);
+    const height = view.getUint32(at + L.offsets.height, true);
+    const stride = view.getUint32(at + L.offsets.stride, true);
+    const size = view.getUint32(at + L.offsets.size, true);
+    const x_pos = view.getUint32(at + L.offsets.x_pos, true);
+    const y_pos = view.getUint32(at + L.offsets.y_pos, true);
+    const x_hot = view.getUint32(at + L.offsets.x_hot, true);
+    const y_hot = view.getUint32(at + L.offsets.y_hot, true);
+    const region_index = view.getUint32(at + L.offsets.region_index, true);
+    const dmabuf_id = view.getUint32(at + L.offsets.dmabuf_id, true);
+    return { argsz, flags, drm_plane_type, drm_format, drm_format_mod, width, height, stride, size, x_pos, y_pos, x_hot, y_hot, region_index, dmabuf_id };
+  },
+} as const;
+
+/**
+ * Argument of VFIO_EEH_PE_OP: one EEH operation on the partitionable endpoint of the container
+ * (POWER).
+ * `struct vfio_eeh_pe_op`, 40 bytes on LP64, 36 on ILP32 (i386). (upstream, Linux 6.1)
+ */
+export interface VfioEehPeOp {
+  /** Bytes the caller provides. (`__u32` at offset 0 (LP64), 0 (ILP32)) */
+  argsz: number;
+  /** Reserved; zero. (`__u32` at offset 4 (LP64), 4 (ILP32)) */
+  flags: number;
+  /**
+   * The operation: VFIO_EEH_PE_*. (`__u32` at offset 8 (LP64), 8 (ILP32); a {@link
+   * VfioEehPeOpCode})
+   */
+  op: number;
+  /**
+   * The error VFIO_EEH_PE_INJECT_ERR injects. (`struct vfio_eeh_pe_err` at offset 16 (LP64), 12
+   * (ILP32); a member of a union with no other member: read always, written when given (the last
+   * one given wins))
+   */
+  err?: VfioEehPeErr;
+}
+
+/** The layouts of {@link VfioEehPeOp} per data model. */
+const VfioEehPeOpLayouts = {
+  lp64: { model: 'lp64', size: 40, offsets: { argsz: 0, flags: 4, op: 8, err: 16 } },
+  ilp32: { model: 'ilp32', size: 36, offsets: { argsz: 0, flags: 4, op: 8, err: 12 } },
+} as const;
+/**
+ * Layout and codec of {@link VfioEehPeOp} (little-endian, as every supported architecture but s390x
+ * stores it).
+ */
+export const VfioEehPeOp = {
+  /** The layout under each data model (upstream's natural layout): `sizeof`, member offsets. */
+  layouts: VfioEehPeOpLayouts,
+  /** The layout of `options.arch` (default: the host's architecture). */
+  layout(options: CodecOptions = {}): (typeof VfioEehPeOpLayouts)['lp64' | 'ilp32'] {
+    return VfioEehPeOp.layouts[dataModelOf(options.arch)];
+  },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioEehPeOp, options: CodecOptions = {}): number {
+    const L = VfioEehPeOp.layout(options);
+    return L.size;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioEehPeOp, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioEehPeOp.byteLength(value, options));
+    VfioEehPeOp.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioEehPeOp, options: CodecOptions = {}, path = 'vfio_eeh_pe_op'): void {
+    const L = VfioEehPeOp.layout(options);
+    checkRoom(view, at, VfioEehPeOp.byteLength(value, options), path);
+    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz, 32, path, 'argsz'), true);
+    view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + L.offsets.op, checkUint(value.op, 32, path, 'op'), true);
+    if (value.err !== undefined) {
+      VfioEehPeErr.write(view, at + L.offsets.err, value.err, options, path + '.err');
+    }
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioEehPeOp {
+    return VfioEehPeOp.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_eeh_pe_op'): VfioEehPeOp {
+    const L = VfioEehPeOp.layout(options);
+    checkRoom(view, at, L.size, path);
+    const argsz = view.getUint32(at + L.offsets.argsz, true);
+    const flags = view.getUint32(at + L.offsets.flags, true);
+    const op = view.getUint32(at + L.offsets.op, true);
+    const err = VfioEehPeErr.read(view, at + L.offsets.err, options, path + '.err');
+    return { argsz, flags, op, err };
   },
 } as const;
 
