@@ -46,6 +46,8 @@ export interface Constant extends Owned {
   char: string | null;
   /** Set for an OR of flag bits, enum values or constants (C writes `(A | B)`); value is the result. */
   or: { name: string; value: bigint }[] | null;
+  /** The spec wrote the value in hex ("0xaa"): every target prints it in hex, as the kernel's header does. */
+  hex: boolean;
   doc: string;
   origin: Origin;
   provisional: boolean;

@@ -238,7 +238,7 @@ class Resolver {
     if (value >= 1n << 64n || value < -(1n << 63n)) this.error(`${pointer}/value`, 'value does not fit in 64 bits (from -2^63 to 2^64-1)');
     if (c.or === undefined) this.defineMacro(c.name, `${pointer}/name`, value, c.string !== undefined ? 'string' : 'constant');
     const ir: IR.Constant = {
-      pointer, name: c.name, value, string: c.string ?? null, char: c.char ?? null, or: null, doc: c.doc, spec: this.fileOf(pointer),
+      pointer, name: c.name, value, string: c.string ?? null, char: c.char ?? null, or: null, hex: typeof c.value === 'string' && /^-?0x/i.test(c.value), doc: c.doc, spec: this.fileOf(pointer),
       origin: this.origin(c.origin, pointer, c.value !== undefined ? value : null), provisional: this.provisional(c, pointer, c.string === undefined),
     };
     this.constants.set(c.name, ir);

@@ -10,6 +10,7 @@ import { compileAs, ROOT } from '../runtime/src/asc.js';
 import { MmioHost, instantiateGuest } from '../runtime/src/mmio.js';
 import { native, type NativeAddon, type SimConfig } from '../runtime/src/native.js';
 import { NIC_LAYOUT } from '../runtime/src/sim-presets.js';
+import { runCodegenBench } from './codegen-bench.js';
 import { simConfigToC } from './sim-config-c.js';
 import { testingNative } from './testing-native.js';
 
@@ -21,6 +22,9 @@ import { testingNative } from './testing-native.js';
  * Native baselines that run inside Node (the MMIO loops, the C ioctl loop, the Node-API floor) come
  * from the test/bench-only module native/testing/ (tools/testing-native.ts), never from the
  * production addon.
+ *
+ * The last row (tools/codegen-bench.ts) is the generator's: every target of the real spec set vs a
+ * spec 10 times its size, the ratio showing whether generation stays linear.
  *
  * The ioctl rows issue VFIO_DEVICE_GET_REGION_INFO on /dev/null: no hardware, and the kernel answers
  * ENOTTY at once, so each call is one real system call round trip. The baseline of every row there is
@@ -298,5 +302,10 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
     ` koffi for "vs koffi"; addon: the raw ioctl(handle, request, Uint8Array); bound: bindIoctl's function on the device's\n` +
     ` argument area, what the device API calls; floor rows: a Node-API call without the syscall vs the C ioctl)\n`);
   rows.push(...ioctl);
+  const gen = runCodegenBench();
+  process.stdout.write('\n' + formatRows(gen).replace('TS ns/op', '  10x ns').replace('C ns/op', ' 1x ns'));
+  process.stdout.write('(every target generated in memory, spec file to printed files: the real spec set, and a spec 10x its size\n' +
+    ' made by replicating its items under new names; target: generation is linear, <= 12x)\n');
+  rows.push(...gen);
   if (json) process.stdout.write(JSON.stringify(rows) + '\n');
 }

@@ -1,9 +1,10 @@
 import type { GeneratedFile } from './file.js';
-import { asNumber, constantRole, jsDoc, lineComment, pascal, preambleComment, upper } from './printer.js';
+import { asNumber, constantRole, jsDoc, specConstantRole, lineComment, pascal, preambleComment, upper } from './printer.js';
 import { ARCH_LAYOUT, ARCHES } from '../ioctl-encoding.js';
 import { cString, ioctlArgText, ioctlNr } from './c-common.js';
 import { versionValues } from './names.js';
-import type { Capability, ChainIoctl, Check, Expr, IntType, Ioctl, Member, Operand, Spec, StateField, StateRecord, Struct, Union, Validator } from '../ir.js';
+import type { Check, Expr, IntType, Ioctl, Member, Operand, Spec, StateField, StateRecord, Struct, Union } from '../ir.js';
+import { lower, type ValidatorPlan } from '../lower.js';
 import { SpecError } from '../diagnostics.js';
 
 /**
@@ -53,7 +54,7 @@ function constants(spec: Spec, o: Out, names: Map<string, string>): void {
       continue;
     }
     const t = c.value < 0n ? (c.value < -(1n << 31n) ? 'i64' : 'i32') : c.value > 0xffffffffn ? 'u64' : 'u32';
-    o.push(`export const ${name}: ${t} = ${asNumber(c.value, constantRole(c.name))};`);
+    o.push(`export const ${name}: ${t} = ${asNumber(c.value, specConstantRole(c))};`);
     names.set(c.name, c.name);
   }
   for (const e of spec.enums) {
@@ -125,7 +126,7 @@ function ioctls(spec: Spec, o: Out): void {
   o.push('/** The Ioctl with this name, or -1. */', 'export function ioctl_index(name: string): i32 {');
   spec.ioctls.forEach((x, i) => o.push(`  if (name == "${x.name}") return ${i};`));
   o.push('  return -1;', '}');
-  for (const x of spec.ioctls) ioctlConsts(x, o);
+  for (const x of spec.ioctls) ioctlConsts(spec, x, o);
   o.push('', `const IOCTL_NUMBERS: StaticArray<u32> = [${spec.ioctls.flatMap((x) => ARCHES.map((a) => asNumber(BigInt(x.numbers[a]), 'bits'))).join(', ')}];`);
   o.push('/** The request number of an ioctl on an architecture (0 for an index out of range). */');
   o.push('export function ioctl_number(ioctl: i32, arch: i32): u32 {');
@@ -133,9 +134,9 @@ function ioctls(spec: Spec, o: Out): void {
   o.push(`  return unchecked(IOCTL_NUMBERS[ioctl * ${ARCHES.length} + arch]);`, '}');
 }
 
-function ioctlConsts(x: Ioctl, o: Out): void {
+function ioctlConsts(spec: Spec, x: Ioctl, o: Out): void {
   const arg = x.arg !== null ? `argument struct ${x.arg.name}.` : `argument ${ioctlArgText(x)}`;
-  o.push('', ...doc(`${x.name}: _${x.encoding}(${x.type.name}, ${ioctlNr(x)}), ${arg} ${x.doc}`));
+  o.push('', ...doc(`${x.name}: _${x.encoding}(${x.type.name}, ${ioctlNr(spec, x)}), ${arg} ${x.doc}`));
   for (const a of ARCHES) o.push(`export const ${o.claim(`${x.name}_${upper(a)}`, `ioctl ${x.name} on ${a}`)}: u32 = ${asNumber(BigInt(x.numbers[a]), 'bits')};`);
 }
 
@@ -283,7 +284,7 @@ function stateCode(spec: Spec, o: Out): void {
   o.push('', '// ---- Validator state ----', '', ...comment(spec.state.doc), '');
   o.push(...doc(spec.state.region.doc), `export class ${reg} {`, ...spec.state.region.fields.flatMap(field), '}', '');
   o.push(...doc(spec.state.device.doc), `export class ${dev} {`, ...spec.state.device.fields.flatMap(field));
-  o.push(...doc('The region table, by index; a lookup succeeds only for an index below both num_regions and its length.', '  '));
+  o.push(...doc('The region table, by index: num_regions entries (a lookup checks an index against num_regions; a shorter table aborts).', '  '));
   o.push(`  regions: Array<${reg}> = [];`, '}');
 }
 
@@ -321,11 +322,12 @@ function fails(c: Check, names: Map<string, string>): string {
     case 'aligned': return `(${v(c.value)} & (${v(c.to)} - 1)) != 0`;
     case 'lt': return `${v(c.left)} >= ${v(c.right)}`;
     case 'within': return `${v(c.offset)} > ${v(c.limit)} || ${v(c.size)} > ${v(c.limit)} - ${v(c.offset)}`;
-    case 'lookup': return `${v(c.index)} >= <u64>dev.num_regions || ${v(c.index)} >= <u64>dev.regions.length`;
+    case 'lookup': return `${v(c.index)} >= <u64>dev.num_regions`;
   }
 }
 
-function validatorCode(val: Validator, spec: Spec, o: Out, names: Map<string, string>): void {
+function validatorCode(plan: ValidatorPlan, spec: Spec, o: Out, names: Map<string, string>): void {
+  const val = plan.validator;
   const req = structClass(val.request);
   if (spec.state === null) throw new Error('validators without a state section');
   const dev = stateClass(spec.state.device);
@@ -344,24 +346,21 @@ function validatorCode(val: Validator, spec: Spec, o: Out, names: Map<string, st
   o.push('', ...doc(`${val.doc} Returns 0 when every rule passes, else the negative errno of the first rule that fails; res records both and the regions bound.`));
   o.push(`export function ${o.claim(`${val.name}_check`, `validator ${val.name}`)}(dev: ${dev}, req: ${req}, res: ${res}): i32 {`);
   o.push('  res.errno = 0;', '  res.rule = -1;');
-  val.rules.forEach((r, i) => {
+  for (const { rule: r, index: i, check, binds } of plan.checks) {
     o.push(`  // ${r.name}: ${r.doc.replace(/\s+/g, ' ')}`);
-    o.push(`  if (${fails(r.check, names)}) { res.rule = ${i}; return res.errno = -${r.errno}; }`);
-    if (r.check.kind === 'lookup') {
-      const b = r.check.binding;
-      o.push(`  res.${b} = <i32>${operand(r.check.index, names).code};`, `  const ${b} = unchecked(dev.regions[res.${b}]);`);
-    }
-  });
+    o.push(`  if (${fails(check, names)}) { res.rule = ${i}; return res.errno = -${r.errno}; }`);
+    if (binds === null) continue;
+    o.push(`  res.${binds.name} = <i32>${operand(binds.index, names).code};`);
+    // A checked read: a table shorter than num_regions aborts, as TypeScript's regionAt throws.
+    if (binds.readLater) o.push(`  const ${binds.name} = dev.regions[res.${binds.name}];`);
+  }
   o.push('  return 0;', '}');
 
   const created = val.creates ? `, created: ${reg}` : '';
   o.push('', ...doc(`Applies the effects of a ${val.name} request that passed ${val.name}_check with res${val.creates ? '; created receives the new region' : ''}.`));
   o.push(`export function ${o.claim(`${val.name}_apply`, `apply of ${val.name}`)}(dev: ${dev}, req: ${req}, res: ${res}${created}): void {`);
-  const used = new Set<string>();
-  const scan = (e: Expr): void => { if (e.kind === 'or' || e.kind === 'and') e.terms.forEach(scan); else if (e.kind === 'region') used.add(e.binding); };
-  for (const e of val.effects) { scan(e.value); if (e.target.kind === 'region') used.add(e.target.binding); }
-  for (const b of val.bindings) if (used.has(b)) o.push(`  const ${b} = dev.regions[res.${b}];`);
-  for (const e of val.effects) {
+  for (const b of plan.applyBindings) o.push(`  const ${b.name} = dev.regions[res.${b.name}];`);
+  for (const e of plan.effects) {
     const x = expr(e.value, names);
     let lhs: string; let type: string;
     if (e.target.kind === 'request') { lhs = `req.${e.target.member.name}`; type = asInt(e.target.member.type as IntType); }
@@ -376,28 +375,22 @@ function validatorCode(val: Validator, spec: Spec, o: Out, names: Map<string, st
 // ---- capability chains ----
 
 function capchainCode(spec: Spec, o: Out, names: Map<string, string>): void {
-  const byInfo = new Map<ChainIoctl, Capability[]>();
-  for (const x of spec.ioctls) if (x.chain !== null) byInfo.set(x as ChainIoctl, spec.capabilities.filter((c) => c.info === x));
-  if (byInfo.size === 0) return;
+  const { chains, capErrors } = lower(spec);
+  if (chains.length === 0) return;
   // One CapEntry for every chain: its id/version/next types are the first chain header's, and every other must match.
-  const header = [...byInfo.keys()][0]!.chain.header;
-  for (const x of byInfo.keys()) {
-    const h = x.chain.header.capHeader;
-    if (h.id.size !== header.capHeader.id.size || h.version.size !== header.capHeader.version.size || h.next.size !== header.capHeader.next.size)
-      throw new SpecError([spec.at(`${x.pointer}/chain/header`, `assemblyscript: the capability header of ${x.name} (struct ${x.chain.header.name}) has other member widths than struct ${header.name}; one CapEntry class holds both`)]);
+  const { header, id: hid, version: hver, next: hnext } = chains[0]!;
+  for (const x of chains) {
+    if (x.id.size !== hid.size || x.version.size !== hver.size || x.next.size !== hnext.size)
+      throw new SpecError([spec.at(`${x.ioctl.pointer}/chain/header`, `assemblyscript: the capability header of ${x.ioctl.name} (struct ${x.header.name}) has other member widths than struct ${header.name}; one CapEntry class holds both`)]);
   }
-  const [hid, hver, hnext] = [header.capHeader.id, header.capHeader.version, header.capHeader.next];
 
   o.push('', '// ---- Capability chains ----', '');
   o.push('// Outcomes of a capability-chain walk: >= 0 usable, < 0 a malformed reply.');
+  // The errors are negative, numbered in the lowered order.
   const st: [string, number, string, string][] = [
     ['OK', 0, 'ok', 'The reply and its whole chain were read.'],
     ['RETRY', 1, 'retry', 'The kernel asked for a bigger buffer (CAPS set, argsz > buffer length): retry with argsz bytes (in at).'],
-    ['TRUNCATED', -1, 'truncated', 'The buffer is shorter than the info struct.'],
-    ['OUT_OF_BOUNDS', -2, 'out-of-bounds', 'A capability header or its known payload does not fit in the buffer.'],
-    ['BACKWARDS', -3, 'backwards', 'An offset points before the current capability (or into the info struct).'],
-    ['LOOP', -4, 'loop', 'An offset points at a capability already visited.'],
-    ['MISALIGNED', -5, 'misaligned', 'A capability offset is not a multiple of 4.'],
+    ...capErrors.map((e, i): [string, number, string, string] => [upper(e.name), -1 - i, e.name, `${e.doc[0]!.toUpperCase()}${e.doc.slice(1)}.`]),
   ];
   for (const [n, v, , d] of st) o.push(...doc(d), `export const ${o.claim(`CAPCHAIN_${n}`, 'capchain status')}: i32 = ${v};`);
   o.push('/** The vector-format name of a walk status ("ok", "retry", "out-of-bounds", ...). */', 'export function capchain_status_name(s: i32): string {', '  switch (s) {');
@@ -408,15 +401,9 @@ function capchainCode(spec: Spec, o: Out, names: Map<string, string>): void {
   o.push(...doc('The id is one the spec describes with a struct, whose bytes (flexible elements included) were checked to fit.', '  '), '  known: bool = false;');
   o.push('  /** Bytes of the known struct, flexible elements included; 0 when not known. */', '  size: u64 = 0;', '}');
 
-  for (const [ioctl, caps] of byInfo) {
-    const info = ioctl.arg;
+  for (const w of chains) {
+    const { ioctl, info, flags, flag: capsBit, argsz, start: capOffset, header, id: hid, version: hver, next: hnext } = w;
     const I = structClass(info);
-    const flags = ioctl.chain.flags;
-    const capsBit = ioctl.chain.flag;
-    const argsz = ioctl.argsz!;
-    const capOffset = ioctl.chain.offset;
-    const header = ioctl.chain.header;
-    const [hid, hver, hnext] = [header.capHeader.id, header.capHeader.version, header.capHeader.next];
     const chain = o.claim(`${I}CapChain`, `cap chain of ${info.name}`);
     const known = o.claim(`${info.name}_cap_known_size`, `cap sizes of ${info.name}`);
     const walk = o.claim(`${info.name}_walk_caps`, `cap walker of ${info.name}`);
@@ -425,19 +412,17 @@ function capchainCode(spec: Spec, o: Out, names: Map<string, string>): void {
     o.push(`  info: ${I} = new ${I}();`, '  caps: Array<CapEntry> = [];', '}', '');
     o.push(...doc(`The bytes a capability of ${ioctl.name} at cap needs, when the spec describes its id with a struct: the struct, plus the flexible array its count member sizes. -1 for an id without a struct (unknown or deprecated). avail is the bytes from cap to the end of the buffer; a count is only read once the fixed part fits (else the fixed size is returned).`));
     o.push(`export function ${known}(id: u32, cap: usize, avail: u64): i64 {`, '  switch (id) {');
-    for (const c of caps) {
-      if (c.struct === null) continue;
-      const s = c.struct;
+    for (const { cap: c, struct: s, size, flexible } of w.decoders) {
       o.push(`    case ${names.get(c.name) ?? c.id}: {`);
-      if (s.flexible && s.flexibleCount) {
-        const cnt = s.flexibleCount;
-        o.push(`      if (avail < ${s.size}) return ${s.size};`);
-        o.push(`      return ${s.size} + <i64>load<${asInt(cnt.type as IntType)}>(cap, ${cnt.offset}) * ${s.flexible.elementSize}; // ${s.name}.${cnt.name}`);
-      } else o.push(`      return ${s.size}; // ${s.name}`);
+      if (flexible !== null) {
+        const cnt = flexible.count;
+        o.push(`      if (avail < ${size}) return ${size};`);
+        o.push(`      return ${size} + <i64>load<${asInt(cnt.type as IntType)}>(cap, ${cnt.offset}) * ${flexible.elementSize}; // ${s.name}.${cnt.name}`);
+      } else o.push(`      return ${size}; // ${s.name}`);
       o.push('    }');
     }
     o.push('  }', '  return -1;', '}', '');
-    o.push(...doc(`Decodes a ${ioctl.name} reply of len bytes at buf and walks its capability chain into out. In order: a buffer shorter than ${info.name} is TRUNCATED; without ${capsBit.name} there is no chain; with it, an argsz larger than the buffer asks for a RETRY; then from ${capOffset.name} (0: no chain) each offset is checked for LOOP (already visited), BACKWARDS (before the current capability, or inside the info struct), MISALIGNED (not a multiple of 4), OUT_OF_BOUNDS (the header, or a known capability's struct with its flexible elements, past the end), and the walk follows next until 0. Returns out.status.`));
+    o.push(...doc(`Decodes a ${ioctl.name} reply of len bytes at buf and walks its capability chain into out. In order: a buffer shorter than ${info.name} is TRUNCATED; without ${capsBit.name} there is no chain; with it, an argsz larger than the buffer asks for a RETRY; then from ${capOffset.name} (0: no chain) each offset is checked for LOOP (already visited), BACKWARDS (before the current capability, or inside the info struct), MISALIGNED (not a multiple of ${w.align}), OUT_OF_BOUNDS (the header, or a known capability's struct with its flexible elements, past the end), and the walk follows next until 0. Returns out.status.`));
     o.push(`export function ${walk}(buf: usize, len: u64, out: ${chain}): i32 {`);
     o.push('  out.caps = [];', '  out.at = 0;');
     o.push(`  if (len < ${info.size}) { out.at = len; return out.status = CAPCHAIN_TRUNCATED; }`);
@@ -449,7 +434,7 @@ function capchainCode(spec: Spec, o: Out, names: Map<string, string>): void {
     o.push('    for (let i = 0, n = out.caps.length; i < n; i++) {');
     o.push('      if (<u64>unchecked(out.caps[i]).offset == off) { out.at = off; return out.status = CAPCHAIN_LOOP; }', '    }');
     o.push('    if (off < floor) { out.at = off; return out.status = CAPCHAIN_BACKWARDS; }');
-    o.push('    if ((off & 3) != 0) { out.at = off; return out.status = CAPCHAIN_MISALIGNED; }');
+    o.push(`    if ((off & ${w.align - 1}) != 0) { out.at = off; return out.status = CAPCHAIN_MISALIGNED; }`);
     o.push(`    if (off > len || len - off < ${header.size}) { out.at = off; return out.status = CAPCHAIN_OUT_OF_BOUNDS; }`);
     o.push('    const cap = buf + <usize>off;', '    const e = new CapEntry();', '    e.offset = <u32>off;');
     o.push(`    e.id = load<${asInt(hid.type as IntType)}>(cap, ${hid.offset});`, `    e.version = load<${asInt(hver.type as IntType)}>(cap, ${hver.offset});`, `    e.next = load<${asInt(hnext.type as IntType)}>(cap, ${hnext.offset});`);
@@ -515,7 +500,7 @@ export function emitAssemblyScript(spec: Spec): GeneratedFile[] {
   o.push('', '// ---- Structs: sizes, offsets, codecs (little-endian, wasm\'s native order) ----');
   for (const s of spec.structs) structCode(s, o);
   stateCode(spec, o);
-  for (const v of spec.validators) validatorCode(v, spec, o, names);
+  for (const v of lower(spec).validators) validatorCode(v, spec, o, names);
   capchainCode(spec, o, names);
   mmioCode(spec, o);
   return [{ path: asOutputPath(spec), content: `${o.lines.join('\n')}\n` }];

@@ -2,7 +2,8 @@
  * Helpers shared by the C emitters (c-header.ts, c-validators.ts): C spelling of IR types and
  * ioctl requests. Comments, names and integer literals are printed by printer.ts.
  */
-import type { FlagSet, IntType, Ioctl, Member, Struct } from '../ir.js';
+import type { FlagSet, IntType, Ioctl, Member, Spec, Struct } from '../ir.js';
+import { lower } from '../lower.js';
 
 /** Splits a doc string into its first sentence and the rest. */
 export function firstSentence(doc: string): [string, string] {
@@ -59,18 +60,19 @@ export function cString(s: string): string {
  * An ioctl's request number as the C preprocessor computes it for the compiling architecture:
  * `_IO(TYPE, BASE + 8)`, `_IOWR(T, 3, struct foo)`.
  */
-export function cIoctlRequest(x: Ioctl): string {
-  const nr = ioctlNr(x);
+export function cIoctlRequest(spec: Spec, x: Ioctl): string {
+  const nr = ioctlNr(spec, x);
   if (x.encoding === 'IO') return `_IO(${x.type.name}, ${nr})`;
   const sized = x.argument.kind === 'struct' ? `struct ${x.argument.struct.name}` : x.argument.kind === 'pointer' ? x.argument.type.name : null;
   if (sized === null) throw new Error(`${x.name}: the resolver lets only a struct or a pointer argument have _${x.encoding}`);
   return `_${x.encoding}(${x.type.name}, ${nr}, ${sized})`;
 }
 
-/** An ioctl's number as C writes it: an enum member's name, BASE + n, or a plain number. */
-export function ioctlNr(x: Ioctl): string {
+/** An ioctl's number as C writes it: an enum member's name, BASE + n, its own constant, or a plain number. */
+export function ioctlNr(spec: Spec, x: Ioctl): string {
   if (x.nrEnum !== null) return x.nrEnum.name;
-  return x.nrBase !== null ? `${x.nrBase.constant.name} + ${x.nrBase.offset}` : String(x.nr);
+  if (x.nrBase === null) return String(x.nr);
+  return lower(spec).ownNumbers.has(x.nrBase.constant) ? x.nrBase.constant.name : `${x.nrBase.constant.name} + ${x.nrBase.offset}`;
 }
 
 /** The C type of an ioctl's third argument: `struct foo *`, `int *`, `char *` (a string), `__u32` (by value), or null for none. */

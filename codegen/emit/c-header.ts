@@ -6,7 +6,7 @@
 import type { GeneratedFile } from './file.js';
 import { isProposed, type Capability, type Constant, type Enum, type ErrorCase, type Feature, type FeatureOp, type FlagSet, type Ioctl, type Spec, type Struct } from '../ir.js';
 import { cIoctlRequest, cString, firstSentence, ioctlArgText, flagExpr, memberDeclaration, pointsToText } from './c-common.js';
-import { cComment, cItem, cProse, constantRole, cUnsigned, digits, preambleComment } from './printer.js';
+import { cComment, cDefineValue, cItem, cProse, cUnsigned, digits, preambleComment, specConstantRole } from './printer.js';
 import { versionValues } from './names.js';
 
 export function cHeaderPath(spec: Spec): string {
@@ -22,11 +22,10 @@ function define(name: string, value: string, comment: string | null = null): str
 
 function constantValue(c: Constant): string {
   if (c.string !== null) return cString(c.string);
-  if (c.value < 0n) return `(-${digits(-c.value, constantRole(c.name))})`;
+  if (c.value < 0n) return `(-${digits(-c.value, specConstantRole(c))})`;
   if (c.or !== null) return `(${c.or.map((t) => t.name).join(' | ')})`;
   if (c.char !== null) return `'${c.char === "'" || c.char === '\\' ? `\\${c.char}` : c.char}'`;
-  const v = cUnsigned(c.value, 64, constantRole(c.name));
-  return /^\d+$/.test(v) ? v : `(${v})`;
+  return cDefineValue(c.value, specConstantRole(c));
 }
 
 /** A plain comment block: a heading paragraph and optional further paragraphs. */
@@ -36,8 +35,14 @@ function docBlock(heading: string, ...more: string[]): string[] {
   return cComment(paras);
 }
 
-function errorLines(errors: ErrorCase[]): string[] {
-  return errors.flatMap((e) => cItem(`-${e.errno}: ${e.when}`));
+/**
+ * The kernel-doc Return section of an ioctl or feature operation: its failures, as the spec lists
+ * them. What a success returns (0, a count, a new fd) is the spec's description to say, above: the
+ * spec has no separate field for it, and a fixed "0 on success" was wrong for the ioctls that
+ * return a file descriptor or a flag.
+ */
+function returnLines(errors: ErrorCase[]): string[] {
+  return [...cProse('Return: a negative errno on failure:'), ...errors.flatMap((e) => cItem(`-${e.errno}: ${e.when}`))];
 }
 
 function emitConstant(c: Constant): string[] {
@@ -45,10 +50,10 @@ function emitConstant(c: Constant): string[] {
 }
 
 /** A kernel-doc comment and the #define of an ioctl's request number. */
-function emitIoctlDefine(x: Ioctl): string[] {
-  const request = cIoctlRequest(x);
+function emitIoctlDefine(spec: Spec, x: Ioctl): string[] {
+  const request = cIoctlRequest(spec, x);
   const paras = [cItem(`${x.name} - ${request}`), cProse(x.doc), cProse(`Argument: ${ioctlArgText(x)}`)];
-  if (x.errors.length > 0) paras.push([...cProse('Return: 0 on success, or a negative errno:'), ...errorLines(x.errors)]);
+  if (x.errors.length > 0) paras.push(returnLines(x.errors));
   return [...cComment(paras, '/**'), define(x.name, request, x.provisional ? PROVISIONAL : null)];
 }
 
@@ -73,7 +78,7 @@ function emitEnum(e: Enum, out: string[], responsible: (o: { origin: Enum['origi
   }
   out.push(...docBlock(proposed ? `${e.name} - ${e.doc}` : `More values of ${e.name} (the others are upstream's).`,
     ...values.map((v) => `${v.name}: ${v.doc}${versionValues(v)}`)));
-  for (const v of values) out.push(define(v.name, `(${cUnsigned(v.value, 32, 'quantity')})`, v.provisional ? PROVISIONAL : null));
+  for (const v of values) out.push(define(v.name, cDefineValue(v.value, 'quantity'), v.provisional ? PROVISIONAL : null));
   out.push('');
 }
 
@@ -91,7 +96,7 @@ function emitFlags(f: FlagSet, out: string[]): void {
 function opDoc(label: string, op: FeatureOp): string[] {
   const head = `${label}: ${op.doc}${op.payload === null ? '' : ` Payload: struct ${op.payload.name}.`}`;
   const lines = cProse(head);
-  if (op.errors.length > 0) lines.push(...cProse(`Return: 0 on success, or a negative errno:`), ...errorLines(op.errors));
+  if (op.errors.length > 0) lines.push(...returnLines(op.errors));
   return lines;
 }
 
@@ -164,7 +169,7 @@ export function uapiDefinitions(spec: Spec): string[] {
     if (c.struct !== null) emitStruct(c.struct);
   }
   for (const s of spec.structs) emitStruct(s);
-  for (const x of spec.ioctls.filter(mine)) out.push(...emitIoctlDefine(x), '');
+  for (const x of spec.ioctls.filter(mine)) out.push(...emitIoctlDefine(spec, x), '');
   if (spec.mmap !== null) {
     out.push(...cComment([
       cProse(`mmap of a region - ${spec.mmap.doc}`),

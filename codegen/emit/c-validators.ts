@@ -10,12 +10,10 @@
  */
 import { SpecError } from '../diagnostics.js';
 import type { GeneratedFile } from './file.js';
-import type { Capability, Chain, ChainIoctl, Check, Effect, EffectTarget, Expr, IoctlArg, Member, Operand, Spec, StateField, StateRecord, Validator } from '../ir.js';
+import type { EffectTarget, Expr, IoctlArg, Member, Operand, Spec, StateField, StateRecord, Validator } from '../ir.js';
+import { lower, type CapDecoder, type ChainPlan, type CheckPlan, type EffectPlan, type ValidatorPlan } from '../lower.js';
 import { arithType, cIoctlRequest, cString } from './c-common.js';
 import { cComment, cItem, cProse, cUnsigned, preambleComment, snake, upper } from './printer.js';
-
-/** The capchain error strings of spec/vectors/FORMAT.md, in enum order. */
-export const CAP_ERRORS = ['truncated', 'out-of-bounds', 'backwards', 'loop', 'misaligned'] as const;
 
 /** The name prefix, as C support identifiers start with it (PREFIX_cap_cursor). */
 export const cPrefix = (spec: Spec): string => spec.prefix;
@@ -89,59 +87,24 @@ function expr(e: Expr): string {
   return operand(e);
 }
 
-function widest(...os: Operand[]): string {
-  return os.some((o) => operandType(o) === '__u64') ? '__u64' : '__u32';
-}
-
-/** The C condition under which a check FAILS. */
-function failCondition(c: Check): string {
+/** The C condition under which a check FAILS, computed in the check's width. */
+function failCondition(p: CheckPlan): string {
+  const c = p.check;
+  const t = `__u${p.width}`;
   switch (c.kind) {
     case 'zero': return `${operand(c.value)} != 0`;
     case 'nonzero': return `${operand(c.value)} == 0`;
     case 'false': return `${operand(c.value)} != 0`;
-    case 'bits': {
-      const t = operandType(c.value) ?? '__u64';
-      return `(${operand(c.value)} & ~${as(c.within, t)}) != 0`;
-    }
+    case 'bits': return `(${operand(c.value)} & ~${as(c.within, t)}) != 0`;
     case 'has': return `(${operand(c.value)} & ${c.flag.name}) == 0`;
-    case 'aligned': {
-      const t = operandType(c.value) ?? '__u64';
-      return `(${operand(c.value)} & (${as(c.to, t)} - 1)) != 0`;
-    }
-    case 'lt': {
-      const t = widest(c.left, c.right);
-      return `${as(c.left, t)} >= ${as(c.right, t)}`;
-    }
+    case 'aligned': return `(${operand(c.value)} & (${as(c.to, t)} - 1)) != 0`;
+    case 'lt': return `${as(c.left, t)} >= ${as(c.right, t)}`;
     case 'within': {
-      const t = widest(c.offset, c.size, c.limit);
       const [o, s, l] = [as(c.offset, t), as(c.size, t), as(c.limit, t)];
       return `${o} > ${l} || ${s} > ${l} - ${o}`;
     }
     case 'lookup': return `${operand(c.index)} >= dev->num_regions`;
   }
-}
-
-function checkOperands(c: Check): Operand[] {
-  switch (c.kind) {
-    case 'zero': case 'nonzero': case 'false': return [c.value];
-    case 'bits': return [c.value, c.within];
-    case 'has': return [c.value];
-    case 'aligned': return [c.value, c.to];
-    case 'lt': return [c.left, c.right];
-    case 'within': return [c.offset, c.size, c.limit];
-    case 'lookup': return [c.index];
-  }
-}
-
-function exprOperands(e: Expr): Operand[] {
-  return e.kind === 'or' || e.kind === 'and' ? e.terms.flatMap(exprOperands) : [e];
-}
-
-const bindingsRead = (os: Operand[]): Set<string> => new Set(os.flatMap((o) => (o.kind === 'region' ? [o.binding] : [])));
-
-function lookupIndex(v: Validator, binding: string): Operand {
-  for (const r of v.rules) if (r.check.kind === 'lookup' && r.check.binding === binding) return r.check.index;
-  throw new Error(`validator ${v.name}: no lookup binds ${binding}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -195,45 +158,35 @@ function targetLvalue(t: EffectTarget): string {
   }
 }
 
-function effectLine(e: Effect): string {
-  const boolTarget = e.target.kind !== 'request' && e.target.field.type === 'bool';
+function effectLine(e: EffectPlan): string {
   let value: string;
   if (e.value.kind === 'literal' && typeof e.value.value === 'boolean') value = e.value.value ? '1' : '0';
-  else if (boolTarget) value = `!!(${expr(e.value)})`;
+  else if (e.width === 1) value = `!!(${expr(e.value)})`;
   else value = expr(e.value);
   return `\t${targetLvalue(e.target)} = ${value};`;
 }
 
-function emitValidator(spec: Spec, v: Validator): string[] {
+function emitValidator(spec: Spec, p: ValidatorPlan): string[] {
+  const v = p.validator;
   const region = `struct ${state(spec).region.name}`;
   const out: string[] = [...validatorDoc(spec, v, 'check'), checkSignature(spec, v), '{'];
   // Declare only the bindings a later rule reads (an unread one would be set but unused).
-  const read = bindingsRead(v.rules.flatMap((r) => checkOperands(r.check)));
-  const checkBindings = v.bindings.filter((b) => read.has(b));
-  for (const b of checkBindings) out.push(`\tconst ${region} *${b};`);
-  if (checkBindings.length > 0) out.push('');
-  for (const r of v.rules) {
-    out.push(`\t/* ${r.name} */`);
-    out.push(`\tif (${failCondition(r.check)})`);
-    out.push(`\t\treturn ${cModule(spec)}_fail(rule, ${ruleEnum(spec, v, r.name)}, -${r.errno});`);
-    if (r.check.kind === 'lookup' && checkBindings.includes(r.check.binding)) out.push(`\t${r.check.binding} = &dev->regions[${operand(r.check.index)}];`);
+  for (const b of p.checkBindings) out.push(`\tconst ${region} *${b};`);
+  if (p.checkBindings.length > 0) out.push('');
+  for (const c of p.checks) {
+    out.push(`\t/* ${c.rule.name} */`);
+    out.push(`\tif (${failCondition(c)})`);
+    out.push(`\t\treturn ${cModule(spec)}_fail(rule, ${ruleEnum(spec, v, c.rule.name)}, -${c.rule.errno});`);
+    if (c.binds?.readLater === true) out.push(`\t${c.binds.name} = &dev->regions[${operand(c.binds.index)}];`);
   }
   out.push('\tif (rule)', `\t\t*rule = ${ruleNone(spec)};`, '\treturn 0;', '}', '');
 
   out.push(...validatorDoc(spec, v, 'apply'), applySignature(spec, v), '{');
-  const effectOperands = v.effects.flatMap((e) => exprOperands(e.value));
-  const used = bindingsRead(effectOperands);
-  const written = new Set(v.effects.flatMap((e) => (e.target.kind === 'region' ? [e.target.binding] : [])));
-  const applyBindings = v.bindings.filter((b) => used.has(b) || written.has(b));
-  for (const b of applyBindings) {
-    out.push(`\t${written.has(b) ? '' : 'const '}${region} *${b} = &dev->regions[${operand(lookupIndex(v, b))}];`);
-  }
-  if (applyBindings.length > 0) out.push('');
-  const usesDev = applyBindings.length > 0 || effectOperands.some((o) => o.kind === 'device');
-  const usesReq = applyBindings.length > 0 || effectOperands.some((o) => o.kind === 'request') || v.effects.some((e) => e.target.kind === 'request');
-  if (!usesDev) out.push('\t(void)dev;');
-  if (!usesReq) out.push('\t(void)req;');
-  for (const e of v.effects) out.push(effectLine(e));
+  for (const b of p.applyBindings) out.push(`\t${b.written ? '' : 'const '}${region} *${b.name} = &dev->regions[${operand(b.index)}];`);
+  if (p.applyBindings.length > 0) out.push('');
+  if (!p.applyUses.dev) out.push('\t(void)dev;');
+  if (!p.applyUses.req) out.push('\t(void)req;');
+  for (const e of p.effects) out.push(effectLine(e));
   out.push('}', '');
   return out;
 }
@@ -241,23 +194,8 @@ function emitValidator(spec: Spec, v: Validator): string[] {
 // ---------------------------------------------------------------------------------------------
 // Capability chain walkers: one per ioctl that declares a chain, sharing the cursor and the errors
 
-/** The chains of the spec and the C names of their walkers. */
-interface ChainWalker {
-  ioctl: ChainIoctl;
-  chain: Chain;
-  argsz: Member;
-  /** Capabilities of the chain the walker decodes (those with a struct). */
-  caps: Capability[];
-  /** Prefix of its functions: the argument struct's name (foo_info -> foo_info_cap_first). */
-  fn: string;
-}
-
-function chainWalkers(spec: Spec): ChainWalker[] {
-  return spec.ioctls.flatMap((x) => (x.chain === null ? [] : [x as ChainIoctl])).map((ioctl) => ({
-    ioctl, chain: ioctl.chain, argsz: ioctl.argsz, fn: ioctl.arg.name,
-    caps: spec.capabilities.filter((c) => c.info === ioctl && c.struct !== null),
-  }));
-}
+/** Prefix of a chain walker's functions: the argument struct's name (foo_info -> foo_info_cap_first). */
+const walkerFn = (w: ChainPlan): string => w.info.name;
 
 /** The byte reader of a member's width. */
 function getter(spec: Spec, size: number, what: string): string {
@@ -265,82 +203,78 @@ function getter(spec: Spec, size: number, what: string): string {
   return `${cPrefix(spec)}_cap_get${size * 8}`;
 }
 
-function capSizeCase(spec: Spec, c: Capability): string[] {
-  const s = c.struct!;
-  const out = [`\tcase ${c.name}:\t/* struct ${s.name} */`];
-  if (s.flexible !== null && s.flexibleCount !== null) {
-    const count = s.flexibleCount;
-    out.push(`\t\tif (avail < ${s.size})`, `\t\t\treturn ${s.size};`);
-    out.push(`\t\treturn ${s.size} + (__u64)${getter(spec, count.size, `${s.name}.${count.name}`)}(p + ${count.offset}) * ${s.flexible.elementSize};`);
+/** A read of a member of the struct at base, through the byte reader of its width. */
+function read(spec: Spec, m: Member, base: string): string {
+  return `${getter(spec, m.size, m.name)}(${base}${m.offset === 0 ? '' : ` + ${m.offset}`})`;
+}
+
+function capSizeCase(spec: Spec, d: CapDecoder): string[] {
+  const out = [`\tcase ${d.cap.name}:\t/* struct ${d.struct.name} */`];
+  if (d.flexible !== null) {
+    out.push(`\t\tif (avail < ${d.size})`, `\t\t\treturn ${d.size};`);
+    out.push(`\t\treturn ${d.size} + (__u64)${read(spec, d.flexible.count, 'p')} * ${d.flexible.elementSize};`);
   } else {
-    out.push(`\t\treturn ${s.size};`);
+    out.push(`\t\treturn ${d.size};`);
   }
   return out;
 }
 
 /** The C type of the cursor's id and version: wide enough for every chain's header. */
-function cursorWord(walkers: ChainWalker[], k: 'id' | 'version'): string {
-  return walkers.some((w) => w.chain.header.capHeader[k].size === 4) ? '__u32' : '__u16';
+function cursorWord(walkers: ChainPlan[], k: 'id' | 'version'): string {
+  return walkers.some((w) => w[k].size === 4) ? '__u32' : '__u16';
 }
 
 function walkerHeader(spec: Spec): string[] {
-  const walkers = chainWalkers(spec);
+  const { chains: walkers, capErrors } = lower(spec);
   if (walkers.length === 0) return [];
   const p = cPrefix(spec);
   const first = walkers[0]!;
   const infos = walkers.map((w) => w.ioctl.name).join(', ');
+  const firstFn = walkerFn(first);
   const out: string[] = [];
   out.push(...cComment([
     cItem(`enum ${p}_cap_error - Why a ${infos} reply was refused; ${p}_cap_error_name() gives the names spec/vectors/FORMAT.md uses.`),
   ], '/**'));
   out.push(`enum ${p}_cap_error {`, `\t${capErrorEnum(spec, 'NONE')} = 0,`);
-  const infoStructs = walkers.map((w) => `struct ${w.ioctl.arg.name}`).join(' or ');
-  const docs: Record<(typeof CAP_ERRORS)[number], string> = {
-    truncated: `the buffer is shorter than ${infoStructs}`,
-    'out-of-bounds': 'a capability header or its known payload does not fit in the buffer',
-    backwards: `next points before the current capability (or ${first.chain.offset.name} into ${infoStructs})`,
-    loop: 'next points at a capability already visited, itself included',
-    misaligned: 'a capability offset is not a multiple of 4',
-  };
-  for (const e of CAP_ERRORS) out.push(`\t${capErrorEnum(spec, e)},\t/* "${e}": ${docs[e]} */`);
+  for (const e of capErrors) out.push(`\t${capErrorEnum(spec, e.name)},\t/* "${e.name}": ${e.doc} */`);
   out.push('};', '');
   out.push(...cComment([
     [...cItem(`struct ${p}_cap_cursor - Position in a capability chain.`),
       ...cItem('@buf: The reply buffer.'),
       ...cItem('@len: Its length in bytes (what the caller gave as argsz).'),
-      ...cItem(`@first: ${first.chain.offset.name} of the reply: the first capability.`),
+      ...cItem(`@first: ${first.start.name} of the reply: the first capability.`),
       ...cItem('@offset: Offset of the current capability; 0 before the first.'),
       ...cItem('@next: Its next field.'),
       ...cItem('@id: Its id.'),
       ...cItem('@version: Its version.'),
       ...cItem('@known: 1 when the id is a capability this header knows (its payload was checked to fit), else 0.'),
       ...cItem('@size: Bytes checked to fit from @offset: the known struct with its flexible elements, or the header.'),
-      ...cItem(`@retry: After -ENOSPC from ${first.fn}_cap_first(), the argsz the kernel asked for.`),
+      ...cItem(`@retry: After -ENOSPC from ${firstFn}_cap_first(), the argsz the kernel asked for.`),
       ...cItem('@error: After -EINVAL, why.'),
       ...cItem(`@at: After -EINVAL, the offset at fault (the buffer length for ${capErrorEnum(spec, 'truncated')}).`)],
-    cProse(`Fill it with ${first.fn}_cap_first() and advance it with ${first.fn}_cap_next()${walkers.length > 1 ? ' (or the pair of another chain)' : ''}; both return 1 when the cursor holds a capability, 0 at the end of the chain (or when there is none), -ENOSPC when the reply asks for a larger buffer and -EINVAL for a malformed reply. The walker neither allocates nor recurses; every loop is bounded by the buffer length.`),
+    cProse(`Fill it with ${firstFn}_cap_first() and advance it with ${firstFn}_cap_next()${walkers.length > 1 ? ' (or the pair of another chain)' : ''}; both return 1 when the cursor holds a capability, 0 at the end of the chain (or when there is none), -ENOSPC when the reply asks for a larger buffer and -EINVAL for a malformed reply. The walker neither allocates nor recurses; every loop is bounded by the buffer length.`),
   ], '/**'));
   out.push(`struct ${p}_cap_cursor {`, '\tconst __u8 *buf;', '\t__u32 len;', '\t__u32 first;', '\t__u32 offset;', '\t__u32 next;',
     `\t${cursorWord(walkers, 'id')} id;`, `\t${cursorWord(walkers, 'version')} version;`, '\t__u32 known;', '\t__u32 size;', '\t__u32 retry;', `\tenum ${p}_cap_error error;`, '\t__u32 at;', '};', '');
   out.push(`const char *${p}_cap_error_name(enum ${p}_cap_error e);`);
   for (const w of walkers) {
-    out.push(`__u64 ${w.fn}_cap_size(${cursorWord(walkers, 'id')} id, const void *cap, __u32 avail);`);
-    out.push(`int ${w.fn}_cap_first(const void *buf, __u32 len,\n\t\tstruct ${p}_cap_cursor *cur);`);
-    out.push(`int ${w.fn}_cap_next(struct ${p}_cap_cursor *cur);`, '');
+    const fn = walkerFn(w);
+    out.push(`__u64 ${fn}_cap_size(${cursorWord(walkers, 'id')} id, const void *cap, __u32 avail);`);
+    out.push(`int ${fn}_cap_first(const void *buf, __u32 len,\n\t\tstruct ${p}_cap_cursor *cur);`);
+    out.push(`int ${fn}_cap_next(struct ${p}_cap_cursor *cur);`, '');
   }
   return out;
 }
 
 function walkerSource(spec: Spec): string[] {
-  const walkers = chainWalkers(spec);
+  const { chains: walkers, capErrors } = lower(spec);
   if (walkers.length === 0) return [];
   const p = cPrefix(spec);
-  const rd = (m: Member, base: string): string => `${getter(spec, m.size, m.name)}(${base} + ${m.offset})`;
+  const rd = (m: Member, base: string): string => read(spec, m, base);
   const widths = new Set<number>();
   for (const w of walkers) {
-    const h = w.chain.header.capHeader;
-    for (const m of [w.argsz, w.chain.flags, w.chain.offset, h.id, h.version, h.next]) widths.add(m.size);
-    for (const c of w.caps) if (c.struct!.flexible !== null && c.struct!.flexibleCount !== null) widths.add(c.struct!.flexibleCount.size);
+    for (const m of [w.argsz, w.flags, w.start, w.id, w.version, w.next]) widths.add(m.size);
+    for (const d of w.decoders) if (d.flexible !== null) widths.add(d.flexible.count.size);
   }
   const out: string[] = [];
   out.push('/* Byte copies: the buffer may not be aligned for the types read from it. */');
@@ -351,55 +285,53 @@ function walkerSource(spec: Spec): string[] {
   if (widths.has(4)) out.push(`static __u32 ${p}_cap_get32(const __u8 *p)`, '{', '\t__u32 v;', '', `\t${p}_cap_copy(&v, p, sizeof(v));`, '\treturn v;', '}', '');
 
   out.push(`const char *${p}_cap_error_name(enum ${p}_cap_error e)`, '{', '\tswitch (e) {', `\tcase ${capErrorEnum(spec, 'NONE')}:`, '\t\treturn "none";');
-  for (const e of CAP_ERRORS) out.push(`\tcase ${capErrorEnum(spec, e)}:`, `\t\treturn ${cString(e)};`);
+  for (const e of capErrors) out.push(`\tcase ${capErrorEnum(spec, e.name)}:`, `\t\treturn ${cString(e.name)};`);
   out.push('\t}', '\treturn "unknown";', '}', '');
   out.push(`static int ${p}_cap_fail(struct ${p}_cap_cursor *cur, enum ${p}_cap_error e, __u32 at)`, '{',
     '\tcur->error = e;', '\tcur->at = at;', '\treturn -EINVAL;', '}', '');
   const idType = cursorWord(walkers, 'id');
 
   for (const w of walkers) {
-    const { chain, fn } = w;
-    const h = chain.header.capHeader;
-    const info = w.ioctl.arg;
-    const hdr = chain.header.size;
+    const fn = walkerFn(w);
+    const { info } = w;
+    const hdr = w.header.size;
     out.push(...cComment([
       cItem(`${fn}_cap_size - Bytes a ${w.ioctl.name} capability needs from its offset: its struct and, for one ending in a flexible array, the elements its count member names (computed in 64 bits, so a huge count cannot wrap). 0 for an id this header does not know.`),
       cProse('@cap points at the capability and @avail bytes are readable there; a count member outside them is not read (the struct size alone then already exceeds @avail).'),
     ], '/**'));
     out.push(`__u64 ${fn}_cap_size(${idType} id, const void *cap, __u32 avail)`, '{');
-    const flexible = w.caps.some((c) => c.struct!.flexible !== null && c.struct!.flexibleCount !== null);
-    if (flexible) out.push('\tconst __u8 *p = (const __u8 *)cap;', '');
+    if (w.decoders.some((d) => d.flexible !== null)) out.push('\tconst __u8 *p = (const __u8 *)cap;', '');
     else out.push('\t(void)cap;', '\t(void)avail;', '');
     out.push('\tswitch (id) {');
-    for (const c of w.caps) out.push(...capSizeCase(spec, c));
+    for (const d of w.decoders) out.push(...capSizeCase(spec, d));
     out.push('\tdefault:', '\t\treturn 0;', '\t}', '}', '');
 
-    out.push(...cComment([cProse('Whether off is one of the capabilities visited so far. They were all checked (in bounds, each after the one before), so re-walking from the first ends at the current one within len / 4 steps.')]));
+    out.push(...cComment([cProse(`Whether off is one of the capabilities visited so far. They were all checked (in bounds, each after the one before), so re-walking from the first ends at the current one within len / ${w.align} steps.`)]));
     out.push(`static int ${fn}_cap_seen(const struct ${p}_cap_cursor *cur, __u32 off)`, '{', '\t__u32 p = cur->first;', '',
-      '\twhile (p != 0 && p < cur->offset) {', '\t\tif (p == off)', '\t\t\treturn 1;', `\t\tp = ${rd(h.next, 'cur->buf + p')};`, '\t}',
+      '\twhile (p != 0 && p < cur->offset) {', '\t\tif (p == off)', '\t\t\treturn 1;', `\t\tp = ${rd(w.next, 'cur->buf + p')};`, '\t}',
       '\treturn p == off;', '}', '');
-    out.push(...cComment([cProse(`Checks the capability at off (${chain.offset.name}, or the current one's next) and makes it the current one. Order: loop, backwards, misaligned, out-of-bounds.`)]));
+    out.push(...cComment([cProse(`Checks the capability at off (${w.start.name}, or the current one's next) and makes it the current one. Order: loop, backwards, misaligned, out-of-bounds.`)]));
     out.push(`static int ${fn}_cap_visit(struct ${p}_cap_cursor *cur, __u32 off)`, '{', '\t__u64 need;', `\t${idType} id;`, '');
     out.push('\tif (cur->offset != 0) {', '\t\tif (off <= cur->offset)',
       `\t\t\treturn ${p}_cap_fail(cur, ${fn}_cap_seen(cur, off) ? ${capErrorEnum(spec, 'loop')} : ${capErrorEnum(spec, 'backwards')}, off);`,
       `\t} else if (off < ${info.size}) {\t/* inside struct ${info.name} */`,
       `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'backwards')}, off);`, '\t}');
-    out.push('\tif (off & 3)', `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'misaligned')}, off);`);
-    out.push(`\tif (off > cur->len || cur->len - off < ${hdr})\t/* struct ${chain.header.name} */`, `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'out-of-bounds')}, off);`);
-    out.push(`\tid = ${rd(h.id, 'cur->buf + off')};`);
+    out.push(`\tif (off & ${w.align - 1})`, `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'misaligned')}, off);`);
+    out.push(`\tif (off > cur->len || cur->len - off < ${hdr})\t/* struct ${w.header.name} */`, `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'out-of-bounds')}, off);`);
+    out.push(`\tid = ${rd(w.id, 'cur->buf + off')};`);
     out.push(`\tneed = ${fn}_cap_size(id, cur->buf + off, cur->len - off);`);
     out.push('\tif (need > cur->len - off)', `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'out-of-bounds')}, off);`);
-    out.push('\tcur->offset = off;', '\tcur->id = id;', `\tcur->version = ${rd(h.version, 'cur->buf + off')};`, `\tcur->next = ${rd(h.next, 'cur->buf + off')};`,
+    out.push('\tcur->offset = off;', '\tcur->id = id;', `\tcur->version = ${rd(w.version, 'cur->buf + off')};`, `\tcur->next = ${rd(w.next, 'cur->buf + off')};`,
       '\tcur->known = need != 0;', `\tcur->size = need != 0 ? (__u32)need : ${hdr};`, '\treturn 1;', '}', '');
 
-    const off = chain.offset.name;
+    const off = w.start.name;
     out.push(`int ${fn}_cap_first(const void *buf, __u32 len,\n\t\tstruct ${p}_cap_cursor *cur)`, '{', '\tconst __u8 *b = (const __u8 *)buf;',
       `\t__u32 argsz, flags, ${off};`, '');
     out.push('\tcur->buf = b;', '\tcur->len = len;', '\tcur->first = 0;', '\tcur->offset = 0;', '\tcur->next = 0;', '\tcur->id = 0;', '\tcur->version = 0;',
       '\tcur->known = 0;', '\tcur->size = 0;', '\tcur->retry = 0;', `\tcur->error = ${capErrorEnum(spec, 'NONE')};`, '\tcur->at = 0;', '');
     out.push(`\tif (len < ${info.size})\t/* struct ${info.name} */`, `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'truncated')}, len);`);
-    out.push(`\targsz = ${rd(w.argsz, 'b')};`, `\tflags = ${rd(chain.flags, 'b')};`, `\t${off} = ${rd(chain.offset, 'b')};`);
-    out.push(`\tif ((flags & ${chain.flag.name}) == 0)\t/* no chain, whatever ${off} says */`, '\t\treturn 0;');
+    out.push(`\targsz = ${rd(w.argsz, 'b')};`, `\tflags = ${rd(w.flags, 'b')};`, `\t${off} = ${rd(w.start, 'b')};`);
+    out.push(`\tif ((flags & ${w.flag.name}) == 0)\t/* no chain, whatever ${off} says */`, '\t\treturn 0;');
     out.push('\tif (argsz > len) {\t/* the kernel asks for a larger buffer */', '\t\tcur->retry = argsz;', '\t\treturn -ENOSPC;', '\t}');
     out.push(`\tif (${off} == 0)`, '\t\treturn 0;', `\tcur->first = ${off};`, `\treturn ${fn}_cap_visit(cur, ${off});`, '}', '');
 
@@ -468,7 +400,7 @@ function ioctlTableSource(spec: Spec): string[] {
     const sized = a.kind === 'argsz' || a.kind === 'fixed' ? `sizeof(struct ${a.struct.name})` : x.kind === 'value' || x.kind === 'pointer' ? `sizeof(${x.type.name})` : '0';
     const offset = a.kind === 'argsz' ? `offsetof(struct ${a.struct.name}, ${a.argsz.name})` : '0';
     const signed = x.kind === 'value' || x.kind === 'pointer' ? (x.type.signed ? '1' : '0') : '0';
-    out.push(`\t{ ${cIoctlRequest(a.ioctl)}, ${kindOf(a)},`, `\t  ${sized}, ${offset},`, `\t  ${cString(a.ioctl.name)}, ${signed} },`);
+    out.push(`\t{ ${cIoctlRequest(spec, a.ioctl)}, ${kindOf(a)},`, `\t  ${sized}, ${offset},`, `\t  ${cString(a.ioctl.name)}, ${signed} },`);
   }
   out.push('};', '');
 
@@ -556,7 +488,7 @@ export function emitCValidators(spec: Spec): GeneratedFile[] {
   c.push('\t}', '\treturn "unknown";', '}', '');
   // Only a spec with validators calls it (an unused static function fails -Werror).
   if (spec.validators.length > 0) c.push(`static int ${M}_fail(enum ${M}_rule *rule,`, `\t\tenum ${M}_rule r, int err)`, '{', '\tif (rule)', '\t\t*rule = r;', '\treturn err;', '}', '');
-  for (const v of spec.validators) c.push(...emitValidator(spec, v));
+  for (const v of lower(spec).validators) c.push(...emitValidator(spec, v));
   const walker = walkerSource(spec);
   if (walker.length > 0) c.push(...walker, '');
   c.push(...ioctlTableSource(spec), '');

@@ -3,7 +3,8 @@ import { ARCHES } from '../ioctl-encoding.js';
 import { ioctlArgCType, ioctlArgText, ioctlNr, pointsToText } from './c-common.js';
 import type { GeneratedFile } from './file.js';
 import { versionValues } from './names.js';
-import { constantRole, digits, mdParagraph, preambleComment } from './printer.js';
+import { lower, type ValidatorPlan } from '../lower.js';
+import { constantRole, digits, mdParagraph, preambleComment, specConstantRole } from './printer.js';
 
 /**
  * The reference page a kernel reviewer reads: the proposal first, then every layout and number.
@@ -21,6 +22,7 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
   const provisional = [...spec.constants, ...spec.enums.flatMap((e) => e.values), ...spec.capabilities, ...spec.ioctls, ...spec.features].some((x) => x.provisional);
   if (provisional) p(...mdParagraph('Numbers marked *provisional* are not assigned upstream and may change when the proposal is merged.'), '');
 
+  const { validators: plans, chains } = lower(spec);
   const fx = spec.featureIoctl;
   if (fx !== null && proposed(spec.features).length > 0) p('## Features', '');
   for (const f of proposed(spec.features)) {
@@ -29,7 +31,7 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
     for (const [opName, op] of [['GET', f.get], ['SET', f.set]] as const) {
       if (op === null) continue;
       p(`#### ${opName}${op.payload !== null ? `: \`struct ${op.payload.name}\`` : ''}`, '', ...mdParagraph(op.doc), '');
-      if (op.validator !== null) validator(p, op.validator);
+      if (op.validator !== null) validator(p, plans.find((x) => x.validator === op.validator)!);
       if (op.errors.length > 0) {
         p('| errno | when |', '|---|---|', ...op.errors.map((e) => `| ${e.errno} | ${e.when} |`), '');
       }
@@ -42,10 +44,8 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
     p('| rule | errno | why |', '|---|---|---|', ...spec.mmap.rules.map((r) => `| \`${r.name}\` | ${r.errno} | ${r.doc} |`), '');
   }
 
-  for (const x of spec.ioctls) {
-    if (x.chain === null) continue;
-    const caps = spec.capabilities.filter((c) => c.info === x);
-    p(`## ${x.chain.title}`, '', ...mdParagraph(`The chain of a ${x.name} reply: \`${x.chain.flag.name}\` in \`${x.chain.flags.name}\` says it is there, \`${x.chain.offset.name}\` where it starts; every capability starts with \`struct ${x.chain.header.name}\`.`), '');
+  for (const { ioctl: x, caps, title, flag, flags, start, header } of chains) {
+    p(`## ${title}`, '', ...mdParagraph(`The chain of a ${x.name} reply: \`${flag.name}\` in \`${flags.name}\` says it is there, \`${start.name}\` where it starts; every capability starts with \`struct ${header.name}\`.`), '');
     if (caps.length > 0) {
       p('| name | id | version | payload | origin |', '|---|---|---|---|---|');
       for (const c of caps) {
@@ -61,7 +61,7 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
   if (spec.constants.length > 0) {
     p('## Constants', '', '| name | value | origin | meaning |', '|---|---|---|---|');
     for (const c of spec.constants) {
-      const value = c.string !== null ? JSON.stringify(c.string) : c.char !== null ? `'${c.char}' (${c.value})` : digits(c.value, constantRole(c.name));
+      const value = c.string !== null ? JSON.stringify(c.string) : c.char !== null ? `'${c.char}' (${c.value})` : digits(c.value, specConstantRole(c));
       p(`| ${c.name} | \`${value}\`${c.provisional ? ' (provisional)' : ''} | ${originText(c)} | ${c.doc} |`);
     }
     p('');
@@ -106,7 +106,7 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
   for (const x of spec.ioctls) {
     const argType = ioctlArgCType(x);
     const arg = argType === null ? 'none' : `\`${argType}\`${x.argument.kind === 'value' ? ' by value' : x.argument.kind === 'string' ? ' (string)' : ''}`;
-    p(`| ${x.name} | \`_${x.encoding}(${x.type.name}, ${ioctlNr(x)})\` | ${arg} | ${x.fd} | ${ARCHES.map((a) => `\`${digits(BigInt(x.numbers[a]), 'bits')}\``).join(' | ')} |`);
+    p(`| ${x.name} | \`_${x.encoding}(${x.type.name}, ${ioctlNr(spec, x)})\` | ${arg} | ${x.fd} | ${ARCHES.map((a) => `\`${digits(BigInt(x.numbers[a]), 'bits')}\``).join(' | ')} |`);
   }
   p('');
   for (const x of spec.ioctls) {
@@ -139,14 +139,14 @@ function originText(o: { origin: IR.Origin }): string {
   return o.origin.kind === 'upstream' ? `upstream ${o.origin.kernel}${versionValues(o)}` : 'proposed';
 }
 
-function validator(p: (...lines: string[]) => void, v: IR.Validator): void {
-  p(...mdParagraph(`Checked by \`${v.name}\`, in this order; the first rule that fails gives the errno.`), '');
+function validator(p: (...lines: string[]) => void, plan: ValidatorPlan): void {
+  p(...mdParagraph(`Checked by \`${plan.validator.name}\`, in this order; the first rule that fails gives the errno.`), '');
   p('| # | rule | errno | must hold | why |', '|---|---|---|---|---|');
-  v.rules.forEach((r, i) => p(`| ${i + 1} | \`${r.name}\` | ${r.errno} | \`${condition(r.check)}\` | ${r.doc} |`));
+  for (const { rule: r, index, check } of plan.checks) p(`| ${index + 1} | \`${r.name}\` | ${r.errno} | \`${condition(check)}\` | ${r.doc} |`);
   p('');
-  if (v.effects.length > 0) {
+  if (plan.effects.length > 0) {
     p('On success:', '');
-    for (const e of v.effects) p(`- \`${target(e.target)} = ${expr(e.value)}\``);
+    for (const e of plan.effects) p(`- \`${target(e.target)} = ${expr(e.value)}\``);
     p('');
   }
 }

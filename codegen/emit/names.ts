@@ -23,17 +23,3 @@ export function versionValues(item: { origin: IR.Origin }): string {
   if (o.kind !== 'upstream' || o.values === undefined) return '';
   return ` (value ${o.values.map((v) => `${v.value} from ${v.kernel}`).join(', ')}: the newest is used here)`;
 }
-
-/** The region bindings an expression or check reads. */
-export function bindingsRead(x: IR.Check | IR.Expr): Set<string> {
-  const out = new Set<string>();
-  const visit = (v: unknown): void => {
-    if (v === null || typeof v !== 'object') return;
-    const o = v as { kind?: string; binding?: string };
-    if (o.kind === 'region' && typeof o.binding === 'string') out.add(o.binding);
-    for (const val of Object.values(o)) if (typeof val === 'object') visit(val);
-  };
-  if (x.kind === 'lookup') visit(x.index);
-  else visit(x);
-  return out;
-}

@@ -223,14 +223,14 @@ export const upper = (name: string): string => words(name).map((w) => w.toUpperC
  * What a value is, which decides how it reads: a bit pattern (flag bits, masks, ioctl request
  * numbers) or a quantity (counts, sizes, ids, enum values, alignments).
  */
-export type NumberRole = 'bits' | 'quantity';
+export type NumberRole = 'bits' | 'quantity' | 'hex';
 
 /**
  * The number rule, the only one: a value prints in hex from this magnitude on, in decimal below.
  * Bit patterns are hex as soon as hex differs from decimal; quantities from 4096 (a page), where
- * round powers of two read better in hex.
+ * round powers of two read better in hex; a value the spec spelled in hex always.
  */
-export const HEX_FROM: Record<NumberRole, bigint> = { bits: 10n, quantity: 4096n };
+export const HEX_FROM: Record<NumberRole, bigint> = { bits: 10n, quantity: 4096n, hex: 0n };
 
 /**
  * The role of a named value: a flag bit or a flag set's mask (`source`), or a constant whose name
@@ -238,6 +238,9 @@ export const HEX_FROM: Record<NumberRole, bigint> = { bits: 10n, quantity: 4096n
  */
 export const constantRole = (name: string, source?: string): NumberRole =>
   (source === 'flag' || source === 'flagset' || /MASK/i.test(name) ? 'bits' : 'quantity');
+
+/** The role of a constant of the spec: hex when the spec wrote it in hex, else by its name. */
+export const specConstantRole = (c: { name: string; hex: boolean }): NumberRole => (c.hex ? 'hex' : constantRole(c.name));
 
 /** Whether the rule prints v in hex. */
 export const isHex = (v: bigint, role: NumberRole): boolean => (v < 0n ? -v : v) >= HEX_FROM[role];
@@ -258,6 +261,18 @@ export function cUnsigned(v: bigint, width: number, role: NumberRole): string {
   const body = digits(v, role);
   if (width > 32 || v > 0xffffffffn) return `${body}ULL`;
   return v > 0x7fffffffn || hex ? `${body}U` : body;
+}
+
+/**
+ * The value of a #define as kernel uapi headers spell it, so the macro has the type the kernel's
+ * has: a bare literal (int) while int holds the value, U while only unsigned int does, ULL beyond
+ * (a ULL on a small value would make it 64-bit, on i386 too); parenthesized unless it is plain
+ * decimal digits, as kernel headers write `#define X_BASE 100` and `#define X_MASK (0xffff)`.
+ */
+export function cDefineValue(v: bigint, role: NumberRole): string {
+  const body = digits(v, role);
+  const suffix = v < 0n || v <= 0x7fffffffn ? '' : v <= 0xffffffffn ? 'U' : 'ULL';
+  return /^\d+$/.test(body) ? body : `(${body}${suffix})`;
 }
 
 /** A TypeScript number literal, or a bigint one (`n`) when asked or when a number cannot hold v exactly. */

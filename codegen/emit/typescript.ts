@@ -1,10 +1,15 @@
-import { IndentationText, NewLineKind, Project, QuoteKind, VariableDeclarationKind, type SourceFile, type WriterFunction } from 'ts-morph';
+import {
+  IndentationText, NewLineKind, Project, QuoteKind, StructureKind, VariableDeclarationKind,
+  type ClassDeclarationStructure, type FunctionDeclarationStructure, type InterfaceDeclarationStructure, type OptionalKind,
+  type StatementStructures, type TypeAliasDeclarationStructure, type VariableStatementStructure, type WriterFunction,
+} from 'ts-morph';
 import type * as IR from '../ir.js';
 import { ARCHES } from '../ioctl-encoding.js';
 import { ioctlNr } from './c-common.js';
 import type { GeneratedFile } from './file.js';
-import { bindingsRead, origin, prefixed, unprefixed } from './names.js';
-import { constantRole, pascal, preambleComment, tsDocComments, tsNumber } from './printer.js';
+import { origin, prefixed, unprefixed } from './names.js';
+import { CAP_ERRORS, lower, type ChainPlan, type CheckPlan } from '../lower.js';
+import { pascal, specConstantRole, preambleComment, tsDocComments, tsNumber } from './printer.js';
 
 /**
  * TypeScript bindings: constants as `as const` objects, per-architecture ioctl numbers, a codec per
@@ -17,7 +22,7 @@ export function emitTypeScript(spec: IR.Spec): GeneratedFile[] {
     manipulationSettings: { indentationText: IndentationText.TwoSpaces, quoteKind: QuoteKind.Single, newLineKind: NewLineKind.LineFeed, useTrailingCommas: true },
   });
   const path = spec.targets.typescript.path;
-  const sf = project.createSourceFile(path, '');
+  const sf = new Statements();
   const head = [...preambleComment(spec, 'typescript', 'line'), `// ${spec.doc.split('. ')[0]}.`];
   sf.addStatements(head);
   emitArches(sf);
@@ -31,20 +36,40 @@ export function emitTypeScript(spec: IR.Spec): GeneratedFile[] {
   for (const s of spec.structs) emitStruct(sf, s);
   if (spec.state !== null) emitValidation(sf, spec, spec.state);
   emitMmapRules(sf, spec);
-  if (chainIoctls(spec).length > 0) emitCapWalkerSupport(sf);
-  for (const info of chainIoctls(spec)) emitCapWalker(sf, spec, info);
+  const { chains } = lower(spec);
+  if (chains.length > 0) emitCapWalkerSupport(sf);
+  for (const chain of chains) emitCapWalker(sf, spec, chain);
+  // One insertion of every statement: ts-morph re-parses the file on each, so adding them one by one was quadratic.
+  const file = project.createSourceFile(path, '');
+  file.addStatements(sf.statements);
   // What the code uses: a name only a doc comment mentions ({@link CodecError}) is not imported (noUnusedLocals).
-  const body = sf.getFullText().replace(/\/\*\*[\s\S]*?\*\//g, '');
+  const body = file.getFullText().replace(/\/\*\*[\s\S]*?\*\//g, '');
   const helpers = ['CodecError', 'checkBig', 'checkInt', 'checkLength', 'checkReserved', 'checkRoom', 'checkUint', 'dataModelOf', 'readPointer', 'writePointer'].filter((h) => new RegExp(`\\b${h}\\b`).test(body));
-  sf.insertImportDeclaration(head.length, { moduleSpecifier: spec.targets.typescript.support, namedImports: [...helpers, 'kernelArch', 'knownName', 'type CodecOptions', 'type NodeArch'] });
-  sf.formatText({ indentSize: 2, convertTabsToSpaces: true, ensureNewLineAtEndOfFile: true });
+  file.insertImportDeclaration(head.length, { moduleSpecifier: spec.targets.typescript.support, namedImports: [...helpers, 'kernelArch', 'knownName', 'type CodecOptions', 'type NodeArch'] });
+  file.formatText({ indentSize: 2, convertTabsToSpaces: true, ensureNewLineAtEndOfFile: true });
   // Doc comments are written whole by ts-morph and wrapped here, by the printer, in one pass.
-  return [{ path, content: tsDocComments(sf.getFullText()) }];
+  return [{ path, content: tsDocComments(file.getFullText()) }];
+}
+
+/** The file's statements as ts-morph structures, in order, for one insertion. */
+class Statements {
+  readonly statements: (string | WriterFunction | StatementStructures)[] = [];
+  addStatements(lines: string[]): void { this.statements.push(...lines); }
+  /** Declarations are separated by a blank line, as ts-morph separates them when added one by one. */
+  private add(s: StatementStructures): void {
+    if (typeof this.statements.at(-1) === 'object') this.statements.push((w) => w.blankLineIfLastNot());
+    this.statements.push(s);
+  }
+  addVariableStatement(s: OptionalKind<VariableStatementStructure>): void { this.add({ ...s, kind: StructureKind.VariableStatement }); }
+  addTypeAlias(s: OptionalKind<TypeAliasDeclarationStructure>): void { this.add({ ...s, kind: StructureKind.TypeAlias }); }
+  addInterface(s: OptionalKind<InterfaceDeclarationStructure>): void { this.add({ ...s, kind: StructureKind.Interface }); }
+  addFunction(s: OptionalKind<FunctionDeclarationStructure>): void { this.add({ ...s, kind: StructureKind.Function }); }
+  addClass(s: OptionalKind<ClassDeclarationStructure>): void { this.add({ ...s, kind: StructureKind.Class }); }
 }
 
 const doc = (text: string, ...tags: string[]): string => [text, ...tags].join('\n');
 
-function constObject(sf: SourceFile, name: string, docs: string, entries: [string, string, string][]): void {
+function constObject(sf: Statements, name: string, docs: string, entries: [string, string, string][]): void {
   sf.addVariableStatement({
     isExported: true,
     declarationKind: VariableDeclarationKind.Const,
@@ -66,7 +91,7 @@ function constObject(sf: SourceFile, name: string, docs: string, entries: [strin
   sf.addTypeAlias({ isExported: true, name, type: `(typeof ${name})[keyof typeof ${name}]`, docs: [`A value of {@link ${name}}.`] });
 }
 
-function emitArches(sf: SourceFile): void {
+function emitArches(sf: Statements): void {
   sf.addVariableStatement({
     isExported: true, declarationKind: VariableDeclarationKind.Const,
     docs: ['Architectures whose ioctl request numbers the bindings carry (powerpc and mips encode `_IO` differently).'],
@@ -75,57 +100,52 @@ function emitArches(sf: SourceFile): void {
   sf.addTypeAlias({ isExported: true, name: 'Arch', type: '(typeof ARCHES)[number]', docs: ['One of {@link ARCHES}.'] });
 }
 
-function emitConstants(sf: SourceFile, spec: IR.Spec): void {
+function emitConstants(sf: Statements, spec: IR.Spec): void {
   constObject(sf, constantsName(spec), 'Plain constants of the ABI.', spec.constants.map((c) => [
-    c.name, c.string !== null ? `'${c.string.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : tsNumber(c.value, constantRole(c.name)), `${c.doc}${c.char !== null ? ` (\`'${c.char}'\`)` : ''}${c.or !== null ? ` (\`${c.or.map((t) => t.name).join(' | ')}\`)` : ''} ${origin(c)}`,
+    c.name, c.string !== null ? `'${c.string.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : tsNumber(c.value, specConstantRole(c)), `${c.doc}${c.char !== null ? ` (\`'${c.char}'\`)` : ''}${c.or !== null ? ` (\`${c.or.map((t) => t.name).join(' | ')}\`)` : ''} ${origin(c)}`,
   ]));
 }
 
-function emitEnums(sf: SourceFile, spec: IR.Spec): void {
+function emitEnums(sf: Statements, spec: IR.Spec): void {
   for (const e of spec.enums) constObject(sf, pascal(e.name), doc(e.doc, origin(e)), e.values.map((v) => [v.name, tsNumber(v.value, 'quantity'), `${v.doc} ${origin(v)}`]));
 }
 
-function emitFlags(sf: SourceFile, spec: IR.Spec): void {
+function emitFlags(sf: Statements, spec: IR.Spec): void {
   for (const f of spec.flags) {
-    constObject(sf, pascal(f.name), doc(f.doc, origin(f)), f.bits.map((b) => [b.name, tsNumber(b.value, 'bits'), `Bit ${b.bit}: ${b.doc}`]));
+    // A 64-bit set's bits and mask are bigints, as the members that carry them are.
+    const big = f.width === 64;
+    constObject(sf, pascal(f.name), doc(f.doc, origin(f)), f.bits.map((b) => [b.name, tsNumber(b.value, 'bits', big), `Bit ${b.bit}: ${b.doc}`]));
     sf.addVariableStatement({
       isExported: true, declarationKind: VariableDeclarationKind.Const,
       docs: [`Every defined bit of {@link ${pascal(f.name)}}; any other bit is reserved.`],
-      declarations: [{ name: `${pascal(f.name)}Mask`, initializer: tsNumber(f.mask, 'bits') }],
+      declarations: [{ name: `${pascal(f.name)}Mask`, initializer: tsNumber(f.mask, 'bits', big) }],
     });
   }
 }
 
-function capGroup(info: IR.ChainIoctl): string {
-  return `${pascal(info.arg.name)}Cap`;
-}
-
-/** The ioctls whose replies carry a capability chain. */
-function chainIoctls(spec: IR.Spec): IR.ChainIoctl[] {
-  return spec.ioctls.filter((x): x is IR.ChainIoctl => x.chain !== null);
-}
+/** The const object of a chain's capability ids. */
+const capGroup = (info: IR.Struct): string => `${pascal(info.name)}Cap`;
 
 /** The names the generator makes from the name prefix: PrefixConstants, PrefixIoctl. */
 const constantsName = (spec: IR.Spec): string => prefixed(spec, 'Constants');
 const ioctlName = (spec: IR.Spec): string => prefixed(spec, 'Ioctl');
 
-function emitCapabilityIds(sf: SourceFile, spec: IR.Spec): void {
-  for (const info of chainIoctls(spec)) {
-    const caps = spec.capabilities.filter((c) => c.info === info);
+function emitCapabilityIds(sf: Statements, spec: IR.Spec): void {
+  for (const { ioctl, info, caps } of lower(spec).chains) {
     if (caps.length === 0) continue;
-    constObject(sf, capGroup(info), `Capability ids in a ${info.name} reply chain.`,
+    constObject(sf, capGroup(info), `Capability ids in a ${ioctl.name} reply chain.`,
       caps.map((c) => [c.name, String(c.id), `${c.doc} Version ${c.version}.${c.deprecated ? ' @deprecated' : ''} ${origin(c)}`]));
   }
 }
 
-function emitFeatures(sf: SourceFile, spec: IR.Spec): void {
+function emitFeatures(sf: Statements, spec: IR.Spec): void {
   const fx = spec.featureIoctl;
   if (fx === null) return;
   constObject(sf, `${pascal(fx.ioctl.name)}Id`, `Feature numbers of ${fx.ioctl.name} (the low 16 bits of its flags).`,
     spec.features.map((f) => [f.name, String(f.number), `${f.doc} ${origin(f)}`]));
 }
 
-function emitIoctls(sf: SourceFile, spec: IR.Spec): void {
+function emitIoctls(sf: Statements, spec: IR.Spec): void {
   sf.addVariableStatement({
     isExported: true, declarationKind: VariableDeclarationKind.Const,
     docs: ['ioctl request numbers, per architecture.'],
@@ -135,7 +155,7 @@ function emitIoctls(sf: SourceFile, spec: IR.Spec): void {
         w.write('{').newLine();
         w.indent(() => {
           for (const x of spec.ioctls) {
-            w.writeLine(`/** ${x.doc} \`_${x.encoding}(${x.type.name}, ${ioctlNr(x)})\` on the ${x.fd} fd. ${origin(x)} */`);
+            w.writeLine(`/** ${x.doc} \`_${x.encoding}(${x.type.name}, ${ioctlNr(spec, x)})\` on the ${x.fd} fd. ${origin(x)} */`);
             w.writeLine(`${x.name}: { ${ARCHES.map((a) => `${a}: ${tsNumber(BigInt(x.numbers[a]), 'bits')}`).join(', ')} },`);
           }
         });
@@ -172,7 +192,7 @@ function emitIoctls(sf: SourceFile, spec: IR.Spec): void {
   });
 }
 
-function emitErrnos(sf: SourceFile, spec: IR.Spec): void {
+function emitErrnos(sf: Statements, spec: IR.Spec): void {
   constObject(sf, 'Errno', 'errno values the ABI names (Linux asm-generic numbering).', spec.errnos.map((e) => [e.name, String(e.value), `${e.name}.`]));
   sf.addTypeAlias({ isExported: true, name: 'ErrnoName', type: 'keyof typeof Errno', docs: ['The name of an errno in {@link Errno}.'] });
 }
@@ -242,7 +262,7 @@ const CODEC_LOCALS = new Set(['view', 'at', 'options', 'path', 'value', 'bytes',
  * layout differs (upstream's natural layout, a pointer) has a layout per data model and picks the
  * one of options.arch (default: the host's) into L.
  */
-function emitStruct(sf: SourceFile, s: IR.Struct): void {
+function emitStruct(sf: Statements, s: IR.Struct): void {
   const name = pascal(s.name);
   for (const m of s.members) {
     if (CODEC_LOCALS.has(m.name) || m.name.endsWith('Count')) throw new Error(`struct ${s.name}: member name ${m.name} clashes with the TypeScript codec's locals`);
@@ -401,8 +421,15 @@ function operand(o: IR.Operand, spec: IR.Spec): Rendered {
     case 'device': return { code: `dev.${o.field.name}`, big: o.width === 64 };
     case 'region': return { code: `${o.binding}.${o.field.name}`, big: o.width === 64 };
     case 'literal': return { code: typeof o.value === 'boolean' ? String(o.value) : tsNumber(o.value, 'quantity'), big: false };
-    case 'constant': return { code: constantRef(o, spec), big: false };
+    case 'constant': return { code: constantRef(o, spec), big: constantIsBig(o, spec) };
   }
+}
+
+/** Whether a named value prints as a bigint: a bit or mask of a 64-bit flag set, or a value a number cannot hold. */
+function constantIsBig(o: Extract<IR.Operand, { kind: 'constant' }>, spec: IR.Spec): boolean {
+  if (o.value > BigInt(Number.MAX_SAFE_INTEGER)) return true;
+  if (o.source === 'flagset') return spec.flags.some((f) => f.name === o.name && f.width === 64);
+  return o.source === 'flag' && spec.flags.some((f) => f.width === 64 && f.bits.some((b) => b.name === o.name));
 }
 
 function constantRef(o: Extract<IR.Operand, { kind: 'constant' }>, spec: IR.Spec): string {
@@ -412,17 +439,14 @@ function constantRef(o: Extract<IR.Operand, { kind: 'constant' }>, spec: IR.Spec
   return `${constantsName(spec)}.${o.name}`;
 }
 
-/** Renders both sides in one domain: bigint if either is 64-bit. */
-function pair(a: Rendered, b: Rendered): [string, string, boolean] {
-  const big = a.big || b.big;
-  const lift = (r: Rendered) => (big && !r.big ? `BigInt(${r.code})` : r.code);
-  return [lift(a), lift(b), big];
-}
-
-/** The condition under which a check fails. */
-function failExpr(c: IR.Check, spec: IR.Spec): string {
+/** The condition under which a check fails, computed in the check's width (bigint for 64 bits). */
+function failExpr(p: CheckPlan, spec: IR.Spec): string {
+  const c = p.check;
   const op = (o: IR.Operand) => operand(o, spec);
   const zero = (big: boolean) => (big ? '0n' : '0');
+  const domain = p.width === 64;
+  const lift = (r: Rendered) => (domain && !r.big ? `BigInt(${r.code})` : r.code);
+  const pair = (a: Rendered, b: Rendered): [string, string, boolean] => [lift(a), lift(b), domain];
   switch (c.kind) {
     case 'zero': { const a = op(c.value); return `${a.code} !== ${zero(a.big)}`; }
     case 'nonzero': { const a = op(c.value); return `${a.code} === ${zero(a.big)}`; }
@@ -430,15 +454,13 @@ function failExpr(c: IR.Check, spec: IR.Spec): string {
     case 'bits': { const [a, b, big] = pair(op(c.value), op(c.within)); return `(${a} & ~${b}) !== ${zero(big)}`; }
     case 'has': {
       const a = op(c.value);
-      const flag = constantRef({ kind: 'constant', name: c.flag.name, value: c.flag.value, source: 'flag' }, spec);
-      return `(${a.code} & ${a.big ? `BigInt(${flag})` : flag}) === ${zero(a.big)}`;
+      const flag = op({ kind: 'constant', name: c.flag.name, value: c.flag.value, source: 'flag' });
+      return `(${a.code} & ${a.big && !flag.big ? `BigInt(${flag.code})` : flag.code}) === ${zero(a.big)}`;
     }
     case 'aligned': { const [a, to, big] = pair(op(c.value), op(c.to)); return `(${a} & (${to} - ${big ? '1n' : '1'})) !== ${zero(big)}`; }
     case 'lt': { const [a, b] = pair(op(c.left), op(c.right)); return `${a} >= ${b}`; }
     case 'within': {
       const o = op(c.offset); const s = op(c.size); const l = op(c.limit);
-      const big = o.big || s.big || l.big;
-      const lift = (r: Rendered) => (big && !r.big ? `BigInt(${r.code})` : r.code);
       return `${lift(o)} > ${lift(l)} || ${lift(s)} > ${lift(l)} - ${lift(o)}`;
     }
     case 'lookup': return `${op(c.index).code} >= dev.num_regions`;
@@ -462,7 +484,7 @@ function ruleConst(v: IR.Validator): string {
   return `${pascal(v.name)}Rules`;
 }
 
-function emitValidation(sf: SourceFile, spec: IR.Spec, state: NonNullable<IR.Spec['state']>): void {
+function emitValidation(sf: Statements, spec: IR.Spec, state: NonNullable<IR.Spec['state']>): void {
   const { device, region } = state;
   sf.addInterface({
     isExported: true, name: pascal(region.name), docs: [region.doc],
@@ -480,7 +502,8 @@ function emitValidation(sf: SourceFile, spec: IR.Spec, state: NonNullable<IR.Spe
     docs: ['What a validator says about a request: accepted, or the errno and the rule that refused it.'],
     type: '{ ok: true } | { ok: false; errno: ErrnoName; rule: Rule }',
   });
-  for (const v of spec.validators) {
+  for (const p of lower(spec).validators) {
+    const v = p.validator;
     const req = pascal(v.request.name);
     const rules = ruleConst(v);
     sf.addVariableStatement({
@@ -494,10 +517,9 @@ function emitValidation(sf: SourceFile, spec: IR.Spec, state: NonNullable<IR.Spe
       parameters: [{ name: 'dev', type: pascal(device.name) }, { name: 'req', type: req }],
       returnType: `CheckResult<(typeof ${rules})[number]>`,
       statements: (w) => {
-        const read = new Set(v.rules.flatMap((r) => [...bindingsRead(r.check)]));
-        for (const r of v.rules) {
-          w.writeLine(`if (${failExpr(r.check, spec)}) return { ok: false, errno: '${r.errno}', rule: '${r.name}' };`);
-          if (r.check.kind === 'lookup' && read.has(r.check.binding)) w.writeLine(`const ${r.check.binding} = regionAt(dev, ${operand(r.check.index, spec).code});`);
+        for (const c of p.checks) {
+          w.writeLine(`if (${failExpr(c, spec)}) return { ok: false, errno: '${c.rule.errno}', rule: '${c.rule.name}' };`);
+          if (c.binds?.readLater === true) w.writeLine(`const ${c.binds.name} = regionAt(dev, ${operand(c.binds.index, spec).code});`);
         }
         w.writeLine('return { ok: true };');
       },
@@ -509,20 +531,13 @@ function emitValidation(sf: SourceFile, spec: IR.Spec, state: NonNullable<IR.Spe
       parameters: [{ name: 'dev', type: pascal(device.name) }, { name: 'req', type: req }],
       returnType: newRegion ?? 'void',
       statements: (w) => {
-        const read = new Set(v.effects.flatMap((e) => [...bindingsRead(e.value), ...(e.target.kind === 'region' ? [e.target.binding] : [])]));
-        for (const r of v.rules) if (r.check.kind === 'lookup' && read.has(r.check.binding)) w.writeLine(`const ${r.check.binding} = regionAt(dev, ${operand(r.check.index, spec).code});`);
-        const fresh = v.effects.filter((e) => e.target.kind === 'new');
-        for (const e of v.effects) {
-          if (e.target.kind === 'new') continue;
-          const big = e.target.kind === 'request' ? e.target.member.type.kind === 'int' && e.target.member.type.size === 8 : e.target.field.type === 'u64';
-          w.writeLine(`${targetName(e.target)} = ${exprCode(e.value, spec, big)};`);
-        }
-        if (newRegion !== null) {
+        for (const b of p.applyBindings) w.writeLine(`const ${b.name} = regionAt(dev, ${operand(b.index, spec).code});`);
+        for (const e of p.effects) if (e.target.kind !== 'new') w.writeLine(`${targetName(e.target)} = ${exprCode(e.value, spec, e.width === 64)};`);
+        if (p.created !== null) {
           w.writeLine('return {');
           w.indent(() => {
-            for (const f of region.fields) {
-              const e = fresh.find((x) => x.target.kind === 'new' && x.target.field === f);
-              w.writeLine(`${f.name}: ${e !== undefined ? exprCode(e.value, spec, f.type === 'u64') : f.type === 'u64' ? '0n' : f.type === 'bool' ? 'false' : '0'},`);
+            for (const { field: f, value: e } of p.created!) {
+              w.writeLine(`${f.name}: ${e !== null ? exprCode(e.value, spec, e.width === 64) : f.type === 'u64' ? '0n' : f.type === 'bool' ? 'false' : '0'},`);
             }
           });
           w.writeLine('};');
@@ -544,7 +559,7 @@ function emitValidation(sf: SourceFile, spec: IR.Spec, state: NonNullable<IR.Spe
   });
 }
 
-function emitMmapRules(sf: SourceFile, spec: IR.Spec): void {
+function emitMmapRules(sf: Statements, spec: IR.Spec): void {
   if (spec.mmap === null) return;
   sf.addVariableStatement({
     isExported: true, declarationKind: VariableDeclarationKind.Const,
@@ -570,7 +585,7 @@ function targetName(t: IR.EffectTarget): string {
 // ---------------------------------------------------------------------------------------------
 // Capability chains
 
-function emitCapWalkerSupport(sf: SourceFile): void {
+function emitCapWalkerSupport(sf: Statements): void {
   sf.addVariableStatement({
     declarationKind: VariableDeclarationKind.Const,
     docs: ['Replies are decoded as the kernel wrote them; reserved members are not the reader\'s to police.'],
@@ -580,7 +595,7 @@ function emitCapWalkerSupport(sf: SourceFile): void {
     isExported: true, name: 'CapChainError', extends: 'Error',
     docs: ['A malformed capability chain: what is wrong and the buffer offset it concerns.'],
     properties: [
-      { name: 'kind', isReadonly: true, type: "'truncated' | 'misaligned' | 'out-of-bounds' | 'backwards' | 'loop'" },
+      { name: 'kind', isReadonly: true, type: CAP_ERRORS.map((e) => `'${e}'`).join(' | ') },
       { name: 'at', isReadonly: true, type: 'number', docs: ['The offset the chain pointed at (the buffer length for truncated).'] },
     ],
     ctors: [{
@@ -590,14 +605,10 @@ function emitCapWalkerSupport(sf: SourceFile): void {
   });
 }
 
-function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.ChainIoctl): void {
-  const arg = info.arg;
+function emitCapWalker(sf: Statements, spec: IR.Spec, chain: ChainPlan): void {
+  const { ioctl: info, info: arg, argsz, decoders } = chain;
   const argName = pascal(arg.name);
-  const { chain } = info;
-  const argsz = info.argsz!;
   const header = pascal(chain.header.name);
-  const caps = spec.capabilities.filter((c) => c.info === info);
-  const decoded = caps.filter((c) => c.struct !== null);
   const base = unprefixed(spec, arg.name);
   const capType = `${pascal(base)}CapEntry`;
   const replyType = `${pascal(base)}Reply`;
@@ -606,7 +617,7 @@ function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.ChainIoctl): void
     isExported: true, name: capType,
     docs: [`One capability of a ${info.name} reply: its offset in the buffer, its header and, for a capability the bindings know, its decoded payload.`],
     type: (w) => {
-      for (const c of decoded) w.writeLine(`| { offset: number; header: ${header}; name: '${c.name}'; value: ${pascal(c.struct!.name)} }`);
+      for (const d of decoders) w.writeLine(`| { offset: number; header: ${header}; name: '${d.cap.name}'; value: ${pascal(d.struct.name)} }`);
       w.write(`| { offset: number; header: ${header}; name: null; value: null }`);
     },
   });
@@ -631,30 +642,29 @@ function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.ChainIoctl): void
       w.writeLine(`const info = ${argName}.read(view, 0, RAW);`);
       w.writeLine(`const hasCaps = (info.${chain.flags.name} & ${pascal(chain.flags.flags!.name)}.${chain.flag.name}) !== 0;`);
       w.writeLine(`if (hasCaps && info.${argsz.name} > bytes.byteLength) return { info, caps: [], retry: info.${argsz.name} };`);
-      w.writeLine(`if (!hasCaps || info.${chain.offset.name} === 0) return { info, caps: [], retry: null };`);
+      w.writeLine(`if (!hasCaps || info.${chain.start.name} === 0) return { info, caps: [], retry: null };`);
       w.writeLine(`const caps: ${capType}[] = [];`);
       w.writeLine('const visited = new Set<number>();');
       w.writeLine('let prev = -1;');
-      w.writeLine(`for (let off = info.${chain.offset.name}; off !== 0; ) {`);
+      w.writeLine(`for (let off = info.${chain.start.name}; off !== 0; ) {`);
       w.indent(() => {
         w.writeLine("if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');");
         w.writeLine(`if (off < ${arg.size} || off < prev) throw new CapChainError('backwards', off, 'next points backwards');`);
-        w.writeLine("if (off % 4 !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of 4');");
+        w.writeLine(`if (off % ${chain.align} !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of ${chain.align}');`);
         w.writeLine(`if (off + ${header}.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');`);
         w.writeLine(`const header = ${header}.read(view, off);`);
         w.writeLine('let entry: ' + capType + ';');
-        w.writeLine(`switch (header.${chain.header.capHeader.id.name}) {`);
+        w.writeLine(`switch (header.${chain.id.name}) {`);
         w.indent(() => {
-          for (const c of decoded) {
-            const s = c.struct!;
-            w.writeLine(`case ${capGroup(info)}.${c.name}: {`);
+          for (const { cap: c, struct: s, size, flexible } of decoders) {
+            w.writeLine(`case ${capGroup(arg)}.${c.name}: {`);
             w.indent(() => {
-              w.writeLine(`if (off + ${s.size} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} runs past the buffer');`);
-              if (s.flexibleCount !== null && s.flexible !== null) {
-                const t = s.flexibleCount.type;
-                if (t.kind !== 'int' || t.size > 4) throw new Error(`${s.name}.${s.flexibleCount.name}: a count read as a number is at most 32 bits`);
-                w.writeLine(`const count = view.get${t.signed ? 'Int' : 'Uint'}${t.size * 8}(off + ${s.flexibleCount.offset}${t.size > 1 ? ', true' : ''});`);
-                w.writeLine(`if (off + ${s.size} + count * ${s.flexible.elementSize} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} elements run past the buffer');`);
+              w.writeLine(`if (off + ${size} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} runs past the buffer');`);
+              if (flexible !== null) {
+                const t = flexible.count.type;
+                if (t.kind !== 'int' || t.size > 4) throw new Error(`${s.name}.${flexible.count.name}: a count read as a number is at most 32 bits`);
+                w.writeLine(`const count = view.get${t.signed ? 'Int' : 'Uint'}${t.size * 8}(off + ${flexible.count.offset}${t.size > 1 ? ', true' : ''});`);
+                w.writeLine(`if (off + ${size} + count * ${flexible.elementSize} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} elements run past the buffer');`);
               }
               w.writeLine(`entry = { offset: off, header, name: '${c.name}', value: ${pascal(s.name)}.read(view, off, RAW) };`);
               w.writeLine('break;');
@@ -668,7 +678,7 @@ function emitCapWalker(sf: SourceFile, spec: IR.Spec, info: IR.ChainIoctl): void
         w.writeLine('caps.push(entry);');
         w.writeLine('visited.add(off);');
         w.writeLine('prev = off;');
-        w.writeLine(`off = header.${chain.header.capHeader.next.name};`);
+        w.writeLine(`off = header.${chain.next.name};`);
       });
       w.writeLine('}');
       w.writeLine('return { info, caps, retry: null };');

@@ -432,7 +432,7 @@ static int vfio_region_info_cap_visit(struct vfio_cap_cursor *cur, __u32 off)
 		return vfio_cap_fail(cur, VFIO_CAP_ERR_MISALIGNED, off);
 	if (off > cur->len || cur->len - off < 8)	/* struct vfio_info_cap_header */
 		return vfio_cap_fail(cur, VFIO_CAP_ERR_OUT_OF_BOUNDS, off);
-	id = vfio_cap_get16(cur->buf + off + 0);
+	id = vfio_cap_get16(cur->buf + off);
 	need = vfio_region_info_cap_size(id, cur->buf + off, cur->len - off);
 	if (need > cur->len - off)
 		return vfio_cap_fail(cur, VFIO_CAP_ERR_OUT_OF_BOUNDS, off);
@@ -466,7 +466,7 @@ int vfio_region_info_cap_first(const void *buf, __u32 len,
 
 	if (len < 32)	/* struct vfio_region_info */
 		return vfio_cap_fail(cur, VFIO_CAP_ERR_TRUNCATED, len);
-	argsz = vfio_cap_get32(b + 0);
+	argsz = vfio_cap_get32(b);
 	flags = vfio_cap_get32(b + 4);
 	cap_offset = vfio_cap_get32(b + 12);
 	if ((flags & VFIO_REGION_INFO_FLAG_CAPS) == 0)	/* no chain, whatever cap_offset says */

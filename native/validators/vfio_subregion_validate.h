@@ -167,8 +167,8 @@ enum vfio_cap_error {
 	VFIO_CAP_ERR_NONE = 0,
 	VFIO_CAP_ERR_TRUNCATED,	/* "truncated": the buffer is shorter than struct vfio_region_info */
 	VFIO_CAP_ERR_OUT_OF_BOUNDS,	/* "out-of-bounds": a capability header or its known payload does not fit in the buffer */
-	VFIO_CAP_ERR_BACKWARDS,	/* "backwards": next points before the current capability (or cap_offset into struct vfio_region_info) */
-	VFIO_CAP_ERR_LOOP,	/* "loop": next points at a capability already visited, itself included */
+	VFIO_CAP_ERR_BACKWARDS,	/* "backwards": an offset points before the current capability (or cap_offset into struct vfio_region_info) */
+	VFIO_CAP_ERR_LOOP,	/* "loop": an offset points at a capability already visited, itself included */
 	VFIO_CAP_ERR_MISALIGNED,	/* "misaligned": a capability offset is not a multiple of 4 */
 };
 

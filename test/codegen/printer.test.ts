@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { defaultTargets, render } from '../../codegen/generate.js';
 import { flattenSpec, loadSpec, ROOT } from '../../codegen/load.js';
 import {
-  camel, cComment, cItem, columns, cProse, cUnsigned, digits, jsDoc, lineComment, mdParagraph, pascal, snake,
+  camel, cComment, cDefineValue, cItem, columns, cProse, cUnsigned, digits, jsDoc, lineComment, mdParagraph, pascal, snake,
   tsDocComments, tsNumber, upper, witDoc, words, wrap, wrapDoc,
 } from '../../codegen/emit/printer.js';
 
@@ -122,6 +122,18 @@ describe('numbers: one rule for hex or decimal, spelled per target', () => {
     expect(digits(4096n, 'quantity')).toBe('0x1000');
     expect(digits(-4096n, 'quantity')).toBe('-0x1000');
     expect(digits(0n, 'bits')).toBe('0');
+    expect(digits(0xaan, 'hex')).toBe('0xaa');	// a value the spec spelled in hex
+    expect(digits(0n, 'hex')).toBe('0x0');
+  });
+
+  it('C #define values: the type kernel headers give them (int while int holds it), parenthesized unless plain digits', () => {
+    // <linux/vfio.h>: #define VFIO_BASE 100, #define VFIO_DEVICE_FEATURE_MASK (0xffff); <linux/userfaultfd.h>: #define UFFDIO 0xAA
+    expect(cDefineValue(100n, 'quantity')).toBe('100');
+    expect(cDefineValue(0xffffn, 'bits')).toBe('(0xffff)');
+    expect(cDefineValue(0xaan, 'hex')).toBe('(0xaa)');
+    expect(cDefineValue(0x7fffffffn, 'bits')).toBe('(0x7fffffff)');
+    expect(cDefineValue(0x80000000n, 'bits')).toBe('(0x80000000U)');
+    expect(cDefineValue(0x100000000n, 'bits')).toBe('(0x100000000ULL)');
   });
 
   it('C: U for hex or for what int cannot hold, ULL for a 64-bit type or value', () => {

@@ -2741,8 +2741,8 @@ export class VfioSubregionDeviceState {
    */
   region_span: u64 = 0;
   /**
-   * The region table, by index; a lookup succeeds only for an index below both num_regions and its
-   * length.
+   * The region table, by index: num_regions entries (a lookup checks an index against num_regions;
+   * a shorter table aborts).
    */
   regions: Array<VfioSubregionRegionState> = [];
 }
@@ -2788,9 +2788,9 @@ export function subregion_create_check(dev: VfioSubregionDeviceState, req: VfioD
   // attrs-known: Only defined attribute bits.
   if ((<u64>req.attrs & ~<u64>VFIO_REGION_ATTR_MASK) != 0) { res.rule = 1; return res.errno = -EINVAL; }
   // parent-exists: The parent is a region of the device.
-  if (<u64>req.parent_index >= <u64>dev.num_regions || <u64>req.parent_index >= <u64>dev.regions.length) { res.rule = 2; return res.errno = -EINVAL; }
+  if (<u64>req.parent_index >= <u64>dev.num_regions) { res.rule = 2; return res.errno = -EINVAL; }
   res.parent = <i32><u64>req.parent_index;
-  const parent = unchecked(dev.regions[res.parent]);
+  const parent = dev.regions[res.parent];
   // parent-not-subregion: Subregions of subregions are refused: one level keeps the cap chain and the lifetime rules flat, and anything a nested window could express is a window of the BAR itself.
   if (parent.is_subregion) { res.rule = 3; return res.errno = -EINVAL; }
   // parent-mmap: Attributes only mean something for mappings; a region that cannot be mmapped cannot have a window.
@@ -2867,9 +2867,9 @@ export function region_attrs_set_check(dev: VfioSubregionDeviceState, req: VfioD
   // attrs-known: Only defined attribute bits.
   if ((<u64>req.attrs & ~<u64>VFIO_REGION_ATTR_MASK) != 0) { res.rule = 2; return res.errno = -EINVAL; }
   // index-exists: The region exists.
-  if (<u64>req.index >= <u64>dev.num_regions || <u64>req.index >= <u64>dev.regions.length) { res.rule = 3; return res.errno = -EINVAL; }
+  if (<u64>req.index >= <u64>dev.num_regions) { res.rule = 3; return res.errno = -EINVAL; }
   res.region = <i32><u64>req.index;
-  const region = unchecked(dev.regions[res.region]);
+  const region = dev.regions[res.region];
   // not-subregion: A subregion's attributes are fixed when it is created; make another subregion instead.
   if (region.is_subregion) { res.rule = 4; return res.errno = -EINVAL; }
   // region-mmap: Attributes only apply to mappings.
@@ -2918,9 +2918,8 @@ export function region_attrs_get_check(dev: VfioSubregionDeviceState, req: VfioD
   // flags-zero: No flags are defined yet.
   if (<u64>req.flags != 0) { res.rule = 0; return res.errno = -EINVAL; }
   // index-exists: The region exists.
-  if (<u64>req.index >= <u64>dev.num_regions || <u64>req.index >= <u64>dev.regions.length) { res.rule = 1; return res.errno = -EINVAL; }
+  if (<u64>req.index >= <u64>dev.num_regions) { res.rule = 1; return res.errno = -EINVAL; }
   res.region = <i32><u64>req.index;
-  const region = unchecked(dev.regions[res.region]);
   return 0;
 }
 
@@ -2943,13 +2942,13 @@ export const CAPCHAIN_OK: i32 = 0;
  * (in at).
  */
 export const CAPCHAIN_RETRY: i32 = 1;
-/** The buffer is shorter than the info struct. */
+/** The buffer is shorter than struct vfio_region_info. */
 export const CAPCHAIN_TRUNCATED: i32 = -1;
 /** A capability header or its known payload does not fit in the buffer. */
 export const CAPCHAIN_OUT_OF_BOUNDS: i32 = -2;
-/** An offset points before the current capability (or into the info struct). */
+/** An offset points before the current capability (or cap_offset into struct vfio_region_info). */
 export const CAPCHAIN_BACKWARDS: i32 = -3;
-/** An offset points at a capability already visited. */
+/** An offset points at a capability already visited, itself included. */
 export const CAPCHAIN_LOOP: i32 = -4;
 /** A capability offset is not a multiple of 4. */
 export const CAPCHAIN_MISALIGNED: i32 = -5;

@@ -468,6 +468,7 @@ export type VfioDeviceFlags = (typeof VfioDeviceFlags)[keyof typeof VfioDeviceFl
 
 /** Every defined bit of {@link VfioDeviceFlags}; any other bit is reserved. */
 export const VfioDeviceFlagsMask = 0x1ff;
+
 /**
  * vfio_region_info.flags: what userspace may do with a region.
  * (upstream, Linux 6.1)
@@ -488,6 +489,7 @@ export type VfioRegionInfoFlags = (typeof VfioRegionInfoFlags)[keyof typeof Vfio
 
 /** Every defined bit of {@link VfioRegionInfoFlags}; any other bit is reserved. */
 export const VfioRegionInfoFlagsMask = 0xf;
+
 /**
  * vfio_device_feature.flags above the feature number: which operation is asked for. GET and SET are
  * mutually exclusive except with PROBE.
@@ -510,6 +512,7 @@ export type VfioDeviceFeatureFlags = (typeof VfioDeviceFeatureFlags)[keyof typeo
 
 /** Every defined bit of {@link VfioDeviceFeatureFlags}; any other bit is reserved. */
 export const VfioDeviceFeatureFlagsMask = 0x70000;
+
 /**
  * vfio_iommu_type1_info.flags: what the reply of VFIO_IOMMU_GET_INFO carries.
  * (upstream, Linux 6.1)
@@ -526,6 +529,7 @@ export type VfioIommuType1InfoFlags = (typeof VfioIommuType1InfoFlags)[keyof typ
 
 /** Every defined bit of {@link VfioIommuType1InfoFlags}; any other bit is reserved. */
 export const VfioIommuType1InfoFlagsMask = 3;
+
 /**
  * vfio_group_status.flags.
  * (upstream, Linux 6.1)
@@ -544,6 +548,7 @@ export type VfioGroupFlags = (typeof VfioGroupFlags)[keyof typeof VfioGroupFlags
 
 /** Every defined bit of {@link VfioGroupFlags}; any other bit is reserved. */
 export const VfioGroupFlagsMask = 3;
+
 /**
  * vfio_irq_info.flags: how an IRQ index may be used.
  * (upstream, Linux 6.1)
@@ -564,6 +569,7 @@ export type VfioIrqInfoFlags = (typeof VfioIrqInfoFlags)[keyof typeof VfioIrqInf
 
 /** Every defined bit of {@link VfioIrqInfoFlags}; any other bit is reserved. */
 export const VfioIrqInfoFlagsMask = 0xf;
+
 /**
  * vfio_irq_set.flags: exactly one DATA_ type (what data[] holds) and one ACTION_ type.
  * (upstream, Linux 6.1)
@@ -591,6 +597,7 @@ export type VfioIrqSetFlags = (typeof VfioIrqSetFlags)[keyof typeof VfioIrqSetFl
 
 /** Every defined bit of {@link VfioIrqSetFlags}; any other bit is reserved. */
 export const VfioIrqSetFlagsMask = 0x3f;
+
 /**
  * vfio_device_gfx_plane_info.flags: what VFIO_DEVICE_QUERY_GFX_PLANE asks and answers.
  * (upstream, Linux 6.1)
@@ -609,6 +616,7 @@ export type VfioGfxPlaneType = (typeof VfioGfxPlaneType)[keyof typeof VfioGfxPla
 
 /** Every defined bit of {@link VfioGfxPlaneType}; any other bit is reserved. */
 export const VfioGfxPlaneTypeMask = 7;
+
 /**
  * vfio_device_ioeventfd.flags: the access width (exactly one).
  * (upstream, Linux 6.1)
@@ -629,24 +637,26 @@ export type VfioDeviceIoeventfdFlags = (typeof VfioDeviceIoeventfdFlags)[keyof t
 
 /** Every defined bit of {@link VfioDeviceIoeventfdFlags}; any other bit is reserved. */
 export const VfioDeviceIoeventfdFlagsMask = 0xf;
+
 /**
  * vfio_device_feature_migration.flags: the migration protocol states the device supports.
  * (upstream, Linux 6.1)
  */
 export const VfioMigrationFlags = {
   /** Bit 0: STOP, STOP_COPY and RESUMING. */
-  VFIO_MIGRATION_STOP_COPY: 1,
+  VFIO_MIGRATION_STOP_COPY: 1n,
   /** Bit 1: RUNNING_P2P. */
-  VFIO_MIGRATION_P2P: 2,
+  VFIO_MIGRATION_P2P: 2n,
   /** Bit 2: PRE_COPY (and PRE_COPY_P2P with P2P). */
-  VFIO_MIGRATION_PRE_COPY: 4,
+  VFIO_MIGRATION_PRE_COPY: 4n,
 } as const;
 
 /** A value of {@link VfioMigrationFlags}. */
 export type VfioMigrationFlags = (typeof VfioMigrationFlags)[keyof typeof VfioMigrationFlags];
 
 /** Every defined bit of {@link VfioMigrationFlags}; any other bit is reserved. */
-export const VfioMigrationFlagsMask = 7;
+export const VfioMigrationFlagsMask = 7n;
+
 /**
  * vfio_iommu_type1_dma_map.flags.
  * (upstream, Linux 6.1)
@@ -665,6 +675,7 @@ export type VfioDmaMapFlags = (typeof VfioDmaMapFlags)[keyof typeof VfioDmaMapFl
 
 /** Every defined bit of {@link VfioDmaMapFlags}; any other bit is reserved. */
 export const VfioDmaMapFlagsMask = 7;
+
 /**
  * vfio_iommu_type1_dma_unmap.flags.
  * (upstream, Linux 6.1)
@@ -683,6 +694,7 @@ export type VfioDmaUnmapFlags = (typeof VfioDmaUnmapFlags)[keyof typeof VfioDmaU
 
 /** Every defined bit of {@link VfioDmaUnmapFlags}; any other bit is reserved. */
 export const VfioDmaUnmapFlagsMask = 7;
+
 /**
  * vfio_iommu_type1_dirty_bitmap.flags: exactly one operation.
  * (upstream, Linux 6.1)
@@ -704,6 +716,7 @@ export type VfioIommuDirtyPagesFlags = (typeof VfioIommuDirtyPagesFlags)[keyof t
 
 /** Every defined bit of {@link VfioIommuDirtyPagesFlags}; any other bit is reserved. */
 export const VfioIommuDirtyPagesFlagsMask = 7;
+
 /**
  * vfio_iommu_spapr_tce_info.flags.
  * (upstream, Linux 6.1)
@@ -718,6 +731,7 @@ export type VfioIommuSpaprInfoFlags = (typeof VfioIommuSpaprInfoFlags)[keyof typ
 
 /** Every defined bit of {@link VfioIommuSpaprInfoFlags}; any other bit is reserved. */
 export const VfioIommuSpaprInfoFlagsMask = 1;
+
 /**
  * vfio_device_info_cap_pci_atomic_comp.flags: the PCIe AtomicOp completer sizes the root port
  * supports.
@@ -737,6 +751,7 @@ export type VfioPciAtomicCompFlags = (typeof VfioPciAtomicCompFlags)[keyof typeo
 
 /** Every defined bit of {@link VfioPciAtomicCompFlags}; any other bit is reserved. */
 export const VfioPciAtomicCompFlagsMask = 7;
+
 /**
  * vfio_pci_hot_reset_info.flags (output).
  * (upstream, Linux 6.12)
@@ -753,6 +768,7 @@ export type VfioPciHotResetFlags = (typeof VfioPciHotResetFlags)[keyof typeof Vf
 
 /** Every defined bit of {@link VfioPciHotResetFlags}; any other bit is reserved. */
 export const VfioPciHotResetFlagsMask = 3;
+
 /**
  * vfio_device_bind_iommufd.flags.
  * (upstream, Linux 7.2)
@@ -767,6 +783,7 @@ export type VfioDeviceBindFlags = (typeof VfioDeviceBindFlags)[keyof typeof Vfio
 
 /** Every defined bit of {@link VfioDeviceBindFlags}; any other bit is reserved. */
 export const VfioDeviceBindFlagsMask = 1;
+
 /**
  * vfio_device_attach_iommufd_pt.flags.
  * (upstream, Linux 7.2)
@@ -781,6 +798,7 @@ export type VfioDeviceAttachFlags = (typeof VfioDeviceAttachFlags)[keyof typeof 
 
 /** Every defined bit of {@link VfioDeviceAttachFlags}; any other bit is reserved. */
 export const VfioDeviceAttachFlagsMask = 1;
+
 /**
  * vfio_device_detach_iommufd_pt.flags.
  * (upstream, Linux 7.2)
@@ -795,6 +813,7 @@ export type VfioDeviceDetachFlags = (typeof VfioDeviceDetachFlags)[keyof typeof 
 
 /** Every defined bit of {@link VfioDeviceDetachFlags}; any other bit is reserved. */
 export const VfioDeviceDetachFlagsMask = 1;
+
 /**
  * vfio_precopy_info.flags (output).
  * (upstream, Linux 7.2)
@@ -809,6 +828,7 @@ export type VfioPrecopyInfoFlags = (typeof VfioPrecopyInfoFlags)[keyof typeof Vf
 
 /** Every defined bit of {@link VfioPrecopyInfoFlags}; any other bit is reserved. */
 export const VfioPrecopyInfoFlagsMask = 1;
+
 /**
  * Memory attributes of a region's mappings. Zero is the default: what vfio-pci gives a BAR today
  * (uncached; UC- on x86, Device-nGnRnE on arm64). Every bit not defined here is reserved: a request
@@ -832,6 +852,7 @@ export type VfioRegionAttr = (typeof VfioRegionAttr)[keyof typeof VfioRegionAttr
 
 /** Every defined bit of {@link VfioRegionAttr}; any other bit is reserved. */
 export const VfioRegionAttrMask = 1;
+
 /** Capability ids in a VFIO_DEVICE_GET_REGION_INFO reply chain. */
 export const VfioRegionInfoCap = {
   /** Only the listed areas of the region may be mmapped. Version 1. (upstream, Linux 6.1) */
@@ -999,6 +1020,7 @@ export const VfioIoctl = {
    */
   VFIO_EEH_PE_OP: { x86_64: 0x3b79, i386: 0x3b79, aarch64: 0x3b79, riscv64: 0x3b79, s390x: 0x3b79, ppc64le: 0x20003b79, mips64el: 0x20003b79 },
 } as const;
+
 /**
  * What the third argument of each ioctl is: `struct` (a pointer to the named struct; `argsz` names
  * its argsz member, if any), `none` (nothing), `value` (an integer of `type`, `size` bytes, passed
@@ -1056,6 +1078,7 @@ export const Errno = {
 
 /** A value of {@link Errno}. */
 export type Errno = (typeof Errno)[keyof typeof Errno];
+
 /** The name of an errno in {@link Errno}. */
 export type ErrnoName = keyof typeof Errno;
 
@@ -1555,6 +1578,7 @@ const VfioIommuType1InfoLayouts = {
   lp64: { model: 'lp64', size: 24, offsets: { argsz: 0, flags: 4, iova_pgsizes: 8, cap_offset: 16 } },
   ilp32: { model: 'ilp32', size: 20, offsets: { argsz: 0, flags: 4, iova_pgsizes: 8, cap_offset: 16 } },
 } as const;
+
 /**
  * Layout and codec of {@link VfioIommuType1Info} (little-endian, as every supported architecture
  * but s390x stores it).
@@ -1633,6 +1657,7 @@ const VfioIommuType1InfoCapMigrationLayouts = {
   lp64: { model: 'lp64', size: 32, offsets: { header: 0, flags: 8, pgsize_bitmap: 16, max_dirty_bitmap_size: 24 } },
   ilp32: { model: 'ilp32', size: 28, offsets: { header: 0, flags: 8, pgsize_bitmap: 12, max_dirty_bitmap_size: 20 } },
 } as const;
+
 /**
  * Layout and codec of {@link VfioIommuType1InfoCapMigration} (little-endian, as every supported
  * architecture but s390x stores it).
@@ -1706,6 +1731,7 @@ const VfioBitmapLayouts = {
   lp64: { model: 'lp64', size: 24, offsets: { pgsize: 0, size: 8, data: 16 } },
   ilp32: { model: 'ilp32', size: 20, offsets: { pgsize: 0, size: 8, data: 16 } },
 } as const;
+
 /**
  * Layout and codec of {@link VfioBitmap} (little-endian, as every supported architecture but s390x
  * stores it).
@@ -2043,6 +2069,7 @@ const VfioDeviceIoeventfdLayouts = {
   lp64: { model: 'lp64', size: 32, offsets: { argsz: 0, flags: 4, offset: 8, data: 16, fd: 24 } },
   ilp32: { model: 'ilp32', size: 28, offsets: { argsz: 0, flags: 4, offset: 8, data: 16, fd: 24 } },
 } as const;
+
 /**
  * Layout and codec of {@link VfioDeviceIoeventfd} (little-endian, as every supported architecture
  * but s390x stores it).
@@ -3489,6 +3516,7 @@ const VfioDeviceGfxPlaneInfoLayouts = {
   lp64: { model: 'lp64', size: 64, offsets: { argsz: 0, flags: 4, drm_plane_type: 8, drm_format: 12, drm_format_mod: 16, width: 24, height: 28, stride: 32, size: 36, x_pos: 40, y_pos: 44, x_hot: 48, y_hot: 52, region_index: 56, dmabuf_id: 56 } },
   ilp32: { model: 'ilp32', size: 60, offsets: { argsz: 0, flags: 4, drm_plane_type: 8, drm_format: 12, drm_format_mod: 16, width: 24, height: 28, stride: 32, size: 36, x_pos: 40, y_pos: 44, x_hot: 48, y_hot: 52, region_index: 56, dmabuf_id: 56 } },
 } as const;
+
 /**
  * Layout and codec of {@link VfioDeviceGfxPlaneInfo} (little-endian, as every supported
  * architecture but s390x stores it).
@@ -3596,6 +3624,7 @@ const VfioEehPeOpLayouts = {
   lp64: { model: 'lp64', size: 40, offsets: { argsz: 0, flags: 4, op: 8, err: 16 } },
   ilp32: { model: 'ilp32', size: 36, offsets: { argsz: 0, flags: 4, op: 8, err: 12 } },
 } as const;
+
 /**
  * Layout and codec of {@link VfioEehPeOp} (little-endian, as every supported architecture but s390x
  * stores it).
@@ -4185,7 +4214,7 @@ const RAW: CodecOptions = { raw: true };
 
 /** A malformed capability chain: what is wrong and the buffer offset it concerns. */
 export class CapChainError extends Error {
-  readonly kind: 'truncated' | 'misaligned' | 'out-of-bounds' | 'backwards' | 'loop';
+  readonly kind: 'truncated' | 'out-of-bounds' | 'backwards' | 'loop' | 'misaligned';
   /** The offset the chain pointed at (the buffer length for truncated). */
   readonly at: number;
 
@@ -4207,6 +4236,7 @@ export type RegionInfoCapEntry = | { offset: number; header: VfioInfoCapHeader; 
   | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_SUBREGION'; value: VfioRegionInfoCapSubregion }
   | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_REGION_INFO_CAP_ATTRS'; value: VfioRegionInfoCapAttrs }
   | { offset: number; header: VfioInfoCapHeader; name: null; value: null };
+
 /**
  * A decoded VFIO_DEVICE_GET_REGION_INFO reply. `retry` is set when the kernel needs a larger
  * buffer: call again with argsz = retry.
