@@ -134,7 +134,7 @@ export async function runNicTx(opts: NicTxOptions & { mode?: NicTxMode } = {}): 
 
 /** The core-module runner: compile, instantiate, map both windows, then (timed) run. */
 async function runCore(g: Grants): Promise<() => Promise<bigint>> {
-  const { binary } = await compileAs(DRIVER);
+  const { binary } = await compileAs(DRIVER, { baseDir: ROOT });
   const ex = await instantiateGuest(binary, g.host);
   const reserve = ex.window_reserve as (bytes: number, align: number) => number;
   const regsAt = reserve(Number(NIC_LAYOUT.registers.size), native().pageSize) >>> 0;

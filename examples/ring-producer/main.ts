@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDevice } from '../../runtime/src/device.js';
 import { MmioHost, instantiateGuest } from '../../runtime/src/mmio.js';
-import { compileAs } from '../../runtime/src/asc.js';
+import { compileAs, ROOT } from '../../runtime/src/asc.js';
 import { native } from '../../runtime/src/native.js';
 import { NIC_LAYOUT } from '../../runtime/src/sim-presets.js';
 import { VfioRegionAttr } from '../../runtime/src/generated/vfio-subregion.js';
@@ -20,7 +20,7 @@ export async function ringProducer(records = 200_000, out: (s: string) => void =
   try {
     const { bar, registers, txPush } = NIC_LAYOUT;
     const sub = dev.createSubregion({ parent: bar, offset: txPush.offset, size: txPush.size, attrs: VfioRegionAttr.VFIO_REGION_ATTR_WC });
-    const ex = await instantiateGuest((await compileAs('examples/ring-producer/assembly/producer.ts')).binary, host);
+    const ex = await instantiateGuest((await compileAs('examples/ring-producer/assembly/producer.ts', { baseDir: ROOT })).binary, host);
     const f = (name: string) => ex[name] as (...a: number[]) => number;
     const ps = native().pageSize;
     const regsAt = f('window_reserve')(Number(registers.size), ps) >>> 0;

@@ -5,7 +5,10 @@
 // What this adds:
 //   - window_reserve(): page-aligned room in linear memory where the host maps a window. It comes
 //     from the heap (never freed, never touched by the allocator or the GC), so it always lies inside
-//     the memory's current size, as a window must.
+//     the memory's current size, as a window must. The 16 bytes below it hold the reservation record
+//     the host checks before it maps anything there (WINDOW_MAGIC, the address, the bytes reserved,
+//     the bytes the host mapped): a window anywhere else would overwrite the guest's own memory.
+//   - window(): the Region of a mapped window, refused when wider than what the host mapped.
 //   - fence(): the cheapest correct store fence. Where the host says a locked read-modify-write is a
 //     store fence for write-combined memory (x86: a LOCK instruction drains the WC buffers and orders
 //     every earlier store, Intel SDM vol. 3 §11.3.1 and §8.2.2), it is one `i32.atomic.rmw.add` of 0 on
@@ -13,7 +16,7 @@
 //     host's wmb() (sfence / dmb oshst). Atomics never target a window.
 //   - burst(): whole aligned 64-byte bursts over a range, with clear errors for a misaligned or short one.
 //
-// Compile with --enable simd (bursts) and --enable threads (the locked fence).
+// Compile with --enable simd (bursts) and --enable threads (the locked fence): extend ./asconfig.json.
 
 import { Region, MMIO_BURST_BYTES, wmb, flush } from "./generated/vfio-subregion";
 
@@ -48,11 +51,33 @@ const FENCE_WORD: usize = memory.data(64, 64);
  * range is ordinary zeroed memory.
  */
 export function window_reserve(bytes: usize, align: usize): usize {
-  if (align == 0 || (align & (align - 1)) != 0) throw new RangeError("window alignment must be a power of two");
-  const raw = heap.alloc(bytes + align);
-  const at = (raw + align - 1) & ~(align - 1);
+  if (align < 16 || (align & (align - 1)) != 0) throw new RangeError("window alignment must be a power of two of at least 16");
+  const raw = heap.alloc(bytes + align + 16);
+  const at = (raw + 16 + align - 1) & ~(align - 1);
   memory.fill(at, 0, bytes);
+  store<u32>(at - 16, WINDOW_MAGIC);
+  store<u32>(at - 12, <u32>at);
+  store<u32>(at - 8, <u32>bytes);
+  store<u32>(at - 4, 0);
   return at;
+}
+
+/** First word of a reservation record ("vfwn"): the 16 bytes below a reserved window's address. */
+export const WINDOW_MAGIC: u32 = 0x6e776676;
+
+/** Error text of window(); the host matches on it. */
+export const WINDOW_UNMAPPED = "MMIO window: no window is mapped at this address";
+export const WINDOW_TOO_WIDE = "MMIO window: wider than what the host mapped there";
+
+/**
+ * The Region of the window the host mapped at `at` (from window_reserve), `bytes` wide. Throws a
+ * RangeError when nothing is mapped there or the host mapped fewer bytes: a Region wider than its
+ * mapping would reach plain memory past the window.
+ */
+export function window(at: usize, bytes: usize): Region {
+  if (at < 16 || load<u32>(at - 16) != WINDOW_MAGIC || load<u32>(at - 12) != <u32>at || load<u32>(at - 4) == 0) throw new RangeError(WINDOW_UNMAPPED);
+  if (bytes > <usize>load<u32>(at - 4)) throw new RangeError(WINDOW_TOO_WIDE);
+  return new Region(at, bytes);
 }
 
 /** Error text of burst(); the host matches on it. */
@@ -73,13 +98,18 @@ export function burst(win: Region, offset: usize, src: usize, bytes: usize): voi
 
 /**
  * Asks the host to map the window it grants as `slot` (host-defined: for nic-tx 0 is the register
- * block, 1 the TX push buffer) at `at` (from window_reserve), `bytes` long. Returns 0, or a positive
- * errno. For guests that run as commands (WASI _start) and so must request their windows themselves.
+ * block, 1 the TX push buffer) at `at` (from window_reserve), exactly `bytes` long. Returns 0, or a
+ * positive errno. For guests that run as commands (WASI _start) and so must request their windows
+ * themselves. The import names are the WIT interface's (runtime/wit/vfio-subregion.wit), so the
+ * same core module is a plain module, a WASI command and a component's core.
  */
-@external("vfio", "map_window")
+@external("vfio:subregion/mmio@0.1.0", "map-window")
 export declare function map_window(slot: u32, at: usize, bytes: usize): i32;
 
-/** Traps (for --use abort=runtime/assembly/mmio/trap_abort, where no env.abort import may exist). */
-export function trap_abort(message: string | null, file: string | null, line: u32, column: u32): void {
-  unreachable();
+/** Reserves and maps the window the host grants as `slot`; returns its Region, or throws. */
+export function map_region(slot: u32, bytes: usize, align: usize): Region {
+  const at = window_reserve(bytes, align);
+  const err = map_window(slot, at, bytes);
+  if (err != 0) throw new RangeError("MMIO window: the host refused slot " + slot.toString() + " (errno " + err.toString() + ")");
+  return window(at, bytes);
 }

@@ -2,6 +2,25 @@ import { native } from './native.js';
 import type { Device, RegionInfo, WasmMemory, WasmWindow, WindowOptions } from './device.js';
 
 /**
+ * The import module of the host functions: the WIT interface (runtime/wit/vfio-subregion.wit), the
+ * name the generated AssemblyScript accessor declares, so one core module is a plain module, a WASI
+ * command and a component's core module without renaming.
+ */
+export const MMIO_INTERFACE = 'vfio:subregion/mmio@0.1.0';
+
+/** First word of a guest's reservation record (runtime/assembly/mmio.ts window_reserve): "vfwn". */
+export const WINDOW_MAGIC = 0x6e776676;
+
+/** What a host grants for a window a guest asks for by slot (map-window): the device's region, from offset. */
+export interface Grant { device: Device; region: number | RegionInfo; offset?: bigint | number }
+
+export interface MmioHostOptions {
+  /** The window granted as `slot`, or undefined (the guest gets EPERM). The host maps exactly the bytes asked for, or refuses. */
+  grant?: (slot: number, bytes: number) => Grant | undefined;
+}
+
+
+/**
  * The host side of a wasm driver's MMIO: the windows mapped into its linear memory (the data path:
  * plain wasm loads and stores) and the "vfio" import module the generated AssemblyScript accessor
  * declares (runtime/assembly/generated/vfio-subregion.ts):
@@ -11,16 +30,33 @@ import type { Device, RegionInfo, WasmMemory, WasmWindow, WindowOptions } from '
  *   flush is one 32-bit volatile read of the window's first word.
  * - read8..read64(addr), write8..write64(addr, value): the host-call path, one volatile access per call,
  *   only inside a window (any other address throws, which traps the guest).
+ * - map-window(slot, at, bytes): the guest's request for the window options.grant gives as slot,
+ *   mapped at its reservation `at`, exactly `bytes` long; 0 or a positive errno.
+ *
+ * A window goes only where the guest reserved room for one (window_reserve: a reservation record in
+ * the 16 bytes below it, with the bytes reserved); anywhere else would overwrite the guest's own
+ * memory (its static data, its heap), so map() refuses it. The host writes the bytes it mapped into
+ * the record, which the guest's window(at, bytes) checks: a Region wider than its mapping is refused
+ * in the guest.
  *
  * Windows must be mapped before the guest touches them and unmapped before the device goes away
  * (Device.close() does it first).
  */
 export class MmioHost {
   readonly #windows: WasmWindow[] = [];
+  readonly #grant: MmioHostOptions['grant'];
   #memory: WasmMemory | undefined;
 
   /** Whether a locked read-modify-write is a valid store fence for WC memory here (x86: yes). */
   static readonly inlineFence = process.arch === 'x64' || process.arch === 'ia32';
+
+  /** The host's page size: the alignment of a window (window_reserve's align). */
+  static get pageSize(): number { return native().pageSize; }
+
+  constructor(options: MmioHostOptions = {}) {
+    if (options.grant !== undefined && typeof options.grant !== 'function') throw new TypeError('MmioHost: options.grant must be a function (slot, bytes) => Grant | undefined');
+    this.#grant = options.grant;
+  }
 
   /** The guest's memory, once instantiated (the imports need no memory before the first map). */
   bind(memory: WasmMemory): void {
@@ -33,9 +69,22 @@ export class MmioHost {
     return this.#memory;
   }
 
-  /** Maps (part of) a region at linear address options.at (page-aligned, inside the memory). */
+  /**
+   * Maps (part of) a region at linear address options.at, which the guest reserved for at least the
+   * window's bytes (window_reserve); throws a RangeError for any other address.
+   */
   map(device: Device, region: number | RegionInfo, options: WindowOptions): WasmWindow {
-    const w = device.mapInto(this.memory, region, options);
+    const memory = this.memory;
+    const at = typeof options?.at === 'number' ? options.at : NaN;
+    const reserved = reservation(memory, at);
+    if (reserved === undefined) {
+      throw new RangeError(`MmioHost: no window was reserved at 0x${at >>> 0 === at ? at.toString(16) : String(options?.at)} (the guest's window_reserve gives the address): mapping there would overwrite the guest's own memory`);
+    }
+    const info = typeof region === 'number' ? device.region(region) : region;
+    const length = options.length ?? Number(info.size - BigInt(options.offset ?? 0));
+    if (length > reserved) throw new RangeError(`MmioHost: the window at 0x${at.toString(16)} is 0x${length.toString(16)} bytes, but the guest reserved only 0x${reserved.toString(16)} there`);
+    const w = device.mapInto(memory, region, options);
+    new DataView(memory.buffer).setUint32(at - 4, w.size, true);
     this.#windows.push(w);
     return w;
   }
@@ -44,9 +93,12 @@ export class MmioHost {
     return this.#windows.filter((w) => w.mapped);
   }
 
-  /** Unmaps every window this host mapped. Idempotent. */
+  /** Unmaps every window this host mapped (and says so in the guest's reservation records). Idempotent. */
   unmapAll(): void {
-    for (const w of this.#windows) w.unmap();
+    for (const w of this.#windows) {
+      w.unmap();
+      new DataView(w.memory.buffer).setUint32(w.base - 4, 0, true);
+    }
     this.#windows.length = 0;
   }
 
@@ -57,7 +109,27 @@ export class MmioHost {
     throw new RangeError(`MMIO host access of ${bytes} byte(s) at 0x${a.toString(16)}: not inside a mapped window`);
   }
 
-  /** The "vfio" import module. */
+  /** The error of the last map-window the host refused, for the host's own diagnostics (the guest sees an errno). */
+  lastRefusal: Error | undefined;
+
+  /** map-window: 0, or the errno of the refusal. */
+  #mapWindow(slot: number, at: number, bytes: number): number {
+    const g = this.#grant?.(slot, bytes);
+    if (g === undefined) {
+      this.lastRefusal = new RangeError(`MmioHost: no window is granted as slot ${slot}`);
+      return EPERM;
+    }
+    try {
+      this.map(g.device, g.region, { at: at >>> 0, length: bytes >>> 0, ...(g.offset !== undefined ? { offset: g.offset } : {}) });
+      return 0;
+    } catch (e) {
+      this.lastRefusal = e as Error;
+      const errno = (e as { errno?: unknown }).errno;
+      return typeof errno === 'number' && errno > 0 ? errno : EINVAL;
+    }
+  }
+
+  /** The host functions, by their WIT names: the import module MMIO_INTERFACE of a guest. */
   imports(): Record<string, (...a: never[]) => unknown> {
     const n = native();
     const rd = (width: 8 | 16 | 32) => (addr: number): number => { const w = this.window(addr, width / 8); return n.mmioRead(w.handle, (addr >>> 0) - w.base, width); };
@@ -73,18 +145,36 @@ export class MmioHost {
       write16: wr(16),
       write32: wr(32),
       write64: (addr: number, v: bigint): void => { const w = this.window(addr, 8); n.mmioWrite(w.handle, (addr >>> 0) - w.base, 64, BigInt.asUintN(64, v)); },
+      'map-window': (slot: number, at: number, bytes: number): number => this.#mapWindow(slot >>> 0, at >>> 0, bytes >>> 0),
     };
   }
+}
+
+const EPERM = 1;
+const EINVAL = 22;
+
+/** The bytes the guest reserved at `at` (its reservation record), or undefined where it reserved nothing. */
+function reservation(memory: WasmMemory, at: number): number | undefined {
+  if (!Number.isInteger(at) || at < 16 || at > memory.buffer.byteLength) return undefined;
+  const v = new DataView(memory.buffer);
+  if (v.getUint32(at - 16, true) !== WINDOW_MAGIC || v.getUint32(at - 12, true) !== at) return undefined;
+  return v.getUint32(at - 8, true);
 }
 
 interface WasmInstance { exports: Record<string, unknown> }
 const WA = (globalThis as unknown as { WebAssembly: { instantiate(b: Uint8Array, i: object): Promise<{ instance: WasmInstance }> } }).WebAssembly;
 
+/** Import modules by name, each a record of host functions (and values). */
+export type Imports = Record<string, Record<string, unknown>>;
+
 /**
- * Instantiates an AssemblyScript MMIO guest with env.abort (a RangeError carrying the guest's message)
- * and the host's "vfio" imports, and binds the host to the guest's exported memory.
+ * Instantiates an MMIO guest (a core module, or a WASI command: pass wasi_snapshot_preview1 in
+ * extra and start it with `wasi.start({ exports })`) with env.abort (a RangeError carrying the
+ * guest's message) and the host's functions under MMIO_INTERFACE, and binds the host to the
+ * guest's exported memory. `extra` adds import modules; one of the same name is merged, its
+ * entries replacing the defaults'. T types the guest's exports.
  */
-export async function instantiateGuest(binary: Uint8Array, host: MmioHost, extra: Record<string, Record<string, unknown>> = {}): Promise<Record<string, unknown>> {
+export async function instantiateGuest<T extends object = Record<string, unknown>>(binary: Uint8Array, host: MmioHost, extra: Imports = {}): Promise<T & { memory: WasmMemory }> {
   let mem: { buffer: ArrayBuffer } | undefined;
   const str = (p: number): string => {
     if (p === 0 || mem === undefined) return '';
@@ -94,14 +184,16 @@ export async function instantiateGuest(binary: Uint8Array, host: MmioHost, extra
     for (let i = 0; i < n; i += 2) s += String.fromCharCode(v.getUint16(p + i, true));
     return s;
   };
-  const { instance } = await WA.instantiate(binary, {
-    env: { abort: (m: number, f: number, l: number, c: number) => { throw new RangeError(`${str(m >>> 0)} (${str(f >>> 0)}:${l}:${c})`); }, ...(extra.env ?? {}) },
-    vfio: host.imports(),
-    ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== 'env')),
-  });
+  const defaults: Imports = {
+    env: { abort: (m: number, f: number, l: number, c: number) => { throw new RangeError(`${str(m >>> 0)} (${str(f >>> 0)}:${l}:${c})`); } },
+    [MMIO_INTERFACE]: host.imports(),
+  };
+  const imports: Imports = { ...defaults };
+  for (const [k, v] of Object.entries(extra)) imports[k] = { ...(defaults[k] ?? {}), ...v };
+  const { instance } = await WA.instantiate(binary, imports);
   const ex = instance.exports;
+  if (typeof ex.memory !== 'object' || ex.memory === null) throw new TypeError('instantiateGuest: the guest exports no memory (the host maps its windows there)');
   mem = ex.memory as { buffer: ArrayBuffer };
-  host.bind(ex.memory as never);
-  return ex;
+  host.bind(ex.memory as WasmMemory);
+  return ex as T & { memory: WasmMemory };
 }
-

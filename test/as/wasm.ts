@@ -47,7 +47,7 @@ export function emitted(spec: Spec): string {
   return f.content;
 }
 
-/** Host side of the "vfio" imports: records every ordering point with the window it names. */
+/** Host side of the MMIO imports (the spec's mmio.module): records every ordering point with the window it names. */
 export interface HostLog { calls: { name: string; window: number }[] }
 
 // The WebAssembly namespace has no typings under this project's lib (ES2022 + node): the little used here.
@@ -64,7 +64,8 @@ export type Exports = Record<string, unknown> & { memory: WasmMemory };
 export class Harness {
   constructor(readonly ex: Exports, readonly log: HostLog) {}
 
-  static async instantiate(binary: Uint8Array): Promise<Harness> {
+  /** `module`: the import module of the host functions (the shipped spec's mmio.module by default). */
+  static async instantiate(binary: Uint8Array, module = 'vfio:subregion/mmio@0.1.0'): Promise<Harness> {
     const log: HostLog = { calls: [] };
     let self: Harness | undefined;
     const { instance } = await WA.instantiate(binary, {
@@ -74,7 +75,7 @@ export class Harness {
           throw new Error(`abort: ${h.asString(msg)} at ${h.asString(file)}:${line}:${col}`);
         },
       },
-      vfio: {
+      [module]: {
         wmb: (w: number) => { log.calls.push({ name: 'wmb', window: w >>> 0 }); },
         flush: (w: number) => { log.calls.push({ name: 'flush', window: w >>> 0 }); },
         // the host-call path over ordinary linear memory (the real host is runtime/src/mmio.ts)

@@ -19,6 +19,8 @@ import { compileAs } from '../../runtime/src/asc.js';
 const JS_EXPORTS: Record<string, string[]> = {
   '.': ['vfio-subregion'],
   './mmio': ['vfio-subregion/mmio'],
+  './asc': ['vfio-subregion/asc'],
+  './component': ['vfio-subregion/component'],
   './info': ['vfio-subregion/info'],
   './native': ['vfio-subregion/native'],
   './sim-presets': ['vfio-subregion/sim-presets'],
@@ -26,7 +28,7 @@ const JS_EXPORTS: Record<string, string[]> = {
   './codegen': ['vfio-subregion/codegen'],
 };
 const FILE_EXPORTS: Record<string, string[]> = {
-  './assembly/*': ['vfio-subregion/assembly/mmio.ts', 'vfio-subregion/assembly/generated/vfio-subregion.ts'],
+  './assembly/*': ['vfio-subregion/assembly/mmio.ts', 'vfio-subregion/assembly/generated/vfio-subregion.ts', 'vfio-subregion/assembly/asconfig.json'],
   './wit/*': ['vfio-subregion/wit/vfio-subregion.wit'],
   './spec/*': ['vfio-subregion/spec/vfio-subregion.json', 'vfio-subregion/spec/schema/abi.schema.json'],
   './package.json': ['vfio-subregion/package.json'],
@@ -199,7 +201,7 @@ describe('the packed package, installed into a fresh project', () => {
   });
 
   it('step 7: a wasm guest (examples/ring-producer) drives the simulated device through the installed runtime', async () => {
-    writeFileSync(join(app, 'producer.wasm'), (await compileAs('examples/ring-producer/assembly/producer.ts')).binary);
+    writeFileSync(join(app, 'producer.wasm'), (await compileAs('examples/ring-producer/assembly/producer.ts', { baseDir: ROOT })).binary);
     const out = inApp('step 7 (wasm guest)', `
       import { readFileSync } from 'node:fs';
       import { openDevice } from 'vfio-subregion';

@@ -1,6 +1,6 @@
 // nic-tx's driver as the core module of a WebAssembly component. Component exports must be single
-// words here (AssemblyScript cannot export names containing '-'); the "vfio" imports are renamed to
-// the generated WIT interface (vfio:subregion/mmio@0.1.0) when the component is built.
+// words here (AssemblyScript cannot export names containing '-'); the accessor already imports the
+// host functions by the WIT interface's names (vfio:subregion/mmio@0.1.0), so nothing is renamed.
 import { run as drive } from "../../nic-tx/assembly/driver";
 import { window_reserve, set_inline_fence, fence } from "../../../runtime/assembly/mmio";
 import { Region } from "../../../runtime/assembly/generated/vfio-subregion";

@@ -3073,43 +3073,43 @@ export function vfio_region_info_walk_caps(buf: usize, len: u64, out: VfioRegion
 // widths, aligned; whole aligned bursts for write-combined windows; and explicit ordering points,
 // because WC stores may merge and reorder.
 
-// Ordering points are host functions (module "vfio"): AssemblyScript 0.28's atomic.fence fails
-// validation or is deleted by the optimiser, and a fence must never target the window itself. Each
-// takes the base of the window it orders, so a host with several mappings knows which device is
-// meant. Bursts use v128 stores: compile with --enable simd. The _checked accessors throw
-// (env.abort).
+// Ordering points are host functions (module "vfio:subregion/mmio@0.1.0"): AssemblyScript 0.28's
+// atomic.fence fails validation or is deleted by the optimiser, and a fence must never target the
+// window itself. Each takes the base of the window it orders, so a host with several mappings knows
+// which device is meant. Bursts use v128 stores: compile with --enable simd. The _checked accessors
+// throw (env.abort).
 
 /**
  * Store fence: every earlier store (WC included) is visible to the device before any later store;
  * put it before the doorbell that publishes data written through a WC window (sfence on x86, dmb
  * oshst on arm64).
  */
-@external("vfio", "wmb")
+@external("vfio:subregion/mmio@0.1.0", "wmb")
 export declare function wmb(window: usize): void;
 /** Read-to-flush: a read from the device, which drains posted and combined writes ahead of it. */
-@external("vfio", "flush")
+@external("vfio:subregion/mmio@0.1.0", "flush")
 export declare function flush(window: usize): void;
 
-// The host-call path (module "vfio"): one host function per access, which performs exactly one
-// volatile access of that width at that linear-memory address, and only inside a window the host
-// mapped (anything else traps). Use it for registers whose reads have side effects (clear-on-read,
-// FIFOs): Binaryen merges two plain loads of one address into one, and an import call is opaque to
-// it, so two host reads stay two reads.
-@external("vfio", "read8")
+// The host-call path (module "vfio:subregion/mmio@0.1.0"): one host function per access, which
+// performs exactly one volatile access of that width at that linear-memory address, and only inside
+// a window the host mapped (anything else traps). Use it for registers whose reads have side
+// effects (clear-on-read, FIFOs): Binaryen merges two plain loads of one address into one, and an
+// import call is opaque to it, so two host reads stay two reads.
+@external("vfio:subregion/mmio@0.1.0", "read8")
 export declare function host_read8(addr: usize): u8;
-@external("vfio", "write8")
+@external("vfio:subregion/mmio@0.1.0", "write8")
 export declare function host_write8(addr: usize, value: u8): void;
-@external("vfio", "read16")
+@external("vfio:subregion/mmio@0.1.0", "read16")
 export declare function host_read16(addr: usize): u16;
-@external("vfio", "write16")
+@external("vfio:subregion/mmio@0.1.0", "write16")
 export declare function host_write16(addr: usize, value: u16): void;
-@external("vfio", "read32")
+@external("vfio:subregion/mmio@0.1.0", "read32")
 export declare function host_read32(addr: usize): u32;
-@external("vfio", "write32")
+@external("vfio:subregion/mmio@0.1.0", "write32")
 export declare function host_write32(addr: usize, value: u32): void;
-@external("vfio", "read64")
+@external("vfio:subregion/mmio@0.1.0", "read64")
 export declare function host_read64(addr: usize): u64;
-@external("vfio", "write64")
+@external("vfio:subregion/mmio@0.1.0", "write64")
 export declare function host_write64(addr: usize, value: u64): void;
 
 /**
