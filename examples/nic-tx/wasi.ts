@@ -15,7 +15,7 @@ export async function compileCommand(): Promise<Uint8Array> {
  * the warning would be the one stray line of its output (and of `npm test`'s). Only that warning is
  * held back, and only while the module loads.
  */
-async function loadWasi(): Promise<typeof import('node:wasi').WASI> {
+export async function loadWasi(): Promise<typeof import('node:wasi').WASI> {
   const emit = process.emitWarning;
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
     if (!String(typeof warning === 'string' ? warning : warning.message).startsWith('WASI is an experimental feature')) (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
