@@ -9,7 +9,8 @@
  *   the members that say whether there is a chain, where it starts and how large the buffer is;
  *   the header's id, version and next; the alignment; the payload decoders) and the walk's errors;
  * - how ioctl numbers are written: a base constant plus an offset, or a constant that is one ioctl's
- *   own number, written alone (the argument table is lowered by the resolver: Spec.ioctlArgs).
+ *   own number, written alone (the argument table is lowered by the resolver: Spec.ioctlArgs);
+ * - the argsz member of each struct an ioctl with the argsz role takes, which the codecs fill in.
  */
 import type { Capability, ChainIoctl, Check, Constant, Effect, EffectTarget, Expr, FlagBit, Member, Operand, Rule, Spec, StateField, Struct, Validator } from './ir.js';
 
@@ -115,6 +116,12 @@ export interface Lowered {
    * several ioctls share is written `BASE + 0`.
    */
   ownNumbers: Set<Constant>;
+  /**
+   * The argsz member of every struct that is the argument of an ioctl with an argsz role: its codecs
+   * fill it with the bytes they write when the caller leaves it out (one struct, one member, whichever
+   * ioctl names it).
+   */
+  argsz: Map<Struct, Member>;
 }
 
 const cache = new WeakMap<Spec, Lowered>();
@@ -127,7 +134,8 @@ export function lower(spec: Spec): Lowered {
     const uses = new Map<Constant, number>();
     for (const x of spec.ioctls) if (x.nrBase !== null) uses.set(x.nrBase.constant, (uses.get(x.nrBase.constant) ?? 0) + 1);
     const ownNumbers = new Set(spec.ioctls.flatMap((x) => (x.nrBase !== null && x.nrBase.offset === 0 && uses.get(x.nrBase.constant) === 1 ? [x.nrBase.constant] : [])));
-    l = { validators: spec.validators.map((v) => validatorPlan(spec, v)), chains, capErrors: capErrors(chains), ownNumbers };
+    const argsz = new Map(spec.ioctls.flatMap((x) => (x.arg !== null && x.argsz !== null ? [[x.arg, x.argsz] as const] : [])));
+    l = { validators: spec.validators.map((v) => validatorPlan(spec, v)), chains, capErrors: capErrors(chains), ownNumbers, argsz };
     cache.set(spec, l);
   }
   return l;

@@ -160,9 +160,11 @@ function memberInit(m: Member): string {
 /**
  * A struct's constants and codec. One whose layout differs between data models (upstream's natural
  * layout, a pointer) also has _ILP32 constants, and its functions take `ilp32` (false: LP64, every
- * 64-bit host; true: i386); a user pointer is a u64 there, stored in 4 bytes under ILP32.
+ * 64-bit host; true: i386); a user pointer is a u64 there, stored in 4 bytes under ILP32. The
+ * argsz member of a struct with that role (argsz) is an i64 in the class, -1 until set: left at -1,
+ * it is written as the bytes written.
  */
-function structCode(s: Struct, o: Out): void {
+function structCode(s: Struct, o: Out, argsz: Member | null): void {
   const cls = o.claim(structClass(s), `struct ${s.name}`);
   const U = upper(s.name);
   const u = s.uniform;
@@ -185,8 +187,11 @@ function structCode(s: Struct, o: Out): void {
     const extra = [m.dir ? `[${m.dir}]` : '', m.reserved ? '[reserved]' : '', m.flags ? `(${m.flags.name})` : '', m.enum ? `(${m.enum.name})` : '',
       m.type.kind === 'pointer' ? '[user address]' : '',
       m.count === 'flexible' ? '[flexible array]' : typeof m.count === 'number' ? `[${m.count}]` : '', s.flexibleCount === m ? `[count of ${s.flexible!.name}]` : '',
-      m.union !== null ? `[union with ${m.union.members.filter((x) => x !== m).map((x) => x.name).join(', ') || 'no other member'}]` : ''].filter(Boolean).join(' ');
-    o.push(...doc(`${m.doc}${extra ? ` ${extra}` : ''}`, '  '), `  ${m.name}: ${memberType(m)} = ${memberInit(m)};`);
+      m.union !== null ? `[union with ${m.union.members.filter((x) => x !== m).map((x) => x.name).join(', ') || 'no other member'}]` : '',
+      m === argsz ? '[-1 (left out): written as the bytes the codec writes; else its low 32 bits]' : ''].filter(Boolean).join(' ');
+    // An i64 so that "left out" (-1) is not a value argsz can have: 0 and 0xffffffff are encodable.
+    if (m === argsz) o.push(...doc(`${m.doc}${extra ? ` ${extra}` : ''}`, '  '), `  ${m.name}: i64 = -1;`);
+    else o.push(...doc(`${m.doc}${extra ? ` ${extra}` : ''}`, '  '), `  ${m.name}: ${memberType(m)} = ${memberInit(m)};`);
   }
   o.push('}');
 
@@ -223,11 +228,12 @@ function structCode(s: Struct, o: Out): void {
     const offExpr = pick(m.layouts.lp64.offset, m.layouts.ilp32.offset);
     if (m.count === null) {
       if (m.type.kind === 'int') {
+        const value = m === argsz ? `<${asInt(m.type)}>(v.${m.name} < 0 ? bytes : v.${m.name})` : `v.${m.name}`;
         if (u) {
-          wr.push(`  store<${asInt(m.type)}>(ptr, v.${m.name}, ${m.offset}); // ${off}`);
+          wr.push(`  store<${asInt(m.type)}>(ptr, ${value}, ${m.offset}); // ${off}`);
           rd.push(`  out.${m.name} = load<${asInt(m.type)}>(ptr, ${m.offset}); // ${off}`);
         } else {
-          wr.push(`  store<${asInt(m.type)}>(ptr + <usize>${offExpr}, v.${m.name});`);
+          wr.push(`  store<${asInt(m.type)}>(ptr + <usize>${offExpr}, ${value});`);
           rd.push(`  out.${m.name} = load<${asInt(m.type)}>(ptr + <usize>${offExpr});`);
         }
       } else if (m.type.kind === 'pointer') {
@@ -262,9 +268,14 @@ function structCode(s: Struct, o: Out): void {
   const flex = s.flexible;
   const model = u ? '' : ', ilp32: bool = false';
   const size = pick(s.layouts.lp64.size, s.layouts.ilp32.size);
-  o.push('', ...doc(`Encodes v at ptr (little-endian${u ? '' : '; ilp32: the i386 layout, else LP64'})${flex ? `, with every element of v.${flex.name}` : ''}; returns the bytes written.`));
-  o.push(`export function ${fn('write')}(ptr: usize, v: ${cls}${model}): i32 {`, ...wr);
-  o.push(flex ? `  return ${size} + v.${flex.name}.length * ${pick(flex.layouts.lp64.elementSize, flex.layouts.ilp32.elementSize)};` : `  return ${size};`, '}');
+  const bytes = flex ? `${size} + v.${flex.name}.length * ${pick(flex.layouts.lp64.elementSize, flex.layouts.ilp32.elementSize)}` : size;
+  const elements = flex?.elements ?? null;
+  const count = s.flexibleCount;
+  const checks = elements !== null && count !== null && flex !== null ? elementsCheck(s, flex, count, elements) : [];
+  o.push('', ...doc(`Encodes v at ptr (little-endian${u ? '' : '; ilp32: the i386 layout, else LP64'})${flex ? `, with every element of v.${flex.name}` : ''}${argsz !== null ? `, v.${argsz.name} -1 (left out) written as the bytes written` : ''}; returns the bytes written.${checks.length > 0 ? ` Throws, writing nothing, when v.${count!.name} elements of the type the ${elements!.by.name} bits choose are not the bytes of v.${flex!.name}, or no bit chooses one.` : ''}`));
+  o.push(`export function ${fn('write')}(ptr: usize, v: ${cls}${model}): i32 {`, ...checks);
+  if (argsz !== null) o.push(`  const bytes: i64 = ${bytes};`, ...wr, '  return <i32>bytes;', '}');
+  else o.push(...wr, `  return ${bytes};`, '}');
   if (flex) {
     o.push(...doc(`Decodes the struct at ptr into out, with count ${flex.name}[] elements${s.flexibleCount ? ` (the caller checks count, normally ${s.flexibleCount.name}, against the bytes it has)` : ''}.`));
     o.push(`export function ${fn('read')}(ptr: usize, out: ${cls}, count: i32 = 0${model}): void {`, ...rd, '}');
@@ -272,6 +283,21 @@ function structCode(s: Struct, o: Out): void {
     o.push(`/** Decodes the struct at ptr into out${u ? '' : ' (ilp32: the i386 layout, else LP64)'}. */`);
     o.push(`export function ${fn('read')}(ptr: usize, out: ${cls}${model}): void {`, ...rd, '}');
   }
+}
+
+/**
+ * The check of a flexible __u8 array counted in elements of a type a flag bit chooses (TypeScript's
+ * codec checks the same): count * sizeof(element) must be its bytes.
+ */
+function elementsCheck(s: Struct, flex: Member, count: Member, e: NonNullable<Member['elements']>): string[] {
+  if (e.by.type.kind !== 'int' || e.by.type.size > 4) throw new Error(`assemblyscript: ${s.name}.${e.by.name}: element types are chosen by a flag word of at most 32 bits`);
+  return [
+    '  let elementBytes: i64 = -1;',
+    ...e.types.map((t, i) => `  ${i > 0 ? 'else ' : ''}if ((v.${e.by.name} & ${t.bit.name}) != 0) elementBytes = ${t.size};`),
+    `  if (elementBytes < 0) throw new Error("${s.name}.${e.by.name}: sets none of ${e.types.map((t) => t.bit.name).join(', ')}: the type of ${flex.name}[] is unknown");`,
+    `  if (<i64>v.${count.name} * elementBytes != <i64>v.${flex.name}.length)`,
+    `    throw new Error("${s.name}.${count.name}: says " + v.${count.name}.toString() + " elements of " + elementBytes.toString() + " bytes, ${flex.name} has " + v.${flex.name}.length.toString() + " bytes");`,
+  ];
 }
 
 // ---- validators ----
@@ -428,7 +454,7 @@ function capchainCode(spec: Spec, o: Out, names: Map<string, string>): void {
     o.push(`  if (len < ${info.size}) { out.at = len; return out.status = CAPCHAIN_TRUNCATED; }`);
     o.push(`  ${info.name}_read(buf, out.info);`);
     o.push(`  if ((out.info.${flags.name} & ${capsBit.name}) == 0) return out.status = CAPCHAIN_OK;`);
-    o.push(`  if (<u64>out.info.${argsz.name} > len) { out.at = out.info.${argsz.name}; return out.status = CAPCHAIN_RETRY; }`);
+    o.push(`  if (<u64>out.info.${argsz.name} > len) { out.at = <u64>out.info.${argsz.name}; return out.status = CAPCHAIN_RETRY; }`);
     o.push(`  let off: u64 = out.info.${capOffset.name};`, `  let floor: u64 = ${info.size};`);
     o.push('  while (off != 0) {');
     o.push('    for (let i = 0, n = out.caps.length; i < n; i++) {');
@@ -498,7 +524,7 @@ export function emitAssemblyScript(spec: Spec): GeneratedFile[] {
   constants(spec, o, names);
   ioctls(spec, o);
   o.push('', '// ---- Structs: sizes, offsets, codecs (little-endian, wasm\'s native order) ----');
-  for (const s of spec.structs) structCode(s, o);
+  for (const s of spec.structs) structCode(s, o, lower(spec).argsz.get(s) ?? null);
   stateCode(spec, o);
   for (const v of lower(spec).validators) validatorCode(v, spec, o, names);
   capchainCode(spec, o, names);

@@ -33,7 +33,7 @@ export function emitTypeScript(spec: IR.Spec): GeneratedFile[] {
   emitFeatures(sf, spec);
   emitIoctls(sf, spec);
   emitErrnos(sf, spec);
-  for (const s of spec.structs) emitStruct(sf, s);
+  for (const s of spec.structs) emitStruct(sf, s, lower(spec).argsz.get(s) ?? null);
   if (spec.state !== null) emitValidation(sf, spec, spec.state);
   emitMmapRules(sf, spec);
   const { chains } = lower(spec);
@@ -269,9 +269,11 @@ const CODEC_LOCALS = new Set(['view', 'at', 'options', 'path', 'value', 'bytes',
 /**
  * A struct's codec. A struct laid out alike on every data model has its numbers inline; one whose
  * layout differs (upstream's natural layout, a pointer) has a layout per data model and picks the
- * one of options.arch (default: the host's) into L.
+ * one of options.arch (default: the host's) into L. A struct with the argsz role (`argsz`, the
+ * member) is encoded from an input type where that member is optional: left out, the codec writes
+ * the bytes it encodes there.
  */
-function emitStruct(sf: Statements, s: IR.Struct): void {
+function emitStruct(sf: Statements, s: IR.Struct, argsz: IR.Member | null): void {
   const name = pascal(s.name);
   for (const m of s.members) {
     if (CODEC_LOCALS.has(m.name) || m.name.endsWith('Count')) throw new Error(`struct ${s.name}: member name ${m.name} clashes with the TypeScript codec's locals`);
@@ -283,6 +285,13 @@ function emitStruct(sf: Statements, s: IR.Struct): void {
     docs: [doc(s.doc, `\`struct ${s.name}\`, ${sizeText}${s.flexible !== null ? ` plus ${s.flexible.name}[]` : ''}. ${origin(s)}`)],
     properties: s.members.map((m) => ({ name: m.name, type: tsType(m), hasQuestionToken: m.union !== null, docs: [memberDoc(m, s)] })),
   });
+  const input = argsz !== null ? `${name}Input` : name;
+  if (argsz !== null) {
+    sf.addTypeAlias({
+      isExported: true, name: input, type: `Omit<${name}, '${argsz.name}'> & { ${argsz.name}?: number }`,
+      docs: [`A {@link ${name}} to encode: \`${argsz.name}\` may be left out, and the codec then writes the bytes the encoding takes there ({@link ${name}.byteLength}: ${s.flexible !== null ? `the fixed part and every element of \`${s.flexible.name}\`` : 'the size of the struct'}). A given \`${argsz.name}\` is written as it is: the caller may offer more room than that (for a capability chain, or a payload it writes after the struct).`],
+    });
+  }
   const flex = s.flexible;
   const count = s.flexibleCount;
   const off = (m: IR.Member): string => (u ? String(m.offset) : `L.offsets.${m.name}`);
@@ -325,32 +334,35 @@ function emitStruct(sf: Statements, s: IR.Struct): void {
         w.writeLine('},');
       }
       w.writeLine('/** Bytes an encoding of `value` takes. */');
-      w.writeLine(`byteLength(${flex !== null ? 'value' : '_value'}: ${name}${u ? '' : ', options: CodecOptions = {}'}): number {`);
+      w.writeLine(`byteLength(${flex !== null ? 'value' : '_value'}: ${input}${u ? '' : ', options: CodecOptions = {}'}): number {`);
       w.indent(() => {
         if (!u) w.writeLine(`const L = ${name}.layout(options);`);
         w.writeLine(flex !== null ? `return ${size} + value.${flex.name}.length * ${stride(flex)};` : `return ${size};`);
       });
       w.writeLine('},');
-      w.writeLine('/** Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not fit. */');
-      w.writeLine(`encode(value: ${name}, options: CodecOptions = {}): Uint8Array {`);
+      w.writeLine(`/** Encodes \`value\` into a new buffer${argsz !== null ? ` (\`${argsz.name}\` left out: its byteLength)` : ''}. Throws {@link CodecError} naming the member that does not fit. */`);
+      w.writeLine(`encode(value: ${input}, options: CodecOptions = {}): Uint8Array {`);
       w.indent(() => {
         w.writeLine(`const bytes = new Uint8Array(${name}.byteLength(value${u ? '' : ', options'}));`);
         w.writeLine(`${name}.write(new DataView(bytes.buffer), 0, value, options);`);
         w.writeLine('return bytes;');
       });
       w.writeLine('},');
-      w.writeLine('/** Writes `value` at byte `at` of `view`. */');
+      w.writeLine(`/** Writes \`value\` at byte \`at\` of \`view\`${argsz !== null ? ` (\`${argsz.name}\` left out: its byteLength)` : ''}. */`);
       const writeUsesOptions = !u || s.members.some((m) => m.reserved || m.padding || m.type.kind === 'struct') || count !== null;
-      w.writeLine(`write(view: DataView, at: number, value: ${name}, ${writeUsesOptions ? 'options' : '_options'}: CodecOptions = {}, path = '${s.name}'): void {`);
+      w.writeLine(`write(view: DataView, at: number, value: ${input}, ${writeUsesOptions ? 'options' : '_options'}: CodecOptions = {}, path = '${s.name}'): void {`);
       w.indent(() => {
         if (!u) w.writeLine(`const L = ${name}.layout(options);`);
-        w.writeLine(`checkRoom(view, at, ${name}.byteLength(value${u ? '' : ', options'}), path);`);
+        if (argsz !== null) {
+          w.writeLine(`const bytes = ${name}.byteLength(value${u ? '' : ', options'});`);
+          w.writeLine('checkRoom(view, at, bytes, path);');
+        } else w.writeLine(`checkRoom(view, at, ${name}.byteLength(value${u ? '' : ', options'}), path);`);
         const writeMember = (m: IR.Member, at: string): void => {
           if (m.reserved || m.padding) {
             if (m.count === null) w.writeLine(`if (!options.raw) checkReserved(value.${m.name}, ${where(m)});`);
             else w.writeLine(`if (!options.raw) value.${m.name}.forEach((e, i) => checkReserved(${m.type.kind === 'struct' ? '0' : 'e'}, ${where(m, 'i')}));`);
           }
-          if (m.count === null) { w.writeLine(writeElement(m, at, `value.${m.name}`)); return; }
+          if (m.count === null) { w.writeLine(writeElement(m, at, m === argsz ? `value.${m.name} ?? bytes` : `value.${m.name}`)); return; }
           if (m.count !== 'flexible') w.writeLine(`checkLength(value.${m.name}.length, ${m.count}, ${where(m)});`);
           if (m === count) return;
           if (m.type.kind === 'int' && m.type.name === '__u8') {

@@ -1,5 +1,6 @@
 import type { IntType, Member, Spec, Struct, StructRef } from '../../codegen/ir.js';
 import { structClass } from '../../codegen/emit/assemblyscript.js';
+import { lower } from '../../codegen/lower.js';
 
 /**
  * Prints the struct <-> slots glue of the AssemblyScript vector harness from the IR: for every
@@ -51,8 +52,10 @@ function elementGlue(m: Member, lv: string): Glue {
 
 function unknownKind(t: never): never { throw new Error(`glue: no glue for member type ${JSON.stringify(t)}`); }
 
-function glue(m: Member): Glue {
+function glue(m: Member, argsz: Member | null): Glue {
   const lv = `o.${m.name}`;
+  // The argsz member is an i64 in the class (-1: left out, filled by the codec); a slot of -1 leaves it out.
+  if (m === argsz) return { get: [`${lv} = <i64>next_slot();`], put: [`put_slot(<u64>${lv});`] };
   if (m.count === null) return elementGlue(m, lv);
   const el = elementGlue(m, `${lv}[i]`);
   const put = [`for (let i = 0; i < ${lv}.length; i++) { ${el.put.join(' ')} }`];
@@ -64,9 +67,9 @@ function glue(m: Member): Glue {
   return { get: [`for (let i = 0; i < n; i++) { ${fresh.join(' ')} }`], put };
 }
 
-function structCode(s: Struct): string[] {
+function structCode(s: Struct, argsz: Member | null): string[] {
   const C = `V.${structClass(s)}`;
-  const parts = s.members.map(glue);
+  const parts = s.members.map((m) => glue(m, argsz));
   const flex = s.flexible !== null;
   const out = [
     '', `// struct ${s.name}`,
@@ -136,7 +139,7 @@ export function asGlue(spec: Spec, module: string): string {
     'export function next_slot(): u64 { const v = load<u64>(cur); cur += 8; return v; }',
     'export function put_slot(v: u64): void { store<u64>(cur, v); cur += 8; }',
     'export function slots_used(): i32 { return <i32>((cur - SLOTS) >> 3); }',
-    ...spec.structs.flatMap(structCode),
+    ...spec.structs.flatMap((s) => structCode(s, lower(spec).argsz.get(s) ?? null)),
     ...chainCode(spec),
     '',
   ].join('\n');

@@ -46,6 +46,27 @@ describe('layout vectors (TypeScript codecs)', () => {
   });
 });
 
+describe('argsz filled in by the codecs (layout vectors of every struct an argsz ioctl takes)', () => {
+  const roles = new Map(spec.ioctls.flatMap((x) => (x.arg !== null && x.argsz !== null ? [[x.arg.name, x.argsz.name] as const] : [])));
+  const cases = vectors.layout.filter((c) => roles.has(c.struct));
+  it('the vectors hold cases whose argsz is the whole encoding, and cases with another argsz', () => {
+    expect(cases.some((c) => Number(big(c.fields[roles.get(c.struct)!] as VUint)) === c.bytes.length / 2)).toBe(true);
+    expect(cases.some((c) => Number(big(c.fields[roles.get(c.struct)!] as VUint)) !== c.bytes.length / 2)).toBe(true);
+  });
+  it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const role = roles.get(c.struct)!;
+    const value = toValue(structByName.get(c.struct)!, c.fields);
+    const given = value[role] as number;
+    const { [role]: _left, ...rest } = value;
+    const cd = codec(c.struct);
+    // The vector's argsz is independent truth: where it is the encoding's length, leaving it out gives the same bytes.
+    if (given === c.bytes.length / 2) expect(hex(cd.encode(rest, { raw: true }))).toBe(c.bytes);
+    else expect(hex(cd.encode(rest, { raw: true }))).not.toBe(c.bytes);
+    // A given argsz is kept, whatever the encoding's length.
+    expect(hex(cd.encode(value, { raw: true }))).toBe(c.bytes);
+  });
+});
+
 describe('ioctl number vectors', () => {
   for (const c of vectors.ioctl) {
     const x = spec.ioctls.find((i) => i.name === c.name);

@@ -1353,6 +1353,14 @@ export interface VfioDeviceInfo {
 }
 
 /**
+ * A {@link VfioDeviceInfo} to encode: `argsz` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link VfioDeviceInfo.byteLength}: the size of the struct). A given
+ * `argsz` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type VfioDeviceInfoInput = Omit<VfioDeviceInfo, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioDeviceInfo} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -1362,22 +1370,23 @@ export const VfioDeviceInfo = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, num_regions: 8, num_irqs: 12, cap_offset: 16 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioDeviceInfo): number {
+  byteLength(_value: VfioDeviceInfoInput): number {
     return 20;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceInfo.byteLength(value));
     VfioDeviceInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceInfo, _options: CodecOptions = {}, path = 'vfio_device_info'): void {
-    checkRoom(view, at, VfioDeviceInfo.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceInfoInput, _options: CodecOptions = {}, path = 'vfio_device_info'): void {
+    const bytes = VfioDeviceInfo.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.num_regions, 32, path, 'num_regions'), true);
     view.setUint32(at + 12, checkUint(value.num_irqs, 32, path, 'num_irqs'), true);
@@ -1431,6 +1440,14 @@ export interface VfioRegionInfo {
 }
 
 /**
+ * A {@link VfioRegionInfo} to encode: `argsz` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link VfioRegionInfo.byteLength}: the size of the struct). A given
+ * `argsz` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type VfioRegionInfoInput = Omit<VfioRegionInfo, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioRegionInfo} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -1440,22 +1457,23 @@ export const VfioRegionInfo = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, index: 8, cap_offset: 12, size: 16, offset: 24 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioRegionInfo): number {
+  byteLength(_value: VfioRegionInfoInput): number {
     return 32;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioRegionInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioRegionInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioRegionInfo.byteLength(value));
     VfioRegionInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioRegionInfo, _options: CodecOptions = {}, path = 'vfio_region_info'): void {
-    checkRoom(view, at, VfioRegionInfo.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioRegionInfoInput, _options: CodecOptions = {}, path = 'vfio_region_info'): void {
+    const bytes = VfioRegionInfo.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.index, 32, path, 'index'), true);
     view.setUint32(at + 12, checkUint(value.cap_offset, 32, path, 'cap_offset'), true);
@@ -1684,6 +1702,14 @@ export interface VfioDeviceFeature {
 }
 
 /**
+ * A {@link VfioDeviceFeature} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioDeviceFeature.byteLength}: the fixed part and every
+ * element of `data`). A given `argsz` is written as it is: the caller may offer more room than that
+ * (for a capability chain, or a payload it writes after the struct).
+ */
+export type VfioDeviceFeatureInput = Omit<VfioDeviceFeature, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioDeviceFeature} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -1693,22 +1719,23 @@ export const VfioDeviceFeature = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, data: 8 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(value: VfioDeviceFeature): number {
+  byteLength(value: VfioDeviceFeatureInput): number {
     return 8 + value.data.length * 1;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceFeature, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceFeatureInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceFeature.byteLength(value));
     VfioDeviceFeature.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceFeature, _options: CodecOptions = {}, path = 'vfio_device_feature'): void {
-    checkRoom(view, at, VfioDeviceFeature.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceFeatureInput, _options: CodecOptions = {}, path = 'vfio_device_feature'): void {
+    const bytes = VfioDeviceFeature.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     new Uint8Array(view.buffer, view.byteOffset + at + 8, value.data.length).set(value.data);
   },
@@ -1757,6 +1784,14 @@ export interface VfioIommuType1Info {
   cap_offset: number;
 }
 
+/**
+ * A {@link VfioIommuType1Info} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioIommuType1Info.byteLength}: the size of the struct). A
+ * given `argsz` is written as it is: the caller may offer more room than that (for a capability
+ * chain, or a payload it writes after the struct).
+ */
+export type VfioIommuType1InfoInput = Omit<VfioIommuType1Info, 'argsz'> & { argsz?: number };
+
 /** The layouts of {@link VfioIommuType1Info} per data model. */
 const VfioIommuType1InfoLayouts = {
   lp64: { model: 'lp64', size: 24, offsets: { argsz: 0, flags: 4, iova_pgsizes: 8, cap_offset: 16 } },
@@ -1775,24 +1810,25 @@ export const VfioIommuType1Info = {
     return VfioIommuType1Info.layouts[dataModelOf(options.arch)];
   },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuType1Info, options: CodecOptions = {}): number {
+  byteLength(_value: VfioIommuType1InfoInput, options: CodecOptions = {}): number {
     const L = VfioIommuType1Info.layout(options);
     return L.size;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuType1Info, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuType1InfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuType1Info.byteLength(value, options));
     VfioIommuType1Info.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuType1Info, options: CodecOptions = {}, path = 'vfio_iommu_type1_info'): void {
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuType1InfoInput, options: CodecOptions = {}, path = 'vfio_iommu_type1_info'): void {
     const L = VfioIommuType1Info.layout(options);
-    checkRoom(view, at, VfioIommuType1Info.byteLength(value, options), path);
-    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz, 32, path, 'argsz'), true);
+    const bytes = VfioIommuType1Info.byteLength(value, options);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + L.offsets.iova_pgsizes, checkBig(value.iova_pgsizes, false, path, 'iova_pgsizes'), true);
     view.setUint32(at + L.offsets.cap_offset, checkUint(value.cap_offset, 32, path, 'cap_offset'), true);
@@ -1982,6 +2018,14 @@ export interface VfioGroupStatus {
 }
 
 /**
+ * A {@link VfioGroupStatus} to encode: `argsz` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link VfioGroupStatus.byteLength}: the size of the struct). A given
+ * `argsz` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type VfioGroupStatusInput = Omit<VfioGroupStatus, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioGroupStatus} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -1991,22 +2035,23 @@ export const VfioGroupStatus = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioGroupStatus): number {
+  byteLength(_value: VfioGroupStatusInput): number {
     return 8;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioGroupStatus, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioGroupStatusInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioGroupStatus.byteLength(value));
     VfioGroupStatus.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioGroupStatus, _options: CodecOptions = {}, path = 'vfio_group_status'): void {
-    checkRoom(view, at, VfioGroupStatus.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioGroupStatusInput, _options: CodecOptions = {}, path = 'vfio_group_status'): void {
+    const bytes = VfioGroupStatus.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
   },
   /**
@@ -2041,6 +2086,14 @@ export interface VfioIrqInfo {
 }
 
 /**
+ * A {@link VfioIrqInfo} to encode: `argsz` may be left out, and the codec then writes the bytes the
+ * encoding takes there ({@link VfioIrqInfo.byteLength}: the size of the struct). A given `argsz` is
+ * written as it is: the caller may offer more room than that (for a capability chain, or a payload
+ * it writes after the struct).
+ */
+export type VfioIrqInfoInput = Omit<VfioIrqInfo, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIrqInfo} (little-endian, as every supported architecture but s390x
  * stores it).
  */
@@ -2050,22 +2103,23 @@ export const VfioIrqInfo = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, index: 8, count: 12 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIrqInfo): number {
+  byteLength(_value: VfioIrqInfoInput): number {
     return 16;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIrqInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIrqInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIrqInfo.byteLength(value));
     VfioIrqInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIrqInfo, _options: CodecOptions = {}, path = 'vfio_irq_info'): void {
-    checkRoom(view, at, VfioIrqInfo.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIrqInfoInput, _options: CodecOptions = {}, path = 'vfio_irq_info'): void {
+    const bytes = VfioIrqInfo.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.index, 32, path, 'index'), true);
     view.setUint32(at + 12, checkUint(value.count, 32, path, 'count'), true);
@@ -2248,6 +2302,14 @@ export interface VfioDeviceIoeventfd {
   fd: number;
 }
 
+/**
+ * A {@link VfioDeviceIoeventfd} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioDeviceIoeventfd.byteLength}: the size of the struct).
+ * A given `argsz` is written as it is: the caller may offer more room than that (for a capability
+ * chain, or a payload it writes after the struct).
+ */
+export type VfioDeviceIoeventfdInput = Omit<VfioDeviceIoeventfd, 'argsz'> & { argsz?: number };
+
 /** The layouts of {@link VfioDeviceIoeventfd} per data model. */
 const VfioDeviceIoeventfdLayouts = {
   lp64: { model: 'lp64', size: 32, offsets: { argsz: 0, flags: 4, offset: 8, data: 16, fd: 24 } },
@@ -2266,24 +2328,25 @@ export const VfioDeviceIoeventfd = {
     return VfioDeviceIoeventfd.layouts[dataModelOf(options.arch)];
   },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioDeviceIoeventfd, options: CodecOptions = {}): number {
+  byteLength(_value: VfioDeviceIoeventfdInput, options: CodecOptions = {}): number {
     const L = VfioDeviceIoeventfd.layout(options);
     return L.size;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceIoeventfd, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceIoeventfdInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceIoeventfd.byteLength(value, options));
     VfioDeviceIoeventfd.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceIoeventfd, options: CodecOptions = {}, path = 'vfio_device_ioeventfd'): void {
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceIoeventfdInput, options: CodecOptions = {}, path = 'vfio_device_ioeventfd'): void {
     const L = VfioDeviceIoeventfd.layout(options);
-    checkRoom(view, at, VfioDeviceIoeventfd.byteLength(value, options), path);
-    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz, 32, path, 'argsz'), true);
+    const bytes = VfioDeviceIoeventfd.byteLength(value, options);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + L.offsets.offset, checkBig(value.offset, false, path, 'offset'), true);
     view.setBigUint64(at + L.offsets.data, checkBig(value.data, false, path, 'data'), true);
@@ -2732,6 +2795,14 @@ export interface VfioIommuType1DmaMap {
 }
 
 /**
+ * A {@link VfioIommuType1DmaMap} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioIommuType1DmaMap.byteLength}: the size of the struct).
+ * A given `argsz` is written as it is: the caller may offer more room than that (for a capability
+ * chain, or a payload it writes after the struct).
+ */
+export type VfioIommuType1DmaMapInput = Omit<VfioIommuType1DmaMap, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIommuType1DmaMap} (little-endian, as every supported architecture
  * but s390x stores it).
  */
@@ -2741,22 +2812,23 @@ export const VfioIommuType1DmaMap = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, vaddr: 8, iova: 16, size: 24 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuType1DmaMap): number {
+  byteLength(_value: VfioIommuType1DmaMapInput): number {
     return 32;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuType1DmaMap, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuType1DmaMapInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuType1DmaMap.byteLength(value));
     VfioIommuType1DmaMap.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuType1DmaMap, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_map'): void {
-    checkRoom(view, at, VfioIommuType1DmaMap.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuType1DmaMapInput, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_map'): void {
+    const bytes = VfioIommuType1DmaMap.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + 8, checkBig(value.vaddr, false, path, 'vaddr'), true);
     view.setBigUint64(at + 16, checkBig(value.iova, false, path, 'iova'), true);
@@ -2920,6 +2992,14 @@ export interface VfioIommuSpaprRegisterMemory {
 }
 
 /**
+ * A {@link VfioIommuSpaprRegisterMemory} to encode: `argsz` may be left out, and the codec then
+ * writes the bytes the encoding takes there ({@link VfioIommuSpaprRegisterMemory.byteLength}: the
+ * size of the struct). A given `argsz` is written as it is: the caller may offer more room than
+ * that (for a capability chain, or a payload it writes after the struct).
+ */
+export type VfioIommuSpaprRegisterMemoryInput = Omit<VfioIommuSpaprRegisterMemory, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIommuSpaprRegisterMemory} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -2929,22 +3009,23 @@ export const VfioIommuSpaprRegisterMemory = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, vaddr: 8, size: 16 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuSpaprRegisterMemory): number {
+  byteLength(_value: VfioIommuSpaprRegisterMemoryInput): number {
     return 24;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuSpaprRegisterMemory, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuSpaprRegisterMemoryInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuSpaprRegisterMemory.byteLength(value));
     VfioIommuSpaprRegisterMemory.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuSpaprRegisterMemory, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_register_memory'): void {
-    checkRoom(view, at, VfioIommuSpaprRegisterMemory.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuSpaprRegisterMemoryInput, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_register_memory'): void {
+    const bytes = VfioIommuSpaprRegisterMemory.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + 8, checkBig(value.vaddr, false, path, 'vaddr'), true);
     view.setBigUint64(at + 16, checkBig(value.size, false, path, 'size'), true);
@@ -2991,6 +3072,14 @@ export interface VfioIommuSpaprTceCreate {
 }
 
 /**
+ * A {@link VfioIommuSpaprTceCreate} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioIommuSpaprTceCreate.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioIommuSpaprTceCreateInput = Omit<VfioIommuSpaprTceCreate, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIommuSpaprTceCreate} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -3000,22 +3089,23 @@ export const VfioIommuSpaprTceCreate = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, page_shift: 8, __resv1: 12, window_size: 16, levels: 24, __resv2: 28, start_addr: 32 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuSpaprTceCreate): number {
+  byteLength(_value: VfioIommuSpaprTceCreateInput): number {
     return 40;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuSpaprTceCreate, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuSpaprTceCreateInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuSpaprTceCreate.byteLength(value));
     VfioIommuSpaprTceCreate.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuSpaprTceCreate, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_create'): void {
-    checkRoom(view, at, VfioIommuSpaprTceCreate.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuSpaprTceCreateInput, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_create'): void {
+    const bytes = VfioIommuSpaprTceCreate.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.page_shift, 32, path, 'page_shift'), true);
     view.setUint32(at + 12, checkUint(value.__resv1, 32, path, '__resv1'), true);
@@ -3060,6 +3150,14 @@ export interface VfioIommuSpaprTceRemove {
 }
 
 /**
+ * A {@link VfioIommuSpaprTceRemove} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioIommuSpaprTceRemove.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioIommuSpaprTceRemoveInput = Omit<VfioIommuSpaprTceRemove, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIommuSpaprTceRemove} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -3069,22 +3167,23 @@ export const VfioIommuSpaprTceRemove = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, start_addr: 8 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuSpaprTceRemove): number {
+  byteLength(_value: VfioIommuSpaprTceRemoveInput): number {
     return 16;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuSpaprTceRemove, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuSpaprTceRemoveInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuSpaprTceRemove.byteLength(value));
     VfioIommuSpaprTceRemove.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuSpaprTceRemove, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_remove'): void {
-    checkRoom(view, at, VfioIommuSpaprTceRemove.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuSpaprTceRemoveInput, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_remove'): void {
+    const bytes = VfioIommuSpaprTceRemove.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + 8, checkBig(value.start_addr, false, path, 'start_addr'), true);
   },
@@ -3122,6 +3221,14 @@ export interface VfioDeviceBindIommufd {
 }
 
 /**
+ * A {@link VfioDeviceBindIommufd} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioDeviceBindIommufd.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioDeviceBindIommufdInput = Omit<VfioDeviceBindIommufd, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioDeviceBindIommufd} (little-endian, as every supported architecture
  * but s390x stores it).
  */
@@ -3131,22 +3238,23 @@ export const VfioDeviceBindIommufd = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, iommufd: 8, out_devid: 12 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioDeviceBindIommufd): number {
+  byteLength(_value: VfioDeviceBindIommufdInput): number {
     return 16;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceBindIommufd, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceBindIommufdInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceBindIommufd.byteLength(value));
     VfioDeviceBindIommufd.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceBindIommufd, _options: CodecOptions = {}, path = 'vfio_device_bind_iommufd'): void {
-    checkRoom(view, at, VfioDeviceBindIommufd.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceBindIommufdInput, _options: CodecOptions = {}, path = 'vfio_device_bind_iommufd'): void {
+    const bytes = VfioDeviceBindIommufd.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setInt32(at + 8, checkInt(value.iommufd, 32, path, 'iommufd'), true);
     view.setUint32(at + 12, checkUint(value.out_devid, 32, path, 'out_devid'), true);
@@ -3183,6 +3291,14 @@ export interface VfioDeviceAttachIommufdPt {
 }
 
 /**
+ * A {@link VfioDeviceAttachIommufdPt} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioDeviceAttachIommufdPt.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioDeviceAttachIommufdPtInput = Omit<VfioDeviceAttachIommufdPt, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioDeviceAttachIommufdPt} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -3192,22 +3308,23 @@ export const VfioDeviceAttachIommufdPt = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, pt_id: 8 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioDeviceAttachIommufdPt): number {
+  byteLength(_value: VfioDeviceAttachIommufdPtInput): number {
     return 12;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceAttachIommufdPt, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceAttachIommufdPtInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceAttachIommufdPt.byteLength(value));
     VfioDeviceAttachIommufdPt.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceAttachIommufdPt, _options: CodecOptions = {}, path = 'vfio_device_attach_iommufd_pt'): void {
-    checkRoom(view, at, VfioDeviceAttachIommufdPt.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceAttachIommufdPtInput, _options: CodecOptions = {}, path = 'vfio_device_attach_iommufd_pt'): void {
+    const bytes = VfioDeviceAttachIommufdPt.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.pt_id, 32, path, 'pt_id'), true);
   },
@@ -3240,6 +3357,14 @@ export interface VfioDeviceDetachIommufdPt {
 }
 
 /**
+ * A {@link VfioDeviceDetachIommufdPt} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioDeviceDetachIommufdPt.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioDeviceDetachIommufdPtInput = Omit<VfioDeviceDetachIommufdPt, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioDeviceDetachIommufdPt} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -3249,22 +3374,23 @@ export const VfioDeviceDetachIommufdPt = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioDeviceDetachIommufdPt): number {
+  byteLength(_value: VfioDeviceDetachIommufdPtInput): number {
     return 8;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceDetachIommufdPt, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceDetachIommufdPtInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceDetachIommufdPt.byteLength(value));
     VfioDeviceDetachIommufdPt.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceDetachIommufdPt, _options: CodecOptions = {}, path = 'vfio_device_detach_iommufd_pt'): void {
-    checkRoom(view, at, VfioDeviceDetachIommufdPt.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceDetachIommufdPtInput, _options: CodecOptions = {}, path = 'vfio_device_detach_iommufd_pt'): void {
+    const bytes = VfioDeviceDetachIommufdPt.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
   },
   /**
@@ -3299,6 +3425,14 @@ export interface VfioPrecopyInfo {
 }
 
 /**
+ * A {@link VfioPrecopyInfo} to encode: `argsz` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link VfioPrecopyInfo.byteLength}: the size of the struct). A given
+ * `argsz` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type VfioPrecopyInfoInput = Omit<VfioPrecopyInfo, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioPrecopyInfo} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -3308,22 +3442,23 @@ export const VfioPrecopyInfo = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, initial_bytes: 8, dirty_bytes: 16 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioPrecopyInfo): number {
+  byteLength(_value: VfioPrecopyInfoInput): number {
     return 24;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioPrecopyInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioPrecopyInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioPrecopyInfo.byteLength(value));
     VfioPrecopyInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioPrecopyInfo, _options: CodecOptions = {}, path = 'vfio_precopy_info'): void {
-    checkRoom(view, at, VfioPrecopyInfo.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioPrecopyInfoInput, _options: CodecOptions = {}, path = 'vfio_precopy_info'): void {
+    const bytes = VfioPrecopyInfo.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + 8, checkBig(value.initial_bytes, false, path, 'initial_bytes'), true);
     view.setBigUint64(at + 16, checkBig(value.dirty_bytes, false, path, 'dirty_bytes'), true);
@@ -3586,6 +3721,14 @@ export interface VfioIrqSet {
 }
 
 /**
+ * A {@link VfioIrqSet} to encode: `argsz` may be left out, and the codec then writes the bytes the
+ * encoding takes there ({@link VfioIrqSet.byteLength}: the fixed part and every element of `data`).
+ * A given `argsz` is written as it is: the caller may offer more room than that (for a capability
+ * chain, or a payload it writes after the struct).
+ */
+export type VfioIrqSetInput = Omit<VfioIrqSet, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIrqSet} (little-endian, as every supported architecture but s390x
  * stores it).
  */
@@ -3595,22 +3738,23 @@ export const VfioIrqSet = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, index: 8, start: 12, count: 16, data: 20 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(value: VfioIrqSet): number {
+  byteLength(value: VfioIrqSetInput): number {
     return 20 + value.data.length * 1;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIrqSet, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIrqSetInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIrqSet.byteLength(value));
     VfioIrqSet.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIrqSet, options: CodecOptions = {}, path = 'vfio_irq_set'): void {
-    checkRoom(view, at, VfioIrqSet.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIrqSetInput, options: CodecOptions = {}, path = 'vfio_irq_set'): void {
+    const bytes = VfioIrqSet.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.index, 32, path, 'index'), true);
     view.setUint32(at + 12, checkUint(value.start, 32, path, 'start'), true);
@@ -3785,6 +3929,14 @@ export interface VfioDeviceGfxPlaneInfo {
   dmabuf_id?: number;
 }
 
+/**
+ * A {@link VfioDeviceGfxPlaneInfo} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioDeviceGfxPlaneInfo.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioDeviceGfxPlaneInfoInput = Omit<VfioDeviceGfxPlaneInfo, 'argsz'> & { argsz?: number };
+
 /** The layouts of {@link VfioDeviceGfxPlaneInfo} per data model. */
 const VfioDeviceGfxPlaneInfoLayouts = {
   lp64: { model: 'lp64', size: 64, offsets: { argsz: 0, flags: 4, drm_plane_type: 8, drm_format: 12, drm_format_mod: 16, width: 24, height: 28, stride: 32, size: 36, x_pos: 40, y_pos: 44, x_hot: 48, y_hot: 52, region_index: 56, dmabuf_id: 56 } },
@@ -3803,24 +3955,25 @@ export const VfioDeviceGfxPlaneInfo = {
     return VfioDeviceGfxPlaneInfo.layouts[dataModelOf(options.arch)];
   },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioDeviceGfxPlaneInfo, options: CodecOptions = {}): number {
+  byteLength(_value: VfioDeviceGfxPlaneInfoInput, options: CodecOptions = {}): number {
     const L = VfioDeviceGfxPlaneInfo.layout(options);
     return L.size;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceGfxPlaneInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceGfxPlaneInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceGfxPlaneInfo.byteLength(value, options));
     VfioDeviceGfxPlaneInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceGfxPlaneInfo, options: CodecOptions = {}, path = 'vfio_device_gfx_plane_info'): void {
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceGfxPlaneInfoInput, options: CodecOptions = {}, path = 'vfio_device_gfx_plane_info'): void {
     const L = VfioDeviceGfxPlaneInfo.layout(options);
-    checkRoom(view, at, VfioDeviceGfxPlaneInfo.byteLength(value, options), path);
-    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz, 32, path, 'argsz'), true);
+    const bytes = VfioDeviceGfxPlaneInfo.byteLength(value, options);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + L.offsets.drm_plane_type, checkUint(value.drm_plane_type, 32, path, 'drm_plane_type'), true);
     view.setUint32(at + L.offsets.drm_format, checkUint(value.drm_format, 32, path, 'drm_format'), true);
@@ -3893,6 +4046,14 @@ export interface VfioIommuType1DmaUnmap {
 }
 
 /**
+ * A {@link VfioIommuType1DmaUnmap} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioIommuType1DmaUnmap.byteLength}: the fixed part and
+ * every element of `data`). A given `argsz` is written as it is: the caller may offer more room
+ * than that (for a capability chain, or a payload it writes after the struct).
+ */
+export type VfioIommuType1DmaUnmapInput = Omit<VfioIommuType1DmaUnmap, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIommuType1DmaUnmap} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -3902,22 +4063,23 @@ export const VfioIommuType1DmaUnmap = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, iova: 8, size: 16, data: 24 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(value: VfioIommuType1DmaUnmap): number {
+  byteLength(value: VfioIommuType1DmaUnmapInput): number {
     return 24 + value.data.length * 1;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuType1DmaUnmap, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuType1DmaUnmapInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuType1DmaUnmap.byteLength(value));
     VfioIommuType1DmaUnmap.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuType1DmaUnmap, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_unmap'): void {
-    checkRoom(view, at, VfioIommuType1DmaUnmap.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuType1DmaUnmapInput, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_unmap'): void {
+    const bytes = VfioIommuType1DmaUnmap.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + 8, checkBig(value.iova, false, path, 'iova'), true);
     view.setBigUint64(at + 16, checkBig(value.size, false, path, 'size'), true);
@@ -3965,6 +4127,14 @@ export interface VfioIommuType1DirtyBitmap {
 }
 
 /**
+ * A {@link VfioIommuType1DirtyBitmap} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioIommuType1DirtyBitmap.byteLength}: the fixed part
+ * and every element of `data`). A given `argsz` is written as it is: the caller may offer more room
+ * than that (for a capability chain, or a payload it writes after the struct).
+ */
+export type VfioIommuType1DirtyBitmapInput = Omit<VfioIommuType1DirtyBitmap, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIommuType1DirtyBitmap} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -3974,22 +4144,23 @@ export const VfioIommuType1DirtyBitmap = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, data: 8 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(value: VfioIommuType1DirtyBitmap): number {
+  byteLength(value: VfioIommuType1DirtyBitmapInput): number {
     return 8 + value.data.length * 1;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuType1DirtyBitmap, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuType1DirtyBitmapInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuType1DirtyBitmap.byteLength(value));
     VfioIommuType1DirtyBitmap.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuType1DirtyBitmap, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dirty_bitmap'): void {
-    checkRoom(view, at, VfioIommuType1DirtyBitmap.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuType1DirtyBitmapInput, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dirty_bitmap'): void {
+    const bytes = VfioIommuType1DirtyBitmap.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     new Uint8Array(view.buffer, view.byteOffset + at + 8, value.data.length).set(value.data);
   },
@@ -4112,6 +4283,14 @@ export interface VfioIommuSpaprTceInfo {
 }
 
 /**
+ * A {@link VfioIommuSpaprTceInfo} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioIommuSpaprTceInfo.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioIommuSpaprTceInfoInput = Omit<VfioIommuSpaprTceInfo, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIommuSpaprTceInfo} (little-endian, as every supported architecture
  * but s390x stores it).
  */
@@ -4121,22 +4300,23 @@ export const VfioIommuSpaprTceInfo = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, dma32_window_start: 8, dma32_window_size: 12, ddw: 16 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuSpaprTceInfo): number {
+  byteLength(_value: VfioIommuSpaprTceInfoInput): number {
     return 32;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuSpaprTceInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuSpaprTceInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuSpaprTceInfo.byteLength(value));
     VfioIommuSpaprTceInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuSpaprTceInfo, options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_info'): void {
-    checkRoom(view, at, VfioIommuSpaprTceInfo.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuSpaprTceInfoInput, options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_info'): void {
+    const bytes = VfioIommuSpaprTceInfo.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.dma32_window_start, 32, path, 'dma32_window_start'), true);
     view.setUint32(at + 12, checkUint(value.dma32_window_size, 32, path, 'dma32_window_size'), true);
@@ -4375,6 +4555,14 @@ export interface VfioPciHotResetInfo {
 }
 
 /**
+ * A {@link VfioPciHotResetInfo} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioPciHotResetInfo.byteLength}: the fixed part and every
+ * element of `devices`). A given `argsz` is written as it is: the caller may offer more room than
+ * that (for a capability chain, or a payload it writes after the struct).
+ */
+export type VfioPciHotResetInfoInput = Omit<VfioPciHotResetInfo, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioPciHotResetInfo} (little-endian, as every supported architecture
  * but s390x stores it).
  */
@@ -4384,22 +4572,23 @@ export const VfioPciHotResetInfo = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, count: 8, devices: 12 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(value: VfioPciHotResetInfo): number {
+  byteLength(value: VfioPciHotResetInfoInput): number {
     return 12 + value.devices.length * 8;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioPciHotResetInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioPciHotResetInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioPciHotResetInfo.byteLength(value));
     VfioPciHotResetInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioPciHotResetInfo, options: CodecOptions = {}, path = 'vfio_pci_hot_reset_info'): void {
-    checkRoom(view, at, VfioPciHotResetInfo.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioPciHotResetInfoInput, options: CodecOptions = {}, path = 'vfio_pci_hot_reset_info'): void {
+    const bytes = VfioPciHotResetInfo.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.count, 32, path, 'count'), true);
     value.devices.forEach((e, i) => {
@@ -4445,6 +4634,14 @@ export interface VfioPciHotReset {
 }
 
 /**
+ * A {@link VfioPciHotReset} to encode: `argsz` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link VfioPciHotReset.byteLength}: the fixed part and every element of
+ * `group_fds`). A given `argsz` is written as it is: the caller may offer more room than that (for
+ * a capability chain, or a payload it writes after the struct).
+ */
+export type VfioPciHotResetInput = Omit<VfioPciHotReset, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioPciHotReset} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -4454,22 +4651,23 @@ export const VfioPciHotReset = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, count: 8, group_fds: 12 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(value: VfioPciHotReset): number {
+  byteLength(value: VfioPciHotResetInput): number {
     return 12 + value.group_fds.length * 4;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioPciHotReset, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioPciHotResetInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioPciHotReset.byteLength(value));
     VfioPciHotReset.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioPciHotReset, options: CodecOptions = {}, path = 'vfio_pci_hot_reset'): void {
-    checkRoom(view, at, VfioPciHotReset.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioPciHotResetInput, options: CodecOptions = {}, path = 'vfio_pci_hot_reset'): void {
+    const bytes = VfioPciHotReset.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.count, 32, path, 'count'), true);
     value.group_fds.forEach((e, i) => {
@@ -4712,6 +4910,14 @@ export interface VfioEehPeOp {
   err?: VfioEehPeErr;
 }
 
+/**
+ * A {@link VfioEehPeOp} to encode: `argsz` may be left out, and the codec then writes the bytes the
+ * encoding takes there ({@link VfioEehPeOp.byteLength}: the size of the struct). A given `argsz` is
+ * written as it is: the caller may offer more room than that (for a capability chain, or a payload
+ * it writes after the struct).
+ */
+export type VfioEehPeOpInput = Omit<VfioEehPeOp, 'argsz'> & { argsz?: number };
+
 /** The layouts of {@link VfioEehPeOp} per data model. */
 const VfioEehPeOpLayouts = {
   lp64: { model: 'lp64', size: 40, offsets: { argsz: 0, flags: 4, op: 8, err: 16 } },
@@ -4730,24 +4936,25 @@ export const VfioEehPeOp = {
     return VfioEehPeOp.layouts[dataModelOf(options.arch)];
   },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioEehPeOp, options: CodecOptions = {}): number {
+  byteLength(_value: VfioEehPeOpInput, options: CodecOptions = {}): number {
     const L = VfioEehPeOp.layout(options);
     return L.size;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioEehPeOp, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioEehPeOpInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioEehPeOp.byteLength(value, options));
     VfioEehPeOp.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioEehPeOp, options: CodecOptions = {}, path = 'vfio_eeh_pe_op'): void {
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioEehPeOpInput, options: CodecOptions = {}, path = 'vfio_eeh_pe_op'): void {
     const L = VfioEehPeOp.layout(options);
-    checkRoom(view, at, VfioEehPeOp.byteLength(value, options), path);
-    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz, 32, path, 'argsz'), true);
+    const bytes = VfioEehPeOp.byteLength(value, options);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + L.offsets.op, checkUint(value.op, 32, path, 'op'), true);
     if (value.err !== undefined) {
