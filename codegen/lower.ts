@@ -12,7 +12,7 @@
  *   own number, written alone (the argument table is lowered by the resolver: Spec.ioctlArgs);
  * - the argsz member of each struct an ioctl with the argsz role takes, which the codecs fill in.
  */
-import type { Capability, ChainIoctl, Check, Constant, Effect, EffectTarget, Expr, FlagBit, Member, Operand, Rule, Spec, StateField, Struct, Validator } from './ir.js';
+import type { Capability, ChainIoctl, Check, Constant, DataModel, Effect, EffectTarget, Expr, FlagBit, Member, Operand, Rule, Spec, StateField, Struct, Validator } from './ir.js';
 
 /** The width a comparison or an assignment is computed in: 1 for a bool. */
 export type Width = 1 | 32 | 64;
@@ -64,10 +64,10 @@ export interface ValidatorPlan {
 export interface CapDecoder {
   cap: Capability;
   struct: Struct;
-  /** The fixed part: sizeof the struct. */
-  size: number;
-  /** A flexible array's count member and element size: the payload needs size + count * elementSize bytes. */
-  flexible: { count: Member; elementSize: number } | null;
+  /** The fixed part: sizeof the struct, under each data model (upstream's natural layouts differ). */
+  size: Record<DataModel, number>;
+  /** A flexible array's count member (its offset under each model) and element size: the payload needs size + count * elementSize bytes. */
+  flexible: { count: Member; offset: Record<DataModel, number>; elementSize: Record<DataModel, number> } | null;
 }
 
 /** The walk of one ioctl's capability chain, as every walker does it. */
@@ -225,11 +225,17 @@ function chainPlan(spec: Spec, ioctl: ChainIoctl): ChainPlan {
     ioctl, info: ioctl.arg, argsz: ioctl.argsz, flags: chain.flags, flag: chain.flag, start: chain.offset,
     header: chain.header, ...chain.header.capHeader, align: chain.header.align, caps, title: chain.title,
     decoders: caps.flatMap((cap) => (cap.struct === null ? [] : [{
-      cap, struct: cap.struct, size: cap.struct.size,
-      flexible: cap.struct.flexible !== null && cap.struct.flexibleCount !== null ? { count: cap.struct.flexibleCount, elementSize: cap.struct.flexible.elementSize } : null,
+      cap, struct: cap.struct, size: perModel((m) => cap.struct!.layouts[m].size),
+      flexible: cap.struct.flexible !== null && cap.struct.flexibleCount !== null ? {
+        count: cap.struct.flexibleCount,
+        offset: perModel((m) => cap.struct!.flexibleCount!.layouts[m].offset),
+        elementSize: perModel((m) => cap.struct!.flexible!.layouts[m].elementSize),
+      } : null,
     }])),
   };
 }
+
+const perModel = (f: (m: DataModel) => number): Record<DataModel, number> => ({ lp64: f('lp64'), ilp32: f('ilp32') });
 
 function capErrors(chains: ChainPlan[]): { name: CapError; doc: string }[] {
   if (chains.length === 0) return [];

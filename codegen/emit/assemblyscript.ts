@@ -4,7 +4,7 @@ import { ARCH_LAYOUT, ARCHES } from '../ioctl-encoding.js';
 import { cString, ioctlArgText, ioctlNr } from './c-common.js';
 import { versionValues } from './names.js';
 import type { Check, Expr, IntType, Ioctl, Member, Operand, Spec, StateField, StateRecord, Struct, Union } from '../ir.js';
-import { lower, type ValidatorPlan } from '../lower.js';
+import { lower, type ChainPlan, type ValidatorPlan } from '../lower.js';
 import { SpecError } from '../diagnostics.js';
 
 /**
@@ -400,6 +400,9 @@ function validatorCode(plan: ValidatorPlan, spec: Spec, o: Out, names: Map<strin
 
 // ---- capability chains ----
 
+/** Whether a chain's walker takes a data model: its info struct or a payload it sizes has upstream's natural layout. */
+export const chainTakesModel = (w: ChainPlan): boolean => !w.info.uniform || w.decoders.some((d) => d.size.lp64 !== d.size.ilp32 || (d.flexible !== null && (d.flexible.offset.lp64 !== d.flexible.offset.ilp32 || d.flexible.elementSize.lp64 !== d.flexible.elementSize.ilp32)));
+
 function capchainCode(spec: Spec, o: Out, names: Map<string, string>): void {
   const { chains, capErrors } = lower(spec);
   if (chains.length === 0) return;
@@ -433,29 +436,38 @@ function capchainCode(spec: Spec, o: Out, names: Map<string, string>): void {
     const chain = o.claim(`${I}CapChain`, `cap chain of ${info.name}`);
     const known = o.claim(`${info.name}_cap_known_size`, `cap sizes of ${info.name}`);
     const walk = o.claim(`${info.name}_walk_caps`, `cap walker of ${info.name}`);
+    // A chain with a natural-layout struct (the info or a payload) is walked under a data model, as the codecs take one.
+    const natural = chainTakesModel(w);
+    const model = natural ? ', ilp32: bool = false' : '';
+    const pick = (r: Record<'lp64' | 'ilp32', number>): string => (r.lp64 === r.ilp32 ? String(r.lp64) : `(ilp32 ? ${r.ilp32} : ${r.lp64})`);
+    const infoSize = pick({ lp64: info.layouts.lp64.size, ilp32: info.layouts.ilp32.size });
+    // A literal compares with a u64 as it is; a choice between two is an i32 expression.
+    const wide = (x: string): string => (/^\d+$/.test(x) ? x : `<u64>${x}`);
     o.push('', `/** A decoded ${ioctl.name} reply and its capability chain. */`, `export class ${chain} {`);
     o.push('  /** CAPCHAIN_* outcome. */', '  status: i32 = CAPCHAIN_OK;', ...doc('RETRY: the argsz to retry with. An error: the offset where it was found (the buffer length for TRUNCATED).', '  '), '  at: u64 = 0;');
     o.push(`  info: ${I} = new ${I}();`, '  caps: Array<CapEntry> = [];', '}', '');
     o.push(...doc(`The bytes a capability of ${ioctl.name} at cap needs, when the spec describes its id with a struct: the struct, plus the flexible array its count member sizes. -1 for an id without a struct (unknown or deprecated). avail is the bytes from cap to the end of the buffer; a count is only read once the fixed part fits (else the fixed size is returned).`));
-    o.push(`export function ${known}(id: u32, cap: usize, avail: u64): i64 {`, '  switch (id) {');
-    for (const { cap: c, struct: s, size, flexible } of w.decoders) {
+    o.push(`export function ${known}(id: u32, cap: usize, avail: u64${model}): i64 {`, '  switch (id) {');
+    for (const { cap: c, struct: s, size: sizes, flexible } of w.decoders) {
+      const size = pick(sizes);
       o.push(`    case ${names.get(c.name) ?? c.id}: {`);
       if (flexible !== null) {
         const cnt = flexible.count;
-        o.push(`      if (avail < ${size}) return ${size};`);
-        o.push(`      return ${size} + <i64>load<${asInt(cnt.type as IntType)}>(cap, ${cnt.offset}) * ${flexible.elementSize}; // ${s.name}.${cnt.name}`);
+        const at = pick(flexible.offset);
+        o.push(`      if (avail < ${wide(size)}) return ${size};`);
+        o.push(`      return ${size} + <i64>load<${asInt(cnt.type as IntType)}>(${/^\d+$/.test(at) ? `cap, ${at}` : `cap + <usize>${at}`}) * ${pick(flexible.elementSize)}; // ${s.name}.${cnt.name}`);
       } else o.push(`      return ${size}; // ${s.name}`);
       o.push('    }');
     }
     o.push('  }', '  return -1;', '}', '');
     o.push(...doc(`Decodes a ${ioctl.name} reply of len bytes at buf and walks its capability chain into out. In order: a buffer shorter than ${info.name} is TRUNCATED; without ${capsBit.name} there is no chain; with it, an argsz larger than the buffer asks for a RETRY; then from ${capOffset.name} (0: no chain) each offset is checked for LOOP (already visited), BACKWARDS (before the current capability, or inside the info struct), MISALIGNED (not a multiple of ${w.align}), OUT_OF_BOUNDS (the header, or a known capability's struct with its flexible elements, past the end), and the walk follows next until 0. Returns out.status.`));
-    o.push(`export function ${walk}(buf: usize, len: u64, out: ${chain}): i32 {`);
+    o.push(`export function ${walk}(buf: usize, len: u64, out: ${chain}${model}): i32 {`);
     o.push('  out.caps = [];', '  out.at = 0;');
-    o.push(`  if (len < ${info.size}) { out.at = len; return out.status = CAPCHAIN_TRUNCATED; }`);
-    o.push(`  ${info.name}_read(buf, out.info);`);
+    o.push(`  if (len < ${wide(infoSize)}) { out.at = len; return out.status = CAPCHAIN_TRUNCATED; }`);
+    o.push(`  ${info.name}_read(buf, out.info${info.uniform ? '' : ', ilp32'});`);
     o.push(`  if ((out.info.${flags.name} & ${capsBit.name}) == 0) return out.status = CAPCHAIN_OK;`);
     o.push(`  if (<u64>out.info.${argsz.name} > len) { out.at = <u64>out.info.${argsz.name}; return out.status = CAPCHAIN_RETRY; }`);
-    o.push(`  let off: u64 = out.info.${capOffset.name};`, `  let floor: u64 = ${info.size};`);
+    o.push(`  let off: u64 = out.info.${capOffset.name};`, `  let floor: u64 = ${infoSize};`);
     o.push('  while (off != 0) {');
     o.push('    for (let i = 0, n = out.caps.length; i < n; i++) {');
     o.push('      if (<u64>unchecked(out.caps[i]).offset == off) { out.at = off; return out.status = CAPCHAIN_LOOP; }', '    }');
@@ -464,7 +476,7 @@ function capchainCode(spec: Spec, o: Out, names: Map<string, string>): void {
     o.push(`    if (off > len || len - off < ${header.size}) { out.at = off; return out.status = CAPCHAIN_OUT_OF_BOUNDS; }`);
     o.push('    const cap = buf + <usize>off;', '    const e = new CapEntry();', '    e.offset = <u32>off;');
     o.push(`    e.id = load<${asInt(hid.type as IntType)}>(cap, ${hid.offset});`, `    e.version = load<${asInt(hver.type as IntType)}>(cap, ${hver.offset});`, `    e.next = load<${asInt(hnext.type as IntType)}>(cap, ${hnext.offset});`);
-    o.push(`    const need = ${known}(<u32>e.id, cap, len - off);`);
+    o.push(`    const need = ${known}(<u32>e.id, cap, len - off${natural ? ', ilp32' : ''});`);
     o.push('    if (need >= 0) {', '      if (<u64>need > len - off) { out.at = off; return out.status = CAPCHAIN_OUT_OF_BOUNDS; }', '      e.known = true;', '      e.size = <u64>need;', '    }');
     o.push('    out.caps.push(e);', '    floor = off;', '    off = e.next;', '  }', '  return out.status = CAPCHAIN_OK;', '}');
   }

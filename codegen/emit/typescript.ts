@@ -617,11 +617,6 @@ function targetName(t: IR.EffectTarget): string {
 // Capability chains
 
 function emitCapWalkerSupport(sf: Statements): void {
-  sf.addVariableStatement({
-    declarationKind: VariableDeclarationKind.Const,
-    docs: ['Replies are decoded as the kernel wrote them; reserved members are not the reader\'s to police.'],
-    declarations: [{ name: 'RAW', type: 'CodecOptions', initializer: '{ raw: true }' }],
-  });
   sf.addClass({
     isExported: true, name: 'CapChainError', extends: 'Error',
     docs: ['A malformed capability chain: what is wrong and the buffer offset it concerns.'],
@@ -663,14 +658,20 @@ function emitCapWalker(sf: Statements, spec: IR.Spec, chain: ChainPlan): void {
       `Decodes a ${info.name} reply buffer (its length is the argsz the caller gave) and walks its capability chain.`,
       'A DataView is read in place, so a caller with a scratch buffer allocates nothing but the result.',
       'Every offset is checked against the buffer; `next` must move forward, so a loop or a backwards pointer cannot make the walk run forever.',
+      '@param bytes - The reply.',
+      '@param options - `arch`: the architecture whose layouts the kernel wrote (default: the host\'s), as the codecs take it; upstream\'s natural-layout structs differ between LP64 and i386. Replies are decoded raw: reserved members are not the reader\'s to police.',
       '@throws {@link CapChainError} for a malformed chain.',
     )],
-    parameters: [{ name: 'bytes', type: 'Uint8Array | DataView' }],
+    parameters: [{ name: 'bytes', type: 'Uint8Array | DataView' }, { name: 'options', type: 'CodecOptions', initializer: '{}' }],
     returnType: replyType,
     statements: (w) => {
-      w.writeLine(`if (bytes.byteLength < ${arg.size}) throw new CapChainError('truncated', bytes.byteLength, \`reply of \${bytes.byteLength} bytes is shorter than struct ${arg.name}\`);`);
+      // A natural-layout struct's size is its layout's under options.arch; the others' are literals.
+      const sizeOf = (s: IR.Struct): string => (s.uniform ? String(s.size) : `${pascal(s.name)}.layout(options).size`);
+      w.writeLine('const raw: CodecOptions = { raw: true, arch: options.arch };');
+      w.writeLine(`const infoSize = ${sizeOf(arg)};`);
+      w.writeLine(`if (bytes.byteLength < infoSize) throw new CapChainError('truncated', bytes.byteLength, \`reply of \${bytes.byteLength} bytes is shorter than struct ${arg.name}\`);`);
       w.writeLine('const view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);');
-      w.writeLine(`const info = ${argName}.read(view, 0, RAW);`);
+      w.writeLine(`const info = ${argName}.read(view, 0, raw);`);
       w.writeLine(`const hasCaps = (info.${chain.flags.name} & ${pascal(chain.flags.flags!.name)}.${chain.flag.name}) !== 0;`);
       w.writeLine(`if (hasCaps && info.${argsz.name} > bytes.byteLength) return { info, caps: [], retry: info.${argsz.name} };`);
       w.writeLine(`if (!hasCaps || info.${chain.start.name} === 0) return { info, caps: [], retry: null };`);
@@ -680,7 +681,7 @@ function emitCapWalker(sf: Statements, spec: IR.Spec, chain: ChainPlan): void {
       w.writeLine(`for (let off = info.${chain.start.name}; off !== 0; ) {`);
       w.indent(() => {
         w.writeLine("if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');");
-        w.writeLine(`if (off < ${arg.size} || off < prev) throw new CapChainError('backwards', off, 'next points backwards');`);
+        w.writeLine(`if (off < infoSize || off < prev) throw new CapChainError('backwards', off, 'next points backwards');`);
         w.writeLine(`if (off % ${chain.align} !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of ${chain.align}');`);
         w.writeLine(`if (off + ${header}.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');`);
         w.writeLine(`const header = ${header}.read(view, off);`);
@@ -690,14 +691,19 @@ function emitCapWalker(sf: Statements, spec: IR.Spec, chain: ChainPlan): void {
           for (const { cap: c, struct: s, size, flexible } of decoders) {
             w.writeLine(`case ${capGroup(arg)}.${c.name}: {`);
             w.indent(() => {
-              w.writeLine(`if (off + ${size} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} runs past the buffer');`);
+              const L = `${pascal(s.name)}.layout(options)`;
+              const at = s.uniform ? String(size.lp64) : 'size';
+              if (!s.uniform) w.writeLine(`const size = ${L}.size;`);
+              w.writeLine(`if (off + ${at} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} runs past the buffer');`);
               if (flexible !== null) {
                 const t = flexible.count.type;
                 if (t.kind !== 'int' || t.size > 4) throw new Error(`${s.name}.${flexible.count.name}: a count read as a number is at most 32 bits`);
-                w.writeLine(`const count = view.get${t.signed ? 'Int' : 'Uint'}${t.size * 8}(off + ${flexible.count.offset}${t.size > 1 ? ', true' : ''});`);
-                w.writeLine(`if (off + ${size} + count * ${flexible.elementSize} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} elements run past the buffer');`);
+                const countAt = s.uniform ? String(flexible.offset.lp64) : `${L}.offsets.${flexible.count.name}`;
+                const stride = s.uniform ? String(flexible.elementSize.lp64) : `${L}.strides.${s.flexible!.name}`;
+                w.writeLine(`const count = view.get${t.signed ? 'Int' : 'Uint'}${t.size * 8}(off + ${countAt}${t.size > 1 ? ', true' : ''});`);
+                w.writeLine(`if (off + ${at} + count * ${stride} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} elements run past the buffer');`);
               }
-              w.writeLine(`entry = { offset: off, header, name: '${c.name}', value: ${pascal(s.name)}.read(view, off, RAW) };`);
+              w.writeLine(`entry = { offset: off, header, name: '${c.name}', value: ${pascal(s.name)}.read(view, off, raw) };`);
               w.writeLine('break;');
             });
             w.writeLine('}');

@@ -151,6 +151,10 @@ for (const [mode, flags] of Object.entries(MODES)) {
         const effects = { ...(c.expect as { effects: Record<string, number> }).effects, 'req.index': 11, 'new.is_subregion': false };
         expect(checkValidation(h, spec, vectors.validation.devices, { ...c, expect: { ok: true, effects } })).toHaveLength(2);
       });
+      it('the i386 capchain vector walked with the LP64 layouts', () => {
+        const c = vectors.capchain.find((x) => x.name === 'type1-migration-i386')!;
+        expect(checkCapchain(h, spec, { ...c, data_model: 'lp64' })).toEqual(['status backwards (at 20), expected ok']);
+      });
       it('a capchain vector with the error offset moved', () => {
         const c = vectors.capchain.find((x) => x.name === 'loop-self')!;
         expect(checkCapchain(h, spec, { ...c, expect: { error: 'loop', at: 36 } })).toEqual(['at 32, expected 36']);

@@ -84,12 +84,16 @@ describe('ioctl number vectors', () => {
 
 const num = (v: VUint | boolean | undefined): number => Number(big(v as VUint));
 
+/** The architecture a vector's data model names: the codecs and walkers take one (x86_64 for LP64, i386 for ILP32). */
+const archOf = (model: 'lp64' | 'ilp32' | undefined): B.Arch => (model === 'ilp32' ? 'i386' : 'x86_64');
+
 interface Reply { info: unknown; caps: { offset: number; header: { id: number; version: number; next: number }; value: unknown }[]; retry: number | null }
 
 describe('capability chain vectors (parse<Info>Reply of the vector\'s ioctl)', () => {
   it.each(vectors.capchain.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const x = capchainIoctl(spec, c);
-    const parse = (B as unknown as Record<string, (b: Uint8Array) => Reply>)[`parse${pascal(unprefixed(spec, x.arg.name))}Reply`]!;
+    const walk = (B as unknown as Record<string, (b: Uint8Array, o: { arch: B.Arch }) => Reply>)[`parse${pascal(unprefixed(spec, x.arg.name))}Reply`]!;
+    const parse = (b: Uint8Array): Reply => walk(b, { arch: archOf(c.data_model) });
     const bytes = unhex(c.buffer);
     if ('error' in c.expect) {
       let err: unknown;
@@ -169,6 +173,18 @@ describe('validation vectors (TypeScript validators)', () => {
       const expected = typeof want === 'boolean' ? want : typeof got === 'bigint' ? big(want) : num(want);
       expect(got, key).toEqual(expected);
     }
+  });
+});
+
+describe('capability chains per data model', () => {
+  const buffer = (name: string): Uint8Array => unhex(vectors.capchain.find((v) => v.name === name)!.buffer);
+  it('the i386 vector fails under the LP64 layouts: its chain starts inside the 24-byte LP64 info struct', () => {
+    expect(() => B.parseIommuType1InfoReply(buffer('type1-migration-i386'), { arch: 'x86_64' })).toThrow(/next points backwards \(offset 20\)/);
+  });
+  it('the LP64 vector read under i386\'s layouts gets pgsize_bitmap from the padding', () => {
+    const cap = B.parseIommuType1InfoReply(buffer('type1-migration'), { arch: 'i386' }).caps[0]!;
+    expect(cap.name).toBe('VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION');
+    expect((cap.value as B.VfioIommuType1InfoCapMigration).pgsize_bitmap).not.toBe(0x1000n);
   });
 });
 

@@ -4219,14 +4219,14 @@ export class VfioIommuType1InfoCapChain {
  * (unknown or deprecated). avail is the bytes from cap to the end of the buffer; a count is only
  * read once the fixed part fits (else the fixed size is returned).
  */
-export function vfio_iommu_type1_info_cap_known_size(id: u32, cap: usize, avail: u64): i64 {
+export function vfio_iommu_type1_info_cap_known_size(id: u32, cap: usize, avail: u64, ilp32: bool = false): i64 {
   switch (id) {
     case 1: {
       if (avail < 16) return 16;
       return 16 + <i64>load<u32>(cap, 8) * 16; // vfio_iommu_type1_info_cap_iova_range.nr_iovas
     }
     case 2: {
-      return 32; // vfio_iommu_type1_info_cap_migration
+      return (ilp32 ? 28 : 32); // vfio_iommu_type1_info_cap_migration
     }
     case 3: {
       return 12; // vfio_iommu_type1_info_dma_avail
@@ -4244,15 +4244,15 @@ export function vfio_iommu_type1_info_cap_known_size(id: u32, cap: usize, avail:
  * (the header, or a known capability's struct with its flexible elements, past the end), and the
  * walk follows next until 0. Returns out.status.
  */
-export function vfio_iommu_type1_info_walk_caps(buf: usize, len: u64, out: VfioIommuType1InfoCapChain): i32 {
+export function vfio_iommu_type1_info_walk_caps(buf: usize, len: u64, out: VfioIommuType1InfoCapChain, ilp32: bool = false): i32 {
   out.caps = [];
   out.at = 0;
-  if (len < 24) { out.at = len; return out.status = CAPCHAIN_TRUNCATED; }
-  vfio_iommu_type1_info_read(buf, out.info);
+  if (len < <u64>(ilp32 ? 20 : 24)) { out.at = len; return out.status = CAPCHAIN_TRUNCATED; }
+  vfio_iommu_type1_info_read(buf, out.info, ilp32);
   if ((out.info.flags & VFIO_IOMMU_INFO_CAPS) == 0) return out.status = CAPCHAIN_OK;
   if (<u64>out.info.argsz > len) { out.at = <u64>out.info.argsz; return out.status = CAPCHAIN_RETRY; }
   let off: u64 = out.info.cap_offset;
-  let floor: u64 = 24;
+  let floor: u64 = (ilp32 ? 20 : 24);
   while (off != 0) {
     for (let i = 0, n = out.caps.length; i < n; i++) {
       if (<u64>unchecked(out.caps[i]).offset == off) { out.at = off; return out.status = CAPCHAIN_LOOP; }
@@ -4266,7 +4266,7 @@ export function vfio_iommu_type1_info_walk_caps(buf: usize, len: u64, out: VfioI
     e.id = load<u16>(cap, 0);
     e.version = load<u16>(cap, 2);
     e.next = load<u32>(cap, 4);
-    const need = vfio_iommu_type1_info_cap_known_size(<u32>e.id, cap, len - off);
+    const need = vfio_iommu_type1_info_cap_known_size(<u32>e.id, cap, len - off, ilp32);
     if (need >= 0) {
       if (<u64>need > len - off) { out.at = off; return out.status = CAPCHAIN_OUT_OF_BOUNDS; }
       e.known = true;

@@ -5507,11 +5507,6 @@ export const MmapRules = [
 /** The name of a rule in {@link MmapRules}. */
 export type MmapRule = (typeof MmapRules)[number]['rule'];
 
-/**
- * Replies are decoded as the kernel wrote them; reserved members are not the reader's to police.
- */
-const RAW: CodecOptions = { raw: true };
-
 /** A malformed capability chain: what is wrong and the buffer offset it concerns. */
 export class CapChainError extends Error {
   readonly kind: 'truncated' | 'out-of-bounds' | 'backwards' | 'loop' | 'misaligned';
@@ -5545,12 +5540,18 @@ export type DeviceInfoReply = { info: VfioDeviceInfo; caps: DeviceInfoCapEntry[]
  * A DataView is read in place, so a caller with a scratch buffer allocates nothing but the result.
  * Every offset is checked against the buffer; `next` must move forward, so a loop or a backwards
  * pointer cannot make the walk run forever.
+ * @param bytes - The reply.
+ * @param options - `arch`: the architecture whose layouts the kernel wrote (default: the host's),
+ * as the codecs take it; upstream's natural-layout structs differ between LP64 and i386. Replies
+ * are decoded raw: reserved members are not the reader's to police.
  * @throws {@link CapChainError} for a malformed chain.
  */
-export function parseDeviceInfoReply(bytes: Uint8Array | DataView): DeviceInfoReply {
-  if (bytes.byteLength < 20) throw new CapChainError('truncated', bytes.byteLength, `reply of ${bytes.byteLength} bytes is shorter than struct vfio_device_info`);
+export function parseDeviceInfoReply(bytes: Uint8Array | DataView, options: CodecOptions = {}): DeviceInfoReply {
+  const raw: CodecOptions = { raw: true, arch: options.arch };
+  const infoSize = 20;
+  if (bytes.byteLength < infoSize) throw new CapChainError('truncated', bytes.byteLength, `reply of ${bytes.byteLength} bytes is shorter than struct vfio_device_info`);
   const view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const info = VfioDeviceInfo.read(view, 0, RAW);
+  const info = VfioDeviceInfo.read(view, 0, raw);
   const hasCaps = (info.flags & VfioDeviceFlags.VFIO_DEVICE_FLAGS_CAPS) !== 0;
   if (hasCaps && info.argsz > bytes.byteLength) return { info, caps: [], retry: info.argsz };
   if (!hasCaps || info.cap_offset === 0) return { info, caps: [], retry: null };
@@ -5559,7 +5560,7 @@ export function parseDeviceInfoReply(bytes: Uint8Array | DataView): DeviceInfoRe
   let prev = -1;
   for (let off = info.cap_offset; off !== 0;) {
     if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');
-    if (off < 20 || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
+    if (off < infoSize || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
     if (off % 4 !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of 4');
     if (off + VfioInfoCapHeader.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');
     const header = VfioInfoCapHeader.read(view, off);
@@ -5567,7 +5568,7 @@ export function parseDeviceInfoReply(bytes: Uint8Array | DataView): DeviceInfoRe
     switch (header.id) {
       case VfioDeviceInfoCap.VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP: {
         if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP', value: VfioDeviceInfoCapPciAtomicComp.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP', value: VfioDeviceInfoCapPciAtomicComp.read(view, off, raw) };
         break;
       }
       default:
@@ -5604,12 +5605,18 @@ export type RegionInfoReply = { info: VfioRegionInfo; caps: RegionInfoCapEntry[]
  * A DataView is read in place, so a caller with a scratch buffer allocates nothing but the result.
  * Every offset is checked against the buffer; `next` must move forward, so a loop or a backwards
  * pointer cannot make the walk run forever.
+ * @param bytes - The reply.
+ * @param options - `arch`: the architecture whose layouts the kernel wrote (default: the host's),
+ * as the codecs take it; upstream's natural-layout structs differ between LP64 and i386. Replies
+ * are decoded raw: reserved members are not the reader's to police.
  * @throws {@link CapChainError} for a malformed chain.
  */
-export function parseRegionInfoReply(bytes: Uint8Array | DataView): RegionInfoReply {
-  if (bytes.byteLength < 32) throw new CapChainError('truncated', bytes.byteLength, `reply of ${bytes.byteLength} bytes is shorter than struct vfio_region_info`);
+export function parseRegionInfoReply(bytes: Uint8Array | DataView, options: CodecOptions = {}): RegionInfoReply {
+  const raw: CodecOptions = { raw: true, arch: options.arch };
+  const infoSize = 32;
+  if (bytes.byteLength < infoSize) throw new CapChainError('truncated', bytes.byteLength, `reply of ${bytes.byteLength} bytes is shorter than struct vfio_region_info`);
   const view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const info = VfioRegionInfo.read(view, 0, RAW);
+  const info = VfioRegionInfo.read(view, 0, raw);
   const hasCaps = (info.flags & VfioRegionInfoFlags.VFIO_REGION_INFO_FLAG_CAPS) !== 0;
   if (hasCaps && info.argsz > bytes.byteLength) return { info, caps: [], retry: info.argsz };
   if (!hasCaps || info.cap_offset === 0) return { info, caps: [], retry: null };
@@ -5618,7 +5625,7 @@ export function parseRegionInfoReply(bytes: Uint8Array | DataView): RegionInfoRe
   let prev = -1;
   for (let off = info.cap_offset; off !== 0;) {
     if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');
-    if (off < 32 || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
+    if (off < infoSize || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
     if (off % 4 !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of 4');
     if (off + VfioInfoCapHeader.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');
     const header = VfioInfoCapHeader.read(view, off);
@@ -5628,27 +5635,27 @@ export function parseRegionInfoReply(bytes: Uint8Array | DataView): RegionInfoRe
         if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_SPARSE_MMAP runs past the buffer');
         const count = view.getUint32(off + 8, true);
         if (off + 16 + count * 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_SPARSE_MMAP elements run past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_SPARSE_MMAP', value: VfioRegionInfoCapSparseMmap.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_SPARSE_MMAP', value: VfioRegionInfoCapSparseMmap.read(view, off, raw) };
         break;
       }
       case VfioRegionInfoCap.VFIO_REGION_INFO_CAP_TYPE: {
         if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_TYPE runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_TYPE', value: VfioRegionInfoCapType.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_TYPE', value: VfioRegionInfoCapType.read(view, off, raw) };
         break;
       }
       case VfioRegionInfoCap.VFIO_REGION_INFO_CAP_MSIX_MAPPABLE: {
         if (off + 8 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE', value: VfioInfoCapHeader.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE', value: VfioInfoCapHeader.read(view, off, raw) };
         break;
       }
       case VfioRegionInfoCap.VFIO_REGION_INFO_CAP_SUBREGION: {
         if (off + 24 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_SUBREGION runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_SUBREGION', value: VfioRegionInfoCapSubregion.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_SUBREGION', value: VfioRegionInfoCapSubregion.read(view, off, raw) };
         break;
       }
       case VfioRegionInfoCap.VFIO_REGION_INFO_CAP_ATTRS: {
         if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_ATTRS runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_ATTRS', value: VfioRegionInfoCapAttrs.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_ATTRS', value: VfioRegionInfoCapAttrs.read(view, off, raw) };
         break;
       }
       default:
@@ -5683,12 +5690,18 @@ export type IommuType1InfoReply = { info: VfioIommuType1Info; caps: IommuType1In
  * A DataView is read in place, so a caller with a scratch buffer allocates nothing but the result.
  * Every offset is checked against the buffer; `next` must move forward, so a loop or a backwards
  * pointer cannot make the walk run forever.
+ * @param bytes - The reply.
+ * @param options - `arch`: the architecture whose layouts the kernel wrote (default: the host's),
+ * as the codecs take it; upstream's natural-layout structs differ between LP64 and i386. Replies
+ * are decoded raw: reserved members are not the reader's to police.
  * @throws {@link CapChainError} for a malformed chain.
  */
-export function parseIommuType1InfoReply(bytes: Uint8Array | DataView): IommuType1InfoReply {
-  if (bytes.byteLength < 24) throw new CapChainError('truncated', bytes.byteLength, `reply of ${bytes.byteLength} bytes is shorter than struct vfio_iommu_type1_info`);
+export function parseIommuType1InfoReply(bytes: Uint8Array | DataView, options: CodecOptions = {}): IommuType1InfoReply {
+  const raw: CodecOptions = { raw: true, arch: options.arch };
+  const infoSize = VfioIommuType1Info.layout(options).size;
+  if (bytes.byteLength < infoSize) throw new CapChainError('truncated', bytes.byteLength, `reply of ${bytes.byteLength} bytes is shorter than struct vfio_iommu_type1_info`);
   const view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const info = VfioIommuType1Info.read(view, 0, RAW);
+  const info = VfioIommuType1Info.read(view, 0, raw);
   const hasCaps = (info.flags & VfioIommuType1InfoFlags.VFIO_IOMMU_INFO_CAPS) !== 0;
   if (hasCaps && info.argsz > bytes.byteLength) return { info, caps: [], retry: info.argsz };
   if (!hasCaps || info.cap_offset === 0) return { info, caps: [], retry: null };
@@ -5697,7 +5710,7 @@ export function parseIommuType1InfoReply(bytes: Uint8Array | DataView): IommuTyp
   let prev = -1;
   for (let off = info.cap_offset; off !== 0;) {
     if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');
-    if (off < 24 || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
+    if (off < infoSize || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
     if (off % 4 !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of 4');
     if (off + VfioInfoCapHeader.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');
     const header = VfioInfoCapHeader.read(view, off);
@@ -5707,17 +5720,18 @@ export function parseIommuType1InfoReply(bytes: Uint8Array | DataView): IommuTyp
         if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE runs past the buffer');
         const count = view.getUint32(off + 8, true);
         if (off + 16 + count * 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE elements run past the buffer');
-        entry = { offset: off, header, name: 'VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE', value: VfioIommuType1InfoCapIovaRange.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE', value: VfioIommuType1InfoCapIovaRange.read(view, off, raw) };
         break;
       }
       case VfioIommuType1InfoCap.VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: {
-        if (off + 32 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION', value: VfioIommuType1InfoCapMigration.read(view, off, RAW) };
+        const size = VfioIommuType1InfoCapMigration.layout(options).size;
+        if (off + size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION runs past the buffer');
+        entry = { offset: off, header, name: 'VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION', value: VfioIommuType1InfoCapMigration.read(view, off, raw) };
         break;
       }
       case VfioIommuType1InfoCap.VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: {
         if (off + 12 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL', value: VfioIommuType1InfoDmaAvail.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL', value: VfioIommuType1InfoDmaAvail.read(view, off, raw) };
         break;
       }
       default:
