@@ -45,7 +45,7 @@ export function emitTypeScript(spec: IR.Spec): GeneratedFile[] {
   // What the code uses: a name only a doc comment mentions ({@link CodecError}) is not imported (noUnusedLocals).
   const body = file.getFullText().replace(/\/\*\*[\s\S]*?\*\//g, '');
   const helpers = ['CodecError', 'checkBig', 'checkInt', 'checkLength', 'checkReserved', 'checkRoom', 'checkUint', 'dataModelOf', 'readPointer', 'writePointer'].filter((h) => new RegExp(`\\b${h}\\b`).test(body));
-  file.insertImportDeclaration(head.length, { moduleSpecifier: spec.targets.typescript.support, namedImports: [...helpers, 'type CodecOptions'] });
+  file.insertImportDeclaration(head.length, { moduleSpecifier: spec.targets.typescript.support, namedImports: [...helpers, 'kernelArch', 'knownName', 'type CodecOptions', 'type NodeArch'] });
   file.formatText({ indentSize: 2, convertTabsToSpaces: true, ensureNewLineAtEndOfFile: true });
   // Doc comments are written whole by ts-morph and wrapped here, by the printer, in one pass.
   return [{ path, content: tsDocComments(file.getFullText()) }];
@@ -193,10 +193,10 @@ function emitIoctls(sf: Statements, spec: IR.Spec): void {
   });
   sf.addFunction({
     isExported: true, name: 'ioctlNumber',
-    docs: [doc('The request number of an ioctl on an architecture.', `@param name - An ioctl of {@link ${ioctlName(spec)}}.`, '@param arch - The target architecture.')],
-    parameters: [{ name: 'name', type: `keyof typeof ${ioctlName(spec)}` }, { name: 'arch', type: 'Arch' }],
+    docs: [doc('The request number of an ioctl on an architecture.', `@param name - An ioctl of {@link ${ioctlName(spec)}}.`, '@param arch - The target architecture: the kernel\'s name or Node\'s (`process.arch`).', '@throws RangeError (a CodecError) listing the valid names, for an unknown ioctl or architecture.')],
+    parameters: [{ name: 'name', type: `keyof typeof ${ioctlName(spec)}` }, { name: 'arch', type: 'Arch | NodeArch' }],
     returnType: 'number',
-    statements: `return ${ioctlName(spec)}[name][arch];`,
+    statements: `return ${ioctlName(spec)}[knownName(${ioctlName(spec)}, name, 'ioctl')][kernelArch(arch)];`,
   });
 }
 

@@ -573,7 +573,7 @@ describe.skipIf(!GENERIC_IOC)('native addon: simulated device', () => {
       n.munmap(win.handle);
       n.munmap(mapped(n.mmap(dev, regionOffset(0), 1024 * 1024, rw())).handle);
     });
-    it.skipIf(native().pageSize !== 4096)('a window of a sparse BAR reports its own SPARSE_MMAP, byte for byte as the capchain vectors say', () => {
+    it.skipIf(native().pageSize !== 4096)(`a window of a sparse BAR reports its own SPARSE_MMAP, byte for byte as the capchain vectors say${native().pageSize !== 4096 ? ' (skipped: the vectors are for 4 KiB pages)' : ''}`, () => {
       const cases = loadVectors().capchain;
       const straddling = createSubregion(n, dev, 2, 8n * KiB, 32n * KiB, 0);
       const inHole = createSubregion(n, dev, 2, 16n * KiB, 16n * KiB, 0);
@@ -1142,7 +1142,7 @@ describe('native addon: kernel fds', () => {
     expect(e.message).toMatch(/VFIO_DEVICE_BIND_IOMMUFD/);
     expect(openFds()).toBe(fds);
   });
-  it.skipIf(!existsSync('/dev/vfio/vfio'))('opens /dev/vfio/vfio', () => {
+  it.skipIf(!existsSync('/dev/vfio/vfio'))(`opens /dev/vfio/vfio${existsSync('/dev/vfio/vfio') ? '' : ' (skipped: there is no /dev/vfio/vfio here)'}`, () => {
     try {
       n.close(n.open('/dev/vfio/vfio'));
     } catch (e) {

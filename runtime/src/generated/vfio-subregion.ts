@@ -2,7 +2,7 @@
 // Generator: vfio-subregion codegen 0.1.0
 // Regenerate: npm run gen
 // VFIO subregions with memory attributes.
-import { CodecError, checkBig, checkInt, checkLength, checkReserved, checkRoom, checkUint, dataModelOf, readPointer, writePointer, type CodecOptions } from '../codec-support.js';
+import { CodecError, checkBig, checkInt, checkLength, checkReserved, checkRoom, checkUint, dataModelOf, readPointer, writePointer, kernelArch, knownName, type CodecOptions, type NodeArch } from '../codec-support.js';
 
 /**
  * Architectures whose ioctl request numbers the bindings carry (powerpc and mips encode `_IO`
@@ -1828,10 +1828,11 @@ export const VfioFdKinds = ['container', 'iommu_container', 'type1_container', '
 /**
  * The request number of an ioctl on an architecture.
  * @param name - An ioctl of {@link VfioIoctl}.
- * @param arch - The target architecture.
+ * @param arch - The target architecture: the kernel's name or Node's (`process.arch`).
+ * @throws RangeError (a CodecError) listing the valid names, for an unknown ioctl or architecture.
  */
-export function ioctlNumber(name: keyof typeof VfioIoctl, arch: Arch): number {
-  return VfioIoctl[name][arch];
+export function ioctlNumber(name: keyof typeof VfioIoctl, arch: Arch | NodeArch): number {
+  return VfioIoctl[knownName(VfioIoctl, name, 'ioctl')][kernelArch(arch)];
 }
 
 /** errno values the ABI names (Linux asm-generic numbering). */
