@@ -156,12 +156,12 @@ describe('the resolver refuses', () => {
     let at = 0;
     expect(refusals((s) => { at = s.capabilities.findIndex((c: Json) => c.name === 'VFIO_REGION_INFO_CAP_ATTRS'); s.capabilities[at].id = 6; })).toEqual([expect.stringMatching(new RegExp(`/capabilities/${at}: VFIO_REGION_INFO_CAP_ATTRS: capability id 6 of VFIO_DEVICE_GET_REGION_INFO's chain is already VFIO_REGION_INFO_CAP_SUBREGION's`))]);
   });
-  it('a proposed number upstream has assigned (test/fixtures/specs/proposed-clash.json): each kind, naming both items and the kernel version', () => {
+  it('a proposed number upstream has assigned (test/fixtures/refused/proposed-clash.json): each kind, naming both items and the kernel version', () => {
     const errs = ((): string[] => {
-      try { loadSpec(join(ROOT, 'test/fixtures/specs/proposed-clash.json')); } catch (e) { return (e as SpecError).message.split('\n'); }
+      try { loadSpec(join(ROOT, 'test/fixtures/refused/proposed-clash.json')); } catch (e) { return (e as SpecError).message.split('\n'); }
       return [];
     })();
-    const fixture = 'test/fixtures/specs/proposed-clash.json', vfio = 'spec/linux/vfio.json';
+    const fixture = 'test/fixtures/refused/proposed-clash.json', vfio = 'spec/linux/vfio.json';
     // a diagnostic starts "file:line:col: pointer: ", and names the other item's place as "file:line:col pointer"
     const at = (file: string, pointer: string): string => `${file.replace(/\./g, '\\.')}:\\d+:\\d+ ${pointer}`;
     const here = (pointer: string): string => `${fixture.replace(/\./g, '\\.')}:\\d+:\\d+: ${pointer}`;
