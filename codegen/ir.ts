@@ -517,6 +517,12 @@ export interface Spec {
   ioctls: Ioctl[];
   /** The argument table lowered from ioctls, in spec order. */
   ioctlArgs: IoctlArg[];
+  /**
+   * The uapi headers of the imported specs whose ioctls are in the argument table, in import
+   * order: C that names those ioctls includes them. Guarded when every such ioctl is (the header
+   * is newer than the spec's oldest ioctl, so an older system may not have it at all).
+   */
+  ioctlHeaders: { header: string; guarded: boolean }[];
   features: Feature[];
   /** Set when the spec has features. */
   featureIoctl: FeatureIoctl | null;

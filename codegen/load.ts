@@ -143,5 +143,6 @@ export function specFiles(file: string = DEFAULT_SPEC): string[] {
 export function loadSpec(file: string = DEFAULT_SPEC): Spec {
   const files = collect(file);
   const { src, fileOf } = mergedSource(merge(files));
-  return resolveSpec(src, files[files.length - 1]!.name, fileOf, files.map((f) => f.name));
+  const headers = Object.fromEntries(files.slice(0, -1).map((f) => [f.name, (f.src.value as { uapi: { header: string } }).uapi.header]));
+  return resolveSpec(src, files[files.length - 1]!.name, fileOf, files.map((f) => f.name), headers);
 }

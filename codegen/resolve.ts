@@ -10,8 +10,8 @@ import type * as Raw from './raw.js';
  * Turns a schema-valid spec into the IR. Every semantic rule the schema cannot express is checked
  * here, and every problem is reported (not just the first) with the JSON pointer it concerns.
  */
-export function resolveSpec(src: JsonSource, specFile: string, fileOf: (pointer: string) => string = () => specFile, files: string[] = [specFile]): IR.Spec {
-  return new Resolver(src, specFile, fileOf, files).run();
+export function resolveSpec(src: JsonSource, specFile: string, fileOf: (pointer: string) => string = () => specFile, files: string[] = [specFile], headers: Record<string, string> = {}): IR.Spec {
+  return new Resolver(src, specFile, fileOf, files, headers).run();
 }
 
 /** A JSON integer or a decimal / 0x-hex string, with an optional minus sign (BigInt('-0x1') would throw). */
@@ -52,7 +52,8 @@ class Resolver {
   private readonly enums = new Map<string, IR.Enum>();
   private readonly constants = new Map<string, IR.Constant>();
 
-  constructor(private readonly src: JsonSource, private readonly specFile: string, private readonly fileOf: (pointer: string) => string, private readonly files: string[]) {
+  /** headers: the uapi header of each imported spec file. */
+  constructor(private readonly src: JsonSource, private readonly specFile: string, private readonly fileOf: (pointer: string) => string, private readonly files: string[], private readonly headers: Record<string, string>) {
     this.raw = src.value as Raw.Spec;
   }
 
@@ -108,6 +109,8 @@ class Resolver {
     const r = this.raw;
     const constants = (r.constants ?? []).map((c, i) => this.constant(c, `/constants/${i}`));
     const enums = (r.enums ?? []).map((e, i) => this.enumDef(e, `/enums/${i}`));
+    // Upstream enums alias values (IOMMUFD_CMD_BASE is IOMMUFD_CMD_DESTROY): only a proposed value is held to a new one.
+    for (const e of enums) this.distinct(e.values, (v) => [v.value, ...(v.origin.kind === 'upstream' ? v.origin.values ?? [] : []).map((x) => x.value)].map(String), (v) => `value ${v.value} of enum ${e.name}`, true);
     const flags = (r.flags ?? []).map((f, i) => this.flagset(f, `/flags/${i}`));
     this.orConstants(constants);
 
@@ -123,7 +126,7 @@ class Resolver {
     this.uniqueIoctlNumbers(ioctls, fdKinds);
     const ioctlArgs = this.lowerIoctlArgs(ioctls, fdKinds);
     const capabilities = (r.capabilities ?? []).map((c, i) => this.capability(c, `/capabilities/${i}`, ioctls)).filter((c): c is IR.Capability => c !== null);
-    this.unique(capabilities, (c) => `${c.info.name}:${c.id}`, (c) => `capability id ${c.id} is already used by another capability of ${c.info.name}`);
+    this.distinct(capabilities, (c) => [`${c.info.name}:${c.id}`], (c) => `capability id ${c.id} of ${c.info.name}'s chain`);
 
     const state = r.state === undefined ? null : {
       doc: r.state.doc,
@@ -141,7 +144,7 @@ class Resolver {
     const validators = state === null ? [] : (r.validators ?? []).map((v, i) => this.validator(v, `/validators/${i}`, state)).filter((v): v is IR.Validator => v !== null);
     this.unique(validators, (v) => v.name, (v) => `duplicate validator ${v.name}`);
     const features = (r.features ?? []).map((f, i) => this.feature(f, `/features/${i}`, validators));
-    this.unique(features, (f) => String(f.number), (f) => `feature number ${f.number} is already used by another feature`);
+    this.distinct(features, (f) => [String(f.number)], (f) => `feature number ${f.number}`);
     const featureIoctl = this.featureIoctl(ioctls, features.length > 0);
 
     const mmap = r.mmap === undefined ? null : {
@@ -171,7 +174,7 @@ class Resolver {
         header: r.uapi.header, guard: r.uapi.guard ?? `_UAPI_${r.uapi.header.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`,
         emit: r.uapi.emit ?? 'all', includes: r.uapi.includes, doc: r.uapi.doc, patch: r.uapi.patch ?? null,
       },
-      constants, enums, flags, structs, capabilities, fdKinds, ioctls, ioctlArgs, features, featureIoctl, state, validators, mmap,
+      constants, enums, flags, structs, capabilities, fdKinds, ioctls, ioctlArgs, ioctlHeaders: this.ioctlHeaders(ioctlArgs), features, featureIoctl, state, validators, mmap,
       mmio: r.mmio === undefined ? null : { module: r.mmio.module ?? prefix, doc: r.mmio.doc, widths: r.mmio.widths, burst: r.mmio.burst, ordering: r.mmio.ordering },
       errnos,
     };
@@ -222,6 +225,35 @@ class Resolver {
         else this.knownErrnos(v, at);
       }
     }
+  }
+
+  /**
+   * Items whose numbers (keys) must differ: the second with a taken number is refused, by name and
+   * with where the first is. A proposed number upstream has given an item is named as such, with
+   * the kernel version: a provisional number upstream has assigned since. onlyProposed: upstream
+   * items may share numbers among themselves (aliases), a proposed one may not share upstream's.
+   */
+  private distinct<T extends { pointer: string; name: string; origin: IR.Origin }>(items: T[], keys: (t: T) => string[], what: (t: T) => string, onlyProposed = false): void {
+    const seen = new Map<string, T>();
+    for (const it of items) {
+      for (const k of new Set(keys(it))) {
+        const prev = seen.get(k);
+        if (prev === undefined) { seen.set(k, it); continue; }
+        if (onlyProposed && (prev.origin.kind === 'upstream') === (it.origin.kind === 'upstream')) continue;
+        // the proposed one of a proposed and an upstream item is the one to change, whichever comes first
+        const [bad, other] = prev.origin.kind === 'proposed' && it.origin.kind === 'upstream' ? [prev, it] : [it, prev];
+        this.error(bad.pointer, this.clash(bad, other, what(bad)));
+        break;
+      }
+    }
+  }
+
+  /** Why item may not have the number (what) other has: other is upstream's (and since when), or simply first. */
+  private clash(item: { name: string; origin: IR.Origin }, other: { name: string; pointer: string; origin: IR.Origin }, what: string): string {
+    const o = other.origin;
+    if (item.origin.kind === 'proposed' && o.kind === 'upstream')
+      return `${item.name}: proposed ${what} is upstream's ${other.name} since Linux ${o.kernel}${o.removed !== undefined ? ` (removed in ${o.removed}, so older kernels still give it that meaning)` : ''}, at ${this.where(other.pointer)}: a proposed number must be one upstream has not assigned`;
+    return `${item.name}: ${what} is already ${other.name}'s (${this.where(other.pointer)})`;
   }
 
   private unique<T extends { pointer: string }>(items: T[], key: (t: T) => string, message: (t: T) => string): void {
@@ -676,7 +708,6 @@ class Resolver {
     return [...kinds].map(([name, k]) => ({ name, doc: k.doc, extends: k.extends, accepting: [...kinds.keys()].filter((n) => n === name || ancestors(n).includes(name)) }));
   }
 
-  /** Two ioctls with one number may not reach one fd: the same kind, or one kind extending the other. */
   /** The element types of a flexible byte array counted in elements of another type (a member's "elements"). */
   private elements(s: Raw.Struct, m: Raw.Member, earlier: IR.Member[], count: IR.Member['count'], type: IR.Member['type'], p: string): IR.Member['elements'] {
     const e = m.elements!;
@@ -692,6 +723,7 @@ class Resolver {
     return { by, types };
   }
 
+  /** Two ioctls with one number may not reach one fd: the same kind, or one kind extending the other. */
   private uniqueIoctlNumbers(ioctls: IR.Ioctl[], kinds: IR.FdKind[]): void {
     const seen = new Map<string, IR.Ioctl[]>();
     const accepting = (x: IR.Ioctl): string[] => kinds.find((k) => k.name === x.fd)?.accepting ?? [x.fd];
@@ -700,7 +732,9 @@ class Resolver {
       const prev = (seen.get(key) ?? []).find((p) => accepting(p).some((k) => accepting(x).includes(k)));
       if (prev !== undefined) {
         const both = accepting(prev).find((k) => accepting(x).includes(k))!;
-        this.error(`${x.pointer}/nr`, prev.fd === x.fd ? `${x.name} has the same number as ${prev.name} on the ${x.fd} fd` : `${x.name} (${x.fd} fd) has the same number as ${prev.name} (${prev.fd} fd), and a ${both} fd accepts both`);
+        const [bad, other] = prev.origin.kind === 'proposed' && x.origin.kind === 'upstream' ? [prev, x] : [x, prev];
+        this.error(`${bad.pointer}/nr`, bad.origin.kind !== other.origin.kind ? this.clash(bad, other, `ioctl number ${x.nr} of type ${x.type.name} on a ${both} fd`)
+          : prev.fd === x.fd ? `${x.name} has the same number as ${prev.name} on the ${x.fd} fd` : `${x.name} (${x.fd} fd) has the same number as ${prev.name} (${prev.fd} fd), and a ${both} fd accepts both`);
       }
       seen.set(key, [...(seen.get(key) ?? []), x]);
     }
@@ -726,6 +760,14 @@ class Resolver {
       else if (x.encoding !== 'IO') table.push({ kind: 'fixed', ioctl: x, fds, guarded, struct: a.struct, size: a.struct.size });
     }
     return table;
+  }
+
+  /** Spec.ioctlHeaders: the imported specs' headers the argument table names, each guarded when all its entries are. */
+  private ioctlHeaders(table: IR.IoctlArg[]): IR.Spec['ioctlHeaders'] {
+    return this.files.filter((f) => f in this.headers).flatMap((f) => {
+      const entries = table.filter((a) => a.ioctl.spec === f);
+      return entries.length === 0 ? [] : [{ header: this.headers[f]!, guarded: entries.every((a) => a.guarded) }];
+    });
   }
 
   /**

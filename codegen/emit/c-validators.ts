@@ -463,9 +463,17 @@ function ioctlTableSource(spec: Spec): string[] {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The system headers, the spec's own and the imported ones its ioctl table names. One the system
+ * may lack (newer than the oldest ioctl) only where the compiler finds it: its entries are under
+ * #ifdef of their macros, so without it they are left out rather than failing the build.
+ */
 function includes(spec: Spec): string[] {
+  const imported = spec.ioctlHeaders.flatMap((h) => (h.guarded
+    ? [`#if defined(__has_include)\t/* <${h.header}>: newer than the oldest ioctl of the table */`, `#if __has_include(<${h.header}>)`, `#include <${h.header}>`, '#endif', '#endif']
+    : [`#include <${h.header}>`]));
   return ['#ifdef __KERNEL__', '#include <linux/errno.h>', '#include <linux/stddef.h>', '#include <linux/types.h>', '#else', '#include <errno.h>', '#include <stddef.h>', '#include <linux/types.h>', '#endif',
-    `#include <${spec.uapi.header}>`];
+    `#include <${spec.uapi.header}>`, ...imported];
 }
 
 export function emitCValidators(spec: Spec): GeneratedFile[] {

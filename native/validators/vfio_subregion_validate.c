@@ -739,6 +739,7 @@ const char *const vfio_subregion_fd_kind_names[VFIO_SUBREGION_NR_FD_KINDS] = {
 	"group",	/* VFIO_SUBREGION_FD_GROUP */
 	"device",	/* VFIO_SUBREGION_FD_DEVICE */
 	"migration",	/* VFIO_SUBREGION_FD_MIGRATION */
+	"iommufd",	/* VFIO_SUBREGION_FD_IOMMUFD */
 };
 
 const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[] = {
@@ -899,6 +900,138 @@ const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[] = {
 	  sizeof(struct vfio_pci_hot_reset), offsetof(struct vfio_pci_hot_reset, argsz),
 	  "VFIO_DEVICE_PCI_HOT_RESET", 0,
 	  1u << VFIO_SUBREGION_FD_DEVICE },
+#ifdef IOMMU_DESTROY
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_DESTROY), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_destroy), offsetof(struct iommu_destroy, size),
+	  "IOMMU_DESTROY", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_IOAS_ALLOC
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_ioas_alloc), offsetof(struct iommu_ioas_alloc, size),
+	  "IOMMU_IOAS_ALLOC", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_IOAS_ALLOW_IOVAS
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOW_IOVAS), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_ioas_allow_iovas), offsetof(struct iommu_ioas_allow_iovas, size),
+	  "IOMMU_IOAS_ALLOW_IOVAS", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_IOAS_COPY
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_COPY), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_ioas_copy), offsetof(struct iommu_ioas_copy, size),
+	  "IOMMU_IOAS_COPY", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_IOAS_IOVA_RANGES
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_IOVA_RANGES), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_ioas_iova_ranges), offsetof(struct iommu_ioas_iova_ranges, size),
+	  "IOMMU_IOAS_IOVA_RANGES", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_IOAS_MAP
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_ioas_map), offsetof(struct iommu_ioas_map, size),
+	  "IOMMU_IOAS_MAP", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_IOAS_UNMAP
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_UNMAP), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_ioas_unmap), offsetof(struct iommu_ioas_unmap, size),
+	  "IOMMU_IOAS_UNMAP", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_OPTION
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_OPTION), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_option), offsetof(struct iommu_option, size),
+	  "IOMMU_OPTION", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_VFIO_IOAS
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VFIO_IOAS), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_vfio_ioas), offsetof(struct iommu_vfio_ioas, size),
+	  "IOMMU_VFIO_IOAS", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_HWPT_ALLOC
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_ALLOC), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_hwpt_alloc), offsetof(struct iommu_hwpt_alloc, size),
+	  "IOMMU_HWPT_ALLOC", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_GET_HW_INFO
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_GET_HW_INFO), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_hw_info), offsetof(struct iommu_hw_info, size),
+	  "IOMMU_GET_HW_INFO", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_HWPT_SET_DIRTY_TRACKING
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_hwpt_set_dirty_tracking), offsetof(struct iommu_hwpt_set_dirty_tracking, size),
+	  "IOMMU_HWPT_SET_DIRTY_TRACKING", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_HWPT_GET_DIRTY_BITMAP
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_hwpt_get_dirty_bitmap), offsetof(struct iommu_hwpt_get_dirty_bitmap, size),
+	  "IOMMU_HWPT_GET_DIRTY_BITMAP", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_HWPT_INVALIDATE
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_INVALIDATE), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_hwpt_invalidate), offsetof(struct iommu_hwpt_invalidate, size),
+	  "IOMMU_HWPT_INVALIDATE", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_FAULT_QUEUE_ALLOC
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_FAULT_QUEUE_ALLOC), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_fault_alloc), offsetof(struct iommu_fault_alloc, size),
+	  "IOMMU_FAULT_QUEUE_ALLOC", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_IOAS_MAP_FILE
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP_FILE), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_ioas_map_file), offsetof(struct iommu_ioas_map_file, size),
+	  "IOMMU_IOAS_MAP_FILE", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_VIOMMU_ALLOC
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VIOMMU_ALLOC), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_viommu_alloc), offsetof(struct iommu_viommu_alloc, size),
+	  "IOMMU_VIOMMU_ALLOC", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_VDEVICE_ALLOC
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VDEVICE_ALLOC), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_vdevice_alloc), offsetof(struct iommu_vdevice_alloc, size),
+	  "IOMMU_VDEVICE_ALLOC", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_IOAS_CHANGE_PROCESS
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_CHANGE_PROCESS), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_ioas_change_process), offsetof(struct iommu_ioas_change_process, size),
+	  "IOMMU_IOAS_CHANGE_PROCESS", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_VEVENTQ_ALLOC
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VEVENTQ_ALLOC), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_veventq_alloc), offsetof(struct iommu_veventq_alloc, size),
+	  "IOMMU_VEVENTQ_ALLOC", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_HW_QUEUE_ALLOC
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HW_QUEUE_ALLOC), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_hw_queue_alloc), offsetof(struct iommu_hw_queue_alloc, size),
+	  "IOMMU_HW_QUEUE_ALLOC", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
+#ifdef IOMMU_IOAS_NOIOMMU_GET_PA
+	{ _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_NOIOMMU_GET_PA), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct iommu_ioas_noiommu_get_pa), offsetof(struct iommu_ioas_noiommu_get_pa, size),
+	  "IOMMU_IOAS_NOIOMMU_GET_PA", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMUFD },
+#endif
 };
 
 const __u32 vfio_subregion_nr_ioctl_args = sizeof(vfio_subregion_ioctl_args) / sizeof(vfio_subregion_ioctl_args[0]);

@@ -24,6 +24,12 @@
 #include <linux/types.h>
 #endif
 #include <linux/vfio_subregion.h>
+#include <linux/vfio.h>
+#if defined(__has_include)	/* <linux/iommufd.h>: newer than the oldest ioctl of the table */
+#if __has_include(<linux/iommufd.h>)
+#include <linux/iommufd.h>
+#endif
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -254,6 +260,9 @@ int vfio_iommu_type1_info_cap_next(struct vfio_cap_cursor *cur);
  * @VFIO_SUBREGION_FD_MIGRATION: The migration data fd that
  *	VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE returns (data_fd) in a state that
  *	transfers data.
+ * @VFIO_SUBREGION_FD_IOMMUFD: An iommufd, /dev/iommu: every iommufd ioctl is
+ *	issued on it. A VFIO device cdev binds to one with
+ *	VFIO_DEVICE_BIND_IOMMUFD.
  */
 enum vfio_subregion_fd_kind {
 	VFIO_SUBREGION_FD_CONTAINER = 0,
@@ -263,9 +272,10 @@ enum vfio_subregion_fd_kind {
 	VFIO_SUBREGION_FD_GROUP = 4,
 	VFIO_SUBREGION_FD_DEVICE = 5,
 	VFIO_SUBREGION_FD_MIGRATION = 6,
+	VFIO_SUBREGION_FD_IOMMUFD = 7,
 };
 
-#define VFIO_SUBREGION_NR_FD_KINDS 7
+#define VFIO_SUBREGION_NR_FD_KINDS 8
 
 extern const char *const vfio_subregion_fd_kind_names[VFIO_SUBREGION_NR_FD_KINDS];
 

@@ -5,12 +5,13 @@
  * struct sizes, <sys/ioctl.h>, and hand-written byte counts. The same program runs against
  * deliberately broken copies of the generated source to show that each line of logic is checked.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { flattenSpec, loadSpec } from '../../codegen/load.js';
 import type { Arch, Spec } from '../../codegen/ir.js';
+import { CACHE, includeFlags, type HeaderVersion } from '../uapi/facts.js';
 import { build, hasCompiler, run, unavailable, VARIANTS, workspace, type Variant } from './cc.js';
 
 /**
@@ -70,12 +71,36 @@ const EXPECTED: { macro: string; fd: string; kind: 'ARGSZ' | 'NONE' | 'VALUE' | 
   { macro: 'VFIO_DEVICE_GET_GFX_DMABUF', fd: 'DEVICE', kind: 'VALUE', size: 'sizeof(__u32)', signed: 0 },
   // the device's 112 and 113, which are the type1 container's VFIO_IOMMU_GET_INFO and every container's VFIO_IOMMU_MAP_DMA
   { macro: 'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO', fd: 'DEVICE', kind: 'ARGSZ', size: 'sizeof(struct vfio_pci_hot_reset_info)', signed: 0, struct: 'vfio_pci_hot_reset_info' },
-  { macro: 'VFIO_DEVICE_PCI_HOT_RESET', fd: 'DEVICE', kind: 'ARGSZ', size: 'sizeof(struct vfio_pci_hot_reset)', signed: 0, struct: 'vfio_pci_hot_reset' },
+  { macro: 'VFIO_DEVICE_PCI_HOT_RESET', fd: 'DEVICE', kind: 'ARGSZ', size: 'sizeof(struct vfio_pci_hot_reset)', signed: 0, struct: 'vfio_pci_hot_reset' },  // <linux/iommufd.h>, on an iommufd (/dev/iommu): "struct iommu_X - ioctl(IOMMU_X)", each _IO(IOMMUFD_TYPE, IOMMUFD_CMD_X)
+  // with size, the caller's sizeof, first: the argsz convention. (IOMMU_OPTION's is "struct iommu_option - iommu option multiplexer".)
+  { macro: 'IOMMU_DESTROY', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_destroy)', signed: 0, struct: 'iommu_destroy', since: '6.12' },
+  { macro: 'IOMMU_IOAS_ALLOC', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_ioas_alloc)', signed: 0, struct: 'iommu_ioas_alloc', since: '6.12' },
+  { macro: 'IOMMU_IOAS_ALLOW_IOVAS', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_ioas_allow_iovas)', signed: 0, struct: 'iommu_ioas_allow_iovas', since: '6.12' },
+  { macro: 'IOMMU_IOAS_COPY', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_ioas_copy)', signed: 0, struct: 'iommu_ioas_copy', since: '6.12' },
+  { macro: 'IOMMU_IOAS_IOVA_RANGES', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_ioas_iova_ranges)', signed: 0, struct: 'iommu_ioas_iova_ranges', since: '6.12' },
+  { macro: 'IOMMU_IOAS_MAP', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_ioas_map)', signed: 0, struct: 'iommu_ioas_map', since: '6.12' },
+  { macro: 'IOMMU_IOAS_UNMAP', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_ioas_unmap)', signed: 0, struct: 'iommu_ioas_unmap', since: '6.12' },
+  { macro: 'IOMMU_OPTION', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_option)', signed: 0, struct: 'iommu_option', since: '6.12' },
+  { macro: 'IOMMU_VFIO_IOAS', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_vfio_ioas)', signed: 0, struct: 'iommu_vfio_ioas', since: '6.12' },
+  { macro: 'IOMMU_HWPT_ALLOC', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_hwpt_alloc)', signed: 0, struct: 'iommu_hwpt_alloc', since: '6.12' },
+  { macro: 'IOMMU_GET_HW_INFO', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_hw_info)', signed: 0, struct: 'iommu_hw_info', since: '6.12' },
+  { macro: 'IOMMU_HWPT_SET_DIRTY_TRACKING', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_hwpt_set_dirty_tracking)', signed: 0, struct: 'iommu_hwpt_set_dirty_tracking', since: '6.12' },
+  { macro: 'IOMMU_HWPT_GET_DIRTY_BITMAP', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_hwpt_get_dirty_bitmap)', signed: 0, struct: 'iommu_hwpt_get_dirty_bitmap', since: '6.12' },
+  { macro: 'IOMMU_HWPT_INVALIDATE', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_hwpt_invalidate)', signed: 0, struct: 'iommu_hwpt_invalidate', since: '6.12' },
+  { macro: 'IOMMU_FAULT_QUEUE_ALLOC', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_fault_alloc)', signed: 0, struct: 'iommu_fault_alloc', since: '6.12' },
+  { macro: 'IOMMU_IOAS_MAP_FILE', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_ioas_map_file)', signed: 0, struct: 'iommu_ioas_map_file', since: '7.2' },
+  { macro: 'IOMMU_VIOMMU_ALLOC', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_viommu_alloc)', signed: 0, struct: 'iommu_viommu_alloc', since: '7.2' },
+  { macro: 'IOMMU_VDEVICE_ALLOC', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_vdevice_alloc)', signed: 0, struct: 'iommu_vdevice_alloc', since: '7.2' },
+  { macro: 'IOMMU_IOAS_CHANGE_PROCESS', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_ioas_change_process)', signed: 0, struct: 'iommu_ioas_change_process', since: '7.2' },
+  { macro: 'IOMMU_VEVENTQ_ALLOC', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_veventq_alloc)', signed: 0, struct: 'iommu_veventq_alloc', since: '7.2' },
+  { macro: 'IOMMU_HW_QUEUE_ALLOC', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_hw_queue_alloc)', signed: 0, struct: 'iommu_hw_queue_alloc', since: '7.2' },
+  { macro: 'IOMMU_IOAS_NOIOMMU_GET_PA', fd: 'IOMMUFD', kind: 'ARGSZ', size: 'sizeof(struct iommu_ioas_noiommu_get_pa)', signed: 0, struct: 'iommu_ioas_noiommu_get_pa', since: '7.3' },
 ];
 /** The checks check_helper_kinds makes. */
 const HELPER_CHECKS = 14 + 7;
-/** The checks check_lookup_misses and check_lookup_kinds make. */
-const LOOKUP_CHECKS = 8 + 15;
+/** The checks check_lookup_misses and check_lookup_kinds make; check_lookup_iommufd makes IOMMUFD_LOOKUP_CHECKS where the headers have <linux/iommufd.h>. */
+const LOOKUP_CHECKS = 8 + 16;
+const IOMMUFD_LOOKUP_CHECKS = 3;
 /** The checks check_entry makes for an entry of each kind. */
 const ENTRY_CHECKS = { ARGSZ: 18, NONE: 4 + 2, VALUE: 4 + 2, SCALAR: 4 + 4, STRING: 4 + 5 } as const;
 
@@ -88,6 +113,11 @@ const PRELUDE = String.raw`#include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/vfio.h>
+#if defined(__has_include)
+#if __has_include(<linux/iommufd.h>)
+#include <linux/iommufd.h>
+#endif
+#endif
 #include "vfio_subregion_validate.h"
 
 static int checks, fails;
@@ -289,6 +319,7 @@ static void check_lookup_kinds(void)
 	CHECK(strcmp(found(VFIO_SUBREGION_FD_GROUP, VFIO_DEVICE_GET_INFO), "") == 0);
 	CHECK(strcmp(found(VFIO_SUBREGION_FD_MIGRATION, VFIO_DEVICE_GET_INFO), "") == 0);
 	CHECK(strcmp(vfio_subregion_fd_kind_names[VFIO_SUBREGION_FD_TYPE1_CONTAINER], "type1_container") == 0);
+	CHECK(strcmp(vfio_subregion_fd_kind_names[VFIO_SUBREGION_FD_IOMMUFD], "iommufd") == 0);
 }
 `;
 
@@ -299,6 +330,16 @@ function realProgram(): string {
     return e.since === undefined ? row : `#ifdef ${e.macro}\n${row}\n#endif`;
   });
   return `${PRELUDE}
+/* iommufd's ioctls are an iommufd's only, and a VFIO number is not one of an iommufd's */
+static void check_lookup_iommufd(void)
+{
+#ifdef IOMMU_IOAS_ALLOC
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_IOMMUFD, IOMMU_IOAS_ALLOC), "IOMMU_IOAS_ALLOC") == 0);
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_DEVICE, IOMMU_IOAS_ALLOC), "") == 0);
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_IOMMUFD, VFIO_DEVICE_GET_INFO), "") == 0);
+#endif
+}
+
 static const struct {
 	unsigned long request;
 	__u32 fd;
@@ -333,6 +374,7 @@ int main(void)
 	check_helper_kinds();
 	check_lookup_misses();
 	check_lookup_kinds();
+	check_lookup_iommufd();
 	printf("checks %d fails %d\\n", checks, fails);
 	return 0;
 }
@@ -386,13 +428,16 @@ interface Outcome {
   entries: { name: string; request: number; kind: number; size: number; argszOffset: number }[];
 }
 
-/** Builds program against the generated C of spec (with the validators source optionally edited) and runs it. */
-function runProgram(spec: Spec, v: Variant, program: string, edit: (c: string) => string = (c) => c): Outcome {
+/**
+ * Builds program against the generated C of spec (with the validators source optionally edited)
+ * and runs it; headers: compiler flags that put another version's uapi headers before the system's.
+ */
+function runProgram(spec: Spec, v: Variant, program: string, edit: (c: string) => string = (c) => c, headers: string[] = []): Outcome {
   const ws = workspace(spec, 'vfio-ioctl-table-');
   writeFileSync(ws.validators, edit(readFileSync(ws.validators, 'utf8')));
   const src = join(ws.dir, 'table.c');
   writeFileSync(src, program);
-  const b = build(v, [src, ws.validators], ws.include, join(ws.dir, 'table'));
+  const b = build(v, [src, ws.validators], [...ws.include, ...headers], join(ws.dir, 'table'));
   if (!b.ok) throw new Error(`${v.name} failed to build ${src}:\n${b.stderr}`);
   const r = run(b.exe);
   if (r.status !== 0) throw new Error(`${b.exe} exited with ${r.status}: ${r.stderr}`);
@@ -409,8 +454,41 @@ function runProgram(spec: Spec, v: Variant, program: string, edit: (c: string) =
   };
 }
 
+/** The newest uapi headers, where every guarded entry (<linux/vfio.h> 6.12+, <linux/iommufd.h>) is in the table. */
+const NEWEST = '7.3';
+
 let spec: Spec;
-beforeAll(() => { spec = loadSpec(); });
+/** The cached headers of NEWEST, or why there are none here. */
+let newest: HeaderVersion | string;
+beforeAll(() => {
+  spec = loadSpec();
+  const root = join(CACHE, NEWEST, 'root');
+  newest = existsSync(join(CACHE, NEWEST, '.done')) && existsSync(join(root, 'usr/include/linux/iommufd.h'))
+    ? { version: NEWEST, packageVersion: readFileSync(join(CACHE, NEWEST, '.package-version'), 'utf8').trim(), root, fetchSeconds: 0 }
+    : `the ${NEWEST} uapi headers are not unpacked in ${CACHE} (test/uapi/fetch.sh, run by test/uapi/coverage.test.ts, fetches them)`;
+});
+
+/** The real program against the generated table, checked as far as the headers it was built with reach; the entries the table holds. */
+function checkReal(v: Variant, headers: string[]): Outcome['entries'] {
+  const r = runProgram(spec, v, realProgram(), undefined, headers);
+  expect(r.failures).toEqual([]);
+  expect(r.fails).toBe(0);
+  // The ioctls newer than the header are left out of the table and of expected[] alike (the program checks the count).
+  const present = EXPECTED.filter((e) => e.since === undefined || r.entries.some((x) => x.name === e.macro));
+  const iommufd = present.some((e) => e.macro === 'IOMMU_IOAS_ALLOC');
+  // Every check ran: 1 count, per entry 3 + check_argsz_entry's 18 or check_entry's, check_helper_kinds', check_lookup_misses', check_lookup_kinds' and check_lookup_iommufd's.
+  expect(r.checks).toBe(1 + present.reduce((n, e) => n + 3 + ENTRY_CHECKS[e.kind], 0) + HELPER_CHECKS + LOOKUP_CHECKS + (iommufd ? IOMMUFD_LOOKUP_CHECKS : 0));
+  // The compiler's numbers are the IR's numbers for this architecture.
+  const arch: Arch | null = process.arch === 'x64' ? (v.m32 ? 'i386' : 'x86_64') : null;
+  expect(r.entries.map((e) => e.name)).toEqual(present.map((e) => e.macro));
+  for (const [i, a] of spec.ioctlArgs.filter((x) => present.some((e) => e.macro === x.ioctl.name)).entries()) {
+    if (arch !== null) expect(r.entries[i]!.request, a.ioctl.name).toBe(a.ioctl.numbers[arch]);
+    // the struct's size in this data model (a natural layout differs on i386); newer kernels append to argsz structs
+    const size = a.kind === 'argsz' || a.kind === 'fixed' ? a.struct.layouts[v.m32 ? 'ilp32' : 'lp64'].size : a.size;
+    expect(r.entries[i]!.size, a.ioctl.name).toBeGreaterThanOrEqual(size);
+  }
+  return r.entries;
+}
 
 describe('the ioctl argument table', () => {
   it('lists the ioctls this test expects (update EXPECTED with the spec)', () => {
@@ -422,22 +500,15 @@ describe('the ioctl argument table', () => {
     it(`matches <linux/vfio.h> and sizes arguments with ${v.name}`, (ctx) => {
       const why = unavailable(v);
       if (why !== null) ctx.skip(`skipped ${v.name}: ${why}`);
-      const r = runProgram(spec, v, realProgram());
-      expect(r.failures).toEqual([]);
-      expect(r.fails).toBe(0);
-      // The ioctls newer than the header are left out of the table and of expected[] alike (the program checks the count).
-      const present = EXPECTED.filter((e) => e.since === undefined || r.entries.some((x) => x.name === e.macro));
-      // Every check ran: 1 count, per entry 3 + check_argsz_entry's 18 or check_entry's, check_helper_kinds', check_lookup_misses' and check_lookup_kinds'.
-      expect(r.checks).toBe(1 + present.reduce((n, e) => n + 3 + ENTRY_CHECKS[e.kind], 0) + HELPER_CHECKS + LOOKUP_CHECKS);
-      // The compiler's numbers are the IR's numbers for this architecture.
-      const arch: Arch | null = process.arch === 'x64' ? (v.m32 ? 'i386' : 'x86_64') : null;
-      expect(r.entries.map((e) => e.name)).toEqual(present.map((e) => e.macro));
-      for (const [i, a] of spec.ioctlArgs.filter((x) => present.some((e) => e.macro === x.ioctl.name)).entries()) {
-        if (arch !== null) expect(r.entries[i]!.request, a.ioctl.name).toBe(a.ioctl.numbers[arch]);
-        // the struct's size in this data model (a natural layout differs on i386); newer kernels append to argsz structs
-        const size = a.kind === 'argsz' || a.kind === 'fixed' ? a.struct.layouts[v.m32 ? 'ilp32' : 'lp64'].size : a.size;
-        expect(r.entries[i]!.size, a.ioctl.name).toBeGreaterThanOrEqual(size);
-      }
+      checkReal(v, []);
+    });
+
+    it(`holds every guarded entry, with the real numbers and sizes, against the ${NEWEST} headers, with ${v.name}`, (ctx) => {
+      const why = unavailable(v);
+      if (why !== null) ctx.skip(`skipped ${v.name}: ${why}`);
+      if (typeof newest === 'string') { ctx.skip(newest); return; }
+      const entries = checkReal(v, includeFlags(newest, v.m32 ? 'i386' : 'x86_64').filter((f) => !f.startsWith('-m')));
+      expect(entries.map((e) => e.name)).toEqual(EXPECTED.map((e) => e.macro));
     });
   }
 

@@ -23,16 +23,19 @@ function messages(f: () => unknown): string[] {
 }
 
 describe('specs import specs', () => {
-  it('the project spec imports spec/linux/vfio.json: one namespace, each element knowing its file', () => {
+  it('the project spec imports spec/linux/vfio.json and spec/linux/iommufd.json: one namespace, each element knowing its file', () => {
     const s = loadSpec();
-    expect(specFiles()).toEqual(['spec/linux/vfio.json', 'spec/vfio-subregion.json']);
-    expect(s.files).toEqual(['spec/linux/vfio.json', 'spec/vfio-subregion.json']);
+    expect(specFiles()).toEqual(['spec/linux/vfio.json', 'spec/linux/iommufd.json', 'spec/vfio-subregion.json']);
+    expect(s.files).toEqual(['spec/linux/vfio.json', 'spec/linux/iommufd.json', 'spec/vfio-subregion.json']);
     const of = (name: string): string => [...s.structs, ...s.ioctls].find((x) => x.name === name)!.spec;
     expect(of('vfio_region_info')).toBe('spec/linux/vfio.json');
+    expect(of('IOMMU_IOAS_ALLOC')).toBe('spec/linux/iommufd.json');
     expect(of('vfio_device_feature_subregion')).toBe('spec/vfio-subregion.json');
-    // every upstream element comes from the import, every proposed one from the importing spec
+    // every upstream element comes from an import (iommufd's are named IOMMU*), every proposed one from the importing spec
     for (const x of [...s.constants, ...s.enums, ...s.flags, ...s.structs, ...s.capabilities, ...s.ioctls, ...s.features])
-      expect(x.spec, x.name).toBe(x.origin.kind === 'upstream' ? 'spec/linux/vfio.json' : 'spec/vfio-subregion.json');
+      expect(x.spec, x.name).toBe(x.origin.kind === 'proposed' ? 'spec/vfio-subregion.json' : /^iommu/i.test(x.name) ? 'spec/linux/iommufd.json' : 'spec/linux/vfio.json');
+    // the C of the ioctl table includes <linux/iommufd.h> only where it exists: the system's 6.1 has none
+    expect(s.ioctlHeaders).toEqual([{ header: 'linux/vfio.h', guarded: false }, { header: 'linux/iommufd.h', guarded: true }]);
     expect(flattenSpec(DEFAULT_SPEC)).not.toHaveProperty('imports');
   });
 

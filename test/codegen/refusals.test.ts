@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SpecError } from '../../codegen/diagnostics.js';
-import { flattenSpec, loadSpec } from '../../codegen/load.js';
+import { readJsonFile } from '../../codegen/json-source.js';
+import { flattenSpec, loadSpec, ROOT } from '../../codegen/load.js';
 import type { Spec } from '../../codegen/ir.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vfio-spec-'));
@@ -151,9 +152,33 @@ describe('the resolver refuses', () => {
     expect(errs).toContainEqual(expect.stringMatching(/\/structs\/\d+\/members\/1\/count: flexible array data must be the last member of struct bad/));
   });
   it('duplicate feature numbers and capability ids', () => {
-    expect(refusals((s) => { s.features[RA].number = 15; })).toEqual([expect.stringMatching(new RegExp(`/features/${RA}: feature number 15 is already used`))]);
+    expect(refusals((s) => { s.features[RA].number = 15; })).toEqual([expect.stringMatching(new RegExp(`/features/${RA}: VFIO_DEVICE_FEATURE_REGION_ATTRS: feature number 15 is already VFIO_DEVICE_FEATURE_SUBREGION's \\(\\S+spec\\.json:\\d+:\\d+ /features/${SUB}\\)$`))]);
     let at = 0;
-    expect(refusals((s) => { at = s.capabilities.findIndex((c: Json) => c.name === 'VFIO_REGION_INFO_CAP_ATTRS'); s.capabilities[at].id = 6; })).toEqual([expect.stringMatching(new RegExp(`/capabilities/${at}: capability id 6 is already used`))]);
+    expect(refusals((s) => { at = s.capabilities.findIndex((c: Json) => c.name === 'VFIO_REGION_INFO_CAP_ATTRS'); s.capabilities[at].id = 6; })).toEqual([expect.stringMatching(new RegExp(`/capabilities/${at}: VFIO_REGION_INFO_CAP_ATTRS: capability id 6 of VFIO_DEVICE_GET_REGION_INFO's chain is already VFIO_REGION_INFO_CAP_SUBREGION's`))]);
+  });
+  it('a proposed number upstream has assigned (test/fixtures/refused/proposed-clash.json): each kind, naming both items and the kernel version', () => {
+    const errs = ((): string[] => {
+      try { loadSpec(join(ROOT, 'test/fixtures/refused/proposed-clash.json')); } catch (e) { return (e as SpecError).message.split('\n'); }
+      return [];
+    })();
+    const fixture = 'test/fixtures/refused/proposed-clash.json', vfio = 'spec/linux/vfio.json';
+    // a diagnostic starts "file:line:col: pointer: ", and names the other item's place as "file:line:col pointer"
+    const at = (file: string, pointer: string): string => `${file.replace(/\./g, '\\.')}:\\d+:\\d+ ${pointer}`;
+    const here = (pointer: string): string => `${fixture.replace(/\./g, '\\.')}:\\d+:\\d+: ${pointer}`;
+    const upstream = (section: string, name: string): number => (readJsonFile(join(ROOT, vfio)).value as Json)[section].findIndex((x: Json) => x.name === name);
+    const must = ': a proposed number must be one upstream has not assigned$';
+    expect(errs).toEqual([
+      // enum values: a proposed one may not take an upstream one's (upstream's own aliases are fine), nor a removed one's
+      expect.stringMatching(new RegExp(`^${here('/enums/0/values/4')}: VFIO_CLASH_MODE_NEW: proposed value 1 of enum vfio_clash_mode is upstream's VFIO_CLASH_MODE_ON since Linux 6\\.1, at ${at(fixture, '/enums/0/values/1')}${must}`)),
+      expect.stringMatching(new RegExp(`^${here('/enums/0/values/5')}: VFIO_CLASH_MODE_REUSED: proposed value 2 of enum vfio_clash_mode is upstream's VFIO_CLASH_MODE_GONE since Linux 6\\.1 \\(removed in 6\\.12, so older kernels still give it that meaning\\), at ${at(fixture, '/enums/0/values/3')}${must}`)),
+      // ioctl numbers, per fd kind: 117 is the device's VFIO_DEVICE_FEATURE, and free on a group fd
+      expect.stringMatching(new RegExp(`^${here('/ioctls/0/nr')}: VFIO_DEVICE_CLASH: proposed ioctl number 117 of type VFIO_TYPE on a device fd is upstream's VFIO_DEVICE_FEATURE since Linux 6\\.1, at ${at(vfio, `/ioctls/${upstream('ioctls', 'VFIO_DEVICE_FEATURE')}`)}${must}`)),
+      // capability ids, per chain
+      expect.stringMatching(new RegExp(`^${here('/capabilities/0')}: VFIO_REGION_INFO_CAP_CLASH: proposed capability id 3 of VFIO_DEVICE_GET_REGION_INFO's chain is upstream's VFIO_REGION_INFO_CAP_MSIX_MAPPABLE since Linux 6\\.1, at ${at(vfio, `/capabilities/${upstream('capabilities', 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE')}`)}${must}`)),
+      expect.stringMatching(new RegExp(`^${here('/capabilities/1')}: VFIO_DEVICE_INFO_CAP_MSIX: proposed capability id 3 of VFIO_DEVICE_GET_INFO's chain is upstream's VFIO_DEVICE_INFO_CAP_ZPCI_UTIL since Linux 6\\.1, at ${at(vfio, `/capabilities/${upstream('capabilities', 'VFIO_DEVICE_INFO_CAP_ZPCI_UTIL')}`)}${must}`)),
+      // feature numbers: 11 is DMA_BUF's since 7.2
+      expect.stringMatching(new RegExp(`^${here('/features/0')}: VFIO_DEVICE_FEATURE_CLASH: proposed feature number 11 is upstream's VFIO_DEVICE_FEATURE_DMA_BUF since Linux 7\\.2, at ${at(vfio, `/features/${upstream('features', 'VFIO_DEVICE_FEATURE_DMA_BUF')}`)}${must}`)),
+    ]);
   });
   it('a proposed number that does not say whether it is provisional', () => {
     expect(refusals((s) => { delete s.features[SUB].provisional; })).toEqual([expect.stringMatching(new RegExp(`/features/${SUB}: a proposed element with a number must say whether the number is provisional`))]);

@@ -13,8 +13,9 @@
  *                data model; the missing ones are written to ~/.cache/vfio-subregion/uapi/coverage/.
  *                Fails only when coverage drops below REQUIRED_COVERAGE.
  *
- * Each header is checked against the spec that describes it (SPECS): <linux/vfio.h> against the
- * proposal (which imports spec/linux/vfio.json), <linux/iommufd.h> against spec/linux/iommufd.json.
+ * Each header is checked against the part of the proposal that describes it (describing()): the
+ * proposal imports spec/linux/vfio.json and spec/linux/iommufd.json, each saying in its uapi.header
+ * which header it describes; the proposal's own (proposed) items go with every header.
  * A version the mirror cannot give (offline, gone) is skipped with the reason, never failed; so is
  * a version whose uapi has no such header (6.1 has no <linux/iommufd.h>).
  * test/c/conformance.test.ts stays: it checks the same IR against the system header under the
@@ -23,6 +24,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readJsonFile } from '../../codegen/json-source.js';
 import { loadSpec, ROOT } from '../../codegen/load.js';
 import type { Arch, DataModel as IRDataModel, Spec, Struct } from '../../codegen/ir.js';
 import { extensible } from '../c/translate.js';
@@ -47,13 +49,18 @@ const REQUIRED_COVERAGE: Record<string, number> = {
 };
 
 /**
- * The spec each header is checked against: the proposal (loadSpec's default, importing
- * spec/linux/vfio.json) for <linux/vfio.h>; spec/linux/iommufd.json on its own for
- * <linux/iommufd.h> until the proposal imports it (that needs the ioctl table keyed by fd kind and
- * the generic vector harnesses: the project's C is built against the system's 6.1 headers, which
- * have no <linux/iommufd.h>).
+ * The part of spec that describes header h: the items of the imported spec file whose uapi.header
+ * is h (read from the file itself, not from the IR), and the proposed items of the proposal.
  */
-const SPECS: Record<string, string | undefined> = { 'linux/vfio.h': undefined, 'linux/iommufd.h': join(ROOT, 'spec/linux/iommufd.json') };
+function describing(spec: Spec, h: HeaderName): Spec {
+  const files = spec.files.filter((f) => f !== spec.file && (readJsonFile(join(ROOT, f)).value as { uapi: { header: string } }).uapi.header === h);
+  expect(files, `the spec file the proposal imports for <${h}>`).toHaveLength(1);
+  const ours = (x: { spec: string; origin: { kind: string } }): boolean => x.spec === files[0] || (x.spec === spec.file && x.origin.kind === 'proposed');
+  return {
+    ...spec, constants: spec.constants.filter(ours), enums: spec.enums.filter(ours), flags: spec.flags.filter(ours), structs: spec.structs.filter(ours),
+    capabilities: spec.capabilities.filter(ours), ioctls: spec.ioctls.filter(ours), features: spec.features.filter(ours),
+  };
+}
 
 /**
  * Members of a described struct that a header has and the spec does not name, per header (coverage
@@ -269,7 +276,8 @@ const factsOf = new Map<string, Facts>();
 const key = (h: HeaderName, v: string, a: DataModel): string => `${h} ${v} ${a}`;
 
 beforeAll(() => {
-  for (const h of HEADERS) specs.set(h, loadSpec(SPECS[h]));
+  const proposal = loadSpec();
+  for (const h of HEADERS) specs.set(h, describing(proposal, h));
   spec = specs.get('linux/vfio.h')!;
   fetched = fetchVersions();
   const lines = [`uapi headers (test/uapi/fetch.sh, ${fetched.seconds.toFixed(1)} s in all):`];

@@ -56,6 +56,11 @@ export const VFIO_PCI_DEVID_NOT_OWNED: i32 = -1;
 export const VFIO_DEVICE_STATE_MASK: u32 = 7;
 /** The access width bits of vfio_device_ioeventfd.flags. */
 export const VFIO_DEVICE_IOEVENTFD_SIZE_MASK: u32 = 0xf;
+/**
+ * ioctl type of every iommufd ioctl (VFIO's, with numbers from IOMMUFD_CMD_BASE up). The character
+ * ';'.
+ */
+export const IOMMUFD_TYPE: u32 = 59;
 
 // enum vfio_pci_region_index
 /**
@@ -288,6 +293,148 @@ export const VFIO_EEH_PE_STATE_STOPPED_DMA: u32 = 4;
 /** State unavailable. */
 export const VFIO_EEH_PE_STATE_UNAVAIL: u32 = 5;
 
+// enum iommufd_cmd
+/** The ioctl numbers of iommufd (an anonymous enum in C). */
+/** The first number. */
+export const IOMMUFD_CMD_BASE: u32 = 128;
+/** IOMMU_DESTROY (= IOMMUFD_CMD_BASE). */
+export const IOMMUFD_CMD_DESTROY: u32 = 128;
+/** IOMMU_IOAS_ALLOC. */
+export const IOMMUFD_CMD_IOAS_ALLOC: u32 = 129;
+/** IOMMU_IOAS_ALLOW_IOVAS. */
+export const IOMMUFD_CMD_IOAS_ALLOW_IOVAS: u32 = 130;
+/** IOMMU_IOAS_COPY. */
+export const IOMMUFD_CMD_IOAS_COPY: u32 = 131;
+/** IOMMU_IOAS_IOVA_RANGES. */
+export const IOMMUFD_CMD_IOAS_IOVA_RANGES: u32 = 132;
+/** IOMMU_IOAS_MAP. */
+export const IOMMUFD_CMD_IOAS_MAP: u32 = 133;
+/** IOMMU_IOAS_UNMAP. */
+export const IOMMUFD_CMD_IOAS_UNMAP: u32 = 134;
+/** IOMMU_OPTION. */
+export const IOMMUFD_CMD_OPTION: u32 = 135;
+/** IOMMU_VFIO_IOAS. */
+export const IOMMUFD_CMD_VFIO_IOAS: u32 = 136;
+/** IOMMU_HWPT_ALLOC. */
+export const IOMMUFD_CMD_HWPT_ALLOC: u32 = 137;
+/** IOMMU_GET_HW_INFO. */
+export const IOMMUFD_CMD_GET_HW_INFO: u32 = 138;
+/** IOMMU_HWPT_SET_DIRTY_TRACKING. */
+export const IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING: u32 = 139;
+/** IOMMU_HWPT_GET_DIRTY_BITMAP. */
+export const IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP: u32 = 140;
+/** IOMMU_HWPT_INVALIDATE. */
+export const IOMMUFD_CMD_HWPT_INVALIDATE: u32 = 141;
+/** IOMMU_FAULT_QUEUE_ALLOC. */
+export const IOMMUFD_CMD_FAULT_QUEUE_ALLOC: u32 = 142;
+/** IOMMU_IOAS_MAP_FILE. */
+export const IOMMUFD_CMD_IOAS_MAP_FILE: u32 = 143;
+/** IOMMU_VIOMMU_ALLOC. */
+export const IOMMUFD_CMD_VIOMMU_ALLOC: u32 = 144;
+/** IOMMU_VDEVICE_ALLOC. */
+export const IOMMUFD_CMD_VDEVICE_ALLOC: u32 = 145;
+/** IOMMU_IOAS_CHANGE_PROCESS. */
+export const IOMMUFD_CMD_IOAS_CHANGE_PROCESS: u32 = 146;
+/** IOMMU_VEVENTQ_ALLOC. */
+export const IOMMUFD_CMD_VEVENTQ_ALLOC: u32 = 147;
+/** IOMMU_HW_QUEUE_ALLOC. */
+export const IOMMUFD_CMD_HW_QUEUE_ALLOC: u32 = 148;
+/** IOMMU_IOAS_NOIOMMU_GET_PA. */
+export const IOMMUFD_CMD_IOAS_NOIOMMU_GET_PA: u32 = 149;
+
+// enum iommufd_option
+/** The options of IOMMU_OPTION (iommu_option.option_id). */
+/**
+ * How pinned pages are charged: 0 per user (RLIMIT_MEMLOCK of the user), 1 per process; global to
+ * the iommufd, set with object_id 0 (CAP_SYS_RESOURCE to change it).
+ */
+export const IOMMU_OPTION_RLIMIT_MODE: u32 = 0;
+/** Whether the IOAS in object_id may use huge pages (1, the default) or only PAGE_SIZE (0). */
+export const IOMMU_OPTION_HUGE_PAGES: u32 = 1;
+
+// enum iommufd_option_ops
+/** What IOMMU_OPTION does with the option (iommu_option.op). */
+/** Set the option's value from val64. */
+export const IOMMU_OPTION_OP_SET: u32 = 0;
+/** Return the option's value in val64. */
+export const IOMMU_OPTION_OP_GET: u32 = 1;
+
+// enum iommufd_vfio_ioas_op
+/** The operations of IOMMU_VFIO_IOAS (iommu_vfio_ioas.op). */
+/** Get the current compatibility IOAS. */
+export const IOMMU_VFIO_IOAS_GET: u32 = 0;
+/** Change the current compatibility IOAS. */
+export const IOMMU_VFIO_IOAS_SET: u32 = 1;
+/** Disable VFIO compatibility. */
+export const IOMMU_VFIO_IOAS_CLEAR: u32 = 2;
+
+// enum iommu_hwpt_data_type
+/** The type of the driver-specific data of IOMMU_HWPT_ALLOC (iommu_hwpt_alloc.data_type). */
+/** No data: a paging (stage-2 or single-stage) HWPT. */
+export const IOMMU_HWPT_DATA_NONE: u32 = 0;
+/** Intel VT-d stage-1 page table (struct iommu_hwpt_vtd_s1). */
+export const IOMMU_HWPT_DATA_VTD_S1: u32 = 1;
+/** ARM SMMUv3 nested STE (struct iommu_hwpt_arm_smmuv3). */
+export const IOMMU_HWPT_DATA_ARM_SMMUV3: u32 = 2;
+/** AMD IOMMU guest page table (struct iommu_hwpt_amd_guest). */
+export const IOMMU_HWPT_DATA_AMD_GUEST: u32 = 3;
+
+// enum iommu_hw_info_type
+/** The type of the hardware information IOMMU_GET_HW_INFO returns (iommu_hw_info.out_data_type). */
+/** Output by drivers that report no hardware information. */
+export const IOMMU_HW_INFO_TYPE_NONE: u32 = 0;
+/** Input (with IOMMU_HW_INFO_FLAG_INPUT_TYPE): the default type. */
+export const IOMMU_HW_INFO_TYPE_DEFAULT: u32 = 0;
+/** Intel VT-d (struct iommu_hw_info_vtd). */
+export const IOMMU_HW_INFO_TYPE_INTEL_VTD: u32 = 1;
+/** ARM SMMUv3 (struct iommu_hw_info_arm_smmuv3). */
+export const IOMMU_HW_INFO_TYPE_ARM_SMMUV3: u32 = 2;
+/** NVIDIA Tegra241 CMDQV, an ARM SMMUv3 extension (struct iommu_hw_info_tegra241_cmdqv). */
+export const IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV: u32 = 3;
+/** AMD IOMMU (struct iommu_hw_info_amd). */
+export const IOMMU_HW_INFO_TYPE_AMD: u32 = 4;
+
+// enum iommu_hwpt_invalidate_data_type
+/**
+ * The type of the invalidation requests of IOMMU_HWPT_INVALIDATE (iommu_hwpt_invalidate.data_type).
+ */
+/** struct iommu_hwpt_vtd_s1_invalidate entries. */
+export const IOMMU_HWPT_INVALIDATE_DATA_VTD_S1: u32 = 0;
+/** struct iommu_viommu_arm_smmuv3_invalidate entries (to a vIOMMU). */
+export const IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3: u32 = 1;
+
+// enum iommufd_page_response_code
+/** How a fault handler answers a page fault (iommu_hwpt_page_response.code). */
+/** Handled: the page tables are populated, retry the access. */
+export const IOMMUFD_PAGE_RESP_SUCCESS: u32 = 0;
+/** Not handled: do not retry the access. */
+export const IOMMUFD_PAGE_RESP_INVALID: u32 = 1;
+
+// enum iommu_viommu_type
+/** The type of a virtual IOMMU (iommu_viommu_alloc.type). */
+/** Reserved for future use. */
+export const IOMMU_VIOMMU_TYPE_DEFAULT: u32 = 0;
+/** ARM SMMUv3. */
+export const IOMMU_VIOMMU_TYPE_ARM_SMMUV3: u32 = 1;
+/** NVIDIA Tegra241 CMDQV, an ARM SMMUv3 extension (data: struct iommu_viommu_tegra241_cmdqv). */
+export const IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV: u32 = 2;
+
+// enum iommu_veventq_type
+/** The type of a virtual event queue (iommu_veventq_alloc.type). */
+/** Reserved for future use. */
+export const IOMMU_VEVENTQ_TYPE_DEFAULT: u32 = 0;
+/** ARM SMMUv3 events (struct iommu_vevent_arm_smmuv3). */
+export const IOMMU_VEVENTQ_TYPE_ARM_SMMUV3: u32 = 1;
+/** NVIDIA Tegra241 CMDQV extension IRQs (struct iommu_vevent_tegra241_cmdqv). */
+export const IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV: u32 = 2;
+
+// enum iommu_hw_queue_type
+/** The type of a hardware queue (iommu_hw_queue_alloc.type). */
+/** Reserved for future use. */
+export const IOMMU_HW_QUEUE_TYPE_DEFAULT: u32 = 0;
+/** An NVIDIA Tegra241 VCMDQ. */
+export const IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV: u32 = 1;
+
 // flags vfio_device_flags (32 bits)
 /** vfio_device_info.flags: what kind of device this is and what it supports. */
 /** The device supports reset. */
@@ -518,6 +665,125 @@ export const VFIO_PRECOPY_INFO_REINIT: u32 = 1; // 1 << 0
 /** Every defined bit of vfio_precopy_info_flags: what a request may carry. */
 export const VFIO_PRECOPY_INFO_FLAGS_MASK: u32 = 1;
 
+// flags iommufd_ioas_map_flags (32 bits)
+/** Flags of IOMMU_IOAS_MAP, IOMMU_IOAS_MAP_FILE and IOMMU_IOAS_COPY. */
+/** Map at the iova given; clear: the kernel picks the IOVA and returns it. */
+export const IOMMU_IOAS_MAP_FIXED_IOVA: u32 = 1; // 1 << 0
+/** DMA may write the mapping. */
+export const IOMMU_IOAS_MAP_WRITEABLE: u32 = 2; // 1 << 1
+/** DMA may read the mapping. */
+export const IOMMU_IOAS_MAP_READABLE: u32 = 4; // 1 << 2
+/** Every defined bit of iommufd_ioas_map_flags: what a request may carry. */
+export const IOMMUFD_IOAS_MAP_FLAGS_MASK: u32 = 7;
+
+// flags iommufd_hwpt_alloc_flags (32 bits)
+/** Flags of IOMMU_HWPT_ALLOC. */
+/** A HWPT that can be the parent of a nested (user-managed) HWPT. */
+export const IOMMU_HWPT_ALLOC_NEST_PARENT: u32 = 1; // 1 << 0
+/** Enforce dirty tracking support on the device's IOMMU. */
+export const IOMMU_HWPT_ALLOC_DIRTY_TRACKING: u32 = 2; // 1 << 1
+/** fault_id holds a fault object: page faults are reported to it. */
+export const IOMMU_HWPT_FAULT_ID_VALID: u32 = 4; // 1 << 2
+/** A domain usable with PASIDs. */
+export const IOMMU_HWPT_ALLOC_PASID: u32 = 8; // 1 << 3
+/** Every defined bit of iommufd_hwpt_alloc_flags: what a request may carry. */
+export const IOMMUFD_HWPT_ALLOC_FLAGS_MASK: u32 = 0xf;
+
+// flags iommu_hwpt_vtd_s1_flags (64 bits)
+/** Flags of an Intel VT-d stage-1 page table (iommu_hwpt_vtd_s1.flags). */
+/** Supervisor request. */
+export const IOMMU_VTD_S1_SRE: u64 = 1; // 1 << 0
+/** Extended access enable. */
+export const IOMMU_VTD_S1_EAFE: u64 = 2; // 1 << 1
+/** Write protect enable. */
+export const IOMMU_VTD_S1_WPE: u64 = 4; // 1 << 2
+/** Every defined bit of iommu_hwpt_vtd_s1_flags: what a request may carry. */
+export const IOMMU_HWPT_VTD_S1_FLAGS_MASK: u64 = 7;
+
+// flags iommu_hw_info_vtd_flags (32 bits)
+/** Flags of the Intel VT-d hardware information (iommu_hw_info_vtd.flags). */
+/** Erratum 772415 (Sapphire Rapids): read-only mappings are not allowed on a nesting parent. */
+export const IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17: u32 = 1; // 1 << 0
+/** Every defined bit of iommu_hw_info_vtd_flags: what a request may carry. */
+export const IOMMU_HW_INFO_VTD_FLAGS_MASK: u32 = 1;
+
+// flags iommu_hw_info_arm_smmuv3_flags (32 bits)
+/** Flags of the ARM SMMUv3 hardware information (iommu_hw_info_arm_smmuv3.flags). */
+/** Erratum: TLBI and CFGI commands must be issued twice. */
+export const IOMMU_HW_INFO_ARM_SMMUV3_ERRATA_REPEAT_TLBI_CFGI: u32 = 1; // 1 << 0
+/** Every defined bit of iommu_hw_info_arm_smmuv3_flags: what a request may carry. */
+export const IOMMU_HW_INFO_ARM_SMMUV3_FLAGS_MASK: u32 = 1;
+
+// flags iommufd_hw_capabilities (64 bits)
+/** Generic IOMMU capabilities (iommu_hw_info.out_capabilities). */
+/** The IOMMU hardware tracks dirty pages. */
+export const IOMMU_HW_CAP_DIRTY_TRACKING: u64 = 1; // 1 << 0
+/** PASID Execute permission supported. */
+export const IOMMU_HW_CAP_PCI_PASID_EXEC: u64 = 2; // 1 << 1
+/** PASID Privileged mode supported. */
+export const IOMMU_HW_CAP_PCI_PASID_PRIV: u64 = 4; // 1 << 2
+/** ATS is not supported or cannot be used. */
+export const IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED: u64 = 8; // 1 << 3
+/** Every defined bit of iommufd_hw_capabilities: what a request may carry. */
+export const IOMMUFD_HW_CAPABILITIES_MASK: u64 = 0xf;
+
+// flags iommufd_hw_info_flags (32 bits)
+/** Flags of IOMMU_GET_HW_INFO (iommu_hw_info.flags). */
+/** The data type word is an input (in_data_type): the type of information asked for. */
+export const IOMMU_HW_INFO_FLAG_INPUT_TYPE: u32 = 1; // 1 << 0
+/** Every defined bit of iommufd_hw_info_flags: what a request may carry. */
+export const IOMMUFD_HW_INFO_FLAGS_MASK: u32 = 1;
+
+// flags iommufd_hwpt_set_dirty_tracking_flags (32 bits)
+/** Flags of IOMMU_HWPT_SET_DIRTY_TRACKING. */
+/** Enable dirty tracking (clear: disable it). */
+export const IOMMU_HWPT_DIRTY_TRACKING_ENABLE: u32 = 1; // 1 << 0
+/** Every defined bit of iommufd_hwpt_set_dirty_tracking_flags: what a request may carry. */
+export const IOMMUFD_HWPT_SET_DIRTY_TRACKING_FLAGS_MASK: u32 = 1;
+
+// flags iommufd_hwpt_get_dirty_bitmap_flags (32 bits)
+/** Flags of IOMMU_HWPT_GET_DIRTY_BITMAP. */
+/** Read the dirty bits without clearing them. */
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR: u32 = 1; // 1 << 0
+/** Every defined bit of iommufd_hwpt_get_dirty_bitmap_flags: what a request may carry. */
+export const IOMMUFD_HWPT_GET_DIRTY_BITMAP_FLAGS_MASK: u32 = 1;
+
+// flags iommu_hwpt_vtd_s1_invalidate_flags (32 bits)
+/** Flags of an Intel VT-d invalidation request (iommu_hwpt_vtd_s1_invalidate.flags). */
+/** Only the leaf PTE caches need invalidating. */
+export const IOMMU_VTD_INV_FLAGS_LEAF: u32 = 1; // 1 << 0
+/** Every defined bit of iommu_hwpt_vtd_s1_invalidate_flags: what a request may carry. */
+export const IOMMU_HWPT_VTD_S1_INVALIDATE_FLAGS_MASK: u32 = 1;
+
+// flags iommu_hwpt_pgfault_flags (32 bits)
+/** Flags of a page fault message (iommu_hwpt_pgfault.flags). */
+/** pasid is valid. */
+export const IOMMU_PGFAULT_FLAGS_PASID_VALID: u32 = 1; // 1 << 0
+/** The last fault of its group: respond to the group. */
+export const IOMMU_PGFAULT_FLAGS_LAST_PAGE: u32 = 2; // 1 << 1
+/** Every defined bit of iommu_hwpt_pgfault_flags: what a request may carry. */
+export const IOMMU_HWPT_PGFAULT_FLAGS_MASK: u32 = 3;
+
+// flags iommu_hwpt_pgfault_perm (32 bits)
+/** The permissions a page fault asks for (iommu_hwpt_pgfault.perm). */
+/** Read. */
+export const IOMMU_PGFAULT_PERM_READ: u32 = 1; // 1 << 0
+/** Write. */
+export const IOMMU_PGFAULT_PERM_WRITE: u32 = 2; // 1 << 1
+/** Execute (a request with a PASID with the Execute Requested bit). */
+export const IOMMU_PGFAULT_PERM_EXEC: u32 = 4; // 1 << 2
+/** Privileged (a request with a PASID with the Privileged Mode Requested bit). */
+export const IOMMU_PGFAULT_PERM_PRIV: u32 = 8; // 1 << 3
+/** Every defined bit of iommu_hwpt_pgfault_perm: what a request may carry. */
+export const IOMMU_HWPT_PGFAULT_PERM_MASK: u32 = 0xf;
+
+// flags iommu_veventq_flag (32 bits)
+/** Flags of a virtual event header (iommufd_vevent_header.flags). */
+/** The queue lost events (a header without data). */
+export const IOMMU_VEVENTQ_FLAG_LOST_EVENTS: u32 = 1; // 1 << 0
+/** Every defined bit of iommu_veventq_flag: what a request may carry. */
+export const IOMMU_VEVENTQ_FLAG_MASK: u32 = 1;
+
 // flags vfio_region_attr (32 bits)
 /**
  * Memory attributes of a region's mappings. Zero is the default: what vfio-pci gives a BAR today
@@ -648,6 +914,7 @@ export const VFIO_DEVICE_FEATURE_REGION_ATTRS: u32 = 16;
 // ---- Errno values (asm-generic) ----
 
 export const EPERM: i32 = 1;
+export const ENOENT: i32 = 2;
 export const EBADF: i32 = 9;
 export const ENOMEM: i32 = 12;
 export const EFAULT: i32 = 14;
@@ -657,12 +924,14 @@ export const ENODEV: i32 = 19;
 export const EINVAL: i32 = 22;
 export const ENOTTY: i32 = 25;
 export const ENOSPC: i32 = 28;
+export const EMSGSIZE: i32 = 90;
 export const EOPNOTSUPP: i32 = 95;
 
 /** The name of an errno value (positive or negative), "" if the spec names no such errno. */
 export function errno_name(e: i32): string {
   switch (e < 0 ? -e : e) {
     case 1: return "EPERM";
+    case 2: return "ENOENT";
     case 9: return "EBADF";
     case 12: return "ENOMEM";
     case 14: return "EFAULT";
@@ -672,6 +941,7 @@ export function errno_name(e: i32): string {
     case 22: return "EINVAL";
     case 25: return "ENOTTY";
     case 28: return "ENOSPC";
+    case 90: return "EMSGSIZE";
     case 95: return "EOPNOTSUPP";
   }
   return "";
@@ -753,6 +1023,28 @@ export enum Ioctl {
   VFIO_DEVICE_GET_GFX_DMABUF = 31,
   VFIO_DEVICE_GET_PCI_HOT_RESET_INFO = 32,
   VFIO_DEVICE_PCI_HOT_RESET = 33,
+  IOMMU_DESTROY = 34,
+  IOMMU_IOAS_ALLOC = 35,
+  IOMMU_IOAS_ALLOW_IOVAS = 36,
+  IOMMU_IOAS_COPY = 37,
+  IOMMU_IOAS_IOVA_RANGES = 38,
+  IOMMU_IOAS_MAP = 39,
+  IOMMU_IOAS_UNMAP = 40,
+  IOMMU_OPTION = 41,
+  IOMMU_VFIO_IOAS = 42,
+  IOMMU_HWPT_ALLOC = 43,
+  IOMMU_GET_HW_INFO = 44,
+  IOMMU_HWPT_SET_DIRTY_TRACKING = 45,
+  IOMMU_HWPT_GET_DIRTY_BITMAP = 46,
+  IOMMU_HWPT_INVALIDATE = 47,
+  IOMMU_FAULT_QUEUE_ALLOC = 48,
+  IOMMU_IOAS_MAP_FILE = 49,
+  IOMMU_VIOMMU_ALLOC = 50,
+  IOMMU_VDEVICE_ALLOC = 51,
+  IOMMU_IOAS_CHANGE_PROCESS = 52,
+  IOMMU_VEVENTQ_ALLOC = 53,
+  IOMMU_HW_QUEUE_ALLOC = 54,
+  IOMMU_IOAS_NOIOMMU_GET_PA = 55,
 }
 /** The Ioctl with this name, or -1. */
 export function ioctl_index(name: string): i32 {
@@ -790,6 +1082,28 @@ export function ioctl_index(name: string): i32 {
   if (name == "VFIO_DEVICE_GET_GFX_DMABUF") return 31;
   if (name == "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO") return 32;
   if (name == "VFIO_DEVICE_PCI_HOT_RESET") return 33;
+  if (name == "IOMMU_DESTROY") return 34;
+  if (name == "IOMMU_IOAS_ALLOC") return 35;
+  if (name == "IOMMU_IOAS_ALLOW_IOVAS") return 36;
+  if (name == "IOMMU_IOAS_COPY") return 37;
+  if (name == "IOMMU_IOAS_IOVA_RANGES") return 38;
+  if (name == "IOMMU_IOAS_MAP") return 39;
+  if (name == "IOMMU_IOAS_UNMAP") return 40;
+  if (name == "IOMMU_OPTION") return 41;
+  if (name == "IOMMU_VFIO_IOAS") return 42;
+  if (name == "IOMMU_HWPT_ALLOC") return 43;
+  if (name == "IOMMU_GET_HW_INFO") return 44;
+  if (name == "IOMMU_HWPT_SET_DIRTY_TRACKING") return 45;
+  if (name == "IOMMU_HWPT_GET_DIRTY_BITMAP") return 46;
+  if (name == "IOMMU_HWPT_INVALIDATE") return 47;
+  if (name == "IOMMU_FAULT_QUEUE_ALLOC") return 48;
+  if (name == "IOMMU_IOAS_MAP_FILE") return 49;
+  if (name == "IOMMU_VIOMMU_ALLOC") return 50;
+  if (name == "IOMMU_VDEVICE_ALLOC") return 51;
+  if (name == "IOMMU_IOAS_CHANGE_PROCESS") return 52;
+  if (name == "IOMMU_VEVENTQ_ALLOC") return 53;
+  if (name == "IOMMU_HW_QUEUE_ALLOC") return 54;
+  if (name == "IOMMU_IOAS_NOIOMMU_GET_PA") return 55;
   return -1;
 }
 
@@ -1231,10 +1545,280 @@ export const VFIO_DEVICE_PCI_HOT_RESET_S390X: u32 = 0x3b71;
 export const VFIO_DEVICE_PCI_HOT_RESET_PPC64LE: u32 = 0x20003b71;
 export const VFIO_DEVICE_PCI_HOT_RESET_MIPS64EL: u32 = 0x20003b71;
 
-const IOCTL_NUMBERS: StaticArray<u32> = [0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x20003b6b, 0x20003b6b, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x20003b6c, 0x20003b6c, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x20003b65, 0x20003b65, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x20003b66, 0x20003b66, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x20003b68, 0x20003b68, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x20003b6a, 0x20003b6a, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x20003b6f, 0x20003b6f, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x20003b70, 0x20003b70, 0x3b6e, 0x3b6e, 0x3b6e, 0x3b6e, 0x3b6e, 0x20003b6e, 0x20003b6e, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x20003b72, 0x20003b72, 0x3b67, 0x3b67, 0x3b67, 0x3b67, 0x3b67, 0x20003b67, 0x20003b67, 0x3b6d, 0x3b6d, 0x3b6d, 0x3b6d, 0x3b6d, 0x20003b6d, 0x20003b6d, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x20003b74, 0x20003b74, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x20003b70, 0x20003b70, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x20003b71, 0x20003b71, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x20003b76, 0x20003b76, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x20003b77, 0x20003b77, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x20003b78, 0x20003b78, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x20003b76, 0x20003b76, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x20003b77, 0x20003b77, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x20003b78, 0x20003b78, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x20003b79, 0x20003b79, 0x3b64, 0x3b64, 0x3b64, 0x3b64, 0x3b64, 0x20003b64, 0x20003b64, 0x3b69, 0x3b69, 0x3b69, 0x3b69, 0x3b69, 0x20003b69, 0x20003b69, 0x3b73, 0x3b73, 0x3b73, 0x3b73, 0x3b73, 0x20003b73, 0x20003b73, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x20003b74, 0x20003b74, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x20003b72, 0x20003b72, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x20003b79, 0x20003b79, 0x3b73, 0x3b73, 0x3b73, 0x3b73, 0x3b73, 0x20003b73, 0x20003b73, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x20003b70, 0x20003b70, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x20003b71, 0x20003b71];
+/**
+ * IOMMU_DESTROY: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_DESTROY), argument struct iommu_destroy. Destroy any
+ * object of the iommufd.
+ */
+export const IOMMU_DESTROY_X86_64: u32 = 0x3b80;
+export const IOMMU_DESTROY_I386: u32 = 0x3b80;
+export const IOMMU_DESTROY_AARCH64: u32 = 0x3b80;
+export const IOMMU_DESTROY_RISCV64: u32 = 0x3b80;
+export const IOMMU_DESTROY_S390X: u32 = 0x3b80;
+export const IOMMU_DESTROY_PPC64LE: u32 = 0x20003b80;
+export const IOMMU_DESTROY_MIPS64EL: u32 = 0x20003b80;
+
+/**
+ * IOMMU_IOAS_ALLOC: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC), argument struct iommu_ioas_alloc.
+ * Allocate an I/O address space (IOAS): a set of IOVA to memory mappings.
+ */
+export const IOMMU_IOAS_ALLOC_X86_64: u32 = 0x3b81;
+export const IOMMU_IOAS_ALLOC_I386: u32 = 0x3b81;
+export const IOMMU_IOAS_ALLOC_AARCH64: u32 = 0x3b81;
+export const IOMMU_IOAS_ALLOC_RISCV64: u32 = 0x3b81;
+export const IOMMU_IOAS_ALLOC_S390X: u32 = 0x3b81;
+export const IOMMU_IOAS_ALLOC_PPC64LE: u32 = 0x20003b81;
+export const IOMMU_IOAS_ALLOC_MIPS64EL: u32 = 0x20003b81;
+
+/**
+ * IOMMU_IOAS_ALLOW_IOVAS: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOW_IOVAS), argument struct
+ * iommu_ioas_allow_iovas. Restrict the IOVAs the kernel may pick (without
+ * IOMMU_IOAS_MAP_FIXED_IOVA) to the ranges given; none: no restriction.
+ */
+export const IOMMU_IOAS_ALLOW_IOVAS_X86_64: u32 = 0x3b82;
+export const IOMMU_IOAS_ALLOW_IOVAS_I386: u32 = 0x3b82;
+export const IOMMU_IOAS_ALLOW_IOVAS_AARCH64: u32 = 0x3b82;
+export const IOMMU_IOAS_ALLOW_IOVAS_RISCV64: u32 = 0x3b82;
+export const IOMMU_IOAS_ALLOW_IOVAS_S390X: u32 = 0x3b82;
+export const IOMMU_IOAS_ALLOW_IOVAS_PPC64LE: u32 = 0x20003b82;
+export const IOMMU_IOAS_ALLOW_IOVAS_MIPS64EL: u32 = 0x20003b82;
+
+/**
+ * IOMMU_IOAS_COPY: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_COPY), argument struct iommu_ioas_copy. Map
+ * the pages mapped at a range of one IOAS into another, without pinning them again.
+ */
+export const IOMMU_IOAS_COPY_X86_64: u32 = 0x3b83;
+export const IOMMU_IOAS_COPY_I386: u32 = 0x3b83;
+export const IOMMU_IOAS_COPY_AARCH64: u32 = 0x3b83;
+export const IOMMU_IOAS_COPY_RISCV64: u32 = 0x3b83;
+export const IOMMU_IOAS_COPY_S390X: u32 = 0x3b83;
+export const IOMMU_IOAS_COPY_PPC64LE: u32 = 0x20003b83;
+export const IOMMU_IOAS_COPY_MIPS64EL: u32 = 0x20003b83;
+
+/**
+ * IOMMU_IOAS_IOVA_RANGES: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_IOVA_RANGES), argument struct
+ * iommu_ioas_iova_ranges. Read the IOVA ranges an IOAS may map (they change as devices attach).
+ */
+export const IOMMU_IOAS_IOVA_RANGES_X86_64: u32 = 0x3b84;
+export const IOMMU_IOAS_IOVA_RANGES_I386: u32 = 0x3b84;
+export const IOMMU_IOAS_IOVA_RANGES_AARCH64: u32 = 0x3b84;
+export const IOMMU_IOAS_IOVA_RANGES_RISCV64: u32 = 0x3b84;
+export const IOMMU_IOAS_IOVA_RANGES_S390X: u32 = 0x3b84;
+export const IOMMU_IOAS_IOVA_RANGES_PPC64LE: u32 = 0x20003b84;
+export const IOMMU_IOAS_IOVA_RANGES_MIPS64EL: u32 = 0x20003b84;
+
+/**
+ * IOMMU_IOAS_MAP: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP), argument struct iommu_ioas_map. Map user
+ * memory into an IOAS (pinning it), at a fixed IOVA or one the kernel picks.
+ */
+export const IOMMU_IOAS_MAP_X86_64: u32 = 0x3b85;
+export const IOMMU_IOAS_MAP_I386: u32 = 0x3b85;
+export const IOMMU_IOAS_MAP_AARCH64: u32 = 0x3b85;
+export const IOMMU_IOAS_MAP_RISCV64: u32 = 0x3b85;
+export const IOMMU_IOAS_MAP_S390X: u32 = 0x3b85;
+export const IOMMU_IOAS_MAP_PPC64LE: u32 = 0x20003b85;
+export const IOMMU_IOAS_MAP_MIPS64EL: u32 = 0x20003b85;
+
+/**
+ * IOMMU_IOAS_UNMAP: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_UNMAP), argument struct iommu_ioas_unmap.
+ * Unmap whole mappings within a range of an IOAS.
+ */
+export const IOMMU_IOAS_UNMAP_X86_64: u32 = 0x3b86;
+export const IOMMU_IOAS_UNMAP_I386: u32 = 0x3b86;
+export const IOMMU_IOAS_UNMAP_AARCH64: u32 = 0x3b86;
+export const IOMMU_IOAS_UNMAP_RISCV64: u32 = 0x3b86;
+export const IOMMU_IOAS_UNMAP_S390X: u32 = 0x3b86;
+export const IOMMU_IOAS_UNMAP_PPC64LE: u32 = 0x20003b86;
+export const IOMMU_IOAS_UNMAP_MIPS64EL: u32 = 0x20003b86;
+
+/**
+ * IOMMU_OPTION: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_OPTION), argument struct iommu_option. Get or set an
+ * option of the iommufd or one of its objects.
+ */
+export const IOMMU_OPTION_X86_64: u32 = 0x3b87;
+export const IOMMU_OPTION_I386: u32 = 0x3b87;
+export const IOMMU_OPTION_AARCH64: u32 = 0x3b87;
+export const IOMMU_OPTION_RISCV64: u32 = 0x3b87;
+export const IOMMU_OPTION_S390X: u32 = 0x3b87;
+export const IOMMU_OPTION_PPC64LE: u32 = 0x20003b87;
+export const IOMMU_OPTION_MIPS64EL: u32 = 0x20003b87;
+
+/**
+ * IOMMU_VFIO_IOAS: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VFIO_IOAS), argument struct iommu_vfio_ioas. Get,
+ * set or clear the IOAS the VFIO container compatibility layer uses.
+ */
+export const IOMMU_VFIO_IOAS_X86_64: u32 = 0x3b88;
+export const IOMMU_VFIO_IOAS_I386: u32 = 0x3b88;
+export const IOMMU_VFIO_IOAS_AARCH64: u32 = 0x3b88;
+export const IOMMU_VFIO_IOAS_RISCV64: u32 = 0x3b88;
+export const IOMMU_VFIO_IOAS_S390X: u32 = 0x3b88;
+export const IOMMU_VFIO_IOAS_PPC64LE: u32 = 0x20003b88;
+export const IOMMU_VFIO_IOAS_MIPS64EL: u32 = 0x20003b88;
+
+/**
+ * IOMMU_HWPT_ALLOC: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_ALLOC), argument struct iommu_hwpt_alloc.
+ * Allocate a hardware page table (an IOMMU domain) for a device: a paging one over an IOAS, or a
+ * nested one over a parent HWPT or vIOMMU with driver-specific data.
+ */
+export const IOMMU_HWPT_ALLOC_X86_64: u32 = 0x3b89;
+export const IOMMU_HWPT_ALLOC_I386: u32 = 0x3b89;
+export const IOMMU_HWPT_ALLOC_AARCH64: u32 = 0x3b89;
+export const IOMMU_HWPT_ALLOC_RISCV64: u32 = 0x3b89;
+export const IOMMU_HWPT_ALLOC_S390X: u32 = 0x3b89;
+export const IOMMU_HWPT_ALLOC_PPC64LE: u32 = 0x20003b89;
+export const IOMMU_HWPT_ALLOC_MIPS64EL: u32 = 0x20003b89;
+
+/**
+ * IOMMU_GET_HW_INFO: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_GET_HW_INFO), argument struct iommu_hw_info.
+ * Read the hardware information of the IOMMU behind a device.
+ */
+export const IOMMU_GET_HW_INFO_X86_64: u32 = 0x3b8a;
+export const IOMMU_GET_HW_INFO_I386: u32 = 0x3b8a;
+export const IOMMU_GET_HW_INFO_AARCH64: u32 = 0x3b8a;
+export const IOMMU_GET_HW_INFO_RISCV64: u32 = 0x3b8a;
+export const IOMMU_GET_HW_INFO_S390X: u32 = 0x3b8a;
+export const IOMMU_GET_HW_INFO_PPC64LE: u32 = 0x20003b8a;
+export const IOMMU_GET_HW_INFO_MIPS64EL: u32 = 0x20003b8a;
+
+/**
+ * IOMMU_HWPT_SET_DIRTY_TRACKING: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING), argument
+ * struct iommu_hwpt_set_dirty_tracking. Enable or disable dirty tracking of a HWPT.
+ */
+export const IOMMU_HWPT_SET_DIRTY_TRACKING_X86_64: u32 = 0x3b8b;
+export const IOMMU_HWPT_SET_DIRTY_TRACKING_I386: u32 = 0x3b8b;
+export const IOMMU_HWPT_SET_DIRTY_TRACKING_AARCH64: u32 = 0x3b8b;
+export const IOMMU_HWPT_SET_DIRTY_TRACKING_RISCV64: u32 = 0x3b8b;
+export const IOMMU_HWPT_SET_DIRTY_TRACKING_S390X: u32 = 0x3b8b;
+export const IOMMU_HWPT_SET_DIRTY_TRACKING_PPC64LE: u32 = 0x20003b8b;
+export const IOMMU_HWPT_SET_DIRTY_TRACKING_MIPS64EL: u32 = 0x20003b8b;
+
+/**
+ * IOMMU_HWPT_GET_DIRTY_BITMAP: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP), argument
+ * struct iommu_hwpt_get_dirty_bitmap. Set the bits of the pages of an IOVA range that were written
+ * since the last read (clearing them unless NO_CLEAR).
+ */
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_X86_64: u32 = 0x3b8c;
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_I386: u32 = 0x3b8c;
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_AARCH64: u32 = 0x3b8c;
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_RISCV64: u32 = 0x3b8c;
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_S390X: u32 = 0x3b8c;
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_PPC64LE: u32 = 0x20003b8c;
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_MIPS64EL: u32 = 0x20003b8c;
+
+/**
+ * IOMMU_HWPT_INVALIDATE: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_INVALIDATE), argument struct
+ * iommu_hwpt_invalidate. Invalidate the caches of a nested HWPT or a vIOMMU with an array of
+ * driver-specific requests.
+ */
+export const IOMMU_HWPT_INVALIDATE_X86_64: u32 = 0x3b8d;
+export const IOMMU_HWPT_INVALIDATE_I386: u32 = 0x3b8d;
+export const IOMMU_HWPT_INVALIDATE_AARCH64: u32 = 0x3b8d;
+export const IOMMU_HWPT_INVALIDATE_RISCV64: u32 = 0x3b8d;
+export const IOMMU_HWPT_INVALIDATE_S390X: u32 = 0x3b8d;
+export const IOMMU_HWPT_INVALIDATE_PPC64LE: u32 = 0x20003b8d;
+export const IOMMU_HWPT_INVALIDATE_MIPS64EL: u32 = 0x20003b8d;
+
+/**
+ * IOMMU_FAULT_QUEUE_ALLOC: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_FAULT_QUEUE_ALLOC), argument struct
+ * iommu_fault_alloc. Allocate a fault object that reports I/O page faults through an fd.
+ */
+export const IOMMU_FAULT_QUEUE_ALLOC_X86_64: u32 = 0x3b8e;
+export const IOMMU_FAULT_QUEUE_ALLOC_I386: u32 = 0x3b8e;
+export const IOMMU_FAULT_QUEUE_ALLOC_AARCH64: u32 = 0x3b8e;
+export const IOMMU_FAULT_QUEUE_ALLOC_RISCV64: u32 = 0x3b8e;
+export const IOMMU_FAULT_QUEUE_ALLOC_S390X: u32 = 0x3b8e;
+export const IOMMU_FAULT_QUEUE_ALLOC_PPC64LE: u32 = 0x20003b8e;
+export const IOMMU_FAULT_QUEUE_ALLOC_MIPS64EL: u32 = 0x20003b8e;
+
+/**
+ * IOMMU_IOAS_MAP_FILE: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP_FILE), argument struct
+ * iommu_ioas_map_file. As IOMMU_IOAS_MAP, for a range of a memfd or dma-buf.
+ */
+export const IOMMU_IOAS_MAP_FILE_X86_64: u32 = 0x3b8f;
+export const IOMMU_IOAS_MAP_FILE_I386: u32 = 0x3b8f;
+export const IOMMU_IOAS_MAP_FILE_AARCH64: u32 = 0x3b8f;
+export const IOMMU_IOAS_MAP_FILE_RISCV64: u32 = 0x3b8f;
+export const IOMMU_IOAS_MAP_FILE_S390X: u32 = 0x3b8f;
+export const IOMMU_IOAS_MAP_FILE_PPC64LE: u32 = 0x20003b8f;
+export const IOMMU_IOAS_MAP_FILE_MIPS64EL: u32 = 0x20003b8f;
+
+/**
+ * IOMMU_VIOMMU_ALLOC: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VIOMMU_ALLOC), argument struct
+ * iommu_viommu_alloc. Allocate a virtual IOMMU over a nesting parent HWPT.
+ */
+export const IOMMU_VIOMMU_ALLOC_X86_64: u32 = 0x3b90;
+export const IOMMU_VIOMMU_ALLOC_I386: u32 = 0x3b90;
+export const IOMMU_VIOMMU_ALLOC_AARCH64: u32 = 0x3b90;
+export const IOMMU_VIOMMU_ALLOC_RISCV64: u32 = 0x3b90;
+export const IOMMU_VIOMMU_ALLOC_S390X: u32 = 0x3b90;
+export const IOMMU_VIOMMU_ALLOC_PPC64LE: u32 = 0x20003b90;
+export const IOMMU_VIOMMU_ALLOC_MIPS64EL: u32 = 0x20003b90;
+
+/**
+ * IOMMU_VDEVICE_ALLOC: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VDEVICE_ALLOC), argument struct
+ * iommu_vdevice_alloc. Allocate a virtual device of a vIOMMU for a physical device.
+ */
+export const IOMMU_VDEVICE_ALLOC_X86_64: u32 = 0x3b91;
+export const IOMMU_VDEVICE_ALLOC_I386: u32 = 0x3b91;
+export const IOMMU_VDEVICE_ALLOC_AARCH64: u32 = 0x3b91;
+export const IOMMU_VDEVICE_ALLOC_RISCV64: u32 = 0x3b91;
+export const IOMMU_VDEVICE_ALLOC_S390X: u32 = 0x3b91;
+export const IOMMU_VDEVICE_ALLOC_PPC64LE: u32 = 0x20003b91;
+export const IOMMU_VDEVICE_ALLOC_MIPS64EL: u32 = 0x20003b91;
+
+/**
+ * IOMMU_IOAS_CHANGE_PROCESS: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_CHANGE_PROCESS), argument struct
+ * iommu_ioas_change_process. Charge the pinned memory of every file-backed mapping to the calling
+ * process (after a live update).
+ */
+export const IOMMU_IOAS_CHANGE_PROCESS_X86_64: u32 = 0x3b92;
+export const IOMMU_IOAS_CHANGE_PROCESS_I386: u32 = 0x3b92;
+export const IOMMU_IOAS_CHANGE_PROCESS_AARCH64: u32 = 0x3b92;
+export const IOMMU_IOAS_CHANGE_PROCESS_RISCV64: u32 = 0x3b92;
+export const IOMMU_IOAS_CHANGE_PROCESS_S390X: u32 = 0x3b92;
+export const IOMMU_IOAS_CHANGE_PROCESS_PPC64LE: u32 = 0x20003b92;
+export const IOMMU_IOAS_CHANGE_PROCESS_MIPS64EL: u32 = 0x20003b92;
+
+/**
+ * IOMMU_VEVENTQ_ALLOC: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VEVENTQ_ALLOC), argument struct
+ * iommu_veventq_alloc. Allocate a virtual event queue of a vIOMMU, read through an fd.
+ */
+export const IOMMU_VEVENTQ_ALLOC_X86_64: u32 = 0x3b93;
+export const IOMMU_VEVENTQ_ALLOC_I386: u32 = 0x3b93;
+export const IOMMU_VEVENTQ_ALLOC_AARCH64: u32 = 0x3b93;
+export const IOMMU_VEVENTQ_ALLOC_RISCV64: u32 = 0x3b93;
+export const IOMMU_VEVENTQ_ALLOC_S390X: u32 = 0x3b93;
+export const IOMMU_VEVENTQ_ALLOC_PPC64LE: u32 = 0x20003b93;
+export const IOMMU_VEVENTQ_ALLOC_MIPS64EL: u32 = 0x20003b93;
+
+/**
+ * IOMMU_HW_QUEUE_ALLOC: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HW_QUEUE_ALLOC), argument struct
+ * iommu_hw_queue_alloc. Allocate a hardware-accelerated queue of a vIOMMU backed by guest memory.
+ */
+export const IOMMU_HW_QUEUE_ALLOC_X86_64: u32 = 0x3b94;
+export const IOMMU_HW_QUEUE_ALLOC_I386: u32 = 0x3b94;
+export const IOMMU_HW_QUEUE_ALLOC_AARCH64: u32 = 0x3b94;
+export const IOMMU_HW_QUEUE_ALLOC_RISCV64: u32 = 0x3b94;
+export const IOMMU_HW_QUEUE_ALLOC_S390X: u32 = 0x3b94;
+export const IOMMU_HW_QUEUE_ALLOC_PPC64LE: u32 = 0x20003b94;
+export const IOMMU_HW_QUEUE_ALLOC_MIPS64EL: u32 = 0x20003b94;
+
+/**
+ * IOMMU_IOAS_NOIOMMU_GET_PA: _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_NOIOMMU_GET_PA), argument struct
+ * iommu_ioas_noiommu_get_pa. The physical address an IOVA of a no-IOMMU IOAS maps to, and how many
+ * bytes from there are contiguous.
+ */
+export const IOMMU_IOAS_NOIOMMU_GET_PA_X86_64: u32 = 0x3b95;
+export const IOMMU_IOAS_NOIOMMU_GET_PA_I386: u32 = 0x3b95;
+export const IOMMU_IOAS_NOIOMMU_GET_PA_AARCH64: u32 = 0x3b95;
+export const IOMMU_IOAS_NOIOMMU_GET_PA_RISCV64: u32 = 0x3b95;
+export const IOMMU_IOAS_NOIOMMU_GET_PA_S390X: u32 = 0x3b95;
+export const IOMMU_IOAS_NOIOMMU_GET_PA_PPC64LE: u32 = 0x20003b95;
+export const IOMMU_IOAS_NOIOMMU_GET_PA_MIPS64EL: u32 = 0x20003b95;
+
+const IOCTL_NUMBERS: StaticArray<u32> = [0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x20003b6b, 0x20003b6b, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x20003b6c, 0x20003b6c, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x20003b65, 0x20003b65, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x20003b66, 0x20003b66, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x20003b68, 0x20003b68, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x20003b6a, 0x20003b6a, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x20003b6f, 0x20003b6f, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x20003b70, 0x20003b70, 0x3b6e, 0x3b6e, 0x3b6e, 0x3b6e, 0x3b6e, 0x20003b6e, 0x20003b6e, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x20003b72, 0x20003b72, 0x3b67, 0x3b67, 0x3b67, 0x3b67, 0x3b67, 0x20003b67, 0x20003b67, 0x3b6d, 0x3b6d, 0x3b6d, 0x3b6d, 0x3b6d, 0x20003b6d, 0x20003b6d, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x20003b74, 0x20003b74, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x20003b70, 0x20003b70, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x20003b71, 0x20003b71, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x20003b76, 0x20003b76, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x20003b77, 0x20003b77, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x20003b78, 0x20003b78, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x20003b76, 0x20003b76, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x20003b77, 0x20003b77, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x20003b78, 0x20003b78, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x20003b79, 0x20003b79, 0x3b64, 0x3b64, 0x3b64, 0x3b64, 0x3b64, 0x20003b64, 0x20003b64, 0x3b69, 0x3b69, 0x3b69, 0x3b69, 0x3b69, 0x20003b69, 0x20003b69, 0x3b73, 0x3b73, 0x3b73, 0x3b73, 0x3b73, 0x20003b73, 0x20003b73, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x20003b74, 0x20003b74, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x20003b72, 0x20003b72, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x20003b79, 0x20003b79, 0x3b73, 0x3b73, 0x3b73, 0x3b73, 0x3b73, 0x20003b73, 0x20003b73, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x20003b70, 0x20003b70, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x20003b71, 0x20003b71, 0x3b80, 0x3b80, 0x3b80, 0x3b80, 0x3b80, 0x20003b80, 0x20003b80, 0x3b81, 0x3b81, 0x3b81, 0x3b81, 0x3b81, 0x20003b81, 0x20003b81, 0x3b82, 0x3b82, 0x3b82, 0x3b82, 0x3b82, 0x20003b82, 0x20003b82, 0x3b83, 0x3b83, 0x3b83, 0x3b83, 0x3b83, 0x20003b83, 0x20003b83, 0x3b84, 0x3b84, 0x3b84, 0x3b84, 0x3b84, 0x20003b84, 0x20003b84, 0x3b85, 0x3b85, 0x3b85, 0x3b85, 0x3b85, 0x20003b85, 0x20003b85, 0x3b86, 0x3b86, 0x3b86, 0x3b86, 0x3b86, 0x20003b86, 0x20003b86, 0x3b87, 0x3b87, 0x3b87, 0x3b87, 0x3b87, 0x20003b87, 0x20003b87, 0x3b88, 0x3b88, 0x3b88, 0x3b88, 0x3b88, 0x20003b88, 0x20003b88, 0x3b89, 0x3b89, 0x3b89, 0x3b89, 0x3b89, 0x20003b89, 0x20003b89, 0x3b8a, 0x3b8a, 0x3b8a, 0x3b8a, 0x3b8a, 0x20003b8a, 0x20003b8a, 0x3b8b, 0x3b8b, 0x3b8b, 0x3b8b, 0x3b8b, 0x20003b8b, 0x20003b8b, 0x3b8c, 0x3b8c, 0x3b8c, 0x3b8c, 0x3b8c, 0x20003b8c, 0x20003b8c, 0x3b8d, 0x3b8d, 0x3b8d, 0x3b8d, 0x3b8d, 0x20003b8d, 0x20003b8d, 0x3b8e, 0x3b8e, 0x3b8e, 0x3b8e, 0x3b8e, 0x20003b8e, 0x20003b8e, 0x3b8f, 0x3b8f, 0x3b8f, 0x3b8f, 0x3b8f, 0x20003b8f, 0x20003b8f, 0x3b90, 0x3b90, 0x3b90, 0x3b90, 0x3b90, 0x20003b90, 0x20003b90, 0x3b91, 0x3b91, 0x3b91, 0x3b91, 0x3b91, 0x20003b91, 0x20003b91, 0x3b92, 0x3b92, 0x3b92, 0x3b92, 0x3b92, 0x20003b92, 0x20003b92, 0x3b93, 0x3b93, 0x3b93, 0x3b93, 0x3b93, 0x20003b93, 0x20003b93, 0x3b94, 0x3b94, 0x3b94, 0x3b94, 0x3b94, 0x20003b94, 0x20003b94, 0x3b95, 0x3b95, 0x3b95, 0x3b95, 0x3b95, 0x20003b95, 0x20003b95];
 /** The request number of an ioctl on an architecture (0 for an index out of range). */
 export function ioctl_number(ioctl: i32, arch: i32): u32 {
-  if (<u32>ioctl >= 34 || <u32>arch >= 7) return 0;
+  if (<u32>ioctl >= 56 || <u32>arch >= 7) return 0;
   return unchecked(IOCTL_NUMBERS[ioctl * 7 + arch]);
 }
 
@@ -3569,6 +4153,1668 @@ export function vfio_eeh_pe_op_read(ptr: usize, out: VfioEehPeOp, ilp32: bool = 
   out.flags = load<u32>(ptr + <usize>4);
   out.op = load<u32>(ptr + <usize>8);
   vfio_eeh_pe_err_read(ptr + <usize>(ilp32 ? 12 : 16), out.err);
+}
+
+// struct iommu_destroy
+
+/** sizeof(struct iommu_destroy). */
+export const IOMMU_DESTROY_SIZE: i32 = 8;
+export const IOMMU_DESTROY_OFFSET_SIZE: i32 = 0;
+export const IOMMU_DESTROY_OFFSET_ID: i32 = 4;
+/**
+ * struct iommu_destroy: Argument of IOMMU_DESTROY. A plain value; its bytes are made by
+ * iommu_destroy_write and read by iommu_destroy_read.
+ */
+export class IommuDestroy {
+  /** sizeof(struct iommu_destroy). [in] */
+  size: u32 = 0;
+  /** The object to destroy: any destroyable object type. [in] */
+  id: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_destroy_write(ptr: usize, v: IommuDestroy): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_DESTROY_OFFSET_SIZE
+  store<u32>(ptr, v.id, 4); // IOMMU_DESTROY_OFFSET_ID
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_destroy_read(ptr: usize, out: IommuDestroy): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_DESTROY_OFFSET_SIZE
+  out.id = load<u32>(ptr, 4); // IOMMU_DESTROY_OFFSET_ID
+}
+
+// struct iommu_ioas_alloc
+
+/** sizeof(struct iommu_ioas_alloc). */
+export const IOMMU_IOAS_ALLOC_SIZE: i32 = 12;
+export const IOMMU_IOAS_ALLOC_OFFSET_SIZE: i32 = 0;
+export const IOMMU_IOAS_ALLOC_OFFSET_FLAGS: i32 = 4;
+export const IOMMU_IOAS_ALLOC_OFFSET_OUT_IOAS_ID: i32 = 8;
+/**
+ * struct iommu_ioas_alloc: Argument of IOMMU_IOAS_ALLOC. A plain value; its bytes are made by
+ * iommu_ioas_alloc_write and read by iommu_ioas_alloc_read.
+ */
+export class IommuIoasAlloc {
+  /** sizeof(struct iommu_ioas_alloc). [in] */
+  size: u32 = 0;
+  /** Must be 0. [in] */
+  flags: u32 = 0;
+  /** The new IOAS. [out] */
+  out_ioas_id: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_ioas_alloc_write(ptr: usize, v: IommuIoasAlloc): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_IOAS_ALLOC_OFFSET_SIZE
+  store<u32>(ptr, v.flags, 4); // IOMMU_IOAS_ALLOC_OFFSET_FLAGS
+  store<u32>(ptr, v.out_ioas_id, 8); // IOMMU_IOAS_ALLOC_OFFSET_OUT_IOAS_ID
+  return 12;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_ioas_alloc_read(ptr: usize, out: IommuIoasAlloc): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_IOAS_ALLOC_OFFSET_SIZE
+  out.flags = load<u32>(ptr, 4); // IOMMU_IOAS_ALLOC_OFFSET_FLAGS
+  out.out_ioas_id = load<u32>(ptr, 8); // IOMMU_IOAS_ALLOC_OFFSET_OUT_IOAS_ID
+}
+
+// struct iommu_iova_range
+
+/** sizeof(struct iommu_iova_range). */
+export const IOMMU_IOVA_RANGE_SIZE: i32 = 16;
+export const IOMMU_IOVA_RANGE_OFFSET_START: i32 = 0;
+export const IOMMU_IOVA_RANGE_OFFSET_LAST: i32 = 8;
+/**
+ * struct iommu_iova_range: One range of IOVAs (IOMMU_IOAS_IOVA_RANGES, IOMMU_IOAS_ALLOW_IOVAS). A
+ * plain value; its bytes are made by iommu_iova_range_write and read by iommu_iova_range_read.
+ */
+export class IommuIovaRange {
+  /** First IOVA. */
+  start: u64 = 0;
+  /** Last IOVA, inclusive. */
+  last: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_iova_range_write(ptr: usize, v: IommuIovaRange): i32 {
+  store<u64>(ptr, v.start, 0); // IOMMU_IOVA_RANGE_OFFSET_START
+  store<u64>(ptr, v.last, 8); // IOMMU_IOVA_RANGE_OFFSET_LAST
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_iova_range_read(ptr: usize, out: IommuIovaRange): void {
+  out.start = load<u64>(ptr, 0); // IOMMU_IOVA_RANGE_OFFSET_START
+  out.last = load<u64>(ptr, 8); // IOMMU_IOVA_RANGE_OFFSET_LAST
+}
+
+// struct iommu_ioas_iova_ranges
+
+/** sizeof(struct iommu_ioas_iova_ranges). */
+export const IOMMU_IOAS_IOVA_RANGES_SIZE: i32 = 32;
+export const IOMMU_IOAS_IOVA_RANGES_OFFSET_SIZE: i32 = 0;
+export const IOMMU_IOAS_IOVA_RANGES_OFFSET_IOAS_ID: i32 = 4;
+export const IOMMU_IOAS_IOVA_RANGES_OFFSET_NUM_IOVAS: i32 = 8;
+export const IOMMU_IOAS_IOVA_RANGES_OFFSET_RESERVED: i32 = 12;
+export const IOMMU_IOAS_IOVA_RANGES_OFFSET_ALLOWED_IOVAS: i32 = 16;
+export const IOMMU_IOAS_IOVA_RANGES_OFFSET_OUT_IOVA_ALIGNMENT: i32 = 24;
+/**
+ * struct iommu_ioas_iova_ranges: Argument of IOMMU_IOAS_IOVA_RANGES: the IOVA ranges an IOAS may
+ * map. A plain value; its bytes are made by iommu_ioas_iova_ranges_write and read by
+ * iommu_ioas_iova_ranges_read.
+ */
+export class IommuIoasIovaRanges {
+  /** sizeof(struct iommu_ioas_iova_ranges). [in] */
+  size: u32 = 0;
+  /** The IOAS to read the ranges of. [in] */
+  ioas_id: u32 = 0;
+  /**
+   * In: the entries allowed_iovas has room for; out: the number of ranges (EMSGSIZE when they do
+   * not fit). [inout]
+   */
+  num_iovas: u32 = 0;
+  /** Must be 0. [reserved] */
+  __reserved: u32 = 0;
+  /** User address of the array that receives the ranges. [in] */
+  allowed_iovas: u64 = 0;
+  /** The alignment every IOVA and length mapped must have. [out] */
+  out_iova_alignment: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_ioas_iova_ranges_write(ptr: usize, v: IommuIoasIovaRanges): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_IOAS_IOVA_RANGES_OFFSET_SIZE
+  store<u32>(ptr, v.ioas_id, 4); // IOMMU_IOAS_IOVA_RANGES_OFFSET_IOAS_ID
+  store<u32>(ptr, v.num_iovas, 8); // IOMMU_IOAS_IOVA_RANGES_OFFSET_NUM_IOVAS
+  store<u32>(ptr, v.__reserved, 12); // IOMMU_IOAS_IOVA_RANGES_OFFSET_RESERVED
+  store<u64>(ptr, v.allowed_iovas, 16); // IOMMU_IOAS_IOVA_RANGES_OFFSET_ALLOWED_IOVAS
+  store<u64>(ptr, v.out_iova_alignment, 24); // IOMMU_IOAS_IOVA_RANGES_OFFSET_OUT_IOVA_ALIGNMENT
+  return 32;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_ioas_iova_ranges_read(ptr: usize, out: IommuIoasIovaRanges): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_IOAS_IOVA_RANGES_OFFSET_SIZE
+  out.ioas_id = load<u32>(ptr, 4); // IOMMU_IOAS_IOVA_RANGES_OFFSET_IOAS_ID
+  out.num_iovas = load<u32>(ptr, 8); // IOMMU_IOAS_IOVA_RANGES_OFFSET_NUM_IOVAS
+  out.__reserved = load<u32>(ptr, 12); // IOMMU_IOAS_IOVA_RANGES_OFFSET_RESERVED
+  out.allowed_iovas = load<u64>(ptr, 16); // IOMMU_IOAS_IOVA_RANGES_OFFSET_ALLOWED_IOVAS
+  out.out_iova_alignment = load<u64>(ptr, 24); // IOMMU_IOAS_IOVA_RANGES_OFFSET_OUT_IOVA_ALIGNMENT
+}
+
+// struct iommu_ioas_allow_iovas
+
+/** sizeof(struct iommu_ioas_allow_iovas). */
+export const IOMMU_IOAS_ALLOW_IOVAS_SIZE: i32 = 24;
+export const IOMMU_IOAS_ALLOW_IOVAS_OFFSET_SIZE: i32 = 0;
+export const IOMMU_IOAS_ALLOW_IOVAS_OFFSET_IOAS_ID: i32 = 4;
+export const IOMMU_IOAS_ALLOW_IOVAS_OFFSET_NUM_IOVAS: i32 = 8;
+export const IOMMU_IOAS_ALLOW_IOVAS_OFFSET_RESERVED: i32 = 12;
+export const IOMMU_IOAS_ALLOW_IOVAS_OFFSET_ALLOWED_IOVAS: i32 = 16;
+/**
+ * struct iommu_ioas_allow_iovas: Argument of IOMMU_IOAS_ALLOW_IOVAS: restrict the IOVAs the kernel
+ * may pick for an IOAS. A plain value; its bytes are made by iommu_ioas_allow_iovas_write and read
+ * by iommu_ioas_allow_iovas_read.
+ */
+export class IommuIoasAllowIovas {
+  /** sizeof(struct iommu_ioas_allow_iovas). [in] */
+  size: u32 = 0;
+  /** The IOAS. [in] */
+  ioas_id: u32 = 0;
+  /** Number of entries of allowed_iovas. [in] */
+  num_iovas: u32 = 0;
+  /** Must be 0. [reserved] */
+  __reserved: u32 = 0;
+  /** User address of the ranges to allow. [in] */
+  allowed_iovas: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_ioas_allow_iovas_write(ptr: usize, v: IommuIoasAllowIovas): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_IOAS_ALLOW_IOVAS_OFFSET_SIZE
+  store<u32>(ptr, v.ioas_id, 4); // IOMMU_IOAS_ALLOW_IOVAS_OFFSET_IOAS_ID
+  store<u32>(ptr, v.num_iovas, 8); // IOMMU_IOAS_ALLOW_IOVAS_OFFSET_NUM_IOVAS
+  store<u32>(ptr, v.__reserved, 12); // IOMMU_IOAS_ALLOW_IOVAS_OFFSET_RESERVED
+  store<u64>(ptr, v.allowed_iovas, 16); // IOMMU_IOAS_ALLOW_IOVAS_OFFSET_ALLOWED_IOVAS
+  return 24;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_ioas_allow_iovas_read(ptr: usize, out: IommuIoasAllowIovas): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_IOAS_ALLOW_IOVAS_OFFSET_SIZE
+  out.ioas_id = load<u32>(ptr, 4); // IOMMU_IOAS_ALLOW_IOVAS_OFFSET_IOAS_ID
+  out.num_iovas = load<u32>(ptr, 8); // IOMMU_IOAS_ALLOW_IOVAS_OFFSET_NUM_IOVAS
+  out.__reserved = load<u32>(ptr, 12); // IOMMU_IOAS_ALLOW_IOVAS_OFFSET_RESERVED
+  out.allowed_iovas = load<u64>(ptr, 16); // IOMMU_IOAS_ALLOW_IOVAS_OFFSET_ALLOWED_IOVAS
+}
+
+// struct iommu_ioas_map
+
+/** sizeof(struct iommu_ioas_map). */
+export const IOMMU_IOAS_MAP_SIZE: i32 = 40;
+export const IOMMU_IOAS_MAP_OFFSET_SIZE: i32 = 0;
+export const IOMMU_IOAS_MAP_OFFSET_FLAGS: i32 = 4;
+export const IOMMU_IOAS_MAP_OFFSET_IOAS_ID: i32 = 8;
+export const IOMMU_IOAS_MAP_OFFSET_RESERVED: i32 = 12;
+export const IOMMU_IOAS_MAP_OFFSET_USER_VA: i32 = 16;
+export const IOMMU_IOAS_MAP_OFFSET_LENGTH: i32 = 24;
+export const IOMMU_IOAS_MAP_OFFSET_IOVA: i32 = 32;
+/**
+ * struct iommu_ioas_map: Argument of IOMMU_IOAS_MAP: map user memory into an IOAS. A plain value;
+ * its bytes are made by iommu_ioas_map_write and read by iommu_ioas_map_read.
+ */
+export class IommuIoasMap {
+  /** sizeof(struct iommu_ioas_map). [in] */
+  size: u32 = 0;
+  /** IOMMU_IOAS_MAP_*. [in] (iommufd_ioas_map_flags) */
+  flags: u32 = 0;
+  /** The IOAS to change. [in] */
+  ioas_id: u32 = 0;
+  /** Must be 0. [reserved] */
+  __reserved: u32 = 0;
+  /** User address of the memory to map. [in] */
+  user_va: u64 = 0;
+  /** Bytes to map. [in] */
+  length: u64 = 0;
+  /** The IOVA to map at with IOMMU_IOAS_MAP_FIXED_IOVA; out: the IOVA the mapping is at. [inout] */
+  iova: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_ioas_map_write(ptr: usize, v: IommuIoasMap): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_IOAS_MAP_OFFSET_SIZE
+  store<u32>(ptr, v.flags, 4); // IOMMU_IOAS_MAP_OFFSET_FLAGS
+  store<u32>(ptr, v.ioas_id, 8); // IOMMU_IOAS_MAP_OFFSET_IOAS_ID
+  store<u32>(ptr, v.__reserved, 12); // IOMMU_IOAS_MAP_OFFSET_RESERVED
+  store<u64>(ptr, v.user_va, 16); // IOMMU_IOAS_MAP_OFFSET_USER_VA
+  store<u64>(ptr, v.length, 24); // IOMMU_IOAS_MAP_OFFSET_LENGTH
+  store<u64>(ptr, v.iova, 32); // IOMMU_IOAS_MAP_OFFSET_IOVA
+  return 40;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_ioas_map_read(ptr: usize, out: IommuIoasMap): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_IOAS_MAP_OFFSET_SIZE
+  out.flags = load<u32>(ptr, 4); // IOMMU_IOAS_MAP_OFFSET_FLAGS
+  out.ioas_id = load<u32>(ptr, 8); // IOMMU_IOAS_MAP_OFFSET_IOAS_ID
+  out.__reserved = load<u32>(ptr, 12); // IOMMU_IOAS_MAP_OFFSET_RESERVED
+  out.user_va = load<u64>(ptr, 16); // IOMMU_IOAS_MAP_OFFSET_USER_VA
+  out.length = load<u64>(ptr, 24); // IOMMU_IOAS_MAP_OFFSET_LENGTH
+  out.iova = load<u64>(ptr, 32); // IOMMU_IOAS_MAP_OFFSET_IOVA
+}
+
+// struct iommu_ioas_noiommu_get_pa
+
+/** sizeof(struct iommu_ioas_noiommu_get_pa). */
+export const IOMMU_IOAS_NOIOMMU_GET_PA_SIZE: i32 = 40;
+export const IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_SIZE: i32 = 0;
+export const IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_FLAGS: i32 = 4;
+export const IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_IOAS_ID: i32 = 8;
+export const IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_RESERVED: i32 = 12;
+export const IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_IOVA: i32 = 16;
+export const IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_LENGTH: i32 = 24;
+export const IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_OUT_PHYS: i32 = 32;
+/**
+ * struct iommu_ioas_noiommu_get_pa: Argument of IOMMU_IOAS_NOIOMMU_GET_PA: the physical address an
+ * IOVA of a no-IOMMU IOAS maps to. A plain value; its bytes are made by
+ * iommu_ioas_noiommu_get_pa_write and read by iommu_ioas_noiommu_get_pa_read.
+ */
+export class IommuIoasNoiommuGetPa {
+  /** sizeof(struct iommu_ioas_noiommu_get_pa). [in] */
+  size: u32 = 0;
+  /** Must be 0. [in] */
+  flags: u32 = 0;
+  /** The IOAS to query. [in] */
+  ioas_id: u32 = 0;
+  /** Must be 0. [reserved] */
+  __reserved: u32 = 0;
+  /** The IOVA to query. [in] */
+  iova: u64 = 0;
+  /**
+   * In: the most bytes to query (not 0); out: the physically contiguous bytes from iova. [inout]
+   */
+  length: u64 = 0;
+  /** The physical address iova maps to. [out] */
+  out_phys: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_ioas_noiommu_get_pa_write(ptr: usize, v: IommuIoasNoiommuGetPa): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_SIZE
+  store<u32>(ptr, v.flags, 4); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_FLAGS
+  store<u32>(ptr, v.ioas_id, 8); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_IOAS_ID
+  store<u32>(ptr, v.__reserved, 12); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_RESERVED
+  store<u64>(ptr, v.iova, 16); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_IOVA
+  store<u64>(ptr, v.length, 24); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_LENGTH
+  store<u64>(ptr, v.out_phys, 32); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_OUT_PHYS
+  return 40;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_ioas_noiommu_get_pa_read(ptr: usize, out: IommuIoasNoiommuGetPa): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_SIZE
+  out.flags = load<u32>(ptr, 4); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_FLAGS
+  out.ioas_id = load<u32>(ptr, 8); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_IOAS_ID
+  out.__reserved = load<u32>(ptr, 12); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_RESERVED
+  out.iova = load<u64>(ptr, 16); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_IOVA
+  out.length = load<u64>(ptr, 24); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_LENGTH
+  out.out_phys = load<u64>(ptr, 32); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_OUT_PHYS
+}
+
+// struct iommu_ioas_map_file
+
+/** sizeof(struct iommu_ioas_map_file). */
+export const IOMMU_IOAS_MAP_FILE_SIZE: i32 = 40;
+export const IOMMU_IOAS_MAP_FILE_OFFSET_SIZE: i32 = 0;
+export const IOMMU_IOAS_MAP_FILE_OFFSET_FLAGS: i32 = 4;
+export const IOMMU_IOAS_MAP_FILE_OFFSET_IOAS_ID: i32 = 8;
+export const IOMMU_IOAS_MAP_FILE_OFFSET_FD: i32 = 12;
+export const IOMMU_IOAS_MAP_FILE_OFFSET_START: i32 = 16;
+export const IOMMU_IOAS_MAP_FILE_OFFSET_LENGTH: i32 = 24;
+export const IOMMU_IOAS_MAP_FILE_OFFSET_IOVA: i32 = 32;
+/**
+ * struct iommu_ioas_map_file: Argument of IOMMU_IOAS_MAP_FILE: map part of a memfd or dma-buf into
+ * an IOAS. A plain value; its bytes are made by iommu_ioas_map_file_write and read by
+ * iommu_ioas_map_file_read.
+ */
+export class IommuIoasMapFile {
+  /** sizeof(struct iommu_ioas_map_file). [in] */
+  size: u32 = 0;
+  /** As for IOMMU_IOAS_MAP. [in] (iommufd_ioas_map_flags) */
+  flags: u32 = 0;
+  /** As for IOMMU_IOAS_MAP. [in] */
+  ioas_id: u32 = 0;
+  /** The memfd or supported dma-buf to map. [in] */
+  fd: i32 = 0;
+  /** Byte offset in the file to map from. [in] */
+  start: u64 = 0;
+  /** As for IOMMU_IOAS_MAP. [in] */
+  length: u64 = 0;
+  /** As for IOMMU_IOAS_MAP. [inout] */
+  iova: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_ioas_map_file_write(ptr: usize, v: IommuIoasMapFile): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_IOAS_MAP_FILE_OFFSET_SIZE
+  store<u32>(ptr, v.flags, 4); // IOMMU_IOAS_MAP_FILE_OFFSET_FLAGS
+  store<u32>(ptr, v.ioas_id, 8); // IOMMU_IOAS_MAP_FILE_OFFSET_IOAS_ID
+  store<i32>(ptr, v.fd, 12); // IOMMU_IOAS_MAP_FILE_OFFSET_FD
+  store<u64>(ptr, v.start, 16); // IOMMU_IOAS_MAP_FILE_OFFSET_START
+  store<u64>(ptr, v.length, 24); // IOMMU_IOAS_MAP_FILE_OFFSET_LENGTH
+  store<u64>(ptr, v.iova, 32); // IOMMU_IOAS_MAP_FILE_OFFSET_IOVA
+  return 40;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_ioas_map_file_read(ptr: usize, out: IommuIoasMapFile): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_IOAS_MAP_FILE_OFFSET_SIZE
+  out.flags = load<u32>(ptr, 4); // IOMMU_IOAS_MAP_FILE_OFFSET_FLAGS
+  out.ioas_id = load<u32>(ptr, 8); // IOMMU_IOAS_MAP_FILE_OFFSET_IOAS_ID
+  out.fd = load<i32>(ptr, 12); // IOMMU_IOAS_MAP_FILE_OFFSET_FD
+  out.start = load<u64>(ptr, 16); // IOMMU_IOAS_MAP_FILE_OFFSET_START
+  out.length = load<u64>(ptr, 24); // IOMMU_IOAS_MAP_FILE_OFFSET_LENGTH
+  out.iova = load<u64>(ptr, 32); // IOMMU_IOAS_MAP_FILE_OFFSET_IOVA
+}
+
+// struct iommu_ioas_copy
+
+/** sizeof(struct iommu_ioas_copy). */
+export const IOMMU_IOAS_COPY_SIZE: i32 = 40;
+export const IOMMU_IOAS_COPY_OFFSET_SIZE: i32 = 0;
+export const IOMMU_IOAS_COPY_OFFSET_FLAGS: i32 = 4;
+export const IOMMU_IOAS_COPY_OFFSET_DST_IOAS_ID: i32 = 8;
+export const IOMMU_IOAS_COPY_OFFSET_SRC_IOAS_ID: i32 = 12;
+export const IOMMU_IOAS_COPY_OFFSET_LENGTH: i32 = 16;
+export const IOMMU_IOAS_COPY_OFFSET_DST_IOVA: i32 = 24;
+export const IOMMU_IOAS_COPY_OFFSET_SRC_IOVA: i32 = 32;
+/**
+ * struct iommu_ioas_copy: Argument of IOMMU_IOAS_COPY: map the pages of a range of one IOAS into
+ * another. A plain value; its bytes are made by iommu_ioas_copy_write and read by
+ * iommu_ioas_copy_read.
+ */
+export class IommuIoasCopy {
+  /** sizeof(struct iommu_ioas_copy). [in] */
+  size: u32 = 0;
+  /** IOMMU_IOAS_MAP_*. [in] (iommufd_ioas_map_flags) */
+  flags: u32 = 0;
+  /** The IOAS to change. [in] */
+  dst_ioas_id: u32 = 0;
+  /** The IOAS to copy from. [in] */
+  src_ioas_id: u32 = 0;
+  /** Bytes to copy and map. [in] */
+  length: u64 = 0;
+  /** As iova of IOMMU_IOAS_MAP. [inout] */
+  dst_iova: u64 = 0;
+  /** IOVA to start the copy at. [in] */
+  src_iova: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_ioas_copy_write(ptr: usize, v: IommuIoasCopy): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_IOAS_COPY_OFFSET_SIZE
+  store<u32>(ptr, v.flags, 4); // IOMMU_IOAS_COPY_OFFSET_FLAGS
+  store<u32>(ptr, v.dst_ioas_id, 8); // IOMMU_IOAS_COPY_OFFSET_DST_IOAS_ID
+  store<u32>(ptr, v.src_ioas_id, 12); // IOMMU_IOAS_COPY_OFFSET_SRC_IOAS_ID
+  store<u64>(ptr, v.length, 16); // IOMMU_IOAS_COPY_OFFSET_LENGTH
+  store<u64>(ptr, v.dst_iova, 24); // IOMMU_IOAS_COPY_OFFSET_DST_IOVA
+  store<u64>(ptr, v.src_iova, 32); // IOMMU_IOAS_COPY_OFFSET_SRC_IOVA
+  return 40;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_ioas_copy_read(ptr: usize, out: IommuIoasCopy): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_IOAS_COPY_OFFSET_SIZE
+  out.flags = load<u32>(ptr, 4); // IOMMU_IOAS_COPY_OFFSET_FLAGS
+  out.dst_ioas_id = load<u32>(ptr, 8); // IOMMU_IOAS_COPY_OFFSET_DST_IOAS_ID
+  out.src_ioas_id = load<u32>(ptr, 12); // IOMMU_IOAS_COPY_OFFSET_SRC_IOAS_ID
+  out.length = load<u64>(ptr, 16); // IOMMU_IOAS_COPY_OFFSET_LENGTH
+  out.dst_iova = load<u64>(ptr, 24); // IOMMU_IOAS_COPY_OFFSET_DST_IOVA
+  out.src_iova = load<u64>(ptr, 32); // IOMMU_IOAS_COPY_OFFSET_SRC_IOVA
+}
+
+// struct iommu_ioas_unmap
+
+/** sizeof(struct iommu_ioas_unmap). */
+export const IOMMU_IOAS_UNMAP_SIZE: i32 = 24;
+export const IOMMU_IOAS_UNMAP_OFFSET_SIZE: i32 = 0;
+export const IOMMU_IOAS_UNMAP_OFFSET_IOAS_ID: i32 = 4;
+export const IOMMU_IOAS_UNMAP_OFFSET_IOVA: i32 = 8;
+export const IOMMU_IOAS_UNMAP_OFFSET_LENGTH: i32 = 16;
+/**
+ * struct iommu_ioas_unmap: Argument of IOMMU_IOAS_UNMAP: unmap a range of an IOAS. A plain value;
+ * its bytes are made by iommu_ioas_unmap_write and read by iommu_ioas_unmap_read.
+ */
+export class IommuIoasUnmap {
+  /** sizeof(struct iommu_ioas_unmap). [in] */
+  size: u32 = 0;
+  /** The IOAS to change. [in] */
+  ioas_id: u32 = 0;
+  /** IOVA to start unmapping at (0 with length UINT64_MAX: everything). [in] */
+  iova: u64 = 0;
+  /** Bytes to unmap; out: the bytes unmapped. [inout] */
+  length: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_ioas_unmap_write(ptr: usize, v: IommuIoasUnmap): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_IOAS_UNMAP_OFFSET_SIZE
+  store<u32>(ptr, v.ioas_id, 4); // IOMMU_IOAS_UNMAP_OFFSET_IOAS_ID
+  store<u64>(ptr, v.iova, 8); // IOMMU_IOAS_UNMAP_OFFSET_IOVA
+  store<u64>(ptr, v.length, 16); // IOMMU_IOAS_UNMAP_OFFSET_LENGTH
+  return 24;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_ioas_unmap_read(ptr: usize, out: IommuIoasUnmap): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_IOAS_UNMAP_OFFSET_SIZE
+  out.ioas_id = load<u32>(ptr, 4); // IOMMU_IOAS_UNMAP_OFFSET_IOAS_ID
+  out.iova = load<u64>(ptr, 8); // IOMMU_IOAS_UNMAP_OFFSET_IOVA
+  out.length = load<u64>(ptr, 16); // IOMMU_IOAS_UNMAP_OFFSET_LENGTH
+}
+
+// struct iommu_option
+
+/** sizeof(struct iommu_option). */
+export const IOMMU_OPTION_SIZE: i32 = 24;
+export const IOMMU_OPTION_OFFSET_SIZE: i32 = 0;
+export const IOMMU_OPTION_OFFSET_OPTION_ID: i32 = 4;
+export const IOMMU_OPTION_OFFSET_OP: i32 = 8;
+export const IOMMU_OPTION_OFFSET_RESERVED: i32 = 10;
+export const IOMMU_OPTION_OFFSET_OBJECT_ID: i32 = 12;
+export const IOMMU_OPTION_OFFSET_VAL64: i32 = 16;
+/**
+ * struct iommu_option: Argument of IOMMU_OPTION: get or set an option. A plain value; its bytes are
+ * made by iommu_option_write and read by iommu_option_read.
+ */
+export class IommuOption {
+  /** sizeof(struct iommu_option). [in] */
+  size: u32 = 0;
+  /** The option. [in] (iommufd_option) */
+  option_id: u32 = 0;
+  /** Get or set. [in] (iommufd_option_ops) */
+  op: u16 = 0;
+  /** Must be 0. [reserved] */
+  __reserved: u16 = 0;
+  /** The object the option applies to, if any. [in] */
+  object_id: u32 = 0;
+  /** The value to set, or the value returned by a get. [inout] */
+  val64: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_option_write(ptr: usize, v: IommuOption): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_OPTION_OFFSET_SIZE
+  store<u32>(ptr, v.option_id, 4); // IOMMU_OPTION_OFFSET_OPTION_ID
+  store<u16>(ptr, v.op, 8); // IOMMU_OPTION_OFFSET_OP
+  store<u16>(ptr, v.__reserved, 10); // IOMMU_OPTION_OFFSET_RESERVED
+  store<u32>(ptr, v.object_id, 12); // IOMMU_OPTION_OFFSET_OBJECT_ID
+  store<u64>(ptr, v.val64, 16); // IOMMU_OPTION_OFFSET_VAL64
+  return 24;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_option_read(ptr: usize, out: IommuOption): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_OPTION_OFFSET_SIZE
+  out.option_id = load<u32>(ptr, 4); // IOMMU_OPTION_OFFSET_OPTION_ID
+  out.op = load<u16>(ptr, 8); // IOMMU_OPTION_OFFSET_OP
+  out.__reserved = load<u16>(ptr, 10); // IOMMU_OPTION_OFFSET_RESERVED
+  out.object_id = load<u32>(ptr, 12); // IOMMU_OPTION_OFFSET_OBJECT_ID
+  out.val64 = load<u64>(ptr, 16); // IOMMU_OPTION_OFFSET_VAL64
+}
+
+// struct iommu_vfio_ioas
+
+/** sizeof(struct iommu_vfio_ioas). */
+export const IOMMU_VFIO_IOAS_SIZE: i32 = 12;
+export const IOMMU_VFIO_IOAS_OFFSET_SIZE: i32 = 0;
+export const IOMMU_VFIO_IOAS_OFFSET_IOAS_ID: i32 = 4;
+export const IOMMU_VFIO_IOAS_OFFSET_OP: i32 = 8;
+export const IOMMU_VFIO_IOAS_OFFSET_RESERVED: i32 = 10;
+/**
+ * struct iommu_vfio_ioas: Argument of IOMMU_VFIO_IOAS: the IOAS the VFIO container compatibility
+ * layer uses. A plain value; its bytes are made by iommu_vfio_ioas_write and read by
+ * iommu_vfio_ioas_read.
+ */
+export class IommuVfioIoas {
+  /** sizeof(struct iommu_vfio_ioas). [in] */
+  size: u32 = 0;
+  /** SET: the IOAS to use; GET: the IOAS in use. [inout] */
+  ioas_id: u32 = 0;
+  /** The operation. [in] (iommufd_vfio_ioas_op) */
+  op: u16 = 0;
+  /** Must be 0. [reserved] */
+  __reserved: u16 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_vfio_ioas_write(ptr: usize, v: IommuVfioIoas): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_VFIO_IOAS_OFFSET_SIZE
+  store<u32>(ptr, v.ioas_id, 4); // IOMMU_VFIO_IOAS_OFFSET_IOAS_ID
+  store<u16>(ptr, v.op, 8); // IOMMU_VFIO_IOAS_OFFSET_OP
+  store<u16>(ptr, v.__reserved, 10); // IOMMU_VFIO_IOAS_OFFSET_RESERVED
+  return 12;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_vfio_ioas_read(ptr: usize, out: IommuVfioIoas): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_VFIO_IOAS_OFFSET_SIZE
+  out.ioas_id = load<u32>(ptr, 4); // IOMMU_VFIO_IOAS_OFFSET_IOAS_ID
+  out.op = load<u16>(ptr, 8); // IOMMU_VFIO_IOAS_OFFSET_OP
+  out.__reserved = load<u16>(ptr, 10); // IOMMU_VFIO_IOAS_OFFSET_RESERVED
+}
+
+// struct iommu_hwpt_vtd_s1
+
+/** sizeof(struct iommu_hwpt_vtd_s1). */
+export const IOMMU_HWPT_VTD_S1_SIZE: i32 = 24;
+export const IOMMU_HWPT_VTD_S1_OFFSET_FLAGS: i32 = 0;
+export const IOMMU_HWPT_VTD_S1_OFFSET_PGTBL_ADDR: i32 = 8;
+export const IOMMU_HWPT_VTD_S1_OFFSET_ADDR_WIDTH: i32 = 16;
+export const IOMMU_HWPT_VTD_S1_OFFSET_RESERVED: i32 = 20;
+/**
+ * struct iommu_hwpt_vtd_s1: Data of IOMMU_HWPT_DATA_VTD_S1: an Intel VT-d stage-1 page table. A
+ * plain value; its bytes are made by iommu_hwpt_vtd_s1_write and read by iommu_hwpt_vtd_s1_read.
+ */
+export class IommuHwptVtdS1 {
+  /** IOMMU_VTD_S1_*. (iommu_hwpt_vtd_s1_flags) */
+  flags: u64 = 0;
+  /** Base address of the stage-1 page table. */
+  pgtbl_addr: u64 = 0;
+  /** Address width of the stage-1 page table. */
+  addr_width: u32 = 0;
+  /** Must be 0. [reserved] */
+  __reserved: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_hwpt_vtd_s1_write(ptr: usize, v: IommuHwptVtdS1): i32 {
+  store<u64>(ptr, v.flags, 0); // IOMMU_HWPT_VTD_S1_OFFSET_FLAGS
+  store<u64>(ptr, v.pgtbl_addr, 8); // IOMMU_HWPT_VTD_S1_OFFSET_PGTBL_ADDR
+  store<u32>(ptr, v.addr_width, 16); // IOMMU_HWPT_VTD_S1_OFFSET_ADDR_WIDTH
+  store<u32>(ptr, v.__reserved, 20); // IOMMU_HWPT_VTD_S1_OFFSET_RESERVED
+  return 24;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_hwpt_vtd_s1_read(ptr: usize, out: IommuHwptVtdS1): void {
+  out.flags = load<u64>(ptr, 0); // IOMMU_HWPT_VTD_S1_OFFSET_FLAGS
+  out.pgtbl_addr = load<u64>(ptr, 8); // IOMMU_HWPT_VTD_S1_OFFSET_PGTBL_ADDR
+  out.addr_width = load<u32>(ptr, 16); // IOMMU_HWPT_VTD_S1_OFFSET_ADDR_WIDTH
+  out.__reserved = load<u32>(ptr, 20); // IOMMU_HWPT_VTD_S1_OFFSET_RESERVED
+}
+
+// struct iommu_hwpt_arm_smmuv3
+
+/** sizeof(struct iommu_hwpt_arm_smmuv3). */
+export const IOMMU_HWPT_ARM_SMMUV3_SIZE: i32 = 16;
+export const IOMMU_HWPT_ARM_SMMUV3_OFFSET_STE: i32 = 0;
+/**
+ * struct iommu_hwpt_arm_smmuv3: Data of IOMMU_HWPT_DATA_ARM_SMMUV3: an ARM SMMUv3 nested STE. A
+ * plain value; its bytes are made by iommu_hwpt_arm_smmuv3_write and read by
+ * iommu_hwpt_arm_smmuv3_read.
+ */
+export class IommuHwptArmSmmuv3 {
+  /** The first two double words of the user's Stream Table Entry, little-endian. [2] */
+  ste: StaticArray<u64> = new StaticArray<u64>(2);
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_hwpt_arm_smmuv3_write(ptr: usize, v: IommuHwptArmSmmuv3): i32 {
+  for (let i = 0, n = 2; i < n; i++) store<u64>(ptr + IOMMU_HWPT_ARM_SMMUV3_OFFSET_STE + <usize>i * 8, unchecked(v.ste[i]));
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_hwpt_arm_smmuv3_read(ptr: usize, out: IommuHwptArmSmmuv3): void {
+  for (let i = 0; i < 2; i++) unchecked(out.ste[i] = load<u64>(ptr + IOMMU_HWPT_ARM_SMMUV3_OFFSET_STE + <usize>i * 8));
+}
+
+// struct iommu_hwpt_amd_guest
+
+/** sizeof(struct iommu_hwpt_amd_guest). */
+export const IOMMU_HWPT_AMD_GUEST_SIZE: i32 = 32;
+export const IOMMU_HWPT_AMD_GUEST_OFFSET_DTE: i32 = 0;
+/**
+ * struct iommu_hwpt_amd_guest: Data of IOMMU_HWPT_DATA_AMD_GUEST: an AMD IOMMU guest I/O page
+ * table. A plain value; its bytes are made by iommu_hwpt_amd_guest_write and read by
+ * iommu_hwpt_amd_guest_read.
+ */
+export class IommuHwptAmdGuest {
+  /** The guest Device Table Entry. [4] */
+  dte: StaticArray<u64> = new StaticArray<u64>(4);
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_hwpt_amd_guest_write(ptr: usize, v: IommuHwptAmdGuest): i32 {
+  for (let i = 0, n = 4; i < n; i++) store<u64>(ptr + IOMMU_HWPT_AMD_GUEST_OFFSET_DTE + <usize>i * 8, unchecked(v.dte[i]));
+  return 32;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_hwpt_amd_guest_read(ptr: usize, out: IommuHwptAmdGuest): void {
+  for (let i = 0; i < 4; i++) unchecked(out.dte[i] = load<u64>(ptr + IOMMU_HWPT_AMD_GUEST_OFFSET_DTE + <usize>i * 8));
+}
+
+// struct iommu_hwpt_alloc
+
+/** sizeof(struct iommu_hwpt_alloc). */
+export const IOMMU_HWPT_ALLOC_SIZE: i32 = 48;
+export const IOMMU_HWPT_ALLOC_OFFSET_SIZE: i32 = 0;
+export const IOMMU_HWPT_ALLOC_OFFSET_FLAGS: i32 = 4;
+export const IOMMU_HWPT_ALLOC_OFFSET_DEV_ID: i32 = 8;
+export const IOMMU_HWPT_ALLOC_OFFSET_PT_ID: i32 = 12;
+export const IOMMU_HWPT_ALLOC_OFFSET_OUT_HWPT_ID: i32 = 16;
+export const IOMMU_HWPT_ALLOC_OFFSET_RESERVED: i32 = 20;
+export const IOMMU_HWPT_ALLOC_OFFSET_DATA_TYPE: i32 = 24;
+export const IOMMU_HWPT_ALLOC_OFFSET_DATA_LEN: i32 = 28;
+export const IOMMU_HWPT_ALLOC_OFFSET_DATA_UPTR: i32 = 32;
+export const IOMMU_HWPT_ALLOC_OFFSET_FAULT_ID: i32 = 40;
+export const IOMMU_HWPT_ALLOC_OFFSET_RESERVED2: i32 = 44;
+/**
+ * struct iommu_hwpt_alloc: Argument of IOMMU_HWPT_ALLOC: allocate a hardware page table (an IOMMU
+ * domain). A plain value; its bytes are made by iommu_hwpt_alloc_write and read by
+ * iommu_hwpt_alloc_read.
+ */
+export class IommuHwptAlloc {
+  /** sizeof(struct iommu_hwpt_alloc). [in] */
+  size: u32 = 0;
+  /** IOMMU_HWPT_ALLOC_* and IOMMU_HWPT_FAULT_ID_VALID. [in] (iommufd_hwpt_alloc_flags) */
+  flags: u32 = 0;
+  /** The device to allocate it for. [in] */
+  dev_id: u32 = 0;
+  /** The IOAS, HWPT or vIOMMU to connect it to. [in] */
+  pt_id: u32 = 0;
+  /** The new HWPT. [out] */
+  out_hwpt_id: u32 = 0;
+  /** Must be 0. [reserved] */
+  __reserved: u32 = 0;
+  /** The type of the data at data_uptr. [in] (iommu_hwpt_data_type) */
+  data_type: u32 = 0;
+  /** Bytes of the data at data_uptr. [in] */
+  data_len: u32 = 0;
+  /** User address of the type-specific data. [in] */
+  data_uptr: u64 = 0;
+  /** The fault object, with IOMMU_HWPT_FAULT_ID_VALID. [in] */
+  fault_id: u32 = 0;
+  /** Padding to 64-bit alignment; must be 0. [reserved] */
+  __reserved2: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_hwpt_alloc_write(ptr: usize, v: IommuHwptAlloc): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_HWPT_ALLOC_OFFSET_SIZE
+  store<u32>(ptr, v.flags, 4); // IOMMU_HWPT_ALLOC_OFFSET_FLAGS
+  store<u32>(ptr, v.dev_id, 8); // IOMMU_HWPT_ALLOC_OFFSET_DEV_ID
+  store<u32>(ptr, v.pt_id, 12); // IOMMU_HWPT_ALLOC_OFFSET_PT_ID
+  store<u32>(ptr, v.out_hwpt_id, 16); // IOMMU_HWPT_ALLOC_OFFSET_OUT_HWPT_ID
+  store<u32>(ptr, v.__reserved, 20); // IOMMU_HWPT_ALLOC_OFFSET_RESERVED
+  store<u32>(ptr, v.data_type, 24); // IOMMU_HWPT_ALLOC_OFFSET_DATA_TYPE
+  store<u32>(ptr, v.data_len, 28); // IOMMU_HWPT_ALLOC_OFFSET_DATA_LEN
+  store<u64>(ptr, v.data_uptr, 32); // IOMMU_HWPT_ALLOC_OFFSET_DATA_UPTR
+  store<u32>(ptr, v.fault_id, 40); // IOMMU_HWPT_ALLOC_OFFSET_FAULT_ID
+  store<u32>(ptr, v.__reserved2, 44); // IOMMU_HWPT_ALLOC_OFFSET_RESERVED2
+  return 48;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_hwpt_alloc_read(ptr: usize, out: IommuHwptAlloc): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_HWPT_ALLOC_OFFSET_SIZE
+  out.flags = load<u32>(ptr, 4); // IOMMU_HWPT_ALLOC_OFFSET_FLAGS
+  out.dev_id = load<u32>(ptr, 8); // IOMMU_HWPT_ALLOC_OFFSET_DEV_ID
+  out.pt_id = load<u32>(ptr, 12); // IOMMU_HWPT_ALLOC_OFFSET_PT_ID
+  out.out_hwpt_id = load<u32>(ptr, 16); // IOMMU_HWPT_ALLOC_OFFSET_OUT_HWPT_ID
+  out.__reserved = load<u32>(ptr, 20); // IOMMU_HWPT_ALLOC_OFFSET_RESERVED
+  out.data_type = load<u32>(ptr, 24); // IOMMU_HWPT_ALLOC_OFFSET_DATA_TYPE
+  out.data_len = load<u32>(ptr, 28); // IOMMU_HWPT_ALLOC_OFFSET_DATA_LEN
+  out.data_uptr = load<u64>(ptr, 32); // IOMMU_HWPT_ALLOC_OFFSET_DATA_UPTR
+  out.fault_id = load<u32>(ptr, 40); // IOMMU_HWPT_ALLOC_OFFSET_FAULT_ID
+  out.__reserved2 = load<u32>(ptr, 44); // IOMMU_HWPT_ALLOC_OFFSET_RESERVED2
+}
+
+// struct iommu_hw_info_vtd
+
+/** sizeof(struct iommu_hw_info_vtd). */
+export const IOMMU_HW_INFO_VTD_SIZE: i32 = 24;
+export const IOMMU_HW_INFO_VTD_OFFSET_FLAGS: i32 = 0;
+export const IOMMU_HW_INFO_VTD_OFFSET_RESERVED: i32 = 4;
+export const IOMMU_HW_INFO_VTD_OFFSET_CAP_REG: i32 = 8;
+export const IOMMU_HW_INFO_VTD_OFFSET_ECAP_REG: i32 = 16;
+/**
+ * struct iommu_hw_info_vtd: Hardware information of IOMMU_HW_INFO_TYPE_INTEL_VTD. A plain value;
+ * its bytes are made by iommu_hw_info_vtd_write and read by iommu_hw_info_vtd_read.
+ */
+export class IommuHwInfoVtd {
+  /** IOMMU_HW_INFO_VTD_*. (iommu_hw_info_vtd_flags) */
+  flags: u32 = 0;
+  /** Must be 0. [reserved] */
+  __reserved: u32 = 0;
+  /** The VT-d capability register. */
+  cap_reg: u64 = 0;
+  /** The VT-d extended capability register. */
+  ecap_reg: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_hw_info_vtd_write(ptr: usize, v: IommuHwInfoVtd): i32 {
+  store<u32>(ptr, v.flags, 0); // IOMMU_HW_INFO_VTD_OFFSET_FLAGS
+  store<u32>(ptr, v.__reserved, 4); // IOMMU_HW_INFO_VTD_OFFSET_RESERVED
+  store<u64>(ptr, v.cap_reg, 8); // IOMMU_HW_INFO_VTD_OFFSET_CAP_REG
+  store<u64>(ptr, v.ecap_reg, 16); // IOMMU_HW_INFO_VTD_OFFSET_ECAP_REG
+  return 24;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_hw_info_vtd_read(ptr: usize, out: IommuHwInfoVtd): void {
+  out.flags = load<u32>(ptr, 0); // IOMMU_HW_INFO_VTD_OFFSET_FLAGS
+  out.__reserved = load<u32>(ptr, 4); // IOMMU_HW_INFO_VTD_OFFSET_RESERVED
+  out.cap_reg = load<u64>(ptr, 8); // IOMMU_HW_INFO_VTD_OFFSET_CAP_REG
+  out.ecap_reg = load<u64>(ptr, 16); // IOMMU_HW_INFO_VTD_OFFSET_ECAP_REG
+}
+
+// struct iommu_hw_info_arm_smmuv3
+
+/** sizeof(struct iommu_hw_info_arm_smmuv3). */
+export const IOMMU_HW_INFO_ARM_SMMUV3_SIZE: i32 = 40;
+export const IOMMU_HW_INFO_ARM_SMMUV3_OFFSET_FLAGS: i32 = 0;
+export const IOMMU_HW_INFO_ARM_SMMUV3_OFFSET_RESERVED: i32 = 4;
+export const IOMMU_HW_INFO_ARM_SMMUV3_OFFSET_IDR: i32 = 8;
+export const IOMMU_HW_INFO_ARM_SMMUV3_OFFSET_IIDR: i32 = 32;
+export const IOMMU_HW_INFO_ARM_SMMUV3_OFFSET_AIDR: i32 = 36;
+/**
+ * struct iommu_hw_info_arm_smmuv3: Hardware information of IOMMU_HW_INFO_TYPE_ARM_SMMUV3. A plain
+ * value; its bytes are made by iommu_hw_info_arm_smmuv3_write and read by
+ * iommu_hw_info_arm_smmuv3_read.
+ */
+export class IommuHwInfoArmSmmuv3 {
+  /** IOMMU_HW_INFO_ARM_SMMUV3_* (7.3); 0 before. (iommu_hw_info_arm_smmuv3_flags) */
+  flags: u32 = 0;
+  /** Must be 0. [reserved] */
+  __reserved: u32 = 0;
+  /** SMMU_IDR0..5: the implemented features. [6] */
+  idr: StaticArray<u32> = new StaticArray<u32>(6);
+  /** SMMU_IIDR: the implementation and implementer. */
+  iidr: u32 = 0;
+  /** SMMU_AIDR: the architecture version. */
+  aidr: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_hw_info_arm_smmuv3_write(ptr: usize, v: IommuHwInfoArmSmmuv3): i32 {
+  store<u32>(ptr, v.flags, 0); // IOMMU_HW_INFO_ARM_SMMUV3_OFFSET_FLAGS
+  store<u32>(ptr, v.__reserved, 4); // IOMMU_HW_INFO_ARM_SMMUV3_OFFSET_RESERVED
+  for (let i = 0, n = 6; i < n; i++) store<u32>(ptr + IOMMU_HW_INFO_ARM_SMMUV3_OFFSET_IDR + <usize>i * 4, unchecked(v.idr[i]));
+  store<u32>(ptr, v.iidr, 32); // IOMMU_HW_INFO_ARM_SMMUV3_OFFSET_IIDR
+  store<u32>(ptr, v.aidr, 36); // IOMMU_HW_INFO_ARM_SMMUV3_OFFSET_AIDR
+  return 40;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_hw_info_arm_smmuv3_read(ptr: usize, out: IommuHwInfoArmSmmuv3): void {
+  out.flags = load<u32>(ptr, 0); // IOMMU_HW_INFO_ARM_SMMUV3_OFFSET_FLAGS
+  out.__reserved = load<u32>(ptr, 4); // IOMMU_HW_INFO_ARM_SMMUV3_OFFSET_RESERVED
+  for (let i = 0; i < 6; i++) unchecked(out.idr[i] = load<u32>(ptr + IOMMU_HW_INFO_ARM_SMMUV3_OFFSET_IDR + <usize>i * 4));
+  out.iidr = load<u32>(ptr, 32); // IOMMU_HW_INFO_ARM_SMMUV3_OFFSET_IIDR
+  out.aidr = load<u32>(ptr, 36); // IOMMU_HW_INFO_ARM_SMMUV3_OFFSET_AIDR
+}
+
+// struct iommu_hw_info_tegra241_cmdqv
+
+/** sizeof(struct iommu_hw_info_tegra241_cmdqv). */
+export const IOMMU_HW_INFO_TEGRA241_CMDQV_SIZE: i32 = 8;
+export const IOMMU_HW_INFO_TEGRA241_CMDQV_OFFSET_FLAGS: i32 = 0;
+export const IOMMU_HW_INFO_TEGRA241_CMDQV_OFFSET_VERSION: i32 = 4;
+export const IOMMU_HW_INFO_TEGRA241_CMDQV_OFFSET_LOG2VCMDQS: i32 = 5;
+export const IOMMU_HW_INFO_TEGRA241_CMDQV_OFFSET_LOG2VSIDS: i32 = 6;
+export const IOMMU_HW_INFO_TEGRA241_CMDQV_OFFSET_RESERVED: i32 = 7;
+/**
+ * struct iommu_hw_info_tegra241_cmdqv: Hardware information of IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV. A
+ * plain value; its bytes are made by iommu_hw_info_tegra241_cmdqv_write and read by
+ * iommu_hw_info_tegra241_cmdqv_read.
+ */
+export class IommuHwInfoTegra241Cmdqv {
+  /** Must be 0. */
+  flags: u32 = 0;
+  /** CMDQ-V version (PARAM bits 3:0). */
+  version: u8 = 0;
+  /** Log2 of the number of VCMDQs (PARAM bits 7:4). */
+  log2vcmdqs: u8 = 0;
+  /** Log2 of the number of SID replacements (PARAM bits 15:12). */
+  log2vsids: u8 = 0;
+  /** Must be 0. [reserved] */
+  __reserved: u8 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_hw_info_tegra241_cmdqv_write(ptr: usize, v: IommuHwInfoTegra241Cmdqv): i32 {
+  store<u32>(ptr, v.flags, 0); // IOMMU_HW_INFO_TEGRA241_CMDQV_OFFSET_FLAGS
+  store<u8>(ptr, v.version, 4); // IOMMU_HW_INFO_TEGRA241_CMDQV_OFFSET_VERSION
+  store<u8>(ptr, v.log2vcmdqs, 5); // IOMMU_HW_INFO_TEGRA241_CMDQV_OFFSET_LOG2VCMDQS
+  store<u8>(ptr, v.log2vsids, 6); // IOMMU_HW_INFO_TEGRA241_CMDQV_OFFSET_LOG2VSIDS
+  store<u8>(ptr, v.__reserved, 7); // IOMMU_HW_INFO_TEGRA241_CMDQV_OFFSET_RESERVED
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_hw_info_tegra241_cmdqv_read(ptr: usize, out: IommuHwInfoTegra241Cmdqv): void {
+  out.flags = load<u32>(ptr, 0); // IOMMU_HW_INFO_TEGRA241_CMDQV_OFFSET_FLAGS
+  out.version = load<u8>(ptr, 4); // IOMMU_HW_INFO_TEGRA241_CMDQV_OFFSET_VERSION
+  out.log2vcmdqs = load<u8>(ptr, 5); // IOMMU_HW_INFO_TEGRA241_CMDQV_OFFSET_LOG2VCMDQS
+  out.log2vsids = load<u8>(ptr, 6); // IOMMU_HW_INFO_TEGRA241_CMDQV_OFFSET_LOG2VSIDS
+  out.__reserved = load<u8>(ptr, 7); // IOMMU_HW_INFO_TEGRA241_CMDQV_OFFSET_RESERVED
+}
+
+// struct iommu_hw_info_amd
+
+/** sizeof(struct iommu_hw_info_amd). */
+export const IOMMU_HW_INFO_AMD_SIZE: i32 = 16;
+export const IOMMU_HW_INFO_AMD_OFFSET_EFR: i32 = 0;
+export const IOMMU_HW_INFO_AMD_OFFSET_EFR2: i32 = 8;
+/**
+ * struct iommu_hw_info_amd: Hardware information of IOMMU_HW_INFO_TYPE_AMD. A plain value; its
+ * bytes are made by iommu_hw_info_amd_write and read by iommu_hw_info_amd_read.
+ */
+export class IommuHwInfoAmd {
+  /** The Extended Feature Register (EFR). */
+  efr: u64 = 0;
+  /** The Extended Feature 2 Register (EFR2). */
+  efr2: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_hw_info_amd_write(ptr: usize, v: IommuHwInfoAmd): i32 {
+  store<u64>(ptr, v.efr, 0); // IOMMU_HW_INFO_AMD_OFFSET_EFR
+  store<u64>(ptr, v.efr2, 8); // IOMMU_HW_INFO_AMD_OFFSET_EFR2
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_hw_info_amd_read(ptr: usize, out: IommuHwInfoAmd): void {
+  out.efr = load<u64>(ptr, 0); // IOMMU_HW_INFO_AMD_OFFSET_EFR
+  out.efr2 = load<u64>(ptr, 8); // IOMMU_HW_INFO_AMD_OFFSET_EFR2
+}
+
+// struct iommu_hw_info
+
+/** sizeof(struct iommu_hw_info). */
+export const IOMMU_HW_INFO_SIZE: i32 = 40;
+export const IOMMU_HW_INFO_OFFSET_SIZE: i32 = 0;
+export const IOMMU_HW_INFO_OFFSET_FLAGS: i32 = 4;
+export const IOMMU_HW_INFO_OFFSET_DEV_ID: i32 = 8;
+export const IOMMU_HW_INFO_OFFSET_DATA_LEN: i32 = 12;
+export const IOMMU_HW_INFO_OFFSET_DATA_UPTR: i32 = 16;
+export const IOMMU_HW_INFO_OFFSET_OUT_DATA_TYPE: i32 = 24;
+export const IOMMU_HW_INFO_OFFSET_IN_DATA_TYPE: i32 = 24;
+export const IOMMU_HW_INFO_OFFSET_OUT_MAX_PASID_LOG2: i32 = 28;
+export const IOMMU_HW_INFO_OFFSET_RESERVED: i32 = 29;
+export const IOMMU_HW_INFO_OFFSET_OUT_CAPABILITIES: i32 = 32;
+/**
+ * struct iommu_hw_info: Argument of IOMMU_GET_HW_INFO: the hardware information of a device's
+ * IOMMU. A plain value; its bytes are made by iommu_hw_info_write and read by iommu_hw_info_read.
+ */
+export class IommuHwInfo {
+  /** sizeof(struct iommu_hw_info). [in] */
+  size: u32 = 0;
+  /** IOMMU_HW_INFO_FLAG_* (7.2); 0 before. [in] (iommufd_hw_info_flags) */
+  flags: u32 = 0;
+  /** A device bound to the iommufd. [in] */
+  dev_id: u32 = 0;
+  /** In: bytes of the buffer at data_uptr; out: the bytes the kernel supports. [inout] */
+  data_len: u32 = 0;
+  /** User address of the buffer the kernel fills with the type-specific information. [in] */
+  data_uptr: u64 = 0;
+  /**
+   * The type of the information at data_uptr. [out] (iommu_hw_info_type) [union with in_data_type]
+   */
+  out_data_type: u32 = 0;
+  /**
+   * With IOMMU_HW_INFO_FLAG_INPUT_TYPE: the type asked for. [in] (iommu_hw_info_type) [union with
+   * out_data_type]
+   */
+  in_data_type: u32 = 0;
+  /** Width of PASIDs; 0: no PASID support. [out] */
+  out_max_pasid_log2: u8 = 0;
+  /** Must be 0. [reserved] [3] */
+  __reserved: StaticArray<u8> = new StaticArray<u8>(3);
+  /** IOMMU_HW_CAP_*. [out] (iommufd_hw_capabilities) */
+  out_capabilities: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_hw_info_write(ptr: usize, v: IommuHwInfo): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_HW_INFO_OFFSET_SIZE
+  store<u32>(ptr, v.flags, 4); // IOMMU_HW_INFO_OFFSET_FLAGS
+  store<u32>(ptr, v.dev_id, 8); // IOMMU_HW_INFO_OFFSET_DEV_ID
+  store<u32>(ptr, v.data_len, 12); // IOMMU_HW_INFO_OFFSET_DATA_LEN
+  store<u64>(ptr, v.data_uptr, 16); // IOMMU_HW_INFO_OFFSET_DATA_UPTR
+  memory.fill(ptr + <usize>24, 0, 4); // union of out_data_type, in_data_type
+  if (v.out_data_type != 0) { store<u32>(ptr, v.out_data_type, 24); }
+  if (v.in_data_type != 0) { store<u32>(ptr, v.in_data_type, 24); }
+  store<u8>(ptr, v.out_max_pasid_log2, 28); // IOMMU_HW_INFO_OFFSET_OUT_MAX_PASID_LOG2
+  for (let i = 0, n = 3; i < n; i++) store<u8>(ptr + IOMMU_HW_INFO_OFFSET_RESERVED + <usize>i * 1, unchecked(v.__reserved[i]));
+  store<u64>(ptr, v.out_capabilities, 32); // IOMMU_HW_INFO_OFFSET_OUT_CAPABILITIES
+  return 40;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_hw_info_read(ptr: usize, out: IommuHwInfo): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_HW_INFO_OFFSET_SIZE
+  out.flags = load<u32>(ptr, 4); // IOMMU_HW_INFO_OFFSET_FLAGS
+  out.dev_id = load<u32>(ptr, 8); // IOMMU_HW_INFO_OFFSET_DEV_ID
+  out.data_len = load<u32>(ptr, 12); // IOMMU_HW_INFO_OFFSET_DATA_LEN
+  out.data_uptr = load<u64>(ptr, 16); // IOMMU_HW_INFO_OFFSET_DATA_UPTR
+  out.out_data_type = load<u32>(ptr, 24); // IOMMU_HW_INFO_OFFSET_OUT_DATA_TYPE
+  out.in_data_type = load<u32>(ptr, 24); // IOMMU_HW_INFO_OFFSET_IN_DATA_TYPE
+  out.out_max_pasid_log2 = load<u8>(ptr, 28); // IOMMU_HW_INFO_OFFSET_OUT_MAX_PASID_LOG2
+  for (let i = 0; i < 3; i++) unchecked(out.__reserved[i] = load<u8>(ptr + IOMMU_HW_INFO_OFFSET_RESERVED + <usize>i * 1));
+  out.out_capabilities = load<u64>(ptr, 32); // IOMMU_HW_INFO_OFFSET_OUT_CAPABILITIES
+}
+
+// struct iommu_hwpt_set_dirty_tracking
+
+/** sizeof(struct iommu_hwpt_set_dirty_tracking). */
+export const IOMMU_HWPT_SET_DIRTY_TRACKING_SIZE: i32 = 16;
+export const IOMMU_HWPT_SET_DIRTY_TRACKING_OFFSET_SIZE: i32 = 0;
+export const IOMMU_HWPT_SET_DIRTY_TRACKING_OFFSET_FLAGS: i32 = 4;
+export const IOMMU_HWPT_SET_DIRTY_TRACKING_OFFSET_HWPT_ID: i32 = 8;
+export const IOMMU_HWPT_SET_DIRTY_TRACKING_OFFSET_RESERVED: i32 = 12;
+/**
+ * struct iommu_hwpt_set_dirty_tracking: Argument of IOMMU_HWPT_SET_DIRTY_TRACKING. A plain value;
+ * its bytes are made by iommu_hwpt_set_dirty_tracking_write and read by
+ * iommu_hwpt_set_dirty_tracking_read.
+ */
+export class IommuHwptSetDirtyTracking {
+  /** sizeof(struct iommu_hwpt_set_dirty_tracking). [in] */
+  size: u32 = 0;
+  /** IOMMU_HWPT_DIRTY_TRACKING_ENABLE or 0. [in] (iommufd_hwpt_set_dirty_tracking_flags) */
+  flags: u32 = 0;
+  /** The HWPT (IOMMU domain). [in] */
+  hwpt_id: u32 = 0;
+  /** Must be 0. [reserved] */
+  __reserved: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_hwpt_set_dirty_tracking_write(ptr: usize, v: IommuHwptSetDirtyTracking): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_HWPT_SET_DIRTY_TRACKING_OFFSET_SIZE
+  store<u32>(ptr, v.flags, 4); // IOMMU_HWPT_SET_DIRTY_TRACKING_OFFSET_FLAGS
+  store<u32>(ptr, v.hwpt_id, 8); // IOMMU_HWPT_SET_DIRTY_TRACKING_OFFSET_HWPT_ID
+  store<u32>(ptr, v.__reserved, 12); // IOMMU_HWPT_SET_DIRTY_TRACKING_OFFSET_RESERVED
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_hwpt_set_dirty_tracking_read(ptr: usize, out: IommuHwptSetDirtyTracking): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_HWPT_SET_DIRTY_TRACKING_OFFSET_SIZE
+  out.flags = load<u32>(ptr, 4); // IOMMU_HWPT_SET_DIRTY_TRACKING_OFFSET_FLAGS
+  out.hwpt_id = load<u32>(ptr, 8); // IOMMU_HWPT_SET_DIRTY_TRACKING_OFFSET_HWPT_ID
+  out.__reserved = load<u32>(ptr, 12); // IOMMU_HWPT_SET_DIRTY_TRACKING_OFFSET_RESERVED
+}
+
+// struct iommu_hwpt_get_dirty_bitmap
+
+/** sizeof(struct iommu_hwpt_get_dirty_bitmap). */
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_SIZE: i32 = 48;
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_SIZE: i32 = 0;
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_HWPT_ID: i32 = 4;
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_FLAGS: i32 = 8;
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_RESERVED: i32 = 12;
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_IOVA: i32 = 16;
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_LENGTH: i32 = 24;
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_PAGE_SIZE: i32 = 32;
+export const IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_DATA: i32 = 40;
+/**
+ * struct iommu_hwpt_get_dirty_bitmap: Argument of IOMMU_HWPT_GET_DIRTY_BITMAP: read (and clear) the
+ * dirty bits of an IOVA range. A plain value; its bytes are made by
+ * iommu_hwpt_get_dirty_bitmap_write and read by iommu_hwpt_get_dirty_bitmap_read.
+ */
+export class IommuHwptGetDirtyBitmap {
+  /** sizeof(struct iommu_hwpt_get_dirty_bitmap). [in] */
+  size: u32 = 0;
+  /** The HWPT (IOMMU domain). [in] */
+  hwpt_id: u32 = 0;
+  /** IOMMU_HWPT_GET_DIRTY_BITMAP_*. [in] (iommufd_hwpt_get_dirty_bitmap_flags) */
+  flags: u32 = 0;
+  /** Must be 0. [reserved] */
+  __reserved: u32 = 0;
+  /** IOVA of the bitmap's first bit. [in] */
+  iova: u64 = 0;
+  /** Bytes of IOVA the bitmap covers. [in] */
+  length: u64 = 0;
+  /** Bytes of IOVA per bit. [in] */
+  page_size: u64 = 0;
+  /**
+   * User address of the bitmap the dirty bits are set in (one bit per page_size bytes from iova).
+   * [in]
+   */
+  data: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_hwpt_get_dirty_bitmap_write(ptr: usize, v: IommuHwptGetDirtyBitmap): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_SIZE
+  store<u32>(ptr, v.hwpt_id, 4); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_HWPT_ID
+  store<u32>(ptr, v.flags, 8); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_FLAGS
+  store<u32>(ptr, v.__reserved, 12); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_RESERVED
+  store<u64>(ptr, v.iova, 16); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_IOVA
+  store<u64>(ptr, v.length, 24); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_LENGTH
+  store<u64>(ptr, v.page_size, 32); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_PAGE_SIZE
+  store<u64>(ptr, v.data, 40); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_DATA
+  return 48;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_hwpt_get_dirty_bitmap_read(ptr: usize, out: IommuHwptGetDirtyBitmap): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_SIZE
+  out.hwpt_id = load<u32>(ptr, 4); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_HWPT_ID
+  out.flags = load<u32>(ptr, 8); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_FLAGS
+  out.__reserved = load<u32>(ptr, 12); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_RESERVED
+  out.iova = load<u64>(ptr, 16); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_IOVA
+  out.length = load<u64>(ptr, 24); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_LENGTH
+  out.page_size = load<u64>(ptr, 32); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_PAGE_SIZE
+  out.data = load<u64>(ptr, 40); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_DATA
+}
+
+// struct iommu_hwpt_vtd_s1_invalidate
+
+/** sizeof(struct iommu_hwpt_vtd_s1_invalidate). */
+export const IOMMU_HWPT_VTD_S1_INVALIDATE_SIZE: i32 = 24;
+export const IOMMU_HWPT_VTD_S1_INVALIDATE_OFFSET_ADDR: i32 = 0;
+export const IOMMU_HWPT_VTD_S1_INVALIDATE_OFFSET_NPAGES: i32 = 8;
+export const IOMMU_HWPT_VTD_S1_INVALIDATE_OFFSET_FLAGS: i32 = 16;
+export const IOMMU_HWPT_VTD_S1_INVALIDATE_OFFSET_RESERVED: i32 = 20;
+/**
+ * struct iommu_hwpt_vtd_s1_invalidate: An Intel VT-d cache invalidation request
+ * (IOMMU_HWPT_INVALIDATE_DATA_VTD_S1). A plain value; its bytes are made by
+ * iommu_hwpt_vtd_s1_invalidate_write and read by iommu_hwpt_vtd_s1_invalidate_read.
+ */
+export class IommuHwptVtdS1Invalidate {
+  /** Start of the range, 4K-aligned. */
+  addr: u64 = 0;
+  /** 4K pages to invalidate; U64_MAX with addr 0: all. */
+  npages: u64 = 0;
+  /** IOMMU_VTD_INV_FLAGS_*. (iommu_hwpt_vtd_s1_invalidate_flags) */
+  flags: u32 = 0;
+  /** Must be 0. [reserved] */
+  __reserved: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_hwpt_vtd_s1_invalidate_write(ptr: usize, v: IommuHwptVtdS1Invalidate): i32 {
+  store<u64>(ptr, v.addr, 0); // IOMMU_HWPT_VTD_S1_INVALIDATE_OFFSET_ADDR
+  store<u64>(ptr, v.npages, 8); // IOMMU_HWPT_VTD_S1_INVALIDATE_OFFSET_NPAGES
+  store<u32>(ptr, v.flags, 16); // IOMMU_HWPT_VTD_S1_INVALIDATE_OFFSET_FLAGS
+  store<u32>(ptr, v.__reserved, 20); // IOMMU_HWPT_VTD_S1_INVALIDATE_OFFSET_RESERVED
+  return 24;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_hwpt_vtd_s1_invalidate_read(ptr: usize, out: IommuHwptVtdS1Invalidate): void {
+  out.addr = load<u64>(ptr, 0); // IOMMU_HWPT_VTD_S1_INVALIDATE_OFFSET_ADDR
+  out.npages = load<u64>(ptr, 8); // IOMMU_HWPT_VTD_S1_INVALIDATE_OFFSET_NPAGES
+  out.flags = load<u32>(ptr, 16); // IOMMU_HWPT_VTD_S1_INVALIDATE_OFFSET_FLAGS
+  out.__reserved = load<u32>(ptr, 20); // IOMMU_HWPT_VTD_S1_INVALIDATE_OFFSET_RESERVED
+}
+
+// struct iommu_viommu_arm_smmuv3_invalidate
+
+/** sizeof(struct iommu_viommu_arm_smmuv3_invalidate). */
+export const IOMMU_VIOMMU_ARM_SMMUV3_INVALIDATE_SIZE: i32 = 16;
+export const IOMMU_VIOMMU_ARM_SMMUV3_INVALIDATE_OFFSET_CMD: i32 = 0;
+/**
+ * struct iommu_viommu_arm_smmuv3_invalidate: An ARM SMMUv3 cache invalidation request
+ * (IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3). A plain value; its bytes are made by
+ * iommu_viommu_arm_smmuv3_invalidate_write and read by iommu_viommu_arm_smmuv3_invalidate_read.
+ */
+export class IommuViommuArmSmmuv3Invalidate {
+  /** The 128-bit command, as it would run in the SMMU CMDQ, little-endian. [2] */
+  cmd: StaticArray<u64> = new StaticArray<u64>(2);
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_viommu_arm_smmuv3_invalidate_write(ptr: usize, v: IommuViommuArmSmmuv3Invalidate): i32 {
+  for (let i = 0, n = 2; i < n; i++) store<u64>(ptr + IOMMU_VIOMMU_ARM_SMMUV3_INVALIDATE_OFFSET_CMD + <usize>i * 8, unchecked(v.cmd[i]));
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_viommu_arm_smmuv3_invalidate_read(ptr: usize, out: IommuViommuArmSmmuv3Invalidate): void {
+  for (let i = 0; i < 2; i++) unchecked(out.cmd[i] = load<u64>(ptr + IOMMU_VIOMMU_ARM_SMMUV3_INVALIDATE_OFFSET_CMD + <usize>i * 8));
+}
+
+// struct iommu_hwpt_invalidate
+
+/** sizeof(struct iommu_hwpt_invalidate). */
+export const IOMMU_HWPT_INVALIDATE_SIZE: i32 = 32;
+export const IOMMU_HWPT_INVALIDATE_OFFSET_SIZE: i32 = 0;
+export const IOMMU_HWPT_INVALIDATE_OFFSET_HWPT_ID: i32 = 4;
+export const IOMMU_HWPT_INVALIDATE_OFFSET_DATA_UPTR: i32 = 8;
+export const IOMMU_HWPT_INVALIDATE_OFFSET_DATA_TYPE: i32 = 16;
+export const IOMMU_HWPT_INVALIDATE_OFFSET_ENTRY_LEN: i32 = 20;
+export const IOMMU_HWPT_INVALIDATE_OFFSET_ENTRY_NUM: i32 = 24;
+export const IOMMU_HWPT_INVALIDATE_OFFSET_RESERVED: i32 = 28;
+/**
+ * struct iommu_hwpt_invalidate: Argument of IOMMU_HWPT_INVALIDATE: invalidate the caches of a
+ * nested HWPT or a vIOMMU. A plain value; its bytes are made by iommu_hwpt_invalidate_write and
+ * read by iommu_hwpt_invalidate_read.
+ */
+export class IommuHwptInvalidate {
+  /** sizeof(struct iommu_hwpt_invalidate). [in] */
+  size: u32 = 0;
+  /** The nested HWPT or vIOMMU. [in] */
+  hwpt_id: u32 = 0;
+  /** User address of the array of driver-specific requests. [in] */
+  data_uptr: u64 = 0;
+  /** The type of the requests. [in] (iommu_hwpt_invalidate_data_type) */
+  data_type: u32 = 0;
+  /** Bytes of one request. [in] */
+  entry_len: u32 = 0;
+  /** In: requests in the array; out: requests handled. [inout] */
+  entry_num: u32 = 0;
+  /** Must be 0. [reserved] */
+  __reserved: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_hwpt_invalidate_write(ptr: usize, v: IommuHwptInvalidate): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_HWPT_INVALIDATE_OFFSET_SIZE
+  store<u32>(ptr, v.hwpt_id, 4); // IOMMU_HWPT_INVALIDATE_OFFSET_HWPT_ID
+  store<u64>(ptr, v.data_uptr, 8); // IOMMU_HWPT_INVALIDATE_OFFSET_DATA_UPTR
+  store<u32>(ptr, v.data_type, 16); // IOMMU_HWPT_INVALIDATE_OFFSET_DATA_TYPE
+  store<u32>(ptr, v.entry_len, 20); // IOMMU_HWPT_INVALIDATE_OFFSET_ENTRY_LEN
+  store<u32>(ptr, v.entry_num, 24); // IOMMU_HWPT_INVALIDATE_OFFSET_ENTRY_NUM
+  store<u32>(ptr, v.__reserved, 28); // IOMMU_HWPT_INVALIDATE_OFFSET_RESERVED
+  return 32;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_hwpt_invalidate_read(ptr: usize, out: IommuHwptInvalidate): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_HWPT_INVALIDATE_OFFSET_SIZE
+  out.hwpt_id = load<u32>(ptr, 4); // IOMMU_HWPT_INVALIDATE_OFFSET_HWPT_ID
+  out.data_uptr = load<u64>(ptr, 8); // IOMMU_HWPT_INVALIDATE_OFFSET_DATA_UPTR
+  out.data_type = load<u32>(ptr, 16); // IOMMU_HWPT_INVALIDATE_OFFSET_DATA_TYPE
+  out.entry_len = load<u32>(ptr, 20); // IOMMU_HWPT_INVALIDATE_OFFSET_ENTRY_LEN
+  out.entry_num = load<u32>(ptr, 24); // IOMMU_HWPT_INVALIDATE_OFFSET_ENTRY_NUM
+  out.__reserved = load<u32>(ptr, 28); // IOMMU_HWPT_INVALIDATE_OFFSET_RESERVED
+}
+
+// struct iommu_hwpt_pgfault
+
+/** sizeof(struct iommu_hwpt_pgfault). */
+export const IOMMU_HWPT_PGFAULT_SIZE: i32 = 40;
+export const IOMMU_HWPT_PGFAULT_OFFSET_FLAGS: i32 = 0;
+export const IOMMU_HWPT_PGFAULT_OFFSET_DEV_ID: i32 = 4;
+export const IOMMU_HWPT_PGFAULT_OFFSET_PASID: i32 = 8;
+export const IOMMU_HWPT_PGFAULT_OFFSET_GRPID: i32 = 12;
+export const IOMMU_HWPT_PGFAULT_OFFSET_PERM: i32 = 16;
+export const IOMMU_HWPT_PGFAULT_OFFSET_RESERVED: i32 = 20;
+export const IOMMU_HWPT_PGFAULT_OFFSET_ADDR: i32 = 24;
+export const IOMMU_HWPT_PGFAULT_OFFSET_LENGTH: i32 = 32;
+export const IOMMU_HWPT_PGFAULT_OFFSET_COOKIE: i32 = 36;
+/**
+ * struct iommu_hwpt_pgfault: A page fault message, read from a fault object's fd. A plain value;
+ * its bytes are made by iommu_hwpt_pgfault_write and read by iommu_hwpt_pgfault_read.
+ */
+export class IommuHwptPgfault {
+  /** IOMMU_PGFAULT_FLAGS_*. (iommu_hwpt_pgfault_flags) */
+  flags: u32 = 0;
+  /** The device the fault came from. */
+  dev_id: u32 = 0;
+  /** Process Address Space ID. */
+  pasid: u32 = 0;
+  /** Page Request Group Index. */
+  grpid: u32 = 0;
+  /** IOMMU_PGFAULT_PERM_*. (iommu_hwpt_pgfault_perm) */
+  perm: u32 = 0;
+  /** Must be 0. [reserved] */
+  __reserved: u32 = 0;
+  /** Fault address. */
+  addr: u64 = 0;
+  /** A hint of how much data the requestor expects to fetch. */
+  length: u32 = 0;
+  /** Identifies the fault group; the response carries it back. */
+  cookie: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_hwpt_pgfault_write(ptr: usize, v: IommuHwptPgfault): i32 {
+  store<u32>(ptr, v.flags, 0); // IOMMU_HWPT_PGFAULT_OFFSET_FLAGS
+  store<u32>(ptr, v.dev_id, 4); // IOMMU_HWPT_PGFAULT_OFFSET_DEV_ID
+  store<u32>(ptr, v.pasid, 8); // IOMMU_HWPT_PGFAULT_OFFSET_PASID
+  store<u32>(ptr, v.grpid, 12); // IOMMU_HWPT_PGFAULT_OFFSET_GRPID
+  store<u32>(ptr, v.perm, 16); // IOMMU_HWPT_PGFAULT_OFFSET_PERM
+  store<u32>(ptr, v.__reserved, 20); // IOMMU_HWPT_PGFAULT_OFFSET_RESERVED
+  store<u64>(ptr, v.addr, 24); // IOMMU_HWPT_PGFAULT_OFFSET_ADDR
+  store<u32>(ptr, v.length, 32); // IOMMU_HWPT_PGFAULT_OFFSET_LENGTH
+  store<u32>(ptr, v.cookie, 36); // IOMMU_HWPT_PGFAULT_OFFSET_COOKIE
+  return 40;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_hwpt_pgfault_read(ptr: usize, out: IommuHwptPgfault): void {
+  out.flags = load<u32>(ptr, 0); // IOMMU_HWPT_PGFAULT_OFFSET_FLAGS
+  out.dev_id = load<u32>(ptr, 4); // IOMMU_HWPT_PGFAULT_OFFSET_DEV_ID
+  out.pasid = load<u32>(ptr, 8); // IOMMU_HWPT_PGFAULT_OFFSET_PASID
+  out.grpid = load<u32>(ptr, 12); // IOMMU_HWPT_PGFAULT_OFFSET_GRPID
+  out.perm = load<u32>(ptr, 16); // IOMMU_HWPT_PGFAULT_OFFSET_PERM
+  out.__reserved = load<u32>(ptr, 20); // IOMMU_HWPT_PGFAULT_OFFSET_RESERVED
+  out.addr = load<u64>(ptr, 24); // IOMMU_HWPT_PGFAULT_OFFSET_ADDR
+  out.length = load<u32>(ptr, 32); // IOMMU_HWPT_PGFAULT_OFFSET_LENGTH
+  out.cookie = load<u32>(ptr, 36); // IOMMU_HWPT_PGFAULT_OFFSET_COOKIE
+}
+
+// struct iommu_hwpt_page_response
+
+/** sizeof(struct iommu_hwpt_page_response). */
+export const IOMMU_HWPT_PAGE_RESPONSE_SIZE: i32 = 8;
+export const IOMMU_HWPT_PAGE_RESPONSE_OFFSET_COOKIE: i32 = 0;
+export const IOMMU_HWPT_PAGE_RESPONSE_OFFSET_CODE: i32 = 4;
+/**
+ * struct iommu_hwpt_page_response: A page fault response, written to a fault object's fd. A plain
+ * value; its bytes are made by iommu_hwpt_page_response_write and read by
+ * iommu_hwpt_page_response_read.
+ */
+export class IommuHwptPageResponse {
+  /** The cookie of the fault message. */
+  cookie: u32 = 0;
+  /** The answer. (iommufd_page_response_code) */
+  code: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_hwpt_page_response_write(ptr: usize, v: IommuHwptPageResponse): i32 {
+  store<u32>(ptr, v.cookie, 0); // IOMMU_HWPT_PAGE_RESPONSE_OFFSET_COOKIE
+  store<u32>(ptr, v.code, 4); // IOMMU_HWPT_PAGE_RESPONSE_OFFSET_CODE
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_hwpt_page_response_read(ptr: usize, out: IommuHwptPageResponse): void {
+  out.cookie = load<u32>(ptr, 0); // IOMMU_HWPT_PAGE_RESPONSE_OFFSET_COOKIE
+  out.code = load<u32>(ptr, 4); // IOMMU_HWPT_PAGE_RESPONSE_OFFSET_CODE
+}
+
+// struct iommu_fault_alloc
+
+/** sizeof(struct iommu_fault_alloc). */
+export const IOMMU_FAULT_ALLOC_SIZE: i32 = 16;
+export const IOMMU_FAULT_ALLOC_OFFSET_SIZE: i32 = 0;
+export const IOMMU_FAULT_ALLOC_OFFSET_FLAGS: i32 = 4;
+export const IOMMU_FAULT_ALLOC_OFFSET_OUT_FAULT_ID: i32 = 8;
+export const IOMMU_FAULT_ALLOC_OFFSET_OUT_FAULT_FD: i32 = 12;
+/**
+ * struct iommu_fault_alloc: Argument of IOMMU_FAULT_QUEUE_ALLOC: a fault object and its fd. A plain
+ * value; its bytes are made by iommu_fault_alloc_write and read by iommu_fault_alloc_read.
+ */
+export class IommuFaultAlloc {
+  /** sizeof(struct iommu_fault_alloc). [in] */
+  size: u32 = 0;
+  /** Must be 0. [in] */
+  flags: u32 = 0;
+  /** The new fault object. [out] */
+  out_fault_id: u32 = 0;
+  /** Its fd: read page faults, write responses. [out] */
+  out_fault_fd: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_fault_alloc_write(ptr: usize, v: IommuFaultAlloc): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_FAULT_ALLOC_OFFSET_SIZE
+  store<u32>(ptr, v.flags, 4); // IOMMU_FAULT_ALLOC_OFFSET_FLAGS
+  store<u32>(ptr, v.out_fault_id, 8); // IOMMU_FAULT_ALLOC_OFFSET_OUT_FAULT_ID
+  store<u32>(ptr, v.out_fault_fd, 12); // IOMMU_FAULT_ALLOC_OFFSET_OUT_FAULT_FD
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_fault_alloc_read(ptr: usize, out: IommuFaultAlloc): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_FAULT_ALLOC_OFFSET_SIZE
+  out.flags = load<u32>(ptr, 4); // IOMMU_FAULT_ALLOC_OFFSET_FLAGS
+  out.out_fault_id = load<u32>(ptr, 8); // IOMMU_FAULT_ALLOC_OFFSET_OUT_FAULT_ID
+  out.out_fault_fd = load<u32>(ptr, 12); // IOMMU_FAULT_ALLOC_OFFSET_OUT_FAULT_FD
+}
+
+// struct iommu_viommu_tegra241_cmdqv
+
+/** sizeof(struct iommu_viommu_tegra241_cmdqv). */
+export const IOMMU_VIOMMU_TEGRA241_CMDQV_SIZE: i32 = 16;
+export const IOMMU_VIOMMU_TEGRA241_CMDQV_OFFSET_OUT_VINTF_MMAP_OFFSET: i32 = 0;
+export const IOMMU_VIOMMU_TEGRA241_CMDQV_OFFSET_OUT_VINTF_MMAP_LENGTH: i32 = 8;
+/**
+ * struct iommu_viommu_tegra241_cmdqv: Data of IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV: where to mmap the
+ * VINTF's page 0. A plain value; its bytes are made by iommu_viommu_tegra241_cmdqv_write and read
+ * by iommu_viommu_tegra241_cmdqv_read.
+ */
+export class IommuViommuTegra241Cmdqv {
+  /** mmap offset of the VINTF's page 0. */
+  out_vintf_mmap_offset: u64 = 0;
+  /** mmap length of the VINTF's page 0. */
+  out_vintf_mmap_length: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_viommu_tegra241_cmdqv_write(ptr: usize, v: IommuViommuTegra241Cmdqv): i32 {
+  store<u64>(ptr, v.out_vintf_mmap_offset, 0); // IOMMU_VIOMMU_TEGRA241_CMDQV_OFFSET_OUT_VINTF_MMAP_OFFSET
+  store<u64>(ptr, v.out_vintf_mmap_length, 8); // IOMMU_VIOMMU_TEGRA241_CMDQV_OFFSET_OUT_VINTF_MMAP_LENGTH
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_viommu_tegra241_cmdqv_read(ptr: usize, out: IommuViommuTegra241Cmdqv): void {
+  out.out_vintf_mmap_offset = load<u64>(ptr, 0); // IOMMU_VIOMMU_TEGRA241_CMDQV_OFFSET_OUT_VINTF_MMAP_OFFSET
+  out.out_vintf_mmap_length = load<u64>(ptr, 8); // IOMMU_VIOMMU_TEGRA241_CMDQV_OFFSET_OUT_VINTF_MMAP_LENGTH
+}
+
+// struct iommu_viommu_alloc
+
+/** sizeof(struct iommu_viommu_alloc). */
+export const IOMMU_VIOMMU_ALLOC_SIZE: i32 = 40;
+export const IOMMU_VIOMMU_ALLOC_OFFSET_SIZE: i32 = 0;
+export const IOMMU_VIOMMU_ALLOC_OFFSET_FLAGS: i32 = 4;
+export const IOMMU_VIOMMU_ALLOC_OFFSET_TYPE: i32 = 8;
+export const IOMMU_VIOMMU_ALLOC_OFFSET_DEV_ID: i32 = 12;
+export const IOMMU_VIOMMU_ALLOC_OFFSET_HWPT_ID: i32 = 16;
+export const IOMMU_VIOMMU_ALLOC_OFFSET_OUT_VIOMMU_ID: i32 = 20;
+export const IOMMU_VIOMMU_ALLOC_OFFSET_DATA_LEN: i32 = 24;
+export const IOMMU_VIOMMU_ALLOC_OFFSET_RESERVED: i32 = 28;
+export const IOMMU_VIOMMU_ALLOC_OFFSET_DATA_UPTR: i32 = 32;
+/**
+ * struct iommu_viommu_alloc: Argument of IOMMU_VIOMMU_ALLOC: a virtual IOMMU. A plain value; its
+ * bytes are made by iommu_viommu_alloc_write and read by iommu_viommu_alloc_read.
+ */
+export class IommuViommuAlloc {
+  /** sizeof(struct iommu_viommu_alloc). [in] */
+  size: u32 = 0;
+  /** Must be 0. [in] */
+  flags: u32 = 0;
+  /** The type of the virtual IOMMU. [in] (iommu_viommu_type) */
+  type: u32 = 0;
+  /** The device whose physical IOMMU backs it. [in] */
+  dev_id: u32 = 0;
+  /** The nesting parent HWPT. [in] */
+  hwpt_id: u32 = 0;
+  /** The new vIOMMU. [out] */
+  out_viommu_id: u32 = 0;
+  /** Bytes of the data at data_uptr. [in] */
+  data_len: u32 = 0;
+  /** Must be 0. [reserved] */
+  __reserved: u32 = 0;
+  /** User address of the driver-specific data. [in] */
+  data_uptr: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_viommu_alloc_write(ptr: usize, v: IommuViommuAlloc): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_VIOMMU_ALLOC_OFFSET_SIZE
+  store<u32>(ptr, v.flags, 4); // IOMMU_VIOMMU_ALLOC_OFFSET_FLAGS
+  store<u32>(ptr, v.type, 8); // IOMMU_VIOMMU_ALLOC_OFFSET_TYPE
+  store<u32>(ptr, v.dev_id, 12); // IOMMU_VIOMMU_ALLOC_OFFSET_DEV_ID
+  store<u32>(ptr, v.hwpt_id, 16); // IOMMU_VIOMMU_ALLOC_OFFSET_HWPT_ID
+  store<u32>(ptr, v.out_viommu_id, 20); // IOMMU_VIOMMU_ALLOC_OFFSET_OUT_VIOMMU_ID
+  store<u32>(ptr, v.data_len, 24); // IOMMU_VIOMMU_ALLOC_OFFSET_DATA_LEN
+  store<u32>(ptr, v.__reserved, 28); // IOMMU_VIOMMU_ALLOC_OFFSET_RESERVED
+  store<u64>(ptr, v.data_uptr, 32); // IOMMU_VIOMMU_ALLOC_OFFSET_DATA_UPTR
+  return 40;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_viommu_alloc_read(ptr: usize, out: IommuViommuAlloc): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_VIOMMU_ALLOC_OFFSET_SIZE
+  out.flags = load<u32>(ptr, 4); // IOMMU_VIOMMU_ALLOC_OFFSET_FLAGS
+  out.type = load<u32>(ptr, 8); // IOMMU_VIOMMU_ALLOC_OFFSET_TYPE
+  out.dev_id = load<u32>(ptr, 12); // IOMMU_VIOMMU_ALLOC_OFFSET_DEV_ID
+  out.hwpt_id = load<u32>(ptr, 16); // IOMMU_VIOMMU_ALLOC_OFFSET_HWPT_ID
+  out.out_viommu_id = load<u32>(ptr, 20); // IOMMU_VIOMMU_ALLOC_OFFSET_OUT_VIOMMU_ID
+  out.data_len = load<u32>(ptr, 24); // IOMMU_VIOMMU_ALLOC_OFFSET_DATA_LEN
+  out.__reserved = load<u32>(ptr, 28); // IOMMU_VIOMMU_ALLOC_OFFSET_RESERVED
+  out.data_uptr = load<u64>(ptr, 32); // IOMMU_VIOMMU_ALLOC_OFFSET_DATA_UPTR
+}
+
+// struct iommu_vdevice_alloc
+
+/** sizeof(struct iommu_vdevice_alloc). */
+export const IOMMU_VDEVICE_ALLOC_SIZE: i32 = 24;
+export const IOMMU_VDEVICE_ALLOC_OFFSET_SIZE: i32 = 0;
+export const IOMMU_VDEVICE_ALLOC_OFFSET_VIOMMU_ID: i32 = 4;
+export const IOMMU_VDEVICE_ALLOC_OFFSET_DEV_ID: i32 = 8;
+export const IOMMU_VDEVICE_ALLOC_OFFSET_OUT_VDEVICE_ID: i32 = 12;
+export const IOMMU_VDEVICE_ALLOC_OFFSET_VIRT_ID: i32 = 16;
+/**
+ * struct iommu_vdevice_alloc: Argument of IOMMU_VDEVICE_ALLOC: a virtual device of a vIOMMU. A
+ * plain value; its bytes are made by iommu_vdevice_alloc_write and read by
+ * iommu_vdevice_alloc_read.
+ */
+export class IommuVdeviceAlloc {
+  /** sizeof(struct iommu_vdevice_alloc). [in] */
+  size: u32 = 0;
+  /** The vIOMMU. [in] */
+  viommu_id: u32 = 0;
+  /** The physical device. [in] */
+  dev_id: u32 = 0;
+  /** The new vDEVICE (IOMMU_DESTROY takes it). [out] */
+  out_vdevice_id: u32 = 0;
+  /**
+   * The device's ID in the vIOMMU (a vSID on ARM SMMUv3, a vDeviceID on AMD, a vRID on Intel). [in]
+   */
+  virt_id: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_vdevice_alloc_write(ptr: usize, v: IommuVdeviceAlloc): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_VDEVICE_ALLOC_OFFSET_SIZE
+  store<u32>(ptr, v.viommu_id, 4); // IOMMU_VDEVICE_ALLOC_OFFSET_VIOMMU_ID
+  store<u32>(ptr, v.dev_id, 8); // IOMMU_VDEVICE_ALLOC_OFFSET_DEV_ID
+  store<u32>(ptr, v.out_vdevice_id, 12); // IOMMU_VDEVICE_ALLOC_OFFSET_OUT_VDEVICE_ID
+  store<u64>(ptr, v.virt_id, 16); // IOMMU_VDEVICE_ALLOC_OFFSET_VIRT_ID
+  return 24;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_vdevice_alloc_read(ptr: usize, out: IommuVdeviceAlloc): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_VDEVICE_ALLOC_OFFSET_SIZE
+  out.viommu_id = load<u32>(ptr, 4); // IOMMU_VDEVICE_ALLOC_OFFSET_VIOMMU_ID
+  out.dev_id = load<u32>(ptr, 8); // IOMMU_VDEVICE_ALLOC_OFFSET_DEV_ID
+  out.out_vdevice_id = load<u32>(ptr, 12); // IOMMU_VDEVICE_ALLOC_OFFSET_OUT_VDEVICE_ID
+  out.virt_id = load<u64>(ptr, 16); // IOMMU_VDEVICE_ALLOC_OFFSET_VIRT_ID
+}
+
+// struct iommu_ioas_change_process
+
+/** sizeof(struct iommu_ioas_change_process). */
+export const IOMMU_IOAS_CHANGE_PROCESS_SIZE: i32 = 8;
+export const IOMMU_IOAS_CHANGE_PROCESS_OFFSET_SIZE: i32 = 0;
+export const IOMMU_IOAS_CHANGE_PROCESS_OFFSET_RESERVED: i32 = 4;
+/**
+ * struct iommu_ioas_change_process: Argument of IOMMU_IOAS_CHANGE_PROCESS: charge every file-less
+ * mapping to the calling process. A plain value; its bytes are made by
+ * iommu_ioas_change_process_write and read by iommu_ioas_change_process_read.
+ */
+export class IommuIoasChangeProcess {
+  /** sizeof(struct iommu_ioas_change_process). [in] */
+  size: u32 = 0;
+  /** Must be 0. [reserved] */
+  __reserved: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_ioas_change_process_write(ptr: usize, v: IommuIoasChangeProcess): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_IOAS_CHANGE_PROCESS_OFFSET_SIZE
+  store<u32>(ptr, v.__reserved, 4); // IOMMU_IOAS_CHANGE_PROCESS_OFFSET_RESERVED
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_ioas_change_process_read(ptr: usize, out: IommuIoasChangeProcess): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_IOAS_CHANGE_PROCESS_OFFSET_SIZE
+  out.__reserved = load<u32>(ptr, 4); // IOMMU_IOAS_CHANGE_PROCESS_OFFSET_RESERVED
+}
+
+// struct iommufd_vevent_header
+
+/** sizeof(struct iommufd_vevent_header). */
+export const IOMMUFD_VEVENT_HEADER_SIZE: i32 = 8;
+export const IOMMUFD_VEVENT_HEADER_OFFSET_FLAGS: i32 = 0;
+export const IOMMUFD_VEVENT_HEADER_OFFSET_SEQUENCE: i32 = 4;
+/**
+ * struct iommufd_vevent_header: The header of each event read from a vEVENTQ fd. A plain value; its
+ * bytes are made by iommufd_vevent_header_write and read by iommufd_vevent_header_read.
+ */
+export class IommufdVeventHeader {
+  /** IOMMU_VEVENTQ_FLAG_*. (iommu_veventq_flag) */
+  flags: u32 = 0;
+  /** The event's index in the queue, 0 to INT_MAX, wrapping. */
+  sequence: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommufd_vevent_header_write(ptr: usize, v: IommufdVeventHeader): i32 {
+  store<u32>(ptr, v.flags, 0); // IOMMUFD_VEVENT_HEADER_OFFSET_FLAGS
+  store<u32>(ptr, v.sequence, 4); // IOMMUFD_VEVENT_HEADER_OFFSET_SEQUENCE
+  return 8;
+}
+/** Decodes the struct at ptr into out. */
+export function iommufd_vevent_header_read(ptr: usize, out: IommufdVeventHeader): void {
+  out.flags = load<u32>(ptr, 0); // IOMMUFD_VEVENT_HEADER_OFFSET_FLAGS
+  out.sequence = load<u32>(ptr, 4); // IOMMUFD_VEVENT_HEADER_OFFSET_SEQUENCE
+}
+
+// struct iommu_vevent_arm_smmuv3
+
+/** sizeof(struct iommu_vevent_arm_smmuv3). */
+export const IOMMU_VEVENT_ARM_SMMUV3_SIZE: i32 = 32;
+export const IOMMU_VEVENT_ARM_SMMUV3_OFFSET_EVT: i32 = 0;
+/**
+ * struct iommu_vevent_arm_smmuv3: An ARM SMMUv3 virtual event (IOMMU_VEVENTQ_TYPE_ARM_SMMUV3). A
+ * plain value; its bytes are made by iommu_vevent_arm_smmuv3_write and read by
+ * iommu_vevent_arm_smmuv3_read.
+ */
+export class IommuVeventArmSmmuv3 {
+  /** The 256-bit event record, little-endian. [4] */
+  evt: StaticArray<u64> = new StaticArray<u64>(4);
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_vevent_arm_smmuv3_write(ptr: usize, v: IommuVeventArmSmmuv3): i32 {
+  for (let i = 0, n = 4; i < n; i++) store<u64>(ptr + IOMMU_VEVENT_ARM_SMMUV3_OFFSET_EVT + <usize>i * 8, unchecked(v.evt[i]));
+  return 32;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_vevent_arm_smmuv3_read(ptr: usize, out: IommuVeventArmSmmuv3): void {
+  for (let i = 0; i < 4; i++) unchecked(out.evt[i] = load<u64>(ptr + IOMMU_VEVENT_ARM_SMMUV3_OFFSET_EVT + <usize>i * 8));
+}
+
+// struct iommu_vevent_tegra241_cmdqv
+
+/** sizeof(struct iommu_vevent_tegra241_cmdqv). */
+export const IOMMU_VEVENT_TEGRA241_CMDQV_SIZE: i32 = 16;
+export const IOMMU_VEVENT_TEGRA241_CMDQV_OFFSET_LVCMDQ_ERR_MAP: i32 = 0;
+/**
+ * struct iommu_vevent_tegra241_cmdqv: A Tegra241 CMDQV IRQ event
+ * (IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV). A plain value; its bytes are made by
+ * iommu_vevent_tegra241_cmdqv_write and read by iommu_vevent_tegra241_cmdqv_read.
+ */
+export class IommuVeventTegra241Cmdqv {
+  /** The 128-bit logical VCMDQ error map, little-endian. [2] */
+  lvcmdq_err_map: StaticArray<u64> = new StaticArray<u64>(2);
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_vevent_tegra241_cmdqv_write(ptr: usize, v: IommuVeventTegra241Cmdqv): i32 {
+  for (let i = 0, n = 2; i < n; i++) store<u64>(ptr + IOMMU_VEVENT_TEGRA241_CMDQV_OFFSET_LVCMDQ_ERR_MAP + <usize>i * 8, unchecked(v.lvcmdq_err_map[i]));
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_vevent_tegra241_cmdqv_read(ptr: usize, out: IommuVeventTegra241Cmdqv): void {
+  for (let i = 0; i < 2; i++) unchecked(out.lvcmdq_err_map[i] = load<u64>(ptr + IOMMU_VEVENT_TEGRA241_CMDQV_OFFSET_LVCMDQ_ERR_MAP + <usize>i * 8));
+}
+
+// struct iommu_veventq_alloc
+
+/** sizeof(struct iommu_veventq_alloc). */
+export const IOMMU_VEVENTQ_ALLOC_SIZE: i32 = 32;
+export const IOMMU_VEVENTQ_ALLOC_OFFSET_SIZE: i32 = 0;
+export const IOMMU_VEVENTQ_ALLOC_OFFSET_FLAGS: i32 = 4;
+export const IOMMU_VEVENTQ_ALLOC_OFFSET_VIOMMU_ID: i32 = 8;
+export const IOMMU_VEVENTQ_ALLOC_OFFSET_TYPE: i32 = 12;
+export const IOMMU_VEVENTQ_ALLOC_OFFSET_VEVENTQ_DEPTH: i32 = 16;
+export const IOMMU_VEVENTQ_ALLOC_OFFSET_OUT_VEVENTQ_ID: i32 = 20;
+export const IOMMU_VEVENTQ_ALLOC_OFFSET_OUT_VEVENTQ_FD: i32 = 24;
+export const IOMMU_VEVENTQ_ALLOC_OFFSET_RESERVED: i32 = 28;
+/**
+ * struct iommu_veventq_alloc: Argument of IOMMU_VEVENTQ_ALLOC: a virtual event queue and its fd. A
+ * plain value; its bytes are made by iommu_veventq_alloc_write and read by
+ * iommu_veventq_alloc_read.
+ */
+export class IommuVeventqAlloc {
+  /** sizeof(struct iommu_veventq_alloc). [in] */
+  size: u32 = 0;
+  /** Must be 0. [in] */
+  flags: u32 = 0;
+  /** The vIOMMU. [in] */
+  viommu_id: u32 = 0;
+  /** The type of the queue. [in] (iommu_veventq_type) */
+  type: u32 = 0;
+  /** The most events the queue holds. [in] */
+  veventq_depth: u32 = 0;
+  /** The new vEVENTQ. [out] */
+  out_veventq_id: u32 = 0;
+  /** Its fd (the caller closes it). [out] */
+  out_veventq_fd: u32 = 0;
+  /** Must be 0. [reserved] */
+  __reserved: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_veventq_alloc_write(ptr: usize, v: IommuVeventqAlloc): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_VEVENTQ_ALLOC_OFFSET_SIZE
+  store<u32>(ptr, v.flags, 4); // IOMMU_VEVENTQ_ALLOC_OFFSET_FLAGS
+  store<u32>(ptr, v.viommu_id, 8); // IOMMU_VEVENTQ_ALLOC_OFFSET_VIOMMU_ID
+  store<u32>(ptr, v.type, 12); // IOMMU_VEVENTQ_ALLOC_OFFSET_TYPE
+  store<u32>(ptr, v.veventq_depth, 16); // IOMMU_VEVENTQ_ALLOC_OFFSET_VEVENTQ_DEPTH
+  store<u32>(ptr, v.out_veventq_id, 20); // IOMMU_VEVENTQ_ALLOC_OFFSET_OUT_VEVENTQ_ID
+  store<u32>(ptr, v.out_veventq_fd, 24); // IOMMU_VEVENTQ_ALLOC_OFFSET_OUT_VEVENTQ_FD
+  store<u32>(ptr, v.__reserved, 28); // IOMMU_VEVENTQ_ALLOC_OFFSET_RESERVED
+  return 32;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_veventq_alloc_read(ptr: usize, out: IommuVeventqAlloc): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_VEVENTQ_ALLOC_OFFSET_SIZE
+  out.flags = load<u32>(ptr, 4); // IOMMU_VEVENTQ_ALLOC_OFFSET_FLAGS
+  out.viommu_id = load<u32>(ptr, 8); // IOMMU_VEVENTQ_ALLOC_OFFSET_VIOMMU_ID
+  out.type = load<u32>(ptr, 12); // IOMMU_VEVENTQ_ALLOC_OFFSET_TYPE
+  out.veventq_depth = load<u32>(ptr, 16); // IOMMU_VEVENTQ_ALLOC_OFFSET_VEVENTQ_DEPTH
+  out.out_veventq_id = load<u32>(ptr, 20); // IOMMU_VEVENTQ_ALLOC_OFFSET_OUT_VEVENTQ_ID
+  out.out_veventq_fd = load<u32>(ptr, 24); // IOMMU_VEVENTQ_ALLOC_OFFSET_OUT_VEVENTQ_FD
+  out.__reserved = load<u32>(ptr, 28); // IOMMU_VEVENTQ_ALLOC_OFFSET_RESERVED
+}
+
+// struct iommu_hw_queue_alloc
+
+/** sizeof(struct iommu_hw_queue_alloc). */
+export const IOMMU_HW_QUEUE_ALLOC_SIZE: i32 = 40;
+export const IOMMU_HW_QUEUE_ALLOC_OFFSET_SIZE: i32 = 0;
+export const IOMMU_HW_QUEUE_ALLOC_OFFSET_FLAGS: i32 = 4;
+export const IOMMU_HW_QUEUE_ALLOC_OFFSET_VIOMMU_ID: i32 = 8;
+export const IOMMU_HW_QUEUE_ALLOC_OFFSET_TYPE: i32 = 12;
+export const IOMMU_HW_QUEUE_ALLOC_OFFSET_INDEX: i32 = 16;
+export const IOMMU_HW_QUEUE_ALLOC_OFFSET_OUT_HW_QUEUE_ID: i32 = 20;
+export const IOMMU_HW_QUEUE_ALLOC_OFFSET_NESTING_PARENT_IOVA: i32 = 24;
+export const IOMMU_HW_QUEUE_ALLOC_OFFSET_LENGTH: i32 = 32;
+/**
+ * struct iommu_hw_queue_alloc: Argument of IOMMU_HW_QUEUE_ALLOC: a hardware queue of a vIOMMU. A
+ * plain value; its bytes are made by iommu_hw_queue_alloc_write and read by
+ * iommu_hw_queue_alloc_read.
+ */
+export class IommuHwQueueAlloc {
+  /** sizeof(struct iommu_hw_queue_alloc). [in] */
+  size: u32 = 0;
+  /** Must be 0. [in] */
+  flags: u32 = 0;
+  /** The vIOMMU. [in] */
+  viommu_id: u32 = 0;
+  /** The type of the queue. [in] (iommu_hw_queue_type) */
+  type: u32 = 0;
+  /** The queue's logical index in the vIOMMU. [in] */
+  index: u32 = 0;
+  /** The new HW queue. [out] */
+  out_hw_queue_id: u32 = 0;
+  /** Guest physical address of the queue memory (an IOVA of the nesting parent). [in] */
+  nesting_parent_iova: u64 = 0;
+  /** Bytes of the queue memory. [in] */
+  length: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function iommu_hw_queue_alloc_write(ptr: usize, v: IommuHwQueueAlloc): i32 {
+  store<u32>(ptr, v.size, 0); // IOMMU_HW_QUEUE_ALLOC_OFFSET_SIZE
+  store<u32>(ptr, v.flags, 4); // IOMMU_HW_QUEUE_ALLOC_OFFSET_FLAGS
+  store<u32>(ptr, v.viommu_id, 8); // IOMMU_HW_QUEUE_ALLOC_OFFSET_VIOMMU_ID
+  store<u32>(ptr, v.type, 12); // IOMMU_HW_QUEUE_ALLOC_OFFSET_TYPE
+  store<u32>(ptr, v.index, 16); // IOMMU_HW_QUEUE_ALLOC_OFFSET_INDEX
+  store<u32>(ptr, v.out_hw_queue_id, 20); // IOMMU_HW_QUEUE_ALLOC_OFFSET_OUT_HW_QUEUE_ID
+  store<u64>(ptr, v.nesting_parent_iova, 24); // IOMMU_HW_QUEUE_ALLOC_OFFSET_NESTING_PARENT_IOVA
+  store<u64>(ptr, v.length, 32); // IOMMU_HW_QUEUE_ALLOC_OFFSET_LENGTH
+  return 40;
+}
+/** Decodes the struct at ptr into out. */
+export function iommu_hw_queue_alloc_read(ptr: usize, out: IommuHwQueueAlloc): void {
+  out.size = load<u32>(ptr, 0); // IOMMU_HW_QUEUE_ALLOC_OFFSET_SIZE
+  out.flags = load<u32>(ptr, 4); // IOMMU_HW_QUEUE_ALLOC_OFFSET_FLAGS
+  out.viommu_id = load<u32>(ptr, 8); // IOMMU_HW_QUEUE_ALLOC_OFFSET_VIOMMU_ID
+  out.type = load<u32>(ptr, 12); // IOMMU_HW_QUEUE_ALLOC_OFFSET_TYPE
+  out.index = load<u32>(ptr, 16); // IOMMU_HW_QUEUE_ALLOC_OFFSET_INDEX
+  out.out_hw_queue_id = load<u32>(ptr, 20); // IOMMU_HW_QUEUE_ALLOC_OFFSET_OUT_HW_QUEUE_ID
+  out.nesting_parent_iova = load<u64>(ptr, 24); // IOMMU_HW_QUEUE_ALLOC_OFFSET_NESTING_PARENT_IOVA
+  out.length = load<u64>(ptr, 32); // IOMMU_HW_QUEUE_ALLOC_OFFSET_LENGTH
 }
 
 // struct vfio_device_feature_subregion

@@ -2,7 +2,7 @@
 // Generator: vfio-subregion codegen 0.1.0
 // Regenerate: npm run gen
 // VFIO subregions with memory attributes.
-import { CodecError, checkBig, checkInt, checkReserved, checkRoom, checkUint, dataModelOf, readPointer, writePointer, kernelArch, knownName, type CodecOptions, type NodeArch } from '../codec-support.js';
+import { CodecError, checkBig, checkInt, checkLength, checkReserved, checkRoom, checkUint, dataModelOf, readPointer, writePointer, kernelArch, knownName, type CodecOptions, type NodeArch } from '../codec-support.js';
 
 /**
  * Architectures whose ioctl request numbers the bindings carry (powerpc and mips encode `_IO`
@@ -75,6 +75,11 @@ export const VfioConstants = {
    * (upstream, Linux 6.1)
    */
   VFIO_DEVICE_IOEVENTFD_SIZE_MASK: 0xf,
+  /**
+   * ioctl type of every iommufd ioctl (VFIO's, with numbers from IOMMUFD_CMD_BASE up). (`';'`)
+   * (upstream, Linux 6.12)
+   */
+  IOMMUFD_TYPE: 59,
 } as const;
 
 /** A value of {@link VfioConstants}. */
@@ -437,6 +442,235 @@ export const VfioEehPeState = {
 
 /** A value of {@link VfioEehPeState}. */
 export type VfioEehPeState = (typeof VfioEehPeState)[keyof typeof VfioEehPeState];
+
+/**
+ * The ioctl numbers of iommufd (an anonymous enum in C).
+ * (upstream, Linux 6.12)
+ */
+export const IommufdCmd = {
+  /** The first number. (upstream, Linux 6.12) */
+  IOMMUFD_CMD_BASE: 128,
+  /** IOMMU_DESTROY (= IOMMUFD_CMD_BASE). (upstream, Linux 6.12) */
+  IOMMUFD_CMD_DESTROY: 128,
+  /** IOMMU_IOAS_ALLOC. (upstream, Linux 6.12) */
+  IOMMUFD_CMD_IOAS_ALLOC: 129,
+  /** IOMMU_IOAS_ALLOW_IOVAS. (upstream, Linux 6.12) */
+  IOMMUFD_CMD_IOAS_ALLOW_IOVAS: 130,
+  /** IOMMU_IOAS_COPY. (upstream, Linux 6.12) */
+  IOMMUFD_CMD_IOAS_COPY: 131,
+  /** IOMMU_IOAS_IOVA_RANGES. (upstream, Linux 6.12) */
+  IOMMUFD_CMD_IOAS_IOVA_RANGES: 132,
+  /** IOMMU_IOAS_MAP. (upstream, Linux 6.12) */
+  IOMMUFD_CMD_IOAS_MAP: 133,
+  /** IOMMU_IOAS_UNMAP. (upstream, Linux 6.12) */
+  IOMMUFD_CMD_IOAS_UNMAP: 134,
+  /** IOMMU_OPTION. (upstream, Linux 6.12) */
+  IOMMUFD_CMD_OPTION: 135,
+  /** IOMMU_VFIO_IOAS. (upstream, Linux 6.12) */
+  IOMMUFD_CMD_VFIO_IOAS: 136,
+  /** IOMMU_HWPT_ALLOC. (upstream, Linux 6.12) */
+  IOMMUFD_CMD_HWPT_ALLOC: 137,
+  /** IOMMU_GET_HW_INFO. (upstream, Linux 6.12) */
+  IOMMUFD_CMD_GET_HW_INFO: 138,
+  /** IOMMU_HWPT_SET_DIRTY_TRACKING. (upstream, Linux 6.12) */
+  IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING: 139,
+  /** IOMMU_HWPT_GET_DIRTY_BITMAP. (upstream, Linux 6.12) */
+  IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP: 140,
+  /** IOMMU_HWPT_INVALIDATE. (upstream, Linux 6.12) */
+  IOMMUFD_CMD_HWPT_INVALIDATE: 141,
+  /** IOMMU_FAULT_QUEUE_ALLOC. (upstream, Linux 6.12) */
+  IOMMUFD_CMD_FAULT_QUEUE_ALLOC: 142,
+  /** IOMMU_IOAS_MAP_FILE. (upstream, Linux 7.2) */
+  IOMMUFD_CMD_IOAS_MAP_FILE: 143,
+  /** IOMMU_VIOMMU_ALLOC. (upstream, Linux 7.2) */
+  IOMMUFD_CMD_VIOMMU_ALLOC: 144,
+  /** IOMMU_VDEVICE_ALLOC. (upstream, Linux 7.2) */
+  IOMMUFD_CMD_VDEVICE_ALLOC: 145,
+  /** IOMMU_IOAS_CHANGE_PROCESS. (upstream, Linux 7.2) */
+  IOMMUFD_CMD_IOAS_CHANGE_PROCESS: 146,
+  /** IOMMU_VEVENTQ_ALLOC. (upstream, Linux 7.2) */
+  IOMMUFD_CMD_VEVENTQ_ALLOC: 147,
+  /** IOMMU_HW_QUEUE_ALLOC. (upstream, Linux 7.2) */
+  IOMMUFD_CMD_HW_QUEUE_ALLOC: 148,
+  /** IOMMU_IOAS_NOIOMMU_GET_PA. (upstream, Linux 7.3) */
+  IOMMUFD_CMD_IOAS_NOIOMMU_GET_PA: 149,
+} as const;
+
+/** A value of {@link IommufdCmd}. */
+export type IommufdCmd = (typeof IommufdCmd)[keyof typeof IommufdCmd];
+
+/**
+ * The options of IOMMU_OPTION (iommu_option.option_id).
+ * (upstream, Linux 6.12)
+ */
+export const IommufdOption = {
+  /**
+   * How pinned pages are charged: 0 per user (RLIMIT_MEMLOCK of the user), 1 per process; global to
+   * the iommufd, set with object_id 0 (CAP_SYS_RESOURCE to change it). (upstream, Linux 6.12)
+   */
+  IOMMU_OPTION_RLIMIT_MODE: 0,
+  /**
+   * Whether the IOAS in object_id may use huge pages (1, the default) or only PAGE_SIZE (0).
+   * (upstream, Linux 6.12)
+   */
+  IOMMU_OPTION_HUGE_PAGES: 1,
+} as const;
+
+/** A value of {@link IommufdOption}. */
+export type IommufdOption = (typeof IommufdOption)[keyof typeof IommufdOption];
+
+/**
+ * What IOMMU_OPTION does with the option (iommu_option.op).
+ * (upstream, Linux 6.12)
+ */
+export const IommufdOptionOps = {
+  /** Set the option's value from val64. (upstream, Linux 6.12) */
+  IOMMU_OPTION_OP_SET: 0,
+  /** Return the option's value in val64. (upstream, Linux 6.12) */
+  IOMMU_OPTION_OP_GET: 1,
+} as const;
+
+/** A value of {@link IommufdOptionOps}. */
+export type IommufdOptionOps = (typeof IommufdOptionOps)[keyof typeof IommufdOptionOps];
+
+/**
+ * The operations of IOMMU_VFIO_IOAS (iommu_vfio_ioas.op).
+ * (upstream, Linux 6.12)
+ */
+export const IommufdVfioIoasOp = {
+  /** Get the current compatibility IOAS. (upstream, Linux 6.12) */
+  IOMMU_VFIO_IOAS_GET: 0,
+  /** Change the current compatibility IOAS. (upstream, Linux 6.12) */
+  IOMMU_VFIO_IOAS_SET: 1,
+  /** Disable VFIO compatibility. (upstream, Linux 6.12) */
+  IOMMU_VFIO_IOAS_CLEAR: 2,
+} as const;
+
+/** A value of {@link IommufdVfioIoasOp}. */
+export type IommufdVfioIoasOp = (typeof IommufdVfioIoasOp)[keyof typeof IommufdVfioIoasOp];
+
+/**
+ * The type of the driver-specific data of IOMMU_HWPT_ALLOC (iommu_hwpt_alloc.data_type).
+ * (upstream, Linux 6.12)
+ */
+export const IommuHwptDataType = {
+  /** No data: a paging (stage-2 or single-stage) HWPT. (upstream, Linux 6.12) */
+  IOMMU_HWPT_DATA_NONE: 0,
+  /** Intel VT-d stage-1 page table (struct iommu_hwpt_vtd_s1). (upstream, Linux 6.12) */
+  IOMMU_HWPT_DATA_VTD_S1: 1,
+  /** ARM SMMUv3 nested STE (struct iommu_hwpt_arm_smmuv3). (upstream, Linux 7.2) */
+  IOMMU_HWPT_DATA_ARM_SMMUV3: 2,
+  /** AMD IOMMU guest page table (struct iommu_hwpt_amd_guest). (upstream, Linux 7.2) */
+  IOMMU_HWPT_DATA_AMD_GUEST: 3,
+} as const;
+
+/** A value of {@link IommuHwptDataType}. */
+export type IommuHwptDataType = (typeof IommuHwptDataType)[keyof typeof IommuHwptDataType];
+
+/**
+ * The type of the hardware information IOMMU_GET_HW_INFO returns (iommu_hw_info.out_data_type).
+ * (upstream, Linux 6.12)
+ */
+export const IommuHwInfoType = {
+  /** Output by drivers that report no hardware information. (upstream, Linux 6.12) */
+  IOMMU_HW_INFO_TYPE_NONE: 0,
+  /** Input (with IOMMU_HW_INFO_FLAG_INPUT_TYPE): the default type. (upstream, Linux 7.2) */
+  IOMMU_HW_INFO_TYPE_DEFAULT: 0,
+  /** Intel VT-d (struct iommu_hw_info_vtd). (upstream, Linux 6.12) */
+  IOMMU_HW_INFO_TYPE_INTEL_VTD: 1,
+  /** ARM SMMUv3 (struct iommu_hw_info_arm_smmuv3). (upstream, Linux 7.2) */
+  IOMMU_HW_INFO_TYPE_ARM_SMMUV3: 2,
+  /**
+   * NVIDIA Tegra241 CMDQV, an ARM SMMUv3 extension (struct iommu_hw_info_tegra241_cmdqv).
+   * (upstream, Linux 7.2)
+   */
+  IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV: 3,
+  /** AMD IOMMU (struct iommu_hw_info_amd). (upstream, Linux 7.2) */
+  IOMMU_HW_INFO_TYPE_AMD: 4,
+} as const;
+
+/** A value of {@link IommuHwInfoType}. */
+export type IommuHwInfoType = (typeof IommuHwInfoType)[keyof typeof IommuHwInfoType];
+
+/**
+ * The type of the invalidation requests of IOMMU_HWPT_INVALIDATE (iommu_hwpt_invalidate.data_type).
+ * (upstream, Linux 6.12)
+ */
+export const IommuHwptInvalidateDataType = {
+  /** struct iommu_hwpt_vtd_s1_invalidate entries. (upstream, Linux 6.12) */
+  IOMMU_HWPT_INVALIDATE_DATA_VTD_S1: 0,
+  /** struct iommu_viommu_arm_smmuv3_invalidate entries (to a vIOMMU). (upstream, Linux 7.2) */
+  IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3: 1,
+} as const;
+
+/** A value of {@link IommuHwptInvalidateDataType}. */
+export type IommuHwptInvalidateDataType = (typeof IommuHwptInvalidateDataType)[keyof typeof IommuHwptInvalidateDataType];
+
+/**
+ * How a fault handler answers a page fault (iommu_hwpt_page_response.code).
+ * (upstream, Linux 6.12)
+ */
+export const IommufdPageResponseCode = {
+  /** Handled: the page tables are populated, retry the access. (upstream, Linux 6.12) */
+  IOMMUFD_PAGE_RESP_SUCCESS: 0,
+  /** Not handled: do not retry the access. (upstream, Linux 6.12) */
+  IOMMUFD_PAGE_RESP_INVALID: 1,
+} as const;
+
+/** A value of {@link IommufdPageResponseCode}. */
+export type IommufdPageResponseCode = (typeof IommufdPageResponseCode)[keyof typeof IommufdPageResponseCode];
+
+/**
+ * The type of a virtual IOMMU (iommu_viommu_alloc.type).
+ * (upstream, Linux 7.2)
+ */
+export const IommuViommuType = {
+  /** Reserved for future use. (upstream, Linux 7.2) */
+  IOMMU_VIOMMU_TYPE_DEFAULT: 0,
+  /** ARM SMMUv3. (upstream, Linux 7.2) */
+  IOMMU_VIOMMU_TYPE_ARM_SMMUV3: 1,
+  /**
+   * NVIDIA Tegra241 CMDQV, an ARM SMMUv3 extension (data: struct iommu_viommu_tegra241_cmdqv).
+   * (upstream, Linux 7.2)
+   */
+  IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV: 2,
+} as const;
+
+/** A value of {@link IommuViommuType}. */
+export type IommuViommuType = (typeof IommuViommuType)[keyof typeof IommuViommuType];
+
+/**
+ * The type of a virtual event queue (iommu_veventq_alloc.type).
+ * (upstream, Linux 7.2)
+ */
+export const IommuVeventqType = {
+  /** Reserved for future use. (upstream, Linux 7.2) */
+  IOMMU_VEVENTQ_TYPE_DEFAULT: 0,
+  /** ARM SMMUv3 events (struct iommu_vevent_arm_smmuv3). (upstream, Linux 7.2) */
+  IOMMU_VEVENTQ_TYPE_ARM_SMMUV3: 1,
+  /**
+   * NVIDIA Tegra241 CMDQV extension IRQs (struct iommu_vevent_tegra241_cmdqv). (upstream, Linux
+   * 7.2)
+   */
+  IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV: 2,
+} as const;
+
+/** A value of {@link IommuVeventqType}. */
+export type IommuVeventqType = (typeof IommuVeventqType)[keyof typeof IommuVeventqType];
+
+/**
+ * The type of a hardware queue (iommu_hw_queue_alloc.type).
+ * (upstream, Linux 7.2)
+ */
+export const IommuHwQueueType = {
+  /** Reserved for future use. (upstream, Linux 7.2) */
+  IOMMU_HW_QUEUE_TYPE_DEFAULT: 0,
+  /** An NVIDIA Tegra241 VCMDQ. (upstream, Linux 7.2) */
+  IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV: 1,
+} as const;
+
+/** A value of {@link IommuHwQueueType}. */
+export type IommuHwQueueType = (typeof IommuHwQueueType)[keyof typeof IommuHwQueueType];
 
 /**
  * vfio_device_info.flags: what kind of device this is and what it supports.
@@ -830,6 +1064,232 @@ export type VfioPrecopyInfoFlags = (typeof VfioPrecopyInfoFlags)[keyof typeof Vf
 export const VfioPrecopyInfoFlagsMask = 1;
 
 /**
+ * Flags of IOMMU_IOAS_MAP, IOMMU_IOAS_MAP_FILE and IOMMU_IOAS_COPY.
+ * (upstream, Linux 6.12)
+ */
+export const IommufdIoasMapFlags = {
+  /** Bit 0: Map at the iova given; clear: the kernel picks the IOVA and returns it. */
+  IOMMU_IOAS_MAP_FIXED_IOVA: 1,
+  /** Bit 1: DMA may write the mapping. */
+  IOMMU_IOAS_MAP_WRITEABLE: 2,
+  /** Bit 2: DMA may read the mapping. */
+  IOMMU_IOAS_MAP_READABLE: 4,
+} as const;
+
+/** A value of {@link IommufdIoasMapFlags}. */
+export type IommufdIoasMapFlags = (typeof IommufdIoasMapFlags)[keyof typeof IommufdIoasMapFlags];
+
+/** Every defined bit of {@link IommufdIoasMapFlags}; any other bit is reserved. */
+export const IommufdIoasMapFlagsMask = 7;
+
+/**
+ * Flags of IOMMU_HWPT_ALLOC.
+ * (upstream, Linux 6.12)
+ */
+export const IommufdHwptAllocFlags = {
+  /** Bit 0: A HWPT that can be the parent of a nested (user-managed) HWPT. */
+  IOMMU_HWPT_ALLOC_NEST_PARENT: 1,
+  /** Bit 1: Enforce dirty tracking support on the device's IOMMU. */
+  IOMMU_HWPT_ALLOC_DIRTY_TRACKING: 2,
+  /** Bit 2: fault_id holds a fault object: page faults are reported to it. */
+  IOMMU_HWPT_FAULT_ID_VALID: 4,
+  /** Bit 3: A domain usable with PASIDs. */
+  IOMMU_HWPT_ALLOC_PASID: 8,
+} as const;
+
+/** A value of {@link IommufdHwptAllocFlags}. */
+export type IommufdHwptAllocFlags = (typeof IommufdHwptAllocFlags)[keyof typeof IommufdHwptAllocFlags];
+
+/** Every defined bit of {@link IommufdHwptAllocFlags}; any other bit is reserved. */
+export const IommufdHwptAllocFlagsMask = 0xf;
+
+/**
+ * Flags of an Intel VT-d stage-1 page table (iommu_hwpt_vtd_s1.flags).
+ * (upstream, Linux 6.12)
+ */
+export const IommuHwptVtdS1Flags = {
+  /** Bit 0: Supervisor request. */
+  IOMMU_VTD_S1_SRE: 1n,
+  /** Bit 1: Extended access enable. */
+  IOMMU_VTD_S1_EAFE: 2n,
+  /** Bit 2: Write protect enable. */
+  IOMMU_VTD_S1_WPE: 4n,
+} as const;
+
+/** A value of {@link IommuHwptVtdS1Flags}. */
+export type IommuHwptVtdS1Flags = (typeof IommuHwptVtdS1Flags)[keyof typeof IommuHwptVtdS1Flags];
+
+/** Every defined bit of {@link IommuHwptVtdS1Flags}; any other bit is reserved. */
+export const IommuHwptVtdS1FlagsMask = 7n;
+
+/**
+ * Flags of the Intel VT-d hardware information (iommu_hw_info_vtd.flags).
+ * (upstream, Linux 6.12)
+ */
+export const IommuHwInfoVtdFlags = {
+  /**
+   * Bit 0: Erratum 772415 (Sapphire Rapids): read-only mappings are not allowed on a nesting
+   * parent.
+   */
+  IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17: 1,
+} as const;
+
+/** A value of {@link IommuHwInfoVtdFlags}. */
+export type IommuHwInfoVtdFlags = (typeof IommuHwInfoVtdFlags)[keyof typeof IommuHwInfoVtdFlags];
+
+/** Every defined bit of {@link IommuHwInfoVtdFlags}; any other bit is reserved. */
+export const IommuHwInfoVtdFlagsMask = 1;
+
+/**
+ * Flags of the ARM SMMUv3 hardware information (iommu_hw_info_arm_smmuv3.flags).
+ * (upstream, Linux 7.3)
+ */
+export const IommuHwInfoArmSmmuv3Flags = {
+  /** Bit 0: Erratum: TLBI and CFGI commands must be issued twice. */
+  IOMMU_HW_INFO_ARM_SMMUV3_ERRATA_REPEAT_TLBI_CFGI: 1,
+} as const;
+
+/** A value of {@link IommuHwInfoArmSmmuv3Flags}. */
+export type IommuHwInfoArmSmmuv3Flags = (typeof IommuHwInfoArmSmmuv3Flags)[keyof typeof IommuHwInfoArmSmmuv3Flags];
+
+/** Every defined bit of {@link IommuHwInfoArmSmmuv3Flags}; any other bit is reserved. */
+export const IommuHwInfoArmSmmuv3FlagsMask = 1;
+
+/**
+ * Generic IOMMU capabilities (iommu_hw_info.out_capabilities).
+ * (upstream, Linux 6.12)
+ */
+export const IommufdHwCapabilities = {
+  /** Bit 0: The IOMMU hardware tracks dirty pages. */
+  IOMMU_HW_CAP_DIRTY_TRACKING: 1n,
+  /** Bit 1: PASID Execute permission supported. */
+  IOMMU_HW_CAP_PCI_PASID_EXEC: 2n,
+  /** Bit 2: PASID Privileged mode supported. */
+  IOMMU_HW_CAP_PCI_PASID_PRIV: 4n,
+  /** Bit 3: ATS is not supported or cannot be used. */
+  IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED: 8n,
+} as const;
+
+/** A value of {@link IommufdHwCapabilities}. */
+export type IommufdHwCapabilities = (typeof IommufdHwCapabilities)[keyof typeof IommufdHwCapabilities];
+
+/** Every defined bit of {@link IommufdHwCapabilities}; any other bit is reserved. */
+export const IommufdHwCapabilitiesMask = 0xfn;
+
+/**
+ * Flags of IOMMU_GET_HW_INFO (iommu_hw_info.flags).
+ * (upstream, Linux 7.2)
+ */
+export const IommufdHwInfoFlags = {
+  /** Bit 0: The data type word is an input (in_data_type): the type of information asked for. */
+  IOMMU_HW_INFO_FLAG_INPUT_TYPE: 1,
+} as const;
+
+/** A value of {@link IommufdHwInfoFlags}. */
+export type IommufdHwInfoFlags = (typeof IommufdHwInfoFlags)[keyof typeof IommufdHwInfoFlags];
+
+/** Every defined bit of {@link IommufdHwInfoFlags}; any other bit is reserved. */
+export const IommufdHwInfoFlagsMask = 1;
+
+/**
+ * Flags of IOMMU_HWPT_SET_DIRTY_TRACKING.
+ * (upstream, Linux 6.12)
+ */
+export const IommufdHwptSetDirtyTrackingFlags = {
+  /** Bit 0: Enable dirty tracking (clear: disable it). */
+  IOMMU_HWPT_DIRTY_TRACKING_ENABLE: 1,
+} as const;
+
+/** A value of {@link IommufdHwptSetDirtyTrackingFlags}. */
+export type IommufdHwptSetDirtyTrackingFlags = (typeof IommufdHwptSetDirtyTrackingFlags)[keyof typeof IommufdHwptSetDirtyTrackingFlags];
+
+/** Every defined bit of {@link IommufdHwptSetDirtyTrackingFlags}; any other bit is reserved. */
+export const IommufdHwptSetDirtyTrackingFlagsMask = 1;
+
+/**
+ * Flags of IOMMU_HWPT_GET_DIRTY_BITMAP.
+ * (upstream, Linux 6.12)
+ */
+export const IommufdHwptGetDirtyBitmapFlags = {
+  /** Bit 0: Read the dirty bits without clearing them. */
+  IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR: 1,
+} as const;
+
+/** A value of {@link IommufdHwptGetDirtyBitmapFlags}. */
+export type IommufdHwptGetDirtyBitmapFlags = (typeof IommufdHwptGetDirtyBitmapFlags)[keyof typeof IommufdHwptGetDirtyBitmapFlags];
+
+/** Every defined bit of {@link IommufdHwptGetDirtyBitmapFlags}; any other bit is reserved. */
+export const IommufdHwptGetDirtyBitmapFlagsMask = 1;
+
+/**
+ * Flags of an Intel VT-d invalidation request (iommu_hwpt_vtd_s1_invalidate.flags).
+ * (upstream, Linux 6.12)
+ */
+export const IommuHwptVtdS1InvalidateFlags = {
+  /** Bit 0: Only the leaf PTE caches need invalidating. */
+  IOMMU_VTD_INV_FLAGS_LEAF: 1,
+} as const;
+
+/** A value of {@link IommuHwptVtdS1InvalidateFlags}. */
+export type IommuHwptVtdS1InvalidateFlags = (typeof IommuHwptVtdS1InvalidateFlags)[keyof typeof IommuHwptVtdS1InvalidateFlags];
+
+/** Every defined bit of {@link IommuHwptVtdS1InvalidateFlags}; any other bit is reserved. */
+export const IommuHwptVtdS1InvalidateFlagsMask = 1;
+
+/**
+ * Flags of a page fault message (iommu_hwpt_pgfault.flags).
+ * (upstream, Linux 6.12)
+ */
+export const IommuHwptPgfaultFlags = {
+  /** Bit 0: pasid is valid. */
+  IOMMU_PGFAULT_FLAGS_PASID_VALID: 1,
+  /** Bit 1: The last fault of its group: respond to the group. */
+  IOMMU_PGFAULT_FLAGS_LAST_PAGE: 2,
+} as const;
+
+/** A value of {@link IommuHwptPgfaultFlags}. */
+export type IommuHwptPgfaultFlags = (typeof IommuHwptPgfaultFlags)[keyof typeof IommuHwptPgfaultFlags];
+
+/** Every defined bit of {@link IommuHwptPgfaultFlags}; any other bit is reserved. */
+export const IommuHwptPgfaultFlagsMask = 3;
+
+/**
+ * The permissions a page fault asks for (iommu_hwpt_pgfault.perm).
+ * (upstream, Linux 6.12)
+ */
+export const IommuHwptPgfaultPerm = {
+  /** Bit 0: Read. */
+  IOMMU_PGFAULT_PERM_READ: 1,
+  /** Bit 1: Write. */
+  IOMMU_PGFAULT_PERM_WRITE: 2,
+  /** Bit 2: Execute (a request with a PASID with the Execute Requested bit). */
+  IOMMU_PGFAULT_PERM_EXEC: 4,
+  /** Bit 3: Privileged (a request with a PASID with the Privileged Mode Requested bit). */
+  IOMMU_PGFAULT_PERM_PRIV: 8,
+} as const;
+
+/** A value of {@link IommuHwptPgfaultPerm}. */
+export type IommuHwptPgfaultPerm = (typeof IommuHwptPgfaultPerm)[keyof typeof IommuHwptPgfaultPerm];
+
+/** Every defined bit of {@link IommuHwptPgfaultPerm}; any other bit is reserved. */
+export const IommuHwptPgfaultPermMask = 0xf;
+
+/**
+ * Flags of a virtual event header (iommufd_vevent_header.flags).
+ * (upstream, Linux 7.2)
+ */
+export const IommuVeventqFlag = {
+  /** Bit 0: The queue lost events (a header without data). */
+  IOMMU_VEVENTQ_FLAG_LOST_EVENTS: 1,
+} as const;
+
+/** A value of {@link IommuVeventqFlag}. */
+export type IommuVeventqFlag = (typeof IommuVeventqFlag)[keyof typeof IommuVeventqFlag];
+
+/** Every defined bit of {@link IommuVeventqFlag}; any other bit is reserved. */
+export const IommuVeventqFlagMask = 1;
+
+/**
  * Memory attributes of a region's mappings. Zero is the default: what vfio-pci gives a BAR today
  * (uncached; UC- on x86, Device-nGnRnE on arm64). Every bit not defined here is reserved: a request
  * carrying one is refused with EINVAL, so bits can be added later without ambiguity, and a kernel
@@ -1164,6 +1624,122 @@ export const VfioIoctl = {
    * `_IO(VFIO_TYPE, VFIO_BASE + 13)` on the device fd. (upstream, Linux 6.1)
    */
   VFIO_DEVICE_PCI_HOT_RESET: { x86_64: 0x3b71, i386: 0x3b71, aarch64: 0x3b71, riscv64: 0x3b71, s390x: 0x3b71, ppc64le: 0x20003b71, mips64el: 0x20003b71 },
+  /**
+   * Destroy any object of the iommufd. `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_DESTROY)` on the iommufd fd.
+   * (upstream, Linux 6.12)
+   */
+  IOMMU_DESTROY: { x86_64: 0x3b80, i386: 0x3b80, aarch64: 0x3b80, riscv64: 0x3b80, s390x: 0x3b80, ppc64le: 0x20003b80, mips64el: 0x20003b80 },
+  /**
+   * Allocate an I/O address space (IOAS): a set of IOVA to memory mappings.
+   * `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC)` on the iommufd fd. (upstream, Linux 6.12)
+   */
+  IOMMU_IOAS_ALLOC: { x86_64: 0x3b81, i386: 0x3b81, aarch64: 0x3b81, riscv64: 0x3b81, s390x: 0x3b81, ppc64le: 0x20003b81, mips64el: 0x20003b81 },
+  /**
+   * Restrict the IOVAs the kernel may pick (without IOMMU_IOAS_MAP_FIXED_IOVA) to the ranges given;
+   * none: no restriction. `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOW_IOVAS)` on the iommufd fd.
+   * (upstream, Linux 6.12)
+   */
+  IOMMU_IOAS_ALLOW_IOVAS: { x86_64: 0x3b82, i386: 0x3b82, aarch64: 0x3b82, riscv64: 0x3b82, s390x: 0x3b82, ppc64le: 0x20003b82, mips64el: 0x20003b82 },
+  /**
+   * Map the pages mapped at a range of one IOAS into another, without pinning them again.
+   * `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_COPY)` on the iommufd fd. (upstream, Linux 6.12)
+   */
+  IOMMU_IOAS_COPY: { x86_64: 0x3b83, i386: 0x3b83, aarch64: 0x3b83, riscv64: 0x3b83, s390x: 0x3b83, ppc64le: 0x20003b83, mips64el: 0x20003b83 },
+  /**
+   * Read the IOVA ranges an IOAS may map (they change as devices attach).
+   * `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_IOVA_RANGES)` on the iommufd fd. (upstream, Linux 6.12)
+   */
+  IOMMU_IOAS_IOVA_RANGES: { x86_64: 0x3b84, i386: 0x3b84, aarch64: 0x3b84, riscv64: 0x3b84, s390x: 0x3b84, ppc64le: 0x20003b84, mips64el: 0x20003b84 },
+  /**
+   * Map user memory into an IOAS (pinning it), at a fixed IOVA or one the kernel picks.
+   * `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP)` on the iommufd fd. (upstream, Linux 6.12)
+   */
+  IOMMU_IOAS_MAP: { x86_64: 0x3b85, i386: 0x3b85, aarch64: 0x3b85, riscv64: 0x3b85, s390x: 0x3b85, ppc64le: 0x20003b85, mips64el: 0x20003b85 },
+  /**
+   * Unmap whole mappings within a range of an IOAS. `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_UNMAP)` on
+   * the iommufd fd. (upstream, Linux 6.12)
+   */
+  IOMMU_IOAS_UNMAP: { x86_64: 0x3b86, i386: 0x3b86, aarch64: 0x3b86, riscv64: 0x3b86, s390x: 0x3b86, ppc64le: 0x20003b86, mips64el: 0x20003b86 },
+  /**
+   * Get or set an option of the iommufd or one of its objects.
+   * `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_OPTION)` on the iommufd fd. (upstream, Linux 6.12)
+   */
+  IOMMU_OPTION: { x86_64: 0x3b87, i386: 0x3b87, aarch64: 0x3b87, riscv64: 0x3b87, s390x: 0x3b87, ppc64le: 0x20003b87, mips64el: 0x20003b87 },
+  /**
+   * Get, set or clear the IOAS the VFIO container compatibility layer uses.
+   * `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_VFIO_IOAS)` on the iommufd fd. (upstream, Linux 6.12)
+   */
+  IOMMU_VFIO_IOAS: { x86_64: 0x3b88, i386: 0x3b88, aarch64: 0x3b88, riscv64: 0x3b88, s390x: 0x3b88, ppc64le: 0x20003b88, mips64el: 0x20003b88 },
+  /**
+   * Allocate a hardware page table (an IOMMU domain) for a device: a paging one over an IOAS, or a
+   * nested one over a parent HWPT or vIOMMU with driver-specific data.
+   * `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_ALLOC)` on the iommufd fd. (upstream, Linux 6.12)
+   */
+  IOMMU_HWPT_ALLOC: { x86_64: 0x3b89, i386: 0x3b89, aarch64: 0x3b89, riscv64: 0x3b89, s390x: 0x3b89, ppc64le: 0x20003b89, mips64el: 0x20003b89 },
+  /**
+   * Read the hardware information of the IOMMU behind a device.
+   * `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_GET_HW_INFO)` on the iommufd fd. (upstream, Linux 6.12)
+   */
+  IOMMU_GET_HW_INFO: { x86_64: 0x3b8a, i386: 0x3b8a, aarch64: 0x3b8a, riscv64: 0x3b8a, s390x: 0x3b8a, ppc64le: 0x20003b8a, mips64el: 0x20003b8a },
+  /**
+   * Enable or disable dirty tracking of a HWPT.
+   * `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING)` on the iommufd fd. (upstream, Linux
+   * 6.12)
+   */
+  IOMMU_HWPT_SET_DIRTY_TRACKING: { x86_64: 0x3b8b, i386: 0x3b8b, aarch64: 0x3b8b, riscv64: 0x3b8b, s390x: 0x3b8b, ppc64le: 0x20003b8b, mips64el: 0x20003b8b },
+  /**
+   * Set the bits of the pages of an IOVA range that were written since the last read (clearing them
+   * unless NO_CLEAR). `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP)` on the iommufd fd.
+   * (upstream, Linux 6.12)
+   */
+  IOMMU_HWPT_GET_DIRTY_BITMAP: { x86_64: 0x3b8c, i386: 0x3b8c, aarch64: 0x3b8c, riscv64: 0x3b8c, s390x: 0x3b8c, ppc64le: 0x20003b8c, mips64el: 0x20003b8c },
+  /**
+   * Invalidate the caches of a nested HWPT or a vIOMMU with an array of driver-specific requests.
+   * `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_INVALIDATE)` on the iommufd fd. (upstream, Linux 6.12)
+   */
+  IOMMU_HWPT_INVALIDATE: { x86_64: 0x3b8d, i386: 0x3b8d, aarch64: 0x3b8d, riscv64: 0x3b8d, s390x: 0x3b8d, ppc64le: 0x20003b8d, mips64el: 0x20003b8d },
+  /**
+   * Allocate a fault object that reports I/O page faults through an fd.
+   * `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_FAULT_QUEUE_ALLOC)` on the iommufd fd. (upstream, Linux 6.12)
+   */
+  IOMMU_FAULT_QUEUE_ALLOC: { x86_64: 0x3b8e, i386: 0x3b8e, aarch64: 0x3b8e, riscv64: 0x3b8e, s390x: 0x3b8e, ppc64le: 0x20003b8e, mips64el: 0x20003b8e },
+  /**
+   * As IOMMU_IOAS_MAP, for a range of a memfd or dma-buf.
+   * `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP_FILE)` on the iommufd fd. (upstream, Linux 7.2)
+   */
+  IOMMU_IOAS_MAP_FILE: { x86_64: 0x3b8f, i386: 0x3b8f, aarch64: 0x3b8f, riscv64: 0x3b8f, s390x: 0x3b8f, ppc64le: 0x20003b8f, mips64el: 0x20003b8f },
+  /**
+   * Allocate a virtual IOMMU over a nesting parent HWPT.
+   * `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_VIOMMU_ALLOC)` on the iommufd fd. (upstream, Linux 7.2)
+   */
+  IOMMU_VIOMMU_ALLOC: { x86_64: 0x3b90, i386: 0x3b90, aarch64: 0x3b90, riscv64: 0x3b90, s390x: 0x3b90, ppc64le: 0x20003b90, mips64el: 0x20003b90 },
+  /**
+   * Allocate a virtual device of a vIOMMU for a physical device.
+   * `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_VDEVICE_ALLOC)` on the iommufd fd. (upstream, Linux 7.2)
+   */
+  IOMMU_VDEVICE_ALLOC: { x86_64: 0x3b91, i386: 0x3b91, aarch64: 0x3b91, riscv64: 0x3b91, s390x: 0x3b91, ppc64le: 0x20003b91, mips64el: 0x20003b91 },
+  /**
+   * Charge the pinned memory of every file-backed mapping to the calling process (after a live
+   * update). `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_CHANGE_PROCESS)` on the iommufd fd. (upstream,
+   * Linux 7.2)
+   */
+  IOMMU_IOAS_CHANGE_PROCESS: { x86_64: 0x3b92, i386: 0x3b92, aarch64: 0x3b92, riscv64: 0x3b92, s390x: 0x3b92, ppc64le: 0x20003b92, mips64el: 0x20003b92 },
+  /**
+   * Allocate a virtual event queue of a vIOMMU, read through an fd.
+   * `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_VEVENTQ_ALLOC)` on the iommufd fd. (upstream, Linux 7.2)
+   */
+  IOMMU_VEVENTQ_ALLOC: { x86_64: 0x3b93, i386: 0x3b93, aarch64: 0x3b93, riscv64: 0x3b93, s390x: 0x3b93, ppc64le: 0x20003b93, mips64el: 0x20003b93 },
+  /**
+   * Allocate a hardware-accelerated queue of a vIOMMU backed by guest memory.
+   * `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_HW_QUEUE_ALLOC)` on the iommufd fd. (upstream, Linux 7.2)
+   */
+  IOMMU_HW_QUEUE_ALLOC: { x86_64: 0x3b94, i386: 0x3b94, aarch64: 0x3b94, riscv64: 0x3b94, s390x: 0x3b94, ppc64le: 0x20003b94, mips64el: 0x20003b94 },
+  /**
+   * The physical address an IOVA of a no-IOMMU IOAS maps to, and how many bytes from there are
+   * contiguous. `_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_NOIOMMU_GET_PA)` on the iommufd fd. (upstream,
+   * Linux 7.3)
+   */
+  IOMMU_IOAS_NOIOMMU_GET_PA: { x86_64: 0x3b95, i386: 0x3b95, aarch64: 0x3b95, riscv64: 0x3b95, s390x: 0x3b95, ppc64le: 0x20003b95, mips64el: 0x20003b95 },
 } as const;
 
 /**
@@ -1207,6 +1783,28 @@ export const VfioIoctlArg = {
   VFIO_DEVICE_GET_GFX_DMABUF: { kind: 'value', type: '__u32', size: 4, fd: 'device' },
   VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: { kind: 'struct', struct: 'vfio_pci_hot_reset_info', argsz: 'argsz', fd: 'device' },
   VFIO_DEVICE_PCI_HOT_RESET: { kind: 'struct', struct: 'vfio_pci_hot_reset', argsz: 'argsz', fd: 'device' },
+  IOMMU_DESTROY: { kind: 'struct', struct: 'iommu_destroy', argsz: 'size', fd: 'iommufd' },
+  IOMMU_IOAS_ALLOC: { kind: 'struct', struct: 'iommu_ioas_alloc', argsz: 'size', fd: 'iommufd' },
+  IOMMU_IOAS_ALLOW_IOVAS: { kind: 'struct', struct: 'iommu_ioas_allow_iovas', argsz: 'size', fd: 'iommufd' },
+  IOMMU_IOAS_COPY: { kind: 'struct', struct: 'iommu_ioas_copy', argsz: 'size', fd: 'iommufd' },
+  IOMMU_IOAS_IOVA_RANGES: { kind: 'struct', struct: 'iommu_ioas_iova_ranges', argsz: 'size', fd: 'iommufd' },
+  IOMMU_IOAS_MAP: { kind: 'struct', struct: 'iommu_ioas_map', argsz: 'size', fd: 'iommufd' },
+  IOMMU_IOAS_UNMAP: { kind: 'struct', struct: 'iommu_ioas_unmap', argsz: 'size', fd: 'iommufd' },
+  IOMMU_OPTION: { kind: 'struct', struct: 'iommu_option', argsz: 'size', fd: 'iommufd' },
+  IOMMU_VFIO_IOAS: { kind: 'struct', struct: 'iommu_vfio_ioas', argsz: 'size', fd: 'iommufd' },
+  IOMMU_HWPT_ALLOC: { kind: 'struct', struct: 'iommu_hwpt_alloc', argsz: 'size', fd: 'iommufd' },
+  IOMMU_GET_HW_INFO: { kind: 'struct', struct: 'iommu_hw_info', argsz: 'size', fd: 'iommufd' },
+  IOMMU_HWPT_SET_DIRTY_TRACKING: { kind: 'struct', struct: 'iommu_hwpt_set_dirty_tracking', argsz: 'size', fd: 'iommufd' },
+  IOMMU_HWPT_GET_DIRTY_BITMAP: { kind: 'struct', struct: 'iommu_hwpt_get_dirty_bitmap', argsz: 'size', fd: 'iommufd' },
+  IOMMU_HWPT_INVALIDATE: { kind: 'struct', struct: 'iommu_hwpt_invalidate', argsz: 'size', fd: 'iommufd' },
+  IOMMU_FAULT_QUEUE_ALLOC: { kind: 'struct', struct: 'iommu_fault_alloc', argsz: 'size', fd: 'iommufd' },
+  IOMMU_IOAS_MAP_FILE: { kind: 'struct', struct: 'iommu_ioas_map_file', argsz: 'size', fd: 'iommufd' },
+  IOMMU_VIOMMU_ALLOC: { kind: 'struct', struct: 'iommu_viommu_alloc', argsz: 'size', fd: 'iommufd' },
+  IOMMU_VDEVICE_ALLOC: { kind: 'struct', struct: 'iommu_vdevice_alloc', argsz: 'size', fd: 'iommufd' },
+  IOMMU_IOAS_CHANGE_PROCESS: { kind: 'struct', struct: 'iommu_ioas_change_process', argsz: 'size', fd: 'iommufd' },
+  IOMMU_VEVENTQ_ALLOC: { kind: 'struct', struct: 'iommu_veventq_alloc', argsz: 'size', fd: 'iommufd' },
+  IOMMU_HW_QUEUE_ALLOC: { kind: 'struct', struct: 'iommu_hw_queue_alloc', argsz: 'size', fd: 'iommufd' },
+  IOMMU_IOAS_NOIOMMU_GET_PA: { kind: 'struct', struct: 'iommu_ioas_noiommu_get_pa', argsz: 'size', fd: 'iommufd' },
 } as const;
 
 /**
@@ -1222,8 +1820,10 @@ export const VfioIoctlArg = {
  * VFIO_SPAPR_TCE_v2_IOMMU). `group`: An IOMMU group, /dev/vfio/N. `device`: A device: from
  * VFIO_GROUP_GET_DEVICE_FD, or a cdev /dev/vfio/devices/vfioN. `migration`: The migration data fd
  * that VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE returns (data_fd) in a state that transfers data.
+ * `iommufd`: An iommufd, /dev/iommu: every iommufd ioctl is issued on it. A VFIO device cdev binds
+ * to one with VFIO_DEVICE_BIND_IOMMUFD.
  */
-export const VfioFdKinds = ['container', 'iommu_container', 'type1_container', 'spapr_container', 'group', 'device', 'migration'] as const;
+export const VfioFdKinds = ['container', 'iommu_container', 'type1_container', 'spapr_container', 'group', 'device', 'migration', 'iommufd'] as const;
 
 /**
  * The request number of an ioctl on an architecture.
@@ -1239,6 +1839,8 @@ export function ioctlNumber(name: keyof typeof VfioIoctl, arch: Arch | NodeArch)
 export const Errno = {
   /** EPERM. */
   EPERM: 1,
+  /** ENOENT. */
+  ENOENT: 2,
   /** EBADF. */
   EBADF: 9,
   /** ENOMEM. */
@@ -1257,6 +1859,8 @@ export const Errno = {
   ENOTTY: 25,
   /** ENOSPC. */
   ENOSPC: 28,
+  /** EMSGSIZE. */
+  EMSGSIZE: 90,
   /** EOPNOTSUPP. */
   EOPNOTSUPP: 95,
 } as const;
@@ -4978,6 +5582,2654 @@ export const VfioEehPeOp = {
     const op = view.getUint32(at + L.offsets.op, true);
     const err = VfioEehPeErr.read(view, at + L.offsets.err, options, path + '.err');
     return { argsz, flags, op, err };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_DESTROY.
+ * `struct iommu_destroy`, 8 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuDestroy {
+  /** sizeof(struct iommu_destroy). (`__u32` at offset 0; in) */
+  size: number;
+  /** The object to destroy: any destroyable object type. (`__u32` at offset 4; in) */
+  id: number;
+}
+
+/**
+ * Layout and codec of {@link IommuDestroy} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const IommuDestroy = {
+  /** `sizeof(struct iommu_destroy)`. */
+  size: 8,
+  /** Byte offset of each member. */
+  offsets: { size: 0, id: 4 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuDestroy): number {
+    return 8;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuDestroy, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuDestroy.byteLength(value));
+    IommuDestroy.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuDestroy, _options: CodecOptions = {}, path = 'iommu_destroy'): void {
+    checkRoom(view, at, IommuDestroy.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.id, 32, path, 'id'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuDestroy {
+    return IommuDestroy.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_destroy'): IommuDestroy {
+    checkRoom(view, at, 8, path);
+    const size = view.getUint32(at + 0, true);
+    const id = view.getUint32(at + 4, true);
+    return { size, id };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_IOAS_ALLOC.
+ * `struct iommu_ioas_alloc`, 12 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuIoasAlloc {
+  /** sizeof(struct iommu_ioas_alloc). (`__u32` at offset 0; in) */
+  size: number;
+  /** Must be 0. (`__u32` at offset 4; in) */
+  flags: number;
+  /** The new IOAS. (`__u32` at offset 8; out) */
+  out_ioas_id: number;
+}
+
+/**
+ * Layout and codec of {@link IommuIoasAlloc} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const IommuIoasAlloc = {
+  /** `sizeof(struct iommu_ioas_alloc)`. */
+  size: 12,
+  /** Byte offset of each member. */
+  offsets: { size: 0, flags: 4, out_ioas_id: 8 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuIoasAlloc): number {
+    return 12;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuIoasAlloc, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuIoasAlloc.byteLength(value));
+    IommuIoasAlloc.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuIoasAlloc, _options: CodecOptions = {}, path = 'iommu_ioas_alloc'): void {
+    checkRoom(view, at, IommuIoasAlloc.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.out_ioas_id, 32, path, 'out_ioas_id'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuIoasAlloc {
+    return IommuIoasAlloc.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_ioas_alloc'): IommuIoasAlloc {
+    checkRoom(view, at, 12, path);
+    const size = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const out_ioas_id = view.getUint32(at + 8, true);
+    return { size, flags, out_ioas_id };
+  },
+} as const;
+
+/**
+ * One range of IOVAs (IOMMU_IOAS_IOVA_RANGES, IOMMU_IOAS_ALLOW_IOVAS).
+ * `struct iommu_iova_range`, 16 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuIovaRange {
+  /** First IOVA. (`__aligned_u64` at offset 0) */
+  start: bigint;
+  /** Last IOVA, inclusive. (`__aligned_u64` at offset 8) */
+  last: bigint;
+}
+
+/**
+ * Layout and codec of {@link IommuIovaRange} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const IommuIovaRange = {
+  /** `sizeof(struct iommu_iova_range)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { start: 0, last: 8 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuIovaRange): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuIovaRange, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuIovaRange.byteLength(value));
+    IommuIovaRange.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuIovaRange, _options: CodecOptions = {}, path = 'iommu_iova_range'): void {
+    checkRoom(view, at, IommuIovaRange.byteLength(value), path);
+    view.setBigUint64(at + 0, checkBig(value.start, false, path, 'start'), true);
+    view.setBigUint64(at + 8, checkBig(value.last, false, path, 'last'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuIovaRange {
+    return IommuIovaRange.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_iova_range'): IommuIovaRange {
+    checkRoom(view, at, 16, path);
+    const start = view.getBigUint64(at + 0, true);
+    const last = view.getBigUint64(at + 8, true);
+    return { start, last };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_IOAS_IOVA_RANGES: the IOVA ranges an IOAS may map.
+ * `struct iommu_ioas_iova_ranges`, 32 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuIoasIovaRanges {
+  /** sizeof(struct iommu_ioas_iova_ranges). (`__u32` at offset 0; in) */
+  size: number;
+  /** The IOAS to read the ranges of. (`__u32` at offset 4; in) */
+  ioas_id: number;
+  /**
+   * In: the entries allowed_iovas has room for; out: the number of ranges (EMSGSIZE when they do
+   * not fit). (`__u32` at offset 8; inout)
+   */
+  num_iovas: number;
+  /** Must be 0. (`__u32` at offset 12; reserved, zero) */
+  __reserved: number;
+  /**
+   * User address of the array that receives the ranges. (`__aligned_u64` at offset 16; a user
+   * address: an array of `num_iovas` {@link IommuIovaRange}; in)
+   */
+  allowed_iovas: bigint;
+  /** The alignment every IOVA and length mapped must have. (`__aligned_u64` at offset 24; out) */
+  out_iova_alignment: bigint;
+}
+
+/**
+ * Layout and codec of {@link IommuIoasIovaRanges} (little-endian, as every supported architecture
+ * but s390x stores it).
+ */
+export const IommuIoasIovaRanges = {
+  /** `sizeof(struct iommu_ioas_iova_ranges)`. */
+  size: 32,
+  /** Byte offset of each member. */
+  offsets: { size: 0, ioas_id: 4, num_iovas: 8, __reserved: 12, allowed_iovas: 16, out_iova_alignment: 24 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuIoasIovaRanges): number {
+    return 32;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuIoasIovaRanges, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuIoasIovaRanges.byteLength(value));
+    IommuIoasIovaRanges.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuIoasIovaRanges, options: CodecOptions = {}, path = 'iommu_ioas_iova_ranges'): void {
+    checkRoom(view, at, IommuIoasIovaRanges.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.ioas_id, 32, path, 'ioas_id'), true);
+    view.setUint32(at + 8, checkUint(value.num_iovas, 32, path, 'num_iovas'), true);
+    if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
+    view.setUint32(at + 12, checkUint(value.__reserved, 32, path, '__reserved'), true);
+    view.setBigUint64(at + 16, checkBig(value.allowed_iovas, false, path, 'allowed_iovas'), true);
+    view.setBigUint64(at + 24, checkBig(value.out_iova_alignment, false, path, 'out_iova_alignment'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuIoasIovaRanges {
+    return IommuIoasIovaRanges.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_ioas_iova_ranges'): IommuIoasIovaRanges {
+    checkRoom(view, at, 32, path);
+    const size = view.getUint32(at + 0, true);
+    const ioas_id = view.getUint32(at + 4, true);
+    const num_iovas = view.getUint32(at + 8, true);
+    const __reserved = view.getUint32(at + 12, true);
+    if (!options.raw) checkReserved(__reserved, path, '__reserved');
+    const allowed_iovas = view.getBigUint64(at + 16, true);
+    const out_iova_alignment = view.getBigUint64(at + 24, true);
+    return { size, ioas_id, num_iovas, __reserved, allowed_iovas, out_iova_alignment };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_IOAS_ALLOW_IOVAS: restrict the IOVAs the kernel may pick for an IOAS.
+ * `struct iommu_ioas_allow_iovas`, 24 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuIoasAllowIovas {
+  /** sizeof(struct iommu_ioas_allow_iovas). (`__u32` at offset 0; in) */
+  size: number;
+  /** The IOAS. (`__u32` at offset 4; in) */
+  ioas_id: number;
+  /** Number of entries of allowed_iovas. (`__u32` at offset 8; in) */
+  num_iovas: number;
+  /** Must be 0. (`__u32` at offset 12; reserved, zero) */
+  __reserved: number;
+  /**
+   * User address of the ranges to allow. (`__aligned_u64` at offset 16; a user address: an array of
+   * `num_iovas` {@link IommuIovaRange}; in)
+   */
+  allowed_iovas: bigint;
+}
+
+/**
+ * Layout and codec of {@link IommuIoasAllowIovas} (little-endian, as every supported architecture
+ * but s390x stores it).
+ */
+export const IommuIoasAllowIovas = {
+  /** `sizeof(struct iommu_ioas_allow_iovas)`. */
+  size: 24,
+  /** Byte offset of each member. */
+  offsets: { size: 0, ioas_id: 4, num_iovas: 8, __reserved: 12, allowed_iovas: 16 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuIoasAllowIovas): number {
+    return 24;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuIoasAllowIovas, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuIoasAllowIovas.byteLength(value));
+    IommuIoasAllowIovas.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuIoasAllowIovas, options: CodecOptions = {}, path = 'iommu_ioas_allow_iovas'): void {
+    checkRoom(view, at, IommuIoasAllowIovas.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.ioas_id, 32, path, 'ioas_id'), true);
+    view.setUint32(at + 8, checkUint(value.num_iovas, 32, path, 'num_iovas'), true);
+    if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
+    view.setUint32(at + 12, checkUint(value.__reserved, 32, path, '__reserved'), true);
+    view.setBigUint64(at + 16, checkBig(value.allowed_iovas, false, path, 'allowed_iovas'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuIoasAllowIovas {
+    return IommuIoasAllowIovas.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_ioas_allow_iovas'): IommuIoasAllowIovas {
+    checkRoom(view, at, 24, path);
+    const size = view.getUint32(at + 0, true);
+    const ioas_id = view.getUint32(at + 4, true);
+    const num_iovas = view.getUint32(at + 8, true);
+    const __reserved = view.getUint32(at + 12, true);
+    if (!options.raw) checkReserved(__reserved, path, '__reserved');
+    const allowed_iovas = view.getBigUint64(at + 16, true);
+    return { size, ioas_id, num_iovas, __reserved, allowed_iovas };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_IOAS_MAP: map user memory into an IOAS.
+ * `struct iommu_ioas_map`, 40 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuIoasMap {
+  /** sizeof(struct iommu_ioas_map). (`__u32` at offset 0; in) */
+  size: number;
+  /** IOMMU_IOAS_MAP_*. (`__u32` at offset 4; in; bits of {@link IommufdIoasMapFlags}) */
+  flags: number;
+  /** The IOAS to change. (`__u32` at offset 8; in) */
+  ioas_id: number;
+  /** Must be 0. (`__u32` at offset 12; reserved, zero) */
+  __reserved: number;
+  /** User address of the memory to map. (`__aligned_u64` at offset 16; in) */
+  user_va: bigint;
+  /** Bytes to map. (`__aligned_u64` at offset 24; in) */
+  length: bigint;
+  /**
+   * The IOVA to map at with IOMMU_IOAS_MAP_FIXED_IOVA; out: the IOVA the mapping is at.
+   * (`__aligned_u64` at offset 32; inout)
+   */
+  iova: bigint;
+}
+
+/**
+ * Layout and codec of {@link IommuIoasMap} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const IommuIoasMap = {
+  /** `sizeof(struct iommu_ioas_map)`. */
+  size: 40,
+  /** Byte offset of each member. */
+  offsets: { size: 0, flags: 4, ioas_id: 8, __reserved: 12, user_va: 16, length: 24, iova: 32 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuIoasMap): number {
+    return 40;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuIoasMap, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuIoasMap.byteLength(value));
+    IommuIoasMap.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuIoasMap, options: CodecOptions = {}, path = 'iommu_ioas_map'): void {
+    checkRoom(view, at, IommuIoasMap.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.ioas_id, 32, path, 'ioas_id'), true);
+    if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
+    view.setUint32(at + 12, checkUint(value.__reserved, 32, path, '__reserved'), true);
+    view.setBigUint64(at + 16, checkBig(value.user_va, false, path, 'user_va'), true);
+    view.setBigUint64(at + 24, checkBig(value.length, false, path, 'length'), true);
+    view.setBigUint64(at + 32, checkBig(value.iova, false, path, 'iova'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuIoasMap {
+    return IommuIoasMap.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_ioas_map'): IommuIoasMap {
+    checkRoom(view, at, 40, path);
+    const size = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const ioas_id = view.getUint32(at + 8, true);
+    const __reserved = view.getUint32(at + 12, true);
+    if (!options.raw) checkReserved(__reserved, path, '__reserved');
+    const user_va = view.getBigUint64(at + 16, true);
+    const length = view.getBigUint64(at + 24, true);
+    const iova = view.getBigUint64(at + 32, true);
+    return { size, flags, ioas_id, __reserved, user_va, length, iova };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_IOAS_NOIOMMU_GET_PA: the physical address an IOVA of a no-IOMMU IOAS maps to.
+ * `struct iommu_ioas_noiommu_get_pa`, 40 bytes. (upstream, Linux 7.3)
+ */
+export interface IommuIoasNoiommuGetPa {
+  /** sizeof(struct iommu_ioas_noiommu_get_pa). (`__u32` at offset 0; in) */
+  size: number;
+  /** Must be 0. (`__u32` at offset 4; in) */
+  flags: number;
+  /** The IOAS to query. (`__u32` at offset 8; in) */
+  ioas_id: number;
+  /** Must be 0. (`__u32` at offset 12; reserved, zero) */
+  __reserved: number;
+  /** The IOVA to query. (`__aligned_u64` at offset 16; in) */
+  iova: bigint;
+  /**
+   * In: the most bytes to query (not 0); out: the physically contiguous bytes from iova.
+   * (`__aligned_u64` at offset 24; inout)
+   */
+  length: bigint;
+  /** The physical address iova maps to. (`__aligned_u64` at offset 32; out) */
+  out_phys: bigint;
+}
+
+/**
+ * Layout and codec of {@link IommuIoasNoiommuGetPa} (little-endian, as every supported architecture
+ * but s390x stores it).
+ */
+export const IommuIoasNoiommuGetPa = {
+  /** `sizeof(struct iommu_ioas_noiommu_get_pa)`. */
+  size: 40,
+  /** Byte offset of each member. */
+  offsets: { size: 0, flags: 4, ioas_id: 8, __reserved: 12, iova: 16, length: 24, out_phys: 32 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuIoasNoiommuGetPa): number {
+    return 40;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuIoasNoiommuGetPa, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuIoasNoiommuGetPa.byteLength(value));
+    IommuIoasNoiommuGetPa.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuIoasNoiommuGetPa, options: CodecOptions = {}, path = 'iommu_ioas_noiommu_get_pa'): void {
+    checkRoom(view, at, IommuIoasNoiommuGetPa.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.ioas_id, 32, path, 'ioas_id'), true);
+    if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
+    view.setUint32(at + 12, checkUint(value.__reserved, 32, path, '__reserved'), true);
+    view.setBigUint64(at + 16, checkBig(value.iova, false, path, 'iova'), true);
+    view.setBigUint64(at + 24, checkBig(value.length, false, path, 'length'), true);
+    view.setBigUint64(at + 32, checkBig(value.out_phys, false, path, 'out_phys'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuIoasNoiommuGetPa {
+    return IommuIoasNoiommuGetPa.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_ioas_noiommu_get_pa'): IommuIoasNoiommuGetPa {
+    checkRoom(view, at, 40, path);
+    const size = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const ioas_id = view.getUint32(at + 8, true);
+    const __reserved = view.getUint32(at + 12, true);
+    if (!options.raw) checkReserved(__reserved, path, '__reserved');
+    const iova = view.getBigUint64(at + 16, true);
+    const length = view.getBigUint64(at + 24, true);
+    const out_phys = view.getBigUint64(at + 32, true);
+    return { size, flags, ioas_id, __reserved, iova, length, out_phys };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_IOAS_MAP_FILE: map part of a memfd or dma-buf into an IOAS.
+ * `struct iommu_ioas_map_file`, 40 bytes. (upstream, Linux 7.2)
+ */
+export interface IommuIoasMapFile {
+  /** sizeof(struct iommu_ioas_map_file). (`__u32` at offset 0; in) */
+  size: number;
+  /** As for IOMMU_IOAS_MAP. (`__u32` at offset 4; in; bits of {@link IommufdIoasMapFlags}) */
+  flags: number;
+  /** As for IOMMU_IOAS_MAP. (`__u32` at offset 8; in) */
+  ioas_id: number;
+  /** The memfd or supported dma-buf to map. (`__s32` at offset 12; in) */
+  fd: number;
+  /** Byte offset in the file to map from. (`__aligned_u64` at offset 16; in) */
+  start: bigint;
+  /** As for IOMMU_IOAS_MAP. (`__aligned_u64` at offset 24; in) */
+  length: bigint;
+  /** As for IOMMU_IOAS_MAP. (`__aligned_u64` at offset 32; inout) */
+  iova: bigint;
+}
+
+/**
+ * Layout and codec of {@link IommuIoasMapFile} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const IommuIoasMapFile = {
+  /** `sizeof(struct iommu_ioas_map_file)`. */
+  size: 40,
+  /** Byte offset of each member. */
+  offsets: { size: 0, flags: 4, ioas_id: 8, fd: 12, start: 16, length: 24, iova: 32 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuIoasMapFile): number {
+    return 40;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuIoasMapFile, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuIoasMapFile.byteLength(value));
+    IommuIoasMapFile.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuIoasMapFile, _options: CodecOptions = {}, path = 'iommu_ioas_map_file'): void {
+    checkRoom(view, at, IommuIoasMapFile.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.ioas_id, 32, path, 'ioas_id'), true);
+    view.setInt32(at + 12, checkInt(value.fd, 32, path, 'fd'), true);
+    view.setBigUint64(at + 16, checkBig(value.start, false, path, 'start'), true);
+    view.setBigUint64(at + 24, checkBig(value.length, false, path, 'length'), true);
+    view.setBigUint64(at + 32, checkBig(value.iova, false, path, 'iova'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuIoasMapFile {
+    return IommuIoasMapFile.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_ioas_map_file'): IommuIoasMapFile {
+    checkRoom(view, at, 40, path);
+    const size = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const ioas_id = view.getUint32(at + 8, true);
+    const fd = view.getInt32(at + 12, true);
+    const start = view.getBigUint64(at + 16, true);
+    const length = view.getBigUint64(at + 24, true);
+    const iova = view.getBigUint64(at + 32, true);
+    return { size, flags, ioas_id, fd, start, length, iova };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_IOAS_COPY: map the pages of a range of one IOAS into another.
+ * `struct iommu_ioas_copy`, 40 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuIoasCopy {
+  /** sizeof(struct iommu_ioas_copy). (`__u32` at offset 0; in) */
+  size: number;
+  /** IOMMU_IOAS_MAP_*. (`__u32` at offset 4; in; bits of {@link IommufdIoasMapFlags}) */
+  flags: number;
+  /** The IOAS to change. (`__u32` at offset 8; in) */
+  dst_ioas_id: number;
+  /** The IOAS to copy from. (`__u32` at offset 12; in) */
+  src_ioas_id: number;
+  /** Bytes to copy and map. (`__aligned_u64` at offset 16; in) */
+  length: bigint;
+  /** As iova of IOMMU_IOAS_MAP. (`__aligned_u64` at offset 24; inout) */
+  dst_iova: bigint;
+  /** IOVA to start the copy at. (`__aligned_u64` at offset 32; in) */
+  src_iova: bigint;
+}
+
+/**
+ * Layout and codec of {@link IommuIoasCopy} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const IommuIoasCopy = {
+  /** `sizeof(struct iommu_ioas_copy)`. */
+  size: 40,
+  /** Byte offset of each member. */
+  offsets: { size: 0, flags: 4, dst_ioas_id: 8, src_ioas_id: 12, length: 16, dst_iova: 24, src_iova: 32 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuIoasCopy): number {
+    return 40;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuIoasCopy, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuIoasCopy.byteLength(value));
+    IommuIoasCopy.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuIoasCopy, _options: CodecOptions = {}, path = 'iommu_ioas_copy'): void {
+    checkRoom(view, at, IommuIoasCopy.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.dst_ioas_id, 32, path, 'dst_ioas_id'), true);
+    view.setUint32(at + 12, checkUint(value.src_ioas_id, 32, path, 'src_ioas_id'), true);
+    view.setBigUint64(at + 16, checkBig(value.length, false, path, 'length'), true);
+    view.setBigUint64(at + 24, checkBig(value.dst_iova, false, path, 'dst_iova'), true);
+    view.setBigUint64(at + 32, checkBig(value.src_iova, false, path, 'src_iova'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuIoasCopy {
+    return IommuIoasCopy.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_ioas_copy'): IommuIoasCopy {
+    checkRoom(view, at, 40, path);
+    const size = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const dst_ioas_id = view.getUint32(at + 8, true);
+    const src_ioas_id = view.getUint32(at + 12, true);
+    const length = view.getBigUint64(at + 16, true);
+    const dst_iova = view.getBigUint64(at + 24, true);
+    const src_iova = view.getBigUint64(at + 32, true);
+    return { size, flags, dst_ioas_id, src_ioas_id, length, dst_iova, src_iova };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_IOAS_UNMAP: unmap a range of an IOAS.
+ * `struct iommu_ioas_unmap`, 24 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuIoasUnmap {
+  /** sizeof(struct iommu_ioas_unmap). (`__u32` at offset 0; in) */
+  size: number;
+  /** The IOAS to change. (`__u32` at offset 4; in) */
+  ioas_id: number;
+  /**
+   * IOVA to start unmapping at (0 with length UINT64_MAX: everything). (`__aligned_u64` at offset
+   * 8; in)
+   */
+  iova: bigint;
+  /** Bytes to unmap; out: the bytes unmapped. (`__aligned_u64` at offset 16; inout) */
+  length: bigint;
+}
+
+/**
+ * Layout and codec of {@link IommuIoasUnmap} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const IommuIoasUnmap = {
+  /** `sizeof(struct iommu_ioas_unmap)`. */
+  size: 24,
+  /** Byte offset of each member. */
+  offsets: { size: 0, ioas_id: 4, iova: 8, length: 16 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuIoasUnmap): number {
+    return 24;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuIoasUnmap, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuIoasUnmap.byteLength(value));
+    IommuIoasUnmap.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuIoasUnmap, _options: CodecOptions = {}, path = 'iommu_ioas_unmap'): void {
+    checkRoom(view, at, IommuIoasUnmap.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.ioas_id, 32, path, 'ioas_id'), true);
+    view.setBigUint64(at + 8, checkBig(value.iova, false, path, 'iova'), true);
+    view.setBigUint64(at + 16, checkBig(value.length, false, path, 'length'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuIoasUnmap {
+    return IommuIoasUnmap.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_ioas_unmap'): IommuIoasUnmap {
+    checkRoom(view, at, 24, path);
+    const size = view.getUint32(at + 0, true);
+    const ioas_id = view.getUint32(at + 4, true);
+    const iova = view.getBigUint64(at + 8, true);
+    const length = view.getBigUint64(at + 16, true);
+    return { size, ioas_id, iova, length };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_OPTION: get or set an option.
+ * `struct iommu_option`, 24 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuOption {
+  /** sizeof(struct iommu_option). (`__u32` at offset 0; in) */
+  size: number;
+  /** The option. (`__u32` at offset 4; in; a {@link IommufdOption}) */
+  option_id: number;
+  /** Get or set. (`__u16` at offset 8; in; a {@link IommufdOptionOps}) */
+  op: number;
+  /** Must be 0. (`__u16` at offset 10; reserved, zero) */
+  __reserved: number;
+  /** The object the option applies to, if any. (`__u32` at offset 12; in) */
+  object_id: number;
+  /** The value to set, or the value returned by a get. (`__aligned_u64` at offset 16; inout) */
+  val64: bigint;
+}
+
+/**
+ * Layout and codec of {@link IommuOption} (little-endian, as every supported architecture but s390x
+ * stores it).
+ */
+export const IommuOption = {
+  /** `sizeof(struct iommu_option)`. */
+  size: 24,
+  /** Byte offset of each member. */
+  offsets: { size: 0, option_id: 4, op: 8, __reserved: 10, object_id: 12, val64: 16 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuOption): number {
+    return 24;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuOption, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuOption.byteLength(value));
+    IommuOption.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuOption, options: CodecOptions = {}, path = 'iommu_option'): void {
+    checkRoom(view, at, IommuOption.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.option_id, 32, path, 'option_id'), true);
+    view.setUint16(at + 8, checkUint(value.op, 16, path, 'op'), true);
+    if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
+    view.setUint16(at + 10, checkUint(value.__reserved, 16, path, '__reserved'), true);
+    view.setUint32(at + 12, checkUint(value.object_id, 32, path, 'object_id'), true);
+    view.setBigUint64(at + 16, checkBig(value.val64, false, path, 'val64'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuOption {
+    return IommuOption.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_option'): IommuOption {
+    checkRoom(view, at, 24, path);
+    const size = view.getUint32(at + 0, true);
+    const option_id = view.getUint32(at + 4, true);
+    const op = view.getUint16(at + 8, true);
+    const __reserved = view.getUint16(at + 10, true);
+    if (!options.raw) checkReserved(__reserved, path, '__reserved');
+    const object_id = view.getUint32(at + 12, true);
+    const val64 = view.getBigUint64(at + 16, true);
+    return { size, option_id, op, __reserved, object_id, val64 };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_VFIO_IOAS: the IOAS the VFIO container compatibility layer uses.
+ * `struct iommu_vfio_ioas`, 12 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuVfioIoas {
+  /** sizeof(struct iommu_vfio_ioas). (`__u32` at offset 0; in) */
+  size: number;
+  /** SET: the IOAS to use; GET: the IOAS in use. (`__u32` at offset 4; inout) */
+  ioas_id: number;
+  /** The operation. (`__u16` at offset 8; in; a {@link IommufdVfioIoasOp}) */
+  op: number;
+  /** Must be 0. (`__u16` at offset 10; reserved, zero) */
+  __reserved: number;
+}
+
+/**
+ * Layout and codec of {@link IommuVfioIoas} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const IommuVfioIoas = {
+  /** `sizeof(struct iommu_vfio_ioas)`. */
+  size: 12,
+  /** Byte offset of each member. */
+  offsets: { size: 0, ioas_id: 4, op: 8, __reserved: 10 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuVfioIoas): number {
+    return 12;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuVfioIoas, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuVfioIoas.byteLength(value));
+    IommuVfioIoas.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuVfioIoas, options: CodecOptions = {}, path = 'iommu_vfio_ioas'): void {
+    checkRoom(view, at, IommuVfioIoas.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.ioas_id, 32, path, 'ioas_id'), true);
+    view.setUint16(at + 8, checkUint(value.op, 16, path, 'op'), true);
+    if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
+    view.setUint16(at + 10, checkUint(value.__reserved, 16, path, '__reserved'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuVfioIoas {
+    return IommuVfioIoas.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_vfio_ioas'): IommuVfioIoas {
+    checkRoom(view, at, 12, path);
+    const size = view.getUint32(at + 0, true);
+    const ioas_id = view.getUint32(at + 4, true);
+    const op = view.getUint16(at + 8, true);
+    const __reserved = view.getUint16(at + 10, true);
+    if (!options.raw) checkReserved(__reserved, path, '__reserved');
+    return { size, ioas_id, op, __reserved };
+  },
+} as const;
+
+/**
+ * Data of IOMMU_HWPT_DATA_VTD_S1: an Intel VT-d stage-1 page table.
+ * `struct iommu_hwpt_vtd_s1`, 24 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuHwptVtdS1 {
+  /** IOMMU_VTD_S1_*. (`__aligned_u64` at offset 0; bits of {@link IommuHwptVtdS1Flags}) */
+  flags: bigint;
+  /** Base address of the stage-1 page table. (`__aligned_u64` at offset 8) */
+  pgtbl_addr: bigint;
+  /** Address width of the stage-1 page table. (`__u32` at offset 16) */
+  addr_width: number;
+  /** Must be 0. (`__u32` at offset 20; reserved, zero) */
+  __reserved: number;
+}
+
+/**
+ * Layout and codec of {@link IommuHwptVtdS1} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const IommuHwptVtdS1 = {
+  /** `sizeof(struct iommu_hwpt_vtd_s1)`. */
+  size: 24,
+  /** Byte offset of each member. */
+  offsets: { flags: 0, pgtbl_addr: 8, addr_width: 16, __reserved: 20 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuHwptVtdS1): number {
+    return 24;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuHwptVtdS1, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuHwptVtdS1.byteLength(value));
+    IommuHwptVtdS1.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuHwptVtdS1, options: CodecOptions = {}, path = 'iommu_hwpt_vtd_s1'): void {
+    checkRoom(view, at, IommuHwptVtdS1.byteLength(value), path);
+    view.setBigUint64(at + 0, checkBig(value.flags, false, path, 'flags'), true);
+    view.setBigUint64(at + 8, checkBig(value.pgtbl_addr, false, path, 'pgtbl_addr'), true);
+    view.setUint32(at + 16, checkUint(value.addr_width, 32, path, 'addr_width'), true);
+    if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
+    view.setUint32(at + 20, checkUint(value.__reserved, 32, path, '__reserved'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuHwptVtdS1 {
+    return IommuHwptVtdS1.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hwpt_vtd_s1'): IommuHwptVtdS1 {
+    checkRoom(view, at, 24, path);
+    const flags = view.getBigUint64(at + 0, true);
+    const pgtbl_addr = view.getBigUint64(at + 8, true);
+    const addr_width = view.getUint32(at + 16, true);
+    const __reserved = view.getUint32(at + 20, true);
+    if (!options.raw) checkReserved(__reserved, path, '__reserved');
+    return { flags, pgtbl_addr, addr_width, __reserved };
+  },
+} as const;
+
+/**
+ * Data of IOMMU_HWPT_DATA_ARM_SMMUV3: an ARM SMMUv3 nested STE.
+ * `struct iommu_hwpt_arm_smmuv3`, 16 bytes. (upstream, Linux 7.2)
+ */
+export interface IommuHwptArmSmmuv3 {
+  /**
+   * The first two double words of the user's Stream Table Entry, little-endian.
+   * (`__aligned_le64[2]` at offset 0)
+   */
+  ste: bigint[];
+}
+
+/**
+ * Layout and codec of {@link IommuHwptArmSmmuv3} (little-endian, as every supported architecture
+ * but s390x stores it).
+ */
+export const IommuHwptArmSmmuv3 = {
+  /** `sizeof(struct iommu_hwpt_arm_smmuv3)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { ste: 0 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuHwptArmSmmuv3): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuHwptArmSmmuv3, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuHwptArmSmmuv3.byteLength(value));
+    IommuHwptArmSmmuv3.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuHwptArmSmmuv3, _options: CodecOptions = {}, path = 'iommu_hwpt_arm_smmuv3'): void {
+    checkRoom(view, at, IommuHwptArmSmmuv3.byteLength(value), path);
+    checkLength(value.ste.length, 2, path, 'ste');
+    value.ste.forEach((e, i) => {
+      view.setBigUint64(at + 0 + i * 8, checkBig(e, false, path, 'ste', i), true);
+    });
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuHwptArmSmmuv3 {
+    return IommuHwptArmSmmuv3.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_hwpt_arm_smmuv3'): IommuHwptArmSmmuv3 {
+    checkRoom(view, at, 16, path);
+    const steCount = 2;
+    const ste = Array.from({ length: steCount }, (_, i) => view.getBigUint64(at + 0 + i * 8, true));
+    return { ste };
+  },
+} as const;
+
+/**
+ * Data of IOMMU_HWPT_DATA_AMD_GUEST: an AMD IOMMU guest I/O page table.
+ * `struct iommu_hwpt_amd_guest`, 32 bytes. (upstream, Linux 7.2)
+ */
+export interface IommuHwptAmdGuest {
+  /** The guest Device Table Entry. (`__aligned_u64[4]` at offset 0) */
+  dte: bigint[];
+}
+
+/**
+ * Layout and codec of {@link IommuHwptAmdGuest} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const IommuHwptAmdGuest = {
+  /** `sizeof(struct iommu_hwpt_amd_guest)`. */
+  size: 32,
+  /** Byte offset of each member. */
+  offsets: { dte: 0 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuHwptAmdGuest): number {
+    return 32;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuHwptAmdGuest, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuHwptAmdGuest.byteLength(value));
+    IommuHwptAmdGuest.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuHwptAmdGuest, _options: CodecOptions = {}, path = 'iommu_hwpt_amd_guest'): void {
+    checkRoom(view, at, IommuHwptAmdGuest.byteLength(value), path);
+    checkLength(value.dte.length, 4, path, 'dte');
+    value.dte.forEach((e, i) => {
+      view.setBigUint64(at + 0 + i * 8, checkBig(e, false, path, 'dte', i), true);
+    });
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuHwptAmdGuest {
+    return IommuHwptAmdGuest.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_hwpt_amd_guest'): IommuHwptAmdGuest {
+    checkRoom(view, at, 32, path);
+    const dteCount = 4;
+    const dte = Array.from({ length: dteCount }, (_, i) => view.getBigUint64(at + 0 + i * 8, true));
+    return { dte };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_HWPT_ALLOC: allocate a hardware page table (an IOMMU domain).
+ * `struct iommu_hwpt_alloc`, 48 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuHwptAlloc {
+  /** sizeof(struct iommu_hwpt_alloc). (`__u32` at offset 0; in) */
+  size: number;
+  /**
+   * IOMMU_HWPT_ALLOC_* and IOMMU_HWPT_FAULT_ID_VALID. (`__u32` at offset 4; in; bits of {@link
+   * IommufdHwptAllocFlags})
+   */
+  flags: number;
+  /** The device to allocate it for. (`__u32` at offset 8; in) */
+  dev_id: number;
+  /** The IOAS, HWPT or vIOMMU to connect it to. (`__u32` at offset 12; in) */
+  pt_id: number;
+  /** The new HWPT. (`__u32` at offset 16; out) */
+  out_hwpt_id: number;
+  /** Must be 0. (`__u32` at offset 20; reserved, zero) */
+  __reserved: number;
+  /** The type of the data at data_uptr. (`__u32` at offset 24; in; a {@link IommuHwptDataType}) */
+  data_type: number;
+  /** Bytes of the data at data_uptr. (`__u32` at offset 28; in) */
+  data_len: number;
+  /**
+   * User address of the type-specific data. (`__aligned_u64` at offset 32; a user address:
+   * `data_len` bytes; in)
+   */
+  data_uptr: bigint;
+  /** The fault object, with IOMMU_HWPT_FAULT_ID_VALID. (`__u32` at offset 40; in) */
+  fault_id: number;
+  /** Padding to 64-bit alignment; must be 0. (`__u32` at offset 44; reserved, zero) */
+  __reserved2: number;
+}
+
+/**
+ * Layout and codec of {@link IommuHwptAlloc} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const IommuHwptAlloc = {
+  /** `sizeof(struct iommu_hwpt_alloc)`. */
+  size: 48,
+  /** Byte offset of each member. */
+  offsets: { size: 0, flags: 4, dev_id: 8, pt_id: 12, out_hwpt_id: 16, __reserved: 20, data_type: 24, data_len: 28, data_uptr: 32, fault_id: 40, __reserved2: 44 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuHwptAlloc): number {
+    return 48;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuHwptAlloc, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuHwptAlloc.byteLength(value));
+    IommuHwptAlloc.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuHwptAlloc, options: CodecOptions = {}, path = 'iommu_hwpt_alloc'): void {
+    checkRoom(view, at, IommuHwptAlloc.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.dev_id, 32, path, 'dev_id'), true);
+    view.setUint32(at + 12, checkUint(value.pt_id, 32, path, 'pt_id'), true);
+    view.setUint32(at + 16, checkUint(value.out_hwpt_id, 32, path, 'out_hwpt_id'), true);
+    if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
+    view.setUint32(at + 20, checkUint(value.__reserved, 32, path, '__reserved'), true);
+    view.setUint32(at + 24, checkUint(value.data_type, 32, path, 'data_type'), true);
+    view.setUint32(at + 28, checkUint(value.data_len, 32, path, 'data_len'), true);
+    view.setBigUint64(at + 32, checkBig(value.data_uptr, false, path, 'data_uptr'), true);
+    view.setUint32(at + 40, checkUint(value.fault_id, 32, path, 'fault_id'), true);
+    if (!options.raw) checkReserved(value.__reserved2, path, '__reserved2');
+    view.setUint32(at + 44, checkUint(value.__reserved2, 32, path, '__reserved2'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuHwptAlloc {
+    return IommuHwptAlloc.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hwpt_alloc'): IommuHwptAlloc {
+    checkRoom(view, at, 48, path);
+    const size = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const dev_id = view.getUint32(at + 8, true);
+    const pt_id = view.getUint32(at + 12, true);
+    const out_hwpt_id = view.getUint32(at + 16, true);
+    const __reserved = view.getUint32(at + 20, true);
+    if (!options.raw) checkReserved(__reserved, path, '__reserved');
+    const data_type = view.getUint32(at + 24, true);
+    const data_len = view.getUint32(at + 28, true);
+    const data_uptr = view.getBigUint64(at + 32, true);
+    const fault_id = view.getUint32(at + 40, true);
+    const __reserved2 = view.getUint32(at + 44, true);
+    if (!options.raw) checkReserved(__reserved2, path, '__reserved2');
+    return { size, flags, dev_id, pt_id, out_hwpt_id, __reserved, data_type, data_len, data_uptr, fault_id, __reserved2 };
+  },
+} as const;
+
+/**
+ * Hardware information of IOMMU_HW_INFO_TYPE_INTEL_VTD.
+ * `struct iommu_hw_info_vtd`, 24 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuHwInfoVtd {
+  /** IOMMU_HW_INFO_VTD_*. (`__u32` at offset 0; bits of {@link IommuHwInfoVtdFlags}) */
+  flags: number;
+  /** Must be 0. (`__u32` at offset 4; reserved, zero) */
+  __reserved: number;
+  /** The VT-d capability register. (`__aligned_u64` at offset 8) */
+  cap_reg: bigint;
+  /** The VT-d extended capability register. (`__aligned_u64` at offset 16) */
+  ecap_reg: bigint;
+}
+
+/**
+ * Layout and codec of {@link IommuHwInfoVtd} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const IommuHwInfoVtd = {
+  /** `sizeof(struct iommu_hw_info_vtd)`. */
+  size: 24,
+  /** Byte offset of each member. */
+  offsets: { flags: 0, __reserved: 4, cap_reg: 8, ecap_reg: 16 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuHwInfoVtd): number {
+    return 24;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuHwInfoVtd, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuHwInfoVtd.byteLength(value));
+    IommuHwInfoVtd.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuHwInfoVtd, options: CodecOptions = {}, path = 'iommu_hw_info_vtd'): void {
+    checkRoom(view, at, IommuHwInfoVtd.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.flags, 32, path, 'flags'), true);
+    if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
+    view.setUint32(at + 4, checkUint(value.__reserved, 32, path, '__reserved'), true);
+    view.setBigUint64(at + 8, checkBig(value.cap_reg, false, path, 'cap_reg'), true);
+    view.setBigUint64(at + 16, checkBig(value.ecap_reg, false, path, 'ecap_reg'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuHwInfoVtd {
+    return IommuHwInfoVtd.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hw_info_vtd'): IommuHwInfoVtd {
+    checkRoom(view, at, 24, path);
+    const flags = view.getUint32(at + 0, true);
+    const __reserved = view.getUint32(at + 4, true);
+    if (!options.raw) checkReserved(__reserved, path, '__reserved');
+    const cap_reg = view.getBigUint64(at + 8, true);
+    const ecap_reg = view.getBigUint64(at + 16, true);
+    return { flags, __reserved, cap_reg, ecap_reg };
+  },
+} as const;
+
+/**
+ * Hardware information of IOMMU_HW_INFO_TYPE_ARM_SMMUV3.
+ * `struct iommu_hw_info_arm_smmuv3`, 40 bytes. (upstream, Linux 7.2)
+ */
+export interface IommuHwInfoArmSmmuv3 {
+  /**
+   * IOMMU_HW_INFO_ARM_SMMUV3_* (7.3); 0 before. (`__u32` at offset 0; bits of {@link
+   * IommuHwInfoArmSmmuv3Flags})
+   */
+  flags: number;
+  /** Must be 0. (`__u32` at offset 4; reserved, zero) */
+  __reserved: number;
+  /** SMMU_IDR0..5: the implemented features. (`__u32[6]` at offset 8) */
+  idr: number[];
+  /** SMMU_IIDR: the implementation and implementer. (`__u32` at offset 32) */
+  iidr: number;
+  /** SMMU_AIDR: the architecture version. (`__u32` at offset 36) */
+  aidr: number;
+}
+
+/**
+ * Layout and codec of {@link IommuHwInfoArmSmmuv3} (little-endian, as every supported architecture
+ * but s390x stores it).
+ */
+export const IommuHwInfoArmSmmuv3 = {
+  /** `sizeof(struct iommu_hw_info_arm_smmuv3)`. */
+  size: 40,
+  /** Byte offset of each member. */
+  offsets: { flags: 0, __reserved: 4, idr: 8, iidr: 32, aidr: 36 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuHwInfoArmSmmuv3): number {
+    return 40;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuHwInfoArmSmmuv3, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuHwInfoArmSmmuv3.byteLength(value));
+    IommuHwInfoArmSmmuv3.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuHwInfoArmSmmuv3, options: CodecOptions = {}, path = 'iommu_hw_info_arm_smmuv3'): void {
+    checkRoom(view, at, IommuHwInfoArmSmmuv3.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.flags, 32, path, 'flags'), true);
+    if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
+    view.setUint32(at + 4, checkUint(value.__reserved, 32, path, '__reserved'), true);
+    checkLength(value.idr.length, 6, path, 'idr');
+    value.idr.forEach((e, i) => {
+      view.setUint32(at + 8 + i * 4, checkUint(e, 32, path, 'idr', i), true);
+    });
+    view.setUint32(at + 32, checkUint(value.iidr, 32, path, 'iidr'), true);
+    view.setUint32(at + 36, checkUint(value.aidr, 32, path, 'aidr'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuHwInfoArmSmmuv3 {
+    return IommuHwInfoArmSmmuv3.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hw_info_arm_smmuv3'): IommuHwInfoArmSmmuv3 {
+    checkRoom(view, at, 40, path);
+    const flags = view.getUint32(at + 0, true);
+    const __reserved = view.getUint32(at + 4, true);
+    if (!options.raw) checkReserved(__reserved, path, '__reserved');
+    const iidr = view.getUint32(at + 32, true);
+    const aidr = view.getUint32(at + 36, true);
+    const idrCount = 6;
+    const idr = Array.from({ length: idrCount }, (_, i) => view.getUint32(at + 8 + i * 4, true));
+    return { flags, __reserved, idr, iidr, aidr };
+  },
+} as const;
+
+/**
+ * Hardware information of IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV.
+ * `struct iommu_hw_info_tegra241_cmdqv`, 8 bytes. (upstream, Linux 7.2)
+ */
+export interface IommuHwInfoTegra241Cmdqv {
+  /** Must be 0. (`__u32` at offset 0) */
+  flags: number;
+  /** CMDQ-V version (PARAM bits 3:0). (`__u8` at offset 4) */
+  version: number;
+  /** Log2 of the number of VCMDQs (PARAM bits 7:4). (`__u8` at offset 5) */
+  log2vcmdqs: number;
+  /** Log2 of the number of SID replacements (PARAM bits 15:12). (`__u8` at offset 6) */
+  log2vsids: number;
+  /** Must be 0. (`__u8` at offset 7; reserved, zero) */
+  __reserved: number;
+}
+
+/**
+ * Layout and codec of {@link IommuHwInfoTegra241Cmdqv} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const IommuHwInfoTegra241Cmdqv = {
+  /** `sizeof(struct iommu_hw_info_tegra241_cmdqv)`. */
+  size: 8,
+  /** Byte offset of each member. */
+  offsets: { flags: 0, version: 4, log2vcmdqs: 5, log2vsids: 6, __reserved: 7 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuHwInfoTegra241Cmdqv): number {
+    return 8;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuHwInfoTegra241Cmdqv, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuHwInfoTegra241Cmdqv.byteLength(value));
+    IommuHwInfoTegra241Cmdqv.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuHwInfoTegra241Cmdqv, options: CodecOptions = {}, path = 'iommu_hw_info_tegra241_cmdqv'): void {
+    checkRoom(view, at, IommuHwInfoTegra241Cmdqv.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint8(at + 4, checkUint(value.version, 8, path, 'version'));
+    view.setUint8(at + 5, checkUint(value.log2vcmdqs, 8, path, 'log2vcmdqs'));
+    view.setUint8(at + 6, checkUint(value.log2vsids, 8, path, 'log2vsids'));
+    if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
+    view.setUint8(at + 7, checkUint(value.__reserved, 8, path, '__reserved'));
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuHwInfoTegra241Cmdqv {
+    return IommuHwInfoTegra241Cmdqv.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hw_info_tegra241_cmdqv'): IommuHwInfoTegra241Cmdqv {
+    checkRoom(view, at, 8, path);
+    const flags = view.getUint32(at + 0, true);
+    const version = view.getUint8(at + 4);
+    const log2vcmdqs = view.getUint8(at + 5);
+    const log2vsids = view.getUint8(at + 6);
+    const __reserved = view.getUint8(at + 7);
+    if (!options.raw) checkReserved(__reserved, path, '__reserved');
+    return { flags, version, log2vcmdqs, log2vsids, __reserved };
+  },
+} as const;
+
+/**
+ * Hardware information of IOMMU_HW_INFO_TYPE_AMD.
+ * `struct iommu_hw_info_amd`, 16 bytes. (upstream, Linux 7.2)
+ */
+export interface IommuHwInfoAmd {
+  /** The Extended Feature Register (EFR). (`__aligned_u64` at offset 0) */
+  efr: bigint;
+  /** The Extended Feature 2 Register (EFR2). (`__aligned_u64` at offset 8) */
+  efr2: bigint;
+}
+
+/**
+ * Layout and codec of {@link IommuHwInfoAmd} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const IommuHwInfoAmd = {
+  /** `sizeof(struct iommu_hw_info_amd)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { efr: 0, efr2: 8 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuHwInfoAmd): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuHwInfoAmd, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuHwInfoAmd.byteLength(value));
+    IommuHwInfoAmd.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuHwInfoAmd, _options: CodecOptions = {}, path = 'iommu_hw_info_amd'): void {
+    checkRoom(view, at, IommuHwInfoAmd.byteLength(value), path);
+    view.setBigUint64(at + 0, checkBig(value.efr, false, path, 'efr'), true);
+    view.setBigUint64(at + 8, checkBig(value.efr2, false, path, 'efr2'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuHwInfoAmd {
+    return IommuHwInfoAmd.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_hw_info_amd'): IommuHwInfoAmd {
+    checkRoom(view, at, 16, path);
+    const efr = view.getBigUint64(at + 0, true);
+    const efr2 = view.getBigUint64(at + 8, true);
+    return { efr, efr2 };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_GET_HW_INFO: the hardware information of a device's IOMMU.
+ * `struct iommu_hw_info`, 40 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuHwInfo {
+  /** sizeof(struct iommu_hw_info). (`__u32` at offset 0; in) */
+  size: number;
+  /**
+   * IOMMU_HW_INFO_FLAG_* (7.2); 0 before. (`__u32` at offset 4; in; bits of {@link
+   * IommufdHwInfoFlags})
+   */
+  flags: number;
+  /** A device bound to the iommufd. (`__u32` at offset 8; in) */
+  dev_id: number;
+  /**
+   * In: bytes of the buffer at data_uptr; out: the bytes the kernel supports. (`__u32` at offset
+   * 12; inout)
+   */
+  data_len: number;
+  /**
+   * User address of the buffer the kernel fills with the type-specific information.
+   * (`__aligned_u64` at offset 16; a user address: `data_len` bytes; in)
+   */
+  data_uptr: bigint;
+  /**
+   * The type of the information at data_uptr. (`__u32` at offset 24; a member of a union with
+   * `in_data_type`: read always, written when given (the last one given wins); out; a {@link
+   * IommuHwInfoType})
+   */
+  out_data_type?: number;
+  /**
+   * With IOMMU_HW_INFO_FLAG_INPUT_TYPE: the type asked for. (`__u32` at offset 24; upstream, Linux
+   * 7.2; a member of a union with `out_data_type`: read always, written when given (the last one
+   * given wins); in; a {@link IommuHwInfoType})
+   */
+  in_data_type?: number;
+  /** Width of PASIDs; 0: no PASID support. (`__u8` at offset 28; out) */
+  out_max_pasid_log2: number;
+  /** Must be 0. (`__u8[3]` at offset 29; reserved, zero) */
+  __reserved: Uint8Array;
+  /** IOMMU_HW_CAP_*. (`__aligned_u64` at offset 32; out; bits of {@link IommufdHwCapabilities}) */
+  out_capabilities: bigint;
+}
+
+/**
+ * Layout and codec of {@link IommuHwInfo} (little-endian, as every supported architecture but s390x
+ * stores it).
+ */
+export const IommuHwInfo = {
+  /** `sizeof(struct iommu_hw_info)`. */
+  size: 40,
+  /** Byte offset of each member. */
+  offsets: { size: 0, flags: 4, dev_id: 8, data_len: 12, data_uptr: 16, out_data_type: 24, in_data_type: 24, out_max_pasid_log2: 28, __reserved: 29, out_capabilities: 32 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuHwInfo): number {
+    return 40;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuHwInfo, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuHwInfo.byteLength(value));
+    IommuHwInfo.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuHwInfo, options: CodecOptions = {}, path = 'iommu_hw_info'): void {
+    checkRoom(view, at, IommuHwInfo.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.dev_id, 32, path, 'dev_id'), true);
+    view.setUint32(at + 12, checkUint(value.data_len, 32, path, 'data_len'), true);
+    view.setBigUint64(at + 16, checkBig(value.data_uptr, false, path, 'data_uptr'), true);
+    if (value.out_data_type !== undefined) {
+      view.setUint32(at + 24, checkUint(value.out_data_type, 32, path, 'out_data_type'), true);
+    }
+    if (value.in_data_type !== undefined) {
+      view.setUint32(at + 24, checkUint(value.in_data_type, 32, path, 'in_data_type'), true);
+    }
+    view.setUint8(at + 28, checkUint(value.out_max_pasid_log2, 8, path, 'out_max_pasid_log2'));
+    if (!options.raw) value.__reserved.forEach((e, i) => checkReserved(e, path, '__reserved', i));
+    checkLength(value.__reserved.length, 3, path, '__reserved');
+    new Uint8Array(view.buffer, view.byteOffset + at + 29, value.__reserved.length).set(value.__reserved);
+    view.setBigUint64(at + 32, checkBig(value.out_capabilities, false, path, 'out_capabilities'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuHwInfo {
+    return IommuHwInfo.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hw_info'): IommuHwInfo {
+    checkRoom(view, at, 40, path);
+    const size = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const dev_id = view.getUint32(at + 8, true);
+    const data_len = view.getUint32(at + 12, true);
+    const data_uptr = view.getBigUint64(at + 16, true);
+    const out_data_type = view.getUint32(at + 24, true);
+    const in_data_type = view.getUint32(at + 24, true);
+    const out_max_pasid_log2 = view.getUint8(at + 28);
+    const out_capabilities = view.getBigUint64(at + 32, true);
+    const __reservedCount = 3;
+    const __reserved = new Uint8Array(view.buffer.slice(view.byteOffset + at + 29, view.byteOffset + at + 29 + __reservedCount));
+    if (!options.raw) __reserved.forEach((e, i) => checkReserved(e, path, '__reserved', i));
+    return { size, flags, dev_id, data_len, data_uptr, out_data_type, in_data_type, out_max_pasid_log2, __reserved, out_capabilities };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_HWPT_SET_DIRTY_TRACKING.
+ * `struct iommu_hwpt_set_dirty_tracking`, 16 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuHwptSetDirtyTracking {
+  /** sizeof(struct iommu_hwpt_set_dirty_tracking). (`__u32` at offset 0; in) */
+  size: number;
+  /**
+   * IOMMU_HWPT_DIRTY_TRACKING_ENABLE or 0. (`__u32` at offset 4; in; bits of {@link
+   * IommufdHwptSetDirtyTrackingFlags})
+   */
+  flags: number;
+  /** The HWPT (IOMMU domain). (`__u32` at offset 8; in) */
+  hwpt_id: number;
+  /** Must be 0. (`__u32` at offset 12; reserved, zero) */
+  __reserved: number;
+}
+
+/**
+ * Layout and codec of {@link IommuHwptSetDirtyTracking} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const IommuHwptSetDirtyTracking = {
+  /** `sizeof(struct iommu_hwpt_set_dirty_tracking)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { size: 0, flags: 4, hwpt_id: 8, __reserved: 12 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuHwptSetDirtyTracking): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuHwptSetDirtyTracking, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuHwptSetDirtyTracking.byteLength(value));
+    IommuHwptSetDirtyTracking.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuHwptSetDirtyTracking, options: CodecOptions = {}, path = 'iommu_hwpt_set_dirty_tracking'): void {
+    checkRoom(view, at, IommuHwptSetDirtyTracking.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.hwpt_id, 32, path, 'hwpt_id'), true);
+    if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
+    view.setUint32(at + 12, checkUint(value.__reserved, 32, path, '__reserved'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuHwptSetDirtyTracking {
+    return IommuHwptSetDirtyTracking.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hwpt_set_dirty_tracking'): IommuHwptSetDirtyTracking {
+    checkRoom(view, at, 16, path);
+    const size = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const hwpt_id = view.getUint32(at + 8, true);
+    const __reserved = view.getUint32(at + 12, true);
+    if (!options.raw) checkReserved(__reserved, path, '__reserved');
+    return { size, flags, hwpt_id, __reserved };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_HWPT_GET_DIRTY_BITMAP: read (and clear) the dirty bits of an IOVA range.
+ * `struct iommu_hwpt_get_dirty_bitmap`, 48 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuHwptGetDirtyBitmap {
+  /** sizeof(struct iommu_hwpt_get_dirty_bitmap). (`__u32` at offset 0; in) */
+  size: number;
+  /** The HWPT (IOMMU domain). (`__u32` at offset 4; in) */
+  hwpt_id: number;
+  /**
+   * IOMMU_HWPT_GET_DIRTY_BITMAP_*. (`__u32` at offset 8; in; bits of {@link
+   * IommufdHwptGetDirtyBitmapFlags})
+   */
+  flags: number;
+  /** Must be 0. (`__u32` at offset 12; reserved, zero) */
+  __reserved: number;
+  /** IOVA of the bitmap's first bit. (`__aligned_u64` at offset 16; in) */
+  iova: bigint;
+  /** Bytes of IOVA the bitmap covers. (`__aligned_u64` at offset 24; in) */
+  length: bigint;
+  /** Bytes of IOVA per bit. (`__aligned_u64` at offset 32; in) */
+  page_size: bigint;
+  /**
+   * User address of the bitmap the dirty bits are set in (one bit per page_size bytes from iova).
+   * (`__aligned_u64` at offset 40; in)
+   */
+  data: bigint;
+}
+
+/**
+ * Layout and codec of {@link IommuHwptGetDirtyBitmap} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const IommuHwptGetDirtyBitmap = {
+  /** `sizeof(struct iommu_hwpt_get_dirty_bitmap)`. */
+  size: 48,
+  /** Byte offset of each member. */
+  offsets: { size: 0, hwpt_id: 4, flags: 8, __reserved: 12, iova: 16, length: 24, page_size: 32, data: 40 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuHwptGetDirtyBitmap): number {
+    return 48;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuHwptGetDirtyBitmap, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuHwptGetDirtyBitmap.byteLength(value));
+    IommuHwptGetDirtyBitmap.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuHwptGetDirtyBitmap, options: CodecOptions = {}, path = 'iommu_hwpt_get_dirty_bitmap'): void {
+    checkRoom(view, at, IommuHwptGetDirtyBitmap.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.hwpt_id, 32, path, 'hwpt_id'), true);
+    view.setUint32(at + 8, checkUint(value.flags, 32, path, 'flags'), true);
+    if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
+    view.setUint32(at + 12, checkUint(value.__reserved, 32, path, '__reserved'), true);
+    view.setBigUint64(at + 16, checkBig(value.iova, false, path, 'iova'), true);
+    view.setBigUint64(at + 24, checkBig(value.length, false, path, 'length'), true);
+    view.setBigUint64(at + 32, checkBig(value.page_size, false, path, 'page_size'), true);
+    view.setBigUint64(at + 40, checkBig(value.data, false, path, 'data'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuHwptGetDirtyBitmap {
+    return IommuHwptGetDirtyBitmap.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hwpt_get_dirty_bitmap'): IommuHwptGetDirtyBitmap {
+    checkRoom(view, at, 48, path);
+    const size = view.getUint32(at + 0, true);
+    const hwpt_id = view.getUint32(at + 4, true);
+    const flags = view.getUint32(at + 8, true);
+    const __reserved = view.getUint32(at + 12, true);
+    if (!options.raw) checkReserved(__reserved, path, '__reserved');
+    const iova = view.getBigUint64(at + 16, true);
+    const length = view.getBigUint64(at + 24, true);
+    const page_size = view.getBigUint64(at + 32, true);
+    const data = view.getBigUint64(at + 40, true);
+    return { size, hwpt_id, flags, __reserved, iova, length, page_size, data };
+  },
+} as const;
+
+/**
+ * An Intel VT-d cache invalidation request (IOMMU_HWPT_INVALIDATE_DATA_VTD_S1).
+ * `struct iommu_hwpt_vtd_s1_invalidate`, 24 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuHwptVtdS1Invalidate {
+  /** Start of the range, 4K-aligned. (`__aligned_u64` at offset 0) */
+  addr: bigint;
+  /** 4K pages to invalidate; U64_MAX with addr 0: all. (`__aligned_u64` at offset 8) */
+  npages: bigint;
+  /**
+   * IOMMU_VTD_INV_FLAGS_*. (`__u32` at offset 16; bits of {@link IommuHwptVtdS1InvalidateFlags})
+   */
+  flags: number;
+  /** Must be 0. (`__u32` at offset 20; reserved, zero) */
+  __reserved: number;
+}
+
+/**
+ * Layout and codec of {@link IommuHwptVtdS1Invalidate} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const IommuHwptVtdS1Invalidate = {
+  /** `sizeof(struct iommu_hwpt_vtd_s1_invalidate)`. */
+  size: 24,
+  /** Byte offset of each member. */
+  offsets: { addr: 0, npages: 8, flags: 16, __reserved: 20 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuHwptVtdS1Invalidate): number {
+    return 24;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuHwptVtdS1Invalidate, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuHwptVtdS1Invalidate.byteLength(value));
+    IommuHwptVtdS1Invalidate.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuHwptVtdS1Invalidate, options: CodecOptions = {}, path = 'iommu_hwpt_vtd_s1_invalidate'): void {
+    checkRoom(view, at, IommuHwptVtdS1Invalidate.byteLength(value), path);
+    view.setBigUint64(at + 0, checkBig(value.addr, false, path, 'addr'), true);
+    view.setBigUint64(at + 8, checkBig(value.npages, false, path, 'npages'), true);
+    view.setUint32(at + 16, checkUint(value.flags, 32, path, 'flags'), true);
+    if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
+    view.setUint32(at + 20, checkUint(value.__reserved, 32, path, '__reserved'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuHwptVtdS1Invalidate {
+    return IommuHwptVtdS1Invalidate.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hwpt_vtd_s1_invalidate'): IommuHwptVtdS1Invalidate {
+    checkRoom(view, at, 24, path);
+    const addr = view.getBigUint64(at + 0, true);
+    const npages = view.getBigUint64(at + 8, true);
+    const flags = view.getUint32(at + 16, true);
+    const __reserved = view.getUint32(at + 20, true);
+    if (!options.raw) checkReserved(__reserved, path, '__reserved');
+    return { addr, npages, flags, __reserved };
+  },
+} as const;
+
+/**
+ * An ARM SMMUv3 cache invalidation request (IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3).
+ * `struct iommu_viommu_arm_smmuv3_invalidate`, 16 bytes. (upstream, Linux 7.2)
+ */
+export interface IommuViommuArmSmmuv3Invalidate {
+  /**
+   * The 128-bit command, as it would run in the SMMU CMDQ, little-endian. (`__aligned_le64[2]` at
+   * offset 0)
+   */
+  cmd: bigint[];
+}
+
+/**
+ * Layout and codec of {@link IommuViommuArmSmmuv3Invalidate} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const IommuViommuArmSmmuv3Invalidate = {
+  /** `sizeof(struct iommu_viommu_arm_smmuv3_invalidate)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { cmd: 0 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuViommuArmSmmuv3Invalidate): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuViommuArmSmmuv3Invalidate, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuViommuArmSmmuv3Invalidate.byteLength(value));
+    IommuViommuArmSmmuv3Invalidate.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuViommuArmSmmuv3Invalidate, _options: CodecOptions = {}, path = 'iommu_viommu_arm_smmuv3_invalidate'): void {
+    checkRoom(view, at, IommuViommuArmSmmuv3Invalidate.byteLength(value), path);
+    checkLength(value.cmd.length, 2, path, 'cmd');
+    value.cmd.forEach((e, i) => {
+      view.setBigUint64(at + 0 + i * 8, checkBig(e, false, path, 'cmd', i), true);
+    });
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuViommuArmSmmuv3Invalidate {
+    return IommuViommuArmSmmuv3Invalidate.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_viommu_arm_smmuv3_invalidate'): IommuViommuArmSmmuv3Invalidate {
+    checkRoom(view, at, 16, path);
+    const cmdCount = 2;
+    const cmd = Array.from({ length: cmdCount }, (_, i) => view.getBigUint64(at + 0 + i * 8, true));
+    return { cmd };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_HWPT_INVALIDATE: invalidate the caches of a nested HWPT or a vIOMMU.
+ * `struct iommu_hwpt_invalidate`, 32 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuHwptInvalidate {
+  /** sizeof(struct iommu_hwpt_invalidate). (`__u32` at offset 0; in) */
+  size: number;
+  /** The nested HWPT or vIOMMU. (`__u32` at offset 4; in) */
+  hwpt_id: number;
+  /** User address of the array of driver-specific requests. (`__aligned_u64` at offset 8; in) */
+  data_uptr: bigint;
+  /** The type of the requests. (`__u32` at offset 16; in; a {@link IommuHwptInvalidateDataType}) */
+  data_type: number;
+  /** Bytes of one request. (`__u32` at offset 20; in) */
+  entry_len: number;
+  /** In: requests in the array; out: requests handled. (`__u32` at offset 24; inout) */
+  entry_num: number;
+  /** Must be 0. (`__u32` at offset 28; reserved, zero) */
+  __reserved: number;
+}
+
+/**
+ * Layout and codec of {@link IommuHwptInvalidate} (little-endian, as every supported architecture
+ * but s390x stores it).
+ */
+export const IommuHwptInvalidate = {
+  /** `sizeof(struct iommu_hwpt_invalidate)`. */
+  size: 32,
+  /** Byte offset of each member. */
+  offsets: { size: 0, hwpt_id: 4, data_uptr: 8, data_type: 16, entry_len: 20, entry_num: 24, __reserved: 28 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuHwptInvalidate): number {
+    return 32;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuHwptInvalidate, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuHwptInvalidate.byteLength(value));
+    IommuHwptInvalidate.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuHwptInvalidate, options: CodecOptions = {}, path = 'iommu_hwpt_invalidate'): void {
+    checkRoom(view, at, IommuHwptInvalidate.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.hwpt_id, 32, path, 'hwpt_id'), true);
+    view.setBigUint64(at + 8, checkBig(value.data_uptr, false, path, 'data_uptr'), true);
+    view.setUint32(at + 16, checkUint(value.data_type, 32, path, 'data_type'), true);
+    view.setUint32(at + 20, checkUint(value.entry_len, 32, path, 'entry_len'), true);
+    view.setUint32(at + 24, checkUint(value.entry_num, 32, path, 'entry_num'), true);
+    if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
+    view.setUint32(at + 28, checkUint(value.__reserved, 32, path, '__reserved'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuHwptInvalidate {
+    return IommuHwptInvalidate.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hwpt_invalidate'): IommuHwptInvalidate {
+    checkRoom(view, at, 32, path);
+    const size = view.getUint32(at + 0, true);
+    const hwpt_id = view.getUint32(at + 4, true);
+    const data_uptr = view.getBigUint64(at + 8, true);
+    const data_type = view.getUint32(at + 16, true);
+    const entry_len = view.getUint32(at + 20, true);
+    const entry_num = view.getUint32(at + 24, true);
+    const __reserved = view.getUint32(at + 28, true);
+    if (!options.raw) checkReserved(__reserved, path, '__reserved');
+    return { size, hwpt_id, data_uptr, data_type, entry_len, entry_num, __reserved };
+  },
+} as const;
+
+/**
+ * A page fault message, read from a fault object's fd.
+ * `struct iommu_hwpt_pgfault`, 40 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuHwptPgfault {
+  /** IOMMU_PGFAULT_FLAGS_*. (`__u32` at offset 0; bits of {@link IommuHwptPgfaultFlags}) */
+  flags: number;
+  /** The device the fault came from. (`__u32` at offset 4) */
+  dev_id: number;
+  /** Process Address Space ID. (`__u32` at offset 8) */
+  pasid: number;
+  /** Page Request Group Index. (`__u32` at offset 12) */
+  grpid: number;
+  /** IOMMU_PGFAULT_PERM_*. (`__u32` at offset 16; bits of {@link IommuHwptPgfaultPerm}) */
+  perm: number;
+  /** Must be 0. (`__u32` at offset 20; reserved, zero) */
+  __reserved: number;
+  /** Fault address. (`__aligned_u64` at offset 24) */
+  addr: bigint;
+  /** A hint of how much data the requestor expects to fetch. (`__u32` at offset 32) */
+  length: number;
+  /** Identifies the fault group; the response carries it back. (`__u32` at offset 36) */
+  cookie: number;
+}
+
+/**
+ * Layout and codec of {@link IommuHwptPgfault} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const IommuHwptPgfault = {
+  /** `sizeof(struct iommu_hwpt_pgfault)`. */
+  size: 40,
+  /** Byte offset of each member. */
+  offsets: { flags: 0, dev_id: 4, pasid: 8, grpid: 12, perm: 16, __reserved: 20, addr: 24, length: 32, cookie: 36 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuHwptPgfault): number {
+    return 40;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuHwptPgfault, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuHwptPgfault.byteLength(value));
+    IommuHwptPgfault.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuHwptPgfault, options: CodecOptions = {}, path = 'iommu_hwpt_pgfault'): void {
+    checkRoom(view, at, IommuHwptPgfault.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 4, checkUint(value.dev_id, 32, path, 'dev_id'), true);
+    view.setUint32(at + 8, checkUint(value.pasid, 32, path, 'pasid'), true);
+    view.setUint32(at + 12, checkUint(value.grpid, 32, path, 'grpid'), true);
+    view.setUint32(at + 16, checkUint(value.perm, 32, path, 'perm'), true);
+    if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
+    view.setUint32(at + 20, checkUint(value.__reserved, 32, path, '__reserved'), true);
+    view.setBigUint64(at + 24, checkBig(value.addr, false, path, 'addr'), true);
+    view.setUint32(at + 32, checkUint(value.length, 32, path, 'length'), true);
+    view.setUint32(at + 36, checkUint(value.cookie, 32, path, 'cookie'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuHwptPgfault {
+    return IommuHwptPgfault.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hwpt_pgfault'): IommuHwptPgfault {
+    checkRoom(view, at, 40, path);
+    const flags = view.getUint32(at + 0, true);
+    const dev_id = view.getUint32(at + 4, true);
+    const pasid = view.getUint32(at + 8, true);
+    const grpid = view.getUint32(at + 12, true);
+    const perm = view.getUint32(at + 16, true);
+    const __reserved = view.getUint32(at + 20, true);
+    if (!options.raw) checkReserved(__reserved, path, '__reserved');
+    const addr = view.getBigUint64(at + 24, true);
+    const length = view.getUint32(at + 32, true);
+    const cookie = view.getUint32(at + 36, true);
+    return { flags, dev_id, pasid, grpid, perm, __reserved, addr, length, cookie };
+  },
+} as const;
+
+/**
+ * A page fault response, written to a fault object's fd.
+ * `struct iommu_hwpt_page_response`, 8 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuHwptPageResponse {
+  /** The cookie of the fault message. (`__u32` at offset 0) */
+  cookie: number;
+  /** The answer. (`__u32` at offset 4; a {@link IommufdPageResponseCode}) */
+  code: number;
+}
+
+/**
+ * Layout and codec of {@link IommuHwptPageResponse} (little-endian, as every supported architecture
+ * but s390x stores it).
+ */
+export const IommuHwptPageResponse = {
+  /** `sizeof(struct iommu_hwpt_page_response)`. */
+  size: 8,
+  /** Byte offset of each member. */
+  offsets: { cookie: 0, code: 4 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuHwptPageResponse): number {
+    return 8;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuHwptPageResponse, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuHwptPageResponse.byteLength(value));
+    IommuHwptPageResponse.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuHwptPageResponse, _options: CodecOptions = {}, path = 'iommu_hwpt_page_response'): void {
+    checkRoom(view, at, IommuHwptPageResponse.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.cookie, 32, path, 'cookie'), true);
+    view.setUint32(at + 4, checkUint(value.code, 32, path, 'code'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuHwptPageResponse {
+    return IommuHwptPageResponse.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_hwpt_page_response'): IommuHwptPageResponse {
+    checkRoom(view, at, 8, path);
+    const cookie = view.getUint32(at + 0, true);
+    const code = view.getUint32(at + 4, true);
+    return { cookie, code };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_FAULT_QUEUE_ALLOC: a fault object and its fd.
+ * `struct iommu_fault_alloc`, 16 bytes. (upstream, Linux 6.12)
+ */
+export interface IommuFaultAlloc {
+  /** sizeof(struct iommu_fault_alloc). (`__u32` at offset 0; in) */
+  size: number;
+  /** Must be 0. (`__u32` at offset 4; in) */
+  flags: number;
+  /** The new fault object. (`__u32` at offset 8; out) */
+  out_fault_id: number;
+  /** Its fd: read page faults, write responses. (`__u32` at offset 12; out) */
+  out_fault_fd: number;
+}
+
+/**
+ * Layout and codec of {@link IommuFaultAlloc} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const IommuFaultAlloc = {
+  /** `sizeof(struct iommu_fault_alloc)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { size: 0, flags: 4, out_fault_id: 8, out_fault_fd: 12 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuFaultAlloc): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuFaultAlloc, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuFaultAlloc.byteLength(value));
+    IommuFaultAlloc.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuFaultAlloc, _options: CodecOptions = {}, path = 'iommu_fault_alloc'): void {
+    checkRoom(view, at, IommuFaultAlloc.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.out_fault_id, 32, path, 'out_fault_id'), true);
+    view.setUint32(at + 12, checkUint(value.out_fault_fd, 32, path, 'out_fault_fd'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuFaultAlloc {
+    return IommuFaultAlloc.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_fault_alloc'): IommuFaultAlloc {
+    checkRoom(view, at, 16, path);
+    const size = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const out_fault_id = view.getUint32(at + 8, true);
+    const out_fault_fd = view.getUint32(at + 12, true);
+    return { size, flags, out_fault_id, out_fault_fd };
+  },
+} as const;
+
+/**
+ * Data of IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV: where to mmap the VINTF's page 0.
+ * `struct iommu_viommu_tegra241_cmdqv`, 16 bytes. (upstream, Linux 7.2)
+ */
+export interface IommuViommuTegra241Cmdqv {
+  /** mmap offset of the VINTF's page 0. (`__aligned_u64` at offset 0) */
+  out_vintf_mmap_offset: bigint;
+  /** mmap length of the VINTF's page 0. (`__aligned_u64` at offset 8) */
+  out_vintf_mmap_length: bigint;
+}
+
+/**
+ * Layout and codec of {@link IommuViommuTegra241Cmdqv} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const IommuViommuTegra241Cmdqv = {
+  /** `sizeof(struct iommu_viommu_tegra241_cmdqv)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { out_vintf_mmap_offset: 0, out_vintf_mmap_length: 8 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuViommuTegra241Cmdqv): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuViommuTegra241Cmdqv, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuViommuTegra241Cmdqv.byteLength(value));
+    IommuViommuTegra241Cmdqv.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuViommuTegra241Cmdqv, _options: CodecOptions = {}, path = 'iommu_viommu_tegra241_cmdqv'): void {
+    checkRoom(view, at, IommuViommuTegra241Cmdqv.byteLength(value), path);
+    view.setBigUint64(at + 0, checkBig(value.out_vintf_mmap_offset, false, path, 'out_vintf_mmap_offset'), true);
+    view.setBigUint64(at + 8, checkBig(value.out_vintf_mmap_length, false, path, 'out_vintf_mmap_length'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuViommuTegra241Cmdqv {
+    return IommuViommuTegra241Cmdqv.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_viommu_tegra241_cmdqv'): IommuViommuTegra241Cmdqv {
+    checkRoom(view, at, 16, path);
+    const out_vintf_mmap_offset = view.getBigUint64(at + 0, true);
+    const out_vintf_mmap_length = view.getBigUint64(at + 8, true);
+    return { out_vintf_mmap_offset, out_vintf_mmap_length };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_VIOMMU_ALLOC: a virtual IOMMU.
+ * `struct iommu_viommu_alloc`, 40 bytes. (upstream, Linux 7.2)
+ */
+export interface IommuViommuAlloc {
+  /** sizeof(struct iommu_viommu_alloc). (`__u32` at offset 0; in) */
+  size: number;
+  /** Must be 0. (`__u32` at offset 4; in) */
+  flags: number;
+  /** The type of the virtual IOMMU. (`__u32` at offset 8; in; a {@link IommuViommuType}) */
+  type: number;
+  /** The device whose physical IOMMU backs it. (`__u32` at offset 12; in) */
+  dev_id: number;
+  /** The nesting parent HWPT. (`__u32` at offset 16; in) */
+  hwpt_id: number;
+  /** The new vIOMMU. (`__u32` at offset 20; out) */
+  out_viommu_id: number;
+  /** Bytes of the data at data_uptr. (`__u32` at offset 24; in) */
+  data_len: number;
+  /** Must be 0. (`__u32` at offset 28; reserved, zero) */
+  __reserved: number;
+  /**
+   * User address of the driver-specific data. (`__aligned_u64` at offset 32; a user address:
+   * `data_len` bytes; in)
+   */
+  data_uptr: bigint;
+}
+
+/**
+ * Layout and codec of {@link IommuViommuAlloc} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const IommuViommuAlloc = {
+  /** `sizeof(struct iommu_viommu_alloc)`. */
+  size: 40,
+  /** Byte offset of each member. */
+  offsets: { size: 0, flags: 4, type: 8, dev_id: 12, hwpt_id: 16, out_viommu_id: 20, data_len: 24, __reserved: 28, data_uptr: 32 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuViommuAlloc): number {
+    return 40;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuViommuAlloc, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuViommuAlloc.byteLength(value));
+    IommuViommuAlloc.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuViommuAlloc, options: CodecOptions = {}, path = 'iommu_viommu_alloc'): void {
+    checkRoom(view, at, IommuViommuAlloc.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.type, 32, path, 'type'), true);
+    view.setUint32(at + 12, checkUint(value.dev_id, 32, path, 'dev_id'), true);
+    view.setUint32(at + 16, checkUint(value.hwpt_id, 32, path, 'hwpt_id'), true);
+    view.setUint32(at + 20, checkUint(value.out_viommu_id, 32, path, 'out_viommu_id'), true);
+    view.setUint32(at + 24, checkUint(value.data_len, 32, path, 'data_len'), true);
+    if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
+    view.setUint32(at + 28, checkUint(value.__reserved, 32, path, '__reserved'), true);
+    view.setBigUint64(at + 32, checkBig(value.data_uptr, false, path, 'data_uptr'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuViommuAlloc {
+    return IommuViommuAlloc.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_viommu_alloc'): IommuViommuAlloc {
+    checkRoom(view, at, 40, path);
+    const size = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const type = view.getUint32(at + 8, true);
+    const dev_id = view.getUint32(at + 12, true);
+    const hwpt_id = view.getUint32(at + 16, true);
+    const out_viommu_id = view.getUint32(at + 20, true);
+    const data_len = view.getUint32(at + 24, true);
+    const __reserved = view.getUint32(at + 28, true);
+    if (!options.raw) checkReserved(__reserved, path, '__reserved');
+    const data_uptr = view.getBigUint64(at + 32, true);
+    return { size, flags, type, dev_id, hwpt_id, out_viommu_id, data_len, __reserved, data_uptr };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_VDEVICE_ALLOC: a virtual device of a vIOMMU.
+ * `struct iommu_vdevice_alloc`, 24 bytes. (upstream, Linux 7.2)
+ */
+export interface IommuVdeviceAlloc {
+  /** sizeof(struct iommu_vdevice_alloc). (`__u32` at offset 0; in) */
+  size: number;
+  /** The vIOMMU. (`__u32` at offset 4; in) */
+  viommu_id: number;
+  /** The physical device. (`__u32` at offset 8; in) */
+  dev_id: number;
+  /** The new vDEVICE (IOMMU_DESTROY takes it). (`__u32` at offset 12; out) */
+  out_vdevice_id: number;
+  /**
+   * The device's ID in the vIOMMU (a vSID on ARM SMMUv3, a vDeviceID on AMD, a vRID on Intel).
+   * (`__aligned_u64` at offset 16; in)
+   */
+  virt_id: bigint;
+}
+
+/**
+ * Layout and codec of {@link IommuVdeviceAlloc} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const IommuVdeviceAlloc = {
+  /** `sizeof(struct iommu_vdevice_alloc)`. */
+  size: 24,
+  /** Byte offset of each member. */
+  offsets: { size: 0, viommu_id: 4, dev_id: 8, out_vdevice_id: 12, virt_id: 16 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuVdeviceAlloc): number {
+    return 24;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuVdeviceAlloc, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuVdeviceAlloc.byteLength(value));
+    IommuVdeviceAlloc.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuVdeviceAlloc, _options: CodecOptions = {}, path = 'iommu_vdevice_alloc'): void {
+    checkRoom(view, at, IommuVdeviceAlloc.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.viommu_id, 32, path, 'viommu_id'), true);
+    view.setUint32(at + 8, checkUint(value.dev_id, 32, path, 'dev_id'), true);
+    view.setUint32(at + 12, checkUint(value.out_vdevice_id, 32, path, 'out_vdevice_id'), true);
+    view.setBigUint64(at + 16, checkBig(value.virt_id, false, path, 'virt_id'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuVdeviceAlloc {
+    return IommuVdeviceAlloc.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_vdevice_alloc'): IommuVdeviceAlloc {
+    checkRoom(view, at, 24, path);
+    const size = view.getUint32(at + 0, true);
+    const viommu_id = view.getUint32(at + 4, true);
+    const dev_id = view.getUint32(at + 8, true);
+    const out_vdevice_id = view.getUint32(at + 12, true);
+    const virt_id = view.getBigUint64(at + 16, true);
+    return { size, viommu_id, dev_id, out_vdevice_id, virt_id };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_IOAS_CHANGE_PROCESS: charge every file-less mapping to the calling process.
+ * `struct iommu_ioas_change_process`, 8 bytes. (upstream, Linux 7.2)
+ */
+export interface IommuIoasChangeProcess {
+  /** sizeof(struct iommu_ioas_change_process). (`__u32` at offset 0; in) */
+  size: number;
+  /** Must be 0. (`__u32` at offset 4; reserved, zero) */
+  __reserved: number;
+}
+
+/**
+ * Layout and codec of {@link IommuIoasChangeProcess} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const IommuIoasChangeProcess = {
+  /** `sizeof(struct iommu_ioas_change_process)`. */
+  size: 8,
+  /** Byte offset of each member. */
+  offsets: { size: 0, __reserved: 4 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuIoasChangeProcess): number {
+    return 8;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuIoasChangeProcess, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuIoasChangeProcess.byteLength(value));
+    IommuIoasChangeProcess.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuIoasChangeProcess, options: CodecOptions = {}, path = 'iommu_ioas_change_process'): void {
+    checkRoom(view, at, IommuIoasChangeProcess.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
+    view.setUint32(at + 4, checkUint(value.__reserved, 32, path, '__reserved'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuIoasChangeProcess {
+    return IommuIoasChangeProcess.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_ioas_change_process'): IommuIoasChangeProcess {
+    checkRoom(view, at, 8, path);
+    const size = view.getUint32(at + 0, true);
+    const __reserved = view.getUint32(at + 4, true);
+    if (!options.raw) checkReserved(__reserved, path, '__reserved');
+    return { size, __reserved };
+  },
+} as const;
+
+/**
+ * The header of each event read from a vEVENTQ fd.
+ * `struct iommufd_vevent_header`, 8 bytes. (upstream, Linux 7.2)
+ */
+export interface IommufdVeventHeader {
+  /** IOMMU_VEVENTQ_FLAG_*. (`__u32` at offset 0; bits of {@link IommuVeventqFlag}) */
+  flags: number;
+  /** The event's index in the queue, 0 to INT_MAX, wrapping. (`__u32` at offset 4) */
+  sequence: number;
+}
+
+/**
+ * Layout and codec of {@link IommufdVeventHeader} (little-endian, as every supported architecture
+ * but s390x stores it).
+ */
+export const IommufdVeventHeader = {
+  /** `sizeof(struct iommufd_vevent_header)`. */
+  size: 8,
+  /** Byte offset of each member. */
+  offsets: { flags: 0, sequence: 4 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommufdVeventHeader): number {
+    return 8;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommufdVeventHeader, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommufdVeventHeader.byteLength(value));
+    IommufdVeventHeader.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommufdVeventHeader, _options: CodecOptions = {}, path = 'iommufd_vevent_header'): void {
+    checkRoom(view, at, IommufdVeventHeader.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 4, checkUint(value.sequence, 32, path, 'sequence'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommufdVeventHeader {
+    return IommufdVeventHeader.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommufd_vevent_header'): IommufdVeventHeader {
+    checkRoom(view, at, 8, path);
+    const flags = view.getUint32(at + 0, true);
+    const sequence = view.getUint32(at + 4, true);
+    return { flags, sequence };
+  },
+} as const;
+
+/**
+ * An ARM SMMUv3 virtual event (IOMMU_VEVENTQ_TYPE_ARM_SMMUV3).
+ * `struct iommu_vevent_arm_smmuv3`, 32 bytes. (upstream, Linux 7.2)
+ */
+export interface IommuVeventArmSmmuv3 {
+  /** The 256-bit event record, little-endian. (`__aligned_le64[4]` at offset 0) */
+  evt: bigint[];
+}
+
+/**
+ * Layout and codec of {@link IommuVeventArmSmmuv3} (little-endian, as every supported architecture
+ * but s390x stores it).
+ */
+export const IommuVeventArmSmmuv3 = {
+  /** `sizeof(struct iommu_vevent_arm_smmuv3)`. */
+  size: 32,
+  /** Byte offset of each member. */
+  offsets: { evt: 0 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuVeventArmSmmuv3): number {
+    return 32;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuVeventArmSmmuv3, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuVeventArmSmmuv3.byteLength(value));
+    IommuVeventArmSmmuv3.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuVeventArmSmmuv3, _options: CodecOptions = {}, path = 'iommu_vevent_arm_smmuv3'): void {
+    checkRoom(view, at, IommuVeventArmSmmuv3.byteLength(value), path);
+    checkLength(value.evt.length, 4, path, 'evt');
+    value.evt.forEach((e, i) => {
+      view.setBigUint64(at + 0 + i * 8, checkBig(e, false, path, 'evt', i), true);
+    });
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuVeventArmSmmuv3 {
+    return IommuVeventArmSmmuv3.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_vevent_arm_smmuv3'): IommuVeventArmSmmuv3 {
+    checkRoom(view, at, 32, path);
+    const evtCount = 4;
+    const evt = Array.from({ length: evtCount }, (_, i) => view.getBigUint64(at + 0 + i * 8, true));
+    return { evt };
+  },
+} as const;
+
+/**
+ * A Tegra241 CMDQV IRQ event (IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV).
+ * `struct iommu_vevent_tegra241_cmdqv`, 16 bytes. (upstream, Linux 7.2)
+ */
+export interface IommuVeventTegra241Cmdqv {
+  /** The 128-bit logical VCMDQ error map, little-endian. (`__aligned_le64[2]` at offset 0) */
+  lvcmdq_err_map: bigint[];
+}
+
+/**
+ * Layout and codec of {@link IommuVeventTegra241Cmdqv} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const IommuVeventTegra241Cmdqv = {
+  /** `sizeof(struct iommu_vevent_tegra241_cmdqv)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { lvcmdq_err_map: 0 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuVeventTegra241Cmdqv): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuVeventTegra241Cmdqv, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuVeventTegra241Cmdqv.byteLength(value));
+    IommuVeventTegra241Cmdqv.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuVeventTegra241Cmdqv, _options: CodecOptions = {}, path = 'iommu_vevent_tegra241_cmdqv'): void {
+    checkRoom(view, at, IommuVeventTegra241Cmdqv.byteLength(value), path);
+    checkLength(value.lvcmdq_err_map.length, 2, path, 'lvcmdq_err_map');
+    value.lvcmdq_err_map.forEach((e, i) => {
+      view.setBigUint64(at + 0 + i * 8, checkBig(e, false, path, 'lvcmdq_err_map', i), true);
+    });
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuVeventTegra241Cmdqv {
+    return IommuVeventTegra241Cmdqv.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_vevent_tegra241_cmdqv'): IommuVeventTegra241Cmdqv {
+    checkRoom(view, at, 16, path);
+    const lvcmdq_err_mapCount = 2;
+    const lvcmdq_err_map = Array.from({ length: lvcmdq_err_mapCount }, (_, i) => view.getBigUint64(at + 0 + i * 8, true));
+    return { lvcmdq_err_map };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_VEVENTQ_ALLOC: a virtual event queue and its fd.
+ * `struct iommu_veventq_alloc`, 32 bytes. (upstream, Linux 7.2)
+ */
+export interface IommuVeventqAlloc {
+  /** sizeof(struct iommu_veventq_alloc). (`__u32` at offset 0; in) */
+  size: number;
+  /** Must be 0. (`__u32` at offset 4; in) */
+  flags: number;
+  /** The vIOMMU. (`__u32` at offset 8; in) */
+  viommu_id: number;
+  /** The type of the queue. (`__u32` at offset 12; in; a {@link IommuVeventqType}) */
+  type: number;
+  /** The most events the queue holds. (`__u32` at offset 16; in) */
+  veventq_depth: number;
+  /** The new vEVENTQ. (`__u32` at offset 20; out) */
+  out_veventq_id: number;
+  /** Its fd (the caller closes it). (`__u32` at offset 24; out) */
+  out_veventq_fd: number;
+  /** Must be 0. (`__u32` at offset 28; reserved, zero) */
+  __reserved: number;
+}
+
+/**
+ * Layout and codec of {@link IommuVeventqAlloc} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const IommuVeventqAlloc = {
+  /** `sizeof(struct iommu_veventq_alloc)`. */
+  size: 32,
+  /** Byte offset of each member. */
+  offsets: { size: 0, flags: 4, viommu_id: 8, type: 12, veventq_depth: 16, out_veventq_id: 20, out_veventq_fd: 24, __reserved: 28 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuVeventqAlloc): number {
+    return 32;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuVeventqAlloc, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuVeventqAlloc.byteLength(value));
+    IommuVeventqAlloc.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuVeventqAlloc, options: CodecOptions = {}, path = 'iommu_veventq_alloc'): void {
+    checkRoom(view, at, IommuVeventqAlloc.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.viommu_id, 32, path, 'viommu_id'), true);
+    view.setUint32(at + 12, checkUint(value.type, 32, path, 'type'), true);
+    view.setUint32(at + 16, checkUint(value.veventq_depth, 32, path, 'veventq_depth'), true);
+    view.setUint32(at + 20, checkUint(value.out_veventq_id, 32, path, 'out_veventq_id'), true);
+    view.setUint32(at + 24, checkUint(value.out_veventq_fd, 32, path, 'out_veventq_fd'), true);
+    if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
+    view.setUint32(at + 28, checkUint(value.__reserved, 32, path, '__reserved'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuVeventqAlloc {
+    return IommuVeventqAlloc.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_veventq_alloc'): IommuVeventqAlloc {
+    checkRoom(view, at, 32, path);
+    const size = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const viommu_id = view.getUint32(at + 8, true);
+    const type = view.getUint32(at + 12, true);
+    const veventq_depth = view.getUint32(at + 16, true);
+    const out_veventq_id = view.getUint32(at + 20, true);
+    const out_veventq_fd = view.getUint32(at + 24, true);
+    const __reserved = view.getUint32(at + 28, true);
+    if (!options.raw) checkReserved(__reserved, path, '__reserved');
+    return { size, flags, viommu_id, type, veventq_depth, out_veventq_id, out_veventq_fd, __reserved };
+  },
+} as const;
+
+/**
+ * Argument of IOMMU_HW_QUEUE_ALLOC: a hardware queue of a vIOMMU.
+ * `struct iommu_hw_queue_alloc`, 40 bytes. (upstream, Linux 7.2)
+ */
+export interface IommuHwQueueAlloc {
+  /** sizeof(struct iommu_hw_queue_alloc). (`__u32` at offset 0; in) */
+  size: number;
+  /** Must be 0. (`__u32` at offset 4; in) */
+  flags: number;
+  /** The vIOMMU. (`__u32` at offset 8; in) */
+  viommu_id: number;
+  /** The type of the queue. (`__u32` at offset 12; in; a {@link IommuHwQueueType}) */
+  type: number;
+  /** The queue's logical index in the vIOMMU. (`__u32` at offset 16; in) */
+  index: number;
+  /** The new HW queue. (`__u32` at offset 20; out) */
+  out_hw_queue_id: number;
+  /**
+   * Guest physical address of the queue memory (an IOVA of the nesting parent). (`__aligned_u64` at
+   * offset 24; in)
+   */
+  nesting_parent_iova: bigint;
+  /** Bytes of the queue memory. (`__aligned_u64` at offset 32; in) */
+  length: bigint;
+}
+
+/**
+ * Layout and codec of {@link IommuHwQueueAlloc} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const IommuHwQueueAlloc = {
+  /** `sizeof(struct iommu_hw_queue_alloc)`. */
+  size: 40,
+  /** Byte offset of each member. */
+  offsets: { size: 0, flags: 4, viommu_id: 8, type: 12, index: 16, out_hw_queue_id: 20, nesting_parent_iova: 24, length: 32 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: IommuHwQueueAlloc): number {
+    return 40;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: IommuHwQueueAlloc, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(IommuHwQueueAlloc.byteLength(value));
+    IommuHwQueueAlloc.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: IommuHwQueueAlloc, _options: CodecOptions = {}, path = 'iommu_hw_queue_alloc'): void {
+    checkRoom(view, at, IommuHwQueueAlloc.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.viommu_id, 32, path, 'viommu_id'), true);
+    view.setUint32(at + 12, checkUint(value.type, 32, path, 'type'), true);
+    view.setUint32(at + 16, checkUint(value.index, 32, path, 'index'), true);
+    view.setUint32(at + 20, checkUint(value.out_hw_queue_id, 32, path, 'out_hw_queue_id'), true);
+    view.setBigUint64(at + 24, checkBig(value.nesting_parent_iova, false, path, 'nesting_parent_iova'), true);
+    view.setBigUint64(at + 32, checkBig(value.length, false, path, 'length'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): IommuHwQueueAlloc {
+    return IommuHwQueueAlloc.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_hw_queue_alloc'): IommuHwQueueAlloc {
+    checkRoom(view, at, 40, path);
+    const size = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const viommu_id = view.getUint32(at + 8, true);
+    const type = view.getUint32(at + 12, true);
+    const index = view.getUint32(at + 16, true);
+    const out_hw_queue_id = view.getUint32(at + 20, true);
+    const nesting_parent_iova = view.getBigUint64(at + 24, true);
+    const length = view.getBigUint64(at + 32, true);
+    return { size, flags, viommu_id, type, index, out_hw_queue_id, nesting_parent_iova, length };
   },
 } as const;
 
