@@ -64,10 +64,6 @@ describe('dropped objects', () => {
   it('20,000 mappings dropped without unmap: /proc/self/maps stays flat, no ENOMEM, ranges back to 0', () => {
     const r = child(`${PROC}
       const dev = openDevice('sim');
-      (() => dev.map(0, { length: 0x1000 }).unmap())();
-      await settle();
-      const base = mapLines();
-      const heap = process.memoryUsage().heapUsed;
       let peak = 0;
       async function drop(n) {
         for (let i = 0; i < n; i++) {
@@ -76,10 +72,17 @@ describe('dropped objects', () => {
           if (i % 500 === 499) { peak = Math.max(peak, mapLines()); globalThis.gc(); await tick(); }
         }
       }
+      // a warm-up round first: the code and heap pages V8 grows for this loop are not the mappings' lines
+      await drop(2000);
+      await settleUntil(() => native().stats().ranges === 0, 50);
+      await settle();
+      const base = mapLines(), baseMemfd = memfdMaps();
+      const heap = process.memoryUsage().heapUsed;
+      peak = 0;
       const result = await attemptAsync(() => drop(20000));
       const back = await settleUntil(() => native().stats().ranges === 0, 50);
       await settle();
-      report({ result, base, peak, after: mapLines(), back, stats: native().stats(), heapGrowth: process.memoryUsage().heapUsed - heap });
+      report({ result, base, peak, after: mapLines(), memfd: memfdMaps() - baseMemfd, back, stats: native().stats(), heapGrowth: process.memoryUsage().heapUsed - heap });
     `, { timeout: 90_000 });
     expect(r.result).toMatchObject({ ok: true });
     expect(r.back).toBe(true);
@@ -87,7 +90,10 @@ describe('dropped objects', () => {
     expect(r.peak - r.base).toBeLessThan(1500);
     // and nothing per mapping stays behind in JS either (the device's books of its mappings)
     expect(r.heapGrowth).toBeLessThan(512 * 1024);
-    expect(r.after - r.base).toBeLessThan(16);
+    // no mapping of the device's memory is left; the process as a whole stays flat (V8's own heap
+    // and code pages may add a few lines, 20,000 leaked ranges would add thousands)
+    expect(r.memfd).toBe(0);
+    expect(r.after - r.base).toBeLessThan(64);
     expect(r.stats).toEqual({ openDevices: 1, ranges: 0, windows: 0 });
   });
 

@@ -4166,17 +4166,24 @@ export const IOMMU_DESTROY_OFFSET_ID: i32 = 4;
  * iommu_destroy_write and read by iommu_destroy_read.
  */
 export class IommuDestroy {
-  /** sizeof(struct iommu_destroy). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_destroy). [in] [-1 (left out): written as the bytes the codec writes; else
+   * its low 32 bits]
+   */
+  size: i64 = -1;
   /** The object to destroy: any destroyable object type. [in] */
   id: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_destroy_write(ptr: usize, v: IommuDestroy): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_DESTROY_OFFSET_SIZE
+  const bytes: i64 = 8;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_DESTROY_OFFSET_SIZE
   store<u32>(ptr, v.id, 4); // IOMMU_DESTROY_OFFSET_ID
-  return 8;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_destroy_read(ptr: usize, out: IommuDestroy): void {
@@ -4196,20 +4203,27 @@ export const IOMMU_IOAS_ALLOC_OFFSET_OUT_IOAS_ID: i32 = 8;
  * iommu_ioas_alloc_write and read by iommu_ioas_alloc_read.
  */
 export class IommuIoasAlloc {
-  /** sizeof(struct iommu_ioas_alloc). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_ioas_alloc). [in] [-1 (left out): written as the bytes the codec writes;
+   * else its low 32 bits]
+   */
+  size: i64 = -1;
   /** Must be 0. [in] */
   flags: u32 = 0;
   /** The new IOAS. [out] */
   out_ioas_id: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_ioas_alloc_write(ptr: usize, v: IommuIoasAlloc): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_IOAS_ALLOC_OFFSET_SIZE
+  const bytes: i64 = 12;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_IOAS_ALLOC_OFFSET_SIZE
   store<u32>(ptr, v.flags, 4); // IOMMU_IOAS_ALLOC_OFFSET_FLAGS
   store<u32>(ptr, v.out_ioas_id, 8); // IOMMU_IOAS_ALLOC_OFFSET_OUT_IOAS_ID
-  return 12;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_ioas_alloc_read(ptr: usize, out: IommuIoasAlloc): void {
@@ -4263,8 +4277,11 @@ export const IOMMU_IOAS_IOVA_RANGES_OFFSET_OUT_IOVA_ALIGNMENT: i32 = 24;
  * iommu_ioas_iova_ranges_read.
  */
 export class IommuIoasIovaRanges {
-  /** sizeof(struct iommu_ioas_iova_ranges). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_ioas_iova_ranges). [in] [-1 (left out): written as the bytes the codec
+   * writes; else its low 32 bits]
+   */
+  size: i64 = -1;
   /** The IOAS to read the ranges of. [in] */
   ioas_id: u32 = 0;
   /**
@@ -4280,15 +4297,19 @@ export class IommuIoasIovaRanges {
   out_iova_alignment: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_ioas_iova_ranges_write(ptr: usize, v: IommuIoasIovaRanges): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_IOAS_IOVA_RANGES_OFFSET_SIZE
+  const bytes: i64 = 32;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_IOAS_IOVA_RANGES_OFFSET_SIZE
   store<u32>(ptr, v.ioas_id, 4); // IOMMU_IOAS_IOVA_RANGES_OFFSET_IOAS_ID
   store<u32>(ptr, v.num_iovas, 8); // IOMMU_IOAS_IOVA_RANGES_OFFSET_NUM_IOVAS
   store<u32>(ptr, v.__reserved, 12); // IOMMU_IOAS_IOVA_RANGES_OFFSET_RESERVED
   store<u64>(ptr, v.allowed_iovas, 16); // IOMMU_IOAS_IOVA_RANGES_OFFSET_ALLOWED_IOVAS
   store<u64>(ptr, v.out_iova_alignment, 24); // IOMMU_IOAS_IOVA_RANGES_OFFSET_OUT_IOVA_ALIGNMENT
-  return 32;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_ioas_iova_ranges_read(ptr: usize, out: IommuIoasIovaRanges): void {
@@ -4315,8 +4336,11 @@ export const IOMMU_IOAS_ALLOW_IOVAS_OFFSET_ALLOWED_IOVAS: i32 = 16;
  * by iommu_ioas_allow_iovas_read.
  */
 export class IommuIoasAllowIovas {
-  /** sizeof(struct iommu_ioas_allow_iovas). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_ioas_allow_iovas). [in] [-1 (left out): written as the bytes the codec
+   * writes; else its low 32 bits]
+   */
+  size: i64 = -1;
   /** The IOAS. [in] */
   ioas_id: u32 = 0;
   /** Number of entries of allowed_iovas. [in] */
@@ -4327,14 +4351,18 @@ export class IommuIoasAllowIovas {
   allowed_iovas: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_ioas_allow_iovas_write(ptr: usize, v: IommuIoasAllowIovas): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_IOAS_ALLOW_IOVAS_OFFSET_SIZE
+  const bytes: i64 = 24;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_IOAS_ALLOW_IOVAS_OFFSET_SIZE
   store<u32>(ptr, v.ioas_id, 4); // IOMMU_IOAS_ALLOW_IOVAS_OFFSET_IOAS_ID
   store<u32>(ptr, v.num_iovas, 8); // IOMMU_IOAS_ALLOW_IOVAS_OFFSET_NUM_IOVAS
   store<u32>(ptr, v.__reserved, 12); // IOMMU_IOAS_ALLOW_IOVAS_OFFSET_RESERVED
   store<u64>(ptr, v.allowed_iovas, 16); // IOMMU_IOAS_ALLOW_IOVAS_OFFSET_ALLOWED_IOVAS
-  return 24;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_ioas_allow_iovas_read(ptr: usize, out: IommuIoasAllowIovas): void {
@@ -4361,8 +4389,11 @@ export const IOMMU_IOAS_MAP_OFFSET_IOVA: i32 = 32;
  * its bytes are made by iommu_ioas_map_write and read by iommu_ioas_map_read.
  */
 export class IommuIoasMap {
-  /** sizeof(struct iommu_ioas_map). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_ioas_map). [in] [-1 (left out): written as the bytes the codec writes; else
+   * its low 32 bits]
+   */
+  size: i64 = -1;
   /** IOMMU_IOAS_MAP_*. [in] (iommufd_ioas_map_flags) */
   flags: u32 = 0;
   /** The IOAS to change. [in] */
@@ -4377,16 +4408,20 @@ export class IommuIoasMap {
   iova: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_ioas_map_write(ptr: usize, v: IommuIoasMap): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_IOAS_MAP_OFFSET_SIZE
+  const bytes: i64 = 40;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_IOAS_MAP_OFFSET_SIZE
   store<u32>(ptr, v.flags, 4); // IOMMU_IOAS_MAP_OFFSET_FLAGS
   store<u32>(ptr, v.ioas_id, 8); // IOMMU_IOAS_MAP_OFFSET_IOAS_ID
   store<u32>(ptr, v.__reserved, 12); // IOMMU_IOAS_MAP_OFFSET_RESERVED
   store<u64>(ptr, v.user_va, 16); // IOMMU_IOAS_MAP_OFFSET_USER_VA
   store<u64>(ptr, v.length, 24); // IOMMU_IOAS_MAP_OFFSET_LENGTH
   store<u64>(ptr, v.iova, 32); // IOMMU_IOAS_MAP_OFFSET_IOVA
-  return 40;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_ioas_map_read(ptr: usize, out: IommuIoasMap): void {
@@ -4416,8 +4451,11 @@ export const IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_OUT_PHYS: i32 = 32;
  * iommu_ioas_noiommu_get_pa_write and read by iommu_ioas_noiommu_get_pa_read.
  */
 export class IommuIoasNoiommuGetPa {
-  /** sizeof(struct iommu_ioas_noiommu_get_pa). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_ioas_noiommu_get_pa). [in] [-1 (left out): written as the bytes the codec
+   * writes; else its low 32 bits]
+   */
+  size: i64 = -1;
   /** Must be 0. [in] */
   flags: u32 = 0;
   /** The IOAS to query. [in] */
@@ -4434,16 +4472,20 @@ export class IommuIoasNoiommuGetPa {
   out_phys: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_ioas_noiommu_get_pa_write(ptr: usize, v: IommuIoasNoiommuGetPa): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_SIZE
+  const bytes: i64 = 40;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_SIZE
   store<u32>(ptr, v.flags, 4); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_FLAGS
   store<u32>(ptr, v.ioas_id, 8); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_IOAS_ID
   store<u32>(ptr, v.__reserved, 12); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_RESERVED
   store<u64>(ptr, v.iova, 16); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_IOVA
   store<u64>(ptr, v.length, 24); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_LENGTH
   store<u64>(ptr, v.out_phys, 32); // IOMMU_IOAS_NOIOMMU_GET_PA_OFFSET_OUT_PHYS
-  return 40;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_ioas_noiommu_get_pa_read(ptr: usize, out: IommuIoasNoiommuGetPa): void {
@@ -4473,8 +4515,11 @@ export const IOMMU_IOAS_MAP_FILE_OFFSET_IOVA: i32 = 32;
  * iommu_ioas_map_file_read.
  */
 export class IommuIoasMapFile {
-  /** sizeof(struct iommu_ioas_map_file). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_ioas_map_file). [in] [-1 (left out): written as the bytes the codec writes;
+   * else its low 32 bits]
+   */
+  size: i64 = -1;
   /** As for IOMMU_IOAS_MAP. [in] (iommufd_ioas_map_flags) */
   flags: u32 = 0;
   /** As for IOMMU_IOAS_MAP. [in] */
@@ -4489,16 +4534,20 @@ export class IommuIoasMapFile {
   iova: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_ioas_map_file_write(ptr: usize, v: IommuIoasMapFile): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_IOAS_MAP_FILE_OFFSET_SIZE
+  const bytes: i64 = 40;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_IOAS_MAP_FILE_OFFSET_SIZE
   store<u32>(ptr, v.flags, 4); // IOMMU_IOAS_MAP_FILE_OFFSET_FLAGS
   store<u32>(ptr, v.ioas_id, 8); // IOMMU_IOAS_MAP_FILE_OFFSET_IOAS_ID
   store<i32>(ptr, v.fd, 12); // IOMMU_IOAS_MAP_FILE_OFFSET_FD
   store<u64>(ptr, v.start, 16); // IOMMU_IOAS_MAP_FILE_OFFSET_START
   store<u64>(ptr, v.length, 24); // IOMMU_IOAS_MAP_FILE_OFFSET_LENGTH
   store<u64>(ptr, v.iova, 32); // IOMMU_IOAS_MAP_FILE_OFFSET_IOVA
-  return 40;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_ioas_map_file_read(ptr: usize, out: IommuIoasMapFile): void {
@@ -4528,8 +4577,11 @@ export const IOMMU_IOAS_COPY_OFFSET_SRC_IOVA: i32 = 32;
  * iommu_ioas_copy_read.
  */
 export class IommuIoasCopy {
-  /** sizeof(struct iommu_ioas_copy). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_ioas_copy). [in] [-1 (left out): written as the bytes the codec writes;
+   * else its low 32 bits]
+   */
+  size: i64 = -1;
   /** IOMMU_IOAS_MAP_*. [in] (iommufd_ioas_map_flags) */
   flags: u32 = 0;
   /** The IOAS to change. [in] */
@@ -4544,16 +4596,20 @@ export class IommuIoasCopy {
   src_iova: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_ioas_copy_write(ptr: usize, v: IommuIoasCopy): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_IOAS_COPY_OFFSET_SIZE
+  const bytes: i64 = 40;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_IOAS_COPY_OFFSET_SIZE
   store<u32>(ptr, v.flags, 4); // IOMMU_IOAS_COPY_OFFSET_FLAGS
   store<u32>(ptr, v.dst_ioas_id, 8); // IOMMU_IOAS_COPY_OFFSET_DST_IOAS_ID
   store<u32>(ptr, v.src_ioas_id, 12); // IOMMU_IOAS_COPY_OFFSET_SRC_IOAS_ID
   store<u64>(ptr, v.length, 16); // IOMMU_IOAS_COPY_OFFSET_LENGTH
   store<u64>(ptr, v.dst_iova, 24); // IOMMU_IOAS_COPY_OFFSET_DST_IOVA
   store<u64>(ptr, v.src_iova, 32); // IOMMU_IOAS_COPY_OFFSET_SRC_IOVA
-  return 40;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_ioas_copy_read(ptr: usize, out: IommuIoasCopy): void {
@@ -4579,8 +4635,11 @@ export const IOMMU_IOAS_UNMAP_OFFSET_LENGTH: i32 = 16;
  * its bytes are made by iommu_ioas_unmap_write and read by iommu_ioas_unmap_read.
  */
 export class IommuIoasUnmap {
-  /** sizeof(struct iommu_ioas_unmap). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_ioas_unmap). [in] [-1 (left out): written as the bytes the codec writes;
+   * else its low 32 bits]
+   */
+  size: i64 = -1;
   /** The IOAS to change. [in] */
   ioas_id: u32 = 0;
   /** IOVA to start unmapping at (0 with length UINT64_MAX: everything). [in] */
@@ -4589,13 +4648,17 @@ export class IommuIoasUnmap {
   length: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_ioas_unmap_write(ptr: usize, v: IommuIoasUnmap): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_IOAS_UNMAP_OFFSET_SIZE
+  const bytes: i64 = 24;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_IOAS_UNMAP_OFFSET_SIZE
   store<u32>(ptr, v.ioas_id, 4); // IOMMU_IOAS_UNMAP_OFFSET_IOAS_ID
   store<u64>(ptr, v.iova, 8); // IOMMU_IOAS_UNMAP_OFFSET_IOVA
   store<u64>(ptr, v.length, 16); // IOMMU_IOAS_UNMAP_OFFSET_LENGTH
-  return 24;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_ioas_unmap_read(ptr: usize, out: IommuIoasUnmap): void {
@@ -4620,8 +4683,11 @@ export const IOMMU_OPTION_OFFSET_VAL64: i32 = 16;
  * made by iommu_option_write and read by iommu_option_read.
  */
 export class IommuOption {
-  /** sizeof(struct iommu_option). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_option). [in] [-1 (left out): written as the bytes the codec writes; else
+   * its low 32 bits]
+   */
+  size: i64 = -1;
   /** The option. [in] (iommufd_option) */
   option_id: u32 = 0;
   /** Get or set. [in] (iommufd_option_ops) */
@@ -4634,15 +4700,19 @@ export class IommuOption {
   val64: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_option_write(ptr: usize, v: IommuOption): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_OPTION_OFFSET_SIZE
+  const bytes: i64 = 24;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_OPTION_OFFSET_SIZE
   store<u32>(ptr, v.option_id, 4); // IOMMU_OPTION_OFFSET_OPTION_ID
   store<u16>(ptr, v.op, 8); // IOMMU_OPTION_OFFSET_OP
   store<u16>(ptr, v.__reserved, 10); // IOMMU_OPTION_OFFSET_RESERVED
   store<u32>(ptr, v.object_id, 12); // IOMMU_OPTION_OFFSET_OBJECT_ID
   store<u64>(ptr, v.val64, 16); // IOMMU_OPTION_OFFSET_VAL64
-  return 24;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_option_read(ptr: usize, out: IommuOption): void {
@@ -4668,8 +4738,11 @@ export const IOMMU_VFIO_IOAS_OFFSET_RESERVED: i32 = 10;
  * iommu_vfio_ioas_read.
  */
 export class IommuVfioIoas {
-  /** sizeof(struct iommu_vfio_ioas). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_vfio_ioas). [in] [-1 (left out): written as the bytes the codec writes;
+   * else its low 32 bits]
+   */
+  size: i64 = -1;
   /** SET: the IOAS to use; GET: the IOAS in use. [inout] */
   ioas_id: u32 = 0;
   /** The operation. [in] (iommufd_vfio_ioas_op) */
@@ -4678,13 +4751,17 @@ export class IommuVfioIoas {
   __reserved: u16 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_vfio_ioas_write(ptr: usize, v: IommuVfioIoas): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_VFIO_IOAS_OFFSET_SIZE
+  const bytes: i64 = 12;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_VFIO_IOAS_OFFSET_SIZE
   store<u32>(ptr, v.ioas_id, 4); // IOMMU_VFIO_IOAS_OFFSET_IOAS_ID
   store<u16>(ptr, v.op, 8); // IOMMU_VFIO_IOAS_OFFSET_OP
   store<u16>(ptr, v.__reserved, 10); // IOMMU_VFIO_IOAS_OFFSET_RESERVED
-  return 12;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_vfio_ioas_read(ptr: usize, out: IommuVfioIoas): void {
@@ -4804,8 +4881,11 @@ export const IOMMU_HWPT_ALLOC_OFFSET_RESERVED2: i32 = 44;
  * iommu_hwpt_alloc_read.
  */
 export class IommuHwptAlloc {
-  /** sizeof(struct iommu_hwpt_alloc). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_hwpt_alloc). [in] [-1 (left out): written as the bytes the codec writes;
+   * else its low 32 bits]
+   */
+  size: i64 = -1;
   /** IOMMU_HWPT_ALLOC_* and IOMMU_HWPT_FAULT_ID_VALID. [in] (iommufd_hwpt_alloc_flags) */
   flags: u32 = 0;
   /** The device to allocate it for. [in] */
@@ -4828,9 +4908,13 @@ export class IommuHwptAlloc {
   __reserved2: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_hwpt_alloc_write(ptr: usize, v: IommuHwptAlloc): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_HWPT_ALLOC_OFFSET_SIZE
+  const bytes: i64 = 48;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_HWPT_ALLOC_OFFSET_SIZE
   store<u32>(ptr, v.flags, 4); // IOMMU_HWPT_ALLOC_OFFSET_FLAGS
   store<u32>(ptr, v.dev_id, 8); // IOMMU_HWPT_ALLOC_OFFSET_DEV_ID
   store<u32>(ptr, v.pt_id, 12); // IOMMU_HWPT_ALLOC_OFFSET_PT_ID
@@ -4841,7 +4925,7 @@ export function iommu_hwpt_alloc_write(ptr: usize, v: IommuHwptAlloc): i32 {
   store<u64>(ptr, v.data_uptr, 32); // IOMMU_HWPT_ALLOC_OFFSET_DATA_UPTR
   store<u32>(ptr, v.fault_id, 40); // IOMMU_HWPT_ALLOC_OFFSET_FAULT_ID
   store<u32>(ptr, v.__reserved2, 44); // IOMMU_HWPT_ALLOC_OFFSET_RESERVED2
-  return 48;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_hwpt_alloc_read(ptr: usize, out: IommuHwptAlloc): void {
@@ -5035,8 +5119,11 @@ export const IOMMU_HW_INFO_OFFSET_OUT_CAPABILITIES: i32 = 32;
  * IOMMU. A plain value; its bytes are made by iommu_hw_info_write and read by iommu_hw_info_read.
  */
 export class IommuHwInfo {
-  /** sizeof(struct iommu_hw_info). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_hw_info). [in] [-1 (left out): written as the bytes the codec writes; else
+   * its low 32 bits]
+   */
+  size: i64 = -1;
   /** IOMMU_HW_INFO_FLAG_* (7.2); 0 before. [in] (iommufd_hw_info_flags) */
   flags: u32 = 0;
   /** A device bound to the iommufd. [in] */
@@ -5062,9 +5149,13 @@ export class IommuHwInfo {
   out_capabilities: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_hw_info_write(ptr: usize, v: IommuHwInfo): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_HW_INFO_OFFSET_SIZE
+  const bytes: i64 = 40;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_HW_INFO_OFFSET_SIZE
   store<u32>(ptr, v.flags, 4); // IOMMU_HW_INFO_OFFSET_FLAGS
   store<u32>(ptr, v.dev_id, 8); // IOMMU_HW_INFO_OFFSET_DEV_ID
   store<u32>(ptr, v.data_len, 12); // IOMMU_HW_INFO_OFFSET_DATA_LEN
@@ -5075,7 +5166,7 @@ export function iommu_hw_info_write(ptr: usize, v: IommuHwInfo): i32 {
   store<u8>(ptr, v.out_max_pasid_log2, 28); // IOMMU_HW_INFO_OFFSET_OUT_MAX_PASID_LOG2
   for (let i = 0, n = 3; i < n; i++) store<u8>(ptr + IOMMU_HW_INFO_OFFSET_RESERVED + <usize>i * 1, unchecked(v.__reserved[i]));
   store<u64>(ptr, v.out_capabilities, 32); // IOMMU_HW_INFO_OFFSET_OUT_CAPABILITIES
-  return 40;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_hw_info_read(ptr: usize, out: IommuHwInfo): void {
@@ -5105,8 +5196,11 @@ export const IOMMU_HWPT_SET_DIRTY_TRACKING_OFFSET_RESERVED: i32 = 12;
  * iommu_hwpt_set_dirty_tracking_read.
  */
 export class IommuHwptSetDirtyTracking {
-  /** sizeof(struct iommu_hwpt_set_dirty_tracking). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_hwpt_set_dirty_tracking). [in] [-1 (left out): written as the bytes the
+   * codec writes; else its low 32 bits]
+   */
+  size: i64 = -1;
   /** IOMMU_HWPT_DIRTY_TRACKING_ENABLE or 0. [in] (iommufd_hwpt_set_dirty_tracking_flags) */
   flags: u32 = 0;
   /** The HWPT (IOMMU domain). [in] */
@@ -5115,13 +5209,17 @@ export class IommuHwptSetDirtyTracking {
   __reserved: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_hwpt_set_dirty_tracking_write(ptr: usize, v: IommuHwptSetDirtyTracking): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_HWPT_SET_DIRTY_TRACKING_OFFSET_SIZE
+  const bytes: i64 = 16;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_HWPT_SET_DIRTY_TRACKING_OFFSET_SIZE
   store<u32>(ptr, v.flags, 4); // IOMMU_HWPT_SET_DIRTY_TRACKING_OFFSET_FLAGS
   store<u32>(ptr, v.hwpt_id, 8); // IOMMU_HWPT_SET_DIRTY_TRACKING_OFFSET_HWPT_ID
   store<u32>(ptr, v.__reserved, 12); // IOMMU_HWPT_SET_DIRTY_TRACKING_OFFSET_RESERVED
-  return 16;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_hwpt_set_dirty_tracking_read(ptr: usize, out: IommuHwptSetDirtyTracking): void {
@@ -5149,8 +5247,11 @@ export const IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_DATA: i32 = 40;
  * iommu_hwpt_get_dirty_bitmap_write and read by iommu_hwpt_get_dirty_bitmap_read.
  */
 export class IommuHwptGetDirtyBitmap {
-  /** sizeof(struct iommu_hwpt_get_dirty_bitmap). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_hwpt_get_dirty_bitmap). [in] [-1 (left out): written as the bytes the codec
+   * writes; else its low 32 bits]
+   */
+  size: i64 = -1;
   /** The HWPT (IOMMU domain). [in] */
   hwpt_id: u32 = 0;
   /** IOMMU_HWPT_GET_DIRTY_BITMAP_*. [in] (iommufd_hwpt_get_dirty_bitmap_flags) */
@@ -5170,9 +5271,13 @@ export class IommuHwptGetDirtyBitmap {
   data: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_hwpt_get_dirty_bitmap_write(ptr: usize, v: IommuHwptGetDirtyBitmap): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_SIZE
+  const bytes: i64 = 48;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_SIZE
   store<u32>(ptr, v.hwpt_id, 4); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_HWPT_ID
   store<u32>(ptr, v.flags, 8); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_FLAGS
   store<u32>(ptr, v.__reserved, 12); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_RESERVED
@@ -5180,7 +5285,7 @@ export function iommu_hwpt_get_dirty_bitmap_write(ptr: usize, v: IommuHwptGetDir
   store<u64>(ptr, v.length, 24); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_LENGTH
   store<u64>(ptr, v.page_size, 32); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_PAGE_SIZE
   store<u64>(ptr, v.data, 40); // IOMMU_HWPT_GET_DIRTY_BITMAP_OFFSET_DATA
-  return 48;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_hwpt_get_dirty_bitmap_read(ptr: usize, out: IommuHwptGetDirtyBitmap): void {
@@ -5276,8 +5381,11 @@ export const IOMMU_HWPT_INVALIDATE_OFFSET_RESERVED: i32 = 28;
  * read by iommu_hwpt_invalidate_read.
  */
 export class IommuHwptInvalidate {
-  /** sizeof(struct iommu_hwpt_invalidate). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_hwpt_invalidate). [in] [-1 (left out): written as the bytes the codec
+   * writes; else its low 32 bits]
+   */
+  size: i64 = -1;
   /** The nested HWPT or vIOMMU. [in] */
   hwpt_id: u32 = 0;
   /** User address of the array of driver-specific requests. [in] */
@@ -5292,16 +5400,20 @@ export class IommuHwptInvalidate {
   __reserved: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_hwpt_invalidate_write(ptr: usize, v: IommuHwptInvalidate): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_HWPT_INVALIDATE_OFFSET_SIZE
+  const bytes: i64 = 32;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_HWPT_INVALIDATE_OFFSET_SIZE
   store<u32>(ptr, v.hwpt_id, 4); // IOMMU_HWPT_INVALIDATE_OFFSET_HWPT_ID
   store<u64>(ptr, v.data_uptr, 8); // IOMMU_HWPT_INVALIDATE_OFFSET_DATA_UPTR
   store<u32>(ptr, v.data_type, 16); // IOMMU_HWPT_INVALIDATE_OFFSET_DATA_TYPE
   store<u32>(ptr, v.entry_len, 20); // IOMMU_HWPT_INVALIDATE_OFFSET_ENTRY_LEN
   store<u32>(ptr, v.entry_num, 24); // IOMMU_HWPT_INVALIDATE_OFFSET_ENTRY_NUM
   store<u32>(ptr, v.__reserved, 28); // IOMMU_HWPT_INVALIDATE_OFFSET_RESERVED
-  return 32;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_hwpt_invalidate_read(ptr: usize, out: IommuHwptInvalidate): void {
@@ -5421,8 +5533,11 @@ export const IOMMU_FAULT_ALLOC_OFFSET_OUT_FAULT_FD: i32 = 12;
  * value; its bytes are made by iommu_fault_alloc_write and read by iommu_fault_alloc_read.
  */
 export class IommuFaultAlloc {
-  /** sizeof(struct iommu_fault_alloc). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_fault_alloc). [in] [-1 (left out): written as the bytes the codec writes;
+   * else its low 32 bits]
+   */
+  size: i64 = -1;
   /** Must be 0. [in] */
   flags: u32 = 0;
   /** The new fault object. [out] */
@@ -5431,13 +5546,17 @@ export class IommuFaultAlloc {
   out_fault_fd: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_fault_alloc_write(ptr: usize, v: IommuFaultAlloc): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_FAULT_ALLOC_OFFSET_SIZE
+  const bytes: i64 = 16;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_FAULT_ALLOC_OFFSET_SIZE
   store<u32>(ptr, v.flags, 4); // IOMMU_FAULT_ALLOC_OFFSET_FLAGS
   store<u32>(ptr, v.out_fault_id, 8); // IOMMU_FAULT_ALLOC_OFFSET_OUT_FAULT_ID
   store<u32>(ptr, v.out_fault_fd, 12); // IOMMU_FAULT_ALLOC_OFFSET_OUT_FAULT_FD
-  return 16;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_fault_alloc_read(ptr: usize, out: IommuFaultAlloc): void {
@@ -5495,8 +5614,11 @@ export const IOMMU_VIOMMU_ALLOC_OFFSET_DATA_UPTR: i32 = 32;
  * bytes are made by iommu_viommu_alloc_write and read by iommu_viommu_alloc_read.
  */
 export class IommuViommuAlloc {
-  /** sizeof(struct iommu_viommu_alloc). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_viommu_alloc). [in] [-1 (left out): written as the bytes the codec writes;
+   * else its low 32 bits]
+   */
+  size: i64 = -1;
   /** Must be 0. [in] */
   flags: u32 = 0;
   /** The type of the virtual IOMMU. [in] (iommu_viommu_type) */
@@ -5515,9 +5637,13 @@ export class IommuViommuAlloc {
   data_uptr: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_viommu_alloc_write(ptr: usize, v: IommuViommuAlloc): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_VIOMMU_ALLOC_OFFSET_SIZE
+  const bytes: i64 = 40;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_VIOMMU_ALLOC_OFFSET_SIZE
   store<u32>(ptr, v.flags, 4); // IOMMU_VIOMMU_ALLOC_OFFSET_FLAGS
   store<u32>(ptr, v.type, 8); // IOMMU_VIOMMU_ALLOC_OFFSET_TYPE
   store<u32>(ptr, v.dev_id, 12); // IOMMU_VIOMMU_ALLOC_OFFSET_DEV_ID
@@ -5526,7 +5652,7 @@ export function iommu_viommu_alloc_write(ptr: usize, v: IommuViommuAlloc): i32 {
   store<u32>(ptr, v.data_len, 24); // IOMMU_VIOMMU_ALLOC_OFFSET_DATA_LEN
   store<u32>(ptr, v.__reserved, 28); // IOMMU_VIOMMU_ALLOC_OFFSET_RESERVED
   store<u64>(ptr, v.data_uptr, 32); // IOMMU_VIOMMU_ALLOC_OFFSET_DATA_UPTR
-  return 40;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_viommu_alloc_read(ptr: usize, out: IommuViommuAlloc): void {
@@ -5556,8 +5682,11 @@ export const IOMMU_VDEVICE_ALLOC_OFFSET_VIRT_ID: i32 = 16;
  * iommu_vdevice_alloc_read.
  */
 export class IommuVdeviceAlloc {
-  /** sizeof(struct iommu_vdevice_alloc). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_vdevice_alloc). [in] [-1 (left out): written as the bytes the codec writes;
+   * else its low 32 bits]
+   */
+  size: i64 = -1;
   /** The vIOMMU. [in] */
   viommu_id: u32 = 0;
   /** The physical device. [in] */
@@ -5570,14 +5699,18 @@ export class IommuVdeviceAlloc {
   virt_id: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_vdevice_alloc_write(ptr: usize, v: IommuVdeviceAlloc): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_VDEVICE_ALLOC_OFFSET_SIZE
+  const bytes: i64 = 24;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_VDEVICE_ALLOC_OFFSET_SIZE
   store<u32>(ptr, v.viommu_id, 4); // IOMMU_VDEVICE_ALLOC_OFFSET_VIOMMU_ID
   store<u32>(ptr, v.dev_id, 8); // IOMMU_VDEVICE_ALLOC_OFFSET_DEV_ID
   store<u32>(ptr, v.out_vdevice_id, 12); // IOMMU_VDEVICE_ALLOC_OFFSET_OUT_VDEVICE_ID
   store<u64>(ptr, v.virt_id, 16); // IOMMU_VDEVICE_ALLOC_OFFSET_VIRT_ID
-  return 24;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_vdevice_alloc_read(ptr: usize, out: IommuVdeviceAlloc): void {
@@ -5600,17 +5733,24 @@ export const IOMMU_IOAS_CHANGE_PROCESS_OFFSET_RESERVED: i32 = 4;
  * iommu_ioas_change_process_write and read by iommu_ioas_change_process_read.
  */
 export class IommuIoasChangeProcess {
-  /** sizeof(struct iommu_ioas_change_process). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_ioas_change_process). [in] [-1 (left out): written as the bytes the codec
+   * writes; else its low 32 bits]
+   */
+  size: i64 = -1;
   /** Must be 0. [reserved] */
   __reserved: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_ioas_change_process_write(ptr: usize, v: IommuIoasChangeProcess): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_IOAS_CHANGE_PROCESS_OFFSET_SIZE
+  const bytes: i64 = 8;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_IOAS_CHANGE_PROCESS_OFFSET_SIZE
   store<u32>(ptr, v.__reserved, 4); // IOMMU_IOAS_CHANGE_PROCESS_OFFSET_RESERVED
-  return 8;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_ioas_change_process_read(ptr: usize, out: IommuIoasChangeProcess): void {
@@ -5715,8 +5855,11 @@ export const IOMMU_VEVENTQ_ALLOC_OFFSET_RESERVED: i32 = 28;
  * iommu_veventq_alloc_read.
  */
 export class IommuVeventqAlloc {
-  /** sizeof(struct iommu_veventq_alloc). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_veventq_alloc). [in] [-1 (left out): written as the bytes the codec writes;
+   * else its low 32 bits]
+   */
+  size: i64 = -1;
   /** Must be 0. [in] */
   flags: u32 = 0;
   /** The vIOMMU. [in] */
@@ -5733,9 +5876,13 @@ export class IommuVeventqAlloc {
   __reserved: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_veventq_alloc_write(ptr: usize, v: IommuVeventqAlloc): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_VEVENTQ_ALLOC_OFFSET_SIZE
+  const bytes: i64 = 32;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_VEVENTQ_ALLOC_OFFSET_SIZE
   store<u32>(ptr, v.flags, 4); // IOMMU_VEVENTQ_ALLOC_OFFSET_FLAGS
   store<u32>(ptr, v.viommu_id, 8); // IOMMU_VEVENTQ_ALLOC_OFFSET_VIOMMU_ID
   store<u32>(ptr, v.type, 12); // IOMMU_VEVENTQ_ALLOC_OFFSET_TYPE
@@ -5743,7 +5890,7 @@ export function iommu_veventq_alloc_write(ptr: usize, v: IommuVeventqAlloc): i32
   store<u32>(ptr, v.out_veventq_id, 20); // IOMMU_VEVENTQ_ALLOC_OFFSET_OUT_VEVENTQ_ID
   store<u32>(ptr, v.out_veventq_fd, 24); // IOMMU_VEVENTQ_ALLOC_OFFSET_OUT_VEVENTQ_FD
   store<u32>(ptr, v.__reserved, 28); // IOMMU_VEVENTQ_ALLOC_OFFSET_RESERVED
-  return 32;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_veventq_alloc_read(ptr: usize, out: IommuVeventqAlloc): void {
@@ -5775,8 +5922,11 @@ export const IOMMU_HW_QUEUE_ALLOC_OFFSET_LENGTH: i32 = 32;
  * iommu_hw_queue_alloc_read.
  */
 export class IommuHwQueueAlloc {
-  /** sizeof(struct iommu_hw_queue_alloc). [in] */
-  size: u32 = 0;
+  /**
+   * sizeof(struct iommu_hw_queue_alloc). [in] [-1 (left out): written as the bytes the codec
+   * writes; else its low 32 bits]
+   */
+  size: i64 = -1;
   /** Must be 0. [in] */
   flags: u32 = 0;
   /** The vIOMMU. [in] */
@@ -5793,9 +5943,13 @@ export class IommuHwQueueAlloc {
   length: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.size -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function iommu_hw_queue_alloc_write(ptr: usize, v: IommuHwQueueAlloc): i32 {
-  store<u32>(ptr, v.size, 0); // IOMMU_HW_QUEUE_ALLOC_OFFSET_SIZE
+  const bytes: i64 = 40;
+  store<u32>(ptr, <u32>(v.size < 0 ? bytes : v.size), 0); // IOMMU_HW_QUEUE_ALLOC_OFFSET_SIZE
   store<u32>(ptr, v.flags, 4); // IOMMU_HW_QUEUE_ALLOC_OFFSET_FLAGS
   store<u32>(ptr, v.viommu_id, 8); // IOMMU_HW_QUEUE_ALLOC_OFFSET_VIOMMU_ID
   store<u32>(ptr, v.type, 12); // IOMMU_HW_QUEUE_ALLOC_OFFSET_TYPE
@@ -5803,7 +5957,7 @@ export function iommu_hw_queue_alloc_write(ptr: usize, v: IommuHwQueueAlloc): i3
   store<u32>(ptr, v.out_hw_queue_id, 20); // IOMMU_HW_QUEUE_ALLOC_OFFSET_OUT_HW_QUEUE_ID
   store<u64>(ptr, v.nesting_parent_iova, 24); // IOMMU_HW_QUEUE_ALLOC_OFFSET_NESTING_PARENT_IOVA
   store<u64>(ptr, v.length, 32); // IOMMU_HW_QUEUE_ALLOC_OFFSET_LENGTH
-  return 40;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function iommu_hw_queue_alloc_read(ptr: usize, out: IommuHwQueueAlloc): void {

@@ -5597,6 +5597,14 @@ export interface IommuDestroy {
 }
 
 /**
+ * A {@link IommuDestroy} to encode: `size` may be left out, and the codec then writes the bytes the
+ * encoding takes there ({@link IommuDestroy.byteLength}: the size of the struct). A given `size` is
+ * written as it is: the caller may offer more room than that (for a capability chain, or a payload
+ * it writes after the struct).
+ */
+export type IommuDestroyInput = Omit<IommuDestroy, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuDestroy} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -5606,22 +5614,23 @@ export const IommuDestroy = {
   /** Byte offset of each member. */
   offsets: { size: 0, id: 4 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuDestroy): number {
+  byteLength(_value: IommuDestroyInput): number {
     return 8;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuDestroy, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuDestroyInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuDestroy.byteLength(value));
     IommuDestroy.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuDestroy, _options: CodecOptions = {}, path = 'iommu_destroy'): void {
-    checkRoom(view, at, IommuDestroy.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuDestroyInput, _options: CodecOptions = {}, path = 'iommu_destroy'): void {
+    const bytes = IommuDestroy.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.id, 32, path, 'id'), true);
   },
   /**
@@ -5654,6 +5663,14 @@ export interface IommuIoasAlloc {
 }
 
 /**
+ * A {@link IommuIoasAlloc} to encode: `size` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link IommuIoasAlloc.byteLength}: the size of the struct). A given
+ * `size` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type IommuIoasAllocInput = Omit<IommuIoasAlloc, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuIoasAlloc} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -5663,22 +5680,23 @@ export const IommuIoasAlloc = {
   /** Byte offset of each member. */
   offsets: { size: 0, flags: 4, out_ioas_id: 8 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuIoasAlloc): number {
+  byteLength(_value: IommuIoasAllocInput): number {
     return 12;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuIoasAlloc, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuIoasAllocInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuIoasAlloc.byteLength(value));
     IommuIoasAlloc.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuIoasAlloc, _options: CodecOptions = {}, path = 'iommu_ioas_alloc'): void {
-    checkRoom(view, at, IommuIoasAlloc.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuIoasAllocInput, _options: CodecOptions = {}, path = 'iommu_ioas_alloc'): void {
+    const bytes = IommuIoasAlloc.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.out_ioas_id, 32, path, 'out_ioas_id'), true);
   },
@@ -5780,6 +5798,14 @@ export interface IommuIoasIovaRanges {
 }
 
 /**
+ * A {@link IommuIoasIovaRanges} to encode: `size` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link IommuIoasIovaRanges.byteLength}: the size of the struct).
+ * A given `size` is written as it is: the caller may offer more room than that (for a capability
+ * chain, or a payload it writes after the struct).
+ */
+export type IommuIoasIovaRangesInput = Omit<IommuIoasIovaRanges, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuIoasIovaRanges} (little-endian, as every supported architecture
  * but s390x stores it).
  */
@@ -5789,22 +5815,23 @@ export const IommuIoasIovaRanges = {
   /** Byte offset of each member. */
   offsets: { size: 0, ioas_id: 4, num_iovas: 8, __reserved: 12, allowed_iovas: 16, out_iova_alignment: 24 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuIoasIovaRanges): number {
+  byteLength(_value: IommuIoasIovaRangesInput): number {
     return 32;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuIoasIovaRanges, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuIoasIovaRangesInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuIoasIovaRanges.byteLength(value));
     IommuIoasIovaRanges.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuIoasIovaRanges, options: CodecOptions = {}, path = 'iommu_ioas_iova_ranges'): void {
-    checkRoom(view, at, IommuIoasIovaRanges.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuIoasIovaRangesInput, options: CodecOptions = {}, path = 'iommu_ioas_iova_ranges'): void {
+    const bytes = IommuIoasIovaRanges.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.ioas_id, 32, path, 'ioas_id'), true);
     view.setUint32(at + 8, checkUint(value.num_iovas, 32, path, 'num_iovas'), true);
     if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
@@ -5854,6 +5881,14 @@ export interface IommuIoasAllowIovas {
 }
 
 /**
+ * A {@link IommuIoasAllowIovas} to encode: `size` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link IommuIoasAllowIovas.byteLength}: the size of the struct).
+ * A given `size` is written as it is: the caller may offer more room than that (for a capability
+ * chain, or a payload it writes after the struct).
+ */
+export type IommuIoasAllowIovasInput = Omit<IommuIoasAllowIovas, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuIoasAllowIovas} (little-endian, as every supported architecture
  * but s390x stores it).
  */
@@ -5863,22 +5898,23 @@ export const IommuIoasAllowIovas = {
   /** Byte offset of each member. */
   offsets: { size: 0, ioas_id: 4, num_iovas: 8, __reserved: 12, allowed_iovas: 16 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuIoasAllowIovas): number {
+  byteLength(_value: IommuIoasAllowIovasInput): number {
     return 24;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuIoasAllowIovas, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuIoasAllowIovasInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuIoasAllowIovas.byteLength(value));
     IommuIoasAllowIovas.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuIoasAllowIovas, options: CodecOptions = {}, path = 'iommu_ioas_allow_iovas'): void {
-    checkRoom(view, at, IommuIoasAllowIovas.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuIoasAllowIovasInput, options: CodecOptions = {}, path = 'iommu_ioas_allow_iovas'): void {
+    const bytes = IommuIoasAllowIovas.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.ioas_id, 32, path, 'ioas_id'), true);
     view.setUint32(at + 8, checkUint(value.num_iovas, 32, path, 'num_iovas'), true);
     if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
@@ -5930,6 +5966,14 @@ export interface IommuIoasMap {
 }
 
 /**
+ * A {@link IommuIoasMap} to encode: `size` may be left out, and the codec then writes the bytes the
+ * encoding takes there ({@link IommuIoasMap.byteLength}: the size of the struct). A given `size` is
+ * written as it is: the caller may offer more room than that (for a capability chain, or a payload
+ * it writes after the struct).
+ */
+export type IommuIoasMapInput = Omit<IommuIoasMap, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuIoasMap} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -5939,22 +5983,23 @@ export const IommuIoasMap = {
   /** Byte offset of each member. */
   offsets: { size: 0, flags: 4, ioas_id: 8, __reserved: 12, user_va: 16, length: 24, iova: 32 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuIoasMap): number {
+  byteLength(_value: IommuIoasMapInput): number {
     return 40;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuIoasMap, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuIoasMapInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuIoasMap.byteLength(value));
     IommuIoasMap.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuIoasMap, options: CodecOptions = {}, path = 'iommu_ioas_map'): void {
-    checkRoom(view, at, IommuIoasMap.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuIoasMapInput, options: CodecOptions = {}, path = 'iommu_ioas_map'): void {
+    const bytes = IommuIoasMap.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.ioas_id, 32, path, 'ioas_id'), true);
     if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
@@ -6010,6 +6055,14 @@ export interface IommuIoasNoiommuGetPa {
 }
 
 /**
+ * A {@link IommuIoasNoiommuGetPa} to encode: `size` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link IommuIoasNoiommuGetPa.byteLength}: the size of the
+ * struct). A given `size` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type IommuIoasNoiommuGetPaInput = Omit<IommuIoasNoiommuGetPa, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuIoasNoiommuGetPa} (little-endian, as every supported architecture
  * but s390x stores it).
  */
@@ -6019,22 +6072,23 @@ export const IommuIoasNoiommuGetPa = {
   /** Byte offset of each member. */
   offsets: { size: 0, flags: 4, ioas_id: 8, __reserved: 12, iova: 16, length: 24, out_phys: 32 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuIoasNoiommuGetPa): number {
+  byteLength(_value: IommuIoasNoiommuGetPaInput): number {
     return 40;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuIoasNoiommuGetPa, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuIoasNoiommuGetPaInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuIoasNoiommuGetPa.byteLength(value));
     IommuIoasNoiommuGetPa.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuIoasNoiommuGetPa, options: CodecOptions = {}, path = 'iommu_ioas_noiommu_get_pa'): void {
-    checkRoom(view, at, IommuIoasNoiommuGetPa.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuIoasNoiommuGetPaInput, options: CodecOptions = {}, path = 'iommu_ioas_noiommu_get_pa'): void {
+    const bytes = IommuIoasNoiommuGetPa.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.ioas_id, 32, path, 'ioas_id'), true);
     if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
@@ -6087,6 +6141,14 @@ export interface IommuIoasMapFile {
 }
 
 /**
+ * A {@link IommuIoasMapFile} to encode: `size` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link IommuIoasMapFile.byteLength}: the size of the struct). A given
+ * `size` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type IommuIoasMapFileInput = Omit<IommuIoasMapFile, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuIoasMapFile} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -6096,22 +6158,23 @@ export const IommuIoasMapFile = {
   /** Byte offset of each member. */
   offsets: { size: 0, flags: 4, ioas_id: 8, fd: 12, start: 16, length: 24, iova: 32 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuIoasMapFile): number {
+  byteLength(_value: IommuIoasMapFileInput): number {
     return 40;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuIoasMapFile, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuIoasMapFileInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuIoasMapFile.byteLength(value));
     IommuIoasMapFile.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuIoasMapFile, _options: CodecOptions = {}, path = 'iommu_ioas_map_file'): void {
-    checkRoom(view, at, IommuIoasMapFile.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuIoasMapFileInput, _options: CodecOptions = {}, path = 'iommu_ioas_map_file'): void {
+    const bytes = IommuIoasMapFile.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.ioas_id, 32, path, 'ioas_id'), true);
     view.setInt32(at + 12, checkInt(value.fd, 32, path, 'fd'), true);
@@ -6162,6 +6225,14 @@ export interface IommuIoasCopy {
 }
 
 /**
+ * A {@link IommuIoasCopy} to encode: `size` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link IommuIoasCopy.byteLength}: the size of the struct). A given
+ * `size` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type IommuIoasCopyInput = Omit<IommuIoasCopy, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuIoasCopy} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -6171,22 +6242,23 @@ export const IommuIoasCopy = {
   /** Byte offset of each member. */
   offsets: { size: 0, flags: 4, dst_ioas_id: 8, src_ioas_id: 12, length: 16, dst_iova: 24, src_iova: 32 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuIoasCopy): number {
+  byteLength(_value: IommuIoasCopyInput): number {
     return 40;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuIoasCopy, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuIoasCopyInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuIoasCopy.byteLength(value));
     IommuIoasCopy.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuIoasCopy, _options: CodecOptions = {}, path = 'iommu_ioas_copy'): void {
-    checkRoom(view, at, IommuIoasCopy.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuIoasCopyInput, _options: CodecOptions = {}, path = 'iommu_ioas_copy'): void {
+    const bytes = IommuIoasCopy.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.dst_ioas_id, 32, path, 'dst_ioas_id'), true);
     view.setUint32(at + 12, checkUint(value.src_ioas_id, 32, path, 'src_ioas_id'), true);
@@ -6234,6 +6306,14 @@ export interface IommuIoasUnmap {
 }
 
 /**
+ * A {@link IommuIoasUnmap} to encode: `size` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link IommuIoasUnmap.byteLength}: the size of the struct). A given
+ * `size` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type IommuIoasUnmapInput = Omit<IommuIoasUnmap, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuIoasUnmap} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -6243,22 +6323,23 @@ export const IommuIoasUnmap = {
   /** Byte offset of each member. */
   offsets: { size: 0, ioas_id: 4, iova: 8, length: 16 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuIoasUnmap): number {
+  byteLength(_value: IommuIoasUnmapInput): number {
     return 24;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuIoasUnmap, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuIoasUnmapInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuIoasUnmap.byteLength(value));
     IommuIoasUnmap.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuIoasUnmap, _options: CodecOptions = {}, path = 'iommu_ioas_unmap'): void {
-    checkRoom(view, at, IommuIoasUnmap.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuIoasUnmapInput, _options: CodecOptions = {}, path = 'iommu_ioas_unmap'): void {
+    const bytes = IommuIoasUnmap.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.ioas_id, 32, path, 'ioas_id'), true);
     view.setBigUint64(at + 8, checkBig(value.iova, false, path, 'iova'), true);
     view.setBigUint64(at + 16, checkBig(value.length, false, path, 'length'), true);
@@ -6301,6 +6382,14 @@ export interface IommuOption {
 }
 
 /**
+ * A {@link IommuOption} to encode: `size` may be left out, and the codec then writes the bytes the
+ * encoding takes there ({@link IommuOption.byteLength}: the size of the struct). A given `size` is
+ * written as it is: the caller may offer more room than that (for a capability chain, or a payload
+ * it writes after the struct).
+ */
+export type IommuOptionInput = Omit<IommuOption, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuOption} (little-endian, as every supported architecture but s390x
  * stores it).
  */
@@ -6310,22 +6399,23 @@ export const IommuOption = {
   /** Byte offset of each member. */
   offsets: { size: 0, option_id: 4, op: 8, __reserved: 10, object_id: 12, val64: 16 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuOption): number {
+  byteLength(_value: IommuOptionInput): number {
     return 24;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuOption, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuOptionInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuOption.byteLength(value));
     IommuOption.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuOption, options: CodecOptions = {}, path = 'iommu_option'): void {
-    checkRoom(view, at, IommuOption.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuOptionInput, options: CodecOptions = {}, path = 'iommu_option'): void {
+    const bytes = IommuOption.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.option_id, 32, path, 'option_id'), true);
     view.setUint16(at + 8, checkUint(value.op, 16, path, 'op'), true);
     if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
@@ -6370,6 +6460,14 @@ export interface IommuVfioIoas {
 }
 
 /**
+ * A {@link IommuVfioIoas} to encode: `size` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link IommuVfioIoas.byteLength}: the size of the struct). A given
+ * `size` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type IommuVfioIoasInput = Omit<IommuVfioIoas, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuVfioIoas} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -6379,22 +6477,23 @@ export const IommuVfioIoas = {
   /** Byte offset of each member. */
   offsets: { size: 0, ioas_id: 4, op: 8, __reserved: 10 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuVfioIoas): number {
+  byteLength(_value: IommuVfioIoasInput): number {
     return 12;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuVfioIoas, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuVfioIoasInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuVfioIoas.byteLength(value));
     IommuVfioIoas.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuVfioIoas, options: CodecOptions = {}, path = 'iommu_vfio_ioas'): void {
-    checkRoom(view, at, IommuVfioIoas.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuVfioIoasInput, options: CodecOptions = {}, path = 'iommu_vfio_ioas'): void {
+    const bytes = IommuVfioIoas.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.ioas_id, 32, path, 'ioas_id'), true);
     view.setUint16(at + 8, checkUint(value.op, 16, path, 'op'), true);
     if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
@@ -6633,6 +6732,14 @@ export interface IommuHwptAlloc {
 }
 
 /**
+ * A {@link IommuHwptAlloc} to encode: `size` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link IommuHwptAlloc.byteLength}: the size of the struct). A given
+ * `size` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type IommuHwptAllocInput = Omit<IommuHwptAlloc, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuHwptAlloc} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -6642,22 +6749,23 @@ export const IommuHwptAlloc = {
   /** Byte offset of each member. */
   offsets: { size: 0, flags: 4, dev_id: 8, pt_id: 12, out_hwpt_id: 16, __reserved: 20, data_type: 24, data_len: 28, data_uptr: 32, fault_id: 40, __reserved2: 44 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuHwptAlloc): number {
+  byteLength(_value: IommuHwptAllocInput): number {
     return 48;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuHwptAlloc, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuHwptAllocInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuHwptAlloc.byteLength(value));
     IommuHwptAlloc.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuHwptAlloc, options: CodecOptions = {}, path = 'iommu_hwpt_alloc'): void {
-    checkRoom(view, at, IommuHwptAlloc.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuHwptAllocInput, options: CodecOptions = {}, path = 'iommu_hwpt_alloc'): void {
+    const bytes = IommuHwptAlloc.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.dev_id, 32, path, 'dev_id'), true);
     view.setUint32(at + 12, checkUint(value.pt_id, 32, path, 'pt_id'), true);
@@ -7008,6 +7116,14 @@ export interface IommuHwInfo {
 }
 
 /**
+ * A {@link IommuHwInfo} to encode: `size` may be left out, and the codec then writes the bytes the
+ * encoding takes there ({@link IommuHwInfo.byteLength}: the size of the struct). A given `size` is
+ * written as it is: the caller may offer more room than that (for a capability chain, or a payload
+ * it writes after the struct).
+ */
+export type IommuHwInfoInput = Omit<IommuHwInfo, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuHwInfo} (little-endian, as every supported architecture but s390x
  * stores it).
  */
@@ -7017,22 +7133,23 @@ export const IommuHwInfo = {
   /** Byte offset of each member. */
   offsets: { size: 0, flags: 4, dev_id: 8, data_len: 12, data_uptr: 16, out_data_type: 24, in_data_type: 24, out_max_pasid_log2: 28, __reserved: 29, out_capabilities: 32 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuHwInfo): number {
+  byteLength(_value: IommuHwInfoInput): number {
     return 40;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuHwInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuHwInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuHwInfo.byteLength(value));
     IommuHwInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuHwInfo, options: CodecOptions = {}, path = 'iommu_hw_info'): void {
-    checkRoom(view, at, IommuHwInfo.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuHwInfoInput, options: CodecOptions = {}, path = 'iommu_hw_info'): void {
+    const bytes = IommuHwInfo.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.dev_id, 32, path, 'dev_id'), true);
     view.setUint32(at + 12, checkUint(value.data_len, 32, path, 'data_len'), true);
@@ -7094,6 +7211,14 @@ export interface IommuHwptSetDirtyTracking {
 }
 
 /**
+ * A {@link IommuHwptSetDirtyTracking} to encode: `size` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link IommuHwptSetDirtyTracking.byteLength}: the size of the
+ * struct). A given `size` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type IommuHwptSetDirtyTrackingInput = Omit<IommuHwptSetDirtyTracking, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuHwptSetDirtyTracking} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -7103,22 +7228,23 @@ export const IommuHwptSetDirtyTracking = {
   /** Byte offset of each member. */
   offsets: { size: 0, flags: 4, hwpt_id: 8, __reserved: 12 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuHwptSetDirtyTracking): number {
+  byteLength(_value: IommuHwptSetDirtyTrackingInput): number {
     return 16;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuHwptSetDirtyTracking, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuHwptSetDirtyTrackingInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuHwptSetDirtyTracking.byteLength(value));
     IommuHwptSetDirtyTracking.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuHwptSetDirtyTracking, options: CodecOptions = {}, path = 'iommu_hwpt_set_dirty_tracking'): void {
-    checkRoom(view, at, IommuHwptSetDirtyTracking.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuHwptSetDirtyTrackingInput, options: CodecOptions = {}, path = 'iommu_hwpt_set_dirty_tracking'): void {
+    const bytes = IommuHwptSetDirtyTracking.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.hwpt_id, 32, path, 'hwpt_id'), true);
     if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
@@ -7173,6 +7299,14 @@ export interface IommuHwptGetDirtyBitmap {
 }
 
 /**
+ * A {@link IommuHwptGetDirtyBitmap} to encode: `size` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link IommuHwptGetDirtyBitmap.byteLength}: the size of the
+ * struct). A given `size` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type IommuHwptGetDirtyBitmapInput = Omit<IommuHwptGetDirtyBitmap, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuHwptGetDirtyBitmap} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -7182,22 +7316,23 @@ export const IommuHwptGetDirtyBitmap = {
   /** Byte offset of each member. */
   offsets: { size: 0, hwpt_id: 4, flags: 8, __reserved: 12, iova: 16, length: 24, page_size: 32, data: 40 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuHwptGetDirtyBitmap): number {
+  byteLength(_value: IommuHwptGetDirtyBitmapInput): number {
     return 48;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuHwptGetDirtyBitmap, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuHwptGetDirtyBitmapInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuHwptGetDirtyBitmap.byteLength(value));
     IommuHwptGetDirtyBitmap.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuHwptGetDirtyBitmap, options: CodecOptions = {}, path = 'iommu_hwpt_get_dirty_bitmap'): void {
-    checkRoom(view, at, IommuHwptGetDirtyBitmap.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuHwptGetDirtyBitmapInput, options: CodecOptions = {}, path = 'iommu_hwpt_get_dirty_bitmap'): void {
+    const bytes = IommuHwptGetDirtyBitmap.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.hwpt_id, 32, path, 'hwpt_id'), true);
     view.setUint32(at + 8, checkUint(value.flags, 32, path, 'flags'), true);
     if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
@@ -7377,6 +7512,14 @@ export interface IommuHwptInvalidate {
 }
 
 /**
+ * A {@link IommuHwptInvalidate} to encode: `size` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link IommuHwptInvalidate.byteLength}: the size of the struct).
+ * A given `size` is written as it is: the caller may offer more room than that (for a capability
+ * chain, or a payload it writes after the struct).
+ */
+export type IommuHwptInvalidateInput = Omit<IommuHwptInvalidate, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuHwptInvalidate} (little-endian, as every supported architecture
  * but s390x stores it).
  */
@@ -7386,22 +7529,23 @@ export const IommuHwptInvalidate = {
   /** Byte offset of each member. */
   offsets: { size: 0, hwpt_id: 4, data_uptr: 8, data_type: 16, entry_len: 20, entry_num: 24, __reserved: 28 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuHwptInvalidate): number {
+  byteLength(_value: IommuHwptInvalidateInput): number {
     return 32;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuHwptInvalidate, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuHwptInvalidateInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuHwptInvalidate.byteLength(value));
     IommuHwptInvalidate.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuHwptInvalidate, options: CodecOptions = {}, path = 'iommu_hwpt_invalidate'): void {
-    checkRoom(view, at, IommuHwptInvalidate.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuHwptInvalidateInput, options: CodecOptions = {}, path = 'iommu_hwpt_invalidate'): void {
+    const bytes = IommuHwptInvalidate.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.hwpt_id, 32, path, 'hwpt_id'), true);
     view.setBigUint64(at + 8, checkBig(value.data_uptr, false, path, 'data_uptr'), true);
     view.setUint32(at + 16, checkUint(value.data_type, 32, path, 'data_type'), true);
@@ -7588,6 +7732,14 @@ export interface IommuFaultAlloc {
 }
 
 /**
+ * A {@link IommuFaultAlloc} to encode: `size` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link IommuFaultAlloc.byteLength}: the size of the struct). A given
+ * `size` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type IommuFaultAllocInput = Omit<IommuFaultAlloc, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuFaultAlloc} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -7597,22 +7749,23 @@ export const IommuFaultAlloc = {
   /** Byte offset of each member. */
   offsets: { size: 0, flags: 4, out_fault_id: 8, out_fault_fd: 12 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuFaultAlloc): number {
+  byteLength(_value: IommuFaultAllocInput): number {
     return 16;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuFaultAlloc, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuFaultAllocInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuFaultAlloc.byteLength(value));
     IommuFaultAlloc.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuFaultAlloc, _options: CodecOptions = {}, path = 'iommu_fault_alloc'): void {
-    checkRoom(view, at, IommuFaultAlloc.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuFaultAllocInput, _options: CodecOptions = {}, path = 'iommu_fault_alloc'): void {
+    const bytes = IommuFaultAlloc.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.out_fault_id, 32, path, 'out_fault_id'), true);
     view.setUint32(at + 12, checkUint(value.out_fault_fd, 32, path, 'out_fault_fd'), true);
@@ -7719,6 +7872,14 @@ export interface IommuViommuAlloc {
 }
 
 /**
+ * A {@link IommuViommuAlloc} to encode: `size` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link IommuViommuAlloc.byteLength}: the size of the struct). A given
+ * `size` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type IommuViommuAllocInput = Omit<IommuViommuAlloc, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuViommuAlloc} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -7728,22 +7889,23 @@ export const IommuViommuAlloc = {
   /** Byte offset of each member. */
   offsets: { size: 0, flags: 4, type: 8, dev_id: 12, hwpt_id: 16, out_viommu_id: 20, data_len: 24, __reserved: 28, data_uptr: 32 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuViommuAlloc): number {
+  byteLength(_value: IommuViommuAllocInput): number {
     return 40;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuViommuAlloc, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuViommuAllocInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuViommuAlloc.byteLength(value));
     IommuViommuAlloc.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuViommuAlloc, options: CodecOptions = {}, path = 'iommu_viommu_alloc'): void {
-    checkRoom(view, at, IommuViommuAlloc.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuViommuAllocInput, options: CodecOptions = {}, path = 'iommu_viommu_alloc'): void {
+    const bytes = IommuViommuAlloc.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.type, 32, path, 'type'), true);
     view.setUint32(at + 12, checkUint(value.dev_id, 32, path, 'dev_id'), true);
@@ -7799,6 +7961,14 @@ export interface IommuVdeviceAlloc {
 }
 
 /**
+ * A {@link IommuVdeviceAlloc} to encode: `size` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link IommuVdeviceAlloc.byteLength}: the size of the struct). A
+ * given `size` is written as it is: the caller may offer more room than that (for a capability
+ * chain, or a payload it writes after the struct).
+ */
+export type IommuVdeviceAllocInput = Omit<IommuVdeviceAlloc, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuVdeviceAlloc} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -7808,22 +7978,23 @@ export const IommuVdeviceAlloc = {
   /** Byte offset of each member. */
   offsets: { size: 0, viommu_id: 4, dev_id: 8, out_vdevice_id: 12, virt_id: 16 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuVdeviceAlloc): number {
+  byteLength(_value: IommuVdeviceAllocInput): number {
     return 24;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuVdeviceAlloc, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuVdeviceAllocInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuVdeviceAlloc.byteLength(value));
     IommuVdeviceAlloc.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuVdeviceAlloc, _options: CodecOptions = {}, path = 'iommu_vdevice_alloc'): void {
-    checkRoom(view, at, IommuVdeviceAlloc.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuVdeviceAllocInput, _options: CodecOptions = {}, path = 'iommu_vdevice_alloc'): void {
+    const bytes = IommuVdeviceAlloc.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.viommu_id, 32, path, 'viommu_id'), true);
     view.setUint32(at + 8, checkUint(value.dev_id, 32, path, 'dev_id'), true);
     view.setUint32(at + 12, checkUint(value.out_vdevice_id, 32, path, 'out_vdevice_id'), true);
@@ -7860,6 +8031,14 @@ export interface IommuIoasChangeProcess {
 }
 
 /**
+ * A {@link IommuIoasChangeProcess} to encode: `size` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link IommuIoasChangeProcess.byteLength}: the size of the
+ * struct). A given `size` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type IommuIoasChangeProcessInput = Omit<IommuIoasChangeProcess, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuIoasChangeProcess} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -7869,22 +8048,23 @@ export const IommuIoasChangeProcess = {
   /** Byte offset of each member. */
   offsets: { size: 0, __reserved: 4 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuIoasChangeProcess): number {
+  byteLength(_value: IommuIoasChangeProcessInput): number {
     return 8;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuIoasChangeProcess, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuIoasChangeProcessInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuIoasChangeProcess.byteLength(value));
     IommuIoasChangeProcess.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuIoasChangeProcess, options: CodecOptions = {}, path = 'iommu_ioas_change_process'): void {
-    checkRoom(view, at, IommuIoasChangeProcess.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuIoasChangeProcessInput, options: CodecOptions = {}, path = 'iommu_ioas_change_process'): void {
+    const bytes = IommuIoasChangeProcess.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
     view.setUint32(at + 4, checkUint(value.__reserved, 32, path, '__reserved'), true);
   },
@@ -8094,6 +8274,14 @@ export interface IommuVeventqAlloc {
 }
 
 /**
+ * A {@link IommuVeventqAlloc} to encode: `size` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link IommuVeventqAlloc.byteLength}: the size of the struct). A
+ * given `size` is written as it is: the caller may offer more room than that (for a capability
+ * chain, or a payload it writes after the struct).
+ */
+export type IommuVeventqAllocInput = Omit<IommuVeventqAlloc, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuVeventqAlloc} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -8103,22 +8291,23 @@ export const IommuVeventqAlloc = {
   /** Byte offset of each member. */
   offsets: { size: 0, flags: 4, viommu_id: 8, type: 12, veventq_depth: 16, out_veventq_id: 20, out_veventq_fd: 24, __reserved: 28 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuVeventqAlloc): number {
+  byteLength(_value: IommuVeventqAllocInput): number {
     return 32;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuVeventqAlloc, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuVeventqAllocInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuVeventqAlloc.byteLength(value));
     IommuVeventqAlloc.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuVeventqAlloc, options: CodecOptions = {}, path = 'iommu_veventq_alloc'): void {
-    checkRoom(view, at, IommuVeventqAlloc.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuVeventqAllocInput, options: CodecOptions = {}, path = 'iommu_veventq_alloc'): void {
+    const bytes = IommuVeventqAlloc.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.viommu_id, 32, path, 'viommu_id'), true);
     view.setUint32(at + 12, checkUint(value.type, 32, path, 'type'), true);
@@ -8178,6 +8367,14 @@ export interface IommuHwQueueAlloc {
 }
 
 /**
+ * A {@link IommuHwQueueAlloc} to encode: `size` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link IommuHwQueueAlloc.byteLength}: the size of the struct). A
+ * given `size` is written as it is: the caller may offer more room than that (for a capability
+ * chain, or a payload it writes after the struct).
+ */
+export type IommuHwQueueAllocInput = Omit<IommuHwQueueAlloc, 'size'> & { size?: number };
+
+/**
  * Layout and codec of {@link IommuHwQueueAlloc} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -8187,22 +8384,23 @@ export const IommuHwQueueAlloc = {
   /** Byte offset of each member. */
   offsets: { size: 0, flags: 4, viommu_id: 8, type: 12, index: 16, out_hw_queue_id: 20, nesting_parent_iova: 24, length: 32 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: IommuHwQueueAlloc): number {
+  byteLength(_value: IommuHwQueueAllocInput): number {
     return 40;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`size` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: IommuHwQueueAlloc, options: CodecOptions = {}): Uint8Array {
+  encode(value: IommuHwQueueAllocInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(IommuHwQueueAlloc.byteLength(value));
     IommuHwQueueAlloc.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuHwQueueAlloc, _options: CodecOptions = {}, path = 'iommu_hw_queue_alloc'): void {
-    checkRoom(view, at, IommuHwQueueAlloc.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.size, 32, path, 'size'), true);
+  /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
+  write(view: DataView, at: number, value: IommuHwQueueAllocInput, _options: CodecOptions = {}, path = 'iommu_hw_queue_alloc'): void {
+    const bytes = IommuHwQueueAlloc.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.viommu_id, 32, path, 'viommu_id'), true);
     view.setUint32(at + 12, checkUint(value.type, 32, path, 'type'), true);
