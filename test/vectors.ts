@@ -15,7 +15,11 @@ export const VECTOR_SCHEMA = resolve(ROOT, 'spec/schema/vectors.schema.json');
 export type VUint = number | string;
 export const big = (v: VUint): bigint => BigInt(v);
 
-export interface LayoutCase { name: string; doc: string; struct: string; size: number; fields: Record<string, unknown>; bytes: string }
+export interface LayoutCase {
+  name: string; doc: string; struct: string; size: number; fields: Record<string, unknown>; bytes: string;
+  /** The data model the bytes are laid out in (FORMAT.md): lp64 when absent. */
+  data_model?: 'lp64' | 'ilp32';
+}
 export interface IoctlCase { name: string; doc: string; encode: { dir: 'IO' | 'IOR' | 'IOW' | 'IOWR'; type: VUint; nr: number; size: number }; numbers: Record<string, string> }
 /** The info struct of the reply: its members (those of the ioctl's argument struct). */
 export type CapInfo = Record<string, VUint>;

@@ -3,7 +3,7 @@ import { asNumber, constantRole, jsDoc, specConstantRole, lineComment, pascal, p
 import { ARCH_LAYOUT, ARCHES } from '../ioctl-encoding.js';
 import { cString, ioctlArgText, ioctlNr } from './c-common.js';
 import { versionValues } from './names.js';
-import type { Check, Expr, IntType, Ioctl, Member, Operand, Spec, StateField, StateRecord, Struct, Union } from '../ir.js';
+import type { Check, DataModel, Expr, IntType, Ioctl, Member, Operand, Spec, StateField, StateRecord, Struct, Union } from '../ir.js';
 import { lower, type ChainPlan, type ValidatorPlan } from '../lower.js';
 import { SpecError } from '../diagnostics.js';
 
@@ -265,6 +265,8 @@ function structCode(s: Struct, o: Out, argsz: Member | null): void {
       } else rd.push(`  for (let i = 0; i < ${m.count}; i++) ${es.name}_read(${at}, unchecked(out.${m.name}[i])${passModel(es)});`);
     }
   }
+  // Padding first: a flexible array may start inside the tail padding.
+  wr.unshift(...holeFill(s));
   const flex = s.flexible;
   const model = u ? '' : ', ilp32: bool = false';
   const size = pick(s.layouts.lp64.size, s.layouts.ilp32.size);
@@ -283,6 +285,17 @@ function structCode(s: Struct, o: Out, argsz: Member | null): void {
     o.push(`/** Decodes the struct at ptr into out${u ? '' : ' (ilp32: the i386 layout, else LP64)'}. */`);
     o.push(`export function ${fn('read')}(ptr: usize, out: ${cls}${model}): void {`, ...rd, '}');
   }
+}
+
+/**
+ * Zeroes a natural-layout struct's implicit padding under the data model written, so its bytes are
+ * those of a zeroed C struct (the caller's buffer may hold anything there).
+ */
+function holeFill(s: Struct): string[] {
+  const fill = (m: DataModel): string[] => s.layouts[m].holes.map((h) => `memory.fill(ptr + <usize>${h.offset}, 0, ${h.size}); // padding ${h.before === null ? 'at the tail' : `before ${h.before}`}`);
+  const [lp, ilp] = [fill('lp64'), fill('ilp32')];
+  if (lp.join() === ilp.join()) return lp.map((l) => `  ${l}`);
+  return [...lp.map((l) => `  if (!ilp32) ${l}`), ...ilp.map((l) => `  if (ilp32) ${l}`)];
 }
 
 /**

@@ -1589,6 +1589,7 @@ export class VfioIommuType1Info {
  */
 export function vfio_iommu_type1_info_write(ptr: usize, v: VfioIommuType1Info, ilp32: bool = false): i32 {
   const bytes: i64 = (ilp32 ? 20 : 24);
+  if (!ilp32) memory.fill(ptr + <usize>20, 0, 4); // padding at the tail
   store<u32>(ptr + <usize>0, <u32>(v.argsz < 0 ? bytes : v.argsz));
   store<u32>(ptr + <usize>4, v.flags);
   store<u64>(ptr + <usize>8, v.iova_pgsizes);
@@ -1638,6 +1639,7 @@ export class VfioIommuType1InfoCapMigration {
  * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
  */
 export function vfio_iommu_type1_info_cap_migration_write(ptr: usize, v: VfioIommuType1InfoCapMigration, ilp32: bool = false): i32 {
+  if (!ilp32) memory.fill(ptr + <usize>12, 0, 4); // padding before pgsize_bitmap
   vfio_info_cap_header_write(ptr + <usize>0, v.header);
   store<u32>(ptr + <usize>8, v.flags);
   store<u64>(ptr + <usize>(ilp32 ? 12 : 16), v.pgsize_bitmap);
@@ -1916,6 +1918,7 @@ export class VfioDeviceIoeventfd {
  */
 export function vfio_device_ioeventfd_write(ptr: usize, v: VfioDeviceIoeventfd, ilp32: bool = false): i32 {
   const bytes: i64 = (ilp32 ? 28 : 32);
+  if (!ilp32) memory.fill(ptr + <usize>28, 0, 4); // padding at the tail
   store<u32>(ptr + <usize>0, <u32>(v.argsz < 0 ? bytes : v.argsz));
   store<u32>(ptr + <usize>4, v.flags);
   store<u64>(ptr + <usize>8, v.offset);
@@ -2935,6 +2938,7 @@ export class VfioDeviceGfxPlaneInfo {
  */
 export function vfio_device_gfx_plane_info_write(ptr: usize, v: VfioDeviceGfxPlaneInfo, ilp32: bool = false): i32 {
   const bytes: i64 = (ilp32 ? 60 : 64);
+  if (!ilp32) memory.fill(ptr + <usize>60, 0, 4); // padding at the tail
   store<u32>(ptr + <usize>0, <u32>(v.argsz < 0 ? bytes : v.argsz));
   store<u32>(ptr + <usize>4, v.flags);
   store<u32>(ptr + <usize>8, v.drm_plane_type);
@@ -3556,6 +3560,7 @@ export class VfioEehPeOp {
  */
 export function vfio_eeh_pe_op_write(ptr: usize, v: VfioEehPeOp, ilp32: bool = false): i32 {
   const bytes: i64 = (ilp32 ? 36 : 40);
+  if (!ilp32) memory.fill(ptr + <usize>12, 0, 4); // padding before err
   store<u32>(ptr + <usize>0, <u32>(v.argsz < 0 ? bytes : v.argsz));
   store<u32>(ptr + <usize>4, v.flags);
   store<u32>(ptr + <usize>8, v.op);
