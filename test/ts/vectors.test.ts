@@ -6,6 +6,8 @@ import { CodecError } from '../../runtime/src/codec-support.js';
 import { pascal } from '../../codegen/emit/printer.js';
 import { big, capchainIoctl, hex, loadVectors, unhex, type DeviceV, type VUint } from '../vectors.js';
 import { unprefixed } from '../../codegen/emit/names.js';
+import { featureArgName } from '../../codegen/emit/typescript.js';
+import { lower } from '../../codegen/lower.js';
 
 const spec = loadSpec();
 const vectors = loadVectors();
@@ -58,6 +60,35 @@ describe('layout vectors (TypeScript codecs, in the vector\'s data model)', () =
     const c = vectors.layout.find((x) => x.name === 'vfio_iommu_type1_info_cap_migration/ilp32')!;
     const value = toValue(structByName.get(c.struct)!, c.fields);
     expect(hex(codec(c.struct).encode(value, { raw: true, arch: 'x86_64' }))).not.toBe(c.bytes);
+  });
+});
+
+/** The codec of a whole feature argument (Feature<Name><Op>). */
+interface FeatureCodec { flags: number; encode(p: unknown, o?: { raw?: boolean }): Uint8Array; decode(b: Uint8Array, o?: { raw?: boolean }): unknown }
+
+describe('feature argument vectors (Feature<Name><Op>: the header, then the payload)', () => {
+  const plans = lower(spec).features;
+  it.each(vectors.feature.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const f = plans.find((p) => p.feature.name === c.feature && p.op === c.op);
+    expect(f, `${c.feature} ${c.op} has a payload in the spec`).toBeDefined();
+    const cd = (B as unknown as Record<string, FeatureCodec>)[featureArgName(spec, f!)]!;
+    const payload = toValue(f!.payload, c.payload);
+    expect(hex(cd.encode(payload))).toBe(c.bytes);
+    expect(cd.decode(unhex(c.bytes))).toEqual(payload);
+  });
+  it('the vectors hold a GET and a SET, upstream and proposed features, and a payload with a flexible array', () => {
+    const of = (c: { feature: string }) => spec.features.find((f) => f.name === c.feature)!;
+    expect(new Set(vectors.feature.map((c) => c.op))).toEqual(new Set(['get', 'set']));
+    expect(new Set(vectors.feature.map((c) => of(c).origin.kind))).toEqual(new Set(['upstream', 'proposed']));
+    expect(vectors.feature.some((c) => plans.find((p) => p.feature === of(c) && p.op === c.op)!.payload.flexible !== null)).toBe(true);
+  });
+  it('every feature operation with a payload has its codec, named without the repeated prefix', () => {
+    expect(plans.map((p) => featureArgName(spec, p))).toContain('FeatureSubregionSet');
+    for (const p of plans) expect(typeof (B as unknown as Record<string, FeatureCodec>)[featureArgName(spec, p)]?.encode, p.feature.name).toBe('function');
+    expect(B.FeatureMigDeviceStateSet.flags).toBe(0x20002);
+  });
+  it('a payload that does not fit is refused with the payload member named', () => {
+    expect(() => B.FeatureBusMasterSet.encode({ op: 2 ** 32 })).toThrow(/vfio_device_feature_bus_master.*op/);
   });
 });
 
