@@ -494,6 +494,12 @@ export interface FeatureIoctl {
   get: FlagBit;
   set: FlagBit;
   probe: FlagBit;
+  /**
+   * The ioctl's argument as a header the payload follows: its argsz member (the header and the
+   * payload), the member carrying the operation bits and the feature number, and the flexible array
+   * the payload lies in. Set when a feature operation has a payload.
+   */
+  header: { struct: Struct; argsz: Member; flags: Member; payload: Member } | null;
 }
 
 export interface Spec {

@@ -10,9 +10,11 @@
  *   the header's id, version and next; the alignment; the payload decoders) and the walk's errors;
  * - how ioctl numbers are written: a base constant plus an offset, or a constant that is one ioctl's
  *   own number, written alone (the argument table is lowered by the resolver: Spec.ioctlArgs);
- * - the argsz member of each struct an ioctl with the argsz role takes, which the codecs fill in.
+ * - the argsz member of each struct an ioctl with the argsz role takes, which the codecs fill in;
+ * - feature plans: each feature operation with a payload, as the whole argument of the feature
+ *   ioctl (its header, then the payload) that the codecs of feature arguments write and read.
  */
-import type { Capability, ChainIoctl, Check, Constant, DataModel, Effect, EffectTarget, Expr, FlagBit, Member, Operand, Rule, Spec, StateField, Struct, Validator } from './ir.js';
+import type { Capability, ChainIoctl, Check, Constant, DataModel, Effect, EffectTarget, Expr, Feature, FeatureIoctl, FlagBit, Member, Operand, Rule, Spec, StateField, Struct, Validator } from './ir.js';
 
 /** The width a comparison or an assignment is computed in: 1 for a bool. */
 export type Width = 1 | 32 | 64;
@@ -105,8 +107,28 @@ export interface ChainPlan {
 export const CAP_ERRORS = ['truncated', 'out-of-bounds', 'backwards', 'loop', 'misaligned'] as const;
 export type CapError = (typeof CAP_ERRORS)[number];
 
+/**
+ * One operation of a feature that has a payload: the feature ioctl's argument is the header (argsz
+ * the whole argument, flags the operation's bit | the feature number) with the payload in its
+ * flexible array.
+ */
+export interface FeaturePlan {
+  feature: Feature;
+  op: 'get' | 'set';
+  /** The bit selecting the operation. */
+  bit: FlagBit;
+  payload: Struct;
+  header: NonNullable<FeatureIoctl['header']>;
+  /** The value of the header's flags member: the operation's bit | the feature number. */
+  flags: bigint;
+  /** Where the payload starts: the offset of the header's flexible array. */
+  at: number;
+}
+
 export interface Lowered {
   validators: ValidatorPlan[];
+  /** Every feature operation with a payload, in spec order (GET before SET). */
+  features: FeaturePlan[];
   chains: ChainPlan[];
   /** What each walk error means, for the chains of the spec (docs name their structs). */
   capErrors: { name: CapError; doc: string }[];
@@ -135,7 +157,7 @@ export function lower(spec: Spec): Lowered {
     for (const x of spec.ioctls) if (x.nrBase !== null) uses.set(x.nrBase.constant, (uses.get(x.nrBase.constant) ?? 0) + 1);
     const ownNumbers = new Set(spec.ioctls.flatMap((x) => (x.nrBase !== null && x.nrBase.offset === 0 && uses.get(x.nrBase.constant) === 1 ? [x.nrBase.constant] : [])));
     const argsz = new Map(spec.ioctls.flatMap((x) => (x.arg !== null && x.argsz !== null ? [[x.arg, x.argsz] as const] : [])));
-    l = { validators: spec.validators.map((v) => validatorPlan(spec, v)), chains, capErrors: capErrors(chains), ownNumbers, argsz };
+    l = { validators: spec.validators.map((v) => validatorPlan(spec, v)), features: featurePlans(spec), chains, capErrors: capErrors(chains), ownNumbers, argsz };
     cache.set(spec, l);
   }
   return l;
@@ -249,4 +271,19 @@ function capErrors(chains: ChainPlan[]): { name: CapError; doc: string }[] {
     misaligned: `a capability offset is not a multiple of ${align}`,
   };
   return CAP_ERRORS.map((name) => ({ name, doc: docs[name] }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Features
+
+function featurePlans(spec: Spec): FeaturePlan[] {
+  const fx = spec.featureIoctl;
+  if (fx === null || fx.header === null) return [];
+  const header = fx.header;
+  return spec.features.flatMap((feature) => (['get', 'set'] as const).flatMap((op) => {
+    const payload = feature[op]?.payload ?? null;
+    if (payload === null) return [];
+    const bit = fx[op];
+    return [{ feature, op, bit, payload, header, flags: bit.value | BigInt(feature.number), at: header.payload.offset }];
+  }));
 }

@@ -145,7 +145,7 @@ class Resolver {
     this.unique(validators, (v) => v.name, (v) => `duplicate validator ${v.name}`);
     const features = (r.features ?? []).map((f, i) => this.feature(f, `/features/${i}`, validators));
     this.distinct(features, (f) => [String(f.number)], (f) => `feature number ${f.number}`);
-    const featureIoctl = this.featureIoctl(ioctls, features.length > 0);
+    const featureIoctl = this.featureIoctl(ioctls, features);
 
     const mmap = r.mmap === undefined ? null : {
       doc: r.mmap.doc,
@@ -197,10 +197,10 @@ class Resolver {
     };
   }
 
-  private featureIoctl(ioctls: IR.Ioctl[], needed: boolean): IR.FeatureIoctl | null {
+  private featureIoctl(ioctls: IR.Ioctl[], features: IR.Feature[]): IR.FeatureIoctl | null {
     const f = this.raw['feature-ioctl'];
     if (f === undefined) {
-      if (needed) this.error('/features', 'features need a "feature-ioctl": the ioctl that multiplexes them and its get, set and probe flag bits');
+      if (features.length > 0) this.error('/features', 'features need a "feature-ioctl": the ioctl that multiplexes them and its get, set and probe flag bits');
       return null;
     }
     const ioctl = ioctls.find((x) => x.name === f.ioctl);
@@ -212,7 +212,27 @@ class Resolver {
     };
     const [get, set, probe] = [bit('get'), bit('set'), bit('probe')];
     if (ioctl === undefined || get === undefined || set === undefined || probe === undefined) return null;
-    return { ioctl, get, set, probe };
+    const payloads = features.some((x) => x.get?.payload || x.set?.payload);
+    return { ioctl, get, set, probe, header: payloads ? this.featureHeader(ioctl, get, set) : null };
+  }
+
+  /**
+   * The argument of the feature ioctl as the header a payload follows (the codecs of whole feature
+   * arguments write it): a uniform struct with argsz, a member whose flag set holds the get and set
+   * bits, and a flexible byte array after them.
+   */
+  private featureHeader(ioctl: IR.Ioctl, get: IR.FlagBit, set: IR.FlagBit): IR.FeatureIoctl['header'] {
+    const s = ioctl.arg;
+    const at = '/feature-ioctl/ioctl';
+    const flags = s?.members.find((m) => m.count === null && m.type.kind === 'int' && m.type.size <= 4 && m.flags?.bits.includes(get) && m.flags.bits.includes(set));
+    const payload = s?.flexible;
+    // A spec already refused (the ioctl's own argument, say) would only see its error repeated here.
+    if (this.diags.length > 0) return null;
+    if (s === null || !s.uniform || ioctl.argsz === null || flags === undefined || payload === null || payload === undefined || payload.type.kind !== 'int' || payload.type.size !== 1) {
+      this.error(at, `features with a payload need ${ioctl.name} to take a struct laid out alike on every data model with an argsz role, a member of at most 32 bits whose flags hold ${get.name} and ${set.name}, and a flexible __u8 array the payload lies in`);
+      return null;
+    }
+    return { struct: s, argsz: ioctl.argsz, flags, payload };
   }
 
   /** Every `errno` member anywhere in the spec names an errno of <asm-generic/errno.h>. */

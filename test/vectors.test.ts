@@ -7,6 +7,7 @@ describe('vector files', () => {
     expect(v.layout.length).toBeGreaterThan(0);
     expect(v.ioctl.length).toBeGreaterThan(0);
     expect(v.capchain.length).toBeGreaterThan(0);
+    expect(v.feature.length).toBeGreaterThan(0);
     expect(v.validation.cases.length).toBeGreaterThan(0);
     expect(loadMmioVectors().length).toBeGreaterThan(0);
     expect(loadMemtypeVectors().scenarios.length).toBeGreaterThan(0);

@@ -15,7 +15,13 @@ export const VECTOR_SCHEMA = resolve(ROOT, 'spec/schema/vectors.schema.json');
 export type VUint = number | string;
 export const big = (v: VUint): bigint => BigInt(v);
 
-export interface LayoutCase { name: string; doc: string; struct: string; size: number; fields: Record<string, unknown>; bytes: string }
+export interface LayoutCase {
+  name: string; doc: string; struct: string; size: number; fields: Record<string, unknown>; bytes: string;
+  /** The data model the bytes are laid out in (FORMAT.md): lp64 when absent. */
+  data_model?: 'lp64' | 'ilp32';
+}
+/** A whole feature ioctl argument (FORMAT.md kind feature). */
+export interface FeatureCase { name: string; doc: string; feature: string; op: 'get' | 'set'; payload: Record<string, unknown>; bytes: string }
 export interface IoctlCase { name: string; doc: string; encode: { dir: 'IO' | 'IOR' | 'IOW' | 'IOWR'; type: VUint; nr: number; size: number }; numbers: Record<string, string> }
 /** The info struct of the reply: its members (those of the ioctl's argument struct). */
 export type CapInfo = Record<string, VUint>;
@@ -38,6 +44,7 @@ export interface VectorFiles {
   layout: LayoutCase[];
   ioctl: IoctlCase[];
   capchain: CapchainCase[];
+  feature: FeatureCase[];
   validation: { devices: Record<string, DeviceV>; cases: ValidationCase[] };
 }
 
@@ -52,11 +59,13 @@ export function loadVectors(dir = resolve(ROOT, 'spec/vectors')): VectorFiles {
   const layout = readVectorFile(resolve(dir, 'layout.json'));
   const ioctl = readVectorFile(resolve(dir, 'ioctl.json'));
   const capchain = readVectorFile(resolve(dir, 'capchain.json'));
+  const feature = readVectorFile(resolve(dir, 'feature.json'));
   const validation = readVectorFile(resolve(dir, 'validation.json'));
   return {
     layout: layout.cases as LayoutCase[],
     ioctl: ioctl.cases as IoctlCase[],
     capchain: capchain.cases as CapchainCase[],
+    feature: feature.cases as FeatureCase[],
     validation: { devices: validation.devices!, cases: validation.cases as ValidationCase[] },
   };
 }

@@ -2,9 +2,9 @@ import type { GeneratedFile } from './file.js';
 import { asNumber, constantRole, jsDoc, specConstantRole, lineComment, pascal, preambleComment, upper } from './printer.js';
 import { ARCH_LAYOUT, ARCHES } from '../ioctl-encoding.js';
 import { cString, ioctlArgText, ioctlNr } from './c-common.js';
-import { versionValues } from './names.js';
-import type { Check, Expr, IntType, Ioctl, Member, Operand, Spec, StateField, StateRecord, Struct, Union } from '../ir.js';
-import { lower, type ChainPlan, type ValidatorPlan } from '../lower.js';
+import { featureStem, versionValues } from './names.js';
+import type { Check, DataModel, Expr, IntType, Ioctl, Member, Operand, Spec, StateField, StateRecord, Struct, Union } from '../ir.js';
+import { lower, type ChainPlan, type FeaturePlan, type ValidatorPlan } from '../lower.js';
 import { SpecError } from '../diagnostics.js';
 
 /**
@@ -265,6 +265,8 @@ function structCode(s: Struct, o: Out, argsz: Member | null): void {
       } else rd.push(`  for (let i = 0; i < ${m.count}; i++) ${es.name}_read(${at}, unchecked(out.${m.name}[i])${passModel(es)});`);
     }
   }
+  // Padding first: a flexible array may start inside the tail padding.
+  wr.unshift(...holeFill(s));
   const flex = s.flexible;
   const model = u ? '' : ', ilp32: bool = false';
   const size = pick(s.layouts.lp64.size, s.layouts.ilp32.size);
@@ -283,6 +285,44 @@ function structCode(s: Struct, o: Out, argsz: Member | null): void {
     o.push(`/** Decodes the struct at ptr into out${u ? '' : ' (ilp32: the i386 layout, else LP64)'}. */`);
     o.push(`export function ${fn('read')}(ptr: usize, out: ${cls}${model}): void {`, ...rd, '}');
   }
+}
+
+/** The codec names of a feature operation's whole argument: feature_<stem>_<op>_write and _read. */
+export const featureArgFn = (spec: Spec, f: FeaturePlan, suffix: 'write' | 'read'): string => `feature_${featureStem(spec, f.feature).toLowerCase()}_${f.op}_${suffix}`;
+
+/**
+ * The codec of one feature operation's whole ioctl argument: the header's argsz (the bytes written)
+ * and flags (the operation's bit | the feature number), the payload through its codec after it.
+ */
+function featureCode(spec: Spec, f: FeaturePlan, o: Out): void {
+  const { struct: hs, argsz, flags, payload: data } = f.header;
+  const p = f.payload;
+  const model = p.uniform ? '' : ', ilp32';
+  const others = hs.members.filter((m) => m !== argsz && m !== flags && m !== data);
+  const op = `${f.feature.name} ${f.op.toUpperCase()}`;
+  const int = (m: Member): string => (m.type.kind === 'int' ? asInt(m.type) : 'u64');
+  o.push('', ...doc(`Encodes the whole ${spec.featureIoctl!.ioctl.name} argument of ${op} at ptr: struct ${hs.name} (${argsz.name}: the bytes written; ${flags.name}: ${f.bit.name} | ${f.feature.name}${others.length > 0 ? `; ${others.map((m) => m.name).join(', ')}: 0` : ''}), then v${p.uniform ? '' : ' (ilp32: the i386 layout, else LP64)'} in ${data.name}; returns the bytes written.`));
+  o.push(`export function ${o.claim(featureArgFn(spec, f, 'write'), `argument codec of ${op}`)}(ptr: usize, v: ${structClass(p)}${p.uniform ? '' : ', ilp32: bool = false'}): i32 {`,
+    `  const bytes = ${f.at} + ${p.name}_write(ptr + ${f.at}, v${model});`,
+    `  store<${int(argsz)}>(ptr, <${int(argsz)}>bytes, ${argsz.offset});`,
+    `  store<${int(flags)}>(ptr, ${f.bit.name} | ${f.feature.name}, ${flags.offset});`,
+    ...others.map((m) => `  store<${int(m)}>(ptr, 0, ${m.offset});`),
+    '  return bytes;', '}');
+  const count = p.flexible !== null ? ', count: i32 = 0' : '';
+  o.push(...doc(`Decodes the payload of ${op} after the header at ptr into out${p.flexible !== null ? `, with count ${p.flexible.name}[] elements` : ''}${p.uniform ? '' : ' (ilp32: the i386 layout, else LP64)'}.`),
+    `export function ${o.claim(featureArgFn(spec, f, 'read'), `argument decoder of ${op}`)}(ptr: usize, out: ${structClass(p)}${count}${p.uniform ? '' : ', ilp32: bool = false'}): void {`,
+    `  ${p.name}_read(ptr + ${f.at}, out${count ? ', count' : ''}${model});`, '}');
+}
+
+/**
+ * Zeroes a natural-layout struct's implicit padding under the data model written, so its bytes are
+ * those of a zeroed C struct (the caller's buffer may hold anything there).
+ */
+function holeFill(s: Struct): string[] {
+  const fill = (m: DataModel): string[] => s.layouts[m].holes.map((h) => `memory.fill(ptr + <usize>${h.offset}, 0, ${h.size}); // padding ${h.before === null ? 'at the tail' : `before ${h.before}`}`);
+  const [lp, ilp] = [fill('lp64'), fill('ilp32')];
+  if (lp.join() === ilp.join()) return lp.map((l) => `  ${l}`);
+  return [...lp.map((l) => `  if (!ilp32) ${l}`), ...ilp.map((l) => `  if (ilp32) ${l}`)];
 }
 
 /**
@@ -537,6 +577,8 @@ export function emitAssemblyScript(spec: Spec): GeneratedFile[] {
   ioctls(spec, o);
   o.push('', '// ---- Structs: sizes, offsets, codecs (little-endian, wasm\'s native order) ----');
   for (const s of spec.structs) structCode(s, o, lower(spec).argsz.get(s) ?? null);
+  if (lower(spec).features.length > 0) o.push('', `// ---- Feature arguments: the ${spec.featureIoctl!.ioctl.name} header, then the payload ----`);
+  for (const f of lower(spec).features) featureCode(spec, f, o);
   stateCode(spec, o);
   for (const v of lower(spec).validators) validatorCode(v, spec, o, names);
   capchainCode(spec, o, names);

@@ -24,10 +24,11 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
 
   const { validators: plans, chains } = lower(spec);
   const fx = spec.featureIoctl;
-  if (fx !== null && proposed(spec.features).length > 0) p('## Features', '');
-  for (const f of proposed(spec.features)) {
+  if (fx !== null && spec.features.length > 0) p(`## Features (${fx.ioctl.name})`, '');
+  // The proposal's first, then upstream's.
+  for (const f of [...proposed(spec.features), ...upstream(spec.features)]) {
     if (fx === null) break;
-    p(`### ${f.name} (${f.number}${f.provisional ? ', provisional' : ''})`, '', ...mdParagraph(f.doc), '');
+    p(`### ${f.name} (number ${f.number}${f.provisional ? ', provisional' : ''}; ${originText(f)})`, '', ...mdParagraph(f.doc), '');
     for (const [opName, op] of [['GET', f.get], ['SET', f.set]] as const) {
       if (op === null) continue;
       p(`#### ${opName}${op.payload !== null ? `: \`struct ${op.payload.name}\`` : ''}`, '', ...mdParagraph(`${op.doc}${op.returns !== null ? ` Return: ${op.returns}${op.errors.length > 0 ? ' on success' : ''}.` : ''}`), '');

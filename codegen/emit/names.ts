@@ -23,3 +23,12 @@ export function versionValues(item: { origin: IR.Origin }): string {
   if (o.kind !== 'upstream' || o.values === undefined) return '';
   return ` (value ${o.values.map((v) => `${v.value} from ${v.kernel}`).join(', ')}: the newest is used here)`;
 }
+
+/**
+ * A feature's name without the feature ioctl's name it repeats (else without the name prefix), for
+ * the TS/AS names of its argument codecs: FOO_FEATURE_BAR of the ioctl FOO_FEATURE -> BAR.
+ */
+export function featureStem(spec: IR.Spec, f: IR.Feature): string {
+  const ioctl = spec.featureIoctl?.ioctl.name;
+  return ioctl !== undefined && f.name.startsWith(`${ioctl}_`) ? f.name.slice(ioctl.length + 1) : unprefixed(spec, f.name);
+}

@@ -7,8 +7,8 @@ import type * as IR from '../ir.js';
 import { ARCHES } from '../ioctl-encoding.js';
 import { ioctlNr } from './c-common.js';
 import type { GeneratedFile } from './file.js';
-import { origin, prefixed, unprefixed } from './names.js';
-import { CAP_ERRORS, lower, type ChainPlan, type CheckPlan } from '../lower.js';
+import { featureStem, origin, prefixed, unprefixed } from './names.js';
+import { CAP_ERRORS, lower, type ChainPlan, type CheckPlan, type FeaturePlan } from '../lower.js';
 import { pascal, specConstantRole, preambleComment, tsDocComments, tsNumber } from './printer.js';
 
 /**
@@ -34,6 +34,7 @@ export function emitTypeScript(spec: IR.Spec): GeneratedFile[] {
   emitIoctls(sf, spec);
   emitErrnos(sf, spec);
   for (const s of spec.structs) emitStruct(sf, s, lower(spec).argsz.get(s) ?? null);
+  for (const f of lower(spec).features) emitFeatureArgument(sf, spec, f);
   if (spec.state !== null) emitValidation(sf, spec, spec.state);
   emitMmapRules(sf, spec);
   const { chains } = lower(spec);
@@ -433,6 +434,66 @@ function emitStruct(sf: Statements, s: IR.Struct, argsz: IR.Member | null): void
   sf.addVariableStatement({
     isExported: true, declarationKind: VariableDeclarationKind.Const,
     docs: [`Layout and codec of {@link ${name}} (little-endian, as every supported architecture but s390x stores it).`],
+    declarations: [{ name, initializer: writer }],
+  });
+}
+
+/** The codec of a feature operation's whole argument: `Feature<Stem><Op>` (e.g. FeatureMigrationGet). */
+export const featureArgName = (spec: IR.Spec, f: FeaturePlan): string => `Feature${pascal(featureStem(spec, f.feature))}${pascal(f.op)}`;
+
+/**
+ * The codec of one feature operation's whole ioctl argument: the header (argsz the whole argument,
+ * flags the operation's bit | the feature number) with the payload after it, through the two
+ * structs' codecs.
+ */
+function emitFeatureArgument(sf: Statements, spec: IR.Spec, f: FeaturePlan): void {
+  const name = featureArgName(spec, f);
+  const { struct: hs, argsz, flags, payload: data } = f.header;
+  const header = pascal(hs.name);
+  const payload = pascal(f.payload.name);
+  const input = lower(spec).argsz.has(f.payload) ? `${payload}Input` : payload;
+  const model = f.payload.uniform ? '' : ', options';
+  const others = hs.members.filter((m) => m !== argsz && m !== flags && m !== data);
+  if (others.some((m) => m.count !== null || m.type.kind !== 'int')) throw new Error(`typescript: ${hs.name}: a feature header's other members must be integers (written as zero)`);
+  const fields = [`${argsz.name}: ${name}.byteLength(payload${model})`, `${flags.name}: ${name}.flags`, `${data.name}: new Uint8Array(0)`, ...others.map((m) => `${m.name}: ${m.type.kind === 'int' && m.type.size === 8 ? '0n' : '0'}`)];
+  const op = f.op.toUpperCase();
+  const writer: WriterFunction = (w) => {
+    w.write('{').newLine();
+    w.indent(() => {
+      w.writeLine(`/** \`${flags.name}\` of the header: \`${f.bit.name} | ${f.feature.name}\`. */`);
+      w.writeLine(`${flags.name}: ${pascal(flags.flags!.name)}.${f.bit.name} | ${pascal(spec.featureIoctl!.ioctl.name)}Id.${f.feature.name},`);
+      w.writeLine(`/** Where the payload starts: the offset of the header's \`${data.name}\`. */`);
+      w.writeLine(`at: ${f.at},`);
+      w.writeLine(`/** Bytes the whole argument takes: the header and \`payload\`. */`);
+      w.writeLine(`byteLength(payload: ${input}${model ? ', options: CodecOptions = {}' : ''}): number {`);
+      w.indent(() => w.writeLine(`return ${f.at} + ${payload}.byteLength(payload${model});`));
+      w.writeLine('},');
+      w.writeLine('/** Encodes the whole argument into a new buffer. Throws {@link CodecError} naming the member that does not fit. */');
+      w.writeLine(`encode(payload: ${input}, options: CodecOptions = {}): Uint8Array {`);
+      w.indent(() => {
+        w.writeLine(`const bytes = new Uint8Array(${name}.byteLength(payload${model}));`);
+        w.writeLine(`${name}.write(new DataView(bytes.buffer), 0, payload, options);`);
+        w.writeLine('return bytes;');
+      });
+      w.writeLine('},');
+      w.writeLine('/** Writes the whole argument at byte `at` of `view`. */');
+      w.writeLine(`write(view: DataView, at: number, payload: ${input}, options: CodecOptions = {}): void {`);
+      w.indent(() => {
+        w.writeLine(`${header}.write(view, at, { ${fields.join(', ')} }, options);`);
+        w.writeLine(`${payload}.write(view, at + ${f.at}, payload, options);`);
+      });
+      w.writeLine('},');
+      w.writeLine(`/** Decodes the payload after the header (what ${op} ${f.op === 'get' ? 'returned' : 'was given'}). Throws {@link CodecError} if it is too short. */`);
+      w.writeLine(`decode(bytes: Uint8Array, options: CodecOptions = {}): ${payload} {`);
+      w.indent(() => w.writeLine(`return ${payload}.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), ${f.at}, options);`));
+      w.writeLine('},');
+    });
+    w.write('} as const');
+  };
+  const op0 = f.feature[f.op]!;
+  sf.addVariableStatement({
+    isExported: true, declarationKind: VariableDeclarationKind.Const,
+    docs: [doc(`The whole ${spec.featureIoctl!.ioctl.name} argument of ${f.feature.name} ${op}: \`struct ${hs.name}\` (\`${argsz.name}\` the whole argument, \`${flags.name}\` \`${f.bit.name} | ${f.feature.name}\`) with {@link ${payload}} in \`${data.name}\`. ${op0.doc}`, origin(f.feature))],
     declarations: [{ name, initializer: writer }],
   });
 }

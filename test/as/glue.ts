@@ -1,5 +1,5 @@
 import type { IntType, Member, Spec, Struct, StructRef } from '../../codegen/ir.js';
-import { chainTakesModel, structClass } from '../../codegen/emit/assemblyscript.js';
+import { chainTakesModel, featureArgFn, structClass } from '../../codegen/emit/assemblyscript.js';
 import { lower } from '../../codegen/lower.js';
 
 /**
@@ -126,6 +126,22 @@ function chainCode(spec: Spec): string[] {
   return out;
 }
 
+/**
+ * encode_<write>(n) / decode_<read>(n) for every feature operation with a payload: the payload from
+ * (or into) the slots, the whole argument through the generated feature_<name>_<op>_write / _read.
+ */
+function featureCode(spec: Spec): string[] {
+  return lower(spec).features.flatMap((f) => {
+    const p = f.payload;
+    const C = `V.${structClass(p)}`;
+    const [write, read] = [featureArgFn(spec, f, 'write'), featureArgFn(spec, f, 'read')];
+    const flex = p.flexible !== null;
+    return ['', `// ${f.feature.name} ${f.op.toUpperCase()}`,
+      `export function encode_${write}(n: i32): i32 { rewind_slots(); const o = new ${C}(); get_${p.name}(o${flex ? ', n' : ''}); return V.${write}(BUF, o); }`,
+      `export function decode_${read}(n: i32): i32 { const o = new ${C}(); V.${read}(BUF, o${flex ? ', n' : ''}); rewind_slots(); put_${p.name}(o); return slots_used(); }`];
+  });
+}
+
 /** The glue module for a spec whose generated AssemblyScript module the glue imports as `module`. */
 export function asGlue(spec: Spec, module: string): string {
   return [
@@ -143,6 +159,7 @@ export function asGlue(spec: Spec, module: string): string {
     'export function slots_used(): i32 { return <i32>((cur - SLOTS) >> 3); }',
     ...spec.structs.flatMap((s) => structCode(s, lower(spec).argsz.get(s) ?? null)),
     ...chainCode(spec),
+    ...featureCode(spec),
     '',
   ].join('\n');
 }

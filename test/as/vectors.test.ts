@@ -5,7 +5,7 @@ import { asOutputPath, emitAssemblyScript } from '../../codegen/emit/assemblyscr
 import { generatedLine } from '../../codegen/emit/printer.js';
 import { loadSpec, ROOT } from '../../codegen/load.js';
 import { hex, loadVectors } from '../vectors.js';
-import { checkCapchain, checkIoctl, checkLayout, checkValidation, flatten } from './checks.js';
+import { checkCapchain, checkFeature, checkIoctl, checkLayout, checkValidation, flatten } from './checks.js';
 import { compileHarness, emitted, Harness } from './wasm.js';
 
 const spec = loadSpec();
@@ -89,6 +89,10 @@ for (const [mode, flags] of Object.entries(MODES)) {
       for (const c of vectors.layout) it(c.name, () => { ran++; expect(checkLayout(h, spec, c)).toEqual([]); });
     });
 
+    describe('feature arguments', () => {
+      for (const c of vectors.feature) it(c.name, () => { ran++; expect(checkFeature(h, spec, c)).toEqual([]); });
+    });
+
     describe('argsz left out (-1) is filled with the bytes written (layout vectors whose argsz is the whole encoding; others keep theirs)', () => {
       const roles = new Map(spec.ioctls.flatMap((x) => (x.arg !== null && x.argsz !== null ? [[x.arg, x.argsz] as const] : [])));
       for (const c of vectors.layout) {
@@ -99,7 +103,7 @@ for (const [mode, flags] of Object.entries(MODES)) {
           const { slots, count } = flatten(s, { ...c.fields, [role.name]: '0xffffffffffffffff' });
           h.setSlots(slots);
           h.setBuf(new Uint8Array(0));
-          expect(h.call(`encode_${c.struct}`, count)).toBe(c.bytes.length / 2);
+          expect(h.call(`encode_${c.struct}${c.data_model === 'ilp32' && !s.uniform ? '_ilp32' : ''}`, count)).toBe(c.bytes.length / 2);
           expect(hex(h.buf(c.bytes.length / 2))).toBe(c.bytes);
         });
       }
@@ -131,7 +135,7 @@ for (const [mode, flags] of Object.entries(MODES)) {
     });
 
     it('ran every vector', () => {
-      expect(ran).toBe(vectors.layout.length + vectors.ioctl.length + vectors.validation.cases.length + vectors.capchain.length);
+      expect(ran).toBe(vectors.layout.length + vectors.feature.length + vectors.ioctl.length + vectors.validation.cases.length + vectors.capchain.length);
     });
 
     describe('the harness can fail', () => {

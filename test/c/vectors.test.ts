@@ -51,6 +51,20 @@ describe('C vectors', () => {
 });
 
 describe('C vector harness', () => {
+  it('runs a natural-layout struct\'s case under its own data model only (-m32: ILP32)', (ctx) => {
+    const m32 = VARIANTS.find((v) => v.m32 && v.cc === 'gcc')!;
+    const why = unavailable(m32);
+    if (why !== null) ctx.skip(`skipped: ${why}`);
+    const bad = structuredClone(vectors);
+    for (const name of ['vfio_iommu_type1_info_cap_migration/lp64', 'vfio_iommu_type1_info_cap_migration/ilp32']) {
+      const c = bad.layout.find((x) => x.name === name)!;
+      c.bytes = `${c.bytes.slice(0, -2)}ff`; // max_dirty_bitmap_size's high byte
+    }
+    const names = (r: RunResult): string[] => r.failures.map((f) => f.split(':')[0]!);
+    expect(names(runVectors(VARIANTS[0]!, bad, 'vfio-vectors-lp64-'))).toEqual(['layout vfio_iommu_type1_info_cap_migration/lp64']);
+    expect(names(runVectors(m32, bad, 'vfio-vectors-ilp32-'))).toEqual(['layout vfio_iommu_type1_info_cap_migration/ilp32']);
+  });
+
   it('reports a corrupted vector of each kind by name', (ctx) => {
     if (!hasCompiler('gcc')) ctx.skip('gcc is not installed');
     const bad = structuredClone(vectors);

@@ -206,6 +206,12 @@ describe('the resolver refuses', () => {
     expect(refusals((s) => { delete s.ioctls[2].argsz; s.ioctls[2].encoding = 'IOR'; }))
       .toEqual([expect.stringMatching(/\/ioctls\/2\/arg: struct vfio_device_feature ends with a flexible array, so _IOR cannot give its size/)]);
   });
+  it('features with a payload whose ioctl header lacks a role the argument codecs need', () => {
+    const header = (s: Json): Json => s.structs.find((x: Json) => x.name === 'vfio_device_feature');
+    const want = [expect.stringMatching(/spec\.json:\d+:\d+: \/feature-ioctl\/ioctl: features with a payload need VFIO_DEVICE_FEATURE to take .* a member of at most 32 bits whose flags hold VFIO_DEVICE_FEATURE_GET and VFIO_DEVICE_FEATURE_SET/)];
+    expect(refusals((s) => { delete header(s).members[1].flags; })).toEqual(want);
+    expect(refusals((s) => { header(s).members[2].type = '__u32'; })).toEqual(want);
+  });
   it('an argument that is not a struct under a sized encoding, or with struct roles', () => {
     const ext = (s: Json): Json => s.ioctls.find((x: Json) => x.name === 'VFIO_CHECK_EXTENSION');
     expect(refusals((s) => { ext(s).encoding = 'IOW'; })).toEqual([expect.stringMatching(/spec\.json:\d+:\d+: \/ioctls\/3\/encoding: VFIO_CHECK_EXTENSION takes an integer by value, which has no size for _IOW to encode: encode it _IO$/)]);

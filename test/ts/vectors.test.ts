@@ -6,15 +6,19 @@ import { CodecError } from '../../runtime/src/codec-support.js';
 import { pascal } from '../../codegen/emit/printer.js';
 import { big, capchainIoctl, hex, loadVectors, unhex, type DeviceV, type VUint } from '../vectors.js';
 import { unprefixed } from '../../codegen/emit/names.js';
+import { featureArgName } from '../../codegen/emit/typescript.js';
+import { lower } from '../../codegen/lower.js';
 
 const spec = loadSpec();
 const vectors = loadVectors();
 const structByName = new Map(spec.structs.map((s) => [s.name, s]));
 
+/** A struct's codec: `size` where its layout is the same under every data model, else `layout({ arch })`. */
 interface Codec {
-  size: number;
-  encode(v: unknown, o?: { raw?: boolean }): Uint8Array;
-  decode(b: Uint8Array, o?: { raw?: boolean; count?: number }): unknown;
+  size?: number;
+  layout?(o: { arch: B.Arch }): { size: number };
+  encode(v: unknown, o?: { raw?: boolean; arch?: B.Arch }): Uint8Array;
+  decode(b: Uint8Array, o?: { raw?: boolean; count?: number; arch?: B.Arch }): unknown;
 }
 const codec = (name: string) => (B as unknown as Record<string, Codec>)[pascal(name)]!;
 
@@ -32,17 +36,59 @@ function toValue(s: IR.Struct, fields: Record<string, unknown>): Record<string, 
   return out;
 }
 
-describe('layout vectors (TypeScript codecs)', () => {
+/** The architecture a vector's data model names: the codecs and walkers take one (x86_64 for LP64, i386 for ILP32). */
+const archOf = (model: 'lp64' | 'ilp32' | undefined): B.Arch => (model === 'ilp32' ? 'i386' : 'x86_64');
+
+describe('layout vectors (TypeScript codecs, in the vector\'s data model)', () => {
   it.each(vectors.layout.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const s = structByName.get(c.struct);
     expect(s, `struct ${c.struct} is in the spec`).toBeDefined();
     const cd = codec(c.struct);
-    expect(cd.size).toBe(c.size);
+    const arch = archOf(c.data_model);
+    expect(cd.size ?? cd.layout!({ arch }).size).toBe(c.size);
     const value = toValue(s!, c.fields);
-    expect(hex(cd.encode(value, { raw: true }))).toBe(c.bytes);
+    expect(hex(cd.encode(value, { raw: true, arch }))).toBe(c.bytes);
     const flex = s!.flexible;
     const count = flex !== null ? (c.fields[flex.name] as unknown[]).length : undefined;
-    expect(cd.decode(unhex(c.bytes), { raw: true, count })).toEqual(value);
+    expect(cd.decode(unhex(c.bytes), { raw: true, count, arch })).toEqual(value);
+  });
+  it('the vectors hold both data models of every natural-layout struct they lay out', () => {
+    const natural = vectors.layout.filter((c) => !structByName.get(c.struct)!.uniform);
+    for (const c of natural) expect(natural.some((o) => o.struct === c.struct && (o.data_model ?? 'lp64') !== (c.data_model ?? 'lp64')), c.name).toBe(true);
+  });
+  it('an ILP32 vector is not the LP64 encoding', () => {
+    const c = vectors.layout.find((x) => x.name === 'vfio_iommu_type1_info_cap_migration/ilp32')!;
+    const value = toValue(structByName.get(c.struct)!, c.fields);
+    expect(hex(codec(c.struct).encode(value, { raw: true, arch: 'x86_64' }))).not.toBe(c.bytes);
+  });
+});
+
+/** The codec of a whole feature argument (Feature<Name><Op>). */
+interface FeatureCodec { flags: number; encode(p: unknown, o?: { raw?: boolean }): Uint8Array; decode(b: Uint8Array, o?: { raw?: boolean }): unknown }
+
+describe('feature argument vectors (Feature<Name><Op>: the header, then the payload)', () => {
+  const plans = lower(spec).features;
+  it.each(vectors.feature.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const f = plans.find((p) => p.feature.name === c.feature && p.op === c.op);
+    expect(f, `${c.feature} ${c.op} has a payload in the spec`).toBeDefined();
+    const cd = (B as unknown as Record<string, FeatureCodec>)[featureArgName(spec, f!)]!;
+    const payload = toValue(f!.payload, c.payload);
+    expect(hex(cd.encode(payload))).toBe(c.bytes);
+    expect(cd.decode(unhex(c.bytes))).toEqual(payload);
+  });
+  it('the vectors hold a GET and a SET, upstream and proposed features, and a payload with a flexible array', () => {
+    const of = (c: { feature: string }) => spec.features.find((f) => f.name === c.feature)!;
+    expect(new Set(vectors.feature.map((c) => c.op))).toEqual(new Set(['get', 'set']));
+    expect(new Set(vectors.feature.map((c) => of(c).origin.kind))).toEqual(new Set(['upstream', 'proposed']));
+    expect(vectors.feature.some((c) => plans.find((p) => p.feature === of(c) && p.op === c.op)!.payload.flexible !== null)).toBe(true);
+  });
+  it('every feature operation with a payload has its codec, named without the repeated prefix', () => {
+    expect(plans.map((p) => featureArgName(spec, p))).toContain('FeatureSubregionSet');
+    for (const p of plans) expect(typeof (B as unknown as Record<string, FeatureCodec>)[featureArgName(spec, p)]?.encode, p.feature.name).toBe('function');
+    expect(B.FeatureMigDeviceStateSet.flags).toBe(0x20002);
+  });
+  it('a payload that does not fit is refused with the payload member named', () => {
+    expect(() => B.FeatureBusMasterSet.encode({ op: 2 ** 32 })).toThrow(/vfio_device_feature_bus_master.*op/);
   });
 });
 
@@ -59,11 +105,12 @@ describe('argsz filled in by the codecs (layout vectors of every struct an argsz
     const given = value[role] as number;
     const { [role]: _left, ...rest } = value;
     const cd = codec(c.struct);
+    const arch = archOf(c.data_model);
     // The vector's argsz is independent truth: where it is the encoding's length, leaving it out gives the same bytes.
-    if (given === c.bytes.length / 2) expect(hex(cd.encode(rest, { raw: true }))).toBe(c.bytes);
-    else expect(hex(cd.encode(rest, { raw: true }))).not.toBe(c.bytes);
+    if (given === c.bytes.length / 2) expect(hex(cd.encode(rest, { raw: true, arch }))).toBe(c.bytes);
+    else expect(hex(cd.encode(rest, { raw: true, arch }))).not.toBe(c.bytes);
     // A given argsz is kept, whatever the encoding's length.
-    expect(hex(cd.encode(value, { raw: true }))).toBe(c.bytes);
+    expect(hex(cd.encode(value, { raw: true, arch }))).toBe(c.bytes);
   });
 });
 
@@ -83,9 +130,6 @@ describe('ioctl number vectors', () => {
 });
 
 const num = (v: VUint | boolean | undefined): number => Number(big(v as VUint));
-
-/** The architecture a vector's data model names: the codecs and walkers take one (x86_64 for LP64, i386 for ILP32). */
-const archOf = (model: 'lp64' | 'ilp32' | undefined): B.Arch => (model === 'ilp32' ? 'i386' : 'x86_64');
 
 interface Reply { info: unknown; caps: { offset: number; header: { id: number; version: number; next: number }; value: unknown }[]; retry: number | null }
 

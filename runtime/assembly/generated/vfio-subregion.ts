@@ -2173,6 +2173,7 @@ export class VfioIommuType1Info {
  */
 export function vfio_iommu_type1_info_write(ptr: usize, v: VfioIommuType1Info, ilp32: bool = false): i32 {
   const bytes: i64 = (ilp32 ? 20 : 24);
+  if (!ilp32) memory.fill(ptr + <usize>20, 0, 4); // padding at the tail
   store<u32>(ptr + <usize>0, <u32>(v.argsz < 0 ? bytes : v.argsz));
   store<u32>(ptr + <usize>4, v.flags);
   store<u64>(ptr + <usize>8, v.iova_pgsizes);
@@ -2222,6 +2223,7 @@ export class VfioIommuType1InfoCapMigration {
  * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
  */
 export function vfio_iommu_type1_info_cap_migration_write(ptr: usize, v: VfioIommuType1InfoCapMigration, ilp32: bool = false): i32 {
+  if (!ilp32) memory.fill(ptr + <usize>12, 0, 4); // padding before pgsize_bitmap
   vfio_info_cap_header_write(ptr + <usize>0, v.header);
   store<u32>(ptr + <usize>8, v.flags);
   store<u64>(ptr + <usize>(ilp32 ? 12 : 16), v.pgsize_bitmap);
@@ -2500,6 +2502,7 @@ export class VfioDeviceIoeventfd {
  */
 export function vfio_device_ioeventfd_write(ptr: usize, v: VfioDeviceIoeventfd, ilp32: bool = false): i32 {
   const bytes: i64 = (ilp32 ? 28 : 32);
+  if (!ilp32) memory.fill(ptr + <usize>28, 0, 4); // padding at the tail
   store<u32>(ptr + <usize>0, <u32>(v.argsz < 0 ? bytes : v.argsz));
   store<u32>(ptr + <usize>4, v.flags);
   store<u64>(ptr + <usize>8, v.offset);
@@ -3519,6 +3522,7 @@ export class VfioDeviceGfxPlaneInfo {
  */
 export function vfio_device_gfx_plane_info_write(ptr: usize, v: VfioDeviceGfxPlaneInfo, ilp32: bool = false): i32 {
   const bytes: i64 = (ilp32 ? 60 : 64);
+  if (!ilp32) memory.fill(ptr + <usize>60, 0, 4); // padding at the tail
   store<u32>(ptr + <usize>0, <u32>(v.argsz < 0 ? bytes : v.argsz));
   store<u32>(ptr + <usize>4, v.flags);
   store<u32>(ptr + <usize>8, v.drm_plane_type);
@@ -4140,6 +4144,7 @@ export class VfioEehPeOp {
  */
 export function vfio_eeh_pe_op_write(ptr: usize, v: VfioEehPeOp, ilp32: bool = false): i32 {
   const bytes: i64 = (ilp32 ? 36 : 40);
+  if (!ilp32) memory.fill(ptr + <usize>12, 0, 4); // padding before err
   store<u32>(ptr + <usize>0, <u32>(v.argsz < 0 ? bytes : v.argsz));
   store<u32>(ptr + <usize>4, v.flags);
   store<u32>(ptr + <usize>8, v.op);
@@ -6144,6 +6149,234 @@ export function vfio_region_info_cap_attrs_read(ptr: usize, out: VfioRegionInfoC
   vfio_info_cap_header_read(ptr + VFIO_REGION_INFO_CAP_ATTRS_OFFSET_HEADER, out.header);
   out.attrs = load<u32>(ptr, 8); // VFIO_REGION_INFO_CAP_ATTRS_OFFSET_ATTRS
   out.reserved = load<u32>(ptr, 12); // VFIO_REGION_INFO_CAP_ATTRS_OFFSET_RESERVED
+}
+
+// ---- Feature arguments: the VFIO_DEVICE_FEATURE header, then the payload ----
+
+/**
+ * Encodes the whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_MIGRATION GET at ptr:
+ * struct vfio_device_feature (argsz: the bytes written; flags: VFIO_DEVICE_FEATURE_GET |
+ * VFIO_DEVICE_FEATURE_MIGRATION), then v in data; returns the bytes written.
+ */
+export function feature_migration_get_write(ptr: usize, v: VfioDeviceFeatureMigration): i32 {
+  const bytes = 8 + vfio_device_feature_migration_write(ptr + 8, v);
+  store<u32>(ptr, <u32>bytes, 0);
+  store<u32>(ptr, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION, 4);
+  return bytes;
+}
+/** Decodes the payload of VFIO_DEVICE_FEATURE_MIGRATION GET after the header at ptr into out. */
+export function feature_migration_get_read(ptr: usize, out: VfioDeviceFeatureMigration): void {
+  vfio_device_feature_migration_read(ptr + 8, out);
+}
+
+/**
+ * Encodes the whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE GET at
+ * ptr: struct vfio_device_feature (argsz: the bytes written; flags: VFIO_DEVICE_FEATURE_GET |
+ * VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE), then v in data; returns the bytes written.
+ */
+export function feature_mig_device_state_get_write(ptr: usize, v: VfioDeviceFeatureMigState): i32 {
+  const bytes = 8 + vfio_device_feature_mig_state_write(ptr + 8, v);
+  store<u32>(ptr, <u32>bytes, 0);
+  store<u32>(ptr, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, 4);
+  return bytes;
+}
+/**
+ * Decodes the payload of VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE GET after the header at ptr into out.
+ */
+export function feature_mig_device_state_get_read(ptr: usize, out: VfioDeviceFeatureMigState): void {
+  vfio_device_feature_mig_state_read(ptr + 8, out);
+}
+
+/**
+ * Encodes the whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE SET at
+ * ptr: struct vfio_device_feature (argsz: the bytes written; flags: VFIO_DEVICE_FEATURE_SET |
+ * VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE), then v in data; returns the bytes written.
+ */
+export function feature_mig_device_state_set_write(ptr: usize, v: VfioDeviceFeatureMigState): i32 {
+  const bytes = 8 + vfio_device_feature_mig_state_write(ptr + 8, v);
+  store<u32>(ptr, <u32>bytes, 0);
+  store<u32>(ptr, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, 4);
+  return bytes;
+}
+/**
+ * Decodes the payload of VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE SET after the header at ptr into out.
+ */
+export function feature_mig_device_state_set_read(ptr: usize, out: VfioDeviceFeatureMigState): void {
+  vfio_device_feature_mig_state_read(ptr + 8, out);
+}
+
+/**
+ * Encodes the whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP
+ * SET at ptr: struct vfio_device_feature (argsz: the bytes written; flags: VFIO_DEVICE_FEATURE_SET
+ * | VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP), then v in data; returns the bytes written.
+ */
+export function feature_low_power_entry_with_wakeup_set_write(ptr: usize, v: VfioDeviceLowPowerEntryWithWakeup): i32 {
+  const bytes = 8 + vfio_device_low_power_entry_with_wakeup_write(ptr + 8, v);
+  store<u32>(ptr, <u32>bytes, 0);
+  store<u32>(ptr, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP, 4);
+  return bytes;
+}
+/**
+ * Decodes the payload of VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP SET after the header at
+ * ptr into out.
+ */
+export function feature_low_power_entry_with_wakeup_set_read(ptr: usize, out: VfioDeviceLowPowerEntryWithWakeup): void {
+  vfio_device_low_power_entry_with_wakeup_read(ptr + 8, out);
+}
+
+/**
+ * Encodes the whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_DMA_LOGGING_START SET at
+ * ptr: struct vfio_device_feature (argsz: the bytes written; flags: VFIO_DEVICE_FEATURE_SET |
+ * VFIO_DEVICE_FEATURE_DMA_LOGGING_START), then v in data; returns the bytes written.
+ */
+export function feature_dma_logging_start_set_write(ptr: usize, v: VfioDeviceFeatureDmaLoggingControl): i32 {
+  const bytes = 8 + vfio_device_feature_dma_logging_control_write(ptr + 8, v);
+  store<u32>(ptr, <u32>bytes, 0);
+  store<u32>(ptr, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START, 4);
+  return bytes;
+}
+/**
+ * Decodes the payload of VFIO_DEVICE_FEATURE_DMA_LOGGING_START SET after the header at ptr into
+ * out.
+ */
+export function feature_dma_logging_start_set_read(ptr: usize, out: VfioDeviceFeatureDmaLoggingControl): void {
+  vfio_device_feature_dma_logging_control_read(ptr + 8, out);
+}
+
+/**
+ * Encodes the whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT GET at
+ * ptr: struct vfio_device_feature (argsz: the bytes written; flags: VFIO_DEVICE_FEATURE_GET |
+ * VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT), then v in data; returns the bytes written.
+ */
+export function feature_dma_logging_report_get_write(ptr: usize, v: VfioDeviceFeatureDmaLoggingReport): i32 {
+  const bytes = 8 + vfio_device_feature_dma_logging_report_write(ptr + 8, v);
+  store<u32>(ptr, <u32>bytes, 0);
+  store<u32>(ptr, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT, 4);
+  return bytes;
+}
+/**
+ * Decodes the payload of VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT GET after the header at ptr into
+ * out.
+ */
+export function feature_dma_logging_report_get_read(ptr: usize, out: VfioDeviceFeatureDmaLoggingReport): void {
+  vfio_device_feature_dma_logging_report_read(ptr + 8, out);
+}
+
+/**
+ * Encodes the whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_MIG_DATA_SIZE GET at ptr:
+ * struct vfio_device_feature (argsz: the bytes written; flags: VFIO_DEVICE_FEATURE_GET |
+ * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE), then v in data; returns the bytes written.
+ */
+export function feature_mig_data_size_get_write(ptr: usize, v: VfioDeviceFeatureMigDataSize): i32 {
+  const bytes = 8 + vfio_device_feature_mig_data_size_write(ptr + 8, v);
+  store<u32>(ptr, <u32>bytes, 0);
+  store<u32>(ptr, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, 4);
+  return bytes;
+}
+/**
+ * Decodes the payload of VFIO_DEVICE_FEATURE_MIG_DATA_SIZE GET after the header at ptr into out.
+ */
+export function feature_mig_data_size_get_read(ptr: usize, out: VfioDeviceFeatureMigDataSize): void {
+  vfio_device_feature_mig_data_size_read(ptr + 8, out);
+}
+
+/**
+ * Encodes the whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_BUS_MASTER SET at ptr:
+ * struct vfio_device_feature (argsz: the bytes written; flags: VFIO_DEVICE_FEATURE_SET |
+ * VFIO_DEVICE_FEATURE_BUS_MASTER), then v in data; returns the bytes written.
+ */
+export function feature_bus_master_set_write(ptr: usize, v: VfioDeviceFeatureBusMaster): i32 {
+  const bytes = 8 + vfio_device_feature_bus_master_write(ptr + 8, v);
+  store<u32>(ptr, <u32>bytes, 0);
+  store<u32>(ptr, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_BUS_MASTER, 4);
+  return bytes;
+}
+/** Decodes the payload of VFIO_DEVICE_FEATURE_BUS_MASTER SET after the header at ptr into out. */
+export function feature_bus_master_set_read(ptr: usize, out: VfioDeviceFeatureBusMaster): void {
+  vfio_device_feature_bus_master_read(ptr + 8, out);
+}
+
+/**
+ * Encodes the whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_DMA_BUF GET at ptr: struct
+ * vfio_device_feature (argsz: the bytes written; flags: VFIO_DEVICE_FEATURE_GET |
+ * VFIO_DEVICE_FEATURE_DMA_BUF), then v in data; returns the bytes written.
+ */
+export function feature_dma_buf_get_write(ptr: usize, v: VfioDeviceFeatureDmaBuf): i32 {
+  const bytes = 8 + vfio_device_feature_dma_buf_write(ptr + 8, v);
+  store<u32>(ptr, <u32>bytes, 0);
+  store<u32>(ptr, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF, 4);
+  return bytes;
+}
+/**
+ * Decodes the payload of VFIO_DEVICE_FEATURE_DMA_BUF GET after the header at ptr into out, with
+ * count dma_ranges[] elements.
+ */
+export function feature_dma_buf_get_read(ptr: usize, out: VfioDeviceFeatureDmaBuf, count: i32 = 0): void {
+  vfio_device_feature_dma_buf_read(ptr + 8, out, count);
+}
+
+/**
+ * Encodes the whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_ZPCI_ERROR GET at ptr:
+ * struct vfio_device_feature (argsz: the bytes written; flags: VFIO_DEVICE_FEATURE_GET |
+ * VFIO_DEVICE_FEATURE_ZPCI_ERROR), then v in data; returns the bytes written.
+ */
+export function feature_zpci_error_get_write(ptr: usize, v: VfioDeviceFeatureZpciErr): i32 {
+  const bytes = 8 + vfio_device_feature_zpci_err_write(ptr + 8, v);
+  store<u32>(ptr, <u32>bytes, 0);
+  store<u32>(ptr, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_ZPCI_ERROR, 4);
+  return bytes;
+}
+/** Decodes the payload of VFIO_DEVICE_FEATURE_ZPCI_ERROR GET after the header at ptr into out. */
+export function feature_zpci_error_get_read(ptr: usize, out: VfioDeviceFeatureZpciErr): void {
+  vfio_device_feature_zpci_err_read(ptr + 8, out);
+}
+
+/**
+ * Encodes the whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_SUBREGION SET at ptr:
+ * struct vfio_device_feature (argsz: the bytes written; flags: VFIO_DEVICE_FEATURE_SET |
+ * VFIO_DEVICE_FEATURE_SUBREGION), then v in data; returns the bytes written.
+ */
+export function feature_subregion_set_write(ptr: usize, v: VfioDeviceFeatureSubregion): i32 {
+  const bytes = 8 + vfio_device_feature_subregion_write(ptr + 8, v);
+  store<u32>(ptr, <u32>bytes, 0);
+  store<u32>(ptr, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_SUBREGION, 4);
+  return bytes;
+}
+/** Decodes the payload of VFIO_DEVICE_FEATURE_SUBREGION SET after the header at ptr into out. */
+export function feature_subregion_set_read(ptr: usize, out: VfioDeviceFeatureSubregion): void {
+  vfio_device_feature_subregion_read(ptr + 8, out);
+}
+
+/**
+ * Encodes the whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_REGION_ATTRS GET at ptr:
+ * struct vfio_device_feature (argsz: the bytes written; flags: VFIO_DEVICE_FEATURE_GET |
+ * VFIO_DEVICE_FEATURE_REGION_ATTRS), then v in data; returns the bytes written.
+ */
+export function feature_region_attrs_get_write(ptr: usize, v: VfioDeviceFeatureRegionAttrs): i32 {
+  const bytes = 8 + vfio_device_feature_region_attrs_write(ptr + 8, v);
+  store<u32>(ptr, <u32>bytes, 0);
+  store<u32>(ptr, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_REGION_ATTRS, 4);
+  return bytes;
+}
+/** Decodes the payload of VFIO_DEVICE_FEATURE_REGION_ATTRS GET after the header at ptr into out. */
+export function feature_region_attrs_get_read(ptr: usize, out: VfioDeviceFeatureRegionAttrs): void {
+  vfio_device_feature_region_attrs_read(ptr + 8, out);
+}
+
+/**
+ * Encodes the whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_REGION_ATTRS SET at ptr:
+ * struct vfio_device_feature (argsz: the bytes written; flags: VFIO_DEVICE_FEATURE_SET |
+ * VFIO_DEVICE_FEATURE_REGION_ATTRS), then v in data; returns the bytes written.
+ */
+export function feature_region_attrs_set_write(ptr: usize, v: VfioDeviceFeatureRegionAttrs): i32 {
+  const bytes = 8 + vfio_device_feature_region_attrs_write(ptr + 8, v);
+  store<u32>(ptr, <u32>bytes, 0);
+  store<u32>(ptr, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_REGION_ATTRS, 4);
+  return bytes;
+}
+/** Decodes the payload of VFIO_DEVICE_FEATURE_REGION_ATTRS SET after the header at ptr into out. */
+export function feature_region_attrs_set_read(ptr: usize, out: VfioDeviceFeatureRegionAttrs): void {
+  vfio_device_feature_region_attrs_read(ptr + 8, out);
 }
 
 // ---- Validator state ----

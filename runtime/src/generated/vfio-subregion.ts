@@ -8720,6 +8720,516 @@ export const VfioRegionInfoCapAttrs = {
   },
 } as const;
 
+/**
+ * The whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_MIGRATION GET:
+ * `struct vfio_device_feature` (`argsz` the whole argument, `flags`
+ * `VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION`) with {@link
+ * VfioDeviceFeatureMigration} in `data`. Read the migration flags.
+ * (upstream, Linux 6.1)
+ */
+export const FeatureMigrationGet = {
+  /** `flags` of the header: `VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION`. */
+  flags: VfioDeviceFeatureFlags.VFIO_DEVICE_FEATURE_GET | VfioDeviceFeatureId.VFIO_DEVICE_FEATURE_MIGRATION,
+  /** Where the payload starts: the offset of the header's `data`. */
+  at: 8,
+  /** Bytes the whole argument takes: the header and `payload`. */
+  byteLength(payload: VfioDeviceFeatureMigration): number {
+    return 8 + VfioDeviceFeatureMigration.byteLength(payload);
+  },
+  /**
+   * Encodes the whole argument into a new buffer. Throws {@link CodecError} naming the member that
+   * does not fit.
+   */
+  encode(payload: VfioDeviceFeatureMigration, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(FeatureMigrationGet.byteLength(payload));
+    FeatureMigrationGet.write(new DataView(bytes.buffer), 0, payload, options);
+    return bytes;
+  },
+  /** Writes the whole argument at byte `at` of `view`. */
+  write(view: DataView, at: number, payload: VfioDeviceFeatureMigration, options: CodecOptions = {}): void {
+    VfioDeviceFeature.write(view, at, { argsz: FeatureMigrationGet.byteLength(payload), flags: FeatureMigrationGet.flags, data: new Uint8Array(0) }, options);
+    VfioDeviceFeatureMigration.write(view, at + 8, payload, options);
+  },
+  /**
+   * Decodes the payload after the header (what GET returned). Throws {@link CodecError} if it is
+   * too short.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureMigration {
+    return VfioDeviceFeatureMigration.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 8, options);
+  },
+} as const;
+
+/**
+ * The whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE GET:
+ * `struct vfio_device_feature` (`argsz` the whole argument, `flags`
+ * `VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE`) with {@link
+ * VfioDeviceFeatureMigState} in `data`. Read the state.
+ * (upstream, Linux 6.1)
+ */
+export const FeatureMigDeviceStateGet = {
+  /** `flags` of the header: `VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE`. */
+  flags: VfioDeviceFeatureFlags.VFIO_DEVICE_FEATURE_GET | VfioDeviceFeatureId.VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+  /** Where the payload starts: the offset of the header's `data`. */
+  at: 8,
+  /** Bytes the whole argument takes: the header and `payload`. */
+  byteLength(payload: VfioDeviceFeatureMigState): number {
+    return 8 + VfioDeviceFeatureMigState.byteLength(payload);
+  },
+  /**
+   * Encodes the whole argument into a new buffer. Throws {@link CodecError} naming the member that
+   * does not fit.
+   */
+  encode(payload: VfioDeviceFeatureMigState, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(FeatureMigDeviceStateGet.byteLength(payload));
+    FeatureMigDeviceStateGet.write(new DataView(bytes.buffer), 0, payload, options);
+    return bytes;
+  },
+  /** Writes the whole argument at byte `at` of `view`. */
+  write(view: DataView, at: number, payload: VfioDeviceFeatureMigState, options: CodecOptions = {}): void {
+    VfioDeviceFeature.write(view, at, { argsz: FeatureMigDeviceStateGet.byteLength(payload), flags: FeatureMigDeviceStateGet.flags, data: new Uint8Array(0) }, options);
+    VfioDeviceFeatureMigState.write(view, at + 8, payload, options);
+  },
+  /**
+   * Decodes the payload after the header (what GET returned). Throws {@link CodecError} if it is
+   * too short.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureMigState {
+    return VfioDeviceFeatureMigState.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 8, options);
+  },
+} as const;
+
+/**
+ * The whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE SET:
+ * `struct vfio_device_feature` (`argsz` the whole argument, `flags`
+ * `VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE`) with {@link
+ * VfioDeviceFeatureMigState} in `data`. Change the state; may return a data fd.
+ * (upstream, Linux 6.1)
+ */
+export const FeatureMigDeviceStateSet = {
+  /** `flags` of the header: `VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE`. */
+  flags: VfioDeviceFeatureFlags.VFIO_DEVICE_FEATURE_SET | VfioDeviceFeatureId.VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+  /** Where the payload starts: the offset of the header's `data`. */
+  at: 8,
+  /** Bytes the whole argument takes: the header and `payload`. */
+  byteLength(payload: VfioDeviceFeatureMigState): number {
+    return 8 + VfioDeviceFeatureMigState.byteLength(payload);
+  },
+  /**
+   * Encodes the whole argument into a new buffer. Throws {@link CodecError} naming the member that
+   * does not fit.
+   */
+  encode(payload: VfioDeviceFeatureMigState, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(FeatureMigDeviceStateSet.byteLength(payload));
+    FeatureMigDeviceStateSet.write(new DataView(bytes.buffer), 0, payload, options);
+    return bytes;
+  },
+  /** Writes the whole argument at byte `at` of `view`. */
+  write(view: DataView, at: number, payload: VfioDeviceFeatureMigState, options: CodecOptions = {}): void {
+    VfioDeviceFeature.write(view, at, { argsz: FeatureMigDeviceStateSet.byteLength(payload), flags: FeatureMigDeviceStateSet.flags, data: new Uint8Array(0) }, options);
+    VfioDeviceFeatureMigState.write(view, at + 8, payload, options);
+  },
+  /**
+   * Decodes the payload after the header (what SET was given). Throws {@link CodecError} if it is
+   * too short.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureMigState {
+    return VfioDeviceFeatureMigState.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 8, options);
+  },
+} as const;
+
+/**
+ * The whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP SET:
+ * `struct vfio_device_feature` (`argsz` the whole argument, `flags`
+ * `VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP`) with {@link
+ * VfioDeviceLowPowerEntryWithWakeup} in `data`. Allow low power with a wakeup eventfd.
+ * (upstream, Linux 6.1)
+ */
+export const FeatureLowPowerEntryWithWakeupSet = {
+  /**
+   * `flags` of the header:
+   * `VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP`.
+   */
+  flags: VfioDeviceFeatureFlags.VFIO_DEVICE_FEATURE_SET | VfioDeviceFeatureId.VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
+  /** Where the payload starts: the offset of the header's `data`. */
+  at: 8,
+  /** Bytes the whole argument takes: the header and `payload`. */
+  byteLength(payload: VfioDeviceLowPowerEntryWithWakeup): number {
+    return 8 + VfioDeviceLowPowerEntryWithWakeup.byteLength(payload);
+  },
+  /**
+   * Encodes the whole argument into a new buffer. Throws {@link CodecError} naming the member that
+   * does not fit.
+   */
+  encode(payload: VfioDeviceLowPowerEntryWithWakeup, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(FeatureLowPowerEntryWithWakeupSet.byteLength(payload));
+    FeatureLowPowerEntryWithWakeupSet.write(new DataView(bytes.buffer), 0, payload, options);
+    return bytes;
+  },
+  /** Writes the whole argument at byte `at` of `view`. */
+  write(view: DataView, at: number, payload: VfioDeviceLowPowerEntryWithWakeup, options: CodecOptions = {}): void {
+    VfioDeviceFeature.write(view, at, { argsz: FeatureLowPowerEntryWithWakeupSet.byteLength(payload), flags: FeatureLowPowerEntryWithWakeupSet.flags, data: new Uint8Array(0) }, options);
+    VfioDeviceLowPowerEntryWithWakeup.write(view, at + 8, payload, options);
+  },
+  /**
+   * Decodes the payload after the header (what SET was given). Throws {@link CodecError} if it is
+   * too short.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceLowPowerEntryWithWakeup {
+    return VfioDeviceLowPowerEntryWithWakeup.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 8, options);
+  },
+} as const;
+
+/**
+ * The whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_DMA_LOGGING_START SET:
+ * `struct vfio_device_feature` (`argsz` the whole argument, `flags`
+ * `VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START`) with {@link
+ * VfioDeviceFeatureDmaLoggingControl} in `data`. Start logging.
+ * (upstream, Linux 6.1)
+ */
+export const FeatureDmaLoggingStartSet = {
+  /** `flags` of the header: `VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_DMA_LOGGING_START`. */
+  flags: VfioDeviceFeatureFlags.VFIO_DEVICE_FEATURE_SET | VfioDeviceFeatureId.VFIO_DEVICE_FEATURE_DMA_LOGGING_START,
+  /** Where the payload starts: the offset of the header's `data`. */
+  at: 8,
+  /** Bytes the whole argument takes: the header and `payload`. */
+  byteLength(payload: VfioDeviceFeatureDmaLoggingControl): number {
+    return 8 + VfioDeviceFeatureDmaLoggingControl.byteLength(payload);
+  },
+  /**
+   * Encodes the whole argument into a new buffer. Throws {@link CodecError} naming the member that
+   * does not fit.
+   */
+  encode(payload: VfioDeviceFeatureDmaLoggingControl, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(FeatureDmaLoggingStartSet.byteLength(payload));
+    FeatureDmaLoggingStartSet.write(new DataView(bytes.buffer), 0, payload, options);
+    return bytes;
+  },
+  /** Writes the whole argument at byte `at` of `view`. */
+  write(view: DataView, at: number, payload: VfioDeviceFeatureDmaLoggingControl, options: CodecOptions = {}): void {
+    VfioDeviceFeature.write(view, at, { argsz: FeatureDmaLoggingStartSet.byteLength(payload), flags: FeatureDmaLoggingStartSet.flags, data: new Uint8Array(0) }, options);
+    VfioDeviceFeatureDmaLoggingControl.write(view, at + 8, payload, options);
+  },
+  /**
+   * Decodes the payload after the header (what SET was given). Throws {@link CodecError} if it is
+   * too short.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureDmaLoggingControl {
+    return VfioDeviceFeatureDmaLoggingControl.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 8, options);
+  },
+} as const;
+
+/**
+ * The whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT GET:
+ * `struct vfio_device_feature` (`argsz` the whole argument, `flags`
+ * `VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT`) with {@link
+ * VfioDeviceFeatureDmaLoggingReport} in `data`. Read and clear the log.
+ * (upstream, Linux 6.1)
+ */
+export const FeatureDmaLoggingReportGet = {
+  /** `flags` of the header: `VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT`. */
+  flags: VfioDeviceFeatureFlags.VFIO_DEVICE_FEATURE_GET | VfioDeviceFeatureId.VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT,
+  /** Where the payload starts: the offset of the header's `data`. */
+  at: 8,
+  /** Bytes the whole argument takes: the header and `payload`. */
+  byteLength(payload: VfioDeviceFeatureDmaLoggingReport): number {
+    return 8 + VfioDeviceFeatureDmaLoggingReport.byteLength(payload);
+  },
+  /**
+   * Encodes the whole argument into a new buffer. Throws {@link CodecError} naming the member that
+   * does not fit.
+   */
+  encode(payload: VfioDeviceFeatureDmaLoggingReport, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(FeatureDmaLoggingReportGet.byteLength(payload));
+    FeatureDmaLoggingReportGet.write(new DataView(bytes.buffer), 0, payload, options);
+    return bytes;
+  },
+  /** Writes the whole argument at byte `at` of `view`. */
+  write(view: DataView, at: number, payload: VfioDeviceFeatureDmaLoggingReport, options: CodecOptions = {}): void {
+    VfioDeviceFeature.write(view, at, { argsz: FeatureDmaLoggingReportGet.byteLength(payload), flags: FeatureDmaLoggingReportGet.flags, data: new Uint8Array(0) }, options);
+    VfioDeviceFeatureDmaLoggingReport.write(view, at + 8, payload, options);
+  },
+  /**
+   * Decodes the payload after the header (what GET returned). Throws {@link CodecError} if it is
+   * too short.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureDmaLoggingReport {
+    return VfioDeviceFeatureDmaLoggingReport.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 8, options);
+  },
+} as const;
+
+/**
+ * The whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_MIG_DATA_SIZE GET:
+ * `struct vfio_device_feature` (`argsz` the whole argument, `flags`
+ * `VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE`) with {@link
+ * VfioDeviceFeatureMigDataSize} in `data`. Read the estimate.
+ * (upstream, Linux 6.12)
+ */
+export const FeatureMigDataSizeGet = {
+  /** `flags` of the header: `VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DATA_SIZE`. */
+  flags: VfioDeviceFeatureFlags.VFIO_DEVICE_FEATURE_GET | VfioDeviceFeatureId.VFIO_DEVICE_FEATURE_MIG_DATA_SIZE,
+  /** Where the payload starts: the offset of the header's `data`. */
+  at: 8,
+  /** Bytes the whole argument takes: the header and `payload`. */
+  byteLength(payload: VfioDeviceFeatureMigDataSize): number {
+    return 8 + VfioDeviceFeatureMigDataSize.byteLength(payload);
+  },
+  /**
+   * Encodes the whole argument into a new buffer. Throws {@link CodecError} naming the member that
+   * does not fit.
+   */
+  encode(payload: VfioDeviceFeatureMigDataSize, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(FeatureMigDataSizeGet.byteLength(payload));
+    FeatureMigDataSizeGet.write(new DataView(bytes.buffer), 0, payload, options);
+    return bytes;
+  },
+  /** Writes the whole argument at byte `at` of `view`. */
+  write(view: DataView, at: number, payload: VfioDeviceFeatureMigDataSize, options: CodecOptions = {}): void {
+    VfioDeviceFeature.write(view, at, { argsz: FeatureMigDataSizeGet.byteLength(payload), flags: FeatureMigDataSizeGet.flags, data: new Uint8Array(0) }, options);
+    VfioDeviceFeatureMigDataSize.write(view, at + 8, payload, options);
+  },
+  /**
+   * Decodes the payload after the header (what GET returned). Throws {@link CodecError} if it is
+   * too short.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureMigDataSize {
+    return VfioDeviceFeatureMigDataSize.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 8, options);
+  },
+} as const;
+
+/**
+ * The whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_BUS_MASTER SET:
+ * `struct vfio_device_feature` (`argsz` the whole argument, `flags`
+ * `VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_BUS_MASTER`) with {@link
+ * VfioDeviceFeatureBusMaster} in `data`. Set or clear Bus Master Enable.
+ * (upstream, Linux 6.12)
+ */
+export const FeatureBusMasterSet = {
+  /** `flags` of the header: `VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_BUS_MASTER`. */
+  flags: VfioDeviceFeatureFlags.VFIO_DEVICE_FEATURE_SET | VfioDeviceFeatureId.VFIO_DEVICE_FEATURE_BUS_MASTER,
+  /** Where the payload starts: the offset of the header's `data`. */
+  at: 8,
+  /** Bytes the whole argument takes: the header and `payload`. */
+  byteLength(payload: VfioDeviceFeatureBusMaster): number {
+    return 8 + VfioDeviceFeatureBusMaster.byteLength(payload);
+  },
+  /**
+   * Encodes the whole argument into a new buffer. Throws {@link CodecError} naming the member that
+   * does not fit.
+   */
+  encode(payload: VfioDeviceFeatureBusMaster, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(FeatureBusMasterSet.byteLength(payload));
+    FeatureBusMasterSet.write(new DataView(bytes.buffer), 0, payload, options);
+    return bytes;
+  },
+  /** Writes the whole argument at byte `at` of `view`. */
+  write(view: DataView, at: number, payload: VfioDeviceFeatureBusMaster, options: CodecOptions = {}): void {
+    VfioDeviceFeature.write(view, at, { argsz: FeatureBusMasterSet.byteLength(payload), flags: FeatureBusMasterSet.flags, data: new Uint8Array(0) }, options);
+    VfioDeviceFeatureBusMaster.write(view, at + 8, payload, options);
+  },
+  /**
+   * Decodes the payload after the header (what SET was given). Throws {@link CodecError} if it is
+   * too short.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureBusMaster {
+    return VfioDeviceFeatureBusMaster.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 8, options);
+  },
+} as const;
+
+/**
+ * The whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_DMA_BUF GET:
+ * `struct vfio_device_feature` (`argsz` the whole argument, `flags`
+ * `VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF`) with {@link VfioDeviceFeatureDmaBuf} in
+ * `data`. Create the dma-buf.
+ * (upstream, Linux 7.2)
+ */
+export const FeatureDmaBufGet = {
+  /** `flags` of the header: `VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_DMA_BUF`. */
+  flags: VfioDeviceFeatureFlags.VFIO_DEVICE_FEATURE_GET | VfioDeviceFeatureId.VFIO_DEVICE_FEATURE_DMA_BUF,
+  /** Where the payload starts: the offset of the header's `data`. */
+  at: 8,
+  /** Bytes the whole argument takes: the header and `payload`. */
+  byteLength(payload: VfioDeviceFeatureDmaBuf): number {
+    return 8 + VfioDeviceFeatureDmaBuf.byteLength(payload);
+  },
+  /**
+   * Encodes the whole argument into a new buffer. Throws {@link CodecError} naming the member that
+   * does not fit.
+   */
+  encode(payload: VfioDeviceFeatureDmaBuf, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(FeatureDmaBufGet.byteLength(payload));
+    FeatureDmaBufGet.write(new DataView(bytes.buffer), 0, payload, options);
+    return bytes;
+  },
+  /** Writes the whole argument at byte `at` of `view`. */
+  write(view: DataView, at: number, payload: VfioDeviceFeatureDmaBuf, options: CodecOptions = {}): void {
+    VfioDeviceFeature.write(view, at, { argsz: FeatureDmaBufGet.byteLength(payload), flags: FeatureDmaBufGet.flags, data: new Uint8Array(0) }, options);
+    VfioDeviceFeatureDmaBuf.write(view, at + 8, payload, options);
+  },
+  /**
+   * Decodes the payload after the header (what GET returned). Throws {@link CodecError} if it is
+   * too short.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureDmaBuf {
+    return VfioDeviceFeatureDmaBuf.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 8, options);
+  },
+} as const;
+
+/**
+ * The whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_ZPCI_ERROR GET:
+ * `struct vfio_device_feature` (`argsz` the whole argument, `flags`
+ * `VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_ZPCI_ERROR`) with {@link VfioDeviceFeatureZpciErr}
+ * in `data`. Read the event.
+ * (upstream, Linux 7.3)
+ */
+export const FeatureZpciErrorGet = {
+  /** `flags` of the header: `VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_ZPCI_ERROR`. */
+  flags: VfioDeviceFeatureFlags.VFIO_DEVICE_FEATURE_GET | VfioDeviceFeatureId.VFIO_DEVICE_FEATURE_ZPCI_ERROR,
+  /** Where the payload starts: the offset of the header's `data`. */
+  at: 8,
+  /** Bytes the whole argument takes: the header and `payload`. */
+  byteLength(payload: VfioDeviceFeatureZpciErr): number {
+    return 8 + VfioDeviceFeatureZpciErr.byteLength(payload);
+  },
+  /**
+   * Encodes the whole argument into a new buffer. Throws {@link CodecError} naming the member that
+   * does not fit.
+   */
+  encode(payload: VfioDeviceFeatureZpciErr, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(FeatureZpciErrorGet.byteLength(payload));
+    FeatureZpciErrorGet.write(new DataView(bytes.buffer), 0, payload, options);
+    return bytes;
+  },
+  /** Writes the whole argument at byte `at` of `view`. */
+  write(view: DataView, at: number, payload: VfioDeviceFeatureZpciErr, options: CodecOptions = {}): void {
+    VfioDeviceFeature.write(view, at, { argsz: FeatureZpciErrorGet.byteLength(payload), flags: FeatureZpciErrorGet.flags, data: new Uint8Array(0) }, options);
+    VfioDeviceFeatureZpciErr.write(view, at + 8, payload, options);
+  },
+  /**
+   * Decodes the payload after the header (what GET returned). Throws {@link CodecError} if it is
+   * too short.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureZpciErr {
+    return VfioDeviceFeatureZpciErr.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 8, options);
+  },
+} as const;
+
+/**
+ * The whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_SUBREGION SET:
+ * `struct vfio_device_feature` (`argsz` the whole argument, `flags`
+ * `VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_SUBREGION`) with {@link
+ * VfioDeviceFeatureSubregion} in `data`. Create the subregion and return its index in the payload.
+ * (proposed; provisional number)
+ */
+export const FeatureSubregionSet = {
+  /** `flags` of the header: `VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_SUBREGION`. */
+  flags: VfioDeviceFeatureFlags.VFIO_DEVICE_FEATURE_SET | VfioDeviceFeatureId.VFIO_DEVICE_FEATURE_SUBREGION,
+  /** Where the payload starts: the offset of the header's `data`. */
+  at: 8,
+  /** Bytes the whole argument takes: the header and `payload`. */
+  byteLength(payload: VfioDeviceFeatureSubregion): number {
+    return 8 + VfioDeviceFeatureSubregion.byteLength(payload);
+  },
+  /**
+   * Encodes the whole argument into a new buffer. Throws {@link CodecError} naming the member that
+   * does not fit.
+   */
+  encode(payload: VfioDeviceFeatureSubregion, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(FeatureSubregionSet.byteLength(payload));
+    FeatureSubregionSet.write(new DataView(bytes.buffer), 0, payload, options);
+    return bytes;
+  },
+  /** Writes the whole argument at byte `at` of `view`. */
+  write(view: DataView, at: number, payload: VfioDeviceFeatureSubregion, options: CodecOptions = {}): void {
+    VfioDeviceFeature.write(view, at, { argsz: FeatureSubregionSet.byteLength(payload), flags: FeatureSubregionSet.flags, data: new Uint8Array(0) }, options);
+    VfioDeviceFeatureSubregion.write(view, at + 8, payload, options);
+  },
+  /**
+   * Decodes the payload after the header (what SET was given). Throws {@link CodecError} if it is
+   * too short.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureSubregion {
+    return VfioDeviceFeatureSubregion.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 8, options);
+  },
+} as const;
+
+/**
+ * The whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_REGION_ATTRS GET:
+ * `struct vfio_device_feature` (`argsz` the whole argument, `flags`
+ * `VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_REGION_ATTRS`) with {@link
+ * VfioDeviceFeatureRegionAttrs} in `data`. Read attrs and supported for a region.
+ * (proposed; provisional number)
+ */
+export const FeatureRegionAttrsGet = {
+  /** `flags` of the header: `VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_REGION_ATTRS`. */
+  flags: VfioDeviceFeatureFlags.VFIO_DEVICE_FEATURE_GET | VfioDeviceFeatureId.VFIO_DEVICE_FEATURE_REGION_ATTRS,
+  /** Where the payload starts: the offset of the header's `data`. */
+  at: 8,
+  /** Bytes the whole argument takes: the header and `payload`. */
+  byteLength(payload: VfioDeviceFeatureRegionAttrs): number {
+    return 8 + VfioDeviceFeatureRegionAttrs.byteLength(payload);
+  },
+  /**
+   * Encodes the whole argument into a new buffer. Throws {@link CodecError} naming the member that
+   * does not fit.
+   */
+  encode(payload: VfioDeviceFeatureRegionAttrs, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(FeatureRegionAttrsGet.byteLength(payload));
+    FeatureRegionAttrsGet.write(new DataView(bytes.buffer), 0, payload, options);
+    return bytes;
+  },
+  /** Writes the whole argument at byte `at` of `view`. */
+  write(view: DataView, at: number, payload: VfioDeviceFeatureRegionAttrs, options: CodecOptions = {}): void {
+    VfioDeviceFeature.write(view, at, { argsz: FeatureRegionAttrsGet.byteLength(payload), flags: FeatureRegionAttrsGet.flags, data: new Uint8Array(0) }, options);
+    VfioDeviceFeatureRegionAttrs.write(view, at + 8, payload, options);
+  },
+  /**
+   * Decodes the payload after the header (what GET returned). Throws {@link CodecError} if it is
+   * too short.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureRegionAttrs {
+    return VfioDeviceFeatureRegionAttrs.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 8, options);
+  },
+} as const;
+
+/**
+ * The whole VFIO_DEVICE_FEATURE argument of VFIO_DEVICE_FEATURE_REGION_ATTRS SET:
+ * `struct vfio_device_feature` (`argsz` the whole argument, `flags`
+ * `VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_REGION_ATTRS`) with {@link
+ * VfioDeviceFeatureRegionAttrs} in `data`. Give a whole region new attributes before it is mapped.
+ * (proposed; provisional number)
+ */
+export const FeatureRegionAttrsSet = {
+  /** `flags` of the header: `VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_REGION_ATTRS`. */
+  flags: VfioDeviceFeatureFlags.VFIO_DEVICE_FEATURE_SET | VfioDeviceFeatureId.VFIO_DEVICE_FEATURE_REGION_ATTRS,
+  /** Where the payload starts: the offset of the header's `data`. */
+  at: 8,
+  /** Bytes the whole argument takes: the header and `payload`. */
+  byteLength(payload: VfioDeviceFeatureRegionAttrs): number {
+    return 8 + VfioDeviceFeatureRegionAttrs.byteLength(payload);
+  },
+  /**
+   * Encodes the whole argument into a new buffer. Throws {@link CodecError} naming the member that
+   * does not fit.
+   */
+  encode(payload: VfioDeviceFeatureRegionAttrs, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(FeatureRegionAttrsSet.byteLength(payload));
+    FeatureRegionAttrsSet.write(new DataView(bytes.buffer), 0, payload, options);
+    return bytes;
+  },
+  /** Writes the whole argument at byte `at` of `view`. */
+  write(view: DataView, at: number, payload: VfioDeviceFeatureRegionAttrs, options: CodecOptions = {}): void {
+    VfioDeviceFeature.write(view, at, { argsz: FeatureRegionAttrsSet.byteLength(payload), flags: FeatureRegionAttrsSet.flags, data: new Uint8Array(0) }, options);
+    VfioDeviceFeatureRegionAttrs.write(view, at + 8, payload, options);
+  },
+  /**
+   * Decodes the payload after the header (what SET was given). Throws {@link CodecError} if it is
+   * too short.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureRegionAttrs {
+    return VfioDeviceFeatureRegionAttrs.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 8, options);
+  },
+} as const;
+
 /** One region as the validators see it. */
 export interface VfioSubregionRegionState {
   /** Size in bytes. */
