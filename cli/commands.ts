@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { usage as usageText, type Io } from '../codegen/cli.js';
+import type { Io } from '../codegen/cli.js';
 import { DEVICE_COMMANDS } from './usage.js';
 import { openDevice } from '../runtime/src/device.js';
 import { runStart } from './demo.js';
@@ -8,7 +8,9 @@ import { formatInfo, gatherInfo, toJson } from '../runtime/src/info.js';
 /** The commands that need a device: `info` and `demo`. bin/vfio-subregion.js routes them here. */
 export const RUNTIME_COMMANDS = ['info', 'demo'];
 
-function usage(io: Io, message: string): number {
+/** The generator's CLI (and the TypeScript toolchain under it) loads only to print the usage: `info` starts without it. */
+async function usage(io: Io, message: string): Promise<number> {
+  const { usage: usageText } = await import('../codegen/cli.js');
   io.err(`vfio-subregion: ${message}\n${usageText(DEVICE_COMMANDS)}`);
   return 2;
 }
@@ -33,7 +35,8 @@ export async function main(argv: string[], io: Io = { out: (s) => process.stdout
     const err = e as { code?: string; message: string };
     const why = err.message.replace(/^openDevice: /, '');
     io.err(`vfio-subregion: cannot open ${target}: ${why}${err.code !== undefined && !why.includes(err.code) ? ` (${err.code})` : ''}\n`);
-    return 1;
+    // a device that cannot be opened is the caller's setup to fix (binding, /dev/vfio, permissions), like misuse
+    return 2;
   }
   try {
     const report = gatherInfo(dev);
