@@ -2,8 +2,10 @@
 # npm run test:kernel [-- KERNEL...]: builds the vfio-pci-subregion module against Debian's kernels
 # (default: 6.1 = bookworm, 6.12 = trixie, Debian stable, 7.2 = sid), boots each in QEMU (TCG)
 # with an ivshmem-plain and an e1000e device, and runs the in-guest conformance runner
-# (test/kernel/runner.c, test/kernel/init.sh). One PASS/FAIL/SKIP line per check, prefixed with
-# the kernel; a summary; exit 1 on any failure.
+# (test/kernel/runner.c, test/kernel/init.sh), then this package's device API and CLI under this
+# machine's node (test/kernel/node-guest.mjs: the guest mounts this machine's root read-only over
+# virtio-9p and runs node and the checkout's dist/ from there). One PASS/FAIL/SKIP line per check,
+# prefixed with the kernel; a summary; exit 1 on any failure.
 #
 # Kernel packages are downloaded with a private apt configuration per suite and unpacked, never
 # installed. A module is built with the compiler its kernel was built with: the machine's gcc for
