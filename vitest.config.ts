@@ -10,6 +10,7 @@ const shared = { testTimeout: 120_000, hookTimeout: 120_000, execArgv: ['--expos
 
 export default defineConfig({
   test: {
+    reporters: ['default', './test/setup/skips.ts'],
     projects: [
       { test: { ...shared, name: 'main', include: ['test/**/*.test.ts'], exclude: ['test/mmio/**', '**/node_modules/**'], sequence: { groupOrder: 0 } } },
       { test: { ...shared, name: 'mmio', include: ['test/mmio/**/*.test.ts'], sequence: { groupOrder: 1 } } },

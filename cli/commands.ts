@@ -1,46 +1,55 @@
-import { parseArgs } from 'node:util';
-import type { Io } from '../codegen/cli.js';
-import { DEVICE_COMMANDS } from './usage.js';
-import { openDevice } from '../runtime/src/device.js';
+import { deviceArg, parseCommandLine, STDIO, UsageError, type Io } from './args.js';
+import { DEVICE_HELP } from './usage.js';
+import { openDevice, VfioError } from '../runtime/src/device.js';
 import { runStart } from './demo.js';
 import { formatInfo, gatherInfo, toJson } from '../runtime/src/info.js';
 
 /** The commands that need a device: `info` and `demo`. bin/vfio-subregion.js routes them here. */
-export const RUNTIME_COMMANDS = ['info', 'demo'];
+export const RUNTIME_COMMANDS = Object.keys(DEVICE_HELP);
 
-/** The generator's CLI (and the TypeScript toolchain under it) loads only to print the usage: `info` starts without it. */
-async function usage(io: Io, message: string): Promise<number> {
-  const { usage: usageText } = await import('../codegen/cli.js');
-  io.err(`vfio-subregion: ${message}\n${usageText(DEVICE_COMMANDS)}`);
-  return 2;
+/** Runs a device command; returns the exit status (0 ok, 1 the device refused a query, 2 misuse or a device that cannot be opened). */
+export async function main(argv: string[], io: Io = STDIO): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || DEVICE_HELP[command] === undefined) throw new UsageError(`unknown device command "${command}"`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(`usage: vfio-subregion ${DEVICE_HELP[command]}\n`);
+      return 0;
+    }
+    if (command === 'demo') {
+      parseCommandLine(rest, {});
+      await runStart(io.out);
+      return process.exitCode === 1 ? 1 : 0;
+    }
+    const { values } = parseCommandLine(rest, { device: { type: 'string' }, json: { type: 'boolean' } });
+    return info(deviceArg(values.device ?? 'sim'), values.json === true, io);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.err(`vfio-subregion: ${e.message}\n`);
+    return 2;
+  }
 }
 
-export async function main(argv: string[], io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
-  const [command, ...rest] = argv;
-  let parsed;
-  try {
-    parsed = parseArgs({ args: rest, strict: true, allowPositionals: false, options: command === 'info' ? { device: { type: 'string' }, json: { type: 'boolean' } } : {} });
-  } catch (e) {
-    return usage(io, (e as Error).message);
-  }
-  if (command === 'demo') {
-    await runStart(io.out);
-    return process.exitCode === 1 ? 1 : 0;
-  }
-  const target = (parsed.values as { device?: string }).device ?? 'sim';
+function info(target: string, json: boolean, io: Io): number {
   let dev;
   try {
     dev = openDevice(target);
   } catch (e) {
     const err = e as { code?: string; message: string };
-    const why = err.message.replace(/^openDevice: /, '');
+    // The message may start with the target (or openDevice's name) already: name it once.
+    const why = err.message.replace(/^openDevice: /, '').replace(`${target}: `, '');
     io.err(`vfio-subregion: cannot open ${target}: ${why}${err.code !== undefined && !why.includes(err.code) ? ` (${err.code})` : ''}\n`);
-    // a device that cannot be opened is the caller's setup to fix (binding, /dev/vfio, permissions), like misuse
+    // the caller's setup to fix (binding, /dev/vfio, permissions, a group held elsewhere), as misuse is
     return 2;
   }
   try {
     const report = gatherInfo(dev);
-    io.out((parsed.values as { json?: boolean }).json === true ? toJson(report) : formatInfo(report));
+    io.out(json ? toJson(report) : formatInfo(report));
+  } catch (e) {
+    // A device that refuses a query (a VfioError, with its errno by name) is a failure, not a bug.
+    if (!(e instanceof VfioError)) throw e;
+    io.err(`vfio-subregion: ${target}: ${e.message}\n`);
+    return 1;
   } finally {
     dev.close();
   }

@@ -1,5 +1,6 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative } from 'node:path';
+import { ROOT } from './paths.js';
 import type { Spec } from './ir.js';
 import { GENERATED_MARKER, type Emitter, type GeneratedFile } from './emit/file.js';
 import { emitCHeader } from './emit/c-header.js';
@@ -44,14 +45,62 @@ export function render(spec: Spec, targets: string[] = defaultTargets(spec)): Ge
   });
 }
 
+/** Whether a file is inside the package (one of its own specs). */
+export function inPackage(file: string): boolean {
+  const rel = relative(ROOT, file);
+  return !rel.startsWith('..') && !isAbsolute(rel);
+}
+
+/**
+ * The spec as its generated files name it (marker, regenerate command, stale-file matching): one of
+ * the package's own specs by its path in the package, any other by its path relative to the output
+ * root. Either way the bytes depend on where the spec is relative to the output, never on where
+ * both live or on the working directory.
+ */
+export function specForOutput(spec: Spec, specFile: string, root: string): Spec {
+  const file = relative(inPackage(specFile) ? ROOT : root, specFile).split('\\').join('/');
+  // `at` is not enumerable (the IR clones as plain data): carry it over by its descriptor.
+  return Object.defineProperties({ ...spec, file }, { at: Object.getOwnPropertyDescriptor(spec, 'at')! });
+}
+
+/** A generated file that cannot be written: one line naming the path and why. */
+export class OutputError extends Error {}
+
+const why = (e: unknown): string => {
+  const { code, message } = e as { code?: string; message: string };
+  return code === undefined ? message : `${message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '')} (${code})`;
+};
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdir loops forever on a path under /proc, and an
+ * existing file on the way is better named than reported as ENOTDIR of the whole path.
+ */
+function makeDirs(dir: string): void {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new OutputError(`cannot create a directory at ${dir}: a file is there`);
+    return;
+  }
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirs(parent);
+  try {
+    mkdirSync(dir);
+  } catch (e) {
+    throw new OutputError(`cannot create directory ${dir}: ${why(e)}`);
+  }
+}
+
 /** Writes the files under root, touching only those whose content changed. Returns the paths written. */
 export function writeFiles(root: string, files: GeneratedFile[]): string[] {
   const written: string[] = [];
   for (const f of files) {
     const path = join(root, f.path);
-    if (existsSync(path) && readFileSync(path, 'utf8') === f.content) continue;
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, f.content);
+    if (existsSync(path) && statSync(path).isFile() && readFileSync(path, 'utf8') === f.content) continue;
+    makeDirs(dirname(path));
+    try {
+      writeFileSync(path, f.content);
+    } catch (e) {
+      throw new OutputError(`cannot write ${path}: ${why(e)}`);
+    }
     written.push(f.path);
   }
   return written;

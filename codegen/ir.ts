@@ -180,6 +180,11 @@ export interface Member extends Declared {
   dir: 'in' | 'out' | 'inout' | null;
   flags: FlagSet | null;
   enum: Enum | null;
+  /**
+   * A flexible __u8 array counted in elements of another type: the flag bit of `by` that is set
+   * chooses the element's size in bytes (0: no bytes at all). null for any other member.
+   */
+  elements: { by: Member; types: { bit: FlagBit; size: number }[] } | null;
   /** Set for a 64-bit integer that carries a user address: what lies there (an array of a struct, counted by a member, or bytes counted by a member). */
   pointsTo: { struct: Struct; count: Member } | { struct: null; bytes: Member } | null;
 }
@@ -247,6 +252,8 @@ export interface Capability extends Owned {
   struct: Struct | null;
   info: Ioctl;
   deprecated: boolean;
+  /** Upstream, newer than the oldest header the C may be built against (as IoctlArg.guarded): C names its id under #ifdef only. */
+  guarded: boolean;
   doc: string;
   origin: Origin;
   provisional: boolean;
@@ -284,6 +291,8 @@ export interface Ioctl extends Owned {
   outputs: Member[];
   /** Set when the reply carries a capability chain (then argsz is set too). */
   chain: Chain | null;
+  /** What a success returns ("0", "the new file descriptor"), as kernel-doc's Return section words it; null when the spec does not say. */
+  returns: string | null;
   errors: ErrorCase[];
   /** The request number on each architecture. */
   numbers: Record<Arch, number>;
@@ -294,6 +303,19 @@ export interface ScalarType {
   name: IntTypeName | 'int' | 'unsigned int';
   size: 1 | 2 | 4 | 8;
   signed: boolean;
+}
+
+/**
+ * A kind of file descriptor ioctls are issued on: declared in the spec's fd-kinds, or named by an
+ * ioctl only. A kind accepts its own ioctls and those of every kind it extends, transitively.
+ */
+export interface FdKind {
+  name: string;
+  doc: string | null;
+  /** The kind this one refines (a type1 container is a container), or null. */
+  extends: string | null;
+  /** The kinds that accept its ioctls: itself and every kind that extends it, transitively, in Spec.fdKinds order. */
+  accepting: string[];
 }
 
 /** What the third argument of an ioctl is. */
@@ -312,30 +334,36 @@ export type IoctlArgument =
 /**
  * What the kernel may read and write through an ioctl's argument pointer, proven from the spec: one
  * entry of the table the native addon checks a raw ioctl against before it issues it. The resolver
- * lowers Spec.ioctls into these once; one entry per request number (ioctls of other fd kinds that
- * share a number and describe the same argument share an entry).
+ * lowers Spec.ioctls into these once: one entry per ioctl, keyed by its request number and the fd
+ * kinds that accept it (fds), so that one number with other arguments on unrelated fd kinds has
+ * one entry each. `guarded`
+ * is set for an upstream ioctl newer than the spec's oldest upstream ioctl when the upstream
+ * definitions come from the system's headers (uapi.emit proposed): those may be that old, so C
+ * compiles the entry only where the header defines the ioctl.
  */
 export type IoctlArg =
   /**
    * An _IO ioctl whose struct starts with a __u32 argsz: the caller's buffer holds at least the
    * fixed part (size bytes) and argsz bytes; the kernel touches at most max(argsz, size) bytes.
    */
-  | { kind: 'argsz'; ioctl: Ioctl; struct: Struct; size: number; argsz: Member }
+  | { kind: 'argsz'; ioctl: Ioctl; fds: string[]; guarded: boolean; struct: Struct; size: number; argsz: Member }
   /** An _IOR, _IOW or _IOWR ioctl: exactly size bytes, the size its request number encodes. */
-  | { kind: 'fixed'; ioctl: Ioctl; struct: Struct; size: number }
+  | { kind: 'fixed'; ioctl: Ioctl; fds: string[]; guarded: boolean; struct: Struct; size: number }
   /** No argument: nothing is touched; issued with a value, never a buffer. */
-  | { kind: 'none'; ioctl: Ioctl; size: 0 }
+  | { kind: 'none'; ioctl: Ioctl; fds: string[]; guarded: boolean; size: 0 }
   /** An integer passed by value (size bytes, signed or not): nothing is touched; issued with a value, never a buffer. */
-  | { kind: 'value'; ioctl: Ioctl; size: number; signed: boolean }
+  | { kind: 'value'; ioctl: Ioctl; fds: string[]; guarded: boolean; size: number; signed: boolean }
   /** A pointer to one integer: exactly size bytes. */
-  | { kind: 'scalar'; ioctl: Ioctl; size: number; type: ScalarType }
+  | { kind: 'scalar'; ioctl: Ioctl; fds: string[]; guarded: boolean; size: number; type: ScalarType }
   /** A NUL-terminated string: the bytes up to and including the first NUL, which must lie within the buffer. */
-  | { kind: 'string'; ioctl: Ioctl; size: 0 };
+  | { kind: 'string'; ioctl: Ioctl; fds: string[]; guarded: boolean; size: 0 };
 
 export interface FeatureOp {
   payload: Struct | null;
   validator: Validator | null;
   doc: string;
+  /** What the feature ioctl returns on success of this operation; null when the spec does not say. */
+  returns: string | null;
   errors: ErrorCase[];
 }
 
@@ -484,6 +512,8 @@ export interface Spec {
   flags: FlagSet[];
   structs: Struct[];
   capabilities: Capability[];
+  /** Every fd kind: the declared ones in spec order, then those only ioctls name, in ioctl order. */
+  fdKinds: FdKind[];
   ioctls: Ioctl[];
   /** The argument table lowered from ioctls, in spec order. */
   ioctlArgs: IoctlArg[];

@@ -17,7 +17,7 @@ export const DEFAULT_SPEC = resolve(ROOT, DEFAULT_SPEC_FILE);
  * (name, targets, uapi, state, validators, mmap, mmio) is the importing spec's own; feature-ioctl
  * is the importing spec's, else the first imported spec's that has one.
  */
-export const SHARED_SECTIONS = ['constants', 'enums', 'flags', 'structs', 'capabilities', 'ioctls', 'features'] as const;
+export const SHARED_SECTIONS = ['constants', 'enums', 'flags', 'structs', 'capabilities', 'fd-kinds', 'ioctls', 'features'] as const;
 type Section = (typeof SHARED_SECTIONS)[number];
 
 /** A spec file as read: its source and its name as diagnostics and the IR show it. */

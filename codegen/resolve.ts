@@ -119,8 +119,9 @@ class Resolver {
     const structs = r.structs.map((s) => this.struct(s.name)).filter((s): s is IR.Struct => s !== null);
 
     const ioctls = r.ioctls.map((x, i) => this.ioctl(x, `/ioctls/${i}`)).filter((x): x is IR.Ioctl => x !== null);
-    this.uniqueIoctlNumbers(ioctls);
-    const ioctlArgs = this.lowerIoctlArgs(ioctls);
+    const fdKinds = this.fdKinds(r['fd-kinds'] ?? [], ioctls);
+    this.uniqueIoctlNumbers(ioctls, fdKinds);
+    const ioctlArgs = this.lowerIoctlArgs(ioctls, fdKinds);
     const capabilities = (r.capabilities ?? []).map((c, i) => this.capability(c, `/capabilities/${i}`, ioctls)).filter((c): c is IR.Capability => c !== null);
     this.unique(capabilities, (c) => `${c.info.name}:${c.id}`, (c) => `capability id ${c.id} is already used by another capability of ${c.info.name}`);
 
@@ -170,7 +171,7 @@ class Resolver {
         header: r.uapi.header, guard: r.uapi.guard ?? `_UAPI_${r.uapi.header.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`,
         emit: r.uapi.emit ?? 'all', includes: r.uapi.includes, doc: r.uapi.doc, patch: r.uapi.patch ?? null,
       },
-      constants, enums, flags, structs, capabilities, ioctls, ioctlArgs, features, featureIoctl, state, validators, mmap,
+      constants, enums, flags, structs, capabilities, fdKinds, ioctls, ioctlArgs, features, featureIoctl, state, validators, mmap,
       mmio: r.mmio === undefined ? null : { module: r.mmio.module ?? prefix, doc: r.mmio.doc, widths: r.mmio.widths, burst: r.mmio.burst, ordering: r.mmio.ordering },
       errnos,
     };
@@ -406,6 +407,7 @@ class Resolver {
         reserved: m.reserved === true, padding: m.padding === true, union, origin: own, dir: m.dir ?? null,
         flags: m.flags !== undefined ? this.flagsets.get(m.flags) ?? null : null,
         enum: m.enum !== undefined ? this.enums.get(m.enum) ?? null : null,
+        elements: m.elements === undefined ? null : this.elements(s, m, members, count, type, p),
         pointsTo: null,
       };
     };
@@ -490,6 +492,7 @@ class Resolver {
       else if (members[i]!.type.kind !== 'int' || members[i]!.count !== null) this.error(p, 'an element count must be a scalar integer');
       else flexibleCount = members[i]!;
     });
+    if (flexible?.elements != null && flexibleCount === null) this.error(`${flexible.pointer}/elements`, `${s.name}.${flexible.name} is counted in elements of another type: a member must say it "counts" them`);
     rawMembers.forEach(({ raw: m, pointer: at }, i) => { if (m['points-to'] !== undefined) this.pointsTo(s, m['points-to'], members, i, `${at}/points-to`); });
     let capHeader: IR.Struct['capHeader'] = null;
     const role = s['capability-header'];
@@ -625,7 +628,7 @@ class Resolver {
     this.defineMacro(x.name, `${pointer}/name`, BigInt(numbers.x86_64), 'ioctl');
     return {
       pointer, name: x.name, doc: x.doc, spec: this.fileOf(pointer), origin: this.origin(x.origin, pointer), provisional, fd: x.fd, type, nr, nrBase, nrEnum,
-      encoding: x.encoding, argument, arg, argsz, outputs, chain, errors: x.errors, numbers,
+      encoding: x.encoding, argument, arg, argsz, outputs, chain, returns: x.returns ?? null, errors: x.errors, numbers,
     };
   }
 
@@ -650,43 +653,90 @@ class Resolver {
     return { offset, flags, flag, header: header as IR.Chain['header'], title: c.title ?? `Capabilities of ${x.name}` };
   }
 
-  private uniqueIoctlNumbers(ioctls: IR.Ioctl[]): void {
-    const seen = new Map<string, string>();
+  /**
+   * The fd kinds: the declared ones, then those only an ioctl names. What extends what must name a
+   * kind and form no cycle; the C table keeps a kind set in 32 bits.
+   */
+  private fdKinds(raw: Raw.FdKind[], ioctls: IR.Ioctl[]): IR.FdKind[] {
+    const kinds = new Map<string, { doc: string | null; extends: string | null }>();
+    raw.forEach((k, i) => {
+      if (kinds.has(k.name)) this.error(`/fd-kinds/${i}/name`, `duplicate fd kind ${k.name}`);
+      else kinds.set(k.name, { doc: k.doc, extends: k.extends ?? null });
+    });
+    for (const x of ioctls) if (!kinds.has(x.fd)) kinds.set(x.fd, { doc: null, extends: null });
+    raw.forEach((k, i) => {
+      if (k.extends === undefined) return;
+      if (!kinds.has(k.extends)) { this.error(`/fd-kinds/${i}/extends`, `unknown fd kind ${k.extends}`); return; }
+      for (let at: string | null = k.extends, steps = 0; at !== null; at = kinds.get(at)?.extends ?? null, steps++) {
+        if (at === k.name || steps > kinds.size) { this.error(`/fd-kinds/${i}/extends`, `fd kind ${k.name} extends itself (through ${k.extends})`); kinds.get(k.name)!.extends = null; break; }
+      }
+    });
+    if (kinds.size > 32) this.error('/fd-kinds', `${kinds.size} fd kinds: the argument table keeps a set of them in 32 bits`);
+    const ancestors = (name: string): string[] => { const out: string[] = []; for (let at = kinds.get(name)?.extends ?? null; at !== null; at = kinds.get(at)?.extends ?? null) out.push(at); return out; };
+    return [...kinds].map(([name, k]) => ({ name, doc: k.doc, extends: k.extends, accepting: [...kinds.keys()].filter((n) => n === name || ancestors(n).includes(name)) }));
+  }
+
+  /** Two ioctls with one number may not reach one fd: the same kind, or one kind extending the other. */
+  /** The element types of a flexible byte array counted in elements of another type (a member's "elements"). */
+  private elements(s: Raw.Struct, m: Raw.Member, earlier: IR.Member[], count: IR.Member['count'], type: IR.Member['type'], p: string): IR.Member['elements'] {
+    const e = m.elements!;
+    if (count !== 'flexible' || type.kind !== 'int' || type.size !== 1) { this.error(`${p}/elements`, `${s.name}.${m.name}: only a flexible __u8 array holds elements of another type`); return null; }
+    const by = earlier.find((x) => x.name === e.by);
+    if (by === undefined || by.count !== null || by.flags === null) { this.error(`${p}/elements/by`, `${e.by} is not an earlier scalar member of struct ${s.name} that carries a flag set`); return null; }
+    const types: { bit: IR.FlagBit; size: number }[] = [];
+    e.types.forEach((t, i) => {
+      const bit = by.flags!.bits.find((b) => b.name === t.flag);
+      if (bit === undefined) this.error(`${p}/elements/types/${i}/flag`, `${t.flag} is not a bit of ${by.flags!.name}, the flag set of ${s.name}.${by.name}`);
+      else types.push({ bit, size: t.type === 'none' ? 0 : INT_TYPES[t.type as IR.IntTypeName].size });
+    });
+    return { by, types };
+  }
+
+  private uniqueIoctlNumbers(ioctls: IR.Ioctl[], kinds: IR.FdKind[]): void {
+    const seen = new Map<string, IR.Ioctl[]>();
+    const accepting = (x: IR.Ioctl): string[] => kinds.find((k) => k.name === x.fd)?.accepting ?? [x.fd];
     for (const x of ioctls) {
-      const key = `${x.fd}:${x.type.value}:${x.nr}`;
-      const prev = seen.get(key);
-      if (prev !== undefined) this.error(`${x.pointer}/nr`, `${x.name} has the same number as ${prev} on the ${x.fd} fd`);
-      else seen.set(key, x.name);
+      const key = `${x.type.value}:${x.nr}`;
+      const prev = (seen.get(key) ?? []).find((p) => accepting(p).some((k) => accepting(x).includes(k)));
+      if (prev !== undefined) {
+        const both = accepting(prev).find((k) => accepting(x).includes(k))!;
+        this.error(`${x.pointer}/nr`, prev.fd === x.fd ? `${x.name} has the same number as ${prev.name} on the ${x.fd} fd` : `${x.name} (${x.fd} fd) has the same number as ${prev.name} (${prev.fd} fd), and a ${both} fd accepts both`);
+      }
+      seen.set(key, [...(seen.get(key) ?? []), x]);
     }
   }
 
   /**
-   * Lowers the ioctls into the argument table: per request number, what the kernel may touch
-   * through the argument pointer. ioctl() already refused the encodings that prove nothing (an _IO
-   * number without argsz, an argsz struct under a sized number, a flexible array under a sized
-   * number). The table is keyed by request number alone, so ioctls of different fd kinds that share
-   * a number must describe the same argument; the first of them names the entry.
+   * Lowers the ioctls into the argument table: per ioctl, what the kernel may touch through the
+   * argument pointer, and the fd kinds that accept it. ioctl() already refused the encodings that
+   * prove nothing (an _IO number without argsz, an argsz struct under a sized number, a flexible
+   * array under a sized number); uniqueIoctlNumbers made (fd kind, request) a key.
    */
-  private lowerIoctlArgs(ioctls: IR.Ioctl[]): IR.IoctlArg[] {
+  private lowerIoctlArgs(ioctls: IR.Ioctl[], kinds: IR.FdKind[]): IR.IoctlArg[] {
     const table: IR.IoctlArg[] = [];
     for (const x of ioctls) {
-      let entry: IR.IoctlArg;
+      const fds = kinds.find((k) => k.name === x.fd)!.accepting;
+      const guarded = this.guarded(x, ioctls);
       const a = x.argument;
-      if (a.kind === 'none') entry = { kind: 'none', ioctl: x, size: 0 };
-      else if (a.kind === 'value') entry = { kind: 'value', ioctl: x, size: a.type.size, signed: a.type.signed };
-      else if (a.kind === 'pointer') entry = { kind: 'scalar', ioctl: x, size: a.type.size, type: a.type };
-      else if (a.kind === 'string') entry = { kind: 'string', ioctl: x, size: 0 };
-      else if (x.argsz !== null) entry = { kind: 'argsz', ioctl: x, struct: a.struct, size: a.struct.size, argsz: x.argsz };
-      else if (x.encoding !== 'IO') entry = { kind: 'fixed', ioctl: x, struct: a.struct, size: a.struct.size };
-      else continue; // refused by ioctl()
-      const same = table.find((t) => ARCHES.some((a) => t.ioctl.numbers[a] === x.numbers[a]));
-      if (same === undefined) { table.push(entry); continue; }
-      const offset = (t: IR.IoctlArg): number | null => (t.kind === 'argsz' ? t.argsz.offset : null);
-      const signed = (t: IR.IoctlArg): boolean | null => (t.kind === 'value' ? t.signed : t.kind === 'scalar' ? t.type.signed : null);
-      if (same.kind !== entry.kind || same.size !== entry.size || offset(same) !== offset(entry) || signed(same) !== signed(entry))
-        this.error(`${x.pointer}/arg`, `${x.name} shares its request number with ${same.ioctl.name} (${same.ioctl.fd} fd) but not its argument (${entry.kind}, ${entry.size} bytes against ${same.kind}, ${same.size} bytes)`);
+      if (a.kind === 'none') table.push({ kind: 'none', ioctl: x, fds, guarded, size: 0 });
+      else if (a.kind === 'value') table.push({ kind: 'value', ioctl: x, fds, guarded, size: a.type.size, signed: a.type.signed });
+      else if (a.kind === 'pointer') table.push({ kind: 'scalar', ioctl: x, fds, guarded, size: a.type.size, type: a.type });
+      else if (a.kind === 'string') table.push({ kind: 'string', ioctl: x, fds, guarded, size: 0 });
+      else if (x.argsz !== null) table.push({ kind: 'argsz', ioctl: x, fds, guarded, struct: a.struct, size: a.struct.size, argsz: x.argsz });
+      else if (x.encoding !== 'IO') table.push({ kind: 'fixed', ioctl: x, fds, guarded, struct: a.struct, size: a.struct.size });
     }
     return table;
+  }
+
+  /**
+   * Whether C may name an upstream element only under #ifdef of its macro: the upstream definitions
+   * come from the system's headers (uapi.emit proposed), which may be as old as the oldest of the
+   * spec's upstream ioctls, and the element is newer.
+   */
+  private guarded(x: { origin: IR.Origin }, ioctls: IR.Ioctl[]): boolean {
+    const since = (o: IR.Origin): number | null => (o.kind === 'upstream' ? kernelOrder(o.kernel) : null);
+    const oldest = Math.min(...ioctls.map((y) => since(y.origin) ?? Infinity));
+    return (this.raw.uapi.emit ?? 'all') === 'proposed' && (since(x.origin) ?? -Infinity) > oldest;
   }
 
   private capability(c: Raw.Capability, pointer: string, ioctls: IR.Ioctl[]): IR.Capability | null {
@@ -702,7 +752,8 @@ class Resolver {
     this.defineMacro(c.name, `${pointer}/name`, BigInt(c.id), 'capability');
     const provisional = this.provisional(c, pointer, true);
     if (info === undefined) return null;
-    return { pointer, name: c.name, id: c.id, version: c.version, struct, info, deprecated: c.deprecated === true, doc: c.doc, spec: this.fileOf(pointer), origin: this.origin(c.origin, pointer), provisional };
+    const o = this.origin(c.origin, pointer);
+    return { pointer, name: c.name, id: c.id, version: c.version, struct, info, deprecated: c.deprecated === true, guarded: this.guarded({ origin: o }, ioctls), doc: c.doc, spec: this.fileOf(pointer), origin: o, provisional };
   }
 
   private stateRecord(r: Raw.StateRecord, pointer: string): IR.StateRecord {
@@ -848,7 +899,7 @@ class Resolver {
       if (o.validator !== undefined && validator === null) this.error(`${p}/validator`, `unknown validator ${o.validator}`);
       if (validator !== null && payload !== null && validator.request !== payload)
         this.error(`${p}/validator`, `validator ${validator.name} checks struct ${validator.request.name}, not the payload ${payload.name}`);
-      return { payload, validator, doc: o.doc, errors: o.errors ?? [] };
+      return { payload, validator, doc: o.doc, returns: o.returns ?? null, errors: o.errors ?? [] };
     };
     this.defineMacro(f.name, `${pointer}/name`, BigInt(f.number), 'feature');
     return {

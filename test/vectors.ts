@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { readJsonFile } from '../codegen/json-source.js';
 import { ROOT } from '../codegen/load.js';
 import { validateAgainst } from '../codegen/schema.js';
+import type { Chain, Ioctl, Spec, Struct } from '../codegen/ir.js';
 
 /**
  * Loads the hand-written vectors (spec/vectors/*.json), checking each file against
@@ -16,10 +17,14 @@ export const big = (v: VUint): bigint => BigInt(v);
 
 export interface LayoutCase { name: string; doc: string; struct: string; size: number; fields: Record<string, unknown>; bytes: string }
 export interface IoctlCase { name: string; doc: string; encode: { dir: 'IO' | 'IOR' | 'IOW' | 'IOWR'; type: VUint; nr: number; size: number }; numbers: Record<string, string> }
-export interface CapInfo { argsz: VUint; flags: VUint; index: VUint; cap_offset: VUint; size: VUint; offset: VUint }
+/** The info struct of the reply: its members (those of the ioctl's argument struct). */
+export type CapInfo = Record<string, VUint>;
 export interface CapEntry { offset: number; id: number; version: number; next: number; body?: Record<string, unknown> }
 export interface CapchainCase {
-  name: string; doc: string; buffer: string;
+  /** The info ioctl whose reply buffer is; absent: VFIO_DEVICE_GET_REGION_INFO (capchainIoctl). */
+  name: string; doc: string; ioctl?: string; buffer: string;
+  /** The data model the reply is laid out in (FORMAT.md): lp64 when absent. */
+  data_model?: 'lp64' | 'ilp32';
   expect: { info: CapInfo; caps: CapEntry[] } | { info: CapInfo; retry: number } | { error: 'out-of-bounds' | 'backwards' | 'loop' | 'truncated' | 'misaligned'; at: number };
 }
 export interface RegionStateV { size: VUint; flags: VUint; attrs: VUint; supported_attrs: VUint; is_subregion: boolean; mapped: boolean; parent_index?: VUint; parent_offset?: VUint }
@@ -96,4 +101,12 @@ export function loadMemtypeVectors(dir = resolve(ROOT, 'spec/vectors')): { devic
   const v = src.value as { kind: string; device: MemtypeDevice; scenarios: MemtypeScenario[] };
   if (v.kind !== 'memtype') throw new Error(`memtype.json: kind ${v.kind}, want memtype`);
   return { device: v.device, scenarios: v.scenarios };
+}
+
+/** The info ioctl a capchain vector holds a reply of (FORMAT.md): its own, else VFIO_DEVICE_GET_REGION_INFO. */
+export function capchainIoctl(spec: Spec, c: CapchainCase): Ioctl & { arg: Struct; chain: Chain } {
+  const name = c.ioctl ?? 'VFIO_DEVICE_GET_REGION_INFO';
+  const x = spec.ioctls.find((i) => i.name === name);
+  if (x === undefined || x.chain === null || x.arg === null) throw new Error(`capchain vector ${c.name}: the spec has no ${name} with a capability chain`);
+  return x as Ioctl & { arg: Struct; chain: Chain };
 }

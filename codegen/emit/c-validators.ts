@@ -10,7 +10,7 @@
  */
 import { SpecError } from '../diagnostics.js';
 import type { GeneratedFile } from './file.js';
-import type { EffectTarget, Expr, IoctlArg, Member, Operand, Spec, StateField, StateRecord, Validator } from '../ir.js';
+import type { EffectTarget, Expr, IoctlArg, Member, Operand, Spec, StateField, StateRecord, Struct, Validator } from '../ir.js';
 import { lower, type CapDecoder, type ChainPlan, type CheckPlan, type EffectPlan, type ValidatorPlan } from '../lower.js';
 import { arithType, cIoctlRequest, cString } from './c-common.js';
 import { cComment, cItem, cProse, cUnsigned, preambleComment, snake, upper } from './printer.js';
@@ -208,15 +208,24 @@ function read(spec: Spec, m: Member, base: string): string {
   return `${getter(spec, m.size, m.name)}(${base}${m.offset === 0 ? '' : ` + ${m.offset}`})`;
 }
 
+/** A struct's size as C writes it: the compiler's sizeof where upstream's layout differs between data models, else the number. */
+function cSize(s: Struct): string {
+  return s.natural ? `sizeof(struct ${s.name})` : String(s.size);
+}
+
 function capSizeCase(spec: Spec, d: CapDecoder): string[] {
   const out = [`\tcase ${d.cap.name}:\t/* struct ${d.struct.name} */`];
+  const size = cSize(d.struct);
   if (d.flexible !== null) {
-    out.push(`\t\tif (avail < ${d.size})`, `\t\t\treturn ${d.size};`);
-    out.push(`\t\treturn ${d.size} + (__u64)${read(spec, d.flexible.count, 'p')} * ${d.flexible.elementSize};`);
+    out.push(`\t\tif (avail < ${size})`, `\t\t\treturn ${size};`);
+    const { count, offset, elementSize } = d.flexible;
+    if (offset.lp64 !== offset.ilp32 || elementSize.lp64 !== elementSize.ilp32)
+      throw new SpecError([spec.at(d.struct.pointer, `c-validators: the count or the elements of struct ${d.struct.name}'s flexible array lie differently on LP64 and ILP32; the C walker reads them at one offset`)]);
+    out.push(`\t\treturn ${size} + (__u64)${read(spec, count, 'p')} * ${elementSize.lp64};`);
   } else {
-    out.push(`\t\treturn ${d.size};`);
+    out.push(`\t\treturn ${size};`);
   }
-  return out;
+  return d.cap.guarded ? [`#ifdef ${d.cap.name}`, ...out, '#endif'] : out;
 }
 
 /** The C type of the cursor's id and version: wide enough for every chain's header. */
@@ -314,7 +323,7 @@ function walkerSource(spec: Spec): string[] {
     out.push(`static int ${fn}_cap_visit(struct ${p}_cap_cursor *cur, __u32 off)`, '{', '\t__u64 need;', `\t${idType} id;`, '');
     out.push('\tif (cur->offset != 0) {', '\t\tif (off <= cur->offset)',
       `\t\t\treturn ${p}_cap_fail(cur, ${fn}_cap_seen(cur, off) ? ${capErrorEnum(spec, 'loop')} : ${capErrorEnum(spec, 'backwards')}, off);`,
-      `\t} else if (off < ${info.size}) {\t/* inside struct ${info.name} */`,
+      `\t} else if (off < ${cSize(info)}) {\t/* inside struct ${info.name} */`,
       `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'backwards')}, off);`, '\t}');
     out.push(`\tif (off & ${w.align - 1})`, `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'misaligned')}, off);`);
     out.push(`\tif (off > cur->len || cur->len - off < ${hdr})\t/* struct ${w.header.name} */`, `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'out-of-bounds')}, off);`);
@@ -329,7 +338,7 @@ function walkerSource(spec: Spec): string[] {
       `\t__u32 argsz, flags, ${off};`, '');
     out.push('\tcur->buf = b;', '\tcur->len = len;', '\tcur->first = 0;', '\tcur->offset = 0;', '\tcur->next = 0;', '\tcur->id = 0;', '\tcur->version = 0;',
       '\tcur->known = 0;', '\tcur->size = 0;', '\tcur->retry = 0;', `\tcur->error = ${capErrorEnum(spec, 'NONE')};`, '\tcur->at = 0;', '');
-    out.push(`\tif (len < ${info.size})\t/* struct ${info.name} */`, `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'truncated')}, len);`);
+    out.push(`\tif (len < ${cSize(info)})\t/* struct ${info.name} */`, `\t\treturn ${p}_cap_fail(cur, ${capErrorEnum(spec, 'truncated')}, len);`);
     out.push(`\targsz = ${rd(w.argsz, 'b')};`, `\tflags = ${rd(w.flags, 'b')};`, `\t${off} = ${rd(w.start, 'b')};`);
     out.push(`\tif ((flags & ${w.flag.name}) == 0)\t/* no chain, whatever ${off} says */`, '\t\treturn 0;');
     out.push('\tif (argsz > len) {\t/* the kernel asks for a larger buffer */', '\t\tcur->retry = argsz;', '\t\treturn -ENOSPC;', '\t}');
@@ -357,12 +366,19 @@ function tableNames(spec: Spec) {
   const M = cModule(spec);
   const MU = upper(M);
   const argKind = (k: (typeof ARG_KINDS)[number]): string => `${MU}_IOCTL_ARG_${k}`;
-  return { M, MU, argKind, kindOf: (a: IoctlArg): string => argKind(KIND_OF[a.kind]), NR_ARGS: `${MU}_NR_IOCTL_ARGS` };
+  const fdKind = (name: string): string => `${MU}_FD_${upper(name)}`;
+  return { M, MU, argKind, fdKind, kindOf: (a: IoctlArg): string => argKind(KIND_OF[a.kind]), NR_ARGS: `${M}_nr_ioctl_args`, NR_FDS: `${MU}_NR_FD_KINDS` };
 }
 
 function ioctlTableHeader(spec: Spec): string[] {
-  const { M, MU, argKind, NR_ARGS } = tableNames(spec);
+  const { M, MU, argKind, fdKind, NR_ARGS, NR_FDS } = tableNames(spec);
   const out: string[] = [];
+  out.push(...cComment([
+    doc(`enum ${M}_fd_kind - The kinds of file descriptor the spec's ioctls are issued on; ${M}_fd_kind_names gives each one's name in the spec.`),
+    spec.fdKinds.flatMap((k) => doc(`@${fdKind(k.name)}: ${k.doc ?? `The ${k.name} fd.`}${k.extends !== null ? ` Accepts the ioctls of ${fdKind(k.extends)} too.` : ''}`)),
+  ], '/**'));
+  out.push(`enum ${M}_fd_kind {`, ...spec.fdKinds.map((k, i) => `	${fdKind(k.name)} = ${i},`), '};', '', `#define ${NR_FDS} ${spec.fdKinds.length}`, '',
+    `extern const char *const ${M}_fd_kind_names[${NR_FDS}];`, '');
   out.push(...cComment([
     doc(`enum ${M}_ioctl_arg_kind - How the memory an ioctl's argument pointer lets the kernel touch is sized.`),
     [...doc(`@${argKind('NONE')}: No argument (_IO): nothing is touched, and the argument is not a pointer.`),
@@ -380,37 +396,42 @@ function ioctlTableHeader(spec: Spec): string[] {
       ...doc(`@size: sizeof the argument struct (without flexible array elements), or of the integer for ${MU}_IOCTL_ARG_VALUE and ${MU}_IOCTL_ARG_SCALAR; 0 for ${MU}_IOCTL_ARG_NONE and ${MU}_IOCTL_ARG_STRING.`),
       ...doc(`@argsz_offset: offsetof the argsz member for ${MU}_IOCTL_ARG_ARGSZ; else 0.`),
       ...doc('@name: The ioctl\'s name in the spec.'),
-      ...doc(`@value_signed: 1 when the integer of ${MU}_IOCTL_ARG_VALUE or ${MU}_IOCTL_ARG_SCALAR is signed; else 0.`)],
-    prose(`${M}_ioctl_args holds one entry per request number of the spec (${NR_ARGS} of them, in spec order); the compiler, not the generator, computes every request, size and offset.`),
+      ...doc(`@value_signed: 1 when the integer of ${MU}_IOCTL_ARG_VALUE or ${MU}_IOCTL_ARG_SCALAR is signed; else 0.`),
+      ...doc(`@fds: The fd kinds that accept the ioctl, a bit (1 << enum ${M}_fd_kind) each: its own and every kind that extends it.`)],
+    prose(`${M}_ioctl_args holds one entry per ioctl of the spec (${NR_ARGS} of them, in spec order; an upstream ioctl newer than the oldest ones is there only when the included header defines it): a request number may mean other arguments on unrelated fd kinds, so an entry is found by fd kind and request. The compiler, not the generator, computes every request, size and offset.`),
   ], '/**'));
-  out.push(`struct ${M}_ioctl_arg {`, '\tunsigned long request;', '\t__u32 kind;', '\t__u32 size;', '\t__u32 argsz_offset;', '\tconst char *name;', '\t__u32 value_signed;', '};', '');
-  out.push(`#define ${NR_ARGS} ${spec.ioctlArgs.length}`, '');
-  out.push(`extern const struct ${M}_ioctl_arg ${M}_ioctl_args[${NR_ARGS}];`, '');
-  out.push(`const struct ${M}_ioctl_arg *${M}_ioctl_arg(unsigned long request);`);
+  out.push(`struct ${M}_ioctl_arg {`, '\tunsigned long request;', '\t__u32 kind;', '\t__u32 size;', '\t__u32 argsz_offset;', '\tconst char *name;', '\t__u32 value_signed;', '\t__u32 fds;', '};', '');
+  out.push(`extern const struct ${M}_ioctl_arg ${M}_ioctl_args[];`, `extern const __u32 ${NR_ARGS};`, '');
+  out.push(`const struct ${M}_ioctl_arg *${M}_ioctl_arg(__u32 fd, unsigned long request);`);
   out.push(`int ${M}_ioctl_arg_size(const struct ${M}_ioctl_arg *a,\n\t\tconst void *arg, size_t len, size_t *out);`, '');
   return out;
 }
 
 function ioctlTableSource(spec: Spec): string[] {
-  const { M, MU, argKind, kindOf, NR_ARGS } = tableNames(spec);
+  const { M, MU, argKind, fdKind, kindOf, NR_ARGS, NR_FDS } = tableNames(spec);
   const out: string[] = [];
-  out.push(`const struct ${M}_ioctl_arg ${M}_ioctl_args[${NR_ARGS}] = {`);
+  out.push(`const char *const ${M}_fd_kind_names[${NR_FDS}] = {`, ...spec.fdKinds.map((k) => `\t${cString(k.name)},\t/* ${fdKind(k.name)} */`), '};', '');
+  out.push(`const struct ${M}_ioctl_arg ${M}_ioctl_args[] = {`);
   for (const a of spec.ioctlArgs) {
     const x = a.ioctl.argument;
     const sized = a.kind === 'argsz' || a.kind === 'fixed' ? `sizeof(struct ${a.struct.name})` : x.kind === 'value' || x.kind === 'pointer' ? `sizeof(${x.type.name})` : '0';
     const offset = a.kind === 'argsz' ? `offsetof(struct ${a.struct.name}, ${a.argsz.name})` : '0';
     const signed = x.kind === 'value' || x.kind === 'pointer' ? (x.type.signed ? '1' : '0') : '0';
-    out.push(`\t{ ${cIoctlRequest(spec, a.ioctl)}, ${kindOf(a)},`, `\t  ${sized}, ${offset},`, `\t  ${cString(a.ioctl.name)}, ${signed} },`);
+    const fds = a.fds.map((k) => `1u << ${fdKind(k)}`).join(' |\n\t  ');
+    const entry = [`\t{ ${cIoctlRequest(spec, a.ioctl)}, ${kindOf(a)},`, `\t  ${sized}, ${offset},`, `\t  ${cString(a.ioctl.name)}, ${signed},`, `\t  ${fds} },`];
+    out.push(...(a.guarded ? [`#ifdef ${a.ioctl.name}`, ...entry, '#endif'] : entry));
   }
-  out.push('};', '');
+  out.push('};', '', `const __u32 ${NR_ARGS} = sizeof(${M}_ioctl_args) / sizeof(${M}_ioctl_args[0]);`, '');
 
   out.push(...cComment([
-    doc(`${M}_ioctl_arg - Finds the argument table entry of an ioctl request number.`),
-    doc('@request: The request number exactly as it would be passed to ioctl().'),
-    prose('Return: The entry, or NULL for a request number the spec does not define (then nothing about its argument is known and it must not be issued with one).'),
+    doc(`${M}_ioctl_arg - Finds the argument table entry of an ioctl request number on a kind of fd.`),
+    [...doc(`@fd: The enum ${M}_fd_kind of the fd the request is issued on.`),
+      ...doc('@request: The request number exactly as it would be passed to ioctl().')],
+    prose('Return: The entry, or NULL for a request number the spec does not define for that kind of fd (then nothing about its argument is known and it must not be issued with one).'),
   ], '/**'));
-  out.push(`const struct ${M}_ioctl_arg *${M}_ioctl_arg(unsigned long request)`, '{', '\t__u32 i;', '',
-    `\tfor (i = 0; i < ${NR_ARGS}; i++)`, `\t\tif (${M}_ioctl_args[i].request == request)`, `\t\t\treturn &${M}_ioctl_args[i];`,
+  out.push(`const struct ${M}_ioctl_arg *${M}_ioctl_arg(__u32 fd, unsigned long request)`, '{', '\t__u32 i;', '',
+    `\tif (fd >= ${NR_FDS})\t/* no entry has its bit, and 1u << fd is undefined from 32 on */`, '\t\treturn NULL;',
+    `\tfor (i = 0; i < ${NR_ARGS}; i++)`, `\t\tif (${M}_ioctl_args[i].request == request && (${M}_ioctl_args[i].fds & (1u << fd)))`, `\t\t\treturn &${M}_ioctl_args[i];`,
     '\treturn NULL;', '}', '');
 
   out.push(...cComment([

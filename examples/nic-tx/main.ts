@@ -8,6 +8,7 @@ import { native } from '../../runtime/src/native.js';
 import { NIC_LAYOUT } from '../../runtime/src/sim-presets.js';
 import { VfioRegionAttr } from '../../runtime/src/generated/vfio-subregion.js';
 import type { DeviceModelData, DeviceModelResult } from './device-model.js';
+import { integerArg, parseCommandLine, runMain, UsageError } from '../../cli/args.js';
 
 /**
  * nic-tx: an AssemblyScript TX driver pushes descriptors through a write-combined subregion of the
@@ -27,6 +28,8 @@ export interface NicTxOptions {
   /** Use the host's wmb() (a native sfence per doorbell) instead of the in-wasm locked fence. */
   hostFence?: boolean;
   device?: Device;
+  /** The fd the WASI command prints its own line to (default 1, this process's stdout). */
+  stdout?: number;
 }
 
 export interface WindowSummary { name: string; region: number; offset: bigint; size: number; attrs: number; base: number }
@@ -64,6 +67,8 @@ export interface Grants {
   count: number;
   batch: number;
   inlineFence: boolean;
+  /** Where a guest that prints (the WASI command) writes: an fd. */
+  stdout: number;
 }
 
 export async function runNicTx(opts: NicTxOptions & { mode?: NicTxMode } = {}): Promise<NicTxResult> {
@@ -79,7 +84,7 @@ export async function runNicTx(opts: NicTxOptions & { mode?: NicTxMode } = {}): 
     const fence = opts.hostFence === true || !MmioHost.inlineFence ? 'host-wmb' : 'locked-rmw';
     const windows: WindowSummary[] = [];
     const grants: Grants = {
-      dev, host, count, batch, inlineFence: fence === 'locked-rmw',
+      dev, host, count, batch, inlineFence: fence === 'locked-rmw', stdout: opts.stdout ?? 1,
       map(slot, at, bytes) {
         if (slot !== 0 && slot !== 1) throw Object.assign(new RangeError(`no window ${slot} is granted`), { code: 'EPERM' });
         const w = slot === 0
@@ -158,10 +163,16 @@ export function formatNicTx(r: NicTxResult): string {
   return lines.join('\n') + '\n';
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const arg = process.argv.find((a) => /^\d+$/.test(a));
-  const mode = process.argv.includes('--wasi') ? 'wasi' : process.argv.includes('--component') ? 'component' : 'core';
-  const r = await runNicTx({ descriptors: arg !== undefined ? Number(arg) : 1_000_000, hostFence: process.argv.includes('--host-fence'), mode });
-  process.stdout.write(formatNicTx(r));
-  if (r.device.errors !== 0 || r.device.consumed !== r.descriptors) process.exitCode = 1;
+export const USAGE = 'nic-tx [DESCRIPTORS] [--wasi | --component] [--host-fence]';
+
+/** The example's command line: a descriptor count (default 1000000) and how the driver runs. */
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv, { wasi: { type: 'boolean' }, component: { type: 'boolean' }, 'host-fence': { type: 'boolean' } }, 1);
+  if (values.wasi === true && values.component === true) throw new UsageError('--wasi and --component exclude each other');
+  const descriptors = positionals[0] !== undefined ? integerArg('DESCRIPTORS', positionals[0], 1, 1e9) : 1_000_000;
+  const r = await runNicTx({ descriptors, hostFence: values['host-fence'] === true, mode: values.wasi === true ? 'wasi' : values.component === true ? 'component' : 'core' });
+  out(formatNicTx(r));
+  return r.device.errors !== 0 || r.device.consumed !== r.descriptors ? 1 : 0;
 }
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await runMain('nic-tx', () => main(process.argv.slice(2)));

@@ -1,4 +1,3 @@
-import { WASI } from 'node:wasi';
 import { compileAs, ROOT } from '../../runtime/src/asc.js';
 import { instantiateGuest, MMIO_INTERFACE } from '../../runtime/src/mmio.js';
 import type { Grants } from './main.js';
@@ -12,11 +11,29 @@ export async function compileCommand(): Promise<Uint8Array> {
 }
 
 /**
+ * node:wasi, without the ExperimentalWarning it prints when first loaded: the example knows, and
+ * the warning would be the one stray line of its output (and of `npm test`'s). Only that warning is
+ * held back, and only while the module loads.
+ */
+export async function loadWasi(): Promise<typeof import('node:wasi').WASI> {
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (!String(typeof warning === 'string' ? warning : warning.message).startsWith('WASI is an experimental feature')) (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return (await import('node:wasi')).WASI;
+  } finally {
+    process.emitWarning = emit;
+  }
+}
+
+/**
  * Runs the command under node:wasi (preview1): argv carries the descriptor count; the guest asks for
  * its windows through map-window while it runs, and the host maps them into its memory then.
  */
 export async function runWasi(g: Grants): Promise<() => Promise<bigint>> {
-  const wasi = new WASI({ version: 'preview1', args: ['nic-tx', String(g.count)], env: { VFIO_INLINE_FENCE: g.inlineFence ? '1' : '0' }, returnOnExit: true });
+  const WASI = await loadWasi();
+  const wasi = new WASI({ version: 'preview1', args: ['nic-tx', String(g.count)], env: { VFIO_INLINE_FENCE: g.inlineFence ? '1' : '0' }, returnOnExit: true, stdout: g.stdout });
   const exports = await instantiateGuest(await compileCommand(), g.host, {
     wasi_snapshot_preview1: wasi.wasiImport,
     [MMIO_INTERFACE]: { 'map-window': (slot: number, at: number, bytes: number) => g.mapForGuest(slot, at, bytes) },

@@ -4,6 +4,7 @@ import { openDevice } from '../../runtime/src/device.js';
 import { attrWords, size } from '../../runtime/src/info.js';
 import { NIC_LAYOUT } from '../../runtime/src/sim-presets.js';
 import { VfioRegionAttr } from '../../runtime/src/generated/vfio-subregion.js';
+import { deviceArg, parseCommandLine, runMain } from '../../cli/args.js';
 
 /**
  * region-info: the TypeScript API on its own. Opens a device (the simulator, or a PCI address / cdev
@@ -31,4 +32,13 @@ export function regionInfo(target = 'sim', out: (s: string) => void = (s) => pro
   }
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) regionInfo(process.argv[2] ?? 'sim');
+export const USAGE = 'region-info [DEVICE]';
+
+/** The example's command line: the device (sim, a PCI address, 01:00.0 as lspci prints it, or a cdev). */
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  const { positionals } = parseCommandLine(argv, {}, 1);
+  regionInfo(deviceArg(positionals[0] ?? 'sim', 'DEVICE'), out);
+  return 0;
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await runMain('region-info', () => main(process.argv.slice(2)));

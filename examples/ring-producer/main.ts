@@ -6,6 +6,7 @@ import { compileAs, ROOT } from '../../runtime/src/asc.js';
 import { native } from '../../runtime/src/native.js';
 import { NIC_LAYOUT } from '../../runtime/src/sim-presets.js';
 import { VfioRegionAttr } from '../../runtime/src/generated/vfio-subregion.js';
+import { integerArg, parseCommandLine, runMain } from '../../cli/args.js';
 
 /**
  * ring-producer: an AssemblyScript producer writes variable-length records into a ring in a WC
@@ -70,7 +71,13 @@ export async function ringProducer(records = 200_000, out: (s: string) => void =
   }
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const r = await ringProducer(Number(process.argv[2] ?? 200_000));
-  if (r.errors !== 0) process.exitCode = 1;
+export const USAGE = 'ring-producer [RECORDS]';
+
+/** The example's command line: a record count (default 200000). */
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  const { positionals } = parseCommandLine(argv, {}, 1);
+  const records = positionals[0] !== undefined ? integerArg('RECORDS', positionals[0], 1, 1e9) : 200_000;
+  return (await ringProducer(records, out)).errors === 0 ? 0 : 1;
 }
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await runMain('ring-producer', () => main(process.argv.slice(2)));

@@ -65,6 +65,7 @@ struct vdev {
 	const char *rule;		/* the spec's rule behind the last refusal, or NULL */
 	int64_t external;		/* bytes reported to V8 as external memory */
 	uint8_t *scratch;		/* VDEV_SCRATCH bytes of ioctl argument area, once asked for */
+	uint32_t fd_kind;		/* the spec's kind of the fd ioctls go to (enum vfio_subregion_fd_kind) */
 	union {
 		struct {
 			int fd;		/* the device fd */

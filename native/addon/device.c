@@ -192,6 +192,7 @@ struct vdev *vdev_new(napi_env env, struct addon *a, const struct vdev_ops *ops)
 	d->ops = ops;
 	d->host.fd = -1;
 	d->host.extra[0] = d->host.extra[1] = -1;
+	d->fd_kind = VFIO_SUBREGION_FD_DEVICE;
 	d->owner = a;
 	d->next = a->devices;
 	if (d->next)
@@ -297,7 +298,7 @@ int get_vdev(napi_env env, napi_value v, struct vdev **out)
 
 /* ---------------------------------------------------------------- open */
 
-static napi_value host_handle(napi_env env, struct addon *a, int fd, const int *extra, int nr_extra)
+static napi_value host_handle(napi_env env, struct addon *a, int fd, uint32_t fd_kind, const int *extra, int nr_extra)
 {
 	struct vdev *d = vdev_new(env, a, &host_ops);
 
@@ -308,20 +309,50 @@ static napi_value host_handle(napi_env env, struct addon *a, int fd, const int *
 		return NULL;
 	}
 	d->host.fd = fd;
+	d->fd_kind = fd_kind;
 	for (int i = 0; i < nr_extra; i++)
 		d->host.extra[i] = extra[i];
 	return vdev_handle(env, d, 0);
 }
 
-/* open(path): a device handle over open(path, O_RDWR | O_CLOEXEC). */
+/*
+ * The spec's fd kind named by v (undefined: device), which decides the ioctls a handle takes: a
+ * request number means other arguments on other kinds of fd.
+ */
+static int get_fd_kind(napi_env env, napi_value v, uint32_t *out)
+{
+	char *name;
+	uint32_t i;
+
+	if (type_of(env, v) == napi_undefined) {
+		*out = VFIO_SUBREGION_FD_DEVICE;
+		return 0;
+	}
+	if (get_string(env, v, "fdKind", &name))
+		return -1;
+	for (i = 0; i < VFIO_SUBREGION_NR_FD_KINDS; i++)
+		if (!strcmp(name, vfio_subregion_fd_kind_names[i]))
+			break;
+	if (i == VFIO_SUBREGION_NR_FD_KINDS) {
+		RANGE_ERR(env, "fdKind must be a kind of fd of the spec (VfioFdKind), got '%s'", name);
+		free(name);
+		return -1;
+	}
+	free(name);
+	*out = i;
+	return 0;
+}
+
+/* open(path, fdKind): a handle over open(path, O_RDWR | O_CLOEXEC) whose ioctls are those of fdKind. */
 napi_value js_open(napi_env env, napi_callback_info info)
 {
-	napi_value argv[1];
+	napi_value argv[2];
 	struct addon *a;
+	uint32_t kind;
 	char *path;
 	int fd;
 
-	if (get_args(env, info, 1, argv, &a) || get_string(env, argv[0], "path", &path))
+	if (get_args(env, info, 2, argv, &a) || get_fd_kind(env, argv[1], &kind) || get_string(env, argv[0], "path", &path))
 		return NULL;
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
@@ -332,23 +363,24 @@ napi_value js_open(napi_env env, napi_callback_info info)
 		return NULL;
 	}
 	free(path);
-	return host_handle(env, a, fd, NULL, 0);
+	return host_handle(env, a, fd, kind, NULL, 0);
 }
 
-/* adoptFd(fd): a device handle over a duplicate of fd (the caller keeps, and closes, its own). */
+/* adoptFd(fd, fdKind): a handle over a duplicate of fd (the caller keeps, and closes, its own). */
 napi_value js_adopt_fd(napi_env env, napi_callback_info info)
 {
-	napi_value argv[1];
+	napi_value argv[2];
 	struct addon *a;
+	uint32_t kind;
 	double d;
 	int fd;
 
-	if (get_args(env, info, 1, argv, &a) || get_integer(env, argv[0], "fd", 0, INT32_MAX, &d))
+	if (get_args(env, info, 2, argv, &a) || get_integer(env, argv[0], "fd", 0, INT32_MAX, &d) || get_fd_kind(env, argv[1], &kind))
 		return NULL;
 	fd = fcntl((int)d, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
 		return throw_errno(env, errno, "fcntl", NULL, "adoptFd(%d)", (int)d);
-	return host_handle(env, a, fd, NULL, 0);
+	return host_handle(env, a, fd, kind, NULL, 0);
 }
 
 napi_value js_open_group_device(napi_env env, napi_callback_info info)
@@ -369,7 +401,7 @@ napi_value js_open_group_device(napi_env env, napi_callback_info info)
 		throw_errno(env, e.err, e.syscall, e.note, "openGroupDevice: %s", e.what);
 		goto out;
 	}
-	r = host_handle(env, a, fds[2], (int[]){ fds[1], fds[0] }, 2);
+	r = host_handle(env, a, fds[2], VFIO_SUBREGION_FD_DEVICE, (int[]){ fds[1], fds[0] }, 2);
 out:
 	free(cpath);
 	free(gpath);
@@ -394,7 +426,7 @@ napi_value js_open_cdev_device(napi_env env, napi_callback_info info)
 		throw_errno(env, e.err, e.syscall, e.note, "openCdevDevice: %s", e.what);
 		goto out;
 	}
-	r = host_handle(env, a, fds[1], (int[]){ fds[0] }, 1);
+	r = host_handle(env, a, fds[1], VFIO_SUBREGION_FD_DEVICE, (int[]){ fds[0] }, 1);
 out:
 	free(cpath);
 	free(ipath);
@@ -499,10 +531,10 @@ do_ioctl_spec(napi_env env, struct vdev *d, uint32_t req, const struct vfio_subr
 
 static inline __attribute__((always_inline)) napi_value do_ioctl(napi_env env, struct vdev *d, uint32_t req, uint8_t *data, size_t len)
 {
-	const struct vfio_subregion_ioctl_arg *spec = vfio_subregion_ioctl_arg(req);
+	const struct vfio_subregion_ioctl_arg *spec = vfio_subregion_ioctl_arg(d->fd_kind, req);
 
 	if (!spec)
-		return RANGE_ERR(env, "request 0x%x is not an ioctl of the spec: its argument size cannot be proven", req);
+		return RANGE_ERR(env, "request 0x%x is not an ioctl of the spec on a %s fd: its argument size cannot be proven", req, vfio_subregion_fd_kind_names[d->fd_kind]);
 	return do_ioctl_spec(env, d, req, spec, data, len);
 }
 
@@ -616,9 +648,9 @@ napi_value js_bind_ioctl(napi_env env, napi_callback_info info)
 	if (get_args(env, info, 2, argv, NULL) || get_vdev(env, argv[0], &d) ||
 	    get_u32(env, argv[1], "request", &req))
 		return NULL;
-	spec = vfio_subregion_ioctl_arg(req);
+	spec = vfio_subregion_ioctl_arg(d->fd_kind, req);
 	if (!spec)
-		return RANGE_ERR(env, "request 0x%x is not an ioctl of the spec: its argument size cannot be proven", req);
+		return RANGE_ERR(env, "request 0x%x is not an ioctl of the spec on a %s fd: its argument size cannot be proven", req, vfio_subregion_fd_kind_names[d->fd_kind]);
 	if (spec->kind == VFIO_SUBREGION_IOCTL_ARG_NONE || spec->kind == VFIO_SUBREGION_IOCTL_ARG_VALUE)
 		return refuse_value_kind(env, spec);
 	if (!d->scratch)
@@ -659,9 +691,9 @@ napi_value js_ioctl_value(napi_env env, napi_callback_info info)
 	if (get_args(env, info, 3, argv, NULL) || get_vdev(env, argv[0], &d) ||
 	    get_u32(env, argv[1], "request", &req))
 		return NULL;
-	spec = vfio_subregion_ioctl_arg(req);
+	spec = vfio_subregion_ioctl_arg(d->fd_kind, req);
 	if (!spec)
-		return RANGE_ERR(env, "request 0x%x is not an ioctl of the spec: what its argument is cannot be proven", req);
+		return RANGE_ERR(env, "request 0x%x is not an ioctl of the spec on a %s fd: what its argument is cannot be proven", req, vfio_subregion_fd_kind_names[d->fd_kind]);
 	if (spec->kind == VFIO_SUBREGION_IOCTL_ARG_NONE) {
 		lo = hi = 0;
 	} else if (spec->kind == VFIO_SUBREGION_IOCTL_ARG_VALUE && spec->size >= 1 && spec->size <= 8) {

@@ -365,6 +365,125 @@ static int vfio_cap_fail(struct vfio_cap_cursor *cur, enum vfio_cap_error e, __u
 }
 
 /**
+ * vfio_device_info_cap_size - Bytes a VFIO_DEVICE_GET_INFO capability needs
+ *	from its offset: its struct and, for one ending in a flexible array, the
+ *	elements its count member names (computed in 64 bits, so a huge count
+ *	cannot wrap). 0 for an id this header does not know.
+ *
+ * @cap points at the capability and @avail bytes are readable there; a count
+ * member outside them is not read (the struct size alone then already
+ * exceeds @avail).
+ */
+__u64 vfio_device_info_cap_size(__u16 id, const void *cap, __u32 avail)
+{
+	(void)cap;
+	(void)avail;
+
+	switch (id) {
+#ifdef VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP
+	case VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP:	/* struct vfio_device_info_cap_pci_atomic_comp */
+		return 16;
+#endif
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Whether off is one of the capabilities visited so far. They were all checked
+ * (in bounds, each after the one before), so re-walking from the first ends at
+ * the current one within len / 4 steps.
+ */
+static int vfio_device_info_cap_seen(const struct vfio_cap_cursor *cur, __u32 off)
+{
+	__u32 p = cur->first;
+
+	while (p != 0 && p < cur->offset) {
+		if (p == off)
+			return 1;
+		p = vfio_cap_get32(cur->buf + p + 4);
+	}
+	return p == off;
+}
+
+/*
+ * Checks the capability at off (cap_offset, or the current one's next) and
+ * makes it the current one. Order: loop, backwards, misaligned, out-of-bounds.
+ */
+static int vfio_device_info_cap_visit(struct vfio_cap_cursor *cur, __u32 off)
+{
+	__u64 need;
+	__u16 id;
+
+	if (cur->offset != 0) {
+		if (off <= cur->offset)
+			return vfio_cap_fail(cur, vfio_device_info_cap_seen(cur, off) ? VFIO_CAP_ERR_LOOP : VFIO_CAP_ERR_BACKWARDS, off);
+	} else if (off < 20) {	/* inside struct vfio_device_info */
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_BACKWARDS, off);
+	}
+	if (off & 3)
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_MISALIGNED, off);
+	if (off > cur->len || cur->len - off < 8)	/* struct vfio_info_cap_header */
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_OUT_OF_BOUNDS, off);
+	id = vfio_cap_get16(cur->buf + off);
+	need = vfio_device_info_cap_size(id, cur->buf + off, cur->len - off);
+	if (need > cur->len - off)
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_OUT_OF_BOUNDS, off);
+	cur->offset = off;
+	cur->id = id;
+	cur->version = vfio_cap_get16(cur->buf + off + 2);
+	cur->next = vfio_cap_get32(cur->buf + off + 4);
+	cur->known = need != 0;
+	cur->size = need != 0 ? (__u32)need : 8;
+	return 1;
+}
+
+int vfio_device_info_cap_first(const void *buf, __u32 len,
+		struct vfio_cap_cursor *cur)
+{
+	const __u8 *b = (const __u8 *)buf;
+	__u32 argsz, flags, cap_offset;
+
+	cur->buf = b;
+	cur->len = len;
+	cur->first = 0;
+	cur->offset = 0;
+	cur->next = 0;
+	cur->id = 0;
+	cur->version = 0;
+	cur->known = 0;
+	cur->size = 0;
+	cur->retry = 0;
+	cur->error = VFIO_CAP_ERR_NONE;
+	cur->at = 0;
+
+	if (len < 20)	/* struct vfio_device_info */
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_TRUNCATED, len);
+	argsz = vfio_cap_get32(b);
+	flags = vfio_cap_get32(b + 4);
+	cap_offset = vfio_cap_get32(b + 16);
+	if ((flags & VFIO_DEVICE_FLAGS_CAPS) == 0)	/* no chain, whatever cap_offset says */
+		return 0;
+	if (argsz > len) {	/* the kernel asks for a larger buffer */
+		cur->retry = argsz;
+		return -ENOSPC;
+	}
+	if (cap_offset == 0)
+		return 0;
+	cur->first = cap_offset;
+	return vfio_device_info_cap_visit(cur, cap_offset);
+}
+
+int vfio_device_info_cap_next(struct vfio_cap_cursor *cur)
+{
+	if (cur->error != VFIO_CAP_ERR_NONE)
+		return -EINVAL;
+	if (cur->offset == 0 || cur->next == 0)
+		return 0;
+	return vfio_device_info_cap_visit(cur, cur->next);
+}
+
+/**
  * vfio_region_info_cap_size - Bytes a VFIO_DEVICE_GET_REGION_INFO capability
  *	needs from its offset: its struct and, for one ending in a flexible
  *	array, the elements its count member names (computed in 64 bits, so a
@@ -490,67 +609,319 @@ int vfio_region_info_cap_next(struct vfio_cap_cursor *cur)
 	return vfio_region_info_cap_visit(cur, cur->next);
 }
 
-const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[VFIO_SUBREGION_NR_IOCTL_ARGS] = {
+/**
+ * vfio_iommu_type1_info_cap_size - Bytes a VFIO_IOMMU_GET_INFO capability needs
+ *	from its offset: its struct and, for one ending in a flexible array, the
+ *	elements its count member names (computed in 64 bits, so a huge count
+ *	cannot wrap). 0 for an id this header does not know.
+ *
+ * @cap points at the capability and @avail bytes are readable there; a count
+ * member outside them is not read (the struct size alone then already
+ * exceeds @avail).
+ */
+__u64 vfio_iommu_type1_info_cap_size(__u16 id, const void *cap, __u32 avail)
+{
+	const __u8 *p = (const __u8 *)cap;
+
+	switch (id) {
+	case VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE:	/* struct vfio_iommu_type1_info_cap_iova_range */
+		if (avail < 16)
+			return 16;
+		return 16 + (__u64)vfio_cap_get32(p + 8) * 16;
+	case VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION:	/* struct vfio_iommu_type1_info_cap_migration */
+		return sizeof(struct vfio_iommu_type1_info_cap_migration);
+	case VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL:	/* struct vfio_iommu_type1_info_dma_avail */
+		return 12;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Whether off is one of the capabilities visited so far. They were all checked
+ * (in bounds, each after the one before), so re-walking from the first ends at
+ * the current one within len / 4 steps.
+ */
+static int vfio_iommu_type1_info_cap_seen(const struct vfio_cap_cursor *cur, __u32 off)
+{
+	__u32 p = cur->first;
+
+	while (p != 0 && p < cur->offset) {
+		if (p == off)
+			return 1;
+		p = vfio_cap_get32(cur->buf + p + 4);
+	}
+	return p == off;
+}
+
+/*
+ * Checks the capability at off (cap_offset, or the current one's next) and
+ * makes it the current one. Order: loop, backwards, misaligned, out-of-bounds.
+ */
+static int vfio_iommu_type1_info_cap_visit(struct vfio_cap_cursor *cur, __u32 off)
+{
+	__u64 need;
+	__u16 id;
+
+	if (cur->offset != 0) {
+		if (off <= cur->offset)
+			return vfio_cap_fail(cur, vfio_iommu_type1_info_cap_seen(cur, off) ? VFIO_CAP_ERR_LOOP : VFIO_CAP_ERR_BACKWARDS, off);
+	} else if (off < sizeof(struct vfio_iommu_type1_info)) {	/* inside struct vfio_iommu_type1_info */
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_BACKWARDS, off);
+	}
+	if (off & 3)
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_MISALIGNED, off);
+	if (off > cur->len || cur->len - off < 8)	/* struct vfio_info_cap_header */
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_OUT_OF_BOUNDS, off);
+	id = vfio_cap_get16(cur->buf + off);
+	need = vfio_iommu_type1_info_cap_size(id, cur->buf + off, cur->len - off);
+	if (need > cur->len - off)
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_OUT_OF_BOUNDS, off);
+	cur->offset = off;
+	cur->id = id;
+	cur->version = vfio_cap_get16(cur->buf + off + 2);
+	cur->next = vfio_cap_get32(cur->buf + off + 4);
+	cur->known = need != 0;
+	cur->size = need != 0 ? (__u32)need : 8;
+	return 1;
+}
+
+int vfio_iommu_type1_info_cap_first(const void *buf, __u32 len,
+		struct vfio_cap_cursor *cur)
+{
+	const __u8 *b = (const __u8 *)buf;
+	__u32 argsz, flags, cap_offset;
+
+	cur->buf = b;
+	cur->len = len;
+	cur->first = 0;
+	cur->offset = 0;
+	cur->next = 0;
+	cur->id = 0;
+	cur->version = 0;
+	cur->known = 0;
+	cur->size = 0;
+	cur->retry = 0;
+	cur->error = VFIO_CAP_ERR_NONE;
+	cur->at = 0;
+
+	if (len < sizeof(struct vfio_iommu_type1_info))	/* struct vfio_iommu_type1_info */
+		return vfio_cap_fail(cur, VFIO_CAP_ERR_TRUNCATED, len);
+	argsz = vfio_cap_get32(b);
+	flags = vfio_cap_get32(b + 4);
+	cap_offset = vfio_cap_get32(b + 16);
+	if ((flags & VFIO_IOMMU_INFO_CAPS) == 0)	/* no chain, whatever cap_offset says */
+		return 0;
+	if (argsz > len) {	/* the kernel asks for a larger buffer */
+		cur->retry = argsz;
+		return -ENOSPC;
+	}
+	if (cap_offset == 0)
+		return 0;
+	cur->first = cap_offset;
+	return vfio_iommu_type1_info_cap_visit(cur, cap_offset);
+}
+
+int vfio_iommu_type1_info_cap_next(struct vfio_cap_cursor *cur)
+{
+	if (cur->error != VFIO_CAP_ERR_NONE)
+		return -EINVAL;
+	if (cur->offset == 0 || cur->next == 0)
+		return 0;
+	return vfio_iommu_type1_info_cap_visit(cur, cur->next);
+}
+
+const char *const vfio_subregion_fd_kind_names[VFIO_SUBREGION_NR_FD_KINDS] = {
+	"container",	/* VFIO_SUBREGION_FD_CONTAINER */
+	"iommu_container",	/* VFIO_SUBREGION_FD_IOMMU_CONTAINER */
+	"type1_container",	/* VFIO_SUBREGION_FD_TYPE1_CONTAINER */
+	"spapr_container",	/* VFIO_SUBREGION_FD_SPAPR_CONTAINER */
+	"group",	/* VFIO_SUBREGION_FD_GROUP */
+	"device",	/* VFIO_SUBREGION_FD_DEVICE */
+	"migration",	/* VFIO_SUBREGION_FD_MIGRATION */
+};
+
+const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[] = {
 	{ _IO(VFIO_TYPE, VFIO_BASE + 7), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
 	  sizeof(struct vfio_device_info), offsetof(struct vfio_device_info, argsz),
-	  "VFIO_DEVICE_GET_INFO", 0 },
+	  "VFIO_DEVICE_GET_INFO", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 8), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
 	  sizeof(struct vfio_region_info), offsetof(struct vfio_region_info, argsz),
-	  "VFIO_DEVICE_GET_REGION_INFO", 0 },
+	  "VFIO_DEVICE_GET_REGION_INFO", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 17), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
 	  sizeof(struct vfio_device_feature), offsetof(struct vfio_device_feature, argsz),
-	  "VFIO_DEVICE_FEATURE", 0 },
+	  "VFIO_DEVICE_FEATURE", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 1), VFIO_SUBREGION_IOCTL_ARG_VALUE,
 	  sizeof(__u32), 0,
-	  "VFIO_CHECK_EXTENSION", 0 },
+	  "VFIO_CHECK_EXTENSION", 0,
+	  1u << VFIO_SUBREGION_FD_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_IOMMU_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_TYPE1_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 2), VFIO_SUBREGION_IOCTL_ARG_VALUE,
 	  sizeof(__s32), 0,
-	  "VFIO_SET_IOMMU", 1 },
+	  "VFIO_SET_IOMMU", 1,
+	  1u << VFIO_SUBREGION_FD_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_IOMMU_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_TYPE1_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 4), VFIO_SUBREGION_IOCTL_ARG_SCALAR,
 	  sizeof(int), 0,
-	  "VFIO_GROUP_SET_CONTAINER", 1 },
+	  "VFIO_GROUP_SET_CONTAINER", 1,
+	  1u << VFIO_SUBREGION_FD_GROUP },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 6), VFIO_SUBREGION_IOCTL_ARG_STRING,
 	  0, 0,
-	  "VFIO_GROUP_GET_DEVICE_FD", 0 },
+	  "VFIO_GROUP_GET_DEVICE_FD", 0,
+	  1u << VFIO_SUBREGION_FD_GROUP },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 11), VFIO_SUBREGION_IOCTL_ARG_NONE,
 	  0, 0,
-	  "VFIO_DEVICE_RESET", 0 },
+	  "VFIO_DEVICE_RESET", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 17), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_iommu_type1_dirty_bitmap), offsetof(struct vfio_iommu_type1_dirty_bitmap, argsz),
+	  "VFIO_IOMMU_DIRTY_PAGES", 0,
+	  1u << VFIO_SUBREGION_FD_TYPE1_CONTAINER },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 12), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_iommu_spapr_tce_info), offsetof(struct vfio_iommu_spapr_tce_info, argsz),
+	  "VFIO_IOMMU_SPAPR_TCE_GET_INFO", 0,
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 10), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_irq_set), offsetof(struct vfio_irq_set, argsz),
+	  "VFIO_DEVICE_SET_IRQS", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 14), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_iommu_type1_dma_unmap), offsetof(struct vfio_iommu_type1_dma_unmap, argsz),
+	  "VFIO_IOMMU_UNMAP_DMA", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMU_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_TYPE1_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 3), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_group_status), offsetof(struct vfio_group_status, argsz),
+	  "VFIO_GROUP_GET_STATUS", 0,
+	  1u << VFIO_SUBREGION_FD_GROUP },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 9), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_irq_info), offsetof(struct vfio_irq_info, argsz),
+	  "VFIO_DEVICE_GET_IRQ_INFO", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 16), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_device_ioeventfd), offsetof(struct vfio_device_ioeventfd, argsz),
+	  "VFIO_DEVICE_IOEVENTFD", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 12), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_iommu_type1_info), offsetof(struct vfio_iommu_type1_info, argsz),
+	  "VFIO_IOMMU_GET_INFO", 0,
+	  1u << VFIO_SUBREGION_FD_TYPE1_CONTAINER },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 13), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_iommu_type1_dma_map), offsetof(struct vfio_iommu_type1_dma_map, argsz),
+	  "VFIO_IOMMU_MAP_DMA", 0,
+	  1u << VFIO_SUBREGION_FD_IOMMU_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_TYPE1_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 17), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_iommu_spapr_register_memory), offsetof(struct vfio_iommu_spapr_register_memory, argsz),
+	  "VFIO_IOMMU_SPAPR_REGISTER_MEMORY", 0,
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 18), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_iommu_spapr_register_memory), offsetof(struct vfio_iommu_spapr_register_memory, argsz),
+	  "VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY", 0,
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 19), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_iommu_spapr_tce_create), offsetof(struct vfio_iommu_spapr_tce_create, argsz),
+	  "VFIO_IOMMU_SPAPR_TCE_CREATE", 0,
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 20), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_iommu_spapr_tce_remove), offsetof(struct vfio_iommu_spapr_tce_remove, argsz),
+	  "VFIO_IOMMU_SPAPR_TCE_REMOVE", 0,
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
+#ifdef VFIO_DEVICE_BIND_IOMMUFD
+	{ _IO(VFIO_TYPE, VFIO_BASE + 18), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_device_bind_iommufd), offsetof(struct vfio_device_bind_iommufd, argsz),
+	  "VFIO_DEVICE_BIND_IOMMUFD", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
+#endif
+#ifdef VFIO_DEVICE_ATTACH_IOMMUFD_PT
+	{ _IO(VFIO_TYPE, VFIO_BASE + 19), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_device_attach_iommufd_pt), offsetof(struct vfio_device_attach_iommufd_pt, argsz),
+	  "VFIO_DEVICE_ATTACH_IOMMUFD_PT", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
+#endif
+#ifdef VFIO_DEVICE_DETACH_IOMMUFD_PT
+	{ _IO(VFIO_TYPE, VFIO_BASE + 20), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_device_detach_iommufd_pt), offsetof(struct vfio_device_detach_iommufd_pt, argsz),
+	  "VFIO_DEVICE_DETACH_IOMMUFD_PT", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
+#endif
+#ifdef VFIO_MIG_GET_PRECOPY_INFO
+	{ _IO(VFIO_TYPE, VFIO_BASE + 21), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_precopy_info), offsetof(struct vfio_precopy_info, argsz),
+	  "VFIO_MIG_GET_PRECOPY_INFO", 0,
+	  1u << VFIO_SUBREGION_FD_MIGRATION },
+#endif
 	{ _IO(VFIO_TYPE, VFIO_BASE + 0), VFIO_SUBREGION_IOCTL_ARG_NONE,
 	  0, 0,
-	  "VFIO_GET_API_VERSION", 0 },
+	  "VFIO_GET_API_VERSION", 0,
+	  1u << VFIO_SUBREGION_FD_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_IOMMU_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_TYPE1_CONTAINER |
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 5), VFIO_SUBREGION_IOCTL_ARG_NONE,
 	  0, 0,
-	  "VFIO_GROUP_UNSET_CONTAINER", 0 },
+	  "VFIO_GROUP_UNSET_CONTAINER", 0,
+	  1u << VFIO_SUBREGION_FD_GROUP },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 15), VFIO_SUBREGION_IOCTL_ARG_NONE,
 	  0, 0,
-	  "VFIO_IOMMU_ENABLE", 0 },
+	  "VFIO_IOMMU_ENABLE", 0,
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 16), VFIO_SUBREGION_IOCTL_ARG_NONE,
 	  0, 0,
-	  "VFIO_IOMMU_DISABLE", 0 },
+	  "VFIO_IOMMU_DISABLE", 0,
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 14), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
 	  sizeof(struct vfio_device_gfx_plane_info), offsetof(struct vfio_device_gfx_plane_info, argsz),
-	  "VFIO_DEVICE_QUERY_GFX_PLANE", 0 },
+	  "VFIO_DEVICE_QUERY_GFX_PLANE", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
 	{ _IO(VFIO_TYPE, VFIO_BASE + 21), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
 	  sizeof(struct vfio_eeh_pe_op), offsetof(struct vfio_eeh_pe_op, argsz),
-	  "VFIO_EEH_PE_OP", 0 },
+	  "VFIO_EEH_PE_OP", 0,
+	  1u << VFIO_SUBREGION_FD_SPAPR_CONTAINER },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 15), VFIO_SUBREGION_IOCTL_ARG_VALUE,
+	  sizeof(__u32), 0,
+	  "VFIO_DEVICE_GET_GFX_DMABUF", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 12), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_pci_hot_reset_info), offsetof(struct vfio_pci_hot_reset_info, argsz),
+	  "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
+	{ _IO(VFIO_TYPE, VFIO_BASE + 13), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,
+	  sizeof(struct vfio_pci_hot_reset), offsetof(struct vfio_pci_hot_reset, argsz),
+	  "VFIO_DEVICE_PCI_HOT_RESET", 0,
+	  1u << VFIO_SUBREGION_FD_DEVICE },
 };
+
+const __u32 vfio_subregion_nr_ioctl_args = sizeof(vfio_subregion_ioctl_args) / sizeof(vfio_subregion_ioctl_args[0]);
 
 /**
  * vfio_subregion_ioctl_arg - Finds the argument table entry of an ioctl request
- *	number.
+ *	number on a kind of fd.
  *
+ * @fd: The enum vfio_subregion_fd_kind of the fd the request is issued on.
  * @request: The request number exactly as it would be passed to ioctl().
  *
- * Return: The entry, or NULL for a request number the spec does not define
- * (then nothing about its argument is known and it must not be issued with
- * one).
+ * Return: The entry, or NULL for a request number the spec does not define for
+ * that kind of fd (then nothing about its argument is known and it must not be
+ * issued with one).
  */
-const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(unsigned long request)
+const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(__u32 fd, unsigned long request)
 {
 	__u32 i;
 
-	for (i = 0; i < VFIO_SUBREGION_NR_IOCTL_ARGS; i++)
-		if (vfio_subregion_ioctl_args[i].request == request)
+	if (fd >= VFIO_SUBREGION_NR_FD_KINDS)	/* no entry has its bit, and 1u << fd is undefined from 32 on */
+		return NULL;
+	for (i = 0; i < vfio_subregion_nr_ioctl_args; i++)
+		if (vfio_subregion_ioctl_args[i].request == request && (vfio_subregion_ioctl_args[i].fds & (1u << fd)))
 			return &vfio_subregion_ioctl_args[i];
 	return NULL;
 }

@@ -160,14 +160,15 @@ void vfio_apply_region_attrs_get(const struct vfio_subregion_device_state *dev,
 		struct vfio_device_feature_region_attrs *req);
 
 /**
- * enum vfio_cap_error - Why a VFIO_DEVICE_GET_REGION_INFO reply was refused;
+ * enum vfio_cap_error - Why a VFIO_DEVICE_GET_INFO,
+ *	VFIO_DEVICE_GET_REGION_INFO, VFIO_IOMMU_GET_INFO reply was refused;
  *	vfio_cap_error_name() gives the names spec/vectors/FORMAT.md uses.
  */
 enum vfio_cap_error {
 	VFIO_CAP_ERR_NONE = 0,
-	VFIO_CAP_ERR_TRUNCATED,	/* "truncated": the buffer is shorter than struct vfio_region_info */
+	VFIO_CAP_ERR_TRUNCATED,	/* "truncated": the buffer is shorter than struct vfio_device_info or struct vfio_region_info or struct vfio_iommu_type1_info */
 	VFIO_CAP_ERR_OUT_OF_BOUNDS,	/* "out-of-bounds": a capability header or its known payload does not fit in the buffer */
-	VFIO_CAP_ERR_BACKWARDS,	/* "backwards": an offset points before the current capability (or cap_offset into struct vfio_region_info) */
+	VFIO_CAP_ERR_BACKWARDS,	/* "backwards": an offset points before the current capability (or cap_offset into struct vfio_device_info or struct vfio_region_info or struct vfio_iommu_type1_info) */
 	VFIO_CAP_ERR_LOOP,	/* "loop": an offset points at a capability already visited, itself included */
 	VFIO_CAP_ERR_MISALIGNED,	/* "misaligned": a capability offset is not a multiple of 4 */
 };
@@ -185,18 +186,18 @@ enum vfio_cap_error {
  *	checked to fit), else 0.
  * @size: Bytes checked to fit from @offset: the known struct with its flexible
  *	elements, or the header.
- * @retry: After -ENOSPC from vfio_region_info_cap_first(), the argsz the kernel
+ * @retry: After -ENOSPC from vfio_device_info_cap_first(), the argsz the kernel
  *	asked for.
  * @error: After -EINVAL, why.
  * @at: After -EINVAL, the offset at fault (the buffer length for
  *	VFIO_CAP_ERR_TRUNCATED).
  *
- * Fill it with vfio_region_info_cap_first() and advance it with
- * vfio_region_info_cap_next(); both return 1 when the cursor holds a
- * capability, 0 at the end of the chain (or when there is none), -ENOSPC when
- * the reply asks for a larger buffer and -EINVAL for a malformed reply. The
- * walker neither allocates nor recurses; every loop is bounded by the buffer
- * length.
+ * Fill it with vfio_device_info_cap_first() and advance it with
+ * vfio_device_info_cap_next() (or the pair of another chain); both return 1
+ * when the cursor holds a capability, 0 at the end of the chain (or when there
+ * is none), -ENOSPC when the reply asks for a larger buffer and -EINVAL for a
+ * malformed reply. The walker neither allocates nor recurses; every loop is
+ * bounded by the buffer length.
  */
 struct vfio_cap_cursor {
 	const __u8 *buf;
@@ -214,10 +215,59 @@ struct vfio_cap_cursor {
 };
 
 const char *vfio_cap_error_name(enum vfio_cap_error e);
+__u64 vfio_device_info_cap_size(__u16 id, const void *cap, __u32 avail);
+int vfio_device_info_cap_first(const void *buf, __u32 len,
+		struct vfio_cap_cursor *cur);
+int vfio_device_info_cap_next(struct vfio_cap_cursor *cur);
+
 __u64 vfio_region_info_cap_size(__u16 id, const void *cap, __u32 avail);
 int vfio_region_info_cap_first(const void *buf, __u32 len,
 		struct vfio_cap_cursor *cur);
 int vfio_region_info_cap_next(struct vfio_cap_cursor *cur);
+
+__u64 vfio_iommu_type1_info_cap_size(__u16 id, const void *cap, __u32 avail);
+int vfio_iommu_type1_info_cap_first(const void *buf, __u32 len,
+		struct vfio_cap_cursor *cur);
+int vfio_iommu_type1_info_cap_next(struct vfio_cap_cursor *cur);
+
+/**
+ * enum vfio_subregion_fd_kind - The kinds of file descriptor the spec's ioctls
+ *	are issued on; vfio_subregion_fd_kind_names gives each one's name in the
+ *	spec.
+ *
+ * @VFIO_SUBREGION_FD_CONTAINER: A container, /dev/vfio/vfio: the API version,
+ *	the extensions (IOMMU models) it supports, and VFIO_SET_IOMMU.
+ * @VFIO_SUBREGION_FD_IOMMU_CONTAINER: A container whose IOMMU model is set
+ *	(VFIO_SET_IOMMU): the DMA map and unmap ioctls every model implements. A
+ *	model's own ioctls are on the kind of that model. Accepts the ioctls of
+ *	VFIO_SUBREGION_FD_CONTAINER too.
+ * @VFIO_SUBREGION_FD_TYPE1_CONTAINER: A container with a type1 IOMMU model
+ *	(VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU). The sPAPR model reuses the
+ *	numbers of its ioctls for others, so each model is a kind of its own.
+ *	Accepts the ioctls of VFIO_SUBREGION_FD_IOMMU_CONTAINER too.
+ * @VFIO_SUBREGION_FD_SPAPR_CONTAINER: A container with an sPAPR TCE IOMMU model
+ *	(VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU). Accepts the ioctls of
+ *	VFIO_SUBREGION_FD_IOMMU_CONTAINER too.
+ * @VFIO_SUBREGION_FD_GROUP: An IOMMU group, /dev/vfio/N.
+ * @VFIO_SUBREGION_FD_DEVICE: A device: from VFIO_GROUP_GET_DEVICE_FD, or a cdev
+ *	/dev/vfio/devices/vfioN.
+ * @VFIO_SUBREGION_FD_MIGRATION: The migration data fd that
+ *	VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE returns (data_fd) in a state that
+ *	transfers data.
+ */
+enum vfio_subregion_fd_kind {
+	VFIO_SUBREGION_FD_CONTAINER = 0,
+	VFIO_SUBREGION_FD_IOMMU_CONTAINER = 1,
+	VFIO_SUBREGION_FD_TYPE1_CONTAINER = 2,
+	VFIO_SUBREGION_FD_SPAPR_CONTAINER = 3,
+	VFIO_SUBREGION_FD_GROUP = 4,
+	VFIO_SUBREGION_FD_DEVICE = 5,
+	VFIO_SUBREGION_FD_MIGRATION = 6,
+};
+
+#define VFIO_SUBREGION_NR_FD_KINDS 7
+
+extern const char *const vfio_subregion_fd_kind_names[VFIO_SUBREGION_NR_FD_KINDS];
 
 /**
  * enum vfio_subregion_ioctl_arg_kind - How the memory an ioctl's argument
@@ -264,10 +314,15 @@ enum vfio_subregion_ioctl_arg_kind {
  * @name: The ioctl's name in the spec.
  * @value_signed: 1 when the integer of VFIO_SUBREGION_IOCTL_ARG_VALUE or
  *	VFIO_SUBREGION_IOCTL_ARG_SCALAR is signed; else 0.
+ * @fds: The fd kinds that accept the ioctl, a bit (1 << enum
+ *	vfio_subregion_fd_kind) each: its own and every kind that extends it.
  *
- * vfio_subregion_ioctl_args holds one entry per request number of the spec
- * (VFIO_SUBREGION_NR_IOCTL_ARGS of them, in spec order); the compiler, not the
- * generator, computes every request, size and offset.
+ * vfio_subregion_ioctl_args holds one entry per ioctl of the spec
+ * (vfio_subregion_nr_ioctl_args of them, in spec order; an upstream ioctl newer
+ * than the oldest ones is there only when the included header defines it): a
+ * request number may mean other arguments on unrelated fd kinds, so an entry is
+ * found by fd kind and request. The compiler, not the generator, computes every
+ * request, size and offset.
  */
 struct vfio_subregion_ioctl_arg {
 	unsigned long request;
@@ -276,13 +331,13 @@ struct vfio_subregion_ioctl_arg {
 	__u32 argsz_offset;
 	const char *name;
 	__u32 value_signed;
+	__u32 fds;
 };
 
-#define VFIO_SUBREGION_NR_IOCTL_ARGS 14
+extern const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[];
+extern const __u32 vfio_subregion_nr_ioctl_args;
 
-extern const struct vfio_subregion_ioctl_arg vfio_subregion_ioctl_args[VFIO_SUBREGION_NR_IOCTL_ARGS];
-
-const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(unsigned long request);
+const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(__u32 fd, unsigned long request);
 int vfio_subregion_ioctl_arg_size(const struct vfio_subregion_ioctl_arg *a,
 		const void *arg, size_t len, size_t *out);
 

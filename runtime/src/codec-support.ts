@@ -78,11 +78,14 @@ export interface CodecOptions {
    * (an upstream struct with its natural layout, a pointer member). Default: the host's. Structs
    * laid out alike everywhere ignore it.
    */
-  arch?: CodecArch;
+  arch?: CodecArch | NodeArch;
 }
 
 /** The architectures a struct layout is computed for (as the generated bindings name them). */
 export type CodecArch = 'x86_64' | 'i386' | 'aarch64' | 'riscv64' | 's390x' | 'ppc64le' | 'mips64el';
+
+/** Node's names for them (process.arch), accepted wherever an architecture is. */
+export type NodeArch = 'x64' | 'ia32' | 'arm64' | 'riscv64' | 's390x' | 'ppc64' | 'mips64el';
 
 /**
  * A C data model: LP64 (every 64-bit architecture: 64-bit integers aligned to 8, pointers 8 bytes)
@@ -90,19 +93,35 @@ export type CodecArch = 'x86_64' | 'i386' | 'aarch64' | 'riscv64' | 's390x' | 'p
  */
 export type DataModel = 'lp64' | 'ilp32';
 
-const NODE_ARCH: Record<string, CodecArch> = {
+const NODE_ARCH: Record<NodeArch, CodecArch> = {
   x64: 'x86_64', ia32: 'i386', arm64: 'aarch64', riscv64: 'riscv64', s390x: 's390x', ppc64: 'ppc64le', mips64el: 'mips64el',
 };
+const KERNEL_ARCHES = new Set<string>(Object.values(NODE_ARCH));
+
+/** The kernel's name of an architecture given by the kernel's name or Node's; anything else is a RangeError listing both. */
+export function kernelArch(arch: unknown): CodecArch {
+  if (typeof arch === 'string') {
+    if (KERNEL_ARCHES.has(arch)) return arch as CodecArch;
+    if (Object.hasOwn(NODE_ARCH, arch)) return NODE_ARCH[arch as NodeArch];
+  }
+  throw new CodecError('arch', `unknown architecture ${describe(arch)}: expected one of ${[...KERNEL_ARCHES].join(', ')} (or Node's ${Object.keys(NODE_ARCH).join(', ')})`);
+}
+
+/** `name` when `table` has it; anything else is a RangeError listing the names it has. */
+export function knownName<T extends object>(table: T, name: unknown, what: string): keyof T {
+  if (typeof name === 'string' && Object.hasOwn(table, name)) return name as keyof T;
+  throw new CodecError(what, `unknown ${what} ${describe(name)}: expected one of ${Object.keys(table).join(', ')}`);
+}
 
 /** The architecture this process runs on (process.arch mapped), or null where it is none of CodecArch. */
 export function hostArch(): CodecArch | null {
   const a = (globalThis as { process?: { arch?: string } }).process?.arch;
-  return a === undefined ? null : NODE_ARCH[a] ?? null;
+  return a !== undefined && Object.hasOwn(NODE_ARCH, a) ? NODE_ARCH[a as NodeArch] : null;
 }
 
-/** The data model of an architecture; without one, the host's. Throws where the host has none the bindings know. */
-export function dataModelOf(arch: CodecArch | undefined): DataModel {
-  const a = arch ?? hostArch();
+/** The data model of an architecture (the kernel's name or Node's); without one, the host's. Throws where the host has none the bindings know. */
+export function dataModelOf(arch: CodecArch | NodeArch | undefined): DataModel {
+  const a = arch === undefined ? hostArch() : kernelArch(arch);
   if (a === null) throw new CodecError('arch', `this host (${(globalThis as { process?: { arch?: string } }).process?.arch ?? 'unknown'}) is none of the architectures the layouts are computed for: pass options.arch`);
   return a === 'i386' ? 'ilp32' : 'lp64';
 }

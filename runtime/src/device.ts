@@ -6,12 +6,14 @@ import { native, type DeviceHandle, type MappingHandle, type SimConfig, type Sim
 import { checkedIndex, checkedU32, checkedU64, checkedLength, checkedOptions } from './args.js';
 import { argType, argValue, DeviceStateError, errnoName, VfioError } from './errors.js';
 import { DEFAULT_SIM } from './sim-presets.js';
+import { hostArch } from './codec-support.js';
 
 export { DeviceStateError, VfioError } from './errors.js';
 
 const osErrno = osConstants.errno;
 const { VfioDeviceFeatureFlags: FF, VfioDeviceFeatureId: FEAT, VfioRegionInfoFlags: RF } = abi;
-const ARCH: abi.Arch = process.arch === 'arm64' ? 'aarch64' : process.arch === 'ppc64' ? 'ppc64le' : process.arch === 'riscv64' ? 'riscv64' : process.arch === 's390x' ? 's390x' : 'x86_64';
+// A host the bindings have no numbers for cannot reach a device anyway; the simulator takes x86_64's.
+const ARCH = hostArch() ?? 'x86_64';
 const IOCTL = {
   GET_INFO: abi.ioctlNumber('VFIO_DEVICE_GET_INFO', ARCH),
   GET_REGION_INFO: abi.ioctlNumber('VFIO_DEVICE_GET_REGION_INFO', ARCH),
@@ -459,7 +461,7 @@ export class Device {
   }
 
   info(): DeviceInfo {
-    abi.VfioDeviceInfo.write(this.#view, 0, { argsz: abi.VfioDeviceInfo.size, flags: 0, num_regions: 0, num_irqs: 0, cap_offset: 0 });
+    abi.VfioDeviceInfo.write(this.#view, 0, { flags: 0, num_regions: 0, num_irqs: 0, cap_offset: 0 });
     this.#ioctl('info', 'GET_INFO');
     const info = abi.VfioDeviceInfo.read(this.#view, 0, RAW);
     return { flags: info.flags, numRegions: info.num_regions, numIrqs: info.num_irqs };

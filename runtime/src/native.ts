@@ -3,6 +3,10 @@ import { existsSync } from 'node:fs';
 import { runInNewContext } from 'node:vm';
 import { resolve } from 'node:path';
 import { ROOT } from './paths.js';
+import type { VfioFdKinds } from './generated/vfio-subregion.js';
+
+/** A kind of fd of the spec (VfioFdKinds): what a handle's ioctls are looked up by. */
+export type VfioFdKind = (typeof VfioFdKinds)[number];
 
 declare const deviceBrand: unique symbol;
 declare const mappingBrand: unique symbol;
@@ -43,10 +47,14 @@ export interface NativeAddon {
    * the addon; once per thread (a second call throws ERR_ALREADY_INITIALIZED).
    */
   init(memoryBufferGetter: (this: object) => ArrayBuffer | SharedArrayBuffer, uint8Array: Uint8ArrayConstructor): void;
-  /** open(2) with O_RDWR | O_CLOEXEC. */
-  open(path: string): DeviceHandle;
-  /** A handle over a duplicate of `fd` (the caller still owns, and closes, its own). */
-  adoptFd(fd: number): DeviceHandle;
+  /**
+   * open(2) with O_RDWR | O_CLOEXEC. `fdKind` (default `device`) is the spec's kind of the file
+   * (VfioFdKinds): the handle takes the ioctls of that kind (and of the kinds it extends),
+   * since one request number means other arguments on other kinds of fd.
+   */
+  open(path: string, fdKind?: VfioFdKind): DeviceHandle;
+  /** A handle over a duplicate of `fd` (the caller still owns, and closes, its own); `fdKind` as for open. */
+  adoptFd(fd: number, fdKind?: VfioFdKind): DeviceHandle;
   /**
    * The legacy group path: opens /dev/vfio/vfio, checks the API version, opens the group file, checks
    * it is viable, attaches it to the container, selects the type1 IOMMU and asks for the device fd.

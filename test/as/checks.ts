@@ -1,6 +1,6 @@
 import type { Spec, Struct } from '../../codegen/ir.js';
 import { ARCHES } from '../../codegen/ioctl-encoding.js';
-import { big, hex, unhex, type CapchainCase, type DeviceV, type IoctlCase, type LayoutCase, type ValidationCase, type VUint } from '../vectors.js';
+import { big, capchainIoctl, hex, unhex, type CapchainCase, type DeviceV, type IoctlCase, type LayoutCase, type ValidationCase, type VUint } from '../vectors.js';
 import type { Harness } from './wasm.js';
 
 /**
@@ -176,21 +176,20 @@ export function checkCapchain(h: Harness, spec: Spec, c: CapchainCase): string[]
   const out: string[] = [];
   const buf = unhex(c.buffer);
   h.setBuf(buf, 0xee);
-  const status = h.call('walk', buf.length);
+  const chain = capchainIoctl(spec, c);
+  const w = chain.arg.name;
+  const status = h.call(`walk_${w}`, buf.length, c.data_model === 'ilp32' ? 1 : 0);
   const name = h.str(h.call('h_status_name', status));
-  const at = h.callBig('chain_at');
-  // The capchain vectors hold VFIO_DEVICE_GET_REGION_INFO replies (spec/vectors/FORMAT.md).
-  const chain = spec.ioctls.find((i) => i.name === 'VFIO_DEVICE_GET_REGION_INFO' && i.chain !== null);
-  if (chain === undefined) return ['the spec has no VFIO_DEVICE_GET_REGION_INFO with a capability chain'];
-  const info = chain.arg!;
-  const header = chain.chain!.header;
+  const at = h.callBig(`chain_at_${w}`);
+  const info = chain.arg;
+  const header = chain.chain.header;
   const x = c.expect;
   if ('error' in x) {
     if (name !== x.error) out.push(`status ${name}, expected ${x.error}`);
     if (at !== BigInt(x.at)) out.push(`at ${at}, expected ${x.at}`);
     return out;
   }
-  const gotInfo = unflatten(info, h.slots(h.call('chain_info')), 0);
+  const gotInfo = unflatten(info, h.slots(h.call(`chain_info_${w}`)), 0);
   diffFields(x.info, gotInfo, 'info', out);
   if ('retry' in x) {
     if (name !== 'retry') out.push(`status ${name}, expected retry`);
@@ -198,11 +197,11 @@ export function checkCapchain(h: Harness, spec: Spec, c: CapchainCase): string[]
     return out;
   }
   if (name !== 'ok') return [...out, `status ${name} (at ${at}), expected ok`];
-  const n = h.call('chain_count');
+  const n = h.call(`chain_count_${w}`);
   if (n !== x.caps.length) out.push(`${n} capabilities, expected ${x.caps.length}`);
   for (let i = 0; i < Math.min(n, x.caps.length); i++) {
     const want = x.caps[i]!;
-    h.call('chain_cap', i);
+    h.call(`chain_cap_${w}`, i);
     const [offset, id, version, next, known] = h.slots(6);
     const p = `caps[${i}]`;
     if (offset !== BigInt(want.offset)) out.push(`${p}.offset ${offset}, expected ${want.offset}`);
@@ -215,7 +214,7 @@ export function checkCapchain(h: Harness, spec: Spec, c: CapchainCase): string[]
       continue;
     }
     if (known === 0n || cap === undefined) { out.push(`${p}: not decoded, the vector gives a body`); continue; }
-    const used = h.call('chain_body', i);
+    const used = h.call(`chain_body_${w}`, i);
     if (used < 0) { out.push(`${p}: the harness has no decoder for id ${id}`); continue; }
     const s = cap.struct!;
     const count = s.flexible ? (used - flatten(s, zeroFields(s)).slots.length) / slotsPer(s.flexible.type.kind === 'struct' ? s.flexible.type.struct : null) : 0;

@@ -31,20 +31,37 @@ function slotCount(s: Struct, n: number): number {
 
 /**
  * The members of a union share their bytes, so they round-trip only holding one value: each scalar
- * member of a union takes the first one's slot value (a union of structs or arrays is not handled).
+ * member of a union takes the first one's slot value, in nested structs and array elements too (a
+ * union of structs or arrays is not handled).
  */
-function unionSlots(s: Struct, slots: bigint[]): void {
-  let k = 0;
+function unionSlots(s: Struct, slots: bigint[], at = 0, n = 0): number {
+  let k = at;
   const first = new Map<unknown, number>();
   for (const m of s.members) {
-    const per = m.type.kind === 'struct' ? slotCount(m.type.struct, 0) : 1;
-    if (m.union !== null && m.union.members.length > 1) {
-      if (m.type.kind === 'struct' || m.count !== null) throw new Error(`${s.name}.${m.name}: a union member that is not a scalar`);
+    const count = m.count === null ? 1 : m.count === 'flexible' ? n : m.count;
+    const shared = m.union !== null && m.union.members.length > 1;
+    if (shared && (m.type.kind === 'struct' || m.count !== null)) throw new Error(`${s.name}.${m.name}: a union member that is not a scalar`);
+    // the elements of a struct array (a flexible one included) hold unions of their own
+    if (m.type.kind === 'struct') { for (let i = 0; i < count; i++) k = unionSlots(m.type.struct, slots, k); continue; }
+    if (shared) {
       if (first.has(m.union)) slots[k] = slots[first.get(m.union)!]!;
       else first.set(m.union, k);
     }
-    k += per * (m.count === null ? 1 : m.count === 'flexible' ? 0 : m.count);
+    k += count;
   }
+  return k;
+}
+
+/**
+ * A flexible array counted in elements of a type a flag bit chooses is written only when the count
+ * and the bytes agree: the flag word takes a bit of a 1-byte type and the count the n elements.
+ */
+function elementSlots(s: Struct, slots: bigint[], n: number): void {
+  const e = s.flexible?.elements;
+  if (e === undefined || e === null || s.flexibleCount === null) return;
+  const slot = (m: Struct['members'][number]): number => slotCount({ ...s, members: s.members.slice(0, s.members.indexOf(m)) }, 0);
+  slots[slot(e.by)] = e.types.find((t) => t.size === 1)!.bit.value;
+  slots[slot(s.flexibleCount)] = BigInt(n);
 }
 
 describe('harness glue', () => {
@@ -58,7 +75,8 @@ describe('harness glue', () => {
       for (const s of spec.structs) {
         const n = s.flexible === null ? 0 : 2;
         const slots = Array.from({ length: slotCount(s, n) }, (_, i) => BigInt((i % 100) + 1));
-        unionSlots(s, slots);
+        unionSlots(s, slots, 0, n);
+        elementSlots(s, slots, n);
         for (const suffix of s.uniform ? [''] : ['', '_ilp32']) {
           const [enc, dec] = [`encode_${s.name}${suffix}`, `decode_${s.name}${suffix}`];
           expect([typeof h.ex[enc], typeof h.ex[dec]], `${enc}, ${dec}`).toEqual(['function', 'function']);

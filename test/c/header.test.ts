@@ -84,7 +84,7 @@ describe('generated C files', () => {
       expect(h!.content).toContain(`void vfio_apply_${v.name}(const struct vfio_subregion_device_state *dev,`);
     }
     expect(h!.content).toContain('int vfio_region_info_cap_first(const void *buf, __u32 len,');
-    expect(h!.content).toContain('const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(unsigned long request);');
+    expect(h!.content).toContain('const struct vfio_subregion_ioctl_arg *vfio_subregion_ioctl_arg(__u32 fd, unsigned long request);');
     expect(h!.content).toContain('int vfio_subregion_ioctl_arg_size(const struct vfio_subregion_ioctl_arg *a,\n\t\tconst void *arg, size_t len, size_t *out);');
     // No libc: nothing but the headers it includes.
     expect(c!.content).not.toMatch(/\b(memcpy|memset|malloc|printf|strlen)\s*\(/);

@@ -19,34 +19,63 @@ import { build, hasCompiler, run, unavailable, VARIANTS, workspace, type Variant
  * (the struct's sizeof for ARGSZ, the integer's for VALUE and SCALAR) and whether the integer is
  * signed. A spec that adds an ioctl must add it here.
  */
-const EXPECTED: { macro: string; kind: 'ARGSZ' | 'NONE' | 'VALUE' | 'SCALAR' | 'STRING'; size: string; signed: 0 | 1; struct?: string }[] = [
-  { macro: 'VFIO_DEVICE_GET_INFO', kind: 'ARGSZ', size: 'sizeof(struct vfio_device_info)', signed: 0, struct: 'vfio_device_info' },
-  { macro: 'VFIO_DEVICE_GET_REGION_INFO', kind: 'ARGSZ', size: 'sizeof(struct vfio_region_info)', signed: 0, struct: 'vfio_region_info' },
-  { macro: 'VFIO_DEVICE_FEATURE', kind: 'ARGSZ', size: 'sizeof(struct vfio_device_feature)', signed: 0, struct: 'vfio_device_feature' },
+const EXPECTED: { macro: string; fd: string; kind: 'ARGSZ' | 'NONE' | 'VALUE' | 'SCALAR' | 'STRING'; size: string; signed: 0 | 1; struct?: string; since?: string }[] = [
+  { macro: 'VFIO_DEVICE_GET_INFO', fd: 'DEVICE', kind: 'ARGSZ', size: 'sizeof(struct vfio_device_info)', signed: 0, struct: 'vfio_device_info' },
+  { macro: 'VFIO_DEVICE_GET_REGION_INFO', fd: 'DEVICE', kind: 'ARGSZ', size: 'sizeof(struct vfio_region_info)', signed: 0, struct: 'vfio_region_info' },
+  { macro: 'VFIO_DEVICE_FEATURE', fd: 'DEVICE', kind: 'ARGSZ', size: 'sizeof(struct vfio_device_feature)', signed: 0, struct: 'vfio_device_feature' },
   // "VFIO_CHECK_EXTENSION - _IOW(VFIO_TYPE, VFIO_BASE + 1, __u32)": the extension by value
-  { macro: 'VFIO_CHECK_EXTENSION', kind: 'VALUE', size: 'sizeof(__u32)', signed: 0 },
+  { macro: 'VFIO_CHECK_EXTENSION', fd: 'CONTAINER', kind: 'VALUE', size: 'sizeof(__u32)', signed: 0 },
   // "VFIO_SET_IOMMU - _IOW(VFIO_TYPE, VFIO_BASE + 2, __s32)": the IOMMU model by value
-  { macro: 'VFIO_SET_IOMMU', kind: 'VALUE', size: 'sizeof(__s32)', signed: 1 },
+  { macro: 'VFIO_SET_IOMMU', fd: 'CONTAINER', kind: 'VALUE', size: 'sizeof(__s32)', signed: 1 },
   // "VFIO_GROUP_SET_CONTAINER - _IOW(VFIO_TYPE, VFIO_BASE + 4, __s32)": the kernel get_user()s an int
-  { macro: 'VFIO_GROUP_SET_CONTAINER', kind: 'SCALAR', size: 'sizeof(int)', signed: 1 },
+  { macro: 'VFIO_GROUP_SET_CONTAINER', fd: 'GROUP', kind: 'SCALAR', size: 'sizeof(int)', signed: 1 },
   // "VFIO_GROUP_GET_DEVICE_FD - _IOW(VFIO_TYPE, VFIO_BASE + 6, char)": a NUL-terminated name
-  { macro: 'VFIO_GROUP_GET_DEVICE_FD', kind: 'STRING', size: '0', signed: 0 },
+  { macro: 'VFIO_GROUP_GET_DEVICE_FD', fd: 'GROUP', kind: 'STRING', size: '0', signed: 0 },
   // "VFIO_DEVICE_RESET - _IO(VFIO_TYPE, VFIO_BASE + 11)": no argument
-  { macro: 'VFIO_DEVICE_RESET', kind: 'NONE', size: '0', signed: 0 },
+  { macro: 'VFIO_DEVICE_RESET', fd: 'DEVICE', kind: 'NONE', size: '0', signed: 0 },
+  // one number, two models: type1's DIRTY_PAGES is sPAPR's REGISTER_MEMORY (117), sPAPR's TCE_GET_INFO type1's GET_INFO (112)
+  { macro: 'VFIO_IOMMU_DIRTY_PAGES', fd: 'TYPE1_CONTAINER', kind: 'ARGSZ', size: 'sizeof(struct vfio_iommu_type1_dirty_bitmap)', signed: 0, struct: 'vfio_iommu_type1_dirty_bitmap' },
+  { macro: 'VFIO_IOMMU_SPAPR_TCE_GET_INFO', fd: 'SPAPR_CONTAINER', kind: 'ARGSZ', size: 'sizeof(struct vfio_iommu_spapr_tce_info)', signed: 0, struct: 'vfio_iommu_spapr_tce_info' },
+  // "VFIO_DEVICE_SET_IRQS - _IOW(VFIO_TYPE, VFIO_BASE + 10, struct vfio_irq_set)", "VFIO_IOMMU_UNMAP_DMA - _IOWR(VFIO_TYPE, VFIO_BASE + 14, struct vfio_dma_unmap)": both _IO numbers, argsz first
+  { macro: 'VFIO_DEVICE_SET_IRQS', fd: 'DEVICE', kind: 'ARGSZ', size: 'sizeof(struct vfio_irq_set)', signed: 0, struct: 'vfio_irq_set' },
+  { macro: 'VFIO_IOMMU_UNMAP_DMA', fd: 'IOMMU_CONTAINER', kind: 'ARGSZ', size: 'sizeof(struct vfio_iommu_type1_dma_unmap)', signed: 0, struct: 'vfio_iommu_type1_dma_unmap' },
+  // the struct-argument ioctls: "_IO(VFIO_TYPE, VFIO_BASE + n, struct X)" with argsz first
+  { macro: 'VFIO_GROUP_GET_STATUS', fd: 'GROUP', kind: 'ARGSZ', size: 'sizeof(struct vfio_group_status)', signed: 0, struct: 'vfio_group_status' },
+  { macro: 'VFIO_DEVICE_GET_IRQ_INFO', fd: 'DEVICE', kind: 'ARGSZ', size: 'sizeof(struct vfio_irq_info)', signed: 0, struct: 'vfio_irq_info' },
+  { macro: 'VFIO_DEVICE_IOEVENTFD', fd: 'DEVICE', kind: 'ARGSZ', size: 'sizeof(struct vfio_device_ioeventfd)', signed: 0, struct: 'vfio_device_ioeventfd' },
+  // the type1 model's own ioctls; MAP_DMA is every IOMMU model's (sPAPR's tce_iommu_ioctl takes it too)
+  { macro: 'VFIO_IOMMU_GET_INFO', fd: 'TYPE1_CONTAINER', kind: 'ARGSZ', size: 'sizeof(struct vfio_iommu_type1_info)', signed: 0, struct: 'vfio_iommu_type1_info' },
+  { macro: 'VFIO_IOMMU_MAP_DMA', fd: 'IOMMU_CONTAINER', kind: 'ARGSZ', size: 'sizeof(struct vfio_iommu_type1_dma_map)', signed: 0, struct: 'vfio_iommu_type1_dma_map' },
+  { macro: 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY', fd: 'SPAPR_CONTAINER', kind: 'ARGSZ', size: 'sizeof(struct vfio_iommu_spapr_register_memory)', signed: 0, struct: 'vfio_iommu_spapr_register_memory' },
+  { macro: 'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', fd: 'SPAPR_CONTAINER', kind: 'ARGSZ', size: 'sizeof(struct vfio_iommu_spapr_register_memory)', signed: 0, struct: 'vfio_iommu_spapr_register_memory' },
+  { macro: 'VFIO_IOMMU_SPAPR_TCE_CREATE', fd: 'SPAPR_CONTAINER', kind: 'ARGSZ', size: 'sizeof(struct vfio_iommu_spapr_tce_create)', signed: 0, struct: 'vfio_iommu_spapr_tce_create' },
+  { macro: 'VFIO_IOMMU_SPAPR_TCE_REMOVE', fd: 'SPAPR_CONTAINER', kind: 'ARGSZ', size: 'sizeof(struct vfio_iommu_spapr_tce_remove)', signed: 0, struct: 'vfio_iommu_spapr_tce_remove' },
+  // 6.12 and later: in the table only where the header defines them
+  { macro: 'VFIO_DEVICE_BIND_IOMMUFD', fd: 'DEVICE', kind: 'ARGSZ', size: 'sizeof(struct vfio_device_bind_iommufd)', signed: 0, struct: 'vfio_device_bind_iommufd', since: '6.12' },
+  { macro: 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', fd: 'DEVICE', kind: 'ARGSZ', size: 'sizeof(struct vfio_device_attach_iommufd_pt)', signed: 0, struct: 'vfio_device_attach_iommufd_pt', since: '6.12' },
+  { macro: 'VFIO_DEVICE_DETACH_IOMMUFD_PT', fd: 'DEVICE', kind: 'ARGSZ', size: 'sizeof(struct vfio_device_detach_iommufd_pt)', signed: 0, struct: 'vfio_device_detach_iommufd_pt', since: '6.12' },
+  { macro: 'VFIO_MIG_GET_PRECOPY_INFO', fd: 'MIGRATION', kind: 'ARGSZ', size: 'sizeof(struct vfio_precopy_info)', signed: 0, struct: 'vfio_precopy_info', since: '6.12' },
   // "VFIO_GET_API_VERSION - _IO(VFIO_TYPE, VFIO_BASE + 0)": the version is the return value
-  { macro: 'VFIO_GET_API_VERSION', kind: 'NONE', size: '0', signed: 0 },
+  { macro: 'VFIO_GET_API_VERSION', fd: 'CONTAINER', kind: 'NONE', size: '0', signed: 0 },
   // "VFIO_GROUP_UNSET_CONTAINER - _IO(VFIO_TYPE, VFIO_BASE + 5)"
-  { macro: 'VFIO_GROUP_UNSET_CONTAINER', kind: 'NONE', size: '0', signed: 0 },
-  // "VFIO_IOMMU_ENABLE - _IO(VFIO_TYPE, VFIO_BASE + 15)", "VFIO_IOMMU_DISABLE - _IO(VFIO_TYPE, VFIO_BASE + 16)"
-  { macro: 'VFIO_IOMMU_ENABLE', kind: 'NONE', size: '0', signed: 0 },
-  { macro: 'VFIO_IOMMU_DISABLE', kind: 'NONE', size: '0', signed: 0 },
+  { macro: 'VFIO_GROUP_UNSET_CONTAINER', fd: 'GROUP', kind: 'NONE', size: '0', signed: 0 },
+  // "VFIO_IOMMU_ENABLE - _IO(VFIO_TYPE, VFIO_BASE + 15)", "VFIO_IOMMU_DISABLE - _IO(VFIO_TYPE, VFIO_BASE + 16)": sPAPR's
+  { macro: 'VFIO_IOMMU_ENABLE', fd: 'SPAPR_CONTAINER', kind: 'NONE', size: '0', signed: 0 },
+  { macro: 'VFIO_IOMMU_DISABLE', fd: 'SPAPR_CONTAINER', kind: 'NONE', size: '0', signed: 0 },
   // the kernel reads minsz (through dmabuf_id), then argsz: the argsz convention
-  { macro: 'VFIO_DEVICE_QUERY_GFX_PLANE', kind: 'ARGSZ', size: 'sizeof(struct vfio_device_gfx_plane_info)', signed: 0, struct: 'vfio_device_gfx_plane_info' },
-  // the kernel reads minsz (through op), then argsz: the argsz convention
-  { macro: 'VFIO_EEH_PE_OP', kind: 'ARGSZ', size: 'sizeof(struct vfio_eeh_pe_op)', signed: 0, struct: 'vfio_eeh_pe_op' },
+  { macro: 'VFIO_DEVICE_QUERY_GFX_PLANE', fd: 'DEVICE', kind: 'ARGSZ', size: 'sizeof(struct vfio_device_gfx_plane_info)', signed: 0, struct: 'vfio_device_gfx_plane_info' },
+  // the kernel reads minsz (through op), then argsz: the argsz convention; sPAPR's (121 is the migration fd's VFIO_MIG_GET_PRECOPY_INFO)
+  { macro: 'VFIO_EEH_PE_OP', fd: 'SPAPR_CONTAINER', kind: 'ARGSZ', size: 'sizeof(struct vfio_eeh_pe_op)', signed: 0, struct: 'vfio_eeh_pe_op' },
+  // "VFIO_DEVICE_GET_GFX_DMABUF - _IOW(VFIO_TYPE, VFIO_BASE + 15, __u32)": the dmabuf_id by value (115 is sPAPR's VFIO_IOMMU_ENABLE)
+  { macro: 'VFIO_DEVICE_GET_GFX_DMABUF', fd: 'DEVICE', kind: 'VALUE', size: 'sizeof(__u32)', signed: 0 },
+  // the device's 112 and 113, which are the type1 container's VFIO_IOMMU_GET_INFO and every container's VFIO_IOMMU_MAP_DMA
+  { macro: 'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO', fd: 'DEVICE', kind: 'ARGSZ', size: 'sizeof(struct vfio_pci_hot_reset_info)', signed: 0, struct: 'vfio_pci_hot_reset_info' },
+  { macro: 'VFIO_DEVICE_PCI_HOT_RESET', fd: 'DEVICE', kind: 'ARGSZ', size: 'sizeof(struct vfio_pci_hot_reset)', signed: 0, struct: 'vfio_pci_hot_reset' },
 ];
 /** The checks check_helper_kinds makes. */
 const HELPER_CHECKS = 14 + 7;
+/** The checks check_lookup_misses and check_lookup_kinds make. */
+const LOOKUP_CHECKS = 8 + 15;
 /** The checks check_entry makes for an entry of each kind. */
 const ENTRY_CHECKS = { ARGSZ: 18, NONE: 4 + 2, VALUE: 4 + 2, SCALAR: 4 + 4, STRING: 4 + 5 } as const;
 
@@ -168,17 +197,17 @@ static __attribute__((unused)) void check_entry(const struct vfio_subregion_ioct
 
 static void check_helper_kinds(void)
 {
-	struct vfio_subregion_ioctl_arg none = { 0x1234, VFIO_SUBREGION_IOCTL_ARG_NONE, 0, 0, "none", 0 };
-	struct vfio_subregion_ioctl_arg fixed = { 0x1235, VFIO_SUBREGION_IOCTL_ARG_FIXED, 12, 0, "fixed", 0 };
+	struct vfio_subregion_ioctl_arg none = { 0x1234, VFIO_SUBREGION_IOCTL_ARG_NONE, 0, 0, "none", 0, 0 };
+	struct vfio_subregion_ioctl_arg fixed = { 0x1235, VFIO_SUBREGION_IOCTL_ARG_FIXED, 12, 0, "fixed", 0, 0 };
 	/* argsz at offset 4 of a 16-byte fixed part. */
-	struct vfio_subregion_ioctl_arg at4 = { 0x1236, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 16, 4, "at4", 0 };
-	struct vfio_subregion_ioctl_arg last = { 0x1237, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 16, 12, "last", 0 };
-	struct vfio_subregion_ioctl_arg outside = { 0x1238, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 16, 14, "outside", 0 };
-	struct vfio_subregion_ioctl_arg tiny = { 0x1239, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 2, 0, "tiny", 0 };
-	struct vfio_subregion_ioctl_arg odd = { 0x123a, 7, 16, 0, "odd", 0 };
-	struct vfio_subregion_ioctl_arg value = { 0x123b, VFIO_SUBREGION_IOCTL_ARG_VALUE, 4, 0, "value", 1 };
-	struct vfio_subregion_ioctl_arg scalar = { 0x123c, VFIO_SUBREGION_IOCTL_ARG_SCALAR, 8, 0, "scalar", 0 };
-	struct vfio_subregion_ioctl_arg string = { 0x123d, VFIO_SUBREGION_IOCTL_ARG_STRING, 0, 0, "string", 0 };
+	struct vfio_subregion_ioctl_arg at4 = { 0x1236, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 16, 4, "at4", 0, 0 };
+	struct vfio_subregion_ioctl_arg last = { 0x1237, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 16, 12, "last", 0, 0 };
+	struct vfio_subregion_ioctl_arg outside = { 0x1238, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 16, 14, "outside", 0, 0 };
+	struct vfio_subregion_ioctl_arg tiny = { 0x1239, VFIO_SUBREGION_IOCTL_ARG_ARGSZ, 2, 0, "tiny", 0, 0 };
+	struct vfio_subregion_ioctl_arg odd = { 0x123a, 7, 16, 0, "odd", 0, 0 };
+	struct vfio_subregion_ioctl_arg value = { 0x123b, VFIO_SUBREGION_IOCTL_ARG_VALUE, 4, 0, "value", 1, 0 };
+	struct vfio_subregion_ioctl_arg scalar = { 0x123c, VFIO_SUBREGION_IOCTL_ARG_SCALAR, 8, 0, "scalar", 0, 0 };
+	struct vfio_subregion_ioctl_arg string = { 0x123d, VFIO_SUBREGION_IOCTL_ARG_STRING, 0, 0, "string", 0, 0 };
 	size_t out;
 
 	CHECK(size_of(&value, NULL, 0, &out) == 0 && out == 0);
@@ -215,25 +244,64 @@ static void check_helper_kinds(void)
 	CHECK(with_argsz(&odd, store, 0, 20, 64, &out) == -EINVAL && out == SENTINEL);
 }
 
+/* The name of the entry a request finds on a kind of fd, or "" for none. */
+static const char *found(__u32 fd, unsigned long request)
+{
+	const struct vfio_subregion_ioctl_arg *a = vfio_subregion_ioctl_arg(fd, request);
+
+	return a ? a->name : "";
+}
+
 static void check_lookup_misses(void)
 {
-	CHECK(vfio_subregion_ioctl_arg(FIONREAD) == NULL);
-	CHECK(vfio_subregion_ioctl_arg(0x541B) == NULL);
-	CHECK(vfio_subregion_ioctl_arg(0) == NULL);
+	CHECK(vfio_subregion_ioctl_arg(VFIO_SUBREGION_FD_DEVICE, FIONREAD) == NULL);
+	CHECK(vfio_subregion_ioctl_arg(VFIO_SUBREGION_FD_DEVICE, 0x541B) == NULL);
+	CHECK(vfio_subregion_ioctl_arg(VFIO_SUBREGION_FD_DEVICE, 0) == NULL);
 	/* VFIO numbers the spec does not define, and a defined type and nr with another direction. */
-	CHECK(vfio_subregion_ioctl_arg(_IO(VFIO_TYPE, VFIO_BASE + 30)) == NULL);
-	CHECK(vfio_subregion_ioctl_arg(VFIO_DEVICE_GET_IRQ_INFO) == NULL);
-	CHECK(vfio_subregion_ioctl_arg(_IOWR(VFIO_TYPE, VFIO_BASE + 8, struct vfio_region_info)) == NULL);
-	CHECK(vfio_subregion_ioctl_arg(_IO(VFIO_TYPE + 1, VFIO_BASE + 8)) == NULL);
+	CHECK(vfio_subregion_ioctl_arg(VFIO_SUBREGION_FD_DEVICE, _IO(VFIO_TYPE, VFIO_BASE + 30)) == NULL);
+	CHECK(vfio_subregion_ioctl_arg(VFIO_SUBREGION_FD_DEVICE, _IOWR(VFIO_TYPE, VFIO_BASE + 8, struct vfio_region_info)) == NULL);
+	CHECK(vfio_subregion_ioctl_arg(VFIO_SUBREGION_FD_DEVICE, _IO(VFIO_TYPE + 1, VFIO_BASE + 8)) == NULL);
+	/* a kind that does not exist */
+	CHECK(vfio_subregion_ioctl_arg(VFIO_SUBREGION_NR_FD_KINDS, VFIO_DEVICE_GET_INFO) == NULL);
+	CHECK(vfio_subregion_ioctl_arg(~0u, VFIO_DEVICE_GET_INFO) == NULL);
+}
+
+/*
+ * The fd kind decides: <linux/vfio.h> gives one number other meanings on other fds (117 is the
+ * device's VFIO_DEVICE_FEATURE, type1's VFIO_IOMMU_DIRTY_PAGES and sPAPR's
+ * VFIO_IOMMU_SPAPR_REGISTER_MEMORY; 113 is the device's VFIO_DEVICE_PCI_HOT_RESET and every model's
+ * VFIO_IOMMU_MAP_DMA), and a container with an IOMMU model set is still a container.
+ */
+static void check_lookup_kinds(void)
+{
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_DEVICE, VFIO_IOMMU_SPAPR_REGISTER_MEMORY), "VFIO_DEVICE_FEATURE") == 0);
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_SPAPR_CONTAINER, VFIO_DEVICE_FEATURE), "VFIO_IOMMU_SPAPR_REGISTER_MEMORY") == 0);
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_TYPE1_CONTAINER, VFIO_DEVICE_FEATURE), "VFIO_IOMMU_DIRTY_PAGES") == 0);
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_TYPE1_CONTAINER, VFIO_IOMMU_MAP_DMA), "VFIO_IOMMU_MAP_DMA") == 0);
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_SPAPR_CONTAINER, VFIO_IOMMU_MAP_DMA), "VFIO_IOMMU_MAP_DMA") == 0);
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_DEVICE, VFIO_IOMMU_MAP_DMA), "VFIO_DEVICE_PCI_HOT_RESET") == 0);
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_TYPE1_CONTAINER, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO), "VFIO_IOMMU_GET_INFO") == 0);
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_CONTAINER, VFIO_IOMMU_MAP_DMA), "") == 0);
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_SPAPR_CONTAINER, VFIO_IOMMU_GET_INFO), "VFIO_IOMMU_SPAPR_TCE_GET_INFO") == 0);
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_TYPE1_CONTAINER, VFIO_IOMMU_SPAPR_TCE_GET_INFO), "VFIO_IOMMU_GET_INFO") == 0);
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_TYPE1_CONTAINER, VFIO_CHECK_EXTENSION), "VFIO_CHECK_EXTENSION") == 0);
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_SPAPR_CONTAINER, VFIO_SET_IOMMU), "VFIO_SET_IOMMU") == 0);
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_GROUP, VFIO_DEVICE_GET_INFO), "") == 0);
+	CHECK(strcmp(found(VFIO_SUBREGION_FD_MIGRATION, VFIO_DEVICE_GET_INFO), "") == 0);
+	CHECK(strcmp(vfio_subregion_fd_kind_names[VFIO_SUBREGION_FD_TYPE1_CONTAINER], "type1_container") == 0);
 }
 `;
 
 /** The table checks for the real spec: every entry against its <linux/vfio.h> macro and struct. */
 function realProgram(): string {
-  const rows = EXPECTED.map((e) => `\t{ ${e.macro}, VFIO_SUBREGION_IOCTL_ARG_${e.kind}, ${e.size}, ${e.signed}, "${e.macro}" },`);
+  const rows = EXPECTED.map((e) => {
+    const row = `\t{ ${e.macro}, VFIO_SUBREGION_FD_${e.fd}, VFIO_SUBREGION_IOCTL_ARG_${e.kind}, ${e.size}, ${e.signed}, "${e.macro}" },`;
+    return e.since === undefined ? row : `#ifdef ${e.macro}\n${row}\n#endif`;
+  });
   return `${PRELUDE}
 static const struct {
 	unsigned long request;
+	__u32 fd;
 	__u32 kind;
 	size_t size;
 	__u32 is_signed;
@@ -246,24 +314,25 @@ int main(void)
 {
 	size_t i;
 
-	CHECK(VFIO_SUBREGION_NR_IOCTL_ARGS == sizeof(expected) / sizeof(expected[0]));
+	CHECK(vfio_subregion_nr_ioctl_args == sizeof(expected) / sizeof(expected[0]));
 	for (i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
 		const struct vfio_subregion_ioctl_arg *t = &vfio_subregion_ioctl_args[i];
 
 		CHECK(t->request == expected[i].request);
 		CHECK(strcmp(t->name, expected[i].name) == 0);
-		CHECK(vfio_subregion_ioctl_arg(expected[i].request) == t);
+		CHECK(vfio_subregion_ioctl_arg(expected[i].fd, expected[i].request) == t);
 		if (expected[i].kind == VFIO_SUBREGION_IOCTL_ARG_ARGSZ)
-			check_argsz_entry(vfio_subregion_ioctl_arg(expected[i].request), expected[i].size);
+			check_argsz_entry(t, expected[i].size);
 		else
-			check_entry(vfio_subregion_ioctl_arg(expected[i].request), expected[i].kind, expected[i].size, expected[i].is_signed);
+			check_entry(t, expected[i].kind, expected[i].size, expected[i].is_signed);
 	}
-	for (i = 0; i < VFIO_SUBREGION_NR_IOCTL_ARGS; i++)
+	for (i = 0; i < vfio_subregion_nr_ioctl_args; i++)
 		printf("entry %s 0x%lx %u %u %u\\n", vfio_subregion_ioctl_args[i].name, vfio_subregion_ioctl_args[i].request,
 		       (unsigned)vfio_subregion_ioctl_args[i].kind, (unsigned)vfio_subregion_ioctl_args[i].size,
 		       (unsigned)vfio_subregion_ioctl_args[i].argsz_offset);
 	check_helper_kinds();
 	check_lookup_misses();
+	check_lookup_kinds();
 	printf("checks %d fails %d\\n", checks, fails);
 	return 0;
 }
@@ -272,16 +341,22 @@ int main(void)
 
 /** The table checks for a spec with one _IOWR ioctl added: a fixed entry. */
 function fixedProgram(): string {
+  const missing = EXPECTED.filter((e) => e.since !== undefined).map((e) => `#ifndef ${e.macro}\n\t+ 1\n#endif`);
   return `${PRELUDE}
+/* the entries of ioctls newer than this header, which the table leaves out */
+static const size_t GUARDED_MISSING = 0
+${missing.join('\n')}
+	;
+
 int main(void)
 {
 	const unsigned long req = ${FIXED.request};
-	const struct vfio_subregion_ioctl_arg *a = vfio_subregion_ioctl_arg(req);
+	const struct vfio_subregion_ioctl_arg *a = vfio_subregion_ioctl_arg(VFIO_SUBREGION_FD_DEVICE, req);
 	const size_t s = sizeof(struct ${FIXED.struct});
 	size_t out;
 
-	CHECK(VFIO_SUBREGION_NR_IOCTL_ARGS == ${EXPECTED.length + 1});
-	CHECK(a == &vfio_subregion_ioctl_args[${EXPECTED.length}]);
+	CHECK(vfio_subregion_nr_ioctl_args == ${EXPECTED.length + 1} - GUARDED_MISSING);
+	CHECK(a == &vfio_subregion_ioctl_args[vfio_subregion_nr_ioctl_args - 1]);
 	CHECK(a != NULL);
 	if (a != NULL) {
 		CHECK(a->request == req);
@@ -293,10 +368,11 @@ int main(void)
 		CHECK(with_argsz(a, store, 0, 0, s, &out) == 0 && out == s);
 		CHECK(with_argsz(a, store, 0, 0xffffffffu, s + 10, &out) == 0 && out == s);
 	}
-	check_argsz_entry(vfio_subregion_ioctl_arg(VFIO_DEVICE_GET_REGION_INFO), sizeof(struct vfio_region_info));
-	CHECK(vfio_subregion_ioctl_arg(_IO(VFIO_TYPE, VFIO_BASE + 100)) == NULL);
+	check_argsz_entry(vfio_subregion_ioctl_arg(VFIO_SUBREGION_FD_DEVICE, VFIO_DEVICE_GET_REGION_INFO), sizeof(struct vfio_region_info));
+	CHECK(vfio_subregion_ioctl_arg(VFIO_SUBREGION_FD_DEVICE, _IO(VFIO_TYPE, VFIO_BASE + 100)) == NULL);
 	check_helper_kinds();
 	check_lookup_misses();
+	check_lookup_kinds();
 	printf("checks %d fails %d\\n", checks, fails);
 	return 0;
 }
@@ -349,12 +425,14 @@ describe('the ioctl argument table', () => {
       const r = runProgram(spec, v, realProgram());
       expect(r.failures).toEqual([]);
       expect(r.fails).toBe(0);
-      // Every check ran: 1 count, per entry 3 + check_argsz_entry's 18 or check_entry's, check_helper_kinds', check_lookup_misses' 7.
-      expect(r.checks).toBe(1 + EXPECTED.reduce((n, e) => n + 3 + ENTRY_CHECKS[e.kind], 0) + HELPER_CHECKS + 7);
+      // The ioctls newer than the header are left out of the table and of expected[] alike (the program checks the count).
+      const present = EXPECTED.filter((e) => e.since === undefined || r.entries.some((x) => x.name === e.macro));
+      // Every check ran: 1 count, per entry 3 + check_argsz_entry's 18 or check_entry's, check_helper_kinds', check_lookup_misses' and check_lookup_kinds'.
+      expect(r.checks).toBe(1 + present.reduce((n, e) => n + 3 + ENTRY_CHECKS[e.kind], 0) + HELPER_CHECKS + LOOKUP_CHECKS);
       // The compiler's numbers are the IR's numbers for this architecture.
       const arch: Arch | null = process.arch === 'x64' ? (v.m32 ? 'i386' : 'x86_64') : null;
-      expect(r.entries.map((e) => e.name)).toEqual(EXPECTED.map((e) => e.macro));
-      for (const [i, a] of spec.ioctlArgs.entries()) {
+      expect(r.entries.map((e) => e.name)).toEqual(present.map((e) => e.macro));
+      for (const [i, a] of spec.ioctlArgs.filter((x) => present.some((e) => e.macro === x.ioctl.name)).entries()) {
         if (arch !== null) expect(r.entries[i]!.request, a.ioctl.name).toBe(a.ioctl.numbers[arch]);
         // the struct's size in this data model (a natural layout differs on i386); newer kernels append to argsz structs
         const size = a.kind === 'argsz' || a.kind === 'fixed' ? a.struct.layouts[v.m32 ? 'ilp32' : 'lp64'].size : a.size;
@@ -378,7 +456,7 @@ describe('the ioctl argument table', () => {
     expect(fixedSpec.ioctlArgs.map((a) => a.kind)).toEqual([...EXPECTED.map((e) => e.kind.toLowerCase()), 'fixed']);
     const r = runProgram(fixedSpec, v, fixedProgram());
     expect(r.failures).toEqual([]);
-    expect(r.checks).toBe(11 + 18 + 1 + HELPER_CHECKS + 7);
+    expect(r.checks).toBe(11 + 18 + 1 + HELPER_CHECKS + LOOKUP_CHECKS);
   });
 
   it('notices a broken line of the generated table or helpers', (ctx) => {
@@ -388,12 +466,14 @@ describe('the ioctl argument table', () => {
     /** [what is broken, the text, its replacement]; the text must occur exactly once. */
     const mutations: [string, string, string][] = [
       ['a wrong nr', 'VFIO_BASE + 8), VFIO_SUBREGION_IOCTL_ARG_ARGSZ', 'VFIO_BASE + 9), VFIO_SUBREGION_IOCTL_ARG_ARGSZ'],
-      ['a wrong direction', '_IO(VFIO_TYPE, VFIO_BASE + 17)', '_IOR(VFIO_TYPE, VFIO_BASE + 17, struct vfio_device_feature)'],
+      ['a wrong direction', '_IO(VFIO_TYPE, VFIO_BASE + 17), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,\n\t  sizeof(struct vfio_device_feature)', '_IOR(VFIO_TYPE, VFIO_BASE + 17, struct vfio_device_feature), VFIO_SUBREGION_IOCTL_ARG_ARGSZ,\n\t  sizeof(struct vfio_device_feature)'],
       ['a wrong kind', 'VFIO_BASE + 7), VFIO_SUBREGION_IOCTL_ARG_ARGSZ', 'VFIO_BASE + 7), VFIO_SUBREGION_IOCTL_ARG_FIXED'],
       ['a wrong size', 'sizeof(struct vfio_region_info), offsetof', 'sizeof(struct vfio_device_info), offsetof'],
-      ['a wrong name', '"VFIO_DEVICE_FEATURE", 0 }', '"VFIO_DEVICE_FEATURES", 0 }'],
-      ['lookup by nr only', 'if (vfio_subregion_ioctl_args[i].request == request)', 'if ((vfio_subregion_ioctl_args[i].request & 0xff) == (request & 0xff))'],
-      ['lookup misses the last entry', 'for (i = 0; i < VFIO_SUBREGION_NR_IOCTL_ARGS; i++)', 'for (i = 0; i + 1 < VFIO_SUBREGION_NR_IOCTL_ARGS; i++)'],
+      ['a wrong name', '"VFIO_DEVICE_FEATURE", 0,', '"VFIO_DEVICE_FEATURES", 0,'],
+      ['lookup by nr only', 'if (vfio_subregion_ioctl_args[i].request == request &&', 'if ((vfio_subregion_ioctl_args[i].request & 0xff) == (request & 0xff) &&'],
+      ['lookup by request alone', ' && (vfio_subregion_ioctl_args[i].fds & (1u << fd)))', ')'],
+      ['an fd kind without the kinds extending it', '"VFIO_IOMMU_MAP_DMA", 0,\n\t  1u << VFIO_SUBREGION_FD_IOMMU_CONTAINER |\n\t  1u << VFIO_SUBREGION_FD_TYPE1_CONTAINER |', '"VFIO_IOMMU_MAP_DMA", 0,\n\t  1u << VFIO_SUBREGION_FD_IOMMU_CONTAINER |'],
+      ['lookup misses the last entry', 'for (i = 0; i < vfio_subregion_nr_ioctl_args; i++)', 'for (i = 0; i + 1 < vfio_subregion_nr_ioctl_args; i++)'],
       ['NULL entry not refused', '\treturn -ENOTTY;', '\treturn -EINVAL;'],
       ['NONE sized', '\tcase VFIO_SUBREGION_IOCTL_ARG_NONE:\n', '\tcase VFIO_SUBREGION_IOCTL_ARG_NONE:\n\t\t*out = 4;\n\t\treturn 0;\n'],
       ['FIXED short buffer accepted', '\tcase VFIO_SUBREGION_IOCTL_ARG_FIXED:\n\t\tif (len < a->size)', '\tcase VFIO_SUBREGION_IOCTL_ARG_FIXED:\n\t\tif (len < a->size - 1)'],

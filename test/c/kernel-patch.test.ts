@@ -20,7 +20,7 @@ describe('the kernel patch', () => {
     expect(readFileSync(join(ROOT, patchFile.path), 'utf8')).toBe(patchFile.content);
   });
 
-  it.skipIf(!existsSync(SYSTEM))('applies with git am to the 6.1 uapi header, which then compiles and defines the proposal', () => {
+  it.skipIf(!existsSync(SYSTEM))(`applies with git am to the 6.1 uapi header, which then compiles and defines the proposal${existsSync(SYSTEM) ? '' : ` (skipped: no ${SYSTEM})`}`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'vfio-patch-'));
     const upstream = readFileSync(SYSTEM, 'utf8').replace(/^(#ifndef|#define) VFIO_H$/gm, '$1 _UAPIVFIO_H').replace('#endif /* VFIO_H */', '#endif /* _UAPIVFIO_H */');
     mkdirSync(join(dir, 'include/uapi/linux'), { recursive: true });

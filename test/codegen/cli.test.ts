@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../codegen/cli.js';
 import { DEFAULT_SPEC, flattenSpec, ROOT } from '../../codegen/load.js';
@@ -13,23 +13,26 @@ async function run(...argv: string[]): Promise<{ status: number; out: string; er
   return { status, out, err };
 }
 
-describe('CLI misuse gives usage and exit 2, never a stack trace', () => {
+describe('CLI misuse is one line and exit 2, never a stack trace', () => {
   it.each([
-    [['frobnicate'], /unknown command "frobnicate"/],
-    [[], /missing command/],
-    [['generate', '--colour'], /Unknown option '--colour'/],
-    [['generate', '--target', 'cobol'], /unknown target "cobol"/],
-    [['check', '--target', 'c-header'], /option --target does not apply here/],
+    [['frobnicate'], /^vfio-subregion: unknown command "frobnicate" \(commands: generate, check, validate, help\)$/],
+    [[], /^vfio-subregion: missing command/],
+    [['generate', '--colour'], /^vfio-subregion: unknown option --colour \(options: --spec, --out, --target\)$/],
+    [['generate', '--spec'], /^vfio-subregion: option --spec needs a value$/],
+    [['generate', '--target', 'cobol'], /^vfio-subregion: unknown target "cobol" \(targets: c-header, c-validators, typescript, /],
+    [['check', '--target', 'c-header'], /^vfio-subregion: unknown option --target \(options: --spec, --out, --json\)$/],
     [['validate'], /validate needs a spec file/],
     [['validate', 'a.json', 'b.json'], /unexpected argument "b.json"/],
     [['validate', 'no/such/spec.json'], /no such spec file: no\/such\/spec.json/],
     [['generate', '--spec', 'missing.json'], /no such spec file: missing.json/],
+    [['help', 'frobnicate'], /unknown command "frobnicate"/],
+    [['--version', 'x'], /unexpected argument "x"/],
   ])('%j', async (argv, message) => {
     const r = await run(...(argv as string[]));
     expect(r.status).toBe(2);
-    expect(r.err).toMatch(message);
-    expect(r.err).toMatch(/^usage: vfio-subregion <command>/m);
-    expect(r.err).not.toMatch(/\n\s+at /);
+    expect(r.err.trimEnd()).toMatch(message);
+    expect(r.err.split('\n')).toHaveLength(2);
+    expect(r.out).toBe('');
   });
   it('the installed bin exits 2 too', async () => {
     const r = spawnSync(process.execPath, [join(ROOT, 'bin/vfio-subregion.js'), 'bogus'], { encoding: 'utf8' });
@@ -67,9 +70,10 @@ describe('CLI commands', () => {
     spec.$schema = './schema/abi.schema.json';
     spec.flags.find((f) => (f as { name?: string }).name === 'vfio_region_attr')!.doc += ' Changed.';
     writeFileSync(file, JSON.stringify(spec, null, 2));
-    const r = await run('check', '--spec', file);
+    const r = await run('check', '--spec', file, '--out', ROOT);
     expect(r.status).toBe(1);
     expect(r.err).toMatch(/out of date: runtime\/src\/generated\/vfio-subregion\.ts/);
+    expect(r.err).toContain(`to fix: vfio-subregion generate --spec ${file} --out ${ROOT}\n`);
   });
   it('generate --out writes every target into another tree, deterministically', async () => {
     const a = mkdtempSync(join(tmpdir(), 'vfio-gen-'));
@@ -112,5 +116,49 @@ describe('check finds generated files no target produces', () => {
     expect(checkFiles(root, spec, files)).toEqual({ changed: [], stale: ['runtime/src/old/gone.ts'] });
     writeFileSync(join(root, files[0]!.path), 'edited by hand\n');
     expect(checkFiles(root, spec, files).changed).toEqual([files[0]!.path]);
+  });
+});
+
+describe('help, version and --json', () => {
+  it('--help for every command, and help COMMAND the same', async () => {
+    for (const c of ['generate', 'check', 'validate', 'help']) {
+      const a = await run(c, '--help');
+      expect(a.status, c).toBe(0);
+      expect(a.out, c).toMatch(new RegExp(`^usage: vfio-subregion ${c}\\b`));
+      expect((await run('help', c)).out, c).toBe(a.out);
+    }
+    const all = await run('--help');
+    expect(all.out).toMatch(/^usage: vfio-subregion <command> \[options\]/);
+    for (const c of ['generate', 'check', 'validate', 'help']) expect(all.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+  });
+  it('--version prints the package version', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(await run('--version')).toEqual({ status: 0, out: `vfio-subregion ${version}\n`, err: '' });
+  });
+  it('validate --json: the counts, or the diagnostics with their positions', async () => {
+    const ok = await run('validate', DEFAULT_SPEC, '--json');
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.out)).toMatchObject({ spec: DEFAULT_SPEC, ok: true, counts: { structs: expect.any(Number), ioctls: expect.any(Number) } });
+    const file = join(mkdtempSync(join(tmpdir(), 'vfio-cli-')), 'bad.json');
+    writeFileSync(file, '{ "$schema": "./schema/abi.schema.json", "name": 7 }\n');
+    const bad = await run('validate', file, '--json');
+    expect(bad.status).toBe(1);
+    expect(bad.err).toBe('');
+    const report = JSON.parse(bad.out) as { ok: boolean; diagnostics: { file: string; line: number; pointer: string }[] };
+    expect(report.ok).toBe(false);
+    expect(report.diagnostics).toContainEqual(expect.objectContaining({ line: 1, pointer: '/name' }));
+  });
+  it('check --json: what is out of date, what is stale, and the commands that fix it', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'vfio-cli-json-'));
+    expect((await run('generate', '--out', out)).status).toBe(0);
+    expect(JSON.parse((await run('check', '--out', out, '--json')).out)).toEqual({ ok: true, changed: [], stale: [], fix: [] });
+    writeFileSync(join(out, 'runtime/src/generated/vfio-subregion.ts'), 'edited\n');
+    writeFileSync(join(out, 'runtime/src/generated/gone.ts'), '// Code generated by vfio-subregion codegen from spec/vfio-subregion.json. DO NOT EDIT.\n');
+    const r = await run('check', '--out', out, '--json');
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.out)).toEqual({
+      ok: false, changed: ['runtime/src/generated/vfio-subregion.ts'], stale: ['runtime/src/generated/gone.ts'],
+      fix: [`vfio-subregion generate --out ${out}`, `rm -- ${relative(process.cwd(), join(out, 'runtime/src/generated/gone.ts'))}`],
+    });
   });
 });

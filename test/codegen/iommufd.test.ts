@@ -99,7 +99,7 @@ describe('C', () => {
       if (typeof want === 'string') { ctx.skip(want); return; }
       const include = join(dir, 'native/include');
       const main = join(dir, 'main.c');
-      writeFileSync(main, '#include <linux/iommufd.h>\n#include "linux_iommufd_validate.h"\nint main(void) { return linux_iommufd_ioctl_arg(IOMMU_IOAS_MAP) == 0; }\n');
+      writeFileSync(main, '#include <linux/iommufd.h>\n#include "linux_iommufd_validate.h"\nint main(void) { return linux_iommufd_ioctl_arg(LINUX_IOMMUFD_FD_IOMMUFD, IOMMU_IOAS_MAP) == 0; }\n');
       const exe = join(dir, `main-${m}`);
       const b = spawnSync('gcc', ['-std=c11', '-Wall', '-Wextra', '-Werror', '-pedantic', m === 'i386' ? '-m32' : '-m64', '-I', include, '-I', dirname(paths.validators!), main, paths.validators!, '-o', exe], { encoding: 'utf8' });
       expect(b.stderr).toBe('');

@@ -176,7 +176,7 @@ describe('C', () => {
       if (why !== null) { ctx.skip(why); return; }
       const work = mkdtempSync(join(tmpdir(), 'second-spec-cc-'));
       try {
-        writeFileSync(join(work, 'main.c'), '#include <linux/userfaultfd_abi.h>\n#include "userfaultfd_validate.h"\nint main(void) { return userfaultfd_ioctl_arg(UFFDIO_COPY) == 0; }\n');
+        writeFileSync(join(work, 'main.c'), '#include <linux/userfaultfd_abi.h>\n#include "userfaultfd_validate.h"\nint main(void) { return userfaultfd_ioctl_arg(USERFAULTFD_FD_USERFAULTFD, UFFDIO_COPY) == 0; }\n');
         const r = spawnSync(v.cc, [...v.flags, '-I', file('include'), '-I', file('c'), join(work, 'main.c'), file('c/userfaultfd_validate.c'), '-o', join(work, 'a.out')], { encoding: 'utf8' });
         expect(r.stderr).toBe('');
         expect(r.status).toBe(0);

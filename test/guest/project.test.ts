@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WASI } from 'node:wasi';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../codegen/paths.js';
 import { compileAs } from '../../runtime/src/asc.js';
@@ -11,6 +10,7 @@ import { openDevice, type Device, type RegionInfo } from '../../runtime/src/devi
 import { instantiateGuest, MmioHost, MMIO_INTERFACE } from '../../runtime/src/mmio.js';
 import { VfioRegionAttr } from '../../runtime/src/generated/vfio-subregion.js';
 import { NIC_LAYOUT } from '../../runtime/src/sim-presets.js';
+import { loadWasi } from '../../examples/nic-tx/wasi.js';
 
 /**
  * A driver author's project outside the repository: node_modules holds vfio-subregion (a link to
@@ -126,7 +126,7 @@ describe('an AssemblyScript guest in a project of its own', () => {
   it('WASI preview1 command: the guest asks for its window by slot (map-window, granted by the host)', async () => {
     open();
     const { binary } = await compileAs('command.ts', { baseDir: proj, wasi: true });
-    const wasi = new WASI({ version: 'preview1', args: ['driver'], returnOnExit: true });
+    const wasi = new (await loadWasi())({ version: 'preview1', args: ['driver'], returnOnExit: true });
     const ex = await instantiateGuest(binary, host, { wasi_snapshot_preview1: wasi.wasiImport });
     expect(wasi.start({ exports: ex } as never)).toBe(0);
     expect(seen(16)).toEqual(words(0xA5000000, 16));
@@ -160,7 +160,7 @@ describe('a hand-written WAT guest', () => {
 
   it('WASI preview1 command', async () => {
     open();
-    const wasi = new WASI({ version: 'preview1', args: ['wat'], returnOnExit: true });
+    const wasi = new (await loadWasi())({ version: 'preview1', args: ['wat'], returnOnExit: true });
     const ex = await instantiateGuest(await parseWat(WAT), host, { wasi_snapshot_preview1: wasi.wasiImport });
     expect(wasi.start({ exports: ex } as never)).toBe(0);
     expect(seen(16)).toEqual(words(0x5A000000, 16));

@@ -1,3 +1,6 @@
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runNicTx, formatNicTx } from '../../examples/nic-tx/main.js';
 
@@ -18,9 +21,17 @@ describe('example nic-tx', () => {
 
 describe('nic-tx as a WASI command and as a component', () => {
   it('WASI preview1 (node:wasi): the guest requests its windows through vfio.map_window', async () => {
-    const r = await runNicTx({ descriptors: 20_000, mode: 'wasi' });
-    expect(r.device).toMatchObject({ consumed: 20_000, errors: 0 });
-    expect(r.windows.map((w) => w.name)).toEqual(['registers (doorbell)', 'TX push buffer']);
+    const dir = mkdtempSync(join(tmpdir(), 'nic-tx-wasi-out-'));
+    const fd = openSync(join(dir, 'stdout'), 'w');
+    try {
+      const r = await runNicTx({ descriptors: 20_000, mode: 'wasi', stdout: fd });
+      expect(r.device).toMatchObject({ consumed: 20_000, errors: 0 });
+      expect(r.windows.map((w) => w.name)).toEqual(['registers (doorbell)', 'TX push buffer']);
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(join(dir, 'stdout'), 'utf8')).toBe('nic-tx (wasi): pushed 20000 descriptors, 1280000 bytes\n');
+    rmSync(dir, { recursive: true, force: true });
   });
   it('component (jco, instantiation async): windows mapped into the component\'s core memory', async () => {
     const r = await runNicTx({ descriptors: 20_000, mode: 'component' });

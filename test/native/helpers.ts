@@ -13,7 +13,8 @@ export const neg = (code: keyof typeof constants.errno): number => -constants.er
 export const GENERIC_IOC = process.arch !== 'ppc64' && process.arch !== 'mips' && process.arch !== 'mipsel';
 export const VFIO_DEVICE_GET_INFO = 0x3b6b;
 export const VFIO_DEVICE_GET_REGION_INFO = 0x3b6c;
-export const VFIO_DEVICE_GET_IRQ_INFO = 0x3b6d;
+/** A container ioctl (_IO(VFIO_TYPE, VFIO_BASE + 0)): never one of a device fd. */
+export const VFIO_GET_API_VERSION = 0x3b64;
 export const VFIO_DEVICE_FEATURE = 0x3b75;
 
 export const FEATURE_GET = 1 << 16;

@@ -19,21 +19,22 @@ const FLAGS = ['-std=gnu11', '-Wall', '-Wextra', '-Werror', '-g', '-O1', '-fno-o
   '-fsanitize=address,undefined', '-fno-sanitize-recover=all'];
 
 let work: string;
-let sanitizersWork = false;
+/** Why this machine cannot run the sanitized driver, or null when it can. */
+let noSanitizers: string | null = null;
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'vfio-sim-asan-'));
   // Can this machine build and run a sanitized program at all?
   writeFileSync(join(work, 'probe.c'), 'int main(void) { return 0; }\n');
   const probe = spawnSync(CC, [...FLAGS, join(work, 'probe.c'), '-o', join(work, 'probe')], { encoding: 'utf8' });
-  sanitizersWork = probe.status === 0 && spawnSync(join(work, 'probe')).status === 0;
-  if (!sanitizersWork) process.stderr.write(`skipping the sanitizer run: ${CC} cannot build with -fsanitize=address,undefined (${probe.stderr ?? probe.error})\n`);
+  noSanitizers = probe.status === 0 && spawnSync(join(work, 'probe')).status === 0
+    ? null : `${CC} cannot build and run a program with -fsanitize=address,undefined: ${String(probe.stderr || probe.error || 'the probe failed').trim().split('\n')[0]}`;
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('simulator under ASan and UBSan', () => {
   it('builds and runs the driver: every ioctl path, memfd and shm-dir memory, sim_forget, 5000 random requests', (ctx) => {
-    if (!sanitizersWork) ctx.skip();
+    if (noSanitizers !== null) ctx.skip(noSanitizers);
     const exe = join(work, 'sim_driver');
     writeFileSync(join(work, 'standard_config.h'), simConfigToC(standardConfig(), 'standard_config'));
     const build = spawnSync(CC, [

@@ -167,7 +167,7 @@ describe('the packed package, installed into a fresh project', () => {
     const api = JSON.parse(inApp('step 5 (generate API)', `
       process.dlopen = () => { throw new Error('the native addon was loaded'); };
       const { generate } = await import('vfio-subregion/codegen');
-      const files = generate('my-abi.json');
+      const files = generate('my-abi.json', { out: 'gen' });
       if (files.some((f) => f.content.length === 0)) throw new Error('an empty file');
       console.log(JSON.stringify({ paths: files.map((f) => f.path), ts: files.find((f) => f.path === 'ts/userfaultfd.ts')?.content }));
     `)) as { paths: string[]; ts: string };

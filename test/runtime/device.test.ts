@@ -304,9 +304,8 @@ describe('info command', () => {
 
   it('a device that cannot be opened exits 2 with the reason, as misuse does', async () => {
     const r = await capture('info', '--device', '/dev/vfio/devices/vfio77');
-    expect(r).toMatchObject({ status: 2, err: 'vfio-subregion: cannot open /dev/vfio/devices/vfio77: /dev/vfio/devices/vfio77: no such device (ENOENT)\n' });
+    expect(r).toMatchObject({ status: 2, err: 'vfio-subregion: cannot open /dev/vfio/devices/vfio77: no such device (ENOENT)\n' });
     const u = await capture('info', '--verbose');
-    expect(u.status).toBe(2);
-    expect(u.err).toMatch(/Unknown option '--verbose'/);
+    expect(u).toMatchObject({ status: 2, err: 'vfio-subregion: unknown option --verbose (options: --device, --json)\n' });
   });
 });

@@ -15,6 +15,7 @@ export default function setup(): void {
     .concat(join(root, 'native/binding.gyp'));
   const built = Math.min(...outputs.map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0)));
   if (sources.every((f) => statSync(f).mtimeMs <= built)) return;
-  const r = spawnSync(process.execPath, [join(root, 'native/build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error('the native addon does not build: see the message above');
+  // node-gyp's progress lines would be stray output in the test run: shown only when the build fails.
+  const r = spawnSync(process.execPath, [join(root, 'native/build.mjs')], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`the native addon does not build:\n${r.stderr}`);
 }

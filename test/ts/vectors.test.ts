@@ -4,7 +4,8 @@ import type * as IR from '../../codegen/ir.js';
 import * as B from '../../runtime/src/generated/vfio-subregion.js';
 import { CodecError } from '../../runtime/src/codec-support.js';
 import { pascal } from '../../codegen/emit/printer.js';
-import { big, hex, loadVectors, unhex, type DeviceV, type VUint } from '../vectors.js';
+import { big, capchainIoctl, hex, loadVectors, unhex, type DeviceV, type VUint } from '../vectors.js';
+import { unprefixed } from '../../codegen/emit/names.js';
 
 const spec = loadSpec();
 const vectors = loadVectors();
@@ -45,6 +46,27 @@ describe('layout vectors (TypeScript codecs)', () => {
   });
 });
 
+describe('argsz filled in by the codecs (layout vectors of every struct an argsz ioctl takes)', () => {
+  const roles = new Map(spec.ioctls.flatMap((x) => (x.arg !== null && x.argsz !== null ? [[x.arg.name, x.argsz.name] as const] : [])));
+  const cases = vectors.layout.filter((c) => roles.has(c.struct));
+  it('the vectors hold cases whose argsz is the whole encoding, and cases with another argsz', () => {
+    expect(cases.some((c) => Number(big(c.fields[roles.get(c.struct)!] as VUint)) === c.bytes.length / 2)).toBe(true);
+    expect(cases.some((c) => Number(big(c.fields[roles.get(c.struct)!] as VUint)) !== c.bytes.length / 2)).toBe(true);
+  });
+  it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const role = roles.get(c.struct)!;
+    const value = toValue(structByName.get(c.struct)!, c.fields);
+    const given = value[role] as number;
+    const { [role]: _left, ...rest } = value;
+    const cd = codec(c.struct);
+    // The vector's argsz is independent truth: where it is the encoding's length, leaving it out gives the same bytes.
+    if (given === c.bytes.length / 2) expect(hex(cd.encode(rest, { raw: true }))).toBe(c.bytes);
+    else expect(hex(cd.encode(rest, { raw: true }))).not.toBe(c.bytes);
+    // A given argsz is kept, whatever the encoding's length.
+    expect(hex(cd.encode(value, { raw: true }))).toBe(c.bytes);
+  });
+});
+
 describe('ioctl number vectors', () => {
   for (const c of vectors.ioctl) {
     const x = spec.ioctls.find((i) => i.name === c.name);
@@ -62,35 +84,42 @@ describe('ioctl number vectors', () => {
 
 const num = (v: VUint | boolean | undefined): number => Number(big(v as VUint));
 
-describe('capability chain vectors (parseRegionInfoReply)', () => {
+/** The architecture a vector's data model names: the codecs and walkers take one (x86_64 for LP64, i386 for ILP32). */
+const archOf = (model: 'lp64' | 'ilp32' | undefined): B.Arch => (model === 'ilp32' ? 'i386' : 'x86_64');
+
+interface Reply { info: unknown; caps: { offset: number; header: { id: number; version: number; next: number }; value: unknown }[]; retry: number | null }
+
+describe('capability chain vectors (parse<Info>Reply of the vector\'s ioctl)', () => {
   it.each(vectors.capchain.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const x = capchainIoctl(spec, c);
+    const walk = (B as unknown as Record<string, (b: Uint8Array, o: { arch: B.Arch }) => Reply>)[`parse${pascal(unprefixed(spec, x.arg.name))}Reply`]!;
+    const parse = (b: Uint8Array): Reply => walk(b, { arch: archOf(c.data_model) });
     const bytes = unhex(c.buffer);
     if ('error' in c.expect) {
       let err: unknown;
-      try { B.parseRegionInfoReply(bytes); } catch (e) { err = e; }
+      try { parse(bytes); } catch (e) { err = e; }
       expect(err).toBeInstanceOf(B.CapChainError);
       expect({ kind: (err as B.CapChainError).kind, at: (err as B.CapChainError).at }).toEqual({ kind: c.expect.error, at: c.expect.at });
       return;
     }
-    const reply = B.parseRegionInfoReply(bytes);
-    const i = c.expect.info;
-    expect(reply.info).toEqual({ argsz: num(i.argsz), flags: num(i.flags), index: num(i.index), cap_offset: num(i.cap_offset), size: big(i.size), offset: big(i.offset) });
+    const reply = parse(bytes);
+    expect(reply.info).toEqual(toValue(x.arg, c.expect.info));
     if ('retry' in c.expect) {
       expect(reply.retry).toBe(c.expect.retry);
       expect(reply.caps).toEqual([]);
       return;
     }
     expect(reply.retry).toBeNull();
-    expect(reply.caps.map((x) => ({ offset: x.offset, id: x.header.id, version: x.header.version, next: x.header.next })))
-      .toEqual(c.expect.caps.map((x) => ({ offset: x.offset, id: x.id, version: x.version, next: x.next })));
+    expect(reply.caps.map((y) => ({ offset: y.offset, id: y.header.id, version: y.header.version, next: y.header.next })))
+      .toEqual(c.expect.caps.map((y) => ({ offset: y.offset, id: y.id, version: y.version, next: y.next })));
     c.expect.caps.forEach((want, k) => {
       const got = reply.caps[k]!;
       if (want.body === undefined) { expect(got.value).toBeNull(); return; }
       expect(got.value).not.toBeNull();
-      const s = spec.capabilities.find((cap) => cap.id === want.id)!.struct!;
+      const s = spec.capabilities.find((cap) => cap.info === x && cap.id === want.id)!.struct!;
       // The payload is what follows the header; a header-only capability has none.
-      const payload = s.name === 'vfio_info_cap_header' ? [] : s.members.slice(1);
-      const value = got.value as unknown as Record<string, unknown>;
+      const payload = s === x.chain.header ? [] : s.members.slice(1);
+      const value = got.value as Record<string, unknown>;
       expect(Object.fromEntries(payload.map((m) => [m.name, value[m.name]]))).toEqual(toValue({ ...s, members: payload }, want.body));
     });
   });
@@ -147,6 +176,18 @@ describe('validation vectors (TypeScript validators)', () => {
   });
 });
 
+describe('capability chains per data model', () => {
+  const buffer = (name: string): Uint8Array => unhex(vectors.capchain.find((v) => v.name === name)!.buffer);
+  it('the i386 vector fails under the LP64 layouts: its chain starts inside the 24-byte LP64 info struct', () => {
+    expect(() => B.parseIommuType1InfoReply(buffer('type1-migration-i386'), { arch: 'x86_64' })).toThrow(/next points backwards \(offset 20\)/);
+  });
+  it('the LP64 vector read under i386\'s layouts gets pgsize_bitmap from the padding', () => {
+    const cap = B.parseIommuType1InfoReply(buffer('type1-migration'), { arch: 'i386' }).caps[0]!;
+    expect(cap.name).toBe('VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION');
+    expect((cap.value as B.VfioIommuType1InfoCapMigration).pgsize_bitmap).not.toBe(0x1000n);
+  });
+});
+
 describe('codec refusals', () => {
   it('a nonzero reserved member is refused unless raw', () => {
     const cap = { header: { id: 7, version: 1, next: 0 }, attrs: 1, reserved: 2 };
@@ -167,5 +208,21 @@ describe('codec refusals', () => {
   });
   it('a buffer too short to decode is refused with the member', () => {
     expect(() => B.VfioRegionInfo.decode(new Uint8Array(31))).toThrow(/vfio_region_info: needs 32 bytes/);
+  });
+});
+
+describe('a flexible array counted in elements of another type (vfio_irq_set.data by its DATA flag)', () => {
+  const F = B.VfioIrqSetFlags;
+  const set = (flags: number, count: number, data: number[]): B.VfioIrqSet => ({ argsz: 20 + data.length, flags, index: 2, start: 0, count, data: new Uint8Array(data) });
+  it('count eventfds are 4 bytes each, bools 1, none 0 (checked, not raw)', () => {
+    const fds = [10, 0, 0, 0, 11, 0, 0, 0];
+    expect(hex(B.VfioIrqSet.encode(set(F.VFIO_IRQ_SET_DATA_EVENTFD | F.VFIO_IRQ_SET_ACTION_TRIGGER, 2, fds)))).toBe('1c00000024000000020000000000000002000000' + '0a0000000b000000');
+    expect(B.VfioIrqSet.encode(set(F.VFIO_IRQ_SET_DATA_BOOL | F.VFIO_IRQ_SET_ACTION_UNMASK, 3, [1, 0, 1])).length).toBe(23);
+    expect(B.VfioIrqSet.encode(set(F.VFIO_IRQ_SET_DATA_NONE | F.VFIO_IRQ_SET_ACTION_TRIGGER, 4, [])).length).toBe(20);
+  });
+  it('refuses data that is not count elements of the flagged type, or flags without a data type', () => {
+    expect(() => B.VfioIrqSet.encode(set(F.VFIO_IRQ_SET_DATA_EVENTFD | F.VFIO_IRQ_SET_ACTION_TRIGGER, 2, [10, 0, 0, 0]))).toThrow(/vfio_irq_set\.count.*says 2 elements of 4 bytes, data has 4 bytes/);
+    expect(() => B.VfioIrqSet.encode(set(F.VFIO_IRQ_SET_DATA_NONE, 1, [1]))).toThrow(/says 1 elements of 0 bytes, data has 1 bytes/);
+    expect(() => B.VfioIrqSet.encode(set(F.VFIO_IRQ_SET_ACTION_TRIGGER, 1, [1]))).toThrow(/vfio_irq_set\.flags.*sets none of VFIO_IRQ_SET_DATA_NONE, VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD/);
   });
 });

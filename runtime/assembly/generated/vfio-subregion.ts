@@ -553,6 +553,30 @@ export const VFIO_REGION_INFO_CAP_NVLINK2_SSATGT_VERSION: u32 = 1;
 /** NVLink2 link speed; no longer provided. Deprecated. */
 export const VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD: u32 = 5;
 export const VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_VERSION: u32 = 1;
+/** The IOVA ranges the container may map. */
+export const VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE: u32 = 1;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_VERSION: u32 = 1;
+/** Dirty page tracking: the page sizes and the largest bitmap it reports. */
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: u32 = 2;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION_VERSION: u32 = 1;
+/** The DMA mappings still available. */
+export const VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: u32 = 3;
+export const VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL_VERSION: u32 = 1;
+/** s390 zPCI base data (struct vfio_device_info_cap_zpci_base of <linux/vfio_zdev.h>). */
+export const VFIO_DEVICE_INFO_CAP_ZPCI_BASE: u32 = 1;
+export const VFIO_DEVICE_INFO_CAP_ZPCI_BASE_VERSION: u32 = 1;
+/** s390 zPCI function group data (<linux/vfio_zdev.h>). */
+export const VFIO_DEVICE_INFO_CAP_ZPCI_GROUP: u32 = 2;
+export const VFIO_DEVICE_INFO_CAP_ZPCI_GROUP_VERSION: u32 = 1;
+/** s390 zPCI utility string (<linux/vfio_zdev.h>). */
+export const VFIO_DEVICE_INFO_CAP_ZPCI_UTIL: u32 = 3;
+export const VFIO_DEVICE_INFO_CAP_ZPCI_UTIL_VERSION: u32 = 1;
+/** s390 zPCI function path (<linux/vfio_zdev.h>). */
+export const VFIO_DEVICE_INFO_CAP_ZPCI_PFIP: u32 = 4;
+export const VFIO_DEVICE_INFO_CAP_ZPCI_PFIP_VERSION: u32 = 1;
+/** The PCIe AtomicOp completer sizes the root port supports. */
+export const VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP: u32 = 5;
+export const VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_VERSION: u32 = 1;
 /**
  * The region is a subregion: it names its parent and its offset there. The next free id after the
  * five upstream region capabilities. Provisional number.
@@ -623,10 +647,12 @@ export const VFIO_DEVICE_FEATURE_REGION_ATTRS: u32 = 16;
 
 // ---- Errno values (asm-generic) ----
 
+export const EPERM: i32 = 1;
 export const EBADF: i32 = 9;
 export const ENOMEM: i32 = 12;
 export const EFAULT: i32 = 14;
 export const EBUSY: i32 = 16;
+export const EEXIST: i32 = 17;
 export const ENODEV: i32 = 19;
 export const EINVAL: i32 = 22;
 export const ENOTTY: i32 = 25;
@@ -636,10 +662,12 @@ export const EOPNOTSUPP: i32 = 95;
 /** The name of an errno value (positive or negative), "" if the spec names no such errno. */
 export function errno_name(e: i32): string {
   switch (e < 0 ? -e : e) {
+    case 1: return "EPERM";
     case 9: return "EBADF";
     case 12: return "ENOMEM";
     case 14: return "EFAULT";
     case 16: return "EBUSY";
+    case 17: return "EEXIST";
     case 19: return "ENODEV";
     case 22: return "EINVAL";
     case 25: return "ENOTTY";
@@ -699,12 +727,32 @@ export enum Ioctl {
   VFIO_GROUP_SET_CONTAINER = 5,
   VFIO_GROUP_GET_DEVICE_FD = 6,
   VFIO_DEVICE_RESET = 7,
-  VFIO_GET_API_VERSION = 8,
-  VFIO_GROUP_UNSET_CONTAINER = 9,
-  VFIO_IOMMU_ENABLE = 10,
-  VFIO_IOMMU_DISABLE = 11,
-  VFIO_DEVICE_QUERY_GFX_PLANE = 12,
-  VFIO_EEH_PE_OP = 13,
+  VFIO_IOMMU_DIRTY_PAGES = 8,
+  VFIO_IOMMU_SPAPR_TCE_GET_INFO = 9,
+  VFIO_DEVICE_SET_IRQS = 10,
+  VFIO_IOMMU_UNMAP_DMA = 11,
+  VFIO_GROUP_GET_STATUS = 12,
+  VFIO_DEVICE_GET_IRQ_INFO = 13,
+  VFIO_DEVICE_IOEVENTFD = 14,
+  VFIO_IOMMU_GET_INFO = 15,
+  VFIO_IOMMU_MAP_DMA = 16,
+  VFIO_IOMMU_SPAPR_REGISTER_MEMORY = 17,
+  VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY = 18,
+  VFIO_IOMMU_SPAPR_TCE_CREATE = 19,
+  VFIO_IOMMU_SPAPR_TCE_REMOVE = 20,
+  VFIO_DEVICE_BIND_IOMMUFD = 21,
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT = 22,
+  VFIO_DEVICE_DETACH_IOMMUFD_PT = 23,
+  VFIO_MIG_GET_PRECOPY_INFO = 24,
+  VFIO_GET_API_VERSION = 25,
+  VFIO_GROUP_UNSET_CONTAINER = 26,
+  VFIO_IOMMU_ENABLE = 27,
+  VFIO_IOMMU_DISABLE = 28,
+  VFIO_DEVICE_QUERY_GFX_PLANE = 29,
+  VFIO_EEH_PE_OP = 30,
+  VFIO_DEVICE_GET_GFX_DMABUF = 31,
+  VFIO_DEVICE_GET_PCI_HOT_RESET_INFO = 32,
+  VFIO_DEVICE_PCI_HOT_RESET = 33,
 }
 /** The Ioctl with this name, or -1. */
 export function ioctl_index(name: string): i32 {
@@ -716,12 +764,32 @@ export function ioctl_index(name: string): i32 {
   if (name == "VFIO_GROUP_SET_CONTAINER") return 5;
   if (name == "VFIO_GROUP_GET_DEVICE_FD") return 6;
   if (name == "VFIO_DEVICE_RESET") return 7;
-  if (name == "VFIO_GET_API_VERSION") return 8;
-  if (name == "VFIO_GROUP_UNSET_CONTAINER") return 9;
-  if (name == "VFIO_IOMMU_ENABLE") return 10;
-  if (name == "VFIO_IOMMU_DISABLE") return 11;
-  if (name == "VFIO_DEVICE_QUERY_GFX_PLANE") return 12;
-  if (name == "VFIO_EEH_PE_OP") return 13;
+  if (name == "VFIO_IOMMU_DIRTY_PAGES") return 8;
+  if (name == "VFIO_IOMMU_SPAPR_TCE_GET_INFO") return 9;
+  if (name == "VFIO_DEVICE_SET_IRQS") return 10;
+  if (name == "VFIO_IOMMU_UNMAP_DMA") return 11;
+  if (name == "VFIO_GROUP_GET_STATUS") return 12;
+  if (name == "VFIO_DEVICE_GET_IRQ_INFO") return 13;
+  if (name == "VFIO_DEVICE_IOEVENTFD") return 14;
+  if (name == "VFIO_IOMMU_GET_INFO") return 15;
+  if (name == "VFIO_IOMMU_MAP_DMA") return 16;
+  if (name == "VFIO_IOMMU_SPAPR_REGISTER_MEMORY") return 17;
+  if (name == "VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY") return 18;
+  if (name == "VFIO_IOMMU_SPAPR_TCE_CREATE") return 19;
+  if (name == "VFIO_IOMMU_SPAPR_TCE_REMOVE") return 20;
+  if (name == "VFIO_DEVICE_BIND_IOMMUFD") return 21;
+  if (name == "VFIO_DEVICE_ATTACH_IOMMUFD_PT") return 22;
+  if (name == "VFIO_DEVICE_DETACH_IOMMUFD_PT") return 23;
+  if (name == "VFIO_MIG_GET_PRECOPY_INFO") return 24;
+  if (name == "VFIO_GET_API_VERSION") return 25;
+  if (name == "VFIO_GROUP_UNSET_CONTAINER") return 26;
+  if (name == "VFIO_IOMMU_ENABLE") return 27;
+  if (name == "VFIO_IOMMU_DISABLE") return 28;
+  if (name == "VFIO_DEVICE_QUERY_GFX_PLANE") return 29;
+  if (name == "VFIO_EEH_PE_OP") return 30;
+  if (name == "VFIO_DEVICE_GET_GFX_DMABUF") return 31;
+  if (name == "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO") return 32;
+  if (name == "VFIO_DEVICE_PCI_HOT_RESET") return 33;
   return -1;
 }
 
@@ -830,6 +898,224 @@ export const VFIO_DEVICE_RESET_PPC64LE: u32 = 0x20003b6f;
 export const VFIO_DEVICE_RESET_MIPS64EL: u32 = 0x20003b6f;
 
 /**
+ * VFIO_IOMMU_DIRTY_PAGES: _IO(VFIO_TYPE, VFIO_BASE + 17), argument struct
+ * vfio_iommu_type1_dirty_bitmap. Start or stop dirty page tracking of the container, or read the
+ * dirty bitmap of a range (sPAPR's VFIO_IOMMU_SPAPR_REGISTER_MEMORY has the same number on its own
+ * kind of container).
+ */
+export const VFIO_IOMMU_DIRTY_PAGES_X86_64: u32 = 0x3b75;
+export const VFIO_IOMMU_DIRTY_PAGES_I386: u32 = 0x3b75;
+export const VFIO_IOMMU_DIRTY_PAGES_AARCH64: u32 = 0x3b75;
+export const VFIO_IOMMU_DIRTY_PAGES_RISCV64: u32 = 0x3b75;
+export const VFIO_IOMMU_DIRTY_PAGES_S390X: u32 = 0x3b75;
+export const VFIO_IOMMU_DIRTY_PAGES_PPC64LE: u32 = 0x20003b75;
+export const VFIO_IOMMU_DIRTY_PAGES_MIPS64EL: u32 = 0x20003b75;
+
+/**
+ * VFIO_IOMMU_SPAPR_TCE_GET_INFO: _IO(VFIO_TYPE, VFIO_BASE + 12), argument struct
+ * vfio_iommu_spapr_tce_info. Describe the sPAPR TCE IOMMU: the 32-bit DMA window and dynamic window
+ * support (type1's VFIO_IOMMU_GET_INFO has the same number on its own kind of container).
+ */
+export const VFIO_IOMMU_SPAPR_TCE_GET_INFO_X86_64: u32 = 0x3b70;
+export const VFIO_IOMMU_SPAPR_TCE_GET_INFO_I386: u32 = 0x3b70;
+export const VFIO_IOMMU_SPAPR_TCE_GET_INFO_AARCH64: u32 = 0x3b70;
+export const VFIO_IOMMU_SPAPR_TCE_GET_INFO_RISCV64: u32 = 0x3b70;
+export const VFIO_IOMMU_SPAPR_TCE_GET_INFO_S390X: u32 = 0x3b70;
+export const VFIO_IOMMU_SPAPR_TCE_GET_INFO_PPC64LE: u32 = 0x20003b70;
+export const VFIO_IOMMU_SPAPR_TCE_GET_INFO_MIPS64EL: u32 = 0x20003b70;
+
+/**
+ * VFIO_DEVICE_SET_IRQS: _IO(VFIO_TYPE, VFIO_BASE + 10), argument struct vfio_irq_set. Trigger, mask
+ * or unmask interrupts of an IRQ index, or (VFIO_IRQ_SET_DATA_EVENTFD with
+ * VFIO_IRQ_SET_ACTION_TRIGGER) set the eventfds they signal.
+ */
+export const VFIO_DEVICE_SET_IRQS_X86_64: u32 = 0x3b6e;
+export const VFIO_DEVICE_SET_IRQS_I386: u32 = 0x3b6e;
+export const VFIO_DEVICE_SET_IRQS_AARCH64: u32 = 0x3b6e;
+export const VFIO_DEVICE_SET_IRQS_RISCV64: u32 = 0x3b6e;
+export const VFIO_DEVICE_SET_IRQS_S390X: u32 = 0x3b6e;
+export const VFIO_DEVICE_SET_IRQS_PPC64LE: u32 = 0x20003b6e;
+export const VFIO_DEVICE_SET_IRQS_MIPS64EL: u32 = 0x20003b6e;
+
+/**
+ * VFIO_IOMMU_UNMAP_DMA: _IO(VFIO_TYPE, VFIO_BASE + 14), argument struct vfio_iommu_type1_dma_unmap.
+ * Unmap an IOVA range (or, with VFIO_DMA_UNMAP_FLAG_ALL, every mapping), optionally reporting its
+ * dirty pages first; size returns the bytes unmapped.
+ */
+export const VFIO_IOMMU_UNMAP_DMA_X86_64: u32 = 0x3b72;
+export const VFIO_IOMMU_UNMAP_DMA_I386: u32 = 0x3b72;
+export const VFIO_IOMMU_UNMAP_DMA_AARCH64: u32 = 0x3b72;
+export const VFIO_IOMMU_UNMAP_DMA_RISCV64: u32 = 0x3b72;
+export const VFIO_IOMMU_UNMAP_DMA_S390X: u32 = 0x3b72;
+export const VFIO_IOMMU_UNMAP_DMA_PPC64LE: u32 = 0x20003b72;
+export const VFIO_IOMMU_UNMAP_DMA_MIPS64EL: u32 = 0x20003b72;
+
+/**
+ * VFIO_GROUP_GET_STATUS: _IO(VFIO_TYPE, VFIO_BASE + 3), argument struct vfio_group_status. Whether
+ * the group is viable (every device of it bound to a VFIO driver) and whether it is attached to a
+ * container.
+ */
+export const VFIO_GROUP_GET_STATUS_X86_64: u32 = 0x3b67;
+export const VFIO_GROUP_GET_STATUS_I386: u32 = 0x3b67;
+export const VFIO_GROUP_GET_STATUS_AARCH64: u32 = 0x3b67;
+export const VFIO_GROUP_GET_STATUS_RISCV64: u32 = 0x3b67;
+export const VFIO_GROUP_GET_STATUS_S390X: u32 = 0x3b67;
+export const VFIO_GROUP_GET_STATUS_PPC64LE: u32 = 0x20003b67;
+export const VFIO_GROUP_GET_STATUS_MIPS64EL: u32 = 0x20003b67;
+
+/**
+ * VFIO_DEVICE_GET_IRQ_INFO: _IO(VFIO_TYPE, VFIO_BASE + 9), argument struct vfio_irq_info. Describe
+ * the interrupts of one IRQ index: how many there are and how they may be signalled.
+ */
+export const VFIO_DEVICE_GET_IRQ_INFO_X86_64: u32 = 0x3b6d;
+export const VFIO_DEVICE_GET_IRQ_INFO_I386: u32 = 0x3b6d;
+export const VFIO_DEVICE_GET_IRQ_INFO_AARCH64: u32 = 0x3b6d;
+export const VFIO_DEVICE_GET_IRQ_INFO_RISCV64: u32 = 0x3b6d;
+export const VFIO_DEVICE_GET_IRQ_INFO_S390X: u32 = 0x3b6d;
+export const VFIO_DEVICE_GET_IRQ_INFO_PPC64LE: u32 = 0x20003b6d;
+export const VFIO_DEVICE_GET_IRQ_INFO_MIPS64EL: u32 = 0x20003b6d;
+
+/**
+ * VFIO_DEVICE_IOEVENTFD: _IO(VFIO_TYPE, VFIO_BASE + 16), argument struct vfio_device_ioeventfd.
+ * Have a write of data to offset of the device fd happen whenever the eventfd fd is signalled (fd
+ * -1 removes it).
+ */
+export const VFIO_DEVICE_IOEVENTFD_X86_64: u32 = 0x3b74;
+export const VFIO_DEVICE_IOEVENTFD_I386: u32 = 0x3b74;
+export const VFIO_DEVICE_IOEVENTFD_AARCH64: u32 = 0x3b74;
+export const VFIO_DEVICE_IOEVENTFD_RISCV64: u32 = 0x3b74;
+export const VFIO_DEVICE_IOEVENTFD_S390X: u32 = 0x3b74;
+export const VFIO_DEVICE_IOEVENTFD_PPC64LE: u32 = 0x20003b74;
+export const VFIO_DEVICE_IOEVENTFD_MIPS64EL: u32 = 0x20003b74;
+
+/**
+ * VFIO_IOMMU_GET_INFO: _IO(VFIO_TYPE, VFIO_BASE + 12), argument struct vfio_iommu_type1_info.
+ * Describe the type1 IOMMU: the page sizes it maps and (with VFIO_IOMMU_INFO_CAPS) a capability
+ * chain.
+ */
+export const VFIO_IOMMU_GET_INFO_X86_64: u32 = 0x3b70;
+export const VFIO_IOMMU_GET_INFO_I386: u32 = 0x3b70;
+export const VFIO_IOMMU_GET_INFO_AARCH64: u32 = 0x3b70;
+export const VFIO_IOMMU_GET_INFO_RISCV64: u32 = 0x3b70;
+export const VFIO_IOMMU_GET_INFO_S390X: u32 = 0x3b70;
+export const VFIO_IOMMU_GET_INFO_PPC64LE: u32 = 0x20003b70;
+export const VFIO_IOMMU_GET_INFO_MIPS64EL: u32 = 0x20003b70;
+
+/**
+ * VFIO_IOMMU_MAP_DMA: _IO(VFIO_TYPE, VFIO_BASE + 13), argument struct vfio_iommu_type1_dma_map. Map
+ * size bytes of the process's memory at vaddr for the device at iova.
+ */
+export const VFIO_IOMMU_MAP_DMA_X86_64: u32 = 0x3b71;
+export const VFIO_IOMMU_MAP_DMA_I386: u32 = 0x3b71;
+export const VFIO_IOMMU_MAP_DMA_AARCH64: u32 = 0x3b71;
+export const VFIO_IOMMU_MAP_DMA_RISCV64: u32 = 0x3b71;
+export const VFIO_IOMMU_MAP_DMA_S390X: u32 = 0x3b71;
+export const VFIO_IOMMU_MAP_DMA_PPC64LE: u32 = 0x20003b71;
+export const VFIO_IOMMU_MAP_DMA_MIPS64EL: u32 = 0x20003b71;
+
+/**
+ * VFIO_IOMMU_SPAPR_REGISTER_MEMORY: _IO(VFIO_TYPE, VFIO_BASE + 17), argument struct
+ * vfio_iommu_spapr_register_memory. Pre-register (pin) memory for later TCE mappings (sPAPR TCE
+ * v2).
+ */
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_X86_64: u32 = 0x3b75;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_I386: u32 = 0x3b75;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_AARCH64: u32 = 0x3b75;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_RISCV64: u32 = 0x3b75;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_S390X: u32 = 0x3b75;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_PPC64LE: u32 = 0x20003b75;
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_MIPS64EL: u32 = 0x20003b75;
+
+/**
+ * VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: _IO(VFIO_TYPE, VFIO_BASE + 18), argument struct
+ * vfio_iommu_spapr_register_memory. Unregister memory that VFIO_IOMMU_SPAPR_REGISTER_MEMORY
+ * registered.
+ */
+export const VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY_X86_64: u32 = 0x3b76;
+export const VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY_I386: u32 = 0x3b76;
+export const VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY_AARCH64: u32 = 0x3b76;
+export const VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY_RISCV64: u32 = 0x3b76;
+export const VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY_S390X: u32 = 0x3b76;
+export const VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY_PPC64LE: u32 = 0x20003b76;
+export const VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY_MIPS64EL: u32 = 0x20003b76;
+
+/**
+ * VFIO_IOMMU_SPAPR_TCE_CREATE: _IO(VFIO_TYPE, VFIO_BASE + 19), argument struct
+ * vfio_iommu_spapr_tce_create. Create a DMA window; the kernel returns its bus address in
+ * start_addr.
+ */
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_X86_64: u32 = 0x3b77;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_I386: u32 = 0x3b77;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_AARCH64: u32 = 0x3b77;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_RISCV64: u32 = 0x3b77;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_S390X: u32 = 0x3b77;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_PPC64LE: u32 = 0x20003b77;
+export const VFIO_IOMMU_SPAPR_TCE_CREATE_MIPS64EL: u32 = 0x20003b77;
+
+/**
+ * VFIO_IOMMU_SPAPR_TCE_REMOVE: _IO(VFIO_TYPE, VFIO_BASE + 20), argument struct
+ * vfio_iommu_spapr_tce_remove. Remove the DMA window that starts at start_addr.
+ */
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_X86_64: u32 = 0x3b78;
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_I386: u32 = 0x3b78;
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_AARCH64: u32 = 0x3b78;
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_RISCV64: u32 = 0x3b78;
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_S390X: u32 = 0x3b78;
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_PPC64LE: u32 = 0x20003b78;
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE_MIPS64EL: u32 = 0x20003b78;
+
+/**
+ * VFIO_DEVICE_BIND_IOMMUFD: _IO(VFIO_TYPE, VFIO_BASE + 18), argument struct
+ * vfio_device_bind_iommufd. Bind a device cdev to an iommufd; the kernel returns the device's id in
+ * it in out_devid.
+ */
+export const VFIO_DEVICE_BIND_IOMMUFD_X86_64: u32 = 0x3b76;
+export const VFIO_DEVICE_BIND_IOMMUFD_I386: u32 = 0x3b76;
+export const VFIO_DEVICE_BIND_IOMMUFD_AARCH64: u32 = 0x3b76;
+export const VFIO_DEVICE_BIND_IOMMUFD_RISCV64: u32 = 0x3b76;
+export const VFIO_DEVICE_BIND_IOMMUFD_S390X: u32 = 0x3b76;
+export const VFIO_DEVICE_BIND_IOMMUFD_PPC64LE: u32 = 0x20003b76;
+export const VFIO_DEVICE_BIND_IOMMUFD_MIPS64EL: u32 = 0x20003b76;
+
+/**
+ * VFIO_DEVICE_ATTACH_IOMMUFD_PT: _IO(VFIO_TYPE, VFIO_BASE + 19), argument struct
+ * vfio_device_attach_iommufd_pt. Attach a bound device to an IOAS or hardware page table of its
+ * iommufd; pt_id returns the hardware page table actually used.
+ */
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_X86_64: u32 = 0x3b77;
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_I386: u32 = 0x3b77;
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_AARCH64: u32 = 0x3b77;
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_RISCV64: u32 = 0x3b77;
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_S390X: u32 = 0x3b77;
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_PPC64LE: u32 = 0x20003b77;
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_MIPS64EL: u32 = 0x20003b77;
+
+/**
+ * VFIO_DEVICE_DETACH_IOMMUFD_PT: _IO(VFIO_TYPE, VFIO_BASE + 20), argument struct
+ * vfio_device_detach_iommufd_pt. Detach a bound device from its page table.
+ */
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_X86_64: u32 = 0x3b78;
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_I386: u32 = 0x3b78;
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_AARCH64: u32 = 0x3b78;
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_RISCV64: u32 = 0x3b78;
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_S390X: u32 = 0x3b78;
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_PPC64LE: u32 = 0x20003b78;
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT_MIPS64EL: u32 = 0x20003b78;
+
+/**
+ * VFIO_MIG_GET_PRECOPY_INFO: _IO(VFIO_TYPE, VFIO_BASE + 21), argument struct vfio_precopy_info. How
+ * much data the pre-copy phase still has: initial_bytes before the device can converge, dirty_bytes
+ * changed since.
+ */
+export const VFIO_MIG_GET_PRECOPY_INFO_X86_64: u32 = 0x3b79;
+export const VFIO_MIG_GET_PRECOPY_INFO_I386: u32 = 0x3b79;
+export const VFIO_MIG_GET_PRECOPY_INFO_AARCH64: u32 = 0x3b79;
+export const VFIO_MIG_GET_PRECOPY_INFO_RISCV64: u32 = 0x3b79;
+export const VFIO_MIG_GET_PRECOPY_INFO_S390X: u32 = 0x3b79;
+export const VFIO_MIG_GET_PRECOPY_INFO_PPC64LE: u32 = 0x20003b79;
+export const VFIO_MIG_GET_PRECOPY_INFO_MIPS64EL: u32 = 0x20003b79;
+
+/**
  * VFIO_GET_API_VERSION: _IO(VFIO_TYPE, VFIO_BASE + 0), argument none (the third argument of ioctl()
  * is ignored). The VFIO API version (VFIO_API_VERSION) is the return value.
  */
@@ -904,10 +1190,51 @@ export const VFIO_EEH_PE_OP_S390X: u32 = 0x3b79;
 export const VFIO_EEH_PE_OP_PPC64LE: u32 = 0x20003b79;
 export const VFIO_EEH_PE_OP_MIPS64EL: u32 = 0x20003b79;
 
-const IOCTL_NUMBERS: StaticArray<u32> = [0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x20003b6b, 0x20003b6b, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x20003b6c, 0x20003b6c, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x20003b65, 0x20003b65, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x20003b66, 0x20003b66, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x20003b68, 0x20003b68, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x20003b6a, 0x20003b6a, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x20003b6f, 0x20003b6f, 0x3b64, 0x3b64, 0x3b64, 0x3b64, 0x3b64, 0x20003b64, 0x20003b64, 0x3b69, 0x3b69, 0x3b69, 0x3b69, 0x3b69, 0x20003b69, 0x20003b69, 0x3b73, 0x3b73, 0x3b73, 0x3b73, 0x3b73, 0x20003b73, 0x20003b73, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x20003b74, 0x20003b74, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x20003b72, 0x20003b72, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x20003b79, 0x20003b79];
+/**
+ * VFIO_DEVICE_GET_GFX_DMABUF: _IO(VFIO_TYPE, VFIO_BASE + 15), argument __u32, passed by value (the
+ * argument itself, not a pointer): The dmabuf_id VFIO_DEVICE_QUERY_GFX_PLANE reported. Get a
+ * dma-buf fd for a plane of a mediated display device: the result is the new fd (the container's
+ * VFIO_IOMMU_ENABLE has the same number on its own kind of fd).
+ */
+export const VFIO_DEVICE_GET_GFX_DMABUF_X86_64: u32 = 0x3b73;
+export const VFIO_DEVICE_GET_GFX_DMABUF_I386: u32 = 0x3b73;
+export const VFIO_DEVICE_GET_GFX_DMABUF_AARCH64: u32 = 0x3b73;
+export const VFIO_DEVICE_GET_GFX_DMABUF_RISCV64: u32 = 0x3b73;
+export const VFIO_DEVICE_GET_GFX_DMABUF_S390X: u32 = 0x3b73;
+export const VFIO_DEVICE_GET_GFX_DMABUF_PPC64LE: u32 = 0x20003b73;
+export const VFIO_DEVICE_GET_GFX_DMABUF_MIPS64EL: u32 = 0x20003b73;
+
+/**
+ * VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: _IO(VFIO_TYPE, VFIO_BASE + 12), argument struct
+ * vfio_pci_hot_reset_info. The devices a PCI hot reset of this one affects; with argsz too small
+ * for them, ENOSPC and the count (the type1 container's VFIO_IOMMU_GET_INFO has the same number on
+ * its own kind of fd).
+ */
+export const VFIO_DEVICE_GET_PCI_HOT_RESET_INFO_X86_64: u32 = 0x3b70;
+export const VFIO_DEVICE_GET_PCI_HOT_RESET_INFO_I386: u32 = 0x3b70;
+export const VFIO_DEVICE_GET_PCI_HOT_RESET_INFO_AARCH64: u32 = 0x3b70;
+export const VFIO_DEVICE_GET_PCI_HOT_RESET_INFO_RISCV64: u32 = 0x3b70;
+export const VFIO_DEVICE_GET_PCI_HOT_RESET_INFO_S390X: u32 = 0x3b70;
+export const VFIO_DEVICE_GET_PCI_HOT_RESET_INFO_PPC64LE: u32 = 0x20003b70;
+export const VFIO_DEVICE_GET_PCI_HOT_RESET_INFO_MIPS64EL: u32 = 0x20003b70;
+
+/**
+ * VFIO_DEVICE_PCI_HOT_RESET: _IO(VFIO_TYPE, VFIO_BASE + 13), argument struct vfio_pci_hot_reset.
+ * Hot reset the device and every device GET_PCI_HOT_RESET_INFO lists, given an fd of each of their
+ * groups (the container's VFIO_IOMMU_MAP_DMA has the same number on its own kind of fd).
+ */
+export const VFIO_DEVICE_PCI_HOT_RESET_X86_64: u32 = 0x3b71;
+export const VFIO_DEVICE_PCI_HOT_RESET_I386: u32 = 0x3b71;
+export const VFIO_DEVICE_PCI_HOT_RESET_AARCH64: u32 = 0x3b71;
+export const VFIO_DEVICE_PCI_HOT_RESET_RISCV64: u32 = 0x3b71;
+export const VFIO_DEVICE_PCI_HOT_RESET_S390X: u32 = 0x3b71;
+export const VFIO_DEVICE_PCI_HOT_RESET_PPC64LE: u32 = 0x20003b71;
+export const VFIO_DEVICE_PCI_HOT_RESET_MIPS64EL: u32 = 0x20003b71;
+
+const IOCTL_NUMBERS: StaticArray<u32> = [0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x3b6b, 0x20003b6b, 0x20003b6b, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x3b6c, 0x20003b6c, 0x20003b6c, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x3b65, 0x20003b65, 0x20003b65, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x3b66, 0x20003b66, 0x20003b66, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x3b68, 0x20003b68, 0x20003b68, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x3b6a, 0x20003b6a, 0x20003b6a, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x3b6f, 0x20003b6f, 0x20003b6f, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x20003b70, 0x20003b70, 0x3b6e, 0x3b6e, 0x3b6e, 0x3b6e, 0x3b6e, 0x20003b6e, 0x20003b6e, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x20003b72, 0x20003b72, 0x3b67, 0x3b67, 0x3b67, 0x3b67, 0x3b67, 0x20003b67, 0x20003b67, 0x3b6d, 0x3b6d, 0x3b6d, 0x3b6d, 0x3b6d, 0x20003b6d, 0x20003b6d, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x20003b74, 0x20003b74, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x20003b70, 0x20003b70, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x20003b71, 0x20003b71, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x3b75, 0x20003b75, 0x20003b75, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x20003b76, 0x20003b76, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x20003b77, 0x20003b77, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x20003b78, 0x20003b78, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x3b76, 0x20003b76, 0x20003b76, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x3b77, 0x20003b77, 0x20003b77, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x3b78, 0x20003b78, 0x20003b78, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x20003b79, 0x20003b79, 0x3b64, 0x3b64, 0x3b64, 0x3b64, 0x3b64, 0x20003b64, 0x20003b64, 0x3b69, 0x3b69, 0x3b69, 0x3b69, 0x3b69, 0x20003b69, 0x20003b69, 0x3b73, 0x3b73, 0x3b73, 0x3b73, 0x3b73, 0x20003b73, 0x20003b73, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x3b74, 0x20003b74, 0x20003b74, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x3b72, 0x20003b72, 0x20003b72, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x3b79, 0x20003b79, 0x20003b79, 0x3b73, 0x3b73, 0x3b73, 0x3b73, 0x3b73, 0x20003b73, 0x20003b73, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x3b70, 0x20003b70, 0x20003b70, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x3b71, 0x20003b71, 0x20003b71];
 /** The request number of an ioctl on an architecture (0 for an index out of range). */
 export function ioctl_number(ioctl: i32, arch: i32): u32 {
-  if (<u32>ioctl >= 14 || <u32>arch >= 7) return 0;
+  if (<u32>ioctl >= 34 || <u32>arch >= 7) return 0;
   return unchecked(IOCTL_NUMBERS[ioctl * 7 + arch]);
 }
 
@@ -962,8 +1289,11 @@ export const VFIO_DEVICE_INFO_OFFSET_CAP_OFFSET: i32 = 16;
  * vfio_device_info_write and read by vfio_device_info_read.
  */
 export class VfioDeviceInfo {
-  /** Bytes the caller provides; on return, the bytes the full reply needs. [inout] */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides; on return, the bytes the full reply needs. [inout] [-1 (left out):
+   * written as the bytes the codec writes; else its low 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_DEVICE_FLAGS_*. [out] (vfio_device_flags) */
   flags: u32 = 0;
   /** Highest region index + 1, dynamic regions (subregions included) counted. [out] */
@@ -974,14 +1304,18 @@ export class VfioDeviceInfo {
   cap_offset: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_device_info_write(ptr: usize, v: VfioDeviceInfo): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_DEVICE_INFO_OFFSET_ARGSZ
+  const bytes: i64 = 20;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_DEVICE_INFO_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_DEVICE_INFO_OFFSET_FLAGS
   store<u32>(ptr, v.num_regions, 8); // VFIO_DEVICE_INFO_OFFSET_NUM_REGIONS
   store<u32>(ptr, v.num_irqs, 12); // VFIO_DEVICE_INFO_OFFSET_NUM_IRQS
   store<u32>(ptr, v.cap_offset, 16); // VFIO_DEVICE_INFO_OFFSET_CAP_OFFSET
-  return 20;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_device_info_read(ptr: usize, out: VfioDeviceInfo): void {
@@ -1009,9 +1343,9 @@ export const VFIO_REGION_INFO_OFFSET_OFFSET: i32 = 24;
 export class VfioRegionInfo {
   /**
    * Bytes the caller provides; on return, the bytes the reply with its whole capability chain
-   * needs. [inout]
+   * needs. [inout] [-1 (left out): written as the bytes the codec writes; else its low 32 bits]
    */
-  argsz: u32 = 0;
+  argsz: i64 = -1;
   /** VFIO_REGION_INFO_FLAG_*. [out] (vfio_region_info_flags) */
   flags: u32 = 0;
   /** The region asked about. [in] */
@@ -1030,15 +1364,19 @@ export class VfioRegionInfo {
   offset: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_region_info_write(ptr: usize, v: VfioRegionInfo): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_REGION_INFO_OFFSET_ARGSZ
+  const bytes: i64 = 32;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_REGION_INFO_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_REGION_INFO_OFFSET_FLAGS
   store<u32>(ptr, v.index, 8); // VFIO_REGION_INFO_OFFSET_INDEX
   store<u32>(ptr, v.cap_offset, 12); // VFIO_REGION_INFO_OFFSET_CAP_OFFSET
   store<u64>(ptr, v.size, 16); // VFIO_REGION_INFO_OFFSET_SIZE
   store<u64>(ptr, v.offset, 24); // VFIO_REGION_INFO_OFFSET_OFFSET
-  return 32;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_region_info_read(ptr: usize, out: VfioRegionInfo): void {
@@ -1177,8 +1515,11 @@ export const VFIO_DEVICE_FEATURE_DATA_ELEMENT_SIZE: i32 = 1;
  * vfio_device_feature_read.
  */
 export class VfioDeviceFeature {
-  /** Bytes the caller provides: the header plus the payload. [in] */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides: the header plus the payload. [in] [-1 (left out): written as the
+   * bytes the codec writes; else its low 32 bits]
+   */
+  argsz: i64 = -1;
   /**
    * The feature number (VFIO_DEVICE_FEATURE_MASK bits) and GET, SET or PROBE. [in]
    * (vfio_device_feature_flags)
@@ -1188,12 +1529,16 @@ export class VfioDeviceFeature {
   data: Array<u8> = [];
 }
 
-/** Encodes v at ptr (little-endian), with every element of v.data; returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), with every element of v.data, v.argsz -1 (left out) written as
+ * the bytes written; returns the bytes written.
+ */
 export function vfio_device_feature_write(ptr: usize, v: VfioDeviceFeature): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_DEVICE_FEATURE_OFFSET_ARGSZ
+  const bytes: i64 = 8 + v.data.length * 1;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_DEVICE_FEATURE_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_DEVICE_FEATURE_OFFSET_FLAGS
   for (let i = 0, n = v.data.length; i < n; i++) store<u8>(ptr + VFIO_DEVICE_FEATURE_OFFSET_DATA + <usize>i * 1, unchecked(v.data[i]));
-  return 8 + v.data.length * 1;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out, with count data[] elements. */
 export function vfio_device_feature_read(ptr: usize, out: VfioDeviceFeature, count: i32 = 0): void {
@@ -1225,8 +1570,11 @@ export const VFIO_IOMMU_TYPE1_INFO_OFFSET_CAP_OFFSET_ILP32: i32 = 16;
  * its bytes are made by vfio_iommu_type1_info_write and read by vfio_iommu_type1_info_read.
  */
 export class VfioIommuType1Info {
-  /** In: the buffer's size; out: the size the whole reply needs. [inout] */
-  argsz: u32 = 0;
+  /**
+   * In: the buffer's size; out: the size the whole reply needs. [inout] [-1 (left out): written as
+   * the bytes the codec writes; else its low 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_IOMMU_INFO_*. [out] (vfio_iommu_type1_info_flags) */
   flags: u32 = 0;
   /** Bitmap of the supported IOMMU page sizes. [out] */
@@ -1236,14 +1584,16 @@ export class VfioIommuType1Info {
 }
 
 /**
- * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64), v.argsz -1 (left out)
+ * written as the bytes written; returns the bytes written.
  */
 export function vfio_iommu_type1_info_write(ptr: usize, v: VfioIommuType1Info, ilp32: bool = false): i32 {
-  store<u32>(ptr + <usize>0, v.argsz);
+  const bytes: i64 = (ilp32 ? 20 : 24);
+  store<u32>(ptr + <usize>0, <u32>(v.argsz < 0 ? bytes : v.argsz));
   store<u32>(ptr + <usize>4, v.flags);
   store<u64>(ptr + <usize>8, v.iova_pgsizes);
   store<u32>(ptr + <usize>16, v.cap_offset);
-  return (ilp32 ? 20 : 24);
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
 export function vfio_iommu_type1_info_read(ptr: usize, out: VfioIommuType1Info, ilp32: bool = false): void {
@@ -1356,17 +1706,24 @@ export const VFIO_GROUP_STATUS_OFFSET_FLAGS: i32 = 4;
  * vfio_group_status_write and read by vfio_group_status_read.
  */
 export class VfioGroupStatus {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_GROUP_FLAGS_*. (vfio_group_flags) */
   flags: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_group_status_write(ptr: usize, v: VfioGroupStatus): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_GROUP_STATUS_OFFSET_ARGSZ
+  const bytes: i64 = 8;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_GROUP_STATUS_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_GROUP_STATUS_OFFSET_FLAGS
-  return 8;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_group_status_read(ptr: usize, out: VfioGroupStatus): void {
@@ -1388,8 +1745,11 @@ export const VFIO_IRQ_INFO_OFFSET_COUNT: i32 = 12;
  * vfio_irq_info_read.
  */
 export class VfioIrqInfo {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_IRQ_INFO_* (out). (vfio_irq_info_flags) */
   flags: u32 = 0;
   /** The IRQ index asked about (in). */
@@ -1398,13 +1758,17 @@ export class VfioIrqInfo {
   count: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_irq_info_write(ptr: usize, v: VfioIrqInfo): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_IRQ_INFO_OFFSET_ARGSZ
+  const bytes: i64 = 16;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_IRQ_INFO_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_IRQ_INFO_OFFSET_FLAGS
   store<u32>(ptr, v.index, 8); // VFIO_IRQ_INFO_OFFSET_INDEX
   store<u32>(ptr, v.count, 12); // VFIO_IRQ_INFO_OFFSET_COUNT
-  return 16;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_irq_info_read(ptr: usize, out: VfioIrqInfo): void {
@@ -1531,8 +1895,11 @@ export const VFIO_DEVICE_IOEVENTFD_OFFSET_FD_ILP32: i32 = 24;
  * by vfio_device_ioeventfd_write and read by vfio_device_ioeventfd_read.
  */
 export class VfioDeviceIoeventfd {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_DEVICE_IOEVENTFD_* (the access width). (vfio_device_ioeventfd_flags) */
   flags: u32 = 0;
   /** Device fd offset of the write. */
@@ -1544,15 +1911,17 @@ export class VfioDeviceIoeventfd {
 }
 
 /**
- * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64), v.argsz -1 (left out)
+ * written as the bytes written; returns the bytes written.
  */
 export function vfio_device_ioeventfd_write(ptr: usize, v: VfioDeviceIoeventfd, ilp32: bool = false): i32 {
-  store<u32>(ptr + <usize>0, v.argsz);
+  const bytes: i64 = (ilp32 ? 28 : 32);
+  store<u32>(ptr + <usize>0, <u32>(v.argsz < 0 ? bytes : v.argsz));
   store<u32>(ptr + <usize>4, v.flags);
   store<u64>(ptr + <usize>8, v.offset);
   store<u64>(ptr + <usize>16, v.data);
   store<i32>(ptr + <usize>24, v.fd);
-  return (ilp32 ? 28 : 32);
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
 export function vfio_device_ioeventfd_read(ptr: usize, out: VfioDeviceIoeventfd, ilp32: bool = false): void {
@@ -1806,8 +2175,11 @@ export const VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_SIZE: i32 = 24;
  * vfio_iommu_type1_dma_map_read.
  */
 export class VfioIommuType1DmaMap {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_DMA_MAP_FLAG_*. (vfio_dma_map_flags) */
   flags: u32 = 0;
   /** Process virtual address. */
@@ -1818,14 +2190,18 @@ export class VfioIommuType1DmaMap {
   size: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_iommu_type1_dma_map_write(ptr: usize, v: VfioIommuType1DmaMap): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_ARGSZ
+  const bytes: i64 = 32;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_FLAGS
   store<u64>(ptr, v.vaddr, 8); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_VADDR
   store<u64>(ptr, v.iova, 16); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_IOVA
   store<u64>(ptr, v.size, 24); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_SIZE
-  return 32;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_iommu_type1_dma_map_read(ptr: usize, out: VfioIommuType1DmaMap): void {
@@ -1924,8 +2300,11 @@ export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_SIZE: i32 = 16;
  * vfio_iommu_spapr_register_memory_write and read by vfio_iommu_spapr_register_memory_read.
  */
 export class VfioIommuSpaprRegisterMemory {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** Reserved; zero. */
   flags: u32 = 0;
   /** Process virtual address. */
@@ -1934,13 +2313,17 @@ export class VfioIommuSpaprRegisterMemory {
   size: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_iommu_spapr_register_memory_write(ptr: usize, v: VfioIommuSpaprRegisterMemory): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_ARGSZ
+  const bytes: i64 = 24;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_FLAGS
   store<u64>(ptr, v.vaddr, 8); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_VADDR
   store<u64>(ptr, v.size, 16); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_SIZE
-  return 24;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_iommu_spapr_register_memory_read(ptr: usize, out: VfioIommuSpaprRegisterMemory): void {
@@ -1968,8 +2351,11 @@ export const VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_START_ADDR: i32 = 32;
  * and read by vfio_iommu_spapr_tce_create_read.
  */
 export class VfioIommuSpaprTceCreate {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** Reserved; zero. */
   flags: u32 = 0;
   /** IOMMU page size, log2. */
@@ -1986,9 +2372,13 @@ export class VfioIommuSpaprTceCreate {
   start_addr: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_iommu_spapr_tce_create_write(ptr: usize, v: VfioIommuSpaprTceCreate): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_ARGSZ
+  const bytes: i64 = 40;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_FLAGS
   store<u32>(ptr, v.page_shift, 8); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_PAGE_SHIFT
   store<u32>(ptr, v.__resv1, 12); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_RESV1
@@ -1996,7 +2386,7 @@ export function vfio_iommu_spapr_tce_create_write(ptr: usize, v: VfioIommuSpaprT
   store<u32>(ptr, v.levels, 24); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_LEVELS
   store<u32>(ptr, v.__resv2, 28); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_RESV2
   store<u64>(ptr, v.start_addr, 32); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_START_ADDR
-  return 40;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_iommu_spapr_tce_create_read(ptr: usize, out: VfioIommuSpaprTceCreate): void {
@@ -2022,20 +2412,27 @@ export const VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_START_ADDR: i32 = 8;
  * bytes are made by vfio_iommu_spapr_tce_remove_write and read by vfio_iommu_spapr_tce_remove_read.
  */
 export class VfioIommuSpaprTceRemove {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** Reserved; zero. */
   flags: u32 = 0;
   /** The window to remove. */
   start_addr: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_iommu_spapr_tce_remove_write(ptr: usize, v: VfioIommuSpaprTceRemove): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_ARGSZ
+  const bytes: i64 = 16;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_FLAGS
   store<u64>(ptr, v.start_addr, 8); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_START_ADDR
-  return 16;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_iommu_spapr_tce_remove_read(ptr: usize, out: VfioIommuSpaprTceRemove): void {
@@ -2058,8 +2455,11 @@ export const VFIO_DEVICE_BIND_IOMMUFD_OFFSET_OUT_DEVID: i32 = 12;
  * vfio_device_bind_iommufd_write and read by vfio_device_bind_iommufd_read.
  */
 export class VfioDeviceBindIommufd {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_DEVICE_BIND_FLAG_* (7.2); zero before. */
   flags: u32 = 0;
   /** The iommufd to bind to. */
@@ -2068,13 +2468,17 @@ export class VfioDeviceBindIommufd {
   out_devid: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_device_bind_iommufd_write(ptr: usize, v: VfioDeviceBindIommufd): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_ARGSZ
+  const bytes: i64 = 16;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_FLAGS
   store<i32>(ptr, v.iommufd, 8); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_IOMMUFD
   store<u32>(ptr, v.out_devid, 12); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_OUT_DEVID
-  return 16;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_device_bind_iommufd_read(ptr: usize, out: VfioDeviceBindIommufd): void {
@@ -2097,20 +2501,27 @@ export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_PT_ID: i32 = 8;
  * read by vfio_device_attach_iommufd_pt_read.
  */
 export class VfioDeviceAttachIommufdPt {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_DEVICE_ATTACH_PASID (7.2); zero before. */
   flags: u32 = 0;
   /** The IOAS or hwpt to attach; out: the hwpt actually attached. */
   pt_id: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_device_attach_iommufd_pt_write(ptr: usize, v: VfioDeviceAttachIommufdPt): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_ARGSZ
+  const bytes: i64 = 12;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_FLAGS
   store<u32>(ptr, v.pt_id, 8); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_PT_ID
-  return 12;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_device_attach_iommufd_pt_read(ptr: usize, out: VfioDeviceAttachIommufdPt): void {
@@ -2131,17 +2542,24 @@ export const VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_FLAGS: i32 = 4;
  * read by vfio_device_detach_iommufd_pt_read.
  */
 export class VfioDeviceDetachIommufdPt {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_DEVICE_DETACH_PASID (7.2); zero before. */
   flags: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_device_detach_iommufd_pt_write(ptr: usize, v: VfioDeviceDetachIommufdPt): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_ARGSZ
+  const bytes: i64 = 8;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_FLAGS
-  return 8;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_device_detach_iommufd_pt_read(ptr: usize, out: VfioDeviceDetachIommufdPt): void {
@@ -2163,8 +2581,11 @@ export const VFIO_PRECOPY_INFO_OFFSET_DIRTY_BYTES: i32 = 16;
  * vfio_precopy_info_read.
  */
 export class VfioPrecopyInfo {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_PRECOPY_INFO_* (7.2); zero before. */
   flags: u32 = 0;
   /** Initial data still to be read. */
@@ -2173,13 +2594,17 @@ export class VfioPrecopyInfo {
   dirty_bytes: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_precopy_info_write(ptr: usize, v: VfioPrecopyInfo): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_PRECOPY_INFO_OFFSET_ARGSZ
+  const bytes: i64 = 24;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_PRECOPY_INFO_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_PRECOPY_INFO_OFFSET_FLAGS
   store<u64>(ptr, v.initial_bytes, 8); // VFIO_PRECOPY_INFO_OFFSET_INITIAL_BYTES
   store<u64>(ptr, v.dirty_bytes, 16); // VFIO_PRECOPY_INFO_OFFSET_DIRTY_BYTES
-  return 24;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_precopy_info_read(ptr: usize, out: VfioPrecopyInfo): void {
@@ -2294,6 +2719,81 @@ export function vfio_device_feature_zpci_err_read(ptr: usize, out: VfioDeviceFea
   out.data = load<u64>(ptr, 0); // VFIO_DEVICE_FEATURE_ZPCI_ERR_OFFSET_DATA
 }
 
+// struct vfio_irq_set
+
+/** sizeof(struct vfio_irq_set), without flexible array elements. */
+export const VFIO_IRQ_SET_SIZE: i32 = 20;
+export const VFIO_IRQ_SET_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IRQ_SET_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IRQ_SET_OFFSET_INDEX: i32 = 8;
+export const VFIO_IRQ_SET_OFFSET_START: i32 = 12;
+export const VFIO_IRQ_SET_OFFSET_COUNT: i32 = 16;
+export const VFIO_IRQ_SET_OFFSET_DATA: i32 = 20;
+/** Bytes of one data[] element. */
+export const VFIO_IRQ_SET_DATA_ELEMENT_SIZE: i32 = 1;
+/**
+ * struct vfio_irq_set: The argument of VFIO_DEVICE_SET_IRQS: trigger, mask or unmask interrupts
+ * start .. start + count - 1 of an IRQ index, or set their eventfds. data holds count elements
+ * whose type the DATA flag says: none, a __u8 bool each, or a __s32 eventfd each (-1 tears one
+ * down). A plain value; its bytes are made by vfio_irq_set_write and read by vfio_irq_set_read.
+ */
+export class VfioIrqSet {
+  /**
+   * Size of the struct with its data. [-1 (left out): written as the bytes the codec writes; else
+   * its low 32 bits]
+   */
+  argsz: i64 = -1;
+  /** One VFIO_IRQ_SET_DATA_* and one VFIO_IRQ_SET_ACTION_*. (vfio_irq_set_flags) */
+  flags: u32 = 0;
+  /** The IRQ index. */
+  index: u32 = 0;
+  /** The first interrupt of the index. */
+  start: u32 = 0;
+  /** How many interrupts, and elements of data. [count of data] */
+  count: u32 = 0;
+  /**
+   * count bools or eventfds, by the DATA flag; empty with VFIO_IRQ_SET_DATA_NONE. [flexible array]
+   */
+  data: Array<u8> = [];
+}
+
+/**
+ * Encodes v at ptr (little-endian), with every element of v.data, v.argsz -1 (left out) written as
+ * the bytes written; returns the bytes written. Throws, writing nothing, when v.count elements of
+ * the type the flags bits choose are not the bytes of v.data, or no bit chooses one.
+ */
+export function vfio_irq_set_write(ptr: usize, v: VfioIrqSet): i32 {
+  let elementBytes: i64 = -1;
+  if ((v.flags & VFIO_IRQ_SET_DATA_NONE) != 0) elementBytes = 0;
+  else if ((v.flags & VFIO_IRQ_SET_DATA_BOOL) != 0) elementBytes = 1;
+  else if ((v.flags & VFIO_IRQ_SET_DATA_EVENTFD) != 0) elementBytes = 4;
+  if (elementBytes < 0) throw new Error("vfio_irq_set.flags: sets none of VFIO_IRQ_SET_DATA_NONE, VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD: the type of data[] is unknown");
+  if (<i64>v.count * elementBytes != <i64>v.data.length)
+    throw new Error("vfio_irq_set.count: says " + v.count.toString() + " elements of " + elementBytes.toString() + " bytes, data has " + v.data.length.toString() + " bytes");
+  const bytes: i64 = 20 + v.data.length * 1;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_IRQ_SET_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_IRQ_SET_OFFSET_FLAGS
+  store<u32>(ptr, v.index, 8); // VFIO_IRQ_SET_OFFSET_INDEX
+  store<u32>(ptr, v.start, 12); // VFIO_IRQ_SET_OFFSET_START
+  store<u32>(ptr, v.count, 16); // VFIO_IRQ_SET_OFFSET_COUNT
+  for (let i = 0, n = v.data.length; i < n; i++) store<u8>(ptr + VFIO_IRQ_SET_OFFSET_DATA + <usize>i * 1, unchecked(v.data[i]));
+  return <i32>bytes;
+}
+/**
+ * Decodes the struct at ptr into out, with count data[] elements (the caller checks count, normally
+ * count, against the bytes it has).
+ */
+export function vfio_irq_set_read(ptr: usize, out: VfioIrqSet, count: i32 = 0): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_IRQ_SET_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_IRQ_SET_OFFSET_FLAGS
+  out.index = load<u32>(ptr, 8); // VFIO_IRQ_SET_OFFSET_INDEX
+  out.start = load<u32>(ptr, 12); // VFIO_IRQ_SET_OFFSET_START
+  out.count = load<u32>(ptr, 16); // VFIO_IRQ_SET_OFFSET_COUNT
+  const data = new Array<u8>(count);
+  for (let i = 0; i < count; i++) unchecked(data[i] = load<u8>(ptr + VFIO_IRQ_SET_OFFSET_DATA + <usize>i * 1));
+  out.data = data;
+}
+
 // struct vfio_pci_dependent_device
 
 /** sizeof(struct vfio_pci_dependent_device). */
@@ -2388,8 +2888,11 @@ export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_DMABUF_ID_ILP32: i32 = 56;
  * vfio_device_gfx_plane_info_write and read by vfio_device_gfx_plane_info_read.
  */
 export class VfioDeviceGfxPlaneInfo {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /**
    * PROBE with DMABUF or REGION asks whether that kind is supported; DMABUF or REGION alone queries
    * the plane. [in] (vfio_gfx_plane_type)
@@ -2427,10 +2930,12 @@ export class VfioDeviceGfxPlaneInfo {
 }
 
 /**
- * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64), v.argsz -1 (left out)
+ * written as the bytes written; returns the bytes written.
  */
 export function vfio_device_gfx_plane_info_write(ptr: usize, v: VfioDeviceGfxPlaneInfo, ilp32: bool = false): i32 {
-  store<u32>(ptr + <usize>0, v.argsz);
+  const bytes: i64 = (ilp32 ? 60 : 64);
+  store<u32>(ptr + <usize>0, <u32>(v.argsz < 0 ? bytes : v.argsz));
   store<u32>(ptr + <usize>4, v.flags);
   store<u32>(ptr + <usize>8, v.drm_plane_type);
   store<u32>(ptr + <usize>12, v.drm_format);
@@ -2446,7 +2951,7 @@ export function vfio_device_gfx_plane_info_write(ptr: usize, v: VfioDeviceGfxPla
   memory.fill(ptr + <usize>56, 0, 4); // union of region_index, dmabuf_id
   if (v.region_index != 0) { store<u32>(ptr + <usize>56, v.region_index); }
   if (v.dmabuf_id != 0) { store<u32>(ptr + <usize>56, v.dmabuf_id); }
-  return (ilp32 ? 60 : 64);
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
 export function vfio_device_gfx_plane_info_read(ptr: usize, out: VfioDeviceGfxPlaneInfo, ilp32: bool = false): void {
@@ -2465,6 +2970,551 @@ export function vfio_device_gfx_plane_info_read(ptr: usize, out: VfioDeviceGfxPl
   out.y_hot = load<u32>(ptr + <usize>52);
   out.region_index = load<u32>(ptr + <usize>56);
   out.dmabuf_id = load<u32>(ptr + <usize>56);
+}
+
+// struct vfio_iommu_type1_dma_unmap
+
+/** sizeof(struct vfio_iommu_type1_dma_unmap), without flexible array elements. */
+export const VFIO_IOMMU_TYPE1_DMA_UNMAP_SIZE: i32 = 24;
+export const VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_IOVA: i32 = 8;
+export const VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_SIZE: i32 = 16;
+export const VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_DATA: i32 = 24;
+/** Bytes of one data[] element. */
+export const VFIO_IOMMU_TYPE1_DMA_UNMAP_DATA_ELEMENT_SIZE: i32 = 1;
+/**
+ * struct vfio_iommu_type1_dma_unmap: The argument of VFIO_IOMMU_UNMAP_DMA. With
+ * VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, data holds a struct vfio_bitmap the kernel fills with the
+ * dirty pages of the range before it unmaps it; size returns the bytes unmapped. A plain value; its
+ * bytes are made by vfio_iommu_type1_dma_unmap_write and read by vfio_iommu_type1_dma_unmap_read.
+ */
+export class VfioIommuType1DmaUnmap {
+  /**
+   * Size of the struct with its data. [-1 (left out): written as the bytes the codec writes; else
+   * its low 32 bits]
+   */
+  argsz: i64 = -1;
+  /** VFIO_DMA_UNMAP_FLAG_*. (vfio_dma_unmap_flags) */
+  flags: u32 = 0;
+  /** Start of the range. */
+  iova: u64 = 0;
+  /** Length of the range; out: the bytes unmapped. [inout] */
+  size: u64 = 0;
+  /**
+   * A struct vfio_bitmap with VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP; else empty. [flexible array]
+   */
+  data: Array<u8> = [];
+}
+
+/**
+ * Encodes v at ptr (little-endian), with every element of v.data, v.argsz -1 (left out) written as
+ * the bytes written; returns the bytes written.
+ */
+export function vfio_iommu_type1_dma_unmap_write(ptr: usize, v: VfioIommuType1DmaUnmap): i32 {
+  const bytes: i64 = 24 + v.data.length * 1;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_FLAGS
+  store<u64>(ptr, v.iova, 8); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_IOVA
+  store<u64>(ptr, v.size, 16); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_SIZE
+  for (let i = 0, n = v.data.length; i < n; i++) store<u8>(ptr + VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_DATA + <usize>i * 1, unchecked(v.data[i]));
+  return <i32>bytes;
+}
+/** Decodes the struct at ptr into out, with count data[] elements. */
+export function vfio_iommu_type1_dma_unmap_read(ptr: usize, out: VfioIommuType1DmaUnmap, count: i32 = 0): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_FLAGS
+  out.iova = load<u64>(ptr, 8); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_IOVA
+  out.size = load<u64>(ptr, 16); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_SIZE
+  const data = new Array<u8>(count);
+  for (let i = 0; i < count; i++) unchecked(data[i] = load<u8>(ptr + VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_DATA + <usize>i * 1));
+  out.data = data;
+}
+
+// struct vfio_iommu_type1_dirty_bitmap
+
+/** sizeof(struct vfio_iommu_type1_dirty_bitmap), without flexible array elements. */
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_SIZE: i32 = 8;
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_DATA: i32 = 8;
+/** Bytes of one data[] element. */
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_DATA_ELEMENT_SIZE: i32 = 1;
+/**
+ * struct vfio_iommu_type1_dirty_bitmap: The argument of VFIO_IOMMU_DIRTY_PAGES: start or stop dirty
+ * page tracking, or (VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP) read the dirty bitmap of a range,
+ * whose struct vfio_iommu_type1_dirty_bitmap_get is data. A plain value; its bytes are made by
+ * vfio_iommu_type1_dirty_bitmap_write and read by vfio_iommu_type1_dirty_bitmap_read.
+ */
+export class VfioIommuType1DirtyBitmap {
+  /**
+   * Size of the struct with its data. [-1 (left out): written as the bytes the codec writes; else
+   * its low 32 bits]
+   */
+  argsz: i64 = -1;
+  /** One VFIO_IOMMU_DIRTY_PAGES_FLAG_*. (vfio_iommu_dirty_pages_flags) */
+  flags: u32 = 0;
+  /** A struct vfio_iommu_type1_dirty_bitmap_get with GET_BITMAP; else empty. [flexible array] */
+  data: Array<u8> = [];
+}
+
+/**
+ * Encodes v at ptr (little-endian), with every element of v.data, v.argsz -1 (left out) written as
+ * the bytes written; returns the bytes written.
+ */
+export function vfio_iommu_type1_dirty_bitmap_write(ptr: usize, v: VfioIommuType1DirtyBitmap): i32 {
+  const bytes: i64 = 8 + v.data.length * 1;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_FLAGS
+  for (let i = 0, n = v.data.length; i < n; i++) store<u8>(ptr + VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_DATA + <usize>i * 1, unchecked(v.data[i]));
+  return <i32>bytes;
+}
+/** Decodes the struct at ptr into out, with count data[] elements. */
+export function vfio_iommu_type1_dirty_bitmap_read(ptr: usize, out: VfioIommuType1DirtyBitmap, count: i32 = 0): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_FLAGS
+  const data = new Array<u8>(count);
+  for (let i = 0; i < count; i++) unchecked(data[i] = load<u8>(ptr + VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_DATA + <usize>i * 1));
+  out.data = data;
+}
+
+// struct vfio_iommu_type1_dirty_bitmap_get
+
+/** sizeof(struct vfio_iommu_type1_dirty_bitmap_get) on LP64. */
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_GET_SIZE: i32 = 40;
+/** sizeof(struct vfio_iommu_type1_dirty_bitmap_get) on ILP32 (i386). */
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_GET_SIZE_ILP32: i32 = 36;
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_GET_OFFSET_IOVA: i32 = 0;
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_GET_OFFSET_IOVA_ILP32: i32 = 0;
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_GET_OFFSET_SIZE: i32 = 8;
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_GET_OFFSET_SIZE_ILP32: i32 = 8;
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_GET_OFFSET_BITMAP: i32 = 16;
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_GET_OFFSET_BITMAP_ILP32: i32 = 16;
+/**
+ * struct vfio_iommu_type1_dirty_bitmap_get: The range whose dirty bitmap
+ * VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP reads, and the bitmap it fills. Upstream's layout: it
+ * embeds struct vfio_bitmap, whose user pointer makes it 40 bytes on LP64 and 36 on i386. A plain
+ * value; its bytes are made by vfio_iommu_type1_dirty_bitmap_get_write and read by
+ * vfio_iommu_type1_dirty_bitmap_get_read.
+ */
+export class VfioIommuType1DirtyBitmapGet {
+  /** Start of the range. */
+  iova: u64 = 0;
+  /** Length of the range. */
+  size: u64 = 0;
+  /** Where the kernel writes one bit per page of bitmap.pgsize. */
+  bitmap: VfioBitmap = new VfioBitmap();
+}
+
+/**
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ */
+export function vfio_iommu_type1_dirty_bitmap_get_write(ptr: usize, v: VfioIommuType1DirtyBitmapGet, ilp32: bool = false): i32 {
+  store<u64>(ptr + <usize>0, v.iova);
+  store<u64>(ptr + <usize>8, v.size);
+  vfio_bitmap_write(ptr + <usize>16, v.bitmap, ilp32);
+  return (ilp32 ? 36 : 40);
+}
+/** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
+export function vfio_iommu_type1_dirty_bitmap_get_read(ptr: usize, out: VfioIommuType1DirtyBitmapGet, ilp32: bool = false): void {
+  out.iova = load<u64>(ptr + <usize>0);
+  out.size = load<u64>(ptr + <usize>8);
+  vfio_bitmap_read(ptr + <usize>16, out.bitmap, ilp32);
+}
+
+// struct vfio_iommu_spapr_tce_info
+
+/** sizeof(struct vfio_iommu_spapr_tce_info). */
+export const VFIO_IOMMU_SPAPR_TCE_INFO_SIZE: i32 = 32;
+export const VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_FLAGS: i32 = 4;
+export const VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DMA32_WINDOW_START: i32 = 8;
+export const VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DMA32_WINDOW_SIZE: i32 = 12;
+export const VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DDW: i32 = 16;
+/**
+ * struct vfio_iommu_spapr_tce_info: The reply of VFIO_IOMMU_SPAPR_TCE_GET_INFO: the default 32-bit
+ * DMA window and, with VFIO_IOMMU_SPAPR_INFO_DDW, what dynamic DMA windows may be created. A plain
+ * value; its bytes are made by vfio_iommu_spapr_tce_info_write and read by
+ * vfio_iommu_spapr_tce_info_read.
+ */
+export class VfioIommuSpaprTceInfo {
+  /**
+   * Size of the reply. [-1 (left out): written as the bytes the codec writes; else its low 32 bits]
+   */
+  argsz: i64 = -1;
+  /** VFIO_IOMMU_SPAPR_INFO_*. [out] (vfio_iommu_spapr_info_flags) */
+  flags: u32 = 0;
+  /** Bus address of the 32-bit window. [out] */
+  dma32_window_start: u32 = 0;
+  /** Its size in bytes. [out] */
+  dma32_window_size: u32 = 0;
+  /** Dynamic DMA window capabilities (with VFIO_IOMMU_SPAPR_INFO_DDW). [out] */
+  ddw: VfioIommuSpaprTceDdwInfo = new VfioIommuSpaprTceDdwInfo();
+}
+
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
+export function vfio_iommu_spapr_tce_info_write(ptr: usize, v: VfioIommuSpaprTceInfo): i32 {
+  const bytes: i64 = 32;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_FLAGS
+  store<u32>(ptr, v.dma32_window_start, 8); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DMA32_WINDOW_START
+  store<u32>(ptr, v.dma32_window_size, 12); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DMA32_WINDOW_SIZE
+  vfio_iommu_spapr_tce_ddw_info_write(ptr + VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DDW, v.ddw);
+  return <i32>bytes;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_iommu_spapr_tce_info_read(ptr: usize, out: VfioIommuSpaprTceInfo): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_FLAGS
+  out.dma32_window_start = load<u32>(ptr, 8); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DMA32_WINDOW_START
+  out.dma32_window_size = load<u32>(ptr, 12); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DMA32_WINDOW_SIZE
+  vfio_iommu_spapr_tce_ddw_info_read(ptr + VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DDW, out.ddw);
+}
+
+// struct vfio_region_info_cap_nvlink2_ssatgt
+
+/** sizeof(struct vfio_region_info_cap_nvlink2_ssatgt). */
+export const VFIO_REGION_INFO_CAP_NVLINK2_SSATGT_SIZE: i32 = 16;
+export const VFIO_REGION_INFO_CAP_NVLINK2_SSATGT_OFFSET_HEADER: i32 = 0;
+export const VFIO_REGION_INFO_CAP_NVLINK2_SSATGT_OFFSET_TGT: i32 = 8;
+/**
+ * struct vfio_region_info_cap_nvlink2_ssatgt: The payload of VFIO_REGION_INFO_CAP_NVLINK2_SSATGT
+ * (no kernel provides it any more). A plain value; its bytes are made by
+ * vfio_region_info_cap_nvlink2_ssatgt_write and read by vfio_region_info_cap_nvlink2_ssatgt_read.
+ */
+export class VfioRegionInfoCapNvlink2Ssatgt {
+  /** id VFIO_REGION_INFO_CAP_NVLINK2_SSATGT, version 1. */
+  header: VfioInfoCapHeader = new VfioInfoCapHeader();
+  /** The GPU's NVLink2 target address. */
+  tgt: u64 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_region_info_cap_nvlink2_ssatgt_write(ptr: usize, v: VfioRegionInfoCapNvlink2Ssatgt): i32 {
+  vfio_info_cap_header_write(ptr + VFIO_REGION_INFO_CAP_NVLINK2_SSATGT_OFFSET_HEADER, v.header);
+  store<u64>(ptr, v.tgt, 8); // VFIO_REGION_INFO_CAP_NVLINK2_SSATGT_OFFSET_TGT
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_region_info_cap_nvlink2_ssatgt_read(ptr: usize, out: VfioRegionInfoCapNvlink2Ssatgt): void {
+  vfio_info_cap_header_read(ptr + VFIO_REGION_INFO_CAP_NVLINK2_SSATGT_OFFSET_HEADER, out.header);
+  out.tgt = load<u64>(ptr, 8); // VFIO_REGION_INFO_CAP_NVLINK2_SSATGT_OFFSET_TGT
+}
+
+// struct vfio_region_info_cap_nvlink2_lnkspd
+
+/** sizeof(struct vfio_region_info_cap_nvlink2_lnkspd). */
+export const VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_SIZE: i32 = 16;
+export const VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_OFFSET_HEADER: i32 = 0;
+export const VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_OFFSET_LINK_SPEED: i32 = 8;
+export const VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_OFFSET_PAD: i32 = 12;
+/**
+ * struct vfio_region_info_cap_nvlink2_lnkspd: The payload of VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD
+ * (no kernel provides it any more). A plain value; its bytes are made by
+ * vfio_region_info_cap_nvlink2_lnkspd_write and read by vfio_region_info_cap_nvlink2_lnkspd_read.
+ */
+export class VfioRegionInfoCapNvlink2Lnkspd {
+  /** id VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD, version 1. */
+  header: VfioInfoCapHeader = new VfioInfoCapHeader();
+  /** The NVLink2 link speed. */
+  link_speed: u32 = 0;
+  /** Padding. */
+  __pad: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_region_info_cap_nvlink2_lnkspd_write(ptr: usize, v: VfioRegionInfoCapNvlink2Lnkspd): i32 {
+  vfio_info_cap_header_write(ptr + VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_OFFSET_HEADER, v.header);
+  store<u32>(ptr, v.link_speed, 8); // VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_OFFSET_LINK_SPEED
+  store<u32>(ptr, v.__pad, 12); // VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_OFFSET_PAD
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_region_info_cap_nvlink2_lnkspd_read(ptr: usize, out: VfioRegionInfoCapNvlink2Lnkspd): void {
+  vfio_info_cap_header_read(ptr + VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_OFFSET_HEADER, out.header);
+  out.link_speed = load<u32>(ptr, 8); // VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_OFFSET_LINK_SPEED
+  out.__pad = load<u32>(ptr, 12); // VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD_OFFSET_PAD
+}
+
+// struct vfio_device_feature_dma_buf
+
+/** sizeof(struct vfio_device_feature_dma_buf), without flexible array elements. */
+export const VFIO_DEVICE_FEATURE_DMA_BUF_SIZE: i32 = 16;
+export const VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_REGION_INDEX: i32 = 0;
+export const VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_OPEN_FLAGS: i32 = 4;
+export const VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_FLAGS: i32 = 8;
+export const VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_NR_RANGES: i32 = 12;
+export const VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_DMA_RANGES: i32 = 16;
+/** Bytes of one dma_ranges[] element. */
+export const VFIO_DEVICE_FEATURE_DMA_BUF_DMA_RANGES_ELEMENT_SIZE: i32 = 16;
+/**
+ * struct vfio_device_feature_dma_buf: The payload of VFIO_DEVICE_FEATURE_DMA_BUF (GET): export
+ * ranges of a region as a dma-buf; the result is its fd. A plain value; its bytes are made by
+ * vfio_device_feature_dma_buf_write and read by vfio_device_feature_dma_buf_read.
+ */
+export class VfioDeviceFeatureDmaBuf {
+  /** The region the ranges are in. */
+  region_index: u32 = 0;
+  /** O_* flags of the new dma-buf fd. */
+  open_flags: u32 = 0;
+  /** Zero. */
+  flags: u32 = 0;
+  /** Number of entries in dma_ranges. [count of dma_ranges] */
+  nr_ranges: u32 = 0;
+  /** The ranges of the region the dma-buf holds. [flexible array] */
+  dma_ranges: Array<VfioRegionDmaRange> = [];
+}
+
+/**
+ * Encodes v at ptr (little-endian), with every element of v.dma_ranges; returns the bytes written.
+ */
+export function vfio_device_feature_dma_buf_write(ptr: usize, v: VfioDeviceFeatureDmaBuf): i32 {
+  store<u32>(ptr, v.region_index, 0); // VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_REGION_INDEX
+  store<u32>(ptr, v.open_flags, 4); // VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_OPEN_FLAGS
+  store<u32>(ptr, v.flags, 8); // VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_FLAGS
+  store<u32>(ptr, v.nr_ranges, 12); // VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_NR_RANGES
+  for (let i = 0, n = v.dma_ranges.length; i < n; i++) vfio_region_dma_range_write(ptr + VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_DMA_RANGES + <usize>i * 16, unchecked(v.dma_ranges[i]));
+  return 16 + v.dma_ranges.length * 16;
+}
+/**
+ * Decodes the struct at ptr into out, with count dma_ranges[] elements (the caller checks count,
+ * normally nr_ranges, against the bytes it has).
+ */
+export function vfio_device_feature_dma_buf_read(ptr: usize, out: VfioDeviceFeatureDmaBuf, count: i32 = 0): void {
+  out.region_index = load<u32>(ptr, 0); // VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_REGION_INDEX
+  out.open_flags = load<u32>(ptr, 4); // VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_OPEN_FLAGS
+  out.flags = load<u32>(ptr, 8); // VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_FLAGS
+  out.nr_ranges = load<u32>(ptr, 12); // VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_NR_RANGES
+  const dma_ranges = new Array<VfioRegionDmaRange>(0);
+  for (let i = 0; i < count; i++) { const e = new VfioRegionDmaRange(); vfio_region_dma_range_read(ptr + VFIO_DEVICE_FEATURE_DMA_BUF_OFFSET_DMA_RANGES + <usize>i * 16, e); dma_ranges.push(e); }
+  out.dma_ranges = dma_ranges;
+}
+
+// struct vfio_pci_hot_reset_info
+
+/** sizeof(struct vfio_pci_hot_reset_info), without flexible array elements. */
+export const VFIO_PCI_HOT_RESET_INFO_SIZE: i32 = 12;
+export const VFIO_PCI_HOT_RESET_INFO_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_PCI_HOT_RESET_INFO_OFFSET_FLAGS: i32 = 4;
+export const VFIO_PCI_HOT_RESET_INFO_OFFSET_COUNT: i32 = 8;
+export const VFIO_PCI_HOT_RESET_INFO_OFFSET_DEVICES: i32 = 12;
+/** Bytes of one devices[] element. */
+export const VFIO_PCI_HOT_RESET_INFO_DEVICES_ELEMENT_SIZE: i32 = 8;
+/**
+ * struct vfio_pci_hot_reset_info: The reply of VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: the devices a
+ * hot reset of this one would affect. A plain value; its bytes are made by
+ * vfio_pci_hot_reset_info_write and read by vfio_pci_hot_reset_info_read.
+ */
+export class VfioPciHotResetInfo {
+  /**
+   * Size of the reply with its devices. [-1 (left out): written as the bytes the codec writes; else
+   * its low 32 bits]
+   */
+  argsz: i64 = -1;
+  /**
+   * VFIO_PCI_HOT_RESET_FLAG_DEV_ID(_OWNED) (6.12): whether devices carry iommufd device ids. [out]
+   */
+  flags: u32 = 0;
+  /** Number of affected devices. [out] [count of devices] */
+  count: u32 = 0;
+  /** The affected devices. [flexible array] */
+  devices: Array<VfioPciDependentDevice> = [];
+}
+
+/**
+ * Encodes v at ptr (little-endian), with every element of v.devices, v.argsz -1 (left out) written
+ * as the bytes written; returns the bytes written.
+ */
+export function vfio_pci_hot_reset_info_write(ptr: usize, v: VfioPciHotResetInfo): i32 {
+  const bytes: i64 = 12 + v.devices.length * 8;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_PCI_HOT_RESET_INFO_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_PCI_HOT_RESET_INFO_OFFSET_FLAGS
+  store<u32>(ptr, v.count, 8); // VFIO_PCI_HOT_RESET_INFO_OFFSET_COUNT
+  for (let i = 0, n = v.devices.length; i < n; i++) vfio_pci_dependent_device_write(ptr + VFIO_PCI_HOT_RESET_INFO_OFFSET_DEVICES + <usize>i * 8, unchecked(v.devices[i]));
+  return <i32>bytes;
+}
+/**
+ * Decodes the struct at ptr into out, with count devices[] elements (the caller checks count,
+ * normally count, against the bytes it has).
+ */
+export function vfio_pci_hot_reset_info_read(ptr: usize, out: VfioPciHotResetInfo, count: i32 = 0): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_PCI_HOT_RESET_INFO_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_PCI_HOT_RESET_INFO_OFFSET_FLAGS
+  out.count = load<u32>(ptr, 8); // VFIO_PCI_HOT_RESET_INFO_OFFSET_COUNT
+  const devices = new Array<VfioPciDependentDevice>(0);
+  for (let i = 0; i < count; i++) { const e = new VfioPciDependentDevice(); vfio_pci_dependent_device_read(ptr + VFIO_PCI_HOT_RESET_INFO_OFFSET_DEVICES + <usize>i * 8, e); devices.push(e); }
+  out.devices = devices;
+}
+
+// struct vfio_pci_hot_reset
+
+/** sizeof(struct vfio_pci_hot_reset), without flexible array elements. */
+export const VFIO_PCI_HOT_RESET_SIZE: i32 = 12;
+export const VFIO_PCI_HOT_RESET_OFFSET_ARGSZ: i32 = 0;
+export const VFIO_PCI_HOT_RESET_OFFSET_FLAGS: i32 = 4;
+export const VFIO_PCI_HOT_RESET_OFFSET_COUNT: i32 = 8;
+export const VFIO_PCI_HOT_RESET_OFFSET_GROUP_FDS: i32 = 12;
+/** Bytes of one group_fds[] element. */
+export const VFIO_PCI_HOT_RESET_GROUP_FDS_ELEMENT_SIZE: i32 = 4;
+/**
+ * struct vfio_pci_hot_reset: The argument of VFIO_DEVICE_PCI_HOT_RESET: proof of ownership of every
+ * affected group (the fds of their groups; none with iommufd). A plain value; its bytes are made by
+ * vfio_pci_hot_reset_write and read by vfio_pci_hot_reset_read.
+ */
+export class VfioPciHotReset {
+  /**
+   * Size of the struct with its fds. [-1 (left out): written as the bytes the codec writes; else
+   * its low 32 bits]
+   */
+  argsz: i64 = -1;
+  /** Zero. */
+  flags: u32 = 0;
+  /** Number of group fds. [count of group_fds] */
+  count: u32 = 0;
+  /** An fd of each affected group. [flexible array] */
+  group_fds: Array<i32> = [];
+}
+
+/**
+ * Encodes v at ptr (little-endian), with every element of v.group_fds, v.argsz -1 (left out)
+ * written as the bytes written; returns the bytes written.
+ */
+export function vfio_pci_hot_reset_write(ptr: usize, v: VfioPciHotReset): i32 {
+  const bytes: i64 = 12 + v.group_fds.length * 4;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_PCI_HOT_RESET_OFFSET_ARGSZ
+  store<u32>(ptr, v.flags, 4); // VFIO_PCI_HOT_RESET_OFFSET_FLAGS
+  store<u32>(ptr, v.count, 8); // VFIO_PCI_HOT_RESET_OFFSET_COUNT
+  for (let i = 0, n = v.group_fds.length; i < n; i++) store<i32>(ptr + VFIO_PCI_HOT_RESET_OFFSET_GROUP_FDS + <usize>i * 4, unchecked(v.group_fds[i]));
+  return <i32>bytes;
+}
+/**
+ * Decodes the struct at ptr into out, with count group_fds[] elements (the caller checks count,
+ * normally count, against the bytes it has).
+ */
+export function vfio_pci_hot_reset_read(ptr: usize, out: VfioPciHotReset, count: i32 = 0): void {
+  out.argsz = load<u32>(ptr, 0); // VFIO_PCI_HOT_RESET_OFFSET_ARGSZ
+  out.flags = load<u32>(ptr, 4); // VFIO_PCI_HOT_RESET_OFFSET_FLAGS
+  out.count = load<u32>(ptr, 8); // VFIO_PCI_HOT_RESET_OFFSET_COUNT
+  const group_fds = new Array<i32>(count);
+  for (let i = 0; i < count; i++) unchecked(group_fds[i] = load<i32>(ptr + VFIO_PCI_HOT_RESET_OFFSET_GROUP_FDS + <usize>i * 4));
+  out.group_fds = group_fds;
+}
+
+// struct vfio_iommu_type1_info_cap_iova_range
+
+/** sizeof(struct vfio_iommu_type1_info_cap_iova_range), without flexible array elements. */
+export const VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_SIZE: i32 = 16;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_HEADER: i32 = 0;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_NR_IOVAS: i32 = 8;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_RESERVED: i32 = 12;
+export const VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_IOVA_RANGES: i32 = 16;
+/** Bytes of one iova_ranges[] element. */
+export const VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_IOVA_RANGES_ELEMENT_SIZE: i32 = 16;
+/**
+ * struct vfio_iommu_type1_info_cap_iova_range: VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE: the IOVA
+ * ranges a type1 container may map. A plain value; its bytes are made by
+ * vfio_iommu_type1_info_cap_iova_range_write and read by vfio_iommu_type1_info_cap_iova_range_read.
+ */
+export class VfioIommuType1InfoCapIovaRange {
+  /** id VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, version 1. */
+  header: VfioInfoCapHeader = new VfioInfoCapHeader();
+  /** Number of entries in iova_ranges. [count of iova_ranges] */
+  nr_iovas: u32 = 0;
+  /** Reserved. [reserved] */
+  reserved: u32 = 0;
+  /** The usable ranges, inclusive. [flexible array] */
+  iova_ranges: Array<VfioIovaRange> = [];
+}
+
+/**
+ * Encodes v at ptr (little-endian), with every element of v.iova_ranges; returns the bytes written.
+ */
+export function vfio_iommu_type1_info_cap_iova_range_write(ptr: usize, v: VfioIommuType1InfoCapIovaRange): i32 {
+  vfio_info_cap_header_write(ptr + VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_HEADER, v.header);
+  store<u32>(ptr, v.nr_iovas, 8); // VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_NR_IOVAS
+  store<u32>(ptr, v.reserved, 12); // VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_RESERVED
+  for (let i = 0, n = v.iova_ranges.length; i < n; i++) vfio_iova_range_write(ptr + VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_IOVA_RANGES + <usize>i * 16, unchecked(v.iova_ranges[i]));
+  return 16 + v.iova_ranges.length * 16;
+}
+/**
+ * Decodes the struct at ptr into out, with count iova_ranges[] elements (the caller checks count,
+ * normally nr_iovas, against the bytes it has).
+ */
+export function vfio_iommu_type1_info_cap_iova_range_read(ptr: usize, out: VfioIommuType1InfoCapIovaRange, count: i32 = 0): void {
+  vfio_info_cap_header_read(ptr + VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_HEADER, out.header);
+  out.nr_iovas = load<u32>(ptr, 8); // VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_NR_IOVAS
+  out.reserved = load<u32>(ptr, 12); // VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_RESERVED
+  const iova_ranges = new Array<VfioIovaRange>(0);
+  for (let i = 0; i < count; i++) { const e = new VfioIovaRange(); vfio_iova_range_read(ptr + VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE_OFFSET_IOVA_RANGES + <usize>i * 16, e); iova_ranges.push(e); }
+  out.iova_ranges = iova_ranges;
+}
+
+// struct vfio_iommu_type1_info_dma_avail
+
+/** sizeof(struct vfio_iommu_type1_info_dma_avail). */
+export const VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL_SIZE: i32 = 12;
+export const VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL_OFFSET_HEADER: i32 = 0;
+export const VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL_OFFSET_AVAIL: i32 = 8;
+/**
+ * struct vfio_iommu_type1_info_dma_avail: VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: how many more DMA
+ * mappings the container takes. A plain value; its bytes are made by
+ * vfio_iommu_type1_info_dma_avail_write and read by vfio_iommu_type1_info_dma_avail_read.
+ */
+export class VfioIommuType1InfoDmaAvail {
+  /** id VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, version 1. */
+  header: VfioInfoCapHeader = new VfioInfoCapHeader();
+  /** DMA mappings still available. */
+  avail: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_iommu_type1_info_dma_avail_write(ptr: usize, v: VfioIommuType1InfoDmaAvail): i32 {
+  vfio_info_cap_header_write(ptr + VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL_OFFSET_HEADER, v.header);
+  store<u32>(ptr, v.avail, 8); // VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL_OFFSET_AVAIL
+  return 12;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_iommu_type1_info_dma_avail_read(ptr: usize, out: VfioIommuType1InfoDmaAvail): void {
+  vfio_info_cap_header_read(ptr + VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL_OFFSET_HEADER, out.header);
+  out.avail = load<u32>(ptr, 8); // VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL_OFFSET_AVAIL
+}
+
+// struct vfio_device_info_cap_pci_atomic_comp
+
+/** sizeof(struct vfio_device_info_cap_pci_atomic_comp). */
+export const VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_SIZE: i32 = 16;
+export const VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_OFFSET_HEADER: i32 = 0;
+export const VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_OFFSET_FLAGS: i32 = 8;
+export const VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_OFFSET_RESERVED: i32 = 12;
+/**
+ * struct vfio_device_info_cap_pci_atomic_comp: VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP: the PCIe
+ * AtomicOp completer sizes the root port supports. A plain value; its bytes are made by
+ * vfio_device_info_cap_pci_atomic_comp_write and read by vfio_device_info_cap_pci_atomic_comp_read.
+ */
+export class VfioDeviceInfoCapPciAtomicComp {
+  /** id VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP, version 1. */
+  header: VfioInfoCapHeader = new VfioInfoCapHeader();
+  /** VFIO_PCI_ATOMIC_COMP*. (vfio_pci_atomic_comp_flags) */
+  flags: u32 = 0;
+  /** Reserved. [reserved] */
+  reserved: u32 = 0;
+}
+
+/** Encodes v at ptr (little-endian); returns the bytes written. */
+export function vfio_device_info_cap_pci_atomic_comp_write(ptr: usize, v: VfioDeviceInfoCapPciAtomicComp): i32 {
+  vfio_info_cap_header_write(ptr + VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_OFFSET_HEADER, v.header);
+  store<u32>(ptr, v.flags, 8); // VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_OFFSET_FLAGS
+  store<u32>(ptr, v.reserved, 12); // VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_OFFSET_RESERVED
+  return 16;
+}
+/** Decodes the struct at ptr into out. */
+export function vfio_device_info_cap_pci_atomic_comp_read(ptr: usize, out: VfioDeviceInfoCapPciAtomicComp): void {
+  vfio_info_cap_header_read(ptr + VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_OFFSET_HEADER, out.header);
+  out.flags = load<u32>(ptr, 8); // VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_OFFSET_FLAGS
+  out.reserved = load<u32>(ptr, 12); // VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP_OFFSET_RESERVED
 }
 
 // struct vfio_eeh_pe_op
@@ -2487,8 +3537,11 @@ export const VFIO_EEH_PE_OP_OFFSET_ERR_ILP32: i32 = 12;
  * read by vfio_eeh_pe_op_read.
  */
 export class VfioEehPeOp {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** Reserved; zero. */
   flags: u32 = 0;
   /** The operation: VFIO_EEH_PE_*. (vfio_eeh_pe_op_code) */
@@ -2498,15 +3551,17 @@ export class VfioEehPeOp {
 }
 
 /**
- * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64), v.argsz -1 (left out)
+ * written as the bytes written; returns the bytes written.
  */
 export function vfio_eeh_pe_op_write(ptr: usize, v: VfioEehPeOp, ilp32: bool = false): i32 {
-  store<u32>(ptr + <usize>0, v.argsz);
+  const bytes: i64 = (ilp32 ? 36 : 40);
+  store<u32>(ptr + <usize>0, <u32>(v.argsz < 0 ? bytes : v.argsz));
   store<u32>(ptr + <usize>4, v.flags);
   store<u32>(ptr + <usize>8, v.op);
   memory.fill(ptr + <usize>(ilp32 ? 12 : 16), 0, 24); // union of err
   vfio_eeh_pe_err_write(ptr + <usize>(ilp32 ? 12 : 16), v.err);
-  return (ilp32 ? 36 : 40);
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
 export function vfio_eeh_pe_op_read(ptr: usize, out: VfioEehPeOp, ilp32: bool = false): void {
@@ -2942,11 +3997,17 @@ export const CAPCHAIN_OK: i32 = 0;
  * (in at).
  */
 export const CAPCHAIN_RETRY: i32 = 1;
-/** The buffer is shorter than struct vfio_region_info. */
+/**
+ * The buffer is shorter than struct vfio_device_info or struct vfio_region_info or struct
+ * vfio_iommu_type1_info.
+ */
 export const CAPCHAIN_TRUNCATED: i32 = -1;
 /** A capability header or its known payload does not fit in the buffer. */
 export const CAPCHAIN_OUT_OF_BOUNDS: i32 = -2;
-/** An offset points before the current capability (or cap_offset into struct vfio_region_info). */
+/**
+ * An offset points before the current capability (or cap_offset into struct vfio_device_info or
+ * struct vfio_region_info or struct vfio_iommu_type1_info).
+ */
 export const CAPCHAIN_BACKWARDS: i32 = -3;
 /** An offset points at a capability already visited, itself included. */
 export const CAPCHAIN_LOOP: i32 = -4;
@@ -2980,6 +4041,78 @@ export class CapEntry {
   known: bool = false;
   /** Bytes of the known struct, flexible elements included; 0 when not known. */
   size: u64 = 0;
+}
+
+/** A decoded VFIO_DEVICE_GET_INFO reply and its capability chain. */
+export class VfioDeviceInfoCapChain {
+  /** CAPCHAIN_* outcome. */
+  status: i32 = CAPCHAIN_OK;
+  /**
+   * RETRY: the argsz to retry with. An error: the offset where it was found (the buffer length for
+   * TRUNCATED).
+   */
+  at: u64 = 0;
+  info: VfioDeviceInfo = new VfioDeviceInfo();
+  caps: Array<CapEntry> = [];
+}
+
+/**
+ * The bytes a capability of VFIO_DEVICE_GET_INFO at cap needs, when the spec describes its id with
+ * a struct: the struct, plus the flexible array its count member sizes. -1 for an id without a
+ * struct (unknown or deprecated). avail is the bytes from cap to the end of the buffer; a count is
+ * only read once the fixed part fits (else the fixed size is returned).
+ */
+export function vfio_device_info_cap_known_size(id: u32, cap: usize, avail: u64): i64 {
+  switch (id) {
+    case 5: {
+      return 16; // vfio_device_info_cap_pci_atomic_comp
+    }
+  }
+  return -1;
+}
+
+/**
+ * Decodes a VFIO_DEVICE_GET_INFO reply of len bytes at buf and walks its capability chain into out.
+ * In order: a buffer shorter than vfio_device_info is TRUNCATED; without VFIO_DEVICE_FLAGS_CAPS
+ * there is no chain; with it, an argsz larger than the buffer asks for a RETRY; then from
+ * cap_offset (0: no chain) each offset is checked for LOOP (already visited), BACKWARDS (before the
+ * current capability, or inside the info struct), MISALIGNED (not a multiple of 4), OUT_OF_BOUNDS
+ * (the header, or a known capability's struct with its flexible elements, past the end), and the
+ * walk follows next until 0. Returns out.status.
+ */
+export function vfio_device_info_walk_caps(buf: usize, len: u64, out: VfioDeviceInfoCapChain): i32 {
+  out.caps = [];
+  out.at = 0;
+  if (len < 20) { out.at = len; return out.status = CAPCHAIN_TRUNCATED; }
+  vfio_device_info_read(buf, out.info);
+  if ((out.info.flags & VFIO_DEVICE_FLAGS_CAPS) == 0) return out.status = CAPCHAIN_OK;
+  if (<u64>out.info.argsz > len) { out.at = <u64>out.info.argsz; return out.status = CAPCHAIN_RETRY; }
+  let off: u64 = out.info.cap_offset;
+  let floor: u64 = 20;
+  while (off != 0) {
+    for (let i = 0, n = out.caps.length; i < n; i++) {
+      if (<u64>unchecked(out.caps[i]).offset == off) { out.at = off; return out.status = CAPCHAIN_LOOP; }
+    }
+    if (off < floor) { out.at = off; return out.status = CAPCHAIN_BACKWARDS; }
+    if ((off & 3) != 0) { out.at = off; return out.status = CAPCHAIN_MISALIGNED; }
+    if (off > len || len - off < 8) { out.at = off; return out.status = CAPCHAIN_OUT_OF_BOUNDS; }
+    const cap = buf + <usize>off;
+    const e = new CapEntry();
+    e.offset = <u32>off;
+    e.id = load<u16>(cap, 0);
+    e.version = load<u16>(cap, 2);
+    e.next = load<u32>(cap, 4);
+    const need = vfio_device_info_cap_known_size(<u32>e.id, cap, len - off);
+    if (need >= 0) {
+      if (<u64>need > len - off) { out.at = off; return out.status = CAPCHAIN_OUT_OF_BOUNDS; }
+      e.known = true;
+      e.size = <u64>need;
+    }
+    out.caps.push(e);
+    floor = off;
+    off = e.next;
+  }
+  return out.status = CAPCHAIN_OK;
 }
 
 /** A decoded VFIO_DEVICE_GET_REGION_INFO reply and its capability chain. */
@@ -3038,7 +4171,7 @@ export function vfio_region_info_walk_caps(buf: usize, len: u64, out: VfioRegion
   if (len < 32) { out.at = len; return out.status = CAPCHAIN_TRUNCATED; }
   vfio_region_info_read(buf, out.info);
   if ((out.info.flags & VFIO_REGION_INFO_FLAG_CAPS) == 0) return out.status = CAPCHAIN_OK;
-  if (<u64>out.info.argsz > len) { out.at = out.info.argsz; return out.status = CAPCHAIN_RETRY; }
+  if (<u64>out.info.argsz > len) { out.at = <u64>out.info.argsz; return out.status = CAPCHAIN_RETRY; }
   let off: u64 = out.info.cap_offset;
   let floor: u64 = 32;
   while (off != 0) {
@@ -3055,6 +4188,85 @@ export function vfio_region_info_walk_caps(buf: usize, len: u64, out: VfioRegion
     e.version = load<u16>(cap, 2);
     e.next = load<u32>(cap, 4);
     const need = vfio_region_info_cap_known_size(<u32>e.id, cap, len - off);
+    if (need >= 0) {
+      if (<u64>need > len - off) { out.at = off; return out.status = CAPCHAIN_OUT_OF_BOUNDS; }
+      e.known = true;
+      e.size = <u64>need;
+    }
+    out.caps.push(e);
+    floor = off;
+    off = e.next;
+  }
+  return out.status = CAPCHAIN_OK;
+}
+
+/** A decoded VFIO_IOMMU_GET_INFO reply and its capability chain. */
+export class VfioIommuType1InfoCapChain {
+  /** CAPCHAIN_* outcome. */
+  status: i32 = CAPCHAIN_OK;
+  /**
+   * RETRY: the argsz to retry with. An error: the offset where it was found (the buffer length for
+   * TRUNCATED).
+   */
+  at: u64 = 0;
+  info: VfioIommuType1Info = new VfioIommuType1Info();
+  caps: Array<CapEntry> = [];
+}
+
+/**
+ * The bytes a capability of VFIO_IOMMU_GET_INFO at cap needs, when the spec describes its id with a
+ * struct: the struct, plus the flexible array its count member sizes. -1 for an id without a struct
+ * (unknown or deprecated). avail is the bytes from cap to the end of the buffer; a count is only
+ * read once the fixed part fits (else the fixed size is returned).
+ */
+export function vfio_iommu_type1_info_cap_known_size(id: u32, cap: usize, avail: u64, ilp32: bool = false): i64 {
+  switch (id) {
+    case 1: {
+      if (avail < 16) return 16;
+      return 16 + <i64>load<u32>(cap, 8) * 16; // vfio_iommu_type1_info_cap_iova_range.nr_iovas
+    }
+    case 2: {
+      return (ilp32 ? 28 : 32); // vfio_iommu_type1_info_cap_migration
+    }
+    case 3: {
+      return 12; // vfio_iommu_type1_info_dma_avail
+    }
+  }
+  return -1;
+}
+
+/**
+ * Decodes a VFIO_IOMMU_GET_INFO reply of len bytes at buf and walks its capability chain into out.
+ * In order: a buffer shorter than vfio_iommu_type1_info is TRUNCATED; without VFIO_IOMMU_INFO_CAPS
+ * there is no chain; with it, an argsz larger than the buffer asks for a RETRY; then from
+ * cap_offset (0: no chain) each offset is checked for LOOP (already visited), BACKWARDS (before the
+ * current capability, or inside the info struct), MISALIGNED (not a multiple of 4), OUT_OF_BOUNDS
+ * (the header, or a known capability's struct with its flexible elements, past the end), and the
+ * walk follows next until 0. Returns out.status.
+ */
+export function vfio_iommu_type1_info_walk_caps(buf: usize, len: u64, out: VfioIommuType1InfoCapChain, ilp32: bool = false): i32 {
+  out.caps = [];
+  out.at = 0;
+  if (len < <u64>(ilp32 ? 20 : 24)) { out.at = len; return out.status = CAPCHAIN_TRUNCATED; }
+  vfio_iommu_type1_info_read(buf, out.info, ilp32);
+  if ((out.info.flags & VFIO_IOMMU_INFO_CAPS) == 0) return out.status = CAPCHAIN_OK;
+  if (<u64>out.info.argsz > len) { out.at = <u64>out.info.argsz; return out.status = CAPCHAIN_RETRY; }
+  let off: u64 = out.info.cap_offset;
+  let floor: u64 = (ilp32 ? 20 : 24);
+  while (off != 0) {
+    for (let i = 0, n = out.caps.length; i < n; i++) {
+      if (<u64>unchecked(out.caps[i]).offset == off) { out.at = off; return out.status = CAPCHAIN_LOOP; }
+    }
+    if (off < floor) { out.at = off; return out.status = CAPCHAIN_BACKWARDS; }
+    if ((off & 3) != 0) { out.at = off; return out.status = CAPCHAIN_MISALIGNED; }
+    if (off > len || len - off < 8) { out.at = off; return out.status = CAPCHAIN_OUT_OF_BOUNDS; }
+    const cap = buf + <usize>off;
+    const e = new CapEntry();
+    e.offset = <u32>off;
+    e.id = load<u16>(cap, 0);
+    e.version = load<u16>(cap, 2);
+    e.next = load<u32>(cap, 4);
+    const need = vfio_iommu_type1_info_cap_known_size(<u32>e.id, cap, len - off, ilp32);
     if (need >= 0) {
       if (<u64>need > len - off) { out.at = off; return out.status = CAPCHAIN_OUT_OF_BOUNDS; }
       e.known = true;

@@ -2,7 +2,7 @@
 // Generator: vfio-subregion codegen 0.1.0
 // Regenerate: npm run gen
 // VFIO subregions with memory attributes.
-import { CodecError, checkBig, checkInt, checkReserved, checkRoom, checkUint, dataModelOf, readPointer, writePointer, type CodecOptions } from '../codec-support.js';
+import { CodecError, checkBig, checkInt, checkReserved, checkRoom, checkUint, dataModelOf, readPointer, writePointer, kernelArch, knownName, type CodecOptions, type NodeArch } from '../codec-support.js';
 
 /**
  * Architectures whose ioctl request numbers the bindings carry (powerpc and mips encode `_IO`
@@ -853,6 +853,26 @@ export type VfioRegionAttr = (typeof VfioRegionAttr)[keyof typeof VfioRegionAttr
 /** Every defined bit of {@link VfioRegionAttr}; any other bit is reserved. */
 export const VfioRegionAttrMask = 1;
 
+/** Capability ids in a VFIO_DEVICE_GET_INFO reply chain. */
+export const VfioDeviceInfoCap = {
+  /**
+   * s390 zPCI base data (struct vfio_device_info_cap_zpci_base of <linux/vfio_zdev.h>). Version 1.
+   * (upstream, Linux 6.1)
+   */
+  VFIO_DEVICE_INFO_CAP_ZPCI_BASE: 1,
+  /** s390 zPCI function group data (<linux/vfio_zdev.h>). Version 1. (upstream, Linux 6.1) */
+  VFIO_DEVICE_INFO_CAP_ZPCI_GROUP: 2,
+  /** s390 zPCI utility string (<linux/vfio_zdev.h>). Version 1. (upstream, Linux 6.1) */
+  VFIO_DEVICE_INFO_CAP_ZPCI_UTIL: 3,
+  /** s390 zPCI function path (<linux/vfio_zdev.h>). Version 1. (upstream, Linux 6.1) */
+  VFIO_DEVICE_INFO_CAP_ZPCI_PFIP: 4,
+  /** The PCIe AtomicOp completer sizes the root port supports. Version 1. (upstream, Linux 6.12) */
+  VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP: 5,
+} as const;
+
+/** A value of {@link VfioDeviceInfoCap}. */
+export type VfioDeviceInfoCap = (typeof VfioDeviceInfoCap)[keyof typeof VfioDeviceInfoCap];
+
 /** Capability ids in a VFIO_DEVICE_GET_REGION_INFO reply chain. */
 export const VfioRegionInfoCap = {
   /** Only the listed areas of the region may be mmapped. Version 1. (upstream, Linux 6.1) */
@@ -880,6 +900,22 @@ export const VfioRegionInfoCap = {
 
 /** A value of {@link VfioRegionInfoCap}. */
 export type VfioRegionInfoCap = (typeof VfioRegionInfoCap)[keyof typeof VfioRegionInfoCap];
+
+/** Capability ids in a VFIO_IOMMU_GET_INFO reply chain. */
+export const VfioIommuType1InfoCap = {
+  /** The IOVA ranges the container may map. Version 1. (upstream, Linux 6.1) */
+  VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE: 1,
+  /**
+   * Dirty page tracking: the page sizes and the largest bitmap it reports. Version 1. (upstream,
+   * Linux 6.1)
+   */
+  VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: 2,
+  /** The DMA mappings still available. Version 1. (upstream, Linux 6.1) */
+  VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: 3,
+} as const;
+
+/** A value of {@link VfioIommuType1InfoCap}. */
+export type VfioIommuType1InfoCap = (typeof VfioIommuType1InfoCap)[keyof typeof VfioIommuType1InfoCap];
 
 /** Feature numbers of VFIO_DEVICE_FEATURE (the low 16 bits of its flags). */
 export const VfioDeviceFeatureId = {
@@ -989,6 +1025,97 @@ export const VfioIoctl = {
   /** Reset the device. `_IO(VFIO_TYPE, VFIO_BASE + 11)` on the device fd. (upstream, Linux 6.1) */
   VFIO_DEVICE_RESET: { x86_64: 0x3b6f, i386: 0x3b6f, aarch64: 0x3b6f, riscv64: 0x3b6f, s390x: 0x3b6f, ppc64le: 0x20003b6f, mips64el: 0x20003b6f },
   /**
+   * Start or stop dirty page tracking of the container, or read the dirty bitmap of a range
+   * (sPAPR's VFIO_IOMMU_SPAPR_REGISTER_MEMORY has the same number on its own kind of container).
+   * `_IO(VFIO_TYPE, VFIO_BASE + 17)` on the type1_container fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_DIRTY_PAGES: { x86_64: 0x3b75, i386: 0x3b75, aarch64: 0x3b75, riscv64: 0x3b75, s390x: 0x3b75, ppc64le: 0x20003b75, mips64el: 0x20003b75 },
+  /**
+   * Describe the sPAPR TCE IOMMU: the 32-bit DMA window and dynamic window support (type1's
+   * VFIO_IOMMU_GET_INFO has the same number on its own kind of container).
+   * `_IO(VFIO_TYPE, VFIO_BASE + 12)` on the spapr_container fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_SPAPR_TCE_GET_INFO: { x86_64: 0x3b70, i386: 0x3b70, aarch64: 0x3b70, riscv64: 0x3b70, s390x: 0x3b70, ppc64le: 0x20003b70, mips64el: 0x20003b70 },
+  /**
+   * Trigger, mask or unmask interrupts of an IRQ index, or (VFIO_IRQ_SET_DATA_EVENTFD with
+   * VFIO_IRQ_SET_ACTION_TRIGGER) set the eventfds they signal. `_IO(VFIO_TYPE, VFIO_BASE + 10)` on
+   * the device fd. (upstream, Linux 6.1)
+   */
+  VFIO_DEVICE_SET_IRQS: { x86_64: 0x3b6e, i386: 0x3b6e, aarch64: 0x3b6e, riscv64: 0x3b6e, s390x: 0x3b6e, ppc64le: 0x20003b6e, mips64el: 0x20003b6e },
+  /**
+   * Unmap an IOVA range (or, with VFIO_DMA_UNMAP_FLAG_ALL, every mapping), optionally reporting its
+   * dirty pages first; size returns the bytes unmapped. `_IO(VFIO_TYPE, VFIO_BASE + 14)` on the
+   * iommu_container fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_UNMAP_DMA: { x86_64: 0x3b72, i386: 0x3b72, aarch64: 0x3b72, riscv64: 0x3b72, s390x: 0x3b72, ppc64le: 0x20003b72, mips64el: 0x20003b72 },
+  /**
+   * Whether the group is viable (every device of it bound to a VFIO driver) and whether it is
+   * attached to a container. `_IO(VFIO_TYPE, VFIO_BASE + 3)` on the group fd. (upstream, Linux 6.1)
+   */
+  VFIO_GROUP_GET_STATUS: { x86_64: 0x3b67, i386: 0x3b67, aarch64: 0x3b67, riscv64: 0x3b67, s390x: 0x3b67, ppc64le: 0x20003b67, mips64el: 0x20003b67 },
+  /**
+   * Describe the interrupts of one IRQ index: how many there are and how they may be signalled.
+   * `_IO(VFIO_TYPE, VFIO_BASE + 9)` on the device fd. (upstream, Linux 6.1)
+   */
+  VFIO_DEVICE_GET_IRQ_INFO: { x86_64: 0x3b6d, i386: 0x3b6d, aarch64: 0x3b6d, riscv64: 0x3b6d, s390x: 0x3b6d, ppc64le: 0x20003b6d, mips64el: 0x20003b6d },
+  /**
+   * Have a write of data to offset of the device fd happen whenever the eventfd fd is signalled (fd
+   * -1 removes it). `_IO(VFIO_TYPE, VFIO_BASE + 16)` on the device fd. (upstream, Linux 6.1)
+   */
+  VFIO_DEVICE_IOEVENTFD: { x86_64: 0x3b74, i386: 0x3b74, aarch64: 0x3b74, riscv64: 0x3b74, s390x: 0x3b74, ppc64le: 0x20003b74, mips64el: 0x20003b74 },
+  /**
+   * Describe the type1 IOMMU: the page sizes it maps and (with VFIO_IOMMU_INFO_CAPS) a capability
+   * chain. `_IO(VFIO_TYPE, VFIO_BASE + 12)` on the type1_container fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_GET_INFO: { x86_64: 0x3b70, i386: 0x3b70, aarch64: 0x3b70, riscv64: 0x3b70, s390x: 0x3b70, ppc64le: 0x20003b70, mips64el: 0x20003b70 },
+  /**
+   * Map size bytes of the process's memory at vaddr for the device at iova.
+   * `_IO(VFIO_TYPE, VFIO_BASE + 13)` on the iommu_container fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_MAP_DMA: { x86_64: 0x3b71, i386: 0x3b71, aarch64: 0x3b71, riscv64: 0x3b71, s390x: 0x3b71, ppc64le: 0x20003b71, mips64el: 0x20003b71 },
+  /**
+   * Pre-register (pin) memory for later TCE mappings (sPAPR TCE v2).
+   * `_IO(VFIO_TYPE, VFIO_BASE + 17)` on the spapr_container fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_SPAPR_REGISTER_MEMORY: { x86_64: 0x3b75, i386: 0x3b75, aarch64: 0x3b75, riscv64: 0x3b75, s390x: 0x3b75, ppc64le: 0x20003b75, mips64el: 0x20003b75 },
+  /**
+   * Unregister memory that VFIO_IOMMU_SPAPR_REGISTER_MEMORY registered.
+   * `_IO(VFIO_TYPE, VFIO_BASE + 18)` on the spapr_container fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: { x86_64: 0x3b76, i386: 0x3b76, aarch64: 0x3b76, riscv64: 0x3b76, s390x: 0x3b76, ppc64le: 0x20003b76, mips64el: 0x20003b76 },
+  /**
+   * Create a DMA window; the kernel returns its bus address in start_addr.
+   * `_IO(VFIO_TYPE, VFIO_BASE + 19)` on the spapr_container fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_SPAPR_TCE_CREATE: { x86_64: 0x3b77, i386: 0x3b77, aarch64: 0x3b77, riscv64: 0x3b77, s390x: 0x3b77, ppc64le: 0x20003b77, mips64el: 0x20003b77 },
+  /**
+   * Remove the DMA window that starts at start_addr. `_IO(VFIO_TYPE, VFIO_BASE + 20)` on the
+   * spapr_container fd. (upstream, Linux 6.1)
+   */
+  VFIO_IOMMU_SPAPR_TCE_REMOVE: { x86_64: 0x3b78, i386: 0x3b78, aarch64: 0x3b78, riscv64: 0x3b78, s390x: 0x3b78, ppc64le: 0x20003b78, mips64el: 0x20003b78 },
+  /**
+   * Bind a device cdev to an iommufd; the kernel returns the device's id in it in out_devid.
+   * `_IO(VFIO_TYPE, VFIO_BASE + 18)` on the device fd. (upstream, Linux 6.12)
+   */
+  VFIO_DEVICE_BIND_IOMMUFD: { x86_64: 0x3b76, i386: 0x3b76, aarch64: 0x3b76, riscv64: 0x3b76, s390x: 0x3b76, ppc64le: 0x20003b76, mips64el: 0x20003b76 },
+  /**
+   * Attach a bound device to an IOAS or hardware page table of its iommufd; pt_id returns the
+   * hardware page table actually used. `_IO(VFIO_TYPE, VFIO_BASE + 19)` on the device fd.
+   * (upstream, Linux 6.12)
+   */
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT: { x86_64: 0x3b77, i386: 0x3b77, aarch64: 0x3b77, riscv64: 0x3b77, s390x: 0x3b77, ppc64le: 0x20003b77, mips64el: 0x20003b77 },
+  /**
+   * Detach a bound device from its page table. `_IO(VFIO_TYPE, VFIO_BASE + 20)` on the device fd.
+   * (upstream, Linux 6.12)
+   */
+  VFIO_DEVICE_DETACH_IOMMUFD_PT: { x86_64: 0x3b78, i386: 0x3b78, aarch64: 0x3b78, riscv64: 0x3b78, s390x: 0x3b78, ppc64le: 0x20003b78, mips64el: 0x20003b78 },
+  /**
+   * How much data the pre-copy phase still has: initial_bytes before the device can converge,
+   * dirty_bytes changed since. `_IO(VFIO_TYPE, VFIO_BASE + 21)` on the migration fd. (upstream,
+   * Linux 6.12)
+   */
+  VFIO_MIG_GET_PRECOPY_INFO: { x86_64: 0x3b79, i386: 0x3b79, aarch64: 0x3b79, riscv64: 0x3b79, s390x: 0x3b79, ppc64le: 0x20003b79, mips64el: 0x20003b79 },
+  /**
    * The VFIO API version (VFIO_API_VERSION) is the return value. `_IO(VFIO_TYPE, VFIO_BASE + 0)` on
    * the container fd. (upstream, Linux 6.1)
    */
@@ -1000,12 +1127,12 @@ export const VfioIoctl = {
   VFIO_GROUP_UNSET_CONTAINER: { x86_64: 0x3b69, i386: 0x3b69, aarch64: 0x3b69, riscv64: 0x3b69, s390x: 0x3b69, ppc64le: 0x20003b69, mips64el: 0x20003b69 },
   /**
    * Enable the sPAPR TCE IOMMU of the container (counts the locked pages of the default DMA
-   * window). `_IO(VFIO_TYPE, VFIO_BASE + 15)` on the container fd. (upstream, Linux 6.1)
+   * window). `_IO(VFIO_TYPE, VFIO_BASE + 15)` on the spapr_container fd. (upstream, Linux 6.1)
    */
   VFIO_IOMMU_ENABLE: { x86_64: 0x3b73, i386: 0x3b73, aarch64: 0x3b73, riscv64: 0x3b73, s390x: 0x3b73, ppc64le: 0x20003b73, mips64el: 0x20003b73 },
   /**
-   * Disable the sPAPR TCE IOMMU of the container. `_IO(VFIO_TYPE, VFIO_BASE + 16)` on the container
-   * fd. (upstream, Linux 6.1)
+   * Disable the sPAPR TCE IOMMU of the container. `_IO(VFIO_TYPE, VFIO_BASE + 16)` on the
+   * spapr_container fd. (upstream, Linux 6.1)
    */
   VFIO_IOMMU_DISABLE: { x86_64: 0x3b74, i386: 0x3b74, aarch64: 0x3b74, riscv64: 0x3b74, s390x: 0x3b74, ppc64le: 0x20003b74, mips64el: 0x20003b74 },
   /**
@@ -1016,45 +1143,102 @@ export const VfioIoctl = {
   VFIO_DEVICE_QUERY_GFX_PLANE: { x86_64: 0x3b72, i386: 0x3b72, aarch64: 0x3b72, riscv64: 0x3b72, s390x: 0x3b72, ppc64le: 0x20003b72, mips64el: 0x20003b72 },
   /**
    * Do an EEH operation on the container's partitionable endpoint (VFIO_EEH_PE_GET_STATE returns
-   * the state). `_IO(VFIO_TYPE, VFIO_BASE + 21)` on the container fd. (upstream, Linux 6.1)
+   * the state). `_IO(VFIO_TYPE, VFIO_BASE + 21)` on the spapr_container fd. (upstream, Linux 6.1)
    */
   VFIO_EEH_PE_OP: { x86_64: 0x3b79, i386: 0x3b79, aarch64: 0x3b79, riscv64: 0x3b79, s390x: 0x3b79, ppc64le: 0x20003b79, mips64el: 0x20003b79 },
+  /**
+   * Get a dma-buf fd for a plane of a mediated display device: the result is the new fd (the
+   * container's VFIO_IOMMU_ENABLE has the same number on its own kind of fd).
+   * `_IO(VFIO_TYPE, VFIO_BASE + 15)` on the device fd. (upstream, Linux 6.1)
+   */
+  VFIO_DEVICE_GET_GFX_DMABUF: { x86_64: 0x3b73, i386: 0x3b73, aarch64: 0x3b73, riscv64: 0x3b73, s390x: 0x3b73, ppc64le: 0x20003b73, mips64el: 0x20003b73 },
+  /**
+   * The devices a PCI hot reset of this one affects; with argsz too small for them, ENOSPC and the
+   * count (the type1 container's VFIO_IOMMU_GET_INFO has the same number on its own kind of fd).
+   * `_IO(VFIO_TYPE, VFIO_BASE + 12)` on the device fd. (upstream, Linux 6.1)
+   */
+  VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: { x86_64: 0x3b70, i386: 0x3b70, aarch64: 0x3b70, riscv64: 0x3b70, s390x: 0x3b70, ppc64le: 0x20003b70, mips64el: 0x20003b70 },
+  /**
+   * Hot reset the device and every device GET_PCI_HOT_RESET_INFO lists, given an fd of each of
+   * their groups (the container's VFIO_IOMMU_MAP_DMA has the same number on its own kind of fd).
+   * `_IO(VFIO_TYPE, VFIO_BASE + 13)` on the device fd. (upstream, Linux 6.1)
+   */
+  VFIO_DEVICE_PCI_HOT_RESET: { x86_64: 0x3b71, i386: 0x3b71, aarch64: 0x3b71, riscv64: 0x3b71, s390x: 0x3b71, ppc64le: 0x20003b71, mips64el: 0x20003b71 },
 } as const;
 
 /**
- * What the third argument of each ioctl is: `struct` (a pointer to the named struct; `argsz` names
- * its argsz member, if any), `none` (nothing), `value` (an integer of `type`, `size` bytes, passed
- * by value), `pointer` (a pointer to one integer of `type`, exactly `size` bytes) or `string` (a
- * pointer to a NUL-terminated string).
+ * What the third argument of each ioctl is, and the kind of fd (`fd`) it is issued on: `struct` (a
+ * pointer to the named struct; `argsz` names its argsz member, if any), `none` (nothing), `value`
+ * (an integer of `type`, `size` bytes, passed by value), `pointer` (a pointer to one integer of
+ * `type`, exactly `size` bytes) or `string` (a pointer to a NUL-terminated string).
  */
 export const VfioIoctlArg = {
-  VFIO_DEVICE_GET_INFO: { kind: 'struct', struct: 'vfio_device_info', argsz: 'argsz' },
-  VFIO_DEVICE_GET_REGION_INFO: { kind: 'struct', struct: 'vfio_region_info', argsz: 'argsz' },
-  VFIO_DEVICE_FEATURE: { kind: 'struct', struct: 'vfio_device_feature', argsz: 'argsz' },
-  VFIO_CHECK_EXTENSION: { kind: 'value', type: '__u32', size: 4 },
-  VFIO_SET_IOMMU: { kind: 'value', type: '__s32', size: 4 },
-  VFIO_GROUP_SET_CONTAINER: { kind: 'pointer', type: 'int', size: 4 },
-  VFIO_GROUP_GET_DEVICE_FD: { kind: 'string' },
-  VFIO_DEVICE_RESET: { kind: 'none' },
-  VFIO_GET_API_VERSION: { kind: 'none' },
-  VFIO_GROUP_UNSET_CONTAINER: { kind: 'none' },
-  VFIO_IOMMU_ENABLE: { kind: 'none' },
-  VFIO_IOMMU_DISABLE: { kind: 'none' },
-  VFIO_DEVICE_QUERY_GFX_PLANE: { kind: 'struct', struct: 'vfio_device_gfx_plane_info', argsz: 'argsz' },
-  VFIO_EEH_PE_OP: { kind: 'struct', struct: 'vfio_eeh_pe_op', argsz: 'argsz' },
+  VFIO_DEVICE_GET_INFO: { kind: 'struct', struct: 'vfio_device_info', argsz: 'argsz', fd: 'device' },
+  VFIO_DEVICE_GET_REGION_INFO: { kind: 'struct', struct: 'vfio_region_info', argsz: 'argsz', fd: 'device' },
+  VFIO_DEVICE_FEATURE: { kind: 'struct', struct: 'vfio_device_feature', argsz: 'argsz', fd: 'device' },
+  VFIO_CHECK_EXTENSION: { kind: 'value', type: '__u32', size: 4, fd: 'container' },
+  VFIO_SET_IOMMU: { kind: 'value', type: '__s32', size: 4, fd: 'container' },
+  VFIO_GROUP_SET_CONTAINER: { kind: 'pointer', type: 'int', size: 4, fd: 'group' },
+  VFIO_GROUP_GET_DEVICE_FD: { kind: 'string', fd: 'group' },
+  VFIO_DEVICE_RESET: { kind: 'none', fd: 'device' },
+  VFIO_IOMMU_DIRTY_PAGES: { kind: 'struct', struct: 'vfio_iommu_type1_dirty_bitmap', argsz: 'argsz', fd: 'type1_container' },
+  VFIO_IOMMU_SPAPR_TCE_GET_INFO: { kind: 'struct', struct: 'vfio_iommu_spapr_tce_info', argsz: 'argsz', fd: 'spapr_container' },
+  VFIO_DEVICE_SET_IRQS: { kind: 'struct', struct: 'vfio_irq_set', argsz: 'argsz', fd: 'device' },
+  VFIO_IOMMU_UNMAP_DMA: { kind: 'struct', struct: 'vfio_iommu_type1_dma_unmap', argsz: 'argsz', fd: 'iommu_container' },
+  VFIO_GROUP_GET_STATUS: { kind: 'struct', struct: 'vfio_group_status', argsz: 'argsz', fd: 'group' },
+  VFIO_DEVICE_GET_IRQ_INFO: { kind: 'struct', struct: 'vfio_irq_info', argsz: 'argsz', fd: 'device' },
+  VFIO_DEVICE_IOEVENTFD: { kind: 'struct', struct: 'vfio_device_ioeventfd', argsz: 'argsz', fd: 'device' },
+  VFIO_IOMMU_GET_INFO: { kind: 'struct', struct: 'vfio_iommu_type1_info', argsz: 'argsz', fd: 'type1_container' },
+  VFIO_IOMMU_MAP_DMA: { kind: 'struct', struct: 'vfio_iommu_type1_dma_map', argsz: 'argsz', fd: 'iommu_container' },
+  VFIO_IOMMU_SPAPR_REGISTER_MEMORY: { kind: 'struct', struct: 'vfio_iommu_spapr_register_memory', argsz: 'argsz', fd: 'spapr_container' },
+  VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY: { kind: 'struct', struct: 'vfio_iommu_spapr_register_memory', argsz: 'argsz', fd: 'spapr_container' },
+  VFIO_IOMMU_SPAPR_TCE_CREATE: { kind: 'struct', struct: 'vfio_iommu_spapr_tce_create', argsz: 'argsz', fd: 'spapr_container' },
+  VFIO_IOMMU_SPAPR_TCE_REMOVE: { kind: 'struct', struct: 'vfio_iommu_spapr_tce_remove', argsz: 'argsz', fd: 'spapr_container' },
+  VFIO_DEVICE_BIND_IOMMUFD: { kind: 'struct', struct: 'vfio_device_bind_iommufd', argsz: 'argsz', fd: 'device' },
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT: { kind: 'struct', struct: 'vfio_device_attach_iommufd_pt', argsz: 'argsz', fd: 'device' },
+  VFIO_DEVICE_DETACH_IOMMUFD_PT: { kind: 'struct', struct: 'vfio_device_detach_iommufd_pt', argsz: 'argsz', fd: 'device' },
+  VFIO_MIG_GET_PRECOPY_INFO: { kind: 'struct', struct: 'vfio_precopy_info', argsz: 'argsz', fd: 'migration' },
+  VFIO_GET_API_VERSION: { kind: 'none', fd: 'container' },
+  VFIO_GROUP_UNSET_CONTAINER: { kind: 'none', fd: 'group' },
+  VFIO_IOMMU_ENABLE: { kind: 'none', fd: 'spapr_container' },
+  VFIO_IOMMU_DISABLE: { kind: 'none', fd: 'spapr_container' },
+  VFIO_DEVICE_QUERY_GFX_PLANE: { kind: 'struct', struct: 'vfio_device_gfx_plane_info', argsz: 'argsz', fd: 'device' },
+  VFIO_EEH_PE_OP: { kind: 'struct', struct: 'vfio_eeh_pe_op', argsz: 'argsz', fd: 'spapr_container' },
+  VFIO_DEVICE_GET_GFX_DMABUF: { kind: 'value', type: '__u32', size: 4, fd: 'device' },
+  VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: { kind: 'struct', struct: 'vfio_pci_hot_reset_info', argsz: 'argsz', fd: 'device' },
+  VFIO_DEVICE_PCI_HOT_RESET: { kind: 'struct', struct: 'vfio_pci_hot_reset', argsz: 'argsz', fd: 'device' },
 } as const;
+
+/**
+ * The kinds of file descriptor the ioctls are issued on (`fd` of VfioIoctlArg); the native addon's
+ * open and adoptFd take one, and accept on the handle the ioctls of that kind and of every kind it
+ * extends. `container`: A container, /dev/vfio/vfio: the API version, the extensions (IOMMU models)
+ * it supports, and VFIO_SET_IOMMU. `iommu_container` (extends `container`): A container whose IOMMU
+ * model is set (VFIO_SET_IOMMU): the DMA map and unmap ioctls every model implements. A model's own
+ * ioctls are on the kind of that model. `type1_container` (extends `iommu_container`): A container
+ * with a type1 IOMMU model (VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU). The sPAPR model reuses the
+ * numbers of its ioctls for others, so each model is a kind of its own. `spapr_container` (extends
+ * `iommu_container`): A container with an sPAPR TCE IOMMU model (VFIO_SPAPR_TCE_IOMMU,
+ * VFIO_SPAPR_TCE_v2_IOMMU). `group`: An IOMMU group, /dev/vfio/N. `device`: A device: from
+ * VFIO_GROUP_GET_DEVICE_FD, or a cdev /dev/vfio/devices/vfioN. `migration`: The migration data fd
+ * that VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE returns (data_fd) in a state that transfers data.
+ */
+export const VfioFdKinds = ['container', 'iommu_container', 'type1_container', 'spapr_container', 'group', 'device', 'migration'] as const;
 
 /**
  * The request number of an ioctl on an architecture.
  * @param name - An ioctl of {@link VfioIoctl}.
- * @param arch - The target architecture.
+ * @param arch - The target architecture: the kernel's name or Node's (`process.arch`).
+ * @throws RangeError (a CodecError) listing the valid names, for an unknown ioctl or architecture.
  */
-export function ioctlNumber(name: keyof typeof VfioIoctl, arch: Arch): number {
-  return VfioIoctl[name][arch];
+export function ioctlNumber(name: keyof typeof VfioIoctl, arch: Arch | NodeArch): number {
+  return VfioIoctl[knownName(VfioIoctl, name, 'ioctl')][kernelArch(arch)];
 }
 
 /** errno values the ABI names (Linux asm-generic numbering). */
 export const Errno = {
+  /** EPERM. */
+  EPERM: 1,
   /** EBADF. */
   EBADF: 9,
   /** ENOMEM. */
@@ -1063,6 +1247,8 @@ export const Errno = {
   EFAULT: 14,
   /** EBUSY. */
   EBUSY: 16,
+  /** EEXIST. */
+  EEXIST: 17,
   /** ENODEV. */
   ENODEV: 19,
   /** EINVAL. */
@@ -1168,6 +1354,14 @@ export interface VfioDeviceInfo {
 }
 
 /**
+ * A {@link VfioDeviceInfo} to encode: `argsz` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link VfioDeviceInfo.byteLength}: the size of the struct). A given
+ * `argsz` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type VfioDeviceInfoInput = Omit<VfioDeviceInfo, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioDeviceInfo} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -1177,22 +1371,23 @@ export const VfioDeviceInfo = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, num_regions: 8, num_irqs: 12, cap_offset: 16 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioDeviceInfo): number {
+  byteLength(_value: VfioDeviceInfoInput): number {
     return 20;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceInfo.byteLength(value));
     VfioDeviceInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceInfo, _options: CodecOptions = {}, path = 'vfio_device_info'): void {
-    checkRoom(view, at, VfioDeviceInfo.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceInfoInput, _options: CodecOptions = {}, path = 'vfio_device_info'): void {
+    const bytes = VfioDeviceInfo.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.num_regions, 32, path, 'num_regions'), true);
     view.setUint32(at + 12, checkUint(value.num_irqs, 32, path, 'num_irqs'), true);
@@ -1246,6 +1441,14 @@ export interface VfioRegionInfo {
 }
 
 /**
+ * A {@link VfioRegionInfo} to encode: `argsz` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link VfioRegionInfo.byteLength}: the size of the struct). A given
+ * `argsz` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type VfioRegionInfoInput = Omit<VfioRegionInfo, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioRegionInfo} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -1255,22 +1458,23 @@ export const VfioRegionInfo = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, index: 8, cap_offset: 12, size: 16, offset: 24 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioRegionInfo): number {
+  byteLength(_value: VfioRegionInfoInput): number {
     return 32;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioRegionInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioRegionInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioRegionInfo.byteLength(value));
     VfioRegionInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioRegionInfo, _options: CodecOptions = {}, path = 'vfio_region_info'): void {
-    checkRoom(view, at, VfioRegionInfo.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioRegionInfoInput, _options: CodecOptions = {}, path = 'vfio_region_info'): void {
+    const bytes = VfioRegionInfo.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.index, 32, path, 'index'), true);
     view.setUint32(at + 12, checkUint(value.cap_offset, 32, path, 'cap_offset'), true);
@@ -1499,6 +1703,14 @@ export interface VfioDeviceFeature {
 }
 
 /**
+ * A {@link VfioDeviceFeature} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioDeviceFeature.byteLength}: the fixed part and every
+ * element of `data`). A given `argsz` is written as it is: the caller may offer more room than that
+ * (for a capability chain, or a payload it writes after the struct).
+ */
+export type VfioDeviceFeatureInput = Omit<VfioDeviceFeature, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioDeviceFeature} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -1508,22 +1720,23 @@ export const VfioDeviceFeature = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, data: 8 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(value: VfioDeviceFeature): number {
+  byteLength(value: VfioDeviceFeatureInput): number {
     return 8 + value.data.length * 1;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceFeature, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceFeatureInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceFeature.byteLength(value));
     VfioDeviceFeature.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceFeature, _options: CodecOptions = {}, path = 'vfio_device_feature'): void {
-    checkRoom(view, at, VfioDeviceFeature.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceFeatureInput, _options: CodecOptions = {}, path = 'vfio_device_feature'): void {
+    const bytes = VfioDeviceFeature.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     new Uint8Array(view.buffer, view.byteOffset + at + 8, value.data.length).set(value.data);
   },
@@ -1572,6 +1785,14 @@ export interface VfioIommuType1Info {
   cap_offset: number;
 }
 
+/**
+ * A {@link VfioIommuType1Info} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioIommuType1Info.byteLength}: the size of the struct). A
+ * given `argsz` is written as it is: the caller may offer more room than that (for a capability
+ * chain, or a payload it writes after the struct).
+ */
+export type VfioIommuType1InfoInput = Omit<VfioIommuType1Info, 'argsz'> & { argsz?: number };
+
 /** The layouts of {@link VfioIommuType1Info} per data model. */
 const VfioIommuType1InfoLayouts = {
   lp64: { model: 'lp64', size: 24, offsets: { argsz: 0, flags: 4, iova_pgsizes: 8, cap_offset: 16 } },
@@ -1590,24 +1811,25 @@ export const VfioIommuType1Info = {
     return VfioIommuType1Info.layouts[dataModelOf(options.arch)];
   },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuType1Info, options: CodecOptions = {}): number {
+  byteLength(_value: VfioIommuType1InfoInput, options: CodecOptions = {}): number {
     const L = VfioIommuType1Info.layout(options);
     return L.size;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuType1Info, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuType1InfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuType1Info.byteLength(value, options));
     VfioIommuType1Info.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuType1Info, options: CodecOptions = {}, path = 'vfio_iommu_type1_info'): void {
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuType1InfoInput, options: CodecOptions = {}, path = 'vfio_iommu_type1_info'): void {
     const L = VfioIommuType1Info.layout(options);
-    checkRoom(view, at, VfioIommuType1Info.byteLength(value, options), path);
-    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz, 32, path, 'argsz'), true);
+    const bytes = VfioIommuType1Info.byteLength(value, options);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + L.offsets.iova_pgsizes, checkBig(value.iova_pgsizes, false, path, 'iova_pgsizes'), true);
     view.setUint32(at + L.offsets.cap_offset, checkUint(value.cap_offset, 32, path, 'cap_offset'), true);
@@ -1797,6 +2019,14 @@ export interface VfioGroupStatus {
 }
 
 /**
+ * A {@link VfioGroupStatus} to encode: `argsz` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link VfioGroupStatus.byteLength}: the size of the struct). A given
+ * `argsz` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type VfioGroupStatusInput = Omit<VfioGroupStatus, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioGroupStatus} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -1806,22 +2036,23 @@ export const VfioGroupStatus = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioGroupStatus): number {
+  byteLength(_value: VfioGroupStatusInput): number {
     return 8;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioGroupStatus, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioGroupStatusInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioGroupStatus.byteLength(value));
     VfioGroupStatus.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioGroupStatus, _options: CodecOptions = {}, path = 'vfio_group_status'): void {
-    checkRoom(view, at, VfioGroupStatus.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioGroupStatusInput, _options: CodecOptions = {}, path = 'vfio_group_status'): void {
+    const bytes = VfioGroupStatus.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
   },
   /**
@@ -1856,6 +2087,14 @@ export interface VfioIrqInfo {
 }
 
 /**
+ * A {@link VfioIrqInfo} to encode: `argsz` may be left out, and the codec then writes the bytes the
+ * encoding takes there ({@link VfioIrqInfo.byteLength}: the size of the struct). A given `argsz` is
+ * written as it is: the caller may offer more room than that (for a capability chain, or a payload
+ * it writes after the struct).
+ */
+export type VfioIrqInfoInput = Omit<VfioIrqInfo, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIrqInfo} (little-endian, as every supported architecture but s390x
  * stores it).
  */
@@ -1865,22 +2104,23 @@ export const VfioIrqInfo = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, index: 8, count: 12 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIrqInfo): number {
+  byteLength(_value: VfioIrqInfoInput): number {
     return 16;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIrqInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIrqInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIrqInfo.byteLength(value));
     VfioIrqInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIrqInfo, _options: CodecOptions = {}, path = 'vfio_irq_info'): void {
-    checkRoom(view, at, VfioIrqInfo.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIrqInfoInput, _options: CodecOptions = {}, path = 'vfio_irq_info'): void {
+    const bytes = VfioIrqInfo.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.index, 32, path, 'index'), true);
     view.setUint32(at + 12, checkUint(value.count, 32, path, 'count'), true);
@@ -2063,6 +2303,14 @@ export interface VfioDeviceIoeventfd {
   fd: number;
 }
 
+/**
+ * A {@link VfioDeviceIoeventfd} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioDeviceIoeventfd.byteLength}: the size of the struct).
+ * A given `argsz` is written as it is: the caller may offer more room than that (for a capability
+ * chain, or a payload it writes after the struct).
+ */
+export type VfioDeviceIoeventfdInput = Omit<VfioDeviceIoeventfd, 'argsz'> & { argsz?: number };
+
 /** The layouts of {@link VfioDeviceIoeventfd} per data model. */
 const VfioDeviceIoeventfdLayouts = {
   lp64: { model: 'lp64', size: 32, offsets: { argsz: 0, flags: 4, offset: 8, data: 16, fd: 24 } },
@@ -2081,24 +2329,25 @@ export const VfioDeviceIoeventfd = {
     return VfioDeviceIoeventfd.layouts[dataModelOf(options.arch)];
   },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioDeviceIoeventfd, options: CodecOptions = {}): number {
+  byteLength(_value: VfioDeviceIoeventfdInput, options: CodecOptions = {}): number {
     const L = VfioDeviceIoeventfd.layout(options);
     return L.size;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceIoeventfd, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceIoeventfdInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceIoeventfd.byteLength(value, options));
     VfioDeviceIoeventfd.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceIoeventfd, options: CodecOptions = {}, path = 'vfio_device_ioeventfd'): void {
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceIoeventfdInput, options: CodecOptions = {}, path = 'vfio_device_ioeventfd'): void {
     const L = VfioDeviceIoeventfd.layout(options);
-    checkRoom(view, at, VfioDeviceIoeventfd.byteLength(value, options), path);
-    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz, 32, path, 'argsz'), true);
+    const bytes = VfioDeviceIoeventfd.byteLength(value, options);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + L.offsets.offset, checkBig(value.offset, false, path, 'offset'), true);
     view.setBigUint64(at + L.offsets.data, checkBig(value.data, false, path, 'data'), true);
@@ -2547,6 +2796,14 @@ export interface VfioIommuType1DmaMap {
 }
 
 /**
+ * A {@link VfioIommuType1DmaMap} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioIommuType1DmaMap.byteLength}: the size of the struct).
+ * A given `argsz` is written as it is: the caller may offer more room than that (for a capability
+ * chain, or a payload it writes after the struct).
+ */
+export type VfioIommuType1DmaMapInput = Omit<VfioIommuType1DmaMap, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIommuType1DmaMap} (little-endian, as every supported architecture
  * but s390x stores it).
  */
@@ -2556,22 +2813,23 @@ export const VfioIommuType1DmaMap = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, vaddr: 8, iova: 16, size: 24 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuType1DmaMap): number {
+  byteLength(_value: VfioIommuType1DmaMapInput): number {
     return 32;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuType1DmaMap, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuType1DmaMapInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuType1DmaMap.byteLength(value));
     VfioIommuType1DmaMap.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuType1DmaMap, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_map'): void {
-    checkRoom(view, at, VfioIommuType1DmaMap.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuType1DmaMapInput, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_map'): void {
+    const bytes = VfioIommuType1DmaMap.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + 8, checkBig(value.vaddr, false, path, 'vaddr'), true);
     view.setBigUint64(at + 16, checkBig(value.iova, false, path, 'iova'), true);
@@ -2735,6 +2993,14 @@ export interface VfioIommuSpaprRegisterMemory {
 }
 
 /**
+ * A {@link VfioIommuSpaprRegisterMemory} to encode: `argsz` may be left out, and the codec then
+ * writes the bytes the encoding takes there ({@link VfioIommuSpaprRegisterMemory.byteLength}: the
+ * size of the struct). A given `argsz` is written as it is: the caller may offer more room than
+ * that (for a capability chain, or a payload it writes after the struct).
+ */
+export type VfioIommuSpaprRegisterMemoryInput = Omit<VfioIommuSpaprRegisterMemory, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIommuSpaprRegisterMemory} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -2744,22 +3010,23 @@ export const VfioIommuSpaprRegisterMemory = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, vaddr: 8, size: 16 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuSpaprRegisterMemory): number {
+  byteLength(_value: VfioIommuSpaprRegisterMemoryInput): number {
     return 24;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuSpaprRegisterMemory, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuSpaprRegisterMemoryInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuSpaprRegisterMemory.byteLength(value));
     VfioIommuSpaprRegisterMemory.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuSpaprRegisterMemory, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_register_memory'): void {
-    checkRoom(view, at, VfioIommuSpaprRegisterMemory.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuSpaprRegisterMemoryInput, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_register_memory'): void {
+    const bytes = VfioIommuSpaprRegisterMemory.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + 8, checkBig(value.vaddr, false, path, 'vaddr'), true);
     view.setBigUint64(at + 16, checkBig(value.size, false, path, 'size'), true);
@@ -2806,6 +3073,14 @@ export interface VfioIommuSpaprTceCreate {
 }
 
 /**
+ * A {@link VfioIommuSpaprTceCreate} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioIommuSpaprTceCreate.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioIommuSpaprTceCreateInput = Omit<VfioIommuSpaprTceCreate, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIommuSpaprTceCreate} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -2815,22 +3090,23 @@ export const VfioIommuSpaprTceCreate = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, page_shift: 8, __resv1: 12, window_size: 16, levels: 24, __resv2: 28, start_addr: 32 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuSpaprTceCreate): number {
+  byteLength(_value: VfioIommuSpaprTceCreateInput): number {
     return 40;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuSpaprTceCreate, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuSpaprTceCreateInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuSpaprTceCreate.byteLength(value));
     VfioIommuSpaprTceCreate.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuSpaprTceCreate, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_create'): void {
-    checkRoom(view, at, VfioIommuSpaprTceCreate.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuSpaprTceCreateInput, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_create'): void {
+    const bytes = VfioIommuSpaprTceCreate.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.page_shift, 32, path, 'page_shift'), true);
     view.setUint32(at + 12, checkUint(value.__resv1, 32, path, '__resv1'), true);
@@ -2875,6 +3151,14 @@ export interface VfioIommuSpaprTceRemove {
 }
 
 /**
+ * A {@link VfioIommuSpaprTceRemove} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioIommuSpaprTceRemove.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioIommuSpaprTceRemoveInput = Omit<VfioIommuSpaprTceRemove, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIommuSpaprTceRemove} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -2884,22 +3168,23 @@ export const VfioIommuSpaprTceRemove = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, start_addr: 8 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuSpaprTceRemove): number {
+  byteLength(_value: VfioIommuSpaprTceRemoveInput): number {
     return 16;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuSpaprTceRemove, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuSpaprTceRemoveInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuSpaprTceRemove.byteLength(value));
     VfioIommuSpaprTceRemove.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuSpaprTceRemove, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_remove'): void {
-    checkRoom(view, at, VfioIommuSpaprTceRemove.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuSpaprTceRemoveInput, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_remove'): void {
+    const bytes = VfioIommuSpaprTceRemove.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + 8, checkBig(value.start_addr, false, path, 'start_addr'), true);
   },
@@ -2937,6 +3222,14 @@ export interface VfioDeviceBindIommufd {
 }
 
 /**
+ * A {@link VfioDeviceBindIommufd} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioDeviceBindIommufd.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioDeviceBindIommufdInput = Omit<VfioDeviceBindIommufd, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioDeviceBindIommufd} (little-endian, as every supported architecture
  * but s390x stores it).
  */
@@ -2946,22 +3239,23 @@ export const VfioDeviceBindIommufd = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, iommufd: 8, out_devid: 12 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioDeviceBindIommufd): number {
+  byteLength(_value: VfioDeviceBindIommufdInput): number {
     return 16;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceBindIommufd, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceBindIommufdInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceBindIommufd.byteLength(value));
     VfioDeviceBindIommufd.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceBindIommufd, _options: CodecOptions = {}, path = 'vfio_device_bind_iommufd'): void {
-    checkRoom(view, at, VfioDeviceBindIommufd.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceBindIommufdInput, _options: CodecOptions = {}, path = 'vfio_device_bind_iommufd'): void {
+    const bytes = VfioDeviceBindIommufd.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setInt32(at + 8, checkInt(value.iommufd, 32, path, 'iommufd'), true);
     view.setUint32(at + 12, checkUint(value.out_devid, 32, path, 'out_devid'), true);
@@ -2998,6 +3292,14 @@ export interface VfioDeviceAttachIommufdPt {
 }
 
 /**
+ * A {@link VfioDeviceAttachIommufdPt} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioDeviceAttachIommufdPt.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioDeviceAttachIommufdPtInput = Omit<VfioDeviceAttachIommufdPt, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioDeviceAttachIommufdPt} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -3007,22 +3309,23 @@ export const VfioDeviceAttachIommufdPt = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, pt_id: 8 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioDeviceAttachIommufdPt): number {
+  byteLength(_value: VfioDeviceAttachIommufdPtInput): number {
     return 12;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceAttachIommufdPt, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceAttachIommufdPtInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceAttachIommufdPt.byteLength(value));
     VfioDeviceAttachIommufdPt.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceAttachIommufdPt, _options: CodecOptions = {}, path = 'vfio_device_attach_iommufd_pt'): void {
-    checkRoom(view, at, VfioDeviceAttachIommufdPt.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceAttachIommufdPtInput, _options: CodecOptions = {}, path = 'vfio_device_attach_iommufd_pt'): void {
+    const bytes = VfioDeviceAttachIommufdPt.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.pt_id, 32, path, 'pt_id'), true);
   },
@@ -3055,6 +3358,14 @@ export interface VfioDeviceDetachIommufdPt {
 }
 
 /**
+ * A {@link VfioDeviceDetachIommufdPt} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioDeviceDetachIommufdPt.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioDeviceDetachIommufdPtInput = Omit<VfioDeviceDetachIommufdPt, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioDeviceDetachIommufdPt} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -3064,22 +3375,23 @@ export const VfioDeviceDetachIommufdPt = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioDeviceDetachIommufdPt): number {
+  byteLength(_value: VfioDeviceDetachIommufdPtInput): number {
     return 8;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceDetachIommufdPt, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceDetachIommufdPtInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceDetachIommufdPt.byteLength(value));
     VfioDeviceDetachIommufdPt.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceDetachIommufdPt, _options: CodecOptions = {}, path = 'vfio_device_detach_iommufd_pt'): void {
-    checkRoom(view, at, VfioDeviceDetachIommufdPt.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceDetachIommufdPtInput, _options: CodecOptions = {}, path = 'vfio_device_detach_iommufd_pt'): void {
+    const bytes = VfioDeviceDetachIommufdPt.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
   },
   /**
@@ -3114,6 +3426,14 @@ export interface VfioPrecopyInfo {
 }
 
 /**
+ * A {@link VfioPrecopyInfo} to encode: `argsz` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link VfioPrecopyInfo.byteLength}: the size of the struct). A given
+ * `argsz` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type VfioPrecopyInfoInput = Omit<VfioPrecopyInfo, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioPrecopyInfo} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -3123,22 +3443,23 @@ export const VfioPrecopyInfo = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, initial_bytes: 8, dirty_bytes: 16 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioPrecopyInfo): number {
+  byteLength(_value: VfioPrecopyInfoInput): number {
     return 24;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioPrecopyInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioPrecopyInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioPrecopyInfo.byteLength(value));
     VfioPrecopyInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioPrecopyInfo, _options: CodecOptions = {}, path = 'vfio_precopy_info'): void {
-    checkRoom(view, at, VfioPrecopyInfo.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioPrecopyInfoInput, _options: CodecOptions = {}, path = 'vfio_precopy_info'): void {
+    const bytes = VfioPrecopyInfo.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + 8, checkBig(value.initial_bytes, false, path, 'initial_bytes'), true);
     view.setBigUint64(at + 16, checkBig(value.dirty_bytes, false, path, 'dirty_bytes'), true);
@@ -3373,6 +3694,105 @@ export const VfioDeviceFeatureZpciErr = {
 } as const;
 
 /**
+ * The argument of VFIO_DEVICE_SET_IRQS: trigger, mask or unmask interrupts start .. start + count -
+ * 1 of an IRQ index, or set their eventfds. data holds count elements whose type the DATA flag
+ * says: none, a __u8 bool each, or a __s32 eventfd each (-1 tears one down).
+ * `struct vfio_irq_set`, 20 bytes plus data[]. (upstream, Linux 6.1)
+ */
+export interface VfioIrqSet {
+  /** Size of the struct with its data. (`__u32` at offset 0) */
+  argsz: number;
+  /**
+   * One VFIO_IRQ_SET_DATA_* and one VFIO_IRQ_SET_ACTION_*. (`__u32` at offset 4; bits of {@link
+   * VfioIrqSetFlags})
+   */
+  flags: number;
+  /** The IRQ index. (`__u32` at offset 8) */
+  index: number;
+  /** The first interrupt of the index. (`__u32` at offset 12) */
+  start: number;
+  /** How many interrupts, and elements of data. (`__u32` at offset 16) */
+  count: number;
+  /**
+   * count bools or eventfds, by the DATA flag; empty with VFIO_IRQ_SET_DATA_NONE. (`__u8[]` at
+   * offset 20; the bytes of count elements of 0 bytes with VFIO_IRQ_SET_DATA_NONE, 1 bytes with
+   * VFIO_IRQ_SET_DATA_BOOL, 4 bytes with VFIO_IRQ_SET_DATA_EVENTFD in flags)
+   */
+  data: Uint8Array;
+}
+
+/**
+ * A {@link VfioIrqSet} to encode: `argsz` may be left out, and the codec then writes the bytes the
+ * encoding takes there ({@link VfioIrqSet.byteLength}: the fixed part and every element of `data`).
+ * A given `argsz` is written as it is: the caller may offer more room than that (for a capability
+ * chain, or a payload it writes after the struct).
+ */
+export type VfioIrqSetInput = Omit<VfioIrqSet, 'argsz'> & { argsz?: number };
+
+/**
+ * Layout and codec of {@link VfioIrqSet} (little-endian, as every supported architecture but s390x
+ * stores it).
+ */
+export const VfioIrqSet = {
+  /** `sizeof(struct vfio_irq_set)`, without flexible array elements. */
+  size: 20,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4, index: 8, start: 12, count: 16, data: 20 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(value: VfioIrqSetInput): number {
+    return 20 + value.data.length * 1;
+  },
+  /**
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
+   */
+  encode(value: VfioIrqSetInput, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIrqSet.byteLength(value));
+    VfioIrqSet.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIrqSetInput, options: CodecOptions = {}, path = 'vfio_irq_set'): void {
+    const bytes = VfioIrqSet.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.index, 32, path, 'index'), true);
+    view.setUint32(at + 12, checkUint(value.start, 32, path, 'start'), true);
+    view.setUint32(at + 16, checkUint(value.count, 32, path, 'count'), true);
+    new Uint8Array(view.buffer, view.byteOffset + at + 20, value.data.length).set(value.data);
+    let elementBytes = -1;
+    if ((value.flags & VfioIrqSetFlags.VFIO_IRQ_SET_DATA_NONE) !== 0) elementBytes = 0;
+    else if ((value.flags & VfioIrqSetFlags.VFIO_IRQ_SET_DATA_BOOL) !== 0) elementBytes = 1;
+    else if ((value.flags & VfioIrqSetFlags.VFIO_IRQ_SET_DATA_EVENTFD) !== 0) elementBytes = 4;
+    if (!options.raw && elementBytes < 0)
+      throw new CodecError(path + '.flags', 'sets none of VFIO_IRQ_SET_DATA_NONE, VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD: the type of data[] is unknown');
+    if (!options.raw && value.count * elementBytes !== value.data.length)
+      throw new CodecError(path + '.count', `says ${value.count} elements of ${elementBytes} bytes, data has ${value.data.length} bytes`);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIrqSet {
+    return VfioIrqSet.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_irq_set'): VfioIrqSet {
+    checkRoom(view, at, 20, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const index = view.getUint32(at + 8, true);
+    const start = view.getUint32(at + 12, true);
+    const count = view.getUint32(at + 16, true);
+    const dataCount = options.count ?? count;
+    checkRoom(view, at + 20, dataCount * 1, path, 'data');
+    const data = new Uint8Array(view.buffer.slice(view.byteOffset + at + 20, view.byteOffset + at + 20 + dataCount));
+    return { argsz, flags, index, start, count, data };
+  },
+} as const;
+
+/**
  * One device a hot reset affects (the elements of vfio_pci_hot_reset_info.devices): its IOMMU
  * group, or with VFIO_PCI_HOT_RESET_FLAG_DEV_ID its iommufd device id, and its PCI address.
  * `struct vfio_pci_dependent_device`, 8 bytes. (upstream, Linux 6.1)
@@ -3510,6 +3930,14 @@ export interface VfioDeviceGfxPlaneInfo {
   dmabuf_id?: number;
 }
 
+/**
+ * A {@link VfioDeviceGfxPlaneInfo} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioDeviceGfxPlaneInfo.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioDeviceGfxPlaneInfoInput = Omit<VfioDeviceGfxPlaneInfo, 'argsz'> & { argsz?: number };
+
 /** The layouts of {@link VfioDeviceGfxPlaneInfo} per data model. */
 const VfioDeviceGfxPlaneInfoLayouts = {
   lp64: { model: 'lp64', size: 64, offsets: { argsz: 0, flags: 4, drm_plane_type: 8, drm_format: 12, drm_format_mod: 16, width: 24, height: 28, stride: 32, size: 36, x_pos: 40, y_pos: 44, x_hot: 48, y_hot: 52, region_index: 56, dmabuf_id: 56 } },
@@ -3528,24 +3956,25 @@ export const VfioDeviceGfxPlaneInfo = {
     return VfioDeviceGfxPlaneInfo.layouts[dataModelOf(options.arch)];
   },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioDeviceGfxPlaneInfo, options: CodecOptions = {}): number {
+  byteLength(_value: VfioDeviceGfxPlaneInfoInput, options: CodecOptions = {}): number {
     const L = VfioDeviceGfxPlaneInfo.layout(options);
     return L.size;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceGfxPlaneInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceGfxPlaneInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceGfxPlaneInfo.byteLength(value, options));
     VfioDeviceGfxPlaneInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceGfxPlaneInfo, options: CodecOptions = {}, path = 'vfio_device_gfx_plane_info'): void {
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceGfxPlaneInfoInput, options: CodecOptions = {}, path = 'vfio_device_gfx_plane_info'): void {
     const L = VfioDeviceGfxPlaneInfo.layout(options);
-    checkRoom(view, at, VfioDeviceGfxPlaneInfo.byteLength(value, options), path);
-    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz, 32, path, 'argsz'), true);
+    const bytes = VfioDeviceGfxPlaneInfo.byteLength(value, options);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + L.offsets.drm_plane_type, checkUint(value.drm_plane_type, 32, path, 'drm_plane_type'), true);
     view.setUint32(at + L.offsets.drm_format, checkUint(value.drm_format, 32, path, 'drm_format'), true);
@@ -3596,6 +4025,870 @@ export const VfioDeviceGfxPlaneInfo = {
 } as const;
 
 /**
+ * The argument of VFIO_IOMMU_UNMAP_DMA. With VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, data holds a
+ * struct vfio_bitmap the kernel fills with the dirty pages of the range before it unmaps it; size
+ * returns the bytes unmapped.
+ * `struct vfio_iommu_type1_dma_unmap`, 24 bytes plus data[]. (upstream, Linux 6.1)
+ */
+export interface VfioIommuType1DmaUnmap {
+  /** Size of the struct with its data. (`__u32` at offset 0) */
+  argsz: number;
+  /** VFIO_DMA_UNMAP_FLAG_*. (`__u32` at offset 4; bits of {@link VfioDmaUnmapFlags}) */
+  flags: number;
+  /** Start of the range. (`__u64` at offset 8) */
+  iova: bigint;
+  /** Length of the range; out: the bytes unmapped. (`__u64` at offset 16; inout) */
+  size: bigint;
+  /**
+   * A struct vfio_bitmap with VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP; else empty. (`__u8[]` at
+   * offset 24)
+   */
+  data: Uint8Array;
+}
+
+/**
+ * A {@link VfioIommuType1DmaUnmap} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioIommuType1DmaUnmap.byteLength}: the fixed part and
+ * every element of `data`). A given `argsz` is written as it is: the caller may offer more room
+ * than that (for a capability chain, or a payload it writes after the struct).
+ */
+export type VfioIommuType1DmaUnmapInput = Omit<VfioIommuType1DmaUnmap, 'argsz'> & { argsz?: number };
+
+/**
+ * Layout and codec of {@link VfioIommuType1DmaUnmap} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioIommuType1DmaUnmap = {
+  /** `sizeof(struct vfio_iommu_type1_dma_unmap)`, without flexible array elements. */
+  size: 24,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4, iova: 8, size: 16, data: 24 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(value: VfioIommuType1DmaUnmapInput): number {
+    return 24 + value.data.length * 1;
+  },
+  /**
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
+   */
+  encode(value: VfioIommuType1DmaUnmapInput, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuType1DmaUnmap.byteLength(value));
+    VfioIommuType1DmaUnmap.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuType1DmaUnmapInput, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_unmap'): void {
+    const bytes = VfioIommuType1DmaUnmap.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setBigUint64(at + 8, checkBig(value.iova, false, path, 'iova'), true);
+    view.setBigUint64(at + 16, checkBig(value.size, false, path, 'size'), true);
+    new Uint8Array(view.buffer, view.byteOffset + at + 24, value.data.length).set(value.data);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuType1DmaUnmap {
+    return VfioIommuType1DmaUnmap.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_unmap'): VfioIommuType1DmaUnmap {
+    checkRoom(view, at, 24, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const iova = view.getBigUint64(at + 8, true);
+    const size = view.getBigUint64(at + 16, true);
+    const dataCount = options.count ?? Math.floor((view.byteLength - at - 24) / 1);
+    checkRoom(view, at + 24, dataCount * 1, path, 'data');
+    const data = new Uint8Array(view.buffer.slice(view.byteOffset + at + 24, view.byteOffset + at + 24 + dataCount));
+    return { argsz, flags, iova, size, data };
+  },
+} as const;
+
+/**
+ * The argument of VFIO_IOMMU_DIRTY_PAGES: start or stop dirty page tracking, or
+ * (VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP) read the dirty bitmap of a range, whose struct
+ * vfio_iommu_type1_dirty_bitmap_get is data.
+ * `struct vfio_iommu_type1_dirty_bitmap`, 8 bytes plus data[]. (upstream, Linux 6.1)
+ */
+export interface VfioIommuType1DirtyBitmap {
+  /** Size of the struct with its data. (`__u32` at offset 0) */
+  argsz: number;
+  /**
+   * One VFIO_IOMMU_DIRTY_PAGES_FLAG_*. (`__u32` at offset 4; bits of {@link
+   * VfioIommuDirtyPagesFlags})
+   */
+  flags: number;
+  /**
+   * A struct vfio_iommu_type1_dirty_bitmap_get with GET_BITMAP; else empty. (`__u8[]` at offset 8)
+   */
+  data: Uint8Array;
+}
+
+/**
+ * A {@link VfioIommuType1DirtyBitmap} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioIommuType1DirtyBitmap.byteLength}: the fixed part
+ * and every element of `data`). A given `argsz` is written as it is: the caller may offer more room
+ * than that (for a capability chain, or a payload it writes after the struct).
+ */
+export type VfioIommuType1DirtyBitmapInput = Omit<VfioIommuType1DirtyBitmap, 'argsz'> & { argsz?: number };
+
+/**
+ * Layout and codec of {@link VfioIommuType1DirtyBitmap} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioIommuType1DirtyBitmap = {
+  /** `sizeof(struct vfio_iommu_type1_dirty_bitmap)`, without flexible array elements. */
+  size: 8,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4, data: 8 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(value: VfioIommuType1DirtyBitmapInput): number {
+    return 8 + value.data.length * 1;
+  },
+  /**
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
+   */
+  encode(value: VfioIommuType1DirtyBitmapInput, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuType1DirtyBitmap.byteLength(value));
+    VfioIommuType1DirtyBitmap.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuType1DirtyBitmapInput, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dirty_bitmap'): void {
+    const bytes = VfioIommuType1DirtyBitmap.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    new Uint8Array(view.buffer, view.byteOffset + at + 8, value.data.length).set(value.data);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuType1DirtyBitmap {
+    return VfioIommuType1DirtyBitmap.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_dirty_bitmap'): VfioIommuType1DirtyBitmap {
+    checkRoom(view, at, 8, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const dataCount = options.count ?? Math.floor((view.byteLength - at - 8) / 1);
+    checkRoom(view, at + 8, dataCount * 1, path, 'data');
+    const data = new Uint8Array(view.buffer.slice(view.byteOffset + at + 8, view.byteOffset + at + 8 + dataCount));
+    return { argsz, flags, data };
+  },
+} as const;
+
+/**
+ * The range whose dirty bitmap VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP reads, and the bitmap it
+ * fills. Upstream's layout: it embeds struct vfio_bitmap, whose user pointer makes it 40 bytes on
+ * LP64 and 36 on i386.
+ * `struct vfio_iommu_type1_dirty_bitmap_get`, 40 bytes on LP64, 36 on ILP32 (i386). (upstream,
+ * Linux 6.1)
+ */
+export interface VfioIommuType1DirtyBitmapGet {
+  /** Start of the range. (`__u64` at offset 0 (LP64), 0 (ILP32)) */
+  iova: bigint;
+  /** Length of the range. (`__u64` at offset 8 (LP64), 8 (ILP32)) */
+  size: bigint;
+  /**
+   * Where the kernel writes one bit per page of bitmap.pgsize. (`struct vfio_bitmap` at offset 16
+   * (LP64), 16 (ILP32))
+   */
+  bitmap: VfioBitmap;
+}
+
+/** The layouts of {@link VfioIommuType1DirtyBitmapGet} per data model. */
+const VfioIommuType1DirtyBitmapGetLayouts = {
+  lp64: { model: 'lp64', size: 40, offsets: { iova: 0, size: 8, bitmap: 16 } },
+  ilp32: { model: 'ilp32', size: 36, offsets: { iova: 0, size: 8, bitmap: 16 } },
+} as const;
+
+/**
+ * Layout and codec of {@link VfioIommuType1DirtyBitmapGet} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioIommuType1DirtyBitmapGet = {
+  /** The layout under each data model (upstream's natural layout): `sizeof`, member offsets. */
+  layouts: VfioIommuType1DirtyBitmapGetLayouts,
+  /** The layout of `options.arch` (default: the host's architecture). */
+  layout(options: CodecOptions = {}): (typeof VfioIommuType1DirtyBitmapGetLayouts)['lp64' | 'ilp32'] {
+    return VfioIommuType1DirtyBitmapGet.layouts[dataModelOf(options.arch)];
+  },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioIommuType1DirtyBitmapGet, options: CodecOptions = {}): number {
+    const L = VfioIommuType1DirtyBitmapGet.layout(options);
+    return L.size;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIommuType1DirtyBitmapGet, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuType1DirtyBitmapGet.byteLength(value, options));
+    VfioIommuType1DirtyBitmapGet.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIommuType1DirtyBitmapGet, options: CodecOptions = {}, path = 'vfio_iommu_type1_dirty_bitmap_get'): void {
+    const L = VfioIommuType1DirtyBitmapGet.layout(options);
+    checkRoom(view, at, VfioIommuType1DirtyBitmapGet.byteLength(value, options), path);
+    view.setBigUint64(at + L.offsets.iova, checkBig(value.iova, false, path, 'iova'), true);
+    view.setBigUint64(at + L.offsets.size, checkBig(value.size, false, path, 'size'), true);
+    VfioBitmap.write(view, at + L.offsets.bitmap, value.bitmap, options, path + '.bitmap');
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuType1DirtyBitmapGet {
+    return VfioIommuType1DirtyBitmapGet.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_dirty_bitmap_get'): VfioIommuType1DirtyBitmapGet {
+    const L = VfioIommuType1DirtyBitmapGet.layout(options);
+    checkRoom(view, at, L.size, path);
+    const iova = view.getBigUint64(at + L.offsets.iova, true);
+    const size = view.getBigUint64(at + L.offsets.size, true);
+    const bitmap = VfioBitmap.read(view, at + L.offsets.bitmap, options, path + '.bitmap');
+    return { iova, size, bitmap };
+  },
+} as const;
+
+/**
+ * The reply of VFIO_IOMMU_SPAPR_TCE_GET_INFO: the default 32-bit DMA window and, with
+ * VFIO_IOMMU_SPAPR_INFO_DDW, what dynamic DMA windows may be created.
+ * `struct vfio_iommu_spapr_tce_info`, 32 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioIommuSpaprTceInfo {
+  /** Size of the reply. (`__u32` at offset 0) */
+  argsz: number;
+  /**
+   * VFIO_IOMMU_SPAPR_INFO_*. (`__u32` at offset 4; out; bits of {@link VfioIommuSpaprInfoFlags})
+   */
+  flags: number;
+  /** Bus address of the 32-bit window. (`__u32` at offset 8; out) */
+  dma32_window_start: number;
+  /** Its size in bytes. (`__u32` at offset 12; out) */
+  dma32_window_size: number;
+  /**
+   * Dynamic DMA window capabilities (with VFIO_IOMMU_SPAPR_INFO_DDW).
+   * (`struct vfio_iommu_spapr_tce_ddw_info` at offset 16; out)
+   */
+  ddw: VfioIommuSpaprTceDdwInfo;
+}
+
+/**
+ * A {@link VfioIommuSpaprTceInfo} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioIommuSpaprTceInfo.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioIommuSpaprTceInfoInput = Omit<VfioIommuSpaprTceInfo, 'argsz'> & { argsz?: number };
+
+/**
+ * Layout and codec of {@link VfioIommuSpaprTceInfo} (little-endian, as every supported architecture
+ * but s390x stores it).
+ */
+export const VfioIommuSpaprTceInfo = {
+  /** `sizeof(struct vfio_iommu_spapr_tce_info)`. */
+  size: 32,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4, dma32_window_start: 8, dma32_window_size: 12, ddw: 16 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioIommuSpaprTceInfoInput): number {
+    return 32;
+  },
+  /**
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
+   */
+  encode(value: VfioIommuSpaprTceInfoInput, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuSpaprTceInfo.byteLength(value));
+    VfioIommuSpaprTceInfo.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuSpaprTceInfoInput, options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_info'): void {
+    const bytes = VfioIommuSpaprTceInfo.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.dma32_window_start, 32, path, 'dma32_window_start'), true);
+    view.setUint32(at + 12, checkUint(value.dma32_window_size, 32, path, 'dma32_window_size'), true);
+    VfioIommuSpaprTceDdwInfo.write(view, at + 16, value.ddw, options, path + '.ddw');
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuSpaprTceInfo {
+    return VfioIommuSpaprTceInfo.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_info'): VfioIommuSpaprTceInfo {
+    checkRoom(view, at, 32, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const dma32_window_start = view.getUint32(at + 8, true);
+    const dma32_window_size = view.getUint32(at + 12, true);
+    const ddw = VfioIommuSpaprTceDdwInfo.read(view, at + 16, options, path + '.ddw');
+    return { argsz, flags, dma32_window_start, dma32_window_size, ddw };
+  },
+} as const;
+
+/**
+ * The payload of VFIO_REGION_INFO_CAP_NVLINK2_SSATGT (no kernel provides it any more).
+ * `struct vfio_region_info_cap_nvlink2_ssatgt`, 16 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioRegionInfoCapNvlink2Ssatgt {
+  /**
+   * id VFIO_REGION_INFO_CAP_NVLINK2_SSATGT, version 1. (`struct vfio_info_cap_header` at offset 0)
+   */
+  header: VfioInfoCapHeader;
+  /** The GPU's NVLink2 target address. (`__u64` at offset 8) */
+  tgt: bigint;
+}
+
+/**
+ * Layout and codec of {@link VfioRegionInfoCapNvlink2Ssatgt} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioRegionInfoCapNvlink2Ssatgt = {
+  /** `sizeof(struct vfio_region_info_cap_nvlink2_ssatgt)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { header: 0, tgt: 8 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioRegionInfoCapNvlink2Ssatgt): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioRegionInfoCapNvlink2Ssatgt, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioRegionInfoCapNvlink2Ssatgt.byteLength(value));
+    VfioRegionInfoCapNvlink2Ssatgt.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioRegionInfoCapNvlink2Ssatgt, options: CodecOptions = {}, path = 'vfio_region_info_cap_nvlink2_ssatgt'): void {
+    checkRoom(view, at, VfioRegionInfoCapNvlink2Ssatgt.byteLength(value), path);
+    VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
+    view.setBigUint64(at + 8, checkBig(value.tgt, false, path, 'tgt'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioRegionInfoCapNvlink2Ssatgt {
+    return VfioRegionInfoCapNvlink2Ssatgt.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_region_info_cap_nvlink2_ssatgt'): VfioRegionInfoCapNvlink2Ssatgt {
+    checkRoom(view, at, 16, path);
+    const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
+    const tgt = view.getBigUint64(at + 8, true);
+    return { header, tgt };
+  },
+} as const;
+
+/**
+ * The payload of VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD (no kernel provides it any more).
+ * `struct vfio_region_info_cap_nvlink2_lnkspd`, 16 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioRegionInfoCapNvlink2Lnkspd {
+  /**
+   * id VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD, version 1. (`struct vfio_info_cap_header` at offset 0)
+   */
+  header: VfioInfoCapHeader;
+  /** The NVLink2 link speed. (`__u32` at offset 8) */
+  link_speed: number;
+  /** Padding. (`__u32` at offset 12) */
+  __pad: number;
+}
+
+/**
+ * Layout and codec of {@link VfioRegionInfoCapNvlink2Lnkspd} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioRegionInfoCapNvlink2Lnkspd = {
+  /** `sizeof(struct vfio_region_info_cap_nvlink2_lnkspd)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { header: 0, link_speed: 8, __pad: 12 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioRegionInfoCapNvlink2Lnkspd): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioRegionInfoCapNvlink2Lnkspd, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioRegionInfoCapNvlink2Lnkspd.byteLength(value));
+    VfioRegionInfoCapNvlink2Lnkspd.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioRegionInfoCapNvlink2Lnkspd, options: CodecOptions = {}, path = 'vfio_region_info_cap_nvlink2_lnkspd'): void {
+    checkRoom(view, at, VfioRegionInfoCapNvlink2Lnkspd.byteLength(value), path);
+    VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
+    view.setUint32(at + 8, checkUint(value.link_speed, 32, path, 'link_speed'), true);
+    if (!options.raw) checkReserved(value.__pad, path, '__pad');
+    view.setUint32(at + 12, checkUint(value.__pad, 32, path, '__pad'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioRegionInfoCapNvlink2Lnkspd {
+    return VfioRegionInfoCapNvlink2Lnkspd.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_region_info_cap_nvlink2_lnkspd'): VfioRegionInfoCapNvlink2Lnkspd {
+    checkRoom(view, at, 16, path);
+    const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
+    const link_speed = view.getUint32(at + 8, true);
+    const __pad = view.getUint32(at + 12, true);
+    if (!options.raw) checkReserved(__pad, path, '__pad');
+    return { header, link_speed, __pad };
+  },
+} as const;
+
+/**
+ * The payload of VFIO_DEVICE_FEATURE_DMA_BUF (GET): export ranges of a region as a dma-buf; the
+ * result is its fd.
+ * `struct vfio_device_feature_dma_buf`, 16 bytes plus dma_ranges[]. (upstream, Linux 7.2)
+ */
+export interface VfioDeviceFeatureDmaBuf {
+  /** The region the ranges are in. (`__u32` at offset 0) */
+  region_index: number;
+  /** O_* flags of the new dma-buf fd. (`__u32` at offset 4) */
+  open_flags: number;
+  /** Zero. (`__u32` at offset 8) */
+  flags: number;
+  /** Number of entries in dma_ranges. (`__u32` at offset 12) */
+  nr_ranges: number;
+  /** The ranges of the region the dma-buf holds. (`struct vfio_region_dma_range[]` at offset 16) */
+  dma_ranges: VfioRegionDmaRange[];
+}
+
+/**
+ * Layout and codec of {@link VfioDeviceFeatureDmaBuf} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioDeviceFeatureDmaBuf = {
+  /** `sizeof(struct vfio_device_feature_dma_buf)`, without flexible array elements. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { region_index: 0, open_flags: 4, flags: 8, nr_ranges: 12, dma_ranges: 16 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(value: VfioDeviceFeatureDmaBuf): number {
+    return 16 + value.dma_ranges.length * 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioDeviceFeatureDmaBuf, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioDeviceFeatureDmaBuf.byteLength(value));
+    VfioDeviceFeatureDmaBuf.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioDeviceFeatureDmaBuf, options: CodecOptions = {}, path = 'vfio_device_feature_dma_buf'): void {
+    checkRoom(view, at, VfioDeviceFeatureDmaBuf.byteLength(value), path);
+    view.setUint32(at + 0, checkUint(value.region_index, 32, path, 'region_index'), true);
+    view.setUint32(at + 4, checkUint(value.open_flags, 32, path, 'open_flags'), true);
+    view.setUint32(at + 8, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 12, checkUint(value.nr_ranges, 32, path, 'nr_ranges'), true);
+    value.dma_ranges.forEach((e, i) => {
+      VfioRegionDmaRange.write(view, at + 16 + i * 16, e, options, `${path}.dma_ranges[${i}]`);
+    });
+    if (!options.raw && value.nr_ranges !== value.dma_ranges.length)
+      throw new CodecError(path + '.nr_ranges', `says ${value.nr_ranges} elements, dma_ranges has ${value.dma_ranges.length}`);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceFeatureDmaBuf {
+    return VfioDeviceFeatureDmaBuf.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_feature_dma_buf'): VfioDeviceFeatureDmaBuf {
+    checkRoom(view, at, 16, path);
+    const region_index = view.getUint32(at + 0, true);
+    const open_flags = view.getUint32(at + 4, true);
+    const flags = view.getUint32(at + 8, true);
+    const nr_ranges = view.getUint32(at + 12, true);
+    const dma_rangesCount = options.count ?? nr_ranges;
+    checkRoom(view, at + 16, dma_rangesCount * 16, path, 'dma_ranges');
+    const dma_ranges = Array.from({ length: dma_rangesCount }, (_, i) => VfioRegionDmaRange.read(view, at + 16 + i * 16, options, `${path}.dma_ranges[${i}]`));
+    return { region_index, open_flags, flags, nr_ranges, dma_ranges };
+  },
+} as const;
+
+/**
+ * The reply of VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: the devices a hot reset of this one would
+ * affect.
+ * `struct vfio_pci_hot_reset_info`, 12 bytes plus devices[]. (upstream, Linux 6.1)
+ */
+export interface VfioPciHotResetInfo {
+  /** Size of the reply with its devices. (`__u32` at offset 0) */
+  argsz: number;
+  /**
+   * VFIO_PCI_HOT_RESET_FLAG_DEV_ID(_OWNED) (6.12): whether devices carry iommufd device ids.
+   * (`__u32` at offset 4; out)
+   */
+  flags: number;
+  /** Number of affected devices. (`__u32` at offset 8; out) */
+  count: number;
+  /** The affected devices. (`struct vfio_pci_dependent_device[]` at offset 12) */
+  devices: VfioPciDependentDevice[];
+}
+
+/**
+ * A {@link VfioPciHotResetInfo} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioPciHotResetInfo.byteLength}: the fixed part and every
+ * element of `devices`). A given `argsz` is written as it is: the caller may offer more room than
+ * that (for a capability chain, or a payload it writes after the struct).
+ */
+export type VfioPciHotResetInfoInput = Omit<VfioPciHotResetInfo, 'argsz'> & { argsz?: number };
+
+/**
+ * Layout and codec of {@link VfioPciHotResetInfo} (little-endian, as every supported architecture
+ * but s390x stores it).
+ */
+export const VfioPciHotResetInfo = {
+  /** `sizeof(struct vfio_pci_hot_reset_info)`, without flexible array elements. */
+  size: 12,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4, count: 8, devices: 12 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(value: VfioPciHotResetInfoInput): number {
+    return 12 + value.devices.length * 8;
+  },
+  /**
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
+   */
+  encode(value: VfioPciHotResetInfoInput, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioPciHotResetInfo.byteLength(value));
+    VfioPciHotResetInfo.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioPciHotResetInfoInput, options: CodecOptions = {}, path = 'vfio_pci_hot_reset_info'): void {
+    const bytes = VfioPciHotResetInfo.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.count, 32, path, 'count'), true);
+    value.devices.forEach((e, i) => {
+      VfioPciDependentDevice.write(view, at + 12 + i * 8, e, options, `${path}.devices[${i}]`);
+    });
+    if (!options.raw && value.count !== value.devices.length)
+      throw new CodecError(path + '.count', `says ${value.count} elements, devices has ${value.devices.length}`);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioPciHotResetInfo {
+    return VfioPciHotResetInfo.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_pci_hot_reset_info'): VfioPciHotResetInfo {
+    checkRoom(view, at, 12, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const count = view.getUint32(at + 8, true);
+    const devicesCount = options.count ?? count;
+    checkRoom(view, at + 12, devicesCount * 8, path, 'devices');
+    const devices = Array.from({ length: devicesCount }, (_, i) => VfioPciDependentDevice.read(view, at + 12 + i * 8, options, `${path}.devices[${i}]`));
+    return { argsz, flags, count, devices };
+  },
+} as const;
+
+/**
+ * The argument of VFIO_DEVICE_PCI_HOT_RESET: proof of ownership of every affected group (the fds of
+ * their groups; none with iommufd).
+ * `struct vfio_pci_hot_reset`, 12 bytes plus group_fds[]. (upstream, Linux 6.1)
+ */
+export interface VfioPciHotReset {
+  /** Size of the struct with its fds. (`__u32` at offset 0) */
+  argsz: number;
+  /** Zero. (`__u32` at offset 4) */
+  flags: number;
+  /** Number of group fds. (`__u32` at offset 8) */
+  count: number;
+  /** An fd of each affected group. (`__s32[]` at offset 12) */
+  group_fds: number[];
+}
+
+/**
+ * A {@link VfioPciHotReset} to encode: `argsz` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link VfioPciHotReset.byteLength}: the fixed part and every element of
+ * `group_fds`). A given `argsz` is written as it is: the caller may offer more room than that (for
+ * a capability chain, or a payload it writes after the struct).
+ */
+export type VfioPciHotResetInput = Omit<VfioPciHotReset, 'argsz'> & { argsz?: number };
+
+/**
+ * Layout and codec of {@link VfioPciHotReset} (little-endian, as every supported architecture but
+ * s390x stores it).
+ */
+export const VfioPciHotReset = {
+  /** `sizeof(struct vfio_pci_hot_reset)`, without flexible array elements. */
+  size: 12,
+  /** Byte offset of each member. */
+  offsets: { argsz: 0, flags: 4, count: 8, group_fds: 12 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(value: VfioPciHotResetInput): number {
+    return 12 + value.group_fds.length * 4;
+  },
+  /**
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
+   */
+  encode(value: VfioPciHotResetInput, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioPciHotReset.byteLength(value));
+    VfioPciHotReset.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioPciHotResetInput, options: CodecOptions = {}, path = 'vfio_pci_hot_reset'): void {
+    const bytes = VfioPciHotReset.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
+    view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
+    view.setUint32(at + 8, checkUint(value.count, 32, path, 'count'), true);
+    value.group_fds.forEach((e, i) => {
+      view.setInt32(at + 12 + i * 4, checkInt(e, 32, path, 'group_fds', i), true);
+    });
+    if (!options.raw && value.count !== value.group_fds.length)
+      throw new CodecError(path + '.count', `says ${value.count} elements, group_fds has ${value.group_fds.length}`);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioPciHotReset {
+    return VfioPciHotReset.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_pci_hot_reset'): VfioPciHotReset {
+    checkRoom(view, at, 12, path);
+    const argsz = view.getUint32(at + 0, true);
+    const flags = view.getUint32(at + 4, true);
+    const count = view.getUint32(at + 8, true);
+    const group_fdsCount = options.count ?? count;
+    checkRoom(view, at + 12, group_fdsCount * 4, path, 'group_fds');
+    const group_fds = Array.from({ length: group_fdsCount }, (_, i) => view.getInt32(at + 12 + i * 4, true));
+    return { argsz, flags, count, group_fds };
+  },
+} as const;
+
+/**
+ * VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE: the IOVA ranges a type1 container may map.
+ * `struct vfio_iommu_type1_info_cap_iova_range`, 16 bytes plus iova_ranges[]. (upstream, Linux 6.1)
+ */
+export interface VfioIommuType1InfoCapIovaRange {
+  /**
+   * id VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, version 1. (`struct vfio_info_cap_header` at offset 0)
+   */
+  header: VfioInfoCapHeader;
+  /** Number of entries in iova_ranges. (`__u32` at offset 8) */
+  nr_iovas: number;
+  /** Reserved. (`__u32` at offset 12; reserved, zero) */
+  reserved: number;
+  /** The usable ranges, inclusive. (`struct vfio_iova_range[]` at offset 16) */
+  iova_ranges: VfioIovaRange[];
+}
+
+/**
+ * Layout and codec of {@link VfioIommuType1InfoCapIovaRange} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioIommuType1InfoCapIovaRange = {
+  /** `sizeof(struct vfio_iommu_type1_info_cap_iova_range)`, without flexible array elements. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { header: 0, nr_iovas: 8, reserved: 12, iova_ranges: 16 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(value: VfioIommuType1InfoCapIovaRange): number {
+    return 16 + value.iova_ranges.length * 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIommuType1InfoCapIovaRange, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuType1InfoCapIovaRange.byteLength(value));
+    VfioIommuType1InfoCapIovaRange.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIommuType1InfoCapIovaRange, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_cap_iova_range'): void {
+    checkRoom(view, at, VfioIommuType1InfoCapIovaRange.byteLength(value), path);
+    VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
+    view.setUint32(at + 8, checkUint(value.nr_iovas, 32, path, 'nr_iovas'), true);
+    if (!options.raw) checkReserved(value.reserved, path, 'reserved');
+    view.setUint32(at + 12, checkUint(value.reserved, 32, path, 'reserved'), true);
+    value.iova_ranges.forEach((e, i) => {
+      VfioIovaRange.write(view, at + 16 + i * 16, e, options, `${path}.iova_ranges[${i}]`);
+    });
+    if (!options.raw && value.nr_iovas !== value.iova_ranges.length)
+      throw new CodecError(path + '.nr_iovas', `says ${value.nr_iovas} elements, iova_ranges has ${value.iova_ranges.length}`);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuType1InfoCapIovaRange {
+    return VfioIommuType1InfoCapIovaRange.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_cap_iova_range'): VfioIommuType1InfoCapIovaRange {
+    checkRoom(view, at, 16, path);
+    const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
+    const nr_iovas = view.getUint32(at + 8, true);
+    const reserved = view.getUint32(at + 12, true);
+    if (!options.raw) checkReserved(reserved, path, 'reserved');
+    const iova_rangesCount = options.count ?? nr_iovas;
+    checkRoom(view, at + 16, iova_rangesCount * 16, path, 'iova_ranges');
+    const iova_ranges = Array.from({ length: iova_rangesCount }, (_, i) => VfioIovaRange.read(view, at + 16 + i * 16, options, `${path}.iova_ranges[${i}]`));
+    return { header, nr_iovas, reserved, iova_ranges };
+  },
+} as const;
+
+/**
+ * VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: how many more DMA mappings the container takes.
+ * `struct vfio_iommu_type1_info_dma_avail`, 12 bytes. (upstream, Linux 6.1)
+ */
+export interface VfioIommuType1InfoDmaAvail {
+  /** id VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, version 1. (`struct vfio_info_cap_header` at offset 0) */
+  header: VfioInfoCapHeader;
+  /** DMA mappings still available. (`__u32` at offset 8) */
+  avail: number;
+}
+
+/**
+ * Layout and codec of {@link VfioIommuType1InfoDmaAvail} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioIommuType1InfoDmaAvail = {
+  /** `sizeof(struct vfio_iommu_type1_info_dma_avail)`. */
+  size: 12,
+  /** Byte offset of each member. */
+  offsets: { header: 0, avail: 8 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioIommuType1InfoDmaAvail): number {
+    return 12;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioIommuType1InfoDmaAvail, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioIommuType1InfoDmaAvail.byteLength(value));
+    VfioIommuType1InfoDmaAvail.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioIommuType1InfoDmaAvail, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_dma_avail'): void {
+    checkRoom(view, at, VfioIommuType1InfoDmaAvail.byteLength(value), path);
+    VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
+    view.setUint32(at + 8, checkUint(value.avail, 32, path, 'avail'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioIommuType1InfoDmaAvail {
+    return VfioIommuType1InfoDmaAvail.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_dma_avail'): VfioIommuType1InfoDmaAvail {
+    checkRoom(view, at, 12, path);
+    const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
+    const avail = view.getUint32(at + 8, true);
+    return { header, avail };
+  },
+} as const;
+
+/**
+ * VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP: the PCIe AtomicOp completer sizes the root port supports.
+ * `struct vfio_device_info_cap_pci_atomic_comp`, 16 bytes. (upstream, Linux 6.12)
+ */
+export interface VfioDeviceInfoCapPciAtomicComp {
+  /**
+   * id VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP, version 1. (`struct vfio_info_cap_header` at offset 0)
+   */
+  header: VfioInfoCapHeader;
+  /** VFIO_PCI_ATOMIC_COMP*. (`__u32` at offset 8; bits of {@link VfioPciAtomicCompFlags}) */
+  flags: number;
+  /** Reserved. (`__u32` at offset 12; reserved, zero) */
+  reserved: number;
+}
+
+/**
+ * Layout and codec of {@link VfioDeviceInfoCapPciAtomicComp} (little-endian, as every supported
+ * architecture but s390x stores it).
+ */
+export const VfioDeviceInfoCapPciAtomicComp = {
+  /** `sizeof(struct vfio_device_info_cap_pci_atomic_comp)`. */
+  size: 16,
+  /** Byte offset of each member. */
+  offsets: { header: 0, flags: 8, reserved: 12 },
+  /** Bytes an encoding of `value` takes. */
+  byteLength(_value: VfioDeviceInfoCapPciAtomicComp): number {
+    return 16;
+  },
+  /**
+   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
+   * fit.
+   */
+  encode(value: VfioDeviceInfoCapPciAtomicComp, options: CodecOptions = {}): Uint8Array {
+    const bytes = new Uint8Array(VfioDeviceInfoCapPciAtomicComp.byteLength(value));
+    VfioDeviceInfoCapPciAtomicComp.write(new DataView(bytes.buffer), 0, value, options);
+    return bytes;
+  },
+  /** Writes `value` at byte `at` of `view`. */
+  write(view: DataView, at: number, value: VfioDeviceInfoCapPciAtomicComp, options: CodecOptions = {}, path = 'vfio_device_info_cap_pci_atomic_comp'): void {
+    checkRoom(view, at, VfioDeviceInfoCapPciAtomicComp.byteLength(value), path);
+    VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
+    view.setUint32(at + 8, checkUint(value.flags, 32, path, 'flags'), true);
+    if (!options.raw) checkReserved(value.reserved, path, 'reserved');
+    view.setUint32(at + 12, checkUint(value.reserved, 32, path, 'reserved'), true);
+  },
+  /**
+   * Decodes a whole buffer. Throws {@link CodecError} if it is too short or a reserved member is
+   * set.
+   */
+  decode(bytes: Uint8Array, options: CodecOptions = {}): VfioDeviceInfoCapPciAtomicComp {
+    return VfioDeviceInfoCapPciAtomicComp.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
+  },
+  /** Reads a value at byte `at` of `view`. */
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_info_cap_pci_atomic_comp'): VfioDeviceInfoCapPciAtomicComp {
+    checkRoom(view, at, 16, path);
+    const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
+    const flags = view.getUint32(at + 8, true);
+    const reserved = view.getUint32(at + 12, true);
+    if (!options.raw) checkReserved(reserved, path, 'reserved');
+    return { header, flags, reserved };
+  },
+} as const;
+
+/**
  * Argument of VFIO_EEH_PE_OP: one EEH operation on the partitionable endpoint of the container
  * (POWER).
  * `struct vfio_eeh_pe_op`, 40 bytes on LP64, 36 on ILP32 (i386). (upstream, Linux 6.1)
@@ -3618,6 +4911,14 @@ export interface VfioEehPeOp {
   err?: VfioEehPeErr;
 }
 
+/**
+ * A {@link VfioEehPeOp} to encode: `argsz` may be left out, and the codec then writes the bytes the
+ * encoding takes there ({@link VfioEehPeOp.byteLength}: the size of the struct). A given `argsz` is
+ * written as it is: the caller may offer more room than that (for a capability chain, or a payload
+ * it writes after the struct).
+ */
+export type VfioEehPeOpInput = Omit<VfioEehPeOp, 'argsz'> & { argsz?: number };
+
 /** The layouts of {@link VfioEehPeOp} per data model. */
 const VfioEehPeOpLayouts = {
   lp64: { model: 'lp64', size: 40, offsets: { argsz: 0, flags: 4, op: 8, err: 16 } },
@@ -3636,24 +4937,25 @@ export const VfioEehPeOp = {
     return VfioEehPeOp.layouts[dataModelOf(options.arch)];
   },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioEehPeOp, options: CodecOptions = {}): number {
+  byteLength(_value: VfioEehPeOpInput, options: CodecOptions = {}): number {
     const L = VfioEehPeOp.layout(options);
     return L.size;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioEehPeOp, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioEehPeOpInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioEehPeOp.byteLength(value, options));
     VfioEehPeOp.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioEehPeOp, options: CodecOptions = {}, path = 'vfio_eeh_pe_op'): void {
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioEehPeOpInput, options: CodecOptions = {}, path = 'vfio_eeh_pe_op'): void {
     const L = VfioEehPeOp.layout(options);
-    checkRoom(view, at, VfioEehPeOp.byteLength(value, options), path);
-    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz, 32, path, 'argsz'), true);
+    const bytes = VfioEehPeOp.byteLength(value, options);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + L.offsets.op, checkUint(value.op, 32, path, 'op'), true);
     if (value.err !== undefined) {
@@ -4206,11 +5508,6 @@ export const MmapRules = [
 /** The name of a rule in {@link MmapRules}. */
 export type MmapRule = (typeof MmapRules)[number]['rule'];
 
-/**
- * Replies are decoded as the kernel wrote them; reserved members are not the reader's to police.
- */
-const RAW: CodecOptions = { raw: true };
-
 /** A malformed capability chain: what is wrong and the buffer offset it concerns. */
 export class CapChainError extends Error {
   readonly kind: 'truncated' | 'out-of-bounds' | 'backwards' | 'loop' | 'misaligned';
@@ -4223,6 +5520,67 @@ export class CapChainError extends Error {
     this.kind = kind;
     this.at = at;
   }
+}
+
+/**
+ * One capability of a VFIO_DEVICE_GET_INFO reply: its offset in the buffer, its header and, for a
+ * capability the bindings know, its decoded payload.
+ */
+export type DeviceInfoCapEntry = | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP'; value: VfioDeviceInfoCapPciAtomicComp }
+  | { offset: number; header: VfioInfoCapHeader; name: null; value: null };
+
+/**
+ * A decoded VFIO_DEVICE_GET_INFO reply. `retry` is set when the kernel needs a larger buffer: call
+ * again with argsz = retry.
+ */
+export type DeviceInfoReply = { info: VfioDeviceInfo; caps: DeviceInfoCapEntry[]; retry: number | null };
+
+/**
+ * Decodes a VFIO_DEVICE_GET_INFO reply buffer (its length is the argsz the caller gave) and walks
+ * its capability chain.
+ * A DataView is read in place, so a caller with a scratch buffer allocates nothing but the result.
+ * Every offset is checked against the buffer; `next` must move forward, so a loop or a backwards
+ * pointer cannot make the walk run forever.
+ * @param bytes - The reply.
+ * @param options - `arch`: the architecture whose layouts the kernel wrote (default: the host's),
+ * as the codecs take it; upstream's natural-layout structs differ between LP64 and i386. Replies
+ * are decoded raw: reserved members are not the reader's to police.
+ * @throws {@link CapChainError} for a malformed chain.
+ */
+export function parseDeviceInfoReply(bytes: Uint8Array | DataView, options: CodecOptions = {}): DeviceInfoReply {
+  const raw: CodecOptions = { raw: true, arch: options.arch };
+  const infoSize = 20;
+  if (bytes.byteLength < infoSize) throw new CapChainError('truncated', bytes.byteLength, `reply of ${bytes.byteLength} bytes is shorter than struct vfio_device_info`);
+  const view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const info = VfioDeviceInfo.read(view, 0, raw);
+  const hasCaps = (info.flags & VfioDeviceFlags.VFIO_DEVICE_FLAGS_CAPS) !== 0;
+  if (hasCaps && info.argsz > bytes.byteLength) return { info, caps: [], retry: info.argsz };
+  if (!hasCaps || info.cap_offset === 0) return { info, caps: [], retry: null };
+  const caps: DeviceInfoCapEntry[] = [];
+  const visited = new Set<number>();
+  let prev = -1;
+  for (let off = info.cap_offset; off !== 0;) {
+    if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');
+    if (off < infoSize || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
+    if (off % 4 !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of 4');
+    if (off + VfioInfoCapHeader.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');
+    const header = VfioInfoCapHeader.read(view, off);
+    let entry: DeviceInfoCapEntry;
+    switch (header.id) {
+      case VfioDeviceInfoCap.VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP: {
+        if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP runs past the buffer');
+        entry = { offset: off, header, name: 'VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP', value: VfioDeviceInfoCapPciAtomicComp.read(view, off, raw) };
+        break;
+      }
+      default:
+        entry = { offset: off, header, name: null, value: null };
+    }
+    caps.push(entry);
+    visited.add(off);
+    prev = off;
+    off = header.next;
+  }
+  return { info, caps, retry: null };
 }
 
 /**
@@ -4248,12 +5606,18 @@ export type RegionInfoReply = { info: VfioRegionInfo; caps: RegionInfoCapEntry[]
  * A DataView is read in place, so a caller with a scratch buffer allocates nothing but the result.
  * Every offset is checked against the buffer; `next` must move forward, so a loop or a backwards
  * pointer cannot make the walk run forever.
+ * @param bytes - The reply.
+ * @param options - `arch`: the architecture whose layouts the kernel wrote (default: the host's),
+ * as the codecs take it; upstream's natural-layout structs differ between LP64 and i386. Replies
+ * are decoded raw: reserved members are not the reader's to police.
  * @throws {@link CapChainError} for a malformed chain.
  */
-export function parseRegionInfoReply(bytes: Uint8Array | DataView): RegionInfoReply {
-  if (bytes.byteLength < 32) throw new CapChainError('truncated', bytes.byteLength, `reply of ${bytes.byteLength} bytes is shorter than struct vfio_region_info`);
+export function parseRegionInfoReply(bytes: Uint8Array | DataView, options: CodecOptions = {}): RegionInfoReply {
+  const raw: CodecOptions = { raw: true, arch: options.arch };
+  const infoSize = 32;
+  if (bytes.byteLength < infoSize) throw new CapChainError('truncated', bytes.byteLength, `reply of ${bytes.byteLength} bytes is shorter than struct vfio_region_info`);
   const view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const info = VfioRegionInfo.read(view, 0, RAW);
+  const info = VfioRegionInfo.read(view, 0, raw);
   const hasCaps = (info.flags & VfioRegionInfoFlags.VFIO_REGION_INFO_FLAG_CAPS) !== 0;
   if (hasCaps && info.argsz > bytes.byteLength) return { info, caps: [], retry: info.argsz };
   if (!hasCaps || info.cap_offset === 0) return { info, caps: [], retry: null };
@@ -4262,7 +5626,7 @@ export function parseRegionInfoReply(bytes: Uint8Array | DataView): RegionInfoRe
   let prev = -1;
   for (let off = info.cap_offset; off !== 0;) {
     if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');
-    if (off < 32 || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
+    if (off < infoSize || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
     if (off % 4 !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of 4');
     if (off + VfioInfoCapHeader.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');
     const header = VfioInfoCapHeader.read(view, off);
@@ -4272,27 +5636,103 @@ export function parseRegionInfoReply(bytes: Uint8Array | DataView): RegionInfoRe
         if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_SPARSE_MMAP runs past the buffer');
         const count = view.getUint32(off + 8, true);
         if (off + 16 + count * 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_SPARSE_MMAP elements run past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_SPARSE_MMAP', value: VfioRegionInfoCapSparseMmap.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_SPARSE_MMAP', value: VfioRegionInfoCapSparseMmap.read(view, off, raw) };
         break;
       }
       case VfioRegionInfoCap.VFIO_REGION_INFO_CAP_TYPE: {
         if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_TYPE runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_TYPE', value: VfioRegionInfoCapType.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_TYPE', value: VfioRegionInfoCapType.read(view, off, raw) };
         break;
       }
       case VfioRegionInfoCap.VFIO_REGION_INFO_CAP_MSIX_MAPPABLE: {
         if (off + 8 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE', value: VfioInfoCapHeader.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE', value: VfioInfoCapHeader.read(view, off, raw) };
         break;
       }
       case VfioRegionInfoCap.VFIO_REGION_INFO_CAP_SUBREGION: {
         if (off + 24 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_SUBREGION runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_SUBREGION', value: VfioRegionInfoCapSubregion.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_SUBREGION', value: VfioRegionInfoCapSubregion.read(view, off, raw) };
         break;
       }
       case VfioRegionInfoCap.VFIO_REGION_INFO_CAP_ATTRS: {
         if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_ATTRS runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_ATTRS', value: VfioRegionInfoCapAttrs.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_ATTRS', value: VfioRegionInfoCapAttrs.read(view, off, raw) };
+        break;
+      }
+      default:
+        entry = { offset: off, header, name: null, value: null };
+    }
+    caps.push(entry);
+    visited.add(off);
+    prev = off;
+    off = header.next;
+  }
+  return { info, caps, retry: null };
+}
+
+/**
+ * One capability of a VFIO_IOMMU_GET_INFO reply: its offset in the buffer, its header and, for a
+ * capability the bindings know, its decoded payload.
+ */
+export type IommuType1InfoCapEntry = | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE'; value: VfioIommuType1InfoCapIovaRange }
+  | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION'; value: VfioIommuType1InfoCapMigration }
+  | { offset: number; header: VfioInfoCapHeader; name: 'VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL'; value: VfioIommuType1InfoDmaAvail }
+  | { offset: number; header: VfioInfoCapHeader; name: null; value: null };
+
+/**
+ * A decoded VFIO_IOMMU_GET_INFO reply. `retry` is set when the kernel needs a larger buffer: call
+ * again with argsz = retry.
+ */
+export type IommuType1InfoReply = { info: VfioIommuType1Info; caps: IommuType1InfoCapEntry[]; retry: number | null };
+
+/**
+ * Decodes a VFIO_IOMMU_GET_INFO reply buffer (its length is the argsz the caller gave) and walks
+ * its capability chain.
+ * A DataView is read in place, so a caller with a scratch buffer allocates nothing but the result.
+ * Every offset is checked against the buffer; `next` must move forward, so a loop or a backwards
+ * pointer cannot make the walk run forever.
+ * @param bytes - The reply.
+ * @param options - `arch`: the architecture whose layouts the kernel wrote (default: the host's),
+ * as the codecs take it; upstream's natural-layout structs differ between LP64 and i386. Replies
+ * are decoded raw: reserved members are not the reader's to police.
+ * @throws {@link CapChainError} for a malformed chain.
+ */
+export function parseIommuType1InfoReply(bytes: Uint8Array | DataView, options: CodecOptions = {}): IommuType1InfoReply {
+  const raw: CodecOptions = { raw: true, arch: options.arch };
+  const infoSize = VfioIommuType1Info.layout(options).size;
+  if (bytes.byteLength < infoSize) throw new CapChainError('truncated', bytes.byteLength, `reply of ${bytes.byteLength} bytes is shorter than struct vfio_iommu_type1_info`);
+  const view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const info = VfioIommuType1Info.read(view, 0, raw);
+  const hasCaps = (info.flags & VfioIommuType1InfoFlags.VFIO_IOMMU_INFO_CAPS) !== 0;
+  if (hasCaps && info.argsz > bytes.byteLength) return { info, caps: [], retry: info.argsz };
+  if (!hasCaps || info.cap_offset === 0) return { info, caps: [], retry: null };
+  const caps: IommuType1InfoCapEntry[] = [];
+  const visited = new Set<number>();
+  let prev = -1;
+  for (let off = info.cap_offset; off !== 0;) {
+    if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');
+    if (off < infoSize || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
+    if (off % 4 !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of 4');
+    if (off + VfioInfoCapHeader.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');
+    const header = VfioInfoCapHeader.read(view, off);
+    let entry: IommuType1InfoCapEntry;
+    switch (header.id) {
+      case VfioIommuType1InfoCap.VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE: {
+        if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE runs past the buffer');
+        const count = view.getUint32(off + 8, true);
+        if (off + 16 + count * 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE elements run past the buffer');
+        entry = { offset: off, header, name: 'VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE', value: VfioIommuType1InfoCapIovaRange.read(view, off, raw) };
+        break;
+      }
+      case VfioIommuType1InfoCap.VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: {
+        const size = VfioIommuType1InfoCapMigration.layout(options).size;
+        if (off + size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION runs past the buffer');
+        entry = { offset: off, header, name: 'VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION', value: VfioIommuType1InfoCapMigration.read(view, off, raw) };
+        break;
+      }
+      case VfioIommuType1InfoCap.VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: {
+        if (off + 12 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL runs past the buffer');
+        entry = { offset: off, header, name: 'VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL', value: VfioIommuType1InfoDmaAvail.read(view, off, raw) };
         break;
       }
       default:

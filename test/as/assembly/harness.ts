@@ -9,7 +9,7 @@
 
 import * as V from "../../../runtime/assembly/generated/vfio-subregion";
 import { BUF, get_vfio_device_feature_region_attrs, get_vfio_device_feature_subregion, put_slot, put_vfio_device_feature_region_attrs,
-  put_vfio_device_feature_subregion, put_vfio_region_info, rewind_slots, slots_used, cap_body_vfio_region_info } from "./glue";
+  put_vfio_device_feature_subregion, rewind_slots, slots_used } from "./glue";
 export * from "../../../runtime/assembly/generated/vfio-subregion";
 export * from "./glue";
 
@@ -103,26 +103,9 @@ export function run_region_attrs_get(): i32 {
   return 0;
 }
 
-// ---- capability chains ----
+// ---- capability chains (walk_<info> and its readers are in the glue) ----
 
-const chain = new V.VfioRegionInfoCapChain();
-
-/** Walks the len-byte reply at BUF; returns the status. */
-export function walk(len: u32): i32 { return V.vfio_region_info_walk_caps(BUF, len, chain); }
-export function chain_at(): u64 { return chain.at; }
 export function h_status_name(s: i32): i32 { return sout(V.capchain_status_name(s)); }
-export function chain_info(): i32 { rewind_slots(); put_vfio_region_info(chain.info); return slots_used(); }
-export function chain_count(): i32 { return chain.caps.length; }
-/** Slots: offset, id, version, next, known, size. */
-export function chain_cap(i: i32): void {
-  const e = chain.caps[i];
-  rewind_slots(); put_slot(e.offset); put_slot(e.id); put_slot(e.version); put_slot(e.next); put_slot(e.known ? 1 : 0); put_slot(e.size);
-}
-/** Decodes the body of cap i with the generated codec for its id (header included); -1 without one. */
-export function chain_body(i: i32): i32 {
-  const e = chain.caps[i];
-  return e.known ? cap_body_vfio_region_info(e.id, BUF + <usize>e.offset) : -1;
-}
 
 // ---- MMIO window ----
 

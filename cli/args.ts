@@ -1,0 +1,30 @@
+import { UsageError } from '../codegen/args.js';
+
+export { integerArg, parseCommandLine, STDIO, UsageError, type Io } from '../codegen/args.js';
+
+const PCI_ADDRESS = /^(?:([0-9a-f]{4}):)?([0-9a-f]{2}:[0-9a-f]{2}\.[0-7])$/i;
+
+/**
+ * A device argument of `info` and the examples: `sim`, a PCI address (the lspci short form
+ * `01:00.0` means domain 0000) or an iommufd cdev path. Anything else is a misuse.
+ */
+export function deviceArg(text: string, name = '--device'): string {
+  if (text === 'sim' || /^\/dev\/vfio\/devices\/vfio\d+$/.test(text)) return text;
+  const pci = PCI_ADDRESS.exec(text);
+  if (pci !== null) return `${(pci[1] ?? '0000').toLowerCase()}:${pci[2]!.toLowerCase()}`;
+  throw new UsageError(`${name}: expected sim, a PCI address (0000:01:00.0 or 01:00.0) or /dev/vfio/devices/vfioN, got "${text}"`);
+}
+
+/**
+ * Runs a command-line entry point: a UsageError is one line and exit 2, any other error one line
+ * (its message, and its code when it has one) and exit 1; never a stack trace.
+ */
+export async function runMain(name: string, body: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await body();
+  } catch (e) {
+    const { message, code } = e as { message?: string; code?: unknown };
+    process.stderr.write(`${name}: ${String(message ?? e).split('\n')[0]}${typeof code === 'string' && !String(message).includes(code) ? ` (${code})` : ''}\n`);
+    process.exitCode = e instanceof UsageError ? 2 : 1;
+  }
+}
