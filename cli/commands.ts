@@ -7,7 +7,7 @@ import { formatInfo, gatherInfo, toJson } from '../runtime/src/info.js';
 /** The commands that need a device: `info` and `demo`. bin/vfio-subregion.js routes them here. */
 export const RUNTIME_COMMANDS = Object.keys(DEVICE_HELP);
 
-/** Runs a device command; returns the exit status (0 ok, 1 the device failed, 2 misuse). */
+/** Runs a device command; returns the exit status (0 ok, 1 the device refused a query, 2 misuse or a device that cannot be opened). */
 export async function main(argv: string[], io: Io = STDIO): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -39,7 +39,8 @@ function info(target: string, json: boolean, io: Io): number {
     // The message may start with the target (or openDevice's name) already: name it once.
     const why = err.message.replace(/^openDevice: /, '').replace(`${target}: `, '');
     io.err(`vfio-subregion: cannot open ${target}: ${why}${err.code !== undefined && !why.includes(err.code) ? ` (${err.code})` : ''}\n`);
-    return 1;
+    // the caller's setup to fix (binding, /dev/vfio, permissions, a group held elsewhere), as misuse is
+    return 2;
   }
   try {
     const report = gatherInfo(dev);

@@ -1,4 +1,4 @@
-import { accessSync, constants, readlinkSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readlinkSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { basename } from 'node:path';
 import * as abi from './generated/vfio-subregion.js';
@@ -497,9 +497,20 @@ export class Device {
     throw new VfioError('region', 'ioctl', abi.Errno.EINVAL, null, `VFIO_DEVICE_GET_REGION_INFO(index=${idx}): the device asked for a larger buffer twice`);
   }
 
-  /** Every region, index 0 .. num_regions - 1. */
+  /**
+   * Every region, index 0 .. num_regions - 1. vfio-pci counts the VGA region on every device and
+   * refuses its info (EINVAL) on one without VGA: such a region is listed as unimplemented (size 0,
+   * no flags), as the absent BARs are.
+   */
   regions(): RegionInfo[] {
-    return Array.from({ length: this.info().numRegions }, (_, i) => this.region(i));
+    return Array.from({ length: this.info().numRegions }, (_, i) => {
+      try {
+        return this.region(i);
+      } catch (e) {
+        if (i !== abi.VfioPciRegionIndex.VFIO_PCI_VGA_REGION_INDEX || !(e instanceof VfioError) || e.errno !== abi.Errno.EINVAL) throw e;
+        return new IssuedRegion(this.#owner, i, 0n, 0, 0n, []);
+      }
+    });
   }
 
   /** VFIO_DEVICE_FEATURE with a payload encoded after the header; returns the payload as the kernel left it. */
@@ -809,6 +820,48 @@ function checkCharDevice(path: string, subsystem: string): void {
   if (cls !== subsystem) throw deviceError('ENODEV', `${path} is not a VFIO device: it is a ${cls} character device (${major}:${minor})`);
 }
 
+/** The driver a PCI device is bound to, per sysfs, or null when none is. */
+function pciDriver(bdf: string): string | null {
+  try {
+    return basename(readlinkSync(`/sys/bus/pci/devices/${bdf}/driver`));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A PCI address through its IOMMU group. Every refusal names the device and what to do about it:
+ * a user meets these first (wrong driver, no /dev/vfio, permissions, a group someone else holds).
+ */
+function openPciDevice(bdf: string): Device {
+  const sysfs = `/sys/bus/pci/devices/${bdf}`;
+  const bind = `bind it to vfio-pci: echo vfio-pci > ${sysfs}/driver_override; echo ${bdf} > ${sysfs}/driver/unbind; echo ${bdf} > /sys/bus/pci/drivers_probe`;
+  let group: string;
+  try {
+    group = basename(readlinkSync(`${sysfs}/iommu_group`));
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? 'ENOENT';
+    if (!existsSync(sysfs)) throw deviceError('ENODEV', `${bdf}: no such PCI device (lspci -D lists the addresses)`);
+    throw deviceError(code, `${bdf}: no IOMMU group in sysfs: the IOMMU is off (boot with intel_iommu=on or amd_iommu=on) or the device is not behind one`);
+  }
+  const path = `/dev/vfio/${group}`;
+  const driver = pciDriver(bdf);
+  if (!existsSync('/dev/vfio')) throw deviceError('ENOENT', `${bdf}: /dev/vfio is missing: load vfio-pci (modprobe vfio-pci) and ${bind}`);
+  if (!existsSync(path))
+    throw deviceError('ENOENT', `${bdf}: ${path} is missing: the device is bound to ${driver ?? 'no driver'}, not to vfio-pci: ${bind}`);
+  try {
+    return openDevice({ group: path, device: bdf });
+  } catch (e) {
+    if (!(e instanceof VfioError)) throw e;
+    const why = e.code === 'EACCES' || e.code === 'EPERM'
+      ? `permission denied on ${path} (and /dev/vfio/vfio): run as root, or give this user read-write access to both (a udev rule, or chown)`
+      : e.code === 'EBUSY' && e.syscall === 'open'
+        ? `${path} is busy: another process holds the device's IOMMU group open (fuser -v ${path} names it); close it first`
+        : `${e.message.replace(/^openDevice: /, '').replace(/ \([A-Z0-9]+\)$/, '')}${driver !== null && driver !== 'vfio-pci' ? ` (bound to ${driver})` : ''}`;
+    throw new VfioError('openDevice', e.syscall, e.errno, null, `${bdf}: ${why}`);
+  }
+}
+
 const TARGET = "'sim', a PCI address (0000:01:00.0), a /dev/vfio/devices/vfioN path, { simulator }, { group, device } or { cdev }";
 
 /**
@@ -820,15 +873,7 @@ export function openDevice(target: DeviceTarget = 'sim'): Device {
   if (typeof target === 'string') {
     if (target === 'sim') return openDevice({ simulator: DEFAULT_SIM });
     if (target.startsWith('/dev/vfio/devices/')) return openDevice({ cdev: target });
-    if (PCI_ADDRESS.test(target)) {
-      let group: string;
-      try {
-        group = basename(readlinkSync(`/sys/bus/pci/devices/${target}/iommu_group`));
-      } catch (e) {
-        throw deviceError((e as { code?: string }).code ?? 'ENOENT', `${target}: no IOMMU group in sysfs (is the device present and bound to vfio-pci?)`);
-      }
-      return openDevice({ group: `/dev/vfio/${group}`, device: target });
-    }
+    if (PCI_ADDRESS.test(target)) return openPciDevice(target.toLowerCase());
     throw argValue('target', `"${target}" is not ${TARGET}`);
   }
   if (typeof target !== 'object' || target === null || Array.isArray(target)) throw argType('target', TARGET, target);

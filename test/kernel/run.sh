@@ -2,8 +2,10 @@
 # npm run test:kernel [-- KERNEL...]: builds the vfio-pci-subregion module against Debian's kernels
 # (default: 6.1 = bookworm, 6.12 = trixie, Debian stable, 7.2 = sid), boots each in QEMU (TCG)
 # with an ivshmem-plain and an e1000e device, and runs the in-guest conformance runner
-# (test/kernel/runner.c, test/kernel/init.sh). One PASS/FAIL/SKIP line per check, prefixed with
-# the kernel; a summary; exit 1 on any failure.
+# (test/kernel/runner.c, test/kernel/init.sh), then this package's device API and CLI under this
+# machine's node (test/kernel/node-guest.mjs: the guest mounts this machine's root read-only over
+# virtio-9p and runs node and the checkout's dist/ from there). One PASS/FAIL/SKIP line per check,
+# prefixed with the kernel; a summary; exit 1 on any failure.
 #
 # Kernel packages are downloaded with a private apt configuration per suite and unpacked, never
 # installed. A module is built with the compiler its kernel was built with: the machine's gcc for
@@ -14,6 +16,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+NODE=$(command -v node)
 CACHE=${KT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-subregion/kernel}
 BUILD=$ROOT/.cache/kernel-build
 SEED=${KT_SEED:-$(( $(date +%s) % 100000 ))}
@@ -127,26 +130,34 @@ build_module() {	# K -> $KB/vfio-pci-subregion.ko
 	fi
 }
 
+modules_into() {	# initramfs order-file module... : the kernel's modules, uncompressed, and their load order
+	local ir=$1 order=$2 mod f
+	shift 2
+	: > "$ir/lib/modules/$order"
+	for mod in "$@"; do
+		f=$(find "$KROOT"/lib/modules "$KROOT"/usr/lib/modules -name "$mod.ko*" 2>/dev/null | head -1 || true)
+		[ -n "$f" ] || continue	# built in (vfio_virqfd is part of vfio since 6.2; virtio, fscache on 6.12+)
+		case $f in
+			*.xz) xz -dc "$f" > "$ir/lib/modules/$mod.ko" ;;
+			*.zst) zstd -qdc "$f" > "$ir/lib/modules/$mod.ko" ;;
+			*) cp "$f" "$ir/lib/modules/$mod.ko" ;;
+		esac
+		echo "$mod" >> "$ir/lib/modules/$order"
+	done
+}
+
 boot_kernel() {	# K: initramfs with that kernel's modules, QEMU, host-side checks -> $KB/results.txt
-	local k=$1 KB=$BUILD/$1 IR mod f off magic
+	local k=$1 KB=$BUILD/$1 IR off magic
 	IR=$KB/initramfs
 	rm -rf "$IR"; mkdir -p "$IR"/{bin,dev,proc,sys,tmp,lib/modules}
 	cp "$BUSYBOX" "$IR/bin/busybox"
 	cp "$ROOT/test/kernel/init.sh" "$IR/init"; chmod +x "$IR/init"
 	cp "$BUILD/runner" "$IR/runner"
-	: > "$IR/lib/modules/order"
-	for mod in irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do
-		f=$(find "$KROOT"/lib/modules "$KROOT"/usr/lib/modules -name "$mod.ko*" 2>/dev/null | head -1 || true)
-		[ -n "$f" ] || continue	# vfio_virqfd is part of vfio since 6.2
-		case $f in
-			*.xz) xz -dc "$f" > "$IR/lib/modules/$mod.ko" ;;
-			*.zst) zstd -qdc "$f" > "$IR/lib/modules/$mod.ko" ;;
-			*) cp "$f" "$IR/lib/modules/$mod.ko" ;;
-		esac
-		echo "$mod" >> "$IR/lib/modules/order"
-	done
+	modules_into "$IR" order irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci
 	cp "$KB/mod/vfio-pci-subregion.ko" "$IR/lib/modules/"
 	echo vfio-pci-subregion >> "$IR/lib/modules/order"
+	# virtio-9p: the guest mounts this machine's root read-only and runs its node on the checkout
+	modules_into "$IR" order-9p virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p
 	( cd "$IR" && find . | "$BUSYBOX" cpio -o -H newc 2>/dev/null | gzip -1 > "$KB/initramfs.cpio.gz" )
 
 	# the uncompressed kernel boots faster (PVH entry): the xz or zstd stream inside the bzImage
@@ -168,10 +179,11 @@ boot_kernel() {	# K: initramfs with that kernel's modules, QEMU, host-side check
 	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=single -cpu max -machine q35 -m 512 -smp 2 \
 		-nographic -no-reboot -nodefaults -serial stdio \
 		-kernel "$VMLINUX" -initrd "$KB/initramfs.cpio.gz" \
-		-append "console=ttyS0 intel_iommu=on iommu=pt panic=-1 oops=panic quiet kt.seed=$SEED" \
+		-append "console=ttyS0 intel_iommu=on iommu=pt panic=-1 oops=panic no_timer_check quiet kt.seed=$SEED kt.root=$ROOT kt.node=$NODE" \
 		-device intel-iommu,intremap=on \
 		-object memory-backend-file,id=shm,share=on,mem-path="$SHM",size=1M \
 		-device ivshmem-plain,memdev=shm -device e1000e \
+		-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
 		< /dev/null > "$SERIAL" 2>&1
 	QRC=$?
 	set -e
@@ -183,6 +195,9 @@ boot_kernel() {	# K: initramfs with that kernel's modules, QEMU, host-side check
 		hostcheck host/uc-mapping-reached-device 0 "UC-PART: written through the UC mapping of BAR2"
 		hostcheck host/wc-subregion-reached-device 0x10000 "WC-PART: written through the WC subregion of BAR2"
 		hostcheck host/subregion-pwrite-reached-device 0x12000 "RW-PART: pwrite on the subregion offset"
+		hostcheck host/node-wc-subregion-reached-device 0x90000 NODE-VARIANT-WC
+		hostcheck host/node-uc-mapping-reached-device 0xa0000 NODE-VARIANT-UC
+		hostcheck host/node-wasm-window-reached-device 0xc0000 $'\x44\x33\x22\x11'
 		want=$(python3 -c 'import sys; sys.stdout.write("".join("%02x" % ((r*7+3) & 255) for r in range(4096)))' 2>/dev/null || true)
 		got=$(dd if="$SHM" bs=4096 skip=17 count=1 2>/dev/null | od -An -v -tx1 | tr -d ' \n')
 		if [ -n "$want" ] && [ "$got" = "$want" ]; then echo "PASS host/wc-page-pattern"; else echo "FAIL host/wc-page-pattern: 4 KiB written through WC differs"; fi
@@ -195,6 +210,10 @@ hostcheck() {	# name offset string
 	got=$(dd if="$SHM" bs=1 skip=$(($2)) count=${#3} 2>/dev/null | tr -d "\000")
 	if [ "$got" = "$3" ]; then echo "PASS $1"; else echo "FAIL $1: backing file at $2 holds '$got'"; fi
 }
+
+# ---- the package as the guest's node loads it: dist/ and the addon of this checkout ----
+[ -e "$ROOT/native/build/Release/vfio_native.node" ] || node "$ROOT/native/build.mjs" > "$BUILD/addon.log" 2>&1
+( cd "$ROOT" && npm run -s build )
 
 # ---- the runner: static, generated header + validators + vectors (one for every kernel) ----
 node "$ROOT/test/kernel/gen-vectors.mjs" "$ROOT/spec/vectors/validation.json" "$ROOT/spec/vectors/memtype.json" > "$BUILD/vectors.h"
