@@ -192,7 +192,20 @@ export interface SimRegionConfig {
 
 export interface SimConfig {
   regions: SimRegionConfig[];
+  /** IRQ indexes (vfio-pci's five: INTx, MSI, MSI-X, ERR, REQ; fewer hides the later ones). */
   numIrqs: number;
+  /** Vectors of the MSI index: a power of two up to 32, or 0 (default: no MSI capability). */
+  msi?: number;
+  /** Vectors of the MSI-X index: up to 2048, or 0 (default: no MSI-X capability). */
+  msix?: number;
+  /** Whether the device supports VFIO_DEVICE_RESET (default true; false: EINVAL). */
+  reset?: boolean;
+  /**
+   * The simulated type1 IOMMU the device is attached to: the IOVA ranges VFIO_IOMMU_GET_INFO
+   * reports (default: x86's, all of 48 bits but the MSI window 0xfee00000-0xfeefffff) and the DMA
+   * entry limit (default 65535, as the kernel's dma_entry_limit).
+   */
+  iommu?: { iovaRanges: { start: bigint; end: bigint }[]; dmaLimit?: number };
   /** How many subregions the device may hold. */
   maxSubregions: number;
   /**
