@@ -808,7 +808,7 @@ export class Device {
       throw new VfioError('interrupts', 'ioctl', abi.Errno.EINVAL, null, `IRQ index ${info.index} has ${info.count} vector(s): [${start}, ${start + count}) is not a range of them`);
     let irqs: Interrupts;
     try {
-      irqs = new Interrupts({ handle: () => this.handle }, info.index, start, count, start === 0 && count === info.count);
+      irqs = new Interrupts({ handle: () => this.handle, shared: (x) => [...this.#irqs].some((y) => y !== x && y.index === x.index) }, info.index, start, count);
     } catch (e) {
       const other = [...this.#irqs].find((x) => x.index !== info.index && x.index <= PCI_IRQ.VFIO_PCI_MSIX_IRQ_INDEX);
       if (e instanceof VfioError && e.code === 'EINVAL' && info.index <= PCI_IRQ.VFIO_PCI_MSIX_IRQ_INDEX && other !== undefined)

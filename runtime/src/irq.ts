@@ -18,6 +18,8 @@ export interface InterruptEvent {
 /** What an Interrupts needs of its Device. */
 export interface IrqOwner {
   handle(): DeviceHandle;
+  /** Whether another open set holds vectors of `index` (then closing this one must not disable it). */
+  shared(irqs: Interrupts): boolean;
 }
 
 /**
@@ -26,7 +28,8 @@ export interface IrqOwner {
  * uv_poll), so waiting blocks nothing. Each interrupt is an `'interrupt'` event
  * ({@link InterruptEvent}); `for await (const ev of irqs)` and `next()` wait for them. While open it
  * keeps the event loop alive, unless `unref()`'d. `close()` (or the device's) gives the vectors
- * back: the index is disabled when the set covers all of it, else its vectors lose their eventfds.
+ * back: the index is disabled when no other open set uses it, else only its vectors lose their
+ * eventfds.
  */
 export class Interrupts extends EventEmitter<{ interrupt: [InterruptEvent]; close: [] }> {
   readonly index: number;
@@ -34,7 +37,6 @@ export class Interrupts extends EventEmitter<{ interrupt: [InterruptEvent]; clos
   readonly count: number;
   readonly #owner: IrqOwner;
   readonly #irq: IrqHandle;
-  readonly #whole: boolean;
   #closed = false;
   /** Waiters of next() and async iterators, and what arrived while none waited. */
   readonly #waiters: ((ev: InterruptEvent | null) => void)[] = [];
@@ -42,13 +44,12 @@ export class Interrupts extends EventEmitter<{ interrupt: [InterruptEvent]; clos
   #queueing = 0;
 
   /** @internal Use Device.interrupts(). */
-  constructor(owner: IrqOwner, index: number, start: number, count: number, whole: boolean) {
+  constructor(owner: IrqOwner, index: number, start: number, count: number) {
     super();
     this.index = index;
     this.start = start;
     this.count = count;
     this.#owner = owner;
-    this.#whole = whole;
     this.#irq = native().irqCreate(count, (vector, n) => this.#deliver({ vector, count: n }));
     const arg = abi.VfioIrqSet.encode({
       argsz: abi.VfioIrqSet.size + 4 * count, flags: SF.VFIO_IRQ_SET_DATA_EVENTFD | SF.VFIO_IRQ_SET_ACTION_TRIGGER,
@@ -107,8 +108,8 @@ export class Interrupts extends EventEmitter<{ interrupt: [InterruptEvent]; clos
   }
 
   /**
-   * Gives the vectors back (SET_IRQS: DATA_NONE with count 0 disables the whole index; a part of
-   * it gets -1 for each of its vectors), closes the eventfds, ends iterators. Idempotent; on a
+   * Gives the vectors back (SET_IRQS: DATA_NONE with count 0 disables the index; while another set
+   * uses it, -1 for each of this set's vectors), closes the eventfds, ends iterators. Idempotent; on a
    * closed device only the eventfds are closed (the device released its own references).
    */
   close(): void {
@@ -122,7 +123,7 @@ export class Interrupts extends EventEmitter<{ interrupt: [InterruptEvent]; clos
     }
     try {
       if (handle !== null) {
-        const arg = this.#whole
+        const arg = !this.#owner.shared(this)
           ? abi.VfioIrqSet.encode({ argsz: abi.VfioIrqSet.size, flags: SF.VFIO_IRQ_SET_DATA_NONE | SF.VFIO_IRQ_SET_ACTION_TRIGGER, index: this.index, start: 0, count: 0, data: new Uint8Array(0) })
           : abi.VfioIrqSet.encode({ argsz: abi.VfioIrqSet.size + 4 * this.count, flags: SF.VFIO_IRQ_SET_DATA_EVENTFD | SF.VFIO_IRQ_SET_ACTION_TRIGGER, index: this.index, start: this.start, count: this.count, data: new Uint8Array(4 * this.count).fill(0xff) });
         const r = native().ioctl(handle, SET_IRQS, arg);
