@@ -10,7 +10,10 @@ import { VfioIommuType1DmaMap, VfioIommuType1DmaUnmap, VfioIrqSet, VfioPciIrqInd
 
 const PAGE = 4096;
 const openFds = (): number => readdirSync('/proc/self/fd').length;
-const memory = (pages: number, maximum = 16): WebAssembly.Memory => new WebAssembly.Memory({ initial: pages, maximum });
+/** The lib here has no WebAssembly typings: just what these tests use. */
+interface Memory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+const WA = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => Memory } }).WebAssembly;
+const memory = (pages: number, maximum = 16): Memory => new WA.Memory({ initial: pages, maximum });
 
 function withSim<T>(fn: (dev: Device) => T, config = DEFAULT_SIM): T {
   const dev = openDevice({ simulator: config });
