@@ -241,7 +241,8 @@ static int get_container(napi_env env, napi_value v, struct vdev **out)
 {
 	if (get_vdev(env, v, out))
 		return -1;
-	if (!vfio_subregion_ioctl_arg((*out)->fd_kind, VFIO_IOMMU_MAP_DMA)) {
+	/* by kind, not by request: a device takes 0x3b71 too (VFIO_DEVICE_PCI_HOT_RESET) */
+	if ((*out)->fd_kind != VFIO_SUBREGION_FD_TYPE1_CONTAINER) {
 		TYPE_ERR(env, "container must be a container handle (iommuHandle), not a %s handle", vfio_subregion_fd_kind_names[(*out)->fd_kind]);
 		return -1;
 	}
