@@ -58,7 +58,7 @@ describe('dropped objects', () => {
     expect(r.files).toBe(0);
     // what other processes do on /dev/shm meanwhile is noise: 500 devices would be ~165 MiB
     expect(r.freeDiff * 4096).toBeLessThan(16 << 20);
-    expect(r.stats).toEqual({ openDevices: 0, ranges: 0, windows: 0 });
+    expect(r.stats).toEqual({ openDevices: 0, ranges: 0, windows: 0, dmaMappings: 0, dmaBuffers: 0, eventfds: 0 });
   });
 
   it('20,000 mappings dropped without unmap: /proc/self/maps stays flat, no ENOMEM, ranges back to 0', () => {
@@ -88,7 +88,7 @@ describe('dropped objects', () => {
     // and nothing per mapping stays behind in JS either (the device's books of its mappings)
     expect(r.heapGrowth).toBeLessThan(512 * 1024);
     expect(r.after - r.base).toBeLessThan(16);
-    expect(r.stats).toEqual({ openDevices: 1, ranges: 0, windows: 0 });
+    expect(r.stats).toEqual({ openDevices: 1, ranges: 0, windows: 0, dmaMappings: 0, dmaBuffers: 0, eventfds: 0 });
   });
 
   it('a dropped writable mapping is released without touching the device, and the process exits cleanly', () => {
@@ -129,7 +129,7 @@ describe('dropped objects', () => {
     `);
     expect(r.run).toEqual({ ok: true });
     expect(r.back).toBe(true);
-    expect(r.stats).toEqual({ openDevices: 0, ranges: 0, windows: 0 });
+    expect(r.stats).toEqual({ openDevices: 0, ranges: 0, windows: 0, dmaMappings: 0, dmaBuffers: 0, eventfds: 0 });
     expect(r.fds).toBe(r.base);
   });
 });

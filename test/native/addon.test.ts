@@ -137,7 +137,7 @@ describe.skipIf(!GENERIC_IOC)('native addon: simulated device', () => {
       expect(n.ioctl(dev, VFIO_DEVICE_GET_INFO, b)).toBe(0);
       const dv = view(b);
       expect(dv.getUint32(0, true)).toBe(20);
-      expect(dv.getUint32(4, true)).toBe(2); // VFIO_DEVICE_FLAGS_PCI
+      expect(dv.getUint32(4, true)).toBe(3); // VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET
       expect(dv.getUint32(8, true)).toBe(9);
       expect(dv.getUint32(12, true)).toBe(5);
       expect(dv.getUint32(16, true)).toBe(0); // cap_offset
