@@ -806,6 +806,9 @@ export class Device {
     const count = o.count === undefined ? Math.max(info.count - start, 0) : checkedU32(o.count, 'options.count');
     if (count === 0 || start + count > info.count)
       throw new VfioError('interrupts', 'ioctl', abi.Errno.EINVAL, null, `IRQ index ${info.index} has ${info.count} vector(s): [${start}, ${start + count}) is not a range of them`);
+    const taken = [...this.#irqs].find((x) => x.index === info.index && x.start < start + count && start < x.start + x.count);
+    if (taken !== undefined)
+      throw new VfioError('interrupts', 'ioctl', abi.Errno.EBUSY, null, `vectors [${taken.start}, ${taken.start + taken.count}) of IRQ index ${info.index} have an open Interrupts: close it first (a second eventfd would take the vectors from it)`);
     let irqs: Interrupts;
     try {
       irqs = new Interrupts({ handle: () => this.handle, shared: (x) => [...this.#irqs].some((y) => y !== x && y.index === x.index) }, info.index, start, count);

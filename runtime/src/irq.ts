@@ -8,7 +8,7 @@ const ARCH = hostArch() ?? 'x86_64';
 const SET_IRQS = abi.ioctlNumber('VFIO_DEVICE_SET_IRQS', ARCH);
 const { VfioIrqSetFlags: SF } = abi;
 
-/** One interrupt: the vector (its number within the index) and how many signals it stands for. */
+/** One interrupt: the vector (its number within the IRQ index) and how many signals it stands for. */
 export interface InterruptEvent {
   vector: number;
   /** Signals since the last event of this vector (an eventfd counts them; the loop reads them at once). */
@@ -50,7 +50,7 @@ export class Interrupts extends EventEmitter<{ interrupt: [InterruptEvent]; clos
     this.start = start;
     this.count = count;
     this.#owner = owner;
-    this.#irq = native().irqCreate(count, (vector, n) => this.#deliver({ vector, count: n }));
+    this.#irq = native().irqCreate(count, (i, n) => this.#deliver({ vector: start + i, count: n }));
     const arg = abi.VfioIrqSet.encode({
       argsz: abi.VfioIrqSet.size + 4 * count, flags: SF.VFIO_IRQ_SET_DATA_EVENTFD | SF.VFIO_IRQ_SET_ACTION_TRIGGER,
       index, start, count, data: new Uint8Array(4 * count),

@@ -203,9 +203,10 @@ describe('interrupts', () => {
       const part = dev.interrupts(2, { start: 4, count: 2 });
       expect(dev.simInterrupt(2, 0)).toBe(false);
       expect(dev.simInterrupt(2, 5)).toBe(true);
-      expect(await part.next()).toEqual({ vector: 1, count: 1 }); // vector 5 is the set's second
+      expect(await part.next()).toEqual({ vector: 5, count: 1 });
       expect(refusal(() => dev.interrupts(2, { start: 6, count: 3 })).message).toBe('interrupts: IRQ index 2 has 8 vector(s): [6, 9) is not a range of them (EINVAL)');
       expect(refusal(() => dev.interrupts(7)).code).toBe('EINVAL');
+      expect(refusal(() => dev.interrupts(2, { start: 5, count: 1 })).message).toBe('interrupts: vectors [4, 6) of IRQ index 2 have an open Interrupts: close it first (a second eventfd would take the vectors from it) (EBUSY)');
       expect(refusal(() => dev.interrupts(IRQ.VFIO_PCI_MSI_IRQ_INDEX)).message).toMatch(/IRQ index 2 is active: INTx, MSI and MSI-X are used one at a time/);
       expect(() => dev.simInterrupt(2, 8)).toThrow(/the device has no vector 8 of IRQ index 2/);
       part.close();
