@@ -291,6 +291,8 @@ export interface Ioctl extends Owned {
   outputs: Member[];
   /** Set when the reply carries a capability chain (then argsz is set too). */
   chain: Chain | null;
+  /** What a success returns ("0", "the new file descriptor"), as kernel-doc's Return section words it; null when the spec does not say. */
+  returns: string | null;
   errors: ErrorCase[];
   /** The request number on each architecture. */
   numbers: Record<Arch, number>;
@@ -360,6 +362,8 @@ export interface FeatureOp {
   payload: Struct | null;
   validator: Validator | null;
   doc: string;
+  /** What the feature ioctl returns on success of this operation; null when the spec does not say. */
+  returns: string | null;
   errors: ErrorCase[];
 }
 

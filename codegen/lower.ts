@@ -9,9 +9,10 @@
  *   the members that say whether there is a chain, where it starts and how large the buffer is;
  *   the header's id, version and next; the alignment; the payload decoders) and the walk's errors;
  * - how ioctl numbers are written: a base constant plus an offset, or a constant that is one ioctl's
- *   own number, written alone (the argument table is lowered by the resolver: Spec.ioctlArgs).
+ *   own number, written alone (the argument table is lowered by the resolver: Spec.ioctlArgs);
+ * - the argsz member of each struct an ioctl with the argsz role takes, which the codecs fill in.
  */
-import type { Capability, ChainIoctl, Check, Constant, Effect, EffectTarget, Expr, FlagBit, Member, Operand, Rule, Spec, StateField, Struct, Validator } from './ir.js';
+import type { Capability, ChainIoctl, Check, Constant, DataModel, Effect, EffectTarget, Expr, FlagBit, Member, Operand, Rule, Spec, StateField, Struct, Validator } from './ir.js';
 
 /** The width a comparison or an assignment is computed in: 1 for a bool. */
 export type Width = 1 | 32 | 64;
@@ -63,10 +64,10 @@ export interface ValidatorPlan {
 export interface CapDecoder {
   cap: Capability;
   struct: Struct;
-  /** The fixed part: sizeof the struct. */
-  size: number;
-  /** A flexible array's count member and element size: the payload needs size + count * elementSize bytes. */
-  flexible: { count: Member; elementSize: number } | null;
+  /** The fixed part: sizeof the struct, under each data model (upstream's natural layouts differ). */
+  size: Record<DataModel, number>;
+  /** A flexible array's count member (its offset under each model) and element size: the payload needs size + count * elementSize bytes. */
+  flexible: { count: Member; offset: Record<DataModel, number>; elementSize: Record<DataModel, number> } | null;
 }
 
 /** The walk of one ioctl's capability chain, as every walker does it. */
@@ -115,6 +116,12 @@ export interface Lowered {
    * several ioctls share is written `BASE + 0`.
    */
   ownNumbers: Set<Constant>;
+  /**
+   * The argsz member of every struct that is the argument of an ioctl with an argsz role: its codecs
+   * fill it with the bytes they write when the caller leaves it out (one struct, one member, whichever
+   * ioctl names it).
+   */
+  argsz: Map<Struct, Member>;
 }
 
 const cache = new WeakMap<Spec, Lowered>();
@@ -127,7 +134,8 @@ export function lower(spec: Spec): Lowered {
     const uses = new Map<Constant, number>();
     for (const x of spec.ioctls) if (x.nrBase !== null) uses.set(x.nrBase.constant, (uses.get(x.nrBase.constant) ?? 0) + 1);
     const ownNumbers = new Set(spec.ioctls.flatMap((x) => (x.nrBase !== null && x.nrBase.offset === 0 && uses.get(x.nrBase.constant) === 1 ? [x.nrBase.constant] : [])));
-    l = { validators: spec.validators.map((v) => validatorPlan(spec, v)), chains, capErrors: capErrors(chains), ownNumbers };
+    const argsz = new Map(spec.ioctls.flatMap((x) => (x.arg !== null && x.argsz !== null ? [[x.arg, x.argsz] as const] : [])));
+    l = { validators: spec.validators.map((v) => validatorPlan(spec, v)), chains, capErrors: capErrors(chains), ownNumbers, argsz };
     cache.set(spec, l);
   }
   return l;
@@ -217,11 +225,17 @@ function chainPlan(spec: Spec, ioctl: ChainIoctl): ChainPlan {
     ioctl, info: ioctl.arg, argsz: ioctl.argsz, flags: chain.flags, flag: chain.flag, start: chain.offset,
     header: chain.header, ...chain.header.capHeader, align: chain.header.align, caps, title: chain.title,
     decoders: caps.flatMap((cap) => (cap.struct === null ? [] : [{
-      cap, struct: cap.struct, size: cap.struct.size,
-      flexible: cap.struct.flexible !== null && cap.struct.flexibleCount !== null ? { count: cap.struct.flexibleCount, elementSize: cap.struct.flexible.elementSize } : null,
+      cap, struct: cap.struct, size: perModel((m) => cap.struct!.layouts[m].size),
+      flexible: cap.struct.flexible !== null && cap.struct.flexibleCount !== null ? {
+        count: cap.struct.flexibleCount,
+        offset: perModel((m) => cap.struct!.flexibleCount!.layouts[m].offset),
+        elementSize: perModel((m) => cap.struct!.flexible!.layouts[m].elementSize),
+      } : null,
     }])),
   };
 }
+
+const perModel = (f: (m: DataModel) => number): Record<DataModel, number> => ({ lp64: f('lp64'), ilp32: f('ilp32') });
 
 function capErrors(chains: ChainPlan[]): { name: CapError; doc: string }[] {
   if (chains.length === 0) return [];

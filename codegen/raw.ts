@@ -25,7 +25,7 @@ export interface ErrorCase { errno: Errno; when: string }
 export interface Ioctl {
   name: string; doc: string; origin: Origin; provisional?: boolean; fd: string;
   type: string; nr: number | { base: string; offset: number } | { enum: string }; encoding: 'IO' | 'IOR' | 'IOW' | 'IOWR';
-  arg: string | IoctlArgObject; argsz?: string; outputs?: string[]; errors: ErrorCase[];
+  arg: string | IoctlArgObject; argsz?: string; outputs?: string[]; returns?: string; errors: ErrorCase[];
   chain?: { offset: string; flag: string; header: string; title?: string };
 }
 export type ScalarType = '__u8' | '__u16' | '__u32' | '__u64' | '__s8' | '__s16' | '__s32' | '__s64' | 'int' | 'unsigned int';
@@ -34,7 +34,7 @@ export type IoctlArgObject =
   | { kind: 'value'; type: ScalarType; doc: string }
   | { kind: 'pointer'; type: ScalarType; doc: string }
   | { kind: 'string'; doc: string };
-export interface FeatureOp { payload?: string; validator?: string; doc: string; errors?: ErrorCase[] }
+export interface FeatureOp { payload?: string; validator?: string; doc: string; returns?: string; errors?: ErrorCase[] }
 export interface Feature { name: string; number: number; doc: string; origin: Origin; provisional?: boolean; ops: { get?: FeatureOp; set?: FeatureOp } }
 export interface StateRecord { name: string; doc: string; fields: { name: string; type: 'u32' | 'u64' | 'bool'; doc: string }[] }
 export type Operand = string | number | boolean;

@@ -628,7 +628,7 @@ class Resolver {
     this.defineMacro(x.name, `${pointer}/name`, BigInt(numbers.x86_64), 'ioctl');
     return {
       pointer, name: x.name, doc: x.doc, spec: this.fileOf(pointer), origin: this.origin(x.origin, pointer), provisional, fd: x.fd, type, nr, nrBase, nrEnum,
-      encoding: x.encoding, argument, arg, argsz, outputs, chain, errors: x.errors, numbers,
+      encoding: x.encoding, argument, arg, argsz, outputs, chain, returns: x.returns ?? null, errors: x.errors, numbers,
     };
   }
 
@@ -899,7 +899,7 @@ class Resolver {
       if (o.validator !== undefined && validator === null) this.error(`${p}/validator`, `unknown validator ${o.validator}`);
       if (validator !== null && payload !== null && validator.request !== payload)
         this.error(`${p}/validator`, `validator ${validator.name} checks struct ${validator.request.name}, not the payload ${payload.name}`);
-      return { payload, validator, doc: o.doc, errors: o.errors ?? [] };
+      return { payload, validator, doc: o.doc, returns: o.returns ?? null, errors: o.errors ?? [] };
     };
     this.defineMacro(f.name, `${pointer}/name`, BigInt(f.number), 'feature');
     return {

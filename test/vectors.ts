@@ -23,6 +23,8 @@ export interface CapEntry { offset: number; id: number; version: number; next: n
 export interface CapchainCase {
   /** The info ioctl whose reply buffer is; absent: VFIO_DEVICE_GET_REGION_INFO (capchainIoctl). */
   name: string; doc: string; ioctl?: string; buffer: string;
+  /** The data model the reply is laid out in (FORMAT.md): lp64 when absent. */
+  data_model?: 'lp64' | 'ilp32';
   expect: { info: CapInfo; caps: CapEntry[] } | { info: CapInfo; retry: number } | { error: 'out-of-bounds' | 'backwards' | 'loop' | 'truncated' | 'misaligned'; at: number };
 }
 export interface RegionStateV { size: VUint; flags: VUint; attrs: VUint; supported_attrs: VUint; is_subregion: boolean; mapped: boolean; parent_index?: VUint; parent_offset?: VUint }

@@ -4,7 +4,7 @@ import { ARCH_LAYOUT, ARCHES } from '../ioctl-encoding.js';
 import { cString, ioctlArgText, ioctlNr } from './c-common.js';
 import { versionValues } from './names.js';
 import type { Check, Expr, IntType, Ioctl, Member, Operand, Spec, StateField, StateRecord, Struct, Union } from '../ir.js';
-import { lower, type ValidatorPlan } from '../lower.js';
+import { lower, type ChainPlan, type ValidatorPlan } from '../lower.js';
 import { SpecError } from '../diagnostics.js';
 
 /**
@@ -160,9 +160,11 @@ function memberInit(m: Member): string {
 /**
  * A struct's constants and codec. One whose layout differs between data models (upstream's natural
  * layout, a pointer) also has _ILP32 constants, and its functions take `ilp32` (false: LP64, every
- * 64-bit host; true: i386); a user pointer is a u64 there, stored in 4 bytes under ILP32.
+ * 64-bit host; true: i386); a user pointer is a u64 there, stored in 4 bytes under ILP32. The
+ * argsz member of a struct with that role (argsz) is an i64 in the class, -1 until set: left at -1,
+ * it is written as the bytes written.
  */
-function structCode(s: Struct, o: Out): void {
+function structCode(s: Struct, o: Out, argsz: Member | null): void {
   const cls = o.claim(structClass(s), `struct ${s.name}`);
   const U = upper(s.name);
   const u = s.uniform;
@@ -185,8 +187,11 @@ function structCode(s: Struct, o: Out): void {
     const extra = [m.dir ? `[${m.dir}]` : '', m.reserved ? '[reserved]' : '', m.flags ? `(${m.flags.name})` : '', m.enum ? `(${m.enum.name})` : '',
       m.type.kind === 'pointer' ? '[user address]' : '',
       m.count === 'flexible' ? '[flexible array]' : typeof m.count === 'number' ? `[${m.count}]` : '', s.flexibleCount === m ? `[count of ${s.flexible!.name}]` : '',
-      m.union !== null ? `[union with ${m.union.members.filter((x) => x !== m).map((x) => x.name).join(', ') || 'no other member'}]` : ''].filter(Boolean).join(' ');
-    o.push(...doc(`${m.doc}${extra ? ` ${extra}` : ''}`, '  '), `  ${m.name}: ${memberType(m)} = ${memberInit(m)};`);
+      m.union !== null ? `[union with ${m.union.members.filter((x) => x !== m).map((x) => x.name).join(', ') || 'no other member'}]` : '',
+      m === argsz ? '[-1 (left out): written as the bytes the codec writes; else its low 32 bits]' : ''].filter(Boolean).join(' ');
+    // An i64 so that "left out" (-1) is not a value argsz can have: 0 and 0xffffffff are encodable.
+    if (m === argsz) o.push(...doc(`${m.doc}${extra ? ` ${extra}` : ''}`, '  '), `  ${m.name}: i64 = -1;`);
+    else o.push(...doc(`${m.doc}${extra ? ` ${extra}` : ''}`, '  '), `  ${m.name}: ${memberType(m)} = ${memberInit(m)};`);
   }
   o.push('}');
 
@@ -223,11 +228,12 @@ function structCode(s: Struct, o: Out): void {
     const offExpr = pick(m.layouts.lp64.offset, m.layouts.ilp32.offset);
     if (m.count === null) {
       if (m.type.kind === 'int') {
+        const value = m === argsz ? `<${asInt(m.type)}>(v.${m.name} < 0 ? bytes : v.${m.name})` : `v.${m.name}`;
         if (u) {
-          wr.push(`  store<${asInt(m.type)}>(ptr, v.${m.name}, ${m.offset}); // ${off}`);
+          wr.push(`  store<${asInt(m.type)}>(ptr, ${value}, ${m.offset}); // ${off}`);
           rd.push(`  out.${m.name} = load<${asInt(m.type)}>(ptr, ${m.offset}); // ${off}`);
         } else {
-          wr.push(`  store<${asInt(m.type)}>(ptr + <usize>${offExpr}, v.${m.name});`);
+          wr.push(`  store<${asInt(m.type)}>(ptr + <usize>${offExpr}, ${value});`);
           rd.push(`  out.${m.name} = load<${asInt(m.type)}>(ptr + <usize>${offExpr});`);
         }
       } else if (m.type.kind === 'pointer') {
@@ -262,9 +268,14 @@ function structCode(s: Struct, o: Out): void {
   const flex = s.flexible;
   const model = u ? '' : ', ilp32: bool = false';
   const size = pick(s.layouts.lp64.size, s.layouts.ilp32.size);
-  o.push('', ...doc(`Encodes v at ptr (little-endian${u ? '' : '; ilp32: the i386 layout, else LP64'})${flex ? `, with every element of v.${flex.name}` : ''}; returns the bytes written.`));
-  o.push(`export function ${fn('write')}(ptr: usize, v: ${cls}${model}): i32 {`, ...wr);
-  o.push(flex ? `  return ${size} + v.${flex.name}.length * ${pick(flex.layouts.lp64.elementSize, flex.layouts.ilp32.elementSize)};` : `  return ${size};`, '}');
+  const bytes = flex ? `${size} + v.${flex.name}.length * ${pick(flex.layouts.lp64.elementSize, flex.layouts.ilp32.elementSize)}` : size;
+  const elements = flex?.elements ?? null;
+  const count = s.flexibleCount;
+  const checks = elements !== null && count !== null && flex !== null ? elementsCheck(s, flex, count, elements) : [];
+  o.push('', ...doc(`Encodes v at ptr (little-endian${u ? '' : '; ilp32: the i386 layout, else LP64'})${flex ? `, with every element of v.${flex.name}` : ''}${argsz !== null ? `, v.${argsz.name} -1 (left out) written as the bytes written` : ''}; returns the bytes written.${checks.length > 0 ? ` Throws, writing nothing, when v.${count!.name} elements of the type the ${elements!.by.name} bits choose are not the bytes of v.${flex!.name}, or no bit chooses one.` : ''}`));
+  o.push(`export function ${fn('write')}(ptr: usize, v: ${cls}${model}): i32 {`, ...checks);
+  if (argsz !== null) o.push(`  const bytes: i64 = ${bytes};`, ...wr, '  return <i32>bytes;', '}');
+  else o.push(...wr, `  return ${bytes};`, '}');
   if (flex) {
     o.push(...doc(`Decodes the struct at ptr into out, with count ${flex.name}[] elements${s.flexibleCount ? ` (the caller checks count, normally ${s.flexibleCount.name}, against the bytes it has)` : ''}.`));
     o.push(`export function ${fn('read')}(ptr: usize, out: ${cls}, count: i32 = 0${model}): void {`, ...rd, '}');
@@ -272,6 +283,21 @@ function structCode(s: Struct, o: Out): void {
     o.push(`/** Decodes the struct at ptr into out${u ? '' : ' (ilp32: the i386 layout, else LP64)'}. */`);
     o.push(`export function ${fn('read')}(ptr: usize, out: ${cls}${model}): void {`, ...rd, '}');
   }
+}
+
+/**
+ * The check of a flexible __u8 array counted in elements of a type a flag bit chooses (TypeScript's
+ * codec checks the same): count * sizeof(element) must be its bytes.
+ */
+function elementsCheck(s: Struct, flex: Member, count: Member, e: NonNullable<Member['elements']>): string[] {
+  if (e.by.type.kind !== 'int' || e.by.type.size > 4) throw new Error(`assemblyscript: ${s.name}.${e.by.name}: element types are chosen by a flag word of at most 32 bits`);
+  return [
+    '  let elementBytes: i64 = -1;',
+    ...e.types.map((t, i) => `  ${i > 0 ? 'else ' : ''}if ((v.${e.by.name} & ${t.bit.name}) != 0) elementBytes = ${t.size};`),
+    `  if (elementBytes < 0) throw new Error("${s.name}.${e.by.name}: sets none of ${e.types.map((t) => t.bit.name).join(', ')}: the type of ${flex.name}[] is unknown");`,
+    `  if (<i64>v.${count.name} * elementBytes != <i64>v.${flex.name}.length)`,
+    `    throw new Error("${s.name}.${count.name}: says " + v.${count.name}.toString() + " elements of " + elementBytes.toString() + " bytes, ${flex.name} has " + v.${flex.name}.length.toString() + " bytes");`,
+  ];
 }
 
 // ---- validators ----
@@ -374,6 +400,9 @@ function validatorCode(plan: ValidatorPlan, spec: Spec, o: Out, names: Map<strin
 
 // ---- capability chains ----
 
+/** Whether a chain's walker takes a data model: its info struct or a payload it sizes has upstream's natural layout. */
+export const chainTakesModel = (w: ChainPlan): boolean => !w.info.uniform || w.decoders.some((d) => d.size.lp64 !== d.size.ilp32 || (d.flexible !== null && (d.flexible.offset.lp64 !== d.flexible.offset.ilp32 || d.flexible.elementSize.lp64 !== d.flexible.elementSize.ilp32)));
+
 function capchainCode(spec: Spec, o: Out, names: Map<string, string>): void {
   const { chains, capErrors } = lower(spec);
   if (chains.length === 0) return;
@@ -407,29 +436,38 @@ function capchainCode(spec: Spec, o: Out, names: Map<string, string>): void {
     const chain = o.claim(`${I}CapChain`, `cap chain of ${info.name}`);
     const known = o.claim(`${info.name}_cap_known_size`, `cap sizes of ${info.name}`);
     const walk = o.claim(`${info.name}_walk_caps`, `cap walker of ${info.name}`);
+    // A chain with a natural-layout struct (the info or a payload) is walked under a data model, as the codecs take one.
+    const natural = chainTakesModel(w);
+    const model = natural ? ', ilp32: bool = false' : '';
+    const pick = (r: Record<'lp64' | 'ilp32', number>): string => (r.lp64 === r.ilp32 ? String(r.lp64) : `(ilp32 ? ${r.ilp32} : ${r.lp64})`);
+    const infoSize = pick({ lp64: info.layouts.lp64.size, ilp32: info.layouts.ilp32.size });
+    // A literal compares with a u64 as it is; a choice between two is an i32 expression.
+    const wide = (x: string): string => (/^\d+$/.test(x) ? x : `<u64>${x}`);
     o.push('', `/** A decoded ${ioctl.name} reply and its capability chain. */`, `export class ${chain} {`);
     o.push('  /** CAPCHAIN_* outcome. */', '  status: i32 = CAPCHAIN_OK;', ...doc('RETRY: the argsz to retry with. An error: the offset where it was found (the buffer length for TRUNCATED).', '  '), '  at: u64 = 0;');
     o.push(`  info: ${I} = new ${I}();`, '  caps: Array<CapEntry> = [];', '}', '');
     o.push(...doc(`The bytes a capability of ${ioctl.name} at cap needs, when the spec describes its id with a struct: the struct, plus the flexible array its count member sizes. -1 for an id without a struct (unknown or deprecated). avail is the bytes from cap to the end of the buffer; a count is only read once the fixed part fits (else the fixed size is returned).`));
-    o.push(`export function ${known}(id: u32, cap: usize, avail: u64): i64 {`, '  switch (id) {');
-    for (const { cap: c, struct: s, size, flexible } of w.decoders) {
+    o.push(`export function ${known}(id: u32, cap: usize, avail: u64${model}): i64 {`, '  switch (id) {');
+    for (const { cap: c, struct: s, size: sizes, flexible } of w.decoders) {
+      const size = pick(sizes);
       o.push(`    case ${names.get(c.name) ?? c.id}: {`);
       if (flexible !== null) {
         const cnt = flexible.count;
-        o.push(`      if (avail < ${size}) return ${size};`);
-        o.push(`      return ${size} + <i64>load<${asInt(cnt.type as IntType)}>(cap, ${cnt.offset}) * ${flexible.elementSize}; // ${s.name}.${cnt.name}`);
+        const at = pick(flexible.offset);
+        o.push(`      if (avail < ${wide(size)}) return ${size};`);
+        o.push(`      return ${size} + <i64>load<${asInt(cnt.type as IntType)}>(${/^\d+$/.test(at) ? `cap, ${at}` : `cap + <usize>${at}`}) * ${pick(flexible.elementSize)}; // ${s.name}.${cnt.name}`);
       } else o.push(`      return ${size}; // ${s.name}`);
       o.push('    }');
     }
     o.push('  }', '  return -1;', '}', '');
     o.push(...doc(`Decodes a ${ioctl.name} reply of len bytes at buf and walks its capability chain into out. In order: a buffer shorter than ${info.name} is TRUNCATED; without ${capsBit.name} there is no chain; with it, an argsz larger than the buffer asks for a RETRY; then from ${capOffset.name} (0: no chain) each offset is checked for LOOP (already visited), BACKWARDS (before the current capability, or inside the info struct), MISALIGNED (not a multiple of ${w.align}), OUT_OF_BOUNDS (the header, or a known capability's struct with its flexible elements, past the end), and the walk follows next until 0. Returns out.status.`));
-    o.push(`export function ${walk}(buf: usize, len: u64, out: ${chain}): i32 {`);
+    o.push(`export function ${walk}(buf: usize, len: u64, out: ${chain}${model}): i32 {`);
     o.push('  out.caps = [];', '  out.at = 0;');
-    o.push(`  if (len < ${info.size}) { out.at = len; return out.status = CAPCHAIN_TRUNCATED; }`);
-    o.push(`  ${info.name}_read(buf, out.info);`);
+    o.push(`  if (len < ${wide(infoSize)}) { out.at = len; return out.status = CAPCHAIN_TRUNCATED; }`);
+    o.push(`  ${info.name}_read(buf, out.info${info.uniform ? '' : ', ilp32'});`);
     o.push(`  if ((out.info.${flags.name} & ${capsBit.name}) == 0) return out.status = CAPCHAIN_OK;`);
-    o.push(`  if (<u64>out.info.${argsz.name} > len) { out.at = out.info.${argsz.name}; return out.status = CAPCHAIN_RETRY; }`);
-    o.push(`  let off: u64 = out.info.${capOffset.name};`, `  let floor: u64 = ${info.size};`);
+    o.push(`  if (<u64>out.info.${argsz.name} > len) { out.at = <u64>out.info.${argsz.name}; return out.status = CAPCHAIN_RETRY; }`);
+    o.push(`  let off: u64 = out.info.${capOffset.name};`, `  let floor: u64 = ${infoSize};`);
     o.push('  while (off != 0) {');
     o.push('    for (let i = 0, n = out.caps.length; i < n; i++) {');
     o.push('      if (<u64>unchecked(out.caps[i]).offset == off) { out.at = off; return out.status = CAPCHAIN_LOOP; }', '    }');
@@ -438,7 +476,7 @@ function capchainCode(spec: Spec, o: Out, names: Map<string, string>): void {
     o.push(`    if (off > len || len - off < ${header.size}) { out.at = off; return out.status = CAPCHAIN_OUT_OF_BOUNDS; }`);
     o.push('    const cap = buf + <usize>off;', '    const e = new CapEntry();', '    e.offset = <u32>off;');
     o.push(`    e.id = load<${asInt(hid.type as IntType)}>(cap, ${hid.offset});`, `    e.version = load<${asInt(hver.type as IntType)}>(cap, ${hver.offset});`, `    e.next = load<${asInt(hnext.type as IntType)}>(cap, ${hnext.offset});`);
-    o.push(`    const need = ${known}(<u32>e.id, cap, len - off);`);
+    o.push(`    const need = ${known}(<u32>e.id, cap, len - off${natural ? ', ilp32' : ''});`);
     o.push('    if (need >= 0) {', '      if (<u64>need > len - off) { out.at = off; return out.status = CAPCHAIN_OUT_OF_BOUNDS; }', '      e.known = true;', '      e.size = <u64>need;', '    }');
     o.push('    out.caps.push(e);', '    floor = off;', '    off = e.next;', '  }', '  return out.status = CAPCHAIN_OK;', '}');
   }
@@ -498,7 +536,7 @@ export function emitAssemblyScript(spec: Spec): GeneratedFile[] {
   constants(spec, o, names);
   ioctls(spec, o);
   o.push('', '// ---- Structs: sizes, offsets, codecs (little-endian, wasm\'s native order) ----');
-  for (const s of spec.structs) structCode(s, o);
+  for (const s of spec.structs) structCode(s, o, lower(spec).argsz.get(s) ?? null);
   stateCode(spec, o);
   for (const v of lower(spec).validators) validatorCode(v, spec, o, names);
   capchainCode(spec, o, names);

@@ -36,13 +36,15 @@ function docBlock(heading: string, ...more: string[]): string[] {
 }
 
 /**
- * The kernel-doc Return section of an ioctl or feature operation: its failures, as the spec lists
- * them. What a success returns (0, a count, a new fd) is the spec's description to say, above: the
- * spec has no separate field for it, and a fixed "0 on success" was wrong for the ioctls that
- * return a file descriptor or a flag.
+ * The kernel-doc Return section of an ioctl or feature operation, worded as the kernel's are: what
+ * a success returns (the spec's `returns`: 0, a new fd, a flag) and the failures the spec lists.
+ * Empty when the spec says neither.
  */
-function returnLines(errors: ErrorCase[]): string[] {
-  return [...cProse('Return: a negative errno on failure:'), ...errors.flatMap((e) => cItem(`-${e.errno}: ${e.when}`))];
+function returnLines(op: { returns: string | null; errors: ErrorCase[] }): string[] {
+  const { returns, errors } = op;
+  if (errors.length === 0) return returns === null ? [] : cProse(`Return: ${returns}.`);
+  const head = returns === null ? 'Return: a negative errno on failure:' : `Return: ${returns} on success, -errno on failure:`;
+  return [...cProse(head), ...errors.flatMap((e) => cItem(`-${e.errno}: ${e.when}`))];
 }
 
 function emitConstant(c: Constant): string[] {
@@ -53,7 +55,8 @@ function emitConstant(c: Constant): string[] {
 function emitIoctlDefine(spec: Spec, x: Ioctl): string[] {
   const request = cIoctlRequest(spec, x);
   const paras = [cItem(`${x.name} - ${request}`), cProse(x.doc), cProse(`Argument: ${ioctlArgText(x)}`)];
-  if (x.errors.length > 0) paras.push(returnLines(x.errors));
+  const ret = returnLines(x);
+  if (ret.length > 0) paras.push(ret);
   return [...cComment(paras, '/**'), define(x.name, request, x.provisional ? PROVISIONAL : null)];
 }
 
@@ -96,7 +99,7 @@ function emitFlags(f: FlagSet, out: string[]): void {
 function opDoc(label: string, op: FeatureOp): string[] {
   const head = `${label}: ${op.doc}${op.payload === null ? '' : ` Payload: struct ${op.payload.name}.`}`;
   const lines = cProse(head);
-  if (op.errors.length > 0) lines.push(...returnLines(op.errors));
+  lines.push(...returnLines(op));
   return lines;
 }
 

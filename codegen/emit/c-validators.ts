@@ -218,7 +218,10 @@ function capSizeCase(spec: Spec, d: CapDecoder): string[] {
   const size = cSize(d.struct);
   if (d.flexible !== null) {
     out.push(`\t\tif (avail < ${size})`, `\t\t\treturn ${size};`);
-    out.push(`\t\treturn ${size} + (__u64)${read(spec, d.flexible.count, 'p')} * ${d.flexible.elementSize};`);
+    const { count, offset, elementSize } = d.flexible;
+    if (offset.lp64 !== offset.ilp32 || elementSize.lp64 !== elementSize.ilp32)
+      throw new SpecError([spec.at(d.struct.pointer, `c-validators: the count or the elements of struct ${d.struct.name}'s flexible array lie differently on LP64 and ILP32; the C walker reads them at one offset`)]);
+    out.push(`\t\treturn ${size} + (__u64)${read(spec, count, 'p')} * ${elementSize.lp64};`);
   } else {
     out.push(`\t\treturn ${size};`);
   }

@@ -30,7 +30,7 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
     p(`### ${f.name} (${f.number}${f.provisional ? ', provisional' : ''})`, '', ...mdParagraph(f.doc), '');
     for (const [opName, op] of [['GET', f.get], ['SET', f.set]] as const) {
       if (op === null) continue;
-      p(`#### ${opName}${op.payload !== null ? `: \`struct ${op.payload.name}\`` : ''}`, '', ...mdParagraph(op.doc), '');
+      p(`#### ${opName}${op.payload !== null ? `: \`struct ${op.payload.name}\`` : ''}`, '', ...mdParagraph(`${op.doc}${op.returns !== null ? ` Return: ${op.returns}${op.errors.length > 0 ? ' on success' : ''}.` : ''}`), '');
       if (op.validator !== null) validator(p, plans.find((x) => x.validator === op.validator)!);
       if (op.errors.length > 0) {
         p('| errno | when |', '|---|---|', ...op.errors.map((e) => `| ${e.errno} | ${e.when} |`), '');
@@ -110,7 +110,7 @@ export function emitMarkdown(spec: IR.Spec): GeneratedFile[] {
   }
   p('');
   for (const x of spec.ioctls) {
-    p(...mdParagraph(`- **${x.name}**: ${x.doc}${x.arg === null ? ` Argument: ${ioctlArgText(x)}` : ''}`));
+    p(...mdParagraph(`- **${x.name}**: ${x.doc}${x.arg === null ? ` Argument: ${ioctlArgText(x)}` : ''}${x.returns !== null ? ` Return: ${x.returns}${x.errors.length > 0 ? ' on success' : ''}.` : ''}`));
     for (const e of x.errors) p(...mdParagraph(`  - ${e.errno}: ${e.when}`));
   }
   p('');

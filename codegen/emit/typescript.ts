@@ -33,7 +33,7 @@ export function emitTypeScript(spec: IR.Spec): GeneratedFile[] {
   emitFeatures(sf, spec);
   emitIoctls(sf, spec);
   emitErrnos(sf, spec);
-  for (const s of spec.structs) emitStruct(sf, s);
+  for (const s of spec.structs) emitStruct(sf, s, lower(spec).argsz.get(s) ?? null);
   if (spec.state !== null) emitValidation(sf, spec, spec.state);
   emitMmapRules(sf, spec);
   const { chains } = lower(spec);
@@ -269,9 +269,11 @@ const CODEC_LOCALS = new Set(['view', 'at', 'options', 'path', 'value', 'bytes',
 /**
  * A struct's codec. A struct laid out alike on every data model has its numbers inline; one whose
  * layout differs (upstream's natural layout, a pointer) has a layout per data model and picks the
- * one of options.arch (default: the host's) into L.
+ * one of options.arch (default: the host's) into L. A struct with the argsz role (`argsz`, the
+ * member) is encoded from an input type where that member is optional: left out, the codec writes
+ * the bytes it encodes there.
  */
-function emitStruct(sf: Statements, s: IR.Struct): void {
+function emitStruct(sf: Statements, s: IR.Struct, argsz: IR.Member | null): void {
   const name = pascal(s.name);
   for (const m of s.members) {
     if (CODEC_LOCALS.has(m.name) || m.name.endsWith('Count')) throw new Error(`struct ${s.name}: member name ${m.name} clashes with the TypeScript codec's locals`);
@@ -283,6 +285,13 @@ function emitStruct(sf: Statements, s: IR.Struct): void {
     docs: [doc(s.doc, `\`struct ${s.name}\`, ${sizeText}${s.flexible !== null ? ` plus ${s.flexible.name}[]` : ''}. ${origin(s)}`)],
     properties: s.members.map((m) => ({ name: m.name, type: tsType(m), hasQuestionToken: m.union !== null, docs: [memberDoc(m, s)] })),
   });
+  const input = argsz !== null ? `${name}Input` : name;
+  if (argsz !== null) {
+    sf.addTypeAlias({
+      isExported: true, name: input, type: `Omit<${name}, '${argsz.name}'> & { ${argsz.name}?: number }`,
+      docs: [`A {@link ${name}} to encode: \`${argsz.name}\` may be left out, and the codec then writes the bytes the encoding takes there ({@link ${name}.byteLength}: ${s.flexible !== null ? `the fixed part and every element of \`${s.flexible.name}\`` : 'the size of the struct'}). A given \`${argsz.name}\` is written as it is: the caller may offer more room than that (for a capability chain, or a payload it writes after the struct).`],
+    });
+  }
   const flex = s.flexible;
   const count = s.flexibleCount;
   const off = (m: IR.Member): string => (u ? String(m.offset) : `L.offsets.${m.name}`);
@@ -325,32 +334,35 @@ function emitStruct(sf: Statements, s: IR.Struct): void {
         w.writeLine('},');
       }
       w.writeLine('/** Bytes an encoding of `value` takes. */');
-      w.writeLine(`byteLength(${flex !== null ? 'value' : '_value'}: ${name}${u ? '' : ', options: CodecOptions = {}'}): number {`);
+      w.writeLine(`byteLength(${flex !== null ? 'value' : '_value'}: ${input}${u ? '' : ', options: CodecOptions = {}'}): number {`);
       w.indent(() => {
         if (!u) w.writeLine(`const L = ${name}.layout(options);`);
         w.writeLine(flex !== null ? `return ${size} + value.${flex.name}.length * ${stride(flex)};` : `return ${size};`);
       });
       w.writeLine('},');
-      w.writeLine('/** Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not fit. */');
-      w.writeLine(`encode(value: ${name}, options: CodecOptions = {}): Uint8Array {`);
+      w.writeLine(`/** Encodes \`value\` into a new buffer${argsz !== null ? ` (\`${argsz.name}\` left out: its byteLength)` : ''}. Throws {@link CodecError} naming the member that does not fit. */`);
+      w.writeLine(`encode(value: ${input}, options: CodecOptions = {}): Uint8Array {`);
       w.indent(() => {
         w.writeLine(`const bytes = new Uint8Array(${name}.byteLength(value${u ? '' : ', options'}));`);
         w.writeLine(`${name}.write(new DataView(bytes.buffer), 0, value, options);`);
         w.writeLine('return bytes;');
       });
       w.writeLine('},');
-      w.writeLine('/** Writes `value` at byte `at` of `view`. */');
+      w.writeLine(`/** Writes \`value\` at byte \`at\` of \`view\`${argsz !== null ? ` (\`${argsz.name}\` left out: its byteLength)` : ''}. */`);
       const writeUsesOptions = !u || s.members.some((m) => m.reserved || m.padding || m.type.kind === 'struct') || count !== null;
-      w.writeLine(`write(view: DataView, at: number, value: ${name}, ${writeUsesOptions ? 'options' : '_options'}: CodecOptions = {}, path = '${s.name}'): void {`);
+      w.writeLine(`write(view: DataView, at: number, value: ${input}, ${writeUsesOptions ? 'options' : '_options'}: CodecOptions = {}, path = '${s.name}'): void {`);
       w.indent(() => {
         if (!u) w.writeLine(`const L = ${name}.layout(options);`);
-        w.writeLine(`checkRoom(view, at, ${name}.byteLength(value${u ? '' : ', options'}), path);`);
+        if (argsz !== null) {
+          w.writeLine(`const bytes = ${name}.byteLength(value${u ? '' : ', options'});`);
+          w.writeLine('checkRoom(view, at, bytes, path);');
+        } else w.writeLine(`checkRoom(view, at, ${name}.byteLength(value${u ? '' : ', options'}), path);`);
         const writeMember = (m: IR.Member, at: string): void => {
           if (m.reserved || m.padding) {
             if (m.count === null) w.writeLine(`if (!options.raw) checkReserved(value.${m.name}, ${where(m)});`);
             else w.writeLine(`if (!options.raw) value.${m.name}.forEach((e, i) => checkReserved(${m.type.kind === 'struct' ? '0' : 'e'}, ${where(m, 'i')}));`);
           }
-          if (m.count === null) { w.writeLine(writeElement(m, at, `value.${m.name}`)); return; }
+          if (m.count === null) { w.writeLine(writeElement(m, at, m === argsz ? `value.${m.name} ?? bytes` : `value.${m.name}`)); return; }
           if (m.count !== 'flexible') w.writeLine(`checkLength(value.${m.name}.length, ${m.count}, ${where(m)});`);
           if (m === count) return;
           if (m.type.kind === 'int' && m.type.name === '__u8') {
@@ -605,11 +617,6 @@ function targetName(t: IR.EffectTarget): string {
 // Capability chains
 
 function emitCapWalkerSupport(sf: Statements): void {
-  sf.addVariableStatement({
-    declarationKind: VariableDeclarationKind.Const,
-    docs: ['Replies are decoded as the kernel wrote them; reserved members are not the reader\'s to police.'],
-    declarations: [{ name: 'RAW', type: 'CodecOptions', initializer: '{ raw: true }' }],
-  });
   sf.addClass({
     isExported: true, name: 'CapChainError', extends: 'Error',
     docs: ['A malformed capability chain: what is wrong and the buffer offset it concerns.'],
@@ -651,14 +658,20 @@ function emitCapWalker(sf: Statements, spec: IR.Spec, chain: ChainPlan): void {
       `Decodes a ${info.name} reply buffer (its length is the argsz the caller gave) and walks its capability chain.`,
       'A DataView is read in place, so a caller with a scratch buffer allocates nothing but the result.',
       'Every offset is checked against the buffer; `next` must move forward, so a loop or a backwards pointer cannot make the walk run forever.',
+      '@param bytes - The reply.',
+      '@param options - `arch`: the architecture whose layouts the kernel wrote (default: the host\'s), as the codecs take it; upstream\'s natural-layout structs differ between LP64 and i386. Replies are decoded raw: reserved members are not the reader\'s to police.',
       '@throws {@link CapChainError} for a malformed chain.',
     )],
-    parameters: [{ name: 'bytes', type: 'Uint8Array | DataView' }],
+    parameters: [{ name: 'bytes', type: 'Uint8Array | DataView' }, { name: 'options', type: 'CodecOptions', initializer: '{}' }],
     returnType: replyType,
     statements: (w) => {
-      w.writeLine(`if (bytes.byteLength < ${arg.size}) throw new CapChainError('truncated', bytes.byteLength, \`reply of \${bytes.byteLength} bytes is shorter than struct ${arg.name}\`);`);
+      // A natural-layout struct's size is its layout's under options.arch; the others' are literals.
+      const sizeOf = (s: IR.Struct): string => (s.uniform ? String(s.size) : `${pascal(s.name)}.layout(options).size`);
+      w.writeLine('const raw: CodecOptions = { raw: true, arch: options.arch };');
+      w.writeLine(`const infoSize = ${sizeOf(arg)};`);
+      w.writeLine(`if (bytes.byteLength < infoSize) throw new CapChainError('truncated', bytes.byteLength, \`reply of \${bytes.byteLength} bytes is shorter than struct ${arg.name}\`);`);
       w.writeLine('const view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);');
-      w.writeLine(`const info = ${argName}.read(view, 0, RAW);`);
+      w.writeLine(`const info = ${argName}.read(view, 0, raw);`);
       w.writeLine(`const hasCaps = (info.${chain.flags.name} & ${pascal(chain.flags.flags!.name)}.${chain.flag.name}) !== 0;`);
       w.writeLine(`if (hasCaps && info.${argsz.name} > bytes.byteLength) return { info, caps: [], retry: info.${argsz.name} };`);
       w.writeLine(`if (!hasCaps || info.${chain.start.name} === 0) return { info, caps: [], retry: null };`);
@@ -668,7 +681,7 @@ function emitCapWalker(sf: Statements, spec: IR.Spec, chain: ChainPlan): void {
       w.writeLine(`for (let off = info.${chain.start.name}; off !== 0; ) {`);
       w.indent(() => {
         w.writeLine("if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');");
-        w.writeLine(`if (off < ${arg.size} || off < prev) throw new CapChainError('backwards', off, 'next points backwards');`);
+        w.writeLine(`if (off < infoSize || off < prev) throw new CapChainError('backwards', off, 'next points backwards');`);
         w.writeLine(`if (off % ${chain.align} !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of ${chain.align}');`);
         w.writeLine(`if (off + ${header}.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');`);
         w.writeLine(`const header = ${header}.read(view, off);`);
@@ -678,14 +691,19 @@ function emitCapWalker(sf: Statements, spec: IR.Spec, chain: ChainPlan): void {
           for (const { cap: c, struct: s, size, flexible } of decoders) {
             w.writeLine(`case ${capGroup(arg)}.${c.name}: {`);
             w.indent(() => {
-              w.writeLine(`if (off + ${size} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} runs past the buffer');`);
+              const L = `${pascal(s.name)}.layout(options)`;
+              const at = s.uniform ? String(size.lp64) : 'size';
+              if (!s.uniform) w.writeLine(`const size = ${L}.size;`);
+              w.writeLine(`if (off + ${at} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} runs past the buffer');`);
               if (flexible !== null) {
                 const t = flexible.count.type;
                 if (t.kind !== 'int' || t.size > 4) throw new Error(`${s.name}.${flexible.count.name}: a count read as a number is at most 32 bits`);
-                w.writeLine(`const count = view.get${t.signed ? 'Int' : 'Uint'}${t.size * 8}(off + ${flexible.count.offset}${t.size > 1 ? ', true' : ''});`);
-                w.writeLine(`if (off + ${size} + count * ${flexible.elementSize} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} elements run past the buffer');`);
+                const countAt = s.uniform ? String(flexible.offset.lp64) : `${L}.offsets.${flexible.count.name}`;
+                const stride = s.uniform ? String(flexible.elementSize.lp64) : `${L}.strides.${s.flexible!.name}`;
+                w.writeLine(`const count = view.get${t.signed ? 'Int' : 'Uint'}${t.size * 8}(off + ${countAt}${t.size > 1 ? ', true' : ''});`);
+                w.writeLine(`if (off + ${at} + count * ${stride} > bytes.byteLength) throw new CapChainError('out-of-bounds', off, '${c.name} elements run past the buffer');`);
               }
-              w.writeLine(`entry = { offset: off, header, name: '${c.name}', value: ${pascal(s.name)}.read(view, off, RAW) };`);
+              w.writeLine(`entry = { offset: off, header, name: '${c.name}', value: ${pascal(s.name)}.read(view, off, raw) };`);
               w.writeLine('break;');
             });
             w.writeLine('}');

@@ -14,9 +14,10 @@ import { preambleComment, witDoc } from './printer.js';
  * guest on the host's thread cannot block waiting. The hot path (plain loads and stores on a window
  * the host maps into the component's core memory) needs nothing from WIT.
  *
- * Names are single lowercase words where an AssemblyScript core module must match them by export;
- * imports are renamed at build time (the core module's import module -> this interface). Path and
- * package come from the spec's targets.wit.
+ * Names are single lowercase words, the names the AssemblyScript core module imports, unchanged:
+ * the spec's mmio.module is this interface's name (package/mmio@version), so the core module's
+ * imports already name it and a component build renames nothing. Path and package come from the
+ * spec's targets.wit.
  */
 
 /** The interface a component imports: PACKAGE's mmio interface (ns:name@1.0.0 -> ns:name/mmio@1.0.0). */

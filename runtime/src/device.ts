@@ -487,7 +487,7 @@ export class Device {
   }
 
   info(): DeviceInfo {
-    abi.VfioDeviceInfo.write(this.#view, 0, { argsz: abi.VfioDeviceInfo.size, flags: 0, num_regions: 0, num_irqs: 0, cap_offset: 0 });
+    abi.VfioDeviceInfo.write(this.#view, 0, { flags: 0, num_regions: 0, num_irqs: 0, cap_offset: 0 });
     this.#ioctl('info', 'GET_INFO');
     const info = abi.VfioDeviceInfo.read(this.#view, 0, RAW);
     return { flags: info.flags, numRegions: info.num_regions, numIrqs: info.num_irqs };

@@ -178,7 +178,7 @@ export function checkCapchain(h: Harness, spec: Spec, c: CapchainCase): string[]
   h.setBuf(buf, 0xee);
   const chain = capchainIoctl(spec, c);
   const w = chain.arg.name;
-  const status = h.call(`walk_${w}`, buf.length);
+  const status = h.call(`walk_${w}`, buf.length, c.data_model === 'ilp32' ? 1 : 0);
   const name = h.str(h.call('h_status_name', status));
   const at = h.callBig(`chain_at_${w}`);
   const info = chain.arg;

@@ -52,6 +52,18 @@ function unionSlots(s: Struct, slots: bigint[], at = 0, n = 0): number {
   return k;
 }
 
+/**
+ * A flexible array counted in elements of a type a flag bit chooses is written only when the count
+ * and the bytes agree: the flag word takes a bit of a 1-byte type and the count the n elements.
+ */
+function elementSlots(s: Struct, slots: bigint[], n: number): void {
+  const e = s.flexible?.elements;
+  if (e === undefined || e === null || s.flexibleCount === null) return;
+  const slot = (m: Struct['members'][number]): number => slotCount({ ...s, members: s.members.slice(0, s.members.indexOf(m)) }, 0);
+  slots[slot(e.by)] = e.types.find((t) => t.size === 1)!.bit.value;
+  slots[slot(s.flexibleCount)] = BigInt(n);
+}
+
 describe('harness glue', () => {
   for (const file of SPECS) {
     it(`covers every struct and capability chain of ${file}, and round-trips each`, async () => {
@@ -64,6 +76,7 @@ describe('harness glue', () => {
         const n = s.flexible === null ? 0 : 2;
         const slots = Array.from({ length: slotCount(s, n) }, (_, i) => BigInt((i % 100) + 1));
         unionSlots(s, slots, 0, n);
+        elementSlots(s, slots, n);
         for (const suffix of s.uniform ? [''] : ['', '_ilp32']) {
           const [enc, dec] = [`encode_${s.name}${suffix}`, `decode_${s.name}${suffix}`];
           expect([typeof h.ex[enc], typeof h.ex[dec]], `${enc}, ${dec}`).toEqual(['function', 'function']);

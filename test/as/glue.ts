@@ -1,5 +1,6 @@
 import type { IntType, Member, Spec, Struct, StructRef } from '../../codegen/ir.js';
-import { structClass } from '../../codegen/emit/assemblyscript.js';
+import { chainTakesModel, structClass } from '../../codegen/emit/assemblyscript.js';
+import { lower } from '../../codegen/lower.js';
 
 /**
  * Prints the struct <-> slots glue of the AssemblyScript vector harness from the IR: for every
@@ -51,8 +52,10 @@ function elementGlue(m: Member, lv: string): Glue {
 
 function unknownKind(t: never): never { throw new Error(`glue: no glue for member type ${JSON.stringify(t)}`); }
 
-function glue(m: Member): Glue {
+function glue(m: Member, argsz: Member | null): Glue {
   const lv = `o.${m.name}`;
+  // The argsz member is an i64 in the class (-1: left out, filled by the codec); a slot of -1 leaves it out.
+  if (m === argsz) return { get: [`${lv} = <i64>next_slot();`], put: [`put_slot(<u64>${lv});`] };
   if (m.count === null) return elementGlue(m, lv);
   const el = elementGlue(m, `${lv}[i]`);
   const put = [`for (let i = 0; i < ${lv}.length; i++) { ${el.put.join(' ')} }`];
@@ -64,9 +67,9 @@ function glue(m: Member): Glue {
   return { get: [`for (let i = 0; i < n; i++) { ${fresh.join(' ')} }`], put };
 }
 
-function structCode(s: Struct): string[] {
+function structCode(s: Struct, argsz: Member | null): string[] {
   const C = `V.${structClass(s)}`;
-  const parts = s.members.map(glue);
+  const parts = s.members.map((m) => glue(m, argsz));
   const flex = s.flexible !== null;
   const out = [
     '', `// struct ${s.name}`,
@@ -91,21 +94,23 @@ function chainCode(spec: Spec): string[] {
   for (const x of spec.ioctls) {
     if (x.chain === null || x.arg === null) continue;
     out.push('', `/** Decodes the ${x.name} capability at \`at\` by its id into the slots; returns the slots used, -1 for an id without a struct. */`,
-      `export function cap_body_${x.arg.name}(id: u32, at: usize): i32 {`, '  rewind_slots();', '  switch (id) {');
+      `export function cap_body_${x.arg.name}(id: u32, at: usize, ilp32: bool): i32 {`, '  rewind_slots();', '  switch (id) {');
     for (const c of spec.capabilities) {
       if (c.info !== x || c.struct === null) continue;
       const s = c.struct;
-      const read = s.flexible === null ? [`V.${s.name}_read(at, o);`]
+      // A natural-layout payload is read in the data model the reply was walked in.
+      const model = s.uniform ? '' : ', ilp32';
+      const read = s.flexible === null ? [`V.${s.name}_read(at, o${model});`]
         // The count member sizes the flexible array: read the fixed part first, then again with it.
-        : [`V.${s.name}_read(at, o, 0);`, ...(s.flexibleCount ? [`V.${s.name}_read(at, o, <i32>o.${s.flexibleCount.name});`] : [])];
+        : [`V.${s.name}_read(at, o, 0${model});`, ...(s.flexibleCount ? [`V.${s.name}_read(at, o, <i32>o.${s.flexibleCount.name}${model});`] : [])];
       out.push(`    case ${c.id}: { // ${c.name}`, `      const o = new V.${structClass(s)}(); ${read.join(' ')} put_${s.name}(o); return slots_used();`, '    }');
     }
     out.push('  }', '  return -1;', '}');
     // The walk of one reply of this chain, kept for the calls that read it back.
     const c = `chain_${x.arg.name}`;
-    out.push('', `const ${c} = new V.${structClass(x.arg)}CapChain();`,
-      `/** Walks the len-byte ${x.name} reply at BUF; returns the status. */`,
-      `export function walk_${x.arg.name}(len: u32): i32 { return V.${x.arg.name}_walk_caps(BUF, len, ${c}); }`,
+    out.push('', `const ${c} = new V.${structClass(x.arg)}CapChain();`, `let ${c}_ilp32 = false;`,
+      `/** Walks the len-byte ${x.name} reply at BUF (laid out for i386 when ilp32, where the walker takes a data model); returns the status. */`,
+      `export function walk_${x.arg.name}(len: u32, ilp32: bool): i32 { ${c}_ilp32 = ilp32; return V.${x.arg.name}_walk_caps(BUF, len, ${c}${chainTakesModel(lower(spec).chains.find((w) => w.ioctl === x)!) ? ', ilp32' : ''}); }`,
       `export function chain_at_${x.arg.name}(): u64 { return ${c}.at; }`,
       `export function chain_info_${x.arg.name}(): i32 { rewind_slots(); put_${x.arg.name}(${c}.info); return slots_used(); }`,
       `export function chain_count_${x.arg.name}(): i32 { return ${c}.caps.length; }`,
@@ -116,7 +121,7 @@ function chainCode(spec: Spec): string[] {
       '/** Decodes the body of cap i with the generated codec for its id (header included); -1 without one. */',
       `export function chain_body_${x.arg.name}(i: i32): i32 {`,
       `  const e = ${c}.caps[i];`,
-      `  return e.known ? cap_body_${x.arg.name}(e.id, BUF + <usize>e.offset) : -1;`, '}');
+      `  return e.known ? cap_body_${x.arg.name}(e.id, BUF + <usize>e.offset, ${c}_ilp32) : -1;`, '}');
   }
   return out;
 }
@@ -136,7 +141,7 @@ export function asGlue(spec: Spec, module: string): string {
     'export function next_slot(): u64 { const v = load<u64>(cur); cur += 8; return v; }',
     'export function put_slot(v: u64): void { store<u64>(cur, v); cur += 8; }',
     'export function slots_used(): i32 { return <i32>((cur - SLOTS) >> 3); }',
-    ...spec.structs.flatMap(structCode),
+    ...spec.structs.flatMap((s) => structCode(s, lower(spec).argsz.get(s) ?? null)),
     ...chainCode(spec),
     '',
   ].join('\n');

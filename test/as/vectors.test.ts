@@ -4,8 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { asOutputPath, emitAssemblyScript } from '../../codegen/emit/assemblyscript.js';
 import { generatedLine } from '../../codegen/emit/printer.js';
 import { loadSpec, ROOT } from '../../codegen/load.js';
-import { loadVectors } from '../vectors.js';
-import { checkCapchain, checkIoctl, checkLayout, checkValidation } from './checks.js';
+import { hex, loadVectors } from '../vectors.js';
+import { checkCapchain, checkIoctl, checkLayout, checkValidation, flatten } from './checks.js';
 import { compileHarness, emitted, Harness } from './wasm.js';
 
 const spec = loadSpec();
@@ -88,6 +88,36 @@ for (const [mode, flags] of Object.entries(MODES)) {
     describe('layout', () => {
       for (const c of vectors.layout) it(c.name, () => { ran++; expect(checkLayout(h, spec, c)).toEqual([]); });
     });
+
+    describe('argsz left out (-1) is filled with the bytes written (layout vectors whose argsz is the whole encoding; others keep theirs)', () => {
+      const roles = new Map(spec.ioctls.flatMap((x) => (x.arg !== null && x.argsz !== null ? [[x.arg, x.argsz] as const] : [])));
+      for (const c of vectors.layout) {
+        const s = spec.structs.find((x) => x.name === c.struct)!;
+        const role = roles.get(s);
+        if (role === undefined || Number(c.fields[role.name]) !== c.bytes.length / 2) continue;
+        it(c.name, () => {
+          const { slots, count } = flatten(s, { ...c.fields, [role.name]: '0xffffffffffffffff' });
+          h.setSlots(slots);
+          h.setBuf(new Uint8Array(0));
+          expect(h.call(`encode_${c.struct}`, count)).toBe(c.bytes.length / 2);
+          expect(hex(h.buf(c.bytes.length / 2))).toBe(c.bytes);
+        });
+      }
+    });
+
+    it('vfio_irq_set: data must be count elements of the type the DATA flag chooses (as the TypeScript codec checks)', () => {
+      const irqSet = spec.structs.find((x) => x.name === 'vfio_irq_set')!;
+      const encode = (flags: number, n: number, data: number[]): number => {
+        h.setSlots(flatten(irqSet, { argsz: '0xffffffffffffffff', flags, index: 2, start: 0, count: n, data }).slots);
+        return h.call('encode_vfio_irq_set', data.length);
+      };
+      expect(encode(0x24, 2, [10, 0, 0, 0, 11, 0, 0, 0])).toBe(28);
+      expect(encode(0x12, 3, [1, 0, 1])).toBe(23);
+      expect(encode(0x21, 4, [])).toBe(20);
+      expect(() => encode(0x24, 2, [10, 0, 0, 0])).toThrow(/vfio_irq_set\.count: says 2 elements of 4 bytes, data has 4 bytes/);
+      expect(() => encode(0x01, 1, [1])).toThrow(/says 1 elements of 0 bytes, data has 1 bytes/);
+      expect(() => encode(0x20, 1, [1])).toThrow(/vfio_irq_set\.flags: sets none of VFIO_IRQ_SET_DATA_NONE, VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD/);
+    });
     describe('ioctl', () => {
       for (const c of vectors.ioctl) it(c.name, () => { ran++; expect(checkIoctl(h, spec, c)).toEqual([]); });
     });
@@ -120,6 +150,10 @@ for (const [mode, flags] of Object.entries(MODES)) {
         const c = vectors.validation.cases.find((x) => x.name === 'create-ok-wc')!;
         const effects = { ...(c.expect as { effects: Record<string, number> }).effects, 'req.index': 11, 'new.is_subregion': false };
         expect(checkValidation(h, spec, vectors.validation.devices, { ...c, expect: { ok: true, effects } })).toHaveLength(2);
+      });
+      it('the i386 capchain vector walked with the LP64 layouts', () => {
+        const c = vectors.capchain.find((x) => x.name === 'type1-migration-i386')!;
+        expect(checkCapchain(h, spec, { ...c, data_model: 'lp64' })).toEqual(['status backwards (at 20), expected ok']);
       });
       it('a capchain vector with the error offset moved', () => {
         const c = vectors.capchain.find((x) => x.name === 'loop-self')!;

@@ -104,6 +104,31 @@ describe('every target prints the constructs', () => {
   });
 });
 
+describe('what a success returns (the spec\'s returns): the kernel-doc Return section as <linux/vfio.h> words it', () => {
+  const spec = load(standalone) as Spec;
+  const files = render(spec, ['c-header', 'markdown']);
+  const h = files.find((f) => f.path.endsWith('.h'))!.content;
+  it('a value and no errors: just what it returns', () => {
+    expect(h).toMatch(/VFIO_GET_API_VERSION - [^]*?\n \* Return: the API version, VFIO_API_VERSION\.\n \*\//);
+    expect(h.replace(/\n \* /g, ' ')).toContain('Return: 0 if the extension is not supported, 1 (or another positive number) if it is.\n */\n#define VFIO_CHECK_EXTENSION\t');
+  });
+  it('a value and errors: "on success, -errno on failure:" and each errno', () => {
+    expect(h).toMatch(/VFIO_GROUP_GET_DEVICE_FD - [^]*?\n \* Return: the device's new file descriptor on success, -errno on failure:\n \* -EFAULT: /);
+    expect(h).toMatch(/VFIO_DEVICE_RESET - [^]*?\n \* Return: 0 on success, -errno on failure:\n \* -EINVAL: /);
+    expect(h).toMatch(/VFIO_DEVICE_FEATURE_DMA_BUF - [^]*?GET: Create the dma-buf\. Payload: struct vfio_device_feature_dma_buf\.\n \* Return: the dma-buf's new file descriptor\.\n/);
+    expect(h).not.toContain('Return: a negative errno');
+  });
+  it('without returns, only the errors', () => {
+    const bare = load((s) => { standalone(s); delete s.ioctls[at(s, 'ioctls', 'VFIO_DEVICE_RESET')].returns; }) as Spec;
+    const h2 = render(bare, ['c-header']).find((f) => f.path.endsWith('.h'))!.content;
+    expect(h2).toMatch(/VFIO_DEVICE_RESET - [^]*?\n \* Return: a negative errno on failure:\n \* -EINVAL: /);
+  });
+  it('Markdown says it after the ioctl\'s description', () => {
+    const md = files.find((f) => f.path.endsWith('.md'))!.content;
+    expect(md).toMatch(/\*\*VFIO_GROUP_GET_DEVICE_FD\*\*: [^]*?Return: the device's new file\s+descriptor on success\./);
+  });
+});
+
 describe('TypeScript codecs of a union: every member read at its offset, the one given written there', () => {
   it('vfio_pci_dependent_device: devid and group_id are the same 4 bytes', () => {
     const bytes = VfioPciDependentDevice.encode({ devid: 0xffffffff, segment: 1, bus: 2, devfn: 3 });

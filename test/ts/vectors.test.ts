@@ -46,6 +46,27 @@ describe('layout vectors (TypeScript codecs)', () => {
   });
 });
 
+describe('argsz filled in by the codecs (layout vectors of every struct an argsz ioctl takes)', () => {
+  const roles = new Map(spec.ioctls.flatMap((x) => (x.arg !== null && x.argsz !== null ? [[x.arg.name, x.argsz.name] as const] : [])));
+  const cases = vectors.layout.filter((c) => roles.has(c.struct));
+  it('the vectors hold cases whose argsz is the whole encoding, and cases with another argsz', () => {
+    expect(cases.some((c) => Number(big(c.fields[roles.get(c.struct)!] as VUint)) === c.bytes.length / 2)).toBe(true);
+    expect(cases.some((c) => Number(big(c.fields[roles.get(c.struct)!] as VUint)) !== c.bytes.length / 2)).toBe(true);
+  });
+  it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const role = roles.get(c.struct)!;
+    const value = toValue(structByName.get(c.struct)!, c.fields);
+    const given = value[role] as number;
+    const { [role]: _left, ...rest } = value;
+    const cd = codec(c.struct);
+    // The vector's argsz is independent truth: where it is the encoding's length, leaving it out gives the same bytes.
+    if (given === c.bytes.length / 2) expect(hex(cd.encode(rest, { raw: true }))).toBe(c.bytes);
+    else expect(hex(cd.encode(rest, { raw: true }))).not.toBe(c.bytes);
+    // A given argsz is kept, whatever the encoding's length.
+    expect(hex(cd.encode(value, { raw: true }))).toBe(c.bytes);
+  });
+});
+
 describe('ioctl number vectors', () => {
   for (const c of vectors.ioctl) {
     const x = spec.ioctls.find((i) => i.name === c.name);
@@ -63,12 +84,16 @@ describe('ioctl number vectors', () => {
 
 const num = (v: VUint | boolean | undefined): number => Number(big(v as VUint));
 
+/** The architecture a vector's data model names: the codecs and walkers take one (x86_64 for LP64, i386 for ILP32). */
+const archOf = (model: 'lp64' | 'ilp32' | undefined): B.Arch => (model === 'ilp32' ? 'i386' : 'x86_64');
+
 interface Reply { info: unknown; caps: { offset: number; header: { id: number; version: number; next: number }; value: unknown }[]; retry: number | null }
 
 describe('capability chain vectors (parse<Info>Reply of the vector\'s ioctl)', () => {
   it.each(vectors.capchain.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const x = capchainIoctl(spec, c);
-    const parse = (B as unknown as Record<string, (b: Uint8Array) => Reply>)[`parse${pascal(unprefixed(spec, x.arg.name))}Reply`]!;
+    const walk = (B as unknown as Record<string, (b: Uint8Array, o: { arch: B.Arch }) => Reply>)[`parse${pascal(unprefixed(spec, x.arg.name))}Reply`]!;
+    const parse = (b: Uint8Array): Reply => walk(b, { arch: archOf(c.data_model) });
     const bytes = unhex(c.buffer);
     if ('error' in c.expect) {
       let err: unknown;
@@ -148,6 +173,18 @@ describe('validation vectors (TypeScript validators)', () => {
       const expected = typeof want === 'boolean' ? want : typeof got === 'bigint' ? big(want) : num(want);
       expect(got, key).toEqual(expected);
     }
+  });
+});
+
+describe('capability chains per data model', () => {
+  const buffer = (name: string): Uint8Array => unhex(vectors.capchain.find((v) => v.name === name)!.buffer);
+  it('the i386 vector fails under the LP64 layouts: its chain starts inside the 24-byte LP64 info struct', () => {
+    expect(() => B.parseIommuType1InfoReply(buffer('type1-migration-i386'), { arch: 'x86_64' })).toThrow(/next points backwards \(offset 20\)/);
+  });
+  it('the LP64 vector read under i386\'s layouts gets pgsize_bitmap from the padding', () => {
+    const cap = B.parseIommuType1InfoReply(buffer('type1-migration'), { arch: 'i386' }).caps[0]!;
+    expect(cap.name).toBe('VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION');
+    expect((cap.value as B.VfioIommuType1InfoCapMigration).pgsize_bitmap).not.toBe(0x1000n);
   });
 });
 

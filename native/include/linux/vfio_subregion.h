@@ -51,7 +51,7 @@
  *
  * SET: Create the subregion and return its index in the payload. Payload:
  * struct vfio_device_feature_subregion.
- * Return: a negative errno on failure:
+ * Return: 0 on success, -errno on failure:
  * -EINVAL: A reserved bit or field is set, the parent does not exist, is a
  *	subregion or cannot be mmapped, or the window is empty, unaligned,
  *	outside the parent or beyond the fd offset space of the parent's region
@@ -97,12 +97,12 @@ struct vfio_device_feature_subregion {
  *
  * GET: Read attrs and supported for a region. Payload: struct
  * vfio_device_feature_region_attrs.
- * Return: a negative errno on failure:
+ * Return: 0 on success, -errno on failure:
  * -EINVAL: A reserved bit is set or the region does not exist.
  *
  * SET: Give a whole region new attributes before it is mapped. Payload: struct
  * vfio_device_feature_region_attrs.
- * Return: a negative errno on failure:
+ * Return: 0 on success, -errno on failure:
  * -EINVAL: A reserved bit or field is set, the region does not exist, is a
  *	subregion or cannot be mmapped.
  * -EOPNOTSUPP: The region does not support the requested attributes.

@@ -1289,8 +1289,11 @@ export const VFIO_DEVICE_INFO_OFFSET_CAP_OFFSET: i32 = 16;
  * vfio_device_info_write and read by vfio_device_info_read.
  */
 export class VfioDeviceInfo {
-  /** Bytes the caller provides; on return, the bytes the full reply needs. [inout] */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides; on return, the bytes the full reply needs. [inout] [-1 (left out):
+   * written as the bytes the codec writes; else its low 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_DEVICE_FLAGS_*. [out] (vfio_device_flags) */
   flags: u32 = 0;
   /** Highest region index + 1, dynamic regions (subregions included) counted. [out] */
@@ -1301,14 +1304,18 @@ export class VfioDeviceInfo {
   cap_offset: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_device_info_write(ptr: usize, v: VfioDeviceInfo): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_DEVICE_INFO_OFFSET_ARGSZ
+  const bytes: i64 = 20;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_DEVICE_INFO_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_DEVICE_INFO_OFFSET_FLAGS
   store<u32>(ptr, v.num_regions, 8); // VFIO_DEVICE_INFO_OFFSET_NUM_REGIONS
   store<u32>(ptr, v.num_irqs, 12); // VFIO_DEVICE_INFO_OFFSET_NUM_IRQS
   store<u32>(ptr, v.cap_offset, 16); // VFIO_DEVICE_INFO_OFFSET_CAP_OFFSET
-  return 20;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_device_info_read(ptr: usize, out: VfioDeviceInfo): void {
@@ -1336,9 +1343,9 @@ export const VFIO_REGION_INFO_OFFSET_OFFSET: i32 = 24;
 export class VfioRegionInfo {
   /**
    * Bytes the caller provides; on return, the bytes the reply with its whole capability chain
-   * needs. [inout]
+   * needs. [inout] [-1 (left out): written as the bytes the codec writes; else its low 32 bits]
    */
-  argsz: u32 = 0;
+  argsz: i64 = -1;
   /** VFIO_REGION_INFO_FLAG_*. [out] (vfio_region_info_flags) */
   flags: u32 = 0;
   /** The region asked about. [in] */
@@ -1357,15 +1364,19 @@ export class VfioRegionInfo {
   offset: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_region_info_write(ptr: usize, v: VfioRegionInfo): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_REGION_INFO_OFFSET_ARGSZ
+  const bytes: i64 = 32;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_REGION_INFO_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_REGION_INFO_OFFSET_FLAGS
   store<u32>(ptr, v.index, 8); // VFIO_REGION_INFO_OFFSET_INDEX
   store<u32>(ptr, v.cap_offset, 12); // VFIO_REGION_INFO_OFFSET_CAP_OFFSET
   store<u64>(ptr, v.size, 16); // VFIO_REGION_INFO_OFFSET_SIZE
   store<u64>(ptr, v.offset, 24); // VFIO_REGION_INFO_OFFSET_OFFSET
-  return 32;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_region_info_read(ptr: usize, out: VfioRegionInfo): void {
@@ -1504,8 +1515,11 @@ export const VFIO_DEVICE_FEATURE_DATA_ELEMENT_SIZE: i32 = 1;
  * vfio_device_feature_read.
  */
 export class VfioDeviceFeature {
-  /** Bytes the caller provides: the header plus the payload. [in] */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides: the header plus the payload. [in] [-1 (left out): written as the
+   * bytes the codec writes; else its low 32 bits]
+   */
+  argsz: i64 = -1;
   /**
    * The feature number (VFIO_DEVICE_FEATURE_MASK bits) and GET, SET or PROBE. [in]
    * (vfio_device_feature_flags)
@@ -1515,12 +1529,16 @@ export class VfioDeviceFeature {
   data: Array<u8> = [];
 }
 
-/** Encodes v at ptr (little-endian), with every element of v.data; returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), with every element of v.data, v.argsz -1 (left out) written as
+ * the bytes written; returns the bytes written.
+ */
 export function vfio_device_feature_write(ptr: usize, v: VfioDeviceFeature): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_DEVICE_FEATURE_OFFSET_ARGSZ
+  const bytes: i64 = 8 + v.data.length * 1;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_DEVICE_FEATURE_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_DEVICE_FEATURE_OFFSET_FLAGS
   for (let i = 0, n = v.data.length; i < n; i++) store<u8>(ptr + VFIO_DEVICE_FEATURE_OFFSET_DATA + <usize>i * 1, unchecked(v.data[i]));
-  return 8 + v.data.length * 1;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out, with count data[] elements. */
 export function vfio_device_feature_read(ptr: usize, out: VfioDeviceFeature, count: i32 = 0): void {
@@ -1552,8 +1570,11 @@ export const VFIO_IOMMU_TYPE1_INFO_OFFSET_CAP_OFFSET_ILP32: i32 = 16;
  * its bytes are made by vfio_iommu_type1_info_write and read by vfio_iommu_type1_info_read.
  */
 export class VfioIommuType1Info {
-  /** In: the buffer's size; out: the size the whole reply needs. [inout] */
-  argsz: u32 = 0;
+  /**
+   * In: the buffer's size; out: the size the whole reply needs. [inout] [-1 (left out): written as
+   * the bytes the codec writes; else its low 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_IOMMU_INFO_*. [out] (vfio_iommu_type1_info_flags) */
   flags: u32 = 0;
   /** Bitmap of the supported IOMMU page sizes. [out] */
@@ -1563,14 +1584,16 @@ export class VfioIommuType1Info {
 }
 
 /**
- * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64), v.argsz -1 (left out)
+ * written as the bytes written; returns the bytes written.
  */
 export function vfio_iommu_type1_info_write(ptr: usize, v: VfioIommuType1Info, ilp32: bool = false): i32 {
-  store<u32>(ptr + <usize>0, v.argsz);
+  const bytes: i64 = (ilp32 ? 20 : 24);
+  store<u32>(ptr + <usize>0, <u32>(v.argsz < 0 ? bytes : v.argsz));
   store<u32>(ptr + <usize>4, v.flags);
   store<u64>(ptr + <usize>8, v.iova_pgsizes);
   store<u32>(ptr + <usize>16, v.cap_offset);
-  return (ilp32 ? 20 : 24);
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
 export function vfio_iommu_type1_info_read(ptr: usize, out: VfioIommuType1Info, ilp32: bool = false): void {
@@ -1683,17 +1706,24 @@ export const VFIO_GROUP_STATUS_OFFSET_FLAGS: i32 = 4;
  * vfio_group_status_write and read by vfio_group_status_read.
  */
 export class VfioGroupStatus {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_GROUP_FLAGS_*. (vfio_group_flags) */
   flags: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_group_status_write(ptr: usize, v: VfioGroupStatus): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_GROUP_STATUS_OFFSET_ARGSZ
+  const bytes: i64 = 8;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_GROUP_STATUS_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_GROUP_STATUS_OFFSET_FLAGS
-  return 8;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_group_status_read(ptr: usize, out: VfioGroupStatus): void {
@@ -1715,8 +1745,11 @@ export const VFIO_IRQ_INFO_OFFSET_COUNT: i32 = 12;
  * vfio_irq_info_read.
  */
 export class VfioIrqInfo {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_IRQ_INFO_* (out). (vfio_irq_info_flags) */
   flags: u32 = 0;
   /** The IRQ index asked about (in). */
@@ -1725,13 +1758,17 @@ export class VfioIrqInfo {
   count: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_irq_info_write(ptr: usize, v: VfioIrqInfo): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_IRQ_INFO_OFFSET_ARGSZ
+  const bytes: i64 = 16;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_IRQ_INFO_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_IRQ_INFO_OFFSET_FLAGS
   store<u32>(ptr, v.index, 8); // VFIO_IRQ_INFO_OFFSET_INDEX
   store<u32>(ptr, v.count, 12); // VFIO_IRQ_INFO_OFFSET_COUNT
-  return 16;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_irq_info_read(ptr: usize, out: VfioIrqInfo): void {
@@ -1858,8 +1895,11 @@ export const VFIO_DEVICE_IOEVENTFD_OFFSET_FD_ILP32: i32 = 24;
  * by vfio_device_ioeventfd_write and read by vfio_device_ioeventfd_read.
  */
 export class VfioDeviceIoeventfd {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_DEVICE_IOEVENTFD_* (the access width). (vfio_device_ioeventfd_flags) */
   flags: u32 = 0;
   /** Device fd offset of the write. */
@@ -1871,15 +1911,17 @@ export class VfioDeviceIoeventfd {
 }
 
 /**
- * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64), v.argsz -1 (left out)
+ * written as the bytes written; returns the bytes written.
  */
 export function vfio_device_ioeventfd_write(ptr: usize, v: VfioDeviceIoeventfd, ilp32: bool = false): i32 {
-  store<u32>(ptr + <usize>0, v.argsz);
+  const bytes: i64 = (ilp32 ? 28 : 32);
+  store<u32>(ptr + <usize>0, <u32>(v.argsz < 0 ? bytes : v.argsz));
   store<u32>(ptr + <usize>4, v.flags);
   store<u64>(ptr + <usize>8, v.offset);
   store<u64>(ptr + <usize>16, v.data);
   store<i32>(ptr + <usize>24, v.fd);
-  return (ilp32 ? 28 : 32);
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
 export function vfio_device_ioeventfd_read(ptr: usize, out: VfioDeviceIoeventfd, ilp32: bool = false): void {
@@ -2133,8 +2175,11 @@ export const VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_SIZE: i32 = 24;
  * vfio_iommu_type1_dma_map_read.
  */
 export class VfioIommuType1DmaMap {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_DMA_MAP_FLAG_*. (vfio_dma_map_flags) */
   flags: u32 = 0;
   /** Process virtual address. */
@@ -2145,14 +2190,18 @@ export class VfioIommuType1DmaMap {
   size: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_iommu_type1_dma_map_write(ptr: usize, v: VfioIommuType1DmaMap): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_ARGSZ
+  const bytes: i64 = 32;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_FLAGS
   store<u64>(ptr, v.vaddr, 8); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_VADDR
   store<u64>(ptr, v.iova, 16); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_IOVA
   store<u64>(ptr, v.size, 24); // VFIO_IOMMU_TYPE1_DMA_MAP_OFFSET_SIZE
-  return 32;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_iommu_type1_dma_map_read(ptr: usize, out: VfioIommuType1DmaMap): void {
@@ -2251,8 +2300,11 @@ export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_SIZE: i32 = 16;
  * vfio_iommu_spapr_register_memory_write and read by vfio_iommu_spapr_register_memory_read.
  */
 export class VfioIommuSpaprRegisterMemory {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** Reserved; zero. */
   flags: u32 = 0;
   /** Process virtual address. */
@@ -2261,13 +2313,17 @@ export class VfioIommuSpaprRegisterMemory {
   size: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_iommu_spapr_register_memory_write(ptr: usize, v: VfioIommuSpaprRegisterMemory): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_ARGSZ
+  const bytes: i64 = 24;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_FLAGS
   store<u64>(ptr, v.vaddr, 8); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_VADDR
   store<u64>(ptr, v.size, 16); // VFIO_IOMMU_SPAPR_REGISTER_MEMORY_OFFSET_SIZE
-  return 24;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_iommu_spapr_register_memory_read(ptr: usize, out: VfioIommuSpaprRegisterMemory): void {
@@ -2295,8 +2351,11 @@ export const VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_START_ADDR: i32 = 32;
  * and read by vfio_iommu_spapr_tce_create_read.
  */
 export class VfioIommuSpaprTceCreate {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** Reserved; zero. */
   flags: u32 = 0;
   /** IOMMU page size, log2. */
@@ -2313,9 +2372,13 @@ export class VfioIommuSpaprTceCreate {
   start_addr: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_iommu_spapr_tce_create_write(ptr: usize, v: VfioIommuSpaprTceCreate): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_ARGSZ
+  const bytes: i64 = 40;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_FLAGS
   store<u32>(ptr, v.page_shift, 8); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_PAGE_SHIFT
   store<u32>(ptr, v.__resv1, 12); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_RESV1
@@ -2323,7 +2386,7 @@ export function vfio_iommu_spapr_tce_create_write(ptr: usize, v: VfioIommuSpaprT
   store<u32>(ptr, v.levels, 24); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_LEVELS
   store<u32>(ptr, v.__resv2, 28); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_RESV2
   store<u64>(ptr, v.start_addr, 32); // VFIO_IOMMU_SPAPR_TCE_CREATE_OFFSET_START_ADDR
-  return 40;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_iommu_spapr_tce_create_read(ptr: usize, out: VfioIommuSpaprTceCreate): void {
@@ -2349,20 +2412,27 @@ export const VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_START_ADDR: i32 = 8;
  * bytes are made by vfio_iommu_spapr_tce_remove_write and read by vfio_iommu_spapr_tce_remove_read.
  */
 export class VfioIommuSpaprTceRemove {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** Reserved; zero. */
   flags: u32 = 0;
   /** The window to remove. */
   start_addr: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_iommu_spapr_tce_remove_write(ptr: usize, v: VfioIommuSpaprTceRemove): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_ARGSZ
+  const bytes: i64 = 16;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_FLAGS
   store<u64>(ptr, v.start_addr, 8); // VFIO_IOMMU_SPAPR_TCE_REMOVE_OFFSET_START_ADDR
-  return 16;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_iommu_spapr_tce_remove_read(ptr: usize, out: VfioIommuSpaprTceRemove): void {
@@ -2385,8 +2455,11 @@ export const VFIO_DEVICE_BIND_IOMMUFD_OFFSET_OUT_DEVID: i32 = 12;
  * vfio_device_bind_iommufd_write and read by vfio_device_bind_iommufd_read.
  */
 export class VfioDeviceBindIommufd {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_DEVICE_BIND_FLAG_* (7.2); zero before. */
   flags: u32 = 0;
   /** The iommufd to bind to. */
@@ -2395,13 +2468,17 @@ export class VfioDeviceBindIommufd {
   out_devid: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_device_bind_iommufd_write(ptr: usize, v: VfioDeviceBindIommufd): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_ARGSZ
+  const bytes: i64 = 16;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_FLAGS
   store<i32>(ptr, v.iommufd, 8); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_IOMMUFD
   store<u32>(ptr, v.out_devid, 12); // VFIO_DEVICE_BIND_IOMMUFD_OFFSET_OUT_DEVID
-  return 16;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_device_bind_iommufd_read(ptr: usize, out: VfioDeviceBindIommufd): void {
@@ -2424,20 +2501,27 @@ export const VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_PT_ID: i32 = 8;
  * read by vfio_device_attach_iommufd_pt_read.
  */
 export class VfioDeviceAttachIommufdPt {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_DEVICE_ATTACH_PASID (7.2); zero before. */
   flags: u32 = 0;
   /** The IOAS or hwpt to attach; out: the hwpt actually attached. */
   pt_id: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_device_attach_iommufd_pt_write(ptr: usize, v: VfioDeviceAttachIommufdPt): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_ARGSZ
+  const bytes: i64 = 12;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_FLAGS
   store<u32>(ptr, v.pt_id, 8); // VFIO_DEVICE_ATTACH_IOMMUFD_PT_OFFSET_PT_ID
-  return 12;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_device_attach_iommufd_pt_read(ptr: usize, out: VfioDeviceAttachIommufdPt): void {
@@ -2458,17 +2542,24 @@ export const VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_FLAGS: i32 = 4;
  * read by vfio_device_detach_iommufd_pt_read.
  */
 export class VfioDeviceDetachIommufdPt {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_DEVICE_DETACH_PASID (7.2); zero before. */
   flags: u32 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_device_detach_iommufd_pt_write(ptr: usize, v: VfioDeviceDetachIommufdPt): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_ARGSZ
+  const bytes: i64 = 8;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_DEVICE_DETACH_IOMMUFD_PT_OFFSET_FLAGS
-  return 8;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_device_detach_iommufd_pt_read(ptr: usize, out: VfioDeviceDetachIommufdPt): void {
@@ -2490,8 +2581,11 @@ export const VFIO_PRECOPY_INFO_OFFSET_DIRTY_BYTES: i32 = 16;
  * vfio_precopy_info_read.
  */
 export class VfioPrecopyInfo {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_PRECOPY_INFO_* (7.2); zero before. */
   flags: u32 = 0;
   /** Initial data still to be read. */
@@ -2500,13 +2594,17 @@ export class VfioPrecopyInfo {
   dirty_bytes: u64 = 0;
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_precopy_info_write(ptr: usize, v: VfioPrecopyInfo): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_PRECOPY_INFO_OFFSET_ARGSZ
+  const bytes: i64 = 24;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_PRECOPY_INFO_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_PRECOPY_INFO_OFFSET_FLAGS
   store<u64>(ptr, v.initial_bytes, 8); // VFIO_PRECOPY_INFO_OFFSET_INITIAL_BYTES
   store<u64>(ptr, v.dirty_bytes, 16); // VFIO_PRECOPY_INFO_OFFSET_DIRTY_BYTES
-  return 24;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_precopy_info_read(ptr: usize, out: VfioPrecopyInfo): void {
@@ -2640,8 +2738,11 @@ export const VFIO_IRQ_SET_DATA_ELEMENT_SIZE: i32 = 1;
  * down). A plain value; its bytes are made by vfio_irq_set_write and read by vfio_irq_set_read.
  */
 export class VfioIrqSet {
-  /** Size of the struct with its data. */
-  argsz: u32 = 0;
+  /**
+   * Size of the struct with its data. [-1 (left out): written as the bytes the codec writes; else
+   * its low 32 bits]
+   */
+  argsz: i64 = -1;
   /** One VFIO_IRQ_SET_DATA_* and one VFIO_IRQ_SET_ACTION_*. (vfio_irq_set_flags) */
   flags: u32 = 0;
   /** The IRQ index. */
@@ -2656,15 +2757,27 @@ export class VfioIrqSet {
   data: Array<u8> = [];
 }
 
-/** Encodes v at ptr (little-endian), with every element of v.data; returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), with every element of v.data, v.argsz -1 (left out) written as
+ * the bytes written; returns the bytes written. Throws, writing nothing, when v.count elements of
+ * the type the flags bits choose are not the bytes of v.data, or no bit chooses one.
+ */
 export function vfio_irq_set_write(ptr: usize, v: VfioIrqSet): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_IRQ_SET_OFFSET_ARGSZ
+  let elementBytes: i64 = -1;
+  if ((v.flags & VFIO_IRQ_SET_DATA_NONE) != 0) elementBytes = 0;
+  else if ((v.flags & VFIO_IRQ_SET_DATA_BOOL) != 0) elementBytes = 1;
+  else if ((v.flags & VFIO_IRQ_SET_DATA_EVENTFD) != 0) elementBytes = 4;
+  if (elementBytes < 0) throw new Error("vfio_irq_set.flags: sets none of VFIO_IRQ_SET_DATA_NONE, VFIO_IRQ_SET_DATA_BOOL, VFIO_IRQ_SET_DATA_EVENTFD: the type of data[] is unknown");
+  if (<i64>v.count * elementBytes != <i64>v.data.length)
+    throw new Error("vfio_irq_set.count: says " + v.count.toString() + " elements of " + elementBytes.toString() + " bytes, data has " + v.data.length.toString() + " bytes");
+  const bytes: i64 = 20 + v.data.length * 1;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_IRQ_SET_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_IRQ_SET_OFFSET_FLAGS
   store<u32>(ptr, v.index, 8); // VFIO_IRQ_SET_OFFSET_INDEX
   store<u32>(ptr, v.start, 12); // VFIO_IRQ_SET_OFFSET_START
   store<u32>(ptr, v.count, 16); // VFIO_IRQ_SET_OFFSET_COUNT
   for (let i = 0, n = v.data.length; i < n; i++) store<u8>(ptr + VFIO_IRQ_SET_OFFSET_DATA + <usize>i * 1, unchecked(v.data[i]));
-  return 20 + v.data.length * 1;
+  return <i32>bytes;
 }
 /**
  * Decodes the struct at ptr into out, with count data[] elements (the caller checks count, normally
@@ -2775,8 +2888,11 @@ export const VFIO_DEVICE_GFX_PLANE_INFO_OFFSET_DMABUF_ID_ILP32: i32 = 56;
  * vfio_device_gfx_plane_info_write and read by vfio_device_gfx_plane_info_read.
  */
 export class VfioDeviceGfxPlaneInfo {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /**
    * PROBE with DMABUF or REGION asks whether that kind is supported; DMABUF or REGION alone queries
    * the plane. [in] (vfio_gfx_plane_type)
@@ -2814,10 +2930,12 @@ export class VfioDeviceGfxPlaneInfo {
 }
 
 /**
- * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64), v.argsz -1 (left out)
+ * written as the bytes written; returns the bytes written.
  */
 export function vfio_device_gfx_plane_info_write(ptr: usize, v: VfioDeviceGfxPlaneInfo, ilp32: bool = false): i32 {
-  store<u32>(ptr + <usize>0, v.argsz);
+  const bytes: i64 = (ilp32 ? 60 : 64);
+  store<u32>(ptr + <usize>0, <u32>(v.argsz < 0 ? bytes : v.argsz));
   store<u32>(ptr + <usize>4, v.flags);
   store<u32>(ptr + <usize>8, v.drm_plane_type);
   store<u32>(ptr + <usize>12, v.drm_format);
@@ -2833,7 +2951,7 @@ export function vfio_device_gfx_plane_info_write(ptr: usize, v: VfioDeviceGfxPla
   memory.fill(ptr + <usize>56, 0, 4); // union of region_index, dmabuf_id
   if (v.region_index != 0) { store<u32>(ptr + <usize>56, v.region_index); }
   if (v.dmabuf_id != 0) { store<u32>(ptr + <usize>56, v.dmabuf_id); }
-  return (ilp32 ? 60 : 64);
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
 export function vfio_device_gfx_plane_info_read(ptr: usize, out: VfioDeviceGfxPlaneInfo, ilp32: bool = false): void {
@@ -2872,8 +2990,11 @@ export const VFIO_IOMMU_TYPE1_DMA_UNMAP_DATA_ELEMENT_SIZE: i32 = 1;
  * bytes are made by vfio_iommu_type1_dma_unmap_write and read by vfio_iommu_type1_dma_unmap_read.
  */
 export class VfioIommuType1DmaUnmap {
-  /** Size of the struct with its data. */
-  argsz: u32 = 0;
+  /**
+   * Size of the struct with its data. [-1 (left out): written as the bytes the codec writes; else
+   * its low 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_DMA_UNMAP_FLAG_*. (vfio_dma_unmap_flags) */
   flags: u32 = 0;
   /** Start of the range. */
@@ -2886,14 +3007,18 @@ export class VfioIommuType1DmaUnmap {
   data: Array<u8> = [];
 }
 
-/** Encodes v at ptr (little-endian), with every element of v.data; returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), with every element of v.data, v.argsz -1 (left out) written as
+ * the bytes written; returns the bytes written.
+ */
 export function vfio_iommu_type1_dma_unmap_write(ptr: usize, v: VfioIommuType1DmaUnmap): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_ARGSZ
+  const bytes: i64 = 24 + v.data.length * 1;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_FLAGS
   store<u64>(ptr, v.iova, 8); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_IOVA
   store<u64>(ptr, v.size, 16); // VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_SIZE
   for (let i = 0, n = v.data.length; i < n; i++) store<u8>(ptr + VFIO_IOMMU_TYPE1_DMA_UNMAP_OFFSET_DATA + <usize>i * 1, unchecked(v.data[i]));
-  return 24 + v.data.length * 1;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out, with count data[] elements. */
 export function vfio_iommu_type1_dma_unmap_read(ptr: usize, out: VfioIommuType1DmaUnmap, count: i32 = 0): void {
@@ -2922,20 +3047,27 @@ export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP_DATA_ELEMENT_SIZE: i32 = 1;
  * vfio_iommu_type1_dirty_bitmap_write and read by vfio_iommu_type1_dirty_bitmap_read.
  */
 export class VfioIommuType1DirtyBitmap {
-  /** Size of the struct with its data. */
-  argsz: u32 = 0;
+  /**
+   * Size of the struct with its data. [-1 (left out): written as the bytes the codec writes; else
+   * its low 32 bits]
+   */
+  argsz: i64 = -1;
   /** One VFIO_IOMMU_DIRTY_PAGES_FLAG_*. (vfio_iommu_dirty_pages_flags) */
   flags: u32 = 0;
   /** A struct vfio_iommu_type1_dirty_bitmap_get with GET_BITMAP; else empty. [flexible array] */
   data: Array<u8> = [];
 }
 
-/** Encodes v at ptr (little-endian), with every element of v.data; returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), with every element of v.data, v.argsz -1 (left out) written as
+ * the bytes written; returns the bytes written.
+ */
 export function vfio_iommu_type1_dirty_bitmap_write(ptr: usize, v: VfioIommuType1DirtyBitmap): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_ARGSZ
+  const bytes: i64 = 8 + v.data.length * 1;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_FLAGS
   for (let i = 0, n = v.data.length; i < n; i++) store<u8>(ptr + VFIO_IOMMU_TYPE1_DIRTY_BITMAP_OFFSET_DATA + <usize>i * 1, unchecked(v.data[i]));
-  return 8 + v.data.length * 1;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out, with count data[] elements. */
 export function vfio_iommu_type1_dirty_bitmap_read(ptr: usize, out: VfioIommuType1DirtyBitmap, count: i32 = 0): void {
@@ -3006,8 +3138,10 @@ export const VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DDW: i32 = 16;
  * vfio_iommu_spapr_tce_info_read.
  */
 export class VfioIommuSpaprTceInfo {
-  /** Size of the reply. */
-  argsz: u32 = 0;
+  /**
+   * Size of the reply. [-1 (left out): written as the bytes the codec writes; else its low 32 bits]
+   */
+  argsz: i64 = -1;
   /** VFIO_IOMMU_SPAPR_INFO_*. [out] (vfio_iommu_spapr_info_flags) */
   flags: u32 = 0;
   /** Bus address of the 32-bit window. [out] */
@@ -3018,14 +3152,18 @@ export class VfioIommuSpaprTceInfo {
   ddw: VfioIommuSpaprTceDdwInfo = new VfioIommuSpaprTceDdwInfo();
 }
 
-/** Encodes v at ptr (little-endian); returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), v.argsz -1 (left out) written as the bytes written; returns the
+ * bytes written.
+ */
 export function vfio_iommu_spapr_tce_info_write(ptr: usize, v: VfioIommuSpaprTceInfo): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_ARGSZ
+  const bytes: i64 = 32;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_FLAGS
   store<u32>(ptr, v.dma32_window_start, 8); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DMA32_WINDOW_START
   store<u32>(ptr, v.dma32_window_size, 12); // VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DMA32_WINDOW_SIZE
   vfio_iommu_spapr_tce_ddw_info_write(ptr + VFIO_IOMMU_SPAPR_TCE_INFO_OFFSET_DDW, v.ddw);
-  return 32;
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out. */
 export function vfio_iommu_spapr_tce_info_read(ptr: usize, out: VfioIommuSpaprTceInfo): void {
@@ -3171,8 +3309,11 @@ export const VFIO_PCI_HOT_RESET_INFO_DEVICES_ELEMENT_SIZE: i32 = 8;
  * vfio_pci_hot_reset_info_write and read by vfio_pci_hot_reset_info_read.
  */
 export class VfioPciHotResetInfo {
-  /** Size of the reply with its devices. */
-  argsz: u32 = 0;
+  /**
+   * Size of the reply with its devices. [-1 (left out): written as the bytes the codec writes; else
+   * its low 32 bits]
+   */
+  argsz: i64 = -1;
   /**
    * VFIO_PCI_HOT_RESET_FLAG_DEV_ID(_OWNED) (6.12): whether devices carry iommufd device ids. [out]
    */
@@ -3183,13 +3324,17 @@ export class VfioPciHotResetInfo {
   devices: Array<VfioPciDependentDevice> = [];
 }
 
-/** Encodes v at ptr (little-endian), with every element of v.devices; returns the bytes written. */
+/**
+ * Encodes v at ptr (little-endian), with every element of v.devices, v.argsz -1 (left out) written
+ * as the bytes written; returns the bytes written.
+ */
 export function vfio_pci_hot_reset_info_write(ptr: usize, v: VfioPciHotResetInfo): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_PCI_HOT_RESET_INFO_OFFSET_ARGSZ
+  const bytes: i64 = 12 + v.devices.length * 8;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_PCI_HOT_RESET_INFO_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_PCI_HOT_RESET_INFO_OFFSET_FLAGS
   store<u32>(ptr, v.count, 8); // VFIO_PCI_HOT_RESET_INFO_OFFSET_COUNT
   for (let i = 0, n = v.devices.length; i < n; i++) vfio_pci_dependent_device_write(ptr + VFIO_PCI_HOT_RESET_INFO_OFFSET_DEVICES + <usize>i * 8, unchecked(v.devices[i]));
-  return 12 + v.devices.length * 8;
+  return <i32>bytes;
 }
 /**
  * Decodes the struct at ptr into out, with count devices[] elements (the caller checks count,
@@ -3220,8 +3365,11 @@ export const VFIO_PCI_HOT_RESET_GROUP_FDS_ELEMENT_SIZE: i32 = 4;
  * vfio_pci_hot_reset_write and read by vfio_pci_hot_reset_read.
  */
 export class VfioPciHotReset {
-  /** Size of the struct with its fds. */
-  argsz: u32 = 0;
+  /**
+   * Size of the struct with its fds. [-1 (left out): written as the bytes the codec writes; else
+   * its low 32 bits]
+   */
+  argsz: i64 = -1;
   /** Zero. */
   flags: u32 = 0;
   /** Number of group fds. [count of group_fds] */
@@ -3231,14 +3379,16 @@ export class VfioPciHotReset {
 }
 
 /**
- * Encodes v at ptr (little-endian), with every element of v.group_fds; returns the bytes written.
+ * Encodes v at ptr (little-endian), with every element of v.group_fds, v.argsz -1 (left out)
+ * written as the bytes written; returns the bytes written.
  */
 export function vfio_pci_hot_reset_write(ptr: usize, v: VfioPciHotReset): i32 {
-  store<u32>(ptr, v.argsz, 0); // VFIO_PCI_HOT_RESET_OFFSET_ARGSZ
+  const bytes: i64 = 12 + v.group_fds.length * 4;
+  store<u32>(ptr, <u32>(v.argsz < 0 ? bytes : v.argsz), 0); // VFIO_PCI_HOT_RESET_OFFSET_ARGSZ
   store<u32>(ptr, v.flags, 4); // VFIO_PCI_HOT_RESET_OFFSET_FLAGS
   store<u32>(ptr, v.count, 8); // VFIO_PCI_HOT_RESET_OFFSET_COUNT
   for (let i = 0, n = v.group_fds.length; i < n; i++) store<i32>(ptr + VFIO_PCI_HOT_RESET_OFFSET_GROUP_FDS + <usize>i * 4, unchecked(v.group_fds[i]));
-  return 12 + v.group_fds.length * 4;
+  return <i32>bytes;
 }
 /**
  * Decodes the struct at ptr into out, with count group_fds[] elements (the caller checks count,
@@ -3387,8 +3537,11 @@ export const VFIO_EEH_PE_OP_OFFSET_ERR_ILP32: i32 = 12;
  * read by vfio_eeh_pe_op_read.
  */
 export class VfioEehPeOp {
-  /** Bytes the caller provides. */
-  argsz: u32 = 0;
+  /**
+   * Bytes the caller provides. [-1 (left out): written as the bytes the codec writes; else its low
+   * 32 bits]
+   */
+  argsz: i64 = -1;
   /** Reserved; zero. */
   flags: u32 = 0;
   /** The operation: VFIO_EEH_PE_*. (vfio_eeh_pe_op_code) */
@@ -3398,15 +3551,17 @@ export class VfioEehPeOp {
 }
 
 /**
- * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64); returns the bytes written.
+ * Encodes v at ptr (little-endian; ilp32: the i386 layout, else LP64), v.argsz -1 (left out)
+ * written as the bytes written; returns the bytes written.
  */
 export function vfio_eeh_pe_op_write(ptr: usize, v: VfioEehPeOp, ilp32: bool = false): i32 {
-  store<u32>(ptr + <usize>0, v.argsz);
+  const bytes: i64 = (ilp32 ? 36 : 40);
+  store<u32>(ptr + <usize>0, <u32>(v.argsz < 0 ? bytes : v.argsz));
   store<u32>(ptr + <usize>4, v.flags);
   store<u32>(ptr + <usize>8, v.op);
   memory.fill(ptr + <usize>(ilp32 ? 12 : 16), 0, 24); // union of err
   vfio_eeh_pe_err_write(ptr + <usize>(ilp32 ? 12 : 16), v.err);
-  return (ilp32 ? 36 : 40);
+  return <i32>bytes;
 }
 /** Decodes the struct at ptr into out (ilp32: the i386 layout, else LP64). */
 export function vfio_eeh_pe_op_read(ptr: usize, out: VfioEehPeOp, ilp32: bool = false): void {
@@ -3931,7 +4086,7 @@ export function vfio_device_info_walk_caps(buf: usize, len: u64, out: VfioDevice
   if (len < 20) { out.at = len; return out.status = CAPCHAIN_TRUNCATED; }
   vfio_device_info_read(buf, out.info);
   if ((out.info.flags & VFIO_DEVICE_FLAGS_CAPS) == 0) return out.status = CAPCHAIN_OK;
-  if (<u64>out.info.argsz > len) { out.at = out.info.argsz; return out.status = CAPCHAIN_RETRY; }
+  if (<u64>out.info.argsz > len) { out.at = <u64>out.info.argsz; return out.status = CAPCHAIN_RETRY; }
   let off: u64 = out.info.cap_offset;
   let floor: u64 = 20;
   while (off != 0) {
@@ -4016,7 +4171,7 @@ export function vfio_region_info_walk_caps(buf: usize, len: u64, out: VfioRegion
   if (len < 32) { out.at = len; return out.status = CAPCHAIN_TRUNCATED; }
   vfio_region_info_read(buf, out.info);
   if ((out.info.flags & VFIO_REGION_INFO_FLAG_CAPS) == 0) return out.status = CAPCHAIN_OK;
-  if (<u64>out.info.argsz > len) { out.at = out.info.argsz; return out.status = CAPCHAIN_RETRY; }
+  if (<u64>out.info.argsz > len) { out.at = <u64>out.info.argsz; return out.status = CAPCHAIN_RETRY; }
   let off: u64 = out.info.cap_offset;
   let floor: u64 = 32;
   while (off != 0) {
@@ -4064,14 +4219,14 @@ export class VfioIommuType1InfoCapChain {
  * (unknown or deprecated). avail is the bytes from cap to the end of the buffer; a count is only
  * read once the fixed part fits (else the fixed size is returned).
  */
-export function vfio_iommu_type1_info_cap_known_size(id: u32, cap: usize, avail: u64): i64 {
+export function vfio_iommu_type1_info_cap_known_size(id: u32, cap: usize, avail: u64, ilp32: bool = false): i64 {
   switch (id) {
     case 1: {
       if (avail < 16) return 16;
       return 16 + <i64>load<u32>(cap, 8) * 16; // vfio_iommu_type1_info_cap_iova_range.nr_iovas
     }
     case 2: {
-      return 32; // vfio_iommu_type1_info_cap_migration
+      return (ilp32 ? 28 : 32); // vfio_iommu_type1_info_cap_migration
     }
     case 3: {
       return 12; // vfio_iommu_type1_info_dma_avail
@@ -4089,15 +4244,15 @@ export function vfio_iommu_type1_info_cap_known_size(id: u32, cap: usize, avail:
  * (the header, or a known capability's struct with its flexible elements, past the end), and the
  * walk follows next until 0. Returns out.status.
  */
-export function vfio_iommu_type1_info_walk_caps(buf: usize, len: u64, out: VfioIommuType1InfoCapChain): i32 {
+export function vfio_iommu_type1_info_walk_caps(buf: usize, len: u64, out: VfioIommuType1InfoCapChain, ilp32: bool = false): i32 {
   out.caps = [];
   out.at = 0;
-  if (len < 24) { out.at = len; return out.status = CAPCHAIN_TRUNCATED; }
-  vfio_iommu_type1_info_read(buf, out.info);
+  if (len < <u64>(ilp32 ? 20 : 24)) { out.at = len; return out.status = CAPCHAIN_TRUNCATED; }
+  vfio_iommu_type1_info_read(buf, out.info, ilp32);
   if ((out.info.flags & VFIO_IOMMU_INFO_CAPS) == 0) return out.status = CAPCHAIN_OK;
-  if (<u64>out.info.argsz > len) { out.at = out.info.argsz; return out.status = CAPCHAIN_RETRY; }
+  if (<u64>out.info.argsz > len) { out.at = <u64>out.info.argsz; return out.status = CAPCHAIN_RETRY; }
   let off: u64 = out.info.cap_offset;
-  let floor: u64 = 24;
+  let floor: u64 = (ilp32 ? 20 : 24);
   while (off != 0) {
     for (let i = 0, n = out.caps.length; i < n; i++) {
       if (<u64>unchecked(out.caps[i]).offset == off) { out.at = off; return out.status = CAPCHAIN_LOOP; }
@@ -4111,7 +4266,7 @@ export function vfio_iommu_type1_info_walk_caps(buf: usize, len: u64, out: VfioI
     e.id = load<u16>(cap, 0);
     e.version = load<u16>(cap, 2);
     e.next = load<u32>(cap, 4);
-    const need = vfio_iommu_type1_info_cap_known_size(<u32>e.id, cap, len - off);
+    const need = vfio_iommu_type1_info_cap_known_size(<u32>e.id, cap, len - off, ilp32);
     if (need >= 0) {
       if (<u64>need > len - off) { out.at = off; return out.status = CAPCHAIN_OUT_OF_BOUNDS; }
       e.known = true;

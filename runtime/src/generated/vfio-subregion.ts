@@ -1354,6 +1354,14 @@ export interface VfioDeviceInfo {
 }
 
 /**
+ * A {@link VfioDeviceInfo} to encode: `argsz` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link VfioDeviceInfo.byteLength}: the size of the struct). A given
+ * `argsz` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type VfioDeviceInfoInput = Omit<VfioDeviceInfo, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioDeviceInfo} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -1363,22 +1371,23 @@ export const VfioDeviceInfo = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, num_regions: 8, num_irqs: 12, cap_offset: 16 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioDeviceInfo): number {
+  byteLength(_value: VfioDeviceInfoInput): number {
     return 20;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceInfo.byteLength(value));
     VfioDeviceInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceInfo, _options: CodecOptions = {}, path = 'vfio_device_info'): void {
-    checkRoom(view, at, VfioDeviceInfo.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceInfoInput, _options: CodecOptions = {}, path = 'vfio_device_info'): void {
+    const bytes = VfioDeviceInfo.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.num_regions, 32, path, 'num_regions'), true);
     view.setUint32(at + 12, checkUint(value.num_irqs, 32, path, 'num_irqs'), true);
@@ -1432,6 +1441,14 @@ export interface VfioRegionInfo {
 }
 
 /**
+ * A {@link VfioRegionInfo} to encode: `argsz` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link VfioRegionInfo.byteLength}: the size of the struct). A given
+ * `argsz` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type VfioRegionInfoInput = Omit<VfioRegionInfo, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioRegionInfo} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -1441,22 +1458,23 @@ export const VfioRegionInfo = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, index: 8, cap_offset: 12, size: 16, offset: 24 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioRegionInfo): number {
+  byteLength(_value: VfioRegionInfoInput): number {
     return 32;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioRegionInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioRegionInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioRegionInfo.byteLength(value));
     VfioRegionInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioRegionInfo, _options: CodecOptions = {}, path = 'vfio_region_info'): void {
-    checkRoom(view, at, VfioRegionInfo.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioRegionInfoInput, _options: CodecOptions = {}, path = 'vfio_region_info'): void {
+    const bytes = VfioRegionInfo.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.index, 32, path, 'index'), true);
     view.setUint32(at + 12, checkUint(value.cap_offset, 32, path, 'cap_offset'), true);
@@ -1685,6 +1703,14 @@ export interface VfioDeviceFeature {
 }
 
 /**
+ * A {@link VfioDeviceFeature} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioDeviceFeature.byteLength}: the fixed part and every
+ * element of `data`). A given `argsz` is written as it is: the caller may offer more room than that
+ * (for a capability chain, or a payload it writes after the struct).
+ */
+export type VfioDeviceFeatureInput = Omit<VfioDeviceFeature, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioDeviceFeature} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -1694,22 +1720,23 @@ export const VfioDeviceFeature = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, data: 8 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(value: VfioDeviceFeature): number {
+  byteLength(value: VfioDeviceFeatureInput): number {
     return 8 + value.data.length * 1;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceFeature, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceFeatureInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceFeature.byteLength(value));
     VfioDeviceFeature.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceFeature, _options: CodecOptions = {}, path = 'vfio_device_feature'): void {
-    checkRoom(view, at, VfioDeviceFeature.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceFeatureInput, _options: CodecOptions = {}, path = 'vfio_device_feature'): void {
+    const bytes = VfioDeviceFeature.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     new Uint8Array(view.buffer, view.byteOffset + at + 8, value.data.length).set(value.data);
   },
@@ -1758,6 +1785,14 @@ export interface VfioIommuType1Info {
   cap_offset: number;
 }
 
+/**
+ * A {@link VfioIommuType1Info} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioIommuType1Info.byteLength}: the size of the struct). A
+ * given `argsz` is written as it is: the caller may offer more room than that (for a capability
+ * chain, or a payload it writes after the struct).
+ */
+export type VfioIommuType1InfoInput = Omit<VfioIommuType1Info, 'argsz'> & { argsz?: number };
+
 /** The layouts of {@link VfioIommuType1Info} per data model. */
 const VfioIommuType1InfoLayouts = {
   lp64: { model: 'lp64', size: 24, offsets: { argsz: 0, flags: 4, iova_pgsizes: 8, cap_offset: 16 } },
@@ -1776,24 +1811,25 @@ export const VfioIommuType1Info = {
     return VfioIommuType1Info.layouts[dataModelOf(options.arch)];
   },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuType1Info, options: CodecOptions = {}): number {
+  byteLength(_value: VfioIommuType1InfoInput, options: CodecOptions = {}): number {
     const L = VfioIommuType1Info.layout(options);
     return L.size;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuType1Info, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuType1InfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuType1Info.byteLength(value, options));
     VfioIommuType1Info.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuType1Info, options: CodecOptions = {}, path = 'vfio_iommu_type1_info'): void {
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuType1InfoInput, options: CodecOptions = {}, path = 'vfio_iommu_type1_info'): void {
     const L = VfioIommuType1Info.layout(options);
-    checkRoom(view, at, VfioIommuType1Info.byteLength(value, options), path);
-    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz, 32, path, 'argsz'), true);
+    const bytes = VfioIommuType1Info.byteLength(value, options);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + L.offsets.iova_pgsizes, checkBig(value.iova_pgsizes, false, path, 'iova_pgsizes'), true);
     view.setUint32(at + L.offsets.cap_offset, checkUint(value.cap_offset, 32, path, 'cap_offset'), true);
@@ -1983,6 +2019,14 @@ export interface VfioGroupStatus {
 }
 
 /**
+ * A {@link VfioGroupStatus} to encode: `argsz` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link VfioGroupStatus.byteLength}: the size of the struct). A given
+ * `argsz` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type VfioGroupStatusInput = Omit<VfioGroupStatus, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioGroupStatus} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -1992,22 +2036,23 @@ export const VfioGroupStatus = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioGroupStatus): number {
+  byteLength(_value: VfioGroupStatusInput): number {
     return 8;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioGroupStatus, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioGroupStatusInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioGroupStatus.byteLength(value));
     VfioGroupStatus.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioGroupStatus, _options: CodecOptions = {}, path = 'vfio_group_status'): void {
-    checkRoom(view, at, VfioGroupStatus.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioGroupStatusInput, _options: CodecOptions = {}, path = 'vfio_group_status'): void {
+    const bytes = VfioGroupStatus.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
   },
   /**
@@ -2042,6 +2087,14 @@ export interface VfioIrqInfo {
 }
 
 /**
+ * A {@link VfioIrqInfo} to encode: `argsz` may be left out, and the codec then writes the bytes the
+ * encoding takes there ({@link VfioIrqInfo.byteLength}: the size of the struct). A given `argsz` is
+ * written as it is: the caller may offer more room than that (for a capability chain, or a payload
+ * it writes after the struct).
+ */
+export type VfioIrqInfoInput = Omit<VfioIrqInfo, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIrqInfo} (little-endian, as every supported architecture but s390x
  * stores it).
  */
@@ -2051,22 +2104,23 @@ export const VfioIrqInfo = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, index: 8, count: 12 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIrqInfo): number {
+  byteLength(_value: VfioIrqInfoInput): number {
     return 16;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIrqInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIrqInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIrqInfo.byteLength(value));
     VfioIrqInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIrqInfo, _options: CodecOptions = {}, path = 'vfio_irq_info'): void {
-    checkRoom(view, at, VfioIrqInfo.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIrqInfoInput, _options: CodecOptions = {}, path = 'vfio_irq_info'): void {
+    const bytes = VfioIrqInfo.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.index, 32, path, 'index'), true);
     view.setUint32(at + 12, checkUint(value.count, 32, path, 'count'), true);
@@ -2249,6 +2303,14 @@ export interface VfioDeviceIoeventfd {
   fd: number;
 }
 
+/**
+ * A {@link VfioDeviceIoeventfd} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioDeviceIoeventfd.byteLength}: the size of the struct).
+ * A given `argsz` is written as it is: the caller may offer more room than that (for a capability
+ * chain, or a payload it writes after the struct).
+ */
+export type VfioDeviceIoeventfdInput = Omit<VfioDeviceIoeventfd, 'argsz'> & { argsz?: number };
+
 /** The layouts of {@link VfioDeviceIoeventfd} per data model. */
 const VfioDeviceIoeventfdLayouts = {
   lp64: { model: 'lp64', size: 32, offsets: { argsz: 0, flags: 4, offset: 8, data: 16, fd: 24 } },
@@ -2267,24 +2329,25 @@ export const VfioDeviceIoeventfd = {
     return VfioDeviceIoeventfd.layouts[dataModelOf(options.arch)];
   },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioDeviceIoeventfd, options: CodecOptions = {}): number {
+  byteLength(_value: VfioDeviceIoeventfdInput, options: CodecOptions = {}): number {
     const L = VfioDeviceIoeventfd.layout(options);
     return L.size;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceIoeventfd, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceIoeventfdInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceIoeventfd.byteLength(value, options));
     VfioDeviceIoeventfd.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceIoeventfd, options: CodecOptions = {}, path = 'vfio_device_ioeventfd'): void {
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceIoeventfdInput, options: CodecOptions = {}, path = 'vfio_device_ioeventfd'): void {
     const L = VfioDeviceIoeventfd.layout(options);
-    checkRoom(view, at, VfioDeviceIoeventfd.byteLength(value, options), path);
-    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz, 32, path, 'argsz'), true);
+    const bytes = VfioDeviceIoeventfd.byteLength(value, options);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + L.offsets.offset, checkBig(value.offset, false, path, 'offset'), true);
     view.setBigUint64(at + L.offsets.data, checkBig(value.data, false, path, 'data'), true);
@@ -2733,6 +2796,14 @@ export interface VfioIommuType1DmaMap {
 }
 
 /**
+ * A {@link VfioIommuType1DmaMap} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioIommuType1DmaMap.byteLength}: the size of the struct).
+ * A given `argsz` is written as it is: the caller may offer more room than that (for a capability
+ * chain, or a payload it writes after the struct).
+ */
+export type VfioIommuType1DmaMapInput = Omit<VfioIommuType1DmaMap, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIommuType1DmaMap} (little-endian, as every supported architecture
  * but s390x stores it).
  */
@@ -2742,22 +2813,23 @@ export const VfioIommuType1DmaMap = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, vaddr: 8, iova: 16, size: 24 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuType1DmaMap): number {
+  byteLength(_value: VfioIommuType1DmaMapInput): number {
     return 32;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuType1DmaMap, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuType1DmaMapInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuType1DmaMap.byteLength(value));
     VfioIommuType1DmaMap.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuType1DmaMap, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_map'): void {
-    checkRoom(view, at, VfioIommuType1DmaMap.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuType1DmaMapInput, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_map'): void {
+    const bytes = VfioIommuType1DmaMap.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + 8, checkBig(value.vaddr, false, path, 'vaddr'), true);
     view.setBigUint64(at + 16, checkBig(value.iova, false, path, 'iova'), true);
@@ -2921,6 +2993,14 @@ export interface VfioIommuSpaprRegisterMemory {
 }
 
 /**
+ * A {@link VfioIommuSpaprRegisterMemory} to encode: `argsz` may be left out, and the codec then
+ * writes the bytes the encoding takes there ({@link VfioIommuSpaprRegisterMemory.byteLength}: the
+ * size of the struct). A given `argsz` is written as it is: the caller may offer more room than
+ * that (for a capability chain, or a payload it writes after the struct).
+ */
+export type VfioIommuSpaprRegisterMemoryInput = Omit<VfioIommuSpaprRegisterMemory, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIommuSpaprRegisterMemory} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -2930,22 +3010,23 @@ export const VfioIommuSpaprRegisterMemory = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, vaddr: 8, size: 16 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuSpaprRegisterMemory): number {
+  byteLength(_value: VfioIommuSpaprRegisterMemoryInput): number {
     return 24;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuSpaprRegisterMemory, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuSpaprRegisterMemoryInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuSpaprRegisterMemory.byteLength(value));
     VfioIommuSpaprRegisterMemory.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuSpaprRegisterMemory, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_register_memory'): void {
-    checkRoom(view, at, VfioIommuSpaprRegisterMemory.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuSpaprRegisterMemoryInput, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_register_memory'): void {
+    const bytes = VfioIommuSpaprRegisterMemory.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + 8, checkBig(value.vaddr, false, path, 'vaddr'), true);
     view.setBigUint64(at + 16, checkBig(value.size, false, path, 'size'), true);
@@ -2992,6 +3073,14 @@ export interface VfioIommuSpaprTceCreate {
 }
 
 /**
+ * A {@link VfioIommuSpaprTceCreate} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioIommuSpaprTceCreate.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioIommuSpaprTceCreateInput = Omit<VfioIommuSpaprTceCreate, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIommuSpaprTceCreate} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -3001,22 +3090,23 @@ export const VfioIommuSpaprTceCreate = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, page_shift: 8, __resv1: 12, window_size: 16, levels: 24, __resv2: 28, start_addr: 32 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuSpaprTceCreate): number {
+  byteLength(_value: VfioIommuSpaprTceCreateInput): number {
     return 40;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuSpaprTceCreate, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuSpaprTceCreateInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuSpaprTceCreate.byteLength(value));
     VfioIommuSpaprTceCreate.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuSpaprTceCreate, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_create'): void {
-    checkRoom(view, at, VfioIommuSpaprTceCreate.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuSpaprTceCreateInput, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_create'): void {
+    const bytes = VfioIommuSpaprTceCreate.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.page_shift, 32, path, 'page_shift'), true);
     view.setUint32(at + 12, checkUint(value.__resv1, 32, path, '__resv1'), true);
@@ -3061,6 +3151,14 @@ export interface VfioIommuSpaprTceRemove {
 }
 
 /**
+ * A {@link VfioIommuSpaprTceRemove} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioIommuSpaprTceRemove.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioIommuSpaprTceRemoveInput = Omit<VfioIommuSpaprTceRemove, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIommuSpaprTceRemove} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -3070,22 +3168,23 @@ export const VfioIommuSpaprTceRemove = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, start_addr: 8 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuSpaprTceRemove): number {
+  byteLength(_value: VfioIommuSpaprTceRemoveInput): number {
     return 16;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuSpaprTceRemove, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuSpaprTceRemoveInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuSpaprTceRemove.byteLength(value));
     VfioIommuSpaprTceRemove.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuSpaprTceRemove, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_remove'): void {
-    checkRoom(view, at, VfioIommuSpaprTceRemove.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuSpaprTceRemoveInput, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_remove'): void {
+    const bytes = VfioIommuSpaprTceRemove.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + 8, checkBig(value.start_addr, false, path, 'start_addr'), true);
   },
@@ -3123,6 +3222,14 @@ export interface VfioDeviceBindIommufd {
 }
 
 /**
+ * A {@link VfioDeviceBindIommufd} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioDeviceBindIommufd.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioDeviceBindIommufdInput = Omit<VfioDeviceBindIommufd, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioDeviceBindIommufd} (little-endian, as every supported architecture
  * but s390x stores it).
  */
@@ -3132,22 +3239,23 @@ export const VfioDeviceBindIommufd = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, iommufd: 8, out_devid: 12 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioDeviceBindIommufd): number {
+  byteLength(_value: VfioDeviceBindIommufdInput): number {
     return 16;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceBindIommufd, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceBindIommufdInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceBindIommufd.byteLength(value));
     VfioDeviceBindIommufd.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceBindIommufd, _options: CodecOptions = {}, path = 'vfio_device_bind_iommufd'): void {
-    checkRoom(view, at, VfioDeviceBindIommufd.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceBindIommufdInput, _options: CodecOptions = {}, path = 'vfio_device_bind_iommufd'): void {
+    const bytes = VfioDeviceBindIommufd.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setInt32(at + 8, checkInt(value.iommufd, 32, path, 'iommufd'), true);
     view.setUint32(at + 12, checkUint(value.out_devid, 32, path, 'out_devid'), true);
@@ -3184,6 +3292,14 @@ export interface VfioDeviceAttachIommufdPt {
 }
 
 /**
+ * A {@link VfioDeviceAttachIommufdPt} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioDeviceAttachIommufdPt.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioDeviceAttachIommufdPtInput = Omit<VfioDeviceAttachIommufdPt, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioDeviceAttachIommufdPt} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -3193,22 +3309,23 @@ export const VfioDeviceAttachIommufdPt = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, pt_id: 8 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioDeviceAttachIommufdPt): number {
+  byteLength(_value: VfioDeviceAttachIommufdPtInput): number {
     return 12;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceAttachIommufdPt, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceAttachIommufdPtInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceAttachIommufdPt.byteLength(value));
     VfioDeviceAttachIommufdPt.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceAttachIommufdPt, _options: CodecOptions = {}, path = 'vfio_device_attach_iommufd_pt'): void {
-    checkRoom(view, at, VfioDeviceAttachIommufdPt.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceAttachIommufdPtInput, _options: CodecOptions = {}, path = 'vfio_device_attach_iommufd_pt'): void {
+    const bytes = VfioDeviceAttachIommufdPt.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.pt_id, 32, path, 'pt_id'), true);
   },
@@ -3241,6 +3358,14 @@ export interface VfioDeviceDetachIommufdPt {
 }
 
 /**
+ * A {@link VfioDeviceDetachIommufdPt} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioDeviceDetachIommufdPt.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioDeviceDetachIommufdPtInput = Omit<VfioDeviceDetachIommufdPt, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioDeviceDetachIommufdPt} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -3250,22 +3375,23 @@ export const VfioDeviceDetachIommufdPt = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioDeviceDetachIommufdPt): number {
+  byteLength(_value: VfioDeviceDetachIommufdPtInput): number {
     return 8;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceDetachIommufdPt, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceDetachIommufdPtInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceDetachIommufdPt.byteLength(value));
     VfioDeviceDetachIommufdPt.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceDetachIommufdPt, _options: CodecOptions = {}, path = 'vfio_device_detach_iommufd_pt'): void {
-    checkRoom(view, at, VfioDeviceDetachIommufdPt.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceDetachIommufdPtInput, _options: CodecOptions = {}, path = 'vfio_device_detach_iommufd_pt'): void {
+    const bytes = VfioDeviceDetachIommufdPt.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
   },
   /**
@@ -3300,6 +3426,14 @@ export interface VfioPrecopyInfo {
 }
 
 /**
+ * A {@link VfioPrecopyInfo} to encode: `argsz` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link VfioPrecopyInfo.byteLength}: the size of the struct). A given
+ * `argsz` is written as it is: the caller may offer more room than that (for a capability chain, or
+ * a payload it writes after the struct).
+ */
+export type VfioPrecopyInfoInput = Omit<VfioPrecopyInfo, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioPrecopyInfo} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -3309,22 +3443,23 @@ export const VfioPrecopyInfo = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, initial_bytes: 8, dirty_bytes: 16 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioPrecopyInfo): number {
+  byteLength(_value: VfioPrecopyInfoInput): number {
     return 24;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioPrecopyInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioPrecopyInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioPrecopyInfo.byteLength(value));
     VfioPrecopyInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioPrecopyInfo, _options: CodecOptions = {}, path = 'vfio_precopy_info'): void {
-    checkRoom(view, at, VfioPrecopyInfo.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioPrecopyInfoInput, _options: CodecOptions = {}, path = 'vfio_precopy_info'): void {
+    const bytes = VfioPrecopyInfo.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + 8, checkBig(value.initial_bytes, false, path, 'initial_bytes'), true);
     view.setBigUint64(at + 16, checkBig(value.dirty_bytes, false, path, 'dirty_bytes'), true);
@@ -3587,6 +3722,14 @@ export interface VfioIrqSet {
 }
 
 /**
+ * A {@link VfioIrqSet} to encode: `argsz` may be left out, and the codec then writes the bytes the
+ * encoding takes there ({@link VfioIrqSet.byteLength}: the fixed part and every element of `data`).
+ * A given `argsz` is written as it is: the caller may offer more room than that (for a capability
+ * chain, or a payload it writes after the struct).
+ */
+export type VfioIrqSetInput = Omit<VfioIrqSet, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIrqSet} (little-endian, as every supported architecture but s390x
  * stores it).
  */
@@ -3596,22 +3739,23 @@ export const VfioIrqSet = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, index: 8, start: 12, count: 16, data: 20 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(value: VfioIrqSet): number {
+  byteLength(value: VfioIrqSetInput): number {
     return 20 + value.data.length * 1;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIrqSet, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIrqSetInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIrqSet.byteLength(value));
     VfioIrqSet.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIrqSet, options: CodecOptions = {}, path = 'vfio_irq_set'): void {
-    checkRoom(view, at, VfioIrqSet.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIrqSetInput, options: CodecOptions = {}, path = 'vfio_irq_set'): void {
+    const bytes = VfioIrqSet.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.index, 32, path, 'index'), true);
     view.setUint32(at + 12, checkUint(value.start, 32, path, 'start'), true);
@@ -3786,6 +3930,14 @@ export interface VfioDeviceGfxPlaneInfo {
   dmabuf_id?: number;
 }
 
+/**
+ * A {@link VfioDeviceGfxPlaneInfo} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioDeviceGfxPlaneInfo.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioDeviceGfxPlaneInfoInput = Omit<VfioDeviceGfxPlaneInfo, 'argsz'> & { argsz?: number };
+
 /** The layouts of {@link VfioDeviceGfxPlaneInfo} per data model. */
 const VfioDeviceGfxPlaneInfoLayouts = {
   lp64: { model: 'lp64', size: 64, offsets: { argsz: 0, flags: 4, drm_plane_type: 8, drm_format: 12, drm_format_mod: 16, width: 24, height: 28, stride: 32, size: 36, x_pos: 40, y_pos: 44, x_hot: 48, y_hot: 52, region_index: 56, dmabuf_id: 56 } },
@@ -3804,24 +3956,25 @@ export const VfioDeviceGfxPlaneInfo = {
     return VfioDeviceGfxPlaneInfo.layouts[dataModelOf(options.arch)];
   },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioDeviceGfxPlaneInfo, options: CodecOptions = {}): number {
+  byteLength(_value: VfioDeviceGfxPlaneInfoInput, options: CodecOptions = {}): number {
     const L = VfioDeviceGfxPlaneInfo.layout(options);
     return L.size;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioDeviceGfxPlaneInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioDeviceGfxPlaneInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioDeviceGfxPlaneInfo.byteLength(value, options));
     VfioDeviceGfxPlaneInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceGfxPlaneInfo, options: CodecOptions = {}, path = 'vfio_device_gfx_plane_info'): void {
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioDeviceGfxPlaneInfoInput, options: CodecOptions = {}, path = 'vfio_device_gfx_plane_info'): void {
     const L = VfioDeviceGfxPlaneInfo.layout(options);
-    checkRoom(view, at, VfioDeviceGfxPlaneInfo.byteLength(value, options), path);
-    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz, 32, path, 'argsz'), true);
+    const bytes = VfioDeviceGfxPlaneInfo.byteLength(value, options);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + L.offsets.drm_plane_type, checkUint(value.drm_plane_type, 32, path, 'drm_plane_type'), true);
     view.setUint32(at + L.offsets.drm_format, checkUint(value.drm_format, 32, path, 'drm_format'), true);
@@ -3894,6 +4047,14 @@ export interface VfioIommuType1DmaUnmap {
 }
 
 /**
+ * A {@link VfioIommuType1DmaUnmap} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioIommuType1DmaUnmap.byteLength}: the fixed part and
+ * every element of `data`). A given `argsz` is written as it is: the caller may offer more room
+ * than that (for a capability chain, or a payload it writes after the struct).
+ */
+export type VfioIommuType1DmaUnmapInput = Omit<VfioIommuType1DmaUnmap, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIommuType1DmaUnmap} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -3903,22 +4064,23 @@ export const VfioIommuType1DmaUnmap = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, iova: 8, size: 16, data: 24 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(value: VfioIommuType1DmaUnmap): number {
+  byteLength(value: VfioIommuType1DmaUnmapInput): number {
     return 24 + value.data.length * 1;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuType1DmaUnmap, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuType1DmaUnmapInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuType1DmaUnmap.byteLength(value));
     VfioIommuType1DmaUnmap.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuType1DmaUnmap, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_unmap'): void {
-    checkRoom(view, at, VfioIommuType1DmaUnmap.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuType1DmaUnmapInput, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_unmap'): void {
+    const bytes = VfioIommuType1DmaUnmap.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setBigUint64(at + 8, checkBig(value.iova, false, path, 'iova'), true);
     view.setBigUint64(at + 16, checkBig(value.size, false, path, 'size'), true);
@@ -3966,6 +4128,14 @@ export interface VfioIommuType1DirtyBitmap {
 }
 
 /**
+ * A {@link VfioIommuType1DirtyBitmap} to encode: `argsz` may be left out, and the codec then writes
+ * the bytes the encoding takes there ({@link VfioIommuType1DirtyBitmap.byteLength}: the fixed part
+ * and every element of `data`). A given `argsz` is written as it is: the caller may offer more room
+ * than that (for a capability chain, or a payload it writes after the struct).
+ */
+export type VfioIommuType1DirtyBitmapInput = Omit<VfioIommuType1DirtyBitmap, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIommuType1DirtyBitmap} (little-endian, as every supported
  * architecture but s390x stores it).
  */
@@ -3975,22 +4145,23 @@ export const VfioIommuType1DirtyBitmap = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, data: 8 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(value: VfioIommuType1DirtyBitmap): number {
+  byteLength(value: VfioIommuType1DirtyBitmapInput): number {
     return 8 + value.data.length * 1;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuType1DirtyBitmap, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuType1DirtyBitmapInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuType1DirtyBitmap.byteLength(value));
     VfioIommuType1DirtyBitmap.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuType1DirtyBitmap, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dirty_bitmap'): void {
-    checkRoom(view, at, VfioIommuType1DirtyBitmap.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuType1DirtyBitmapInput, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dirty_bitmap'): void {
+    const bytes = VfioIommuType1DirtyBitmap.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     new Uint8Array(view.buffer, view.byteOffset + at + 8, value.data.length).set(value.data);
   },
@@ -4113,6 +4284,14 @@ export interface VfioIommuSpaprTceInfo {
 }
 
 /**
+ * A {@link VfioIommuSpaprTceInfo} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioIommuSpaprTceInfo.byteLength}: the size of the
+ * struct). A given `argsz` is written as it is: the caller may offer more room than that (for a
+ * capability chain, or a payload it writes after the struct).
+ */
+export type VfioIommuSpaprTceInfoInput = Omit<VfioIommuSpaprTceInfo, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioIommuSpaprTceInfo} (little-endian, as every supported architecture
  * but s390x stores it).
  */
@@ -4122,22 +4301,23 @@ export const VfioIommuSpaprTceInfo = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, dma32_window_start: 8, dma32_window_size: 12, ddw: 16 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioIommuSpaprTceInfo): number {
+  byteLength(_value: VfioIommuSpaprTceInfoInput): number {
     return 32;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioIommuSpaprTceInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioIommuSpaprTceInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioIommuSpaprTceInfo.byteLength(value));
     VfioIommuSpaprTceInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuSpaprTceInfo, options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_info'): void {
-    checkRoom(view, at, VfioIommuSpaprTceInfo.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioIommuSpaprTceInfoInput, options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_info'): void {
+    const bytes = VfioIommuSpaprTceInfo.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.dma32_window_start, 32, path, 'dma32_window_start'), true);
     view.setUint32(at + 12, checkUint(value.dma32_window_size, 32, path, 'dma32_window_size'), true);
@@ -4376,6 +4556,14 @@ export interface VfioPciHotResetInfo {
 }
 
 /**
+ * A {@link VfioPciHotResetInfo} to encode: `argsz` may be left out, and the codec then writes the
+ * bytes the encoding takes there ({@link VfioPciHotResetInfo.byteLength}: the fixed part and every
+ * element of `devices`). A given `argsz` is written as it is: the caller may offer more room than
+ * that (for a capability chain, or a payload it writes after the struct).
+ */
+export type VfioPciHotResetInfoInput = Omit<VfioPciHotResetInfo, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioPciHotResetInfo} (little-endian, as every supported architecture
  * but s390x stores it).
  */
@@ -4385,22 +4573,23 @@ export const VfioPciHotResetInfo = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, count: 8, devices: 12 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(value: VfioPciHotResetInfo): number {
+  byteLength(value: VfioPciHotResetInfoInput): number {
     return 12 + value.devices.length * 8;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioPciHotResetInfo, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioPciHotResetInfoInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioPciHotResetInfo.byteLength(value));
     VfioPciHotResetInfo.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioPciHotResetInfo, options: CodecOptions = {}, path = 'vfio_pci_hot_reset_info'): void {
-    checkRoom(view, at, VfioPciHotResetInfo.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioPciHotResetInfoInput, options: CodecOptions = {}, path = 'vfio_pci_hot_reset_info'): void {
+    const bytes = VfioPciHotResetInfo.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.count, 32, path, 'count'), true);
     value.devices.forEach((e, i) => {
@@ -4446,6 +4635,14 @@ export interface VfioPciHotReset {
 }
 
 /**
+ * A {@link VfioPciHotReset} to encode: `argsz` may be left out, and the codec then writes the bytes
+ * the encoding takes there ({@link VfioPciHotReset.byteLength}: the fixed part and every element of
+ * `group_fds`). A given `argsz` is written as it is: the caller may offer more room than that (for
+ * a capability chain, or a payload it writes after the struct).
+ */
+export type VfioPciHotResetInput = Omit<VfioPciHotReset, 'argsz'> & { argsz?: number };
+
+/**
  * Layout and codec of {@link VfioPciHotReset} (little-endian, as every supported architecture but
  * s390x stores it).
  */
@@ -4455,22 +4652,23 @@ export const VfioPciHotReset = {
   /** Byte offset of each member. */
   offsets: { argsz: 0, flags: 4, count: 8, group_fds: 12 },
   /** Bytes an encoding of `value` takes. */
-  byteLength(value: VfioPciHotReset): number {
+  byteLength(value: VfioPciHotResetInput): number {
     return 12 + value.group_fds.length * 4;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioPciHotReset, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioPciHotResetInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioPciHotReset.byteLength(value));
     VfioPciHotReset.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioPciHotReset, options: CodecOptions = {}, path = 'vfio_pci_hot_reset'): void {
-    checkRoom(view, at, VfioPciHotReset.byteLength(value), path);
-    view.setUint32(at + 0, checkUint(value.argsz, 32, path, 'argsz'), true);
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioPciHotResetInput, options: CodecOptions = {}, path = 'vfio_pci_hot_reset'): void {
+    const bytes = VfioPciHotReset.byteLength(value);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + 4, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 8, checkUint(value.count, 32, path, 'count'), true);
     value.group_fds.forEach((e, i) => {
@@ -4713,6 +4911,14 @@ export interface VfioEehPeOp {
   err?: VfioEehPeErr;
 }
 
+/**
+ * A {@link VfioEehPeOp} to encode: `argsz` may be left out, and the codec then writes the bytes the
+ * encoding takes there ({@link VfioEehPeOp.byteLength}: the size of the struct). A given `argsz` is
+ * written as it is: the caller may offer more room than that (for a capability chain, or a payload
+ * it writes after the struct).
+ */
+export type VfioEehPeOpInput = Omit<VfioEehPeOp, 'argsz'> & { argsz?: number };
+
 /** The layouts of {@link VfioEehPeOp} per data model. */
 const VfioEehPeOpLayouts = {
   lp64: { model: 'lp64', size: 40, offsets: { argsz: 0, flags: 4, op: 8, err: 16 } },
@@ -4731,24 +4937,25 @@ export const VfioEehPeOp = {
     return VfioEehPeOp.layouts[dataModelOf(options.arch)];
   },
   /** Bytes an encoding of `value` takes. */
-  byteLength(_value: VfioEehPeOp, options: CodecOptions = {}): number {
+  byteLength(_value: VfioEehPeOpInput, options: CodecOptions = {}): number {
     const L = VfioEehPeOp.layout(options);
     return L.size;
   },
   /**
-   * Encodes `value` into a new buffer. Throws {@link CodecError} naming the member that does not
-   * fit.
+   * Encodes `value` into a new buffer (`argsz` left out: its byteLength). Throws {@link CodecError}
+   * naming the member that does not fit.
    */
-  encode(value: VfioEehPeOp, options: CodecOptions = {}): Uint8Array {
+  encode(value: VfioEehPeOpInput, options: CodecOptions = {}): Uint8Array {
     const bytes = new Uint8Array(VfioEehPeOp.byteLength(value, options));
     VfioEehPeOp.write(new DataView(bytes.buffer), 0, value, options);
     return bytes;
   },
-  /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioEehPeOp, options: CodecOptions = {}, path = 'vfio_eeh_pe_op'): void {
+  /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
+  write(view: DataView, at: number, value: VfioEehPeOpInput, options: CodecOptions = {}, path = 'vfio_eeh_pe_op'): void {
     const L = VfioEehPeOp.layout(options);
-    checkRoom(view, at, VfioEehPeOp.byteLength(value, options), path);
-    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz, 32, path, 'argsz'), true);
+    const bytes = VfioEehPeOp.byteLength(value, options);
+    checkRoom(view, at, bytes, path);
+    view.setUint32(at + L.offsets.argsz, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
     view.setUint32(at + L.offsets.flags, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + L.offsets.op, checkUint(value.op, 32, path, 'op'), true);
     if (value.err !== undefined) {
@@ -5301,11 +5508,6 @@ export const MmapRules = [
 /** The name of a rule in {@link MmapRules}. */
 export type MmapRule = (typeof MmapRules)[number]['rule'];
 
-/**
- * Replies are decoded as the kernel wrote them; reserved members are not the reader's to police.
- */
-const RAW: CodecOptions = { raw: true };
-
 /** A malformed capability chain: what is wrong and the buffer offset it concerns. */
 export class CapChainError extends Error {
   readonly kind: 'truncated' | 'out-of-bounds' | 'backwards' | 'loop' | 'misaligned';
@@ -5339,12 +5541,18 @@ export type DeviceInfoReply = { info: VfioDeviceInfo; caps: DeviceInfoCapEntry[]
  * A DataView is read in place, so a caller with a scratch buffer allocates nothing but the result.
  * Every offset is checked against the buffer; `next` must move forward, so a loop or a backwards
  * pointer cannot make the walk run forever.
+ * @param bytes - The reply.
+ * @param options - `arch`: the architecture whose layouts the kernel wrote (default: the host's),
+ * as the codecs take it; upstream's natural-layout structs differ between LP64 and i386. Replies
+ * are decoded raw: reserved members are not the reader's to police.
  * @throws {@link CapChainError} for a malformed chain.
  */
-export function parseDeviceInfoReply(bytes: Uint8Array | DataView): DeviceInfoReply {
-  if (bytes.byteLength < 20) throw new CapChainError('truncated', bytes.byteLength, `reply of ${bytes.byteLength} bytes is shorter than struct vfio_device_info`);
+export function parseDeviceInfoReply(bytes: Uint8Array | DataView, options: CodecOptions = {}): DeviceInfoReply {
+  const raw: CodecOptions = { raw: true, arch: options.arch };
+  const infoSize = 20;
+  if (bytes.byteLength < infoSize) throw new CapChainError('truncated', bytes.byteLength, `reply of ${bytes.byteLength} bytes is shorter than struct vfio_device_info`);
   const view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const info = VfioDeviceInfo.read(view, 0, RAW);
+  const info = VfioDeviceInfo.read(view, 0, raw);
   const hasCaps = (info.flags & VfioDeviceFlags.VFIO_DEVICE_FLAGS_CAPS) !== 0;
   if (hasCaps && info.argsz > bytes.byteLength) return { info, caps: [], retry: info.argsz };
   if (!hasCaps || info.cap_offset === 0) return { info, caps: [], retry: null };
@@ -5353,7 +5561,7 @@ export function parseDeviceInfoReply(bytes: Uint8Array | DataView): DeviceInfoRe
   let prev = -1;
   for (let off = info.cap_offset; off !== 0;) {
     if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');
-    if (off < 20 || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
+    if (off < infoSize || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
     if (off % 4 !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of 4');
     if (off + VfioInfoCapHeader.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');
     const header = VfioInfoCapHeader.read(view, off);
@@ -5361,7 +5569,7 @@ export function parseDeviceInfoReply(bytes: Uint8Array | DataView): DeviceInfoRe
     switch (header.id) {
       case VfioDeviceInfoCap.VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP: {
         if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP', value: VfioDeviceInfoCapPciAtomicComp.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP', value: VfioDeviceInfoCapPciAtomicComp.read(view, off, raw) };
         break;
       }
       default:
@@ -5398,12 +5606,18 @@ export type RegionInfoReply = { info: VfioRegionInfo; caps: RegionInfoCapEntry[]
  * A DataView is read in place, so a caller with a scratch buffer allocates nothing but the result.
  * Every offset is checked against the buffer; `next` must move forward, so a loop or a backwards
  * pointer cannot make the walk run forever.
+ * @param bytes - The reply.
+ * @param options - `arch`: the architecture whose layouts the kernel wrote (default: the host's),
+ * as the codecs take it; upstream's natural-layout structs differ between LP64 and i386. Replies
+ * are decoded raw: reserved members are not the reader's to police.
  * @throws {@link CapChainError} for a malformed chain.
  */
-export function parseRegionInfoReply(bytes: Uint8Array | DataView): RegionInfoReply {
-  if (bytes.byteLength < 32) throw new CapChainError('truncated', bytes.byteLength, `reply of ${bytes.byteLength} bytes is shorter than struct vfio_region_info`);
+export function parseRegionInfoReply(bytes: Uint8Array | DataView, options: CodecOptions = {}): RegionInfoReply {
+  const raw: CodecOptions = { raw: true, arch: options.arch };
+  const infoSize = 32;
+  if (bytes.byteLength < infoSize) throw new CapChainError('truncated', bytes.byteLength, `reply of ${bytes.byteLength} bytes is shorter than struct vfio_region_info`);
   const view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const info = VfioRegionInfo.read(view, 0, RAW);
+  const info = VfioRegionInfo.read(view, 0, raw);
   const hasCaps = (info.flags & VfioRegionInfoFlags.VFIO_REGION_INFO_FLAG_CAPS) !== 0;
   if (hasCaps && info.argsz > bytes.byteLength) return { info, caps: [], retry: info.argsz };
   if (!hasCaps || info.cap_offset === 0) return { info, caps: [], retry: null };
@@ -5412,7 +5626,7 @@ export function parseRegionInfoReply(bytes: Uint8Array | DataView): RegionInfoRe
   let prev = -1;
   for (let off = info.cap_offset; off !== 0;) {
     if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');
-    if (off < 32 || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
+    if (off < infoSize || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
     if (off % 4 !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of 4');
     if (off + VfioInfoCapHeader.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');
     const header = VfioInfoCapHeader.read(view, off);
@@ -5422,27 +5636,27 @@ export function parseRegionInfoReply(bytes: Uint8Array | DataView): RegionInfoRe
         if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_SPARSE_MMAP runs past the buffer');
         const count = view.getUint32(off + 8, true);
         if (off + 16 + count * 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_SPARSE_MMAP elements run past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_SPARSE_MMAP', value: VfioRegionInfoCapSparseMmap.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_SPARSE_MMAP', value: VfioRegionInfoCapSparseMmap.read(view, off, raw) };
         break;
       }
       case VfioRegionInfoCap.VFIO_REGION_INFO_CAP_TYPE: {
         if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_TYPE runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_TYPE', value: VfioRegionInfoCapType.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_TYPE', value: VfioRegionInfoCapType.read(view, off, raw) };
         break;
       }
       case VfioRegionInfoCap.VFIO_REGION_INFO_CAP_MSIX_MAPPABLE: {
         if (off + 8 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE', value: VfioInfoCapHeader.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_MSIX_MAPPABLE', value: VfioInfoCapHeader.read(view, off, raw) };
         break;
       }
       case VfioRegionInfoCap.VFIO_REGION_INFO_CAP_SUBREGION: {
         if (off + 24 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_SUBREGION runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_SUBREGION', value: VfioRegionInfoCapSubregion.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_SUBREGION', value: VfioRegionInfoCapSubregion.read(view, off, raw) };
         break;
       }
       case VfioRegionInfoCap.VFIO_REGION_INFO_CAP_ATTRS: {
         if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_REGION_INFO_CAP_ATTRS runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_ATTRS', value: VfioRegionInfoCapAttrs.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_REGION_INFO_CAP_ATTRS', value: VfioRegionInfoCapAttrs.read(view, off, raw) };
         break;
       }
       default:
@@ -5477,12 +5691,18 @@ export type IommuType1InfoReply = { info: VfioIommuType1Info; caps: IommuType1In
  * A DataView is read in place, so a caller with a scratch buffer allocates nothing but the result.
  * Every offset is checked against the buffer; `next` must move forward, so a loop or a backwards
  * pointer cannot make the walk run forever.
+ * @param bytes - The reply.
+ * @param options - `arch`: the architecture whose layouts the kernel wrote (default: the host's),
+ * as the codecs take it; upstream's natural-layout structs differ between LP64 and i386. Replies
+ * are decoded raw: reserved members are not the reader's to police.
  * @throws {@link CapChainError} for a malformed chain.
  */
-export function parseIommuType1InfoReply(bytes: Uint8Array | DataView): IommuType1InfoReply {
-  if (bytes.byteLength < 24) throw new CapChainError('truncated', bytes.byteLength, `reply of ${bytes.byteLength} bytes is shorter than struct vfio_iommu_type1_info`);
+export function parseIommuType1InfoReply(bytes: Uint8Array | DataView, options: CodecOptions = {}): IommuType1InfoReply {
+  const raw: CodecOptions = { raw: true, arch: options.arch };
+  const infoSize = VfioIommuType1Info.layout(options).size;
+  if (bytes.byteLength < infoSize) throw new CapChainError('truncated', bytes.byteLength, `reply of ${bytes.byteLength} bytes is shorter than struct vfio_iommu_type1_info`);
   const view = bytes instanceof DataView ? bytes : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const info = VfioIommuType1Info.read(view, 0, RAW);
+  const info = VfioIommuType1Info.read(view, 0, raw);
   const hasCaps = (info.flags & VfioIommuType1InfoFlags.VFIO_IOMMU_INFO_CAPS) !== 0;
   if (hasCaps && info.argsz > bytes.byteLength) return { info, caps: [], retry: info.argsz };
   if (!hasCaps || info.cap_offset === 0) return { info, caps: [], retry: null };
@@ -5491,7 +5711,7 @@ export function parseIommuType1InfoReply(bytes: Uint8Array | DataView): IommuTyp
   let prev = -1;
   for (let off = info.cap_offset; off !== 0;) {
     if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');
-    if (off < 24 || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
+    if (off < infoSize || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
     if (off % 4 !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of 4');
     if (off + VfioInfoCapHeader.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');
     const header = VfioInfoCapHeader.read(view, off);
@@ -5501,17 +5721,18 @@ export function parseIommuType1InfoReply(bytes: Uint8Array | DataView): IommuTyp
         if (off + 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE runs past the buffer');
         const count = view.getUint32(off + 8, true);
         if (off + 16 + count * 16 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE elements run past the buffer');
-        entry = { offset: off, header, name: 'VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE', value: VfioIommuType1InfoCapIovaRange.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE', value: VfioIommuType1InfoCapIovaRange.read(view, off, raw) };
         break;
       }
       case VfioIommuType1InfoCap.VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION: {
-        if (off + 32 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION', value: VfioIommuType1InfoCapMigration.read(view, off, RAW) };
+        const size = VfioIommuType1InfoCapMigration.layout(options).size;
+        if (off + size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION runs past the buffer');
+        entry = { offset: off, header, name: 'VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION', value: VfioIommuType1InfoCapMigration.read(view, off, raw) };
         break;
       }
       case VfioIommuType1InfoCap.VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL: {
         if (off + 12 > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL runs past the buffer');
-        entry = { offset: off, header, name: 'VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL', value: VfioIommuType1InfoDmaAvail.read(view, off, RAW) };
+        entry = { offset: off, header, name: 'VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL', value: VfioIommuType1InfoDmaAvail.read(view, off, raw) };
         break;
       }
       default:
