@@ -788,7 +788,7 @@ export class Device {
   /** `VFIO_DEVICE_GET_IRQ_INFO` of one IRQ index (VfioPciIrqIndex for vfio-pci). */
   irqInfo(index: number): IrqInfo {
     const idx = checkedIndex(index, 'index');
-    const arg = abi.VfioIrqInfo.encode({ argsz: abi.VfioIrqInfo.size, flags: 0, index: idx, count: 0 });
+    const arg = abi.VfioIrqInfo.encode({ flags: 0, index: idx, count: 0 });
     const r = native().ioctl(this.handle, GET_IRQ_INFO, arg);
     if (r < 0) throw new VfioError('irqInfo', 'ioctl', -r, null, `VFIO_DEVICE_GET_IRQ_INFO: the device has no IRQ index ${idx} (${this.info().numIrqs} indexes)`);
     const info = abi.VfioIrqInfo.decode(arg);

@@ -221,7 +221,7 @@ export class Iommu {
       iova = got;
     }
     const flags = (read ? MF.VFIO_DMA_MAP_FLAG_READ : 0) | (write ? MF.VFIO_DMA_MAP_FLAG_WRITE : 0);
-    const arg = abi.VfioIommuType1DmaMap.encode({ argsz: abi.VfioIommuType1DmaMap.size, flags, vaddr: 0n, iova, size });
+    const arg = abi.VfioIommuType1DmaMap.encode({ flags, vaddr: 0n, iova, size });
     const r = native().dmaMap(this.#handle, source, offset, arg);
     if (r < 0) throw new VfioError('dmaMap', 'ioctl', -r, null, mapCause(errnoName(-r), { iova, size, offset: BigInt(offset), flags }, iovas, this.#live));
     iovas.take(iova, size);
@@ -232,7 +232,7 @@ export class Iommu {
 
   #unmapOne(m: DmaMapping): void {
     this.#open('dmaUnmap');
-    const arg = abi.VfioIommuType1DmaUnmap.encode({ argsz: abi.VfioIommuType1DmaUnmap.size, flags: 0, iova: m.iova, size: BigInt(m.length), data: new Uint8Array(0) });
+    const arg = abi.VfioIommuType1DmaUnmap.encode({ flags: 0, iova: m.iova, size: BigInt(m.length), data: new Uint8Array(0) });
     const r = native().dmaUnmap(this.#handle, arg);
     if (r < 0) throw new VfioError('dmaUnmap', 'ioctl', -r, null, `VFIO_IOMMU_UNMAP_DMA of [0x${m.iova.toString(16)}, +0x${m.length.toString(16)}): ${errnoName(-r)}`);
     this.#live.delete(m);

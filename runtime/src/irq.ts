@@ -52,7 +52,7 @@ export class Interrupts extends EventEmitter<{ interrupt: [InterruptEvent]; clos
     this.#owner = owner;
     this.#irq = native().irqCreate(count, (i, n) => this.#deliver({ vector: start + i, count: n }));
     const arg = abi.VfioIrqSet.encode({
-      argsz: abi.VfioIrqSet.size + 4 * count, flags: SF.VFIO_IRQ_SET_DATA_EVENTFD | SF.VFIO_IRQ_SET_ACTION_TRIGGER,
+      flags: SF.VFIO_IRQ_SET_DATA_EVENTFD | SF.VFIO_IRQ_SET_ACTION_TRIGGER,
       index, start, count, data: new Uint8Array(4 * count),
     });
     const r = native().irqSetEventfds(owner.handle(), this.#irq, arg);
@@ -124,8 +124,8 @@ export class Interrupts extends EventEmitter<{ interrupt: [InterruptEvent]; clos
     try {
       if (handle !== null) {
         const arg = !this.#owner.shared(this)
-          ? abi.VfioIrqSet.encode({ argsz: abi.VfioIrqSet.size, flags: SF.VFIO_IRQ_SET_DATA_NONE | SF.VFIO_IRQ_SET_ACTION_TRIGGER, index: this.index, start: 0, count: 0, data: new Uint8Array(0) })
-          : abi.VfioIrqSet.encode({ argsz: abi.VfioIrqSet.size + 4 * this.count, flags: SF.VFIO_IRQ_SET_DATA_EVENTFD | SF.VFIO_IRQ_SET_ACTION_TRIGGER, index: this.index, start: this.start, count: this.count, data: new Uint8Array(4 * this.count).fill(0xff) });
+          ? abi.VfioIrqSet.encode({ flags: SF.VFIO_IRQ_SET_DATA_NONE | SF.VFIO_IRQ_SET_ACTION_TRIGGER, index: this.index, start: 0, count: 0, data: new Uint8Array(0) })
+          : abi.VfioIrqSet.encode({ flags: SF.VFIO_IRQ_SET_DATA_EVENTFD | SF.VFIO_IRQ_SET_ACTION_TRIGGER, index: this.index, start: this.start, count: this.count, data: new Uint8Array(4 * this.count).fill(0xff) });
         const r = native().ioctl(handle, SET_IRQS, arg);
         if (r < 0) throw new VfioError('interrupts.close', 'ioctl', -r, null, `VFIO_DEVICE_SET_IRQS releasing index ${this.index}: ${errnoName(-r)}`);
       }
