@@ -992,7 +992,7 @@ describe.skipIf(!GENERIC_IOC)('native addon: simulated device', () => {
         out.results = results;
         out.stats = n.stats();
       `);
-      expect(out).toEqual({ results: Array(8).fill('ok'), stats: { openDevices: 0, ranges: 0, windows: 0 } });
+      expect(out).toEqual({ results: Array(8).fill('ok'), stats: { openDevices: 0, ranges: 0, windows: 0, dmaMappings: 0, dmaBuffers: 0, eventfds: 0 } });
     });
     it('exits cleanly with devices, mappings, windows and revoked mappings still around, reachable or not', () => {
       const out = child(`
@@ -1012,7 +1012,7 @@ describe.skipIf(!GENERIC_IOC)('native addon: simulated device', () => {
         new Uint8Array(keep[0].buffer)[0] = 1;
         out.stats = n.stats();
       `);
-      expect(out).toEqual({ stats: { openDevices: 2, ranges: 12, windows: 2 } });
+      expect(out).toEqual({ stats: { openDevices: 2, ranges: 12, windows: 2, dmaMappings: 0, dmaBuffers: 0, eventfds: 0 } });
     });
   });
 });
