@@ -14,9 +14,13 @@
         "addon/window.c",
         "addon/mmio.c",
         "addon/sim_config.c",
+        "addon/dma.c",
+        "addon/irq.c",
         "addon/module.c",
         "src/vfio_host.c",
         "src/sim.c",
+        "src/sim_iommu.c",
+        "src/sim_irq.c",
         "validators/vfio_subregion_validate.c"
       ],
       "include_dirs": ["include", "validators", "src", "addon"],

@@ -32,6 +32,9 @@
 
 struct vdev;
 struct vmap;
+struct dma_pin;
+struct dmabuf;
+struct virq;
 
 /* What a backend does; every call returns >= 0 or a negative errno. */
 struct vdev_ops {
@@ -53,6 +56,8 @@ struct addon {
 	napi_ref memory_buffer;		/* WebAssembly.Memory.prototype.buffer's getter: the brand check */
 	napi_ref uint8array;		/* a Uint8Array constructor (both from a fresh context: init) */
 	size_t nr_maps;			/* mappings whose ranges are not yet released */
+	struct dmabuf *dmabufs;		/* DMA buffers (dmaAlloc) whose memory is not yet released */
+	struct virq *irqs;		/* interrupt sets not yet closed */
 };
 
 struct vdev {
@@ -66,12 +71,14 @@ struct vdev {
 	int64_t external;		/* bytes reported to V8 as external memory */
 	uint8_t *scratch;		/* VDEV_SCRATCH bytes of ioctl argument area, once asked for */
 	uint32_t fd_kind;		/* the spec's kind of the fd ioctls go to (enum vfio_subregion_fd_kind) */
+	struct dma_pin *pins;		/* a container's DMA mappings made by dmaMap, and what they keep alive */
 	union {
 		struct {
 			int fd;		/* the device fd */
 			int extra[2];	/* group and container, or iommufd; -1 when unused */
 		} host;
 		struct sim_device *sim;
+		struct sim_iommu *iommu;	/* a simulated container (sim_iommu_ops) */
 	};
 };
 
@@ -93,7 +100,7 @@ struct vmap {
 };
 
 /* handles.c: the live handles of this thread */
-enum { HANDLE_NONE, HANDLE_DEVICE, HANDLE_MAPPING };
+enum { HANDLE_NONE, HANDLE_DEVICE, HANDLE_MAPPING, HANDLE_IRQ };
 int handle_add(void *p, int kind);
 void handle_del(void *p);
 bool handle_is(const void *p, int kind);
@@ -107,6 +114,18 @@ void vdev_put(struct vdev *d);
 void vdev_close(napi_env env, struct vdev *d);
 ssize_t vdev_result(struct vdev *d, ssize_t ret);
 extern const struct vdev_ops host_ops, sim_ops;
+
+/* dma.c: DMA through a container, the simulated IOMMU, DMA buffers */
+extern const struct vdev_ops sim_iommu_ops;
+int dma_sim_pin(void *ctx, uint64_t vaddr, uint64_t size, int write);
+void dma_unpin_all(struct vdev *d);
+void dmabuf_teardown(struct addon *a);
+size_t live_pins(void);
+size_t live_dmabufs(void);
+
+/* irq.c: eventfds watched on the event loop */
+void irq_teardown(struct addon *a);
+size_t live_eventfds(void);
 
 /* mapping.c */
 int get_vmap(napi_env env, napi_value v, struct vmap **out);
@@ -122,6 +141,7 @@ int window_claim(napi_env env, uint8_t *start, size_t len);
 void window_attach(uint8_t *start, struct vmap *m);
 void window_release(uint8_t *start, struct vmap *m);
 size_t live_windows(void);
+int memory_bytes(napi_env env, struct addon *a, napi_value memory, uint8_t **base, size_t *len);
 
 /* The entry points, by module. */
 napi_value js_open(napi_env env, napi_callback_info info);
@@ -153,5 +173,16 @@ napi_value js_sim_create(napi_env env, napi_callback_info info);
 napi_value js_sim_mappings(napi_env env, napi_callback_info info);
 napi_value js_sim_backing(napi_env env, napi_callback_info info);
 napi_value js_stats(napi_env env, napi_callback_info info);
+napi_value js_iommu_handle(napi_env env, napi_callback_info info);
+napi_value js_dma_alloc(napi_env env, napi_callback_info info);
+napi_value js_dma_map(napi_env env, napi_callback_info info);
+napi_value js_dma_unmap(napi_env env, napi_callback_info info);
+napi_value js_sim_dma(napi_env env, napi_callback_info info);
+napi_value js_sim_interrupt(napi_env env, napi_callback_info info);
+napi_value js_sim_dma_stats(napi_env env, napi_callback_info info);
+napi_value js_irq_create(napi_env env, napi_callback_info info);
+napi_value js_irq_set_eventfds(napi_env env, napi_callback_info info);
+napi_value js_irq_ref(napi_env env, napi_callback_info info);
+napi_value js_irq_close(napi_env env, napi_callback_info info);
 
 #endif /* VFIO_ADDON_H */

@@ -232,6 +232,7 @@ void vdev_close(napi_env env, struct vdev *d)
 				pp = &m->next;
 		}
 	}
+	dma_unpin_all(d);
 	d->ops->release(d);
 	d->closed = true;
 	if (d->external && d->owner)
@@ -246,6 +247,7 @@ void vdev_put(struct vdev *d)
 		return;
 	if (!d->closed) {
 		/* dropped without close: no live mapping is left (each held a reference) */
+		dma_unpin_all(d);
 		d->ops->release(d);
 		d->closed = true;
 	}

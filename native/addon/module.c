@@ -26,6 +26,8 @@ static void addon_finalize(napi_env env, void *data, void *hint)
 		d->owner = NULL;
 		vdev_put(d);
 	}
+	irq_teardown(a);
+	dmabuf_teardown(a);
 	if (a->memory_buffer)
 		napi_delete_reference(env, a->memory_buffer);
 	if (a->uint8array)
@@ -72,6 +74,9 @@ napi_value js_stats(napi_env env, napi_callback_info info)
 	NAPI_OK(env, napi_set_named_property(env, o, "openDevices", make_int(env, (int64_t)devices)));
 	NAPI_OK(env, napi_set_named_property(env, o, "ranges", make_int(env, (int64_t)live_ranges())));
 	NAPI_OK(env, napi_set_named_property(env, o, "windows", make_int(env, (int64_t)live_windows())));
+	NAPI_OK(env, napi_set_named_property(env, o, "dmaMappings", make_int(env, (int64_t)live_pins())));
+	NAPI_OK(env, napi_set_named_property(env, o, "dmaBuffers", make_int(env, (int64_t)live_dmabufs())));
+	NAPI_OK(env, napi_set_named_property(env, o, "eventfds", make_int(env, (int64_t)live_eventfds())));
 	return o;
 }
 
@@ -124,6 +129,17 @@ static napi_value init(napi_env env, napi_value exports)
 		FN("simMappings", js_sim_mappings),
 		FN("simBacking", js_sim_backing),
 		FN("stats", js_stats),
+		FN("iommuHandle", js_iommu_handle),
+		FN("dmaAlloc", js_dma_alloc),
+		FN("dmaMap", js_dma_map),
+		FN("dmaUnmap", js_dma_unmap),
+		FN("simDma", js_sim_dma),
+		FN("simInterrupt", js_sim_interrupt),
+		FN("simDmaStats", js_sim_dma_stats),
+		FN("irqCreate", js_irq_create),
+		FN("irqSetEventfds", js_irq_set_eventfds),
+		FN("irqRef", js_irq_ref),
+		FN("irqClose", js_irq_close),
 		VALUE("pageSize", ps),
 		VALUE("PROT_READ", pr),
 		VALUE("PROT_WRITE", pw),

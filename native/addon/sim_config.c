@@ -142,11 +142,75 @@ out:
 	return err;
 }
 
+/* msi, msix, reset and iommu of a SimConfig (all optional). */
+static int parse_irqs_iommu(napi_env env, napi_value c, struct sim_config *cfg, struct sim_iommu_config *icfg,
+			    struct sim_iova_range *ranges)
+{
+	napi_value v = get_prop(env, c, "reset"), io, r;
+	char name[64];
+	bool is_array;
+	uint32_t n, i;
+	int reset = 1;
+
+	if (get_optional_u32(env, get_prop(env, c, "msi"), "config.msi", 32, 0, &cfg->msi) ||
+	    get_optional_u32(env, get_prop(env, c, "msix"), "config.msix", 2048, 0, &cfg->msix) ||
+	    (type_of(env, v) != napi_undefined && get_bool(env, v, "config.reset", false, &reset)))
+		return -1;
+	if (cfg->msi & (cfg->msi - 1)) {
+		RANGE_ERR(env, "config.msi must be a power of two (an MSI capability's vector count), got %u", cfg->msi);
+		return -1;
+	}
+	cfg->no_reset = !reset;
+	io = get_prop(env, c, "iommu");
+	if (type_of(env, io) == napi_undefined)
+		return 0;
+	if (type_of(env, io) != napi_object) {
+		TYPE_ERR(env, "config.iommu must be an object");
+		return -1;
+	}
+	memset(icfg, 0, sizeof(*icfg));
+	if (get_optional_u32(env, get_prop(env, io, "dmaLimit"), "config.iommu.dmaLimit", UINT32_MAX, 0, &icfg->dma_limit))
+		return -1;
+	v = get_prop(env, io, "iovaRanges");
+	napi_is_array(env, v, &is_array);
+	if (!is_array) {
+		TYPE_ERR(env, "config.iommu.iovaRanges must be an array");
+		return -1;
+	}
+	napi_get_array_length(env, v, &n);
+	if (n == 0 || n > SIM_MAX_IOVA_RANGES) {
+		RANGE_ERR(env, "config.iommu.iovaRanges must hold 1 to %d ranges, got %u", SIM_MAX_IOVA_RANGES, n);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (napi_get_element(env, v, i, &r) != napi_ok) {
+			napi_fail(env);
+			return -1;
+		}
+		if (type_of(env, r) != napi_object) {
+			TYPE_ERR(env, "config.iommu.iovaRanges[%u] must be an object { start, end }", i);
+			return -1;
+		}
+		snprintf(name, sizeof(name), "config.iommu.iovaRanges[%u].start", i);
+		if (get_u64_bigint(env, get_prop(env, r, "start"), name, &ranges[i].start))
+			return -1;
+		snprintf(name, sizeof(name), "config.iommu.iovaRanges[%u].end", i);
+		if (get_u64_bigint(env, get_prop(env, r, "end"), name, &ranges[i].end))
+			return -1;
+	}
+	icfg->nr_ranges = n;
+	icfg->ranges = ranges;
+	cfg->iommu = icfg;
+	return 0;
+}
+
 napi_value js_sim_create(napi_env env, napi_callback_info info)
 {
 	struct sim_region_config *regs = NULL;
 	struct sim_sparse_area **sparse = NULL;
 	struct sim_config cfg;
+	struct sim_iova_range ranges[SIM_MAX_IOVA_RANGES];
+	struct sim_iommu_config icfg;
 	struct sim_device *dev = NULL;
 	napi_value argv[1], v, res = NULL;
 	struct addon *a;
@@ -200,15 +264,20 @@ napi_value js_sim_create(napi_env env, napi_callback_info info)
 	    get_optional_u32(env, get_prop(env, argv[0], "deviceId"), "config.deviceId", 0xffff, SIM_DEFAULT_DEVICE, &device) ||
 	    get_optional_u32(env, get_prop(env, argv[0], "classCode"), "config.classCode", 0xffffff, 0, &cfg.class_code))
 		goto out;
+	if (parse_irqs_iommu(env, argv[0], &cfg, &icfg, ranges))
+		goto out;
 	cfg.vendor_id = (uint16_t)vendor;
 	cfg.device_id = (uint16_t)device;
 	cfg.nr_regions = n;
 	cfg.regions = regs;
 	cfg.shm_dir = shm_dir;
+	cfg.pin = dma_sim_pin;
 
 	ret = sim_create(&cfg, &dev);
 	if (ret < 0) {
-		if (ret == -EINVAL)
+		if (ret == -EINVAL && cfg.iommu)
+			RANGE_ERR(env, "config.iommu.iovaRanges must be 1 to %d ranges, each start <= end, ascending and disjoint", SIM_MAX_IOVA_RANGES);
+		else if (ret == -EINVAL)
 			RANGE_ERR(env, "config is not a valid SimConfig");
 		else
 			throw_errno(env, -ret, "simCreate", ret == -ENOSPC ? "no space for the BAR memory there" : NULL,

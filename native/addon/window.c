@@ -125,7 +125,7 @@ void window_release(uint8_t *start, struct vmap *m)
 }
 
 /* The bytes of a real WebAssembly.Memory (shared or not), or -1 with a TypeError thrown. */
-static int memory_bytes(napi_env env, struct addon *a, napi_value memory, uint8_t **base, size_t *len)
+int memory_bytes(napi_env env, struct addon *a, napi_value memory, uint8_t **base, size_t *len)
 {
 	napi_value getter, buf, ctor, view, ignored;
 	napi_typedarray_type t;

@@ -24,6 +24,7 @@
 #include <linux/vfio.h>
 #include <linux/vfio_subregion.h>
 #include "vfio_subregion_validate.h"
+#include "sim_irq.h"
 
 #define SIM_POS_MASK ((UINT64_C(1) << SIM_OFFSET_SHIFT) - 1)
 
@@ -85,6 +86,10 @@ struct sim_device {
 	size_t nr_maps;
 	size_t cap_maps;
 	const char *last_rule;		/* the spec's name of the rule behind the last refusal */
+	int reset_works;		/* VFIO_DEVICE_FLAGS_RESET */
+	struct sim_irqs irqs;
+	struct sim_iommu *iommu;	/* the container it is attached to, or NULL */
+	struct sim_dma_stats stats;
 };
 
 uint64_t sim_page_size(void)
@@ -354,6 +359,9 @@ int sim_create(const struct sim_config *cfg, struct sim_device **out)
 		return -EINVAL;
 	if (cfg->max_subregions > 4096 || cfg->num_irqs > 64)
 		return -EINVAL;
+	/* an MSI capability has 1 to 32 vectors, a power of two; an MSI-X table up to 2048 */
+	if (cfg->msi > 32 || (cfg->msi & (cfg->msi - 1)) || cfg->msix > 2048)
+		return -EINVAL;
 	for (i = 0; i < cfg->nr_regions; i++) {
 		err = check_region_config(&cfg->regions[i]);
 		if (err)
@@ -368,6 +376,8 @@ int sim_create(const struct sim_config *cfg, struct sim_device **out)
 	dev->nr_fixed = cfg->nr_regions;
 	dev->max_subregions = cfg->max_subregions;
 	dev->num_irqs = cfg->num_irqs;
+	dev->reset_works = !cfg->no_reset;
+	sim_irqs_init(&dev->irqs, cfg->num_irqs, cfg->msi, cfg->msix);
 	err = grow_regions(dev, cfg->nr_regions + 1);
 	if (err)
 		goto fail;
@@ -415,6 +425,9 @@ int sim_create(const struct sim_config *cfg, struct sim_device **out)
 	err = config_init(dev, cfg);
 	if (err)
 		goto fail;
+	err = sim_iommu_create(cfg->iommu, cfg->pin, cfg->pin_ctx, &dev->iommu);
+	if (err)
+		goto fail;
 	*out = dev;
 	return 0;
 fail:
@@ -431,6 +444,8 @@ void sim_destroy(struct sim_device *dev)
 		return;
 	for (m = 0; m < dev->nr_maps; m++)
 		map_release(&dev->maps[m]);
+	sim_irqs_clear(&dev->irqs);
+	sim_iommu_put(dev->iommu);
 	for (i = 0; i < dev->num_regions; i++) {
 		struct sim_region *r = &dev->reg[i];
 
@@ -481,7 +496,7 @@ static int ioctl_get_info(struct sim_device *dev, void *arg, size_t len)
 		minsz = capsz;
 		info.cap_offset = 0;
 	}
-	info.flags = VFIO_DEVICE_FLAGS_PCI;
+	info.flags = VFIO_DEVICE_FLAGS_PCI | (dev->reset_works ? VFIO_DEVICE_FLAGS_RESET : 0);
 	info.num_regions = dev->num_regions;
 	info.num_irqs = dev->num_irqs;
 	return copy_to(arg, len, 0, &info, minsz);
@@ -670,24 +685,49 @@ static int ioctl_get_region_info(struct sim_device *dev, void *arg, size_t len)
 	return copy_to(arg, len, 0, &info, minsz);
 }
 
-/* ---- VFIO_DEVICE_GET_IRQ_INFO ---- */
+/* ---- VFIO_DEVICE_RESET, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO ---- */
 
-static int ioctl_get_irq_info(struct sim_device *dev, void *arg, size_t len)
+/*
+ * The device's own state goes back to its initial values: the command register and INTx's mask.
+ * DMA mappings belong to the container and the IRQ eventfds to vfio, so a reset keeps both, as
+ * pci_try_reset_function under vfio-pci does; a device model sees the count go up and resets its
+ * registers.
+ */
+static int ioctl_reset(struct sim_device *dev)
 {
-	struct vfio_irq_info info;
-	size_t minsz = offsetof(struct vfio_irq_info, count) + sizeof(info.count);
+	int cfg = config_index(dev);
+	uint32_t v = 0x0003;
 
-	if (copy_from(&info, arg, len, 0, minsz))
-		return -EFAULT;
-	if (info.argsz < minsz || info.index >= dev->num_irqs)
+	if (!dev->reset_works)
 		return -EINVAL;
-	info.flags = VFIO_IRQ_INFO_EVENTFD;
-	if (info.index == VFIO_PCI_INTX_IRQ_INDEX)
-		info.flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
-	else
-		info.flags |= VFIO_IRQ_INFO_NORESIZE;
-	info.count = 1;
-	return copy_to(arg, len, 0, &info, minsz);
+	if (cfg >= 0 && config_rw32(dev, cfg, 0x04, &v, 1))
+		return -EIO;
+	dev->irqs.intx_masked = dev->irqs.intx_pending = 0;
+	dev->stats.resets++;
+	return 0;
+}
+
+/* The simulated device is alone on its slot: a hot reset affects it only (group SIM_IOMMU_GROUP, 0000:01:00.0). */
+static int ioctl_hot_reset_info(void *arg, size_t len)
+{
+	struct vfio_pci_hot_reset_info hdr;
+	struct vfio_pci_dependent_device self = { .group_id = SIM_IOMMU_GROUP, .segment = 0, .bus = 1, .devfn = 0 };
+	size_t minsz = offsetof(struct vfio_pci_hot_reset_info, count) + sizeof(hdr.count);
+	int ret = 0;
+
+	if (copy_from(&hdr, arg, len, 0, minsz))
+		return -EFAULT;
+	if (hdr.argsz < minsz)
+		return -EINVAL;
+	hdr.flags = 0;
+	hdr.count = 1;
+	if (hdr.argsz < sizeof(hdr) + sizeof(self))
+		ret = -ENOSPC;
+	else if (copy_to(arg, len, sizeof(hdr), &self, sizeof(self)))
+		return -EFAULT;
+	if (copy_to(arg, len, 0, &hdr, minsz))
+		return -EFAULT;
+	return ret;
 }
 
 /* ---- VFIO_DEVICE_FEATURE ---- */
@@ -869,7 +909,13 @@ int sim_ioctl(struct sim_device *dev, unsigned long request, void *arg, size_t l
 	case VFIO_DEVICE_GET_REGION_INFO:
 		return ioctl_get_region_info(dev, arg, len);
 	case VFIO_DEVICE_GET_IRQ_INFO:
-		return ioctl_get_irq_info(dev, arg, len);
+		return sim_irqs_get_info(&dev->irqs, arg, len);
+	case VFIO_DEVICE_SET_IRQS:
+		return sim_irqs_set(&dev->irqs, arg, len);
+	case VFIO_DEVICE_RESET:
+		return ioctl_reset(dev);
+	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
+		return ioctl_hot_reset_info(arg, len);
 	case VFIO_DEVICE_FEATURE:
 		return ioctl_feature(dev, arg, len);
 	default:
@@ -1119,4 +1165,64 @@ int sim_backing(const struct sim_device *dev, uint32_t index, const char **path,
 	*offset = base;
 	*size = dev->st[index].size;
 	return 0;
+}
+
+/* ---- DMA and interrupts, for device models ---- */
+
+struct sim_iommu *sim_iommu_of(const struct sim_device *dev)
+{
+	return dev->iommu;
+}
+
+void sim_attach_iommu(struct sim_device *dev, struct sim_iommu *io)
+{
+	if (io)
+		sim_iommu_get(io);
+	sim_iommu_put(dev->iommu);
+	dev->iommu = io;
+}
+
+int sim_dma(struct sim_device *dev, uint64_t iova, void *buf, size_t len, int write)
+{
+	uint64_t vaddr, at = iova;
+	size_t done, run;
+
+	/* the whole range is checked before a byte moves: a fault transfers nothing */
+	for (done = 0; done < len; done += run, at += run) {
+		if (!dev->iommu || at < iova || sim_iommu_translate(dev->iommu, at, len - done, write, &vaddr, &run)) {
+			dev->stats.faults++;
+			dev->stats.last_fault_iova = at;
+			dev->stats.last_fault_write = write;
+			return -EFAULT;
+		}
+	}
+	for (done = 0, at = iova; done < len; done += run, at += run) {
+		sim_iommu_translate(dev->iommu, at, len - done, write, &vaddr, &run);
+		if (write)
+			memcpy((void *)(uintptr_t)vaddr, (const uint8_t *)buf + done, run);
+		else
+			memcpy((uint8_t *)buf + done, (const void *)(uintptr_t)vaddr, run);
+	}
+	if (write)
+		dev->stats.writes++;
+	else
+		dev->stats.reads++;
+	return 0;
+}
+
+void sim_dma_stats(const struct sim_device *dev, struct sim_dma_stats *out)
+{
+	*out = dev->stats;
+	out->interrupts = dev->irqs.interrupts;
+	out->lost_interrupts = dev->irqs.lost;
+}
+
+int sim_irq_signal(struct sim_device *dev, uint32_t index, uint32_t vector)
+{
+	return sim_irqs_signal(&dev->irqs, index, vector);
+}
+
+size_t sim_irq_nr_eventfds(const struct sim_device *dev)
+{
+	return sim_irqs_nr_eventfds(&dev->irqs);
 }

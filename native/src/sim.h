@@ -50,10 +50,37 @@ struct sim_region_config {
 	int prefetchable;		/* a memory BAR: the prefetchable bit in config space */
 };
 
+/* The simulated IOMMU the device is attached to (see sim_iommu_create below). */
+#define SIM_MAX_IOVA_RANGES 8
+
+struct sim_iova_range {
+	uint64_t start;
+	uint64_t end;			/* inclusive, as struct vfio_iova_range */
+};
+
+struct sim_iommu_config {
+	uint32_t nr_ranges;		/* 1 .. SIM_MAX_IOVA_RANGES, ascending and disjoint */
+	const struct sim_iova_range *ranges;
+	uint32_t dma_limit;		/* mappings at most (0: the kernel's default, 65535) */
+};
+
+/*
+ * Whether the process memory [vaddr, vaddr + size) may be mapped for DMA: 0, or a negative errno
+ * (-EFAULT: nothing vouches for it). The kernel pins user pages; the simulator dereferences vaddr
+ * itself, so it maps only what its host vouches for.
+ */
+typedef int (*sim_pin_fn)(void *ctx, uint64_t vaddr, uint64_t size, int write);
+
 struct sim_config {
 	uint32_t nr_regions;		/* fixed regions, in index order */
 	const struct sim_region_config *regions;
-	uint32_t num_irqs;
+	uint32_t num_irqs;		/* IRQ indexes (vfio-pci has VFIO_PCI_NUM_IRQS) */
+	uint32_t msi;			/* vectors of VFIO_PCI_MSI_IRQ_INDEX: a power of two up to 32, or 0 */
+	uint32_t msix;			/* vectors of VFIO_PCI_MSIX_IRQ_INDEX: up to 2048, or 0 */
+	int no_reset;			/* no VFIO_DEVICE_FLAGS_RESET: VFIO_DEVICE_RESET is EINVAL */
+	const struct sim_iommu_config *iommu;	/* the container sim_create attaches it to; NULL: defaults */
+	sim_pin_fn pin;			/* what the container may map (NULL: nothing) */
+	void *pin_ctx;
 	uint32_t max_subregions;
 	const char *shm_dir;		/* NULL: memfds; else unnamed O_TMPFILE files there */
 	/* Identity written into the config region's type 0 header (when there is a config region). */
@@ -61,6 +88,9 @@ struct sim_config {
 	uint16_t device_id;
 	uint32_t class_code;		/* base class << 16 | subclass << 8 | prog-if */
 };
+
+/* The IOMMU group the simulated device reports (VFIO_DEVICE_GET_PCI_HOT_RESET_INFO). */
+#define SIM_IOMMU_GROUP 1
 
 /* The simulator's default identity: QEMU's PCI test device id space (Red Hat, Inc.). */
 #define SIM_DEFAULT_VENDOR 0x1b36
@@ -130,6 +160,60 @@ int sim_backing(const struct sim_device *dev, uint32_t index, const char **path,
 		uint64_t *offset, uint64_t *size);
 
 uint64_t sim_page_size(void);
+
+/*
+ * DMA through a simulated type1 IOMMU (sim_iommu.c). A container (struct sim_iommu, refcounted: its
+ * handle and each device attached to it hold a reference) takes the type1 container ioctls; a device
+ * attached to one reads and writes its mappings through sim_dma, as a device model does DMA.
+ */
+struct sim_iommu;
+
+/* cfg NULL: x86's ranges (all of 48 bits but the MSI window 0xfee00000-0xfeefffff). */
+int sim_iommu_create(const struct sim_iommu_config *cfg, sim_pin_fn pin, void *ctx, struct sim_iommu **out);
+void sim_iommu_get(struct sim_iommu *io);
+void sim_iommu_put(struct sim_iommu *io);
+/* ioctl(2) on the container fd (GET_API_VERSION, CHECK_EXTENSION, SET_IOMMU, IOMMU_GET_INFO, MAP/UNMAP_DMA). */
+int sim_iommu_ioctl(struct sim_iommu *io, unsigned long request, void *arg, size_t len);
+size_t sim_iommu_nr_mappings(const struct sim_iommu *io);
+/* The smallest IOMMU page size: what IOVAs, sizes and vaddrs must be aligned to. */
+uint64_t sim_iommu_pgsize(const struct sim_iommu *io);
+/* The process address behind iova, for `write` (or a read), and how many of len bytes follow it in one mapping; -EFAULT when unmapped or not permitted. */
+int sim_iommu_translate(const struct sim_iommu *io, uint64_t iova, size_t len, int write, uint64_t *vaddr, size_t *run);
+
+/* The container the device is attached to, or NULL. */
+struct sim_iommu *sim_iommu_of(const struct sim_device *dev);
+/* Attaches the device to a container (a reference; NULL detaches): its DMA goes through it. */
+void sim_attach_iommu(struct sim_device *dev, struct sim_iommu *io);
+
+/*
+ * What a device model calls to read (write = 0) or write guest memory at an IOVA: translated
+ * through the attached container and bounds-checked by it. An access that reaches an IOVA that is
+ * not mapped, or mapped without the permission, moves nothing at all and is a DMA fault: counted,
+ * and -EFAULT; never a crash.
+ */
+int sim_dma(struct sim_device *dev, uint64_t iova, void *buf, size_t len, int write);
+
+struct sim_dma_stats {
+	uint64_t reads, writes;		/* accesses that completed */
+	uint64_t faults;		/* accesses refused (nothing moved) */
+	uint64_t last_fault_iova;
+	int last_fault_write;
+	uint64_t resets;		/* VFIO_DEVICE_RESET that succeeded */
+	uint64_t interrupts;		/* eventfd signals the device sent */
+	uint64_t lost_interrupts;	/* signals of vectors with no eventfd (a real device's lost MSI) */
+};
+
+void sim_dma_stats(const struct sim_device *dev, struct sim_dma_stats *out);
+
+/*
+ * A device model raises interrupt `vector` of IRQ index `index`: the eventfd VFIO_DEVICE_SET_IRQS
+ * gave it is signalled (eventfd_signal: the counter goes up by one). 0 when signalled; -EINVAL for
+ * an index or vector the device does not have; -ENOENT when the vector has no eventfd (counted as
+ * lost; a masked INTx is -EAGAIN, signalled on unmask).
+ */
+int sim_irq_signal(struct sim_device *dev, uint32_t index, uint32_t vector);
+/* Eventfds the device holds (for leak checks). */
+size_t sim_irq_nr_eventfds(const struct sim_device *dev);
 
 #ifdef __cplusplus
 }

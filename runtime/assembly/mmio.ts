@@ -15,6 +15,11 @@
 //     a scratch word of this module's own static data, never on a window; everywhere else it is the
 //     host's wmb() (sfence / dmb oshst). Atomics never target a window.
 //   - burst(): whole aligned 64-byte bursts over a range, with clear errors for a misaligned or short one.
+//   - dma_alloc(): page-aligned buffers of the guest's own memory mapped for DMA by the host's device,
+//     with the IOVA the device reaches them at (descriptor rings, packet buffers); irq_enable(): the
+//     host then calls the guest's export interrupt(vector, count) from its event loop. A guest on the
+//     host's thread cannot block waiting for an interrupt, so it keeps its state in linear memory and
+//     does the completion work in that export.
 //
 // Compile with --enable simd (bursts) and --enable threads (the locked fence): extend ./asconfig.json.
 
@@ -112,4 +117,49 @@ export function map_region(slot: u32, bytes: usize, align: usize): Region {
   const err = map_window(slot, at, bytes);
   if (err != 0) throw new RangeError("MMIO window: the host refused slot " + slot.toString() + " (errno " + err.toString() + ")");
   return window(at, bytes);
+}
+
+/**
+ * Maps `bytes` of this guest's memory from `at` (both page-aligned) for DMA by the host's device.
+ * Returns the IOVA, or a negative errno. The host keeps the mapping until dma_unmap or its own end.
+ */
+@external("vfio:subregion/mmio@0.1.0", "dma-map")
+export declare function dma_map(at: usize, bytes: usize): i64;
+
+/** Unmaps what dma_map mapped at `at`. Returns 0, or a positive errno. */
+@external("vfio:subregion/mmio@0.1.0", "dma-unmap")
+export declare function dma_unmap(at: usize): i32;
+
+/**
+ * Asks the host to deliver vectors [start, start + count) of the device's IRQ `index` (2: MSI-X on
+ * vfio-pci): it calls the guest's export `interrupt(vector: u32, count: u32)` for each. Returns 0, or
+ * a positive errno.
+ */
+@external("vfio:subregion/mmio@0.1.0", "irq-enable")
+export declare function irq_enable(index: u32, start: u32, count: u32): i32;
+
+/** A buffer of the guest's memory the device reaches: [at, at + bytes) in linear memory is [iova, iova + bytes) to the device. */
+export class DmaBuffer {
+  constructor(public at: usize, public bytes: usize, public iova: u64) {}
+
+  /** The device's address of byte `offset` of the buffer (bounds-checked). */
+  addr(offset: usize): u64 {
+    if (offset >= this.bytes) throw new RangeError("DMA buffer: offset past the end");
+    return this.iova + <u64>offset;
+  }
+}
+
+/**
+ * A zeroed DMA buffer of `bytes` (rounded up to `align`, the host's page size) from the heap, never
+ * freed, mapped for the host's device. Throws a RangeError naming the errno when the host refuses.
+ */
+export function dma_alloc(bytes: usize, align: usize): DmaBuffer {
+  if (align < 16 || (align & (align - 1)) != 0) throw new RangeError("DMA alignment must be a power of two of at least 16");
+  const size = (bytes + align - 1) & ~(align - 1);
+  const raw = heap.alloc(size + align);
+  const at = (raw + align - 1) & ~(align - 1);
+  memory.fill(at, 0, size);
+  const iova = dma_map(at, size);
+  if (iova < 0) throw new RangeError("DMA buffer: the host refused (errno " + (-iova).toString() + ")");
+  return new DmaBuffer(at, size, <u64>iova);
 }

@@ -2,16 +2,20 @@ import { accessSync, constants, existsSync, readlinkSync, statSync } from 'node:
 import { constants as osConstants } from 'node:os';
 import { basename } from 'node:path';
 import * as abi from './generated/vfio-subregion.js';
-import { native, type DeviceHandle, type MappingHandle, type SimConfig, type SimMapping } from './native.js';
+import { native, type DeviceHandle, type MappingHandle, type SimConfig, type SimDmaStats, type SimMapping } from './native.js';
 import { checkedIndex, checkedU32, checkedU64, checkedLength, checkedOptions } from './args.js';
 import { argType, argValue, DeviceStateError, errnoName, VfioError } from './errors.js';
 import { DEFAULT_SIM } from './sim-presets.js';
 import { hostArch } from './codec-support.js';
+import { Iommu } from './dma.js';
+import { Interrupts } from './irq.js';
 
 export { DeviceStateError, VfioError } from './errors.js';
+export { DmaMapping, Iommu, type DmaMapOptions, type DmaSource, type IommuInfo, type IovaRange } from './dma.js';
+export { Interrupts, type InterruptEvent } from './irq.js';
 
 const osErrno = osConstants.errno;
-const { VfioDeviceFeatureFlags: FF, VfioDeviceFeatureId: FEAT, VfioRegionInfoFlags: RF } = abi;
+const { VfioDeviceFeatureFlags: FF, VfioDeviceFeatureId: FEAT, VfioRegionInfoFlags: RF, VfioPciIrqIndex: PCI_IRQ } = abi;
 // A host the bindings have no numbers for cannot reach a device anyway; the simulator takes x86_64's.
 const ARCH = hostArch() ?? 'x86_64';
 const IOCTL = {
@@ -19,6 +23,9 @@ const IOCTL = {
   GET_REGION_INFO: abi.ioctlNumber('VFIO_DEVICE_GET_REGION_INFO', ARCH),
   FEATURE: abi.ioctlNumber('VFIO_DEVICE_FEATURE', ARCH),
 };
+const GET_IRQ_INFO = abi.ioctlNumber('VFIO_DEVICE_GET_IRQ_INFO', ARCH);
+const RESET = abi.ioctlNumber('VFIO_DEVICE_RESET', ARCH);
+const HOT_RESET_INFO = abi.ioctlNumber('VFIO_DEVICE_GET_PCI_HOT_RESET_INFO', ARCH);
 
 /** Where to find a device: the simulator (the default), a VFIO group, or an iommufd cdev. */
 export type DeviceTarget =
@@ -75,6 +82,23 @@ export interface MapOptions {
   length?: number;
   /** PROT_READ | PROT_WRITE by default, as the region's flags allow. */
   prot?: number;
+}
+
+/** What `VFIO_DEVICE_GET_IRQ_INFO` says of one IRQ index. */
+export interface IrqInfo {
+  index: number;
+  /** VFIO_IRQ_INFO_* (EVENTFD, MASKABLE, AUTOMASKED, NORESIZE) */
+  flags: number;
+  /** Vectors of the index (0: the device has none of this kind). */
+  count: number;
+}
+
+/** One device a hot reset of this one affects (VFIO_DEVICE_GET_PCI_HOT_RESET_INFO). */
+export interface HotResetDevice {
+  /** Its IOMMU group, or with VFIO_PCI_HOT_RESET_FLAG_DEV_ID its iommufd device id. */
+  groupId: number;
+  /** Its PCI address, as 0000:01:00.0. */
+  address: string;
 }
 
 /** What a Mapping or window shares with its Device: whether the device is closed. */
@@ -417,6 +441,8 @@ export class Device {
   readonly #regionView: DataView;
   readonly #regionSize = new U64Field();
   readonly #regionOffset = new U64Field();
+  #iommu: Iommu | null = null;
+  readonly #irqs = new Set<Interrupts>();
 
   /** @internal */
   constructor(source: string, handle: DeviceHandle, simulated: boolean) {
@@ -755,15 +781,133 @@ export class Device {
   }
 
   /**
-   * Unmaps every wasm window and mapping (windows first: a guest still holding one then reads zero
-   * pages, never a torn-down BAR) and closes the device and its container/group/iommufd fds.
-   * Idempotent.
+   * The device's IOMMU (its VFIO container, or the simulator's): DMA mappings of WebAssembly.Memory
+   * ranges and DMA buffers, at IOVAs inside the ranges it reports. One per device, closed with it.
+   */
+  iommu(): Iommu {
+    this.#open();
+    if (this.#iommu === null || this.#iommu.closed) {
+      try {
+        this.#iommu = new Iommu(native().iommuHandle(this.#handle));
+      } catch (e) {
+        rethrow(e, 'iommu');
+      }
+    }
+    return this.#iommu;
+  }
+
+  /** `VFIO_DEVICE_GET_IRQ_INFO` of one IRQ index (VfioPciIrqIndex for vfio-pci). */
+  irqInfo(index: number): IrqInfo {
+    const idx = checkedIndex(index, 'index');
+    const arg = abi.VfioIrqInfo.encode({ flags: 0, index: idx, count: 0 });
+    const r = native().ioctl(this.handle, GET_IRQ_INFO, arg);
+    if (r < 0) throw new VfioError('irqInfo', 'ioctl', -r, null, `VFIO_DEVICE_GET_IRQ_INFO: the device has no IRQ index ${idx} (${this.info().numIrqs} indexes)`);
+    const info = abi.VfioIrqInfo.decode(arg);
+    return { index: idx, flags: info.flags, count: info.count };
+  }
+
+  /**
+   * Interrupts of an IRQ index as events: an eventfd per vector of [start, start + count) (default:
+   * every vector of the index), signalled by the device and read on the event loop.
+   */
+  interrupts(index: number, options?: { start?: number; count?: number }): Interrupts {
+    const o = checkedOptions<{ start?: number; count?: number }>(options, 'options');
+    const info = this.irqInfo(index);
+    const start = o.start === undefined ? 0 : checkedU32(o.start, 'options.start');
+    const count = o.count === undefined ? Math.max(info.count - start, 0) : checkedU32(o.count, 'options.count');
+    if (count === 0 || start + count > info.count)
+      throw new VfioError('interrupts', 'ioctl', abi.Errno.EINVAL, null, `IRQ index ${info.index} has ${info.count} vector(s): [${start}, ${start + count}) is not a range of them`);
+    const taken = [...this.#irqs].find((x) => x.index === info.index && x.start < start + count && start < x.start + x.count);
+    if (taken !== undefined)
+      throw new VfioError('interrupts', 'ioctl', abi.Errno.EBUSY, null, `vectors [${taken.start}, ${taken.start + taken.count}) of IRQ index ${info.index} have an open Interrupts: close it first (a second eventfd would take the vectors from it)`);
+    let irqs: Interrupts;
+    try {
+      irqs = new Interrupts({ handle: () => this.handle, shared: (x) => [...this.#irqs].some((y) => y !== x && y.index === x.index) }, info.index, start, count);
+    } catch (e) {
+      const other = [...this.#irqs].find((x) => x.index !== info.index && x.index <= PCI_IRQ.VFIO_PCI_MSIX_IRQ_INDEX);
+      if (e instanceof VfioError && e.code === 'EINVAL' && info.index <= PCI_IRQ.VFIO_PCI_MSIX_IRQ_INDEX && other !== undefined)
+        throw new VfioError('interrupts', 'ioctl', e.errno, null, `IRQ index ${other.index} is active: INTx, MSI and MSI-X are used one at a time (close its interrupts first)`);
+      throw e;
+    }
+    this.#irqs.add(irqs);
+    irqs.once('close', () => this.#irqs.delete(irqs));
+    return irqs;
+  }
+
+  /**
+   * `VFIO_DEVICE_RESET`. DMA mappings and interrupt eventfds stay (they are the container's and
+   * vfio's), as do mappings of the BARs; a device without VFIO_DEVICE_FLAGS_RESET refuses (EINVAL).
+   */
+  reset(): void {
+    const r = native().ioctlValue(this.handle, RESET, 0);
+    if (r < 0) throw new VfioError('reset', 'ioctl', -r, null, -r === abi.Errno.EINVAL ? 'VFIO_DEVICE_RESET: the device cannot be reset (no VFIO_DEVICE_FLAGS_RESET)' : undefined);
+  }
+
+  /** `VFIO_DEVICE_GET_PCI_HOT_RESET_INFO`: the devices a hot reset would affect (with the ENOSPC retry). */
+  hotResetInfo(): { flags: number; devices: HotResetDevice[] } {
+    let bytes = new Uint8Array(abi.VfioPciHotResetInfo.size + 8 * abi.VfioPciDependentDevice.size);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const view = new DataView(bytes.buffer);
+      view.setUint32(abi.VfioPciHotResetInfo.offsets.argsz, bytes.length, true);
+      const r = native().ioctl(this.handle, HOT_RESET_INFO, bytes);
+      const count = view.getUint32(abi.VfioPciHotResetInfo.offsets.count, true);
+      if (r === -abi.Errno.ENOSPC && attempt === 0) {
+        bytes = new Uint8Array(abi.VfioPciHotResetInfo.size + count * abi.VfioPciDependentDevice.size);
+        continue;
+      }
+      if (r < 0) throw new VfioError('hotResetInfo', 'ioctl', -r, null, -r === abi.Errno.ENODEV ? 'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: neither a slot nor a bus reset is possible' : undefined);
+      const devices: HotResetDevice[] = [];
+      const hex = (v: number, w: number): string => v.toString(16).padStart(w, '0');
+      for (let i = 0; i < count; i++) {
+        const d = abi.VfioPciDependentDevice.read(view, abi.VfioPciHotResetInfo.size + i * abi.VfioPciDependentDevice.size);
+        devices.push({ groupId: d.group_id ?? 0, address: `${hex(d.segment, 4)}:${hex(d.bus, 2)}:${hex(d.devfn >> 3, 2)}.${d.devfn & 7}` });
+      }
+      return { flags: view.getUint32(abi.VfioPciHotResetInfo.offsets.flags, true), devices };
+    }
+    throw new VfioError('hotResetInfo', 'ioctl', abi.Errno.ENOSPC, null, 'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO asked for more room twice');
+  }
+
+  /** For a simulated device, what its device model does: DMA-read `length` bytes at an IOVA, or null for a DMA fault (counted in simDmaStats). */
+  simDmaRead(iova: bigint | number, length: number): Uint8Array | null {
+    const buf = new Uint8Array(checkedLength(length, 'length'));
+    return native().simDma(this.handle, checkedU64(iova, 'iova'), buf, false) === 0 ? buf : null;
+  }
+
+  /** For a simulated device: DMA-write `data` at an IOVA; false for a DMA fault (nothing written; counted). */
+  simDmaWrite(iova: bigint | number, data: Uint8Array): boolean {
+    if (!(data instanceof Uint8Array)) throw argType('data', 'a Uint8Array', data);
+    return native().simDma(this.handle, checkedU64(iova, 'iova'), data, true) === 0;
+  }
+
+  /**
+   * For a simulated device: the device model raises vector `vector` of IRQ index `index`. True when
+   * an eventfd was signalled; false when the vector has none (lost, as a real MSI would be) or INTx
+   * is masked (delivered on unmask). A vector the device does not have is a VfioError (EINVAL).
+   */
+  simInterrupt(index: number, vector: number): boolean {
+    const r = native().simInterrupt(this.handle, checkedU32(index, 'index'), checkedU32(vector, 'vector'));
+    if (r === -abi.Errno.EINVAL) throw new VfioError('simInterrupt', 'eventfd', -r, null, `the device has no vector ${vector} of IRQ index ${index}`);
+    return r === 0;
+  }
+
+  /** For a simulated device: its DMA and interrupt counters (faults included). */
+  simDmaStats(): SimDmaStats {
+    return native().simDmaStats(this.handle);
+  }
+
+  /**
+   * Closes every interrupt set and the IOMMU (unmapping its DMA mappings), unmaps every wasm window
+   * and mapping (windows first: a guest still holding one then reads zero pages, never a torn-down
+   * BAR) and closes the device and its container/group/iommufd fds. Idempotent.
    */
   close(): void {
     if (this.#owner.closed) return;
+    for (const irqs of [...this.#irqs]) irqs.close();
+    this.#iommu?.close();
     this.#owner.closed = true;
     native().close(this.#handle);
   }
+
 }
 
 const RAW = { raw: true } as const;

@@ -1,5 +1,5 @@
 import { native } from './native.js';
-import type { Device, RegionInfo, WasmMemory, WasmWindow, WindowOptions } from './device.js';
+import type { Device, DmaMapping, Interrupts, RegionInfo, WasmMemory, WasmWindow, WindowOptions } from './device.js';
 
 /**
  * The import module of the host functions: the WIT interface (runtime/wit/vfio-subregion.wit), the
@@ -17,6 +17,8 @@ export interface Grant { device: Device; region: number | RegionInfo; offset?: b
 export interface MmioHostOptions {
   /** The window granted as `slot`, or undefined (the guest gets EPERM). The host maps exactly the bytes asked for, or refuses. */
   grant?: (slot: number, bytes: number) => Grant | undefined;
+  /** The device the guest's DMA (dma-map) and interrupts (irq-enable) are for; without one, both are EPERM. */
+  device?: Device;
 }
 
 
@@ -32,6 +34,11 @@ export interface MmioHostOptions {
  *   only inside a window (any other address throws, which traps the guest).
  * - map-window(slot, at, bytes): the guest's request for the window options.grant gives as slot,
  *   mapped at its reservation `at`, exactly `bytes` long; 0 or a positive errno.
+ * - dma-map(at, bytes), dma-unmap(at): [at, at + bytes) of the guest's memory mapped for DMA by
+ *   options.device (its Iommu); the IOVA, or a negative errno.
+ * - irq-enable(index, start, count): options.device's interrupts of those vectors, delivered by
+ *   calling the guest's export interrupt(vector, count) from the event loop (a guest on this thread
+ *   cannot block waiting; it does its completion work in that export).
  *
  * A window goes only where the guest reserved room for one (window_reserve: a reservation record in
  * the 16 bytes below it, with the bytes reserved); anywhere else would overwrite the guest's own
@@ -45,7 +52,11 @@ export interface MmioHostOptions {
 export class MmioHost {
   readonly #windows: WasmWindow[] = [];
   readonly #grant: MmioHostOptions['grant'];
+  readonly #device: Device | undefined;
+  readonly #dma = new Map<number, DmaMapping>();
+  readonly #irqs: Interrupts[] = [];
   #memory: WasmMemory | undefined;
+  #interrupt: ((vector: number, count: number) => void) | undefined;
 
   /** Whether a locked read-modify-write is a valid store fence for WC memory here (x86: yes). */
   static readonly inlineFence = process.arch === 'x64' || process.arch === 'ia32';
@@ -56,12 +67,18 @@ export class MmioHost {
   constructor(options: MmioHostOptions = {}) {
     if (options.grant !== undefined && typeof options.grant !== 'function') throw new TypeError('MmioHost: options.grant must be a function (slot, bytes) => Grant | undefined');
     this.#grant = options.grant;
+    this.#device = options.device;
   }
 
-  /** The guest's memory, once instantiated (the imports need no memory before the first map). */
-  bind(memory: WasmMemory): void {
+  /**
+   * The guest's memory, once instantiated (the imports need no memory before the first map), and
+   * its exports (interrupt(vector, count) receives the interrupts irq-enable asked for).
+   */
+  bind(memory: WasmMemory, exports?: Record<string, unknown>): void {
     if (this.#memory !== undefined && this.#memory !== memory) throw new Error('MmioHost is bound to another memory');
     this.#memory = memory;
+    const f = exports?.interrupt;
+    if (typeof f === 'function') this.#interrupt = f as (vector: number, count: number) => void;
   }
 
   get memory(): WasmMemory {
@@ -93,8 +110,14 @@ export class MmioHost {
     return this.#windows.filter((w) => w.mapped);
   }
 
-  /** Unmaps every window this host mapped (and says so in the guest's reservation records). Idempotent. */
+  /**
+   * Unmaps every window this host mapped (and says so in the guest's reservation records), every DMA
+   * mapping it made and closes the interrupts it enabled. Idempotent.
+   */
   unmapAll(): void {
+    for (const irqs of this.#irqs.splice(0)) irqs.close();
+    for (const m of this.#dma.values()) m.unmap();
+    this.#dma.clear();
     for (const w of this.#windows) {
       w.unmap();
       new DataView(w.memory.buffer).setUint32(w.base - 4, 0, true);
@@ -129,6 +152,52 @@ export class MmioHost {
     }
   }
 
+  /** dma-map: the IOVA, or -errno. */
+  #dmaMap(at: number, bytes: number): bigint {
+    if (this.#device === undefined) return BigInt(-EPERM);
+    try {
+      const m = this.#device.iommu().map(this.memory, { offset: at, length: bytes });
+      this.#dma.set(at, m);
+      return m.iova;
+    } catch (e) {
+      this.lastRefusal = e as Error;
+      return BigInt(-errnoOf(e));
+    }
+  }
+
+  /** dma-unmap: 0, or the errno. */
+  #dmaUnmap(at: number): number {
+    const m = this.#dma.get(at);
+    if (m === undefined) return ENOENT;
+    try {
+      m.unmap();
+      this.#dma.delete(at);
+      return 0;
+    } catch (e) {
+      this.lastRefusal = e as Error;
+      return errnoOf(e);
+    }
+  }
+
+  /** irq-enable: 0, or the errno (ENOSYS: the guest exports no interrupt(vector, count)). */
+  #irqEnable(index: number, start: number, count: number): number {
+    if (this.#device === undefined) return EPERM;
+    const deliver = this.#interrupt;
+    if (deliver === undefined) {
+      this.lastRefusal = new TypeError('MmioHost: the guest exports no interrupt(vector, count) to deliver interrupts to');
+      return ENOSYS;
+    }
+    try {
+      const irqs = this.#device.interrupts(index, { start, count });
+      irqs.on('interrupt', (ev) => deliver(ev.vector, ev.count));
+      this.#irqs.push(irqs);
+      return 0;
+    } catch (e) {
+      this.lastRefusal = e as Error;
+      return errnoOf(e);
+    }
+  }
+
   /** The host functions, by their WIT names: the import module MMIO_INTERFACE of a guest. */
   imports(): Record<string, (...a: never[]) => unknown> {
     const n = native();
@@ -146,12 +215,23 @@ export class MmioHost {
       write32: wr(32),
       write64: (addr: number, v: bigint): void => { const w = this.window(addr, 8); n.mmioWrite(w.handle, (addr >>> 0) - w.base, 64, BigInt.asUintN(64, v)); },
       'map-window': (slot: number, at: number, bytes: number): number => this.#mapWindow(slot >>> 0, at >>> 0, bytes >>> 0),
+      'dma-map': (at: number, bytes: number): bigint => this.#dmaMap(at >>> 0, bytes >>> 0),
+      'dma-unmap': (at: number): number => this.#dmaUnmap(at >>> 0),
+      'irq-enable': (index: number, start: number, count: number): number => this.#irqEnable(index >>> 0, start >>> 0, count >>> 0),
     };
   }
 }
 
 const EPERM = 1;
+const ENOENT = 2;
 const EINVAL = 22;
+const ENOSYS = 38;
+
+/** The errno of a refusal (a VfioError's), EINVAL for an argument error. */
+function errnoOf(e: unknown): number {
+  const errno = (e as { errno?: unknown }).errno;
+  return typeof errno === 'number' && errno > 0 ? errno : EINVAL;
+}
 
 /** The bytes the guest reserved at `at` (its reservation record), or undefined where it reserved nothing. */
 function reservation(memory: WasmMemory, at: number): number | undefined {
@@ -194,6 +274,6 @@ export async function instantiateGuest<T extends object = Record<string, unknown
   const ex = instance.exports;
   if (typeof ex.memory !== 'object' || ex.memory === null) throw new TypeError('instantiateGuest: the guest exports no memory (the host maps its windows there)');
   mem = ex.memory as { buffer: ArrayBuffer };
-  host.bind(ex.memory as WasmMemory);
+  host.bind(ex.memory as WasmMemory, ex);
   return ex as T & { memory: WasmMemory };
 }

@@ -14,6 +14,9 @@ declare const mappingBrand: unique symbol;
 export interface DeviceHandle { readonly [deviceBrand]: true }
 /** A mapping or wasm window as the addon holds it. Opaque and unforgeable. */
 export interface MappingHandle { readonly [mappingBrand]: true }
+declare const irqBrand: unique symbol;
+/** An interrupt set (eventfds watched on the event loop) as the addon holds it. Opaque and unforgeable. */
+export interface IrqHandle { readonly [irqBrand]: true }
 
 /** What the addon reports about the resources it holds. */
 export interface NativeStats {
@@ -23,6 +26,32 @@ export interface NativeStats {
   ranges: number;
   /** wasm windows of the process. */
   windows: number;
+  /** DMA mappings made by dmaMap not yet unmapped (each keeps its memory alive), in the process. */
+  dmaMappings: number;
+  /** DMA buffers (dmaAlloc) whose memory is not yet released, in the process. */
+  dmaBuffers: number;
+  /** Interrupt eventfds the addon holds open, in the process. */
+  eventfds: number;
+}
+
+/** A simulated device's DMA and interrupt counters (simDmaStats). */
+export interface SimDmaStats {
+  /** DMA reads and writes of guest memory that completed. */
+  reads: number;
+  writes: number;
+  /** DMA accesses refused by the IOMMU (an unmapped IOVA, or one mapped without the permission): nothing moved. */
+  faults: number;
+  lastFaultIova: bigint;
+  lastFaultWrite: boolean;
+  /** VFIO_DEVICE_RESET calls that succeeded. */
+  resets: number;
+  /** Eventfd signals the device sent, and interrupts raised on vectors without an eventfd. */
+  interrupts: number;
+  lostInterrupts: number;
+  /** Eventfds the device holds (SET_IRQS keeps a reference to each). */
+  eventfds: number;
+  /** Mappings in the container the device is attached to. */
+  dmaMappings: number;
 }
 
 /**
@@ -163,6 +192,35 @@ export interface NativeAddon {
   /** The memory behind a memory region of a simulated device: a path that opens it while the device lives (/proc/<pid>/fd/<n>), the region's offset in it and its size. */
   simBacking(device: DeviceHandle, index: number): { path: string; offset: bigint; size: bigint } | null;
   stats(): NativeStats;
+  /**
+   * A handle on the device's container (fd kind `type1_container`): the group's container (a
+   * duplicate of its fd) or the simulated IOMMU. A device opened through iommufd has none (ENOTSUP).
+   */
+  iommuHandle(device: DeviceHandle): DeviceHandle;
+  /** `length` bytes of zeroed, page-aligned memory the addon owns, for dmaMap: alive while the buffer or a mapping of it is. */
+  dmaAlloc(length: number): ArrayBuffer;
+  /**
+   * VFIO_IOMMU_MAP_DMA of `source` (a WebAssembly.Memory, or an ArrayBuffer dmaAlloc returned) from
+   * byte `offset`: `arg` is the encoded struct vfio_iommu_type1_dma_map (flags, iova, size); the
+   * addon writes the address. The mapping keeps the source alive until dmaUnmap or the container's
+   * close. 0, or -errno.
+   */
+  dmaMap(container: DeviceHandle, source: object, offset: number, arg: Uint8Array): number;
+  /** VFIO_IOMMU_UNMAP_DMA with `arg` the encoded struct vfio_iommu_type1_dma_unmap (size written back). 0, or -errno. */
+  dmaUnmap(container: DeviceHandle, arg: Uint8Array): number;
+  /** A simulated device's DMA at an IOVA, into `buf` (write false) or from it: 0, or -EFAULT (a fault: nothing moved, counted). */
+  simDma(device: DeviceHandle, iova: bigint, buf: Uint8Array, write: boolean): number;
+  /** A simulated device raises interrupt `vector` of IRQ `index`: 0; -EINVAL (no such vector), -ENOENT (no eventfd: lost), -EAGAIN (INTx masked: pending). */
+  simInterrupt(device: DeviceHandle, index: number, vector: number): number;
+  simDmaStats(device: DeviceHandle): SimDmaStats;
+  /** `count` eventfds watched on the event loop; `callback(vector, count)` when one is signalled (count: signals since the last call). */
+  irqCreate(count: number, callback: (vector: number, count: number) => void): IrqHandle;
+  /** VFIO_DEVICE_SET_IRQS with DATA_EVENTFD: `arg` the encoded struct vfio_irq_set (count = the set's), its data the set's eventfds. 0, or -errno. */
+  irqSetEventfds(device: DeviceHandle, irq: IrqHandle, arg: Uint8Array): number;
+  /** Whether an open set keeps the event loop alive (default true). */
+  irqRef(irq: IrqHandle, ref: boolean): void;
+  /** Stops watching and closes the eventfds. Idempotent. */
+  irqClose(irq: IrqHandle): void;
   /** Page size the native side uses (sysconf(_SC_PAGESIZE)). */
   pageSize: number;
   PROT_READ: number;
@@ -192,7 +250,20 @@ export interface SimRegionConfig {
 
 export interface SimConfig {
   regions: SimRegionConfig[];
+  /** IRQ indexes (vfio-pci's five: INTx, MSI, MSI-X, ERR, REQ; fewer hides the later ones). */
   numIrqs: number;
+  /** Vectors of the MSI index: a power of two up to 32, or 0 (default: no MSI capability). */
+  msi?: number;
+  /** Vectors of the MSI-X index: up to 2048, or 0 (default: no MSI-X capability). */
+  msix?: number;
+  /** Whether the device supports VFIO_DEVICE_RESET (default true; false: EINVAL). */
+  reset?: boolean;
+  /**
+   * The simulated type1 IOMMU the device is attached to: the IOVA ranges VFIO_IOMMU_GET_INFO
+   * reports (default: x86's, all of 48 bits but the MSI window 0xfee00000-0xfeefffff) and the DMA
+   * entry limit (default 65535, as the kernel's dma_entry_limit).
+   */
+  iommu?: { iovaRanges: { start: bigint; end: bigint }[]; dmaLimit?: number };
   /** How many subregions the device may hold. */
   maxSubregions: number;
   /**

@@ -18,7 +18,8 @@ export const NIC_LAYOUT = {
 /**
  * The embedded default: a NIC-like vfio-pci device. BAR0 (256 KiB, prefetchable memory) holds a
  * register block and a TX push buffer, the part a driver wants write-combined; BAR2 is an MSI-X BAR
- * with a sparse mmap hole; BAR4 is an I/O port range; then ROM and config space.
+ * with a sparse mmap hole; BAR4 is an I/O port range; then ROM and config space. It has one MSI vector
+ * and eight MSI-X vectors, and sits behind the simulator's default IOMMU.
  */
 export const DEFAULT_SIM: SimConfig = {
   regions: [
@@ -36,6 +37,8 @@ export const DEFAULT_SIM: SimConfig = {
     ABSENT,
   ],
   numIrqs: 5,
+  msi: 1,
+  msix: 8,
   maxSubregions: 16,
   classCode: 0x020000,
 };

@@ -225,7 +225,7 @@ describe('misuse of the guest side', () => {
   });
 
   it('buildComponent refuses a world the shipped WIT lacks and a name that is not kebab-case', async () => {
-    await expect(buildComponent({ name: 'x', binary: new Uint8Array(), world: 'nope', exports: '', outDir: proj })).rejects.toThrow('buildComponent: the shipped WIT has no world "nope" (it has guest)');
+    await expect(buildComponent({ name: 'x', binary: new Uint8Array(), world: 'nope', exports: '', outDir: proj })).rejects.toThrow('buildComponent: the shipped WIT has no world "nope" (it has guest, driver)');
     await expect(buildComponent({ name: 'My_Driver', binary: new Uint8Array(), exports: '', outDir: proj })).rejects.toThrow('buildComponent: name must be kebab-case (a WIT name), got "My_Driver"');
   });
 

@@ -61,7 +61,7 @@ describe('use after unmap from async work', () => {
       expect(a).toMatchObject({ bytes: { thrown: true, name: 'DeviceStateError', code: 'ERR_UNMAPPED' }, byteLength: 0, mapped: false });
       expect(a.bytes.message).toMatch(/closed/);
     }
-    expect(r.stats).toEqual({ openDevices: 0, ranges: 0, windows: 0 });
+    expect(r.stats).toEqual({ openDevices: 0, ranges: 0, windows: 0, dmaMappings: 0, dmaBuffers: 0, eventfds: 0 });
   });
 
   it('fs.read into m.bytes then unmap() or close(), interleaved with randomFill: the process survives', () => {
@@ -94,7 +94,7 @@ describe('use after unmap from async work', () => {
     expect(r.callbacks).toBe(600);
     expect(r.lengths).toEqual([0]);
     for (const k of r.kinds) expect(k).toMatch(/^(ok|read E\w+)$/);
-    expect(r.stats).toEqual({ openDevices: 0, ranges: 0, windows: 0 });
+    expect(r.stats).toEqual({ openDevices: 0, ranges: 0, windows: 0, dmaMappings: 0, dmaBuffers: 0, eventfds: 0 });
   });
 
   /**

@@ -66,7 +66,7 @@ describe('errors', () => {
         wrong.push(`${name}: expected ${kind} ${code} naming ${param}, got ${e.thrown ? `${e.name} ${e.code}: ${e.message}` : 'no error (it ran)'}`);
     }
     expect(wrong).toEqual([]);
-    expect(r.after).toEqual({ mappings: 0, regions: 9, stats: { openDevices: 1, ranges: 0, windows: 0 } });
+    expect(r.after).toEqual({ mappings: 0, regions: 9, stats: { openDevices: 1, ranges: 0, windows: 0, dmaMappings: 0, dmaBuffers: 0, eventfds: 0 } });
   });
 
   it('device refusals: a VfioError with errno, code, the operation and the rule', () => {

@@ -40,7 +40,7 @@ import { DEFAULT_SIM, ABSENT, IVSHMEM_SIM, NIC_LAYOUT } from ${JSON.stringify(di
 const tick = () => new Promise((r) => setImmediate(r));
 async function settle(rounds = 3) { for (let i = 0; i < rounds; i++) { globalThis.gc(); await tick(); } }
 async function settleUntil(done, rounds = 30) { for (let i = 0; i < rounds && !done(); i++) { globalThis.gc(); await tick(); } return done(); }
-const zeroStats = () => { const s = native().stats(); return s.openDevices === 0 && s.ranges === 0 && s.windows === 0; };
+const zeroStats = () => { const s = native().stats(); return s.openDevices === 0 && s.ranges === 0 && s.windows === 0 && s.dmaMappings === 0 && s.dmaBuffers === 0 && s.eventfds === 0; };
 function describe(e) {
   if (!(e instanceof Error)) return { thrown: true, name: 'non-Error', value: String(e) };
   return { thrown: true, name: e.name, ctor: e.constructor?.name, code: e.code ?? null, operation: e.operation ?? null,

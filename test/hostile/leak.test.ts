@@ -41,7 +41,7 @@ describe('leak test', () => {
     expect(r.warm).toEqual({ ok: true });
     expect(r.run).toEqual({ ok: true });
     expect(r.back).toBe(true);
-    expect(r.stats).toEqual({ openDevices: 0, ranges: 0, windows: 0 });
+    expect(r.stats).toEqual({ openDevices: 0, ranges: 0, windows: 0, dmaMappings: 0, dmaBuffers: 0, eventfds: 0 });
     expect(r.fds).toBe(r.base.fds);
     expect(r.memfdMaps).toBe(0);
     expect(r.maps - r.base.maps).toBeLessThanOrEqual(r.heapPages + 32);

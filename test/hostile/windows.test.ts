@@ -116,7 +116,7 @@ describe('windows into anything', () => {
     expect(r.keptWindows).toBe(1);
     expect(r.keptReaches).toBe(0x99);
     expect(r.zeroAfterClose).toBe(0);
-    expect(r.stats).toEqual({ openDevices: 0, ranges: 0, windows: 0 });
+    expect(r.stats).toEqual({ openDevices: 0, ranges: 0, windows: 0, dmaMappings: 0, dmaBuffers: 0, eventfds: 0 });
   });
 
   it('a fresh Memory at the address of a collected one is never refused because of the old window', () => {
@@ -205,6 +205,6 @@ describe('windows into anything', () => {
     expect(r.aAfterB).toEqual([9, 8, 7, 6]);
     expect(r.useC).toEqual({ c: [1, 2, 3, 4] });
     expect(r.aZero).toBe(0);
-    expect(r.end).toEqual({ openDevices: 0, ranges: 0, windows: 0 });
+    expect(r.end).toEqual({ openDevices: 0, ranges: 0, windows: 0, dmaMappings: 0, dmaBuffers: 0, eventfds: 0 });
   });
 });

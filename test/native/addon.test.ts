@@ -137,7 +137,7 @@ describe.skipIf(!GENERIC_IOC)('native addon: simulated device', () => {
       expect(n.ioctl(dev, VFIO_DEVICE_GET_INFO, b)).toBe(0);
       const dv = view(b);
       expect(dv.getUint32(0, true)).toBe(20);
-      expect(dv.getUint32(4, true)).toBe(2); // VFIO_DEVICE_FLAGS_PCI
+      expect(dv.getUint32(4, true)).toBe(3); // VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET
       expect(dv.getUint32(8, true)).toBe(9);
       expect(dv.getUint32(12, true)).toBe(5);
       expect(dv.getUint32(16, true)).toBe(0); // cap_offset
@@ -992,7 +992,7 @@ describe.skipIf(!GENERIC_IOC)('native addon: simulated device', () => {
         out.results = results;
         out.stats = n.stats();
       `);
-      expect(out).toEqual({ results: Array(8).fill('ok'), stats: { openDevices: 0, ranges: 0, windows: 0 } });
+      expect(out).toEqual({ results: Array(8).fill('ok'), stats: { openDevices: 0, ranges: 0, windows: 0, dmaMappings: 0, dmaBuffers: 0, eventfds: 0 } });
     });
     it('exits cleanly with devices, mappings, windows and revoked mappings still around, reachable or not', () => {
       const out = child(`
@@ -1012,7 +1012,7 @@ describe.skipIf(!GENERIC_IOC)('native addon: simulated device', () => {
         new Uint8Array(keep[0].buffer)[0] = 1;
         out.stats = n.stats();
       `);
-      expect(out).toEqual({ stats: { openDevices: 2, ranges: 12, windows: 2 } });
+      expect(out).toEqual({ stats: { openDevices: 2, ranges: 12, windows: 2, dmaMappings: 0, dmaBuffers: 0, eventfds: 0 } });
     });
   });
 });

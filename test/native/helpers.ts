@@ -72,6 +72,8 @@ export function standardConfig(over: Partial<SimConfig> = {}): SimConfig {
       none,
     ],
     numIrqs: 5,
+    msi: 1,
+    msix: 4,
     maxSubregions: 6,
     ...over,
   };

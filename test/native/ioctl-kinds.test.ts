@@ -44,8 +44,9 @@ afterEach(() => {
 });
 
 describe.skipIf(!GENERIC_IOC)('ioctl arguments that are not a struct', () => {
-  it('ioctlValue issues NONE and VALUE requests (-ENOTTY from the simulator and from /dev/null)', () => {
-    for (const d of [sim, host]) expect(n.ioctlValue(d, VFIO_DEVICE_RESET, 0)).toBe(neg('ENOTTY'));
+  it('ioctlValue issues NONE and VALUE requests (the simulator resets; -ENOTTY from /dev/null)', () => {
+    expect(n.ioctlValue(sim, VFIO_DEVICE_RESET, 0)).toBe(0);
+    expect(n.ioctlValue(host, VFIO_DEVICE_RESET, 0)).toBe(neg('ENOTTY'));
     expect(n.ioctlValue(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU)).toBe(neg('ENOTTY'));
     expect(n.ioctlValue(container, VFIO_CHECK_EXTENSION, 0xffffffff)).toBe(neg('ENOTTY'));
     expect(n.ioctlValue(container, VFIO_SET_IOMMU, -1)).toBe(neg('ENOTTY'));

@@ -54,6 +54,9 @@ function expected(c: SimConfig): unknown {
   return {
     nr_regions: c.regions.length, num_irqs: c.numIrqs, max_subregions: c.maxSubregions, shm_dir: c.shmDir ?? null,
     vendor_id: c.vendorId ?? DEFAULT_VENDOR, device_id: c.deviceId ?? DEFAULT_DEVICE, class_code: c.classCode ?? 0,
+    msi: c.msi ?? 0, msix: c.msix ?? 0, no_reset: c.reset === false ? 1 : 0,
+    iommu: c.iommu === undefined ? null
+      : { dma_limit: c.iommu.dmaLimit ?? 0, ranges: c.iommu.iovaRanges.map((r) => ({ start: String(r.start), end: String(r.end) })) },
     regions: c.regions.map(region),
   };
 }
@@ -91,6 +94,10 @@ describe('simConfigToC', () => {
         { size: 0n, kind: 'none', readable: false, writable: false, mmap: false, supportedAttrs: 0, prefetchable: undefined },
       ],
       numIrqs: 0xffffffff,
+      msi: 32,
+      msix: 2048,
+      reset: false,
+      iommu: { iovaRanges: [{ start: 0n, end: 0xfffffn }, { start: 1n << 40n, end: 0xffffffffffffffffn }], dmaLimit: 0xffffffff },
       maxSubregions: 0,
       shmDir: '/dev/shm/a "quoted" \\ dir??=\n\there',
       vendorId: 0xffff,
@@ -99,7 +106,8 @@ describe('simConfigToC', () => {
     };
     expect(dump(c)).toEqual(expected(c));
     expect(dump({ regions: [], numIrqs: 0, maxSubregions: 1 })).toEqual(
-      { nr_regions: 0, num_irqs: 0, max_subregions: 1, shm_dir: null, vendor_id: 0x1b36, device_id: 5, class_code: 0, regions: [] });
+      { nr_regions: 0, num_irqs: 0, max_subregions: 1, shm_dir: null, vendor_id: 0x1b36, device_id: 5, class_code: 0,
+        msi: 0, msix: 0, no_reset: 0, iommu: null, regions: [] });
   });
 
   it('refuses a field it does not know, at every level, naming it', () => {

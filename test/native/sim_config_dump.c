@@ -36,8 +36,18 @@ int main(void)
 	printf("{\"nr_regions\":%" PRIu32 ",\"num_irqs\":%" PRIu32 ",\"max_subregions\":%" PRIu32 ",\"shm_dir\":",
 	       c->nr_regions, c->num_irqs, c->max_subregions);
 	str(c->shm_dir);
-	printf(",\"vendor_id\":%u,\"device_id\":%u,\"class_code\":%" PRIu32 ",\"regions\":[",
-	       (unsigned)c->vendor_id, (unsigned)c->device_id, c->class_code);
+	printf(",\"vendor_id\":%u,\"device_id\":%u,\"class_code\":%" PRIu32 ",\"msi\":%" PRIu32 ",\"msix\":%" PRIu32
+	       ",\"no_reset\":%d,\"iommu\":", (unsigned)c->vendor_id, (unsigned)c->device_id, c->class_code, c->msi, c->msix, c->no_reset);
+	if (!c->iommu) {
+		printf("null");
+	} else {
+		printf("{\"dma_limit\":%" PRIu32 ",\"ranges\":[", c->iommu->dma_limit);
+		for (k = 0; k < c->iommu->nr_ranges; k++)
+			printf("%s{\"start\":\"%" PRIu64 "\",\"end\":\"%" PRIu64 "\"}", k ? "," : "",
+			       c->iommu->ranges[k].start, c->iommu->ranges[k].end);
+		printf("]}");
+	}
+	printf(",\"regions\":[");
 	for (i = 0; i < c->nr_regions; i++) {
 		const struct sim_region_config *r = &c->regions[i];
 

@@ -28,6 +28,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 
 #include <linux/vfio.h>
 #include <linux/vfio_subregion.h>
@@ -437,7 +438,7 @@ static void known_answers(void)
 	memset(&di, 0, sizeof(di));
 	di.argsz = 16;
 	CHECK(do_ioctl(d, VFIO_DEVICE_GET_INFO, &di, 16) == 0 && di.num_regions == NR_FIXED &&
-	      di.num_irqs == 5 && di.flags == VFIO_DEVICE_FLAGS_PCI, "GET_INFO");
+	      di.num_irqs == 5 && di.flags == (VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET), "GET_INFO");
 	di.argsz = 15;
 	CHECK(do_ioctl(d, VFIO_DEVICE_GET_INFO, &di, 16) == -EINVAL, "GET_INFO argsz");
 	CHECK(do_ioctl(d, VFIO_DEVICE_GET_INFO, &di, 8) == -EFAULT, "GET_INFO short");
@@ -681,6 +682,171 @@ static void random_step(struct sim_device *d, void **maps, size_t *nr_maps)
 	}
 }
 
+/* The guest memory the DMA answers map: the only memory dma_pin vouches for. */
+static uint8_t *guest;
+static size_t guest_len;
+
+static int dma_pin(void *ctx, uint64_t vaddr, uint64_t size, int write)
+{
+	(void)ctx;
+	(void)write;
+	return vaddr >= (uintptr_t)guest && size <= guest_len && vaddr - (uintptr_t)guest <= guest_len - size ? 0 : -EFAULT;
+}
+
+static int dma_map(struct sim_iommu *io, uint32_t flags, uint64_t vaddr, uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_map m = { .argsz = sizeof(m), .flags = flags, .vaddr = vaddr, .iova = iova, .size = size };
+	void *copy = malloc(sizeof(m));
+	int rc;
+
+	CHECK(copy, "malloc");
+	memcpy(copy, &m, sizeof(m));
+	rc = sim_iommu_ioctl(io, VFIO_IOMMU_MAP_DMA, copy, sizeof(m));
+	free(copy);
+	return rc;
+}
+
+static int dma_unmap(struct sim_iommu *io, uint32_t flags, uint64_t iova, uint64_t size, uint64_t *unmapped)
+{
+	struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u), .flags = flags, .iova = iova, .size = size };
+	void *copy = malloc(sizeof(u));
+	int rc;
+
+	CHECK(copy, "malloc");
+	memcpy(copy, &u, sizeof(u));
+	rc = sim_iommu_ioctl(io, VFIO_IOMMU_UNMAP_DMA, copy, sizeof(u));
+	memcpy(&u, copy, sizeof(u));
+	free(copy);
+	*unmapped = u.size;
+	return rc;
+}
+
+/* A SET_IRQS of count eventfds (or DATA_NONE / DATA_BOOL with data) through an exact-size copy. */
+static int set_irqs(struct sim_device *d, uint32_t flags, uint32_t index, uint32_t start, uint32_t count, const void *data, size_t data_len)
+{
+	size_t len = sizeof(struct vfio_irq_set) + data_len;
+	struct vfio_irq_set *s = malloc(len);
+	int rc;
+
+	CHECK(s, "malloc");
+	*s = (struct vfio_irq_set){ .argsz = (uint32_t)len, .flags = flags, .index = index, .start = start, .count = count };
+	if (data_len)
+		memcpy(s->data, data, data_len);
+	rc = sim_ioctl(d, VFIO_DEVICE_SET_IRQS, s, len);
+	free(s);
+	return rc;
+}
+
+static uint64_t efd_read(int fd)
+{
+	uint64_t n = 0;
+
+	return read(fd, &n, sizeof(n)) == sizeof(n) ? n : 0;
+}
+
+/* The IOMMU (type1's errnos), device DMA through it, interrupts, reset: known answers. */
+static void dma_irq_answers(void)
+{
+	struct sim_iova_range ranges[] = { { 0, 0xfedfffff }, { 0xfef00000, 0xffffffffff } };
+	struct sim_iommu_config icfg = { .nr_ranges = 2, .ranges = ranges, .dma_limit = 3 };
+	struct sim_region_config r[NR_FIXED];
+	struct sim_dma_stats st;
+	struct sim_config cfg;
+	struct sim_device *d;
+	struct sim_iommu *io;
+	uint64_t n, g = 0;
+	uint8_t buf[3 * 4096];
+	int32_t fds[5] = { 0 };
+	int efd[2];
+
+	guest_len = 4 * PS;
+	guest = aligned_alloc(PS, guest_len);
+	CHECK(guest, "aligned_alloc");
+	g = (uintptr_t)guest;
+	load_standard(r, &cfg);
+	cfg.iommu = &icfg;
+	cfg.pin = dma_pin;
+	CHECK(sim_create(&cfg, &d) == 0, "create");
+	io = sim_iommu_of(d);
+	CHECK(io && sim_iommu_pgsize(io) == PS, "container");
+	CHECK(sim_iommu_ioctl(io, VFIO_CHECK_EXTENSION, (void *)(uintptr_t)VFIO_TYPE1v2_IOMMU, 0) == 1, "extension");
+	/* type1's refusals */
+	CHECK(dma_map(io, 0, g, 0x10000, PS) == -EINVAL, "no READ/WRITE");
+	CHECK(dma_map(io, 3, g + 1, 0x10000, PS) == -EINVAL, "unaligned vaddr");
+	CHECK(dma_map(io, 3, g, 0x10800, PS) == -EINVAL, "unaligned iova");
+	CHECK(dma_map(io, 3, g, 0x10000, 0) == -EINVAL, "size 0");
+	CHECK(dma_map(io, 3, g, UINT64_MAX - PS + 1, 2 * PS) == -EINVAL, "wrap");
+	CHECK(dma_map(io, 3, g, 0xfee00000, PS) == -EINVAL, "MSI window");
+	CHECK(dma_map(io, 3, g - 16 * PS, 0x10000, PS) == -EFAULT, "unpinnable");
+	CHECK(dma_map(io, 3, g, 0x10000, 2 * PS) == 0, "map");
+	CHECK(dma_map(io, 3, g + 2 * PS, 0x10000 + PS, PS) == -EEXIST, "overlap");
+	CHECK(dma_map(io, 1, g + 2 * PS, 0x10000 + 2 * PS, PS) == 0, "adjacent, device-read-only");
+	CHECK(dma_map(io, 3, g + 3 * PS, 0x40000, PS) == 0, "third");
+	CHECK(dma_map(io, 3, g + 3 * PS, 0x50000, PS) == -ENOSPC, "dma limit");
+	/* DMA across two mappings; a fault moves nothing */
+	memset(guest, 0, guest_len);
+	memset(buf, 0xab, sizeof(buf));
+	CHECK(sim_dma(d, 0x10000 + PS - 8, buf, 16, 1) == 0 && guest[PS - 8] == 0xab && guest[PS + 7] == 0xab, "write");
+	CHECK(sim_dma(d, 0x10000 + 2 * PS - 8, buf, 16, 1) == -EFAULT && guest[2 * PS - 8] == 0, "write to read-only: nothing moved");
+	CHECK(sim_dma(d, 0x10000 + 2 * PS - 8, buf, 16, 0) == 0, "read across");
+	CHECK(sim_dma(d, 0x10000 + 3 * PS - 8, buf, 16, 0) == -EFAULT, "read past the end");
+	CHECK(sim_dma(d, UINT64_MAX - 3, buf, 8, 0) == -EFAULT, "iova wrap");
+	sim_dma_stats(d, &st);
+	CHECK(st.writes == 1 && st.reads == 1 && st.faults == 3 && st.last_fault_iova == UINT64_MAX - 3, "stats");
+	/* unmap: no split (EINVAL), nothing mapped is size 0, a range unmaps what is inside it */
+	CHECK(dma_unmap(io, 0, 0x10000 + PS, PS, &n) == -EINVAL, "split");
+	CHECK(dma_unmap(io, 0, 0x80000, PS, &n) == 0 && n == 0, "nothing there");
+	CHECK(dma_unmap(io, 0, 0x10000, 3 * PS, &n) == 0 && n == 3 * PS && sim_iommu_nr_mappings(io) == 1, "unmap two");
+	CHECK(sim_dma(d, 0x10000, buf, 1, 0) == -EFAULT, "unmapped now");
+	CHECK(dma_unmap(io, VFIO_DMA_UNMAP_FLAG_ALL, 1, 0, &n) == -EINVAL, "ALL with an iova");
+	CHECK(dma_unmap(io, VFIO_DMA_UNMAP_FLAG_ALL, 0, 0, &n) == 0 && n == PS && sim_iommu_nr_mappings(io) == 0, "ALL");
+	/* interrupts: counts per index, eventfds, one index at a time */
+	efd[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	efd[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	CHECK(efd[0] >= 0 && efd[1] >= 0, "eventfd");
+	fds[0] = efd[0], fds[1] = -1, fds[2] = efd[1], fds[3] = -1;
+	CHECK(set_irqs(d, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_PCI_MSIX_IRQ_INDEX, 0, 5, fds, 20) == -EINVAL, "past the vectors");
+	CHECK(set_irqs(d, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_PCI_MSIX_IRQ_INDEX, 0, 4, fds, 8) == -EINVAL, "data short of count");
+	fds[1] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	CHECK(set_irqs(d, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_PCI_MSIX_IRQ_INDEX, 0, 4, fds, 16) == -EINVAL && sim_irq_nr_eventfds(d) == 0, "not an eventfd: nothing kept");
+	close(fds[1]);
+	fds[1] = 1000;
+	CHECK(set_irqs(d, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_PCI_MSIX_IRQ_INDEX, 0, 4, fds, 16) == -EBADF, "closed fd");
+	fds[1] = -1;
+	CHECK(set_irqs(d, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_PCI_MSIX_IRQ_INDEX, 0, 4, fds, 16) == 0 && sim_irq_nr_eventfds(d) == 2, "MSI-X");
+	CHECK(set_irqs(d, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, fds, 4) == -EINVAL, "MSI while MSI-X");
+	CHECK(set_irqs(d, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, NULL, 0) == -ENOTTY, "MSI-X mask");
+	CHECK(sim_irq_signal(d, VFIO_PCI_MSIX_IRQ_INDEX, 2) == 0 && sim_irq_signal(d, VFIO_PCI_MSIX_IRQ_INDEX, 2) == 0 && efd_read(efd[1]) == 2, "signal 2");
+	CHECK(sim_irq_signal(d, VFIO_PCI_MSIX_IRQ_INDEX, 1) == -ENOENT && sim_irq_signal(d, VFIO_PCI_MSIX_IRQ_INDEX, 4) == -EINVAL, "no eventfd, no vector");
+	CHECK(set_irqs(d, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, NULL, 0) == 0 && efd_read(efd[0]) == 1, "loopback");
+	CHECK(sim_ioctl(d, VFIO_DEVICE_RESET, NULL, 0) == 0 && sim_irq_signal(d, VFIO_PCI_MSIX_IRQ_INDEX, 0) == 0, "reset keeps the eventfds");
+	CHECK(set_irqs(d, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_PCI_MSIX_IRQ_INDEX, 0, 0, NULL, 0) == 0 && sim_irq_nr_eventfds(d) == 0, "disable");
+	fds[0] = efd[0];
+	CHECK(set_irqs(d, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, fds, 4) == 0, "INTx");
+	efd_read(efd[0]);
+	CHECK(sim_irq_signal(d, VFIO_PCI_INTX_IRQ_INDEX, 0) == 0 && sim_irq_signal(d, VFIO_PCI_INTX_IRQ_INDEX, 0) == -EAGAIN && efd_read(efd[0]) == 1, "INTx automasks");
+	CHECK(set_irqs(d, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0) == 0 && efd_read(efd[0]) == 1, "unmask delivers the pending one");
+	sim_dma_stats(d, &st);
+	CHECK(st.resets == 1 && st.lost_interrupts == 1, "irq stats");
+	/* hot reset info: ENOSPC with the count, then the device itself */
+	{
+		struct { struct vfio_pci_hot_reset_info h; struct vfio_pci_dependent_device dev; } hr = { .h = { .argsz = sizeof(hr.h) } };
+
+		CHECK(sim_ioctl(d, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &hr, sizeof(hr.h)) == -ENOSPC && hr.h.count == 1, "hot reset ENOSPC");
+		hr.h.argsz = sizeof(hr);
+		CHECK(sim_ioctl(d, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &hr, sizeof(hr)) == 0 && hr.dev.group_id == SIM_IOMMU_GROUP && hr.dev.bus == 1, "hot reset info");
+	}
+	sim_destroy(d);	/* closes the INTx eventfd it holds */
+	close(efd[0]);
+	close(efd[1]);
+	free(guest);
+	cfg.no_reset = 1;
+	cfg.iommu = NULL;
+	CHECK(sim_create(&cfg, &d) == 0 && sim_ioctl(d, VFIO_DEVICE_RESET, NULL, 0) == -EINVAL, "no reset");
+	CHECK(dma_map(sim_iommu_of(d), 3, 4096, 0x10000, 4096) == -EFAULT, "no pin callback: nothing maps");
+	sim_destroy(d);
+}
+
 int main(int argc, char **argv)
 {
 	struct sim_region_config r[NR_FIXED];
@@ -692,6 +858,7 @@ int main(int argc, char **argv)
 	PS = sim_page_size();
 	shm_dir = NULL;
 	known_answers();
+	dma_irq_answers();
 	if (shm_arg) {
 		shm_dir = shm_arg;
 		known_answers();
