@@ -31,9 +31,19 @@ secs() { cut -d' ' -f1 /proc/uptime; }
 t0=$(secs)
 for m in $(cat /lib/modules/order-9p); do insmod /lib/modules/$m.ko || kt FAIL node/insmod-$m: insmod failed; done
 mkdir -p /host
+# A checkout under /tmp (CI may clone there) would vanish under the guest's /tmp: it is bound
+# aside first and back at its path on top.
+keep_root() {
+	case $ROOT in /tmp/*) ;; *) return 0 ;; esac
+	mkdir -p /checkout && mount --bind "/host$ROOT" /checkout || return 1
+}
+put_root() {
+	case $ROOT in /tmp/*) ;; *) return 0 ;; esac
+	mkdir -p "$ROOT" && mount --bind /checkout "/host$ROOT"
+}
 if mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 host /host &&
    mount -t proc proc /host/proc && mount -t sysfs sys /host/sys && mount -t debugfs debugfs /host/sys/kernel/debug &&
-   mount -t devtmpfs dev /host/dev && mount --bind /tmp /host/tmp; then
+   mount -t devtmpfs dev /host/dev && keep_root && mount --bind /tmp /host/tmp && put_root; then
 	t1=$(secs)
 	hostrun() { chroot /host /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME=/tmp /bin/sh -c "cd $ROOT && $*"; }
 	v=$(hostrun $NODE -e "'process.stdout.write(process.version)'")
