@@ -18,6 +18,8 @@ const [mode, IVS, E1K] = process.argv.slice(2);
 const CLI = new URL('../../bin/vfio-subregion.js', import.meta.url).pathname;
 const SELF = new URL(import.meta.url).pathname;
 const WC = abi.VfioRegionAttr.VFIO_REGION_ATTR_WC;
+/** The addon's counters with nothing live. */
+const NONE_LIVE = { openDevices: 0, ranges: 0, windows: 0, dmaMappings: 0, dmaBuffers: 0, eventfds: 0 };
 
 let failed = 0;
 const out = (verdict, name, detail) => console.log(`KT ${verdict} node/${mode}/${name}${detail ? `: ${detail}` : ''}`);
@@ -170,7 +172,7 @@ async function misuse(bdf) {
     globalThis.gc();
     await tick();
   }
-  await check('misuse/dropped-objects-collected', () => same(n.stats(), { openDevices: 0, ranges: 0, windows: 0 }));
+  await check('misuse/dropped-objects-collected', () => same(n.stats(), NONE_LIVE));
 }
 
 async function stockOrVariant(binding) {
@@ -232,7 +234,7 @@ async function stockOrVariant(binding) {
     globalThis.gc();
     await tick();
   }
-  await check('fds-and-counters-back-to-zero', () => same({ fds: fds(), stats: n.stats() }, { fds: fds0, stats: { openDevices: 0, ranges: 0, windows: 0 } }));
+  await check('fds-and-counters-back-to-zero', () => same({ fds: fds(), stats: n.stats() }, { fds: fds0, stats: NONE_LIVE }));
 }
 
 /** Opening `bdf` fails: what it says, and whether anything stayed open. */
@@ -263,7 +265,7 @@ async function refused(name, bdf, wrap, want) {
     if (r.err === null) return 'opened';
     if (r.err.name !== 'VfioError' || r.err.code !== want.code) return `${r.err.name} ${r.err.code}: ${r.err.message}`;
     if (!r.err.message.includes(bdf) || !want.says.test(r.err.message)) return `message does not name ${bdf} and ${want.says}: ${r.err.message}`;
-    return same({ fdsLeft: r.fdsLeft, stats: r.stats }, { fdsLeft: [], stats: { openDevices: 0, ranges: 0, windows: 0 } });
+    return same({ fdsLeft: r.fdsLeft, stats: r.stats }, { fdsLeft: [], stats: NONE_LIVE });
   });
   const t = Date.now();
   const c = run([CLI, 'info', '--device', bdf]);
