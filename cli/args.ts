@@ -1,8 +1,7 @@
 import { UsageError } from '../codegen/args.js';
+import { pciAddress } from '../runtime/src/device.js';
 
 export { integerArg, parseCommandLine, STDIO, UsageError, type Io } from '../codegen/args.js';
-
-const PCI_ADDRESS = /^(?:([0-9a-f]{4}):)?([0-9a-f]{2}:[0-9a-f]{2}\.[0-7])$/i;
 
 /**
  * A device argument of `info` and the examples: `sim`, a PCI address (the lspci short form
@@ -10,8 +9,8 @@ const PCI_ADDRESS = /^(?:([0-9a-f]{4}):)?([0-9a-f]{2}:[0-9a-f]{2}\.[0-7])$/i;
  */
 export function deviceArg(text: string, name = '--device'): string {
   if (text === 'sim' || /^\/dev\/vfio\/devices\/vfio\d+$/.test(text)) return text;
-  const pci = PCI_ADDRESS.exec(text);
-  if (pci !== null) return `${(pci[1] ?? '0000').toLowerCase()}:${pci[2]!.toLowerCase()}`;
+  const pci = pciAddress(text);
+  if (pci !== null) return pci;
   throw new UsageError(`${name}: expected sim, a PCI address (0000:01:00.0 or 01:00.0) or /dev/vfio/devices/vfioN, got "${text}"`);
 }
 

@@ -931,7 +931,16 @@ interface PayloadCodec<T> {
 }
 
 
-const PCI_ADDRESS = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i;
+const PCI_ADDRESS = /^(?:([0-9a-f]{4}):)?([0-9a-f]{2}:[0-9a-f]{2}\.[0-7])$/i;
+
+/**
+ * A PCI address as sysfs spells it (`0000:01:00.0`, lower case), from that form or the short one
+ * lspci prints (`01:00.0`: domain 0000); null when the text is not a PCI address.
+ */
+export function pciAddress(text: string): string | null {
+  const m = PCI_ADDRESS.exec(text);
+  return m === null ? null : `${(m[1] ?? '0000').toLowerCase()}:${m[2]!.toLowerCase()}`;
+}
 
 /** Opening failed before any device call: a VfioError of openDevice with the errno by name. */
 function deviceError(code: string, message: string): VfioError {
@@ -1006,7 +1015,7 @@ function openPciDevice(bdf: string): Device {
   }
 }
 
-const TARGET = "'sim', a PCI address (0000:01:00.0), a /dev/vfio/devices/vfioN path, { simulator }, { group, device } or { cdev }";
+const TARGET = "'sim', a PCI address (0000:01:00.0 or 01:00.0), a /dev/vfio/devices/vfioN path, { simulator }, { group, device } or { cdev }";
 
 /**
  * Opens a device. A string target is 'sim' (the default simulated NIC), a PCI address bound to
@@ -1017,7 +1026,8 @@ export function openDevice(target: DeviceTarget = 'sim'): Device {
   if (typeof target === 'string') {
     if (target === 'sim') return openDevice({ simulator: DEFAULT_SIM });
     if (target.startsWith('/dev/vfio/devices/')) return openDevice({ cdev: target });
-    if (PCI_ADDRESS.test(target)) return openPciDevice(target.toLowerCase());
+    const pci = pciAddress(target);
+    if (pci !== null) return openPciDevice(pci);
     throw argValue('target', `"${target}" is not ${TARGET}`);
   }
   if (typeof target !== 'object' || target === null || Array.isArray(target)) throw argType('target', TARGET, target);

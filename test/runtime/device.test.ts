@@ -168,6 +168,8 @@ describe('bad input: a clear error, never a crash, and the device stays usable',
   it('a missing device path', () => {
     expect(() => openDevice({ cdev: '/dev/vfio/devices/vfio4242' })).toThrow(expect.objectContaining({ code: 'ENOENT', operation: 'openDevice', message: 'openDevice: /dev/vfio/devices/vfio4242: no such device (ENOENT)' }));
     expect(() => openDevice('0000:7f:1f.7')).toThrow(expect.objectContaining({ code: 'ENODEV', message: 'openDevice: 0000:7f:1f.7: no such PCI device (lspci -D lists the addresses) (ENODEV)' }));
+    // the short form lspci prints means domain 0000, as sysfs spells it
+    expect(() => openDevice('7F:1f.7')).toThrow(expect.objectContaining({ code: 'ENODEV', message: 'openDevice: 0000:7f:1f.7: no such PCI device (lspci -D lists the addresses) (ENODEV)' }));
     expect(() => openDevice('gpu0')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
   });
 
