@@ -14,6 +14,7 @@ import { render } from '../../codegen/generate.js';
 import { flattenSpec, loadSpec } from '../../codegen/load.js';
 import type { Spec } from '../../codegen/ir.js';
 import { VfioDeviceGfxPlaneInfo, VfioEehPeOp, VfioPciDependentDevice } from '../../runtime/src/generated/vfio-subregion.js';
+import { makeStandalone } from './standalone.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const dir = mkdtempSync(join(tmpdir(), 'spec-constructs-'));
@@ -30,15 +31,7 @@ function load(mutate: (s: Json) => void): Spec | string[] {
 }
 const refusals = (mutate: (s: Json) => void): string[] => { const r = load(mutate); return Array.isArray(r) ? r : []; };
 const at = (s: Json, section: string, name: string): number => (s[section] as Json[]).findIndex((x) => x.name === name);
-const standalone = (s: Json): void => {
-  s.name = 'constructs-abi';
-  delete s.targets;
-  delete s.uapi.patch;
-  delete s.uapi.guard;
-  s.uapi.emit = 'all';
-  s.uapi.header = 'linux/constructs_abi.h';
-  s.uapi.includes = ['linux/types.h', 'linux/ioctl.h'];
-};
+const standalone = (s: Json): void => makeStandalone(s, 'constructs-abi');
 
 describe('every target prints the constructs', () => {
   const spec = load(standalone) as Spec;

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SpecError } from '../../codegen/diagnostics.js';
 import { render } from '../../codegen/generate.js';
 import { flattenSpec, loadSpec, ROOT } from '../../codegen/load.js';
+import { makeStandalone } from './standalone.js';
 
 /** Every .ts file under dir. */
 function tsFiles(dir: string): string[] {
@@ -72,13 +73,7 @@ describe('the C header is responsible for what its spec says', () => {
   it('uapi.emit "all" gives a standalone header: every struct and constant, and the ioctl #defines, which gcc computes as the IR does', () => {
     const s = flattenSpec() as Record<string, any>;
     s.$schema = './schema/abi.schema.json';
-    s.name = 'standalone-abi';
-    delete s.targets;
-    delete s.uapi.patch;
-    delete s.uapi.guard;
-    s.uapi.emit = 'all';
-    s.uapi.header = 'linux/standalone_abi.h';
-    s.uapi.includes = ['linux/types.h', 'linux/ioctl.h'];
+    makeStandalone(s, 'standalone-abi');
     // A pointer to an int under a sized encoding: the number encodes sizeof(int).
     s.ioctls.push({ name: 'VFIO_TEST_INT_IOW', fd: 'a_new_kind', type: 'VFIO_TYPE', nr: 42, encoding: 'IOW', arg: { kind: 'pointer', type: 'int', doc: 'A number.' }, doc: 'Test.', origin: { proposed: true }, provisional: true, errors: [] });
     const file = join(dir, 'standalone.json');
