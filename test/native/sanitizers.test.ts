@@ -40,7 +40,7 @@ describe('simulator under ASan and UBSan', () => {
     const build = spawnSync(CC, [
       ...FLAGS,
       '-I', work, '-I', join(root, 'native/include'), '-I', join(root, 'native/validators'), '-I', join(root, 'native/src'),
-      join(root, 'test/native/sim_driver.c'), join(root, 'native/src/sim.c'), join(root, 'native/src/sim_iommu.c'), join(root, 'native/src/sim_irq.c'),
+      join(root, 'test/native/sim_driver.c'), join(root, 'native/src/sim.c'), join(root, 'native/src/sim_iommu.c'), join(root, 'native/src/sim_irq.c'), join(root, 'native/src/sim_e1000e.c'),
       join(root, 'native/validators/vfio_subregion_validate.c'), '-o', exe,
     ], { encoding: 'utf8' });
     expect(build.status, build.stderr).toBe(0);
