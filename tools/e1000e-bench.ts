@@ -16,14 +16,15 @@ export interface CTwinResult { frames: number; ns: number; interrupts: number; t
 
 /**
  * Builds the C twin (examples/e1000e/driver.c) into `dir` against the E1000E_SIM preset printed as
- * e1000e_device.h, and returns a function that runs it.
+ * e1000e_device.h, and returns a function that runs it (with `log`, a file it writes the model's
+ * frame log to: per frame a u32 length, then the bytes).
  */
-export function buildCTwin(dir: string): (frames: number, irqs?: number) => CTwinResult {
+export function buildCTwin(dir: string): (frames: number, irqs?: number, log?: string) => CTwinResult {
   const exe = join(dir, 'e1000e-driver');
   writeFileSync(join(dir, 'e1000e_device.h'), simConfigToC(E1000E_SIM, 'e1000e_device'));
   execFileSync('gcc', ['-O2', '-std=gnu11', '-I', dir, '-I', join(ROOT, 'native/include'), '-I', join(ROOT, 'native/validators'), '-I', join(ROOT, 'native/src'),
     ...C_TWIN_SOURCES.map((f) => join(ROOT, f)), '-o', exe], { stdio: ['ignore', 'inherit', 'inherit'] });
-  return (frames, irqs = 0) => JSON.parse(execFileSync(exe, [String(frames), String(irqs)], { encoding: 'utf8' })) as CTwinResult;
+  return (frames, irqs = 0, log) => JSON.parse(execFileSync(exe, [String(frames), String(irqs), ...(log !== undefined ? [log] : [])], { encoding: 'utf8' })) as CTwinResult;
 }
 
 function median(xs: number[]): number {

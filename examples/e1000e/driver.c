@@ -7,8 +7,10 @@
  * e1000e_device.h (tools/sim-config-c.ts prints the E1000E_SIM preset there). Registers go through
  * sim_mmio, the same trapped access the addon's host-call path makes for the wasm driver.
  *
- *   driver FRAMES [IRQS]  ->  one JSON line: { frames, ns, interrupts, tailWrites, modelFrames, faults,
+ *   driver FRAMES [IRQS [LOG]]  ->  one JSON line: { frames, ns, interrupts, tailWrites, modelFrames, faults,
  *                             checked, mismatches, irqNs }
+ *
+ * LOG: a file the frames of the model's log are written to, each as a u32 length then its bytes.
  *
  * irqNs: the native floor of the "IRQ-to-JS latency" bench row: IRQS times, the device model signals
  * the vector's eventfd (sim_irq_signal) and the driver's read() of it returns, in ns per round.
@@ -216,6 +218,7 @@ int main(int argc, char **argv)
 	struct sim_model_stats st;
 	uint32_t i, mismatches = 0;
 	double t0, t1, irq_ns = 0;
+	FILE *log = NULL;
 	uint32_t irqs;
 	void *p;
 	int err, efd;
@@ -260,12 +263,16 @@ int main(int argc, char **argv)
 	}
 
 	sim_model_stats(dev, &st);
+	if (argc > 3 && !(log = fopen(argv[3], "wb")))
+		die(argv[3], errno);
 	for (i = 0; i < st.log_frames; i++) {
 		uint8_t want[FRAME_LEN];
 		const uint8_t *data;
 		uint32_t len;
 
 		sim_model_frame(dev, i, &data, &len);
+		if (log && (fwrite(&len, 4, 1, log) != 1 || fwrite(data, 1, len, log) != len))
+			die("writing the frame log", errno);
 		build(want, total - st.log_frames + i);
 		if (len != FRAME_LEN || memcmp(data, want, FRAME_LEN))
 			mismatches++;
@@ -273,6 +280,8 @@ int main(int argc, char **argv)
 	printf("{\"frames\":%u,\"ns\":%.0f,\"interrupts\":%u,\"tailWrites\":%u,\"modelFrames\":%llu,\"faults\":%llu,\"checked\":%u,\"mismatches\":%u,\"irqNs\":%.1f}\n",
 	       total, t1 - t0, interrupts, tail_writes, (unsigned long long)st.frames, (unsigned long long)st.faults,
 	       st.log_frames, mismatches, irqs ? irq_ns / irqs : 0.0);
+	if (log && fclose(log))
+		die("closing the frame log", errno);
 	close(efd);
 	sim_destroy(dev);
 	free(ring);
