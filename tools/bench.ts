@@ -309,7 +309,7 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
   const nic = await runE1000eBench();
   process.stdout.write('\n' + formatRows(nic).replace('TS ns/op', 'JS ns/op'));
   process.stdout.write('(e1000e: the wasm driver (WASI, MSI-X via the event loop) vs its C twin (examples/e1000e/driver.c, read() on the eventfd),\n' +
-    ' both on the simulator\'s e1000e model, medians of 5 interleaved runs of 200000 frames; target <= 1.15x.\n' +
+    ' both on the simulator\'s e1000e model, process CPU time per frame, medians of 5 interleaved runs of 200000 frames;\n target <= 1.15x.' +
     ' IRQ-to-JS: simInterrupt to Interrupts.next() resolving vs C: sim_irq_signal to read() returning; reported)\n');
   rows.push(...nic);
   const gen = runCodegenBench();

@@ -7,7 +7,7 @@
  * e1000e_device.h (tools/sim-config-c.ts prints the E1000E_SIM preset there). Registers go through
  * sim_mmio, the same trapped access the addon's host-call path makes for the wasm driver.
  *
- *   driver FRAMES [IRQS [LOG]]  ->  one JSON line: { frames, ns, interrupts, tailWrites, modelFrames, faults,
+ *   driver FRAMES [IRQS [LOG]]  ->  one JSON line: { frames, ns, cpuNs, interrupts, tailWrites, modelFrames, faults,
  *                             checked, mismatches, irqNs }
  *
  * LOG: a file the frames of the model's log are written to, each as a u32 length then its bytes.
@@ -204,20 +204,22 @@ static void reclaim(void)
 	}
 }
 
-static double now_ns(void)
+static double clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
+
+static double now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
 
 int main(int argc, char **argv)
 {
 	struct sim_config cfg = e1000e_device;
 	struct sim_model_stats st;
 	uint32_t i, mismatches = 0;
-	double t0, t1, irq_ns = 0;
+	double t0, t1, c0, c1, irq_ns = 0;
 	FILE *log = NULL;
 	uint32_t irqs;
 	void *p;
@@ -239,6 +241,7 @@ int main(int argc, char **argv)
 	wr(E1000_IMS, E1000_ICR_TXQ0 | E1000_ICR_TXDW);
 
 	t0 = now_ns();
+	c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	refill();
 	while (completed < total) {
 		uint64_t count;
@@ -251,6 +254,7 @@ int main(int argc, char **argv)
 		refill();
 	}
 	t1 = now_ns();
+	c1 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 
 	for (i = 0; i < irqs; i++) {
 		uint64_t count;
@@ -277,8 +281,8 @@ int main(int argc, char **argv)
 		if (len != FRAME_LEN || memcmp(data, want, FRAME_LEN))
 			mismatches++;
 	}
-	printf("{\"frames\":%u,\"ns\":%.0f,\"interrupts\":%u,\"tailWrites\":%u,\"modelFrames\":%llu,\"faults\":%llu,\"checked\":%u,\"mismatches\":%u,\"irqNs\":%.1f}\n",
-	       total, t1 - t0, interrupts, tail_writes, (unsigned long long)st.frames, (unsigned long long)st.faults,
+	printf("{\"frames\":%u,\"ns\":%.0f,\"cpuNs\":%.0f,\"interrupts\":%u,\"tailWrites\":%u,\"modelFrames\":%llu,\"faults\":%llu,\"checked\":%u,\"mismatches\":%u,\"irqNs\":%.1f}\n",
+	       total, t1 - t0, c1 - c0, interrupts, tail_writes, (unsigned long long)st.frames, (unsigned long long)st.faults,
 	       st.log_frames, mismatches, irqs ? irq_ns / irqs : 0.0);
 	if (log && fclose(log))
 		die("closing the frame log", errno);
