@@ -42,7 +42,7 @@ describe('e1000e model, hostile', () => {
                then: { frames: dev.simModel().frames, head: rd(dev, TDH), status: [0, 1, 2].map(t.status) } });
       dev.close();
     `);
-    expect(r.first).toMatchObject({ frames: 1, descriptors: 1, faults: 1, head: 1, status: [1, 0, 0], faults: 1, lastFaultIova: '140733193388032n' });
+    expect(r.first).toMatchObject({ frames: 1, descriptors: 1, faults: 1, head: 1, status: [1, 0, 0], lastFaultIova: '140733193388032n' });
     expect(r.then).toEqual({ frames: 3, head: 3, status: [1, 1, 1] });
   });
 

@@ -18,6 +18,9 @@ const TCTL_EN = 0x2, TCTL_PSP = 0x8;
 const CMD_EOP = 0x01, CMD_IFCS = 0x02, CMD_RS = 0x08;
 const MSIX = 2, MSI = 1;
 
+/** The lib here has no WebAssembly typings: just what these tests use. */
+const WA = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } }).WebAssembly;
+
 let dev: Device | undefined;
 afterEach(() => {
   dev?.close();
@@ -39,7 +42,7 @@ const wr = (d: Device, off: number, v: number): void => {
 
 /** A TX ring of `n` descriptors and 2 KiB buffers in a WebAssembly.Memory, mapped for DMA. */
 function txSetup(d: Device, n = 8) {
-  const memory = new WebAssembly.Memory({ initial: 8 });
+  const memory = new WA.Memory({ initial: 8 });
   const io = d.iommu();
   const ring = io.map(memory, { offset: 0x10000, length: 0x1000 });
   const bufs = io.map(memory, { offset: 0x20000, length: 0x20000 });
