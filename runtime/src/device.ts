@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync, readlinkSync, statSync } from 'node:
 import { constants as osConstants } from 'node:os';
 import { basename } from 'node:path';
 import * as abi from './generated/vfio-subregion.js';
-import { native, type DeviceHandle, type MappingHandle, type SimConfig, type SimDmaStats, type SimMapping } from './native.js';
+import { native, type DeviceHandle, type MappingHandle, type SimConfig, type SimDmaStats, type SimModelStats, type SimMapping } from './native.js';
 import { checkedIndex, checkedU32, checkedU64, checkedLength, checkedOptions } from './args.js';
 import { argType, argValue, DeviceStateError, errnoName, VfioError } from './errors.js';
 import { DEFAULT_SIM } from './sim-presets.js';
@@ -893,6 +893,15 @@ export class Device {
   /** For a simulated device: its DMA and interrupt counters (faults included). */
   simDmaStats(): SimDmaStats {
     return native().simDmaStats(this.handle);
+  }
+
+  /**
+   * For a simulated device with a device model (SimConfig.model): its counters, and with
+   * `takeFrames` the frames it transmitted since the last take (the last 1024 at most, oldest first,
+   * as on the wire without the FCS). null for a device without a model.
+   */
+  simModel(options: { takeFrames?: boolean } = {}): SimModelStats | null {
+    return native().simModel(this.handle, options.takeFrames === true);
   }
 
   /**
