@@ -1032,11 +1032,17 @@ function openCdevDevice(path: string): Device {
     if (!(e instanceof Error) || e instanceof TypeError || e instanceof RangeError || typeof x.errno !== 'number') throw e;
     const code = errnoName(x.errno);
     const bind = String(x.message).includes('VFIO_DEVICE_BIND_IOMMUFD');
+    let group = 'its VFIO group';
+    try {
+      group = `its VFIO group (/dev/vfio/${basename(readlinkSync(`/sys/class/vfio-dev/${basename(path)}/device/iommu_group`))}, in this or another process)`;
+    } catch {
+      // no sysfs entry: the message names no group file
+    }
     // the kernel refuses a second cdev bind with EINVAL and a cdev bind while the group is open with EBUSY
     const why = code === 'EACCES' || code === 'EPERM'
       ? `permission denied on ${path} or ${IOMMUFD}: run as root, or give this user read-write access to both (a udev rule, or chown)`
       : bind && code === 'EBUSY'
-        ? `${path} is busy: the device is open through its VFIO group (/dev/vfio/N, in this or another process); close that first`
+        ? `${path} is busy: the device is open through ${group}; close that first`
         : bind && code === 'EINVAL'
           ? `${path} is busy: the device is already open through its cdev (fuser -v ${path} names the process, or another Device of this one holds it); close that first`
           : String(x.message).replace(/^openCdevDevice: /, `${path}: `);
