@@ -2,7 +2,7 @@
 /*
  * The C twin of examples/e1000e/assembly/driver.ts: the same driver logic (reset, a TX ring in
  * DMA-mapped memory, frames built in place, a tail write per BATCH with RS on the batch's last
- * descriptor, MSI-X vector 0 taken through an eventfd, ICR read, reclaim by DD, refill) against the
+ * descriptor, MSI-X vector 0 taken through an eventfd, ICR read and cleared, reclaim by DD, refill) against the
  * same simulated device model, in one process: the device is the simulator's (sim.h), created from
  * e1000e_device.h (tools/sim-config-c.ts prints the E1000E_SIM preset there). Registers go through
  * sim_mmio, the same trapped access the addon's host-call path makes for the wasm driver.
@@ -249,7 +249,7 @@ int main(int argc, char **argv)
 		if (read(efd, &count, sizeof(count)) != sizeof(count))
 			die("read eventfd", errno);
 		interrupts += (uint32_t)count;
-		rd(E1000_ICR);
+		wr(E1000_ICR, rd(E1000_ICR));	/* MSI-X: a read alone need not clear it (driver.ts) */
 		reclaim();
 		refill();
 	}

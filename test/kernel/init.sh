@@ -143,6 +143,20 @@ else
 	kt SKIP cdev: no /dev/iommu: Debian $(uname -r | cut -d. -f1,2) is built without IOMMUFD and VFIO_DEVICE_CDEV\; test:kernel\'s 7.2-cdev kernel runs these checks
 fi
 
+# The e1000e example's wasm driver on the e1000e, through stock vfio-pci and the variant driver
+# (test/kernel/e1000e-guest.mjs); QEMU dumps its frames for run.sh. kt.e1k=DRIVER.wasm:BINDING:FRAMES,...
+E1K_ARG=$(sed -n 's/.*kt\.e1k=\([^ ]*\).*/\1/p' /proc/cmdline)
+for r in $(echo ${E1K_ARG#*:} | tr , ' '); do
+	b=${r%%:*}
+	[ $b = stock ] && drv=vfio-pci || drv=vfio-pci-subregion
+	bind $E1K $drv || continue
+	t=$(secs)
+	hostrun $NODE --expose-gc test/kernel/e1000e-guest.mjs $b $E1K ${E1K_ARG%%:*} ${r#*:}
+	rc=$?
+	[ $rc -le 1 ] || kt FAIL e1000e/$b-exited-$rc: e1000e-guest.mjs died
+	kt INFO e1000e/$b: $(awk "BEGIN{print $(secs)-$t}")s
+done
+
 # the kernel log: no oops, BUG or WARNING anywhere in the run
 if dmesg | grep -E -q 'WARNING:|BUG:|Oops|general protection|Call Trace|kernel BUG|UBSAN|list_del corruption|freeing invalid memtype|conflicting memory types'; then
 	kt FAIL kernel/dmesg-clean: see below

@@ -6,10 +6,10 @@
 // its frame buffers in DMA-mapped linear memory, program TDBAL/TDBAH/TDLEN/TDH/TDT, TIPG and TCTL,
 // route TX queue 0 to MSI-X vector 0 (IVAR) and unmask it (IMS), then fill the ring. Each frame is
 // one descriptor (EOP | IFCS); every BATCH-th carries RS, and the tail is written once per BATCH.
-// interrupt(): the host calls it for each MSI-X message; the driver reads ICR (which clears it),
-// reclaims every batch whose RS descriptor has DD, refills the ring, and prints a summary after the
-// last frame. Registers go through the host-call path (one volatile access each): ICR clears on read
-// and a tail write starts DMA, so neither may be merged or dropped.
+// interrupt(): the host calls it for each MSI-X message; the driver reads ICR and writes the causes
+// back (write 1 to clear), reclaims every batch whose RS descriptor has DD, refills the ring, and
+// prints a summary after the last frame. Registers go through the host-call path (one volatile access
+// each): ICR may clear on read and a tail write starts DMA, so neither may be merged or dropped.
 //
 // Frame (FRAME_LEN bytes, FCS added by the NIC): destination 02:00:00:00:00:01, source the NIC's MAC
 // (RAL0/RAH0), EtherType 0x88B5 (IEEE local experimental), a big-endian u32 sequence number, then
@@ -157,7 +157,11 @@ function summary(): void {
 /** The host calls this once per MSI-X message (count: the messages the eventfd coalesced). */
 export function interrupt(vector: u32, count: u32): void {
   interrupts += count;
-  regs!.read32_host(r.ICR);
+  // In MSI-X mode a read clears ICR only while IMS is 0 (QEMU's e1000e as the 82574), and a cause
+  // left set sends no new message: the causes are cleared before the ring is looked at, so a
+  // write-back after this one raises the next interrupt.
+  const reg = regs!;
+  reg.write32_host(r.ICR, reg.read32_host(r.ICR));
   reclaim();
   refill();
   if (completed == total && t1 == 0) {

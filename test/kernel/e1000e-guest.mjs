@@ -1,0 +1,160 @@
+// The e1000e example's wasm driver on QEMU's e1000e: run by test/kernel/init.sh inside the QEMU guest
+// (this machine's node and checkout over virtio-9p), once per binding of the device.
+//
+//   node --expose-gc test/kernel/e1000e-guest.mjs stock|variant BDF DRIVER.wasm FRAMES
+//   node test/kernel/e1000e-guest.mjs build DRIVER.wasm      (run.sh, on this machine: asc under TCG is slow)
+//
+// The driver runs as the example's host runs it (examples/e1000e/main.ts runE1000e) on the device
+// opened by its PCI address (group + type1 container behind the guest's intel-iommu): its TX ring and
+// frame buffers are DMA-mapped wasm memory, its completions MSI-X vector 0's eventfd. QEMU dumps what
+// the NIC puts on its wire to a pcap; run.sh checks those frames (test/kernel/frames-check.mjs).
+// Here: the MSI-X messages against the guest kernel's count of them, type1's DMA accounting and the
+// process's locked memory while mapped and after, eventfds, fds and the addon's live counters after
+// close; then a reset with live mappings and IRQ ranges beyond the device's. One KT line per check.
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises';
+import { openDevice } from '../../dist/runtime/src/device.js';
+import { native } from '../../dist/runtime/src/native.js';
+import * as abi from '../../dist/runtime/src/generated/vfio-subregion.js';
+import { compileDriver, runE1000e } from '../../dist/examples/e1000e/main.js';
+
+const [binding, BDF, WASM, FRAMES] = process.argv.slice(2);
+if (binding === 'build') {
+  writeFileSync(BDF, await compileDriver());
+  process.exit(0);
+}
+const frames = Number(FRAMES);
+const NONE_LIVE = { openDevices: 0, ranges: 0, windows: 0, dmaMappings: 0, dmaBuffers: 0, eventfds: 0 };
+const MSIX = abi.VfioPciIrqIndex.VFIO_PCI_MSIX_IRQ_INDEX;
+/** What the driver maps for DMA (its file: a 1024-descriptor ring of 16 bytes, a 2 KiB buffer per descriptor). */
+const DRIVER_DMA_KB = (1024 * 16 + 1024 * 2048) / 1024;
+const TDBAL = 0x3800;
+
+let failed = 0;
+const out = (verdict, name, detail) => console.log(`KT ${verdict} e1000e/${binding}/${name}${detail ? `: ${detail}` : ''}`);
+async function check(name, fn) {
+  let why;
+  try {
+    why = await fn();
+  } catch (e) {
+    why = `threw ${e?.stack?.split('\n').slice(0, 3).join(' | ') ?? e}`;
+  }
+  if (typeof why === 'string') { failed++; out('FAIL', name, why); } else out('PASS', name);
+}
+const show = (v) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : x));
+const same = (got, want) => (show(got) === show(want) ? undefined : `got ${show(got)}, want ${show(want)}`);
+
+const fds = () => readdirSync('/proc/self/fd').flatMap((fd) => { try { return [`${fd}:${readlinkSync(`/proc/self/fd/${fd}`)}`]; } catch { return []; } });
+const eventfds = () => fds().filter((f) => f.endsWith('[eventfd]')).length;
+/** VmLck and VmPin of /proc/self/status in kB: type1 charges the pages it pins to the process's locked_vm. */
+function locked() {
+  const s = readFileSync('/proc/self/status', 'utf8');
+  const kb = (f) => Number(new RegExp(`^${f}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN);
+  return { VmLck: kb('VmLck'), VmPin: kb('VmPin') };
+}
+/** The guest kernel's count of MSI-X messages of vfio's vector `v` of this device (/proc/interrupts: per CPU). */
+function kernelMsix(v) {
+  const line = readFileSync('/proc/interrupts', 'utf8').split('\n').find((l) => l.includes(`vfio-msix[${v}](${BDF})`));
+  if (line === undefined) return null;
+  return line.trim().split(/\s+/).slice(1).filter((w) => /^\d+$/.test(w)).reduce((a, w) => a + Number(w), 0);
+}
+/** What `fn` threw, as a caller sees it; a string when it did not throw. */
+function thrown(fn) {
+  try {
+    fn();
+  } catch (e) {
+    return { name: e.name, code: e.code, errno: e.errno, message: e.message };
+  }
+  return 'did not throw';
+}
+async function collected(fds0) {
+  for (let i = 0; i < 20 && show({ fds: fds(), stats: native().stats() }) !== show({ fds: fds0, stats: NONE_LIVE }); i++) {
+    globalThis.gc();
+    await tick();
+  }
+}
+
+out('INFO', 'start', `${frames} frames, ${WASM}`);	// before the baseline: the first write to the console opens an fd of its own
+const fds0 = fds();
+const lock0 = locked();
+const eventfds0 = eventfds();	// libuv's own
+
+/** The driver: frames out, completions by MSI-X. */
+async function driver() {
+  const binary = readFileSync(WASM);
+  const dev = openDevice(BDF);
+  let during = null;
+  let r = null;
+  const avail0 = dev.iommu().info().dmaAvailable;
+  try {
+    const t = process.hrtime.bigint();
+    r = await runE1000e({
+      device: dev, binary, frames, stallMs: 30_000,
+      async onComplete() {
+        await sleep(100);	// an eventfd signalled after the last completion is read by now
+        during = { msix: kernelMsix(0), locked: locked(), eventfds: eventfds(), mappings: dev.iommu().mappings().length, avail: dev.iommu().info().dmaAvailable };
+      },
+    });
+    out('INFO', 'run', `${r.frames} frames in ${(Number(process.hrtime.bigint() - t) / 1e6).toFixed(0)} ms (driver: ${(r.ns / 1e6).toFixed(1)} ms, ${r.interrupts} MSI-X interrupts, ${r.tailWrites} tail writes)`);
+  } catch (e) {
+    out('FAIL', 'run', e.message);
+    failed++;
+  }
+  if (r !== null && during !== null) {
+    await check('frames-completed', () => same({ frames: r.frames, model: r.model }, { frames, model: null }));
+    await check('msix-fired', () => (r.interrupts >= 1 && r.interrupts <= r.tailWrites ? undefined
+      : `${r.interrupts} interrupts for ${r.tailWrites} tail writes: each tail write ends in one RS write-back, each write-back raises at most one message`));
+    await check('msix-count-is-the-kernels', () => same({ delivered: r.interrupts }, { delivered: during.msix }));
+    await check('dma-locked-while-mapped', () => (during.locked.VmLck - lock0.VmLck >= DRIVER_DMA_KB && during.mappings === 2 ? undefined
+      : `VmLck ${lock0.VmLck} -> ${during.locked.VmLck} kB (want at least +${DRIVER_DMA_KB}), ${during.mappings} mappings (want the ring and the buffers: 2)`));
+    await check('type1-dma-entries-while-mapped', () => same(during.avail, avail0 === null ? null : avail0 - 2));
+    await check('one-eventfd-while-enabled', () => same(during.eventfds, eventfds0 + 1));
+    await check('type1-dma-entries-back', () => same(dev.iommu().info().dmaAvailable, avail0));
+  }
+  dev.close();
+}
+
+/** A reset while DMA mappings are live; IRQ ranges beyond the device's. */
+async function badInput() {
+  const dev = openDevice(BDF);
+  try {
+    const resets = (dev.info().flags & abi.VfioDeviceFlags.VFIO_DEVICE_FLAGS_RESET) !== 0;
+    const iommu = dev.iommu();
+    const buf = iommu.allocBuffer(64 * 1024);
+    const mem = new WebAssembly.Memory({ initial: 4 });
+    const maps = [iommu.map(buf), iommu.map(mem, { offset: 65536, length: 65536 })];
+    const word = (off) => Buffer.from(dev.read(0, off, 4)).readUInt32LE(0);
+    dev.write(0, TDBAL, new Uint8Array(Buffer.from([0x00, 0x50, 0x34, 0x12])));
+    const before = word(TDBAL);
+    const t = thrown(() => dev.reset());
+    await check('reset-with-live-mappings', () => (resets
+      ? same(t, 'did not throw')
+      : same(t === 'did not throw' ? t : { code: t.code, says: /cannot be reset/.test(t.message) }, { code: 'EINVAL', says: true })));
+    out('INFO', 'reset', `VFIO_DEVICE_FLAGS_RESET ${resets ? 'set' : 'clear'}; TDBAL 0x${before.toString(16)} before, 0x${word(TDBAL).toString(16)} after`);
+    await check('mappings-survive-reset', () => same({ live: iommu.mappings().length, status: (word(8) & 2) !== 0 }, { live: 2, status: true }));
+    for (const m of maps) m.unmap();
+    await check('unmapped-after-reset', () => same({ live: iommu.mappings().length, locked: locked() }, { live: 0, locked: lock0 }));
+
+    const n = dev.irqInfo(MSIX).count;
+    const beyond = thrown(() => dev.interrupts(MSIX, { start: 0, count: n + 1 }));
+    await check('irq-count-beyond-the-device', () => same(typeof beyond === 'string' ? beyond : { code: beyond.code, errno: beyond.errno, says: beyond.message.includes(`has ${n} vector(s)`) },
+      { code: 'EINVAL', errno: 22, says: true }));
+    const past = dev.info().numIrqs;
+    const index = thrown(() => dev.interrupts(past));
+    await check('irq-index-beyond-the-device', () => same(typeof index === 'string' ? index : { name: index.name, code: index.code, errno: index.errno, says: index.message.includes(`no IRQ index ${past}`) },
+      { name: 'VfioError', code: 'EINVAL', errno: 22, says: true }));
+    await check('no-eventfd-left-by-refusals', () => same(eventfds(), eventfds0));
+  } finally {
+    dev.close();
+  }
+}
+
+await driver();
+await collected(fds0);
+await check('locked-memory-back-after-close', () => same(locked(), lock0));
+await check('eventfds-closed', () => same(eventfds(), eventfds0));
+await check('fds-and-counters-back-to-zero', () => same({ fds: fds(), stats: native().stats() }, { fds: fds0, stats: NONE_LIVE }));
+await badInput();
+await collected(fds0);
+await check('bad-input-fds-and-counters-back-to-zero', () => same({ fds: fds(), stats: native().stats(), locked: locked() }, { fds: fds0, stats: NONE_LIVE, locked: lock0 }));
+process.exit(failed === 0 ? 0 : 1);
