@@ -123,10 +123,13 @@ static void notify(struct sim_e1000e *m, uint32_t causes)
 static void set_causes(struct sim_e1000e *m, uint32_t causes)
 {
 	/* QEMU e1000e_set_interrupt_cause: link changes are also an "other" cause for MSI-X */
+	uint32_t old = reg(m, E1000_ICR);
+
 	if (causes & E1000_ICR_LSC)
 		causes |= E1000_ICR_OTHER;
-	set(m, E1000_ICR, reg(m, E1000_ICR) | causes);
-	notify(m, causes);
+	set(m, E1000_ICR, old | causes);
+	/* a cause still set sends no new message (QEMU msi_causes_pending): it must be cleared first */
+	notify(m, causes & ~old);
 }
 
 static void log_frame(struct sim_e1000e *m)
@@ -224,9 +227,15 @@ uint32_t sim_e1000e_read(struct sim_e1000e *m, uint32_t off)
 
 	switch (off) {
 	case E1000_ICR:
-		/* read to clear; INT_ASSERTED reads as set while any cause is (QEMU e1000e_fix_icr_asserted) */
+		/*
+		 * read to clear, but in MSI-X mode only while IMS is 0 (QEMU 7.2 e1000e_mac_icr_read, what
+		 * test:kernel's QEMU runs; the 82574 datasheet leaves the case open), so an MSI-X driver
+		 * writes the causes back; INT_ASSERTED reads as set while any cause is (QEMU
+		 * e1000e_fix_icr_asserted)
+		 */
 		v = reg(m, E1000_ICR);
-		set(m, E1000_ICR, 0);
+		if (!reg(m, E1000_IMS) || sim_irq_active(m->dev) != VFIO_PCI_MSIX_IRQ_INDEX)
+			set(m, E1000_ICR, 0);
 		return v ? v | E1000_ICR_INT_ASSERTED : 0;
 	case E1000_ICS:
 	case E1000_IMC:

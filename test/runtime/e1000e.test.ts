@@ -221,11 +221,42 @@ describe('e1000e model: TX', () => {
       t.fill(1, pattern(64, 1)); t.desc(1, 64, CMD_EOP | CMD_RS);
       wr(d, TDT, 2);
       expect(await irqs.next()).toEqual({ vector: 3, count: 1 });
+      wr(d, ICR, ICR_TXDW | ICR_TXQ0);
       wr(d, ICS, ICR_TXQ0);   // a cause set while unmasked raises it too
       expect(await irqs.next()).toEqual({ vector: 3, count: 1 });
+      wr(d, ICR, ICR_TXQ0);
       wr(d, IVAR, 0x3 << 8);  // the entry without its valid bit: nothing
       wr(d, ICS, ICR_TXQ0);
       expect(d.simDmaStats().interrupts).toBe(2);
+    } finally {
+      irqs.close();
+    }
+  });
+
+  it('MSI-X with IMS set: a read leaves ICR (QEMU 7.2), and a cause still set sends no new message until written back', async () => {
+    const d = open();
+    const t = txSetup(d);
+    const irqs = d.interrupts(MSIX, { count: 5 });
+    try {
+      wr(d, TCTL, TCTL_EN);
+      wr(d, IVAR, (0x8 | 0) << 8);
+      wr(d, IMS, ICR_TXQ0);
+      t.fill(0, pattern(64, 0)); t.desc(0, 64, CMD_EOP | CMD_RS);
+      wr(d, TDT, 1);
+      expect(await irqs.next()).toEqual({ vector: 0, count: 1 });
+      expect(rd(d, ICR) >>> 0).toBe((ICR_TXDW | ICR_TXQ0 | ICR_INT_ASSERTED) >>> 0);
+      expect(rd(d, ICR) >>> 0).toBe((ICR_TXDW | ICR_TXQ0 | ICR_INT_ASSERTED) >>> 0);
+      t.fill(1, pattern(64, 1)); t.desc(1, 64, CMD_EOP | CMD_RS);
+      wr(d, TDT, 2);   // written back, but TXQ0 is still set: no message
+      expect(d.simDmaStats().interrupts).toBe(1);
+      wr(d, ICR, ICR_TXDW | ICR_TXQ0);
+      expect(rd(d, ICR)).toBe(0);
+      t.fill(2, pattern(64, 2)); t.desc(2, 64, CMD_EOP | CMD_RS);
+      wr(d, TDT, 3);
+      expect(await irqs.next()).toEqual({ vector: 0, count: 1 });
+      wr(d, IMC, 0xffffffff);   // IMS 0: the read clears again
+      expect(rd(d, ICR) >>> 0).toBe((ICR_TXDW | ICR_TXQ0 | ICR_INT_ASSERTED) >>> 0);
+      expect(rd(d, ICR)).toBe(0);
     } finally {
       irqs.close();
     }
