@@ -1,10 +1,11 @@
 // examples/e1000e end to end on the simulator's e1000e model: the AssemblyScript driver as a WASI
-// command (MSI-X completions through the event loop) and its C twin. Every frame the model logged is
+// command (MSI-X completions through the event loop), its C twin, and the pcap checker test:kernel
+// runs on QEMU's capture of the same driver's frames. Every frame the model logged is
 // compared byte for byte with the frame this test builds from the format the driver documents
 // (destination 02:00:00:00:00:01, the NIC's MAC 52:54:00:12:34:56, EtherType 0x88B5, a big-endian
 // sequence number, payload byte i = (seq * 7 + i) & 0xff, 64 bytes).
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,19 +58,73 @@ describe('example e1000e (wasm driver, WASI)', () => {
     }
   });
 
-  it('npm run example:e1000e prints the summary and exits 0; a bad count is one line and exit 2', () => {
-    const out = execFileSync(process.execPath, ['examples/run.mjs', 'e1000e', '2000'], { encoding: 'utf8' });
+  it('npm run example:e1000e prints the summary and exits 0; a bad count or device is one line and exit 2, a missing device one line and exit 1', () => {
+    const out = execFileSync(process.execPath, ['examples/run.mjs', 'e1000e', '2000', '--device', 'sim'], { encoding: 'utf8' });
     expect(out).toMatch(/^e1000e \(wasm, WASI\): 2000 frames/);
     expect(out).toMatch(/device model: 2000 frames \(128000 bytes\) from 2000 descriptors, 0 DMA faults, 0 dropped/);
-    let status = 0, stderr = '';
-    try {
-      execFileSync(process.execPath, ['examples/run.mjs', 'e1000e', 'many'], { encoding: 'utf8', stdio: 'pipe' });
-    } catch (e) {
-      status = (e as { status: number }).status;
-      stderr = String((e as { stderr: string }).stderr);
+    const fails = (...args: string[]): { status: number; stderr: string } => {
+      try {
+        execFileSync(process.execPath, ['examples/run.mjs', 'e1000e', ...args], { encoding: 'utf8', stdio: 'pipe' });
+      } catch (e) {
+        return { status: (e as { status: number }).status, stderr: String((e as { stderr: string }).stderr) };
+      }
+      return { status: 0, stderr: '' };
+    };
+    for (const [args, status, says] of [
+      [['many'], 2, /FRAMES: expected a whole number/],
+      [['10', '--device', 'eth0'], 2, /--device: expected sim, a PCI address/],
+      [['10', '--device', '0000:7f:1f.7'], 1, /0000:7f:1f\.7/],
+    ] as const) {
+      const r = fails(...args);
+      expect(r.status).toBe(status);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(says);
     }
-    expect(status).toBe(2);
-    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe("test:kernel's frame checker (test/kernel/frames-check.mjs) on the driver's frames", () => {
+  /** A classic pcap (µs, Ethernet) of the frames, as QEMU's filter-dump writes one. */
+  function pcap(frames: Uint8Array[]): string {
+    const head = Buffer.alloc(24);
+    head.writeUInt32LE(0xa1b2c3d4, 0); head.writeUInt16LE(2, 4); head.writeUInt16LE(4, 6); head.writeUInt32LE(65535, 16); head.writeUInt32LE(1, 20);
+    const parts = [head];
+    for (const f of frames) {
+      const rec = Buffer.alloc(16);
+      rec.writeUInt32LE(f.length, 8); rec.writeUInt32LE(f.length, 12);
+      parts.push(rec, Buffer.from(f));
+    }
+    const path = join(dir, `dump-${frames.length}-${Math.random()}.pcap`);
+    writeFileSync(path, Buffer.concat(parts));
+    return path;
+  }
+  const check = (path: string, ...runs: string[]): { status: number; lines: string[] } => {
+    const r = spawnSync(process.execPath, ['test/kernel/frames-check.mjs', path, '52:54:00:12:34:56', ...runs], { encoding: 'utf8' });
+    return { status: r.status ?? -1, lines: r.stdout.trim().split('\n') };
+  };
+
+  it('passes two runs of the driver on the model, and fails a changed byte, a lost frame, a swap and a stray frame', async () => {
+    const binary = await compileDriver();
+    const logs: Uint8Array[] = [];
+    const sink = openSync('/dev/null', 'w');
+    for (const frames of [300, 200]) logs.push(...(await runE1000e({ frames, binary, stdout: sink })).model!.log!);
+    closeSync(sink);
+    expect(logs).toHaveLength(500);
+    expect(check(pcap(logs), 'stock:300', 'variant:200')).toEqual({ status: 0, lines: [
+      'PASS host/e1000e/stock-frames: 300 frames in order, each as defined, byte for byte',
+      'PASS host/e1000e/variant-frames: 200 frames in order, each as defined, byte for byte',
+      "PASS host/e1000e/no-other-frames: 500 frames in the dump, all the driver's",
+    ] });
+    const changed = logs.map((f) => Uint8Array.from(f));
+    changed[310]![40]! ^= 1;
+    expect(check(pcap(changed), 'stock:300', 'variant:200').lines[1]).toMatch(/^FAIL host\/e1000e\/variant-frames: frame 10 of the run differs/);
+    expect(check(pcap(logs.filter((_f, i) => i !== 299)), 'stock:300', 'variant:200').lines[0]).toMatch(/^FAIL host\/e1000e\/stock-frames: frame 299 of the run differs: .* \(it carries sequence number 0\)/);
+    expect(check(pcap(logs.slice(0, 499)), 'stock:300', 'variant:200').lines[1]).toBe('FAIL host/e1000e/variant-frames: 199 of 200 frames on the wire');
+    expect(check(pcap([...logs.slice(0, 5), logs[6]!, logs[5]!, ...logs.slice(7)]), 'stock:300', 'variant:200').lines[0]).toMatch(/frame 5 of the run differs/);
+    const stray = check(pcap([...logs, logs[0]!]), 'stock:300', 'variant:200');
+    expect(stray.status).toBe(1);
+    expect(stray.lines[2]).toMatch(/^FAIL host\/e1000e\/no-other-frames: 1 frame\(s\) after the runs'/);
+    expect(check(join(dir, 'none.pcap'), 'stock:1').lines[0]).toMatch(/^FAIL host\/e1000e\/pcap: .*ENOENT/);
   });
 });
 
