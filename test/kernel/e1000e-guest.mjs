@@ -67,6 +67,7 @@ function thrown(fn) {
   }
   return 'did not throw';
 }
+/** Collects what the run dropped (a device, a DMA buffer, the WASI instance) until fds and counters are back or 20 tries. */
 async function collected(fds0) {
   for (let i = 0; i < 20 && show({ fds: fds(), stats: native().stats() }) !== show({ fds: fds0, stats: NONE_LIVE }); i++) {
     globalThis.gc();
@@ -74,7 +75,7 @@ async function collected(fds0) {
   }
 }
 
-out('INFO', 'start', `${frames} frames, ${WASM}`);	// before the baseline: the first write to the console opens an fd of its own
+out('INFO', 'start', `${frames} frames, ${WASM}`);
 const fds0 = fds();
 const lock0 = locked();
 const eventfds0 = eventfds();	// libuv's own
