@@ -26,7 +26,7 @@ export async function runStart(out: (s: string) => void = (s) => process.stdout.
   out('\n');
   const r = await runNicTx({ descriptors });
   out(formatNicTx(r));
-  if (r.device.errors !== 0 || r.device.consumed !== r.descriptors) process.exitCode = 1;
+  if (r.device?.errors !== 0 || r.consumed !== r.descriptors) process.exitCode = 1;
 }
 
 /**
