@@ -72,7 +72,6 @@ export interface NicTxResult {
   ns: number;
   nsPerDescriptor: number;
   descriptorsPerSecond: number;
-  doorbells: number;
   batch: number;
   fence: 'locked-rmw' | 'host-wmb';
   mode: NicTxMode;
@@ -176,7 +175,7 @@ export async function runNicTx(opts: NicTxOptions & { mode?: NicTxMode } = {}): 
     const simMappings = backing === null ? [] : dev.simMappings().map((m) => ({ index: m.index, offset: m.offset, length: m.length, attrs: m.attrs }));
     return {
       descriptors: count, bytes: count * 64, ns, nsPerDescriptor: ns / count, descriptorsPerSecond: count / (ns / 1e9),
-      doorbells: device?.doorbells ?? Math.ceil(count / batch), batch, fence, mode, windows, simMappings, consumed, device,
+      batch, fence, mode, windows, simMappings, consumed, device,
       uncachedBecause: sub === null ? `${dev.source} has no subregion ABI (VFIO_DEVICE_FEATURE_SUBREGION): stock vfio-pci maps a BAR uncached only` : null,
     };
   } finally {
@@ -221,7 +220,7 @@ export function attrName(a: number): string {
 export function formatNicTx(r: NicTxResult): string {
   const lines = [
     `nic-tx (${r.mode === 'core' ? 'core module' : r.mode === 'wasi' ? 'WASI preview1 command' : 'component'}): ${r.descriptors} descriptors (${r.bytes} bytes) in ${(r.ns / 1e6).toFixed(1)} ms: ${r.nsPerDescriptor.toFixed(1)} ns/descriptor, ${(r.descriptorsPerSecond / 1e6).toFixed(2)} M descriptors/s`,
-    `  one 64-byte WC burst per descriptor; a doorbell every ${r.batch} (${Math.ceil(r.descriptors / r.batch)} rung, the device caught ${r.doorbells} distinct tails), fence before each: ${r.fence === 'locked-rmw' ? 'locked read-modify-write on a scratch word (in wasm)' : 'host wmb() (native sfence)'}`,
+    `  one 64-byte ${r.uncachedBecause === null ? 'WC' : 'UC'} burst per descriptor; a doorbell every ${r.batch} (${Math.ceil(r.descriptors / r.batch)} rung${r.device !== null ? `, the device caught ${r.device.doorbells} distinct tails` : ''}), fence before each: ${r.fence === 'locked-rmw' ? 'locked read-modify-write on a scratch word (in wasm)' : 'host wmb() (native sfence)'}`,
     r.device !== null
       ? `  device model: consumed ${r.device.consumed}, ${r.device.errors === 0 ? 'every descriptor in order and intact' : `${r.device.errors} error(s), first: ${r.device.firstError}`}`
       : `  the device consumed ${r.consumed} (its TX_HEAD); it checks the descriptors on its side`,

@@ -75,7 +75,7 @@ describe('the examples as test:kernel runs them in the guest: ivshmem\'s layout,
     try {
       const seen: number[] = [];
       const r = await runNicTx({ device: dev, layout: IVSHMEM_LAYOUT, prebuilt: dir, mode, descriptors: 5000, stdout, onMapped: (w: WindowSummary[]) => seen.push(w.length) });
-      expect({ device: r.device, consumed: r.consumed, uncached: r.uncachedBecause }).toEqual({ device: { consumed: 5000, errors: 0, firstError: null, doorbells: r.doorbells }, consumed: 5000, uncached: null });
+      expect({ device: r.device, consumed: r.consumed, uncached: r.uncachedBecause }).toMatchObject({ device: { consumed: 5000, errors: 0, firstError: null }, consumed: 5000, uncached: null });
       // region 9: the subregion of BAR2 at +0xe0000 (IVSHMEM_SIM has regions 0-8)
       expect(r.windows.map((w) => [w.region, w.offset, w.size, w.attrs])).toEqual([[2, 0x20000n, 0x10000, 0], [9, 0n, 0x20000, 1]]);
       expect(dev.region(9).subregion).toEqual({ parent: 2, offset: 0xe0000n });
