@@ -6,7 +6,9 @@
 # (test/kernel/runner.c, test/kernel/init.sh), then this package's device API and CLI under this
 # machine's node (test/kernel/node-guest.mjs: the guest mounts this machine's root read-only over
 # virtio-9p and runs node and the checkout's dist/ from there). One PASS/FAIL/SKIP line per check,
-# prefixed with the kernel; a summary; exit 1 on any failure.
+# prefixed with the kernel; a summary; exit 1 on any failure. The wasm examples run in the guest too
+# (test/kernel/wasm-guest.mjs), against a device model on this side of the ivshmem memory
+# (test/kernel/ivshmem-model.c), which checks what they pushed.
 #
 # Kernel packages are downloaded with a private apt configuration per suite and unpacked, never
 # installed. A module is built with the compiler its kernel was built with: the machine's gcc for
@@ -169,6 +171,9 @@ boot_kernel() {	# K: initramfs with that kernel's modules, QEMU, host-side check
 
 	SHM=$KB/ivshmem.bin
 	rm -f "$SHM"; truncate -s 1M "$SHM"
+	# the device behind the wasm examples: a model over the same memory, outside QEMU
+	"$BUILD/ivshmem-model" "$SHM" "$WASM_RUNS" > "$KB/model.txt" 2>&1 &
+	MODEL=$!
 	SERIAL=$KB/serial.log
 	set +e
 	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=single -cpu max -machine q35 -m 512 -smp 2 \
@@ -181,12 +186,16 @@ boot_kernel() {	# K: initramfs with that kernel's modules, QEMU, host-side check
 		-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
 		< /dev/null > "$SERIAL" 2>&1
 	QRC=$?
+	kill -TERM $MODEL 2>/dev/null; wait $MODEL
+	MRC=$?
 	set -e
 	{
 		sed -n 's/\r$//; s/^KT //p' "$SERIAL" | grep -v '^DONE$' || true
 		if grep -q '^KT DONE' "$SERIAL"; then echo "PASS guest/finished"; else
 			echo "FAIL guest/finished: no completion marker (qemu exit $QRC; timeout ${TIMEOUT}s?)"
 			tail -30 "$SERIAL" | sed 's/^/INFO serial: /'; fi
+		sed -E '/^(PASS|FAIL|SKIP|INFO) /!s#^#FAIL host/wasm/model: #' "$KB/model.txt"
+		[ $MRC -eq 0 ] || echo "FAIL host/wasm/model: exited $MRC (the lines above say why)"
 		hostcheck host/uc-mapping-reached-device 0 "UC-PART: written through the UC mapping of BAR2"
 		hostcheck host/wc-subregion-reached-device 0x10000 "WC-PART: written through the WC subregion of BAR2"
 		hostcheck host/subregion-pwrite-reached-device 0x12000 "RW-PART: pwrite on the subregion offset"
@@ -209,12 +218,18 @@ hostcheck() {	# name offset string
 # ---- the package as the guest's node loads it: dist/ and the addon of this checkout ----
 [ -e "$ROOT/native/build/Release/vfio_native.node" ] || node "$ROOT/native/build.mjs" > "$BUILD/addon.log" 2>&1
 ( cd "$ROOT" && npm run -s build )
+# the wasm examples' drivers, built here once: TCG would take minutes for asc and jco in the guest
+t=$(date +%s)
+"$NODE" "$ROOT/test/kernel/wasm-guest.mjs" build "$BUILD/wasm"
+log "wasm drivers prebuilt in $(( $(date +%s) - t ))s"
+WASM_RUNS=8	# test/kernel/wasm-guest.mjs: nic-tx core, WASI, component and ring-producer, stock and variant
 
 # ---- the runner: static, generated header + validators + vectors (one for every kernel) ----
 node "$ROOT/test/kernel/gen-vectors.mjs" "$ROOT/spec/vectors/validation.json" "$ROOT/spec/vectors/memtype.json" > "$BUILD/vectors.h"
 gcc -static -O2 -Wall -Wextra -Wno-unused-parameter -Werror -I"$ROOT/native/include" -I"$ROOT/native/validators" -I"$ROOT/native/src" -I"$BUILD" \
 	-o "$BUILD/runner" "$ROOT/test/kernel/runner.c" "$ROOT/native/validators/vfio_subregion_validate.c" "$ROOT/native/src/vfio_host.c" -lpthread
 ALL="PASS build/runner"$'\n'
+gcc -O2 -Wall -Wextra -Werror -o "$BUILD/ivshmem-model" "$ROOT/test/kernel/ivshmem-model.c"
 
 for k in "${KERNELS[@]}"; do
 	t=$(date +%s)
