@@ -122,6 +122,13 @@ run msix $E1K
 run variant $IVS ${SEED:-1}
 node_guest variant
 node_guest bad
+# `npm run test:kernel -- --bench`: the bench rows (test/kernel/bench-guest.mjs), on this binding
+if grep -q 'kt\.bench=1' /proc/cmdline; then
+	t=$(secs)
+	hostrun $NODE test/kernel/bench-guest.mjs run $IVS $E1K .cache/kernel-build/bench
+	[ $? -le 1 ] || kt FAIL bench/exited: bench-guest.mjs died
+	kt INFO bench: $(awk "BEGIN{print $(secs)-$t}")s
+fi
 kt INFO node: the Node stages cost this kernel ${NODE_S:-0}s in all \(9p mount and first start included\)
 # The iommufd cdev needs CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV, which none of these Debian
 # kernels has. Measured (2026-12-01, this 2-core machine, shared): linux-source-7.2 download and
