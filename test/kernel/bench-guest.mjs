@@ -15,7 +15,7 @@
 //
 // BAR2 of ivshmem from 0xe0000 is this script's (node-guest.mjs and the C runner write below it,
 // and run.sh reads what they wrote back from the backing file).
-import { readdirSync, readFileSync, readlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -82,9 +82,9 @@ function fdOf(link) {
   return Number(hits[0]);
 }
 
-/** A C loop's result, or an Error naming the errno: a baseline that failed must not be timed. */
-function cOk(what, r) {
-  if (r.errno !== 0) throw new Error(`${what}: the C loop failed with errno ${r.errno}`);
+/** A C loop's result, or an Error naming the errno: a baseline that failed (or, `enotty`, did not fail with ENOTTY) must not be timed. */
+function cOk(what, r, enotty) {
+  if (r.errno !== (enotty ? abi.Errno.ENOTTY : 0)) throw new Error(`${what}: the C loop gave errno ${r.errno}`);
   return r.ns;
 }
 
@@ -137,10 +137,35 @@ function regionInfo(dev, fd, sub) {
     if (index === 2) {
       const f = rounds({ c: () => cOk('regionInfoLoop', tn.regionInfoLoop(fd, index, N)), empty: () => time(10 * N, () => tn.floorEmpty()) }, ['empty']);
       row('node-api floor: empty call vs C region-info', f.empty, f.c);
+      addonFloor(N);
     }
   }
   notes.push('region-info: TS = Device.region(i) (GET_REGION_INFO argsz 256, chain decoded); C = the same ioctl and the generated C walker;',
-    '  koffi = ioctl(fd, 0x3b6c, Buffer), the fields and the subregion and attrs capabilities read by offset. Targets: TS <= 1.5x C, TS <= 1x koffi.');
+    '  koffi = ioctl(fd, 0x3b6c, Buffer), the fields and the subregion and attrs capabilities read by offset. Targets: TS <= 1.5x C, TS <= 1x koffi.',
+    '  addon floor: the bound ioctl region() calls, on /dev/null (ENOTTY), with the argsz it copies each way, vs C on that fd.');
+}
+
+/**
+ * What the addon's part of region() costs: the bound GET_REGION_INFO the API calls, on /dev/null
+ * (ENOTTY: no work in the kernel) with argsz 256 (region()'s: the addon copies that much to its
+ * private copy and back) and 32, vs C's ioctl on the same fd.
+ */
+function addonFloor(N) {
+  const fd = openSync('/dev/null', 'r');
+  const h = n.adoptFd(fd);
+  try {
+    const args = new DataView(n.deviceScratch(h));
+    const bound = n.bindIoctl(h, abi.ioctlNumber('VFIO_DEVICE_GET_REGION_INFO', 'x86_64'));
+    const at = (argsz) => () => { args.setUint32(0, argsz, true); return time(N, bound); };
+    args.setUint32(0, 256, true);
+    check('addon-floor-enotty', bound() === -abi.Errno.ENOTTY ? undefined : 'the bound ioctl on /dev/null did not answer ENOTTY');
+    const t = rounds({ c: () => cOk('ioctlLoop', tn.ioctlLoop(fd, abi.ioctlNumber('VFIO_DEVICE_GET_REGION_INFO', 'x86_64'), N), 'enotty'), a256: at(256), a32: at(32) }, ['a256', 'a32']);
+    row('addon floor: ENOTTY argsz 256 vs C', t.a256, t.c);
+    row('addon floor: ENOTTY argsz 32 vs C', t.a32, t.c);
+  } finally {
+    n.close(h);
+    closeSync(fd);
+  }
 }
 
 /** createSubregion + map + unmap vs the C loop on the fd of a device of its own per round (each create leaves a subregion). */
