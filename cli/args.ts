@@ -16,9 +16,16 @@ export function deviceArg(text: string, name = '--device'): string {
 
 /**
  * Runs a command-line entry point: a UsageError is one line and exit 2, any other error one line
- * (its message, and its code when it has one) and exit 1; never a stack trace.
+ * (its message, and its code when it has one) and exit 1; never a stack trace. A reader that goes
+ * away (`| head -1`) ends the output, not the command with an unhandled EPIPE.
  */
 export async function runMain(name: string, body: () => Promise<number>): Promise<void> {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      process.exit(process.exitCode ?? 0);
+    });
+  }
   try {
     process.exitCode = await body();
   } catch (e) {

@@ -4,6 +4,7 @@ import { VfioRegionAttr } from '../runtime/src/generated/vfio-subregion.js';
 import { attrWords, formatInfo, gatherInfo, size } from '../runtime/src/info.js';
 import { NIC_LAYOUT } from '../runtime/src/sim-presets.js';
 import { formatNicTx, runNicTx } from '../examples/nic-tx/main.js';
+import { formatE1000e, runE1000e } from '../examples/e1000e/main.js';
 
 /** Reads what the device model sees: the BAR's shared-memory backing file. */
 function deviceView(path: string, offset: bigint, length: number): Buffer {
@@ -19,7 +20,8 @@ function deviceView(path: string, offset: bigint, length: number): Buffer {
 
 /**
  * `npm start`: the mapping demo below, then the nic-tx example (an AssemblyScript driver pushing
- * descriptors through a WC window in its linear memory) with its summary.
+ * descriptors through a WC window in its linear memory) with its summary, then the e1000e example (a
+ * WASI driver for the simulator's 82574 model: DMA ring, MSI-X completions; it prints its own line).
  */
 export async function runStart(out: (s: string) => void = (s) => process.stdout.write(s), descriptors = 1_000_000): Promise<void> {
   runDemo(out);
@@ -27,6 +29,10 @@ export async function runStart(out: (s: string) => void = (s) => process.stdout.
   const r = await runNicTx({ descriptors });
   out(formatNicTx(r));
   if (r.device.errors !== 0 || r.device.consumed !== r.descriptors) process.exitCode = 1;
+  out('\n');
+  const e = await runE1000e({ frames: 100_000 });
+  out(formatE1000e(e));
+  if (e.mismatches !== 0 || e.model?.frames !== e.frames) process.exitCode = 1;
 }
 
 /**

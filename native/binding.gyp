@@ -21,6 +21,7 @@
         "src/sim.c",
         "src/sim_iommu.c",
         "src/sim_irq.c",
+        "src/sim_e1000e.c",
         "validators/vfio_subregion_validate.c"
       ],
       "include_dirs": ["include", "validators", "src", "addon"],

@@ -12,6 +12,7 @@ import { native, type NativeAddon, type SimConfig } from '../runtime/src/native.
 import { NIC_LAYOUT } from '../runtime/src/sim-presets.js';
 import { formatRows, median, time, timeWasm, type BenchRow } from './bench-rows.js';
 import { runCodegenBench } from './codegen-bench.js';
+import { runE1000eBench } from './e1000e-bench.js';
 import { simConfigToC } from './sim-config-c.js';
 import { testingNative } from './testing-native.js';
 
@@ -23,6 +24,9 @@ import { testingNative } from './testing-native.js';
  * Native baselines that run inside Node (the MMIO loops, the C ioctl loop, the Node-API floor) come
  * from the test/bench-only module native/testing/ (tools/testing-native.ts), never from the
  * production addon.
+ *
+ * The e1000e rows (tools/e1000e-bench.ts) run the example's wasm driver and its C twin against the
+ * simulator's e1000e model, and time interrupt delivery to JavaScript.
  *
  * The last row (tools/codegen-bench.ts) is the generator's: every target of the real spec set vs a
  * spec 10 times its size, the ratio showing whether generation stays linear.
@@ -55,7 +59,7 @@ function nativeBaseline(iterations: number, creates: number): Record<string, num
     writeFileSync(join(dir, 'bench_device.h'), simConfigToC(BENCH_DEVICE, 'bench_device'));
     execFileSync('gcc', [
       '-O2', '-std=gnu11', '-I', dir, '-I', join(ROOT, 'native/include'), '-I', join(ROOT, 'native/validators'), '-I', join(ROOT, 'native/src'),
-      join(ROOT, 'native/bench/bench_sim.c'), join(ROOT, 'native/src/sim.c'), join(ROOT, 'native/src/sim_iommu.c'), join(ROOT, 'native/src/sim_irq.c'), join(ROOT, 'native/validators/vfio_subregion_validate.c'), '-o', exe,
+      join(ROOT, 'native/bench/bench_sim.c'), join(ROOT, 'native/src/sim.c'), join(ROOT, 'native/src/sim_iommu.c'), join(ROOT, 'native/src/sim_irq.c'), join(ROOT, 'native/src/sim_e1000e.c'), join(ROOT, 'native/validators/vfio_subregion_validate.c'), '-o', exe,
     ], { stdio: ['ignore', 'inherit', 'inherit'] });
     return JSON.parse(execFileSync(exe, [String(iterations), String(creates)], { encoding: 'utf8' })) as Record<string, number>;
   } finally {
@@ -272,6 +276,12 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
     ` koffi for "vs koffi"; addon: the raw ioctl(handle, request, Uint8Array); bound: bindIoctl's function on the device's\n` +
     ` argument area, what the device API calls; floor rows: a Node-API call without the syscall vs the C ioctl)\n`);
   rows.push(...ioctl);
+  const nic = await runE1000eBench();
+  process.stdout.write('\n' + formatRows(nic).replace('TS ns/op', 'JS ns/op'));
+  process.stdout.write('(e1000e: the wasm driver (WASI, MSI-X via the event loop) vs its C twin (examples/e1000e/driver.c, read() on the eventfd),\n' +
+    ' both on the simulator\'s e1000e model, process CPU time per frame, medians of 5 interleaved runs of 200000 frames;\n target <= 1.15x.' +
+    ' IRQ-to-JS: simInterrupt to Interrupts.next() resolving vs C: sim_irq_signal to read() returning; reported)\n');
+  rows.push(...nic);
   const gen = runCodegenBench();
   process.stdout.write('\n' + formatRows(gen).replace('TS ns/op', '  10x ns').replace('C ns/op', ' 1x ns'));
   process.stdout.write('(every target generated in memory, spec file to printed files: the real spec set, and a spec 10x its size\n' +

@@ -13,10 +13,17 @@ import { DEFAULT_SPEC, flattenSpec, loadSpec, SHARED_SECTIONS } from '../codegen
 
 type Json = Record<string, unknown>;
 
-/** Top-level names (C macros and struct names) the shared sections define: what a copy renames. */
+/**
+ * The sections a copy replicates. Copies share the fd kinds: the argument table keeps an ioctl's
+ * kinds as a 32-bit set, so kinds cannot grow tenfold; an ioctl type character of its own keeps a
+ * copy's ioctl numbers apart from the original's on the same kind.
+ */
+const REPLICATED = SHARED_SECTIONS.filter((s) => s !== 'fd-kinds');
+
+/** Top-level names (C macros and struct names) the replicated sections define: what a copy renames. */
 function definedNames(spec: Json): Set<string> {
   const names = new Set<string>();
-  for (const section of SHARED_SECTIONS) {
+  for (const section of REPLICATED) {
     for (const item of (spec[section] as Json[] | undefined) ?? []) {
       names.add(item.name as string);
       for (const sub of [...((item.values as Json[] | undefined) ?? []), ...((item.bits as Json[] | undefined) ?? [])]) names.add(sub.name as string);
@@ -28,12 +35,12 @@ function definedNames(spec: Json): Set<string> {
 /**
  * A copy of a shared-section item with every defined name it mentions suffixed: in references
  * ("struct foo", "A | B", a flag set's name) and in its own names; prose is left as it is. A copy
- * gets fd kinds of its own (ioctl numbers are unique per kind) and feature numbers past the real ones.
+ * gets ioctl type characters of its own and feature numbers past the real ones.
  */
 function renamed(item: unknown, names: Set<string>, suffix: string, copy: number, key = ''): unknown {
   if (typeof item === 'string') {
     if (key === 'doc' || key === 'when' || key === 'title') return item;
-    if (key === 'fd') return `${item}${suffix.toLowerCase()}`;
+    if (key === 'char') return String.fromCharCode(item.charCodeAt(0) + copy);
     return item.replace(/[A-Za-z_][A-Za-z0-9_]*/g, (w) => (names.has(w) ? `${w}${/^_*[a-z]/.test(w) ? suffix.toLowerCase() : suffix}` : w));
   }
   if (Array.isArray(item)) return item.map((x) => renamed(x, names, suffix, copy, key));
@@ -50,7 +57,7 @@ function renamed(item: unknown, names: Set<string>, suffix: string, copy: number
 export function replicateSpec(spec: Json, times: number): Json {
   const names = definedNames(spec);
   const out = structuredClone(spec);
-  for (const section of SHARED_SECTIONS) {
+  for (const section of REPLICATED) {
     const items = (spec[section] as Json[] | undefined) ?? [];
     const copies: unknown[] = [];
     for (let k = 1; k < times; k++) {

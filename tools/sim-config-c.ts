@@ -22,7 +22,7 @@ import type { SimConfig, SimRegionConfig } from '../runtime/src/native.js';
 
 const CONFIG_KEYS = {
   regions: true, numIrqs: true, msi: true, msix: true, reset: true, iommu: true, maxSubregions: true, shmDir: true,
-  vendorId: true, deviceId: true, classCode: true,
+  vendorId: true, deviceId: true, classCode: true, model: true,
 } as const satisfies Record<keyof SimConfig, true>;
 const IOMMU_KEYS = { iovaRanges: true, dmaLimit: true } as const satisfies Record<keyof NonNullable<SimConfig['iommu']>, true>;
 const RANGE_KEYS = { start: true, end: true } as const satisfies Record<keyof NonNullable<SimConfig['iommu']>['iovaRanges'][number], true>;
@@ -36,6 +36,14 @@ const TYPE_KEYS = { type: true, subtype: true } as const satisfies Record<keyof 
 const KINDS: Record<SimRegionConfig['kind'], string> = {
   memory: 'SIM_KIND_MEMORY', io: 'SIM_KIND_IO', config: 'SIM_KIND_CONFIG', none: 'SIM_KIND_NONE',
 };
+
+const MODELS: Record<NonNullable<SimConfig['model']>, string> = { e1000e: 'SIM_MODEL_E1000E' };
+
+function model(v: unknown): string {
+  if (v === undefined) return 'SIM_MODEL_NONE';
+  if (typeof v !== 'string' || !Object.hasOwn(MODELS, v)) fail('config.model', `must be one of ${Object.keys(MODELS).join(', ')} or absent`);
+  return MODELS[v as keyof typeof MODELS];
+}
 
 function fail(where: string, what: string): never {
   throw new Error(`simConfigToC: ${where} ${what}`);
@@ -165,6 +173,7 @@ export function simConfigToC(config: SimConfig, name: string): string {
     `\t.vendor_id = ${present(c, 'vendorId') ? uint(c.vendorId, 'config.vendorId', 0xffff) : 'SIM_DEFAULT_VENDOR'},`,
     `\t.device_id = ${present(c, 'deviceId') ? uint(c.deviceId, 'config.deviceId', 0xffff) : 'SIM_DEFAULT_DEVICE'},`,
     `\t.class_code = ${present(c, 'classCode') ? uint(c.classCode, 'config.classCode', 0xffffff) : '0x0u'},`,
+    `\t.model = ${model(c.model)},`,
     '};',
     '',
     `#endif /* ${guard} */`,

@@ -181,6 +181,7 @@ napi_value js_dma_unmap(napi_env env, napi_callback_info info);
 napi_value js_sim_dma(napi_env env, napi_callback_info info);
 napi_value js_sim_interrupt(napi_env env, napi_callback_info info);
 napi_value js_sim_dma_stats(napi_env env, napi_callback_info info);
+napi_value js_sim_model(napi_env env, napi_callback_info info);
 napi_value js_irq_create(napi_env env, napi_callback_info info);
 napi_value js_irq_set_eventfds(napi_env env, napi_callback_info info);
 napi_value js_irq_ref(napi_env env, napi_callback_info info);

@@ -501,3 +501,49 @@ napi_value js_sim_dma_stats(napi_env env, napi_callback_info info)
 		return napi_fail(env);
 	return o;
 }
+
+/*
+ * simModel(device, takeFrames): the device model's counters ({ frames, bytes, descriptors, faults,
+ * badRing, dropped, logLost }), with takeFrames the frames of its log (oldest first, as Uint8Arrays),
+ * which it then empties; null for a device without a model.
+ */
+napi_value js_sim_model(napi_env env, napi_callback_info info)
+{
+	struct sim_model_stats st;
+	napi_value argv[2], o, arr, ab, u8;
+	struct vdev *d;
+	int take;
+	uint32_t i;
+
+	if (get_args(env, info, 2, argv, NULL) || get_sim(env, argv[0], &d) || get_bool(env, argv[1], "takeFrames", false, &take))
+		return NULL;
+	if (d->closed)
+		return throw_errno(env, EBADF, "simModel", NULL, "simModel: the device is closed");
+	if (sim_model_stats(d->sim, &st)) {
+		NAPI_OK(env, napi_get_null(env, &o));
+		return o;
+	}
+	NAPI_OK(env, napi_create_object(env, &o));
+	if (!set_u64(env, o, "frames", st.frames, false) || !set_u64(env, o, "bytes", st.bytes, false) ||
+	    !set_u64(env, o, "descriptors", st.descriptors, false) || !set_u64(env, o, "faults", st.faults, false) ||
+	    !set_u64(env, o, "badRing", st.bad_ring, false) || !set_u64(env, o, "dropped", st.dropped, false) ||
+	    !set_u64(env, o, "logLost", st.log_lost, false))
+		return napi_fail(env);
+	if (!take)
+		return o;
+	NAPI_OK(env, napi_create_array_with_length(env, st.log_frames, &arr));
+	for (i = 0; i < st.log_frames; i++) {
+		const uint8_t *data;
+		uint32_t len;
+		void *p;
+
+		sim_model_frame(d->sim, i, &data, &len);
+		NAPI_OK(env, napi_create_arraybuffer(env, len, &p, &ab));
+		memcpy(p, data, len);
+		NAPI_OK(env, napi_create_typedarray(env, napi_uint8_array, len, ab, 0, &u8));
+		NAPI_OK(env, napi_set_element(env, arr, i, u8));
+	}
+	sim_model_clear_frames(d->sim);
+	NAPI_OK(env, napi_set_named_property(env, o, "log", arr));
+	return o;
+}

@@ -13,7 +13,7 @@
 
 #include "fence.h"
 
-static void *mmio_at(napi_env env, napi_value vm, napi_value voff, unsigned int width, bool write)
+static void *mmio_at(napi_env env, napi_value vm, napi_value voff, unsigned int width, bool write, struct vmap **out)
 {
 	struct vmap *m;
 	double d;
@@ -32,7 +32,17 @@ static void *mmio_at(napi_env env, napi_value vm, napi_value voff, unsigned int 
 		RANGE_ERR(env, "offset %.0f: a %u-bit access must be aligned and inside the %zu-byte mapping", d, width, m->len);
 		return NULL;
 	}
+	*out = m;
 	return m->addr + (size_t)d;
+}
+
+/*
+ * A simulated device's model performs the access when it owns the register (a read that clears, a
+ * write that starts DMA: what a real device does on an uncached access); true when it did.
+ */
+static bool sim_trapped(struct vmap *m, void *p, unsigned int width, int write, uint64_t *v)
+{
+	return m->dev && m->dev->ops == &sim_ops && sim_mmio(m->dev->sim, p, width / 8, write, v) == 0;
 }
 
 static int get_width(napi_env env, napi_value v, unsigned int *w)
@@ -53,14 +63,20 @@ static int get_width(napi_env env, napi_value v, unsigned int *w)
 napi_value js_mmio_read(napi_env env, napi_callback_info info)
 {
 	napi_value argv[3], r;
+	struct vmap *m;
 	unsigned int w;
+	uint64_t v;
 	void *p;
 
 	if (get_args(env, info, 3, argv, NULL) || get_width(env, argv[2], &w))
 		return NULL;
-	p = mmio_at(env, argv[0], argv[1], w, false);
+	p = mmio_at(env, argv[0], argv[1], w, false, &m);
 	if (!p)
 		return NULL;
+	if (sim_trapped(m, p, w, 0, &v)) {
+		NAPI_OK(env, napi_create_uint32(env, (uint32_t)v, &r));
+		return r;
+	}
 	switch (w) {
 	case 8: NAPI_OK(env, napi_create_uint32(env, *(volatile uint8_t *)p, &r)); break;
 	case 16: NAPI_OK(env, napi_create_uint32(env, *(volatile uint16_t *)p, &r)); break;
@@ -74,6 +90,7 @@ napi_value js_mmio_read(napi_env env, napi_callback_info info)
 napi_value js_mmio_write(napi_env env, napi_callback_info info)
 {
 	napi_value argv[4];
+	struct vmap *m;
 	uint64_t v = 0;
 	unsigned int w;
 	double d;
@@ -91,8 +108,8 @@ napi_value js_mmio_write(napi_env env, napi_callback_info info)
 	}
 	if (w < 64 && v >> w)
 		return RANGE_ERR(env, "value 0x%llx does not fit in %u bits", (unsigned long long)v, w);
-	p = mmio_at(env, argv[0], argv[1], w, true);
-	if (!p)
+	p = mmio_at(env, argv[0], argv[1], w, true, &m);
+	if (!p || sim_trapped(m, p, w, 1, &v))
 		return NULL;
 	switch (w) {
 	case 8: *(volatile uint8_t *)p = (uint8_t)v; break;

@@ -136,6 +136,7 @@ static napi_value init(napi_env env, napi_value exports)
 		FN("simDma", js_sim_dma),
 		FN("simInterrupt", js_sim_interrupt),
 		FN("simDmaStats", js_sim_dma_stats),
+		FN("simModel", js_sim_model),
 		FN("irqCreate", js_irq_create),
 		FN("irqSetEventfds", js_irq_set_eventfds),
 		FN("irqRef", js_irq_ref),

@@ -266,6 +266,23 @@ napi_value js_sim_create(napi_env env, napi_callback_info info)
 		goto out;
 	if (parse_irqs_iommu(env, argv[0], &cfg, &icfg, ranges))
 		goto out;
+	v = get_prop(env, argv[0], "model");
+	if (type_of(env, v) != napi_undefined) {
+		char *model = NULL;
+
+		if (get_string(env, v, "config.model", &model))
+			goto out;
+		cfg.model = strcmp(model, "e1000e") ? ~0u : SIM_MODEL_E1000E;
+		free(model);
+		if (cfg.model == ~0u) {
+			RANGE_ERR(env, "config.model must be 'e1000e' (the only device model), or absent");
+			goto out;
+		}
+		if (!n || regs[0].kind != SIM_KIND_MEMORY || regs[0].size < 0x20000) {
+			RANGE_ERR(env, "config.model 'e1000e' needs region 0 to be memory of at least 128 KiB (its registers)");
+			goto out;
+		}
+	}
 	cfg.vendor_id = (uint16_t)vendor;
 	cfg.device_id = (uint16_t)device;
 	cfg.nr_regions = n;

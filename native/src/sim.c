@@ -25,6 +25,8 @@
 #include <linux/vfio_subregion.h>
 #include "vfio_subregion_validate.h"
 #include "sim_irq.h"
+#include "sim_e1000e.h"
+#include "e1000e_regs.h"
 
 #define SIM_POS_MASK ((UINT64_C(1) << SIM_OFFSET_SHIFT) - 1)
 
@@ -90,6 +92,7 @@ struct sim_device {
 	struct sim_irqs irqs;
 	struct sim_iommu *iommu;	/* the container it is attached to, or NULL */
 	struct sim_dma_stats stats;
+	struct sim_e1000e *model;	/* the device model behind region 0, or NULL */
 };
 
 uint64_t sim_page_size(void)
@@ -425,6 +428,18 @@ int sim_create(const struct sim_config *cfg, struct sim_device **out)
 	err = config_init(dev, cfg);
 	if (err)
 		goto fail;
+	if (cfg->model == SIM_MODEL_E1000E) {
+		if (!cfg->nr_regions || dev->reg[0].kind != SIM_KIND_MEMORY || dev->st[0].size < E1000E_BAR0_SIZE) {
+			err = -EINVAL;
+			goto fail;
+		}
+		err = sim_e1000e_create(dev, dev->reg[0].shm_fd, &dev->model);
+		if (err)
+			goto fail;
+	} else if (cfg->model != SIM_MODEL_NONE) {
+		err = -EINVAL;
+		goto fail;
+	}
 	err = sim_iommu_create(cfg->iommu, cfg->pin, cfg->pin_ctx, &dev->iommu);
 	if (err)
 		goto fail;
@@ -446,6 +461,7 @@ void sim_destroy(struct sim_device *dev)
 		map_release(&dev->maps[m]);
 	sim_irqs_clear(&dev->irqs);
 	sim_iommu_put(dev->iommu);
+	sim_e1000e_destroy(dev->model);
 	for (i = 0; i < dev->num_regions; i++) {
 		struct sim_region *r = &dev->reg[i];
 
@@ -703,6 +719,8 @@ static int ioctl_reset(struct sim_device *dev)
 	if (cfg >= 0 && config_rw32(dev, cfg, 0x04, &v, 1))
 		return -EIO;
 	dev->irqs.intx_masked = dev->irqs.intx_pending = 0;
+	if (dev->model)
+		sim_e1000e_reset(dev->model);
 	dev->stats.resets++;
 	return 0;
 }
@@ -957,6 +975,19 @@ ssize_t sim_rw(struct sim_device *dev, void *buf, size_t len, uint64_t offset, i
 	count = len < s->size - pos ? len : (size_t)(s->size - pos);
 	if (count == 0)
 		return 0;
+	/* vfio-pci reads and writes a BAR with ioread32/iowrite32 where it can: the model sees those */
+	if (dev->model && index == 0 && count == 4 && !(pos & 3) && pos < E1000E_BAR0_SIZE) {
+		uint32_t v;
+
+		if (write) {
+			memcpy(&v, buf, 4);
+			sim_e1000e_write(dev->model, (uint32_t)pos, v);
+		} else {
+			v = sim_e1000e_read(dev->model, (uint32_t)pos);
+			memcpy(buf, &v, 4);
+		}
+		return 4;
+	}
 	backing_of(dev, (uint32_t)index, &fd, &base);
 	while (done < count) {
 		ssize_t n = write ? pwrite(fd, (const uint8_t *)buf + done, count - done,
@@ -1225,4 +1256,62 @@ int sim_irq_signal(struct sim_device *dev, uint32_t index, uint32_t vector)
 size_t sim_irq_nr_eventfds(const struct sim_device *dev)
 {
 	return sim_irqs_nr_eventfds(&dev->irqs);
+}
+
+uint32_t sim_irq_active(const struct sim_device *dev)
+{
+	return dev->irqs.type;
+}
+
+int sim_mmio(struct sim_device *dev, const void *addr, unsigned int bytes, int write, uint64_t *val)
+{
+	const uint8_t *a = addr;
+	size_t k;
+
+	if (!dev->model)
+		return 1;
+	for (k = 0; k < dev->nr_maps; k++) {
+		const struct sim_mapping *p = &dev->maps[k].pub;
+		const struct vfio_subregion_region_state *s = &dev->st[p->index];
+		uint64_t pos;
+		uint32_t bar;
+
+		if (a < (const uint8_t *)p->addr || a + bytes > (const uint8_t *)p->addr + p->length)
+			continue;
+		pos = p->offset + (uint64_t)(a - (const uint8_t *)p->addr);
+		bar = p->index;
+		if (s->is_subregion) {
+			bar = s->parent_index;
+			pos += s->parent_offset;
+		}
+		if (bar != 0 || bytes != 4 || (pos & 3) || pos >= E1000E_BAR0_SIZE)
+			return 1;
+		if (write)
+			sim_e1000e_write(dev->model, (uint32_t)pos, (uint32_t)*val);
+		else
+			*val = sim_e1000e_read(dev->model, (uint32_t)pos);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int sim_model_stats(const struct sim_device *dev, struct sim_model_stats *out)
+{
+	if (!dev->model)
+		return -ENODEV;
+	sim_e1000e_stats(dev->model, out);
+	return 0;
+}
+
+int sim_model_frame(const struct sim_device *dev, uint32_t i, const uint8_t **data, uint32_t *len)
+{
+	return dev->model ? sim_e1000e_frame(dev->model, i, data, len) : -ENODEV;
+}
+
+int sim_model_clear_frames(struct sim_device *dev)
+{
+	if (!dev->model)
+		return -ENODEV;
+	sim_e1000e_clear_frames(dev->model);
+	return 0;
 }

@@ -71,6 +71,12 @@ struct sim_iommu_config {
  */
 typedef int (*sim_pin_fn)(void *ctx, uint64_t vaddr, uint64_t size, int write);
 
+/* A device model behind region 0 (sim_config.model). */
+enum sim_model {
+	SIM_MODEL_NONE = 0,
+	SIM_MODEL_E1000E,	/* sim_e1000e.c: an 82574-like TX path; region 0 needs 128 KiB of memory */
+};
+
 struct sim_config {
 	uint32_t nr_regions;		/* fixed regions, in index order */
 	const struct sim_region_config *regions;
@@ -87,6 +93,7 @@ struct sim_config {
 	uint16_t vendor_id;
 	uint16_t device_id;
 	uint32_t class_code;		/* base class << 16 | subclass << 8 | prog-if */
+	uint32_t model;			/* enum sim_model */
 };
 
 /* The IOMMU group the simulated device reports (VFIO_DEVICE_GET_PCI_HOT_RESET_INFO). */
@@ -214,6 +221,39 @@ void sim_dma_stats(const struct sim_device *dev, struct sim_dma_stats *out);
 int sim_irq_signal(struct sim_device *dev, uint32_t index, uint32_t vector);
 /* Eventfds the device holds (for leak checks). */
 size_t sim_irq_nr_eventfds(const struct sim_device *dev);
+
+/*
+ * A register access the way a CPU's uncached load or store reaches a device: one access of `bytes`
+ * (1, 2, 4 or 8) at `addr` inside a live mapping of the device. When a device model owns that register
+ * (a 32-bit aligned access to the model's region) the model performs it, side effects included (a
+ * read that clears, a write that starts DMA), and the result is 0 with *val read or written; 1 when
+ * no model owns it (the caller performs the plain access itself); -EINVAL when a device with a model
+ * has no mapping there.
+ * A plain store into a mapping bypasses the model: only this path (and sim_rw) is trapped.
+ */
+int sim_mmio(struct sim_device *dev, const void *addr, unsigned int bytes, int write, uint64_t *val);
+
+/* What the device model has done (sim_config.model), its frame log included. */
+struct sim_model_stats {
+	uint64_t frames;		/* frames transmitted (descriptor chains up to EOP) */
+	uint64_t bytes;			/* their bytes, without the FCS */
+	uint64_t descriptors;		/* descriptors consumed */
+	uint64_t faults;		/* descriptor or buffer fetches the IOMMU refused: TX stops there */
+	uint64_t bad_ring;		/* TDT writes ignored: TDLEN 0, or TDH/TDT beyond the ring */
+	uint64_t dropped;		/* frames dropped: oversize, or an extended descriptor */
+	uint64_t log_lost;		/* frames that fell out of the full log */
+	uint32_t log_frames;		/* frames in the log now */
+};
+
+/* -ENODEV for a device without a model. */
+int sim_model_stats(const struct sim_device *dev, struct sim_model_stats *out);
+/* The i-th frame of the log, oldest first (at most SIM_FRAME_LOG frames, SIM_FRAME_MAX bytes kept of each). */
+int sim_model_frame(const struct sim_device *dev, uint32_t i, const uint8_t **data, uint32_t *len);
+/* Empties the log (the counters stay). */
+int sim_model_clear_frames(struct sim_device *dev);
+
+#define SIM_FRAME_LOG 1024
+#define SIM_FRAME_MAX 2048
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync, readlinkSync, statSync } from 'node:
 import { constants as osConstants } from 'node:os';
 import { basename } from 'node:path';
 import * as abi from './generated/vfio-subregion.js';
-import { native, type DeviceHandle, type MappingHandle, type SimConfig, type SimDmaStats, type SimMapping } from './native.js';
+import { native, type DeviceHandle, type MappingHandle, type SimConfig, type SimDmaStats, type SimModelStats, type SimMapping } from './native.js';
 import { checkedIndex, checkedU32, checkedU64, checkedLength, checkedOptions } from './args.js';
 import { argType, argValue, DeviceStateError, errnoName, VfioError } from './errors.js';
 import { DEFAULT_SIM } from './sim-presets.js';
@@ -896,6 +896,15 @@ export class Device {
   }
 
   /**
+   * For a simulated device with a device model (SimConfig.model): its counters, and with
+   * `takeFrames` the frames it transmitted since the last take (the last 1024 at most, oldest first,
+   * as on the wire without the FCS). null for a device without a model.
+   */
+  simModel(options: { takeFrames?: boolean } = {}): SimModelStats | null {
+    return native().simModel(this.handle, options.takeFrames === true);
+  }
+
+  /**
    * Closes every interrupt set and the IOMMU (unmapping its DMA mappings), unmaps every wasm window
    * and mapping (windows first: a guest still holding one then reads zero pages, never a torn-down
    * BAR) and closes the device and its container/group/iommufd fds. Idempotent.
@@ -1009,9 +1018,44 @@ function openPciDevice(bdf: string): Device {
     const why = e.code === 'EACCES' || e.code === 'EPERM'
       ? `permission denied on ${path} (and /dev/vfio/vfio): run as root, or give this user read-write access to both (a udev rule, or chown)`
       : e.code === 'EBUSY' && e.syscall === 'open'
-        ? `${path} is busy: another process holds the device's IOMMU group open (fuser -v ${path} names it); close it first`
+        ? `${path} is busy: another process holds the device's IOMMU group open, or its iommufd cdev (fuser -v ${path} /dev/vfio/devices/* names it); close it first`
         : `${e.message.replace(/^openDevice: /, '').replace(/ \([A-Z0-9]+\)$/, '')}${driver !== null && driver !== 'vfio-pci' ? ` (bound to ${driver})` : ''}`;
     throw new VfioError('openDevice', e.syscall, e.errno, null, `${bdf}: ${why}`);
+  }
+}
+
+const IOMMUFD = '/dev/iommu';
+
+/**
+ * An iommufd cdev, bound to a new /dev/iommu context. As for a PCI address, every refusal names the
+ * device and what to do: a kernel without IOMMUFD, permissions, the device open another way.
+ */
+function openCdevDevice(path: string): Device {
+  checkCharDevice(path, 'vfio-dev');
+  if (!existsSync(IOMMUFD))
+    throw deviceError('ENOENT', `${path}: ${IOMMUFD} is missing: this kernel has no IOMMUFD (CONFIG_IOMMUFD; modprobe iommufd where it is a module); open the device by its PCI address (its VFIO group) instead`);
+  try {
+    return new Device(path, native().openCdevDevice(path, IOMMUFD), false);
+  } catch (e) {
+    const x = e as { errno?: unknown; syscall?: unknown; message?: unknown };
+    if (!(e instanceof Error) || e instanceof TypeError || e instanceof RangeError || typeof x.errno !== 'number') throw e;
+    const code = errnoName(x.errno);
+    const bind = String(x.message).includes('VFIO_DEVICE_BIND_IOMMUFD');
+    let group = 'its VFIO group';
+    try {
+      group = `its VFIO group (/dev/vfio/${basename(readlinkSync(`/sys/class/vfio-dev/${basename(path)}/device/iommu_group`))}, in this or another process)`;
+    } catch {
+      // no sysfs entry: the message names no group file
+    }
+    // the kernel refuses a second cdev bind with EINVAL and a cdev bind while the group is open with EBUSY
+    const why = code === 'EACCES' || code === 'EPERM'
+      ? `permission denied on ${path} or ${IOMMUFD}: run as root, or give this user read-write access to both (a udev rule, or chown)`
+      : bind && code === 'EBUSY'
+        ? `${path} is busy: the device is open through ${group}; close that first`
+        : bind && code === 'EINVAL'
+          ? `${path} is busy: the device is already open through its cdev (fuser -v ${path} names the process, or another Device of this one holds it); close that first`
+          : String(x.message).replace(/^openCdevDevice: /, `${path}: `);
+    throw new VfioError('openDevice', typeof x.syscall === 'string' ? x.syscall : 'unknown', x.errno, null, why);
   }
 }
 
@@ -1045,12 +1089,7 @@ export function openDevice(target: DeviceTarget = 'sim'): Device {
   }
   if ('cdev' in t) {
     if (typeof t.cdev !== 'string') throw argType('target.cdev', 'a path string', t.cdev);
-    checkCharDevice(t.cdev, 'vfio-dev');
-    try {
-      return new Device(t.cdev, n.openCdevDevice(t.cdev, '/dev/iommu'), false);
-    } catch (e) {
-      rethrow(e, 'openDevice');
-    }
+    return openCdevDevice(t.cdev);
   }
   if (typeof t.group !== 'string') throw argType('target.group', 'a path string', t.group);
   if (typeof t.device !== 'string') throw argType('target.device', 'a PCI address string', t.device);

@@ -54,6 +54,25 @@ export interface SimDmaStats {
   dmaMappings: number;
 }
 
+/** What a simulated device's model (SimConfig.model) has done (simModel). */
+export interface SimModelStats {
+  /** Frames transmitted (descriptor chains up to EOP) and their bytes, without the FCS. */
+  frames: number;
+  bytes: number;
+  /** TX descriptors consumed. */
+  descriptors: number;
+  /** Descriptor or buffer fetches the IOMMU refused (each also a DMA fault in simDmaStats): TX stops at that descriptor. */
+  faults: number;
+  /** Tail writes ignored: TDLEN 0, or head or tail beyond the ring. */
+  badRing: number;
+  /** Frames dropped: longer than 2048 bytes, or with an extended descriptor. */
+  dropped: number;
+  /** Frames that fell out of the full log (it keeps the last 1024). */
+  logLost: number;
+  /** With takeFrames: the frames in the log, oldest first (the log is then empty). */
+  log?: Uint8Array[];
+}
+
 /**
  * The native addon (native/addon/, Node-API, C): real VFIO devices and the simulated device behind
  * one handle-based surface (a backend ops table inside). Handles are type-tagged externals: a number
@@ -213,6 +232,8 @@ export interface NativeAddon {
   /** A simulated device raises interrupt `vector` of IRQ `index`: 0; -EINVAL (no such vector), -ENOENT (no eventfd: lost), -EAGAIN (INTx masked: pending). */
   simInterrupt(device: DeviceHandle, index: number, vector: number): number;
   simDmaStats(device: DeviceHandle): SimDmaStats;
+  /** A simulated device's model counters, with its frame log when takeFrames (which empties it); null without a model. */
+  simModel(device: DeviceHandle, takeFrames: boolean): SimModelStats | null;
   /** `count` eventfds watched on the event loop; `callback(vector, count)` when one is signalled (count: signals since the last call). */
   irqCreate(count: number, callback: (vector: number, count: number) => void): IrqHandle;
   /** VFIO_DEVICE_SET_IRQS with DATA_EVENTFD: `arg` the encoded struct vfio_irq_set (count = the set's), its data the set's eventfds. 0, or -errno. */
@@ -276,6 +297,12 @@ export interface SimConfig {
   deviceId?: number;
   /** base class << 16 | subclass << 8 | programming interface. */
   classCode?: number;
+  /**
+   * A device model behind region 0 (native/src/sim_e1000e.c): 'e1000e', an 82574-like TX path whose
+   * registers fill region 0's first 128 KiB. Its side-effect registers are reached through the
+   * host-call MMIO path and read/write, not through plain loads and stores of a mapping.
+   */
+  model?: 'e1000e';
 }
 
 export interface SimMapping {

@@ -67,3 +67,34 @@ export const IVSHMEM_SIM: SimConfig = {
   deviceId: 0x1110,
   classCode: 0x050000,
 };
+
+/** BAR0 of the e1000e preset: its registers (native/src/e1000e_regs.h), all of it. */
+export const E1000E_LAYOUT = { bar: 0, size: 128n * KiB, msixBar: 3, msixVectors: 5 } as const;
+
+/**
+ * An e1000e-like NIC (Intel 82574L, 8086:10d3, as QEMU's `-device e1000e`): BAR0 128 KiB of registers
+ * with the device model behind them (native/src/sim_e1000e.c: the TX path, interrupt causes and masks,
+ * MSI-X routing, reset), BAR1 128 KiB of flash, BAR2 32 I/O ports, BAR3 16 KiB holding the MSI-X
+ * table and PBA (mmap-able, as vfio-pci reports it since 5.11). One MSI vector, five MSI-X vectors.
+ */
+export const E1000E_SIM: SimConfig = {
+  regions: [
+    { size: 128n * KiB, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: 0 },
+    { size: 128n * KiB, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: 0 },
+    { size: 32n, kind: 'io', readable: true, writable: true, mmap: false, supportedAttrs: 0 },
+    { size: 16n * KiB, kind: 'memory', readable: true, writable: true, mmap: true, supportedAttrs: 0, msixMappable: true },
+    ABSENT,
+    ABSENT,
+    ABSENT,
+    { size: 256n, kind: 'config', readable: true, writable: true, mmap: false, supportedAttrs: 0 },
+    ABSENT,
+  ],
+  numIrqs: 5,
+  msi: 1,
+  msix: 5,
+  maxSubregions: 4,
+  vendorId: 0x8086,
+  deviceId: 0x10d3,
+  classCode: 0x020000,
+  model: 'e1000e',
+};

@@ -82,6 +82,12 @@ describe('vfio-subregion misuse, as a user runs it', () => {
     const r = await run('sh', ['-c', `"${process.execPath}" "${BIN}" generate --spec spec/mine.json --out gen-pipe | head -1`]);
     expect(r).toEqual({ status: 0, out: 'wrote     include/linux/userfaultfd_abi.h\n', err: '' });
   });
+
+  it('an example whose reader goes away (| head -1) ends quietly', async () => {
+    const r = await run('bash', ['-c', `"${process.execPath}" "${EXAMPLES}" region-info | head -1; echo "status \${PIPESTATUS[0]}"`]);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/^device simulator: subregion yes.*\nstatus 0\n$/);
+  });
 });
 
 describe('generate and check with a spec outside the package', () => {

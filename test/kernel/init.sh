@@ -130,15 +130,24 @@ if grep -q 'kt\.bench=1' /proc/cmdline; then
 	kt INFO bench: $(awk "BEGIN{print $(secs)-$t}")s
 fi
 kt INFO node: the Node stages cost this kernel ${NODE_S:-0}s in all \(9p mount and first start included\)
-# The iommufd cdev needs CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV, which none of these Debian
-# kernels has. Measured (2026-12-01, this 2-core machine, shared): linux-source-7.2 download and
-# unpack 40 s; tinyconfig + PCI, Intel IOMMU, VFIO, IOMMUFD, cdev, virtio-9p: 681 of ~1,700
-# objects in 8 min, so ~20 min once (~10 min on an idle CI machine), cached afterwards. Not built
-# yet: the cdev path is tested on the simulator only (test/native, test/runtime).
+# The iommufd cdev (/dev/vfio/devices/vfioN bound to /dev/iommu) on the variant driver: the C
+# runner's dump and variant checks and the Node checks again through it. Only 7.2-cdev (built by
+# test/kernel/build-kernel.sh) has IOMMUFD and VFIO_DEVICE_CDEV; Debian builds neither.
 if [ -e /dev/iommu ]; then
-	kt SKIP node/cdev: /dev/iommu exists but test/kernel has no cdev checks yet
+	for dev in ivshmem e1000e; do
+		[ $dev = ivshmem ] && b=$IVS || b=$E1K
+		/runner dump-cdev $b > /tmp/cdev-$dev.txt
+		if cmp -s /tmp/variant-$dev.txt /tmp/cdev-$dev.txt; then
+			kt PASS cdev/$dev-region-table-as-group
+		else
+			kt FAIL cdev/$dev-region-table-as-group: the cdev answers differ from the group\'s
+			diff /tmp/variant-$dev.txt /tmp/cdev-$dev.txt | sed 's/^/KT INFO diff: /'
+		fi
+	done
+	run variant-cdev $IVS ${SEED:-1}
+	node_guest cdev
 else
-	kt SKIP node/cdev: no /dev/iommu: Debian $(uname -r | cut -d. -f1,2) is built without IOMMUFD and VFIO_DEVICE_CDEV\; a minimal 7.2 build with them measured ~20 min once here \(not built\)\; cdev is tested on the simulator only
+	kt SKIP cdev: no /dev/iommu: Debian $(uname -r | cut -d. -f1,2) is built without IOMMUFD and VFIO_DEVICE_CDEV\; test:kernel\'s 7.2-cdev kernel runs these checks
 fi
 
 # the kernel log: no oops, BUG or WARNING anywhere in the run

@@ -1,14 +1,16 @@
 // The device API, the CLI's `info` and the bad-input paths of this package on a real kernel: run by
 // test/kernel/init.sh inside the QEMU guest, with this machine's node and checkout over virtio-9p.
 //
-//   node --expose-gc test/kernel/node-guest.mjs stock|variant|bad IVSHMEM E1000E
+//   node --expose-gc test/kernel/node-guest.mjs stock|variant|cdev|bad IVSHMEM E1000E
 //
 // stock and variant: the devices bound to vfio-pci or vfio-pci-subregion, compared with what the C
-// runner's `dump` of the same binding printed (/tmp/<binding>-<device>.txt); the API's writes land
+// runner's `dump` of the same binding printed (/tmp/<binding>-<device>.txt); cdev: the variant's
+// checks again through each device's iommufd cdev (/dev/vfio/devices/vfioN bound to /dev/iommu,
+// a kernel with IOMMUFD and VFIO_DEVICE_CDEV), and how it excludes the group; the API's writes land
 // in BAR2 of the ivshmem device, where run.sh reads them back from the backing file. bad: the
 // misconfigurations a user meets first. One KT PASS/FAIL/SKIP line per check, as the C runner's.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { setImmediate as tick } from 'node:timers/promises';
 import { openDevice, VfioError } from '../../dist/runtime/src/device.js';
 import { native } from '../../dist/runtime/src/native.js';
@@ -54,6 +56,8 @@ function thrown(fn) {
 /** The process's open fds and what each is (not the one readdir listed them with, closed by now). */
 const fds = () => readdirSync('/proc/self/fd').flatMap((fd) => { try { return [`${fd}:${readlinkSync(`/proc/self/fd/${fd}`)}`]; } catch { return []; } });
 const sysfs = (bdf, file) => `/sys/bus/pci/devices/${bdf}/${file}`;
+/** What the API opens a device by in this mode: its PCI address, or in cdev mode its iommufd cdev. */
+const at = (bdf) => (mode === 'cdev' ? `/dev/vfio/devices/${readdirSync(sysfs(bdf, 'vfio-dev'))[0]}` : bdf);
 
 /** The C runner's `dump` of a device: GET_INFO and each region's size, flags, offset and chain presence. */
 function dumped(binding, name) {
@@ -88,7 +92,8 @@ function cli(...args) {
 /** What the real path shows of one device, checked against the C runner's dump of it. */
 async function describe(dev, bdf, binding, name) {
   const want = dumped(binding, name);
-  await check(`${name}/open-by-pci-address`, () => /^\/dev\/vfio\/\d+ /.test(dev.source) && dev.source.endsWith(` ${bdf}`) ? undefined : `source ${dev.source}`);
+  if (mode === 'cdev') await check(`${name}/open-by-cdev`, () => same(dev.source, at(bdf)));
+  else await check(`${name}/open-by-pci-address`, () => /^\/dev\/vfio\/\d+ /.test(dev.source) && dev.source.endsWith(` ${bdf}`) ? undefined : `source ${dev.source}`);
   await check(`${name}/info-as-c-runner`, () => same(dev.info(), want.info));
   await check(`${name}/regions-as-c-runner`, () => same(dev.regions().map((r) => ({ index: r.index, flags: r.flags, caps: r.caps.length > 0, size: r.size, offset: r.offset })), want.regions));
   if (name === 'e1000e')
@@ -100,16 +105,16 @@ async function describe(dev, bdf, binding, name) {
 /** `info --device` in text and JSON (the device must be closed here: a group opens once). */
 async function cliInfo(bdf, binding, name) {
   const want = dumped(binding, name);
-  const text = cli('info', '--device', bdf);
+  const text = cli('info', '--device', at(bdf));
   await check(`${name}/cli-info-text`, () => {
     if (text.status !== 0 || text.stderr !== '') return `exit ${text.status}: ${text.stderr}`;
     const lines = text.stdout.split('\n');
-    if (!lines[0].startsWith(`Device: /dev/vfio/`) || !lines[0].includes(`${bdf}, ${want.info.numRegions} regions, ${want.info.numIrqs} IRQs`)) return `first line ${lines[0]}`;
+    if (!lines[0].startsWith(`Device: /dev/vfio/`) || !lines[0].includes(`${at(bdf)}, ${want.info.numRegions} regions, ${want.info.numIrqs} IRQs`)) return `first line ${lines[0]}`;
     if (!text.stdout.includes(`Subregions: ${binding === 'variant' ? 'supported' : 'not supported'}`)) return 'no Subregions line';
     const offsets = [...text.stdout.matchAll(/^Region (\d+) .* at fd offset (0x[0-9a-f]+)$/gm)].map((m) => [Number(m[1]), BigInt(m[2])]);
     return same(offsets, want.regions.filter((r) => r.size !== 0n || r.caps).map((r) => [r.index, r.offset]));
   });
-  const json = cli('info', '--device', bdf, '--json');
+  const json = cli('info', '--device', at(bdf), '--json');
   await check(`${name}/cli-info-json`, () => {
     if (json.status !== 0) return `exit ${json.status}: ${json.stderr}`;
     const r = JSON.parse(json.stdout);
@@ -134,7 +139,7 @@ function roundTrip(dev, m, region, at, tag) {
 async function misuse(bdf) {
   const n = native();
   {
-    const dev = openDevice(bdf);
+    const dev = openDevice(at(bdf));
     const m = dev.map(2, { offset: 0xb0000, length: 0x1000 });
     const bytes = m.bytes;
     m.unmap();
@@ -150,7 +155,7 @@ async function misuse(bdf) {
       { mapped: false, read: 'ERR_UNMAPPED', info: 'ERR_DEVICE_CLOSED', map: 'ERR_DEVICE_CLOSED', again: 'did not throw' }));
   }
   await check('misuse/wasm-window', () => {
-    const dev = openDevice(bdf);
+    const dev = openDevice(at(bdf));
     try {
       const memory = new WebAssembly.Memory({ initial: 4 });
       const w = dev.mapInto(memory, 2, { at: 0x10000, offset: 0xc0000, length: 0x1000 });
@@ -164,7 +169,7 @@ async function misuse(bdf) {
   });
   // dropped without unmap() or close(): the collector closes the fds and releases the ranges
   (() => {
-    const dev = openDevice(bdf);
+    const dev = openDevice(at(bdf));
     dev.map(2, { offset: 0xb0000, length: 0x1000 }).bytes.fill(0);
     dev.map(2, { offset: 0xb1000, length: 0x1000, prot: n.PROT_READ });
   })();
@@ -182,7 +187,7 @@ async function stockOrVariant(binding) {
   // after the first child process: node keeps a /dev/null open from then on
   const fds0 = fds();
   for (const [bdf, name] of devices) {
-    const dev = openDevice(bdf);
+    const dev = openDevice(at(bdf));
     try {
       await describe(dev, bdf, binding, name);
     } finally {
@@ -190,7 +195,7 @@ async function stockOrVariant(binding) {
     }
   }
   const bar = bar2(IVS);
-  const dev = openDevice(IVS);
+  const dev = openDevice(at(IVS));
   try {
     if (binding === 'stock') {
       await check('ivshmem/subregion-refused', () => same(refusal(thrown(() => dev.createSubregion({ parent: 2, offset: 0x90000n, size: 0x10000n, attrs: WC })), 'createSubregion', 'ENOTTY', null),
@@ -215,7 +220,7 @@ async function stockOrVariant(binding) {
         { name: 'VfioError', code: 'EINVAL', operation: 'createSubregion', syscall: 'ioctl', rule: 'offset-aligned' }));
       await check('ivshmem/refusal-not-mapped', () => same(refusal(thrown(() => dev.setRegionAttrs(2, WC)), 'setRegionAttrs', 'EBUSY', 'not-mapped'),
         { name: 'VfioError', code: 'EBUSY', operation: 'setRegionAttrs', syscall: 'ioctl', rule: 'not-mapped' }));
-      const other = openDevice(E1K);
+      const other = openDevice(at(E1K));
       try {
         await check('e1000e/refusal-attrs-supported', () => same(refusal(thrown(() => other.createSubregion({ parent: 0, offset: 0n, size: 0x1000n, attrs: WC })), 'createSubregion', 'EOPNOTSUPP', 'attrs-supported'),
           { name: 'VfioError', code: 'EOPNOTSUPP', operation: 'createSubregion', syscall: 'ioctl', rule: 'attrs-supported' }));
@@ -279,6 +284,53 @@ async function refused(name, bdf, wrap, want) {
   out('INFO', `${name}/says`, c.stderr.trim());
 }
 
+/** Another process holding `target` open until the function this returns is called. */
+async function holder(target) {
+  const child = spawn(process.execPath, ['--input-type=module', '-e',
+    `const { openDevice } = await import(${JSON.stringify(new URL('../../dist/runtime/src/device.js', import.meta.url).href)}); const d = openDevice(${JSON.stringify(target)}); console.log('open'); process.stdin.once('data', () => d.close());`],
+  { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise((res) => child.stdout.once('data', res));
+  return async () => {
+    child.stdin.end('x');
+    await new Promise((res) => child.once('exit', res));
+  };
+}
+
+/**
+ * The iommufd cdev's refusals: a device open through its group or its cdev elsewhere (the kernel
+ * allows one cdev bind, and no cdev bind while the group is open, nor the reverse), and a kernel
+ * without /dev/iommu (here: an empty /dev holding only the cdev, in a mount namespace of its own).
+ */
+async function cdevRefusals() {
+  const cdev = at(IVS);
+  let release = await holder(IVS);
+  await refused('cdev-while-group-open', cdev, [], { code: 'EBUSY', says: /is busy: the device is open through its VFIO group \(\/dev\/vfio\/\d+, in this or another process\)/ });
+  await release();
+  release = await holder(cdev);
+  await refused('cdev-already-open', cdev, [], { code: 'EINVAL', says: /is busy: the device is already open through its cdev/ });
+  await refused('group-while-cdev-open', IVS, [], { code: 'EBUSY', says: /is busy: another process holds the device's IOMMU group open, or its iommufd cdev/ });
+  await release();
+  const rdev = Number(statSync(cdev).rdev);
+  const node = `${(rdev >> 8) & 0xfff} ${(rdev & 0xff) | ((rdev >> 12) & 0xfff00)}`;
+  await refused('no-dev-iommu', cdev, ['unshare', '-m', 'sh', '-c', `mount -t tmpfs none /dev && mkdir -p /dev/vfio/devices && mknod ${cdev} c ${node} && exec "$0" "$@"`],
+    { code: 'ENOENT', says: /\/dev\/iommu is missing: this kernel has no IOMMUFD .*open the device by its PCI address/ });
+  await check('usable-after', () => {
+    const dev = openDevice(cdev);
+    try { return same(dev.info().numRegions, 9); } finally { dev.close(); }
+  });
+  // DMA through the iommufd IOAS is not in the device API yet: a refusal, not a crash
+  await check('dma-refused', () => {
+    const dev = openDevice(cdev);
+    try {
+      const t = thrown(() => dev.iommu());
+      return same({ name: t.name, operation: t.operation, noContainer: / has no VFIO container/.test(t.message) }, { name: 'VfioError', operation: 'iommu', noContainer: true });
+    } finally {
+      dev.close();
+    }
+  });
+  await check('counters-back-to-zero', () => same(native().stats(), NONE_LIVE));
+}
+
 async function bad() {
   // not bound to vfio-pci: no driver at all (the e1000e driver is not loaded in the guest)
   writeFileSync(sysfs(E1K, 'driver/unbind'), E1K);
@@ -290,26 +342,25 @@ async function bad() {
   // no permission: the group file is root's, mode 0600
   await refused('no-permission', IVS, ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], { code: 'EACCES', says: /permission denied on \/dev\/vfio\/\d+ .*run as root/ });
   // already opened by another process
-  const holder = spawn(process.execPath, ['--input-type=module', '-e',
-    `const { openDevice } = await import(${JSON.stringify(new URL('../../dist/runtime/src/device.js', import.meta.url).href)}); const d = openDevice(${JSON.stringify(IVS)}); console.log('open'); process.stdin.once('data', () => d.close());`],
-  { stdio: ['pipe', 'pipe', 'inherit'] });
-  await new Promise((res) => holder.stdout.once('data', res));
+  const release = await holder(IVS);
   await refused('already-open', IVS, [], { code: 'EBUSY', says: /is busy: another process holds the device's IOMMU group open/ });
-  holder.stdin.end('x');
-  await new Promise((res) => holder.once('exit', res));
+  await release();
   await check('usable-after', () => {
     const dev = openDevice(IVS);
     try { return same(dev.info().numRegions, 9); } finally { dev.close(); }
   });
-  await check('cdev-missing', () => same(thrown(() => openDevice('/dev/vfio/devices/vfio0')), {
-    name: 'VfioError', code: 'ENOENT', operation: 'openDevice', syscall: 'open', rule: null, message: 'openDevice: /dev/vfio/devices/vfio0: no such device (ENOENT)' }));
+  await check('cdev-missing', () => same(thrown(() => openDevice('/dev/vfio/devices/vfio99')), {
+    name: 'VfioError', code: 'ENOENT', operation: 'openDevice', syscall: 'open', rule: null, message: 'openDevice: /dev/vfio/devices/vfio99: no such device (ENOENT)' }));
 }
 
 if (mode === 'probe') console.log(JSON.stringify(probe(IVS)));
 else {
   try {
     if (mode === 'bad') await bad();
-    else await stockOrVariant(mode);
+    else if (mode === 'cdev') {
+      await stockOrVariant('variant');
+      await cdevRefusals();
+    } else await stockOrVariant(mode);
   } catch (e) {
     failed++;
     out('FAIL', 'ran-to-the-end', e?.stack?.split('\n').slice(0, 4).join(' | ') ?? String(e));

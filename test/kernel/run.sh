@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm run test:kernel [-- KERNEL...]: builds the vfio-pci-subregion module against Debian's kernels
-# (default: 6.1 = bookworm, 6.12 = trixie, Debian stable, 7.2 = sid), boots each in QEMU (TCG)
+# (default: 6.1 = bookworm, 6.12 = trixie, Debian stable, 7.2 = sid, and 7.2-cdev: sid's source built
+# by test/kernel/build-kernel.sh with IOMMUFD and VFIO_DEVICE_CDEV), boots each in QEMU (TCG)
 # with an ivshmem-plain and an e1000e device, and runs the in-guest conformance runner
 # (test/kernel/runner.c, test/kernel/init.sh), then this package's device API and CLI under this
 # machine's node (test/kernel/node-guest.mjs: the guest mounts this machine's root read-only over
@@ -25,13 +26,13 @@ SEED=${KT_SEED:-$(( $(date +%s) % 100000 ))}
 BENCH=0
 KERNELS=()
 for a in "$@"; do if [ "$a" = --bench ]; then BENCH=1; else KERNELS+=("$a"); fi; done
-[ ${#KERNELS[@]} -gt 0 ] || KERNELS=(6.1 6.12 7.2)
+[ ${#KERNELS[@]} -gt 0 ] || KERNELS=(6.1 6.12 7.2 7.2-cdev)
 TIMEOUT=${KT_TIMEOUT:-$((300 + 300 * BENCH))}
 T0=$(date +%s)
 mkdir -p "$CACHE" "$BUILD"
 log() { echo "[test:kernel] $*"; }
 
-declare -A SUITE=([6.1]=bookworm [6.12]=trixie [7.2]=sid)
+declare -A SUITE=([6.1]=bookworm [6.12]=trixie [7.2]=sid [7.2-cdev]=sid)
 for k in "${KERNELS[@]}"; do
 	[ -n "${SUITE[$k]:-}" ] || { echo "test:kernel: unknown kernel '$k' (known: ${!SUITE[*]})" >&2; exit 2; }
 done
@@ -50,28 +51,22 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 BUSYBOX=/bin/busybox
 
-# ---- apt, per suite: the machine's own for bookworm, a private list for the others ----
-apt_for() {	# suite -> the apt options that see it
-	local suite=$1 dir=$CACHE/apt-$1
-	[ "$suite" = bookworm ] && return 0
-	if [ ! -s "$dir/sources.list" ] || [ -z "$(ls "$dir/lists" 2>/dev/null | grep _Packages)" ] ||
-	   [ -n "$(find "$dir/lists" -maxdepth 1 -name '*_Packages' -mtime +1)" ]; then
-		mkdir -p "$dir/lists/partial"
-		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" > "$dir/sources.list"
-		apt-get -qq -o Dir::Etc::sourcelist="$dir/sources.list" -o Dir::Etc::sourceparts=/dev/null \
-			-o Dir::State::lists="$dir/lists" update >/dev/null
-	fi
-	echo "-o Dir::Etc::sourcelist=$dir/sources.list -o Dir::Etc::sourceparts=/dev/null -o Dir::State::lists=$dir/lists"
-}
-
-deps_of() {	# apt-options package regex -> that package's dependencies matching the regex
-	# shellcheck disable=SC2086
-	apt-cache $1 depends "$2" 2>/dev/null | sed -n 's/^ *|\?Depends: //p' | grep -E "$3" | sort -u || true
-}
+# apt_for, deps_of
+. "$ROOT/test/kernel/apt.sh"
 
 # ---- one kernel: packages, compiler, module, initramfs, boot ----
+setup_cdev() {	# the kernel build-kernel.sh built (once, cached): everything built in, its tree builds the module
+	local B
+	B=$("$ROOT/test/kernel/build-kernel.sh") || { echo "FAIL 7.2-cdev/setup: test/kernel/build-kernel.sh failed"; return 1; }
+	log "7.2-cdev: $B ($(cat "$B/.done"))" >&2
+	KVER=$(cat "$B/include/config/kernel.release")
+	KROOT=$B KDIR= KIMAGE=$B/vmlinux CHROOT=
+	ln -sfn "$B/vmlinux" "$CACHE/vmlinux-$KVER"
+}
+
 setup_kernel() {	# K -> KVER KROOT KDIR KIMAGE CHROOT
 	local k=$1 suite=${SUITE[$1]} opts img abi pkgs=() p cc
+	[ "$k" != 7.2-cdev ] || { setup_cdev; return; }
 	opts=$(apt_for "$suite")
 	img=$(deps_of "$opts" linux-image-amd64 '^linux-image-[0-9].*-amd64$' | head -1)
 	if [ -z "$img" ]; then	# offline: whatever this cache already unpacked

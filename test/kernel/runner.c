@@ -12,6 +12,9 @@
  *   runner stock BDF           the new feature numbers on a device bound to stock vfio-pci
  *   runner variant BDF SEED    everything against the variant driver (ivshmem-plain device)
  *   runner variant-other BDF   the variant on a device without WC-capable BARs (e1000e)
+ *   runner dump-cdev BDF, runner variant-cdev BDF SEED
+ *                              the same through the device's iommufd cdev (/dev/vfio/devices/vfioN
+ *                              bound to /dev/iommu) instead of its group; check names get "cdev/"
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -91,11 +94,13 @@ struct mt_scenario {
 
 static int npass, nfail, nskip;
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+/* the device's iommufd cdev when a -cdev mode opens it that way; empty for its group */
+static char g_cdev[300];
 
 static void report(const char *what, const char *check, const char *fmt, va_list ap)
 {
 	pthread_mutex_lock(&out_lock);
-	printf("KT %s %s", what, check);
+	printf("KT %s %s%s", what, g_cdev[0] ? "cdev/" : "", check);
 	if (fmt) {
 		printf(": ");
 		vprintf(fmt, ap);
@@ -169,9 +174,48 @@ static int vfio_setup(const char *bdf)
 	return 0;
 }
 
+/* The device's cdev, /dev/vfio/devices/vfioN, as sysfs names it under the PCI device. */
+static int cdev_path(const char *bdf, char *path, size_t len)
+{
+	char dir[256];
+	struct dirent *ent;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((ent = readdir(d)) && strncmp(ent->d_name, "vfio", 4))
+		;
+	if (ent)
+		snprintf(path, len, "/dev/vfio/devices/%s", ent->d_name);
+	closedir(d);
+	return ent ? 0 : -ENOENT;
+}
+
+static int vfio_setup_cdev(const char *bdf)
+{
+	g_bdf = bdf;
+	return cdev_path(bdf, g_cdev, sizeof(g_cdev));
+}
+
+/*
+ * A device fd: from the group, or a cdev bound to a new iommufd with an IOAS attached. The
+ * iommufd's fd is closed at once: the bound device holds its context until the device fd closes.
+ */
 static int dev_open(void)
 {
-	return ioctl(g_group, VFIO_GROUP_GET_DEVICE_FD, g_bdf);
+	struct host_err e;
+	int fds[2];
+
+	if (!g_cdev[0])
+		return ioctl(g_group, VFIO_GROUP_GET_DEVICE_FD, g_bdf);
+	if (host_open_cdev_device(g_cdev, "/dev/iommu", fds, &e)) {
+		errno = e.err;
+		return -1;
+	}
+	close(fds[0]);
+	return fds[1];
 }
 
 static int err_of(int r)
@@ -1971,7 +2015,7 @@ static int count_fds(void)
 
 static void check_host_open(const char *mode, const char *bdf)
 {
-	char path[256], link[256], check[64];
+	char path[256], link[256], check[64], cdev[300];
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct host_err e;
 	int fds[3], cfds[2], before, after;
@@ -2006,13 +2050,30 @@ static void check_host_open(const char *mode, const char *bdf)
 		fail(check, "failed in %s (%s), not at VFIO_GROUP_GET_DEVICE_FD", e.what, errname(-e.err));
 	else
 		pass(check);
-	snprintf(check, sizeof(check), "%s/addon-host-open-cdev-absent/%s", mode, bdf);
-	if (host_open_cdev_device("/dev/vfio/devices/vfio0", "/dev/iommu", cfds, &e) == 0)
-		fail(check, "6.1 has no VFIO cdevs, yet one opened");
-	else if (e.err != ENOENT)
-		fail(check, "%s: %s, expected ENOENT", e.what, errname(-e.err));
-	else
-		pass(check);
+	/* sysfs lists a vfio-dev on every kernel; the cdev exists with VFIO_DEVICE_CDEV only */
+	if (cdev_path(bdf, cdev, sizeof(cdev)) == 0 && access(cdev, F_OK) == 0) {
+		snprintf(check, sizeof(check), "%s/addon-host-open-cdev/%s", mode, bdf);
+		info.num_regions = 0;
+		if (host_open_cdev_device(cdev, "/dev/iommu", cfds, &e)) {
+			fail(check, "%s: %s", e.what, errname(-e.err));
+		} else {
+			if (ioctl(cfds[1], VFIO_DEVICE_GET_INFO, &info) == 0 &&
+			    info.num_regions >= VFIO_PCI_NUM_REGIONS && (info.flags & VFIO_DEVICE_FLAGS_PCI))
+				pass(check);
+			else
+				fail(check, "GET_INFO on %s: %s, %u regions", cdev, errname(-errno), info.num_regions);
+			close(cfds[1]);
+			close(cfds[0]);
+		}
+	} else {
+		snprintf(check, sizeof(check), "%s/addon-host-open-cdev-absent/%s", mode, bdf);
+		if (host_open_cdev_device("/dev/vfio/devices/vfio0", "/dev/iommu", cfds, &e) == 0)
+			fail(check, "a kernel without VFIO cdevs opened one");
+		else if (e.err != ENOENT)
+			fail(check, "%s: %s, expected ENOENT", e.what, errname(-e.err));
+		else
+			pass(check);
+	}
 	after = count_fds();
 	snprintf(check, sizeof(check), "%s/addon-host-open-no-fd-leak/%s", mode, bdf);
 	if (after == before)
@@ -2023,18 +2084,21 @@ static void check_host_open(const char *mode, const char *bdf)
 
 int main(int argc, char **argv)
 {
-	int r;
+	int r, cdev;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s dump|stock|variant|variant-other|first-open|next-variant|session-wc|session-uc|stock-session|fork|memtype|fd-bound|msix BDF [SEED]\n", argv[0]);
+		fprintf(stderr, "usage: %s dump|dump-cdev|stock|variant|variant-cdev|variant-other|first-open|next-variant|session-wc|session-uc|stock-session|fork|memtype|fd-bound|msix BDF [SEED]\n", argv[0]);
 		return 2;
 	}
 	if (!strcmp(argv[1], "stock") || !strcmp(argv[1], "variant"))
 		check_host_open(argv[1], argv[2]);
-	r = vfio_setup(argv[2]);
+	cdev = !strcmp(argv[1], "dump-cdev") || !strcmp(argv[1], "variant-cdev");
+	if (cdev)
+		argv[1][strlen(argv[1]) - 5] = 0;
+	r = cdev ? vfio_setup_cdev(argv[2]) : vfio_setup(argv[2]);
 	if (r) {
-		printf("KT FAIL %s/vfio-setup: %s\n", argv[1], errname(r));
+		printf("KT FAIL %s%s/vfio-setup: %s\n", cdev ? "cdev/" : "", argv[1], errname(r));
 		return 1;
 	}
 	if (!strcmp(argv[1], "dump"))

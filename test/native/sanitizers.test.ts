@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT as root } from '../../codegen/paths.js';
 import { simConfigToC } from '../../tools/sim-config-c.js';
 import { standardConfig } from './helpers.js';
+import { E1000E_SIM } from '../../runtime/src/sim-presets.js';
+import { C_TWIN_SOURCES } from '../../tools/e1000e-bench.js';
 
 const CC = process.env.CC ?? 'gcc';
 const FLAGS = ['-std=gnu11', '-Wall', '-Wextra', '-Werror', '-g', '-O1', '-fno-omit-frame-pointer',
@@ -40,7 +42,7 @@ describe('simulator under ASan and UBSan', () => {
     const build = spawnSync(CC, [
       ...FLAGS,
       '-I', work, '-I', join(root, 'native/include'), '-I', join(root, 'native/validators'), '-I', join(root, 'native/src'),
-      join(root, 'test/native/sim_driver.c'), join(root, 'native/src/sim.c'), join(root, 'native/src/sim_iommu.c'), join(root, 'native/src/sim_irq.c'),
+      join(root, 'test/native/sim_driver.c'), join(root, 'native/src/sim.c'), join(root, 'native/src/sim_iommu.c'), join(root, 'native/src/sim_irq.c'), join(root, 'native/src/sim_e1000e.c'),
       join(root, 'native/validators/vfio_subregion_validate.c'), '-o', exe,
     ], { encoding: 'utf8' });
     expect(build.status, build.stderr).toBe(0);
@@ -54,5 +56,24 @@ describe('simulator under ASan and UBSan', () => {
     expect(run.stdout).toMatch(/^ok 5000 iterations: [1-9]\d* subregions, [1-9]\d* mappings, [1-9]\d* refused for their memory type, .* [1-9]\d* forgotten$/m);
     // the memory there was never named
     expect(readdirSync(shm)).toEqual([]);
+  });
+
+  it('the e1000e model under the C twin of the example driver: reset, 20000 frames over a wrapping ring, MSI-X, the frame log', (ctx) => {
+    if (noSanitizers !== null) ctx.skip(noSanitizers);
+    const exe = join(work, 'e1000e_driver');
+    writeFileSync(join(work, 'e1000e_device.h'), simConfigToC(E1000E_SIM, 'e1000e_device'));
+    const build = spawnSync(CC, [
+      ...FLAGS,
+      '-I', work, '-I', join(root, 'native/include'), '-I', join(root, 'native/validators'), '-I', join(root, 'native/src'),
+      ...C_TWIN_SOURCES.map((f) => join(root, f)), '-o', exe,
+    ], { encoding: 'utf8' });
+    expect(build.status, build.stderr).toBe(0);
+    const run = spawnSync(exe, ['20000', '100'], {
+      encoding: 'utf8',
+      timeout: 110_000,
+      env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0', UBSAN_OPTIONS: 'print_stacktrace=1' },
+    });
+    expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ frames: 20000, modelFrames: 20000, faults: 0, checked: 1024, mismatches: 0 });
   });
 });

@@ -55,6 +55,8 @@ function expected(c: SimConfig): unknown {
     nr_regions: c.regions.length, num_irqs: c.numIrqs, max_subregions: c.maxSubregions, shm_dir: c.shmDir ?? null,
     vendor_id: c.vendorId ?? DEFAULT_VENDOR, device_id: c.deviceId ?? DEFAULT_DEVICE, class_code: c.classCode ?? 0,
     msi: c.msi ?? 0, msix: c.msix ?? 0, no_reset: c.reset === false ? 1 : 0,
+    // enum sim_model (native/src/sim.h): SIM_MODEL_NONE 0, SIM_MODEL_E1000E 1
+    model: c.model === 'e1000e' ? 1 : 0,
     iommu: c.iommu === undefined ? null
       : { dma_limit: c.iommu.dmaLimit ?? 0, ranges: c.iommu.iovaRanges.map((r) => ({ start: String(r.start), end: String(r.end) })) },
     regions: c.regions.map(region),
@@ -103,11 +105,12 @@ describe('simConfigToC', () => {
       vendorId: 0xffff,
       deviceId: 0,
       classCode: 0xffffff,
+      model: 'e1000e',
     };
     expect(dump(c)).toEqual(expected(c));
     expect(dump({ regions: [], numIrqs: 0, maxSubregions: 1 })).toEqual(
       { nr_regions: 0, num_irqs: 0, max_subregions: 1, shm_dir: null, vendor_id: 0x1b36, device_id: 5, class_code: 0,
-        msi: 0, msix: 0, no_reset: 0, iommu: null, regions: [] });
+        msi: 0, msix: 0, no_reset: 0, model: 0, iommu: null, regions: [] });
   });
 
   it('refuses a field it does not know, at every level, naming it', () => {
@@ -147,6 +150,7 @@ describe('simConfigToC', () => {
       ['maxSubregions missing', { ...base, maxSubregions: undefined }, /config\.maxSubregions must be an integer/],
       ['vendorId 0x10000', { ...base, vendorId: 0x10000 }, /config\.vendorId must be an integer in \[0, 65535\]/],
       ['classCode 2 ** 24', { ...base, classCode: 2 ** 24 }, /config\.classCode must be an integer in \[0, 16777215\]/],
+      ['model rtl8139', { ...base, model: 'rtl8139' as 'e1000e' }, /config\.model must be one of e1000e or absent/],
       ['shmDir a number', { ...base, shmDir: 1 }, /config\.shmDir must be a string/],
       ['shmDir with a NUL', { ...base, shmDir: '/tmp/a\0b' }, /config\.shmDir must not contain a NUL/],
     ];

@@ -37,7 +37,7 @@ int main(void)
 	       c->nr_regions, c->num_irqs, c->max_subregions);
 	str(c->shm_dir);
 	printf(",\"vendor_id\":%u,\"device_id\":%u,\"class_code\":%" PRIu32 ",\"msi\":%" PRIu32 ",\"msix\":%" PRIu32
-	       ",\"no_reset\":%d,\"iommu\":", (unsigned)c->vendor_id, (unsigned)c->device_id, c->class_code, c->msi, c->msix, c->no_reset);
+	       ",\"no_reset\":%d,\"model\":%" PRIu32 ",\"iommu\":", (unsigned)c->vendor_id, (unsigned)c->device_id, c->class_code, c->msi, c->msix, c->no_reset, c->model);
 	if (!c->iommu) {
 		printf("null");
 	} else {
