@@ -134,6 +134,13 @@ run variant $IVS ${SEED:-1}
 node_guest variant
 wasm_guest variant
 node_guest bad
+# `npm run test:kernel -- --bench`: the bench rows (test/kernel/bench-guest.mjs), on this binding
+if grep -q 'kt\.bench=1' /proc/cmdline; then
+	t=$(secs)
+	hostrun $NODE test/kernel/bench-guest.mjs run $IVS $E1K .cache/kernel-build/bench
+	[ $? -le 1 ] || kt FAIL bench/exited: bench-guest.mjs died
+	kt INFO bench: $(awk "BEGIN{print $(secs)-$t}")s
+fi
 kt INFO node: the Node stages cost this kernel ${NODE_S:-0}s in all \(9p mount and first start included\)
 # The iommufd cdev (/dev/vfio/devices/vfioN bound to /dev/iommu) on the variant driver: the C
 # runner's dump and variant checks and the Node checks again through it. Only 7.2-cdev (built by
