@@ -5,6 +5,8 @@ import { argType, argValue, DeviceStateError, errnoName, VfioError } from './err
 import { hostArch } from './codec-support.js';
 
 const ARCH = hostArch() ?? 'x86_64';
+/** An unmap's dirty bitmap: none. */
+const NO_DATA = new Uint8Array(0);
 const GET_INFO = abi.ioctlNumber('VFIO_IOMMU_GET_INFO', ARCH);
 const { VfioDmaMapFlags: MF } = abi;
 /** Bytes a VFIO_IOMMU_GET_INFO asks for first: the three capabilities with a few IOVA ranges. */
@@ -136,6 +138,12 @@ export class Iommu {
   #info: IommuInfo | null = null;
   #iovas: IovaAllocator | null = null;
   #closed = false;
+  // The ioctl arguments, written in place for each call (the addon copies them before the ioctl):
+  // a fresh buffer per map and unmap cost more than the rest of the JavaScript side of a DMA map.
+  readonly #mapArg = new Uint8Array(abi.VfioIommuType1DmaMap.size);
+  readonly #mapView = new DataView(this.#mapArg.buffer);
+  readonly #unmapArg = new Uint8Array(abi.VfioIommuType1DmaUnmap.size);
+  readonly #unmapView = new DataView(this.#unmapArg.buffer);
 
   /** @internal */
   constructor(handle: DeviceHandle) {
@@ -221,8 +229,8 @@ export class Iommu {
       iova = got;
     }
     const flags = (read ? MF.VFIO_DMA_MAP_FLAG_READ : 0) | (write ? MF.VFIO_DMA_MAP_FLAG_WRITE : 0);
-    const arg = abi.VfioIommuType1DmaMap.encode({ flags, vaddr: 0n, iova, size });
-    const r = native().dmaMap(this.#handle, source, offset, arg);
+    abi.VfioIommuType1DmaMap.write(this.#mapView, 0, { flags, vaddr: 0n, iova, size });
+    const r = native().dmaMap(this.#handle, source, offset, this.#mapArg);
     if (r < 0) throw new VfioError('dmaMap', 'ioctl', -r, null, mapCause(errnoName(-r), { iova, size, offset: BigInt(offset), flags }, iovas, this.#live));
     iovas.take(iova, size);
     const m = new DmaMapping(source, offset, length, iova, (x) => this.#unmapOne(x));
@@ -232,8 +240,8 @@ export class Iommu {
 
   #unmapOne(m: DmaMapping): void {
     this.#open('dmaUnmap');
-    const arg = abi.VfioIommuType1DmaUnmap.encode({ flags: 0, iova: m.iova, size: BigInt(m.length), data: new Uint8Array(0) });
-    const r = native().dmaUnmap(this.#handle, arg);
+    abi.VfioIommuType1DmaUnmap.write(this.#unmapView, 0, { flags: 0, iova: m.iova, size: BigInt(m.length), data: NO_DATA });
+    const r = native().dmaUnmap(this.#handle, this.#unmapArg);
     if (r < 0) throw new VfioError('dmaUnmap', 'ioctl', -r, null, `VFIO_IOMMU_UNMAP_DMA of [0x${m.iova.toString(16)}, +0x${m.length.toString(16)}): ${errnoName(-r)}`);
     this.#live.delete(m);
     this.#iovas?.release(m.iova);
