@@ -1,28 +1,24 @@
 // The e1000e example's wasm driver on QEMU's e1000e: run by test/kernel/init.sh inside the QEMU guest
 // (this machine's node and checkout over virtio-9p), once per binding of the device.
 //
-//   node --expose-gc test/kernel/e1000e-guest.mjs stock|variant BDF DRIVER.wasm FRAMES
-//   node test/kernel/e1000e-guest.mjs build DRIVER.wasm      (run.sh, on this machine: asc under TCG is slow)
+//   node --expose-gc test/kernel/e1000e-guest.mjs stock|variant BDF FRAMES
 //
-// The driver runs as the example's host runs it (examples/e1000e/main.ts runE1000e) on the device
+// The driver (dist/examples/e1000e/driver.wasm, as npm run build compiled it on the host: asc under
+// TCG takes minutes) runs as the example's host runs it (examples/e1000e/main.ts runE1000e) on the device
 // opened by its PCI address (group + type1 container behind the guest's intel-iommu): its TX ring and
 // frame buffers are DMA-mapped wasm memory, its completions MSI-X vector 0's eventfd. QEMU dumps what
 // the NIC puts on its wire to a pcap; run.sh checks those frames (test/kernel/frames-check.mjs).
 // Here: the MSI-X messages against the guest kernel's count of them, type1's DMA accounting and the
 // process's locked memory while mapped and after, eventfds, fds and the addon's live counters after
 // close; then a reset with live mappings and IRQ ranges beyond the device's. One KT line per check.
-import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises';
 import { openDevice } from '../../dist/runtime/src/device.js';
 import { native } from '../../dist/runtime/src/native.js';
 import * as abi from '../../dist/runtime/src/generated/vfio-subregion.js';
-import { compileDriver, runE1000e } from '../../dist/examples/e1000e/main.js';
+import { runE1000e } from '../../dist/examples/e1000e/main.js';
 
-const [binding, BDF, WASM, FRAMES] = process.argv.slice(2);
-if (binding === 'build') {
-  writeFileSync(BDF, await compileDriver());
-  process.exit(0);
-}
+const [binding, BDF, FRAMES] = process.argv.slice(2);
 const frames = Number(FRAMES);
 const NONE_LIVE = { openDevices: 0, ranges: 0, windows: 0, dmaMappings: 0, dmaBuffers: 0, eventfds: 0 };
 const MSIX = abi.VfioPciIrqIndex.VFIO_PCI_MSIX_IRQ_INDEX;
@@ -75,14 +71,13 @@ async function collected(fds0) {
   }
 }
 
-out('INFO', 'start', `${frames} frames, ${WASM}`);
+out('INFO', 'start', `${frames} frames`);
 const fds0 = fds();
 const lock0 = locked();
 const eventfds0 = eventfds();	// libuv's own
 
 /** The driver: frames out, completions by MSI-X. */
 async function driver() {
-  const binary = readFileSync(WASM);
   const dev = openDevice(BDF);
   let during = null;
   let r = null;
@@ -90,7 +85,7 @@ async function driver() {
   try {
     const t = process.hrtime.bigint();
     r = await runE1000e({
-      device: dev, binary, frames, stallMs: 30_000,
+      device: dev, frames, stallMs: 30_000,
       async onComplete() {
         await sleep(100);	// an eventfd signalled after the last completion is read by now
         during = { msix: kernelMsix(0), locked: locked(), eventfds: eventfds(), mappings: dev.iommu().mappings().length, avail: dev.iommu().info().dmaAvailable };

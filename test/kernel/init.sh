@@ -163,14 +163,13 @@ else
 fi
 
 # The e1000e example's wasm driver on the e1000e, through stock vfio-pci and the variant driver
-# (test/kernel/e1000e-guest.mjs); QEMU dumps its frames for run.sh. kt.e1k=DRIVER.wasm:BINDING:FRAMES,...
-E1K_ARG=$(sed -n 's/.*kt\.e1k=\([^ ]*\).*/\1/p' /proc/cmdline)
-for r in $(echo ${E1K_ARG#*:} | tr , ' '); do
+# (test/kernel/e1000e-guest.mjs); QEMU dumps its frames for run.sh. kt.e1k=BINDING:FRAMES,...
+for r in $(sed -n 's/.*kt\.e1k=\([^ ]*\).*/\1/p' /proc/cmdline | tr , ' '); do
 	b=${r%%:*}
 	[ $b = stock ] && drv=vfio-pci || drv=vfio-pci-subregion
 	bind $E1K $drv || continue
 	t=$(secs)
-	hostrun $NODE --expose-gc test/kernel/e1000e-guest.mjs $b $E1K ${E1K_ARG%%:*} ${r#*:}
+	hostrun $NODE --expose-gc test/kernel/e1000e-guest.mjs $b $E1K ${r#*:}
 	rc=$?
 	[ $rc -le 1 ] || kt FAIL e1000e/$b-exited-$rc: e1000e-guest.mjs died
 	kt INFO e1000e/$b: $(awk "BEGIN{print $(secs)-$t}")s
