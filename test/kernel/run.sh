@@ -8,7 +8,9 @@
 # virtio-9p and runs node and the checkout's dist/ from there). One PASS/FAIL/SKIP line per check,
 # prefixed with the kernel; a summary; exit 1 on any failure. The wasm examples run in the guest too
 # (test/kernel/wasm-guest.mjs), against a device model on this side of the ivshmem memory
-# (test/kernel/ivshmem-model.c), which checks what they pushed.
+# (test/kernel/ivshmem-model.c), which checks what they pushed; so does the e1000e example's driver
+# on the e1000e (test/kernel/e1000e-guest.mjs), whose frames QEMU dumps to a pcap that
+# test/kernel/frames-check.mjs checks here.
 #
 # Kernel packages are downloaded with a private apt configuration per suite and unpacked, never
 # installed. A module is built with the compiler its kernel was built with: the machine's gcc for
