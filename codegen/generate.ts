@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ROOT } from './paths.js';
+import { DEFAULT_SPEC_FILE } from './package.js';
 import type { Spec } from './ir.js';
 import { GENERATED_MARKER, type Emitter, type GeneratedFile } from './emit/file.js';
 import { emitCHeader } from './emit/c-header.js';
@@ -58,9 +59,11 @@ export function inPackage(file: string): boolean {
  * both live or on the working directory.
  */
 export function specForOutput(spec: Spec, specFile: string, root: string): Spec {
-  const file = relative(inPackage(specFile) ? ROOT : root, specFile).split('\\').join('/');
+  const posix = (p: string): string => p.split('\\').join('/');
+  const file = posix(relative(inPackage(specFile) ? ROOT : root, specFile));
+  const regenerateSpec = root === ROOT && specFile === resolve(ROOT, DEFAULT_SPEC_FILE) ? null : posix(relative(root, specFile));
   // `at` is not enumerable (the IR clones as plain data): carry it over by its descriptor.
-  return Object.defineProperties({ ...spec, file }, { at: Object.getOwnPropertyDescriptor(spec, 'at')! });
+  return Object.defineProperties({ ...spec, file, regenerateSpec }, { at: Object.getOwnPropertyDescriptor(spec, 'at')! });
 }
 
 /** A generated file that cannot be written: one line naming the path and why. */

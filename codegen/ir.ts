@@ -521,6 +521,11 @@ export interface Spec {
   prefix: string;
   /** The spec file, relative to the repository root, as generated markers name it. */
   file: string;
+  /**
+   * The --spec that regenerates the files, run in the output root (relative to it); null for the
+   * package's own spec generated into the package (`npm run gen`).
+   */
+  regenerateSpec: string | null;
   /** Every spec file the IR was made from, imported ones first, this one (file) last. */
   files: string[];
   targets: Targets;

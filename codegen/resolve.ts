@@ -5,6 +5,7 @@ import type * as IR from './ir.js';
 import { ARCH_MODEL, DATA_MODELS, INT_TYPES, POINTER_SIZE, alignUp, intAlign } from './layout.js';
 import type { JsonSource } from './json-source.js';
 import type * as Raw from './raw.js';
+import { DEFAULT_SPEC_FILE } from './package.js';
 
 /**
  * Turns a schema-valid spec into the IR. Every semantic rule the schema cannot express is checked
@@ -172,7 +173,7 @@ class Resolver {
 
     const prefix = r['name-prefix'] ?? snake(r.name);
     const spec: Omit<IR.Spec, 'at'> = {
-      name: r.name, doc: r.doc, prefix, file: this.specFile, files: this.files, targets: this.targets(prefix),
+      name: r.name, doc: r.doc, prefix, file: this.specFile, regenerateSpec: this.specFile === DEFAULT_SPEC_FILE ? null : this.specFile, files: this.files, targets: this.targets(prefix),
       uapi: {
         header: r.uapi.header, guard: r.uapi.guard ?? defaultGuard(r.uapi.header),
         emit: r.uapi.emit ?? 'all', includes: r.uapi.includes, doc: r.uapi.doc, patch: r.uapi.patch ?? null,

@@ -45,7 +45,7 @@ export function emitTypeScript(spec: IR.Spec): GeneratedFile[] {
   file.addStatements(sf.statements);
   // What the code uses: a name only a doc comment mentions ({@link CodecError}) is not imported (noUnusedLocals).
   const body = file.getFullText().replace(/\/\*\*[\s\S]*?\*\//g, '');
-  const helpers = ['CodecError', 'checkBig', 'checkInt', 'checkLength', 'checkReserved', 'checkRoom', 'checkUint', 'dataModelOf', 'readPointer', 'writePointer'].filter((h) => new RegExp(`\\b${h}\\b`).test(body));
+  const helpers = ['CodecError', 'checkArch', 'checkBig', 'checkInt', 'checkLength', 'checkReserved', 'checkRoom', 'checkUint', 'dataModelOf', 'readPointer', 'writePointer'].filter((h) => new RegExp(`\\b${h}\\b`).test(body));
   file.insertImportDeclaration(head.length, { moduleSpecifier: spec.targets.typescript.support, namedImports: [...helpers, 'kernelArch', 'knownName', 'type CodecOptions', 'type NodeArch'] });
   file.formatText({ indentSize: 2, convertTabsToSpaces: true, ensureNewLineAtEndOfFile: true });
   // Doc comments are written whole by ts-morph and wrapped here, by the printer, in one pass.
@@ -350,10 +350,10 @@ function emitStruct(sf: Statements, s: IR.Struct, argsz: IR.Member | null): void
       });
       w.writeLine('},');
       w.writeLine(`/** Writes \`value\` at byte \`at\` of \`view\`${argsz !== null ? ` (\`${argsz.name}\` left out: its byteLength)` : ''}. */`);
-      const writeUsesOptions = !u || s.members.some((m) => m.reserved || m.padding || m.type.kind === 'struct') || count !== null;
-      w.writeLine(`write(view: DataView, at: number, value: ${input}, ${writeUsesOptions ? 'options' : '_options'}: CodecOptions = {}, path = '${s.name}'): void {`);
+      w.writeLine(`write(view: DataView, at: number, value: ${input}, options: CodecOptions = {}, path = '${s.name}'): void {`);
       w.indent(() => {
-        if (!u) w.writeLine(`const L = ${name}.layout(options);`);
+        // A layout alike on every architecture still refuses an architecture that is none of them.
+        w.writeLine(u ? 'checkArch(options);' : `const L = ${name}.layout(options);`);
         if (argsz !== null) {
           w.writeLine(`const bytes = ${name}.byteLength(value${u ? '' : ', options'});`);
           w.writeLine('checkRoom(view, at, bytes, path);');
@@ -401,10 +401,9 @@ function emitStruct(sf: Statements, s: IR.Struct, argsz: IR.Member | null): void
       w.indent(() => w.writeLine(`return ${name}.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);`));
       w.writeLine('},');
       w.writeLine('/** Reads a value at byte `at` of `view`. */');
-      const readUsesOptions = !u || s.members.some((m) => m.reserved || m.padding || m.type.kind === 'struct') || flex !== null;
-      w.writeLine(`read(view: DataView, at: number, ${readUsesOptions ? 'options' : '_options'}: CodecOptions = {}, path = '${s.name}'): ${name} {`);
+      w.writeLine(`read(view: DataView, at: number, options: CodecOptions = {}, path = '${s.name}'): ${name} {`);
       w.indent(() => {
-        if (!u) w.writeLine(`const L = ${name}.layout(options);`);
+        w.writeLine(u ? 'checkArch(options);' : `const L = ${name}.layout(options);`);
         w.writeLine(`checkRoom(view, at, ${size}, path);`);
         for (const m of s.members) {
           if (m.count !== null) continue;

@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDevice, type Device, type WasmWindow } from '../../runtime/src/device.js';
 import { MmioHost, instantiateGuest } from '../../runtime/src/mmio.js';
-import { compileAs, ROOT } from '../../runtime/src/asc.js';
+import { ROOT } from '../../runtime/src/paths.js';
 import { native } from '../../runtime/src/native.js';
 import { NIC_LAYOUT } from '../../runtime/src/sim-presets.js';
 import { VfioRegionAttr } from '../../runtime/src/generated/vfio-subregion.js';
@@ -18,6 +19,8 @@ import { integerArg, parseCommandLine, runMain, UsageError } from '../../cli/arg
  */
 
 export const DRIVER = 'examples/nic-tx/assembly/driver.ts';
+/** The driver as `npm run build` compiles it (build-driver.ts), which the core mode runs. */
+export const DRIVER_WASM = 'dist/examples/nic-tx/driver.wasm';
 export const TX_HEAD = 0x44;
 const MAGIC = 0xC0FFEE11;
 
@@ -132,10 +135,9 @@ export async function runNicTx(opts: NicTxOptions & { mode?: NicTxMode } = {}): 
   }
 }
 
-/** The core-module runner: compile, instantiate, map both windows, then (timed) run. */
+/** The core-module runner: instantiate the built driver, map both windows, then (timed) run. */
 async function runCore(g: Grants): Promise<() => Promise<bigint>> {
-  const { binary } = await compileAs(DRIVER, { baseDir: ROOT });
-  const ex = await instantiateGuest(binary, g.host);
+  const ex = await instantiateGuest(readFileSync(resolve(ROOT, DRIVER_WASM)), g.host);
   const reserve = ex.window_reserve as (bytes: number, align: number) => number;
   const regsAt = reserve(Number(NIC_LAYOUT.registers.size), native().pageSize) >>> 0;
   const pushAt = reserve(Number(NIC_LAYOUT.txPush.size), native().pageSize) >>> 0;

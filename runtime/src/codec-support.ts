@@ -113,6 +113,11 @@ export function knownName<T extends object>(table: T, name: unknown, what: strin
   throw new CodecError(what, `unknown ${what} ${describe(name)}: expected one of ${Object.keys(table).join(', ')}`);
 }
 
+/** Refuses an unknown options.arch where the layout is the same on every architecture (so nothing else looks at it). */
+export function checkArch(options: CodecOptions): void {
+  if (options.arch !== undefined) kernelArch(options.arch);
+}
+
 /** The architecture this process runs on (process.arch mapped), or null where it is none of CodecArch. */
 export function hostArch(): CodecArch | null {
   const a = (globalThis as { process?: { arch?: string } }).process?.arch;

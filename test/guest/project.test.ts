@@ -1,26 +1,27 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../codegen/paths.js';
-import { compileAs } from '../../runtime/src/asc.js';
-import { buildComponent, instantiateComponent } from '../../runtime/src/component.js';
-import { openDevice, type Device, type RegionInfo } from '../../runtime/src/device.js';
-import { instantiateGuest, MmioHost, MMIO_INTERFACE } from '../../runtime/src/mmio.js';
-import { VfioRegionAttr } from '../../runtime/src/generated/vfio-subregion.js';
-import { NIC_LAYOUT } from '../../runtime/src/sim-presets.js';
+import type { Device, RegionInfo } from '../../runtime/src/device.js';
 import { loadWasi } from '../../examples/nic-tx/wasi.js';
+import { appProject, noCompilerEnv, npmInstall, pack } from '../package/app.js';
 
 /**
- * A driver author's project outside the repository: node_modules holds vfio-subregion (a link to
- * this checkout, as `npm install <path>` makes it) and the author's own assemblyscript, wasi-shim
- * and jco. An AssemblyScript guest and a hand-written WAT guest are built against the package and
- * run in the three modes (core module, WASI preview1 command, jco component) on the simulator;
- * then every misuse the guest side refuses.
+ * A driver author's project outside the repository: node_modules holds vfio-subregion (the packed
+ * tarball, installed offline without dev dependencies or a compiler, as test/package installs it)
+ * and the author's own assemblyscript, wasi-shim and jco. An AssemblyScript guest and a hand-written
+ * WAT guest are built against the installed package, with its own compileAs, buildComponent and
+ * MmioHost, and run in the three modes (core module, WASI preview1 command, jco component) on the
+ * simulator; then every misuse the guest side refuses.
  */
 
-const proj = mkdtempSync(join(tmpdir(), 'vfio-subregion-guest-'));
+const work = mkdtempSync(join(tmpdir(), 'vfio-subregion-guest-'));
+const proj = join(work, 'my-driver');
+const installed = join(proj, 'node_modules/vfio-subregion');
 const SIZE = 0x10000;
 
 const DRIVER = `
@@ -50,7 +51,7 @@ export function setup(inline: bool): void { set_inline_fence(inline); }
 `;
 // Memory of 3 wasm pages; the window at 0x10000, 64 KiB (a whole number of host pages up to 64 KiB),
 // with the reservation record of runtime/assembly/mmio.ts below it: "vfwn", the address, the bytes, 0.
-const WAT = `(module
+const wat = (): string => `(module
   (import "${MMIO_INTERFACE}" "map-window" (func $map (param i32 i32 i32) (result i32)))
   (import "${MMIO_INTERFACE}" "read32" (func $read32 (param i32) (result i32)))
   (memory (export "memory") 3)
@@ -68,9 +69,20 @@ const WAT = `(module
   (func (export "_start") (drop (call $drive (i32.const 16)))))
 `;
 
+// The installed package's API, imported by the package's name from the project (beforeAll).
+let compileAs: typeof import('../../runtime/src/asc.js').compileAs;
+let buildComponent: typeof import('../../runtime/src/component.js').buildComponent;
+let instantiateComponent: typeof import('../../runtime/src/component.js').instantiateComponent;
+let openDevice: typeof import('../../runtime/src/device.js').openDevice;
+let instantiateGuest: typeof import('../../runtime/src/mmio.js').instantiateGuest;
+let MmioHost: typeof import('../../runtime/src/mmio.js').MmioHost;
+let MMIO_INTERFACE: string;
+let VfioRegionAttr: typeof import('../../runtime/src/generated/vfio-subregion.js').VfioRegionAttr;
+let NIC_LAYOUT: typeof import('../../runtime/src/sim-presets.js').NIC_LAYOUT;
+
 let dev: Device;
 let sub: RegionInfo;
-let host: MmioHost;
+let host: InstanceType<typeof MmioHost>;
 const grant = (slot: number) => (slot === 0 ? { device: dev, region: sub } : undefined);
 /** The words the device sees at the start of the subregion. */
 const seen = (n: number): number[] => { const b = Buffer.from(dev.read(sub.index, 0, n * 4)); return Array.from({ length: n }, (_, i) => b.readUInt32LE(i * 4)); };
@@ -80,12 +92,21 @@ async function parseWat(text: string): Promise<Uint8Array> {
   return ((await import('@bytecodealliance/jco')) as unknown as { parse(t: string): Promise<Uint8Array> }).parse(text);
 }
 
-beforeAll(() => {
+beforeAll(async () => {
+  mkdirSync(proj);
+  appProject(proj, 'my-driver', { tarball: pack(work) }, { type: 'module' });
+  npmInstall('install the packed package', proj, noCompilerEnv(work));
   mkdirSync(join(proj, 'node_modules/@assemblyscript'), { recursive: true });
   mkdirSync(join(proj, 'node_modules/@bytecodealliance'), { recursive: true });
-  symlinkSync(ROOT, join(proj, 'node_modules/vfio-subregion'));
   for (const p of ['assemblyscript', 'binaryen', 'long', '@assemblyscript/wasi-shim', '@bytecodealliance/jco']) if (!existsSync(join(proj, 'node_modules', p))) symlinkSync(join(ROOT, 'node_modules', p), join(proj, 'node_modules', p));
-  writeFileSync(join(proj, 'package.json'), JSON.stringify({ name: 'my-driver', private: true, type: 'module' }));
+  const from = createRequire(join(proj, 'index.js'));
+  const load = (name: string): Promise<Record<string, never>> => import(pathToFileURL(from.resolve(name)).href) as Promise<Record<string, never>>;
+  ({ compileAs } = await load('vfio-subregion/asc'));
+  ({ buildComponent, instantiateComponent } = await load('vfio-subregion/component'));
+  ({ openDevice } = await load('vfio-subregion'));
+  ({ instantiateGuest, MmioHost, MMIO_INTERFACE } = await load('vfio-subregion/mmio'));
+  ({ VfioRegionAttr } = await load('vfio-subregion/generated/vfio-subregion'));
+  ({ NIC_LAYOUT } = await load('vfio-subregion/sim-presets'));
   writeFileSync(join(proj, 'asconfig.json'), JSON.stringify({ extends: 'vfio-subregion/assembly/asconfig.json' }));
   writeFileSync(join(proj, 'driver.ts'), DRIVER);
   writeFileSync(join(proj, 'command.ts'), COMMAND);
@@ -93,7 +114,7 @@ beforeAll(() => {
   mkdirSync(join(proj, 'bare'));
   writeFileSync(join(proj, 'bare/nosimd.ts'), `import { Region } from "vfio-subregion/runtime/assembly/generated/vfio-subregion";\nexport function b(): void { new Region(0, 64).burst64(0, 0); }\n`);
 });
-afterAll(() => rmSync(proj, { recursive: true, force: true }));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function open(): void {
   dev = openDevice('sim');
@@ -153,7 +174,7 @@ describe('an AssemblyScript guest in a project of its own', () => {
 describe('a hand-written WAT guest', () => {
   it('core module', async () => {
     open();
-    const ex = await instantiateGuest<{ drive(n: number): number }>(await parseWat(WAT), host);
+    const ex = await instantiateGuest<{ drive(n: number): number }>(await parseWat(wat()), host);
     expect(ex.drive(16) >>> 0).toBe(0x5A000000);
     expect(seen(16)).toEqual(words(0x5A000000, 16));
   });
@@ -161,14 +182,14 @@ describe('a hand-written WAT guest', () => {
   it('WASI preview1 command', async () => {
     open();
     const wasi = new (await loadWasi())({ version: 'preview1', args: ['wat'], returnOnExit: true });
-    const ex = await instantiateGuest(await parseWat(WAT), host, { wasi_snapshot_preview1: wasi.wasiImport });
+    const ex = await instantiateGuest(await parseWat(wat()), host, { wasi_snapshot_preview1: wasi.wasiImport });
     expect(wasi.start({ exports: ex } as never)).toBe(0);
     expect(seen(16)).toEqual(words(0x5A000000, 16));
   });
 
   it('component', async () => {
     open();
-    const built = await buildComponent({ name: 'wat-driver', binary: await parseWat(WAT.replace(/\(func \(export "_start"\).*\)\)\n$/, ')\n')), outDir: join(proj, 'wat'), exports: 'export drive: func(n: u32) -> u32;' });
+    const built = await buildComponent({ name: 'wat-driver', binary: await parseWat(wat().replace(/\(func \(export "_start"\).*\)\)\n$/, ')\n')), outDir: join(proj, 'wat'), exports: 'export drive: func(n: u32) -> u32;' });
     const c = await instantiateComponent<{ drive(n: number): number }>(built, host);
     expect(c.drive(16) >>> 0).toBe(0x5A000000);
     expect(seen(16)).toEqual(words(0x5A000000, 16));
@@ -179,7 +200,7 @@ describe('misuse of the guest side', () => {
   it('asc without --enable simd: one line naming the flag, not the validator dump', async () => {
     // In a child process of its own (compileAs's built module run as a script), where the whole stderr is seen.
     const job = JSON.stringify({ file: 'nosimd.ts', base: join(proj, 'bare'), flags: ['-O3'], text: false });
-    const r = spawnSync(process.execPath, [join(ROOT, 'dist/runtime/src/asc.js'), job], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(installed, 'dist/runtime/src/asc.js'), job], { encoding: 'utf8' });
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 1, stdout: '',
       stderr: 'asc nosimd.ts: the guest uses v128 (bursts): compile with --enable simd (MMIO_ASC_FLAGS, or extend vfio-subregion/assembly/asconfig.json)\n' });
   });
@@ -219,7 +240,7 @@ describe('misuse of the guest side', () => {
     open();
     const reads: number[] = [];
     const read32 = host.imports().read32 as (a: number) => number;
-    const ex = await instantiateGuest<{ drive(n: number): number }>(await parseWat(WAT), host, { [MMIO_INTERFACE]: { read32: (a: number) => { reads.push(a); return read32(a); } } });
+    const ex = await instantiateGuest<{ drive(n: number): number }>(await parseWat(wat()), host, { [MMIO_INTERFACE]: { read32: (a: number) => { reads.push(a); return read32(a); } } });
     expect(ex.drive(4) >>> 0).toBe(0x5A000000);
     expect(reads).toEqual([0x10000]);
   });
@@ -230,12 +251,12 @@ describe('misuse of the guest side', () => {
   });
 
   it('the accessor imports by the WIT interface: the generated AssemblyScript, the hand-written part and the host agree with the shipped WIT', () => {
-    const wit = readFileSync(join(ROOT, 'runtime/wit/vfio-subregion.wit'), 'utf8');
+    const wit = readFileSync(join(installed, 'runtime/wit/vfio-subregion.wit'), 'utf8');
     const [pkg, version] = /^package ([a-z-]+:[a-z-]+)@([0-9.]+);$/m.exec(wit)!.slice(1);
     expect(MMIO_INTERFACE).toBe(`${pkg}/mmio@${version}`);
     const funcs = [...wit.matchAll(/^ {2}([a-z0-9-]+): func/gm)].map((m) => m[1]);
     const declared = ['runtime/assembly/generated/vfio-subregion.ts', 'runtime/assembly/mmio.ts']
-      .flatMap((f) => [...readFileSync(join(ROOT, f), 'utf8').matchAll(/@external\("([^"]+)", "([^"]+)"\)/g)].map((m) => [m[1], m[2]]));
+      .flatMap((f) => [...readFileSync(join(installed, f), 'utf8').matchAll(/@external\("([^"]+)", "([^"]+)"\)/g)].map((m) => [m[1], m[2]]));
     expect(new Set(declared.map(([m]) => m))).toEqual(new Set([MMIO_INTERFACE]));
     expect(declared.map(([, n]) => n).sort()).toEqual([...funcs].sort());
     expect(Object.keys(new MmioHost().imports()).sort()).toEqual([...funcs].sort());

@@ -1,18 +1,19 @@
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../codegen/paths.js';
 import { compileAs } from '../../runtime/src/asc.js';
+import { appProject, noCompilerEnv, npmCli, npmInstall, npxCli, pack, pkg, run } from './app.js';
 
 /**
- * The package as an app gets it: `npm pack` (with the prepack step: the prebuilt addon), then the
- * tarball installed into a fresh project under the temp folder with --omit=dev, offline from the npm cache,
- * with no C compiler on PATH; then every export imported by the package's name, the types checked
- * with tsc, code generated from a spec outside the package (the API and npx), the device API on the
- * simulator and a wasm guest. Each step is its own test, named by its number.
+ * The package as an app gets it: `npm pack` (with the prepack step: the prebuilt addons checked),
+ * then the tarball installed into a fresh project under the temp folder with --omit=dev, offline
+ * from the npm cache, with no C compiler on PATH; then every export imported by the package's name,
+ * the types checked with tsc, code generated from a spec outside the package (the API and npx), the
+ * device API on the simulator, a wasm guest and the demo; the arm64 prebuilt addon under qemu-user.
+ * Each step is its own test, named by its number. (git.test.ts installs it from a git URL.)
  */
 
 /** Every export of package.json and how the test names it (a pattern export by files it matches): JS modules, then plain files. */
@@ -34,82 +35,37 @@ const FILE_EXPORTS: Record<string, string[]> = {
   './package.json': ['vfio-subregion/package.json'],
 };
 
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; exports: Record<string, unknown>; scripts: Record<string, string> };
 const work = mkdtempSync(join(tmpdir(), 'vfio-subregion-package-'));
 const app = join(work, 'app');
 const installed = join(app, 'node_modules/vfio-subregion');
-// npm as the test's own npm runs it (npm test, npx), else the npm next to node.
-const npmCli = process.env.npm_execpath?.endsWith('npm-cli.js') ? process.env.npm_execpath : realpathSync(join(dirname(process.execPath), 'npm'));
-const npxCli = join(dirname(npmCli), 'npx-cli.js');
-// PATH for npm in the app: node and sh only, so no compiler can run (CC=false for builds that ignore PATH).
-const bin = join(work, 'bin');
-const env: NodeJS.ProcessEnv = {
-  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') && k !== 'PATH' && k !== 'NODE_OPTIONS')),
-  PATH: bin, CC: 'false', CXX: 'false',
-  ...(process.env.npm_config_cache !== undefined ? { npm_config_cache: process.env.npm_config_cache } : {}),
-};
+const env = noCompilerEnv(work);
+let tgz = '';
+mkdirSync(app);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function run(step: string, file: string, args: string[], options: SpawnSyncOptions = {}): string {
-  const r = spawnSync(file, args, { encoding: 'utf8', timeout: 90_000, ...options });
-  if (r.status !== 0) throw new Error(`${step}: \`${[file, ...args].join(' ')}\` failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})\n${r.stdout}\n${r.stderr}`);
-  return `${r.stdout}${r.stderr}`;
-}
 const inApp = (step: string, script: string, extra: NodeJS.ProcessEnv = {}): string => {
   writeFileSync(join(app, 'step.mjs'), script);
   return run(step, process.execPath, ['step.mjs'], { cwd: app, env: { ...env, ...extra } });
 };
 
-beforeAll(() => {
-  mkdirSync(bin);
-  symlinkSync(process.execPath, join(bin, 'node'));
-  symlinkSync('/bin/sh', join(bin, 'sh'));
-  mkdirSync(app);
-});
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-/**
- * An app's package.json and package-lock.json depending on the packed tarball, its dependencies
- * pinned to the entries of this checkout's lock (the ones `npm ci` put in the npm cache), so the
- * install runs with --offline: a test never reaches the registry.
- */
-function appProject(dir: string, name: string, extra: Record<string, unknown> = {}): void {
-  const tgz = `vfio-subregion-${pkg.version}.tgz`;
-  const spec = `file:../${tgz}`;
-  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean } & Record<string, unknown>> };
-  const root = lock.packages['']!;
-  const prod = Object.entries(lock.packages).filter(([k, v]) => k.startsWith('node_modules/') && v.dev !== true && v.devOptional !== true);
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true, ...extra, dependencies: { 'vfio-subregion': spec } }));
-  writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({
-    name, version: '1.0.0', lockfileVersion: 3, requires: true,
-    packages: {
-      '': { name, version: '1.0.0', dependencies: { 'vfio-subregion': spec } },
-      'node_modules/vfio-subregion': {
-        version: pkg.version, resolved: spec, integrity: `sha512-${createHash('sha512').update(readFileSync(join(work, tgz))).digest('base64')}`,
-        hasInstallScript: true, license: root.license, dependencies: root.dependencies, bin: root.bin, engines: root.engines,
-      },
-      ...Object.fromEntries(prod),
-    },
-  }, null, 2));
-}
-
 describe('the packed package, installed into a fresh project', () => {
   it('step 1: npm pack ships the build, the prebuilt addon and the sources an app needs, nothing test-only', () => {
-    // The prepack script (the prebuild) runs as npm pack would run it; dist/ is what `npm test` just built.
-    expect(pkg.scripts.prepack, 'step 1').toBe('node native/build.mjs --prebuild');
-    run('step 1 (prepack)', process.execPath, [npmCli, 'run', '-s', 'prepack'], { cwd: ROOT });
-    run('step 1 (pack)', process.execPath, [npmCli, 'pack', '--ignore-scripts', '--pack-destination', work], { cwd: ROOT });
-    const tgz = join(work, `vfio-subregion-${pkg.version}.tgz`);
+    // The prepack script (the prebuild check) runs as npm pack would run it; dist/ is what `npm test` just built.
+    expect(pkg.scripts.prepack, 'step 1').toBe('node native/build.mjs --check-prebuild');
+    tgz = pack(work);
     const files = run('step 1 (list)', 'tar', ['tzf', tgz]).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
-    expect(files, 'step 1: the prebuilt addon').toContain(`prebuilds/${process.platform}-${process.arch}/vfio_native.glibc.node`);
+    for (const f of ['linux-x64/vfio_native.glibc.node', 'linux-arm64/vfio_native.glibc.node']) expect(files, 'step 1: the prebuilt addons').toContain(`prebuilds/${f}`);
     for (const f of ['dist/runtime/src/device.js', 'dist/runtime/src/device.d.ts', 'dist/codegen/index.d.ts', 'bin/vfio-subregion.js', 'native/binding.gyp', 'native/addon/module.c',
       'runtime/assembly/mmio.ts', 'runtime/wit/vfio-subregion.wit', 'spec/schema/abi.schema.json', 'LICENSE', 'README.md'])
       expect(files, `step 1: ${f}`).toContain(f);
-    expect(files.filter((f) => /^(test|tools|examples|native\/testing|native\/kernel|native\/build\/|\.ci)|\.map$|tsconfig|dist\/(tools|examples|test)/.test(f)), 'step 1: nothing test-only').toEqual([]);
+    // The demo's part of examples/nic-tx: its JS and the driver `npm run build` compiled (no AssemblyScript at run time).
+    expect(files.filter((f) => f.startsWith('dist/examples/')).sort(), 'step 1: the demo').toEqual(['dist/examples/nic-tx/device-model.js', 'dist/examples/nic-tx/driver.wasm', 'dist/examples/nic-tx/main.js']);
+    expect(files.filter((f) => /^(test|tools|examples|native\/testing|native\/kernel|native\/build\/|\.ci)|\.map$|tsconfig|dist\/(tools|test)/.test(f)), 'step 1: nothing test-only').toEqual([]);
   });
 
   it('step 2: npm install --omit=dev from the npm cache, no compiler: the prebuilt addon is used', () => {
-    appProject(app, 'app', { type: 'module' });
-    const out = run('step 2 (npm install)', process.execPath, [npmCli, 'install', '--omit=dev', '--offline', '--no-audit', '--no-fund', '--foreground-scripts'], { cwd: app, env });
+    appProject(app, 'app', { tarball: tgz }, { type: 'module' });
+    const out = npmInstall('step 2 (npm install)', app, env);
     expect(out, 'step 2: the install script keeps the prebuild').toContain(`native/build.mjs: using the prebuilt addon prebuilds/${process.platform}-${process.arch}/vfio_native.glibc.node`);
     expect(existsSync(join(installed, 'native/build')), 'step 2: nothing built from source').toBe(false);
     expect(readdirSync(join(app, 'node_modules')).filter((d) => ['typescript', 'vitest', 'assemblyscript', 'node-gyp', 'prebuildify'].includes(d)), 'step 2: no devDependency installed').toEqual([]);
@@ -242,7 +198,7 @@ describe('the packed package, installed into a fresh project', () => {
   it('step 8: where the prebuilt addon does not fit (a musl machine) and no compiler runs, the install says what to do', () => {
     const other = join(work, 'musl-app');
     mkdirSync(other);
-    appProject(other, 'musl-app');
+    appProject(other, 'musl-app', { tarball: tgz });
     // LIBC is node-gyp-build's override of the C library it matches prebuilds against.
     const r = spawnSync(process.execPath, [npmCli, 'install', '--omit=dev', '--offline', '--no-audit', '--no-fund'],
       { cwd: other, env: { ...env, LIBC: 'musl' }, encoding: 'utf8', timeout: 90_000 });
@@ -254,4 +210,39 @@ describe('the packed package, installed into a fresh project', () => {
     expect(r.stderr, 'step 8: what to run then').toContain('then run `npm rebuild vfio-subregion` in your project.');
     expect(r.stderr, 'step 8: no advice meant for the checkout').not.toMatch(/devDependency|run `npm install`/);
   });
+
+  it('step 9: npx vfio-subregion demo: the mapping demo and nic-tx, with the driver the package ships (no AssemblyScript installed)', () => {
+    expect(existsSync(join(app, 'node_modules/assemblyscript')), 'step 9: no asc in the app').toBe(false);
+    const out = run('step 9 (demo)', process.execPath, [npxCli, '--offline', 'vfio-subregion', 'demo'], { cwd: app, env });
+    expect(out).toContain('created region 9: 128K of BAR0 at +0x20000, attributes WC\n');
+    expect(out).toContain('rang the doorbell through the UC mapping: the device model sees both\n');
+    expect(out).toMatch(/^nic-tx \(core module\): 1000000 descriptors \(64000000 bytes\) in /m);
+    expect(out).toContain('  device model: consumed 1000000, every descriptor in order and intact\n');
+  });
+
+  it('step 10: the arm64 prebuilt addon, loaded by an arm64 Node under qemu-user, runs the simulator', (ctx) => {
+    const line = spawnSync('bash', [join(ROOT, 'test/package/arm64-node.sh')], { encoding: 'utf8', timeout: 400_000 }).stdout.trim();
+    if (!line.startsWith('OK ')) return ctx.skip(`no arm64 Node here: ${line.replace(/^SKIP /, '')}`);
+    const root = line.split(' ')[1]!;
+    writeFileSync(join(app, 'arm64.mjs'), `
+      import { createRequire } from 'node:module';
+      import { dirname } from 'node:path';
+      import { fileURLToPath } from 'node:url';
+      import { openDevice } from 'vfio-subregion';
+      import { VfioRegionAttr } from 'vfio-subregion/generated/vfio-subregion';
+      const pkg = dirname(fileURLToPath(import.meta.resolve('vfio-subregion/package.json')));
+      const addon = createRequire(import.meta.url)('node-gyp-build').resolve(pkg).slice(pkg.length + 1);
+      const dev = openDevice('sim');
+      const sub = dev.createSubregion({ parent: 0, offset: 0x20000n, size: 0x20000n, attrs: VfioRegionAttr.VFIO_REGION_ATTR_WC });
+      const wc = dev.map(sub);
+      wc.write64(8, 0x1122334455667788n);
+      const seen = Buffer.from(dev.read(0, 0x20008n, 8)).readBigUInt64LE();
+      console.log([process.arch, addon, sub.index, wc.attrs, seen.toString(16), dev.simMappings().map((m) => m.index + ':' + m.attrs).join(',')].join(' '));
+      dev.close();
+    `);
+    const out = run('step 10 (arm64)', 'qemu-aarch64-static', ['-L', root, join(root, 'usr/bin/node'), 'arm64.mjs'], { cwd: app, env });
+    expect(out).toBe('arm64 prebuilds/linux-arm64/vfio_native.glibc.node 9 1 1122334455667788 9:1\n');
+  }, 600_000);
+
 });
+

@@ -33,4 +33,27 @@ describe('names and architectures in the exported functions', () => {
     expect(B.VfioIommuType1Info.layout({ arch: 'arm64' }).size).toBe(B.VfioIommuType1Info.layout({ arch: 'aarch64' }).size);
     expect(() => B.VfioIommuType1Info.layout({ arch: 'i686' as never })).toThrow(/unknown architecture "i686": expected one of/);
   });
+
+  // Every codec (struct, feature argument) and chain walker of the bindings, found by its shape.
+  const codecs = Object.entries(B).filter(([, v]) => typeof (v as { decode?: unknown }).decode === 'function') as [string, { decode(b: Uint8Array, o: object): unknown }][];
+  const walkers = Object.entries(B).filter(([k, v]) => /^parse\w+Reply$/.test(k) && typeof v === 'function') as [string, (b: Uint8Array, o: object) => unknown][];
+  const zeros = new Uint8Array(4096);
+
+  it('every codec and chain walker refuses an unknown architecture, listing the valid ones, whether or not its layout depends on it', () => {
+    expect(codecs.map(([k]) => k)).toEqual(expect.arrayContaining(['VfioInfoCapHeader', 'VfioRegionInfo', 'VfioIommuType1Info', 'FeatureSubregionSet']));
+    expect(walkers.length).toBeGreaterThanOrEqual(2);
+    const refusal = /^arch: unknown architecture "sparc": expected one of x86_64, i386, aarch64, riscv64, s390x, ppc64le, mips64el \(or Node's x64, ia32, arm64, riscv64, s390x, ppc64, mips64el\)$/;
+    for (const [name, c] of codecs) expect(() => c.decode(zeros, { arch: 'sparc' }), name).toThrow(refusal);
+    for (const [name, parse] of walkers) expect(() => parse(zeros, { arch: 'sparc' }), name).toThrow(refusal);
+    const value = { argsz: 32, flags: 0, index: 0, cap_offset: 0, size: 0n, offset: 0n };
+    expect(() => B.VfioRegionInfo.encode(value, { arch: 'x86-64' as never })).toThrow(/^arch: unknown architecture "x86-64"/);
+    expect(() => B.VfioRegionInfo.write(new DataView(new ArrayBuffer(32)), 0, value, { arch: '' as never })).toThrow(/^arch: unknown architecture ""/);
+  });
+
+  it("every codec and chain walker takes the kernel's and Node's names of every architecture", () => {
+    for (const arch of [...Object.keys(NODE_NAMES), ...Object.values(NODE_NAMES)]) {
+      for (const [name, c] of codecs) expect(() => c.decode(zeros, { arch }), `${name} ${arch}`).not.toThrow();
+      for (const [name, parse] of walkers) expect(() => parse(zeros, { arch }), `${name} ${arch}`).not.toThrow();
+    }
+  });
 });

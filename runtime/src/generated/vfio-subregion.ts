@@ -2,7 +2,7 @@
 // Generator: vfio-subregion codegen 0.1.0
 // Regenerate: npm run gen
 // VFIO subregions with memory attributes.
-import { CodecError, checkBig, checkInt, checkLength, checkReserved, checkRoom, checkUint, dataModelOf, readPointer, writePointer, kernelArch, knownName, type CodecOptions, type NodeArch } from '../codec-support.js';
+import { CodecError, checkArch, checkBig, checkInt, checkLength, checkReserved, checkRoom, checkUint, dataModelOf, readPointer, writePointer, kernelArch, knownName, type CodecOptions, type NodeArch } from '../codec-support.js';
 
 /**
  * Architectures whose ioctl request numbers the bindings carry (powerpc and mips encode `_IO`
@@ -1910,7 +1910,8 @@ export const VfioInfoCapHeader = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioInfoCapHeader, _options: CodecOptions = {}, path = 'vfio_info_cap_header'): void {
+  write(view: DataView, at: number, value: VfioInfoCapHeader, options: CodecOptions = {}, path = 'vfio_info_cap_header'): void {
+    checkArch(options);
     checkRoom(view, at, VfioInfoCapHeader.byteLength(value), path);
     view.setUint16(at + 0, checkUint(value.id, 16, path, 'id'), true);
     view.setUint16(at + 2, checkUint(value.version, 16, path, 'version'), true);
@@ -1924,7 +1925,8 @@ export const VfioInfoCapHeader = {
     return VfioInfoCapHeader.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_info_cap_header'): VfioInfoCapHeader {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_info_cap_header'): VfioInfoCapHeader {
+    checkArch(options);
     checkRoom(view, at, 8, path);
     const id = view.getUint16(at + 0, true);
     const version = view.getUint16(at + 2, true);
@@ -1988,7 +1990,8 @@ export const VfioDeviceInfo = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
-  write(view: DataView, at: number, value: VfioDeviceInfoInput, _options: CodecOptions = {}, path = 'vfio_device_info'): void {
+  write(view: DataView, at: number, value: VfioDeviceInfoInput, options: CodecOptions = {}, path = 'vfio_device_info'): void {
+    checkArch(options);
     const bytes = VfioDeviceInfo.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
@@ -2005,7 +2008,8 @@ export const VfioDeviceInfo = {
     return VfioDeviceInfo.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_info'): VfioDeviceInfo {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_info'): VfioDeviceInfo {
+    checkArch(options);
     checkRoom(view, at, 20, path);
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -2075,7 +2079,8 @@ export const VfioRegionInfo = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
-  write(view: DataView, at: number, value: VfioRegionInfoInput, _options: CodecOptions = {}, path = 'vfio_region_info'): void {
+  write(view: DataView, at: number, value: VfioRegionInfoInput, options: CodecOptions = {}, path = 'vfio_region_info'): void {
+    checkArch(options);
     const bytes = VfioRegionInfo.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
@@ -2093,7 +2098,8 @@ export const VfioRegionInfo = {
     return VfioRegionInfo.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_region_info'): VfioRegionInfo {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_region_info'): VfioRegionInfo {
+    checkArch(options);
     checkRoom(view, at, 32, path);
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -2139,7 +2145,8 @@ export const VfioRegionSparseMmapArea = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioRegionSparseMmapArea, _options: CodecOptions = {}, path = 'vfio_region_sparse_mmap_area'): void {
+  write(view: DataView, at: number, value: VfioRegionSparseMmapArea, options: CodecOptions = {}, path = 'vfio_region_sparse_mmap_area'): void {
+    checkArch(options);
     checkRoom(view, at, VfioRegionSparseMmapArea.byteLength(value), path);
     view.setBigUint64(at + 0, checkBig(value.offset, false, path, 'offset'), true);
     view.setBigUint64(at + 8, checkBig(value.size, false, path, 'size'), true);
@@ -2152,7 +2159,8 @@ export const VfioRegionSparseMmapArea = {
     return VfioRegionSparseMmapArea.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_region_sparse_mmap_area'): VfioRegionSparseMmapArea {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_region_sparse_mmap_area'): VfioRegionSparseMmapArea {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const offset = view.getBigUint64(at + 0, true);
     const size = view.getBigUint64(at + 8, true);
@@ -2199,6 +2207,7 @@ export const VfioRegionInfoCapSparseMmap = {
   },
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioRegionInfoCapSparseMmap, options: CodecOptions = {}, path = 'vfio_region_info_cap_sparse_mmap'): void {
+    checkArch(options);
     checkRoom(view, at, VfioRegionInfoCapSparseMmap.byteLength(value), path);
     VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
     view.setUint32(at + 8, checkUint(value.nr_areas, 32, path, 'nr_areas'), true);
@@ -2219,6 +2228,7 @@ export const VfioRegionInfoCapSparseMmap = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_region_info_cap_sparse_mmap'): VfioRegionInfoCapSparseMmap {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
     const nr_areas = view.getUint32(at + 8, true);
@@ -2268,6 +2278,7 @@ export const VfioRegionInfoCapType = {
   },
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioRegionInfoCapType, options: CodecOptions = {}, path = 'vfio_region_info_cap_type'): void {
+    checkArch(options);
     checkRoom(view, at, VfioRegionInfoCapType.byteLength(value), path);
     VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
     view.setUint32(at + 8, checkUint(value.type, 32, path, 'type'), true);
@@ -2282,6 +2293,7 @@ export const VfioRegionInfoCapType = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_region_info_cap_type'): VfioRegionInfoCapType {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
     const type = view.getUint32(at + 8, true);
@@ -2337,7 +2349,8 @@ export const VfioDeviceFeature = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
-  write(view: DataView, at: number, value: VfioDeviceFeatureInput, _options: CodecOptions = {}, path = 'vfio_device_feature'): void {
+  write(view: DataView, at: number, value: VfioDeviceFeatureInput, options: CodecOptions = {}, path = 'vfio_device_feature'): void {
+    checkArch(options);
     const bytes = VfioDeviceFeature.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
@@ -2353,6 +2366,7 @@ export const VfioDeviceFeature = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_feature'): VfioDeviceFeature {
+    checkArch(options);
     checkRoom(view, at, 8, path);
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -2653,7 +2667,8 @@ export const VfioGroupStatus = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
-  write(view: DataView, at: number, value: VfioGroupStatusInput, _options: CodecOptions = {}, path = 'vfio_group_status'): void {
+  write(view: DataView, at: number, value: VfioGroupStatusInput, options: CodecOptions = {}, path = 'vfio_group_status'): void {
+    checkArch(options);
     const bytes = VfioGroupStatus.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
@@ -2667,7 +2682,8 @@ export const VfioGroupStatus = {
     return VfioGroupStatus.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_group_status'): VfioGroupStatus {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_group_status'): VfioGroupStatus {
+    checkArch(options);
     checkRoom(view, at, 8, path);
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -2721,7 +2737,8 @@ export const VfioIrqInfo = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
-  write(view: DataView, at: number, value: VfioIrqInfoInput, _options: CodecOptions = {}, path = 'vfio_irq_info'): void {
+  write(view: DataView, at: number, value: VfioIrqInfoInput, options: CodecOptions = {}, path = 'vfio_irq_info'): void {
+    checkArch(options);
     const bytes = VfioIrqInfo.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
@@ -2737,7 +2754,8 @@ export const VfioIrqInfo = {
     return VfioIrqInfo.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_irq_info'): VfioIrqInfo {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_irq_info'): VfioIrqInfo {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -2790,7 +2808,8 @@ export const VfioRegionGfxEdid = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioRegionGfxEdid, _options: CodecOptions = {}, path = 'vfio_region_gfx_edid'): void {
+  write(view: DataView, at: number, value: VfioRegionGfxEdid, options: CodecOptions = {}, path = 'vfio_region_gfx_edid'): void {
+    checkArch(options);
     checkRoom(view, at, VfioRegionGfxEdid.byteLength(value), path);
     view.setUint32(at + 0, checkUint(value.edid_offset, 32, path, 'edid_offset'), true);
     view.setUint32(at + 4, checkUint(value.edid_max_size, 32, path, 'edid_max_size'), true);
@@ -2807,7 +2826,8 @@ export const VfioRegionGfxEdid = {
     return VfioRegionGfxEdid.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_region_gfx_edid'): VfioRegionGfxEdid {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_region_gfx_edid'): VfioRegionGfxEdid {
+    checkArch(options);
     checkRoom(view, at, 24, path);
     const edid_offset = view.getUint32(at + 0, true);
     const edid_max_size = view.getUint32(at + 4, true);
@@ -2859,7 +2879,8 @@ export const VfioDeviceMigrationInfo = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceMigrationInfo, _options: CodecOptions = {}, path = 'vfio_device_migration_info'): void {
+  write(view: DataView, at: number, value: VfioDeviceMigrationInfo, options: CodecOptions = {}, path = 'vfio_device_migration_info'): void {
+    checkArch(options);
     checkRoom(view, at, VfioDeviceMigrationInfo.byteLength(value), path);
     view.setUint32(at + 0, checkUint(value.device_state, 32, path, 'device_state'), true);
     view.setUint32(at + 4, checkUint(value.reserved, 32, path, 'reserved'), true);
@@ -2875,7 +2896,8 @@ export const VfioDeviceMigrationInfo = {
     return VfioDeviceMigrationInfo.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_migration_info'): VfioDeviceMigrationInfo {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_migration_info'): VfioDeviceMigrationInfo {
+    checkArch(options);
     checkRoom(view, at, 32, path);
     const device_state = view.getUint32(at + 0, true);
     const reserved = view.getUint32(at + 4, true);
@@ -3012,7 +3034,8 @@ export const VfioDeviceFeatureMigration = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceFeatureMigration, _options: CodecOptions = {}, path = 'vfio_device_feature_migration'): void {
+  write(view: DataView, at: number, value: VfioDeviceFeatureMigration, options: CodecOptions = {}, path = 'vfio_device_feature_migration'): void {
+    checkArch(options);
     checkRoom(view, at, VfioDeviceFeatureMigration.byteLength(value), path);
     view.setBigUint64(at + 0, checkBig(value.flags, false, path, 'flags'), true);
   },
@@ -3024,7 +3047,8 @@ export const VfioDeviceFeatureMigration = {
     return VfioDeviceFeatureMigration.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_feature_migration'): VfioDeviceFeatureMigration {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_feature_migration'): VfioDeviceFeatureMigration {
+    checkArch(options);
     checkRoom(view, at, 8, path);
     const flags = view.getBigUint64(at + 0, true);
     return { flags };
@@ -3066,7 +3090,8 @@ export const VfioDeviceFeatureMigState = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceFeatureMigState, _options: CodecOptions = {}, path = 'vfio_device_feature_mig_state'): void {
+  write(view: DataView, at: number, value: VfioDeviceFeatureMigState, options: CodecOptions = {}, path = 'vfio_device_feature_mig_state'): void {
+    checkArch(options);
     checkRoom(view, at, VfioDeviceFeatureMigState.byteLength(value), path);
     view.setUint32(at + 0, checkUint(value.device_state, 32, path, 'device_state'), true);
     view.setInt32(at + 4, checkInt(value.data_fd, 32, path, 'data_fd'), true);
@@ -3079,7 +3104,8 @@ export const VfioDeviceFeatureMigState = {
     return VfioDeviceFeatureMigState.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_feature_mig_state'): VfioDeviceFeatureMigState {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_feature_mig_state'): VfioDeviceFeatureMigState {
+    checkArch(options);
     checkRoom(view, at, 8, path);
     const device_state = view.getUint32(at + 0, true);
     const data_fd = view.getInt32(at + 4, true);
@@ -3121,7 +3147,8 @@ export const VfioDeviceLowPowerEntryWithWakeup = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceLowPowerEntryWithWakeup, _options: CodecOptions = {}, path = 'vfio_device_low_power_entry_with_wakeup'): void {
+  write(view: DataView, at: number, value: VfioDeviceLowPowerEntryWithWakeup, options: CodecOptions = {}, path = 'vfio_device_low_power_entry_with_wakeup'): void {
+    checkArch(options);
     checkRoom(view, at, VfioDeviceLowPowerEntryWithWakeup.byteLength(value), path);
     view.setInt32(at + 0, checkInt(value.wakeup_eventfd, 32, path, 'wakeup_eventfd'), true);
     view.setUint32(at + 4, checkUint(value.reserved, 32, path, 'reserved'), true);
@@ -3134,7 +3161,8 @@ export const VfioDeviceLowPowerEntryWithWakeup = {
     return VfioDeviceLowPowerEntryWithWakeup.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_low_power_entry_with_wakeup'): VfioDeviceLowPowerEntryWithWakeup {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_low_power_entry_with_wakeup'): VfioDeviceLowPowerEntryWithWakeup {
+    checkArch(options);
     checkRoom(view, at, 8, path);
     const wakeup_eventfd = view.getInt32(at + 0, true);
     const reserved = view.getUint32(at + 4, true);
@@ -3176,7 +3204,8 @@ export const VfioDeviceFeatureDmaLoggingRange = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceFeatureDmaLoggingRange, _options: CodecOptions = {}, path = 'vfio_device_feature_dma_logging_range'): void {
+  write(view: DataView, at: number, value: VfioDeviceFeatureDmaLoggingRange, options: CodecOptions = {}, path = 'vfio_device_feature_dma_logging_range'): void {
+    checkArch(options);
     checkRoom(view, at, VfioDeviceFeatureDmaLoggingRange.byteLength(value), path);
     view.setBigUint64(at + 0, checkBig(value.iova, false, path, 'iova'), true);
     view.setBigUint64(at + 8, checkBig(value.length, false, path, 'length'), true);
@@ -3189,7 +3218,8 @@ export const VfioDeviceFeatureDmaLoggingRange = {
     return VfioDeviceFeatureDmaLoggingRange.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_feature_dma_logging_range'): VfioDeviceFeatureDmaLoggingRange {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_feature_dma_logging_range'): VfioDeviceFeatureDmaLoggingRange {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const iova = view.getBigUint64(at + 0, true);
     const length = view.getBigUint64(at + 8, true);
@@ -3238,7 +3268,8 @@ export const VfioDeviceFeatureDmaLoggingControl = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceFeatureDmaLoggingControl, _options: CodecOptions = {}, path = 'vfio_device_feature_dma_logging_control'): void {
+  write(view: DataView, at: number, value: VfioDeviceFeatureDmaLoggingControl, options: CodecOptions = {}, path = 'vfio_device_feature_dma_logging_control'): void {
+    checkArch(options);
     checkRoom(view, at, VfioDeviceFeatureDmaLoggingControl.byteLength(value), path);
     view.setBigUint64(at + 0, checkBig(value.page_size, false, path, 'page_size'), true);
     view.setUint32(at + 8, checkUint(value.num_ranges, 32, path, 'num_ranges'), true);
@@ -3253,7 +3284,8 @@ export const VfioDeviceFeatureDmaLoggingControl = {
     return VfioDeviceFeatureDmaLoggingControl.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_feature_dma_logging_control'): VfioDeviceFeatureDmaLoggingControl {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_feature_dma_logging_control'): VfioDeviceFeatureDmaLoggingControl {
+    checkArch(options);
     checkRoom(view, at, 24, path);
     const page_size = view.getBigUint64(at + 0, true);
     const num_ranges = view.getUint32(at + 8, true);
@@ -3302,7 +3334,8 @@ export const VfioDeviceFeatureDmaLoggingReport = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceFeatureDmaLoggingReport, _options: CodecOptions = {}, path = 'vfio_device_feature_dma_logging_report'): void {
+  write(view: DataView, at: number, value: VfioDeviceFeatureDmaLoggingReport, options: CodecOptions = {}, path = 'vfio_device_feature_dma_logging_report'): void {
+    checkArch(options);
     checkRoom(view, at, VfioDeviceFeatureDmaLoggingReport.byteLength(value), path);
     view.setBigUint64(at + 0, checkBig(value.iova, false, path, 'iova'), true);
     view.setBigUint64(at + 8, checkBig(value.length, false, path, 'length'), true);
@@ -3317,7 +3350,8 @@ export const VfioDeviceFeatureDmaLoggingReport = {
     return VfioDeviceFeatureDmaLoggingReport.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_feature_dma_logging_report'): VfioDeviceFeatureDmaLoggingReport {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_feature_dma_logging_report'): VfioDeviceFeatureDmaLoggingReport {
+    checkArch(options);
     checkRoom(view, at, 32, path);
     const iova = view.getBigUint64(at + 0, true);
     const length = view.getBigUint64(at + 8, true);
@@ -3361,7 +3395,8 @@ export const VfioIovaRange = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIovaRange, _options: CodecOptions = {}, path = 'vfio_iova_range'): void {
+  write(view: DataView, at: number, value: VfioIovaRange, options: CodecOptions = {}, path = 'vfio_iova_range'): void {
+    checkArch(options);
     checkRoom(view, at, VfioIovaRange.byteLength(value), path);
     view.setBigUint64(at + 0, checkBig(value.start, false, path, 'start'), true);
     view.setBigUint64(at + 8, checkBig(value.end, false, path, 'end'), true);
@@ -3374,7 +3409,8 @@ export const VfioIovaRange = {
     return VfioIovaRange.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_iova_range'): VfioIovaRange {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iova_range'): VfioIovaRange {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const start = view.getBigUint64(at + 0, true);
     const end = view.getBigUint64(at + 8, true);
@@ -3430,7 +3466,8 @@ export const VfioIommuType1DmaMap = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
-  write(view: DataView, at: number, value: VfioIommuType1DmaMapInput, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_map'): void {
+  write(view: DataView, at: number, value: VfioIommuType1DmaMapInput, options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_map'): void {
+    checkArch(options);
     const bytes = VfioIommuType1DmaMap.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
@@ -3447,7 +3484,8 @@ export const VfioIommuType1DmaMap = {
     return VfioIommuType1DmaMap.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_map'): VfioIommuType1DmaMap {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_map'): VfioIommuType1DmaMap {
+    checkArch(options);
     checkRoom(view, at, 32, path);
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -3494,7 +3532,8 @@ export const VfioIommuSpaprTceDdwInfo = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioIommuSpaprTceDdwInfo, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_ddw_info'): void {
+  write(view: DataView, at: number, value: VfioIommuSpaprTceDdwInfo, options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_ddw_info'): void {
+    checkArch(options);
     checkRoom(view, at, VfioIommuSpaprTceDdwInfo.byteLength(value), path);
     view.setBigUint64(at + 0, checkBig(value.pgsizes, false, path, 'pgsizes'), true);
     view.setUint32(at + 8, checkUint(value.max_dynamic_windows_supported, 32, path, 'max_dynamic_windows_supported'), true);
@@ -3508,7 +3547,8 @@ export const VfioIommuSpaprTceDdwInfo = {
     return VfioIommuSpaprTceDdwInfo.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_ddw_info'): VfioIommuSpaprTceDdwInfo {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_ddw_info'): VfioIommuSpaprTceDdwInfo {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const pgsizes = view.getBigUint64(at + 0, true);
     const max_dynamic_windows_supported = view.getUint32(at + 8, true);
@@ -3555,7 +3595,8 @@ export const VfioEehPeErr = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioEehPeErr, _options: CodecOptions = {}, path = 'vfio_eeh_pe_err'): void {
+  write(view: DataView, at: number, value: VfioEehPeErr, options: CodecOptions = {}, path = 'vfio_eeh_pe_err'): void {
+    checkArch(options);
     checkRoom(view, at, VfioEehPeErr.byteLength(value), path);
     view.setUint32(at + 0, checkUint(value.type, 32, path, 'type'), true);
     view.setUint32(at + 4, checkUint(value.func, 32, path, 'func'), true);
@@ -3570,7 +3611,8 @@ export const VfioEehPeErr = {
     return VfioEehPeErr.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_eeh_pe_err'): VfioEehPeErr {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_eeh_pe_err'): VfioEehPeErr {
+    checkArch(options);
     checkRoom(view, at, 24, path);
     const type = view.getUint32(at + 0, true);
     const func = view.getUint32(at + 4, true);
@@ -3627,7 +3669,8 @@ export const VfioIommuSpaprRegisterMemory = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
-  write(view: DataView, at: number, value: VfioIommuSpaprRegisterMemoryInput, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_register_memory'): void {
+  write(view: DataView, at: number, value: VfioIommuSpaprRegisterMemoryInput, options: CodecOptions = {}, path = 'vfio_iommu_spapr_register_memory'): void {
+    checkArch(options);
     const bytes = VfioIommuSpaprRegisterMemory.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
@@ -3643,7 +3686,8 @@ export const VfioIommuSpaprRegisterMemory = {
     return VfioIommuSpaprRegisterMemory.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_register_memory'): VfioIommuSpaprRegisterMemory {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_spapr_register_memory'): VfioIommuSpaprRegisterMemory {
+    checkArch(options);
     checkRoom(view, at, 24, path);
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -3707,7 +3751,8 @@ export const VfioIommuSpaprTceCreate = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
-  write(view: DataView, at: number, value: VfioIommuSpaprTceCreateInput, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_create'): void {
+  write(view: DataView, at: number, value: VfioIommuSpaprTceCreateInput, options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_create'): void {
+    checkArch(options);
     const bytes = VfioIommuSpaprTceCreate.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
@@ -3727,7 +3772,8 @@ export const VfioIommuSpaprTceCreate = {
     return VfioIommuSpaprTceCreate.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_create'): VfioIommuSpaprTceCreate {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_create'): VfioIommuSpaprTceCreate {
+    checkArch(options);
     checkRoom(view, at, 40, path);
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -3785,7 +3831,8 @@ export const VfioIommuSpaprTceRemove = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
-  write(view: DataView, at: number, value: VfioIommuSpaprTceRemoveInput, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_remove'): void {
+  write(view: DataView, at: number, value: VfioIommuSpaprTceRemoveInput, options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_remove'): void {
+    checkArch(options);
     const bytes = VfioIommuSpaprTceRemove.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
@@ -3800,7 +3847,8 @@ export const VfioIommuSpaprTceRemove = {
     return VfioIommuSpaprTceRemove.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_remove'): VfioIommuSpaprTceRemove {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_remove'): VfioIommuSpaprTceRemove {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -3856,7 +3904,8 @@ export const VfioDeviceBindIommufd = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
-  write(view: DataView, at: number, value: VfioDeviceBindIommufdInput, _options: CodecOptions = {}, path = 'vfio_device_bind_iommufd'): void {
+  write(view: DataView, at: number, value: VfioDeviceBindIommufdInput, options: CodecOptions = {}, path = 'vfio_device_bind_iommufd'): void {
+    checkArch(options);
     const bytes = VfioDeviceBindIommufd.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
@@ -3872,7 +3921,8 @@ export const VfioDeviceBindIommufd = {
     return VfioDeviceBindIommufd.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_bind_iommufd'): VfioDeviceBindIommufd {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_bind_iommufd'): VfioDeviceBindIommufd {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -3926,7 +3976,8 @@ export const VfioDeviceAttachIommufdPt = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
-  write(view: DataView, at: number, value: VfioDeviceAttachIommufdPtInput, _options: CodecOptions = {}, path = 'vfio_device_attach_iommufd_pt'): void {
+  write(view: DataView, at: number, value: VfioDeviceAttachIommufdPtInput, options: CodecOptions = {}, path = 'vfio_device_attach_iommufd_pt'): void {
+    checkArch(options);
     const bytes = VfioDeviceAttachIommufdPt.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
@@ -3941,7 +3992,8 @@ export const VfioDeviceAttachIommufdPt = {
     return VfioDeviceAttachIommufdPt.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_attach_iommufd_pt'): VfioDeviceAttachIommufdPt {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_attach_iommufd_pt'): VfioDeviceAttachIommufdPt {
+    checkArch(options);
     checkRoom(view, at, 12, path);
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -3992,7 +4044,8 @@ export const VfioDeviceDetachIommufdPt = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
-  write(view: DataView, at: number, value: VfioDeviceDetachIommufdPtInput, _options: CodecOptions = {}, path = 'vfio_device_detach_iommufd_pt'): void {
+  write(view: DataView, at: number, value: VfioDeviceDetachIommufdPtInput, options: CodecOptions = {}, path = 'vfio_device_detach_iommufd_pt'): void {
+    checkArch(options);
     const bytes = VfioDeviceDetachIommufdPt.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
@@ -4006,7 +4059,8 @@ export const VfioDeviceDetachIommufdPt = {
     return VfioDeviceDetachIommufdPt.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_detach_iommufd_pt'): VfioDeviceDetachIommufdPt {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_detach_iommufd_pt'): VfioDeviceDetachIommufdPt {
+    checkArch(options);
     checkRoom(view, at, 8, path);
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -4060,7 +4114,8 @@ export const VfioPrecopyInfo = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
-  write(view: DataView, at: number, value: VfioPrecopyInfoInput, _options: CodecOptions = {}, path = 'vfio_precopy_info'): void {
+  write(view: DataView, at: number, value: VfioPrecopyInfoInput, options: CodecOptions = {}, path = 'vfio_precopy_info'): void {
+    checkArch(options);
     const bytes = VfioPrecopyInfo.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
@@ -4076,7 +4131,8 @@ export const VfioPrecopyInfo = {
     return VfioPrecopyInfo.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_precopy_info'): VfioPrecopyInfo {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_precopy_info'): VfioPrecopyInfo {
+    checkArch(options);
     checkRoom(view, at, 24, path);
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -4118,7 +4174,8 @@ export const VfioDeviceFeatureMigDataSize = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceFeatureMigDataSize, _options: CodecOptions = {}, path = 'vfio_device_feature_mig_data_size'): void {
+  write(view: DataView, at: number, value: VfioDeviceFeatureMigDataSize, options: CodecOptions = {}, path = 'vfio_device_feature_mig_data_size'): void {
+    checkArch(options);
     checkRoom(view, at, VfioDeviceFeatureMigDataSize.byteLength(value), path);
     view.setBigUint64(at + 0, checkBig(value.stop_copy_length, false, path, 'stop_copy_length'), true);
   },
@@ -4130,7 +4187,8 @@ export const VfioDeviceFeatureMigDataSize = {
     return VfioDeviceFeatureMigDataSize.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_feature_mig_data_size'): VfioDeviceFeatureMigDataSize {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_feature_mig_data_size'): VfioDeviceFeatureMigDataSize {
+    checkArch(options);
     checkRoom(view, at, 8, path);
     const stop_copy_length = view.getBigUint64(at + 0, true);
     return { stop_copy_length };
@@ -4172,7 +4230,8 @@ export const VfioDeviceFeatureBusMaster = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceFeatureBusMaster, _options: CodecOptions = {}, path = 'vfio_device_feature_bus_master'): void {
+  write(view: DataView, at: number, value: VfioDeviceFeatureBusMaster, options: CodecOptions = {}, path = 'vfio_device_feature_bus_master'): void {
+    checkArch(options);
     checkRoom(view, at, VfioDeviceFeatureBusMaster.byteLength(value), path);
     view.setUint32(at + 0, checkUint(value.op, 32, path, 'op'), true);
   },
@@ -4184,7 +4243,8 @@ export const VfioDeviceFeatureBusMaster = {
     return VfioDeviceFeatureBusMaster.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_feature_bus_master'): VfioDeviceFeatureBusMaster {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_feature_bus_master'): VfioDeviceFeatureBusMaster {
+    checkArch(options);
     checkRoom(view, at, 4, path);
     const op = view.getUint32(at + 0, true);
     return { op };
@@ -4225,7 +4285,8 @@ export const VfioRegionDmaRange = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioRegionDmaRange, _options: CodecOptions = {}, path = 'vfio_region_dma_range'): void {
+  write(view: DataView, at: number, value: VfioRegionDmaRange, options: CodecOptions = {}, path = 'vfio_region_dma_range'): void {
+    checkArch(options);
     checkRoom(view, at, VfioRegionDmaRange.byteLength(value), path);
     view.setBigUint64(at + 0, checkBig(value.offset, false, path, 'offset'), true);
     view.setBigUint64(at + 8, checkBig(value.length, false, path, 'length'), true);
@@ -4238,7 +4299,8 @@ export const VfioRegionDmaRange = {
     return VfioRegionDmaRange.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_region_dma_range'): VfioRegionDmaRange {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_region_dma_range'): VfioRegionDmaRange {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const offset = view.getBigUint64(at + 0, true);
     const length = view.getBigUint64(at + 8, true);
@@ -4278,7 +4340,8 @@ export const VfioDeviceFeatureZpciErr = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioDeviceFeatureZpciErr, _options: CodecOptions = {}, path = 'vfio_device_feature_zpci_err'): void {
+  write(view: DataView, at: number, value: VfioDeviceFeatureZpciErr, options: CodecOptions = {}, path = 'vfio_device_feature_zpci_err'): void {
+    checkArch(options);
     checkRoom(view, at, VfioDeviceFeatureZpciErr.byteLength(value), path);
     view.setBigUint64(at + 0, checkBig(value.data, false, path, 'data'), true);
   },
@@ -4290,7 +4353,8 @@ export const VfioDeviceFeatureZpciErr = {
     return VfioDeviceFeatureZpciErr.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_device_feature_zpci_err'): VfioDeviceFeatureZpciErr {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_feature_zpci_err'): VfioDeviceFeatureZpciErr {
+    checkArch(options);
     checkRoom(view, at, 8, path);
     const data = view.getBigUint64(at + 0, true);
     return { data };
@@ -4357,6 +4421,7 @@ export const VfioIrqSet = {
   },
   /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
   write(view: DataView, at: number, value: VfioIrqSetInput, options: CodecOptions = {}, path = 'vfio_irq_set'): void {
+    checkArch(options);
     const bytes = VfioIrqSet.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
@@ -4383,6 +4448,7 @@ export const VfioIrqSet = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_irq_set'): VfioIrqSet {
+    checkArch(options);
     checkRoom(view, at, 20, path);
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -4444,7 +4510,8 @@ export const VfioPciDependentDevice = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: VfioPciDependentDevice, _options: CodecOptions = {}, path = 'vfio_pci_dependent_device'): void {
+  write(view: DataView, at: number, value: VfioPciDependentDevice, options: CodecOptions = {}, path = 'vfio_pci_dependent_device'): void {
+    checkArch(options);
     checkRoom(view, at, VfioPciDependentDevice.byteLength(value), path);
     if (value.group_id !== undefined) {
       view.setUint32(at + 0, checkUint(value.group_id, 32, path, 'group_id'), true);
@@ -4464,7 +4531,8 @@ export const VfioPciDependentDevice = {
     return VfioPciDependentDevice.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'vfio_pci_dependent_device'): VfioPciDependentDevice {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_pci_dependent_device'): VfioPciDependentDevice {
+    checkArch(options);
     checkRoom(view, at, 8, path);
     const group_id = view.getUint32(at + 0, true);
     const devid = view.getUint32(at + 0, true);
@@ -4681,7 +4749,8 @@ export const VfioIommuType1DmaUnmap = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
-  write(view: DataView, at: number, value: VfioIommuType1DmaUnmapInput, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_unmap'): void {
+  write(view: DataView, at: number, value: VfioIommuType1DmaUnmapInput, options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_unmap'): void {
+    checkArch(options);
     const bytes = VfioIommuType1DmaUnmap.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
@@ -4699,6 +4768,7 @@ export const VfioIommuType1DmaUnmap = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_dma_unmap'): VfioIommuType1DmaUnmap {
+    checkArch(options);
     checkRoom(view, at, 24, path);
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -4762,7 +4832,8 @@ export const VfioIommuType1DirtyBitmap = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
-  write(view: DataView, at: number, value: VfioIommuType1DirtyBitmapInput, _options: CodecOptions = {}, path = 'vfio_iommu_type1_dirty_bitmap'): void {
+  write(view: DataView, at: number, value: VfioIommuType1DirtyBitmapInput, options: CodecOptions = {}, path = 'vfio_iommu_type1_dirty_bitmap'): void {
+    checkArch(options);
     const bytes = VfioIommuType1DirtyBitmap.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
@@ -4778,6 +4849,7 @@ export const VfioIommuType1DirtyBitmap = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_dirty_bitmap'): VfioIommuType1DirtyBitmap {
+    checkArch(options);
     checkRoom(view, at, 8, path);
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -4919,6 +4991,7 @@ export const VfioIommuSpaprTceInfo = {
   },
   /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
   write(view: DataView, at: number, value: VfioIommuSpaprTceInfoInput, options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_info'): void {
+    checkArch(options);
     const bytes = VfioIommuSpaprTceInfo.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
@@ -4936,6 +5009,7 @@ export const VfioIommuSpaprTceInfo = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_spapr_tce_info'): VfioIommuSpaprTceInfo {
+    checkArch(options);
     checkRoom(view, at, 32, path);
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -4983,6 +5057,7 @@ export const VfioRegionInfoCapNvlink2Ssatgt = {
   },
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioRegionInfoCapNvlink2Ssatgt, options: CodecOptions = {}, path = 'vfio_region_info_cap_nvlink2_ssatgt'): void {
+    checkArch(options);
     checkRoom(view, at, VfioRegionInfoCapNvlink2Ssatgt.byteLength(value), path);
     VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
     view.setBigUint64(at + 8, checkBig(value.tgt, false, path, 'tgt'), true);
@@ -4996,6 +5071,7 @@ export const VfioRegionInfoCapNvlink2Ssatgt = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_region_info_cap_nvlink2_ssatgt'): VfioRegionInfoCapNvlink2Ssatgt {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
     const tgt = view.getBigUint64(at + 8, true);
@@ -5042,6 +5118,7 @@ export const VfioRegionInfoCapNvlink2Lnkspd = {
   },
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioRegionInfoCapNvlink2Lnkspd, options: CodecOptions = {}, path = 'vfio_region_info_cap_nvlink2_lnkspd'): void {
+    checkArch(options);
     checkRoom(view, at, VfioRegionInfoCapNvlink2Lnkspd.byteLength(value), path);
     VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
     view.setUint32(at + 8, checkUint(value.link_speed, 32, path, 'link_speed'), true);
@@ -5057,6 +5134,7 @@ export const VfioRegionInfoCapNvlink2Lnkspd = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_region_info_cap_nvlink2_lnkspd'): VfioRegionInfoCapNvlink2Lnkspd {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
     const link_speed = view.getUint32(at + 8, true);
@@ -5108,6 +5186,7 @@ export const VfioDeviceFeatureDmaBuf = {
   },
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioDeviceFeatureDmaBuf, options: CodecOptions = {}, path = 'vfio_device_feature_dma_buf'): void {
+    checkArch(options);
     checkRoom(view, at, VfioDeviceFeatureDmaBuf.byteLength(value), path);
     view.setUint32(at + 0, checkUint(value.region_index, 32, path, 'region_index'), true);
     view.setUint32(at + 4, checkUint(value.open_flags, 32, path, 'open_flags'), true);
@@ -5128,6 +5207,7 @@ export const VfioDeviceFeatureDmaBuf = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_feature_dma_buf'): VfioDeviceFeatureDmaBuf {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const region_index = view.getUint32(at + 0, true);
     const open_flags = view.getUint32(at + 4, true);
@@ -5191,6 +5271,7 @@ export const VfioPciHotResetInfo = {
   },
   /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
   write(view: DataView, at: number, value: VfioPciHotResetInfoInput, options: CodecOptions = {}, path = 'vfio_pci_hot_reset_info'): void {
+    checkArch(options);
     const bytes = VfioPciHotResetInfo.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
@@ -5211,6 +5292,7 @@ export const VfioPciHotResetInfo = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_pci_hot_reset_info'): VfioPciHotResetInfo {
+    checkArch(options);
     checkRoom(view, at, 12, path);
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -5270,6 +5352,7 @@ export const VfioPciHotReset = {
   },
   /** Writes `value` at byte `at` of `view` (`argsz` left out: its byteLength). */
   write(view: DataView, at: number, value: VfioPciHotResetInput, options: CodecOptions = {}, path = 'vfio_pci_hot_reset'): void {
+    checkArch(options);
     const bytes = VfioPciHotReset.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.argsz ?? bytes, 32, path, 'argsz'), true);
@@ -5290,6 +5373,7 @@ export const VfioPciHotReset = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_pci_hot_reset'): VfioPciHotReset {
+    checkArch(options);
     checkRoom(view, at, 12, path);
     const argsz = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -5342,6 +5426,7 @@ export const VfioIommuType1InfoCapIovaRange = {
   },
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioIommuType1InfoCapIovaRange, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_cap_iova_range'): void {
+    checkArch(options);
     checkRoom(view, at, VfioIommuType1InfoCapIovaRange.byteLength(value), path);
     VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
     view.setUint32(at + 8, checkUint(value.nr_iovas, 32, path, 'nr_iovas'), true);
@@ -5362,6 +5447,7 @@ export const VfioIommuType1InfoCapIovaRange = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_cap_iova_range'): VfioIommuType1InfoCapIovaRange {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
     const nr_iovas = view.getUint32(at + 8, true);
@@ -5409,6 +5495,7 @@ export const VfioIommuType1InfoDmaAvail = {
   },
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioIommuType1InfoDmaAvail, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_dma_avail'): void {
+    checkArch(options);
     checkRoom(view, at, VfioIommuType1InfoDmaAvail.byteLength(value), path);
     VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
     view.setUint32(at + 8, checkUint(value.avail, 32, path, 'avail'), true);
@@ -5422,6 +5509,7 @@ export const VfioIommuType1InfoDmaAvail = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_iommu_type1_info_dma_avail'): VfioIommuType1InfoDmaAvail {
+    checkArch(options);
     checkRoom(view, at, 12, path);
     const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
     const avail = view.getUint32(at + 8, true);
@@ -5468,6 +5556,7 @@ export const VfioDeviceInfoCapPciAtomicComp = {
   },
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioDeviceInfoCapPciAtomicComp, options: CodecOptions = {}, path = 'vfio_device_info_cap_pci_atomic_comp'): void {
+    checkArch(options);
     checkRoom(view, at, VfioDeviceInfoCapPciAtomicComp.byteLength(value), path);
     VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
     view.setUint32(at + 8, checkUint(value.flags, 32, path, 'flags'), true);
@@ -5483,6 +5572,7 @@ export const VfioDeviceInfoCapPciAtomicComp = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_info_cap_pci_atomic_comp'): VfioDeviceInfoCapPciAtomicComp {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
     const flags = view.getUint32(at + 8, true);
@@ -5627,7 +5717,8 @@ export const IommuDestroy = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
-  write(view: DataView, at: number, value: IommuDestroyInput, _options: CodecOptions = {}, path = 'iommu_destroy'): void {
+  write(view: DataView, at: number, value: IommuDestroyInput, options: CodecOptions = {}, path = 'iommu_destroy'): void {
+    checkArch(options);
     const bytes = IommuDestroy.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -5641,7 +5732,8 @@ export const IommuDestroy = {
     return IommuDestroy.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_destroy'): IommuDestroy {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_destroy'): IommuDestroy {
+    checkArch(options);
     checkRoom(view, at, 8, path);
     const size = view.getUint32(at + 0, true);
     const id = view.getUint32(at + 4, true);
@@ -5693,7 +5785,8 @@ export const IommuIoasAlloc = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
-  write(view: DataView, at: number, value: IommuIoasAllocInput, _options: CodecOptions = {}, path = 'iommu_ioas_alloc'): void {
+  write(view: DataView, at: number, value: IommuIoasAllocInput, options: CodecOptions = {}, path = 'iommu_ioas_alloc'): void {
+    checkArch(options);
     const bytes = IommuIoasAlloc.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -5708,7 +5801,8 @@ export const IommuIoasAlloc = {
     return IommuIoasAlloc.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_ioas_alloc'): IommuIoasAlloc {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_ioas_alloc'): IommuIoasAlloc {
+    checkArch(options);
     checkRoom(view, at, 12, path);
     const size = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -5751,7 +5845,8 @@ export const IommuIovaRange = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuIovaRange, _options: CodecOptions = {}, path = 'iommu_iova_range'): void {
+  write(view: DataView, at: number, value: IommuIovaRange, options: CodecOptions = {}, path = 'iommu_iova_range'): void {
+    checkArch(options);
     checkRoom(view, at, IommuIovaRange.byteLength(value), path);
     view.setBigUint64(at + 0, checkBig(value.start, false, path, 'start'), true);
     view.setBigUint64(at + 8, checkBig(value.last, false, path, 'last'), true);
@@ -5764,7 +5859,8 @@ export const IommuIovaRange = {
     return IommuIovaRange.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_iova_range'): IommuIovaRange {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_iova_range'): IommuIovaRange {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const start = view.getBigUint64(at + 0, true);
     const last = view.getBigUint64(at + 8, true);
@@ -5829,6 +5925,7 @@ export const IommuIoasIovaRanges = {
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
   write(view: DataView, at: number, value: IommuIoasIovaRangesInput, options: CodecOptions = {}, path = 'iommu_ioas_iova_ranges'): void {
+    checkArch(options);
     const bytes = IommuIoasIovaRanges.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -5848,6 +5945,7 @@ export const IommuIoasIovaRanges = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_ioas_iova_ranges'): IommuIoasIovaRanges {
+    checkArch(options);
     checkRoom(view, at, 32, path);
     const size = view.getUint32(at + 0, true);
     const ioas_id = view.getUint32(at + 4, true);
@@ -5912,6 +6010,7 @@ export const IommuIoasAllowIovas = {
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
   write(view: DataView, at: number, value: IommuIoasAllowIovasInput, options: CodecOptions = {}, path = 'iommu_ioas_allow_iovas'): void {
+    checkArch(options);
     const bytes = IommuIoasAllowIovas.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -5930,6 +6029,7 @@ export const IommuIoasAllowIovas = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_ioas_allow_iovas'): IommuIoasAllowIovas {
+    checkArch(options);
     checkRoom(view, at, 24, path);
     const size = view.getUint32(at + 0, true);
     const ioas_id = view.getUint32(at + 4, true);
@@ -5997,6 +6097,7 @@ export const IommuIoasMap = {
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
   write(view: DataView, at: number, value: IommuIoasMapInput, options: CodecOptions = {}, path = 'iommu_ioas_map'): void {
+    checkArch(options);
     const bytes = IommuIoasMap.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -6017,6 +6118,7 @@ export const IommuIoasMap = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_ioas_map'): IommuIoasMap {
+    checkArch(options);
     checkRoom(view, at, 40, path);
     const size = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -6086,6 +6188,7 @@ export const IommuIoasNoiommuGetPa = {
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
   write(view: DataView, at: number, value: IommuIoasNoiommuGetPaInput, options: CodecOptions = {}, path = 'iommu_ioas_noiommu_get_pa'): void {
+    checkArch(options);
     const bytes = IommuIoasNoiommuGetPa.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -6106,6 +6209,7 @@ export const IommuIoasNoiommuGetPa = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_ioas_noiommu_get_pa'): IommuIoasNoiommuGetPa {
+    checkArch(options);
     checkRoom(view, at, 40, path);
     const size = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -6171,7 +6275,8 @@ export const IommuIoasMapFile = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
-  write(view: DataView, at: number, value: IommuIoasMapFileInput, _options: CodecOptions = {}, path = 'iommu_ioas_map_file'): void {
+  write(view: DataView, at: number, value: IommuIoasMapFileInput, options: CodecOptions = {}, path = 'iommu_ioas_map_file'): void {
+    checkArch(options);
     const bytes = IommuIoasMapFile.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -6190,7 +6295,8 @@ export const IommuIoasMapFile = {
     return IommuIoasMapFile.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_ioas_map_file'): IommuIoasMapFile {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_ioas_map_file'): IommuIoasMapFile {
+    checkArch(options);
     checkRoom(view, at, 40, path);
     const size = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -6255,7 +6361,8 @@ export const IommuIoasCopy = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
-  write(view: DataView, at: number, value: IommuIoasCopyInput, _options: CodecOptions = {}, path = 'iommu_ioas_copy'): void {
+  write(view: DataView, at: number, value: IommuIoasCopyInput, options: CodecOptions = {}, path = 'iommu_ioas_copy'): void {
+    checkArch(options);
     const bytes = IommuIoasCopy.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -6274,7 +6381,8 @@ export const IommuIoasCopy = {
     return IommuIoasCopy.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_ioas_copy'): IommuIoasCopy {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_ioas_copy'): IommuIoasCopy {
+    checkArch(options);
     checkRoom(view, at, 40, path);
     const size = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -6336,7 +6444,8 @@ export const IommuIoasUnmap = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
-  write(view: DataView, at: number, value: IommuIoasUnmapInput, _options: CodecOptions = {}, path = 'iommu_ioas_unmap'): void {
+  write(view: DataView, at: number, value: IommuIoasUnmapInput, options: CodecOptions = {}, path = 'iommu_ioas_unmap'): void {
+    checkArch(options);
     const bytes = IommuIoasUnmap.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -6352,7 +6461,8 @@ export const IommuIoasUnmap = {
     return IommuIoasUnmap.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_ioas_unmap'): IommuIoasUnmap {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_ioas_unmap'): IommuIoasUnmap {
+    checkArch(options);
     checkRoom(view, at, 24, path);
     const size = view.getUint32(at + 0, true);
     const ioas_id = view.getUint32(at + 4, true);
@@ -6413,6 +6523,7 @@ export const IommuOption = {
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
   write(view: DataView, at: number, value: IommuOptionInput, options: CodecOptions = {}, path = 'iommu_option'): void {
+    checkArch(options);
     const bytes = IommuOption.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -6432,6 +6543,7 @@ export const IommuOption = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_option'): IommuOption {
+    checkArch(options);
     checkRoom(view, at, 24, path);
     const size = view.getUint32(at + 0, true);
     const option_id = view.getUint32(at + 4, true);
@@ -6491,6 +6603,7 @@ export const IommuVfioIoas = {
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
   write(view: DataView, at: number, value: IommuVfioIoasInput, options: CodecOptions = {}, path = 'iommu_vfio_ioas'): void {
+    checkArch(options);
     const bytes = IommuVfioIoas.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -6508,6 +6621,7 @@ export const IommuVfioIoas = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_vfio_ioas'): IommuVfioIoas {
+    checkArch(options);
     checkRoom(view, at, 12, path);
     const size = view.getUint32(at + 0, true);
     const ioas_id = view.getUint32(at + 4, true);
@@ -6557,6 +6671,7 @@ export const IommuHwptVtdS1 = {
   },
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: IommuHwptVtdS1, options: CodecOptions = {}, path = 'iommu_hwpt_vtd_s1'): void {
+    checkArch(options);
     checkRoom(view, at, IommuHwptVtdS1.byteLength(value), path);
     view.setBigUint64(at + 0, checkBig(value.flags, false, path, 'flags'), true);
     view.setBigUint64(at + 8, checkBig(value.pgtbl_addr, false, path, 'pgtbl_addr'), true);
@@ -6573,6 +6688,7 @@ export const IommuHwptVtdS1 = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hwpt_vtd_s1'): IommuHwptVtdS1 {
+    checkArch(options);
     checkRoom(view, at, 24, path);
     const flags = view.getBigUint64(at + 0, true);
     const pgtbl_addr = view.getBigUint64(at + 8, true);
@@ -6618,7 +6734,8 @@ export const IommuHwptArmSmmuv3 = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuHwptArmSmmuv3, _options: CodecOptions = {}, path = 'iommu_hwpt_arm_smmuv3'): void {
+  write(view: DataView, at: number, value: IommuHwptArmSmmuv3, options: CodecOptions = {}, path = 'iommu_hwpt_arm_smmuv3'): void {
+    checkArch(options);
     checkRoom(view, at, IommuHwptArmSmmuv3.byteLength(value), path);
     checkLength(value.ste.length, 2, path, 'ste');
     value.ste.forEach((e, i) => {
@@ -6633,7 +6750,8 @@ export const IommuHwptArmSmmuv3 = {
     return IommuHwptArmSmmuv3.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_hwpt_arm_smmuv3'): IommuHwptArmSmmuv3 {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hwpt_arm_smmuv3'): IommuHwptArmSmmuv3 {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const steCount = 2;
     const ste = Array.from({ length: steCount }, (_, i) => view.getBigUint64(at + 0 + i * 8, true));
@@ -6673,7 +6791,8 @@ export const IommuHwptAmdGuest = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuHwptAmdGuest, _options: CodecOptions = {}, path = 'iommu_hwpt_amd_guest'): void {
+  write(view: DataView, at: number, value: IommuHwptAmdGuest, options: CodecOptions = {}, path = 'iommu_hwpt_amd_guest'): void {
+    checkArch(options);
     checkRoom(view, at, IommuHwptAmdGuest.byteLength(value), path);
     checkLength(value.dte.length, 4, path, 'dte');
     value.dte.forEach((e, i) => {
@@ -6688,7 +6807,8 @@ export const IommuHwptAmdGuest = {
     return IommuHwptAmdGuest.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_hwpt_amd_guest'): IommuHwptAmdGuest {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hwpt_amd_guest'): IommuHwptAmdGuest {
+    checkArch(options);
     checkRoom(view, at, 32, path);
     const dteCount = 4;
     const dte = Array.from({ length: dteCount }, (_, i) => view.getBigUint64(at + 0 + i * 8, true));
@@ -6763,6 +6883,7 @@ export const IommuHwptAlloc = {
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
   write(view: DataView, at: number, value: IommuHwptAllocInput, options: CodecOptions = {}, path = 'iommu_hwpt_alloc'): void {
+    checkArch(options);
     const bytes = IommuHwptAlloc.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -6788,6 +6909,7 @@ export const IommuHwptAlloc = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hwpt_alloc'): IommuHwptAlloc {
+    checkArch(options);
     checkRoom(view, at, 48, path);
     const size = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -6845,6 +6967,7 @@ export const IommuHwInfoVtd = {
   },
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: IommuHwInfoVtd, options: CodecOptions = {}, path = 'iommu_hw_info_vtd'): void {
+    checkArch(options);
     checkRoom(view, at, IommuHwInfoVtd.byteLength(value), path);
     view.setUint32(at + 0, checkUint(value.flags, 32, path, 'flags'), true);
     if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
@@ -6861,6 +6984,7 @@ export const IommuHwInfoVtd = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hw_info_vtd'): IommuHwInfoVtd {
+    checkArch(options);
     checkRoom(view, at, 24, path);
     const flags = view.getUint32(at + 0, true);
     const __reserved = view.getUint32(at + 4, true);
@@ -6915,6 +7039,7 @@ export const IommuHwInfoArmSmmuv3 = {
   },
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: IommuHwInfoArmSmmuv3, options: CodecOptions = {}, path = 'iommu_hw_info_arm_smmuv3'): void {
+    checkArch(options);
     checkRoom(view, at, IommuHwInfoArmSmmuv3.byteLength(value), path);
     view.setUint32(at + 0, checkUint(value.flags, 32, path, 'flags'), true);
     if (!options.raw) checkReserved(value.__reserved, path, '__reserved');
@@ -6935,6 +7060,7 @@ export const IommuHwInfoArmSmmuv3 = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hw_info_arm_smmuv3'): IommuHwInfoArmSmmuv3 {
+    checkArch(options);
     checkRoom(view, at, 40, path);
     const flags = view.getUint32(at + 0, true);
     const __reserved = view.getUint32(at + 4, true);
@@ -6988,6 +7114,7 @@ export const IommuHwInfoTegra241Cmdqv = {
   },
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: IommuHwInfoTegra241Cmdqv, options: CodecOptions = {}, path = 'iommu_hw_info_tegra241_cmdqv'): void {
+    checkArch(options);
     checkRoom(view, at, IommuHwInfoTegra241Cmdqv.byteLength(value), path);
     view.setUint32(at + 0, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint8(at + 4, checkUint(value.version, 8, path, 'version'));
@@ -7005,6 +7132,7 @@ export const IommuHwInfoTegra241Cmdqv = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hw_info_tegra241_cmdqv'): IommuHwInfoTegra241Cmdqv {
+    checkArch(options);
     checkRoom(view, at, 8, path);
     const flags = view.getUint32(at + 0, true);
     const version = view.getUint8(at + 4);
@@ -7050,7 +7178,8 @@ export const IommuHwInfoAmd = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuHwInfoAmd, _options: CodecOptions = {}, path = 'iommu_hw_info_amd'): void {
+  write(view: DataView, at: number, value: IommuHwInfoAmd, options: CodecOptions = {}, path = 'iommu_hw_info_amd'): void {
+    checkArch(options);
     checkRoom(view, at, IommuHwInfoAmd.byteLength(value), path);
     view.setBigUint64(at + 0, checkBig(value.efr, false, path, 'efr'), true);
     view.setBigUint64(at + 8, checkBig(value.efr2, false, path, 'efr2'), true);
@@ -7063,7 +7192,8 @@ export const IommuHwInfoAmd = {
     return IommuHwInfoAmd.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_hw_info_amd'): IommuHwInfoAmd {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hw_info_amd'): IommuHwInfoAmd {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const efr = view.getBigUint64(at + 0, true);
     const efr2 = view.getBigUint64(at + 8, true);
@@ -7147,6 +7277,7 @@ export const IommuHwInfo = {
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
   write(view: DataView, at: number, value: IommuHwInfoInput, options: CodecOptions = {}, path = 'iommu_hw_info'): void {
+    checkArch(options);
     const bytes = IommuHwInfo.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -7175,6 +7306,7 @@ export const IommuHwInfo = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hw_info'): IommuHwInfo {
+    checkArch(options);
     checkRoom(view, at, 40, path);
     const size = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -7242,6 +7374,7 @@ export const IommuHwptSetDirtyTracking = {
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
   write(view: DataView, at: number, value: IommuHwptSetDirtyTrackingInput, options: CodecOptions = {}, path = 'iommu_hwpt_set_dirty_tracking'): void {
+    checkArch(options);
     const bytes = IommuHwptSetDirtyTracking.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -7259,6 +7392,7 @@ export const IommuHwptSetDirtyTracking = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hwpt_set_dirty_tracking'): IommuHwptSetDirtyTracking {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const size = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -7330,6 +7464,7 @@ export const IommuHwptGetDirtyBitmap = {
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
   write(view: DataView, at: number, value: IommuHwptGetDirtyBitmapInput, options: CodecOptions = {}, path = 'iommu_hwpt_get_dirty_bitmap'): void {
+    checkArch(options);
     const bytes = IommuHwptGetDirtyBitmap.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -7351,6 +7486,7 @@ export const IommuHwptGetDirtyBitmap = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hwpt_get_dirty_bitmap'): IommuHwptGetDirtyBitmap {
+    checkArch(options);
     checkRoom(view, at, 48, path);
     const size = view.getUint32(at + 0, true);
     const hwpt_id = view.getUint32(at + 4, true);
@@ -7406,6 +7542,7 @@ export const IommuHwptVtdS1Invalidate = {
   },
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: IommuHwptVtdS1Invalidate, options: CodecOptions = {}, path = 'iommu_hwpt_vtd_s1_invalidate'): void {
+    checkArch(options);
     checkRoom(view, at, IommuHwptVtdS1Invalidate.byteLength(value), path);
     view.setBigUint64(at + 0, checkBig(value.addr, false, path, 'addr'), true);
     view.setBigUint64(at + 8, checkBig(value.npages, false, path, 'npages'), true);
@@ -7422,6 +7559,7 @@ export const IommuHwptVtdS1Invalidate = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hwpt_vtd_s1_invalidate'): IommuHwptVtdS1Invalidate {
+    checkArch(options);
     checkRoom(view, at, 24, path);
     const addr = view.getBigUint64(at + 0, true);
     const npages = view.getBigUint64(at + 8, true);
@@ -7467,7 +7605,8 @@ export const IommuViommuArmSmmuv3Invalidate = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuViommuArmSmmuv3Invalidate, _options: CodecOptions = {}, path = 'iommu_viommu_arm_smmuv3_invalidate'): void {
+  write(view: DataView, at: number, value: IommuViommuArmSmmuv3Invalidate, options: CodecOptions = {}, path = 'iommu_viommu_arm_smmuv3_invalidate'): void {
+    checkArch(options);
     checkRoom(view, at, IommuViommuArmSmmuv3Invalidate.byteLength(value), path);
     checkLength(value.cmd.length, 2, path, 'cmd');
     value.cmd.forEach((e, i) => {
@@ -7482,7 +7621,8 @@ export const IommuViommuArmSmmuv3Invalidate = {
     return IommuViommuArmSmmuv3Invalidate.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_viommu_arm_smmuv3_invalidate'): IommuViommuArmSmmuv3Invalidate {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_viommu_arm_smmuv3_invalidate'): IommuViommuArmSmmuv3Invalidate {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const cmdCount = 2;
     const cmd = Array.from({ length: cmdCount }, (_, i) => view.getBigUint64(at + 0 + i * 8, true));
@@ -7543,6 +7683,7 @@ export const IommuHwptInvalidate = {
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
   write(view: DataView, at: number, value: IommuHwptInvalidateInput, options: CodecOptions = {}, path = 'iommu_hwpt_invalidate'): void {
+    checkArch(options);
     const bytes = IommuHwptInvalidate.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -7563,6 +7704,7 @@ export const IommuHwptInvalidate = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hwpt_invalidate'): IommuHwptInvalidate {
+    checkArch(options);
     checkRoom(view, at, 32, path);
     const size = view.getUint32(at + 0, true);
     const hwpt_id = view.getUint32(at + 4, true);
@@ -7625,6 +7767,7 @@ export const IommuHwptPgfault = {
   },
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: IommuHwptPgfault, options: CodecOptions = {}, path = 'iommu_hwpt_pgfault'): void {
+    checkArch(options);
     checkRoom(view, at, IommuHwptPgfault.byteLength(value), path);
     view.setUint32(at + 0, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 4, checkUint(value.dev_id, 32, path, 'dev_id'), true);
@@ -7646,6 +7789,7 @@ export const IommuHwptPgfault = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hwpt_pgfault'): IommuHwptPgfault {
+    checkArch(options);
     checkRoom(view, at, 40, path);
     const flags = view.getUint32(at + 0, true);
     const dev_id = view.getUint32(at + 4, true);
@@ -7695,7 +7839,8 @@ export const IommuHwptPageResponse = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuHwptPageResponse, _options: CodecOptions = {}, path = 'iommu_hwpt_page_response'): void {
+  write(view: DataView, at: number, value: IommuHwptPageResponse, options: CodecOptions = {}, path = 'iommu_hwpt_page_response'): void {
+    checkArch(options);
     checkRoom(view, at, IommuHwptPageResponse.byteLength(value), path);
     view.setUint32(at + 0, checkUint(value.cookie, 32, path, 'cookie'), true);
     view.setUint32(at + 4, checkUint(value.code, 32, path, 'code'), true);
@@ -7708,7 +7853,8 @@ export const IommuHwptPageResponse = {
     return IommuHwptPageResponse.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_hwpt_page_response'): IommuHwptPageResponse {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hwpt_page_response'): IommuHwptPageResponse {
+    checkArch(options);
     checkRoom(view, at, 8, path);
     const cookie = view.getUint32(at + 0, true);
     const code = view.getUint32(at + 4, true);
@@ -7762,7 +7908,8 @@ export const IommuFaultAlloc = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
-  write(view: DataView, at: number, value: IommuFaultAllocInput, _options: CodecOptions = {}, path = 'iommu_fault_alloc'): void {
+  write(view: DataView, at: number, value: IommuFaultAllocInput, options: CodecOptions = {}, path = 'iommu_fault_alloc'): void {
+    checkArch(options);
     const bytes = IommuFaultAlloc.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -7778,7 +7925,8 @@ export const IommuFaultAlloc = {
     return IommuFaultAlloc.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_fault_alloc'): IommuFaultAlloc {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_fault_alloc'): IommuFaultAlloc {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const size = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -7822,7 +7970,8 @@ export const IommuViommuTegra241Cmdqv = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuViommuTegra241Cmdqv, _options: CodecOptions = {}, path = 'iommu_viommu_tegra241_cmdqv'): void {
+  write(view: DataView, at: number, value: IommuViommuTegra241Cmdqv, options: CodecOptions = {}, path = 'iommu_viommu_tegra241_cmdqv'): void {
+    checkArch(options);
     checkRoom(view, at, IommuViommuTegra241Cmdqv.byteLength(value), path);
     view.setBigUint64(at + 0, checkBig(value.out_vintf_mmap_offset, false, path, 'out_vintf_mmap_offset'), true);
     view.setBigUint64(at + 8, checkBig(value.out_vintf_mmap_length, false, path, 'out_vintf_mmap_length'), true);
@@ -7835,7 +7984,8 @@ export const IommuViommuTegra241Cmdqv = {
     return IommuViommuTegra241Cmdqv.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_viommu_tegra241_cmdqv'): IommuViommuTegra241Cmdqv {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_viommu_tegra241_cmdqv'): IommuViommuTegra241Cmdqv {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const out_vintf_mmap_offset = view.getBigUint64(at + 0, true);
     const out_vintf_mmap_length = view.getBigUint64(at + 8, true);
@@ -7903,6 +8053,7 @@ export const IommuViommuAlloc = {
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
   write(view: DataView, at: number, value: IommuViommuAllocInput, options: CodecOptions = {}, path = 'iommu_viommu_alloc'): void {
+    checkArch(options);
     const bytes = IommuViommuAlloc.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -7925,6 +8076,7 @@ export const IommuViommuAlloc = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_viommu_alloc'): IommuViommuAlloc {
+    checkArch(options);
     checkRoom(view, at, 40, path);
     const size = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -7991,7 +8143,8 @@ export const IommuVdeviceAlloc = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
-  write(view: DataView, at: number, value: IommuVdeviceAllocInput, _options: CodecOptions = {}, path = 'iommu_vdevice_alloc'): void {
+  write(view: DataView, at: number, value: IommuVdeviceAllocInput, options: CodecOptions = {}, path = 'iommu_vdevice_alloc'): void {
+    checkArch(options);
     const bytes = IommuVdeviceAlloc.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -8008,7 +8161,8 @@ export const IommuVdeviceAlloc = {
     return IommuVdeviceAlloc.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_vdevice_alloc'): IommuVdeviceAlloc {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_vdevice_alloc'): IommuVdeviceAlloc {
+    checkArch(options);
     checkRoom(view, at, 24, path);
     const size = view.getUint32(at + 0, true);
     const viommu_id = view.getUint32(at + 4, true);
@@ -8062,6 +8216,7 @@ export const IommuIoasChangeProcess = {
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
   write(view: DataView, at: number, value: IommuIoasChangeProcessInput, options: CodecOptions = {}, path = 'iommu_ioas_change_process'): void {
+    checkArch(options);
     const bytes = IommuIoasChangeProcess.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -8077,6 +8232,7 @@ export const IommuIoasChangeProcess = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_ioas_change_process'): IommuIoasChangeProcess {
+    checkArch(options);
     checkRoom(view, at, 8, path);
     const size = view.getUint32(at + 0, true);
     const __reserved = view.getUint32(at + 4, true);
@@ -8119,7 +8275,8 @@ export const IommufdVeventHeader = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommufdVeventHeader, _options: CodecOptions = {}, path = 'iommufd_vevent_header'): void {
+  write(view: DataView, at: number, value: IommufdVeventHeader, options: CodecOptions = {}, path = 'iommufd_vevent_header'): void {
+    checkArch(options);
     checkRoom(view, at, IommufdVeventHeader.byteLength(value), path);
     view.setUint32(at + 0, checkUint(value.flags, 32, path, 'flags'), true);
     view.setUint32(at + 4, checkUint(value.sequence, 32, path, 'sequence'), true);
@@ -8132,7 +8289,8 @@ export const IommufdVeventHeader = {
     return IommufdVeventHeader.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommufd_vevent_header'): IommufdVeventHeader {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommufd_vevent_header'): IommufdVeventHeader {
+    checkArch(options);
     checkRoom(view, at, 8, path);
     const flags = view.getUint32(at + 0, true);
     const sequence = view.getUint32(at + 4, true);
@@ -8172,7 +8330,8 @@ export const IommuVeventArmSmmuv3 = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuVeventArmSmmuv3, _options: CodecOptions = {}, path = 'iommu_vevent_arm_smmuv3'): void {
+  write(view: DataView, at: number, value: IommuVeventArmSmmuv3, options: CodecOptions = {}, path = 'iommu_vevent_arm_smmuv3'): void {
+    checkArch(options);
     checkRoom(view, at, IommuVeventArmSmmuv3.byteLength(value), path);
     checkLength(value.evt.length, 4, path, 'evt');
     value.evt.forEach((e, i) => {
@@ -8187,7 +8346,8 @@ export const IommuVeventArmSmmuv3 = {
     return IommuVeventArmSmmuv3.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_vevent_arm_smmuv3'): IommuVeventArmSmmuv3 {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_vevent_arm_smmuv3'): IommuVeventArmSmmuv3 {
+    checkArch(options);
     checkRoom(view, at, 32, path);
     const evtCount = 4;
     const evt = Array.from({ length: evtCount }, (_, i) => view.getBigUint64(at + 0 + i * 8, true));
@@ -8227,7 +8387,8 @@ export const IommuVeventTegra241Cmdqv = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view`. */
-  write(view: DataView, at: number, value: IommuVeventTegra241Cmdqv, _options: CodecOptions = {}, path = 'iommu_vevent_tegra241_cmdqv'): void {
+  write(view: DataView, at: number, value: IommuVeventTegra241Cmdqv, options: CodecOptions = {}, path = 'iommu_vevent_tegra241_cmdqv'): void {
+    checkArch(options);
     checkRoom(view, at, IommuVeventTegra241Cmdqv.byteLength(value), path);
     checkLength(value.lvcmdq_err_map.length, 2, path, 'lvcmdq_err_map');
     value.lvcmdq_err_map.forEach((e, i) => {
@@ -8242,7 +8403,8 @@ export const IommuVeventTegra241Cmdqv = {
     return IommuVeventTegra241Cmdqv.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_vevent_tegra241_cmdqv'): IommuVeventTegra241Cmdqv {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_vevent_tegra241_cmdqv'): IommuVeventTegra241Cmdqv {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const lvcmdq_err_mapCount = 2;
     const lvcmdq_err_map = Array.from({ length: lvcmdq_err_mapCount }, (_, i) => view.getBigUint64(at + 0 + i * 8, true));
@@ -8305,6 +8467,7 @@ export const IommuVeventqAlloc = {
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
   write(view: DataView, at: number, value: IommuVeventqAllocInput, options: CodecOptions = {}, path = 'iommu_veventq_alloc'): void {
+    checkArch(options);
     const bytes = IommuVeventqAlloc.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -8326,6 +8489,7 @@ export const IommuVeventqAlloc = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_veventq_alloc'): IommuVeventqAlloc {
+    checkArch(options);
     checkRoom(view, at, 32, path);
     const size = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -8397,7 +8561,8 @@ export const IommuHwQueueAlloc = {
     return bytes;
   },
   /** Writes `value` at byte `at` of `view` (`size` left out: its byteLength). */
-  write(view: DataView, at: number, value: IommuHwQueueAllocInput, _options: CodecOptions = {}, path = 'iommu_hw_queue_alloc'): void {
+  write(view: DataView, at: number, value: IommuHwQueueAllocInput, options: CodecOptions = {}, path = 'iommu_hw_queue_alloc'): void {
+    checkArch(options);
     const bytes = IommuHwQueueAlloc.byteLength(value);
     checkRoom(view, at, bytes, path);
     view.setUint32(at + 0, checkUint(value.size ?? bytes, 32, path, 'size'), true);
@@ -8417,7 +8582,8 @@ export const IommuHwQueueAlloc = {
     return IommuHwQueueAlloc.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0, options);
   },
   /** Reads a value at byte `at` of `view`. */
-  read(view: DataView, at: number, _options: CodecOptions = {}, path = 'iommu_hw_queue_alloc'): IommuHwQueueAlloc {
+  read(view: DataView, at: number, options: CodecOptions = {}, path = 'iommu_hw_queue_alloc'): IommuHwQueueAlloc {
+    checkArch(options);
     checkRoom(view, at, 40, path);
     const size = view.getUint32(at + 0, true);
     const flags = view.getUint32(at + 4, true);
@@ -8490,6 +8656,7 @@ export const VfioDeviceFeatureSubregion = {
   },
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioDeviceFeatureSubregion, options: CodecOptions = {}, path = 'vfio_device_feature_subregion'): void {
+    checkArch(options);
     checkRoom(view, at, VfioDeviceFeatureSubregion.byteLength(value), path);
     if (!options.raw) checkReserved(value.flags, path, 'flags');
     view.setUint32(at + 0, checkUint(value.flags, 32, path, 'flags'), true);
@@ -8508,6 +8675,7 @@ export const VfioDeviceFeatureSubregion = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_feature_subregion'): VfioDeviceFeatureSubregion {
+    checkArch(options);
     checkRoom(view, at, 32, path);
     const flags = view.getUint32(at + 0, true);
     if (!options.raw) checkReserved(flags, path, 'flags');
@@ -8566,6 +8734,7 @@ export const VfioDeviceFeatureRegionAttrs = {
   },
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioDeviceFeatureRegionAttrs, options: CodecOptions = {}, path = 'vfio_device_feature_region_attrs'): void {
+    checkArch(options);
     checkRoom(view, at, VfioDeviceFeatureRegionAttrs.byteLength(value), path);
     if (!options.raw) checkReserved(value.flags, path, 'flags');
     view.setUint32(at + 0, checkUint(value.flags, 32, path, 'flags'), true);
@@ -8582,6 +8751,7 @@ export const VfioDeviceFeatureRegionAttrs = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_device_feature_region_attrs'): VfioDeviceFeatureRegionAttrs {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const flags = view.getUint32(at + 0, true);
     if (!options.raw) checkReserved(flags, path, 'flags');
@@ -8632,6 +8802,7 @@ export const VfioRegionInfoCapSubregion = {
   },
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioRegionInfoCapSubregion, options: CodecOptions = {}, path = 'vfio_region_info_cap_subregion'): void {
+    checkArch(options);
     checkRoom(view, at, VfioRegionInfoCapSubregion.byteLength(value), path);
     VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
     view.setUint32(at + 8, checkUint(value.parent_index, 32, path, 'parent_index'), true);
@@ -8648,6 +8819,7 @@ export const VfioRegionInfoCapSubregion = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_region_info_cap_subregion'): VfioRegionInfoCapSubregion {
+    checkArch(options);
     checkRoom(view, at, 24, path);
     const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
     const parent_index = view.getUint32(at + 8, true);
@@ -8696,6 +8868,7 @@ export const VfioRegionInfoCapAttrs = {
   },
   /** Writes `value` at byte `at` of `view`. */
   write(view: DataView, at: number, value: VfioRegionInfoCapAttrs, options: CodecOptions = {}, path = 'vfio_region_info_cap_attrs'): void {
+    checkArch(options);
     checkRoom(view, at, VfioRegionInfoCapAttrs.byteLength(value), path);
     VfioInfoCapHeader.write(view, at + 0, value.header, options, path + '.header');
     view.setUint32(at + 8, checkUint(value.attrs, 32, path, 'attrs'), true);
@@ -8711,6 +8884,7 @@ export const VfioRegionInfoCapAttrs = {
   },
   /** Reads a value at byte `at` of `view`. */
   read(view: DataView, at: number, options: CodecOptions = {}, path = 'vfio_region_info_cap_attrs'): VfioRegionInfoCapAttrs {
+    checkArch(options);
     checkRoom(view, at, 16, path);
     const header = VfioInfoCapHeader.read(view, at + 0, options, path + '.header');
     const attrs = view.getUint32(at + 8, true);
