@@ -28,7 +28,7 @@ export async function runStart(out: (s: string) => void = (s) => process.stdout.
   out('\n');
   const r = await runNicTx({ descriptors });
   out(formatNicTx(r));
-  if (r.device.errors !== 0 || r.device.consumed !== r.descriptors) process.exitCode = 1;
+  if (r.device?.errors !== 0 || r.consumed !== r.descriptors) process.exitCode = 1;
   out('\n');
   const e = await runE1000e({ frames: 100_000 });
   out(formatE1000e(e));

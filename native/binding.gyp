@@ -45,9 +45,10 @@
           "target_name": "vfio_testing",
           "sources": [
             "testing/testing.c",
-            "addon/args.c"
+            "addon/args.c",
+            "validators/vfio_subregion_validate.c"
           ],
-          "include_dirs": ["src", "addon"],
+          "include_dirs": ["include", "validators", "src", "addon"],
           "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
           "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror"],
           "conditions": [

@@ -10,6 +10,7 @@ import { compileAs, ROOT } from '../runtime/src/asc.js';
 import { MmioHost, instantiateGuest } from '../runtime/src/mmio.js';
 import { native, type NativeAddon, type SimConfig } from '../runtime/src/native.js';
 import { NIC_LAYOUT } from '../runtime/src/sim-presets.js';
+import { formatRows, median, time, timeWasm, type BenchRow } from './bench-rows.js';
 import { runCodegenBench } from './codegen-bench.js';
 import { runE1000eBench } from './e1000e-bench.js';
 import { simConfigToC } from './sim-config-c.js';
@@ -39,13 +40,6 @@ import { testingNative } from './testing-native.js';
  * that crossing into C costs at the least.
  */
 
-export interface BenchRow {
-  name: string;
-  ns: number;
-  baselineNs: number;
-  ratio: number;
-}
-
 /**
  * The device of the API rows, defined here only: the TypeScript side opens it, and the C baseline
  * (native/bench/bench_sim.c) gets it as bench_device.h, printed by tools/sim-config-c.ts. One 256 KiB
@@ -71,13 +65,6 @@ function nativeBaseline(iterations: number, creates: number): Record<string, num
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function time(n: number, fn: () => void): number {
-  for (let i = 0; i < Math.max(1, n / 10); i++) fn();
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) fn();
-  return Number(process.hrtime.bigint() - t0) / n;
 }
 
 function createMapUnmap(dev: ReturnType<typeof openDevice>): void {
@@ -117,19 +104,6 @@ export function runApiBench(iterations = 100_000, creates = 3_500): BenchRow[] {
   } finally {
     dev.close();
   }
-}
-
-/** Median of `runs` timings of fn(n), in ns per iteration. */
-function median(runs: number, fn: () => number): number {
-  const xs = Array.from({ length: runs }, fn).sort((a, b) => a - b);
-  return xs[Math.floor(xs.length / 2)]!;
-}
-
-function timeWasm(n: number, fn: (n: number) => unknown): number {
-  fn(Math.min(n, 100_000));
-  const t0 = process.hrtime.bigint();
-  fn(n);
-  return Number(process.hrtime.bigint() - t0) / n;
 }
 
 /** The MMIO probe guest (runtime/assembly/mmio-probe.ts), compiled -O3. */
@@ -185,6 +159,8 @@ export async function runMmioBench(iterations = 5_000_000, hostIterations = 300_
     dev.close();
   }
 }
+
+export { formatRows, type BenchRow };
 
 const ARCH: Arch = process.arch === 'arm64' ? 'aarch64' : process.arch === 'ppc64' ? 'ppc64le' : process.arch === 'riscv64' ? 'riscv64' : process.arch === 's390x' ? 's390x' : 'x86_64';
 
@@ -283,12 +259,6 @@ export function runIoctlBench(iterations = 100_000, floorIterations = 2_000_000)
     addon?.close();
     closeSync(fd);
   }
-}
-
-export function formatRows(rows: BenchRow[]): string {
-  const lines = ['benchmark                          TS ns/op   C ns/op   ratio'];
-  for (const r of rows) lines.push(`${r.name.padEnd(32)} ${r.ns.toFixed(1).padStart(10)} ${r.baselineNs.toFixed(1).padStart(9)} ${r.ratio.toFixed(2).padStart(7)}`);
-  return lines.join('\n') + '\n';
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -5,7 +5,7 @@ import { ROOT } from '../runtime/src/paths.js';
 
 /**
  * The test/bench-only native module (native/testing/, built next to the addon as vfio_testing.node).
- * Only tools/bench.ts, examples' bench code and tests load it; nothing an application uses
+ * Only tools/bench.ts, examples' bench code, test/kernel/bench-guest.mjs and tests load it; nothing an application uses
  * imports this file, and the production addon (native.ts) has none of these entry points.
  *
  * The MMIO calls take a raw mapping address (`Mapping.address`, `WasmWindow.address`) and its length
@@ -40,6 +40,17 @@ export interface TestingNative {
    * encoded size exceeds 64 bytes is refused.
    */
   ioctlLoop(fd: number, request: number, iterations: number): { ns: number; errno: number };
+  /**
+   * The real-device baselines of test/kernel/bench-guest.mjs, on an fd the production addon opened
+   * (found in /proc/self/fd), each stopping at the first error (its errno; 0 when none):
+   * `iterations` of Device.region(index)'s system calls in C (GET_REGION_INFO with argsz 256, then
+   * the generated walker over the chain, if any; `flags` is the region's).
+   */
+  regionInfoLoop(fd: number, index: number, iterations: number): { ns: number; errno: number; flags: number };
+  /** createSubregion + map + unmap's system calls in C: FEATURE_SUBREGION SET, the new region's info, mmap, munmap. */
+  subregionLoop(fd: number, parent: number, offset: bigint, size: bigint, attrs: number, iterations: number): { ns: number; errno: number };
+  /** VFIO_IOMMU_MAP_DMA of all of `bytes` (page-aligned) at `iova`, read and write, then VFIO_IOMMU_UNMAP_DMA of it, on a type1 container fd. */
+  dmaLoop(containerFd: number, bytes: Uint8Array, iova: bigint, iterations: number): { ns: number; errno: number };
 }
 
 const MODULE = resolve(ROOT, 'native/build/Release/vfio_testing.node');

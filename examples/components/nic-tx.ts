@@ -1,10 +1,10 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ROOT } from '../../runtime/src/asc.js';
-import { buildComponent, instantiateComponent as instantiate } from '../../runtime/src/component.js';
+import { buildComponent, instantiateComponent as instantiate, type BuiltComponent } from '../../runtime/src/component.js';
 import { native } from '../../runtime/src/native.js';
 import { NIC_LAYOUT } from '../../runtime/src/sim-presets.js';
 import type { MmioHost } from '../../runtime/src/mmio.js';
-import type { Grants } from '../nic-tx/main.js';
+import { PREBUILT, type Grants } from '../nic-tx/main.js';
 
 /**
  * nic-tx's driver as a WebAssembly component, built by the generic builder (runtime/src/component.ts)
@@ -29,19 +29,23 @@ export interface NicTxComponent {
   bench(op: number, base: number, size: number, off: number, n: number): void;
 }
 
-/** Builds and transpiles the component into dist/examples/components/nictx/, then instantiates it. */
-export async function instantiateComponent(host: MmioHost): Promise<NicTxComponent> {
-  const built = await buildComponent({ name: 'nictx', entry: ENTRY, baseDir: ROOT, exports: EXPORTS, outDir: OUT_DIR });
-  return instantiate<NicTxComponent>(built, host);
+/** Builds and transpiles the component into `outDir` (default dist/examples/components/nictx/). */
+export async function buildNicTxComponent(outDir = OUT_DIR): Promise<BuiltComponent> {
+  return buildComponent({ name: 'nictx', entry: ENTRY, baseDir: ROOT, exports: EXPORTS, outDir });
+}
+
+/** Instantiates the component: the one built in `dir` (buildNicTxComponent's), or built now. */
+export async function instantiateComponent(host: MmioHost, dir?: string): Promise<NicTxComponent> {
+  return instantiate<NicTxComponent>(dir !== undefined ? { name: 'nictx', dir } : await buildNicTxComponent(), host);
 }
 
 export async function runComponent(g: Grants): Promise<() => Promise<bigint>> {
-  const c = await instantiateComponent(g.host);
+  const c = await instantiateComponent(g.host, g.prebuilt !== undefined ? join(g.prebuilt, PREBUILT.component) : undefined);
   const ps = native().pageSize;
-  const regsAt = c.reserve(Number(NIC_LAYOUT.registers.size), ps) >>> 0;
-  const pushAt = c.reserve(Number(NIC_LAYOUT.txPush.size), ps) >>> 0;
-  const regs = g.map(0, regsAt, Number(NIC_LAYOUT.registers.size));
-  const push = g.map(1, pushAt, Number(NIC_LAYOUT.txPush.size));
+  const regsAt = c.reserve(Number(g.layout.registers.size), ps) >>> 0;
+  const pushAt = c.reserve(Number(g.layout.txPush.size), ps) >>> 0;
+  const regs = g.map(0, regsAt, Number(g.layout.registers.size));
+  const push = g.map(1, pushAt, Number(g.layout.txPush.size));
   c.setup(g.inlineFence);
   return async () => c.run(regsAt, regs.size, pushAt, push.size, g.count, g.batch);
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDevice, type Device } from '../../runtime/src/device.js';
@@ -17,6 +18,8 @@ import { loadWasi } from '../nic-tx/wasi.js';
  */
 
 export const DRIVER = 'examples/e1000e/assembly/driver.ts';
+/** The driver as `npm run build` compiles it (examples/build-drivers.ts). */
+export const DRIVER_WASM = 'dist/examples/e1000e/driver.wasm';
 /** The frame the driver sends (its file comment), without the FCS. */
 export const FRAME_LEN = 64;
 const DST = [0x02, 0, 0, 0, 0, 0x01];
@@ -49,7 +52,7 @@ export interface E1000eOptions {
   frames?: number;
   /** The device (default: a fresh simulated e1000e, closed at the end). */
   device?: Device;
-  /** The compiled driver (default: compiled now). */
+  /** The compiled driver (default: the one `npm run build` compiled). */
   binary?: Uint8Array;
   /** The fd the WASI command prints its summary line to (default 1). */
   stdout?: number;
@@ -83,7 +86,7 @@ export async function runE1000e(options: E1000eOptions = {}): Promise<E1000eResu
   try {
     const WASI = await loadWasi();
     const wasi = new WASI({ version: 'preview1', args: ['e1000e', String(frames)], returnOnExit: true, ...(options.stdout !== undefined ? { stdout: options.stdout } : {}) });
-    const ex = await instantiateGuest<DriverExports>(options.binary ?? (await compileDriver()), host, { wasi_snapshot_preview1: wasi.wasiImport });
+    const ex = await instantiateGuest<DriverExports>(options.binary ?? readFileSync(resolve(ROOT, DRIVER_WASM)), host, { wasi_snapshot_preview1: wasi.wasiImport });
     const code = wasi.start({ exports: ex } as never);
     if (code !== 0) throw new Error(`e1000e: the driver exited with status ${code}${host.lastRefusal ? `: ${host.lastRefusal.message}` : ''}`);
     let last = -1;

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { compileAs, ROOT } from '../../runtime/src/asc.js';
 import { instantiateGuest, MMIO_INTERFACE } from '../../runtime/src/mmio.js';
-import type { Grants } from './main.js';
+import { PREBUILT, type Grants } from './main.js';
 
 /** The driver as a WASI preview1 command (examples/nic-tx/assembly/command.ts, @assemblyscript/wasi-shim). */
 export const COMMAND = 'examples/nic-tx/assembly/command.ts';
@@ -34,7 +36,8 @@ export async function loadWasi(): Promise<typeof import('node:wasi').WASI> {
 export async function runWasi(g: Grants): Promise<() => Promise<bigint>> {
   const WASI = await loadWasi();
   const wasi = new WASI({ version: 'preview1', args: ['nic-tx', String(g.count)], env: { VFIO_INLINE_FENCE: g.inlineFence ? '1' : '0' }, returnOnExit: true, stdout: g.stdout });
-  const exports = await instantiateGuest(await compileCommand(), g.host, {
+  const binary = g.prebuilt !== undefined ? readFileSync(join(g.prebuilt, PREBUILT.command)) : await compileCommand();
+  const exports = await instantiateGuest(binary, g.host, {
     wasi_snapshot_preview1: wasi.wasiImport,
     [MMIO_INTERFACE]: { 'map-window': (slot: number, at: number, bytes: number) => g.mapForGuest(slot, at, bytes) },
   });

@@ -77,6 +77,7 @@ struct vdev {
 		struct {
 			int fd;		/* the device fd */
 			int extra[2];	/* group and container, or iommufd; -1 when unused */
+			bool regular;	/* may be a regular file (maps checked against its seals and size) */
 		} host;
 		struct sim_device *sim;
 		struct sim_iommu *iommu;	/* a simulated container (sim_iommu_ops) */

@@ -54,13 +54,18 @@ static ssize_t host_rw(struct vdev *d, void *buf, size_t len, uint64_t offset, b
  */
 /*
  * A store to a page of a regular file past its end is SIGBUS, and so is one after someone shrinks
- * it: only a file sealed against shrinking (a simulator's memfd) is mapped, and only inside it.
+ * it: only a file sealed against shrinking (a simulator's memfd) is mapped, and only inside it. A
+ * handle's fd is its own and never changes file, so one known at open not to be a regular file (a
+ * VFIO device) maps without the fstat.
  */
-static int host_map_allowed(int fd, uint64_t offset, size_t len)
+static int host_map_allowed(const struct vdev *d, uint64_t offset, size_t len)
 {
+	int fd = d->host.fd;
 	struct stat st;
 	int seals;
 
+	if (!d->host.regular)
+		return 0;
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
@@ -80,7 +85,7 @@ static int host_map(struct vdev *d, uint64_t offset, size_t len, int prot, void 
 
 	if (offset > INT64_MAX)
 		return -EINVAL;
-	err = host_map_allowed(d->host.fd, offset, len);
+	err = host_map_allowed(d, offset, len);
 	if (err)
 		return err;
 	p = mmap(NULL, len, prot, MAP_SHARED, d->host.fd, (off_t)offset);
@@ -192,6 +197,7 @@ struct vdev *vdev_new(napi_env env, struct addon *a, const struct vdev_ops *ops)
 	d->ops = ops;
 	d->host.fd = -1;
 	d->host.extra[0] = d->host.extra[1] = -1;
+	d->host.regular = true;
 	d->fd_kind = VFIO_SUBREGION_FD_DEVICE;
 	d->owner = a;
 	d->next = a->devices;
@@ -303,6 +309,7 @@ int get_vdev(napi_env env, napi_value v, struct vdev **out)
 static napi_value host_handle(napi_env env, struct addon *a, int fd, uint32_t fd_kind, const int *extra, int nr_extra, uint32_t ioas)
 {
 	struct vdev *d = vdev_new(env, a, &host_ops);
+	struct stat st;
 
 	if (!d) {
 		close(fd);
@@ -311,6 +318,7 @@ static napi_value host_handle(napi_env env, struct addon *a, int fd, uint32_t fd
 		return NULL;
 	}
 	d->host.fd = fd;
+	d->host.regular = fstat(fd, &st) < 0 || S_ISREG(st.st_mode);
 	d->fd_kind = fd_kind;
 	d->ioas = ioas;
 	for (int i = 0; i < nr_extra; i++)

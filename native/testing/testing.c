@@ -15,6 +15,14 @@
  *   floorEmpty()                              an empty Node-API call
  *   floorIntBytes(fd, bytes)                  reads an int and a Uint8Array as the addon's ioctl does
  *   ioctlLoop(fd, request, iterations)        ioctl(2) in a C loop: { ns, errno }
+ *   regionInfoLoop(fd, index, iterations)     Device.region()'s system calls on a real device fd
+ *   subregionLoop(fd, parent, offset, size, attrs, iterations)
+ *                                             createSubregion + map + unmap's, likewise
+ *   dmaLoop(containerFd, bytes, iova, iterations)
+ *                                             VFIO_IOMMU_MAP_DMA + UNMAP_DMA of bytes at iova
+ *
+ * The real-device loops (test/kernel/bench-guest.mjs) take the fd the production addon opened
+ * (found in /proc/self/fd): the same file, the same system calls as the API's path, in C.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -24,8 +32,12 @@
 #include <string.h>
 #include <time.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <linux/vfio.h>
+#include <linux/vfio_subregion.h>
 
 #include "args.h"
+#include "vfio_subregion_validate.h"
 #include "fence.h"
 
 /* ---------------------------------------------------------------- arguments (args.h for the rest) */
@@ -227,8 +239,15 @@ static napi_value js_mmio_bench(napi_env env, napi_callback_info info)
 			sink += *(volatile uint32_t *)(p + ((i & 15) << 2));
 		break;
 	case 2:
-		for (i = 0; i < n; i++)
+		/*
+		 * The source is read again for every burst, as a wasm guest must (its source and its
+		 * window share one linear memory, so its loads cannot be hoisted over the stores): left
+		 * alone, the compiler keeps the 64 bytes in registers and C stores only.
+		 */
+		for (i = 0; i < n; i++) {
+			__asm__ volatile("" : : "r"(src) : "memory");
 			burst64(p, src);
+		}
 		break;
 	case 3:
 		for (i = 0; i < n; i++) {
@@ -334,6 +353,191 @@ static napi_value js_ioctl_loop(napi_env env, napi_callback_info info)
 	return r;
 }
 
+/* ---------------------------------------------------------------- real-device baselines */
+
+/* Device.region()'s first argsz (REGION_INFO_BYTES in runtime/src/device.ts). */
+#define REGION_INFO_BYTES 256
+
+/*
+ * VFIO_DEVICE_GET_REGION_INFO as Device.region() makes it: argsz 256 with flags, index and
+ * cap_offset zeroed before the call, then, when the region has a chain, a walk of it (the generated
+ * walker). A chain that needs more than 256 bytes is -ENOSPC here: the API would retry, and the
+ * loop must not time something else. 0 or -errno.
+ */
+static int region_info(int fd, uint32_t index, uint8_t *buf)
+{
+	struct vfio_region_info *ri = (struct vfio_region_info *)buf;
+	struct vfio_cap_cursor cur;
+	int ret;
+
+	ri->argsz = REGION_INFO_BYTES;
+	ri->flags = 0;
+	ri->index = index;
+	ri->cap_offset = 0;
+	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, buf) < 0)
+		return -errno;
+	if (!(ri->flags & VFIO_REGION_INFO_FLAG_CAPS))
+		return 0;
+	ret = vfio_region_info_cap_first(buf, REGION_INFO_BYTES, &cur);
+	while (ret > 0)
+		ret = vfio_region_info_cap_next(&cur);
+	return ret;
+}
+
+/* { ns: ns per iteration, errno: the failing call's errno or 0 } */
+static napi_value loop_result(napi_env env, double ns, int err)
+{
+	napi_value r, v;
+
+	NAPI_OK(env, napi_create_object(env, &r));
+	NAPI_OK(env, napi_create_double(env, ns, &v));
+	NAPI_OK(env, napi_set_named_property(env, r, "ns", v));
+	NAPI_OK(env, napi_create_int32(env, err, &v));
+	NAPI_OK(env, napi_set_named_property(env, r, "errno", v));
+	return r;
+}
+
+/* An fd argument: an integer in [0, 2^31). */
+static int get_fd(napi_env env, napi_value v, const char *name, int *fd)
+{
+	double d;
+
+	if (get_integer(env, v, name, 0, INT32_MAX, &d))
+		return -1;
+	*fd = (int)d;
+	return 0;
+}
+
+/*
+ * regionInfoLoop(fd, index, iterations): region_info() above `iterations` times on a VFIO device fd.
+ * { ns, errno, flags: the region's flags (caps or not: what was walked) }; stops at the first error.
+ */
+static napi_value js_region_info_loop(napi_env env, napi_callback_info info)
+{
+	napi_value argv[3], r, v;
+	uint8_t buf[REGION_INFO_BYTES] __attribute__((aligned(8))) = { 0 };
+	struct timespec t0, t1;
+	uint32_t index;
+	double dn;
+	uint64_t n, i;
+	int fd, ret = 0;
+
+	if (get_args(env, info, 3, argv, NULL) || get_fd(env, argv[0], "fd", &fd) ||
+	    get_u32(env, argv[1], "index", &index) || get_integer(env, argv[2], "iterations", 1, 1e10, &dn))
+		return NULL;
+	n = (uint64_t)dn;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n && ret == 0; i++)
+		ret = region_info(fd, index, buf);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	r = loop_result(env, elapsed_ns(&t0, &t1) / (double)n, -ret);
+	if (r == NULL)
+		return NULL;
+	NAPI_OK(env, napi_create_uint32(env, ((struct vfio_region_info *)buf)->flags, &v));
+	NAPI_OK(env, napi_set_named_property(env, r, "flags", v));
+	return r;
+}
+
+/*
+ * subregionLoop(fd, parent, offset, size, attrs, iterations): what createSubregion(), map() of the
+ * new region and unmap() of a mapping whose bytes were never handed out make, in C: the
+ * VFIO_DEVICE_FEATURE_SUBREGION SET (argsz 48), region_info() of the new index, mmap of it (shared,
+ * read-write) and munmap. Each iteration leaves a subregion: the device must allow `iterations`
+ * more. { ns, errno }; stops at the first error.
+ */
+static napi_value js_subregion_loop(napi_env env, napi_callback_info info)
+{
+	napi_value argv[6];
+	uint8_t buf[REGION_INFO_BYTES] __attribute__((aligned(8))) = { 0 };
+	struct vfio_region_info *ri = (struct vfio_region_info *)buf;
+	struct {
+		struct vfio_device_feature hdr;
+		struct vfio_device_feature_subregion sub;
+	} req;
+	struct timespec t0, t1;
+	uint64_t offset, size, n, i;
+	uint32_t parent, attrs;
+	double dn;
+	int fd, ret = 0;
+
+	if (get_args(env, info, 6, argv, NULL) || get_fd(env, argv[0], "fd", &fd) ||
+	    get_u32(env, argv[1], "parent", &parent) || get_u64_bigint(env, argv[2], "offset", &offset) ||
+	    get_u64_bigint(env, argv[3], "size", &size) || get_u32(env, argv[4], "attrs", &attrs) ||
+	    get_integer(env, argv[5], "iterations", 1, 1e10, &dn))
+		return NULL;
+	n = (uint64_t)dn;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n && ret == 0; i++) {
+		void *p;
+
+		memset(&req, 0, sizeof(req));
+		req.hdr.argsz = sizeof(req);
+		req.hdr.flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_SUBREGION;
+		req.sub.parent_index = parent;
+		req.sub.offset = offset;
+		req.sub.size = size;
+		req.sub.attrs = attrs;
+		if (ioctl(fd, VFIO_DEVICE_FEATURE, &req) < 0) {
+			ret = -errno;
+			break;
+		}
+		ret = region_info(fd, req.sub.index, buf);
+		if (ret < 0)
+			break;
+		p = mmap(NULL, ri->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)ri->offset);
+		if (p == MAP_FAILED) {
+			ret = -errno;
+			break;
+		}
+		munmap(p, ri->size);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return loop_result(env, elapsed_ns(&t0, &t1) / (double)n, -ret);
+}
+
+/*
+ * dmaLoop(containerFd, bytes, iova, iterations): VFIO_IOMMU_MAP_DMA of all of `bytes` (a Uint8Array;
+ * page-aligned, e.g. over an Iommu.allocBuffer buffer), read and write, at `iova`, then
+ * VFIO_IOMMU_UNMAP_DMA of it: Iommu.map() + DmaMapping.unmap()'s two ioctls. { ns, errno }; stops at
+ * the first error.
+ */
+static napi_value js_dma_loop(napi_env env, napi_callback_info info)
+{
+	napi_value argv[4];
+	struct vfio_iommu_type1_dma_map map;
+	struct vfio_iommu_type1_dma_unmap unmap;
+	struct timespec t0, t1;
+	uint64_t iova, n, i;
+	size_t len;
+	void *data;
+	double dn;
+	int fd, ret = 0;
+
+	if (get_args(env, info, 4, argv, NULL) || get_fd(env, argv[0], "containerFd", &fd) ||
+	    get_bytes(env, argv[1], "bytes", &data, &len) || get_u64_bigint(env, argv[2], "iova", &iova) ||
+	    get_integer(env, argv[3], "iterations", 1, 1e10, &dn))
+		return NULL;
+	if (len == 0)
+		return RANGE_ERR(env, "bytes is empty");
+	n = (uint64_t)dn;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n; i++) {
+		map = (struct vfio_iommu_type1_dma_map){ .argsz = sizeof(map), .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+			.vaddr = (uint64_t)(uintptr_t)data, .iova = iova, .size = len };
+		if (ioctl(fd, VFIO_IOMMU_MAP_DMA, &map) < 0) {
+			ret = -errno;
+			break;
+		}
+		unmap = (struct vfio_iommu_type1_dma_unmap){ .argsz = sizeof(unmap), .iova = iova, .size = len };
+		if (ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &unmap) < 0) {
+			ret = -errno;
+			break;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return loop_result(env, elapsed_ns(&t0, &t1) / (double)n, -ret);
+}
+
 /* ---------------------------------------------------------------- module */
 
 static napi_value init(napi_env env, napi_value exports)
@@ -344,6 +548,9 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "floorEmpty", NULL, js_floor_empty, NULL, NULL, NULL, napi_enumerable, NULL },
 		{ "floorIntBytes", NULL, js_floor_int_bytes, NULL, NULL, NULL, napi_enumerable, NULL },
 		{ "ioctlLoop", NULL, js_ioctl_loop, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "regionInfoLoop", NULL, js_region_info_loop, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "subregionLoop", NULL, js_subregion_loop, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "dmaLoop", NULL, js_dma_loop, NULL, NULL, NULL, napi_enumerable, NULL },
 	};
 
 	if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok)

@@ -5,6 +5,8 @@ import { argType, argValue, DeviceStateError, errnoName, VfioError } from './err
 import { hostArch } from './codec-support.js';
 
 const ARCH = hostArch() ?? 'x86_64';
+/** An unmap's dirty bitmap: none. */
+const NO_DATA = new Uint8Array(0);
 const GET_INFO = abi.ioctlNumber('VFIO_IOMMU_GET_INFO', ARCH);
 const { VfioDmaMapFlags: MF, IommufdIoasMapFlags: IF } = abi;
 /** Bytes a VFIO_IOMMU_GET_INFO asks for first: the three capabilities with a few IOVA ranges. */
@@ -45,8 +47,12 @@ interface IommuOps {
   mapName: string;
   unmapName: string;
   info(handle: DeviceHandle): IommuInfo;
-  mapArg(iova: bigint, size: bigint, read: boolean, write: boolean): Uint8Array;
-  unmapArg(iova: bigint, size: bigint): Uint8Array;
+  /** Bytes of the map and unmap structs. */
+  mapSize: number;
+  unmapSize: number;
+  /** Writes the map and unmap structs in place (the addon copies them before the ioctl). */
+  writeMap(view: DataView, iova: bigint, size: bigint, read: boolean, write: boolean): void;
+  writeUnmap(view: DataView, iova: bigint, size: bigint): void;
 }
 
 const TYPE1: IommuOps = {
@@ -75,8 +81,10 @@ const TYPE1: IommuOps = {
     }
     throw new VfioError('iommuInfo', 'ioctl', abi.Errno.EINVAL, null, 'VFIO_IOMMU_GET_INFO asked for a larger buffer twice');
   },
-  mapArg: (iova, size, read, write) => abi.VfioIommuType1DmaMap.encode({ flags: (read ? MF.VFIO_DMA_MAP_FLAG_READ : 0) | (write ? MF.VFIO_DMA_MAP_FLAG_WRITE : 0), vaddr: 0n, iova, size }),
-  unmapArg: (iova, size) => abi.VfioIommuType1DmaUnmap.encode({ flags: 0, iova, size, data: new Uint8Array(0) }),
+  mapSize: abi.VfioIommuType1DmaMap.size,
+  unmapSize: abi.VfioIommuType1DmaUnmap.size,
+  writeMap: (view, iova, size, read, write) => abi.VfioIommuType1DmaMap.write(view, 0, { flags: (read ? MF.VFIO_DMA_MAP_FLAG_READ : 0) | (write ? MF.VFIO_DMA_MAP_FLAG_WRITE : 0), vaddr: 0n, iova, size }),
+  writeUnmap: (view, iova, size) => abi.VfioIommuType1DmaUnmap.write(view, 0, { flags: 0, iova, size, data: NO_DATA }),
 };
 
 const IOAS: IommuOps = {
@@ -101,11 +109,13 @@ const IOAS: IommuOps = {
     }
     throw new VfioError('iommuInfo', 'ioctl', abi.Errno.EMSGSIZE, null, 'IOMMU_IOAS_IOVA_RANGES reported more ranges twice');
   },
-  mapArg: (iova, length, read, write) => abi.IommuIoasMap.encode({
+  mapSize: abi.IommuIoasMap.size,
+  unmapSize: abi.IommuIoasUnmap.size,
+  writeMap: (view, iova, length, read, write) => abi.IommuIoasMap.write(view, 0, {
     flags: IF.IOMMU_IOAS_MAP_FIXED_IOVA | (read ? IF.IOMMU_IOAS_MAP_READABLE : 0) | (write ? IF.IOMMU_IOAS_MAP_WRITEABLE : 0),
     ioas_id: 0, __reserved: 0, user_va: 0n, length, iova,
   }),
-  unmapArg: (iova, length) => abi.IommuIoasUnmap.encode({ ioas_id: 0, iova, length }),
+  writeUnmap: (view, iova, length) => abi.IommuIoasUnmap.write(view, 0, { ioas_id: 0, iova, length }),
 };
 
 const OPS: Partial<Record<string, IommuOps>> = { type1_container: TYPE1, iommufd: IOAS };
@@ -217,6 +227,12 @@ export class Iommu {
   #info: IommuInfo | null = null;
   #iovas: IovaAllocator | null = null;
   #closed = false;
+  // The ioctl arguments, written in place for each call (the addon copies them before the ioctl):
+  // a fresh buffer per map and unmap cost more than the rest of the JavaScript side of a DMA map.
+  readonly #mapArg: Uint8Array;
+  readonly #mapView: DataView;
+  readonly #unmapArg: Uint8Array;
+  readonly #unmapView: DataView;
 
   /** @internal */
   constructor(handle: DeviceHandle) {
@@ -224,6 +240,10 @@ export class Iommu {
     const ops = OPS[native().handleKind(handle)];
     if (ops === undefined) throw new TypeError(`an Iommu needs a type1_container or iommufd handle, not a ${native().handleKind(handle)} one`);
     this.#ops = ops;
+    this.#mapArg = new Uint8Array(ops.mapSize);
+    this.#mapView = new DataView(this.#mapArg.buffer);
+    this.#unmapArg = new Uint8Array(ops.unmapSize);
+    this.#unmapView = new DataView(this.#unmapArg.buffer);
   }
 
   get closed(): boolean {
@@ -290,7 +310,8 @@ export class Iommu {
       if (got === null) throw new VfioError('dmaMap', 'ioctl', abi.Errno.ENOSPC, null, `no free range of 0x${size.toString(16)} bytes left in the IOVA ranges ${showRanges(iovas.ranges)}`);
       iova = got;
     }
-    const r = native().dmaMap(this.#handle, source, offset, this.#ops.mapArg(iova, size, read, write));
+    this.#ops.writeMap(this.#mapView, iova, size, read, write);
+    const r = native().dmaMap(this.#handle, source, offset, this.#mapArg);
     if (r < 0) throw new VfioError('dmaMap', 'ioctl', -r, null, mapCause(errnoName(-r), { iova, size, offset: BigInt(offset), access: read || write }, iovas, this.#live));
     iovas.take(iova, size);
     const m = new DmaMapping(source, offset, length, iova, (x) => this.#unmapOne(x));
@@ -300,7 +321,8 @@ export class Iommu {
 
   #unmapOne(m: DmaMapping): void {
     this.#open('dmaUnmap');
-    const r = native().dmaUnmap(this.#handle, this.#ops.unmapArg(m.iova, BigInt(m.length)));
+    this.#ops.writeUnmap(this.#unmapView, m.iova, BigInt(m.length));
+    const r = native().dmaUnmap(this.#handle, this.#unmapArg);
     if (r < 0) throw new VfioError('dmaUnmap', 'ioctl', -r, null, `${this.#ops.unmapName} of [0x${m.iova.toString(16)}, +0x${m.length.toString(16)}): ${errnoName(-r)}`);
     this.#live.delete(m);
     this.#iovas?.release(m.iova);

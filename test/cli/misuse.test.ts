@@ -167,7 +167,9 @@ describe("the README's commands for your own project", () => {
 
 describe('examples: arguments checked like the CLI\'s, run from dist/', () => {
   it.concurrent.each([
-    [['nic-tx', '--wasii'], /^nic-tx: unknown option --wasii \(options: --wasi, --component, --host-fence\)$/],
+    [['nic-tx', '--wasii'], /^nic-tx: unknown option --wasii \(options: --wasi, --component, --host-fence, --device\)$/],
+    [['nic-tx', '--device', 'eth0'], /^nic-tx: --device: expected sim, a PCI address \(0000:01:00.0 or 01:00.0\) or \/dev\/vfio\/devices\/vfioN, got "eth0"$/],
+    [['ring-producer', '--device', '1:2:3'], /^ring-producer: --device: expected sim, a PCI address/],
     [['nic-tx', 'abc'], /^nic-tx: DESCRIPTORS: expected a whole number from 1 to 1000000000, got "abc"$/],
     [['nic-tx', '-5'], /^nic-tx: unknown option -5/],
     [['nic-tx', '0'], /^nic-tx: DESCRIPTORS: expected a whole number from 1 to 1000000000, got "0"$/],
@@ -181,6 +183,11 @@ describe('examples: arguments checked like the CLI\'s, run from dist/', () => {
 
   it('region-info takes the lspci short address (and fails on one line when there is no such device)', async () => {
     expectOneLine(await example('region-info', '99:00.0'), 1, /^region-info: openDevice: 0000:99:00\.0: no such PCI device/);
+  });
+
+  it('nic-tx and ring-producer on a device that is not there fail on one line', async () => {
+    expectOneLine(await example('nic-tx', '10', '--device', '99:00.0'), 1, /^nic-tx: openDevice: 0000:99:00\.0: no such PCI device/);
+    expectOneLine(await example('ring-producer', '--device', '0000:99:00.0'), 1, /^ring-producer: openDevice: 0000:99:00\.0: no such PCI device/);
   });
 
   it('an example that is not built is one line naming the fix', async () => {

@@ -65,6 +65,16 @@ node_guest() {	# MODE: test/kernel/node-guest.mjs on the devices as they are bou
 	kt INFO node/$1: ${t}s
 }
 
+wasm_guest() {	# BINDING: the wasm examples on ivshmem, its host-side model checking (test/kernel/wasm-guest.mjs)
+	t=$(secs)
+	hostrun $NODE test/kernel/wasm-guest.mjs $1 $IVS
+	rc=$?
+	[ $rc -le 1 ] || kt FAIL wasm/$1-exited-$rc: wasm-guest.mjs died
+	t=$(awk "BEGIN{print $(secs)-$t}")
+	NODE_S=$(awk "BEGIN{print ${NODE_S:-0}+$t}")
+	kt INFO wasm/$1: ${t}s
+}
+
 find_dev() {	# vendor device -> BDF
 	for d in /sys/bus/pci/devices/*; do
 		if [ "$(cat $d/vendor)" = "$1" ] && [ "$(cat $d/device)" = "$2" ]; then basename $d; return; fi
@@ -103,6 +113,7 @@ bind $IVS vfio-pci && bind $E1K vfio-pci || done_
 run stock $IVS
 run stock $E1K
 node_guest stock
+wasm_guest stock
 
 # the variant driver
 bind $IVS vfio-pci-subregion && bind $E1K vfio-pci-subregion || done_
@@ -121,7 +132,15 @@ run variant-other $E1K
 run msix $E1K
 run variant $IVS ${SEED:-1}
 node_guest variant
+wasm_guest variant
 node_guest bad
+# `npm run test:kernel -- --bench`: the bench rows (test/kernel/bench-guest.mjs), on this binding
+if grep -q 'kt\.bench=1' /proc/cmdline; then
+	t=$(secs)
+	hostrun $NODE test/kernel/bench-guest.mjs run $IVS $E1K .cache/kernel-build/bench
+	[ $? -le 1 ] || kt FAIL bench/exited: bench-guest.mjs died
+	kt INFO bench: $(awk "BEGIN{print $(secs)-$t}")s
+fi
 kt INFO node: the Node stages cost this kernel ${NODE_S:-0}s in all \(9p mount and first start included\)
 # The iommufd cdev (/dev/vfio/devices/vfioN bound to /dev/iommu) on the variant driver: the C
 # runner's dump and variant checks and the Node checks again through it. Only 7.2-cdev (built by

@@ -6,14 +6,16 @@
 # (test/kernel/runner.c, test/kernel/init.sh), then this package's device API and CLI under this
 # machine's node (test/kernel/node-guest.mjs: the guest mounts this machine's root read-only over
 # virtio-9p and runs node and the checkout's dist/ from there). One PASS/FAIL/SKIP line per check,
-# prefixed with the kernel; a summary; exit 1 on any failure.
+# prefixed with the kernel; a summary; exit 1 on any failure. The wasm examples run in the guest too
+# (test/kernel/wasm-guest.mjs), against a device model on this side of the ivshmem memory
+# (test/kernel/ivshmem-model.c), which checks what they pushed.
 #
 # Kernel packages are downloaded with a private apt configuration per suite and unpacked, never
 # installed. A module is built with the compiler its kernel was built with: the machine's gcc for
 # 6.1, a debootstrap'ed trixie or sid with gcc-14/gcc-16 otherwise. Everything is cached in
 # $KT_CACHE (default ~/.cache/vfio-subregion/kernel, outside the clone so CI runs reuse it).
 # Needs root (apt-get, debootstrap, chroot). KT_SEED=N fixes the random run's seed; KT_TIMEOUT
-# bounds each QEMU run.
+# bounds each QEMU run. `-- --bench` adds the bench rows measured in each guest.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,9 +23,13 @@ NODE=$(command -v node)
 CACHE=${KT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-subregion/kernel}
 BUILD=$ROOT/.cache/kernel-build
 SEED=${KT_SEED:-$(( $(date +%s) % 100000 ))}
-TIMEOUT=${KT_TIMEOUT:-300}
-KERNELS=("$@")
+# --bench: also the bench rows inside each guest (test/kernel/bench-guest.mjs); the JSON array of
+# every kernel's rows is the last line
+BENCH=0
+KERNELS=()
+for a in "$@"; do if [ "$a" = --bench ]; then BENCH=1; else KERNELS+=("$a"); fi; done
 [ ${#KERNELS[@]} -gt 0 ] || KERNELS=(6.1 6.12 7.2 7.2-cdev)
+TIMEOUT=${KT_TIMEOUT:-$((300 + 300 * BENCH))}
 T0=$(date +%s)
 mkdir -p "$CACHE" "$BUILD"
 log() { echo "[test:kernel] $*"; }
@@ -169,24 +175,32 @@ boot_kernel() {	# K: initramfs with that kernel's modules, QEMU, host-side check
 
 	SHM=$KB/ivshmem.bin
 	rm -f "$SHM"; truncate -s 1M "$SHM"
+	# the device behind the wasm examples: a model over the same memory, outside QEMU
+	"$BUILD/ivshmem-model" "$SHM" "$WASM_RUNS" > "$KB/model.txt" 2>&1 &
+	MODEL=$!
 	SERIAL=$KB/serial.log
 	set +e
 	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=single -cpu max -machine q35 -m 512 -smp 2 \
 		-nographic -no-reboot -nodefaults -serial stdio \
 		-kernel "$VMLINUX" -initrd "$KB/initramfs.cpio.gz" \
-		-append "console=ttyS0 intel_iommu=on iommu=pt panic=-1 oops=panic no_timer_check quiet kt.seed=$SEED kt.root=$ROOT kt.node=$NODE" \
+		-append "console=ttyS0 intel_iommu=on iommu=pt panic=-1 oops=panic no_timer_check quiet kt.seed=$SEED kt.root=$ROOT kt.node=$NODE kt.bench=$BENCH" \
 		-device intel-iommu,intremap=on \
 		-object memory-backend-file,id=shm,share=on,mem-path="$SHM",size=1M \
 		-device ivshmem-plain,memdev=shm -device e1000e \
 		-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
 		< /dev/null > "$SERIAL" 2>&1
 	QRC=$?
+	kill -TERM $MODEL 2>/dev/null; wait $MODEL
+	MRC=$?
 	set -e
 	{
 		sed -n 's/\r$//; s/^KT //p' "$SERIAL" | grep -v '^DONE$' || true
+		sed -n 's/\r$//; s/^KTB //p' "$SERIAL" > "$KB/bench.jsonl"
 		if grep -q '^KT DONE' "$SERIAL"; then echo "PASS guest/finished"; else
 			echo "FAIL guest/finished: no completion marker (qemu exit $QRC; timeout ${TIMEOUT}s?)"
 			tail -30 "$SERIAL" | sed 's/^/INFO serial: /'; fi
+		sed -E '/^(PASS|FAIL|SKIP|INFO) /!s#^#FAIL host/wasm/model: #' "$KB/model.txt"
+		[ $MRC -eq 0 ] || echo "FAIL host/wasm/model: exited $MRC (the lines above say why)"
 		hostcheck host/uc-mapping-reached-device 0 "UC-PART: written through the UC mapping of BAR2"
 		hostcheck host/wc-subregion-reached-device 0x10000 "WC-PART: written through the WC subregion of BAR2"
 		hostcheck host/subregion-pwrite-reached-device 0x12000 "RW-PART: pwrite on the subregion offset"
@@ -209,16 +223,27 @@ hostcheck() {	# name offset string
 # ---- the package as the guest's node loads it: dist/ and the addon of this checkout ----
 [ -e "$ROOT/native/build/Release/vfio_native.node" ] || node "$ROOT/native/build.mjs" > "$BUILD/addon.log" 2>&1
 ( cd "$ROOT" && npm run -s build )
+# the wasm examples' drivers, built here once: TCG would take minutes for asc and jco in the guest
+t=$(date +%s)
+"$NODE" "$ROOT/test/kernel/wasm-guest.mjs" build "$BUILD/wasm"
+log "wasm drivers prebuilt in $(( $(date +%s) - t ))s"
+WASM_RUNS=8	# test/kernel/wasm-guest.mjs: nic-tx core, WASI, component and ring-producer, stock and variant
 
 # ---- the runner: static, generated header + validators + vectors (one for every kernel) ----
 node "$ROOT/test/kernel/gen-vectors.mjs" "$ROOT/spec/vectors/validation.json" "$ROOT/spec/vectors/memtype.json" > "$BUILD/vectors.h"
 gcc -static -O2 -Wall -Wextra -Wno-unused-parameter -Werror -I"$ROOT/native/include" -idirafter "$ROOT/native/include/fallback" -I"$ROOT/native/validators" -I"$ROOT/native/src" -I"$BUILD" \
 	-o "$BUILD/runner" "$ROOT/test/kernel/runner.c" "$ROOT/native/validators/vfio_subregion_validate.c" "$ROOT/native/src/vfio_host.c" -lpthread
 ALL="PASS build/runner"$'\n'
+gcc -O2 -Wall -Wextra -Werror -o "$BUILD/ivshmem-model" "$ROOT/test/kernel/ivshmem-model.c"
+if [ "$BENCH" = 1 ]; then	# what the guest cannot build on its read-only root
+	node "$ROOT/test/kernel/bench-guest.mjs" build "$BUILD/bench"
+	ALL+="PASS build/bench-wasm"$'\n'
+fi
 
 for k in "${KERNELS[@]}"; do
 	t=$(date +%s)
 	mkdir -p "$BUILD/$k"
+	rm -f "$BUILD/$k/bench.jsonl"
 	if ! setup_kernel "$k" > "$BUILD/$k/setup.txt"; then
 		cat "$BUILD/$k/setup.txt"; ALL+=$(sed "s#^\(PASS\|FAIL\|SKIP\) #\1 $k/#" "$BUILD/$k/setup.txt")$'\n'; continue
 	fi
@@ -242,4 +267,8 @@ P=$(grep -c '^PASS ' <<<"$ALL" || true)
 F=$(grep -c '^FAIL ' <<<"$ALL" || true)
 S=$(grep -c '^SKIP ' <<<"$ALL" || true)
 echo "test:kernel: $P passed, $F failed, $S skipped ($(( $(date +%s) - T0 ))s; kernels ${KERNELS[*]}; seed $SEED)"
+if [ "$BENCH" = 1 ]; then	# every kernel's rows, the kernel in front of each name
+	for k in "${KERNELS[@]}"; do sed "s#^{\"name\":\"#{\"name\":\"$k #" "$BUILD/$k/bench.jsonl" 2>/dev/null || true; done |
+		node -e 'process.stdout.write(JSON.stringify(require("fs").readFileSync(0, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l))) + "\n")'
+fi
 [ "$F" -eq 0 ] && [ "$P" -gt 0 ]

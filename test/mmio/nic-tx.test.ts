@@ -1,8 +1,11 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { runNicTx, formatNicTx } from '../../examples/nic-tx/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IVSHMEM_LAYOUT, PREBUILT, prebuildNicTx, runNicTx, formatNicTx, type WindowSummary } from '../../examples/nic-tx/main.js';
+import { prebuildRingProducer, ringProducer } from '../../examples/ring-producer/main.js';
+import { openDevice } from '../../runtime/src/device.js';
+import { IVSHMEM_SIM } from '../../runtime/src/sim-presets.js';
 
 describe('example nic-tx', () => {
   it('the device model sees every descriptor, intact and in order (locked fence)', async () => {
@@ -54,5 +57,54 @@ describe('examples region-info and ring-producer', () => {
     const r = await ringProducer(20_000, (s) => { out += s; });
     expect(r).toMatchObject({ records: 20_000, errors: 0 });
     expect(out).toMatch(/every record intact and in order/);
+  });
+});
+
+describe('the examples as test:kernel runs them in the guest: ivshmem\'s layout, prebuilt drivers', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'nic-tx-prebuilt-'));
+    await prebuildNicTx(dir);
+    await prebuildRingProducer(dir);
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each(['core', 'wasi', 'component'] as const)('nic-tx (%s) on BAR2 of a simulated ivshmem: the push buffer a WC subregion, the registers an uncached page', async (mode) => {
+    const dev = openDevice({ simulator: IVSHMEM_SIM });
+    const stdout = openSync('/dev/null', 'w');
+    try {
+      const seen: number[] = [];
+      const r = await runNicTx({ device: dev, layout: IVSHMEM_LAYOUT, prebuilt: dir, mode, descriptors: 5000, stdout, onMapped: (w: WindowSummary[]) => seen.push(w.length) });
+      expect({ device: r.device, consumed: r.consumed, uncached: r.uncachedBecause }).toMatchObject({ device: { consumed: 5000, errors: 0, firstError: null }, consumed: 5000, uncached: null });
+      // region 9: the subregion of BAR2 at +0xe0000 (IVSHMEM_SIM has regions 0-8)
+      expect(r.windows.map((w) => [w.region, w.offset, w.size, w.attrs])).toEqual([[2, 0x20000n, 0x10000, 0], [9, 0n, 0x20000, 1]]);
+      expect(dev.region(9).subregion).toEqual({ parent: 2, offset: 0xe0000n });
+      expect(seen).toEqual([1, 2]);
+    } finally {
+      closeSync(stdout);
+      dev.close();
+    }
+  });
+
+  it('ring-producer on the same layout', async () => {
+    const dev = openDevice({ simulator: IVSHMEM_SIM });
+    try {
+      const r = await ringProducer(5000, () => {}, { device: dev, layout: IVSHMEM_LAYOUT, prebuilt: dir });
+      expect(r).toMatchObject({ records: 5000, errors: 0, uncachedBecause: null });
+      expect(r.consumedSlots).toBe(r.producedSlots);
+      expect(r.windows.map((w) => [w.region, w.offset, w.attrs])).toEqual([[2, 0x20000n, 0], [9, 0n, 1]]);
+    } finally {
+      dev.close();
+    }
+  });
+
+  it('the prebuilt driver is the one that runs', async () => {
+    const bad = mkdtempSync(join(tmpdir(), 'nic-tx-prebuilt-bad-'));
+    try {
+      writeFileSync(join(bad, PREBUILT.core), 'not wasm');
+      await expect(runNicTx({ prebuilt: bad, descriptors: 10 })).rejects.toThrow(/^WebAssembly.*: expected magic word|CompileError/);
+    } finally {
+      rmSync(bad, { recursive: true, force: true });
+    }
   });
 });

@@ -98,6 +98,22 @@ const cases = [
   ['ioctlLoop iterations 0', () => t.ioctlLoop(0, 0x3b6c, 0), 'RangeError'],
   ['ioctlLoop iterations NaN', () => t.ioctlLoop(0, 0x3b6c, NaN), 'RangeError'],
   ['ioctlLoop request larger than its buffer', () => t.ioctlLoop(0, 0xc0ff0000 + 0x1234, 1), 'RangeError'],
+  // the real-device loops
+  ['regionInfoLoop no args', () => t.regionInfoLoop(), 'TypeError'],
+  ['regionInfoLoop fd -1', () => t.regionInfoLoop(-1, 0, 1), 'RangeError'],
+  ['regionInfoLoop index -1', () => t.regionInfoLoop(0, -1, 1), 'RangeError'],
+  ['regionInfoLoop iterations 0', () => t.regionInfoLoop(0, 0, 0), 'RangeError'],
+  ['subregionLoop no args', () => t.subregionLoop(), 'TypeError'],
+  ['subregionLoop offset number', () => t.subregionLoop(0, 0, 0, 4096n, 0, 1), 'TypeError'],
+  ['subregionLoop size string', () => t.subregionLoop(0, 0, 0n, '4096', 0, 1), 'TypeError'],
+  ['subregionLoop attrs -1', () => t.subregionLoop(0, 0, 0n, 4096n, -1, 1), 'RangeError'],
+  ['subregionLoop iterations 0', () => t.subregionLoop(0, 0, 0n, 4096n, 0, 0), 'RangeError'],
+  ['dmaLoop no args', () => t.dmaLoop(), 'TypeError'],
+  ['dmaLoop bytes null', () => t.dmaLoop(0, null, 4096n, 1), 'TypeError'],
+  ['dmaLoop bytes ArrayBuffer', () => t.dmaLoop(0, new ArrayBuffer(4096), 4096n, 1), 'TypeError'],
+  ['dmaLoop bytes empty', () => t.dmaLoop(0, new Uint8Array(0), 4096n, 1), 'RangeError'],
+  ['dmaLoop iova number', () => t.dmaLoop(0, new Uint8Array(4096), 4096, 1), 'TypeError'],
+  ['dmaLoop iterations 0', () => t.dmaLoop(0, new Uint8Array(4096), 4096n, 0), 'RangeError'],
 ];
 const out = [];
 for (const [name, f, want] of cases) {
@@ -112,6 +128,10 @@ const ab = new ArrayBuffer(16); const detached = new Uint8Array(ab); structuredC
 t.mmioExec(A, L, detached);
 if (t.floorEmpty() !== undefined) throw new Error('floorEmpty returned something');
 if (t.floorIntBytes(3, new Uint8Array(5)) !== 8) throw new Error('floorIntBytes');
+// a file that is not a VFIO device: each real-device loop stops at its first call, with that call's errno (ENOTTY)
+const nul = require('fs').openSync('/dev/null', 'r');
+const enotty = [t.regionInfoLoop(nul, 0, 3).errno, t.subregionLoop(nul, 0, 0n, 4096n, 0, 3).errno, t.dmaLoop(nul, new Uint8Array(4096), 4096n, 3).errno];
+if (enotty.join() !== '25,25,25') throw new Error('the real-device loops on /dev/null gave errno ' + enotty.join() + ', not ENOTTY (25) each');
 process.stdout.write(JSON.stringify(out));
 `;
 
@@ -189,8 +209,8 @@ describe('vfio_testing on a simulated device mapping', () => {
   });
   afterAll(() => dev?.close());
 
-  it('the module exports exactly its five entry points', () => {
-    expect(Object.keys(t()).sort()).toEqual(['floorEmpty', 'floorIntBytes', 'ioctlLoop', 'mmioBench', 'mmioExec']);
+  it('the module exports exactly its eight entry points', () => {
+    expect(Object.keys(t()).sort()).toEqual(['dmaLoop', 'floorEmpty', 'floorIntBytes', 'ioctlLoop', 'mmioBench', 'mmioExec', 'regionInfoLoop', 'subregionLoop']);
   });
 
   it('writes of every width and a burst reach the device, little-endian, and nothing else changes', () => {

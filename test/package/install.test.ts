@@ -58,8 +58,11 @@ describe('the packed package, installed into a fresh project', () => {
     for (const f of ['dist/runtime/src/device.js', 'dist/runtime/src/device.d.ts', 'dist/codegen/index.d.ts', 'bin/vfio-subregion.js', 'native/binding.gyp', 'native/addon/module.c',
       'runtime/assembly/mmio.ts', 'runtime/wit/vfio-subregion.wit', 'spec/schema/abi.schema.json', 'LICENSE', 'README.md'])
       expect(files, `step 1: ${f}`).toContain(f);
-    // The demo's part of examples/nic-tx: its JS and the driver `npm run build` compiled (no AssemblyScript at run time).
-    expect(files.filter((f) => f.startsWith('dist/examples/')).sort(), 'step 1: the demo').toEqual(['dist/examples/nic-tx/device-model.js', 'dist/examples/nic-tx/driver.wasm', 'dist/examples/nic-tx/main.js']);
+    // The demo's part of examples/nic-tx and examples/e1000e: their JS and the drivers `npm run build` compiled (no AssemblyScript at run time).
+    expect(files.filter((f) => f.startsWith('dist/examples/')).sort(), 'step 1: the demo').toEqual([
+      'dist/examples/e1000e/driver.wasm', 'dist/examples/e1000e/main.js',
+      'dist/examples/nic-tx/device-model.js', 'dist/examples/nic-tx/driver.wasm', 'dist/examples/nic-tx/main.js', 'dist/examples/nic-tx/wasi.js',
+    ]);
     expect(files.filter((f) => /^(test|tools|examples|native\/testing|native\/kernel|native\/build\/|\.ci)|\.map$|tsconfig|dist\/(tools|test)/.test(f)), 'step 1: nothing test-only').toEqual([]);
   });
 
@@ -211,13 +214,15 @@ describe('the packed package, installed into a fresh project', () => {
     expect(r.stderr, 'step 8: no advice meant for the checkout').not.toMatch(/devDependency|run `npm install`/);
   });
 
-  it('step 9: npx vfio-subregion demo: the mapping demo and nic-tx, with the driver the package ships (no AssemblyScript installed)', () => {
+  it('step 9: npx vfio-subregion demo: the mapping demo, nic-tx and e1000e, with the drivers the package ships (no AssemblyScript installed)', () => {
     expect(existsSync(join(app, 'node_modules/assemblyscript')), 'step 9: no asc in the app').toBe(false);
     const out = run('step 9 (demo)', process.execPath, [npxCli, '--offline', 'vfio-subregion', 'demo'], { cwd: app, env });
     expect(out).toContain('created region 9: 128K of BAR0 at +0x20000, attributes WC\n');
     expect(out).toContain('rang the doorbell through the UC mapping: the device model sees both\n');
     expect(out).toMatch(/^nic-tx \(core module\): 1000000 descriptors \(64000000 bytes\) in /m);
     expect(out).toContain('  device model: consumed 1000000, every descriptor in order and intact\n');
+    expect(out).toMatch(/^e1000e \(wasm, WASI\): 100000 frames \(6400000 bytes\) in /m);
+    expect(out).toContain('  device model: 100000 frames (6400000 bytes) from 100000 descriptors, 0 DMA faults, 0 dropped\n');
   });
 
   it('step 10: the arm64 prebuilt addon, loaded by an arm64 Node under qemu-user, runs the simulator', (ctx) => {
