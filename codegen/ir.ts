@@ -479,7 +479,11 @@ export interface UapiPatch {
 
 /** Where each target writes (relative to the output root) and its options, defaults filled in. */
 export interface Targets {
-  cHeader: { path: string };
+  /**
+   * fallbackDir: where the standalone copies of the imported headers the ioctl table guards as a
+   * whole go (DIR/linux/x.h), for builds on machines whose headers predate them (-idirafter DIR).
+   */
+  cHeader: { path: string; fallbackDir: string | null };
   cValidators: { dir: string; base: string };
   typescript: { path: string; support: string };
   assemblyscript: { path: string };
@@ -500,6 +504,14 @@ export interface FeatureIoctl {
    * the payload lies in. Set when a feature operation has a payload.
    */
   header: { struct: Struct; argsz: Member; flags: Member; payload: Member } | null;
+}
+
+/** An imported spec's uapi section (its header, include guard, includes and doc), as the spec wrote it. */
+export interface ImportedUapi {
+  header: string;
+  guard?: string;
+  includes: string[];
+  doc: string;
 }
 
 export interface Spec {
@@ -533,7 +545,7 @@ export interface Spec {
    * order: C that names those ioctls includes them. Guarded when every such ioctl is (the header
    * is newer than the spec's oldest ioctl, so an older system may not have it at all).
    */
-  ioctlHeaders: { header: string; guarded: boolean }[];
+  ioctlHeaders: { header: string; guarded: boolean; uapi: Required<ImportedUapi>; spec: string }[];
   features: Feature[];
   /** Set when the spec has features. */
   featureIoctl: FeatureIoctl | null;

@@ -1,6 +1,6 @@
 import { dirname, relative, resolve } from 'node:path';
 import { SpecError, type Diagnostic } from './diagnostics.js';
-import type { Spec } from './ir.js';
+import type { ImportedUapi, Spec } from './ir.js';
 import { readJsonFile, type JsonSource } from './json-source.js';
 import { resolveSpec } from './resolve.js';
 import { validateAgainst } from './schema.js';
@@ -143,6 +143,6 @@ export function specFiles(file: string = DEFAULT_SPEC): string[] {
 export function loadSpec(file: string = DEFAULT_SPEC): Spec {
   const files = collect(file);
   const { src, fileOf } = mergedSource(merge(files));
-  const headers = Object.fromEntries(files.slice(0, -1).map((f) => [f.name, (f.src.value as { uapi: { header: string } }).uapi.header]));
+  const headers = Object.fromEntries(files.slice(0, -1).map((f) => [f.name, (f.src.value as { uapi: ImportedUapi }).uapi]));
   return resolveSpec(src, files[files.length - 1]!.name, fileOf, files.map((f) => f.name), headers);
 }

@@ -49,7 +49,7 @@ export interface Validator {
   effects: { set: string; to: Expr }[];
 }
 export interface Targets {
-  'c-header'?: { path?: string };
+  'c-header'?: { path?: string; 'fallback-dir'?: string };
   'c-validators'?: { dir?: string; base?: string };
   typescript?: { path?: string; support?: string };
   assemblyscript?: { path?: string };

@@ -11,7 +11,10 @@ import { DEFAULT_SPEC_FILE } from './package.js';
  * Turns a schema-valid spec into the IR. Every semantic rule the schema cannot express is checked
  * here, and every problem is reported (not just the first) with the JSON pointer it concerns.
  */
-export function resolveSpec(src: JsonSource, specFile: string, fileOf: (pointer: string) => string = () => specFile, files: string[] = [specFile], headers: Record<string, string> = {}): IR.Spec {
+/** The include guard of a uapi header that names none: _UAPI_LINUX_X_H for linux/x.h. */
+const defaultGuard = (header: string): string => `_UAPI_${header.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`;
+
+export function resolveSpec(src: JsonSource, specFile: string, fileOf: (pointer: string) => string = () => specFile, files: string[] = [specFile], headers: Record<string, IR.ImportedUapi> = {}): IR.Spec {
   return new Resolver(src, specFile, fileOf, files, headers).run();
 }
 
@@ -54,7 +57,7 @@ class Resolver {
   private readonly constants = new Map<string, IR.Constant>();
 
   /** headers: the uapi header of each imported spec file. */
-  constructor(private readonly src: JsonSource, private readonly specFile: string, private readonly fileOf: (pointer: string) => string, private readonly files: string[], private readonly headers: Record<string, string>) {
+  constructor(private readonly src: JsonSource, private readonly specFile: string, private readonly fileOf: (pointer: string) => string, private readonly files: string[], private readonly headers: Record<string, IR.ImportedUapi>) {
     this.raw = src.value as Raw.Spec;
   }
 
@@ -172,7 +175,7 @@ class Resolver {
     const spec: Omit<IR.Spec, 'at'> = {
       name: r.name, doc: r.doc, prefix, file: this.specFile, regenerateSpec: this.specFile === DEFAULT_SPEC_FILE ? null : this.specFile, files: this.files, targets: this.targets(prefix),
       uapi: {
-        header: r.uapi.header, guard: r.uapi.guard ?? `_UAPI_${r.uapi.header.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`,
+        header: r.uapi.header, guard: r.uapi.guard ?? defaultGuard(r.uapi.header),
         emit: r.uapi.emit ?? 'all', includes: r.uapi.includes, doc: r.uapi.doc, patch: r.uapi.patch ?? null,
       },
       constants, enums, flags, structs, capabilities, fdKinds, ioctls, ioctlArgs, ioctlHeaders: this.ioctlHeaders(ioctlArgs), features, featureIoctl, state, validators, mmap,
@@ -188,7 +191,7 @@ class Resolver {
     const t = this.raw.targets ?? {};
     const name = this.raw.name;
     return {
-      cHeader: { path: t['c-header']?.path ?? `native/include/${this.raw.uapi.header}` },
+      cHeader: { path: t['c-header']?.path ?? `native/include/${this.raw.uapi.header}`, fallbackDir: t['c-header']?.['fallback-dir'] ?? null },
       cValidators: { dir: t['c-validators']?.dir ?? 'native/validators', base: t['c-validators']?.base ?? `${snake(name)}_validate` },
       typescript: { path: t.typescript?.path ?? `runtime/src/generated/${name}.ts`, support: t.typescript?.support ?? '../codec-support.js' },
       assemblyscript: { path: t.assemblyscript?.path ?? `runtime/assembly/generated/${name}.ts` },
@@ -787,7 +790,8 @@ class Resolver {
   private ioctlHeaders(table: IR.IoctlArg[]): IR.Spec['ioctlHeaders'] {
     return this.files.filter((f) => f in this.headers).flatMap((f) => {
       const entries = table.filter((a) => a.ioctl.spec === f);
-      return entries.length === 0 ? [] : [{ header: this.headers[f]!, guarded: entries.every((a) => a.guarded) }];
+      const u = this.headers[f]!;
+      return entries.length === 0 ? [] : [{ header: u.header, guarded: entries.every((a) => a.guarded), uapi: { ...u, guard: u.guard ?? defaultGuard(u.header) }, spec: f }];
     });
   }
 

@@ -1,5 +1,7 @@
 {
   # The test/bench-only module is built where its sources are: in the checkout, not in the package.
+  # include/fallback (generated from the spec) holds uapi headers the build machine's may predate
+  # (<linux/iommufd.h> is 6.6+): after the system's, so a header the system has wins.
   "variables": {
     "with_testing%": "<!(node -p \"+require('fs').existsSync('testing/testing.c')\")"
   },
@@ -26,11 +28,11 @@
       ],
       "include_dirs": ["include", "validators", "src", "addon"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
-      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden", "-idirafter", "<(module_root_dir)/include/fallback"],
       "conditions": [
         ["OS=='mac'", {
           "xcode_settings": {
-            "OTHER_CFLAGS": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden"]
+            "OTHER_CFLAGS": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden", "-idirafter", "<(module_root_dir)/include/fallback"]
           }
         }]
       ]

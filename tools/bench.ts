@@ -58,7 +58,7 @@ function nativeBaseline(iterations: number, creates: number): Record<string, num
     const exe = join(dir, 'bench_sim');
     writeFileSync(join(dir, 'bench_device.h'), simConfigToC(BENCH_DEVICE, 'bench_device'));
     execFileSync('gcc', [
-      '-O2', '-std=gnu11', '-I', dir, '-I', join(ROOT, 'native/include'), '-I', join(ROOT, 'native/validators'), '-I', join(ROOT, 'native/src'),
+      '-O2', '-std=gnu11', '-I', dir, '-I', join(ROOT, 'native/include'), '-idirafter', join(ROOT, 'native/include/fallback'), '-I', join(ROOT, 'native/validators'), '-I', join(ROOT, 'native/src'),
       join(ROOT, 'native/bench/bench_sim.c'), join(ROOT, 'native/src/sim.c'), join(ROOT, 'native/src/sim_iommu.c'), join(ROOT, 'native/src/sim_irq.c'), join(ROOT, 'native/src/sim_e1000e.c'), join(ROOT, 'native/validators/vfio_subregion_validate.c'), '-o', exe,
     ], { stdio: ['ignore', 'inherit', 'inherit'] });
     return JSON.parse(execFileSync(exe, [String(iterations), String(creates)], { encoding: 'utf8' })) as Record<string, number>;

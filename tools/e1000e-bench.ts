@@ -22,7 +22,7 @@ export interface CTwinResult { frames: number; ns: number; cpuNs: number; interr
 export function buildCTwin(dir: string): (frames: number, irqs?: number, log?: string) => CTwinResult {
   const exe = join(dir, 'e1000e-driver');
   writeFileSync(join(dir, 'e1000e_device.h'), simConfigToC(E1000E_SIM, 'e1000e_device'));
-  execFileSync('gcc', ['-O2', '-std=gnu11', '-I', dir, '-I', join(ROOT, 'native/include'), '-I', join(ROOT, 'native/validators'), '-I', join(ROOT, 'native/src'),
+  execFileSync('gcc', ['-O2', '-std=gnu11', '-I', dir, '-I', join(ROOT, 'native/include'), '-idirafter', join(ROOT, 'native/include/fallback'), '-I', join(ROOT, 'native/validators'), '-I', join(ROOT, 'native/src'),
     ...C_TWIN_SOURCES.map((f) => join(ROOT, f)), '-o', exe], { stdio: ['ignore', 'inherit', 'inherit'] });
   return (frames, irqs = 0, log) => JSON.parse(execFileSync(exe, [String(frames), String(irqs), ...(log !== undefined ? [log] : [])], { encoding: 'utf8' })) as CTwinResult;
 }

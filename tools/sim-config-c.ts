@@ -21,7 +21,7 @@ import type { SimConfig, SimRegionConfig } from '../runtime/src/native.js';
  */
 
 const CONFIG_KEYS = {
-  regions: true, numIrqs: true, msi: true, msix: true, reset: true, iommu: true, maxSubregions: true, shmDir: true,
+  regions: true, numIrqs: true, msi: true, msix: true, reset: true, iommufd: true, iommu: true, maxSubregions: true, shmDir: true,
   vendorId: true, deviceId: true, classCode: true, model: true,
 } as const satisfies Record<keyof SimConfig, true>;
 const IOMMU_KEYS = { iovaRanges: true, dmaLimit: true } as const satisfies Record<keyof NonNullable<SimConfig['iommu']>, true>;
@@ -167,6 +167,7 @@ export function simConfigToC(config: SimConfig, name: string): string {
     `\t.msi = ${present(c, 'msi') ? uint(c.msi, 'config.msi', 32) : '0x0u'},`,
     `\t.msix = ${present(c, 'msix') ? uint(c.msix, 'config.msix', 2048) : '0x0u'},`,
     `\t.no_reset = ${present(c, 'reset') ? (bool(c.reset, 'config.reset', false) === '1' ? '0' : '1') : '0'},`,
+    `\t.iommufd = ${bool(c.iommufd, 'config.iommufd', true)},`,
     `\t.iommu = ${present(c, 'iommu') ? `&${name}_iommu` : 'NULL'},`,
     `\t.max_subregions = ${uint(c.maxSubregions, 'config.maxSubregions', 0xffffffff)},`,
     `\t.shm_dir = ${present(c, 'shmDir') ? cString(c.shmDir, 'config.shmDir') : 'NULL'},`,

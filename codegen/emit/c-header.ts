@@ -182,7 +182,8 @@ export function uapiDefinitions(spec: Spec): string[] {
   return out;
 }
 
-export function emitCHeader(spec: Spec): GeneratedFile[] {
+/** A standalone header: the spec's uapi section and definitions (what `mine` keeps). */
+function headerFile(spec: Spec, path: string): GeneratedFile {
   const out: string[] = [];
   out.push('/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */');
   // The marker stays on one line so GENERATED_MARKER finds it.
@@ -192,5 +193,21 @@ export function emitCHeader(spec: Spec): GeneratedFile[] {
   for (const inc of spec.uapi.includes) out.push(`#include <${inc}>`);
   out.push('', ...uapiDefinitions(spec));
   out.push(`#endif /* ${guard} */`, '');
-  return [{ path: cHeaderPath(spec), content: out.join('\n') }];
+  return { path, content: out.join('\n') };
+}
+
+/** An imported spec's part of the IR, as a standalone header of its own elements. */
+function importedSpec(spec: Spec, h: Spec['ioctlHeaders'][number]): Spec {
+  const own = <T extends { spec: string }>(xs: T[]): T[] => xs.filter((x) => x.spec === h.spec);
+  return {
+    ...spec, uapi: { ...h.uapi, emit: 'all', patch: null },
+    constants: own(spec.constants), enums: own(spec.enums), flags: own(spec.flags), structs: own(spec.structs),
+    capabilities: own(spec.capabilities), features: own(spec.features), ioctls: own(spec.ioctls), mmap: null,
+  };
+}
+
+export function emitCHeader(spec: Spec): GeneratedFile[] {
+  const dir = spec.targets.cHeader.fallbackDir;
+  const fallbacks = dir === null ? [] : spec.ioctlHeaders.filter((h) => h.guarded).map((h) => headerFile(importedSpec(spec, h), `${dir}/${h.header}`));
+  return [headerFile(spec, cHeaderPath(spec)), ...fallbacks];
 }

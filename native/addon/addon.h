@@ -71,6 +71,7 @@ struct vdev {
 	int64_t external;		/* bytes reported to V8 as external memory */
 	uint8_t *scratch;		/* VDEV_SCRATCH bytes of ioctl argument area, once asked for */
 	uint32_t fd_kind;		/* the spec's kind of the fd ioctls go to (enum vfio_subregion_fd_kind) */
+	uint32_t ioas;			/* a cdev device's IOAS, and its iommufd handle's (0: none) */
 	struct dma_pin *pins;		/* a container's DMA mappings made by dmaMap, and what they keep alive */
 	union {
 		struct {
@@ -116,7 +117,7 @@ void vdev_close(napi_env env, struct vdev *d);
 ssize_t vdev_result(struct vdev *d, ssize_t ret);
 extern const struct vdev_ops host_ops, sim_ops;
 
-/* dma.c: DMA through a container, the simulated IOMMU, DMA buffers */
+/* dma.c: DMA through a type1 container or an iommufd IOAS, the simulated IOMMU, DMA buffers */
 extern const struct vdev_ops sim_iommu_ops;
 int dma_sim_pin(void *ctx, uint64_t vaddr, uint64_t size, int write);
 void dma_unpin_all(struct vdev *d);
@@ -158,6 +159,7 @@ napi_value js_pread(napi_env env, napi_callback_info info);
 napi_value js_pwrite(napi_env env, napi_callback_info info);
 napi_value js_close(napi_env env, napi_callback_info info);
 napi_value js_last_rule(napi_env env, napi_callback_info info);
+napi_value js_handle_kind(napi_env env, napi_callback_info info);
 napi_value js_mmap(napi_env env, napi_callback_info info);
 napi_value js_munmap(napi_env env, napi_callback_info info);
 napi_value js_mmap_handle(napi_env env, napi_callback_info info);
@@ -178,6 +180,7 @@ napi_value js_iommu_handle(napi_env env, napi_callback_info info);
 napi_value js_dma_alloc(napi_env env, napi_callback_info info);
 napi_value js_dma_map(napi_env env, napi_callback_info info);
 napi_value js_dma_unmap(napi_env env, napi_callback_info info);
+napi_value js_ioas_iova_ranges(napi_env env, napi_callback_info info);
 napi_value js_sim_dma(napi_env env, napi_callback_info info);
 napi_value js_sim_interrupt(napi_env env, napi_callback_info info);
 napi_value js_sim_dma_stats(napi_env env, napi_callback_info info);

@@ -306,7 +306,7 @@ int get_vdev(napi_env env, napi_value v, struct vdev **out)
 
 /* ---------------------------------------------------------------- open */
 
-static napi_value host_handle(napi_env env, struct addon *a, int fd, uint32_t fd_kind, const int *extra, int nr_extra)
+static napi_value host_handle(napi_env env, struct addon *a, int fd, uint32_t fd_kind, const int *extra, int nr_extra, uint32_t ioas)
 {
 	struct vdev *d = vdev_new(env, a, &host_ops);
 	struct stat st;
@@ -320,6 +320,7 @@ static napi_value host_handle(napi_env env, struct addon *a, int fd, uint32_t fd
 	d->host.fd = fd;
 	d->host.regular = fstat(fd, &st) < 0 || S_ISREG(st.st_mode);
 	d->fd_kind = fd_kind;
+	d->ioas = ioas;
 	for (int i = 0; i < nr_extra; i++)
 		d->host.extra[i] = extra[i];
 	return vdev_handle(env, d, 0);
@@ -373,7 +374,7 @@ napi_value js_open(napi_env env, napi_callback_info info)
 		return NULL;
 	}
 	free(path);
-	return host_handle(env, a, fd, kind, NULL, 0);
+	return host_handle(env, a, fd, kind, NULL, 0, 0);
 }
 
 /* adoptFd(fd, fdKind): a handle over a duplicate of fd (the caller keeps, and closes, its own). */
@@ -390,7 +391,7 @@ napi_value js_adopt_fd(napi_env env, napi_callback_info info)
 	fd = fcntl((int)d, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
 		return throw_errno(env, errno, "fcntl", NULL, "adoptFd(%d)", (int)d);
-	return host_handle(env, a, fd, kind, NULL, 0);
+	return host_handle(env, a, fd, kind, NULL, 0, 0);
 }
 
 napi_value js_open_group_device(napi_env env, napi_callback_info info)
@@ -411,7 +412,7 @@ napi_value js_open_group_device(napi_env env, napi_callback_info info)
 		throw_errno(env, e.err, e.syscall, e.note, "openGroupDevice: %s", e.what);
 		goto out;
 	}
-	r = host_handle(env, a, fds[2], VFIO_SUBREGION_FD_DEVICE, (int[]){ fds[1], fds[0] }, 2);
+	r = host_handle(env, a, fds[2], VFIO_SUBREGION_FD_DEVICE, (int[]){ fds[1], fds[0] }, 2, 0);
 out:
 	free(cpath);
 	free(gpath);
@@ -425,6 +426,7 @@ napi_value js_open_cdev_device(napi_env env, napi_callback_info info)
 	napi_value argv[2], r = NULL;
 	struct host_err e;
 	struct addon *a;
+	uint32_t ioas;
 	int fds[2];
 
 	if (get_args(env, info, 2, argv, &a))
@@ -432,11 +434,11 @@ napi_value js_open_cdev_device(napi_env env, napi_callback_info info)
 	if (get_string(env, argv[0], "cdevPath", &cpath) ||
 	    get_string(env, argv[1], "iommuPath", &ipath))
 		goto out;
-	if (host_open_cdev_device(cpath, ipath, fds, &e) < 0) {
+	if (host_open_cdev_device(cpath, ipath, fds, &ioas, &e) < 0) {
 		throw_errno(env, e.err, e.syscall, e.note, "openCdevDevice: %s", e.what);
 		goto out;
 	}
-	r = host_handle(env, a, fds[1], VFIO_SUBREGION_FD_DEVICE, (int[]){ fds[0] }, 1);
+	r = host_handle(env, a, fds[1], VFIO_SUBREGION_FD_DEVICE, (int[]){ fds[0] }, 1, ioas);
 out:
 	free(cpath);
 	free(ipath);
@@ -781,5 +783,17 @@ napi_value js_last_rule(napi_env env, napi_callback_info info)
 		NAPI_OK(env, napi_create_string_utf8(env, rule, NAPI_AUTO_LENGTH, &r));
 	else
 		NAPI_OK(env, napi_get_null(env, &r));
+	return r;
+}
+
+/* handleKind(handle): the spec's kind of fd the handle is (VfioFdKinds): what its ioctls are looked up by. */
+napi_value js_handle_kind(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1], r;
+	struct vdev *d;
+
+	if (get_args(env, info, 1, argv, NULL) || get_vdev(env, argv[0], &d))
+		return NULL;
+	NAPI_OK(env, napi_create_string_utf8(env, vfio_subregion_fd_kind_names[d->fd_kind], NAPI_AUTO_LENGTH, &r));
 	return r;
 }

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
- * DMA: a device's container as a handle of its own (iommuHandle: the type1 container of a group,
- * or the simulated IOMMU), mappings of process memory into it (dmaMap/dmaUnmap), DMA buffers
+ * DMA: a device's IOMMU as a handle of its own (iommuHandle: the type1 container of a group, the
+ * iommufd and IOAS of a cdev, or the simulated IOMMU, which is either), mappings of process memory
+ * into it (dmaMap/dmaUnmap, through one table of the two kinds: type1 and IOAS), DMA buffers
  * (dmaAlloc), and the simulated device's side (simDma, simInterrupt, simDmaStats).
  *
  * JavaScript never gives an address. dmaMap takes a WebAssembly.Memory (brand-checked, as windows
  * are) or an ArrayBuffer dmaAlloc made, and a byte offset in it; the addon writes the address into
- * the vfio_iommu_type1_dma_map the runtime encoded. Each mapping keeps its memory alive (a strong
+ * map struct the runtime encoded (vfio_iommu_type1_dma_map, or iommu_ioas_map with the handle's
+ * IOAS). Each mapping keeps its memory alive (a strong
  * reference to the Memory, a reference count on the DMA buffer) until it is unmapped through
  * dmaUnmap or the container is closed or collected, which unmaps every mapping it made first: a
  * device (the simulator dereferences the address itself) never reaches memory that was freed.
@@ -25,6 +27,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <linux/iommufd.h>
 #include <linux/vfio.h>
 #include <linux/vfio_subregion.h>
 #include "vfio_subregion_validate.h"
@@ -192,15 +195,117 @@ const struct vdev_ops sim_iommu_ops = {
 };
 
 /*
- * iommuHandle(device): a handle on the device's container, kind type1_container: the group's
- * container (a duplicate of its fd) or the simulated IOMMU the device is attached to. A device
- * opened through iommufd has no container (ENOTSUP: its IOAS is iommufd's).
+ * What dmaMap and dmaUnmap do on each kind of IOMMU handle: the runtime encodes the kind's map and
+ * unmap structs, and the addon fills in what JavaScript never gives (the address, the IOAS) and
+ * reads the range the mapping covers, so one code path serves both.
+ */
+struct dma_kind {
+	uint32_t fd_kind;
+	unsigned long map_req, unmap_req;
+	size_t map_size, unmap_size;
+	const char *map_struct, *unmap_struct;
+	/* fills in the address (and IOAS) of an encoded map; gives its range */
+	void (*map_fill)(const struct vdev *c, void *arg, uint64_t vaddr, uint64_t *iova, uint64_t *size);
+	/* fills in the IOAS of an encoded unmap; gives its range [*iova, *last] */
+	void (*unmap_fill)(const struct vdev *c, void *arg, uint64_t *iova, uint64_t *last);
+	/* an unmap of exactly [iova, +size) */
+	void (*unmap_encode)(const struct vdev *c, void *arg, uint64_t iova, uint64_t size);
+};
+
+static void type1_map_fill(const struct vdev *c, void *arg, uint64_t vaddr, uint64_t *iova, uint64_t *size)
+{
+	struct vfio_iommu_type1_dma_map *m = arg;
+
+	(void)c;
+	m->argsz = sizeof(*m);
+	m->vaddr = vaddr;
+	*iova = m->iova;
+	*size = m->size;
+}
+
+static void type1_unmap_fill(const struct vdev *c, void *arg, uint64_t *iova, uint64_t *last)
+{
+	struct vfio_iommu_type1_dma_unmap *u = arg;
+
+	(void)c;
+	/* no dirty bitmap: the kernel would write it where a user pointer after the struct says */
+	u->argsz = sizeof(*u);
+	*iova = u->iova;
+	*last = u->flags & VFIO_DMA_UNMAP_FLAG_ALL ? UINT64_MAX : u->iova + u->size - 1;
+}
+
+static void type1_unmap_encode(const struct vdev *c, void *arg, uint64_t iova, uint64_t size)
+{
+	(void)c;
+	*(struct vfio_iommu_type1_dma_unmap *)arg = (struct vfio_iommu_type1_dma_unmap){ .argsz = sizeof(struct vfio_iommu_type1_dma_unmap), .iova = iova, .size = size };
+}
+
+static void ioas_map_fill(const struct vdev *c, void *arg, uint64_t vaddr, uint64_t *iova, uint64_t *size)
+{
+	struct iommu_ioas_map *m = arg;
+
+	m->size = sizeof(*m);
+	m->ioas_id = c->ioas;
+	m->user_va = vaddr;
+	/* the IOVA is the caller's: a kernel-chosen one would be known only after the pin is recorded */
+	m->flags |= IOMMU_IOAS_MAP_FIXED_IOVA;
+	*iova = m->iova;
+	*size = m->length;
+}
+
+static void ioas_unmap_fill(const struct vdev *c, void *arg, uint64_t *iova, uint64_t *last)
+{
+	struct iommu_ioas_unmap *u = arg;
+
+	u->size = sizeof(*u);
+	u->ioas_id = c->ioas;
+	*iova = u->iova;
+	*last = u->iova == 0 && u->length == UINT64_MAX ? UINT64_MAX : u->iova + u->length - 1;
+}
+
+static void ioas_unmap_encode(const struct vdev *c, void *arg, uint64_t iova, uint64_t size)
+{
+	*(struct iommu_ioas_unmap *)arg = (struct iommu_ioas_unmap){ .size = sizeof(struct iommu_ioas_unmap), .ioas_id = c->ioas, .iova = iova, .length = size };
+}
+
+static const struct dma_kind dma_kinds[] = {
+	{ VFIO_SUBREGION_FD_TYPE1_CONTAINER, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA,
+	  sizeof(struct vfio_iommu_type1_dma_map), sizeof(struct vfio_iommu_type1_dma_unmap),
+	  "struct vfio_iommu_type1_dma_map", "struct vfio_iommu_type1_dma_unmap",
+	  type1_map_fill, type1_unmap_fill, type1_unmap_encode },
+	{ VFIO_SUBREGION_FD_IOMMUFD, IOMMU_IOAS_MAP, IOMMU_IOAS_UNMAP,
+	  sizeof(struct iommu_ioas_map), sizeof(struct iommu_ioas_unmap),
+	  "struct iommu_ioas_map", "struct iommu_ioas_unmap",
+	  ioas_map_fill, ioas_unmap_fill, ioas_unmap_encode },
+};
+
+/* Room for either kind's map or unmap struct. */
+union dma_arg {
+	struct vfio_iommu_type1_dma_map type1_map;
+	struct vfio_iommu_type1_dma_unmap type1_unmap;
+	struct iommu_ioas_map ioas_map;
+	struct iommu_ioas_unmap ioas_unmap;
+};
+
+static const struct dma_kind *dma_kind_of(const struct vdev *c)
+{
+	for (size_t i = 0; i < sizeof(dma_kinds) / sizeof(dma_kinds[0]); i++)
+		if (dma_kinds[i].fd_kind == c->fd_kind)
+			return &dma_kinds[i];
+	return NULL;
+}
+
+/*
+ * iommuHandle(device): a handle on the device's IOMMU: kind type1_container for the group's
+ * container (a duplicate of its fd), kind iommufd for a cdev's iommufd (a duplicate, carrying the
+ * IOAS the device is attached to), or the simulated IOMMU the device is attached to (either kind).
  */
 napi_value js_iommu_handle(napi_env env, napi_callback_info info)
 {
 	napi_value argv[1];
 	struct addon *a;
 	struct vdev *d, *c;
+	uint32_t kind = VFIO_SUBREGION_FD_TYPE1_CONTAINER;
 
 	if (get_args(env, info, 1, argv, &a) || get_vdev(env, argv[0], &d))
 		return NULL;
@@ -218,32 +323,43 @@ napi_value js_iommu_handle(napi_env env, napi_callback_info info)
 			return NULL;
 		sim_iommu_get(io);
 		c->iommu = io;
-	} else if (d->ops == &host_ops && d->host.extra[1] >= 0) {
-		int fd = fcntl(d->host.extra[1], F_DUPFD_CLOEXEC, 3);
+		if (sim_iommu_is_ioas(io)) {
+			kind = VFIO_SUBREGION_FD_IOMMUFD;
+			c->ioas = SIM_IOAS_ID;
+		}
+	} else {
+		/* a group's container (extra[1]), else a cdev's iommufd (extra[0]) */
+		int src = d->host.extra[1] >= 0 ? d->host.extra[1] : d->host.extra[0];
+		int fd;
 
+		if (src < 0 || (d->host.extra[1] < 0 && !d->ioas))
+			return throw_errno(env, ENODEV, "iommuHandle", NULL, "iommuHandle: the device has no VFIO container or IOAS");
+		fd = fcntl(src, F_DUPFD_CLOEXEC, 3);
 		if (fd < 0)
-			return throw_errno(env, errno, "fcntl", NULL, "iommuHandle: duplicating the container fd");
+			return throw_errno(env, errno, "fcntl", NULL, "iommuHandle: duplicating the %s fd", d->host.extra[1] >= 0 ? "container" : "iommufd");
 		c = vdev_new(env, a, &host_ops);
 		if (!c) {
 			close(fd);
 			return NULL;
 		}
 		c->host.fd = fd;
-	} else {
-		return throw_errno(env, ENOTSUP, "iommuHandle", "DMA through an iommufd IOAS is not implemented yet",
-				   "iommuHandle: the device has no VFIO container");
+		if (d->host.extra[1] < 0) {
+			kind = VFIO_SUBREGION_FD_IOMMUFD;
+			c->ioas = d->ioas;
+		}
 	}
-	c->fd_kind = VFIO_SUBREGION_FD_TYPE1_CONTAINER;
+	c->fd_kind = kind;
 	return vdev_handle(env, c, 0);
 }
 
-static int get_container(napi_env env, napi_value v, struct vdev **out)
+static int get_container(napi_env env, napi_value v, struct vdev **out, const struct dma_kind **kind)
 {
 	if (get_vdev(env, v, out))
 		return -1;
 	/* by kind, not by request: a device takes 0x3b71 too (VFIO_DEVICE_PCI_HOT_RESET) */
-	if ((*out)->fd_kind != VFIO_SUBREGION_FD_TYPE1_CONTAINER) {
-		TYPE_ERR(env, "container must be a container handle (iommuHandle), not a %s handle", vfio_subregion_fd_kind_names[(*out)->fd_kind]);
+	*kind = dma_kind_of(*out);
+	if (!*kind) {
+		TYPE_ERR(env, "container must be an IOMMU handle (iommuHandle), not a %s handle", vfio_subregion_fd_kind_names[(*out)->fd_kind]);
 		return -1;
 	}
 	return 0;
@@ -259,15 +375,18 @@ static void pin_release(struct dma_pin *p)
 	free(p);
 }
 
-/* Before a container closes: unmaps what dmaMap mapped through it, then lets its memory go. */
+/* Before an IOMMU handle closes: unmaps what dmaMap mapped through it, then lets its memory go. */
 void dma_unpin_all(struct vdev *d)
 {
+	const struct dma_kind *k = dma_kind_of(d);
+
 	while (d->pins) {
 		struct dma_pin *p = d->pins;
-		struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u), .iova = p->iova, .size = p->size };
+		union dma_arg u;
 
 		d->pins = p->next;
-		d->ops->ioctl(d, VFIO_IOMMU_UNMAP_DMA, &u, sizeof(u));
+		k->unmap_encode(d, &u, p->iova, p->size);
+		d->ops->ioctl(d, k->unmap_req, &u, k->unmap_size);
 		pin_release(p);
 	}
 }
@@ -288,31 +407,35 @@ static struct dmabuf *find_dmabuf(napi_env env, struct addon *a, napi_value v)
 }
 
 /*
- * dmaMap(container, source, offset, arg): VFIO_IOMMU_MAP_DMA of `source` (a WebAssembly.Memory,
- * or an ArrayBuffer from dmaAlloc) from byte `offset`, with arg the encoded struct
- * vfio_iommu_type1_dma_map (flags, iova, size; vaddr is the addon's). 0, or -errno.
+ * dmaMap(container, source, offset, arg): maps `source` (a WebAssembly.Memory, or an ArrayBuffer
+ * from dmaAlloc) from byte `offset` through the container's kind: VFIO_IOMMU_MAP_DMA with arg the
+ * encoded struct vfio_iommu_type1_dma_map (flags, iova, size), or IOMMU_IOAS_MAP with arg the
+ * encoded struct iommu_ioas_map (flags, iova, length; always FIXED_IOVA). The address and the IOAS
+ * are the addon's. 0, or -errno.
  */
 napi_value js_dma_map(napi_env env, napi_callback_info info)
 {
-	struct vfio_iommu_type1_dma_map map;
+	const struct dma_kind *k;
+	union dma_arg map;
 	napi_value argv[4];
 	struct dmabuf *buf = NULL;
 	struct dma_pin *p;
 	struct addon *a;
 	struct vdev *c;
 	uint8_t *base;
+	uint64_t iova, size;
 	size_t blen, alen;
 	void *arg;
 	double off;
 	int ret;
 
-	if (get_args(env, info, 4, argv, &a) || get_container(env, argv[0], &c) ||
+	if (get_args(env, info, 4, argv, &a) || get_container(env, argv[0], &c, &k) ||
 	    get_integer(env, argv[2], "offset", 0, MAX_SAFE_INTEGER, &off) || get_bytes(env, argv[3], "arg", &arg, &alen))
 		return NULL;
 	if (sizeof(void *) < 8)
 		return make_int(env, -EOPNOTSUPP);
-	if (alen < sizeof(map))
-		return RANGE_ERR(env, "arg (%zu bytes) is shorter than struct vfio_iommu_type1_dma_map (%zu)", alen, sizeof(map));
+	if (alen < k->map_size)
+		return RANGE_ERR(env, "arg (%zu bytes) is shorter than %s (%zu)", alen, k->map_struct, k->map_size);
 	buf = find_dmabuf(env, a, argv[1]);
 	if (buf) {
 		base = buf->addr;
@@ -328,12 +451,11 @@ napi_value js_dma_map(napi_env env, napi_callback_info info)
 			return TYPE_ERR(env, "source must be a WebAssembly.Memory or an ArrayBuffer from dmaAlloc");
 		}
 	}
-	memcpy(&map, arg, sizeof(map));
-	if ((uint64_t)off > blen || map.size > blen - (uint64_t)off)
+	memcpy(&map, arg, k->map_size);
+	k->map_fill(c, &map, (uint64_t)(uintptr_t)base + (uint64_t)off, &iova, &size);
+	if ((uint64_t)off > blen || size > blen - (uint64_t)off)
 		return RANGE_ERR(env, "offset: 0x%llx bytes at 0x%llx run past the %zu-byte source",
-				 (unsigned long long)map.size, (unsigned long long)off, blen);
-	map.argsz = sizeof(map);
-	map.vaddr = (uint64_t)(uintptr_t)base + (uint64_t)off;
+				 (unsigned long long)size, (unsigned long long)off, blen);
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return make_int(env, -ENOMEM);
@@ -342,25 +464,26 @@ napi_value js_dma_map(napi_env env, napi_callback_info info)
 		free(p);
 		return make_int(env, -EBADF);
 	}
-	pending.vaddr = map.vaddr;
-	pending.size = map.size;
+	pending.vaddr = (uint64_t)(uintptr_t)base + (uint64_t)off;
+	pending.size = size;
 	pending.armed = true;
-	ret = (int)vdev_result(c, c->ops->ioctl(c, VFIO_IOMMU_MAP_DMA, &map, sizeof(map)));
+	ret = (int)vdev_result(c, c->ops->ioctl(c, k->map_req, &map, k->map_size));
 	pending.armed = false;
 	if (ret < 0) {
 		free(p);
 		return make_int(env, ret);
 	}
-	p->iova = map.iova;
-	p->size = map.size;
+	p->iova = iova;
+	p->size = size;
 	p->env = env;
 	if (buf) {
 		buf->refs++;
 		p->buf = buf;
 	} else if (napi_create_reference(env, argv[1], 1, &p->memory) != napi_ok) {
-		struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u), .iova = map.iova, .size = map.size };
+		union dma_arg u;
 
-		c->ops->ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u, sizeof(u));
+		k->unmap_encode(c, &u, iova, size);
+		c->ops->ioctl(c, k->unmap_req, &u, k->unmap_size);
 		free(p);
 		return napi_fail(env);
 	}
@@ -372,46 +495,99 @@ napi_value js_dma_map(napi_env env, napi_callback_info info)
 
 /*
  * dmaUnmap(container, arg): VFIO_IOMMU_UNMAP_DMA with arg the encoded struct
- * vfio_iommu_type1_dma_unmap (its size is written back: what was unmapped). The mappings dmaMap
+ * vfio_iommu_type1_dma_unmap, or IOMMU_IOAS_UNMAP with arg the encoded struct iommu_ioas_unmap
+ * (the IOAS is the addon's); what was unmapped is written back (size, length). The mappings dmaMap
  * made inside the range let their memory go. 0, or -errno.
  */
 napi_value js_dma_unmap(napi_env env, napi_callback_info info)
 {
-	struct vfio_iommu_type1_dma_unmap u;
+	const struct dma_kind *k;
+	union dma_arg u;
 	struct dma_pin **pp;
 	napi_value argv[2];
-	uint64_t end;
+	uint64_t iova, last;
 	struct vdev *c;
 	size_t alen;
 	void *arg;
 	int ret;
 
-	if (get_args(env, info, 2, argv, NULL) || get_container(env, argv[0], &c) || get_bytes(env, argv[1], "arg", &arg, &alen))
+	if (get_args(env, info, 2, argv, NULL) || get_container(env, argv[0], &c, &k) || get_bytes(env, argv[1], "arg", &arg, &alen))
 		return NULL;
-	if (alen < sizeof(u))
-		return RANGE_ERR(env, "arg (%zu bytes) is shorter than struct vfio_iommu_type1_dma_unmap (%zu)", alen, sizeof(u));
-	memcpy(&u, arg, sizeof(u));
-	/* no dirty bitmap: the kernel would write it where a user pointer after the struct says */
-	u.argsz = sizeof(u);
+	if (alen < k->unmap_size)
+		return RANGE_ERR(env, "arg (%zu bytes) is shorter than %s (%zu)", alen, k->unmap_struct, k->unmap_size);
+	memcpy(&u, arg, k->unmap_size);
+	k->unmap_fill(c, &u, &iova, &last);
 	c->rule = NULL;
 	if (c->closed)
 		return make_int(env, -EBADF);
-	end = u.flags & VFIO_DMA_UNMAP_FLAG_ALL ? UINT64_MAX : u.iova + u.size - 1;
-	ret = (int)vdev_result(c, c->ops->ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u, sizeof(u)));
+	ret = (int)vdev_result(c, c->ops->ioctl(c, k->unmap_req, &u, k->unmap_size));
 	if (ret < 0)
 		return make_int(env, ret);
-	memcpy(arg, &u, sizeof(u));
+	memcpy(arg, &u, k->unmap_size);
 	for (pp = &c->pins; *pp;) {
 		struct dma_pin *p = *pp;
 
-		/* the kernel unmapped every mapping inside [iova, end] and split none */
-		if (p->iova >= u.iova && p->iova + p->size - 1 <= end) {
+		/* the kernel unmapped every mapping inside [iova, last] and split none */
+		if (p->iova >= iova && p->iova + p->size - 1 <= last) {
 			*pp = p->next;
 			pin_release(p);
 		} else {
 			pp = &p->next;
 		}
 	}
+	return make_int(env, ret);
+}
+
+/*
+ * ioasIovaRanges(container, arg, ranges): IOMMU_IOAS_IOVA_RANGES on an iommufd handle, with arg
+ * the encoded struct iommu_ioas_iova_ranges (written back: num_iovas, out_iova_alignment) and
+ * ranges the bytes that receive up to ranges.length / 16 struct iommu_iova_range (allowed_iovas,
+ * num_iovas and the IOAS are the addon's). 0, or -errno (-EMSGSIZE: num_iovas says how many).
+ */
+napi_value js_ioas_iova_ranges(napi_env env, napi_callback_info info)
+{
+	struct iommu_ioas_iova_ranges r;
+	const struct dma_kind *k;
+	napi_value argv[3];
+	struct vdev *c;
+	size_t alen, rlen;
+	void *arg, *ranges, *copy;
+	int ret;
+
+	if (get_args(env, info, 3, argv, NULL) || get_container(env, argv[0], &c, &k) || get_bytes(env, argv[1], "arg", &arg, &alen) ||
+	    get_bytes(env, argv[2], "ranges", &ranges, &rlen))
+		return NULL;
+	if (c->fd_kind != VFIO_SUBREGION_FD_IOMMUFD)
+		return TYPE_ERR(env, "container must be an iommufd handle, not a %s handle", vfio_subregion_fd_kind_names[c->fd_kind]);
+	if (alen < sizeof(r))
+		return RANGE_ERR(env, "arg (%zu bytes) is shorter than struct iommu_ioas_iova_ranges (%zu)", alen, sizeof(r));
+	if (rlen > 4096 * sizeof(struct iommu_iova_range))
+		return RANGE_ERR(env, "ranges (%zu bytes) is longer than 4096 ranges", rlen);
+	/* a private copy: the kernel writes there, and JavaScript memory may be shared with a worker */
+	copy = calloc(1, rlen ? rlen : 1);
+	if (!copy)
+		return make_int(env, -ENOMEM);
+	memcpy(&r, arg, sizeof(r));
+	r.size = sizeof(r);
+	r.ioas_id = c->ioas;
+	r.num_iovas = (uint32_t)(rlen / sizeof(struct iommu_iova_range));
+	r.allowed_iovas = (uint64_t)(uintptr_t)copy;
+	c->rule = NULL;
+	if (c->closed) {
+		free(copy);
+		return make_int(env, -EBADF);
+	}
+	pending.vaddr = r.allowed_iovas;
+	pending.size = rlen;
+	pending.armed = true;
+	ret = (int)vdev_result(c, c->ops->ioctl(c, IOMMU_IOAS_IOVA_RANGES, &r, sizeof(r)));
+	pending.armed = false;
+	if (ret == 0 || ret == -EMSGSIZE) {
+		r.allowed_iovas = 0;
+		memcpy(arg, &r, sizeof(r));
+		memcpy(ranges, copy, rlen);
+	}
+	free(copy);
 	return make_int(env, ret);
 }
 

@@ -142,7 +142,7 @@ out:
 	return err;
 }
 
-/* msi, msix, reset and iommu of a SimConfig (all optional). */
+/* msi, msix, reset, iommufd and iommu of a SimConfig (all optional). */
 static int parse_irqs_iommu(napi_env env, napi_value c, struct sim_config *cfg, struct sim_iommu_config *icfg,
 			    struct sim_iova_range *ranges)
 {
@@ -161,6 +161,9 @@ static int parse_irqs_iommu(napi_env env, napi_value c, struct sim_config *cfg, 
 		return -1;
 	}
 	cfg->no_reset = !reset;
+	v = get_prop(env, c, "iommufd");
+	if (type_of(env, v) != napi_undefined && get_bool(env, v, "config.iommufd", false, &cfg->iommufd))
+		return -1;
 	io = get_prop(env, c, "iommu");
 	if (type_of(env, io) == napi_undefined)
 		return 0;

@@ -440,7 +440,7 @@ int sim_create(const struct sim_config *cfg, struct sim_device **out)
 		err = -EINVAL;
 		goto fail;
 	}
-	err = sim_iommu_create(cfg->iommu, cfg->pin, cfg->pin_ctx, &dev->iommu);
+	err = sim_iommu_create(cfg->iommu, cfg->iommufd, cfg->pin, cfg->pin_ctx, &dev->iommu);
 	if (err)
 		goto fail;
 	*out = dev;

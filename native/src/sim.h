@@ -64,6 +64,9 @@ struct sim_iommu_config {
 	uint32_t dma_limit;		/* mappings at most (0: the kernel's default, 65535) */
 };
 
+/* The id of a simulated IOAS (a cdev device bound to an iommufd gets 1, its IOAS 2, as on a kernel). */
+#define SIM_IOAS_ID 2
+
 /*
  * Whether the process memory [vaddr, vaddr + size) may be mapped for DMA: 0, or a negative errno
  * (-EFAULT: nothing vouches for it). The kernel pins user pages; the simulator dereferences vaddr
@@ -85,6 +88,7 @@ struct sim_config {
 	uint32_t msix;			/* vectors of VFIO_PCI_MSIX_IRQ_INDEX: up to 2048, or 0 */
 	int no_reset;			/* no VFIO_DEVICE_FLAGS_RESET: VFIO_DEVICE_RESET is EINVAL */
 	const struct sim_iommu_config *iommu;	/* the container sim_create attaches it to; NULL: defaults */
+	int iommufd;			/* a cdev bound to an iommufd: its IOMMU is an IOAS (SIM_IOAS_ID), not a type1 container */
 	sim_pin_fn pin;			/* what the container may map (NULL: nothing) */
 	void *pin_ctx;
 	uint32_t max_subregions;
@@ -170,18 +174,21 @@ uint64_t sim_page_size(void);
 
 /*
  * DMA through a simulated type1 IOMMU (sim_iommu.c). A container (struct sim_iommu, refcounted: its
- * handle and each device attached to it hold a reference) takes the type1 container ioctls; a device
+ * handle and each device attached to it hold a reference) takes the type1 container ioctls (or, with
+ * iommufd, an iommufd's IOMMU_IOAS_IOVA_RANGES, _MAP and _UNMAP on the IOAS SIM_IOAS_ID); a device
  * attached to one reads and writes its mappings through sim_dma, as a device model does DMA.
  */
 struct sim_iommu;
 
 /* cfg NULL: x86's ranges (all of 48 bits but the MSI window 0xfee00000-0xfeefffff). */
-int sim_iommu_create(const struct sim_iommu_config *cfg, sim_pin_fn pin, void *ctx, struct sim_iommu **out);
+int sim_iommu_create(const struct sim_iommu_config *cfg, int iommufd, sim_pin_fn pin, void *ctx, struct sim_iommu **out);
 void sim_iommu_get(struct sim_iommu *io);
 void sim_iommu_put(struct sim_iommu *io);
-/* ioctl(2) on the container fd (GET_API_VERSION, CHECK_EXTENSION, SET_IOMMU, IOMMU_GET_INFO, MAP/UNMAP_DMA). */
+/* ioctl(2) on the container fd (GET_API_VERSION, CHECK_EXTENSION, SET_IOMMU, IOMMU_GET_INFO, MAP/UNMAP_DMA), or the iommufd. */
 int sim_iommu_ioctl(struct sim_iommu *io, unsigned long request, void *arg, size_t len);
 size_t sim_iommu_nr_mappings(const struct sim_iommu *io);
+/* Whether it is an iommufd IOAS rather than a type1 container. */
+int sim_iommu_is_ioas(const struct sim_iommu *io);
 /* The smallest IOMMU page size: what IOVAs, sizes and vaddrs must be aligned to. */
 uint64_t sim_iommu_pgsize(const struct sim_iommu *io);
 /* The process address behind iova, for `write` (or a read), and how many of len bytes follow it in one mapping; -EFAULT when unmapped or not permitted. */

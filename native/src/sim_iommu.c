@@ -7,8 +7,14 @@
  * EEXIST, one outside the IOVA ranges is EINVAL, past the DMA entry limit ENOSPC; an unmap must not
  * split a mapping (type1v2: EINVAL), and an unmap where nothing is mapped succeeds with size 0.
  *
+ * Created with iommufd set (sim_config.iommufd) it is an iommufd IOAS instead (drivers/iommu/iommufd/ioas.c and
+ * io_pagetable.c, 7.2): IOMMU_IOAS_IOVA_RANGES, IOMMU_IOAS_MAP and IOMMU_IOAS_UNMAP on the same
+ * mappings, with iommufd's errnos (an unmap that would split a mapping or finds nothing is ENOENT,
+ * unknown flags EOPNOTSUPP, no DMA entry limit), and none of type1's ioctls.
+ *
  * The kernel pins the pages behind vaddr (EFAULT when it cannot); the simulator dereferences vaddr
- * itself, so it maps only what its host's pin callback vouches for.
+ * itself, so it maps only what its host's pin callback vouches for, and writes IOVA ranges only
+ * where the callback vouches for allowed_iovas.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -19,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/iommufd.h>
 #include <linux/vfio.h>
 
 struct sim_dma_map {
@@ -34,6 +41,7 @@ struct sim_iommu {
 	uint32_t nr_ranges;
 	struct sim_iova_range ranges[SIM_MAX_IOVA_RANGES];
 	uint32_t dma_limit;
+	int iommufd;
 	sim_pin_fn pin;
 	void *pin_ctx;
 	struct sim_dma_map *maps;	/* sorted by iova, never overlapping */
@@ -50,7 +58,7 @@ static const struct sim_iova_range default_ranges[] = {
 	{ UINT64_C(0xfef00000), UINT64_C(0xffffffffffff) },
 };
 
-int sim_iommu_create(const struct sim_iommu_config *cfg, sim_pin_fn pin, void *ctx, struct sim_iommu **out)
+int sim_iommu_create(const struct sim_iommu_config *cfg, int iommufd, sim_pin_fn pin, void *ctx, struct sim_iommu **out)
 {
 	struct sim_iommu *io;
 	uint32_t i;
@@ -75,6 +83,7 @@ int sim_iommu_create(const struct sim_iommu_config *cfg, sim_pin_fn pin, void *c
 		memcpy(io->ranges, default_ranges, sizeof(default_ranges));
 	}
 	io->dma_limit = cfg && cfg->dma_limit ? cfg->dma_limit : 65535;	/* dma_entry_limit's default */
+	io->iommufd = iommufd;
 	io->pin = pin;
 	io->pin_ctx = ctx;
 	*out = io;
@@ -92,6 +101,11 @@ void sim_iommu_put(struct sim_iommu *io)
 		return;
 	free(io->maps);
 	free(io);
+}
+
+int sim_iommu_is_ioas(const struct sim_iommu *io)
+{
+	return io->iommufd;
 }
 
 size_t sim_iommu_nr_mappings(const struct sim_iommu *io)
@@ -138,13 +152,46 @@ static int iova_valid(const struct sim_iommu *io, uint64_t start, uint64_t end)
 	return 0;
 }
 
+/* Pins [vaddr, +size) and inserts the mapping at index at (prot: VFIO_DMA_MAP_FLAG_READ | _WRITE). */
+static int insert(struct sim_iommu *io, size_t at, uint64_t iova, uint64_t size, uint64_t vaddr, int prot)
+{
+	int err = io->pin ? io->pin(io->pin_ctx, vaddr, size, prot & VFIO_DMA_MAP_FLAG_WRITE) : -EFAULT;
+
+	if (err)
+		return err;
+	if (io->nr_maps == io->cap_maps) {
+		size_t cap = io->cap_maps ? io->cap_maps * 2 : 16;
+		struct sim_dma_map *p = realloc(io->maps, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		io->maps = p;
+		io->cap_maps = cap;
+	}
+	memmove(&io->maps[at + 1], &io->maps[at], (io->nr_maps - at) * sizeof(*io->maps));
+	io->maps[at] = (struct sim_dma_map){ iova, size, vaddr, prot };
+	io->nr_maps++;
+	return 0;
+}
+
+/* Removes the mappings [i, j) and gives the bytes they covered. */
+static uint64_t remove_maps(struct sim_iommu *io, size_t i, size_t j)
+{
+	uint64_t bytes = 0;
+
+	for (size_t k = i; k < j; k++)
+		bytes += io->maps[k].size;
+	memmove(&io->maps[i], &io->maps[j], (io->nr_maps - j) * sizeof(*io->maps));
+	io->nr_maps -= j - i;
+	return bytes;
+}
+
 static int do_map(struct sim_iommu *io, void *arg, size_t len)
 {
 	struct vfio_iommu_type1_dma_map map;
 	size_t minsz = offsetof(struct vfio_iommu_type1_dma_map, size) + sizeof(map.size);
 	uint64_t mask = sim_iommu_pgsize(io) - 1;
 	size_t at;
-	int err;
 
 	if (len < minsz)
 		return -EFAULT;
@@ -167,29 +214,14 @@ static int do_map(struct sim_iommu *io, void *arg, size_t len)
 		return -ENOSPC;
 	if (!iova_valid(io, map.iova, map.iova + map.size - 1))
 		return -EINVAL;
-	err = io->pin ? io->pin(io->pin_ctx, map.vaddr, map.size, map.flags & VFIO_DMA_MAP_FLAG_WRITE) : -EFAULT;
-	if (err)
-		return err;
-	if (io->nr_maps == io->cap_maps) {
-		size_t cap = io->cap_maps ? io->cap_maps * 2 : 16;
-		struct sim_dma_map *p = realloc(io->maps, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		io->maps = p;
-		io->cap_maps = cap;
-	}
-	memmove(&io->maps[at + 1], &io->maps[at], (io->nr_maps - at) * sizeof(*io->maps));
-	io->maps[at] = (struct sim_dma_map){ map.iova, map.size, map.vaddr, (int)(map.flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)) };
-	io->nr_maps++;
-	return 0;
+	return insert(io, at, map.iova, map.size, map.vaddr, (int)(map.flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)));
 }
 
 static int do_unmap(struct sim_iommu *io, void *arg, size_t len)
 {
 	struct vfio_iommu_type1_dma_unmap unmap;
 	size_t minsz = offsetof(struct vfio_iommu_type1_dma_unmap, size) + sizeof(unmap.size);
-	uint64_t mask = sim_iommu_pgsize(io) - 1, end, unmapped = 0;
+	uint64_t mask = sim_iommu_pgsize(io) - 1, end;
 	const struct sim_dma_map *m;
 	size_t i, j;
 
@@ -221,10 +253,8 @@ static int do_unmap(struct sim_iommu *io, void *arg, size_t len)
 	}
 	i = first_after(io, unmap.iova);
 	for (j = i; j < io->nr_maps && io->maps[j].iova <= end; j++)
-		unmapped += io->maps[j].size;
-	memmove(&io->maps[i], &io->maps[j], (io->nr_maps - j) * sizeof(*io->maps));
-	io->nr_maps -= j - i;
-	unmap.size = unmapped;
+		;
+	unmap.size = remove_maps(io, i, j);
 	memcpy((uint8_t *)arg + offsetof(struct vfio_iommu_type1_dma_unmap, size), &unmap.size, sizeof(unmap.size));
 	return 0;
 }
@@ -291,10 +321,159 @@ static int get_info(struct sim_iommu *io, void *arg, size_t len)
 	return 0;
 }
 
+
+/* ---------------------------------------------------------------- iommufd IOAS */
+
+/* iommufd_ucmd_respond and the kernel's copy-in: the caller's struct, at least the first version's. */
+static int ioas_args(void *arg, size_t len, void *cmd, size_t minsz, size_t size)
+{
+	uint32_t usize;
+
+	if (len < sizeof(usize))
+		return -EFAULT;
+	memcpy(&usize, arg, sizeof(usize));
+	if (usize < minsz)
+		return -EINVAL;
+	if (len < usize)
+		return -EFAULT;
+	memset(cmd, 0, size);
+	memcpy(cmd, arg, usize < size ? usize : size);
+	return 0;
+}
+
+static int ioas_respond(void *arg, const void *cmd, size_t size)
+{
+	uint32_t usize;
+
+	memcpy(&usize, arg, sizeof(usize));
+	memcpy(arg, cmd, usize < size ? usize : size);
+	return 0;
+}
+
+/* iommufd_ioas_iova_ranges: the holes between reserved IOVAs, written through allowed_iovas. */
+static int ioas_iova_ranges(struct sim_iommu *io, void *arg, size_t len)
+{
+	struct iommu_ioas_iova_ranges cmd;
+	uint32_t max;
+	int err = ioas_args(arg, len, &cmd, offsetof(struct iommu_ioas_iova_ranges, out_iova_alignment) + sizeof(cmd.out_iova_alignment), sizeof(cmd));
+
+	if (err)
+		return err;
+	if (cmd.__reserved)
+		return -EOPNOTSUPP;
+	if (cmd.ioas_id != SIM_IOAS_ID)
+		return -ENOENT;
+	max = cmd.num_iovas < io->nr_ranges ? cmd.num_iovas : io->nr_ranges;
+	if (max && (!io->pin || io->pin(io->pin_ctx, cmd.allowed_iovas, (uint64_t)max * sizeof(struct iommu_iova_range), 1)))
+		return -EFAULT;
+	for (uint32_t i = 0; i < max; i++) {
+		struct iommu_iova_range r = { io->ranges[i].start, io->ranges[i].end };
+
+		memcpy((void *)(uintptr_t)(cmd.allowed_iovas + i * sizeof(r)), &r, sizeof(r));
+	}
+	err = cmd.num_iovas < io->nr_ranges ? -EMSGSIZE : 0;
+	cmd.num_iovas = io->nr_ranges;
+	cmd.out_iova_alignment = sim_iommu_pgsize(io);
+	ioas_respond(arg, &cmd, sizeof(cmd));
+	return err;
+}
+
+/* iommufd_ioas_map with iopt_map_user_pages' checks, in their order. */
+static int ioas_map(struct sim_iommu *io, void *arg, size_t len)
+{
+	struct iommu_ioas_map cmd;
+	uint64_t mask = sim_iommu_pgsize(io) - 1, last;
+	size_t at;
+	int err = ioas_args(arg, len, &cmd, offsetof(struct iommu_ioas_map, iova) + sizeof(cmd.iova), sizeof(cmd));
+
+	if (err)
+		return err;
+	if (cmd.flags & ~(uint32_t)(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE) || cmd.__reserved)
+		return -EOPNOTSUPP;
+	if (cmd.iova >= UINT64_MAX || cmd.length >= UINT64_MAX)
+		return -EOVERFLOW;
+	if (!(cmd.flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+	if (cmd.ioas_id != SIM_IOAS_ID)
+		return -ENOENT;
+	/* choosing the IOVA (no FIXED_IOVA) is the kernel's allocator: not simulated */
+	if (!(cmd.flags & IOMMU_IOAS_MAP_FIXED_IOVA))
+		return -EOPNOTSUPP;
+	if (!cmd.length)
+		return -EINVAL;
+	if (cmd.user_va + cmd.length < cmd.user_va)
+		return -EOVERFLOW;
+	if ((cmd.length & mask) || (cmd.iova & mask))
+		return -EINVAL;
+	if (__builtin_add_overflow(cmd.iova, cmd.length - 1, &last))
+		return -EOVERFLOW;
+	if (!iova_valid(io, cmd.iova, last))
+		return -EINVAL;
+	at = first_after(io, cmd.iova);
+	if (at < io->nr_maps && io->maps[at].iova <= last)
+		return -EEXIST;
+	if (cmd.user_va & mask)
+		return -EINVAL;
+	err = insert(io, at, cmd.iova, cmd.length, cmd.user_va,
+		     (cmd.flags & IOMMU_IOAS_MAP_READABLE ? VFIO_DMA_MAP_FLAG_READ : 0) |
+		     (cmd.flags & IOMMU_IOAS_MAP_WRITEABLE ? VFIO_DMA_MAP_FLAG_WRITE : 0));
+	if (err)
+		return err;
+	return ioas_respond(arg, &cmd, sizeof(cmd));
+}
+
+/* iommufd_ioas_unmap and iopt_unmap_iova_range: whole mappings only, and something must go. */
+static int ioas_unmap(struct sim_iommu *io, void *arg, size_t len)
+{
+	struct iommu_ioas_unmap cmd;
+	uint64_t last;
+	size_t i, j;
+	int err = ioas_args(arg, len, &cmd, offsetof(struct iommu_ioas_unmap, length) + sizeof(cmd.length), sizeof(cmd));
+
+	if (err)
+		return err;
+	if (cmd.ioas_id != SIM_IOAS_ID)
+		return -ENOENT;
+	if (cmd.iova == 0 && cmd.length == UINT64_MAX) {
+		last = UINT64_MAX;
+	} else {
+		if (cmd.iova >= UINT64_MAX || cmd.length >= UINT64_MAX)
+			return -EOVERFLOW;
+		if (!cmd.length)
+			return -EINVAL;
+		if (__builtin_add_overflow(cmd.iova, cmd.length - 1, &last))
+			return -EOVERFLOW;
+	}
+	i = first_after(io, cmd.iova);
+	for (j = i; j < io->nr_maps && io->maps[j].iova <= last; j++)
+		if (io->maps[j].iova < cmd.iova || io->maps[j].iova + (io->maps[j].size - 1) > last)
+			return -ENOENT;
+	if (i == j && last != UINT64_MAX)
+		return -ENOENT;
+	cmd.length = remove_maps(io, i, j);
+	return ioas_respond(arg, &cmd, sizeof(cmd));
+}
+
+static int ioas_ioctl(struct sim_iommu *io, unsigned long request, void *arg, size_t len)
+{
+	switch (request) {
+	case IOMMU_IOAS_IOVA_RANGES:
+		return ioas_iova_ranges(io, arg, len);
+	case IOMMU_IOAS_MAP:
+		return ioas_map(io, arg, len);
+	case IOMMU_IOAS_UNMAP:
+		return ioas_unmap(io, arg, len);
+	default:
+		return -ENOTTY;
+	}
+}
+
 int sim_iommu_ioctl(struct sim_iommu *io, unsigned long request, void *arg, size_t len)
 {
 	if (!arg)
 		len = 0;
+	if (io->iommufd)
+		return ioas_ioctl(io, request, arg, len);
 	switch (request) {
 	case VFIO_GET_API_VERSION:
 		return VFIO_API_VERSION;

@@ -16,12 +16,13 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <linux/iommufd.h>	/* the system's, or the generated one in native/include/fallback */
 #include <linux/vfio.h>
 
 /*
- * The iommufd cdev interface (Linux 6.6). The uapi headers of the build machine may predate it
- * (Debian 12 ships 6.1's, with no <linux/iommufd.h> and none of the VFIO cdev ioctls), so the
- * structs and numbers are defined here, byte-identical to include/uapi/linux/{vfio,iommufd}.h.
+ * The VFIO cdev ioctls (Linux 6.6). The <linux/vfio.h> of the build machine may predate them
+ * (Debian 12 ships 6.1's), so the structs and numbers are defined here, byte-identical to
+ * include/uapi/linux/vfio.h.
  */
 #ifndef VFIO_DEVICE_BIND_IOMMUFD
 struct vfio_device_bind_iommufd {
@@ -40,17 +41,6 @@ struct vfio_device_attach_iommufd_pt {
 	uint32_t pt_id;
 };
 #define VFIO_DEVICE_ATTACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 19)
-#endif
-
-#ifndef IOMMU_IOAS_ALLOC
-#define IOMMUFD_TYPE (';')
-#define IOMMUFD_CMD_IOAS_ALLOC 0x81
-struct iommu_ioas_alloc {
-	uint32_t size;
-	uint32_t flags;
-	uint32_t out_ioas_id;
-};
-#define IOMMU_IOAS_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC)
 #endif
 
 static int fail(struct host_err *e, int err, const char *syscall, const char *note)
@@ -160,7 +150,7 @@ out:
 	return -1;
 }
 
-int host_open_cdev_device(const char *cdev_path, const char *iommu_path, int fds[2],
+int host_open_cdev_device(const char *cdev_path, const char *iommu_path, int fds[2], uint32_t *ioas,
 			  struct host_err *e)
 {
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
@@ -187,6 +177,7 @@ int host_open_cdev_device(const char *cdev_path, const char *iommu_path, int fds
 		goto out;
 	fds[0] = iommufd;
 	fds[1] = device;
+	*ioas = alloc.out_ioas_id;
 	return 0;
 out:
 	opened[0] = device;

@@ -155,6 +155,8 @@ export interface NativeAddon {
   pwrite(device: DeviceHandle, buf: Uint8Array, offset: bigint): number;
   /** The spec's rule behind the device's last refusal (the simulator names it; a kernel cannot), or null. */
   lastRule(device: DeviceHandle): string | null;
+  /** The spec's kind of fd a handle is (what its ioctls are looked up by). */
+  handleKind(handle: DeviceHandle): VfioFdKind;
   /** Revokes the device's windows, then its mappings, and closes it. Idempotent. */
   close(device: DeviceHandle): void;
   /**
@@ -212,21 +214,33 @@ export interface NativeAddon {
   simBacking(device: DeviceHandle, index: number): { path: string; offset: bigint; size: bigint } | null;
   stats(): NativeStats;
   /**
-   * A handle on the device's container (fd kind `type1_container`): the group's container (a
-   * duplicate of its fd) or the simulated IOMMU. A device opened through iommufd has none (ENOTSUP).
+   * A handle on the device's IOMMU: fd kind `type1_container` for a group's container (a duplicate
+   * of its fd), `iommufd` for a cdev's iommufd (a duplicate, carrying the device's IOAS), or the
+   * simulated IOMMU (either kind: SimConfig.iommufd).
    */
   iommuHandle(device: DeviceHandle): DeviceHandle;
   /** `length` bytes of zeroed, page-aligned memory the addon owns, for dmaMap: alive while the buffer or a mapping of it is. */
   dmaAlloc(length: number): ArrayBuffer;
   /**
-   * VFIO_IOMMU_MAP_DMA of `source` (a WebAssembly.Memory, or an ArrayBuffer dmaAlloc returned) from
-   * byte `offset`: `arg` is the encoded struct vfio_iommu_type1_dma_map (flags, iova, size); the
-   * addon writes the address. The mapping keeps the source alive until dmaUnmap or the container's
-   * close. 0, or -errno.
+   * Maps `source` (a WebAssembly.Memory, or an ArrayBuffer dmaAlloc returned) from byte `offset`
+   * through the handle's kind: VFIO_IOMMU_MAP_DMA with `arg` the encoded struct
+   * vfio_iommu_type1_dma_map (flags, iova, size), or IOMMU_IOAS_MAP with `arg` the encoded struct
+   * iommu_ioas_map (flags, iova, length; FIXED_IOVA always). The addon writes the address (and the
+   * IOAS). The mapping keeps the source alive until dmaUnmap or the handle's close. 0, or -errno.
    */
   dmaMap(container: DeviceHandle, source: object, offset: number, arg: Uint8Array): number;
-  /** VFIO_IOMMU_UNMAP_DMA with `arg` the encoded struct vfio_iommu_type1_dma_unmap (size written back). 0, or -errno. */
+  /**
+   * VFIO_IOMMU_UNMAP_DMA with `arg` the encoded struct vfio_iommu_type1_dma_unmap, or IOMMU_IOAS_UNMAP
+   * with the encoded struct iommu_ioas_unmap (the IOAS is the addon's); what was unmapped is written
+   * back. 0, or -errno.
+   */
   dmaUnmap(container: DeviceHandle, arg: Uint8Array): number;
+  /**
+   * IOMMU_IOAS_IOVA_RANGES on an iommufd handle: `arg` the encoded struct iommu_ioas_iova_ranges
+   * (num_iovas and out_iova_alignment written back), `ranges` receives up to ranges.length / 16
+   * struct iommu_iova_range. 0, or -errno (-EMSGSIZE: num_iovas says how many there are).
+   */
+  ioasIovaRanges(container: DeviceHandle, arg: Uint8Array, ranges: Uint8Array): number;
   /** A simulated device's DMA at an IOVA, into `buf` (write false) or from it: 0, or -EFAULT (a fault: nothing moved, counted). */
   simDma(device: DeviceHandle, iova: bigint, buf: Uint8Array, write: boolean): number;
   /** A simulated device raises interrupt `vector` of IRQ `index`: 0; -EINVAL (no such vector), -ENOENT (no eventfd: lost), -EAGAIN (INTx masked: pending). */
@@ -285,6 +299,11 @@ export interface SimConfig {
    * entry limit (default 65535, as the kernel's dma_entry_limit).
    */
   iommu?: { iovaRanges: { start: bigint; end: bigint }[]; dmaLimit?: number };
+  /**
+   * The device is a cdev bound to an iommufd (default false): its IOMMU is an IOAS that takes
+   * IOMMU_IOAS_IOVA_RANGES, _MAP and _UNMAP with iommufd's errnos (the same ranges; no entry limit).
+   */
+  iommufd?: boolean;
   /** How many subregions the device may hold. */
   maxSubregions: number;
   /**

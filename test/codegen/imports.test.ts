@@ -35,7 +35,11 @@ describe('specs import specs', () => {
     for (const x of [...s.constants, ...s.enums, ...s.flags, ...s.structs, ...s.capabilities, ...s.ioctls, ...s.features])
       expect(x.spec, x.name).toBe(x.origin.kind === 'proposed' ? 'spec/vfio-subregion.json' : /^iommu/i.test(x.name) ? 'spec/linux/iommufd.json' : 'spec/linux/vfio.json');
     // the C of the ioctl table includes <linux/iommufd.h> only where it exists: the system's 6.1 has none
-    expect(s.ioctlHeaders).toEqual([{ header: 'linux/vfio.h', guarded: false }, { header: 'linux/iommufd.h', guarded: true }]);
+    // (and its uapi section, for the c-header target's fallback copy of it)
+    expect(s.ioctlHeaders.map(({ header, guarded, spec: file, uapi }) => ({ header, guarded, file, guard: uapi.guard }))).toEqual([
+      { header: 'linux/vfio.h', guarded: false, file: 'spec/linux/vfio.json', guard: '_UAPIVFIO_H' },
+      { header: 'linux/iommufd.h', guarded: true, file: 'spec/linux/iommufd.json', guard: '_UAPI_IOMMUFD_H' },
+    ]);
     expect(flattenSpec(DEFAULT_SPEC)).not.toHaveProperty('imports');
   });
 

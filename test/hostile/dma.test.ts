@@ -127,7 +127,7 @@ describe('DMA and interrupts, hostile', () => {
     // of 8, index 9, 2 MSI vectors of 1: EINVAL
     expect(r.irq).toEqual([-22, -22, -9, 0, -22, -22, -22]);
     expect(r.wrongKind).toEqual([
-      'container must be a container handle (iommuHandle), not a device handle',
+      'container must be an IOMMU handle (iommuHandle), not a device handle',
       'device must be a simulated device',
       'device must be a device handle, not a type1_container handle',
     ]);

@@ -243,7 +243,7 @@ E1K_MAC=52:54:00:e1:00:0e
 
 # ---- the runner: static, generated header + validators + vectors (one for every kernel) ----
 node "$ROOT/test/kernel/gen-vectors.mjs" "$ROOT/spec/vectors/validation.json" "$ROOT/spec/vectors/memtype.json" > "$BUILD/vectors.h"
-gcc -static -O2 -Wall -Wextra -Wno-unused-parameter -Werror -I"$ROOT/native/include" -I"$ROOT/native/validators" -I"$ROOT/native/src" -I"$BUILD" \
+gcc -static -O2 -Wall -Wextra -Wno-unused-parameter -Werror -I"$ROOT/native/include" -idirafter "$ROOT/native/include/fallback" -I"$ROOT/native/validators" -I"$ROOT/native/src" -I"$BUILD" \
 	-o "$BUILD/runner" "$ROOT/test/kernel/runner.c" "$ROOT/native/validators/vfio_subregion_validate.c" "$ROOT/native/src/vfio_host.c" -lpthread
 ALL="PASS build/runner"$'\n'
 gcc -O2 -Wall -Wextra -Werror -o "$BUILD/ivshmem-model" "$ROOT/test/kernel/ivshmem-model.c"

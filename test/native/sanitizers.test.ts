@@ -41,7 +41,7 @@ describe('simulator under ASan and UBSan', () => {
     writeFileSync(join(work, 'standard_config.h'), simConfigToC(standardConfig(), 'standard_config'));
     const build = spawnSync(CC, [
       ...FLAGS,
-      '-I', work, '-I', join(root, 'native/include'), '-I', join(root, 'native/validators'), '-I', join(root, 'native/src'),
+      '-I', work, '-I', join(root, 'native/include'), '-idirafter', join(root, 'native/include/fallback'), '-I', join(root, 'native/validators'), '-I', join(root, 'native/src'),
       join(root, 'test/native/sim_driver.c'), join(root, 'native/src/sim.c'), join(root, 'native/src/sim_iommu.c'), join(root, 'native/src/sim_irq.c'), join(root, 'native/src/sim_e1000e.c'),
       join(root, 'native/validators/vfio_subregion_validate.c'), '-o', exe,
     ], { encoding: 'utf8' });
@@ -64,7 +64,7 @@ describe('simulator under ASan and UBSan', () => {
     writeFileSync(join(work, 'e1000e_device.h'), simConfigToC(E1000E_SIM, 'e1000e_device'));
     const build = spawnSync(CC, [
       ...FLAGS,
-      '-I', work, '-I', join(root, 'native/include'), '-I', join(root, 'native/validators'), '-I', join(root, 'native/src'),
+      '-I', work, '-I', join(root, 'native/include'), '-idirafter', join(root, 'native/include/fallback'), '-I', join(root, 'native/validators'), '-I', join(root, 'native/src'),
       ...C_TWIN_SOURCES.map((f) => join(root, f)), '-o', exe,
     ], { encoding: 'utf8' });
     expect(build.status, build.stderr).toBe(0);

@@ -10,7 +10,7 @@ import { ROOT as root } from '../../codegen/paths.js';
  */
 export default function setup(): void {
   const outputs = ['vfio_native.node', 'vfio_testing.node'].map((f) => join(root, 'native/build/Release', f));
-  const sources = ['native/addon', 'native/src', 'native/validators', 'native/include/linux', 'native/testing']
+  const sources = ['native/addon', 'native/src', 'native/validators', 'native/include/linux', 'native/include/fallback/linux', 'native/testing']
     .flatMap((d) => readdirSync(join(root, d)).map((f) => join(root, d, f)))
     .concat(join(root, 'native/binding.gyp'));
   const built = Math.min(...outputs.map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0)));
