@@ -207,10 +207,11 @@ static int dev_open(void)
 {
 	struct host_err e;
 	int fds[2];
+	uint32_t ioas;
 
 	if (!g_cdev[0])
 		return ioctl(g_group, VFIO_GROUP_GET_DEVICE_FD, g_bdf);
-	if (host_open_cdev_device(g_cdev, "/dev/iommu", fds, &e)) {
+	if (host_open_cdev_device(g_cdev, "/dev/iommu", fds, &ioas, &e)) {
 		errno = e.err;
 		return -1;
 	}
@@ -2019,6 +2020,7 @@ static void check_host_open(const char *mode, const char *bdf)
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct host_err e;
 	int fds[3], cfds[2], before, after;
+	uint32_t ioas;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
@@ -2054,7 +2056,7 @@ static void check_host_open(const char *mode, const char *bdf)
 	if (cdev_path(bdf, cdev, sizeof(cdev)) == 0 && access(cdev, F_OK) == 0) {
 		snprintf(check, sizeof(check), "%s/addon-host-open-cdev/%s", mode, bdf);
 		info.num_regions = 0;
-		if (host_open_cdev_device(cdev, "/dev/iommu", cfds, &e)) {
+		if (host_open_cdev_device(cdev, "/dev/iommu", cfds, &ioas, &e)) {
 			fail(check, "%s: %s", e.what, errname(-e.err));
 		} else {
 			if (ioctl(cfds[1], VFIO_DEVICE_GET_INFO, &info) == 0 &&
@@ -2067,7 +2069,7 @@ static void check_host_open(const char *mode, const char *bdf)
 		}
 	} else {
 		snprintf(check, sizeof(check), "%s/addon-host-open-cdev-absent/%s", mode, bdf);
-		if (host_open_cdev_device("/dev/vfio/devices/vfio0", "/dev/iommu", cfds, &e) == 0)
+		if (host_open_cdev_device("/dev/vfio/devices/vfio0", "/dev/iommu", cfds, &ioas, &e) == 0)
 			fail(check, "a kernel without VFIO cdevs opened one");
 		else if (e.err != ENOENT)
 			fail(check, "%s: %s, expected ENOENT", e.what, errname(-e.err));
