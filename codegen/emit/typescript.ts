@@ -736,11 +736,11 @@ function emitCapWalker(sf: Statements, spec: IR.Spec, chain: ChainPlan): void {
       w.writeLine(`if (hasCaps && info.${argsz.name} > bytes.byteLength) return { info, caps: [], retry: info.${argsz.name} };`);
       w.writeLine(`if (!hasCaps || info.${chain.start.name} === 0) return { info, caps: [], retry: null };`);
       w.writeLine(`const caps: ${capType}[] = [];`);
-      w.writeLine('const visited = new Set<number>();');
       w.writeLine('let prev = -1;');
       w.writeLine(`for (let off = info.${chain.start.name}; off !== 0; ) {`);
       w.indent(() => {
-        w.writeLine("if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');");
+        // offsets only grow, so a capability already visited is at or before the previous one: the caps walked so far say which
+        w.writeLine("if (off <= prev && caps.some((c) => c.offset === off)) throw new CapChainError('loop', off, 'next points at a capability already visited');");
         w.writeLine(`if (off < infoSize || off < prev) throw new CapChainError('backwards', off, 'next points backwards');`);
         w.writeLine(`if (off % ${chain.align} !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of ${chain.align}');`);
         w.writeLine(`if (off + ${header}.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');`);
@@ -773,7 +773,6 @@ function emitCapWalker(sf: Statements, spec: IR.Spec, chain: ChainPlan): void {
         });
         w.writeLine('}');
         w.writeLine('caps.push(entry);');
-        w.writeLine('visited.add(off);');
         w.writeLine('prev = off;');
         w.writeLine(`off = header.${chain.next.name};`);
       });

@@ -9691,10 +9691,9 @@ export function parseDeviceInfoReply(bytes: Uint8Array | DataView, options: Code
   if (hasCaps && info.argsz > bytes.byteLength) return { info, caps: [], retry: info.argsz };
   if (!hasCaps || info.cap_offset === 0) return { info, caps: [], retry: null };
   const caps: DeviceInfoCapEntry[] = [];
-  const visited = new Set<number>();
   let prev = -1;
   for (let off = info.cap_offset; off !== 0;) {
-    if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');
+    if (off <= prev && caps.some((c) => c.offset === off)) throw new CapChainError('loop', off, 'next points at a capability already visited');
     if (off < infoSize || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
     if (off % 4 !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of 4');
     if (off + VfioInfoCapHeader.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');
@@ -9710,7 +9709,6 @@ export function parseDeviceInfoReply(bytes: Uint8Array | DataView, options: Code
         entry = { offset: off, header, name: null, value: null };
     }
     caps.push(entry);
-    visited.add(off);
     prev = off;
     off = header.next;
   }
@@ -9756,10 +9754,9 @@ export function parseRegionInfoReply(bytes: Uint8Array | DataView, options: Code
   if (hasCaps && info.argsz > bytes.byteLength) return { info, caps: [], retry: info.argsz };
   if (!hasCaps || info.cap_offset === 0) return { info, caps: [], retry: null };
   const caps: RegionInfoCapEntry[] = [];
-  const visited = new Set<number>();
   let prev = -1;
   for (let off = info.cap_offset; off !== 0;) {
-    if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');
+    if (off <= prev && caps.some((c) => c.offset === off)) throw new CapChainError('loop', off, 'next points at a capability already visited');
     if (off < infoSize || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
     if (off % 4 !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of 4');
     if (off + VfioInfoCapHeader.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');
@@ -9797,7 +9794,6 @@ export function parseRegionInfoReply(bytes: Uint8Array | DataView, options: Code
         entry = { offset: off, header, name: null, value: null };
     }
     caps.push(entry);
-    visited.add(off);
     prev = off;
     off = header.next;
   }
@@ -9841,10 +9837,9 @@ export function parseIommuType1InfoReply(bytes: Uint8Array | DataView, options: 
   if (hasCaps && info.argsz > bytes.byteLength) return { info, caps: [], retry: info.argsz };
   if (!hasCaps || info.cap_offset === 0) return { info, caps: [], retry: null };
   const caps: IommuType1InfoCapEntry[] = [];
-  const visited = new Set<number>();
   let prev = -1;
   for (let off = info.cap_offset; off !== 0;) {
-    if (visited.has(off)) throw new CapChainError('loop', off, 'next points at a capability already visited');
+    if (off <= prev && caps.some((c) => c.offset === off)) throw new CapChainError('loop', off, 'next points at a capability already visited');
     if (off < infoSize || off < prev) throw new CapChainError('backwards', off, 'next points backwards');
     if (off % 4 !== 0) throw new CapChainError('misaligned', off, 'capability offset is not a multiple of 4');
     if (off + VfioInfoCapHeader.size > bytes.byteLength) throw new CapChainError('out-of-bounds', off, 'capability header runs past the buffer');
@@ -9873,7 +9868,6 @@ export function parseIommuType1InfoReply(bytes: Uint8Array | DataView, options: 
         entry = { offset: off, header, name: null, value: null };
     }
     caps.push(entry);
-    visited.add(off);
     prev = off;
     off = header.next;
   }
