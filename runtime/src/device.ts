@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, readlinkSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { basename } from 'node:path';
 import * as abi from './generated/vfio-subregion.js';
@@ -992,8 +992,26 @@ function pciDriver(bdf: string): string | null {
 }
 
 /**
+ * The other devices of an IOMMU group that keep it from being viable, as "BDF (driver)": those bound
+ * to a host driver. vfio drivers, pci-stub and pcieport manage DMA themselves and leave it viable.
+ */
+function groupHolders(bdf: string, group: string): string[] {
+  let members: string[];
+  try {
+    members = readdirSync(`/sys/kernel/iommu_groups/${group}/devices`);
+  } catch {
+    return [];
+  }
+  return members.flatMap((d) => {
+    const driver = d === bdf ? null : pciDriver(d);
+    return driver === null || driver.startsWith('vfio') || driver === 'pci-stub' || driver === 'pcieport' ? [] : [`${d} (bound to ${driver})`];
+  });
+}
+
+/**
  * A PCI address through its IOMMU group. Every refusal names the device and what to do about it:
- * a user meets these first (wrong driver, no /dev/vfio, permissions, a group someone else holds).
+ * a user meets these first (wrong driver, no /dev/vfio, permissions, a group someone else holds,
+ * a group shared with a device on a host driver).
  */
 function openPciDevice(bdf: string): Device {
   const sysfs = `/sys/bus/pci/devices/${bdf}`;
@@ -1015,11 +1033,16 @@ function openPciDevice(bdf: string): Device {
     return openDevice({ group: path, device: bdf });
   } catch (e) {
     if (!(e instanceof VfioError)) throw e;
-    const why = e.code === 'EACCES' || e.code === 'EPERM'
-      ? `permission denied on ${path} (and /dev/vfio/vfio): run as root, or give this user read-write access to both (a udev rule, or chown)`
-      : e.code === 'EBUSY' && e.syscall === 'open'
-        ? `${path} is busy: another process holds the device's IOMMU group open, or its iommufd cdev (fuser -v ${path} /dev/vfio/devices/* names it); close it first`
-        : `${e.message.replace(/^openDevice: /, '').replace(/ \([A-Z0-9]+\)$/, '')}${driver !== null && driver !== 'vfio-pci' ? ` (bound to ${driver})` : ''}`;
+    // the host backend refuses a group whose status lacks VIABLE before SET_CONTAINER's bare EPERM
+    const notViable = e.syscall === 'ioctl' && e.message.includes('VFIO_GROUP_GET_STATUS)');
+    const holders = notViable ? groupHolders(bdf, group) : [];
+    const why = notViable
+      ? `IOMMU group ${group} is not viable: ${holders.length > 0 ? `${holders.join(', ')} share${holders.length === 1 ? 's' : ''} it` : 'another device of it is bound to a host driver'}; bind every device of /sys/kernel/iommu_groups/${group}/devices to vfio-pci or unbind it`
+      : e.code === 'EACCES' || e.code === 'EPERM'
+        ? `permission denied on ${path} (and /dev/vfio/vfio): run as root, or give this user read-write access to both (a udev rule, or chown)`
+        : e.code === 'EBUSY' && e.syscall === 'open'
+          ? `${path} is busy: another process holds the device's IOMMU group open, or its iommufd cdev (fuser -v ${path} /dev/vfio/devices/* names it); close it first`
+          : `${e.message.replace(/^openDevice: /, '').replace(/ \([A-Z0-9]+\)$/, '')}${driver !== null && driver !== 'vfio-pci' ? ` (bound to ${driver})` : ''}`;
     throw new VfioError('openDevice', e.syscall, e.errno, null, `${bdf}: ${why}`);
   }
 }

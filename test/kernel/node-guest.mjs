@@ -2,15 +2,18 @@
 // test/kernel/init.sh inside the QEMU guest, with this machine's node and checkout over virtio-9p.
 //
 //   node --expose-gc test/kernel/node-guest.mjs stock|variant|cdev|bad IVSHMEM E1000E
+//   node test/kernel/node-guest.mjs group DEVICE OTHER
 //
 // stock and variant: the devices bound to vfio-pci or vfio-pci-subregion, compared with what the C
 // runner's `dump` of the same binding printed (/tmp/<binding>-<device>.txt); cdev: the variant's
 // checks again through each device's iommufd cdev (/dev/vfio/devices/vfioN bound to /dev/iommu,
 // a kernel with IOMMUFD and VFIO_DEVICE_CDEV), and how it excludes the group; the API's writes land
 // in BAR2 of the ivshmem device, where run.sh reads them back from the backing file. bad: the
-// misconfigurations a user meets first. One KT PASS/FAIL/SKIP line per check, as the C runner's.
+// misconfigurations a user meets first; group: a group that is not viable (notViable below). One KT
+// PASS/FAIL/SKIP line per check, as the C runner's.
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
 import { openDevice, VfioError } from '../../dist/runtime/src/device.js';
 import { native } from '../../dist/runtime/src/native.js';
@@ -353,10 +356,35 @@ async function bad() {
     name: 'VfioError', code: 'ENOENT', operation: 'openDevice', syscall: 'open', rule: null, message: 'openDevice: /dev/vfio/devices/vfio99: no such device (ENOENT)' }));
 }
 
+/**
+ * A group that is not viable: DEVICE, on vfio-pci, shares its IOMMU group with OTHER, which virtio_pci
+ * holds (run.sh puts both behind one conventional PCI bridge). The API and the CLI refuse it naming the
+ * group, OTHER and the fix; with OTHER bound to vfio-pci too, the device opens.
+ */
+async function notViable(dev, other) {
+  const group = basename(readlinkSync(sysfs(dev, 'iommu_group')));
+  const members = readdirSync(`/sys/kernel/iommu_groups/${group}/devices`);
+  const driverOf = (d) => { try { return basename(readlinkSync(sysfs(d, 'driver'))); } catch { return 'no driver'; } };
+  out('INFO', 'members', `group ${group}: ${members.map((d) => `${d} (${driverOf(d)})`).join(', ')}`);
+  await check('one-group', () => (members.includes(other) ? undefined : `${other} is not in group ${group} (${members.join(', ')})`));
+  await check('other-on-host-driver', () => same(driverOf(other), 'virtio-pci'));
+  await refused('not-viable', dev, [], { code: 'EBUSY',
+    says: new RegExp(`: IOMMU group ${group} is not viable: ${other} \\(bound to virtio-pci\\) shares it; bind every device of /sys/kernel/iommu_groups/${group}/devices to vfio-pci or unbind it \\(EBUSY\\)$`) });
+  writeFileSync(sysfs(other, 'driver/unbind'), other);
+  writeFileSync(sysfs(other, 'driver_override'), 'vfio-pci');
+  writeFileSync('/sys/bus/pci/drivers_probe', other);
+  await check('viable-once-other-on-vfio-pci', () => {
+    const d = openDevice(dev);
+    try { return same(d.info().numRegions, 9); } finally { d.close(); }
+  });
+  await check('counters-back-to-zero', () => same(native().stats(), NONE_LIVE));
+}
+
 if (mode === 'probe') console.log(JSON.stringify(probe(IVS)));
 else {
   try {
     if (mode === 'bad') await bad();
+    else if (mode === 'group') await notViable(IVS, E1K);
     else if (mode === 'cdev') {
       await stockOrVariant('variant');
       await cdevRefusals();

@@ -182,6 +182,13 @@ boot_kernel() {	# K: initramfs with that kernel's modules, QEMU, host-side check
 	"$BUILD/ivshmem-model" "$SHM" "$WASM_RUNS" > "$KB/model.txt" 2>&1 &
 	MODEL=$!
 	SERIAL=$KB/serial.log
+	# two devices in one IOMMU group (init.sh's group_not_viable): behind a conventional PCI bridge,
+	# both share the bridge's group; virtio_pci takes the virtio-rng, keeping the group not viable
+	# until it is bound to vfio-pci too. Its own slot, so no other device moves.
+	local pair=(-device pci-bridge,id=kt_pair,chassis_nr=1,shpc=off,addr=0x10
+		-object memory-backend-ram,id=kt_pair_mem,size=1M
+		-device ivshmem-plain,memdev=kt_pair_mem,bus=kt_pair,addr=1
+		-device virtio-rng-pci,bus=kt_pair,addr=2)
 	set +e
 	timeout -k 5 "$TIMEOUT" qemu-system-x86_64 -accel tcg,thread=single -cpu max -machine q35 -m 512 -smp 2 \
 		-nographic -no-reboot -nodefaults -serial stdio \
@@ -193,6 +200,7 @@ boot_kernel() {	# K: initramfs with that kernel's modules, QEMU, host-side check
 		-netdev user,id=e1k,restrict=on -device e1000e,netdev=e1k,mac=$E1K_MAC,romfile= \
 		-object filter-dump,id=e1kdump,netdev=e1k,file="$KB/e1000e.pcap" \
 		-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
+		"${pair[@]}" \
 		< /dev/null > "$SERIAL" 2>&1
 	QRC=$?
 	kill -TERM $MODEL 2>/dev/null; wait $MODEL

@@ -12,6 +12,10 @@
  *   runner stock BDF           the new feature numbers on a device bound to stock vfio-pci
  *   runner variant BDF SEED    everything against the variant driver (ivshmem-plain device)
  *   runner variant-other BDF   the variant on a device without WC-capable BARs (e1000e)
+ *   runner not-viable BDF, runner viable BDF
+ *                              a device whose IOMMU group holds another device bound to a host
+ *                              driver (not-viable), then with every device of it on vfio-pci: the
+ *                              group's status flags, SET_CONTAINER and the host backend's open
  *   runner dump-cdev BDF, runner variant-cdev BDF SEED
  *                              the same through the device's iommufd cdev (/dev/vfio/devices/vfioN
  *                              bound to /dev/iommu) instead of its group; check names get "cdev/"
@@ -422,6 +426,7 @@ static const char *errname(int e)
 	case -EOPNOTSUPP: return "EOPNOTSUPP";
 	case -ENOSPC: return "ENOSPC";
 	case -EBUSY: return "EBUSY";
+	case -EPERM: return "EPERM";
 	case -EFAULT: return "EFAULT";
 	case -ENOMEM: return "ENOMEM";
 	default: {
@@ -2084,15 +2089,79 @@ static void check_host_open(const char *mode, const char *bdf)
 		fail(check, "%d fds open before, %d after", before, after);
 }
 
+/*
+ * The group as the kernel sees it: GET_STATUS carries VFIO_GROUP_FLAGS_VIABLE only when no device
+ * of the group is bound to a host driver that uses DMA, and SET_CONTAINER refuses a group without
+ * it with EPERM (drivers/vfio/group.c); the host backend stops at the status, naming the fix.
+ */
+static int mode_group_viable(const char *mode, const char *bdf)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	int viable = !strcmp(mode, "viable"), container, group, fds[3], before, r, err;
+	char path[256], link[256], check[96];
+	struct host_err e;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0) {
+		fail(mode, "no iommu_group for %s", bdf);
+		return 1;
+	}
+	link[n] = 0;
+	snprintf(path, sizeof(path), "/dev/vfio/%s", basename(link));
+	before = count_fds();
+	container = open("/dev/vfio/vfio", O_RDWR);
+	group = open(path, O_RDWR);
+	snprintf(check, sizeof(check), "%s/group-status-flags", mode);
+	if (container < 0 || group < 0 || ioctl(group, VFIO_GROUP_GET_STATUS, &st))
+		fail(check, "open or VFIO_GROUP_GET_STATUS on %s: %s", path, errname(-errno));
+	else if (!!(st.flags & VFIO_GROUP_FLAGS_VIABLE) != viable || (st.flags & VFIO_GROUP_FLAGS_CONTAINER_SET))
+		fail(check, "%s: flags 0x%x, want 0x%x", path, st.flags, viable ? VFIO_GROUP_FLAGS_VIABLE : 0);
+	else
+		pass(check);
+	snprintf(check, sizeof(check), "%s/set-container", mode);
+	r = ioctl(group, VFIO_GROUP_SET_CONTAINER, &container);
+	err = r ? errno : 0;
+	if (viable ? r != 0 : err != EPERM)
+		fail(check, "VFIO_GROUP_SET_CONTAINER on %s: %s, want %s", path, errname(-err), viable ? "0" : "EPERM");
+	else
+		pass(check);
+	close(group);
+	close(container);
+	snprintf(check, sizeof(check), "%s/host-open", mode);
+	r = host_open_group_device("/dev/vfio/vfio", path, bdf, fds, &e);
+	if (r == 0) {
+		close(fds[2]);
+		close(fds[1]);
+		close(fds[0]);
+	}
+	if (viable ? r != 0 : r == 0 || e.err != EBUSY || !e.note || !strstr(e.note, "not viable") ||
+			   !strstr(e.what, "VFIO_GROUP_GET_STATUS"))
+		fail(check, "%s: %s%s%s", r ? e.what : "opened", r ? errname(-e.err) : "", e.note ? ": " : "",
+		     e.note ? e.note : "");
+	else
+		pass(check);
+	snprintf(check, sizeof(check), "%s/no-fd-left", mode);
+	if (count_fds() == before)
+		pass(check);
+	else
+		fail(check, "%d fds open before, %d after", before, count_fds());
+	printf("KT INFO %s: %d passed, %d failed, %d skipped\n", mode, npass, nfail, nskip);
+	return nfail ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int r, cdev;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s dump|dump-cdev|stock|variant|variant-cdev|variant-other|first-open|next-variant|session-wc|session-uc|stock-session|fork|memtype|fd-bound|msix BDF [SEED]\n", argv[0]);
+		fprintf(stderr, "usage: %s dump|dump-cdev|not-viable|viable|stock|variant|variant-cdev|variant-other|first-open|next-variant|session-wc|session-uc|stock-session|fork|memtype|fd-bound|msix BDF [SEED]\n", argv[0]);
 		return 2;
 	}
+	if (!strcmp(argv[1], "not-viable") || !strcmp(argv[1], "viable"))
+		return mode_group_viable(argv[1], argv[2]);
 	if (!strcmp(argv[1], "stock") || !strcmp(argv[1], "variant"))
 		check_host_open(argv[1], argv[2]);
 	cdev = !strcmp(argv[1], "dump-cdev") || !strcmp(argv[1], "variant-cdev");
