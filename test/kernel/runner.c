@@ -35,6 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/iommufd.h>
 #include <linux/vfio.h>
 #include <linux/vfio_subregion.h>
 #include "vfio_subregion_validate.h"
@@ -206,11 +207,12 @@ static int vfio_setup_cdev(const char *bdf)
 static int dev_open(void)
 {
 	struct host_err e;
+	uint32_t ioas;
 	int fds[2];
 
 	if (!g_cdev[0])
 		return ioctl(g_group, VFIO_GROUP_GET_DEVICE_FD, g_bdf);
-	if (host_open_cdev_device(g_cdev, "/dev/iommu", fds, &e)) {
+	if (host_open_cdev_device(g_cdev, "/dev/iommu", fds, &ioas, &e)) {
 		errno = e.err;
 		return -1;
 	}
@@ -2019,6 +2021,7 @@ static void check_host_open(const char *mode, const char *bdf)
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct host_err e;
 	int fds[3], cfds[2], before, after;
+	uint32_t ioas;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
@@ -2054,20 +2057,26 @@ static void check_host_open(const char *mode, const char *bdf)
 	if (cdev_path(bdf, cdev, sizeof(cdev)) == 0 && access(cdev, F_OK) == 0) {
 		snprintf(check, sizeof(check), "%s/addon-host-open-cdev/%s", mode, bdf);
 		info.num_regions = 0;
-		if (host_open_cdev_device(cdev, "/dev/iommu", cfds, &e)) {
+		if (host_open_cdev_device(cdev, "/dev/iommu", cfds, &ioas, &e)) {
 			fail(check, "%s: %s", e.what, errname(-e.err));
 		} else {
-			if (ioctl(cfds[1], VFIO_DEVICE_GET_INFO, &info) == 0 &&
-			    info.num_regions >= VFIO_PCI_NUM_REGIONS && (info.flags & VFIO_DEVICE_FLAGS_PCI))
-				pass(check);
-			else
+			/* the IOAS it allocated and attached the device to answers IOMMU_IOAS_IOVA_RANGES */
+			struct iommu_ioas_iova_ranges r = { .size = sizeof(r), .ioas_id = ioas };
+			int rr = ioctl(cfds[0], IOMMU_IOAS_IOVA_RANGES, &r);
+
+			if (ioctl(cfds[1], VFIO_DEVICE_GET_INFO, &info) != 0 ||
+			    info.num_regions < VFIO_PCI_NUM_REGIONS || !(info.flags & VFIO_DEVICE_FLAGS_PCI))
 				fail(check, "GET_INFO on %s: %s, %u regions", cdev, errname(-errno), info.num_regions);
+			else if ((rr != 0 && errno != EMSGSIZE) || r.num_iovas == 0)
+				fail(check, "IOMMU_IOAS_IOVA_RANGES on IOAS %u: %s, %u ranges", ioas, errname(rr ? -errno : 0), r.num_iovas);
+			else
+				pass(check);
 			close(cfds[1]);
 			close(cfds[0]);
 		}
 	} else {
 		snprintf(check, sizeof(check), "%s/addon-host-open-cdev-absent/%s", mode, bdf);
-		if (host_open_cdev_device("/dev/vfio/devices/vfio0", "/dev/iommu", cfds, &e) == 0)
+		if (host_open_cdev_device("/dev/vfio/devices/vfio0", "/dev/iommu", cfds, &ioas, &e) == 0)
 			fail(check, "a kernel without VFIO cdevs opened one");
 		else if (e.err != ENOENT)
 			fail(check, "%s: %s, expected ENOENT", e.what, errname(-e.err));
