@@ -50,11 +50,11 @@
           ],
           "include_dirs": ["include", "validators", "src", "addon"],
           "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
-          "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror"],
+          "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-idirafter", "<(module_root_dir)/include/fallback"],
           "conditions": [
             ["OS=='mac'", {
               "xcode_settings": {
-                "OTHER_CFLAGS": ["-std=gnu11", "-Wall", "-Wextra", "-Werror"]
+                "OTHER_CFLAGS": ["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-idirafter", "<(module_root_dir)/include/fallback"]
               }
             }]
           ]

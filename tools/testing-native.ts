@@ -51,6 +51,8 @@ export interface TestingNative {
   subregionLoop(fd: number, parent: number, offset: bigint, size: bigint, attrs: number, iterations: number): { ns: number; errno: number };
   /** VFIO_IOMMU_MAP_DMA of all of `bytes` (page-aligned) at `iova`, read and write, then VFIO_IOMMU_UNMAP_DMA of it, on a type1 container fd. */
   dmaLoop(containerFd: number, bytes: Uint8Array, iova: bigint, iterations: number): { ns: number; errno: number };
+  /** IOMMU_IOAS_MAP (FIXED_IOVA, read and write) of all of `bytes` at `iova`, then IOMMU_IOAS_UNMAP of it, on an iommufd fd with one IOAS (errno ENOENT: none). */
+  ioasLoop(iommufd: number, bytes: Uint8Array, iova: bigint, iterations: number): { ns: number; errno: number };
 }
 
 const MODULE = resolve(ROOT, 'native/build/Release/vfio_testing.node');

@@ -20,6 +20,7 @@
  *                                             createSubregion + map + unmap's, likewise
  *   dmaLoop(containerFd, bytes, iova, iterations)
  *                                             VFIO_IOMMU_MAP_DMA + UNMAP_DMA of bytes at iova
+ *   ioasLoop(iommufd, bytes, iova, iterations) IOMMU_IOAS_MAP + IOMMU_IOAS_UNMAP of bytes at iova
  *
  * The real-device loops (test/kernel/bench-guest.mjs) take the fd the production addon opened
  * (found in /proc/self/fd): the same file, the same system calls as the API's path, in C.
@@ -33,6 +34,7 @@
 #include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <linux/iommufd.h>
 #include <linux/vfio.h>
 #include <linux/vfio_subregion.h>
 
@@ -538,6 +540,59 @@ static napi_value js_dma_loop(napi_env env, napi_callback_info info)
 	return loop_result(env, elapsed_ns(&t0, &t1) / (double)n, -ret);
 }
 
+/*
+ * ioasLoop(iommufd, bytes, iova, iterations): dmaLoop's iommufd twin, on an iommufd fd whose one
+ * IOAS a device is attached to: IOMMU_IOAS_MAP of all of `bytes` at `iova` (FIXED_IOVA, read and
+ * write), then IOMMU_IOAS_UNMAP of it. The IOAS is the id below 64 that IOMMU_IOAS_IOVA_RANGES
+ * answers (the object ids of an iommufd are its own, allocated from 1). { ns, errno }; stops at the
+ * first error (ENOENT: no IOAS).
+ */
+static napi_value js_ioas_loop(napi_env env, napi_callback_info info)
+{
+	napi_value argv[4];
+	struct iommu_ioas_map map;
+	struct iommu_ioas_unmap unmap;
+	struct timespec t0, t1;
+	uint64_t iova, n, i;
+	uint32_t ioas = 0;
+	size_t len;
+	void *data;
+	double dn;
+	int fd, ret = 0;
+
+	if (get_args(env, info, 4, argv, NULL) || get_fd(env, argv[0], "iommufd", &fd) ||
+	    get_bytes(env, argv[1], "bytes", &data, &len) || get_u64_bigint(env, argv[2], "iova", &iova) ||
+	    get_integer(env, argv[3], "iterations", 1, 1e10, &dn))
+		return NULL;
+	if (len == 0)
+		return RANGE_ERR(env, "bytes is empty");
+	for (uint32_t id = 1; id < 64 && !ioas; id++) {
+		struct iommu_ioas_iova_ranges r = { .size = sizeof(r), .ioas_id = id };
+
+		if (ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &r) == 0 || errno == EMSGSIZE)
+			ioas = id;
+	}
+	if (!ioas)
+		return loop_result(env, 0, ENOENT);
+	n = (uint64_t)dn;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n; i++) {
+		map = (struct iommu_ioas_map){ .size = sizeof(map), .ioas_id = ioas, .user_va = (uint64_t)(uintptr_t)data, .length = len, .iova = iova,
+			.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE };
+		if (ioctl(fd, IOMMU_IOAS_MAP, &map) < 0) {
+			ret = -errno;
+			break;
+		}
+		unmap = (struct iommu_ioas_unmap){ .size = sizeof(unmap), .ioas_id = ioas, .iova = iova, .length = len };
+		if (ioctl(fd, IOMMU_IOAS_UNMAP, &unmap) < 0) {
+			ret = -errno;
+			break;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return loop_result(env, elapsed_ns(&t0, &t1) / (double)n, -ret);
+}
+
 /* ---------------------------------------------------------------- module */
 
 static napi_value init(napi_env env, napi_value exports)
@@ -551,6 +606,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "regionInfoLoop", NULL, js_region_info_loop, NULL, NULL, NULL, napi_enumerable, NULL },
 		{ "subregionLoop", NULL, js_subregion_loop, NULL, NULL, NULL, napi_enumerable, NULL },
 		{ "dmaLoop", NULL, js_dma_loop, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "ioasLoop", NULL, js_ioas_loop, NULL, NULL, NULL, napi_enumerable, NULL },
 	};
 
 	if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok)

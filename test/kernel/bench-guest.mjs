@@ -15,7 +15,7 @@
 //
 // BAR2 of ivshmem from 0xe0000 is this script's (node-guest.mjs and the C runner write below it,
 // and run.sh reads what they wrote back from the backing file).
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -265,6 +265,31 @@ function dma() {
   notes.push('dma: Iommu.map(buffer) (IOVA allocated) + DmaMapping.unmap() vs VFIO_IOMMU_MAP_DMA + UNMAP_DMA in C on the container fd. Target: TS <= 1.5x C.');
 }
 
+/** The same through the e1000e's iommufd cdev and its IOAS, where the kernel has them (7.2-cdev). */
+function dmaIoas() {
+  if (!existsSync('/dev/iommu')) return;
+  const dev = openDevice(`/dev/vfio/devices/${readdirSync(`/sys/bus/pci/devices/${E1K}/vfio-dev`)[0]}`);
+  try {
+    const iommu = dev.iommu();
+    const fd = fdOf('/dev/iommu');
+    const N = 2_000;
+    const buf = iommu.allocBuffer(0x1000);
+    const first = iommu.map(buf);
+    const { iova } = first;
+    first.unmap();
+    const bytes = new Uint8Array(buf);
+    const t = rounds({
+      ts: () => time(N, () => iommu.map(buf).unmap()),
+      c: () => cOk('ioasLoop', tn.ioasLoop(fd, bytes, iova, N)),
+    }, ['ts']);
+    row('dma map+unmap 4 KiB (iommufd): TS vs C', t.ts, t.c);
+    check('dma-ioas-nothing-left-mapped', iommu.kind === 'iommufd' && iommu.mappings().length === 0 && n.stats().dmaMappings === 0 ? undefined : `${iommu.kind}, ${iommu.mappings().length} mappings, ${n.stats().dmaMappings} pins`);
+  } finally {
+    dev.close();
+  }
+  notes.push('dma (iommufd): the same through the cdev\'s IOAS vs IOMMU_IOAS_MAP (FIXED_IOVA) + IOMMU_IOAS_UNMAP in C on the iommufd fd. Target: TS <= 1.5x C.');
+}
+
 const MAXSUB = '/sys/module/vfio_pci_subregion/parameters/max_subregions';
 const maxSub = readFileSync(MAXSUB, 'utf8').trim();
 try {
@@ -279,6 +304,7 @@ try {
   }
   createMapUnmap();
   dma();
+  dmaIoas();
   for (const line of formatRows(rows).trimEnd().split('\n')) say(line);
   for (const line of notes) say(line);
   for (const r of rows) console.log(`KTB ${JSON.stringify(r)}`);

@@ -75,6 +75,16 @@ wasm_guest() {	# BINDING: the wasm examples on ivshmem, its host-side model chec
 	kt INFO wasm/$1: ${t}s
 }
 
+dma_guest() {	# KIND: DMA through the device API on the e1000e, type1 or iommufd (test/kernel/dma-guest.mjs)
+	t=$(secs)
+	hostrun $NODE --expose-gc test/kernel/dma-guest.mjs $1 $E1K
+	rc=$?
+	[ $rc -le 1 ] || kt FAIL dma/$1-exited-$rc: dma-guest.mjs died
+	t=$(awk "BEGIN{print $(secs)-$t}")
+	NODE_S=$(awk "BEGIN{print ${NODE_S:-0}+$t}")
+	kt INFO dma/$1: ${t}s
+}
+
 find_dev() {	# vendor device -> BDF
 	for d in /sys/bus/pci/devices/*; do
 		if [ "$(cat $d/vendor)" = "$1" ] && [ "$(cat $d/device)" = "$2" ]; then basename $d; return; fi
@@ -152,6 +162,7 @@ group_not_viable() {
 	run viable $a
 }
 group_not_viable
+dma_guest type1
 # `npm run test:kernel -- --bench`: the bench rows (test/kernel/bench-guest.mjs), on this binding
 if grep -q 'kt\.bench=1' /proc/cmdline; then
 	t=$(secs)
@@ -176,6 +187,7 @@ if [ -e /dev/iommu ]; then
 	done
 	run variant-cdev $IVS ${SEED:-1}
 	node_guest cdev
+	dma_guest iommufd
 else
 	kt SKIP cdev: no /dev/iommu: Debian $(uname -r | cut -d. -f1,2) is built without IOMMUFD and VFIO_DEVICE_CDEV\; test:kernel\'s 7.2-cdev kernel runs these checks
 fi

@@ -321,16 +321,6 @@ async function cdevRefusals() {
     const dev = openDevice(cdev);
     try { return same(dev.info().numRegions, 9); } finally { dev.close(); }
   });
-  // DMA through the iommufd IOAS is not in the device API yet: a refusal, not a crash
-  await check('dma-refused', () => {
-    const dev = openDevice(cdev);
-    try {
-      const t = thrown(() => dev.iommu());
-      return same({ name: t.name, operation: t.operation, noContainer: / has no VFIO container/.test(t.message) }, { name: 'VfioError', operation: 'iommu', noContainer: true });
-    } finally {
-      dev.close();
-    }
-  });
   await check('counters-back-to-zero', () => same(native().stats(), NONE_LIVE));
 }
 

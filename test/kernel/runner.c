@@ -39,6 +39,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/iommufd.h>
 #include <linux/vfio.h>
 #include <linux/vfio_subregion.h>
 #include "vfio_subregion_validate.h"
@@ -210,6 +211,7 @@ static int vfio_setup_cdev(const char *bdf)
 static int dev_open(void)
 {
 	struct host_err e;
+	uint32_t ioas;
 	int fds[2];
 	uint32_t ioas;
 
@@ -2064,11 +2066,17 @@ static void check_host_open(const char *mode, const char *bdf)
 		if (host_open_cdev_device(cdev, "/dev/iommu", cfds, &ioas, &e)) {
 			fail(check, "%s: %s", e.what, errname(-e.err));
 		} else {
-			if (ioctl(cfds[1], VFIO_DEVICE_GET_INFO, &info) == 0 &&
-			    info.num_regions >= VFIO_PCI_NUM_REGIONS && (info.flags & VFIO_DEVICE_FLAGS_PCI))
-				pass(check);
-			else
+			/* the IOAS it allocated and attached the device to answers IOMMU_IOAS_IOVA_RANGES */
+			struct iommu_ioas_iova_ranges r = { .size = sizeof(r), .ioas_id = ioas };
+			int rr = ioctl(cfds[0], IOMMU_IOAS_IOVA_RANGES, &r);
+
+			if (ioctl(cfds[1], VFIO_DEVICE_GET_INFO, &info) != 0 ||
+			    info.num_regions < VFIO_PCI_NUM_REGIONS || !(info.flags & VFIO_DEVICE_FLAGS_PCI))
 				fail(check, "GET_INFO on %s: %s, %u regions", cdev, errname(-errno), info.num_regions);
+			else if ((rr != 0 && errno != EMSGSIZE) || r.num_iovas == 0)
+				fail(check, "IOMMU_IOAS_IOVA_RANGES on IOAS %u: %s, %u ranges", ioas, errname(rr ? -errno : 0), r.num_iovas);
+			else
+				pass(check);
 			close(cfds[1]);
 			close(cfds[0]);
 		}

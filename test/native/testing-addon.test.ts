@@ -114,6 +114,12 @@ const cases = [
   ['dmaLoop bytes empty', () => t.dmaLoop(0, new Uint8Array(0), 4096n, 1), 'RangeError'],
   ['dmaLoop iova number', () => t.dmaLoop(0, new Uint8Array(4096), 4096, 1), 'TypeError'],
   ['dmaLoop iterations 0', () => t.dmaLoop(0, new Uint8Array(4096), 4096n, 0), 'RangeError'],
+  ['ioasLoop no args', () => t.ioasLoop(), 'TypeError'],
+  ['ioasLoop fd -1', () => t.ioasLoop(-1, new Uint8Array(4096), 4096n, 1), 'RangeError'],
+  ['ioasLoop bytes ArrayBuffer', () => t.ioasLoop(0, new ArrayBuffer(4096), 4096n, 1), 'TypeError'],
+  ['ioasLoop bytes empty', () => t.ioasLoop(0, new Uint8Array(0), 4096n, 1), 'RangeError'],
+  ['ioasLoop iova number', () => t.ioasLoop(0, new Uint8Array(4096), 4096, 1), 'TypeError'],
+  ['ioasLoop iterations 0', () => t.ioasLoop(0, new Uint8Array(4096), 4096n, 0), 'RangeError'],
 ];
 const out = [];
 for (const [name, f, want] of cases) {
@@ -132,6 +138,9 @@ if (t.floorIntBytes(3, new Uint8Array(5)) !== 8) throw new Error('floorIntBytes'
 const nul = require('fs').openSync('/dev/null', 'r');
 const enotty = [t.regionInfoLoop(nul, 0, 3).errno, t.subregionLoop(nul, 0, 0n, 4096n, 0, 3).errno, t.dmaLoop(nul, new Uint8Array(4096), 4096n, 3).errno];
 if (enotty.join() !== '25,25,25') throw new Error('the real-device loops on /dev/null gave errno ' + enotty.join() + ', not ENOTTY (25) each');
+// ioasLoop finds no IOAS there (every IOMMU_IOAS_IOVA_RANGES is ENOTTY): ENOENT, nothing mapped
+const noIoas = t.ioasLoop(nul, new Uint8Array(4096), 4096n, 3).errno;
+if (noIoas !== 2) throw new Error('ioasLoop on /dev/null gave errno ' + noIoas + ', not ENOENT (2)');
 process.stdout.write(JSON.stringify(out));
 `;
 
@@ -209,8 +218,8 @@ describe('vfio_testing on a simulated device mapping', () => {
   });
   afterAll(() => dev?.close());
 
-  it('the module exports exactly its eight entry points', () => {
-    expect(Object.keys(t()).sort()).toEqual(['dmaLoop', 'floorEmpty', 'floorIntBytes', 'ioctlLoop', 'mmioBench', 'mmioExec', 'regionInfoLoop', 'subregionLoop']);
+  it('the module exports exactly its nine entry points', () => {
+    expect(Object.keys(t()).sort()).toEqual(['dmaLoop', 'floorEmpty', 'floorIntBytes', 'ioasLoop', 'ioctlLoop', 'mmioBench', 'mmioExec', 'regionInfoLoop', 'subregionLoop']);
   });
 
   it('writes of every width and a burst reach the device, little-endian, and nothing else changes', () => {
