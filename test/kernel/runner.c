@@ -213,7 +213,6 @@ static int dev_open(void)
 	struct host_err e;
 	uint32_t ioas;
 	int fds[2];
-	uint32_t ioas;
 
 	if (!g_cdev[0])
 		return ioctl(g_group, VFIO_GROUP_GET_DEVICE_FD, g_bdf);
