@@ -10,32 +10,20 @@
 // locked_vm for a CAP_IPC_LOCK caller, pages.c iopt_pages_update_pinned; type1: mm->locked_vm,
 // VmLck, vfio_lock_acct), fds and the addon's counters back to zero. iommufd also: the IOVA ranges
 // IOMMU_IOAS_IOVA_RANGES reports, against the kernel's own sources of them. One KT line per check.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setImmediate as tick } from 'node:timers/promises';
 import { openDevice } from '../../dist/runtime/src/device.js';
 import { native } from '../../dist/runtime/src/native.js';
 import * as abi from '../../dist/runtime/src/generated/vfio-subregion.js';
+import { fds, NONE_LIVE, reporter, same, show, vmCounters } from './kt.mjs';
 
 const [kind, BDF] = process.argv.slice(2);
-const NONE_LIVE = { openDevices: 0, ranges: 0, windows: 0, dmaMappings: 0, dmaBuffers: 0, eventfds: 0 };
 // errnos (asm-generic)
 const EINVAL = 22;
 const EEXIST = 17;
 const ENOENT = 2;
 
-let failed = 0;
-const out = (verdict, name, detail) => console.log(`KT ${verdict} dma/${kind}/${name}${detail ? `: ${detail}` : ''}`);
-async function check(name, fn) {
-  let why;
-  try {
-    why = await fn();
-  } catch (e) {
-    why = `threw ${e?.stack?.split('\n').slice(0, 3).join(' | ') ?? e}`;
-  }
-  if (typeof why === 'string') { failed++; out('FAIL', name, why); } else out('PASS', name);
-}
-const show = (v) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : x));
-const same = (got, want) => (show(got) === show(want) ? undefined : `got ${show(got)}, want ${show(want)}`);
+const { out, fail, check, failed } = reporter(`dma/${kind}`);
 /** A refusal as a caller sees it: the error's name, operation and errno; a string when nothing threw. */
 function refusal(fn) {
   try {
@@ -44,13 +32,6 @@ function refusal(fn) {
     return { name: e.name, operation: e.operation, errno: e.errno };
   }
   return 'did not throw';
-}
-const fds = () => readdirSync('/proc/self/fd').flatMap((fd) => { try { return [`${fd}:${readlinkSync(`/proc/self/fd/${fd}`)}`]; } catch { return []; } });
-/** VmLck and VmPin of /proc/self/status, kB. */
-function counters() {
-  const s = readFileSync('/proc/self/status', 'utf8');
-  const kb = (f) => Number(new RegExp(`^${f}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN);
-  return { VmLck: kb('VmLck'), VmPin: kb('VmPin') };
 }
 const delta = (a, b) => ({ VmLck: b.VmLck - a.VmLck, VmPin: b.VmPin - a.VmPin });
 /** The counter the kind charges pinned pages to, the other one unmoved. */
@@ -108,7 +89,7 @@ async function main() {
   out('INFO', 'device', `${BDF} by ${cdev}`);
   // after the first line written: node's stdout on a TTY opens a /dev/null with it and keeps it
   const fds0 = fds();
-  const c0 = counters();
+  const c0 = vmCounters();
   const dev = openDevice(cdev);
   try {
     const io = dev.iommu();
@@ -121,11 +102,11 @@ async function main() {
     }
     const mem = new WebAssembly.Memory({ initial: 4 });
     const m = io.map(mem, { offset: 0x10000, length: 0x2000 });
-    const c1 = counters();
+    const c1 = vmCounters();
     await check('memory-range-mapped-pages-charged', () => same({ mappings: io.mappings().length, charged: delta(c0, c1) }, { mappings: 1, charged: charged(8) }));
     const buf = io.allocBuffer(0x4000);
     const b = io.map(buf);
-    const c2 = counters();
+    const c2 = vmCounters();
     await check('buffer-mapped-pages-charged', () => same({ mappings: io.mappings().length, charged: delta(c1, c2), apart: b.iova >= m.iova + 0x2000n || b.iova + 0x4000n <= m.iova }, { mappings: 2, charged: charged(16), apart: true }));
     out('INFO', 'iovas', `memory at 0x${m.iova.toString(16)}, buffer at 0x${b.iova.toString(16)}`);
 
@@ -143,24 +124,24 @@ async function main() {
       // type1: nothing in the range unmaps nothing, successfully (vfio_dma_do_unmap)
       await check('unmap-not-mapped-unmaps-nothing', () => same(rawUnmap(dev, free, 0x1000n), { r: 0, unmapped: 0n }));
     }
-    await check('refusals-charged-nothing', () => same({ mappings: io.mappings().length, charged: delta(c2, counters()) }, { mappings: 2, charged: charged(0) }));
+    await check('refusals-charged-nothing', () => same({ mappings: io.mappings().length, charged: delta(c2, vmCounters()) }, { mappings: 2, charged: charged(0) }));
 
     b.unmap();
-    await check('buffer-unmapped-pages-uncharged', () => same({ mappings: io.mappings().length, charged: delta(c1, counters()) }, { mappings: 1, charged: charged(0) }));
+    await check('buffer-unmapped-pages-uncharged', () => same({ mappings: io.mappings().length, charged: delta(c1, vmCounters()) }, { mappings: 1, charged: charged(0) }));
     if (kind === 'iommufd') {
       // the memory's range unmapped behind the API's back: its own unmap is then the kernel's ENOENT
       await check('raw-unmap-of-api-mapping', () => same(rawUnmap(dev, m.iova, 0x2000n), { r: 0, unmapped: 0x2000n }));
       await check('api-unmap-of-what-is-gone-enoent', () => same(refusal(() => m.unmap()), { name: 'VfioError', operation: 'dmaUnmap', errno: ENOENT }));
-      await check('pages-uncharged', () => same(delta(c0, counters()), charged(0)));
+      await check('pages-uncharged', () => same(delta(c0, vmCounters()), charged(0)));
     }
     // left mapped for close to take down
     io.map(mem, { offset: 0x20000, length: 0x1000 });
     io.map(buf, { length: 0x1000 });
-    await check('mapped-again-for-close', () => same(delta(c0, counters()), charged(kind === 'iommufd' ? 8 : 16)));
+    await check('mapped-again-for-close', () => same(delta(c0, vmCounters()), charged(kind === 'iommufd' ? 8 : 16)));
   } finally {
     dev.close();
   }
-  await check('counters-back-after-close', () => same(counters(), c0));
+  await check('counters-back-after-close', () => same(vmCounters(), c0));
   for (let i = 0; i < 20 && show({ fds: fds(), stats: native().stats() }) !== show({ fds: fds0, stats: NONE_LIVE }); i++) {
     globalThis.gc();
     await tick();
@@ -171,7 +152,6 @@ async function main() {
 try {
   await main();
 } catch (e) {
-  failed++;
-  out('FAIL', 'ran-to-the-end', e?.stack?.split('\n').slice(0, 4).join(' | ') ?? String(e));
+  fail('ran-to-the-end', e?.stack?.split('\n').slice(0, 4).join(' | ') ?? String(e));
 }
-process.exitCode = failed === 0 ? 0 : 1;
+process.exitCode = failed() === 0 ? 0 : 1;

@@ -11,43 +11,24 @@
 // Here: the MSI-X messages against the guest kernel's count of them, type1's DMA accounting and the
 // process's locked memory while mapped and after, eventfds, fds and the addon's live counters after
 // close; then a reset with live mappings and IRQ ranges beyond the device's. One KT line per check.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises';
 import { openDevice } from '../../dist/runtime/src/device.js';
 import { native } from '../../dist/runtime/src/native.js';
 import * as abi from '../../dist/runtime/src/generated/vfio-subregion.js';
 import { runE1000e } from '../../dist/examples/e1000e/main.js';
+import { fds, NONE_LIVE, reporter, same, show, vmCounters } from './kt.mjs';
 
 const [binding, BDF, FRAMES] = process.argv.slice(2);
 const frames = Number(FRAMES);
-const NONE_LIVE = { openDevices: 0, ranges: 0, windows: 0, dmaMappings: 0, dmaBuffers: 0, eventfds: 0 };
 const MSIX = abi.VfioPciIrqIndex.VFIO_PCI_MSIX_IRQ_INDEX;
 /** What the driver maps for DMA (its file: a 1024-descriptor ring of 16 bytes, a 2 KiB buffer per descriptor). */
 const DRIVER_DMA_KB = (1024 * 16 + 1024 * 2048) / 1024;
 const TDBAL = 0x3800;
 
-let failed = 0;
-const out = (verdict, name, detail) => console.log(`KT ${verdict} e1000e/${binding}/${name}${detail ? `: ${detail}` : ''}`);
-async function check(name, fn) {
-  let why;
-  try {
-    why = await fn();
-  } catch (e) {
-    why = `threw ${e?.stack?.split('\n').slice(0, 3).join(' | ') ?? e}`;
-  }
-  if (typeof why === 'string') { failed++; out('FAIL', name, why); } else out('PASS', name);
-}
-const show = (v) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : x));
-const same = (got, want) => (show(got) === show(want) ? undefined : `got ${show(got)}, want ${show(want)}`);
+const { out, fail, check, failed } = reporter(`e1000e/${binding}`);
 
-const fds = () => readdirSync('/proc/self/fd').flatMap((fd) => { try { return [`${fd}:${readlinkSync(`/proc/self/fd/${fd}`)}`]; } catch { return []; } });
 const eventfds = () => fds().filter((f) => f.endsWith('[eventfd]')).length;
-/** VmLck and VmPin of /proc/self/status in kB: type1 charges the pages it pins to the process's locked_vm. */
-function locked() {
-  const s = readFileSync('/proc/self/status', 'utf8');
-  const kb = (f) => Number(new RegExp(`^${f}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN);
-  return { VmLck: kb('VmLck'), VmPin: kb('VmPin') };
-}
 /** The guest kernel's count of MSI-X messages of vfio's vector `v` of this device (/proc/interrupts: per CPU). */
 function kernelMsix(v) {
   const line = readFileSync('/proc/interrupts', 'utf8').split('\n').find((l) => l.includes(`vfio-msix[${v}](${BDF})`));
@@ -73,7 +54,7 @@ async function collected(fds0) {
 
 out('INFO', 'start', `${frames} frames`);
 const fds0 = fds();
-const lock0 = locked();
+const lock0 = vmCounters();
 const eventfds0 = eventfds();	// libuv's own
 
 /** The driver: frames out, completions by MSI-X. */
@@ -88,13 +69,12 @@ async function driver() {
       device: dev, frames, stallMs: 30_000,
       async onComplete() {
         await sleep(100);	// an eventfd signalled after the last completion is read by now
-        during = { msix: kernelMsix(0), locked: locked(), eventfds: eventfds(), mappings: dev.iommu().mappings().length, avail: dev.iommu().info().dmaAvailable };
+        during = { msix: kernelMsix(0), locked: vmCounters(), eventfds: eventfds(), mappings: dev.iommu().mappings().length, avail: dev.iommu().info().dmaAvailable };
       },
     });
     out('INFO', 'run', `${r.frames} frames in ${(Number(process.hrtime.bigint() - t) / 1e6).toFixed(0)} ms (driver: ${(r.ns / 1e6).toFixed(1)} ms, ${r.interrupts} MSI-X interrupts, ${r.tailWrites} tail writes)`);
   } catch (e) {
-    out('FAIL', 'run', e.message);
-    failed++;
+    fail('run', e.message);
   }
   if (r !== null && during !== null) {
     await check('frames-completed', () => same({ frames: r.frames, model: r.model }, { frames, model: null }));
@@ -129,7 +109,7 @@ async function badInput() {
     out('INFO', 'reset', `VFIO_DEVICE_FLAGS_RESET ${resets ? 'set' : 'clear'}; TDBAL 0x${before.toString(16)} before, 0x${word(TDBAL).toString(16)} after`);
     await check('mappings-survive-reset', () => same({ live: iommu.mappings().length, status: (word(8) & 2) !== 0 }, { live: 2, status: true }));
     for (const m of maps) m.unmap();
-    await check('unmapped-after-reset', () => same({ live: iommu.mappings().length, locked: locked() }, { live: 0, locked: lock0 }));
+    await check('unmapped-after-reset', () => same({ live: iommu.mappings().length, locked: vmCounters() }, { live: 0, locked: lock0 }));
 
     const n = dev.irqInfo(MSIX).count;
     const beyond = thrown(() => dev.interrupts(MSIX, { start: 0, count: n + 1 }));
@@ -147,10 +127,10 @@ async function badInput() {
 
 await driver();
 await collected(fds0);
-await check('locked-memory-back-after-close', () => same(locked(), lock0));
+await check('locked-memory-back-after-close', () => same(vmCounters(), lock0));
 await check('eventfds-closed', () => same(eventfds(), eventfds0));
 await check('fds-and-counters-back-to-zero', () => same({ fds: fds(), stats: native().stats() }, { fds: fds0, stats: NONE_LIVE }));
 await badInput();
 await collected(fds0);
-await check('bad-input-fds-and-counters-back-to-zero', () => same({ fds: fds(), stats: native().stats(), locked: locked() }, { fds: fds0, stats: NONE_LIVE, locked: lock0 }));
-process.exit(failed === 0 ? 0 : 1);
+await check('bad-input-fds-and-counters-back-to-zero', () => same({ fds: fds(), stats: native().stats(), locked: vmCounters() }, { fds: fds0, stats: NONE_LIVE, locked: lock0 }));
+process.exit(failed() === 0 ? 0 : 1);

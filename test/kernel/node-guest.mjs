@@ -18,27 +18,14 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { openDevice, VfioError } from '../../dist/runtime/src/device.js';
 import { native } from '../../dist/runtime/src/native.js';
 import * as abi from '../../dist/runtime/src/generated/vfio-subregion.js';
+import { fds, NONE_LIVE, reporter, same, show } from './kt.mjs';
 
 const [mode, IVS, E1K] = process.argv.slice(2);
 const CLI = new URL('../../bin/vfio-subregion.js', import.meta.url).pathname;
 const SELF = new URL(import.meta.url).pathname;
 const WC = abi.VfioRegionAttr.VFIO_REGION_ATTR_WC;
-/** The addon's counters with nothing live. */
-const NONE_LIVE = { openDevices: 0, ranges: 0, windows: 0, dmaMappings: 0, dmaBuffers: 0, eventfds: 0 };
 
-let failed = 0;
-const out = (verdict, name, detail) => console.log(`KT ${verdict} node/${mode}/${name}${detail ? `: ${detail}` : ''}`);
-/** A check: passes unless `fn` returns a string (what differs) or throws. */
-async function check(name, fn) {
-  let why;
-  try {
-    why = await fn();
-  } catch (e) {
-    why = `threw ${e?.stack?.split('\n').slice(0, 3).join(' | ') ?? e}`;
-  }
-  if (typeof why === 'string') { failed++; out('FAIL', name, why); } else out('PASS', name);
-}
-const show = (v) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : x));
+const { out, fail, check, failed } = reporter(`node/${mode}`);
 /** A refusal as `thrown` gives it, with the message's form checked here and left out. */
 function refusal(t, operation, code, rule) {
   if (typeof t === 'string') return t;
@@ -46,7 +33,6 @@ function refusal(t, operation, code, rule) {
   const form = new RegExp(`^${operation}: ${code} \\(.+\\)${rule === null ? '' : `: rule ${rule}`}$`);
   return form.test(message) ? rest : { ...rest, message };
 }
-const same = (got, want) => (show(got) === show(want) ? undefined : `got ${show(got)}, want ${show(want)}`);
 /** What `fn` threw, as the fields a caller sees; a string when it did not throw. */
 function thrown(fn) {
   try {
@@ -57,7 +43,6 @@ function thrown(fn) {
   return 'did not throw';
 }
 /** The process's open fds and what each is (not the one readdir listed them with, closed by now). */
-const fds = () => readdirSync('/proc/self/fd').flatMap((fd) => { try { return [`${fd}:${readlinkSync(`/proc/self/fd/${fd}`)}`]; } catch { return []; } });
 const sysfs = (bdf, file) => `/sys/bus/pci/devices/${bdf}/${file}`;
 /** What the API opens a device by in this mode: its PCI address, or in cdev mode its iommufd cdev. */
 const at = (bdf) => (mode === 'cdev' ? `/dev/vfio/devices/${readdirSync(sysfs(bdf, 'vfio-dev'))[0]}` : bdf);
@@ -380,9 +365,8 @@ else {
       await cdevRefusals();
     } else await stockOrVariant(mode);
   } catch (e) {
-    failed++;
-    out('FAIL', 'ran-to-the-end', e?.stack?.split('\n').slice(0, 4).join(' | ') ?? String(e));
+    fail('ran-to-the-end', e?.stack?.split('\n').slice(0, 4).join(' | ') ?? String(e));
   }
   out('INFO', 'cli-time', `${cliRuns} CLI runs took ${(cliMs / 1000).toFixed(2)}s`);
-  process.exitCode = failed === 0 ? 0 : 1;
+  process.exitCode = failed() === 0 ? 0 : 1;
 }

@@ -3,9 +3,10 @@
 // code under test.
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { openDevice, VfioError, type Device, type InterruptEvent } from '../../runtime/src/device.js';
+import { openDevice, type InterruptEvent } from '../../runtime/src/device.js';
 import { native } from '../../runtime/src/native.js';
 import { DEFAULT_SIM } from '../../runtime/src/sim-presets.js';
+import { refusal, withSim } from './sim.js';
 import { VfioIommuType1DmaMap, VfioIommuType1DmaUnmap, VfioIrqSet, VfioPciIrqIndex as IRQ, ioctlNumber } from '../../runtime/src/generated/vfio-subregion.js';
 
 const PAGE = 4096;
@@ -14,25 +15,6 @@ const openFds = (): number => readdirSync('/proc/self/fd').length;
 interface Memory { readonly buffer: ArrayBuffer; grow(pages: number): number }
 const WA = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => Memory } }).WebAssembly;
 const memory = (pages: number, maximum = 16): Memory => new WA.Memory({ initial: pages, maximum });
-
-function withSim<T>(fn: (dev: Device) => T, config = DEFAULT_SIM): T {
-  const dev = openDevice({ simulator: config });
-  try {
-    return fn(dev);
-  } finally {
-    dev.close();
-  }
-}
-
-function refusal(fn: () => unknown): VfioError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof VfioError) return e;
-    throw e;
-  }
-  throw new Error('expected a VfioError');
-}
 
 describe('the simulated IOMMU', () => {
   it('reports x86 type1 geometry: 4 KiB, 2 MiB and 1 GiB pages, every IOVA below 2^48 but the MSI window, 65535 mappings', () => {

@@ -2,9 +2,10 @@
 // are iommufd's, written out by hand from drivers/iommu/iommufd/ioas.c and io_pagetable.c (7.2),
 // never read back from the code under test.
 import { describe, expect, it } from 'vitest';
-import { openDevice, VfioError, type Device } from '../../runtime/src/device.js';
+import type { Device } from '../../runtime/src/device.js';
 import { native } from '../../runtime/src/native.js';
 import { DEFAULT_SIM } from '../../runtime/src/sim-presets.js';
+import { refusal, withSim } from './sim.js';
 import { IommuIoasMap, IommuIoasUnmap, ioctlNumber, VfioIommuType1DmaMap } from '../../runtime/src/generated/vfio-subregion.js';
 
 interface Memory { readonly buffer: ArrayBuffer }
@@ -13,24 +14,7 @@ const IOAS_SIM = { ...DEFAULT_SIM, iommufd: true };
 // errnos (asm-generic): EINVAL 22, EEXIST 17, ENOENT 2, EFAULT 14, EOPNOTSUPP 95, EOVERFLOW 75, ENOTTY 25
 const E = { EINVAL: 22, EEXIST: 17, ENOENT: 2, EFAULT: 14, EOPNOTSUPP: 95, EOVERFLOW: 75, ENOTTY: 25 };
 
-function withIoas<T>(fn: (dev: Device) => T): T {
-  const dev = openDevice({ simulator: IOAS_SIM });
-  try {
-    return fn(dev);
-  } finally {
-    dev.close();
-  }
-}
-
-function refusal(fn: () => unknown): VfioError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof VfioError) return e;
-    throw e;
-  }
-  throw new Error('expected a VfioError');
-}
+const withIoas = <T>(fn: (dev: Device) => T): T => withSim(fn, IOAS_SIM);
 
 describe('the simulated iommufd IOAS', () => {
   it('is an iommufd handle whose IOMMU_IOAS_IOVA_RANGES gives the x86 holes and 4 KiB alignment', () => {
